@@ -1,0 +1,41 @@
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>
+/// What happened to one request, as handed to the audit sink. Holds digests and verdicts, never payloads or a raw
+/// caller id (<see cref="Caller"/> is already pseudonymised).
+/// </summary>
+public sealed record AuditEvent
+{
+    public required DateTimeOffset Time { get; init; }
+
+    public required string RequestId { get; init; }
+
+    /// <summary>HMAC-SHA256 pseudonym of the caller (hex), or <c>anonymous</c>.</summary>
+    public required string Caller { get; init; }
+
+    /// <summary>The operation, e.g. <c>infer</c>.</summary>
+    public required string Operation { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? ModelVersion { get; init; }
+
+    public string? ManifestDigest { get; init; }
+
+    /// <summary>SHA-256 (hex) of the canonical encoding of the input tensors.</summary>
+    public string? InputSha256 { get; init; }
+
+    /// <summary>SHA-256 (hex) of the canonical encoding of the output tensors as released.</summary>
+    public string? OutputSha256 { get; init; }
+
+    /// <summary>Verdict of each stage that ran, by stage name (validate, infer, redact): <c>pass</c> or a short reason code.</summary>
+    public required IReadOnlyDictionary<string, string> Stages { get; init; }
+
+    /// <summary>Redactions by entity placeholder name (e.g. EMAIL) plus hardened outputs.</summary>
+    public IReadOnlyDictionary<string, int> Redactions { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>HTTP status released to the caller.</summary>
+    public required int Status { get; init; }
+
+    public required double LatencyMs { get; init; }
+}

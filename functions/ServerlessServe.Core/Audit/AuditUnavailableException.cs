@@ -1,0 +1,20 @@
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>The audit record could not be committed; the response it covers must not be released.</summary>
+public sealed class AuditUnavailableException : Exception
+{
+    public AuditUnavailableException()
+        : base("audit log unavailable")
+    {
+    }
+
+    public AuditUnavailableException(string message)
+        : base(message)
+    {
+    }
+
+    public AuditUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

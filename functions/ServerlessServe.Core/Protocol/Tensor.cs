@@ -1,0 +1,57 @@
+namespace ServerlessServe.Core.Protocol;
+
+/// <summary>
+/// One named tensor in row-major order. <see cref="Data"/> is a flat one-dimensional array whose element type is
+/// <see cref="TensorDataTypes.ClrElementType"/> of <see cref="DataType"/> (BYTES elements are <c>byte[]</c>).
+/// </summary>
+public sealed class Tensor
+{
+    public Tensor(string name, TensorDataType dataType, long[] shape, Array data)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        TensorDataTypes.EnsureDataMatches(dataType, data);
+        Name = name;
+        DataType = dataType;
+        Shape = shape;
+        Data = data;
+    }
+
+    public string Name { get; }
+
+    public TensorDataType DataType { get; }
+
+    /// <summary>Dimensions; all non-negative for a concrete tensor.</summary>
+    public long[] Shape { get; }
+
+    public Array Data { get; }
+
+    public int ElementCount => Data.Length;
+
+    /// <summary>The product of <see cref="Shape"/>; -1 when it overflows or a dimension is negative.</summary>
+    public static long ShapeElementCount(ReadOnlySpan<long> shape)
+    {
+        long count = 1;
+        foreach (var dim in shape)
+        {
+            if (dim < 0)
+            {
+                return -1;
+            }
+
+            try
+            {
+                count = checked(count * dim);
+            }
+            catch (OverflowException)
+            {
+                return -1;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The typed view of <see cref="Data"/>; throws when <typeparamref name="T"/> is not the element type.</summary>
+    public T[] As<T>() => Data as T[] ?? throw new InvalidOperationException($"Tensor '{Name}' does not hold {typeof(T).Name} elements.");
+}
