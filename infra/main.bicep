@@ -52,6 +52,11 @@ param trustedSignerKeys string = ''
 @maxValue(146000)
 param auditRetentionDays int = 365
 
+@description('Days each model version stays immutable (version-level WORM).')
+@minValue(1)
+@maxValue(146000)
+param modelRetentionDays int = 365
+
 @allowed(['Basic', 'Standard', 'Premium'])
 param containerRegistrySku string = 'Basic'
 
@@ -163,6 +168,7 @@ module storage 'modules/storage.bicep' = {
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
     auditRetentionDays: auditRetentionDays
+    modelRetentionDays: modelRetentionDays
   }
 }
 

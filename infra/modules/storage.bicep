@@ -28,6 +28,11 @@ param auditContainerName string = 'audit'
 @maxValue(146000)
 param auditRetentionDays int
 
+@description('Days each model version stays immutable after it is written.')
+@minValue(1)
+@maxValue(146000)
+param modelRetentionDays int
+
 @description('Days deleted blobs and containers can be restored.')
 @minValue(1)
 @maxValue(365)
@@ -75,10 +80,6 @@ resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   }
   properties: union(commonProperties, {
     accessTier: 'Hot'
-    // Lets containers opt in to version-level immutability (`models`).
-    immutableStorageWithVersioning: {
-      enabled: true
-    }
   })
 }
 
@@ -109,6 +110,17 @@ resource modelsContainer 'Microsoft.Storage/storageAccounts/blobServices/contain
   }
 }
 
+// Version-level WORM: every blob version written to `models` is immutable for modelRetentionDays
+// (blob versioning, on above, is what version-level immutability builds on).
+resource modelsRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = {
+  parent: modelsContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: modelRetentionDays
+    allowProtectedAppendWrites: false
+  }
+}
+
 resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: dataBlobService
   name: auditContainerName
@@ -117,6 +129,7 @@ resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 }
 
+// Container-level time-based retention: append blobs can grow, nothing can be rewritten or deleted.
 // Unlocked on creation (ARM cannot lock); docs/deploy.md tells how to lock it once validated.
 resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = {
   parent: auditContainer

@@ -34,16 +34,25 @@ public static partial class SecurityPolicy
 
     public static PolicyRule ModelsContainerVersionImmutable { get; } = new(
         "models-container-version-immutable",
-        "The `models` container exists and has version-level immutability (WORM) enabled.",
+        "The `models` container has version-level immutability (WORM) with a time-based retention policy.",
         ctx =>
         {
+            const string id = "models-container-version-immutable";
             var models = ctx.OfType(Containers).Where(r => r.ShortName == "models").ToList();
             if (models.Count == 0)
             {
-                return [new Violation("models-container-version-immutable", "(template)", "no `models` blob container is declared")];
+                return [new Violation(id, "(template)", "no `models` blob container is declared")];
             }
 
-            return models.SelectMany(r => RequireTrue("models-container-version-immutable", r, "properties.immutableStorageWithVersioning.enabled"));
+            return models.SelectMany(container =>
+            {
+                var violations = RequireTrue(id, container, "properties.immutableStorageWithVersioning.enabled");
+                var policies = RetentionPolicies(ctx, container);
+                return policies.Count == 0
+                    ? violations.Append(new Violation(id, container.ToString(), "has no time-based retention policy, so no version is actually immutable"))
+                    : violations.Concat(policies.SelectMany(p =>
+                        Require(id, p, "properties.immutabilityPeriodSinceCreationInDays", v => v.AsInteger() >= 1, "at least 1 day")));
+            });
         });
 
     public static PolicyRule AuditContainerRetentionAppendOnly { get; } = new(
@@ -60,9 +69,7 @@ public static partial class SecurityPolicy
 
             return audits.SelectMany(container =>
             {
-                var policies = ctx.OfType(ImmutabilityPolicies)
-                    .Where(p => p.Name.StartsWith(container.Name + "/", StringComparison.OrdinalIgnoreCase))
-                    .ToList();
+                var policies = RetentionPolicies(ctx, container);
                 if (policies.Count == 0)
                 {
                     return [new Violation(id, container.ToString(), "has no immutability (time-based retention) policy")];
@@ -73,4 +80,7 @@ public static partial class SecurityPolicy
                         .Concat(RequireTrue(id, p, "properties.allowProtectedAppendWrites")));
             });
         });
+
+    private static List<DeployedResource> RetentionPolicies(PolicyContext ctx, DeployedResource container) =>
+        [.. ctx.OfType(ImmutabilityPolicies).Where(p => p.Name.StartsWith(container.Name + "/", StringComparison.OrdinalIgnoreCase))];
 }
