@@ -1,0 +1,321 @@
+// ServerlessServe on Azure: everything `azd up` provisions. Subscription scope: creates the resource
+// group, then one module per concern. Names follow azd conventions (abbreviation + resource token)
+// and every one can be overridden. Outputs in UPPER_SNAKE become azd environment values.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; seeds the resource token and the resource group name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. Pick one with serverless GPUs in Container Apps, or set gpuEnabled=false.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object ID of the operator running azd; given Storage Blob Data Contributor on `models` to publish. Empty for none.')
+param principalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param principalType string = 'User'
+
+@description('Private network: VNet, NSGs denying Internet egress, private endpoints, public access off. Turn off only for throwaway development deployments.')
+param vnetEnabled bool = true
+
+@description('Run inference on a serverless GPU workload profile (CUDA). false: the Consumption CPU profile.')
+param gpuEnabled bool = true
+
+@description('Name of the GPU workload profile in the Container Apps environment.')
+param gpuWorkloadProfileName string = 'gpu'
+
+@description('Serverless GPU profile type, e.g. Consumption-GPU-NC8as-T4 or Consumption-GPU-NC24-A100.')
+param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
+
+@description('Inference image (set by azd after the first deploy); empty uses a placeholder until then.')
+param inferenceImageName string = ''
+
+@description('Entra ID tenant that issues caller and service tokens.')
+param entraTenantId string = tenant().tenantId
+
+@description('Audience (application ID URI or client ID) the apps accept in tokens.')
+param entraAudience string = 'api://serverlessserve'
+
+@description('Public keys (PEM, separated by ";") of the model signers the apps trust.')
+param trustedSignerKeys string = ''
+
+@description('Days each audit blob stays immutable.')
+@minValue(1)
+@maxValue(146000)
+param auditRetentionDays int = 365
+
+@description('Days each model version stays immutable (version-level WORM).')
+@minValue(1)
+@maxValue(146000)
+param modelRetentionDays int = 365
+
+@allowed(['Basic', 'Standard', 'Premium'])
+param containerRegistrySku string = 'Basic'
+
+@minValue(1)
+@maxValue(1000)
+param gatewayMaximumInstanceCount int = 100
+
+@minValue(1)
+@maxValue(100)
+param inferenceMaximumReplicas int = 4
+
+@secure()
+@description('Audit pseudonymisation HMAC key (base64, 32 bytes). Empty keeps the current Key Vault version.')
+param auditPseudonymKey string = ''
+
+@secure()
+@description('Service-token key (base64, 32 bytes). Empty keeps the current Key Vault version.')
+param serviceTokenKey string = ''
+
+// Name overrides: empty means the generated name.
+param resourceGroupName string = ''
+param logAnalyticsName string = ''
+param applicationInsightsName string = ''
+param vnetName string = ''
+param dataStorageAccountName string = ''
+param runtimeStorageAccountName string = ''
+param keyVaultName string = ''
+param containerRegistryName string = ''
+param gatewayIdentityName string = ''
+param inferenceIdentityName string = ''
+param gatewayPlanName string = ''
+param gatewayAppName string = ''
+param containerAppsEnvironmentName string = ''
+param inferenceAppName string = ''
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'serverlessserve'
+}
+var secretNames = {
+  auditPseudonymKey: 'audit-pseudonym-key'
+  serviceTokenKey: 'service-token-key'
+}
+var entraAuthority = '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0'
+var deploymentContainerName = 'app-package-gateway'
+var modelsContainerName = 'models'
+var auditContainerName = 'audit'
+
+var names = {
+  resourceGroup: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourceGroup}${environmentName}'
+  logAnalytics: !empty(logAnalyticsName) ? logAnalyticsName : '${abbrs.logAnalytics}${resourceToken}'
+  applicationInsights: !empty(applicationInsightsName) ? applicationInsightsName : '${abbrs.applicationInsights}${resourceToken}'
+  vnet: !empty(vnetName) ? vnetName : '${abbrs.vnet}${resourceToken}'
+  dataStorage: !empty(dataStorageAccountName) ? dataStorageAccountName : '${abbrs.storageAccount}data${resourceToken}'
+  runtimeStorage: !empty(runtimeStorageAccountName) ? runtimeStorageAccountName : '${abbrs.storageAccount}rt${resourceToken}'
+  keyVault: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVault}${resourceToken}'
+  registry: !empty(containerRegistryName) ? containerRegistryName : '${abbrs.containerRegistry}${resourceToken}'
+  gatewayIdentity: !empty(gatewayIdentityName) ? gatewayIdentityName : '${abbrs.managedIdentity}gateway-${resourceToken}'
+  inferenceIdentity: !empty(inferenceIdentityName) ? inferenceIdentityName : '${abbrs.managedIdentity}inference-${resourceToken}'
+  gatewayPlan: !empty(gatewayPlanName) ? gatewayPlanName : '${abbrs.appServicePlan}gateway-${resourceToken}'
+  gatewayApp: !empty(gatewayAppName) ? gatewayAppName : '${abbrs.functionApp}gateway-${resourceToken}'
+  containerAppsEnvironment: !empty(containerAppsEnvironmentName) ? containerAppsEnvironmentName : '${abbrs.containerAppsEnvironment}${resourceToken}'
+  inferenceApp: !empty(inferenceAppName) ? inferenceAppName : '${abbrs.containerApp}inference-${resourceToken}'
+}
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: names.resourceGroup
+  location: location
+  tags: tags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: names.logAnalytics
+    applicationInsightsName: names.applicationInsights
+    location: location
+    tags: tags
+  }
+}
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  scope: rg
+  params: {
+    vnetName: names.vnet
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    dataAccountName: names.dataStorage
+    runtimeAccountName: names.runtimeStorage
+    location: location
+    tags: tags
+    vnetEnabled: vnetEnabled
+    privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    blobDnsZoneId: network.?outputs.blobDnsZoneId ?? ''
+    queueDnsZoneId: network.?outputs.queueDnsZoneId ?? ''
+    tableDnsZoneId: network.?outputs.tableDnsZoneId ?? ''
+    deploymentContainerName: deploymentContainerName
+    modelsContainerName: modelsContainerName
+    auditContainerName: auditContainerName
+    auditRetentionDays: auditRetentionDays
+    modelRetentionDays: modelRetentionDays
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: names.keyVault
+    location: location
+    tags: tags
+    vnetEnabled: vnetEnabled
+    privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    vaultDnsZoneId: network.?outputs.vaultDnsZoneId ?? ''
+    secrets: {
+      '${secretNames.auditPseudonymKey}': auditPseudonymKey
+      '${secretNames.serviceTokenKey}': serviceTokenKey
+    }
+  }
+}
+
+module registry 'modules/registry.bicep' = {
+  name: 'registry'
+  scope: rg
+  params: {
+    name: names.registry
+    location: location
+    tags: tags
+    sku: containerRegistrySku
+  }
+}
+
+module gatewayIdentity 'modules/identity.bicep' = {
+  name: 'gateway-identity'
+  scope: rg
+  params: {
+    name: names.gatewayIdentity
+    location: location
+    tags: tags
+  }
+}
+
+module inferenceIdentity 'modules/identity.bicep' = {
+  name: 'inference-identity'
+  scope: rg
+  params: {
+    name: names.inferenceIdentity
+    location: location
+    tags: tags
+  }
+}
+
+// Role assignments before the apps: they resolve Key Vault references and pull images on first
+// start. Names are known before deployment (what-if friendly), so the order comes from dependsOn.
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  dependsOn: [storage, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity]
+  params: {
+    gatewayIdentityName: names.gatewayIdentity
+    inferenceIdentityName: names.inferenceIdentity
+    publisherPrincipalId: principalId
+    publisherPrincipalType: principalType
+    dataAccountName: names.dataStorage
+    modelsContainerName: modelsContainerName
+    auditContainerName: auditContainerName
+    runtimeAccountName: names.runtimeStorage
+    keyVaultName: names.keyVault
+    registryName: names.registry
+    applicationInsightsName: names.applicationInsights
+  }
+}
+
+module inference 'modules/inference.bicep' = {
+  name: 'inference'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    environmentName: names.containerAppsEnvironment
+    appName: names.inferenceApp
+    location: location
+    tags: tags
+    identityId: inferenceIdentity.outputs.id
+    identityClientId: inferenceIdentity.outputs.clientId
+    vnetEnabled: vnetEnabled
+    subnetId: network.?outputs.appsSubnetId ?? ''
+    vnetId: network.?outputs.vnetId ?? ''
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    registryLoginServer: registry.outputs.loginServer
+    imageName: inferenceImageName
+    gpuEnabled: gpuEnabled
+    gpuWorkloadProfileName: gpuWorkloadProfileName
+    gpuWorkloadProfileType: gpuWorkloadProfileType
+    dataBlobEndpoint: storage.outputs.dataBlobEndpoint
+    modelsContainerName: modelsContainerName
+    keyVaultUri: keyVault.outputs.uri
+    serviceTokenKeySecretName: secretNames.serviceTokenKey
+    entraAuthority: entraAuthority
+    entraAudience: entraAudience
+    trustedSignerKeys: trustedSignerKeys
+    maxReplicas: inferenceMaximumReplicas
+  }
+}
+
+module gateway 'modules/gateway.bicep' = {
+  name: 'gateway'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    name: names.gatewayApp
+    planName: names.gatewayPlan
+    location: location
+    tags: tags
+    identityId: gatewayIdentity.outputs.id
+    identityClientId: gatewayIdentity.outputs.clientId
+    vnetEnabled: vnetEnabled
+    subnetId: network.?outputs.gatewaySubnetId ?? ''
+    runtimeBlobEndpoint: storage.outputs.runtimeBlobEndpoint
+    runtimeQueueEndpoint: storage.outputs.runtimeQueueEndpoint
+    runtimeTableEndpoint: storage.outputs.runtimeTableEndpoint
+    deploymentContainerName: deploymentContainerName
+    dataBlobEndpoint: storage.outputs.dataBlobEndpoint
+    modelsContainerName: modelsContainerName
+    auditContainerName: auditContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    keyVaultUri: keyVault.outputs.uri
+    secretNames: secretNames
+    inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
+    entraAuthority: entraAuthority
+    entraAudience: entraAudience
+    trustedSignerKeys: trustedSignerKeys
+    maximumInstanceCount: gatewayMaximumInstanceCount
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = registry.outputs.loginServer
+output AZURE_CONTAINER_REGISTRY_NAME string = registry.outputs.name
+output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = inference.outputs.environmentName
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
+output SERVICE_GATEWAY_NAME string = gateway.outputs.name
+output SERVICE_GATEWAY_URI string = 'https://${gateway.outputs.defaultHostName}/api'
+output SERVICE_INFERENCE_NAME string = inference.outputs.appName
+output SERVERLESSSERVE_MODELS_BLOB_URI string = '${storage.outputs.dataBlobEndpoint}${modelsContainerName}'
+output SERVERLESSSERVE_VNET_ENABLED bool = vnetEnabled
+output SERVERLESSSERVE_GPU_ENABLED bool = gpuEnabled

@@ -1,0 +1,154 @@
+// The gateway Function App on Flex Consumption (FC1): .NET isolated worker, user-assigned identity
+// for everything (storage, Key Vault references, telemetry), VNet integration with all outbound
+// traffic through the VNet, HTTPS only, FTP and basic publishing credentials off. Its app settings
+// hold no secret: keys are Key Vault references resolved with the identity.
+
+param name string
+param planName string
+param location string
+param tags object
+
+param identityId string
+param identityClientId string
+
+param vnetEnabled bool
+param subnetId string = ''
+
+param runtimeBlobEndpoint string
+param runtimeQueueEndpoint string
+param runtimeTableEndpoint string
+param deploymentContainerName string
+
+param dataBlobEndpoint string
+param modelsContainerName string
+param auditContainerName string
+
+param applicationInsightsConnectionString string
+param keyVaultUri string
+
+@description('Key Vault secret names, keyed by role: auditPseudonymKey, serviceTokenKey.')
+param secretNames object
+
+param inferenceBaseUrl string
+param entraAuthority string
+param entraAudience string
+param trustedSignerKeys string
+
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int = 2048
+
+resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+var appSettings = [
+  // Functions host storage and the durable task hub: identity-based, no connection string.
+  { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+  { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+  { name: 'AzureWebJobsStorage__blobServiceUri', value: runtimeBlobEndpoint }
+  { name: 'AzureWebJobsStorage__queueServiceUri', value: runtimeQueueEndpoint }
+  { name: 'AzureWebJobsStorage__tableServiceUri', value: runtimeTableEndpoint }
+  { name: 'AZURE_CLIENT_ID', value: identityClientId }
+  { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
+  { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
+  { name: 'ServerlessServe__Storage__BlobServiceUri', value: dataBlobEndpoint }
+  { name: 'ServerlessServe__Models__Container', value: modelsContainerName }
+  { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
+  { name: 'ServerlessServe__Gateway__InferenceBaseUrl', value: inferenceBaseUrl }
+  { name: 'ServerlessServe__Identity__Authority', value: entraAuthority }
+  { name: 'ServerlessServe__Identity__Audience', value: entraAudience }
+  { name: 'ServerlessServe__Artifacts__TrustedSignerKeys', value: trustedSignerKeys }
+  {
+    name: 'ServerlessServe__Audit__PseudonymKey'
+    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.auditPseudonymKey})'
+  }
+  {
+    name: 'ServerlessServe__Identity__ServiceTokenKey'
+    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.serviceTokenKey})'
+  }
+]
+
+resource site 'Microsoft.Web/sites@2024-11-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'gateway' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    clientCertEnabled: false
+    keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: vnetEnabled ? subnetId : null
+    // All outbound traffic (not only RFC 1918) leaves through the VNet and its NSG.
+    outboundVnetRouting: {
+      allTraffic: vnetEnabled
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${runtimeBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+      appSettings: appSettings
+    }
+  }
+}
+
+// No FTP and no basic-auth deployments: `azd deploy` publishes with an Entra token.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName

@@ -1,0 +1,176 @@
+// The inference Function App, hosted natively on Azure Container Apps (`kind: functionapp`), in an
+// environment that (with the VNet) is internal only: no public IP, ingress not external, reachable
+// from the gateway through the VNet and a private DNS zone for the environment's domain. The app runs
+// on a serverless GPU workload profile, or on the Consumption (CPU) profile where GPUs are not offered.
+
+param environmentName string
+param appName string
+param location string
+param tags object
+
+param identityId string
+param identityClientId string
+
+param vnetEnabled bool
+param subnetId string = ''
+param vnetId string = ''
+
+param logAnalyticsId string
+param applicationInsightsConnectionString string
+
+param registryLoginServer string
+
+@description('Image to run; empty on the first provision, before azd has pushed one.')
+param imageName string
+
+param gpuEnabled bool
+param gpuWorkloadProfileName string
+param gpuWorkloadProfileType string
+
+param dataBlobEndpoint string
+param modelsContainerName string
+param keyVaultUri string
+param serviceTokenKeySecretName string
+param entraAuthority string
+param entraAudience string
+param trustedSignerKeys string
+
+@minValue(0)
+@maxValue(10)
+param minReplicas int = 0
+
+@minValue(1)
+@maxValue(100)
+param maxReplicas int = 4
+
+// The Consumption profile exists in every workload-profiles environment; GPU profiles are added.
+var consumptionProfile = {
+  name: 'Consumption'
+  workloadProfileType: 'Consumption'
+}
+var gpuProfile = {
+  name: gpuWorkloadProfileName
+  workloadProfileType: gpuWorkloadProfileType
+}
+// Sizes the serverless profiles accept: a whole T4 node, or a small CPU replica.
+var containerResources = gpuEnabled ? { cpu: json('8.0'), memory: '56Gi' } : { cpu: json('2.0'), memory: '4Gi' }
+// Public quickstart image used only until `azd deploy` pushes the real one.
+var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
+
+resource environment 'Microsoft.App/managedEnvironments@2025-07-01' = {
+  name: environmentName
+  location: location
+  tags: tags
+  properties: {
+    vnetConfiguration: vnetEnabled
+      ? {
+          internal: true
+          infrastructureSubnetId: subnetId
+        }
+      : null
+    workloadProfiles: gpuEnabled ? [consumptionProfile, gpuProfile] : [consumptionProfile]
+    // Logs go through diagnostic settings (Entra), not the workspace's shared key.
+    appLogsConfiguration: {
+      destination: 'azure-monitor'
+    }
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    zoneRedundant: false
+  }
+}
+
+resource environmentLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'logs-to-workspace'
+  scope: environment
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      {
+        categoryGroup: 'allLogs'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// Internal environments publish no public DNS: resolve the environment's domain inside the VNet.
+module environmentDns 'container-apps-dns.bicep' = if (vnetEnabled) {
+  name: 'dns-${environmentName}'
+  params: {
+    // The zone must be named after the domain Azure assigns at creation; what-if cannot predict it.
+    #disable-next-line what-if-short-circuiting
+    defaultDomain: environment.properties.defaultDomain
+    staticIp: environment.properties.staticIp
+    vnetId: vnetId
+    tags: tags
+  }
+}
+
+resource app 'Microsoft.App/containerApps@2025-07-01' = {
+  name: appName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'inference' })
+  kind: 'functionapp'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    managedEnvironmentId: environment.id
+    workloadProfileName: gpuEnabled ? gpuWorkloadProfileName : consumptionProfile.name
+    configuration: {
+      activeRevisionsMode: 'Single'
+      ingress: {
+        // Without the VNet the gateway can reach the app only over its public FQDN; the app then
+        // relies on its own Entra token validation alone (a development setting, see docs/deploy.md).
+        external: !vnetEnabled
+        targetPort: 80
+        transport: 'auto'
+        allowInsecure: false
+      }
+      registries: [
+        {
+          server: registryLoginServer
+          identity: identityId
+        }
+      ]
+      secrets: [
+        {
+          name: 'service-token-key'
+          keyVaultUrl: '${keyVaultUri}secrets/${serviceTokenKeySecretName}'
+          identity: identityId
+        }
+      ]
+    }
+    template: {
+      containers: [
+        {
+          name: 'inference'
+          image: empty(imageName) ? placeholderImage : imageName
+          resources: containerResources
+          env: [
+            { name: 'AZURE_CLIENT_ID', value: identityClientId }
+            { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
+            { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
+            { name: 'ServerlessServe__Storage__BlobServiceUri', value: dataBlobEndpoint }
+            { name: 'ServerlessServe__Models__Container', value: modelsContainerName }
+            { name: 'ServerlessServe__Inference__ExecutionProvider', value: gpuEnabled ? 'Cuda' : 'Cpu' }
+            { name: 'ServerlessServe__Identity__Authority', value: entraAuthority }
+            { name: 'ServerlessServe__Identity__Audience', value: entraAudience }
+            { name: 'ServerlessServe__Artifacts__TrustedSignerKeys', value: trustedSignerKeys }
+            { name: 'ServerlessServe__Identity__ServiceTokenKey', secretRef: 'service-token-key' }
+          ]
+        }
+      ]
+      scale: {
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+      }
+    }
+  }
+}
+
+output environmentName string = environment.name
+output appName string = app.name
+output fqdn string = app.properties.configuration.ingress.fqdn

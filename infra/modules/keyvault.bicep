@@ -1,0 +1,73 @@
+// Key Vault for the platform's secrets (audit pseudonymisation key, service-token key). Access is by
+// Azure RBAC only, purge protection is on, and with the VNet the vault is reachable only through its
+// private endpoint. Secrets given as parameters are written through the control plane (ARM), which
+// works with public access off; empty parameters leave existing secret versions untouched.
+
+param name string
+param location string
+param tags object
+
+param vnetEnabled bool
+param privateEndpointSubnetId string = ''
+param vaultDnsZoneId string = ''
+
+@description('Days a deleted vault or secret can be recovered (and must wait before purge).')
+@minValue(7)
+@maxValue(90)
+param softDeleteRetentionInDays int = 90
+
+@description('Secrets to create or rotate: name -> value. Empty values are skipped.')
+@secure()
+param secrets object = {}
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enablePurgeProtection: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: softDeleteRetentionInDays
+    enabledForDeployment: false
+    enabledForDiskEncryption: false
+    enabledForTemplateDeployment: false
+    publicNetworkAccess: vnetEnabled ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      bypass: 'None'
+      defaultAction: vnetEnabled ? 'Deny' : 'Allow'
+    }
+  }
+}
+
+resource secretVersions 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
+  for secret in items(secrets): if (!empty(secret.value)) {
+    parent: vault
+    name: secret.key
+    properties: {
+      value: secret.value
+      contentType: 'application/octet-stream; base64'
+    }
+  }
+]
+
+module vaultEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'pe-${name}-vault'
+  params: {
+    name: 'pe-${name}-vault'
+    location: location
+    tags: tags
+    privateLinkServiceId: vault.id
+    groupId: 'vault'
+    subnetId: privateEndpointSubnetId
+    privateDnsZoneId: vaultDnsZoneId
+  }
+}
+
+output name string = vault.name
+output uri string = vault.properties.vaultUri

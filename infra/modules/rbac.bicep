@@ -1,0 +1,209 @@
+// Every role assignment of the platform, each on the narrowest resource that works and named
+// guid(scope, principal, role) so that re-provisioning is idempotent (the principal of a managed
+// identity is named by the identity's resource ID, which what-if can compute before deployment). No one is given Owner,
+// Contributor, User Access Administrator or any role that can grant roles.
+
+@description('User-assigned identity of the gateway (its resource ID, known before deployment, names the assignments).')
+param gatewayIdentityName string
+
+@description('User-assigned identity of the inference app.')
+param inferenceIdentityName string
+
+@description('Deploying user or group allowed to publish models; empty for none.')
+param publisherPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param publisherPrincipalType string = 'User'
+
+param dataAccountName string
+param modelsContainerName string
+param auditContainerName string
+param runtimeAccountName string
+param keyVaultName string
+param registryName string
+param applicationInsightsName string
+
+resource gatewayIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: gatewayIdentityName
+}
+
+resource inferenceIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: inferenceIdentityName
+}
+
+// Built-in role definition IDs (the same in every tenant).
+var roles = {
+  storageBlobDataReader: '2a2b9908-6ea1-4ae2-8e65-a410df84e7d1'
+  storageBlobDataContributor: 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d'
+}
+
+resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: dataAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource models 'containers' existing = {
+      name: modelsContainerName
+    }
+
+    resource audit 'containers' existing = {
+      name: auditContainerName
+    }
+  }
+}
+
+resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: runtimeAccountName
+
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
+  name: keyVaultName
+}
+
+resource registry 'Microsoft.ContainerRegistry/registries@2025-04-01' existing = {
+  name: registryName
+}
+
+resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+// ---- Gateway ----
+
+// Reads signed manifests, policies and revocation lists; verification is its own.
+resource gatewayModelsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::models.id, gatewayIdentity.id, roles.storageBlobDataReader)
+  scope: dataAccount::blobService::models
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+  }
+}
+
+// Appends audit records; the container's WORM policy forbids rewriting or deleting them.
+resource gatewayAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::audit.id, gatewayIdentity.id, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::audit
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+// Functions host state, the durable task hub (blobs for leases and large messages, queues, tables)
+// and the Flex Consumption deployment package live in the runtime account, which holds nothing else.
+// The host names some of its containers at run time, so the account is the narrowest scope that
+// works; Blob Data Contributor is enough for the package (Owner is not needed).
+resource gatewayRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, gatewayIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource gatewayRuntimeQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, gatewayIdentity.id, roles.storageQueueDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+  }
+}
+
+resource gatewayRuntimeTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, gatewayIdentity.id, roles.storageTableDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource gatewaySecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, gatewayIdentity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+  }
+}
+
+resource gatewayTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, gatewayIdentity.id, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// ---- Inference ----
+
+resource inferenceModelsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::models.id, inferenceIdentity.id, roles.storageBlobDataReader)
+  scope: dataAccount::blobService::models
+  properties: {
+    principalId: inferenceIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+  }
+}
+
+resource inferencePull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, inferenceIdentity.id, roles.acrPull)
+  scope: registry
+  properties: {
+    principalId: inferenceIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+  }
+}
+
+resource inferenceSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, inferenceIdentity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    principalId: inferenceIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+  }
+}
+
+resource inferenceTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, inferenceIdentity.id, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: inferenceIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// ---- Publisher (the operator running azd) ----
+
+// Writes new model versions (write-once; version-level WORM keeps old ones intact).
+resource publisherModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(publisherPrincipalId)) {
+  name: guid(dataAccount::blobService::models.id, publisherPrincipalId, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::models
+  properties: {
+    principalId: publisherPrincipalId
+    principalType: publisherPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}

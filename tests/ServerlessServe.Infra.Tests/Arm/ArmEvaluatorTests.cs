@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+
+namespace ServerlessServe.Infra.Tests.Arm;
+
+public sealed class ArmEvaluatorTests
+{
+    private static ArmEvaluator Evaluator(DeploymentScope scope = DeploymentScope.ResourceGroup) => new(
+        new JsonObject
+        {
+            ["parameters"] = new JsonObject
+            {
+                ["name"] = new JsonObject { ["type"] = "string", ["defaultValue"] = "[format('st{0}', parameters('suffix'))]" },
+                ["suffix"] = new JsonObject { ["type"] = "string" },
+                ["vnetEnabled"] = new JsonObject { ["type"] = "bool", ["defaultValue"] = true },
+            },
+            ["variables"] = new JsonObject { ["common"] = new JsonObject { ["minimumTlsVersion"] = "TLS1_2" } },
+        },
+        new Dictionary<string, JsonNode?> { ["suffix"] = "data" },
+        scope);
+
+    [Fact]
+    public void Evaluate_DefaultReferencingParameter_ResolvesChain() =>
+        Assert.Equal("stdata", Evaluator().Evaluate("[parameters('name')]").AsString());
+
+    [Fact]
+    public void Evaluate_IfOnKnownCondition_TakesThatBranch() =>
+        Assert.Equal("Disabled", Evaluator().Evaluate("[if(parameters('vnetEnabled'), 'Disabled', 'Enabled')]").AsString());
+
+    [Fact]
+    public void Evaluate_UnionWithVariable_MergesObjects()
+    {
+        var result = Evaluator().Evaluate("[union(variables('common'), createObject('allowSharedKeyAccess', false()))]");
+        Assert.Equal("TLS1_2", result.Get("minimumTlsVersion").AsString());
+        Assert.True(result.Get("allowSharedKeyAccess").IsFalse());
+    }
+
+    [Fact]
+    public void Evaluate_DeploymentDependentFunction_StaysSymbolic()
+    {
+        var result = Evaluator().Evaluate("[format('st{0}', uniqueString(subscription().id))]");
+        Assert.Equal("st«uniqueString(subscription().id)»", result.AsString());
+        Assert.True(Symbolic.Contains(result));
+        Assert.False(Symbolic.Is(result));
+    }
+
+    [Fact]
+    public void Evaluate_MemberOfSymbolic_ExtendsTerm()
+    {
+        var result = Evaluator().Evaluate("[listKeys(resourceId('Microsoft.Storage/storageAccounts', 'st'), '2025-01-01').keys[0].value]");
+        Assert.True(Symbolic.Is(result));
+        Assert.StartsWith("«listKeys('/subscriptions/", result.AsString(), StringComparison.Ordinal);
+        Assert.EndsWith(".keys[0].value»", result.AsString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_ResourceIdInResourceGroup_RendersFullChildId() =>
+        Assert.Equal(
+            "/subscriptions/«subscription().subscriptionId»/resourceGroups/«resourceGroup().name»/providers/Microsoft.Network/virtualNetworks/vnet/subnets/apps",
+            Evaluator().Evaluate("[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'apps')]").AsString());
+
+    [Fact]
+    public void Evaluate_EscapedBracket_IsLiteral() =>
+        Assert.Equal("[not an expression]", Evaluator().EvaluateDeep(JsonValue.Create("[[not an expression]")).AsString());
+
+    [Fact]
+    public void Walk_NestedDeployment_PassesEvaluatedParameters()
+    {
+        var template = JsonNode.Parse("""
+            {
+              "parameters": { "env": { "type": "string", "defaultValue": "dev" } },
+              "resources": [ {
+                "type": "Microsoft.Resources/deployments", "name": "child", "resourceGroup": "rg",
+                "properties": {
+                  "parameters": { "name": { "value": "[format('kv-{0}', parameters('env'))]" } },
+                  "template": {
+                    "parameters": { "name": { "type": "string" } },
+                    "resources": [ { "type": "Microsoft.KeyVault/vaults", "name": "[parameters('name')]", "properties": {} } ]
+                  }
+                }
+              } ]
+            }
+            """)!.AsObject();
+
+        var resources = TemplateEvaluator.Evaluate(template, new Dictionary<string, JsonNode?>());
+
+        var vault = Assert.Single(resources);
+        Assert.Equal("kv-dev", vault.Name);
+        Assert.Equal("main/child", vault.DeploymentPath);
+        Assert.Equal(DeploymentScope.ResourceGroup, vault.DeploymentScope);
+    }
+
+    [Fact]
+    public void Walk_CopyLoopAndFalseCondition_ExpandsAndSkips()
+    {
+        var template = JsonNode.Parse("""
+            {
+              "variables": { "zones": { "b": "zone-b", "a": "zone-a" } },
+              "resources": [
+                { "type": "Microsoft.Network/privateDnsZones", "name": "[items(variables('zones'))[copyIndex()].value]",
+                  "copy": { "name": "zones", "count": "[length(items(variables('zones')))]" } },
+                { "type": "Microsoft.Network/privateDnsZones", "name": "skipped", "condition": "[not(true())]" }
+              ]
+            }
+            """)!.AsObject();
+
+        var names = TemplateEvaluator.Evaluate(template, new Dictionary<string, JsonNode?>()).Select(r => r.Name);
+
+        Assert.Equal(["zone-a", "zone-b"], names);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.RegularExpressions;
+using ServerlessServe.Infra.Tests.Arm;
+
+namespace ServerlessServe.Infra.Tests.Policy;
+
+public static partial class SecurityPolicy
+{
+    private const string RoleAssignments = "Microsoft.Authorization/roleAssignments";
+
+    /// <summary>Built-in roles the platform may hand out: data-plane roles and pull/publish rights only.</summary>
+    public static IReadOnlyDictionary<string, string> AllowedRoles { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"] = "Storage Blob Data Reader",
+        ["ba92f5b4-2d11-453d-a403-e96b0029c9fe"] = "Storage Blob Data Contributor",
+        ["974c5e8b-45b9-4653-ba55-5f855dd0fb88"] = "Storage Queue Data Contributor",
+        ["0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"] = "Storage Table Data Contributor",
+        ["4633458b-17de-408a-b874-0445c86b69e6"] = "Key Vault Secrets User",
+        ["3913510d-42f4-4e42-8a64-420c390055eb"] = "Monitoring Metrics Publisher",
+        ["7f951dda-4ed3-4680-a7ca-43fe172d538d"] = "AcrPull",
+    };
+
+    /// <summary>Roles that control the resources or access itself; never assigned by these templates.</summary>
+    public static IReadOnlyDictionary<string, string> PrivilegedRoles { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["8e3af657-a8ff-443c-a75c-2fe8c4bcb635"] = "Owner",
+        ["b24988ac-6180-42a0-ab88-20f7382dd24c"] = "Contributor",
+        ["18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"] = "User Access Administrator",
+        ["f58310d9-a9f6-439a-9e8d-f62e7b41a168"] = "Role Based Access Control Administrator",
+    };
+
+    public static PolicyRule RoleAssignmentsUseAllowedRoles { get; } = new(
+        "role-assignments-use-allowed-roles",
+        "Every role assignment names a built-in role from the allowed list.",
+        ctx => ctx.OfType(RoleAssignments).SelectMany(r =>
+        {
+            var role = RoleId(r);
+            return role is not null && AllowedRoles.ContainsKey(role)
+                ? []
+                : new[] { new Violation("role-assignments-use-allowed-roles", r.ToString(), $"role {r.Body.Get("properties.roleDefinitionId").Describe()} is not in the allowed list") };
+        }));
+
+    public static PolicyRule RoleAssignmentsScopedBelowResourceGroup { get; } = new(
+        "role-assignments-scoped-below-resource-group",
+        "Every role assignment is scoped to a resource (a container, an account, a vault, ...), never a resource group or subscription.",
+        ctx => ctx.OfType(RoleAssignments).SelectMany(r =>
+            r.Scope is not null && ResourceScope().IsMatch(r.Scope)
+                ? []
+                : new[] { new Violation("role-assignments-scoped-below-resource-group", r.ToString(), $"scope is {(r.Scope is null ? $"the deployment's {r.DeploymentScope}" : $"'{r.Scope}'")}, not a resource below the resource group") }));
+
+    public static PolicyRule NoPrivilegedRoles { get; } = new(
+        "no-privileged-roles",
+        "No Owner, Contributor, User Access Administrator or RBAC Administrator assignment, and no custom role definitions.",
+        ctx => ctx.OfType(RoleAssignments)
+            .Where(r => RoleId(r) is { } role && PrivilegedRoles.ContainsKey(role))
+            .Select(r => new Violation("no-privileged-roles", r.ToString(), $"assigns {PrivilegedRoles[RoleId(r)!]}"))
+            .Concat(ctx.OfType("Microsoft.Authorization/roleDefinitions")
+                .Select(r => new Violation("no-privileged-roles", r.ToString(), "custom role definitions are not allowed"))));
+
+    /// <summary>The role definition GUID of an assignment, or null when it is not a known literal.</summary>
+    private static string? RoleId(DeployedResource assignment)
+    {
+        var id = assignment.Body.Get("properties.roleDefinitionId").AsString();
+        if (id is null)
+        {
+            return null;
+        }
+
+        var last = id[(id.LastIndexOf('/') + 1)..];
+        return Guid.TryParse(last, out _) ? last : null;
+    }
+
+    // .../providers/Namespace.Provider/type/name[/type/name...]: an actual resource.
+    [GeneratedRegex(@"/providers/[A-Za-z0-9]+\.[A-Za-z0-9.]+/[^/]+/[^/]+", RegexOptions.CultureInvariant)]
+    private static partial Regex ResourceScope();
+}
