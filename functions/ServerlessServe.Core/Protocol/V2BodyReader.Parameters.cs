@@ -92,10 +92,10 @@ internal sealed partial class V2BodyReader
                 throw where.Error($"more than {MaxOpenParameters} parameters");
             }
 
-            var name = reader.ValueSpan.Length <= _limits.MaxNameLength * 6L ? reader.GetString() : null;
-            if (string.IsNullOrEmpty(name) || name.Length > _limits.MaxNameLength)
+            var name = ReadCurrentString(ref reader, _limits.MaxNameLength, where, "parameter name");
+            if (name.Length == 0)
             {
-                throw where.Error("parameter name is empty or too long");
+                throw where.Error("parameter name must not be empty");
             }
 
             if (!parameters.TryAdd(name, ReadParameterValue(ref reader, where)))
@@ -133,13 +133,14 @@ internal sealed partial class V2BodyReader
             case JsonTokenType.Number when reader.TryGetDouble(out var number) && double.IsFinite(number):
                 return ParameterValue.FromDouble(number);
             case JsonTokenType.String:
-                return ParameterValue.FromString(ReadCurrentString(ref reader, _limits.MaxIdLength, where));
+                return ParameterValue.FromString(ReadCurrentString(ref reader, _limits.MaxIdLength, where, "parameter value"));
             default:
                 throw where.Error("parameter values must be strings, finite numbers or booleans");
         }
     }
 
-    private static string ReadCurrentString(ref Utf8JsonReader reader, int maxLength, BodyLocation where)
+    /// <summary>The current string or property name token, decoded, at most <paramref name="maxLength"/> characters.</summary>
+    private static string ReadCurrentString(ref Utf8JsonReader reader, int maxLength, BodyLocation where, string what)
     {
         string? value = null;
         if (reader.ValueSpan.Length <= maxLength * 6L)
@@ -150,13 +151,13 @@ internal sealed partial class V2BodyReader
             }
             catch (InvalidOperationException)
             {
-                throw where.Error("parameter value is not valid UTF-8");
+                throw where.Error($"{what} is not valid UTF-8");
             }
         }
 
         if (value is null || value.Length > maxLength)
         {
-            throw where.Error($"parameter value is longer than {maxLength} characters");
+            throw where.Error($"{what} is longer than {maxLength} characters");
         }
 
         return value;

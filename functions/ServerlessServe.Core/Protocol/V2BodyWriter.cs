@@ -183,97 +183,98 @@ internal static class V2BodyWriter
     private static void WriteJsonData(Utf8JsonWriter writer, Tensor tensor, string kind, int index)
     {
         writer.WriteStartArray();
-        switch (tensor.Data)
+        // By datatype, not by runtime type: the CLR lets an int[] pass as a uint[] (and sbyte[] as byte[], ...).
+        switch (tensor.DataType)
         {
-            case bool[] values:
-                foreach (var v in values)
+            case TensorDataType.Bool:
+                foreach (var v in (bool[])tensor.Data)
                 {
                     writer.WriteBooleanValue(v);
                 }
 
                 break;
-            case byte[] values:
-                foreach (var v in values)
+            case TensorDataType.UInt8:
+                foreach (var v in (byte[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case ushort[] values:
-                foreach (var v in values)
+            case TensorDataType.UInt16:
+                foreach (var v in (ushort[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case uint[] values:
-                foreach (var v in values)
+            case TensorDataType.UInt32:
+                foreach (var v in (uint[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case ulong[] values:
-                foreach (var v in values)
+            case TensorDataType.UInt64:
+                foreach (var v in (ulong[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case sbyte[] values:
-                foreach (var v in values)
+            case TensorDataType.Int8:
+                foreach (var v in (sbyte[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case short[] values:
-                foreach (var v in values)
+            case TensorDataType.Int16:
+                foreach (var v in (short[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case int[] values:
-                foreach (var v in values)
+            case TensorDataType.Int32:
+                foreach (var v in (int[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case long[] values:
-                foreach (var v in values)
+            case TensorDataType.Int64:
+                foreach (var v in (long[])tensor.Data)
                 {
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case Half[] values:
-                foreach (var v in values)
+            case TensorDataType.Fp16:
+                foreach (var v in (Half[])tensor.Data)
                 {
                     EnsureRepresentable(Half.IsFinite(v), kind, index);
                     writer.WriteNumberValue((float)v);
                 }
 
                 break;
-            case float[] values:
-                foreach (var v in values)
+            case TensorDataType.Fp32:
+                foreach (var v in (float[])tensor.Data)
                 {
                     EnsureRepresentable(float.IsFinite(v), kind, index);
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case double[] values:
-                foreach (var v in values)
+            case TensorDataType.Fp64:
+                foreach (var v in (double[])tensor.Data)
                 {
                     EnsureRepresentable(double.IsFinite(v), kind, index);
                     writer.WriteNumberValue(v);
                 }
 
                 break;
-            case byte[][] values:
-                foreach (var v in values)
+            case TensorDataType.Bytes:
+                foreach (var v in (byte[][])tensor.Data)
                 {
                     EnsureRepresentable(Utf8.IsValid(v), kind, index);
                     writer.WriteStringValue(v.AsSpan());

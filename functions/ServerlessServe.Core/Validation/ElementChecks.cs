@@ -16,45 +16,32 @@ internal static class ElementChecks
         var min = rule?.Min ?? double.NegativeInfinity;
         var max = rule?.Max ?? double.PositiveInfinity;
         var hasRange = rule?.Min is not null || rule?.Max is not null;
-        switch (tensor.Data)
+        // By datatype, not by runtime type: the CLR lets an int[] pass as a uint[] (and sbyte[] as byte[], ...).
+        var data = tensor.Data;
+        switch (tensor.DataType)
         {
-            case float[] values:
-                CheckFloats<float>(values, FloatBound(min, up: true), FloatBound(max, up: false), declaredName);
+            case TensorDataType.Fp32:
+                CheckFloats((float[])data, FloatBound(min, up: true), FloatBound(max, up: false), declaredName);
                 break;
-            case double[] values:
-                CheckFloats<double>(values, Math.Max(min, -double.MaxValue), Math.Min(max, double.MaxValue), declaredName);
+            case TensorDataType.Fp64:
+                CheckFloats((double[])data, Math.Max(min, -double.MaxValue), Math.Min(max, double.MaxValue), declaredName);
                 break;
-            case Half[] values:
-                CheckHalves(values, FloatBound(min, up: true), FloatBound(max, up: false), declaredName);
+            case TensorDataType.Fp16:
+                CheckHalves((Half[])data, FloatBound(min, up: true), FloatBound(max, up: false), declaredName);
                 break;
-            case byte[][] values:
-                CheckLengths(values, rule?.MaxBytesLength, declaredName);
+            case TensorDataType.Bytes:
+                CheckLengths((byte[][])data, rule?.MaxBytesLength, declaredName);
                 break;
-            case bool[]:
+            case TensorDataType.Bool:
                 break;
-            default:
-                if (hasRange)
-                {
-                    CheckIntegers(tensor.Data, min, max, declaredName);
-                }
-
-                break;
-        }
-    }
-
-    private static void CheckIntegers(Array data, double min, double max, string name)
-    {
-        switch (data)
-        {
-            case byte[] v: CheckIntegers<byte>(v, min, max, name); break;
-            case ushort[] v: CheckIntegers<ushort>(v, min, max, name); break;
-            case uint[] v: CheckIntegers<uint>(v, min, max, name); break;
-            case ulong[] v: CheckIntegers<ulong>(v, min, max, name); break;
-            case sbyte[] v: CheckIntegers<sbyte>(v, min, max, name); break;
-            case short[] v: CheckIntegers<short>(v, min, max, name); break;
-            case int[] v: CheckIntegers<int>(v, min, max, name); break;
-            case long[] v: CheckIntegers<long>(v, min, max, name); break;
-            default: throw new ArgumentException("Unsupported tensor element type.", nameof(data));
+            case TensorDataType.UInt8 when hasRange: CheckIntegers((byte[])data, min, max, declaredName); break;
+            case TensorDataType.UInt16 when hasRange: CheckIntegers((ushort[])data, min, max, declaredName); break;
+            case TensorDataType.UInt32 when hasRange: CheckIntegers((uint[])data, min, max, declaredName); break;
+            case TensorDataType.UInt64 when hasRange: CheckIntegers((ulong[])data, min, max, declaredName); break;
+            case TensorDataType.Int8 when hasRange: CheckIntegers((sbyte[])data, min, max, declaredName); break;
+            case TensorDataType.Int16 when hasRange: CheckIntegers((short[])data, min, max, declaredName); break;
+            case TensorDataType.Int32 when hasRange: CheckIntegers((int[])data, min, max, declaredName); break;
+            case TensorDataType.Int64 when hasRange: CheckIntegers((long[])data, min, max, declaredName); break;
         }
     }
 
