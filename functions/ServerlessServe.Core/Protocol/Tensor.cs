@@ -53,5 +53,12 @@ public sealed class Tensor
     }
 
     /// <summary>The typed view of <see cref="Data"/>; throws when <typeparamref name="T"/> is not the element type.</summary>
-    public T[] As<T>() => Data as T[] ?? throw new InvalidOperationException($"Tensor '{Name}' does not hold {typeof(T).Name} elements.");
+    /// <remarks>
+    /// Checks the exact element type: the CLR would otherwise let an <c>int[]</c> pass as a <c>uint[]</c> (and
+    /// <c>sbyte[]</c> as <c>byte[]</c>, <c>long[]</c> as <c>ulong[]</c>), so never dispatch on <c>Data is uint[]</c>;
+    /// switch on <see cref="DataType"/> instead.
+    /// </remarks>
+    public T[] As<T>() => typeof(T) == DataType.ClrElementType()
+        ? (T[])Data
+        : throw new InvalidOperationException($"Tensor '{Name}' does not hold {typeof(T).Name} elements.");
 }

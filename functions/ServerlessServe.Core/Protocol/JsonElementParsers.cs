@@ -1,0 +1,217 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Unicode;
+
+namespace ServerlessServe.Core.Protocol;
+
+/// <summary>Reads one tensor element of type <typeparamref name="T"/> from the current JSON token, without allocating (except BYTES).</summary>
+internal interface IJsonElementParser<T>
+{
+    static abstract ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out T value);
+}
+
+/// <summary>Element parsers, one per V2 datatype. Structs, so the generic data reader is specialised for each.</summary>
+internal static class JsonElementParsers
+{
+    internal readonly struct Bool : IJsonElementParser<bool>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out bool value)
+        {
+            value = reader.TokenType == JsonTokenType.True;
+            return reader.TokenType is JsonTokenType.True or JsonTokenType.False ? ElementStatus.Ok : ElementStatus.WrongType;
+        }
+    }
+
+    internal readonly struct UInt8 : IJsonElementParser<byte>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out byte value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetByte(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct UInt16 : IJsonElementParser<ushort>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out ushort value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetUInt16(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct UInt32 : IJsonElementParser<uint>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out uint value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetUInt32(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct UInt64 : IJsonElementParser<ulong>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out ulong value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetUInt64(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct Int8 : IJsonElementParser<sbyte>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out sbyte value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetSByte(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct Int16 : IJsonElementParser<short>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out short value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetInt16(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct Int32 : IJsonElementParser<int>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out int value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetInt32(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct Int64 : IJsonElementParser<long>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out long value)
+        {
+            value = 0;
+            return reader.TokenType != JsonTokenType.Number ? ElementStatus.WrongType
+                : reader.TryGetInt64(out value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    /// <summary>FP16 from a JSON number: parsed as a double, rounded to nearest; beyond ±65504 (rounding to infinity) is out of range.</summary>
+    internal readonly struct Fp16 : IJsonElementParser<Half>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out Half value)
+        {
+            value = default;
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                return ElementStatus.WrongType;
+            }
+
+            if (!reader.TryGetDouble(out var d))
+            {
+                return ElementStatus.OutOfRange;
+            }
+
+            value = (Half)d;
+            return Half.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    /// <summary>FP32 from a JSON number; numbers beyond the float range (which would round to infinity) are out of range.</summary>
+    internal readonly struct Fp32 : IJsonElementParser<float>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out float value)
+        {
+            value = 0;
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                return ElementStatus.WrongType;
+            }
+
+            return reader.TryGetSingle(out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    internal readonly struct Fp64 : IJsonElementParser<double>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out double value)
+        {
+            value = 0;
+            if (reader.TokenType != JsonTokenType.Number)
+            {
+                return ElementStatus.WrongType;
+            }
+
+            return reader.TryGetDouble(out value) && double.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+        }
+    }
+
+    /// <summary>BYTES from a JSON string: the string's UTF-8 bytes after unescaping.</summary>
+    internal readonly struct Bytes : IJsonElementParser<byte[]>
+    {
+        public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out byte[] value)
+        {
+            value = [];
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                return ElementStatus.WrongType;
+            }
+
+            var raw = reader.ValueSpan;
+            if (!reader.ValueIsEscaped)
+            {
+                if (raw.Length > maxBytesLength)
+                {
+                    return ElementStatus.TooLong;
+                }
+
+                if (!Utf8.IsValid(raw))
+                {
+                    return ElementStatus.WrongType;
+                }
+
+                value = raw.ToArray();
+                return ElementStatus.Ok;
+            }
+
+            // Unescaping never lengthens the text, so the raw length bounds the buffer.
+            var rented = ArrayPool<byte>.Shared.Rent(raw.Length);
+            try
+            {
+                int written;
+                try
+                {
+                    written = reader.CopyString(rented);
+                }
+                catch (InvalidOperationException)
+                {
+                    return ElementStatus.WrongType;
+                }
+
+                var text = rented.AsSpan(0, written);
+                if (written > maxBytesLength)
+                {
+                    return ElementStatus.TooLong;
+                }
+
+                if (!Utf8.IsValid(text))
+                {
+                    return ElementStatus.WrongType;
+                }
+
+                value = text.ToArray();
+                return ElementStatus.Ok;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+            }
+        }
+    }
+}

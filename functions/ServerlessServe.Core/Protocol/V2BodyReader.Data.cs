@@ -1,0 +1,138 @@
+using System.Text.Json;
+
+namespace ServerlessServe.Core.Protocol;
+
+internal sealed partial class V2BodyReader
+{
+    /// <summary>
+    /// Reads <c>data</c> (reader on its first token) into a new array of <paramref name="count"/> elements: either a
+    /// flat array in row-major order or arrays nested exactly as <paramref name="shape"/>.
+    /// </summary>
+    private Array ReadData(ref Utf8JsonReader reader, TensorDataType type, long[] shape, int count, BodyLocation where)
+    {
+        AccountElements(count, where);
+        return type switch
+        {
+            TensorDataType.Bool => ReadElements<bool, JsonElementParsers.Bool>(ref reader, type, shape, count, where),
+            TensorDataType.UInt8 => ReadElements<byte, JsonElementParsers.UInt8>(ref reader, type, shape, count, where),
+            TensorDataType.UInt16 => ReadElements<ushort, JsonElementParsers.UInt16>(ref reader, type, shape, count, where),
+            TensorDataType.UInt32 => ReadElements<uint, JsonElementParsers.UInt32>(ref reader, type, shape, count, where),
+            TensorDataType.UInt64 => ReadElements<ulong, JsonElementParsers.UInt64>(ref reader, type, shape, count, where),
+            TensorDataType.Int8 => ReadElements<sbyte, JsonElementParsers.Int8>(ref reader, type, shape, count, where),
+            TensorDataType.Int16 => ReadElements<short, JsonElementParsers.Int16>(ref reader, type, shape, count, where),
+            TensorDataType.Int32 => ReadElements<int, JsonElementParsers.Int32>(ref reader, type, shape, count, where),
+            TensorDataType.Int64 => ReadElements<long, JsonElementParsers.Int64>(ref reader, type, shape, count, where),
+            TensorDataType.Fp16 => ReadElements<Half, JsonElementParsers.Fp16>(ref reader, type, shape, count, where),
+            TensorDataType.Fp32 => ReadElements<float, JsonElementParsers.Fp32>(ref reader, type, shape, count, where),
+            TensorDataType.Fp64 => ReadElements<double, JsonElementParsers.Fp64>(ref reader, type, shape, count, where),
+            TensorDataType.Bytes => ReadElements<byte[], JsonElementParsers.Bytes>(ref reader, type, shape, count, where),
+            _ => throw new ArgumentOutOfRangeException(nameof(type)),
+        };
+    }
+
+    private T[] ReadElements<T, TParser>(ref Utf8JsonReader reader, TensorDataType type, long[] shape, int count, BodyLocation where)
+        where TParser : IJsonElementParser<T>
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw where.Error("data must be an array");
+        }
+
+        CheckDepth(ref reader);
+        var data = GC.AllocateUninitializedArray<T>(count);
+        var position = 0;
+
+        // The first element decides the form: an array means nested (one level per dimension), anything else flat.
+        var probe = reader;
+        probe.Read();
+        if (probe.TokenType == JsonTokenType.StartArray)
+        {
+            ReadLevel<T, TParser>(ref reader, data, ref position, type, shape, 0, where);
+            return data;
+        }
+
+        var maxBytes = _limits.MaxBytesElementLength;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (position >= data.Length)
+            {
+                throw where.Error("data does not match shape");
+            }
+
+            var status = TParser.TryRead(ref reader, maxBytes, out data[position]);
+            if (status != ElementStatus.Ok)
+            {
+                throw ElementError(status, position, type, where);
+            }
+
+            position++;
+        }
+
+        if (position != data.Length)
+        {
+            throw where.Error("data does not match shape");
+        }
+
+        return data;
+    }
+
+    /// <summary>Reads one level of nested data (reader on its start token): exactly <c>shape[level]</c> items.</summary>
+    private void ReadLevel<T, TParser>(
+        ref Utf8JsonReader reader, T[] data, ref int position, TensorDataType type, long[] shape, int level, BodyLocation where)
+        where TParser : IJsonElementParser<T>
+    {
+        if (level >= shape.Length)
+        {
+            throw where.Error("data does not match shape");
+        }
+
+        CheckDepth(ref reader);
+        var isLast = level == shape.Length - 1;
+        var length = shape[level];
+        var maxBytes = _limits.MaxBytesElementLength;
+        long items = 0;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (items++ >= length)
+            {
+                throw where.Error("data does not match shape");
+            }
+
+            if (!isLast)
+            {
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    throw where.Error("data does not match shape");
+                }
+
+                ReadLevel<T, TParser>(ref reader, data, ref position, type, shape, level + 1, where);
+                continue;
+            }
+
+            if (reader.TokenType is JsonTokenType.StartArray)
+            {
+                throw where.Error("data does not match shape");
+            }
+
+            var status = TParser.TryRead(ref reader, maxBytes, out data[position]);
+            if (status != ElementStatus.Ok)
+            {
+                throw ElementError(status, position, type, where);
+            }
+
+            position++;
+        }
+
+        if (items != length)
+        {
+            throw where.Error("data does not match shape");
+        }
+    }
+
+    private ProtocolException ElementError(ElementStatus status, int position, TensorDataType type, BodyLocation where) => status switch
+    {
+        ElementStatus.OutOfRange => where.Error($"data element {position} is not representable as {type.ToWire()}"),
+        ElementStatus.TooLong => where.Error($"data element {position} exceeds {_limits.MaxBytesElementLength} bytes"),
+        _ => where.Error($"data element {position} has the wrong JSON type for {type.ToWire()}"),
+    };
+}

@@ -1,0 +1,358 @@
+using System.Text.Json;
+
+namespace ServerlessServe.Core.Protocol;
+
+/// <summary>
+/// The strict reader of V2 request and response bodies, on <see cref="Utf8JsonReader"/>: closed property sets at
+/// every level, duplicates refused, depth and size caps checked before allocation, data parsed straight into typed
+/// arrays. One instance reads one body (it counts elements across tensors). Partial by concern: the bodies
+/// (this file), tensors, data and parameters.
+/// </summary>
+internal sealed partial class V2BodyReader
+{
+    private readonly ProtocolLimits _limits;
+    private readonly BodyLocation _root;
+    private long _elements;
+
+    private V2BodyReader(ProtocolLimits limits, BodyLocation root)
+    {
+        _limits = limits;
+        _root = root;
+    }
+
+    public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? headerLength, ProtocolLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var state = new V2BodyReader(limits, BodyLocation.Request);
+        var json = state.Split(body, headerLength, out var binary);
+        var reader = state.CreateReader(json);
+        try
+        {
+            return state.ParseRequest(ref reader, binary, headerLength.HasValue);
+        }
+        catch (JsonException)
+        {
+            throw ProtocolException.BadRequest("request body is not valid JSON");
+        }
+    }
+
+    public static InferenceResponse ReadResponse(ReadOnlySpan<byte> body, int? headerLength, ProtocolLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        var state = new V2BodyReader(limits, BodyLocation.Response);
+        var json = state.Split(body, headerLength, out var binary);
+        var reader = state.CreateReader(json);
+        try
+        {
+            return state.ParseResponse(ref reader, binary, headerLength.HasValue);
+        }
+        catch (JsonException)
+        {
+            throw ProtocolException.BadRequest("response body is not valid JSON");
+        }
+    }
+
+    /// <summary>Applies the body cap and splits the body at the JSON header length, when there is one.</summary>
+    private ReadOnlySpan<byte> Split(ReadOnlySpan<byte> body, int? headerLength, out ReadOnlySpan<byte> binary)
+    {
+        if (body.Length > _limits.MaxBodyBytes)
+        {
+            throw ProtocolException.TooLarge($"{_root} body exceeds {_limits.MaxBodyBytes} bytes");
+        }
+
+        binary = [];
+        if (headerLength is not { } length)
+        {
+            return body;
+        }
+
+        if (length < 0 || length > body.Length)
+        {
+            throw _root.Error($"{EncodedBody.HeaderLengthHeaderName} is negative or larger than the body");
+        }
+
+        binary = body[length..];
+        return body[..length];
+    }
+
+    private Utf8JsonReader CreateReader(ReadOnlySpan<byte> json) =>
+        new(json, new JsonReaderOptions
+        {
+            // One more than our cap, so that our own check (with its clear message) fires first.
+            MaxDepth = _limits.MaxJsonDepth + 1,
+            CommentHandling = JsonCommentHandling.Disallow,
+            AllowTrailingCommas = false,
+        });
+
+    private InferenceRequest ParseRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, bool hasBinarySection)
+    {
+        ReadRootObject(ref reader);
+        uint seen = 0;
+        string? id = null;
+        Dictionary<string, ParameterValue>? parameters = null;
+        List<TensorHeader>? inputs = null;
+        List<RequestedOutput>? outputs = null;
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("id"u8))
+            {
+                MarkSeen(ref seen, 0, _root);
+                id = ReadString(ref reader, _limits.MaxIdLength, _root, "id");
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                MarkSeen(ref seen, 1, _root);
+                parameters = ReadRequestParameters(ref reader);
+            }
+            else if (reader.ValueTextEquals("inputs"u8))
+            {
+                MarkSeen(ref seen, 2, _root);
+                inputs = ReadTensorArray(ref reader, isInput: true);
+            }
+            else if (reader.ValueTextEquals("outputs"u8))
+            {
+                MarkSeen(ref seen, 3, _root);
+                outputs = ReadRequestedOutputs(ref reader);
+            }
+            else
+            {
+                throw _root.Error("unknown property");
+            }
+        }
+
+        EnsureEndOfDocument(ref reader);
+        if (inputs is null || inputs.Count == 0)
+        {
+            throw _root.Error("inputs are required");
+        }
+
+        var tensors = Complete(inputs, binary, hasBinarySection);
+        return new InferenceRequest
+        {
+            Id = id,
+            Parameters = parameters ?? [],
+            Inputs = tensors,
+            Outputs = outputs,
+        };
+    }
+
+    private InferenceResponse ParseResponse(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, bool hasBinarySection)
+    {
+        ReadRootObject(ref reader);
+        uint seen = 0;
+        string? modelName = null;
+        string? modelVersion = null;
+        string? id = null;
+        Dictionary<string, ParameterValue>? parameters = null;
+        List<TensorHeader>? outputs = null;
+        while (NextProperty(ref reader))
+        {
+            if (reader.ValueTextEquals("model_name"u8))
+            {
+                MarkSeen(ref seen, 0, _root);
+                modelName = ReadString(ref reader, _limits.MaxNameLength, _root, "model_name");
+            }
+            else if (reader.ValueTextEquals("model_version"u8))
+            {
+                MarkSeen(ref seen, 1, _root);
+                modelVersion = ReadString(ref reader, _limits.MaxNameLength, _root, "model_version");
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                MarkSeen(ref seen, 2, _root);
+                id = ReadString(ref reader, _limits.MaxIdLength, _root, "id");
+            }
+            else if (reader.ValueTextEquals("parameters"u8))
+            {
+                MarkSeen(ref seen, 3, _root);
+                parameters = ReadOpenParameters(ref reader, _root);
+            }
+            else if (reader.ValueTextEquals("outputs"u8))
+            {
+                MarkSeen(ref seen, 4, _root);
+                outputs = ReadTensorArray(ref reader, isInput: false);
+            }
+            else
+            {
+                throw _root.Error("unknown property");
+            }
+        }
+
+        EnsureEndOfDocument(ref reader);
+        if (string.IsNullOrEmpty(modelName))
+        {
+            throw _root.Error("model_name is required");
+        }
+
+        var tensors = Complete(outputs ?? [], binary, hasBinarySection);
+        return new InferenceResponse
+        {
+            ModelName = modelName,
+            ModelVersion = modelVersion,
+            Id = id,
+            Parameters = parameters ?? [],
+            Outputs = tensors,
+        };
+    }
+
+    /// <summary>Decodes the binary section into the tensors that declared <c>binary_data_size</c>, in order, and checks names are unique.</summary>
+    private Tensor[] Complete(List<TensorHeader> headers, ReadOnlySpan<byte> binary, bool hasBinarySection)
+    {
+        var tensors = new Tensor[headers.Count];
+        var names = new HashSet<string>(headers.Count, StringComparer.Ordinal);
+        var offset = 0;
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var header = headers[i];
+            if (!names.Add(header.Name))
+            {
+                throw header.Where.Error("duplicate tensor name");
+            }
+
+            var data = header.Data;
+            if (header.BinarySize is { } size)
+            {
+                if (!hasBinarySection)
+                {
+                    throw header.Where.Error($"binary_data_size needs the {EncodedBody.HeaderLengthHeaderName} header");
+                }
+
+                if (size > binary.Length - offset)
+                {
+                    throw header.Where.Error("binary data is shorter than binary_data_size");
+                }
+
+                data = BinaryTensorCodec.Decode(binary.Slice(offset, size), header.DataType, header.Count, _limits.MaxBytesElementLength, header.Where);
+                offset += size;
+            }
+
+            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!);
+        }
+
+        if (offset != binary.Length)
+        {
+            throw _root.Error("binary section is longer than the tensors' binary_data_size total");
+        }
+
+        return tensors;
+    }
+
+    private void ReadRootObject(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw ProtocolException.BadRequest($"{_root} body must be a JSON object");
+        }
+    }
+
+    private static void EnsureEndOfDocument(ref Utf8JsonReader reader)
+    {
+        // Throws JsonException on anything but whitespace after the root object.
+        if (reader.Read())
+        {
+            throw new JsonException();
+        }
+    }
+
+    /// <summary>Moves to the next property name of the current object; false at its end.</summary>
+    private static bool NextProperty(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read())
+        {
+            throw new JsonException();
+        }
+
+        return reader.TokenType switch
+        {
+            JsonTokenType.PropertyName => true,
+            JsonTokenType.EndObject => false,
+            _ => throw new JsonException(),
+        };
+    }
+
+    private static void MarkSeen(ref uint seen, int bit, BodyLocation where)
+    {
+        var flag = 1u << bit;
+        if ((seen & flag) != 0)
+        {
+            throw where.Error("duplicate property");
+        }
+
+        seen |= flag;
+    }
+
+    /// <summary>Refuses a container token that would nest deeper than <see cref="ProtocolLimits.MaxJsonDepth"/>.</summary>
+    private void CheckDepth(ref Utf8JsonReader reader)
+    {
+        // CurrentDepth of a container's start token is the number of containers around it.
+        if (reader.CurrentDepth >= _limits.MaxJsonDepth)
+        {
+            throw ProtocolException.BadRequest($"{_root}: JSON nesting exceeds {_limits.MaxJsonDepth} levels");
+        }
+    }
+
+    /// <summary>Skips the value at the reader (positioned on its first token), checking nesting depth as it goes.</summary>
+    private void SkipValue(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartArray or JsonTokenType.StartObject))
+        {
+            return;
+        }
+
+        CheckDepth(ref reader);
+        var depth = reader.CurrentDepth;
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartArray or JsonTokenType.StartObject:
+                    CheckDepth(ref reader);
+                    break;
+                case JsonTokenType.EndArray or JsonTokenType.EndObject when reader.CurrentDepth == depth:
+                    return;
+            }
+        }
+
+        throw new JsonException();
+    }
+
+    private static string ReadString(ref Utf8JsonReader reader, int maxLength, BodyLocation where, string property)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.String)
+        {
+            throw where.Error($"{property} must be a string");
+        }
+
+        // An escape takes at most 6 bytes per UTF-16 unit: refuse hopeless lengths before decoding.
+        if (reader.ValueSpan.Length > (long)maxLength * 6)
+        {
+            throw where.Error($"{property} is longer than {maxLength} characters");
+        }
+
+        string value;
+        try
+        {
+            value = reader.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw where.Error($"{property} is not valid UTF-8");
+        }
+
+        if (value.Length > maxLength)
+        {
+            throw where.Error($"{property} is longer than {maxLength} characters");
+        }
+
+        return value;
+    }
+
+    private void AccountElements(long count, BodyLocation where)
+    {
+        _elements += count;
+        if (_elements > _limits.MaxElementsPerRequest)
+        {
+            throw ProtocolException.TooLarge($"{where}: the {_root} holds more than {_limits.MaxElementsPerRequest} tensor elements");
+        }
+    }
+}

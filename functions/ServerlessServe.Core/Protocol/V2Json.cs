@@ -1,0 +1,170 @@
+using System.Text.Json;
+
+namespace ServerlessServe.Core.Protocol;
+
+/// <summary>
+/// Reads and writes Open Inference Protocol (KServe V2) bodies, JSON and the binary tensor data extension.
+/// Readers are strict (see <see cref="ReadRequest"/>) and throw <see cref="ProtocolException"/> with messages that
+/// are safe to return: they name positions (<c>inputs[1]</c>, 0-based) and our own vocabulary, never anything
+/// the sender wrote.
+/// </summary>
+public static class V2Json
+{
+    /// <summary>
+    /// Reads a V2 inference request. <paramref name="inferenceHeaderLength"/> is the
+    /// <c>Inference-Header-Content-Length</c> header: when present the body is that many bytes of JSON followed by
+    /// the raw data of every input that has <c>parameters.binary_data_size</c>, in input order.
+    /// </summary>
+    /// <remarks>
+    /// Refused with 400: invalid JSON (NaN/Infinity literals included), nesting deeper than
+    /// <see cref="ProtocolLimits.MaxJsonDepth"/>, duplicate or unknown properties at any level, parameters other
+    /// than <c>binary_data_output</c> / <c>binary_data_size</c> / <c>binary_data</c>, numbers the datatype cannot
+    /// hold, data whose count or nesting does not match the shape, duplicate tensor names, binary sizes that do not
+    /// add up. Refused with 413: a body over <see cref="ProtocolLimits.MaxBodyBytes"/> or more than
+    /// <see cref="ProtocolLimits.MaxElementsPerRequest"/> elements.
+    /// </remarks>
+    public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits) =>
+        V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits);
+
+    /// <summary>
+    /// Reads a V2 inference response (JSON, or JSON header plus binary outputs), as strictly as a request, except
+    /// that top-level <c>parameters</c> may hold any scalar values.
+    /// </summary>
+    public static InferenceResponse ReadResponse(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits) =>
+        V2BodyReader.ReadResponse(body, inferenceHeaderLength, limits);
+
+    /// <summary>
+    /// Writes a response. An output goes in the binary section when <paramref name="binaryAll"/> is true or
+    /// <paramref name="binaryOutputs"/> holds its name; when any does, the result has a header length and
+    /// <c>application/octet-stream</c>, otherwise it is plain <c>application/json</c>.
+    /// </summary>
+    /// <exception cref="ProtocolException">500 when a JSON output holds NaN, an infinity or non-UTF-8 BYTES.</exception>
+    public static EncodedBody WriteResponse(InferenceResponse response, bool binaryAll, IReadOnlySet<string>? binaryOutputs)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        return V2BodyWriter.WriteResponse(response, tensor => binaryAll || (binaryOutputs?.Contains(tensor.Name) ?? false));
+    }
+
+    /// <summary>
+    /// Writes a response in the form <paramref name="request"/> asked for: an output's own <c>binary_data</c>
+    /// when the request names it with one, otherwise the request's <c>binary_data_output</c>.
+    /// </summary>
+    public static EncodedBody WriteResponse(InferenceResponse response, InferenceRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        ArgumentNullException.ThrowIfNull(request);
+        return V2BodyWriter.WriteResponse(response, tensor => request.IsBinaryOutputRequested(tensor.Name));
+    }
+
+    /// <summary>
+    /// Writes a request (the gateway's call to the inference app). <paramref name="binaryInputs"/> sends every input
+    /// in the binary section; <paramref name="binaryOutputs"/> sets <c>binary_data_output</c> so every output comes
+    /// back binary (the request's own output flags are not forwarded).
+    /// </summary>
+    public static EncodedBody WriteRequest(InferenceRequest request, bool binaryInputs, bool binaryOutputs)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return V2BodyWriter.WriteRequest(request, binaryInputs, binaryOutputs);
+    }
+
+    /// <summary><c>{"error":"..."}</c>. The message must already be safe to show a caller.</summary>
+    public static byte[] WriteError(string safeMessage)
+    {
+        ArgumentNullException.ThrowIfNull(safeMessage);
+        return V2BodyWriter.WriteDocument(safeMessage, static (w, message) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error"u8, message);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>V2 model metadata: <c>name</c>, <c>versions</c>, <c>platform</c>, <c>inputs</c> and <c>outputs</c> (each <c>name</c>, <c>datatype</c>, <c>shape</c>; -1 dynamic).</summary>
+    public static byte[] WriteModelMetadata(ModelMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        return V2BodyWriter.WriteDocument(metadata, static (w, m) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name"u8, m.Name);
+            WriteStrings(w, "versions"u8, m.Versions);
+            w.WriteString("platform"u8, m.Platform);
+            WriteSpecs(w, "inputs"u8, m.Inputs);
+            WriteSpecs(w, "outputs"u8, m.Outputs);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>V2 server metadata: <c>name</c>, <c>version</c>, <c>extensions</c>.</summary>
+    public static byte[] WriteServerMetadata(ServerMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        return V2BodyWriter.WriteDocument(metadata, static (w, m) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name"u8, m.Name);
+            w.WriteString("version"u8, m.Version);
+            WriteStrings(w, "extensions"u8, m.Extensions);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>V2 model readiness: <c>{"name":...,"ready":...}</c>.</summary>
+    public static byte[] WriteModelReady(ModelReadiness readiness)
+    {
+        ArgumentNullException.ThrowIfNull(readiness);
+        return V2BodyWriter.WriteDocument(readiness, static (w, r) =>
+        {
+            w.WriteStartObject();
+            w.WriteString("name"u8, r.Name);
+            w.WriteBoolean("ready"u8, r.Ready);
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>V2 server liveness: <c>{"live":...}</c>.</summary>
+    public static byte[] WriteServerLive(bool live) => WriteFlag("live", live);
+
+    /// <summary>V2 server readiness: <c>{"ready":...}</c>.</summary>
+    public static byte[] WriteServerReady(bool ready) => WriteFlag("ready", ready);
+
+    private static byte[] WriteFlag(string name, bool value) =>
+        V2BodyWriter.WriteDocument((name, value), static (w, s) =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean(s.name, s.value);
+            w.WriteEndObject();
+        });
+
+    private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> property, IReadOnlyList<string> values)
+    {
+        writer.WriteStartArray(property);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteSpecs(Utf8JsonWriter writer, ReadOnlySpan<byte> property, IReadOnlyList<TensorSpec> specs)
+    {
+        writer.WriteStartArray(property);
+        foreach (var spec in specs)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name"u8, spec.Name);
+            writer.WriteString("datatype"u8, spec.DataType.ToWire());
+            writer.WriteStartArray("shape"u8);
+            foreach (var dim in spec.Shape)
+            {
+                writer.WriteNumberValue(dim);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+}

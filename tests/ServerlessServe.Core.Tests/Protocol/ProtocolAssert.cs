@@ -1,0 +1,51 @@
+using System.Text;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Tests.Protocol;
+
+/// <summary>Shared helpers: read bodies and assert refusals carry the right status and never echo what was sent.</summary>
+internal static class ProtocolAssert
+{
+    public static InferenceRequest Read(string json, ProtocolLimits? limits = null) =>
+        V2Json.ReadRequest(Encoding.UTF8.GetBytes(json), null, limits ?? new ProtocolLimits());
+
+    public static ProtocolException Refused(string json, int status, params string[] secrets) =>
+        Refused(Encoding.UTF8.GetBytes(json), null, status, null, secrets);
+
+    public static ProtocolException Refused(string json, int status, ProtocolLimits limits, params string[] secrets) =>
+        Refused(Encoding.UTF8.GetBytes(json), null, status, limits, secrets);
+
+    public static ProtocolException Refused(byte[] body, int? headerLength, int status, ProtocolLimits? limits, params string[] secrets)
+    {
+        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadRequest(body, headerLength, limits ?? new ProtocolLimits()));
+        Assert.Equal(status, error.StatusCode);
+        Assert.NotEmpty(error.Message);
+        NoEcho(error.Message, secrets);
+        return error;
+    }
+
+    public static void NoEcho(string message, params string[] secrets)
+    {
+        foreach (var secret in secrets)
+        {
+            Assert.DoesNotContain(secret, message, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    /// <summary>A request with one input, as JSON, with the given tensor properties spliced in.</summary>
+    public static string OneInput(string tensorBody, string? topLevelExtra = null) =>
+        "{\"inputs\":[{" + tensorBody + "}]" + (topLevelExtra is null ? string.Empty : "," + topLevelExtra) + "}";
+
+    public static void TensorsEqual(IReadOnlyList<Tensor> expected, IReadOnlyList<Tensor> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Name, actual[i].Name);
+            Assert.Equal(expected[i].DataType, actual[i].DataType);
+            Assert.Equal(expected[i].Shape, actual[i].Shape);
+            Assert.Equal(expected[i].Data.GetType(), actual[i].Data.GetType());
+            Assert.Equal(expected[i].Data, actual[i].Data);
+        }
+    }
+}
