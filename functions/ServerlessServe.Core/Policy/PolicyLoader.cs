@@ -220,10 +220,23 @@ public static class PolicyLoader
 
     private static PolicyException SchemaFailure(EvaluationResults results)
     {
-        var failure = results.Details?.FirstOrDefault(d => !d.IsValid && d.Errors is { Count: > 0 }) ?? results;
-        var keyword = failure.Errors is { Count: > 0 } errors ? errors.Keys.First() : "schema";
+        // Failures inside an "if" (the condition) or a "not" (inverted) are not what went wrong: skip them, prefer a node
+        // that carries an error, else the deepest failing keyword.
+        var candidates = (results.Details ?? []).Where(d => !d.IsValid && Counts(d)).ToList();
+        var failure = candidates.LastOrDefault(d => d.Errors is { Count: > 0 })
+            ?? candidates.OrderBy(d => d.EvaluationPath.ToString().Length).LastOrDefault()
+            ?? results;
+        var keyword = failure.Errors?.Keys.FirstOrDefault(k => k.Length > 0)
+            ?? failure.EvaluationPath.ToString().Split('/').LastOrDefault(s => s.Length > 0)
+            ?? "schema";
         var location = failure.InstanceLocation.ToString();
         return new PolicyException(string.IsNullOrEmpty(location) ? "/" : location, $"violates schema keyword '{keyword}'");
+
+        static bool Counts(EvaluationResults detail)
+        {
+            var segments = detail.EvaluationPath.ToString().Split('/');
+            return !segments.Contains("if") && !segments.Contains("not");
+        }
     }
 
     private static string ToPointer(string? jsonPath)
