@@ -1,8 +1,10 @@
 namespace ServerlessServe.Core.Artifacts;
 
 /// <summary>
-/// Orders versions: numerically when both are all digits (so 10 follows 9), otherwise ordinally. Equal numbers with
-/// different spellings (01 and 1) fall back to ordinal order, so the order is total.
+/// Orders versions naturally: runs of digits compare as numbers, everything else character by character (ordinal). So
+/// two numeric versions compare numerically (9 before 10) and dotted versions sort as people expect (1.2 before 1.10).
+/// A plain "numeric if both numeric, else ordinal" rule is not transitive (2 &lt; 10 &lt; 15a &lt; 2), which would make
+/// "latest" depend on listing order. Versions equal as numbers (01 and 1) fall back to ordinal order, so the order is total.
 /// </summary>
 public sealed class VersionComparer : IComparer<string>
 {
@@ -15,19 +17,44 @@ public sealed class VersionComparer : IComparer<string>
             return x is null ? (y is null ? 0 : -1) : 1;
         }
 
-        if (IsDigits(x) && IsDigits(y))
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
         {
-            var a = x.AsSpan().TrimStart('0');
-            var b = y.AsSpan().TrimStart('0');
-            var byValue = a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
-            if (byValue != 0)
+            if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
             {
-                return byValue;
+                var startX = i;
+                var startY = j;
+                while (i < x.Length && char.IsAsciiDigit(x[i]))
+                {
+                    i++;
+                }
+
+                while (j < y.Length && char.IsAsciiDigit(y[j]))
+                {
+                    j++;
+                }
+
+                var a = x.AsSpan(startX, i - startX).TrimStart('0');
+                var b = y.AsSpan(startY, j - startY).TrimStart('0');
+                var byNumber = a.Length != b.Length ? a.Length.CompareTo(b.Length) : a.SequenceCompareTo(b);
+                if (byNumber != 0)
+                {
+                    return byNumber;
+                }
+            }
+            else
+            {
+                if (x[i] != y[j])
+                {
+                    return x[i].CompareTo(y[j]);
+                }
+
+                i++;
+                j++;
             }
         }
 
-        return string.CompareOrdinal(x, y);
+        var byRest = (x.Length - i).CompareTo(y.Length - j);
+        return byRest != 0 ? byRest : string.CompareOrdinal(x, y);
     }
-
-    private static bool IsDigits(string value) => value.Length > 0 && value.All(char.IsAsciiDigit);
 }
