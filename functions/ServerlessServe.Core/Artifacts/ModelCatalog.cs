@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using Azure;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Artifacts;
+
+/// <summary>
+/// Resolves model names and versions to verified versions from the <see cref="ModelStore"/>. Versions are immutable,
+/// so a verified version is cached for good; a version that fails verification is skipped for
+/// <see cref="ModelCatalogOptions.FailedVersionRetryAfter"/>; the listing used for "latest" is reused for
+/// <see cref="ModelCatalogOptions.LatestCacheTtl"/>. Thread-safe: concurrent callers of one version share one load.
+/// </summary>
+public sealed class ModelCatalog : IModelCatalog
+{
+    private readonly ModelStore _store;
+    private readonly ModelCatalogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<(string Name, string Version), Lazy<Task<VerifiedModelVersion>>> _verified = new();
+    private readonly ConcurrentDictionary<(string Name, string Version), DateTimeOffset> _failedUntil = new();
+    private readonly ConcurrentDictionary<string, Listing> _listings = new(StringComparer.Ordinal);
+
+    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider? timeProvider = null, ILogger<ModelCatalog>? logger = null)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger<ModelCatalog>.Instance;
+    }
+
+    public ModelStore Store => _store;
+
+    /// <inheritdoc />
+    public async Task<VerifiedModelVersion> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        if (version is not null)
+        {
+            ModelNames.EnsureValidVersion(version);
+        }
+
+        try
+        {
+            return version is null
+                ? await ResolveLatestAsync(name, cancellationToken).ConfigureAwait(false)
+                : await ResolveVersionAsync(name, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            Log.StoreUnreachable(_logger, name, ex);
+            throw ProtocolException.Unavailable("model store unavailable");
+        }
+    }
+
+    /// <summary>Complete versions of <paramref name="name"/>, oldest first, from a listing at most <see cref="ModelCatalogOptions.LatestCacheTtl"/> old.</summary>
+    public async Task<IReadOnlyList<string>> ListVersionsAsync(string name, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        var now = _time.GetUtcNow();
+        var listing = _listings.AddOrUpdate(
+            name,
+            n => NewListing(n, now),
+            (n, existing) => existing.Expires > now && !existing.Versions.Value.IsFaulted ? existing : NewListing(n, now));
+        try
+        {
+            return await listing.Versions.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (listing.Versions.Value.IsFaulted)
+        {
+            _listings.TryRemove(KeyValuePair.Create(name, listing));
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Marks a version that passed the catalog's checks but could not be served (for example ONNX Runtime refused it)
+    /// as failed, so "latest" skips it until <see cref="ModelCatalogOptions.FailedVersionRetryAfter"/> has passed.
+    /// </summary>
+    public void MarkUnavailable(string name, string version)
+    {
+        _failedUntil[(name, version)] = _time.GetUtcNow() + _options.FailedVersionRetryAfter;
+        _verified.TryRemove((name, version), out _);
+        Log.MarkedUnavailable(_logger, name, version, _options.FailedVersionRetryAfter);
+    }
+
+    /// <summary>True when <paramref name="version"/> of <paramref name="name"/> failed recently and is being skipped.</summary>
+    public bool IsMarkedUnavailable(string name, string version) =>
+        _failedUntil.TryGetValue((name, version), out var until) && until > _time.GetUtcNow();
+
+    private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, CancellationToken cancellationToken)
+    {
+        var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
+        if (versions.Count == 0)
+        {
+            throw ProtocolException.NotFound("model not found");
+        }
+
+        for (var i = versions.Count - 1; i >= 0; i--)
+        {
+            var candidate = versions[i];
+            if (IsMarkedUnavailable(name, candidate))
+            {
+                Log.SkippingFailedVersion(_logger, name, candidate);
+                continue;
+            }
+
+            try
+            {
+                return await GetVerifiedAsync(name, candidate, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ModelVerificationException)
+            {
+                Log.SkippingFailedVersion(_logger, name, candidate);
+            }
+            catch (ModelNotFoundException)
+            {
+                // Listed a moment ago but gone now: try the next one.
+            }
+        }
+
+        throw ProtocolException.Unavailable("model version unavailable");
+    }
+
+    private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        if (IsMarkedUnavailable(name, version))
+        {
+            throw ProtocolException.Unavailable("model version unavailable");
+        }
+
+        try
+        {
+            return await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelVerificationException)
+        {
+            throw ProtocolException.Unavailable("model version unavailable");
+        }
+        catch (ModelNotFoundException)
+        {
+            throw ProtocolException.NotFound("model version not found");
+        }
+    }
+
+    private async Task<VerifiedModelVersion> GetVerifiedAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        var key = (name, version);
+        var load = _verified.GetOrAdd(key, k => new Lazy<Task<VerifiedModelVersion>>(
+            () => _store.VerifyAsync(k.Name, k.Version, _options.VerifyModelDigest, CancellationToken.None)));
+        try
+        {
+            // The shared load is not cancelled by one caller; each caller stops waiting on its own token.
+            return await load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (load.Value.IsFaulted || load.Value.IsCanceled)
+        {
+            _verified.TryRemove(KeyValuePair.Create(key, load));
+            if (ex is ModelVerificationException)
+            {
+                _failedUntil[key] = _time.GetUtcNow() + _options.FailedVersionRetryAfter;
+            }
+
+            throw;
+        }
+    }
+
+    private Listing NewListing(string name, DateTimeOffset now) =>
+        new(now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(() => _store.ListVersionsAsync(name, CancellationToken.None)));
+
+    private static bool IsStoreFailure(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        ProtocolException => false,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        RequestFailedException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.All(e => IsStoreFailure(e, cancellationToken)),
+        HttpRequestException or IOException or TimeoutException => true,
+        _ => false,
+    };
+
+    private sealed record Listing(DateTimeOffset Expires, Lazy<Task<IReadOnlyList<string>>> Versions);
+}

@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Artifacts;
+
+/// <summary>
+/// Model names (<c>^[a-z0-9][a-z0-9._-]{0,62}$</c>) and versions (<c>^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$</c>), neither
+/// containing <c>..</c>, so both are safe as blob path segments. Invalid ones are a 400 that does not echo them.
+/// </summary>
+public static partial class ModelNames
+{
+    public static bool IsValidName(string? name) =>
+        name is not null && NamePattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
+
+    public static bool IsValidVersion(string? version) =>
+        version is not null && VersionPattern().IsMatch(version) && !version.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>Throws <see cref="ProtocolException"/> 400 for an invalid model name.</summary>
+    public static void EnsureValidName(string? name)
+    {
+        if (!IsValidName(name))
+        {
+            throw ProtocolException.BadRequest("invalid model name");
+        }
+    }
+
+    /// <summary>Throws <see cref="ProtocolException"/> 400 for an invalid version.</summary>
+    public static void EnsureValidVersion(string? version)
+    {
+        if (!IsValidVersion(version))
+        {
+            throw ProtocolException.BadRequest("invalid model version");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    private static partial Regex VersionPattern();
+}

@@ -1,0 +1,36 @@
+namespace ServerlessServe.Core.Artifacts;
+
+/// <summary>Publishing a version that already exists (versions are immutable): the 409 of the model store.</summary>
+public sealed class ModelVersionExistsException : Exception
+{
+    public ModelVersionExistsException(string name, string version, string message)
+        : base(message)
+    {
+        Name = name;
+        Version = version;
+    }
+
+    public ModelVersionExistsException()
+        : this(string.Empty, string.Empty, "model version already exists")
+    {
+    }
+
+    public ModelVersionExistsException(string message)
+        : this(string.Empty, string.Empty, message)
+    {
+    }
+
+    public ModelVersionExistsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Name = string.Empty;
+        Version = string.Empty;
+    }
+
+    public string Name { get; }
+
+    public string Version { get; }
+
+    /// <summary>Always 409 (Conflict).</summary>
+    public static int StatusCode => 409;
+}

@@ -1,0 +1,59 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ServerlessServe.Core.Redaction;
+
+namespace ServerlessServe.Core.Policy;
+
+/// <summary>The one strict JSON dialect of <c>policy.json</c>: camelCase, no unknown, duplicate or null-for-non-null properties.</summary>
+internal static class PolicyJson
+{
+    /// <summary>Wire names of <see cref="PiiEntity"/>, as the schema lists them.</summary>
+    public static readonly IReadOnlyDictionary<PiiEntity, string> PiiEntityNames = new Dictionary<PiiEntity, string>
+    {
+        [PiiEntity.Email] = "EMAIL",
+        [PiiEntity.Phone] = "PHONE",
+        [PiiEntity.CreditCard] = "CREDIT_CARD",
+        [PiiEntity.Iban] = "IBAN",
+        [PiiEntity.UsSsn] = "US_SSN",
+        [PiiEntity.IPv4] = "IPV4",
+        [PiiEntity.IPv6] = "IPV6",
+    };
+
+    public static readonly IReadOnlyDictionary<OutputMode, string> OutputModeNames = new Dictionary<OutputMode, string>
+    {
+        [OutputMode.Scores] = "scores",
+        [OutputMode.TopK] = "topk",
+        [OutputMode.Label] = "label",
+    };
+
+    public static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = 16,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
+    public static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions()
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            PropertyNameCaseInsensitive = false,
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            AllowDuplicateProperties = false,
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
+            NumberHandling = JsonNumberHandling.Strict,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+            MaxDepth = 16,
+            WriteIndented = true,
+        };
+        options.Converters.Add(new WireEnumConverter<PiiEntity>(PiiEntityNames));
+        options.Converters.Add(new WireEnumConverter<OutputMode>(OutputModeNames));
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

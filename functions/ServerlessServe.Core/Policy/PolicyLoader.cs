@@ -1,0 +1,289 @@
+using System.Text;
+using System.Text.Json;
+using Json.Schema;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Policy;
+
+/// <summary>
+/// Reads <c>policy.json</c>: JSON Schema 2020-12 validation (the schema is embedded as <c>policy.schema.json</c>), strict
+/// parsing into <see cref="ModelPolicy"/>, and the checks against the model's inputs and outputs. Used at publish and at
+/// load; every failure is a <see cref="PolicyException"/> naming the policy path, never a value.
+/// </summary>
+public static class PolicyLoader
+{
+    /// <summary>Largest accepted <c>policy.json</c>: 1 MiB.</summary>
+    public const int MaxPolicyBytes = 1 << 20;
+
+    private static readonly Lazy<JsonSchema> Schema = new(LoadSchema, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The text of the embedded policy schema.</summary>
+    public static string SchemaText { get; } = ReadSchemaText();
+
+    /// <summary>Validates <paramref name="utf8Json"/> against the schema and parses it strictly.</summary>
+    public static ModelPolicy Parse(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.Length > MaxPolicyBytes)
+        {
+            throw new PolicyException("/", "policy is larger than 1 MiB");
+        }
+
+        var bytes = utf8Json.ToArray();
+        try
+        {
+            using var document = JsonDocument.Parse(bytes, PolicyJson.DocumentOptions);
+            var results = Schema.Value.Evaluate(document.RootElement, new EvaluationOptions { OutputFormat = OutputFormat.List });
+            if (!results.IsValid)
+            {
+                throw SchemaFailure(results);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new PolicyException("/", $"not well-formed JSON (line {ex.LineNumber + 1})");
+        }
+
+        ModelPolicy? policy;
+        try
+        {
+            policy = JsonSerializer.Deserialize<ModelPolicy>(bytes, PolicyJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new PolicyException(ToPointer(ex.Path), "does not match the policy model");
+        }
+
+        if (policy is null)
+        {
+            throw new PolicyException("/", "policy is null");
+        }
+
+        Validate(policy);
+        return policy;
+    }
+
+    /// <summary>Writes <paramref name="policy"/> as indented camelCase JSON that <see cref="Parse"/> accepts.</summary>
+    public static byte[] Serialize(ModelPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        Validate(policy);
+        return JsonSerializer.SerializeToUtf8Bytes(policy, PolicyJson.Options);
+    }
+
+    /// <summary>Checks rules that need no model: bounds in order and finite, k and rounding in range.</summary>
+    public static void Validate(ModelPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        if (policy.SchemaVersion != 1)
+        {
+            throw new PolicyException("/schemaVersion", "unsupported schema version");
+        }
+
+        if (policy.MaxBatch < 1)
+        {
+            throw new PolicyException("/maxBatch", "must be at least 1");
+        }
+
+        if (policy.DefaultRound is < 0 or > 15)
+        {
+            throw new PolicyException("/defaultRound", "must be between 0 and 15");
+        }
+
+        if (policy.Redact.Distinct().Count() != policy.Redact.Count)
+        {
+            throw new PolicyException("/redact", "lists an entity twice");
+        }
+
+        foreach (var (name, rule) in policy.Inputs)
+        {
+            var path = "/inputs/" + Escape(name);
+            if (rule.Min is { } min && !double.IsFinite(min))
+            {
+                throw new PolicyException(path + "/min", "must be finite");
+            }
+
+            if (rule.Max is { } max && !double.IsFinite(max))
+            {
+                throw new PolicyException(path + "/max", "must be finite");
+            }
+
+            if (rule.Min > rule.Max)
+            {
+                throw new PolicyException(path, "min is greater than max");
+            }
+
+            if (rule.MaxBytesLength < 0)
+            {
+                throw new PolicyException(path + "/maxBytesLength", "must not be negative");
+            }
+        }
+
+        foreach (var (name, rule) in policy.Outputs)
+        {
+            var path = "/outputs/" + Escape(name);
+            if (rule.Mode == OutputMode.TopK && rule.K is not >= 1)
+            {
+                throw new PolicyException(path + "/k", "topk needs k of at least 1");
+            }
+
+            if (rule.Mode != OutputMode.TopK && rule.K is not null)
+            {
+                throw new PolicyException(path + "/k", "k applies only to topk");
+            }
+
+            if (rule.Round is < 0 or > 15)
+            {
+                throw new PolicyException(path + "/round", "must be between 0 and 15");
+            }
+
+            if (rule.Mode == OutputMode.Scores && rule.Labels is not null)
+            {
+                throw new PolicyException(path + "/labels", "labels apply only to topk and label");
+            }
+
+            if (rule.Mode == OutputMode.Label && rule.Round is not null)
+            {
+                throw new PolicyException(path + "/round", "round has no effect in label mode");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="policy"/> fits the model: rules name real inputs and outputs, value ranges only on
+    /// numeric inputs, byte lengths only on BYTES inputs, output modes only on numeric outputs with a class dimension,
+    /// k and labels consistent with the class count when the model fixes it, and maxBatch within a fixed batch dimension.
+    /// </summary>
+    public static void CheckAgainst(ModelPolicy policy, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        Validate(policy);
+
+        foreach (var input in inputs)
+        {
+            if (input.Shape.Length > 0 && input.Shape[0] > 0 && policy.MaxBatch > input.Shape[0])
+            {
+                throw new PolicyException("/maxBatch", "exceeds a fixed batch dimension of the model");
+            }
+        }
+
+        foreach (var (name, rule) in policy.Inputs)
+        {
+            var path = "/inputs/" + Escape(name);
+            var spec = inputs.FirstOrDefault(i => string.Equals(i.Name, name, StringComparison.Ordinal))
+                ?? throw new PolicyException(path, "names no input of the model");
+            var numeric = spec.DataType is not (TensorDataType.Bytes or TensorDataType.Bool);
+            if ((rule.Min is not null || rule.Max is not null) && !numeric)
+            {
+                throw new PolicyException(path, "value ranges apply only to numeric inputs");
+            }
+
+            if (rule.MaxBytesLength is not null && spec.DataType != TensorDataType.Bytes)
+            {
+                throw new PolicyException(path + "/maxBytesLength", "applies only to BYTES inputs");
+            }
+        }
+
+        foreach (var (name, rule) in policy.Outputs)
+        {
+            var path = "/outputs/" + Escape(name);
+            var spec = outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
+                ?? throw new PolicyException(path, "names no output of the model");
+            if (spec.DataType is TensorDataType.Bytes or TensorDataType.Bool)
+            {
+                throw new PolicyException(path, "output rules apply only to numeric outputs");
+            }
+
+            if (rule.Round is not null && !spec.DataType.IsFloatingPoint())
+            {
+                throw new PolicyException(path + "/round", "applies only to floating-point outputs");
+            }
+
+            if (rule.Mode is OutputMode.TopK or OutputMode.Label && spec.Shape.Length == 0)
+            {
+                throw new PolicyException(path + "/mode", "needs an output with a class dimension");
+            }
+
+            var classCount = spec.Shape.Length > 0 && spec.Shape[^1] > 0 ? spec.Shape[^1] : (long?)null;
+            if (rule.Mode == OutputMode.TopK && classCount is { } classes && rule.K > classes)
+            {
+                throw new PolicyException(path + "/k", "is larger than the number of classes");
+            }
+
+            if (rule.Labels is { } labels && classCount is { } count && labels.Count != count)
+            {
+                throw new PolicyException(path + "/labels", "count differs from the number of classes");
+            }
+        }
+    }
+
+    private static PolicyException SchemaFailure(EvaluationResults results)
+    {
+        // Failures inside an "if" (the condition) or a "not" (inverted) are not what went wrong: skip them, prefer a node
+        // that carries an error, else the deepest failing keyword.
+        var candidates = (results.Details ?? []).Where(d => !d.IsValid && Counts(d)).ToList();
+        var failure = candidates.LastOrDefault(d => d.Errors is { Count: > 0 })
+            ?? candidates.OrderBy(d => d.EvaluationPath.ToString().Length).LastOrDefault()
+            ?? results;
+        var keyword = failure.Errors?.Keys.FirstOrDefault(k => k.Length > 0)
+            ?? failure.EvaluationPath.ToString().Split('/').LastOrDefault(s => s.Length > 0)
+            ?? "schema";
+        var location = failure.InstanceLocation.ToString();
+        return new PolicyException(string.IsNullOrEmpty(location) ? "/" : location, $"violates schema keyword '{keyword}'");
+
+        static bool Counts(EvaluationResults detail)
+        {
+            var segments = detail.EvaluationPath.ToString().Split('/');
+            return !segments.Contains("if") && !segments.Contains("not");
+        }
+    }
+
+    private static string ToPointer(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath) || jsonPath == "$")
+        {
+            return "/";
+        }
+
+        // System.Text.Json paths look like $.outputs['name'].k or $.roles[0]; render them as pointer-like paths.
+        var builder = new StringBuilder();
+        var text = jsonPath.StartsWith('$') ? jsonPath[1..] : jsonPath;
+        var i = 0;
+        while (i < text.Length)
+        {
+            if (text[i] == '.')
+            {
+                var end = text.IndexOfAny(['.', '['], i + 1);
+                end = end < 0 ? text.Length : end;
+                builder.Append('/').Append(Escape(text[(i + 1)..end]));
+                i = end;
+            }
+            else if (text[i] == '[')
+            {
+                var end = text.IndexOf(']', i);
+                end = end < 0 ? text.Length : end;
+                builder.Append('/').Append(Escape(text[(i + 1)..end].Trim('\'')));
+                i = end + 1;
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return builder.Length == 0 ? "/" : builder.ToString();
+    }
+
+    internal static string Escape(string segment) => segment.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+
+    private static string ReadSchemaText()
+    {
+        using var stream = typeof(PolicyLoader).Assembly.GetManifestResourceStream("policy.schema.json")
+            ?? throw new InvalidOperationException("The embedded resource policy.schema.json is missing.");
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static JsonSchema LoadSchema() => JsonSchema.FromText(SchemaText);
+}

@@ -1,0 +1,139 @@
+using System.Text;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Tests.Fixtures;
+
+namespace ServerlessServe.Core.Tests.Artifacts;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class ModelCatalogTests(AzuriteFixture azurite)
+{
+    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task ResolveLatest_ReturnsNewestVersion()
+    {
+        var (catalog, store, _) = await NewCatalogAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "9"));
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "10"));
+
+        var resolved = await catalog.ResolveAsync("credit-risk", null, default);
+
+        Assert.Equal("10", resolved.Manifest.Version);
+    }
+
+    [Fact]
+    public async Task ResolveLatest_NewestTampered_PreviousGoodVersionKeepsServing()
+    {
+        var (catalog, store, container) = await NewCatalogAsync();
+        var good = TestPackages.CreditRisk("credit-risk", "1");
+        var newer = TestPackages.CreditRisk("credit-risk", "2", policy: TestPackages.CreditRiskPolicyWithMaxBatch(8));
+        await store.PublishAsync(good);
+        await store.PublishAsync(newer);
+        var originalPolicy = newer.Files.Single(f => f.Name == "policy.json");
+        await ModelStoreTests.Overwrite(container, $"sha256/{originalPolicy.Pin.Sha256}", Encoding.UTF8.GetBytes("""{"schemaVersion":1,"maxBatch":4096}"""));
+
+        var resolved = await catalog.ResolveAsync("credit-risk", null, default);
+
+        Assert.Equal("1", resolved.Manifest.Version);
+        Assert.Equal(good.ManifestDigest, resolved.ManifestDigest);
+        Assert.True(catalog.IsMarkedUnavailable("credit-risk", "2"));
+        var explicitError = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", "2", default));
+        Assert.Equal(503, explicitError.StatusCode);
+        Assert.Equal("model version unavailable", explicitError.Message);
+
+        // Repaired in storage: skipped until the retry delay has passed, then served.
+        await ModelStoreTests.Overwrite(container, $"sha256/{originalPolicy.Pin.Sha256}", originalPolicy.Content.ToArray());
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        _time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal("2", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task ResolveLatest_EveryVersionFails_503()
+    {
+        var (catalog, store, container) = await NewCatalogAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        await store.PublishAsync(package);
+        await ModelStoreTests.Overwrite(container, "manifests/credit-risk/1/manifest.sig", Encoding.ASCII.GetBytes(Convert.ToBase64String(new byte[64])));
+
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", null, default));
+
+        Assert.Equal(503, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task ResolveLatest_NewVersionSeenAfterListingTtl()
+    {
+        var (catalog, store, _) = await NewCatalogAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "2"));
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        _time.Advance(TimeSpan.FromSeconds(6));
+
+        Assert.Equal("2", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+    }
+
+    [Theory]
+    [InlineData("missing", null, 404)]
+    [InlineData("credit-risk", "7", 404)]
+    [InlineData("../credit-risk", null, 400)]
+    [InlineData("credit-risk", "..", 400)]
+    public async Task Resolve_UnknownOrInvalid_RightStatus(string name, string? version, int status)
+    {
+        var (catalog, store, _) = await NewCatalogAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync(name, version, default));
+
+        Assert.Equal(status, error.StatusCode);
+        Assert.DoesNotContain("..", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Resolve_StoreUnreachable_503()
+    {
+        var options = new BlobClientOptions();
+        options.Retry.MaxRetries = 0;
+        var port = ClosedPort();
+        var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1"), options).GetBlobContainerClient("models");
+        var catalog = new ModelCatalog(new ModelStore(container, TestPackages.Trusted()), Options.Create(new ModelCatalogOptions()), _time);
+
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", null, default));
+
+        Assert.Equal(503, error.StatusCode);
+        Assert.Equal("model store unavailable", error.Message);
+    }
+
+    [Fact]
+    public async Task Resolve_ConcurrentCallers_ShareOneVerifiedInstance()
+    {
+        var (catalog, store, _) = await NewCatalogAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() => catalog.ResolveAsync("credit-risk", "1", default))));
+
+        Assert.All(results, r => Assert.Same(results[0], r));
+        Assert.Same(results[0], await catalog.ResolveAsync("credit-risk", null, default));
+    }
+
+    private async Task<(ModelCatalog Catalog, ModelStore Store, BlobContainerClient Container)> NewCatalogAsync()
+    {
+        var container = await azurite.CreateContainerAsync("catalog");
+        var store = new ModelStore(container, TestPackages.Trusted());
+        return (new ModelCatalog(store, Options.Create(new ModelCatalogOptions()), _time), store, container);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

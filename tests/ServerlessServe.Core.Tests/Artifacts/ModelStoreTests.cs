@@ -1,0 +1,214 @@
+using System.Text;
+using Azure.Storage.Blobs;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Samples;
+using ServerlessServe.Core.Tests.Fixtures;
+
+namespace ServerlessServe.Core.Tests.Artifacts;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class ModelStoreTests(AzuriteFixture azurite)
+{
+    [Fact]
+    public async Task PublishThenLoad_RoundTripsVerifiedBytes()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        var progress = new List<long>();
+
+        var digest = await store.PublishAsync(package, new SyncProgress(progress.Add));
+        var loaded = await store.LoadAsync("credit-risk", "1");
+
+        Assert.Equal(package.ManifestDigest, digest);
+        Assert.Equal(digest, loaded.Version.ManifestDigest);
+        Assert.Equal(TestPackages.CreditRiskModel, loaded.ModelBytes);
+        Assert.Equal(64, loaded.Version.Policy.MaxBatch);
+        Assert.Equal(package.ContentBytes, progress.Max());
+        Assert.True(await container.GetBlobClient($"sha256/{package.Manifest.Files["model.onnx"].Sha256}").ExistsAsync());
+        Assert.True(await container.GetBlobClient("manifests/credit-risk/1/manifest.sig").ExistsAsync());
+    }
+
+    [Fact]
+    public async Task Publish_LargeFileInBlocks_ReportsProgressAndVerifies()
+    {
+        var (store, _) = await NewStoreAsync(new ModelStoreOptions { UploadBlockBytes = 64 * 1024 });
+        // A ~1 MB model (the credit-risk graph padded with a doc string) crosses many 64 KiB blocks.
+        var model = Onnx.ModelProto.Parser.ParseFrom(TestPackages.CreditRiskModel);
+        model.DocString = new string('x', 1_000_000);
+        var package = ModelPackager.Pack("padded", "1", Google.Protobuf.MessageExtensions.ToByteArray(model), SampleModels.GetPolicy(CreditRiskSample.Name), TestPackages.Signer, TestPackages.Created);
+
+        var progress = new List<long>();
+        await store.PublishAsync(package, new SyncProgress(progress.Add));
+
+        Assert.True(progress.Count > 3);
+        Assert.Equal(package.ContentBytes, progress[^1]);
+        Assert.Equal(package.ManifestDigest, (await store.VerifyAsync(package.Manifest.Name, "1", verifyModelDigest: true)).ManifestDigest);
+    }
+
+    [Fact]
+    public async Task Publish_SameVersionTwice_RefusedAsImmutable()
+    {
+        var (store, _) = await NewStoreAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1")));
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1", policy: TestPackages.CreditRiskPolicyWithMaxBatch(2))));
+    }
+
+    [Fact]
+    public async Task Publish_SharedContent_StoredOnceAndBothVersionsVerify()
+    {
+        var (store, container) = await NewStoreAsync();
+
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "2"));
+
+        var contentBlobs = new List<string>();
+        await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "sha256/", default))
+        {
+            contentBlobs.Add(blob.Name);
+        }
+
+        Assert.Equal(2, contentBlobs.Count);
+        Assert.Equal(["1", "2"], await store.ListVersionsAsync("credit-risk"));
+        await store.VerifyAsync("credit-risk", "2", verifyModelDigest: true);
+    }
+
+    [Fact]
+    public async Task Load_TamperedModelBlob_RefusedOnDigest()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        await store.PublishAsync(package);
+        var altered = TestPackages.CreditRiskModel.ToArray();
+        altered[^10] ^= 0x01;
+        await Overwrite(container, $"sha256/{package.Manifest.Files["model.onnx"].Sha256}", altered);
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "1"));
+
+        Assert.Equal(ModelVerificationFailure.Digest, error.Failure);
+        Assert.Equal(ModelVerificationFailure.Digest, (await Assert.ThrowsAsync<ModelVerificationException>(() => store.VerifyAsync("credit-risk", "1", verifyModelDigest: true))).Failure);
+    }
+
+    [Fact]
+    public async Task Load_TruncatedPolicyBlob_RefusedOnDigest()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        await store.PublishAsync(package);
+        await Overwrite(container, $"sha256/{package.Manifest.Files["policy.json"].Sha256}", "{}"u8.ToArray());
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.VerifyAsync("credit-risk", "1", verifyModelDigest: false));
+
+        Assert.Equal(ModelVerificationFailure.Digest, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_TamperedManifest_RefusedOnSignature()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        await store.PublishAsync(package);
+        var json = Encoding.UTF8.GetString(package.ManifestJson.Span).Replace("\"size\": ", "\"size\":  ", StringComparison.Ordinal);
+        await Overwrite(container, "manifests/credit-risk/1/manifest.json", Encoding.UTF8.GetBytes(json));
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "1"));
+
+        Assert.Equal(ModelVerificationFailure.Signature, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_UnknownSigner_Refused()
+    {
+        var (store, _) = await NewStoreAsync();
+        using var stranger = SigningKeys.CreateP256();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1", signer: stranger));
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "1"));
+
+        Assert.Equal(ModelVerificationFailure.Signature, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_SignedManifestCopiedToAnotherVersion_Refused()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "1");
+        await store.PublishAsync(package);
+        await Overwrite(container, "manifests/credit-risk/2/manifest.sig", Encoding.ASCII.GetBytes(package.Signature));
+        await Overwrite(container, "manifests/credit-risk/2/manifest.json", package.ManifestJson.ToArray());
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "2"));
+
+        Assert.Equal(ModelVerificationFailure.Manifest, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_SignedModelWithExternalData_Refused()
+    {
+        var (store, _) = await NewStoreAsync();
+        var package = TestPackages.PackUnchecked("credit-risk", "1", TestPackages.CreditRiskWithExternalWeights(), SampleModels.GetPolicy(CreditRiskSample.Name));
+        await store.PublishAsync(package);
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "1"));
+
+        Assert.Equal(ModelVerificationFailure.ExternalData, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_SignedPolicyThatDoesNotFitTheModel_RefusedOnPolicy()
+    {
+        var (store, _) = await NewStoreAsync();
+        var policy = """{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"topk","k":7}}}"""u8.ToArray();
+        await store.PublishAsync(TestPackages.PackUnchecked("credit-risk", "1", TestPackages.CreditRiskModel, policy));
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.VerifyAsync("credit-risk", "1", verifyModelDigest: false));
+
+        Assert.Equal(ModelVerificationFailure.Policy, error.Failure);
+    }
+
+    [Fact]
+    public async Task Load_UnknownVersion_NotFound()
+    {
+        var (store, _) = await NewStoreAsync();
+
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => store.LoadAsync("credit-risk", "1"));
+    }
+
+    [Fact]
+    public async Task ListVersionsAndModels_OnlyCompleteVersions_InVersionOrder()
+    {
+        var (store, container) = await NewStoreAsync();
+        foreach (var version in new[] { "10", "9", "2" })
+        {
+            await store.PublishAsync(TestPackages.CreditRisk("credit-risk", version));
+        }
+
+        await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
+        await Overwrite(container, "manifests/credit-risk/11/manifest.sig", "incomplete"u8.ToArray());
+
+        Assert.Equal(["2", "9", "10"], await store.ListVersionsAsync("credit-risk"));
+        Assert.Equal(["credit-risk", "customer-notes"], await store.ListModelsAsync());
+    }
+
+    private async Task<(ModelStore Store, BlobContainerClient Container)> NewStoreAsync(ModelStoreOptions? options = null)
+    {
+        var container = await azurite.CreateContainerAsync("store");
+        return (new ModelStore(container, TestPackages.Trusted(), options), container);
+    }
+
+    /// <summary>What an attacker with write access to storage (but not the signing key) can do.</summary>
+    internal static Task Overwrite(BlobContainerClient container, string blobName, byte[] content) =>
+        container.GetBlobClient(blobName).UploadAsync(BinaryData.FromBytes(content), overwrite: true);
+
+    private sealed class SyncProgress(Action<long> report) : IProgress<long>
+    {
+        public void Report(long value)
+        {
+            lock (this)
+            {
+                report(value);
+            }
+        }
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Redaction;
+using ServerlessServe.Core.Samples;
+
+namespace ServerlessServe.Core.Tests.Policy;
+
+public sealed class PolicyLoaderTests
+{
+    private static readonly TensorSpec[] Inputs =
+    [
+        new("features", TensorDataType.Fp32, [-1, 4]),
+        new("text", TensorDataType.Bytes, [-1]),
+    ];
+
+    private static readonly TensorSpec[] Outputs =
+    [
+        new("probabilities", TensorDataType.Fp32, [-1, 3]),
+        new("note", TensorDataType.Bytes, [-1]),
+    ];
+
+    [Theory]
+    [InlineData("credit-risk")]
+    [InlineData("customer-notes")]
+    [InlineData("resnet18")]
+    public void Parse_SamplePolicies_Accepted(string model)
+    {
+        var policy = PolicyLoader.Parse(SampleModels.GetPolicy(model));
+
+        Assert.Equal(1, policy.SchemaVersion);
+        Assert.True(policy.MaxBatch >= 1);
+    }
+
+    [Fact]
+    public void Parse_FullPolicy_MapsEveryField()
+    {
+        var policy = Parse("""
+            {
+              "schemaVersion": 1, "maxBatch": 8, "roles": ["scorer", "admin"],
+              "inputs": { "features": { "min": -1.5, "max": 2 }, "text": { "maxBytesLength": 64 } },
+              "outputs": { "probabilities": { "mode": "topk", "k": 2, "round": 3, "labels": ["a", "b", "c"] } },
+              "defaultRound": 4,
+              "redact": ["EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "US_SSN", "IPV4", "IPV6"]
+            }
+            """);
+
+        Assert.Equal(8, policy.MaxBatch);
+        Assert.Equal(["scorer", "admin"], policy.Roles);
+        Assert.Equal(-1.5, policy.Inputs["features"].Min);
+        Assert.Equal(2, policy.Inputs["features"].Max);
+        Assert.Equal(64, policy.Inputs["text"].MaxBytesLength);
+        Assert.Equal(OutputMode.TopK, policy.Outputs["probabilities"].Mode);
+        Assert.Equal(2, policy.Outputs["probabilities"].K);
+        Assert.Equal(3, policy.Outputs["probabilities"].Round);
+        Assert.Equal(["a", "b", "c"], policy.Outputs["probabilities"].Labels);
+        Assert.Equal(4, policy.DefaultRound);
+        Assert.Equal(Enum.GetValues<PiiEntity>(), policy.Redact);
+        PolicyLoader.CheckAgainst(policy, Inputs, Outputs);
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"extra":true}""", "/extra")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"min":0,"mean":1}}}""", "/inputs/features/mean")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"topk"}}}""", "/outputs/probabilities")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"scores","k":2}}}""", "/outputs/probabilities")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"softmax"}}}""", "/outputs/probabilities/mode")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"scores","labels":["a"]}}}""", "/outputs/probabilities")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"redact":["EMAIL","PASSPORT"]}""", "/redact/1")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"redact":["EMAIL","EMAIL"]}""", "/redact")]
+    [InlineData("""{"schemaVersion":2,"maxBatch":1}""", "/schemaVersion")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":0}""", "/maxBatch")]
+    [InlineData("""{"schemaVersion":1}""", "/")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"defaultRound":16}""", "/defaultRound")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"roles":["has space"]}""", "/roles/0")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{}}}""", "/inputs/features")]
+    public void Parse_SchemaViolation_RejectedWithPath(string json, string expectedPath)
+    {
+        var error = Assert.Throws<PolicyException>(() => Parse(json));
+
+        Assert.Equal(expectedPath, error.PolicyPath);
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"maxBatch":2}""")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"min":0,"min":1}}}""")]
+    public void Parse_DuplicateProperty_Rejected(string json)
+    {
+        Assert.Throws<PolicyException>(() => Parse(json));
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,}""")]
+    [InlineData("""{"schemaVersion":1,/* c */"maxBatch":1}""")]
+    [InlineData("""[]""")]
+    [InlineData("""null""")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1""")]
+    public void Parse_NotAPolicyObject_Rejected(string json)
+    {
+        Assert.Throws<PolicyException>(() => Parse(json));
+    }
+
+    [Fact]
+    public void Parse_MinAboveMax_Rejected()
+    {
+        var error = Assert.Throws<PolicyException>(() => Parse("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"min":5,"max":1}}}"""));
+
+        Assert.Equal("/inputs/features", error.PolicyPath);
+    }
+
+    [Fact]
+    public void Parse_Error_NeverQuotesValues()
+    {
+        var error = Assert.Throws<PolicyException>(() => Parse("""{"schemaVersion":1,"maxBatch":987654321,"roles":["sekret-value-xyz"]}"""));
+
+        Assert.DoesNotContain("987654321", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sekret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Serialize_ThenParse_RoundTrips()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":4,"outputs":{"probabilities":{"mode":"label","labels":["a","b","c"]}},"redact":["IBAN"]}""");
+
+        var again = PolicyLoader.Parse(PolicyLoader.Serialize(policy));
+
+        Assert.Equal(OutputMode.Label, again.Outputs["probabilities"].Mode);
+        Assert.Equal(["a", "b", "c"], again.Outputs["probabilities"].Labels);
+        Assert.Equal([PiiEntity.Iban], again.Redact);
+    }
+
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"pixels":{"min":0}}}""", "/inputs/pixels")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"logits":{"mode":"scores"}}}""", "/outputs/logits")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"topk","k":4}}}""", "/outputs/probabilities/k")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"probabilities":{"mode":"label","labels":["a","b"]}}}""", "/outputs/probabilities/labels")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"text":{"min":0,"max":1}}}""", "/inputs/text")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"maxBytesLength":4}}}""", "/inputs/features/maxBytesLength")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"note":{"mode":"scores"}}}""", "/outputs/note")]
+    public void CheckAgainst_RuleThatDoesNotFitTheModel_Rejected(string json, string expectedPath)
+    {
+        var policy = Parse(json);
+
+        var error = Assert.Throws<PolicyException>(() => PolicyLoader.CheckAgainst(policy, Inputs, Outputs));
+
+        Assert.Equal(expectedPath, error.PolicyPath);
+    }
+
+    [Fact]
+    public void CheckAgainst_MaxBatchAboveFixedBatchDimension_Rejected()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":4}""");
+
+        var error = Assert.Throws<PolicyException>(() => PolicyLoader.CheckAgainst(
+            policy, [new TensorSpec("image", TensorDataType.Fp32, [1, 3, 224, 224])], [new TensorSpec("features", TensorDataType.Fp32, [1, 512])]));
+
+        Assert.Equal("/maxBatch", error.PolicyPath);
+    }
+
+    [Fact]
+    public void CheckAgainst_UnknownClassCount_AcceptsAnyLabelsAndK()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":1,"outputs":{"scores":{"mode":"topk","k":5,"labels":["a","b"]}}}""");
+
+        PolicyLoader.CheckAgainst(policy, Inputs, [new TensorSpec("scores", TensorDataType.Fp32, [-1, -1])]);
+    }
+
+    [Fact]
+    public void SchemaText_IsDraft2020WithoutAdditionalProperties()
+    {
+        Assert.Contains("https://json-schema.org/draft/2020-12/schema", PolicyLoader.SchemaText, StringComparison.Ordinal);
+        Assert.Contains("\"additionalProperties\": false", PolicyLoader.SchemaText, StringComparison.Ordinal);
+    }
+
+    private static ModelPolicy Parse(string json) => PolicyLoader.Parse(Encoding.UTF8.GetBytes(json));
+}
