@@ -1,0 +1,90 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>Options of the append-blob audit log (<see cref="BlobAuditSink"/>), bound from the <c>Audit</c> section.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string SectionName = "Audit";
+
+    /// <summary>Blob container of chains and checkpoints; created when missing. Default <c>audit</c>.</summary>
+    [Required]
+    [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")]
+    public string Container { get; set; } = "audit";
+
+    /// <summary>
+    /// This writer's chain id (letters, digits, <c>.</c>, <c>_</c>, <c>-</c>; at most 64). Default (null):
+    /// <c>{machine}-{random8}</c>, a new chain per process. Give a stable id only when exactly one process uses it; the
+    /// sink then continues that chain from its stored tail.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9._-]{1,64}$")]
+    public string? WriterId { get; set; }
+
+    /// <summary>How long the group-commit loop waits for more records after the first one of a group. Default 5 ms; zero commits whatever is queued at once.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Most records committed in one append. Default 256.</summary>
+    [Range(1, 10_000)]
+    public int MaxGroupRecords { get; set; } = 256;
+
+    /// <summary>Most bytes committed in one append (an append block holds at most 4 MiB on every service version). Default 4 MiB.</summary>
+    [Range(1024, 4 * 1024 * 1024)]
+    public int MaxGroupBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Records per segment blob before rolling to the next. Default 10,000.</summary>
+    [Range(1, 50_000)]
+    public int SegmentMaxRecords { get; set; } = 10_000;
+
+    /// <summary>Bytes per segment blob before rolling to the next. Default 4 MiB.</summary>
+    [Range(1024, 1024L * 1024 * 1024)]
+    public long SegmentMaxBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>A signed checkpoint is written once at least this many records follow the previous one, and on dispose. Default 100.</summary>
+    [Range(1, 1_000_000)]
+    public int CheckpointEvery { get; set; } = 100;
+
+    /// <summary>Records waiting for commit before <see cref="IAuditSink.AppendAsync"/> waits for room. Default 10,000.</summary>
+    [Range(1, 1_000_000)]
+    public int QueueCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// The ECDSA P-256 private key that signs checkpoints, as PKCS#8 PEM (for configuration or a Key Vault secret).
+    /// Ignored when <see cref="CheckpointKey"/> is set. One of the two is required.
+    /// </summary>
+    public string? CheckpointKeyPem { get; set; }
+
+    /// <summary>The ECDSA P-256 key that signs checkpoints, set in code; the sink does not dispose it. Default null.</summary>
+    public ECDsa? CheckpointKey { get; set; }
+
+    /// <summary>True for a writer id the blob layout accepts.</summary>
+    public static bool IsValidWriterId(string? writerId) =>
+        writerId is { Length: > 0 and <= 64 }
+        && !writerId.AsSpan().ContainsAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+        && writerId is not "." and not "..";
+
+    /// <summary>A fresh writer id <c>{machine}-{random8}</c>: the machine name lower-cased and restricted to the id alphabet.</summary>
+    public static string NewWriterId()
+    {
+        var machine = new string(Environment.MachineName.ToLowerInvariant().Select(static c => char.IsAsciiLetterOrDigit(c) ? c : '-').Take(40).ToArray()).Trim('-');
+        var suffix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        return machine.Length == 0 ? "writer-" + suffix : machine + "-" + suffix;
+    }
+
+    /// <summary>Throws when a value is out of range (the data annotations, for callers that construct options in code).</summary>
+    public void Validate()
+    {
+        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+        if (WriterId is not null && !IsValidWriterId(WriterId))
+        {
+            throw new ValidationException("Audit:WriterId may hold only letters, digits, '.', '_' and '-' (1-64).");
+        }
+
+        if (CheckpointKey is null && string.IsNullOrWhiteSpace(CheckpointKeyPem))
+        {
+            throw new ValidationException("Audit:CheckpointKeyPem (or CheckpointKey) is required to sign checkpoints.");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>
+/// One stored audit record: an <see cref="AuditEvent"/> placed in a writer's hash chain. Holds digests, verdicts and
+/// counts, never payloads or raw caller ids.
+/// </summary>
+/// <remarks>
+/// <para><b>Canonical form</b> (what <see cref="Hash"/> covers): UTF-8 JSON, no whitespace, these properties in this
+/// order, each always present: <c>v</c> (format version, 1), <c>seq</c>, <c>writer</c>, <c>time</c>, <c>requestId</c>,
+/// <c>caller</c>, <c>operation</c>, <c>model</c>, <c>version</c>, <c>manifestDigest</c>, <c>inputSha256</c>,
+/// <c>outputSha256</c> (strings or <c>null</c>), <c>stages</c> (object of strings), <c>redactions</c> (object of
+/// integers), <c>status</c>, <c>latencyMs</c>, <c>prev</c>. Object keys in ordinal (UTF-16 code unit) order; integers in
+/// plain decimal; <c>time</c> as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (UTC, 7 fraction digits); <c>latencyMs</c> with
+/// exactly 3 fraction digits; strings escaped as in <see cref="CanonicalJson"/> (only <c>\"</c>, <c>\\</c> and
+/// <c>\uXXXX</c> lowercase for code units outside U+0020..U+007E), so the canonical bytes are ASCII.</para>
+/// <para><see cref="Hash"/> = lowercase hex SHA-256 of the canonical bytes. <see cref="Prev"/> = the previous record's
+/// hash in the same writer's chain, or 64 zeros for seq 1. The stored line is the canonical JSON with
+/// <c>,"hash":"…"</c> inserted before its closing brace, followed by <c>\n</c>.</para>
+/// </remarks>
+public sealed record AuditRecord
+{
+    /// <summary>The record format version, written as <c>v</c>.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The <see cref="Prev"/> of the first record of a chain.</summary>
+    public static readonly string GenesisHash = new('0', 64);
+
+    private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
+    private static readonly string[] PropertyOrder =
+    [
+        "v", "seq", "writer", "time", "requestId", "caller", "operation", "model", "version", "manifestDigest",
+        "inputSha256", "outputSha256", "stages", "redactions", "status", "latencyMs", "prev", "hash",
+    ];
+
+    /// <summary>Position in the writer's chain, from 1.</summary>
+    public required long Seq { get; init; }
+
+    public required string WriterId { get; init; }
+
+    /// <summary>Event time in UTC, kept to 100 ns.</summary>
+    public required DateTimeOffset Time { get; init; }
+
+    public required string RequestId { get; init; }
+
+    /// <summary>Caller pseudonym (see <see cref="CallerPseudonymizer"/>).</summary>
+    public required string Caller { get; init; }
+
+    public required string Operation { get; init; }
+
+    public string? Model { get; init; }
+
+    public string? ModelVersion { get; init; }
+
+    public string? ManifestDigest { get; init; }
+
+    public string? InputSha256 { get; init; }
+
+    public string? OutputSha256 { get; init; }
+
+    public required IReadOnlyDictionary<string, string> Stages { get; init; }
+
+    public required IReadOnlyDictionary<string, int> Redactions { get; init; }
+
+    public required int Status { get; init; }
+
+    /// <summary>Latency in milliseconds, kept to 3 decimals (microseconds).</summary>
+    public required double LatencyMs { get; init; }
+
+    /// <summary>Hash of the previous record of this writer, or <see cref="GenesisHash"/>.</summary>
+    public required string Prev { get; init; }
+
+    /// <summary>Lowercase hex SHA-256 of <see cref="CanonicalBytes"/> as stored (for a parsed record, as read).</summary>
+    public required string Hash { get; init; }
+
+    /// <summary>Places <paramref name="auditEvent"/> in a chain at <paramref name="seq"/> after <paramref name="prev"/>.</summary>
+    public static AuditRecord Create(AuditEvent auditEvent, string writerId, long seq, string prev)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        ArgumentOutOfRangeException.ThrowIfLessThan(seq, 1);
+        if (!double.IsFinite(auditEvent.LatencyMs) || auditEvent.LatencyMs < 0)
+        {
+            throw new ArgumentException("Latency must be a finite, non-negative number.", nameof(auditEvent));
+        }
+
+        var record = new AuditRecord
+        {
+            Seq = seq,
+            WriterId = writerId,
+            Time = new DateTimeOffset(auditEvent.Time.UtcDateTime, TimeSpan.Zero),
+            RequestId = auditEvent.RequestId,
+            Caller = auditEvent.Caller,
+            Operation = auditEvent.Operation,
+            Model = auditEvent.Model,
+            ModelVersion = auditEvent.ModelVersion,
+            ManifestDigest = auditEvent.ManifestDigest,
+            InputSha256 = auditEvent.InputSha256,
+            OutputSha256 = auditEvent.OutputSha256,
+            Stages = new Dictionary<string, string>(auditEvent.Stages, StringComparer.Ordinal),
+            Redactions = new Dictionary<string, int>(auditEvent.Redactions, StringComparer.Ordinal),
+            Status = auditEvent.Status,
+            LatencyMs = Math.Round(auditEvent.LatencyMs, 3, MidpointRounding.AwayFromZero),
+            Prev = prev,
+            Hash = string.Empty,
+        };
+        return record with { Hash = record.ComputeHash() };
+    }
+
+    /// <summary>The canonical serialization of every field except <see cref="Hash"/> (see remarks).</summary>
+    public byte[] CanonicalBytes() => Canonical().ToBytes();
+
+    /// <summary>Lowercase hex SHA-256 of <see cref="CanonicalBytes"/>.</summary>
+    public string ComputeHash() => Convert.ToHexStringLower(SHA256.HashData(CanonicalBytes()));
+
+    /// <summary>The stored line: canonical JSON with <c>hash</c> as last property, then <c>\n</c>.</summary>
+    public byte[] ToJsonLine()
+    {
+        var canonical = Canonical().ToString();
+        return Encoding.ASCII.GetBytes(string.Concat(canonical.AsSpan(0, canonical.Length - 1), ",\"hash\":\"", Hash, "\"}\n"));
+    }
+
+    /// <summary>
+    /// Parses one stored line (without its newline). Strict: a JSON object with exactly the record's properties, each
+    /// once, of the right type. Does not check the hash (compare <see cref="ComputeHash"/> with <see cref="Hash"/>).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> line, out AuditRecord? record, out string? error)
+    {
+        record = null;
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 3 });
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (reader.BytesConsumed != line.Length)
+            {
+                error = "trailing content after the record";
+                return false;
+            }
+
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                error = "not a JSON object";
+                return false;
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var property in root.EnumerateObject())
+            {
+                if (Array.IndexOf(PropertyOrder, property.Name) < 0 || !seen.Add(property.Name))
+                {
+                    error = "unknown or repeated property";
+                    return false;
+                }
+            }
+
+            if (seen.Count != PropertyOrder.Length)
+            {
+                error = "missing property";
+                return false;
+            }
+
+            if (root.GetProperty("v").GetInt32() != FormatVersion)
+            {
+                error = "unsupported record version";
+                return false;
+            }
+
+            record = new AuditRecord
+            {
+                Seq = root.GetProperty("seq").GetInt64(),
+                WriterId = RequiredString(root, "writer"),
+                Time = DateTimeOffset.ParseExact(RequiredString(root, "time"), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+                RequestId = RequiredString(root, "requestId"),
+                Caller = RequiredString(root, "caller"),
+                Operation = RequiredString(root, "operation"),
+                Model = OptionalString(root, "model"),
+                ModelVersion = OptionalString(root, "version"),
+                ManifestDigest = OptionalString(root, "manifestDigest"),
+                InputSha256 = OptionalString(root, "inputSha256"),
+                OutputSha256 = OptionalString(root, "outputSha256"),
+                Stages = StringMap(root.GetProperty("stages")),
+                Redactions = IntegerMap(root.GetProperty("redactions")),
+                Status = root.GetProperty("status").GetInt32(),
+                LatencyMs = root.GetProperty("latencyMs").GetDouble(),
+                Prev = RequiredString(root, "prev"),
+                Hash = RequiredString(root, "hash"),
+            };
+            error = null;
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or KeyNotFoundException or ArgumentException)
+        {
+            error = "not a valid audit record";
+            return false;
+        }
+    }
+
+    private CanonicalJson Canonical() =>
+        new CanonicalJson().BeginObject()
+            .Integer("v", FormatVersion)
+            .Integer("seq", Seq)
+            .String("writer", WriterId)
+            .String("time", Time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture))
+            .String("requestId", RequestId)
+            .String("caller", Caller)
+            .String("operation", Operation)
+            .String("model", Model)
+            .String("version", ModelVersion)
+            .String("manifestDigest", ManifestDigest)
+            .String("inputSha256", InputSha256)
+            .String("outputSha256", OutputSha256)
+            .StringMap("stages", Stages)
+            .IntegerMap("redactions", Redactions)
+            .Integer("status", Status)
+            .Fixed("latencyMs", LatencyMs, 3)
+            .String("prev", Prev)
+            .EndObject();
+
+    private static string RequiredString(JsonElement root, string name) =>
+        root.GetProperty(name).GetString() ?? throw new FormatException(name + " is null");
+
+    private static string? OptionalString(JsonElement root, string name)
+    {
+        var element = root.GetProperty(name);
+        return element.ValueKind == JsonValueKind.Null ? null : element.GetString();
+    }
+
+    private static Dictionary<string, string> StringMap(JsonElement element)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            map.Add(property.Name, property.Value.GetString() ?? throw new FormatException("null stage verdict"));
+        }
+
+        return map;
+    }
+
+    private static Dictionary<string, int> IntegerMap(JsonElement element)
+    {
+        var map = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            map.Add(property.Name, property.Value.GetInt32());
+        }
+
+        return map;
+    }
+}

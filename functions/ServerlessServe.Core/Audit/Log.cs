@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>Audit log messages (event ids 5000-5099). Never a payload, a raw caller id or a key.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "Audit writer {WriterId} started in container {Container} at seq {Seq}")]
+    public static partial void WriterStarted(ILogger logger, string writerId, string container, long seq);
+
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Debug, Message = "Audit writer {WriterId} committed seq {FirstSeq}-{LastSeq} to {Blob}")]
+    public static partial void GroupCommitted(ILogger logger, string writerId, long firstSeq, long lastSeq, string blob);
+
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Audit writer {WriterId} could not commit seq {FirstSeq}-{LastSeq}; {Count} record(s) failed closed")]
+    public static partial void GroupFailed(ILogger logger, Exception exception, string writerId, long firstSeq, long lastSeq, int count);
+
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: append outcome was ambiguous; the stored tail shows seq {Seq} (committed: {Committed})")]
+    public static partial void Resynced(ILogger logger, string writerId, long seq, bool committed);
+
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Error, Message = "Audit writer {WriterId} could not read its chain tail; records fail closed until it can")]
+    public static partial void ResyncFailed(ILogger logger, Exception exception, string writerId);
+
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "Audit writer {WriterId} wrote checkpoint at seq {Seq} (key {KeyId})")]
+    public static partial void CheckpointWritten(ILogger logger, string writerId, long seq, string keyId);
+
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Audit writer {WriterId} could not write checkpoint at seq {Seq}; will retry")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception, string writerId, long seq);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: stored chain is at seq {StoredSeq} but this writer committed seq {CommittedSeq}; refusing to write")]
+    public static partial void ChainBehind(ILogger logger, string writerId, long storedSeq, long committedSeq);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the stored tail record in {Blob} is not valid; refusing to write")]
+    public static partial void TailInvalid(ILogger logger, string writerId, string blob);
+}

@@ -1,0 +1,48 @@
+using System.Text.RegularExpressions;
+
+namespace ServerlessServe.Core.Redaction;
+
+/// <summary>
+/// Candidate patterns for <see cref="PiiRedactor"/>. Each one only finds the shape of an entity; checksums and ranges are
+/// checked in code (<see cref="PiiValidators"/>). Every quantifier is bounded and every repeated group ends in a
+/// required delimiter, so a match attempt costs a small constant per start position (linear overall), and the match
+/// timeout is a second line of defence. <c>\d</c> is any Unicode decimal digit on purpose: full-width or other-script
+/// digits must not slip past the redactor; validators read them with their decimal value.
+/// </summary>
+internal static partial class PiiPatterns
+{
+    /// <summary>Per-match timeout; an element whose scan exceeds it is replaced wholesale.</summary>
+    public const int MatchTimeoutMilliseconds = 250;
+
+    private const RegexOptions Options = RegexOptions.CultureInvariant;
+
+    // local@label.label.tld — local part up to 64 characters, up to 8 labels, alphabetic TLD.
+    [GeneratedRegex(@"[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex Email();
+
+    // CC + 2 check digits + BBAN in groups of four (optional single spaces) and a shorter last group.
+    [GeneratedRegex(@"(?<![\p{L}\d])[A-Z]{2}\d{2}(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex Iban();
+
+    // 13-19 digits, each optionally preceded by one space or dash.
+    [GeneratedRegex(@"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex CreditCard();
+
+    [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex UsSsn();
+
+    // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.
+    [GeneratedRegex(@"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex IPv6();
+
+    [GeneratedRegex(@"(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex IPv4();
+
+    // Optional +CC, optional (area), then digit groups separated by one space, dot or dash.
+    [GeneratedRegex(@"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,14}(?:[ .-]\d{1,8}){0,6}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex Phone();
+
+    // A date at the start of a phone candidate: yyyy-mm-dd or dd.mm.yyyy (any of - . / as separator).
+    [GeneratedRegex(@"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4})(?!\d)", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex LeadingDate();
+}

@@ -1,0 +1,186 @@
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ServerlessServe.Core.Redaction;
+
+/// <summary>
+/// Finds personal data in text and replaces it with typed placeholders such as <c>[EMAIL]</c>.
+/// </summary>
+/// <remarks>
+/// Detectors run in a fixed priority order — e-mail, IBAN, credit card, US SSN, IPv6, IPv4, phone — and each span of
+/// text belongs to the first detector that claims it, whether or not that entity was requested. So a card number is
+/// never reported as a phone number, and an IBAN's digits are never taken for a card. Only spans of requested entities
+/// are replaced. Candidates that fail their check (Luhn, mod-97, ranges) are retried without their trailing group, so
+/// "card 4111 1111 1111 1111 2024" still finds the card.
+/// </remarks>
+public static class PiiRedactor
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    private static readonly Detector[] Detectors =
+    [
+        new(PiiEntity.Email, PiiPatterns.Email(), static _ => true),
+        new(PiiEntity.Iban, PiiPatterns.Iban(), PiiValidators.Iban),
+        new(PiiEntity.CreditCard, PiiPatterns.CreditCard(), PiiValidators.CreditCard),
+        new(PiiEntity.UsSsn, PiiPatterns.UsSsn(), PiiValidators.UsSsn),
+        new(PiiEntity.IPv6, PiiPatterns.IPv6(), PiiValidators.IPv6),
+        new(PiiEntity.IPv4, PiiPatterns.IPv4(), PiiValidators.IPv4),
+        new(PiiEntity.Phone, PiiPatterns.Phone(), PiiValidators.Phone),
+    ];
+
+    private delegate bool Validator(ReadOnlySpan<char> candidate);
+
+    /// <summary>Redacts <paramref name="text"/> and returns the redacted text with the count of each placeholder name.</summary>
+    public static PiiRedactionResult Redact(string text, IReadOnlySet<PiiEntity> entities)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var redacted = Redact(text, entities, counts);
+        return new PiiRedactionResult(redacted, counts);
+    }
+
+    /// <summary>
+    /// Replaces every requested entity in <paramref name="text"/> with its placeholder and adds one to
+    /// <paramref name="counts"/>[placeholder name] per replacement. Text that cannot be scanned within the match timeout is
+    /// replaced wholesale by <c>[REDACTED]</c> (counted as <see cref="PiiEntities.Unscannable"/>).
+    /// </summary>
+    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(entities);
+        ArgumentNullException.ThrowIfNull(counts);
+        if (entities.Count == 0 || text.Length == 0)
+        {
+            return text;
+        }
+
+        List<Span> spans;
+        try
+        {
+            spans = FindSpans(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            Increment(counts, PiiEntities.Unscannable);
+            return "[" + PiiEntities.Unscannable + "]";
+        }
+
+        if (spans.Count == 0)
+        {
+            return text;
+        }
+
+        spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var builder = new StringBuilder(text.Length);
+        var position = 0;
+        foreach (var span in spans)
+        {
+            if (!entities.Contains(span.Entity))
+            {
+                continue;
+            }
+
+            builder.Append(text, position, span.Start - position).Append(span.Entity.Placeholder());
+            position = span.Start + span.Length;
+            Increment(counts, span.Entity.PlaceholderName());
+        }
+
+        return position == 0 ? text : builder.Append(text, position, text.Length - position).ToString();
+    }
+
+    /// <summary>
+    /// Redacts one BYTES element. Invalid UTF-8 cannot be scanned reliably, so it is replaced wholesale by
+    /// <c>[BINARY]</c> (counted as <see cref="PiiEntities.Binary"/>) whenever any entity is requested. Returns the input
+    /// array itself when nothing changed (it is never written to).
+    /// </summary>
+    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(utf8);
+        ArgumentNullException.ThrowIfNull(entities);
+        ArgumentNullException.ThrowIfNull(counts);
+        if (entities.Count == 0 || utf8.Length == 0)
+        {
+            return utf8;
+        }
+
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(utf8);
+        }
+        catch (DecoderFallbackException)
+        {
+            Increment(counts, PiiEntities.Binary);
+            return Encoding.ASCII.GetBytes("[" + PiiEntities.Binary + "]");
+        }
+
+        var redacted = Redact(text, entities, counts);
+        return ReferenceEquals(redacted, text) ? utf8 : StrictUtf8.GetBytes(redacted);
+    }
+
+    private static List<Span> FindSpans(string text)
+    {
+        var spans = new List<Span>();
+        bool[]? claimed = null;
+        foreach (var detector in Detectors)
+        {
+            var start = 0;
+            while (start < text.Length)
+            {
+                var match = detector.Pattern.Match(text, start);
+                if (!match.Success)
+                {
+                    break;
+                }
+
+                var length = ValidLength(text.AsSpan(match.Index, match.Length), detector.Validate);
+                if (length > 0 && !Overlaps(claimed, match.Index, length))
+                {
+                    claimed ??= new bool[text.Length];
+                    claimed.AsSpan(match.Index, length).Fill(true);
+                    spans.Add(new Span(match.Index, length, detector.Entity));
+                    start = match.Index + length;
+                }
+                else
+                {
+                    // Not an entity (or inside one already found): look again from the next character, so an entity
+                    // that starts inside a rejected candidate is still found.
+                    start = match.Index + 1;
+                }
+            }
+        }
+
+        return spans;
+    }
+
+    /// <summary>The longest valid prefix of the candidate that ends at a group boundary, or 0.</summary>
+    private static int ValidLength(ReadOnlySpan<char> candidate, Validator validate)
+    {
+        while (candidate.Length > 0)
+        {
+            if (validate(candidate))
+            {
+                return candidate.Length;
+            }
+
+            var separator = candidate.LastIndexOfAny(" .-");
+            if (separator <= 0)
+            {
+                return 0;
+            }
+
+            candidate = candidate[..separator].TrimEnd(" .-");
+        }
+
+        return 0;
+    }
+
+    private static bool Overlaps(bool[]? claimed, int start, int length) =>
+        claimed is not null && claimed.AsSpan(start, length).Contains(true);
+
+    private static void Increment(IDictionary<string, int> counts, string key) =>
+        counts[key] = counts.TryGetValue(key, out var current) ? current + 1 : 1;
+
+    private readonly record struct Span(int Start, int Length, PiiEntity Entity);
+
+    private sealed record Detector(PiiEntity Entity, Regex Pattern, Validator Validate);
+}

@@ -1,0 +1,112 @@
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Redaction;
+
+/// <summary>
+/// The redact stage: applies a model policy's output rules (<see cref="OutputHardener"/>) and PII redaction of BYTES
+/// outputs (<see cref="PiiRedactor"/>) to the outputs of one inference. Stateless and thread-safe.
+/// </summary>
+/// <remarks>
+/// Fails closed: an output rule that cannot be applied (a non-floating-point output, a wrong rank, too few labels)
+/// throws <see cref="InvalidOperationException"/> rather than releasing the output unhardened.
+/// </remarks>
+public sealed class ResponseRedactor
+{
+    /// <summary>Count key for the number of outputs changed by an output rule or by the policy's default rounding.</summary>
+    public const string HardenedOutputs = "hardened_outputs";
+
+    /// <summary>Returns the outputs as they may be released, and counts by placeholder name plus <see cref="HardenedOutputs"/>.</summary>
+    public RedactionResult Apply(IReadOnlyList<Tensor> outputs, ModelPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        ArgumentNullException.ThrowIfNull(policy);
+
+        var entities = policy.Redact.ToHashSet();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var released = new List<Tensor>(outputs.Count + 1);
+        var hardened = 0;
+        foreach (var output in outputs)
+        {
+            if (policy.Outputs.TryGetValue(output.Name, out var rule))
+            {
+                Harden(output, rule, released);
+                hardened++;
+            }
+            else if (output.DataType.IsFloatingPoint() && policy.DefaultRound is int digits)
+            {
+                released.Add(OutputHardener.Round(output, digits));
+                hardened++;
+            }
+            else if (output.DataType == TensorDataType.Bytes && entities.Count > 0)
+            {
+                released.Add(RedactBytes(output, entities, counts));
+            }
+            else
+            {
+                released.Add(output);
+            }
+        }
+
+        EnsureUniqueNames(released);
+        if (hardened > 0)
+        {
+            counts[HardenedOutputs] = hardened;
+        }
+
+        return new RedactionResult(released, counts);
+    }
+
+    private static void Harden(Tensor output, OutputRule rule, List<Tensor> released)
+    {
+        if (!output.DataType.IsFloatingPoint())
+        {
+            throw new InvalidOperationException("An output rule applies only to FP16, FP32 or FP64 outputs.");
+        }
+
+        switch (rule.Mode)
+        {
+            case OutputMode.Scores:
+                released.Add(rule.Round is int digits ? OutputHardener.Round(output, digits) : output);
+                break;
+            case OutputMode.TopK:
+                var (scores, classes) = OutputHardener.TopK(
+                    output,
+                    rule.K ?? throw new InvalidOperationException("A top-k output rule needs k."),
+                    rule.Round,
+                    rule.Labels);
+                released.Add(scores);
+                released.Add(classes);
+                break;
+            case OutputMode.Label:
+                released.Add(OutputHardener.Label(output, rule.Labels));
+                break;
+            default:
+                throw new InvalidOperationException("Unknown output mode.");
+        }
+    }
+
+    private static Tensor RedactBytes(Tensor output, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
+    {
+        var elements = output.As<byte[]>();
+        var redacted = new byte[elements.Length][];
+        for (var i = 0; i < elements.Length; i++)
+        {
+            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts);
+        }
+
+        return new Tensor(output.Name, output.DataType, (long[])output.Shape.Clone(), redacted);
+    }
+
+    private static void EnsureUniqueNames(List<Tensor> released)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tensor in released)
+        {
+            if (!names.Add(tensor.Name))
+            {
+                throw new InvalidOperationException("Hardening produced two outputs with the same name.");
+            }
+        }
+    }
+}
