@@ -38,14 +38,23 @@ param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 @description('Inference image (set by azd after the first deploy); empty uses a placeholder until then.')
 param inferenceImageName string = ''
 
-@description('Entra ID tenant that issues caller and service tokens.')
-param entraTenantId string = tenant().tenantId
+// Caller tokens: ES256 tokens from a pinned issuer key until the Entra ID (OIDC metadata) integration
+// lands. The defaults are what `ssctl token` mints, so tokens from the issuer key that the preprovision
+// hook keeps in .azure/<env>/keys are accepted.
+@description('Expected `iss` of caller tokens.')
+param identityIssuer string = 'serverlessserve-local'
 
-@description('Audience (application ID URI or client ID) the apps accept in tokens.')
-param entraAudience string = 'api://serverlessserve'
+@description('Expected `aud` of caller tokens.')
+param identityAudience string = 'serverlessserve'
 
-@description('Public keys (PEM, separated by ";") of the model signers the apps trust.')
-param trustedSignerKeys string = ''
+@description('PEM public key (ES256) of the caller-token issuer, or its base64. Empty: every caller is refused.')
+param identityIssuerPublicKeyPem string = ''
+
+@description('PEM public key of the model signer, or its base64. Empty: no model is trusted, nothing is served.')
+param modelSignerPublicKeyPem string = ''
+
+@description('PEM public key matching the service-token signing key, or its base64. Empty: inference refuses every call.')
+param serviceTokenPublicKeyPem string = ''
 
 @description('Days each audit blob stays immutable.')
 @minValue(1)
@@ -68,13 +77,19 @@ param gatewayMaximumInstanceCount int = 100
 @maxValue(100)
 param inferenceMaximumReplicas int = 4
 
+// Secrets: written to Key Vault when given, otherwise the current versions stay. PEMs may be given as
+// base64 of the PEM (single-line, as the hooks keep them in the azd environment).
 @secure()
-@description('Audit pseudonymisation HMAC key (base64, 32 bytes). Empty keeps the current Key Vault version.')
+@description('Audit pseudonymisation HMAC key (base64 of 32 random bytes). Empty keeps the current Key Vault version.')
 param auditPseudonymKey string = ''
 
 @secure()
-@description('Service-token key (base64, 32 bytes). Empty keeps the current Key Vault version.')
-param serviceTokenKey string = ''
+@description('Audit checkpoint signing key (PEM PKCS#8 ECDSA P-256 private key). Empty keeps the current Key Vault version.')
+param auditCheckpointKeyPem string = ''
+
+@secure()
+@description('Service-token signing key (PEM PKCS#8 ECDSA P-256 private key). Empty keeps the current Key Vault version.')
+param serviceTokenSigningKeyPem string = ''
 
 // Name overrides: empty means the generated name.
 param resourceGroupName string = ''
@@ -92,6 +107,10 @@ param gatewayAppName string = ''
 param containerAppsEnvironmentName string = ''
 param inferenceAppName string = ''
 
+// A PEM as given, or decoded from base64: azd environment values are single-line, so the hooks keep
+// PEMs base64-encoded.
+func pemText(value string) string => empty(value) || startsWith(trim(value), '-----') ? trim(value) : base64ToString(value)
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -100,9 +119,14 @@ var tags = {
 }
 var secretNames = {
   auditPseudonymKey: 'audit-pseudonym-key'
-  serviceTokenKey: 'service-token-key'
+  auditCheckpointKey: 'audit-checkpoint-key'
+  serviceTokenSigningKey: 'service-token-signing-key'
 }
-var entraAuthority = '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0'
+var publicKeys = {
+  identityIssuer: pemText(identityIssuerPublicKeyPem)
+  modelSigner: pemText(modelSignerPublicKeyPem)
+  serviceToken: pemText(serviceTokenPublicKeyPem)
+}
 var deploymentContainerName = 'app-package-gateway'
 var modelsContainerName = 'models'
 var auditContainerName = 'audit'
@@ -184,7 +208,13 @@ module keyVault 'modules/keyvault.bicep' = {
     vaultDnsZoneId: network.?outputs.vaultDnsZoneId ?? ''
     secrets: {
       '${secretNames.auditPseudonymKey}': auditPseudonymKey
-      '${secretNames.serviceTokenKey}': serviceTokenKey
+      '${secretNames.auditCheckpointKey}': pemText(auditCheckpointKeyPem)
+      '${secretNames.serviceTokenSigningKey}': pemText(serviceTokenSigningKeyPem)
+    }
+    contentTypes: {
+      '${secretNames.auditPseudonymKey}': 'text/plain; base64'
+      '${secretNames.auditCheckpointKey}': 'application/x-pem-file'
+      '${secretNames.serviceTokenSigningKey}': 'application/x-pem-file'
     }
   }
 }
@@ -264,11 +294,8 @@ module inference 'modules/inference.bicep' = {
     gpuWorkloadProfileType: gpuWorkloadProfileType
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
-    keyVaultUri: keyVault.outputs.uri
-    serviceTokenKeySecretName: secretNames.serviceTokenKey
-    entraAuthority: entraAuthority
-    entraAudience: entraAudience
-    trustedSignerKeys: trustedSignerKeys
+    modelSignerPublicKeyPem: publicKeys.modelSigner
+    serviceTokenPublicKeyPem: publicKeys.serviceToken
     maxReplicas: inferenceMaximumReplicas
   }
 }
@@ -297,9 +324,10 @@ module gateway 'modules/gateway.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
     inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
-    entraAuthority: entraAuthority
-    entraAudience: entraAudience
-    trustedSignerKeys: trustedSignerKeys
+    identityIssuer: identityIssuer
+    identityAudience: identityAudience
+    identityIssuerPublicKeyPem: publicKeys.identityIssuer
+    modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
   }
 }

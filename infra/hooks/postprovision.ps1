@@ -1,5 +1,6 @@
 # azd postprovision hook (PowerShell). Same steps as postprovision.sh:
-# - forgets key material handed to this provision (it is in Key Vault now);
+# - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
+#   public keys and the model-signing and issuer private keys stay in .azure/<env>/keys;
 # - publishes the sample models with ssctl when the models container is reachable from here.
 $ErrorActionPreference = 'Stop'
 
@@ -9,8 +10,15 @@ function Get-AzdValue([string] $Name) {
     return "$v".Trim()
 }
 
-foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_SERVICE_TOKEN_KEY') {
+foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM', 'SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM') {
     if (Get-AzdValue $name) { azd env set $name '' }
+}
+$envName = Get-AzdValue 'AZURE_ENV_NAME'
+if (-not $envName) { $envName = $env:AZURE_ENV_NAME }
+if ($envName) {
+    foreach ($file in 'audit-pseudonym.key', 'audit-checkpoint.key.pem', 'service.key.pem') {
+        Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path (Join-Path '.azure' $envName) "keys/$file")
+    }
 }
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 

@@ -1,14 +1,22 @@
 #!/bin/sh
 # azd postprovision hook (POSIX):
-# - forgets key material handed to this provision (it is in Key Vault now);
+# - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
+#   public keys and the model-signing and issuer private keys stay in .azure/<env>/keys;
 # - publishes the sample models with ssctl when the models container is reachable from here.
 set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
 
-for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_SERVICE_TOKEN_KEY; do
+for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM; do
   if [ -n "$(value "$name")" ]; then azd env set "$name" ""; fi
 done
+env_name=$(value AZURE_ENV_NAME)
+[ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
+if [ -n "$env_name" ]; then
+  for file in audit-pseudonym.key audit-checkpoint.key.pem service.key.pem; do
+    rm -f ".azure/$env_name/keys/$file"
+  done
+fi
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 
 blob_uri=$(value SERVERLESSSERVE_MODELS_BLOB_URI)

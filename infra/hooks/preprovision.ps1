@@ -1,7 +1,11 @@
 # azd preprovision hook (PowerShell). Same steps as preprovision.sh:
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
-# - on the first provision of an azd environment, generates the audit pseudonymisation key and the
-#   service-token key (32 random bytes each) so that Bicep writes them to Key Vault through ARM.
+# - on the first provision of an azd environment, creates its keys with
+#   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
+#   keys as plain parameters (a model signer or issuer key you set beforehand is kept), the three secrets
+#   as secure parameters that Bicep writes to Key Vault (postprovision forgets them and deletes their files).
+# PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
+# No key material is printed.
 $ErrorActionPreference = 'Stop'
 
 function Get-AzdValue([string] $Name) {
@@ -10,17 +14,41 @@ function Get-AzdValue([string] $Name) {
     return "$v".Trim()
 }
 
-if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
-    $flavor = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
-    azd env set SERVERLESSSERVE_ORT_FLAVOR $flavor
+function Set-AzdValue([string] $Name, [string] $Value) {
+    azd env set $Name $Value | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "azd env set $Name failed" }
 }
 
-if ((Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -ne 'true') {
-    foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_SERVICE_TOKEN_KEY') {
-        if (-not (Get-AzdValue $name)) {
-            $bytes = [System.Security.Cryptography.RandomNumberGenerator]::GetBytes(32)
-            azd env set $name ([Convert]::ToBase64String($bytes))
-        }
-    }
-    Write-Host 'Generated first-time keys; provisioning stores them in Key Vault.'
+function Get-Base64([string] $Path) { [Convert]::ToBase64String([IO.File]::ReadAllBytes($Path)) }
+
+if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
+    $flavor = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
+    Set-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR' $flavor
 }
+
+if ((Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true') {
+    if (-not (Get-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM')) {
+        throw 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM is empty: set it to the public key of the service-token signing key in Key Vault (see docs/deploy.md, key rotation); inference would refuse every call.'
+    }
+    exit 0
+}
+
+$envName = Get-AzdValue 'AZURE_ENV_NAME'
+if (-not $envName) { $envName = $env:AZURE_ENV_NAME }
+if (-not $envName) { throw 'AZURE_ENV_NAME is not set' }
+$state = Join-Path '.azure' $envName
+$keys = Join-Path $state 'keys'
+
+dotnet run --project tools/ServerlessServe.Cli -- keys create --state $state | Out-Null
+if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
+
+# The service-token public key must match the signing key written to Key Vault: always replaced.
+Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'service.pub.pem'))
+Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
+Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
+Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM' (Get-Base64 (Join-Path $keys 'service.key.pem'))
+# Your own model signer or caller-token issuer, if already set, is kept.
+foreach ($pair in @(@('SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM', 'model-signing.pub.pem'), @('SERVERLESSSERVE_IDENTITY_ISSUER_PUBLIC_KEY_PEM', 'issuer.pub.pem'))) {
+    if (-not (Get-AzdValue $pair[0])) { Set-AzdValue $pair[0] (Get-Base64 (Join-Path $keys $pair[1])) }
+}
+Write-Host "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."

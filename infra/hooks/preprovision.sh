@@ -1,23 +1,50 @@
 #!/bin/sh
 # azd preprovision hook (POSIX). Runs before every `azd provision`/`azd up`:
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
-# - on the first provision of an azd environment, generates the audit pseudonymisation key and the
-#   service-token key (32 random bytes each) so that Bicep writes them to Key Vault through ARM.
-#   postprovision removes them from the azd environment again: afterwards they live only in Key Vault.
+# - on the first provision of an azd environment, creates its keys with
+#   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
+#   in .azure/<env>/keys) and hands them to Bicep through the azd environment:
+#   - public keys (service-token verification, model signer, caller-token issuer) as plain parameters;
+#     a model signer or issuer key you set beforehand is kept;
+#   - the three secrets (audit pseudonym key, audit checkpoint key, service-token signing key) as secure
+#     parameters that Bicep writes to Key Vault through ARM. postprovision forgets them and deletes their
+#     files: afterwards they live only in Key Vault.
+# PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
+# No key material is printed.
 set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
+b64() { base64 <"$1" | tr -d '\n\r'; }
 
 if [ -z "$(value SERVERLESSSERVE_ORT_FLAVOR)" ]; then
   if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then flavor=cpu; else flavor=gpu; fi
   azd env set SERVERLESSSERVE_ORT_FLAVOR "$flavor"
 fi
 
-if [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" != "true" ]; then
-  for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_SERVICE_TOKEN_KEY; do
-    if [ -z "$(value "$name")" ]; then
-      azd env set "$name" "$(openssl rand -base64 32)"
-    fi
-  done
-  echo "Generated first-time keys; provisioning stores them in Key Vault."
+if [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" = "true" ]; then
+  if [ -z "$(value SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM)" ]; then
+    echo "SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM is empty: set it to the public key of the service-token" >&2
+    echo "signing key in Key Vault (see docs/deploy.md, key rotation); inference would refuse every call." >&2
+    exit 1
+  fi
+  exit 0
 fi
+
+env_name=$(value AZURE_ENV_NAME)
+[ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:?AZURE_ENV_NAME is not set}
+keys=".azure/$env_name/keys"
+
+umask 077
+dotnet run --project tools/ServerlessServe.Cli -- keys create --state ".azure/$env_name" >/dev/null
+
+# The service-token public key must match the signing key written to Key Vault: always replaced.
+azd env set SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM "$(b64 "$keys/service.pub.pem")"
+azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
+azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
+azd env set SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM "$(b64 "$keys/service.key.pem")"
+# Your own model signer or caller-token issuer, if already set, is kept.
+for pair in MODEL_SIGNER:model-signing IDENTITY_ISSUER:issuer; do
+  name="SERVERLESSSERVE_${pair%%:*}_PUBLIC_KEY_PEM"
+  if [ -z "$(value "$name")" ]; then azd env set "$name" "$(b64 "$keys/${pair#*:}.pub.pem")"; fi
+done
+echo "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."

@@ -1,7 +1,8 @@
 // The gateway Function App on Flex Consumption (FC1): .NET isolated worker, user-assigned identity
 // for everything (storage, Key Vault references, telemetry), VNet integration with all outbound
 // traffic through the VNet, HTTPS only, FTP and basic publishing credentials off. Its app settings
-// hold no secret: keys are Key Vault references resolved with the identity.
+// hold no secret: private keys are Key Vault references resolved with the identity; the PEM public
+// keys (model signer, caller-token issuer) are plain settings.
 
 param name string
 param planName string
@@ -26,13 +27,23 @@ param auditContainerName string
 param applicationInsightsConnectionString string
 param keyVaultUri string
 
-@description('Key Vault secret names, keyed by role: auditPseudonymKey, serviceTokenKey.')
+@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, serviceTokenSigningKey.')
 param secretNames object
 
+@description('Base URL of the inference app including its route prefix: https://<internal fqdn>/api.')
 param inferenceBaseUrl string
-param entraAuthority string
-param entraAudience string
-param trustedSignerKeys string
+
+@description('Expected `iss` of caller tokens.')
+param identityIssuer string
+
+@description('Expected `aud` of caller tokens.')
+param identityAudience string
+
+@description('PEM public key of the caller-token issuer; empty refuses every caller.')
+param identityIssuerPublicKeyPem string
+
+@description('PEM public key of the model signer; empty trusts no model.')
+param modelSignerPublicKeyPem string
 
 @minValue(1)
 @maxValue(1000)
@@ -55,6 +66,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   }
 }
 
+// Versionless Key Vault references: the app follows the latest secret version (within 24 hours, or at
+// once on restart).
+var secretUri = '${keyVaultUri}secrets/'
+
 var appSettings = [
   // Functions host storage and the durable task hub: identity-based, no connection string.
   { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
@@ -67,19 +82,15 @@ var appSettings = [
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
   { name: 'ServerlessServe__Storage__BlobServiceUri', value: dataBlobEndpoint }
   { name: 'ServerlessServe__Models__Container', value: modelsContainerName }
+  { name: 'ServerlessServe__Models__TrustedSignerPems__0', value: modelSignerPublicKeyPem }
   { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
   { name: 'ServerlessServe__Gateway__InferenceBaseUrl', value: inferenceBaseUrl }
-  { name: 'ServerlessServe__Identity__Authority', value: entraAuthority }
-  { name: 'ServerlessServe__Identity__Audience', value: entraAudience }
-  { name: 'ServerlessServe__Artifacts__TrustedSignerKeys', value: trustedSignerKeys }
-  {
-    name: 'ServerlessServe__Audit__PseudonymKey'
-    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.auditPseudonymKey})'
-  }
-  {
-    name: 'ServerlessServe__Identity__ServiceTokenKey'
-    value: '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/${secretNames.serviceTokenKey})'
-  }
+  { name: 'ServerlessServe__Gateway__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
+  { name: 'ServerlessServe__Gateway__AuditCheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
+  { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }
+  { name: 'ServerlessServe__Identity__Issuer', value: identityIssuer }
+  { name: 'ServerlessServe__Identity__Audience', value: identityAudience }
+  { name: 'ServerlessServe__Identity__IssuerPublicKeyPems__0', value: identityIssuerPublicKeyPem }
 ]
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {

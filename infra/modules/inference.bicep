@@ -2,6 +2,7 @@
 // environment that (with the VNet) is internal only: no public IP, ingress not external, reachable
 // from the gateway through the VNet and a private DNS zone for the environment's domain. The app runs
 // on a serverless GPU workload profile, or on the Consumption (CPU) profile where GPUs are not offered.
+// It holds no secret: it verifies service tokens and model signatures with public keys only.
 
 param environmentName string
 param appName string
@@ -29,11 +30,12 @@ param gpuWorkloadProfileType string
 
 param dataBlobEndpoint string
 param modelsContainerName string
-param keyVaultUri string
-param serviceTokenKeySecretName string
-param entraAuthority string
-param entraAudience string
-param trustedSignerKeys string
+
+@description('PEM public key of the model signer; empty trusts no model.')
+param modelSignerPublicKeyPem string
+
+@description('PEM public key matching the gateway\'s service-token signing key; empty refuses every call.')
+param serviceTokenPublicKeyPem string
 
 @minValue(0)
 @maxValue(10)
@@ -135,13 +137,6 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           identity: identityId
         }
       ]
-      secrets: [
-        {
-          name: 'service-token-key'
-          keyVaultUrl: '${keyVaultUri}secrets/${serviceTokenKeySecretName}'
-          identity: identityId
-        }
-      ]
     }
     template: {
       containers: [
@@ -155,11 +150,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }
             { name: 'ServerlessServe__Storage__BlobServiceUri', value: dataBlobEndpoint }
             { name: 'ServerlessServe__Models__Container', value: modelsContainerName }
+            { name: 'ServerlessServe__Models__TrustedSignerPems__0', value: modelSignerPublicKeyPem }
+            { name: 'ServerlessServe__ServiceToken__TrustedKeyPems__0', value: serviceTokenPublicKeyPem }
             { name: 'ServerlessServe__Inference__ExecutionProvider', value: gpuEnabled ? 'Cuda' : 'Cpu' }
-            { name: 'ServerlessServe__Identity__Authority', value: entraAuthority }
-            { name: 'ServerlessServe__Identity__Audience', value: entraAudience }
-            { name: 'ServerlessServe__Artifacts__TrustedSignerKeys', value: trustedSignerKeys }
-            { name: 'ServerlessServe__Identity__ServiceTokenKey', secretRef: 'service-token-key' }
           ]
         }
       ]

@@ -1,7 +1,8 @@
-// Key Vault for the platform's secrets (audit pseudonymisation key, service-token key). Access is by
-// Azure RBAC only, purge protection is on, and with the VNet the vault is reachable only through its
-// private endpoint. Secrets given as parameters are written through the control plane (ARM), which
-// works with public access off; empty parameters leave existing secret versions untouched.
+// Key Vault for the platform's secrets (audit pseudonymisation key, audit checkpoint signing key,
+// service-token signing key). Access is by Azure RBAC only, purge protection is on, and with the VNet
+// the vault is reachable only through its private endpoint. Secrets given as parameters are written
+// through the control plane (ARM), which works with public access off; empty parameters leave existing
+// secret versions untouched.
 
 param name string
 param location string
@@ -19,6 +20,9 @@ param softDeleteRetentionInDays int = 90
 @description('Secrets to create or rotate: name -> value. Empty values are skipped.')
 @secure()
 param secrets object = {}
+
+@description('Content type of each secret: name -> MIME type. Unlisted secrets are plain text.')
+param contentTypes object = {}
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
@@ -51,7 +55,7 @@ resource secretVersions 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
     name: secret.key
     properties: {
       value: secret.value
-      contentType: 'application/octet-stream; base64'
+      contentType: contentTypes[?secret.key] ?? 'text/plain'
     }
   }
 ]

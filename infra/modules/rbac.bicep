@@ -175,16 +175,6 @@ resource inferencePull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource inferenceSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(vault.id, inferenceIdentity.id, roles.keyVaultSecretsUser)
-  scope: vault
-  properties: {
-    principalId: inferenceIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
-  }
-}
-
 resource inferenceTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(applicationInsights.id, inferenceIdentity.id, roles.monitoringMetricsPublisher)
   scope: applicationInsights

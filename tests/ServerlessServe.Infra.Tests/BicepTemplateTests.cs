@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ServerlessServe.Infra.Tests.Arm;
+using ServerlessServe.Infra.Tests.Bicep;
 
 namespace ServerlessServe.Infra.Tests;
 
@@ -70,8 +72,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 7, inference 4, publisher 1.
-        Assert.Equal(12, assignments.Count);
+        // gateway 7, inference 3 (no Key Vault: it holds no secret), publisher 1.
+        Assert.Equal(11, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -85,6 +87,137 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         var env = app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items();
         Assert.Contains(env, e => e.Get("name").IsString("ServerlessServe__Inference__ExecutionProvider") && e.Get("value").IsString("Cuda"));
     }
+
+    [Fact]
+    public void Evaluate_GatewayApp_HasExactlyTheAppConfigurationNames()
+    {
+        var settings = GatewaySettings(fixture.WithVnet);
+
+        Assert.Equal(
+            [
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+                "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                "AZURE_CLIENT_ID",
+                "AzureWebJobsStorage__blobServiceUri",
+                "AzureWebJobsStorage__clientId",
+                "AzureWebJobsStorage__credential",
+                "AzureWebJobsStorage__queueServiceUri",
+                "AzureWebJobsStorage__tableServiceUri",
+                "ServerlessServe__Audit__Container",
+                "ServerlessServe__Gateway__AuditCheckpointKeyPem",
+                "ServerlessServe__Gateway__InferenceBaseUrl",
+                "ServerlessServe__Gateway__PseudonymKey",
+                "ServerlessServe__Identity__Audience",
+                "ServerlessServe__Identity__Issuer",
+                "ServerlessServe__Identity__IssuerPublicKeyPems__0",
+                "ServerlessServe__Models__Container",
+                "ServerlessServe__Models__TrustedSignerPems__0",
+                "ServerlessServe__ServiceToken__SigningKeyPem",
+                "ServerlessServe__Storage__BlobServiceUri",
+            ],
+            settings.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("models", settings["ServerlessServe__Models__Container"]);
+        Assert.Equal("audit", settings["ServerlessServe__Audit__Container"]);
+        Assert.Matches(@"^https://«.+»/api$", settings["ServerlessServe__Gateway__InferenceBaseUrl"]);
+        Assert.Equal("serverlessserve-local", settings["ServerlessServe__Identity__Issuer"]);
+        Assert.Equal("serverlessserve", settings["ServerlessServe__Identity__Audience"]);
+    }
+
+    [Theory]
+    [InlineData("ServerlessServe__Gateway__PseudonymKey", "audit-pseudonym-key")]
+    [InlineData("ServerlessServe__Gateway__AuditCheckpointKeyPem", "audit-checkpoint-key")]
+    [InlineData("ServerlessServe__ServiceToken__SigningKeyPem", "service-token-signing-key")]
+    public void Evaluate_GatewaySecret_IsVersionlessKeyVaultReferenceToItsSecret(string setting, string secret)
+    {
+        var value = GatewaySettings(fixture.WithVnet)[setting];
+
+        Assert.StartsWith("@Microsoft.KeyVault(SecretUri=«", value, StringComparison.Ordinal);
+        Assert.EndsWith($"»secrets/{secret})", value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluate_KeyVault_WritesTheThreeGatewaySecrets()
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["auditPseudonymKey"] = "cHNldWRvbnltLWtleQ==";
+        parameters["auditCheckpointKeyPem"] = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----";
+        parameters["serviceTokenSigningKeyPem"] = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t";
+        var secrets = TemplateEvaluator.Evaluate(fixture.Template, parameters)
+            .Where(r => r.IsType("Microsoft.KeyVault/vaults/secrets"))
+            .Select(s => s.Name.Split('/')[^1])
+            .Order(StringComparer.Ordinal);
+
+        Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key", "service-token-signing-key"], secrets);
+    }
+
+    [Fact]
+    public void Evaluate_InferenceApp_HasExactlyTheAppConfigurationNamesAndNoSecrets()
+    {
+        var app = Assert.Single(fixture.WithVnet.OfType("Microsoft.App/containerApps"));
+        var env = app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items().ToList();
+
+        Assert.Equal(
+            [
+                "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+                "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                "AZURE_CLIENT_ID",
+                "ServerlessServe__Inference__ExecutionProvider",
+                "ServerlessServe__Models__Container",
+                "ServerlessServe__Models__TrustedSignerPems__0",
+                "ServerlessServe__ServiceToken__TrustedKeyPems__0",
+                "ServerlessServe__Storage__BlobServiceUri",
+            ],
+            env.Select(e => e.Get("name").Render()).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(env, e => e.Get("secretRef") is not null);
+        Assert.Null(app.Body.Get("properties.configuration.secrets"));
+    }
+
+    [Fact]
+    public void Evaluate_InferenceAppWithoutGpu_SelectsCpu()
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["gpuEnabled"] = false;
+        var app = Assert.Single(TemplateEvaluator.Evaluate(fixture.Template, parameters), r => r.IsType("Microsoft.App/containerApps"));
+
+        Assert.Equal("Consumption", app.Body.Get("properties.workloadProfileName").AsString());
+        var env = app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items();
+        Assert.Contains(env, e => e.Get("name").IsString("ServerlessServe__Inference__ExecutionProvider") && e.Get("value").IsString("Cpu"));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(Pem)]
+    [InlineData("LS0tLS1CRUdJTiBQVUJMSUMgS0VZLS0tLS0KTUZrdwotLS0tLUVORCBQVUJMSUMgS0VZLS0tLS0=")]
+    public void Evaluate_ModelSignerKey_ReachesBothAppsAsPemWhetherGivenAsPemOrBase64(string given)
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["modelSignerPublicKeyPem"] = given;
+        var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
+        var expected = given.Length == 0 ? string.Empty : Pem;
+
+        var site = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites"));
+        Assert.Contains(site.Body.Get("properties.siteConfig.appSettings").Items(), s => s.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && s.Get("value").AsString() == expected);
+        var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
+        Assert.Contains(app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), e => e.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && e.Get("value").AsString() == expected);
+    }
+
+    [Fact]
+    public void Parameters_AzdParameterFile_NamesOnlyTemplateParameters()
+    {
+        var file = JsonNode.Parse(File.ReadAllText(BicepCli.InfraPath("main.parameters.json")))!;
+        var declared = fixture.Template.Get("parameters")!.AsObject().Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(file.Get("parameters")!.AsObject().Select(p => p.Key), name => Assert.Contains(name, declared));
+    }
+
+    private static Dictionary<string, string> GatewaySettings(Policy.PolicyContext context)
+    {
+        var site = Assert.Single(context.OfType("Microsoft.Web/sites"));
+        return site.Body.Get("properties.siteConfig.appSettings").Items()
+            .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
+    }
+
+    private const string Pem = "-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----";
 
     [GeneratedRegex("^[A-Z][A-Z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex UpperSnake();

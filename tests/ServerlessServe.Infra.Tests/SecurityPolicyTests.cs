@@ -22,6 +22,7 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
         { "models-container-version-immutable", "models-container-mutable.json", "stmutable/default/models" },
         { "audit-container-retention-append-only", "audit-container-rewritable.json", "strewrite/default/audit" },
         { "app-settings-hold-no-keys", "app-setting-account-key.json", "func-leaky" },
+        { "secrets-only-via-key-vault-references", "app-setting-plain-secret.json", "func-plainsecret" },
         { "role-assignments-use-allowed-roles", "role-not-allowed.json", "00000000-0000-0000-0000-00000000a110" },
         { "role-assignments-scoped-below-resource-group", "role-at-resource-group.json", "00000000-0000-0000-0000-0000000000a9" },
         { "no-privileged-roles", "role-owner.json", "00000000-0000-0000-0000-00000000b055" },
@@ -76,6 +77,19 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
     {
         var covered = NonCompliantCases.Select(row => (string)row[0]).ToList();
         Assert.Equal(SecurityPolicy.Rules.Select(r => r.Id).Order(), covered.Order());
+    }
+
+    [Fact]
+    public void SecretsOnlyViaKeyVaultReferences_FlagsPlainSecretsOnly()
+    {
+        var violations = SecurityPolicy.SecretsOnlyViaKeyVaultReferences.Evaluate(LoadTestData("app-setting-plain-secret.json"));
+
+        // Plain values (an app setting, a literal container app secret, a plain env var) are flagged; a Key
+        // Vault reference, a Key Vault-backed container app secret and a listed public key are not.
+        Assert.Equal(
+            new[] { "ServerlessServe__Gateway__PseudonymKey", "ServerlessServe__ServiceToken__SigningKeyPem", "Other__API_KEY" },
+            violations.Select(v => v.Reason.Split('\'')[1]));
+        Assert.All(violations, v => Assert.DoesNotContain("c2VjcmV0", v.Reason, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -28,6 +28,11 @@ public sealed partial class ArmEvaluator
 
         var args = call.Arguments.Select(Evaluate).ToList();
 
+        if (name.Contains('.', StringComparison.Ordinal))
+        {
+            return UserFunction(call.Name, args);
+        }
+
         // Resource IDs keep going with symbolic parts: they render to strings with «» terms.
         switch (name)
         {
@@ -98,6 +103,10 @@ public sealed partial class ArmEvaluator
             "length" => JsonValue.Create(Length(args[0])),
             "tolower" => JsonValue.Create(args[0].Render().ToLowerInvariant()),
             "toupper" => JsonValue.Create(args[0].Render().ToUpperInvariant()),
+            "trim" => JsonValue.Create(args[0].Render().Trim()),
+            "startswith" => JsonValue.Create(args[0].Render().StartsWith(args[1].Render(), StringComparison.OrdinalIgnoreCase)),
+            "endswith" => JsonValue.Create(args[0].Render().EndsWith(args[1].Render(), StringComparison.OrdinalIgnoreCase)),
+            "base64tostring" => JsonValue.Create(System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(args[0].Render()))),
             "replace" => JsonValue.Create(args[0].Render().Replace(args[1].Render(), args[2].Render(), StringComparison.Ordinal)),
             "json" => ParseJson(args[0].Render()),
             "bool" => JsonValue.Create(args[0].IsTrue() || args[0].IsString("true")),
@@ -110,6 +119,37 @@ public sealed partial class ArmEvaluator
             "last" => args[0] is JsonArray a1 ? a1.LastOrDefault()?.DeepClone() : JsonValue.Create(args[0].Render()[^1..]),
             _ => SymbolicCall(call.Name, args),
         };
+    }
+
+    /// <summary>
+    /// A user-defined function (<c>functions</c> section, e.g. Bicep's <c>__bicep</c> namespace): its output
+    /// evaluated with only its own parameters bound, as ARM does. Unknown functions stay symbolic.
+    /// </summary>
+    private JsonNode? UserFunction(string qualifiedName, List<JsonNode?> args)
+    {
+        var dot = qualifiedName.IndexOf('.', StringComparison.Ordinal);
+        var (space, member) = (qualifiedName[..dot], qualifiedName[(dot + 1)..]);
+        var definition = _template.Get("functions").Items()
+            .Where(f => f.Get("namespace").IsString(space))
+            .Select(f => f.Get("members").Prop(member))
+            .FirstOrDefault(m => m is not null);
+        if (definition is null)
+        {
+            return SymbolicCall(qualifiedName, args);
+        }
+
+        var declared = definition.Get("parameters").Items().ToList();
+        var bound = new Dictionary<string, JsonNode?>(StringComparer.OrdinalIgnoreCase);
+        var parameters = new JsonObject();
+        for (var i = 0; i < declared.Count; i++)
+        {
+            var parameterName = declared[i].Get("name").Render();
+            parameters[parameterName] = declared[i]?.DeepClone();
+            bound[parameterName] = i < args.Count ? args[i]?.DeepClone() : null;
+        }
+
+        var scope = new JsonObject { ["parameters"] = parameters, ["functions"] = _template.Get("functions")?.DeepClone() };
+        return new ArmEvaluator(scope, bound, Scope).EvaluateDeep(definition.Get("output.value"));
     }
 
     private JsonNode CopyIndex(List<JsonNode?> args)

@@ -35,6 +35,31 @@ public sealed class ArmEvaluatorTests
     }
 
     [Fact]
+    public void Evaluate_UserDefinedFunction_BindsOnlyItsParameters()
+    {
+        var template = new JsonObject
+        {
+            ["parameters"] = new JsonObject { ["value"] = new JsonObject { ["type"] = "string", ["defaultValue"] = "outer" } },
+            ["functions"] = new JsonArray(new JsonObject
+            {
+                ["namespace"] = "__bicep",
+                ["members"] = new JsonObject
+                {
+                    ["wrap"] = new JsonObject
+                    {
+                        ["parameters"] = new JsonArray(new JsonObject { ["name"] = "value", ["type"] = "string" }),
+                        ["output"] = new JsonObject { ["type"] = "string", ["value"] = "[format('<{0}>', parameters('value'))]" },
+                    },
+                },
+            }),
+        };
+        var evaluator = new ArmEvaluator(template, new Dictionary<string, JsonNode?>(), DeploymentScope.ResourceGroup);
+
+        Assert.Equal("<inner>", evaluator.Evaluate("[__bicep.wrap('inner')]").AsString());
+        Assert.Equal("«__bicep.missing('x')»", evaluator.Evaluate("[__bicep.missing('x')]").AsString());
+    }
+
+    [Fact]
     public void Evaluate_DeploymentDependentFunction_StaysSymbolic()
     {
         var result = Evaluator().Evaluate("[format('st{0}', uniqueString(subscription().id))]");

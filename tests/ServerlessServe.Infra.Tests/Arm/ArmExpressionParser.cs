@@ -67,6 +67,22 @@ public sealed class ArmExpressionParser
     private CallExpression ParseCall()
     {
         var name = ReadIdentifier();
+        // A user-defined function is called as namespace.member(...), e.g. __bicep.pemText(...).
+        if (Peek() == '.')
+        {
+            var start = _pos++;
+            var member = ReadIdentifier();
+            SkipWhitespace();
+            if (member.Length > 0 && Peek() == '(')
+            {
+                name = $"{name}.{member}";
+            }
+            else
+            {
+                _pos = start;
+            }
+        }
+
         SkipWhitespace();
         Expect('(');
         var arguments = new List<ArmExpression>();

@@ -16,6 +16,23 @@ public static partial class SecurityPolicy
             .Where(s => KeyMaterial().IsMatch(s.Value) || string.Equals(s.Name, "ServerlessServe__Storage__ConnectionString", StringComparison.OrdinalIgnoreCase))
             .Select(s => new Violation("app-settings-hold-no-keys", s.Resource.ToString(), $"setting '{s.Name}' holds key material or a storage connection string")));
 
+    /// <summary>Settings named like keys that hold public keys: PEM public keys are not secrets.</summary>
+    public static IReadOnlySet<string> PublicKeySettings { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "ServerlessServe__Identity__IssuerPublicKeyPems",
+        "ServerlessServe__ServiceToken__TrustedKeyPems",
+        "ServerlessServe__Models__TrustedSignerPems",
+    };
+
+    public static PolicyRule SecretsOnlyViaKeyVaultReferences { get; } = new(
+        "secrets-only-via-key-vault-references",
+        "An app setting or container env var whose name ends in Key, KeyPem, Secret or Password (list indexes __N aside) is a Key Vault reference, unless it is a listed public-key setting.",
+        ctx => AppSettings(ctx, resolveSecretRefs: true)
+            .Where(s => SecretName().IsMatch(s.Name)
+                && !PublicKeySettings.Contains(ListIndex().Replace(s.Name, string.Empty))
+                && !KeyVaultReference().IsMatch(s.Value))
+            .Select(s => new Violation("secrets-only-via-key-vault-references", s.Resource.ToString(), $"setting '{s.Name}' is named like a secret but is not a Key Vault reference")));
+
     public static PolicyRule FunctionAppHttpsAndFtpOff { get; } = new(
         "function-app-https-and-ftp-off",
         "Every Function App is HTTPS-only with TLS 1.2, FTP disabled and basic publishing credentials (FTP and SCM) off.",
@@ -100,8 +117,13 @@ public static partial class SecurityPolicy
 
     private sealed record Setting(DeployedResource Resource, string Name, string Value);
 
-    /// <summary>Every named value an app is configured with, wherever the template puts it.</summary>
-    private static IEnumerable<Setting> AppSettings(PolicyContext ctx)
+    /// <summary>
+    /// Every named value an app is configured with, wherever the template puts it. With
+    /// <paramref name="resolveSecretRefs"/>, a container env var that names a container app secret
+    /// (<c>secretRef</c>) takes that secret's value, or <c>@Microsoft.KeyVault(SecretUri=...)</c> when the
+    /// secret is a Key Vault reference (<c>keyVaultUrl</c>); the secrets themselves are not listed.
+    /// </summary>
+    private static IEnumerable<Setting> AppSettings(PolicyContext ctx, bool resolveSecretRefs = false)
     {
         foreach (var site in ctx.OfType(Sites))
         {
@@ -126,15 +148,30 @@ public static partial class SecurityPolicy
 
         foreach (var app in ctx.Resources.Where(r => r.IsType(ContainerApps) || r.IsType("Microsoft.App/jobs")))
         {
+            var secrets = app.Body.Get("properties.configuration.secrets").Items().ToList();
             foreach (var container in app.Body.Get("properties.template.containers").Items())
             {
                 foreach (var env in container.Get("env").Items())
                 {
-                    yield return new Setting(app, env.Get("name").Render(), env.Get("value").Render());
+                    var value = env.Get("value").Render();
+                    if (resolveSecretRefs && env.Get("secretRef").AsString() is { } secretRef)
+                    {
+                        var secret = secrets.FirstOrDefault(x => x.Get("name").IsString(secretRef));
+                        value = secret?.Get("keyVaultUrl").AsString() is { Length: > 0 } url
+                            ? $"@Microsoft.KeyVault(SecretUri={url})"
+                            : secret?.Get("value").Render() ?? string.Empty;
+                    }
+
+                    yield return new Setting(app, env.Get("name").Render(), value);
                 }
             }
 
-            foreach (var secret in app.Body.Get("properties.configuration.secrets").Items())
+            if (resolveSecretRefs)
+            {
+                continue;
+            }
+
+            foreach (var secret in secrets)
             {
                 yield return new Setting(app, secret.Get("name").Render(), secret.Get("value").Render());
             }
@@ -144,4 +181,15 @@ public static partial class SecurityPolicy
     // Account keys, SAS tokens, keyed connection strings, and ARM functions that return them.
     [GeneratedRegex(@"AccountKey=|SharedAccessSignature=|SharedAccessKey=|[?&]sig=|DefaultEndpointsProtocol=|UseDevelopmentStorage=|\blist(Keys|AccountSas|ServiceSas|ConnectionStrings|Secrets|Credentials?)\(", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyMaterial();
+
+    // Ends in Key, KeyPem, Secret or Password, optionally plural and with a list index (__0).
+    [GeneratedRegex(@"(Key|KeyPem|Secret|Password)s?(__\d+)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SecretName();
+
+    [GeneratedRegex(@"__\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex ListIndex();
+
+    // An App Service Key Vault reference; the vault URI may be known only at deployment («...»).
+    [GeneratedRegex(@"^@Microsoft\.KeyVault\((SecretUri=https://|SecretUri=«|VaultName=).+\)$", RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex KeyVaultReference();
 }

@@ -22,6 +22,7 @@ public static partial class SecurityPolicy
         ModelsContainerVersionImmutable,
         AuditContainerRetentionAppendOnly,
         AppSettingsHoldNoKeys,
+        SecretsOnlyViaKeyVaultReferences,
         RoleAssignmentsUseAllowedRoles,
         RoleAssignmentsScopedBelowResourceGroup,
         NoPrivilegedRoles,
