@@ -1,1 +1,3 @@
-return 0;
+using ServerlessServe.Cli.Commands;
+
+return await Ssctl.Build().Parse(args).InvokeAsync().ConfigureAwait(false);

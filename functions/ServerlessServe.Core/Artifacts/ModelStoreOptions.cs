@@ -5,12 +5,12 @@ namespace ServerlessServe.Core.Artifacts;
 /// <summary>Limits and transfer settings of the <see cref="ModelStore"/>. Bound from <c>ServerlessServe:ModelStore</c>.</summary>
 public sealed class ModelStoreOptions
 {
-    public const string SectionName = "ServerlessServe:ModelStore";
+    public const string SectionName = "ServerlessServe:Models";
 
     /// <summary>Blob container holding the models. Default <c>models</c>.</summary>
     [Required]
     [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")]
-    public string ContainerName { get; set; } = ModelStoreLayout.DefaultContainerName;
+    public string Container { get; set; } = ModelStoreLayout.DefaultContainerName;
 
     /// <summary>Largest model.onnx loaded into memory. Default 2,000,000,000 bytes (the protobuf limit is 2 GiB).</summary>
     [Range(1, int.MaxValue)]
@@ -23,4 +23,7 @@ public sealed class ModelStoreOptions
     /// <summary>Blocks uploaded in parallel. Default 2.</summary>
     [Range(1, 16)]
     public int UploadConcurrency { get; set; } = 2;
+
+    /// <summary>PEM public keys of trusted model signers. No default: an empty list trusts nothing, so no model is served.</summary>
+    public List<string> TrustedSignerPems { get; set; } = [];
 }

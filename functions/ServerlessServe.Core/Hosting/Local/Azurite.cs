@@ -1,0 +1,100 @@
+namespace ServerlessServe.Core.Hosting.Local;
+
+/// <summary>
+/// The Azurite storage emulator pinned in <c>tools/azurite</c>: installed with <c>npm ci</c> when missing, started on
+/// loopback ports with its data in a folder of our own.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    /// <summary>Azurite's published development account key (a well-known constant, not a secret).</summary>
+    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly ChildProcess _process;
+
+    private Azurite(ChildProcess process, int blobPort, int queuePort, int tablePort)
+    {
+        _process = process;
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
+
+    public int TablePort { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public string ConnectionString =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + DevAccountKey
+        + $";BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1"
+        + $";QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1"
+        + $";TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+
+    /// <summary>Path of the Azurite launcher under <paramref name="repositoryRoot"/>.</summary>
+    public static string Executable(string repositoryRoot) =>
+        Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin", "azurite");
+
+    /// <summary>Runs <c>npm ci</c> in <c>tools/azurite</c> when Azurite is not installed yet.</summary>
+    public static async Task EnsureInstalledAsync(string repositoryRoot, string logDirectory, CancellationToken cancellationToken)
+    {
+        if (File.Exists(Executable(repositoryRoot)))
+        {
+            return;
+        }
+
+        await ChildProcess.RunToCompletionAsync(
+            "npm ci (azurite)",
+            "npm",
+            ["ci", "--no-audit", "--no-fund", "--prefix", Path.Combine(repositoryRoot, "tools", "azurite")],
+            repositoryRoot,
+            Path.Combine(logDirectory, "npm-azurite.log"),
+            TimeSpan.FromMinutes(10),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts Azurite; a port of 0 picks a free one.</summary>
+    public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
+    {
+        await EnsureInstalledAsync(repositoryRoot, logDirectory, cancellationToken).ConfigureAwait(false);
+        blobPort = blobPort == 0 ? FreePorts.Next() : blobPort;
+        queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
+        tablePort = tablePort == 0 ? FreePorts.Next() : tablePort;
+        Directory.CreateDirectory(dataDirectory);
+        var process = ChildProcess.Start(
+            "azurite",
+            Executable(repositoryRoot),
+            [
+                "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
+                "--blobHost", "127.0.0.1", "--blobPort", Port(blobPort),
+                "--queueHost", "127.0.0.1", "--queuePort", Port(queuePort),
+                "--tableHost", "127.0.0.1", "--tablePort", Port(tablePort),
+                "--location", dataDirectory,
+            ],
+            repositoryRoot,
+            Path.Combine(logDirectory, "azurite.log"));
+        var azurite = new Azurite(process, blobPort, queuePort, tablePort);
+        try
+        {
+            await FreePorts.WaitForListenerAsync(blobPort, TimeSpan.FromSeconds(60), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
+            await FreePorts.WaitForListenerAsync(tablePort, TimeSpan.FromSeconds(30), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode}; see {Path.Combine(logDirectory, "azurite.log")}.");
+            }
+        }
+        catch
+        {
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return azurite;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

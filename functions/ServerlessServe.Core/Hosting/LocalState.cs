@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using ServerlessServe.Core.Identity;
+
+namespace ServerlessServe.Core.Hosting;
+
+/// <summary>
+/// The git-ignored folder (default <c>.serverlessserve/</c> at the repository root) where <c>ssctl up</c> keeps the
+/// local issuer, service-token, model-signing and audit keys, Azurite's data and the logs. In Azure these keys live in
+/// Key Vault instead. Private key files are created with owner-only permissions.
+/// </summary>
+public sealed class LocalState
+{
+    public const string DefaultFolderName = ".serverlessserve";
+
+    public LocalState(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory = Path.GetFullPath(directory);
+    }
+
+    public string Directory { get; }
+
+    public string KeysDirectory => Path.Combine(Directory, "keys");
+
+    public string IssuerKey => Key("issuer.key.pem");
+
+    public string IssuerPublicKey => Key("issuer.pub.pem");
+
+    public string ServiceKey => Key("service.key.pem");
+
+    public string ServicePublicKey => Key("service.pub.pem");
+
+    public string ModelSigningKey => Key("model-signing.key.pem");
+
+    public string ModelSigningPublicKey => Key("model-signing.pub.pem");
+
+    public string AuditCheckpointKey => Key("audit-checkpoint.key.pem");
+
+    public string AuditCheckpointPublicKey => Key("audit-checkpoint.pub.pem");
+
+    public string AuditPseudonymKey => Key("audit-pseudonym.key");
+
+    public string AzuriteDirectory => Path.Combine(Directory, "azurite");
+
+    public string LogsDirectory => Path.Combine(Directory, "logs");
+
+    public string SamplesDirectory => Path.Combine(Directory, "samples");
+
+    public bool HasKeys => File.Exists(IssuerKey) && File.Exists(ServiceKey) && File.Exists(ModelSigningKey)
+        && File.Exists(AuditCheckpointKey) && File.Exists(AuditPseudonymKey);
+
+    /// <summary>Creates every missing key; existing keys are kept. Returns the names of the keys created.</summary>
+    public IReadOnlyList<string> EnsureKeys()
+    {
+        System.IO.Directory.CreateDirectory(KeysDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(KeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var created = new List<string>();
+        foreach (var (privatePath, publicPath) in new[]
+                 {
+                     (IssuerKey, IssuerPublicKey), (ServiceKey, ServicePublicKey),
+                     (ModelSigningKey, ModelSigningPublicKey), (AuditCheckpointKey, AuditCheckpointPublicKey),
+                 })
+        {
+            if (File.Exists(privatePath))
+            {
+                continue;
+            }
+
+            using var key = EcKeys.Create();
+            WriteSecret(privatePath, EcKeys.ExportPrivatePem(key));
+            File.WriteAllText(publicPath, EcKeys.ExportPublicPem(key));
+            created.Add(Path.GetFileName(privatePath));
+        }
+
+        if (!File.Exists(AuditPseudonymKey))
+        {
+            WriteSecret(AuditPseudonymKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            created.Add(Path.GetFileName(AuditPseudonymKey));
+        }
+
+        return created;
+    }
+
+    /// <summary>
+    /// The configuration a standalone app needs from this folder, as <c>key=value</c> pairs in ASP.NET configuration
+    /// form (only the keys that exist).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Configuration()
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Add(string key, string path)
+        {
+            if (File.Exists(path))
+            {
+                values[key] = File.ReadAllText(path).Trim();
+            }
+        }
+
+        Add("ServerlessServe:Identity:IssuerPublicKeyPems:0", IssuerPublicKey);
+        Add("ServerlessServe:ServiceToken:SigningKeyPem", ServiceKey);
+        Add("ServerlessServe:ServiceToken:TrustedKeyPems:0", ServicePublicKey);
+        Add("ServerlessServe:Models:TrustedSignerPems:0", ModelSigningPublicKey);
+        Add("ServerlessServe:Gateway:PseudonymKey", AuditPseudonymKey);
+        Add("ServerlessServe:Gateway:AuditCheckpointKeyPem", AuditCheckpointKey);
+        return values;
+    }
+
+    /// <summary>Finds the repository root (the folder holding <c>ServerlessServe.sln</c>) at or above <paramref name="start"/>.</summary>
+    public static string? FindRepositoryRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ServerlessServe.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+
+    private string Key(string name) => Path.Combine(KeysDirectory, name);
+
+    private static void WriteSecret(string path, string contents)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(path, contents);
+            return;
+        }
+
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        using var writer = new StreamWriter(stream);
+        writer.Write(contents);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ServerlessServe.Core.Hosting.Standalone;
+
+/// <summary>
+/// Runs a Function App assembly without the Functions host: the same function classes and services, served by
+/// ASP.NET Core on the same routes (with the route prefix from host.json).
+/// </summary>
+public static class StandaloneHost
+{
+    /// <summary>
+    /// True when no Functions host started this process: the host passes <c>--functions-uri</c>
+    /// (configuration key <c>Functions:Worker:HostEndpoint</c>) to the workers it starts.
+    /// </summary>
+    public static bool IsStandalone(string[] args, IConfiguration? configuration = null)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Any(a => a.StartsWith("--functions-uri", StringComparison.Ordinal) || a.StartsWith("--host", StringComparison.Ordinal)))
+        {
+            return false;
+        }
+
+        var endpoint = configuration?["Functions:Worker:HostEndpoint"]
+            ?? Environment.GetEnvironmentVariable("Functions__Worker__HostEndpoint");
+        return string.IsNullOrEmpty(endpoint);
+    }
+
+    /// <summary>
+    /// The route table the standalone host serves, as JSON lines of <c>{name, methods, route}</c> with the prefix;
+    /// printed by <c>--list-functions</c> so tests can compare it with the build's <c>functions.metadata</c>.
+    /// </summary>
+    public static string DescribeRoutes(Assembly functionsAssembly, string routePrefix)
+    {
+        var rows = FunctionDiscovery.HttpFunctions(functionsAssembly)
+            .Select(f => new { name = f.Name, methods = f.Methods.Select(m => m.ToLowerInvariant()).Order(StringComparer.Ordinal).ToArray(), route = Combine(routePrefix, f.Route) });
+        return JsonSerializer.Serialize(rows);
+    }
+
+    /// <summary>Builds and runs the standalone web host until it is stopped (Ctrl-C / SIGTERM).</summary>
+    public static async Task<int> RunAsync(
+        Assembly functionsAssembly,
+        string[] args,
+        string defaultUrl,
+        Action<IServiceCollection, IConfiguration> configureServices)
+    {
+        ArgumentNullException.ThrowIfNull(functionsAssembly);
+        ArgumentNullException.ThrowIfNull(configureServices);
+        var routePrefix = HostJson.RoutePrefix(AppContext.BaseDirectory);
+        if (args.Contains("--list-functions"))
+        {
+            Console.Out.WriteLine(DescribeRoutes(functionsAssembly, routePrefix));
+            return 0;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(defaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long?>("ServerlessServe:Protocol:MaxBodyBytes") ?? 16L * 1024 * 1024 + 64 * 1024;
+        });
+        configureServices(builder.Services, builder.Configuration);
+        await using var app = builder.Build();
+        foreach (var function in FunctionDiscovery.HttpFunctions(functionsAssembly))
+        {
+            var invoker = new FunctionInvoker(function);
+            app.MapMethods(Combine(routePrefix, function.Route), function.Methods, invoker.InvokeAsync).WithName(function.Name);
+        }
+
+        await app.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
+
+    private static string Combine(string prefix, string route) =>
+        "/" + string.Join('/', new[] { prefix.Trim('/'), route.Trim('/') }.Where(s => s.Length > 0));
+}

@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ServerlessServe.Core.Identity;
+
+/// <summary>
+/// Validates ES256 bearer tokens against pinned public keys, one issuer and one audience. Anything else — another
+/// algorithm, an unknown key, an expired token, a token without expiry, a lifetime above the maximum — is refused.
+/// </summary>
+public sealed class TokenValidator
+{
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+    private readonly TokenValidationParameters _parameters;
+    private readonly TimeSpan _maxLifetime;
+
+    public TokenValidator(IEnumerable<ECDsa> trustedKeys, string issuer, string audience, TimeProvider time, TimeSpan maxLifetime, TimeSpan clockSkew)
+    {
+        ArgumentNullException.ThrowIfNull(trustedKeys);
+        ArgumentNullException.ThrowIfNull(time);
+        var keys = trustedKeys.Select(k => (SecurityKey)new ECDsaSecurityKey(k) { KeyId = EcKeys.KeyId(k) }).ToList();
+        if (keys.Count == 0)
+        {
+            throw new ArgumentException("At least one trusted key is required.", nameof(trustedKeys));
+        }
+
+        _maxLifetime = maxLifetime;
+        _parameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidAudience = audience,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ValidateIssuerSigningKey = true,
+            ClockSkew = clockSkew,
+            TryAllIssuerSigningKeys = true,
+            LifetimeValidator = (notBefore, expires, _, p) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                return expires is { } exp && notBefore is { } nbf
+                    && exp - nbf <= _maxLifetime
+                    && nbf <= now + p.ClockSkew
+                    && exp >= now - p.ClockSkew;
+            },
+        };
+    }
+
+    /// <summary>Returns the caller, or null when the token is not valid. The reason is never echoed to the caller.</summary>
+    public async Task<CallerIdentity?> ValidateAsync(string? token)
+    {
+        if (string.IsNullOrWhiteSpace(token) || token.Length > 8192)
+        {
+            return null;
+        }
+
+        var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || string.IsNullOrEmpty(jwt.Subject))
+        {
+            return null;
+        }
+
+        var roles = jwt.Claims.Where(c => c.Type is "roles" or "role").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
+        return new CallerIdentity(jwt.Subject, roles);
+    }
+
+    /// <summary>Extracts the token from an <c>Authorization: Bearer …</c> header value, or null.</summary>
+    public static string? BearerToken(string? authorizationHeader)
+    {
+        const string Prefix = "Bearer ";
+        if (authorizationHeader is null || !authorizationHeader.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = authorizationHeader[Prefix.Length..].Trim();
+        return token.Length == 0 ? null : token;
+    }
+}

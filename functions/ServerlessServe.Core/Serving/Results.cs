@@ -1,0 +1,34 @@
+using System.Text.Json;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Serving;
+
+/// <summary>Factory for the platform's HTTP results. Error bodies are always <c>{"error": "..."}</c> with a safe message.</summary>
+public static class Results
+{
+    public const string Json = "application/json";
+    public const string Binary = "application/octet-stream";
+
+    public static BodyResult Error(int status, string safeMessage)
+    {
+        var result = new BodyResult(status, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(safeMessage), ServingJson.Default.ErrorBody), Json);
+        if (status == 401)
+        {
+            result.Headers["WWW-Authenticate"] = "Bearer";
+        }
+
+        return result;
+    }
+
+    public static BodyResult Error(ProtocolException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return Error(exception.StatusCode, exception.Message);
+    }
+
+    public static BodyResult Unauthorized() => Error(401, "a valid bearer token is required");
+
+    public static BodyResult JsonBody(byte[] utf8Json, int status = 200) => new(status, utf8Json, Json);
+
+    public static BodyResult Empty(int status) => new(status, [], Json);
+}

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Inference;
+
+/// <summary>V2 health and server metadata of the inference app (internal ingress only in Azure).</summary>
+public static class HealthFunctions
+{
+    [Function("Live")]
+    public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request) =>
+        InferenceService.Live();
+
+    [Function("Ready")]
+    public static IActionResult Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request) =>
+        InferenceService.Ready();
+
+    [Function("ServerMetadata")]
+    public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request) =>
+        InferenceService.ServerMetadata();
+}

@@ -1,0 +1,163 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl bench</c>: a bounded load against a running gateway on loopback; prints latency percentiles and throughput.
+/// Refuses any address that is not loopback.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Build()
+    {
+        var stateOption = CommonOptions.State();
+        var url = new Option<Uri>("--url") { Description = "Gateway V2 base URL (loopback only).", DefaultValueFactory = _ => new Uri("http://127.0.0.1:7071/api/") };
+        var model = new Option<string>("--model") { Description = "Model to call: credit-risk, customer-notes or resnet18.", DefaultValueFactory = _ => "credit-risk" };
+        var requests = new Option<int>("--requests") { Description = "Requests to send (1..100000).", DefaultValueFactory = _ => 500 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 4 };
+        var binary = new Option<bool>("--binary") { Description = "Use the binary tensor extension instead of JSON." };
+        var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var baseUrl = parse.GetValue(url)!;
+            if (!baseUrl.IsLoopback)
+            {
+                AnsiConsole.MarkupLine("[red]bench targets loopback addresses only.[/]");
+                return 2;
+            }
+
+            var total = Math.Clamp(parse.GetValue(requests), 1, 100_000);
+            var inFlight = Math.Clamp(parse.GetValue(concurrency), 1, 64);
+            var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            var token = TokenCommand.Mint(state.IssuerKey, "bench", [], TimeSpan.FromHours(1));
+            var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
+            var report = await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
+            report.Print();
+            return report.Failures == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, string token, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
+
+        // Warm-up: model load and JIT are not what we measure.
+        for (var i = 0; i < Math.Min(10, total); i++)
+        {
+            await SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false);
+        }
+
+        var latencies = new double[total];
+        var failures = 0;
+        var next = -1;
+        var wall = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < total)
+            {
+                var watch = Stopwatch.StartNew();
+                var status = await SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false);
+                latencies[index] = watch.Elapsed.TotalMilliseconds;
+                if (status != HttpStatusCode.OK)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        wall.Stop();
+        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed);
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient http, string path, string token, BenchPayload payload, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(payload.ContentType);
+        if (payload.HeaderLength is { } length)
+        {
+            request.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        return response.StatusCode;
+    }
+}
+
+/// <summary>A request body for the bench.</summary>
+internal sealed record BenchPayload(byte[] Body, string ContentType, int? HeaderLength);
+
+/// <summary>Latency percentiles and throughput of one bench run.</summary>
+internal sealed record BenchReport(string Model, int Requests, int Concurrency, int Failures, double[] LatenciesMs, TimeSpan Wall)
+{
+    public double Percentile(double p)
+    {
+        var sorted = LatenciesMs.Order().ToArray();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+
+    public double Throughput => Requests / Wall.TotalSeconds;
+
+    public void Print()
+    {
+        var table = new Table().AddColumn("model").AddColumn("requests").AddColumn("concurrency").AddColumn("failures")
+            .AddColumn("p50 ms").AddColumn("p90 ms").AddColumn("p99 ms").AddColumn("max ms").AddColumn("req/s");
+        table.AddRow(
+            Model, Requests.ToString(System.Globalization.CultureInfo.InvariantCulture), Concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Failures.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            F(Percentile(50)), F(Percentile(90)), F(Percentile(99)), F(LatenciesMs.Max()), F(Throughput));
+        AnsiConsole.Write(table);
+    }
+
+    private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Fixed request bodies for the sample models.</summary>
+internal static class BenchPayloads
+{
+    public static BenchPayload For(string model, bool binary)
+    {
+        var (name, datatype, shape, count, element) = model switch
+        {
+            "customer-notes" => ("customer_id", "INT64", new[] { 1 }, 1, "1"),
+            "resnet18" => ("Input247", "FP32", new[] { 1, 3, 224, 224 }, 3 * 224 * 224, "0.5"),
+            _ => ("features", "FP32", new[] { 1, 4 }, 4, "0.5"),
+        };
+        var shapeJson = string.Join(',', shape);
+        if (!binary)
+        {
+            var data = string.Join(',', Enumerable.Repeat(element, count));
+            var json = $$"""{"inputs":[{"name":"{{name}}","shape":[{{shapeJson}}],"datatype":"{{datatype}}","data":[{{data}}]}]}""";
+            return new BenchPayload(Encoding.UTF8.GetBytes(json), "application/json", null);
+        }
+
+        var elementSize = 4 + (datatype == "INT64" ? 4 : 0);
+        var raw = new byte[count * elementSize];
+        for (var i = 0; i < count; i++)
+        {
+            if (datatype == "INT64")
+            {
+                BitConverter.TryWriteBytes(raw.AsSpan(i * 8), 1L);
+            }
+            else
+            {
+                BitConverter.TryWriteBytes(raw.AsSpan(i * 4), 0.5f);
+            }
+        }
+
+        var header = Encoding.UTF8.GetBytes(
+            $$$"""{"inputs":[{"name":"{{{name}}}","shape":[{{{shapeJson}}}],"datatype":"{{{datatype}}}","parameters":{"binary_data_size":{{{raw.Length}}}}}],"parameters":{"binary_data_output":true}}""");
+        return new BenchPayload([.. header, .. raw], "application/octet-stream", header.Length);
+    }
+}

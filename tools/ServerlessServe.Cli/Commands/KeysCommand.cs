@@ -1,0 +1,39 @@
+using System.CommandLine;
+using ServerlessServe.Core.Identity;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary><c>ssctl keys create</c>: the local issuer, service-token, model-signing and audit keys.</summary>
+internal static class KeysCommand
+{
+    public static Command Build()
+    {
+        var keys = new Command("keys", "Manage local keys.");
+        var create = new Command("create", "Create every missing local key (existing keys are kept).");
+        var stateOption = CommonOptions.State();
+        create.Options.Add(stateOption);
+        create.SetAction(parse =>
+        {
+            var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            var created = state.EnsureKeys();
+            var table = new Table().AddColumn("key").AddColumn("key id").AddColumn("file");
+            foreach (var (name, path) in new[]
+                     {
+                         ("caller token issuer", state.IssuerKey), ("service tokens", state.ServiceKey),
+                         ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
+                     })
+            {
+                using var key = EcKeys.FromPem(File.ReadAllText(path));
+                table.AddRow(name, EcKeys.KeyId(key), Markup.Escape(path));
+            }
+
+            table.AddRow("audit pseudonym HMAC", "(secret)", Markup.Escape(state.AuditPseudonymKey));
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(created.Count == 0 ? "[grey]All keys already existed.[/]" : $"[green]Created {created.Count} key(s).[/]");
+            return 0;
+        });
+        keys.Subcommands.Add(create);
+        return keys;
+    }
+}

@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>The <c>ssctl</c> command tree.</summary>
+internal static class Ssctl
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("ssctl — keys, signed models, tokens, audit verification and the local stack of ServerlessServe.");
+        root.Subcommands.Add(KeysCommand.Build());
+        root.Subcommands.Add(TokenCommand.Build());
+        root.Subcommands.Add(ModelCommand.Build());
+        root.Subcommands.Add(AuditCommand.Build());
+        root.Subcommands.Add(UpCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
+        return root;
+    }
+}

@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Core.Samples;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl up</c>: Azurite, local keys, the signed sample models and both apps on loopback, until Ctrl-C.
+/// </summary>
+internal static class UpCommand
+{
+    public static Command Build()
+    {
+        var stateOption = CommonOptions.State();
+        var gatewayPort = new Option<int>("--port") { Description = "Gateway port.", DefaultValueFactory = _ => 7071 };
+        var inferencePort = new Option<int>("--inference-port") { Description = "Inference app port.", DefaultValueFactory = _ => 7072 };
+        var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
+        var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
+        var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
+        var command = new Command("up", "Run the whole platform locally: Azurite, keys, signed sample models, inference app and gateway.")
+        {
+            stateOption, gatewayPort, inferencePort, blobPort, noResnet, exitWhenReady,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var started = Stopwatch.StartNew();
+            var root = CommonOptions.RepositoryRoot();
+            var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            var options = new LocalStackOptions
+            {
+                RepositoryRoot = root,
+                State = state,
+                GatewayPort = parse.GetValue(gatewayPort),
+                InferencePort = parse.GetValue(inferencePort),
+                BlobPort = parse.GetValue(blobPort),
+                QueuePort = parse.GetValue(blobPort) + 1,
+                TablePort = parse.GetValue(blobPort) + 2,
+            };
+            foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.BlobPort, options.QueuePort, options.TablePort })
+            {
+                if (!FreePorts.IsFree(port))
+                {
+                    AnsiConsole.MarkupLine($"[red]Port {port} is in use.[/] Stop what holds it, or pick other ports (--port, --inference-port, --blob-port).");
+                    return 2;
+                }
+            }
+
+            LocalStack stack;
+            try
+            {
+                stack = await AnsiConsole.Status().StartAsync("starting", async ctx =>
+                {
+                    var progress = new Progress<string>(message => ctx.Status(Markup.Escape(message)));
+                    var uploads = new Progress<(string Model, long Bytes, long Total)>(p =>
+                        ctx.Status($"publishing {Markup.Escape(p.Model)}: {p.Bytes / 1048576.0:F1} / {p.Total / 1048576.0:F1} MiB"));
+                    return await LocalStack.StartAsync(
+                        options,
+                        async (connectionString, ct) =>
+                        {
+                            ctx.Status("building, signing and publishing the sample models");
+                            await SamplePublisher.PublishAllAsync(state, connectionString, !parse.GetValue(noResnet), uploads, ct).ConfigureAwait(false);
+                        },
+                        progress,
+                        cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or FileNotFoundException)
+            {
+                AnsiConsole.MarkupLine($"[red]Could not start:[/] {Markup.Escape(ex.Message)}");
+                return 1;
+            }
+
+            await using (stack.ConfigureAwait(false))
+            {
+                var token = TokenCommand.Mint(state.IssuerKey, "local-developer", [], TimeSpan.FromHours(8));
+                var firstRequest = await SmokeCheck.InferAsync(stack.GatewayBaseUrl, token, cancellationToken).ConfigureAwait(false);
+                Banner.Print(stack, state, token, started.Elapsed, firstRequest);
+                if (parse.GetValue(exitWhenReady))
+                {
+                    return firstRequest.Ok ? 0 : 1;
+                }
+
+                try
+                {
+                    await stack.WaitForAnyExitAsync(cancellationToken).ConfigureAwait(false);
+                    AnsiConsole.MarkupLine($"[red]An app stopped unexpectedly.[/] Logs: {Markup.Escape(state.LogsDirectory)}");
+                    return 1;
+                }
+                catch (OperationCanceledException)
+                {
+                    AnsiConsole.MarkupLine("[grey]Stopping gateway, inference app and Azurite…[/]");
+                    return 0;
+                }
+            }
+        });
+        return command;
+    }
+}
