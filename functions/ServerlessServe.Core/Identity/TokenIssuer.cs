@@ -17,7 +17,13 @@ public sealed class TokenIssuer
     {
         ArgumentNullException.ThrowIfNull(signingKey);
         ArgumentException.ThrowIfNullOrWhiteSpace(issuer);
-        var securityKey = new ECDsaSecurityKey(signingKey) { KeyId = EcKeys.KeyId(signingKey) };
+        // No provider caching: the cache is keyed by key id, and a caller may dispose this ECDsa and later create
+        // another issuer for the same key id.
+        var securityKey = new ECDsaSecurityKey(signingKey)
+        {
+            KeyId = EcKeys.KeyId(signingKey),
+            CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
+        };
         _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);
         _issuer = issuer;
         _time = time ?? throw new ArgumentNullException(nameof(time));

@@ -7,7 +7,7 @@ namespace ServerlessServe.Cli.Commands;
 /// <summary>The first request `ssctl up` sends through the gateway, to prove the stack serves before saying so.</summary>
 internal static class SmokeCheck
 {
-    public const string SampleBody = """{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[1]}]}""";
+    public const string SampleBody = """{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[7]}]}""";
 
     public sealed record Result(bool Ok, int Status, TimeSpan Elapsed, string Body);
 

@@ -1,0 +1,132 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Azure.Storage.Blobs;
+using ServerlessServe.Core.Hosting;
+using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Samples;
+
+namespace ServerlessServe.Integration.Tests.Fixtures;
+
+/// <summary>
+/// One local stack for the whole test run: a real Azurite on free ports in a temporary folder, the signed sample
+/// models, and the inference app and gateway as real processes on loopback. Everything is stopped on dispose.
+/// </summary>
+public sealed class StackFixture : IAsyncLifetime
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
+    public LocalStack Stack { get; private set; } = null!;
+
+    public LocalState State { get; }
+
+    public string RepositoryRoot { get; }
+
+    public string BuildConfiguration { get; }
+
+    public HttpClient Gateway { get; private set; } = null!;
+
+    public string CallerToken { get; private set; } = "";
+
+    public BlobServiceClient Blobs { get; private set; } = null!;
+
+    public StackFixture()
+    {
+        RepositoryRoot = LocalState.FindRepositoryRoot(AppContext.BaseDirectory)
+            ?? throw new InvalidOperationException("Repository root not found above the test assembly.");
+        BuildConfiguration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        State = new LocalState(Path.Combine(Path.GetTempPath(), "serverlessserve-it-" + Guid.NewGuid().ToString("N")[..8]));
+    }
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var options = new LocalStackOptions
+        {
+            RepositoryRoot = RepositoryRoot,
+            State = State,
+            GatewayPort = 0,
+            InferencePort = 0,
+            BlobPort = 0,
+            QueuePort = 0,
+            TablePort = 0,
+            BuildApps = false,
+            BuildConfiguration = BuildConfiguration,
+        };
+
+        // New versions are seen at once, and failed ones retried quickly, so integrity tests need no waiting.
+        foreach (var settings in new[] { options.GatewaySettings, options.InferenceSettings })
+        {
+            settings["ServerlessServe:ModelCatalog:LatestCacheTtl"] = "00:00:00.050";
+            settings["ServerlessServe:ModelCatalog:FailedVersionRetryAfter"] = "00:00:01";
+        }
+
+        options.GatewaySettings["ServerlessServe:Audit:CheckpointEvery"] = "5";
+        Stack = await LocalStack.StartAsync(
+            options,
+            (connectionString, ct) => SamplePublisher.PublishAllAsync(State, connectionString, includeResNet: true, progress: null, ct),
+            progress: null,
+            timeout.Token);
+        Blobs = new BlobServiceClient(Stack.Azurite.ConnectionString);
+        CallerToken = MintCallerToken("integration-tests");
+        Gateway = new HttpClient { BaseAddress = Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CallerToken);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Gateway?.Dispose();
+        if (Stack is not null)
+        {
+            await Stack.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(State.Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A log still held open; the temp folder is cleaned by the OS.
+        }
+    }
+
+    public string MintCallerToken(string subject, TimeSpan? lifetime = null)
+    {
+        using var key = EcKeys.FromPem(File.ReadAllText(State.IssuerKey));
+        return new TokenIssuer(key, "serverlessserve-local", TimeProvider.System).Mint(subject, "serverlessserve", lifetime ?? TimeSpan.FromMinutes(30));
+    }
+
+    public string MintServiceToken()
+    {
+        using var key = EcKeys.FromPem(File.ReadAllText(State.ServiceKey));
+        return new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
+    }
+
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    /// <summary>The tail of both app logs, for test output when something fails.</summary>
+    public string LogTail(int lines = 40)
+    {
+        var builder = new StringBuilder();
+        foreach (var log in new[] { Stack.GatewayLog, Stack.InferenceLog })
+        {
+            builder.AppendLine("== " + Path.GetFileName(log));
+            try
+            {
+                using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                foreach (var line in reader.ReadToEnd().Split('\n').TakeLast(lines))
+                {
+                    builder.AppendLine(line);
+                }
+            }
+            catch (IOException ex)
+            {
+                builder.AppendLine(ex.Message);
+            }
+        }
+
+        return builder.ToString();
+    }
+}
