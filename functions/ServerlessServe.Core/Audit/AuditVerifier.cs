@@ -34,7 +34,7 @@ public static class AuditVerifier
             return new AuditVerificationReport([]);
         }
 
-        var trusted = trustedCheckpointKeys.ToDictionary(AuditCheckpoint.KeyIdOf, StringComparer.Ordinal);
+        var trusted = trustedCheckpointKeys.DistinctBy(AuditCheckpoint.KeyIdOf, StringComparer.Ordinal).ToDictionary(AuditCheckpoint.KeyIdOf, StringComparer.Ordinal);
         var chains = new SortedDictionary<string, ChainBlobs>(StringComparer.Ordinal);
         ChainBlobs Chain(string writer) => chains.TryGetValue(writer, out var found) ? found : chains[writer] = new ChainBlobs();
 

@@ -217,9 +217,16 @@ public sealed partial class BlobAuditSink
 
     private void Fail(List<PendingRecord> live, int start, Exception? cause, ChainHead? from)
     {
-        var firstSeq = (from?.Seq ?? 0) + 1;
         var count = live.Count - start;
-        Log.GroupFailed(_logger, cause ?? new AuditUnavailableException("The audit chain tail could not be read."), WriterId, firstSeq, firstSeq + count - 1, count);
+        if (from is { } head)
+        {
+            Log.GroupFailed(_logger, cause ?? new AuditUnavailableException("The audit record could not be committed."), WriterId, head.Seq + 1, head.Seq + count, count);
+        }
+        else
+        {
+            Log.GroupFailedHeadUnknown(_logger, cause ?? new AuditUnavailableException("The audit chain tail could not be read."), WriterId, count);
+        }
+
         for (var i = start; i < live.Count; i++)
         {
             live[i].Completion.TrySetException(cause is null

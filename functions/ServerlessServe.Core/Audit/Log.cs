@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "Audit writer {WriterId} could not commit seq {FirstSeq}-{LastSeq}; {Count} record(s) failed closed")]
     public static partial void GroupFailed(ILogger logger, Exception exception, string writerId, long firstSeq, long lastSeq, int count);
 
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Error, Message = "Audit writer {WriterId} does not know its chain tail; {Count} record(s) failed closed")]
+    public static partial void GroupFailedHeadUnknown(ILogger logger, Exception exception, string writerId, int count);
+
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: append outcome was ambiguous; the stored tail shows seq {Seq} (committed: {Committed})")]
     public static partial void Resynced(ILogger logger, string writerId, long seq, bool committed);
 

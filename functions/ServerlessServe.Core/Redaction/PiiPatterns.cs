@@ -12,20 +12,21 @@ namespace ServerlessServe.Core.Redaction;
 internal static partial class PiiPatterns
 {
     /// <summary>Per-match timeout; an element whose scan exceeds it is replaced wholesale.</summary>
-    public const int MatchTimeoutMilliseconds = 250;
+    public const int MatchTimeoutMilliseconds = 1000;
 
     private const RegexOptions Options = RegexOptions.CultureInvariant;
 
-    // local@label.label.tld — local part up to 64 characters, up to 8 labels, alphabetic TLD.
-    [GeneratedRegex(@"[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
+    // local@label.label.tld — local part up to 64 characters (matched from the start of its run, which keeps the scan
+    // linear), up to 8 labels, alphabetic TLD.
+    [GeneratedRegex(@"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
     // CC + 2 check digits + BBAN in groups of four (optional single spaces) and a shorter last group.
     [GeneratedRegex(@"(?<![\p{L}\d])[A-Z]{2}\d{2}(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Iban();
 
-    // 13-19 digits, each optionally preceded by one space or dash.
-    [GeneratedRegex(@"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    // 13-19 digits, each optionally preceded by one space or dash; not after '+' (that is a phone number).
+    [GeneratedRegex(@"(?<![\d+])\d(?:[ -]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex CreditCard();
 
     [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", Options, MatchTimeoutMilliseconds)]

@@ -19,13 +19,16 @@ public static class PiiRedactor
 
     private static readonly Detector[] Detectors =
     [
-        new(PiiEntity.Email, PiiPatterns.Email(), static _ => true),
-        new(PiiEntity.Iban, PiiPatterns.Iban(), PiiValidators.Iban),
-        new(PiiEntity.CreditCard, PiiPatterns.CreditCard(), PiiValidators.CreditCard),
-        new(PiiEntity.UsSsn, PiiPatterns.UsSsn(), PiiValidators.UsSsn),
-        new(PiiEntity.IPv6, PiiPatterns.IPv6(), PiiValidators.IPv6),
-        new(PiiEntity.IPv4, PiiPatterns.IPv4(), PiiValidators.IPv4),
-        new(PiiEntity.Phone, PiiPatterns.Phone(), PiiValidators.Phone),
+        new(PiiEntity.Email, PiiPatterns.Email(), static _ => true, TrimGroups: false, SkipRejected: false),
+        new(PiiEntity.Iban, PiiPatterns.Iban(), PiiValidators.Iban, TrimGroups: true, SkipRejected: false),
+        new(PiiEntity.CreditCard, PiiPatterns.CreditCard(), PiiValidators.CreditCard, TrimGroups: true, SkipRejected: false),
+        new(PiiEntity.UsSsn, PiiPatterns.UsSsn(), PiiValidators.UsSsn, TrimGroups: false, SkipRejected: false),
+        new(PiiEntity.IPv6, PiiPatterns.IPv6(), PiiValidators.IPv6, TrimGroups: false, SkipRejected: false),
+        new(PiiEntity.IPv4, PiiPatterns.IPv4(), PiiValidators.IPv4, TrimGroups: false, SkipRejected: false),
+
+        // A digit-group run that is not a phone (too long: an account or a failed IBAN) hides no phone inside it,
+        // except after a leading date ("2024-01-15 555-123-4567").
+        new(PiiEntity.Phone, PiiPatterns.Phone(), PiiValidators.Phone, TrimGroups: true, SkipRejected: true),
     ];
 
     private delegate bool Validator(ReadOnlySpan<char> candidate);
@@ -132,13 +135,20 @@ public static class PiiRedactor
                     break;
                 }
 
-                var length = ValidLength(text.AsSpan(match.Index, match.Length), detector.Validate);
-                if (length > 0 && !Overlaps(claimed, match.Index, length))
+                var candidate = text.AsSpan(match.Index, match.Length);
+                var length = detector.TrimGroups ? ValidLength(candidate, detector.Validate) : detector.Validate(candidate) ? candidate.Length : 0;
+                var overlaps = length > 0 && Overlaps(claimed, match.Index, length);
+                if (length > 0 && !overlaps)
                 {
                     claimed ??= new bool[text.Length];
                     claimed.AsSpan(match.Index, length).Fill(true);
                     spans.Add(new Span(match.Index, length, detector.Entity));
                     start = match.Index + length;
+                }
+                else if (detector.SkipRejected && !overlaps)
+                {
+                    var date = PiiPatterns.LeadingDate().Match(text, match.Index, match.Length);
+                    start = match.Index + (date.Success ? date.Length : match.Length);
                 }
                 else
                 {
@@ -182,5 +192,5 @@ public static class PiiRedactor
 
     private readonly record struct Span(int Start, int Length, PiiEntity Entity);
 
-    private sealed record Detector(PiiEntity Entity, Regex Pattern, Validator Validate);
+    private sealed record Detector(PiiEntity Entity, Regex Pattern, Validator Validate, bool TrimGroups, bool SkipRejected);
 }

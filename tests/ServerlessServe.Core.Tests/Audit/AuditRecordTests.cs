@@ -1,0 +1,78 @@
+using System.Security.Cryptography;
+using System.Text;
+using ServerlessServe.Core.Audit;
+
+namespace ServerlessServe.Core.Tests.Audit;
+
+public class AuditRecordTests
+{
+    [Fact]
+    public void CanonicalBytes_FixedEvent_MatchesTheDocumentedForm()
+    {
+        var record = AuditRecord.Create(
+            new AuditEvent
+            {
+                Time = new DateTimeOffset(2026, 1, 2, 4, 4, 5, TimeSpan.FromHours(1)).AddTicks(1234567),
+                RequestId = "r\"1\\é",
+                Caller = "anonymous",
+                Operation = "infer",
+                Model = "m",
+                Stages = new Dictionary<string, string> { ["validate"] = "pass", ["infer"] = "pass" },
+                Redactions = new Dictionary<string, int> { ["hardened_outputs"] = 1, ["EMAIL"] = 2 },
+                Status = 200,
+                LatencyMs = 1.23456,
+            },
+            "w-1",
+            1,
+            AuditRecord.GenesisHash);
+
+        var expected =
+            "{\"v\":1,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r\\\"1\\\\\\u00e9\"," +
+            "\"caller\":\"anonymous\",\"operation\":\"infer\",\"model\":\"m\",\"version\":null,\"manifestDigest\":null," +
+            "\"inputSha256\":null,\"outputSha256\":null,\"stages\":{\"infer\":\"pass\",\"validate\":\"pass\"}," +
+            "\"redactions\":{\"EMAIL\":2,\"hardened_outputs\":1},\"status\":200,\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
+        Assert.Equal(expected, Encoding.ASCII.GetString(record.CanonicalBytes()));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(expected))), record.Hash);
+        Assert.Equal(expected[..^1] + ",\"hash\":\"" + record.Hash + "\"}\n", Encoding.ASCII.GetString(record.ToJsonLine()));
+    }
+
+    [Fact]
+    public void TryParse_StoredLine_RoundTripsToTheSameHash()
+    {
+        var record = AuditRecord.Create(AuditTestData.Event(7), "w", 3, new string('f', 64));
+        var line = record.ToJsonLine();
+
+        Assert.True(AuditRecord.TryParse(line.AsSpan(0, line.Length - 1), out var parsed, out _));
+        Assert.Equal(record.Hash, parsed!.ComputeHash());
+        Assert.Equal(record.Hash, parsed.Hash);
+        Assert.Equal(3, parsed.Seq);
+        Assert.Equal(record.Time, parsed.Time);
+    }
+
+    [Theory]
+    [InlineData("{\"v\":1}")]
+    [InlineData("not json")]
+    [InlineData("[]")]
+    public void TryParse_NotARecord_Fails(string line) =>
+        Assert.False(AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out _, out _));
+
+    [Fact]
+    public void TryParse_UnknownOrRepeatedProperty_Fails()
+    {
+        var line = Encoding.ASCII.GetString(AuditRecord.Create(AuditTestData.Event(1), "w", 1, AuditRecord.GenesisHash).ToJsonLine()).TrimEnd('\n');
+
+        Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line[..^1] + ",\"extra\":1}"), out _, out _));
+        Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line[..^1] + ",\"status\":500}"), out _, out _));
+    }
+
+    [Fact]
+    public void ComputeHash_AnyFieldChanged_Differs()
+    {
+        var record = AuditRecord.Create(AuditTestData.Event(1), "w", 1, AuditRecord.GenesisHash);
+
+        Assert.NotEqual(record.Hash, (record with { Status = 500 }).ComputeHash());
+        Assert.NotEqual(record.Hash, (record with { Seq = 2 }).ComputeHash());
+        Assert.NotEqual(record.Hash, (record with { Prev = new string('1', 64) }).ComputeHash());
+        Assert.NotEqual(record.Hash, (record with { Redactions = new Dictionary<string, int> { ["EMAIL"] = 9 } }).ComputeHash());
+    }
+}

@@ -1,0 +1,196 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Storage.Blobs;
+using ServerlessServe.Core.Audit;
+
+namespace ServerlessServe.Core.Tests.Audit;
+
+[Collection(AuditAzuriteCollection.Name)]
+public sealed class AuditVerifierTests(AuditAzuriteFixture fixture) : IDisposable
+{
+    private const int Records = 30;
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public void Dispose() => _key.Dispose();
+
+    [Fact]
+    public async Task VerifyAsync_Untampered_OkForEveryChain()
+    {
+        var (container, _) = await WriteAsync();
+        await AuditTestData.WriteChainAsync(container, _key, 5, static o => o.GroupWindow = TimeSpan.Zero);
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+
+        Assert.True(report.Ok, string.Join("; ", report.Chains.Select(static c => c.Failure?.ToString())));
+        Assert.Equal(2, report.Chains.Count);
+        Assert.Equal(Records + 5, report.RecordsChecked);
+        Assert.Contains(report.Chains, static c => c.CheckpointsChecked == 3 && c.LastSeq == Records);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_LineModified_ModifiedAtThatSeqAndLine()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, lines =>
+        {
+            lines[16] = lines[16].Replace("\"status\":200", "\"status\":204", StringComparison.Ordinal);
+            return lines;
+        });
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(new AuditFailure(AuditFailureKind.Modified, 17, segment, 17, failure.Detail), failure);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_RecordForgedWithFreshHash_ModifiedAtThatSeq()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, lines =>
+        {
+            AuditRecord.TryParse(Encoding.UTF8.GetBytes(lines[16]), out var original, out _);
+            var forged = original! with { Status = 204 };
+            lines[16] = Encoding.ASCII.GetString((forged with { Hash = forged.ComputeHash() }).ToJsonLine()).TrimEnd('\n');
+            return lines;
+        });
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Modified, failure.Kind);
+        Assert.Equal(17, failure.Seq);
+        Assert.Equal(17, failure.Line);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_LineRemoved_DeletedNamingTheMissingSeq()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, lines =>
+        {
+            lines.RemoveAt(16);
+            return lines;
+        });
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Deleted, failure.Kind);
+        Assert.Equal(17, failure.Seq);
+        Assert.Equal(segment, failure.Blob);
+        Assert.Equal(17, failure.Line); // where seq 18 now stands
+    }
+
+    [Fact]
+    public async Task VerifyAsync_TwoLinesSwapped_ReorderedNotDeleted()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, lines =>
+        {
+            (lines[16], lines[17]) = (lines[17], lines[16]);
+            return lines;
+        });
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Reordered, failure.Kind);
+        Assert.Equal(18, failure.Seq); // seq 18 stands where 17 should
+        Assert.Equal(17, failure.Line);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_TailRemovedAfterCheckpoint_Truncated()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, static lines => lines.Take(25).ToList());
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Truncated, failure.Kind);
+        Assert.Equal(26, failure.Seq);
+        Assert.EndsWith("000000000030.json", failure.Blob, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_LastSegmentDeleted_Truncated()
+    {
+        var container = fixture.Azurite.NewContainer();
+        var writer = await AuditTestData.WriteChainAsync(container, _key, Records, static o =>
+        {
+            o.GroupWindow = TimeSpan.Zero;
+            o.CheckpointEvery = 10;
+            o.SegmentMaxRecords = 10;
+        });
+        await container.GetBlobClient(AuditBlobNames.Segment(writer, 2)).DeleteAsync();
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Truncated, failure.Kind);
+        Assert.Equal(21, failure.Seq);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_UntrustedOrForgedCheckpoint_BadCheckpointSignature()
+    {
+        var (container, _) = await WriteAsync();
+        using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+        var untrusted = await AuditVerifier.VerifyAsync(container, [other], CancellationToken.None);
+
+        Assert.False(untrusted.Ok);
+        Assert.Equal(AuditFailureKind.BadCheckpointSignature, untrusted.Chains[0].Failure!.Kind);
+
+        var writer = untrusted.Chains[0].WriterId;
+        var name = AuditBlobNames.Checkpoint(writer, 20);
+        AuditCheckpoint.TryParse((await container.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray(), out var genuine);
+        var forged = genuine! with { Hash = new string('e', 64) };
+        await container.GetBlobClient(name).UploadAsync(new BinaryData(forged.ToJson()), overwrite: true);
+
+        var failure = await SingleFailureAsync(container);
+        Assert.Equal(new AuditFailure(AuditFailureKind.BadCheckpointSignature, 20, name, null, failure.Detail), failure);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_GarbageLine_Malformed()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, lines =>
+        {
+            lines[4] = "{\"seq\":5,";
+            return lines;
+        });
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Malformed, failure.Kind);
+        Assert.Equal(5, failure.Line);
+        Assert.Null(failure.Seq);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_NoContainer_OkWithNoChains()
+    {
+        var report = await AuditVerifier.VerifyAsync(fixture.Azurite.NewContainer(), [_key], CancellationToken.None);
+
+        Assert.True(report.Ok);
+        Assert.Empty(report.Chains);
+    }
+
+    /// <summary>30 records in one segment, checkpoints at 10, 20 and 30.</summary>
+    private async Task<(BlobContainerClient Container, string Segment)> WriteAsync()
+    {
+        var container = fixture.Azurite.NewContainer();
+        var writer = await AuditTestData.WriteChainAsync(container, _key, Records, static o =>
+        {
+            o.GroupWindow = TimeSpan.Zero;
+            o.CheckpointEvery = 10;
+        });
+        return (container, AuditBlobNames.Segment(writer, 0));
+    }
+
+    private async Task<AuditFailure> SingleFailureAsync(BlobContainerClient container)
+    {
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.False(report.Ok);
+        var chain = Assert.Single(report.Chains);
+        return chain.Failure!;
+    }
+}

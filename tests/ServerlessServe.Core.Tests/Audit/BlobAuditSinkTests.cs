@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using ServerlessServe.Core.Audit;
+using Xunit.Abstractions;
+
+namespace ServerlessServe.Core.Tests.Audit;
+
+[Collection(AuditAzuriteCollection.Name)]
+public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputHelper output) : IDisposable
+{
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public void Dispose() => _key.Dispose();
+
+    [Fact]
+    public async Task AppendAsync_200Concurrent_OneValidChainWithFewerAppendsThanRecords()
+    {
+        var container = fixture.Azurite.NewContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key));
+        await using (sink)
+        {
+            await Task.WhenAll(Enumerable.Range(1, 200).Select(i => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask()));
+
+            Assert.Equal(200, sink.RecordsCommitted);
+            Assert.InRange(sink.AppendCalls, 1, 199);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(200, chain.LastSeq);
+        Assert.True(chain.CheckpointsChecked >= 1);
+        Assert.True(await container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 200)).ExistsAsync());
+
+        var lines = await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(sink.WriterId, 0));
+        var requestIds = lines.Select(static l => { AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(l), out var r, out _); return r!.RequestId; });
+        Assert.Equal(Enumerable.Range(1, 200).Select(static i => "req-" + i).Order(StringComparer.Ordinal), requestIds.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task AppendAsync_StorageUnreachable_FailsClosedAndChainsOnAfterRecovery()
+    {
+        await using var proxy = new LoopbackProxy(fixture.Azurite.Port);
+        proxy.Start();
+        var container = fixture.Azurite.NewContainer(port: proxy.Port);
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+
+            await proxy.StopAsync();
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None).AsTask());
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(5), CancellationToken.None).AsTask());
+
+            proxy.Start();
+            await sink.AppendAsync(AuditTestData.Event(6), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(7), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(fixture.Azurite.NewContainer(container.Name), [_key], CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(5, chain.LastSeq);
+        var lines = await AuditTestData.ReadLinesAsync(fixture.Azurite.NewContainer(container.Name), AuditBlobNames.Segment(sink.WriterId, 0));
+        Assert.DoesNotContain(lines, static l => l.Contains("\"req-4\"", StringComparison.Ordinal) || l.Contains("\"req-5\"", StringComparison.Ordinal));
+        Assert.Contains("\"seq\":4,", lines[3], StringComparison.Ordinal);
+        Assert.Contains("\"req-6\"", lines[3], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)] // the SDK retries; the retry meets the append-position condition (412)
+    [InlineData(false)] // the error reaches the sink directly
+    public async Task AppendAsync_ResponseLostAfterCommit_ResyncsWithoutDuplicate(bool sdkRetries)
+    {
+        var fault = new AppendFault(afterSend: true);
+        var container = fixture.Azurite.NewContainer(o => o.AddPolicy(fault, sdkRetries ? HttpPipelinePosition.PerRetry : HttpPipelinePosition.PerCall));
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            fault.Arm();
+            await sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+            Assert.Equal(1, fault.Injected);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(3, report.Chains[0].LastSeq);
+        Assert.Equal(3, (await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(sink.WriterId, 0))).Count);
+    }
+
+    [Fact]
+    public async Task AppendAsync_AppendNotStored_FailsThatRecordAndReusesItsSeq()
+    {
+        var fault = new AppendFault(afterSend: false);
+        var container = fixture.Azurite.NewContainer(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall));
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            fault.Arm();
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask());
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        var lines = await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(sink.WriterId, 0));
+        Assert.Equal(2, lines.Count);
+        Assert.Contains("\"seq\":2,", lines[1], StringComparison.Ordinal);
+        Assert.Contains("\"req-3\"", lines[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AppendAsync_SegmentsRollAndAStableWriterContinuesItsChain()
+    {
+        var container = fixture.Azurite.NewContainer();
+        var writerId = await AuditTestData.WriteChainAsync(container, _key, 25, static o =>
+        {
+            o.SegmentMaxRecords = 10;
+            o.GroupWindow = TimeSpan.Zero;
+        });
+
+        var sink = NewSink(container, AuditTestData.Options(_key, o =>
+        {
+            o.WriterId = writerId;
+            o.SegmentMaxRecords = 10;
+        }));
+        await using (sink)
+        {
+            for (var i = 26; i <= 30; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+        }
+
+        var names = new List<string>();
+        await foreach (var item in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, AuditBlobNames.ChainPrefix(writerId), CancellationToken.None))
+        {
+            names.Add(item.Name);
+        }
+
+        Assert.Equal([AuditBlobNames.Segment(writerId, 0), AuditBlobNames.Segment(writerId, 1), AuditBlobNames.Segment(writerId, 2)], names);
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(30, report.Chains[0].LastSeq);
+        Assert.True(await container.GetBlobClient(AuditBlobNames.Checkpoint(writerId, 30)).ExistsAsync());
+    }
+
+    [Fact]
+    public void Constructor_NoCheckpointKey_Throws() =>
+        Assert.ThrowsAny<Exception>(() => new BlobAuditSink(fixture.Azurite.NewContainer(), new AuditOptions()));
+
+    private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options) =>
+        new(container, options, new TestOutputLogger<BlobAuditSink>(output));
+
+    /// <summary>Fault injection on the real pipeline: loses one append-block response (after or before it is sent).</summary>
+    private sealed class AppendFault(bool afterSend) : HttpPipelinePolicy
+    {
+        private int _armed;
+        private int _injected;
+
+        public int Injected => _injected;
+
+        public void Arm() => Interlocked.Exchange(ref _armed, 1);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            var isAppend = message.Request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal);
+            if (isAppend && !afterSend && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Interlocked.Increment(ref _injected);
+                throw new IOException("injected: connection reset before the append was sent");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+            if (isAppend && afterSend && Interlocked.Exchange(ref _armed, 0) == 1)
+            {
+                Interlocked.Increment(ref _injected);
+                throw new IOException("injected: response lost after the append was stored");
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text;
+using ServerlessServe.Core.Redaction;
+
+namespace ServerlessServe.Core.Tests.Redaction;
+
+public class PiiRedactorTests
+{
+    private static readonly HashSet<PiiEntity> All = [.. Enum.GetValues<PiiEntity>()];
+
+    [Theory]
+    [InlineData("mail alice.smith+tag@example.co.uk now", "mail [EMAIL] now")]
+    [InlineData("x@y.io", "[EMAIL]")]
+    [InlineData("call +1 (555) 123-4567 today", "call [PHONE] today")]
+    [InlineData("call +44 20 7946 0958.", "call [PHONE].")]
+    [InlineData("call +4915112345678", "call [PHONE]")]
+    [InlineData("call (555) 123-4567", "call [PHONE]")]
+    [InlineData("call 555-123-4567 or 555.987.6543", "call [PHONE] or [PHONE]")]
+    [InlineData("2024-01-15 555-123-4567", "2024-01-15 [PHONE]")]
+    [InlineData("card 4111 1111 1111 1111 ok", "card [CREDIT_CARD] ok")]
+    [InlineData("card 5500-0000-0000-0004", "card [CREDIT_CARD]")]
+    [InlineData("card 4222222222222.", "card [CREDIT_CARD].")]
+    [InlineData("card 4111 1111 1111 1111 2024", "card [CREDIT_CARD] 2024")]
+    [InlineData("iban DE89 3704 0044 0532 0130 00 ok", "iban [IBAN] ok")]
+    [InlineData("iban GB82WEST12345698765432", "iban [IBAN]")]
+    [InlineData("ssn 123-45-6789", "ssn [US_SSN]")]
+    [InlineData("from 192.168.1.1 and 10.0.0.255.", "from [IPV4] and [IPV4].")]
+    [InlineData("host 2001:db8::1 up", "host [IPV6] up")]
+    [InlineData("host 2001:0db8:85a3:0000:0000:8a2e:0370:7334", "host [IPV6]")]
+    [InlineData("host fe80::1ff:fe23:4567:890a", "host [IPV6]")]
+    [InlineData("loopback ::1", "loopback [IPV6]")]
+    [InlineData("mapped ::ffff:192.168.1.1", "mapped [IPV6]")]
+    public void Redact_Entity_ReplacedByPlaceholder(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
+    [InlineData("card 4111-1111-1111-1112")] // Luhn fails
+    [InlineData("id 1234567890123456")] // Luhn fails
+    [InlineData("iban DE88 3704 0044 0532 0130 00")] // mod-97 fails
+    [InlineData("ssn 000-12-3456")]
+    [InlineData("ssn 666-12-3456")]
+    [InlineData("ssn 912-12-3456")]
+    [InlineData("ssn 123-00-4567")]
+    [InlineData("ssn 123-45-0000")]
+    [InlineData("ip 999.1.1.1")]
+    [InlineData("ip 1.2.3.256")]
+    [InlineData("version 1.2.3")]
+    [InlineData("at 12:30:45")]
+    [InlineData("std::vector<int>")]
+    [InlineData("order 12345 of 2024-01-15 and 15.01.2024")]
+    [InlineData("ext 555-1234")]
+    [InlineData("plain 5551234567")]
+    [InlineData("user at example dot com")]
+    [InlineData("")]
+    public void Redact_NotAnEntity_Untouched(string text) =>
+        Assert.Equal(text, PiiRedactor.Redact(text, All).Text);
+
+    [Fact]
+    public void Redact_Mixed_CountsPerPlaceholder()
+    {
+        var result = PiiRedactor.Redact("a@b.com, c@d.org, 4111 1111 1111 1111, 10.1.2.3, +1 555 123 4567", All);
+
+        Assert.Equal("[EMAIL], [EMAIL], [CREDIT_CARD], [IPV4], [PHONE]", result.Text);
+        Assert.Equal(new Dictionary<string, int> { ["EMAIL"] = 2, ["CREDIT_CARD"] = 1, ["IPV4"] = 1, ["PHONE"] = 1 }, result.Counts);
+    }
+
+    [Fact]
+    public void Redact_OnlyRequestedEntities_OthersKeptAndNotMistaken()
+    {
+        var result = PiiRedactor.Redact("card 4111 1111 1111 1111, mail a@b.com, call +1 555 123 4567", new HashSet<PiiEntity> { PiiEntity.Phone });
+
+        Assert.Equal("card 4111 1111 1111 1111, mail a@b.com, call [PHONE]", result.Text);
+        Assert.Equal(1, Assert.Single(result.Counts).Value);
+    }
+
+    [Fact]
+    public void Redact_NoEntitiesRequested_ReturnsSameText()
+    {
+        const string text = "a@b.com";
+
+        Assert.Same(text, PiiRedactor.Redact(text, new HashSet<PiiEntity>()).Text);
+    }
+
+    [Fact]
+    public void Redact_FullWidthDigits_StillFound() =>
+        Assert.Equal("card [CREDIT_CARD]", PiiRedactor.Redact("card ４１１１ １１１１ １１１１ １１１１", All).Text);
+
+    [Fact]
+    public void RedactUtf8_InvalidUtf8_ReplacedWholesaleAndCounted()
+    {
+        var counts = new Dictionary<string, int>();
+
+        var result = PiiRedactor.RedactUtf8([0x61, 0x40, 0x62, 0xC3, 0x28, 0x2E, 0x63, 0x6F, 0x6D], All, counts);
+
+        Assert.Equal("[BINARY]", Encoding.UTF8.GetString(result));
+        Assert.Equal(1, counts[PiiEntities.Binary]);
+    }
+
+    [Fact]
+    public void RedactUtf8_NoEntitiesRequested_PassesBytesThrough()
+    {
+        byte[] invalid = [0xFF, 0xFE];
+
+        Assert.Same(invalid, PiiRedactor.RedactUtf8(invalid, new HashSet<PiiEntity>(), new Dictionary<string, int>()));
+    }
+
+    [Fact]
+    public void RedactUtf8_ValidText_RedactedAsUtf8()
+    {
+        var counts = new Dictionary<string, int>();
+
+        var result = PiiRedactor.RedactUtf8(Encoding.UTF8.GetBytes("Zoë: zoe@exämple.de"), All, counts);
+
+        Assert.Equal("Zoë: [EMAIL]", Encoding.UTF8.GetString(result));
+    }
+
+    [Theory]
+    [InlineData("a", 200_000)]
+    [InlineData("1-", 100_000)]
+    [InlineData("1 ", 100_000)]
+    [InlineData("a.", 100_000)]
+    [InlineData("1:", 100_000)]
+    [InlineData("1.", 100_000)]
+    [InlineData("DE00 ", 50_000)]
+    public void Redact_AdversarialInput_LinearAndComplete(string unit, int repeat)
+    {
+        var text = string.Concat(Enumerable.Repeat(unit, repeat)) + "@";
+        var stopwatch = Stopwatch.StartNew();
+
+        var result = PiiRedactor.Redact(text, All);
+
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
+        Assert.False(result.Counts.ContainsKey(PiiEntities.Unscannable));
+    }
+}

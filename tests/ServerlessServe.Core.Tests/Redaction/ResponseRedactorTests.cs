@@ -1,0 +1,88 @@
+using System.Text;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Redaction;
+
+namespace ServerlessServe.Core.Tests.Redaction;
+
+public class ResponseRedactorTests
+{
+    private readonly ResponseRedactor _redactor = new();
+
+    [Fact]
+    public void Apply_TopKRuleAndBytesRedaction_HardensRedactsAndCounts()
+    {
+        var scoreData = new[] { 0.11111f, 0.55555f, 0.33334f };
+        var notes = new[] { Encoding.UTF8.GetBytes("mail bob@contoso.com card 4111111111111111"), Encoding.UTF8.GetBytes("nothing here") };
+        var noteBytes = notes.Select(static n => (byte[])n.Clone()).ToArray();
+        var policy = new ModelPolicy
+        {
+            Outputs = new Dictionary<string, OutputRule> { ["probs"] = new() { Mode = OutputMode.TopK, K = 1, Round = 2, Labels = ["a", "b", "c"] } },
+            Redact = [PiiEntity.Email, PiiEntity.CreditCard],
+        };
+        Tensor[] outputs =
+        [
+            new("probs", TensorDataType.Fp32, [1, 3], scoreData),
+            new("note", TensorDataType.Bytes, [2], notes),
+        ];
+
+        var result = _redactor.Apply(outputs, policy);
+
+        Assert.Equal(["probs", "probs_classes", "note"], result.Outputs.Select(static t => t.Name));
+        Assert.Equal(new[] { 0.56f }, result.Outputs[0].As<float>());
+        Assert.Equal("b", Encoding.UTF8.GetString(result.Outputs[1].As<byte[]>()[0]));
+        Assert.Equal("mail [EMAIL] card [CREDIT_CARD]", Encoding.UTF8.GetString(result.Outputs[2].As<byte[]>()[0]));
+        Assert.Equal("nothing here", Encoding.UTF8.GetString(result.Outputs[2].As<byte[]>()[1]));
+        Assert.Equal(new Dictionary<string, int> { ["EMAIL"] = 1, ["CREDIT_CARD"] = 1, [ResponseRedactor.HardenedOutputs] = 1 }, result.Counts);
+        Assert.Equal(new[] { 0.11111f, 0.55555f, 0.33334f }, scoreData);
+        Assert.Equal(noteBytes, notes);
+    }
+
+    [Fact]
+    public void Apply_NoRule_DefaultRoundOnFloatsOthersUntouched()
+    {
+        var policy = new ModelPolicy { DefaultRound = 1 };
+        Tensor[] outputs =
+        [
+            new("emb", TensorDataType.Fp64, [2], new[] { 0.26, 0.74 }),
+            new("ids", TensorDataType.Int64, [1], new[] { 7L }),
+        ];
+
+        var result = _redactor.Apply(outputs, policy);
+
+        Assert.Equal(new[] { 0.3, 0.7 }, result.Outputs[0].As<double>());
+        Assert.Same(outputs[1], result.Outputs[1]);
+        Assert.Equal(1, result.Counts[ResponseRedactor.HardenedOutputs]);
+    }
+
+    [Fact]
+    public void Apply_LabelRuleWithoutLabels_Int64Index()
+    {
+        var policy = new ModelPolicy { Outputs = new Dictionary<string, OutputRule> { ["p"] = new() { Mode = OutputMode.Label } } };
+
+        var result = _redactor.Apply([new Tensor("p", TensorDataType.Fp32, [2, 2], new[] { 0.4f, 0.6f, 0.5f, 0.5f })], policy);
+
+        var label = Assert.Single(result.Outputs);
+        Assert.Equal(TensorDataType.Int64, label.DataType);
+        Assert.Equal(new long[] { 1, 0 }, label.As<long>());
+    }
+
+    [Fact]
+    public void Apply_InvalidUtf8WithRedactionOn_BinaryPlaceholder()
+    {
+        var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
+
+        var result = _redactor.Apply([new Tensor("b", TensorDataType.Bytes, [1], new[] { new byte[] { 0xFF, 0x61 } })], policy);
+
+        Assert.Equal("[BINARY]", Encoding.UTF8.GetString(result.Outputs[0].As<byte[]>()[0]));
+        Assert.Equal(1, result.Counts[PiiEntities.Binary]);
+    }
+
+    [Fact]
+    public void Apply_RuleOnNonFloatOutput_FailsClosed()
+    {
+        var policy = new ModelPolicy { Outputs = new Dictionary<string, OutputRule> { ["ids"] = new() { Mode = OutputMode.TopK, K = 1 } } };
+
+        Assert.Throws<InvalidOperationException>(() => _redactor.Apply([new Tensor("ids", TensorDataType.Int64, [1], new[] { 1L })], policy));
+    }
+}
