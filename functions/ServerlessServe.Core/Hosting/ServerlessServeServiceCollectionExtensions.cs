@@ -28,6 +28,11 @@ public static class ServerlessServeServiceCollectionExtensions
     public static IServiceCollection AddServerlessServeCore(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
+        if (LocalStateConfiguration.Apply(configuration) is { } localState)
+        {
+            services.AddHostedService(sp => new LocalStateNotice(localState, sp.GetRequiredService<ILogger<LocalStateNotice>>()));
+        }
+
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrEmpty(o.ConnectionString) ^ o.BlobServiceUri is not null, "Set exactly one of ServerlessServe:Storage:ConnectionString or BlobServiceUri.")

@@ -105,6 +105,7 @@ public sealed partial class GatewayService
         }
 
         var requestId = RequestIds.From(request);
+        using var activity = ServingTelemetry.StartInfer("gateway.infer");
         var stages = new Dictionary<string, string>(StringComparer.Ordinal);
         var stage = "resolve";
         VerifiedModelVersion? resolved = null;
@@ -174,9 +175,11 @@ public sealed partial class GatewayService
         catch (AuditUnavailableException)
         {
             AuditWithheld(_logger, requestId);
+            ServingTelemetry.Record(activity, resolved?.Manifest.Name, resolved?.Manifest.Version, "audit", 503, auditEvent.LatencyMs, redactions);
             return Results.Error(503, "audit log unavailable; response withheld");
         }
 
+        ServingTelemetry.Record(activity, resolved?.Manifest.Name, resolved?.Manifest.Version, result.StatusCode == 200 ? "released" : stage, result.StatusCode, auditEvent.LatencyMs, redactions);
         return result;
     }
 
