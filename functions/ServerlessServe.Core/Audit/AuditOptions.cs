@@ -22,9 +22,13 @@ public sealed class AuditOptions
     [RegularExpression("^[A-Za-z0-9._-]{1,64}$")]
     public string? WriterId { get; set; }
 
-    /// <summary>How long the group-commit loop waits for more records after the first one of a group. Default 5 ms; zero commits whatever is queued at once.</summary>
+    /// <summary>
+    /// How long the group-commit loop waits for more records after the first one of a group. Default zero: whatever is
+    /// queued is committed at once, and groups form by themselves while an append is in flight (no added latency when
+    /// idle; one append per group under load).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan GroupWindow { get; set; } = TimeSpan.FromMilliseconds(5);
+    public TimeSpan GroupWindow { get; set; } = TimeSpan.Zero;
 
     /// <summary>Most records committed in one append. Default 256.</summary>
     [Range(1, 10_000)]

@@ -7,7 +7,7 @@ namespace ServerlessServe.Cli.Commands;
 /// <summary>What `ssctl up` prints once the stack serves: where, how to call it, how to stop.</summary>
 internal static class Banner
 {
-    public static void Print(LocalStack stack, LocalState state, string token, TimeSpan startup, SmokeCheck.Result first)
+    public static void Print(LocalStack stack, LocalState state, string token, TimeSpan startup, SmokeCheck.Result first, IReadOnlyList<string> models)
     {
         var baseUrl = stack.GatewayBaseUrl.ToString().TrimEnd('/');
         AnsiConsole.MarkupLine(first.Ok
@@ -17,7 +17,7 @@ internal static class Banner
         table.AddRow("Gateway (V2 base URL)", Markup.Escape(baseUrl));
         table.AddRow("Inference app", Markup.Escape(stack.InferenceBaseUrl.ToString().TrimEnd('/')) + " [grey](service token only)[/]");
         table.AddRow("Storage (Azurite)", $"blob 127.0.0.1:{stack.Azurite.BlobPort}");
-        table.AddRow("Models", "credit-risk, customer-notes, resnet18");
+        table.AddRow("Models", Markup.Escape(string.Join(", ", models)));
         table.AddRow("State and logs", Markup.Escape(state.Directory));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine("[bold]Try it[/] (a token valid 8 hours; mint more with [blue]ssctl token[/]):");

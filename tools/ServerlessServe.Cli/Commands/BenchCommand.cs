@@ -36,7 +36,17 @@ internal static class BenchCommand
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
             var token = TokenCommand.Mint(state.IssuerKey, "bench", [], TimeSpan.FromHours(1));
             var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
-            var report = await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
+            BenchReport report;
+            try
+            {
+                report = await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException)
+            {
+                AnsiConsole.MarkupLine($"[red]No gateway answers at {Markup.Escape(baseUrl.ToString())}.[/] Start one with [blue]ssctl up[/].");
+                return 2;
+            }
+
             report.Print();
             return report.Failures == 0 ? 0 : 1;
         });

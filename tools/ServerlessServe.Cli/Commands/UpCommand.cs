@@ -48,6 +48,7 @@ internal static class UpCommand
             }
 
             LocalStack stack;
+            IReadOnlyList<SamplePublisher.Result> samples = [];
             try
             {
                 stack = await AnsiConsole.Status().StartAsync("starting", async ctx =>
@@ -60,7 +61,7 @@ internal static class UpCommand
                         async (connectionString, ct) =>
                         {
                             ctx.Status("building, signing and publishing the sample models");
-                            await SamplePublisher.PublishAllAsync(state, connectionString, !parse.GetValue(noResnet), uploads, ct).ConfigureAwait(false);
+                            samples = await SamplePublisher.PublishAllAsync(state, connectionString, !parse.GetValue(noResnet), uploads, ct).ConfigureAwait(false);
                         },
                         progress,
                         cancellationToken).ConfigureAwait(false);
@@ -76,7 +77,7 @@ internal static class UpCommand
             {
                 var token = TokenCommand.Mint(state.IssuerKey, "local-developer", [], TimeSpan.FromHours(8));
                 var firstRequest = await SmokeCheck.InferAsync(stack.GatewayBaseUrl, token, cancellationToken).ConfigureAwait(false);
-                Banner.Print(stack, state, token, started.Elapsed, firstRequest);
+                Banner.Print(stack, state, token, started.Elapsed, firstRequest, samples.Select(s => s.Name).ToList());
                 if (parse.GetValue(exitWhenReady))
                 {
                     return firstRequest.Ok ? 0 : 1;
