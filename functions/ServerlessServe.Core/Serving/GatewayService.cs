@@ -151,6 +151,14 @@ public sealed partial class GatewayService
             RequestRefused(_logger, requestId, stage, ex.StatusCode);
             result = Results.Error(ex);
         }
+#pragma warning disable CA1031 // Any other failure is answered (500, nothing echoed) and audited like a refusal.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            stages[stage] = "error";
+            StageFailed(_logger, ex, requestId, stage);
+            result = Results.Error(500, "internal error");
+        }
 
         var auditEvent = new AuditEvent
         {
@@ -185,6 +193,9 @@ public sealed partial class GatewayService
 
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information, Message = "Request {RequestId} refused at {Stage} with {Status}")]
     private static partial void RequestRefused(ILogger logger, string requestId, string stage, int status);
+
+    [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Request {RequestId} failed at {Stage}")]
+    private static partial void StageFailed(ILogger logger, Exception exception, string requestId, string stage);
 
     [LoggerMessage(EventId = 1301, Level = LogLevel.Error, Message = "Request {RequestId}: audit record not committed; response withheld")]
     private static partial void AuditWithheld(ILogger logger, string requestId);

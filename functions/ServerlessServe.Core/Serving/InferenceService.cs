@@ -114,7 +114,17 @@ public sealed partial class InferenceService
             InferenceRefused(_logger, ex.StatusCode);
             return Results.Error(ex);
         }
+#pragma warning disable CA1031 // Any other failure is answered with a bare 500; details go to the log only.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            InferenceFailed(_logger, ex);
+            return Results.Error(500, "internal error");
+        }
     }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Error, Message = "Inference request failed")]
+    private static partial void InferenceFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Inference request refused with {Status}")]
     private static partial void InferenceRefused(ILogger logger, int status);

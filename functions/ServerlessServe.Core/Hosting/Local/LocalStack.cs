@@ -157,8 +157,8 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         var environment = settings.ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value, StringComparer.Ordinal);
-        environment["DOTNET_ENVIRONMENT"] = "Development";
-        environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         environment["Logging__Console__FormatterName"] = "simple";
         return ChildProcess.Start(
             app,

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace ServerlessServe.Core.Hosting.Standalone;
 
@@ -71,6 +73,25 @@ public static class StandaloneHost
         });
         configureServices(builder.Services, builder.Configuration);
         await using var app = builder.Build();
+
+        // Last line of defence, as the Functions host has its own: never a developer page or stack trace to a caller.
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Everything unhandled becomes a bare 500; details go to the log.
+            catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                app.Logger.LogError(ex, "Unhandled exception");
+                context.Response.Clear();
+                context.Response.StatusCode = 500;
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"error\":\"internal error\"}", context.RequestAborted).ConfigureAwait(false);
+            }
+        });
         foreach (var function in FunctionDiscovery.HttpFunctions(functionsAssembly))
         {
             var invoker = new FunctionInvoker(function);
