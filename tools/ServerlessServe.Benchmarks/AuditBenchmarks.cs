@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using BenchmarkDotNet.Attributes;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Samples;
+
+namespace ServerlessServe.Benchmarks;
+
+/// <summary>
+/// Building one audit record as the gateway does for a successful inference: pseudonymise the caller, copy the event, canonicalise and hash it
+/// into the chain, and encode the JSON line that is appended to the blob.
+/// </summary>
+[MemoryDiagnoser]
+public class AuditBenchmarks
+{
+    private const string CallerId = "00000000-aaaa-bbbb-cccc-000000000001";
+    private CallerPseudonymizer _pseudonymizer = null!;
+    private AuditEvent _event = null!;
+    private AuditRecord _record = null!;
+    private string _prev = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _pseudonymizer = new CallerPseudonymizer(RandomNumberGenerator.GetBytes(CallerPseudonymizer.MinKeyBytes));
+        _prev = Convert.ToHexStringLower(SHA256.HashData("previous record"u8));
+        _event = new AuditEvent
+        {
+            Time = new DateTimeOffset(2025, 6, 11, 9, 30, 15, 123, TimeSpan.Zero),
+            RequestId = "6f1c2b9e-4d7a-4e25-9a51-3c0d8e7f1a42",
+            Caller = _pseudonymizer.Pseudonymize(CallerId),
+            Operation = "infer",
+            Model = CustomerNotesSample.Name,
+            ModelVersion = SampleModels.Version,
+            ManifestDigest = Convert.ToHexStringLower(SHA256.HashData("manifest"u8)),
+            InputSha256 = Convert.ToHexStringLower(SHA256.HashData("input"u8)),
+            OutputSha256 = Convert.ToHexStringLower(SHA256.HashData("output"u8)),
+            Stages = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["resolve"] = "pass",
+                ["validate"] = "pass",
+                ["infer"] = "pass",
+                ["redact"] = "pass",
+            },
+            Redactions = new Dictionary<string, int>(StringComparer.Ordinal) { ["EMAIL"] = 2, ["PHONE"] = 2, ["CREDIT_CARD"] = 2 },
+            Status = 200,
+            LatencyMs = 3.14159,
+        };
+        _record = AuditRecord.Create(_event, "gateway-0", 42, _prev);
+    }
+
+    /// <summary>The caller's pseudonym (HMAC-SHA256 under the audit key) that the record holds instead of the id.</summary>
+    [Benchmark]
+    public string PseudonymizeCaller() => _pseudonymizer.Pseudonymize(CallerId);
+
+    /// <summary>Create copies the event and computes the chain hash (one canonical encoding + SHA-256).</summary>
+    [Benchmark]
+    public AuditRecord Create() => AuditRecord.Create(_event, "gateway-0", 42, _prev);
+
+    [Benchmark]
+    public string ComputeHash() => _record.ComputeHash();
+
+    [Benchmark]
+    public byte[] ToJsonLine() => _record.ToJsonLine();
+
+    /// <summary>What the sink pays per request: create (with hash) and encode the line.</summary>
+    [Benchmark]
+    public byte[] CreateAndEncode() => AuditRecord.Create(_event, "gateway-0", 42, _prev).ToJsonLine();
+}

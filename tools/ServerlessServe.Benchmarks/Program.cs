@@ -1,0 +1,9 @@
+using BenchmarkDotNet.Running;
+
+namespace ServerlessServe.Benchmarks;
+
+/// <summary>Entry point: every benchmark class in this assembly, chosen with <c>--filter</c> (see docs/performance.md).</summary>
+public static class Program
+{
+    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+}

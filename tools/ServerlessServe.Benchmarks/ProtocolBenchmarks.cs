@@ -1,0 +1,61 @@
+using BenchmarkDotNet.Attributes;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Redaction;
+using ServerlessServe.Core.Samples;
+
+namespace ServerlessServe.Benchmarks;
+
+/// <summary>
+/// The Open Inference Protocol codecs on the gateway's request path: reading the request body (JSON and the binary
+/// tensor data extension), writing the response, and the tensor digest the audit record keeps of input and output.
+/// Bodies are produced by our own writer from the sample shapes, so they are what a V2 client sends.
+/// </summary>
+[MemoryDiagnoser]
+public class ProtocolBenchmarks
+{
+    private readonly ProtocolLimits _limits = new();
+    private EncodedBody _creditRiskJson = null!;
+    private EncodedBody _imageJson = null!;
+    private EncodedBody _imageBinary = null!;
+    private InferenceResponse _featuresResponse = null!;
+    private Tensor[] _image = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _image = [BenchmarkData.Image()];
+        _creditRiskJson = V2Json.WriteRequest(new InferenceRequest { Inputs = [BenchmarkData.CreditRiskFeatures(1)] }, binaryInputs: false, binaryOutputs: false);
+        _imageJson = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: false, binaryOutputs: false);
+        _imageBinary = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: true, binaryOutputs: false);
+
+        // ResNet18's 512 features, rounded to 4 digits as its policy says: the response the gateway writes for it.
+        _featuresResponse = new InferenceResponse
+        {
+            ModelName = ResNet18Sample.Name,
+            ModelVersion = SampleModels.Version,
+            Id = "bench-1",
+            Outputs = [OutputHardener.Round(BenchmarkData.ResNetFeatures(), 4)],
+        };
+
+        // Body sizes, so the results can be read against them (in the log of each benchmark process).
+        Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image binary {_imageBinary.Body.Length}");
+    }
+
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_CreditRisk() => V2Json.ReadRequest(_creditRiskJson.Body, _creditRiskJson.HeaderLength, _limits);
+
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Image() => V2Json.ReadRequest(_imageJson.Body, _imageJson.HeaderLength, _limits);
+
+    [Benchmark]
+    public InferenceRequest ReadRequest_Binary_Image() => V2Json.ReadRequest(_imageBinary.Body, _imageBinary.HeaderLength, _limits);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Features() => V2Json.WriteResponse(_featuresResponse, binaryAll: false, binaryOutputs: null);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Binary_Features() => V2Json.WriteResponse(_featuresResponse, binaryAll: true, binaryOutputs: null);
+
+    [Benchmark]
+    public string TensorDigest_Image() => TensorDigest.Compute(_image);
+}
