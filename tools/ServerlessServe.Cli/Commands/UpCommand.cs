@@ -67,6 +67,11 @@ internal static class UpCommand
                         cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                AnsiConsole.MarkupLine($"[red]Could not start a tool:[/] {Markup.Escape(ex.Message)}. `up` needs the .NET SDK and Node.js with npm on PATH.");
+                return 1;
+            }
             catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or FileNotFoundException)
             {
                 AnsiConsole.MarkupLine($"[red]Could not start:[/] {Markup.Escape(ex.Message)}");

@@ -1,0 +1,127 @@
+using System.Security.Cryptography;
+using System.Text;
+using ServerlessServe.Core.Identity;
+
+namespace ServerlessServe.Core.Tests.Identity;
+
+public sealed class TokenValidatorTests : IDisposable
+{
+    private const string Issuer = "serverlessserve-local";
+    private const string Audience = "serverlessserve";
+    private readonly ECDsa _key = EcKeys.Create();
+    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+
+    public void Dispose() => _key.Dispose();
+
+    [Fact]
+    public async Task ValidateAsync_ValidToken_ReturnsSubjectAndRoles()
+    {
+        var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer", "auditor"]);
+        var caller = await Validator().ValidateAsync(token);
+        Assert.NotNull(caller);
+        Assert.Equal("alice", caller.Subject);
+        Assert.Equal(["scorer", "auditor"], caller.Roles);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_Expired_Null()
+    {
+        var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Null(await Validator().ValidateAsync(token));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_WithinClockSkew_Accepted()
+    {
+        var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(20));
+        Assert.NotNull(await Validator().ValidateAsync(token));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_WrongAudience_Null() =>
+        Assert.Null(await Validator().ValidateAsync(Issue().Mint("alice", "someone-else", TimeSpan.FromMinutes(10))));
+
+    [Fact]
+    public async Task ValidateAsync_WrongIssuer_Null()
+    {
+        var token = new TokenIssuer(_key, "another-issuer", _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        Assert.Null(await Validator().ValidateAsync(token));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_UnknownKey_Null()
+    {
+        using var other = EcKeys.Create();
+        var token = new TokenIssuer(other, Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        Assert.Null(await Validator().ValidateAsync(token));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_LifetimeAboveMaximum_Null() =>
+        Assert.Null(await Validator().ValidateAsync(Issue().Mint("alice", Audience, TimeSpan.FromHours(25))));
+
+    [Fact]
+    public async Task ValidateAsync_AlgNone_Null()
+    {
+        static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var exp = _time.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds();
+        var token = B64("""{"alg":"none","typ":"JWT"}""") + "." + B64($$"""{"sub":"mallory","iss":"{{Issuer}}","aud":"{{Audience}}","exp":{{exp}},"nbf":{{exp - 600}}}""") + ".";
+        Assert.Null(await Validator().ValidateAsync(token));
+    }
+
+    [Fact]
+    public async Task ValidateAsync_TamperedPayload_Null()
+    {
+        var parts = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10)).Split('.');
+        var payload = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(parts[1]))).Replace("alice", "admin", StringComparison.Ordinal);
+        parts[1] = Convert.ToBase64String(Encoding.UTF8.GetBytes(payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        Assert.Null(await Validator().ValidateAsync(string.Join('.', parts)));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-a-token")]
+    [InlineData("a.b.c")]
+    public async Task ValidateAsync_Garbage_Null(string? token) => Assert.Null(await Validator().ValidateAsync(token));
+
+    [Theory]
+    [InlineData("Bearer abc", "abc")]
+    [InlineData("bearer  abc ", "abc")]
+    [InlineData("Basic abc", null)]
+    [InlineData("Bearer", null)]
+    [InlineData(null, null)]
+    public void BearerToken_HeaderForms_Extracted(string? header, string? expected) => Assert.Equal(expected, TokenValidator.BearerToken(header));
+
+    [Fact]
+    public void ServiceTokenSource_ReusesTokenUntilRenewal()
+    {
+        var source = new ServiceTokenSource(Issue(), "serverlessserve-inference", TimeSpan.FromMinutes(5), _time);
+        var first = source.GetToken();
+        _time.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(first, source.GetToken());
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.NotEqual(first, source.GetToken());
+    }
+
+    private static string Pad(string base64Url)
+    {
+        var s = base64Url.Replace('-', '+').Replace('_', '/');
+        return s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '=');
+    }
+
+    private TokenIssuer Issue() => new(_key, Issuer, _time);
+
+    private TokenValidator Validator() => new([_key], Issuer, Audience, _time, TimeSpan.FromHours(24), TimeSpan.FromSeconds(30));
+
+    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    {
+        private DateTimeOffset _now = start;
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+}
