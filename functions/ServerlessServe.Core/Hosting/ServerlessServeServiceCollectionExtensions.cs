@@ -95,7 +95,7 @@ public static class ServerlessServeServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return new CallerPseudonymizer(Convert.FromBase64String(options.PseudonymKey!));
         });
-        services.AddOptions<AuditOptions>().BindConfiguration("ServerlessServe:Audit")
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName)
             .PostConfigure<IOptions<GatewayOptions>>((audit, gateway) => audit.CheckpointKeyPem ??= gateway.Value.AuditCheckpointKeyPem);
         services.TryAddSingleton<BlobAuditSink>();
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<BlobAuditSink>());
