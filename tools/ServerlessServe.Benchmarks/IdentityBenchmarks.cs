@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Hosting.Options;
 using ServerlessServe.Core.Identity;
 
@@ -21,8 +22,8 @@ public class IdentityBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _issuerKey = EcKeys.Create();
-        _trustedKey = EcKeys.FromPem(EcKeys.ExportPublicPem(_issuerKey));
+        _issuerKey = SigningKeys.CreateP256();
+        _trustedKey = SigningKeys.ImportPem(SigningKeys.ExportPublicKeyPem(_issuerKey));
         _validator = new TokenValidator([_trustedKey], _options.Issuer, _options.Audience, TimeProvider.System, _options.MaxTokenLifetime, _options.ClockSkew);
         var issuer = new TokenIssuer(_issuerKey, _options.Issuer, TimeProvider.System);
         _token = issuer.Mint("00000000-aaaa-bbbb-cccc-000000000001", _options.Audience, TimeSpan.FromHours(1), ["scorer"]);

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace ServerlessServe.Core.Artifacts;
 
-/// <summary>Limits and transfer settings of the <see cref="ModelStore"/>. Bound from <c>ServerlessServe:ModelStore</c>.</summary>
+/// <summary>Limits and transfer settings of the <see cref="ModelStore"/>. Bound from <c>ServerlessServe:Models</c>.</summary>
 public sealed class ModelStoreOptions
 {
     public const string SectionName = "ServerlessServe:Models";

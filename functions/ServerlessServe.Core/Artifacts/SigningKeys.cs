@@ -2,7 +2,10 @@ using System.Security.Cryptography;
 
 namespace ServerlessServe.Core.Artifacts;
 
-/// <summary>ECDSA P-256 signing keys and their PEM forms (PKCS#8 <c>PRIVATE KEY</c>, SubjectPublicKeyInfo <c>PUBLIC KEY</c>).</summary>
+/// <summary>
+/// ECDSA P-256 keys and their PEM forms (PKCS#8 <c>PRIVATE KEY</c>, SubjectPublicKeyInfo <c>PUBLIC KEY</c>), for every
+/// signature the platform makes: model manifests, bearer tokens and audit checkpoints. Key ids are in <see cref="KeyIds"/>.
+/// </summary>
 public static class SigningKeys
 {
     private const string P256Oid = "1.2.840.10045.3.1.7";
@@ -34,6 +37,16 @@ public static class SigningKeys
             throw new CryptographicException("Expected a PEM private key.");
         }
 
+        return ImportP256(pem);
+    }
+
+    /// <summary>
+    /// Loads a P-256 key from PEM, private or public: for a setting or file that may hold either (a verifier given the
+    /// signer's own key still verifies with its public part).
+    /// </summary>
+    public static ECDsa ImportPem(string pem)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(pem);
         return ImportP256(pem);
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -12,7 +13,7 @@ namespace ServerlessServe.Core.Audit;
 /// <see cref="Signature"/> is base64 of an ECDSA P-256 / SHA-256 signature in IEEE P1363 form (r‖s, 64 bytes) over the
 /// canonical JSON <c>{"writerId":…,"seq":…,"hash":…,"time":…,"keyId":…}</c> (same canonical rules as
 /// <see cref="AuditRecord"/>; time as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>). <see cref="KeyId"/> is
-/// <see cref="KeyIdOf"/> of the signing key.
+/// <see cref="KeyIds.Compute(ECDsa)"/> of the signing key, the same key id as model signers and token keys.
 /// </remarks>
 public sealed record AuditCheckpoint(string WriterId, long Seq, string Hash, DateTimeOffset Time, string KeyId, string Signature)
 {
@@ -20,18 +21,11 @@ public sealed record AuditCheckpoint(string WriterId, long Seq, string Hash, Dat
 
     private static readonly string[] Properties = ["writerId", "seq", "hash", "time", "keyId", "sig"];
 
-    /// <summary>Lowercase hex of the first 16 bytes of SHA-256 over the key's DER SubjectPublicKeyInfo.</summary>
-    public static string KeyIdOf(ECDsa key)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()).AsSpan(0, 16));
-    }
-
     /// <summary>Signs a checkpoint over (<paramref name="writerId"/>, <paramref name="seq"/>, <paramref name="hash"/>).</summary>
     public static AuditCheckpoint Create(string writerId, long seq, string hash, DateTimeOffset time, ECDsa key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var unsigned = new AuditCheckpoint(writerId, seq, hash, new DateTimeOffset(time.UtcDateTime, TimeSpan.Zero), KeyIdOf(key), string.Empty);
+        var unsigned = new AuditCheckpoint(writerId, seq, hash, new DateTimeOffset(time.UtcDateTime, TimeSpan.Zero), KeyIds.Compute(key), string.Empty);
         var signature = key.SignData(unsigned.SignedBytes(), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
         return unsigned with { Signature = Convert.ToBase64String(signature) };
     }
@@ -51,7 +45,7 @@ public sealed record AuditCheckpoint(string WriterId, long Seq, string Hash, Dat
     public bool VerifySignature(ECDsa key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!string.Equals(KeyIdOf(key), KeyId, StringComparison.Ordinal))
+        if (!string.Equals(KeyIds.Compute(key), KeyId, StringComparison.Ordinal))
         {
             return false;
         }

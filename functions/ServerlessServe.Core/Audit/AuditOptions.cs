@@ -3,11 +3,11 @@ using System.Security.Cryptography;
 
 namespace ServerlessServe.Core.Audit;
 
-/// <summary>Options of the append-blob audit log (<see cref="BlobAuditSink"/>), bound from the <c>Audit</c> section.</summary>
+/// <summary>Options of the append-blob audit log (<see cref="BlobAuditSink"/>), bound from <c>ServerlessServe:Audit</c>.</summary>
 public sealed class AuditOptions
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string SectionName = "Audit";
+    public const string SectionName = "ServerlessServe:Audit";
 
     /// <summary>Blob container of chains and checkpoints; created when missing. Default <c>audit</c>.</summary>
     [Required]
@@ -83,12 +83,12 @@ public sealed class AuditOptions
         Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
         if (WriterId is not null && !IsValidWriterId(WriterId))
         {
-            throw new ValidationException("Audit:WriterId may hold only letters, digits, '.', '_' and '-' (1-64).");
+            throw new ValidationException("ServerlessServe:Audit:WriterId may hold only letters, digits, '.', '_' and '-' (1-64).");
         }
 
         if (CheckpointKey is null && string.IsNullOrWhiteSpace(CheckpointKeyPem))
         {
-            throw new ValidationException("Audit:CheckpointKeyPem (or CheckpointKey) is required to sign checkpoints.");
+            throw new ValidationException("ServerlessServe:Audit:CheckpointKeyPem (or CheckpointKey) is required to sign checkpoints.");
         }
     }
 }

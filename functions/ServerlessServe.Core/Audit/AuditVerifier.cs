@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -34,7 +35,7 @@ public static class AuditVerifier
             return new AuditVerificationReport([]);
         }
 
-        var trusted = trustedCheckpointKeys.DistinctBy(AuditCheckpoint.KeyIdOf, StringComparer.Ordinal).ToDictionary(AuditCheckpoint.KeyIdOf, StringComparer.Ordinal);
+        var trusted = trustedCheckpointKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
         var chains = new SortedDictionary<string, ChainBlobs>(StringComparer.Ordinal);
         ChainBlobs Chain(string writer) => chains.TryGetValue(writer, out var found) ? found : chains[writer] = new ChainBlobs();
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -67,7 +68,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
             throw new ArgumentException("The checkpoint key must be an ECDSA P-256 key.", nameof(options));
         }
 
-        CheckpointKeyId = AuditCheckpoint.KeyIdOf(_checkpointKey);
+        CheckpointKeyId = KeyIds.Compute(_checkpointKey);
         _queue = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -90,7 +91,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <summary>This writer's chain id.</summary>
     public string WriterId { get; }
 
-    /// <summary>Key id of the checkpoint signing key (see <see cref="AuditCheckpoint.KeyIdOf"/>).</summary>
+    /// <summary>Key id of the checkpoint signing key (see <see cref="KeyIds"/>).</summary>
     public string CheckpointKeyId { get; }
 
     /// <summary>Append-block calls made so far (group commit makes this smaller than <see cref="RecordsCommitted"/>).</summary>

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Hosting;
 
@@ -70,9 +70,9 @@ public sealed class LocalState
                 continue;
             }
 
-            using var key = EcKeys.Create();
-            WriteSecret(privatePath, EcKeys.ExportPrivatePem(key));
-            File.WriteAllText(publicPath, EcKeys.ExportPublicPem(key));
+            using var key = SigningKeys.CreateP256();
+            WriteSecret(privatePath, SigningKeys.ExportPrivateKeyPem(key));
+            File.WriteAllText(publicPath, SigningKeys.ExportPublicKeyPem(key));
             created.Add(Path.GetFileName(privatePath));
         }
 

@@ -76,14 +76,14 @@ public static class ServerlessServeServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value;
-            var validator = new TokenValidator(options.IssuerPublicKeyPems.Select(EcKeys.FromPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.MaxTokenLifetime, options.ClockSkew);
+            var validator = new TokenValidator(options.IssuerPublicKeyPems.Select(SigningKeys.ImportPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.MaxTokenLifetime, options.ClockSkew);
             return new CallerAuthenticator(validator);
         });
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ServiceTokenOptions>>().Value;
             var time = sp.GetRequiredService<TimeProvider>();
-            var issuer = new TokenIssuer(EcKeys.FromPem(options.SigningKeyPem!), options.Issuer, time);
+            var issuer = new TokenIssuer(SigningKeys.ImportPem(options.SigningKeyPem!), options.Issuer, time);
             return new ServiceTokenSource(issuer, options.Audience, options.Lifetime, time);
         });
         services.TryAddSingleton<ModelCatalog>();
@@ -100,7 +100,7 @@ public static class ServerlessServeServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return new CallerPseudonymizer(Convert.FromBase64String(options.PseudonymKey!));
         });
-        services.AddOptions<AuditOptions>().BindConfiguration("ServerlessServe:Audit")
+        services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName)
             .PostConfigure<IOptions<GatewayOptions>>((audit, gateway) => audit.CheckpointKeyPem ??= gateway.Value.AuditCheckpointKeyPem);
         services.TryAddSingleton<BlobAuditSink>();
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<BlobAuditSink>());
@@ -125,7 +125,7 @@ public static class ServerlessServeServiceCollectionExtensions
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<ServiceTokenOptions>>().Value;
-            var validator = new TokenValidator(options.TrustedKeyPems.Select(EcKeys.FromPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.Lifetime, TimeSpan.FromSeconds(30));
+            var validator = new TokenValidator(options.TrustedKeyPems.Select(SigningKeys.ImportPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.Lifetime, TimeSpan.FromSeconds(30));
             return new ServiceAuthenticator(validator);
         });
         services.TryAddSingleton<OnnxSessionCache>();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Identity;
 
@@ -21,7 +22,7 @@ public sealed class TokenIssuer
         // another issuer for the same key id.
         var securityKey = new ECDsaSecurityKey(signingKey)
         {
-            KeyId = EcKeys.KeyId(signingKey),
+            KeyId = KeyIds.Compute(signingKey),
             CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
         };
         _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Identity;
 
@@ -18,7 +19,7 @@ public sealed class TokenValidator
     {
         ArgumentNullException.ThrowIfNull(trustedKeys);
         ArgumentNullException.ThrowIfNull(time);
-        var keys = trustedKeys.Select(k => (SecurityKey)new ECDsaSecurityKey(k) { KeyId = EcKeys.KeyId(k) }).ToList();
+        var keys = trustedKeys.Select(k => (SecurityKey)new ECDsaSecurityKey(k) { KeyId = KeyIds.Compute(k) }).ToList();
         if (keys.Count == 0)
         {
             throw new ArgumentException("At least one trusted key is required.", nameof(trustedKeys));

@@ -74,6 +74,25 @@ public sealed class KeysTests
     }
 
     [Fact]
+    public void ImportPem_PrivateOrPublicPem_SameKeyId()
+    {
+        using var key = SigningKeys.CreateP256();
+        using var fromPrivate = SigningKeys.ImportPem(SigningKeys.ExportPrivateKeyPem(key));
+        using var fromPublic = SigningKeys.ImportPem(SigningKeys.ExportPublicKeyPem(key));
+
+        Assert.Equal(KeyIds.Compute(key), KeyIds.Compute(fromPrivate));
+        Assert.Equal(KeyIds.Compute(key), KeyIds.Compute(fromPublic));
+    }
+
+    [Fact]
+    public void ImportPem_OtherCurve_Refused()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+
+        Assert.Throws<CryptographicException>(() => SigningKeys.ImportPem(p384.ExportPkcs8PrivateKeyPem()));
+    }
+
+    [Fact]
     public void Verify_SignatureFromTrustedKey_ReturnsItsKeyId()
     {
         using var key = SigningKeys.CreateP256();

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 
 namespace ServerlessServe.Core.Tests.Audit;
@@ -31,13 +32,12 @@ public class AuditCheckpointTests
     }
 
     [Fact]
-    public void KeyIdOf_IsFirst16BytesOfSpkiSha256()
+    public void Create_KeyId_IsTheSigningKeysKeyId()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
-        var expected = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo())[..16]);
+        var checkpoint = AuditCheckpoint.Create("w", 100, new string('a', 64), AuditTestData.BaseTime, key);
 
-        Assert.Equal(expected, AuditCheckpoint.KeyIdOf(key));
-        Assert.Equal(32, expected.Length);
+        Assert.Equal(KeyIds.Compute(key), checkpoint.KeyId);
     }
 }

@@ -2,11 +2,12 @@ using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Tests.Fixtures;
 
 namespace ServerlessServe.Core.Tests.Audit;
 
-[Collection(AuditAzuriteCollection.Name)]
-public sealed class AuditVerifierTests(AuditAzuriteFixture fixture) : IDisposable
+[Collection(AzuriteCollection.Name)]
+public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
 {
     private const int Records = 30;
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -112,7 +113,7 @@ public sealed class AuditVerifierTests(AuditAzuriteFixture fixture) : IDisposabl
     [Fact]
     public async Task VerifyAsync_LastSegmentDeleted_Truncated()
     {
-        var container = fixture.Azurite.NewContainer();
+        var container = azurite.GetContainer();
         var writer = await AuditTestData.WriteChainAsync(container, _key, Records, static o =>
         {
             o.GroupWindow = TimeSpan.Zero;
@@ -168,7 +169,7 @@ public sealed class AuditVerifierTests(AuditAzuriteFixture fixture) : IDisposabl
     [Fact]
     public async Task VerifyAsync_NoContainer_OkWithNoChains()
     {
-        var report = await AuditVerifier.VerifyAsync(fixture.Azurite.NewContainer(), [_key], CancellationToken.None);
+        var report = await AuditVerifier.VerifyAsync(azurite.GetContainer(), [_key], CancellationToken.None);
 
         Assert.True(report.Ok);
         Assert.Empty(report.Chains);
@@ -177,7 +178,7 @@ public sealed class AuditVerifierTests(AuditAzuriteFixture fixture) : IDisposabl
     /// <summary>30 records in one segment, checkpoints at 10, 20 and 30.</summary>
     private async Task<(BlobContainerClient Container, string Segment)> WriteAsync()
     {
-        var container = fixture.Azurite.NewContainer();
+        var container = azurite.GetContainer();
         var writer = await AuditTestData.WriteChainAsync(container, _key, Records, static o =>
         {
             o.GroupWindow = TimeSpan.Zero;

@@ -2,12 +2,13 @@ using System.Security.Cryptography;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Tests.Fixtures;
 using Xunit.Abstractions;
 
 namespace ServerlessServe.Core.Tests.Audit;
 
-[Collection(AuditAzuriteCollection.Name)]
-public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputHelper output) : IDisposable
+[Collection(AzuriteCollection.Name)]
+public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper output) : IDisposable
 {
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
@@ -16,7 +17,7 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
     [Fact]
     public async Task AppendAsync_200Concurrent_OneValidChainWithFewerAppendsThanRecords()
     {
-        var container = fixture.Azurite.NewContainer();
+        var container = azurite.GetContainer();
         var sink = NewSink(container, AuditTestData.Options(_key));
         await using (sink)
         {
@@ -41,9 +42,9 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
     [Fact]
     public async Task AppendAsync_StorageUnreachable_FailsClosedAndChainsOnAfterRecovery()
     {
-        await using var proxy = new LoopbackProxy(fixture.Azurite.Port);
+        await using var proxy = new LoopbackProxy(azurite.BlobPort);
         proxy.Start();
-        var container = fixture.Azurite.NewContainer(port: proxy.Port);
+        var container = azurite.GetContainer(blobPort: proxy.Port);
         var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
         await using (sink)
         {
@@ -61,11 +62,11 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
             await sink.AppendAsync(AuditTestData.Event(7), CancellationToken.None);
         }
 
-        var report = await AuditVerifier.VerifyAsync(fixture.Azurite.NewContainer(container.Name), [_key], CancellationToken.None);
+        var report = await AuditVerifier.VerifyAsync(azurite.GetContainer(container.Name), [_key], CancellationToken.None);
         var chain = Assert.Single(report.Chains);
         Assert.True(report.Ok, chain.Failure?.ToString());
         Assert.Equal(5, chain.LastSeq);
-        var lines = await AuditTestData.ReadLinesAsync(fixture.Azurite.NewContainer(container.Name), AuditBlobNames.Segment(sink.WriterId, 0));
+        var lines = await AuditTestData.ReadLinesAsync(azurite.GetContainer(container.Name), AuditBlobNames.Segment(sink.WriterId, 0));
         Assert.DoesNotContain(lines, static l => l.Contains("\"req-4\"", StringComparison.Ordinal) || l.Contains("\"req-5\"", StringComparison.Ordinal));
         Assert.Contains("\"seq\":4,", lines[3], StringComparison.Ordinal);
         Assert.Contains("\"req-6\"", lines[3], StringComparison.Ordinal);
@@ -77,7 +78,7 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
     public async Task AppendAsync_ResponseLostAfterCommit_ResyncsWithoutDuplicate(bool sdkRetries)
     {
         var fault = new AppendFault(afterSend: true);
-        var container = fixture.Azurite.NewContainer(o => o.AddPolicy(fault, sdkRetries ? HttpPipelinePosition.PerRetry : HttpPipelinePosition.PerCall));
+        var container = azurite.GetContainer(configure: o => o.AddPolicy(fault, sdkRetries ? HttpPipelinePosition.PerRetry : HttpPipelinePosition.PerCall));
         var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
         await using (sink)
         {
@@ -98,7 +99,7 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
     public async Task AppendAsync_AppendNotStored_FailsThatRecordAndReusesItsSeq()
     {
         var fault = new AppendFault(afterSend: false);
-        var container = fixture.Azurite.NewContainer(o => o.AddPolicy(fault, HttpPipelinePosition.PerCall));
+        var container = azurite.GetContainer(configure: o => o.AddPolicy(fault, HttpPipelinePosition.PerCall));
         var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
         await using (sink)
         {
@@ -119,7 +120,7 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
     [Fact]
     public async Task AppendAsync_SegmentsRollAndAStableWriterContinuesItsChain()
     {
-        var container = fixture.Azurite.NewContainer();
+        var container = azurite.GetContainer();
         var writerId = await AuditTestData.WriteChainAsync(container, _key, 25, static o =>
         {
             o.SegmentMaxRecords = 10;
@@ -154,7 +155,7 @@ public sealed class BlobAuditSinkTests(AuditAzuriteFixture fixture, ITestOutputH
 
     [Fact]
     public void Constructor_NoCheckpointKey_Throws() =>
-        Assert.ThrowsAny<Exception>(() => new BlobAuditSink(fixture.Azurite.NewContainer(), new AuditOptions()));
+        Assert.ThrowsAny<Exception>(() => new BlobAuditSink(azurite.GetContainer(), new AuditOptions()));
 
     private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options) =>
         new(container, options, new TestOutputLogger<BlobAuditSink>(output));

@@ -6,7 +6,8 @@ namespace ServerlessServe.Core.Tests.Audit;
 /// <summary>
 /// A TCP forwarder on a loopback port in front of a real service, used to cut the network and restore it: while it is
 /// stopped, connections to its port are refused and open ones are reset — a storage outage as a client sees it, with
-/// the service and its data untouched.
+/// the service and its data untouched. The audit tests put one in front of the shared Azurite (<c>AzuriteFixture</c>)
+/// rather than stopping Azurite itself, whose only stop that keeps its metadata (a graceful one) can take minutes.
 /// </summary>
 internal sealed class LoopbackProxy : IAsyncDisposable
 {

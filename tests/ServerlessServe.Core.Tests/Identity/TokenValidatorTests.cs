@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 
 namespace ServerlessServe.Core.Tests.Identity;
@@ -8,7 +9,7 @@ public sealed class TokenValidatorTests : IDisposable
 {
     private const string Issuer = "serverlessserve-local";
     private const string Audience = "serverlessserve";
-    private readonly ECDsa _key = EcKeys.Create();
+    private readonly ECDsa _key = SigningKeys.CreateP256();
     private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _key.Dispose();
@@ -53,7 +54,7 @@ public sealed class TokenValidatorTests : IDisposable
     [Fact]
     public async Task ValidateAsync_UnknownKey_Null()
     {
-        using var other = EcKeys.Create();
+        using var other = SigningKeys.CreateP256();
         var token = new TokenIssuer(other, Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
         Assert.Null(await Validator().ValidateAsync(token));
     }

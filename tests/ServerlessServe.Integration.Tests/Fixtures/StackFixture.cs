@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Azure.Storage.Blobs;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Hosting;
 using ServerlessServe.Core.Hosting.Local;
 using ServerlessServe.Core.Identity;
@@ -93,13 +94,13 @@ public sealed class StackFixture : IAsyncLifetime
 
     public string MintCallerToken(string subject, TimeSpan? lifetime = null)
     {
-        using var key = EcKeys.FromPem(File.ReadAllText(State.IssuerKey));
+        using var key = SigningKeys.ImportPem(File.ReadAllText(State.IssuerKey));
         return new TokenIssuer(key, "serverlessserve-local", TimeProvider.System).Mint(subject, "serverlessserve", lifetime ?? TimeSpan.FromMinutes(30));
     }
 
     public string MintServiceToken()
     {
-        using var key = EcKeys.FromPem(File.ReadAllText(State.ServiceKey));
+        using var key = SigningKeys.ImportPem(File.ReadAllText(State.ServiceKey));
         return new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
     }
 

@@ -87,7 +87,7 @@ public sealed class RequestRefusalTests(StackFixture fixture)
     [Fact]
     public async Task Infer_TokenFromUnknownIssuerKey_401()
     {
-        using var stranger = Core.Identity.EcKeys.Create();
+        using var stranger = Core.Artifacts.SigningKeys.CreateP256();
         var token = new Core.Identity.TokenIssuer(stranger, "serverlessserve-local", TimeProvider.System).Mint("mallory", "serverlessserve", TimeSpan.FromMinutes(5));
         using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

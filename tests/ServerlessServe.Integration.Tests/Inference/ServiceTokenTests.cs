@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Integration.Tests.Fixtures;
 
@@ -36,7 +37,7 @@ public sealed class ServiceTokenTests(StackFixture fixture)
     [Fact]
     public async Task Infer_ServiceTokenSignedByAnotherKey_401()
     {
-        using var stranger = EcKeys.Create();
+        using var stranger = SigningKeys.CreateP256();
         var forged = new TokenIssuer(stranger, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
         using var response = await SendAsync(forged);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
@@ -45,7 +46,7 @@ public sealed class ServiceTokenTests(StackFixture fixture)
     [Fact]
     public async Task Infer_ServiceTokenLivingLongerThanAllowed_401()
     {
-        using var key = EcKeys.FromPem(File.ReadAllText(fixture.State.ServiceKey));
+        using var key = SigningKeys.ImportPem(File.ReadAllText(fixture.State.ServiceKey));
         var longLived = new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromDays(1));
         using var response = await SendAsync(longLived);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);

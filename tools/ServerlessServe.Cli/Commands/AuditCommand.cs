@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Security.Cryptography;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
-using ServerlessServe.Core.Identity;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
@@ -25,7 +25,7 @@ internal static class AuditCommand
             var keys = new List<ECDsa>();
             try
             {
-                keys.AddRange(keyFiles.Select(f => EcKeys.FromPem(File.ReadAllText(f))));
+                keys.AddRange(keyFiles.Select(f => SigningKeys.ImportPem(File.ReadAllText(f))));
                 var blobs = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), parse.GetValue(container)!);
                 var report = await AuditVerifier.VerifyAsync(blobs, keys, cancellationToken).ConfigureAwait(false);
                 var table = new Table().AddColumn("writer").AddColumn("records").AddColumn("last seq").AddColumn("checkpoints").AddColumn("result");

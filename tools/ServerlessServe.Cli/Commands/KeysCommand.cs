@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Artifacts;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
@@ -24,8 +24,8 @@ internal static class KeysCommand
                          ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
                      })
             {
-                using var key = EcKeys.FromPem(File.ReadAllText(path));
-                table.AddRow(name, EcKeys.KeyId(key), Markup.Escape(path));
+                using var key = SigningKeys.ImportPem(File.ReadAllText(path));
+                table.AddRow(name, KeyIds.Compute(key), Markup.Escape(path));
             }
 
             table.AddRow("audit pseudonym HMAC", "(secret)", Markup.Escape(state.AuditPseudonymKey));

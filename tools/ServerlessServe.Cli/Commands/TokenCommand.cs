@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 
 namespace ServerlessServe.Cli.Commands;
@@ -33,7 +34,7 @@ internal static class TokenCommand
 
     public static string Mint(string issuerKeyPath, string subject, IEnumerable<string> roles, TimeSpan lifetime)
     {
-        using var key = EcKeys.FromPem(File.ReadAllText(issuerKeyPath));
+        using var key = SigningKeys.ImportPem(File.ReadAllText(issuerKeyPath));
         return new TokenIssuer(key, DefaultIssuer, TimeProvider.System).Mint(subject, DefaultAudience, lifetime, roles);
     }
 }

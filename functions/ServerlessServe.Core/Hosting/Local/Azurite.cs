@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace ServerlessServe.Core.Hosting.Local;
 
 /// <summary>
@@ -6,8 +8,11 @@ namespace ServerlessServe.Core.Hosting.Local;
 /// </summary>
 public sealed class Azurite : IAsyncDisposable
 {
+    /// <summary>Azurite's development storage account name.</summary>
+    public const string AccountName = "devstoreaccount1";
+
     /// <summary>Azurite's published development account key (a well-known constant, not a secret).</summary>
-    private const string DevAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private readonly ChildProcess _process;
 
@@ -28,14 +33,17 @@ public sealed class Azurite : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     public string ConnectionString =>
-        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=" + DevAccountKey
-        + $";BlobEndpoint=http://127.0.0.1:{BlobPort}/devstoreaccount1"
-        + $";QueueEndpoint=http://127.0.0.1:{QueuePort}/devstoreaccount1"
-        + $";TableEndpoint=http://127.0.0.1:{TablePort}/devstoreaccount1;";
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey}"
+        + $";BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName}"
+        + $";QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName}"
+        + $";TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
     /// <summary>Path of the Azurite launcher under <paramref name="repositoryRoot"/>.</summary>
     public static string Executable(string repositoryRoot) =>
         Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin", "azurite");
+
+    /// <summary>The file Azurite's output goes to when started with <paramref name="logDirectory"/>.</summary>
+    public static string LogPath(string logDirectory) => Path.Combine(logDirectory, "azurite.log");
 
     /// <summary>Runs <c>npm ci</c> in <c>tools/azurite</c> when Azurite is not installed yet.</summary>
     public static async Task EnsureInstalledAsync(string repositoryRoot, string logDirectory, CancellationToken cancellationToken)
@@ -55,7 +63,10 @@ public sealed class Azurite : IAsyncDisposable
             cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Starts Azurite; a port of 0 picks a free one.</summary>
+    /// <summary>
+    /// Starts Azurite and waits until its blob and table ports answer; a port of 0 picks a free one. Fails with the log
+    /// path in the message when Azurite exits or does not open its ports in time; cancelling stops it.
+    /// </summary>
     public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
     {
         await EnsureInstalledAsync(repositoryRoot, logDirectory, cancellationToken).ConfigureAwait(false);
@@ -74,7 +85,7 @@ public sealed class Azurite : IAsyncDisposable
                 "--location", dataDirectory,
             ],
             repositoryRoot,
-            Path.Combine(logDirectory, "azurite.log"));
+            LogPath(logDirectory));
         var azurite = new Azurite(process, blobPort, queuePort, tablePort);
         try
         {
@@ -82,8 +93,14 @@ public sealed class Azurite : IAsyncDisposable
             await FreePorts.WaitForListenerAsync(tablePort, TimeSpan.FromSeconds(30), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"Azurite exited with code {process.ExitCode}; see {Path.Combine(logDirectory, "azurite.log")}.");
+                throw new InvalidOperationException(ExitedMessage(process, logDirectory));
             }
+        }
+        catch (SocketException ex)
+        {
+            var message = process.HasExited ? ExitedMessage(process, logDirectory) : $"Azurite did not open its ports in time; see {LogPath(logDirectory)}.";
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(message, ex);
         }
         catch
         {
@@ -95,6 +112,9 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    private static string ExitedMessage(ChildProcess process, string logDirectory) =>
+        $"Azurite exited with code {process.ExitCode}; see {LogPath(logDirectory)}.";
 
     private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Http;
+
+namespace ServerlessServe.Core.Identity;
+
+/// <summary>
+/// Authenticates a request from the bearer token in its <c>Authorization</c> header against one
+/// <see cref="TokenValidator"/>; null means 401. Each audience has its own sealed subclass, so the DI container and the
+/// services that take one cannot mix a caller validator up with a service-token validator.
+/// </summary>
+public abstract class BearerAuthenticator
+{
+    private readonly TokenValidator _validator;
+
+    protected BearerAuthenticator(TokenValidator validator)
+    {
+        ArgumentNullException.ThrowIfNull(validator);
+        _validator = validator;
+    }
+
+    /// <summary>The identity in the request's valid bearer token, or null when it has none or it does not validate.</summary>
+    public Task<CallerIdentity?> AuthenticateAsync(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _validator.ValidateAsync(TokenValidator.BearerToken(request.Headers.Authorization.ToString()));
+    }
+}
