@@ -14,6 +14,8 @@ public sealed class TokenValidator
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters _parameters;
     private readonly TimeSpan _maxLifetime;
+    private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (CallerIdentity Caller, DateTimeOffset Expires)> _verified = new(StringComparer.Ordinal);
 
     public TokenValidator(IEnumerable<ECDsa> trustedKeys, string issuer, string audience, TimeProvider time, TimeSpan maxLifetime, TimeSpan clockSkew)
     {
@@ -26,6 +28,7 @@ public sealed class TokenValidator
         }
 
         _maxLifetime = maxLifetime;
+        _time = time;
         _parameters = new TokenValidationParameters
         {
             ValidIssuer = issuer,
@@ -59,6 +62,20 @@ public sealed class TokenValidator
             return null;
         }
 
+        // A signature check costs ~0.2 ms; a token already verified is accepted from memory until it expires.
+        // Only successes are remembered, keyed by the token's SHA-256, never past the token's own expiry.
+        var cacheKey = Convert.ToBase64String(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
+        var now = _time.GetUtcNow();
+        if (_verified.TryGetValue(cacheKey, out var hit))
+        {
+            if (now <= hit.Expires)
+            {
+                return hit.Caller;
+            }
+
+            _verified.TryRemove(cacheKey, out _);
+        }
+
         var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
         if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || string.IsNullOrEmpty(jwt.Subject))
         {
@@ -66,8 +83,18 @@ public sealed class TokenValidator
         }
 
         var roles = jwt.Claims.Where(c => c.Type is "roles" or "role").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
-        return new CallerIdentity(jwt.Subject, roles);
+        var caller = new CallerIdentity(jwt.Subject, roles);
+        if (_verified.Count >= MaxCachedTokens)
+        {
+            _verified.Clear();
+        }
+
+        _verified[cacheKey] = (caller, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + _parameters.ClockSkew);
+        return caller;
     }
+
+    /// <summary>Most verified tokens remembered at once; the cache is emptied when full.</summary>
+    public const int MaxCachedTokens = 10_000;
 
     /// <summary>Extracts the token from an <c>Authorization: Bearer …</c> header value, or null.</summary>
     public static string? BearerToken(string? authorizationHeader)

@@ -33,6 +33,17 @@ public sealed class TokenValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task ValidateAsync_RememberedTokenPastExpiry_Null()
+    {
+        var validator = Validator();
+        var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        Assert.NotNull(await validator.ValidateAsync(token));
+        Assert.NotNull(await validator.ValidateAsync(token));
+        _time.Advance(TimeSpan.FromMinutes(11));
+        Assert.Null(await validator.ValidateAsync(token));
+    }
+
+    [Fact]
     public async Task ValidateAsync_WithinClockSkew_Accepted()
     {
         var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));

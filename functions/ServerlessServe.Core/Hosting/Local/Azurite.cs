@@ -53,6 +53,13 @@ public sealed class Azurite : IAsyncDisposable
             return;
         }
 
+        // Test projects run in parallel and each may get here on a fresh clone: one installs, the others wait.
+        await using var gate = await InstallLockAsync(Path.Combine(repositoryRoot, "tools", "azurite", ".install.lock"), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(Executable(repositoryRoot)))
+        {
+            return;
+        }
+
         await ChildProcess.RunToCompletionAsync(
             "npm ci (azurite)",
             "npm",
@@ -61,6 +68,23 @@ public sealed class Azurite : IAsyncDisposable
             Path.Combine(logDirectory, "npm-azurite.log"),
             TimeSpan.FromMinutes(10),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<FileStream> InstallLockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock across processes (flock on Unix).
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>
