@@ -18,10 +18,11 @@ internal static class UpCommand
         var inferencePort = new Option<int>("--inference-port") { Description = "Inference app port.", DefaultValueFactory = _ => 7072 };
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
         var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
+        var configuration = new Option<string>("--configuration", "-c") { Description = "Build configuration of the apps (Debug or Release).", DefaultValueFactory = _ => "Debug" };
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
         var command = new Command("up", "Run the whole platform locally: Azurite, keys, signed sample models, inference app and gateway.")
         {
-            stateOption, gatewayPort, inferencePort, blobPort, noResnet, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -37,6 +38,7 @@ internal static class UpCommand
                 BlobPort = parse.GetValue(blobPort),
                 QueuePort = parse.GetValue(blobPort) + 1,
                 TablePort = parse.GetValue(blobPort) + 2,
+                BuildConfiguration = parse.GetValue(configuration)!,
             };
             foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.BlobPort, options.QueuePort, options.TablePort })
             {
