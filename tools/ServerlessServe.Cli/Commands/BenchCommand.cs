@@ -128,6 +128,9 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
             Failures.ToString(System.Globalization.CultureInfo.InvariantCulture),
             F(Percentile(50)), F(Percentile(90)), F(Percentile(99)), F(LatenciesMs.Max()), F(Throughput));
         AnsiConsole.Write(table);
+        Console.Out.WriteLine(string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s"));
     }
 
     private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
