@@ -153,15 +153,7 @@ internal static class V2BodyWriter
         {
             var tensor = tensors[i];
             writer.WriteStartObject();
-            writer.WriteString("name"u8, tensor.Name);
-            writer.WriteString("datatype"u8, tensor.DataType.ToWire());
-            writer.WriteStartArray("shape"u8);
-            foreach (var dim in tensor.Shape)
-            {
-                writer.WriteNumberValue(dim);
-            }
-
-            writer.WriteEndArray();
+            TensorHeaderJson.Write(writer, tensor.Name, tensor.DataType, tensor.Shape);
             if (binary[i])
             {
                 writer.WriteStartObject("parameters"u8);

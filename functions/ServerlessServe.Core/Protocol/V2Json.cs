@@ -153,15 +153,7 @@ public static class V2Json
         foreach (var spec in specs)
         {
             writer.WriteStartObject();
-            writer.WriteString("name"u8, spec.Name);
-            writer.WriteString("datatype"u8, spec.DataType.ToWire());
-            writer.WriteStartArray("shape"u8);
-            foreach (var dim in spec.Shape)
-            {
-                writer.WriteNumberValue(dim);
-            }
-
-            writer.WriteEndArray();
+            TensorHeaderJson.Write(writer, spec.Name, spec.DataType, spec.Shape);
             writer.WriteEndObject();
         }
 
