@@ -1,0 +1,80 @@
+using System.Net;
+using System.Net.Http.Headers;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Integration.Tests.Fixtures;
+
+namespace ServerlessServe.Integration.Tests.Cli;
+
+/// <summary>The real <c>ssctl</c> process against the running stack: keys, tokens, model publish and verify.</summary>
+[Collection(StackCollection.Name)]
+public sealed class SsctlTests(StackFixture fixture)
+{
+    [Fact]
+    public async Task KeysCreate_NewFolder_PrivateKeysOwnerOnly()
+    {
+        var state = Path.Combine(fixture.State.Directory, "keys-test-" + Guid.NewGuid().ToString("N")[..6]);
+        var result = await Ssctl.RunAsync(fixture, "keys", "create", "--state", state);
+        Assert.True(result.ExitCode == 0, result.Output);
+        foreach (var file in new[] { "issuer.key.pem", "service.key.pem", "model-signing.key.pem", "audit-checkpoint.key.pem", "audit-pseudonym.key" })
+        {
+            var path = Path.Combine(state, "keys", file);
+            Assert.True(File.Exists(path), file);
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+            }
+        }
+
+        var again = await Ssctl.RunAsync(fixture, "keys", "create", "--state", state);
+        Assert.Contains("already existed", again.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Token_Minted_AcceptedByGateway()
+    {
+        var result = await Ssctl.RunAsync(fixture, "token", "--state", fixture.State.Directory, "--sub", "cli-user");
+        Assert.Equal(0, result.ExitCode);
+        var token = result.Output.Trim();
+        using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.GetAsync("v2/models/customer-notes");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ModelPublishAndVerify_ThenManifestAltered_VerifyFails()
+    {
+        var samples = Path.Combine(fixture.State.Directory, "cli-samples-" + Guid.NewGuid().ToString("N")[..6]);
+        var built = await Ssctl.RunAsync(fixture, "model", "samples", samples);
+        Assert.True(built.ExitCode == 0, built.Output);
+
+        var name = "cli-" + Guid.NewGuid().ToString("N")[..6];
+        var connection = fixture.Stack.Azurite.ConnectionString;
+        var publish = await Ssctl.RunAsync(fixture, "model", "publish", Path.Combine(samples, "customer-notes", "1"),
+            "--name", name, "--version", "1", "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.True(publish.ExitCode == 0, publish.Output);
+        Assert.Contains("Published", publish.Output, StringComparison.Ordinal);
+
+        var again = await Ssctl.RunAsync(fixture, "model", "publish", Path.Combine(samples, "customer-notes", "1"),
+            "--name", name, "--version", "1", "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("already exists", again.Output, StringComparison.Ordinal);
+
+        var verify = await Ssctl.RunAsync(fixture, "model", "verify", name, "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.True(verify.ExitCode == 0, verify.Output);
+
+        // The newly published model is served through the gateway at once.
+        using (var response = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json("""{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[3]}]}""")))
+        {
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            Assert.Contains("[US_SSN]", body, StringComparison.Ordinal);
+        }
+
+        var manifest = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName).GetBlobClient(ModelStoreLayout.ManifestPath(name, "1"));
+        var text = (await manifest.DownloadContentAsync()).Value.Content.ToString();
+        await manifest.UploadAsync(BinaryData.FromString(text.Replace("\"1\"", "\"1\" ", StringComparison.Ordinal)), overwrite: true);
+        var tampered = await Ssctl.RunAsync(fixture, "model", "verify", name, "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.Equal(1, tampered.ExitCode);
+    }
+}
