@@ -1,3 +1,18 @@
 using ServerlessServe.Cli.Commands;
 
-return await Ssctl.Build().Parse(args).InvokeAsync().ConfigureAwait(false);
+// Children get up to 10 s each to stop gracefully after Ctrl-C, so ssctl waits long enough for them.
+var invocation = new System.CommandLine.InvocationConfiguration
+{
+    EnableDefaultExceptionHandler = false,
+    ProcessTerminationTimeout = TimeSpan.FromSeconds(40),
+};
+
+try
+{
+    return await Ssctl.Build().Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+}
+catch (Exception ex) when (CliErrors.Describe(ex) is { } message)
+{
+    Console.Error.WriteLine("ssctl: " + message);
+    return 2;
+}

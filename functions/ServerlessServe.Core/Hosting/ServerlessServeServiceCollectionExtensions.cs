@@ -33,6 +33,8 @@ public static class ServerlessServeServiceCollectionExtensions
             services.AddHostedService(sp => new LocalStateNotice(localState, sp.GetRequiredService<ILogger<LocalStateNotice>>()));
         }
 
+        // Request URLs (query strings, Host headers) are caller data: ASP.NET Core's per-request logs stay off.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName)
             .Validate(o => !string.IsNullOrEmpty(o.ConnectionString) ^ o.BlobServiceUri is not null, "Set exactly one of ServerlessServe:Storage:ConnectionString or BlobServiceUri.")
@@ -45,7 +47,13 @@ public static class ServerlessServeServiceCollectionExtensions
 
         services.TryAddSingleton(sp => EgressAllowListFactory.Create(sp));
         services.TryAddTransient<EgressAllowListHandler>();
-        services.AddHttpClient(BlobHttpClientName).AddHttpMessageHandler<EgressAllowListHandler>();
+
+        // Every client from the factory checks the allow-list, and never follows a redirect: a redirect would be a
+        // second destination the allow-list did not see.
+        services.ConfigureHttpClientDefaults(client => client
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .AddHttpMessageHandler<EgressAllowListHandler>());
+        services.AddHttpClient(BlobHttpClientName);
         services.TryAddSingleton(CreateBlobServiceClient);
         services.TryAddSingleton(sp =>
         {
@@ -93,8 +101,7 @@ public static class ServerlessServeServiceCollectionExtensions
                 var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
                 http.BaseAddress = EnsureTrailingSlash(options.InferenceBaseUrl!);
                 http.Timeout = options.InferenceTimeout;
-            })
-            .AddHttpMessageHandler<EgressAllowListHandler>();
+            });
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
@@ -118,6 +125,17 @@ public static class ServerlessServeServiceCollectionExtensions
             .Validate(o => o.TrustedKeyPems.Count > 0, "ServerlessServe:ServiceToken:TrustedKeyPems needs at least one key on the inference app.")
             .ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName);
+
+        // The gateway forwards validated requests in the binary encoding, which can be larger than the JSON the caller
+        // sent (an FP64 "0," is 2 bytes in JSON, 8 in binary): the inference app accepts what the gateway's element
+        // cap allows unless configured otherwise.
+        services.PostConfigure<ProtocolLimits>(limits =>
+        {
+            if (configuration[ProtocolLimits.SectionName + ":MaxBodyBytes"] is null)
+            {
+                limits.MaxBodyBytes = (int)Math.Min(int.MaxValue, Math.Max(limits.MaxBodyBytes, (limits.MaxElementsPerRequest * 8L) + (1024 * 1024)));
+            }
+        });
 
         // The inference app verifies model bytes when it loads them, so its catalog need not stream them first.
         services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);

@@ -53,7 +53,7 @@ public sealed class OnnxSessionCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(loadVerified);
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         var entry = _sessions.GetOrAdd(version.ManifestDigest, _ => new Lazy<Task<LoadedModel>>(() => CreateAsync(version, loadVerified)));
         try
         {
@@ -110,7 +110,7 @@ public sealed class OnnxSessionCache : IDisposable
             return;
         }
 
-        _disposed = true;
+        Volatile.Write(ref _disposed, true);
         foreach (var entry in _sessions.Values)
         {
             if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
@@ -156,6 +156,13 @@ public sealed class OnnxSessionCache : IDisposable
             var manifest = verified.Version.Manifest;
             Log.SessionCreationFailed(_logger, manifest.Name, manifest.Version, verified.Version.ManifestDigest, ex);
             throw new ModelVerificationException(ModelVerificationFailure.Model, "ONNX Runtime refused the model", ex);
+        }
+
+        if (Volatile.Read(ref _disposed))
+        {
+            // The cache was disposed while this session was being created: nobody would ever dispose it.
+            session.Dispose();
+            throw new ObjectDisposedException(nameof(OnnxSessionCache));
         }
 
         Log.SessionCreated(_logger, verified.Version.Manifest.Name, verified.Version.Manifest.Version, verified.Version.ManifestDigest, provider, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);

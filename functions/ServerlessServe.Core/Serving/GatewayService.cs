@@ -104,7 +104,7 @@ public sealed partial class GatewayService
             return Results.Unauthorized();
         }
 
-        var requestId = RequestIds.From(request);
+        var requestId = RequestIds.New();
         using var activity = ServingTelemetry.StartInfer("gateway.infer");
         var stages = new Dictionary<string, string>(StringComparer.Ordinal);
         var stage = "resolve";
@@ -151,6 +151,12 @@ public sealed partial class GatewayService
             RequestRefused(_logger, requestId, stage, ex.StatusCode);
             result = Results.Error(ex);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller went away; what reached the model is still recorded (499: client closed the request).
+            stages[stage] = "cancelled";
+            result = Results.Error(499, "request cancelled");
+        }
 #pragma warning disable CA1031 // Any other failure is answered (500, nothing echoed) and audited like a refusal.
         catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
@@ -184,10 +190,13 @@ public sealed partial class GatewayService
         {
             AuditWithheld(_logger, requestId);
             ServingTelemetry.Record(activity, resolved?.Manifest.Name, resolved?.Manifest.Version, "audit", 503, auditEvent.LatencyMs, redactions);
-            return Results.Error(503, "audit log unavailable; response withheld");
+            var withheld = Results.Error(503, "audit log unavailable; response withheld");
+            withheld.Headers[RequestIds.Header] = requestId;
+            return withheld;
         }
 
         ServingTelemetry.Record(activity, resolved?.Manifest.Name, resolved?.Manifest.Version, result.StatusCode == 200 ? "released" : stage, result.StatusCode, auditEvent.LatencyMs, redactions);
+        result.Headers[RequestIds.Header] = requestId;
         return result;
     }
 

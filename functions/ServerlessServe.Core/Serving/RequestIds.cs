@@ -1,17 +1,13 @@
-using Microsoft.AspNetCore.Http;
-
 namespace ServerlessServe.Core.Serving;
 
-/// <summary>Request ids: the caller's <c>x-request-id</c> when it is short and plain, a new one otherwise.</summary>
+/// <summary>
+/// Request ids are always made by the gateway (never taken from the caller, who could otherwise write chosen text
+/// into the immutable audit log or reuse another request's id). The id is returned in the <c>x-request-id</c>
+/// response header so callers can quote it.
+/// </summary>
 public static class RequestIds
 {
-    public static string From(HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var supplied = request.Headers["x-request-id"].ToString();
-        return IsPlain(supplied) ? supplied : Guid.NewGuid().ToString("N");
-    }
+    public const string Header = "x-request-id";
 
-    private static bool IsPlain(string value) =>
-        value.Length is > 0 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+    public static string New() => Guid.NewGuid().ToString("N");
 }

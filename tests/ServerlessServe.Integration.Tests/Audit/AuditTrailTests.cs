@@ -22,12 +22,15 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
     [Fact]
     public async Task Infer_Served_OneRecordWithDigestsAndNoPayload()
     {
-        var requestId = "it-audit-" + Guid.NewGuid().ToString("N")[..12];
+        string requestId;
         using (var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/customer-notes/infer") { Content = StackFixture.Json(NotesBody) })
         {
-            request.Headers.Add("x-request-id", requestId);
+            // A caller-chosen id is not what gets recorded: the gateway makes its own and returns it.
+            request.Headers.Add("x-request-id", "caller-chosen-123-45-6789");
             using var response = await fixture.Gateway.SendAsync(request);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            requestId = response.Headers.GetValues("x-request-id").Single();
+            Assert.Matches("^[0-9a-f]{32}$", requestId);
         }
 
         var lines = (await ReadChainLinesAsync(fixture.Blobs.GetBlobContainerClient("audit"))).Where(l => l.Contains(requestId, StringComparison.Ordinal)).ToList();
@@ -48,6 +51,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         Assert.DoesNotContain("integration-tests", line, StringComparison.Ordinal);
         Assert.DoesNotContain("example.com", line, StringComparison.Ordinal);
         Assert.DoesNotContain("jane", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("caller-chosen", string.Join('\n', await ReadChainLinesAsync(fixture.Blobs.GetBlobContainerClient("audit"))), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -110,6 +110,9 @@ public sealed class Azurite : IAsyncDisposable
             ],
             repositoryRoot,
             LogPath(logDirectory));
+
+        // Azurite holds nothing we need flushed; do not wait long for it to stop.
+        process.GracePeriod = TimeSpan.FromSeconds(3);
         var azurite = new Azurite(process, blobPort, queuePort, tablePort);
         try
         {

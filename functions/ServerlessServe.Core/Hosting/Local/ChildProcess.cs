@@ -81,11 +81,30 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
-    /// <summary>Asks the process to stop (SIGTERM via Kill of the tree is the portable fallback).</summary>
+    /// <summary>How long a stop waits after SIGTERM before killing the process tree. Default 10 seconds.</summary>
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Stops the process: SIGTERM first (on Unix), so it can finish in-flight work and flush (the gateway writes its
+    /// final audit checkpoint); after <see cref="GracePeriod"/> the whole tree is killed.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
+            if (!_process.HasExited && !OperatingSystem.IsWindows() && NativeSignals.Terminate(_process.Id))
+            {
+                using var grace = new CancellationTokenSource(GracePeriod);
+                try
+                {
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Did not stop in time: killed below.
+                }
+            }
+
             if (!_process.HasExited)
             {
                 _process.Kill(entireProcessTree: true);

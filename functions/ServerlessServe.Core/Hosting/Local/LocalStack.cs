@@ -111,8 +111,11 @@ public sealed class LocalStack : IAsyncDisposable
     }
 
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
-    public Task WaitForAnyExitAsync(CancellationToken cancellationToken) =>
-        Task.WhenAny(_gateway!.WaitForExitAsync(cancellationToken), _inference!.WaitForExitAsync(cancellationToken));
+    public async Task WaitForAnyExitAsync(CancellationToken cancellationToken)
+    {
+        await Task.WhenAny(_gateway!.WaitForExitAsync(cancellationToken), _inference!.WaitForExitAsync(cancellationToken)).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
 
     private async Task StartInferenceAsync(CancellationToken cancellationToken)
     {

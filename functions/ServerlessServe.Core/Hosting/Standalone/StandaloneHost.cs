@@ -2,6 +2,9 @@ using System.Reflection;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Http;
@@ -66,12 +69,12 @@ public static class StandaloneHost
             builder.WebHost.UseUrls(defaultUrl);
         }
 
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = builder.Configuration.GetValue<long?>("ServerlessServe:Protocol:MaxBodyBytes") ?? 16L * 1024 * 1024 + 64 * 1024;
-        });
+        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         configureServices(builder.Services, builder.Configuration);
+
+        // Kestrel refuses bodies a little above the protocol cap (the app answers 413 with a proper body below it).
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProtocolLimits>>((kestrel, limits) =>
+            kestrel.Limits.MaxRequestBodySize = (long)limits.Value.MaxBodyBytes + (64 * 1024));
         await using var app = builder.Build();
 
         // Last line of defence, as the Functions host has its own: never a developer page or stack trace to a caller.

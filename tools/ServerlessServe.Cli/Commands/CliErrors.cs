@@ -1,0 +1,32 @@
+using System.Security.Cryptography;
+using Azure;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>Turns the failures a user can cause (a missing file, a wrong connection string, storage down) into one line.</summary>
+internal static class CliErrors
+{
+    public static string? Describe(Exception exception) => exception switch
+    {
+        FileNotFoundException e => $"file not found: {e.FileName ?? e.Message}",
+        DirectoryNotFoundException e => $"folder not found: {e.Message}",
+        UnauthorizedAccessException e => $"permission denied: {e.Message}",
+        IOException e => e.Message,
+        CryptographicException e => $"not a usable ECDSA P-256 key: {e.Message}",
+        ArgumentException e when e.Message.Contains("PEM", StringComparison.OrdinalIgnoreCase) => $"not a usable key: {e.Message}",
+        FormatException e => $"invalid value: {e.Message} (check --connection-string)",
+        RequestFailedException e => $"storage refused the request ({e.Status} {e.ErrorCode}); check the connection string, account and permissions",
+        AggregateException { InnerExceptions: [RequestFailedException or HttpRequestException, ..] } => "storage unreachable; is Azurite running (ssctl up) or is --blob-uri right?",
+        HttpRequestException e => $"network error: {e.Message}",
+        ProtocolException e => e.Message,
+        PolicyException e => $"policy: {e.Message}",
+        ModelVerificationException e => $"model verification failed: {e.Message}",
+        ModelVersionExistsException e => e.Message,
+        Azure.Identity.AuthenticationFailedException => "could not sign in to Azure (DefaultAzureCredential); run `az login` or use --connection-string locally",
+        OperationCanceledException => "cancelled",
+        _ => null,
+    };
+}
