@@ -25,7 +25,7 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.True(report.Ok, string.Join("; ", report.Chains.Select(static c => c.Failure?.ToString())));
         Assert.Equal(2, report.Chains.Count);
         Assert.Equal(Records + 5, report.RecordsChecked);
-        Assert.Contains(report.Chains, static c => c.CheckpointsChecked == 3 && c.LastSeq == Records);
+        Assert.Contains(report.Chains, static c => c.CheckpointsChecked == 4 && c.LastSeq == Records);
     }
 
     [Fact]
@@ -140,13 +140,13 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(AuditFailureKind.BadCheckpointSignature, untrusted.Chains[0].Failure!.Kind);
 
         var writer = untrusted.Chains[0].WriterId;
-        var name = AuditBlobNames.Checkpoint(writer, 20);
+        var name = AuditBlobNames.Checkpoint(writer, 21);
         AuditCheckpoint.TryParse((await container.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray(), out var genuine);
         var forged = genuine! with { Hash = new string('e', 64) };
         await container.GetBlobClient(name).UploadAsync(new BinaryData(forged.ToJson()), overwrite: true);
 
         var failure = await SingleFailureAsync(container);
-        Assert.Equal(new AuditFailure(AuditFailureKind.BadCheckpointSignature, 20, name, null, failure.Detail), failure);
+        Assert.Equal(new AuditFailure(AuditFailureKind.BadCheckpointSignature, 21, name, null, failure.Detail), failure);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.Empty(report.Chains);
     }
 
-    /// <summary>30 records in one segment, checkpoints at 10, 20 and 30.</summary>
+    /// <summary>30 records in one segment, checkpoints at 1 (first group), 11, 21 and 30 (dispose).</summary>
     private async Task<(BlobContainerClient Container, string Segment)> WriteAsync()
     {
         var container = azurite.GetContainer();
