@@ -20,4 +20,10 @@ public enum AuditFailureKind
 
     /// <summary>A line, checkpoint or blob name is not in the audit format.</summary>
     Malformed,
+
+    /// <summary>
+    /// The chain holds records but no signed checkpoint: its checkpoints were deleted, or the writer stopped before its
+    /// first one. Cutting or rewriting such a chain would leave no other trace.
+    /// </summary>
+    Unanchored,
 }

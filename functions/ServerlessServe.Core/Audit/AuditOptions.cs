@@ -46,9 +46,19 @@ public sealed class AuditOptions
     [Range(1024, 1024L * 1024 * 1024)]
     public long SegmentMaxBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>A signed checkpoint is written once at least this many records follow the previous one, and on dispose. Default 100.</summary>
+    /// <summary>
+    /// A signed checkpoint is written once at least this many records follow the previous one. Also written: after the
+    /// first group a writer commits, after <see cref="CheckpointInterval"/>, and on dispose. Default 100.
+    /// </summary>
     [Range(1, 1_000_000)]
     public int CheckpointEvery { get; set; } = 100;
+
+    /// <summary>
+    /// Longest time committed records wait for a checkpoint (also while the writer is idle), so a quiet writer's tail is
+    /// anchored too. Default 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "01:00:00")]
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Records waiting for commit before <see cref="IAuditSink.AppendAsync"/> waits for room. Default 10,000.</summary>
     [Range(1, 1_000_000)]

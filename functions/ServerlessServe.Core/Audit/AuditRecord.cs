@@ -111,6 +111,13 @@ public sealed record AuditRecord
         return record with { Hash = record.ComputeHash() };
     }
 
+    /// <summary>This record placed at <paramref name="seq"/> after <paramref name="prev"/>, with its hash recomputed.</summary>
+    internal AuditRecord InChain(long seq, string prev)
+    {
+        var record = this with { Seq = seq, Prev = prev };
+        return record with { Hash = record.ComputeHash() };
+    }
+
     /// <summary>The canonical serialization of every field except <see cref="Hash"/> (see remarks).</summary>
     public byte[] CanonicalBytes() => Canonical().ToBytes();
 

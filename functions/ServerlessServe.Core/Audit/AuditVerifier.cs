@@ -20,8 +20,11 @@ namespace ServerlessServe.Core.Audit;
 /// not p means the previous record was rewritten with a fresh hash (<see cref="AuditFailureKind.Modified"/> naming it).
 /// Once the records are sound, checkpoints are checked in seq order: signature by a trusted key
 /// (<see cref="AuditFailureKind.BadCheckpointSignature"/>), then that the chain reaches the checkpoint's seq with the
-/// checkpoint's hash (<see cref="AuditFailureKind.Truncated"/>). A tail removed after the last checkpoint cannot be
-/// detected; the sink checkpoints every <see cref="AuditOptions.CheckpointEvery"/> records and on shutdown.
+/// checkpoint's hash (<see cref="AuditFailureKind.Truncated"/>). A chain with records and no checkpoint at all is
+/// <see cref="AuditFailureKind.Unanchored"/>: the sink checkpoints after a chain's first group, so only deleted
+/// checkpoints or a writer stopped in that moment leave one. A tail removed after the last checkpoint cannot be detected;
+/// its length is reported (<see cref="AuditChainReport.RecordsAfterLastCheckpoint"/>). A missing container is reported
+/// as such (<see cref="AuditVerificationReport.ContainerMissing"/>) and, like a container without records, is not Ok.
 /// </remarks>
 public static class AuditVerifier
 {
@@ -32,7 +35,7 @@ public static class AuditVerifier
         ArgumentNullException.ThrowIfNull(trustedCheckpointKeys);
         if (!await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
-            return new AuditVerificationReport([]);
+            return new AuditVerificationReport([], ContainerMissing: true);
         }
 
         var trusted = trustedCheckpointKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
@@ -116,7 +119,15 @@ public static class AuditVerifier
             checkpointsChecked++;
         }
 
-        return new AuditChainReport(writer, entries.Count, lastSeq, checkpointsChecked, null);
+        var lastCheckpointSeq = blobs.Checkpoints.Count == 0 ? 0 : blobs.Checkpoints[^1].Seq;
+        if (entries.Count > 0 && checkpointsChecked == 0)
+        {
+            failure = new AuditFailure(
+                AuditFailureKind.Unanchored, null, null, null,
+                $"{entries.Count} record(s) and no signed checkpoint under {AuditBlobNames.CheckpointPrefix(writer)}: a cut or rewrite of this chain would go unnoticed");
+        }
+
+        return new AuditChainReport(writer, entries.Count, lastSeq, checkpointsChecked, failure, lastCheckpointSeq);
     }
 
     /// <summary>The first failure in storage order and how many records were sound before it.</summary>

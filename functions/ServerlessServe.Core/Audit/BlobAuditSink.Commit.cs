@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Azure;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Logging;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -12,7 +13,10 @@ public sealed partial class BlobAuditSink
     private ChainHead? _head;
     private bool _started;
     private long _committedSeq;
+    private string _committedHash = AuditRecord.GenesisHash;
     private long _lastCheckpointSeq;
+    private bool _anchored;
+    private long _lastCheckpointAttempt;
 
     private async Task RunAsync()
     {
@@ -21,9 +25,23 @@ public sealed partial class BlobAuditSink
         Task<bool>? carriedWait = null;
         try
         {
-            while (carriedWait is null ? await reader.WaitToReadAsync().ConfigureAwait(false) : await carriedWait.ConfigureAwait(false))
+            while (true)
             {
+                var next = carriedWait ?? reader.WaitToReadAsync().AsTask();
                 carriedWait = null;
+                if (!next.IsCompleted && CheckpointDueIn() is { } due && !await CompletesWithinAsync(next, due).ConfigureAwait(false))
+                {
+                    // Idle while committed records have waited CheckpointInterval for a checkpoint: anchor them now.
+                    carriedWait = next;
+                    await TryWriteCheckpointAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 group.Clear();
                 Drain(reader, group);
                 var deadline = _time.GetTimestamp() + (long)(_options.GroupWindow.TotalSeconds * _time.TimestampFrequency);
@@ -53,31 +71,75 @@ public sealed partial class BlobAuditSink
                 try
                 {
                     await CommitAsync(group).ConfigureAwait(false);
+                    if (CheckpointDueAfterCommit())
+                    {
+                        // After the group's waiters were completed, before the next group is taken (see docs/audit.md).
+                        await TryWriteCheckpointAsync().ConfigureAwait(false);
+                    }
                 }
                 catch (Exception ex)
                 {
                     // Unexpected: forget what we think the head is (storage will tell us) and fail the group closed.
                     _head = null;
-                    Fail(group, 0, ex, null);
+                    Fail(group.Where(static p => !p.Completion.Task.IsCompleted).ToList(), 0, ex, null);
                 }
 
                 group.Clear();
             }
         }
+        catch (Exception ex)
+        {
+            // A bug: nothing above is meant to throw. Stop taking records (finally) rather than leave them waiting.
+            TryLog(logger => Log.LoopFailed(logger, ex, WriterId));
+        }
         finally
         {
-            // Only reached on shutdown (or a bug): nothing may wait forever.
+            // Reached on shutdown or after a bug. Nothing may wait forever: complete the writer so that every later
+            // AppendAsync fails at once, then fail whatever is still queued (nothing can be added after completion).
+            var message = Volatile.Read(ref _disposed) == 1 ? "The audit log is shutting down." : "The audit log has stopped after an internal error.";
+            _queue.Writer.TryComplete(new AuditUnavailableException(message));
             foreach (var pending in group)
             {
-                pending.Completion.TrySetException(new AuditUnavailableException("The audit log is shutting down."));
+                pending.Completion.TrySetException(new AuditUnavailableException(message));
             }
 
             while (reader.TryRead(out var pending))
             {
-                pending.Completion.TrySetException(new AuditUnavailableException("The audit log is shutting down."));
+                pending.Completion.TrySetException(new AuditUnavailableException(message));
             }
         }
     }
+
+    /// <summary>True when <paramref name="task"/> completes within <paramref name="timeout"/> (measured on the sink's clock).</summary>
+    private async Task<bool> CompletesWithinAsync(Task task, TimeSpan timeout)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return task.IsCompleted;
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var first = await Task.WhenAny(task, Task.Delay(timeout, _time, cancel.Token)).ConfigureAwait(false);
+        await cancel.CancelAsync().ConfigureAwait(false);
+        return first == task;
+    }
+
+    /// <summary>
+    /// After a commit: a checkpoint is due for the first group this sink commits (so a chain is anchored from its start),
+    /// then once <see cref="AuditOptions.CheckpointEvery"/> records follow the last one or
+    /// <see cref="AuditOptions.CheckpointInterval"/> has passed since the last attempt.
+    /// </summary>
+    private bool CheckpointDueAfterCommit() =>
+        _committedSeq > _lastCheckpointSeq
+        && (!_anchored
+            || _committedSeq - _lastCheckpointSeq >= _options.CheckpointEvery
+            || _time.GetElapsedTime(_lastCheckpointAttempt) >= _options.CheckpointInterval);
+
+    /// <summary>While idle: time left until committed records that no checkpoint covers must be anchored; null when none.</summary>
+    private TimeSpan? CheckpointDueIn() =>
+        _committedSeq > _lastCheckpointSeq
+            ? _options.CheckpointInterval - _time.GetElapsedTime(_lastCheckpointAttempt)
+            : null;
 
     private void Drain(ChannelReader<PendingRecord> reader, List<PendingRecord> group)
     {
@@ -119,7 +181,8 @@ public sealed partial class BlobAuditSink
                 // Ambiguous: the append may have been stored even though we saw an error. Storage decides.
                 if (await TryResyncAsync().ConfigureAwait(false) && _head!.Value.Seq == batch.Head.Seq && _head.Value.Hash == batch.Head.Hash)
                 {
-                    Log.Resynced(_logger, WriterId, _head.Value.Seq, committed: true);
+                    var seq = _head.Value.Seq;
+                    TryLog(logger => Log.Resynced(logger, WriterId, seq, committed: true));
                     Commit(batch);
                     next += batch.Records.Count;
                     continue;
@@ -127,18 +190,13 @@ public sealed partial class BlobAuditSink
 
                 if (_head is { } now && now.Seq == expected.Seq)
                 {
-                    Log.Resynced(_logger, WriterId, now.Seq, committed: false);
+                    TryLog(logger => Log.Resynced(logger, WriterId, now.Seq, committed: false));
                 }
 
                 // Fail this batch and everything after it in the group: storage is not taking writes now.
                 Fail(live, next, ex, expected);
                 return;
             }
-        }
-
-        if (_head is { } head && head.Seq - _lastCheckpointSeq >= _options.CheckpointEvery)
-        {
-            await TryWriteCheckpointAsync(head).ConfigureAwait(false);
         }
     }
 
@@ -156,7 +214,7 @@ public sealed partial class BlobAuditSink
         var prev = head.Hash;
         for (var i = start; i < live.Count; i++)
         {
-            var record = AuditRecord.Create(live[i].Event, WriterId, seq + 1, prev);
+            var record = live[i].Record.InChain(seq + 1, prev);
             var line = record.ToJsonLine();
             var segmentFull = segmentRecords + records.Count >= _options.SegmentMaxRecords
                 || segmentBytes + buffer.Length + line.Length > _options.SegmentMaxBytes;
@@ -207,31 +265,46 @@ public sealed partial class BlobAuditSink
     {
         _head = batch.Head;
         _committedSeq = batch.Head.Seq;
+        _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);
-        Log.GroupCommitted(_logger, WriterId, batch.Records[0].Record.Seq, batch.Head.Seq, AuditBlobNames.Segment(WriterId, batch.Segment));
         foreach (var (pending, _) in batch.Records)
         {
             pending.Completion.TrySetResult();
         }
+
+        TryLog(logger => Log.GroupCommitted(logger, WriterId, batch.Records[0].Record.Seq, batch.Head.Seq, AuditBlobNames.Segment(WriterId, batch.Segment)));
     }
 
     private void Fail(List<PendingRecord> live, int start, Exception? cause, ChainHead? from)
     {
-        var count = live.Count - start;
-        if (from is { } head)
-        {
-            Log.GroupFailed(_logger, cause ?? new AuditUnavailableException("The audit record could not be committed."), WriterId, head.Seq + 1, head.Seq + count, count);
-        }
-        else
-        {
-            Log.GroupFailedHeadUnknown(_logger, cause ?? new AuditUnavailableException("The audit chain tail could not be read."), WriterId, count);
-        }
-
         for (var i = start; i < live.Count; i++)
         {
             live[i].Completion.TrySetException(cause is null
                 ? new AuditUnavailableException("The audit record could not be committed.")
                 : new AuditUnavailableException("The audit record could not be committed.", cause));
+        }
+
+        var count = live.Count - start;
+        if (from is { } head)
+        {
+            TryLog(logger => Log.GroupFailed(logger, cause ?? new AuditUnavailableException("The audit record could not be committed."), WriterId, head.Seq + 1, head.Seq + count, count));
+        }
+        else
+        {
+            TryLog(logger => Log.GroupFailedHeadUnknown(logger, cause ?? new AuditUnavailableException("The audit chain tail could not be read."), WriterId, count));
+        }
+    }
+
+    /// <summary>Logs, but a failing logger can neither end the commit loop nor change a request's outcome.</summary>
+    private void TryLog(Action<ILogger> log)
+    {
+        try
+        {
+            log(_logger);
+        }
+        catch (Exception)
+        {
+            // Deliberately ignored: the audit outcome is what matters, and it is already decided.
         }
     }
 

@@ -1,5 +1,6 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -20,25 +21,28 @@ public sealed partial class BlobAuditSink
             if (head.Seq < _committedSeq)
             {
                 // Records this writer committed are gone: never fork the chain over a deletion.
-                Log.ChainBehind(_logger, WriterId, head.Seq, _committedSeq);
+                var committed = _committedSeq;
+                TryLog(logger => Log.ChainBehind(logger, WriterId, head.Seq, committed));
                 _head = null;
                 return false;
             }
 
             _head = head;
             _committedSeq = head.Seq;
+            _committedHash = head.Hash;
             if (!_started)
             {
+                // A continued chain: whatever it holds is anchored by the checkpoint after this sink's first group.
                 _started = true;
                 _lastCheckpointSeq = head.Seq;
-                Log.WriterStarted(_logger, WriterId, _container.Name, head.Seq);
+                TryLog(logger => Log.WriterStarted(logger, WriterId, _container.Name, head.Seq));
             }
 
             return true;
         }
         catch (Exception ex) when (ex is RequestFailedException or IOException or TimeoutException or OperationCanceledException or AuditUnavailableException or AggregateException)
         {
-            Log.ResyncFailed(_logger, ex, WriterId);
+            TryLog(logger => Log.ResyncFailed(logger, ex, WriterId));
             _head = null;
             return false;
         }
@@ -86,7 +90,7 @@ public sealed partial class BlobAuditSink
                 || !string.Equals(tail!.ComputeHash(), tail.Hash, StringComparison.Ordinal)
                 || !string.Equals(tail.WriterId, WriterId, StringComparison.Ordinal))
             {
-                Log.TailInvalid(_logger, WriterId, name);
+                TryLog(logger => Log.TailInvalid(logger, WriterId, name));
                 throw new AuditUnavailableException("The stored audit chain tail is not valid.");
             }
 
@@ -96,28 +100,39 @@ public sealed partial class BlobAuditSink
         return ChainHead.Empty with { Segment = last, SegmentRecords = lastRecords, SegmentBytes = lastBytes, SegmentExists = true };
     }
 
-    private async Task TryWriteCheckpointAsync(ChainHead head)
+    /// <summary>
+    /// Signs and stores a checkpoint over the last record this writer committed. Never throws: a checkpoint that cannot
+    /// be written is logged and retried (after a later commit, or after <see cref="AuditOptions.CheckpointInterval"/>).
+    /// </summary>
+    private async Task TryWriteCheckpointAsync()
     {
-        var checkpoint = AuditCheckpoint.Create(WriterId, head.Seq, head.Hash, _time.GetUtcNow(), _checkpointKey);
-        var blob = _container.GetBlobClient(AuditBlobNames.Checkpoint(WriterId, head.Seq));
+        var seq = _committedSeq;
         try
         {
-            await blob.UploadAsync(new BinaryData(checkpoint.ToJson()), new BlobUploadOptions
+            _lastCheckpointAttempt = _time.GetTimestamp();
+            var checkpoint = AuditCheckpoint.Create(WriterId, seq, _committedHash, _time.GetUtcNow(), _checkpointKey);
+            await _container.GetBlobClient(AuditBlobNames.Checkpoint(WriterId, seq)).UploadAsync(new BinaryData(checkpoint.ToJson()), new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
             }).ConfigureAwait(false);
-            _lastCheckpointSeq = head.Seq;
-            Log.CheckpointWritten(_logger, WriterId, head.Seq, CheckpointKeyId);
+            Anchored(seq);
+            TryLog(logger => Log.CheckpointWritten(logger, WriterId, seq, CheckpointKeyId));
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
             // Already there: a retry of our own write whose first attempt landed. Write-once means the first one stands.
-            _lastCheckpointSeq = head.Seq;
+            Anchored(seq);
         }
-        catch (Exception ex) when (ex is RequestFailedException or IOException or TimeoutException or OperationCanceledException or AggregateException)
+        catch (Exception ex)
         {
-            Log.CheckpointFailed(_logger, ex, WriterId, head.Seq);
+            TryLog(logger => Log.CheckpointFailed(logger, ex, WriterId, seq));
         }
+    }
+
+    private void Anchored(long seq)
+    {
+        _lastCheckpointSeq = seq;
+        _anchored = true;
     }
 }

@@ -26,6 +26,13 @@ namespace ServerlessServe.Core.Audit;
 /// completes every waiter. When an append fails, the loop re-reads the stored tail: if the group is there, it was
 /// committed; otherwise every waiter of the group fails and the chain head stays where storage says it is, so no gap
 /// or fork is ever written. If the tail cannot be read, records fail until it can.</para>
+/// <para>Checkpoints: right after the first group this sink commits (once its waiters are completed, before the next
+/// group is taken), then whenever <see cref="AuditOptions.CheckpointEvery"/> records follow the last one or
+/// <see cref="AuditOptions.CheckpointInterval"/> has passed with records not yet under one (also while idle), and on
+/// dispose. A checkpoint failure never fails a request; it is retried.</para>
+/// <para>An event is turned into its record before it is queued: one the format cannot hold fails its own caller with
+/// <see cref="ArgumentException"/> and never its group. Should the loop ever end other than by dispose, the queue is
+/// closed and every later append fails at once with <see cref="AuditUnavailableException"/>.</para>
 /// </remarks>
 public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
 {
@@ -69,6 +76,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         }
 
         CheckpointKeyId = KeyIds.Compute(_checkpointKey);
+        _lastCheckpointAttempt = _time.GetTimestamp();
         _queue = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
         {
             SingleReader = true,
@@ -101,23 +109,21 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     public long RecordsCommitted => Interlocked.Read(ref _recordsCommitted);
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">The event cannot be stored as a record (see <see cref="Prepare"/>); only this
+    /// caller fails, nothing is queued.</exception>
     public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
-        if (!double.IsFinite(auditEvent.LatencyMs) || auditEvent.LatencyMs < 0)
-        {
-            throw new ArgumentException("Latency must be a finite, non-negative number.", nameof(auditEvent));
-        }
-
+        var pending = new PendingRecord(Prepare(auditEvent));
         cancellationToken.ThrowIfCancellationRequested();
-        var pending = new PendingRecord(auditEvent);
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
         }
         catch (ChannelClosedException ex)
         {
-            throw new AuditUnavailableException("The audit log is shutting down.", ex);
+            // Disposed, or the commit loop stopped: fail at once rather than wait for a loop that is gone.
+            throw new AuditUnavailableException(ex.InnerException?.Message ?? "The audit log is shutting down.", ex);
         }
 
         using var registration = cancellationToken.CanBeCanceled
@@ -136,9 +142,9 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
 
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
-        if (_head is { } head && head.Seq > _lastCheckpointSeq)
+        if (_committedSeq > _lastCheckpointSeq)
         {
-            await TryWriteCheckpointAsync(head).ConfigureAwait(false);
+            await TryWriteCheckpointAsync().ConfigureAwait(false);
         }
 
         if (_ownsKey)
@@ -147,10 +153,61 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         }
     }
 
-    /// <summary>A record waiting for its group to commit.</summary>
-    private sealed class PendingRecord(AuditEvent auditEvent)
+    /// <summary>
+    /// The event as a record (at seq 1 after the genesis hash; the loop re-chains it), built before it is queued so that
+    /// an event the audit format cannot hold fails its own caller only and never the other records of its group. The
+    /// record is also read back as the verifier will read it, and must fit one append block.
+    /// </summary>
+    private AuditRecord Prepare(AuditEvent auditEvent)
     {
-        public AuditEvent Event { get; } = auditEvent;
+        if (auditEvent.RequestId is null || auditEvent.Caller is null || auditEvent.Operation is null)
+        {
+            throw new ArgumentException("An audit event needs a request id, a caller and an operation.", nameof(auditEvent));
+        }
+
+        if (auditEvent.Stages is null || auditEvent.Redactions is null)
+        {
+            throw new ArgumentException("An audit event needs Stages and Redactions (empty when there are none).", nameof(auditEvent));
+        }
+
+        if (auditEvent.Stages.Values.Any(static verdict => verdict is null))
+        {
+            throw new ArgumentException("A stage verdict cannot be null.", nameof(auditEvent));
+        }
+
+        AuditRecord record;
+        try
+        {
+            record = AuditRecord.Create(auditEvent, WriterId, 1, AuditRecord.GenesisHash);
+        }
+        catch (Exception ex) when (ex is not ArgumentException)
+        {
+            throw new ArgumentException("The audit event cannot be put in canonical form.", nameof(auditEvent), ex);
+        }
+
+        var line = record.ToJsonLine();
+        if (line.Length > MaxRecordBytes)
+        {
+            throw new ArgumentException($"The audit record is {line.Length} bytes; at most {MaxRecordBytes} fit one append.", nameof(auditEvent));
+        }
+
+        if (!AuditRecord.TryParse(line.AsSpan(0, line.Length - 1), out var read, out var error)
+            || !string.Equals(read!.ComputeHash(), record.Hash, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"The audit event would not read back as written ({error ?? "its hash differs"}).", nameof(auditEvent));
+        }
+
+        return record;
+    }
+
+    /// <summary>The largest record line: one append block (4 MiB) less room for the longest seq.</summary>
+    private const int MaxRecordBytes = (4 * 1024 * 1024) - 64;
+
+    /// <summary>A record waiting for its group to commit.</summary>
+    private sealed class PendingRecord(AuditRecord record)
+    {
+        /// <summary>The record as prepared at append time; the loop gives it its seq and prev.</summary>
+        public AuditRecord Record { get; } = record;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the stored tail record in {Blob} is not valid; refusing to write")]
     public static partial void TailInvalid(ILogger logger, string writerId, string blob);
+
+    [LoggerMessage(EventId = 5010, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the commit loop failed; every record fails closed from now on")]
+    public static partial void LoopFailed(ILogger logger, Exception exception, string writerId);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Specialized;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
 
@@ -25,7 +26,8 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.True(report.Ok, string.Join("; ", report.Chains.Select(static c => c.Failure?.ToString())));
         Assert.Equal(2, report.Chains.Count);
         Assert.Equal(Records + 5, report.RecordsChecked);
-        Assert.Contains(report.Chains, static c => c.CheckpointsChecked == 3 && c.LastSeq == Records);
+        Assert.Contains(report.Chains, static c => c.CheckpointsChecked == 4 && c.LastSeq == Records);
+        Assert.All(report.Chains, static c => Assert.Equal(0, c.RecordsAfterLastCheckpoint)); // closed cleanly
     }
 
     [Fact]
@@ -140,13 +142,13 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.Equal(AuditFailureKind.BadCheckpointSignature, untrusted.Chains[0].Failure!.Kind);
 
         var writer = untrusted.Chains[0].WriterId;
-        var name = AuditBlobNames.Checkpoint(writer, 20);
+        var name = AuditBlobNames.Checkpoint(writer, 21);
         AuditCheckpoint.TryParse((await container.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray(), out var genuine);
         var forged = genuine! with { Hash = new string('e', 64) };
         await container.GetBlobClient(name).UploadAsync(new BinaryData(forged.ToJson()), overwrite: true);
 
         var failure = await SingleFailureAsync(container);
-        Assert.Equal(new AuditFailure(AuditFailureKind.BadCheckpointSignature, 20, name, null, failure.Detail), failure);
+        Assert.Equal(new AuditFailure(AuditFailureKind.BadCheckpointSignature, 21, name, null, failure.Detail), failure);
     }
 
     [Fact]
@@ -167,15 +169,113 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
-    public async Task VerifyAsync_NoContainer_OkWithNoChains()
+    public async Task VerifyAsync_NoContainer_NotOkUnlessEmptyAllowed()
     {
         var report = await AuditVerifier.VerifyAsync(azurite.GetContainer(), [_key], CancellationToken.None);
 
-        Assert.True(report.Ok);
+        Assert.False(report.Ok);
+        Assert.True(report.ContainerMissing);
+        Assert.True(report.IsEmpty);
         Assert.Empty(report.Chains);
+        Assert.True(report.IsOk(allowEmpty: true));
     }
 
-    /// <summary>30 records in one segment, checkpoints at 10, 20 and 30.</summary>
+    [Fact]
+    public async Task VerifyAsync_EmptyContainer_NotOkUnlessEmptyAllowed()
+    {
+        var report = await AuditVerifier.VerifyAsync(await azurite.CreateContainerAsync("empty"), [_key], CancellationToken.None);
+
+        Assert.False(report.Ok);
+        Assert.False(report.ContainerMissing);
+        Assert.Empty(report.Chains);
+        Assert.True(report.IsOk(allowEmpty: true));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_OnlyAnEmptySegment_EmptyNotUnanchored()
+    {
+        var container = await azurite.CreateContainerAsync("empty");
+        await container.GetAppendBlobClient(AuditBlobNames.Segment("w1", 0)).CreateAsync();
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+
+        var chain = Assert.Single(report.Chains);
+        Assert.True(chain.Ok, chain.Failure?.ToString());
+        Assert.True(report.IsEmpty);
+        Assert.False(report.Ok);
+        Assert.True(report.IsOk(allowEmpty: true));
+    }
+
+    [Fact]
+    public async Task VerifyAsync_LiveChain_OkWithItsUnanchoredTailCounted()
+    {
+        var container = azurite.GetContainer();
+        var options = AuditTestData.Options(_key, static o =>
+        {
+            o.GroupWindow = TimeSpan.Zero;
+            o.CheckpointEvery = 10;
+            o.CheckpointInterval = TimeSpan.FromHours(1);
+        });
+        await using var sink = new BlobAuditSink(container, options);
+        for (var i = 1; i <= 15; i++)
+        {
+            await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+        }
+
+        // Checkpoints at 1 (first group) and 11 (ten more); seq 12-15 are the tail of a chain still being written.
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(2, chain.CheckpointsChecked);
+        Assert.Equal(11, chain.LastCheckpointSeq);
+        Assert.Equal(4, chain.RecordsAfterLastCheckpoint);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_AllCheckpointsDeleted_Unanchored()
+    {
+        var (container, _) = await WriteAsync();
+        await DeleteCheckpointsAsync(container);
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+
+        Assert.False(report.Ok);
+        var chain = Assert.Single(report.Chains);
+        Assert.Equal(AuditFailureKind.Unanchored, chain.Failure!.Kind);
+        Assert.Equal(Records, chain.RecordsAfterLastCheckpoint);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_ChainCutAndRehashedWithCheckpointsDeleted_Unanchored()
+    {
+        var (container, segment) = await WriteAsync();
+        await AuditTestData.RewriteAsync(container, segment, static lines =>
+        {
+            // Keep seq 1-20, change seq 5 and recompute every hash and link from there: a self-consistent chain.
+            var records = lines.Take(20).Select(static l =>
+            {
+                AuditRecord.TryParse(Encoding.UTF8.GetBytes(l), out var r, out _);
+                return r!;
+            }).ToList();
+            records[4] = records[4] with { Status = 204 };
+            for (var i = 4; i < records.Count; i++)
+            {
+                var linked = records[i] with { Prev = records[i - 1].Hash };
+                records[i] = linked with { Hash = linked.ComputeHash() };
+            }
+
+            return records.Select(static r => Encoding.ASCII.GetString(r.ToJsonLine()).TrimEnd('\n')).ToList();
+        });
+        await DeleteCheckpointsAsync(container);
+
+        var failure = await SingleFailureAsync(container);
+
+        Assert.Equal(AuditFailureKind.Unanchored, failure.Kind);
+        Assert.Contains("20 record(s)", failure.Detail, StringComparison.Ordinal);
+    }
+
+    /// <summary>30 records in one segment, checkpoints at 1 (first group), 11, 21 and 30 (dispose).</summary>
     private async Task<(BlobContainerClient Container, string Segment)> WriteAsync()
     {
         var container = azurite.GetContainer();
@@ -185,6 +285,14 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
             o.CheckpointEvery = 10;
         });
         return (container, AuditBlobNames.Segment(writer, 0));
+    }
+
+    private static async Task DeleteCheckpointsAsync(BlobContainerClient container)
+    {
+        await foreach (var item in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, AuditBlobNames.CheckpointsPrefix, CancellationToken.None))
+        {
+            await container.GetBlobClient(item.Name).DeleteAsync();
+        }
     }
 
     private async Task<AuditFailure> SingleFailureAsync(BlobContainerClient container)

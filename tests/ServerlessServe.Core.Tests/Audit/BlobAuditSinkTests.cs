@@ -154,11 +154,158 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     }
 
     [Fact]
+    public async Task AppendAsync_FirstGroup_AnchoredBeforeTheNextGroupIsWritten()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None);
+
+            // The loop writes the first checkpoint right after the first group, before it takes the next one.
+            Assert.True(await container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 1)).ExistsAsync());
+            var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+            Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+            Assert.Equal(1, report.Chains[0].CheckpointsChecked);
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_IdleWriter_TailAnchoredAfterCheckpointInterval()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o =>
+        {
+            o.GroupWindow = TimeSpan.Zero;
+            o.CheckpointInterval = TimeSpan.FromMilliseconds(300);
+        }));
+        await using (sink)
+        {
+            for (var i = 1; i <= 3; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+
+            // No further record and no dispose: the interval alone must anchor seq 3.
+            var checkpoint = container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 3));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!await checkpoint.ExistsAsync())
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no checkpoint at seq 3 while the writer was idle");
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_LoggerThrowsWhileStorageUnreachable_LaterAppendsFailFastThenRecover()
+    {
+        await using var proxy = new LoopbackProxy(azurite.BlobPort);
+        proxy.Start();
+        var container = azurite.GetContainer(blobPort: proxy.Port);
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new ThrowingErrorLogger<BlobAuditSink>(output));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await proxy.StopAsync();
+            for (var i = 2; i <= 3; i++)
+            {
+                await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+            }
+
+            proxy.Start();
+            await sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_AfterTheLoopEnds_FailsAtOnce()
+    {
+        var clock = new FailingClock();
+        var container = azurite.GetContainer();
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new TestOutputLogger<BlobAuditSink>(output), clock);
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            clock.Fail = true; // a bug outside the commit's own error handling ends the loop
+            for (var i = 2; i <= 3; i++)
+            {
+                await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+            }
+
+            clock.Fail = false;
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_BadEventInAGroup_OnlyThatAppendFails()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.FromMilliseconds(300)));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            var good = sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask();
+            var bad = sink.AppendAsync(AuditTestData.Event(3) with { Stages = null! }, CancellationToken.None).AsTask();
+            var good2 = sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None).AsTask();
+
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => bad);
+            await good;
+            await good2;
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(3, report.Chains[0].LastSeq);
+    }
+
+    [Theory]
+    [InlineData("request-id-null")]
+    [InlineData("stage-verdict-null")]
+    [InlineData("redactions-null")]
+    public async Task AppendAsync_EventTheVerifierCouldNotRead_RejectedAndChainStaysSound(string defect)
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            var bad = defect switch
+            {
+                "request-id-null" => AuditTestData.Event(2) with { RequestId = null! },
+                "stage-verdict-null" => AuditTestData.Event(2) with { Stages = new Dictionary<string, string> { ["infer"] = null! } },
+                _ => AuditTestData.Event(2) with { Redactions = null! },
+            };
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => sink.AppendAsync(bad, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(2, report.Chains[0].LastSeq);
+    }
+
+    [Fact]
     public void Constructor_NoCheckpointKey_Throws() =>
         Assert.ThrowsAny<Exception>(() => new BlobAuditSink(azurite.GetContainer(), new AuditOptions()));
 
     private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options) =>
         new(container, options, new TestOutputLogger<BlobAuditSink>(output));
+
+    /// <summary>A clock that throws while <see cref="Fail"/> is set: stands for a bug that escapes the commit's error handling.</summary>
+    private sealed class FailingClock : TimeProvider
+    {
+        private volatile bool _fail;
+
+        public bool Fail
+        {
+            get => _fail;
+            set => _fail = value;
+        }
+
+        public override long GetTimestamp() => _fail ? throw new InvalidOperationException("injected: clock failure") : base.GetTimestamp();
+    }
 
     /// <summary>Fault injection on the real pipeline: loses one append-block response (after or before it is sent).</summary>
     private sealed class AppendFault(bool afterSend) : HttpPipelinePolicy
