@@ -13,6 +13,11 @@ namespace ServerlessServe.Core.Artifacts;
 /// <see cref="ModelCatalogOptions.FailedVersionRetryAfter"/>; the listing used for "latest" is reused for
 /// <see cref="ModelCatalogOptions.LatestCacheTtl"/>. Thread-safe: concurrent callers of one version share one load.
 /// </summary>
+/// <remarks>
+/// Every cache is keyed by what exists in the store, never by what a caller merely asked for: an empty listing (unknown
+/// model) and a failed load (unknown version) are dropped as soon as they complete, so distinct unknown names cost one
+/// store call each and no memory afterwards.
+/// </remarks>
 public sealed class ModelCatalog : IModelCatalog
 {
     private readonly ModelStore _store;
@@ -64,16 +69,16 @@ public sealed class ModelCatalog : IModelCatalog
             name,
             n => NewListing(n, now),
             (n, existing) => existing.Expires > now && !existing.Versions.Value.IsFaulted ? existing : NewListing(n, now));
-        try
-        {
-            return await listing.Versions.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception) when (listing.Versions.Value.IsFaulted)
-        {
-            _listings.TryRemove(KeyValuePair.Create(name, listing));
-            throw;
-        }
+
+        // The listing removes itself when it fails or finds nothing, whether or not this caller is still waiting.
+        return await listing.Versions.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Entries in the listing cache: names with versions, plus listings still in flight. For tests.</summary>
+    internal int CachedListingCount => _listings.Count;
+
+    /// <summary>Entries in the verified-version and failed-version caches. For tests.</summary>
+    internal int CachedVersionCount => _verified.Count + _failedUntil.Count;
 
     /// <summary>
     /// Marks a version that passed the catalog's checks but could not be served (for example ONNX Runtime refused it)
@@ -87,8 +92,21 @@ public sealed class ModelCatalog : IModelCatalog
     }
 
     /// <summary>True when <paramref name="version"/> of <paramref name="name"/> failed recently and is being skipped.</summary>
-    public bool IsMarkedUnavailable(string name, string version) =>
-        _failedUntil.TryGetValue((name, version), out var until) && until > _time.GetUtcNow();
+    public bool IsMarkedUnavailable(string name, string version)
+    {
+        if (!_failedUntil.TryGetValue((name, version), out var until))
+        {
+            return false;
+        }
+
+        if (until > _time.GetUtcNow())
+        {
+            return true;
+        }
+
+        _failedUntil.TryRemove(KeyValuePair.Create((name, version), until));
+        return false;
+    }
 
     private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, CancellationToken cancellationToken)
     {
@@ -147,15 +165,30 @@ public sealed class ModelCatalog : IModelCatalog
 
     private async Task<VerifiedModelVersion> GetVerifiedAsync(string name, string version, CancellationToken cancellationToken)
     {
-        var key = (name, version);
-        var load = _verified.GetOrAdd(key, k => new Lazy<Task<VerifiedModelVersion>>(
-            () => _store.VerifyAsync(k.Name, k.Version, _options.VerifyModelDigest, CancellationToken.None)));
+        var load = _verified.GetOrAdd((name, version), NewLoad);
+
+        // The shared load is not cancelled by one caller; each caller stops waiting on its own token.
+        return await load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private Lazy<Task<VerifiedModelVersion>> NewLoad((string Name, string Version) key)
+    {
+        Lazy<Task<VerifiedModelVersion>>? load = null;
+        load = new Lazy<Task<VerifiedModelVersion>>(() => VerifyOrForgetAsync(key, load!));
+        return load;
+    }
+
+    /// <summary>
+    /// Verifies one version for the cache. A failure removes the entry itself (before any waiter sees it), so an
+    /// unknown version leaves nothing behind even when every caller has stopped waiting.
+    /// </summary>
+    private async Task<VerifiedModelVersion> VerifyOrForgetAsync((string Name, string Version) key, Lazy<Task<VerifiedModelVersion>> load)
+    {
         try
         {
-            // The shared load is not cancelled by one caller; each caller stops waiting on its own token.
-            return await load.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await _store.VerifyAsync(key.Name, key.Version, _options.VerifyModelDigest, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (load.Value.IsFaulted || load.Value.IsCanceled)
+        catch (Exception ex)
         {
             _verified.TryRemove(KeyValuePair.Create(key, load));
             if (ex is ModelVerificationException)
@@ -167,8 +200,37 @@ public sealed class ModelCatalog : IModelCatalog
         }
     }
 
-    private Listing NewListing(string name, DateTimeOffset now) =>
-        new(now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(() => _store.ListVersionsAsync(name, CancellationToken.None)));
+    private Listing NewListing(string name, DateTimeOffset now)
+    {
+        Listing? listing = null;
+        listing = new Listing(now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(() => ListOrForgetAsync(name, listing!)));
+        return listing;
+    }
+
+    /// <summary>
+    /// Lists one model's versions for the cache. An empty listing (unknown model) or a failure removes the entry itself:
+    /// names are the caller's choice, so keeping "nothing here" would grow the cache by one entry per distinct name.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ListOrForgetAsync(string name, Listing listing)
+    {
+        IReadOnlyList<string> versions;
+        try
+        {
+            versions = await _store.ListVersionsAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            _listings.TryRemove(KeyValuePair.Create(name, listing));
+            throw;
+        }
+
+        if (versions.Count == 0)
+        {
+            _listings.TryRemove(KeyValuePair.Create(name, listing));
+        }
+
+        return versions;
+    }
 
     private static bool IsStoreFailure(Exception ex, CancellationToken cancellationToken) => ex switch
     {

@@ -4,9 +4,13 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Core.Artifacts;
 
 /// <summary>
-/// Model names (<c>^[a-z0-9][a-z0-9._-]{0,62}$</c>) and versions (<c>^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$</c>), neither
+/// Model names (<c>\A[a-z0-9][a-z0-9._-]{0,62}\z</c>) and versions (<c>\A[0-9A-Za-z][0-9A-Za-z._-]{0,31}\z</c>), neither
 /// containing <c>..</c>, so both are safe as blob path segments. Invalid ones are a 400 that does not echo them.
 /// </summary>
+/// <remarks>
+/// The patterns end in <c>\z</c>, not <c>$</c>: in .NET <c>$</c> also matches before a final <c>\n</c>, which would let
+/// <c>"credit-risk\n"</c> through into blob paths and logs.
+/// </remarks>
 public static partial class ModelNames
 {
     public static bool IsValidName(string? name) =>
@@ -33,9 +37,9 @@ public static partial class ModelNames
         }
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex(@"\A[a-z0-9][a-z0-9._-]{0,62}\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex NamePattern();
 
-    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex(@"\A[0-9A-Za-z][0-9A-Za-z._-]{0,31}\z", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
     private static partial Regex VersionPattern();
 }

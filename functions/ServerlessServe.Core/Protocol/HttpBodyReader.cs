@@ -5,12 +5,14 @@ namespace ServerlessServe.Core.Protocol;
 /// <summary>Reads an HTTP request body into memory under a size cap, refusing oversize bodies as early as possible.</summary>
 public static class HttpBodyReader
 {
-    private const int ChunkSize = 64 * 1024;
+    /// <summary>The first read buffer; it doubles as bytes actually arrive, up to what the body may hold.</summary>
+    private const int InitialBufferBytes = 64 * 1024;
 
     /// <summary>
     /// Reads the whole body. A <paramref name="contentLength"/> over <paramref name="maxBytes"/> is refused with 413
-    /// before anything is read; without one (chunked), reading stops with 413 as soon as the cap is passed.
-    /// A body shorter than its Content-Length is a 400.
+    /// before anything is read; without one (chunked), reading stops with 413 as soon as the cap is passed. Memory
+    /// follows the bytes that arrived, never the declared length alone: the buffer starts at 64 KiB and doubles. A body
+    /// shorter or longer than its Content-Length is a 400.
     /// </summary>
     public static async Task<byte[]> ReadLimitedAsync(Stream body, long? contentLength, int maxBytes, CancellationToken cancellationToken)
     {
@@ -27,49 +29,49 @@ public static class HttpBodyReader
             {
                 throw TooLarge(maxBytes);
             }
-
-            var exact = GC.AllocateUninitializedArray<byte>((int)declared);
-            var filled = 0;
-            while (filled < exact.Length)
-            {
-                var read = await body.ReadAsync(exact.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                if (read == 0)
-                {
-                    throw ProtocolException.BadRequest("request body is shorter than its Content-Length");
-                }
-
-                filled += read;
-            }
-
-            return exact;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(ChunkSize, maxBytes + 1));
+        // The most the body may hold. The buffer never grows past it; once it is full, one more read must find the end.
+        var limit = (int)(contentLength ?? maxBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, limit));
         try
         {
             var length = 0;
             while (true)
             {
-                if (length == buffer.Length)
+                // The pool may hand out more than was asked for: never read past the limit.
+                var room = Math.Min(buffer.Length, limit) - length;
+                if (room == 0)
                 {
-                    // One byte beyond the cap is enough to know the body is too large.
-                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)maxBytes + 1));
+                    if (length == limit)
+                    {
+                        if (await body.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) != 0)
+                        {
+                            throw contentLength.HasValue ? ProtocolException.BadRequest("request body is longer than its Content-Length") : TooLarge(maxBytes);
+                        }
+
+                        return buffer.AsSpan(0, length).ToArray();
+                    }
+
+                    var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(grown);
                     ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
                     buffer = grown;
+                    continue;
                 }
 
-                var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                var read = await body.ReadAsync(buffer.AsMemory(length, room), cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
+                    if (contentLength.HasValue)
+                    {
+                        throw ProtocolException.BadRequest("request body is shorter than its Content-Length");
+                    }
+
                     return buffer.AsSpan(0, length).ToArray();
                 }
 
                 length += read;
-                if (length > maxBytes)
-                {
-                    throw TooLarge(maxBytes);
-                }
             }
         }
         finally

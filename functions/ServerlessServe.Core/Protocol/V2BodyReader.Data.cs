@@ -39,6 +39,14 @@ internal sealed partial class V2BodyReader
         }
 
         CheckDepth(ref reader);
+
+        // Allocate only what the rest of the JSON could possibly fill, so that memory is bounded by the body's size
+        // and not by the declared shape.
+        if ((long)count * MinJsonBytesPerElement(type) > _jsonLength - reader.BytesConsumed)
+        {
+            throw where.Error("data does not match shape");
+        }
+
         var data = GC.AllocateUninitializedArray<T>(count);
         var position = 0;
 
@@ -75,6 +83,18 @@ internal sealed partial class V2BodyReader
 
         return data;
     }
+
+    /// <summary>
+    /// The fewest JSON bytes one element of <paramref name="type"/> takes after the data array's opening bracket: its
+    /// shortest literal (<c>0</c>, <c>true</c>, <c>""</c>) plus the <c>,</c> or <c>]</c> that must follow it, flat or
+    /// nested. Whitespace and nesting brackets only add to it.
+    /// </summary>
+    internal static int MinJsonBytesPerElement(TensorDataType type) => type switch
+    {
+        TensorDataType.Bool => 5,
+        TensorDataType.Bytes => 3,
+        _ => 2,
+    };
 
     /// <summary>Reads one level of nested data (reader on its start token): exactly <c>shape[level]</c> items.</summary>
     private void ReadLevel<T, TParser>(

@@ -13,6 +13,7 @@ internal sealed partial class V2BodyReader
     private readonly ProtocolLimits _limits;
     private readonly BodyLocation _root;
     private long _elements;
+    private int _jsonLength;
 
     private V2BodyReader(ProtocolLimits limits, BodyLocation root)
     {
@@ -63,6 +64,7 @@ internal sealed partial class V2BodyReader
         binary = [];
         if (headerLength is not { } length)
         {
+            _jsonLength = body.Length;
             return body;
         }
 
@@ -72,6 +74,7 @@ internal sealed partial class V2BodyReader
         }
 
         binary = body[length..];
+        _jsonLength = length;
         return body[..length];
     }
 

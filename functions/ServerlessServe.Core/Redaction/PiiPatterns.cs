@@ -21,15 +21,20 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
-    // CC + 2 check digits + BBAN in groups of four (optional single spaces) and a shorter last group.
-    [GeneratedRegex(@"(?<![\p{L}\d])[A-Z]{2}\d{2}(?: ?[A-Z\d]{4}){2,7}(?: ?[A-Z\d]{1,4})?(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
+    // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space of any kind
+    // (Unicode Zs: also no-break and thin spaces). Either case: mod-97 is checked on the upper-cased form.
+    [GeneratedRegex(@"(?<![\p{L}\d])[A-Za-z]{2}\d{2}(?:\p{Zs}?[A-Za-z\d]{4}){2,7}(?:\p{Zs}?[A-Za-z\d]{1,4})?(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Iban();
 
-    // 13-19 digits, each optionally preceded by one space or dash; not after '+' (that is a phone number).
-    [GeneratedRegex(@"(?<![\d+])\d(?:[ -]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    // 13-19 digits, each optionally preceded by one separator: a space of any kind (Unicode Zs: also no-break, thin and
+    // ideographic spaces), a tab or a dash; not after '+' (that is a phone number).
+    [GeneratedRegex(@"(?<![\d+])\d(?:[\p{Zs}\t-]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex CreditCard();
 
-    [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", Options, MatchTimeoutMilliseconds)]
+    // ddd-dd-dddd, or the same with dots or spaces (any Zs) — one separator kind throughout. The dot and space forms must
+    // not continue a dotted or spaced digit run on either side ("1.123.45.6789", "+33 123 45 6789", "123 45 6789 12"):
+    // those are other numbers (addresses, phones), not an SSN.
+    [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])|(?<![\d.]|\d\p{Zs})\d{3}(?:\.\d{2}\.|\p{Zs}\d{2}\p{Zs})\d{4}(?!\d|[.\p{Zs}]\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex UsSsn();
 
     // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.

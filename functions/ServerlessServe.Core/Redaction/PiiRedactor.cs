@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -11,7 +12,8 @@ namespace ServerlessServe.Core.Redaction;
 /// text belongs to the first detector that claims it, whether or not that entity was requested. So a card number is
 /// never reported as a phone number, and an IBAN's digits are never taken for a card. Only spans of requested entities
 /// are replaced. Candidates that fail their check (Luhn, mod-97, ranges) are retried without their trailing group, so
-/// "card 4111 1111 1111 1111 2024" still finds the card.
+/// "card 4111 1111 1111 1111 2024" still finds the card. Digit groups may be separated by any Unicode space (no-break,
+/// thin, ideographic), and card groups also by tabs; IBANs may be in lower case; SSNs may use spaces or dots.
 /// </remarks>
 public static class PiiRedactor
 {
@@ -20,7 +22,7 @@ public static class PiiRedactor
     private static readonly Detector[] Detectors =
     [
         new(PiiEntity.Email, PiiPatterns.Email(), static _ => true, TrimGroups: false, SkipRejected: false),
-        new(PiiEntity.Iban, PiiPatterns.Iban(), PiiValidators.Iban, TrimGroups: true, SkipRejected: false),
+        new(PiiEntity.Iban, PiiPatterns.Iban(), IbanAnyCase, TrimGroups: true, SkipRejected: false),
         new(PiiEntity.CreditCard, PiiPatterns.CreditCard(), PiiValidators.CreditCard, TrimGroups: true, SkipRejected: false),
         new(PiiEntity.UsSsn, PiiPatterns.UsSsn(), PiiValidators.UsSsn, TrimGroups: false, SkipRejected: false),
         new(PiiEntity.IPv6, PiiPatterns.IPv6(), PiiValidators.IPv6, TrimGroups: false, SkipRejected: false),
@@ -172,17 +174,65 @@ public static class PiiRedactor
                 return candidate.Length;
             }
 
-            var separator = candidate.LastIndexOfAny(" .-");
+            var separator = LastSeparator(candidate);
             if (separator <= 0)
             {
                 return 0;
             }
 
-            candidate = candidate[..separator].TrimEnd(" .-");
+            candidate = candidate[..separator];
+            while (candidate.Length > 0 && IsGroupSeparator(candidate[^1]))
+            {
+                candidate = candidate[..^1];
+            }
         }
 
         return 0;
     }
+
+    /// <summary>
+    /// An IBAN may be written in lower or mixed case and grouped with any kind of space: mod-97 is checked on the
+    /// compact, upper-cased form.
+    /// </summary>
+    private static bool IbanAnyCase(ReadOnlySpan<char> candidate)
+    {
+        // ISO 13616 allows at most 34 characters; one more is enough for the validator to refuse.
+        Span<char> compact = stackalloc char[35];
+        var length = 0;
+        foreach (var c in candidate)
+        {
+            if (IsGroupSeparator(c))
+            {
+                continue;
+            }
+
+            if (length == compact.Length)
+            {
+                return false;
+            }
+
+            compact[length++] = c is >= 'a' and <= 'z' ? (char)(c - 'a' + 'A') : c;
+        }
+
+        return PiiValidators.Iban(compact[..length]);
+    }
+
+    private static int LastSeparator(ReadOnlySpan<char> candidate)
+    {
+        for (var i = candidate.Length - 1; i >= 0; i--)
+        {
+            if (IsGroupSeparator(candidate[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>What may separate digit groups in a candidate: a dot, a dash, a tab or a space of any kind (Unicode Zs).</summary>
+    private static bool IsGroupSeparator(char c) =>
+        c is '.' or '-' or '\t' || char.GetUnicodeCategory(c) == UnicodeCategory.SpaceSeparator;
 
     private static bool Overlaps(bool[]? claimed, int start, int length) =>
         claimed is not null && claimed.AsSpan(start, length).Contains(true);

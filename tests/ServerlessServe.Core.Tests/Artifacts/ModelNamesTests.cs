@@ -23,6 +23,33 @@ public sealed class ModelNamesTests
         Assert.Equal(valid, ModelNames.IsValidName(name));
     }
 
+    [Theory]
+    [InlineData("credit-risk\n")]
+    [InlineData("credit-risk\r\n")]
+    [InlineData("credit-risk\r")]
+    [InlineData("\ncredit-risk")]
+    [InlineData("credit\nrisk")]
+    [InlineData("credit-risk\0")]
+    public void IsValidName_LineBreaksAndControls_Refused(string name)
+    {
+        Assert.False(ModelNames.IsValidName(name));
+        Assert.Equal(400, Assert.Throws<ProtocolException>(() => ModelNames.EnsureValidName(name)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("1\n")]
+    [InlineData("v2\r\n")]
+    [InlineData("\n1")]
+    public void IsValidVersion_LineBreaks_Refused(string version)
+    {
+        Assert.False(ModelNames.IsValidVersion(version));
+        Assert.Equal(400, Assert.Throws<ProtocolException>(() => ModelNames.EnsureValidVersion(version)).StatusCode);
+    }
+
+    [Fact]
+    public void IsValidName_63CharactersAndNewline_Refused() =>
+        Assert.False(ModelNames.IsValidName(new string('a', 63) + "\n"));
+
     [Fact]
     public void IsValidName_64Characters_Refused()
     {

@@ -4,6 +4,9 @@ namespace ServerlessServe.Core.Tests.Protocol;
 
 public class HttpBodyReaderTests
 {
+    /// <summary>The first read buffer: small, whatever Content-Length says.</summary>
+    private const int FirstBufferBytes = 64 * 1024;
+
     [Fact]
     public async Task ReadLimitedAsync_ContentLengthOverCap_Refused413WithoutReading()
     {
@@ -50,6 +53,82 @@ public class HttpBodyReaderTests
         var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
 
         Assert.Equal(400, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task ReadLimitedAsync_LargeContentLengthButNothingArrives_FirstBufferSmall()
+    {
+        const int declared = 16 * 1024 * 1024;
+        using var stream = new RecordingStream(new byte[0]);
+        await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(new RecordingStream(new byte[0]), declared, declared, CancellationToken.None)); // warm up
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var task = HttpBodyReader.ReadLimitedAsync(stream, declared, declared, CancellationToken.None);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => task);
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.True(Assert.Single(stream.ReadSizes) <= FirstBufferBytes, $"first read offered {stream.ReadSizes[0]} bytes");
+        Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes before any byte arrived");
+    }
+
+    [Fact]
+    public async Task ReadLimitedAsync_DeclaredBodyArrivesSlowly_BufferGrowsWithTheBytes()
+    {
+        var data = Enumerable.Range(0, 1_000_000).Select(i => (byte)(i * 7)).ToArray();
+        using var stream = new RecordingStream(data);
+
+        var body = await HttpBodyReader.ReadLimitedAsync(stream, data.Length, 16 * 1024 * 1024, CancellationToken.None);
+
+        Assert.Equal(data, body);
+
+        // Each read is offered at most twice what had arrived before it (or the first 64 KiB), never the declared size up front.
+        long arrived = 0;
+        foreach (var (offered, read) in stream.ReadSizes.Zip(stream.ReadCounts))
+        {
+            Assert.True(offered <= Math.Max(FirstBufferBytes, 2 * arrived), $"offered {offered} after {arrived} bytes");
+            arrived += read;
+        }
+    }
+
+    [Fact]
+    public async Task ReadLimitedAsync_BodyLongerThanContentLength_Refused400()
+    {
+        using var stream = new CountingStream(new byte[7]);
+
+        var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
+
+        Assert.Equal(400, error.StatusCode);
+        Assert.Equal("request body is longer than its Content-Length", error.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65_536)]
+    [InlineData(65_537)]
+    public async Task ReadLimitedAsync_BodyExactlyAtCap_Accepted(int length)
+    {
+        var data = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
+
+        Assert.Equal(data, await HttpBodyReader.ReadLimitedAsync(new CountingStream(data), null, length, CancellationToken.None));
+        Assert.Equal(data, await HttpBodyReader.ReadLimitedAsync(new CountingStream(data), length, length, CancellationToken.None));
+        Assert.Equal(413, (await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(new CountingStream([.. data, 1]), null, length, CancellationToken.None))).StatusCode);
+    }
+
+    /// <summary>A stream that hands out at most 4 KiB a read and records the size of each buffer it was offered.</summary>
+    private sealed class RecordingStream(byte[] data) : MemoryStream(data)
+    {
+        public List<int> ReadSizes { get; } = [];
+
+        public List<int> ReadCounts { get; } = [];
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            ReadSizes.Add(buffer.Length);
+            var read = Read(buffer.Span[..Math.Min(buffer.Length, 4096)]);
+            ReadCounts.Add(read);
+            return ValueTask.FromResult(read);
+        }
     }
 
     /// <summary>A stream that hands out at most 4 KiB a read and counts what was read.</summary>

@@ -55,6 +55,88 @@ public class PiiRedactorTests
     public void Redact_NotAnEntity_Untouched(string text) =>
         Assert.Equal(text, PiiRedactor.Redact(text, All).Text);
 
+    [Theory]
+    [InlineData("card 4111\u00A01111\u00A01111\u00A01111 ok", "card [CREDIT_CARD] ok")] // no-break space
+    [InlineData("card 4111\u202F1111\u202F1111\u202F1111", "card [CREDIT_CARD]")] // narrow no-break space
+    [InlineData("card 4111\u20091111\u20091111\u20091111", "card [CREDIT_CARD]")] // thin space
+    [InlineData("card 4111\u30001111\u30001111\u30001111", "card [CREDIT_CARD]")] // ideographic space
+    [InlineData("card\t4111\t1111\t1111\t1111\tend", "card\t[CREDIT_CARD]\tend")]
+    [InlineData("card 5500\u00A00000-0000\t0004", "card [CREDIT_CARD]")]
+    [InlineData("card 4111\u00A01111\u00A01111\u00A01111\u00A02024", "card [CREDIT_CARD]\u00A02024")]
+    public void Redact_CardWithUnicodeSpacesOrTabs_Found(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
+    [InlineData("iban gb82 west 1234 5698 7654 32", "iban [IBAN]")]
+    [InlineData("iban gb82west12345698765432.", "iban [IBAN].")]
+    [InlineData("iban Gb82 WeSt 1234 5698 7654 32 ok", "iban [IBAN] ok")]
+    [InlineData("iban de89 3704 0044 0532 0130 00", "iban [IBAN]")]
+    [InlineData("iban GB82\u00A0WEST\u00A01234\u00A05698\u00A07654\u00A032", "iban [IBAN]")]
+    public void Redact_LowercaseOrNoBreakSpaceIban_Found(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
+    [InlineData("ssn 123 45 6789", "ssn [US_SSN]")]
+    [InlineData("ssn 123.45.6789.", "ssn [US_SSN].")]
+    [InlineData("ssn 123\u00A045\u00A06789 filed", "ssn [US_SSN] filed")]
+    [InlineData("(123 45 6789)", "([US_SSN])")]
+    [InlineData("ssn: 078.05.1120, next", "ssn: [US_SSN], next")]
+    public void Redact_SsnWithSpacesOrDots_Found(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
+    [InlineData("card 4111\u00A01111\u00A01111\u00A01112")] // Luhn fails
+    [InlineData("card 4111\t1111\t1111\t1112")] // Luhn fails
+    [InlineData("id 1234\u00A05678\u00A09012\u00A03456")] // Luhn fails
+    [InlineData("iban de88 3704 0044 0532 0130 00")] // mod-97 fails
+    [InlineData("iban gb83west12345698765432")] // mod-97 fails
+    [InlineData("word ab12cdefghijklmn")] // IBAN-shaped, mod-97 fails
+    [InlineData("ssn 000 12 3456")]
+    [InlineData("ssn 666.12.3456")]
+    [InlineData("ssn 912 12 3456")]
+    [InlineData("ssn 123 00 4567")]
+    [InlineData("ssn 123.45.0000")]
+    [InlineData("ssn 123 45-6789")] // one separator kind throughout
+    [InlineData("ssn 123.45 6789")]
+    [InlineData("on 2024 01 15 and 15 01 2024 and 2024.01.15 and 15.01.2024")]
+    [InlineData("version 10.20.3000")]
+    public void Redact_NewFormsNotAnEntity_Untouched(string text) =>
+        Assert.Equal(text, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
+    [InlineData("call 555 123 4567", "call [PHONE]")]
+    [InlineData("call 555.123.4567", "call [PHONE]")]
+    [InlineData("call +33 123 45 6789", "call [PHONE]")]
+    [InlineData("call 0123 45 6789", "call [PHONE]")]
+    [InlineData("call +1 555 123 4567 now", "call [PHONE] now")]
+    [InlineData("call +46 8 123 45 678", "call [PHONE]")]
+    [InlineData("on 2024-01-15 555-123-4567", "on 2024-01-15 [PHONE]")]
+    public void Redact_PhonesNearTheNewSsnForms_StayPhones(string text, string expected)
+    {
+        var result = PiiRedactor.Redact(text, All);
+
+        Assert.Equal(expected, result.Text);
+        Assert.False(result.Counts.ContainsKey("US_SSN"));
+    }
+
+    [Theory]
+    [InlineData("host 1.123.45.6789")]
+    [InlineData("oid 123.45.6789.1")]
+    [InlineData("ref 123 45 6789 12")]
+    [InlineData("ref 9 123 45 6789")]
+    [InlineData("ref 123-45-67890")]
+    public void Redact_SsnShapeInsideLongerDigitRun_NotAnSsn(string text) =>
+        Assert.False(PiiRedactor.Redact(text, All).Counts.ContainsKey("US_SSN"));
+
+    [Fact]
+    public void Redact_OnlySsnRequested_PhoneDigitsNotTakenForSsn()
+    {
+        var ssnOnly = new HashSet<PiiEntity> { PiiEntity.UsSsn };
+
+        Assert.Equal("call +33 123 45 6789", PiiRedactor.Redact("call +33 123 45 6789", ssnOnly).Text);
+        Assert.Equal("ssn [US_SSN]", PiiRedactor.Redact("ssn 123 45 6789", ssnOnly).Text);
+    }
+
     [Fact]
     public void Redact_Mixed_CountsPerPlaceholder()
     {
@@ -122,6 +204,11 @@ public class PiiRedactorTests
     [InlineData("1:", 100_000)]
     [InlineData("1.", 100_000)]
     [InlineData("DE00 ", 50_000)]
+    [InlineData("de00\u00A0", 50_000)]
+    [InlineData("1\u00A0", 100_000)]
+    [InlineData("1\t", 100_000)]
+    [InlineData("123 45 ", 30_000)]
+    [InlineData("123.45.", 30_000)]
     public void Redact_AdversarialInput_LinearAndComplete(string unit, int repeat)
     {
         var text = string.Concat(Enumerable.Repeat(unit, repeat)) + "@";
