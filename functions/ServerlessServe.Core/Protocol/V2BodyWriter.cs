@@ -10,7 +10,9 @@ namespace ServerlessServe.Core.Protocol;
 /// </summary>
 internal static class V2BodyWriter
 {
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
+    // Relaxed escaping: bodies are application/json with nosniff, never embedded in HTML, so characters such as ' and
+    // non-ASCII letters are written as themselves (quotes, backslashes and control characters are still escaped).
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static EncodedBody WriteResponse(InferenceResponse response, Func<Tensor, bool> isBinary)
     {

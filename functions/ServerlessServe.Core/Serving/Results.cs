@@ -11,7 +11,7 @@ public static class Results
 
     public static BodyResult Error(int status, string safeMessage)
     {
-        var result = new BodyResult(status, JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(safeMessage), ServingJson.Default.ErrorBody), Json);
+        var result = new BodyResult(status, V2Json.WriteError(safeMessage), Json);
         if (status == 401)
         {
             result.Headers["WWW-Authenticate"] = "Bearer";

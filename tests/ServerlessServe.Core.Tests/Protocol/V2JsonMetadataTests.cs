@@ -43,8 +43,10 @@ public class V2JsonMetadataTests
     [Fact]
     public void WriteError_EscapesMessage()
     {
-        var json = Encoding.UTF8.GetString(V2Json.WriteError("inputs[0]: \"quoted\""));
+        var json = Encoding.UTF8.GetString(V2Json.WriteError("inputs[0]: \"quoted\" it's\n"));
 
-        Assert.Equal("{\"error\":\"inputs[0]: \\u0022quoted\\u0022\"}", json);
+        Assert.Equal("{\"error\":\"inputs[0]: \\\"quoted\\\" it's\\n\"}", json);
+        using var parsed = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal("inputs[0]: \"quoted\" it's\n", parsed.RootElement.GetProperty("error").GetString());
     }
 }
