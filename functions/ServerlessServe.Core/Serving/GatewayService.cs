@@ -58,7 +58,7 @@ public sealed partial class GatewayService
     public async Task<IActionResult> ModelMetadataAsync(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (await _callers.AuthenticateAsync(request).ConfigureAwait(false) is null)
+        if (await _callers.AuthenticateAsync(request).ConfigureAwait(false) is not { } caller)
         {
             return Results.Unauthorized();
         }
@@ -66,6 +66,7 @@ public sealed partial class GatewayService
         try
         {
             var resolved = await _catalog.ResolveAsync(model, version, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            RoleCheck.Ensure(caller, resolved.Policy);
             return Results.JsonBody(V2Json.WriteModelMetadata(ReleasedMetadata.For(resolved)));
         }
         catch (ProtocolException ex)
@@ -77,14 +78,15 @@ public sealed partial class GatewayService
     public async Task<IActionResult> ModelReadyAsync(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (await _callers.AuthenticateAsync(request).ConfigureAwait(false) is null)
+        if (await _callers.AuthenticateAsync(request).ConfigureAwait(false) is not { } caller)
         {
             return Results.Unauthorized();
         }
 
         try
         {
-            await _catalog.ResolveAsync(model, version, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var resolved = await _catalog.ResolveAsync(model, version, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            RoleCheck.Ensure(caller, resolved.Policy);
             return HealthResults.Ready(true);
         }
         catch (ProtocolException ex)
@@ -116,6 +118,10 @@ public sealed partial class GatewayService
         try
         {
             resolved = await _catalog.ResolveAsync(model, version, cancellationToken).ConfigureAwait(false);
+            stages[stage] = "pass";
+
+            stage = "authorize";
+            RoleCheck.Ensure(caller, resolved.Policy);
             stages[stage] = "pass";
 
             stage = "validate";
