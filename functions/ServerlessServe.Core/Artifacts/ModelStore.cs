@@ -67,19 +67,21 @@ public sealed class ModelStore
             progress?.Report(done);
         }
 
+        // The manifest bytes are kept content-addressed before the signature is written, and the signature names
+        // their digest: a publish interrupted between signature and manifest can then be completed by a retry.
+        await TryCreateAsync(_container.GetBlobClient(ModelStoreLayout.ContentPath(package.ManifestDigest)), package.ManifestJson, "application/json", null, cancellationToken).ConfigureAwait(false);
         var signatureBytes = System.Text.Encoding.ASCII.GetBytes(package.Signature);
         var signatureBlob = _container.GetBlobClient(ModelStoreLayout.SignaturePath(name, version));
-        if (!await TryCreateAsync(signatureBlob, signatureBytes, "text/plain", cancellationToken).ConfigureAwait(false))
+        var signatureMetadata = new Dictionary<string, string> { [ManifestDigestMetadata] = package.ManifestDigest };
+        if (!await TryCreateAsync(signatureBlob, signatureBytes, "text/plain", signatureMetadata, cancellationToken).ConfigureAwait(false))
         {
-            // Left by an earlier attempt that stopped before the manifest: fine only if it is this very signature.
-            var existing = await DownloadSmallAsync(signatureBlob, ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
-            if (existing is null || !existing.AsSpan().SequenceEqual(signatureBytes))
-            {
-                throw new ModelVersionExistsException(name, version, "an incomplete earlier publish of this version left another signature; publish a new version");
-            }
+            var completed = await TryCompleteEarlierPublishAsync(package, signatureBlob, manifestBlob, cancellationToken).ConfigureAwait(false)
+                ?? throw new ModelVersionExistsException(name, version, "an incomplete earlier publish of this version holds other content; publish a new version");
+            Log.Published(_logger, name, version, completed);
+            return completed;
         }
 
-        if (!await TryCreateAsync(manifestBlob, package.ManifestJson, "application/json", cancellationToken).ConfigureAwait(false))
+        if (!await TryCreateAsync(manifestBlob, package.ManifestJson, "application/json", null, cancellationToken).ConfigureAwait(false))
         {
             throw new ModelVersionExistsException(name, version, "model version already exists; versions are immutable");
         }
@@ -282,7 +284,50 @@ public sealed class ModelStore
         }
     }
 
-    private static async Task<bool> TryCreateAsync(BlobClient blob, ReadOnlyMemory<byte> content, string contentType, CancellationToken cancellationToken)
+    /// <summary>Blob metadata on <c>manifest.sig</c>: the SHA-256 of the manifest bytes it signs.</summary>
+    internal const string ManifestDigestMetadata = "manifestsha256";
+
+    /// <summary>
+    /// A signature without a manifest is what a publish interrupted between the two writes leaves. When the signed
+    /// manifest it names is stored, verifies, is for this name and version, and pins the same files as
+    /// <paramref name="package"/>, that earlier manifest is written (the version completes as first signed) and its
+    /// digest returned; otherwise null.
+    /// </summary>
+    private async Task<string?> TryCompleteEarlierPublishAsync(ModelPackage package, BlobClient signatureBlob, BlobClient manifestBlob, CancellationToken cancellationToken)
+    {
+        var properties = await signatureBlob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!properties.Value.Metadata.TryGetValue(ManifestDigestMetadata, out var digest) || digest.Length != 64)
+        {
+            return null;
+        }
+
+        var signature = await DownloadSmallAsync(signatureBlob, ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
+        var manifestBytes = await DownloadSmallAsync(_container.GetBlobClient(ModelStoreLayout.ContentPath(digest)), ManifestJson.MaxManifestBytes, cancellationToken).ConfigureAwait(false);
+        if (signature is null || manifestBytes is null
+            || ModelPackager.Sha256Hex(manifestBytes) != digest
+            || ManifestSignature.Verify(manifestBytes, signature, _trustedSigners) is null)
+        {
+            return null;
+        }
+
+        var earlier = ManifestJson.Parse(manifestBytes);
+        var wanted = package.Manifest;
+        var sameFiles = earlier.Files.Count == wanted.Files.Count
+            && earlier.Files.All(f => wanted.Files.TryGetValue(f.Key, out var pin) && pin == f.Value);
+        if (earlier.Name != wanted.Name || earlier.Version != wanted.Version || !sameFiles)
+        {
+            return null;
+        }
+
+        if (!await TryCreateAsync(manifestBlob, manifestBytes, "application/json", null, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ModelVersionExistsException(wanted.Name, wanted.Version, "model version already exists; versions are immutable");
+        }
+
+        return digest;
+    }
+
+    private static async Task<bool> TryCreateAsync(BlobClient blob, ReadOnlyMemory<byte> content, string contentType, IDictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         try
         {
@@ -292,6 +337,7 @@ public sealed class ModelStore
                 {
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                     HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
+                    Metadata = metadata,
                 },
                 cancellationToken).ConfigureAwait(false);
             return true;

@@ -60,8 +60,10 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
     {
         var (store, container) = await NewStoreAsync();
 
-        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
-        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "2"));
+        var v1 = TestPackages.CreditRisk("credit-risk", "1");
+        var v2 = TestPackages.CreditRisk("credit-risk", "2");
+        await store.PublishAsync(v1);
+        await store.PublishAsync(v2);
 
         var contentBlobs = new List<string>();
         await foreach (var blob in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "sha256/", default))
@@ -69,7 +71,9 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
             contentBlobs.Add(blob.Name);
         }
 
-        Assert.Equal(2, contentBlobs.Count);
+        // model.onnx and policy.json once each, plus each version's own manifest bytes.
+        var expected = v1.Manifest.Files.Values.Select(f => f.Sha256).Append(v1.ManifestDigest).Append(v2.ManifestDigest).Select(h => "sha256/" + h).Order(StringComparer.Ordinal);
+        Assert.Equal(expected, contentBlobs.Order(StringComparer.Ordinal));
         Assert.Equal(["1", "2"], await store.ListVersionsAsync("credit-risk"));
         await store.VerifyAsync("credit-risk", "2", verifyModelDigest: true);
     }
@@ -173,6 +177,39 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
         var (store, _) = await NewStoreAsync();
 
         await Assert.ThrowsAsync<ModelNotFoundException>(() => store.LoadAsync("credit-risk", "1"));
+    }
+
+    [Fact]
+    public async Task Publish_RetryAfterStopBetweenSignatureAndManifest_CompletesAsFirstSigned()
+    {
+        var (store, container) = await NewStoreAsync();
+        var first = TestPackages.CreditRisk("credit-risk", "4");
+        await store.PublishAsync(first);
+
+        // What a publish that stopped right after writing manifest.sig leaves behind.
+        await container.GetBlobClient("manifests/credit-risk/4/manifest.json").DeleteAsync();
+        await Assert.ThrowsAsync<ModelNotFoundException>(() => store.LoadAsync("credit-risk", "4"));
+
+        // A retry signs anew (ECDSA signatures differ every time, and so may the creation time) ...
+        var retry = ModelPackager.Pack("credit-risk", "4", TestPackages.CreditRiskModel, SampleModels.GetPolicy(CreditRiskSample.Name), TestPackages.Signer, TestPackages.Created.AddMinutes(1));
+        Assert.NotEqual(first.Signature, retry.Signature);
+        var digest = await store.PublishAsync(retry);
+
+        // ... and completes the version exactly as first signed.
+        Assert.Equal(first.ManifestDigest, digest);
+        Assert.Equal(first.ManifestDigest, (await store.LoadAsync("credit-risk", "4")).Version.ManifestDigest);
+    }
+
+    [Fact]
+    public async Task Publish_RetryWithOtherContentAfterInterruptedPublish_Refused()
+    {
+        var (store, container) = await NewStoreAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "5"));
+        await container.GetBlobClient("manifests/credit-risk/5/manifest.json").DeleteAsync();
+
+        var other = TestPackages.CreditRisk("credit-risk", "5", policy: TestPackages.CreditRiskPolicyWithMaxBatch(2));
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => store.PublishAsync(other));
+        Assert.False(await container.GetBlobClient("manifests/credit-risk/5/manifest.json").ExistsAsync());
     }
 
     [Fact]
