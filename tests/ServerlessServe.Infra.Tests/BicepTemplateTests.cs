@@ -140,7 +140,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
         parameters["auditPseudonymKey"] = "cHNldWRvbnltLWtleQ==";
-        parameters["auditCheckpointKeyPem"] = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----";
+        parameters["auditCheckpointKeyPem"] = "cGxhY2Vob2xkZXItbm90LWEta2V5"; // base64 of a placeholder, not a key
         parameters["serviceTokenSigningKeyPem"] = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t";
         var secrets = TemplateEvaluator.Evaluate(fixture.Template, parameters)
             .Where(r => r.IsType("Microsoft.KeyVault/vaults/secrets"))
