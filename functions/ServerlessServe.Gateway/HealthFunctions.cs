@@ -1,16 +1,16 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using ServerlessServe.Core.Serving;
+using ServerlessServe.Hosting.Http;
 
 namespace ServerlessServe.Gateway;
 
 /// <summary>V2 health and server metadata: open to anyone, they reveal nothing about models or callers.</summary>
-public sealed class HealthFunctions(GatewayService gateway)
+public sealed class HealthFunctions(GatewayEndpoints gateway)
 {
     [Function("Live")]
     public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request) =>
-        GatewayService.Live();
+        GatewayEndpoints.Live();
 
     [Function("Ready")]
     public Task<IActionResult> Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request) =>
@@ -18,5 +18,5 @@ public sealed class HealthFunctions(GatewayService gateway)
 
     [Function("ServerMetadata")]
     public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request) =>
-        GatewayService.ServerMetadata();
+        GatewayEndpoints.ServerMetadata();
 }

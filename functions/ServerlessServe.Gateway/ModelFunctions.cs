@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using ServerlessServe.Core.Serving;
+using ServerlessServe.Hosting.Http;
 
 namespace ServerlessServe.Gateway;
 
-/// <summary>V2 model routes. Each is a one-line adapter over <see cref="GatewayService"/>; a caller token is required.</summary>
-public sealed class ModelFunctions(GatewayService gateway)
+/// <summary>V2 model routes. Each is a one-line adapter over <see cref="GatewayEndpoints"/>; a caller token is required.</summary>
+public sealed class ModelFunctions(GatewayEndpoints gateway)
 {
     [Function("ModelMetadata")]
     public Task<IActionResult> Metadata(

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using ServerlessServe.Core.Serving;
+using ServerlessServe.Onnx;
 
 namespace ServerlessServe.Inference;
 
@@ -10,13 +10,13 @@ public static class HealthFunctions
 {
     [Function("Live")]
     public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request) =>
-        InferenceService.Live();
+        InferenceEndpoints.Live();
 
     [Function("Ready")]
     public static IActionResult Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request) =>
-        InferenceService.Ready();
+        InferenceEndpoints.Ready();
 
     [Function("ServerMetadata")]
     public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request) =>
-        InferenceService.ServerMetadata();
+        InferenceEndpoints.ServerMetadata();
 }

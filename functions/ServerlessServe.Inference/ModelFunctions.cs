@@ -1,12 +1,12 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using ServerlessServe.Core.Serving;
+using ServerlessServe.Onnx;
 
 namespace ServerlessServe.Inference;
 
-/// <summary>V2 model routes. Each is a one-line adapter over <see cref="InferenceService"/>; the gateway's service token is required.</summary>
-public sealed class ModelFunctions(InferenceService inference)
+/// <summary>V2 model routes. Each is a one-line adapter over <see cref="InferenceEndpoints"/>; the gateway's service token is required.</summary>
+public sealed class ModelFunctions(InferenceEndpoints inference)
 {
     [Function("ModelMetadata")]
     public Task<IActionResult> Metadata(

@@ -85,8 +85,8 @@ var appSettings = [
   { name: 'ServerlessServe__Models__TrustedSignerPems__0', value: modelSignerPublicKeyPem }
   { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
   { name: 'ServerlessServe__Gateway__InferenceBaseUrl', value: inferenceBaseUrl }
-  { name: 'ServerlessServe__Gateway__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
-  { name: 'ServerlessServe__Gateway__AuditCheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
+  { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
+  { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
   { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }
   { name: 'ServerlessServe__Identity__Issuer', value: identityIssuer }
   { name: 'ServerlessServe__Identity__Audience', value: identityAudience }

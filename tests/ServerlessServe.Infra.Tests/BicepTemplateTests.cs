@@ -103,10 +103,10 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "AzureWebJobsStorage__credential",
                 "AzureWebJobsStorage__queueServiceUri",
                 "AzureWebJobsStorage__tableServiceUri",
+                "ServerlessServe__Audit__CheckpointKeyPem",
                 "ServerlessServe__Audit__Container",
-                "ServerlessServe__Gateway__AuditCheckpointKeyPem",
+                "ServerlessServe__Audit__PseudonymKey",
                 "ServerlessServe__Gateway__InferenceBaseUrl",
-                "ServerlessServe__Gateway__PseudonymKey",
                 "ServerlessServe__Identity__Audience",
                 "ServerlessServe__Identity__Issuer",
                 "ServerlessServe__Identity__IssuerPublicKeyPems__0",
@@ -124,8 +124,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     }
 
     [Theory]
-    [InlineData("ServerlessServe__Gateway__PseudonymKey", "audit-pseudonym-key")]
-    [InlineData("ServerlessServe__Gateway__AuditCheckpointKeyPem", "audit-checkpoint-key")]
+    [InlineData("ServerlessServe__Audit__PseudonymKey", "audit-pseudonym-key")]
+    [InlineData("ServerlessServe__Audit__CheckpointKeyPem", "audit-checkpoint-key")]
     [InlineData("ServerlessServe__ServiceToken__SigningKeyPem", "service-token-signing-key")]
     public void Evaluate_GatewaySecret_IsVersionlessKeyVaultReferenceToItsSecret(string setting, string secret)
     {

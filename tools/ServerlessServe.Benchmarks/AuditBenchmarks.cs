@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Audit;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Benchmarks;
 
@@ -42,7 +42,7 @@ public class AuditBenchmarks
                 ["redact"] = "pass",
             },
             Redactions = new Dictionary<string, int>(StringComparer.Ordinal) { ["EMAIL"] = 2, ["PHONE"] = 2, ["CREDIT_CARD"] = 2 },
-            Status = 200,
+            Outcome = AuditEvent.Released,
             LatencyMs = 3.14159,
         };
         _record = AuditRecord.Create(_event, "gateway-0", 42, _prev);

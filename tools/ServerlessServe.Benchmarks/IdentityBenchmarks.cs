@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Hosting.Options;
+using ServerlessServe.Hosting.Options;
 using ServerlessServe.Core.Identity;
 
 namespace ServerlessServe.Benchmarks;

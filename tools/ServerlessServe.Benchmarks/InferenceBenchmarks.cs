@@ -1,8 +1,9 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Options;
-using ServerlessServe.Core.Inference;
+using ServerlessServe.Onnx;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Benchmarks;
 
@@ -14,7 +15,7 @@ namespace ServerlessServe.Benchmarks;
 [MemoryDiagnoser]
 public class InferenceBenchmarks
 {
-    private readonly OnnxModelRunner _runner = new();
+    private readonly OnnxModelRunner _runner = new(NullLogger<OnnxModelRunner>.Instance);
     private OnnxSessionCache _cache = null!;
     private LoadedModel _creditRisk = null!;
     private LoadedModel _customerNotes = null!;
@@ -25,7 +26,7 @@ public class InferenceBenchmarks
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        _cache = new OnnxSessionCache(Options.Create(new InferenceOptions()));
+        _cache = new OnnxSessionCache(Options.Create(new InferenceOptions()), NullLogger<OnnxSessionCache>.Instance);
         _creditRisk = await _cache.GetOrCreateAsync(SignedSamples.Load(CreditRiskSample.Name), CancellationToken.None).ConfigureAwait(false);
         _customerNotes = await _cache.GetOrCreateAsync(SignedSamples.Load(CustomerNotesSample.Name), CancellationToken.None).ConfigureAwait(false);
         _creditRisk1 = [BenchmarkData.CreditRiskFeatures(1)];

@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Benchmarks;
 

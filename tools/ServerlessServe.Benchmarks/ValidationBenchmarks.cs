@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Validation;
 
 namespace ServerlessServe.Benchmarks;

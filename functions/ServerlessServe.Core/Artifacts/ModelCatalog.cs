@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Azure;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Artifacts;
 
@@ -28,12 +28,12 @@ public sealed class ModelCatalog : IModelCatalog
     private readonly ConcurrentDictionary<(string Name, string Version), DateTimeOffset> _failedUntil = new();
     private readonly ConcurrentDictionary<string, Listing> _listings = new(StringComparer.Ordinal);
 
-    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider? timeProvider = null, ILogger<ModelCatalog>? logger = null)
+    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider timeProvider, ILogger<ModelCatalog> logger)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
-        _time = timeProvider ?? TimeProvider.System;
-        _logger = logger ?? NullLogger<ModelCatalog>.Instance;
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
     public ModelStore Store => _store;
@@ -56,7 +56,7 @@ public sealed class ModelCatalog : IModelCatalog
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
             Log.StoreUnreachable(_logger, name, ex);
-            throw ProtocolException.Unavailable("model store unavailable");
+            throw RefusedException.Unavailable("model store unavailable");
         }
     }
 
@@ -113,7 +113,7 @@ public sealed class ModelCatalog : IModelCatalog
         var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         if (versions.Count == 0)
         {
-            throw ProtocolException.NotFound("model not found");
+            throw RefusedException.NotFound("model not found");
         }
 
         for (var i = versions.Count - 1; i >= 0; i--)
@@ -139,14 +139,14 @@ public sealed class ModelCatalog : IModelCatalog
             }
         }
 
-        throw ProtocolException.Unavailable("model version unavailable");
+        throw RefusedException.Unavailable("model version unavailable");
     }
 
     private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, CancellationToken cancellationToken)
     {
         if (IsMarkedUnavailable(name, version))
         {
-            throw ProtocolException.Unavailable("model version unavailable");
+            throw RefusedException.Unavailable("model version unavailable");
         }
 
         try
@@ -155,11 +155,11 @@ public sealed class ModelCatalog : IModelCatalog
         }
         catch (ModelVerificationException)
         {
-            throw ProtocolException.Unavailable("model version unavailable");
+            throw RefusedException.Unavailable("model version unavailable");
         }
         catch (ModelNotFoundException)
         {
-            throw ProtocolException.NotFound("model version not found");
+            throw RefusedException.NotFound("model version not found");
         }
     }
 
@@ -234,7 +234,7 @@ public sealed class ModelCatalog : IModelCatalog
 
     private static bool IsStoreFailure(Exception ex, CancellationToken cancellationToken) => ex switch
     {
-        ProtocolException => false,
+        RefusedException => false,
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         RequestFailedException => true,
         AggregateException aggregate => aggregate.InnerExceptions.All(e => IsStoreFailure(e, cancellationToken)),

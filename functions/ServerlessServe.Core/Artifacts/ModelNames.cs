@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Artifacts;
 
@@ -19,21 +20,21 @@ public static partial class ModelNames
     public static bool IsValidVersion(string? version) =>
         version is not null && VersionPattern().IsMatch(version) && !version.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>Throws <see cref="ProtocolException"/> 400 for an invalid model name.</summary>
+    /// <summary>Throws <see cref="RefusedException"/> 400 for an invalid model name.</summary>
     public static void EnsureValidName(string? name)
     {
         if (!IsValidName(name))
         {
-            throw ProtocolException.BadRequest("invalid model name");
+            throw RefusedException.Invalid("invalid model name");
         }
     }
 
-    /// <summary>Throws <see cref="ProtocolException"/> 400 for an invalid version.</summary>
+    /// <summary>Throws <see cref="RefusedException"/> 400 for an invalid version.</summary>
     public static void EnsureValidVersion(string? version)
     {
         if (!IsValidVersion(version))
         {
-            throw ProtocolException.BadRequest("invalid model version");
+            throw RefusedException.Invalid("invalid model version");
         }
     }
 

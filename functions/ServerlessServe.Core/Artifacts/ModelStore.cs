@@ -5,7 +5,6 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Core.Artifacts;
@@ -26,12 +25,12 @@ public sealed class ModelStore
     private readonly ModelStoreOptions _options;
     private readonly ILogger _logger;
 
-    public ModelStore(BlobContainerClient container, TrustedSigners trustedSigners, ModelStoreOptions? options = null, ILogger<ModelStore>? logger = null)
+    public ModelStore(BlobContainerClient container, TrustedSigners trustedSigners, ModelStoreOptions options, ILogger<ModelStore> logger)
     {
         _container = container ?? throw new ArgumentNullException(nameof(container));
         _trustedSigners = trustedSigners ?? throw new ArgumentNullException(nameof(trustedSigners));
         _options = options ?? new ModelStoreOptions();
-        _logger = logger ?? NullLogger<ModelStore>.Instance;
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
     public BlobContainerClient Container => _container;

@@ -30,7 +30,4 @@ public sealed class ModelVersionExistsException : Exception
     public string Name { get; }
 
     public string Version { get; }
-
-    /// <summary>Always 409 (Conflict).</summary>
-    public static int StatusCode => 409;
 }

@@ -28,14 +28,20 @@ public sealed record AuditEvent
     /// <summary>SHA-256 (hex) of the canonical encoding of the output tensors as released.</summary>
     public string? OutputSha256 { get; init; }
 
-    /// <summary>Verdict of each stage that ran, by stage name (validate, infer, redact): <c>pass</c> or a short reason code.</summary>
+    /// <summary>Verdict of each stage that ran, by stage name (authenticate … encode): <c>pass</c> or <c>refused:{kind}</c>.</summary>
     public required IReadOnlyDictionary<string, string> Stages { get; init; }
 
     /// <summary>Redactions by entity placeholder name (e.g. EMAIL) plus hardened outputs.</summary>
     public IReadOnlyDictionary<string, int> Redactions { get; init; } = new Dictionary<string, int>();
 
-    /// <summary>HTTP status released to the caller.</summary>
-    public required int Status { get; init; }
+    /// <summary>
+    /// What the caller got: <see cref="Released"/>, or the refusal kind that stopped the request (<c>invalid</c>,
+    /// <c>forbidden</c>, <c>unavailable</c>…; see <c>Refusal.KindName</c>).
+    /// </summary>
+    public required string Outcome { get; init; }
+
+    /// <summary>The <see cref="Outcome"/> of a request whose response was released.</summary>
+    public const string Released = "released";
 
     public required double LatencyMs { get; init; }
 }

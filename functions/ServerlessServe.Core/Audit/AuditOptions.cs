@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace ServerlessServe.Core.Audit;
 
 /// <summary>Options of the append-blob audit log (<see cref="BlobAuditSink"/>), bound from <c>ServerlessServe:Audit</c>.</summary>
-public sealed class AuditOptions
+public sealed class AuditOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string SectionName = "ServerlessServe:Audit";
@@ -70,6 +70,12 @@ public sealed class AuditOptions
     /// </summary>
     public string? CheckpointKeyPem { get; set; }
 
+    /// <summary>
+    /// Base64 HMAC key (at least 32 bytes) that pseudonymises caller ids in audit records (a Key Vault reference in
+    /// Azure). Required by the gateway; no default.
+    /// </summary>
+    public string? PseudonymKey { get; set; }
+
     /// <summary>The ECDSA P-256 key that signs checkpoints, set in code; the sink does not dispose it. Default null.</summary>
     public ECDsa? CheckpointKey { get; set; }
 
@@ -88,17 +94,30 @@ public sealed class AuditOptions
     }
 
     /// <summary>Throws when a value is out of range (the data annotations, for callers that construct options in code).</summary>
-    public void Validate()
+    public void Validate() => Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
+
+    /// <inheritdoc />
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
-        Validator.ValidateObject(this, new ValidationContext(this), validateAllProperties: true);
         if (WriterId is not null && !IsValidWriterId(WriterId))
         {
-            throw new ValidationException("ServerlessServe:Audit:WriterId may hold only letters, digits, '.', '_' and '-' (1-64).");
+            yield return new ValidationResult("ServerlessServe:Audit:WriterId may hold only letters, digits, '.', '_' and '-' (1-64).", [nameof(WriterId)]);
         }
 
         if (CheckpointKey is null && string.IsNullOrWhiteSpace(CheckpointKeyPem))
         {
-            throw new ValidationException("ServerlessServe:Audit:CheckpointKeyPem (or CheckpointKey) is required to sign checkpoints.");
+            yield return new ValidationResult("ServerlessServe:Audit:CheckpointKeyPem (or CheckpointKey) is required to sign checkpoints.", [nameof(CheckpointKeyPem)]);
         }
+
+        if (PseudonymKey is not null && !IsValidPseudonymKey(PseudonymKey))
+        {
+            yield return new ValidationResult("ServerlessServe:Audit:PseudonymKey must be base64 of at least 32 bytes.", [nameof(PseudonymKey)]);
+        }
+    }
+
+    private static bool IsValidPseudonymKey(string key)
+    {
+        Span<byte> buffer = stackalloc byte[1024];
+        return Convert.TryFromBase64String(key, buffer, out var written) && written >= 32;
     }
 }

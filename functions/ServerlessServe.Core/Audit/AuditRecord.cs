@@ -11,10 +11,10 @@ namespace ServerlessServe.Core.Audit;
 /// </summary>
 /// <remarks>
 /// <para><b>Canonical form</b> (what <see cref="Hash"/> covers): UTF-8 JSON, no whitespace, these properties in this
-/// order, each always present: <c>v</c> (format version, 1), <c>seq</c>, <c>writer</c>, <c>time</c>, <c>requestId</c>,
+/// order, each always present: <c>v</c> (format version, 2), <c>seq</c>, <c>writer</c>, <c>time</c>, <c>requestId</c>,
 /// <c>caller</c>, <c>operation</c>, <c>model</c>, <c>version</c>, <c>manifestDigest</c>, <c>inputSha256</c>,
 /// <c>outputSha256</c> (strings or <c>null</c>), <c>stages</c> (object of strings), <c>redactions</c> (object of
-/// integers), <c>status</c>, <c>latencyMs</c>, <c>prev</c>. Object keys in ordinal (UTF-16 code unit) order; integers in
+/// integers), <c>outcome</c> (string), <c>latencyMs</c>, <c>prev</c>. Object keys in ordinal (UTF-16 code unit) order; integers in
 /// plain decimal; <c>time</c> as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (UTC, 7 fraction digits); <c>latencyMs</c> with
 /// exactly 3 fraction digits; strings escaped as in <see cref="CanonicalJson"/> (only <c>\"</c>, <c>\\</c> and
 /// <c>\uXXXX</c> lowercase for code units outside U+0020..U+007E), so the canonical bytes are ASCII.</para>
@@ -25,7 +25,7 @@ namespace ServerlessServe.Core.Audit;
 public sealed record AuditRecord
 {
     /// <summary>The record format version, written as <c>v</c>.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     /// <summary>The <see cref="Prev"/> of the first record of a chain.</summary>
     public static readonly string GenesisHash = new('0', 64);
@@ -35,7 +35,7 @@ public sealed record AuditRecord
     private static readonly string[] PropertyOrder =
     [
         "v", "seq", "writer", "time", "requestId", "caller", "operation", "model", "version", "manifestDigest",
-        "inputSha256", "outputSha256", "stages", "redactions", "status", "latencyMs", "prev", "hash",
+        "inputSha256", "outputSha256", "stages", "redactions", "outcome", "latencyMs", "prev", "hash",
     ];
 
     /// <summary>Position in the writer's chain, from 1.</summary>
@@ -67,7 +67,8 @@ public sealed record AuditRecord
 
     public required IReadOnlyDictionary<string, int> Redactions { get; init; }
 
-    public required int Status { get; init; }
+    /// <summary><c>released</c>, or the refusal kind that stopped the request.</summary>
+    public required string Outcome { get; init; }
 
     /// <summary>Latency in milliseconds, kept to 3 decimals (microseconds).</summary>
     public required double LatencyMs { get; init; }
@@ -103,7 +104,7 @@ public sealed record AuditRecord
             OutputSha256 = auditEvent.OutputSha256,
             Stages = new Dictionary<string, string>(auditEvent.Stages, StringComparer.Ordinal),
             Redactions = new Dictionary<string, int>(auditEvent.Redactions, StringComparer.Ordinal),
-            Status = auditEvent.Status,
+            Outcome = auditEvent.Outcome,
             LatencyMs = Math.Round(auditEvent.LatencyMs, 3, MidpointRounding.AwayFromZero),
             Prev = prev,
             Hash = string.Empty,
@@ -192,7 +193,7 @@ public sealed record AuditRecord
                 OutputSha256 = OptionalString(root, "outputSha256"),
                 Stages = StringMap(root.GetProperty("stages")),
                 Redactions = IntegerMap(root.GetProperty("redactions")),
-                Status = root.GetProperty("status").GetInt32(),
+                Outcome = RequiredString(root, "outcome"),
                 LatencyMs = root.GetProperty("latencyMs").GetDouble(),
                 Prev = RequiredString(root, "prev"),
                 Hash = RequiredString(root, "hash"),
@@ -223,7 +224,7 @@ public sealed record AuditRecord
             .String("outputSha256", OutputSha256)
             .StringMap("stages", Stages)
             .IntegerMap("redactions", Redactions)
-            .Integer("status", Status)
+            .String("outcome", Outcome)
             .Fixed("latencyMs", LatencyMs, 3)
             .String("prev", Prev)
             .EndObject();

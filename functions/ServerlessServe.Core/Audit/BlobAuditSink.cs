@@ -43,21 +43,24 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     private readonly ECDsa _checkpointKey;
     private readonly bool _ownsKey;
     private readonly Channel<PendingRecord> _queue;
-    private readonly Task _loop;
+    private readonly object _startLock = new();
+    private Task? _loop;
     private int _disposed;
     private long _appendCalls;
     private long _recordsCommitted;
 
     /// <summary>A sink over <paramref name="container"/> (its name wins over <see cref="AuditOptions.Container"/>).</summary>
-    public BlobAuditSink(BlobContainerClient container, AuditOptions options, ILogger<BlobAuditSink>? logger = null, TimeProvider? timeProvider = null)
+    public BlobAuditSink(BlobContainerClient container, AuditOptions options, ILogger<BlobAuditSink> logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(container);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         options.Validate();
         _container = container;
         _options = options;
-        _logger = logger ?? NullLogger<BlobAuditSink>.Instance;
-        _time = timeProvider ?? TimeProvider.System;
+        _logger = logger;
+        _time = timeProvider;
         WriterId = options.WriterId ?? AuditOptions.NewWriterId();
         if (options.CheckpointKey is { } key)
         {
@@ -82,7 +85,6 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _loop = Task.Run(RunAsync);
     }
 
     /// <summary>The constructor used by dependency injection: the container named by <see cref="AuditOptions.Container"/>.</summary>
@@ -132,6 +134,24 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         await pending.Completion.Task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Starts the group-commit loop (once; later calls do nothing). Records appended before it starts wait in the queue.
+    /// The host starts it with the app (a hosted service); code that builds a sink itself calls it.
+    /// </summary>
+    public void Start()
+    {
+        lock (_startLock)
+        {
+            if (_loop is null && Volatile.Read(ref _disposed) == 0)
+            {
+                _loop = Task.Run(RunAsync);
+            }
+        }
+    }
+
+    /// <summary>Drains on host stop: the same as <see cref="DisposeAsync"/>, and it ends as soon as the host gives up waiting.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => DisposeAsync().AsTask().WaitAsync(cancellationToken);
+
     /// <summary>Commits every queued record, writes a final checkpoint and stops the loop.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -141,7 +161,24 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         }
 
         _queue.Writer.TryComplete();
-        await _loop.ConfigureAwait(false);
+        Task? loop;
+        lock (_startLock)
+        {
+            loop = _loop;
+        }
+
+        if (loop is null)
+        {
+            // Never started: whatever was queued was never written; its callers fail closed.
+            while (_queue.Reader.TryRead(out var pending))
+            {
+                pending.Completion.TrySetException(new AuditUnavailableException("The audit log stopped before it started."));
+            }
+        }
+        else
+        {
+            await loop.ConfigureAwait(false);
+        }
         if (_committedSeq > _lastCheckpointSeq)
         {
             await TryWriteCheckpointAsync().ConfigureAwait(false);

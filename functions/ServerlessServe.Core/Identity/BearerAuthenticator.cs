@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace ServerlessServe.Core.Identity;
 
 /// <summary>
@@ -17,10 +15,10 @@ public abstract class BearerAuthenticator
         _validator = validator;
     }
 
-    /// <summary>The identity in the request's valid bearer token, or null when it has none or it does not validate.</summary>
-    public Task<CallerIdentity?> AuthenticateAsync(HttpRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return _validator.ValidateAsync(TokenValidator.BearerToken(request.Headers.Authorization.ToString()));
-    }
+    /// <summary>
+    /// The identity in the valid bearer token of an <c>Authorization</c> header value, or null when it has none or it
+    /// does not validate.
+    /// </summary>
+    public Task<CallerIdentity?> AuthenticateAsync(string? authorizationHeader) =>
+        _validator.ValidateAsync(TokenValidator.BearerToken(authorizationHeader));
 }

@@ -1,3 +1,4 @@
+using ServerlessServe.Core.Pipeline;
 namespace ServerlessServe.Core.Protocol;
 
 /// <summary>
@@ -14,7 +15,7 @@ internal readonly record struct BodyLocation(string Collection, int Index)
 
     public static BodyLocation Output(int index) => new("outputs", index);
 
-    public ProtocolException Error(string safeText) => ProtocolException.BadRequest($"{this}: {safeText}");
+    public RefusedException Error(string safeText) => RefusedException.Invalid($"{this}: {safeText}");
 
     public override string ToString() => Index < 0 ? Collection : $"{Collection}[{Index}]";
 }

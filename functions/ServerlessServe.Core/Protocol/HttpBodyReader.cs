@@ -1,4 +1,5 @@
 using System.Buffers;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
@@ -22,7 +23,7 @@ public static class HttpBodyReader
         {
             if (declared < 0)
             {
-                throw ProtocolException.BadRequest("invalid Content-Length");
+                throw RefusedException.Invalid("invalid Content-Length");
             }
 
             if (declared > maxBytes)
@@ -47,7 +48,7 @@ public static class HttpBodyReader
                     {
                         if (await body.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) != 0)
                         {
-                            throw contentLength.HasValue ? ProtocolException.BadRequest("request body is longer than its Content-Length") : TooLarge(maxBytes);
+                            throw contentLength.HasValue ? RefusedException.Invalid("request body is longer than its Content-Length") : TooLarge(maxBytes);
                         }
 
                         return buffer.AsSpan(0, length).ToArray();
@@ -65,7 +66,7 @@ public static class HttpBodyReader
                 {
                     if (contentLength.HasValue)
                     {
-                        throw ProtocolException.BadRequest("request body is shorter than its Content-Length");
+                        throw RefusedException.Invalid("request body is shorter than its Content-Length");
                     }
 
                     return buffer.AsSpan(0, length).ToArray();
@@ -80,5 +81,5 @@ public static class HttpBodyReader
         }
     }
 
-    private static ProtocolException TooLarge(int maxBytes) => ProtocolException.TooLarge($"request body exceeds {maxBytes} bytes");
+    private static RefusedException TooLarge(int maxBytes) => RefusedException.TooLarge($"request body exceeds {maxBytes} bytes");
 }

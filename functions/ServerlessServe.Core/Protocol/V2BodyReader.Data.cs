@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
@@ -149,7 +150,7 @@ internal sealed partial class V2BodyReader
         }
     }
 
-    private ProtocolException ElementError(ElementStatus status, int position, TensorDataType type, BodyLocation where) => status switch
+    private RefusedException ElementError(ElementStatus status, int position, TensorDataType type, BodyLocation where) => status switch
     {
         ElementStatus.OutOfRange => where.Error($"data element {position} is not representable as {type.ToWire()}"),
         ElementStatus.TooLong => where.Error($"data element {position} exceeds {_limits.MaxBytesElementLength} bytes"),

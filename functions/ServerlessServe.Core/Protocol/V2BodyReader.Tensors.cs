@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
@@ -183,7 +184,7 @@ internal sealed partial class V2BodyReader
         var count = Tensor.ShapeElementCount(shape);
         if (count < 0 || count > _limits.MaxElementsPerRequest)
         {
-            throw ProtocolException.TooLarge($"{where}: shape holds more than {_limits.MaxElementsPerRequest} elements");
+            throw RefusedException.TooLarge($"{where}: shape holds more than {_limits.MaxElementsPerRequest} elements");
         }
 
         return (int)count;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
@@ -33,7 +34,7 @@ internal sealed partial class V2BodyReader
         }
         catch (JsonException)
         {
-            throw ProtocolException.BadRequest("request body is not valid JSON");
+            throw RefusedException.Invalid("request body is not valid JSON");
         }
     }
 
@@ -49,7 +50,7 @@ internal sealed partial class V2BodyReader
         }
         catch (JsonException)
         {
-            throw ProtocolException.BadRequest("response body is not valid JSON");
+            throw RefusedException.Invalid("response body is not valid JSON");
         }
     }
 
@@ -58,7 +59,7 @@ internal sealed partial class V2BodyReader
     {
         if (body.Length > _limits.MaxBodyBytes)
         {
-            throw ProtocolException.TooLarge($"{_root} body exceeds {_limits.MaxBodyBytes} bytes");
+            throw RefusedException.TooLarge($"{_root} body exceeds {_limits.MaxBodyBytes} bytes");
         }
 
         binary = [];
@@ -244,7 +245,7 @@ internal sealed partial class V2BodyReader
     {
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
-            throw ProtocolException.BadRequest($"{_root} body must be a JSON object");
+            throw RefusedException.Invalid($"{_root} body must be a JSON object");
         }
     }
 
@@ -290,7 +291,7 @@ internal sealed partial class V2BodyReader
         // CurrentDepth of a container's start token is the number of containers around it.
         if (reader.CurrentDepth >= _limits.MaxJsonDepth)
         {
-            throw ProtocolException.BadRequest($"{_root}: JSON nesting exceeds {_limits.MaxJsonDepth} levels");
+            throw RefusedException.Invalid($"{_root}: JSON nesting exceeds {_limits.MaxJsonDepth} levels");
         }
     }
 
@@ -355,7 +356,7 @@ internal sealed partial class V2BodyReader
         _elements += count;
         if (_elements > _limits.MaxElementsPerRequest)
         {
-            throw ProtocolException.TooLarge($"{where}: the {_root} holds more than {_limits.MaxElementsPerRequest} tensor elements");
+            throw RefusedException.TooLarge($"{where}: the {_root} holds more than {_limits.MaxElementsPerRequest} tensor elements");
         }
     }
 }

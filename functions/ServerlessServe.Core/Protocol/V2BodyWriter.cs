@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
@@ -287,9 +288,9 @@ internal static class V2BodyWriter
     {
         if (!representable)
         {
-            throw new ProtocolException(
-                500,
-                $"{kind} {index} holds a value JSON cannot represent (a non-finite number or non-UTF-8 bytes); request it as binary data");
+            throw new RefusedException(new Refusal(
+                RefusalKind.Failed,
+                $"{kind} {index} holds a value JSON cannot represent (a non-finite number or non-UTF-8 bytes); request it as binary data"));
         }
     }
 

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Protocol;
 
 /// <summary>
 /// Reads and writes Open Inference Protocol (KServe V2) bodies, JSON and the binary tensor data extension.
-/// Readers are strict (see <see cref="ReadRequest"/>) and throw <see cref="ProtocolException"/> with messages that
+/// Readers are strict (see <see cref="ReadRequest"/>) and throw <see cref="RefusedException"/> with messages that
 /// are safe to return: they name positions (<c>inputs[1]</c>, 0-based) and our own vocabulary, never anything
 /// the sender wrote.
 /// </summary>
@@ -38,7 +39,7 @@ public static class V2Json
     /// <paramref name="binaryOutputs"/> holds its name; when any does, the result has a header length and
     /// <c>application/octet-stream</c>, otherwise it is plain <c>application/json</c>.
     /// </summary>
-    /// <exception cref="ProtocolException">500 when a JSON output holds NaN, an infinity or non-UTF-8 BYTES.</exception>
+    /// <exception cref="RefusedException">500 when a JSON output holds NaN, an infinity or non-UTF-8 BYTES.</exception>
     public static EncodedBody WriteResponse(InferenceResponse response, bool binaryAll, IReadOnlySet<string>? binaryOutputs)
     {
         ArgumentNullException.ThrowIfNull(response);

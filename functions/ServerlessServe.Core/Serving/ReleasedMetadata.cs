@@ -23,6 +23,26 @@ public static class ReleasedMetadata
         };
     }
 
+    /// <summary>
+    /// The model output a released tensor comes from: <paramref name="releasedName"/> itself when the model declares it,
+    /// otherwise the declared output whose released tensors include it (top-k's <c>{name}_classes</c>). Unknown names
+    /// are returned as they are (validation has refused them already).
+    /// </summary>
+    public static string SourceOutput(VerifiedModelVersion model, string releasedName)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var output in model.Manifest.Outputs)
+        {
+            if (string.Equals(output.Name, releasedName, StringComparison.Ordinal)
+                || Released(output, model.Policy).Any(t => string.Equals(t.Name, releasedName, StringComparison.Ordinal)))
+            {
+                return output.Name;
+            }
+        }
+
+        return releasedName;
+    }
+
     /// <summary>The tensors released for one declared output under <paramref name="policy"/>.</summary>
     public static IEnumerable<TensorSpec> Released(TensorSpec output, ModelPolicy policy)
     {

@@ -1,6 +1,7 @@
 using System.Numerics;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Validation;
 
@@ -97,7 +98,7 @@ internal static class ElementChecks
         {
             if (value.Length > limit)
             {
-                throw ProtocolException.BadRequest($"input '{name}': an element is longer than the policy allows");
+                throw RefusedException.Invalid($"input '{name}': an element is longer than the policy allows");
             }
         }
     }
@@ -151,9 +152,9 @@ internal static class ElementChecks
         return Math.Clamp(f, -float.MaxValue, float.MaxValue);
     }
 
-    private static ProtocolException OutOfRange(string name) =>
-        ProtocolException.BadRequest($"input '{name}': a value is outside the range the policy allows");
+    private static RefusedException OutOfRange(string name) =>
+        RefusedException.Invalid($"input '{name}': a value is outside the range the policy allows");
 
-    private static ProtocolException NotFinite(string name) =>
-        ProtocolException.BadRequest($"input '{name}': values must be finite (no NaN or infinity)");
+    private static RefusedException NotFinite(string name) =>
+        RefusedException.Invalid($"input '{name}': values must be finite (no NaN or infinity)");
 }

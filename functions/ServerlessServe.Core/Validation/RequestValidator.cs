@@ -1,11 +1,12 @@
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Validation;
 
 /// <summary>
 /// Checks a parsed request against the model's declared schema and policy before it reaches the model. Every failure
-/// is a 400 <see cref="ProtocolException"/> whose message names the DECLARED input (model metadata, public) or a
+/// is a 400 <see cref="RefusedException"/> whose message names the DECLARED input (model metadata, public) or a
 /// 0-based position, and never a value or a name the caller sent.
 /// </summary>
 public static class RequestValidator
@@ -31,12 +32,12 @@ public static class RequestValidator
             var index = IndexOf(inputs, tensor.Name);
             if (index < 0)
             {
-                throw ProtocolException.BadRequest($"inputs[{i}]: not an input of this model");
+                throw RefusedException.Invalid($"inputs[{i}]: not an input of this model");
             }
 
             if (matched[index] is not null)
             {
-                throw ProtocolException.BadRequest($"inputs[{i}]: input '{inputs[index].Name}' is given more than once");
+                throw RefusedException.Invalid($"inputs[{i}]: input '{inputs[index].Name}' is given more than once");
             }
 
             matched[index] = tensor;
@@ -47,7 +48,7 @@ public static class RequestValidator
         for (var index = 0; index < inputs.Count; index++)
         {
             var spec = inputs[index];
-            var tensor = matched[index] ?? throw ProtocolException.BadRequest($"input '{spec.Name}' is missing");
+            var tensor = matched[index] ?? throw RefusedException.Invalid($"input '{spec.Name}' is missing");
             CheckSchema(tensor, spec, policy);
             if (spec.Shape.Length > 0 && spec.Shape[0] < 0)
             {
@@ -65,7 +66,7 @@ public static class RequestValidator
             {
                 if (IndexOf(outputs, requested[i].Name) < 0)
                 {
-                    throw ProtocolException.BadRequest($"outputs[{i}]: not an output of this model");
+                    throw RefusedException.Invalid($"outputs[{i}]: not an output of this model");
                 }
             }
         }
@@ -77,30 +78,30 @@ public static class RequestValidator
     {
         if (tensor.DataType != spec.DataType)
         {
-            throw ProtocolException.BadRequest($"input '{spec.Name}': datatype must be {spec.DataType.ToWire()}");
+            throw RefusedException.Invalid($"input '{spec.Name}': datatype must be {spec.DataType.ToWire()}");
         }
 
         if (tensor.Shape.Length != spec.Shape.Length)
         {
-            throw ProtocolException.BadRequest($"input '{spec.Name}': shape must have {spec.Shape.Length} dimensions");
+            throw RefusedException.Invalid($"input '{spec.Name}': shape must have {spec.Shape.Length} dimensions");
         }
 
         for (var d = 0; d < spec.Shape.Length; d++)
         {
             if (spec.Shape[d] >= 0 && tensor.Shape[d] != spec.Shape[d])
             {
-                throw ProtocolException.BadRequest($"input '{spec.Name}': dimension {d} must be {spec.Shape[d]}");
+                throw RefusedException.Invalid($"input '{spec.Name}': dimension {d} must be {spec.Shape[d]}");
             }
         }
 
         if (spec.Shape.Length > 0 && spec.Shape[0] < 0 && tensor.Shape[0] > policy.MaxBatch)
         {
-            throw ProtocolException.BadRequest($"input '{spec.Name}': batch size exceeds the model's limit of {policy.MaxBatch}");
+            throw RefusedException.Invalid($"input '{spec.Name}': batch size exceeds the model's limit of {policy.MaxBatch}");
         }
 
         if (Tensor.ShapeElementCount(tensor.Shape) != tensor.ElementCount)
         {
-            throw ProtocolException.BadRequest($"input '{spec.Name}': data does not match shape");
+            throw RefusedException.Invalid($"input '{spec.Name}': data does not match shape");
         }
     }
 

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Logging.Testing;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 
@@ -25,8 +27,8 @@ public sealed class ModelCatalogBoundsTests(AzuriteFixture azurite)
 
         for (var i = 0; i < 1_000; i++)
         {
-            var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync($"unknown-{i}", null, default));
-            Assert.Equal(404, error.StatusCode);
+            var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync($"unknown-{i}", null, default));
+            Assert.Equal(RefusalKind.NotFound, error.Kind);
         }
 
         Assert.Equal(1_000, store.Lists);
@@ -42,8 +44,8 @@ public sealed class ModelCatalogBoundsTests(AzuriteFixture azurite)
 
         for (var i = 0; i < 300; i++)
         {
-            var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync($"unknown-{i % 10}", $"v{i}", default));
-            Assert.Equal(404, error.StatusCode);
+            var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync($"unknown-{i % 10}", $"v{i}", default));
+            Assert.Equal(RefusalKind.NotFound, error.Kind);
         }
 
         Assert.Equal(0, catalog.CachedListingCount);
@@ -94,7 +96,7 @@ public sealed class ModelCatalogBoundsTests(AzuriteFixture azurite)
             o.Transport = new HttpClientTransport(new HttpClient(handler));
             o.Retry.MaxRetries = 0;
         });
-        return new ModelCatalog(new ModelStore(container, TestPackages.Trusted()), Options.Create(new ModelCatalogOptions()), _time);
+        return new ModelCatalog(new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>()), Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>());
     }
 
     private static async Task WaitUntil(Func<bool> condition)

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Text;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 
@@ -40,8 +42,8 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         Assert.Equal("1", resolved.Manifest.Version);
         Assert.Equal(good.ManifestDigest, resolved.ManifestDigest);
         Assert.True(catalog.IsMarkedUnavailable("credit-risk", "2"));
-        var explicitError = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", "2", default));
-        Assert.Equal(503, explicitError.StatusCode);
+        var explicitError = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", "2", default));
+        Assert.Equal(RefusalKind.Unavailable, explicitError.Kind);
         Assert.Equal("model version unavailable", explicitError.Message);
 
         // Repaired in storage: skipped until the retry delay has passed, then served.
@@ -59,9 +61,9 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         await store.PublishAsync(package);
         await ModelStoreTests.Overwrite(container, "manifests/credit-risk/1/manifest.sig", Encoding.ASCII.GetBytes(Convert.ToBase64String(new byte[64])));
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", null, default));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", null, default));
 
-        Assert.Equal(503, error.StatusCode);
+        Assert.Equal(RefusalKind.Unavailable, error.Kind);
     }
 
     [Fact]
@@ -79,18 +81,18 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
     }
 
     [Theory]
-    [InlineData("missing", null, 404)]
-    [InlineData("credit-risk", "7", 404)]
-    [InlineData("../credit-risk", null, 400)]
-    [InlineData("credit-risk", "..", 400)]
-    public async Task Resolve_UnknownOrInvalid_RightStatus(string name, string? version, int status)
+    [InlineData("missing", null, RefusalKind.NotFound)]
+    [InlineData("credit-risk", "7", RefusalKind.NotFound)]
+    [InlineData("../credit-risk", null, RefusalKind.Invalid)]
+    [InlineData("credit-risk", "..", RefusalKind.Invalid)]
+    public async Task Resolve_UnknownOrInvalid_RightStatus(string name, string? version, RefusalKind status)
     {
         var (catalog, store, _) = await NewCatalogAsync();
         await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync(name, version, default));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync(name, version, default));
 
-        Assert.Equal(status, error.StatusCode);
+        Assert.Equal(status, error.Kind);
         Assert.DoesNotContain("..", error.Message, StringComparison.Ordinal);
     }
 
@@ -101,11 +103,11 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         options.Retry.MaxRetries = 0;
         var port = ClosedPort();
         var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1"), options).GetBlobContainerClient("models");
-        var catalog = new ModelCatalog(new ModelStore(container, TestPackages.Trusted()), Options.Create(new ModelCatalogOptions()), _time);
+        var catalog = new ModelCatalog(new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>()), Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>());
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => catalog.ResolveAsync("credit-risk", null, default));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", null, default));
 
-        Assert.Equal(503, error.StatusCode);
+        Assert.Equal(RefusalKind.Unavailable, error.Kind);
         Assert.Equal("model store unavailable", error.Message);
     }
 
@@ -124,8 +126,8 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
     private async Task<(ModelCatalog Catalog, ModelStore Store, BlobContainerClient Container)> NewCatalogAsync()
     {
         var container = await azurite.CreateContainerAsync("catalog");
-        var store = new ModelStore(container, TestPackages.Trusted());
-        return (new ModelCatalog(store, Options.Create(new ModelCatalogOptions()), _time), store, container);
+        var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        return (new ModelCatalog(store, Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>()), store, container);
     }
 
     private static int ClosedPort()

@@ -1,5 +1,6 @@
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 
@@ -33,7 +34,7 @@ public sealed class ModelNamesTests
     public void IsValidName_LineBreaksAndControls_Refused(string name)
     {
         Assert.False(ModelNames.IsValidName(name));
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => ModelNames.EnsureValidName(name)).StatusCode);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => ModelNames.EnsureValidName(name)).Kind);
     }
 
     [Theory]
@@ -43,7 +44,7 @@ public sealed class ModelNamesTests
     public void IsValidVersion_LineBreaks_Refused(string version)
     {
         Assert.False(ModelNames.IsValidVersion(version));
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => ModelNames.EnsureValidVersion(version)).StatusCode);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => ModelNames.EnsureValidVersion(version)).Kind);
     }
 
     [Fact]
@@ -73,9 +74,9 @@ public sealed class ModelNamesTests
     [Fact]
     public void EnsureValidName_Invalid_Throws400WithoutEcho()
     {
-        var error = Assert.Throws<ProtocolException>(() => ModelNames.EnsureValidName("../secret"));
+        var error = Assert.Throws<RefusedException>(() => ModelNames.EnsureValidName("../secret"));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
     }
 

@@ -2,7 +2,8 @@ using System.Text;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 
@@ -66,9 +67,9 @@ public sealed class ModelPackagerTests
     [InlineData("credit-risk", "1/../2")]
     public void Pack_InvalidNameOrVersion_Refused400(string name, string version)
     {
-        var error = Assert.Throws<ProtocolException>(() => ModelPackager.Pack(
+        var error = Assert.Throws<RefusedException>(() => ModelPackager.Pack(
             name, version, TestPackages.CreditRiskModel, SampleModels.GetPolicy(CreditRiskSample.Name), TestPackages.Signer, TestPackages.Created));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
     }
 }

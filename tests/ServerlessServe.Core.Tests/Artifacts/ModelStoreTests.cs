@@ -1,7 +1,8 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Text;
 using Azure.Storage.Blobs;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Fixtures;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
@@ -231,7 +232,7 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
     private async Task<(ModelStore Store, BlobContainerClient Container)> NewStoreAsync(ModelStoreOptions? options = null)
     {
         var container = await azurite.CreateContainerAsync("store");
-        return (new ModelStore(container, TestPackages.Trusted(), options), container);
+        return (new ModelStore(container, TestPackages.Trusted(), options ?? new ModelStoreOptions(), new FakeLogger<ModelStore>()), container);
     }
 
     /// <summary>What an attacker with write access to storage (but not the signing key) can do.</summary>

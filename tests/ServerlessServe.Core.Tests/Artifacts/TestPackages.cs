@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Onnx;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 

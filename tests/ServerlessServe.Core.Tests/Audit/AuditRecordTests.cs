@@ -19,7 +19,7 @@ public class AuditRecordTests
                 Model = "m",
                 Stages = new Dictionary<string, string> { ["validate"] = "pass", ["infer"] = "pass" },
                 Redactions = new Dictionary<string, int> { ["hardened_outputs"] = 1, ["EMAIL"] = 2 },
-                Status = 200,
+                Outcome = AuditEvent.Released,
                 LatencyMs = 1.23456,
             },
             "w-1",
@@ -27,10 +27,10 @@ public class AuditRecordTests
             AuditRecord.GenesisHash);
 
         var expected =
-            "{\"v\":1,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r\\\"1\\\\\\u00e9\"," +
+            "{\"v\":2,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r\\\"1\\\\\\u00e9\"," +
             "\"caller\":\"anonymous\",\"operation\":\"infer\",\"model\":\"m\",\"version\":null,\"manifestDigest\":null," +
             "\"inputSha256\":null,\"outputSha256\":null,\"stages\":{\"infer\":\"pass\",\"validate\":\"pass\"}," +
-            "\"redactions\":{\"EMAIL\":2,\"hardened_outputs\":1},\"status\":200,\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
+            "\"redactions\":{\"EMAIL\":2,\"hardened_outputs\":1},\"outcome\":\"released\",\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
         Assert.Equal(expected, Encoding.ASCII.GetString(record.CanonicalBytes()));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(expected))), record.Hash);
         Assert.Equal(expected[..^1] + ",\"hash\":\"" + record.Hash + "\"}\n", Encoding.ASCII.GetString(record.ToJsonLine()));
@@ -62,7 +62,7 @@ public class AuditRecordTests
         var line = Encoding.ASCII.GetString(AuditRecord.Create(AuditTestData.Event(1), "w", 1, AuditRecord.GenesisHash).ToJsonLine()).TrimEnd('\n');
 
         Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line[..^1] + ",\"extra\":1}"), out _, out _));
-        Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line[..^1] + ",\"status\":500}"), out _, out _));
+        Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line[..^1] + ",\"outcome\":\"failed\"}"), out _, out _));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public class AuditRecordTests
     {
         var record = AuditRecord.Create(AuditTestData.Event(1), "w", 1, AuditRecord.GenesisHash);
 
-        Assert.NotEqual(record.Hash, (record with { Status = 500 }).ComputeHash());
+        Assert.NotEqual(record.Hash, (record with { Outcome = "failed" }).ComputeHash());
         Assert.NotEqual(record.Hash, (record with { Seq = 2 }).ComputeHash());
         Assert.NotEqual(record.Hash, (record with { Prev = new string('1', 64) }).ComputeHash());
         Assert.NotEqual(record.Hash, (record with { Redactions = new Dictionary<string, int> { ["EMAIL"] = 9 } }).ComputeHash());

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
@@ -23,7 +24,7 @@ internal static class AuditTestData
         OutputSha256 = new string('c', 64),
         Stages = new Dictionary<string, string> { ["validate"] = "pass", ["infer"] = "pass", ["redact"] = "pass" },
         Redactions = new Dictionary<string, int> { ["EMAIL"] = n % 3, ["hardened_outputs"] = 1 },
-        Status = 200,
+        Outcome = AuditEvent.Released,
         LatencyMs = 12.5 + n,
     };
 
@@ -38,7 +39,8 @@ internal static class AuditTestData
     public static async Task<string> WriteChainAsync(BlobContainerClient container, ECDsa key, int count, Action<AuditOptions>? configure = null)
     {
         var options = Options(key, configure);
-        await using var sink = new BlobAuditSink(container, options);
+        await using var sink = new BlobAuditSink(container, options, new FakeLogger<BlobAuditSink>(), TimeProvider.System);
+        sink.Start();
         for (var i = 1; i <= count; i++)
         {
             await sink.AppendAsync(Event(i), CancellationToken.None);

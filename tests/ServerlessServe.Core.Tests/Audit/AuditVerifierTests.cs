@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
@@ -36,7 +37,7 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         var (container, segment) = await WriteAsync();
         await AuditTestData.RewriteAsync(container, segment, lines =>
         {
-            lines[16] = lines[16].Replace("\"status\":200", "\"status\":204", StringComparison.Ordinal);
+            lines[16] = lines[16].Replace("\"outcome\":\"released\"", "\"outcome\":\"forbidden\"", StringComparison.Ordinal);
             return lines;
         });
 
@@ -52,7 +53,7 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         await AuditTestData.RewriteAsync(container, segment, lines =>
         {
             AuditRecord.TryParse(Encoding.UTF8.GetBytes(lines[16]), out var original, out _);
-            var forged = original! with { Status = 204 };
+            var forged = original! with { Outcome = "forbidden" };
             lines[16] = Encoding.ASCII.GetString((forged with { Hash = forged.ComputeHash() }).ToJsonLine()).TrimEnd('\n');
             return lines;
         });
@@ -216,7 +217,8 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
             o.CheckpointEvery = 10;
             o.CheckpointInterval = TimeSpan.FromHours(1);
         });
-        await using var sink = new BlobAuditSink(container, options);
+        await using var sink = new BlobAuditSink(container, options, new FakeLogger<BlobAuditSink>(), TimeProvider.System);
+        sink.Start();
         for (var i = 1; i <= 15; i++)
         {
             await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
@@ -258,7 +260,7 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
                 AuditRecord.TryParse(Encoding.UTF8.GetBytes(l), out var r, out _);
                 return r!;
             }).ToList();
-            records[4] = records[4] with { Status = 204 };
+            records[4] = records[4] with { Outcome = "forbidden" };
             for (var i = 4; i < records.Count; i++)
             {
                 var linked = records[i] with { Prev = records[i - 1].Hash };

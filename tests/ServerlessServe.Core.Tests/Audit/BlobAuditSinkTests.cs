@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using Azure.Core;
 using Azure.Core.Pipeline;
@@ -204,7 +205,8 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
         await using var proxy = new LoopbackProxy(azurite.BlobPort);
         proxy.Start();
         var container = azurite.GetContainer(blobPort: proxy.Port);
-        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new ThrowingErrorLogger<BlobAuditSink>(output));
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new ThrowingErrorLogger<BlobAuditSink>(output), TimeProvider.System);
+        sink.Start();
         await using (sink)
         {
             await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
@@ -225,6 +227,7 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
         var clock = new FailingClock();
         var container = azurite.GetContainer();
         var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new TestOutputLogger<BlobAuditSink>(output), clock);
+        sink.Start();
         await using (sink)
         {
             await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
@@ -288,10 +291,14 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
 
     [Fact]
     public void Constructor_NoCheckpointKey_Throws() =>
-        Assert.ThrowsAny<Exception>(() => new BlobAuditSink(azurite.GetContainer(), new AuditOptions()));
+        Assert.ThrowsAny<Exception>(() => new BlobAuditSink(azurite.GetContainer(), new AuditOptions(), new FakeLogger<BlobAuditSink>(), TimeProvider.System));
 
-    private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options) =>
-        new(container, options, new TestOutputLogger<BlobAuditSink>(output));
+    private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options)
+    {
+        var sink = new BlobAuditSink(container, options, new TestOutputLogger<BlobAuditSink>(output), TimeProvider.System);
+        sink.Start();
+        return sink;
+    }
 
     /// <summary>A clock that throws while <see cref="Fail"/> is set: stands for a bug that escapes the commit's error handling.</summary>
     private sealed class FailingClock : TimeProvider

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Azure.Core;
 using Azure.Storage;
 using Azure.Storage.Blobs;
-using ServerlessServe.Core.Hosting;
-using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Hosting;
+using ServerlessServe.Local;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 

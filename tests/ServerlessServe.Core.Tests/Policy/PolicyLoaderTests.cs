@@ -2,7 +2,7 @@ using System.Text;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Core.Tests.Policy;
 

@@ -1,4 +1,5 @@
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -12,9 +13,9 @@ public class HttpBodyReaderTests
     {
         using var stream = new CountingStream(new byte[10]);
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, 11, 10, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(stream, 11, 10, CancellationToken.None));
 
-        Assert.Equal(413, error.StatusCode);
+        Assert.Equal(RefusalKind.TooLarge, error.Kind);
         Assert.Equal(0, stream.BytesRead);
     }
 
@@ -23,9 +24,9 @@ public class HttpBodyReaderTests
     {
         using var stream = new CountingStream(new byte[1_000_000]);
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, null, 100, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(stream, null, 100, CancellationToken.None));
 
-        Assert.Equal(413, error.StatusCode);
+        Assert.Equal(RefusalKind.TooLarge, error.Kind);
         Assert.True(stream.BytesRead < 100_000, $"read {stream.BytesRead} bytes before refusing");
     }
 
@@ -50,9 +51,9 @@ public class HttpBodyReaderTests
     {
         using var stream = new CountingStream(new byte[5]);
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
     }
 
     [Fact]
@@ -60,14 +61,14 @@ public class HttpBodyReaderTests
     {
         const int declared = 16 * 1024 * 1024;
         using var stream = new RecordingStream(new byte[0]);
-        await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(new RecordingStream(new byte[0]), declared, declared, CancellationToken.None)); // warm up
+        await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(new RecordingStream(new byte[0]), declared, declared, CancellationToken.None)); // warm up
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         var task = HttpBodyReader.ReadLimitedAsync(stream, declared, declared, CancellationToken.None);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => task);
+        var error = await Assert.ThrowsAsync<RefusedException>(() => task);
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.True(Assert.Single(stream.ReadSizes) <= FirstBufferBytes, $"first read offered {stream.ReadSizes[0]} bytes");
         Assert.True(allocated < 1024 * 1024, $"allocated {allocated} bytes before any byte arrived");
     }
@@ -96,9 +97,9 @@ public class HttpBodyReaderTests
     {
         using var stream = new CountingStream(new byte[7]);
 
-        var error = await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(stream, 6, 10, CancellationToken.None));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.Equal("request body is longer than its Content-Length", error.Message);
     }
 
@@ -112,7 +113,7 @@ public class HttpBodyReaderTests
 
         Assert.Equal(data, await HttpBodyReader.ReadLimitedAsync(new CountingStream(data), null, length, CancellationToken.None));
         Assert.Equal(data, await HttpBodyReader.ReadLimitedAsync(new CountingStream(data), length, length, CancellationToken.None));
-        Assert.Equal(413, (await Assert.ThrowsAsync<ProtocolException>(() => HttpBodyReader.ReadLimitedAsync(new CountingStream([.. data, 1]), null, length, CancellationToken.None))).StatusCode);
+        Assert.Equal(RefusalKind.TooLarge, (await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadLimitedAsync(new CountingStream([.. data, 1]), null, length, CancellationToken.None))).Kind);
     }
 
     /// <summary>A stream that hands out at most 4 KiB a read and records the size of each buffer it was offered.</summary>

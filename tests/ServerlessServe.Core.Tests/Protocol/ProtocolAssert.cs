@@ -1,5 +1,6 @@
 using System.Text;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -9,16 +10,17 @@ internal static class ProtocolAssert
     public static InferenceRequest Read(string json, ProtocolLimits? limits = null) =>
         V2Json.ReadRequest(Encoding.UTF8.GetBytes(json), null, limits ?? new ProtocolLimits());
 
-    public static ProtocolException Refused(string json, int status, params string[] secrets) =>
+    public static RefusedException Refused(string json, int status, params string[] secrets) =>
         Refused(Encoding.UTF8.GetBytes(json), null, status, null, secrets);
 
-    public static ProtocolException Refused(string json, int status, ProtocolLimits limits, params string[] secrets) =>
+    public static RefusedException Refused(string json, int status, ProtocolLimits limits, params string[] secrets) =>
         Refused(Encoding.UTF8.GetBytes(json), null, status, limits, secrets);
 
-    public static ProtocolException Refused(byte[] body, int? headerLength, int status, ProtocolLimits? limits, params string[] secrets)
+    public static RefusedException Refused(byte[] body, int? headerLength, int status, ProtocolLimits? limits, params string[] secrets)
     {
-        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadRequest(body, headerLength, limits ?? new ProtocolLimits()));
-        Assert.Equal(status, error.StatusCode);
+        var error = Assert.Throws<RefusedException>(() => V2Json.ReadRequest(body, headerLength, limits ?? new ProtocolLimits()));
+        // The V2 status the HTTP edge will answer: the codecs refuse only as invalid (400) or too large (413).
+        Assert.Equal(status switch { 400 => RefusalKind.Invalid, 413 => RefusalKind.TooLarge, _ => throw new ArgumentOutOfRangeException(nameof(status)) }, error.Kind);
         Assert.NotEmpty(error.Message);
         NoEcho(error.Message, secrets);
         return error;

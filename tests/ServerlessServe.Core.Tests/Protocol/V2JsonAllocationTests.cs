@@ -1,5 +1,6 @@
 using System.Text;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -24,7 +25,7 @@ public class V2JsonAllocationTests
 
         var (error, allocated) = RefusedMeasuringAllocation(body, null);
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.Equal("inputs[0]: data does not match shape", error.Message);
         Assert.True(allocated < SmallAllocation, $"allocated {allocated} bytes for a {body.Length}-byte body");
     }
@@ -45,7 +46,7 @@ public class V2JsonAllocationTests
         {
             var (error, allocated) = RefusedMeasuringAllocation(Encoding.UTF8.GetBytes(json), null);
 
-            Assert.Equal(400, error.StatusCode);
+            Assert.Equal(RefusalKind.Invalid, error.Kind);
             Assert.True(allocated < SmallAllocation, $"{datatype}: allocated {allocated} bytes for {json}");
         }
     }
@@ -54,13 +55,13 @@ public class V2JsonAllocationTests
     public void ReadResponse_DeclaredShapeBeyondJsonBytes_Refused400WithoutAllocating()
     {
         var body = """{"model_name":"m","outputs":[{"name":"y","shape":[4194304],"datatype":"INT64","data":[1]}]}"""u8.ToArray();
-        Assert.Throws<ProtocolException>(() => V2Json.ReadResponse(body, null, Limits)); // warm up
+        Assert.Throws<RefusedException>(() => V2Json.ReadResponse(body, null, Limits)); // warm up
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadResponse(body, null, Limits));
+        var error = Assert.Throws<RefusedException>(() => V2Json.ReadResponse(body, null, Limits));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.True(allocated < SmallAllocation, $"allocated {allocated} bytes");
     }
 
@@ -105,17 +106,17 @@ public class V2JsonAllocationTests
 
         var (error, allocated) = RefusedMeasuringAllocation(body, header.Length);
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.True(allocated < SmallAllocation, $"allocated {allocated} bytes");
     }
 
-    private static (ProtocolException Error, long Allocated) RefusedMeasuringAllocation(byte[] body, int? headerLength)
+    private static (RefusedException Error, long Allocated) RefusedMeasuringAllocation(byte[] body, int? headerLength)
     {
         // Warm up once so that JIT and static initialisation do not count.
-        Assert.Throws<ProtocolException>(() => V2Json.ReadRequest(body, headerLength, Limits));
+        Assert.Throws<RefusedException>(() => V2Json.ReadRequest(body, headerLength, Limits));
 
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadRequest(body, headerLength, Limits));
+        var error = Assert.Throws<RefusedException>(() => V2Json.ReadRequest(body, headerLength, Limits));
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         return (error, allocated);
     }

@@ -1,5 +1,6 @@
 using System.Text;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -161,11 +162,11 @@ public class V2JsonBinaryAndLimitsTests
     [Fact]
     public void ReadResponse_Malformed_Refused400WithoutEcho()
     {
-        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadResponse("""{"model_name":"m","secret-token-xyz":1,"outputs":[]}"""u8, null, Limits));
+        var error = Assert.Throws<RefusedException>(() => V2Json.ReadResponse("""{"model_name":"m","secret-token-xyz":1,"outputs":[]}"""u8, null, Limits));
 
-        Assert.Equal(400, error.StatusCode);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         ProtocolAssert.NoEcho(error.Message, "secret-token-xyz");
-        Assert.Throws<ProtocolException>(() => V2Json.ReadResponse("""{"outputs":[]}"""u8, null, Limits));
+        Assert.Throws<RefusedException>(() => V2Json.ReadResponse("""{"outputs":[]}"""u8, null, Limits));
     }
 
     [Fact]
@@ -184,18 +185,18 @@ public class V2JsonBinaryAndLimitsTests
     {
         var invalidName = Encoding.Latin1.GetBytes("{\"model_name\":\"m\",\"parameters\":{\"\u00ff\":1},\"outputs\":[]}");
 
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => V2Json.ReadResponse(invalidName, null, Limits)).StatusCode);
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":1,"a":2},"outputs":[]}"""u8, null, Limits)).StatusCode);
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":[1]},"outputs":[]}"""u8, null, Limits)).StatusCode);
-        Assert.Equal(400, Assert.Throws<ProtocolException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":null},"outputs":[]}"""u8, null, Limits)).StatusCode);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => V2Json.ReadResponse(invalidName, null, Limits)).Kind);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":1,"a":2},"outputs":[]}"""u8, null, Limits)).Kind);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":[1]},"outputs":[]}"""u8, null, Limits)).Kind);
+        Assert.Equal(RefusalKind.Invalid, Assert.Throws<RefusedException>(() => V2Json.ReadResponse("""{"model_name":"m","parameters":{"a":null},"outputs":[]}"""u8, null, Limits)).Kind);
     }
 
     [Fact]
     public void ReadResponse_BodyOverCap_Refused413()
     {
-        var error = Assert.Throws<ProtocolException>(() => V2Json.ReadResponse(new byte[65], null, new ProtocolLimits { MaxBodyBytes = 64 }));
+        var error = Assert.Throws<RefusedException>(() => V2Json.ReadResponse(new byte[65], null, new ProtocolLimits { MaxBodyBytes = 64 }));
 
-        Assert.Equal(413, error.StatusCode);
+        Assert.Equal(RefusalKind.TooLarge, error.Kind);
     }
 
     private static (int HeaderLength, byte[] Body) BinaryInt32Request(int size, byte[] data)

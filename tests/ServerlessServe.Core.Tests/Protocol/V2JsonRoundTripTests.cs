@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -124,8 +125,8 @@ public class V2JsonRoundTripTests
     {
         var response = new InferenceResponse { ModelName = "m", Outputs = [new Tensor("y", TensorDataType.Fp32, [1], new[] { value })] };
 
-        var error = Assert.Throws<ProtocolException>(() => V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null));
-        Assert.Equal(500, error.StatusCode);
+        var error = Assert.Throws<RefusedException>(() => V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null));
+        Assert.Equal(RefusalKind.Failed, error.Kind);
 
         var encoded = V2Json.WriteResponse(response, binaryAll: true, binaryOutputs: null);
         var read = V2Json.ReadResponse(encoded.Body, encoded.HeaderLength, Limits);

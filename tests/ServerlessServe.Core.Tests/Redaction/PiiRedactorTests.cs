@@ -209,14 +209,14 @@ public class PiiRedactorTests
     [InlineData("1\t", 100_000)]
     [InlineData("123 45 ", 30_000)]
     [InlineData("123.45.", 30_000)]
-    public void Redact_AdversarialInput_LinearAndComplete(string unit, int repeat)
+    public async Task Redact_AdversarialInput_LinearAndComplete(string unit, int repeat)
     {
         var text = string.Concat(Enumerable.Repeat(unit, repeat)) + "@";
-        var stopwatch = Stopwatch.StartNew();
 
-        var result = PiiRedactor.Redact(text, All);
+        // A hang guard, not a speed target (that is the redaction benchmark's job): backtracking on inputs like these
+        // would take hours, a linear scan well under a second even on a busy machine.
+        var result = await Task.Run(() => PiiRedactor.Redact(text, All)).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"took {stopwatch.Elapsed}");
         Assert.False(result.Counts.ContainsKey(PiiEntities.Unscannable));
     }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Validation;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Validation;
 
@@ -257,12 +258,12 @@ public class RequestValidatorTests
     private static Tensor Notes(int batch) =>
         new("note", TensorDataType.Bytes, [batch], Enumerable.Range(0, batch).Select(_ => "ok"u8.ToArray()).ToArray());
 
-    private static ProtocolException Refused(InferenceRequest request) => Refused(request, Inputs, Policy);
+    private static RefusedException Refused(InferenceRequest request) => Refused(request, Inputs, Policy);
 
-    private static ProtocolException Refused(InferenceRequest request, IReadOnlyList<TensorSpec> inputs, ModelPolicy policy)
+    private static RefusedException Refused(InferenceRequest request, IReadOnlyList<TensorSpec> inputs, ModelPolicy policy)
     {
-        var error = Assert.Throws<ProtocolException>(() => RequestValidator.Validate(request, inputs, Outputs, policy));
-        Assert.Equal(400, error.StatusCode);
+        var error = Assert.Throws<RefusedException>(() => RequestValidator.Validate(request, inputs, Outputs, policy));
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
         ProtocolAssertNoEcho(error.Message, "secret-token-xyz");
         return error;
     }

@@ -1,10 +1,11 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Azure.Storage.Blobs;
 using Google.Protobuf;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Artifacts;
@@ -25,7 +26,7 @@ public sealed class ModelIntegrityTests(StackFixture fixture)
         var container = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName);
         using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(fixture.State.ModelSigningKey));
         using var trusted = TrustedSigners.FromPem([await File.ReadAllTextAsync(fixture.State.ModelSigningPublicKey)]);
-        var store = new ModelStore(container, trusted);
+        var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
         var baseline = await ServedVersionAsync();
 
         // 1. Model bytes altered after publishing.

@@ -40,7 +40,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         var root = record.RootElement;
         Assert.Equal("customer-notes", root.GetProperty("model").GetString());
         Assert.Equal("1", root.GetProperty("version").GetString());
-        Assert.Equal(200, root.GetProperty("status").GetInt32());
+        Assert.Equal("released", root.GetProperty("outcome").GetString());
         foreach (var digest in new[] { "manifestDigest", "inputSha256", "outputSha256", "prev", "hash" })
         {
             Assert.Matches("^[0-9a-f]{64}$", root.GetProperty(digest).GetString());
@@ -159,7 +159,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         switch (how)
         {
             case "modify":
-                lines[1] = lines[1].Replace("\"status\":200", "\"status\":201", StringComparison.Ordinal);
+                lines[1] = lines[1].Replace("\"outcome\":\"released\"", "\"outcome\":\"invalid\"", StringComparison.Ordinal);
                 break;
             case "delete":
                 lines.RemoveAt(1);

@@ -2,10 +2,10 @@ using System.Net.Http.Headers;
 using System.Text;
 using Azure.Storage.Blobs;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Hosting;
-using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Hosting;
+using ServerlessServe.Local;
 using ServerlessServe.Core.Identity;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Integration.Tests.Fixtures;
 

@@ -1,9 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Gateway;
@@ -22,7 +23,7 @@ public sealed class RoleTests(StackFixture fixture)
         policy["roles"] = new JsonArray("note-reader");
         using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(fixture.State.ModelSigningKey));
         using var trusted = TrustedSigners.FromKeys(SigningKeys.ImportPem(await File.ReadAllTextAsync(fixture.State.ModelSigningPublicKey)));
-        var store = new ModelStore(fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName), trusted);
+        var store = new ModelStore(fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName), trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
         await store.PublishAsync(ModelPackager.Pack(
             name, "1", SampleModels.BuildModel(CustomerNotesSample.Name), JsonSerializer.SerializeToUtf8Bytes(policy), signer, DateTimeOffset.UtcNow));
 

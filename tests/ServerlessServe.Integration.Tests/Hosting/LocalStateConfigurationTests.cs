@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Local;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Hosting;

@@ -1,5 +1,4 @@
-using ServerlessServe.Core.Hosting;
-using ServerlessServe.Core.Hosting.Local;
+using ServerlessServe.Local;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;

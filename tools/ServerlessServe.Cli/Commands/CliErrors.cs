@@ -3,6 +3,7 @@ using Azure;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Cli.Commands;
 
@@ -21,7 +22,7 @@ internal static class CliErrors
         RequestFailedException e => $"storage refused the request ({e.Status} {e.ErrorCode}); check the connection string, account and permissions",
         AggregateException { InnerExceptions: [RequestFailedException or HttpRequestException, ..] } => "storage unreachable; is Azurite running (ssctl up) or is --blob-uri right?",
         HttpRequestException e => $"network error: {e.Message}",
-        ProtocolException e => e.Message,
+        RefusedException e => e.Message,
         PolicyException e => $"policy: {e.Message}",
         ModelVerificationException e => $"model verification failed: {e.Message}",
         ModelVersionExistsException e => e.Message,

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using ServerlessServe.Core.Hosting;
+using ServerlessServe.Local;
 
 namespace ServerlessServe.Cli.Commands;
 

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.CommandLine;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local.Samples;
 using Spectre.Console;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Cli.Commands;
 
@@ -40,7 +42,7 @@ internal static class ModelCommand
             {
                 package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, null, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is Core.Protocol.ProtocolException or Core.Policy.PolicyException or ModelVerificationException or IOException)
+            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException)
             {
                 AnsiConsole.MarkupLine($"[red]Cannot package {Markup.Escape(dir.FullName)}:[/] {Markup.Escape(ex.Message)}");
                 return 1;
@@ -48,7 +50,7 @@ internal static class ModelCommand
 
             var container = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), ModelStoreLayout.DefaultContainerName);
             using var trusted = TrustedSigners.FromKeys(signer);
-            var store = new ModelStore(container, trusted);
+            var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
             await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -86,7 +88,7 @@ internal static class ModelCommand
             var keyFiles = parse.GetValue(trustedKey) is { Length: > 0 } files ? files.Select(f => f.FullName) : [localState.ModelSigningPublicKey];
             using var trusted = TrustedSigners.FromPem(keyFiles.Select(File.ReadAllText));
             var container = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), ModelStoreLayout.DefaultContainerName);
-            var store = new ModelStore(container, trusted);
+            var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
             var modelName = parse.GetValue(name)!;
             var versions = parse.GetValue(version) is { } one ? [one] : await store.ListVersionsAsync(modelName, cancellationToken).ConfigureAwait(false);
             if (versions.Count == 0)
@@ -104,7 +106,7 @@ internal static class ModelCommand
                     var loaded = await store.LoadAsync(modelName, v, cancellationToken).ConfigureAwait(false);
                     table.AddRow(Markup.Escape(v), "[green]ok[/]", loaded.Version.ManifestDigest, loaded.Version.Manifest.SignerKeyId);
                 }
-                catch (Exception ex) when (ex is ModelVerificationException or ModelNotFoundException or Core.Protocol.ProtocolException)
+                catch (Exception ex) when (ex is ModelVerificationException or ModelNotFoundException or Core.Pipeline.RefusedException)
                 {
                     failures++;
                     table.AddRow(Markup.Escape(v), $"[red]{Markup.Escape(ex.Message)}[/]", "", "");

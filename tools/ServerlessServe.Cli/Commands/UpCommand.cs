@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
-using ServerlessServe.Core.Hosting.Local;
-using ServerlessServe.Core.Samples;
+using ServerlessServe.Local;
+using ServerlessServe.Local.Samples;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;

@@ -1,0 +1,11 @@
+using Microsoft.Extensions.Options;
+
+namespace ServerlessServe.Core.Artifacts;
+
+/// <summary>Source-generated validation of <see cref="ModelStoreOptions"/>, run at start.</summary>
+[OptionsValidator]
+internal sealed partial class ModelStoreOptionsValidator : IValidateOptions<ModelStoreOptions>;
+
+/// <summary>Source-generated validation of <see cref="ModelCatalogOptions"/>, run at start.</summary>
+[OptionsValidator]
+internal sealed partial class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalogOptions>;

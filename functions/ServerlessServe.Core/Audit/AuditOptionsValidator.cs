@@ -1,0 +1,7 @@
+using Microsoft.Extensions.Options;
+
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>Source-generated validation of <see cref="AuditOptions"/> (annotations and its own rules), run at start.</summary>
+[OptionsValidator]
+internal sealed partial class AuditOptionsValidator : IValidateOptions<AuditOptions>;

@@ -1,6 +1,0 @@
-using System.Reflection;
-
-namespace ServerlessServe.Core.Hosting.Standalone;
-
-/// <summary>An HTTP-triggered function as the Functions host would see it: name, methods, route and the method to call.</summary>
-public sealed record HttpFunction(string Name, IReadOnlyList<string> Methods, string Route, MethodInfo Method);

@@ -1,0 +1,53 @@
+namespace ServerlessServe.Core.Pipeline;
+
+/// <summary>
+/// A stage's refusal: a <see cref="RefusalKind"/> and a message that is safe to show an untrusted caller (it never
+/// holds a request value, a stack trace or an internal name).
+/// </summary>
+public sealed record Refusal(RefusalKind Kind, string Message)
+{
+    public static Refusal Invalid(string message) => new(RefusalKind.Invalid, message);
+
+    public static Refusal Unauthenticated(string message) => new(RefusalKind.Unauthenticated, message);
+
+    public static Refusal Forbidden(string message) => new(RefusalKind.Forbidden, message);
+
+    public static Refusal NotFound(string message) => new(RefusalKind.NotFound, message);
+
+    public static Refusal TooLarge(string message) => new(RefusalKind.TooLarge, message);
+
+    public static Refusal UnsupportedMediaType(string message) => new(RefusalKind.UnsupportedMediaType, message);
+
+    public static Refusal RateLimited(string message) => new(RefusalKind.RateLimited, message);
+
+    public static Refusal Unavailable(string message) => new(RefusalKind.Unavailable, message);
+
+    /// <summary>The caller went away.</summary>
+    public static Refusal Cancelled { get; } = new(RefusalKind.Cancelled, "request cancelled");
+
+    /// <summary>An unexpected failure; the caller learns nothing more.</summary>
+    public static Refusal Failed { get; } = new(RefusalKind.Failed, "internal error");
+
+    /// <summary>The verdict word recorded for this refusal: <c>refused:{kind}</c>, e.g. <c>refused:invalid</c>.</summary>
+    public string Verdict => "refused:" + KindName;
+
+    /// <summary>The kind in the audit record's vocabulary: lower-case with underscores, e.g. <c>too_large</c>.</summary>
+    public string KindName => Names.Of(Kind);
+
+    private static class Names
+    {
+        public static string Of(RefusalKind kind) => kind switch
+        {
+            RefusalKind.Invalid => "invalid",
+            RefusalKind.Unauthenticated => "unauthenticated",
+            RefusalKind.Forbidden => "forbidden",
+            RefusalKind.NotFound => "not_found",
+            RefusalKind.TooLarge => "too_large",
+            RefusalKind.UnsupportedMediaType => "unsupported_media_type",
+            RefusalKind.RateLimited => "rate_limited",
+            RefusalKind.Unavailable => "unavailable",
+            RefusalKind.Cancelled => "cancelled",
+            _ => "failed",
+        };
+    }
+}

@@ -1,0 +1,46 @@
+using System.Text.Json.Serialization;
+
+namespace ServerlessServe.Core.Pipeline;
+
+/// <summary>
+/// What a request carries through its stages. The base holds the request id, the verdict of every stage that ran, and
+/// the refusal that stopped it (if one did). Derived contexts add plain, serialisable values (see docs/design.md, "The
+/// stage contract"): anything that cannot cross a process boundary is marked <see cref="JsonIgnoreAttribute"/>.
+/// </summary>
+public abstract class RequestContext
+{
+    private readonly List<StageVerdict> _verdicts = [];
+
+    protected RequestContext(string requestId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
+        RequestId = requestId;
+    }
+
+    /// <summary>Made by the server for every request (never taken from the caller).</summary>
+    public string RequestId { get; }
+
+    /// <summary>Every stage that ran, in order, with its verdict.</summary>
+    public IReadOnlyList<StageVerdict> Verdicts => _verdicts;
+
+    /// <summary>The refusal that stopped the request; null while it passes.</summary>
+    public Refusal? Refusal { get; private set; }
+
+    /// <summary>The name of the stage that refused, or null.</summary>
+    public string? RefusedAt { get; private set; }
+
+    /// <summary>Verdicts by stage name (the audit record's <c>stages</c>).</summary>
+    public IReadOnlyDictionary<string, string> VerdictsByStage() =>
+        _verdicts.ToDictionary(v => v.Stage, v => v.Verdict, StringComparer.Ordinal);
+
+    /// <summary>Records what <paramref name="stage"/> decided (called by <see cref="StagePipeline{TContext}"/>).</summary>
+    internal void Record(string stage, StageOutcome outcome, double elapsedMs)
+    {
+        _verdicts.Add(new StageVerdict(stage, outcome.Verdict, elapsedMs));
+        if (outcome.Refusal is { } refusal)
+        {
+            Refusal = refusal;
+            RefusedAt = stage;
+        }
+    }
+}

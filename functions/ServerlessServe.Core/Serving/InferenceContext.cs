@@ -1,0 +1,44 @@
+using System.Text.Json.Serialization;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Serving;
+
+/// <summary>
+/// An inference request on its way through the stages: read → validate → infer → redact → encode, then audit. Each
+/// property is set by the stage named in its summary; every value but the incoming body is plain data.
+/// </summary>
+public class InferenceContext(string requestId, string modelName, string? requestedVersion, string operation)
+    : ModelRequestContext(requestId, modelName, requestedVersion)
+{
+    /// <summary>What the audit record calls this request, e.g. <c>infer</c>.</summary>
+    public string Operation { get; } = operation;
+
+    /// <summary>The body to read (in-process only).</summary>
+    [JsonIgnore]
+    public IncomingBody? Body { get; set; }
+
+    /// <summary>Set by read: the parsed V2 request.</summary>
+    public InferenceRequest? Request { get; set; }
+
+    /// <summary>Set by validate: SHA-256 of the input tensors (canonical encoding).</summary>
+    public string? InputSha256 { get; set; }
+
+    /// <summary>Set by infer: the model's outputs before redaction.</summary>
+    public InferenceResponse? Inferred { get; set; }
+
+    /// <summary>Set by redact: what may leave, and what was redacted or hardened (by kind).</summary>
+    public InferenceResponse? Released { get; set; }
+
+    /// <summary>Set by redact.</summary>
+    public IReadOnlyDictionary<string, int> Redactions { get; set; } = new Dictionary<string, int>();
+
+    /// <summary>Set by encode: SHA-256 of the released output tensors.</summary>
+    public string? OutputSha256 { get; set; }
+
+    /// <summary>Set by encode: the response body in the form the request asked for.</summary>
+    public EncodedBody? Encoded { get; set; }
+
+    /// <summary>When the request arrived (<see cref="TimeProvider.GetTimestamp"/>), for the audit record's latency.</summary>
+    [JsonIgnore]
+    public long StartedTimestamp { get; set; }
+}

@@ -1,0 +1,26 @@
+using System.Text.Json.Serialization;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Core.Serving;
+
+/// <summary>A request that names a model: who asks (<see cref="Caller"/>) and which verified version it got (<see cref="Model"/>).</summary>
+public class ModelRequestContext(string requestId, string modelName, string? requestedVersion) : RequestContext(requestId)
+{
+    /// <summary>The <c>Authorization</c> header as received. A secret: never serialised, cleared once authenticated.</summary>
+    [JsonIgnore]
+    public string? Authorization { get; set; }
+
+    /// <summary>The model name from the route, as the caller wrote it (validated by the resolve stage).</summary>
+    public string ModelName { get; } = modelName;
+
+    /// <summary>The version from the route, or null for the newest good one.</summary>
+    public string? RequestedVersion { get; } = requestedVersion;
+
+    /// <summary>Set by authentication.</summary>
+    public CallerIdentity? Caller { get; set; }
+
+    /// <summary>Set by resolution: the verified version (manifest, its digest, policy).</summary>
+    public VerifiedModelVersion? Model { get; set; }
+}

@@ -1,0 +1,51 @@
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Core.Serving.Stages;
+
+/// <summary>
+/// <c>audit</c>, a closing stage: runs for every authenticated request, passed or refused, and commits its record before
+/// anything is released. When the record cannot be committed the request is refused
+/// (<see cref="RefusalKind.Unavailable"/>) and nothing is released: fail closed. A request that never authenticated is
+/// not recorded (anyone could otherwise grow the immutable log); it is counted in logs and metrics.
+/// </summary>
+public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time) : IRequestStage<InferenceContext>
+{
+    public string Name => "audit";
+
+    public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (context.Caller is not { } caller)
+        {
+            return StageOutcome.Pass;
+        }
+
+        var released = context.Refusal is null;
+        var auditEvent = new AuditEvent
+        {
+            Time = time.GetUtcNow(),
+            RequestId = context.RequestId,
+            Caller = pseudonymizer.Pseudonymize(caller.Subject),
+            Operation = context.Operation,
+            Model = context.Model?.Manifest.Name,
+            ModelVersion = context.Model?.Manifest.Version,
+            ManifestDigest = context.Model?.ManifestDigest,
+            InputSha256 = context.InputSha256,
+            OutputSha256 = released ? context.OutputSha256 : null,
+            Stages = context.VerdictsByStage(),
+            Redactions = context.Redactions,
+            Outcome = context.Refusal?.KindName ?? AuditEvent.Released,
+            LatencyMs = time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds,
+        };
+        try
+        {
+            await audit.AppendAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+            return StageOutcome.Pass;
+        }
+        catch (AuditUnavailableException)
+        {
+            return Refusal.Unavailable("audit log unavailable; response withheld");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Core.Serving.Stages;
+
+/// <summary>
+/// <c>authorize</c>: when the model's policy names roles, the caller's token must carry at least one of them. An empty
+/// list admits every authenticated caller.
+/// </summary>
+public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
+{
+    public string Name => "authorize";
+
+    public ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.Caller ?? throw new InvalidOperationException("authorize runs after authenticate");
+        var policy = (context.Model ?? throw new InvalidOperationException("authorize runs after resolve")).Policy;
+        var admitted = policy.Roles.Count == 0 || policy.Roles.Any(required => caller.Roles.Contains(required, StringComparer.Ordinal));
+        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Forbidden("the caller has no role this model admits"));
+    }
+}

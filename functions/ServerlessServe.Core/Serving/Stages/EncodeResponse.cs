@@ -1,0 +1,23 @@
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Serving.Stages;
+
+/// <summary>
+/// <c>encode</c>: the released outputs in the form the request asked for (JSON, or binary per output), and their
+/// digest for the audit record. An output JSON cannot carry (NaN, non-UTF-8 BYTES) is refused here, before audit.
+/// </summary>
+public sealed class EncodeResponse : IRequestStage<InferenceContext>
+{
+    public string Name => "encode";
+
+    public ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var released = context.Released ?? throw new InvalidOperationException("encode runs after redact");
+        var request = context.Request ?? throw new InvalidOperationException("encode runs after read");
+        context.Encoded = V2Json.WriteResponse(released, request);
+        context.OutputSha256 = TensorDigest.Compute(released.Outputs);
+        return ValueTask.FromResult(StageOutcome.Pass);
+    }
+}

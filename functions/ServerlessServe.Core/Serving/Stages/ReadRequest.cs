@@ -1,0 +1,85 @@
+using System.Globalization;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Core.Serving.Stages;
+
+/// <summary>
+/// <c>read</c>: the body under the size cap, in a media type this endpoint reads, parsed strictly as a V2 request (JSON,
+/// or JSON plus the binary tensor extension).
+/// </summary>
+/// <remarks>
+/// Accepted: <c>application/json</c> (charset, if given, UTF-8), <c>application/octet-stream</c> (the binary
+/// extension), or no <c>Content-Type</c> at all (V2 clients such as Triton's send none). Anything else is
+/// <see cref="RefusalKind.UnsupportedMediaType"/>, and so is any <c>Content-Encoding</c> other than <c>identity</c>.
+/// </remarks>
+public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<InferenceContext>
+{
+    public string Name => "read";
+
+    public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var body = context.Body ?? throw new InvalidOperationException("read needs the incoming body");
+        if (MediaTypeRefusal(body) is { } unsupported)
+        {
+            return unsupported;
+        }
+
+        int? headerLength = null;
+        if (body.InferenceHeaderLength is { Length: > 0 } raw)
+        {
+            if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Refusal.Invalid("invalid Inference-Header-Content-Length");
+            }
+
+            headerLength = parsed;
+        }
+
+        var bytes = await HttpBodyReader.ReadLimitedAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        context.Request = V2Json.ReadRequest(bytes, headerLength, limits);
+        return StageOutcome.Pass;
+    }
+
+    /// <summary>The refusal for a body this endpoint does not read, or null.</summary>
+    public static Refusal? MediaTypeRefusal(IncomingBody body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        if (body.ContentEncoding is { Length: > 0 } encoding && !encoding.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return Refusal.UnsupportedMediaType("compressed request bodies are not accepted");
+        }
+
+        if (string.IsNullOrWhiteSpace(body.ContentType))
+        {
+            return null;
+        }
+
+        var parts = body.ContentType.Split(';');
+        var mediaType = parts[0].Trim();
+        if (mediaType.Equals(EncodedBody.BinaryContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            return parts.Length == 1 ? null : Refusal.UnsupportedMediaType("unsupported Content-Type parameters");
+        }
+
+        if (!mediaType.Equals(EncodedBody.JsonContentType, StringComparison.OrdinalIgnoreCase))
+        {
+            return Refusal.UnsupportedMediaType("Content-Type must be application/json or application/octet-stream");
+        }
+
+        foreach (var parameter in parts.Skip(1))
+        {
+            var pair = parameter.Split('=', 2);
+            var name = pair[0].Trim();
+            var value = pair.Length == 2 ? pair[1].Trim().Trim('"') : string.Empty;
+            if (!name.Equals("charset", StringComparison.OrdinalIgnoreCase)
+                || !(value.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || value.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
+            {
+                return Refusal.UnsupportedMediaType("application/json must be UTF-8");
+            }
+        }
+
+        return null;
+    }
+}

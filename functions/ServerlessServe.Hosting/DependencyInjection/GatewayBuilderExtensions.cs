@@ -1,0 +1,70 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Redaction;
+using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Hosting.Http;
+using ServerlessServe.Hosting.Options;
+
+namespace ServerlessServe.Hosting.DependencyInjection;
+
+/// <summary>The gateway's features: its client of the inference app and its request pipelines.</summary>
+public static class GatewayBuilderExtensions
+{
+    /// <summary>
+    /// The inference app's client (<c>ServerlessServe:Gateway:InferenceBaseUrl</c>), with a service token on every call,
+    /// as the gateway's <see cref="IInferenceBackend"/>. One long-lived client: its handler recycles connections every
+    /// 5 minutes (see <c>AddServerlessServe</c>), so DNS changes are seen without recreating it.
+    /// </summary>
+    public static IServerlessServeBuilder AddInferenceClient(this IServerlessServeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(GatewayOptions.SectionName);
+        builder.Services.AddHttpClient(InferenceClient.HttpClientName, (sp, http) =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            http.BaseAddress = EnsureTrailingSlash(options.InferenceBaseUrl!);
+            http.Timeout = options.InferenceTimeout;
+        });
+        builder.Services.TryAddSingleton(sp => new InferenceClient(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
+            sp.GetRequiredService<ServiceTokenSource>(),
+            sp.GetRequiredService<ProtocolLimits>(),
+            sp.GetRequiredService<ILogger<InferenceClient>>()));
+        builder.Services.TryAddSingleton<IInferenceBackend>(sp => sp.GetRequiredService<InferenceClient>());
+        return builder;
+    }
+
+    /// <summary>
+    /// The gateway's pipelines — model routes: authenticate → resolve → authorize; infer: those, then read → validate →
+    /// infer → redact → encode, closed by audit — and the endpoints that run them.
+    /// </summary>
+    public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<ResponseRedactor>();
+        builder.AddPipeline<ModelRequestContext>(stages => stages
+            .Add<AuthenticateCaller>()
+            .Add<ResolveModel>()
+            .Add<AuthorizeCaller>());
+        builder.AddPipeline<InferenceContext>(stages => stages
+            .Add<AuthenticateCaller>()
+            .Add<ResolveModel>()
+            .Add<AuthorizeCaller>()
+            .Add<ReadRequest>()
+            .Add<ValidateRequest>()
+            .Add<InferRemote>()
+            .Add<RedactResponse>()
+            .Add<EncodeResponse>()
+            .Finally<AuditRequest>());
+        builder.Services.TryAddSingleton<GatewayEndpoints>();
+        return builder;
+    }
+
+    private static Uri EnsureTrailingSlash(Uri uri) =>
+        uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
+}

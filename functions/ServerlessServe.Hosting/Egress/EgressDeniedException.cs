@@ -1,0 +1,20 @@
+namespace ServerlessServe.Hosting.Egress;
+
+/// <summary>An outbound call to an authority outside the egress allow-list was refused.</summary>
+public sealed class EgressDeniedException : HttpRequestException
+{
+    public EgressDeniedException()
+        : base("outbound destination not allowed")
+    {
+    }
+
+    public EgressDeniedException(string message)
+        : base(message)
+    {
+    }
+
+    public EgressDeniedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Hosting.Http;
+
+/// <summary>
+/// The gateway's V2 endpoints, each a context through a pipeline and back through the <see cref="HttpEdge"/>. Model
+/// routes run authenticate → resolve → authorize; infer adds read → validate → infer → redact → encode, then audit,
+/// and releases the response only after its audit record is committed.
+/// </summary>
+public sealed class GatewayEndpoints(
+    StagePipeline<ModelRequestContext> models,
+    StagePipeline<InferenceContext> inference,
+    IInferenceBackend backend,
+    TimeProvider time)
+{
+    public static IActionResult Live() => HealthResults.Live();
+
+    public async Task<IActionResult> ReadyAsync(CancellationToken cancellationToken) =>
+        HealthResults.Ready(await backend.IsReadyAsync(cancellationToken).ConfigureAwait(false));
+
+    public static IActionResult ServerMetadata() => HealthResults.ServerMetadata();
+
+    public async Task<IActionResult> ModelMetadataAsync(HttpRequest request, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = HttpEdge.ModelContext(request, model, version);
+        await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return HttpEdge.Respond(context, c => V2Results.JsonBody(V2Json.WriteModelMetadata(ReleasedMetadata.For(c.Model!))));
+    }
+
+    public async Task<IActionResult> ModelReadyAsync(HttpRequest request, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = HttpEdge.ModelContext(request, model, version);
+        await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        return HttpEdge.Respond(context, _ => HealthResults.Ready(true));
+    }
+
+    public async Task<IActionResult> InferAsync(HttpRequest request, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var context = HttpEdge.InferenceContext(request, model, version, "infer", time);
+        using var activity = ServingTelemetry.StartInfer("gateway.infer");
+        await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        var response = HttpEdge.Respond(context);
+        ServingTelemetry.Record(activity, context, ((BodyResult)response).StatusCode, time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds);
+        return response;
+    }
+}

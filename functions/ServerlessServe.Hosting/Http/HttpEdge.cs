@@ -1,0 +1,72 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Hosting.Http;
+
+/// <summary>
+/// Where HTTP meets the pipeline, for both apps: a request becomes a context (the <c>Authorization</c> header, the body
+/// with its headers, a server-made request id), and a context's outcome becomes the response — the released body, or
+/// the refusal through <see cref="RefusalMapping"/> as a V2 error body. Nothing else in the code base knows a status code.
+/// </summary>
+public static class HttpEdge
+{
+    /// <summary>A new context for an infer request on <paramref name="request"/>.</summary>
+    public static InferenceContext InferenceContext(HttpRequest request, string model, string? version, string operation, TimeProvider time) =>
+        Prepare(new InferenceContext(RequestIds.New(), model, version, operation), request, time);
+
+    /// <summary>Hands <paramref name="request"/>'s credential and body to <paramref name="context"/> and starts its clock.</summary>
+    public static TContext Prepare<TContext>(TContext context, HttpRequest request, TimeProvider time)
+        where TContext : InferenceContext
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(time);
+        context.Authorization = request.Headers.Authorization.ToString();
+        context.Body = new IncomingBody(
+            request.Body,
+            request.ContentLength,
+            request.Headers.ContentType.ToString() is { Length: > 0 } contentType ? contentType : null,
+            request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null,
+            request.Headers[EncodedBody.HeaderLengthHeaderName].ToString() is { Length: > 0 } length ? length : null);
+        context.StartedTimestamp = time.GetTimestamp();
+        return context;
+    }
+
+    /// <summary>A new context for a metadata or readiness request on <paramref name="request"/>.</summary>
+    public static ModelRequestContext ModelContext(HttpRequest request, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new ModelRequestContext(RequestIds.New(), model, version) { Authorization = request.Headers.Authorization.ToString() };
+    }
+
+    /// <summary>The answer for a finished inference context: its encoded body, or its refusal.</summary>
+    public static IActionResult Respond(InferenceContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        BodyResult result;
+        if (context.Refusal is { } refusal)
+        {
+            result = V2Results.Refused(refusal);
+        }
+        else
+        {
+            var encoded = context.Encoded ?? throw new InvalidOperationException("An inference pipeline passed without encoding a response.");
+            result = new BodyResult(200, encoded.Body, encoded.ContentType, encoded.HeaderLength);
+        }
+
+        result.Headers[RequestIds.Header] = context.RequestId;
+        return result;
+    }
+
+    /// <summary>The answer for a model context: <paramref name="body"/> when every stage passed, otherwise the refusal.</summary>
+    public static IActionResult Respond<TContext>(TContext context, Func<TContext, BodyResult> body)
+        where TContext : ModelRequestContext
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(body);
+        return context.Refusal is { } refusal ? V2Results.Refused(refusal) : body(context);
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Hosting.Http;
+
+/// <summary>
+/// The gateway's client of the inference app: V2 with the binary tensor extension both ways, a short-lived service
+/// token on every call, the version pinned to the one the gateway verified. Any failure becomes a safe refusal
+/// (<see cref="RefusalMapping.FromUpstream"/>).
+/// </summary>
+public sealed partial class InferenceClient : IInferenceBackend
+{
+    public const string HttpClientName = "inference";
+
+    private readonly HttpClient _http;
+    private readonly ServiceTokenSource _tokens;
+    private readonly ProtocolLimits _limits;
+    private readonly ILogger<InferenceClient> _logger;
+
+    public InferenceClient(HttpClient http, ServiceTokenSource tokens, ProtocolLimits limits, ILogger<InferenceClient> logger)
+    {
+        _http = http;
+        _tokens = tokens;
+        _limits = limits;
+        _logger = logger;
+    }
+
+    public async Task<InferenceResponse> InferAsync(VerifiedModelVersion model, InferenceRequest request, string requestId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(request);
+        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
+        var path = $"v2/models/{Uri.EscapeDataString(model.Manifest.Name)}/versions/{Uri.EscapeDataString(model.Manifest.Version)}/infer";
+        using var message = new HttpRequestMessage(HttpMethod.Post, path);
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens.GetToken());
+        message.Headers.TryAddWithoutValidation("x-request-id", requestId);
+        message.Content = new ByteArrayContent(encoded.Body);
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
+        if (encoded.HeaderLength is { } headerLength)
+        {
+            message.Headers.TryAddWithoutValidation(BodyResult.InferenceHeaderContentLength, headerLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            InferenceUnreachable(_logger, ex.GetType().Name);
+            throw RefusedException.Unavailable("inference service unavailable");
+        }
+
+        using (response)
+        {
+            var body = await HttpBodyReader.ReadLimitedAsync(
+                await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
+                response.Content.Headers.ContentLength,
+                _limits.MaxBodyBytes,
+                cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                int? responseHeaderLength = response.Headers.TryGetValues(BodyResult.InferenceHeaderContentLength, out var values)
+                    && int.TryParse(values.FirstOrDefault(), System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
+                try
+                {
+                    return V2Json.ReadResponse(body, responseHeaderLength, _limits);
+                }
+                catch (RefusedException)
+                {
+                    InferenceBadResponse(_logger);
+                    throw RefusedException.Unavailable("inference service unavailable");
+                }
+            }
+
+            InferenceFailed(_logger, (int)response.StatusCode);
+            throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode));
+        }
+    }
+
+    /// <summary>True when the inference app answers its readiness probe.</summary>
+    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri("v2/health/ready", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Inference service unreachable ({ErrorType})")]
+    private static partial void InferenceUnreachable(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Inference service answered {Status}")]
+    private static partial void InferenceFailed(ILogger logger, int status);
+
+    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Inference service sent a response that does not parse")]
+    private static partial void InferenceBadResponse(ILogger logger);
+}

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Hosting.Http;
+
+/// <summary>Factory for the platform's HTTP results. Error bodies are always <c>{"error": "..."}</c> with a safe message.</summary>
+public static class V2Results
+{
+    public const string Json = "application/json";
+    public const string Binary = "application/octet-stream";
+
+    public static BodyResult Error(int status, string safeMessage)
+    {
+        var result = new BodyResult(status, V2Json.WriteError(safeMessage), Json);
+        if (status == 401)
+        {
+            result.Headers["WWW-Authenticate"] = "Bearer";
+        }
+
+        return result;
+    }
+
+    public static BodyResult Error(RefusedException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return Refused(exception.Refusal);
+    }
+
+    /// <summary>The answer to a refusal: its status from <see cref="RefusalMapping"/>, its safe message as the error body.</summary>
+    public static BodyResult Refused(Refusal refusal)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        return Error(RefusalMapping.StatusCode(refusal.Kind), refusal.Message);
+    }
+
+    public static BodyResult Unauthorized() => Error(401, "a valid bearer token is required");
+
+    public static BodyResult JsonBody(byte[] utf8Json, int status = 200) => new(status, utf8Json, Json);
+
+    public static BodyResult Empty(int status) => new(status, [], Json);
+}

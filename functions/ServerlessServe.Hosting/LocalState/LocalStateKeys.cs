@@ -1,0 +1,49 @@
+namespace ServerlessServe.Hosting.LocalState;
+
+/// <summary>
+/// The key files of a local state folder (<c>.serverlessserve/keys/</c>, written by <c>ssctl keys create</c>) and the
+/// setting each one supplies. One list for the writer (ssctl) and the reader (<see cref="LocalStateConfigurationSource"/>).
+/// </summary>
+public static class LocalStateKeys
+{
+    /// <summary>The setting that names the folder; a relative path is taken from the repository root.</summary>
+    public const string DirectorySetting = "ServerlessServe:LocalStateDirectory";
+
+    public const string IssuerKey = "issuer.key.pem";
+    public const string IssuerPublicKey = "issuer.pub.pem";
+    public const string ServiceKey = "service.key.pem";
+    public const string ServicePublicKey = "service.pub.pem";
+    public const string ModelSigningKey = "model-signing.key.pem";
+    public const string ModelSigningPublicKey = "model-signing.pub.pem";
+    public const string AuditCheckpointKey = "audit-checkpoint.key.pem";
+    public const string AuditCheckpointPublicKey = "audit-checkpoint.pub.pem";
+    public const string AuditPseudonymKey = "audit-pseudonym.key";
+
+    /// <summary>Setting → key file name, for every setting a standalone app may take from the folder.</summary>
+    public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ServerlessServe:Identity:IssuerPublicKeyPems:0"] = IssuerPublicKey,
+        ["ServerlessServe:ServiceToken:SigningKeyPem"] = ServiceKey,
+        ["ServerlessServe:ServiceToken:TrustedKeyPems:0"] = ServicePublicKey,
+        ["ServerlessServe:Models:TrustedSignerPems:0"] = ModelSigningPublicKey,
+        ["ServerlessServe:Audit:PseudonymKey"] = AuditPseudonymKey,
+        ["ServerlessServe:Audit:CheckpointKeyPem"] = AuditCheckpointKey,
+    };
+
+    /// <summary>The <c>keys/</c> folder of <paramref name="stateDirectory"/>.</summary>
+    public static string KeysDirectory(string stateDirectory) => Path.Combine(stateDirectory, "keys");
+
+    /// <summary>Finds the repository root (the folder holding <c>ServerlessServe.sln</c>) at or above <paramref name="start"/>.</summary>
+    public static string? FindRepositoryRoot(string start)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(start)); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ServerlessServe.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+}

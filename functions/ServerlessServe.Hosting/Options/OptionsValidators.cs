@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Options;
+
+namespace ServerlessServe.Hosting.Options;
+
+// Source-generated validators (data annotations, IValidatableObject), checked at start by ValidateOnStart.
+
+[OptionsValidator]
+internal sealed partial class CallerAuthOptionsValidator : IValidateOptions<CallerAuthOptions>;
+
+[OptionsValidator]
+internal sealed partial class EgressOptionsValidator : IValidateOptions<EgressOptions>;
+
+[OptionsValidator]
+internal sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>;
+
+[OptionsValidator]
+internal sealed partial class ServiceTokenOptionsValidator : IValidateOptions<ServiceTokenOptions>;
+
+[OptionsValidator]
+internal sealed partial class StorageOptionsValidator : IValidateOptions<StorageOptions>;

@@ -1,0 +1,26 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>ONNX Runtime session settings. Bound from <c>ServerlessServe:Inference</c>.</summary>
+public sealed class InferenceOptions
+{
+    public const string SectionName = "ServerlessServe:Inference";
+
+    /// <summary>Execution provider for new sessions. Default <see cref="Inference.ExecutionProvider.Cpu"/>.</summary>
+    public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Cpu;
+
+    /// <summary>
+    /// With <see cref="Inference.ExecutionProvider.Cuda"/>: whether a missing CUDA provider falls back to CPU (logged as a
+    /// warning). Default false: fail closed, no model is served, and the error log says why.
+    /// </summary>
+    public bool AllowCpuFallback { get; set; }
+
+    /// <summary>CUDA device ordinal. Default 0.</summary>
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Threads ONNX Runtime uses within one operator; 0 lets ONNX Runtime choose (one per physical core). Default 0.</summary>
+    [Range(0, 256)]
+    public int IntraOpNumThreads { get; set; }
+}

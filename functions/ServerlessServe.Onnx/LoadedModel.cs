@@ -1,0 +1,31 @@
+using Microsoft.ML.OnnxRuntime;
+using ServerlessServe.Core.Artifacts;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>
+/// A verified model version with its ONNX Runtime session (created from the verified bytes). Owned by the
+/// <see cref="OnnxSessionCache"/>, which disposes the session; callers must not.
+/// </summary>
+public sealed class LoadedModel
+{
+    internal LoadedModel(VerifiedModelVersion version, InferenceSession session, ExecutionProvider executionProvider)
+    {
+        Version = version;
+        Session = session;
+        ExecutionProvider = executionProvider;
+    }
+
+    public VerifiedModelVersion Version { get; }
+
+    public InferenceSession Session { get; }
+
+    /// <summary>The provider the session actually runs on (CPU after a permitted fallback).</summary>
+    public ExecutionProvider ExecutionProvider { get; }
+
+    public string Name => Version.Manifest.Name;
+
+    public string ModelVersion => Version.Manifest.Version;
+
+    public string ManifestDigest => Version.ManifestDigest;
+}

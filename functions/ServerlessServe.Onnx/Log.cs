@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>Log messages of the inference area (EventIds 3100-3199). Never tensor values or ONNX Runtime messages that may quote them.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(3100, LogLevel.Information, "Created an ONNX Runtime session for model {Model} version {Version} (manifest {ManifestDigest}) on {Provider} in {ElapsedMs} ms.")]
+    public static partial void SessionCreated(ILogger logger, string model, string version, string manifestDigest, ExecutionProvider provider, long elapsedMs);
+
+    [LoggerMessage(3101, LogLevel.Error, "The CUDA execution provider (device {DeviceId}) is unavailable and CPU fallback is off: no model will be served. Use the GPU build of ONNX Runtime on a CUDA host, or set AllowCpuFallback.")]
+    public static partial void CudaUnavailable(ILogger logger, int deviceId, Exception exception);
+
+    [LoggerMessage(3102, LogLevel.Warning, "The CUDA execution provider (device {DeviceId}) is unavailable; falling back to CPU as configured.")]
+    public static partial void CudaFallback(ILogger logger, int deviceId);
+
+    [LoggerMessage(3103, LogLevel.Warning, "Inference failed for model {Model} version {Version} ({ErrorCategory}); the caller got a sanitised error.")]
+    public static partial void RunFailed(ILogger logger, string model, string version, string errorCategory);
+
+    [LoggerMessage(3104, LogLevel.Error, "ONNX Runtime refused model {Model} version {Version} (manifest {ManifestDigest}).")]
+    public static partial void SessionCreationFailed(ILogger logger, string model, string version, string manifestDigest, Exception exception);
+
+    [LoggerMessage(3105, LogLevel.Warning, "Model {Model} version {Version} cannot be served ({Failure}); it is skipped and an older version keeps serving where one exists.")]
+    public static partial void VersionUnservable(ILogger logger, string model, string version, string failure);
+}

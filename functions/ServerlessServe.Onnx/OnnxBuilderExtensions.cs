@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Hosting.DependencyInjection;
+using ServerlessServe.Onnx.Stages;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>The inference app's feature: ONNX Runtime sessions over verified model bytes, and its request pipelines.</summary>
+public static class OnnxBuilderExtensions
+{
+    /// <summary>
+    /// ONNX Runtime (<c>ServerlessServe:Inference</c>): one session per verified model version, the runner, and the
+    /// inference app's pipelines (authenticate → resolve → read → validate → infer → encode) and endpoints. Needs <see cref="ModelCatalogBuilderExtensions.AddModelCatalog"/>.
+    /// </summary>
+    public static IServerlessServeBuilder AddOnnxInference(this IServerlessServeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>());
+        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.SectionName).ValidateOnStart();
+
+        // The gateway forwards validated requests in the binary encoding, which can be larger than the JSON the caller
+        // sent (an FP64 "0," is 2 bytes in JSON, 8 in binary): the inference app accepts what the gateway's element
+        // cap allows unless configured otherwise.
+        var configuredBodyLimit = builder.Configuration[ProtocolLimits.SectionName + ":MaxBodyBytes"] is not null;
+        services.PostConfigure<ProtocolLimits>(limits =>
+        {
+            if (!configuredBodyLimit)
+            {
+                limits.MaxBodyBytes = (int)Math.Min(int.MaxValue, Math.Max(limits.MaxBodyBytes, (limits.MaxElementsPerRequest * 8L) + (1024 * 1024)));
+            }
+        });
+
+        // The inference app verifies model bytes when it loads them, so its catalog need not stream them first.
+        services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);
+        services.TryAddSingleton<OnnxSessionCache>();
+        services.TryAddSingleton<OnnxModelRunner>();
+        services.TryAddSingleton<InferenceModelHost>();
+        builder.AddPipeline<OnnxModelContext>(stages => stages
+            .Add<AuthenticateService>()
+            .Add<LoadModel>());
+        builder.AddPipeline<OnnxInferenceContext>(stages => stages
+            .Add<AuthenticateService>()
+            .Add<LoadModel>()
+            .Add<ReadRequest>()
+            .Add<ValidateRequest>()
+            .Add<RunModel>()
+            .Add<EncodeResponse>());
+        services.TryAddSingleton<InferenceEndpoints>();
+        return builder;
+    }
+}

@@ -1,0 +1,170 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>
+/// Runs a <see cref="LoadedModel"/> on protocol tensors. Inputs are checked against the session's metadata (names, all
+/// present, datatype, rank and fixed dimensions, element count) before ONNX Runtime sees them; errors ONNX Runtime raises
+/// for the data itself (for example a Gather index out of range) become a 400 "inference failed for the given input"
+/// that quotes nothing. Cancellation terminates the run.
+/// </summary>
+public sealed class OnnxModelRunner
+{
+    private readonly ILogger _logger;
+
+    public OnnxModelRunner(ILogger<OnnxModelRunner> logger)
+    {
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    /// <summary>
+    /// Runs the model. <paramref name="outputNames"/> null returns every output in the model's order; otherwise the named
+    /// outputs in the order asked.
+    /// </summary>
+    public Task<IReadOnlyList<Tensor>> RunAsync(
+        LoadedModel model, IReadOnlyList<Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var session = model.Session;
+        CheckInputs(session, inputs);
+        var outputs = CheckOutputs(session, outputNames);
+
+        var values = new List<OrtValue>(inputs.Count);
+        try
+        {
+            foreach (var input in inputs)
+            {
+                values.Add(OrtTensors.ToOrtValue(input));
+            }
+
+            using var runOptions = new RunOptions();
+            using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+            IDisposableReadOnlyCollection<OrtValue> results;
+            try
+            {
+                results = session.Run(runOptions, inputs.Select(i => i.Name).ToArray(), values, outputs);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var category = Category(ex);
+                Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
+                throw category is "InvalidArgument" or "RuntimeException" or "Fail"
+                    ? RefusedException.Invalid("inference failed for the given input")
+                    : RefusedException.Unavailable("inference failed");
+            }
+
+            using (results)
+            {
+                var tensors = new List<Tensor>(outputs.Length);
+                var i = 0;
+                foreach (var result in results)
+                {
+                    tensors.Add(OrtTensors.FromOrtValue(outputs[i++], result));
+                }
+
+                return Task.FromResult<IReadOnlyList<Tensor>>(tensors);
+            }
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    private static void CheckInputs(InferenceSession session, IReadOnlyList<Tensor> inputs)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            if (!session.InputMetadata.TryGetValue(input.Name, out var metadata))
+            {
+                throw RefusedException.Invalid("unknown input");
+            }
+
+            if (!seen.Add(input.Name))
+            {
+                throw RefusedException.Invalid("duplicate input");
+            }
+
+            if (!metadata.IsTensor || OrtTensors.ToDataType(metadata.ElementDataType) != input.DataType)
+            {
+                throw RefusedException.Invalid("input datatype does not match the model");
+            }
+
+            var dims = metadata.Dimensions;
+            if (dims.Length != input.Shape.Length)
+            {
+                throw RefusedException.Invalid("input shape does not match the model");
+            }
+
+            for (var d = 0; d < dims.Length; d++)
+            {
+                if (input.Shape[d] < 0 || (dims[d] > 0 && dims[d] != input.Shape[d]))
+                {
+                    throw RefusedException.Invalid("input shape does not match the model");
+                }
+            }
+
+            if (Tensor.ShapeElementCount(input.Shape) != input.ElementCount)
+            {
+                throw RefusedException.Invalid("input data does not match its shape");
+            }
+        }
+
+        if (session.InputMetadata.Keys.Any(name => !seen.Contains(name)))
+        {
+            throw RefusedException.Invalid("missing input");
+        }
+    }
+
+    private static string[] CheckOutputs(InferenceSession session, IReadOnlyList<string>? outputNames)
+    {
+        if (outputNames is null || outputNames.Count == 0)
+        {
+            return session.OutputNames.ToArray();
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in outputNames)
+        {
+            if (!session.OutputMetadata.ContainsKey(name))
+            {
+                throw RefusedException.Invalid("unknown output");
+            }
+
+            if (!seen.Add(name))
+            {
+                throw RefusedException.Invalid("duplicate output");
+            }
+        }
+
+        return outputNames.ToArray();
+    }
+
+    /// <summary>The error code ONNX Runtime puts at the start of its message (<c>[ErrorCode:X] ...</c>); never the rest.</summary>
+    private static string Category(OnnxRuntimeException ex)
+    {
+        const string prefix = "[ErrorCode:";
+        var message = ex.Message;
+        if (message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            var end = message.IndexOf(']', StringComparison.Ordinal);
+            if (end > prefix.Length)
+            {
+                return message[prefix.Length..end];
+            }
+        }
+
+        return "Unknown";
+    }
+}

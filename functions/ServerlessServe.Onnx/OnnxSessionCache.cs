@@ -1,0 +1,170 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
+using ServerlessServe.Core.Artifacts;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>
+/// One <see cref="InferenceSession"/> per model version, keyed by manifest digest and created from verified bytes in
+/// memory. Concurrent callers for the same digest share one creation; a failed creation is not cached. Sessions live
+/// until the cache is disposed (versions are immutable, and ONNX Runtime sessions are thread-safe).
+/// </summary>
+public sealed class OnnxSessionCache : IDisposable
+{
+    private readonly InferenceOptions _options;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _sessions = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    public OnnxSessionCache(IOptions<InferenceOptions> options, ILogger<OnnxSessionCache> logger)
+    {
+        _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+    }
+
+    /// <summary>Number of sessions created and held.</summary>
+    public int Count => _sessions.Values.Count(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully);
+
+    /// <summary>The loaded model for <paramref name="manifestDigest"/> when its session exists already.</summary>
+    public bool TryGet(string manifestDigest, out LoadedModel? model)
+    {
+        if (_sessions.TryGetValue(manifestDigest, out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
+        {
+            model = entry.Value.Result;
+            return true;
+        }
+
+        model = null;
+        return false;
+    }
+
+    /// <summary>
+    /// The session for <paramref name="version"/>; when there is none, <paramref name="loadVerified"/> fetches the
+    /// verified bytes (it must return the same manifest digest) and a session is created from them.
+    /// Throws <see cref="ModelVerificationException"/> (Model) when ONNX Runtime refuses the model and
+    /// <see cref="ExecutionProviderUnavailableException"/> when the configured provider is missing and fallback is off.
+    /// </summary>
+    public async Task<LoadedModel> GetOrCreateAsync(
+        VerifiedModelVersion version, Func<CancellationToken, Task<VerifiedModel>> loadVerified, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        ArgumentNullException.ThrowIfNull(loadVerified);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        var entry = _sessions.GetOrAdd(version.ManifestDigest, _ => new Lazy<Task<LoadedModel>>(() => CreateAsync(version, loadVerified)));
+        try
+        {
+            return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (entry.Value.IsFaulted || entry.Value.IsCanceled)
+        {
+            _sessions.TryRemove(KeyValuePair.Create(version.ManifestDigest, entry));
+            throw;
+        }
+    }
+
+    /// <summary>The session for an already verified model (its bytes are used only when no session exists for its digest).</summary>
+    public Task<LoadedModel> GetOrCreateAsync(VerifiedModel model, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return GetOrCreateAsync(model.Version, _ => Task.FromResult(model), cancellationToken);
+    }
+
+    /// <summary>Session options as configured: provider, intra-op threads, all graph optimisations. Also reports the provider used.</summary>
+    internal SessionOptions CreateSessionOptions(out ExecutionProvider provider)
+    {
+        var options = NewOptions();
+        provider = ExecutionProvider.Cpu;
+        if (_options.ExecutionProvider != ExecutionProvider.Cuda)
+        {
+            return options;
+        }
+
+        try
+        {
+            options.AppendExecutionProvider_CUDA(_options.CudaDeviceId);
+            provider = ExecutionProvider.Cuda;
+            return options;
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException or NotSupportedException)
+        {
+            options.Dispose();
+            if (!_options.AllowCpuFallback)
+            {
+                Log.CudaUnavailable(_logger, _options.CudaDeviceId, ex);
+                throw new ExecutionProviderUnavailableException("the CUDA execution provider is unavailable and CPU fallback is off", ex);
+            }
+
+            Log.CudaFallback(_logger, _options.CudaDeviceId);
+            return NewOptions();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _disposed, true);
+        foreach (var entry in _sessions.Values)
+        {
+            if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
+            {
+                entry.Value.Result.Session.Dispose();
+            }
+        }
+
+        _sessions.Clear();
+    }
+
+    private SessionOptions NewOptions() => new()
+    {
+        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+        IntraOpNumThreads = _options.IntraOpNumThreads,
+        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+    };
+
+    private async Task<LoadedModel> CreateAsync(VerifiedModelVersion version, Func<CancellationToken, Task<VerifiedModel>> loadVerified)
+    {
+        // The shared creation is not tied to any one caller's cancellation.
+        var verified = await loadVerified(CancellationToken.None).ConfigureAwait(false);
+        if (verified.Version.ManifestDigest != version.ManifestDigest)
+        {
+            throw new ModelVerificationException(ModelVerificationFailure.Manifest, "loaded model differs from the resolved version");
+        }
+
+        return await Task.Run(() => CreateSession(verified)).ConfigureAwait(false);
+    }
+
+    private LoadedModel CreateSession(VerifiedModel verified)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var options = CreateSessionOptions(out var provider);
+        InferenceSession session;
+        try
+        {
+            session = new InferenceSession(verified.ModelBytes, options);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            var manifest = verified.Version.Manifest;
+            Log.SessionCreationFailed(_logger, manifest.Name, manifest.Version, verified.Version.ManifestDigest, ex);
+            throw new ModelVerificationException(ModelVerificationFailure.Model, "ONNX Runtime refused the model", ex);
+        }
+
+        if (Volatile.Read(ref _disposed))
+        {
+            // The cache was disposed while this session was being created: nobody would ever dispose it.
+            session.Dispose();
+            throw new ObjectDisposedException(nameof(OnnxSessionCache));
+        }
+
+        Log.SessionCreated(_logger, verified.Version.Manifest.Name, verified.Version.Manifest.Version, verified.Version.ManifestDigest, provider, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new LoadedModel(verified.Version, session, provider);
+    }
+}

@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Core.Tests.Pipeline;
+
+public sealed class StagePipelineTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly FakeLogger<StagePipeline<TestContext>> _logger = new();
+
+    [Fact]
+    public async Task RunAsync_AllPass_EveryStageInOrderThenClosing()
+    {
+        var ran = new List<string>();
+        var pipeline = Pipeline([Stage("a", ran), Stage("b", ran)], [Stage("close", ran)]);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Null(refusal);
+        Assert.Equal(["a", "b", "close"], ran);
+        Assert.Equal(["a:pass", "b:pass", "close:pass"], context.Verdicts.Select(v => $"{v.Stage}:{v.Verdict}"));
+    }
+
+    [Fact]
+    public async Task RunAsync_StageRefuses_LaterStagesSkippedClosingStillRuns()
+    {
+        var ran = new List<string>();
+        var pipeline = Pipeline([Stage("a", ran), Stage("b", ran, _ => Refusal.Forbidden("no")), Stage("c", ran)], [Stage("close", ran)]);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Forbidden, refusal!.Kind);
+        Assert.Equal("b", context.RefusedAt);
+        Assert.Equal(["a", "b", "close"], ran);
+        Assert.Equal("refused:forbidden", context.VerdictsByStage()["b"]);
+        Assert.False(context.VerdictsByStage().ContainsKey("c"));
+    }
+
+    [Fact]
+    public async Task RunAsync_RefusedExceptionDeepInAStage_BecomesItsRefusal()
+    {
+        var pipeline = Pipeline([Stage("read", [], _ => throw RefusedException.TooLarge("request body exceeds 10 bytes"))], []);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(Refusal.TooLarge("request body exceeds 10 bytes"), refusal);
+        Assert.Equal("refused:too_large", context.VerdictsByStage()["read"]);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnexpectedException_FailedWithNothingEchoedAndLogged()
+    {
+        var pipeline = Pipeline([Stage("infer", [], _ => throw new InvalidOperationException("secret internal detail"))], []);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Failed, refusal!.Kind);
+        Assert.Equal("internal error", refusal.Message);
+        var error = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.IsType<InvalidOperationException>(error.Exception);
+        Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_CallerCancels_CancelledAndClosingRunsUncancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        var closingToken = new CancellationToken(true);
+        var pipeline = Pipeline(
+            [Stage("read", [], ct => { cts.Cancel(); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; })],
+            [Stage("audit", [], ct => { closingToken = ct; return StageOutcome.Pass; })]);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, cts.Token);
+
+        Assert.Equal(RefusalKind.Cancelled, refusal!.Kind);
+        Assert.False(closingToken.CanBeCanceled);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClosingStageRefuses_ItsRefusalStands()
+    {
+        var pipeline = Pipeline([Stage("a", [])], [Stage("audit", [], _ => Refusal.Unavailable("audit log unavailable; response withheld"))]);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+        Assert.Equal("audit", context.RefusedAt);
+    }
+
+    [Fact]
+    public async Task RunAsync_StageTime_RecordedFromTheTimeProvider()
+    {
+        var pipeline = Pipeline([Stage("slow", [], _ => { _time.Advance(TimeSpan.FromMilliseconds(250)); return StageOutcome.Pass; })], []);
+        var context = new TestContext();
+
+        await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(250, Assert.Single(context.Verdicts).ElapsedMs, precision: 3);
+    }
+
+    [Fact]
+    public void Constructor_DuplicateStageNames_Throws() =>
+        Assert.Throws<ArgumentException>(() => Pipeline([Stage("a", []), Stage("a", [])], []));
+
+    private StagePipeline<TestContext> Pipeline(IRequestStage<TestContext>[] stages, IRequestStage<TestContext>[] closing) =>
+        new(stages, closing, _time, _logger);
+
+    private static DelegateStage Stage(string name, List<string> ran, Func<CancellationToken, StageOutcome>? run = null) =>
+        new(name, ran, run ?? (_ => StageOutcome.Pass));
+
+    public sealed class TestContext() : RequestContext("request-1");
+
+    private sealed class DelegateStage(string name, List<string> ran, Func<CancellationToken, StageOutcome> run) : IRequestStage<TestContext>
+    {
+        public string Name => name;
+
+        public ValueTask<StageOutcome> RunAsync(TestContext context, CancellationToken cancellationToken)
+        {
+            ran.Add(name);
+            return ValueTask.FromResult(run(cancellationToken));
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Stages;
+
+namespace ServerlessServe.Core.Tests.Serving;
+
+public sealed class ReadRequestTests
+{
+    private const string Body = """{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}""";
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("application/json")]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON;charset=\"UTF-8\"")]
+    [InlineData("application/octet-stream")]
+    public async Task RunAsync_AcceptedMediaType_ParsesTheRequest(string? contentType)
+    {
+        var context = Context(contentType);
+
+        var outcome = await new ReadRequest(new ProtocolLimits()).RunAsync(context, CancellationToken.None);
+
+        Assert.True(outcome.Passed);
+        Assert.Equal("x", Assert.Single(context.Request!.Inputs).Name);
+    }
+
+    [Theory]
+    [InlineData("text/plain", null)]
+    [InlineData("application/x-www-form-urlencoded", null)]
+    [InlineData("application/json; charset=latin1", null)]
+    [InlineData("application/json; boundary=x", null)]
+    [InlineData("application/json", "gzip")]
+    [InlineData(null, "deflate")]
+    public async Task RunAsync_UnsupportedMediaTypeOrEncoding_RefusedBeforeReading(string? contentType, string? encoding)
+    {
+        var stream = new MemoryStream(Encoding.UTF8.GetBytes(Body));
+        var context = Context(contentType, encoding, stream);
+
+        var outcome = await new ReadRequest(new ProtocolLimits()).RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.UnsupportedMediaType, outcome.Refusal!.Kind);
+        Assert.Equal(0, stream.Position);
+        Assert.Null(context.Request);
+    }
+
+    [Fact]
+    public async Task RunAsync_BadInferenceHeaderLength_Invalid()
+    {
+        var context = Context("application/octet-stream");
+        context.Body = context.Body! with { InferenceHeaderLength = "-1" };
+
+        var outcome = await new ReadRequest(new ProtocolLimits()).RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Invalid, outcome.Refusal!.Kind);
+    }
+
+    private static InferenceContext Context(string? contentType, string? encoding = null, Stream? stream = null)
+    {
+        stream ??= new MemoryStream(Encoding.UTF8.GetBytes(Body));
+        return new InferenceContext("r", "m", null, "infer")
+        {
+            Body = new IncomingBody(stream, stream.Length, contentType, encoding, null),
+        };
+    }
+}

@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging.Testing;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Onnx;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Local.Samples;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Onnx.Tests.Inference;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposable
+{
+    private readonly OnnxSessionCache _sessions = InferenceTestModels.NewCache();
+
+    [Fact]
+    public async Task InferAsync_PublishedSample_LoadsVerifiedAndRuns()
+    {
+        var (host, store, _) = await NewHostAsync();
+        await store.PublishAsync(TestPackages.CreditRisk(CreditRiskSample.Name, "1"));
+
+        var (model, outputs) = await host.InferAsync(CreditRiskSample.Name, null, [new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { 0.2f, 0.1f, 0f, 18f })], null, default);
+
+        Assert.Equal("1", model.ModelVersion);
+        Assert.Equal(1.0, outputs.Single().As<float>().Sum(), 4);
+        Assert.True(await host.IsReadyAsync(CreditRiskSample.Name, "1", default));
+        Assert.Same(model, await host.GetAsync(CreditRiskSample.Name, "1", default));
+        Assert.Equal([CreditRiskSample.Name], await host.ListModelsAsync(default));
+    }
+
+    [Fact]
+    public async Task GetAsync_NewestModelBytesTampered_PreviousVersionKeepsServing()
+    {
+        // The catalog here skips the model digest (as a gateway might); the host still verifies the bytes it loads.
+        var (host, store, container) = await NewHostAsync(new ModelCatalogOptions { VerifyModelDigest = false });
+        await store.PublishAsync(TestPackages.CustomerNotes(CustomerNotesSample.Name, "1"));
+        var newer = TestPackages.CreditRisk(CustomerNotesSample.Name, "2", policy: """{"schemaVersion":1,"maxBatch":2}"""u8.ToArray());
+        await store.PublishAsync(newer);
+        var altered = TestPackages.CreditRiskModel.ToArray();
+        altered[^5] ^= 0x20;
+        await container.GetBlobClient($"sha256/{newer.Manifest.Files["model.onnx"].Sha256}").UploadAsync(BinaryData.FromBytes(altered), overwrite: true);
+
+        var served = await host.GetAsync(CustomerNotesSample.Name, null, default);
+
+        Assert.Equal("1", served.ModelVersion);
+        var explicitError = await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync(CustomerNotesSample.Name, "2", default));
+        Assert.Equal(RefusalKind.Unavailable, explicitError.Kind);
+        Assert.False(await host.IsReadyAsync(CustomerNotesSample.Name, "2", default));
+    }
+
+    [Fact]
+    public async Task GetAsync_UnknownModel_404()
+    {
+        var (host, _, _) = await NewHostAsync();
+
+        var error = await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync("nothing-here", null, default));
+
+        Assert.Equal(RefusalKind.NotFound, error.Kind);
+    }
+
+    [Fact]
+    public async Task ResNet18_PublishLoadAndRun()
+    {
+        var path = ResNet18Sample.Find();
+        Assert.NotNull(path);
+        var (host, store, _) = await NewHostAsync();
+        var bytes = await ResNet18Sample.ReadVerifiedAsync(path);
+        await store.PublishAsync(ModelPackager.Pack(ResNet18Sample.Name, "1", bytes, SampleModels.GetPolicy(ResNet18Sample.Name), TestPackages.Signer, TestPackages.Created));
+        var image = new float[3 * 224 * 224];
+        for (var i = 0; i < image.Length; i++)
+        {
+            image[i] = (i % 251) - 125f;
+        }
+
+        var (model, outputs) = await host.InferAsync(ResNet18Sample.Name, "1", [new Tensor(ResNet18Sample.InputName, TensorDataType.Fp32, [1, 3, 224, 224], image)], null, default);
+
+        var features = Assert.Single(outputs);
+        Assert.Equal(ResNet18Sample.OutputName, features.Name);
+        Assert.Equal([1L, 512L, 1L, 1L], features.Shape);
+        Assert.All(features.As<float>(), v => Assert.True(float.IsFinite(v)));
+        Assert.Equal([1L, 3L, 224L, 224L], model.Version.Manifest.Inputs.Single().Shape);
+    }
+
+    public void Dispose() => _sessions.Dispose();
+
+    private async Task<(InferenceModelHost Host, ModelStore Store, BlobContainerClient Container)> NewHostAsync(ModelCatalogOptions? options = null)
+    {
+        var container = await azurite.CreateContainerAsync("host");
+        var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        var catalog = new ModelCatalog(store, Options.Create(options ?? new ModelCatalogOptions()), TimeProvider.System, new FakeLogger<ModelCatalog>());
+        return (new InferenceModelHost(catalog, _sessions, new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()), new FakeLogger<InferenceModelHost>()), store, container);
+    }
+}

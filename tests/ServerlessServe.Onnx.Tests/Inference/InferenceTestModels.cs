@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging.Testing;
+using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using Onnx;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Onnx;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Local.Samples;
+using ServerlessServe.Core.Tests.Artifacts;
+
+namespace ServerlessServe.Onnx.Tests.Inference;
+
+/// <summary>Loaded sample models without storage, for runner and cache tests.</summary>
+internal static class InferenceTestModels
+{
+    public static OnnxSessionCache NewCache(InferenceOptions? options = null) => new(Options.Create(options ?? new InferenceOptions { IntraOpNumThreads = 1 }), new FakeLogger<OnnxSessionCache>());
+
+    public static VerifiedModel Verified(ModelPackage package, byte[] model) =>
+        new(new VerifiedModelVersion(package.Manifest, package.ManifestDigest, Core.Policy.PolicyLoader.Parse(package.Files.Single(f => f.Name == "policy.json").Content.Span)), model);
+
+    public static Task<LoadedModel> CreditRiskAsync(OnnxSessionCache cache) =>
+        cache.GetOrCreateAsync(Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel), default);
+
+    public static Task<LoadedModel> CustomerNotesAsync(OnnxSessionCache cache) =>
+        cache.GetOrCreateAsync(Verified(TestPackages.CustomerNotes(CustomerNotesSample.Name, "1"), TestPackages.CustomerNotesModel), default);
+
+    /// <summary>An Identity model for one datatype: <c>x</c> [-1, 2] → <c>y</c> [-1, 2].</summary>
+    public static Task<LoadedModel> IdentityAsync(OnnxSessionCache cache, TensorDataType type)
+    {
+        var element = (int)(type switch
+        {
+            TensorDataType.Bool => TensorProto.Types.DataType.Bool,
+            TensorDataType.UInt8 => TensorProto.Types.DataType.Uint8,
+            TensorDataType.UInt16 => TensorProto.Types.DataType.Uint16,
+            TensorDataType.UInt32 => TensorProto.Types.DataType.Uint32,
+            TensorDataType.UInt64 => TensorProto.Types.DataType.Uint64,
+            TensorDataType.Int8 => TensorProto.Types.DataType.Int8,
+            TensorDataType.Int16 => TensorProto.Types.DataType.Int16,
+            TensorDataType.Int32 => TensorProto.Types.DataType.Int32,
+            TensorDataType.Int64 => TensorProto.Types.DataType.Int64,
+            TensorDataType.Fp16 => TensorProto.Types.DataType.Float16,
+            TensorDataType.Fp32 => TensorProto.Types.DataType.Float,
+            TensorDataType.Fp64 => TensorProto.Types.DataType.Double,
+            _ => TensorProto.Types.DataType.String,
+        });
+        var graph = new GraphProto { Name = "identity" };
+        graph.Input.Add(Value("x", element));
+        graph.Output.Add(Value("y", element));
+        graph.Node.Add(new NodeProto { OpType = "Identity", Input = { "x" }, Output = { "y" } });
+        var model = new ModelProto { IrVersion = 8, OpsetImport = { new OperatorSetIdProto { Version = 13 } }, Graph = graph }.ToByteArray();
+        var package = TestPackages.PackUnchecked("identity-" + type.ToWire().ToLowerInvariant(), "1", model, """{"schemaVersion":1,"maxBatch":4}"""u8.ToArray());
+        return cache.GetOrCreateAsync(Verified(package, model), default);
+    }
+
+    private static ValueInfoProto Value(string name, int element) => new()
+    {
+        Name = name,
+        Type = new TypeProto
+        {
+            TensorType = new TypeProto.Types.Tensor
+            {
+                ElemType = element,
+                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "n" }, new TensorShapeProto.Types.Dimension { DimValue = 2 } } },
+            },
+        },
+    };
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Logging.Testing;
+using System.Text;
+using ServerlessServe.Onnx;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Local.Samples;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Onnx.Tests.Inference;
+
+public sealed class OnnxModelRunnerTests : IDisposable
+{
+    private readonly OnnxSessionCache _cache = InferenceTestModels.NewCache();
+    private readonly OnnxModelRunner _runner = new(new FakeLogger<OnnxModelRunner>());
+
+    [Fact]
+    public async Task RunAsync_CreditRisk_ProbabilitiesPerRowSumToOne()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        float[] rows = [0.2f, 0.1f, 0f, 18f, 0.7f, 0.85f, 5f, 2f];
+
+        var outputs = await _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [2, 4], rows)], null, default);
+
+        var probabilities = Assert.Single(outputs);
+        Assert.Equal("probabilities", probabilities.Name);
+        Assert.Equal([2L, 3L], probabilities.Shape);
+        var values = probabilities.As<float>();
+        Assert.Equal(1.0, values[0] + values[1] + values[2], 4);
+        Assert.Equal(1.0, values[3] + values[4] + values[5], 4);
+        Assert.True(values[0] > 0.8, "a clearly low-risk row is classed low");
+        Assert.True(values[5] > 0.8, "a clearly high-risk row is classed high");
+    }
+
+    [Fact]
+    public async Task RunAsync_CustomerNotes_ReturnsStoredNotesAsUtf8()
+    {
+        var model = await InferenceTestModels.CustomerNotesAsync(_cache);
+
+        var outputs = await _runner.RunAsync(model, [new Tensor("customer_id", TensorDataType.Int64, [3], new long[] { 0, 1, 8 })], ["note"], default);
+
+        var notes = Assert.Single(outputs);
+        Assert.Equal(TensorDataType.Bytes, notes.DataType);
+        Assert.Equal([3L], notes.Shape);
+        Assert.Equal(
+            [CustomerNotesSample.Notes[0], CustomerNotesSample.Notes[1], CustomerNotesSample.Notes[8]],
+            notes.As<byte[]>().Select(b => Encoding.UTF8.GetString(b)));
+        Assert.Contains("@example.com", Encoding.UTF8.GetString(notes.As<byte[]>()[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_GatherIndexOutOfRange_400WithoutEcho()
+    {
+        var model = await InferenceTestModels.CustomerNotesAsync(_cache);
+
+        var error = await Assert.ThrowsAsync<RefusedException>(() =>
+            _runner.RunAsync(model, [new Tensor("customer_id", TensorDataType.Int64, [1], new long[] { 424242 })], null, default));
+
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
+        Assert.Equal("inference failed for the given input", error.Message);
+        Assert.DoesNotContain("424242", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("unknown input")]
+    [InlineData("input datatype does not match the model")]
+    [InlineData("input shape does not match the model")]
+    [InlineData("missing input")]
+    [InlineData("unknown output")]
+    public async Task RunAsync_InputsThatDoNotFit_400(string expected)
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var good = new Tensor("features", TensorDataType.Fp32, [1, 4], new float[4]);
+        (Tensor[] Inputs, string[]? Outputs) request = expected switch
+        {
+            "unknown input" => ([good, new Tensor("other", TensorDataType.Fp32, [1], new float[1])], null),
+            "input datatype does not match the model" => ([new Tensor("features", TensorDataType.Fp64, [1, 4], new double[4])], null),
+            "input shape does not match the model" => ([new Tensor("features", TensorDataType.Fp32, [1, 5], new float[5])], null),
+            "missing input" => ([], null),
+            _ => ([good], ["logits"]),
+        };
+
+        var error = await Assert.ThrowsAsync<RefusedException>(() => _runner.RunAsync(model, request.Inputs, request.Outputs, default));
+
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
+        Assert.Equal(expected, error.Message);
+    }
+
+    public static TheoryData<TensorDataType> AllDatatypes() => new(Enum.GetValues<TensorDataType>());
+
+    [Theory]
+    [MemberData(nameof(AllDatatypes))]
+    public async Task RunAsync_EveryV2Datatype_RoundTripsThroughOrt(TensorDataType type)
+    {
+        var model = await InferenceTestModels.IdentityAsync(_cache, type);
+        Array data = type switch
+        {
+            TensorDataType.Bool => new[] { true, false, false, true },
+            TensorDataType.UInt8 => new byte[] { 0, 1, 200, 255 },
+            TensorDataType.UInt16 => new ushort[] { 0, 1, 60_000, ushort.MaxValue },
+            TensorDataType.UInt32 => new uint[] { 0, 1, 4_000_000_000, uint.MaxValue },
+            TensorDataType.UInt64 => new ulong[] { 0, 1, 1UL << 63, ulong.MaxValue },
+            TensorDataType.Int8 => new sbyte[] { -128, -1, 1, 127 },
+            TensorDataType.Int16 => new short[] { short.MinValue, -1, 1, short.MaxValue },
+            TensorDataType.Int32 => new[] { int.MinValue, -1, 1, int.MaxValue },
+            TensorDataType.Int64 => new[] { long.MinValue, -1, 1, long.MaxValue },
+            TensorDataType.Fp16 => new[] { (Half)(-1.5f), (Half)0.25f, Half.MaxValue, (Half)3.140625f },
+            TensorDataType.Fp32 => new[] { -1.5f, 0.25f, float.MaxValue, 3.14159f },
+            TensorDataType.Fp64 => new[] { -1.5, 0.25, double.MaxValue, Math.PI },
+            _ => new[] { "é-ü"u8.ToArray(), Array.Empty<byte>(), "x"u8.ToArray(), Encoding.UTF8.GetBytes("notes") },
+        };
+
+        var outputs = await _runner.RunAsync(model, [new Tensor("x", type, [2, 2], data)], null, default);
+
+        var y = Assert.Single(outputs);
+        Assert.Equal(type, y.DataType);
+        Assert.Equal([2L, 2L], y.Shape);
+        if (type == TensorDataType.Bytes)
+        {
+            Assert.Equal(((byte[][])data).Select(Convert.ToHexString), y.As<byte[]>().Select(Convert.ToHexString));
+        }
+        else
+        {
+            Assert.Equal(data.Cast<object>(), y.Data.Cast<object>());
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_AlreadyCancelled_Throws()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [1, 4], new float[4])], null, new CancellationToken(canceled: true)));
+    }
+
+    public void Dispose() => _cache.Dispose();
+}

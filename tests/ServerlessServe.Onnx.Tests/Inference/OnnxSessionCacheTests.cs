@@ -1,0 +1,87 @@
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Onnx;
+using ServerlessServe.Local.Samples;
+using ServerlessServe.Core.Tests.Artifacts;
+
+namespace ServerlessServe.Onnx.Tests.Inference;
+
+public sealed class OnnxSessionCacheTests
+{
+    [Fact]
+    public async Task GetOrCreate_SameDigest_SameSessionAndOneLoad()
+    {
+        using var cache = InferenceTestModels.NewCache();
+        var package = TestPackages.CreditRisk(CreditRiskSample.Name, "1");
+        var verified = InferenceTestModels.Verified(package, TestPackages.CreditRiskModel);
+        var loads = 0;
+
+        var models = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => cache.GetOrCreateAsync(verified.Version, async _ =>
+        {
+            Interlocked.Increment(ref loads);
+            await Task.Delay(50);
+            return verified;
+        }, default))));
+
+        Assert.Equal(1, loads);
+        Assert.All(models, m => Assert.Same(models[0].Session, m.Session));
+        Assert.True(cache.TryGet(package.ManifestDigest, out var cached));
+        Assert.Same(models[0], cached);
+        Assert.Equal(1, cache.Count);
+        Assert.Equal(ExecutionProvider.Cpu, models[0].ExecutionProvider);
+    }
+
+    [Fact]
+    public async Task GetOrCreate_DifferentDigests_DifferentSessions()
+    {
+        using var cache = InferenceTestModels.NewCache();
+
+        var first = await InferenceTestModels.CreditRiskAsync(cache);
+        var second = await InferenceTestModels.CustomerNotesAsync(cache);
+
+        Assert.NotSame(first.Session, second.Session);
+        Assert.Equal(2, cache.Count);
+    }
+
+    [Fact]
+    public async Task GetOrCreate_ModelOrtRefuses_ModelFailureNotCached()
+    {
+        using var cache = InferenceTestModels.NewCache();
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(TestPackages.CreditRiskModel);
+        model.Graph.Node[0].OpType = "NoSuchOperator";
+        var bytes = Google.Protobuf.MessageExtensions.ToByteArray(model);
+        var verified = InferenceTestModels.Verified(TestPackages.PackUnchecked("broken", "1", bytes, SampleModels.GetPolicy(CreditRiskSample.Name)), bytes);
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => cache.GetOrCreateAsync(verified, default));
+
+        Assert.Equal(ModelVerificationFailure.Model, error.Failure);
+        Assert.False(cache.TryGet(verified.Version.ManifestDigest, out _));
+    }
+
+    [Fact]
+    public async Task GetOrCreate_LoaderReturnsOtherVersion_Refused()
+    {
+        using var cache = InferenceTestModels.NewCache();
+        var wanted = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel);
+        var other = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "2"), TestPackages.CreditRiskModel);
+
+        await Assert.ThrowsAsync<ModelVerificationException>(() => cache.GetOrCreateAsync(wanted.Version, _ => Task.FromResult(other), default));
+    }
+
+    [Fact]
+    public async Task Cuda_UnavailableWithoutFallback_FailsClosed()
+    {
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { ExecutionProvider = ExecutionProvider.Cuda });
+
+        await Assert.ThrowsAsync<ExecutionProviderUnavailableException>(() => InferenceTestModels.CreditRiskAsync(cache));
+    }
+
+    [Fact]
+    public async Task Cuda_UnavailableWithFallback_RunsOnCpu()
+    {
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { ExecutionProvider = ExecutionProvider.Cuda, AllowCpuFallback = true });
+
+        var model = await InferenceTestModels.CreditRiskAsync(cache);
+
+        Assert.Equal(ExecutionProvider.Cpu, model.ExecutionProvider);
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net.Sockets;
+
+namespace ServerlessServe.Local;
+
+/// <summary>
+/// The Azurite storage emulator pinned in <c>tools/azurite</c>: installed with <c>npm ci</c> when missing, started on
+/// loopback ports with its data in a folder of our own.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    /// <summary>Azurite's development storage account name.</summary>
+    public const string AccountName = "devstoreaccount1";
+
+    /// <summary>Azurite's published development account key (a well-known constant, not a secret).</summary>
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private readonly ChildProcess _process;
+
+    private Azurite(ChildProcess process, int blobPort, int queuePort, int tablePort)
+    {
+        _process = process;
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+
+    public int QueuePort { get; }
+
+    public int TablePort { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey}"
+        + $";BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName}"
+        + $";QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName}"
+        + $";TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
+
+    /// <summary>Path of the Azurite launcher under <paramref name="repositoryRoot"/>.</summary>
+    public static string Executable(string repositoryRoot) =>
+        Path.Combine(repositoryRoot, "tools", "azurite", "node_modules", ".bin", "azurite");
+
+    /// <summary>The file Azurite's output goes to when started with <paramref name="logDirectory"/>.</summary>
+    public static string LogPath(string logDirectory) => Path.Combine(logDirectory, "azurite.log");
+
+    /// <summary>Runs <c>npm ci</c> in <c>tools/azurite</c> when Azurite is not installed yet.</summary>
+    public static async Task EnsureInstalledAsync(string repositoryRoot, string logDirectory, CancellationToken cancellationToken)
+    {
+        if (File.Exists(Executable(repositoryRoot)))
+        {
+            return;
+        }
+
+        // Test projects run in parallel and each may get here on a fresh clone: one installs, the others wait.
+        await using var gate = await InstallLockAsync(Path.Combine(repositoryRoot, "tools", "azurite", ".install.lock"), cancellationToken).ConfigureAwait(false);
+        if (File.Exists(Executable(repositoryRoot)))
+        {
+            return;
+        }
+
+        await ChildProcess.RunToCompletionAsync(
+            "npm ci (azurite)",
+            "npm",
+            ["ci", "--no-audit", "--no-fund", "--prefix", Path.Combine(repositoryRoot, "tools", "azurite")],
+            repositoryRoot,
+            Path.Combine(logDirectory, "npm-azurite.log"),
+            TimeSpan.FromMinutes(10),
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<FileStream> InstallLockAsync(string path, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(10);
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock across processes (flock on Unix).
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(500, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts Azurite and waits until its blob and table ports answer; a port of 0 picks a free one. Fails with the log
+    /// path in the message when Azurite exits or does not open its ports in time; cancelling stops it.
+    /// </summary>
+    public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
+    {
+        await EnsureInstalledAsync(repositoryRoot, logDirectory, cancellationToken).ConfigureAwait(false);
+        blobPort = blobPort == 0 ? FreePorts.Next() : blobPort;
+        queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
+        tablePort = tablePort == 0 ? FreePorts.Next() : tablePort;
+        Directory.CreateDirectory(dataDirectory);
+        var process = ChildProcess.Start(
+            "azurite",
+            Executable(repositoryRoot),
+            [
+                "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
+                "--blobHost", "127.0.0.1", "--blobPort", Port(blobPort),
+                "--queueHost", "127.0.0.1", "--queuePort", Port(queuePort),
+                "--tableHost", "127.0.0.1", "--tablePort", Port(tablePort),
+                "--location", dataDirectory,
+            ],
+            repositoryRoot,
+            LogPath(logDirectory));
+
+        // Azurite holds nothing we need flushed; do not wait long for it to stop.
+        process.GracePeriod = TimeSpan.FromSeconds(3);
+        var azurite = new Azurite(process, blobPort, queuePort, tablePort);
+        try
+        {
+            await FreePorts.WaitForListenerAsync(blobPort, TimeSpan.FromSeconds(60), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
+            await FreePorts.WaitForListenerAsync(tablePort, TimeSpan.FromSeconds(30), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException(ExitedMessage(process, logDirectory));
+            }
+        }
+        catch (SocketException ex)
+        {
+            var message = process.HasExited ? ExitedMessage(process, logDirectory) : $"Azurite did not open its ports in time; see {LogPath(logDirectory)}.";
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidOperationException(message, ex);
+        }
+        catch
+        {
+            await azurite.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return azurite;
+    }
+
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
+
+    private static string ExitedMessage(ChildProcess process, string logDirectory) =>
+        $"Azurite exited with code {process.ExitCode}; see {LogPath(logDirectory)}.";
+
+    private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

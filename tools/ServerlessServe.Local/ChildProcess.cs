@@ -1,0 +1,150 @@
+using System.Diagnostics;
+
+namespace ServerlessServe.Local;
+
+/// <summary>
+/// A child process of the local stack with its output teed to a log file. Disposing kills the whole process tree, so
+/// nothing is left running when <c>ssctl up</c> or a test run ends.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly object _gate = new();
+
+    private ChildProcess(string name, Process process, StreamWriter log)
+    {
+        Name = name;
+        _process = process;
+        _log = log;
+    }
+
+    public string Name { get; }
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+            {
+                info.Environment[key] = value;
+            }
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        var child = new ChildProcess(name, process, log);
+        process.OutputDataReceived += (_, e) => child.Write(e.Data);
+        process.ErrorDataReceived += (_, e) => child.Write(e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"{name} did not start.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Runs a command to completion (for <c>npm ci</c>, <c>dotnet build</c>); throws when it fails.</summary>
+    public static async Task RunToCompletionAsync(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await using var child = Start(name, fileName, arguments, workingDirectory, logPath);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutSource.CancelAfter(timeout);
+        await child._process.WaitForExitAsync(timeoutSource.Token).ConfigureAwait(false);
+        if (child._process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{name} failed with exit code {child._process.ExitCode}; see {logPath}.");
+        }
+    }
+
+    public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>How long a stop waits after SIGTERM before killing the process tree. Default 10 seconds.</summary>
+    public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Stops the process: SIGTERM first (on Unix), so it can finish in-flight work and flush (the gateway writes its
+    /// final audit checkpoint); after <see cref="GracePeriod"/> the whole tree is killed.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited && !OperatingSystem.IsWindows() && NativeSignals.Terminate(_process.Id))
+            {
+                using var grace = new CancellationTokenSource(GracePeriod);
+                try
+                {
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Did not stop in time: killed below.
+                }
+            }
+
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        catch (OperationCanceledException)
+        {
+            // Gave up waiting; the OS reaps it.
+        }
+
+        _process.Dispose();
+        lock (_gate)
+        {
+            _log.Dispose();
+        }
+    }
+
+    private void Write(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            try
+            {
+                _log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Output after dispose is dropped.
+            }
+        }
+    }
+}

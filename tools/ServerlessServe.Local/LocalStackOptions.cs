@@ -1,0 +1,36 @@
+namespace ServerlessServe.Local;
+
+/// <summary>How <see cref="LocalStack"/> runs the platform on loopback (used by <c>ssctl up</c> and the integration tests).</summary>
+public sealed class LocalStackOptions
+{
+    /// <summary>The folder holding <c>ServerlessServe.sln</c>.</summary>
+    public required string RepositoryRoot { get; init; }
+
+    /// <summary>Keys, Azurite data and logs.</summary>
+    public required LocalState State { get; init; }
+
+    /// <summary>Gateway port. Default 7071 (the Functions host's default); 0 picks a free port.</summary>
+    public int GatewayPort { get; init; } = 7071;
+
+    /// <summary>Inference app port. Default 7072; 0 picks a free port.</summary>
+    public int InferencePort { get; init; } = 7072;
+
+    /// <summary>Azurite ports. Default 10000-10002 (Azurite's own defaults); 0 picks free ports.</summary>
+    public int BlobPort { get; init; } = 10000;
+
+    public int QueuePort { get; init; } = 10001;
+
+    public int TablePort { get; init; } = 10002;
+
+    /// <summary>Build configuration of the app binaries. Default Debug.</summary>
+    public string BuildConfiguration { get; init; } = "Debug";
+
+    /// <summary>Run <c>dotnet build</c> on both apps before starting them. Default true.</summary>
+    public bool BuildApps { get; init; } = true;
+
+    /// <summary>Extra configuration for the gateway (ASP.NET keys with <c>:</c>).</summary>
+    public IDictionary<string, string> GatewaySettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Extra configuration for the inference app (ASP.NET keys with <c>:</c>).</summary>
+    public IDictionary<string, string> InferenceSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+}

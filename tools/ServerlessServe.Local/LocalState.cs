@@ -1,0 +1,120 @@
+using System.Security.Cryptography;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Hosting.LocalState;
+
+namespace ServerlessServe.Local;
+
+/// <summary>
+/// The git-ignored folder (default <c>.serverlessserve/</c> at the repository root) where <c>ssctl up</c> keeps the
+/// local issuer, service-token, model-signing and audit keys, Azurite's data and the logs. In Azure these keys live in
+/// Key Vault instead. Private key files are created with owner-only permissions.
+/// </summary>
+public sealed class LocalState
+{
+    public const string DefaultFolderName = ".serverlessserve";
+
+    public LocalState(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Directory = Path.GetFullPath(directory);
+    }
+
+    public string Directory { get; }
+
+    public string KeysDirectory => LocalStateKeys.KeysDirectory(Directory);
+
+    public string IssuerKey => Key(LocalStateKeys.IssuerKey);
+
+    public string IssuerPublicKey => Key(LocalStateKeys.IssuerPublicKey);
+
+    public string ServiceKey => Key(LocalStateKeys.ServiceKey);
+
+    public string ServicePublicKey => Key(LocalStateKeys.ServicePublicKey);
+
+    public string ModelSigningKey => Key(LocalStateKeys.ModelSigningKey);
+
+    public string ModelSigningPublicKey => Key(LocalStateKeys.ModelSigningPublicKey);
+
+    public string AuditCheckpointKey => Key(LocalStateKeys.AuditCheckpointKey);
+
+    public string AuditCheckpointPublicKey => Key(LocalStateKeys.AuditCheckpointPublicKey);
+
+    public string AuditPseudonymKey => Key(LocalStateKeys.AuditPseudonymKey);
+
+    public string AzuriteDirectory => Path.Combine(Directory, "azurite");
+
+    public string LogsDirectory => Path.Combine(Directory, "logs");
+
+    public string SamplesDirectory => Path.Combine(Directory, "samples");
+
+    public bool HasKeys => File.Exists(IssuerKey) && File.Exists(ServiceKey) && File.Exists(ModelSigningKey)
+        && File.Exists(AuditCheckpointKey) && File.Exists(AuditPseudonymKey);
+
+    /// <summary>Creates every missing key; existing keys are kept. Returns the names of the keys created.</summary>
+    public IReadOnlyList<string> EnsureKeys()
+    {
+        System.IO.Directory.CreateDirectory(KeysDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(KeysDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var created = new List<string>();
+        foreach (var (privatePath, publicPath) in new[]
+                 {
+                     (IssuerKey, IssuerPublicKey), (ServiceKey, ServicePublicKey),
+                     (ModelSigningKey, ModelSigningPublicKey), (AuditCheckpointKey, AuditCheckpointPublicKey),
+                 })
+        {
+            if (File.Exists(privatePath))
+            {
+                continue;
+            }
+
+            using var key = SigningKeys.CreateP256();
+            WriteSecret(privatePath, SigningKeys.ExportPrivateKeyPem(key));
+            File.WriteAllText(publicPath, SigningKeys.ExportPublicKeyPem(key));
+            created.Add(Path.GetFileName(privatePath));
+        }
+
+        if (!File.Exists(AuditPseudonymKey))
+        {
+            WriteSecret(AuditPseudonymKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
+            created.Add(Path.GetFileName(AuditPseudonymKey));
+        }
+
+        return created;
+    }
+
+    /// <summary>
+    /// The configuration a standalone app needs from this folder, as <c>key=value</c> pairs in ASP.NET configuration
+    /// form (only the keys that exist).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Configuration() =>
+        LocalStateKeys.Settings
+            .Where(pair => File.Exists(Key(pair.Value)))
+            .ToDictionary(pair => pair.Key, pair => File.ReadAllText(Key(pair.Value)).Trim(), StringComparer.Ordinal);
+
+    /// <summary>Finds the repository root (the folder holding <c>ServerlessServe.sln</c>) at or above <paramref name="start"/>.</summary>
+    public static string? FindRepositoryRoot(string start) => LocalStateKeys.FindRepositoryRoot(start);
+
+    private string Key(string name) => Path.Combine(KeysDirectory, name);
+
+    private static void WriteSecret(string path, string contents)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(path, contents);
+            return;
+        }
+
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        using var writer = new StreamWriter(stream);
+        writer.Write(contents);
+    }
+}

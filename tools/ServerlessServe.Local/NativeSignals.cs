@@ -1,0 +1,19 @@
+using System.Runtime.InteropServices;
+
+namespace ServerlessServe.Local;
+
+/// <summary>POSIX <c>kill(2)</c>, for a graceful SIGTERM (.NET's <c>Process.Kill</c> sends SIGKILL).</summary>
+internal static class NativeSignals
+{
+    private const int SigTerm = 15;
+
+    /// <summary>Sends SIGTERM; false when it could not be sent (the caller then kills the process).</summary>
+    public static bool Terminate(int processId) => OperatingSystem.IsWindows() ? false : kill(processId, SigTerm) == 0;
+
+    // DllImport rather than LibraryImport: blittable ints need no marshalling, and Core stays free of unsafe code.
+#pragma warning disable SYSLIB1054
+    [DllImport("libc", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int kill(int pid, int signal);
+#pragma warning restore SYSLIB1054
+}

@@ -1,0 +1,81 @@
+using ServerlessServe.Core.Artifacts;
+
+namespace ServerlessServe.Local.Samples;
+
+/// <summary>
+/// The sample models, built deterministically by this code (same bytes every run), with their hand-written policies
+/// from the repository's <c>samples/{model}/policy.json</c> (embedded in this assembly).
+/// </summary>
+public static class SampleModels
+{
+    /// <summary>Version every sample is written as.</summary>
+    public const string Version = "1";
+
+    /// <summary>The sample names, in the order <see cref="WriteAllAsync"/> writes them.</summary>
+    public static IReadOnlyList<string> Names { get; } = [CreditRiskSample.Name, CustomerNotesSample.Name, ResNet18Sample.Name];
+
+    /// <summary>The policy.json bytes of a sample.</summary>
+    public static byte[] GetPolicy(string model)
+    {
+        var resource = typeof(SampleModels).Assembly.GetManifestResourceNames()
+            .FirstOrDefault(n => n.Replace('\\', '/') == $"samples/{model}/policy.json")
+            ?? throw new ArgumentException("No such sample.", nameof(model));
+        using var stream = typeof(SampleModels).Assembly.GetManifestResourceStream(resource)!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>The model.onnx bytes of a generated sample (credit-risk or customer-notes).</summary>
+    public static byte[] BuildModel(string model) => model switch
+    {
+        CreditRiskSample.Name => CreditRiskSample.BuildModel(),
+        CustomerNotesSample.Name => CustomerNotesSample.BuildModel(),
+        _ => throw new ArgumentException("Not a generated sample.", nameof(model)),
+    };
+
+    /// <summary>Locates ResNet18.onnx (see <see cref="ResNet18Sample.Find"/>).</summary>
+    public static string? FindResNet18() => ResNet18Sample.Find();
+
+    /// <summary>
+    /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> for credit-risk and customer-notes,
+    /// and for resnet18 when its file is found (verified against its pinned SHA-256). Existing identical files are kept.
+    /// </summary>
+    public static async Task<IReadOnlyList<SampleModel>> WriteAllAsync(string outputDir, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputDir);
+        var written = new List<SampleModel>
+        {
+            await WriteAsync(outputDir, CreditRiskSample.Name, CreditRiskSample.BuildModel(), cancellationToken).ConfigureAwait(false),
+            await WriteAsync(outputDir, CustomerNotesSample.Name, CustomerNotesSample.BuildModel(), cancellationToken).ConfigureAwait(false),
+        };
+
+        if (ResNet18Sample.Find() is { } resnet)
+        {
+            var bytes = await ResNet18Sample.ReadVerifiedAsync(resnet, cancellationToken).ConfigureAwait(false);
+            written.Add(await WriteAsync(outputDir, ResNet18Sample.Name, bytes, cancellationToken).ConfigureAwait(false));
+        }
+
+        return written;
+    }
+
+    private static async Task<SampleModel> WriteAsync(string outputDir, string name, byte[] model, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(outputDir, name, Version);
+        Directory.CreateDirectory(directory);
+        await WriteIfChangedAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), model, cancellationToken).ConfigureAwait(false);
+        await WriteIfChangedAsync(Path.Combine(directory, ModelStoreLayout.PolicyFile), GetPolicy(name), cancellationToken).ConfigureAwait(false);
+        return new SampleModel(name, Version, directory);
+    }
+
+    private static async Task WriteIfChangedAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        if (File.Exists(path) && new FileInfo(path).Length == content.Length
+            && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(content))
+        {
+            return;
+        }
+
+        await File.WriteAllBytesAsync(path, content, cancellationToken).ConfigureAwait(false);
+    }
+}
