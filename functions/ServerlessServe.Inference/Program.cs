@@ -1,23 +1,16 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
-using ServerlessServe.Hosting.DependencyInjection;
 using ServerlessServe.Hosting.Standalone;
-using ServerlessServe.Onnx;
+using ServerlessServe.Inference;
 
 // One assembly, two hosts: under the Functions host (func start / Azure) or standalone on Kestrel.
 if (StandaloneHost.IsStandalone(args))
 {
-    return await StandaloneHost.RunAsync(typeof(Program).Assembly, args, "http://127.0.0.1:7072", AddInference);
+    return await StandaloneHost.RunAsync(typeof(InferenceApp).Assembly, args, InferenceApp.DefaultUrl, InferenceApp.Configure);
 }
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
-AddInference(builder);
+InferenceApp.Configure(builder);
 await builder.Build().RunAsync();
 return 0;
-
-// The inference app: only the gateway's service tokens, only signed and verified models, ONNX Runtime.
-static void AddInference(IHostApplicationBuilder app) => app.AddServerlessServe()
-    .AddModelCatalog()
-    .AddServiceAuthentication()
-    .AddOnnxInference();

@@ -1,8 +1,8 @@
 using Azure;
 using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Onnx;
 

@@ -7,11 +7,11 @@ public sealed class InferenceOptions
 {
     public const string SectionName = "ServerlessServe:Inference";
 
-    /// <summary>Execution provider for new sessions. Default <see cref="Inference.ExecutionProvider.Cpu"/>.</summary>
+    /// <summary>Execution provider for new sessions. Default <see cref="Onnx.ExecutionProvider.Cpu"/>.</summary>
     public ExecutionProvider ExecutionProvider { get; set; } = ExecutionProvider.Cpu;
 
     /// <summary>
-    /// With <see cref="Inference.ExecutionProvider.Cuda"/>: whether a missing CUDA provider falls back to CPU (logged as a
+    /// With <see cref="Onnx.ExecutionProvider.Cuda"/>: whether a missing CUDA provider falls back to CPU (logged as a
     /// warning). Default false: fail closed, no model is served, and the error log says why.
     /// </summary>
     public bool AllowCpuFallback { get; set; }

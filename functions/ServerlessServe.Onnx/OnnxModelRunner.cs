@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Onnx;
 

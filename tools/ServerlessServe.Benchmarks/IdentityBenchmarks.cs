@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Hosting.Options;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Hosting.Options;
 
 namespace ServerlessServe.Benchmarks;
 

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using ServerlessServe.Onnx;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Local.Samples;
+using ServerlessServe.Onnx;
 
 namespace ServerlessServe.Benchmarks;
 

@@ -1,8 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Validation;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Benchmarks;
 

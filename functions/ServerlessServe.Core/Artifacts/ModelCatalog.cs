@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Artifacts;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Artifacts;

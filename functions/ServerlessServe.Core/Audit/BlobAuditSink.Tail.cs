@@ -1,6 +1,5 @@
 using Azure;
 using Azure.Storage.Blobs.Models;
-using Microsoft.Extensions.Logging;
 
 namespace ServerlessServe.Core.Audit;
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
 

@@ -1,7 +1,7 @@
 using System.Numerics;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Validation;
 

@@ -1,6 +1,6 @@
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Validation;
 

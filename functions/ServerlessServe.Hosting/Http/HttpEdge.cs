@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 

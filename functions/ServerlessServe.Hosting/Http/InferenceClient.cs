@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 
 namespace ServerlessServe.Hosting.Http;

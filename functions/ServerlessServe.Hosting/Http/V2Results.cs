@@ -1,6 +1,5 @@
-using System.Text.Json;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Hosting.Http;
 

@@ -3,13 +3,11 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
-using ServerlessServe.Core.Protocol;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Hosting.Standalone;
 
@@ -55,54 +53,56 @@ public static class StandaloneHost
         Action<IHostApplicationBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(functionsAssembly);
-        ArgumentNullException.ThrowIfNull(configure);
-        var routePrefix = HostJson.RoutePrefix(AppContext.BaseDirectory);
+        ArgumentNullException.ThrowIfNull(args);
         if (args.Contains("--list-functions"))
         {
-            Console.Out.WriteLine(DescribeRoutes(functionsAssembly, routePrefix));
+            Console.Out.WriteLine(DescribeRoutes(functionsAssembly, HostJson.RoutePrefix(AppContext.BaseDirectory)));
             return 0;
         }
 
-        var builder = WebApplication.CreateSlimBuilder(args);
-        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        await using var app = Build(functionsAssembly, args, configure, builder =>
         {
-            builder.WebHost.UseUrls(defaultUrl);
-        }
+            if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+            {
+                builder.WebHost.UseUrls(defaultUrl);
+            }
+        });
+        await app.RunAsync().ConfigureAwait(false);
+        return 0;
+    }
 
+    /// <summary>
+    /// Builds the standalone web host: first <paramref name="adjust"/> (the listening URL; a test adds settings, a test
+    /// server or a service of its own here — registration uses <c>TryAdd</c>, so what is registered first wins), then
+    /// the app's features (<paramref name="configure"/>), then one endpoint per HTTP function under the route prefix of
+    /// host.json.
+    /// </summary>
+    public static WebApplication Build(
+        Assembly functionsAssembly,
+        string[] args,
+        Action<IHostApplicationBuilder> configure,
+        Action<WebApplicationBuilder>? adjust = null)
+    {
+        ArgumentNullException.ThrowIfNull(functionsAssembly);
+        ArgumentNullException.ThrowIfNull(configure);
+        var routePrefix = HostJson.RoutePrefix(AppContext.BaseDirectory);
+        var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        adjust?.Invoke(builder);
         configure(builder);
 
         // Kestrel refuses bodies a little above the protocol cap (the app answers 413 with a proper body below it).
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProtocolLimits>>((kestrel, limits) =>
             kestrel.Limits.MaxRequestBodySize = (long)limits.Value.MaxBodyBytes + (64 * 1024));
-        await using var app = builder.Build();
-
-        // Last line of defence, as the Functions host has its own: never a developer page or stack trace to a caller.
-        app.Use(async (context, next) =>
-        {
-            try
-            {
-                await next(context).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // Everything unhandled becomes a bare 500; details go to the log.
-            catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
-#pragma warning restore CA1031
-            {
-                app.Logger.LogError(ex, "Unhandled exception");
-                context.Response.Clear();
-                context.Response.StatusCode = 500;
-                context.Response.ContentType = "application/json";
-                await context.Response.WriteAsync("{\"error\":\"internal error\"}", context.RequestAborted).ConfigureAwait(false);
-            }
-        });
+        var app = builder.Build();
+        app.UseMiddleware<LastResortMiddleware>();
         foreach (var function in FunctionDiscovery.HttpFunctions(functionsAssembly))
         {
             var invoker = new FunctionInvoker(function);
             app.MapMethods(Combine(routePrefix, function.Route), function.Methods, invoker.InvokeAsync).WithName(function.Name);
         }
 
-        await app.RunAsync().ConfigureAwait(false);
-        return 0;
+        return app;
     }
 
     private static string Combine(string prefix, string route) =>

@@ -3,9 +3,9 @@ using System.Diagnostics.Metrics;
 using Azure.Monitor.OpenTelemetry.Exporter;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using ServerlessServe.Core.Pipeline;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Hosting.Telemetry;
 

@@ -1,11 +1,10 @@
-using Microsoft.Extensions.Logging.Testing;
 using Azure.Core.Pipeline;
-using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Protocol;
-using ServerlessServe.Core.Tests.Fixtures;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Tests.Fixtures;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 
@@ -17,7 +16,7 @@ namespace ServerlessServe.Core.Tests.Artifacts;
 [Collection(AzuriteCollection.Name)]
 public sealed class ModelCatalogBoundsTests(AzuriteFixture azurite)
 {
-    private readonly ManualTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public async Task Resolve_ManyDistinctUnknownNames_CacheStaysEmpty()

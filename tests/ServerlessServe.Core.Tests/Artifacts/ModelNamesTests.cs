@@ -1,5 +1,4 @@
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;

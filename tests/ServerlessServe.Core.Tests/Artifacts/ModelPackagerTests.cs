@@ -1,9 +1,9 @@
 using System.Text;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Local.Samples;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 

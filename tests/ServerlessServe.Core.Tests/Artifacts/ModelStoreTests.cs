@@ -1,9 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Text;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Core.Tests.Artifacts;
 

@@ -1,8 +1,8 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Specialized;
+using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
 

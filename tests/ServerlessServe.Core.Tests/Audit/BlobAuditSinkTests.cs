@@ -1,7 +1,7 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
 using Xunit.Abstractions;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Azure.Core;
 using Azure.Storage;
 using Azure.Storage.Blobs;
-using ServerlessServe.Hosting;
 using ServerlessServe.Local;
 using Xunit.Abstractions;
 using Xunit.Sdk;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 
@@ -10,7 +11,7 @@ public sealed class TokenValidatorTests : IDisposable
     private const string Issuer = "serverlessserve-local";
     private const string Audience = "serverlessserve";
     private readonly ECDsa _key = SigningKeys.CreateP256();
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 12, 0, 0, TimeSpan.Zero));
 
     public void Dispose() => _key.Dispose();
 
@@ -118,6 +119,29 @@ public sealed class TokenValidatorTests : IDisposable
         Assert.NotEqual(first, source.GetToken());
     }
 
+    [Fact]
+    public async Task ServiceTokenSource_ConcurrentCallersAtRenewal_OneNewTokenForAll()
+    {
+        var source = new ServiceTokenSource(Issue(), "serverlessserve-inference", TimeSpan.FromMinutes(5), _time);
+        var first = source.GetToken();
+        _time.Advance(TimeSpan.FromMinutes(4));
+        using var start = new ManualResetEventSlim();
+
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() =>
+        {
+            start.Wait();
+            return source.GetToken();
+        })).Append(Task.Run(() =>
+        {
+            start.Set();
+            return source.GetToken();
+        })));
+
+        var renewed = Assert.Single(tokens.Distinct(StringComparer.Ordinal));
+        Assert.NotEqual(first, renewed);
+        Assert.Equal(3, renewed.Split('.').Length);
+    }
+
     private static string Pad(string base64Url)
     {
         var s = base64Url.Replace('-', '+').Replace('_', '/');
@@ -128,12 +152,4 @@ public sealed class TokenValidatorTests : IDisposable
 
     private TokenValidator Validator() => new([_key], Issuer, Audience, _time, TimeSpan.FromHours(24), TimeSpan.FromSeconds(30));
 
-    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

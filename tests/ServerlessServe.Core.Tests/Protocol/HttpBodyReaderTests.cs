@@ -1,5 +1,5 @@
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 

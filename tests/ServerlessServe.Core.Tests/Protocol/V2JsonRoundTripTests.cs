@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 

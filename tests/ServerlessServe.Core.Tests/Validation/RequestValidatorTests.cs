@@ -1,8 +1,8 @@
 using System.Text;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Validation;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Tests.Validation;
 

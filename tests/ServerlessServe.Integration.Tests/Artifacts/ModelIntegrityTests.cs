@@ -1,12 +1,11 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Azure.Storage.Blobs;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Integration.Tests.Artifacts;
 

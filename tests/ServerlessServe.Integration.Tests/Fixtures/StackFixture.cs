@@ -2,9 +2,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using Azure.Storage.Blobs;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Hosting;
-using ServerlessServe.Local;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Local;
 using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Integration.Tests.Fixtures;

@@ -1,11 +1,11 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Integration.Tests.Gateway;
 

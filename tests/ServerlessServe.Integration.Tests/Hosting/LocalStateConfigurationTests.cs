@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using ServerlessServe.Local;
 using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local;
 
 namespace ServerlessServe.Integration.Tests.Hosting;
 

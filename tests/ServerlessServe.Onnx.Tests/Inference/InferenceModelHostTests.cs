@@ -1,13 +1,12 @@
-using Microsoft.Extensions.Logging.Testing;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Onnx;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Core.Tests.Fixtures;
-using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Onnx.Tests.Inference;
 

@@ -1,12 +1,11 @@
-using Microsoft.Extensions.Logging.Testing;
 using Google.Protobuf;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Onnx;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Onnx;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Onnx.Tests.Inference;
 

@@ -1,9 +1,8 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Text;
-using ServerlessServe.Onnx;
+using Microsoft.Extensions.Logging.Testing;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Local.Samples;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Onnx.Tests.Inference;
 

@@ -1,7 +1,6 @@
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Onnx;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Onnx.Tests.Inference;
 
@@ -18,7 +17,7 @@ public sealed class OnnxSessionCacheTests
         var models = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => cache.GetOrCreateAsync(verified.Version, async _ =>
         {
             Interlocked.Increment(ref loads);
-            await Task.Delay(50);
+            await Task.Delay(50, CancellationToken.None);
             return verified;
         }, default))));
 

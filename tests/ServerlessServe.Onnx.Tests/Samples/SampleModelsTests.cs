@@ -1,10 +1,9 @@
-using Microsoft.Extensions.Logging.Testing;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Onnx;
 using ServerlessServe.Core.Protocol;
-using ServerlessServe.Local.Samples;
 using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Onnx.Tests.Inference;
 
 namespace ServerlessServe.Onnx.Tests.Samples;

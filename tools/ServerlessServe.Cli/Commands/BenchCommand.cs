@@ -16,7 +16,7 @@ internal static class BenchCommand
     public static Command Build()
     {
         var stateOption = CommonOptions.State();
-        var url = new Option<Uri>("--url") { Description = "Gateway V2 base URL (loopback only).", DefaultValueFactory = _ => new Uri("http://127.0.0.1:7071/api/") };
+        var url = new Option<Uri>("--url") { Description = "Gateway V2 base URL (loopback only).", CustomParser = result => CommonOptions.AbsoluteUri(result)!, DefaultValueFactory = _ => new Uri("http://127.0.0.1:7071/api/") };
         var model = new Option<string>("--model") { Description = "Model to call: credit-risk, customer-notes or resnet18.", DefaultValueFactory = _ => "credit-risk" };
         var requests = new Option<int>("--requests") { Description = "Requests to send (1..100000).", DefaultValueFactory = _ => 500 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 4 };
@@ -25,6 +25,11 @@ internal static class BenchCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
+            if (!baseUrl.AbsoluteUri.EndsWith('/'))
+            {
+                baseUrl = new Uri(baseUrl.AbsoluteUri + "/");
+            }
+
             if (!baseUrl.IsLoopback)
             {
                 AnsiConsole.MarkupLine("[red]bench targets loopback addresses only.[/]");

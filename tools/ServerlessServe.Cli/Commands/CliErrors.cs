@@ -1,9 +1,8 @@
 using System.Security.Cryptography;
 using Azure;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Policy;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Cli.Commands;
 

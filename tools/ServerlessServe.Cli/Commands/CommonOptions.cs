@@ -18,8 +18,26 @@ internal static class CommonOptions
 
     public static Option<Uri?> BlobUri() => new("--blob-uri")
     {
+        CustomParser = AbsoluteUri,
         Description = "Blob service endpoint in Azure; signs in with DefaultAzureCredential (no keys).",
     };
+
+    /// <summary>
+    /// Parses an absolute URL option (System.CommandLine has no built-in converter for <see cref="Uri"/>): a value that
+    /// is not one is a usage error naming the option, not an exception.
+    /// </summary>
+    public static Uri? AbsoluteUri(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+        if (text is not null && Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+        {
+            return uri;
+        }
+
+        result.AddError("expected an absolute http(s) URL");
+        return null;
+    }
 
     public static LocalState ResolveState(DirectoryInfo? state)
     {

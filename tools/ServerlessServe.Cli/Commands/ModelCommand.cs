@@ -1,9 +1,8 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using System.CommandLine;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Local.Samples;
 using Spectre.Console;
-using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Cli.Commands;
 

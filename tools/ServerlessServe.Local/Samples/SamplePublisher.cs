@@ -1,7 +1,6 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Hosting;
 
 namespace ServerlessServe.Local.Samples;
 

@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Hosting;
+using ServerlessServe.Hosting.DependencyInjection;
+
+namespace ServerlessServe.Gateway;
+
+/// <summary>What the gateway runs, for both hosts and the in-process tests: one line per feature.</summary>
+public static class GatewayApp
+{
+    /// <summary>Where the standalone gateway listens unless told otherwise.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:7071";
+
+    /// <summary>Callers' tokens, verified models, the inference app's client, audit, and the request pipelines.</summary>
+    public static void Configure(IHostApplicationBuilder app) => app.AddServerlessServe()
+        .AddModelCatalog()
+        .AddCallerAuthentication()
+        .AddServiceTokenIssuer()
+        .AddInferenceClient()
+        .AddAuditLog()
+        .AddGatewayPipeline();
+}

@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Hosting.Standalone;
+
+/// <summary>Standalone host log messages (event ids 1100-1149).</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Error, Message = "Unhandled exception; answered 500")]
+    public static partial void Unhandled(ILogger logger, Exception exception);
+}

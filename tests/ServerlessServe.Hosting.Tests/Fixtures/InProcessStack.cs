@@ -1,0 +1,151 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Gateway;
+using ServerlessServe.Hosting.Http;
+using ServerlessServe.Hosting.Standalone;
+using ServerlessServe.Inference;
+using Xunit.Abstractions;
+
+namespace ServerlessServe.Hosting.Tests.Fixtures;
+
+/// <summary>
+/// Both apps in this process: the inference app and the gateway built by the same <see cref="StandaloneHost"/> and the
+/// same feature lists as in production (<see cref="GatewayApp"/>, <see cref="InferenceApp"/>), each on a test server,
+/// the gateway's inference client wired to the inference app's test server. Real Azurite (signed models, audit log),
+/// real ONNX Runtime, real tokens and signatures; only the sockets between the three are in-memory.
+/// </summary>
+public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
+{
+    private const string Issuer = "serverlessserve-local";
+    private const string Audience = "serverlessserve";
+
+    private readonly AzuriteFixture _azurite = new(diagnostics);
+    private readonly ECDsa _issuerKey = SigningKeys.CreateP256();
+    private readonly ECDsa _serviceKey = SigningKeys.CreateP256();
+    private readonly ECDsa _auditKey = SigningKeys.CreateP256();
+    private WebApplication? _inference;
+    private WebApplication? _gateway;
+
+    /// <summary>Logs of the gateway (every category), for assertions on what is and is not logged.</summary>
+    public FakeLogCollector GatewayLogs { get; private set; } = null!;
+
+    /// <summary>The gateway's audit container.</summary>
+    public BlobContainerClient Audit { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        await _azurite.InitializeAsync();
+        var models = await _azurite.CreateContainerAsync("models");
+        Audit = _azurite.GetContainer("audit-" + Guid.NewGuid().ToString("N")[..12]);
+        var store = new ModelStore(models, TestPackages.Trusted(), new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
+
+        var shared = new Dictionary<string, string?>
+        {
+            ["ServerlessServe:Storage:ConnectionString"] = _azurite.ConnectionString,
+            ["ServerlessServe:Models:Container"] = models.Name,
+            ["ServerlessServe:Models:TrustedSignerPems:0"] = SigningKeys.ExportPublicKeyPem(TestPackages.Signer),
+        };
+
+        _inference = StandaloneHost.Build(typeof(InferenceApp).Assembly, [], InferenceApp.Configure, builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(shared);
+            builder.Configuration.AddInMemoryCollection([new("ServerlessServe:ServiceToken:TrustedKeyPems:0", SigningKeys.ExportPublicKeyPem(_serviceKey))]);
+        });
+        await _inference.StartAsync();
+
+        _gateway = StandaloneHost.Build(typeof(GatewayApp).Assembly, [], GatewayApp.Configure, builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(shared);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ServerlessServe:Identity:IssuerPublicKeyPems:0"] = SigningKeys.ExportPublicKeyPem(_issuerKey),
+                ["ServerlessServe:ServiceToken:SigningKeyPem"] = SigningKeys.ExportPrivateKeyPem(_serviceKey),
+                ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
+                ["ServerlessServe:Audit:Container"] = Audit.Name,
+                ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
+                ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            });
+            builder.Logging.AddFakeLogging();
+            builder.Services.AddHttpClient(InferenceClient.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(() => _inference.GetTestServer().CreateHandler());
+        });
+        await _gateway.StartAsync();
+        GatewayLogs = _gateway.Services.GetFakeLogCollector();
+    }
+
+    /// <summary>A client of the gateway's V2 API (base address <c>…/api/</c>), with a caller token unless told otherwise.</summary>
+    public HttpClient Client(string? subject = "edge-tests", params string[] roles)
+    {
+        var client = _gateway!.GetTestClient();
+        client.BaseAddress = new Uri(client.BaseAddress!, "api/");
+        if (subject is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CallerToken(subject, roles));
+        }
+
+        return client;
+    }
+
+    /// <summary>A caller token from this stack's issuer.</summary>
+    public string CallerToken(string subject, params string[] roles) =>
+        new TokenIssuer(_issuerKey, Issuer, TimeProvider.System).Mint(subject, Audience, TimeSpan.FromMinutes(10), roles);
+
+    /// <summary>Every audit record line committed so far.</summary>
+    public async Task<IReadOnlyList<string>> AuditLinesAsync()
+    {
+        var lines = new List<string>();
+        if (!await Audit.ExistsAsync())
+        {
+            return lines;
+        }
+
+        await foreach (var blob in Audit.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, "chains/", default))
+        {
+            var text = (await Audit.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString();
+            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return lines;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_gateway is not null)
+        {
+            await _gateway.DisposeAsync();
+        }
+
+        if (_inference is not null)
+        {
+            await _inference.DisposeAsync();
+        }
+
+        _issuerKey.Dispose();
+        _serviceKey.Dispose();
+        _auditKey.Dispose();
+        await _azurite.DisposeAsync();
+    }
+}
+
+/// <summary>Tests that share the one <see cref="InProcessStack"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class InProcessStackCollection : ICollectionFixture<InProcessStack>
+{
+    public const string Name = "InProcessStack";
+}
