@@ -2,7 +2,6 @@ using Azure;
 using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Pipeline;
-using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Onnx;
 
@@ -18,20 +17,18 @@ public sealed class InferenceModelHost
 
     private readonly ModelCatalog _catalog;
     private readonly OnnxSessionCache _sessions;
-    private readonly OnnxModelRunner _runner;
     private readonly ILogger _logger;
 
-    public InferenceModelHost(ModelCatalog catalog, OnnxSessionCache sessions, OnnxModelRunner runner, ILogger<InferenceModelHost> logger)
+    public InferenceModelHost(ModelCatalog catalog, OnnxSessionCache sessions, ILogger<InferenceModelHost> logger)
     {
         _catalog = catalog ?? throw new ArgumentNullException(nameof(catalog));
         _sessions = sessions ?? throw new ArgumentNullException(nameof(sessions));
-        _runner = runner ?? throw new ArgumentNullException(nameof(runner));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
     }
 
     /// <summary>
     /// The loaded model for <paramref name="name"/> and <paramref name="version"/> (newest good version when null).
-    /// Throws <see cref="RefusedException"/>: 400 invalid name, 404 unknown, 503 unavailable (failed verification,
+    /// Throws <see cref="RefusedException"/>: invalid name, not found, unavailable (failed verification,
     /// store unreachable, or the execution provider missing).
     /// </summary>
     public async Task<LoadedModel> GetAsync(string name, string? version, CancellationToken cancellationToken)
@@ -72,48 +69,5 @@ public sealed class InferenceModelHost
         }
 
         throw RefusedException.Unavailable("model version unavailable");
-    }
-
-    /// <summary>The verified version (manifest and policy) that <see cref="GetAsync"/> would serve, without loading a session.</summary>
-    public Task<VerifiedModelVersion> DescribeAsync(string name, string? version, CancellationToken cancellationToken) =>
-        _catalog.ResolveAsync(name, version, cancellationToken);
-
-    /// <summary>
-    /// Whether the model (version) can serve now: true once its session exists or could be created. False for a version
-    /// that is unavailable (503); 400 and 404 are thrown as <see cref="RefusedException"/>.
-    /// </summary>
-    public async Task<bool> IsReadyAsync(string name, string? version, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await GetAsync(name, version, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (RefusedException ex) when (ex.Kind == RefusalKind.Unavailable)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>Names of the models in the store.</summary>
-    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _catalog.Store.ListModelsAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException or IOException)
-        {
-            throw RefusedException.Unavailable("model store unavailable");
-        }
-    }
-
-    /// <summary>Loads (or reuses) the model and runs it: the inference app's whole infer step.</summary>
-    public async Task<(LoadedModel Model, IReadOnlyList<Tensor> Outputs)> InferAsync(
-        string name, string? version, IReadOnlyList<Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
-    {
-        var model = await GetAsync(name, version, cancellationToken).ConfigureAwait(false);
-        var outputs = await _runner.RunAsync(model, inputs, outputNames, cancellationToken).ConfigureAwait(false);
-        return (model, outputs);
     }
 }

@@ -8,7 +8,7 @@ namespace ServerlessServe.Onnx;
 /// <summary>
 /// Runs a <see cref="LoadedModel"/> on protocol tensors. Inputs are checked against the session's metadata (names, all
 /// present, datatype, rank and fixed dimensions, element count) before ONNX Runtime sees them; errors ONNX Runtime raises
-/// for the data itself (for example a Gather index out of range) become a 400 "inference failed for the given input"
+/// for the data itself (for example a Gather index out of range) become an invalid refusal, "inference failed for the given input"
 /// that quotes nothing. Cancellation terminates the run.
 /// </summary>
 public sealed class OnnxModelRunner

@@ -5,7 +5,7 @@ namespace ServerlessServe.Core.Artifacts;
 
 /// <summary>
 /// Model names (<c>\A[a-z0-9][a-z0-9._-]{0,62}\z</c>) and versions (<c>\A[0-9A-Za-z][0-9A-Za-z._-]{0,31}\z</c>), neither
-/// containing <c>..</c>, so both are safe as blob path segments. Invalid ones are a 400 that does not echo them.
+/// containing <c>..</c>, so both are safe as blob path segments. Invalid ones are an invalid refusal that does not echo them.
 /// </summary>
 /// <remarks>
 /// The patterns end in <c>\z</c>, not <c>$</c>: in .NET <c>$</c> also matches before a final <c>\n</c>, which would let
@@ -19,7 +19,7 @@ public static partial class ModelNames
     public static bool IsValidVersion(string? version) =>
         version is not null && VersionPattern().IsMatch(version) && !version.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>Throws <see cref="RefusedException"/> 400 for an invalid model name.</summary>
+    /// <summary>Throws an invalid <see cref="RefusedException"/> for a malformed model name.</summary>
     public static void EnsureValidName(string? name)
     {
         if (!IsValidName(name))
@@ -28,7 +28,7 @@ public static partial class ModelNames
         }
     }
 
-    /// <summary>Throws <see cref="RefusedException"/> 400 for an invalid version.</summary>
+    /// <summary>Throws an invalid <see cref="RefusedException"/> for a malformed version.</summary>
     public static void EnsureValidVersion(string? version)
     {
         if (!IsValidVersion(version))

@@ -2,7 +2,7 @@ namespace ServerlessServe.Core.Artifacts;
 
 /// <summary>
 /// A stored or packaged model version that must not be served. The message names the check, never file contents;
-/// callers answering HTTP requests turn it into a 503 "model version unavailable".
+/// the catalog turns it into an unavailable refusal, "model version unavailable".
 /// </summary>
 public sealed class ModelVerificationException : Exception
 {

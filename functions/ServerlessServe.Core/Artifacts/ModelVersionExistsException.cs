@@ -1,6 +1,6 @@
 namespace ServerlessServe.Core.Artifacts;
 
-/// <summary>Publishing a version that already exists (versions are immutable): the 409 of the model store.</summary>
+/// <summary>Publishing a version that already exists (versions are immutable): the model store refuses to overwrite it.</summary>
 public sealed class ModelVersionExistsException : Exception
 {
     public ModelVersionExistsException(string name, string version, string message)

@@ -6,7 +6,7 @@ public interface IAuditSink
     /// <summary>
     /// Appends the event to this writer's hash chain and returns only once it is durably committed.
     /// Throws <see cref="AuditUnavailableException"/> when it cannot be written: the caller must then withhold the
-    /// response (503).
+    /// response (an unavailable refusal).
     /// </summary>
     ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 }

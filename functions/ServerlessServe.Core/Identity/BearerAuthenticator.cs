@@ -2,7 +2,7 @@ namespace ServerlessServe.Core.Identity;
 
 /// <summary>
 /// Authenticates a request from the bearer token in its <c>Authorization</c> header against one
-/// <see cref="TokenValidator"/>; null means 401. Each audience has its own sealed subclass, so the DI container and the
+/// <see cref="TokenValidator"/>; null means unauthenticated. Each audience has its own sealed subclass, so the DI container and the
 /// services that take one cannot mix a caller validator up with a service-token validator.
 /// </summary>
 public abstract class BearerAuthenticator

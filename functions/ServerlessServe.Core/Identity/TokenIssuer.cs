@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -72,19 +71,5 @@ public sealed class TokenIssuer
             SigningCredentials = _credentials,
         };
         return _handler.CreateToken(descriptor);
-    }
-
-    /// <summary>Builds the claims identity a token of this issuer would carry (for tests and diagnostics).</summary>
-    public static ClaimsIdentity Describe(CallerIdentity caller)
-    {
-        ArgumentNullException.ThrowIfNull(caller);
-        var identity = new ClaimsIdentity("Bearer");
-        identity.AddClaim(new Claim(JwtRegisteredClaimNames.Sub, caller.Subject));
-        foreach (var role in caller.Roles)
-        {
-            identity.AddClaim(new Claim("roles", role));
-        }
-
-        return identity;
     }
 }

@@ -58,7 +58,7 @@ internal static class BinaryTensorCodec
 
     /// <summary>
     /// Decodes <paramref name="count"/> elements of <paramref name="type"/> that must fill <paramref name="source"/>
-    /// exactly. Throws a 400 <see cref="RefusedException"/> naming only <paramref name="where"/>.
+    /// exactly. Throws an invalid <see cref="RefusedException"/> naming only <paramref name="where"/>.
     /// </summary>
     public static Array Decode(ReadOnlySpan<byte> source, TensorDataType type, int count, int maxBytesLength, BodyLocation where)
     {

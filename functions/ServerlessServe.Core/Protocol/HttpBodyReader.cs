@@ -10,10 +10,10 @@ public static class HttpBodyReader
     private const int InitialBufferBytes = 64 * 1024;
 
     /// <summary>
-    /// Reads the whole body. A <paramref name="contentLength"/> over <paramref name="maxBytes"/> is refused with 413
-    /// before anything is read; without one (chunked), reading stops with 413 as soon as the cap is passed. Memory
+    /// Reads the whole body. A <paramref name="contentLength"/> over <paramref name="maxBytes"/> is refused as too large
+    /// before anything is read; without one (chunked), reading stops as too large as soon as the cap is passed. Memory
     /// follows the bytes that arrived, never the declared length alone: the buffer starts at 64 KiB and doubles. A body
-    /// shorter or longer than its Content-Length is a 400.
+    /// shorter or longer than its Content-Length is invalid.
     /// </summary>
     public static async Task<byte[]> ReadLimitedAsync(Stream body, long? contentLength, int maxBytes, CancellationToken cancellationToken)
     {

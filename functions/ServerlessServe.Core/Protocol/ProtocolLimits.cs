@@ -5,42 +5,42 @@ namespace ServerlessServe.Core.Protocol;
 /// <summary>
 /// Size and shape caps applied while reading Open Inference Protocol bodies, before anything is allocated in
 /// proportion to what a caller sent. Exceeding <see cref="MaxBodyBytes"/> or <see cref="MaxElementsPerRequest"/>
-/// answers 413; exceeding any other cap answers 400.
+/// is refused as too large; exceeding any other cap as invalid.
 /// </summary>
 public sealed class ProtocolLimits
 {
     /// <summary>Configuration section the hosts bind these options from.</summary>
     public const string SectionName = "ServerlessServe:Protocol";
 
-    /// <summary>Largest request body in bytes, JSON header and binary section together. Default 16 MiB (16,777,216). Larger → 413.</summary>
+    /// <summary>Largest request body in bytes, JSON header and binary section together. Default 16 MiB (16,777,216). Larger: too large.</summary>
     [Range(1, int.MaxValue)]
     public int MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
 
-    /// <summary>Deepest nesting of JSON objects and arrays, the root object counting as 1. Default 64; depth 65 → 400.</summary>
+    /// <summary>Deepest nesting of JSON objects and arrays, the root object counting as 1. Default 64; depth 65: invalid.</summary>
     [Range(2, 1024)]
     public int MaxJsonDepth { get; set; } = 64;
 
-    /// <summary>Most tensors in <c>inputs</c>, and separately in <c>outputs</c>. Default 64. More → 400.</summary>
+    /// <summary>Most tensors in <c>inputs</c>, and separately in <c>outputs</c>. Default 64. More: invalid.</summary>
     [Range(1, 4096)]
     public int MaxTensors { get; set; } = 64;
 
-    /// <summary>Most dimensions in one tensor's <c>shape</c>. Default 64. More → 400.</summary>
+    /// <summary>Most dimensions in one tensor's <c>shape</c>. Default 64. More: invalid.</summary>
     [Range(0, 1024)]
     public int MaxRank { get; set; } = 64;
 
-    /// <summary>Most tensor elements in one body, summed over all tensors. Default 4,194,304 (4 Mi). More → 413.</summary>
+    /// <summary>Most tensor elements in one body, summed over all tensors. Default 4,194,304 (4 Mi). More: too large.</summary>
     [Range(1, int.MaxValue)]
     public int MaxElementsPerRequest { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>Longest single BYTES element in bytes. Default 1 MiB (1,048,576). Longer → 400.</summary>
+    /// <summary>Longest single BYTES element in bytes. Default 1 MiB (1,048,576). Longer: invalid.</summary>
     [Range(0, int.MaxValue)]
     public int MaxBytesElementLength { get; set; } = 1024 * 1024;
 
-    /// <summary>Longest request <c>id</c> in characters. Default 256. Longer → 400.</summary>
+    /// <summary>Longest request <c>id</c> in characters. Default 256. Longer: invalid.</summary>
     [Range(0, 65536)]
     public int MaxIdLength { get; set; } = 256;
 
-    /// <summary>Longest tensor or model name in characters. Default 128. Longer → 400.</summary>
+    /// <summary>Longest tensor or model name in characters. Default 128. Longer: invalid.</summary>
     [Range(1, 65536)]
     public int MaxNameLength { get; set; } = 128;
 }

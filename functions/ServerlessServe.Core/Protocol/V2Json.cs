@@ -17,11 +17,11 @@ public static class V2Json
     /// the raw data of every input that has <c>parameters.binary_data_size</c>, in input order.
     /// </summary>
     /// <remarks>
-    /// Refused with 400: invalid JSON (NaN/Infinity literals included), nesting deeper than
+    /// Refused as invalid: invalid JSON (NaN/Infinity literals included), nesting deeper than
     /// <see cref="ProtocolLimits.MaxJsonDepth"/>, duplicate or unknown properties at any level, parameters other
     /// than <c>binary_data_output</c> / <c>binary_data_size</c> / <c>binary_data</c>, numbers the datatype cannot
     /// hold, data whose count or nesting does not match the shape, duplicate tensor names, binary sizes that do not
-    /// add up. Refused with 413: a body over <see cref="ProtocolLimits.MaxBodyBytes"/> or more than
+    /// add up. Refused as too large: a body over <see cref="ProtocolLimits.MaxBodyBytes"/> or more than
     /// <see cref="ProtocolLimits.MaxElementsPerRequest"/> elements.
     /// </remarks>
     public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits) =>
@@ -39,7 +39,7 @@ public static class V2Json
     /// <paramref name="binaryOutputs"/> holds its name; when any does, the result has a header length and
     /// <c>application/octet-stream</c>, otherwise it is plain <c>application/json</c>.
     /// </summary>
-    /// <exception cref="RefusedException">500 when a JSON output holds NaN, an infinity or non-UTF-8 BYTES.</exception>
+    /// <exception cref="RefusedException">Failed when a JSON output holds NaN, an infinity or non-UTF-8 BYTES.</exception>
     public static EncodedBody WriteResponse(InferenceResponse response, bool binaryAll, IReadOnlySet<string>? binaryOutputs)
     {
         ArgumentNullException.ThrowIfNull(response);

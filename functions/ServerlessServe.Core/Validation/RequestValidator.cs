@@ -6,7 +6,7 @@ namespace ServerlessServe.Core.Validation;
 
 /// <summary>
 /// Checks a parsed request against the model's declared schema and policy before it reaches the model. Every failure
-/// is a 400 <see cref="RefusedException"/> whose message names the DECLARED input (model metadata, public) or a
+/// is an invalid <see cref="RefusedException"/> whose message names the DECLARED input (model metadata, public) or a
 /// 0-based position, and never a value or a name the caller sent.
 /// </summary>
 public static class RequestValidator

@@ -6,7 +6,7 @@ namespace ServerlessServe.Hosting.Egress;
 /// Refuses every outbound HTTP request whose authority is not on the allow-list. Added to every client the
 /// <c>IHttpClientFactory</c> builds, and to the Azure SDK transport.
 /// </summary>
-public sealed partial class EgressAllowListHandler : DelegatingHandler
+public sealed class EgressAllowListHandler : DelegatingHandler
 {
     private readonly EgressAllowList _allowList;
     private readonly ILogger<EgressAllowListHandler> _logger;
@@ -22,13 +22,10 @@ public sealed partial class EgressAllowListHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(request);
         if (request.RequestUri is not { } uri || !_allowList.Allows(uri))
         {
-            EgressDenied(_logger, request.RequestUri?.Host ?? "(none)");
+            Log.EgressDenied(_logger, request.RequestUri?.Host ?? "(none)");
             throw new EgressDeniedException();
         }
 
         return base.SendAsync(request, cancellationToken);
     }
-
-    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Outbound request to {Host} refused: not on the egress allow-list")]
-    private static partial void EgressDenied(ILogger logger, string host);
 }

@@ -14,7 +14,7 @@ namespace ServerlessServe.Hosting.Http;
 /// token on every call, the version pinned to the one the gateway verified. Any failure becomes a safe refusal
 /// (<see cref="RefusalMapping.FromUpstream"/>).
 /// </summary>
-public sealed partial class InferenceClient : IInferenceBackend
+public sealed class InferenceClient : IInferenceBackend
 {
     public const string HttpClientName = "inference";
 
@@ -54,7 +54,7 @@ public sealed partial class InferenceClient : IInferenceBackend
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            InferenceUnreachable(_logger, ex.GetType().Name);
+            Log.InferenceUnreachable(_logger, ex.GetType().Name);
             throw RefusedException.Unavailable("inference service unavailable");
         }
 
@@ -75,12 +75,12 @@ public sealed partial class InferenceClient : IInferenceBackend
                 }
                 catch (RefusedException)
                 {
-                    InferenceBadResponse(_logger);
+                    Log.InferenceBadResponse(_logger);
                     throw RefusedException.Unavailable("inference service unavailable");
                 }
             }
 
-            InferenceFailed(_logger, (int)response.StatusCode);
+            Log.InferenceFailed(_logger, (int)response.StatusCode);
             throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode));
         }
     }
@@ -98,13 +98,4 @@ public sealed partial class InferenceClient : IInferenceBackend
             return false;
         }
     }
-
-    [LoggerMessage(EventId = 1200, Level = LogLevel.Warning, Message = "Inference service unreachable ({ErrorType})")]
-    private static partial void InferenceUnreachable(ILogger logger, string errorType);
-
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Inference service answered {Status}")]
-    private static partial void InferenceFailed(ILogger logger, int status);
-
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Inference service sent a response that does not parse")]
-    private static partial void InferenceBadResponse(ILogger logger);
 }

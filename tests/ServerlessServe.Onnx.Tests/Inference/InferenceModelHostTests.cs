@@ -14,20 +14,20 @@ namespace ServerlessServe.Onnx.Tests.Inference;
 public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposable
 {
     private readonly OnnxSessionCache _sessions = InferenceTestModels.NewCache();
+    private readonly OnnxModelRunner _runner = new(new FakeLogger<OnnxModelRunner>());
 
     [Fact]
-    public async Task InferAsync_PublishedSample_LoadsVerifiedAndRuns()
+    public async Task GetAsync_PublishedSample_LoadsVerifiedOnceAndRuns()
     {
         var (host, store, _) = await NewHostAsync();
         await store.PublishAsync(TestPackages.CreditRisk(CreditRiskSample.Name, "1"));
 
-        var (model, outputs) = await host.InferAsync(CreditRiskSample.Name, null, [new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { 0.2f, 0.1f, 0f, 18f })], null, default);
+        var model = await host.GetAsync(CreditRiskSample.Name, null, default);
+        var outputs = await _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { 0.2f, 0.1f, 0f, 18f })], null, default);
 
         Assert.Equal("1", model.ModelVersion);
         Assert.Equal(1.0, outputs.Single().As<float>().Sum(), 4);
-        Assert.True(await host.IsReadyAsync(CreditRiskSample.Name, "1", default));
         Assert.Same(model, await host.GetAsync(CreditRiskSample.Name, "1", default));
-        Assert.Equal([CreditRiskSample.Name], await host.ListModelsAsync(default));
     }
 
     [Fact]
@@ -47,7 +47,6 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
         Assert.Equal("1", served.ModelVersion);
         var explicitError = await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync(CustomerNotesSample.Name, "2", default));
         Assert.Equal(RefusalKind.Unavailable, explicitError.Kind);
-        Assert.False(await host.IsReadyAsync(CustomerNotesSample.Name, "2", default));
     }
 
     [Fact]
@@ -74,7 +73,8 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
             image[i] = (i % 251) - 125f;
         }
 
-        var (model, outputs) = await host.InferAsync(ResNet18Sample.Name, "1", [new Tensor(ResNet18Sample.InputName, TensorDataType.Fp32, [1, 3, 224, 224], image)], null, default);
+        var model = await host.GetAsync(ResNet18Sample.Name, "1", default);
+        var outputs = await _runner.RunAsync(model, [new Tensor(ResNet18Sample.InputName, TensorDataType.Fp32, [1, 3, 224, 224], image)], null, default);
 
         var features = Assert.Single(outputs);
         Assert.Equal(ResNet18Sample.OutputName, features.Name);
@@ -90,6 +90,6 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
         var container = await azurite.CreateContainerAsync("host");
         var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
         var catalog = new ModelCatalog(store, Options.Create(options ?? new ModelCatalogOptions()), TimeProvider.System, new FakeLogger<ModelCatalog>());
-        return (new InferenceModelHost(catalog, _sessions, new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()), new FakeLogger<InferenceModelHost>()), store, container);
+        return (new InferenceModelHost(catalog, _sessions, new FakeLogger<InferenceModelHost>()), store, container);
     }
 }
