@@ -4,8 +4,8 @@ namespace ServerlessServe.Core.Artifacts;
 
 /// <summary>Source-generated validation of <see cref="ModelStoreOptions"/>, run at start.</summary>
 [OptionsValidator]
-internal sealed partial class ModelStoreOptionsValidator : IValidateOptions<ModelStoreOptions>;
+public sealed partial class ModelStoreOptionsValidator : IValidateOptions<ModelStoreOptions>;
 
 /// <summary>Source-generated validation of <see cref="ModelCatalogOptions"/>, run at start.</summary>
 [OptionsValidator]
-internal sealed partial class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalogOptions>;
+public sealed partial class ModelCatalogOptionsValidator : IValidateOptions<ModelCatalogOptions>;

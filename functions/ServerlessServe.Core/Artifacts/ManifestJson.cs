@@ -9,7 +9,7 @@ namespace ServerlessServe.Core.Artifacts;
 /// <c>manifest.json</c>: camelCase JSON, written indented with files in ordinal order, read strictly (unknown, duplicate or
 /// missing properties refused) and checked for well-formed names, digests and tensor specs.
 /// </summary>
-public static class ManifestJson
+internal static class ManifestJson
 {
     /// <summary>Largest accepted <c>manifest.json</c>: 1 MiB.</summary>
     public const int MaxManifestBytes = 1 << 20;

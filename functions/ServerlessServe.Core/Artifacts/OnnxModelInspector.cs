@@ -9,7 +9,7 @@ namespace ServerlessServe.Core.Artifacts;
 /// (symbolic or unknown dimensions as -1), and whether any tensor refers to external data. Failures are
 /// <see cref="ModelVerificationException"/>s.
 /// </summary>
-public static class OnnxModelInspector
+internal static class OnnxModelInspector
 {
     /// <summary>Parses <paramref name="model"/> as an ONNX <c>ModelProto</c>.</summary>
     public static ModelProto Parse(ReadOnlySpan<byte> model)

@@ -6,7 +6,7 @@ namespace ServerlessServe.Core.Artifacts;
 /// A plain "numeric if both numeric, else ordinal" rule is not transitive (2 &lt; 10 &lt; 15a &lt; 2), which would make
 /// "latest" depend on listing order. Versions equal as numbers (01 and 1) fall back to ordinal order, so the order is total.
 /// </summary>
-public sealed class VersionComparer : IComparer<string>
+internal sealed class VersionComparer : IComparer<string>
 {
     public static VersionComparer Instance { get; } = new();
 

@@ -6,7 +6,7 @@ namespace ServerlessServe.Core.Audit;
 /// Blob layout of the audit container: <c>chains/{writerId}/{segment:D6}.jsonl</c> (append blobs of JSON lines, segment
 /// numbers from 0) and <c>checkpoints/{writerId}/{seq:D12}.json</c> (write-once block blobs).
 /// </summary>
-public static class AuditBlobNames
+internal static class AuditBlobNames
 {
     public const string ChainsPrefix = "chains/";
 

@@ -15,7 +15,7 @@ namespace ServerlessServe.Core.Audit;
 /// <see cref="AuditRecord"/>; time as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>). <see cref="KeyId"/> is
 /// <see cref="KeyIds.Compute(ECDsa)"/> of the signing key, the same key id as model signers and token keys.
 /// </remarks>
-public sealed record AuditCheckpoint(string WriterId, long Seq, string Hash, DateTimeOffset Time, string KeyId, string Signature)
+internal sealed record AuditCheckpoint(string WriterId, long Seq, string Hash, DateTimeOffset Time, string KeyId, string Signature)
 {
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 

@@ -4,4 +4,4 @@ namespace ServerlessServe.Core.Audit;
 
 /// <summary>Source-generated validation of <see cref="AuditOptions"/> (annotations and its own rules), run at start.</summary>
 [OptionsValidator]
-internal sealed partial class AuditOptionsValidator : IValidateOptions<AuditOptions>;
+public sealed partial class AuditOptionsValidator : IValidateOptions<AuditOptions>;

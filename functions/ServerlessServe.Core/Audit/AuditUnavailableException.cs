@@ -1,7 +1,7 @@
 namespace ServerlessServe.Core.Audit;
 
 /// <summary>The audit record could not be committed; the response it covers must not be released.</summary>
-public sealed class AuditUnavailableException : Exception
+internal sealed class AuditUnavailableException : Exception
 {
     public AuditUnavailableException()
         : base("audit log unavailable")

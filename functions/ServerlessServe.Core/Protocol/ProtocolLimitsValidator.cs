@@ -4,4 +4,4 @@ namespace ServerlessServe.Core.Protocol;
 
 /// <summary>Source-generated validation of <see cref="ProtocolLimits"/> (its data annotations), run at start.</summary>
 [OptionsValidator]
-internal sealed partial class ProtocolLimitsValidator : IValidateOptions<ProtocolLimits>;
+public sealed partial class ProtocolLimitsValidator : IValidateOptions<ProtocolLimits>;

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 namespace ServerlessServe.Core.Protocol;
 
 /// <summary>Wire names, element sizes and CLR element types of <see cref="TensorDataType"/>.</summary>
-public static class TensorDataTypes
+internal static class TensorDataTypes
 {
     private static readonly string[] WireNames =
         ["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64", "FP16", "FP32", "FP64", "BYTES"];

@@ -1,7 +1,7 @@
 namespace ServerlessServe.Core.Protocol;
 
 /// <summary>The V2 parameter names ServerlessServe understands (the binary tensor data extension's).</summary>
-public static class V2ParameterNames
+internal static class V2ParameterNames
 {
     /// <summary>Request level, boolean: return every output in the binary section unless an output says otherwise.</summary>
     public const string BinaryDataOutput = "binary_data_output";

@@ -1,7 +1,7 @@
 namespace ServerlessServe.Core.Redaction;
 
 /// <summary>Placeholder names of <see cref="PiiEntity"/> values, as used in redacted text and in redaction counts.</summary>
-public static class PiiEntities
+internal static class PiiEntities
 {
     /// <summary>Count key and placeholder name for BYTES elements that are not valid UTF-8 and were replaced wholesale.</summary>
     public const string Binary = "BINARY";

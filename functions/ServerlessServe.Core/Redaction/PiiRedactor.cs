@@ -15,7 +15,7 @@ namespace ServerlessServe.Core.Redaction;
 /// "card 4111 1111 1111 1111 2024" still finds the card. Digit groups may be separated by any Unicode space (no-break,
 /// thin, ideographic), and card groups also by tabs; IBANs may be in lower case; SSNs may use spaces or dots.
 /// </remarks>
-public static class PiiRedactor
+internal static class PiiRedactor
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
