@@ -1,7 +1,7 @@
 namespace ServerlessServe.Onnx;
 
 /// <summary>The configured execution provider cannot be used and CPU fallback is not allowed: the service fails closed.</summary>
-public sealed class ExecutionProviderUnavailableException : Exception
+internal sealed class ExecutionProviderUnavailableException : Exception
 {
     public ExecutionProviderUnavailableException()
         : base("the configured execution provider is unavailable")

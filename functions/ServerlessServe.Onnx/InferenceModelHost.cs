@@ -11,7 +11,7 @@ namespace ServerlessServe.Onnx;
 /// per version in the <see cref="OnnxSessionCache"/>. A version that cannot be loaded is marked unavailable; without an
 /// explicit version the previous good version keeps serving.
 /// </summary>
-public sealed class InferenceModelHost
+internal sealed class InferenceModelHost
 {
     private const int MaxFallbacks = 16;
 

@@ -1,7 +1,7 @@
 namespace ServerlessServe.Hosting.Egress;
 
 /// <summary>The set of authorities (<c>host</c> or <c>host:port</c>, case-insensitive) the process may call.</summary>
-public sealed class EgressAllowList
+internal sealed class EgressAllowList
 {
     private readonly HashSet<string> _entries;
 

@@ -6,7 +6,7 @@ namespace ServerlessServe.Hosting.Egress;
 /// Refuses every outbound HTTP request whose authority is not on the allow-list. Added to every client the
 /// <c>IHttpClientFactory</c> builds, and to the Azure SDK transport.
 /// </summary>
-public sealed class EgressAllowListHandler : DelegatingHandler
+internal sealed class EgressAllowListHandler : DelegatingHandler
 {
     private readonly EgressAllowList _allowList;
     private readonly ILogger<EgressAllowListHandler> _logger;

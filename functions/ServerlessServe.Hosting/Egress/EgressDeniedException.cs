@@ -1,7 +1,7 @@
 namespace ServerlessServe.Hosting.Egress;
 
 /// <summary>An outbound call to an authority outside the egress allow-list was refused.</summary>
-public sealed class EgressDeniedException : HttpRequestException
+internal sealed class EgressDeniedException : HttpRequestException
 {
     public EgressDeniedException()
         : base("outbound destination not allowed")

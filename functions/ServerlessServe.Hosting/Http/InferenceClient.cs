@@ -14,7 +14,7 @@ namespace ServerlessServe.Hosting.Http;
 /// token on every call, the version pinned to the one the gateway verified. Any failure becomes a safe refusal
 /// (<see cref="RefusalMapping.FromUpstream"/>).
 /// </summary>
-public sealed class InferenceClient : IInferenceBackend
+internal sealed class InferenceClient : IInferenceBackend
 {
     public const string HttpClientName = "inference";
 

@@ -6,7 +6,7 @@ namespace ServerlessServe.Hosting.Http;
 /// The one place a domain refusal becomes an HTTP status: every endpoint of both apps answers a refusal through this
 /// table with the V2 error body <c>{"error": "..."}</c>.
 /// </summary>
-public static class RefusalMapping
+internal static class RefusalMapping
 {
     /// <summary>499: nginx's "client closed request", recorded when the caller went away (no one reads the answer).</summary>
     public const int ClientClosedRequest = 499;

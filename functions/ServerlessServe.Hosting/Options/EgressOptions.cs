@@ -7,7 +7,7 @@ namespace ServerlessServe.Hosting.Options;
 /// The outbound allow-list (section <c>ServerlessServe:Egress</c>). Every HTTP client from the factory refuses any
 /// other host. The configured inference base URL and storage endpoint are added automatically.
 /// </summary>
-public sealed class EgressOptions : IValidatableObject
+internal sealed class EgressOptions : IValidatableObject
 {
     public const string SectionName = "ServerlessServe:Egress";
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ServerlessServe.Hosting.Options;
 
 /// <summary>The gateway's view of the inference app (section <c>ServerlessServe:Gateway</c>).</summary>
-public sealed class GatewayOptions
+internal sealed class GatewayOptions
 {
     public const string SectionName = "ServerlessServe:Gateway";
 

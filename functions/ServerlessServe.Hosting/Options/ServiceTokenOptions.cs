@@ -6,7 +6,7 @@ namespace ServerlessServe.Hosting.Options;
 /// The gateway → inference hop (section <c>ServerlessServe:ServiceToken</c>): the gateway signs a short-lived ES256
 /// token per call; the inference app accepts only tokens from the pinned keys.
 /// </summary>
-public sealed class ServiceTokenOptions
+internal sealed class ServiceTokenOptions
 {
     public const string SectionName = "ServerlessServe:ServiceToken";
 

@@ -7,7 +7,7 @@ namespace ServerlessServe.Hosting.Options;
 /// (identity-based, <c>DefaultAzureCredential</c>); locally set <see cref="ConnectionString"/> (Azurite).
 /// Exactly one is required.
 /// </summary>
-public sealed class StorageOptions : IValidatableObject
+internal sealed class StorageOptions : IValidatableObject
 {
     public const string SectionName = "ServerlessServe:Storage";
 

@@ -7,7 +7,7 @@ namespace ServerlessServe.Hosting.Standalone;
 /// (<c>[Function]</c> on the method, <c>[HttpTrigger]</c> on a parameter). Attributes are matched by full type name so
 /// Core needs no Functions SDK reference.
 /// </summary>
-public static class FunctionDiscovery
+internal static class FunctionDiscovery
 {
     private const string FunctionAttribute = "Microsoft.Azure.Functions.Worker.FunctionAttribute";
     private const string HttpTriggerAttribute = "Microsoft.Azure.Functions.Worker.HttpTriggerAttribute";

@@ -12,7 +12,7 @@ namespace ServerlessServe.Hosting.Standalone;
 /// trigger gets the <see cref="HttpRequest"/>, string parameters get route values, and the returned
 /// <see cref="IActionResult"/> is executed (a minimal API would otherwise serialise it as JSON).
 /// </summary>
-public sealed class FunctionInvoker
+internal sealed class FunctionInvoker
 {
     private readonly HttpFunction _function;
     private readonly ObjectFactory? _factory;

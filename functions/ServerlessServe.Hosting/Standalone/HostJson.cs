@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ServerlessServe.Hosting.Standalone;
 
 /// <summary>Reads the settings of <c>host.json</c> that the standalone host honours.</summary>
-public static class HostJson
+internal static class HostJson
 {
     /// <summary><c>extensions.http.routePrefix</c>, default <c>api</c> as in the Functions host.</summary>
     public static string RoutePrefix(string directory)

@@ -7,7 +7,7 @@ namespace ServerlessServe.Onnx.Stages;
 /// on first use). A version that cannot load is marked unavailable; without an explicit version the previous good one
 /// serves.
 /// </summary>
-public sealed class LoadModel(InferenceModelHost models) : IRequestStage<OnnxInferenceContext>
+internal sealed class LoadModel(InferenceModelHost models) : IRequestStage<OnnxInferenceContext>
 {
     public string Name => "resolve";
 

@@ -7,7 +7,7 @@ namespace ServerlessServe.Onnx.Stages;
 /// <c>infer</c> on the inference app: one ONNX Runtime run. Its outputs go back to the gateway only (which redacts), so
 /// they are also what this app releases.
 /// </summary>
-public sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInferenceContext>
+internal sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInferenceContext>
 {
     public string Name => "infer";
 
