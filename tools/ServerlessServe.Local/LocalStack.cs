@@ -92,9 +92,6 @@ public sealed class LocalStack : IAsyncDisposable
     public static string AppAssembly(string repositoryRoot, string app, string configuration) =>
         Path.Combine(repositoryRoot, "functions", app, "bin", configuration, "net10.0", app + ".dll");
 
-    /// <summary>True while both app processes run.</summary>
-    public bool AppsRunning => _gateway is { HasExited: false } && _inference is { HasExited: false };
-
     public async ValueTask DisposeAsync()
     {
         if (_gateway is not null)

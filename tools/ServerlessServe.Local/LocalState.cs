@@ -47,9 +47,6 @@ public sealed class LocalState
 
     public string SamplesDirectory => Path.Combine(Directory, "samples");
 
-    public bool HasKeys => File.Exists(IssuerKey) && File.Exists(ServiceKey) && File.Exists(ModelSigningKey)
-        && File.Exists(AuditCheckpointKey) && File.Exists(AuditPseudonymKey);
-
     /// <summary>Creates every missing key; existing keys are kept. Returns the names of the keys created.</summary>
     public IReadOnlyList<string> EnsureKeys()
     {

@@ -12,12 +12,12 @@ public static class ModelPackager
 {
     /// <summary>Packages <c>{directory}/model.onnx</c> and <c>{directory}/policy.json</c>.</summary>
     public static async Task<ModelPackage> PackDirectoryAsync(
-        string directory, string name, string version, ECDsa signer, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+        string directory, string name, string version, ECDsa signer, DateTimeOffset created, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var model = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), cancellationToken).ConfigureAwait(false);
         var policy = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.PolicyFile), cancellationToken).ConfigureAwait(false);
-        return Pack(name, version, model, policy, signer, (timeProvider ?? TimeProvider.System).GetUtcNow());
+        return Pack(name, version, model, policy, signer, created);
     }
 
     /// <summary>Packages the given bytes. <paramref name="created"/> is recorded to the second, in UTC.</summary>

@@ -89,26 +89,6 @@ public sealed class ModelStore
         return package.ManifestDigest;
     }
 
-    /// <summary>Names of the models that have at least one manifest folder, in ordinal order.</summary>
-    public async Task<IReadOnlyList<string>> ListModelsAsync(CancellationToken cancellationToken = default)
-    {
-        var names = new List<string>();
-        await foreach (var item in _container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, delimiter: "/", prefix: ModelStoreLayout.ManifestsPrefix, cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            if (item.IsPrefix)
-            {
-                var name = item.Prefix[ModelStoreLayout.ManifestsPrefix.Length..].TrimEnd('/');
-                if (ModelNames.IsValidName(name))
-                {
-                    names.Add(name);
-                }
-            }
-        }
-
-        names.Sort(StringComparer.Ordinal);
-        return names;
-    }
-
     /// <summary>The complete versions (manifest.json present) of <paramref name="name"/>, oldest first (<see cref="VersionComparer"/>).</summary>
     public async Task<IReadOnlyList<string>> ListVersionsAsync(string name, CancellationToken cancellationToken = default)
     {

@@ -62,33 +62,6 @@ public static class SigningKeys
         return ImportP256(pem);
     }
 
-    /// <summary>Writes the private key (PKCS#8 PEM, owner-only permissions where the OS has them).</summary>
-    public static async Task SavePrivateKeyAsync(ECDsa key, string path, CancellationToken cancellationToken = default)
-    {
-        var pem = ExportPrivateKeyPem(key);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using var stream = new FileStream(path, options);
-        await using var writer = new StreamWriter(stream);
-        await writer.WriteAsync(pem.AsMemory(), cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Writes the public key as PEM.</summary>
-    public static Task SavePublicKeyAsync(ECDsa key, string path, CancellationToken cancellationToken = default) =>
-        File.WriteAllTextAsync(path, ExportPublicKeyPem(key), cancellationToken);
-
-    /// <summary>Reads a private key PEM file.</summary>
-    public static async Task<ECDsa> LoadPrivateKeyAsync(string path, CancellationToken cancellationToken = default) =>
-        ImportPrivateKeyPem(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-
-    /// <summary>Reads a public key PEM file.</summary>
-    public static async Task<ECDsa> LoadPublicKeyAsync(string path, CancellationToken cancellationToken = default) =>
-        ImportPublicKeyPem(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
-
     private static string? Label(string pem)
     {
         if (!PemEncoding.TryFind(pem, out var fields))

@@ -53,10 +53,6 @@ public sealed class TrustedSigners : IDisposable
     public static TrustedSigners FromKeys(params ECDsa[] keys) =>
         FromPem(keys.Select(SigningKeys.ExportPublicKeyPem));
 
-    /// <summary>Builds the set from every <c>*.pem</c> file in <paramref name="directory"/>.</summary>
-    public static TrustedSigners FromDirectory(string directory) =>
-        FromPem(Directory.EnumerateFiles(directory, "*.pem").Order(StringComparer.Ordinal).Select(File.ReadAllText));
-
     public bool Contains(string keyId) => _keys.ContainsKey(keyId);
 
     /// <summary>

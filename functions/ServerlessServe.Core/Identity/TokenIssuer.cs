@@ -32,7 +32,7 @@ public sealed class TokenIssuer
     public string Issuer => _issuer;
 
     /// <summary>Creates a signed token for <paramref name="subject"/> valid for <paramref name="lifetime"/>.</summary>
-    public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null, IReadOnlyDictionary<string, object>? extraClaims = null)
+    public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
         ArgumentException.ThrowIfNullOrWhiteSpace(audience);
@@ -52,13 +52,6 @@ public sealed class TokenIssuer
             claims["roles"] = roles.ToArray();
         }
 
-        if (extraClaims is not null)
-        {
-            foreach (var (name, value) in extraClaims)
-            {
-                claims[name] = value;
-            }
-        }
 
         var descriptor = new SecurityTokenDescriptor
         {

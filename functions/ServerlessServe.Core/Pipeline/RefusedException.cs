@@ -39,9 +39,5 @@ public sealed class RefusedException : Exception
 
     public static RefusedException NotFound(string safeMessage) => new(Pipeline.Refusal.NotFound(safeMessage));
 
-    public static RefusedException Forbidden(string safeMessage) => new(Pipeline.Refusal.Forbidden(safeMessage));
-
     public static RefusedException Unavailable(string safeMessage) => new(Pipeline.Refusal.Unavailable(safeMessage));
-
-    public static RefusedException RateLimited(string safeMessage) => new(Pipeline.Refusal.RateLimited(safeMessage));
 }

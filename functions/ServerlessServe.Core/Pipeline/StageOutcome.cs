@@ -15,7 +15,4 @@ public readonly record struct StageOutcome(Refusal? Refusal)
 
     /// <summary>The verdict word of this outcome: <c>pass</c>, or <see cref="Refusal.Verdict"/>.</summary>
     public string Verdict => Refusal?.Verdict ?? StageVerdict.Pass;
-
-    /// <summary>For callers that cannot use the implicit conversion.</summary>
-    public static StageOutcome FromRefusal(Refusal refusal) => Refuse(refusal);
 }

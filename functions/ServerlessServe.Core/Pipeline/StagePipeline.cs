@@ -30,9 +30,6 @@ public sealed partial class StagePipeline<TContext>
         }
     }
 
-    /// <summary>The stage names in the order they run (closing stages last).</summary>
-    public IReadOnlyList<string> StageNames => [.. _stages.Select(s => s.Name), .. _closing.Select(s => s.Name)];
-
     /// <summary>
     /// Runs the stages on <paramref name="context"/>: stops at the first refusal, then runs every closing stage (a
     /// closing stage's refusal replaces a pass). Returns the refusal that stands, or null when every stage passed.

@@ -62,14 +62,6 @@ public static class PolicyLoader
         return policy;
     }
 
-    /// <summary>Writes <paramref name="policy"/> as indented camelCase JSON that <see cref="Parse"/> accepts.</summary>
-    public static byte[] Serialize(ModelPolicy policy)
-    {
-        ArgumentNullException.ThrowIfNull(policy);
-        Validate(policy);
-        return JsonSerializer.SerializeToUtf8Bytes(policy, PolicyJson.Options);
-    }
-
     /// <summary>Checks rules that need no model: bounds in order and finite, k and rounding in range.</summary>
     public static void Validate(ModelPolicy policy)
     {

@@ -11,14 +11,6 @@ internal static class TensorDataTypes
     /// <summary>The V2 wire name, for example <c>FP32</c>.</summary>
     public static string ToWire(this TensorDataType type) => WireNames[(int)type];
 
-    /// <summary>Parses a V2 wire name (case-sensitive, as the protocol defines them).</summary>
-    public static bool TryParse(string? wire, out TensorDataType type)
-    {
-        var index = wire is null ? -1 : Array.IndexOf(WireNames, wire);
-        type = index < 0 ? default : (TensorDataType)index;
-        return index >= 0;
-    }
-
     /// <summary>Bytes per element in the binary encoding; 0 for <see cref="TensorDataType.Bytes"/> (length-prefixed).</summary>
     public static int ElementSize(this TensorDataType type) => type switch
     {

@@ -110,33 +110,6 @@ public static class V2Json
         });
     }
 
-    /// <summary>V2 model readiness: <c>{"name":...,"ready":...}</c>.</summary>
-    public static byte[] WriteModelReady(ModelReadiness readiness)
-    {
-        ArgumentNullException.ThrowIfNull(readiness);
-        return V2BodyWriter.WriteDocument(readiness, static (w, r) =>
-        {
-            w.WriteStartObject();
-            w.WriteString("name"u8, r.Name);
-            w.WriteBoolean("ready"u8, r.Ready);
-            w.WriteEndObject();
-        });
-    }
-
-    /// <summary>V2 server liveness: <c>{"live":...}</c>.</summary>
-    public static byte[] WriteServerLive(bool live) => WriteFlag("live", live);
-
-    /// <summary>V2 server readiness: <c>{"ready":...}</c>.</summary>
-    public static byte[] WriteServerReady(bool ready) => WriteFlag("ready", ready);
-
-    private static byte[] WriteFlag(string name, bool value) =>
-        V2BodyWriter.WriteDocument((name, value), static (w, s) =>
-        {
-            w.WriteStartObject();
-            w.WriteBoolean(s.name, s.value);
-            w.WriteEndObject();
-        });
-
     private static void WriteStrings(Utf8JsonWriter writer, ReadOnlySpan<byte> property, IReadOnlyList<string> values)
     {
         writer.WriteStartArray(property);

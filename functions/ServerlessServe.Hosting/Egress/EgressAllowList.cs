@@ -10,8 +10,6 @@ internal sealed class EgressAllowList
         _entries = new HashSet<string>(entries.Where(e => !string.IsNullOrWhiteSpace(e)).Select(e => e.Trim()), StringComparer.OrdinalIgnoreCase);
     }
 
-    public IReadOnlyCollection<string> Entries => _entries;
-
     public bool Allows(Uri uri)
     {
         ArgumentNullException.ThrowIfNull(uri);

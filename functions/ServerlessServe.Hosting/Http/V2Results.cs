@@ -7,7 +7,6 @@ namespace ServerlessServe.Hosting.Http;
 public static class V2Results
 {
     public const string Json = "application/json";
-    public const string Binary = "application/octet-stream";
 
     public static BodyResult Error(int status, string safeMessage)
     {
@@ -20,12 +19,6 @@ public static class V2Results
         return result;
     }
 
-    public static BodyResult Error(RefusedException exception)
-    {
-        ArgumentNullException.ThrowIfNull(exception);
-        return Refused(exception.Refusal);
-    }
-
     /// <summary>The answer to a refusal: its status from <see cref="RefusalMapping"/>, its safe message as the error body.</summary>
     public static BodyResult Refused(Refusal refusal)
     {
@@ -33,9 +26,5 @@ public static class V2Results
         return Error(RefusalMapping.StatusCode(refusal.Kind), refusal.Message);
     }
 
-    public static BodyResult Unauthorized() => Error(401, "a valid bearer token is required");
-
     public static BodyResult JsonBody(byte[] utf8Json, int status = 200) => new(status, utf8Json, Json);
-
-    public static BodyResult Empty(int status) => new(status, [], Json);
 }

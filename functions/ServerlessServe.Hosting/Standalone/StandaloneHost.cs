@@ -3,7 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -21,7 +20,7 @@ public static class StandaloneHost
     /// True when no Functions host started this process: the host passes <c>--functions-uri</c>
     /// (configuration key <c>Functions:Worker:HostEndpoint</c>) to the workers it starts.
     /// </summary>
-    public static bool IsStandalone(string[] args, IConfiguration? configuration = null)
+    public static bool IsStandalone(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
         if (args.Any(a => a.StartsWith("--functions-uri", StringComparison.Ordinal) || a.StartsWith("--host", StringComparison.Ordinal)))
@@ -29,9 +28,7 @@ public static class StandaloneHost
             return false;
         }
 
-        var endpoint = configuration?["Functions:Worker:HostEndpoint"]
-            ?? Environment.GetEnvironmentVariable("Functions__Worker__HostEndpoint");
-        return string.IsNullOrEmpty(endpoint);
+        return string.IsNullOrEmpty(Environment.GetEnvironmentVariable("Functions__Worker__HostEndpoint"));
     }
 
     /// <summary>

@@ -32,32 +32,6 @@ public sealed class KeysTests
     }
 
     [Fact]
-    public async Task SaveAndLoad_Files_RoundTrip()
-    {
-        using var key = SigningKeys.CreateP256();
-        var folder = Directory.CreateTempSubdirectory("ss-keys-").FullName;
-        try
-        {
-            await SigningKeys.SavePrivateKeyAsync(key, Path.Combine(folder, "signer.key"));
-            await SigningKeys.SavePublicKeyAsync(key, Path.Combine(folder, "signer.pem"));
-
-            using var loaded = await SigningKeys.LoadPrivateKeyAsync(Path.Combine(folder, "signer.key"));
-            using var trusted = TrustedSigners.FromDirectory(folder);
-
-            Assert.Equal(KeyIds.Compute(key), KeyIds.Compute(loaded));
-            Assert.Equal([KeyIds.Compute(key)], trusted.KeyIds);
-            if (!OperatingSystem.IsWindows())
-            {
-                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(folder, "signer.key")));
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    [Fact]
     public void ImportPublicKeyPem_PrivateKey_Refused()
     {
         using var key = SigningKeys.CreateP256();

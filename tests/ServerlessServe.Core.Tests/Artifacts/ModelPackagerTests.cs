@@ -31,7 +31,7 @@ public sealed class ModelPackagerTests
             var samples = await SampleModels.WriteAllAsync(folder);
             var notes = samples.Single(s => s.Name == CustomerNotesSample.Name);
 
-            var package = await ModelPackager.PackDirectoryAsync(notes.Directory, notes.Name, notes.Version, TestPackages.Signer);
+            var package = await ModelPackager.PackDirectoryAsync(notes.Directory, notes.Name, notes.Version, TestPackages.Signer, TestPackages.Created);
 
             Assert.Equal("customer_id", package.Manifest.Inputs.Single().Name);
             Assert.Equal(TensorDataType.Bytes, package.Manifest.Outputs.Single().DataType);

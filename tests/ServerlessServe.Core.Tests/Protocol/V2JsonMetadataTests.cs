@@ -33,14 +33,6 @@ public class V2JsonMetadataTests
     }
 
     [Fact]
-    public void WriteReadiness_WritesV2Shape()
-    {
-        Assert.Equal("""{"name":"iris","ready":true}""", Encoding.UTF8.GetString(V2Json.WriteModelReady(new ModelReadiness("iris", true))));
-        Assert.Equal("""{"live":true}""", Encoding.UTF8.GetString(V2Json.WriteServerLive(true)));
-        Assert.Equal("""{"ready":false}""", Encoding.UTF8.GetString(V2Json.WriteServerReady(false)));
-    }
-
-    [Fact]
     public void WriteError_EscapesMessage()
     {
         var json = Encoding.UTF8.GetString(V2Json.WriteError("inputs[0]: \"quoted\" it's\n"));

@@ -39,7 +39,7 @@ internal static class ModelCommand
             ModelPackage package;
             try
             {
-                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, null, cancellationToken).ConfigureAwait(false);
+                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException)
             {

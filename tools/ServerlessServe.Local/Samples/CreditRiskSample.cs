@@ -13,12 +13,10 @@ public static class CreditRiskSample
 {
     public const string Name = "credit-risk";
 
+    /// <summary>The input: one row per applicant of debt-to-income, credit utilisation, late payments in 12 months and years of credit history.</summary>
     public const string InputName = "features";
 
     public const string OutputName = "probabilities";
-
-    /// <summary>Feature order of the input row.</summary>
-    public static IReadOnlyList<string> FeatureNames { get; } = ["debt_to_income", "credit_utilization", "late_payments_12m", "years_of_credit_history"];
 
     public static IReadOnlyList<string> Labels { get; } = ["low", "medium", "high"];
 

@@ -11,9 +11,6 @@ public static class SampleModels
     /// <summary>Version every sample is written as.</summary>
     public const string Version = "1";
 
-    /// <summary>The sample names, in the order <see cref="WriteAllAsync"/> writes them.</summary>
-    public static IReadOnlyList<string> Names { get; } = [CreditRiskSample.Name, CustomerNotesSample.Name, ResNet18Sample.Name];
-
     /// <summary>The policy.json bytes of a sample.</summary>
     public static byte[] GetPolicy(string model)
     {
@@ -33,9 +30,6 @@ public static class SampleModels
         CustomerNotesSample.Name => CustomerNotesSample.BuildModel(),
         _ => throw new ArgumentException("Not a generated sample.", nameof(model)),
     };
-
-    /// <summary>Locates ResNet18.onnx (see <see cref="ResNet18Sample.Find"/>).</summary>
-    public static string? FindResNet18() => ResNet18Sample.Find();
 
     /// <summary>
     /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> for credit-risk and customer-notes,

@@ -41,7 +41,7 @@ public static class SamplePublisher
                 continue;
             }
 
-            var package = await ModelPackager.PackDirectoryAsync(sample.Directory, sample.Name, sample.Version, signer, null, cancellationToken).ConfigureAwait(false);
+            var package = await ModelPackager.PackDirectoryAsync(sample.Directory, sample.Name, sample.Version, signer, TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
             var total = package.ContentBytes;
             await store.PublishAsync(package, progress is null ? null : new Progress<long>(b => progress.Report((sample.Name, b, total))), cancellationToken).ConfigureAwait(false);
             results.Add(new Result(sample.Name, sample.Version, true, total));
