@@ -20,7 +20,7 @@ public class InferenceContext(string requestId, string modelName, string? reques
     /// <summary>Set by read: the parsed V2 request.</summary>
     public InferenceRequest? Request { get; set; }
 
-    /// <summary>Set by validate: SHA-256 of the input tensors (canonical encoding).</summary>
+    /// <summary>Set by audit: SHA-256 of the input tensors (canonical encoding).</summary>
     public string? InputSha256 { get; set; }
 
     /// <summary>Set by infer: the model's outputs before redaction.</summary>
@@ -32,7 +32,7 @@ public class InferenceContext(string requestId, string modelName, string? reques
     /// <summary>Set by redact.</summary>
     public IReadOnlyDictionary<string, int> Redactions { get; set; } = new Dictionary<string, int>();
 
-    /// <summary>Set by encode: SHA-256 of the released output tensors.</summary>
+    /// <summary>Set by audit: SHA-256 of the released output tensors.</summary>
     public string? OutputSha256 { get; set; }
 
     /// <summary>Set by encode: the response body in the form the request asked for.</summary>

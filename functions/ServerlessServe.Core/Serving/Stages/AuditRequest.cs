@@ -1,5 +1,6 @@
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Serving.Stages;
 
@@ -21,7 +22,10 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             return StageOutcome.Pass;
         }
 
+        // Digests are the audit record's business (the inference app, which audits nothing, never computes them).
         var released = context.Refusal is null;
+        context.InputSha256 ??= context.Request is { } request ? TensorDigest.Compute(request.Inputs) : null;
+        context.OutputSha256 ??= released && context.Released is { } output ? TensorDigest.Compute(output.Outputs) : null;
         var auditEvent = new AuditEvent
         {
             Time = time.GetUtcNow(),

@@ -4,8 +4,8 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
-/// <c>encode</c>: the released outputs in the form the request asked for (JSON, or binary per output), and their
-/// digest for the audit record. An output JSON cannot carry (NaN, non-UTF-8 BYTES) is refused here, before audit.
+/// <c>encode</c>: the released outputs in the form the request asked for (JSON, or binary per output). An output JSON
+/// cannot carry (NaN, non-UTF-8 BYTES) is refused here, before audit.
 /// </summary>
 public sealed class EncodeResponse : IRequestStage<InferenceContext>
 {
@@ -17,7 +17,6 @@ public sealed class EncodeResponse : IRequestStage<InferenceContext>
         var released = context.Released ?? throw new InvalidOperationException("encode runs after redact");
         var request = context.Request ?? throw new InvalidOperationException("encode runs after read");
         context.Encoded = V2Json.WriteResponse(released, request);
-        context.OutputSha256 = TensorDigest.Compute(released.Outputs);
         return ValueTask.FromResult(StageOutcome.Pass);
     }
 }

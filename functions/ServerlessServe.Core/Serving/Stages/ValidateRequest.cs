@@ -1,13 +1,11 @@
 using ServerlessServe.Core.Pipeline;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Validation;
 
 namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>validate</c>: the request against the model's declared inputs and policy (names, datatypes, shapes, batch, ranges,
-/// lengths, finiteness), and its requested outputs against what the model releases (the names its metadata lists);
-/// records the input digest.
+/// lengths, finiteness), and its requested outputs against what the model releases (the names its metadata lists).
 /// </summary>
 public sealed class ValidateRequest : IRequestStage<InferenceContext>
 {
@@ -18,7 +16,6 @@ public sealed class ValidateRequest : IRequestStage<InferenceContext>
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request ?? throw new InvalidOperationException("validate runs after read");
         var model = context.Model ?? throw new InvalidOperationException("validate runs after resolve");
-        context.InputSha256 = TensorDigest.Compute(request.Inputs);
         RequestValidator.Validate(request, model.Manifest.Inputs, ReleasedMetadata.For(model).Outputs, model.Policy);
         return ValueTask.FromResult(StageOutcome.Pass);
     }
