@@ -31,8 +31,12 @@ public static class ServerlessServeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
 
-        // Request URLs (query strings, Host headers) are caller data: ASP.NET Core's per-request logs stay off.
-        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning));
+        // Request URLs (query strings, Host headers) are caller data: ASP.NET Core's per-request logs stay off. The Azure
+        // SDK's request and response logs (forwarded by Microsoft.Extensions.Azure) name every blob and cost time on the
+        // audit path: warnings and errors only.
+        services.AddLogging(logging => logging
+            .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+            .AddFilter("Azure", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
         services.AddValidatedOptions<ProtocolLimits, ProtocolLimitsValidator>(ProtocolLimits.SectionName);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ProtocolLimits>>().Value);

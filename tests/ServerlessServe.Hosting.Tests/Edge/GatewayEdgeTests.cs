@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ServerlessServe.Hosting.Tests.Fixtures;
 
 namespace ServerlessServe.Hosting.Tests.Edge;
@@ -33,6 +34,9 @@ public sealed class GatewayEdgeTests(InProcessStack stack)
             ["authenticate", "authorize", "encode", "infer", "read", "redact", "resolve", "validate"],
             record.GetProperty("stages").EnumerateObject().Select(p => p.Name));
         Assert.All(record.GetProperty("stages").EnumerateObject(), p => Assert.Equal("pass", p.Value.GetString()));
+
+        // The Azure SDK's per-request logs (blob names, headers) stay out of the log below warning level.
+        Assert.DoesNotContain(stack.GatewayLogs.GetSnapshot(), r => r.Category?.StartsWith("Azure", StringComparison.Ordinal) == true && r.Level < LogLevel.Warning);
     }
 
     public static TheoryData<string, string, string?, HttpStatusCode, string> Refusals() => new()
