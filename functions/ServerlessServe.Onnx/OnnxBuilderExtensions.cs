@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Hosting.DependencyInjection;
@@ -41,10 +42,10 @@ public static class OnnxBuilderExtensions
         services.TryAddSingleton<OnnxModelRunner>();
         services.TryAddSingleton<InferenceModelHost>();
         builder.AddPipeline<OnnxModelContext>(stages => stages
-            .Add<AuthenticateService>()
+            .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>());
         builder.AddPipeline<OnnxInferenceContext>(stages => stages
-            .Add<AuthenticateService>()
+            .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()

@@ -48,11 +48,11 @@ public static class GatewayBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
-            .Add<AuthenticateCaller>()
+            .Add<Authenticate<CallerAuthenticator>>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
-            .Add<AuthenticateCaller>()
+            .Add<Authenticate<CallerAuthenticator>>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
             .Add<ReadRequest>()
