@@ -1,5 +1,6 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
+using ServerlessServe.Hosting.DependencyInjection;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
 
@@ -11,6 +12,7 @@ if (StandaloneHost.IsStandalone(args))
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.AddWorkerConsoleWarnings();
 InferenceApp.Configure(builder);
 await builder.Build().RunAsync();
 return 0;

@@ -1,20 +1,20 @@
-using System.Globalization;
-
 namespace ServerlessServe.Local;
 
 /// <summary>
-/// The whole platform on loopback: Azurite, the inference app and the gateway, each a real process running the
-/// standalone host. Disposing stops every process.
+/// The whole platform on loopback: Azurite, the inference app and the gateway, each a real process, run by the
+/// standalone host or the real Functions host (<see cref="LocalStackOptions.Host"/>). Disposing stops every process.
 /// </summary>
 public sealed class LocalStack : IAsyncDisposable
 {
     private readonly LocalStackOptions _options;
     private ChildProcess? _inference;
+    private readonly FunctionsHost? _functionsHost;
     private ChildProcess? _gateway;
 
-    private LocalStack(LocalStackOptions options, Azurite azurite, int gatewayPort, int inferencePort)
+    private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, Azurite azurite, int gatewayPort, int inferencePort)
     {
         _options = options;
+        _functionsHost = functionsHost;
         Azurite = azurite;
         GatewayPort = gatewayPort;
         InferencePort = inferencePort;
@@ -43,6 +43,13 @@ public sealed class LocalStack : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var state = options.State;
+        var functionsHost = options.FunctionsHost;
+        if (options.Host == AppHost.Functions && functionsHost is null)
+        {
+            functionsHost = FunctionsHost.Locate(options.RepositoryRoot, null, out var reason)
+                ?? throw new InvalidOperationException("Cannot run the apps under the Functions host: " + reason);
+        }
+
         state.EnsureKeys();
         Directory.CreateDirectory(state.LogsDirectory);
         if (options.BuildApps)
@@ -65,6 +72,7 @@ public sealed class LocalStack : IAsyncDisposable
         var azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, cancellationToken).ConfigureAwait(false);
         var stack = new LocalStack(
             options,
+            functionsHost,
             azurite,
             options.GatewayPort == 0 ? FreePorts.Next() : options.GatewayPort,
             options.InferencePort == 0 ? FreePorts.Next() : options.InferencePort);
@@ -75,9 +83,9 @@ public sealed class LocalStack : IAsyncDisposable
                 await beforeApps(azurite.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
 
-            progress?.Report("starting the inference app");
+            progress?.Report(options.Host == AppHost.Functions ? "starting the inference app under the Functions host" : "starting the inference app");
             await stack.StartInferenceAsync(cancellationToken).ConfigureAwait(false);
-            progress?.Report("starting the gateway");
+            progress?.Report(options.Host == AppHost.Functions ? "starting the gateway under the Functions host" : "starting the gateway");
             await stack.StartGatewayAsync(cancellationToken).ConfigureAwait(false);
             return stack;
         }
@@ -90,7 +98,13 @@ public sealed class LocalStack : IAsyncDisposable
 
     /// <summary>The path of an app's built assembly.</summary>
     public static string AppAssembly(string repositoryRoot, string app, string configuration) =>
-        Path.Combine(repositoryRoot, "functions", app, "bin", configuration, "net10.0", app + ".dll");
+        Path.Combine(AppLauncher.AppDirectory(repositoryRoot, app, configuration), app + ".dll");
+
+    /// <summary>Which host runs the apps.</summary>
+    public AppHost Host => _options.Host;
+
+    /// <summary>The real Functions host's folder when <see cref="Host"/> is <see cref="AppHost.Functions"/>.</summary>
+    public FunctionsHost? FunctionsHost => _functionsHost;
 
     public async ValueTask DisposeAsync()
     {
@@ -148,26 +162,17 @@ public sealed class LocalStack : IAsyncDisposable
         return settings;
     }
 
-    private ChildProcess StartApp(string app, int port, Dictionary<string, string> settings, string logPath)
-    {
-        var assembly = AppAssembly(_options.RepositoryRoot, app, _options.BuildConfiguration);
-        if (!File.Exists(assembly))
-        {
-            throw new FileNotFoundException($"{app} is not built; run `dotnet build` first.", assembly);
-        }
-
-        var environment = settings.ToDictionary(p => p.Key.Replace(":", "__", StringComparison.Ordinal), p => p.Value, StringComparer.Ordinal);
-        environment["DOTNET_ENVIRONMENT"] = "Production";
-        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        environment["Logging__Console__FormatterName"] = "simple";
-        return ChildProcess.Start(
+    private ChildProcess StartApp(string app, int port, Dictionary<string, string> settings, string logPath) =>
+        AppLauncher.Start(
+            _options.Host,
+            _functionsHost,
             app,
-            "dotnet",
-            [assembly, "--urls", "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture)],
-            Path.GetDirectoryName(assembly)!,
+            AppLauncher.AppDirectory(_options.RepositoryRoot, app, _options.BuildConfiguration),
+            port,
+            settings,
             logPath,
-            environment);
-    }
+            Azurite.ConnectionString,
+            Path.Combine(_options.State.Directory, "functions-host"));
 
     private static async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken)
     {

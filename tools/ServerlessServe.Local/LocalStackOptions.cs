@@ -28,6 +28,14 @@ public sealed class LocalStackOptions
     /// <summary>Run <c>dotnet build</c> on both apps before starting them. Default true.</summary>
     public bool BuildApps { get; init; } = true;
 
+    /// <summary>Which host runs the apps. Default <see cref="AppHost.Standalone"/>.</summary>
+    public AppHost Host { get; init; } = AppHost.Standalone;
+
+    /// <summary>
+    /// The real Functions host for <see cref="AppHost.Functions"/>; default: found by <see cref="FunctionsHost.Locate"/>.
+    /// </summary>
+    public FunctionsHost? FunctionsHost { get; init; }
+
     /// <summary>Extra configuration for the gateway (ASP.NET keys with <c>:</c>).</summary>
     public IDictionary<string, string> GatewaySettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

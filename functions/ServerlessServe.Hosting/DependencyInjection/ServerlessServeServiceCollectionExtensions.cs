@@ -9,6 +9,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Hosting.Egress;
+using ServerlessServe.Hosting.Functions;
+using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Options;
 using ServerlessServe.Hosting.Telemetry;
 
@@ -32,12 +34,17 @@ public static class ServerlessServeServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
 
         // Request URLs (query strings, Host headers) are caller data: ASP.NET Core's per-request logs stay off. The Azure
-        // SDK's request and response logs (forwarded by Microsoft.Extensions.Azure) name every blob and cost time on the
-        // audit path: warnings and errors only.
+        // SDK's request and response logs (forwarded by Microsoft.Extensions.Azure) and the HTTP client factory's logs of
+        // every outbound call name every blob and model and cost time on the audit path: warnings and errors only.
         services.AddLogging(logging => logging
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-            .AddFilter("Azure", LogLevel.Warning));
+            .AddFilter("Azure", LogLevel.Warning)
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
+
+        // The app's own routes (from the build's functions.metadata), for the catch-all function's 404 and 405.
+        services.TryAddSingleton(_ => FunctionRouteTable.Load(AppContext.BaseDirectory));
+        services.TryAddSingleton<UnmatchedRoutes>();
         services.AddValidatedOptions<ProtocolLimits, ProtocolLimitsValidator>(ProtocolLimits.SectionName);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ProtocolLimits>>().Value);
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.SectionName);

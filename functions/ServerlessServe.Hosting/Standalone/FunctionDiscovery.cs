@@ -1,64 +1,49 @@
 using System.Reflection;
+using ServerlessServe.Hosting.Functions;
 
 namespace ServerlessServe.Hosting.Standalone;
 
 /// <summary>
-/// Finds the functions of a Function App assembly by reading the same attributes the Functions SDK reads
-/// (<c>[Function]</c> on the method, <c>[HttpTrigger]</c> on a parameter). Attributes are matched by full type name so
-/// Core needs no Functions SDK reference.
+/// Resolves the functions listed in <c>functions.metadata</c> (what the Functions host indexes) to methods of the app
+/// assembly, so the standalone host serves the same functions on the same routes and methods.
 /// </summary>
 internal static class FunctionDiscovery
 {
-    private const string FunctionAttribute = "Microsoft.Azure.Functions.Worker.FunctionAttribute";
-    private const string HttpTriggerAttribute = "Microsoft.Azure.Functions.Worker.HttpTriggerAttribute";
-
-    /// <summary>Every <c>[Function]</c> method with an HTTP trigger, ordered by name.</summary>
-    public static IReadOnlyList<HttpFunction> HttpFunctions(Assembly assembly)
+    /// <summary>Every function of <paramref name="metadata"/> as an HTTP function of <paramref name="assembly"/>, ordered by name.</summary>
+    public static IReadOnlyList<HttpFunction> HttpFunctions(Assembly assembly, IReadOnlyList<FunctionMetadata> metadata)
     {
         ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var scriptFile = Path.GetFileName(assembly.Location);
         var functions = new List<HttpFunction>();
-        foreach (var type in assembly.GetExportedTypes())
+        foreach (var function in metadata)
         {
-            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static))
+            if (function.Http is not { } http)
             {
-                var function = method.GetCustomAttributesData().FirstOrDefault(a => a.AttributeType.FullName == FunctionAttribute);
-                if (function is null)
-                {
-                    continue;
-                }
-
-                var name = (string)function.ConstructorArguments[0].Value!;
-                var trigger = method.GetParameters()
-                    .SelectMany(p => p.GetCustomAttributesData())
-                    .FirstOrDefault(a => a.AttributeType.FullName == HttpTriggerAttribute)
-                    ?? throw new InvalidOperationException($"Function '{name}' has no HTTP trigger; standalone hosting supports HTTP functions only.");
-                functions.Add(new HttpFunction(name, Methods(trigger), Route(trigger, name), method));
+                throw new InvalidOperationException(
+                    $"Function '{function.Name}' has a {function.TriggerType}; standalone hosting supports HTTP functions only.");
             }
+
+            if (!string.Equals(Path.GetFileName(function.ScriptFile), scriptFile, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"Function '{function.Name}' lives in {function.ScriptFile}, not in {scriptFile}.");
+            }
+
+            functions.Add(new HttpFunction(function.Name, http.Methods, http.Route, Resolve(assembly, function.EntryPoint)));
         }
 
         return functions.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
     }
 
-    private static List<string> Methods(CustomAttributeData trigger)
+    private static MethodInfo Resolve(Assembly assembly, string entryPoint)
     {
-        // HttpTriggerAttribute(AuthorizationLevel authLevel, params string[] methods)
-        foreach (var argument in trigger.ConstructorArguments)
-        {
-            if (argument.Value is IReadOnlyCollection<CustomAttributeTypedArgument> values)
-            {
-                return values.Select(v => ((string)v.Value!).ToUpperInvariant()).ToList();
-            }
-        }
-
-        var named = trigger.NamedArguments.FirstOrDefault(a => a.MemberName == "Methods");
-        return named.TypedValue.Value is IReadOnlyCollection<CustomAttributeTypedArgument> list
-            ? list.Select(v => ((string)v.Value!).ToUpperInvariant()).ToList()
-            : ["GET", "POST"];
-    }
-
-    private static string Route(CustomAttributeData trigger, string functionName)
-    {
-        var route = trigger.NamedArguments.FirstOrDefault(a => a.MemberName == "Route").TypedValue.Value as string;
-        return string.IsNullOrEmpty(route) ? functionName : route;
+        var dot = entryPoint.LastIndexOf('.');
+        var type = dot > 0 ? assembly.GetType(entryPoint[..dot], throwOnError: false) : null;
+        var methods = type?.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static)
+            .Where(m => m.Name == entryPoint[(dot + 1)..])
+            .ToList();
+        return methods is [var method]
+            ? method
+            : throw new InvalidOperationException($"Entry point '{entryPoint}' is not one public method of {assembly.GetName().Name}; rebuild the app.");
     }
 }

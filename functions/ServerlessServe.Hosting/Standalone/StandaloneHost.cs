@@ -1,5 +1,4 @@
 using System.Reflection;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Hosting.Functions;
 
 namespace ServerlessServe.Hosting.Standalone;
 
@@ -31,17 +31,6 @@ public static class StandaloneHost
         return string.IsNullOrEmpty(Environment.GetEnvironmentVariable("Functions__Worker__HostEndpoint"));
     }
 
-    /// <summary>
-    /// The route table the standalone host serves, as JSON lines of <c>{name, methods, route}</c> with the prefix;
-    /// printed by <c>--list-functions</c> so tests can compare it with the build's <c>functions.metadata</c>.
-    /// </summary>
-    public static string DescribeRoutes(Assembly functionsAssembly, string routePrefix)
-    {
-        var rows = FunctionDiscovery.HttpFunctions(functionsAssembly)
-            .Select(f => new { name = f.Name, methods = f.Methods.Select(m => m.ToLowerInvariant()).Order(StringComparer.Ordinal).ToArray(), route = Combine(routePrefix, f.Route) });
-        return JsonSerializer.Serialize(rows);
-    }
-
     /// <summary>Builds and runs the standalone web host until it is stopped (Ctrl-C / SIGTERM).</summary>
     public static async Task<int> RunAsync(
         Assembly functionsAssembly,
@@ -51,12 +40,6 @@ public static class StandaloneHost
     {
         ArgumentNullException.ThrowIfNull(functionsAssembly);
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Contains("--list-functions"))
-        {
-            Console.Out.WriteLine(DescribeRoutes(functionsAssembly, HostJson.RoutePrefix(AppContext.BaseDirectory)));
-            return 0;
-        }
-
         await using var app = Build(functionsAssembly, args, configure, builder =>
         {
             if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
@@ -71,20 +54,29 @@ public static class StandaloneHost
     /// <summary>
     /// Builds the standalone web host: first <paramref name="adjust"/> (the listening URL; a test adds settings, a test
     /// server or a service of its own here — registration uses <c>TryAdd</c>, so what is registered first wins), then
-    /// the app's features (<paramref name="configure"/>), then one endpoint per HTTP function under the route prefix of
-    /// host.json.
+    /// the app's features (<paramref name="configure"/>), then one endpoint per function listed in the build's
+    /// <c>functions.metadata</c> (the file the Functions host indexes), under the route prefix of host.json.
     /// </summary>
+    /// <param name="functionsAssembly">The app assembly holding the functions.</param>
+    /// <param name="args">Command-line arguments (configuration).</param>
+    /// <param name="configure">The app's features.</param>
+    /// <param name="adjust">Runs first: listening URL, test servers, test services.</param>
+    /// <param name="appDirectory">The folder holding <c>functions.metadata</c> and <c>host.json</c>; default the app's own folder.</param>
     public static WebApplication Build(
         Assembly functionsAssembly,
         string[] args,
         Action<IHostApplicationBuilder> configure,
-        Action<WebApplicationBuilder>? adjust = null)
+        Action<WebApplicationBuilder>? adjust = null,
+        string? appDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(functionsAssembly);
         ArgumentNullException.ThrowIfNull(configure);
-        var routePrefix = HostJson.RoutePrefix(AppContext.BaseDirectory);
+        appDirectory ??= AppContext.BaseDirectory;
+        var routePrefix = HostJson.RoutePrefix(appDirectory);
+        var functions = FunctionDiscovery.HttpFunctions(functionsAssembly, FunctionsMetadata.Load(appDirectory));
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.Services.AddSingleton(FunctionRouteTable.Load(appDirectory));
         adjust?.Invoke(builder);
         configure(builder);
 
@@ -93,15 +85,12 @@ public static class StandaloneHost
             kestrel.Limits.MaxRequestBodySize = (long)limits.Value.MaxBodyBytes + (64 * 1024));
         var app = builder.Build();
         app.UseMiddleware<LastResortMiddleware>();
-        foreach (var function in FunctionDiscovery.HttpFunctions(functionsAssembly))
+        foreach (var function in functions)
         {
             var invoker = new FunctionInvoker(function);
-            app.MapMethods(Combine(routePrefix, function.Route), function.Methods, invoker.InvokeAsync).WithName(function.Name);
+            app.MapMethods(FunctionRouteTable.Combine(routePrefix, function.Route), function.Methods, invoker.InvokeAsync).WithName(function.Name);
         }
 
         return app;
     }
-
-    private static string Combine(string prefix, string route) =>
-        "/" + string.Join('/', new[] { prefix.Trim('/'), route.Trim('/') }.Where(s => s.Length > 0));
 }

@@ -65,7 +65,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(shared);
             builder.Configuration.AddInMemoryCollection([new("ServerlessServe:ServiceToken:TrustedKeyPems:0", SigningKeys.ExportPublicKeyPem(_serviceKey))]);
-        });
+        }, AppDirectory("ServerlessServe.Inference"));
         await _inference.StartAsync();
 
         _gateway = StandaloneHost.Build(typeof(GatewayApp).Assembly, [], GatewayApp.Configure, builder =>
@@ -84,7 +84,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             builder.Logging.AddFakeLogging();
             builder.Services.AddHttpClient(InferenceClient.HttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => _inference.GetTestServer().CreateHandler());
-        });
+        }, AppDirectory("ServerlessServe.Gateway"));
         await _gateway.StartAsync();
         GatewayLogs = _gateway.Services.GetFakeLogCollector();
     }
@@ -141,6 +141,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         _auditKey.Dispose();
         await _azurite.DisposeAsync();
     }
+
+    /// <summary>Each app's functions.metadata and host.json, copied from its build output by the project file.</summary>
+    private static string AppDirectory(string app) => Path.Combine(AppContext.BaseDirectory, "apps", app);
 }
 
 /// <summary>Tests that share the one <see cref="InProcessStack"/>.</summary>

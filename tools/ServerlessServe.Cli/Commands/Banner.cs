@@ -13,6 +13,9 @@ internal static class Banner
             ? $"[green]ServerlessServe is up[/] in {startup.TotalSeconds:F1} s; first request served in {first.Elapsed.TotalMilliseconds:F0} ms."
             : $"[red]The stack started but the first request failed ({first.Status}).[/] Logs: {Markup.Escape(state.LogsDirectory)}");
         var table = new Table().AddColumn("").AddColumn("");
+        table.AddRow("Host", stack.Host == AppHost.Functions
+            ? "Azure Functions host [grey](" + Markup.Escape(stack.FunctionsHost!.Directory) + ")[/]"
+            : "standalone [grey](each app on Kestrel; --host functions for the real Functions host)[/]");
         table.AddRow("Gateway (V2 base URL)", Markup.Escape(baseUrl));
         table.AddRow("Inference app", Markup.Escape(stack.InferenceBaseUrl.ToString().TrimEnd('/')) + " [grey](service token only)[/]");
         table.AddRow("Storage (Azurite)", $"blob 127.0.0.1:{stack.Azurite.BlobPort}");

@@ -19,16 +19,36 @@ internal static class UpCommand
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
         var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
         var configuration = new Option<string>("--configuration", "-c") { Description = "Build configuration of the apps (Debug or Release).", DefaultValueFactory = _ => "Debug" };
+        var host = new Option<AppHost>("--host")
+        {
+            Description = "Which host runs the apps: standalone (each app on Kestrel, the default) or functions (the real Azure Functions host, as `func start` and Azure run them).",
+            DefaultValueFactory = _ => AppHost.Standalone,
+        };
+        var functionsHost = new Option<DirectoryInfo?>("--functions-host")
+        {
+            Description = $"The folder holding the Functions host's `run` script (with --host functions). Default: ${FunctionsHost.EnvironmentVariable}, else ../shared/tools/functions-host beside the repository.",
+        };
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
         var command = new Command("up", "Run the whole platform locally: Azurite, keys, signed sample models, inference app and gateway.")
         {
-            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, host, functionsHost, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var started = Stopwatch.StartNew();
             var root = CommonOptions.RepositoryRoot();
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            FunctionsHost? located = null;
+            if (parse.GetValue(host) == AppHost.Functions)
+            {
+                located = FunctionsHost.Locate(root, parse.GetValue(functionsHost)?.FullName, out var reason);
+                if (located is null)
+                {
+                    AnsiConsole.MarkupLine($"[red]Cannot run under the Functions host:[/] {Markup.Escape(reason)}");
+                    return 2;
+                }
+            }
+
             var options = new LocalStackOptions
             {
                 RepositoryRoot = root,
@@ -39,6 +59,8 @@ internal static class UpCommand
                 QueuePort = parse.GetValue(blobPort) + 1,
                 TablePort = parse.GetValue(blobPort) + 2,
                 BuildConfiguration = parse.GetValue(configuration)!,
+                Host = parse.GetValue(host),
+                FunctionsHost = located,
             };
             foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.BlobPort, options.QueuePort, options.TablePort })
             {
