@@ -7,33 +7,36 @@ namespace ServerlessServe.Local;
 public sealed class LocalStack : IAsyncDisposable
 {
     private readonly LocalStackOptions _options;
-    private ChildProcess? _inference;
     private readonly FunctionsHost? _functionsHost;
-    private ChildProcess? _gateway;
+    private readonly AppPair _apps;
 
     private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, Azurite azurite, int gatewayPort, int inferencePort)
     {
         _options = options;
         _functionsHost = functionsHost;
         Azurite = azurite;
-        GatewayPort = gatewayPort;
-        InferencePort = inferencePort;
+        _apps = new AppPair(
+            options.Host,
+            gatewayPort,
+            inferencePort,
+            Path.Combine(options.State.LogsDirectory, "gateway.log"),
+            Path.Combine(options.State.LogsDirectory, "inference.log"));
     }
 
     public Azurite Azurite { get; }
 
-    public int GatewayPort { get; }
+    public int GatewayPort => _apps.GatewayPort;
 
-    public int InferencePort { get; }
+    public int InferencePort => _apps.InferencePort;
 
     /// <summary>The V2 base URL clients use, e.g. <c>http://127.0.0.1:7071/api</c>.</summary>
-    public Uri GatewayBaseUrl => new($"http://127.0.0.1:{GatewayPort}/api/");
+    public Uri GatewayBaseUrl => _apps.GatewayBaseUrl;
 
-    public Uri InferenceBaseUrl => new($"http://127.0.0.1:{InferencePort}/api/");
+    public Uri InferenceBaseUrl => _apps.InferenceBaseUrl;
 
-    public string GatewayLog => Path.Combine(_options.State.LogsDirectory, "gateway.log");
+    public string GatewayLog => _apps.GatewayLog;
 
-    public string InferenceLog => Path.Combine(_options.State.LogsDirectory, "inference.log");
+    public string InferenceLog => _apps.InferenceLog;
 
     /// <summary>
     /// Starts Azurite, runs <paramref name="beforeApps"/> (e.g. publishing models) with its connection string, then
@@ -83,10 +86,7 @@ public sealed class LocalStack : IAsyncDisposable
                 await beforeApps(azurite.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
 
-            progress?.Report(options.Host == AppHost.Functions ? "starting the inference app under the Functions host" : "starting the inference app");
-            await stack.StartInferenceAsync(cancellationToken).ConfigureAwait(false);
-            progress?.Report(options.Host == AppHost.Functions ? "starting the gateway under the Functions host" : "starting the gateway");
-            await stack.StartGatewayAsync(cancellationToken).ConfigureAwait(false);
+            await stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken).ConfigureAwait(false);
             return stack;
         }
         catch
@@ -106,51 +106,60 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>The real Functions host's folder when <see cref="Host"/> is <see cref="AppHost.Functions"/>.</summary>
     public FunctionsHost? FunctionsHost => _functionsHost;
 
+    /// <summary>
+    /// Starts a second inference app and gateway on free ports under <paramref name="host"/>, on the same storage, keys
+    /// and models (to compare the two hosts side by side). <paramref name="gatewaySettings"/> are added to the
+    /// gateway's; give it its own audit container, since one audit chain has one writer.
+    /// </summary>
+    public async Task<AppPair> StartAnotherPairAsync(AppHost host, IReadOnlyDictionary<string, string> gatewaySettings, string logPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(gatewaySettings);
+        var logs = _options.State.LogsDirectory;
+        var pair = new AppPair(host, FreePorts.Next(), FreePorts.Next(), Path.Combine(logs, logPrefix + "-gateway.log"), Path.Combine(logs, logPrefix + "-inference.log"));
+        try
+        {
+            await StartAppsAsync(pair, host, gatewaySettings, null, cancellationToken).ConfigureAwait(false);
+            return pair;
+        }
+        catch
+        {
+            await pair.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        if (_gateway is not null)
-        {
-            await _gateway.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_inference is not null)
-        {
-            await _inference.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await _apps.DisposeAsync().ConfigureAwait(false);
         await Azurite.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
-    public async Task WaitForAnyExitAsync(CancellationToken cancellationToken)
-    {
-        await Task.WhenAny(_gateway!.WaitForExitAsync(cancellationToken), _inference!.WaitForExitAsync(cancellationToken)).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-    }
+    public Task WaitForAnyExitAsync(CancellationToken cancellationToken) => _apps.WaitForAnyExitAsync(cancellationToken);
 
-    private async Task StartInferenceAsync(CancellationToken cancellationToken)
+    private async Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
     {
-        var settings = CommonSettings();
+        var under = host == AppHost.Functions ? " under the Functions host" : "";
+        progress?.Report("starting the inference app" + under);
+        var inference = CommonSettings();
         foreach (var (key, value) in _options.InferenceSettings)
         {
-            settings[key] = value;
+            inference[key] = value;
         }
 
-        _inference = StartApp("ServerlessServe.Inference", InferencePort, settings, InferenceLog);
-        await WaitReadyAsync(_inference, InferenceBaseUrl, InferenceLog, cancellationToken).ConfigureAwait(false);
-    }
+        pair.Inference = StartApp(host, "ServerlessServe.Inference", pair.InferencePort, inference, pair.InferenceLog);
+        await WaitReadyAsync(pair.Inference, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken).ConfigureAwait(false);
 
-    private async Task StartGatewayAsync(CancellationToken cancellationToken)
-    {
-        var settings = CommonSettings();
-        settings["ServerlessServe:Gateway:InferenceBaseUrl"] = InferenceBaseUrl.ToString();
-        foreach (var (key, value) in _options.GatewaySettings)
+        progress?.Report("starting the gateway" + under);
+        var gateway = CommonSettings();
+        gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
+        foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
         {
-            settings[key] = value;
+            gateway[key] = value;
         }
 
-        _gateway = StartApp("ServerlessServe.Gateway", GatewayPort, settings, GatewayLog);
-        await WaitReadyAsync(_gateway, GatewayBaseUrl, GatewayLog, cancellationToken).ConfigureAwait(false);
+        pair.Gateway = StartApp(host, "ServerlessServe.Gateway", pair.GatewayPort, gateway, pair.GatewayLog);
+        await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
     }
 
     private Dictionary<string, string> CommonSettings()
@@ -162,10 +171,12 @@ public sealed class LocalStack : IAsyncDisposable
         return settings;
     }
 
-    private ChildProcess StartApp(string app, int port, Dictionary<string, string> settings, string logPath) =>
+    private ChildProcess StartApp(AppHost host, string app, int port, Dictionary<string, string> settings, string logPath) =>
         AppLauncher.Start(
-            _options.Host,
-            _functionsHost,
+            host,
+            host == AppHost.Functions
+                ? _functionsHost ?? FunctionsHost.Locate(_options.RepositoryRoot, null, out var reason) ?? throw new InvalidOperationException("Cannot run under the Functions host: " + reason)
+                : null,
             app,
             AppLauncher.AppDirectory(_options.RepositoryRoot, app, _options.BuildConfiguration),
             port,

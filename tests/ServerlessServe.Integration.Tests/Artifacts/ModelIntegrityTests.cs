@@ -19,7 +19,7 @@ public sealed class ModelIntegrityTests(StackFixture fixture)
     private const string Model = "credit-risk";
     private const string Body = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
 
-    [Fact]
+    [StackFact]
     public async Task TamperedOrUnsignedVersions_Refused_PreviousVersionKeepsServing()
     {
         var container = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName);

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
 using ServerlessServe.Integration.Tests.Fixtures;
@@ -19,7 +18,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
 {
     private const string NotesBody = """{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[0]}]}""";
 
-    [Fact]
+    [StackFact]
     public async Task Infer_Served_OneRecordWithDigestsAndNoPayload()
     {
         string requestId;
@@ -33,7 +32,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
             Assert.Matches("^[0-9a-f]{32}$", requestId);
         }
 
-        var lines = (await ReadChainLinesAsync(fixture.Blobs.GetBlobContainerClient("audit"))).Where(l => l.Contains(requestId, StringComparison.Ordinal)).ToList();
+        var lines = (await fixture.AuditLinesAsync()).Where(l => l.Contains(requestId, StringComparison.Ordinal)).ToList();
         var line = Assert.Single(lines);
         output.WriteLine(line);
         using var record = JsonDocument.Parse(line);
@@ -51,10 +50,10 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         Assert.DoesNotContain("integration-tests", line, StringComparison.Ordinal);
         Assert.DoesNotContain("example.com", line, StringComparison.Ordinal);
         Assert.DoesNotContain("jane", line, StringComparison.Ordinal);
-        Assert.DoesNotContain("caller-chosen", string.Join('\n', await ReadChainLinesAsync(fixture.Blobs.GetBlobContainerClient("audit"))), StringComparison.Ordinal);
+        Assert.DoesNotContain("caller-chosen", string.Join('\n', await fixture.AuditLinesAsync()), StringComparison.Ordinal);
     }
 
-    [Fact]
+    [StackFact]
     public async Task AuditVerify_UntouchedTrail_Passes()
     {
         await SendAsync(3);
@@ -63,7 +62,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         Assert.Contains("audit verify: OK", result.Output, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [StackTheory]
     [InlineData("modify", "Modified at seq 2")]
     [InlineData("delete", "Deleted at seq 2")]
     [InlineData("swap", "Reordered")]
@@ -95,7 +94,7 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
         Assert.Contains(expected, result.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_AuditWriteFails_ResponseWithheldThenRecovers()
     {
         await SendAsync(1);
@@ -139,18 +138,6 @@ public sealed class AuditTrailTests(StackFixture fixture, ITestOutputHelper outp
 
     private Task<Ssctl.Result> VerifyAsync(string container) =>
         Ssctl.RunAsync(fixture, "audit", "verify", "--connection-string", fixture.Stack.Azurite.ConnectionString, "--state", fixture.State.Directory, "--container", container);
-
-    private static async Task<List<string>> ReadChainLinesAsync(BlobContainerClient container)
-    {
-        var lines = new List<string>();
-        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "chains/", default))
-        {
-            var text = (await container.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToString();
-            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        }
-
-        return lines;
-    }
 
     private static byte[] Tamper(byte[] content, string how)
     {

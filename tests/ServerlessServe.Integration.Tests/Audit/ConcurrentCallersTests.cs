@@ -12,7 +12,7 @@ public sealed class ConcurrentCallersTests(StackFixture fixture)
     private const int Requests = 64;
     private const int Concurrency = 16;
 
-    [Fact]
+    [StackFact]
     public async Task Infer_ConcurrentCallers_AllServedAuditedAndGrouped()
     {
         var before = await ChainStateAsync();

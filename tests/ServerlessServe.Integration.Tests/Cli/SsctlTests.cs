@@ -9,7 +9,7 @@ namespace ServerlessServe.Integration.Tests.Cli;
 [Collection(StackCollection.Name)]
 public sealed class SsctlTests(StackFixture fixture)
 {
-    [Fact]
+    [StackFact]
     public async Task KeysCreate_NewFolder_PrivateKeysOwnerOnly()
     {
         var state = Path.Combine(fixture.State.Directory, "keys-test-" + Guid.NewGuid().ToString("N")[..6]);
@@ -29,7 +29,7 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.Contains("already existed", again.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Token_Minted_AcceptedByGateway()
     {
         var result = await Ssctl.RunAsync(fixture, "token", "--state", fixture.State.Directory, "--sub", "cli-user");
@@ -41,7 +41,7 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task ModelPublishAndVerify_ThenManifestAltered_VerifyFails()
     {
         var samples = Path.Combine(fixture.State.Directory, "cli-samples-" + Guid.NewGuid().ToString("N")[..6]);

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Local;
@@ -10,11 +11,13 @@ namespace ServerlessServe.Integration.Tests.Fixtures;
 
 /// <summary>
 /// One local stack for the whole test run: a real Azurite on free ports in a temporary folder, the signed sample
-/// models, and the inference app and gateway as real processes on loopback. Everything is stopped on dispose.
+/// models, and the inference app and gateway as real processes on loopback, under this lane's host
+/// (<see cref="Lane"/>). Everything is stopped on dispose.
 /// </summary>
 public sealed class StackFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    private readonly List<IAsyncDisposable> _resources = [];
 
     public LocalStack Stack { get; private set; } = null!;
 
@@ -38,8 +41,16 @@ public sealed class StackFixture : IAsyncLifetime
         State = new LocalState(Path.Combine(Path.GetTempPath(), "serverlessserve-it-" + Guid.NewGuid().ToString("N")[..8]));
     }
 
+    /// <summary>Which host runs the apps in this lane.</summary>
+    public AppHost Host => Lane.Host;
+
     public async Task InitializeAsync()
     {
+        if (Lane.SkipReason is not null)
+        {
+            return;
+        }
+
         using var timeout = new CancellationTokenSource(StartTimeout);
         var options = new LocalStackOptions
         {
@@ -52,6 +63,8 @@ public sealed class StackFixture : IAsyncLifetime
             TablePort = 0,
             BuildApps = false,
             BuildConfiguration = BuildConfiguration,
+            Host = Lane.Host,
+            FunctionsHost = Lane.FunctionsHost(RepositoryRoot),
         };
 
         // New versions are seen at once, and failed ones retried quickly, so integrity tests need no waiting.
@@ -73,8 +86,16 @@ public sealed class StackFixture : IAsyncLifetime
         Gateway.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CallerToken);
     }
 
+    /// <summary>Stops <paramref name="resource"/> (e.g. another app pair a test started) before the stack.</summary>
+    public void OnDispose(IAsyncDisposable resource) => _resources.Add(resource);
+
     public async Task DisposeAsync()
     {
+        foreach (var resource in _resources)
+        {
+            await resource.DisposeAsync();
+        }
+
         Gateway?.Dispose();
         if (Stack is not null)
         {
@@ -101,6 +122,20 @@ public sealed class StackFixture : IAsyncLifetime
     {
         using var key = SigningKeys.ImportPem(File.ReadAllText(State.ServiceKey));
         return new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
+    }
+
+    /// <summary>Every audit record line in <paramref name="container"/>'s hash chains.</summary>
+    public async Task<List<string>> AuditLinesAsync(string container = "audit")
+    {
+        var client = Blobs.GetBlobContainerClient(container);
+        var lines = new List<string>();
+        await foreach (var item in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, "chains/", default))
+        {
+            var text = (await client.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToString();
+            lines.AddRange(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        return lines;
     }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

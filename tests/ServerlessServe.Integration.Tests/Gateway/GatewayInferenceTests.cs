@@ -10,7 +10,7 @@ namespace ServerlessServe.Integration.Tests.Gateway;
 [Collection(StackCollection.Name)]
 public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelper output)
 {
-    [Fact]
+    [StackFact]
     public async Task Infer_CustomerNotes_EveryPiiKindRedacted()
     {
         var ids = string.Join(',', Enumerable.Range(0, 9));
@@ -39,7 +39,7 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
         Assert.Equal("Prefers branch visits; no digital contact details on file.", notes[8]);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_CreditRisk_TopTwoRoundedWithLabels()
     {
         using var response = await fixture.Gateway.PostAsync(
@@ -60,7 +60,7 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
         Assert.All(labels, l => Assert.Contains(l, new[] { "low", "medium", "high" }));
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_BinaryTensorExtension_RoundTripsLikeTritonClients()
     {
         var request = new InferenceRequest
@@ -84,7 +84,7 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
         Assert.Equal([1L, 2L], scores.Shape);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_ResNet18_BinaryInputServed()
     {
         var pixels = new float[3 * 224 * 224];
@@ -108,7 +108,7 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
         Assert.Contains(features.As<float>(), v => v != 0f);
     }
 
-    [Fact]
+    [StackFact]
     public async Task HealthAndMetadata_V2ClientCalls_Answered()
     {
         using var anonymous = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };

@@ -13,7 +13,7 @@ public sealed class MediaTypeAndOutputsTests(StackFixture fixture)
 {
     private const string Valid = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
 
-    [Theory]
+    [StackTheory]
     [InlineData("text/plain")]
     [InlineData("application/xml")]
     public async Task Infer_ValidJsonAsOtherMediaType_415WithErrorBody(string mediaType)
@@ -28,7 +28,7 @@ public sealed class MediaTypeAndOutputsTests(StackFixture fixture)
         Assert.True(response.Headers.Contains("x-request-id"));
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_NoContentType_ServedAsV2ClientsSendIt()
     {
         using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(Valid));
@@ -38,7 +38,7 @@ public sealed class MediaTypeAndOutputsTests(StackFixture fixture)
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync() + fixture.LogTail());
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_EveryOutputTheMetadataLists_Served()
     {
         using var metadata = JsonDocument.Parse(await fixture.Gateway.GetStringAsync("v2/models/credit-risk"));
@@ -55,7 +55,7 @@ public sealed class MediaTypeAndOutputsTests(StackFixture fixture)
         Assert.Equal(names.Order(StringComparer.Ordinal), body.RootElement.GetProperty("outputs").EnumerateArray().Select(o => o.GetProperty("name").GetString()!).Order(StringComparer.Ordinal));
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_OnlyTheClassesAskedFor_OnlyThatOutputReleased()
     {
         const string Request = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}],"outputs":[{"name":"probabilities_classes"}]}""";
@@ -68,7 +68,7 @@ public sealed class MediaTypeAndOutputsTests(StackFixture fixture)
         Assert.Equal("probabilities_classes", Assert.Single(body.RootElement.GetProperty("outputs").EnumerateArray()).GetProperty("name").GetString());
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_NoToken_401AndNoAuditRecord()
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = StackFixture.Json(Valid) };

@@ -15,7 +15,7 @@ public sealed class RoleTests(StackFixture fixture)
 {
     private const string Body = """{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[0]}]}""";
 
-    [Fact]
+    [StackFact]
     public async Task Infer_PolicyWithRoles_OnlyCallersWithARoleServed()
     {
         var name = "restricted-" + Guid.NewGuid().ToString("N")[..6];

@@ -18,7 +18,7 @@ public sealed class ServiceTokenTests(StackFixture fixture)
         "v2/models/credit-risk/infer",
     };
 
-    [Theory]
+    [StackTheory]
     [MemberData(nameof(Routes))]
     public async Task Infer_WithoutToken_401(string route)
     {
@@ -27,14 +27,14 @@ public sealed class ServiceTokenTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_CallerTokenInsteadOfServiceToken_401()
     {
         using var response = await SendAsync(fixture.CallerToken);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_ServiceTokenSignedByAnotherKey_401()
     {
         using var stranger = SigningKeys.CreateP256();
@@ -43,7 +43,7 @@ public sealed class ServiceTokenTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_ServiceTokenLivingLongerThanAllowed_401()
     {
         using var key = SigningKeys.ImportPem(File.ReadAllText(fixture.State.ServiceKey));
@@ -52,14 +52,14 @@ public sealed class ServiceTokenTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task Infer_ValidServiceToken_200()
     {
         using var response = await SendAsync(fixture.MintServiceToken());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
-    [Fact]
+    [StackFact]
     public async Task ModelMetadata_WithoutToken_401()
     {
         using var client = new HttpClient { BaseAddress = fixture.Stack.InferenceBaseUrl };

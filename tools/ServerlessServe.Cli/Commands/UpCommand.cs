@@ -28,10 +28,11 @@ internal static class UpCommand
         {
             Description = $"The folder holding the Functions host's `run` script (with --host functions). Default: ${FunctionsHost.EnvironmentVariable}, else ../shared/tools/functions-host beside the repository.",
         };
+        var noBuild = new Option<bool>("--no-build") { Description = "Start the apps as already built (-c) instead of building them first." };
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
         var command = new Command("up", "Run the whole platform locally: Azurite, keys, signed sample models, inference app and gateway.")
         {
-            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, host, functionsHost, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -59,6 +60,7 @@ internal static class UpCommand
                 QueuePort = parse.GetValue(blobPort) + 1,
                 TablePort = parse.GetValue(blobPort) + 2,
                 BuildConfiguration = parse.GetValue(configuration)!,
+                BuildApps = !parse.GetValue(noBuild),
                 Host = parse.GetValue(host),
                 FunctionsHost = located,
             };
