@@ -77,6 +77,11 @@ param gatewayMaximumInstanceCount int = 100
 @maxValue(100)
 param inferenceMaximumReplicas int = 4
 
+@description('Largest request body in bytes, for both apps and the Functions host in front of each (which refuses a larger declared body before the app sees it). Default 16 MiB.')
+@minValue(1024)
+@maxValue(104857600)
+param maxRequestBodyBytes int = 16777216
+
 // Secrets: written to Key Vault when given, otherwise the current versions stay. PEMs may be given as
 // base64 of the PEM (single-line, as the hooks keep them in the azd environment).
 @secure()
@@ -297,6 +302,7 @@ module inference 'modules/inference.bicep' = {
     modelSignerPublicKeyPem: publicKeys.modelSigner
     serviceTokenPublicKeyPem: publicKeys.serviceToken
     maxReplicas: inferenceMaximumReplicas
+    maxRequestBodyBytes: maxRequestBodyBytes
   }
 }
 
@@ -329,6 +335,7 @@ module gateway 'modules/gateway.bicep' = {
     identityIssuerPublicKeyPem: publicKeys.identityIssuer
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
+    maxRequestBodyBytes: maxRequestBodyBytes
   }
 }
 

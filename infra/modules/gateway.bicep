@@ -52,6 +52,9 @@ param maximumInstanceCount int = 100
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('Largest request body in bytes: the app\'s own limit and the Functions host\'s (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), so the host never buffers more than the app would accept.')
+param maxRequestBodyBytes int = 16777216
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -77,6 +80,11 @@ var appSettings = [
   { name: 'AzureWebJobsStorage__blobServiceUri', value: runtimeBlobEndpoint }
   { name: 'AzureWebJobsStorage__queueServiceUri', value: runtimeQueueEndpoint }
   { name: 'AzureWebJobsStorage__tableServiceUri', value: runtimeTableEndpoint }
+  // The Functions host in front of the app: no landing page at /, and a body over the app's own limit refused
+  // before the worker sees it (docs/design.md, "Two hosts").
+  { name: 'AzureWebJobsDisableHomepage', value: 'true' }
+  { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
+  { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -45,6 +45,9 @@ param minReplicas int = 0
 @maxValue(100)
 param maxReplicas int = 4
 
+@description('Largest request body in bytes: the app\'s own limit and the Functions host\'s (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), so the host never buffers more than the app would accept.')
+param maxRequestBodyBytes int = 16777216
+
 // The Consumption profile exists in every workload-profiles environment; GPU profiles are added.
 var consumptionProfile = {
   name: 'Consumption'
@@ -145,6 +148,10 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           image: empty(imageName) ? placeholderImage : imageName
           resources: containerResources
           env: [
+            // The Functions host in front of the app (docs/design.md, "Two hosts").
+            { name: 'AzureWebJobsDisableHomepage', value: 'true' }
+            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
+            { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
             { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -98,11 +98,13 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
                 "APPLICATIONINSIGHTS_CONNECTION_STRING",
                 "AZURE_CLIENT_ID",
+                "AzureWebJobsDisableHomepage",
                 "AzureWebJobsStorage__blobServiceUri",
                 "AzureWebJobsStorage__clientId",
                 "AzureWebJobsStorage__credential",
                 "AzureWebJobsStorage__queueServiceUri",
                 "AzureWebJobsStorage__tableServiceUri",
+                "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
                 "ServerlessServe__Audit__CheckpointKeyPem",
                 "ServerlessServe__Audit__Container",
                 "ServerlessServe__Audit__PseudonymKey",
@@ -112,6 +114,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Identity__IssuerPublicKeyPems__0",
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
+                "ServerlessServe__Protocol__MaxBodyBytes",
                 "ServerlessServe__ServiceToken__SigningKeyPem",
                 "ServerlessServe__Storage__BlobServiceUri",
             ],
@@ -161,9 +164,12 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
                 "APPLICATIONINSIGHTS_CONNECTION_STRING",
                 "AZURE_CLIENT_ID",
+                "AzureWebJobsDisableHomepage",
+                "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
                 "ServerlessServe__Inference__ExecutionProvider",
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
+                "ServerlessServe__Protocol__MaxBodyBytes",
                 "ServerlessServe__ServiceToken__TrustedKeyPems__0",
                 "ServerlessServe__Storage__BlobServiceUri",
             ],
@@ -199,6 +205,33 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Contains(site.Body.Get("properties.siteConfig.appSettings").Items(), s => s.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && s.Get("value").AsString() == expected);
         var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
         Assert.Contains(app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), e => e.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && e.Get("value").AsString() == expected);
+    }
+
+    [Theory]
+    [InlineData(null, "16777216")]
+    [InlineData(1048576, "1048576")]
+    public void Evaluate_FunctionsHostSettings_BothAppsNoLandingPageAndTheHostsBodyLimitIsTheAppsOwn(int? maxRequestBodyBytes, string expected)
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        if (maxRequestBodyBytes is { } bytes)
+        {
+            parameters["maxRequestBodyBytes"] = bytes;
+        }
+
+        var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
+        var site = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites"));
+        var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
+        foreach (var settings in new[]
+                 {
+                     site.Body.Get("properties.siteConfig.appSettings").Items(),
+                     app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(),
+                 })
+        {
+            var values = settings.ToDictionary(s => s.Get("name").Render(), s => s.Get("value")?.Render(), StringComparer.Ordinal);
+            Assert.Equal("true", values["AzureWebJobsDisableHomepage"]);
+            Assert.Equal(expected, values["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
+            Assert.Equal(expected, values["ServerlessServe__Protocol__MaxBodyBytes"]);
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 
 namespace ServerlessServe.Local;
 
@@ -8,18 +9,35 @@ namespace ServerlessServe.Local;
 /// </summary>
 public static class AppLauncher
 {
-    /// <summary>
-    /// Settings the real Functions host needs to behave like the standalone host where configuration can decide it.
-    /// The same values are in each app's <c>local.settings.sample.json</c> and the Bicep app settings.
-    /// </summary>
-    public static IReadOnlyDictionary<string, string> FunctionsHostSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
-    {
-        // No landing page at GET /: the apps answer only their API routes.
-        ["AzureWebJobsDisableHomepage"] = "true",
+    /// <summary>The file each app keeps beside its project with the settings <c>func start</c> needs (no secrets).</summary>
+    public const string LocalSettingsSample = "local.settings.sample.json";
 
-        // No `Server: Kestrel` on responses (the standalone host leaves it out too).
-        ["Kestrel__AddServerHeader"] = "false",
-    };
+    /// <summary>
+    /// The host-level settings of an app's <c>local.settings.sample.json</c> (every value not under
+    /// <c>ServerlessServe__</c>): what makes the real Functions host behave like the standalone host where
+    /// configuration can decide it. The local stack runs the host with exactly these, so the sample is what is tested.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> FunctionsHostSettings(string appDirectory)
+    {
+        for (var directory = new DirectoryInfo(appDirectory); directory is not null; directory = directory.Parent)
+        {
+            var path = Path.Combine(directory.FullName, LocalSettingsSample);
+            if (File.Exists(path))
+            {
+                using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+                return document.RootElement.GetProperty("Values").EnumerateObject()
+                    .Where(p => !p.Name.StartsWith("ServerlessServe__", StringComparison.Ordinal))
+                    .ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+            }
+
+            if (File.Exists(Path.Combine(directory.FullName, "ServerlessServe.sln")))
+            {
+                break;
+            }
+        }
+
+        throw new FileNotFoundException($"No {LocalSettingsSample} beside the app built into {appDirectory}.");
+    }
 
     /// <summary>The folder of an app's build output (what both hosts load).</summary>
     public static string AppDirectory(string repositoryRoot, string app, string configuration) =>
@@ -63,13 +81,17 @@ public static class AppLauncher
             throw new InvalidOperationException("The Functions host was asked for but no host folder was given.");
         }
 
-        foreach (var (key, value) in FunctionsHostSettings)
+        foreach (var (key, value) in FunctionsHostSettings(appDirectory))
         {
             environment.TryAdd(key, value);
         }
 
+        // The host's own storage is the stack's Azurite; its body limit follows the app's if a test changes that.
         environment["AzureWebJobsStorage"] = hostStorage;
-        environment.TryAdd("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT", "16777216");
+        if (settings.TryGetValue("ServerlessServe:Protocol:MaxBodyBytes", out var maxBody))
+        {
+            environment["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"] = maxBody;
+        }
         environment["FUNCTIONS_HOST_WORKDIR"] = hostWorkDirectory;
         return ChildProcess.Start(
             app + " (Functions host)",
