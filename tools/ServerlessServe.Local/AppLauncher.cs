@@ -88,6 +88,9 @@ public static class AppLauncher
 
         // The host's own storage is the stack's Azurite; its body limit follows the app's if a test changes that.
         environment["AzureWebJobsStorage"] = hostStorage;
+
+        // Durable's HTTP management APIs build their URLs from it; Azure and `func start` set it, so does the stack.
+        environment["WEBSITE_HOSTNAME"] = "127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
         if (settings.TryGetValue("ServerlessServe:Protocol:MaxBodyBytes", out var maxBody))
         {
             environment["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"] = maxBody;
