@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using ServerlessServe.Hosting.DependencyInjection;
+using ServerlessServe.Jobs;
 
 namespace ServerlessServe.Gateway;
 
@@ -9,12 +10,13 @@ public static class GatewayApp
     /// <summary>Where the standalone gateway listens unless told otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
-    /// <summary>Callers' tokens, verified models, the inference app's client, audit, and the request pipelines.</summary>
+    /// <summary>Callers' tokens, verified models, the inference app's client, audit, the request pipelines and jobs.</summary>
     public static void Configure(IHostApplicationBuilder app) => app.AddServerlessServe()
         .AddModelCatalog()
         .AddCallerAuthentication()
         .AddServiceTokenIssuer()
         .AddInferenceClient()
         .AddAuditLog()
-        .AddGatewayPipeline();
+        .AddGatewayPipeline()
+        .AddJobs();
 }

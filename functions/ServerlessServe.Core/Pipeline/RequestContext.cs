@@ -33,6 +33,18 @@ public abstract class RequestContext
     public IReadOnlyDictionary<string, string> VerdictsByStage() =>
         _verdicts.ToDictionary(v => v.Stage, v => v.Verdict, StringComparer.Ordinal);
 
+    /// <summary>
+    /// Carries over what stages that ran earlier, in another process, decided: a context rebuilt from plain values on the
+    /// durable path (docs/design.md, "The stage contract") continues with their verdicts and refusal.
+    /// </summary>
+    public void Restore(IEnumerable<StageVerdict> verdicts, Refusal? refusal, string? refusedAt)
+    {
+        ArgumentNullException.ThrowIfNull(verdicts);
+        _verdicts.AddRange(verdicts);
+        Refusal = refusal;
+        RefusedAt = refusal is null ? null : refusedAt;
+    }
+
     /// <summary>Records what <paramref name="stage"/> decided (called by <see cref="StagePipeline{TContext}"/>).</summary>
     internal void Record(string stage, StageOutcome outcome, double elapsedMs)
     {

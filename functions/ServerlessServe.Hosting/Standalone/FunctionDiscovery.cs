@@ -9,30 +9,36 @@ namespace ServerlessServe.Hosting.Standalone;
 /// </summary>
 internal static class FunctionDiscovery
 {
-    /// <summary>Every function of <paramref name="metadata"/> as an HTTP function of <paramref name="assembly"/>, ordered by name.</summary>
-    public static IReadOnlyList<HttpFunction> HttpFunctions(Assembly assembly, IReadOnlyList<FunctionMetadata> metadata)
+    /// <summary>
+    /// Every function of <paramref name="metadata"/> resolved to its method in <paramref name="assembly"/>: the HTTP
+    /// functions (served as routes) and the others (run by the feature that supports their trigger), ordered by name.
+    /// </summary>
+    public static (IReadOnlyList<HttpFunction> Http, IReadOnlyList<TriggeredFunction> Other) Resolve(Assembly assembly, IReadOnlyList<FunctionMetadata> metadata)
     {
         ArgumentNullException.ThrowIfNull(assembly);
         ArgumentNullException.ThrowIfNull(metadata);
         var scriptFile = Path.GetFileName(assembly.Location);
-        var functions = new List<HttpFunction>();
-        foreach (var function in metadata)
+        var http = new List<HttpFunction>();
+        var other = new List<TriggeredFunction>();
+        foreach (var function in metadata.OrderBy(f => f.Name, StringComparer.Ordinal))
         {
-            if (function.Http is not { } http)
-            {
-                throw new InvalidOperationException(
-                    $"Function '{function.Name}' has a {function.TriggerType}; standalone hosting supports HTTP functions only.");
-            }
-
             if (!string.Equals(Path.GetFileName(function.ScriptFile), scriptFile, StringComparison.OrdinalIgnoreCase))
             {
                 throw new InvalidOperationException($"Function '{function.Name}' lives in {function.ScriptFile}, not in {scriptFile}.");
             }
 
-            functions.Add(new HttpFunction(function.Name, http.Methods, http.Route, Resolve(assembly, function.EntryPoint)));
+            var method = Resolve(assembly, function.EntryPoint);
+            if (function.Http is { } trigger)
+            {
+                http.Add(new HttpFunction(function.Name, trigger.Methods, trigger.Route, method));
+            }
+            else
+            {
+                other.Add(new TriggeredFunction(function.Name, function.TriggerType, method));
+            }
         }
 
-        return functions.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        return (http, other);
     }
 
     private static MethodInfo Resolve(Assembly assembly, string entryPoint)

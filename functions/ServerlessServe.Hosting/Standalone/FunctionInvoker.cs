@@ -95,7 +95,9 @@ internal sealed class FunctionInvoker
             return c => c.GetRouteValue(name) as string;
         }
 
-        throw new InvalidOperationException(
-            $"Function '{_function.Name}' parameter '{parameter.Name}' of type {parameter.ParameterType.Name} cannot be bound standalone.");
+        // Any other parameter is an input binding the Functions host would supply (a durable client, say): the standalone
+        // host takes it from the app's services, and a missing service fails the request loudly.
+        var type = parameter.ParameterType;
+        return c => c.RequestServices.GetRequiredService(type);
     }
 }

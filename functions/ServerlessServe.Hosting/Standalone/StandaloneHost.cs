@@ -73,12 +73,14 @@ public static class StandaloneHost
         ArgumentNullException.ThrowIfNull(configure);
         appDirectory ??= AppContext.BaseDirectory;
         var routePrefix = HostJson.RoutePrefix(appDirectory);
-        var functions = FunctionDiscovery.HttpFunctions(functionsAssembly, FunctionsMetadata.Load(appDirectory));
+        var (functions, triggered) = FunctionDiscovery.Resolve(functionsAssembly, FunctionsMetadata.Load(appDirectory));
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Services.AddSingleton(FunctionRouteTable.Load(appDirectory));
+        builder.Services.AddSingleton(new StandaloneFunctions(triggered));
         adjust?.Invoke(builder);
         configure(builder);
+        EnsureTriggersSupported(builder.Services, triggered);
 
         // Kestrel refuses bodies a little above the protocol cap (the app answers 413 with a proper body below it).
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProtocolLimits>>((kestrel, limits) =>
@@ -92,5 +94,18 @@ public static class StandaloneHost
         }
 
         return app;
+    }
+
+    private static void EnsureTriggersSupported(IServiceCollection services, IReadOnlyList<TriggeredFunction> triggered)
+    {
+        var supported = services
+            .Where(d => d.ServiceType == typeof(IStandaloneTriggerSupport) && d.ImplementationInstance is IStandaloneTriggerSupport)
+            .SelectMany(d => ((IStandaloneTriggerSupport)d.ImplementationInstance!).TriggerTypes)
+            .ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var function in triggered.Where(f => !supported.Contains(f.TriggerType)))
+        {
+            throw new InvalidOperationException(
+                $"Function '{function.Name}' has a {function.TriggerType}, which no registered feature runs under the standalone host.");
+        }
     }
 }

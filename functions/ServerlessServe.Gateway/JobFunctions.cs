@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using ServerlessServe.Jobs;
+
+namespace ServerlessServe.Gateway;
+
+/// <summary>
+/// Jobs: the API (a caller token required, as for infer), the orchestrator and its activities — each a one-line
+/// adapter over ServerlessServe.Jobs. Under the Functions host the Durable extension runs them; standalone, the Durable
+/// Task SDK worker runs the same methods (from functions.metadata).
+/// </summary>
+public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities)
+{
+    [Function("SubmitJob")]
+    public Task<IActionResult> Submit(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v2/models/{model}/jobs")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string model) =>
+        jobs.SubmitAsync(request, client, model, null);
+
+    [Function("SubmitVersionJob")]
+    public Task<IActionResult> SubmitVersion(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "v2/models/{model}/versions/{version}/jobs")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string model,
+        string version) =>
+        jobs.SubmitAsync(request, client, model, version);
+
+    [Function("JobStatus")]
+    public Task<IActionResult> Status(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "jobs/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id) =>
+        jobs.StatusAsync(request, client, id);
+
+    [Function("CancelJob")]
+    public Task<IActionResult> Cancel(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "jobs/{id}")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        string id) =>
+        jobs.CancelAsync(request, client, id);
+
+    [Function(JobOrchestrator.Name)]
+    public static Task<JobOutput> InferenceJob([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        JobOrchestrator.RunAsync(context);
+
+    [Function(JobActivities.Validate)]
+    public Task<ItemState> ValidateItem([ActivityTrigger] ItemState item) => activities.ValidateAsync(item);
+
+    [Function(JobActivities.Infer)]
+    public Task<ItemState> InferItem([ActivityTrigger] ItemState item) => activities.InferAsync(item);
+
+    [Function(JobActivities.Redact)]
+    public Task<ItemState> RedactItem([ActivityTrigger] ItemState item) => activities.RedactAsync(item);
+
+    [Function(JobActivities.Audit)]
+    public Task<ItemState> AuditItem([ActivityTrigger] ItemState item) => activities.AuditAsync(item);
+}

@@ -1,0 +1,121 @@
+using System.Text;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Jobs;
+
+/// <summary>
+/// The job path's activities, each a few lines over the sync path's stage types: a context rebuilt from the item's plain
+/// values, its own pipeline, and the item's new values. Activities run at least once; each is a pure function of its
+/// input and immutable state, except audit (one record per job item; see docs/design.md, "Jobs").
+/// </summary>
+public sealed class JobActivities(
+    StagePipeline<ValidateItemContext> validate,
+    StagePipeline<InferItemContext> infer,
+    StagePipeline<RedactItemContext> redact,
+    StagePipeline<AuditItemContext> audit,
+    IModelCatalog catalog,
+    ProtocolLimits limits)
+{
+    public const string Validate = "ValidateItem";
+    public const string Infer = "InferItem";
+    public const string Redact = "RedactItem";
+    public const string Audit = "AuditItem";
+
+    /// <summary>resolve → authorize → read → validate the item's request.</summary>
+    public async Task<ItemState> ValidateAsync(ItemState item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var context = Rebuild(new ValidateItemContext(item.RequestId, item.Model, item.Version), item);
+        var body = Encoding.UTF8.GetBytes(item.Request);
+        context.Body = new IncomingBody(new MemoryStream(body), body.Length, "application/json", null, null);
+        await validate.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        return Next(item, context);
+    }
+
+    /// <summary>infer: the inference app, with the service token.</summary>
+    public async Task<ItemState> InferAsync(ItemState item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null };
+    }
+
+    /// <summary>redact: the policy's hardening and PII redaction of the model's response.</summary>
+    public async Task<ItemState> RedactAsync(ItemState item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var context = await RehydrateAsync(new RedactItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        await redact.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        return Next(item, context) with
+        {
+            Released = context.Released is { } released ? Json(released) : null,
+            Redactions = context.Redactions,
+        };
+    }
+
+    /// <summary>audit: the item's record, with every stage's verdict, whatever the outcome.</summary>
+    public async Task<ItemState> AuditAsync(ItemState item, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        context.Redactions = item.Redactions;
+        if (item.Released is { } released)
+        {
+            context.Released = V2Json.ReadResponse(Encoding.UTF8.GetBytes(released), null, limits);
+        }
+
+        await audit.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        return Next(item, context) with { Audited = context.Refusal is null || context.RefusedAt != "audit" };
+    }
+
+    private static TContext Rebuild<TContext>(TContext context, ItemState item)
+        where TContext : InferenceContext
+    {
+        context.Caller = new CallerIdentity(item.CallerSubject, item.CallerRoles);
+        context.Restore(item.Verdicts, item.RefusalKind is { } kind ? new Refusal(kind, item.RefusalMessage ?? "") : null, item.RefusedAt);
+        return context;
+    }
+
+    // The verified version and the parsed request, from the item's values: the model is signed and write-once, so
+    // resolving the pinned version again yields the same one.
+    private async Task<TContext> RehydrateAsync<TContext>(TContext context, ItemState item, CancellationToken cancellationToken)
+        where TContext : InferenceContext
+    {
+        Rebuild(context, item);
+        context.Model = await catalog.ResolveAsync(item.Model, item.Version, cancellationToken).ConfigureAwait(false);
+        if (item.RefusalKind is null || item.RefusedAt != "read")
+        {
+            try
+            {
+                context.Request = V2Json.ReadRequest(Encoding.UTF8.GetBytes(item.Request), null, limits);
+            }
+            catch (RefusedException)
+            {
+                // A request the validate activity refused: the audit record goes without its input digest.
+            }
+        }
+
+        if (item.Inferred is { } inferred)
+        {
+            context.Inferred = V2Json.ReadResponse(Encoding.UTF8.GetBytes(inferred), null, limits);
+        }
+
+        return context;
+    }
+
+    private static ItemState Next(ItemState item, InferenceContext context) => item with
+    {
+        Verdicts = context.Verdicts,
+        RefusalKind = context.Refusal?.Kind,
+        RefusalMessage = context.Refusal?.Message,
+        RefusedAt = context.RefusedAt,
+    };
+
+    private static string Json(InferenceResponse response) =>
+        Encoding.UTF8.GetString(V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null).Body);
+}

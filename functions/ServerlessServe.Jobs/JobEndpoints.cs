@@ -1,0 +1,232 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Hosting.Http;
+
+namespace ServerlessServe.Jobs;
+
+/// <summary>A jobs API request: only who asks matters (authenticate); the model comes from the job.</summary>
+public sealed class JobRequestContext(string requestId) : ModelRequestContext(requestId, "jobs", null);
+
+/// <summary>
+/// The jobs API over a durable client: submit (authenticate → resolve → authorize, as infer), status and cancel (the
+/// submitting caller only; anyone else gets 404, as for a job that does not exist).
+/// </summary>
+public sealed class JobEndpoints(
+    StagePipeline<ModelRequestContext> models,
+    StagePipeline<JobRequestContext> callers,
+    ProtocolLimits limits,
+    IOptions<JobOptions> options)
+{
+    /// <summary><c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>.</summary>
+    public async Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var context = HttpEdge.ModelContext(request, model, version);
+        await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (context.Refusal is { } refused)
+        {
+            return V2Results.Refused(refused);
+        }
+
+        IReadOnlyList<string> items;
+        try
+        {
+            if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
+            {
+                return V2Results.Refused(unsupported);
+            }
+
+            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            items = SplitItems(body, limits);
+        }
+        catch (RefusedException ex)
+        {
+            return V2Results.Refused(ex.Refusal);
+        }
+
+        if (items.Count > options.Value.MaxItems)
+        {
+            return V2Results.Refused(Refusal.TooLarge($"a job holds at most {options.Value.MaxItems} items"));
+        }
+
+        var caller = context.Caller!;
+        var verified = context.Model!.Manifest;
+        var jobId = Guid.NewGuid().ToString("N");
+        var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items);
+        await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
+
+        var statusUrl = StatusUrl(request, jobId);
+        var result = V2Results.JsonBody(Write(w =>
+        {
+            w.WriteString("id", jobId);
+            w.WriteString("status", "pending");
+            w.WriteString("status_url", statusUrl);
+        }), 202);
+        result.Headers["Location"] = statusUrl;
+        return result;
+    }
+
+    /// <summary><c>GET /jobs/{id}</c>: status, progress, and per-item results once completed.</summary>
+    public async Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
+    {
+        var (job, refusal) = await FindAsync(request, client, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return refusal!;
+        }
+
+        var input = JobInput.Parse(job.ReadInputAs<string>());
+        var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
+        var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
+        return V2Results.JsonBody(Write(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteString("status", StatusName(job.RuntimeStatus));
+            w.WriteString("model_name", input.Model);
+            w.WriteString("model_version", input.Version);
+            w.WriteNumber("items", input.Items.Count);
+            w.WriteNumber("done", output?.Items.Count ?? progress?.Done ?? 0);
+            if (output is not null)
+            {
+                w.WriteStartArray("results");
+                foreach (var item in output.Items)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("index", item.Index);
+                    w.WriteString("outcome", item.Outcome);
+                    if (item.Response is { } response)
+                    {
+                        w.WritePropertyName("response");
+                        response.WriteTo(w);
+                    }
+
+                    if (item.Error is { } error)
+                    {
+                        w.WriteString("error", error);
+                    }
+
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+            }
+        }));
+    }
+
+    /// <summary><c>DELETE /jobs/{id}</c>: stops a job that is still running.</summary>
+    public async Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
+    {
+        var (job, refusal) = await FindAsync(request, client, id).ConfigureAwait(false);
+        if (job is null)
+        {
+            return refusal!;
+        }
+
+        if (job.IsRunning)
+        {
+            await client.TerminateInstanceAsync(id, "cancelled by its caller", request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+
+        var result = V2Results.JsonBody(Write(w =>
+        {
+            w.WriteString("id", id);
+            w.WriteString("status", job.IsRunning ? "cancelled" : StatusName(job.RuntimeStatus));
+        }), 202);
+        result.Headers["Location"] = StatusUrl(request, id);
+        return result;
+    }
+
+    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal)> FindAsync(HttpRequest request, DurableTaskClient client, string id)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var context = new JobRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
+        await callers.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (context.Refusal is { } refused)
+        {
+            return (null, V2Results.Refused(refused));
+        }
+
+        var notFound = V2Results.Refused(Refusal.NotFound("no such job"));
+        if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower))
+        {
+            return (null, notFound);
+        }
+
+        var job = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
+
+        // Another caller's job answers exactly like a job that does not exist.
+        return job is not null && JobInput.Parse(job.ReadInputAs<string>()).CallerSubject == context.Caller!.Subject
+            ? (job, null)
+            : (null, notFound);
+    }
+
+    private static IReadOnlyList<string> SplitItems(byte[] body, ProtocolLimits limits)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth });
+        }
+        catch (JsonException)
+        {
+            throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new RefusedException(Refusal.Invalid("a job is a V2 request object or {\"items\": [...]}"));
+            }
+
+            if (!root.TryGetProperty("items", out var items))
+            {
+                return [root.GetRawText()];
+            }
+
+            if (items.ValueKind != JsonValueKind.Array || items.GetArrayLength() == 0 || root.EnumerateObject().Count() != 1)
+            {
+                throw new RefusedException(Refusal.Invalid("\"items\" must be the only property: a non-empty array of V2 requests"));
+            }
+
+            // Each item is checked on its own by the job (a malformed one is refused alone); here only its JSON shape.
+            return items.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.Object ? i.GetRawText() : "null").ToList();
+        }
+    }
+
+    private static string StatusUrl(HttpRequest request, string jobId) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/api/jobs/{jobId}";
+
+    private static string StatusName(OrchestrationRuntimeStatus status) => status switch
+    {
+        OrchestrationRuntimeStatus.Pending => "pending",
+        OrchestrationRuntimeStatus.Completed => "completed",
+        OrchestrationRuntimeStatus.Failed => "failed",
+        OrchestrationRuntimeStatus.Terminated => "cancelled",
+        _ => "running",
+    };
+
+    private static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

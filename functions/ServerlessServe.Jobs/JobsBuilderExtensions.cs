@@ -1,0 +1,80 @@
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Client.Grpc;
+using Microsoft.DurableTask.Worker;
+using Microsoft.DurableTask.Worker.Grpc;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Hosting.DependencyInjection;
+using ServerlessServe.Hosting.Standalone;
+using ServerlessServe.Jobs.Standalone;
+
+namespace ServerlessServe.Jobs;
+
+/// <summary>The gateway's jobs feature.</summary>
+public static class JobsBuilderExtensions
+{
+    /// <summary>
+    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate; infer; redact; audit), the
+    /// activities and the jobs API. Under the Functions host the Durable extension runs the orchestrations; under the
+    /// standalone host this adds the Durable Task worker and client over an in-process sidecar on the app's storage.
+    /// Needs <c>AddGatewayPipeline</c> (its stages and redactor) and <c>AddAuditLog</c>.
+    /// </summary>
+    public static IServerlessServeBuilder AddJobs(this IServerlessServeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>());
+        builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>());
+        builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
+        builder.AddPipeline<AuditItemContext>(stages => stages.Add<AuditRequest>());
+        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
+        services.TryAddTransient<JobActivities>();
+        services.TryAddSingleton<JobEndpoints>();
+
+        var standalone = services.FirstOrDefault(d => d.ServiceType == typeof(StandaloneFunctions))?.ImplementationInstance as StandaloneFunctions;
+        if (standalone is not null)
+        {
+            AddStandaloneBackend(services, standalone);
+        }
+
+        return builder;
+    }
+
+    private static void AddStandaloneBackend(IServiceCollection services, StandaloneFunctions functions)
+    {
+        services.AddSingleton<IStandaloneTriggerSupport>(new DurableTriggers());
+        services.TryAddSingleton(sp => new DurableSidecar(
+            sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
+                ?? throw new InvalidOperationException("Jobs under the standalone host need ServerlessServe:Storage:ConnectionString (Azurite)."),
+            sp.GetRequiredService<IOptions<JobOptions>>().Value.TaskHub,
+            sp.GetRequiredService<ILoggerFactory>()));
+
+        // The sidecar starts before the worker that connects to it.
+        services.AddHostedService(sp => sp.GetRequiredService<DurableSidecar>());
+        services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc();
+            worker.AddTasks(registry => FunctionTasks.Register(registry, functions));
+        });
+        services.AddOptions<GrpcDurableTaskWorkerOptions>(Microsoft.Extensions.Options.Options.DefaultName)
+            .Configure<DurableSidecar>((options, sidecar) => options.Channel = sidecar.Channel);
+        services.AddDurableTaskClient(client =>
+        {
+            client.UseGrpc();
+            client.RegisterDirectly();
+        });
+        services.AddOptions<GrpcDurableTaskClientOptions>(Microsoft.Extensions.Options.Options.DefaultName)
+            .Configure<DurableSidecar>((options, sidecar) => options.Channel = sidecar.Channel);
+    }
+
+    private sealed class DurableTriggers : IStandaloneTriggerSupport
+    {
+        public IReadOnlyCollection<string> TriggerTypes { get; } = [FunctionTasks.OrchestrationTrigger, FunctionTasks.ActivityTrigger];
+    }
+}

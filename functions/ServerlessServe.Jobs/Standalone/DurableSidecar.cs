@@ -1,0 +1,111 @@
+using System.Net.Sockets;
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Jobs.Standalone;
+
+/// <summary>
+/// The standalone host's durable backend: the Durable Task gRPC sidecar (<see cref="TaskHubGrpcServer"/>) serving the
+/// Azure Storage orchestration service (queues, tables, blobs — Azurite locally), in this process, to this process's
+/// Durable Task worker and client. It listens on a Unix socket in a folder only this user can open, never on a port.
+/// Orchestration state lives in storage, so a job survives a restart of the process.
+/// </summary>
+internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly string _taskHub;
+    private readonly ILoggerFactory _loggers;
+    private readonly string _directory;
+    private WebApplication? _server;
+
+    public DurableSidecar(string connectionString, string taskHub, ILoggerFactory loggers)
+    {
+        _connectionString = connectionString;
+        _taskHub = taskHub;
+        _loggers = loggers;
+        _directory = Directory.CreateTempSubdirectory("serverlessserve-durable-").FullName;
+        SocketPath = Path.Combine(_directory, "sidecar.sock");
+        Channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (_, cancellationToken) =>
+                {
+                    var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                    try
+                    {
+                        await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken).ConfigureAwait(false);
+                        return new NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                },
+            },
+        });
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>The channel the worker and the client talk to the sidecar over.</summary>
+    public GrpcChannel Channel { get; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        {
+            StorageAccountClientProvider = new StorageAccountClientProvider(_connectionString),
+            TaskHubName = _taskHub,
+            LoggerFactory = _loggers,
+        });
+        await service.CreateIfNotExistsAsync().ConfigureAwait(false);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, l => l.Protocols = HttpProtocols.Http2));
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_loggers);
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<IOrchestrationService>(service);
+        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton<TaskHubGrpcServer>();
+        _server = builder.Build();
+        _server.MapGrpcService<TaskHubGrpcServer>();
+        await _server.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_server is not null)
+        {
+            await _server.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS to clean up.
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using ServerlessServe.Integration.Tests.Fixtures;
+
+namespace ServerlessServe.Integration.Tests.Jobs;
+
+/// <summary>
+/// Jobs through the durable orchestration (the gateway's activities over the sync path's stages, on Azurite): outputs
+/// identical to the sync path's, one audit record per item, malformed items refused alone, jobs visible to their
+/// caller only.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class JobTests(StackFixture fixture)
+{
+    private static readonly string[] Rows =
+    [
+        "[0.35,0.4,1,9]", "[0.7,0.85,5,3]", "[0.1,0.2,1,1]", "[0.9,0.1,2,7]", "[0.5,0.5,3,3]",
+    ];
+
+    [StackFact]
+    public async Task OneItemJob_CompletesWithTheSyncOutputsAndOneAuditRecord()
+    {
+        var request = Item(Rows[0]);
+
+        var job = await SubmitAsync("v2/models/credit-risk/jobs", request);
+        var status = await WaitAsync(job);
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var result = Assert.Single(status.GetProperty("results").EnumerateArray());
+        Assert.Equal("released", result.GetProperty("outcome").GetString());
+        Assert.Equal(await SyncOutputsAsync(request), result.GetProperty("response").GetProperty("outputs").GetRawText());
+        Assert.Single(await RecordsAsync(job));
+    }
+
+    [StackFact]
+    public async Task ManyItems_EachCompletesOrIsRefusedAlone_OneRecordEach()
+    {
+        var items = Rows.Select(Item).Append("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}""").ToList();
+
+        var job = await SubmitAsync("v2/models/credit-risk/versions/1/jobs", "{\"items\":[" + string.Join(',', items) + "]}");
+        var status = await WaitAsync(job);
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.Equal(items.Count, status.GetProperty("done").GetInt32());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        for (var i = 0; i < Rows.Length; i++)
+        {
+            Assert.Equal(i, results[i].GetProperty("index").GetInt32());
+            Assert.Equal(await SyncOutputsAsync(items[i]), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
+        }
+
+        var refused = results[^1];
+        Assert.Equal("invalid", refused.GetProperty("outcome").GetString());
+        Assert.DoesNotContain("987654321", refused.GetRawText(), StringComparison.Ordinal);
+        var records = await RecordsAsync(job);
+        Assert.Equal(items.Count, records.Count);
+        Assert.Equal(items.Count, records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
+    }
+
+    [StackFact]
+    public async Task AnotherCaller_CannotSeeOrCancelTheJob()
+    {
+        var job = await SubmitAsync("v2/models/credit-risk/jobs", Item(Rows[1]));
+        using var stranger = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("someone-else"));
+
+        using var look = await stranger.GetAsync($"jobs/{job}");
+        using var cancel = await stranger.DeleteAsync($"jobs/{job}");
+        using var unknown = await fixture.Gateway.GetAsync($"jobs/{new string('0', 32)}");
+
+        Assert.Equal(HttpStatusCode.NotFound, look.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(await look.Content.ReadAsStringAsync(), await unknown.Content.ReadAsStringAsync());
+        Assert.Equal("completed", (await WaitAsync(job)).GetProperty("status").GetString());
+    }
+
+    [StackTheory]
+    [InlineData("not json", HttpStatusCode.BadRequest)]
+    [InlineData("""{"items":[]}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"items":[{}],"extra":1}""", HttpStatusCode.BadRequest)]
+    public async Task MalformedJob_RefusedAtSubmit(string body, HttpStatusCode status)
+    {
+        using var response = await fixture.Gateway.PostAsync("v2/models/credit-risk/jobs", StackFixture.Json(body));
+
+        Assert.Equal(status, response.StatusCode);
+    }
+
+    private static string Item(string row) =>
+        $$"""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":{{row}}}]}""";
+
+    private async Task<string> SubmitAsync(string path, string body)
+    {
+        using var response = await fixture.Gateway.PostAsync(path, StackFixture.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, text + fixture.LogTail());
+        using var document = JsonDocument.Parse(text);
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        Assert.EndsWith($"/api/jobs/{id}", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        return id;
+    }
+
+    private async Task<JsonElement> WaitAsync(string job)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            using var response = await fixture.Gateway.GetAsync($"jobs/{job}", timeout.Token);
+            var text = await response.Content.ReadAsStringAsync(timeout.Token);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+            using var document = JsonDocument.Parse(text);
+            var status = document.RootElement.GetProperty("status").GetString();
+            if (status is not ("pending" or "running"))
+            {
+                return document.RootElement.Clone();
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    private async Task<string> SyncOutputsAsync(string request)
+    {
+        using var response = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(request));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("outputs").GetRawText();
+    }
+
+    private async Task<List<JsonElement>> RecordsAsync(string job) =>
+        (await fixture.AuditLinesAsync())
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("requestId").GetString()!.StartsWith(job + ".", StringComparison.Ordinal))
+            .ToList();
+}
