@@ -5,8 +5,9 @@ namespace ServerlessServe.Jobs;
 /// <summary>
 /// A job: every item through validate → infer → redact → audit, items side by side. Deterministic: no I/O, clock or
 /// GUID here (the job id comes in the input); everything else happens in activities. Inference is retried with
-/// back-off when it fails (the activity throws only on transient failures; refusals come back as values). Its input is
-/// the <see cref="JobInput"/> as a JSON string, so every host hands it over the same way.
+/// back-off when its activity throws; refusals (an unreachable inference app included, for now) come back as values
+/// and are not retried. Its input is the <see cref="JobInput"/> as a JSON string, so every host hands it over the
+/// same way.
 /// </summary>
 public static class JobOrchestrator
 {
