@@ -36,12 +36,21 @@ public sealed class JobActivities(
         return Next(item, context);
     }
 
-    /// <summary>infer: the inference app, with the service token.</summary>
+    /// <summary>
+    /// infer: the inference app, with the service token. A transient failure (unreachable, timed out, 5xx, 429) throws
+    /// <see cref="TransientInferenceException"/>, so the orchestration retries with back-off; a refusal of the input
+    /// (400, 413) is the item's answer and is never retried.
+    /// </summary>
     public async Task<ItemState> InferAsync(ItemState item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
         var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        if (context.RefusedAt == "infer" && context.Refusal?.Kind is RefusalKind.Unavailable or RefusalKind.RateLimited)
+        {
+            throw new TransientInferenceException();
+        }
+
         return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null };
     }
 
@@ -71,6 +80,20 @@ public sealed class JobActivities(
 
         await audit.RunAsync(context, cancellationToken).ConfigureAwait(false);
         return Next(item, context) with { Audited = context.Refusal is null || context.RefusedAt != "audit" };
+    }
+
+    /// <summary>The verdicts and refusal of an item whose inference failed on every attempt.</summary>
+    public static ItemState InferenceGaveUp(ItemState item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var refusal = Refusal.Unavailable("inference service unavailable");
+        return item with
+        {
+            Verdicts = [.. item.Verdicts, new StageVerdict("infer", refusal.Verdict, 0)],
+            RefusalKind = refusal.Kind,
+            RefusalMessage = refusal.Message,
+            RefusedAt = "infer",
+        };
     }
 
     private static TContext Rebuild<TContext>(TContext context, ItemState item)

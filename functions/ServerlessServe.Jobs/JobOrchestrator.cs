@@ -13,7 +13,7 @@ public static class JobOrchestrator
     public const string Name = "InferenceJob";
 
     private static readonly TaskOptions InferRetries = TaskOptions.FromRetryPolicy(
-        new RetryPolicy(maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(15)));
+        new RetryPolicy(maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(15)));
 
     public static async Task<JobOutput> RunAsync(TaskOrchestrationContext context)
     {
@@ -40,7 +40,15 @@ public static class JobOrchestrator
         item = await context.CallActivityAsync<ItemState>(JobActivities.Validate, item).ConfigureAwait(true);
         if (item.RefusalKind is null)
         {
-            item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, InferRetries).ConfigureAwait(true);
+            try
+            {
+                item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, InferRetries).ConfigureAwait(true);
+            }
+            catch (TaskFailedException)
+            {
+                // Every attempt failed transiently: the item is refused as unavailable (and still audited).
+                item = JobActivities.InferenceGaveUp(item);
+            }
         }
 
         if (item.RefusalKind is null)

@@ -52,7 +52,7 @@ public static class JobsBuilderExtensions
         services.TryAddSingleton(sp => new DurableSidecar(
             sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
                 ?? throw new InvalidOperationException("Jobs under the standalone host need ServerlessServe:Storage:ConnectionString (Azurite)."),
-            sp.GetRequiredService<IOptions<JobOptions>>().Value.TaskHub,
+            sp.GetRequiredService<IOptions<JobOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
 
         // The sidecar starts before the worker that connects to it.

@@ -56,6 +56,46 @@ public sealed class JobTests(StackFixture fixture)
         var records = await RecordsAsync(job);
         Assert.Equal(items.Count, records.Count);
         Assert.Equal(items.Count, records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
+
+        // Every stage's verdict is on each record, as on the sync path; the refused item never reached inference.
+        var released = records.Single(r => r.GetProperty("requestId").GetString() == job + ".0");
+        Assert.Equal(["authorize", "infer", "read", "redact", "resolve", "validate"], released.GetProperty("stages").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var invalid = records.Single(r => r.GetProperty("requestId").GetString() == $"{job}.{items.Count - 1}");
+        Assert.Equal("refused:invalid", invalid.GetProperty("stages").GetProperty("validate").GetString());
+        Assert.False(invalid.GetProperty("stages").TryGetProperty("infer", out _));
+        Assert.Equal("invalid", invalid.GetProperty("outcome").GetString());
+    }
+
+    [StackFact]
+    public async Task InferenceAppDownForAWhile_ItemsRetryAndComplete()
+    {
+        var items = Rows.Take(2).Select(Item).ToList();
+        await fixture.Stack.StopInferenceAsync();
+        string job;
+        try
+        {
+            job = await SubmitAsync("v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', items) + "]}");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+        finally
+        {
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await fixture.Stack.StartInferenceAsync(restart.Token);
+        }
+
+        var status = await WaitAsync(job);
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        for (var i = 0; i < items.Count; i++)
+        {
+            Assert.Equal("released", results[i].GetProperty("outcome").GetString());
+            Assert.Equal(await SyncOutputsAsync(items[i]), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
+        }
+
+        var records = await RecordsAsync(job);
+        Assert.Equal(items.Count, records.Count);
+        Assert.All(records, r => Assert.Equal("released", r.GetProperty("outcome").GetString()));
     }
 
     [StackFact]
