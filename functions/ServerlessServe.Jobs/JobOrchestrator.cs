@@ -12,7 +12,7 @@ public static class JobOrchestrator
 {
     public const string Name = "InferenceJob";
 
-    private static readonly TaskOptions InferRetries = TaskOptions.FromRetryPolicy(
+    private static readonly TaskOptions Retries = TaskOptions.FromRetryPolicy(
         new RetryPolicy(maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(15)));
 
     public static async Task<JobOutput> RunAsync(TaskOrchestrationContext context)
@@ -42,7 +42,7 @@ public static class JobOrchestrator
         {
             try
             {
-                item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, InferRetries).ConfigureAwait(true);
+                item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, Retries).ConfigureAwait(true);
             }
             catch (TaskFailedException)
             {
@@ -56,7 +56,8 @@ public static class JobOrchestrator
             item = await context.CallActivityAsync<ItemState>(JobActivities.Redact, item).ConfigureAwait(true);
         }
 
-        item = await context.CallActivityAsync<ItemState>(JobActivities.Audit, item).ConfigureAwait(true);
+        // Fail closed: if the record cannot be committed after every retry, the job fails and releases nothing.
+        item = await context.CallActivityAsync<ItemState>(JobActivities.Audit, item, Retries).ConfigureAwait(true);
         return JobResults.For(item);
     }
 }

@@ -150,6 +150,33 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>Starts the inference app again on its port, after <see cref="StopInferenceAsync"/>, and waits until it is ready.</summary>
     public Task StartInferenceAsync(CancellationToken cancellationToken) => StartInferenceAsync(_apps, _options.Host, cancellationToken);
 
+    /// <summary>Kills the gateway's process tree outright (a crash test: no draining, no final checkpoint).</summary>
+    public async Task CrashGatewayAsync()
+    {
+        if (_apps.Gateway is { } gateway)
+        {
+            _apps.Gateway = null;
+            await gateway.CrashAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts the gateway again on its port, after <see cref="CrashGatewayAsync"/>, and waits until it is ready.</summary>
+    public Task StartGatewayAsync(CancellationToken cancellationToken) =>
+        StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
+
+    private async Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
+    {
+        var gateway = CommonSettings();
+        gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
+        foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
+        {
+            gateway[key] = value;
+        }
+
+        pair.Gateway = StartApp(host, "ServerlessServe.Gateway", pair.GatewayPort, gateway, pair.GatewayLog);
+        await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
     {
         var inference = CommonSettings();
@@ -169,15 +196,7 @@ public sealed class LocalStack : IAsyncDisposable
         await StartInferenceAsync(pair, host, cancellationToken).ConfigureAwait(false);
 
         progress?.Report("starting the gateway" + under);
-        var gateway = CommonSettings();
-        gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
-        foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
-        {
-            gateway[key] = value;
-        }
-
-        pair.Gateway = StartApp(host, "ServerlessServe.Gateway", pair.GatewayPort, gateway, pair.GatewayLog);
-        await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
+        await StartGatewayAsync(pair, host, extraGatewaySettings, cancellationToken).ConfigureAwait(false);
     }
 
     private Dictionary<string, string> CommonSettings()
