@@ -19,14 +19,6 @@ public sealed class JobOptions
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How long a dequeued orchestration or activity message stays invisible before another worker may take it (the
-    /// running one renews it). After a crash, the steps that were in flight resume after at most about this long.
-    /// Default 30 s (the provider's own default is 5 minutes).
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
-    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
     /// The task hub's name (queues, tables and blobs of the durable backend share this prefix). Default
     /// <c>serverlessservejobs</c>.
     /// </summary>

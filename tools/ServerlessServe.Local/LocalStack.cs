@@ -150,20 +150,6 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>Starts the inference app again on its port, after <see cref="StopInferenceAsync"/>, and waits until it is ready.</summary>
     public Task StartInferenceAsync(CancellationToken cancellationToken) => StartInferenceAsync(_apps, _options.Host, cancellationToken);
 
-    /// <summary>Kills the gateway's process tree outright (a crash test: no draining, no final checkpoint).</summary>
-    public async Task CrashGatewayAsync()
-    {
-        if (_apps.Gateway is { } gateway)
-        {
-            _apps.Gateway = null;
-            await gateway.CrashAsync().ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Starts the gateway again on its port, after <see cref="CrashGatewayAsync"/>, and waits until it is ready.</summary>
-    public Task StartGatewayAsync(CancellationToken cancellationToken) =>
-        StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
-
     private async Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
     {
         var gateway = CommonSettings();
