@@ -1,5 +1,6 @@
 using System.Text;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
@@ -18,6 +19,7 @@ public sealed class JobActivities(
     StagePipeline<RedactItemContext> redact,
     StagePipeline<AuditItemContext> audit,
     IModelCatalog catalog,
+    AuditReceipts receipts,
     ProtocolLimits limits)
 {
     public const string Validate = "ValidateItem";
@@ -36,12 +38,21 @@ public sealed class JobActivities(
         return Next(item, context);
     }
 
-    /// <summary>infer: the inference app, with the service token.</summary>
+    /// <summary>
+    /// infer: the inference app, with the service token. A transient failure (unreachable, timed out, 5xx, 429) throws
+    /// <see cref="TransientStepException"/>, so the orchestration retries with back-off; a refusal of the input
+    /// (400, 413) is the item's answer and is never retried.
+    /// </summary>
     public async Task<ItemState> InferAsync(ItemState item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
         var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        if (context.RefusedAt == "infer" && context.Refusal?.Kind is RefusalKind.Unavailable or RefusalKind.RateLimited)
+        {
+            throw new TransientStepException("inference service unavailable; the orchestration retries");
+        }
+
         return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null };
     }
 
@@ -58,10 +69,22 @@ public sealed class JobActivities(
         };
     }
 
-    /// <summary>audit: the item's record, with every stage's verdict, whatever the outcome.</summary>
+    /// <summary>
+    /// audit: the item's one record, with every stage's verdict, whatever the outcome — exactly once however often the
+    /// activity runs (<see cref="AuditReceipts"/>, keyed by job and item). A record that cannot be committed throws, so
+    /// the orchestration retries; the job never completes with an item unaudited.
+    /// </summary>
     public async Task<ItemState> AuditAsync(ItemState item, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(item);
+        var (state, since) = await receipts.BeginAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
+        if (state == ReceiptState.Committed
+            || (state == ReceiptState.Interrupted && await receipts.InChainsAsync(item.RequestId, since, cancellationToken).ConfigureAwait(false)))
+        {
+            await receipts.CommitAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
+            return item with { Audited = true };
+        }
+
         var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         context.Redactions = item.Redactions;
         if (item.Released is { } released)
@@ -70,7 +93,27 @@ public sealed class JobActivities(
         }
 
         await audit.RunAsync(context, cancellationToken).ConfigureAwait(false);
-        return Next(item, context) with { Audited = context.Refusal is null || context.RefusedAt != "audit" };
+        if (context.RefusedAt == "audit")
+        {
+            throw new TransientStepException("audit log unavailable; the orchestration retries");
+        }
+
+        await receipts.CommitAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
+        return item with { Audited = true };
+    }
+
+    /// <summary>The verdicts and refusal of an item whose inference failed on every attempt.</summary>
+    public static ItemState InferenceGaveUp(ItemState item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var refusal = Refusal.Unavailable("inference service unavailable");
+        return item with
+        {
+            Verdicts = [.. item.Verdicts, new StageVerdict("infer", refusal.Verdict, 0)],
+            RefusalKind = refusal.Kind,
+            RefusalMessage = refusal.Message,
+            RefusedAt = "infer",
+        };
     }
 
     private static TContext Rebuild<TContext>(TContext context, ItemState item)

@@ -13,8 +13,8 @@ public static class JobOrchestrator
 {
     public const string Name = "InferenceJob";
 
-    private static readonly TaskOptions InferRetries = TaskOptions.FromRetryPolicy(
-        new RetryPolicy(maxNumberOfAttempts: 5, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(15)));
+    private static readonly TaskOptions Retries = TaskOptions.FromRetryPolicy(
+        new RetryPolicy(maxNumberOfAttempts: 6, firstRetryInterval: TimeSpan.FromSeconds(1), backoffCoefficient: 2, maxRetryInterval: TimeSpan.FromSeconds(15)));
 
     public static async Task<JobOutput> RunAsync(TaskOrchestrationContext context)
     {
@@ -41,7 +41,15 @@ public static class JobOrchestrator
         item = await context.CallActivityAsync<ItemState>(JobActivities.Validate, item).ConfigureAwait(true);
         if (item.RefusalKind is null)
         {
-            item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, InferRetries).ConfigureAwait(true);
+            try
+            {
+                item = await context.CallActivityAsync<ItemState>(JobActivities.Infer, item, Retries).ConfigureAwait(true);
+            }
+            catch (TaskFailedException)
+            {
+                // Every attempt failed transiently: the item is refused as unavailable (and still audited).
+                item = JobActivities.InferenceGaveUp(item);
+            }
         }
 
         if (item.RefusalKind is null)
@@ -49,7 +57,8 @@ public static class JobOrchestrator
             item = await context.CallActivityAsync<ItemState>(JobActivities.Redact, item).ConfigureAwait(true);
         }
 
-        item = await context.CallActivityAsync<ItemState>(JobActivities.Audit, item).ConfigureAwait(true);
+        // Fail closed: if the record cannot be committed after every retry, the job fails and releases nothing.
+        item = await context.CallActivityAsync<ItemState>(JobActivities.Audit, item, Retries).ConfigureAwait(true);
         return JobResults.For(item);
     }
 }

@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Client.Grpc;
 using Microsoft.DurableTask.Worker;
@@ -7,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Hosting.DependencyInjection;
@@ -32,7 +34,10 @@ public static class JobsBuilderExtensions
         builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>());
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
-        builder.AddPipeline<AuditItemContext>(stages => stages.Add<AuditRequest>());
+        builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
+        services.TryAddSingleton(sp => new AuditReceipts(
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
+            sp.GetRequiredService<TimeProvider>()));
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
@@ -52,7 +57,7 @@ public static class JobsBuilderExtensions
         services.TryAddSingleton(sp => new DurableSidecar(
             sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
                 ?? throw new InvalidOperationException("Jobs under the standalone host need ServerlessServe:Storage:ConnectionString (Azurite)."),
-            sp.GetRequiredService<IOptions<JobOptions>>().Value.TaskHub,
+            sp.GetRequiredService<IOptions<JobOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
 
         // The sidecar starts before the worker that connects to it.

@@ -137,20 +137,21 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
     public Task WaitForAnyExitAsync(CancellationToken cancellationToken) => _apps.WaitForAnyExitAsync(cancellationToken);
 
-    private async Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <summary>Stops the inference app (a fault test: the gateway then finds it unreachable).</summary>
+    public async Task StopInferenceAsync()
     {
-        var under = host == AppHost.Functions ? " under the Functions host" : "";
-        progress?.Report("starting the inference app" + under);
-        var inference = CommonSettings();
-        foreach (var (key, value) in _options.InferenceSettings)
+        if (_apps.Inference is { } inference)
         {
-            inference[key] = value;
+            _apps.Inference = null;
+            await inference.DisposeAsync().ConfigureAwait(false);
         }
+    }
 
-        pair.Inference = StartApp(host, "ServerlessServe.Inference", pair.InferencePort, inference, pair.InferenceLog);
-        await WaitReadyAsync(pair.Inference, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken).ConfigureAwait(false);
+    /// <summary>Starts the inference app again on its port, after <see cref="StopInferenceAsync"/>, and waits until it is ready.</summary>
+    public Task StartInferenceAsync(CancellationToken cancellationToken) => StartInferenceAsync(_apps, _options.Host, cancellationToken);
 
-        progress?.Report("starting the gateway" + under);
+    private async Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
+    {
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
         foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
@@ -160,6 +161,28 @@ public sealed class LocalStack : IAsyncDisposable
 
         pair.Gateway = StartApp(host, "ServerlessServe.Gateway", pair.GatewayPort, gateway, pair.GatewayLog);
         await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
+    {
+        var inference = CommonSettings();
+        foreach (var (key, value) in _options.InferenceSettings)
+        {
+            inference[key] = value;
+        }
+
+        pair.Inference = StartApp(host, "ServerlessServe.Inference", pair.InferencePort, inference, pair.InferenceLog);
+        await WaitReadyAsync(pair.Inference, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
+    {
+        var under = host == AppHost.Functions ? " under the Functions host" : "";
+        progress?.Report("starting the inference app" + under);
+        await StartInferenceAsync(pair, host, cancellationToken).ConfigureAwait(false);
+
+        progress?.Report("starting the gateway" + under);
+        await StartGatewayAsync(pair, host, extraGatewaySettings, cancellationToken).ConfigureAwait(false);
     }
 
     private Dictionary<string, string> CommonSettings()

@@ -21,15 +21,15 @@ namespace ServerlessServe.Jobs.Standalone;
 internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
 {
     private readonly string _connectionString;
-    private readonly string _taskHub;
+    private readonly JobOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly string _directory;
     private WebApplication? _server;
 
-    public DurableSidecar(string connectionString, string taskHub, ILoggerFactory loggers)
+    public DurableSidecar(string connectionString, JobOptions options, ILoggerFactory loggers)
     {
         _connectionString = connectionString;
-        _taskHub = taskHub;
+        _options = options;
         _loggers = loggers;
         _directory = Directory.CreateTempSubdirectory("serverlessserve-durable-").FullName;
         SocketPath = Path.Combine(_directory, "sidecar.sock");
@@ -65,7 +65,8 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
         {
             StorageAccountClientProvider = new StorageAccountClientProvider(_connectionString),
-            TaskHubName = _taskHub,
+            TaskHubName = _options.TaskHub,
+            MaxQueuePollingInterval = _options.MaxQueuePollingInterval,
             LoggerFactory = _loggers,
         });
         await service.CreateIfNotExistsAsync().ConfigureAwait(false);

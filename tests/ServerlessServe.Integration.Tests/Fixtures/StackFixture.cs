@@ -102,9 +102,13 @@ public sealed class StackFixture : IAsyncLifetime
             await Stack.DisposeAsync();
         }
 
+        // SERVERLESSSERVE_KEEP_TEST_STATE=1 keeps the folder (logs, Azurite data) to look at after a failed run.
         try
         {
-            Directory.Delete(State.Directory, recursive: true);
+            if (Environment.GetEnvironmentVariable("SERVERLESSSERVE_KEEP_TEST_STATE") != "1")
+            {
+                Directory.Delete(State.Directory, recursive: true);
+            }
         }
         catch (IOException)
         {

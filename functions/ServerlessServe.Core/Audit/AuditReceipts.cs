@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace ServerlessServe.Core.Audit;
+
+/// <summary>What <see cref="AuditReceipts.BeginAsync"/> found for a record key.</summary>
+public enum ReceiptState
+{
+    /// <summary>No attempt before: append the record, then commit the receipt.</summary>
+    New,
+
+    /// <summary>An earlier attempt began and did not finish (a crash, a re-run): the record may or may not be in a chain.</summary>
+    Interrupted,
+
+    /// <summary>The record is committed: never append it again.</summary>
+    Committed,
+}
+
+/// <summary>
+/// Exactly-once audit records for work that runs at least once (durable activities): per record key two write-once
+/// blobs beside the chains, <c>receipts/{key}/begun</c> (with the time the attempt began) and
+/// <c>receipts/{key}/committed</c>. Both are created with <c>If-None-Match: *</c> and never changed, so they also hold
+/// under the container's write-once policy. An attempt that finds the key committed appends nothing; one that finds it
+/// begun but not committed looks in the chains written since then for the key's record before appending it.
+/// </summary>
+public sealed class AuditReceipts(BlobContainerClient container, TimeProvider time)
+{
+    public const string Prefix = "receipts/";
+
+    private Task? _containerReady;
+
+    /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
+    /// <summary>Marks an attempt at <paramref name="key"/>'s record as begun; says what earlier attempts left.</summary>
+    public async Task<(ReceiptState State, DateTimeOffset Since)> BeginAsync(string key, CancellationToken cancellationToken)
+    {
+        // The audit sink creates the container with its first record; a job's first item may come before that.
+        await (_containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        if (await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false))
+        {
+            return (ReceiptState.Committed, default);
+        }
+
+        var now = time.GetUtcNow();
+        try
+        {
+            await container.GetBlobClient(Begun(key)).UploadAsync(
+                BinaryData.FromString(now.ToString("O", CultureInfo.InvariantCulture)),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken).ConfigureAwait(false);
+            return (ReceiptState.New, now);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            var since = (await container.GetBlobClient(Begun(key)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
+            return (ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
+        }
+    }
+
+    /// <summary>True when a chain segment written since <paramref name="since"/> holds a record with request id <paramref name="key"/>.</summary>
+    public async Task<bool> InChainsAsync(string key, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        var needle = Encoding.UTF8.GetBytes("\"requestId\":" + JsonSerializer.Serialize(key));
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (blob.Properties.LastModified is { } modified && modified < since - ClockSkew)
+            {
+                continue;
+            }
+
+            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
+            if (content.ToMemory().Span.IndexOf(needle) >= 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Marks <paramref name="key"/>'s record as committed (idempotent).</summary>
+    public async Task CommitAsync(string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await container.GetBlobClient(Committed(key)).UploadAsync(
+                BinaryData.FromString(time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture)),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // Committed already.
+        }
+    }
+
+    private async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) =>
+        (await container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;
+
+    private static string Begun(string key) => Prefix + key + "/begun";
+
+    private static string Committed(string key) => Prefix + key + "/committed";
+}
