@@ -48,14 +48,14 @@ public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities)
         JobOrchestrator.RunAsync(context);
 
     [Function(JobActivities.Validate)]
-    public Task<ItemState> ValidateItem([ActivityTrigger] ItemState item) => activities.ValidateAsync(item);
+    public Task<ChunkStep> ValidateItems([ActivityTrigger] ChunkStep chunk) => activities.ValidateAsync(chunk);
 
     [Function(JobActivities.Infer)]
-    public Task<ItemState> InferItem([ActivityTrigger] ItemState item) => activities.InferAsync(item);
+    public Task<ChunkStep> InferItems([ActivityTrigger] ChunkStep chunk) => activities.InferAsync(chunk);
 
     [Function(JobActivities.Redact)]
-    public Task<ItemState> RedactItem([ActivityTrigger] ItemState item) => activities.RedactAsync(item);
+    public Task<ChunkStep> RedactItems([ActivityTrigger] ChunkStep chunk) => activities.RedactAsync(chunk);
 
     [Function(JobActivities.Audit)]
-    public Task<ItemState> AuditItem([ActivityTrigger] ItemState item) => activities.AuditAsync(item);
+    public Task<ChunkStep> AuditItems([ActivityTrigger] ChunkStep chunk) => activities.AuditAsync(chunk);
 }

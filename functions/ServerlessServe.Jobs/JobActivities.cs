@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
@@ -9,9 +10,10 @@ using ServerlessServe.Core.Serving;
 namespace ServerlessServe.Jobs;
 
 /// <summary>
-/// The job path's activities, each a few lines over the sync path's stage types: a context rebuilt from the item's plain
-/// values, its own pipeline, and the item's new values. Activities run at least once; each is a pure function of its
-/// input and immutable state, except audit (one record per job item; see docs/design.md, "Jobs").
+/// The job path's activities, each a few lines over the sync path's stage types. An activity takes a chunk of a job's
+/// items (<see cref="ChunkStep"/>), runs its own pipeline on each item (a context rebuilt from the item's plain
+/// values) and returns the chunk's new values. Activities run at least once; each is a pure function of its input and
+/// immutable state, except audit (one record per job item, however often it runs; see docs/design.md, "Jobs").
 /// </summary>
 public sealed class JobActivities(
     StagePipeline<ValidateItemContext> validate,
@@ -20,17 +22,90 @@ public sealed class JobActivities(
     StagePipeline<AuditItemContext> audit,
     IModelCatalog catalog,
     AuditReceipts receipts,
-    ProtocolLimits limits)
+    PayloadStore payloads,
+    ProtocolLimits limits,
+    IOptions<JobOptions> options)
 {
-    public const string Validate = "ValidateItem";
-    public const string Infer = "InferItem";
-    public const string Redact = "RedactItem";
-    public const string Audit = "AuditItem";
+    public const string Validate = "ValidateItems";
+    public const string Infer = "InferItems";
+    public const string Redact = "RedactItems";
+    public const string Audit = "AuditItems";
 
-    /// <summary>resolve → authorize → read → validate the item's request.</summary>
-    public async Task<ItemState> ValidateAsync(ItemState item, CancellationToken cancellationToken = default)
+    /// <summary>resolve → authorize → read → validate, for each item of the chunk.</summary>
+    public Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
+        EachAsync(chunk, Validate, 1, _ => true, ValidateItemAsync, cancellationToken);
+
+    /// <summary>
+    /// infer: the inference app, with the service token, for each item not refused yet (several at once). A transient
+    /// failure (unreachable, timed out, 5xx, 429) leaves the item pending, and the orchestration calls this again
+    /// after a back-off; a refusal of the input (400, 413) is the item's answer and is never retried.
+    /// </summary>
+    public Task<ChunkStep> InferAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
+        EachAsync(chunk, Infer, options.Value.InferConcurrency, i => i.RefusalKind is null && i.Inferred is null, InferItemAsync, cancellationToken);
+
+    /// <summary>redact: the policy's hardening and PII redaction of each response; an item whose inference never succeeded is refused as unavailable.</summary>
+    public Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
+        EachAsync(chunk, Redact, 1, i => i.RefusalKind is null, RedactItemAsync, cancellationToken);
+
+    /// <summary>
+    /// audit: each item's one record, with every stage's verdict, whatever the outcome — exactly once however often
+    /// the activity runs (<see cref="AuditReceipts"/>, keyed by job and chunk; an interrupted attempt appends only the
+    /// records the chains do not hold). A record that cannot be committed throws, so the orchestration retries; the
+    /// job never completes with an item unaudited. Returns the chunk's results (an array of <see cref="ItemResult"/>).
+    /// </summary>
+    public async Task<ChunkStep> AuditAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(chunk);
+        var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
+        var key = $"{chunk.JobId}.c{chunk.Chunk}";
+        var (state, since) = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
+        if (state != ReceiptState.Committed)
+        {
+            var present = state == ReceiptState.Interrupted
+                ? await receipts.FindInChainsAsync(items.Select(i => i.RequestId).ToList(), since, cancellationToken).ConfigureAwait(false)
+                : new HashSet<string>();
+
+            // Side by side, so the audit sink commits them in few appends; each record is its own, in any order.
+            await Task.WhenAll(items.Where(i => !present.Contains(i.RequestId)).Select(i => AuditItemAsync(i, cancellationToken))).ConfigureAwait(false);
+            await receipts.CommitAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+
+        var results = items.Select(JobResults.For).ToArray();
+        return new ChunkStep(chunk.JobId, chunk.Chunk, Audit, await payloads.PutAsync(chunk.JobId, results, cancellationToken).ConfigureAwait(false));
+    }
+
+    private async Task<ChunkStep> EachAsync(
+        ChunkStep chunk,
+        string step,
+        int concurrency,
+        Func<ItemState, bool> applies,
+        Func<ItemState, CancellationToken, Task<ItemState>> run,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
+        var todo = Enumerable.Range(0, items.Length).Where(i => applies(items[i])).ToList();
+        if (concurrency <= 1)
+        {
+            foreach (var i in todo)
+            {
+                items[i] = await run(items[i], cancellationToken).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(
+                todo,
+                new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+                async (i, token) => items[i] = await run(items[i], token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+
+        var stored = await payloads.PutAsync(chunk.JobId, items, cancellationToken).ConfigureAwait(false);
+        return new ChunkStep(chunk.JobId, chunk.Chunk, step, stored, items.Count(i => i.InferPending));
+    }
+
+    private async Task<ItemState> ValidateItemAsync(ItemState item, CancellationToken cancellationToken)
+    {
         var context = Rebuild(new ValidateItemContext(item.RequestId, item.Model, item.Version), item);
         var body = Encoding.UTF8.GetBytes(item.Request);
         context.Body = new IncomingBody(new MemoryStream(body), body.Length, "application/json", null, null);
@@ -38,28 +113,25 @@ public sealed class JobActivities(
         return Next(item, context);
     }
 
-    /// <summary>
-    /// infer: the inference app, with the service token. A transient failure (unreachable, timed out, 5xx, 429) throws
-    /// <see cref="TransientStepException"/>, so the orchestration retries with back-off; a refusal of the input
-    /// (400, 413) is the item's answer and is never retried.
-    /// </summary>
-    public async Task<ItemState> InferAsync(ItemState item, CancellationToken cancellationToken = default)
+    private async Task<ItemState> InferItemAsync(ItemState item, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(item);
         var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
         if (context.RefusedAt == "infer" && context.Refusal?.Kind is RefusalKind.Unavailable or RefusalKind.RateLimited)
         {
-            throw new TransientStepException("inference service unavailable; the orchestration retries");
+            return item with { InferPending = true };
         }
 
-        return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null };
+        return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null, InferPending = false };
     }
 
-    /// <summary>redact: the policy's hardening and PII redaction of the model's response.</summary>
-    public async Task<ItemState> RedactAsync(ItemState item, CancellationToken cancellationToken = default)
+    private async Task<ItemState> RedactItemAsync(ItemState item, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(item);
+        if (item.InferPending)
+        {
+            return InferenceGaveUp(item) with { InferPending = false };
+        }
+
         var context = await RehydrateAsync(new RedactItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         await redact.RunAsync(context, cancellationToken).ConfigureAwait(false);
         return Next(item, context) with
@@ -69,22 +141,8 @@ public sealed class JobActivities(
         };
     }
 
-    /// <summary>
-    /// audit: the item's one record, with every stage's verdict, whatever the outcome — exactly once however often the
-    /// activity runs (<see cref="AuditReceipts"/>, keyed by job and item). A record that cannot be committed throws, so
-    /// the orchestration retries; the job never completes with an item unaudited.
-    /// </summary>
-    public async Task<ItemState> AuditAsync(ItemState item, CancellationToken cancellationToken = default)
+    private async Task AuditItemAsync(ItemState item, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(item);
-        var (state, since) = await receipts.BeginAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
-        if (state == ReceiptState.Committed
-            || (state == ReceiptState.Interrupted && await receipts.InChainsAsync(item.RequestId, since, cancellationToken).ConfigureAwait(false)))
-        {
-            await receipts.CommitAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
-            return item with { Audited = true };
-        }
-
         var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         context.Redactions = item.Redactions;
         if (item.Released is { } released)
@@ -97,9 +155,6 @@ public sealed class JobActivities(
         {
             throw new TransientStepException("audit log unavailable; the orchestration retries");
         }
-
-        await receipts.CommitAsync(item.RequestId, cancellationToken).ConfigureAwait(false);
-        return item with { Audited = true };
     }
 
     /// <summary>The verdicts and refusal of an item whose inference failed on every attempt.</summary>

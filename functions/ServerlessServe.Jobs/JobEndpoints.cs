@@ -1,8 +1,12 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
@@ -22,8 +26,11 @@ public sealed class JobRequestContext(string requestId) : ModelRequestContext(re
 public sealed class JobEndpoints(
     StagePipeline<ModelRequestContext> models,
     StagePipeline<JobRequestContext> callers,
+    PayloadStore payloads,
     ProtocolLimits limits,
-    IOptions<JobOptions> options)
+    TimeProvider time,
+    IOptions<JobOptions> options,
+    ILogger<JobEndpoints> logger)
 {
     /// <summary><c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>.</summary>
     public async Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
@@ -37,6 +44,7 @@ public sealed class JobEndpoints(
             return V2Results.Refused(refused);
         }
 
+        var limit = options.Value;
         IReadOnlyList<string> items;
         try
         {
@@ -45,24 +53,39 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(unsupported);
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            items = SplitItems(body, limits);
+            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            items = SplitItems(body, limit.MaxItems, limits.MaxJsonDepth);
         }
         catch (RefusedException ex)
         {
             return V2Results.Refused(ex.Refusal);
         }
 
-        if (items.Count > options.Value.MaxItems)
+        var caller = context.Caller!;
+        var tag = CallerTag(caller.Subject);
+        if (await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false) >= limit.MaxRunningJobsPerCaller)
         {
-            return V2Results.Refused(Refusal.TooLarge($"a job holds at most {options.Value.MaxItems} items"));
+            var busy = V2Results.Refused(Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller"));
+            busy.Headers["Retry-After"] = "5";
+            return busy;
         }
 
-        var caller = context.Caller!;
         var verified = context.Model!.Manifest;
-        var jobId = Guid.NewGuid().ToString("N");
-        var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items);
+
+        // The id starts with the caller's tag, so a caller's running jobs are one prefix query; the rest is random.
+        var jobId = tag + RandomNumberGenerator.GetHexString(24, lowercase: true);
+        var chunks = new List<Payload>();
+        for (var start = 0; start < items.Count; start += limit.ChunkSize)
+        {
+            var chunk = Enumerable.Range(start, Math.Min(limit.ChunkSize, items.Count - start))
+                .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i]))
+                .ToArray();
+            chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
+        }
+
+        var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks);
         await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
+        Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));
 
         var statusUrl = StatusUrl(request, jobId);
         var result = V2Results.JsonBody(Write(w =>
@@ -87,18 +110,25 @@ public sealed class JobEndpoints(
         var input = JobInput.Parse(job.ReadInputAs<string>());
         var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
         var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
+        var results = new List<ItemResult>();
+        foreach (var chunk in output?.Chunks ?? [])
+        {
+            results.AddRange(await payloads.GetAsync<ItemResult[]>(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
+        }
+
         return V2Results.JsonBody(Write(w =>
         {
             w.WriteString("id", id);
             w.WriteString("status", StatusName(job.RuntimeStatus));
             w.WriteString("model_name", input.Model);
             w.WriteString("model_version", input.Version);
-            w.WriteNumber("items", input.Items.Count);
-            w.WriteNumber("done", output?.Items.Count ?? progress?.Done ?? 0);
+            w.WriteNumber("items", input.Items);
+            w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
             if (output is not null)
             {
+                w.WriteString("expires", (job.LastUpdatedAt + options.Value.ResultRetention).ToString("O", CultureInfo.InvariantCulture));
                 w.WriteStartArray("results");
-                foreach (var item in output.Items)
+                foreach (var item in results)
                 {
                     w.WriteStartObject();
                     w.WriteNumber("index", item.Index);
@@ -162,20 +192,62 @@ public sealed class JobEndpoints(
             return (null, notFound);
         }
 
-        var job = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        // Another caller's job answers exactly like a job that does not exist; so does one past its retention.
+        if (!id.StartsWith(CallerTag(context.Caller!.Subject), StringComparison.Ordinal))
+        {
+            return (null, notFound);
+        }
 
-        // Another caller's job answers exactly like a job that does not exist.
-        return job is not null && JobInput.Parse(job.ReadInputAs<string>()).CallerSubject == context.Caller!.Subject
-            ? (job, null)
-            : (null, notFound);
+        var job = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (job is null || JobInput.Parse(job.ReadInputAs<string>()).CallerSubject != context.Caller!.Subject)
+        {
+            return (null, notFound);
+        }
+
+        return IsExpired(job, options.Value.ResultRetention, time.GetUtcNow()) ? (null, notFound) : (job, null);
     }
 
-    private static IReadOnlyList<string> SplitItems(byte[] body, ProtocolLimits limits)
+    /// <summary>A finished job whose retention has passed: it answers 404, and the purge removes it.</summary>
+    public static bool IsExpired(OrchestrationMetadata job, TimeSpan retention, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated
+            && job.LastUpdatedAt + retention <= now;
+    }
+
+    /// <summary>The first 8 hex digits of the SHA-256 of the caller's subject: the prefix of every job id it submits.</summary>
+    public static string CallerTag(string subject) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)), 0, 4);
+
+    private static async Task<int> RunningJobsAsync(DurableTaskClient client, string tag, string subject, int limit, CancellationToken cancellationToken)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = tag,
+            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running],
+            FetchInputsAndOutputs = true,
+            PageSize = 100,
+        };
+        var running = 0;
+        await foreach (var job in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            // The tag is short; another caller with the same tag does not count against this one.
+            if (JobInput.Parse(job.ReadInputAs<string>()).CallerSubject == subject && ++running >= limit)
+            {
+                break;
+            }
+        }
+
+        return running;
+    }
+
+    private static IReadOnlyList<string> SplitItems(byte[] body, int maxItems, int maxDepth)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = limits.MaxJsonDepth });
+            // The job's wrapper is two levels more than an item; validate holds each item to the protocol's own limits.
+            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth + 2 });
         }
         catch (JsonException)
         {
@@ -198,6 +270,11 @@ public sealed class JobEndpoints(
             if (items.ValueKind != JsonValueKind.Array || items.GetArrayLength() == 0 || root.EnumerateObject().Count() != 1)
             {
                 throw new RefusedException(Refusal.Invalid("\"items\" must be the only property: a non-empty array of V2 requests"));
+            }
+
+            if (items.GetArrayLength() > maxItems)
+            {
+                throw new RefusedException(Refusal.TooLarge($"a job holds at most {maxItems} items"));
             }
 
             // Each item is checked on its own by the job (a malformed one is refused alone); here only its JSON shape.

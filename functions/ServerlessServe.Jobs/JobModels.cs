@@ -1,13 +1,15 @@
 using System.Text.Json;
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Jobs;
 
 /// <summary>
 /// What a job's orchestration starts with: the verified model version, who submitted it (identity and roles, never the
-/// token) and the items' V2 request bodies.
+/// token), how many items, and the items in chunks of <see cref="ChunkSize"/>, each chunk's <see cref="ItemState"/>s as
+/// a <see cref="Payload"/> (inline, or a blob reference above the claim-check threshold).
 /// </summary>
-public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, IReadOnlyList<string> Items)
+public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks)
 {
     /// <summary>The orchestration's input: this job as a JSON string.</summary>
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -15,7 +17,17 @@ public sealed record JobInput(string JobId, string Model, string Version, string
     public static JobInput Parse(string? json) =>
         JsonSerializer.Deserialize<JobInput>(json ?? throw new InvalidOperationException("A job needs its input."))
         ?? throw new InvalidOperationException("A job needs its input.");
+
+    /// <summary>How many items chunk <paramref name="chunk"/> holds.</summary>
+    public int ItemsIn(int chunk) => Math.Min(ChunkSize, Items - (chunk * ChunkSize));
 }
+
+/// <summary>
+/// One chunk of a job between two activities: whose it is, which step produced it (the orchestrator checks both, so a
+/// completion left over from an attempt that was never committed cannot stand in for another step's), its items as a
+/// <see cref="Payload"/>, and how many items still wait for inference.
+/// </summary>
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's
@@ -58,21 +70,24 @@ public sealed record ItemState
     /// <summary>Set by audit once the item's one record is committed.</summary>
     public bool Audited { get; init; }
 
+    /// <summary>Set by infer when the inference app failed transiently for this item: it is tried again later.</summary>
+    public bool InferPending { get; init; }
+
     /// <summary>The audit record's request id: the job's id and the item's index.</summary>
     public string RequestId => $"{JobId}.{Index}";
 
-    public static ItemState Start(JobInput job, int index)
+    public static ItemState Start(string jobId, int index, string model, string version, CallerIdentity caller, string request)
     {
-        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(caller);
         return new ItemState
         {
-            JobId = job.JobId,
+            JobId = jobId,
             Index = index,
-            Model = job.Model,
-            Version = job.Version,
-            CallerSubject = job.CallerSubject,
-            CallerRoles = job.CallerRoles,
-            Request = job.Items[index],
+            Model = model,
+            Version = version,
+            CallerSubject = caller.Subject,
+            CallerRoles = caller.Roles,
+            Request = request,
         };
     }
 }
@@ -80,8 +95,8 @@ public sealed record ItemState
 /// <summary>One item's outcome in a job's result: the released response, or the refusal's kind and safe message.</summary>
 public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error);
 
-/// <summary>What a finished job's orchestration returns.</summary>
-public sealed record JobOutput(IReadOnlyList<ItemResult> Items);
+/// <summary>What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as a payload.</summary>
+public sealed record JobOutput(int Items, IReadOnlyList<Payload> Chunks);
 
 /// <summary>A running job's progress (the orchestration's custom status).</summary>
 public sealed record JobProgress(int Items, int Done);

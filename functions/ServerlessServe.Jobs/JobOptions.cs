@@ -12,11 +12,57 @@ public sealed class JobOptions
     public int MaxItems { get; set; } = 1000;
 
     /// <summary>
+    /// Most bytes in one job's request body. Default 16 MiB (the Functions host's own body limit,
+    /// <c>FUNCTIONS_REQUEST_BODY_SIZE_LIMIT</c>, is set to match); more: 413. Each item is also held to the protocol's
+    /// body limit on its own.
+    /// </summary>
+    [Range(1024, 1 << 30)]
+    public int MaxJobBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Most jobs one caller may have pending or running at once. Default 10; one more: 429.</summary>
+    [Range(1, 10_000)]
+    public int MaxRunningJobsPerCaller { get; set; } = 10;
+
+    /// <summary>
+    /// How long a finished job's status and results stay readable. Default 1 day; after that the job answers 404 and
+    /// the purge deletes its state and payloads.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
+    public TimeSpan ResultRetention { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Items per chunk: each activity call works on one chunk. Default 50.</summary>
+    [Range(1, 1000)]
+    public int ChunkSize { get; set; } = 50;
+
+    /// <summary>
+    /// The claim check's threshold: a chunk whose JSON is larger travels between steps as a blob reference with its
+    /// SHA-256, never inline in orchestration history. Default 256 KiB.
+    /// </summary>
+    [Range(1024, 4 * 1024 * 1024)]
+    public int InlinePayloadBytes { get; set; } = 256 * 1024;
+
+    /// <summary>The container (in the app's storage) for payloads above the threshold. Default <c>job-payloads</c>.</summary>
+    [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")]
+    public string PayloadContainer { get; set; } = "job-payloads";
+
+    /// <summary>How many items of a chunk the infer activity sends to the inference app at once. Default 8.</summary>
+    [Range(1, 256)]
+    public int InferConcurrency { get; set; } = 8;
+
+    /// <summary>
     /// The longest the standalone backend waits between polls of an idle queue (it backs off up to this). Default 1 s:
     /// a job step waits at most about this long after idle; shorter costs more storage transactions while idle.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan MaxQueuePollingInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a dequeued orchestration or activity message stays invisible before another worker may take it (the
+    /// running one renews it). After a crash, the steps that were in flight resume after at most about this long.
+    /// Default 30 s (the provider's own default is 5 minutes).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
+    public TimeSpan VisibilityTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// The task hub's name (queues, tables and blobs of the durable backend share this prefix). Default

@@ -38,6 +38,11 @@ public static class JobsBuilderExtensions
         services.TryAddSingleton(sp => new AuditReceipts(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
             sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp =>
+        {
+            var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
+            return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes);
+        });
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();

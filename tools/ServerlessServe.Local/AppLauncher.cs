@@ -95,6 +95,12 @@ public static class AppLauncher
         {
             environment["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"] = maxBody;
         }
+        // The Durable extension reads its task hub from host.json; the same setting the standalone host reads overrides it.
+        if (settings.TryGetValue("ServerlessServe:Jobs:TaskHub", out var taskHub))
+        {
+            environment["AzureFunctionsJobHost__extensions__durableTask__hubName"] = taskHub;
+        }
+
         environment["FUNCTIONS_HOST_WORKDIR"] = hostWorkDirectory;
         return ChildProcess.Start(
             app + " (Functions host)",

@@ -81,6 +81,19 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
 
+    /// <summary>Kills the whole process tree at once, as a crash would (no SIGTERM, no draining), then releases it.</summary>
+    public async Task CrashAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(wait.Token).ConfigureAwait(false);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
     /// <summary>How long a stop waits after SIGTERM before killing the process tree. Default 10 seconds.</summary>
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 

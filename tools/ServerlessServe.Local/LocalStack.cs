@@ -109,7 +109,7 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>
     /// Starts a second inference app and gateway on free ports under <paramref name="host"/>, on the same storage, keys
     /// and models (to compare the two hosts side by side). <paramref name="gatewaySettings"/> are added to the
-    /// gateway's; give it its own audit container, since one audit chain has one writer.
+    /// gateway's; give it its own audit container, since one audit chain has one writer. It gets its own task hub.
     /// </summary>
     public async Task<AppPair> StartAnotherPairAsync(AppHost host, IReadOnlyDictionary<string, string> gatewaySettings, string logPrefix, CancellationToken cancellationToken)
     {
@@ -118,7 +118,10 @@ public sealed class LocalStack : IAsyncDisposable
         var pair = new AppPair(host, FreePorts.Next(), FreePorts.Next(), Path.Combine(logs, logPrefix + "-gateway.log"), Path.Combine(logs, logPrefix + "-inference.log"));
         try
         {
-            await StartAppsAsync(pair, host, gatewaySettings, null, cancellationToken).ConfigureAwait(false);
+            // Its own task hub too: gateways on one hub share its work, and this one serves other storage and models.
+            var settings = new Dictionary<string, string>(gatewaySettings);
+            settings.TryAdd("ServerlessServe:Jobs:TaskHub", "jobs" + new string(logPrefix.Where(char.IsAsciiLetterOrDigit).ToArray()));
+            await StartAppsAsync(pair, host, settings, null, cancellationToken).ConfigureAwait(false);
             return pair;
         }
         catch
@@ -149,6 +152,20 @@ public sealed class LocalStack : IAsyncDisposable
 
     /// <summary>Starts the inference app again on its port, after <see cref="StopInferenceAsync"/>, and waits until it is ready.</summary>
     public Task StartInferenceAsync(CancellationToken cancellationToken) => StartInferenceAsync(_apps, _options.Host, cancellationToken);
+
+    /// <summary>Kills the gateway's process tree outright (a crash test: no draining, no final checkpoint).</summary>
+    public async Task CrashGatewayAsync()
+    {
+        if (_apps.Gateway is { } gateway)
+        {
+            _apps.Gateway = null;
+            await gateway.CrashAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts the gateway again on its port, after <see cref="CrashGatewayAsync"/>, and waits until it is ready.</summary>
+    public Task StartGatewayAsync(CancellationToken cancellationToken) =>
+        StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
 
     private async Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
     {

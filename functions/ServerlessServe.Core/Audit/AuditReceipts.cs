@@ -63,9 +63,15 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     }
 
     /// <summary>True when a chain segment written since <paramref name="since"/> holds a record with request id <paramref name="key"/>.</summary>
-    public async Task<bool> InChainsAsync(string key, DateTimeOffset since, CancellationToken cancellationToken)
+    public async Task<bool> InChainsAsync(string key, DateTimeOffset since, CancellationToken cancellationToken) =>
+        (await FindInChainsAsync([key], since, cancellationToken).ConfigureAwait(false)).Count == 1;
+
+    /// <summary>Which of <paramref name="requestIds"/> have a record in a chain segment written since <paramref name="since"/> (one pass over the segments).</summary>
+    public async Task<IReadOnlySet<string>> FindInChainsAsync(IReadOnlyCollection<string> requestIds, DateTimeOffset since, CancellationToken cancellationToken)
     {
-        var needle = Encoding.UTF8.GetBytes("\"requestId\":" + JsonSerializer.Serialize(key));
+        ArgumentNullException.ThrowIfNull(requestIds);
+        var needles = requestIds.Select(id => (Id: id, Bytes: Encoding.UTF8.GetBytes("\"requestId\":" + JsonSerializer.Serialize(id)))).ToList();
+        var found = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (blob.Properties.LastModified is { } modified && modified < since - ClockSkew)
@@ -73,14 +79,22 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
                 continue;
             }
 
-            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content;
-            if (content.ToMemory().Span.IndexOf(needle) >= 0)
+            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+            foreach (var (id, bytes) in needles)
             {
-                return true;
+                if (!found.Contains(id) && content.Span.IndexOf(bytes) >= 0)
+                {
+                    found.Add(id);
+                }
+            }
+
+            if (found.Count == needles.Count)
+            {
+                break;
             }
         }
 
-        return false;
+        return found;
     }
 
     /// <summary>Marks <paramref name="key"/>'s record as committed (idempotent).</summary>

@@ -67,6 +67,8 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
             StorageAccountClientProvider = new StorageAccountClientProvider(_connectionString),
             TaskHubName = _options.TaskHub,
             MaxQueuePollingInterval = _options.MaxQueuePollingInterval,
+            ControlQueueVisibilityTimeout = _options.VisibilityTimeout,
+            WorkItemQueueVisibilityTimeout = _options.VisibilityTimeout,
             LoggerFactory = _loggers,
         });
         await service.CreateIfNotExistsAsync().ConfigureAwait(false);

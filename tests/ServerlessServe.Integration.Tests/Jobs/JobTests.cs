@@ -116,6 +116,41 @@ public sealed class JobTests(StackFixture fixture)
         Assert.Equal("completed", (await WaitAsync(job)).GetProperty("status").GetString());
     }
 
+    [StackFact]
+    public async Task GatewayKilledMidJob_JobCompletesAfterRestart_EveryItemAuditedExactlyOnce()
+    {
+        var rows = Enumerable.Range(0, 50).Select(i => $"[0.{i % 10},0.{(i * 7) % 10},{i % 5},{i % 9}]").ToList();
+        var job = await SubmitAsync("v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', rows.Select(Item)) + "]}");
+
+        // Kill the gateway (its whole process tree, no draining) as soon as the job is under way, then start it again.
+        using (var started = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+        {
+            while ((await StatusAsync(job, started.Token)).GetProperty("status").GetString() == "pending")
+            {
+                await Task.Delay(50, started.Token);
+            }
+        }
+
+        await fixture.Stack.CrashGatewayAsync();
+        using (var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+        {
+            await fixture.Stack.StartGatewayAsync(restart.Token);
+        }
+
+        var status = await WaitAsync(job, TimeSpan.FromMinutes(4));
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(50, results.Count);
+        Assert.All(results, r => Assert.Equal("released", r.GetProperty("outcome").GetString()));
+        Assert.Equal(await SyncOutputsAsync(Item(rows[49])), results[49].GetProperty("response").GetProperty("outputs").GetRawText());
+        var records = await RecordsAsync(job);
+        Assert.Equal(50, records.Count);
+        Assert.Equal(50, records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
+        var verify = await Ssctl.RunAsync(fixture, "audit", "verify", "--connection-string", fixture.Stack.Azurite.ConnectionString, "--state", fixture.State.Directory);
+        Assert.True(verify.ExitCode == 0, verify.Output);
+    }
+
     [StackTheory]
     [InlineData("not json", HttpStatusCode.BadRequest)]
     [InlineData("""{"items":[]}""", HttpStatusCode.BadRequest)]

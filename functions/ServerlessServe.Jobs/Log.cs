@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Jobs;
+
+/// <summary>The jobs feature's log events (8000–8099). Never an item's data or a caller's token.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 8000, Level = LogLevel.Information, Message = "Job {JobId} submitted: {Model} {Version}, {Items} item(s) in {Chunks} chunk(s), {References} by reference")]
+    public static partial void JobSubmitted(ILogger logger, string jobId, string model, string version, int items, int chunks, int references);
+
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Information, Message = "Job purge: {Jobs} finished job(s) past their retention removed, {Blobs} payload blob(s) deleted")]
+    public static partial void Purged(ILogger logger, int jobs, int blobs);
+
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Job purge could not remove job {JobId}; the next run tries again")]
+    public static partial void PurgeFailed(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Job {JobId} chunk {Chunk}: {Activity} answered for step {OtherStep} of chunk {OtherChunk} (left over from an uncommitted attempt); calling it again")]
+    public static partial void StaleStepAnswer(ILogger logger, string jobId, int chunk, string activity, string? otherStep, int? otherChunk);
+}

@@ -1,0 +1,163 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace ServerlessServe.Jobs;
+
+/// <summary>
+/// A value between a job's steps (the claim check): inline when its JSON is at most the threshold, otherwise only a
+/// reference to a write-once blob with the SHA-256 and length of its bytes. Orchestration history holds these, so it
+/// never holds a value above the threshold.
+/// </summary>
+public sealed record Payload
+{
+    /// <summary>The value's JSON, when it is small enough to travel inline.</summary>
+    public string? Inline { get; init; }
+
+    /// <summary>The blob that holds the value's JSON, when it is not inline.</summary>
+    public string? Blob { get; init; }
+
+    /// <summary>The SHA-256 (lower-case hex) of the blob's bytes, checked before use.</summary>
+    public string? Sha256 { get; init; }
+
+    /// <summary>The value's size in bytes (UTF-8 JSON).</summary>
+    public long Bytes { get; init; }
+
+    public bool IsReference => Blob is not null;
+}
+
+/// <summary>A referenced payload whose blob is missing or does not match its digest: never used.</summary>
+public sealed class PayloadIntegrityException(string message) : Exception(message)
+{
+    public PayloadIntegrityException()
+        : this("a job payload failed its integrity check")
+    {
+    }
+
+    public PayloadIntegrityException(string message, Exception innerException)
+        : this(message + ": " + innerException?.Message)
+    {
+    }
+}
+
+/// <summary>
+/// Stores and loads job payloads. Above <see cref="InlineLimit"/> bytes a value goes to the payload container as
+/// <c>jobs/{jobId}/{sha256}</c>, written once (<c>If-None-Match: *</c>); loading it checks length and digest. All of a
+/// job's blobs share its prefix, so purging a job deletes them together.
+/// </summary>
+public sealed class PayloadStore(BlobContainerClient container, int inlineLimit)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
+    private Task? _containerReady;
+
+    public int InlineLimit { get; } = inlineLimit;
+
+    public string ContainerName => container.Name;
+
+    /// <summary>Serialises <paramref name="value"/> and keeps it inline or stores it, by size.</summary>
+    public Task<Payload> PutAsync<T>(string jobId, T value, CancellationToken cancellationToken) =>
+        PutAsync(jobId, JsonSerializer.SerializeToUtf8Bytes(value, Json), cancellationToken);
+
+    /// <summary>Keeps <paramref name="utf8Json"/> inline or stores it, by size.</summary>
+    public async Task<Payload> PutAsync(string jobId, byte[] utf8Json, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(utf8Json);
+        if (utf8Json.Length <= InlineLimit)
+        {
+            return new Payload { Inline = Encoding.UTF8.GetString(utf8Json), Bytes = utf8Json.Length };
+        }
+
+        var digest = Convert.ToHexStringLower(SHA256.HashData(utf8Json));
+        var name = Prefix(jobId) + digest;
+        await (_containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        try
+        {
+            await container.GetBlobClient(name).UploadAsync(
+                BinaryData.FromBytes(utf8Json),
+                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // Written before with the same bytes (its name is their digest); a step that runs again writes nothing new.
+        }
+
+        return new Payload { Blob = name, Sha256 = digest, Bytes = utf8Json.Length };
+    }
+
+    /// <summary>The value's JSON bytes; a referenced one only if its blob matches the digest and length.</summary>
+    public async Task<byte[]> GetBytesAsync(Payload payload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        if (!payload.IsReference)
+        {
+            return Encoding.UTF8.GetBytes(payload.Inline ?? throw new PayloadIntegrityException("a job payload is empty"));
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = (await container.GetBlobClient(payload.Blob).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            throw new PayloadIntegrityException("a job payload is missing");
+        }
+
+        if (bytes.Length != payload.Bytes || !string.Equals(Convert.ToHexStringLower(SHA256.HashData(bytes)), payload.Sha256, StringComparison.Ordinal))
+        {
+            throw new PayloadIntegrityException("a job payload does not match its digest");
+        }
+
+        return bytes;
+    }
+
+    public async Task<T> GetAsync<T>(Payload payload, CancellationToken cancellationToken) =>
+        JsonSerializer.Deserialize<T>(await GetBytesAsync(payload, cancellationToken).ConfigureAwait(false), Json)
+            ?? throw new PayloadIntegrityException("a job payload is empty");
+
+    /// <summary>Deletes every blob of <paramref name="jobId"/>; returns how many.</summary>
+    public async Task<int> DeleteJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
+        try
+        {
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, Prefix(jobId), cancellationToken).ConfigureAwait(false))
+            {
+                if ((await container.DeleteBlobIfExistsAsync(blob.Name, cancellationToken: cancellationToken).ConfigureAwait(false)).Value)
+                {
+                    deleted++;
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No container yet: nothing was ever stored.
+        }
+
+        return deleted;
+    }
+
+    /// <summary>The blobs of <paramref name="jobId"/> (for tests and operators).</summary>
+    public async Task<IReadOnlyList<string>> ListJobAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        try
+        {
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, Prefix(jobId), cancellationToken).ConfigureAwait(false))
+            {
+                names.Add(blob.Name);
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+        }
+
+        return names;
+    }
+
+    public static string Prefix(string jobId) => "jobs/" + jobId + "/";
+}
