@@ -6,7 +6,7 @@
 //   orchestration history, deleted by a lifecycle rule after jobRetentionDays);
 // - runtime: the gateway's deployment package, the Functions host state and the durable task hub
 //   (queues, tables, leases). Keeping them apart lets the gateway write its runtime state without any
-//   write access to the data account beyond appending audit records.
+//   write access to the data account beyond appending audit records and writing job payloads.
 
 param dataAccountName string
 param runtimeAccountName string
