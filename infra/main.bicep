@@ -66,6 +66,11 @@ param auditRetentionDays int = 365
 @maxValue(146000)
 param modelRetentionDays int = 365
 
+@description('Days a durable job\'s claim-check payloads (items over 256 KiB, container `job-payloads`) are kept before the lifecycle rule deletes them; also how long the gateway keeps job results (ServerlessServe__Jobs__ResultRetention).')
+@minValue(1)
+@maxValue(365)
+param jobRetentionDays int = 7
+
 @allowed(['Basic', 'Standard', 'Premium'])
 param containerRegistrySku string = 'Basic'
 
@@ -135,6 +140,10 @@ var publicKeys = {
 var deploymentContainerName = 'app-package-gateway'
 var modelsContainerName = 'models'
 var auditContainerName = 'audit'
+var jobPayloadsContainerName = 'job-payloads'
+// The Durable Functions task hub on the runtime account (Azure Storage provider). host.json names it too
+// (extensions.durableTask.hubName); the app setting hands the same name to the app's own code.
+var jobsTaskHubName = 'serverlessservejobs'
 
 var names = {
   resourceGroup: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourceGroup}${environmentName}'
@@ -196,8 +205,10 @@ module storage 'modules/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
+    jobPayloadsContainerName: jobPayloadsContainerName
     auditRetentionDays: auditRetentionDays
     modelRetentionDays: modelRetentionDays
+    jobRetentionDays: jobRetentionDays
   }
 }
 
@@ -269,6 +280,7 @@ module rbac 'modules/rbac.bicep' = {
     dataAccountName: names.dataStorage
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
+    jobPayloadsContainerName: jobPayloadsContainerName
     runtimeAccountName: names.runtimeStorage
     keyVaultName: names.keyVault
     registryName: names.registry
@@ -326,6 +338,9 @@ module gateway 'modules/gateway.bicep' = {
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
+    jobsTaskHubName: jobsTaskHubName
+    jobPayloadsContainerName: jobPayloadsContainerName
+    jobRetentionDays: jobRetentionDays
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames

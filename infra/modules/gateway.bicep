@@ -24,6 +24,17 @@ param dataBlobEndpoint string
 param modelsContainerName string
 param auditContainerName string
 
+@description('Durable task hub name; the same as extensions.durableTask.hubName in host.json.')
+param jobsTaskHubName string
+
+@description('Container in the data account holding the claim-check payloads of durable jobs.')
+param jobPayloadsContainerName string
+
+@description('Days job results and payloads are kept (the payload container\'s lifecycle rule uses the same number).')
+@minValue(1)
+@maxValue(365)
+param jobRetentionDays int
+
 param applicationInsightsConnectionString string
 param keyVaultUri string
 
@@ -93,6 +104,11 @@ var appSettings = [
   { name: 'ServerlessServe__Models__TrustedSignerPems__0', value: modelSignerPublicKeyPem }
   { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
   { name: 'ServerlessServe__Gateway__InferenceBaseUrl', value: inferenceBaseUrl }
+  // Durable jobs: the task hub (on AzureWebJobsStorage above), the claim-check container (on the data
+  // account, ServerlessServe__Storage__BlobServiceUri) and how long results are kept, as a TimeSpan.
+  { name: 'ServerlessServe__Jobs__TaskHub', value: jobsTaskHubName }
+  { name: 'ServerlessServe__Jobs__PayloadContainer', value: jobPayloadsContainerName }
+  { name: 'ServerlessServe__Jobs__ResultRetention', value: '${jobRetentionDays}.00:00:00' }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
   { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }

@@ -18,6 +18,7 @@ param publisherPrincipalType string = 'User'
 param dataAccountName string
 param modelsContainerName string
 param auditContainerName string
+param jobPayloadsContainerName string
 param runtimeAccountName string
 param keyVaultName string
 param registryName string
@@ -55,12 +56,15 @@ resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
     resource audit 'containers' existing = {
       name: auditContainerName
     }
+
+    resource jobPayloads 'containers' existing = {
+      name: jobPayloadsContainerName
+    }
   }
 }
 
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: runtimeAccountName
-
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
@@ -99,10 +103,29 @@ resource gatewayAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01'
   }
 }
 
-// Functions host state, the durable task hub (blobs for leases and large messages, queues, tables)
-// and the Flex Consumption deployment package live in the runtime account, which holds nothing else.
-// The host names some of its containers at run time, so the account is the narrowest scope that
-// works; Blob Data Contributor is enough for the package (Owner is not needed).
+// Writes, reads and deletes the claim-check payloads of durable jobs (items over 256 KiB); on the data
+// account it can do nothing else beyond reading `models` and appending to `audit`.
+resource gatewayJobPayloads 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::jobPayloads.id, gatewayIdentity.id, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::jobPayloads
+  properties: {
+    principalId: gatewayIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+// Functions host state, the durable task hub and the Flex Consumption deployment package live in the
+// runtime account, which holds nothing else. The Durable extension's Azure Storage provider needs all
+// three data roles on the task hub's account (docs/durable-backend.md):
+// - Blob Data Contributor: partition leases and large-message blobs in containers it creates at run
+//   time; also the host's own containers (keys, locks) and the deployment package;
+// - Queue Data Contributor: the control queues and the work-item queue (send, receive, delete);
+// - Table Data Contributor: the History and Instances tables (and the host's diagnostic events).
+// The containers, queues and tables are named at run time, so the account is the narrowest scope that
+// works. Data roles only: no Storage Account Contributor (it could read keys and turn shared keys back
+// on) and no Blob Data Owner (its extra rights, ACLs and ownership on hierarchical-namespace accounts
+// among them, are not used on this account).
 resource gatewayRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(runtimeAccount.id, gatewayIdentity.id, roles.storageBlobDataContributor)
   scope: runtimeAccount

@@ -1,10 +1,12 @@
 // Two storage accounts, both reachable only with Entra ID (shared keys off) and, with the VNet, only
 // through private endpoints:
-// - data: `models` (version-level WORM: a published artifact can never change) and `audit`
-//   (time-based retention with protected append writes: records can be appended, never rewritten);
+// - data: `models` (version-level WORM: a published artifact can never change), `audit`
+//   (time-based retention with protected append writes: records can be appended, never rewritten) and
+//   `job-payloads` (the claim check of durable jobs: item payloads too large for a queue message or the
+//   orchestration history, deleted by a lifecycle rule after jobRetentionDays);
 // - runtime: the gateway's deployment package, the Functions host state and the durable task hub
 //   (queues, tables, leases). Keeping them apart lets the gateway write its runtime state without any
-//   write access to the data account beyond appending audit records.
+//   write access to the data account beyond appending audit records and writing job payloads.
 
 param dataAccountName string
 param runtimeAccountName string
@@ -23,6 +25,9 @@ param deploymentContainerName string
 param modelsContainerName string = 'models'
 param auditContainerName string = 'audit'
 
+@description('Blob container for the claim-check payloads of durable jobs.')
+param jobPayloadsContainerName string = 'job-payloads'
+
 @description('Days an audit blob stays immutable after creation.')
 @minValue(1)
 @maxValue(146000)
@@ -32,6 +37,11 @@ param auditRetentionDays int
 @minValue(1)
 @maxValue(146000)
 param modelRetentionDays int
+
+@description('Days after which a job payload blob (and any earlier version of it) is deleted.')
+@minValue(1)
+@maxValue(365)
+param jobRetentionDays int
 
 @description('Days deleted blobs and containers can be restored.')
 @minValue(1)
@@ -140,6 +150,56 @@ resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containe
   }
 }
 
+// The claim check of durable jobs: the gateway writes an item's payload here when it is over 256 KiB (an
+// Azure Storage queue message holds at most 64 KiB, and history rows should stay small) and passes the
+// blob's name and digest instead. Private, and no immutability policy: payloads must be deletable.
+resource jobPayloadsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: dataBlobService
+  name: jobPayloadsContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+// Payloads are request data: kept no longer than jobs are. The rule deletes the current version and, as
+// blob versioning is on in this account, every earlier version, jobRetentionDays after each was written.
+// Azure runs lifecycle policies about once a day, and soft delete then keeps a deleted blob restorable
+// for softDeleteRetentionDays like any other blob of the account. The prefix names the container, so
+// `models` and `audit` are never touched.
+resource dataLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2025-01-01' = {
+  parent: dataAccount
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-job-payloads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: ['blockBlob']
+              prefixMatch: ['${jobPayloadsContainer.name}/']
+            }
+            actions: {
+              baseBlob: {
+                delete: {
+                  daysAfterCreationGreaterThan: jobRetentionDays
+                }
+              }
+              version: {
+                delete: {
+                  daysAfterCreationGreaterThan: jobRetentionDays
+                }
+              }
+            }
+          }
+        }
+      ]
+    }
+  }
+}
+
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: runtimeAccountName
   location: location
@@ -172,8 +232,9 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   }
 }
 
-// The durable task hub creates its own queues and tables; the services exist so that their
-// private endpoints and diagnostics have a target.
+// The durable task hub (Azure Storage provider) creates its own queues (control, work items), tables
+// (history, instances) and blob containers (leases, large messages) at run time; the services exist so
+// that their private endpoints and diagnostics have a target.
 resource runtimeQueueService 'Microsoft.Storage/storageAccounts/queueServices@2025-01-01' = {
   parent: runtimeAccount
   name: 'default'
@@ -244,4 +305,5 @@ output runtimeQueueEndpoint string = runtimeAccount.properties.primaryEndpoints.
 output runtimeTableEndpoint string = runtimeAccount.properties.primaryEndpoints.table
 output modelsContainerName string = modelsContainer.name
 output auditContainerName string = auditContainer.name
+output jobPayloadsContainerName string = jobPayloadsContainer.name
 output deploymentContainerName string = deploymentContainer.name

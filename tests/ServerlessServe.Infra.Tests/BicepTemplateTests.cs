@@ -72,8 +72,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 7, inference 3 (no Key Vault: it holds no secret), publisher 1.
-        Assert.Equal(11, assignments.Count);
+        // gateway 8, inference 3 (no Key Vault: it holds no secret), publisher 1.
+        Assert.Equal(12, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -112,6 +112,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Identity__Audience",
                 "ServerlessServe__Identity__Issuer",
                 "ServerlessServe__Identity__IssuerPublicKeyPems__0",
+                "ServerlessServe__Jobs__PayloadContainer",
+                "ServerlessServe__Jobs__ResultRetention",
+                "ServerlessServe__Jobs__TaskHub",
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
                 "ServerlessServe__Protocol__MaxBodyBytes",

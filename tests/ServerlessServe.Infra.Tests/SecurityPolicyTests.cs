@@ -21,7 +21,10 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
         { "storage-public-access-disabled", "storage-public-network.json", "stpublic" },
         { "models-container-version-immutable", "models-container-mutable.json", "stmutable/default/models" },
         { "audit-container-retention-append-only", "audit-container-rewritable.json", "strewrite/default/audit" },
+        { "blob-containers-private", "container-public-blob.json", "stpublicblob/default/web" },
+        { "job-payloads-expire", "job-payloads-versions-kept.json", "stkeepversions/default/job-payloads" },
         { "app-settings-hold-no-keys", "app-setting-account-key.json", "func-leaky" },
+        { "function-host-storage-identity-based", "function-host-storage-connection-string.json", "func-connstr" },
         { "secrets-only-via-key-vault-references", "app-setting-plain-secret.json", "func-plainsecret" },
         { "role-assignments-use-allowed-roles", "role-not-allowed.json", "00000000-0000-0000-0000-00000000a110" },
         { "role-assignments-scoped-below-resource-group", "role-at-resource-group.json", "00000000-0000-0000-0000-0000000000a9" },
@@ -90,6 +93,123 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
             new[] { "ServerlessServe__Audit__PseudonymKey", "ServerlessServe__ServiceToken__SigningKeyPem", "Other__API_KEY" },
             violations.Select(v => v.Reason.Split('\'')[1]));
         Assert.All(violations, v => Assert.DoesNotContain("c2VjcmV0", v.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void FunctionHostStorageIdentityBased_FlagsConnectionStringForeignEndpointAndMissingSettings()
+    {
+        var violations = SecurityPolicy.FunctionHostStorageIdentityBased.Evaluate(LoadTestData("function-host-storage-connection-string.json"));
+
+        Assert.Equal(
+            [
+                ("func-connstr", "'AzureWebJobsStorage' is a connection string"),
+                ("func-connstr", "'AzureWebJobsStorage__blobServiceUri' is missing"),
+                ("func-connstr", "'AzureWebJobsStorage__queueServiceUri' is missing"),
+                ("func-connstr", "'AzureWebJobsStorage__tableServiceUri' is missing"),
+                // The blob endpoint is the declared account's own: accepted. The queue is elsewhere.
+                ("func-elsewhere", "'AzureWebJobsStorage__queueServiceUri' is not the queue endpoint of a storage account this deployment declares"),
+                ("func-elsewhere", "'AzureWebJobsStorage__tableServiceUri' is missing"),
+                ("func-elsewhere", "the identity is user-assigned but 'AzureWebJobsStorage__clientId' is not set"),
+            ],
+            violations.Select(v => (v.Resource.Split('\'')[1], v.Reason.Split([" (", ";", ", so"], StringSplitOptions.None)[0])));
+    }
+
+    [Fact]
+    public void BlobContainersPrivate_FlagsPublicAndUnstatedAccess()
+    {
+        var violations = SecurityPolicy.BlobContainersPrivate.Evaluate(LoadTestData("container-public-blob.json"));
+
+        Assert.Collection(
+            violations,
+            v => Assert.Contains("stpublicblob/default/web", v.Resource, StringComparison.Ordinal),
+            v => Assert.Contains("stpublicblob/default/unstated", v.Resource, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void JobPayloadsExpire_CompliantAccount_HasNoViolations() =>
+        Assert.Empty(SecurityPolicy.JobPayloadsExpire.Evaluate(PayloadAccount(_ => { })));
+
+    [Theory]
+    [MemberData(nameof(PayloadExpiryBreaks))]
+    public void JobPayloadsExpire_EachWayOfKeepingPayloads_IsFlagged(string change)
+    {
+        var violations = SecurityPolicy.JobPayloadsExpire.Evaluate(PayloadAccount(PayloadExpiryMutations[change]));
+
+        var violation = Assert.Single(violations);
+        Assert.Contains("stpayloads/default/job-payloads", violation.Resource, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("17d1049b-9a84-46fb-8f53-869881c3d3ab", "Storage Account Contributor")]
+    [InlineData("81a9662b-bebf-436f-a333-f67b29880f12", "Storage Account Key Operator Service Role")]
+    [InlineData("c12c1c16-33a1-487b-954d-41c89c60f349", "Reader and Data Access")]
+    public void NoPrivilegedRoles_RoleThatReadsStorageKeys_IsFlagged(string roleId, string roleName)
+    {
+        var assignment = new JsonObject
+        {
+            ["type"] = "Microsoft.Authorization/roleAssignments",
+            ["name"] = "00000000-0000-0000-0000-0000000000c1",
+            ["scope"] = "[resourceId('Microsoft.Storage/storageAccounts', 'strt')]",
+            ["properties"] = new JsonObject
+            {
+                ["principalId"] = "11111111-1111-1111-1111-111111111111",
+                ["roleDefinitionId"] = $"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{roleId}')]",
+            },
+        };
+        var template = new JsonObject { ["resources"] = new JsonArray(assignment) };
+        var context = new PolicyContext(TemplateEvaluator.Evaluate(template, new Dictionary<string, JsonNode?>(), DeploymentScope.ResourceGroup), VnetEnabled: true);
+
+        var violation = Assert.Single(SecurityPolicy.NoPrivilegedRoles.Evaluate(context));
+        Assert.Equal($"assigns {roleName}", violation.Reason);
+    }
+
+    /// <summary>Ways a template can keep claim-check payloads beyond their retention, each applied to a compliant account.</summary>
+    private static readonly Dictionary<string, Action<JsonObject>> PayloadExpiryMutations = new()
+    {
+        ["no lifecycle policy"] = t => t["resources"]!.AsArray().RemoveAt(2),
+        ["rule disabled"] = t => Rule(t)["enabled"] = false,
+        ["rule for another container"] = t => Rule(t)["definition"]!["filters"]!["prefixMatch"] = new JsonArray("models/"),
+        ["rule for append blobs only"] = t => Rule(t)["definition"]!["filters"]!["blobTypes"] = new JsonArray("appendBlob"),
+        ["days not known before deployment"] = t => Rule(t)["definition"]!["actions"]!["baseBlob"]!["delete"]!["daysAfterCreationGreaterThan"] = "[reference('settings').days]",
+        ["versions kept"] = t => Rule(t)["definition"]!["actions"]!.AsObject().Remove("version"),
+        ["container immutable"] = t => t["resources"]!.AsArray().Add(new JsonObject
+        {
+            ["type"] = "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies",
+            ["name"] = "stpayloads/default/job-payloads/default",
+            ["properties"] = new JsonObject { ["immutabilityPeriodSinceCreationInDays"] = 7 },
+        }),
+    };
+
+    public static TheoryData<string> PayloadExpiryBreaks { get; } = new(PayloadExpiryMutations.Keys);
+
+    private static JsonObject Rule(JsonObject template) =>
+        template["resources"]![2]!["properties"]!["policy"]!["rules"]![0]!.AsObject();
+
+    /// <summary>A compliant claim-check account (versioning on, a rule for base blobs and versions), changed by <paramref name="change"/>.</summary>
+    private static PolicyContext PayloadAccount(Action<JsonObject> change)
+    {
+        var template = JsonNode.Parse(
+            """
+            {
+              "resources": [
+                { "type": "Microsoft.Storage/storageAccounts/blobServices", "name": "stpayloads/default", "properties": { "isVersioningEnabled": true } },
+                { "type": "Microsoft.Storage/storageAccounts/blobServices/containers", "name": "stpayloads/default/job-payloads", "properties": { "publicAccess": "None" } },
+                { "type": "Microsoft.Storage/storageAccounts/managementPolicies", "name": "stpayloads/default",
+                  "properties": { "policy": { "rules": [ {
+                    "name": "expire", "enabled": true, "type": "Lifecycle",
+                    "definition": {
+                      "filters": { "blobTypes": [ "blockBlob" ], "prefixMatch": [ "job-payloads/" ] },
+                      "actions": {
+                        "baseBlob": { "delete": { "daysAfterCreationGreaterThan": 7 } },
+                        "version": { "delete": { "daysAfterCreationGreaterThan": 7 } }
+                      }
+                    }
+                  } ] } } }
+              ]
+            }
+            """)!.AsObject();
+        change(template);
+        return new PolicyContext(TemplateEvaluator.Evaluate(template, new Dictionary<string, JsonNode?>(), DeploymentScope.ResourceGroup), VnetEnabled: true);
     }
 
     [Fact]

@@ -54,6 +54,8 @@ public sealed partial class ArmEvaluator
                 return JsonValue.Create(args[0].Render());
             case "copyindex":
                 return CopyIndex(args);
+            case "reference" when args.Count == 1 && args[0].AsString() is { } module && _deploymentOutputs.TryGetValue(module, out var outputs):
+                return new JsonObject { ["outputs"] = outputs.DeepClone() };
             case "true":
                 return JsonValue.Create(true);
             case "false":

@@ -20,6 +20,7 @@ public sealed partial class ArmEvaluator
     private readonly Dictionary<string, JsonNode?> _variables = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _inProgress = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, int?> _copyIndexes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, JsonObject> _deploymentOutputs = new(StringComparer.OrdinalIgnoreCase);
     private string? _currentCopy;
 
     public ArmEvaluator(JsonObject template, IReadOnlyDictionary<string, JsonNode?> parameters, DeploymentScope scope)
@@ -39,6 +40,15 @@ public sealed partial class ArmEvaluator
     }
 
     public void ExitCopy() => _currentCopy = null;
+
+    /// <summary>
+    /// Records the evaluated outputs (<c>{name: {value: ...}}</c>) of a nested deployment declared under
+    /// <paramref name="symbolicName"/>: from then on <c>reference('symbolicName')</c> returns them as
+    /// <c>{outputs: ...}</c>. A module that is not deployed (condition false) is never recorded, so a
+    /// reference to it stays an unknown term.
+    /// </summary>
+    public void AddDeploymentOutputs(string symbolicName, JsonObject outputs) =>
+        _deploymentOutputs[symbolicName] = (JsonObject)outputs.DeepClone();
 
     /// <summary>Evaluates every expression in a JSON tree (property names included); returns a new tree.</summary>
     public JsonNode? EvaluateDeep(JsonNode? node)

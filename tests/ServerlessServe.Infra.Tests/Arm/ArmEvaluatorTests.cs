@@ -132,4 +132,51 @@ public sealed class ArmEvaluatorTests
 
         Assert.Equal(["zone-a", "zone-b"], names);
     }
+
+    [Fact]
+    public void Walk_ModuleOutputs_AreWhatAReferenceToTheModuleReads()
+    {
+        // A symbolic-name parent (as Bicep compiles main.bicep): `store` is deployed, `absent` is not.
+        var template = JsonNode.Parse("""
+            {
+              "languageVersion": "2.0",
+              "resources": {
+                "store": {
+                  "type": "Microsoft.Resources/deployments", "name": "store", "resourceGroup": "rg",
+                  "properties": {
+                    "parameters": { "account": { "value": "stdata" } },
+                    "template": {
+                      "parameters": { "account": { "type": "string" } },
+                      "resources": [ { "type": "Microsoft.Storage/storageAccounts", "name": "[parameters('account')]" } ],
+                      "outputs": {
+                        "queue": { "type": "string", "value": "[reference(resourceId('Microsoft.Storage/storageAccounts', parameters('account')), '2025-01-01').primaryEndpoints.queue]" },
+                        "name": { "type": "string", "value": "[parameters('account')]" }
+                      }
+                    }
+                  }
+                },
+                "absent": {
+                  "condition": false, "type": "Microsoft.Resources/deployments", "name": "absent", "resourceGroup": "rg",
+                  "properties": { "template": { "outputs": { "id": { "type": "string", "value": "known" } } } }
+                },
+                "site": {
+                  "type": "Microsoft.Web/sites", "name": "func",
+                  "properties": {
+                    "queue": "[reference('store').outputs.queue.value]",
+                    "name": "[reference('store').outputs.name.value]",
+                    "absent": "[coalesce(tryGet(reference('absent'), 'outputs', 'id', 'value'), '')]"
+                  }
+                }
+              }
+            }
+            """)!.AsObject();
+
+        var site = Assert.Single(TemplateEvaluator.Evaluate(template, new Dictionary<string, JsonNode?>()), r => r.IsType("Microsoft.Web/sites"));
+
+        Assert.Equal("stdata", site.Body.Get("properties.name").AsString());
+        Assert.Equal(
+            "«reference('/subscriptions/«subscription().subscriptionId»/resourceGroups/«resourceGroup().name»/providers/Microsoft.Storage/storageAccounts/stdata', '2025-01-01').primaryEndpoints.queue»",
+            site.Body.Get("properties.queue").AsString());
+        Assert.True(Symbolic.Is(site.Body.Get("properties.absent")));
+    }
 }

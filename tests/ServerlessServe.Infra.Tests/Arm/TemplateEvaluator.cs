@@ -5,7 +5,9 @@ namespace ServerlessServe.Infra.Tests.Arm;
 /// <summary>
 /// Walks a compiled ARM template the way a deployment would: evaluates conditions and copy loops,
 /// descends into nested deployments (Bicep modules) passing each its evaluated parameters, and lists
-/// every resource that would be deployed with its expressions evaluated.
+/// every resource that would be deployed with its expressions evaluated. A module's outputs are
+/// evaluated too, so that a later <c>reference('module').outputs.x.value</c> in the parent reads what
+/// the module computes (an account's endpoint, a zone's ID) rather than an opaque term.
 /// </summary>
 public static class TemplateEvaluator
 {
@@ -15,7 +17,7 @@ public static class TemplateEvaluator
         DeploymentScope scope = DeploymentScope.Subscription)
     {
         var resources = new List<DeployedResource>();
-        Walk(template, parameters, scope, "main", resources);
+        _ = Walk(template, parameters, scope, "main", resources);
         return resources;
     }
 
@@ -24,7 +26,8 @@ public static class TemplateEvaluator
         (parametersFile.Get("parameters") as JsonObject ?? [])
             .ToDictionary(p => p.Key, p => p.Value.Get("value")?.DeepClone(), StringComparer.OrdinalIgnoreCase);
 
-    private static void Walk(
+    /// <summary>Walks one template; returns its evaluated outputs as <c>{name: {value: ...}}</c>.</summary>
+    private static JsonObject Walk(
         JsonObject template,
         IReadOnlyDictionary<string, JsonNode?> parameters,
         DeploymentScope scope,
@@ -32,14 +35,15 @@ public static class TemplateEvaluator
         List<DeployedResource> output)
     {
         var evaluator = new ArmEvaluator(template, parameters, scope);
+        // Symbolic-name templates (languageVersion 2.0) key resources by name; modules are referenced by it.
         var declared = template.Get("resources") switch
         {
-            JsonArray array => array.OfType<JsonObject>(),
-            JsonObject symbolic => symbolic.Select(p => p.Value).OfType<JsonObject>(),
+            JsonArray array => array.OfType<JsonObject>().Select(r => (SymbolicName: (string?)null, Resource: r)),
+            JsonObject symbolic => symbolic.Where(p => p.Value is JsonObject).Select(p => (SymbolicName: (string?)p.Key, Resource: (JsonObject)p.Value!)),
             _ => [],
         };
 
-        foreach (var resource in declared)
+        foreach (var (symbolicName, resource) in declared)
         {
             if (resource.Get("existing").IsTrue())
             {
@@ -55,19 +59,35 @@ public static class TemplateEvaluator
                 foreach (var index in indexes)
                 {
                     evaluator.EnterCopy(loopName, index);
-                    Visit(resource, evaluator, scope, path, output);
+                    // A module in a loop has one name for many deployments: its outputs are not registered.
+                    Visit(resource, evaluator, scope, path, output, symbolicName: null);
                 }
 
                 evaluator.ExitCopy();
             }
             else
             {
-                Visit(resource, evaluator, scope, path, output);
+                Visit(resource, evaluator, scope, path, output, symbolicName);
             }
         }
+
+        var outputs = new JsonObject();
+        foreach (var (name, definition) in template.Get("outputs") as JsonObject ?? [])
+        {
+            // Output loops are not expanded: such an output stays an unknown term.
+            outputs[name] = new JsonObject
+            {
+                ["value"] = definition.Get("copy") is null
+                    ? evaluator.EvaluateDeep(definition.Get("value"))
+                    : Symbolic.Of($"outputs('{name}')"),
+            };
+        }
+
+        return outputs;
     }
 
-    private static void Visit(JsonObject resource, ArmEvaluator evaluator, DeploymentScope scope, string path, List<DeployedResource> output)
+    private static void Visit(
+        JsonObject resource, ArmEvaluator evaluator, DeploymentScope scope, string path, List<DeployedResource> output, string? symbolicName)
     {
         // A condition that evaluates to false removes the resource; an unknown one keeps it (checked).
         if (resource.ContainsKey("condition") && evaluator.EvaluateDeep(resource.Get("condition")).IsFalse())
@@ -93,7 +113,12 @@ public static class TemplateEvaluator
             var innerScope = resource.ContainsKey("resourceGroup") || scope == DeploymentScope.ResourceGroup
                 ? DeploymentScope.ResourceGroup
                 : DeploymentScope.Subscription;
-            Walk(inner, innerParameters, innerScope, $"{path}/{name}", output);
+            var outputs = Walk(inner, innerParameters, innerScope, $"{path}/{name}", output);
+            if (symbolicName is not null)
+            {
+                evaluator.AddDeploymentOutputs(symbolicName, outputs);
+            }
+
             return;
         }
 

@@ -33,6 +33,11 @@ public static partial class SecurityPolicy
                 && !KeyVaultReference().IsMatch(s.Value))
             .Select(s => new Violation("secrets-only-via-key-vault-references", s.Resource.ToString(), $"setting '{s.Name}' is named like a secret but is not a Key Vault reference")));
 
+    public static PolicyRule FunctionHostStorageIdentityBased { get; } = new(
+        "function-host-storage-identity-based",
+        "Every Function App reaches its host storage (AzureWebJobsStorage, also the Durable task hub) with its managed identity: no connection string; the blob, queue and table endpoints (or the account name) of a storage account this deployment declares, so that its shared-key setting is checked too; a client ID when the identity is user-assigned only.",
+        ctx => FunctionApps(ctx).SelectMany(site => CheckHostStorage(ctx, site)));
+
     public static PolicyRule FunctionAppHttpsAndFtpOff { get; } = new(
         "function-app-https-and-ftp-off",
         "Every Function App is HTTPS-only with TLS 1.2, FTP disabled and basic publishing credentials (FTP and SCM) off.",
@@ -112,6 +117,89 @@ public static partial class SecurityPolicy
             .Concat(ctx.OfType("Microsoft.OperationalInsights/workspaces")
                 .SelectMany(r => RequireTrue("monitoring-local-auth-disabled", r, "properties.features.disableLocalAuth"))));
 
+    private static IEnumerable<Violation> CheckHostStorage(PolicyContext ctx, DeployedResource site)
+    {
+        const string id = "function-host-storage-identity-based";
+        var settings = SiteSettings(ctx, site);
+        if (settings.ContainsKey("AzureWebJobsStorage"))
+        {
+            yield return new Violation(id, site.ToString(), "'AzureWebJobsStorage' is a connection string; the host must connect with AzureWebJobsStorage__* identity settings");
+        }
+
+        var accounts = ctx.OfType(StorageAccounts).ToList();
+        if (settings.TryGetValue("AzureWebJobsStorage__accountName", out var accountName))
+        {
+            if (!accounts.Any(a => string.Equals(a.Name, accountName, StringComparison.OrdinalIgnoreCase)))
+            {
+                yield return new Violation(id, site.ToString(), $"'AzureWebJobsStorage__accountName' names '{accountName}', not a storage account this deployment declares");
+            }
+        }
+        else
+        {
+            // The host uses blobs and queues; the Durable Azure Storage provider also uses tables.
+            foreach (var service in new[] { "blob", "queue", "table" })
+            {
+                var name = $"AzureWebJobsStorage__{service}ServiceUri";
+                if (!settings.TryGetValue(name, out var uri) || uri.Length == 0)
+                {
+                    yield return new Violation(id, site.ToString(), $"'{name}' is missing (host storage and the Durable task hub use blob, queue and table)");
+                }
+                else if (!accounts.Any(a => IsEndpointOf(uri, a, service)))
+                {
+                    yield return new Violation(id, site.ToString(), $"'{name}' is not the {service} endpoint of a storage account this deployment declares, so nothing shows that it refuses shared keys");
+                }
+            }
+        }
+
+        var identity = site.Body.Get("identity.type").AsString() ?? string.Empty;
+        if (identity.Contains("UserAssigned", StringComparison.OrdinalIgnoreCase) && !identity.Contains("SystemAssigned", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!settings.TryGetValue("AzureWebJobsStorage__credential", out var credential) || !string.Equals(credential, "managedidentity", StringComparison.OrdinalIgnoreCase))
+            {
+                yield return new Violation(id, site.ToString(), "the identity is user-assigned but 'AzureWebJobsStorage__credential' is not 'managedidentity'");
+            }
+
+            if (!settings.TryGetValue("AzureWebJobsStorage__clientId", out var clientId) || clientId.Length == 0)
+            {
+                yield return new Violation(id, site.ToString(), "the identity is user-assigned but 'AzureWebJobsStorage__clientId' is not set");
+            }
+        }
+    }
+
+    /// <summary>A site's app settings, from siteConfig and from a sites/config 'appsettings' resource.</summary>
+    private static Dictionary<string, string> SiteSettings(PolicyContext ctx, DeployedResource site)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var s in site.Body.Get("properties.siteConfig.appSettings").Items())
+        {
+            settings[s.Get("name").Render()] = s.Get("value").Render();
+        }
+
+        foreach (var config in ctx.OfType("Microsoft.Web/sites/config").Where(c => string.Equals(c.Name, $"{site.Name}/appsettings", StringComparison.OrdinalIgnoreCase)))
+        {
+            foreach (var (name, value) in config.Properties as JsonObject ?? [])
+            {
+                settings[name] = value.Render();
+            }
+        }
+
+        return settings;
+    }
+
+    /// <summary>
+    /// Whether a setting's value is <c>reference(&lt;account id&gt;).primaryEndpoints.&lt;service&gt;</c> of the
+    /// given account: the only form in which the template itself says which account an endpoint belongs to.
+    /// </summary>
+    private static bool IsEndpointOf(string value, DeployedResource account, string service)
+    {
+        var match = PrimaryEndpoint().Match(value);
+        return match.Success
+            && string.Equals(match.Groups["service"].Value, service, StringComparison.OrdinalIgnoreCase)
+            // Inside a term, quotes are doubled (the canonical text of a string argument).
+            && match.Groups["id"].Value.Replace("''", "'", StringComparison.Ordinal)
+                .EndsWith($"/providers/Microsoft.Storage/storageAccounts/{account.Name}", StringComparison.OrdinalIgnoreCase);
+    }
+
     private static IEnumerable<DeployedResource> FunctionApps(PolicyContext ctx) =>
         ctx.OfType(Sites).Where(s => s.Body.Get("kind").AsString()?.Contains("functionapp", StringComparison.OrdinalIgnoreCase) == true);
 
@@ -181,6 +269,10 @@ public static partial class SecurityPolicy
     // Account keys, SAS tokens, keyed connection strings, and ARM functions that return them.
     [GeneratedRegex(@"AccountKey=|SharedAccessSignature=|SharedAccessKey=|[?&]sig=|DefaultEndpointsProtocol=|UseDevelopmentStorage=|\blist(Keys|AccountSas|ServiceSas|ConnectionStrings|Secrets|Credentials?)\(", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex KeyMaterial();
+
+    // «reference('<resource id>'[, '<api version>']).primaryEndpoints.<service>»
+    [GeneratedRegex(@"^«reference\('(?<id>(?:[^']|'')+)'(?:, '[^']*')?\)\.primaryEndpoints\.(?<service>blob|queue|table)»$", RegexOptions.CultureInvariant)]
+    private static partial Regex PrimaryEndpoint();
 
     // Ends in Key, KeyPem, Secret or Password, optionally plural and with a list index (__0).
     [GeneratedRegex(@"(Key|KeyPem|Secret|Password)s?(__\d+)?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

@@ -26,6 +26,11 @@ public static partial class SecurityPolicy
         ["b24988ac-6180-42a0-ab88-20f7382dd24c"] = "Contributor",
         ["18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"] = "User Access Administrator",
         ["f58310d9-a9f6-439a-9e8d-f62e7b41a168"] = "Role Based Access Control Administrator",
+        // Roles that can list or regenerate storage account keys (and, for the first, turn shared-key
+        // access back on): holding one defeats identity-only storage.
+        ["17d1049b-9a84-46fb-8f53-869881c3d3ab"] = "Storage Account Contributor",
+        ["81a9662b-bebf-436f-a333-f67b29880f12"] = "Storage Account Key Operator Service Role",
+        ["c12c1c16-33a1-487b-954d-41c89c60f349"] = "Reader and Data Access",
     };
 
     public static PolicyRule RoleAssignmentsUseAllowedRoles { get; } = new(
@@ -49,7 +54,7 @@ public static partial class SecurityPolicy
 
     public static PolicyRule NoPrivilegedRoles { get; } = new(
         "no-privileged-roles",
-        "No Owner, Contributor, User Access Administrator or RBAC Administrator assignment, and no custom role definitions.",
+        "No Owner, Contributor, User Access Administrator, RBAC Administrator or storage-key-reading role assignment, and no custom role definitions.",
         ctx => ctx.OfType(RoleAssignments)
             .Where(r => RoleId(r) is { } role && PrivilegedRoles.ContainsKey(role))
             .Select(r => new Violation("no-privileged-roles", r.ToString(), $"assigns {PrivilegedRoles[RoleId(r)!]}"))

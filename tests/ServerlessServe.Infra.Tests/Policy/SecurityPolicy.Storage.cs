@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ServerlessServe.Infra.Tests.Arm;
 
 namespace ServerlessServe.Infra.Tests.Policy;
@@ -7,6 +8,7 @@ public static partial class SecurityPolicy
     private const string StorageAccounts = "Microsoft.Storage/storageAccounts";
     private const string Containers = "Microsoft.Storage/storageAccounts/blobServices/containers";
     private const string ImmutabilityPolicies = "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies";
+    private const string ManagementPolicies = "Microsoft.Storage/storageAccounts/managementPolicies";
 
     public static PolicyRule StorageSharedKeyDisabled { get; } = new(
         "storage-shared-key-disabled",
@@ -80,6 +82,67 @@ public static partial class SecurityPolicy
                         .Concat(RequireTrue(id, p, "properties.allowProtectedAppendWrites")));
             });
         });
+
+    public static PolicyRule BlobContainersPrivate { get; } = new(
+        "blob-containers-private",
+        "Every blob container states publicAccess 'None' (no anonymous access, whatever the account allows).",
+        ctx => ctx.OfType(Containers).SelectMany(c => RequireString("blob-containers-private", c, "properties.publicAccess", "None")));
+
+    /// <summary>The claim-check container of durable jobs.</summary>
+    public const string JobPayloadsContainer = "job-payloads";
+
+    public static PolicyRule JobPayloadsExpire { get; } = new(
+        "job-payloads-expire",
+        "The `job-payloads` container has no immutability policy, and an enabled lifecycle rule of its account deletes its block blobs (and, where blob versioning is on, their earlier versions) a known number of days after they were written.",
+        ctx =>
+        {
+            var containers = ctx.OfType(Containers).Where(r => r.ShortName == JobPayloadsContainer).ToList();
+            return containers.Count == 0
+                ? [new Violation("job-payloads-expire", "(template)", "no `job-payloads` blob container is declared")]
+                : containers.SelectMany(c => CheckPayloadExpiry(ctx, c));
+        });
+
+    private static IEnumerable<Violation> CheckPayloadExpiry(PolicyContext ctx, DeployedResource container)
+    {
+        const string id = "job-payloads-expire";
+        if (RetentionPolicies(ctx, container).Count > 0)
+        {
+            yield return new Violation(id, container.ToString(), "has an immutability policy, so expired payloads could not be deleted");
+        }
+
+        var account = container.Name.Split('/')[0];
+        var rules = ctx.OfType(ManagementPolicies)
+            .Where(p => string.Equals(p.Name, $"{account}/default", StringComparison.OrdinalIgnoreCase))
+            .SelectMany(p => p.Body.Get("properties.policy.rules").Items())
+            .Where(r => !r.Get("enabled").IsFalse() && r.Get("type").IsString("Lifecycle") && CoversPayloads(r.Get("definition.filters")))
+            .ToList();
+        if (rules.Count == 0)
+        {
+            yield return new Violation(id, container.ToString(), $"no enabled lifecycle rule of account '{account}' covers the block blobs under '{JobPayloadsContainer}/'");
+            yield break;
+        }
+
+        if (!rules.Any(r => KnownDays(r.Get("definition.actions.baseBlob.delete.daysAfterCreationGreaterThan"))
+                || KnownDays(r.Get("definition.actions.baseBlob.delete.daysAfterModificationGreaterThan"))))
+        {
+            yield return new Violation(id, container.ToString(), "no lifecycle rule deletes its blobs after a number of days known before deployment");
+        }
+
+        var versioning = ctx.OfType("Microsoft.Storage/storageAccounts/blobServices")
+            .Any(s => string.Equals(s.Name, $"{account}/default", StringComparison.OrdinalIgnoreCase) && s.Body.Get("properties.isVersioningEnabled").IsTrue());
+        if (versioning && !rules.Any(r => KnownDays(r.Get("definition.actions.version.delete.daysAfterCreationGreaterThan"))))
+        {
+            yield return new Violation(id, container.ToString(), $"blob versioning is on in '{account}' but no lifecycle rule deletes earlier versions, so every payload outlives its retention as a version");
+        }
+    }
+
+    // No prefix filter covers every container; otherwise one prefix must cover the whole container.
+    private static bool CoversPayloads(JsonNode? filters) =>
+        filters.Get("blobTypes").Items().Any(t => t.IsString("blockBlob"))
+        && (!filters.Get("prefixMatch").Items().Any()
+            || filters.Get("prefixMatch").Items().Any(p => p.AsString() is { } prefix && $"{JobPayloadsContainer}/".StartsWith(prefix, StringComparison.Ordinal)));
+
+    private static bool KnownDays(JsonNode? days) => days.AsInteger() is >= 0;
 
     private static List<DeployedResource> RetentionPolicies(PolicyContext ctx, DeployedResource container) =>
         [.. ctx.OfType(ImmutabilityPolicies).Where(p => p.Name.StartsWith(container.Name + "/", StringComparison.OrdinalIgnoreCase))];
