@@ -69,7 +69,7 @@ param modelRetentionDays int = 365
 @description('Days a durable job\'s claim-check payloads (items over 256 KiB, container `job-payloads`) are kept before the lifecycle rule deletes them; also how long the gateway keeps job results (ServerlessServe__Jobs__ResultRetention).')
 @minValue(1)
 @maxValue(365)
-param jobRetentionDays int = 7
+param jobRetentionDays int = 1
 
 @allowed(['Basic', 'Standard', 'Premium'])
 param containerRegistrySku string = 'Basic'

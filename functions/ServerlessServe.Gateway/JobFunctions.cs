@@ -12,7 +12,7 @@ namespace ServerlessServe.Gateway;
 /// adapter over ServerlessServe.Jobs. Under the Functions host the Durable extension runs them; standalone, the Durable
 /// Task SDK worker runs the same methods (from functions.metadata).
 /// </summary>
-public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities)
+public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities, JobPurge purge)
 {
     [Function("SubmitJob")]
     public Task<IActionResult> Submit(
@@ -42,6 +42,14 @@ public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities)
         [DurableClient] DurableTaskClient client,
         string id) =>
         jobs.CancelAsync(request, client, id);
+
+    /// <summary>Finished jobs past their retention: payloads deleted, state purged (schedule: an app setting, NCRONTAB).</summary>
+    [Function("PurgeExpiredJobs")]
+    public Task PurgeExpiredJobs(
+        [TimerTrigger("%ServerlessServe:Jobs:PurgeSchedule%")] TimerInfo timer,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken cancellationToken) =>
+        purge.RunAsync(client, cancellationToken);
 
     [Function(JobOrchestrator.Name)]
     public static Task<JobOutput> InferenceJob([OrchestrationTrigger] TaskOrchestrationContext context) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,7 +9,9 @@ using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Stages;
@@ -24,14 +27,18 @@ public sealed class JobRequestContext(string requestId) : ModelRequestContext(re
 /// submitting caller only; anyone else gets 404, as for a job that does not exist).
 /// </summary>
 public sealed class JobEndpoints(
+    GatewayEndpoints gateway,
     StagePipeline<ModelRequestContext> models,
     StagePipeline<JobRequestContext> callers,
     PayloadStore payloads,
     ProtocolLimits limits,
     TimeProvider time,
     IOptions<JobOptions> options,
+    IOptions<ModelCatalogOptions> catalogOptions,
     ILogger<JobEndpoints> logger)
 {
+    private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
+
     /// <summary><c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>.</summary>
     public async Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
@@ -61,13 +68,121 @@ public sealed class JobEndpoints(
             return V2Results.Refused(ex.Refusal);
         }
 
+        var (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
+        return refusal ?? Accepted(request, jobId!);
+    }
+
+    /// <summary>
+    /// <c>POST /v2/models/{model}[/versions/{v}]/infer</c> for every model: a model whose policy says
+    /// <c>execution: orchestrated</c> runs as a one-item job, answered like a sync request when it finishes within
+    /// <see cref="JobOptions.OrchestratedWait"/>, else 202 with the job's URL; any other model, and any request the
+    /// model check refuses, goes the inline path unchanged (which refuses and audits as always). A model known to be
+    /// inline skips the check (its mode is remembered for the catalog's cache time, never across a new version).
+    /// </summary>
+    public async Task<IActionResult> InferAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var key = (model, version);
+        if (_modes.TryGetValue(key, out var known) && known.Mode == ExecutionMode.Inline && known.Until > time.GetUtcNow())
+        {
+            return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
+        }
+
+        var context = HttpEdge.ModelContext(request, model, version);
+        await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (context.Refusal is not null)
+        {
+            return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
+        }
+
+        var mode = context.Model!.Policy.Execution;
+        _modes[key] = (mode, version is null ? time.GetUtcNow() + catalogOptions.Value.LatestCacheTtl : DateTimeOffset.MaxValue);
+        if (mode == ExecutionMode.Inline)
+        {
+            return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
+        }
+
+        string item;
+        try
+        {
+            if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
+            {
+                return V2Results.Refused(unsupported);
+            }
+
+            if (request.Headers.ContainsKey(BodyResult.InferenceHeaderContentLength))
+            {
+                return V2Results.Refused(Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"));
+            }
+
+            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            item = Encoding.UTF8.GetString(body);
+        }
+        catch (RefusedException ex)
+        {
+            return V2Results.Refused(ex.Refusal);
+        }
+
+        var (jobId, refusal) = await StartAsync(request, client, context, [item]).ConfigureAwait(false);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        OrchestrationMetadata? job = null;
+        using (var wait = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted))
+        {
+            wait.CancelAfter(options.Value.OrchestratedWait);
+            try
+            {
+                job = await client.WaitForInstanceCompletionAsync(jobId!, getInputsAndOutputs: true, wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // Not finished within the wait: the caller gets the job instead.
+            }
+        }
+
+        if (job?.RuntimeStatus != OrchestrationRuntimeStatus.Completed)
+        {
+            return job?.RuntimeStatus == OrchestrationRuntimeStatus.Failed
+                ? V2Results.Refused(Refusal.Unavailable("the request could not be completed"))
+                : Accepted(request, jobId!);
+        }
+
+        ItemResult result;
+        try
+        {
+            result = (await payloads.GetAsync<ItemResult[]>(job.ReadOutputAs<JobOutput>()!.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false))[0];
+        }
+        catch (PayloadIntegrityException ex)
+        {
+            Log.ResultsUnreadable(logger, jobId!, ex.Message);
+            return V2Results.Refused(Refusal.Failed);
+        }
+
+        if (result.Response is { } released)
+        {
+            return V2Results.JsonBody(JsonSerializer.SerializeToUtf8Bytes(released));
+        }
+
+        var kind = Enum.GetValues<RefusalKind>().FirstOrDefault(k => new Refusal(k, "").KindName == result.Outcome, RefusalKind.Failed);
+        return V2Results.Refused(new Refusal(kind, result.Error ?? ""));
+    }
+
+    // Schedules a job of <paramref name="items"/> for the caller and model of <paramref name="context"/> (authenticated,
+    // resolved, authorized), after the running-jobs limit; its chunks go through the claim check.
+    private async Task<(string? JobId, IActionResult? Refusal)> StartAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context, IReadOnlyList<string> items)
+    {
+        var limit = options.Value;
         var caller = context.Caller!;
         var tag = CallerTag(caller.Subject);
         if (await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false) >= limit.MaxRunningJobsPerCaller)
         {
             var busy = V2Results.Refused(Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller"));
             busy.Headers["Retry-After"] = "5";
-            return busy;
+            return (null, busy);
         }
 
         var verified = context.Model!.Manifest;
@@ -86,7 +201,11 @@ public sealed class JobEndpoints(
         var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks);
         await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));
+        return (jobId, null);
+    }
 
+    private static BodyResult Accepted(HttpRequest request, string jobId)
+    {
         var statusUrl = StatusUrl(request, jobId);
         var result = V2Results.JsonBody(Write(w =>
         {
@@ -111,9 +230,18 @@ public sealed class JobEndpoints(
         var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
         var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
         var results = new List<ItemResult>();
-        foreach (var chunk in output?.Chunks ?? [])
+        try
         {
-            results.AddRange(await payloads.GetAsync<ItemResult[]>(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
+            foreach (var chunk in output?.Chunks ?? [])
+            {
+                results.AddRange(await payloads.GetAsync<ItemResult[]>(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
+            }
+        }
+        catch (PayloadIntegrityException ex)
+        {
+            // Missing or altered results are never served; the caller learns only that they cannot be.
+            Log.ResultsUnreadable(logger, id, ex.Message);
+            return V2Results.Refused(Refusal.Failed);
         }
 
         return V2Results.JsonBody(Write(w =>
@@ -161,7 +289,7 @@ public sealed class JobEndpoints(
             return refusal!;
         }
 
-        if (job.IsRunning)
+        if (IsActive(job))
         {
             await client.TerminateInstanceAsync(id, "cancelled by its caller", request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
@@ -169,7 +297,7 @@ public sealed class JobEndpoints(
         var result = V2Results.JsonBody(Write(w =>
         {
             w.WriteString("id", id);
-            w.WriteString("status", job.IsRunning ? "cancelled" : StatusName(job.RuntimeStatus));
+            w.WriteString("status", IsActive(job) ? "cancelled" : StatusName(job.RuntimeStatus));
         }), 202);
         result.Headers["Location"] = StatusUrl(request, id);
         return result;
@@ -206,6 +334,10 @@ public sealed class JobEndpoints(
 
         return IsExpired(job, options.Value.ResultRetention, time.GetUtcNow()) ? (null, notFound) : (job, null);
     }
+
+    // Pending (scheduled, not started yet) is cancelled too: terminating it stops it before its first step.
+    private static bool IsActive(OrchestrationMetadata job) =>
+        job.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
 
     /// <summary>A finished job whose retention has passed: it answers 404, and the purge removes it.</summary>
     public static bool IsExpired(OrchestrationMetadata job, TimeSpan retention, DateTimeOffset now)

@@ -45,6 +45,13 @@ public sealed class JobOptions
     [RegularExpression("^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$")]
     public string PayloadContainer { get; set; } = "job-payloads";
 
+    /// <summary>
+    /// How long a plain <c>/infer</c> of an <c>execution: orchestrated</c> model waits for its job before answering 202
+    /// with the job's URL instead. Default 10 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:50")]
+    public TimeSpan OrchestratedWait { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How many items of a chunk the infer activity sends to the inference app at once. Default 8.</summary>
     [Range(1, 256)]
     public int InferConcurrency { get; set; } = 8;

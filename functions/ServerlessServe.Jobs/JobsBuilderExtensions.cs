@@ -46,6 +46,7 @@ public static class JobsBuilderExtensions
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
+        services.TryAddSingleton<JobPurge>();
 
         var standalone = services.FirstOrDefault(d => d.ServiceType == typeof(StandaloneFunctions))?.ImplementationInstance as StandaloneFunctions;
         if (standalone is not null)

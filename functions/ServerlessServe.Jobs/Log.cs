@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Job {JobId} chunk {Chunk}: {Activity} answered for step {OtherStep} of chunk {OtherChunk} (left over from an uncommitted attempt); calling it again")]
     public static partial void StaleStepAnswer(ILogger logger, string jobId, int chunk, string activity, string? otherStep, int? otherChunk);
+
+    [LoggerMessage(EventId = 8004, Level = LogLevel.Error, Message = "Job {JobId}: its results cannot be served ({Reason})")]
+    public static partial void ResultsUnreadable(ILogger logger, string jobId, string reason);
 }

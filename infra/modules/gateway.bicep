@@ -109,6 +109,7 @@ var appSettings = [
   { name: 'ServerlessServe__Jobs__TaskHub', value: jobsTaskHubName }
   { name: 'ServerlessServe__Jobs__PayloadContainer', value: jobPayloadsContainerName }
   { name: 'ServerlessServe__Jobs__ResultRetention', value: '${jobRetentionDays}.00:00:00' }
+  { name: 'ServerlessServe__Jobs__PurgeSchedule', value: '0 */10 * * * *' }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
   { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }

@@ -162,7 +162,8 @@ resource jobPayloadsContainer 'Microsoft.Storage/storageAccounts/blobServices/co
 }
 
 // Payloads are request data: kept no longer than jobs are. The rule deletes the current version and, as
-// blob versioning is on in this account, every earlier version, jobRetentionDays after each was written.
+// blob versioning is on in this account, every earlier version, a day after jobRetentionDays from when each was
+// written: a job's results (readable for jobRetentionDays after it finishes) never outlive the payloads they read.
 // Azure runs lifecycle policies about once a day, and soft delete then keeps a deleted blob restorable
 // for softDeleteRetentionDays like any other blob of the account. The prefix names the container, so
 // `models` and `audit` are never touched.
@@ -184,12 +185,12 @@ resource dataLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@202
             actions: {
               baseBlob: {
                 delete: {
-                  daysAfterCreationGreaterThan: jobRetentionDays
+                  daysAfterCreationGreaterThan: jobRetentionDays + 1
                 }
               }
               version: {
                 delete: {
-                  daysAfterCreationGreaterThan: jobRetentionDays
+                  daysAfterCreationGreaterThan: jobRetentionDays + 1
                 }
               }
             }

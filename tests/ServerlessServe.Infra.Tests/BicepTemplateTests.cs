@@ -113,6 +113,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Identity__Issuer",
                 "ServerlessServe__Identity__IssuerPublicKeyPems__0",
                 "ServerlessServe__Jobs__PayloadContainer",
+                "ServerlessServe__Jobs__PurgeSchedule",
                 "ServerlessServe__Jobs__ResultRetention",
                 "ServerlessServe__Jobs__TaskHub",
                 "ServerlessServe__Models__Container",

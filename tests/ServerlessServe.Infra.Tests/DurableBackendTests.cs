@@ -143,8 +143,8 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     }
 
     [Theory]
-    [InlineData(null, 7)]
-    [InlineData(1, 1)]
+    [InlineData(null, 1)]
+    [InlineData(7, 7)]
     [InlineData(30, 30)]
     [InlineData(365, 365)]
     public void PayloadLifecycle_DeletesBlobsAndVersionsAfterJobRetentionDays_AndResultRetentionAgrees(int? given, int days)
@@ -165,8 +165,9 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         Assert.Equal("Lifecycle", rule.Get("type").AsString());
         Assert.Equal(["blockBlob"], rule.Get("definition.filters.blobTypes").Items().Select(t => t.Render()));
         Assert.Equal([$"{PayloadContainer}/"], rule.Get("definition.filters.prefixMatch").Items().Select(p => p.Render()));
-        Assert.Equal(days, rule.Get("definition.actions.baseBlob.delete.daysAfterCreationGreaterThan").AsInteger());
-        Assert.Equal(days, rule.Get("definition.actions.version.delete.daysAfterCreationGreaterThan").AsInteger());
+        // A day past the results' retention: a readable result never points at a deleted payload.
+        Assert.Equal(days + 1, rule.Get("definition.actions.baseBlob.delete.daysAfterCreationGreaterThan").AsInteger());
+        Assert.Equal(days + 1, rule.Get("definition.actions.version.delete.daysAfterCreationGreaterThan").AsInteger());
         // Versions are what blob versioning (on in this account) leaves behind a deleted blob.
         Assert.True(Assert.Single(context.OfType("Microsoft.Storage/storageAccounts/blobServices"), s => s.Name == $"{data.Name}/default").Body.Get("properties.isVersioningEnabled").IsTrue());
 
@@ -176,16 +177,16 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     }
 
     [Fact]
-    public void JobRetentionDays_IsOneTo365DefaultingTo7_AndSetFromTheAzdEnvironment()
+    public void JobRetentionDays_IsOneTo365DefaultingTo1_AndSetFromTheAzdEnvironment()
     {
         var parameter = fixture.Template.Get("parameters")!.Prop("jobRetentionDays");
 
         Assert.Equal("int", parameter.Get("type").AsString());
-        Assert.Equal(7, parameter.Get("defaultValue").AsInteger());
+        Assert.Equal(1, parameter.Get("defaultValue").AsInteger());
         Assert.Equal(1, parameter.Get("minValue").AsInteger());
         Assert.Equal(365, parameter.Get("maxValue").AsInteger());
         var file = JsonNode.Parse(File.ReadAllText(BicepCli.InfraPath("main.parameters.json")))!;
-        Assert.Equal("${SERVERLESSSERVE_JOB_RETENTION_DAYS=7}", file.Get("parameters")!.Prop("jobRetentionDays").Get("value").AsString());
+        Assert.Equal("${SERVERLESSSERVE_JOB_RETENTION_DAYS=1}", file.Get("parameters")!.Prop("jobRetentionDays").Get("value").AsString());
     }
 
     [Fact]

@@ -171,6 +171,9 @@ public sealed class LocalStack : IAsyncDisposable
     {
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
+
+        // The job purge's timer (an app setting in Azure too): every 10 minutes unless a test wants it sooner.
+        gateway["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *";
         foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
         {
             gateway[key] = value;

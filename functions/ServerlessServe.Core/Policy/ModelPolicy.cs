@@ -25,6 +25,9 @@ public sealed record ModelPolicy
     /// <summary>Digits kept for floating-point outputs that have no rule; null keeps them as computed.</summary>
     public int? DefaultRound { get; init; }
 
+    /// <summary>How the gateway runs the model's plain <c>/infer</c>: inline (default) or through the jobs orchestration.</summary>
+    public ExecutionMode Execution { get; init; } = ExecutionMode.Inline;
+
     /// <summary>PII entity types redacted from every BYTES output.</summary>
     public IReadOnlyList<PiiEntity> Redact { get; init; } = [];
 }

@@ -19,6 +19,12 @@ internal static class PolicyJson
         [PiiEntity.IPv6] = "IPV6",
     };
 
+    public static readonly IReadOnlyDictionary<ExecutionMode, string> ExecutionModeNames = new Dictionary<ExecutionMode, string>
+    {
+        [ExecutionMode.Inline] = "inline",
+        [ExecutionMode.Orchestrated] = "orchestrated",
+    };
+
     public static readonly IReadOnlyDictionary<OutputMode, string> OutputModeNames = new Dictionary<OutputMode, string>
     {
         [OutputMode.Scores] = "scores",
@@ -53,6 +59,7 @@ internal static class PolicyJson
         };
         options.Converters.Add(new WireEnumConverter<PiiEntity>(PiiEntityNames));
         options.Converters.Add(new WireEnumConverter<OutputMode>(OutputModeNames));
+        options.Converters.Add(new WireEnumConverter<ExecutionMode>(ExecutionModeNames));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

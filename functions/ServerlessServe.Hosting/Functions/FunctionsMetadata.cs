@@ -8,7 +8,8 @@ namespace ServerlessServe.Hosting.Functions;
 /// <param name="EntryPoint">The method, <c>Namespace.Class.Method</c>.</param>
 /// <param name="TriggerType">The trigger binding's type (<c>httpTrigger</c>, ...).</param>
 /// <param name="Http">The HTTP trigger, when <paramref name="TriggerType"/> is <c>httpTrigger</c>.</param>
-internal sealed record FunctionMetadata(string Name, string ScriptFile, string EntryPoint, string TriggerType, HttpTriggerMetadata? Http);
+/// <param name="TriggerProperties">The trigger binding's string-valued properties (a timer's <c>schedule</c>, ...).</param>
+internal sealed record FunctionMetadata(string Name, string ScriptFile, string EntryPoint, string TriggerType, HttpTriggerMetadata? Http, IReadOnlyDictionary<string, string>? TriggerProperties = null);
 
 /// <summary>An HTTP trigger: the parameter it binds to, the methods (upper case) and the route under the route prefix.</summary>
 internal sealed record HttpTriggerMetadata(string Parameter, IReadOnlyList<string> Methods, string Route);
@@ -75,7 +76,10 @@ internal static class FunctionsMetadata
                 http = new HttpTriggerMetadata(Required(triggerBinding, "name"), methods, route);
             }
 
-            functions.Add(new FunctionMetadata(name, Required(function, "scriptFile"), Required(function, "entryPoint"), triggerType, http));
+            var properties = triggerBinding.EnumerateObject()
+                .Where(p => p.Value.ValueKind == JsonValueKind.String)
+                .ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.OrdinalIgnoreCase);
+            functions.Add(new FunctionMetadata(name, Required(function, "scriptFile"), Required(function, "entryPoint"), triggerType, http, properties));
         }
 
         return functions;

@@ -34,7 +34,7 @@ internal static class FunctionDiscovery
             }
             else
             {
-                other.Add(new TriggeredFunction(function.Name, function.TriggerType, method));
+                other.Add(new TriggeredFunction(function.Name, function.TriggerType, method, function.TriggerProperties ?? new Dictionary<string, string>()));
             }
         }
 

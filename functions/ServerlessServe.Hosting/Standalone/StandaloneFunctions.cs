@@ -6,7 +6,8 @@ namespace ServerlessServe.Hosting.Standalone;
 /// <param name="Name">The function's name.</param>
 /// <param name="TriggerType">The trigger's binding type, e.g. <c>orchestrationTrigger</c>.</param>
 /// <param name="Method">The method the Functions host would call.</param>
-public sealed record TriggeredFunction(string Name, string TriggerType, MethodInfo Method);
+/// <param name="Properties">The trigger binding's string-valued properties (a timer's <c>schedule</c>, ...).</param>
+public sealed record TriggeredFunction(string Name, string TriggerType, MethodInfo Method, IReadOnlyDictionary<string, string> Properties);
 
 /// <summary>
 /// The functions with triggers other than HTTP that the standalone host found in <c>functions.metadata</c>. A feature

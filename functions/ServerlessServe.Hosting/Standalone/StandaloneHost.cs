@@ -78,6 +78,12 @@ public static class StandaloneHost
         builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
         builder.Services.AddSingleton(FunctionRouteTable.Load(appDirectory));
         builder.Services.AddSingleton(new StandaloneFunctions(triggered));
+        if (triggered.Any(f => string.Equals(f.TriggerType, StandaloneTimers.TimerTrigger, StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.Services.AddSingleton<IStandaloneTriggerSupport>(new TimerTriggerSupport());
+            builder.Services.AddHostedService<StandaloneTimers>();
+        }
+
         adjust?.Invoke(builder);
         configure(builder);
         EnsureTriggersSupported(builder.Services, triggered);

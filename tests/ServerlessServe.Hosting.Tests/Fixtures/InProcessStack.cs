@@ -78,6 +78,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:ServiceToken:SigningKeyPem"] = SigningKeys.ExportPrivateKeyPem(_serviceKey),
                 ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
                 ["ServerlessServe:Audit:Container"] = Audit.Name,
+                ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             });

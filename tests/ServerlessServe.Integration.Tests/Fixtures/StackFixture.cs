@@ -29,6 +29,12 @@ public sealed class StackFixture : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
+    /// <summary>The stack gateway's limit of running jobs per caller.</summary>
+    public const int MaxRunningJobsPerCaller = 3;
+
+    /// <summary>The stack gateway's limit of bytes per job (the 1 MB claim-check item fits).</summary>
+    public const int MaxJobBytes = 4 * 1024 * 1024;
+
     public string CallerToken { get; private set; } = "";
 
     public BlobServiceClient Blobs { get; private set; } = null!;
@@ -75,6 +81,10 @@ public sealed class StackFixture : IAsyncLifetime
         }
 
         options.GatewaySettings["ServerlessServe:Audit:CheckpointEvery"] = "5";
+
+        // Job limits small enough to reach in a test (JobLimitsTests); every other test stays well inside them.
+        options.GatewaySettings["ServerlessServe:Jobs:MaxRunningJobsPerCaller"] = MaxRunningJobsPerCaller.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        options.GatewaySettings["ServerlessServe:Jobs:MaxJobBytes"] = MaxJobBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Stack = await LocalStack.StartAsync(
             options,
             (connectionString, ct) => SamplePublisher.PublishAllAsync(State, connectionString, includeResNet: true, progress: null, ct),

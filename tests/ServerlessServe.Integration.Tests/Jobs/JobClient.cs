@@ -1,0 +1,51 @@
+using System.Net;
+using System.Text.Json;
+using ServerlessServe.Integration.Tests.Fixtures;
+
+namespace ServerlessServe.Integration.Tests.Jobs;
+
+/// <summary>What the job tests do over HTTP, as a client would: submit, poll until settled, read the audit records.</summary>
+internal static class JobClient
+{
+    public static string CreditRisk(string row) =>
+        $$"""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":{{row}}}]}""";
+
+    public static async Task<string> SubmitAsync(StackFixture fixture, HttpClient client, string path, string body)
+    {
+        using var response = await client.PostAsync(path, StackFixture.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, text + fixture.LogTail());
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Polls until the job is neither pending nor running; a 5xx (a gateway restarting) is not an answer yet.</summary>
+    public static async Task<JsonElement> WaitAsync(HttpClient client, string job, TimeSpan? limit = null)
+    {
+        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
+        while (true)
+        {
+            using (var response = await client.GetAsync($"jobs/{job}", timeout.Token))
+            {
+                if ((int)response.StatusCode < 500)
+                {
+                    var text = await response.Content.ReadAsStringAsync(timeout.Token);
+                    Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+                    using var document = JsonDocument.Parse(text);
+                    if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
+                    {
+                        return document.RootElement.Clone();
+                    }
+                }
+            }
+
+            await Task.Delay(100, timeout.Token);
+        }
+    }
+
+    public static async Task<List<JsonElement>> RecordsAsync(StackFixture fixture, string job, string container = "audit") =>
+        (await fixture.AuditLinesAsync(container))
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("requestId").GetString()!.StartsWith(job + ".", StringComparison.Ordinal))
+            .ToList();
+}

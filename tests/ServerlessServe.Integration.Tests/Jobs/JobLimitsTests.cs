@@ -1,0 +1,249 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Integration.Tests.Jobs;
+
+/// <summary>
+/// What holds a job in: the claim check (a 1 MB item travels by reference; orchestration history holds only the
+/// reference), bytes per job (413), running jobs per caller (429), cancelling, and results that expire and are purged.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class JobLimitsTests(StackFixture fixture)
+{
+    private const string TaskHub = "serverlessservejobs";
+
+    [StackFact]
+    public async Task OneMegabyteItem_GoesByReference_HistoryHoldsOnlyTheReference_OutputsAsSync()
+    {
+        var request = ResNetRequest();
+        Assert.True(Encoding.UTF8.GetByteCount(request) > 1_000_000);
+
+        var job = await JobClient.SubmitAsync(fixture, fixture.Gateway, "v2/models/resnet18/jobs", request);
+        var status = await JobClient.WaitAsync(fixture.Gateway, job, TimeSpan.FromMinutes(3));
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var result = Assert.Single(status.GetProperty("results").EnumerateArray());
+        Assert.Equal("released", result.GetProperty("outcome").GetString());
+        using (var sync = await fixture.Gateway.PostAsync("v2/models/resnet18/infer", StackFixture.Json(request)))
+        {
+            Assert.Equal(HttpStatusCode.OK, sync.StatusCode);
+            using var document = JsonDocument.Parse(await sync.Content.ReadAsStringAsync());
+            Assert.Equal(document.RootElement.GetProperty("outputs").GetRawText(), result.GetProperty("response").GetProperty("outputs").GetRawText());
+        }
+
+        // The item's chunk went to the payload container: written once, named by its digest.
+        var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
+        var blobs = new List<string>();
+        await foreach (var blob in payloads.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"jobs/{job}/", default))
+        {
+            blobs.Add(blob.Name);
+        }
+
+        Assert.NotEmpty(blobs);
+        Assert.All(blobs, b => Assert.Matches($"^jobs/{job}/[0-9a-f]{{64}}$", b));
+
+        // History and instance state: nothing near the threshold, and not a trace of the pixels.
+        var pixels = request.Substring(request.IndexOf("\"data\":[", StringComparison.Ordinal) + 8, 200);
+        var tables = new TableServiceClient(fixture.Stack.Azurite.ConnectionString);
+        var rows = 0;
+        foreach (var table in new[] { TaskHub + "History", TaskHub + "Instances" })
+        {
+            await foreach (var row in tables.GetTableClient(table).QueryAsync<TableEntity>(e => e.PartitionKey == job))
+            {
+                rows++;
+                foreach (var (key, value) in row)
+                {
+                    var text = value as string ?? (value as byte[] is { } bytes ? Encoding.UTF8.GetString(bytes) : null);
+                    Assert.True(text is null || text.Length < 256 * 1024, $"{table} {row.RowKey} {key}: {text?.Length} characters");
+                    Assert.True(text is null || !text.Contains(pixels, StringComparison.Ordinal), $"{table} {row.RowKey} {key} holds the item's data");
+                }
+            }
+        }
+
+        Assert.True(rows > 4, "the job's history was not found");
+
+        // Nor did the backend move a large message of this job out to its own blobs.
+        await foreach (var blob in fixture.Blobs.GetBlobContainerClient(TaskHub + "-largemessages").GetBlobsAsync())
+        {
+            Assert.DoesNotContain(job, blob.Name, StringComparison.Ordinal);
+        }
+
+        Assert.Single(await JobClient.RecordsAsync(fixture, job));
+    }
+
+    [StackFact]
+    public async Task JobAboveTheByteLimit_Refused413()
+    {
+        var row = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.1,0.2,1,1]}]},""";
+        var body = new StringBuilder("{\"items\":[");
+        while (body.Length <= StackFixture.MaxJobBytes)
+        {
+            body.Append(row);
+        }
+
+        body.Length--;
+        body.Append("]}");
+
+        using var response = await fixture.Gateway.PostAsync("v2/models/credit-risk/jobs", StackFixture.Json(body.ToString()));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [StackFact]
+    public async Task RunningJobsPerCaller_OneMoreIsRefused429_CancellingStopsThemAndFreesTheSlots()
+    {
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("busy-caller"));
+        var big = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 400).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.5,{i % 5},2]"))) + "]}";
+        var jobs = new List<string>();
+
+        // With the inference app away, the jobs wait between inference attempts: still running when cancelled.
+        await fixture.Stack.StopInferenceAsync();
+        string other;
+        try
+        {
+            for (var i = 0; i < StackFixture.MaxRunningJobsPerCaller; i++)
+            {
+                jobs.Add(await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", big));
+            }
+
+            using (var refused = await caller.PostAsync("v2/models/credit-risk/jobs", StackFixture.Json(big)))
+            {
+                Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+                Assert.True(refused.Headers.RetryAfter is not null);
+                Assert.Contains("jobs may run at once", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+
+            // Another caller is not held back by this one's jobs.
+            other = await JobClient.SubmitAsync(fixture, fixture.Gateway, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.1,0.2,1,1]"));
+
+            foreach (var job in jobs)
+            {
+                using var cancel = await caller.DeleteAsync($"jobs/{job}");
+                Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+            }
+
+            foreach (var job in jobs)
+            {
+                var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(1));
+                Assert.Equal("cancelled", status.GetProperty("status").GetString());
+                Assert.False(status.TryGetProperty("results", out _));
+            }
+        }
+        finally
+        {
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await fixture.Stack.StartInferenceAsync(restart.Token);
+        }
+
+        // A cancelled job stays stopped: none of its items is audited, even with inference back.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Empty(await JobClient.RecordsAsync(fixture, jobs[0]));
+        Assert.Equal("cancelled", (await JobClient.WaitAsync(caller, jobs[0], TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+
+        var again = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.1,0.2,1,1]"));
+        Assert.Equal("completed", (await JobClient.WaitAsync(caller, again)).GetProperty("status").GetString());
+        Assert.Equal("completed", (await JobClient.WaitAsync(fixture.Gateway, other)).GetProperty("status").GetString());
+    }
+
+    [StackFact]
+    public async Task FinishedJob_ExpiresAfterItsRetention_ThenIsPurgedWithItsPayloads()
+    {
+        var pair = await ShortRetentionPair.GetAsync(fixture);
+        using var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.CallerToken);
+
+        var job = await JobClient.SubmitAsync(fixture, client, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.35,0.4,1,9]"));
+        var status = await JobClient.WaitAsync(client, job);
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.True(status.TryGetProperty("expires", out _));
+        var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
+        Assert.True(await AnyAsync(payloads, job), "the pair keeps every chunk by reference, so the job has payload blobs");
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        HttpStatusCode code;
+        do
+        {
+            await Task.Delay(500, timeout.Token);
+            using var response = await client.GetAsync($"jobs/{job}", timeout.Token);
+            code = response.StatusCode;
+        }
+        while (code == HttpStatusCode.OK);
+
+        Assert.Equal(HttpStatusCode.NotFound, code);
+
+        // The purge timer (every 2 s here) deletes the payloads, then the orchestration's state.
+        var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(ShortRetentionPair.TaskHub + "Instances");
+        while (await AnyAsync(payloads, job) || await instances.QueryAsync<TableEntity>(e => e.PartitionKey == job).AnyAsync(timeout.Token))
+        {
+            await Task.Delay(500, timeout.Token);
+        }
+
+        // The audit record is the immutable log's: it stays.
+        Assert.Single(await JobClient.RecordsAsync(fixture, job, ShortRetentionPair.AuditContainer));
+    }
+
+    private static async Task<bool> AnyAsync(Azure.Storage.Blobs.BlobContainerClient container, string job)
+    {
+        await foreach (var _ in container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, $"jobs/{job}/", default))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    // 1x3x224x224 pixel values with three decimals: a JSON item of about 1.1 MB.
+    private static string ResNetRequest()
+    {
+        var random = new Random(7);
+        var values = string.Join(',', Enumerable.Range(0, 3 * 224 * 224).Select(_ => (random.Next(0, 255000) / 1000.0).ToString("0.000", CultureInfo.InvariantCulture)));
+        return $$"""{"inputs":[{"name":"Input247","shape":[1,3,224,224],"datatype":"FP32","data":[{{values}}]}]}""";
+    }
+
+    /// <summary>A second app pair whose jobs expire after 3 s, purged every 2 s, every chunk by reference.</summary>
+    private static class ShortRetentionPair
+    {
+        public const string TaskHub = "jobsretention";
+        public const string AuditContainer = "audit-retention";
+        private static readonly SemaphoreSlim Gate = new(1, 1);
+        private static AppPair? _pair;
+
+        public static async Task<AppPair> GetAsync(StackFixture fixture)
+        {
+            await Gate.WaitAsync();
+            try
+            {
+                if (_pair is null)
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                    _pair = await fixture.Stack.StartAnotherPairAsync(
+                        fixture.Host,
+                        new Dictionary<string, string>
+                        {
+                            ["ServerlessServe:Audit:Container"] = AuditContainer,
+                            ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
+                            ["ServerlessServe:Jobs:ResultRetention"] = "00:00:03",
+                            ["ServerlessServe:Jobs:PurgeSchedule"] = "*/2 * * * * *",
+                            ["ServerlessServe:Jobs:InlinePayloadBytes"] = "1024",
+                        },
+                        "retention",
+                        timeout.Token);
+                    fixture.OnDispose(_pair);
+                }
+
+                return _pair;
+            }
+            finally
+            {
+                Gate.Release();
+            }
+        }
+    }
+}

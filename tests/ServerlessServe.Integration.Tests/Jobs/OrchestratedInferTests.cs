@@ -1,0 +1,56 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ServerlessServe.Integration.Tests.Fixtures;
+
+namespace ServerlessServe.Integration.Tests.Jobs;
+
+/// <summary>A model whose policy says <c>execution: orchestrated</c> answers its plain /infer through the job orchestration, like an inline one.</summary>
+[Collection(StackCollection.Name)]
+public sealed class OrchestratedInferTests(StackFixture fixture)
+{
+    [StackFact]
+    public async Task OrchestratedModel_AnswersInferWithTheInlineOutputs_AuditedAsAJobItem()
+    {
+        var name = await PublishOrchestratedCreditRiskAsync();
+        var request = JobClient.CreditRisk("[0.7,0.85,5,3]");
+
+        using var inline = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(request));
+        using var orchestrated = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json(request));
+        var body = await orchestrated.Content.ReadAsStringAsync();
+
+        Assert.True(orchestrated.StatusCode == HttpStatusCode.OK, body + fixture.LogTail());
+        using var expected = JsonDocument.Parse(await inline.Content.ReadAsStringAsync());
+        using var actual = JsonDocument.Parse(body);
+        Assert.Equal(expected.RootElement.GetProperty("outputs").GetRawText(), actual.RootElement.GetProperty("outputs").GetRawText());
+        Assert.Equal(name, actual.RootElement.GetProperty("model_name").GetString());
+
+        var record = Assert.Single((await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement), r => r.GetProperty("model").GetString() == name);
+        Assert.Equal("job", record.GetProperty("operation").GetString());
+        Assert.Equal("released", record.GetProperty("outcome").GetString());
+
+        // A refusal comes back as the inline path's would: same status, the item's safe message.
+        using var invalid = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}"""));
+        using var invalidInline = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}"""));
+        Assert.Equal(invalidInline.StatusCode, invalid.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+    }
+
+    private async Task<string> PublishOrchestratedCreditRiskAsync()
+    {
+        var samples = Path.Combine(fixture.State.Directory, "orchestrated-" + Guid.NewGuid().ToString("N")[..6]);
+        var built = await Ssctl.RunAsync(fixture, "model", "samples", samples);
+        Assert.True(built.ExitCode == 0, built.Output);
+        var version = Path.Combine(samples, "credit-risk", "1");
+        var policyPath = Path.Combine(version, "policy.json");
+        var policy = JsonNode.Parse(await File.ReadAllTextAsync(policyPath))!.AsObject();
+        policy["execution"] = "orchestrated";
+        await File.WriteAllTextAsync(policyPath, policy.ToJsonString());
+
+        var name = "credit-risk-orchestrated-" + Guid.NewGuid().ToString("N")[..6];
+        var publish = await Ssctl.RunAsync(fixture, "model", "publish", version,
+            "--name", name, "--version", "1", "--state", fixture.State.Directory, "--connection-string", fixture.Stack.Azurite.ConnectionString);
+        Assert.True(publish.ExitCode == 0, publish.Output);
+        return name;
+    }
+}
