@@ -34,11 +34,12 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
         Assert.Equal(Rows.Length, job.RootElement.GetProperty("items").GetInt32());
         var results = job.RootElement.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(Rows.Length, results.Count);
+        var version = job.RootElement.GetProperty("model_version").GetString();
         for (var i = 0; i < Rows.Length; i++)
         {
             Assert.Equal(i, results[i].GetProperty("index").GetInt32());
             Assert.Equal("released", results[i].GetProperty("outcome").GetString());
-            Assert.Equal(await SyncOutputsAsync(Item(Rows[i])), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
+            Assert.Equal(await SyncOutputsAsync(Item(Rows[i]), $"versions/{version}/"), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
         }
     }
 
@@ -65,13 +66,13 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
         using var saved = JsonDocument.Parse(await File.ReadAllTextAsync(output));
         var items = saved.RootElement.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(["released", "released", "invalid"], items.Select(i => i.GetProperty("outcome").GetString()));
-        Assert.Equal(await SyncOutputsAsync(Item(Rows[1])), JsonSerializer.Serialize(items[1].GetProperty("response").GetProperty("outputs")));
+        Assert.Equal(await SyncOutputsAsync(Item(Rows[1]), "versions/1/"), JsonSerializer.Serialize(items[1].GetProperty("response").GetProperty("outputs")));
     }
 
     [StackFact]
     public async Task Submit_FromStandardInput_PrintsTheId_ThenStatusAndResult()
     {
-        var submit = await Ssctl.RunWithInputAsync(fixture, TimeLimit, Item(Rows[2]), [.. Args("job", "submit", "credit-risk")]);
+        var submit = await Ssctl.RunWithInputAsync(fixture, TimeLimit, Item(Rows[2]), [.. Args("job", "submit", "credit-risk", "--version", "1")]);
 
         Assert.True(submit.ExitCode == 0, submit.Output + fixture.LogTail());
         var id = submit.Stdout.Trim();
@@ -248,9 +249,10 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
         return path;
     }
 
-    private async Task<string> SyncOutputsAsync(string request)
+    /// <summary>The sync path's outputs for <paramref name="request"/> (on <paramref name="version"/>, e.g. "versions/1/", or the latest).</summary>
+    private async Task<string> SyncOutputsAsync(string request, string version = "")
     {
-        using var response = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(request));
+        using var response = await fixture.Gateway.PostAsync($"v2/models/credit-risk/{version}infer", StackFixture.Json(request));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return document.RootElement.GetProperty("outputs").GetRawText();
