@@ -5,15 +5,26 @@ namespace ServerlessServe.Integration.Tests.Fixtures;
 /// <summary>Runs the real <c>ssctl</c> as a separate process.</summary>
 public static class Ssctl
 {
-    public sealed record Result(int ExitCode, string Output);
+    /// <summary>What the process wrote; <see cref="Output"/> is standard output then standard error.</summary>
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public string Output => Stdout + Stderr;
+    }
 
     public static Task<Result> RunAsync(StackFixture fixture, params string[] arguments) =>
         RunAsync(fixture, TimeSpan.FromMinutes(2), arguments);
 
-    public static async Task<Result> RunAsync(StackFixture fixture, TimeSpan timeLimit, params string[] arguments)
+    public static Task<Result> RunAsync(StackFixture fixture, TimeSpan timeLimit, params string[] arguments) =>
+        RunWithInputAsync(fixture, timeLimit, standardInput: null, arguments);
+
+    /// <summary>
+    /// Runs ssctl with <paramref name="standardInput"/> piped in; without it standard input is empty and closed (never
+    /// the test runner's). The gateway URL and token come from the arguments only, never from this environment.
+    /// </summary>
+    public static async Task<Result> RunWithInputAsync(StackFixture fixture, TimeSpan timeLimit, string? standardInput, params string[] arguments)
     {
         var assembly = Path.Combine(fixture.RepositoryRoot, "tools", "ServerlessServe.Cli", "bin", fixture.BuildConfiguration, "net10.0", "ssctl.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
         {
@@ -22,11 +33,19 @@ public static class Ssctl
 
         info.Environment["NO_COLOR"] = "1";
         info.Environment["COLUMNS"] = "250";
+        info.Environment.Remove("SERVERLESSSERVE_URL");
+        info.Environment.Remove("SERVERLESSSERVE_TOKEN");
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
+        process.StandardInput.Close();
         using var timeout = new CancellationTokenSource(timeLimit);
         await process.WaitForExitAsync(timeout.Token);
-        return new Result(process.ExitCode, await stdout + await stderr);
+        return new Result(process.ExitCode, await stdout, await stderr);
     }
 }

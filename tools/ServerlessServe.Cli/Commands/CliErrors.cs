@@ -21,6 +21,8 @@ internal static class CliErrors
         RequestFailedException e => $"storage refused the request ({e.Status} {e.ErrorCode}); check the connection string, account and permissions",
         AggregateException { InnerExceptions: [RequestFailedException or HttpRequestException, ..] } => "storage unreachable; is Azurite running (ssctl up) or is --blob-uri right?",
         HttpRequestException e => $"network error: {e.Message}",
+        Jobs.JobApiException e => e.Message,
+        Jobs.JobInputException e => e.Message,
         RefusedException e => e.Message,
         PolicyException e => $"policy: {e.Message}",
         ModelVerificationException e => $"model verification failed: {e.Message}",

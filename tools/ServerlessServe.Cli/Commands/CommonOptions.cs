@@ -22,6 +22,64 @@ internal static class CommonOptions
         Description = "Blob service endpoint in Azure; signs in with DefaultAzureCredential (no keys).",
     };
 
+    /// <summary>Environment variable with the gateway's V2 base URL, the default of <c>--url</c>.</summary>
+    public const string UrlVariable = "SERVERLESSSERVE_URL";
+
+    /// <summary>Environment variable with a caller token, the default of <c>--token</c> (keeps it out of the process list).</summary>
+    public const string TokenVariable = "SERVERLESSSERVE_TOKEN";
+
+    /// <summary>The gateway of <c>ssctl up</c>.</summary>
+    public static readonly Uri LocalGateway = new("http://127.0.0.1:7071/api/");
+
+    public static Option<Uri> GatewayUrl() => new("--url")
+    {
+        CustomParser = result => AbsoluteUri(result)!,
+        DefaultValueFactory = result => Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } configured
+            ? Uri.TryCreate(configured, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+                ? uri
+                : Invalid(result, $"${UrlVariable} is not an absolute http(s) URL")
+            : LocalGateway,
+        Description = $"Gateway V2 base URL. Default: ${UrlVariable}, else {LocalGateway} (ssctl up).",
+    };
+
+    public static Option<string?> Token() => new("--token")
+    {
+        Description = $"Caller bearer token. Default: ${TokenVariable}, else, for a gateway on loopback, one minted from the local issuer in --state for '{TokenCommand.DefaultSubject}' (as `ssctl token` does).",
+    };
+
+    public static Option<bool> Json() => new("--json")
+    {
+        Description = "Print the gateway's JSON answer on standard output (one line) and nothing else; no progress on standard error.",
+    };
+
+    /// <summary>
+    /// The caller token: <paramref name="token"/>, else <c>$SERVERLESSSERVE_TOKEN</c>, else for a loopback gateway one
+    /// minted from the local issuer (a remote gateway does not trust that issuer, so none is minted for it).
+    /// </summary>
+    public static string ResolveToken(string? token, Uri gateway, DirectoryInfo? state)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        if (!string.IsNullOrWhiteSpace(token))
+        {
+            return token.Trim();
+        }
+
+        if (Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } configured)
+        {
+            return configured.Trim();
+        }
+
+        var local = ResolveState(state);
+        if (gateway.IsLoopback && File.Exists(local.IssuerKey))
+        {
+            return TokenCommand.Mint(local.IssuerKey, TokenCommand.DefaultSubject, [], TimeSpan.FromHours(1));
+        }
+
+        throw new Jobs.JobInputException(gateway.IsLoopback
+            ? $"no token: pass --token or set ${TokenVariable} (no local issuer key in {local.Directory} to mint one; run `ssctl up` or give --state)"
+            : $"no token: pass --token or set ${TokenVariable} (tokens are minted locally only for a gateway on loopback)");
+    }
+
     /// <summary>
     /// Parses an absolute URL option (System.CommandLine has no built-in converter for <see cref="Uri"/>): a value that
     /// is not one is a usage error naming the option, not an exception.
@@ -37,6 +95,12 @@ internal static class CommonOptions
 
         result.AddError("expected an absolute http(s) URL");
         return null;
+    }
+
+    private static Uri Invalid(System.CommandLine.Parsing.ArgumentResult result, string error)
+    {
+        result.AddError(error);
+        return LocalGateway;
     }
 
     public static LocalState ResolveState(DirectoryInfo? state)

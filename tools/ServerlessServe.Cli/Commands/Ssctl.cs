@@ -7,13 +7,14 @@ internal static class Ssctl
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("ssctl — keys, signed models, tokens, audit verification and the local stack of ServerlessServe.");
+        var root = new RootCommand("ssctl — keys, signed models, tokens, jobs, audit verification and the local stack of ServerlessServe.");
         root.Subcommands.Add(KeysCommand.Build());
         root.Subcommands.Add(TokenCommand.Build());
         root.Subcommands.Add(ModelCommand.Build());
         root.Subcommands.Add(AuditCommand.Build());
         root.Subcommands.Add(UpCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(JobCommand.Build());
         return root;
     }
 }

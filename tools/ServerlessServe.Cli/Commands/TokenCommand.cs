@@ -10,10 +10,13 @@ internal static class TokenCommand
     public const string DefaultAudience = "serverlessserve";
     public const string DefaultIssuer = "serverlessserve-local";
 
+    /// <summary>The caller that <c>ssctl token</c>, <c>ssctl up</c>'s banner and <c>ssctl job</c> mint for by default.</summary>
+    public const string DefaultSubject = "local-developer";
+
     public static Command Build()
     {
         var stateOption = CommonOptions.State();
-        var subject = new Option<string>("--sub") { Description = "Caller id (token subject).", DefaultValueFactory = _ => "local-developer" };
+        var subject = new Option<string>("--sub") { Description = "Caller id (token subject).", DefaultValueFactory = _ => DefaultSubject };
         var roles = new Option<string[]>("--role") { Description = "Role to grant (repeatable).", AllowMultipleArgumentsPerToken = false };
         var lifetime = new Option<TimeSpan>("--lifetime") { Description = "Token lifetime, e.g. 01:00:00 (at most 24 h).", DefaultValueFactory = _ => TimeSpan.FromHours(1) };
         var command = new Command("token", "Mint a caller token from the local issuer.") { stateOption, subject, roles, lifetime };

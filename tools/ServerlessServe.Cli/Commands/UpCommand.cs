@@ -106,7 +106,7 @@ internal static class UpCommand
 
             await using (stack.ConfigureAwait(false))
             {
-                var token = TokenCommand.Mint(state.IssuerKey, "local-developer", [], TimeSpan.FromHours(8));
+                var token = TokenCommand.Mint(state.IssuerKey, TokenCommand.DefaultSubject, [], TimeSpan.FromHours(8));
                 var firstRequest = await SmokeCheck.InferAsync(stack.GatewayBaseUrl, token, cancellationToken).ConfigureAwait(false);
                 Banner.Print(stack, state, token, started.Elapsed, firstRequest, samples.Select(s => s.Name).ToList());
                 if (parse.GetValue(exitWhenReady))

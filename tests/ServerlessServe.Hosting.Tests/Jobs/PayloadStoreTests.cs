@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Jobs;
+
+namespace ServerlessServe.Hosting.Tests.Jobs;
+
+/// <summary>The claim check on real Azurite: small values inline, large ones by digest-checked reference, per-job purge.</summary>
+public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<AzuriteFixture>
+{
+    [Fact]
+    public async Task SmallValue_StaysInline_NoBlobWritten()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+
+        var payload = await store.PutAsync("job1", new[] { "a", "b" }, default);
+
+        Assert.False(payload.IsReference);
+        Assert.Equal("""["a","b"]""", payload.Inline);
+        Assert.Equal(["a", "b"], await store.GetAsync<string[]>(payload, default));
+        Assert.Empty(await store.ListJobAsync("job1", default));
+    }
+
+    [Fact]
+    public async Task LargeValue_GoesByReference_NamedByItsDigest_ReadBackWhole_WrittenOnce()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+        var value = new string('x', 5000);
+
+        var payload = await store.PutAsync("job2", value, default);
+        var again = await store.PutAsync("job2", value, default);
+
+        Assert.True(payload.IsReference);
+        Assert.Null(payload.Inline);
+        var bytes = Encoding.UTF8.GetBytes("\"" + value + "\"");
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), payload.Sha256);
+        Assert.Equal($"jobs/job2/{payload.Sha256}", payload.Blob);
+        Assert.Equal(bytes.Length, payload.Bytes);
+        Assert.Equal(payload, again);
+        Assert.Equal(value, await store.GetAsync<string>(payload, default));
+        Assert.Single(await store.ListJobAsync("job2", default));
+    }
+
+    [Fact]
+    public async Task AlteredOrMissingBlob_IsNeverUsed()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+        var payload = await store.PutAsync("job3", new string('y', 4000), default);
+
+        // Same length, one byte different: the digest catches it.
+        var original = (await container.GetBlobClient(payload.Blob).DownloadContentAsync()).Value.Content.ToArray();
+        original[10] = (byte)'z';
+        await container.GetBlobClient(payload.Blob).UploadAsync(BinaryData.FromBytes(original), overwrite: true);
+        var altered = await Assert.ThrowsAsync<PayloadIntegrityException>(() => store.GetAsync<string>(payload, default));
+        Assert.Contains("digest", altered.Message, StringComparison.Ordinal);
+
+        await container.DeleteBlobAsync(payload.Blob);
+        var missing = await Assert.ThrowsAsync<PayloadIntegrityException>(() => store.GetAsync<string>(payload, default));
+        Assert.Contains("missing", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeleteJob_RemovesThatJobsBlobsOnly()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+        await store.PutAsync("job4", new string('a', 2000), default);
+        await store.PutAsync("job4", new string('b', 2000), default);
+        var kept = await store.PutAsync("job5", new string('c', 2000), default);
+
+        Assert.Equal(2, await store.DeleteJobAsync("job4", default));
+
+        Assert.Empty(await store.ListJobAsync("job4", default));
+        Assert.Equal(new string('c', 2000), await store.GetAsync<string>(kept, default));
+        Assert.Equal(0, await store.DeleteJobAsync("no-such-job", default));
+    }
+}
