@@ -71,7 +71,9 @@ public sealed class JobActivities(
         }
 
         var results = items.Select(JobResults.For).ToArray();
-        return new ChunkStep(chunk.JobId, chunk.Chunk, Audit, await payloads.PutAsync(chunk.JobId, results, cancellationToken).ConfigureAwait(false));
+        // The job's output holds every chunk's results: each chunk keeps to its share of what may be inline.
+        var stored = await payloads.PutAsync(chunk.JobId, results, cancellationToken, payloads.ShareOf(chunk.Chunks)).ConfigureAwait(false);
+        return chunk with { Step = Audit, Items = stored, InferPending = 0 };
     }
 
     private async Task<ChunkStep> EachAsync(
@@ -101,7 +103,7 @@ public sealed class JobActivities(
         }
 
         var stored = await payloads.PutAsync(chunk.JobId, items, cancellationToken).ConfigureAwait(false);
-        return new ChunkStep(chunk.JobId, chunk.Chunk, step, stored, items.Count(i => i.InferPending));
+        return chunk with { Step = step, Items = stored, InferPending = items.Count(i => i.InferPending) };
     }
 
     private async Task<ItemState> ValidateItemAsync(ItemState item, CancellationToken cancellationToken)

@@ -190,12 +190,13 @@ public sealed class JobEndpoints(
         // The id starts with the caller's tag, so a caller's running jobs are one prefix query; the rest is random.
         var jobId = tag + RandomNumberGenerator.GetHexString(24, lowercase: true);
         var chunks = new List<Payload>();
+        var share = payloads.ShareOf((items.Count + limit.ChunkSize - 1) / limit.ChunkSize);
         for (var start = 0; start < items.Count; start += limit.ChunkSize)
         {
             var chunk = Enumerable.Range(start, Math.Min(limit.ChunkSize, items.Count - start))
                 .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i]))
                 .ToArray();
-            chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
+            chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
         }
 
         var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks);

@@ -27,7 +27,7 @@ public sealed record JobInput(string JobId, string Model, string Version, string
 /// completion left over from an attempt that was never committed cannot stand in for another step's), its items as a
 /// <see cref="Payload"/>, and how many items still wait for inference.
 /// </summary>
-public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0);
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's

@@ -24,7 +24,7 @@ public static class JobOrchestrator
     {
         ArgumentNullException.ThrowIfNull(context);
         var job = JobInput.Parse(context.GetInput<string>());
-        var pending = job.Chunks.Select((items, chunk) => RunChunkAsync(context, new ChunkStep(job.JobId, chunk, "submit", items))).ToList();
+        var pending = job.Chunks.Select((items, chunk) => RunChunkAsync(context, new ChunkStep(job.JobId, chunk, "submit", items, Chunks: job.Chunks.Count))).ToList();
         var results = new Payload[job.Chunks.Count];
         var done = 0;
         context.SetCustomStatus(new JobProgress(job.Items, 0));

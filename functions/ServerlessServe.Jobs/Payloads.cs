@@ -57,15 +57,26 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit)
 
     public string ContainerName => container.Name;
 
-    /// <summary>Serialises <paramref name="value"/> and keeps it inline or stores it, by size.</summary>
-    public Task<Payload> PutAsync<T>(string jobId, T value, CancellationToken cancellationToken) =>
-        PutAsync(jobId, JsonSerializer.SerializeToUtf8Bytes(value, Json), cancellationToken);
+    /// <summary>
+    /// The most a job's orchestration input, or its output, holds inline in all: 16 KiB (the JSON of the input escapes it
+    /// again, and the Azure Storage backend keeps a property under 32 K characters in its table). Above that it would
+    /// move the message to blobs of its own (not digest-checked, and not readable while the job is pending), so a
+    /// job's chunks share it (<see cref="ShareOf"/>).
+    /// </summary>
+    public const int MaxInlinePerJob = 16 * 1024;
 
-    /// <summary>Keeps <paramref name="utf8Json"/> inline or stores it, by size.</summary>
-    public async Task<Payload> PutAsync(string jobId, byte[] utf8Json, CancellationToken cancellationToken)
+    /// <summary>The inline limit of one of <paramref name="chunks"/> chunks: its share of <see cref="MaxInlinePerJob"/>, at most the threshold.</summary>
+    public int ShareOf(int chunks) => Math.Min(InlineLimit, MaxInlinePerJob / Math.Max(1, chunks));
+
+    /// <summary>Serialises <paramref name="value"/> and keeps it inline or stores it, by size (up to <paramref name="inlineLimit"/>, default the threshold).</summary>
+    public Task<Payload> PutAsync<T>(string jobId, T value, CancellationToken cancellationToken, int? inlineLimit = null) =>
+        PutAsync(jobId, JsonSerializer.SerializeToUtf8Bytes(value, Json), cancellationToken, inlineLimit);
+
+    /// <summary>Keeps <paramref name="utf8Json"/> inline or stores it, by size (up to <paramref name="inlineLimit"/>, default the threshold).</summary>
+    public async Task<Payload> PutAsync(string jobId, byte[] utf8Json, CancellationToken cancellationToken, int? inlineLimit = null)
     {
         ArgumentNullException.ThrowIfNull(utf8Json);
-        if (utf8Json.Length <= InlineLimit)
+        if (utf8Json.Length <= Math.Min(InlineLimit, inlineLimit ?? InlineLimit))
         {
             return new Payload { Inline = Encoding.UTF8.GetString(utf8Json), Bytes = utf8Json.Length };
         }

@@ -95,6 +95,11 @@ public static class AppLauncher
         {
             environment["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"] = maxBody;
         }
+        // Each app on its own host id (in Azure the site name gives it): apps sharing one id share the host's locks
+        // in storage, and a timer trigger (a singleton) would then run in only one of them.
+        var hostId = "ss-" + new string(app.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).ToArray()).Replace("serverlessserve", "", StringComparison.Ordinal) + "-" + port.ToString(CultureInfo.InvariantCulture);
+        environment["AzureFunctionsWebHost__hostid"] = hostId.Length <= 32 ? hostId : hostId[..32];
+
         // The Durable extension reads its task hub from host.json; the same setting the standalone host reads overrides it.
         if (settings.TryGetValue("ServerlessServe:Jobs:TaskHub", out var taskHub))
         {

@@ -9,8 +9,8 @@ using ServerlessServe.Hosting.Standalone;
 namespace ServerlessServe.Hosting.Tests.Functions;
 
 /// <summary>
-/// Parity over every trigger, not only HTTP: the standalone host registers exactly the orchestrators and activities
-/// that the build's functions.metadata declares, and refuses to start on a trigger nothing runs standalone.
+/// Parity over every trigger, not only HTTP: the standalone host registers exactly the orchestrators, activities and
+/// timers that the build's functions.metadata declares, and refuses to start on a trigger nothing runs standalone.
 /// </summary>
 public sealed class StandaloneTriggerTests : IDisposable
 {
@@ -30,12 +30,23 @@ public sealed class StandaloneTriggerTests : IDisposable
     }
 
     [Fact]
+    public async Task Gateway_Timers_AreExactlyTheMetadatas_AndRunByTheStandaloneHost()
+    {
+        await using var app = StandaloneHost.Build(typeof(GatewayApp).Assembly, ["--ServerlessServe:Jobs:PurgeSchedule=0 */10 * * * *"], GatewayApp.Configure, appDirectory: GatewayDirectory);
+
+        var timers = app.Services.GetRequiredService<StandaloneFunctions>().WithTrigger("timerTrigger").Select(f => f.Name).Order(StringComparer.Ordinal);
+        Assert.Equal(Declared("timerTrigger"), timers);
+        Assert.Equal(["PurgeExpiredJobs"], Declared("timerTrigger"));
+        Assert.Contains(app.Services.GetServices<IStandaloneTriggerSupport>(), s => s.TriggerTypes.Contains("timerTrigger"));
+    }
+
+    [Fact]
     public void Gateway_TriggerNothingRunsStandalone_RefusedAtStartNamingIt()
     {
         var metadata = JsonNode.Parse(File.ReadAllText(Path.Combine(GatewayDirectory, "functions.metadata")))!.AsArray();
         metadata.Add(JsonNode.Parse("""
             {"name":"Tick","scriptFile":"ServerlessServe.Gateway.dll","entryPoint":"ServerlessServe.Gateway.HealthFunctions.Live",
-             "bindings":[{"name":"timer","type":"timerTrigger","direction":"In","schedule":"0 * * * * *"}]}
+             "bindings":[{"name":"message","type":"queueTrigger","direction":"In","queueName":"ticks"}]}
             """));
         File.WriteAllText(Path.Combine(_directory, "functions.metadata"), metadata.ToJsonString());
         File.Copy(Path.Combine(GatewayDirectory, "host.json"), Path.Combine(_directory, "host.json"));
@@ -44,7 +55,7 @@ public sealed class StandaloneTriggerTests : IDisposable
             StandaloneHost.Build(typeof(GatewayApp).Assembly, [], GatewayApp.Configure, appDirectory: _directory));
 
         Assert.Contains("'Tick'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("timerTrigger", error.Message, StringComparison.Ordinal);
+        Assert.Contains("queueTrigger", error.Message, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

@@ -21,7 +21,11 @@ internal static class BenchCommand
         var requests = new Option<int>("--requests") { Description = "Requests to send (1..100000).", DefaultValueFactory = _ => 500 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 4 };
         var binary = new Option<bool>("--binary") { Description = "Use the binary tensor extension instead of JSON." };
-        var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary };
+        var jobItems = new Option<int>("--job-items")
+        {
+            Description = "Measure jobs instead: each request is a job of this many items (1..1000), submitted and polled until it settles; --requests counts jobs, --concurrency jobs in flight (at most the gateway's running jobs per caller, default 10).",
+        };
+        var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -41,10 +45,13 @@ internal static class BenchCommand
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
             var token = TokenCommand.Mint(state.IssuerKey, "bench", [], TimeSpan.FromHours(1));
             var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
+            var items = parse.GetValue(jobItems);
             BenchReport report;
             try
             {
-                report = await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
+                report = items > 0
+                    ? await RunJobsAsync(baseUrl, parse.GetValue(model)!, token, BenchPayloads.For(parse.GetValue(model)!, binary: false), Math.Min(items, 1000), total, inFlight, cancellationToken).ConfigureAwait(false)
+                    : await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
             }
             catch (HttpRequestException)
             {
@@ -93,6 +100,85 @@ internal static class BenchCommand
         return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed);
     }
 
+    /// <summary>
+    /// Jobs of <paramref name="items"/> identical items: each submitted, then polled every 5 ms until it settles (the
+    /// latency is submit to the first poll that sees it completed); a job that does not complete with every item
+    /// released is a failure.
+    /// </summary>
+    public static async Task<BenchReport> RunJobsAsync(Uri baseUrl, string model, string token, BenchPayload payload, int items, int jobs, int inFlight, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var item = Encoding.UTF8.GetString(payload.Body);
+        var body = Encoding.UTF8.GetBytes("{\"items\":[" + string.Join(',', Enumerable.Repeat(item, items)) + "]}");
+        var path = $"v2/models/{Uri.EscapeDataString(model)}/jobs";
+
+        for (var i = 0; i < 2; i++)
+        {
+            await RunJobAsync(http, path, body, items, cancellationToken).ConfigureAwait(false);
+        }
+
+        var latencies = new double[jobs];
+        var failures = 0;
+        var next = -1;
+        var wall = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < jobs)
+            {
+                var watch = Stopwatch.StartNew();
+                var ok = await RunJobAsync(http, path, body, items, cancellationToken).ConfigureAwait(false);
+                latencies[index] = watch.Elapsed.TotalMilliseconds;
+                if (!ok)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        });
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        wall.Stop();
+        return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items);
+    }
+
+    private static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
+    {
+        string id;
+        using (var content = new ByteArrayContent(body))
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            using var submitted = await http.PostAsync(path, content, cancellationToken).ConfigureAwait(false);
+            if (submitted.StatusCode != HttpStatusCode.Accepted)
+            {
+                return false;
+            }
+
+            using var accepted = System.Text.Json.JsonDocument.Parse(await submitted.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            id = accepted.RootElement.GetProperty("id").GetString()!;
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMinutes(5));
+        while (true)
+        {
+            using var response = await http.GetAsync($"jobs/{id}", deadline.Token).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                using var status = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false));
+                var state = status.RootElement.GetProperty("status").GetString();
+                if (state is not ("pending" or "running"))
+                {
+                    return state == "completed"
+                        && status.RootElement.GetProperty("results").EnumerateArray().Count(r => r.GetProperty("outcome").GetString() == "released") == items;
+                }
+            }
+
+            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+        }
+    }
+
     private static async Task<HttpStatusCode> SendAsync(HttpClient http, string path, string token, BenchPayload payload, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
@@ -113,8 +199,11 @@ internal static class BenchCommand
 internal sealed record BenchPayload(byte[] Body, string ContentType, int? HeaderLength);
 
 /// <summary>Latency percentiles and throughput of one bench run.</summary>
-internal sealed record BenchReport(string Model, int Requests, int Concurrency, int Failures, double[] LatenciesMs, TimeSpan Wall)
+internal sealed record BenchReport(string Model, int Requests, int Concurrency, int Failures, double[] LatenciesMs, TimeSpan Wall, int ItemsPerRequest = 1)
 {
+    /// <summary>Items completed per second (jobs: items per job × jobs / wall time).</summary>
+    public double ItemThroughput => ItemsPerRequest * Requests / Wall.TotalSeconds;
+
     public double Percentile(double p)
     {
         var sorted = LatenciesMs.Order().ToArray();
@@ -135,7 +224,7 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
         AnsiConsole.Write(table);
         Console.Out.WriteLine(string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s"));
+            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p95={Percentile(95):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s items={ItemThroughput:F1}/s"));
     }
 
     private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
