@@ -33,7 +33,7 @@ public sealed class JobActivities(
 
     /// <summary>resolve → authorize → read → validate, for each item of the chunk.</summary>
     public Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
-        EachAsync(chunk, Validate, 1, _ => true, ValidateItemAsync, cancellationToken);
+        EachAsync(chunk, Validate, options.Value.InferConcurrency, _ => true, ValidateItemAsync, cancellationToken);
 
     /// <summary>
     /// infer: the inference app, with the service token, for each item not refused yet (several at once). A transient
@@ -45,7 +45,7 @@ public sealed class JobActivities(
 
     /// <summary>redact: the policy's hardening and PII redaction of each response; an item whose inference never succeeded is refused as unavailable.</summary>
     public Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
-        EachAsync(chunk, Redact, 1, i => i.RefusalKind is null, RedactItemAsync, cancellationToken);
+        EachAsync(chunk, Redact, options.Value.InferConcurrency, i => i.RefusalKind is null, RedactItemAsync, cancellationToken);
 
     /// <summary>
     /// audit: each item's one record, with every stage's verdict, whatever the outcome — exactly once however often

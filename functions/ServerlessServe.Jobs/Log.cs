@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8004, Level = LogLevel.Error, Message = "Job {JobId}: its results cannot be served ({Reason})")]
     public static partial void ResultsUnreadable(ILogger logger, string jobId, string reason);
+
+    [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "Jobs run on the in-memory backend (ServerlessServe:Jobs:Backend = InMemory): every job is lost when this process stops. For benchmarks and development only")]
+    public static partial void InMemoryBackend(ILogger logger);
 }

@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -62,16 +63,26 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var service = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+        IOrchestrationService service;
+        if (_options.Backend == JobBackend.InMemory)
         {
-            StorageAccountClientProvider = new StorageAccountClientProvider(_connectionString),
-            TaskHubName = _options.TaskHub,
-            MaxQueuePollingInterval = _options.MaxQueuePollingInterval,
-            ControlQueueVisibilityTimeout = _options.VisibilityTimeout,
-            WorkItemQueueVisibilityTimeout = _options.VisibilityTimeout,
-            LoggerFactory = _loggers,
-        });
-        await service.CreateIfNotExistsAsync().ConfigureAwait(false);
+            Log.InMemoryBackend(_loggers.CreateLogger<DurableSidecar>());
+            service = new InMemoryOrchestrationService(_loggers);
+        }
+        else
+        {
+            var storage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+            {
+                StorageAccountClientProvider = new StorageAccountClientProvider(_connectionString),
+                TaskHubName = _options.TaskHub,
+                MaxQueuePollingInterval = _options.MaxQueuePollingInterval,
+                ControlQueueVisibilityTimeout = _options.VisibilityTimeout,
+                WorkItemQueueVisibilityTimeout = _options.VisibilityTimeout,
+                LoggerFactory = _loggers,
+            });
+            await storage.CreateIfNotExistsAsync().ConfigureAwait(false);
+            service = storage;
+        }
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, l => l.Protocols = HttpProtocols.Http2));
@@ -79,7 +90,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton(_loggers);
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<IOrchestrationService>(service);
-        builder.Services.AddSingleton<IOrchestrationServiceClient>(service);
+        builder.Services.AddSingleton((IOrchestrationServiceClient)service);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         _server = builder.Build();
         _server.MapGrpcService<TaskHubGrpcServer>();
