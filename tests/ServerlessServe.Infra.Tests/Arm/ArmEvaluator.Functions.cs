@@ -113,6 +113,8 @@ public sealed partial class ArmEvaluator
             "json" => ParseJson(args[0].Render()),
             "bool" => JsonValue.Create(args[0].IsTrue() || args[0].IsString("true")),
             "int" => JsonValue.Create(long.Parse(args[0].Render(), System.Globalization.CultureInfo.InvariantCulture)),
+            "add" => JsonValue.Create(Integer(args[0]) + Integer(args[1])),
+            "sub" => JsonValue.Create(Integer(args[0]) - Integer(args[1])),
             "union" => Union(args),
             "items" => Items(args[0]),
             "trygetproperty" or "tryget" => TryGet(args),
@@ -122,6 +124,8 @@ public sealed partial class ArmEvaluator
             _ => SymbolicCall(call.Name, args),
         };
     }
+
+    private static long Integer(JsonNode? value) => long.Parse(value.Render(), System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// A user-defined function (<c>functions</c> section, e.g. Bicep's <c>__bicep</c> namespace): its output

@@ -27,6 +27,13 @@ public sealed class ArmEvaluatorTests
         Assert.Equal("Disabled", Evaluator().Evaluate("[if(parameters('vnetEnabled'), 'Disabled', 'Enabled')]").AsString());
 
     [Fact]
+    public void Evaluate_IntegerArithmetic_AddsAndSubtracts()
+    {
+        Assert.Equal(8, Evaluator().Evaluate("[add(7, 1)]").AsInteger());
+        Assert.Equal(6, Evaluator().Evaluate("[sub(add(7, 1), 2)]").AsInteger());
+    }
+
+    [Fact]
     public void Evaluate_UnionWithVariable_MergesObjects()
     {
         var result = Evaluator().Evaluate("[union(variables('common'), createObject('allowSharedKeyAccess', false()))]");
