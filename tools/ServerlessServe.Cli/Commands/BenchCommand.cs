@@ -143,6 +143,11 @@ internal static class BenchCommand
         return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items);
     }
 
+    // How often a job's status is polled: often enough that it adds little to the latency, seldom enough that
+    // the polling does not load the machine it measures ($SERVERLESSSERVE_BENCH_POLL_MS overrides).
+    private static readonly int PollMilliseconds =
+        int.TryParse(Environment.GetEnvironmentVariable("SERVERLESSSERVE_BENCH_POLL_MS"), out var poll) && poll is > 0 and < 10_000 ? poll : 5;
+
     private static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
     {
         string id;
@@ -175,7 +180,7 @@ internal static class BenchCommand
                 }
             }
 
-            await Task.Delay(5, deadline.Token).ConfigureAwait(false);
+            await Task.Delay(PollMilliseconds, deadline.Token).ConfigureAwait(false);
         }
     }
 
