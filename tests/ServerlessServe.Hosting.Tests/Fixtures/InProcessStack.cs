@@ -79,6 +79,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
                 ["ServerlessServe:Audit:Container"] = Audit.Name,
                 ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
+                ["ServerlessServe:Jobs:Backend"] = "InMemory",
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             });
