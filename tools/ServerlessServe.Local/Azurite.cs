@@ -94,6 +94,24 @@ public sealed class Azurite : IAsyncDisposable
     public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
     {
         await EnsureInstalledAsync(repositoryRoot, logDirectory, cancellationToken).ConfigureAwait(false);
+
+        // A port picked free can be taken before Azurite binds it (by another process's outgoing connection, or another
+        // test run's Azurite starting at the same moment): when Azurite exits at start on picked ports, pick again.
+        var picked = blobPort == 0 || queuePort == 0 || tablePort == 0;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(repositoryRoot, dataDirectory, logDirectory, blobPort, queuePort, tablePort, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AzuriteExitedException) when (picked && attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<Azurite> StartOnceAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken)
+    {
         blobPort = blobPort == 0 ? FreePorts.Next() : blobPort;
         queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
         tablePort = tablePort == 0 ? FreePorts.Next() : tablePort;
@@ -120,14 +138,15 @@ public sealed class Azurite : IAsyncDisposable
             await FreePorts.WaitForListenerAsync(tablePort, TimeSpan.FromSeconds(30), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
             if (process.HasExited)
             {
-                throw new InvalidOperationException(ExitedMessage(process, logDirectory));
+                throw new AzuriteExitedException(ExitedMessage(process, logDirectory));
             }
         }
         catch (SocketException ex)
         {
-            var message = process.HasExited ? ExitedMessage(process, logDirectory) : $"Azurite did not open its ports in time; see {LogPath(logDirectory)}.";
+            var exited = process.HasExited;
+            var message = exited ? ExitedMessage(process, logDirectory) : $"Azurite did not open its ports in time; see {LogPath(logDirectory)}.";
             await azurite.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidOperationException(message, ex);
+            throw exited ? new AzuriteExitedException(message, ex) : new InvalidOperationException(message, ex);
         }
         catch
         {
@@ -144,4 +163,22 @@ public sealed class Azurite : IAsyncDisposable
         $"Azurite exited with code {process.ExitCode}; see {LogPath(logDirectory)}.";
 
     private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Azurite exited while starting (a port taken, a bad data folder): the log it names says which.</summary>
+public sealed class AzuriteExitedException : InvalidOperationException
+{
+    public AzuriteExitedException()
+    {
+    }
+
+    public AzuriteExitedException(string message)
+        : base(message)
+    {
+    }
+
+    public AzuriteExitedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
 }
