@@ -102,19 +102,30 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
     [StackFact]
     public async Task Cancel_RunningJob_StatusCancelled_ResultExitsFour()
     {
-        // Enough items to be still running when cancel comes (~10 s of work here), few enough for the input to travel
-        // inline: with ~200 of these the gateway answers 500 while the job is still pending.
+        // With the inference app away the job's items wait between inference attempts, so it is still running when
+        // the cancel comes (a job of this size otherwise finishes in well under a second).
         const int Items = 120;
         var file = WriteFile("large.jsonl", string.Join('\n', Enumerable.Range(0, Items).Select(i => Item(Rows[i % Rows.Length]))));
-        var submit = await RunAsync("job", "submit", "credit-risk", "--jsonl", file);
-        Assert.True(submit.ExitCode == 0, submit.Output + fixture.LogTail());
-        var id = submit.Stdout.Trim();
-        await WaitUntilRunningAsync(id);
+        await fixture.Stack.StopInferenceAsync();
+        string id;
+        try
+        {
+            var submit = await RunAsync("job", "submit", "credit-risk", "--jsonl", file);
+            Assert.True(submit.ExitCode == 0, submit.Output + fixture.LogTail());
+            id = submit.Stdout.Trim();
+            await WaitUntilRunningAsync(id);
 
-        var cancel = await RunAsync("job", "cancel", id);
+            var cancel = await RunAsync("job", "cancel", id);
 
-        Assert.True(cancel.ExitCode == 0, cancel.Output + fixture.LogTail(120));
-        Assert.Equal($"job {id}: cancelled", cancel.Stdout.Trim());
+            Assert.True(cancel.ExitCode == 0, cancel.Output + fixture.LogTail(120));
+            Assert.Equal($"job {id}: cancelled", cancel.Stdout.Trim());
+        }
+        finally
+        {
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await fixture.Stack.StartInferenceAsync(restart.Token);
+        }
+
         var result = await RunAsync("job", "result", id, "--wait", "--timeout", "00:01:30");
         Assert.True(result.ExitCode == 4, result.Output);
         Assert.Matches($"job {id}: cancelled, [0-9]+/{Items} items done", result.Stderr);
