@@ -47,7 +47,10 @@ public sealed class HostParityTests(StackFixture fixture)
     [MemberData(nameof(Requests))]
     public async Task SameRequest_SameAnswerUnderBothHosts(string what, string method, string path, string? mediaType, string? body)
     {
-        var standalone = await StandalonePair.GetAsync(fixture);
+        var standalone = await fixture.ExtraPairAsync(
+            "parity-standalone",
+            AppHost.Standalone,
+            new Dictionary<string, string> { ["ServerlessServe:Audit:Container"] = "audit-parity" });
         foreach (var authorization in new[] { fixture.CallerToken, null })
         {
             var underHost = await SendAsync(fixture.Stack.GatewayBaseUrl, authorization, method, path, mediaType, body);
@@ -89,36 +92,5 @@ public sealed class HostParityTests(StackFixture fixture)
         answer.Append("x-request-id: ").Append(response.Headers.Contains("x-request-id") ? "yes" : "no").Append('\n');
         answer.Append(Convert.ToBase64String(await response.Content.ReadAsByteArrayAsync()));
         return answer.ToString();
-    }
-
-    /// <summary>The standalone pair, started once for this class and stopped with the run.</summary>
-    private static class StandalonePair
-    {
-        private static readonly SemaphoreSlim Gate = new(1, 1);
-        private static AppPair? _pair;
-
-        public static async Task<AppPair> GetAsync(StackFixture fixture)
-        {
-            await Gate.WaitAsync();
-            try
-            {
-                if (_pair is null)
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-                    _pair = await fixture.Stack.StartAnotherPairAsync(
-                        AppHost.Standalone,
-                        new Dictionary<string, string> { ["ServerlessServe:Audit:Container"] = "audit-parity" },
-                        "parity-standalone",
-                        timeout.Token);
-                    fixture.OnDispose(_pair);
-                }
-
-                return _pair;
-            }
-            finally
-            {
-                Gate.Release();
-            }
-        }
     }
 }

@@ -29,6 +29,9 @@ public sealed class StackFixture : IAsyncLifetime
 
     public HttpClient Gateway { get; private set; } = null!;
 
+    private readonly SemaphoreSlim _extraPairsGate = new(1, 1);
+    private readonly Dictionary<string, AppPair> _extraPairs = new(StringComparer.Ordinal);
+
     /// <summary>The stack gateway's limit of running jobs per caller.</summary>
     public const int MaxRunningJobsPerCaller = 3;
 
@@ -98,6 +101,31 @@ public sealed class StackFixture : IAsyncLifetime
 
     /// <summary>Stops <paramref name="resource"/> (e.g. another app pair a test started) before the stack.</summary>
     public void OnDispose(IAsyncDisposable resource) => _resources.Add(resource);
+
+    /// <summary>
+    /// Another app pair on this stack's storage and models (<see cref="LocalStack.StartAnotherPairAsync"/>), started
+    /// once per <paramref name="logPrefix"/> for the whole run and stopped before the stack.
+    /// </summary>
+    public async Task<AppPair> ExtraPairAsync(string logPrefix, AppHost host, IReadOnlyDictionary<string, string> gatewaySettings)
+    {
+        await _extraPairsGate.WaitAsync();
+        try
+        {
+            if (!_extraPairs.TryGetValue(logPrefix, out var pair))
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                pair = await Stack.StartAnotherPairAsync(host, gatewaySettings, logPrefix, timeout.Token);
+                _extraPairs[logPrefix] = pair;
+                OnDispose(pair);
+            }
+
+            return pair;
+        }
+        finally
+        {
+            _extraPairsGate.Release();
+        }
+    }
 
     public async Task DisposeAsync()
     {

@@ -16,7 +16,9 @@ internal static class JobClient
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Accepted, text + fixture.LogTail());
         using var document = JsonDocument.Parse(text);
-        return document.RootElement.GetProperty("id").GetString()!;
+        var id = document.RootElement.GetProperty("id").GetString()!;
+        Assert.EndsWith($"/api/jobs/{id}", response.Headers.Location!.ToString(), StringComparison.Ordinal);
+        return id;
     }
 
     /// <summary>Polls until the job is neither pending nor running; a 5xx (a gateway restarting) is not an answer yet.</summary>

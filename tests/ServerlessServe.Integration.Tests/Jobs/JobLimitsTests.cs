@@ -212,38 +212,17 @@ public sealed class JobLimitsTests(StackFixture fixture)
     {
         public const string TaskHub = "jobsretention";
         public const string AuditContainer = "audit-retention";
-        private static readonly SemaphoreSlim Gate = new(1, 1);
-        private static AppPair? _pair;
 
-        public static async Task<AppPair> GetAsync(StackFixture fixture)
-        {
-            await Gate.WaitAsync();
-            try
+        public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(
+            "retention",
+            fixture.Host,
+            new Dictionary<string, string>
             {
-                if (_pair is null)
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-                    _pair = await fixture.Stack.StartAnotherPairAsync(
-                        fixture.Host,
-                        new Dictionary<string, string>
-                        {
-                            ["ServerlessServe:Audit:Container"] = AuditContainer,
-                            ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
-                            ["ServerlessServe:Jobs:ResultRetention"] = "00:00:03",
-                            ["ServerlessServe:Jobs:PurgeSchedule"] = "*/2 * * * * *",
-                            ["ServerlessServe:Jobs:InlinePayloadBytes"] = "1024",
-                        },
-                        "retention",
-                        timeout.Token);
-                    fixture.OnDispose(_pair);
-                }
-
-                return _pair;
-            }
-            finally
-            {
-                Gate.Release();
-            }
-        }
+                ["ServerlessServe:Audit:Container"] = AuditContainer,
+                ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
+                ["ServerlessServe:Jobs:ResultRetention"] = "00:00:03",
+                ["ServerlessServe:Jobs:PurgeSchedule"] = "*/2 * * * * *",
+                ["ServerlessServe:Jobs:InlinePayloadBytes"] = "1024",
+            });
     }
 }

@@ -162,43 +162,11 @@ public sealed class JobTests(StackFixture fixture)
         Assert.Equal(status, response.StatusCode);
     }
 
-    private static string Item(string row) =>
-        $$"""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":{{row}}}]}""";
+    private static string Item(string row) => JobClient.CreditRisk(row);
 
-    private async Task<string> SubmitAsync(string path, string body)
-    {
-        using var response = await fixture.Gateway.PostAsync(path, StackFixture.Json(body));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, text + fixture.LogTail());
-        using var document = JsonDocument.Parse(text);
-        var id = document.RootElement.GetProperty("id").GetString()!;
-        Assert.EndsWith($"/api/jobs/{id}", response.Headers.Location!.ToString(), StringComparison.Ordinal);
-        return id;
-    }
+    private Task<string> SubmitAsync(string path, string body) => JobClient.SubmitAsync(fixture, fixture.Gateway, path, body);
 
-    private async Task<JsonElement> WaitAsync(string job, TimeSpan? limit = null)
-    {
-        using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
-        while (true)
-        {
-            // A client polls through a restart: a 5xx while the gateway comes back is not an answer yet.
-            using (var response = await fixture.Gateway.GetAsync($"jobs/{job}", timeout.Token))
-            {
-                if ((int)response.StatusCode < 500)
-                {
-                    var text = await response.Content.ReadAsStringAsync(timeout.Token);
-                    Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-                    using var document = JsonDocument.Parse(text);
-                    if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
-                    {
-                        return document.RootElement.Clone();
-                    }
-                }
-            }
-
-            await Task.Delay(100, timeout.Token);
-        }
-    }
+    private Task<JsonElement> WaitAsync(string job, TimeSpan? limit = null) => JobClient.WaitAsync(fixture.Gateway, job, limit);
 
     private async Task<JsonElement> StatusAsync(string job, CancellationToken cancellationToken)
     {
@@ -217,9 +185,5 @@ public sealed class JobTests(StackFixture fixture)
         return document.RootElement.GetProperty("outputs").GetRawText();
     }
 
-    private async Task<List<JsonElement>> RecordsAsync(string job) =>
-        (await fixture.AuditLinesAsync())
-            .Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(r => r.GetProperty("requestId").GetString()!.StartsWith(job + ".", StringComparison.Ordinal))
-            .ToList();
+    private Task<List<JsonElement>> RecordsAsync(string job) => JobClient.RecordsAsync(fixture, job);
 }
