@@ -69,7 +69,45 @@ public sealed class JobEndpoints(
         }
 
         var (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
-        return refusal ?? Accepted(request, jobId!);
+        if (refusal is not null)
+        {
+            return refusal;
+        }
+
+        // Prefer: wait=N — answer with the finished job's status (200) when it ends within N seconds.
+        if (await WaitAsPreferredAsync(request, client, jobId!).ConfigureAwait(false) is { } finished)
+        {
+            var done = await StatusDocumentAsync(request, finished).ConfigureAwait(false);
+            if (done is BodyResult body)
+            {
+                body.Headers["Location"] = StatusUrl(request, jobId!);
+            }
+
+            return done;
+        }
+
+        return Accepted(request, jobId!);
+    }
+
+    // The job once it has finished, if the request asked to wait (Prefer: wait=N, at most MaxPreferWait) and it finished
+    // in time; otherwise null. The caller's going away ends the wait as well.
+    private async Task<OrchestrationMetadata?> WaitAsPreferredAsync(HttpRequest request, DurableTaskClient client, string jobId)
+    {
+        if (PreferWait.Parse(request.Headers["Prefer"]) is not { } asked || asked <= TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted);
+        wait.CancelAfter(asked < options.Value.MaxPreferWait ? asked : options.Value.MaxPreferWait);
+        try
+        {
+            return await WaitAsync(client, jobId, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>
@@ -171,11 +209,18 @@ public sealed class JobEndpoints(
         return V2Results.Refused(new Refusal(kind, result.Error ?? ""));
     }
 
-    // Polls the job's state, 5 ms apart at first, growing to 100 ms: the backends' own wait (the Azure Storage
-    // provider's) looks every 2 s, which made a 100 ms job take two seconds to answer.
-    private static async Task<OrchestrationMetadata?> WaitAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
+    // The job once it has finished. In memory the backend tells the moment it does. Otherwise its state is polled,
+    // 20 ms apart for the first second (a short job is seen within 20 ms of its end), then further apart up to 100 ms:
+    // the Azure Storage provider's own wait looks every 2 s, which made a 300 ms job take two seconds to answer.
+    private async Task<OrchestrationMetadata?> WaitAsync(DurableTaskClient client, string jobId, CancellationToken cancellationToken)
     {
-        var delay = TimeSpan.FromMilliseconds(5);
+        if (options.Value.Backend == JobBackend.InMemory)
+        {
+            return await client.WaitForInstanceCompletionAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+        }
+
+        var started = time.GetTimestamp();
+        var delay = TimeSpan.FromMilliseconds(20);
         while (true)
         {
             var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
@@ -184,8 +229,11 @@ public sealed class JobEndpoints(
                 return await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
             }
 
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
-            delay = TimeSpan.FromMilliseconds(Math.Min(100, delay.TotalMilliseconds * 1.5));
+            await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+            if (time.GetElapsedTime(started) > TimeSpan.FromSeconds(1))
+            {
+                delay = TimeSpan.FromMilliseconds(Math.Min(100, delay.TotalMilliseconds * 1.5));
+            }
         }
     }
 
@@ -236,7 +284,10 @@ public sealed class JobEndpoints(
         return result;
     }
 
-    /// <summary><c>GET /jobs/{id}</c>: status, progress, and per-item results once completed.</summary>
+    /// <summary>
+    /// <c>GET /jobs/{id}</c>: status, progress, and per-item results once completed. With <c>Prefer: wait=N</c> a job
+    /// still running is waited for, up to N seconds (at most <see cref="JobOptions.MaxPreferWait"/>).
+    /// </summary>
     public async Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         var (job, refusal) = await FindAsync(request, client, id).ConfigureAwait(false);
@@ -245,6 +296,18 @@ public sealed class JobEndpoints(
             return refusal!;
         }
 
+        // Prefer: wait=N — hold the answer until the job has finished, or N seconds have passed.
+        if (IsActive(job) && await WaitAsPreferredAsync(request, client, id).ConfigureAwait(false) is { } finished)
+        {
+            job = finished;
+        }
+
+        return await StatusDocumentAsync(request, job).ConfigureAwait(false);
+    }
+
+    private async Task<IActionResult> StatusDocumentAsync(HttpRequest request, OrchestrationMetadata job)
+    {
+        var id = job.InstanceId;
         var input = JobInput.Parse(job.ReadInputAs<string>());
         var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
         var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;

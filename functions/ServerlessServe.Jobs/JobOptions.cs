@@ -56,6 +56,13 @@ public sealed class JobOptions
     public TimeSpan OrchestratedWait { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// The longest a jobs request that asks to wait (<c>Prefer: wait=N</c>, RFC 7240) is held for its job to finish.
+    /// Default 30 s; a larger N is cut to this.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:03:00")]
+    public TimeSpan MaxPreferWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// How many items of a chunk an activity works on at once (infer: requests in flight to the inference app).
     /// Default 16.
     /// </summary>

@@ -41,11 +41,8 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     {
         // The audit sink creates the container with its first record; a job's first item may come before that.
         await (_containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)).ConfigureAwait(false);
-        if (await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false))
-        {
-            return (ReceiptState.Committed, default);
-        }
 
+        // The common case is a first attempt: one write. Only a key begun before costs the look for its commit.
         var now = time.GetUtcNow();
         try
         {
@@ -57,6 +54,11 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
+            if (await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false))
+            {
+                return (ReceiptState.Committed, default);
+            }
+
             var since = (await container.GetBlobClient(Begun(key)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
             return (ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
         }

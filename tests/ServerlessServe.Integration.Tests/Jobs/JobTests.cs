@@ -99,6 +99,48 @@ public sealed class JobTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task PreferWait_SubmitAnswersWithTheFinishedJob_StatusWaitsForARunningOne()
+    {
+        // Prefer: wait (RFC 7240) on submit: the finished job's status, 200, with its Location.
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/jobs") { Content = StackFixture.Json(Item(Rows[2])) };
+        submit.Headers.TryAddWithoutValidation("Prefer", "respond-async, wait=60");
+        using var answered = await fixture.Gateway.SendAsync(submit);
+        var text = await answered.Content.ReadAsStringAsync();
+
+        Assert.True(answered.StatusCode == HttpStatusCode.OK, text + fixture.LogTail());
+        using var done = JsonDocument.Parse(text);
+        var job = done.RootElement.GetProperty("id").GetString()!;
+        Assert.Equal("completed", done.RootElement.GetProperty("status").GetString());
+        Assert.EndsWith($"/api/jobs/{job}", answered.Headers.Location!.ToString(), StringComparison.Ordinal);
+        Assert.Equal(await SyncOutputsAsync(Item(Rows[2])), done.RootElement.GetProperty("results")[0].GetProperty("response").GetProperty("outputs").GetRawText());
+
+        // On status: a job held up by the inference app is answered once it finishes, within the one request.
+        await fixture.Stack.StopInferenceAsync();
+        string held;
+        try
+        {
+            held = await SubmitAsync("v2/models/credit-risk/jobs", Item(Rows[3]));
+            using var running = await fixture.Gateway.GetAsync($"jobs/{held}");
+            Assert.Contains(JsonDocument.Parse(await running.Content.ReadAsStringAsync()).RootElement.GetProperty("status").GetString(), new[] { "pending", "running" });
+        }
+        finally
+        {
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await fixture.Stack.StartInferenceAsync(restart.Token);
+        }
+
+        // Each ask is held up to the gateway's cap (30 s); the inference retries back off up to 15 s, so one or two do.
+        var status = await WaitPreferredAsync(held);
+        for (var ask = 1; ask < 4 && status.GetProperty("status").GetString() is "pending" or "running"; ask++)
+        {
+            status = await WaitPreferredAsync(held);
+        }
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.Equal("released", status.GetProperty("results")[0].GetProperty("outcome").GetString());
+    }
+
+    [StackFact]
     public async Task AnotherCaller_CannotSeeOrCancelTheJob()
     {
         var job = await SubmitAsync("v2/models/credit-risk/jobs", Item(Rows[1]));
@@ -167,6 +209,17 @@ public sealed class JobTests(StackFixture fixture)
     private Task<string> SubmitAsync(string path, string body) => JobClient.SubmitAsync(fixture, fixture.Gateway, path, body);
 
     private Task<JsonElement> WaitAsync(string job, TimeSpan? limit = null) => JobClient.WaitAsync(fixture.Gateway, job, limit);
+
+    private async Task<JsonElement> WaitPreferredAsync(string job)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"jobs/{job}");
+        request.Headers.TryAddWithoutValidation("Prefer", "wait=90");
+        using var response = await fixture.Gateway.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
+    }
 
     private async Task<JsonElement> StatusAsync(string job, CancellationToken cancellationToken)
     {

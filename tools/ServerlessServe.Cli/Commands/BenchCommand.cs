@@ -143,34 +143,25 @@ internal static class BenchCommand
         return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items);
     }
 
-    // How often a job's status is polled: often enough that it adds little to the latency, seldom enough that
-    // the polling does not load the machine it measures ($SERVERLESSSERVE_BENCH_POLL_MS overrides).
-    private static readonly int PollMilliseconds =
-        int.TryParse(Environment.GetEnvironmentVariable("SERVERLESSSERVE_BENCH_POLL_MS"), out var poll) && poll is > 0 and < 10_000 ? poll : 5;
-
+    // A job is submitted with Prefer: wait (RFC 7240), so the gateway answers once it has finished (or 202 past the
+    // wait, and the status is asked for the same way): the latency measured is the job's, not a polling interval's.
     private static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
     {
-        string id;
-        using (var content = new ByteArrayContent(body))
-        {
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-            using var submitted = await http.PostAsync(path, content, cancellationToken).ConfigureAwait(false);
-            if (submitted.StatusCode != HttpStatusCode.Accepted)
-            {
-                return false;
-            }
-
-            using var accepted = System.Text.Json.JsonDocument.Parse(await submitted.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-            id = accepted.RootElement.GetProperty("id").GetString()!;
-        }
-
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromMinutes(5));
-        while (true)
+        using var submit = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        submit.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        submit.Headers.TryAddWithoutValidation("Prefer", "wait=20");
+        var response = await http.SendAsync(submit, deadline.Token).ConfigureAwait(false);
+        try
         {
-            using var response = await http.GetAsync($"jobs/{id}", deadline.Token).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.OK)
+            while (true)
             {
+                if (response.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+                {
+                    return false;
+                }
+
                 using var status = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false));
                 var state = status.RootElement.GetProperty("status").GetString();
                 if (state is not ("pending" or "running"))
@@ -178,9 +169,17 @@ internal static class BenchCommand
                     return state == "completed"
                         && status.RootElement.GetProperty("results").EnumerateArray().Count(r => r.GetProperty("outcome").GetString() == "released") == items;
                 }
-            }
 
-            await Task.Delay(PollMilliseconds, deadline.Token).ConfigureAwait(false);
+                var id = status.RootElement.GetProperty("id").GetString()!;
+                response.Dispose();
+                using var ask = new HttpRequestMessage(HttpMethod.Get, $"jobs/{id}");
+                ask.Headers.TryAddWithoutValidation("Prefer", "wait=20");
+                response = await http.SendAsync(ask, deadline.Token).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            response.Dispose();
         }
     }
 
