@@ -177,6 +177,7 @@ public sealed class JobActivities(
         where TContext : InferenceContext
     {
         context.Caller = new CallerIdentity(item.CallerSubject, item.CallerRoles);
+        context.Defenses = [.. item.Defenses];
         context.Restore(item.Verdicts, item.RefusalKind is { } kind ? new Refusal(kind, item.RefusalMessage ?? "") : null, item.RefusedAt);
         return context;
     }
@@ -211,6 +212,7 @@ public sealed class JobActivities(
     private static ItemState Next(ItemState item, InferenceContext context) => item with
     {
         Verdicts = context.Verdicts,
+        Defenses = context.Defenses,
         RefusalKind = context.Refusal?.Kind,
         RefusalMessage = context.Refusal?.Message,
         RefusedAt = context.RefusedAt,

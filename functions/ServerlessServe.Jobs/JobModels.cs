@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 
@@ -59,6 +60,9 @@ public sealed record ItemState
     public IReadOnlyDictionary<string, int> Redactions { get; init; } = new Dictionary<string, int>();
 
     public IReadOnlyList<StageVerdict> Verdicts { get; init; } = [];
+
+    /// <summary>Set by screen (validate) and squeeze (infer): each defense's finding.</summary>
+    public IReadOnlyList<DefenseFinding> Defenses { get; init; } = [];
 
     /// <summary>The refusal's kind, when a stage refused.</summary>
     public RefusalKind? RefusalKind { get; init; }

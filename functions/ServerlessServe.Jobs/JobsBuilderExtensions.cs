@@ -31,8 +31,8 @@ public static class JobsBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>());
-        builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>());
+        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ScreenInput>());
+        builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
         services.TryAddSingleton(sp => new AuditReceipts(

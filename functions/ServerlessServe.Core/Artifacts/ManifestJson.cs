@@ -14,8 +14,11 @@ internal static class ManifestJson
     /// <summary>Largest accepted <c>manifest.json</c>: 1 MiB.</summary>
     public const int MaxManifestBytes = 1 << 20;
 
-    /// <summary>The file names a manifest must pin, exactly.</summary>
+    /// <summary>The file names a manifest must pin.</summary>
     public static IReadOnlyList<string> RequiredFiles { get; } = [ModelStoreLayout.ModelFile, ModelStoreLayout.PolicyFile];
+
+    /// <summary>The file names a manifest may pin besides the required ones.</summary>
+    public static IReadOnlyList<string> OptionalFiles { get; } = [ModelStoreLayout.ProfileFile];
 
     private static readonly JsonSerializerOptions Options = CreateOptions();
 
@@ -79,9 +82,9 @@ internal static class ManifestJson
             throw Invalid("invalid signer key id");
         }
 
-        if (manifest.Files.Count != RequiredFiles.Count || RequiredFiles.Any(f => !manifest.Files.ContainsKey(f)))
+        if (RequiredFiles.Any(f => !manifest.Files.ContainsKey(f)) || manifest.Files.Keys.Any(f => !RequiredFiles.Contains(f) && !OptionalFiles.Contains(f)))
         {
-            throw Invalid("manifest must pin exactly model.onnx and policy.json");
+            throw Invalid("manifest must pin model.onnx and policy.json, and may pin only profile.json besides");
         }
 
         foreach (var file in manifest.Files.Values)

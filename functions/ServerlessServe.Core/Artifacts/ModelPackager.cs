@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Core.Artifacts;
@@ -17,12 +18,19 @@ public static class ModelPackager
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var model = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), cancellationToken).ConfigureAwait(false);
         var policy = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.PolicyFile), cancellationToken).ConfigureAwait(false);
-        return Pack(name, version, model, policy, signer, created);
+        var profilePath = Path.Combine(directory, ModelStoreLayout.ProfileFile);
+        ReadOnlyMemory<byte>? profile = null;
+        if (File.Exists(profilePath))
+        {
+            profile = await File.ReadAllBytesAsync(profilePath, cancellationToken).ConfigureAwait(false);
+        }
+
+        return Pack(name, version, model, policy, signer, created, profile);
     }
 
     /// <summary>Packages the given bytes. <paramref name="created"/> is recorded to the second, in UTC.</summary>
     public static ModelPackage Pack(
-        string name, string version, ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> policy, ECDsa signer, DateTimeOffset created)
+        string name, string version, ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> policy, ECDsa signer, DateTimeOffset created, ReadOnlyMemory<byte>? profile = null)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ModelNames.EnsureValidName(name);
@@ -40,6 +48,11 @@ public static class ModelPackager
             new(ModelStoreLayout.ModelFile, Pin(model.Span), model),
             new(ModelStoreLayout.PolicyFile, Pin(policy.Span), policy),
         };
+        CheckProfile(parsedPolicy, profile is { } bytes ? ParseProfile(bytes.Span) : null, inputs);
+        if (profile is { } profileBytes)
+        {
+            files.Add(new(ModelStoreLayout.ProfileFile, Pin(profileBytes.Span), profileBytes));
+        }
 
         var manifest = new ModelManifest
         {
@@ -55,6 +68,48 @@ public static class ModelPackager
         var manifestJson = ManifestJson.Serialize(manifest);
         var signature = ManifestSignature.Sign(manifestJson, signer);
         return new ModelPackage(manifest, manifestJson, signature, Sha256Hex(manifestJson), files);
+    }
+
+    /// <summary>Parses <c>profile.json</c>; a malformed one is a <see cref="ModelVerificationFailure.Policy"/> failure.</summary>
+    internal static InputProfile ParseProfile(ReadOnlySpan<byte> profile)
+    {
+        try
+        {
+            return InputProfile.Parse(profile);
+        }
+        catch (FormatException ex)
+        {
+            throw new ModelVerificationException(ModelVerificationFailure.Policy, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// An out-of-distribution screen needs a profile of its input, taken at the policy's percentile; a profile must be
+    /// of an input of the model with its feature count.
+    /// </summary>
+    internal static void CheckProfile(ModelPolicy policy, InputProfile? profile, IReadOnlyList<Protocol.TensorSpec> inputs)
+    {
+        if (policy.Defenses?.Ood is { } ood)
+        {
+            if (profile is null)
+            {
+                throw new ModelVerificationException(ModelVerificationFailure.Policy, "the policy's ood screen needs profile.json (publish with --training-data)");
+            }
+
+            if (profile.Input != ood.Input || profile.Percentile != ood.Percentile)
+            {
+                throw new ModelVerificationException(ModelVerificationFailure.Policy, "profile.json is not of the ood screen's input and percentile");
+            }
+        }
+
+        if (profile is not null)
+        {
+            var spec = inputs.FirstOrDefault(i => i.Name == profile.Input);
+            if (spec is null || spec.Shape.Length != 2 || spec.Shape[1] != profile.Features)
+            {
+                throw new ModelVerificationException(ModelVerificationFailure.Policy, "profile.json does not fit the model's input");
+            }
+        }
     }
 
     /// <summary>Lowercase hex SHA-256.</summary>

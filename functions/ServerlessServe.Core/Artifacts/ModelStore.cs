@@ -5,6 +5,7 @@ using Azure.Storage;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Core.Artifacts;
@@ -206,7 +207,15 @@ public sealed class ModelStore
             }
         }
 
-        var verified = new VerifiedModelVersion(manifest, ModelPackager.Sha256Hex(manifestBytes), policy);
+        // 6. The training profile, when pinned; the policy's screens must have what they need.
+        InputProfile? profile = null;
+        if (manifest.Files.TryGetValue(ModelStoreLayout.ProfileFile, out var profileFile))
+        {
+            profile = ModelPackager.ParseProfile(await ReadContentAsync(profileFile, retain: true, InputProfile.MaxBytes, cancellationToken).ConfigureAwait(false) ?? []);
+        }
+
+        ModelPackager.CheckProfile(policy, profile, manifest.Inputs);
+        var verified = new VerifiedModelVersion(manifest, ModelPackager.Sha256Hex(manifestBytes), policy) { Profile = profile };
         return (verified, modelRead == ModelRead.Retain ? modelBytes : null);
     }
 

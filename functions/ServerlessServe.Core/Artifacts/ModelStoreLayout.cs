@@ -13,6 +13,9 @@ public static class ModelStoreLayout
 
     public const string PolicyFile = "policy.json";
 
+    /// <summary>Optional: the training-set statistics the out-of-distribution screen needs (<see cref="Defenses.InputProfile"/>).</summary>
+    public const string ProfileFile = "profile.json";
+
     public const string ManifestFile = "manifest.json";
 
     public const string SignatureFile = "manifest.sig";

@@ -34,6 +34,9 @@ public sealed record AuditEvent
     /// <summary>Redactions by entity placeholder name (e.g. EMAIL) plus hardened outputs.</summary>
     public IReadOnlyDictionary<string, int> Redactions { get; init; } = new Dictionary<string, int>();
 
+    /// <summary>Each defense that ran, by name (<c>ood</c>, <c>squeeze</c>): its decision and score.</summary>
+    public IReadOnlyDictionary<string, AuditDefense> Defenses { get; init; } = new Dictionary<string, AuditDefense>();
+
     /// <summary>
     /// What the caller got: <see cref="Released"/>, or the refusal kind that stopped the request (<c>invalid</c>,
     /// <c>forbidden</c>, <c>unavailable</c>…; see <c>Refusal.KindName</c>).

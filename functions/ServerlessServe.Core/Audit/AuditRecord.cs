@@ -14,7 +14,9 @@ namespace ServerlessServe.Core.Audit;
 /// order, each always present: <c>v</c> (format version, 2), <c>seq</c>, <c>writer</c>, <c>time</c>, <c>requestId</c>,
 /// <c>caller</c>, <c>operation</c>, <c>model</c>, <c>version</c>, <c>manifestDigest</c>, <c>inputSha256</c>,
 /// <c>outputSha256</c> (strings or <c>null</c>), <c>stages</c> (object of strings), <c>redactions</c> (object of
-/// integers), <c>outcome</c> (string), <c>latencyMs</c>, <c>prev</c>. Object keys in ordinal (UTF-16 code unit) order; integers in
+/// integers), <c>defenses</c> (format 3 only: object of objects with keys <c>flagged</c> (boolean), <c>mode</c>,
+/// <c>score</c> (6 fraction digits or <c>null</c>) and <c>threshold</c> (6 fraction digits)), <c>outcome</c>
+/// (string), <c>latencyMs</c>, <c>prev</c>. Records of format 2 (without <c>defenses</c>) still parse and verify. Object keys in ordinal (UTF-16 code unit) order; integers in
 /// plain decimal; <c>time</c> as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (UTC, 7 fraction digits); <c>latencyMs</c> with
 /// exactly 3 fraction digits; strings escaped as in <see cref="CanonicalJson"/> (only <c>\"</c>, <c>\\</c> and
 /// <c>\uXXXX</c> lowercase for code units outside U+0020..U+007E), so the canonical bytes are ASCII.</para>
@@ -24,8 +26,11 @@ namespace ServerlessServe.Core.Audit;
 /// </remarks>
 public sealed record AuditRecord
 {
-    /// <summary>The record format version, written as <c>v</c>.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>The record format version written now, as <c>v</c>.</summary>
+    public const int FormatVersion = 3;
+
+    /// <summary>The oldest format still read (before <c>defenses</c>).</summary>
+    public const int OldestFormatVersion = 2;
 
     /// <summary>The <see cref="Prev"/> of the first record of a chain.</summary>
     public static readonly string GenesisHash = new('0', 64);
@@ -35,8 +40,13 @@ public sealed record AuditRecord
     private static readonly string[] PropertyOrder =
     [
         "v", "seq", "writer", "time", "requestId", "caller", "operation", "model", "version", "manifestDigest",
-        "inputSha256", "outputSha256", "stages", "redactions", "outcome", "latencyMs", "prev", "hash",
+        "inputSha256", "outputSha256", "stages", "redactions", "defenses", "outcome", "latencyMs", "prev", "hash",
     ];
+
+    private static readonly string[] PropertyOrderV2 = PropertyOrder.Where(p => p != "defenses").ToArray();
+
+    /// <summary>The record's format version (<see cref="FormatVersion"/> for new records).</summary>
+    public int Version { get; init; } = FormatVersion;
 
     /// <summary>Position in the writer's chain, from 1.</summary>
     public required long Seq { get; init; }
@@ -66,6 +76,9 @@ public sealed record AuditRecord
     public required IReadOnlyDictionary<string, string> Stages { get; init; }
 
     public required IReadOnlyDictionary<string, int> Redactions { get; init; }
+
+    /// <summary>Each defense's decision by name (empty in format 2 records).</summary>
+    public IReadOnlyDictionary<string, AuditDefense> Defenses { get; init; } = new Dictionary<string, AuditDefense>();
 
     /// <summary><c>released</c>, or the refusal kind that stopped the request.</summary>
     public required string Outcome { get; init; }
@@ -104,6 +117,14 @@ public sealed record AuditRecord
             OutputSha256 = auditEvent.OutputSha256,
             Stages = new Dictionary<string, string>(auditEvent.Stages, StringComparer.Ordinal),
             Redactions = new Dictionary<string, int>(auditEvent.Redactions, StringComparer.Ordinal),
+            Defenses = auditEvent.Defenses.ToDictionary(
+                d => d.Key,
+                d => d.Value with
+                {
+                    Score = d.Value.Score is { } score && double.IsFinite(score) ? Math.Round(score, 6, MidpointRounding.AwayFromZero) : null,
+                    Threshold = double.IsFinite(d.Value.Threshold) ? Math.Round(d.Value.Threshold, 6, MidpointRounding.AwayFromZero) : 0,
+                },
+                StringComparer.Ordinal),
             Outcome = auditEvent.Outcome,
             LatencyMs = Math.Round(auditEvent.LatencyMs, 3, MidpointRounding.AwayFromZero),
             Prev = prev,
@@ -141,7 +162,7 @@ public sealed record AuditRecord
         record = null;
         try
         {
-            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 3 });
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 4 });
             using var document = JsonDocument.ParseValue(ref reader);
             if (reader.BytesConsumed != line.Length)
             {
@@ -156,30 +177,33 @@ public sealed record AuditRecord
                 return false;
             }
 
+            var version = root.TryGetProperty("v", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : 0;
+            if (version is < OldestFormatVersion or > FormatVersion)
+            {
+                error = "unsupported record version";
+                return false;
+            }
+
+            var order = version == 2 ? PropertyOrderV2 : PropertyOrder;
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
-                if (Array.IndexOf(PropertyOrder, property.Name) < 0 || !seen.Add(property.Name))
+                if (Array.IndexOf(order, property.Name) < 0 || !seen.Add(property.Name))
                 {
                     error = "unknown or repeated property";
                     return false;
                 }
             }
 
-            if (seen.Count != PropertyOrder.Length)
+            if (seen.Count != order.Length)
             {
                 error = "missing property";
                 return false;
             }
 
-            if (root.GetProperty("v").GetInt32() != FormatVersion)
-            {
-                error = "unsupported record version";
-                return false;
-            }
-
             record = new AuditRecord
             {
+                Version = version,
                 Seq = root.GetProperty("seq").GetInt64(),
                 WriterId = RequiredString(root, "writer"),
                 Time = DateTimeOffset.ParseExact(RequiredString(root, "time"), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
@@ -193,6 +217,7 @@ public sealed record AuditRecord
                 OutputSha256 = OptionalString(root, "outputSha256"),
                 Stages = StringMap(root.GetProperty("stages")),
                 Redactions = IntegerMap(root.GetProperty("redactions")),
+                Defenses = version == 2 ? new Dictionary<string, AuditDefense>() : DefenseMap(root.GetProperty("defenses")),
                 Outcome = RequiredString(root, "outcome"),
                 LatencyMs = root.GetProperty("latencyMs").GetDouble(),
                 Prev = RequiredString(root, "prev"),
@@ -208,9 +233,10 @@ public sealed record AuditRecord
         }
     }
 
-    private CanonicalJson Canonical() =>
-        new CanonicalJson().BeginObject()
-            .Integer("v", FormatVersion)
+    private CanonicalJson Canonical()
+    {
+        var json = new CanonicalJson().BeginObject()
+            .Integer("v", Version)
             .Integer("seq", Seq)
             .String("writer", WriterId)
             .String("time", Time.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture))
@@ -223,11 +249,30 @@ public sealed record AuditRecord
             .String("inputSha256", InputSha256)
             .String("outputSha256", OutputSha256)
             .StringMap("stages", Stages)
-            .IntegerMap("redactions", Redactions)
+            .IntegerMap("redactions", Redactions);
+        if (Version >= 3)
+        {
+            json.Name("defenses").BeginObject();
+            foreach (var name in Defenses.Keys.Order(StringComparer.Ordinal))
+            {
+                var defense = Defenses[name];
+                json.Name(name).BeginObject()
+                    .Boolean("flagged", defense.Flagged)
+                    .String("mode", defense.Mode)
+                    .FixedOrNull("score", defense.Score, 6)
+                    .Fixed("threshold", defense.Threshold, 6)
+                    .EndObject();
+            }
+
+            json.EndObject();
+        }
+
+        return json
             .String("outcome", Outcome)
             .Fixed("latencyMs", LatencyMs, 3)
             .String("prev", Prev)
             .EndObject();
+    }
 
     private static string RequiredString(JsonElement root, string name) =>
         root.GetProperty(name).GetString() ?? throw new FormatException(name + " is null");
@@ -244,6 +289,28 @@ public sealed record AuditRecord
         foreach (var property in element.EnumerateObject())
         {
             map.Add(property.Name, property.Value.GetString() ?? throw new FormatException("null stage verdict"));
+        }
+
+        return map;
+    }
+
+    private static Dictionary<string, AuditDefense> DefenseMap(JsonElement element)
+    {
+        var map = new Dictionary<string, AuditDefense>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            var value = property.Value;
+            if (value.EnumerateObject().Count() != 4)
+            {
+                throw new FormatException("a defense has exactly flagged, mode, score and threshold");
+            }
+
+            var score = value.GetProperty("score");
+            map.Add(property.Name, new AuditDefense(
+                value.GetProperty("flagged").GetBoolean(),
+                value.GetProperty("mode").GetString() ?? throw new FormatException("null mode"),
+                score.ValueKind == JsonValueKind.Null ? null : score.GetDouble(),
+                value.GetProperty("threshold").GetDouble()));
         }
 
         return map;

@@ -65,6 +65,28 @@ internal sealed class CanonicalJson
         return this;
     }
 
+    public CanonicalJson Boolean(string name, bool value)
+    {
+        Name(name);
+        _builder.Append(value ? "true" : "false");
+        _needsComma = true;
+        return this;
+    }
+
+    /// <summary>A number with exactly <paramref name="decimals"/> fraction digits, or <c>null</c>.</summary>
+    public CanonicalJson FixedOrNull(string name, double? value, int decimals)
+    {
+        if (value is { } number)
+        {
+            return Fixed(name, number, decimals);
+        }
+
+        Name(name);
+        _builder.Append("null");
+        _needsComma = true;
+        return this;
+    }
+
     /// <summary>A number written with exactly <paramref name="decimals"/> fraction digits (e.g. <c>12.500</c>).</summary>
     public CanonicalJson Fixed(string name, double value, int decimals)
     {

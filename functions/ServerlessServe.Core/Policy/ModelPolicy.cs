@@ -30,4 +30,7 @@ public sealed record ModelPolicy
 
     /// <summary>PII entity types redacted from every BYTES output.</summary>
     public IReadOnlyList<PiiEntity> Redact { get; init; } = [];
+
+    /// <summary>Input screening and adversarial-example detection; null runs none.</summary>
+    public DefensePolicy? Defenses { get; init; }
 }

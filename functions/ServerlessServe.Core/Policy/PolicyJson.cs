@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Redaction;
 
 namespace ServerlessServe.Core.Policy;
@@ -32,6 +33,18 @@ internal static class PolicyJson
         [OutputMode.Label] = "label",
     };
 
+    public static readonly IReadOnlyDictionary<DefenseMode, string> DefenseModeNames = new Dictionary<DefenseMode, string>
+    {
+        [DefenseMode.Shadow] = "shadow",
+        [DefenseMode.Enforce] = "enforce",
+    };
+
+    public static readonly IReadOnlyDictionary<SqueezerKind, string> SqueezerKindNames = new Dictionary<SqueezerKind, string>
+    {
+        [SqueezerKind.BitDepth] = "bitDepth",
+        [SqueezerKind.Median] = "median",
+    };
+
     public static readonly JsonDocumentOptions DocumentOptions = new()
     {
         MaxDepth = 16,
@@ -60,6 +73,8 @@ internal static class PolicyJson
         options.Converters.Add(new WireEnumConverter<PiiEntity>(PiiEntityNames));
         options.Converters.Add(new WireEnumConverter<OutputMode>(OutputModeNames));
         options.Converters.Add(new WireEnumConverter<ExecutionMode>(ExecutionModeNames));
+        options.Converters.Add(new WireEnumConverter<DefenseMode>(DefenseModeNames));
+        options.Converters.Add(new WireEnumConverter<SqueezerKind>(SqueezerKindNames));
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

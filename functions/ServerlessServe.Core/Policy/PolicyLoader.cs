@@ -177,6 +177,11 @@ public static class PolicyLoader
             }
         }
 
+        if (policy.Defenses is { } defenses)
+        {
+            CheckDefenses(defenses, inputs, outputs);
+        }
+
         foreach (var (name, rule) in policy.Outputs)
         {
             var path = "/outputs/" + Escape(name);
@@ -208,6 +213,72 @@ public static class PolicyLoader
                 throw new PolicyException(path + "/labels", "count differs from the number of classes");
             }
         }
+    }
+
+    // Defenses work on rows: the inputs they read are FP32 [batch, features] with the feature count fixed; squeezing
+    // enlarges the batch (the input and each squeezed copy in one call), so the model's batch dimension must be free.
+    private static void CheckDefenses(DefensePolicy defenses, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
+    {
+        if (defenses.Ood is { } ood)
+        {
+            RowInput(inputs, ood.Input, "/defenses/ood/input");
+        }
+
+        if (defenses.Squeeze is not { } squeeze)
+        {
+            return;
+        }
+
+        var features = RowInput(inputs, squeeze.Input, "/defenses/squeeze/input");
+        if (inputs.Count != 1)
+        {
+            throw new PolicyException("/defenses/squeeze", "squeezing needs a model with one input");
+        }
+
+        var input = inputs.First(i => i.Name == squeeze.Input);
+        if (input.Shape[0] > 0)
+        {
+            throw new PolicyException("/defenses/squeeze/input", "squeezing needs a model whose batch dimension is not fixed");
+        }
+
+        if (outputs.Any(o => o.Shape.Length == 0 || o.Shape[0] > 0))
+        {
+            throw new PolicyException("/defenses/squeeze", "squeezing needs every output to lead with the batch dimension");
+        }
+
+        var output = outputs.FirstOrDefault(o => string.Equals(o.Name, squeeze.Output, StringComparison.Ordinal))
+            ?? throw new PolicyException("/defenses/squeeze/output", "names no output of the model");
+        if (output.DataType != TensorDataType.Fp32 || output.Shape.Length != 2)
+        {
+            throw new PolicyException("/defenses/squeeze/output", "must be an FP32 output of shape [batch, classes]");
+        }
+
+        if (squeeze.Image is { } image && (long)image[0] * image[1] != features)
+        {
+            throw new PolicyException("/defenses/squeeze/image", "height times width must equal the input's features");
+        }
+
+        if (squeeze.Image is null && squeeze.Squeezers.Any(q => q.Kind == SqueezerKind.Median))
+        {
+            throw new PolicyException("/defenses/squeeze/image", "median smoothing needs the image's height and width");
+        }
+
+        if (!double.IsFinite(squeeze.InputMax) || !double.IsFinite(squeeze.Threshold))
+        {
+            throw new PolicyException("/defenses/squeeze", "inputMax and threshold must be finite");
+        }
+    }
+
+    private static long RowInput(IReadOnlyList<TensorSpec> inputs, string name, string path)
+    {
+        var spec = inputs.FirstOrDefault(i => string.Equals(i.Name, name, StringComparison.Ordinal))
+            ?? throw new PolicyException(path, "names no input of the model");
+        if (spec.DataType != TensorDataType.Fp32 || spec.Shape.Length != 2 || spec.Shape[1] <= 0)
+        {
+            throw new PolicyException(path, "must be an FP32 input of shape [batch, features] with the features fixed");
+        }
+
+        return spec.Shape[1];
     }
 
     private static PolicyException SchemaFailure(EvaluationResults results)

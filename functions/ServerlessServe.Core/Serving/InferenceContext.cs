@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Serving;
@@ -28,6 +29,9 @@ public class InferenceContext(string requestId, string modelName, string? reques
 
     /// <summary>Set by redact: what may leave, and what was redacted or hardened (by kind).</summary>
     public InferenceResponse? Released { get; set; }
+
+    /// <summary>Set by the defense stages (screen, squeeze): each one's finding, flagged or not.</summary>
+    public List<DefenseFinding> Defenses { get; set; } = [];
 
     /// <summary>Set by redact.</summary>
     public IReadOnlyDictionary<string, int> Redactions { get; set; } = new Dictionary<string, int>();

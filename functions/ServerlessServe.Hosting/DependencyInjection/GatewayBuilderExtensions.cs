@@ -41,7 +41,7 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → resolve → authorize; infer: those, then read → validate →
-    /// infer → redact → encode, closed by audit — and the endpoints that run them.
+    /// screen → infer → squeeze → redact → encode, closed by audit — and the endpoints that run them.
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
@@ -57,7 +57,9 @@ public static class GatewayBuilderExtensions
             .Add<AuthorizeCaller>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()
+            .Add<ScreenInput>()
             .Add<InferRemote>()
+            .Add<DetectAdversarial>()
             .Add<RedactResponse>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>());

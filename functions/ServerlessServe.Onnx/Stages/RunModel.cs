@@ -1,11 +1,16 @@
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Onnx.Stages;
 
 /// <summary>
 /// <c>infer</c> on the inference app: one ONNX Runtime run. Its outputs go back to the gateway only (which redacts), so
-/// they are also what this app releases.
+/// they are also what this app releases. When the model's policy asks for feature squeezing, that one run is on the
+/// input followed by each squeezed copy of it (<see cref="FeatureSqueezing.Batch"/>); the outputs returned are the
+/// input's rows only, and the request's squeeze score travels in the response parameter
+/// <see cref="FeatureSqueezing.ScoreParameter"/> for the gateway to judge.
 /// </summary>
 internal sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInferenceContext>
 {
@@ -16,15 +21,61 @@ internal sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInfer
         ArgumentNullException.ThrowIfNull(context);
         var loaded = context.Loaded ?? throw new InvalidOperationException("infer runs after load");
         var request = context.Request ?? throw new InvalidOperationException("infer runs after read");
-        var outputs = await runner.RunAsync(loaded, request.Inputs, request.Outputs?.Select(o => o.Name).ToList(), cancellationToken).ConfigureAwait(false);
+        var wanted = request.Outputs?.Select(o => o.Name).ToList();
+        IReadOnlyList<Tensor> outputs;
+        IReadOnlyDictionary<string, ParameterValue> parameters = new Dictionary<string, ParameterValue>();
+        if (loaded.Version.Policy.Defenses?.Squeeze is { } squeeze)
+        {
+            (outputs, var score) = await RunSqueezedAsync(loaded, request, wanted, squeeze, cancellationToken).ConfigureAwait(false);
+            if (double.IsFinite(score))
+            {
+                parameters = new Dictionary<string, ParameterValue> { [FeatureSqueezing.ScoreParameter] = ParameterValue.FromDouble(score) };
+            }
+        }
+        else
+        {
+            outputs = await runner.RunAsync(loaded, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
+        }
+
         context.Inferred = new InferenceResponse
         {
             ModelName = loaded.Name,
             ModelVersion = loaded.ModelVersion,
             Id = request.Id,
+            Parameters = parameters,
             Outputs = outputs,
         };
         context.Released = context.Inferred;
         return StageOutcome.Pass;
+    }
+
+    // Validate has checked the input: the model's only one, FP32 [rows, features].
+    private async Task<(IReadOnlyList<Tensor> Outputs, double Score)> RunSqueezedAsync(
+        LoadedModel loaded, InferenceRequest request, List<string>? wanted, SqueezePolicy squeeze, CancellationToken cancellationToken)
+    {
+        var input = request.Inputs.Single(i => i.Name == squeeze.Input);
+        var rows = (int)input.Shape[0];
+        var features = (int)input.Shape[1];
+        var copies = 1 + squeeze.Squeezers.Count;
+        var batch = new Tensor(input.Name, input.DataType, [rows * copies, features], FeatureSqueezing.Batch(input.As<float>(), features, squeeze));
+        var names = wanted is null ? null : wanted.Contains(squeeze.Output) ? wanted : [.. wanted, squeeze.Output];
+        var all = await runner.RunAsync(loaded, [batch], names, cancellationToken).ConfigureAwait(false);
+
+        var predictions = all.First(t => t.Name == squeeze.Output);
+        var classes = (int)predictions.Shape[1];
+        var score = FeatureSqueezing.Scores(predictions.As<float>(), rows, classes, squeeze.Squeezers.Count).DefaultIfEmpty(0).Max();
+        var outputs = all.Where(t => wanted is null || wanted.Contains(t.Name)).Select(t => FirstRows(t, rows, copies)).ToList();
+        return (outputs, score);
+    }
+
+    // The first 1/copies of a tensor's batch: the outputs for the rows as sent.
+    private static Tensor FirstRows(Tensor tensor, int rows, int copies)
+    {
+        var shape = (long[])tensor.Shape.Clone();
+        shape[0] = rows;
+        var length = tensor.Data.Length / copies;
+        var data = Array.CreateInstance(tensor.Data.GetType().GetElementType()!, length);
+        Array.Copy(tensor.Data, data, length);
+        return new Tensor(tensor.Name, tensor.DataType, shape, data);
     }
 }

@@ -19,6 +19,11 @@ public class AuditRecordTests
                 Model = "m",
                 Stages = new Dictionary<string, string> { ["validate"] = "pass", ["infer"] = "pass" },
                 Redactions = new Dictionary<string, int> { ["hardened_outputs"] = 1, ["EMAIL"] = 2 },
+                Defenses = new Dictionary<string, AuditDefense>
+                {
+                    ["squeeze"] = new(false, "enforce", null, 0.25),
+                    ["ood"] = new(true, "shadow", 3.1234567, 2.5),
+                },
                 Outcome = AuditEvent.Released,
                 LatencyMs = 1.23456,
             },
@@ -27,13 +32,35 @@ public class AuditRecordTests
             AuditRecord.GenesisHash);
 
         var expected =
-            "{\"v\":2,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r\\\"1\\\\\\u00e9\"," +
+            "{\"v\":3,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r\\\"1\\\\\\u00e9\"," +
             "\"caller\":\"anonymous\",\"operation\":\"infer\",\"model\":\"m\",\"version\":null,\"manifestDigest\":null," +
             "\"inputSha256\":null,\"outputSha256\":null,\"stages\":{\"infer\":\"pass\",\"validate\":\"pass\"}," +
-            "\"redactions\":{\"EMAIL\":2,\"hardened_outputs\":1},\"outcome\":\"released\",\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
+            "\"redactions\":{\"EMAIL\":2,\"hardened_outputs\":1}," +
+            "\"defenses\":{\"ood\":{\"flagged\":true,\"mode\":\"shadow\",\"score\":3.123457,\"threshold\":2.500000}," +
+            "\"squeeze\":{\"flagged\":false,\"mode\":\"enforce\",\"score\":null,\"threshold\":0.250000}}," +
+            "\"outcome\":\"released\",\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
         Assert.Equal(expected, Encoding.ASCII.GetString(record.CanonicalBytes()));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(expected))), record.Hash);
         Assert.Equal(expected[..^1] + ",\"hash\":\"" + record.Hash + "\"}\n", Encoding.ASCII.GetString(record.ToJsonLine()));
+    }
+
+    [Fact]
+    public void TryParse_FormatTwoLine_ParsesAndItsHashStillVerifies()
+    {
+        // A record written before defenses existed (format 2): no "defenses" property.
+        var canonical =
+            "{\"v\":2,\"seq\":1,\"writer\":\"w-1\",\"time\":\"2026-01-02T03:04:05.1234567Z\",\"requestId\":\"r1\"," +
+            "\"caller\":\"anonymous\",\"operation\":\"infer\",\"model\":\"m\",\"version\":null,\"manifestDigest\":null," +
+            "\"inputSha256\":null,\"outputSha256\":null,\"stages\":{\"infer\":\"pass\"}," +
+            "\"redactions\":{},\"outcome\":\"released\",\"latencyMs\":1.235,\"prev\":\"" + new string('0', 64) + "\"}";
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(canonical)));
+        var line = canonical[..^1] + ",\"hash\":\"" + hash + "\"}";
+
+        Assert.True(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line), out var record, out var error), error);
+        Assert.Equal(2, record!.Version);
+        Assert.Empty(record.Defenses);
+        Assert.Equal(hash, record.ComputeHash());
+        Assert.False(AuditRecord.TryParse(Encoding.ASCII.GetBytes(line.Replace("\"redactions\":{}", "\"redactions\":{},\"defenses\":{}", StringComparison.Ordinal)), out _, out _));
     }
 
     [Fact]

@@ -39,6 +39,10 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             OutputSha256 = released ? context.OutputSha256 : null,
             Stages = context.VerdictsByStage(),
             Redactions = context.Redactions,
+            Defenses = context.Defenses.ToDictionary(
+                f => f.Defense,
+                f => new AuditDefense(f.Flagged, f.ModeName, double.IsFinite(f.Score) ? f.Score : null, f.Threshold),
+                StringComparer.Ordinal),
             Outcome = context.Refusal?.KindName ?? AuditEvent.Released,
             LatencyMs = time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds,
         };
