@@ -12,15 +12,22 @@ namespace ServerlessServe.Core.Artifacts;
 public static class ModelPackager
 {
     /// <summary>Packages <c>{directory}/model.onnx</c> and <c>{directory}/policy.json</c>.</summary>
+    public static Task<ModelPackage> PackDirectoryAsync(
+        string directory, string name, string version, ECDsa signer, DateTimeOffset created, CancellationToken cancellationToken = default) =>
+        PackDirectoryAsync(directory, name, version, signer, created, profile: null, cancellationToken);
+
+    /// <summary>
+    /// Packages <c>{directory}/model.onnx</c>, <c>policy.json</c> and <paramref name="profile"/>, or when that is null,
+    /// <c>profile.json</c> if the folder has one.
+    /// </summary>
     public static async Task<ModelPackage> PackDirectoryAsync(
-        string directory, string name, string version, ECDsa signer, DateTimeOffset created, CancellationToken cancellationToken = default)
+        string directory, string name, string version, ECDsa signer, DateTimeOffset created, ReadOnlyMemory<byte>? profile, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var model = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), cancellationToken).ConfigureAwait(false);
         var policy = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.PolicyFile), cancellationToken).ConfigureAwait(false);
         var profilePath = Path.Combine(directory, ModelStoreLayout.ProfileFile);
-        ReadOnlyMemory<byte>? profile = null;
-        if (File.Exists(profilePath))
+        if (profile is null && File.Exists(profilePath))
         {
             profile = await File.ReadAllBytesAsync(profilePath, cancellationToken).ConfigureAwait(false);
         }
@@ -68,6 +75,26 @@ public static class ModelPackager
         var manifestJson = ManifestJson.Serialize(manifest);
         var signature = ManifestSignature.Sign(manifestJson, signer);
         return new ModelPackage(manifest, manifestJson, signature, Sha256Hex(manifestJson), files);
+    }
+
+    /// <summary>
+    /// The <c>profile.json</c> for a version whose policy screens an input for being out of distribution: statistics
+    /// of <paramref name="trainingCsv"/> (see <see cref="TrainingRows"/>) for that input, thresholded at the policy's
+    /// percentile. Computed when the version is published and signed with it.
+    /// </summary>
+    public static byte[] ProfileFor(ReadOnlySpan<byte> model, ReadOnlySpan<byte> policy, TextReader trainingCsv)
+    {
+        var parsed = PolicyLoader.Parse(policy);
+        var ood = parsed.Defenses?.Ood ?? throw new PolicyException("/defenses/ood", "training data is for the ood screen, and the policy has none");
+        var (inputs, _) = OnnxModelInspector.Describe(OnnxModelInspector.Parse(model));
+        var spec = inputs.FirstOrDefault(i => i.Name == ood.Input);
+        if (spec is null || spec.Shape.Length != 2 || spec.Shape[1] is < 1 or > InputProfile.MaxFeatures)
+        {
+            throw new PolicyException("/defenses/ood/input", $"must be an input of shape [batch, 1..{InputProfile.MaxFeatures}]");
+        }
+
+        var rows = TrainingRows.ReadCsv(trainingCsv, (int)spec.Shape[1]);
+        return InputProfileBuilder.Build(ood.Input, rows, ood.Percentile).ToJson();
     }
 
     /// <summary>Parses <c>profile.json</c>; a malformed one is a <see cref="ModelVerificationFailure.Policy"/> failure.</summary>

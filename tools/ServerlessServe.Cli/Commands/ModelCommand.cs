@@ -27,7 +27,11 @@ internal static class ModelCommand
         var connection = CommonOptions.ConnectionString();
         var blobUri = CommonOptions.BlobUri();
         var signingKey = new Option<FileInfo?>("--signing-key") { Description = "PEM private key that signs the manifest. Default: the local model-signing key." };
-        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey };
+        var trainingData = new Option<FileInfo?>("--training-data")
+        {
+            Description = "CSV (or .csv.gz) of training rows for the policy's out-of-distribution screen: one row per line, the input's features and an optional trailing label. Its statistics are signed into the version as profile.json.",
+        };
+        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trainingData };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(directory)!;
@@ -39,9 +43,12 @@ internal static class ModelCommand
             ModelPackage package;
             try
             {
-                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                ReadOnlyMemory<byte>? profile = parse.GetValue(trainingData) is { } training
+                    ? await ProfileAsync(dir, training, cancellationToken).ConfigureAwait(false)
+                    : null;
+                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), profile, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException)
+            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or FormatException or ArgumentException)
             {
                 AnsiConsole.MarkupLine($"[red]Cannot package {Markup.Escape(dir.FullName)}:[/] {Markup.Escape(ex.Message)}");
                 return 1;
@@ -70,6 +77,20 @@ internal static class ModelCommand
             }
         });
         return command;
+    }
+
+    // The training rows' statistics for the policy's ood screen (profile.json).
+    private static async Task<byte[]> ProfileAsync(DirectoryInfo dir, FileInfo training, CancellationToken cancellationToken)
+    {
+        var model = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, ModelStoreLayout.ModelFile), cancellationToken).ConfigureAwait(false);
+        var policy = await File.ReadAllBytesAsync(Path.Combine(dir.FullName, ModelStoreLayout.PolicyFile), cancellationToken).ConfigureAwait(false);
+        await using var file = training.OpenRead();
+        Stream stream = training.Name.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new StreamReader(stream);
+            return ModelPackager.ProfileFor(model, policy, reader);
+        }
     }
 
     private static Command Verify()
