@@ -23,6 +23,7 @@ public sealed class PolicyLoaderTests
     [Theory]
     [InlineData("credit-risk")]
     [InlineData("customer-notes")]
+    [InlineData("digits")]
     [InlineData("resnet18")]
     public void Parse_SamplePolicies_Accepted(string model)
     {

@@ -15,6 +15,7 @@ public sealed class SampleModelsTests
     {
         Assert.Equal(CreditRiskSample.BuildModel(), CreditRiskSample.BuildModel());
         Assert.Equal(CustomerNotesSample.BuildModel(), CustomerNotesSample.BuildModel());
+        Assert.Equal(DigitsSample.BuildModel(), DigitsSample.BuildModel());
     }
 
     [Fact]
@@ -61,7 +62,7 @@ public sealed class SampleModelsTests
             var bytes = first.Select(s => File.ReadAllBytes(Path.Combine(s.Directory, "model.onnx"))).ToList();
             var second = await SampleModels.WriteAllAsync(folder);
 
-            Assert.Equal([CreditRiskSample.Name, CustomerNotesSample.Name, ResNet18Sample.Name], first.Select(s => s.Name));
+            Assert.Equal([CreditRiskSample.Name, CustomerNotesSample.Name, DigitsSample.Name, ResNet18Sample.Name], first.Select(s => s.Name));
             Assert.Equal(bytes, second.Select(s => File.ReadAllBytes(Path.Combine(s.Directory, "model.onnx"))));
             foreach (var sample in first)
             {

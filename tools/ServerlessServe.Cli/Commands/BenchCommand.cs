@@ -17,7 +17,7 @@ internal static class BenchCommand
     {
         var stateOption = CommonOptions.State();
         var url = new Option<Uri>("--url") { Description = "Gateway V2 base URL (loopback only).", CustomParser = result => CommonOptions.AbsoluteUri(result)!, DefaultValueFactory = _ => new Uri("http://127.0.0.1:7071/api/") };
-        var model = new Option<string>("--model") { Description = "Model to call: credit-risk, customer-notes or resnet18.", DefaultValueFactory = _ => "credit-risk" };
+        var model = new Option<string>("--model") { Description = "Model to call: credit-risk, customer-notes, digits or resnet18.", DefaultValueFactory = _ => "credit-risk" };
         var requests = new Option<int>("--requests") { Description = "Requests to send (1..100000).", DefaultValueFactory = _ => 500 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 4 };
         var binary = new Option<bool>("--binary") { Description = "Use the binary tensor extension instead of JSON." };
@@ -232,43 +232,4 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
     }
 
     private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
-}
-
-/// <summary>Fixed request bodies for the sample models.</summary>
-internal static class BenchPayloads
-{
-    public static BenchPayload For(string model, bool binary)
-    {
-        var (name, datatype, shape, count, element) = model switch
-        {
-            "customer-notes" => ("customer_id", "INT64", new[] { 1 }, 1, "1"),
-            "resnet18" => ("Input247", "FP32", new[] { 1, 3, 224, 224 }, 3 * 224 * 224, "0.5"),
-            _ => ("features", "FP32", new[] { 1, 4 }, 4, "0.5"),
-        };
-        var shapeJson = string.Join(',', shape);
-        if (!binary)
-        {
-            var data = string.Join(',', Enumerable.Repeat(element, count));
-            var json = $$"""{"inputs":[{"name":"{{name}}","shape":[{{shapeJson}}],"datatype":"{{datatype}}","data":[{{data}}]}]}""";
-            return new BenchPayload(Encoding.UTF8.GetBytes(json), "application/json", null);
-        }
-
-        var elementSize = 4 + (datatype == "INT64" ? 4 : 0);
-        var raw = new byte[count * elementSize];
-        for (var i = 0; i < count; i++)
-        {
-            if (datatype == "INT64")
-            {
-                BitConverter.TryWriteBytes(raw.AsSpan(i * 8), 1L);
-            }
-            else
-            {
-                BitConverter.TryWriteBytes(raw.AsSpan(i * 4), 0.5f);
-            }
-        }
-
-        var header = Encoding.UTF8.GetBytes(
-            $$$"""{"inputs":[{"name":"{{{name}}}","shape":[{{{shapeJson}}}],"datatype":"{{{datatype}}}","parameters":{"binary_data_size":{{{raw.Length}}}}}],"parameters":{"binary_data_output":true}}""");
-        return new BenchPayload([.. header, .. raw], "application/octet-stream", header.Length);
-    }
 }

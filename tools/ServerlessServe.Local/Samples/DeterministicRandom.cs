@@ -5,7 +5,7 @@ namespace ServerlessServe.Local.Samples;
 /// <see cref="Random"/>, whose algorithm is an implementation detail). Normal draws use the Irwin–Hall sum of twelve
 /// uniforms, which needs no transcendental functions and so is bit-identical everywhere.
 /// </summary>
-internal sealed class DeterministicRandom(ulong seed)
+public sealed class DeterministicRandom(ulong seed)
 {
     private ulong _state = seed;
 

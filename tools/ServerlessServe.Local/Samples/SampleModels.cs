@@ -23,16 +23,17 @@ public static class SampleModels
         return copy.ToArray();
     }
 
-    /// <summary>The model.onnx bytes of a generated sample (credit-risk or customer-notes).</summary>
+    /// <summary>The model.onnx bytes of a generated sample (credit-risk, customer-notes or digits).</summary>
     public static byte[] BuildModel(string model) => model switch
     {
         CreditRiskSample.Name => CreditRiskSample.BuildModel(),
         CustomerNotesSample.Name => CustomerNotesSample.BuildModel(),
+        DigitsSample.Name => DigitsSample.BuildModel(),
         _ => throw new ArgumentException("Not a generated sample.", nameof(model)),
     };
 
     /// <summary>
-    /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> for credit-risk and customer-notes,
+    /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> for credit-risk, customer-notes and digits,
     /// and for resnet18 when its file is found (verified against its pinned SHA-256). Existing identical files are kept.
     /// </summary>
     public static async Task<IReadOnlyList<SampleModel>> WriteAllAsync(string outputDir, CancellationToken cancellationToken = default)
@@ -42,6 +43,7 @@ public static class SampleModels
         {
             await WriteAsync(outputDir, CreditRiskSample.Name, CreditRiskSample.BuildModel(), cancellationToken).ConfigureAwait(false),
             await WriteAsync(outputDir, CustomerNotesSample.Name, CustomerNotesSample.BuildModel(), cancellationToken).ConfigureAwait(false),
+            await WriteAsync(outputDir, DigitsSample.Name, DigitsSample.BuildModel(), cancellationToken).ConfigureAwait(false),
         };
 
         if (ResNet18Sample.Find() is { } resnet)
