@@ -31,6 +31,9 @@ public sealed record ModelPolicy
     /// <summary>PII entity types redacted from every BYTES output.</summary>
     public IReadOnlyList<PiiEntity> Redact { get; init; } = [];
 
+    /// <summary>Size buckets released response bodies are padded to; null pads nothing.</summary>
+    public PaddingPolicy? Padding { get; init; }
+
     /// <summary>Input screening and adversarial-example detection; null runs none.</summary>
     public DefensePolicy? Defenses { get; init; }
 }

@@ -86,6 +86,11 @@ public static class PolicyLoader
             throw new PolicyException("/redact", "lists an entity twice");
         }
 
+        if (policy.Padding is { } padding && padding.Buckets.Zip(padding.Buckets.Skip(1)).Any(p => p.First >= p.Second))
+        {
+            throw new PolicyException("/padding/buckets", "must be in ascending order");
+        }
+
         foreach (var (name, rule) in policy.Inputs)
         {
             var path = "/inputs/" + Escape(name);

@@ -1,16 +1,24 @@
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Hosting.Http;
 
-/// <summary>Factory for the platform's HTTP results. Error bodies are always <c>{"error": "..."}</c> with a safe message.</summary>
+/// <summary>Factory for the platform's HTTP results. Error bodies are always <c>{"error": "..."}</c> with a safe message, padded to <see cref="ErrorBodyBytes"/>.</summary>
 public static class V2Results
 {
     public const string Json = "application/json";
 
+    /// <summary>
+    /// Every error body is padded with trailing spaces to a multiple of this many bytes: the safe messages are all
+    /// shorter, so every refusal has the same length whatever its status and reason, and the length tells nothing the
+    /// status does not (docs/defenses.md, padded responses).
+    /// </summary>
+    public const int ErrorBodyBytes = 512;
+
     public static BodyResult Error(int status, string safeMessage)
     {
-        var result = new BodyResult(status, V2Json.WriteError(safeMessage), Json);
+        var result = new BodyResult(status, ResponsePadding.PadError(V2Json.WriteError(safeMessage), ErrorBodyBytes), Json);
         if (status == 401)
         {
             result.Headers["WWW-Authenticate"] = "Bearer";

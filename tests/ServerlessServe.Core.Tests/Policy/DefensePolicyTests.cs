@@ -73,6 +73,16 @@ public sealed class DefensePolicyTests
     }
 
     [Fact]
+    public void Parse_Padding_BucketsInOrder()
+    {
+        var policy = PolicyLoader.Parse(Encoding.UTF8.GetBytes("""{"schemaVersion":1,"maxBatch":1,"padding":{"buckets":[512,4096]}}"""));
+
+        Assert.Equal([512, 4096], policy.Padding!.Buckets);
+        Assert.Equal("/padding/buckets", Assert.Throws<PolicyException>(() => PolicyLoader.Parse(Encoding.UTF8.GetBytes("""{"schemaVersion":1,"maxBatch":1,"padding":{"buckets":[4096,512]}}"""))).PolicyPath);
+        Assert.StartsWith("/padding/buckets", Assert.Throws<PolicyException>(() => PolicyLoader.Parse(Encoding.UTF8.GetBytes("""{"schemaVersion":1,"maxBatch":1,"padding":{"buckets":[8]}}"""))).PolicyPath, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void CheckAgainst_SqueezingAFixedBatchModel_Rejected()
     {
         var policy = Parse("{" + Squeeze + "}", maxBatch: 1);

@@ -29,7 +29,8 @@ public sealed class RefusalMappingTests
         var result = V2Results.Refused(Refusal.Unauthenticated("a valid bearer token is required"));
 
         Assert.Equal(401, result.StatusCode);
-        Assert.Equal("""{"error":"a valid bearer token is required"}""", System.Text.Encoding.UTF8.GetString(result.Body));
+        Assert.Equal("""{"error":"a valid bearer token is required"}""", System.Text.Encoding.UTF8.GetString(result.Body).TrimEnd(' '));
+        Assert.Equal(V2Results.ErrorBodyBytes, result.Body.Length);
         Assert.Equal("Bearer", result.Headers["WWW-Authenticate"]);
     }
 

@@ -96,6 +96,33 @@ public sealed class DefenseTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task PaddedModel_EveryAnswerAndEveryRefusalHasOneLength()
+    {
+        var name = await PublishAsync(DefenseMode.Shadow, DefenseMode.Shadow);
+        var test = DigitsData.Load().Test;
+        var rows = Enumerable.Range(0, 10).Select(digit => test.Row(test.Labels.ToList().IndexOf(digit))).ToList();
+
+        var answers = new List<(HttpStatusCode Status, string Body, string RequestId)>();
+        foreach (var row in rows)
+        {
+            answers.Add(await InferAsync(name, row));
+        }
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.Single(answers.Select(a => System.Text.Encoding.UTF8.GetByteCount(a.Body)).Distinct());
+        Assert.Equal(1024, System.Text.Encoding.UTF8.GetByteCount(answers[0].Body));
+
+        // Refusals of one status are one length whatever the reason (an out-of-range pixel; a bad shape).
+        var outOfRange = await InferAsync(name, Enumerable.Repeat(17f, 64).ToArray());
+        using var badShape = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json("""{"inputs":[{"name":"pixels","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}"""));
+        var badShapeBody = await badShape.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, outOfRange.Status);
+        Assert.Equal(HttpStatusCode.BadRequest, badShape.StatusCode);
+        Assert.NotEqual(outOfRange.Body.TrimEnd(), badShapeBody.TrimEnd());
+        Assert.Equal(outOfRange.Body.Length, badShapeBody.Length);
+    }
+
+    [StackFact]
     public async Task Job_AdversarialItemRefusedAlone_EachItemRecordsItsDefenses()
     {
         var name = await PublishAsync(DefenseMode.Shadow, DefenseMode.Enforce);
@@ -177,6 +204,7 @@ public sealed class DefenseTests(StackFixture fixture)
               }
             }
             """);
+        policy["padding"] = JsonNode.Parse("""{ "buckets": [1024, 4096] }""");
         await File.WriteAllTextAsync(Path.Combine(directory, "policy.json"), policy.ToJsonString());
         var training = Path.Combine(fixture.State.Directory, "digits-train-" + Guid.NewGuid().ToString("N")[..6] + ".csv");
         await File.WriteAllLinesAsync(training, DigitsData.Load().Train.Rows().Select(r => string.Join(',', r.Select(v => v.ToString(CultureInfo.InvariantCulture)))));
