@@ -75,6 +75,9 @@ internal sealed class CoveragePlanes
     /// <summary>Directions, hence bits per cell.</summary>
     public int Bits { get; }
 
+    /// <summary>Direction <paramref name="index"/> (unit length, orthogonal to the others).</summary>
+    public ReadOnlySpan<float> Direction(int index) => _directions.AsSpan(index * Dimension, Dimension);
+
     /// <summary>The cell of <paramref name="query"/> relative to <paramref name="centre"/>: bit j set when the projection on direction j is positive.</summary>
     public int Cell(ReadOnlySpan<float> query, ReadOnlySpan<float> centre)
     {

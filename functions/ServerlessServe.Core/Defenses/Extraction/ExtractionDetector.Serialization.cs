@@ -43,6 +43,7 @@ public sealed partial class ExtractionDetector
     private const int VolumeBytes = 16 + (4 * VolumeCounter.Buckets);
     private const int MaxDimensionAllowed = 4096;
     private const int MaxGrowingAllowed = 4096;
+    private const int MaxTestEveryAllowed = 10_000;
 
     private static ReadOnlySpan<byte> Magic => "PRDA"u8;
 
@@ -155,7 +156,7 @@ public sealed partial class ExtractionDetector
         var sinceTest = reader.Int32();
         Require((raised & ~AllSignals) == 0 && reserved == 0 && inputLength >= 1, "header");
         Require(dimension >= 1 && dimension <= Math.Min(inputLength, MaxDimensionAllowed) && bits >= 1 && bits <= Math.Min(16, dimension), "dimensions");
-        Require(queryCount >= 0 && (double.IsNaN(lastW) || lastW is >= 0.0 and <= 1.0) && sinceTest >= 0, "counters");
+        Require(queryCount >= 0 && (double.IsNaN(lastW) || lastW is >= 0.0 and <= 1.0) && sinceTest is >= 0 and <= MaxTestEveryAllowed, "counters");
 
         var growingCount = reader.Count(12 + (2 * dimension), MaxGrowingAllowed);
         var labels = new int[growingCount];
@@ -183,7 +184,7 @@ public sealed partial class ExtractionDetector
             var count = reader.Int32();
             var average = reader.Double();
             var squares = reader.Double();
-            Require(label >= 0 && threshold >= 0.0 && double.IsFinite(threshold) && count >= 0 && double.IsFinite(average) && squares >= 0.0 && double.IsFinite(squares), "thresholds");
+            Require(label >= 0 && threshold >= 0.0 && double.IsFinite(threshold) && count >= 0 && count <= queryCount && double.IsFinite(average) && squares >= 0.0 && double.IsFinite(squares), "thresholds");
             Require(thresholds.TryAdd(label, ClassThreshold.Restore(threshold, count, average, squares)), "thresholds");
         }
 
@@ -197,6 +198,7 @@ public sealed partial class ExtractionDetector
 
         var bucketTicks = reader.Int64();
         var currentBucket = reader.Int64();
+        Require(currentBucket >= 0 || currentBucket == long.MinValue, "volume");
         Span<int> counts = stackalloc int[VolumeCounter.Buckets];
         for (var i = 0; i < counts.Length; i++)
         {
@@ -257,7 +259,7 @@ public sealed partial class ExtractionDetector
         }
 
         state.LastWValue = lastW;
-        state.DistancesSinceTest = sinceTest;
+        state.DistancesSinceTest = Math.Min(sinceTest, _options.TestEvery);
         var sameCells = bits == state.Coverage.Bits && epochQueries < _options.CoverageEpoch;
         state.Coverage = CoverageTracker.Restore(
             state.Coverage.Bits,

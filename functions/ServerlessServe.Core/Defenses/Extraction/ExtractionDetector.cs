@@ -122,7 +122,11 @@ public sealed partial class ExtractionDetector
         {
             minDistance = distance;
             state.Distances.Add((float)distance);
-            state.DistancesSinceTest++;
+            if (state.DistancesSinceTest < _options.TestEvery)
+            {
+                state.DistancesSinceTest++;
+            }
+
             if (distance > state.Classes[predictedClass].Threshold)
             {
                 Join(state, predictedClass, query, distance);
@@ -184,12 +188,13 @@ public sealed partial class ExtractionDetector
     {
         if (state.Classes.TryGetValue(label, out var known) && known.Members >= _options.MaxGrowingSetPerClass)
         {
-            Evict(state, state.Growing.OldestSlot(label));
+            // The class keeps its threshold: the newcomer takes its oldest query's place.
+            Evict(state, state.Growing.OldestSlot(label), forgetEmptied: false);
         }
 
         if (state.Growing.Count == state.Growing.Capacity)
         {
-            Evict(state, state.Growing.OldestSlot());
+            Evict(state, state.Growing.OldestSlot(), forgetEmptied: true);
         }
 
         if (!state.Classes.TryGetValue(label, out var threshold))
@@ -203,14 +208,14 @@ public sealed partial class ExtractionDetector
         return threshold;
     }
 
-    // A class whose last stored query leaves is forgotten, threshold included.
-    private static void Evict(ExtractionState state, int slot)
+    // When the pool makes room, a class whose last stored query leaves is forgotten, threshold included.
+    private static void Evict(ExtractionState state, int slot, bool forgetEmptied)
     {
         var label = state.Growing.Label(slot);
         state.Growing.RemoveAt(slot);
         var threshold = state.Classes[label];
         threshold.Members--;
-        if (threshold.Members == 0)
+        if (threshold.Members == 0 && forgetEmptied)
         {
             state.Classes.Remove(label);
         }

@@ -51,8 +51,8 @@ public sealed class ExtractionState
 
     internal double LastWValue { get; set; } = double.NaN;
 
-    // Distances added since the last test; starts at the test interval so the first test comes as soon as the window
-    // holds the minimum.
+    // Distances added since the last test, counted up to the test interval; starts there so the first test comes as soon
+    // as the window holds the minimum.
     internal int DistancesSinceTest { get; set; }
 
     internal VolumeCounter Volume { get; set; }

@@ -1,0 +1,70 @@
+using ServerlessServe.Core.Defenses.Extraction;
+
+namespace ServerlessServe.Core.Tests.Defenses.Extraction;
+
+public class FeatureHashingTests
+{
+    [Fact]
+    public void TryReduce_RandomPairs_SquaredDistancePreservedOnAverage()
+    {
+        var random = new Random(3);
+        var ratios = new List<double>();
+        Span<float> left = stackalloc float[256];
+        Span<float> right = stackalloc float[256];
+
+        for (var pair = 0; pair < 200; pair++)
+        {
+            var a = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble()).ToArray();
+            var b = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble()).ToArray();
+            Assert.True(FeatureHashing.TryReduce(a, left));
+            Assert.True(FeatureHashing.TryReduce(b, right));
+            var reduced = 0.0;
+            for (var i = 0; i < 256; i++)
+            {
+                reduced += (left[i] - right[i]) * (double)(left[i] - right[i]);
+            }
+
+            var exact = a.Zip(b, static (x, y) => (double)(x - y) * (x - y)).Sum();
+            ratios.Add(reduced / exact);
+        }
+
+        // E[ratio] = 1; with 16 features per bucket its spread is about sqrt(2/256) ≈ 0.09.
+        Assert.InRange(ratios.Average(), 0.97, 1.03);
+        Assert.All(ratios, static r => Assert.InRange(r, 0.6, 1.4));
+    }
+
+    [Fact]
+    public void TryReduce_SameLength_CopiesExactly()
+    {
+        float[] input = [1.5f, -2f, 3.25f];
+        var output = new float[3];
+
+        Assert.True(FeatureHashing.TryReduce(input, output));
+
+        Assert.Equal(input, output);
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void TryReduce_NonFinite_ReturnsFalse(int outputLength)
+    {
+        var input = new float[10];
+        input[4] = float.NaN;
+
+        Assert.False(FeatureHashing.TryReduce(input, new float[outputLength]));
+    }
+
+    [Fact]
+    public void TryReduce_Deterministic()
+    {
+        var input = Enumerable.Range(0, 1000).Select(static i => (float)Math.Sin(i)).ToArray();
+        var first = new float[64];
+        var second = new float[64];
+
+        FeatureHashing.TryReduce(input, first);
+        FeatureHashing.TryReduce(input, second);
+
+        Assert.Equal(first, second);
+    }
+}
