@@ -1,9 +1,15 @@
 namespace ServerlessServe.Core.Defenses.Extraction;
 
-/// <summary>The most recent minimum distances (PRADA's set D), a ring of fixed capacity that drops the oldest first.</summary>
+/// <summary>
+/// The most recent minimum distances (PRADA's set D): a ring of fixed capacity that drops the oldest first, mirrored by
+/// the same values in ascending order. The ordered copy costs one binary search and one block move per update (at most
+/// <see cref="Capacity"/> floats moved) and spares the Shapiro–Wilk test its sort, so the test is one pass over the
+/// window.
+/// </summary>
 internal sealed class DistanceWindow(int capacity)
 {
     private readonly float[] _values = new float[capacity];
+    private readonly float[] _sorted = new float[capacity];
     private int _start;
 
     /// <summary>Most distances held.</summary>
@@ -12,7 +18,13 @@ internal sealed class DistanceWindow(int capacity)
     /// <summary>Distances held.</summary>
     public int Count { get; private set; }
 
-    /// <summary>Appends <paramref name="distance"/>, dropping the oldest when full.</summary>
+    /// <summary>The distances held, ascending.</summary>
+    public ReadOnlySpan<float> Sorted => _sorted.AsSpan(0, Count);
+
+    /// <summary>The distance at <paramref name="index"/>, 0 being the oldest.</summary>
+    public float this[int index] => _values[(_start + index) % _values.Length];
+
+    /// <summary>Appends <paramref name="distance"/> (finite), dropping the oldest when full.</summary>
     public void Add(float distance)
     {
         if (Count < _values.Length)
@@ -22,20 +34,31 @@ internal sealed class DistanceWindow(int capacity)
         }
         else
         {
+            RemoveSorted(_values[_start]);
             _values[_start] = distance;
             _start = (_start + 1) % _values.Length;
         }
+
+        InsertSorted(distance);
     }
 
-    /// <summary>The distance at <paramref name="index"/>, 0 being the oldest.</summary>
-    public float this[int index] => _values[(_start + index) % _values.Length];
-
-    /// <summary>Copies the distances, oldest first, into <paramref name="destination"/> (at least <see cref="Count"/> long).</summary>
-    public void CopyTo(Span<double> destination)
+    // The ordered copy holds Count - 1 values when these run: Add has counted the new one already (or removed the old).
+    private void InsertSorted(float value)
     {
-        for (var i = 0; i < Count; i++)
+        var held = Count - 1;
+        var index = _sorted.AsSpan(0, held).BinarySearch(value);
+        if (index < 0)
         {
-            destination[i] = this[i];
+            index = ~index;
         }
+
+        _sorted.AsSpan(index, held - index).CopyTo(_sorted.AsSpan(index + 1));
+        _sorted[index] = value;
+    }
+
+    private void RemoveSorted(float value)
+    {
+        var index = _sorted.AsSpan(0, Count).BinarySearch(value);
+        _sorted.AsSpan(index + 1, Count - index - 1).CopyTo(_sorted.AsSpan(index));
     }
 }

@@ -85,10 +85,7 @@ public sealed partial class ExtractionDetector
         {
             writer.Int32(growing.Label(slot));
             writer.Int64(growing.Sequence(slot));
-            foreach (var value in growing.VectorAt(slot))
-            {
-                writer.Half(value);
-            }
+            writer.UInt16s(growing.HalvesAt(slot));
         }
 
         writer.Int32(state.Classes.Count);
@@ -161,17 +158,17 @@ public sealed partial class ExtractionDetector
         var growingCount = reader.Count(12 + (2 * dimension), MaxGrowingAllowed);
         var labels = new int[growingCount];
         var sequences = new long[growingCount];
-        var vectors = new float[growingCount * dimension];
+        var vectors = new ushort[growingCount * dimension];
         for (var i = 0; i < growingCount; i++)
         {
             labels[i] = reader.Int32();
             sequences[i] = reader.Int64();
             Require(labels[i] >= 0 && sequences[i] >= 1 && sequences[i] <= queryCount && (i == 0 || sequences[i] > sequences[i - 1]), "growing set");
-            for (var j = 0; j < dimension; j++)
+            var vector = vectors.AsSpan(i * dimension, dimension);
+            reader.UInt16s(vector);
+            foreach (var half in vector)
             {
-                var value = reader.Half();
-                Require(float.IsFinite(value), "growing set");
-                vectors[(i * dimension) + j] = value;
+                Require(GrowingSet.IsFiniteHalf(half), "growing set");
             }
         }
 
@@ -241,7 +238,7 @@ public sealed partial class ExtractionDetector
 
         for (var i = 0; i < growingCount; i++)
         {
-            Store(state, labels[i], sequences[i], vectors.AsSpan(i * dimension, dimension));
+            Store(state, labels[i], sequences[i], default, vectors.AsSpan(i * dimension, dimension));
         }
 
         foreach (var (label, kept) in state.Classes.ToArray())

@@ -15,8 +15,10 @@ public sealed class ExtractionDetectorOptions : IValidatableObject
 
     /// <summary>
     /// δ: the distance-distribution signal is raised while the Shapiro–Wilk W of the recent minimum distances is below
-    /// it. Default 0.90: in this project's synthetic tests benign callers stay above 0.96 and crafted-query attacks fall
-    /// to 0.2–0.6 at their first test; the PRADA paper chose δ per data set in the same region (0.87–0.96).
+    /// it. Default 0.90: on this project's synthetic 64-feature mixture, 200 benign callers of 2,000 queries each never
+    /// went below W = 0.966, while Jacobian-style attackers (steps of 0.02 to 0.5) fell below 0.9 within 110 queries in
+    /// 600 of 600 runs (W as low as 0.24); the PRADA paper chose δ per data set in the same region. Calibrate per model on
+    /// benign traffic.
     /// </summary>
     [Range(0.5, 1.0)]
     public double Delta { get; set; } = 0.90;
@@ -37,9 +39,11 @@ public sealed class ExtractionDetectorOptions : IValidatableObject
     public int DistanceWindow { get; set; } = 500;
 
     /// <summary>
-    /// W is recomputed after this many new distances (and as soon as <see cref="MinDistances"/> is reached). Default 10:
-    /// a test (copy, sort and sum of at most <see cref="DistanceWindow"/> values, about 20 µs at 500) costs about 2 µs per
-    /// query amortised, and an alarm comes at most 9 distances late.
+    /// W is recomputed after this many new distances (and as soon as <see cref="MinDistances"/> is reached). Default 10.
+    /// The window is kept sorted as it slides, so a test is one pass over it (about 3 µs at 500 distances on the shared
+    /// machine of the figures in <see cref="ExtractionDetector"/>), a fraction of a microsecond per query amortised; an
+    /// alarm comes at most 9 distances late, nothing next to the thousands of queries an extraction needs. 1 tests on
+    /// every distance.
     /// </summary>
     [Range(1, 10_000)]
     public int TestEvery { get; set; } = 10;
@@ -69,7 +73,8 @@ public sealed class ExtractionDetectorOptions : IValidatableObject
     /// <summary>
     /// Inputs with more features than this are reduced to this many by signed feature hashing before anything is
     /// stored (Weinberger et al., 2009: every feature goes, with a hashed sign, to one hashed bucket; squared distances
-    /// are kept in expectation), which bounds the state of image models. Default 256.
+    /// are kept in expectation), which bounds the state of image models. Default 256. Whatever the length, values are
+    /// clamped to ±65,504 (the half-precision range the stored queries keep) before use.
     /// </summary>
     [Range(2, 4096)]
     public int MaxDimension { get; set; } = 256;
@@ -104,8 +109,9 @@ public sealed class ExtractionDetectorOptions : IValidatableObject
 
     /// <summary>
     /// The coverage signal is raised when distinct cells visited in the last complete epoch divided by the number
-    /// expected from uniformly scattered queries reaches this value. Default 0.9: random queries score about 1, the
-    /// synthetic benign mixtures in the tests 0.4–0.7.
+    /// expected from uniformly scattered queries reaches this value. Default 0.9: uniform random queries score 0.97 or
+    /// more, the synthetic benign mixture of the tests at most 0.8 (200 callers). Natural inputs with more spread than
+    /// that mixture score higher: calibrate per model.
     /// </summary>
     [Range(0.0, 2.0)]
     public double CoverageThreshold { get; set; } = 0.9;

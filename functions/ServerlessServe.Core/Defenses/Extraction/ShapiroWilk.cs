@@ -20,8 +20,9 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// exp(−0.4803 − 0.082676L + 0.0030302L²), L = ln n. The p-value is the upper normal tail; small W, small p.
 /// </para>
 /// <para>
-/// Everything runs in double precision. The statistic is scale and location invariant, so values are divided by their
-/// range first (no overflow or underflow of the sum of squares for extreme magnitudes).
+/// Everything runs in double precision. The statistic is scale and location invariant, so values are multiplied by a
+/// power of two close to the reciprocal of their range first (exact, and no overflow or underflow of the sum of squares
+/// for extreme magnitudes).
 /// </para>
 /// </remarks>
 internal static class ShapiroWilk
@@ -137,28 +138,31 @@ internal static class ShapiroWilk
             throw new ArgumentException("The coefficients do not match the sample size.", nameof(coefficients));
         }
 
-        var scale = sorted[n - 1] - sorted[0];
-        if (!double.IsFinite(scale))
+        var range = sorted[n - 1] - sorted[0];
+        if (!double.IsFinite(range))
         {
-            scale = Math.Max(Math.Abs(sorted[0]), Math.Abs(sorted[n - 1]));
+            range = Math.Max(Math.Abs(sorted[0]), Math.Abs(sorted[n - 1]));
         }
 
-        if (scale == 0.0)
+        if (range == 0.0)
         {
             return (1.0, 0.0);
         }
 
+        // Multiplying by a power of two near 1/range is exact (no rounding) and keeps the sums below from overflowing or
+        // underflowing whatever the magnitude of the values.
+        var scale = Math.ScaleB(1.0, -Math.Clamp(Math.ILogB(range), -1022, 1023));
         var mean = 0.0;
         foreach (var value in sorted)
         {
-            mean += value / scale;
+            mean += value * scale;
         }
 
         mean /= n;
         var sumSquares = 0.0;
         foreach (var value in sorted)
         {
-            var deviation = (value / scale) - mean;
+            var deviation = (value * scale) - mean;
             sumSquares += deviation * deviation;
         }
 
@@ -166,7 +170,7 @@ internal static class ShapiroWilk
         var coefficientSquares = 0.0;
         for (var i = 0; i < coefficients.Length; i++)
         {
-            numerator += coefficients[i] * ((sorted[n - 1 - i] / scale) - (sorted[i] / scale));
+            numerator += coefficients[i] * ((sorted[n - 1 - i] * scale) - (sorted[i] * scale));
             coefficientSquares += coefficients[i] * coefficients[i];
         }
 

@@ -29,7 +29,14 @@ internal ref struct StateReader(ReadOnlySpan<byte> data)
 
     public float Single() => BinaryPrimitives.ReadSingleLittleEndian(Take(4));
 
-    public float Half() => (float)BinaryPrimitives.ReadHalfLittleEndian(Take(2));
+    public void UInt16s(Span<ushort> destination)
+    {
+        var bytes = Take(2 * destination.Length);
+        for (var i = 0; i < destination.Length; i++)
+        {
+            destination[i] = BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]);
+        }
+    }
 
     /// <summary>Reads a count of items of <paramref name="itemBytes"/> bytes each, at most <paramref name="max"/>, that the data left can hold.</summary>
     public int Count(int itemBytes, int max)

@@ -48,9 +48,12 @@ internal ref struct StateWriter(Span<byte> buffer)
         Position += 4;
     }
 
-    public void Half(float value)
+    public void UInt16s(ReadOnlySpan<ushort> values)
     {
-        BinaryPrimitives.WriteHalfLittleEndian(_buffer[Position..], (Half)value);
-        Position += 2;
+        foreach (var value in values)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(_buffer[Position..], value);
+            Position += 2;
+        }
     }
 }

@@ -299,6 +299,26 @@ public class ExtractionDetectorTests(ITestOutputHelper output)
         Assert.Equal(before, detector.Serialize(state));
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(1000)]
+    public void Observe_HugeFiniteValues_ClampedSoStateStaysFiniteAndLoadable(int length)
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions { MaxDimension = 8, MinDistances = 20, DistanceWindow = 20, TestEvery = 1 });
+        var state = detector.CreateState(length);
+        var random = new Random(51);
+
+        for (var i = 0; i < 60; i++)
+        {
+            var query = Enumerable.Range(0, length).Select(_ => random.Next(3) switch { 0 => float.MaxValue, 1 => -float.MaxValue, _ => 1f }).ToArray();
+            var verdict = detector.Observe(state, query, i % 2, Start.AddSeconds(i));
+            Assert.True(verdict.MinDistance is null || double.IsFinite(verdict.MinDistance.Value));
+        }
+
+        var bytes = detector.Serialize(state);
+        Assert.Equal(bytes, detector.Serialize(detector.Deserialize(bytes)));
+    }
+
     [Fact]
     public void Constructor_InconsistentOptions_Throws()
     {

@@ -9,6 +9,7 @@ public class FeatureHashingTests
     {
         var random = new Random(3);
         var ratios = new List<double>();
+        var table = FeatureHashing.Table(4096, 256);
         Span<float> left = stackalloc float[256];
         Span<float> right = stackalloc float[256];
 
@@ -16,8 +17,8 @@ public class FeatureHashingTests
         {
             var a = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble()).ToArray();
             var b = Enumerable.Range(0, 4096).Select(_ => (float)random.NextDouble()).ToArray();
-            Assert.True(FeatureHashing.TryReduce(a, left));
-            Assert.True(FeatureHashing.TryReduce(b, right));
+            Assert.True(FeatureHashing.TryReduce(a, left, table));
+            Assert.True(FeatureHashing.TryReduce(b, right, table));
             var reduced = 0.0;
             for (var i = 0; i < 256; i++)
             {
@@ -39,20 +40,47 @@ public class FeatureHashingTests
         float[] input = [1.5f, -2f, 3.25f];
         var output = new float[3];
 
-        Assert.True(FeatureHashing.TryReduce(input, output));
+        Assert.True(FeatureHashing.TryReduce(input, output, default));
 
         Assert.Equal(input, output);
     }
 
     [Theory]
-    [InlineData(3)]
-    [InlineData(10)]
-    public void TryReduce_NonFinite_ReturnsFalse(int outputLength)
+    [InlineData(3, float.NaN)]
+    [InlineData(10, float.NaN)]
+    [InlineData(3, float.PositiveInfinity)]
+    [InlineData(10, float.NegativeInfinity)]
+    public void TryReduce_NonFinite_ReturnsFalse(int outputLength, float bad)
     {
         var input = new float[10];
-        input[4] = float.NaN;
+        input[4] = bad;
 
-        Assert.False(FeatureHashing.TryReduce(input, new float[outputLength]));
+        Assert.False(FeatureHashing.TryReduce(input, new float[outputLength], FeatureHashing.Table(10, outputLength)));
+    }
+
+    [Fact]
+    public void TryReduce_HugeValues_ClampedToHalfRange()
+    {
+        var input = Enumerable.Repeat(float.MaxValue, 64).ToArray();
+        var allPositive = FeatureHashing.Table(64, 1).Select(static e => e & int.MaxValue).ToArray();
+        var reduced = new float[1];
+        var copied = new float[64];
+
+        Assert.True(FeatureHashing.TryReduce(input, reduced, allPositive));
+        Assert.True(FeatureHashing.TryReduce(input, copied, default));
+
+        Assert.Equal(GrowingSet.HalfMax, reduced[0]);
+        Assert.All(copied, static v => Assert.Equal(GrowingSet.HalfMax, v));
+    }
+
+    [Fact]
+    public void Table_BucketsInRangeSignsMixed()
+    {
+        var table = FeatureHashing.Table(10_000, 100);
+
+        Assert.All(table, static e => Assert.InRange(e & int.MaxValue, 0, 99));
+        Assert.InRange(table.Count(static e => e < 0), 4700, 5300);
+        Assert.All(table.GroupBy(static e => e & int.MaxValue), static g => Assert.InRange(g.Count(), 60, 140));
     }
 
     [Fact]
@@ -62,8 +90,8 @@ public class FeatureHashingTests
         var first = new float[64];
         var second = new float[64];
 
-        FeatureHashing.TryReduce(input, first);
-        FeatureHashing.TryReduce(input, second);
+        FeatureHashing.TryReduce(input, first, FeatureHashing.Table(1000, 64));
+        FeatureHashing.TryReduce(input, second, FeatureHashing.Table(1000, 64));
 
         Assert.Equal(first, second);
     }
