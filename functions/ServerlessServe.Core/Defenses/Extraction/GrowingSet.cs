@@ -12,6 +12,9 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// </summary>
 internal sealed class GrowingSet
 {
+    /// <summary>The largest magnitude a half-precision value holds; stored values are clamped to it.</summary>
+    public const float HalfMax = 65504f;
+
     private readonly float[] _vectors;
     private readonly ushort[] _halves;
     private readonly int[] _labels;
@@ -36,9 +39,6 @@ internal sealed class GrowingSet
 
     /// <summary>Vectors held.</summary>
     public int Count { get; private set; }
-
-    /// <summary>The largest magnitude a half-precision value holds; stored values are clamped to it.</summary>
-    public const float HalfMax = 65504f;
 
     /// <summary>The vector in <paramref name="slot"/>.</summary>
     public ReadOnlySpan<float> VectorAt(int slot) => _vectors.AsSpan(slot * Dimension, Dimension);
