@@ -1,0 +1,315 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+
+namespace ServerlessServe.Core.Defenses.Extraction;
+
+/// <summary>
+/// Detects model-extraction behaviour per caller and model from the queries themselves: PRADA (Juuti, Szyller, Marchal
+/// and Asokan, "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&amp;P 2019) plus two simpler signals,
+/// volume and coverage. Pure logic: the caller keeps one <see cref="ExtractionState"/> per caller and model, passes each
+/// query with the model's predicted class and the time, and persists the state with <see cref="Serialize"/>.
+/// </summary>
+/// <remarks>
+/// <para>
+/// PRADA, for a query x predicted as class c: d = the smallest Euclidean distance from x to the stored queries of class c
+/// (its growing set G_c). When G_c is empty, x starts it and nothing else happens. Otherwise d joins the distance window
+/// D, and x joins G_c when d &gt; T_c, after which T_c = max(T_c, mean − std of the distances of the queries that joined
+/// G_c). Natural queries give distances close to normally distributed; queries crafted as small steps from a few seeds
+/// do not (a spike of near-equal small distances beside the seeds' large ones). Once D holds
+/// <see cref="ExtractionDetectorOptions.MinDistances"/> values, the Shapiro–Wilk W of D, less the values more than
+/// <see cref="ExtractionDetectorOptions.OutlierStandardDeviations"/> standard deviations from its mean, is compared
+/// with δ.
+/// </para>
+/// <para>
+/// Bounds (the paper keeps everything): D is the latest <see cref="ExtractionDetectorOptions.DistanceWindow"/>
+/// distances; G_c holds at most <see cref="ExtractionDetectorOptions.MaxGrowingSetPerClass"/> queries and all classes
+/// together at most <see cref="ExtractionDetectorOptions.MaxGrowingSet"/>, the oldest leaving first (of the class, then
+/// of all); inputs longer than <see cref="ExtractionDetectorOptions.MaxDimension"/> are reduced by feature hashing.
+/// </para>
+/// <para>
+/// Cost per query: the input is copied, or, when longer than <see cref="ExtractionDetectorOptions.MaxDimension"/>,
+/// feature-hashed through a table kept per input length; one distance per stored query of the predicted class (at most
+/// 64 × 64 multiply-adds with the defaults, vectorised); a stored query is rounded to half precision when it joins; the
+/// distance window keeps a sorted copy (a binary search and a block move per distance); a projection on
+/// <see cref="ExtractionDetectorOptions.CoverageBits"/> directions for coverage; and every
+/// <see cref="ExtractionDetectorOptions.TestEvery"/> distances a Shapiro–Wilk test, which on the sorted window is a trim
+/// of outliers from both ends and one pass (the coefficients for each sample size are computed once per detector and
+/// cached: at most one set per size up to the window, about 0.5 MB in all at the default window of 500). Measured in
+/// Release on a 2-core machine shared with other builds (load average about 9; best of 32 runs of 1,000 queries): about
+/// 3 µs per query with the defaults on 64 features (6 µs testing on every distance), 17 µs for 3,072 values and 0.4 ms
+/// for 224 × 224 × 3 (mostly the hashing); saving a 64-feature state about 35 µs, loading it about 0.2 ms.
+/// </para>
+/// <para>Thread-safe: one detector serves all callers of the models that share its options.</para>
+/// </remarks>
+public sealed partial class ExtractionDetector
+{
+    // Up to this many values per query the reduced query lives on the stack.
+    private const int StackDimension = 1024;
+
+    // Feature-hashing tables kept, one per input length above the maximum dimension (4 bytes per input value each);
+    // a detector serving more lengths than this hashes the others on every query.
+    private const int MaxHashTables = 16;
+
+    private readonly ExtractionDetectorOptions _options;
+    private readonly ConcurrentDictionary<int, double[]> _coefficients = new();
+    private readonly ConcurrentDictionary<int, CoveragePlanes> _planes = new();
+    private readonly ConcurrentDictionary<int, int[]> _hashTables = new();
+
+    /// <summary>A detector with a copy of <paramref name="options"/>.</summary>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">An option is out of range.</exception>
+    public ExtractionDetector(ExtractionDetectorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Clone();
+        _options.Validate();
+    }
+
+    /// <summary>A fresh state for a caller of a model whose input rows have <paramref name="inputLength"/> values.</summary>
+    public ExtractionState CreateState(int inputLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputLength, 1);
+        var dimension = Math.Min(inputLength, _options.MaxDimension);
+        return new ExtractionState(inputLength, dimension, _options, CoverageBitsFor(dimension));
+    }
+
+    /// <summary>
+    /// Observes one query of the caller whose state is <paramref name="state"/> and returns the signals as of it.
+    /// </summary>
+    /// <param name="state">The caller's state for this model; updated in place.</param>
+    /// <param name="input">The query: the model's flattened input row, <see cref="ExtractionState.InputLength"/> values.</param>
+    /// <param name="predictedClass">The class the model predicted for it (for instance the arg-max of its scores), 0 or more.</param>
+    /// <param name="now">The time of the query, for the volume signal.</param>
+    /// <exception cref="ArgumentException">
+    /// The input has the wrong length or holds a NaN or infinite value (the state is then unchanged).
+    /// </exception>
+    public ExtractionVerdict Observe(ExtractionState state, ReadOnlySpan<float> input, int predictedClass, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(predictedClass);
+        if (input.Length != state.InputLength)
+        {
+            throw new ArgumentException("The query does not have the input length of this state.", nameof(input));
+        }
+
+        float[]? rented = null;
+        var query = state.Dimension <= StackDimension
+            ? stackalloc float[state.Dimension]
+            : (rented = ArrayPool<float>.Shared.Rent(state.Dimension)).AsSpan(0, state.Dimension);
+        try
+        {
+            var table = input.Length == query.Length ? default : HashTable(input.Length);
+            if (!FeatureHashing.TryReduce(input, query, table))
+            {
+                throw new ArgumentException("The query holds a NaN or infinite value.", nameof(input));
+            }
+
+            return ObserveReduced(state, query, predictedClass, now);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<float>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Length in ticks of one volume bucket (a tenth of the volume window).</summary>
+    internal static long VolumeBucketTicks(ExtractionDetectorOptions options) => options.VolumeWindow.Ticks / VolumeCounter.Buckets;
+
+    private int CoverageBitsFor(int dimension) => Math.Min(_options.CoverageBits, dimension);
+
+    private ExtractionVerdict ObserveReduced(ExtractionState state, ReadOnlySpan<float> query, int predictedClass, DateTimeOffset now)
+    {
+        state.QueryCount++;
+        var signals = ExtractionSignals.None;
+
+        var minDistance = state.Growing.NearestDistance(predictedClass, query);
+        if (minDistance is not { } distance)
+        {
+            Join(state, predictedClass, query, null);
+        }
+        else
+        {
+            state.Distances.Add((float)distance);
+            if (state.DistancesSinceTest < _options.TestEvery)
+            {
+                state.DistancesSinceTest++;
+            }
+
+            if (distance > state.Classes[predictedClass].Threshold)
+            {
+                Join(state, predictedClass, query, distance);
+            }
+
+            if (state.Distances.Count >= _options.MinDistances && state.DistancesSinceTest >= _options.TestEvery)
+            {
+                state.LastWValue = WindowStatistic(state.Distances);
+                state.DistancesSinceTest = 0;
+            }
+        }
+
+        if (state.LastWValue < _options.Delta)
+        {
+            signals |= ExtractionSignals.DistanceDistribution;
+        }
+
+        var volume = state.Volume.Record(now);
+        if (volume > _options.VolumeLimit)
+        {
+            signals |= ExtractionSignals.Volume;
+        }
+
+        state.Coverage.Observe(query, Planes(state.Dimension), _options.CoverageEpoch);
+        if (state.Coverage.LastCoverage >= _options.CoverageThreshold)
+        {
+            signals |= ExtractionSignals.Coverage;
+        }
+
+        state.RaisedEver |= signals;
+        return new ExtractionVerdict(
+            state.QueryCount,
+            signals,
+            state.RaisedEver,
+            minDistance,
+            state.Classes.TryGetValue(predictedClass, out var threshold) ? threshold.Threshold : 0.0,
+            state.LastW,
+            _options.Delta,
+            state.Distances.Count,
+            volume,
+            _options.VolumeLimit,
+            double.IsNaN(state.Coverage.LastCoverage) ? null : state.Coverage.LastCoverage,
+            _options.CoverageThreshold);
+    }
+
+    // x joins G_c, then its distance, if any, updates T_c.
+    private void Join(ExtractionState state, int label, ReadOnlySpan<float> query, double? distance)
+    {
+        var threshold = Store(state, label, state.QueryCount, query, default);
+        if (distance is { } joined)
+        {
+            threshold.Record(joined);
+        }
+    }
+
+    // Stores a query in G_c after making room: the class's oldest goes when the class is full, then the oldest of all
+    // when the pool is. The query comes as floats (a new query) or, when those are empty, as half-precision bits (a
+    // saved state). Returns the class's threshold (new when the class had no stored query).
+    private ClassThreshold Store(ExtractionState state, int label, long sequence, ReadOnlySpan<float> query, ReadOnlySpan<ushort> saved)
+    {
+        if (state.Classes.TryGetValue(label, out var known) && known.Members >= _options.MaxGrowingSetPerClass)
+        {
+            // The class keeps its threshold: the newcomer takes its oldest query's place.
+            Evict(state, state.Growing.OldestSlot(label), forgetEmptied: false);
+        }
+
+        if (state.Growing.Count == state.Growing.Capacity)
+        {
+            Evict(state, state.Growing.OldestSlot(), forgetEmptied: true);
+        }
+
+        if (!state.Classes.TryGetValue(label, out var threshold))
+        {
+            threshold = new ClassThreshold();
+            state.Classes[label] = threshold;
+        }
+
+        if (query.IsEmpty)
+        {
+            state.Growing.AddHalves(label, sequence, saved);
+        }
+        else
+        {
+            state.Growing.Add(label, sequence, query);
+        }
+
+        threshold.Members++;
+        return threshold;
+    }
+
+    // When the pool makes room, a class whose last stored query leaves is forgotten, threshold included.
+    private static void Evict(ExtractionState state, int slot, bool forgetEmptied)
+    {
+        var label = state.Growing.Label(slot);
+        state.Growing.RemoveAt(slot);
+        var threshold = state.Classes[label];
+        threshold.Members--;
+        if (threshold.Members == 0 && forgetEmptied)
+        {
+            state.Classes.Remove(label);
+        }
+    }
+
+    // W of the window less its outliers; NaN when fewer than 3 values remain or they are all equal (no shape to test).
+    // The window is kept sorted, so the values within k standard deviations of the mean are one contiguous run (|v - mean|
+    // falls then rises along it), found by trimming both ends, and the test is one pass over that run.
+    private double WindowStatistic(DistanceWindow window)
+    {
+        var sorted = window.Sorted;
+        var low = 0;
+        var high = sorted.Length;
+        if (_options.OutlierStandardDeviations > 0.0)
+        {
+            var mean = 0.0;
+            foreach (var value in sorted)
+            {
+                mean += value;
+            }
+
+            mean /= sorted.Length;
+            var squares = 0.0;
+            foreach (var value in sorted)
+            {
+                squares += (value - mean) * (value - mean);
+            }
+
+            var limit = _options.OutlierStandardDeviations * Math.Sqrt(squares / sorted.Length);
+            while (low < high && !(Math.Abs(sorted[low] - mean) <= limit))
+            {
+                low++;
+            }
+
+            while (high > low && !(Math.Abs(sorted[high - 1] - mean) <= limit))
+            {
+                high--;
+            }
+        }
+
+        var kept = high - low;
+        if (kept < ShapiroWilk.MinSampleSize || sorted[low] == sorted[high - 1])
+        {
+            return double.NaN;
+        }
+
+        var buffer = ArrayPool<double>.Shared.Rent(kept);
+        try
+        {
+            var sample = buffer.AsSpan(0, kept);
+            for (var i = 0; i < kept; i++)
+            {
+                sample[i] = sorted[low + i];
+            }
+
+            var coefficients = _coefficients.GetOrAdd(kept, ShapiroWilk.Coefficients);
+            return ShapiroWilk.Statistic(sample, coefficients).W;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(buffer);
+        }
+    }
+
+    private ReadOnlySpan<int> HashTable(int inputLength)
+    {
+        if (_hashTables.TryGetValue(inputLength, out var table))
+        {
+            return table;
+        }
+
+        table = FeatureHashing.Table(inputLength, _options.MaxDimension);
+        return _hashTables.Count < MaxHashTables ? _hashTables.GetOrAdd(inputLength, table) : table;
+    }
+
+    private CoveragePlanes Planes(int dimension) =>
+        _planes.GetOrAdd(dimension, static (d, bits) => new CoveragePlanes(d, bits), _options.CoverageBits);
+}

@@ -1,0 +1,220 @@
+using ServerlessServe.Core.Defenses.Extraction;
+
+namespace ServerlessServe.Core.Tests.Defenses.Extraction;
+
+public class ExtractionStateSerializationTests
+{
+    private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Serialize_ThenDeserialize_SameBytesAndSameVerdictsAfterwards()
+    {
+        var model = new SyntheticCallers(51);
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var original = detector.CreateState(SyntheticCallers.Dimension);
+        ExtractionDetectorTests.Run(detector, original, model, model.Benign().Take(700), TimeSpan.FromSeconds(0.2));
+
+        var bytes = detector.Serialize(original);
+        var restored = detector.Deserialize(bytes);
+
+        Assert.Equal(bytes, detector.Serialize(restored));
+        Assert.Equal(original.QueryCount, restored.QueryCount);
+        Assert.Equal(original.GrowingSetCount, restored.GrowingSetCount);
+        Assert.Equal(original.ClassCount, restored.ClassCount);
+        Assert.Equal(original.DistanceCount, restored.DistanceCount);
+        Assert.Equal(original.LastW, restored.LastW);
+
+        // The same continuation (crafted queries, so alarms, evictions and a volume burst happen) gives the same verdicts.
+        var next = model.JacobianStyle().Take(400).Concat(model.UniformRandom().Take(400)).ToList();
+        var fromOriginal = ExtractionDetectorTests.Run(detector, original, model, next, TimeSpan.FromSeconds(0.1));
+        var fromRestored = ExtractionDetectorTests.Run(detector, restored, model, next, TimeSpan.FromSeconds(0.1));
+
+        Assert.Equal(fromOriginal, fromRestored);
+        Assert.Equal(detector.Serialize(original), detector.Serialize(restored));
+        Assert.NotEqual(ExtractionSignals.None, restored.RaisedEver);
+    }
+
+    [Fact]
+    public void Serialize_FreshState_RoundTrips()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(5);
+
+        var bytes = detector.Serialize(state);
+        var restored = detector.Deserialize(bytes);
+
+        Assert.Equal(bytes, detector.Serialize(restored));
+        Assert.Equal(5, restored.InputLength);
+        Assert.Equal(0, restored.QueryCount);
+        Assert.Null(restored.LastW);
+    }
+
+    [Fact]
+    public void MaxSerializedSize_Defaults_FitOneTablePropertyAt64FeaturesAndThreeAtTheMaximum()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+
+        // 36 + 4 + 256(12 + 2·64) + 4 + 32·256 + 4 + 4·500 + 56 + 16 + 4·64 + 8·16
+        Assert.Equal(46_536, detector.MaxSerializedSize(64));
+        // Inputs above 256 values are reduced to 256: 36 + 4 + 256(12 + 512) + 4 + 8192 + 4 + 2000 + 56 + 16 + 1024 + 128
+        Assert.Equal(145_608, detector.MaxSerializedSize(256));
+        Assert.Equal(145_608, detector.MaxSerializedSize(3 * 224 * 224));
+        Assert.True(detector.MaxSerializedSize(64) <= ExtractionStateChunks.MaxChunkBytes);
+    }
+
+    [Fact]
+    public void Serialize_EveryPartFull_SizeEqualsMaxSerializedSize()
+    {
+        // One stored query per class, so classes and stored queries both reach the pool's cap.
+        var options = new ExtractionDetectorOptions { MaxGrowingSetPerClass = 1, MaxGrowingSet = 16, MinDistances = 20, DistanceWindow = 20 };
+        var detector = new ExtractionDetector(options);
+        var state = detector.CreateState(8);
+        var random = new Random(61);
+
+        for (var i = 0; i < 400; i++)
+        {
+            var query = Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble()).ToArray();
+            detector.Observe(state, query, i % 16, Start.AddSeconds(i));
+        }
+
+        Assert.Equal(16, state.GrowingSetCount);
+        Assert.Equal(16, state.ClassCount);
+        Assert.Equal(20, state.DistanceCount);
+        Assert.Equal(detector.MaxSerializedSize(8), detector.Serialize(state).Length);
+    }
+
+    [Fact]
+    public void Deserialize_SmallerCaps_KeepsNewestWithinNewCaps()
+    {
+        var model = new SyntheticCallers(71);
+        var writer = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = writer.CreateState(SyntheticCallers.Dimension);
+        ExtractionDetectorTests.Run(writer, state, model, model.Benign().Take(2000), TimeSpan.FromSeconds(1));
+        var newestSequence = Enumerable.Range(0, state.Growing.Count).Max(state.Growing.Sequence);
+        var lastDistances = Enumerable.Range(400, 100).Select(i => state.Distances[i]).ToArray();
+        var reader = new ExtractionDetector(new ExtractionDetectorOptions { MaxGrowingSet = 32, MaxGrowingSetPerClass = 8, DistanceWindow = 100 });
+
+        var trimmed = reader.Deserialize(writer.Serialize(state));
+
+        Assert.Equal(32, trimmed.GrowingSetCount);
+        Assert.All(trimmed.Classes.Values, static c => Assert.InRange(c.Members, 1, 8));
+        Assert.Equal(newestSequence, Enumerable.Range(0, trimmed.Growing.Count).Max(trimmed.Growing.Sequence));
+        Assert.Equal(lastDistances, Enumerable.Range(0, 100).Select(i => trimmed.Distances[i]).ToArray());
+        Assert.Equal(state.QueryCount, trimmed.QueryCount);
+        Assert.Equal(state.LastW, trimmed.LastW);
+    }
+
+    [Fact]
+    public void Deserialize_ChangedMaxDimension_StartsStoredQueriesAfresh()
+    {
+        var writer = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = writer.CreateState(300);
+        var random = new Random(81);
+        for (var i = 0; i < 50; i++)
+        {
+            writer.Observe(state, Enumerable.Range(0, 300).Select(_ => (float)random.NextDouble()).ToArray(), i % 3, Start.AddSeconds(i));
+        }
+
+        var reader = new ExtractionDetector(new ExtractionDetectorOptions { MaxDimension = 128 });
+        var restored = reader.Deserialize(writer.Serialize(state));
+
+        Assert.Equal(128, restored.Dimension);
+        Assert.Equal(0, restored.GrowingSetCount);
+        Assert.Equal(0, restored.DistanceCount);
+        Assert.Equal(50, restored.QueryCount);
+        Assert.Equal(50, restored.Volume.Total);
+    }
+
+    [Fact]
+    public void Deserialize_ChangedVolumeWindow_StartsVolumeAfresh()
+    {
+        var writer = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = writer.CreateState(2);
+        writer.Observe(state, [1f, 2f], 0, Start);
+        writer.Observe(state, [2f, 2f], 0, Start);
+
+        var restored = new ExtractionDetector(new ExtractionDetectorOptions { VolumeWindow = TimeSpan.FromMinutes(1) }).Deserialize(writer.Serialize(state));
+
+        Assert.Equal(0, restored.Volume.Total);
+        Assert.Equal(2, restored.GrowingSetCount);
+        Assert.Equal(1, restored.DistanceCount);
+    }
+
+    [Fact]
+    public void Deserialize_EveryTruncation_ThrowsInvalidData()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(3);
+        for (var i = 0; i < 30; i++)
+        {
+            detector.Observe(state, [i, i % 7, 1f], i % 2, Start.AddSeconds(i));
+        }
+
+        var bytes = detector.Serialize(state);
+
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<InvalidDataException>(() => detector.Deserialize(bytes.AsSpan(0, length)));
+        }
+
+        Assert.Throws<InvalidDataException>(() => detector.Deserialize([.. bytes, 0]));
+    }
+
+    [Fact]
+    public void Deserialize_WrongMagicOrVersion_ThrowsInvalidData()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var bytes = detector.Serialize(detector.CreateState(3));
+
+        var magic = (byte[])bytes.Clone();
+        magic[0] = (byte)'X';
+        var version = (byte[])bytes.Clone();
+        version[4] = 2;
+
+        Assert.Contains("not an extraction state", Assert.Throws<InvalidDataException>(() => detector.Deserialize(magic)).Message, StringComparison.Ordinal);
+        Assert.Contains("version", Assert.Throws<InvalidDataException>(() => detector.Deserialize(version)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_RandomlyCorrupted_RefusedOrUsable()
+    {
+        var model = new SyntheticCallers(91);
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions { MinDistances = 20, DistanceWindow = 40, MaxGrowingSet = 24, MaxGrowingSetPerClass = 6 });
+        var state = detector.CreateState(SyntheticCallers.Dimension);
+        ExtractionDetectorTests.Run(detector, state, model, model.Benign().Take(200), TimeSpan.FromSeconds(1));
+        var bytes = detector.Serialize(state);
+        var random = new Random(91);
+        var query = model.Benign().First();
+        var refused = 0;
+
+        for (var trial = 0; trial < 2000; trial++)
+        {
+            var corrupted = (byte[])bytes.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                corrupted[random.Next(corrupted.Length)] ^= (byte)(1 << random.Next(8));
+            }
+
+            ExtractionState restored;
+            try
+            {
+                restored = detector.Deserialize(corrupted);
+            }
+            catch (InvalidDataException)
+            {
+                refused++;
+                continue;
+            }
+
+            // Whatever was accepted can be used and saved again.
+            if (restored.InputLength == SyntheticCallers.Dimension)
+            {
+                detector.Observe(restored, query, 1, Start.AddDays(1));
+            }
+
+            detector.Deserialize(detector.Serialize(restored));
+        }
+
+        Assert.InRange(refused, 1, 1999);
+    }
+}
