@@ -37,7 +37,7 @@ internal static class DefenseTables
         {
             var cells = new List<string>
             {
-                (p.Percentile == ood.ChosenPercentile ? "[bold]" : "[default]") + Invariant($"{p.Percentile}") + "[/]",
+                p.Percentile == ood.ChosenPercentile ? Invariant($"[bold]{p.Percentile}[/] (chosen)") : Invariant($"{p.Percentile}"),
                 Invariant($"{p.Threshold:F3}"),
                 Percent(p.TrainingFlagged),
                 Percent(p.HeldOutFlagged),

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace ServerlessServe.Eval.Defenses;
 
 /// <summary>The out-of-distribution screen's evaluation (Mahalanobis distance over the digits training profile).</summary>
@@ -17,6 +19,7 @@ public sealed record OodReport(
     double Auc,
     bool TargetsMet)
 {
-    /// <summary>The result at <see cref="ChosenPercentile"/>.</summary>
+    /// <summary>The result at <see cref="ChosenPercentile"/> (in the JSON once, under <c>percentiles</c>).</summary>
+    [JsonIgnore]
     public OodPercentileResult Chosen => Percentiles.Single(p => p.Percentile == ChosenPercentile);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Eval.Defenses;
@@ -21,7 +22,8 @@ public sealed record SqueezeReport(
     SqueezePolicy RecommendedPolicy,
     bool TargetsMet)
 {
-    /// <summary>The result of <see cref="Recommended"/>.</summary>
+    /// <summary>The result of <see cref="Recommended"/> (in the JSON once, under <c>configurations</c>).</summary>
+    [JsonIgnore]
     public SqueezeResult RecommendedResult => Configurations.Single(c => c.Configuration.Name == Recommended);
 
     /// <summary>The recommended block as policy JSON (<c>defenses.squeeze</c>).</summary>

@@ -43,11 +43,13 @@ internal static class Thresholds
     /// <summary><paramref name="threshold"/> rounded up to <paramref name="decimals"/> places (never below it, so it flags no more rows).</summary>
     public static double RoundUp(double threshold, int decimals = PolicyDecimals)
     {
+        // From the step at or below (the product can land a hair above a whole step), up until it is not below.
         var scale = Math.Pow(10, decimals);
-        var rounded = Math.Ceiling(threshold * scale) / scale;
+        var steps = Math.Floor(threshold * scale);
+        var rounded = steps / scale;
         while (rounded < threshold)
         {
-            rounded = (Math.Round(rounded * scale) + 1) / scale;
+            rounded = ++steps / scale;
         }
 
         return rounded;
