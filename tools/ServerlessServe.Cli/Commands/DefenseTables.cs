@@ -49,7 +49,7 @@ internal static class DefenseTables
         }
 
         table.Caption(Invariant(
-            $"Targets: ≥ {ood.TargetForeignFlagged:P0} of foreign rows flagged at ≤ {ood.TargetHeldOutFlagged:P0} of held-out digits. ROC AUC (digits vs all foreign) {ood.Auc:F4}. Chosen: {Markup.Escape(ood.Choice)}."));
+            $"Targets: ≥ {ood.TargetForeignFlagged:P0} of foreign rows flagged at ≤ {ood.TargetHeldOutFlagged:P0} of held-out digits. ROC AUC (digits vs all foreign) {ood.Auc:F6}. Chosen: {Markup.Escape(ood.Choice)}."));
         AnsiConsole.Write(table);
     }
 
