@@ -11,6 +11,7 @@ internal static class CostMeasurement
 {
     private const int WarmUp = 100;
 
+    /// <summary>The screen over <paramref name="rows"/> <paramref name="passes"/> times, and <paramref name="runs"/> single-row runs of each kind.</summary>
     public static CostReport Run(DigitsSession session, MahalanobisScreen screen, IReadOnlyList<float[]> rows, SqueezeConfiguration squeezers, SqueezePolicy policy, int runs, int passes)
     {
         ArgumentNullException.ThrowIfNull(session);

@@ -14,6 +14,8 @@ namespace ServerlessServe.Eval.Defenses;
 /// </summary>
 public static class DefenseEvaluation
 {
+    /// <summary>Runs the whole evaluation (a few seconds in a Release build on two cores, most of it the attacks).</summary>
+    /// <param name="options">What to evaluate; the settings when null.</param>
     public static DefenseEvaluationResult Run(DefenseEvaluationOptions? options = null)
     {
         options ??= new DefenseEvaluationOptions();

@@ -6,7 +6,10 @@ namespace ServerlessServe.Eval.Defenses;
 /// <summary>ROC curves of the defenses as PNG files (ScottPlot 5, rendered by SkiaSharp).</summary>
 public static class DefensePlots
 {
+    /// <summary>The OOD screen's ROC curve: held-out digits against all foreign rows.</summary>
     public const string OodFile = "ood-roc.png";
+
+    /// <summary>The recommended squeeze configuration's ROC curves: clean test digits against each attack's successful examples.</summary>
     public const string SqueezeFile = "squeeze-roc.png";
 
     private const int Width = 800;

@@ -12,7 +12,7 @@ namespace ServerlessServe.Eval.Defenses;
 /// as the inference app's <c>RunModel</c> stage (<see cref="FeatureSqueezing.Batch"/>, one run,
 /// <see cref="FeatureSqueezing.Scores"/>). Runs may be made from several threads at once (ONNX Runtime sessions are thread-safe).
 /// </summary>
-public sealed class DigitsSession : IDisposable
+internal sealed class DigitsSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
@@ -105,6 +105,7 @@ public sealed class DigitsSession : IDisposable
         return flat;
     }
 
+    /// <summary>Releases the session.</summary>
     public void Dispose()
     {
         _session.Dispose();

@@ -4,4 +4,4 @@ namespace ServerlessServe.Eval.Defenses;
 /// <param name="Name">Short name for tables.</param>
 /// <param name="Description">What the rows are.</param>
 /// <param name="Rows">The rows.</param>
-public sealed record ForeignSet(string Name, string Description, IReadOnlyList<float[]> Rows);
+internal sealed record ForeignSet(string Name, string Description, IReadOnlyList<float[]> Rows);

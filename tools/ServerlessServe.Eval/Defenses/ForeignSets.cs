@@ -3,7 +3,7 @@ using ServerlessServe.Local.Samples;
 namespace ServerlessServe.Eval.Defenses;
 
 /// <summary>The foreign inputs the out-of-distribution screen is tested with.</summary>
-public static class ForeignSets
+internal static class ForeignSets
 {
     /// <summary>Rows of uniform noise.</summary>
     public const int NoiseRows = 500;
@@ -11,10 +11,15 @@ public static class ForeignSets
     /// <summary>Seed of the noise (the date of the NDSS 2018 symposium's first day, 18 February 2018).</summary>
     public const ulong NoiseSeed = 20180218;
 
+    /// <summary>Names of the sets, in the order <see cref="Build"/> returns them.</summary>
     public const string Noise = "uniform noise";
+
     public const string Blank = "blank";
+
     public const string Saturated = "saturated";
+
     public const string Inverted = "inverted digits";
+
     public const string BreastCancer = "breast cancer";
 
     /// <summary>

@@ -11,6 +11,7 @@ public sealed record SqueezeConfiguration
     /// <summary>Height and width of a digits image (8×8 = 64 pixels).</summary>
     public const int ImageSide = 8;
 
+    /// <param name="squeezers">1..4 squeezers, in the order the policy lists them.</param>
     public SqueezeConfiguration(IReadOnlyList<Squeezer> squeezers)
     {
         ArgumentNullException.ThrowIfNull(squeezers);
@@ -26,6 +27,7 @@ public sealed record SqueezeConfiguration
     /// <summary>For example <c>bit depth 1 + median 2×2</c>.</summary>
     public string Name { get; }
 
+    /// <summary>The squeezers, as a policy's <c>squeezers</c> list.</summary>
     public IReadOnlyList<Squeezer> Squeezers { get; }
 
     /// <summary>More than one squeezer: the row's score is the largest distance over them.</summary>
@@ -56,8 +58,10 @@ public sealed record SqueezeConfiguration
         new([BitDepth(1), BitDepth(2), BitDepth(3), BitDepth(4)]),
     ];
 
+    /// <summary>Bit-depth reduction to <paramref name="bits"/> bits (2^bits levels over 0..16).</summary>
     public static Squeezer BitDepth(int bits) => new() { Kind = SqueezerKind.BitDepth, Bits = bits };
 
+    /// <summary>A <paramref name="size"/>×<paramref name="size"/> median filter over the 8×8 image.</summary>
     public static Squeezer Median(int size) => new() { Kind = SqueezerKind.Median, Size = size };
 
     /// <summary>The digits model's squeeze policy with these squeezers (pixels 0..16 as an 8×8 image, probabilities compared).</summary>
@@ -75,6 +79,7 @@ public sealed record SqueezeConfiguration
     /// <summary>True when <paramref name="squeezers"/> are these, in this order.</summary>
     public bool Matches(IReadOnlyList<Squeezer> squeezers) => squeezers is not null && squeezers.SequenceEqual(Squeezers);
 
+    /// <summary>Equal when the squeezers are equal, in order (the list compared by its elements, not by reference).</summary>
     public bool Equals(SqueezeConfiguration? other) => other is not null && Matches(other.Squeezers);
 
     public override int GetHashCode() => Name.GetHashCode(StringComparison.Ordinal);

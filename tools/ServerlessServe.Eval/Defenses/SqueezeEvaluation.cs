@@ -12,9 +12,12 @@ namespace ServerlessServe.Eval.Defenses;
 /// </summary>
 internal static class SqueezeEvaluation
 {
+    /// <summary>Names of the attacks in reports.</summary>
     public const string Fgsm = "FGSM";
+
     public const string Bim = "BIM";
 
+    /// <summary>Every configuration evaluated, the recommendation, and its ROC curve per attack and budget.</summary>
     public static (SqueezeReport Report, IReadOnlyList<KeyValuePair<string, RocCurve>> Curves) Run(
         DigitsSession session, DigitsSplit split, DefenseEvaluationOptions options)
     {
