@@ -7,7 +7,7 @@ internal static class Ssctl
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("ssctl — keys, signed models, tokens, jobs, audit verification and the local stack of ServerlessServe.");
+        var root = new RootCommand("ssctl — keys, signed models, tokens, jobs, audit verification, the local stack and offline evaluation of ServerlessServe.");
         root.Subcommands.Add(KeysCommand.Build());
         root.Subcommands.Add(TokenCommand.Build());
         root.Subcommands.Add(ModelCommand.Build());
@@ -15,6 +15,7 @@ internal static class Ssctl
         root.Subcommands.Add(UpCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(JobCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }

@@ -1,4 +1,4 @@
 namespace ServerlessServe.Local.Samples;
 
-/// <summary>A sample model version written to disk: <c>{Directory}/model.onnx</c> and <c>{Directory}/policy.json</c>.</summary>
+/// <summary>A sample model version written to disk: <c>{Directory}/model.onnx</c>, <c>{Directory}/policy.json</c> and, where the policy screens inputs, <c>{Directory}/profile.json</c>.</summary>
 public sealed record SampleModel(string Name, string Version, string Directory);

@@ -1,10 +1,13 @@
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Defenses;
+using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Local.Samples;
 
 /// <summary>
 /// The sample models, built deterministically by this code (same bytes every run), with their hand-written policies
-/// from the repository's <c>samples/{model}/policy.json</c> (embedded in this assembly).
+/// from the repository's <c>samples/{model}/policy.json</c> (embedded in this assembly) and, for a policy with an
+/// out-of-distribution screen, the <c>profile.json</c> of the model's training rows.
 /// </summary>
 public static class SampleModels
 {
@@ -33,8 +36,28 @@ public static class SampleModels
     };
 
     /// <summary>
-    /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> for credit-risk, customer-notes and digits,
-    /// and for resnet18 when its file is found (verified against its pinned SHA-256). Existing identical files are kept.
+    /// The <c>profile.json</c> a sample's policy needs for its out-of-distribution screen, or null when the policy has
+    /// none: statistics of the model's training rows (digits: its training split) for the screened input at the
+    /// policy's percentile, as <c>ssctl model publish --training-data</c> computes them. Deterministic.
+    /// </summary>
+    public static byte[]? BuildProfile(string model)
+    {
+        if (PolicyLoader.Parse(GetPolicy(model)).Defenses?.Ood is not { } ood)
+        {
+            return null;
+        }
+
+        var rows = model == DigitsSample.Name
+            ? DigitsData.Load().Train.Rows()
+            : throw new InvalidOperationException($"The {model} sample screens its input but has no training rows.");
+        return InputProfileBuilder.Build(ood.Input, rows, ood.Percentile).ToJson();
+    }
+
+    /// <summary>
+    /// Writes <c>{outputDir}/{model}/{version}/model.onnx</c> and <c>policy.json</c> (and <c>profile.json</c> where the
+    /// policy screens inputs, see <see cref="BuildProfile"/>) for credit-risk, customer-notes and digits, and for
+    /// resnet18 when its file is found (verified against its pinned SHA-256). Existing identical files are kept, so the
+    /// folders publish as they are with <c>ssctl model publish</c>.
     /// </summary>
     public static async Task<IReadOnlyList<SampleModel>> WriteAllAsync(string outputDir, CancellationToken cancellationToken = default)
     {
@@ -61,6 +84,17 @@ public static class SampleModels
         Directory.CreateDirectory(directory);
         await WriteIfChangedAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), model, cancellationToken).ConfigureAwait(false);
         await WriteIfChangedAsync(Path.Combine(directory, ModelStoreLayout.PolicyFile), GetPolicy(name), cancellationToken).ConfigureAwait(false);
+        var profilePath = Path.Combine(directory, ModelStoreLayout.ProfileFile);
+        if (BuildProfile(name) is { } profile)
+        {
+            await WriteIfChangedAsync(profilePath, profile, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // A profile left from an earlier policy would be signed into the version; only the policy's own belongs there.
+            File.Delete(profilePath);
+        }
+
         return new SampleModel(name, Version, directory);
     }
 

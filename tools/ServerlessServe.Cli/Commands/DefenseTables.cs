@@ -1,0 +1,151 @@
+using System.Globalization;
+using ServerlessServe.Eval.Defenses;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>The tables of <c>ssctl eval defenses</c>.</summary>
+internal static class DefenseTables
+{
+    public static void Print(DefenseReport report)
+    {
+        AnsiConsole.MarkupLine(Invariant(
+            $"Model [blue]{report.Model}[/] sha256 {report.ModelSha256}: {report.TrainingRows} training rows (profiles and thresholds), {report.TestRows} held-out test rows (every rate below unless named training)."));
+        PrintOod(report.Ood);
+        PrintAttacks(report.Squeeze);
+        PrintSqueeze(report.Squeeze);
+        PrintAccuracy(report.Accuracy);
+        if (report.Cost is { } cost)
+        {
+            PrintCost(cost);
+        }
+
+        PrintRecommendation(report);
+    }
+
+    private static void PrintOod(OodReport ood)
+    {
+        var table = new Table().Title("Out-of-distribution screen (Mahalanobis distance over the training profile)")
+            .AddColumn("percentile").AddColumn("threshold").AddColumn("training flagged").AddColumn("held-out digits flagged (FPR)");
+        foreach (var set in ood.Percentiles[0].Foreign)
+        {
+            table.AddColumn(Invariant($"{set.Name} (n={set.Flagged.Total})"));
+        }
+
+        table.AddColumn(Invariant($"all foreign (n={ood.Percentiles[0].ForeignFlagged.Total})")).AddColumn("targets");
+        foreach (var p in ood.Percentiles)
+        {
+            var cells = new List<string>
+            {
+                p.Percentile == ood.ChosenPercentile ? Invariant($"[bold]{p.Percentile}[/] (chosen)") : Invariant($"{p.Percentile}"),
+                Invariant($"{p.Threshold:F3}"),
+                Percent(p.TrainingFlagged),
+                Percent(p.HeldOutFlagged),
+            };
+            cells.AddRange(p.Foreign.Select(f => Percent(f.Flagged)));
+            cells.Add(Percent(p.ForeignFlagged));
+            cells.Add(Met(p.MeetsTargets));
+            table.AddRow(cells.ToArray());
+        }
+
+        table.Caption(Invariant(
+            $"Targets: ≥ {ood.TargetForeignFlagged:P0} of foreign rows flagged at ≤ {ood.TargetHeldOutFlagged:P0} of held-out digits. ROC AUC (digits vs all foreign) {ood.Auc:F6}. Chosen: {Markup.Escape(ood.Choice)}."));
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintAttacks(SqueezeReport squeeze)
+    {
+        var table = new Table().Title("White-box attacks judged by ONNX Runtime (successful: clean prediction right, adversarial wrong)")
+            .AddColumn("attack").AddColumn("ε (×16 counts)").AddColumn("training: successful / correct").AddColumn("test: successful / correct");
+        foreach (var test in squeeze.Attacks.Where(a => a.Split == "test"))
+        {
+            var train = squeeze.Attacks.Single(a => a.Split == "train" && a.Attack == test.Attack && a.Epsilon == test.Epsilon);
+            table.AddRow(test.Attack, Invariant($"{test.Epsilon}"), Success(train), Success(test));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintSqueeze(SqueezeReport squeeze)
+    {
+        var summary = new Table().Title(Invariant($"Feature squeezing: thresholds for ≤ {squeeze.TargetFalsePositiveRate:P0} false positives on clean training rows"))
+            .AddColumn("squeezers").AddColumn("threshold").AddColumn("training FPR").AddColumn("test FPR")
+            .AddColumn("detected, test (all attacks)").AddColumn("detected, training").AddColumn("ROC AUC, test").AddColumn("targets");
+        foreach (var c in squeeze.Configurations)
+        {
+            var name = Markup.Escape(c.Configuration.Name);
+            summary.AddRow(
+                c.Configuration.Name == squeeze.Recommended ? $"[bold]{name}[/] (recommended)" : name,
+                Invariant($"{c.Threshold}"),
+                Percent(c.TrainingFalsePositives),
+                Percent(c.TestFalsePositives),
+                Percent(c.TestDetected),
+                Percent(c.TrainingDetected),
+                Invariant($"{c.TestAuc:F3}"),
+                Met(c.MeetsTargets));
+        }
+
+        var paper = squeeze.Reference;
+        summary.AddRow(
+            Markup.Escape($"{paper.Source} ({paper.Setting})"), "", "", Invariant($"{paper.FalsePositiveRate:P2}"), Invariant($"{paper.Detection:P1}"), "", "", "");
+        summary.Caption(Invariant($"Targets: ≥ {squeeze.TargetDetection:P0} of successful test examples detected at ≤ {squeeze.TargetFalsePositiveRate:P0} test false positives."));
+        AnsiConsole.Write(summary);
+
+        var first = squeeze.Configurations[0];
+        var detections = new Table().Title("Feature squeezing: successful test examples detected, by attack").AddColumn("squeezers");
+        foreach (var d in first.Detections)
+        {
+            detections.AddColumn(Invariant($"{d.Attack} ε={d.Epsilon} (n={d.Detected.Total})"));
+        }
+
+        foreach (var c in squeeze.Configurations)
+        {
+            detections.AddRow([Markup.Escape(c.Configuration.Name), .. c.Detections.Select(d => d.Detected.Total == 0 ? "–" : Invariant($"{d.Detected.Value:P1}"))]);
+        }
+
+        AnsiConsole.Write(detections);
+    }
+
+    private static void PrintAccuracy(IReadOnlyList<AccuracyResult> accuracy)
+    {
+        var table = new Table().Title("Clean test accuracy with defenses enforcing (a refused row counts as wrong)")
+            .AddColumn("defenses enforcing").AddColumn("accuracy").AddColumn("false positives (refused clean rows)");
+        foreach (var a in accuracy)
+        {
+            table.AddRow(Markup.Escape(a.Defenses), Percent(a.Accuracy), Percent(a.FalsePositives));
+        }
+
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintCost(CostReport cost)
+    {
+        var build = cost.Optimized ? "Release build" : "Debug build: several times slower than Release";
+        var table = new Table().Title($"Cost on this machine ({build}; medians; measurements, not guarantees)").AddColumn("what").AddColumn("µs");
+        table.AddRow(Invariant($"Mahalanobis screen, per row ({cost.MahalanobisPasses} passes over {cost.MahalanobisRows} rows)"), Invariant($"{cost.MahalanobisMicrosecondsPerRow:F2}"));
+        table.AddRow(Invariant($"ONNX Runtime, one row ({cost.OnnxRuns} runs)"), Invariant($"{cost.OnnxRowMicroseconds:F1}"));
+        table.AddRow(Markup.Escape(Invariant($"squeezed one-row request: batch + one run on the row and its copies + scores ({cost.Squeezers})")), Invariant($"{cost.OnnxSqueezedMicroseconds:F1}"));
+        table.AddRow("extra for squeezing", Invariant($"{cost.SqueezeExtraMicroseconds:F1}"));
+        AnsiConsole.Write(table);
+    }
+
+    private static void PrintRecommendation(DefenseReport report)
+    {
+        var squeeze = report.Squeeze.RecommendedResult;
+        AnsiConsole.MarkupLine(Invariant(
+            $"[bold]OOD screen[/]: percentile {report.Ood.ChosenPercentile}: {Percent(report.Ood.Chosen.ForeignFlagged)} of foreign rows flagged at {Percent(report.Ood.Chosen.HeldOutFlagged)} of held-out digits: targets {Met(report.Ood.TargetsMet)}."));
+        AnsiConsole.MarkupLine(Invariant(
+            $"[bold]Feature squeezing[/]: {Markup.Escape(squeeze.Configuration.Name)} at {squeeze.Threshold}: {Percent(squeeze.TestDetected)} of successful test examples detected at {Percent(squeeze.TestFalsePositives)} test false positives: targets {Met(squeeze.MeetsTargets)}."));
+        AnsiConsole.MarkupLine("Recommended [blue]defenses[/] for samples/digits/policy.json:");
+        Console.Out.WriteLine(Invariant($"\"ood\": {{ \"mode\": \"enforce\", \"input\": \"{squeeze.Configuration.ToPolicy(0).Input}\", \"percentile\": {report.Ood.ChosenPercentile} }},"));
+        Console.Out.WriteLine("\"squeeze\": " + report.Squeeze.PolicyJson());
+    }
+
+    private static string Percent(Rate rate) => Invariant($"{rate.Value:P2} ({rate.Count}/{rate.Total})");
+
+    private static string Success(AttackSummary attack) => Invariant($"{attack.Successful}/{attack.CleanCorrect} ({attack.SuccessRate:P1})");
+
+    private static string Met(bool met) => met ? "[green]met[/]" : "[red]not met[/]";
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
