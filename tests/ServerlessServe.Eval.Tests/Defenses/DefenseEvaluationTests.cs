@@ -171,4 +171,20 @@ public sealed class DefenseEvaluationTests(DefenseEvaluationFixture evaluation, 
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public void Layered_EitherDefenseStopsWhatEachDoes_OverTheSuccessfulExamplesOnly()
+    {
+        var detections = evaluation.Report.Squeeze.Configurations.Single(c => c.Configuration.Name == evaluation.Report.Squeeze.Recommended).Detections;
+
+        Assert.Equal(detections.Count, evaluation.Report.Layered.Count);
+        foreach (var layered in evaluation.Report.Layered)
+        {
+            var squeeze = detections.Single(d => d.Attack == layered.Attack && d.Epsilon == layered.Epsilon);
+            Assert.Equal(squeeze.Detected, layered.Squeeze);
+            Assert.Equal(layered.Either.Total, layered.Ood.Total);
+            Assert.True(layered.Either.Count >= Math.Max(layered.Ood.Count, layered.Squeeze.Count));
+            Assert.True(layered.Either.Count <= layered.Ood.Count + layered.Squeeze.Count);
+        }
+    }
 }

@@ -14,6 +14,7 @@ internal static class DefenseTables
         PrintOod(report.Ood);
         PrintAttacks(report.Squeeze);
         PrintSqueeze(report.Squeeze);
+        PrintLayered(report.Layered);
         PrintAccuracy(report.Accuracy);
         if (report.Cost is { } cost)
         {
@@ -104,6 +105,18 @@ internal static class DefenseTables
         }
 
         AnsiConsole.Write(detections);
+    }
+
+    private static void PrintLayered(IReadOnlyList<LayeredDetection> layered)
+    {
+        var table = new Table().Title("Successful adversarial examples (test) stopped by the served stack: OOD screen, squeezing, either")
+            .AddColumn("attack").AddColumn("ε").AddColumn("examples").AddColumn("OOD screen").AddColumn("squeezing").AddColumn("either");
+        foreach (var l in layered)
+        {
+            table.AddRow(l.Attack, Invariant($"{l.Epsilon}"), Invariant($"{l.Either.Total}"), Percent(l.Ood), Percent(l.Squeeze), Percent(l.Either));
+        }
+
+        AnsiConsole.Write(table);
     }
 
     private static void PrintAccuracy(IReadOnlyList<AccuracyResult> accuracy)

@@ -23,16 +23,38 @@ public static class DefenseEvaluation
         using var session = new DigitsSession();
         var foreign = ForeignSets.Build(split.Test);
         var (ood, oodRoc, profile) = OodEvaluation.Run(split, foreign, options);
-        var (squeeze, squeezeCurves) = SqueezeEvaluation.Run(session, split, options);
+        var (squeeze, squeezeCurves, testAttacks) = SqueezeEvaluation.Run(session, split, options);
         var screen = new MahalanobisScreen(profile);
+        var layered = Layered(session, testAttacks, screen, squeeze.RecommendedPolicy);
         var accuracy = Accuracy(session, split.Test, screen, squeeze.RecommendedPolicy, squeeze.Recommended);
         var cost = options.MeasureCost
             ? CostMeasurement.Run(session, screen, split.Test.Rows(), squeeze.RecommendedResult.Configuration, squeeze.RecommendedPolicy, options.CostRuns, options.CostPasses)
             : null;
         var report = new DefenseReport(
-            DigitsSample.Name, Convert.ToHexStringLower(SHA256.HashData(session.Model)), split.Train.Count, split.Test.Count, ood, squeeze, accuracy, cost);
+            DigitsSample.Name, Convert.ToHexStringLower(SHA256.HashData(session.Model)), split.Train.Count, split.Test.Count, ood, squeeze, accuracy, cost)
+        {
+            Layered = layered,
+        };
         return new DefenseEvaluationResult(report, new DefenseCurves(oodRoc, squeezeCurves));
     }
+
+    /// <summary>
+    /// What the served stack catches of each attack: a successful adversarial example is stopped when the OOD screen
+    /// (before inference) or squeezing (after) flags it, as the gateway runs them one after the other.
+    /// </summary>
+    private static IReadOnlyList<LayeredDetection> Layered(DigitsSession session, IReadOnlyList<AdversarialSet> attacks, MahalanobisScreen screen, SqueezePolicy squeeze) =>
+        attacks.Select(a =>
+        {
+            var rows = a.Successful;
+            var ood = rows.Select(r => Thresholds.Flags(screen.Distance(r), screen.Profile.Threshold)).ToArray();
+            var squeezed = session.SqueezeScores(rows, squeeze).Select(s => Thresholds.Flags(s, squeeze.Threshold)).ToArray();
+            return new LayeredDetection(
+                a.Attack,
+                a.Epsilon,
+                new Rate(ood.Count(f => f), rows.Count),
+                new Rate(squeezed.Count(f => f), rows.Count),
+                new Rate(Enumerable.Range(0, rows.Count).Count(i => ood[i] || squeezed[i]), rows.Count));
+        }).ToArray();
 
     /// <summary>Clean test accuracy with no defense, each defense enforcing, and both (a refused row is not correct).</summary>
     private static IReadOnlyList<AccuracyResult> Accuracy(DigitsSession session, DigitsSet test, MahalanobisScreen screen, SqueezePolicy squeeze, string squeezers)

@@ -19,6 +19,9 @@ public sealed record DefenseReport(
     IReadOnlyList<AccuracyResult> Accuracy,
     CostReport? Cost)
 {
+    /// <summary>Successful adversarial examples stopped by the OOD screen, squeezing, and either, per attack.</summary>
+    public IReadOnlyList<LayeredDetection> Layered { get; init; } = [];
+
     /// <summary>The report as indented JSON (camelCase, enums by their policy names).</summary>
     public string ToJson() => ReportJson.Serialize(this);
 }

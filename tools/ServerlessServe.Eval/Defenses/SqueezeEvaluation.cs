@@ -18,7 +18,7 @@ internal static class SqueezeEvaluation
     public const string Bim = "BIM";
 
     /// <summary>Every configuration evaluated, the recommendation, and its ROC curve per attack and budget.</summary>
-    public static (SqueezeReport Report, IReadOnlyList<KeyValuePair<string, RocCurve>> Curves) Run(
+    public static (SqueezeReport Report, IReadOnlyList<KeyValuePair<string, RocCurve>> Curves, IReadOnlyList<AdversarialSet> TestAttacks) Run(
         DigitsSession session, DigitsSplit split, DefenseEvaluationOptions options)
     {
         var trainAttacks = Attack(session, split.Train, "train", options.Epsilons);
@@ -67,7 +67,7 @@ internal static class SqueezeEvaluation
             recommended.Configuration.Name,
             recommended.Configuration.ToPolicy(recommended.Threshold),
             recommended.MeetsTargets);
-        return (report, curves);
+        return (report, curves, testAttacks);
     }
 
     /// <summary>FGSM and BIM (20 steps) at each budget over every row of a split, judged by ONNX Runtime.</summary>
