@@ -21,7 +21,7 @@ public static class ModelPackager
     /// <c>profile.json</c> if the folder has one.
     /// </summary>
     public static async Task<ModelPackage> PackDirectoryAsync(
-        string directory, string name, string version, ECDsa signer, DateTimeOffset created, ReadOnlyMemory<byte>? profile, CancellationToken cancellationToken = default)
+        string directory, string name, string version, ECDsa signer, DateTimeOffset created, byte[]? profile, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var model = await File.ReadAllBytesAsync(Path.Combine(directory, ModelStoreLayout.ModelFile), cancellationToken).ConfigureAwait(false);
@@ -37,7 +37,7 @@ public static class ModelPackager
 
     /// <summary>Packages the given bytes. <paramref name="created"/> is recorded to the second, in UTC.</summary>
     public static ModelPackage Pack(
-        string name, string version, ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> policy, ECDsa signer, DateTimeOffset created, ReadOnlyMemory<byte>? profile = null)
+        string name, string version, ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> policy, ECDsa signer, DateTimeOffset created, byte[]? profile = null)
     {
         ArgumentNullException.ThrowIfNull(signer);
         ModelNames.EnsureValidName(name);
@@ -55,10 +55,10 @@ public static class ModelPackager
             new(ModelStoreLayout.ModelFile, Pin(model.Span), model),
             new(ModelStoreLayout.PolicyFile, Pin(policy.Span), policy),
         };
-        CheckProfile(parsedPolicy, profile is { } bytes ? ParseProfile(bytes.Span) : null, inputs);
-        if (profile is { } profileBytes)
+        CheckProfile(parsedPolicy, profile is null ? null : ParseProfile(profile), inputs);
+        if (profile is not null)
         {
-            files.Add(new(ModelStoreLayout.ProfileFile, Pin(profileBytes.Span), profileBytes));
+            files.Add(new(ModelStoreLayout.ProfileFile, Pin(profile), profile));
         }
 
         var manifest = new ModelManifest

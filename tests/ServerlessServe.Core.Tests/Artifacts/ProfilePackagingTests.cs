@@ -59,4 +59,23 @@ public sealed class ProfilePackagingTests
     [Fact]
     public void ProfileFor_RowsOfTheWrongWidth_Refused() =>
         Assert.Throws<FormatException>(() => ModelPackager.ProfileFor(Model, Policy(), new StringReader("1,2,3\n4,5,6\n7,8,9")));
+
+    [Fact]
+    public async Task PackDirectoryAsync_NoProfileGivenOrInTheFolder_PinsTwoFiles()
+    {
+        var folder = Directory.CreateTempSubdirectory("ss-noprofile-").FullName;
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(folder, ModelStoreLayout.ModelFile), Model);
+            await File.WriteAllBytesAsync(Path.Combine(folder, ModelStoreLayout.PolicyFile), Encoding.UTF8.GetBytes("""{"schemaVersion":1,"maxBatch":4}"""));
+
+            var package = await ModelPackager.PackDirectoryAsync(folder, "digits", "1", TestPackages.Signer, TestPackages.Created, profile: null);
+
+            Assert.Equal([ModelStoreLayout.ModelFile, ModelStoreLayout.PolicyFile], package.Manifest.Files.Keys.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

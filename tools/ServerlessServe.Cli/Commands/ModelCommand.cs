@@ -43,7 +43,7 @@ internal static class ModelCommand
             ModelPackage package;
             try
             {
-                ReadOnlyMemory<byte>? profile = parse.GetValue(trainingData) is { } training
+                byte[]? profile = parse.GetValue(trainingData) is { } training
                     ? await ProfileAsync(dir, training, cancellationToken).ConfigureAwait(false)
                     : null;
                 package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), profile, cancellationToken).ConfigureAwait(false);

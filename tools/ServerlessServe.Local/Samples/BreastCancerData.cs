@@ -79,25 +79,8 @@ public static class BreastCancerData
 
         var features = new double[RowCount * FeatureCount];
         var labels = new int[RowCount];
-        var row = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var (row, fields) in EmbeddedCsv.Rows(reader, "breast_cancer.csv", RowCount, FeatureCount + 1))
         {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            if (row == RowCount)
-            {
-                throw new InvalidDataException($"breast_cancer.csv has more than {RowCount} rows.");
-            }
-
-            var fields = line.Split(',');
-            if (fields.Length != FeatureCount + 1)
-            {
-                throw new InvalidDataException($"breast_cancer.csv row {row + 1} has {fields.Length} fields, not {FeatureCount + 1}.");
-            }
-
             for (var f = 0; f < FeatureCount; f++)
             {
                 if (!double.TryParse(fields[f], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
@@ -114,12 +97,6 @@ public static class BreastCancerData
                 "1" => 1,
                 _ => throw new InvalidDataException($"breast_cancer.csv row {row + 1} has a diagnosis other than 0 or 1."),
             };
-            row++;
-        }
-
-        if (row != RowCount)
-        {
-            throw new InvalidDataException($"breast_cancer.csv has {row} rows, not {RowCount}.");
         }
 
         return new BreastCancerSet(features, labels);

@@ -81,37 +81,14 @@ public static class DigitsData
         using var reader = new StreamReader(gzip);
         var pixels = new float[RowCount * PixelCount];
         var labels = new int[RowCount];
-        var row = 0;
-        while (reader.ReadLine() is { } line)
+        foreach (var (row, fields) in EmbeddedCsv.Rows(reader, "digits.csv", RowCount, PixelCount + 1))
         {
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            if (row == RowCount)
-            {
-                throw new InvalidDataException($"digits.csv has more than {RowCount} rows.");
-            }
-
-            var fields = line.Split(',');
-            if (fields.Length != PixelCount + 1)
-            {
-                throw new InvalidDataException($"digits.csv line {row + 1} has {fields.Length} fields, not {PixelCount + 1}.");
-            }
-
             for (var p = 0; p < PixelCount; p++)
             {
                 pixels[(row * PixelCount) + p] = ParseInRange(fields[p], MaxPixel, row);
             }
 
             labels[row] = ParseInRange(fields[PixelCount], ClassCount - 1, row);
-            row++;
-        }
-
-        if (row != RowCount)
-        {
-            throw new InvalidDataException($"digits.csv has {row} rows, not {RowCount}.");
         }
 
         return new DigitsSet(pixels, labels, Enumerable.Range(0, RowCount).ToArray());
