@@ -1,4 +1,3 @@
-using System.Globalization;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Policy;
@@ -99,13 +98,13 @@ public sealed class DefenseStagesTests
         Request = new InferenceRequest { Inputs = [new Tensor("pixels", TensorDataType.Fp32, [1, 64], pixels)] },
     };
 
-    // The digits sample as ssctl publishes it: its policy and the profile of its training rows, signed and read back.
+    // The digits sample as ssctl publishes it: its policy and the profile of its training rows (SampleProfileTests
+    // shows it equal to publishing with --training-data), signed and read back.
     private static VerifiedModelVersion Build()
     {
         var model = DigitsSample.BuildModel();
         var policy = SampleModels.GetPolicy(DigitsSample.Name);
-        var csv = string.Join('\n', DigitsData.Load().Train.Rows().Select(r => string.Join(',', r.Select(v => v.ToString(CultureInfo.InvariantCulture)))));
-        var profile = ModelPackager.ProfileFor(model, policy, new StringReader(csv));
+        var profile = SampleModels.BuildProfile(DigitsSample.Name)!;
         var package = ModelPackager.Pack(DigitsSample.Name, "1", model, policy, TestPackages.Signer, TestPackages.Created, profile);
         return new VerifiedModelVersion(package.Manifest, package.ManifestDigest, PolicyLoader.Parse(policy)) { Profile = InputProfile.Parse(profile) };
     }
