@@ -1,0 +1,20 @@
+namespace ServerlessServe.Core.Security;
+
+/// <summary>
+/// A containment decision: its kind, how long it lasts (null: until lifted with <c>ssctl</c>) and, for a throttle, the
+/// requests per minute allowed.
+/// </summary>
+public sealed record ContainmentAction(ContainmentKind Kind, TimeSpan? Duration = null, int? RequestsPerMinute = null)
+{
+    /// <summary>Recorded only.</summary>
+    public static ContainmentAction None { get; } = new(ContainmentKind.None);
+
+    /// <summary>The action's name in the audit trail and telemetry: <c>none</c>, <c>throttle</c>, <c>block</c>, <c>quarantine</c>.</summary>
+    public string Name => Kind switch
+    {
+        ContainmentKind.Throttle => "throttle",
+        ContainmentKind.Block => "block",
+        ContainmentKind.Quarantine => "quarantine",
+        _ => "none",
+    };
+}

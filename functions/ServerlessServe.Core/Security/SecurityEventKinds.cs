@@ -1,0 +1,23 @@
+namespace ServerlessServe.Core.Security;
+
+/// <summary>The kinds of <see cref="SecurityEvent"/>.</summary>
+public static class SecurityEventKinds
+{
+    /// <summary>The extraction detector (PRADA, volume or coverage) alarmed for a caller of a model.</summary>
+    public const string Extraction = "extraction";
+
+    /// <summary>A request named a honey model: a name served nowhere and listed nowhere.</summary>
+    public const string HoneyModel = "honey-model";
+
+    /// <summary>A validly signed token carried a honey subject: one never issued to anyone.</summary>
+    public const string HoneyCaller = "honey-caller";
+
+    /// <summary>A response about to leave carried a canary value (a canary record was read).</summary>
+    public const string CanaryOutput = "canary-output";
+
+    /// <summary>An outbound request carried a canary value.</summary>
+    public const string CanaryEgress = "canary-egress";
+
+    /// <summary>A log line or telemetry item carried a canary value.</summary>
+    public const string CanaryTelemetry = "canary-telemetry";
+}
