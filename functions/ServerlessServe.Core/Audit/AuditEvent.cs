@@ -37,6 +37,12 @@ public sealed record AuditEvent
     /// <summary>Each defense that ran, by name (<c>ood</c>, <c>squeeze</c>): its decision and score.</summary>
     public IReadOnlyDictionary<string, AuditDefense> Defenses { get; init; } = new Dictionary<string, AuditDefense>();
 
+    /// <summary>Set on a record of operation <see cref="SecurityOperation"/>: the security event it records.</summary>
+    public AuditSecurity? Security { get; init; }
+
+    /// <summary>The <see cref="Operation"/> of a record that holds a security event.</summary>
+    public const string SecurityOperation = "security";
+
     /// <summary>
     /// What the caller got: <see cref="Released"/>, or the refusal kind that stopped the request (<c>invalid</c>,
     /// <c>forbidden</c>, <c>unavailable</c>…; see <c>Refusal.KindName</c>).

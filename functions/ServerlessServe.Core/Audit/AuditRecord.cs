@@ -15,8 +15,10 @@ namespace ServerlessServe.Core.Audit;
 /// <c>caller</c>, <c>operation</c>, <c>model</c>, <c>version</c>, <c>manifestDigest</c>, <c>inputSha256</c>,
 /// <c>outputSha256</c> (strings or <c>null</c>), <c>stages</c> (object of strings), <c>redactions</c> (object of
 /// integers), <c>defenses</c> (format 3 only: object of objects with keys <c>flagged</c> (boolean), <c>mode</c>,
-/// <c>score</c> (6 fraction digits or <c>null</c>) and <c>threshold</c> (6 fraction digits)), <c>outcome</c>
-/// (string), <c>latencyMs</c>, <c>prev</c>. Records of format 2 (without <c>defenses</c>) still parse and verify. Object keys in ordinal (UTF-16 code unit) order; integers in
+/// <c>score</c> (6 fraction digits or <c>null</c>) and <c>threshold</c> (6 fraction digits)), <c>security</c> (format 4 only: <c>null</c>, or for a record of operation
+/// <c>security</c> an object with keys <c>action</c>, <c>evidence</c> (object of strings), <c>kind</c>,
+/// <c>requestsPerMinute</c> (integer or <c>null</c>) and <c>until</c> (time or <c>null</c>)), <c>outcome</c>
+/// (string), <c>latencyMs</c>, <c>prev</c>. Records of format 2 (without <c>defenses</c>) and 3 (without <c>security</c>) still parse and verify. Object keys in ordinal (UTF-16 code unit) order; integers in
 /// plain decimal; <c>time</c> as <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c> (UTC, 7 fraction digits); <c>latencyMs</c> with
 /// exactly 3 fraction digits; strings escaped as in <see cref="CanonicalJson"/> (only <c>\"</c>, <c>\\</c> and
 /// <c>\uXXXX</c> lowercase for code units outside U+0020..U+007E), so the canonical bytes are ASCII.</para>
@@ -27,7 +29,7 @@ namespace ServerlessServe.Core.Audit;
 public sealed record AuditRecord
 {
     /// <summary>The record format version written now, as <c>v</c>.</summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     /// <summary>The oldest format still read (before <c>defenses</c>).</summary>
     public const int OldestFormatVersion = 2;
@@ -40,10 +42,12 @@ public sealed record AuditRecord
     private static readonly string[] PropertyOrder =
     [
         "v", "seq", "writer", "time", "requestId", "caller", "operation", "model", "version", "manifestDigest",
-        "inputSha256", "outputSha256", "stages", "redactions", "defenses", "outcome", "latencyMs", "prev", "hash",
+        "inputSha256", "outputSha256", "stages", "redactions", "defenses", "security", "outcome", "latencyMs", "prev", "hash",
     ];
 
-    private static readonly string[] PropertyOrderV2 = PropertyOrder.Where(p => p != "defenses").ToArray();
+    private static readonly string[] PropertyOrderV3 = PropertyOrder.Where(p => p != "security").ToArray();
+
+    private static readonly string[] PropertyOrderV2 = PropertyOrderV3.Where(p => p != "defenses").ToArray();
 
     /// <summary>The record's format version (<see cref="FormatVersion"/> for new records).</summary>
     public int Version { get; init; } = FormatVersion;
@@ -79,6 +83,9 @@ public sealed record AuditRecord
 
     /// <summary>Each defense's decision by name (empty in format 2 records).</summary>
     public IReadOnlyDictionary<string, AuditDefense> Defenses { get; init; } = new Dictionary<string, AuditDefense>();
+
+    /// <summary>The security event a record of operation <c>security</c> holds (null otherwise, and in formats 2 and 3).</summary>
+    public AuditSecurity? Security { get; init; }
 
     /// <summary><c>released</c>, or the refusal kind that stopped the request.</summary>
     public required string Outcome { get; init; }
@@ -125,6 +132,13 @@ public sealed record AuditRecord
                     Threshold = double.IsFinite(d.Value.Threshold) ? Math.Round(d.Value.Threshold, 6, MidpointRounding.AwayFromZero) : 0,
                 },
                 StringComparer.Ordinal),
+            Security = auditEvent.Security is { } security
+                ? security with
+                {
+                    Evidence = new Dictionary<string, string>(security.Evidence, StringComparer.Ordinal),
+                    Until = security.Until is { } until ? new DateTimeOffset(until.UtcDateTime, TimeSpan.Zero) : null,
+                }
+                : null,
             Outcome = auditEvent.Outcome,
             LatencyMs = Math.Round(auditEvent.LatencyMs, 3, MidpointRounding.AwayFromZero),
             Prev = prev,
@@ -184,7 +198,7 @@ public sealed record AuditRecord
                 return false;
             }
 
-            var order = version == 2 ? PropertyOrderV2 : PropertyOrder;
+            var order = version switch { 2 => PropertyOrderV2, 3 => PropertyOrderV3, _ => PropertyOrder };
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in root.EnumerateObject())
             {
@@ -218,6 +232,7 @@ public sealed record AuditRecord
                 Stages = StringMap(root.GetProperty("stages")),
                 Redactions = IntegerMap(root.GetProperty("redactions")),
                 Defenses = version == 2 ? new Dictionary<string, AuditDefense>() : DefenseMap(root.GetProperty("defenses")),
+                Security = version >= 4 ? SecurityOf(root.GetProperty("security")) : null,
                 Outcome = RequiredString(root, "outcome"),
                 LatencyMs = root.GetProperty("latencyMs").GetDouble(),
                 Prev = RequiredString(root, "prev"),
@@ -267,6 +282,24 @@ public sealed record AuditRecord
             json.EndObject();
         }
 
+        if (Version >= 4)
+        {
+            if (Security is not { } security)
+            {
+                json.String("security", null);
+            }
+            else
+            {
+                json.Name("security").BeginObject()
+                    .String("action", security.Action)
+                    .StringMap("evidence", security.Evidence)
+                    .String("kind", security.Kind)
+                    .IntegerOrNull("requestsPerMinute", security.RequestsPerMinute)
+                    .String("until", security.Until?.UtcDateTime.ToString(TimeFormat, CultureInfo.InvariantCulture))
+                    .EndObject();
+            }
+        }
+
         return json
             .String("outcome", Outcome)
             .Fixed("latencyMs", LatencyMs, 3)
@@ -314,6 +347,28 @@ public sealed record AuditRecord
         }
 
         return map;
+    }
+
+    private static AuditSecurity? SecurityOf(JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.EnumerateObject().Count() != 5)
+        {
+            throw new FormatException("a security event has exactly action, evidence, kind, requestsPerMinute and until");
+        }
+
+        var rate = element.GetProperty("requestsPerMinute");
+        var until = OptionalString(element, "until");
+        return new AuditSecurity(
+            RequiredString(element, "kind"),
+            RequiredString(element, "action"),
+            StringMap(element.GetProperty("evidence")),
+            until is null ? null : DateTimeOffset.ParseExact(until, TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetInt32());
     }
 
     private static Dictionary<string, int> IntegerMap(JsonElement element)

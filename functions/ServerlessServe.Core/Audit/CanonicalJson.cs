@@ -57,6 +57,9 @@ internal sealed class CanonicalJson
         return this;
     }
 
+    public CanonicalJson IntegerOrNull(string name, long? value) =>
+        value is { } v ? Integer(name, v) : String(name, null);
+
     public CanonicalJson Integer(string name, long value)
     {
         Name(name);
