@@ -43,7 +43,8 @@ public static class JobsBuilderExtensions
             var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
             return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes);
         });
-        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
+        builder.AddContainment();
+        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<EnforceContainment>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
         services.TryAddSingleton<JobPurge>();

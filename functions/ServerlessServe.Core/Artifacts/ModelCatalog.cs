@@ -23,12 +23,18 @@ public sealed class ModelCatalog : IModelCatalog
     private readonly ModelCatalogOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly IModelQuarantine? _quarantine;
     private readonly ConcurrentDictionary<(string Name, string Version), Lazy<Task<VerifiedModelVersion>>> _verified = new();
     private readonly ConcurrentDictionary<(string Name, string Version), DateTimeOffset> _failedUntil = new();
     private readonly ConcurrentDictionary<string, Listing> _listings = new(StringComparer.Ordinal);
 
-    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider timeProvider, ILogger<ModelCatalog> logger)
+    /// <param name="quarantine">
+    /// Versions withdrawn from serving (the gateway's containment): "latest" skips them, so the previous good version
+    /// serves, and a request naming one is refused as unavailable. Null: nothing is quarantined.
+    /// </param>
+    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider timeProvider, ILogger<ModelCatalog> logger, IModelQuarantine? quarantine = null)
     {
+        _quarantine = quarantine;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
@@ -107,6 +113,8 @@ public sealed class ModelCatalog : IModelCatalog
         return false;
     }
 
+    private bool IsQuarantined(string name, string version) => _quarantine?.IsQuarantined(name, version) == true;
+
     private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, CancellationToken cancellationToken)
     {
         var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
@@ -118,7 +126,7 @@ public sealed class ModelCatalog : IModelCatalog
         for (var i = versions.Count - 1; i >= 0; i--)
         {
             var candidate = versions[i];
-            if (IsMarkedUnavailable(name, candidate))
+            if (IsMarkedUnavailable(name, candidate) || IsQuarantined(name, candidate))
             {
                 Log.SkippingFailedVersion(_logger, name, candidate);
                 continue;
@@ -143,7 +151,7 @@ public sealed class ModelCatalog : IModelCatalog
 
     private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, CancellationToken cancellationToken)
     {
-        if (IsMarkedUnavailable(name, version))
+        if (IsMarkedUnavailable(name, version) || IsQuarantined(name, version))
         {
             throw RefusedException.Unavailable("model version unavailable");
         }

@@ -12,6 +12,13 @@ public sealed record Refusal(RefusalKind Kind, string Message)
 
     public static Refusal Forbidden(string message) => new(RefusalKind.Forbidden, message);
 
+    /// <summary>
+    /// The one 403 every caller-facing refusal of access gives (a caller without a role the model admits, a blocked
+    /// caller, a honey subject), so the answer does not tell which check refused; the audit record and security event
+    /// say why.
+    /// </summary>
+    public static Refusal Denied { get; } = new(RefusalKind.Forbidden, "the caller may not use this model");
+
     public static Refusal NotFound(string message) => new(RefusalKind.NotFound, message);
 
     public static Refusal TooLarge(string message) => new(RefusalKind.TooLarge, message);

@@ -40,19 +40,23 @@ public static class GatewayBuilderExtensions
     }
 
     /// <summary>
-    /// The gateway's pipelines — model routes: authenticate → resolve → authorize; infer: those, then read → validate →
-    /// screen → infer → squeeze → redact → encode, closed by audit — and the endpoints that run them.
+    /// The gateway's pipelines — model routes: authenticate → contain → resolve → authorize; infer: those, then read →
+    /// validate → screen → infer → squeeze → redact → encode, closed by audit — the endpoints that run them, and the
+    /// containment they enforce (<see cref="ContainmentBuilderExtensions.AddContainment"/>).
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        builder.AddContainment();
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<EnforceContainment>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<EnforceContainment>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
             .Add<ReadRequest>()

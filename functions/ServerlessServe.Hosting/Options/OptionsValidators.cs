@@ -8,6 +8,9 @@ namespace ServerlessServe.Hosting.Options;
 internal sealed partial class CallerAuthOptionsValidator : IValidateOptions<CallerAuthOptions>;
 
 [OptionsValidator]
+internal sealed partial class ContainmentOptionsValidator : IValidateOptions<ServerlessServe.Core.Security.ContainmentOptions>;
+
+[OptionsValidator]
 internal sealed partial class EgressOptionsValidator : IValidateOptions<EgressOptions>;
 
 [OptionsValidator]

@@ -17,6 +17,16 @@ internal sealed class StorageOptions : IValidatableObject
     /// <summary>The blob endpoint, used with the managed identity. No default.</summary>
     public Uri? BlobServiceUri { get; set; }
 
+    /// <summary>
+    /// The table endpoint, used with the managed identity. Default: <see cref="BlobServiceUri"/> with <c>.blob.</c>
+    /// replaced by <c>.table.</c>.
+    /// </summary>
+    public Uri? TableServiceUri { get; set; }
+
+    /// <summary>The table endpoint in use with the managed identity (see <see cref="TableServiceUri"/>).</summary>
+    internal Uri? EffectiveTableServiceUri => TableServiceUri
+        ?? (BlobServiceUri is { } blob ? new UriBuilder(blob) { Host = blob.Host.Replace(".blob.", ".table.", StringComparison.OrdinalIgnoreCase) }.Uri : null);
+
     /// <summary>Retries of one storage call after the first try. Default 3.</summary>
     [Range(0, 10)]
     public int MaxRetries { get; set; } = 3;

@@ -12,6 +12,7 @@ internal static class Ssctl
         root.Subcommands.Add(TokenCommand.Build());
         root.Subcommands.Add(ModelCommand.Build());
         root.Subcommands.Add(AuditCommand.Build());
+        root.Subcommands.Add(ContainCommand.Build());
         root.Subcommands.Add(UpCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(JobCommand.Build());

@@ -16,6 +16,6 @@ public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
         var caller = context.Caller ?? throw new InvalidOperationException("authorize runs after authenticate");
         var policy = (context.Model ?? throw new InvalidOperationException("authorize runs after resolve")).Policy;
         var admitted = policy.Roles.Count == 0 || policy.Roles.Any(required => caller.Roles.Contains(required, StringComparer.Ordinal));
-        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Forbidden("the caller has no role this model admits"));
+        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Denied);
     }
 }

@@ -1,0 +1,107 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace ServerlessServe.Core.Security;
+
+/// <summary>
+/// The containment table: every throttle, block and quarantine in force, shared by all instances. One entity per
+/// containment: partition key = the kind (<c>throttle</c>, <c>block</c>, <c>quarantine</c>), row key = the subject
+/// (caller pseudonym, or <c>{model}/{version}</c> with <c>/</c> written as <c>~</c>, which table keys do not allow).
+/// Setting one replaces any earlier one of the same kind and subject: the latest decision wins.
+/// </summary>
+public sealed class ContainmentStore
+{
+    private readonly TableClient _table;
+
+    public ContainmentStore(TableClient table) => _table = table ?? throw new ArgumentNullException(nameof(table));
+
+    /// <summary>The table's name.</summary>
+    public string TableName => _table.Name;
+
+    public async Task CreateIfNotExistsAsync(CancellationToken cancellationToken = default) =>
+        await _table.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Sets <paramref name="entry"/>, replacing one of the same kind and subject.</summary>
+    public async Task SetAsync(ContainmentEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var entity = new TableEntity(PartitionOf(entry.Kind), RowKeyOf(entry.Subject))
+        {
+            ["Until"] = entry.Until,
+            ["RequestsPerMinute"] = entry.RequestsPerMinute,
+            ["Reason"] = entry.Reason,
+            ["EventId"] = entry.EventId,
+            ["Created"] = entry.Created,
+        };
+        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Lifts the containment of <paramref name="kind"/> on <paramref name="subject"/>; false when none was set.</summary>
+    public async Task<bool> LiftAsync(ContainmentKind kind, string subject, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        try
+        {
+            var response = await _table.DeleteEntityAsync(PartitionOf(kind), RowKeyOf(subject), ETag.All, cancellationToken).ConfigureAwait(false);
+            return response.Status != 404;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Every entry in the table, expired ones included (<see cref="ContainmentEntry.InForce"/> tells).</summary>
+    public async Task<IReadOnlyList<ContainmentEntry>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var entries = new List<ContainmentEntry>();
+        await foreach (var entity in _table.QueryAsync<TableEntity>(cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            if (KindOf(entity.PartitionKey) is not { } kind)
+            {
+                continue;
+            }
+
+            entries.Add(new ContainmentEntry(
+                kind,
+                entity.RowKey.Replace('~', '/'),
+                entity.GetDateTimeOffset("Until"),
+                entity.GetInt32("RequestsPerMinute"),
+                entity.GetString("Reason") ?? ContainmentEntry.OperatorReason,
+                entity.GetString("EventId"),
+                entity.GetDateTimeOffset("Created") ?? entity.Timestamp ?? DateTimeOffset.MinValue));
+        }
+
+        return entries;
+    }
+
+    /// <summary>The partition of <paramref name="kind"/>'s entries.</summary>
+    public static string PartitionOf(ContainmentKind kind) => kind switch
+    {
+        ContainmentKind.Throttle => "throttle",
+        ContainmentKind.Block => "block",
+        ContainmentKind.Quarantine => "quarantine",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only throttle, block and quarantine are stored."),
+    };
+
+    private static ContainmentKind? KindOf(string partition) => partition switch
+    {
+        "throttle" => ContainmentKind.Throttle,
+        "block" => ContainmentKind.Block,
+        "quarantine" => ContainmentKind.Quarantine,
+        _ => null,
+    };
+
+    private static string RowKeyOf(string subject)
+    {
+        foreach (var c in subject)
+        {
+            if (c is '\\' or '#' or '?' or '~' || char.IsControl(c))
+            {
+                throw new ArgumentException("A containment subject is a pseudonym or model/version.", nameof(subject));
+            }
+        }
+
+        return subject.Replace('/', '~');
+    }
+}

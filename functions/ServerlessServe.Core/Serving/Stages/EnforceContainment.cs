@@ -1,0 +1,43 @@
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Security;
+
+namespace ServerlessServe.Core.Serving.Stages;
+
+/// <summary>
+/// <c>contain</c>: a blocked caller gets the same 403 as any access refusal (<see cref="Refusal.Denied"/>); a throttled
+/// one 429 once its allowance on this instance is spent. Runs after authenticate, before the model is resolved. A lookup
+/// in this instance's view of the containment table; it waits for storage only before the view's first read, and
+/// refuses (unavailable) when that read has not completed within <see cref="ContainmentOptions.FirstReadTimeout"/>:
+/// fail closed.
+/// </summary>
+public sealed class EnforceContainment(ContainmentRegistry registry, CallerPseudonymizer pseudonymizer, IOptions<ContainmentOptions> options)
+    : IRequestStage<ModelRequestContext>
+{
+    public string Name => "contain";
+
+    public async ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var caller = context.Caller ?? throw new InvalidOperationException("contain runs after authenticate");
+        if (!registry.IsReady && !await registry.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            return Refusal.Unavailable("service unavailable");
+        }
+
+        var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
+        var standing = registry.Standing(pseudonym);
+        if (standing.Blocked)
+        {
+            return Refusal.Denied;
+        }
+
+        if (standing.RequestsPerMinute is { } rate && !registry.TryAcquire(pseudonym, rate))
+        {
+            return Refusal.RateLimited("too many requests");
+        }
+
+        return StageOutcome.Pass;
+    }
+}

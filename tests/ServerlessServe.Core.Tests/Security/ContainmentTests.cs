@@ -1,0 +1,241 @@
+using System.Security.Cryptography;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Core.Tests.Audit;
+using ServerlessServe.Core.Tests.Fixtures;
+
+namespace ServerlessServe.Core.Tests.Security;
+
+/// <summary>The containment table, each instance's view of it, security events and the contain stage, on real Azurite.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ContainmentTests(AzuriteFixture azurite)
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _time = new(Start);
+
+    [Fact]
+    public async Task Store_SetListLift_LatestDecisionWins()
+    {
+        var store = await NewStoreAsync();
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.Block, "c1", Start.AddHours(1), null, "extraction", "sev-1", Start));
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.Block, "c1", null, null, ContainmentEntry.OperatorReason, null, Start.AddMinutes(1)));
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.Quarantine, ContainmentEntry.ModelSubject("digits", "2"), null, null, "canary-output", "sev-2", Start));
+
+        var entries = await store.ListAsync();
+
+        Assert.Equal(2, entries.Count);
+        var block = Assert.Single(entries, e => e.Kind == ContainmentKind.Block);
+        Assert.Null(block.Until);
+        Assert.Equal(ContainmentEntry.OperatorReason, block.Reason);
+        Assert.Contains(entries, e => e.Kind == ContainmentKind.Quarantine && e.Subject == "digits/2" && e.EventId == "sev-2");
+        Assert.True(await store.LiftAsync(ContainmentKind.Quarantine, "digits/2"));
+        Assert.False(await store.LiftAsync(ContainmentKind.Quarantine, "digits/2"));
+        Assert.Single(await store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Registry_BlockSetOnOneInstance_InForceThereAtOnceAndOnAnotherAfterItsRefresh()
+    {
+        var store = await NewStoreAsync();
+        var first = NewRegistry(store);
+        var second = NewRegistry(store);
+        await first.RefreshAsync(default);
+        await second.RefreshAsync(default);
+
+        await first.ApplyAsync(new ContainmentEntry(ContainmentKind.Block, "caller-a", Start.AddMinutes(10), null, "extraction", "sev-1", Start), default);
+
+        Assert.True(first.Standing("caller-a").Blocked);
+        Assert.False(second.Standing("caller-a").Blocked);
+        Assert.False(first.Standing("caller-b").Blocked);
+        await second.RefreshAsync(default);
+        Assert.True(second.Standing("caller-a").Blocked);
+
+        // Lifted in the table (ssctl contain lift): gone everywhere at the next refresh.
+        Assert.True(await store.LiftAsync(ContainmentKind.Block, "caller-a"));
+        await first.RefreshAsync(default);
+        await second.RefreshAsync(default);
+        Assert.False(first.Standing("caller-a").Blocked);
+        Assert.False(second.Standing("caller-a").Blocked);
+    }
+
+    [Fact]
+    public async Task Registry_TimedBlock_EndsByItself()
+    {
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Block, "caller-a", Start.AddMinutes(10), null, "extraction", "sev-1", Start), default);
+
+        _time.Advance(TimeSpan.FromMinutes(9));
+        Assert.True(registry.Standing("caller-a").Blocked);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.False(registry.Standing("caller-a").Blocked);
+        await registry.RefreshAsync(default);
+        Assert.Empty(registry.InForce());
+    }
+
+    [Fact]
+    public async Task Registry_Throttle_AllowsTheRatePerMinuteThenRefusesUntilItRefills()
+    {
+        var registry = NewRegistry(await NewStoreAsync());
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, "caller-a", null, 3, "extraction", "sev-1", Start), default);
+
+        var standing = registry.Standing("caller-a");
+        Assert.False(standing.Blocked);
+        Assert.Equal(3, standing.RequestsPerMinute);
+        Assert.True(registry.TryAcquire("caller-a", 3));
+        Assert.True(registry.TryAcquire("caller-a", 3));
+        Assert.True(registry.TryAcquire("caller-a", 3));
+        Assert.False(registry.TryAcquire("caller-a", 3));
+        _time.Advance(TimeSpan.FromSeconds(20)); // a third of a minute: one request's worth
+        Assert.True(registry.TryAcquire("caller-a", 3));
+        Assert.False(registry.TryAcquire("caller-a", 3));
+    }
+
+    [Fact]
+    public async Task SecurityEvent_Block_IsInForceAndOnTheAuditTrailWithItsEvidence()
+    {
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        await registry.RefreshAsync(default);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var container = await azurite.CreateContainerAsync("secaudit");
+        var sink = new BlobAuditSink(container, AuditTestData.Options(key, static o => o.GroupWindow = TimeSpan.Zero), new FakeLogger<BlobAuditSink>(), TimeProvider.System);
+        sink.Start();
+        var logger = new FakeLogger<SecurityEventWriter>();
+        await using (sink)
+        {
+            var writer = new SecurityEventWriter(registry, sink, logger);
+            await writer.RaiseAsync(
+                new SecurityEvent
+                {
+                    Id = "sev-test-1",
+                    Time = Start,
+                    Kind = SecurityEventKinds.Extraction,
+                    Caller = "c0ffee",
+                    Model = "digits",
+                    ModelVersion = "1",
+                    RequestId = "req-9",
+                    Evidence = new Dictionary<string, string> { ["w"] = "0.71", ["delta"] = "0.9" },
+                    Action = new ContainmentAction(ContainmentKind.Block, TimeSpan.FromHours(1)),
+                },
+                default);
+
+            // Recorded only: a block needs a caller, and an anonymous event names none.
+            await writer.RaiseAsync(
+                new SecurityEvent
+                {
+                    Id = "sev-test-2",
+                    Time = Start,
+                    Kind = SecurityEventKinds.CanaryEgress,
+                    Caller = CallerPseudonymizer.Anonymous,
+                    Evidence = new Dictionary<string, string> { ["canary"] = "abc" },
+                    Action = new ContainmentAction(ContainmentKind.Block, TimeSpan.FromHours(1)),
+                },
+                default);
+        }
+
+        Assert.True(registry.Standing("c0ffee").Blocked);
+        var fromTable = Assert.Single(await store.ListAsync());
+        Assert.Equal(("c0ffee", "sev-test-1", Start.AddHours(1)), (fromTable.Subject, fromTable.EventId, fromTable.Until!.Value));
+
+        var records = await ReadRecordsAsync(container);
+        var first = Assert.Single(records, r => r.RequestId == "sev-test-1");
+        Assert.Equal(AuditEvent.SecurityOperation, first.Operation);
+        Assert.Equal("block", first.Outcome);
+        Assert.Equal(("extraction", "block", "0.71", "req-9"), (first.Security!.Kind, first.Security.Action, first.Security.Evidence["w"], first.Security.Evidence["requestId"]));
+        Assert.Equal(Start.AddHours(1), first.Security.Until);
+        var second = Assert.Single(records, r => r.RequestId == "sev-test-2");
+        Assert.Equal("none", second.Security!.Action);
+        Assert.Equal(2, logger.Collector.GetSnapshot().Count(r => r.Id.Id == 6000));
+    }
+
+    [Fact]
+    public async Task ContainStage_BlockedThrottledClearAndNeverRead()
+    {
+        var pseudonymizer = new CallerPseudonymizer(new byte[32]);
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        var stage = new EnforceContainment(registry, pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }));
+
+        // Never read: refused, not waved through (on the real clock, which the first-read timeout runs on).
+        var unread = new EnforceContainment(new ContainmentRegistry(store, TimeProvider.System, new FakeLogger<ContainmentRegistry>()), pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }));
+        var notReady = await unread.RunAsync(Context("alice"), default);
+        Assert.Equal(RefusalKind.Unavailable, notReady.Refusal!.Kind);
+
+        await registry.RefreshAsync(default);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Block, pseudonymizer.Pseudonymize("mallory"), null, null, "extraction", "sev-1", Start), default);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, pseudonymizer.Pseudonymize("bob"), null, 1, "extraction", "sev-2", Start), default);
+
+        Assert.Null((await stage.RunAsync(Context("alice"), default)).Refusal);
+        Assert.Same(Refusal.Denied, (await stage.RunAsync(Context("mallory"), default)).Refusal);
+        Assert.Null((await stage.RunAsync(Context("bob"), default)).Refusal);
+        Assert.Equal(RefusalKind.RateLimited, (await stage.RunAsync(Context("bob"), default)).Refusal!.Kind);
+    }
+
+    [Fact]
+    public async Task Catalog_QuarantinedNewestVersion_PreviousServesAndTheVersionIsRefused()
+    {
+        var registry = NewRegistry(await NewStoreAsync());
+        await registry.RefreshAsync(default);
+        var container = await azurite.CreateContainerAsync("quarantine");
+        var models = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        await models.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        await models.PublishAsync(TestPackages.CreditRisk("credit-risk", "2"));
+        var catalog = new ModelCatalog(models, Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>(), registry);
+        Assert.Equal("2", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Quarantine, ContainmentEntry.ModelSubject("credit-risk", "2"), null, null, ContainmentEntry.OperatorReason, null, Start), default);
+
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", "2", default));
+        Assert.Equal(RefusalKind.Unavailable, refused.Kind);
+    }
+
+    private static ModelRequestContext Context(string subject) =>
+        new("req-1", "digits", null) { Caller = new CallerIdentity(subject, []) };
+
+    private ContainmentRegistry NewRegistry(ContainmentStore store) => new(store, _time, new FakeLogger<ContainmentRegistry>());
+
+    private async Task<ContainmentStore> NewStoreAsync()
+    {
+        var name = "contain" + Guid.NewGuid().ToString("N")[..12];
+        var store = new ContainmentStore(new TableServiceClient(azurite.ConnectionString).GetTableClient(name));
+        await store.CreateIfNotExistsAsync();
+        return store;
+    }
+
+    private static async Task<List<AuditRecord>> ReadRecordsAsync(Azure.Storage.Blobs.BlobContainerClient container)
+    {
+        var records = new List<AuditRecord>();
+        await foreach (var blob in container.GetBlobsAsync())
+        {
+            if (!blob.Name.EndsWith(".jsonl", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync()).Value.Content.ToString();
+            foreach (var line in content.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _))
+                {
+                    records.Add(record!);
+                }
+            }
+        }
+
+        return records;
+    }
+}

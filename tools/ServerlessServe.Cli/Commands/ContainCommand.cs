@@ -1,0 +1,219 @@
+using System.CommandLine;
+using Azure.Data.Tables;
+using Azure.Identity;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Security;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl contain</c>: the containment in force (throttles, blocks, quarantines), set by security events or an
+/// operator, in the shared containment table. Every gateway instance picks up a change within its refresh interval
+/// (2 s by default).
+/// </summary>
+internal static class ContainCommand
+{
+    public static Command Build()
+    {
+        var contain = new Command("contain", "List, set and lift throttles, blocks and quarantines (shared by every gateway instance).");
+        contain.Subcommands.Add(List());
+        contain.Subcommands.Add(Block());
+        contain.Subcommands.Add(Throttle());
+        contain.Subcommands.Add(Quarantine());
+        contain.Subcommands.Add(Lift());
+        return contain;
+    }
+
+    private static Command List()
+    {
+        var storage = new StorageOptionSet();
+        var all = new Option<bool>("--all") { Description = "Also list entries that have expired but are still in the table." };
+        var command = new Command("list", "List the containment in force.") { all };
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = storage.Store(parse);
+            var now = DateTimeOffset.UtcNow;
+            var entries = (await store.ListAsync(cancellationToken).ConfigureAwait(false))
+                .Where(e => parse.GetValue(all) || e.InForce(now))
+                .OrderBy(e => e.Kind).ThenBy(e => e.Subject, StringComparer.Ordinal)
+                .ToList();
+            var table = new Table().AddColumn("kind").AddColumn("subject").AddColumn("until").AddColumn("rate/min").AddColumn("reason").AddColumn("event");
+            foreach (var entry in entries)
+            {
+                table.AddRow(
+                    ContainmentStore.PartitionOf(entry.Kind),
+                    Markup.Escape(entry.Subject),
+                    entry.Until is { } until ? until.ToString("u", System.Globalization.CultureInfo.InvariantCulture) + (entry.InForce(now) ? string.Empty : " (expired)") : "until lifted",
+                    entry.RequestsPerMinute?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                    Markup.Escape(entry.Reason),
+                    Markup.Escape(entry.EventId ?? "-"));
+            }
+
+            AnsiConsole.Write(table);
+            Console.Out.WriteLine($"contain list: {entries.Count} entr{(entries.Count == 1 ? "y" : "ies")} in {store.TableName}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Block()
+    {
+        var storage = new StorageOptionSet();
+        var caller = new CallerOptionSet();
+        var duration = DurationOption();
+        var command = new Command("block", "Refuse a caller (403, the same as any access refusal) on every instance.") { duration };
+        storage.AddTo(command);
+        caller.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.Block, caller.Pseudonym(parse), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Throttle()
+    {
+        var storage = new StorageOptionSet();
+        var caller = new CallerOptionSet();
+        var duration = DurationOption();
+        var rate = new Option<int>("--per-minute") { Description = "Requests a minute allowed on each instance (429 above it).", Required = true };
+        rate.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1)
+            {
+                r.AddError("--per-minute must be at least 1");
+            }
+        });
+        var command = new Command("throttle", "Hold a caller to a request rate on every instance.") { duration, rate };
+        storage.AddTo(command);
+        caller.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.Throttle, caller.Pseudonym(parse), parse.GetValue(duration), parse.GetValue(rate), cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Quarantine()
+    {
+        var storage = new StorageOptionSet();
+        var model = new Argument<string>("model") { Description = "Model name." };
+        var version = new Argument<string>("version") { Description = "The version to withdraw; the previous good one serves \"latest\"." };
+        var duration = DurationOption();
+        var command = new Command("quarantine", "Stop serving a model version on every instance.") { model, version, duration };
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.Quarantine, ContainmentEntry.ModelSubject(parse.GetValue(model)!, parse.GetValue(version)!), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command Lift()
+    {
+        var storage = new StorageOptionSet();
+        var kind = new Argument<string>("kind") { Description = "block, throttle or quarantine." };
+        kind.AcceptOnlyFromAmong("block", "throttle", "quarantine");
+        var subject = new Argument<string[]>("subject")
+        {
+            Description = "For block and throttle: the caller's pseudonym (as in the security event). For quarantine: MODEL VERSION.",
+            Arity = new ArgumentArity(1, 2),
+        };
+        var command = new Command("lift", "Lift a block, throttle or quarantine on every instance.") { kind, subject };
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var which = parse.GetValue(kind) switch
+            {
+                "block" => ContainmentKind.Block,
+                "throttle" => ContainmentKind.Throttle,
+                _ => ContainmentKind.Quarantine,
+            };
+            var parts = parse.GetValue(subject)!;
+            if ((which == ContainmentKind.Quarantine) != (parts.Length == 2))
+            {
+                await Console.Error.WriteLineAsync(which == ContainmentKind.Quarantine
+                    ? "ssctl: contain lift quarantine needs MODEL VERSION"
+                    : "ssctl: contain lift block|throttle needs one caller pseudonym").ConfigureAwait(false);
+                return 2;
+            }
+
+            var target = parts.Length == 2 ? ContainmentEntry.ModelSubject(parts[0], parts[1]) : parts[0];
+            var lifted = await storage.Store(parse).LiftAsync(which, target, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(lifted
+                ? $"contain lift: lifted {ContainmentStore.PartitionOf(which)} on {target}"
+                : $"contain lift: no {ContainmentStore.PartitionOf(which)} on {target}");
+            return lifted ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static async Task<int> SetAsync(StorageOptionSet storage, ParseResult parse, ContainmentKind kind, string subject, TimeSpan? duration, int? rate, CancellationToken cancellationToken)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var entry = new ContainmentEntry(kind, subject, duration is { } d ? now + d : null, rate, ContainmentEntry.OperatorReason, null, now);
+        var store = storage.Store(parse);
+        await store.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+        await store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+        Console.Out.WriteLine($"contain {ContainmentStore.PartitionOf(kind)}: {subject} {(entry.Until is { } until ? "until " + until.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "until lifted")}");
+        return 0;
+    }
+
+    private static Option<TimeSpan?> DurationOption() => new("--for")
+    {
+        Description = "How long, e.g. 01:00:00. Default: until lifted.",
+    };
+
+    /// <summary>Where the containment table is.</summary>
+    private sealed class StorageOptionSet
+    {
+        private readonly Option<string?> _connection = CommonOptions.ConnectionString();
+        private readonly Option<Uri?> _tableUri = new("--table-uri") { Description = "Table service endpoint in Azure; signs in with DefaultAzureCredential (no keys)." };
+        private readonly Option<string> _table = new("--table") { Description = "Containment table.", DefaultValueFactory = _ => new ContainmentOptions().Table };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_connection);
+            command.Options.Add(_tableUri);
+            command.Options.Add(_table);
+        }
+
+        public ContainmentStore Store(ParseResult parse)
+        {
+            var service = parse.GetValue(_tableUri) is { } uri
+                ? new TableServiceClient(uri, new DefaultAzureCredential())
+                : new TableServiceClient(parse.GetValue(_connection) ?? CommonOptions.DefaultConnectionString());
+            return new ContainmentStore(service.GetTableClient(parse.GetValue(_table)!));
+        }
+    }
+
+    /// <summary>The caller: a pseudonym from a security event, or a token subject pseudonymised with the local key.</summary>
+    private sealed class CallerOptionSet
+    {
+        private readonly Option<string?> _pseudonym = new("--pseudonym") { Description = "The caller's pseudonym, as security events and audit records name it." };
+        private readonly Option<string?> _subject = new("--subject") { Description = "The caller's token subject; pseudonymised with the audit pseudonym key in --state (local stack)." };
+        private readonly Option<DirectoryInfo?> _state = CommonOptions.State();
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_pseudonym);
+            command.Options.Add(_subject);
+            command.Options.Add(_state);
+            command.Validators.Add(result =>
+            {
+                if ((result.GetValue(_pseudonym) is null) == (result.GetValue(_subject) is null))
+                {
+                    result.AddError("give exactly one of --pseudonym and --subject");
+                }
+            });
+        }
+
+        public string Pseudonym(ParseResult parse)
+        {
+            if (parse.GetValue(_pseudonym) is { } pseudonym)
+            {
+                return pseudonym.Trim();
+            }
+
+            var state = CommonOptions.ResolveState(parse.GetValue(_state));
+            var key = Convert.FromBase64String(File.ReadAllText(state.AuditPseudonymKey).Trim());
+            return new CallerPseudonymizer(key).Pseudonymize(parse.GetValue(_subject));
+        }
+    }
+}
