@@ -265,6 +265,21 @@ internal static class DefenseTables
             $"[bold]OOD screen[/]: percentile {report.Ood.ChosenPercentile}: {Percent(report.Ood.Chosen.ForeignFlagged)} of foreign rows flagged at {Percent(report.Ood.Chosen.HeldOutFlagged)} of held-out digits: targets {Met(report.Ood.TargetsMet)}."));
         AnsiConsole.MarkupLine(Invariant(
             $"[bold]Feature squeezing[/]: {Markup.Escape(squeeze.Configuration.Name)} at {squeeze.Threshold}: {Percent(squeeze.TestDetected)} of successful test examples detected at {Percent(squeeze.TestFalsePositives)} test false positives: targets {Met(squeeze.MeetsTargets)}."));
+        if (report.Extraction is { } extraction)
+        {
+            foreach (var d in extraction.Deltas)
+            {
+                AnsiConsole.MarkupLine(Invariant(
+                    $"[bold]Extraction detector[/], δ = {d.Delta} ({d.Name}): {d.FalseAlarms.Count}/{d.FalseAlarms.Total} benign callers alarmed; {d.TargetAttackersCaught.Count}/{d.TargetAttackersCaught.Total} synthetic-query attackers flagged within {extraction.Setup.TargetQueries} queries: targets {Met(d.TargetsMet)}."));
+            }
+        }
+
+        if (report.Membership?.Forms.FirstOrDefault(f => f.Policy) is { } released)
+        {
+            AnsiConsole.MarkupLine(Invariant(
+                $"[bold]Membership inference[/] on what the policy releases ({Markup.Escape(released.Form)}): advantage {released.TrueLabel.Advantage:F4} (full precision {report.Membership.Forms[0].TrueLabel.Advantage:F4})."));
+        }
+
         AnsiConsole.MarkupLine("Recommended [blue]defenses[/] for samples/digits/policy.json:");
         Console.Out.WriteLine(Invariant($"\"ood\": {{ \"mode\": \"enforce\", \"input\": \"{squeeze.Configuration.ToPolicy(0).Input}\", \"percentile\": {report.Ood.ChosenPercentile} }},"));
         Console.Out.WriteLine("\"squeeze\": " + report.Squeeze.PolicyJson());
