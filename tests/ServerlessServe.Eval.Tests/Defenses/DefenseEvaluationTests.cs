@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 
 namespace ServerlessServe.Eval.Tests.Defenses;
 
-public sealed class DefenseEvaluationTests(DefenseEvaluationFixture evaluation, ITestOutputHelper output) : IClassFixture<DefenseEvaluationFixture>
+public sealed partial class DefenseEvaluationTests(DefenseEvaluationFixture evaluation, ITestOutputHelper output) : IClassFixture<DefenseEvaluationFixture>
 {
     private DefenseReport Report => evaluation.Report;
 
@@ -151,14 +151,14 @@ public sealed class DefenseEvaluationTests(DefenseEvaluationFixture evaluation, 
     }
 
     [Fact]
-    public void Write_Result_TwoPngFiles()
+    public void Write_Result_ThreePngFiles()
     {
         var folder = Directory.CreateTempSubdirectory("ss-plots-").FullName;
         try
         {
             var files = DefensePlots.Write(evaluation.Result, folder);
 
-            Assert.Equal([DefensePlots.OodFile, DefensePlots.SqueezeFile], files.Select(Path.GetFileName));
+            Assert.Equal([DefensePlots.OodFile, DefensePlots.SqueezeFile, DefensePlots.ExtractionFile], files.Select(Path.GetFileName));
             foreach (var file in files)
             {
                 var bytes = File.ReadAllBytes(file);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using ServerlessServe.Core.Defenses.Extraction;
 using ServerlessServe.Eval.Defenses;
 using Spectre.Console;
 
@@ -19,6 +20,16 @@ internal static class DefenseTables
         if (report.Cost is { } cost)
         {
             PrintCost(cost);
+        }
+
+        if (report.Extraction is { } extraction)
+        {
+            PrintExtraction(extraction);
+        }
+
+        if (report.Membership is { } membership)
+        {
+            PrintMembership(membership);
         }
 
         PrintRecommendation(report);
@@ -142,6 +153,111 @@ internal static class DefenseTables
         AnsiConsole.Write(table);
     }
 
+    private static void PrintExtraction(ExtractionReport extraction)
+    {
+        var setup = extraction.Setup;
+        var table = new Table()
+            .Title(Invariant(
+                $"Model extraction detector, default options (δ = {setup.Delta}, volume {setup.VolumeLimit}/{setup.VolumeWindowSeconds / 60} min, coverage {setup.CoverageThreshold}): {setup.QueriesPerCaller} queries per caller, one per {setup.SecondsPerQuery} simulated s"))
+            .AddColumn("caller").AddColumn("first alarm (query)").AddColumn("first signal").AddColumn("PRADA W < δ").AddColumn("coverage").AddColumn("volume")
+            .AddColumn(Invariant($"lowest W, first {setup.TargetQueries}")).AddColumn("lowest W").AddColumn("highest coverage").AddColumn("OOD screen would refuse");
+        foreach (var c in extraction.Callers)
+        {
+            var name = Markup.Escape(c.Name);
+            table.AddRow(
+                c.Benign ? name : $"[bold]{name}[/]",
+                Query(c.FirstAlarm),
+                Signals(c.FirstSignals),
+                Query(c.FirstDistanceDistribution),
+                Query(c.FirstCoverage),
+                Query(c.FirstVolume),
+                W(c.MinWWithinTarget),
+                W(c.MinW),
+                c.MaxCoverage is { } coverage ? Invariant($"{coverage:F3}") : "–",
+                Invariant($"{c.OodFlagged.Value:P1}") + (c.FirstOodFlagged is { } first ? Invariant($" (first: {first})") : ""));
+        }
+
+        table.Caption(Markup.Escape(string.Join(" ", extraction.Callers.Where(c => c.Name is "random" or "natural replay" || c.Name.EndsWith(" 1", StringComparison.Ordinal))
+            .Select(c => $"{c.Name}: {c.Description}."))));
+        AnsiConsole.Write(table);
+
+        var calibration = extraction.Calibration;
+        var deltas = new Table().Title("δ for the digits model: the evaluation's callers with each δ (W does not depend on δ)")
+            .AddColumn("δ").AddColumn("benign false alarms");
+        var attackers = extraction.Callers.Where(c => !c.Benign).Select(c => c.Name).ToArray();
+        foreach (var name in attackers)
+        {
+            deltas.AddColumn(Markup.Escape(name));
+        }
+
+        deltas.AddColumn(Invariant($"synthetic attackers flagged ≤ {setup.TargetQueries}")).AddColumn("targets");
+        foreach (var d in extraction.Deltas)
+        {
+            var cells = new List<string> { Invariant($"{d.Delta} ({d.Name})"), Invariant($"{d.FalseAlarms.Count}/{d.FalseAlarms.Total}") };
+            cells.AddRange(attackers.Select(name => d.Outcomes.Single(o => o.Caller == name) is var o && o.FirstAlarm is { } q ? Invariant($"{q} ({Signals(o.FirstSignals)})") : "none"));
+            cells.Add(Invariant($"{d.TargetAttackersCaught.Count}/{d.TargetAttackersCaught.Total}"));
+            cells.Add(Met(d.TargetsMet));
+            deltas.AddRow(cells.ToArray());
+        }
+
+        deltas.Caption(Markup.Escape(Invariant(
+            $"Lowest W: {calibration.Callers} calibration callers ({calibration.Description}) {calibration.LowestW:F4} (median of their lowest {calibration.MedianLowestW:F4}); the {extraction.Callers.Count(c => c.Benign)} benign callers {calibration.BenignLowestW:F4}..{calibration.BenignHighestLowestW:F4}. Recommended δ {calibration.RecommendedDelta}: {calibration.Rule}. A δ separating every Jacobian attacker from every benign caller: {(calibration.Separable ? "exists" : "none")}.")));
+        AnsiConsole.Write(deltas);
+    }
+
+    private static void PrintMembership(MembershipReport membership)
+    {
+        var table = new Table()
+            .Title(Invariant($"Membership inference (Yeom et al. 2018): {membership.Members} training rows vs {membership.NonMembers} held-out rows, best threshold (advantage = TPR − FPR)"))
+            .AddColumn("released form").AddColumn("true-label confidence: advantage").AddColumn("TPR / FPR").AddColumn("threshold")
+            .AddColumn("top score (no label): advantage").AddColumn("TPR / FPR");
+        foreach (var f in membership.Forms)
+        {
+            var form = Markup.Escape(f.Form);
+            table.AddRow(
+                f.Policy ? $"[bold]{form}[/]" : form,
+                Invariant($"{f.TrueLabel.Advantage:F4}"),
+                Invariant($"{f.TrueLabel.TruePositiveRate:P1} / {f.TrueLabel.FalsePositiveRate:P1}"),
+                f.TrueLabel.Threshold is { } t ? Invariant($"{t:G6}") : "–",
+                f.TopScore is { } top ? Invariant($"{top.Advantage:F4}") : "–",
+                f.TopScore is { } s ? Invariant($"{s.TruePositiveRate:P1} / {s.FalsePositiveRate:P1}") : "–");
+        }
+
+        table.Caption(Markup.Escape(Invariant(
+            $"Accuracy: members {Percent(membership.MemberAccuracy)}, non-members {Percent(membership.NonMemberAccuracy)}. Members: {membership.Selection}.")));
+        AnsiConsole.Write(table);
+    }
+
+    private static string Query(int? query) => query is { } q ? Invariant($"{q}") : "–";
+
+    private static string W(double? w) => w is { } value ? Invariant($"{value:F4}") : "–";
+
+    private static string Signals(ExtractionSignals signals)
+    {
+        if (signals == ExtractionSignals.None)
+        {
+            return "none";
+        }
+
+        var names = new List<string>();
+        if (signals.HasFlag(ExtractionSignals.DistanceDistribution))
+        {
+            names.Add("PRADA");
+        }
+
+        if (signals.HasFlag(ExtractionSignals.Coverage))
+        {
+            names.Add("coverage");
+        }
+
+        if (signals.HasFlag(ExtractionSignals.Volume))
+        {
+            names.Add("volume");
+        }
+
+        return string.Join(" + ", names);
+    }
+
     private static void PrintRecommendation(DefenseReport report)
     {
         var squeeze = report.Squeeze.RecommendedResult;
@@ -149,6 +265,21 @@ internal static class DefenseTables
             $"[bold]OOD screen[/]: percentile {report.Ood.ChosenPercentile}: {Percent(report.Ood.Chosen.ForeignFlagged)} of foreign rows flagged at {Percent(report.Ood.Chosen.HeldOutFlagged)} of held-out digits: targets {Met(report.Ood.TargetsMet)}."));
         AnsiConsole.MarkupLine(Invariant(
             $"[bold]Feature squeezing[/]: {Markup.Escape(squeeze.Configuration.Name)} at {squeeze.Threshold}: {Percent(squeeze.TestDetected)} of successful test examples detected at {Percent(squeeze.TestFalsePositives)} test false positives: targets {Met(squeeze.MeetsTargets)}."));
+        if (report.Extraction is { } extraction)
+        {
+            foreach (var d in extraction.Deltas)
+            {
+                AnsiConsole.MarkupLine(Invariant(
+                    $"[bold]Extraction detector[/], δ = {d.Delta} ({d.Name}): {d.FalseAlarms.Count}/{d.FalseAlarms.Total} benign callers alarmed; {d.TargetAttackersCaught.Count}/{d.TargetAttackersCaught.Total} synthetic-query attackers flagged within {extraction.Setup.TargetQueries} queries: targets {Met(d.TargetsMet)}."));
+            }
+        }
+
+        if (report.Membership?.Forms.FirstOrDefault(f => f.Policy) is { } released)
+        {
+            AnsiConsole.MarkupLine(Invariant(
+                $"[bold]Membership inference[/] on what the policy releases ({Markup.Escape(released.Form)}): advantage {released.TrueLabel.Advantage:F4} (full precision {report.Membership.Forms[0].TrueLabel.Advantage:F4})."));
+        }
+
         AnsiConsole.MarkupLine("Recommended [blue]defenses[/] for samples/digits/policy.json:");
         Console.Out.WriteLine(Invariant($"\"ood\": {{ \"mode\": \"enforce\", \"input\": \"{squeeze.Configuration.ToPolicy(0).Input}\", \"percentile\": {report.Ood.ChosenPercentile} }},"));
         Console.Out.WriteLine("\"squeeze\": " + report.Squeeze.PolicyJson());

@@ -9,8 +9,10 @@ namespace ServerlessServe.Eval.Defenses;
 /// <summary>
 /// The evaluation behind <c>ssctl eval defenses</c>: the out-of-distribution screen and feature squeezing on the real
 /// digits model in ONNX Runtime, through the same Core code the serving path runs. Profiles and thresholds are fitted
-/// on the training split only; every reported rate is on the held-out test split unless named training. Deterministic
-/// apart from the timings (no randomness but the seeded noise).
+/// on the training split only; every reported rate is on the held-out test split unless named training. Then the
+/// model-extraction detector against extraction attackers and benign callers (<see cref="ExtractionEvaluation"/>) and
+/// membership inference on each released form of the scores (<see cref="MembershipEvaluation"/>). Deterministic apart
+/// from the timings (no randomness but the seeded noise).
 /// </summary>
 public static class DefenseEvaluation
 {
@@ -30,12 +32,16 @@ public static class DefenseEvaluation
         var cost = options.MeasureCost
             ? CostMeasurement.Run(session, screen, split.Test.Rows(), squeeze.RecommendedResult.Configuration, squeeze.RecommendedPolicy, options.CostRuns, options.CostPasses)
             : null;
+        var (extraction, traces) = options.EvaluateExtraction ? ExtractionEvaluation.Run(session, split, screen, options) : (null, []);
+        var membership = options.EvaluateMembership ? MembershipEvaluation.Run(session, split) : null;
         var report = new DefenseReport(
             DigitsSample.Name, Convert.ToHexStringLower(SHA256.HashData(session.Model)), split.Train.Count, split.Test.Count, ood, squeeze, accuracy, cost)
         {
             Layered = layered,
+            Extraction = extraction,
+            Membership = membership,
         };
-        return new DefenseEvaluationResult(report, new DefenseCurves(oodRoc, squeezeCurves));
+        return new DefenseEvaluationResult(report, new DefenseCurves(oodRoc, squeezeCurves) { Extraction = traces });
     }
 
     /// <summary>

@@ -35,4 +35,37 @@ public sealed record DefenseEvaluationOptions
 
     /// <summary>Timed passes of the Mahalanobis screen over the test rows. Default 200.</summary>
     public int CostPasses { get; init; } = 200;
+
+    /// <summary>Whether to evaluate the model-extraction detector. Default true.</summary>
+    public bool EvaluateExtraction { get; init; } = true;
+
+    /// <summary>Whether to evaluate membership inference. Default true.</summary>
+    public bool EvaluateMembership { get; init; } = true;
+
+    /// <summary>Queries every extraction caller sends. Default 2,000.</summary>
+    public int ExtractionQueries { get; init; } = 2000;
+
+    /// <summary>Benign callers replaying held-out digits. Default 10.</summary>
+    public int ExtractionBenignCallers { get; init; } = 10;
+
+    /// <summary>Benign calibration callers replaying training digits, from which δ is chosen. Default 40.</summary>
+    public int ExtractionCalibrationCallers { get; init; } = 40;
+
+    /// <summary>Jacobian attackers, each from its own seed set of one training digit per class. Default 5.</summary>
+    public int ExtractionJacobianSeedSets { get; init; } = 5;
+
+    /// <summary>λ of the Jacobian augmentation on the normalised scale. Default 0.1 (1.6 pixel counts).</summary>
+    public double ExtractionLambda { get; init; } = 0.1;
+
+    /// <summary>Standard deviation of the jitter on replayed digits, pixel counts. Default 0.5.</summary>
+    public double ExtractionJitter { get; init; } = 0.5;
+
+    /// <summary>
+    /// Simulated seconds between a caller's queries. Default 1: 300 queries per 5-minute window, below the volume limit
+    /// of 1,000, so the volume signal stays quiet and the result shows what PRADA and coverage catch.
+    /// </summary>
+    public double ExtractionSecondsPerQuery { get; init; } = 1.0;
+
+    /// <summary>An attacker should be flagged within this many queries. Default 500.</summary>
+    public int ExtractionTargetQueries { get; init; } = 500;
 }

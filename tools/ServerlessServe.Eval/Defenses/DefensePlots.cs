@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScottPlot;
+using ServerlessServe.Eval.Extraction;
 
 namespace ServerlessServe.Eval.Defenses;
 
@@ -12,10 +13,19 @@ public static class DefensePlots
     /// <summary>The recommended squeeze configuration's ROC curves: clean test digits against each attack's successful examples.</summary>
     public const string SqueezeFile = "squeeze-roc.png";
 
+    /// <summary>PRADA's W over queries for each extraction attacker and a few benign callers, with δ.</summary>
+    public const string ExtractionFile = "extraction.png";
+
+    /// <summary>Benign callers drawn in the extraction plot.</summary>
+    public const int PlottedBenignCallers = 4;
+
     private const int Width = 800;
     private const int Height = 600;
 
-    /// <summary>Writes <see cref="OodFile"/> and <see cref="SqueezeFile"/> into <paramref name="directory"/>; returns their paths.</summary>
+    /// <summary>
+    /// Writes <see cref="OodFile"/>, <see cref="SqueezeFile"/> and, when extraction was evaluated,
+    /// <see cref="ExtractionFile"/> into <paramref name="directory"/>; returns their paths.
+    /// </summary>
     public static IReadOnlyList<string> Write(DefenseEvaluationResult result, string directory)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -42,7 +52,70 @@ public static class DefensePlots
         Point(squeeze, recommended.TestFalsePositives.Value, recommended.TestDetected.Value, Invariant($"threshold {recommended.Threshold}: all attacks pooled"));
         var squeezePath = Path.Combine(directory, SqueezeFile);
         squeeze.SavePng(squeezePath, Width, Height);
-        return [oodPath, squeezePath];
+        if (report.Extraction is not { } extraction || result.Curves.Extraction.Count == 0)
+        {
+            return [oodPath, squeezePath];
+        }
+
+        var extractionPath = Path.Combine(directory, ExtractionFile);
+        ExtractionPlot(extraction, result.Curves.Extraction).SavePng(extractionPath, Width, Height);
+        return [oodPath, squeezePath, extractionPath];
+    }
+
+    private static Plot ExtractionPlot(ExtractionReport report, IReadOnlyList<CallerTrace> traces)
+    {
+        var plot = new Plot();
+        plot.Title(Invariant($"PRADA on the digits model: W of the last {report.Setup.DistanceWindow} minimum distances"));
+        plot.XLabel(Invariant($"query (one per simulated {report.Setup.SecondsPerQuery} s)"));
+        plot.YLabel("Shapiro–Wilk W");
+        var palette = new ScottPlot.Palettes.Category10();
+        var lowest = 1.0;
+        var benignLabelled = false;
+        var attacker = 0;
+        foreach (var trace in traces.Where(t => !t.Benign).Concat(traces.Where(t => t.Benign).Take(PlottedBenignCallers)))
+        {
+            var points = trace.W.Select((w, i) => (Query: i + 1.0, W: w)).Where(p => p.W is not null).ToArray();
+            if (points.Length == 0)
+            {
+                continue;
+            }
+
+            lowest = Math.Min(lowest, points.Min(p => p.W!.Value));
+            var line = plot.Add.ScatterLine(points.Select(p => p.Query).ToArray(), points.Select(p => p.W!.Value).ToArray());
+            if (trace.Benign)
+            {
+                line.Color = Colors.Gray.WithAlpha(0.8);
+                line.LineWidth = 1;
+                if (!benignLabelled)
+                {
+                    line.LegendText = Invariant($"benign callers ({PlottedBenignCallers} of {traces.Count(t => t.Benign)})");
+                    benignLabelled = true;
+                }
+            }
+            else
+            {
+                line.Color = palette.GetColor(attacker++);
+                line.LineWidth = 2;
+                line.LegendText = trace.Name;
+            }
+        }
+
+        foreach (var delta in report.Deltas.DistinctBy(d => d.Delta))
+        {
+            var line = plot.Add.HorizontalLine(delta.Delta);
+            line.LinePattern = LinePattern.Dashed;
+            line.Color = delta.Name == "default" ? Colors.Red : Colors.Black;
+            line.LegendText = Invariant($"δ = {delta.Delta} ({delta.Name})");
+        }
+
+        var target = plot.Add.VerticalLine(report.Setup.TargetQueries);
+        target.LinePattern = LinePattern.Dotted;
+        target.Color = Colors.Gray;
+        target.LegendText = Invariant($"target: {report.Setup.TargetQueries} queries");
+        plot.Axes.SetLimits(0, report.Setup.QueriesPerCaller, Math.Max(0, lowest - 0.03), 1.005);
+        plot.Legend.Alignment = Alignment.LowerRight;
+        plot.ShowLegend();
+        return plot;
     }
 
     private static Plot NewPlot(string title, string x, string y)

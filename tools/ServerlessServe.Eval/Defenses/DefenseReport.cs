@@ -22,6 +22,12 @@ public sealed record DefenseReport(
     /// <summary>Successful adversarial examples stopped by the OOD screen, squeezing, and either, per attack.</summary>
     public IReadOnlyList<LayeredDetection> Layered { get; init; } = [];
 
+    /// <summary>The model-extraction detector against extraction attackers and benign callers; null when not evaluated.</summary>
+    public ExtractionReport? Extraction { get; init; }
+
+    /// <summary>Membership inference on each released form of the scores; null when not evaluated.</summary>
+    public MembershipReport? Membership { get; init; }
+
     /// <summary>The report as indented JSON (camelCase, enums by their policy names).</summary>
     public string ToJson() => ReportJson.Serialize(this);
 }
