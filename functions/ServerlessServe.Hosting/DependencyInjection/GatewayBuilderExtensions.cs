@@ -41,7 +41,8 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → resolve → authorize; infer: those, then read → validate →
-    /// screen → infer → squeeze → redact → encode, closed by audit — and the endpoints that run them.
+    /// screen → infer → squeeze → extract → redact → encode, closed by audit — and the endpoints that run them. Needs
+    /// <c>AddAuditLog</c> and <c>AddExtractionDetection</c> (the audit and extract stages' services).
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
@@ -60,6 +61,7 @@ public static class GatewayBuilderExtensions
             .Add<ScreenInput>()
             .Add<InferRemote>()
             .Add<DetectAdversarial>()
+            .Add<DetectExtraction>()
             .Add<RedactResponse>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>());

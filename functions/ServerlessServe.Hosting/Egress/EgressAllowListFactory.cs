@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,11 +23,16 @@ internal static class EgressAllowListFactory
         if (storage.BlobServiceUri is { } blob)
         {
             entries.Add(EgressAllowList.EntryFor(blob));
+            if (storage.TableEndpoint is { } table)
+            {
+                entries.Add(EgressAllowList.EntryFor(table));
+            }
         }
         else if (!string.IsNullOrEmpty(storage.ConnectionString))
         {
-            // Derive the blob endpoint from the connection string without keeping the client.
+            // Derive the blob and table endpoints from the connection string without keeping the clients.
             entries.Add(EgressAllowList.EntryFor(new BlobServiceClient(storage.ConnectionString).Uri));
+            entries.Add(EgressAllowList.EntryFor(new TableServiceClient(storage.ConnectionString).Uri));
         }
 
         // Managed identity and Entra token endpoints, used by DefaultAzureCredential in Azure.
