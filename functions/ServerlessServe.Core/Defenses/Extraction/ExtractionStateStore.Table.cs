@@ -258,7 +258,8 @@ public sealed partial class ExtractionStateStore
         }
     }
 
-    private static TableEntity Entity(ExtractionKey key, byte[] bytes, ExtractionSignals raised, long queries, IReadOnlyList<StoredWriter> writers)
+    /// <summary>The entity of a state (its serialised bytes) and the writers it records.</summary>
+    internal static TableEntity Entity(ExtractionKey key, byte[] bytes, ExtractionSignals raised, long queries, IReadOnlyList<StoredWriter> writers)
     {
         var chunks = ExtractionStateChunks.Split(bytes);
         var entity = new TableEntity(key.Model, key.Caller)

@@ -99,6 +99,9 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         }
     }
 
+    /// <summary>This store's id in the <c>Writers</c> of the entities it writes.</summary>
+    internal string Instance => _instance;
+
     /// <summary>Most evicted states kept until written: a quarter of <see cref="ExtractionStoreOptions.MaxStates"/>, at least one.</summary>
     private int MaxRetiring => Math.Max(1, _options.MaxStates / 4);
 
