@@ -128,6 +128,22 @@ public sealed class ExtractionStageTests
     }
 
     [Fact]
+    public async Task Infer_CallerAsksForAnotherOutput_TheOutputExtractionReadsIsAskedForToo()
+    {
+        var version = Digits with
+        {
+            Manifest = Digits.Manifest with { Outputs = [.. Digits.Manifest.Outputs, new TensorSpec("embedding", TensorDataType.Fp32, [-1, 4])] },
+        };
+        var backend = new CapturingBackend();
+        var context = Context(version, "mallory", _model.Benign().Take(1).ToList());
+        context.Request = new InferenceRequest { Inputs = context.Request!.Inputs, Outputs = [new RequestedOutput("embedding")] };
+
+        await new InferRemote(backend).RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(["embedding", "probabilities"], backend.Forwarded!.Outputs!.Select(static o => o.Name));
+    }
+
+    [Fact]
     public void PredictedClasses_Scores_ArgMaxOfEachRow_RowWithoutANumberSkipped()
     {
         var scores = new Tensor("p", TensorDataType.Fp32, [3, 3], new[] { 0.1f, 0.7f, 0.2f, 0.5f, 0.5f, 0f, float.NaN, float.NaN, float.NaN });
@@ -197,6 +213,20 @@ public sealed class ExtractionStageTests
                 Outputs = [new Tensor("probabilities", TensorDataType.Fp32, [rows.Count, SyntheticCallers.Classes], scores)],
             },
         };
+    }
+
+    // The inference app as the infer stage sees it, keeping what it was asked.
+    private sealed class CapturingBackend : IInferenceBackend
+    {
+        public InferenceRequest? Forwarded { get; private set; }
+
+        public Task<InferenceResponse> InferAsync(VerifiedModelVersion model, InferenceRequest request, string requestId, CancellationToken cancellationToken)
+        {
+            Forwarded = request;
+            return Task.FromResult(new InferenceResponse { ModelName = model.Manifest.Name, Outputs = [] });
+        }
+
+        public Task<bool> IsReadyAsync(CancellationToken cancellationToken) => Task.FromResult(true);
     }
 
     private static VerifiedModelVersion Version(ModelPolicy policy) => new(
