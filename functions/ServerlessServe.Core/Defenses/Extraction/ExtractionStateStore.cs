@@ -183,11 +183,11 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// Creates the table when missing (a failure is logged, and tried again by every pass), then starts the background
-    /// work: stored states read as soon as a caller is new to this instance, and a write pass every
-    /// <see cref="ExtractionStoreOptions.FlushInterval"/>.
+    /// Starts the background work, without waiting for storage (the host starts whether or not storage answers): the
+    /// table is created when missing (tried again by every pass until it is), stored states are read as soon as a
+    /// caller is new to this instance, and a write pass runs every <see cref="ExtractionStoreOptions.FlushInterval"/>.
     /// </summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         if (_stopping is not null)
         {
@@ -195,11 +195,11 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         }
 
         _stopping = new CancellationTokenSource();
-        await EnsureTableAsync(cancellationToken).ConfigureAwait(false);
         var stopping = _stopping.Token;
         _background = Task.WhenAll(
             Task.Run(() => LoadLoopAsync(stopping), CancellationToken.None),
             Task.Run(() => FlushLoopAsync(stopping), CancellationToken.None));
+        return Task.CompletedTask;
     }
 
     /// <summary>
@@ -230,14 +230,21 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
 
     /// <summary>
     /// One pass: reads the stored states of callers new to this instance that are still waiting, writes every changed
-    /// state (merging with what other instances wrote), then drops evicted states that are written. Returns how many
-    /// changed states could not be written (they are tried again by the next pass).
+    /// state (merging with what other instances wrote), then drops evicted states that are written. A pass with nothing
+    /// to do makes no storage call. Returns how many changed states could not be written (they are tried again by the
+    /// next pass).
     /// </summary>
     public async Task<int> FlushAsync(CancellationToken cancellationToken)
     {
+        var dirty = DirtyCount();
+        if (dirty == 0 && _loads.Reader.Count == 0)
+        {
+            return 0;
+        }
+
         if (!await EnsureTableAsync(cancellationToken).ConfigureAwait(false))
         {
-            return DirtyCount();
+            return dirty;
         }
 
         await LoadQueuedAsync(cancellationToken).ConfigureAwait(false);
@@ -250,7 +257,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         var written = 0;
         var merged = 0;
         var failed = 0;
-        var dirty = 0;
+        var attempted = 0;
         Exception? firstFailure = null;
         await Parallel.ForEachAsync(
             work,
@@ -260,7 +267,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                 var result = await WriteAsync(entry, token).ConfigureAwait(false);
                 if (result.Attempted)
                 {
-                    Interlocked.Increment(ref dirty);
+                    Interlocked.Increment(ref attempted);
                 }
 
                 if (result.Written)
@@ -283,7 +290,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         DropWrittenRetirees();
         if (failed > 0)
         {
-            Log.FlushIncomplete(_logger, firstFailure ?? new InvalidOperationException("conflicts on every attempt"), failed, dirty);
+            Log.FlushIncomplete(_logger, firstFailure ?? new InvalidOperationException("conflicts on every attempt"), failed, attempted);
         }
         else
         {
@@ -476,6 +483,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         using var timer = new PeriodicTimer(_options.FlushInterval, _time);
         try
         {
+            await EnsureTableAsync(stopping).ConfigureAwait(false);
             while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
             {
                 try
