@@ -21,10 +21,11 @@ namespace ServerlessServe.Jobs;
 public static class JobsBuilderExtensions
 {
     /// <summary>
-    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate; infer; redact; audit), the
-    /// activities and the jobs API. Under the Functions host the Durable extension runs the orchestrations; under the
-    /// standalone host this adds the Durable Task worker and client over an in-process sidecar on the app's storage.
-    /// Needs <c>AddGatewayPipeline</c> (its stages and redactor) and <c>AddAuditLog</c>.
+    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate → screen; infer → squeeze →
+    /// extract; redact; audit), the activities and the jobs API. Under the Functions host the Durable extension runs
+    /// the orchestrations; under the standalone host this adds the Durable Task worker and client over an in-process
+    /// sidecar on the app's storage.
+    /// Needs <c>AddGatewayPipeline</c> (its stages and redactor), <c>AddAuditLog</c> and <c>AddExtractionDetection</c>.
     /// </summary>
     public static IServerlessServeBuilder AddJobs(this IServerlessServeBuilder builder)
     {
@@ -32,7 +33,7 @@ public static class JobsBuilderExtensions
         var services = builder.Services;
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ScreenInput>());
-        builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>());
+        builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>().Add<DetectExtraction>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
         services.TryAddSingleton(sp => new AuditReceipts(

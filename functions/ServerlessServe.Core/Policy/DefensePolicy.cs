@@ -8,4 +8,7 @@ public sealed record DefensePolicy
 
     /// <summary>Adversarial-example detection by feature squeezing.</summary>
     public SqueezePolicy? Squeeze { get; init; }
+
+    /// <summary>Model-extraction detection per caller (PRADA, volume, coverage).</summary>
+    public ExtractionPolicy? Extraction { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Redaction;
+using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Policy;
 
@@ -45,6 +46,14 @@ internal static class PolicyJson
         [SqueezerKind.Median] = "median",
     };
 
+    /// <summary>Wire names of the containments an extraction alarm may ask for (quarantine is for model versions, not callers).</summary>
+    public static readonly IReadOnlyDictionary<ContainmentKind, string> ContainmentKindNames = new Dictionary<ContainmentKind, string>
+    {
+        [ContainmentKind.None] = "none",
+        [ContainmentKind.Throttle] = "throttle",
+        [ContainmentKind.Block] = "block",
+    };
+
     public static readonly JsonDocumentOptions DocumentOptions = new()
     {
         MaxDepth = 16,
@@ -75,6 +84,8 @@ internal static class PolicyJson
         options.Converters.Add(new WireEnumConverter<ExecutionMode>(ExecutionModeNames));
         options.Converters.Add(new WireEnumConverter<DefenseMode>(DefenseModeNames));
         options.Converters.Add(new WireEnumConverter<SqueezerKind>(SqueezerKindNames));
+        options.Converters.Add(new WireEnumConverter<ContainmentKind>(ContainmentKindNames));
+        options.Converters.Add(new Iso8601DurationConverter());
         options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }

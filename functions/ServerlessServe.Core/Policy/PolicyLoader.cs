@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Json.Schema;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Policy;
 
@@ -89,6 +90,11 @@ public static class PolicyLoader
         if (policy.Padding is { } padding && padding.Buckets.Zip(padding.Buckets.Skip(1)).Any(p => p.First >= p.Second))
         {
             throw new PolicyException("/padding/buckets", "must be in ascending order");
+        }
+
+        if (policy.Defenses?.Extraction is { } extraction)
+        {
+            ValidateAction(extraction.Action);
         }
 
         foreach (var (name, rule) in policy.Inputs)
@@ -220,6 +226,37 @@ public static class PolicyLoader
         }
     }
 
+    // An extraction alarm's action: a throttle needs its rate and only a throttle has one; a duration is positive and
+    // at most a year, and "none" has none.
+    private static void ValidateAction(ExtractionAction action)
+    {
+        const string path = "/defenses/extraction/action";
+        if (action.Kind is not (ContainmentKind.None or ContainmentKind.Throttle or ContainmentKind.Block))
+        {
+            throw new PolicyException(path + "/kind", "must be none, throttle or block");
+        }
+
+        if (action.Kind == ContainmentKind.Throttle && action.RequestsPerMinute is not >= 1)
+        {
+            throw new PolicyException(path + "/requestsPerMinute", "a throttle needs requestsPerMinute of at least 1");
+        }
+
+        if (action.Kind != ContainmentKind.Throttle && action.RequestsPerMinute is not null)
+        {
+            throw new PolicyException(path + "/requestsPerMinute", "applies only to throttle");
+        }
+
+        if (action.Duration is { } duration && (duration <= TimeSpan.Zero || duration > ExtractionAction.MaxDuration))
+        {
+            throw new PolicyException(path + "/duration", "must be more than zero and at most 365 days");
+        }
+
+        if (action.Kind == ContainmentKind.None && action.Duration is not null)
+        {
+            throw new PolicyException(path + "/duration", "has no effect with kind none");
+        }
+    }
+
     // Defenses work on rows: the inputs they read are FP32 [batch, features] with the feature count fixed; squeezing
     // enlarges the batch (the input and each squeezed copy in one call), so the model's batch dimension must be free.
     private static void CheckDefenses(DefensePolicy defenses, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
@@ -227,6 +264,19 @@ public static class PolicyLoader
         if (defenses.Ood is { } ood)
         {
             RowInput(inputs, ood.Input, "/defenses/ood/input");
+        }
+
+        if (defenses.Extraction is { } extraction)
+        {
+            RowInput(inputs, extraction.Input, "/defenses/extraction/input");
+            var classes = outputs.FirstOrDefault(o => string.Equals(o.Name, extraction.Output, StringComparison.Ordinal))
+                ?? throw new PolicyException("/defenses/extraction/output", "names no output of the model");
+            if (!IsClassOutput(classes))
+            {
+                throw new PolicyException(
+                    "/defenses/extraction/output",
+                    "must be a floating-point output of shape [batch, classes] or an integer output of shape [batch] or [batch, 1]");
+            }
         }
 
         if (defenses.Squeeze is not { } squeeze)
@@ -273,6 +323,21 @@ public static class PolicyLoader
             throw new PolicyException("/defenses/squeeze", "inputMax and threshold must be finite");
         }
     }
+
+    /// <summary>
+    /// True when <paramref name="output"/> can give each row's predicted class: floating-point scores of shape [batch,
+    /// classes] (the arg-max), or an integer label of shape [batch] or [batch, 1] (its value).
+    /// </summary>
+    public static bool IsClassOutput(TensorSpec output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return output.DataType.IsFloatingPoint()
+            ? output.Shape.Length == 2 && output.Shape[1] != 0
+            : IsInteger(output.DataType) && (output.Shape.Length == 1 || (output.Shape.Length == 2 && output.Shape[1] == 1));
+    }
+
+    private static bool IsInteger(TensorDataType type) => type is TensorDataType.UInt8 or TensorDataType.UInt16 or TensorDataType.UInt32
+        or TensorDataType.UInt64 or TensorDataType.Int8 or TensorDataType.Int16 or TensorDataType.Int32 or TensorDataType.Int64;
 
     private static long RowInput(IReadOnlyList<TensorSpec> inputs, string name, string path)
     {

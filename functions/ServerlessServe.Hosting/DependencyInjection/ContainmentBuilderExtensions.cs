@@ -1,6 +1,4 @@
-using Azure.Core.Pipeline;
 using Azure.Data.Tables;
-using Azure.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -15,7 +13,7 @@ namespace ServerlessServe.Hosting.DependencyInjection;
 public static class ContainmentBuilderExtensions
 {
     /// <summary>
-    /// The storage account's table client, the containment table (<c>ServerlessServe:Containment</c>) and this instance's
+    /// The containment table (<c>ServerlessServe:Containment</c>) and this instance's
     /// view of it (refreshed in the background, read first at start), the catalog's quarantine list, and
     /// <see cref="ISecurityEvents"/>. Needs the audit log (<c>AddAuditLog</c>).
     /// </summary>
@@ -24,19 +22,6 @@ public static class ContainmentBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddValidatedOptions<ContainmentOptions, ContainmentOptionsValidator>(ContainmentOptions.SectionName);
-        services.TryAddSingleton(sp =>
-        {
-            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            var options = new TableClientOptions
-            {
-                Transport = new HttpClientTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ServerlessServeServiceCollectionExtensions.BlobHttpClientName)),
-            };
-            options.Retry.MaxRetries = storage.MaxRetries;
-            options.Retry.NetworkTimeout = storage.NetworkTimeout;
-            return storage.EffectiveTableServiceUri is { } uri
-                ? new TableServiceClient(uri, new DefaultAzureCredential(), options)
-                : new TableServiceClient(storage.ConnectionString, options);
-        });
         services.TryAddSingleton(sp => new ContainmentStore(sp.GetRequiredService<TableServiceClient>()
             .GetTableClient(sp.GetRequiredService<IOptions<ContainmentOptions>>().Value.Table)));
         services.TryAddSingleton<ContainmentRegistry>();

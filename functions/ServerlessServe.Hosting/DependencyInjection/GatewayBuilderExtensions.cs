@@ -41,8 +41,9 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → contain → resolve → authorize; infer: those, then read →
-    /// validate → screen → infer → squeeze → redact → encode, closed by audit — the endpoints that run them, and the
-    /// containment they enforce (<see cref="ContainmentBuilderExtensions.AddContainment"/>).
+    /// validate → screen → infer → squeeze → extract → redact → encode, closed by audit — the endpoints that run them,
+    /// and the containment they enforce (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs
+    /// <c>AddAuditLog</c> and <c>AddExtractionDetection</c> (the audit and extract stages' services).
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
@@ -64,6 +65,7 @@ public static class GatewayBuilderExtensions
             .Add<ScreenInput>()
             .Add<InferRemote>()
             .Add<DetectAdversarial>()
+            .Add<DetectExtraction>()
             .Add<RedactResponse>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>());

@@ -1,4 +1,5 @@
 using Azure.Core.Pipeline;
+using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.Azure;
@@ -25,8 +26,8 @@ public static class ServerlessServeServiceCollectionExtensions
     internal const string BlobHttpClientName = "blob-storage";
 
     /// <summary>
-    /// What every app needs: time, protocol limits, the egress allow-list on every HTTP client, the storage client and
-    /// telemetry. Returns the builder the features add themselves to.
+    /// What every app needs: time, protocol limits, the egress allow-list on every HTTP client, the storage clients (blob
+    /// and table) and telemetry. Returns the builder the features add themselves to.
     /// </summary>
     public static IServerlessServeBuilder AddServerlessServe(this IServiceCollection services, IConfiguration configuration)
     {
@@ -72,6 +73,16 @@ public static class ServerlessServeServiceCollectionExtensions
                 return storage.BlobServiceUri is { } uri
                     ? new BlobServiceClient(uri, credential, clientOptions)
                     : new BlobServiceClient(storage.ConnectionString, clientOptions);
+            });
+            azure.AddClient<TableServiceClient, TableClientOptions>((clientOptions, credential, provider) =>
+            {
+                var storage = provider.GetRequiredService<IOptions<StorageOptions>>().Value;
+                clientOptions.Transport = new HttpClientTransport(provider.GetRequiredService<IHttpClientFactory>().CreateClient(BlobHttpClientName));
+                clientOptions.Retry.MaxRetries = storage.MaxRetries;
+                clientOptions.Retry.NetworkTimeout = storage.NetworkTimeout;
+                return storage.TableEndpoint is { } uri
+                    ? new TableServiceClient(uri, credential, clientOptions)
+                    : new TableServiceClient(storage.ConnectionString, clientOptions);
             });
         });
         services.AddServerlessServeTelemetry(configuration);

@@ -23,7 +23,10 @@ internal static class EgressAllowListFactory
         if (storage.BlobServiceUri is { } blob)
         {
             entries.Add(EgressAllowList.EntryFor(blob));
-            entries.Add(EgressAllowList.EntryFor(storage.EffectiveTableServiceUri!));
+            if (storage.TableEndpoint is { } table)
+            {
+                entries.Add(EgressAllowList.EntryFor(table));
+            }
         }
         else if (!string.IsNullOrEmpty(storage.ConnectionString))
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Azure.Core;
+using Azure.Data.Tables;
 using Azure.Storage;
 using Azure.Storage.Blobs;
 using ServerlessServe.Local;
@@ -60,6 +61,21 @@ public sealed class AzuriteFixture(IMessageSink diagnostics) : IAsyncLifetime
         var container = GetContainer(UniqueName(prefix));
         await container.CreateAsync();
         return container;
+    }
+
+    /// <summary>
+    /// A client for a table that does not exist yet, named <paramref name="prefix"/> and a unique suffix (letters and
+    /// digits only, as table names must be), with quick, fixed retries.
+    /// </summary>
+    public TableClient GetTable(string prefix)
+    {
+        var options = new TableClientOptions();
+        options.Retry.MaxRetries = 2;
+        options.Retry.Mode = RetryMode.Fixed;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(50);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
+        var name = (prefix + Guid.NewGuid().ToString("N"))[..Math.Min(prefix.Length + 32, 63)];
+        return new TableServiceClient(ConnectionString, options).GetTableClient(name);
     }
 
     public async Task InitializeAsync()

@@ -14,6 +14,10 @@ public sealed class OptionsValidationTests
     [InlineData("ServerlessServe:Egress:AllowedHosts:0", "not a host", "ServerlessServe:Egress:AllowedHosts:0")]
     [InlineData("ServerlessServe:Models:UploadConcurrency", "0", "UploadConcurrency")]
     [InlineData("ServerlessServe:ModelCatalog:LatestCacheTtl", "02:00:00", "LatestCacheTtl")]
+    [InlineData("ServerlessServe:Extraction:Delta", "2", "Delta")]
+    [InlineData("ServerlessServe:Extraction:Store:FlushInterval", "00:00:00.001", "FlushInterval")]
+    [InlineData("ServerlessServe:Extraction:Store:TableName", "no-hyphens", "TableName")]
+    [InlineData("ServerlessServe:Storage:BlobServiceUri", "https://blobs.internal.example/", "TableServiceUri")]
     public async Task StartAsync_InvalidSetting_FailsNamingIt(string key, string value, string named)
     {
         using var host = Host([new(key, value)]);
@@ -51,7 +55,7 @@ public sealed class OptionsValidationTests
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddServerlessServe().AddModelCatalog();
+        builder.AddServerlessServe().AddModelCatalog().AddExtractionDetection();
         return builder.Build();
     }
 }

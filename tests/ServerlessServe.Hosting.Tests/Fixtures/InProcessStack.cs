@@ -16,6 +16,7 @@ using ServerlessServe.Gateway;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
+using ServerlessServe.Local.Samples;
 using Xunit.Abstractions;
 
 namespace ServerlessServe.Hosting.Tests.Fixtures;
@@ -38,6 +39,15 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     private WebApplication? _inference;
     private WebApplication? _gateway;
 
+    /// <summary>Credit-risk published under a policy that watches its callers for extraction (shadow mode).</summary>
+    public const string WatchedModel = "credit-risk-watched";
+
+    /// <summary>The gateway's services (its extraction state store and caller pseudonymizer, for the extraction tests).</summary>
+    public IServiceProvider GatewayServices => _gateway!.Services;
+
+    /// <summary>The connection string of this stack's Azurite (blobs and tables).</summary>
+    public string StorageConnectionString => _azurite.ConnectionString;
+
     /// <summary>Logs of the gateway (every category), for assertions on what is and is not logged.</summary>
     public FakeLogCollector GatewayLogs { get; private set; } = null!;
 
@@ -52,6 +62,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         var store = new ModelStore(models, TestPackages.Trusted(), new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
         await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
         await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
+        await store.PublishAsync(TestPackages.CreditRisk(WatchedModel, "1", policy: WatchedPolicy()));
 
         var shared = new Dictionary<string, string?>
         {
@@ -142,6 +153,14 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         _serviceKey.Dispose();
         _auditKey.Dispose();
         await _azurite.DisposeAsync();
+    }
+
+    // The credit-risk sample's policy with extraction detection in shadow mode on its features and probabilities.
+    private static byte[] WatchedPolicy()
+    {
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["defenses"] = System.Text.Json.Nodes.JsonNode.Parse("""{"extraction":{"mode":"shadow","input":"features","output":"probabilities"}}""");
+        return System.Text.Encoding.UTF8.GetBytes(policy.ToJsonString());
     }
 
     /// <summary>Each app's functions.metadata and host.json, copied from its build output by the project file.</summary>

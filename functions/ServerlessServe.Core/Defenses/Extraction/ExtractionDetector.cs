@@ -73,7 +73,8 @@ public sealed partial class ExtractionDetector
     }
 
     /// <summary>
-    /// Observes one query of the caller whose state is <paramref name="state"/> and returns the signals as of it.
+    /// Observes one query of the caller whose state is <paramref name="state"/> and returns the signals as of it: the same
+    /// as <see cref="TryReduce"/> then <see cref="ObserveReduced"/>.
     /// </summary>
     /// <param name="state">The caller's state for this model; updated in place.</param>
     /// <param name="input">The query: the model's flattened input row, <see cref="ExtractionState.InputLength"/> values.</param>
@@ -97,13 +98,12 @@ public sealed partial class ExtractionDetector
             : (rented = ArrayPool<float>.Shared.Rent(state.Dimension)).AsSpan(0, state.Dimension);
         try
         {
-            var table = input.Length == query.Length ? default : HashTable(input.Length);
-            if (!FeatureHashing.TryReduce(input, query, table))
+            if (!TryReduce(input, query))
             {
                 throw new ArgumentException("The query holds a NaN or infinite value.", nameof(input));
             }
 
-            return ObserveReduced(state, query, predictedClass, now);
+            return ObserveCore(state, query, predictedClass, now);
         }
         finally
         {
@@ -114,12 +114,111 @@ public sealed partial class ExtractionDetector
         }
     }
 
+    /// <summary>
+    /// Values per reduced query (what a state stores and <see cref="TryReduce"/> writes) for input rows of
+    /// <paramref name="inputLength"/> values: the length itself, or <see cref="ExtractionDetectorOptions.MaxDimension"/>
+    /// when longer.
+    /// </summary>
+    public int ReducedLength(int inputLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputLength, 1);
+        return Math.Min(inputLength, _options.MaxDimension);
+    }
+
+    /// <summary>
+    /// Writes the query as the detector keeps it into <paramref name="reduced"/> (<see cref="ReducedLength"/> values):
+    /// values clamped to the half-precision range, and feature-hashed when the input is longer than
+    /// <see cref="ExtractionDetectorOptions.MaxDimension"/>. Every instance reduces a query alike, so a reduced query can
+    /// be kept and observed later, elsewhere (<see cref="ObserveReduced"/>). Returns false, leaving
+    /// <paramref name="reduced"/> unspecified, when the input holds a NaN or infinite value.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="reduced"/> is not <see cref="ReducedLength"/> long.</exception>
+    public bool TryReduce(ReadOnlySpan<float> input, Span<float> reduced)
+    {
+        if (input.IsEmpty || reduced.Length != ReducedLength(input.Length))
+        {
+            throw new ArgumentException("The reduced query must have the reduced length of the input.", nameof(reduced));
+        }
+
+        var table = input.Length == reduced.Length ? default : HashTable(input.Length);
+        return FeatureHashing.TryReduce(input, reduced, table);
+    }
+
+    /// <summary>
+    /// Observes a query already reduced by <see cref="TryReduce"/> (the same query observed with
+    /// <see cref="Observe"/> gives the same verdict and state). Used to replay queries kept since the state was saved
+    /// into the state as stored by another instance.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The query is not <see cref="ExtractionState.Dimension"/> long or holds a value outside the half-precision range
+    /// (the state is then unchanged).
+    /// </exception>
+    public ExtractionVerdict ObserveReduced(ExtractionState state, ReadOnlySpan<float> reduced, int predictedClass, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(predictedClass);
+        if (reduced.Length != state.Dimension)
+        {
+            throw new ArgumentException("The reduced query does not have the dimension of this state.", nameof(reduced));
+        }
+
+        foreach (var value in reduced)
+        {
+            if (!(Math.Abs(value) <= GrowingSet.HalfMax))
+            {
+                throw new ArgumentException("The reduced query holds a value no reduction gives.", nameof(reduced));
+            }
+        }
+
+        return ObserveCore(state, reduced, predictedClass, now);
+    }
+
+    /// <summary>
+    /// The signals of <paramref name="state"/> as of its latest query, without observing one: for an alarm that comes
+    /// from merging states rather than from a query (no distance or class threshold then).
+    /// </summary>
+    public ExtractionVerdict Summarize(ExtractionState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var volume = state.Volume.Total;
+        var coverage = double.IsNaN(state.Coverage.LastCoverage) ? (double?)null : state.Coverage.LastCoverage;
+        var signals = ExtractionSignals.None;
+        if (state.LastWValue < _options.Delta)
+        {
+            signals |= ExtractionSignals.DistanceDistribution;
+        }
+
+        if (volume > _options.VolumeLimit)
+        {
+            signals |= ExtractionSignals.Volume;
+        }
+
+        if (coverage >= _options.CoverageThreshold)
+        {
+            signals |= ExtractionSignals.Coverage;
+        }
+
+        return new ExtractionVerdict(
+            state.QueryCount,
+            signals,
+            state.RaisedEver,
+            null,
+            0.0,
+            state.LastW,
+            _options.Delta,
+            state.Distances.Count,
+            volume,
+            _options.VolumeLimit,
+            coverage,
+            _options.CoverageThreshold);
+    }
+
     /// <summary>Length in ticks of one volume bucket (a tenth of the volume window).</summary>
     internal static long VolumeBucketTicks(ExtractionDetectorOptions options) => options.VolumeWindow.Ticks / VolumeCounter.Buckets;
 
     private int CoverageBitsFor(int dimension) => Math.Min(_options.CoverageBits, dimension);
 
-    private ExtractionVerdict ObserveReduced(ExtractionState state, ReadOnlySpan<float> query, int predictedClass, DateTimeOffset now)
+    private ExtractionVerdict ObserveCore(ExtractionState state, ReadOnlySpan<float> query, int predictedClass, DateTimeOffset now)
     {
         state.QueryCount++;
         var signals = ExtractionSignals.None;

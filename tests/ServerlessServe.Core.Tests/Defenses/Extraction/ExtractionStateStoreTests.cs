@@ -1,0 +1,243 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Defenses;
+using ServerlessServe.Core.Defenses.Extraction;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Tests.Security;
+
+namespace ServerlessServe.Core.Tests.Defenses.Extraction;
+
+/// <summary>
+/// The extraction state store against a real Azurite table: instances that share the table end with every
+/// observation (merge by replay, through both conflicts: an insert that meets another's entity, a write whose ETag is
+/// stale), a new instance continues the stored state, an evicted state is written before it is dropped, and a merge that
+/// raises a signal raises its alarm. Passes are run by the tests (no background loop, no timing).
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly ExtractionKey Caller = new("digits", "0123456789abcdef0123456789abcdef");
+    private static readonly ExtractionSubject Subject = new(
+        new ExtractionPolicy { Mode = DefenseMode.Enforce, Input = "pixels", Output = "probabilities" }, "1");
+
+    private readonly TableClient _table = azurite.GetTable("extraction");
+    private readonly SyntheticCallers _model = new(17);
+    private readonly List<ExtractionStateStore> _stores = [];
+
+    public Task InitializeAsync() => _table.CreateIfNotExistsAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+        {
+            await store.DisposeAsync();
+        }
+
+        await _table.DeleteAsync();
+    }
+
+    [Fact]
+    public async Task TwoInstances_SharingOneTable_EndWithEveryObservationOfTheCaller()
+    {
+        var a = Store();
+        var b = Store();
+        var queries = _model.Benign().Take(160).ToList();
+
+        Observe(a, Caller, queries[..50]);
+        Observe(b, Caller, queries[50..120]);
+        await b.LoadQueuedAsync(CancellationToken.None);           // nothing stored yet: b will insert
+        Assert.Equal(0, await a.FlushAsync(CancellationToken.None)); // a inserts its 50
+        Assert.Equal(0, await b.FlushAsync(CancellationToken.None)); // b's insert meets a's entity (409): 50 + 70
+        Observe(a, Caller, queries[120..150]);
+        Assert.Equal(0, await a.FlushAsync(CancellationToken.None)); // a's ETag is stale (412): 120 + 30
+        Observe(b, Caller, queries[150..]);
+        Assert.Equal(0, await b.FlushAsync(CancellationToken.None)); // stale again: 150 + 10
+
+        var stored = (await a.ReadAsync(Caller, CancellationToken.None))!.State!;
+        Assert.Equal(160, stored.QueryCount);
+        Assert.Equal(160, stored.Volume.Total);
+        Assert.Equal(stored.QueryCount, Observe(b, Caller, []).Verdict.Query);
+
+        // The entity as an operator (or a test) reads it.
+        var entity = (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value;
+        Assert.Equal(ExtractionStateStore.EntityFormat, entity.GetInt32("Format"));
+        Assert.Equal(1, entity.GetInt32("Chunks"));
+        Assert.Equal(160L, entity.GetInt64("Queries"));
+        Assert.Equal(0, entity.GetInt32("Signals"));
+        Assert.Equal(2, entity.GetString("Writers").Split(',').Length);
+    }
+
+    [Fact]
+    public async Task Merge_ObservationsReplayedIntoTheStoredState_SameStateAsOneInstanceSeeingThemInOrder()
+    {
+        var a = Store();
+        var b = Store();
+        var queries = _model.Benign().Take(300).ToList();
+        Observe(a, Caller, queries[..200]);
+        await a.FlushAsync(CancellationToken.None);
+        Observe(b, Caller, queries[200..]);
+
+        await b.FlushAsync(CancellationToken.None);
+
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var alone = detector.CreateState(SyntheticCallers.Dimension);
+        foreach (var query in queries)
+        {
+            detector.Observe(alone, query, _model.Predict(query), Start);
+        }
+
+        var stored = (await b.ReadAsync(Caller, CancellationToken.None))!.State!;
+        Assert.Equal(detector.Serialize(alone), detector.Serialize(stored));
+    }
+
+    [Fact]
+    public async Task NewInstance_AfterRestart_LoadsThePersistedStateAndReplaysWhatItObservedMeanwhile()
+    {
+        var before = Store();
+        var queries = _model.Benign().Take(45).ToList();
+        Observe(before, Caller, queries[..40]);
+        await before.FlushAsync(CancellationToken.None);
+
+        var after = Store();
+        var first = Observe(after, Caller, queries[40..41]);
+        Assert.Equal(1, first.Verdict.Query);                          // the request path never waits for the table
+        await after.LoadQueuedAsync(CancellationToken.None);
+        var next = Observe(after, Caller, queries[41..]);
+
+        Assert.Equal(45, next.Verdict.Query);
+        await after.FlushAsync(CancellationToken.None);
+        Assert.Equal(45, (await after.ReadAsync(Caller, CancellationToken.None))!.State!.QueryCount);
+    }
+
+    [Fact]
+    public async Task Eviction_LeastRecentlyUsedStateWrittenThenDropped_ReadBackWhenItsCallerReturns()
+    {
+        var store = Store(maxStates: 2);
+        var callers = Enumerable.Range(0, 3).Select(i => Caller with { Caller = $"{i:x32}" }).ToList();
+        var queries = _model.Benign().Take(30).ToList();
+        foreach (var caller in callers)
+        {
+            Observe(store, caller, queries[..10]);
+        }
+
+        Assert.Equal(2, store.Count);
+        Assert.Null(await store.ReadAsync(callers[0], CancellationToken.None)); // evicted, not written yet
+        Assert.Equal(0, await store.FlushAsync(CancellationToken.None));
+
+        Assert.Equal(10, (await store.ReadAsync(callers[0], CancellationToken.None))!.State!.QueryCount);
+        Observe(store, callers[0], queries[10..20]);                    // back: fresh at first, then merged
+        await store.LoadQueuedAsync(CancellationToken.None);
+        Assert.Equal(21, Observe(store, callers[0], queries[20..21]).Verdict.Query);
+        Assert.Equal(2, store.Count);
+    }
+
+    [Fact]
+    public async Task Merge_RaisesASignalNeitherInstanceRaisedAlone_OneAlarmFromTheMerge()
+    {
+        var events = new RecordingSecurityEvents();
+        var options = new ExtractionDetectorOptions { VolumeLimit = 50 };
+        var a = Store(detectorOptions: options, events: events);
+        var b = Store(detectorOptions: options, events: events);
+        var queries = _model.Benign().Take(60).ToList();
+
+        Assert.Equal(ExtractionSignals.None, Observe(a, Caller, queries[..30]).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, Observe(b, Caller, queries[30..]).NewlyRaised);
+        await a.FlushAsync(CancellationToken.None);
+        await b.FlushAsync(CancellationToken.None);
+
+        var alarm = Assert.Single(events.Raised);
+        Assert.Equal(SecurityEventKinds.Extraction, alarm.Kind);
+        Assert.Equal(Caller.Caller, alarm.Caller);
+        Assert.Equal("digits", alarm.Model);
+        Assert.Null(alarm.RequestId);
+        Assert.Equal("volume", alarm.Evidence["signals"]);
+        Assert.Equal("60", alarm.Evidence["volume"]);
+        Assert.Equal(ContainmentKind.Block, alarm.Action.Kind);
+        Assert.Equal(TimeSpan.FromHours(1), alarm.Action.Duration);
+
+        // The signal is in the stored state: an instance that reads it does not raise it again.
+        var c = Store(detectorOptions: options, events: events);
+        Observe(c, Caller, queries[..1]);
+        await c.LoadQueuedAsync(CancellationToken.None);
+        Assert.Equal(ExtractionSignals.None, Observe(c, Caller, queries[1..2]).NewlyRaised);
+        await c.FlushAsync(CancellationToken.None);
+        Assert.Single(events.Raised);
+        Assert.Equal((int)ExtractionSignals.Volume, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt32("Signals"));
+    }
+
+    [Fact]
+    public async Task Merge_StoredStateAlreadyHoldsOurObservations_NotReplayedTwice()
+    {
+        // As if this store's insert had succeeded without its answer arriving: the stored state holds its 10
+        // observations and names it as their writer up to its 10th.
+        var store = Store();
+        var queries = _model.Benign().Take(10).ToList();
+        Observe(store, Caller, queries);
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(SyntheticCallers.Dimension);
+        foreach (var query in queries)
+        {
+            detector.Observe(state, query, _model.Predict(query), Start);
+        }
+
+        await _table.AddEntityAsync(ExtractionStateStore.Entity(Caller, detector.Serialize(state), state.RaisedEver, state.QueryCount, [new StoredWriter(store.Instance, 10)]));
+
+        Assert.Equal(0, await store.FlushAsync(CancellationToken.None));
+
+        Assert.Equal(10, Observe(store, Caller, []).Verdict.Query);
+        Assert.Equal(10, (await store.ReadAsync(Caller, CancellationToken.None))!.State!.QueryCount);
+    }
+
+    [Theory]
+    [InlineData("a:3,b:7", "c", 9, "c:9,a:3,b:7")]
+    [InlineData("a:3,b:7", "b", 9, "b:9,a:3")]
+    [InlineData("", "a", 1, "a:1")]
+    [InlineData("a:x,:4,b:2", "c", 5, "c:5,b:2")]
+    public void StoredWriters_AfterAWrite_WriterFirstOthersKept_MalformedSkipped(string stored, string instance, long sequence, string expected) =>
+        Assert.Equal(expected, StoredWriter.Format(StoredWriter.After(StoredWriter.Parse(stored), instance, sequence)));
+
+    [Fact]
+    public void StoredWriters_ManyWriters_MostRecentKept()
+    {
+        var writers = Enumerable.Range(0, 40).Aggregate((IReadOnlyList<StoredWriter>)[], (w, i) => StoredWriter.After(w, $"i{i}", i));
+
+        Assert.Equal(StoredWriter.MaxKept, writers.Count);
+        Assert.Equal("i39", writers[0].Instance);
+    }
+
+    [Fact]
+    public async Task Stop_WritesEveryChangedState()
+    {
+        var store = Store();
+        await store.StartAsync(CancellationToken.None);
+        Observe(store, Caller, _model.Benign().Take(25).ToList());
+
+        await store.StopAsync(CancellationToken.None);
+
+        Assert.Equal(25, (await store.ReadAsync(Caller, CancellationToken.None))!.State!.QueryCount);
+    }
+
+    private ExtractionStateStore Store(int maxStates = 100, ExtractionDetectorOptions? detectorOptions = null, RecordingSecurityEvents? events = null)
+    {
+        // A flush interval no test waits for: every pass here is run by the test itself.
+        var options = Options.Create(new ExtractionStoreOptions { TableName = _table.Name, MaxStates = maxStates, FlushInterval = TimeSpan.FromMinutes(10) });
+        var alarms = new ExtractionAlarms(TimeProvider.System, new FakeLogger<ExtractionAlarms>(), events ?? new RecordingSecurityEvents());
+        var store = new ExtractionStateStore(
+            _table, new ExtractionDetector(detectorOptions ?? new ExtractionDetectorOptions()), alarms, options, TimeProvider.System, new FakeLogger<ExtractionStateStore>());
+        _stores.Add(store);
+        return store;
+    }
+
+    private ExtractionOutcome Observe(ExtractionStateStore store, ExtractionKey key, IReadOnlyList<float[]> queries) =>
+        store.Observe(
+            key,
+            Subject,
+            queries.SelectMany(static q => q).ToArray(),
+            SyntheticCallers.Dimension,
+            queries.Select(q => _model.Predict(q)).ToArray(),
+            Start);
+}
