@@ -8,6 +8,9 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// </summary>
 public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
 {
+    /// <summary>The one 403 of the data plane: every caller the gateway will not serve gets exactly this.</summary>
+    public static Refusal Forbidden { get; } = Refusal.Forbidden("the caller has no role this model admits");
+
     public string Name => "authorize";
 
     public ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
@@ -16,6 +19,6 @@ public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
         var caller = context.Caller ?? throw new InvalidOperationException("authorize runs after authenticate");
         var policy = (context.Model ?? throw new InvalidOperationException("authorize runs after resolve")).Policy;
         var admitted = policy.Roles.Count == 0 || policy.Roles.Any(required => caller.Roles.Contains(required, StringComparer.Ordinal));
-        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Forbidden("the caller has no role this model admits"));
+        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Forbidden);
     }
 }
