@@ -10,13 +10,14 @@ public static class GatewayApp
     /// <summary>Where the standalone gateway listens unless told otherwise.</summary>
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
-    /// <summary>Callers' tokens, verified models, the inference app's client, audit, the request pipelines and jobs.</summary>
+    /// <summary>Callers' tokens, verified models, the inference app's client, audit, canaries, the request pipelines and jobs.</summary>
     public static void Configure(IHostApplicationBuilder app) => app.AddServerlessServe()
         .AddModelCatalog()
         .AddCallerAuthentication()
         .AddServiceTokenIssuer()
         .AddInferenceClient()
         .AddAuditLog()
+        .AddCanaries()
         .AddGatewayPipeline()
         .AddJobs();
 }

@@ -21,10 +21,12 @@ namespace ServerlessServe.Jobs;
 public static class JobsBuilderExtensions
 {
     /// <summary>
-    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate; infer; redact; audit), the
-    /// activities and the jobs API. Under the Functions host the Durable extension runs the orchestrations; under the
-    /// standalone host this adds the Durable Task worker and client over an in-process sidecar on the app's storage.
-    /// Needs <c>AddGatewayPipeline</c> (its stages and redactor) and <c>AddAuditLog</c>.
+    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate → screen; infer → squeeze;
+    /// redact → canary; audit), the activities and the jobs API (authenticate → honey-caller). Submission runs the
+    /// model routes' checks, honey names included. Under the Functions host the Durable extension runs the
+    /// orchestrations; under the standalone host this adds the Durable Task worker and client over an in-process sidecar
+    /// on the app's storage. Needs <c>AddGatewayPipeline</c> (its stages and redactor), <c>AddCanaries</c> and
+    /// <c>AddAuditLog</c>.
     /// </summary>
     public static IServerlessServeBuilder AddJobs(this IServerlessServeBuilder builder)
     {
@@ -33,7 +35,7 @@ public static class JobsBuilderExtensions
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ScreenInput>());
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>());
-        builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
+        builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>().Add<DetectCanaryOutput>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
         services.TryAddSingleton(sp => new AuditReceipts(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
@@ -43,7 +45,7 @@ public static class JobsBuilderExtensions
             var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
             return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes);
         });
-        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>());
+        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<RefuseHoneyCaller>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
         services.TryAddSingleton<JobPurge>();

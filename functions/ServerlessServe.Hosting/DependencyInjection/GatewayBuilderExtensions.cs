@@ -40,8 +40,9 @@ public static class GatewayBuilderExtensions
     }
 
     /// <summary>
-    /// The gateway's pipelines — model routes: authenticate → resolve → authorize; infer: those, then read → validate →
-    /// screen → infer → squeeze → redact → encode, closed by audit — and the endpoints that run them.
+    /// The gateway's pipelines — model routes: authenticate → honey-caller → honey-model → resolve → authorize; infer:
+    /// those, then read → validate → screen → infer → squeeze → redact → canary → encode, closed by audit — and the
+    /// endpoints that run them. Needs <see cref="CanaryBuilderExtensions.AddCanaries"/> (the tripwire stages' alarm).
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
@@ -49,10 +50,14 @@ public static class GatewayBuilderExtensions
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<RefuseHoneyCaller>()
+            .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<RefuseHoneyCaller>()
+            .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
             .Add<ReadRequest>()
@@ -61,6 +66,7 @@ public static class GatewayBuilderExtensions
             .Add<InferRemote>()
             .Add<DetectAdversarial>()
             .Add<RedactResponse>()
+            .Add<DetectCanaryOutput>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>());
         builder.Services.TryAddSingleton<GatewayEndpoints>();

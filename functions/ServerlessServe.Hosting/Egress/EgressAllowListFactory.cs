@@ -18,15 +18,9 @@ internal static class EgressAllowListFactory
             entries.Add(EgressAllowList.EntryFor(inference));
         }
 
-        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        if (storage.BlobServiceUri is { } blob)
+        if (StorageEndpoint(services.GetRequiredService<IOptions<StorageOptions>>().Value) is { } blob)
         {
             entries.Add(EgressAllowList.EntryFor(blob));
-        }
-        else if (!string.IsNullOrEmpty(storage.ConnectionString))
-        {
-            // Derive the blob endpoint from the connection string without keeping the client.
-            entries.Add(EgressAllowList.EntryFor(new BlobServiceClient(storage.ConnectionString).Uri));
         }
 
         // Managed identity and Entra token endpoints, used by DefaultAzureCredential in Azure.
@@ -37,5 +31,15 @@ internal static class EgressAllowListFactory
         }
 
         return new EgressAllowList(entries);
+    }
+
+    /// <summary>The app's own blob endpoint: the configured URI, or the one the connection string names; null when neither is set.</summary>
+    public static Uri? StorageEndpoint(StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+
+        // Derive the blob endpoint from the connection string without keeping the client.
+        return storage.BlobServiceUri
+            ?? (string.IsNullOrEmpty(storage.ConnectionString) ? null : new BlobServiceClient(storage.ConnectionString).Uri);
     }
 }
