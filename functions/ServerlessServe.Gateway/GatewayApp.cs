@@ -17,6 +17,7 @@ public static class GatewayApp
         .AddServiceTokenIssuer()
         .AddInferenceClient()
         .AddAuditLog()
+        .AddInterimSecurityEvents()
         .AddCanaries()
         .AddGatewayPipeline()
         .AddJobs();
