@@ -12,7 +12,13 @@ public sealed class RecordingSecurityEvents : ISecurityEvents
     /// <summary>When true, every raise fails as it does when the audit trail cannot commit the record.</summary>
     public bool AuditUnavailable { get; set; }
 
+    /// <summary>Runs for each event raised (e.g. logs it, as a real implementation does).</summary>
+    public Action<SecurityEvent>? OnRaise { get; set; }
+
     public IReadOnlyList<SecurityEvent> Raised => [.. _raised];
+
+    /// <summary>The events of <paramref name="kind"/> raised so far.</summary>
+    public IReadOnlyList<SecurityEvent> OfKind(string kind) => _raised.Where(e => e.Kind == kind).ToList();
 
     public ValueTask RaiseAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
@@ -22,6 +28,7 @@ public sealed class RecordingSecurityEvents : ISecurityEvents
         }
 
         _raised.Enqueue(securityEvent);
+        OnRaise?.Invoke(securityEvent);
         return ValueTask.CompletedTask;
     }
 }

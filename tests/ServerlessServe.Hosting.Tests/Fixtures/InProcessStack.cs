@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -9,13 +11,18 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Tests.Security;
 using ServerlessServe.Gateway;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
+using ServerlessServe.Local;
+using ServerlessServe.Local.Samples;
 using Xunit.Abstractions;
 
 namespace ServerlessServe.Hosting.Tests.Fixtures;
@@ -38,6 +45,12 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     private WebApplication? _inference;
     private WebApplication? _gateway;
 
+    /// <summary>A credit-risk copy whose policy admits only callers with the role <c>risk-admin</c>.</summary>
+    public const string RestrictedModel = "credit-risk-admins";
+
+    /// <summary>Every security event the gateway raised (it has the local stack's tripwires, <see cref="LocalCanaries"/>).</summary>
+    public RecordingSecurityEvents SecurityEvents { get; } = new();
+
     /// <summary>Logs of the gateway (every category), for assertions on what is and is not logged.</summary>
     public FakeLogCollector GatewayLogs { get; private set; } = null!;
 
@@ -52,6 +65,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         var store = new ModelStore(models, TestPackages.Trusted(), new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
         await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
         await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
+        await store.PublishAsync(TestPackages.CreditRisk(RestrictedModel, "1", policy: RestrictedPolicy()));
 
         var shared = new Dictionary<string, string?>
         {
@@ -83,6 +97,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             });
+            builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+            builder.Services.AddSingleton<ISecurityEvents>(SecurityEvents);
             builder.Logging.AddFakeLogging();
             builder.Services.AddHttpClient(InferenceClient.HttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => _inference.GetTestServer().CreateHandler());
@@ -103,6 +119,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
         return client;
     }
+
+    /// <summary>The gateway's pseudonym of <paramref name="subject"/>, as security events and audit records name it.</summary>
+    public string Pseudonym(string subject) => _gateway!.Services.GetRequiredService<CallerPseudonymizer>().Pseudonymize(subject);
 
     /// <summary>A caller token from this stack's issuer.</summary>
     public string CallerToken(string subject, params string[] roles) =>
@@ -142,6 +161,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         _serviceKey.Dispose();
         _auditKey.Dispose();
         await _azurite.DisposeAsync();
+    }
+
+    private static byte[] RestrictedPolicy()
+    {
+        var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["roles"] = new JsonArray("risk-admin");
+        return JsonSerializer.SerializeToUtf8Bytes(policy);
     }
 
     /// <summary>Each app's functions.metadata and host.json, copied from its build output by the project file.</summary>
