@@ -11,8 +11,8 @@ public static class GatewayApp
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
     /// <summary>
-    /// Callers' tokens, verified models, the inference app's client, audit, extraction detection, the request pipelines
-    /// and jobs.
+    /// Callers' tokens, verified models, the inference app's client, audit, extraction detection, canaries, the request
+    /// pipelines (with containment) and jobs.
     /// </summary>
     public static void Configure(IHostApplicationBuilder app) => app.AddServerlessServe()
         .AddModelCatalog()
@@ -21,6 +21,7 @@ public static class GatewayApp
         .AddInferenceClient()
         .AddAuditLog()
         .AddExtractionDetection()
+        .AddCanaries()
         .AddGatewayPipeline()
         .AddJobs();
 }

@@ -127,7 +127,10 @@ public sealed class JobEndpoints(
             return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
         }
 
+        // A look-ahead: a refusal here is answered by the inline path, which refuses, audits and raises any security
+        // event itself, so this run raises none (one request, one event).
         var context = HttpEdge.ModelContext(request, model, version);
+        context.LookAhead = true;
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is not null)
         {

@@ -22,10 +22,11 @@ public static class JobsBuilderExtensions
 {
     /// <summary>
     /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate → screen; infer → squeeze →
-    /// extract; redact; audit), the activities and the jobs API. Under the Functions host the Durable extension runs
-    /// the orchestrations; under the standalone host this adds the Durable Task worker and client over an in-process
-    /// sidecar on the app's storage.
-    /// Needs <c>AddGatewayPipeline</c> (its stages and redactor), <c>AddAuditLog</c> and <c>AddExtractionDetection</c>.
+    /// extract; redact → canary; audit), the activities and the jobs API (authenticate → honey-caller → contain).
+    /// Submission runs the model routes' checks, honey names included. Under the Functions host the Durable extension
+    /// runs the orchestrations; under the standalone host this adds the Durable Task worker and client over an
+    /// in-process sidecar on the app's storage. Needs <c>AddGatewayPipeline</c> (its stages and redactor),
+    /// <c>AddCanaries</c>, <c>AddAuditLog</c> and <c>AddExtractionDetection</c>.
     /// </summary>
     public static IServerlessServeBuilder AddJobs(this IServerlessServeBuilder builder)
     {
@@ -34,7 +35,7 @@ public static class JobsBuilderExtensions
         services.AddOptions<JobOptions>().BindConfiguration(JobOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ScreenInput>());
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>().Add<DetectExtraction>());
-        builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>());
+        builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>().Add<DetectCanaryOutput>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
         services.TryAddSingleton(sp => new AuditReceipts(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
@@ -45,7 +46,7 @@ public static class JobsBuilderExtensions
             return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes);
         });
         builder.AddContainment();
-        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<EnforceContainment>());
+        builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<RefuseHoneyCaller>().Add<EnforceContainment>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
         services.TryAddSingleton<JobPurge>();

@@ -174,7 +174,9 @@ public sealed class LocalStack : IAsyncDisposable
 
         // The job purge's timer (an app setting in Azure too): every 10 minutes unless a test wants it sooner.
         gateway["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *";
-        foreach (var (key, value) in _options.GatewaySettings.Concat(extraGatewaySettings))
+
+        // The samples' canary record, a honey model and a honey subject (docs/defenses.md, "Canaries").
+        foreach (var (key, value) in LocalCanaries.GatewaySettings.Concat(_options.GatewaySettings).Concat(extraGatewaySettings))
         {
             gateway[key] = value;
         }

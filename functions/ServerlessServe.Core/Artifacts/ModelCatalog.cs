@@ -43,6 +43,22 @@ public sealed class ModelCatalog : IModelCatalog
 
     public ModelStore Store => _store;
 
+    /// <summary>
+    /// The refusal for a well-formed name that names no model: not found, in the words this catalog uses with and without
+    /// a version; a malformed version is refused as invalid first, as <see cref="ResolveAsync"/> does. For a stage that
+    /// must answer exactly as an unknown model is answered (a honey model).
+    /// </summary>
+    public static Refusal UnknownModel(string? version)
+    {
+        if (version is null)
+        {
+            return NoSuchModel;
+        }
+
+        ModelNames.EnsureValidVersion(version);
+        return NoSuchVersion;
+    }
+
     /// <inheritdoc />
     public async Task<VerifiedModelVersion> ResolveAsync(string name, string? version, CancellationToken cancellationToken)
     {
@@ -120,7 +136,7 @@ public sealed class ModelCatalog : IModelCatalog
         var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         if (versions.Count == 0)
         {
-            throw RefusedException.NotFound("model not found");
+            throw new RefusedException(NoSuchModel);
         }
 
         for (var i = versions.Count - 1; i >= 0; i--)
@@ -166,7 +182,7 @@ public sealed class ModelCatalog : IModelCatalog
         }
         catch (ModelNotFoundException)
         {
-            throw RefusedException.NotFound("model version not found");
+            throw new RefusedException(NoSuchVersion);
         }
     }
 
@@ -248,6 +264,10 @@ public sealed class ModelCatalog : IModelCatalog
         HttpRequestException or IOException or TimeoutException => true,
         _ => false,
     };
+
+    private static readonly Refusal NoSuchModel = Refusal.NotFound("model not found");
+
+    private static readonly Refusal NoSuchVersion = Refusal.NotFound("model version not found");
 
     private sealed record Listing(DateTimeOffset Expires, Lazy<Task<IReadOnlyList<string>>> Versions);
 }

@@ -9,12 +9,25 @@ namespace ServerlessServe.Core.Pipeline;
 /// </summary>
 public abstract class RequestContext
 {
+    private static readonly AsyncLocal<RequestContext?> Ambient = new();
+
     private readonly List<StageVerdict> _verdicts = [];
 
     protected RequestContext(string requestId)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(requestId);
         RequestId = requestId;
+    }
+
+    /// <summary>
+    /// The request whose stages run on this asynchronous flow, or null: set by <see cref="StagePipeline{TContext}"/> for
+    /// the length of a run (like <c>Activity.Current</c>), so code far below a stage — a log line, an outbound call —
+    /// can name the request and caller it served when it raises a security event. Read it; never keep it.
+    /// </summary>
+    public static RequestContext? Current
+    {
+        get => Ambient.Value;
+        internal set => Ambient.Value = value;
     }
 
     /// <summary>Made by the server for every request (never taken from the caller).</summary>

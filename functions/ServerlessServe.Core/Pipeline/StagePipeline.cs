@@ -37,6 +37,9 @@ public sealed partial class StagePipeline<TContext>
     public async ValueTask<Refusal?> RunAsync(TContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
+
+        // Flows into every await below and ends with this method (an async method restores its caller's context).
+        RequestContext.Current = context;
         foreach (var stage in _stages)
         {
             if (!await RunStageAsync(stage, context, cancellationToken).ConfigureAwait(false))

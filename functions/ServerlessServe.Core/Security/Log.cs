@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "Security event {EventId}: action {Action} needs a {Needed}, which the event does not name; recorded only")]
     public static partial void ActionWithoutSubject(ILogger logger, string eventId, string action, string needed);
+
+    [LoggerMessage(EventId = 1400, Level = LogLevel.Error, Message = "Security event {EventId} ({Kind}) could not be written to the audit trail; its containment still applies")]
+    public static partial void AlarmNotRecorded(ILogger logger, string eventId, string kind);
 }

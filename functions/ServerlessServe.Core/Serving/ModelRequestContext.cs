@@ -21,6 +21,14 @@ public class ModelRequestContext(string requestId, string modelName, string? req
     /// <summary>Set by authentication.</summary>
     public CallerIdentity? Caller { get; set; }
 
+    /// <summary>
+    /// True for a look-ahead run of the model checks whose refusal is answered by running the request's own pipeline
+    /// next (infer's check for an orchestrated model): stages that raise security events refuse as usual but leave the
+    /// raising to that run, so one request raises one event. Never serialised.
+    /// </summary>
+    [JsonIgnore]
+    public bool LookAhead { get; set; }
+
     /// <summary>Set by resolution: the verified version (manifest, its digest, policy).</summary>
     public VerifiedModelVersion? Model { get; set; }
 }

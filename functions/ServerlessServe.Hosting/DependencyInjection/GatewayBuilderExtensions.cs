@@ -40,10 +40,11 @@ public static class GatewayBuilderExtensions
     }
 
     /// <summary>
-    /// The gateway's pipelines — model routes: authenticate → contain → resolve → authorize; infer: those, then read →
-    /// validate → screen → infer → squeeze → extract → redact → encode, closed by audit — the endpoints that run them,
-    /// and the containment they enforce (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs
-    /// <c>AddAuditLog</c> and <c>AddExtractionDetection</c> (the audit and extract stages' services).
+    /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
+    /// infer: those, then read → validate → screen → infer → squeeze → extract → redact → canary → encode, closed by
+    /// audit — the endpoints that run them, and the containment they enforce
+    /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
+    /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
@@ -52,12 +53,16 @@ public static class GatewayBuilderExtensions
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
+            .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
+            .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
             .Add<ReadRequest>()
@@ -67,6 +72,7 @@ public static class GatewayBuilderExtensions
             .Add<DetectAdversarial>()
             .Add<DetectExtraction>()
             .Add<RedactResponse>()
+            .Add<DetectCanaryOutput>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>());
         builder.Services.TryAddSingleton<GatewayEndpoints>();

@@ -20,19 +20,14 @@ internal static class EgressAllowListFactory
         }
 
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
-        if (storage.BlobServiceUri is { } blob)
+        if (StorageEndpoint(storage) is { } blob)
         {
             entries.Add(EgressAllowList.EntryFor(blob));
-            if (storage.TableEndpoint is { } table)
-            {
-                entries.Add(EgressAllowList.EntryFor(table));
-            }
         }
-        else if (!string.IsNullOrEmpty(storage.ConnectionString))
+
+        if (TableEndpoint(storage) is { } table)
         {
-            // Derive the blob and table endpoints from the connection string without keeping the clients.
-            entries.Add(EgressAllowList.EntryFor(new BlobServiceClient(storage.ConnectionString).Uri));
-            entries.Add(EgressAllowList.EntryFor(new TableServiceClient(storage.ConnectionString).Uri));
+            entries.Add(EgressAllowList.EntryFor(table));
         }
 
         // Managed identity and Entra token endpoints, used by DefaultAzureCredential in Azure.
@@ -43,5 +38,24 @@ internal static class EgressAllowListFactory
         }
 
         return new EgressAllowList(entries);
+    }
+
+    /// <summary>The app's own table endpoint: the configured or derived URI, or the one the connection string names.</summary>
+    public static Uri? TableEndpoint(StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        return storage.BlobServiceUri is not null
+            ? storage.TableEndpoint
+            : string.IsNullOrEmpty(storage.ConnectionString) ? null : new TableServiceClient(storage.ConnectionString).Uri;
+    }
+
+    /// <summary>The app's own blob endpoint: the configured URI, or the one the connection string names; null when neither is set.</summary>
+    public static Uri? StorageEndpoint(StorageOptions storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+
+        // Derive the blob endpoint from the connection string without keeping the client.
+        return storage.BlobServiceUri
+            ?? (string.IsNullOrEmpty(storage.ConnectionString) ? null : new BlobServiceClient(storage.ConnectionString).Uri);
     }
 }

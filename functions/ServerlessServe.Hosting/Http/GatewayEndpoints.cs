@@ -8,8 +8,9 @@ namespace ServerlessServe.Hosting.Http;
 
 /// <summary>
 /// The gateway's V2 endpoints, each a context through a pipeline and back through the <see cref="HttpEdge"/>. Model
-/// routes run authenticate → resolve → authorize; infer adds read → validate → infer → redact → encode, then audit,
-/// and releases the response only after its audit record is committed.
+/// routes run authenticate → honey-caller → honey-model → resolve → authorize; infer adds read → validate → screen →
+/// infer → squeeze → redact → canary → encode, then audit, and releases the response only after its audit record is
+/// committed.
 /// </summary>
 public sealed class GatewayEndpoints(
     StagePipeline<ModelRequestContext> models,

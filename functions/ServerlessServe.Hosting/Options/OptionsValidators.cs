@@ -5,6 +5,9 @@ namespace ServerlessServe.Hosting.Options;
 // Source-generated validators (data annotations, IValidatableObject), checked at start by ValidateOnStart.
 
 [OptionsValidator]
+internal sealed partial class CanaryOptionsValidator : IValidateOptions<CanaryOptions>;
+
+[OptionsValidator]
 internal sealed partial class CallerAuthOptionsValidator : IValidateOptions<CallerAuthOptions>;
 
 [OptionsValidator]

@@ -96,6 +96,29 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         Assert.DoesNotContain("..", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("7")]
+    [InlineData("..")]
+    public async Task UnknownModel_TheRefusalResolveGivesAnUnpublishedName(string? version)
+    {
+        var (catalog, store, _) = await NewCatalogAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+
+        var resolved = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("payroll-model", version, default));
+        Refusal expected;
+        try
+        {
+            expected = ModelCatalog.UnknownModel(version);
+        }
+        catch (RefusedException ex)
+        {
+            expected = ex.Refusal;
+        }
+
+        Assert.Equal(expected, resolved.Refusal);
+    }
+
     [Fact]
     public async Task Resolve_StoreUnreachable_503()
     {

@@ -107,6 +107,19 @@ public sealed class StagePipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_Current_TheContextWhileItsStagesRunThenNone()
+    {
+        RequestContext? seen = null;
+        var pipeline = Pipeline([Stage("a", [], _ => { seen = RequestContext.Current; return StageOutcome.Pass; })], []);
+        var context = new TestContext();
+
+        await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Same(context, seen);
+        Assert.Null(RequestContext.Current);
+    }
+
+    [Fact]
     public void Constructor_DuplicateStageNames_Throws() =>
         Assert.Throws<ArgumentException>(() => Pipeline([Stage("a", []), Stage("a", [])], []));
 

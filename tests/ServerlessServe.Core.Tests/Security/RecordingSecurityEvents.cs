@@ -1,19 +1,33 @@
 using System.Collections.Concurrent;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Tests.Security;
 
 /// <summary>
-/// Keeps every security event raised, in order, or throws <see cref="Failure"/> when one is set (a security event
-/// service that cannot commit). Stands for the containment service, built on its own branch, until it is merged.
+/// Keeps every security event raised, in order, and hands it on to <see cref="Inner"/> (the real
+/// <see cref="SecurityEventWriter"/> in the in-process stack), or fails as an unreachable audit trail does.
 /// </summary>
-internal sealed class RecordingSecurityEvents : ISecurityEvents
+public sealed class RecordingSecurityEvents : ISecurityEvents
 {
     private readonly ConcurrentQueue<SecurityEvent> _raised = new();
 
+    /// <summary>Thrown by every raise when set.</summary>
     public Exception? Failure { get; init; }
 
+    /// <summary>When true, every raise fails as it does when the audit trail cannot commit the record.</summary>
+    public bool AuditUnavailable { get; set; }
+
+    /// <summary>Runs for each event raised (e.g. logs it, as a real implementation does).</summary>
+    public Action<SecurityEvent>? OnRaise { get; set; }
+
+    /// <summary>Where each event goes after it is recorded; null: nowhere.</summary>
+    public ISecurityEvents? Inner { get; set; }
+
     public IReadOnlyList<SecurityEvent> Raised => [.. _raised];
+
+    /// <summary>The events of <paramref name="kind"/> raised so far.</summary>
+    public IReadOnlyList<SecurityEvent> OfKind(string kind) => _raised.Where(e => e.Kind == kind).ToList();
 
     public ValueTask RaiseAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
@@ -22,7 +36,13 @@ internal sealed class RecordingSecurityEvents : ISecurityEvents
             return ValueTask.FromException(Failure);
         }
 
+        if (AuditUnavailable)
+        {
+            return ValueTask.FromException(new AuditUnavailableException());
+        }
+
         _raised.Enqueue(securityEvent);
-        return ValueTask.CompletedTask;
+        OnRaise?.Invoke(securityEvent);
+        return Inner?.RaiseAsync(securityEvent, cancellationToken) ?? ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
@@ -9,13 +11,17 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Tests.Security;
 using ServerlessServe.Gateway;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
+using ServerlessServe.Local;
 using ServerlessServe.Local.Samples;
 using Xunit.Abstractions;
 
@@ -48,6 +54,12 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>The connection string of this stack's Azurite (blobs and tables).</summary>
     public string StorageConnectionString => _azurite.ConnectionString;
 
+    /// <summary>A credit-risk copy whose policy admits only callers with the role <c>risk-admin</c>.</summary>
+    public const string RestrictedModel = "credit-risk-admins";
+
+    /// <summary>Every security event the gateway raised (it has the local stack's tripwires, <see cref="LocalCanaries"/>).</summary>
+    public RecordingSecurityEvents SecurityEvents { get; } = new();
+
     /// <summary>Logs of the gateway (every category), for assertions on what is and is not logged.</summary>
     public FakeLogCollector GatewayLogs { get; private set; } = null!;
 
@@ -63,6 +75,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
         await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
         await store.PublishAsync(TestPackages.CreditRisk(WatchedModel, "1", policy: WatchedPolicy()));
+        await store.PublishAsync(TestPackages.CreditRisk(RestrictedModel, "1", policy: RestrictedPolicy()));
 
         var shared = new Dictionary<string, string?>
         {
@@ -94,6 +107,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             });
+            builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+            builder.Services.AddSingleton<ISecurityEvents>(sp =>
+            {
+                // Every event recorded for the tests and raised for real: contained, audited, counted.
+                SecurityEvents.Inner = sp.GetRequiredService<SecurityEventWriter>();
+                return SecurityEvents;
+            });
             builder.Logging.AddFakeLogging();
             builder.Services.AddHttpClient(InferenceClient.HttpClientName)
                 .ConfigurePrimaryHttpMessageHandler(() => _inference.GetTestServer().CreateHandler());
@@ -114,6 +134,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
         return client;
     }
+
+    /// <summary>The gateway's pseudonym of <paramref name="subject"/>, as security events and audit records name it.</summary>
+    public string Pseudonym(string subject) => _gateway!.Services.GetRequiredService<CallerPseudonymizer>().Pseudonymize(subject);
 
     /// <summary>A caller token from this stack's issuer.</summary>
     public string CallerToken(string subject, params string[] roles) =>
@@ -161,6 +184,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["defenses"] = System.Text.Json.Nodes.JsonNode.Parse("""{"extraction":{"mode":"shadow","input":"features","output":"probabilities"}}""");
         return System.Text.Encoding.UTF8.GetBytes(policy.ToJsonString());
+    }
+
+    private static byte[] RestrictedPolicy()
+    {
+        var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["roles"] = new JsonArray("risk-admin");
+        return JsonSerializer.SerializeToUtf8Bytes(policy);
     }
 
     /// <summary>Each app's functions.metadata and host.json, copied from its build output by the project file.</summary>

@@ -12,6 +12,9 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// </summary>
 public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time) : IRequestStage<InferenceContext>
 {
+    /// <summary>The refusal of a request whose record (or security event) cannot be committed: nothing is released.</summary>
+    public static Refusal Withheld { get; } = Refusal.Unavailable("audit log unavailable; response withheld");
+
     public string Name => "audit";
 
     public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
@@ -53,7 +56,7 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
         }
         catch (AuditUnavailableException)
         {
-            return Refusal.Unavailable("audit log unavailable; response withheld");
+            return Withheld;
         }
     }
 }

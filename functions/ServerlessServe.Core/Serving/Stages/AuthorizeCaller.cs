@@ -8,6 +8,9 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// </summary>
 public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
 {
+    /// <summary>The one 403 of the data plane: every caller the gateway will not serve gets exactly this.</summary>
+    public static Refusal Forbidden => Refusal.Denied;
+
     public string Name => "authorize";
 
     public ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)

@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Serving;
+
+namespace ServerlessServe.Core.Security;
+
+/// <summary>
+/// Turns a tripwire hit into a <see cref="SecurityEvent"/> and raises it. The event names the request it happened for
+/// (its id, the caller's pseudonym, the model as resolved or as the route named it) and carries the configured
+/// <see cref="Canaries.Action"/> when it names a caller; with no caller (a log line or an outbound call outside any
+/// request) it is recorded only. Evidence holds canary ids, never values.
+/// </summary>
+public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonymizer, ISecurityEvents events, TimeProvider time, ILogger<CanaryAlarm> logger)
+{
+    public Canaries Canaries => canaries;
+
+    /// <summary>The event of kind <paramref name="kind"/> for <paramref name="request"/> (null: none), detected at <paramref name="detected"/> (default now).</summary>
+    public SecurityEvent Create(string kind, RequestContext? request, IReadOnlyDictionary<string, string> evidence, DateTimeOffset? detected = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(kind);
+        ArgumentNullException.ThrowIfNull(evidence);
+        var model = request as ModelRequestContext;
+        var subject = model?.Caller?.Subject;
+        return new SecurityEvent
+        {
+            Id = SecurityEvent.NewId(),
+            Time = detected ?? time.GetUtcNow(),
+            Kind = kind,
+            Caller = pseudonymizer.Pseudonymize(subject),
+            Model = model?.Model?.Manifest.Name ?? model?.ModelName,
+            ModelVersion = model?.Model?.Manifest.Version ?? model?.RequestedVersion,
+            RequestId = request?.RequestId,
+            Evidence = evidence,
+            Action = string.IsNullOrEmpty(subject) ? ContainmentAction.None : canaries.Action,
+        };
+    }
+
+    /// <summary>
+    /// Raises <paramref name="securityEvent"/>: true once its audit record is committed; false (logged) when the audit
+    /// trail cannot take it now, in which case its containment still applies (<see cref="ISecurityEvents"/>). Not
+    /// cancelled when the caller goes away: the alarm is about that caller.
+    /// </summary>
+    public async ValueTask<bool> RaiseAsync(SecurityEvent securityEvent)
+    {
+        ArgumentNullException.ThrowIfNull(securityEvent);
+        try
+        {
+            await events.RaiseAsync(securityEvent, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (AuditUnavailableException)
+        {
+            Log.AlarmNotRecorded(logger, securityEvent.Id, securityEvent.Kind);
+            return false;
+        }
+    }
+}

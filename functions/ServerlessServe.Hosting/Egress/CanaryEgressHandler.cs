@@ -1,0 +1,161 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Options;
+using ServerlessServe.Hosting.Tripwires;
+
+namespace ServerlessServe.Hosting.Egress;
+
+/// <summary>
+/// Refuses every outbound request that carries a canary value — in its URI, a header, or a body of known length up to
+/// <see cref="CanaryOptions.EgressScanLimitBytes"/> that can be read again — as the allow-list refuses a destination
+/// (<see cref="EgressDeniedException"/>), and queues a <c>canary-egress</c> hit. It runs before the allow-list, so a
+/// call to a host off the list is seen too. Bodies sent to the app's own storage account are not searched: job payloads
+/// hold model outputs by design (their URIs and headers are).
+/// </summary>
+internal sealed class CanaryEgressHandler : DelegatingHandler
+{
+    private const int ChunkBytes = 64 * 1024;
+
+    private readonly Canaries _canaries;
+    private readonly CanaryAlarmQueue _alarms;
+    private readonly int _limit;
+    private readonly string? _ownStorage;
+    private readonly ILogger<CanaryEgressHandler> _logger;
+
+    public CanaryEgressHandler(Canaries canaries, CanaryAlarmQueue alarms, IOptions<CanaryOptions> options, IOptions<StorageOptions> storage, ILogger<CanaryEgressHandler> logger)
+    {
+        _canaries = canaries;
+        _alarms = alarms;
+        _limit = options.Value.EgressScanLimitBytes;
+        _ownStorage = EgressAllowListFactory.StorageEndpoint(storage.Value) is { } endpoint ? EgressAllowList.EntryFor(endpoint) : null;
+        _logger = logger;
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var tokens = _canaries.Tokens;
+        if (!tokens.IsEmpty)
+        {
+            HashSet<string>? ids = null;
+            var where = new List<string>(1);
+            var host = request.RequestUri?.Host ?? "(none)";
+            if (Found(tokens, request.RequestUri?.OriginalString, ref ids))
+            {
+                where.Add("uri");
+            }
+
+            if (FoundInHeaders(tokens, request, ref ids))
+            {
+                where.Add("headers");
+            }
+
+            if (request.Content is { } content && !IsOwnStorage(request.RequestUri)
+                && await FoundInBodyAsync(tokens, content, host, ids ??= new HashSet<string>(StringComparer.Ordinal), cancellationToken).ConfigureAwait(false))
+            {
+                where.Add("body");
+            }
+
+            if (where.Count > 0)
+            {
+                var canaries = CanaryTokens.Join(ids!);
+                var found = string.Join(',', where);
+                Log.CanaryEgress(_logger, host, found, canaries);
+                _alarms.Enqueue(SecurityEventKinds.CanaryEgress, new Dictionary<string, string>(StringComparer.Ordinal)
+                {
+                    ["canaries"] = canaries,
+                    ["host"] = host,
+                    ["found"] = found,
+                });
+                throw new EgressDeniedException();
+            }
+        }
+
+        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool Found(CanaryTokens tokens, string? text, ref HashSet<string>? ids)
+    {
+        var before = ids?.Count ?? 0;
+        Hits.Find(tokens, text, ref ids);
+        return (ids?.Count ?? 0) > before;
+    }
+
+    private static bool FoundInHeaders(CanaryTokens tokens, HttpRequestMessage request, ref HashSet<string>? ids)
+    {
+        var found = FoundIn(tokens, request.Headers.NonValidated, ref ids);
+        if (request.Content is { } content)
+        {
+            found |= FoundIn(tokens, content.Headers.NonValidated, ref ids);
+        }
+
+        return found;
+    }
+
+    private static bool FoundIn(CanaryTokens tokens, HttpHeadersNonValidated headers, ref HashSet<string>? ids)
+    {
+        var found = false;
+        foreach (var (_, values) in headers)
+        {
+            foreach (var value in values)
+            {
+                found |= Found(tokens, value, ref ids);
+            }
+        }
+
+        return found;
+    }
+
+    private bool IsOwnStorage(Uri? uri) =>
+        _ownStorage is not null && uri is { IsAbsoluteUri: true } && string.Equals(EgressAllowList.EntryFor(uri), _ownStorage, StringComparison.OrdinalIgnoreCase);
+
+    // Reads a body that can be read again (in memory, or a seekable stream) in chunks, keeping the longest value's
+    // length less one byte between chunks so a value across a boundary is found; puts the stream back where it was.
+    private async Task<bool> FoundInBodyAsync(CanaryTokens tokens, HttpContent content, string host, HashSet<string> ids, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength is not { } length || length > _limit)
+        {
+            Log.BodyNotSearched(_logger, host, content.Headers.ContentLength is null ? "length unknown" : "over the limit");
+            return false;
+        }
+
+        if (length == 0)
+        {
+            return false;
+        }
+
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (!stream.CanSeek)
+        {
+            Log.BodyNotSearched(_logger, host, "readable once");
+            return false;
+        }
+
+        var start = stream.Position;
+        var before = ids.Count;
+        var overlap = tokens.LongestBytes - 1;
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes + overlap);
+        try
+        {
+            var kept = 0;
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(kept, buffer.Length - kept), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                var filled = kept + read;
+                tokens.FindIn(buffer.AsSpan(0, filled), ids);
+                kept = Math.Min(overlap, filled);
+                buffer.AsSpan(filled - kept, kept).CopyTo(buffer);
+            }
+
+            return ids.Count > before;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            stream.Position = start;
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Tests.Fixtures;
+using ServerlessServe.Local;
+using ServerlessServe.Local.Samples;
+
+namespace ServerlessServe.Hosting.Tests.Edge;
+
+/// <summary>
+/// The tripwires through the gateway's HTTP edge: a honey model is answered byte for byte as an unknown model, a honey
+/// caller as any forbidden caller, a canary record is released; each request that trips one raises exactly one event
+/// (also on infer, whose orchestrated-model look-ahead runs the model checks twice), and no log holds a canary value.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class CanaryEdgeTests(InProcessStack stack)
+{
+    private const string CreditRisk = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Theory]
+    [InlineData("GET", "v2/models/{0}")]
+    [InlineData("GET", "v2/models/{0}/versions/3")]
+    [InlineData("GET", "v2/models/{0}/ready")]
+    [InlineData("POST", "v2/models/{0}/infer")]
+    [InlineData("POST", "v2/models/{0}/jobs")]
+    public async Task HoneyModel_AnsweredAsAnUnknownModel_OneEventPerRequest(string method, string route)
+    {
+        using var client = stack.Client("edge-honey-model");
+        var before = stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyModel).Count;
+
+        var (unknownStatus, unknownBody, _) = await SendAsync(client, method, string.Format(System.Globalization.CultureInfo.InvariantCulture, route, "no-such-model"));
+        var (honeyStatus, honeyBody, requestId) = await SendAsync(client, method, string.Format(System.Globalization.CultureInfo.InvariantCulture, route, LocalCanaries.HoneyModel));
+
+        Assert.Equal((unknownStatus, unknownBody), (honeyStatus, honeyBody));
+        Assert.Equal(HttpStatusCode.NotFound, honeyStatus);
+        var raised = Assert.Single(stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyModel).Skip(before));
+        Assert.Equal(LocalCanaries.HoneyModel, raised.Model);
+        Assert.Equal(stack.Pseudonym("edge-honey-model"), raised.Caller);
+        Assert.Equal(ContainmentKind.Block, raised.Action.Kind);
+        if (requestId is not null)
+        {
+            Assert.Equal(requestId, raised.RequestId);
+        }
+    }
+
+    [Fact]
+    public async Task HoneyModel_Unauthenticated_401AndNoEvent()
+    {
+        using var client = stack.Client(subject: null);
+        var before = stack.SecurityEvents.Raised.Count;
+
+        using var response = await client.GetAsync("v2/models/" + LocalCanaries.HoneyModel);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(before, stack.SecurityEvents.Raised.Count);
+    }
+
+    [Theory]
+    [InlineData("GET", "v2/models/credit-risk")]
+    [InlineData("POST", "v2/models/credit-risk/infer")]
+    [InlineData("POST", "v2/models/credit-risk/jobs")]
+    public async Task HoneyCaller_TheUsual403_OneEventNamingItsPseudonym(string method, string route)
+    {
+        using var honey = stack.Client(LocalCanaries.HoneySubject, "risk-admin");
+        using var withoutRole = stack.Client("edge-no-role");
+        var before = stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyCaller).Count;
+
+        var (forbiddenStatus, forbiddenBody, _) = await SendAsync(withoutRole, method, route.Replace("credit-risk", InProcessStack.RestrictedModel, StringComparison.Ordinal));
+        var (honeyStatus, honeyBody, _) = await SendAsync(honey, method, route);
+
+        Assert.Equal(HttpStatusCode.Forbidden, honeyStatus);
+        Assert.Equal((forbiddenStatus, forbiddenBody), (honeyStatus, honeyBody));
+        var raised = Assert.Single(stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyCaller).Skip(before));
+        Assert.Equal(stack.Pseudonym(LocalCanaries.HoneySubject), raised.Caller);
+        Assert.Equal("credit-risk", raised.Model);
+    }
+
+    [Fact]
+    public async Task CanaryRecord_Released_OneEventForTheRequest_NoLogHoldsTheValue()
+    {
+        using var client = stack.Client("edge-canary-reader");
+        var before = stack.SecurityEvents.Raised.Count;
+
+        using var response = await client.PostAsync("v2/models/customer-notes/infer", Notes(0, CustomerNotesSample.CanaryCustomerId, 3, CustomerNotesSample.CanaryCustomerId));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Contains(CustomerNotesSample.CanaryToken, body, StringComparison.Ordinal);
+        var raised = Assert.Single(stack.SecurityEvents.Raised.Skip(before));
+        Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
+        Assert.Equal(response.Headers.GetValues("x-request-id").Single(), raised.RequestId);
+        Assert.Equal(stack.Pseudonym("edge-canary-reader"), raised.Caller);
+        Assert.Equal((CustomerNotesSample.Name, "1"), (raised.Model, raised.ModelVersion));
+        Assert.Equal(CanaryTokens.IdOf(CustomerNotesSample.CanaryToken), raised.Evidence["canaries"]);
+        Assert.DoesNotContain(CustomerNotesSample.CanaryToken, JsonSerializer.Serialize(raised), StringComparison.Ordinal);
+
+        var record = (await stack.AuditLinesAsync()).Single(l => l.Contains(raised.RequestId!, StringComparison.Ordinal));
+        Assert.Contains("\"canary\":\"pass\"", record, StringComparison.Ordinal);
+        Assert.DoesNotContain(CustomerNotesSample.CanaryToken, record, StringComparison.Ordinal);
+        Assert.DoesNotContain(stack.GatewayLogs.GetSnapshot(), r => r.Message.Contains(CustomerNotesSample.CanaryToken, StringComparison.Ordinal));
+        Assert.Empty(stack.SecurityEvents.OfKind(SecurityEventKinds.CanaryTelemetry));
+        Assert.Empty(stack.SecurityEvents.OfKind(SecurityEventKinds.CanaryEgress));
+    }
+
+    [Fact]
+    public async Task OrdinaryNotes_NoEvent()
+    {
+        using var client = stack.Client("edge-ordinary-reader");
+        var before = stack.SecurityEvents.Raised.Count;
+
+        using var response = await client.PostAsync("v2/models/customer-notes/infer", Notes([.. Enumerable.Range(0, 9).Select(i => (long)i)]));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(before, stack.SecurityEvents.Raised.Count);
+    }
+
+    [Fact]
+    public async Task CanaryRecord_InAJob_OneEventForTheItem()
+    {
+        using var client = stack.Client("edge-canary-job");
+        var before = stack.SecurityEvents.Raised.Count;
+        var items = "{\"items\":[" + Item(0) + "," + Item(CustomerNotesSample.CanaryCustomerId) + "]}";
+
+        using var submitted = await client.PostAsync("v2/models/customer-notes/jobs", new StringContent(items, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
+        var id = accepted.RootElement.GetProperty("id").GetString()!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        string status;
+        do
+        {
+            await Task.Delay(20, timeout.Token);
+            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            status = document.RootElement.GetProperty("status").GetString()!;
+        }
+        while (status is "pending" or "running");
+
+        Assert.Equal("completed", status);
+        var raised = Assert.Single(stack.SecurityEvents.Raised.Skip(before));
+        Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
+        Assert.Equal(id + ".1", raised.RequestId);
+    }
+
+    private static StringContent Notes(params long[] ids) =>
+        new($$"""{"inputs":[{"name":"customer_id","shape":[{{ids.Length}}],"datatype":"INT64","data":[{{string.Join(',', ids)}}]}]}""", Encoding.UTF8, "application/json");
+
+    private static string Item(long id) => $$"""{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[{{id}}]}]}""";
+
+    private static async Task<(HttpStatusCode Status, string Body, string? RequestId)> SendAsync(HttpClient client, string method, string route)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), route);
+        if (method == "POST")
+        {
+            request.Content = new StringContent(CreditRisk, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+        var requestId = response.Headers.TryGetValues("x-request-id", out var values) ? values.Single() : null;
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), requestId);
+    }
+}
