@@ -172,6 +172,10 @@ public sealed class LocalStack : IAsyncDisposable
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
 
+        // PRADA's δ as calibrated on the digits sample by `ssctl eval defenses` (docs/defenses.md): 0 false alarms over
+        // ten benign replay callers of 2,000 queries, where the detector's generic default of 0.90 gave one.
+        gateway["ServerlessServe:Extraction:Delta"] = "0.85";
+
         // The job purge's timer (an app setting in Azure too): every 10 minutes unless a test wants it sooner.
         gateway["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *";
 

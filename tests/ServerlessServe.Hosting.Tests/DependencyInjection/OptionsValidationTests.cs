@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Tests.Security;
 using ServerlessServe.Hosting.DependencyInjection;
 
 namespace ServerlessServe.Hosting.Tests.DependencyInjection;
@@ -55,6 +58,8 @@ public sealed class OptionsValidationTests
         }
 
         builder.Configuration.AddInMemoryCollection(settings);
+        // The alarms' destination is the gateway's (audit and containment); these hosts only check their settings.
+        builder.Services.AddSingleton<ISecurityEvents>(new RecordingSecurityEvents());
         builder.AddServerlessServe().AddModelCatalog().AddExtractionDetection();
         return builder.Build();
     }

@@ -26,7 +26,9 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
     [InlineData("POST", "v2/models/{0}/jobs")]
     public async Task HoneyModel_AnsweredAsAnUnknownModel_OneEventPerRequest(string method, string route)
     {
-        using var client = stack.Client("edge-honey-model");
+        // A caller of its own: the honey model's alarm blocks whoever asked.
+        var subject = "edge-honey-model-" + Guid.NewGuid().ToString("N")[..8];
+        using var client = stack.Client(subject);
         var before = stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyModel).Count;
 
         var (unknownStatus, unknownBody, _) = await SendAsync(client, method, string.Format(System.Globalization.CultureInfo.InvariantCulture, route, "no-such-model"));
@@ -36,12 +38,16 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         Assert.Equal(HttpStatusCode.NotFound, honeyStatus);
         var raised = Assert.Single(stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyModel).Skip(before));
         Assert.Equal(LocalCanaries.HoneyModel, raised.Model);
-        Assert.Equal(stack.Pseudonym("edge-honey-model"), raised.Caller);
+        Assert.Equal(stack.Pseudonym(subject), raised.Caller);
         Assert.Equal(ContainmentKind.Block, raised.Action.Kind);
         if (requestId is not null)
         {
             Assert.Equal(requestId, raised.RequestId);
         }
+
+        // Contained at once: the prober's next request, for any model, gets the usual 403.
+        var (afterStatus, _, _) = await SendAsync(client, method, string.Format(System.Globalization.CultureInfo.InvariantCulture, route, "credit-risk"));
+        Assert.Equal(HttpStatusCode.Forbidden, afterStatus);
     }
 
     [Fact]
@@ -95,7 +101,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         Assert.Equal(CanaryTokens.IdOf(CustomerNotesSample.CanaryToken), raised.Evidence["canaries"]);
         Assert.DoesNotContain(CustomerNotesSample.CanaryToken, JsonSerializer.Serialize(raised), StringComparison.Ordinal);
 
-        var record = (await stack.AuditLinesAsync()).Single(l => l.Contains(raised.RequestId!, StringComparison.Ordinal));
+        var record = (await stack.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + raised.RequestId + "\"", StringComparison.Ordinal));
         Assert.Contains("\"canary\":\"pass\"", record, StringComparison.Ordinal);
         Assert.DoesNotContain(CustomerNotesSample.CanaryToken, record, StringComparison.Ordinal);
         Assert.DoesNotContain(stack.GatewayLogs.GetSnapshot(), r => r.Message.Contains(CustomerNotesSample.CanaryToken, StringComparison.Ordinal));
@@ -126,21 +132,19 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
         using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
         var id = accepted.RootElement.GetProperty("id").GetString()!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        string status;
-        do
-        {
-            await Task.Delay(20, timeout.Token);
-            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
-            status = document.RootElement.GetProperty("status").GetString()!;
-        }
-        while (status is "pending" or "running");
 
-        Assert.Equal("completed", status);
+        // The item's canary raises the alarm, whose block stops the caller from reading the job any further.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (stack.SecurityEvents.Raised.Count == before && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
         var raised = Assert.Single(stack.SecurityEvents.Raised.Skip(before));
         Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
         Assert.Equal(id + ".1", raised.RequestId);
+        using var status = await client.GetAsync($"jobs/{id}");
+        Assert.Equal(HttpStatusCode.Forbidden, status.StatusCode);
     }
 
     private static StringContent Notes(params long[] ids) =>

@@ -100,6 +100,7 @@ public sealed class CanaryEgressHandlerTests
             ["ServerlessServe:Canaries:Tokens:0"] = Token,
             ["ServerlessServe:Storage:ConnectionString"] = null,
             ["ServerlessServe:Storage:BlobServiceUri"] = server.Url("devstoreaccount1").AbsoluteUri,
+            ["ServerlessServe:Storage:TableServiceUri"] = server.Url("devstoreaccount1").AbsoluteUri,
         });
         using var content = new ByteArrayContent(Encoding.ASCII.GetBytes("[{\"note\":\"" + Token + "\"}]"));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");

@@ -39,6 +39,12 @@ internal static class ContainCommand
                 .Where(e => parse.GetValue(all) || e.InForce(now))
                 .OrderBy(e => e.Kind).ThenBy(e => e.Subject, StringComparer.Ordinal)
                 .ToList();
+            if (Console.IsOutputRedirected)
+            {
+                // Written to a file or a pipe: wide enough that each entry stays on one line, pseudonyms whole.
+                AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 200);
+            }
+
             var table = new Table().AddColumn("kind").AddColumn("subject").AddColumn("until").AddColumn("rate/min").AddColumn("reason").AddColumn("event");
             foreach (var entry in entries)
             {

@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using Google.Protobuf;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Defenses;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local.Samples;
+
+namespace ServerlessServe.Integration.Tests.Containment;
+
+/// <summary>
+/// Containment over real processes: a second gateway on the same storage (another instance of the same app), the
+/// shared containment table on Azurite, and <c>ssctl contain</c>. Each test has callers and models of its own.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class ContainmentTests(StackFixture fixture)
+{
+    /// <summary>The longest a change may take to reach every instance here (each reads the table every 2 s).</summary>
+    private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(20);
+
+    /// <summary>The second instance: a volume limit a test reaches in a few requests, and state flushed at once.</summary>
+    private static readonly Dictionary<string, string> SecondInstance = new()
+    {
+        ["ServerlessServe:Extraction:VolumeLimit"] = "20",
+        ["ServerlessServe:Extraction:Store:FlushInterval"] = "00:00:00.200",
+    };
+
+    [StackFact]
+    public async Task ExtractionSimulation_EndsWithTheCallerBlockedOnEveryInstance_ThenLiftedBySsctl()
+    {
+        var second = await fixture.ExtraPairAsync("contain", fixture.Host, SecondInstance);
+        var subject = "extractor-" + Guid.NewGuid().ToString("N")[..8];
+        using var onSecond = Client(second.GatewayBaseUrl, subject);
+        using var onFirst = Client(fixture.Stack.GatewayBaseUrl, subject);
+        var rows = ScreenedDigits();
+
+        // Held-out digits, 8 a request, on the second instance: its volume limit is 20 rows, so the third request
+        // raises the alarm (and is still served); the block is in force from the next request on.
+        var served = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await onSecond.PostAsync("v2/models/digits/infer", StackFixture.Json(Request(rows.Skip(i * 8).Take(8))));
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync() + fixture.LogTail());
+            served++;
+        }
+
+        var pseudonym = Pseudonym(subject);
+        var alarm = Assert.Single(await SecurityRecordsAsync(SecurityEventKinds.Extraction, pseudonym));
+        Assert.Equal(("block", "digits"), (alarm.Security!.Action, alarm.Model));
+        Assert.Contains("volume", alarm.Security.Evidence["signals"], StringComparison.Ordinal);
+        Assert.NotNull(alarm.Security.Until);
+
+        // Refused on both instances, with the very body any access refusal gets.
+        var denied = await DeniedBodyAsync();
+        foreach (var client in new[] { onSecond, onFirst })
+        {
+            var (status, body) = await EventuallyAsync(client, HttpStatusCode.Forbidden, rows[30]);
+            Assert.True(status == HttpStatusCode.Forbidden, $"{status}: {body}{fixture.LogTail()}");
+            Assert.Equal(denied, body);
+        }
+
+        // Another caller is not affected.
+        using var bystander = Client(fixture.Stack.GatewayBaseUrl, "bystander-" + Guid.NewGuid().ToString("N")[..8]);
+        using (var ok = await bystander.PostAsync("v2/models/digits/infer", StackFixture.Json(Request([rows[31]]))))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        var list = await Ssctl.RunAsync(fixture, ["contain", "list", "--connection-string", fixture.Stack.Azurite.ConnectionString]);
+        Assert.True(list.ExitCode == 0, list.Output);
+        Assert.Contains(pseudonym, list.Stdout, StringComparison.Ordinal);
+
+        var lift = await Ssctl.RunAsync(fixture, ["contain", "lift", "block", pseudonym, "--connection-string", fixture.Stack.Azurite.ConnectionString]);
+        Assert.True(lift.ExitCode == 0, lift.Output);
+        foreach (var client in new[] { onFirst, onSecond })
+        {
+            var (status, body) = await EventuallyAsync(client, HttpStatusCode.OK, rows[32]);
+            Assert.True(status == HttpStatusCode.OK, $"{status}: {body}");
+        }
+
+        // One alarm: the signal stays raised in the caller's state, so it does not alarm again.
+        Assert.Single(await SecurityRecordsAsync(SecurityEventKinds.Extraction, pseudonym));
+        Assert.Equal(3, served);
+    }
+
+    [StackFact]
+    public async Task QuarantinedVersion_NoLongerServed_PreviousServesLatest_UntilLifted()
+    {
+        var model = "quarantine-" + Guid.NewGuid().ToString("N")[..8];
+        await PublishAsync(model, "1");
+        await PublishAsync(model, "2");
+        Assert.Equal("2", await ServedVersionAsync(model, null));
+
+        var quarantine = await Ssctl.RunAsync(fixture, ["contain", "quarantine", model, "2", "--connection-string", fixture.Stack.Azurite.ConnectionString]);
+        Assert.True(quarantine.ExitCode == 0, quarantine.Output);
+
+        var deadline = DateTime.UtcNow + Propagation;
+        string? latest;
+        while ((latest = await ServedVersionAsync(model, null)) != "1" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("1", latest);
+        using (var named = await fixture.Gateway.PostAsync($"v2/models/{model}/versions/2/infer", StackFixture.Json(CreditRiskBody)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, named.StatusCode);
+        }
+
+        var lift = await Ssctl.RunAsync(fixture, ["contain", "lift", "quarantine", model, "2", "--connection-string", fixture.Stack.Azurite.ConnectionString]);
+        Assert.True(lift.ExitCode == 0, lift.Output);
+        deadline = DateTime.UtcNow + Propagation;
+        while ((latest = await ServedVersionAsync(model, null)) != "2" && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Equal("2", latest);
+    }
+
+    [StackFact]
+    public async Task ThrottleSetBySsctl_CallerGets429AboveItsRate_OthersDoNot()
+    {
+        var subject = "throttled-" + Guid.NewGuid().ToString("N")[..8];
+        var throttle = await Ssctl.RunAsync(fixture, ["contain", "throttle", "--subject", subject, "--per-minute", "2", "--for", "00:10:00", "--state", fixture.State.Directory, "--connection-string", fixture.Stack.Azurite.ConnectionString]);
+        Assert.True(throttle.ExitCode == 0, throttle.Output);
+        using var client = Client(fixture.Stack.GatewayBaseUrl, subject);
+
+        // Wait until the gateway has read the throttle: then at most 2 requests a minute pass.
+        var deadline = DateTime.UtcNow + Propagation;
+        var statuses = new List<HttpStatusCode>();
+        while (!statuses.Contains(HttpStatusCode.TooManyRequests) && DateTime.UtcNow < deadline)
+        {
+            using var response = await client.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(CreditRiskBody));
+            statuses.Add(response.StatusCode);
+            await Task.Delay(100);
+        }
+
+        Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
+        using var other = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(CreditRiskBody));
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    private const string CreditRiskBody = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
+
+    private async Task<(HttpStatusCode Status, string Body)> EventuallyAsync(HttpClient client, HttpStatusCode wanted, float[] row)
+    {
+        var deadline = DateTime.UtcNow + Propagation;
+        while (true)
+        {
+            using var response = await client.PostAsync("v2/models/digits/infer", StackFixture.Json(Request([row])));
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == wanted || DateTime.UtcNow > deadline)
+            {
+                return (response.StatusCode, body);
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>The 403 body of a caller without a role the model admits (RoleTests' restricted model).</summary>
+    private async Task<string> DeniedBodyAsync()
+    {
+        var model = "denied-" + Guid.NewGuid().ToString("N")[..8];
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["roles"] = new System.Text.Json.Nodes.JsonArray("nobody-has-this-role");
+        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
+        using var response = await fixture.Gateway.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private async Task<string?> ServedVersionAsync(string model, string? version)
+    {
+        using var response = await fixture.Gateway.PostAsync(
+            version is null ? $"v2/models/{model}/infer" : $"v2/models/{model}/versions/{version}/infer",
+            StackFixture.Json(CreditRiskBody));
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            return null;
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("model_version").GetString();
+    }
+
+    private async Task PublishAsync(string model, string version, byte[]? policy = null)
+    {
+        using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(fixture.State.ModelSigningKey));
+        using var trusted = TrustedSigners.FromPem([await File.ReadAllTextAsync(fixture.State.ModelSigningPublicKey)]);
+        var store = new ModelStore(fixture.Blobs.GetBlobContainerClient("models"), trusted, new ModelStoreOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelStore>.Instance);
+        var onnx = Onnx.ModelProto.Parser.ParseFrom(SampleModels.BuildModel(CreditRiskSample.Name));
+        onnx.DocString = "containment test " + model + " " + version;
+        await store.PublishAsync(ModelPackager.Pack(model, version, onnx.ToByteArray(), policy ?? SampleModels.GetPolicy(CreditRiskSample.Name), signer, DateTimeOffset.UtcNow));
+    }
+
+    private HttpClient Client(Uri gateway, string subject)
+    {
+        var client = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken(subject));
+        return client;
+    }
+
+    private string Pseudonym(string subject) =>
+        new CallerPseudonymizer(Convert.FromBase64String(File.ReadAllText(fixture.State.AuditPseudonymKey).Trim())).Pseudonymize(subject);
+
+    private async Task<List<AuditRecord>> SecurityRecordsAsync(string kind, string caller) =>
+        (await fixture.AuditLinesAsync())
+            .Select(l => AuditRecord.TryParse(Encoding.ASCII.GetBytes(l), out var record, out _) ? record : null)
+            .Where(r => r is not null && r.Operation == AuditEvent.SecurityOperation && r.Security?.Kind == kind && r.Caller == caller)
+            .Select(r => r!)
+            .ToList();
+
+    /// <summary>Held-out digits the sample's enforcing OOD screen passes (it refuses about 1 in 450).</summary>
+    private static List<float[]> ScreenedDigits()
+    {
+        var profile = InputProfile.Parse(SampleModels.BuildProfile(DigitsSample.Name));
+        var screen = new MahalanobisScreen(profile);
+        return DigitsData.Load().Test.Rows().Where(r => screen.MaxDistance(r) <= profile.Threshold).ToList();
+    }
+
+    private static string Request(IEnumerable<float[]> rows)
+    {
+        var list = rows.ToList();
+        var data = string.Join(',', list.SelectMany(r => r).Select(p => p.ToString("R", CultureInfo.InvariantCulture)));
+        return $$"""{"inputs":[{"name":"pixels","shape":[{{list.Count}},64],"datatype":"FP32","data":[{{data}}]}]}""";
+    }
+}
