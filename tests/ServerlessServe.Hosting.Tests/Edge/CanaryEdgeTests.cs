@@ -101,7 +101,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         Assert.Equal(CanaryTokens.IdOf(CustomerNotesSample.CanaryToken), raised.Evidence["canaries"]);
         Assert.DoesNotContain(CustomerNotesSample.CanaryToken, JsonSerializer.Serialize(raised), StringComparison.Ordinal);
 
-        var record = (await stack.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + raised.RequestId + "\"", StringComparison.Ordinal));
+        var record = (await stack.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + raised.RequestId + "\"", StringComparison.Ordinal) && l.Contains("\"operation\":\"infer\"", StringComparison.Ordinal));
         Assert.Contains("\"canary\":\"pass\"", record, StringComparison.Ordinal);
         Assert.DoesNotContain(CustomerNotesSample.CanaryToken, record, StringComparison.Ordinal);
         Assert.DoesNotContain(stack.GatewayLogs.GetSnapshot(), r => r.Message.Contains(CustomerNotesSample.CanaryToken, StringComparison.Ordinal));
