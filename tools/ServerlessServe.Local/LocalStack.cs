@@ -1,8 +1,10 @@
 namespace ServerlessServe.Local;
 
 /// <summary>
-/// The whole platform on loopback: Azurite, the inference app and the gateway, each a real process, run by the
-/// standalone host or the real Functions host (<see cref="LocalStackOptions.Host"/>). Disposing stops every process.
+/// The whole platform on loopback: the local OpenID Connect issuer (in this process), Azurite, the inference app and
+/// the gateway, each app a real process, run by the standalone host or the real Functions host
+/// (<see cref="LocalStackOptions.Host"/>). The gateway trusts callers of the local issuer through its discovery
+/// document and key set, as it trusts Entra ID in Azure. Disposing stops everything.
 /// </summary>
 public sealed class LocalStack : IAsyncDisposable
 {
@@ -10,10 +12,11 @@ public sealed class LocalStack : IAsyncDisposable
     private readonly FunctionsHost? _functionsHost;
     private readonly AppPair _apps;
 
-    private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, Azurite azurite, int gatewayPort, int inferencePort)
+    private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, LocalIssuer issuer, Azurite azurite, int gatewayPort, int inferencePort)
     {
         _options = options;
         _functionsHost = functionsHost;
+        Issuer = issuer;
         Azurite = azurite;
         _apps = new AppPair(
             options.Host,
@@ -22,6 +25,9 @@ public sealed class LocalStack : IAsyncDisposable
             Path.Combine(options.State.LogsDirectory, "gateway.log"),
             Path.Combine(options.State.LogsDirectory, "inference.log"));
     }
+
+    /// <summary>The local issuer the gateway trusts: it mints caller tokens and can publish a new key.</summary>
+    public LocalIssuer Issuer { get; }
 
     public Azurite Azurite { get; }
 
@@ -71,11 +77,24 @@ public sealed class LocalStack : IAsyncDisposable
             }
         }
 
-        progress?.Report("starting Azurite");
-        var azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, cancellationToken).ConfigureAwait(false);
+        progress?.Report("starting the local token issuer");
+        var issuer = await LocalIssuer.StartAsync(state, options.IssuerPort, cancellationToken).ConfigureAwait(false);
+        Azurite azurite;
+        try
+        {
+            progress?.Report("starting Azurite");
+            azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await issuer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var stack = new LocalStack(
             options,
             functionsHost,
+            issuer,
             azurite,
             options.GatewayPort == 0 ? FreePorts.Next() : options.GatewayPort,
             options.InferencePort == 0 ? FreePorts.Next() : options.InferencePort);
@@ -135,6 +154,7 @@ public sealed class LocalStack : IAsyncDisposable
     {
         await _apps.DisposeAsync().ConfigureAwait(false);
         await Azurite.DisposeAsync().ConfigureAwait(false);
+        await Issuer.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
@@ -171,6 +191,12 @@ public sealed class LocalStack : IAsyncDisposable
     {
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
+
+        // Callers: the local issuer's discovery document and key set, over plain HTTP on loopback only.
+        foreach (var (key, value) in Issuer.GatewaySettings())
+        {
+            gateway[key] = value;
+        }
 
         // PRADA's δ as calibrated on the digits sample by `ssctl eval defenses` (docs/defenses.md): 0 false alarms over
         // ten benign replay callers of 2,000 queries, where the detector's generic default of 0.90 gave one.

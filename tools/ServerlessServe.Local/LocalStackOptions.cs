@@ -15,6 +15,9 @@ public sealed class LocalStackOptions
     /// <summary>Inference app port. Default 7072; 0 picks a free port.</summary>
     public int InferencePort { get; init; } = 7072;
 
+    /// <summary>Port of the local token issuer (discovery document and key set). Default 7073; 0 picks a free port.</summary>
+    public int IssuerPort { get; init; } = LocalIssuer.DefaultPort;
+
     /// <summary>Azurite ports. Default 10000-10002 (Azurite's own defaults); 0 picks free ports.</summary>
     public int BlobPort { get; init; } = 10000;
 

@@ -27,6 +27,15 @@ public sealed class LocalState
 
     public string IssuerPublicKey => Key(LocalStateKeys.IssuerPublicKey);
 
+    /// <summary>The local issuer's RS256 key (RSA 2048).</summary>
+    public string IssuerRsaKey => Key(LocalStateKeys.IssuerRsaKey);
+
+    /// <summary>
+    /// Where the running local issuer writes its URL (<see cref="LocalIssuer.Issuer"/>), so that <c>ssctl token</c>
+    /// in another process mints tokens with the <c>iss</c> it serves.
+    /// </summary>
+    public string IssuerUrlFile => Path.Combine(Directory, "issuer.url");
+
     public string ServiceKey => Key(LocalStateKeys.ServiceKey);
 
     public string ServicePublicKey => Key(LocalStateKeys.ServicePublicKey);
@@ -74,6 +83,13 @@ public sealed class LocalState
             created.Add(Path.GetFileName(privatePath));
         }
 
+        if (!File.Exists(IssuerRsaKey))
+        {
+            using var key = LocalIssuerKey.Create(LocalIssuerKey.Rs256);
+            WriteSecret(IssuerRsaKey, key.ExportPrivateKeyPem());
+            created.Add(Path.GetFileName(IssuerRsaKey));
+        }
+
         if (!File.Exists(AuditPseudonymKey))
         {
             WriteSecret(AuditPseudonymKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
@@ -97,7 +113,8 @@ public sealed class LocalState
 
     private string Key(string name) => Path.Combine(KeysDirectory, name);
 
-    private static void WriteSecret(string path, string contents)
+    /// <summary>Writes a private key file readable by its owner only (it must not exist yet).</summary>
+    internal static void WriteSecret(string path, string contents)
     {
         if (OperatingSystem.IsWindows())
         {

@@ -2,23 +2,23 @@ namespace ServerlessServe.Core.Identity;
 
 /// <summary>
 /// Authenticates a request from the bearer token in its <c>Authorization</c> header against one
-/// <see cref="TokenValidator"/>; null means unauthenticated. Each audience has its own sealed subclass, so the DI container and the
-/// services that take one cannot mix a caller validator up with a service-token validator.
+/// <see cref="IBearerTokenValidator"/>. Each audience has its own sealed subclass, so the DI container and the services
+/// that take one cannot mix a caller validator up with a service-token validator.
 /// </summary>
 public abstract class BearerAuthenticator
 {
-    private readonly TokenValidator _validator;
+    private readonly IBearerTokenValidator _validator;
 
-    protected BearerAuthenticator(TokenValidator validator)
+    protected BearerAuthenticator(IBearerTokenValidator validator)
     {
         ArgumentNullException.ThrowIfNull(validator);
         _validator = validator;
     }
 
-    /// <summary>
-    /// The identity in the valid bearer token of an <c>Authorization</c> header value, or null when it has none or it
-    /// does not validate.
-    /// </summary>
-    public Task<CallerIdentity?> AuthenticateAsync(string? authorizationHeader) =>
-        _validator.ValidateAsync(TokenValidator.BearerToken(authorizationHeader));
+    /// <summary>Which tokens this authenticator takes (<c>caller</c>, <c>service</c>), for logs and metrics.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The identity in the valid bearer token of an <c>Authorization</c> header value, or why there is none.</summary>
+    public Task<TokenVerdict> AuthenticateAsync(string? authorizationHeader, CancellationToken cancellationToken = default) =>
+        _validator.ValidateAsync(TokenValidator.BearerToken(authorizationHeader), cancellationToken);
 }

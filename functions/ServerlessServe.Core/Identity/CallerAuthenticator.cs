@@ -1,4 +1,7 @@
 namespace ServerlessServe.Core.Identity;
 
-/// <summary>Authenticates the caller of a gateway request from its bearer token (the caller issuer's keys); null means unauthenticated.</summary>
-public sealed class CallerAuthenticator(TokenValidator validator) : BearerAuthenticator(validator);
+/// <summary>Authenticates the caller of a gateway request from its bearer token (the caller issuer's OIDC metadata).</summary>
+public sealed class CallerAuthenticator(IBearerTokenValidator validator) : BearerAuthenticator(validator)
+{
+    public override string Name => "caller";
+}

@@ -1,4 +1,7 @@
 namespace ServerlessServe.Core.Identity;
 
-/// <summary>Authenticates the gateway's service token on the inference app (the service-token keys); null means unauthenticated.</summary>
-public sealed class ServiceAuthenticator(TokenValidator validator) : BearerAuthenticator(validator);
+/// <summary>Authenticates the gateway's service token on the inference app (the service-token keys).</summary>
+public sealed class ServiceAuthenticator(IBearerTokenValidator validator) : BearerAuthenticator(validator)
+{
+    public override string Name => "service";
+}

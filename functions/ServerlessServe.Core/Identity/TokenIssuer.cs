@@ -5,7 +5,10 @@ using ServerlessServe.Core.Artifacts;
 
 namespace ServerlessServe.Core.Identity;
 
-/// <summary>Mints ES256 JWTs: caller tokens from the local issuer, and short-lived gateway → inference service tokens.</summary>
+/// <summary>
+/// Mints signed JWTs with a <c>kid</c> header: ES256 from a P-256 key (the gateway's service tokens, the local
+/// issuer's default) or RS256 from an RSA key (the local issuer's second key, as Entra ID signs).
+/// </summary>
 public sealed class TokenIssuer
 {
     private readonly SigningCredentials _credentials;
@@ -13,23 +16,30 @@ public sealed class TokenIssuer
     private readonly TimeProvider _time;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
+    /// <summary>An ES256 issuer; the key id is <see cref="KeyIds.Compute(ECDsa)"/>.</summary>
     public TokenIssuer(ECDsa signingKey, string issuer, TimeProvider time)
+        : this(EcdsaKey(signingKey), SecurityAlgorithms.EcdsaSha256, issuer, time)
     {
-        ArgumentNullException.ThrowIfNull(signingKey);
+    }
+
+    /// <summary>An RS256 issuer; the key id is <see cref="KeyIds.Compute(ReadOnlySpan{byte})"/> of its public key.</summary>
+    public TokenIssuer(RSA signingKey, string issuer, TimeProvider time)
+        : this(RsaKey(signingKey), SecurityAlgorithms.RsaSha256, issuer, time)
+    {
+    }
+
+    private TokenIssuer(SecurityKey key, string algorithm, string issuer, TimeProvider time)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(issuer);
-        // No provider caching: the cache is keyed by key id, and a caller may dispose this ECDsa and later create
-        // another issuer for the same key id.
-        var securityKey = new ECDsaSecurityKey(signingKey)
-        {
-            KeyId = KeyIds.Compute(signingKey),
-            CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
-        };
-        _credentials = new SigningCredentials(securityKey, SecurityAlgorithms.EcdsaSha256);
+        _credentials = new SigningCredentials(key, algorithm);
         _issuer = issuer;
         _time = time ?? throw new ArgumentNullException(nameof(time));
     }
 
     public string Issuer => _issuer;
+
+    /// <summary>The <c>kid</c> of every token this issuer mints.</summary>
+    public string KeyId => _credentials.Key.KeyId;
 
     /// <summary>Creates a signed token for <paramref name="subject"/> valid for <paramref name="lifetime"/>.</summary>
     public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null)
@@ -52,7 +62,6 @@ public sealed class TokenIssuer
             claims["roles"] = roles.ToArray();
         }
 
-
         var descriptor = new SecurityTokenDescriptor
         {
             Issuer = _issuer,
@@ -64,5 +73,19 @@ public sealed class TokenIssuer
             SigningCredentials = _credentials,
         };
         return _handler.CreateToken(descriptor);
+    }
+
+    // No provider caching: the cache is keyed by key id, and a caller may dispose the key and later create another
+    // issuer for the same key id.
+    private static ECDsaSecurityKey EcdsaKey(ECDsa key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new ECDsaSecurityKey(key) { KeyId = KeyIds.Compute(key), CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
+    }
+
+    private static RsaSecurityKey RsaKey(RSA key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new RsaSecurityKey(key) { KeyId = KeyIds.Compute(key.ExportSubjectPublicKeyInfo()), CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false } };
     }
 }

@@ -6,16 +6,23 @@ using ServerlessServe.Core.Artifacts;
 namespace ServerlessServe.Core.Identity;
 
 /// <summary>
-/// Validates ES256 bearer tokens against pinned public keys, one issuer and one audience. Anything else — another
-/// algorithm, an unknown key, an expired token, a token without expiry, a lifetime above the maximum — is refused.
+/// Validates ES256 bearer tokens against pinned public keys, one issuer and one audience: the gateway's service tokens
+/// on the inference app. Anything else — another algorithm, a token that brings its own key, no or an unknown key id,
+/// an expired token, a token without expiry, a lifetime above the maximum — is refused. Callers are validated against
+/// their issuer's OIDC metadata instead (<see cref="OidcTokenValidator"/>).
 /// </summary>
-public sealed class TokenValidator
+public sealed class TokenValidator : IBearerTokenValidator
 {
+    /// <summary>Longest token accepted, in characters.</summary>
+    public const int MaxTokenLength = 8192;
+
+    private static readonly string[] Algorithms = [SecurityAlgorithms.EcdsaSha256];
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters _parameters;
     private readonly TimeSpan _maxLifetime;
     private readonly TimeProvider _time;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (CallerIdentity Caller, DateTimeOffset Expires)> _verified = new(StringComparer.Ordinal);
+    private readonly VerifiedTokenCache _verified;
 
     public TokenValidator(IEnumerable<ECDsa> trustedKeys, string issuer, string audience, TimeProvider time, TimeSpan maxLifetime, TimeSpan clockSkew)
     {
@@ -29,12 +36,13 @@ public sealed class TokenValidator
 
         _maxLifetime = maxLifetime;
         _time = time;
+        _verified = new VerifiedTokenCache(time);
         _parameters = new TokenValidationParameters
         {
             ValidIssuer = issuer,
             ValidAudience = audience,
             IssuerSigningKeys = keys,
-            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
+            ValidAlgorithms = Algorithms,
             RequireExpirationTime = true,
             RequireSignedTokens = true,
             ValidateIssuer = true,
@@ -42,59 +50,53 @@ public sealed class TokenValidator
             ValidateLifetime = true,
             ValidateIssuerSigningKey = true,
             ClockSkew = clockSkew,
-            TryAllIssuerSigningKeys = true,
-            LifetimeValidator = (notBefore, expires, _, p) =>
-            {
-                var now = time.GetUtcNow().UtcDateTime;
-                return expires is { } exp && notBefore is { } nbf
-                    && exp - nbf <= _maxLifetime
-                    && nbf <= now + p.ClockSkew
-                    && exp >= now - p.ClockSkew;
-            },
+            TryAllIssuerSigningKeys = false,
+            LifetimeValidator = (notBefore, expires, _, p) => notBefore is not null && TokenScreen.LifetimeValid(notBefore, expires, time.GetUtcNow(), p.ClockSkew, _maxLifetime),
         };
     }
 
-    /// <summary>Returns the caller, or null when the token is not valid. The reason is never echoed to the caller.</summary>
-    public async Task<CallerIdentity?> ValidateAsync(string? token)
+    /// <summary>The caller, or why the token is refused. The reason is never echoed to the caller.</summary>
+    public async Task<TokenVerdict> ValidateAsync(string? token, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrWhiteSpace(token) || token.Length > 8192)
+        if (string.IsNullOrWhiteSpace(token))
         {
-            return null;
+            return TokenVerdict.Refused(TokenFailure.Missing);
         }
 
-        // A signature check costs ~0.2 ms; a token already verified is accepted from memory until it expires.
-        // Only successes are remembered, keyed by the token's SHA-256, never past the token's own expiry.
-        var cacheKey = Convert.ToBase64String(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token)));
-        var now = _time.GetUtcNow();
-        if (_verified.TryGetValue(cacheKey, out var hit))
+        if (token.Length > MaxTokenLength)
         {
-            if (now <= hit.Expires)
-            {
-                return hit.Caller;
-            }
-
-            _verified.TryRemove(cacheKey, out _);
+            return TokenVerdict.Refused(TokenFailure.TooLarge);
         }
 
-        var result = await _handler.ValidateTokenAsync(token, _parameters).ConfigureAwait(false);
-        if (!result.IsValid || result.SecurityToken is not JsonWebToken jwt || string.IsNullOrEmpty(jwt.Subject))
+        if (_verified.TryGet(token, out var remembered))
         {
-            return null;
+            return TokenVerdict.Accepted(remembered!);
         }
 
-        var roles = jwt.Claims.Where(c => c.Type is "roles" or "role").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
-        var caller = new CallerIdentity(jwt.Subject, roles);
-        if (_verified.Count >= MaxCachedTokens)
+        if (TokenScreen.Read(_handler, token, Algorithms, out var jwt) is { } unreadable)
         {
-            _verified.Clear();
+            return TokenVerdict.Refused(unreadable);
         }
 
-        _verified[cacheKey] = (caller, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero) + _parameters.ClockSkew);
-        return caller;
+        if (TokenScreen.CheckLifetime(jwt!, _time.GetUtcNow(), _parameters.ClockSkew, _maxLifetime) is { } outOfTime)
+        {
+            return TokenVerdict.Refused(outOfTime);
+        }
+
+        var result = await _handler.ValidateTokenAsync(jwt, _parameters).ConfigureAwait(false);
+        if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
+        {
+            return TokenVerdict.Refused(TokenScreen.FromException(result.Exception));
+        }
+
+        if (TokenScreen.Caller(validated) is not { } caller)
+        {
+            return TokenVerdict.Refused(TokenFailure.NoSubject);
+        }
+
+        _verified.Add(token, caller, new DateTimeOffset(validated.ValidTo, TimeSpan.Zero) + _parameters.ClockSkew);
+        return TokenVerdict.Accepted(caller);
     }
-
-    /// <summary>Most verified tokens remembered at once; the cache is emptied when full.</summary>
-    public const int MaxCachedTokens = 10_000;
 
     /// <summary>Extracts the token from an <c>Authorization: Bearer …</c> header value, or null.</summary>
     public static string? BearerToken(string? authorizationHeader)

@@ -19,6 +19,15 @@ public sealed record Refusal(RefusalKind Kind, string Message)
     /// </summary>
     public static Refusal Denied { get; } = new(RefusalKind.Forbidden, "the caller may not use this model");
 
+    /// <summary>
+    /// The one 401 every refused bearer token gets, whichever check failed (signature, key, issuer, audience, lifetime,
+    /// shape); the log and the <c>serverlessserve.auth.refusals</c> metric say why.
+    /// </summary>
+    public static Refusal InvalidToken { get; } = new(RefusalKind.Unauthenticated, "a valid bearer token is required");
+
+    /// <summary>The refusal while the token issuer's metadata cannot be read: the caller's token may well be fine.</summary>
+    public static Refusal IssuerUnavailable { get; } = new(RefusalKind.Unavailable, "authentication is unavailable; try again later");
+
     public static Refusal NotFound(string message) => new(RefusalKind.NotFound, message);
 
     public static Refusal TooLarge(string message) => new(RefusalKind.TooLarge, message);

@@ -1,8 +1,13 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Hosting.Identity;
 using ServerlessServe.Hosting.Options;
 
 namespace ServerlessServe.Hosting.DependencyInjection;
@@ -10,17 +15,26 @@ namespace ServerlessServe.Hosting.DependencyInjection;
 /// <summary>Who may call: callers of the gateway, and the gateway itself on the inference app.</summary>
 public static class IdentityBuilderExtensions
 {
-    /// <summary>Caller bearer tokens validated against <c>ServerlessServe:Identity</c> (issuer, audience, keys).</summary>
+    /// <summary>
+    /// Caller bearer tokens validated against the OpenID Connect issuer of <c>ServerlessServe:Identity</c> (authority,
+    /// audiences; see <see cref="CallerAuthOptions"/>): its metadata and keys fetched through the HTTP client factory,
+    /// whose allow-list admits the issuer's host (<c>EgressAllowListFactory</c>).
+    /// </summary>
     public static IServerlessServeBuilder AddCallerAuthentication(this IServerlessServeBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddValidatedOptions<CallerAuthOptions, CallerAuthOptionsValidator>(CallerAuthOptions.SectionName);
-        builder.Services.TryAddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value;
-            var validator = new TokenValidator(options.IssuerPublicKeyPems.Select(SigningKeys.ImportPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.MaxTokenLifetime, options.ClockSkew);
-            return new CallerAuthenticator(validator);
-        });
+        var services = builder.Services;
+        services.AddValidatedOptions<CallerAuthOptions, CallerAuthOptionsValidator>(CallerAuthOptions.SectionName);
+        services.AddHttpClient(CallerIssuerMetadata.HttpClientName, (sp, http) =>
+            http.Timeout = sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.MetadataTimeout);
+        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerNotice.ServiceKey, (sp, _) =>
+            CallerIssuerMetadata.Create(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<CallerAuthOptions>>()));
+        services.TryAddSingleton(sp => new CallerAuthenticator(new OidcTokenValidator(
+            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerNotice.ServiceKey),
+            sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.ToPolicy(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OidcTokenValidator>>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, CallerIssuerNotice>());
         return builder;
     }
 

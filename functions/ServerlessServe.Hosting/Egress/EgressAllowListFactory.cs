@@ -19,6 +19,16 @@ internal static class EgressAllowListFactory
             entries.Add(EgressAllowList.EntryFor(inference));
         }
 
+        // The caller issuer's metadata host (and, where configured apart, its discovery document's): the key set is
+        // expected on the same host, as with Entra ID; another one must be listed in AllowedHosts.
+        foreach (var setting in new[] { "Authority", "MetadataAddress" })
+        {
+            if (Uri.TryCreate(configuration[CallerAuthOptions.SectionName + ":" + setting], UriKind.Absolute, out var issuer))
+            {
+                entries.Add(EgressAllowList.EntryFor(issuer));
+            }
+        }
+
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         if (StorageEndpoint(storage) is { } blob)
         {

@@ -9,8 +9,12 @@ public static class LocalStateKeys
     /// <summary>The setting that names the folder; a relative path is taken from the repository root.</summary>
     public const string DirectorySetting = "ServerlessServe:LocalStateDirectory";
 
+    /// <summary>The local caller-token issuer's ES256 key (its key set also publishes every other <c>issuer*.key.pem</c>).</summary>
     public const string IssuerKey = "issuer.key.pem";
     public const string IssuerPublicKey = "issuer.pub.pem";
+
+    /// <summary>The local caller-token issuer's RS256 key (RSA 2048, as Entra ID signs).</summary>
+    public const string IssuerRsaKey = "issuer-rs256.key.pem";
     public const string ServiceKey = "service.key.pem";
     public const string ServicePublicKey = "service.pub.pem";
     public const string ModelSigningKey = "model-signing.key.pem";
@@ -22,7 +26,6 @@ public static class LocalStateKeys
     /// <summary>Setting → key file name, for every setting a standalone app may take from the folder.</summary>
     public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["ServerlessServe:Identity:IssuerPublicKeyPems:0"] = IssuerPublicKey,
         ["ServerlessServe:ServiceToken:SigningKeyPem"] = ServiceKey,
         ["ServerlessServe:ServiceToken:TrustedKeyPems:0"] = ServicePublicKey,
         ["ServerlessServe:Models:TrustedSignerPems:0"] = ModelSigningPublicKey,

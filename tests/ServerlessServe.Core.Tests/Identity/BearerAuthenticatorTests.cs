@@ -23,7 +23,7 @@ public sealed class BearerAuthenticatorTests : IDisposable
     {
         var token = new TokenIssuer(_callerKey, Issuer, TimeProvider.System).Mint("alice", Audience, TimeSpan.FromMinutes(5), ["scorer"]);
 
-        var caller = await new CallerAuthenticator(Validator(_callerKey)).AuthenticateAsync(Request("Bearer " + token));
+        var caller = (await new CallerAuthenticator(Validator(_callerKey)).AuthenticateAsync(Request("Bearer " + token))).Caller;
 
         Assert.NotNull(caller);
         Assert.Equal("alice", caller.Subject);
@@ -36,15 +36,15 @@ public sealed class BearerAuthenticatorTests : IDisposable
     [InlineData("Basic YWxpY2U6c2VjcmV0")]
     [InlineData("Bearer ")]
     [InlineData("Bearer not-a-jwt")]
-    public async Task AuthenticateAsync_NoUsableBearerToken_Null(string? authorization) =>
-        Assert.Null(await new CallerAuthenticator(Validator(_callerKey)).AuthenticateAsync(Request(authorization)));
+    public async Task AuthenticateAsync_NoUsableBearerToken_Refused(string? authorization) =>
+        Assert.False((await new CallerAuthenticator(Validator(_callerKey)).AuthenticateAsync(Request(authorization))).IsAccepted);
 
     [Fact]
-    public async Task AuthenticateAsync_CallerTokenOnServiceAuthenticator_Null()
+    public async Task AuthenticateAsync_CallerTokenOnServiceAuthenticator_Refused()
     {
         var callerToken = new TokenIssuer(_callerKey, Issuer, TimeProvider.System).Mint("alice", Audience, TimeSpan.FromMinutes(5));
 
-        Assert.Null(await new ServiceAuthenticator(Validator(_serviceKey)).AuthenticateAsync(Request("Bearer " + callerToken)));
+        Assert.False((await new ServiceAuthenticator(Validator(_serviceKey)).AuthenticateAsync(Request("Bearer " + callerToken))).IsAccepted);
     }
 
     private static TokenValidator Validator(ECDsa trusted) =>

@@ -19,29 +19,29 @@ public sealed class TokenValidatorTests : IDisposable
     public async Task ValidateAsync_ValidToken_ReturnsSubjectAndRoles()
     {
         var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer", "auditor"]);
-        var caller = await Validator().ValidateAsync(token);
+        var caller = (await Validator().ValidateAsync(token)).Caller;
         Assert.NotNull(caller);
         Assert.Equal("alice", caller.Subject);
         Assert.Equal(["scorer", "auditor"], caller.Roles);
     }
 
     [Fact]
-    public async Task ValidateAsync_Expired_Null()
+    public async Task ValidateAsync_Expired_Refused()
     {
         var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
         _time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Null(await Validator().ValidateAsync(token));
+        Assert.False((await Validator().ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
-    public async Task ValidateAsync_RememberedTokenPastExpiry_Null()
+    public async Task ValidateAsync_RememberedTokenPastExpiry_Refused()
     {
         var validator = Validator();
         var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
-        Assert.NotNull(await validator.ValidateAsync(token));
-        Assert.NotNull(await validator.ValidateAsync(token));
+        Assert.True((await validator.ValidateAsync(token)).IsAccepted);
+        Assert.True((await validator.ValidateAsync(token)).IsAccepted);
         _time.Advance(TimeSpan.FromMinutes(11));
-        Assert.Null(await validator.ValidateAsync(token));
+        Assert.False((await validator.ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
@@ -49,48 +49,48 @@ public sealed class TokenValidatorTests : IDisposable
     {
         var token = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10));
         _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(20));
-        Assert.NotNull(await Validator().ValidateAsync(token));
+        Assert.True((await Validator().ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
-    public async Task ValidateAsync_WrongAudience_Null() =>
-        Assert.Null(await Validator().ValidateAsync(Issue().Mint("alice", "someone-else", TimeSpan.FromMinutes(10))));
+    public async Task ValidateAsync_WrongAudience_Refused() =>
+        Assert.False((await Validator().ValidateAsync(Issue().Mint("alice", "someone-else", TimeSpan.FromMinutes(10)))).IsAccepted);
 
     [Fact]
-    public async Task ValidateAsync_WrongIssuer_Null()
+    public async Task ValidateAsync_WrongIssuer_Refused()
     {
         var token = new TokenIssuer(_key, "another-issuer", _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
-        Assert.Null(await Validator().ValidateAsync(token));
+        Assert.False((await Validator().ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
-    public async Task ValidateAsync_UnknownKey_Null()
+    public async Task ValidateAsync_UnknownKey_Refused()
     {
         using var other = SigningKeys.CreateP256();
         var token = new TokenIssuer(other, Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
-        Assert.Null(await Validator().ValidateAsync(token));
+        Assert.False((await Validator().ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
-    public async Task ValidateAsync_LifetimeAboveMaximum_Null() =>
-        Assert.Null(await Validator().ValidateAsync(Issue().Mint("alice", Audience, TimeSpan.FromHours(25))));
+    public async Task ValidateAsync_LifetimeAboveMaximum_Refused() =>
+        Assert.False((await Validator().ValidateAsync(Issue().Mint("alice", Audience, TimeSpan.FromHours(25)))).IsAccepted);
 
     [Fact]
-    public async Task ValidateAsync_AlgNone_Null()
+    public async Task ValidateAsync_AlgNone_Refused()
     {
         static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var exp = _time.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds();
         var token = B64("""{"alg":"none","typ":"JWT"}""") + "." + B64($$"""{"sub":"mallory","iss":"{{Issuer}}","aud":"{{Audience}}","exp":{{exp}},"nbf":{{exp - 600}}}""") + ".";
-        Assert.Null(await Validator().ValidateAsync(token));
+        Assert.False((await Validator().ValidateAsync(token)).IsAccepted);
     }
 
     [Fact]
-    public async Task ValidateAsync_TamperedPayload_Null()
+    public async Task ValidateAsync_TamperedPayload_Refused()
     {
         var parts = Issue().Mint("alice", Audience, TimeSpan.FromMinutes(10)).Split('.');
         var payload = Encoding.UTF8.GetString(Convert.FromBase64String(Pad(parts[1]))).Replace("alice", "admin", StringComparison.Ordinal);
         parts[1] = Convert.ToBase64String(Encoding.UTF8.GetBytes(payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        Assert.Null(await Validator().ValidateAsync(string.Join('.', parts)));
+        Assert.False((await Validator().ValidateAsync(string.Join('.', parts))).IsAccepted);
     }
 
     [Theory]
@@ -98,7 +98,7 @@ public sealed class TokenValidatorTests : IDisposable
     [InlineData("")]
     [InlineData("not-a-token")]
     [InlineData("a.b.c")]
-    public async Task ValidateAsync_Garbage_Null(string? token) => Assert.Null(await Validator().ValidateAsync(token));
+    public async Task ValidateAsync_Garbage_Refused(string? token) => Assert.False((await Validator().ValidateAsync(token)).IsAccepted);
 
     [Theory]
     [InlineData("Bearer abc", "abc")]

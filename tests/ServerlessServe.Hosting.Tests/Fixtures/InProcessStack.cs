@@ -12,7 +12,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
-using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Core.Tests.Fixtures;
@@ -31,15 +30,14 @@ namespace ServerlessServe.Hosting.Tests.Fixtures;
 /// Both apps in this process: the inference app and the gateway built by the same <see cref="StandaloneHost"/> and the
 /// same feature lists as in production (<see cref="GatewayApp"/>, <see cref="InferenceApp"/>), each on a test server,
 /// the gateway's inference client wired to the inference app's test server. Real Azurite (signed models, audit log),
-/// real ONNX Runtime, real tokens and signatures; only the sockets between the three are in-memory.
+/// real ONNX Runtime, real tokens and signatures, and the real local OpenID Connect issuer on loopback whose metadata
+/// the gateway fetches over HTTP; only the sockets between the apps are in-memory.
 /// </summary>
 public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 {
-    private const string Issuer = "serverlessserve-local";
-    private const string Audience = "serverlessserve";
-
     private readonly AzuriteFixture _azurite = new(diagnostics);
-    private readonly ECDsa _issuerKey = SigningKeys.CreateP256();
+    private readonly Local.LocalState _issuerState = new(Path.Combine(Path.GetTempPath(), "serverlessserve-inproc-" + Guid.NewGuid().ToString("N")[..8]));
+    private LocalIssuer? _issuer;
     private readonly ECDsa _serviceKey = SigningKeys.CreateP256();
     private readonly ECDsa _auditKey = SigningKeys.CreateP256();
     private WebApplication? _inference;
@@ -68,6 +66,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        _issuerState.EnsureKeys();
+        _issuer = await LocalIssuer.StartAsync(_issuerState, port: 0, CancellationToken.None);
         await _azurite.InitializeAsync();
         var models = await _azurite.CreateContainerAsync("models");
         Audit = _azurite.GetContainer("audit-" + Guid.NewGuid().ToString("N")[..12]);
@@ -98,7 +98,6 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(shared);
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["ServerlessServe:Identity:IssuerPublicKeyPems:0"] = SigningKeys.ExportPublicKeyPem(_issuerKey),
                 ["ServerlessServe:ServiceToken:SigningKeyPem"] = SigningKeys.ExportPrivateKeyPem(_serviceKey),
                 ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
                 ["ServerlessServe:Audit:Container"] = Audit.Name,
@@ -107,6 +106,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             });
+            builder.Configuration.AddInMemoryCollection(_issuer.GatewaySettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
             builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
             builder.Services.AddSingleton<ISecurityEvents>(sp =>
             {
@@ -138,9 +138,11 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>The gateway's pseudonym of <paramref name="subject"/>, as security events and audit records name it.</summary>
     public string Pseudonym(string subject) => _gateway!.Services.GetRequiredService<CallerPseudonymizer>().Pseudonymize(subject);
 
+    /// <summary>The local OpenID Connect issuer the gateway trusts (on loopback, its metadata fetched over HTTP).</summary>
+    public LocalIssuer Issuer => _issuer!;
+
     /// <summary>A caller token from this stack's issuer.</summary>
-    public string CallerToken(string subject, params string[] roles) =>
-        new TokenIssuer(_issuerKey, Issuer, TimeProvider.System).Mint(subject, Audience, TimeSpan.FromMinutes(10), roles);
+    public string CallerToken(string subject, params string[] roles) => _issuer!.Mint(subject, roles, TimeSpan.FromMinutes(10));
 
     /// <summary>Every audit record line committed so far.</summary>
     public async Task<IReadOnlyList<string>> AuditLinesAsync()
@@ -172,10 +174,15 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             await _inference.DisposeAsync();
         }
 
-        _issuerKey.Dispose();
         _serviceKey.Dispose();
         _auditKey.Dispose();
         await _azurite.DisposeAsync();
+        if (_issuer is not null)
+        {
+            await _issuer.DisposeAsync();
+        }
+
+        Directory.Delete(_issuerState.Directory, recursive: true);
     }
 
     // The credit-risk sample's policy with extraction detection in shadow mode on its features and probabilities.

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using ServerlessServe.Local;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
@@ -43,7 +44,7 @@ internal static class BenchCommand
             var total = Math.Clamp(parse.GetValue(requests), 1, 100_000);
             var inFlight = Math.Clamp(parse.GetValue(concurrency), 1, 64);
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
-            var token = TokenCommand.Mint(state.IssuerKey, "bench", [], TimeSpan.FromHours(1));
+            var token = LocalIssuer.Mint(state, "bench", [], TimeSpan.FromHours(1));
             var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
             var items = parse.GetValue(jobItems);
             BenchReport report;

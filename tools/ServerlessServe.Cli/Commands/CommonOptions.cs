@@ -72,7 +72,7 @@ internal static class CommonOptions
         var local = ResolveState(state);
         if (gateway.IsLoopback && File.Exists(local.IssuerKey))
         {
-            return TokenCommand.Mint(local.IssuerKey, TokenCommand.DefaultSubject, [], TimeSpan.FromHours(1));
+            return LocalIssuer.Mint(local, TokenCommand.DefaultSubject, [], TimeSpan.FromHours(1));
         }
 
         throw new Jobs.JobInputException(gateway.IsLoopback

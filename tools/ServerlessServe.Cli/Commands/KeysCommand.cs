@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Local;
 using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
@@ -18,10 +19,15 @@ internal static class KeysCommand
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
             var created = state.EnsureKeys();
             var table = new Table().AddColumn("key").AddColumn("key id").AddColumn("file");
+            foreach (var (name, path) in new[] { ("caller token issuer (ES256)", state.IssuerKey), ("caller token issuer (RS256)", state.IssuerRsaKey) })
+            {
+                using var key = LocalIssuerKey.Load(path);
+                table.AddRow(name, key.KeyId, Markup.Escape(path));
+            }
+
             foreach (var (name, path) in new[]
                      {
-                         ("caller token issuer", state.IssuerKey), ("service tokens", state.ServiceKey),
-                         ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
+                         ("service tokens", state.ServiceKey), ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
                      })
             {
                 using var key = SigningKeys.ImportPem(File.ReadAllText(path));

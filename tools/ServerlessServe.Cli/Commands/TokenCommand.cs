@@ -1,15 +1,15 @@
 using System.CommandLine;
-using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Identity;
+using ServerlessServe.Local;
 
 namespace ServerlessServe.Cli.Commands;
 
-/// <summary><c>ssctl token</c>: mints a caller token from the local issuer and prints it (nothing else on stdout).</summary>
+/// <summary>
+/// <c>ssctl token</c>: mints a caller token from the local issuer and prints it (nothing else on stdout). Its <c>iss</c>
+/// is the URL the local issuer of <c>ssctl up</c> serves its discovery document from, its <c>kid</c> names a key of the
+/// key set published there, so the gateway accepts it exactly as it accepts an Entra ID token.
+/// </summary>
 internal static class TokenCommand
 {
-    public const string DefaultAudience = "serverlessserve";
-    public const string DefaultIssuer = "serverlessserve-local";
-
     /// <summary>The caller that <c>ssctl token</c>, <c>ssctl up</c>'s banner and <c>ssctl job</c> mint for by default.</summary>
     public const string DefaultSubject = "local-developer";
 
@@ -17,27 +17,27 @@ internal static class TokenCommand
     {
         var stateOption = CommonOptions.State();
         var subject = new Option<string>("--sub") { Description = "Caller id (token subject).", DefaultValueFactory = _ => DefaultSubject };
-        var roles = new Option<string[]>("--role") { Description = "Role to grant (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var roles = new Option<string[]>("--role") { Description = "App role to grant, as the roles claim (repeatable).", AllowMultipleArgumentsPerToken = false };
         var lifetime = new Option<TimeSpan>("--lifetime") { Description = "Token lifetime, e.g. 01:00:00 (at most 24 h).", DefaultValueFactory = _ => TimeSpan.FromHours(1) };
-        var command = new Command("token", "Mint a caller token from the local issuer.") { stateOption, subject, roles, lifetime };
+        var algorithm = new Option<string>("--alg")
+        {
+            Description = "Signing algorithm: ES256 (P-256) or RS256 (RSA 2048, as Entra ID signs).",
+            DefaultValueFactory = _ => LocalIssuerKey.Es256,
+        };
+        algorithm.AcceptOnlyFromAmong(LocalIssuerKey.Es256, LocalIssuerKey.Rs256);
+        var command = new Command("token", "Mint a caller token from the local issuer.") { stateOption, subject, roles, lifetime, algorithm };
         command.SetAction(parse =>
         {
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
-            if (!File.Exists(state.IssuerKey))
+            if (!File.Exists(state.IssuerKey) || !File.Exists(state.IssuerRsaKey))
             {
-                Console.Error.WriteLine("No local issuer key; run `ssctl keys create` or `ssctl up` first.");
+                Console.Error.WriteLine("No local issuer keys; run `ssctl keys create` or `ssctl up` first.");
                 return 2;
             }
 
-            Console.Out.WriteLine(Mint(state.IssuerKey, parse.GetValue(subject)!, parse.GetValue(roles) ?? [], parse.GetValue(lifetime)));
+            Console.Out.WriteLine(LocalIssuer.Mint(state, parse.GetValue(subject)!, parse.GetValue(roles) ?? [], parse.GetValue(lifetime), parse.GetValue(algorithm)!));
             return 0;
         });
         return command;
-    }
-
-    public static string Mint(string issuerKeyPath, string subject, IEnumerable<string> roles, TimeSpan lifetime)
-    {
-        using var key = SigningKeys.ImportPem(File.ReadAllText(issuerKeyPath));
-        return new TokenIssuer(key, DefaultIssuer, TimeProvider.System).Mint(subject, DefaultAudience, lifetime, roles);
     }
 }

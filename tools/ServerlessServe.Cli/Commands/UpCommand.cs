@@ -7,7 +7,8 @@ using Spectre.Console;
 namespace ServerlessServe.Cli.Commands;
 
 /// <summary>
-/// <c>ssctl up</c>: Azurite, local keys, the signed sample models and both apps on loopback, until Ctrl-C.
+/// <c>ssctl up</c>: the local token issuer (OIDC discovery and key set), Azurite, local keys, the signed sample models
+/// and both apps on loopback, until Ctrl-C.
 /// </summary>
 internal static class UpCommand
 {
@@ -16,6 +17,7 @@ internal static class UpCommand
         var stateOption = CommonOptions.State();
         var gatewayPort = new Option<int>("--port") { Description = "Gateway port.", DefaultValueFactory = _ => 7071 };
         var inferencePort = new Option<int>("--inference-port") { Description = "Inference app port.", DefaultValueFactory = _ => 7072 };
+        var issuerPort = new Option<int>("--issuer-port") { Description = "Port of the local token issuer (OIDC discovery document and key set).", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
         var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
         var configuration = new Option<string>("--configuration", "-c") { Description = "Build configuration of the apps (Debug or Release).", DefaultValueFactory = _ => "Debug" };
@@ -30,9 +32,9 @@ internal static class UpCommand
         };
         var noBuild = new Option<bool>("--no-build") { Description = "Start the apps as already built (-c) instead of building them first." };
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
-        var command = new Command("up", "Run the whole platform locally: Azurite, keys, signed sample models, inference app and gateway.")
+        var command = new Command("up", "Run the whole platform locally: the local token issuer, Azurite, keys, signed sample models, inference app and gateway.")
         {
-            stateOption, gatewayPort, inferencePort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, issuerPort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -56,6 +58,7 @@ internal static class UpCommand
                 State = state,
                 GatewayPort = parse.GetValue(gatewayPort),
                 InferencePort = parse.GetValue(inferencePort),
+                IssuerPort = parse.GetValue(issuerPort),
                 BlobPort = parse.GetValue(blobPort),
                 QueuePort = parse.GetValue(blobPort) + 1,
                 TablePort = parse.GetValue(blobPort) + 2,
@@ -64,11 +67,11 @@ internal static class UpCommand
                 Host = parse.GetValue(host),
                 FunctionsHost = located,
             };
-            foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.BlobPort, options.QueuePort, options.TablePort })
+            foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.IssuerPort, options.BlobPort, options.QueuePort, options.TablePort })
             {
                 if (!FreePorts.IsFree(port))
                 {
-                    AnsiConsole.MarkupLine($"[red]Port {port} is in use.[/] Stop what holds it, or pick other ports (--port, --inference-port, --blob-port).");
+                    AnsiConsole.MarkupLine($"[red]Port {port} is in use.[/] Stop what holds it, or pick other ports (--port, --inference-port, --issuer-port, --blob-port).");
                     return 2;
                 }
             }
@@ -106,7 +109,7 @@ internal static class UpCommand
 
             await using (stack.ConfigureAwait(false))
             {
-                var token = TokenCommand.Mint(state.IssuerKey, TokenCommand.DefaultSubject, [], TimeSpan.FromHours(8));
+                var token = stack.Issuer.Mint(TokenCommand.DefaultSubject, lifetime: TimeSpan.FromHours(8));
                 var firstRequest = await SmokeCheck.InferAsync(stack.GatewayBaseUrl, token, cancellationToken).ConfigureAwait(false);
                 Banner.Print(stack, state, token, started.Elapsed, firstRequest, samples.Select(s => s.Name).ToList());
                 if (parse.GetValue(exitWhenReady))

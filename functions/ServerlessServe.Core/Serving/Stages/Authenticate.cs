@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 
@@ -5,10 +6,12 @@ namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>authenticate</c>: the request's bearer token must validate against <typeparamref name="TAuthenticator"/> (the
-/// caller issuer's keys on the gateway, the gateway's service-token keys on the inference app). The raw header is
-/// dropped either way, so no later stage and no serialised context ever holds it.
+/// caller issuer's metadata on the gateway, the gateway's service-token keys on the inference app). The raw header is
+/// dropped either way, so no later stage and no serialised context ever holds it. Every refused token gets the same
+/// answer, whichever check failed; the reason goes to the log and the <c>serverlessserve.auth.refusals</c> metric. Only
+/// an issuer whose metadata cannot be read answers otherwise (unavailable: the caller's token may be fine).
 /// </summary>
-public sealed class Authenticate<TAuthenticator>(TAuthenticator authenticator) : IRequestStage<ModelRequestContext>
+public sealed class Authenticate<TAuthenticator>(TAuthenticator authenticator, ILogger<Authenticate<TAuthenticator>> logger) : IRequestStage<ModelRequestContext>
     where TAuthenticator : BearerAuthenticator
 {
     public string Name => "authenticate";
@@ -18,7 +21,14 @@ public sealed class Authenticate<TAuthenticator>(TAuthenticator authenticator) :
         ArgumentNullException.ThrowIfNull(context);
         var authorization = context.Authorization;
         context.Authorization = null;
-        context.Caller = await authenticator.AuthenticateAsync(authorization).ConfigureAwait(false);
-        return context.Caller is null ? Refusal.Unauthenticated("a valid bearer token is required") : StageOutcome.Pass;
+        var verdict = await authenticator.AuthenticateAsync(authorization, cancellationToken).ConfigureAwait(false);
+        context.Caller = verdict.Caller;
+        if (verdict.IsAccepted)
+        {
+            return StageOutcome.Pass;
+        }
+
+        IdentityTelemetry.Refused(logger, context.RequestId, authenticator.Name, verdict.Failure);
+        return verdict.Failure == TokenFailure.MetadataUnavailable ? Refusal.IssuerUnavailable : Refusal.InvalidToken;
     }
 }

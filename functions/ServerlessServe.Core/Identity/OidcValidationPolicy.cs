@@ -1,0 +1,64 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace ServerlessServe.Core.Identity;
+
+/// <summary>What <see cref="OidcTokenValidator"/> accepts beyond a signature by a key in the issuer's key set.</summary>
+public sealed record OidcValidationPolicy
+{
+    /// <summary>The algorithms a caller token may use: RS256 (Entra ID) and ES256 (the local issuer). Nothing else can be enabled.</summary>
+    public static IReadOnlyList<string> SupportedAlgorithms { get; } = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+
+    /// <summary>The largest clock skew allowed.</summary>
+    public static TimeSpan MaxClockSkew { get; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Accepted <c>aud</c> values (an Entra ID app's client id and/or its <c>api://</c> URI). At least one.</summary>
+    public required IReadOnlyList<string> Audiences { get; init; }
+
+    /// <summary>Accepted <c>iss</c> values; empty (the default) accepts exactly the issuer the metadata names.</summary>
+    public IReadOnlyList<string> Issuers { get; init; } = [];
+
+    /// <summary>Accepted algorithms, a subset of <see cref="SupportedAlgorithms"/>. Default both.</summary>
+    public IReadOnlyList<string> Algorithms { get; init; } = SupportedAlgorithms;
+
+    /// <summary>Allowed difference between the issuer's clock and ours. Default 30 seconds, at most <see cref="MaxClockSkew"/>.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest lifetime (<c>exp</c> less <c>nbf</c>, else <c>iat</c>) accepted. Default 24 hours.</summary>
+    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Longest token accepted, in characters; a longer one is refused unparsed. Default 16 KiB.</summary>
+    public int MaxTokenLength { get; init; } = 16 * 1024;
+
+    /// <summary>
+    /// At most one metadata refresh per this interval is triggered by tokens with an unknown <c>kid</c>; others in
+    /// between are refused without one. Default 5 minutes.
+    /// </summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long the request that triggered a refresh waits for it before being refused. Default 10 seconds.</summary>
+    public TimeSpan RefreshWait { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Throws when the policy is not one the validator can enforce.</summary>
+    public void Validate()
+    {
+        if (Audiences is null || Audiences.Count == 0 || Audiences.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("At least one non-empty audience is required.", nameof(Audiences));
+        }
+
+        if (Algorithms is null || Algorithms.Count == 0 || Algorithms.Any(a => !SupportedAlgorithms.Contains(a, StringComparer.Ordinal)))
+        {
+            throw new ArgumentException("Algorithms must be a non-empty subset of RS256 and ES256.", nameof(Algorithms));
+        }
+
+        if (ClockSkew < TimeSpan.Zero || ClockSkew > MaxClockSkew)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ClockSkew), "The clock skew must be between 0 and 60 seconds.");
+        }
+
+        if (MaxLifetime <= TimeSpan.Zero || MaxTokenLength <= 0 || RefreshInterval <= TimeSpan.Zero || RefreshWait < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxLifetime), "Lifetimes, lengths and intervals must be positive.");
+        }
+    }
+}

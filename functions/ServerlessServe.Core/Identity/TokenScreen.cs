@@ -1,0 +1,147 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace ServerlessServe.Core.Identity;
+
+/// <summary>
+/// The checks made before any key is looked up or any signature verified, the same for every issuer: the token's shape,
+/// its algorithm, headers that would bring their own key, the key id, and its lifetime against an injected clock. Cheap,
+/// so a flood of forged tokens costs a parse each, never a signature check or a metadata fetch.
+/// </summary>
+internal static class TokenScreen
+{
+    // Headers that name or carry a key. Keys come from the trusted issuer's metadata only; a token that offers its own
+    // is refused outright (and `crit` names extensions this validator does not implement, so it must refuse it too).
+    private static readonly string[] RefusedHeaders = ["jku", "x5u", "jwk", "x5c"];
+
+    /// <summary>Parses <paramref name="token"/> and screens its header; null when it may go on to key lookup.</summary>
+    public static TokenFailure? Read(JsonWebTokenHandler handler, string token, IReadOnlyCollection<string> algorithms, out JsonWebToken? jwt)
+    {
+        jwt = null;
+        JsonWebToken read;
+        try
+        {
+            read = handler.ReadJsonWebToken(token);
+        }
+        catch (SecurityTokenMalformedException)
+        {
+            return TokenFailure.Malformed;
+        }
+        catch (ArgumentException)
+        {
+            return TokenFailure.Malformed;
+        }
+        catch (FormatException)
+        {
+            return TokenFailure.Malformed;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return TokenFailure.Malformed;
+        }
+
+        if (read.IsEncrypted || read.TryGetHeaderValue<object>("crit", out _))
+        {
+            return TokenFailure.Malformed;
+        }
+
+        if (!algorithms.Contains(read.Alg))
+        {
+            return TokenFailure.Algorithm;
+        }
+
+        foreach (var header in RefusedHeaders)
+        {
+            if (read.TryGetHeaderValue<object>(header, out _))
+            {
+                return TokenFailure.KeyLocationHeader;
+            }
+        }
+
+        if (string.IsNullOrEmpty(read.Kid))
+        {
+            return TokenFailure.MissingKeyId;
+        }
+
+        jwt = read;
+        return null;
+    }
+
+    /// <summary>
+    /// <c>exp</c> required and not past (beyond <paramref name="skew"/>), <c>nbf</c> if present not ahead, and the
+    /// lifetime from <c>nbf</c> (else <c>iat</c>) to <c>exp</c> at most <paramref name="maxLifetime"/>.
+    /// </summary>
+    public static TokenFailure? CheckLifetime(JsonWebToken jwt, DateTimeOffset now, TimeSpan skew, TimeSpan maxLifetime)
+    {
+        if (!jwt.TryGetPayloadValue<object>(JwtRegisteredClaimNames.Exp, out _))
+        {
+            return TokenFailure.NoExpiry;
+        }
+
+        DateTime expires, notBefore, issuedAt;
+        try
+        {
+            expires = jwt.ValidTo;
+            notBefore = jwt.ValidFrom;
+            issuedAt = jwt.IssuedAt;
+        }
+        catch (SecurityTokenException)
+        {
+            return TokenFailure.Malformed;
+        }
+        catch (ArgumentException)
+        {
+            return TokenFailure.Malformed;
+        }
+
+        return Check(notBefore == DateTime.MinValue ? null : notBefore, expires, issuedAt == DateTime.MinValue ? null : issuedAt, now.UtcDateTime, skew, maxLifetime);
+    }
+
+    /// <summary>The same rule for the token library's lifetime hook (it passes <c>nbf</c> and <c>exp</c>).</summary>
+    public static bool LifetimeValid(DateTime? notBefore, DateTime? expires, DateTimeOffset now, TimeSpan skew, TimeSpan maxLifetime) =>
+        expires is { } exp && Check(notBefore, exp, null, now.UtcDateTime, skew, maxLifetime) is null;
+
+    private static TokenFailure? Check(DateTime? notBefore, DateTime expires, DateTime? issuedAt, DateTime now, TimeSpan skew, TimeSpan maxLifetime)
+    {
+        if (expires < now - skew)
+        {
+            return TokenFailure.Expired;
+        }
+
+        if (notBefore is { } nbf && nbf > now + skew)
+        {
+            return TokenFailure.NotYetValid;
+        }
+
+        var start = notBefore ?? issuedAt ?? now;
+        return expires - start > maxLifetime ? TokenFailure.LifetimeTooLong : null;
+    }
+
+    /// <summary>The failure an exception from the token library stands for.</summary>
+    public static TokenFailure FromException(Exception? exception) => exception switch
+    {
+        SecurityTokenInvalidIssuerException => TokenFailure.Issuer,
+        SecurityTokenInvalidAudienceException => TokenFailure.Audience,
+        SecurityTokenNoExpirationException => TokenFailure.NoExpiry,
+        SecurityTokenExpiredException => TokenFailure.Expired,
+        SecurityTokenNotYetValidException => TokenFailure.NotYetValid,
+        SecurityTokenInvalidLifetimeException => TokenFailure.LifetimeTooLong,
+        SecurityTokenSignatureKeyNotFoundException => TokenFailure.UnknownKey,
+        SecurityTokenInvalidSignatureException => TokenFailure.Signature,
+        SecurityTokenInvalidAlgorithmException => TokenFailure.Algorithm,
+        SecurityTokenMalformedException => TokenFailure.Malformed,
+        _ => TokenFailure.Invalid,
+    };
+
+    /// <summary>The caller a validated token names: its <c>sub</c> and its app roles (the <c>roles</c> claim).</summary>
+    public static CallerIdentity? Caller(JsonWebToken jwt)
+    {
+        if (string.IsNullOrEmpty(jwt.Subject))
+        {
+            return null;
+        }
+
+        var roles = jwt.Claims.Where(c => c.Type == "roles").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
+        return new CallerIdentity(jwt.Subject, roles);
+    }
+}

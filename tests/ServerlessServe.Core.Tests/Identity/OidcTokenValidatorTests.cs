@@ -1,0 +1,339 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Core.Tests.Identity;
+
+/// <summary>
+/// Caller tokens against an issuer's metadata and key set, read by the library's configuration manager from files
+/// (its file retriever; the HTTP path is the integration tests'), with a counter of every document fetched.
+/// </summary>
+public sealed class OidcTokenValidatorTests : IDisposable
+{
+    private const string Issuer = "https://login.example.test/tenant-1/v2.0";
+    private const string Audience = "api://serverlessserve";
+
+    private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("oidc-tests-");
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private readonly LocalIssuerKey _ec = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+    private readonly LocalIssuerKey _rsa = LocalIssuerKey.Create(LocalIssuerKey.Rs256);
+    private readonly CountingRetriever _documents = new(new FileDocumentRetriever());
+
+    public OidcTokenValidatorTests() => Publish(_ec, _rsa);
+
+    private string MetadataPath => Path.Combine(_folder.FullName, "openid-configuration.json");
+
+    public void Dispose()
+    {
+        _ec.Dispose();
+        _rsa.Dispose();
+        _folder.Delete(recursive: true);
+    }
+
+    [Theory]
+    [InlineData(LocalIssuerKey.Es256)]
+    [InlineData(LocalIssuerKey.Rs256)]
+    public async Task ValidateAsync_TokenSignedByAKeyOfTheKeySet_ReturnsSubjectAndRoles(string algorithm)
+    {
+        var key = algorithm == LocalIssuerKey.Es256 ? _ec : _rsa;
+        var verdict = await Validator().ValidateAsync(key.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer", "auditor"]));
+
+        Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
+        Assert.Equal("alice", verdict.Caller!.Subject);
+        Assert.Equal(["scorer", "auditor"], verdict.Caller.Roles);
+    }
+
+    public static TheoryData<string, TokenFailure> Refusals() => new()
+    {
+        { "alg none", TokenFailure.Algorithm },
+        { "HS256 keyed with the RSA public key", TokenFailure.Algorithm },
+        { "unknown kid", TokenFailure.UnknownKey },
+        { "missing kid", TokenFailure.MissingKeyId },
+        { "jku header", TokenFailure.KeyLocationHeader },
+        { "x5u header", TokenFailure.KeyLocationHeader },
+        { "embedded jwk", TokenFailure.KeyLocationHeader },
+        { "x5c header", TokenFailure.KeyLocationHeader },
+        { "crit header", TokenFailure.Malformed },
+        { "wrong aud", TokenFailure.Audience },
+        { "wrong iss", TokenFailure.Issuer },
+        { "expired beyond skew", TokenFailure.Expired },
+        { "nbf in the future", TokenFailure.NotYetValid },
+        { "no exp", TokenFailure.NoExpiry },
+        { "lifetime over the maximum", TokenFailure.LifetimeTooLong },
+        { "no sub", TokenFailure.NoSubject },
+        { "payload altered after signing", TokenFailure.Signature },
+        { "RS256 header over an EC key", TokenFailure.Signature },
+        { "oversized", TokenFailure.TooLarge },
+        { "not a JWT", TokenFailure.Malformed },
+        { "encrypted (five parts)", TokenFailure.Malformed },
+        { "header not JSON", TokenFailure.Malformed },
+        { "header a JSON array", TokenFailure.Malformed },
+        { "payload not JSON", TokenFailure.Malformed },
+    };
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task ValidateAsync_Forged_RefusedWithItsReason(string forgery, TokenFailure expected)
+    {
+        var verdict = await Validator().ValidateAsync(Forge(forgery));
+
+        Assert.False(verdict.IsAccepted);
+        Assert.Equal(expected, verdict.Failure);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ExpiredWithinSkew_Accepted()
+    {
+        var token = _ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(20));
+
+        Assert.True((await Validator().ValidateAsync(token)).IsAccepted);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_RememberedTokenPastExpiry_Expired()
+    {
+        var validator = Validator();
+        var token = _ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10));
+        Assert.True((await validator.ValidateAsync(token)).IsAccepted);
+        Assert.True((await validator.ValidateAsync(token)).IsAccepted);
+
+        _time.Advance(TimeSpan.FromMinutes(11));
+
+        Assert.Equal(TokenFailure.Expired, (await validator.ValidateAsync(token)).Failure);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_ConfiguredIssuers_ReplaceTheMetadataIssuer()
+    {
+        var validator = Validator(new OidcValidationPolicy { Audiences = [Audience], Issuers = ["https://other.example.test/"] });
+
+        Assert.Equal(TokenFailure.Issuer, (await validator.ValidateAsync(_ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(5)))).Failure);
+        Assert.True((await validator.ValidateAsync(_ec.Issuer("https://other.example.test/", _time).Mint("alice", Audience, TimeSpan.FromMinutes(5)))).IsAccepted);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_OnlyEs256Allowed_Rs256Refused()
+    {
+        var validator = Validator(new OidcValidationPolicy { Audiences = [Audience], Algorithms = ["ES256"] });
+
+        Assert.Equal(TokenFailure.Algorithm, (await validator.ValidateAsync(_rsa.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(5)))).Failure);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_KeyRotatedIn_AcceptedAfterOneRefresh()
+    {
+        var validator = Validator();
+        Assert.True((await validator.ValidateAsync(_ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(5)))).IsAccepted);
+        var fetchesBefore = _documents.Count;
+        using var rotated = LocalIssuerKey.Create(LocalIssuerKey.Rs256);
+        Publish(_ec, _rsa, rotated);
+
+        var verdict = await validator.ValidateAsync(rotated.Issuer(Issuer, _time).Mint("bob", Audience, TimeSpan.FromMinutes(5)));
+
+        Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
+        Assert.Equal("bob", verdict.Caller!.Subject);
+        Assert.Equal(2, _documents.Count - fetchesBefore); // one refresh: the discovery document and the key set
+    }
+
+    [Fact]
+    public async Task ValidateAsync_FloodOfUnknownKids_AtMostOneRefreshPerInterval()
+    {
+        var validator = Validator(new OidcValidationPolicy { Audiences = [Audience], RefreshInterval = TimeSpan.FromMinutes(5) });
+        Assert.True((await validator.ValidateAsync(_ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(30)))).IsAccepted);
+        var fetchesBefore = _documents.Count;
+
+        for (var i = 0; i < 20; i++)
+        {
+            using var stranger = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+            Assert.Equal(TokenFailure.UnknownKey, (await validator.ValidateAsync(stranger.Issuer(Issuer, _time).Mint("mallory", Audience, TimeSpan.FromMinutes(5)))).Failure);
+            _time.Advance(TimeSpan.FromSeconds(10));
+        }
+
+        Assert.Equal(2, _documents.Count - fetchesBefore);
+
+        // Past the interval (on this clock, and the library's own one-second floor on the wall clock) one more is allowed.
+        _time.Advance(TimeSpan.FromMinutes(5));
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        using var another = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+        Assert.Equal(TokenFailure.UnknownKey, (await validator.ValidateAsync(another.Issuer(Issuer, _time).Mint("mallory", Audience, TimeSpan.FromMinutes(5)))).Failure);
+        Assert.Equal(4, _documents.Count - fetchesBefore);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_MetadataUnreachable_MetadataUnavailable()
+    {
+        File.Delete(MetadataPath);
+
+        var verdict = await Validator().ValidateAsync(_ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(5)));
+
+        Assert.Equal(TokenFailure.MetadataUnavailable, verdict.Failure);
+    }
+
+    [Theory]
+    [InlineData(61, "ES256")]
+    [InlineData(30, "HS256")]
+    [InlineData(30, "none")]
+    public void Constructor_PolicyBeyondTheRules_Throws(int skewSeconds, string algorithm) =>
+        Assert.ThrowsAny<ArgumentException>(() => Validator(new OidcValidationPolicy
+        {
+            Audiences = [Audience],
+            ClockSkew = TimeSpan.FromSeconds(skewSeconds),
+            Algorithms = [algorithm],
+        }));
+
+    private OidcTokenValidator Validator(OidcValidationPolicy? policy = null)
+    {
+        var manager = new ConfigurationManager<OpenIdConnectConfiguration>(MetadataPath, new OpenIdConnectConfigurationRetriever(), _documents)
+        {
+            RefreshInterval = ConfigurationManager<OpenIdConnectConfiguration>.MinimumRefreshInterval,
+        };
+        return new OidcTokenValidator(manager, policy ?? new OidcValidationPolicy { Audiences = [Audience] }, _time, NullLogger<OidcTokenValidator>.Instance);
+    }
+
+    // The discovery document and key set as an issuer serves them.
+    private void Publish(params LocalIssuerKey[] keys)
+    {
+        var keySet = Path.Combine(_folder.FullName, "keys.json");
+        using (var stream = File.Create(keySet))
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("keys");
+            foreach (var key in keys)
+            {
+                key.WritePublicJwk(json);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        File.WriteAllText(MetadataPath, new JsonObject { ["issuer"] = Issuer, ["jwks_uri"] = keySet }.ToJsonString());
+    }
+
+    private string Forge(string forgery)
+    {
+        var now = _time.GetUtcNow();
+        ForgedToken Claims(string algorithm, string? keyId) => ForgedToken.For(Issuer, Audience, "mallory", now, TimeSpan.FromMinutes(10)).Key(algorithm, keyId);
+        string Signed(ForgedToken token) => token.Sign(_ec.SignData);
+        using var stranger = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+        switch (forgery)
+        {
+            case "alg none":
+                return Claims("none", _ec.KeyId).Sign(ForgedToken.Unsigned);
+            case "HS256 keyed with the RSA public key":
+                return Claims("HS256", _rsa.KeyId).Sign(ForgedToken.Hmac(Encoding.ASCII.GetBytes(_rsa.ExportPublicKeyPem())));
+            case "unknown kid":
+                return Claims("ES256", stranger.KeyId).Sign(stranger.SignData);
+            case "missing kid":
+                return Signed(Claims("ES256", null));
+            case "jku header":
+            case "x5u header":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Header[forgery[..3]] = "https://attacker.example.test/keys";
+                return Signed(token);
+            }
+
+            case "embedded jwk":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                using var buffer = new MemoryStream();
+                using (var json = new Utf8JsonWriter(buffer))
+                {
+                    _ec.WritePublicJwk(json);
+                }
+
+                token.Header["jwk"] = JsonNode.Parse(buffer.ToArray());
+                return Signed(token);
+            }
+
+            case "x5c header":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Header["x5c"] = new JsonArray("MIIB");
+                return Signed(token);
+            }
+
+            case "crit header":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Header["crit"] = new JsonArray("exp");
+                return Signed(token);
+            }
+
+            case "wrong aud":
+                return Signed(ForgedToken.For(Issuer, "api://someone-else", "mallory", now, TimeSpan.FromMinutes(10)).Key("ES256", _ec.KeyId));
+            case "wrong iss":
+                return Signed(ForgedToken.For("https://login.example.test/tenant-2/v2.0", Audience, "mallory", now, TimeSpan.FromMinutes(10)).Key("ES256", _ec.KeyId));
+            case "expired beyond skew":
+                return Signed(ForgedToken.For(Issuer, Audience, "mallory", now - TimeSpan.FromMinutes(20), TimeSpan.FromMinutes(19)).Key("ES256", _ec.KeyId));
+            case "nbf in the future":
+                return Signed(ForgedToken.For(Issuer, Audience, "mallory", now + TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)).Key("ES256", _ec.KeyId));
+            case "no exp":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload.Remove("exp");
+                return Signed(token);
+            }
+
+            case "lifetime over the maximum":
+                return Signed(ForgedToken.For(Issuer, Audience, "mallory", now, TimeSpan.FromHours(25)).Key("ES256", _ec.KeyId));
+            case "no sub":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload.Remove("sub");
+                return Signed(token);
+            }
+
+            case "payload altered after signing":
+                return ForgedToken.Altered(Signed(Claims("ES256", _ec.KeyId)), "sub", "admin");
+            case "RS256 header over an EC key":
+                return Claims("RS256", _ec.KeyId).Sign(_rsa.SignData);
+            case "oversized":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload["padding"] = new string('a', 20_000);
+                return Signed(token);
+            }
+
+            case "not a JWT":
+                return "not-a-jwt";
+            case "encrypted (five parts)":
+                return "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d";
+            case "header not JSON":
+                return "eyJhbGciOi.eyJzdWIiOiJtYWxsb3J5In0.c2ln";
+            case "header a JSON array":
+                return "WyJFUzI1NiJd.eyJzdWIiOiJtYWxsb3J5In0.c2ln";
+            case "payload not JSON":
+            {
+                var parts = Signed(Claims("ES256", _ec.KeyId)).Split('.');
+                return parts[0] + ".bm90IGpzb24." + parts[2]; // "not json"
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(forgery), forgery, null);
+        }
+    }
+
+    /// <summary>The library's file retriever, counting every document it reads.</summary>
+    private sealed class CountingRetriever(IDocumentRetriever inner) : IDocumentRetriever
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public Task<string> GetDocumentAsync(string address, CancellationToken cancel)
+        {
+            Interlocked.Increment(ref _count);
+            return inner.GetDocumentAsync(address, cancel);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using ServerlessServe.Hosting.Tests.Fixtures;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Hosting.Tests.Identity;
+
+/// <summary>
+/// Caller tokens at the gateway's edge, in-process, against the real local issuer's metadata over HTTP: both signing
+/// algorithms are served; every refused token gets the one 401 body, and only the log says why (its reason name, never
+/// the token).
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class CallerTokenEdgeTests(InProcessStack stack)
+{
+    private const string CreditRisk = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Theory]
+    [InlineData(LocalIssuerKey.Es256)]
+    [InlineData(LocalIssuerKey.Rs256)]
+    public async Task Infer_TokenFromTheIssuer_Served(string algorithm)
+    {
+        using var response = await InferAsync(stack.Issuer.Mint("edge-" + algorithm, lifetime: TimeSpan.FromMinutes(5), algorithm: algorithm));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Infer_TokenOfAnUnknownKey_SameBodyAsNoTokenReasonLoggedOnly()
+    {
+        using var stranger = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+        var token = stack.Issuer.Mint(stranger, "mallory", lifetime: TimeSpan.FromMinutes(5));
+
+        using var forged = await InferAsync(token);
+        using var none = await InferAsync(null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(await none.Content.ReadAsStringAsync(), await forged.Content.ReadAsStringAsync());
+        var requestId = Assert.Single(forged.Headers.GetValues("x-request-id"));
+        var logs = stack.GatewayLogs.GetSnapshot();
+        Assert.Contains(logs, r => r.Id.Id == 2010 && r.Message.Contains(requestId, StringComparison.Ordinal) && r.Message.Contains("(unknown_kid)", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs, r => r.Message.Contains(token.Split('.')[1], StringComparison.Ordinal) || r.Message.Contains(stranger.KeyId, StringComparison.Ordinal));
+    }
+
+    private async Task<HttpResponseMessage> InferAsync(string? token)
+    {
+        using var client = stack.Client(subject: null);
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        return await client.PostAsync("v2/models/credit-risk/infer", new StringContent(CreditRisk, Encoding.UTF8, "application/json"));
+    }
+}

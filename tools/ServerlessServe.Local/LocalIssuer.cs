@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ServerlessServe.Local;
+
+/// <summary>
+/// The local OpenID Connect issuer of <c>ssctl up</c> and the tests, so the gateway validates local callers exactly as it
+/// validates Entra ID callers: on 127.0.0.1 it serves a discovery document and a key set (JWKS) holding the public key of
+/// every <c>issuer*.key.pem</c> in the state's keys folder — the ES256 and RS256 keys <see cref="LocalState.EnsureKeys"/>
+/// creates, and any key added since (<see cref="Publish"/>). The folder is read on every request, so a new key is
+/// published at once and the gateway picks it up without a restart. It mints tokens with those keys.
+/// </summary>
+public sealed class LocalIssuer : IAsyncDisposable
+{
+    /// <summary>The port <c>ssctl up</c> serves the issuer on unless told otherwise.</summary>
+    public const int DefaultPort = 7073;
+
+    /// <summary>The audience of local caller tokens (the form of an Entra ID app's application id URI).</summary>
+    public const string Audience = "api://serverlessserve";
+
+    public const string DiscoveryPath = "/.well-known/openid-configuration";
+
+    public const string KeySetPath = "/discovery/keys";
+
+    private readonly WebApplication _app;
+    private readonly LocalState _state;
+
+    private LocalIssuer(WebApplication app, LocalState state, string issuer)
+    {
+        _app = app;
+        _state = state;
+        Issuer = issuer;
+    }
+
+    /// <summary>The issuer identifier, <c>http://127.0.0.1:{port}</c>: the <c>iss</c> of its tokens and the gateway's authority.</summary>
+    public string Issuer { get; }
+
+    /// <summary>The discovery document's URL.</summary>
+    public Uri MetadataAddress => new(Issuer + DiscoveryPath);
+
+    /// <summary>The issuer identifier of <paramref name="port"/>.</summary>
+    public static string IssuerFor(int port) => "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The gateway settings that make it trust this issuer (and nothing else).</summary>
+    public IReadOnlyDictionary<string, string> GatewaySettings() => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ServerlessServe:Identity:Authority"] = Issuer,
+        ["ServerlessServe:Identity:Audiences:0"] = Audience,
+        ["ServerlessServe:Identity:RequireHttpsMetadata"] = "false",
+    };
+
+    /// <summary>Starts the issuer on 127.0.0.1:<paramref name="port"/> (0: a free port) and records its URL in the state folder.</summary>
+    public static async Task<LocalIssuer> StartAsync(LocalState state, int port, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = state.Directory });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        var app = builder.Build();
+        string? issuer = null;
+        app.MapGet(DiscoveryPath, () => Results.Text(DiscoveryDocument(issuer!), "application/json"));
+        app.MapGet(KeySetPath, () => Results.Text(KeySet(state), "application/json"));
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+            issuer = IssuerFor(new Uri(address).Port);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        await File.WriteAllTextAsync(state.IssuerUrlFile, issuer, cancellationToken).ConfigureAwait(false);
+        return new LocalIssuer(app, state, issuer);
+    }
+
+    /// <summary>A caller token from this issuer, signed with its ES256 or RS256 key.</summary>
+    public string Mint(string subject, IEnumerable<string>? roles = null, TimeSpan? lifetime = null, string algorithm = LocalIssuerKey.Es256)
+    {
+        using var key = LocalIssuerKey.Load(KeyFile(_state, algorithm));
+        return Mint(key, subject, roles, lifetime);
+    }
+
+    /// <summary>A caller token signed with <paramref name="key"/>, published or not.</summary>
+    public string Mint(LocalIssuerKey key, string subject, IEnumerable<string>? roles = null, TimeSpan? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Issuer(Issuer, TimeProvider.System).Mint(subject, Audience, lifetime ?? TimeSpan.FromMinutes(30), roles);
+    }
+
+    /// <summary>Adds <paramref name="key"/> to the key set (a key rotation): it is served from the next key-set request on.</summary>
+    public void Publish(LocalIssuerKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        LocalState.WriteSecret(Path.Combine(_state.KeysDirectory, "issuer-" + key.KeyId + ".key.pem"), key.ExportPrivateKeyPem());
+    }
+
+    /// <summary>
+    /// A caller token from the local issuer of <paramref name="state"/> without a running issuer (for <c>ssctl token</c>):
+    /// its <c>iss</c> is the URL the issuer last recorded there, else that of <see cref="DefaultPort"/>.
+    /// </summary>
+    public static string Mint(LocalState state, string subject, IEnumerable<string> roles, TimeSpan lifetime, string algorithm = LocalIssuerKey.Es256)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var issuer = File.Exists(state.IssuerUrlFile) ? File.ReadAllText(state.IssuerUrlFile).Trim() : IssuerFor(DefaultPort);
+        using var key = LocalIssuerKey.Load(KeyFile(state, algorithm));
+        return key.Issuer(issuer, TimeProvider.System).Mint(subject, Audience, lifetime, roles);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private static string KeyFile(LocalState state, string algorithm) => algorithm switch
+    {
+        LocalIssuerKey.Es256 => state.IssuerKey,
+        LocalIssuerKey.Rs256 => state.IssuerRsaKey,
+        _ => throw new ArgumentException($"The local issuer signs with {LocalIssuerKey.Es256} or {LocalIssuerKey.Rs256}, not {algorithm}.", nameof(algorithm)),
+    };
+
+    private static string DiscoveryDocument(string issuer)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("issuer", issuer);
+            json.WriteString("jwks_uri", issuer + KeySetPath);
+            json.WriteStartArray("response_types_supported");
+            json.WriteStringValue("token");
+            json.WriteEndArray();
+            json.WriteStartArray("subject_types_supported");
+            json.WriteStringValue("public");
+            json.WriteEndArray();
+            json.WriteStartArray("id_token_signing_alg_values_supported");
+            json.WriteStringValue(LocalIssuerKey.Rs256);
+            json.WriteStringValue(LocalIssuerKey.Es256);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string KeySet(LocalState state)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("keys");
+            foreach (var file in Directory.EnumerateFiles(state.KeysDirectory, "issuer*.key.pem").Order(StringComparer.Ordinal))
+            {
+                using var key = LocalIssuerKey.Load(file);
+                key.WritePublicJwk(json);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}
