@@ -32,6 +32,9 @@ public sealed class StackFixture : IAsyncLifetime
     private readonly SemaphoreSlim _extraPairsGate = new(1, 1);
     private readonly Dictionary<string, AppPair> _extraPairs = new(StringComparer.Ordinal);
 
+    /// <summary>The stack gateway's least interval between two metadata refreshes asked for by unknown key ids.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(2);
+
     /// <summary>The stack gateway's limit of running jobs per caller.</summary>
     public const int MaxRunningJobsPerCaller = 3;
 
@@ -84,6 +87,10 @@ public sealed class StackFixture : IAsyncLifetime
         }
 
         options.GatewaySettings["ServerlessServe:Audit:CheckpointEvery"] = "5";
+
+        // An unknown key id may refresh the issuer's metadata every 2 s (5 min by default), so the key-rotation test
+        // does not wait minutes after the negative suite's unknown-kid cases.
+        options.GatewaySettings["ServerlessServe:Identity:RefreshInterval"] = RefreshInterval.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
 
         // Job limits small enough to reach in a test (JobLimitsTests); every other test stays well inside them.
         options.GatewaySettings["ServerlessServe:Jobs:MaxRunningJobsPerCaller"] = MaxRunningJobsPerCaller.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -154,11 +161,9 @@ public sealed class StackFixture : IAsyncLifetime
         }
     }
 
-    public string MintCallerToken(string subject, TimeSpan? lifetime = null)
-    {
-        using var key = SigningKeys.ImportPem(File.ReadAllText(State.IssuerKey));
-        return new TokenIssuer(key, "serverlessserve-local", TimeProvider.System).Mint(subject, "serverlessserve", lifetime ?? TimeSpan.FromMinutes(30));
-    }
+    /// <summary>A caller token from the stack's local issuer (ES256 unless told otherwise), as <c>ssctl token</c> mints.</summary>
+    public string MintCallerToken(string subject, TimeSpan? lifetime = null, string algorithm = LocalIssuerKey.Es256) =>
+        Stack.Issuer.Mint(subject, lifetime: lifetime ?? TimeSpan.FromMinutes(30), algorithm: algorithm);
 
     public string MintServiceToken()
     {
@@ -166,11 +171,16 @@ public sealed class StackFixture : IAsyncLifetime
         return new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
     }
 
-    /// <summary>Every audit record line in <paramref name="container"/>'s hash chains.</summary>
+    /// <summary>Every audit record line in <paramref name="container"/>'s hash chains (none before the first record).</summary>
     public async Task<List<string>> AuditLinesAsync(string container = "audit")
     {
         var client = Blobs.GetBlobContainerClient(container);
         var lines = new List<string>();
+        if (!await client.ExistsAsync())
+        {
+            return lines; // nothing audited yet
+        }
+
         await foreach (var item in client.GetBlobsAsync(BlobTraits.None, BlobStates.None, "chains/", default))
         {
             var text = (await client.GetBlobClient(item.Name).DownloadContentAsync()).Value.Content.ToString();

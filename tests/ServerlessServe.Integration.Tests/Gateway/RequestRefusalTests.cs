@@ -97,8 +97,8 @@ public sealed class RequestRefusalTests(StackFixture fixture)
     [StackFact]
     public async Task Infer_TokenFromUnknownIssuerKey_401()
     {
-        using var stranger = Core.Artifacts.SigningKeys.CreateP256();
-        var token = new Core.Identity.TokenIssuer(stranger, "serverlessserve-local", TimeProvider.System).Mint("mallory", "serverlessserve", TimeSpan.FromMinutes(5));
+        using var stranger = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+        var token = fixture.Stack.Issuer.Mint(stranger, "mallory", lifetime: TimeSpan.FromMinutes(5));
         using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await client.PostAsync("v2/models/credit-risk/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"""));
