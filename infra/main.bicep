@@ -38,17 +38,16 @@ param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 @description('Inference image (set by azd after the first deploy); empty uses a placeholder until then.')
 param inferenceImageName string = ''
 
-// Caller tokens: ES256 tokens from a pinned issuer key until the Entra ID (OIDC metadata) integration
-// lands. The defaults are what `ssctl token` mints, so tokens from the issuer key that the preprovision
-// hook keeps in .azure/<env>/keys are accepted.
-@description('Expected `iss` of caller tokens.')
-param identityIssuer string = 'serverlessserve-local'
+// Caller tokens: bearer tokens from an OpenID Connect issuer, by default this tenant's Entra ID (v2 endpoint),
+// validated against the issuer's discovery document and key set (rotated keys are picked up without a restart).
+// Entra ID needs an app registration that exposes the API (its client id or application id URI is the audience) and
+// defines the app roles that model policies name: Bicep cannot create it, docs/identity.md shows how. Without an
+// audience the gateway refuses to start.
+@description('OIDC authority (issuer URL) of caller tokens. Empty: https://login.microsoftonline.com/{this tenant}/v2.0.')
+param identityAuthority string = ''
 
-@description('Expected `aud` of caller tokens.')
-param identityAudience string = 'serverlessserve'
-
-@description('PEM public key (ES256) of the caller-token issuer, or its base64. Empty: every caller is refused.')
-param identityIssuerPublicKeyPem string = ''
+@description('Accepted `aud` of caller tokens: the Entra ID app registration\'s client id or application id URI (api://...).')
+param identityAudience string = ''
 
 @description('PEM public key of the model signer, or its base64. Empty: no model is trusted, nothing is served.')
 param modelSignerPublicKeyPem string = ''
@@ -132,8 +131,8 @@ var secretNames = {
   auditCheckpointKey: 'audit-checkpoint-key'
   serviceTokenSigningKey: 'service-token-signing-key'
 }
+var callerAuthority = !empty(identityAuthority) ? identityAuthority : '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 var publicKeys = {
-  identityIssuer: pemText(identityIssuerPublicKeyPem)
   modelSigner: pemText(modelSignerPublicKeyPem)
   serviceToken: pemText(serviceTokenPublicKeyPem)
 }
@@ -345,9 +344,8 @@ module gateway 'modules/gateway.bicep' = {
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
     inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
-    identityIssuer: identityIssuer
+    identityAuthority: callerAuthority
     identityAudience: identityAudience
-    identityIssuerPublicKeyPem: publicKeys.identityIssuer
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
     maxRequestBodyBytes: maxRequestBodyBytes

@@ -1,6 +1,6 @@
 # azd postprovision hook (PowerShell). Same steps as postprovision.sh:
 # - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
-#   public keys and the model-signing and issuer private keys stay in .azure/<env>/keys;
+#   public keys and the model-signing private key stay in .azure/<env>/keys;
 # - publishes the sample models with ssctl when the models container is reachable from here.
 $ErrorActionPreference = 'Stop'
 

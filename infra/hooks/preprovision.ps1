@@ -2,7 +2,7 @@
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
-#   keys as plain parameters (a model signer or issuer key you set beforehand is kept), the three secrets
+#   keys as plain parameters (a model signer key you set beforehand is kept), the three secrets
 #   as secure parameters that Bicep writes to Key Vault (postprovision forgets them and deletes their files).
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
@@ -47,8 +47,8 @@ Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM' (Get-Base64 (Join-Pa
 Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
 Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
 Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM' (Get-Base64 (Join-Path $keys 'service.key.pem'))
-# Your own model signer or caller-token issuer, if already set, is kept.
-foreach ($pair in @(@('SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM', 'model-signing.pub.pem'), @('SERVERLESSSERVE_IDENTITY_ISSUER_PUBLIC_KEY_PEM', 'issuer.pub.pem'))) {
-    if (-not (Get-AzdValue $pair[0])) { Set-AzdValue $pair[0] (Get-Base64 (Join-Path $keys $pair[1])) }
+# Your own model signer, if already set, is kept.
+if (-not (Get-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM')) {
+    Set-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'model-signing.pub.pem'))
 }
 Write-Host "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."

@@ -4,8 +4,8 @@
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
 #   in .azure/<env>/keys) and hands them to Bicep through the azd environment:
-#   - public keys (service-token verification, model signer, caller-token issuer) as plain parameters;
-#     a model signer or issuer key you set beforehand is kept;
+#   - public keys (service-token verification, model signer) as plain parameters; a model signer key you
+#     set beforehand is kept (callers need no key here: their tokens are checked against Entra ID's metadata);
 #   - the three secrets (audit pseudonym key, audit checkpoint key, service-token signing key) as secure
 #     parameters that Bicep writes to Key Vault through ARM. postprovision forgets them and deletes their
 #     files: afterwards they live only in Key Vault.
@@ -42,9 +42,8 @@ azd env set SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM "$(b64 "$keys/service.p
 azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
 azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
 azd env set SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM "$(b64 "$keys/service.key.pem")"
-# Your own model signer or caller-token issuer, if already set, is kept.
-for pair in MODEL_SIGNER:model-signing IDENTITY_ISSUER:issuer; do
-  name="SERVERLESSSERVE_${pair%%:*}_PUBLIC_KEY_PEM"
-  if [ -z "$(value "$name")" ]; then azd env set "$name" "$(b64 "$keys/${pair#*:}.pub.pem")"; fi
-done
+# Your own model signer, if already set, is kept.
+if [ -z "$(value SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM)" ]; then
+  azd env set SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM "$(b64 "$keys/model-signing.pub.pem")"
+fi
 echo "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."

@@ -44,14 +44,11 @@ param secretNames object
 @description('Base URL of the inference app including its route prefix: https://<internal fqdn>/api.')
 param inferenceBaseUrl string
 
-@description('Expected `iss` of caller tokens.')
-param identityIssuer string
+@description('OIDC authority (issuer URL) of caller tokens, e.g. https://login.microsoftonline.com/{tenant}/v2.0; its host is on the egress allow-list.')
+param identityAuthority string
 
-@description('Expected `aud` of caller tokens.')
+@description('Accepted `aud` of caller tokens: the app registration\'s client id or application id URI. Empty: the gateway refuses to start.')
 param identityAudience string
-
-@description('PEM public key of the caller-token issuer; empty refuses every caller.')
-param identityIssuerPublicKeyPem string
 
 @description('PEM public key of the model signer; empty trusts no model.')
 param modelSignerPublicKeyPem string
@@ -113,9 +110,8 @@ var appSettings = [
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
   { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }
-  { name: 'ServerlessServe__Identity__Issuer', value: identityIssuer }
-  { name: 'ServerlessServe__Identity__Audience', value: identityAudience }
-  { name: 'ServerlessServe__Identity__IssuerPublicKeyPems__0', value: identityIssuerPublicKeyPem }
+  { name: 'ServerlessServe__Identity__Authority', value: identityAuthority }
+  { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]
 
 resource site 'Microsoft.Web/sites@2024-11-01' = {

@@ -109,9 +109,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Audit__Container",
                 "ServerlessServe__Audit__PseudonymKey",
                 "ServerlessServe__Gateway__InferenceBaseUrl",
-                "ServerlessServe__Identity__Audience",
-                "ServerlessServe__Identity__Issuer",
-                "ServerlessServe__Identity__IssuerPublicKeyPems__0",
+                "ServerlessServe__Identity__Audiences__0",
+                "ServerlessServe__Identity__Authority",
                 "ServerlessServe__Jobs__PayloadContainer",
                 "ServerlessServe__Jobs__PurgeSchedule",
                 "ServerlessServe__Jobs__ResultRetention",
@@ -126,8 +125,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Equal("models", settings["ServerlessServe__Models__Container"]);
         Assert.Equal("audit", settings["ServerlessServe__Audit__Container"]);
         Assert.Matches(@"^https://«.+»/api$", settings["ServerlessServe__Gateway__InferenceBaseUrl"]);
-        Assert.Equal("serverlessserve-local", settings["ServerlessServe__Identity__Issuer"]);
-        Assert.Equal("serverlessserve", settings["ServerlessServe__Identity__Audience"]);
+        // Callers: this tenant's Entra ID v2 issuer, its metadata read from there; no pinned key.
+        Assert.Equal("«environment().authentication.loginEndpoint»«tenant().tenantId»/v2.0", settings["ServerlessServe__Identity__Authority"]);
     }
 
     [Theory]
