@@ -17,7 +17,8 @@ public sealed class SsctlUpTests(StackFixture fixture)
             fixture,
             TimeSpan.FromMinutes(4),
             "up", "--host", "functions", "--no-build", "-c", fixture.BuildConfiguration, "--skip-resnet", "--exit-when-ready",
-            "--state", state, "--port", FreePorts.Next().ToString(), "--inference-port", FreePorts.Next().ToString(), "--blob-port", blob.ToString());
+            "--state", state, "--port", FreePorts.Next().ToString(), "--inference-port", FreePorts.Next().ToString(),
+            "--issuer-port", FreePorts.Next().ToString(), "--blob-port", blob.ToString());
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("Azure Functions host", result.Output, StringComparison.Ordinal);
