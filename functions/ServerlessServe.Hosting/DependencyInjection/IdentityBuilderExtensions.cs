@@ -27,10 +27,10 @@ public static class IdentityBuilderExtensions
         services.AddValidatedOptions<CallerAuthOptions, CallerAuthOptionsValidator>(CallerAuthOptions.SectionName);
         services.AddHttpClient(CallerIssuerMetadata.HttpClientName, (sp, http) =>
             http.Timeout = sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.MetadataTimeout);
-        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerNotice.ServiceKey, (sp, _) =>
+        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerMetadata.ServiceKey, (sp, _) =>
             CallerIssuerMetadata.Create(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<CallerAuthOptions>>()));
         services.TryAddSingleton(sp => new CallerAuthenticator(new OidcTokenValidator(
-            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerNotice.ServiceKey),
+            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerMetadata.ServiceKey),
             sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.ToPolicy(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OidcTokenValidator>>())));

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect.Configuration;
 using ServerlessServe.Hosting.Options;
 
 namespace ServerlessServe.Hosting.Identity;
@@ -14,6 +15,9 @@ namespace ServerlessServe.Hosting.Identity;
 /// </summary>
 internal static class CallerIssuerMetadata
 {
+    /// <summary>The service key of the caller issuer's configuration manager (other issuers may come with other keys).</summary>
+    public const string ServiceKey = "caller-issuer";
+
     /// <summary>The named HTTP client of metadata and key-set requests.</summary>
     public const string HttpClientName = "oidc-metadata";
 
@@ -27,7 +31,7 @@ internal static class CallerIssuerMetadata
             value.ResolvedMetadataAddress!.AbsoluteUri,
             new OpenIdConnectConfigurationRetriever(),
             retriever,
-            new Microsoft.IdentityModel.Protocols.OpenIdConnect.Configuration.OpenIdConnectConfigurationValidator())
+            new OpenIdConnectConfigurationValidator())
         {
             AutomaticRefreshInterval = value.AutomaticRefreshInterval,
             RefreshInterval = ConfigurationManager<OpenIdConnectConfiguration>.MinimumRefreshInterval,

@@ -15,13 +15,10 @@ namespace ServerlessServe.Hosting.Identity;
 /// the first request.
 /// </summary>
 internal sealed class CallerIssuerNotice(
-    [FromKeyedServices(CallerIssuerNotice.ServiceKey)] IConfigurationManager<OpenIdConnectConfiguration> metadata,
+    [FromKeyedServices(CallerIssuerMetadata.ServiceKey)] IConfigurationManager<OpenIdConnectConfiguration> metadata,
     IOptions<CallerAuthOptions> options,
     ILogger<CallerIssuerNotice> logger) : IHostedService
 {
-    /// <summary>The service key of the caller issuer's configuration manager.</summary>
-    public const string ServiceKey = "caller-issuer";
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var value = options.Value;
