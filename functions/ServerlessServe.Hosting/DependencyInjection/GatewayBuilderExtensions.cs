@@ -6,6 +6,7 @@ using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Options;
@@ -41,8 +42,8 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
-    /// infer: those, then read → validate → screen → infer → squeeze → extract → redact → canary → encode, closed by
-    /// audit — the endpoints that run them, and the containment they enforce
+    /// infer: admit, those, then limit → read → validate → screen → infer → squeeze → extract → redact → canary → encode,
+    /// closed by audit and release — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
     /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
@@ -50,6 +51,8 @@ public static class GatewayBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddContainment();
+        builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
+        builder.Services.TryAddSingleton<RequestLimits>();
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
@@ -59,12 +62,14 @@ public static class GatewayBuilderExtensions
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
+            .Add<AdmitRequest>()
             .Add<Authenticate<CallerAuthenticator>>()
             .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
             .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
+            .Add<LimitCaller>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()
             .Add<ScreenInput>()
@@ -74,7 +79,8 @@ public static class GatewayBuilderExtensions
             .Add<RedactResponse>()
             .Add<DetectCanaryOutput>()
             .Add<EncodeResponse>()
-            .Finally<AuditRequest>());
+            .Finally<AuditRequest>()
+            .Finally<ReleaseLimits>());
         builder.Services.TryAddSingleton<GatewayEndpoints>();
         return builder;
     }
