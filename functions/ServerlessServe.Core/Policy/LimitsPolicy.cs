@@ -16,4 +16,10 @@ public sealed record LimitsPolicy
 
     /// <summary>The caller's requests to this model in flight at once.</summary>
     public int? Concurrency { get; init; }
+
+    /// <summary>
+    /// Input tensor elements a caller may send this model per UTC day, shared by every gateway instance (Azure Table
+    /// storage, leased in slices); null: no daily budget.
+    /// </summary>
+    public long? DailyElements { get; init; }
 }

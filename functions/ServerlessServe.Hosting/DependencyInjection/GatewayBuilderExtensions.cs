@@ -42,7 +42,7 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
-    /// infer: admit, those, then limit → read → validate → screen → infer → squeeze → extract → redact → canary → encode,
+    /// infer: admit, those, then limit → read → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
     /// closed by audit and release — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
     /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
@@ -53,6 +53,11 @@ public static class GatewayBuilderExtensions
         builder.AddContainment();
         builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
         builder.Services.TryAddSingleton<RequestLimits>();
+        builder.Services.TryAddSingleton(sp => new SharedBudgets(
+            sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<LimitOptions>>().Value.BudgetTable),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SharedBudgets>>()));
+        builder.Services.AddHostedService<Limits.BudgetService>();
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
@@ -72,6 +77,7 @@ public static class GatewayBuilderExtensions
             .Add<LimitCaller>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()
+            .Add<ChargeBudget>()
             .Add<ScreenInput>()
             .Add<InferRemote>()
             .Add<DetectAdversarial>()

@@ -29,4 +29,8 @@ public sealed class LimitOptions
     /// </summary>
     [Range(1, 100_000)]
     public int GlobalConcurrency { get; set; } = 1024;
+
+    /// <summary>The table of daily budgets (policy <c>limits.dailyElements</c>). Default <c>budgets</c>.</summary>
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$")]
+    public string BudgetTable { get; set; } = "budgets";
 }
