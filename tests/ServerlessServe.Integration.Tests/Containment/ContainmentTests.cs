@@ -13,8 +13,9 @@ using ServerlessServe.Local.Samples;
 namespace ServerlessServe.Integration.Tests.Containment;
 
 /// <summary>
-/// Containment over real processes: a second gateway on the same storage (another instance of the same app), the
-/// shared containment table on Azurite, and <c>ssctl contain</c>. Each test has callers and models of its own.
+/// Containment and limits over real processes: a second gateway on the same storage (another instance of the same
+/// app), the shared containment and budget tables on Azurite, and <c>ssctl contain</c>. Each test has callers and
+/// models of its own.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class ContainmentTests(StackFixture fixture)
@@ -120,6 +121,46 @@ public sealed class ContainmentTests(StackFixture fixture)
         {
             refused.ForEach(r => r.Dispose());
         }
+    }
+
+    [StackFact]
+    public async Task Flood_OneCallerAt10xItsRateGets429s_AnotherWithinItsRateIsAllServed()
+    {
+        var model = "limited-" + Guid.NewGuid().ToString("N")[..8];
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = System.Text.Json.Nodes.JsonNode.Parse("""{"requestsPerSecond":2,"burst":2}""");
+        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
+        using var flooder = Client(fixture.Stack.GatewayBaseUrl, "flooder-" + Guid.NewGuid().ToString("N")[..8]);
+        using var steady = Client(fixture.Stack.GatewayBaseUrl, "steady-" + Guid.NewGuid().ToString("N")[..8]);
+
+        // The flooder sends 40 requests, 8 at a time; the steady caller 4, one every 600 ms (under its 2 a second).
+        var flood = Task.Run(async () =>
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var round = 0; round < 5; round++)
+            {
+                var batch = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+                {
+                    using var response = await flooder.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+                    return response.StatusCode;
+                }));
+                statuses.AddRange(batch);
+            }
+
+            return statuses;
+        });
+        var steadyStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await steady.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+            steadyStatuses.Add(response.StatusCode);
+            await Task.Delay(600);
+        }
+
+        var flooded = await flood;
+        Assert.All(steadyStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Contains(HttpStatusCode.TooManyRequests, flooded);
+        Assert.All(flooded, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
     }
 
     [StackFact]
