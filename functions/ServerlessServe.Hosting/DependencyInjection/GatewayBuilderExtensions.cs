@@ -44,7 +44,8 @@ public static class GatewayBuilderExtensions
     /// infer: those, then read → validate → screen → infer → squeeze → extract → redact → canary → encode, closed by
     /// audit — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
-    /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
+    /// (extract, and screen, which reports each request's flagged rows to the caller's extraction state) and
+    /// <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
