@@ -117,7 +117,9 @@ public static class DefensePlots
         target.Color = Colors.Gray;
         target.LegendText = Invariant($"target: {setup.TargetQueries} queries");
         plot.Axes.SetLimits(0, setup.QueriesPerCaller, -0.02, 1.02);
-        plot.Legend.Alignment = Alignment.MiddleRight;
+
+        // Lower right: the attackers' lines are above 0.6 there, the benign callers' near 0.
+        plot.Legend.Alignment = Alignment.LowerRight;
         plot.ShowLegend();
         return plot;
     }
