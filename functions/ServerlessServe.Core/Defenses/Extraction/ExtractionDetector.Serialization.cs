@@ -7,9 +7,8 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// <para>Format version 2, little-endian, sections in this order:</para>
 /// <list type="table">
 /// <item><term>Header, 36 bytes</term><description>"PRDA"; version (2); signals raised ever (flags of
-/// <see cref="ExtractionSignals"/>); coverage bits; 0; input
-/// length (int32); stored dimension d (int32); queries (int64); latest W (float64, NaN for none); distances since the
-/// last test (int32).</description></item>
+/// <see cref="ExtractionSignals"/>); coverage bits; 0; input length (int32); stored dimension d (int32); queries
+/// (int64); latest W (float64, NaN for none); distances since the last test (int32).</description></item>
 /// <item><term>Growing set, 4 + n(12 + 2d)</term><description>n (int32), then per stored query, oldest first: class
 /// (int32), sequence number (int64), d values as IEEE half (they were rounded to half when stored).</description></item>
 /// <item><term>Thresholds, 4 + 32c</term><description>c (int32), then per class with stored queries, by class: class
