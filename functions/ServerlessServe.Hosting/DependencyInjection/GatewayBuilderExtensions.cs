@@ -45,7 +45,8 @@ public static class GatewayBuilderExtensions
     /// infer: admit, those, then limit → read → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
     /// closed by audit and release — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
-    /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
+    /// (extract, and screen, which reports each request's flagged rows to the caller's extraction state) and
+    /// <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {

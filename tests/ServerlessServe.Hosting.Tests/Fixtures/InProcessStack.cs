@@ -48,6 +48,12 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>Credit-risk published under a policy that watches its callers for extraction (shadow mode).</summary>
     public const string WatchedModel = "credit-risk-watched";
 
+    /// <summary>
+    /// The digits sample with its policy and signed profile: the OOD screen and extraction detection enforcing (a block
+    /// of an hour), squeezing in shadow mode.
+    /// </summary>
+    public const string ScreenedModel = "digits-screened";
+
     /// <summary>The gateway's services (its extraction state store and caller pseudonymizer, for the extraction tests).</summary>
     public IServiceProvider GatewayServices => _gateway!.Services;
 
@@ -80,6 +86,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await store.PublishAsync(TestPackages.CreditRisk(WatchedModel, "1", policy: WatchedPolicy()));
         await store.PublishAsync(TestPackages.CreditRisk(RestrictedModel, "1", policy: RestrictedPolicy()));
         await store.PublishAsync(TestPackages.CreditRisk(LimitedModel, "1", policy: LimitedPolicy()));
+        await store.PublishAsync(ModelPackager.Pack(
+            ScreenedModel, "1", DigitsSample.BuildModel(), SampleModels.GetPolicy(DigitsSample.Name), TestPackages.Signer, TestPackages.Created, SampleModels.BuildProfile(DigitsSample.Name)));
 
         var shared = new Dictionary<string, string?>
         {
