@@ -26,7 +26,8 @@ public static class JobsBuilderExtensions
     /// Submission runs the model routes' checks, honey names included. Under the Functions host the Durable extension
     /// runs the orchestrations; under the standalone host this adds the Durable Task worker and client over an
     /// in-process sidecar on the app's storage. Needs <c>AddGatewayPipeline</c> (its stages and redactor),
-    /// <c>AddCanaries</c>, <c>AddAuditLog</c> and <c>AddExtractionDetection</c>.
+    /// <c>AddCanaries</c>, <c>AddAuditLog</c> and <c>AddExtractionDetection</c> (screen and extract report to the callers'
+    /// extraction states).
     /// </summary>
     public static IServerlessServeBuilder AddJobs(this IServerlessServeBuilder builder)
     {

@@ -68,15 +68,29 @@ public sealed class MahalanobisScreen
     }
 
     /// <summary>The largest distance over the rows of a [rows, features] tensor's data.</summary>
-    public double MaxDistance(ReadOnlySpan<float> data)
+    public double MaxDistance(ReadOnlySpan<float> data) => Screen(data, double.PositiveInfinity).MaxDistance;
+
+    /// <summary>
+    /// The rows of a [rows, features] tensor's data held to <paramref name="threshold"/>: the largest distance (NaN once
+    /// a row's is NaN), the rows, and how many are flagged — above the threshold or NaN, as
+    /// <see cref="DefenseFinding.Flagged"/> holds a score.
+    /// </summary>
+    public RowScreening Screen(ReadOnlySpan<float> data, double threshold)
     {
         var max = 0.0;
+        var rows = 0;
+        var flagged = 0;
         for (var offset = 0; offset + _features <= data.Length; offset += _features)
         {
             var distance = Distance(data.Slice(offset, _features));
             max = double.IsNaN(distance) ? double.NaN : Math.Max(max, distance);
+            rows++;
+            if (!(distance <= threshold))
+            {
+                flagged++;
+            }
         }
 
-        return max;
+        return new RowScreening(max, rows, flagged);
     }
 }

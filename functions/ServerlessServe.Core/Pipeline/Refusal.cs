@@ -6,6 +6,9 @@ namespace ServerlessServe.Core.Pipeline;
 /// </summary>
 public sealed record Refusal(RefusalKind Kind, string Message)
 {
+    /// <summary>For a rate-limited or unavailable refusal: when the caller may try again (the <c>Retry-After</c> header).</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     public static Refusal Invalid(string message) => new(RefusalKind.Invalid, message);
 
     public static Refusal Unauthenticated(string message) => new(RefusalKind.Unauthenticated, message);

@@ -34,6 +34,9 @@ public sealed record ModelPolicy
     /// <summary>Size buckets released response bodies are padded to; null pads nothing.</summary>
     public PaddingPolicy? Padding { get; init; }
 
+    /// <summary>Per-caller request rate and concurrency on this model; null: the gateway's defaults (<c>ServerlessServe:Limits</c>).</summary>
+    public LimitsPolicy? Limits { get; init; }
+
     /// <summary>Input screening and adversarial-example detection; null runs none.</summary>
     public DefensePolicy? Defenses { get; init; }
 }

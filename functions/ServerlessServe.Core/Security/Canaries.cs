@@ -43,6 +43,13 @@ public sealed class Canaries
     /// <summary>What an alarm that names a caller does to it (an alarm that names no caller records only).</summary>
     public ContainmentAction Action { get; }
 
+    /// <summary>
+    /// When true, a <c>canary-output</c> alarm quarantines the model version that released the canary (until lifted;
+    /// the previous good version serves "latest") instead of acting on the caller: for canaries planted in training
+    /// data, where the version that emits one is the leak. Default false.
+    /// </summary>
+    public bool QuarantineOnOutput { get; init; }
+
     public int HoneyModelCount => _honeyModels.Count;
 
     public int HoneySubjectCount => _honeySubjects.Count;

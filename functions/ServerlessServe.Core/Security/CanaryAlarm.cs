@@ -9,7 +9,8 @@ namespace ServerlessServe.Core.Security;
 /// Turns a tripwire hit into a <see cref="SecurityEvent"/> and raises it. The event names the request it happened for
 /// (its id, the caller's pseudonym, the model as resolved or as the route named it) and carries the configured
 /// <see cref="Canaries.Action"/> when it names a caller; with no caller (a log line or an outbound call outside any
-/// request) it is recorded only. Evidence holds canary ids, never values.
+/// request) it is recorded only; a canary in a released output quarantines the version instead when
+/// <see cref="Canaries.QuarantineOnOutput"/> is set. Evidence holds canary ids, never values.
 /// </summary>
 public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonymizer, ISecurityEvents events, TimeProvider time, ILogger<CanaryAlarm> logger)
 {
@@ -22,6 +23,13 @@ public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonym
         ArgumentNullException.ThrowIfNull(evidence);
         var model = request as ModelRequestContext;
         var subject = model?.Caller?.Subject;
+        var version = model?.Model?.Manifest.Version ?? model?.RequestedVersion;
+        var action = string.IsNullOrEmpty(subject) ? ContainmentAction.None : canaries.Action;
+        if (kind == SecurityEventKinds.CanaryOutput && canaries.QuarantineOnOutput && version is not null)
+        {
+            action = new ContainmentAction(ContainmentKind.Quarantine);
+        }
+
         return new SecurityEvent
         {
             Id = SecurityEvent.NewId(),
@@ -29,10 +37,10 @@ public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonym
             Kind = kind,
             Caller = pseudonymizer.Pseudonymize(subject),
             Model = model?.Model?.Manifest.Name ?? model?.ModelName,
-            ModelVersion = model?.Model?.Manifest.Version ?? model?.RequestedVersion,
+            ModelVersion = version,
             RequestId = request?.RequestId,
             Evidence = evidence,
-            Action = string.IsNullOrEmpty(subject) ? ContainmentAction.None : canaries.Action,
+            Action = action,
         };
     }
 

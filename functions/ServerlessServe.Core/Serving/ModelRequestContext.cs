@@ -29,6 +29,10 @@ public class ModelRequestContext(string requestId, string modelName, string? req
     [JsonIgnore]
     public bool LookAhead { get; set; }
 
+    /// <summary>Places held in this instance's limiters (admit, limit), given back by the closing release stage.</summary>
+    [JsonIgnore]
+    public List<IDisposable> Leases { get; } = [];
+
     /// <summary>Set by resolution: the verified version (manifest, its digest, policy).</summary>
     public VerifiedModelVersion? Model { get; set; }
 }

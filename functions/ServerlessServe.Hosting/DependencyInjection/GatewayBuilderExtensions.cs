@@ -6,6 +6,7 @@ using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Options;
@@ -41,15 +42,23 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
-    /// infer: those, then read → validate → screen → infer → squeeze → extract → redact → canary → encode, closed by
-    /// audit — the endpoints that run them, and the containment they enforce
+    /// infer: admit, those, then limit → read → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
+    /// closed by audit and release — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
-    /// and <see cref="CanaryBuilderExtensions.AddCanaries"/>.
+    /// (extract, and screen, which reports each request's flagged rows to the caller's extraction state) and
+    /// <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
     public static IServerlessServeBuilder AddGatewayPipeline(this IServerlessServeBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddContainment();
+        builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
+        builder.Services.TryAddSingleton<RequestLimits>();
+        builder.Services.TryAddSingleton(sp => new SharedBudgets(
+            sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<LimitOptions>>().Value.BudgetTable),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<SharedBudgets>>()));
+        builder.Services.AddHostedService<Limits.BudgetService>();
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
@@ -59,14 +68,17 @@ public static class GatewayBuilderExtensions
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>());
         builder.AddPipeline<InferenceContext>(stages => stages
+            .Add<AdmitRequest>()
             .Add<Authenticate<CallerAuthenticator>>()
             .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
             .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
             .Add<AuthorizeCaller>()
+            .Add<LimitCaller>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()
+            .Add<ChargeBudget>()
             .Add<ScreenInput>()
             .Add<InferRemote>()
             .Add<DetectAdversarial>()
@@ -74,7 +86,8 @@ public static class GatewayBuilderExtensions
             .Add<RedactResponse>()
             .Add<DetectCanaryOutput>()
             .Add<EncodeResponse>()
-            .Finally<AuditRequest>());
+            .Finally<AuditRequest>()
+            .Finally<ReleaseLimits>());
         builder.Services.TryAddSingleton<GatewayEndpoints>();
         return builder;
     }

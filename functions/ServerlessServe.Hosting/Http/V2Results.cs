@@ -31,7 +31,14 @@ public static class V2Results
     public static BodyResult Refused(Refusal refusal)
     {
         ArgumentNullException.ThrowIfNull(refusal);
-        return Error(RefusalMapping.StatusCode(refusal.Kind), refusal.Message);
+        var result = Error(RefusalMapping.StatusCode(refusal.Kind), refusal.Message);
+        if (refusal.RetryAfter is { } retryAfter)
+        {
+            // Whole seconds, at least 1 (RFC 9110 delay-seconds).
+            result.Headers["Retry-After"] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return result;
     }
 
     public static BodyResult JsonBody(byte[] utf8Json, int status = 200) => new(status, utf8Json, Json);

@@ -32,6 +32,12 @@ internal sealed class CanaryOptions : IValidatableObject
     /// <summary>What an alarm naming a caller does to it: <c>None</c> (record only), <c>Throttle</c> or <c>Block</c>. Default <c>Block</c>.</summary>
     public ContainmentKind Action { get; set; } = ContainmentKind.Block;
 
+    /// <summary>
+    /// When true, a canary in a released output quarantines the model version that released it (until lifted with
+    /// <c>ssctl contain lift quarantine</c>) instead of acting on the caller. Default false.
+    /// </summary>
+    public bool QuarantineOnOutput { get; set; }
+
     /// <summary>How long a block (or throttle) lasts. Default 1 hour.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "365.00:00:00")]
     public TimeSpan BlockFor { get; set; } = TimeSpan.FromHours(1);
@@ -56,7 +62,7 @@ internal sealed class CanaryOptions : IValidatableObject
     };
 
     /// <summary>The tripwires these options describe (validated first).</summary>
-    public Canaries ToCanaries() => new(HoneyModels, HoneySubjects, new CanaryTokens(Tokens), Containment());
+    public Canaries ToCanaries() => new(HoneyModels, HoneySubjects, new CanaryTokens(Tokens), Containment()) { QuarantineOnOutput = QuarantineOnOutput };
 
     /// <inheritdoc />
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

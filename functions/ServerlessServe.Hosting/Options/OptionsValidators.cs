@@ -14,6 +14,9 @@ internal sealed partial class CallerAuthOptionsValidator : IValidateOptions<Call
 internal sealed partial class ContainmentOptionsValidator : IValidateOptions<ServerlessServe.Core.Security.ContainmentOptions>;
 
 [OptionsValidator]
+internal sealed partial class LimitOptionsValidator : IValidateOptions<ServerlessServe.Core.Serving.Limits.LimitOptions>;
+
+[OptionsValidator]
 internal sealed partial class EgressOptionsValidator : IValidateOptions<EgressOptions>;
 
 [OptionsValidator]

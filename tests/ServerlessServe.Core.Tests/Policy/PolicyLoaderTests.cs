@@ -161,5 +161,20 @@ public sealed class PolicyLoaderTests
         Assert.Contains("\"additionalProperties\": false", PolicyLoader.SchemaText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Limits_Parsed()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":1,"limits":{"requestsPerSecond":2.5,"burst":10,"concurrency":4}}""");
+
+        Assert.Equal(new LimitsPolicy { RequestsPerSecond = 2.5, Burst = 10, Concurrency = 4 }, policy.Limits);
+    }
+
+    [Theory]
+    [InlineData("""{"requestsPerSecond":0}""")]
+    [InlineData("""{"burst":0}""")]
+    [InlineData("""{"concurrency":1,"queue":5}""")]
+    public void Limits_OutOfRangeOrUnknown_Refused(string limits) =>
+        Assert.Throws<PolicyException>(() => Parse("""{"schemaVersion":1,"maxBatch":1,"limits":""" + limits + "}"));
+
     private static ModelPolicy Parse(string json) => PolicyLoader.Parse(Encoding.UTF8.GetBytes(json));
 }

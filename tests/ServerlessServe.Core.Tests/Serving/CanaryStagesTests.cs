@@ -130,6 +130,24 @@ public sealed class CanaryStagesTests
     }
 
     [Fact]
+    public async Task CanaryOutput_QuarantineOnOutput_TheEventQuarantinesTheVersionNotTheCaller()
+    {
+        var canaries = new Canaries([], [], new CanaryTokens([CustomerNotesSample.CanaryToken]), new ContainmentAction(ContainmentKind.Block, TimeSpan.FromHours(1)))
+        {
+            QuarantineOnOutput = true,
+        };
+        var alarm = new CanaryAlarm(canaries, _pseudonymizer, _events, new FakeTimeProvider(), _logger);
+        var context = await RedactedAsync(CustomerNotesSample.CanaryCustomerId);
+
+        Assert.True((await new DetectCanaryOutput(alarm).RunAsync(context, CancellationToken.None)).Passed);
+
+        var raised = Assert.Single(_events.Raised);
+        Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
+        Assert.Equal(new ContainmentAction(ContainmentKind.Quarantine), raised.Action);
+        Assert.Equal((CustomerNotesSample.Name, context.Model!.Manifest.Version), (raised.Model, raised.ModelVersion));
+    }
+
+    [Fact]
     public async Task CanaryOutput_CanaryRecordAfterRedaction_OneEventForTheRequestAndReleased()
     {
         // The canary id three times in one request, beside notes that are redacted: still one event.

@@ -105,6 +105,8 @@ public sealed class ExtractionStageTests
         Assert.Equal("distanceDistribution", alarm.Evidence["signals"]);
         Assert.True(double.Parse(alarm.Evidence["w"], System.Globalization.CultureInfo.InvariantCulture) < 0.9);
         Assert.Equal("0.9", alarm.Evidence["delta"]);
+        Assert.Equal(("0.2", "0"), (alarm.Evidence["oodThreshold"], alarm.Evidence["screened"])); // no screen reported rows
+        Assert.False(alarm.Evidence.ContainsKey("oodShare"));
         Assert.InRange(long.Parse(alarm.Evidence["queries"], System.Globalization.CultureInfo.InvariantCulture), 100, 150);
         Assert.Equal(action, alarm.Action.Kind);
         Assert.Equal(action == ContainmentKind.Block ? TimeSpan.FromHours(1) : null, alarm.Action.Duration);

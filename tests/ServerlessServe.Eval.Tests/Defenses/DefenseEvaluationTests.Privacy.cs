@@ -33,14 +33,62 @@ public sealed partial class DefenseEvaluationTests
         Assert.All(Extraction.Callers, c => Assert.Null(c.FirstVolume));
     }
 
+    /// <summary>Every random query is flagged by the screen: the share is 1 as soon as it counts; coverage follows at the first epoch.</summary>
     [Fact]
-    public void Extraction_RandomAttacker_CoverageWithinTheTarget()
+    public void Extraction_RandomAttacker_OutOfDistributionAtTheMinimumRows_CoverageAtTheFirstEpoch()
     {
         var random = Extraction.Callers.Single(c => c.Name == "random");
 
-        Assert.NotNull(random.FirstAlarm);
-        Assert.InRange(random.FirstAlarm.Value, 1, Extraction.Setup.TargetQueries);
-        Assert.True(random.FirstSignals.HasFlag(ExtractionSignals.Coverage));
+        Assert.Equal(Extraction.Setup.OutOfDistributionMinRows, random.FirstAlarm);
+        Assert.Equal(ExtractionSignals.OutOfDistribution, random.FirstSignals);
+        Assert.Equal(Extraction.Setup.CoverageEpoch, random.FirstCoverage);
+        Assert.Equal(1.0, random.MaxOutOfDistributionShare);
+    }
+
+    /// <summary>
+    /// The Jacobian attackers PRADA misses on this model (four of five seed sets) are caught by the share the screen
+    /// flags, all within the target.
+    /// </summary>
+    [Fact]
+    public void Extraction_JacobianAttackers_OutOfDistributionWithinTheTarget()
+    {
+        var jacobian = Extraction.Callers.Where(c => c.Name.StartsWith(ExtractionEvaluation.Jacobian, StringComparison.Ordinal)).ToList();
+
+        Assert.Equal(5, jacobian.Count);
+        Assert.All(jacobian, c => Assert.InRange(c.FirstOutOfDistribution ?? int.MaxValue, Extraction.Setup.OutOfDistributionMinRows, Extraction.Setup.TargetQueries));
+        Assert.All(jacobian, c => Assert.Equal(c.FirstOutOfDistribution, c.FirstAlarm));
+        Assert.Equal(4, jacobian.Count(c => c.FirstDistanceDistribution is null));
+    }
+
+    /// <summary>Benign callers, the natural-replay attacker and the calibration callers stay far below the share that alarms.</summary>
+    [Fact]
+    public void Extraction_NaturalQueries_OutOfDistributionNeverRaised_ShareFarBelowTheThreshold()
+    {
+        var natural = Extraction.Callers.Where(c => c.Benign || c.Name == ExtractionEvaluation.Natural).ToList();
+        var quarter = Extraction.Setup.OutOfDistributionThreshold / 4;
+
+        Assert.Equal(11, natural.Count);
+        Assert.All(natural, c => Assert.Null(c.FirstOutOfDistribution));
+        Assert.All(natural, c => Assert.InRange(c.MaxOutOfDistributionShare ?? -1, 0, quarter));
+        Assert.InRange(Extraction.Calibration.HighestOutOfDistributionShare ?? -1, 0, quarter);
+    }
+
+    /// <summary>The share the detector reported after each query is the share of the screen's flags over the window.</summary>
+    [Fact]
+    public void Extraction_OutOfDistributionShare_RecountedFromTheScreensFlags()
+    {
+        var setup = Extraction.Setup;
+        foreach (var trace in evaluation.Result.Curves.Extraction)
+        {
+            var caller = Extraction.Callers.Single(c => c.Name == trace.Name);
+            Assert.Equal(new Rate(trace.OodFlagged.Count(static f => f), trace.Queries), caller.OodFlagged);
+            for (var query = 1; query <= trace.Queries; query++)
+            {
+                var held = Math.Min(query, setup.OutOfDistributionWindow);
+                double? expected = held < setup.OutOfDistributionMinRows ? null : trace.OodFlagged.Skip(query - held).Take(held).Count(static f => f) / (double)held;
+                Assert.Equal(expected, trace.OutOfDistributionShare[query - 1]);
+            }
+        }
     }
 
     [Fact]
@@ -69,6 +117,8 @@ public sealed partial class DefenseEvaluationTests
         Assert.Equal(0.85, calibration.RecommendedDelta);
         Assert.Equal(calibration.RecommendedDelta, recommended.Delta);
         Assert.Equal(new Rate(0, 10), recommended.FalseAlarms);
+        Assert.Equal(new Rate(6, 6), recommended.TargetAttackersCaught);
+        Assert.True(recommended.TargetsMet);
         Assert.True(calibration.LowestW - calibration.RecommendedDelta >= ExtractionEvaluation.DeltaMargin);
         Assert.True(calibration.BenignLowestW >= recommended.Delta);
     }
@@ -132,7 +182,8 @@ public sealed partial class DefenseEvaluationTests
         using var json = JsonDocument.Parse(Report.ToJson());
 
         var extraction = json.RootElement.GetProperty("extraction");
-        Assert.Equal("coverage", extraction.GetProperty("callers")[0].GetProperty("firstSignals").GetString());
+        Assert.Equal("outOfDistribution", extraction.GetProperty("callers")[0].GetProperty("firstSignals").GetString());
+        Assert.Equal(256, extraction.GetProperty("callers")[0].GetProperty("firstCoverage").GetInt32());
         Assert.Equal(Extraction.Calibration.RecommendedDelta, extraction.GetProperty("calibration").GetProperty("recommendedDelta").GetDouble());
         var forms = json.RootElement.GetProperty("membership").GetProperty("forms");
         Assert.Equal("scores", forms[1].GetProperty("rule").GetProperty("mode").GetString());

@@ -151,14 +151,15 @@ public sealed partial class DefenseEvaluationTests(DefenseEvaluationFixture eval
     }
 
     [Fact]
-    public void Write_Result_ThreePngFiles()
+    public void Write_Result_FourPngFiles()
     {
         var folder = Directory.CreateTempSubdirectory("ss-plots-").FullName;
         try
         {
             var files = DefensePlots.Write(evaluation.Result, folder);
 
-            Assert.Equal([DefensePlots.OodFile, DefensePlots.SqueezeFile, DefensePlots.ExtractionFile], files.Select(Path.GetFileName));
+            Assert.Equal(
+                [DefensePlots.OodFile, DefensePlots.SqueezeFile, DefensePlots.ExtractionFile, DefensePlots.ExtractionOodFile], files.Select(Path.GetFileName));
             foreach (var file in files)
             {
                 var bytes = File.ReadAllBytes(file);

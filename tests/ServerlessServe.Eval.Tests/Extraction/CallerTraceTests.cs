@@ -18,7 +18,11 @@ public sealed class CallerTraceTests
             ExtractionSignals.DistanceDistribution | ExtractionSignals.Coverage,
             ExtractionSignals.DistanceDistribution,
         ],
-        [null, null, null, 0.95, 0.95]);
+        [null, null, null, 0.95, 0.95])
+    {
+        OodFlagged = [true, true, false, true, true],
+        OutOfDistributionShare = [null, 1.0, 0.667, 0.75, 0.8],
+    };
 
     [Fact]
     public void SignalsAt_AnotherDelta_RecomputesOnlyTheDistanceSignal()
@@ -47,5 +51,12 @@ public sealed class CallerTraceTests
         Assert.Equal(0.8, Trace.MinW());
         Assert.Equal(0.95, Trace.MaxCoverage);
         Assert.Equal(5, Trace.Queries);
+    }
+
+    [Fact]
+    public void MaxOutOfDistributionShare_HighestComputed_NullWithoutAScreen()
+    {
+        Assert.Equal(1.0, Trace.MaxOutOfDistributionShare);
+        Assert.Null((Trace with { OutOfDistributionShare = [] }).MaxOutOfDistributionShare);
     }
 }

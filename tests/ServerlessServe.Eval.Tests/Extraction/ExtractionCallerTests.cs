@@ -1,3 +1,4 @@
+using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Defenses.Extraction;
 using ServerlessServe.Eval.Defenses;
 using ServerlessServe.Eval.Extraction;
@@ -61,6 +62,48 @@ public sealed class ExtractionCallerTests(OnnxDigitsModel model, ITestOutputHelp
         Assert.NotNull(trace.MinW());
     }
 
+    /// <summary>
+    /// Seed set 2's Jacobian attacker, which PRADA misses on this model, with the digits policy's screen (the 99.5th
+    /// training percentile) reporting: the share it flags raises the out-of-distribution signal within 100 queries.
+    /// </summary>
+    [Fact]
+    public void JacobianAugmentation_WithTheScreen_OutOfDistributionWithin100Queries_PradaQuiet()
+    {
+        var split = DigitsData.Load();
+        var jacobian = new JacobianAugmentation(ExtractionEvaluation.SeedSet(split.Train, 1), 0.1, ExtractionEvaluation.SubstituteSeed);
+
+        var trace = Run(jacobian, new ExtractionDetectorOptions { Delta = DigitsDelta }, 300, Screen(split));
+
+        var first = trace.FirstRaising(ExtractionSignals.OutOfDistribution, DigitsDelta);
+        output.WriteLine($"out of distribution at query {first}; flagged {trace.OodFlagged.Count(f => f)} of {trace.Queries}; lowest W {trace.MinW():F4}");
+        Assert.InRange(first ?? int.MaxValue, 50, 100);
+        Assert.Null(trace.FirstRaising(ExtractionSignals.DistanceDistribution, DigitsDelta));
+    }
+
+    [Fact]
+    public void ReplayQueries_HeldOutDigitsWithTheScreen_ShareStaysUnderATenthOfTheThreshold()
+    {
+        var split = DigitsData.Load();
+        var replay = new ReplayQueries("benign", split.Test.Rows(), ExtractionEvaluation.BenignSeed + 4, 0.5, "held-out test digits");
+        var options = new ExtractionDetectorOptions { Delta = DigitsDelta };
+
+        var trace = Run(replay, options, 2000, Screen(split));
+
+        Assert.Equal(2000, trace.OodFlagged.Count);
+        Assert.Null(trace.FirstRaising(ExtractionSignals.OutOfDistribution, DigitsDelta));
+        Assert.InRange(trace.MaxOutOfDistributionShare ?? -1, 0, options.OutOfDistributionThreshold / 10);
+    }
+
+    [Fact]
+    public void MonitoredOracle_WithoutAScreen_NoShareNoFlags()
+    {
+        var trace = Run(new RandomQueries(1), new ExtractionDetectorOptions(), 60);
+
+        Assert.Empty(trace.OodFlagged);
+        Assert.Empty(trace.OutOfDistributionShare);
+        Assert.Null(trace.FirstRaising(ExtractionSignals.OutOfDistribution, 0.9));
+    }
+
     [Fact]
     public void ReplayQueries_NoJitter_SendsPoolRowsExactly()
     {
@@ -114,6 +157,13 @@ public sealed class ExtractionCallerTests(OnnxDigitsModel model, ITestOutputHelp
         Assert.Throws<InvalidOperationException>(() => oracle.Query(new float[DigitsData.PixelCount]));
     }
 
-    private CallerTrace Run(IQueryStrategy strategy, ExtractionDetectorOptions options, int budget) =>
-        MonitoredOracle.Run(strategy, benign: false, new ExtractionDetector(options), row => model.Predict([row])[0], budget, ExtractionEvaluation.Start, OneSecond);
+    private CallerTrace Run(IQueryStrategy strategy, ExtractionDetectorOptions options, int budget, Func<float[], bool>? screen = null) =>
+        MonitoredOracle.Run(strategy, benign: false, new ExtractionDetector(options), row => model.Predict([row])[0], budget, ExtractionEvaluation.Start, OneSecond, screen);
+
+    // The digits policy's screen: the profile of the training digits at the 99.5th percentile, as the sample publishes it.
+    private static Func<float[], bool> Screen(DigitsSplit split)
+    {
+        var screen = new MahalanobisScreen(InputProfileBuilder.Build(DigitsSample.InputName, split.Train.Rows(), 99.5));
+        return row => screen.Distance(row) > screen.Profile.Threshold;
+    }
 }

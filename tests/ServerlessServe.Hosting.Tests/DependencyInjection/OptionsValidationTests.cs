@@ -18,6 +18,7 @@ public sealed class OptionsValidationTests
     [InlineData("ServerlessServe:Models:UploadConcurrency", "0", "UploadConcurrency")]
     [InlineData("ServerlessServe:ModelCatalog:LatestCacheTtl", "02:00:00", "LatestCacheTtl")]
     [InlineData("ServerlessServe:Extraction:Delta", "2", "Delta")]
+    [InlineData("ServerlessServe:Extraction:OutOfDistributionMinRows", "500", "OutOfDistributionMinRows")]
     [InlineData("ServerlessServe:Extraction:Store:FlushInterval", "00:00:00.001", "FlushInterval")]
     [InlineData("ServerlessServe:Extraction:Store:TableName", "no-hyphens", "TableName")]
     [InlineData("ServerlessServe:Storage:BlobServiceUri", "https://blobs.internal.example/", "TableServiceUri")]

@@ -46,11 +46,20 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>Credit-risk published under a policy that watches its callers for extraction (shadow mode).</summary>
     public const string WatchedModel = "credit-risk-watched";
 
+    /// <summary>
+    /// The digits sample with its policy and signed profile: the OOD screen and extraction detection enforcing (a block
+    /// of an hour), squeezing in shadow mode.
+    /// </summary>
+    public const string ScreenedModel = "digits-screened";
+
     /// <summary>The gateway's services (its extraction state store and caller pseudonymizer, for the extraction tests).</summary>
     public IServiceProvider GatewayServices => _gateway!.Services;
 
     /// <summary>The connection string of this stack's Azurite (blobs and tables).</summary>
     public string StorageConnectionString => _azurite.ConnectionString;
+
+    /// <summary>A credit-risk copy whose policy limits each caller to a burst of 3 and 1 request a minute after it.</summary>
+    public const string LimitedModel = "credit-risk-limited";
 
     /// <summary>A credit-risk copy whose policy admits only callers with the role <c>risk-admin</c>.</summary>
     public const string RestrictedModel = "credit-risk-admins";
@@ -76,6 +85,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await store.PublishAsync(TestPackages.CustomerNotes("customer-notes", "1"));
         await store.PublishAsync(TestPackages.CreditRisk(WatchedModel, "1", policy: WatchedPolicy()));
         await store.PublishAsync(TestPackages.CreditRisk(RestrictedModel, "1", policy: RestrictedPolicy()));
+        await store.PublishAsync(TestPackages.CreditRisk(LimitedModel, "1", policy: LimitedPolicy()));
+        await store.PublishAsync(ModelPackager.Pack(
+            ScreenedModel, "1", DigitsSample.BuildModel(), SampleModels.GetPolicy(DigitsSample.Name), TestPackages.Signer, TestPackages.Created, SampleModels.BuildProfile(DigitsSample.Name)));
 
         var shared = new Dictionary<string, string?>
         {
@@ -191,6 +203,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["defenses"] = System.Text.Json.Nodes.JsonNode.Parse("""{"extraction":{"mode":"shadow","input":"features","output":"probabilities"}}""");
         return System.Text.Encoding.UTF8.GetBytes(policy.ToJsonString());
+    }
+
+    private static byte[] LimitedPolicy()
+    {
+        var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = JsonNode.Parse("""{"requestsPerSecond":0.0166,"burst":3}""");
+        return JsonSerializer.SerializeToUtf8Bytes(policy);
     }
 
     private static byte[] RestrictedPolicy()

@@ -13,8 +13,9 @@ using ServerlessServe.Local.Samples;
 namespace ServerlessServe.Integration.Tests.Containment;
 
 /// <summary>
-/// Containment over real processes: a second gateway on the same storage (another instance of the same app), the
-/// shared containment table on Azurite, and <c>ssctl contain</c>. Each test has callers and models of its own.
+/// Containment and limits over real processes: a second gateway on the same storage (another instance of the same
+/// app), the shared containment and budget tables on Azurite, and <c>ssctl contain</c>. Each test has callers and
+/// models of its own.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class ContainmentTests(StackFixture fixture)
@@ -22,17 +23,10 @@ public sealed class ContainmentTests(StackFixture fixture)
     /// <summary>The longest a change may take to reach every instance here (each reads the table every 2 s).</summary>
     private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(20);
 
-    /// <summary>The second instance: a volume limit a test reaches in a few requests, and state flushed at once.</summary>
-    private static readonly Dictionary<string, string> SecondInstance = new()
-    {
-        ["ServerlessServe:Extraction:VolumeLimit"] = "20",
-        ["ServerlessServe:Extraction:Store:FlushInterval"] = "00:00:00.200",
-    };
-
     [StackFact]
     public async Task ExtractionSimulation_EndsWithTheCallerBlockedOnEveryInstance_ThenLiftedBySsctl()
     {
-        var second = await fixture.ExtraPairAsync("contain", fixture.Host, SecondInstance);
+        var second = await SecondGateway.StartAsync(fixture);
         var subject = "extractor-" + Guid.NewGuid().ToString("N")[..8];
         using var onSecond = Client(second.GatewayBaseUrl, subject);
         using var onFirst = Client(fixture.Stack.GatewayBaseUrl, subject);
@@ -85,6 +79,88 @@ public sealed class ContainmentTests(StackFixture fixture)
         // One alarm: the signal stays raised in the caller's state, so it does not alarm again.
         Assert.Single(await SecurityRecordsAsync(SecurityEventKinds.Extraction, pseudonym));
         Assert.Equal(3, served);
+    }
+
+    [StackFact]
+    public async Task DailyBudget_SharedByTwoInstances_NeverExceeded_ThenRetryAfter()
+    {
+        var second = await SecondGateway.StartAsync(fixture);
+        var model = "budget-" + Guid.NewGuid().ToString("N")[..8];
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = System.Text.Json.Nodes.JsonNode.Parse("""{"dailyElements":40}""");
+        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
+        var subject = "budgeted-" + Guid.NewGuid().ToString("N")[..8];
+        using var onFirst = Client(fixture.Stack.GatewayBaseUrl, subject);
+        using var onSecond = Client(second.GatewayBaseUrl, subject);
+
+        // 4 elements a request, 40 a day: 10 requests at most, whichever instance serves them.
+        var served = 0;
+        var refused = new List<HttpResponseMessage>();
+        for (var i = 0; i < 16; i++)
+        {
+            var response = await (i % 2 == 0 ? onFirst : onSecond).PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                served++;
+                response.Dispose();
+            }
+            else
+            {
+                refused.Add(response);
+            }
+        }
+
+        try
+        {
+            // Each instance may hold one slice (4 elements) it has not spent: at most two requests' worth unserved.
+            Assert.InRange(served, 8, 10);
+            Assert.All(refused, r => Assert.Equal(HttpStatusCode.TooManyRequests, r.StatusCode));
+            Assert.All(refused, r => Assert.True(r.Headers.RetryAfter?.Delta > TimeSpan.Zero));
+        }
+        finally
+        {
+            refused.ForEach(r => r.Dispose());
+        }
+    }
+
+    [StackFact]
+    public async Task Flood_OneCallerAt10xItsRateGets429s_AnotherWithinItsRateIsAllServed()
+    {
+        var model = "limited-" + Guid.NewGuid().ToString("N")[..8];
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = System.Text.Json.Nodes.JsonNode.Parse("""{"requestsPerSecond":2,"burst":2}""");
+        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
+        using var flooder = Client(fixture.Stack.GatewayBaseUrl, "flooder-" + Guid.NewGuid().ToString("N")[..8]);
+        using var steady = Client(fixture.Stack.GatewayBaseUrl, "steady-" + Guid.NewGuid().ToString("N")[..8]);
+
+        // The flooder sends 40 requests, 8 at a time; the steady caller 4, one every 600 ms (under its 2 a second).
+        var flood = Task.Run(async () =>
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var round = 0; round < 5; round++)
+            {
+                var batch = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+                {
+                    using var response = await flooder.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+                    return response.StatusCode;
+                }));
+                statuses.AddRange(batch);
+            }
+
+            return statuses;
+        });
+        var steadyStatuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await steady.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+            steadyStatuses.Add(response.StatusCode);
+            await Task.Delay(600);
+        }
+
+        var flooded = await flood;
+        Assert.All(steadyStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Contains(HttpStatusCode.TooManyRequests, flooded);
+        Assert.All(flooded, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
     }
 
     [StackFact]

@@ -158,9 +158,9 @@ internal static class DefenseTables
         var setup = extraction.Setup;
         var table = new Table()
             .Title(Invariant(
-                $"Model extraction detector, default options (δ = {setup.Delta}, volume {setup.VolumeLimit}/{setup.VolumeWindowSeconds / 60} min, coverage {setup.CoverageThreshold}): {setup.QueriesPerCaller} queries per caller, one per {setup.SecondsPerQuery} simulated s"))
-            .AddColumn("caller").AddColumn("first alarm (query)").AddColumn("first signal").AddColumn("PRADA W < δ").AddColumn("coverage").AddColumn("volume")
-            .AddColumn(Invariant($"lowest W, first {setup.TargetQueries}")).AddColumn("lowest W").AddColumn("highest coverage").AddColumn("OOD screen would refuse");
+                $"Model extraction detector, default options (δ = {setup.Delta}, volume {setup.VolumeLimit}/{setup.VolumeWindowSeconds / 60} min, coverage {setup.CoverageThreshold}, OOD share {setup.OutOfDistributionThreshold} of the last {setup.OutOfDistributionWindow} rows from {setup.OutOfDistributionMinRows}): {setup.QueriesPerCaller} queries per caller, one per {setup.SecondsPerQuery} simulated s"))
+            .AddColumn("caller").AddColumn("first alarm (query)").AddColumn("first signal").AddColumn("PRADA W < δ").AddColumn("coverage").AddColumn("volume").AddColumn("OOD share")
+            .AddColumn(Invariant($"lowest W, first {setup.TargetQueries}")).AddColumn("lowest W").AddColumn("highest coverage").AddColumn("highest OOD share").AddColumn("OOD screen would refuse");
         foreach (var c in extraction.Callers)
         {
             var name = Markup.Escape(c.Name);
@@ -171,9 +171,11 @@ internal static class DefenseTables
                 Query(c.FirstDistanceDistribution),
                 Query(c.FirstCoverage),
                 Query(c.FirstVolume),
+                Query(c.FirstOutOfDistribution),
                 W(c.MinWWithinTarget),
                 W(c.MinW),
                 c.MaxCoverage is { } coverage ? Invariant($"{coverage:F3}") : "–",
+                Share(c.MaxOutOfDistributionShare),
                 Invariant($"{c.OodFlagged.Value:P1}") + (c.FirstOodFlagged is { } first ? Invariant($" (first: {first})") : ""));
         }
 
@@ -201,7 +203,7 @@ internal static class DefenseTables
         }
 
         deltas.Caption(Markup.Escape(Invariant(
-            $"Lowest W: {calibration.Callers} calibration callers ({calibration.Description}) {calibration.LowestW:F4} (median of their lowest {calibration.MedianLowestW:F4}); the {extraction.Callers.Count(c => c.Benign)} benign callers {calibration.BenignLowestW:F4}..{calibration.BenignHighestLowestW:F4}. Recommended δ {calibration.RecommendedDelta}: {calibration.Rule}. A δ separating every Jacobian attacker from every benign caller: {(calibration.Separable ? "exists" : "none")}.")));
+            $"Lowest W: {calibration.Callers} calibration callers ({calibration.Description}) {calibration.LowestW:F4} (median of their lowest {calibration.MedianLowestW:F4}); the {extraction.Callers.Count(c => c.Benign)} benign callers {calibration.BenignLowestW:F4}..{calibration.BenignHighestLowestW:F4}. Recommended δ {calibration.RecommendedDelta}: {calibration.Rule}. A δ separating every Jacobian attacker from every benign caller: {(calibration.Separable ? "exists" : "none")}. Highest OOD share: calibration callers {Share(calibration.HighestOutOfDistributionShare)}, benign callers {Share(extraction.Callers.Where(c => c.Benign).Max(c => c.MaxOutOfDistributionShare))} (threshold {setup.OutOfDistributionThreshold}).")));
         AnsiConsole.Write(deltas);
     }
 
@@ -232,6 +234,8 @@ internal static class DefenseTables
 
     private static string W(double? w) => w is { } value ? Invariant($"{value:F4}") : "–";
 
+    private static string Share(double? share) => share is { } value ? Invariant($"{value:F3}") : "–";
+
     private static string Signals(ExtractionSignals signals)
     {
         if (signals == ExtractionSignals.None)
@@ -253,6 +257,11 @@ internal static class DefenseTables
         if (signals.HasFlag(ExtractionSignals.Volume))
         {
             names.Add("volume");
+        }
+
+        if (signals.HasFlag(ExtractionSignals.OutOfDistribution))
+        {
+            names.Add("OOD share");
         }
 
         return string.Join(" + ", names);

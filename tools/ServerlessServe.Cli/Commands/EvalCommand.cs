@@ -19,10 +19,10 @@ internal static class EvalCommand
 
     private static Command Defenses()
     {
-        var output = new Option<DirectoryInfo?>("--out") { Description = $"Folder to write {ReportFile}, the ROC curves ({DefensePlots.OodFile}, {DefensePlots.SqueezeFile}) and PRADA's W over queries ({DefensePlots.ExtractionFile}) into." };
+        var output = new Option<DirectoryInfo?>("--out") { Description = $"Folder to write {ReportFile}, the ROC curves ({DefensePlots.OodFile}, {DefensePlots.SqueezeFile}), PRADA's W over queries ({DefensePlots.ExtractionFile}) and the share of queries the OOD screen flags ({DefensePlots.ExtractionOodFile}) into." };
         var command = new Command(
             "defenses",
-            "Evaluate the defenses of the digits model in ONNX Runtime: the out-of-distribution screen and feature squeezing (false positives on held-out digits, foreign inputs flagged, successful FGSM/BIM examples detected, accuracy, cost), the model-extraction detector (queries to the first alarm per attacker, false alarms, δ calibrated) and membership inference per released form; prints the recommended policy blocks.")
+            "Evaluate the defenses of the digits model in ONNX Runtime: the out-of-distribution screen and feature squeezing (false positives on held-out digits, foreign inputs flagged, successful FGSM/BIM examples detected, accuracy, cost), the model-extraction detector (queries to the first alarm per attacker and signal, false alarms, δ calibrated) and membership inference per released form; prints the recommended policy blocks.")
         {
             output,
         };

@@ -16,7 +16,13 @@ public static class DefensePlots
     /// <summary>PRADA's W over queries for each extraction attacker and a few benign callers, with δ.</summary>
     public const string ExtractionFile = "extraction.png";
 
-    /// <summary>Benign callers drawn in the extraction plot.</summary>
+    /// <summary>
+    /// The out-of-distribution signal over queries: the share of each caller's latest screened rows the OOD screen
+    /// flagged, for each extraction attacker and a few benign callers, with the threshold.
+    /// </summary>
+    public const string ExtractionOodFile = "extraction-ood.png";
+
+    /// <summary>Benign callers drawn in the extraction plots.</summary>
     public const int PlottedBenignCallers = 4;
 
     private const int Width = 800;
@@ -24,7 +30,8 @@ public static class DefensePlots
 
     /// <summary>
     /// Writes <see cref="OodFile"/>, <see cref="SqueezeFile"/> and, when extraction was evaluated,
-    /// <see cref="ExtractionFile"/> into <paramref name="directory"/>; returns their paths.
+    /// <see cref="ExtractionFile"/> and <see cref="ExtractionOodFile"/> into <paramref name="directory"/>; returns their
+    /// paths.
     /// </summary>
     public static IReadOnlyList<string> Write(DefenseEvaluationResult result, string directory)
     {
@@ -59,7 +66,62 @@ public static class DefensePlots
 
         var extractionPath = Path.Combine(directory, ExtractionFile);
         ExtractionPlot(extraction, result.Curves.Extraction).SavePng(extractionPath, Width, Height);
-        return [oodPath, squeezePath, extractionPath];
+        var extractionOodPath = Path.Combine(directory, ExtractionOodFile);
+        ExtractionOodPlot(extraction, result.Curves.Extraction).SavePng(extractionOodPath, Width, Height);
+        return [oodPath, squeezePath, extractionPath, extractionOodPath];
+    }
+
+    private static Plot ExtractionOodPlot(ExtractionReport report, IReadOnlyList<CallerTrace> traces)
+    {
+        var setup = report.Setup;
+        var plot = new Plot();
+        plot.Title(Invariant($"OOD share on the digits model: flagged of the last {setup.OutOfDistributionWindow} screened rows"));
+        plot.XLabel(Invariant($"query (one per simulated {setup.SecondsPerQuery} s)"));
+        plot.YLabel("share the OOD screen flagged");
+        var palette = new ScottPlot.Palettes.Category10();
+        var benignLabelled = false;
+        var attacker = 0;
+        foreach (var trace in traces.Where(t => !t.Benign).Concat(traces.Where(t => t.Benign).Take(PlottedBenignCallers)))
+        {
+            var points = trace.OutOfDistributionShare.Select((share, i) => (Query: i + 1.0, Share: share)).Where(p => p.Share is not null).ToArray();
+            if (points.Length == 0)
+            {
+                continue;
+            }
+
+            var line = plot.Add.ScatterLine(points.Select(p => p.Query).ToArray(), points.Select(p => p.Share!.Value).ToArray());
+            if (trace.Benign)
+            {
+                line.Color = Colors.Gray.WithAlpha(0.8);
+                line.LineWidth = 1;
+                if (!benignLabelled)
+                {
+                    line.LegendText = Invariant($"benign callers ({PlottedBenignCallers} of {traces.Count(t => t.Benign)})");
+                    benignLabelled = true;
+                }
+            }
+            else
+            {
+                line.Color = palette.GetColor(attacker++);
+                line.LineWidth = 2;
+                line.LegendText = trace.Name;
+            }
+        }
+
+        var threshold = plot.Add.HorizontalLine(setup.OutOfDistributionThreshold);
+        threshold.LinePattern = LinePattern.Dashed;
+        threshold.Color = Colors.Red;
+        threshold.LegendText = Invariant($"threshold {setup.OutOfDistributionThreshold} (from {setup.OutOfDistributionMinRows} rows)");
+        var target = plot.Add.VerticalLine(setup.TargetQueries);
+        target.LinePattern = LinePattern.Dotted;
+        target.Color = Colors.Gray;
+        target.LegendText = Invariant($"target: {setup.TargetQueries} queries");
+        plot.Axes.SetLimits(0, setup.QueriesPerCaller, -0.02, 1.02);
+
+        // Lower right: the attackers' lines are above 0.6 there, the benign callers' near 0.
+        plot.Legend.Alignment = Alignment.LowerRight;
+        plot.ShowLegend();
+        return plot;
     }
 
     private static Plot ExtractionPlot(ExtractionReport report, IReadOnlyList<CallerTrace> traces)

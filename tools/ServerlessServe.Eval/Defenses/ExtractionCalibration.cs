@@ -16,6 +16,10 @@ namespace ServerlessServe.Eval.Defenses;
 /// Whether some δ separates every synthetic-query attacker PRADA has to catch (its lowest W within the target) from
 /// every benign caller (calibration and evaluation): the highest such attacker W is below the lowest benign W.
 /// </param>
+/// <param name="HighestOutOfDistributionShare">
+/// The highest share of flagged rows in the out-of-distribution window any calibration caller reached (the benign side
+/// of the out-of-distribution signal's threshold, on the defender's own data); null when it was never computed.
+/// </param>
 public sealed record ExtractionCalibration(
     int Callers,
     string Description,
@@ -25,4 +29,5 @@ public sealed record ExtractionCalibration(
     double BenignHighestLowestW,
     double RecommendedDelta,
     string Rule,
-    bool Separable);
+    bool Separable,
+    double? HighestOutOfDistributionShare);

@@ -7,11 +7,13 @@ using ServerlessServe.Local.Samples;
 namespace ServerlessServe.Eval.Defenses;
 
 /// <summary>
-/// The model-extraction detector on the digits model served by ONNX Runtime, with the detector's default options:
+/// The model-extraction detector on the digits model served by ONNX Runtime, with the detector's default options and
+/// the digits policy's OOD screen reporting its flag on every query (the out-of-distribution signal):
 /// synthetic-query attackers (uniform random queries; Jacobian-based augmentation from one training digit per class,
 /// several seed sets), an attacker replaying training digits, benign callers replaying held-out digits, and benign
 /// calibration callers on the training digits from which δ is chosen for the model. Every caller sends one query per
-/// simulated second, each labelled by the model (its arg-max) and observed with that class at that time.
+/// simulated second, each held to the screen, then labelled by the model (its arg-max) and observed with that class at
+/// that time (<see cref="MonitoredOracle"/>).
 /// Deterministic: every caller is seeded, and callers do not share state.
 /// </summary>
 internal static class ExtractionEvaluation
@@ -84,29 +86,22 @@ internal static class ExtractionEvaluation
             .ToArray();
         var interval = TimeSpan.FromSeconds(options.ExtractionSecondsPerQuery);
         var traces = new CallerTrace[strategies.Length];
-        var ood = new (Rate Flagged, int? First)[strategies.Length];
         Parallel.For(0, strategies.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
-            var (flagged, queries, first) = (0, 0, (int?)null);
-            int Predict(float[] row)
-            {
-                queries++;
-                if (Thresholds.Flags(screen.Distance(row), screen.Profile.Threshold))
-                {
-                    flagged++;
-                    first ??= queries;
-                }
-
-                return session.Predict([row])[0];
-            }
-
-            traces[i] = MonitoredOracle.Run(strategies[i].Strategy, strategies[i].Benign, detector, Predict, options.ExtractionQueries, Start, interval);
-            ood[i] = (new Rate(flagged, queries), first);
+            traces[i] = MonitoredOracle.Run(
+                strategies[i].Strategy,
+                strategies[i].Benign,
+                detector,
+                row => session.Predict([row])[0],
+                options.ExtractionQueries,
+                Start,
+                interval,
+                row => Thresholds.Flags(screen.Distance(row), screen.Profile.Threshold));
         });
 
         var target = options.ExtractionTargetQueries;
         var kept = traces.Length - calibration.Length;
-        var callers = Enumerable.Range(0, kept).Select(i => Caller(traces[i], ood[i].Flagged, ood[i].First, detectorOptions.Delta, target)).ToArray();
+        var callers = traces.Take(kept).Select(t => Caller(t, detectorOptions.Delta, target)).ToArray();
         var evaluated = traces.Take(kept).ToArray();
         var calibrationResult = Calibrate(
             traces.Skip(kept).ToArray(),
@@ -127,6 +122,9 @@ internal static class ExtractionEvaluation
             detectorOptions.VolumeWindow.TotalSeconds,
             detectorOptions.CoverageThreshold,
             detectorOptions.CoverageEpoch,
+            detectorOptions.OutOfDistributionThreshold,
+            detectorOptions.OutOfDistributionWindow,
+            detectorOptions.OutOfDistributionMinRows,
             options.ExtractionSecondsPerQuery,
             options.ExtractionQueries,
             jitter,
@@ -156,9 +154,10 @@ internal static class ExtractionEvaluation
     /// <summary>Whether a caller is a synthetic-query attacker, which the detector has to flag within the target.</summary>
     public static bool IsTarget(string name) => name == Random || name.StartsWith(Jacobian, StringComparison.Ordinal);
 
-    private static ExtractionCaller Caller(CallerTrace trace, Rate oodFlagged, int? firstOod, double delta, int target)
+    private static ExtractionCaller Caller(CallerTrace trace, double delta, int target)
     {
         var first = trace.FirstAlarm(delta);
+        var firstFlagged = trace.OodFlagged.Select((flagged, i) => (Flagged: flagged, Query: i + 1)).FirstOrDefault(q => q.Flagged).Query;
         return new ExtractionCaller(
             trace.Name,
             trace.Benign,
@@ -169,11 +168,13 @@ internal static class ExtractionEvaluation
             trace.FirstRaising(ExtractionSignals.DistanceDistribution, delta),
             trace.FirstRaising(ExtractionSignals.Coverage, delta),
             trace.FirstRaising(ExtractionSignals.Volume, delta),
+            trace.FirstRaising(ExtractionSignals.OutOfDistribution, delta),
             trace.MinW(),
             trace.MinW(target),
             trace.MaxCoverage,
-            oodFlagged,
-            firstOod);
+            trace.MaxOutOfDistributionShare,
+            Rate.Of(trace.OodFlagged, static f => f),
+            firstFlagged == 0 ? null : firstFlagged);
     }
 
     private static ExtractionCalibration Calibrate(IReadOnlyList<CallerTrace> calibration, IReadOnlyList<CallerTrace> evaluated, string description, int target)
@@ -192,7 +193,8 @@ internal static class ExtractionEvaluation
             benign.Length == 0 ? double.NaN : benign.Max(),
             delta,
             Invariant($"the largest multiple of {DeltaStep} at least {DeltaMargin} below the lowest W of {calibration.Count} benign calibration callers ({lowest[0]:F4})"),
-            jacobian.Length > 0 && jacobian.Max() < benignLowest);
+            jacobian.Length > 0 && jacobian.Max() < benignLowest,
+            calibration.Max(static t => t.MaxOutOfDistributionShare));
     }
 
     private static ExtractionDeltaResult AtDelta(string name, double delta, IReadOnlyList<CallerTrace> traces, int target)

@@ -9,6 +9,9 @@ namespace ServerlessServe.Eval.Defenses;
 /// <param name="VolumeWindowSeconds">The volume window, seconds.</param>
 /// <param name="CoverageThreshold">Coverage at or above which the coverage signal is raised.</param>
 /// <param name="CoverageEpoch">Queries per coverage measurement.</param>
+/// <param name="OutOfDistributionThreshold">Share of flagged rows at or above which the out-of-distribution signal is raised.</param>
+/// <param name="OutOfDistributionWindow">Latest screened rows the share is taken over.</param>
+/// <param name="OutOfDistributionMinRows">Screened rows held before the share counts.</param>
 /// <param name="SecondsPerQuery">Simulated seconds between two queries of a caller.</param>
 /// <param name="QueriesPerCaller">Queries every caller sends.</param>
 /// <param name="BenignJitter">Standard deviation of the per-pixel jitter of replayed digits, pixel counts.</param>
@@ -23,6 +26,9 @@ public sealed record ExtractionSetup(
     double VolumeWindowSeconds,
     double CoverageThreshold,
     int CoverageEpoch,
+    double OutOfDistributionThreshold,
+    int OutOfDistributionWindow,
+    int OutOfDistributionMinRows,
     double SecondsPerQuery,
     int QueriesPerCaller,
     double BenignJitter,

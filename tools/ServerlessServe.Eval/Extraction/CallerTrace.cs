@@ -23,6 +23,18 @@ public sealed record CallerTrace(
     /// <summary>The highest coverage of a complete epoch; null before the first.</summary>
     public double? MaxCoverage => Coverage.Where(c => c is not null).Max();
 
+    /// <summary>Whether the OOD screen flagged each query (index 0 is query 1); empty when the model had no screen.</summary>
+    public IReadOnlyList<bool> OodFlagged { get; init; } = [];
+
+    /// <summary>
+    /// The share of the screened rows in the detector's window that the screen flagged, after each query; null while
+    /// fewer than the minimum were held; empty when the model had no screen.
+    /// </summary>
+    public IReadOnlyList<double?> OutOfDistributionShare { get; init; } = [];
+
+    /// <summary>The highest share of flagged rows in the window; null when it was never computed.</summary>
+    public double? MaxOutOfDistributionShare => OutOfDistributionShare.Where(s => s is not null).Max();
+
     /// <summary>
     /// The signals as of query <paramref name="query"/> (from 1) had the detector run with <paramref name="delta"/>:
     /// W does not depend on δ, so the distance-distribution signal is W &lt; δ, and the other signals are as recorded.

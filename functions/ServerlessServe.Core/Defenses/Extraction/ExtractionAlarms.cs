@@ -30,7 +30,9 @@ public sealed class ExtractionAlarms
     /// The security event for <paramref name="signals"/> newly raised for <paramref name="key"/>, with
     /// <paramref name="verdict"/>'s figures as evidence: <c>signals</c> (the new ones), <c>raisedEver</c>, <c>w</c>
     /// (absent before the first test), <c>delta</c>, <c>queries</c>, <c>volume</c>, <c>volumeLimit</c>,
-    /// <c>coverage</c> (absent before the first epoch), <c>coverageThreshold</c> and <c>distances</c>.
+    /// <c>coverage</c> (absent before the first epoch), <c>coverageThreshold</c>, <c>distances</c>, <c>oodShare</c> (the
+    /// share of the screened rows in the window that the OOD screen flagged; absent before the minimum is held),
+    /// <c>oodThreshold</c> and <c>screened</c> (rows in that window).
     /// </summary>
     public SecurityEvent Create(ExtractionKey key, ExtractionSubject subject, string? requestId, ExtractionSignals signals, ExtractionVerdict verdict)
     {
@@ -46,6 +48,8 @@ public sealed class ExtractionAlarms
             ["volumeLimit"] = verdict.VolumeLimit.ToString(CultureInfo.InvariantCulture),
             ["coverageThreshold"] = Number(verdict.CoverageThreshold),
             ["distances"] = verdict.Distances.ToString(CultureInfo.InvariantCulture),
+            ["oodThreshold"] = Number(verdict.OutOfDistributionThreshold),
+            ["screened"] = verdict.Screened.ToString(CultureInfo.InvariantCulture),
         };
         if (verdict.W is { } w)
         {
@@ -55,6 +59,11 @@ public sealed class ExtractionAlarms
         if (verdict.Coverage is { } coverage)
         {
             evidence["coverage"] = Number(coverage);
+        }
+
+        if (verdict.OutOfDistributionShare is { } share)
+        {
+            evidence["oodShare"] = Number(share);
         }
 
         return new SecurityEvent

@@ -4,11 +4,11 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>The binary form of an <see cref="ExtractionState"/>.</summary>
 /// <remarks>
-/// <para>Format version 1, little-endian, sections in this order:</para>
+/// <para>Format version 2, little-endian, sections in this order:</para>
 /// <list type="table">
-/// <item><term>Header, 36 bytes</term><description>"PRDA"; version (1); signals raised ever; coverage bits; 0; input
-/// length (int32); stored dimension d (int32); queries (int64); latest W (float64, NaN for none); distances since the
-/// last test (int32).</description></item>
+/// <item><term>Header, 36 bytes</term><description>"PRDA"; version (2); signals raised ever (flags of
+/// <see cref="ExtractionSignals"/>); coverage bits; 0; input length (int32); stored dimension d (int32); queries
+/// (int64); latest W (float64, NaN for none); distances since the last test (int32).</description></item>
 /// <item><term>Growing set, 4 + n(12 + 2d)</term><description>n (int32), then per stored query, oldest first: class
 /// (int32), sequence number (int64), d values as IEEE half (they were rounded to half when stored).</description></item>
 /// <item><term>Thresholds, 4 + 32c</term><description>c (int32), then per class with stored queries, by class: class
@@ -20,30 +20,41 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// <item><term>Coverage, 16 + 4d + 8w</term><description>queries in the epoch (int32), last coverage (float64, NaN for
 /// none), queries in the running mean (int32), the mean (d float32), the epoch's bitmap (w = max(1, 2^bits/64)
 /// uint64).</description></item>
+/// <item><term>Screen, 4 + 8s</term><description>screened rows held r (int32), then whether each was flagged, oldest
+/// first, as bits (row i is bit i mod 64 of word i / 64; s = ⌈r/64⌉ uint64, bits past r zero).</description></item>
 /// </list>
 /// <para>
+/// Version 1 (before the out-of-distribution signal) is the same without the screen section and with signals 1, 2 and
+/// 4 only; it still loads, with an empty screen window, and is written back as version 2.
+/// </para>
+/// <para>
 /// Worst case, with n = c = <see cref="ExtractionDetectorOptions.MaxGrowingSet"/> and m =
-/// <see cref="ExtractionDetectorOptions.DistanceWindow"/>: 36 + 4 + n(12 + 2d) + 4 + 32n + 4 + 4m + 56 + 16 + 4d + 8w
-/// bytes (<see cref="MaxSerializedSize"/>); with the defaults and d = 64, 46,536 bytes, one Azure Table binary property
-/// (64 KiB); with d = 256 (the default maximum), 145,608 bytes, three properties (<see cref="ExtractionStateChunks"/>).
+/// <see cref="ExtractionDetectorOptions.DistanceWindow"/> and r = <see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/>:
+/// 36 + 4 + n(12 + 2d) + 4 + 32n + 4 + 4m + 56 + 16 + 4d + 8w + 4 + 8s bytes (<see cref="MaxSerializedSize"/>); with
+/// the defaults and d = 64, 46,572 bytes, one Azure Table binary property (64 KiB); with d = 256 (the default maximum),
+/// 145,644 bytes, three properties (<see cref="ExtractionStateChunks"/>).
 /// </para>
 /// <para>
 /// The same state serialises to the same bytes, and <see cref="Deserialize"/> then <see cref="Serialize"/> under the
 /// same options gives back the input exactly. A state written under other options is brought within the current ones:
 /// growing sets re-admitted oldest first under the current caps (so the newest stay), the newest distances kept; when
 /// the stored dimension no longer matches (a changed <see cref="ExtractionDetectorOptions.MaxDimension"/>), or the
-/// volume bucket length or coverage bits changed, those parts start afresh.
+/// volume bucket length or coverage bits changed, those parts start afresh. The screen window keeps its newest rows.
 /// </para>
 /// </remarks>
 public sealed partial class ExtractionDetector
 {
-    private const byte FormatVersion = 1;
+    private const byte FormatVersion = 2;
+
+    // Version 1 states (no screen section) are still read.
+    private const byte FormatVersion1 = 1;
     private const int HeaderBytes = 36;
     private const int ClassBytes = 32;
     private const int VolumeBytes = 16 + (4 * VolumeCounter.Buckets);
     private const int MaxDimensionAllowed = 4096;
     private const int MaxGrowingAllowed = 4096;
     private const int MaxTestEveryAllowed = 10_000;
+    private const int MaxScreenWindowAllowed = 4096;
 
     private static ReadOnlySpan<byte> Magic => "PRDA"u8;
 
@@ -56,16 +67,23 @@ public sealed partial class ExtractionDetector
         ArgumentOutOfRangeException.ThrowIfLessThan(inputLength, 1);
         var dimension = Math.Min(inputLength, _options.MaxDimension);
         return checked((int)SerializedSize(
-            dimension, _options.MaxGrowingSet, _options.MaxGrowingSet, _options.DistanceWindow, CoverageWords(CoverageBitsFor(dimension))));
+            dimension,
+            _options.MaxGrowingSet,
+            _options.MaxGrowingSet,
+            _options.DistanceWindow,
+            CoverageWords(CoverageBitsFor(dimension)),
+            _options.OutOfDistributionWindow));
     }
 
-    /// <summary>The compact binary form of <paramref name="state"/> (format version 1).</summary>
+    /// <summary>The compact binary form of <paramref name="state"/> (format version 2).</summary>
     public byte[] Serialize(ExtractionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var dimension = state.Dimension;
         var coverage = state.Coverage;
-        var bytes = new byte[checked((int)SerializedSize(dimension, state.Growing.Count, state.Classes.Count, state.Distances.Count, coverage.Visited.Length))];
+        var screen = state.Screen;
+        var bytes = new byte[checked((int)SerializedSize(
+            dimension, state.Growing.Count, state.Classes.Count, state.Distances.Count, coverage.Visited.Length, screen.Count))];
         var writer = new StateWriter(bytes);
 
         writer.Bytes(Magic);
@@ -124,6 +142,21 @@ public sealed partial class ExtractionDetector
             writer.UInt64(word);
         }
 
+        writer.Int32(screen.Count);
+        for (var word = 0; word < ScreenWindow.Words(screen.Count); word++)
+        {
+            var bits = 0UL;
+            for (var bit = 0; bit < 64 && (word * 64) + bit < screen.Count; bit++)
+            {
+                if (screen[(word * 64) + bit])
+                {
+                    bits |= 1UL << bit;
+                }
+            }
+
+            writer.UInt64(bits);
+        }
+
         Debug.Assert(writer.Position == bytes.Length, "The size computed ahead matches what was written.");
         return bytes;
     }
@@ -138,7 +171,8 @@ public sealed partial class ExtractionDetector
             throw new InvalidDataException("The data is not an extraction state.");
         }
 
-        if (reader.Byte() != FormatVersion)
+        var version = reader.Byte();
+        if (version is not (FormatVersion or FormatVersion1))
         {
             throw new InvalidDataException("The extraction state has an unknown format version.");
         }
@@ -151,7 +185,7 @@ public sealed partial class ExtractionDetector
         var queryCount = reader.Int64();
         var lastW = reader.Double();
         var sinceTest = reader.Int32();
-        Require((raised & ~AllSignals) == 0 && reserved == 0 && inputLength >= 1, "header");
+        Require((raised & ~(version == FormatVersion1 ? Version1Signals : AllSignals)) == 0 && reserved == 0 && inputLength >= 1, "header");
         Require(dimension >= 1 && dimension <= Math.Min(inputLength, MaxDimensionAllowed) && bits >= 1 && bits <= Math.Min(16, dimension), "dimensions");
         Require(queryCount >= 0 && (double.IsNaN(lastW) || lastW is >= 0.0 and <= 1.0) && sinceTest is >= 0 and <= MaxTestEveryAllowed, "counters");
 
@@ -221,11 +255,25 @@ public sealed partial class ExtractionDetector
             visited[i] = reader.UInt64();
         }
 
+        // Whether each screened row held was flagged, oldest first (none in version 1).
+        var screenedCount = version == FormatVersion1 ? 0 : reader.Count(0, MaxScreenWindowAllowed);
+        var screened = new ulong[ScreenWindow.Words(screenedCount)];
+        for (var i = 0; i < screened.Length; i++)
+        {
+            screened[i] = reader.UInt64();
+        }
+
+        Require(screenedCount % 64 == 0 || screened[^1] >> (screenedCount % 64) == 0, "screen");
         Require(reader.Remaining == 0, "length");
 
         var state = CreateState(inputLength);
         state.QueryCount = queryCount;
         state.RaisedEver = raised;
+        for (var i = Math.Max(0, screenedCount - state.Screen.Capacity); i < screenedCount; i++)
+        {
+            state.Screen.Add(((screened[i / 64] >> (i % 64)) & 1UL) != 0);
+        }
+
         if (bucketTicks == state.Volume.BucketTicks)
         {
             state.Volume = VolumeCounter.Restore(bucketTicks, currentBucket, counts);
@@ -268,17 +316,20 @@ public sealed partial class ExtractionDetector
         return state;
     }
 
-    private const ExtractionSignals AllSignals = ExtractionSignals.DistanceDistribution | ExtractionSignals.Volume | ExtractionSignals.Coverage;
+    private const ExtractionSignals Version1Signals = ExtractionSignals.DistanceDistribution | ExtractionSignals.Volume | ExtractionSignals.Coverage;
+
+    private const ExtractionSignals AllSignals = Version1Signals | ExtractionSignals.OutOfDistribution;
 
     private static int CoverageWords(int bits) => Math.Max(1, (1 << bits) / 64);
 
-    private static long SerializedSize(int dimension, int growing, int classes, int distances, int coverageWords) =>
+    private static long SerializedSize(int dimension, int growing, int classes, int distances, int coverageWords, int screened) =>
         HeaderBytes
         + 4 + ((long)growing * (12 + (2L * dimension)))
         + 4 + ((long)classes * ClassBytes)
         + 4 + (4L * distances)
         + VolumeBytes
-        + 16 + (4L * dimension) + (8L * coverageWords);
+        + 16 + (4L * dimension) + (8L * coverageWords)
+        + 4 + (8L * ScreenWindow.Words(screened));
 
     private static void Require(bool condition, string section)
     {

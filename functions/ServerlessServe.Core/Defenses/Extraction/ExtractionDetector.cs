@@ -5,9 +5,11 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>
 /// Detects model-extraction behaviour per caller and model from the queries themselves: PRADA (Juuti, Szyller, Marchal
-/// and Asokan, "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&amp;P 2019) plus two simpler signals,
-/// volume and coverage. Pure logic: the caller keeps one <see cref="ExtractionState"/> per caller and model, passes each
-/// query with the model's predicted class and the time, and persists the state with <see cref="Serialize"/>.
+/// and Asokan, "PRADA: Protecting against DNN Model Stealing Attacks", EuroS&amp;P 2019) plus three simpler signals,
+/// volume, coverage and the share of the caller's rows the model's out-of-distribution screen flags. Pure logic: the
+/// caller keeps one <see cref="ExtractionState"/> per caller and model, passes each query with the model's predicted
+/// class and the time (and, for a model with an OOD screen, each request's screened and flagged rows,
+/// <see cref="ObserveScreened"/>), and persists the state with <see cref="Serialize"/>.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -27,12 +29,20 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// of all); inputs longer than <see cref="ExtractionDetectorOptions.MaxDimension"/> are reduced by feature hashing.
 /// </para>
 /// <para>
+/// Out of distribution: the OOD screen's flag on each of the caller's latest
+/// <see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/> screened rows, one bit each; the signal is raised while
+/// the share flagged is at least <see cref="ExtractionDetectorOptions.OutOfDistributionThreshold"/>, once
+/// <see cref="ExtractionDetectorOptions.OutOfDistributionMinRows"/> are held. Synthetic queries (random noise, steps
+/// along a substitute's gradient) leave the training distribution the screen's profile describes, which is what PRADA's
+/// distance test misses when the steps' distances happen to look normal.
+/// </para>
+/// <para>
 /// Cost per query: the input is copied, or, when longer than <see cref="ExtractionDetectorOptions.MaxDimension"/>,
 /// feature-hashed through a table kept per input length; one distance per stored query of the predicted class (at most
 /// 64 × 64 multiply-adds with the defaults, vectorised); a stored query is rounded to half precision when it joins; the
 /// distance window keeps a sorted copy (a binary search and a block move per distance); a projection on
-/// <see cref="ExtractionDetectorOptions.CoverageBits"/> directions for coverage; and every
-/// <see cref="ExtractionDetectorOptions.TestEvery"/> distances a Shapiro–Wilk test, which on the sorted window is a trim
+/// <see cref="ExtractionDetectorOptions.CoverageBits"/> directions for coverage; a bit in the OOD window per screened
+/// row; and every <see cref="ExtractionDetectorOptions.TestEvery"/> distances a Shapiro–Wilk test, which on the sorted window is a trim
 /// of outliers from both ends and one pass (the coefficients for each sample size are computed once per detector and
 /// cached: at most one set per size up to the window, about 0.5 MB in all at the default window of 500). Measured in
 /// Release on a 2-core machine shared with other builds (load average about 9; best of 32 runs of 1,000 queries): about
@@ -174,6 +184,32 @@ public sealed partial class ExtractionDetector
     }
 
     /// <summary>
+    /// Observes the outcome of the model's out-of-distribution screen on one request of the caller whose state is
+    /// <paramref name="state"/>: <paramref name="rows"/> rows screened, <paramref name="flaggedRows"/> of them flagged
+    /// (refused or not; a screen in shadow mode flags all the same). They join the window of the out-of-distribution
+    /// signal (<see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/>), which is raised while at least
+    /// <see cref="ExtractionDetectorOptions.OutOfDistributionThreshold"/> of the rows held are flagged, once
+    /// <see cref="ExtractionDetectorOptions.OutOfDistributionMinRows"/> are held. Nothing else changes: the rows are not
+    /// queries (<see cref="Observe"/> counts those the model answers). Returns the signals as they then stand, the other
+    /// signals as of the latest query (as <see cref="Summarize"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, or more rows are flagged than screened (the state is then unchanged).</exception>
+    public ExtractionVerdict ObserveScreened(ExtractionState state, int rows, int flaggedRows)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(flaggedRows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(flaggedRows, rows);
+        state.Screen.Add(rows, flaggedRows);
+        if (OutOfDistributionShare(state) >= _options.OutOfDistributionThreshold)
+        {
+            state.RaisedEver |= ExtractionSignals.OutOfDistribution;
+        }
+
+        return Summarize(state);
+    }
+
+    /// <summary>
     /// The signals of <paramref name="state"/> as of its latest query, without observing one: for an alarm that comes
     /// from merging states rather than from a query (no distance or class threshold then).
     /// </summary>
@@ -181,7 +217,6 @@ public sealed partial class ExtractionDetector
     {
         ArgumentNullException.ThrowIfNull(state);
         var volume = state.Volume.Total;
-        var coverage = double.IsNaN(state.Coverage.LastCoverage) ? (double?)null : state.Coverage.LastCoverage;
         var signals = ExtractionSignals.None;
         if (state.LastWValue < _options.Delta)
         {
@@ -193,24 +228,17 @@ public sealed partial class ExtractionDetector
             signals |= ExtractionSignals.Volume;
         }
 
-        if (coverage >= _options.CoverageThreshold)
+        if (state.Coverage.LastCoverage >= _options.CoverageThreshold)
         {
             signals |= ExtractionSignals.Coverage;
         }
 
-        return new ExtractionVerdict(
-            state.QueryCount,
-            signals,
-            state.RaisedEver,
-            null,
-            0.0,
-            state.LastW,
-            _options.Delta,
-            state.Distances.Count,
-            volume,
-            _options.VolumeLimit,
-            coverage,
-            _options.CoverageThreshold);
+        if (OutOfDistributionShare(state) >= _options.OutOfDistributionThreshold)
+        {
+            signals |= ExtractionSignals.OutOfDistribution;
+        }
+
+        return Verdict(state, signals, null, 0.0, volume);
     }
 
     /// <summary>Length in ticks of one volume bucket (a tenth of the volume window).</summary>
@@ -265,20 +293,43 @@ public sealed partial class ExtractionDetector
             signals |= ExtractionSignals.Coverage;
         }
 
+        if (OutOfDistributionShare(state) >= _options.OutOfDistributionThreshold)
+        {
+            signals |= ExtractionSignals.OutOfDistribution;
+        }
+
         state.RaisedEver |= signals;
+        return Verdict(
+            state,
+            signals,
+            minDistance,
+            state.Classes.TryGetValue(predictedClass, out var threshold) ? threshold.Threshold : 0.0,
+            volume);
+    }
+
+    // The share of flagged rows in the screen window; NaN (compares false) while fewer than the minimum are held.
+    private double OutOfDistributionShare(ExtractionState state) =>
+        state.Screen.Count >= _options.OutOfDistributionMinRows ? state.Screen.Flagged / (double)state.Screen.Count : double.NaN;
+
+    private ExtractionVerdict Verdict(ExtractionState state, ExtractionSignals signals, double? minDistance, double classThreshold, int volume)
+    {
+        var share = OutOfDistributionShare(state);
         return new ExtractionVerdict(
             state.QueryCount,
             signals,
             state.RaisedEver,
             minDistance,
-            state.Classes.TryGetValue(predictedClass, out var threshold) ? threshold.Threshold : 0.0,
+            classThreshold,
             state.LastW,
             _options.Delta,
             state.Distances.Count,
             volume,
             _options.VolumeLimit,
             double.IsNaN(state.Coverage.LastCoverage) ? null : state.Coverage.LastCoverage,
-            _options.CoverageThreshold);
+            _options.CoverageThreshold,
+            double.IsNaN(share) ? null : share,
+            state.Screen.Count,
+            _options.OutOfDistributionThreshold);
     }
 
     // x joins G_c, then its distance, if any, updates T_c.

@@ -1,6 +1,7 @@
 namespace ServerlessServe.Core.Defenses.Extraction;
 
-/// <summary>The names of <see cref="ExtractionSignals"/> in security events and logs: <c>distanceDistribution</c>, <c>volume</c>, <c>coverage</c>.</summary>
+/// <summary>The names of <see cref="ExtractionSignals"/> in security events and logs: <c>distanceDistribution</c>, <c>volume</c>, <c>coverage</c>,
+/// <c>outOfDistribution</c>.</summary>
 public static class ExtractionSignalNames
 {
     /// <summary>The signals' names joined by commas, in flag order; <c>none</c> for none.</summary>
@@ -11,7 +12,7 @@ public static class ExtractionSignalNames
             return "none";
         }
 
-        var names = new List<string>(3);
+        var names = new List<string>(4);
         if (signals.HasFlag(ExtractionSignals.DistanceDistribution))
         {
             names.Add("distanceDistribution");
@@ -25,6 +26,11 @@ public static class ExtractionSignalNames
         if (signals.HasFlag(ExtractionSignals.Coverage))
         {
             names.Add("coverage");
+        }
+
+        if (signals.HasFlag(ExtractionSignals.OutOfDistribution))
+        {
+            names.Add("outOfDistribution");
         }
 
         return string.Join(',', names);

@@ -22,4 +22,13 @@ public enum ExtractionSignals
     /// <see cref="ExtractionDetectorOptions.CoverageThreshold"/>), unlike natural inputs, which revisit a few regions.
     /// </summary>
     Coverage = 4,
+
+    /// <summary>
+    /// The model's out-of-distribution screen flagged a large share of the caller's latest rows (at least
+    /// <see cref="ExtractionDetectorOptions.OutOfDistributionThreshold"/> of the last
+    /// <see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/>), as with synthetic queries, which leave the
+    /// training distribution, unlike a benign caller's inputs, of which the screen flags a few. Refused rows count:
+    /// that is what an attacker who keeps probing an enforcing screen sends.
+    /// </summary>
+    OutOfDistribution = 8,
 }

@@ -2,7 +2,7 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>
 /// What an <see cref="ExtractionDetector"/> remembers about one caller of one model: PRADA's growing sets, thresholds and
-/// recent distances, the volume buckets and the coverage bitmap. Bounded by the detector's options whatever the caller
+/// recent distances, the volume buckets, the coverage bitmap and the OOD screen's flags on the latest rows. Bounded by the detector's options whatever the caller
 /// sends: at most <see cref="ExtractionDetector.MaxSerializedSize"/> bytes saved, and in memory about 6 bytes per stored
 /// value (a float and its half-precision bits) plus the window and small tables, about 125 KB with the defaults and 64
 /// features. Made by <see cref="ExtractionDetector.CreateState"/> or <see cref="ExtractionDetector.Deserialize"/>; not
@@ -18,6 +18,7 @@ public sealed class ExtractionState
         Distances = new DistanceWindow(options.DistanceWindow);
         Volume = new VolumeCounter(ExtractionDetector.VolumeBucketTicks(options));
         Coverage = new CoverageTracker(coverageBits, dimension);
+        Screen = new ScreenWindow(options.OutOfDistributionWindow);
         DistancesSinceTest = options.TestEvery;
     }
 
@@ -42,6 +43,9 @@ public sealed class ExtractionState
     /// <summary>Minimum distances held in the window.</summary>
     public int DistanceCount => Distances.Count;
 
+    /// <summary>Screened rows held in the out-of-distribution window.</summary>
+    public int ScreenedCount => Screen.Count;
+
     /// <summary>The latest W; null before the first test, or when the latest window had no spread.</summary>
     public double? LastW => double.IsNaN(LastWValue) ? null : LastWValue;
 
@@ -60,4 +64,6 @@ public sealed class ExtractionState
     internal VolumeCounter Volume { get; set; }
 
     internal CoverageTracker Coverage { get; set; }
+
+    internal ScreenWindow Screen { get; set; }
 }

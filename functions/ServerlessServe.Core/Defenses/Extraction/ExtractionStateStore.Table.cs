@@ -8,7 +8,8 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// One entity per caller and model: PartitionKey the model name, RowKey the caller's pseudonym; <c>Format</c> (1),
 /// <c>Chunks</c> (n) and <c>State0</c> … <c>State{n−1}</c>, the serialised state (<see cref="ExtractionDetector.Serialize"/>)
 /// in binary properties of at most 64 KiB (<see cref="ExtractionStateChunks"/>); <c>Signals</c> (the signals raised
-/// ever, as flags: 1 distance distribution, 2 volume, 4 coverage) and <c>Queries</c>, for an operator's queries.
+/// ever, as flags: 1 distance distribution, 2 volume, 4 coverage, 8 out of distribution) and <c>Queries</c>, for an
+/// operator's queries.
 /// Writes replace the whole entity, so a state that shrinks leaves no stale chunk behind.
 /// </remarks>
 public sealed partial class ExtractionStateStore
@@ -128,7 +129,7 @@ public sealed partial class ExtractionStateStore
             entry.Reported |= state.RaisedEver;
             foreach (var observation in entry.Pending)
             {
-                _detector.ObserveReduced(state, observation.Query, observation.PredictedClass, observation.Time);
+                observation.ReplayInto(_detector, state);
             }
 
             unreplayable = entry.Unreplayable;

@@ -11,7 +11,8 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// </summary>
 /// <remarks>
 /// <para>
-/// <b>Request path</b> (<see cref="Observe"/>): the rows go to the state in memory at once. A caller this instance does
+/// <b>Request path</b> (<see cref="Observe"/> for the rows the model answered, <see cref="ObserveScreened"/> for a
+/// request's outcome at the OOD screen): the observations go to the state in memory at once. A caller this instance does
 /// not hold starts with a fresh state, and its stored state is read in the background; when it arrives, the
 /// observations made meanwhile are replayed into it and it becomes the state in use.
 /// </para>
@@ -149,37 +150,100 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                     continue;
                 }
 
-                if (entry.State.InputLength != features)
-                {
-                    // The model's input changed length (a new version): the caller starts afresh, and the next write
-                    // replaces the stored state (merges keep ours while the stored one has the old length).
-                    entry.State = _detector.CreateState(features);
-                    entry.Pending.Clear();
-                    entry.Saved = entry.Observed;
-                    entry.Unreplayable = 0;
-                }
-
-                entry.Subject = subject;
+                Begin(entry, subject, features);
                 ExtractionVerdict? last = null;
                 foreach (var (query, predicted) in queries)
                 {
                     last = _detector.ObserveReduced(entry.State, query, predicted, now);
-                    entry.Observed = Interlocked.Increment(ref _sequence);
-                    if (entry.Pending.Count == _options.MaxPendingObservations)
-                    {
-                        entry.DroppedUpTo = entry.Pending[0].Sequence;
-                        entry.Unreplayable++;
-                        entry.Pending.RemoveAt(0);
-                    }
-
-                    entry.Pending.Add(new PendingObservation(entry.Observed, query, predicted, now));
+                    entry.Pending.Add(PendingObservation.ForQuery(Number(entry), query, predicted, now));
                 }
 
-                var newly = entry.State.RaisedEver & ~entry.Reported;
-                entry.Reported |= newly;
-                return new ExtractionOutcome(last ?? _detector.Summarize(entry.State), newly);
+                return Outcome(entry, last ?? _detector.Summarize(entry.State));
             }
         }
+    }
+
+    /// <summary>
+    /// Observes a request's outcome at the model's out-of-distribution screen for <paramref name="key"/>, in memory only:
+    /// <paramref name="rows"/> rows screened, <paramref name="flaggedRows"/> of them flagged
+    /// (<see cref="ExtractionDetector.ObserveScreened"/>). For the screen stage, which runs before the model and reports
+    /// the requests it refuses too (they never reach <see cref="Observe"/>). Kept for a merge like a query. Thread-safe;
+    /// one caller's requests are observed one at a time.
+    /// </summary>
+    /// <param name="key">The caller and model.</param>
+    /// <param name="subject">The policy and version of the request (kept for alarms raised later by a merge).</param>
+    /// <param name="features">Values per row of the extraction policy's input (the state's input length).</param>
+    /// <param name="rows">Rows screened.</param>
+    /// <param name="flaggedRows">Rows the screen flagged.</param>
+    /// <param name="now">The time of the request.</param>
+    public ExtractionOutcome ObserveScreened(
+        ExtractionKey key, ExtractionSubject subject, int features, int rows, int flaggedRows, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(flaggedRows);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(flaggedRows, rows);
+        while (true)
+        {
+            var entry = Acquire(key, features);
+            lock (entry.Gate)
+            {
+                if (entry.Detached)
+                {
+                    continue;
+                }
+
+                Begin(entry, subject, features);
+                if (rows == 0)
+                {
+                    return Outcome(entry, _detector.Summarize(entry.State));
+                }
+
+                var verdict = _detector.ObserveScreened(entry.State, rows, flaggedRows);
+                entry.Pending.Add(PendingObservation.ForScreened(Number(entry), rows, flaggedRows, now));
+                return Outcome(entry, verdict);
+            }
+        }
+    }
+
+    // Under the entry's Gate, before a request's observations: a model whose input changed length (a new version) starts
+    // the caller afresh, and the next write replaces the stored state (merges keep ours while the stored one has the old
+    // length); the request's policy and version are kept for alarms raised by a merge.
+    private void Begin(ExtractionStateEntry entry, ExtractionSubject subject, int features)
+    {
+        if (entry.State.InputLength != features)
+        {
+            entry.State = _detector.CreateState(features);
+            entry.Pending.Clear();
+            entry.Saved = entry.Observed;
+            entry.Unreplayable = 0;
+        }
+
+        entry.Subject = subject;
+    }
+
+    // Under the entry's Gate: numbers the observation just made and makes room in the log that keeps observations for a
+    // merge until a write holds them (at the limit the oldest kept goes; a merge then misses it). Returns its number.
+    private long Number(ExtractionStateEntry entry)
+    {
+        entry.Observed = Interlocked.Increment(ref _sequence);
+        if (entry.Pending.Count == _options.MaxPendingObservations)
+        {
+            entry.DroppedUpTo = entry.Pending[0].Sequence;
+            entry.Unreplayable++;
+            entry.Pending.RemoveAt(0);
+        }
+
+        return entry.Observed;
+    }
+
+    // Under the entry's Gate: the verdict with the signals raised for the first time, now reported.
+    private static ExtractionOutcome Outcome(ExtractionStateEntry entry, ExtractionVerdict verdict)
+    {
+        var newly = entry.State.RaisedEver & ~entry.Reported;
+        entry.Reported |= newly;
+        return new ExtractionOutcome(verdict, newly);
     }
 
     /// <summary>

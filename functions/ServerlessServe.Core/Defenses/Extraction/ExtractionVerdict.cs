@@ -1,6 +1,9 @@
 namespace ServerlessServe.Core.Defenses.Extraction;
 
-/// <summary>What <see cref="ExtractionDetector.Observe"/> concluded after one query.</summary>
+/// <summary>
+/// What <see cref="ExtractionDetector.Observe"/> concluded after one query (or <see cref="ExtractionDetector.ObserveScreened"/>
+/// after one request's screened rows).
+/// </summary>
 /// <param name="Query">The query's number for this caller and model, from 1.</param>
 /// <param name="Signals">The signals raised as of this query.</param>
 /// <param name="RaisedEver">Every signal raised for this caller so far, this query included.</param>
@@ -16,6 +19,12 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// <param name="VolumeLimit">The volume signal is raised above this count.</param>
 /// <param name="Coverage">Coverage of the last complete epoch; null before the first.</param>
 /// <param name="CoverageThreshold">The coverage signal is raised at or above this value.</param>
+/// <param name="OutOfDistributionShare">
+/// The share of the screened rows in the window that the OOD screen flagged; null while fewer than
+/// <see cref="ExtractionDetectorOptions.OutOfDistributionMinRows"/> are held (always, for a model without a screen).
+/// </param>
+/// <param name="Screened">Screened rows in the window.</param>
+/// <param name="OutOfDistributionThreshold">The out-of-distribution signal is raised at or above this share.</param>
 public sealed record ExtractionVerdict(
     long Query,
     ExtractionSignals Signals,
@@ -28,4 +37,7 @@ public sealed record ExtractionVerdict(
     int VolumeCount,
     int VolumeLimit,
     double? Coverage,
-    double CoverageThreshold);
+    double CoverageThreshold,
+    double? OutOfDistributionShare,
+    int Screened,
+    double OutOfDistributionThreshold);

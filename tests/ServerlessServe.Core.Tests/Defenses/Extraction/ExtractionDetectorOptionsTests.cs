@@ -21,10 +21,22 @@ public class ExtractionDetectorOptionsTests
         Assert.Contains("DistanceWindow", result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Validator_OutOfDistributionMinimumAboveWindow_FailsNamingIt()
+    {
+        var result = new ExtractionDetectorOptionsValidator().Validate(
+            null, new ExtractionDetectorOptions { OutOfDistributionMinRows = 250, OutOfDistributionWindow = 200 });
+
+        Assert.True(result.Failed);
+        Assert.Contains("OutOfDistributionMinRows", result.FailureMessage, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(nameof(ExtractionDetectorOptions.Delta))]
     [InlineData(nameof(ExtractionDetectorOptions.CoverageBits))]
     [InlineData(nameof(ExtractionDetectorOptions.VolumeWindow))]
+    [InlineData(nameof(ExtractionDetectorOptions.OutOfDistributionThreshold))]
+    [InlineData(nameof(ExtractionDetectorOptions.OutOfDistributionWindow))]
     public void Validator_ValueOutOfRange_FailsNamingIt(string property)
     {
         var options = new ExtractionDetectorOptions();
@@ -35,6 +47,12 @@ public class ExtractionDetectorOptionsTests
                 break;
             case nameof(ExtractionDetectorOptions.CoverageBits):
                 options.CoverageBits = 17;
+                break;
+            case nameof(ExtractionDetectorOptions.OutOfDistributionThreshold):
+                options.OutOfDistributionThreshold = 0;
+                break;
+            case nameof(ExtractionDetectorOptions.OutOfDistributionWindow):
+                options.OutOfDistributionWindow = 5000;
                 break;
             default:
                 options.VolumeWindow = TimeSpan.FromDays(2);

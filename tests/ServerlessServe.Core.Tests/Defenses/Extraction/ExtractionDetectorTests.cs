@@ -325,6 +325,7 @@ public class ExtractionDetectorTests(ITestOutputHelper output)
         Assert.ThrowsAny<Exception>(() => new ExtractionDetector(new ExtractionDetectorOptions { MinDistances = 200, DistanceWindow = 100 }));
         Assert.ThrowsAny<Exception>(() => new ExtractionDetector(new ExtractionDetectorOptions { MaxGrowingSetPerClass = 300, MaxGrowingSet = 200 }));
         Assert.ThrowsAny<Exception>(() => new ExtractionDetector(new ExtractionDetectorOptions { Delta = 1.5 }));
+        Assert.ThrowsAny<Exception>(() => new ExtractionDetector(new ExtractionDetectorOptions { OutOfDistributionMinRows = 300, OutOfDistributionWindow = 200 }));
     }
 
     [Fact]
@@ -335,7 +336,7 @@ public class ExtractionDetectorTests(ITestOutputHelper output)
 
         options.MaxGrowingSet = 4000;
 
-        Assert.Equal(46_536, detector.MaxSerializedSize(64));
+        Assert.Equal(46_572, detector.MaxSerializedSize(64));
     }
 
     internal static List<ExtractionVerdict> Run(

@@ -13,6 +13,7 @@ public class ExtractionStateSerializationTests
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
         var original = detector.CreateState(SyntheticCallers.Dimension);
         ExtractionDetectorTests.Run(detector, original, model, model.Benign().Take(700), TimeSpan.FromSeconds(0.2));
+        detector.ObserveScreened(original, 130, 3);
 
         var bytes = detector.Serialize(original);
         var restored = detector.Deserialize(bytes);
@@ -23,13 +24,18 @@ public class ExtractionStateSerializationTests
         Assert.Equal(original.ClassCount, restored.ClassCount);
         Assert.Equal(original.DistanceCount, restored.DistanceCount);
         Assert.Equal(original.LastW, restored.LastW);
+        Assert.Equal(130, restored.ScreenedCount);
+        Assert.Equal(detector.Summarize(original), detector.Summarize(restored));
 
         // The same continuation (crafted queries, so alarms, evictions and a volume burst happen) gives the same verdicts.
         var next = model.JacobianStyle().Take(400).Concat(model.UniformRandom().Take(400)).ToList();
         var fromOriginal = ExtractionDetectorTests.Run(detector, original, model, next, TimeSpan.FromSeconds(0.1));
         var fromRestored = ExtractionDetectorTests.Run(detector, restored, model, next, TimeSpan.FromSeconds(0.1));
+        fromOriginal.Add(detector.ObserveScreened(original, 90, 60));
+        fromRestored.Add(detector.ObserveScreened(restored, 90, 60));
 
         Assert.Equal(fromOriginal, fromRestored);
+        Assert.True(restored.RaisedEver.HasFlag(ExtractionSignals.OutOfDistribution));
         Assert.Equal(detector.Serialize(original), detector.Serialize(restored));
         Assert.NotEqual(ExtractionSignals.None, restored.RaisedEver);
     }
@@ -54,11 +60,11 @@ public class ExtractionStateSerializationTests
     {
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
 
-        // 36 + 4 + 256(12 + 2·64) + 4 + 32·256 + 4 + 4·500 + 56 + 16 + 4·64 + 8·16
-        Assert.Equal(46_536, detector.MaxSerializedSize(64));
-        // Inputs above 256 values are reduced to 256: 36 + 4 + 256(12 + 512) + 4 + 8192 + 4 + 2000 + 56 + 16 + 1024 + 128
-        Assert.Equal(145_608, detector.MaxSerializedSize(256));
-        Assert.Equal(145_608, detector.MaxSerializedSize(3 * 224 * 224));
+        // 36 + 4 + 256(12 + 2·64) + 4 + 32·256 + 4 + 4·500 + 56 + 16 + 4·64 + 8·16 + 4 + 8·⌈200/64⌉
+        Assert.Equal(46_572, detector.MaxSerializedSize(64));
+        // Inputs above 256 values are reduced to 256: 36 + 4 + 256(12 + 512) + 4 + 8192 + 4 + 2000 + 56 + 16 + 1024 + 128 + 36
+        Assert.Equal(145_644, detector.MaxSerializedSize(256));
+        Assert.Equal(145_644, detector.MaxSerializedSize(3 * 224 * 224));
         Assert.True(detector.MaxSerializedSize(64) <= ExtractionStateChunks.MaxChunkBytes);
     }
 
@@ -66,7 +72,10 @@ public class ExtractionStateSerializationTests
     public void Serialize_EveryPartFull_SizeEqualsMaxSerializedSize()
     {
         // One stored query per class, so classes and stored queries both reach the pool's cap.
-        var options = new ExtractionDetectorOptions { MaxGrowingSetPerClass = 1, MaxGrowingSet = 16, MinDistances = 20, DistanceWindow = 20 };
+        var options = new ExtractionDetectorOptions
+        {
+            MaxGrowingSetPerClass = 1, MaxGrowingSet = 16, MinDistances = 20, DistanceWindow = 20, OutOfDistributionWindow = 70, OutOfDistributionMinRows = 10,
+        };
         var detector = new ExtractionDetector(options);
         var state = detector.CreateState(8);
         var random = new Random(61);
@@ -75,8 +84,10 @@ public class ExtractionStateSerializationTests
         {
             var query = Enumerable.Range(0, 8).Select(_ => (float)random.NextDouble()).ToArray();
             detector.Observe(state, query, i % 16, Start.AddSeconds(i));
+            detector.ObserveScreened(state, 1, i % 3 == 0 ? 1 : 0);
         }
 
+        Assert.Equal(70, state.ScreenedCount);
         Assert.Equal(16, state.GrowingSetCount);
         Assert.Equal(16, state.ClassCount);
         Assert.Equal(20, state.DistanceCount);
@@ -141,6 +152,76 @@ public class ExtractionStateSerializationTests
     }
 
     [Fact]
+    public void Deserialize_Version1_LoadsWithAnEmptyScreenWindow_WrittenBackAsVersion2()
+    {
+        var model = new SyntheticCallers(53);
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(SyntheticCallers.Dimension);
+        ExtractionDetectorTests.Run(detector, state, model, model.JacobianStyle().Take(300), TimeSpan.FromSeconds(0.1));
+        var version2 = detector.Serialize(state);
+        var version1 = Version1(version2);
+
+        var restored = detector.Deserialize(version1);
+
+        Assert.Equal(0, restored.ScreenedCount);
+        Assert.Equal(state.RaisedEver, restored.RaisedEver);
+        Assert.NotEqual(ExtractionSignals.None, restored.RaisedEver);
+        Assert.Equal((state.QueryCount, state.GrowingSetCount, state.DistanceCount, state.LastW), (restored.QueryCount, restored.GrowingSetCount, restored.DistanceCount, restored.LastW));
+        Assert.Equal(version2, detector.Serialize(restored));
+        Assert.Equal((byte)2, detector.Serialize(restored)[4]);
+
+        // It goes on as the state it was: the window fills from the next request.
+        var verdict = detector.ObserveScreened(restored, 50, 50);
+        Assert.True(verdict.Signals.HasFlag(ExtractionSignals.OutOfDistribution));
+    }
+
+    [Fact]
+    public void Deserialize_Version1WithTheNewSignalOrAScreenSection_ThrowsInvalidData()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(3);
+        detector.Observe(state, [1f, 2f, 3f], 0, Start);
+        var version1 = Version1(detector.Serialize(state));
+
+        var withSignal = (byte[])version1.Clone();
+        withSignal[5] = (byte)ExtractionSignals.OutOfDistribution;
+        byte[] withSection = [.. version1, 0, 0, 0, 0];
+
+        Assert.Contains("header", Assert.Throws<InvalidDataException>(() => detector.Deserialize(withSignal)).Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => detector.Deserialize(withSection));
+        withSignal[4] = 2;
+        Assert.Throws<InvalidDataException>(() => detector.Deserialize(withSignal)); // no screen section: truncated as version 2
+    }
+
+    [Fact]
+    public void Deserialize_ScreenWindow_BitsPastTheRowsHeld_ThrowsInvalidData()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(3);
+        detector.ObserveScreened(state, 5, 5);
+        var bytes = detector.Serialize(state);
+
+        bytes[^8] |= 1 << 5;                                           // row 6 of 5
+
+        Assert.Contains("screen", Assert.Throws<InvalidDataException>(() => detector.Deserialize(bytes)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Deserialize_SmallerScreenWindow_KeepsTheNewestRows()
+    {
+        var writer = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = writer.CreateState(3);
+        writer.ObserveScreened(state, 100, 0);
+        writer.ObserveScreened(state, 100, 100);
+        var reader = new ExtractionDetector(new ExtractionDetectorOptions { OutOfDistributionWindow = 100, OutOfDistributionMinRows = 50 });
+
+        var restored = reader.Deserialize(writer.Serialize(state));
+
+        Assert.Equal(100, restored.ScreenedCount);
+        Assert.Equal(1.0, reader.Summarize(restored).OutOfDistributionShare);
+    }
+
+    [Fact]
     public void Deserialize_EveryTruncation_ThrowsInvalidData()
     {
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
@@ -148,6 +229,7 @@ public class ExtractionStateSerializationTests
         for (var i = 0; i < 30; i++)
         {
             detector.Observe(state, [i, i % 7, 1f], i % 2, Start.AddSeconds(i));
+            detector.ObserveScreened(state, 3, i % 4);
         }
 
         var bytes = detector.Serialize(state);
@@ -169,7 +251,7 @@ public class ExtractionStateSerializationTests
         var magic = (byte[])bytes.Clone();
         magic[0] = (byte)'X';
         var version = (byte[])bytes.Clone();
-        version[4] = 2;
+        version[4] = 3;
 
         Assert.Contains("not an extraction state", Assert.Throws<InvalidDataException>(() => detector.Deserialize(magic)).Message, StringComparison.Ordinal);
         Assert.Contains("version", Assert.Throws<InvalidDataException>(() => detector.Deserialize(version)).Message, StringComparison.Ordinal);
@@ -182,6 +264,7 @@ public class ExtractionStateSerializationTests
         var detector = new ExtractionDetector(new ExtractionDetectorOptions { MinDistances = 20, DistanceWindow = 40, MaxGrowingSet = 24, MaxGrowingSetPerClass = 6 });
         var state = detector.CreateState(SyntheticCallers.Dimension);
         ExtractionDetectorTests.Run(detector, state, model, model.Benign().Take(200), TimeSpan.FromSeconds(1));
+        detector.ObserveScreened(state, 150, 20);
         var bytes = detector.Serialize(state);
         var random = new Random(91);
         var query = model.Benign().First();
@@ -216,5 +299,15 @@ public class ExtractionStateSerializationTests
         }
 
         Assert.InRange(refused, 1, 1999);
+    }
+
+    // A version 1 state from a version 2 one whose screen window is empty: version 2 is version 1 plus the screen
+    // section, which for an empty window is its count alone (4 bytes of zero).
+    private static byte[] Version1(byte[] version2)
+    {
+        Assert.Equal([0, 0, 0, 0], version2[^4..]);
+        var version1 = version2[..^4];
+        version1[4] = 1;
+        return version1;
     }
 }

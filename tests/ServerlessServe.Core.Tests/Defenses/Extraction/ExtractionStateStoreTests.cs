@@ -95,6 +95,54 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
     }
 
     [Fact]
+    public async Task Merge_ScreenOutcomesReplayedWithTheQueries_SameStateAsOneInstanceSeeingThemInOrder()
+    {
+        var a = Store();
+        var b = Store();
+        var queries = _model.Benign().Take(120).ToList();
+        a.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 30, 2, Start);
+        Observe(a, Caller, queries[..60]);
+        await a.FlushAsync(CancellationToken.None);
+        b.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 45, 5, Start);
+        Observe(b, Caller, queries[60..]);
+        b.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 8, 8, Start);
+
+        await b.FlushAsync(CancellationToken.None);                  // b reads a's state and replays its three observations into it
+
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var alone = detector.CreateState(SyntheticCallers.Dimension);
+        detector.ObserveScreened(alone, 30, 2);
+        queries[..60].ForEach(q => detector.Observe(alone, q, _model.Predict(q), Start));
+        detector.ObserveScreened(alone, 45, 5);
+        queries[60..].ForEach(q => detector.Observe(alone, q, _model.Predict(q), Start));
+        detector.ObserveScreened(alone, 8, 8);
+        var stored = (await b.ReadAsync(Caller, CancellationToken.None))!.State!;
+        Assert.Equal(83, stored.ScreenedCount);
+        Assert.Equal(detector.Serialize(alone), detector.Serialize(stored));
+    }
+
+    [Fact]
+    public async Task Merge_ScreenedRowsOfTwoInstances_RaiseTheOutOfDistributionSignal_OneAlarmFromTheMerge()
+    {
+        // Each instance sees 30 flagged rows, under the 50 the signal needs; the stored state holds 60.
+        var events = new RecordingSecurityEvents();
+        var a = Store(events: events);
+        var b = Store(events: events);
+
+        Assert.Equal(ExtractionSignals.None, a.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 30, 30, Start).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, b.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 30, 30, Start).NewlyRaised);
+        await a.FlushAsync(CancellationToken.None);
+        await b.FlushAsync(CancellationToken.None);
+
+        var alarm = Assert.Single(events.Raised);
+        Assert.Equal("outOfDistribution", alarm.Evidence["signals"]);
+        Assert.Equal(("1", "60", "0.2"), (alarm.Evidence["oodShare"], alarm.Evidence["screened"], alarm.Evidence["oodThreshold"]));
+        Assert.Null(alarm.RequestId);
+        Assert.Equal((int)ExtractionSignals.OutOfDistribution, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt32("Signals"));
+        Assert.Equal(0L, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt64("Queries"));
+    }
+
+    [Fact]
     public async Task NewInstance_AfterRestart_LoadsThePersistedStateAndReplaysWhatItObservedMeanwhile()
     {
         var before = Store();

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ServerlessServe.Core.Serving.Limits;
+
+/// <summary>
+/// Request limits on each gateway instance (<c>ServerlessServe:Limits</c>): the defaults of a model policy's
+/// <c>limits</c>, and the instance's overall concurrency. The defaults are set high enough that one caller running
+/// <c>ssctl bench</c> at 64 in flight is not limited; a model that needs tighter limits says so in its policy.
+/// </summary>
+public sealed class LimitOptions
+{
+    public const string SectionName = "ServerlessServe:Limits";
+
+    /// <summary>Sustained requests per second per caller and model. Default 2,000.</summary>
+    [Range(0.001, 100_000)]
+    public double RequestsPerSecond { get; set; } = 2000;
+
+    /// <summary>Requests per caller and model at once after being idle. Default 4,000.</summary>
+    [Range(1, 100_000)]
+    public int Burst { get; set; } = 4000;
+
+    /// <summary>Requests per caller and model in flight at once. Default 64.</summary>
+    [Range(1, 10_000)]
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>
+    /// Inference requests in flight on this instance, all callers together; past it a request is shed at once (503 with
+    /// <c>Retry-After</c>) before any other work. Default 1,024.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int GlobalConcurrency { get; set; } = 1024;
+
+    /// <summary>The table of daily budgets (policy <c>limits.dailyElements</c>). Default <c>budgets</c>.</summary>
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$")]
+    public string BudgetTable { get; set; } = "budgets";
+}

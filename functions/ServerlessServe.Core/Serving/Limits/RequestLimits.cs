@@ -1,0 +1,100 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
+
+namespace ServerlessServe.Core.Serving.Limits;
+
+/// <summary>
+/// This instance's limiters (System.Threading.RateLimiting): one concurrency limiter for all inference requests, and
+/// per caller and model a token bucket and a concurrency limiter with the model policy's <c>limits</c> (or the
+/// defaults). Nothing waits in a queue: a request over a limit is refused at once with when to retry. Idle per-caller
+/// limiters are dropped by the partitioned limiters themselves, so memory follows the callers active now.
+/// </summary>
+public sealed class RequestLimits : IDisposable
+{
+    private readonly LimitOptions _options;
+    private readonly ConcurrencyLimiter _global;
+    private readonly PartitionedRateLimiter<Key> _rate;
+    private readonly PartitionedRateLimiter<Key> _concurrency;
+
+    public RequestLimits(IOptions<LimitOptions> options)
+    {
+        _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
+        _global = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = _options.GlobalConcurrency, QueueLimit = 0 });
+        _rate = PartitionedRateLimiter.Create<Key, Key>(key => RateLimitPartition.GetTokenBucketLimiter(key, static k => Bucket(k)));
+        _concurrency = PartitionedRateLimiter.Create<Key, Key>(key => RateLimitPartition.GetConcurrencyLimiter(
+            key, static k => new ConcurrencyLimiterOptions { PermitLimit = k.Concurrency, QueueLimit = 0 }));
+    }
+
+    /// <summary>Requests in flight on this instance may not exceed the global limit; the lease holds one place.</summary>
+    public Refusal? TryAdmit(out RateLimitLease? lease)
+    {
+        lease = _global.AttemptAcquire();
+        if (lease.IsAcquired)
+        {
+            return null;
+        }
+
+        lease.Dispose();
+        lease = null;
+        return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
+    }
+
+    /// <summary>
+    /// Takes one request of <paramref name="caller"/> (pseudonym) on <paramref name="model"/> from its token bucket and
+    /// one place of its concurrency; the lease holds the place until disposed. A refusal says when to retry.
+    /// </summary>
+    public Refusal? TryAcquire(string caller, string model, LimitsPolicy? policy, out IDisposable? lease)
+    {
+        var key = new Key(
+            caller,
+            model,
+            policy?.RequestsPerSecond ?? _options.RequestsPerSecond,
+            policy?.Burst ?? _options.Burst,
+            policy?.Concurrency ?? _options.Concurrency);
+        lease = null;
+        using (var rate = _rate.AttemptAcquire(key))
+        {
+            if (!rate.IsAcquired)
+            {
+                var retry = rate.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+                return Refusal.RateLimited("too many requests") with { RetryAfter = retry };
+            }
+        }
+
+        var place = _concurrency.AttemptAcquire(key);
+        if (!place.IsAcquired)
+        {
+            place.Dispose();
+            return Refusal.RateLimited("too many requests") with { RetryAfter = TimeSpan.FromSeconds(1) };
+        }
+
+        lease = place;
+        return null;
+    }
+
+    public void Dispose()
+    {
+        _global.Dispose();
+        _rate.Dispose();
+        _concurrency.Dispose();
+    }
+
+    // At least one token a period: a period of a tenth of a second at 10 requests per second and more, longer below.
+    private static TokenBucketRateLimiterOptions Bucket(Key key)
+    {
+        var perPeriod = Math.Max(1, (int)Math.Round(key.RequestsPerSecond / 10));
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = key.Burst,
+            TokensPerPeriod = perPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(perPeriod / key.RequestsPerSecond),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+
+    /// <summary>A caller's limiters on a model, for the limits in force (a policy change starts new ones).</summary>
+    private readonly record struct Key(string Caller, string Model, double RequestsPerSecond, int Burst, int Concurrency);
+}

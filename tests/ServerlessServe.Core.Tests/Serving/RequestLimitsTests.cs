@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Serving.Limits;
+
+namespace ServerlessServe.Core.Tests.Serving;
+
+public sealed class RequestLimitsTests
+{
+    [Fact]
+    public void Rate_BurstThenRefusedWithRetryAfter_OtherCallerUnaffected()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions()));
+        var policy = new LimitsPolicy { RequestsPerSecond = 0.5, Burst = 3 };
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Null(limits.TryAcquire("a", "m", policy, out var lease));
+            lease!.Dispose();
+        }
+
+        var refused = limits.TryAcquire("a", "m", policy, out var none);
+        Assert.Null(none);
+        Assert.Equal(RefusalKind.RateLimited, refused!.Kind);
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+
+        // Another caller, and the same caller on another model, have allowances of their own.
+        Assert.Null(limits.TryAcquire("b", "m", policy, out var other));
+        other!.Dispose();
+        Assert.Null(limits.TryAcquire("a", "other-model", policy, out var elsewhere));
+        elsewhere!.Dispose();
+    }
+
+    [Fact]
+    public void Concurrency_PlacesHeldUntilDisposed()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions()));
+        var policy = new LimitsPolicy { Concurrency = 2 };
+
+        Assert.Null(limits.TryAcquire("a", "m", policy, out var first));
+        Assert.Null(limits.TryAcquire("a", "m", policy, out var second));
+        Assert.Equal(RefusalKind.RateLimited, limits.TryAcquire("a", "m", policy, out _)!.Kind);
+
+        first!.Dispose();
+        Assert.Null(limits.TryAcquire("a", "m", policy, out var third));
+        second!.Dispose();
+        third!.Dispose();
+    }
+
+    [Fact]
+    public void Global_ShedsPastTheLimitWith503AndRetryAfter()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { GlobalConcurrency = 1 }));
+
+        Assert.Null(limits.TryAdmit(out var held));
+        var shed = limits.TryAdmit(out var none);
+
+        Assert.Null(none);
+        Assert.Equal(RefusalKind.Unavailable, shed!.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(1), shed.RetryAfter);
+        held!.Dispose();
+        Assert.Null(limits.TryAdmit(out var again));
+        again!.Dispose();
+    }
+
+    [Fact]
+    public void NoPolicy_TheDefaultsApply()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { Burst = 1, RequestsPerSecond = 0.01 }));
+
+        Assert.Null(limits.TryAcquire("a", "m", null, out var lease));
+        lease!.Dispose();
+        Assert.NotNull(limits.TryAcquire("a", "m", null, out _));
+    }
+}

@@ -1,0 +1,75 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Serving.Limits;
+using ServerlessServe.Core.Tests.Fixtures;
+
+namespace ServerlessServe.Core.Tests.Serving;
+
+/// <summary>Daily budgets shared by instances through one table on real Azurite.</summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class SharedBudgetsTests(AzuriteFixture azurite)
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 30, 22, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task TwoInstances_OneBudget_NeverMoreThanTheBudgetServed_RefusedUntilTheNextDay()
+    {
+        var table = await NewTableAsync();
+        var first = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+        var second = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+
+        // 1,000 elements a day; 40 requests of 40 elements, alternating between the instances.
+        var served = 0;
+        Refusal? last = null;
+        for (var i = 0; i < 40; i++)
+        {
+            var refusal = await (i % 2 == 0 ? first : second).ChargeAsync("caller", "model", 1000, 40, default);
+            served += refusal is null ? 1 : 0;
+            last = refusal ?? last;
+        }
+
+        await first.SettledAsync();
+        await second.SettledAsync();
+        Assert.InRange(served * 40, 1000 - (2 * 100), 1000);
+        Assert.Equal(RefusalKind.RateLimited, last!.Kind);
+        Assert.Equal(TimeSpan.FromHours(2), last.RetryAfter);
+        Assert.InRange(await first.UsedAsync("caller", "model", _time.GetUtcNow(), default), served * 40, 1000);
+
+        // Another caller has a budget of its own; the next day starts again.
+        Assert.Null(await first.ChargeAsync("other", "model", 1000, 40, default));
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Null(await second.ChargeAsync("caller", "model", 1000, 40, default));
+    }
+
+    [Fact]
+    public async Task ReturnAll_GivesBackTheUnspentSlice()
+    {
+        var table = await NewTableAsync();
+        var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+
+        Assert.Null(await budgets.ChargeAsync("caller", "model", 1000, 10, default));
+        await budgets.SettledAsync();
+        Assert.True(await budgets.UsedAsync("caller", "model", _time.GetUtcNow(), default) >= 100);
+
+        await budgets.ReturnAllAsync(default);
+
+        Assert.Equal(10, await budgets.UsedAsync("caller", "model", _time.GetUtcNow(), default));
+    }
+
+    [Fact]
+    public async Task ARequestLargerThanTheBudget_Refused()
+    {
+        var budgets = new SharedBudgets(await NewTableAsync(), _time, new FakeLogger<SharedBudgets>());
+
+        Assert.Equal(RefusalKind.RateLimited, (await budgets.ChargeAsync("caller", "model", 100, 101, default))!.Kind);
+    }
+
+    private async Task<TableClient> NewTableAsync()
+    {
+        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient("budgets" + Guid.NewGuid().ToString("N")[..12]);
+        await table.CreateIfNotExistsAsync();
+        return table;
+    }
+}
