@@ -106,8 +106,7 @@ public sealed class CanaryTests(StackFixture fixture)
     private static List<AuditRecord> Records(IEnumerable<string> lines) =>
         lines.Select(l => AuditRecord.TryParse(Encoding.UTF8.GetBytes(l), out var record, out var error) ? record! : throw new InvalidOperationException(error)).ToList();
 
-    // TODO(security-events merge): AuditRecord.Security (record format 4) comes with the ISecurityEvents
-    // implementation; until that is merged this file does not compile, and these tests fail without it.
+    // Security events are audit records of operation "security" (record format 4).
     private static List<AuditRecord> SecurityRecords(IEnumerable<string> lines, string kind, string caller) =>
-        Records(lines).Where(r => r.Operation == "security" && r.Security?.Kind == kind && r.Caller == caller).ToList();
+        Records(lines).Where(r => r.Operation == AuditEvent.SecurityOperation && r.Security?.Kind == kind && r.Caller == caller).ToList();
 }

@@ -90,22 +90,7 @@ public static class DefensePlots
             }
 
             var line = plot.Add.ScatterLine(points.Select(p => p.Query).ToArray(), points.Select(p => p.Share!.Value).ToArray());
-            if (trace.Benign)
-            {
-                line.Color = Colors.Gray.WithAlpha(0.8);
-                line.LineWidth = 1;
-                if (!benignLabelled)
-                {
-                    line.LegendText = Invariant($"benign callers ({PlottedBenignCallers} of {traces.Count(t => t.Benign)})");
-                    benignLabelled = true;
-                }
-            }
-            else
-            {
-                line.Color = palette.GetColor(attacker++);
-                line.LineWidth = 2;
-                line.LegendText = trace.Name;
-            }
+            StyleCaller(line, trace.Benign, trace.Name, traces.Count(t => t.Benign), palette, ref benignLabelled, ref attacker);
         }
 
         var threshold = plot.Add.HorizontalLine(setup.OutOfDistributionThreshold);
@@ -144,22 +129,7 @@ public static class DefensePlots
 
             lowest = Math.Min(lowest, points.Min(p => p.W!.Value));
             var line = plot.Add.ScatterLine(points.Select(p => p.Query).ToArray(), points.Select(p => p.W!.Value).ToArray());
-            if (trace.Benign)
-            {
-                line.Color = Colors.Gray.WithAlpha(0.8);
-                line.LineWidth = 1;
-                if (!benignLabelled)
-                {
-                    line.LegendText = Invariant($"benign callers ({PlottedBenignCallers} of {traces.Count(t => t.Benign)})");
-                    benignLabelled = true;
-                }
-            }
-            else
-            {
-                line.Color = palette.GetColor(attacker++);
-                line.LineWidth = 2;
-                line.LegendText = trace.Name;
-            }
+            StyleCaller(line, trace.Benign, trace.Name, traces.Count(t => t.Benign), palette, ref benignLabelled, ref attacker);
         }
 
         foreach (var delta in report.Deltas.DistinctBy(d => d.Delta))
@@ -209,4 +179,25 @@ public static class DefensePlots
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // Benign callers thin and grey, labelled once for all; each attacker in its own colour with its name.
+    private static void StyleCaller(ScottPlot.Plottables.Scatter line, bool benign, string name, int benignCount, ScottPlot.IPalette palette, ref bool benignLabelled, ref int attacker)
+    {
+        if (benign)
+        {
+            line.Color = Colors.Gray.WithAlpha(0.8);
+            line.LineWidth = 1;
+            if (!benignLabelled)
+            {
+                line.LegendText = Invariant($"benign callers ({PlottedBenignCallers} of {benignCount})");
+                benignLabelled = true;
+            }
+        }
+        else
+        {
+            line.Color = palette.GetColor(attacker++);
+            line.LineWidth = 2;
+            line.LegendText = name;
+        }
+    }
 }
