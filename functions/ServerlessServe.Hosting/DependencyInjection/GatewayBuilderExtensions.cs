@@ -91,6 +91,7 @@ public static class GatewayBuilderExtensions
             .Add<EncodeResponse>()
             .Finally<AuditRequest>()
             .Finally<ReleaseLimits>());
+        builder.Services.TryAddSingleton<GatewayReadiness>();
         builder.Services.TryAddSingleton<GatewayEndpoints>();
         return builder;
     }
