@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace ServerlessServe.Core.Signatures;
 
 /// <summary>Signed requests (<c>ServerlessServe:Signatures</c>): where keys and nonces are kept and how the window is read.</summary>
-public sealed class SignatureOptions
+public sealed class SignatureOptions : IValidatableObject
 {
     public const string SectionName = "ServerlessServe:Signatures";
 
@@ -41,4 +41,14 @@ public sealed class SignatureOptions
     /// <summary>How often expired nonces are deleted from the replay store (Azure Tables have no TTL). Default 10 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan NonceCleanupInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (PublicBaseUrl is { } url
+            && (!url.IsAbsoluteUri || url.Scheme is not ("https" or "http") || url.AbsolutePath != "/" || url.Query.Length > 0 || url.UserInfo.Length > 0))
+        {
+            yield return new ValidationResult("PublicBaseUrl must be an absolute http(s) URL of scheme, host and port only.", [nameof(PublicBaseUrl)]);
+        }
+    }
 }
