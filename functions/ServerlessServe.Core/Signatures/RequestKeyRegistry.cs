@@ -39,7 +39,12 @@ public sealed class RequestKeyRegistry : IDisposable
     /// <summary>Reads the key table and replaces the snapshot (keys still present keep their imported form).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        var keys = await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        Load(await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Replaces the snapshot with <paramref name="keys"/> (what a read of the table returned).</summary>
+    internal void Load(IEnumerable<RequestKey> keys)
+    {
         lock (_lock)
         {
             _snapshot = _snapshot.Replace(keys);
