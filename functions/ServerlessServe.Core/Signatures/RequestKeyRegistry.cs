@@ -40,6 +40,16 @@ public sealed class RequestKeyRegistry : IDisposable
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         Load(await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+
+        // Forget callers whose last on-demand read is past its interval, so the gate holds only recent askers.
+        var now = _time.GetTimestamp();
+        foreach (var (caller, last) in _lastRead)
+        {
+            if (_time.GetElapsedTime(last, now) >= _options.Value.UnknownKeyReadInterval)
+            {
+                _lastRead.TryRemove(KeyValuePair.Create(caller, last));
+            }
+        }
     }
 
     /// <summary>Replaces the snapshot with <paramref name="keys"/> (what a read of the table returned).</summary>

@@ -207,6 +207,25 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
     }
 
     [Fact]
+    public async Task Check_UnknownKeyIds_TheTableReadAtMostOncePerCallerPerInterval()
+    {
+        var tables = NewTables();
+        await tables.Keys.CreateIfNotExistsAsync();
+        await tables.Nonces.CreateIfNotExistsAsync();
+        var (check, registry) = NewCheckWithRegistry(tables);
+        await registry.RefreshAsync(default);
+        AssertRefused(await check.CheckAsync(Context(Sign()), Body, default), "unknown_key");
+
+        // Registered now: within the interval this caller's unknown key ids are not read again...
+        await tables.Keys.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        AssertRefused(await check.CheckAsync(Context(Sign()), Body, default), "unknown_key");
+
+        // ...after it, the next request reads the entry and is served.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow())), Body, default));
+    }
+
+    [Fact]
     public async Task Check_ExpiredKey_UnknownKey()
     {
         var (store, nonces) = NewTables();
