@@ -15,6 +15,7 @@ using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Http;
 
 namespace ServerlessServe.Jobs;
@@ -23,13 +24,15 @@ namespace ServerlessServe.Jobs;
 public sealed class JobRequestContext(string requestId) : ModelRequestContext(requestId, "jobs", null);
 
 /// <summary>
-/// The jobs API over a durable client: submit (authenticate → resolve → authorize, as infer), status and cancel (the
+/// The jobs API over a durable client: submit (authenticate → resolve → authorize, as infer, and for a model whose policy
+/// requires signed requests the signature over the whole submitted body, checked before the job starts), status and cancel (the
 /// submitting caller only; anyone else gets 404, as for a job that does not exist).
 /// </summary>
 public sealed class JobEndpoints(
     GatewayEndpoints gateway,
     StagePipeline<ModelRequestContext> models,
     StagePipeline<JobRequestContext> callers,
+    RequestSignatureCheck signatures,
     PayloadStore payloads,
     ProtocolLimits limits,
     TimeProvider time,
@@ -61,6 +64,11 @@ public sealed class JobEndpoints(
             }
 
             var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
+            {
+                return V2Results.Refused(unsigned);
+            }
+
             items = SplitItems(body, limit.MaxItems, limits.MaxJsonDepth);
         }
         catch (RefusedException ex)
@@ -158,6 +166,11 @@ public sealed class JobEndpoints(
             }
 
             var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
+            {
+                return V2Results.Refused(unsigned);
+            }
+
             item = Encoding.UTF8.GetString(body);
         }
         catch (RefusedException ex)

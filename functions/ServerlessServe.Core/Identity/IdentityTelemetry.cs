@@ -21,6 +21,10 @@ internal static class IdentityTelemetry
         Refusals.Add(1, new KeyValuePair<string, object?>("authenticator", authenticator), new KeyValuePair<string, object?>("reason", reason));
     }
 
+    /// <summary>Counts a refused request signature under the authenticator <c>signature</c> (the stage logs it).</summary>
+    public static void SignatureRefused(string reason) =>
+        Refusals.Add(1, new KeyValuePair<string, object?>("authenticator", "signature"), new KeyValuePair<string, object?>("reason", reason));
+
     public static void RecordRefresh(string outcome) =>
         Refreshes.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
 }

@@ -47,8 +47,17 @@ public sealed record Refusal(RefusalKind Kind, string Message)
     /// <summary>An unexpected failure; the caller learns nothing more.</summary>
     public static Refusal Failed { get; } = new(RefusalKind.Failed, "internal error");
 
-    /// <summary>The verdict word recorded for this refusal: <c>refused:{kind}</c>, e.g. <c>refused:invalid</c>.</summary>
-    public string Verdict => "refused:" + KindName;
+    /// <summary>
+    /// Why, for the audit record and never for the caller: a name from a fixed vocabulary (e.g. <c>replay</c> for a
+    /// refused request signature), or null. Two refusals differing only here answer the caller identically.
+    /// </summary>
+    public string? Reason { get; init; }
+
+    /// <summary>
+    /// The verdict word recorded for this refusal: <c>refused:{kind}</c>, e.g. <c>refused:invalid</c>, or
+    /// <c>refused:{kind}:{reason}</c> when it has a <see cref="Reason"/>.
+    /// </summary>
+    public string Verdict => Reason is null ? "refused:" + KindName : "refused:" + KindName + ":" + Reason;
 
     /// <summary>The kind in the audit record's vocabulary: lower-case with underscores, e.g. <c>too_large</c>.</summary>
     public string KindName => Names.Of(Kind);

@@ -39,4 +39,7 @@ public sealed record ModelPolicy
 
     /// <summary>Input screening and adversarial-example detection; null runs none.</summary>
     public DefensePolicy? Defenses { get; init; }
+
+    /// <summary>Signed requests (RFC 9421 with replay protection); null: not required.</summary>
+    public SignaturePolicy? Signatures { get; init; }
 }

@@ -92,6 +92,11 @@ public static class PolicyLoader
             throw new PolicyException("/padding/buckets", "must be in ascending order");
         }
 
+        if (policy.Signatures is { } signatures && (signatures.MaxAge < TimeSpan.FromSeconds(1) || signatures.MaxAge > SignaturePolicy.MaxMaxAge))
+        {
+            throw new PolicyException("/signatures/maxAge", "must be between 1 second and 1 hour");
+        }
+
         if (policy.Defenses?.Extraction is { } extraction)
         {
             ValidateAction(extraction.Action);

@@ -18,6 +18,10 @@ public class InferenceContext(string requestId, string modelName, string? reques
     [JsonIgnore]
     public IncomingBody? Body { get; set; }
 
+    /// <summary>Set by read: the body's bytes as received, for the signature stage's digest (in-process only; cleared by it).</summary>
+    [JsonIgnore]
+    public ReadOnlyMemory<byte> BodyBytes { get; set; }
+
     /// <summary>Set by read: the parsed V2 request.</summary>
     public InferenceRequest? Request { get; set; }
 

@@ -2,6 +2,7 @@ using System.Text.Json.Serialization;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Signatures;
 
 namespace ServerlessServe.Core.Serving;
 
@@ -11,6 +12,13 @@ public class ModelRequestContext(string requestId, string modelName, string? req
     /// <summary>The <c>Authorization</c> header as received. A secret: never serialised, cleared once authenticated.</summary>
     [JsonIgnore]
     public string? Authorization { get; set; }
+
+    /// <summary>
+    /// A signed request's method, target and covered headers, bearer token included (set by the HTTP edge when the request
+    /// carries a signature). A secret: never serialised, cleared by the signature check.
+    /// </summary>
+    [JsonIgnore]
+    public SignedRequest? Signed { get; set; }
 
     /// <summary>The model name from the route, as the caller wrote it (validated by the resolve stage).</summary>
     public string ModelName { get; } = modelName;

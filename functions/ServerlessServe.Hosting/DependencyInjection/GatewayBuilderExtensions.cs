@@ -43,9 +43,10 @@ public static class GatewayBuilderExtensions
 
     /// <summary>
     /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
-    /// infer: admit, those, then limit → read → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
+    /// infer: admit, those, then limit → read → signature → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
     /// closed by audit and release — the endpoints that run them, and the containment they enforce
-    /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
+    /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>) and the signed requests some models require
+    /// (<see cref="SignatureBuilderExtensions.AddRequestSignatures"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
     /// (extract, and screen, which reports each request's flagged rows to the caller's extraction state) and
     /// <see cref="CanaryBuilderExtensions.AddCanaries"/>.
     /// </summary>
@@ -55,6 +56,7 @@ public static class GatewayBuilderExtensions
         builder.AddContainment();
         builder.Services.TryAddSingleton<AuthRefusalTally>();
         builder.Services.AddHostedService<AuthRefusalSummaries>();
+        builder.AddRequestSignatures();
         builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
         builder.Services.TryAddSingleton<RequestLimits>();
         builder.Services.TryAddSingleton(sp => new SharedBudgets(
@@ -80,6 +82,7 @@ public static class GatewayBuilderExtensions
             .Add<AuthorizeCaller>()
             .Add<LimitCaller>()
             .Add<ReadRequest>()
+            .Add<VerifySignature>()
             .Add<ValidateRequest>()
             .Add<ChargeBudget>()
             .Add<ScreenInput>()

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Signatures;
 
 namespace ServerlessServe.Hosting.Http;
 
@@ -24,6 +26,7 @@ public static class HttpEdge
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(time);
         context.Authorization = request.Headers.Authorization.ToString();
+        context.Signed = Signed(request);
         context.Body = new IncomingBody(
             request.Body,
             request.ContentLength,
@@ -38,8 +41,39 @@ public static class HttpEdge
     public static ModelRequestContext ModelContext(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new ModelRequestContext(RequestIds.New(), model, version) { Authorization = request.Headers.Authorization.ToString() };
+        return new ModelRequestContext(RequestIds.New(), model, version) { Authorization = request.Headers.Authorization.ToString(), Signed = Signed(request) };
     }
+
+    /// <summary>
+    /// What a signature over <paramref name="request"/> covers, when it carries <c>Signature-Input</c> or <c>Signature</c>;
+    /// otherwise null. The target is the request target as sent (path and query, encoding kept).
+    /// </summary>
+    public static SignedRequest? Signed(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var headers = request.Headers;
+        if (!headers.ContainsKey(SignatureHeaders.SignatureInputHeader) && !headers.ContainsKey(SignatureHeaders.SignatureHeader))
+        {
+            return null;
+        }
+
+        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var target = raw is { Length: > 0 } && raw[0] == '/'
+            ? raw
+            : (request.PathBase + request.Path).ToUriComponent() + request.QueryString.ToUriComponent();
+        return new SignedRequest(
+            request.Method,
+            request.Scheme,
+            request.Host.Value ?? string.Empty,
+            target,
+            Field(headers, SignatureHeaders.SignatureInputHeader),
+            Field(headers, SignatureHeaders.SignatureHeader),
+            Field(headers, ContentDigest.HeaderName),
+            Field(headers, "Authorization"));
+    }
+
+    private static string? Field(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var values) ? SignatureBase.FieldValue(values.Select(v => v ?? string.Empty).ToList()) : null;
 
     /// <summary>The answer for a finished inference context: its encoded body, or its refusal.</summary>
     public static IActionResult Respond(InferenceContext context)

@@ -75,11 +75,28 @@ public sealed class PolicyLoaderTests
     [InlineData("""{"schemaVersion":1,"maxBatch":1,"defaultRound":16}""", "/defaultRound")]
     [InlineData("""{"schemaVersion":1,"maxBatch":1,"roles":["has space"]}""", "/roles/0")]
     [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{}}}""", "/inputs/features")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true,"window":"PT5M"}}""", "/signatures/window")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"signatures":{"maxAge":"PT5M"}}""", "/signatures")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true,"maxAge":"5 minutes"}}""", "/signatures/maxAge")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true,"maxAge":"PT2H"}}""", "/signatures/maxAge")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true,"maxAge":"PT0S"}}""", "/signatures/maxAge")]
     public void Parse_SchemaViolation_RejectedWithPath(string json, string expectedPath)
     {
         var error = Assert.Throws<PolicyException>(() => Parse(json));
 
         Assert.Equal(expectedPath, error.PolicyPath);
+    }
+
+    [Fact]
+    public void Parse_Signatures_RequiredWithItsWindowOrTheDefault()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true,"maxAge":"PT90S"}}""");
+        var defaulted = Parse("""{"schemaVersion":1,"maxBatch":1,"signatures":{"required":true}}""");
+
+        Assert.True(policy.Signatures!.Required);
+        Assert.Equal(TimeSpan.FromSeconds(90), policy.Signatures.MaxAge);
+        Assert.Equal(TimeSpan.FromMinutes(5), defaulted.Signatures!.MaxAge);
+        Assert.Null(Parse("""{"schemaVersion":1,"maxBatch":1}""").Signatures);
     }
 
     [Theory]

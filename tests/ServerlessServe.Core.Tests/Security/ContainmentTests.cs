@@ -179,7 +179,7 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, pseudonymizer.Pseudonymize("bob"), null, 1, "extraction", "sev-2", Start), default);
 
         Assert.Null((await stage.RunAsync(Context("alice"), default)).Refusal);
-        Assert.Same(Refusal.Denied, (await stage.RunAsync(Context("mallory"), default)).Refusal);
+        Assert.Same(EnforceContainment.Blocked, (await stage.RunAsync(Context("mallory"), default)).Refusal);
         Assert.Null((await stage.RunAsync(Context("bob"), default)).Refusal);
         Assert.Equal(RefusalKind.RateLimited, (await stage.RunAsync(Context("bob"), default)).Refusal!.Kind);
     }
@@ -214,11 +214,11 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.RevokeToken, "jti-stolen", Start.AddHours(1), null, ContainmentEntry.OperatorReason, null, Start), default);
         await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.RevokeCaller, pseudonymizer.Pseudonymize("carol"), Start.AddHours(24), null, ContainmentEntry.OperatorReason, null, Start), default);
 
-        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("alice", "jti-stolen", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Same(EnforceContainment.Revoked, (await stage.RunAsync(Context("alice", "jti-stolen", Start.AddMinutes(-5)), default)).Refusal);
         Assert.Null((await stage.RunAsync(Context("alice", "jti-other", Start.AddMinutes(-5)), default)).Refusal);
-        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", "jti-1", Start.AddMinutes(-5)), default)).Refusal);
-        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", "jti-2", Start), default)).Refusal);
-        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", null, null), default)).Refusal);
+        Assert.Same(EnforceContainment.Revoked, (await stage.RunAsync(Context("carol", "jti-1", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Same(EnforceContainment.Revoked, (await stage.RunAsync(Context("carol", "jti-2", Start), default)).Refusal);
+        Assert.Same(EnforceContainment.Revoked, (await stage.RunAsync(Context("carol", null, null), default)).Refusal);
         Assert.Null((await stage.RunAsync(Context("carol", "jti-3", Start.AddSeconds(1)), default)).Refusal);
 
         // Expired revocations stop applying (the token it named has expired too).

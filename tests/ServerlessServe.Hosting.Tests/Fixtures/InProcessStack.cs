@@ -64,6 +64,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>A credit-risk copy whose policy admits only callers with the role <c>risk-admin</c>.</summary>
     public const string RestrictedModel = "credit-risk-admins";
 
+    /// <summary>The credit-risk sample with a policy requiring signed requests.</summary>
+    public const string SignedModel = "credit-risk-signed";
+
     /// <summary>Every security event the gateway raised (it has the local stack's tripwires, <see cref="LocalCanaries"/>).</summary>
     public RecordingSecurityEvents SecurityEvents { get; } = new();
 
@@ -86,6 +89,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await store.PublishAsync(TestPackages.CreditRisk(WatchedModel, "1", policy: WatchedPolicy()));
         await store.PublishAsync(TestPackages.CreditRisk(RestrictedModel, "1", policy: RestrictedPolicy()));
         await store.PublishAsync(TestPackages.CreditRisk(LimitedModel, "1", policy: LimitedPolicy()));
+        await store.PublishAsync(TestPackages.CreditRisk(SignedModel, "1", policy: SignedPolicy()));
         await store.PublishAsync(ModelPackager.Pack(
             ScreenedModel, "1", DigitsSample.BuildModel(), SampleModels.GetPolicy(DigitsSample.Name), TestPackages.Signer, TestPackages.Created, SampleModels.BuildProfile(DigitsSample.Name)));
 
@@ -209,6 +213,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["limits"] = JsonNode.Parse("""{"requestsPerSecond":0.0166,"burst":3}""");
+        return JsonSerializer.SerializeToUtf8Bytes(policy);
+    }
+
+    private static byte[] SignedPolicy()
+    {
+        var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["signatures"] = JsonNode.Parse("""{"required":true,"maxAge":"PT5M"}""");
         return JsonSerializer.SerializeToUtf8Bytes(policy);
     }
 

@@ -294,7 +294,7 @@ public sealed class ContainmentTests(StackFixture fixture)
             .Where(r => r is not null && r.Caller == Pseudonym(subject) && r.Outcome == "unauthenticated")
             .ToList();
         Assert.NotEmpty(records);
-        Assert.All(records, r => Assert.Equal("refused:unauthenticated", r!.Stages["contain"]));
+        Assert.All(records, r => Assert.Equal("refused:unauthenticated:revoked", r!.Stages["contain"]));
     }
 
     private static async Task<HttpStatusCode> StatusAsync(Uri gateway, string model, string token)

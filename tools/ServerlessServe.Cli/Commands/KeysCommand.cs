@@ -5,7 +5,7 @@ using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
 
-/// <summary><c>ssctl keys create</c>: the local issuer, service-token, model-signing and audit keys.</summary>
+/// <summary><c>ssctl keys create</c>: the local issuer, service-token, model-signing and audit keys; and callers' request-signing keys (<see cref="RequestKeyCommands"/>).</summary>
 internal static class KeysCommand
 {
     public static Command Build()
@@ -40,6 +40,11 @@ internal static class KeysCommand
             return 0;
         });
         keys.Subcommands.Add(create);
+        foreach (var command in RequestKeyCommands.Build())
+        {
+            keys.Subcommands.Add(command);
+        }
+
         return keys;
     }
 }

@@ -10,6 +10,7 @@ internal static class Ssctl
         var root = new RootCommand("ssctl — keys, signed models, tokens, jobs, audit verification, the local stack and offline evaluation of ServerlessServe.");
         root.Subcommands.Add(KeysCommand.Build());
         root.Subcommands.Add(TokenCommand.Build());
+        root.Subcommands.Add(SignCommand.Build());
         root.Subcommands.Add(IssuerCommand.Build());
         root.Subcommands.Add(ModelCommand.Build());
         root.Subcommands.Add(AuditCommand.Build());

@@ -22,6 +22,15 @@ public sealed class EnforceContainment(
     IOptions<ContainmentOptions> options,
     ILogger<EnforceContainment> logger) : IRequestStage<ModelRequestContext>
 {
+    /// <summary>A revoked token: the 401 of any refused token; the audit verdict says <c>revoked</c>.</summary>
+    public static Refusal Revoked { get; } = Refusal.InvalidToken with { Reason = "revoked" };
+
+    /// <summary>A blocked caller: the 403 of any access refusal; the audit verdict says <c>blocked</c>.</summary>
+    public static Refusal Blocked { get; } = Refusal.Denied with { Reason = "blocked" };
+
+    /// <summary>A throttled caller over its allowance; the audit verdict says <c>throttled</c>.</summary>
+    public static Refusal Throttled { get; } = Refusal.RateLimited("too many requests") with { Reason = "throttled" };
+
     public string Name => "contain";
 
     public async ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
@@ -38,17 +47,17 @@ public sealed class EnforceContainment(
         if (standing.IsRevoked(caller.IssuedAt) || registry.IsTokenRevoked(caller.TokenId))
         {
             IdentityTelemetry.Refused(logger, context.RequestId, "caller", TokenFailure.Revoked);
-            return Refusal.InvalidToken;
+            return Revoked;
         }
 
         if (standing.Blocked)
         {
-            return Refusal.Denied;
+            return Blocked;
         }
 
         if (standing.RequestsPerMinute is { } rate && !registry.TryAcquire(pseudonym, rate))
         {
-            return Refusal.RateLimited("too many requests");
+            return Throttled;
         }
 
         return StageOutcome.Pass;

@@ -38,6 +38,7 @@ public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<Inference
         }
 
         var bytes = await HttpBodyReader.ReadLimitedAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        context.BodyBytes = bytes;
         context.Request = V2Json.ReadRequest(bytes, headerLength, limits);
         return StageOutcome.Pass;
     }

@@ -1,0 +1,211 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Security.Cryptography;
+using Azure.Data.Tables;
+using Azure.Identity;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Signatures;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl keys create-request-key | register-request-key | list-request-keys | revoke-request-key</c>: a caller's
+/// request-signing key pair, and its binding to the caller in the gateway's key table (the admin plane's job in Azure;
+/// these write the same table directly). Gateways pick a change up within their refresh interval (5 s); a newly
+/// registered key works at once (an unknown key id makes the gateway read that one entry).
+/// </summary>
+internal static class RequestKeyCommands
+{
+    public static IEnumerable<Command> Build() => [Create(), Register(), List(), Revoke()];
+
+    private static Command Create()
+    {
+        var output = new Option<FileInfo>("--out") { Description = "Private key file to write (PKCS#8 PEM, owner-only); the public key goes next to it as NAME.pub.pem.", Required = true };
+        var command = new Command("create-request-key", "Create an ECDSA P-256 key pair for signing requests (RFC 9421, ecdsa-p256-sha256).") { output };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(output)!;
+            var publicPath = PublicPath(file.FullName);
+            if (file.Exists || File.Exists(publicPath))
+            {
+                Console.Error.WriteLine($"ssctl: {file.FullName} or {publicPath} exists; not overwritten");
+                return 2;
+            }
+
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            WriteOwnerOnly(file.FullName, key.ExportPkcs8PrivateKeyPem());
+            File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem() + "\n");
+            Console.Out.WriteLine($"create-request-key: private {file.FullName}, public {publicPath}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Register()
+    {
+        var storage = new StorageOptionSet();
+        var caller = new CallerOptionSet();
+        var publicKey = new Option<FileInfo>("--public-key") { Description = "The caller's public key (PEM, SubjectPublicKeyInfo, P-256), or its private key file (only the public half is stored).", Required = true };
+        var keyId = new Option<string>("--key-id") { Description = "The key id the caller signs with (keyid; 1-64 of A-Z a-z 0-9 . _ : -).", Required = true };
+        var expires = new Option<DateTimeOffset?>("--expires") { Description = "When the key stops being accepted (ISO 8601). Default: until revoked." };
+        var command = new Command("register-request-key", "Bind a request-signing public key to a caller (every gateway instance).") { publicKey, keyId, expires };
+        storage.AddTo(command);
+        caller.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            byte[] spki;
+            using (var key = ECDsa.Create())
+            {
+                try
+                {
+                    key.ImportFromPem(await File.ReadAllTextAsync(parse.GetValue(publicKey)!.FullName, cancellationToken).ConfigureAwait(false));
+                    spki = key.ExportSubjectPublicKeyInfo();
+                }
+                catch (Exception ex) when (ex is ArgumentException or CryptographicException or IOException)
+                {
+                    await Console.Error.WriteLineAsync("ssctl: --public-key is not a readable ECDSA PEM key").ConfigureAwait(false);
+                    return 2;
+                }
+            }
+
+            var store = storage.Store(parse);
+            await store.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var registered = await store.RegisterAsync(caller.Pseudonym(parse), parse.GetValue(keyId)!, spki, parse.GetValue(expires), cancellationToken).ConfigureAwait(false);
+                Console.Out.WriteLine($"register-request-key: {registered.KeyId} for caller {registered.CallerPseudonym} {(registered.Expires is { } until ? "until " + until.ToString("u", CultureInfo.InvariantCulture) : "until revoked")}");
+                return 0;
+            }
+            catch (ArgumentException ex)
+            {
+                await Console.Error.WriteLineAsync("ssctl: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var storage = new StorageOptionSet();
+        var command = new Command("list-request-keys", "List the registered request-signing keys.");
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var store = storage.Store(parse);
+            var now = DateTimeOffset.UtcNow;
+            var keys = await store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+            var table = new Table().AddColumn("caller").AddColumn("key id").AddColumn("registered").AddColumn("expires").AddColumn("SPKI SHA-256");
+            foreach (var key in keys.OrderBy(k => k.CallerPseudonym, StringComparer.Ordinal).ThenBy(k => k.KeyId, StringComparer.Ordinal))
+            {
+                table.AddRow(
+                    key.CallerPseudonym,
+                    Markup.Escape(key.KeyId),
+                    key.Created.ToString("u", CultureInfo.InvariantCulture),
+                    key.Expires is { } until ? until.ToString("u", CultureInfo.InvariantCulture) + (key.InForce(now) ? string.Empty : " (expired)") : "until revoked",
+                    Convert.ToHexStringLower(SHA256.HashData(key.SubjectPublicKeyInfo))[..16]);
+            }
+
+            AnsiConsole.Write(table);
+            Console.Out.WriteLine($"list-request-keys: {keys.Count} key(s) in {store.TableName}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Revoke()
+    {
+        var storage = new StorageOptionSet();
+        var caller = new CallerOptionSet();
+        var keyId = new Option<string>("--key-id") { Description = "The key id to revoke.", Required = true };
+        var command = new Command("revoke-request-key", "Remove a caller's request-signing key (every gateway within its refresh interval).") { keyId };
+        storage.AddTo(command);
+        caller.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var revoked = await storage.Store(parse).RevokeAsync(caller.Pseudonym(parse), parse.GetValue(keyId)!, cancellationToken).ConfigureAwait(false);
+            Console.Out.WriteLine(revoked ? "revoke-request-key: revoked" : "revoke-request-key: no such key");
+            return revoked ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static string PublicPath(string privatePath) =>
+        (privatePath.EndsWith(".pem", StringComparison.OrdinalIgnoreCase) ? privatePath[..^4] : privatePath) + ".pub.pem";
+
+    private static void WriteOwnerOnly(string path, string contents)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.WriteAllText(path, contents);
+            return;
+        }
+
+        using var stream = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        using var writer = new StreamWriter(stream);
+        writer.Write(contents);
+    }
+
+    /// <summary>Where the key table is.</summary>
+    private sealed class StorageOptionSet
+    {
+        private readonly Option<string?> _connection = CommonOptions.ConnectionString();
+        private readonly Option<Uri?> _tableUri = new("--table-uri") { Description = "Table service endpoint in Azure; signs in with DefaultAzureCredential (no keys)." };
+        private readonly Option<string> _table = new("--table") { Description = "Request-key table.", DefaultValueFactory = _ => new SignatureOptions().KeyTable };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_connection);
+            command.Options.Add(_tableUri);
+            command.Options.Add(_table);
+        }
+
+        public RequestKeyStore Store(ParseResult parse)
+        {
+            var service = parse.GetValue(_tableUri) is { } uri
+                ? new TableServiceClient(uri, new DefaultAzureCredential())
+                : new TableServiceClient(parse.GetValue(_connection) ?? CommonOptions.DefaultConnectionString());
+            return new RequestKeyStore(service.GetTableClient(parse.GetValue(_table)!));
+        }
+    }
+
+    /// <summary>The caller: a pseudonym, or a token subject pseudonymised with the local stack's key.</summary>
+    private sealed class CallerOptionSet
+    {
+        private readonly Option<string?> _pseudonym = new("--pseudonym") { Description = "The caller's pseudonym, as audit records name it." };
+        private readonly Option<string?> _subject = new("--subject") { Description = "The caller's token subject; pseudonymised with the audit pseudonym key in --state (local stack)." };
+        private readonly Option<DirectoryInfo?> _state = CommonOptions.State();
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(_pseudonym);
+            command.Options.Add(_subject);
+            command.Options.Add(_state);
+            command.Validators.Add(result =>
+            {
+                if ((result.GetValue(_pseudonym) is null) == (result.GetValue(_subject) is null))
+                {
+                    result.AddError("give exactly one of --pseudonym and --subject");
+                }
+            });
+        }
+
+        public string Pseudonym(ParseResult parse)
+        {
+            if (parse.GetValue(_pseudonym) is { } pseudonym)
+            {
+                return pseudonym.Trim();
+            }
+
+            var state = CommonOptions.ResolveState(parse.GetValue(_state));
+            var key = Convert.FromBase64String(File.ReadAllText(state.AuditPseudonymKey).Trim());
+            return new CallerPseudonymizer(key).Pseudonymize(parse.GetValue(_subject));
+        }
+    }
+}
