@@ -9,7 +9,7 @@ namespace ServerlessServe.Hosting.Options;
 /// inference app's own audience, and only from the gateway's identity. Closed by default: without an authority, an
 /// audience and at least one allowed identity the inference app does not start. See docs/identity.md, "Services".
 /// </summary>
-public sealed class ServiceAuthOptions : OidcIssuerOptions
+internal sealed class ServiceAuthOptions : OidcIssuerOptions
 {
     public const string SectionName = "ServerlessServe:ServiceAuth";
 
