@@ -52,8 +52,16 @@ param identityAudience string = ''
 @description('PEM public key of the model signer, or its base64. Empty: no model is trusted, nothing is served.')
 param modelSignerPublicKeyPem string = ''
 
-@description('PEM public key matching the service-token signing key, or its base64. Empty: inference refuses every call.')
-param serviceTokenPublicKeyPem string = ''
+// Gateway → inference: the gateway's managed identity asks Entra ID for a token for the inference API (its app
+// registration's application id URI as the resource); the inference app accepts tokens of this tenant for that
+// audience from the gateway's identity only (its client id and principal id, from the identity module). Bicep cannot
+// create the inference API's app registration: docs/identity.md ("Services") shows how. Without an audience both apps
+// refuse to start.
+@description('Application id URI of the inference API\'s Entra ID app registration (e.g. api://serverlessserve-inference): the resource the gateway asks tokens for, and the inference app\'s audience.')
+param inferenceAudience string = ''
+
+@description('Client id of the inference API\'s app registration: the `aud` of its v2 access tokens. Empty: only the application id URI (v1 tokens, Entra ID\'s default for managed identities) is accepted.')
+param inferenceClientId string = ''
 
 @description('Days each audit blob stays immutable.')
 @minValue(1)
@@ -96,9 +104,6 @@ param auditPseudonymKey string = ''
 @description('Audit checkpoint signing key (PEM PKCS#8 ECDSA P-256 private key). Empty keeps the current Key Vault version.')
 param auditCheckpointKeyPem string = ''
 
-@secure()
-@description('Service-token signing key (PEM PKCS#8 ECDSA P-256 private key). Empty keeps the current Key Vault version.')
-param serviceTokenSigningKeyPem string = ''
 
 // Name overrides: empty means the generated name.
 param resourceGroupName string = ''
@@ -129,12 +134,13 @@ var tags = {
 var secretNames = {
   auditPseudonymKey: 'audit-pseudonym-key'
   auditCheckpointKey: 'audit-checkpoint-key'
-  serviceTokenSigningKey: 'service-token-signing-key'
 }
 var callerAuthority = !empty(identityAuthority) ? identityAuthority : '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+// Managed identity tokens are v1 unless the resource's registration asks for v2: this tenant's v1 issuer is accepted
+// beside the v2 one its metadata names (the tenant's keys sign both). A custom authority is its own issuer.
+var serviceIssuers = !empty(identityAuthority) ? [identityAuthority, identityAuthority] : ['https://sts.windows.net/${tenant().tenantId}/', callerAuthority]
 var publicKeys = {
   modelSigner: pemText(modelSignerPublicKeyPem)
-  serviceToken: pemText(serviceTokenPublicKeyPem)
 }
 var deploymentContainerName = 'app-package-gateway'
 var modelsContainerName = 'models'
@@ -224,12 +230,10 @@ module keyVault 'modules/keyvault.bicep' = {
     secrets: {
       '${secretNames.auditPseudonymKey}': auditPseudonymKey
       '${secretNames.auditCheckpointKey}': pemText(auditCheckpointKeyPem)
-      '${secretNames.serviceTokenSigningKey}': pemText(serviceTokenSigningKeyPem)
     }
     contentTypes: {
       '${secretNames.auditPseudonymKey}': 'text/plain; base64'
       '${secretNames.auditCheckpointKey}': 'application/x-pem-file'
-      '${secretNames.serviceTokenSigningKey}': 'application/x-pem-file'
     }
   }
 }
@@ -311,7 +315,12 @@ module inference 'modules/inference.bicep' = {
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
     modelSignerPublicKeyPem: publicKeys.modelSigner
-    serviceTokenPublicKeyPem: publicKeys.serviceToken
+    serviceAuthority: callerAuthority
+    serviceIssuers: serviceIssuers
+    serviceAudience: inferenceAudience
+    serviceClientId: inferenceClientId
+    gatewayIdentityClientId: gatewayIdentity.outputs.clientId
+    gatewayIdentityPrincipalId: gatewayIdentity.outputs.principalId
     maxReplicas: inferenceMaximumReplicas
     maxRequestBodyBytes: maxRequestBodyBytes
   }
@@ -346,6 +355,7 @@ module gateway 'modules/gateway.bicep' = {
     inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
     identityAuthority: callerAuthority
     identityAudience: identityAudience
+    inferenceAudience: inferenceAudience
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
     maxRequestBodyBytes: maxRequestBodyBytes

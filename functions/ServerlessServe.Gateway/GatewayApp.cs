@@ -11,13 +11,13 @@ public static class GatewayApp
     public const string DefaultUrl = "http://127.0.0.1:7071";
 
     /// <summary>
-    /// Callers' tokens, verified models, the inference app's client, audit, extraction detection, canaries, the request
+    /// Callers' tokens, verified models, the managed identity's tokens for the inference app and its client, audit, extraction detection, canaries, the request
     /// pipelines (with containment) and jobs.
     /// </summary>
     public static void Configure(IHostApplicationBuilder app) => app.AddServerlessServe()
         .AddModelCatalog()
         .AddCallerAuthentication()
-        .AddServiceTokenIssuer()
+        .AddServiceTokens()
         .AddInferenceClient()
         .AddAuditLog()
         .AddExtractionDetection()

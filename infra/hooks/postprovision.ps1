@@ -10,13 +10,13 @@ function Get-AzdValue([string] $Name) {
     return "$v".Trim()
 }
 
-foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM', 'SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM') {
+foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM') {
     if (Get-AzdValue $name) { azd env set $name '' }
 }
 $envName = Get-AzdValue 'AZURE_ENV_NAME'
 if (-not $envName) { $envName = $env:AZURE_ENV_NAME }
 if ($envName) {
-    foreach ($file in 'audit-pseudonym.key', 'audit-checkpoint.key.pem', 'service.key.pem') {
+    foreach ($file in 'audit-pseudonym.key', 'audit-checkpoint.key.pem', 'managed-identity.secret') {
         Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path (Join-Path '.azure' $envName) "keys/$file")
     }
 }

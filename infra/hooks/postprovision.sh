@@ -7,13 +7,13 @@ set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
 
-for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM; do
+for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM; do
   if [ -n "$(value "$name")" ]; then azd env set "$name" ""; fi
 done
 env_name=$(value AZURE_ENV_NAME)
 [ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
 if [ -n "$env_name" ]; then
-  for file in audit-pseudonym.key audit-checkpoint.key.pem service.key.pem; do
+  for file in audit-pseudonym.key audit-checkpoint.key.pem managed-identity.secret; do
     rm -f ".azure/$env_name/keys/$file"
   done
 fi

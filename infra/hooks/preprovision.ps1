@@ -2,8 +2,9 @@
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
-#   keys as plain parameters (a model signer key you set beforehand is kept), the three secrets
-#   as secure parameters that Bicep writes to Key Vault (postprovision forgets them and deletes their files).
+#   key as a plain parameter (a model signer key you set beforehand is kept), the two secrets as secure
+#   parameters that Bicep writes to Key Vault (postprovision forgets them and deletes their files);
+# - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (docs/identity.md, "Services").
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
 $ErrorActionPreference = 'Stop'
@@ -26,10 +27,11 @@ if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
     Set-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR' $flavor
 }
 
+if (-not (Get-AzdValue 'SERVERLESSSERVE_INFERENCE_AUDIENCE')) {
+    throw 'SERVERLESSSERVE_INFERENCE_AUDIENCE is empty: set it to the application id URI of the inference API''s app registration (docs/identity.md, "Services"); neither app starts without it.'
+}
+
 if ((Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true') {
-    if (-not (Get-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM')) {
-        throw 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM is empty: set it to the public key of the service-token signing key in Key Vault (see docs/deploy.md, key rotation); inference would refuse every call.'
-    }
     exit 0
 }
 
@@ -42,11 +44,8 @@ $keys = Join-Path $state 'keys'
 dotnet run --project tools/ServerlessServe.Cli -- keys create --state $state | Out-Null
 if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
 
-# The service-token public key must match the signing key written to Key Vault: always replaced.
-Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'service.pub.pem'))
 Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
 Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
-Set-AzdValue 'SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM' (Get-Base64 (Join-Path $keys 'service.key.pem'))
 # Your own model signer, if already set, is kept.
 if (-not (Get-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM')) {
     Set-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'model-signing.pub.pem'))

@@ -4,11 +4,14 @@
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
 #   in .azure/<env>/keys) and hands them to Bicep through the azd environment:
-#   - public keys (service-token verification, model signer) as plain parameters; a model signer key you
-#     set beforehand is kept (callers need no key here: their tokens are checked against Entra ID's metadata);
-#   - the three secrets (audit pseudonym key, audit checkpoint key, service-token signing key) as secure
-#     parameters that Bicep writes to Key Vault through ARM. postprovision forgets them and deletes their
-#     files: afterwards they live only in Key Vault.
+#   - the model signer's public key as a plain parameter; a model signer key you set beforehand is kept
+#     (callers need no key here: their tokens are checked against Entra ID's metadata; the gateway's tokens for
+#     the inference app come from its managed identity, no key either);
+#   - the two secrets (audit pseudonym key, audit checkpoint key) as secure parameters that Bicep writes to
+#     Key Vault through ARM. postprovision forgets them and deletes their files: afterwards they live only in
+#     Key Vault.
+# - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (the inference API's application id URI,
+#   docs/identity.md "Services"): without it neither app would start.
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
 set -eu
@@ -21,12 +24,13 @@ if [ -z "$(value SERVERLESSSERVE_ORT_FLAVOR)" ]; then
   azd env set SERVERLESSSERVE_ORT_FLAVOR "$flavor"
 fi
 
+if [ -z "$(value SERVERLESSSERVE_INFERENCE_AUDIENCE)" ]; then
+  echo "SERVERLESSSERVE_INFERENCE_AUDIENCE is empty: set it to the application id URI of the inference API's app" >&2
+  echo "registration (docs/identity.md, \"Services\"); neither app starts without it." >&2
+  exit 1
+fi
+
 if [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" = "true" ]; then
-  if [ -z "$(value SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM)" ]; then
-    echo "SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM is empty: set it to the public key of the service-token" >&2
-    echo "signing key in Key Vault (see docs/deploy.md, key rotation); inference would refuse every call." >&2
-    exit 1
-  fi
   exit 0
 fi
 
@@ -37,11 +41,8 @@ keys=".azure/$env_name/keys"
 umask 077
 dotnet run --project tools/ServerlessServe.Cli -- keys create --state ".azure/$env_name" >/dev/null
 
-# The service-token public key must match the signing key written to Key Vault: always replaced.
-azd env set SERVERLESSSERVE_SERVICE_TOKEN_PUBLIC_KEY_PEM "$(b64 "$keys/service.pub.pem")"
 azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
 azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
-azd env set SERVERLESSSERVE_SERVICE_TOKEN_SIGNING_KEY_PEM "$(b64 "$keys/service.key.pem")"
 # Your own model signer, if already set, is kept.
 if [ -z "$(value SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM)" ]; then
   azd env set SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM "$(b64 "$keys/model-signing.pub.pem")"

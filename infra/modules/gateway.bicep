@@ -1,8 +1,8 @@
 // The gateway Function App on Flex Consumption (FC1): .NET isolated worker, user-assigned identity
 // for everything (storage, Key Vault references, telemetry), VNet integration with all outbound
 // traffic through the VNet, HTTPS only, FTP and basic publishing credentials off. Its app settings
-// hold no secret: private keys are Key Vault references resolved with the identity; the PEM public
-// keys (model signer, caller-token issuer) are plain settings.
+// hold no secret: private keys are Key Vault references resolved with the identity; the model signer's
+// PEM public key is a plain setting. Its tokens for the inference app come from the same identity (AZURE_CLIENT_ID).
 
 param name string
 param planName string
@@ -38,7 +38,7 @@ param jobRetentionDays int
 param applicationInsightsConnectionString string
 param keyVaultUri string
 
-@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, serviceTokenSigningKey.')
+@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey.')
 param secretNames object
 
 @description('Base URL of the inference app including its route prefix: https://<internal fqdn>/api.')
@@ -49,6 +49,9 @@ param identityAuthority string
 
 @description('Accepted `aud` of caller tokens: the app registration\'s client id or application id URI. Empty: the gateway refuses to start.')
 param identityAudience string
+
+@description('The inference API\'s application id URI: the resource the gateway\'s managed identity asks tokens for. Empty: the gateway refuses to start.')
+param inferenceAudience string
 
 @description('PEM public key of the model signer; empty trusts no model.')
 param modelSignerPublicKeyPem string
@@ -109,7 +112,8 @@ var appSettings = [
   { name: 'ServerlessServe__Jobs__PurgeSchedule', value: '0 */10 * * * *' }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
-  { name: 'ServerlessServe__ServiceToken__SigningKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.serviceTokenSigningKey})' }
+  // Tokens for the inference app from the identity of AZURE_CLIENT_ID (docs/identity.md, "Services"): no key.
+  { name: 'ServerlessServe__ServiceToken__Resource', value: inferenceAudience }
   { name: 'ServerlessServe__Identity__Authority', value: identityAuthority }
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]

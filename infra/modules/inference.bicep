@@ -2,7 +2,8 @@
 // environment that (with the VNet) is internal only: no public IP, ingress not external, reachable
 // from the gateway through the VNet and a private DNS zone for the environment's domain. The app runs
 // on a serverless GPU workload profile, or on the Consumption (CPU) profile where GPUs are not offered.
-// It holds no secret: it verifies service tokens and model signatures with public keys only.
+// It holds no secret: it accepts only Entra ID tokens of the gateway's managed identity for its own audience (checked
+// against the tenant's published keys) and models signed by a key whose public half it is given.
 
 param environmentName string
 param appName string
@@ -34,8 +35,23 @@ param modelsContainerName string
 @description('PEM public key of the model signer; empty trusts no model.')
 param modelSignerPublicKeyPem string
 
-@description('PEM public key matching the gateway\'s service-token signing key; empty refuses every call.')
-param serviceTokenPublicKeyPem string
+@description('OIDC authority whose metadata and keys check the gateway\'s tokens: this tenant\'s Entra ID v2 endpoint.')
+param serviceAuthority string
+
+@description('Accepted `iss` of the gateway\'s tokens: the tenant\'s v1 and v2 issuers (two entries).')
+param serviceIssuers array
+
+@description('The inference API\'s application id URI: the `aud` of v1 tokens, the resource the gateway asks for. Empty: the app refuses to start.')
+param serviceAudience string
+
+@description('The inference API\'s client id, the `aud` of v2 tokens; empty accepts the application id URI only.')
+param serviceClientId string
+
+@description('Client id of the gateway\'s managed identity (the token\'s appid/azp).')
+param gatewayIdentityClientId string
+
+@description('Principal (object) id of the gateway\'s managed identity (the token\'s oid).')
+param gatewayIdentityPrincipalId string
 
 @minValue(0)
 @maxValue(10)
@@ -158,7 +174,14 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'ServerlessServe__Storage__BlobServiceUri', value: dataBlobEndpoint }
             { name: 'ServerlessServe__Models__Container', value: modelsContainerName }
             { name: 'ServerlessServe__Models__TrustedSignerPems__0', value: modelSignerPublicKeyPem }
-            { name: 'ServerlessServe__ServiceToken__TrustedKeyPems__0', value: serviceTokenPublicKeyPem }
+            // Only the gateway's managed identity, for this app's own audience (docs/identity.md, "Services").
+            { name: 'ServerlessServe__ServiceAuth__Authority', value: serviceAuthority }
+            { name: 'ServerlessServe__ServiceAuth__Issuers__0', value: serviceIssuers[0] }
+            { name: 'ServerlessServe__ServiceAuth__Issuers__1', value: serviceIssuers[1] }
+            { name: 'ServerlessServe__ServiceAuth__Audiences__0', value: serviceAudience }
+            { name: 'ServerlessServe__ServiceAuth__Audiences__1', value: empty(serviceClientId) ? serviceAudience : serviceClientId }
+            { name: 'ServerlessServe__ServiceAuth__AllowedIdentities__0', value: gatewayIdentityClientId }
+            { name: 'ServerlessServe__ServiceAuth__AllowedIdentities__1', value: gatewayIdentityPrincipalId }
             { name: 'ServerlessServe__Inference__ExecutionProvider', value: gpuEnabled ? 'Cuda' : 'Cpu' }
           ]
         }

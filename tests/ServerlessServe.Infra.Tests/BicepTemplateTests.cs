@@ -118,7 +118,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
                 "ServerlessServe__Protocol__MaxBodyBytes",
-                "ServerlessServe__ServiceToken__SigningKeyPem",
+                "ServerlessServe__ServiceToken__Resource",
                 "ServerlessServe__Storage__BlobServiceUri",
             ],
             settings.Keys.Order(StringComparer.Ordinal));
@@ -132,7 +132,6 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     [Theory]
     [InlineData("ServerlessServe__Audit__PseudonymKey", "audit-pseudonym-key")]
     [InlineData("ServerlessServe__Audit__CheckpointKeyPem", "audit-checkpoint-key")]
-    [InlineData("ServerlessServe__ServiceToken__SigningKeyPem", "service-token-signing-key")]
     public void Evaluate_GatewaySecret_IsVersionlessKeyVaultReferenceToItsSecret(string setting, string secret)
     {
         var value = GatewaySettings(fixture.WithVnet)[setting];
@@ -142,18 +141,17 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     }
 
     [Fact]
-    public void Evaluate_KeyVault_WritesTheThreeGatewaySecrets()
+    public void Evaluate_KeyVault_WritesTheTwoGatewaySecrets()
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
         parameters["auditPseudonymKey"] = "cHNldWRvbnltLWtleQ==";
         parameters["auditCheckpointKeyPem"] = "cGxhY2Vob2xkZXItbm90LWEta2V5"; // base64 of a placeholder, not a key
-        parameters["serviceTokenSigningKeyPem"] = "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t";
         var secrets = TemplateEvaluator.Evaluate(fixture.Template, parameters)
             .Where(r => r.IsType("Microsoft.KeyVault/vaults/secrets"))
             .Select(s => s.Name.Split('/')[^1])
             .Order(StringComparer.Ordinal);
 
-        Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key", "service-token-signing-key"], secrets);
+        Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key"], secrets);
     }
 
     [Fact]
@@ -173,12 +171,49 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
                 "ServerlessServe__Protocol__MaxBodyBytes",
-                "ServerlessServe__ServiceToken__TrustedKeyPems__0",
+                "ServerlessServe__ServiceAuth__AllowedIdentities__0",
+                "ServerlessServe__ServiceAuth__AllowedIdentities__1",
+                "ServerlessServe__ServiceAuth__Audiences__0",
+                "ServerlessServe__ServiceAuth__Audiences__1",
+                "ServerlessServe__ServiceAuth__Authority",
+                "ServerlessServe__ServiceAuth__Issuers__0",
+                "ServerlessServe__ServiceAuth__Issuers__1",
                 "ServerlessServe__Storage__BlobServiceUri",
             ],
             env.Select(e => e.Get("name").Render()).Order(StringComparer.Ordinal));
         Assert.DoesNotContain(env, e => e.Get("secretRef") is not null);
         Assert.Null(app.Body.Get("properties.configuration.secrets"));
+    }
+
+    [Theory]
+    [InlineData("", "api://serverlessserve-inference")]
+    [InlineData("7f1c4a52-0000-4000-8000-0000000000c1", "7f1c4a52-0000-4000-8000-0000000000c1")]
+    public void Evaluate_ServiceIdentity_GatewayAsksForTheAudienceTheInferenceAppAcceptsFromTheGatewaysIdentityOnly(string clientId, string secondAudience)
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["inferenceAudience"] = "api://serverlessserve-inference";
+        parameters["inferenceClientId"] = clientId;
+        var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
+        var gateway = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites")).Body.Get("properties.siteConfig.appSettings").Items()
+            .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
+        var inference = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps")).Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items()
+            .ToDictionary(e => e.Get("name").Render(), e => e.Get("value").Render(), StringComparer.Ordinal);
+
+        // The gateway asks for the inference API with its user-assigned identity, and no key anywhere.
+        Assert.Equal("api://serverlessserve-inference", gateway["ServerlessServe__ServiceToken__Resource"]);
+        Assert.Matches(@"^«.*gateway.*clientId.*»$", gateway["AZURE_CLIENT_ID"]);
+        Assert.DoesNotContain(gateway.Keys, k => k.Contains("SigningKey", StringComparison.Ordinal));
+
+        // The inference app: this tenant's issuers, its own audience, and exactly the gateway identity's two ids.
+        Assert.Equal("«environment().authentication.loginEndpoint»«tenant().tenantId»/v2.0", inference["ServerlessServe__ServiceAuth__Authority"]);
+        Assert.Equal("https://sts.windows.net/«tenant().tenantId»/", inference["ServerlessServe__ServiceAuth__Issuers__0"]);
+        Assert.Equal(inference["ServerlessServe__ServiceAuth__Authority"], inference["ServerlessServe__ServiceAuth__Issuers__1"]);
+        Assert.Equal("api://serverlessserve-inference", inference["ServerlessServe__ServiceAuth__Audiences__0"]);
+        Assert.Equal(secondAudience, inference["ServerlessServe__ServiceAuth__Audiences__1"]);
+        Assert.Matches(@"^«.*gateway.*clientId.*»$", inference["ServerlessServe__ServiceAuth__AllowedIdentities__0"]);
+        Assert.Matches(@"^«.*gateway.*principalId.*»$", inference["ServerlessServe__ServiceAuth__AllowedIdentities__1"]);
+        Assert.Equal(gateway["AZURE_CLIENT_ID"], inference["ServerlessServe__ServiceAuth__AllowedIdentities__0"]);
+        Assert.DoesNotContain(inference, e => e.Value.Contains("inference-identity", StringComparison.Ordinal) && e.Key.StartsWith("ServerlessServe__ServiceAuth__AllowedIdentities", StringComparison.Ordinal));
     }
 
     [Fact]

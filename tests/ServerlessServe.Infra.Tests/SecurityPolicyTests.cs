@@ -90,7 +90,7 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
         // Plain values (an app setting, a literal container app secret, a plain env var) are flagged; a Key
         // Vault reference, a Key Vault-backed container app secret and a listed public key are not.
         Assert.Equal(
-            new[] { "ServerlessServe__Audit__PseudonymKey", "ServerlessServe__ServiceToken__SigningKeyPem", "Other__API_KEY" },
+            new[] { "ServerlessServe__Audit__PseudonymKey", "ServerlessServe__Audit__CheckpointKeyPem", "Other__API_KEY" },
             violations.Select(v => v.Reason.Split('\'')[1]));
         Assert.All(violations, v => Assert.DoesNotContain("c2VjcmV0", v.Reason, StringComparison.Ordinal));
     }

@@ -16,7 +16,8 @@ namespace ServerlessServe.Local;
 /// validates Entra ID callers: on 127.0.0.1 it serves a discovery document and a key set (JWKS) holding the public key of
 /// every <c>issuer*.key.pem</c> in the state's keys folder — the ES256 and RS256 keys <see cref="LocalState.EnsureKeys"/>
 /// creates, and any key added since (<see cref="Publish"/>). The folder is read on every request, so a new key is
-/// published at once and the gateway picks it up without a restart. It mints tokens with those keys.
+/// published at once and the gateway picks it up without a restart. It mints tokens with those keys, and serves the
+/// gateway's managed identity endpoint (<see cref="LocalManagedIdentity"/>), whose tokens the inference app accepts.
 /// </summary>
 public sealed class LocalIssuer : IAsyncDisposable
 {
@@ -57,6 +58,30 @@ public sealed class LocalIssuer : IAsyncDisposable
         ["ServerlessServe:Identity:RequireHttpsMetadata"] = "false",
     };
 
+    /// <summary>
+    /// The gateway's managed identity on this stack, as environment variables and settings: Azure.Identity finds the
+    /// endpoint through <c>IDENTITY_ENDPOINT</c> and <c>IDENTITY_HEADER</c> (the secret, given to the gateway only), and
+    /// the gateway asks for the inference app's audience.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> GatewayIdentitySettings() => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["IDENTITY_ENDPOINT"] = ManagedIdentityEndpoint.AbsoluteUri,
+        ["IDENTITY_HEADER"] = File.ReadAllText(_state.ManagedIdentitySecret).Trim(),
+        ["ServerlessServe:ServiceToken:Resource"] = LocalManagedIdentity.InferenceAudience,
+    };
+
+    /// <summary>The inference app settings that make it accept this issuer's tokens of the gateway's identity, and nothing else.</summary>
+    public IReadOnlyDictionary<string, string> InferenceSettings() => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ServerlessServe:ServiceAuth:Authority"] = Issuer,
+        ["ServerlessServe:ServiceAuth:Audiences:0"] = LocalManagedIdentity.InferenceAudience,
+        ["ServerlessServe:ServiceAuth:RequireHttpsMetadata"] = "false",
+        ["ServerlessServe:ServiceAuth:AllowedIdentities:0"] = LocalManagedIdentity.GatewayClientId,
+    };
+
+    /// <summary>The managed identity endpoint (<c>IDENTITY_ENDPOINT</c>).</summary>
+    public Uri ManagedIdentityEndpoint => new(Issuer + LocalManagedIdentity.Path);
+
     /// <summary>Starts the issuer on 127.0.0.1:<paramref name="port"/> (0: a free port) and records its URL in the state folder.</summary>
     public static async Task<LocalIssuer> StartAsync(LocalState state, int port, CancellationToken cancellationToken)
     {
@@ -68,6 +93,7 @@ public sealed class LocalIssuer : IAsyncDisposable
         string? issuer = null;
         app.MapGet(DiscoveryPath, () => Results.Text(DiscoveryDocument(issuer!), "application/json"));
         app.MapGet(KeySetPath, () => Results.Text(KeySet(state), "application/json"));
+        app.MapGet(LocalManagedIdentity.Path, (HttpRequest request) => LocalManagedIdentity.Handle(request, state, issuer!));
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -97,6 +123,20 @@ public sealed class LocalIssuer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(key);
         return key.Issuer(Issuer, TimeProvider.System).Mint(subject, Audience, lifetime ?? TimeSpan.FromMinutes(30), roles);
     }
+
+    /// <summary>
+    /// A token from this issuer's ES256 key for any <paramref name="audience"/> with any <paramref name="claims"/>: the
+    /// gateway's managed identity token (<see cref="LocalManagedIdentity.GatewayClaims"/>), or one a test makes up.
+    /// </summary>
+    public string MintFor(string audience, string subject, IReadOnlyDictionary<string, string>? claims = null, TimeSpan? lifetime = null)
+    {
+        using var key = LocalIssuerKey.Load(_state.IssuerKey);
+        return key.Issuer(Issuer, TimeProvider.System).Mint(subject, audience, lifetime ?? TimeSpan.FromMinutes(30), claims: claims);
+    }
+
+    /// <summary>A token of the gateway's managed identity for the inference app, as the endpoint hands it to the gateway.</summary>
+    public string MintGatewayToken() =>
+        MintFor(LocalManagedIdentity.InferenceAudience, LocalManagedIdentity.GatewayObjectId, LocalManagedIdentity.GatewayClaims, LocalManagedIdentity.TokenLifetime);
 
     /// <summary>Adds <paramref name="key"/> to the key set (a key rotation): it is served from the next key-set request on.</summary>
     public void Publish(LocalIssuerKey key)

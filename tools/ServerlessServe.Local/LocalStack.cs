@@ -192,8 +192,9 @@ public sealed class LocalStack : IAsyncDisposable
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
 
-        // Callers: the local issuer's discovery document and key set, over plain HTTP on loopback only.
-        foreach (var (key, value) in Issuer.GatewaySettings())
+        // Callers: the local issuer's discovery document and key set, over plain HTTP on loopback only. Its own identity:
+        // the local issuer's managed identity endpoint, whose secret only the gateway is given.
+        foreach (var (key, value) in Issuer.GatewaySettings().Concat(Issuer.GatewayIdentitySettings()))
         {
             gateway[key] = value;
         }
@@ -217,8 +218,9 @@ public sealed class LocalStack : IAsyncDisposable
 
     private async Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
     {
+        // Only the gateway's managed identity, for its own audience, from the local issuer.
         var inference = CommonSettings();
-        foreach (var (key, value) in _options.InferenceSettings)
+        foreach (var (key, value) in Issuer.InferenceSettings().Concat(_options.InferenceSettings))
         {
             inference[key] = value;
         }

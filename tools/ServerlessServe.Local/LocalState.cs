@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Hosting.LocalState;
@@ -6,7 +7,7 @@ namespace ServerlessServe.Local;
 
 /// <summary>
 /// The git-ignored folder (default <c>.serverlessserve/</c> at the repository root) where <c>ssctl up</c> keeps the
-/// local issuer, service-token, model-signing and audit keys, Azurite's data and the logs. In Azure these keys live in
+/// local issuer, model-signing and audit keys, the secret of the gateway's local managed identity endpoint, Azurite's data and the logs. In Azure these keys live in
 /// Key Vault instead. Private key files are created with owner-only permissions.
 /// </summary>
 public sealed class LocalState
@@ -36,9 +37,8 @@ public sealed class LocalState
     /// </summary>
     public string IssuerUrlFile => Path.Combine(Directory, "issuer.url");
 
-    public string ServiceKey => Key(LocalStateKeys.ServiceKey);
-
-    public string ServicePublicKey => Key(LocalStateKeys.ServicePublicKey);
+    /// <summary>The secret of the local issuer's managed identity endpoint (<c>IDENTITY_HEADER</c>), given to the gateway only.</summary>
+    public string ManagedIdentitySecret => Key(LocalStateKeys.ManagedIdentitySecret);
 
     public string ModelSigningKey => Key(LocalStateKeys.ModelSigningKey);
 
@@ -68,7 +68,7 @@ public sealed class LocalState
         var created = new List<string>();
         foreach (var (privatePath, publicPath) in new[]
                  {
-                     (IssuerKey, IssuerPublicKey), (ServiceKey, ServicePublicKey),
+                     (IssuerKey, IssuerPublicKey),
                      (ModelSigningKey, ModelSigningPublicKey), (AuditCheckpointKey, AuditCheckpointPublicKey),
                  })
         {
@@ -88,6 +88,12 @@ public sealed class LocalState
             using var key = LocalIssuerKey.Create(LocalIssuerKey.Rs256);
             WriteSecret(IssuerRsaKey, key.ExportPrivateKeyPem());
             created.Add(Path.GetFileName(IssuerRsaKey));
+        }
+
+        if (!File.Exists(ManagedIdentitySecret))
+        {
+            WriteSecret(ManagedIdentitySecret, Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)));
+            created.Add(Path.GetFileName(ManagedIdentitySecret));
         }
 
         if (!File.Exists(AuditPseudonymKey))

@@ -20,5 +20,18 @@ public abstract class BearerAuthenticator
 
     /// <summary>The identity in the valid bearer token of an <c>Authorization</c> header value, or why there is none.</summary>
     public Task<TokenVerdict> AuthenticateAsync(string? authorizationHeader, CancellationToken cancellationToken = default) =>
-        _validator.ValidateAsync(TokenValidator.BearerToken(authorizationHeader), cancellationToken);
+        _validator.ValidateAsync(BearerToken(authorizationHeader), cancellationToken);
+
+    /// <summary>Extracts the token from an <c>Authorization: Bearer …</c> header value, or null.</summary>
+    public static string? BearerToken(string? authorizationHeader)
+    {
+        const string Prefix = "Bearer ";
+        if (authorizationHeader is null || !authorizationHeader.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var token = authorizationHeader[Prefix.Length..].Trim();
+        return token.Length == 0 ? null : token;
+    }
 }

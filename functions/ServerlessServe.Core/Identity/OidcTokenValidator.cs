@@ -13,11 +13,14 @@ namespace ServerlessServe.Core.Identity;
 /// audiences, RS256/ES256 only, a required <c>kid</c>, and a lifetime checked against the injected clock with at most
 /// 60 s skew. A token whose <c>kid</c> the key set does not hold asks for one metadata refresh, at most one per
 /// <see cref="OidcValidationPolicy.RefreshInterval"/>, so an issuer's new key is accepted without a restart while a
-/// flood of made-up key ids cannot make this instance hammer the issuer. Thread-safe.
+/// flood of made-up key ids cannot make this instance hammer the issuer. With
+/// <see cref="OidcValidationPolicy.AllowedIdentities"/> it accepts only tokens of those identities (the inference app
+/// pinned to the gateway's managed identity). Thread-safe.
 /// </summary>
 public sealed class OidcTokenValidator : IBearerTokenValidator
 {
     private static readonly TimeSpan RefreshPoll = TimeSpan.FromMilliseconds(25);
+    private static readonly string[] PinnedClaims = ["azp", "appid", "oid"];
 
     private readonly IConfigurationManager<OpenIdConnectConfiguration> _metadata;
     private readonly OidcValidationPolicy _policy;
@@ -97,8 +100,28 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
             return TokenVerdict.Refused(TokenFailure.NoSubject);
         }
 
+        if (_policy.AllowedIdentities.Count > 0 && !FromAllowedIdentity(validated))
+        {
+            return TokenVerdict.Refused(TokenFailure.CallerNotAllowed);
+        }
+
         _verified.Add(token, caller, new DateTimeOffset(validated.ValidTo, TimeSpan.Zero) + _policy.ClockSkew);
         return TokenVerdict.Accepted(caller);
+    }
+
+    // The claims that name the party a token was issued to: azp (v2), appid (v1) and the principal's object id (oid).
+    private bool FromAllowedIdentity(JsonWebToken token)
+    {
+        foreach (var claim in PinnedClaims)
+        {
+            if (token.TryGetPayloadValue<string>(claim, out var value) && !string.IsNullOrEmpty(value)
+                && _policy.AllowedIdentities.Contains(value, StringComparer.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool HoldsKey(OpenIdConnectConfiguration configuration, string keyId) =>

@@ -14,6 +14,13 @@ public sealed record OidcValidationPolicy
     /// <summary>Accepted <c>aud</c> values (an Entra ID app's client id and/or its <c>api://</c> URI). At least one.</summary>
     public required IReadOnlyList<string> Audiences { get; init; }
 
+    /// <summary>
+    /// The identities a token must come from: its <c>azp</c> (v2 tokens), <c>appid</c> (v1 tokens) or <c>oid</c> must be
+    /// one of these (a managed identity's client id or object id). Empty (the default) pins nothing: any subject of the
+    /// issuer with an accepted audience is accepted, as for callers.
+    /// </summary>
+    public IReadOnlyList<string> AllowedIdentities { get; init; } = [];
+
     /// <summary>Accepted <c>iss</c> values; empty (the default) accepts exactly the issuer the metadata names.</summary>
     public IReadOnlyList<string> Issuers { get; init; } = [];
 
@@ -44,6 +51,11 @@ public sealed record OidcValidationPolicy
         if (Audiences is null || Audiences.Count == 0 || Audiences.Any(string.IsNullOrWhiteSpace))
         {
             throw new ArgumentException("At least one non-empty audience is required.", nameof(Audiences));
+        }
+
+        if (AllowedIdentities is null || AllowedIdentities.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException("Allowed identities must not be empty strings.", nameof(AllowedIdentities));
         }
 
         if (Algorithms is null || Algorithms.Count == 0 || Algorithms.Any(a => !SupportedAlgorithms.Contains(a, StringComparer.Ordinal)))

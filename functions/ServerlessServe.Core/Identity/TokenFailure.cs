@@ -51,6 +51,12 @@ public enum TokenFailure
     /// <summary>No <c>sub</c>.</summary>
     NoSubject,
 
+    /// <summary>
+    /// A valid token, but from an identity the validator is not pinned to: none of its <c>azp</c>, <c>appid</c> or
+    /// <c>oid</c> is among the allowed identities (on the inference app, anyone but the gateway).
+    /// </summary>
+    CallerNotAllowed,
+
     /// <summary>The issuer's metadata or key set could not be read (not the caller's fault: answered 503, not 401).</summary>
     MetadataUnavailable,
 

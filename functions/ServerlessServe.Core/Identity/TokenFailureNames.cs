@@ -20,6 +20,7 @@ public static class TokenFailureNames
         TokenFailure.NotYetValid => "not_yet_valid",
         TokenFailure.LifetimeTooLong => "lifetime",
         TokenFailure.NoSubject => "no_sub",
+        TokenFailure.CallerNotAllowed => "caller_not_allowed",
         TokenFailure.MetadataUnavailable => "metadata_unavailable",
         TokenFailure.Revoked => "revoked",
         _ => "invalid",

@@ -6,8 +6,8 @@ using ServerlessServe.Core.Artifacts;
 namespace ServerlessServe.Core.Identity;
 
 /// <summary>
-/// Mints signed JWTs with a <c>kid</c> header: ES256 from a P-256 key (the gateway's service tokens, the local
-/// issuer's default) or RS256 from an RSA key (the local issuer's second key, as Entra ID signs).
+/// Mints signed JWTs with a <c>kid</c> header: ES256 from a P-256 key (the local issuer's default) or RS256 from an RSA
+/// key (the local issuer's second key, as Entra ID signs). The apps never mint tokens: the local issuer and the tests do.
 /// </summary>
 public sealed class TokenIssuer
 {
@@ -41,8 +41,11 @@ public sealed class TokenIssuer
     /// <summary>The <c>kid</c> of every token this issuer mints.</summary>
     public string KeyId => _credentials.Key.KeyId;
 
-    /// <summary>Creates a signed token for <paramref name="subject"/> valid for <paramref name="lifetime"/>.</summary>
-    public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null)
+    /// <summary>
+    /// Creates a signed token for <paramref name="subject"/> valid for <paramref name="lifetime"/>, with
+    /// <paramref name="claims"/> added (e.g. <c>oid</c>, <c>azp</c> and <c>appid</c> of a managed identity's token).
+    /// </summary>
+    public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null, IReadOnlyDictionary<string, string>? claims = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
         ArgumentException.ThrowIfNullOrWhiteSpace(audience);
@@ -52,14 +55,19 @@ public sealed class TokenIssuer
         }
 
         var now = _time.GetUtcNow().UtcDateTime;
-        var claims = new Dictionary<string, object>(StringComparer.Ordinal)
+        var payload = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             [JwtRegisteredClaimNames.Sub] = subject,
             [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
         };
         if (roles is not null)
         {
-            claims["roles"] = roles.ToArray();
+            payload["roles"] = roles.ToArray();
+        }
+
+        foreach (var (name, value) in claims ?? new Dictionary<string, string>())
+        {
+            payload[name] = value;
         }
 
         var descriptor = new SecurityTokenDescriptor
@@ -69,7 +77,7 @@ public sealed class TokenIssuer
             IssuedAt = now,
             NotBefore = now,
             Expires = now + lifetime,
-            Claims = claims,
+            Claims = payload,
             SigningCredentials = _credentials,
         };
         return _handler.CreateToken(descriptor);

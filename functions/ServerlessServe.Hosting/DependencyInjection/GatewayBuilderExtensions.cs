@@ -18,7 +18,8 @@ namespace ServerlessServe.Hosting.DependencyInjection;
 public static class GatewayBuilderExtensions
 {
     /// <summary>
-    /// The inference app's client (<c>ServerlessServe:Gateway:InferenceBaseUrl</c>), with a service token on every call,
+    /// The inference app's client (<c>ServerlessServe:Gateway:InferenceBaseUrl</c>), with a token of the gateway's managed
+    /// identity on every call (<see cref="IdentityBuilderExtensions.AddServiceTokens"/>),
     /// as the gateway's <see cref="IInferenceBackend"/>. One long-lived client: its handler recycles connections every
     /// 5 minutes (see <c>AddServerlessServe</c>), so DNS changes are seen without recreating it.
     /// </summary>
@@ -34,7 +35,7 @@ public static class GatewayBuilderExtensions
         });
         builder.Services.TryAddSingleton(sp => new InferenceClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
-            sp.GetRequiredService<ServiceTokenSource>(),
+            sp.GetRequiredService<ServiceTokenCache>(),
             sp.GetRequiredService<ProtocolLimits>(),
             sp.GetRequiredService<ILogger<InferenceClient>>()));
         builder.Services.TryAddSingleton<IInferenceBackend>(sp => sp.GetRequiredService<InferenceClient>());

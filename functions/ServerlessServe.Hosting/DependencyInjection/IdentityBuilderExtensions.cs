@@ -1,3 +1,7 @@
+using Azure.Core;
+using Azure.Core.Pipeline;
+using Azure.Identity;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -5,7 +9,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
-using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Hosting.Identity;
 using ServerlessServe.Hosting.Options;
@@ -15,6 +18,12 @@ namespace ServerlessServe.Hosting.DependencyInjection;
 /// <summary>Who may call: callers of the gateway, and the gateway itself on the inference app.</summary>
 public static class IdentityBuilderExtensions
 {
+    /// <summary>The named HTTP client of managed identity token requests (through the egress allow-list).</summary>
+    internal const string ManagedIdentityHttpClientName = "managed-identity";
+
+    /// <summary>The service key of the gateway's credential for the inference app.</summary>
+    internal const string ServiceCredentialKey = "service-token";
+
     /// <summary>
     /// Caller bearer tokens validated against the OpenID Connect issuer of <c>ServerlessServe:Identity</c> (authority,
     /// audiences; see <see cref="CallerAuthOptions"/>): its metadata and keys fetched through the HTTP client factory,
@@ -25,12 +34,11 @@ public static class IdentityBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddValidatedOptions<CallerAuthOptions, CallerAuthOptionsValidator>(CallerAuthOptions.SectionName);
-        services.AddHttpClient(CallerIssuerMetadata.HttpClientName, (sp, http) =>
-            http.Timeout = sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.MetadataTimeout);
-        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerMetadata.ServiceKey, (sp, _) =>
-            CallerIssuerMetadata.Create(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<CallerAuthOptions>>()));
+        services.AddHttpClient(IssuerMetadata.HttpClientName);
+        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(IssuerMetadata.CallerKey, (sp, _) =>
+            IssuerMetadata.Create(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value));
         services.TryAddSingleton(sp => new CallerAuthenticator(new OidcTokenValidator(
-            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(CallerIssuerMetadata.ServiceKey),
+            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(IssuerMetadata.CallerKey),
             sp.GetRequiredService<IOptions<CallerAuthOptions>>().Value.ToPolicy(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<OidcTokenValidator>>())));
@@ -38,34 +46,57 @@ public static class IdentityBuilderExtensions
         return builder;
     }
 
-    /// <summary>The gateway's short-lived service tokens for the inference app (<c>ServerlessServe:ServiceToken:SigningKeyPem</c>).</summary>
-    public static IServerlessServeBuilder AddServiceTokenIssuer(this IServerlessServeBuilder builder)
+    /// <summary>
+    /// The gateway's tokens for the inference app (<c>ServerlessServe:ServiceToken</c>, see <see cref="ServiceTokenOptions"/>):
+    /// Azure.Identity's <see cref="ManagedIdentityCredential"/> — the user-assigned identity of <c>ClientId</c> (else
+    /// <c>AZURE_CLIENT_ID</c>), else the system-assigned one — whose requests go through the HTTP client factory and
+    /// the egress allow-list, behind a <see cref="ServiceTokenCache"/>.
+    /// </summary>
+    public static IServerlessServeBuilder AddServiceTokens(this IServerlessServeBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddValidatedOptions<ServiceTokenOptions, ServiceTokenOptionsValidator>(ServiceTokenOptions.SectionName)
-            .Validate(o => !string.IsNullOrWhiteSpace(o.SigningKeyPem), "ServerlessServe:ServiceToken:SigningKeyPem is required on the gateway.");
-        builder.Services.TryAddSingleton(sp =>
+        var services = builder.Services;
+        services.AddValidatedOptions<ServiceTokenOptions, ServiceTokenOptionsValidator>(ServiceTokenOptions.SectionName)
+            .PostConfigure<IConfiguration>((options, configuration) => options.ClientId ??= NullIfEmpty(configuration["AZURE_CLIENT_ID"]));
+        services.AddHttpClient(ManagedIdentityHttpClientName, (sp, http) => http.Timeout = sp.GetRequiredService<IOptions<ServiceTokenOptions>>().Value.Timeout);
+        services.TryAddKeyedSingleton<TokenCredential>(ServiceCredentialKey, (sp, _) =>
         {
             var options = sp.GetRequiredService<IOptions<ServiceTokenOptions>>().Value;
-            var time = sp.GetRequiredService<TimeProvider>();
-            var issuer = new TokenIssuer(SigningKeys.ImportPem(options.SigningKeyPem!), options.Issuer, time);
-            return new ServiceTokenSource(issuer, options.Audience, options.Lifetime, time);
+            var identity = options.ClientId is { } clientId ? ManagedIdentityId.FromUserAssignedClientId(clientId) : ManagedIdentityId.SystemAssigned;
+            Log.ServiceTokenIdentity(sp.GetRequiredService<ILogger<ServiceTokenCache>>(), options.ClientId is null ? "system-assigned" : "user-assigned", options.Resource!);
+            return new ManagedIdentityCredential(new ManagedIdentityCredentialOptions(identity)
+            {
+                Transport = new HttpClientTransport(sp.GetRequiredService<IHttpClientFactory>().CreateClient(ManagedIdentityHttpClientName)),
+            });
         });
+        services.TryAddSingleton(sp => new ServiceTokenCache(
+            sp.GetRequiredKeyedService<TokenCredential>(ServiceCredentialKey),
+            sp.GetRequiredService<IOptions<ServiceTokenOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<ServiceTokenCache>>()));
         return builder;
     }
 
-    /// <summary>On the inference app: only service tokens signed by <c>ServerlessServe:ServiceToken:TrustedKeyPems</c>.</summary>
+    /// <summary>
+    /// On the inference app: only tokens of the issuer of <c>ServerlessServe:ServiceAuth</c> for the inference app's
+    /// audience, from one of its allowed identities (the gateway's; see <see cref="ServiceAuthOptions"/>).
+    /// </summary>
     public static IServerlessServeBuilder AddServiceAuthentication(this IServerlessServeBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddValidatedOptions<ServiceTokenOptions, ServiceTokenOptionsValidator>(ServiceTokenOptions.SectionName)
-            .Validate(o => o.TrustedKeyPems.Count > 0, "ServerlessServe:ServiceToken:TrustedKeyPems needs at least one key on the inference app.");
-        builder.Services.TryAddSingleton(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<ServiceTokenOptions>>().Value;
-            var validator = new TokenValidator(options.TrustedKeyPems.Select(SigningKeys.ImportPem), options.Issuer, options.Audience, sp.GetRequiredService<TimeProvider>(), options.Lifetime, options.ClockSkew);
-            return new ServiceAuthenticator(validator);
-        });
+        var services = builder.Services;
+        services.AddValidatedOptions<ServiceAuthOptions, ServiceAuthOptionsValidator>(ServiceAuthOptions.SectionName);
+        services.AddHttpClient(IssuerMetadata.HttpClientName);
+        services.TryAddKeyedSingleton<IConfigurationManager<OpenIdConnectConfiguration>>(IssuerMetadata.ServiceKey, (sp, _) =>
+            IssuerMetadata.Create(sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<IOptions<ServiceAuthOptions>>().Value));
+        services.TryAddSingleton(sp => new ServiceAuthenticator(new OidcTokenValidator(
+            sp.GetRequiredKeyedService<IConfigurationManager<OpenIdConnectConfiguration>>(IssuerMetadata.ServiceKey),
+            sp.GetRequiredService<IOptions<ServiceAuthOptions>>().Value.ToPolicy(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<OidcTokenValidator>>())));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServiceIssuerNotice>());
         return builder;
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

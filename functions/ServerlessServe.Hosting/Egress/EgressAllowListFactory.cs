@@ -19,13 +19,16 @@ internal static class EgressAllowListFactory
             entries.Add(EgressAllowList.EntryFor(inference));
         }
 
-        // The caller issuer's metadata host (and, where configured apart, its discovery document's): the key set is
-        // expected on the same host, as with Entra ID; another one must be listed in AllowedHosts.
-        foreach (var setting in new[] { "Authority", "MetadataAddress" })
+        // The caller issuer's and the service issuer's metadata hosts (and, where configured apart, their discovery
+        // documents'): the key set is expected on the same host, as with Entra ID; another one must be listed in AllowedHosts.
+        foreach (var section in new[] { CallerAuthOptions.SectionName, ServiceAuthOptions.SectionName })
         {
-            if (Uri.TryCreate(configuration[CallerAuthOptions.SectionName + ":" + setting], UriKind.Absolute, out var issuer))
+            foreach (var setting in new[] { "Authority", "MetadataAddress" })
             {
-                entries.Add(EgressAllowList.EntryFor(issuer));
+                if (Uri.TryCreate(configuration[section + ":" + setting], UriKind.Absolute, out var issuer))
+                {
+                    entries.Add(EgressAllowList.EntryFor(issuer));
+                }
             }
         }
 
@@ -40,7 +43,8 @@ internal static class EgressAllowListFactory
             entries.Add(EgressAllowList.EntryFor(table));
         }
 
-        // Managed identity and Entra token endpoints, used by DefaultAzureCredential in Azure.
+        // Managed identity and Entra token endpoints, used by the Azure.Identity credentials in Azure; IDENTITY_ENDPOINT is
+        // the platform's managed identity endpoint (App Service, Functions, Container Apps) or, standalone, the local issuer's.
         entries.AddRange(["169.254.169.254", "login.microsoftonline.com"]);
         if (Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT") is { } identityEndpoint && Uri.TryCreate(identityEndpoint, UriKind.Absolute, out var identity))
         {

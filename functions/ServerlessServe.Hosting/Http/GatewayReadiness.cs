@@ -16,7 +16,7 @@ namespace ServerlessServe.Hosting.Http;
 public sealed class GatewayReadiness(
     IInferenceBackend backend,
     ContainmentRegistry containment,
-    [FromKeyedServices(CallerIssuerMetadata.ServiceKey)] IConfigurationManager<OpenIdConnectConfiguration> issuer)
+    [FromKeyedServices(IssuerMetadata.CallerKey)] IConfigurationManager<OpenIdConnectConfiguration> issuer)
 {
     /// <summary>How long the issuer's metadata may take to load when it has not been loaded yet.</summary>
     private static readonly TimeSpan IssuerWait = TimeSpan.FromSeconds(2);

@@ -2,16 +2,16 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Hosting.Identity;
 
 namespace ServerlessServe.Hosting.Http;
 
 /// <summary>
-/// The gateway's client of the inference app: V2 with the binary tensor extension both ways, a short-lived service
-/// token on every call, the version pinned to the one the gateway verified. Any failure becomes a safe refusal
+/// The gateway's client of the inference app: V2 with the binary tensor extension both ways, a token of the gateway's
+/// managed identity on every call (503 when none can be had), the version pinned to the one the gateway verified. Any failure becomes a safe refusal
 /// (<see cref="RefusalMapping.FromUpstream"/>).
 /// </summary>
 internal sealed class InferenceClient : IInferenceBackend
@@ -19,11 +19,11 @@ internal sealed class InferenceClient : IInferenceBackend
     public const string HttpClientName = "inference";
 
     private readonly HttpClient _http;
-    private readonly ServiceTokenSource _tokens;
+    private readonly ServiceTokenCache _tokens;
     private readonly ProtocolLimits _limits;
     private readonly ILogger<InferenceClient> _logger;
 
-    public InferenceClient(HttpClient http, ServiceTokenSource tokens, ProtocolLimits limits, ILogger<InferenceClient> logger)
+    public InferenceClient(HttpClient http, ServiceTokenCache tokens, ProtocolLimits limits, ILogger<InferenceClient> logger)
     {
         _http = http;
         _tokens = tokens;
@@ -35,10 +35,21 @@ internal sealed class InferenceClient : IInferenceBackend
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(request);
+        string token;
+        try
+        {
+            token = await _tokens.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServiceTokenUnavailableException)
+        {
+            // Logged where it failed (1522); the caller's request is fine, the gateway cannot vouch for itself.
+            throw RefusedException.Unavailable("inference service unavailable");
+        }
+
         var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
         var path = $"v2/models/{Uri.EscapeDataString(model.Manifest.Name)}/versions/{Uri.EscapeDataString(model.Manifest.Version)}/infer";
         using var message = new HttpRequestMessage(HttpMethod.Post, path);
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _tokens.GetToken());
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         message.Headers.TryAddWithoutValidation("x-request-id", requestId);
         message.Content = new ByteArrayContent(encoded.Body);
         message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);

@@ -15,8 +15,12 @@ public static class LocalStateKeys
 
     /// <summary>The local caller-token issuer's RS256 key (RSA 2048, as Entra ID signs).</summary>
     public const string IssuerRsaKey = "issuer-rs256.key.pem";
-    public const string ServiceKey = "service.key.pem";
-    public const string ServicePublicKey = "service.pub.pem";
+
+    /// <summary>
+    /// The secret of the local issuer's managed identity endpoint (<c>IDENTITY_HEADER</c>): given to the gateway only, as
+    /// the platform gives it to an app in Azure. Not a setting: Azure.Identity reads it from the environment.
+    /// </summary>
+    public const string ManagedIdentitySecret = "managed-identity.secret";
     public const string ModelSigningKey = "model-signing.key.pem";
     public const string ModelSigningPublicKey = "model-signing.pub.pem";
     public const string AuditCheckpointKey = "audit-checkpoint.key.pem";
@@ -26,8 +30,6 @@ public static class LocalStateKeys
     /// <summary>Setting → key file name, for every setting a standalone app may take from the folder.</summary>
     public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["ServerlessServe:ServiceToken:SigningKeyPem"] = ServiceKey,
-        ["ServerlessServe:ServiceToken:TrustedKeyPems:0"] = ServicePublicKey,
         ["ServerlessServe:Models:TrustedSignerPems:0"] = ModelSigningPublicKey,
         ["ServerlessServe:Audit:PseudonymKey"] = AuditPseudonymKey,
         ["ServerlessServe:Audit:CheckpointKeyPem"] = AuditCheckpointKey,

@@ -23,6 +23,9 @@ internal sealed partial class EgressOptionsValidator : IValidateOptions<EgressOp
 internal sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>;
 
 [OptionsValidator]
+internal sealed partial class ServiceAuthOptionsValidator : IValidateOptions<ServiceAuthOptions>;
+
+[OptionsValidator]
 internal sealed partial class ServiceTokenOptionsValidator : IValidateOptions<ServiceTokenOptions>;
 
 [OptionsValidator]

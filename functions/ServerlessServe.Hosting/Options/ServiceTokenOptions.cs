@@ -3,32 +3,44 @@ using System.ComponentModel.DataAnnotations;
 namespace ServerlessServe.Hosting.Options;
 
 /// <summary>
-/// The gateway → inference hop (section <c>ServerlessServe:ServiceToken</c>): the gateway signs a short-lived ES256
-/// token per call; the inference app accepts only tokens from the pinned keys.
+/// The gateway's tokens for the inference app (section <c>ServerlessServe:ServiceToken</c>): from its managed identity
+/// (in Azure the platform's endpoint, standalone the local issuer's, both reached by Azure.Identity's
+/// <c>ManagedIdentityCredential</c> through <c>IDENTITY_ENDPOINT</c> / <c>IDENTITY_HEADER</c>), cached and refreshed
+/// early. Closed by default: without a resource the gateway does not start. See docs/identity.md, "Services".
 /// </summary>
 internal sealed class ServiceTokenOptions
 {
     public const string SectionName = "ServerlessServe:ServiceToken";
 
-    /// <summary>Token <c>iss</c>. Default <c>serverlessserve-gateway</c>.</summary>
+    /// <summary>
+    /// The inference app's resource: its app registration's application id URI (e.g.
+    /// <c>api://serverlessserve-inference</c>), asked for as scope <c>{Resource}/.default</c>; tokens carry it (or the
+    /// registration's client id, for v2 tokens) as <c>aud</c>. Required; no default.
+    /// </summary>
     [Required]
-    public string Issuer { get; set; } = "serverlessserve-gateway";
+    public string? Resource { get; set; }
 
-    /// <summary>Token <c>aud</c>. Default <c>serverlessserve-inference</c>.</summary>
-    [Required]
-    public string Audience { get; set; } = "serverlessserve-inference";
+    /// <summary>
+    /// The client id of the user-assigned managed identity to use. Default: the <c>AZURE_CLIENT_ID</c> setting when
+    /// present (as the Bicep sets it), else the app's system-assigned identity.
+    /// </summary>
+    public string? ClientId { get; set; }
 
-    /// <summary>Gateway only: PEM private key that signs service tokens. No default.</summary>
-    public string? SigningKeyPem { get; set; }
-
-    /// <summary>Inference only: PEM public keys whose tokens are accepted. No default (every call refused).</summary>
-    public List<string> TrustedKeyPems { get; set; } = [];
-
-    /// <summary>Lifetime of a minted token, also the longest accepted. Default 5 minutes.</summary>
+    /// <summary>
+    /// A token is refreshed once a fifth of its lifetime is left or when it is this close to expiry, whichever comes
+    /// first (at most at half its lifetime). Default 5 minutes.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
-    public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(5);
+    public TimeSpan RefreshBefore { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Allowed clock difference between the gateway and the inference app. Default 30 seconds.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
-    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Least time between two background refresh attempts after one failed. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Longest one token request may take (the credential's own retries included). Default 15 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:02:00")]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The scope asked for: the resource's <c>.default</c> scope.</summary>
+    public string Scope => Resource!.TrimEnd('/') + "/.default";
 }

@@ -18,6 +18,9 @@ public sealed class OidcTokenValidatorTests : IDisposable
 {
     private const string Issuer = "https://login.example.test/tenant-1/v2.0";
     private const string Audience = "api://serverlessserve";
+    private const string ServiceAudience = "api://serverlessserve-inference";
+    private const string GatewayClientId = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+    private const string GatewayObjectId = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("oidc-tests-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
@@ -179,6 +182,76 @@ public sealed class OidcTokenValidatorTests : IDisposable
     }
 
     [Theory]
+    [InlineData("azp")]
+    [InlineData("appid")]
+    [InlineData("oid")]
+    public async Task ValidateAsync_PinnedToAnIdentity_ItsTokenAccepted(string claim)
+    {
+        var token = _ec.Issuer(Issuer, _time).Mint(GatewayObjectId, ServiceAudience, TimeSpan.FromMinutes(10), claims: new Dictionary<string, string> { [claim] = GatewayClientId });
+
+        var verdict = await new ServiceAuthenticator(PinnedValidator()).AuthenticateAsync("Bearer " + token);
+
+        Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
+        Assert.Equal(GatewayObjectId, verdict.Caller!.Subject);
+    }
+
+    public static TheoryData<string, string, TokenFailure> PinRefusals() => new()
+    {
+        // A valid caller token of the same issuer: the caller audience, and no gateway identity.
+        { "caller token", Audience, TokenFailure.Audience },
+        // The service audience, from another identity of the issuer (any app of a tenant can ask for the audience).
+        { "another identity", ServiceAudience, TokenFailure.CallerNotAllowed },
+        // The service audience with no identity claims at all.
+        { "no identity claims", ServiceAudience, TokenFailure.CallerNotAllowed },
+        // The gateway's identity, but for the callers' audience (a token meant for another resource).
+        { "gateway identity, caller audience", Audience, TokenFailure.Audience },
+    };
+
+    [Theory]
+    [MemberData(nameof(PinRefusals))]
+    public async Task ValidateAsync_PinnedToAnIdentity_OthersRefused(string token, string audience, TokenFailure expected)
+    {
+        var claims = token switch
+        {
+            "another identity" => new Dictionary<string, string> { ["azp"] = "3f0b5e0c-0000-4000-8000-00000000abcd", ["oid"] = "5d6c1e9a-0000-4000-8000-00000000abcd" },
+            "gateway identity, caller audience" => new Dictionary<string, string> { ["azp"] = GatewayClientId, ["appid"] = GatewayClientId, ["oid"] = GatewayObjectId },
+            _ => [],
+        };
+        var minted = _ec.Issuer(Issuer, _time).Mint("someone", audience, TimeSpan.FromMinutes(10), claims: claims);
+
+        var verdict = await new ServiceAuthenticator(PinnedValidator()).AuthenticateAsync("Bearer " + minted);
+
+        Assert.False(verdict.IsAccepted);
+        Assert.Equal(expected, verdict.Failure);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_RefusedPinnedToken_NotRememberedAsVerified()
+    {
+        var validator = PinnedValidator();
+        var stranger = _ec.Issuer(Issuer, _time).Mint("someone", ServiceAudience, TimeSpan.FromMinutes(10), claims: new Dictionary<string, string> { ["azp"] = "not-the-gateway" });
+
+        Assert.Equal(TokenFailure.CallerNotAllowed, (await validator.ValidateAsync(stranger)).Failure);
+        Assert.Equal(TokenFailure.CallerNotAllowed, (await validator.ValidateAsync(stranger)).Failure);
+    }
+
+    [Fact]
+    public async Task AuthenticateAsync_CallerTokenOnTheCallerAuthenticator_SubjectAndRoles()
+    {
+        var token = _ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(5), ["scorer"]);
+
+        var caller = (await new CallerAuthenticator(Validator()).AuthenticateAsync("Bearer " + token)).Caller;
+
+        Assert.NotNull(caller);
+        Assert.Equal("alice", caller.Subject);
+        Assert.Equal(["scorer"], caller.Roles);
+    }
+
+    [Fact]
+    public void Constructor_EmptyAllowedIdentity_Throws() =>
+        Assert.ThrowsAny<ArgumentException>(() => Validator(new OidcValidationPolicy { Audiences = [ServiceAudience], AllowedIdentities = [" "] }));
+
+    [Theory]
     [InlineData(61, "ES256")]
     [InlineData(30, "HS256")]
     [InlineData(30, "none")]
@@ -198,6 +271,10 @@ public sealed class OidcTokenValidatorTests : IDisposable
         };
         return new OidcTokenValidator(manager, policy ?? new OidcValidationPolicy { Audiences = [Audience] }, _time, NullLogger<OidcTokenValidator>.Instance);
     }
+
+    // The inference app's validator: its own audience, pinned to the gateway's client id and object id.
+    private OidcTokenValidator PinnedValidator() =>
+        Validator(new OidcValidationPolicy { Audiences = [ServiceAudience], AllowedIdentities = [GatewayClientId, GatewayObjectId] });
 
     // The discovery document and key set as an issuer serves them.
     private void Publish(params LocalIssuerKey[] keys)

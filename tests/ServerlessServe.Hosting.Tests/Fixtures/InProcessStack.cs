@@ -31,14 +31,15 @@ namespace ServerlessServe.Hosting.Tests.Fixtures;
 /// same feature lists as in production (<see cref="GatewayApp"/>, <see cref="InferenceApp"/>), each on a test server,
 /// the gateway's inference client wired to the inference app's test server. Real Azurite (signed models, audit log),
 /// real ONNX Runtime, real tokens and signatures, and the real local OpenID Connect issuer on loopback whose metadata
-/// the gateway fetches over HTTP; only the sockets between the apps are in-memory.
+/// both apps fetch over HTTP and whose managed identity endpoint gives the gateway its tokens for the inference app
+/// (Azure.Identity finds it through this process's <c>IDENTITY_ENDPOINT</c> and <c>IDENTITY_HEADER</c>, set while the
+/// stack runs); only the sockets between the apps are in-memory.
 /// </summary>
 public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 {
     private readonly AzuriteFixture _azurite = new(diagnostics);
     private readonly Local.LocalState _issuerState = new(Path.Combine(Path.GetTempPath(), "serverlessserve-inproc-" + Guid.NewGuid().ToString("N")[..8]));
     private LocalIssuer? _issuer;
-    private readonly ECDsa _serviceKey = SigningKeys.CreateP256();
     private readonly ECDsa _auditKey = SigningKeys.CreateP256();
     private WebApplication? _inference;
     private WebApplication? _gateway;
@@ -57,6 +58,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
     /// <summary>The connection string of this stack's Azurite (blobs and tables).</summary>
     public string StorageConnectionString => _azurite.ConnectionString;
+
+    // What the platform sets for an app with a managed identity, and Azure.Identity reads from the environment.
+    private static readonly string[] ManagedIdentityVariables = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"];
 
     /// <summary>A credit-risk copy whose policy limits each caller to a burst of 3 and 1 request a minute after it.</summary>
     public const string LimitedModel = "credit-risk-limited";
@@ -80,6 +84,11 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     {
         _issuerState.EnsureKeys();
         _issuer = await LocalIssuer.StartAsync(_issuerState, port: 0, CancellationToken.None);
+        var identity = _issuer.GatewayIdentitySettings();
+        foreach (var variable in ManagedIdentityVariables)
+        {
+            Environment.SetEnvironmentVariable(variable, identity[variable]);
+        }
         await _azurite.InitializeAsync();
         var models = await _azurite.CreateContainerAsync("models");
         Audit = _azurite.GetContainer("audit-" + Guid.NewGuid().ToString("N")[..12]);
@@ -104,7 +113,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         {
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(shared);
-            builder.Configuration.AddInMemoryCollection([new("ServerlessServe:ServiceToken:TrustedKeyPems:0", SigningKeys.ExportPublicKeyPem(_serviceKey))]);
+            builder.Configuration.AddInMemoryCollection(_issuer.InferenceSettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
         }, AppDirectory("ServerlessServe.Inference"));
         await _inference.StartAsync();
 
@@ -114,7 +123,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             builder.Configuration.AddInMemoryCollection(shared);
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
-                ["ServerlessServe:ServiceToken:SigningKeyPem"] = SigningKeys.ExportPrivateKeyPem(_serviceKey),
+                ["ServerlessServe:ServiceToken:Resource"] = identity["ServerlessServe:ServiceToken:Resource"],
                 ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
                 ["ServerlessServe:Audit:Container"] = Audit.Name,
                 ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
@@ -190,7 +199,11 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             await _inference.DisposeAsync();
         }
 
-        _serviceKey.Dispose();
+        foreach (var variable in ManagedIdentityVariables)
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+
         _auditKey.Dispose();
         await _azurite.DisposeAsync();
         if (_issuer is not null)

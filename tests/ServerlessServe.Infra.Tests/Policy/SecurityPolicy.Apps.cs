@@ -19,7 +19,6 @@ public static partial class SecurityPolicy
     /// <summary>Settings named like keys that hold public keys: PEM public keys are not secrets.</summary>
     public static IReadOnlySet<string> PublicKeySettings { get; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
-        "ServerlessServe__ServiceToken__TrustedKeyPems",
         "ServerlessServe__Models__TrustedSignerPems",
     };
 

@@ -91,9 +91,9 @@ public sealed class ModelIntegrityTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("error", Assert.Single(JsonDocument.Parse(body).RootElement.EnumerateObject()).Name);
 
-        // The inference app refuses it too when asked directly with a valid service token.
+        // The inference app refuses it too when asked directly with the gateway's token.
         using var inference = new HttpClient { BaseAddress = fixture.Stack.InferenceBaseUrl };
-        inference.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.MintServiceToken());
+        inference.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.GatewayToken());
         using var direct = await inference.PostAsync($"v2/models/{Model}/versions/{version}/infer", StackFixture.Json(Body));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, direct.StatusCode);
     }

@@ -15,7 +15,7 @@ public sealed class SsctlTests(StackFixture fixture)
         var state = Path.Combine(fixture.State.Directory, "keys-test-" + Guid.NewGuid().ToString("N")[..6]);
         var result = await Ssctl.RunAsync(fixture, "keys", "create", "--state", state);
         Assert.True(result.ExitCode == 0, result.Output);
-        foreach (var file in new[] { "issuer.key.pem", "service.key.pem", "model-signing.key.pem", "audit-checkpoint.key.pem", "audit-pseudonym.key" })
+        foreach (var file in new[] { "issuer.key.pem", "issuer-rs256.key.pem", "managed-identity.secret", "model-signing.key.pem", "audit-checkpoint.key.pem", "audit-pseudonym.key" })
         {
             var path = Path.Combine(state, "keys", file);
             Assert.True(File.Exists(path), file);
@@ -24,6 +24,9 @@ public sealed class SsctlTests(StackFixture fixture)
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
             }
         }
+
+        // No service-token key any more: the gateway's tokens come from its managed identity.
+        Assert.False(File.Exists(Path.Combine(state, "keys", "service.key.pem")));
 
         var again = await Ssctl.RunAsync(fixture, "keys", "create", "--state", state);
         Assert.Contains("already existed", again.Output, StringComparison.Ordinal);

@@ -2,8 +2,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using ServerlessServe.Core.Artifacts;
-using ServerlessServe.Core.Identity;
 using ServerlessServe.Local;
 using ServerlessServe.Local.Samples;
 
@@ -165,11 +163,8 @@ public sealed class StackFixture : IAsyncLifetime
     public string MintCallerToken(string subject, TimeSpan? lifetime = null, string algorithm = LocalIssuerKey.Es256) =>
         Stack.Issuer.Mint(subject, lifetime: lifetime ?? TimeSpan.FromMinutes(30), algorithm: algorithm);
 
-    public string MintServiceToken()
-    {
-        using var key = SigningKeys.ImportPem(File.ReadAllText(State.ServiceKey));
-        return new TokenIssuer(key, "serverlessserve-gateway", TimeProvider.System).Mint("serverlessserve-gateway", "serverlessserve-inference", TimeSpan.FromMinutes(5));
-    }
+    /// <summary>A token of the gateway's managed identity for the inference app, as the local issuer's endpoint hands it out.</summary>
+    public string GatewayToken() => Stack.Issuer.MintGatewayToken();
 
     /// <summary>Every audit record line in <paramref name="container"/>'s hash chains (none before the first record).</summary>
     public async Task<List<string>> AuditLinesAsync(string container = "audit")

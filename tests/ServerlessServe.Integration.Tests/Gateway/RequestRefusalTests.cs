@@ -108,9 +108,9 @@ public sealed class RequestRefusalTests(StackFixture fixture)
     [StackFact]
     public async Task Infer_ServiceTokenAtGateway_401()
     {
-        // A token for the inference hop has the wrong issuer and audience for callers.
+        // The gateway's own token for the inference app: the right issuer, but the inference app's audience, not the callers'.
         using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintServiceToken());
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.GatewayToken());
         using var response = await client.PostAsync("v2/models/credit-risk/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"""));
         await AssertRefused(response, 401, "service token");
     }

@@ -14,7 +14,7 @@ namespace ServerlessServe.Integration.Tests.Hosting;
 public sealed class LocalStateConfigurationTests(StackFixture fixture)
 {
     [StackFact]
-    public async Task InferenceApp_KeysFromLocalStateFolder_ServesServiceTokenCallsAndWarns()
+    public async Task InferenceApp_KeysFromLocalStateFolder_ServesTheGatewaysCallsAndWarns()
     {
         var port = FreePorts.Next();
         var log = Path.Combine(fixture.State.LogsDirectory, "inference-local-state.log");
@@ -23,6 +23,11 @@ public sealed class LocalStateConfigurationTests(StackFixture fixture)
             ["ServerlessServe:Storage:ConnectionString"] = fixture.Stack.Azurite.ConnectionString,
             ["ServerlessServe:LocalStateDirectory"] = fixture.State.Directory,
         };
+        foreach (var (key, value) in fixture.Stack.Issuer.InferenceSettings())
+        {
+            settings[key] = value; // not keys: where the gateway's tokens come from, as local.settings.sample.json names it
+        }
+
         await using var app = AppLauncher.Start(
             fixture.Host,
             fixture.Stack.FunctionsHost,
@@ -36,7 +41,7 @@ public sealed class LocalStateConfigurationTests(StackFixture fixture)
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/api/") };
         await FreePorts.WaitForListenerAsync(port, TimeSpan.FromSeconds(60), () => !app.HasExited, CancellationToken.None);
 
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintServiceToken());
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.GatewayToken());
         using var response = await PostUntilServedAsync(client);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var text = await File.ReadAllTextAsync(log);

@@ -5,8 +5,9 @@ using Spectre.Console;
 namespace ServerlessServe.Cli.Commands;
 
 /// <summary>
-/// <c>ssctl issuer</c>: only the local token issuer (discovery document and key set on loopback) until Ctrl-C, for a
-/// gateway run some other way (<c>func start</c> with local.settings.sample.json). <c>ssctl up</c> runs it itself.
+/// <c>ssctl issuer</c>: only the local token issuer (discovery document, key set and the gateway's managed identity
+/// endpoint on loopback) until Ctrl-C, for apps run some other way (<c>func start</c> with local.settings.sample.json).
+/// <c>ssctl up</c> runs it itself.
 /// </summary>
 internal static class IssuerCommand
 {
@@ -28,6 +29,7 @@ internal static class IssuerCommand
             await using var issuer = await LocalIssuer.StartAsync(state, parse.GetValue(port), cancellationToken).ConfigureAwait(false);
             AnsiConsole.MarkupLine($"Local token issuer at [blue]{Markup.Escape(issuer.Issuer)}[/] (discovery: {Markup.Escape(issuer.MetadataAddress.ToString())}).");
             AnsiConsole.MarkupLine($"Gateway settings: Authority [blue]{Markup.Escape(issuer.Issuer)}[/], Audiences:0 [blue]{LocalIssuer.Audience}[/], RequireHttpsMetadata [blue]false[/]. Mint tokens with [blue]ssctl token[/]; Ctrl-C stops.");
+            AnsiConsole.MarkupLine($"Gateway identity: IDENTITY_ENDPOINT [blue]{Markup.Escape(issuer.ManagedIdentityEndpoint.AbsoluteUri)}[/], IDENTITY_HEADER the contents of [blue]{Markup.Escape(state.ManagedIdentitySecret)}[/] (the gateway only).");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);

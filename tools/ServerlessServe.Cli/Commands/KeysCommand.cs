@@ -5,7 +5,10 @@ using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
 
-/// <summary><c>ssctl keys create</c>: the local issuer, service-token, model-signing and audit keys; and callers' request-signing keys (<see cref="RequestKeyCommands"/>).</summary>
+/// <summary>
+/// <c>ssctl keys create</c>: the local issuer, model-signing and audit keys, and the secret of the gateway's local managed
+/// identity endpoint; and callers' request-signing keys (<see cref="RequestKeyCommands"/>).
+/// </summary>
 internal static class KeysCommand
 {
     public static Command Build()
@@ -27,7 +30,7 @@ internal static class KeysCommand
 
             foreach (var (name, path) in new[]
                      {
-                         ("service tokens", state.ServiceKey), ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
+                         ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
                      })
             {
                 using var key = SigningKeys.ImportPem(File.ReadAllText(path));
@@ -35,6 +38,7 @@ internal static class KeysCommand
             }
 
             table.AddRow("audit pseudonym HMAC", "(secret)", Markup.Escape(state.AuditPseudonymKey));
+            table.AddRow("gateway managed identity (IDENTITY_HEADER)", "(secret)", Markup.Escape(state.ManagedIdentitySecret));
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine(created.Count == 0 ? "[grey]All keys already existed.[/]" : $"[green]Created {created.Count} key(s).[/]");
             return 0;

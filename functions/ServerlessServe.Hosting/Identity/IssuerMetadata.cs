@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect.Configuration;
@@ -7,33 +6,37 @@ using ServerlessServe.Hosting.Options;
 namespace ServerlessServe.Hosting.Identity;
 
 /// <summary>
-/// The caller issuer's OpenID Connect metadata: one configuration manager for the process, fetching the discovery
+/// An issuer's OpenID Connect metadata: one configuration manager per issuer and process, fetching the discovery
 /// document and its key set through the app's HTTP client factory (so the egress allow-list and the no-redirect rule
-/// apply), refreshed every <see cref="CallerAuthOptions.AutomaticRefreshInterval"/> and on request. The library's own
+/// apply), refreshed every <see cref="OidcIssuerOptions.AutomaticRefreshInterval"/> and on request. The library's own
 /// gate between requested refreshes is set to its minimum: <c>OidcTokenValidator</c> decides how often an unknown
 /// <c>kid</c> may ask for one. A refresh that returns no signing key is not taken (the last good one stays).
 /// </summary>
-internal static class CallerIssuerMetadata
+internal static class IssuerMetadata
 {
-    /// <summary>The service key of the caller issuer's configuration manager (other issuers may come with other keys).</summary>
-    public const string ServiceKey = "caller-issuer";
+    /// <summary>The service key of the gateway's caller issuer's configuration manager.</summary>
+    public const string CallerKey = "caller-issuer";
+
+    /// <summary>The service key of the inference app's service issuer's configuration manager (the gateway's tokens).</summary>
+    public const string ServiceKey = "service-issuer";
 
     /// <summary>The named HTTP client of metadata and key-set requests.</summary>
     public const string HttpClientName = "oidc-metadata";
 
-    public static ConfigurationManager<OpenIdConnectConfiguration> Create(IHttpClientFactory clients, IOptions<CallerAuthOptions> options)
+    public static ConfigurationManager<OpenIdConnectConfiguration> Create(IHttpClientFactory clients, OidcIssuerOptions options)
     {
         ArgumentNullException.ThrowIfNull(clients);
         ArgumentNullException.ThrowIfNull(options);
-        var value = options.Value;
-        var retriever = new HttpDocumentRetriever(clients.CreateClient(HttpClientName)) { RequireHttps = value.RequireHttpsMetadata };
+        var http = clients.CreateClient(HttpClientName);
+        http.Timeout = options.MetadataTimeout;
+        var retriever = new HttpDocumentRetriever(http) { RequireHttps = options.RequireHttpsMetadata };
         return new ConfigurationManager<OpenIdConnectConfiguration>(
-            value.ResolvedMetadataAddress!.AbsoluteUri,
+            options.ResolvedMetadataAddress!.AbsoluteUri,
             new OpenIdConnectConfigurationRetriever(),
             retriever,
             new OpenIdConnectConfigurationValidator())
         {
-            AutomaticRefreshInterval = value.AutomaticRefreshInterval,
+            AutomaticRefreshInterval = options.AutomaticRefreshInterval,
             RefreshInterval = ConfigurationManager<OpenIdConnectConfiguration>.MinimumRefreshInterval,
         };
     }
