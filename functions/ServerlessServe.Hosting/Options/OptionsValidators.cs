@@ -27,3 +27,6 @@ internal sealed partial class ServiceTokenOptionsValidator : IValidateOptions<Se
 
 [OptionsValidator]
 internal sealed partial class StorageOptionsValidator : IValidateOptions<StorageOptions>;
+
+[OptionsValidator]
+internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOptions>;

@@ -1,0 +1,53 @@
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Admin;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Admin;
+using ServerlessServe.Hosting.Options;
+
+namespace ServerlessServe.Hosting.DependencyInjection;
+
+/// <summary>The admin plane: models, containment and the audit trail, managed by callers with the admin role.</summary>
+public static class AdminBuilderExtensions
+{
+    /// <summary>
+    /// The admin endpoints (<c>ServerlessServe:Admin</c>) over the model store, the containment table and the audit
+    /// container, with the audit of every admin action. Needs <c>AddModelCatalog</c> (the store and trusted signers),
+    /// <c>AddCallerAuthentication</c> (configured with the admin app's own audience) and <c>AddAuditLog</c>.
+    /// </summary>
+    public static IServerlessServeBuilder AddAdminPlane(this IServerlessServeBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.AddValidatedOptions<AdminOptions, AdminOptionsValidator>(AdminOptions.SectionName);
+        services.AddContainmentStore();
+        services.TryAddSingleton<OperatorContainment>();
+        services.TryAddSingleton<ModelInventory>();
+        services.TryAddSingleton<AdminAudit>();
+        services.TryAddSingleton<AdminGate>();
+        services.TryAddSingleton(sp => new AuditReader(sp.GetRequiredService<BlobServiceClient>()
+            .GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container)));
+        services.TryAddSingleton(sp =>
+        {
+            var audit = sp.GetRequiredService<IOptions<AuditOptions>>().Value;
+            var pems = sp.GetRequiredService<IOptions<AdminOptions>>().Value.TrustedCheckpointKeyPems;
+            var keys = pems.Select(SigningKeys.ImportPem).ToList();
+            if (audit.CheckpointKey is { } key)
+            {
+                keys.Add(key);
+            }
+            else if (!string.IsNullOrEmpty(audit.CheckpointKeyPem))
+            {
+                keys.Add(SigningKeys.ImportPem(audit.CheckpointKeyPem));
+            }
+
+            return new AdminCheckpointKeys(keys);
+        });
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AdminEndpoints>(sp));
+        return builder;
+    }
+}
