@@ -69,5 +69,30 @@ public static class PackageArchive
         return files;
     }
 
+    /// <summary>The zip archive of <paramref name="package"/> as the admin plane takes it: its files, manifest.json and manifest.sig.</summary>
+    public static byte[] Write(ModelPackage package)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var file in package.Files)
+            {
+                Add(zip, file.Name, file.Content.Span);
+            }
+
+            Add(zip, ModelStoreLayout.ManifestFile, package.ManifestJson.Span);
+            Add(zip, ModelStoreLayout.SignatureFile, System.Text.Encoding.ASCII.GetBytes(package.Signature));
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static void Add(ZipArchive zip, string name, ReadOnlySpan<byte> content)
+    {
+        using var stream = zip.CreateEntry(name, CompressionLevel.Fastest).Open();
+        stream.Write(content);
+    }
+
     private static ModelVerificationException Refused(string message) => new(ModelVerificationFailure.Manifest, message);
 }

@@ -47,7 +47,18 @@ public static class AdminBuilderExtensions
 
             return new AdminCheckpointKeys(keys);
         });
-        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<AdminEndpoints>(sp));
+        services.TryAddSingleton(sp => new AdminEndpoints(
+            sp.GetRequiredService<AdminGate>(),
+            sp.GetRequiredService<AdminAudit>(),
+            sp.GetRequiredService<ModelInventory>(),
+            sp.GetRequiredService<ModelStore>(),
+            sp.GetRequiredService<TrustedSigners>(),
+            sp.GetRequiredService<OperatorContainment>(),
+            sp.GetRequiredService<CallerPseudonymizer>(),
+            sp.GetRequiredService<AuditReader>(),
+            sp.GetRequiredService<AdminCheckpointKeys>(),
+            sp.GetRequiredService<IOptions<AdminOptions>>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AdminEndpoints>>()));
         return builder;
     }
 }
