@@ -131,6 +131,8 @@ public sealed class ModelCatalog : IModelCatalog
 
     private bool IsQuarantined(string name, string version) => _quarantine?.IsQuarantined(name, version) == true;
 
+    private bool IsSignerRevoked(VerifiedModelVersion verified) => _quarantine?.IsSignerRevoked(verified.Manifest.SignerKeyId) == true;
+
     private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, CancellationToken cancellationToken)
     {
         var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
@@ -150,7 +152,13 @@ public sealed class ModelCatalog : IModelCatalog
 
             try
             {
-                return await GetVerifiedAsync(name, candidate, cancellationToken).ConfigureAwait(false);
+                var verified = await GetVerifiedAsync(name, candidate, cancellationToken).ConfigureAwait(false);
+                if (!IsSignerRevoked(verified))
+                {
+                    return verified;
+                }
+
+                Log.SkippingFailedVersion(_logger, name, candidate);
             }
             catch (ModelVerificationException)
             {
@@ -174,7 +182,8 @@ public sealed class ModelCatalog : IModelCatalog
 
         try
         {
-            return await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
+            var verified = await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
+            return IsSignerRevoked(verified) ? throw RefusedException.Unavailable("model version unavailable") : verified;
         }
         catch (ModelVerificationException)
         {

@@ -54,6 +54,9 @@ public enum TokenFailure
     /// <summary>The issuer's metadata or key set could not be read (not the caller's fault: answered 503, not 401).</summary>
     MetadataUnavailable,
 
+    /// <summary>A valid token that was revoked: by its id, or as one issued to its subject before a revocation.</summary>
+    Revoked,
+
     /// <summary>Refused by the token library for a reason none of the above names.</summary>
     Invalid,
 }

@@ -133,7 +133,7 @@ internal static class TokenScreen
         _ => TokenFailure.Invalid,
     };
 
-    /// <summary>The caller a validated token names: its <c>sub</c> and its app roles (the <c>roles</c> claim).</summary>
+    /// <summary>The caller a validated token names: its <c>sub</c>, its app roles (the <c>roles</c> claim), its id and issue time.</summary>
     public static CallerIdentity? Caller(JsonWebToken jwt)
     {
         if (string.IsNullOrEmpty(jwt.Subject))
@@ -142,6 +142,8 @@ internal static class TokenScreen
         }
 
         var roles = jwt.Claims.Where(c => c.Type == "roles").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
-        return new CallerIdentity(jwt.Subject, roles);
+        var tokenId = jwt.Id is { Length: > 0 } jti ? jti : jwt.TryGetPayloadValue<string>("uti", out var uti) ? uti : null;
+        DateTimeOffset? issuedAt = jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat) ? DateTimeOffset.FromUnixTimeSeconds(iat) : null;
+        return new CallerIdentity(jwt.Subject, roles) { TokenId = tokenId, IssuedAt = issuedAt };
     }
 }

@@ -5,7 +5,8 @@ using ServerlessServe.Core.Artifacts;
 namespace ServerlessServe.Core.Security;
 
 /// <summary>
-/// This instance's view of the containment in force: a snapshot of the containment table, refreshed every few seconds
+/// This instance's view of the containment in force (throttles, blocks, quarantines, revoked tokens, callers and signing
+/// keys): a snapshot of the containment table, refreshed every few seconds
 /// (<see cref="RefreshAsync"/>, driven by a background service), plus what this instance set itself since. Every check
 /// on the request path is a lookup in memory; the table is read only by the refresh.
 /// </summary>
@@ -127,9 +128,17 @@ public sealed class ContainmentRegistry : IModelQuarantine
         return bucket.TryTake(requestsPerMinute, _time);
     }
 
+    /// <summary>True while the token with id <paramref name="tokenId"/> is revoked; false for a token without an id.</summary>
+    public bool IsTokenRevoked(string? tokenId) =>
+        tokenId is { Length: > 0 } id && _snapshot.Has(ContainmentKind.RevokeToken, id, _time.GetUtcNow());
+
     /// <inheritdoc />
     public bool IsQuarantined(string name, string version) =>
-        _snapshot.IsQuarantined(ContainmentEntry.ModelSubject(name, version), _time.GetUtcNow());
+        _snapshot.Has(ContainmentKind.Quarantine, ContainmentEntry.ModelSubject(name, version), _time.GetUtcNow());
+
+    /// <inheritdoc />
+    public bool IsSignerRevoked(string signerKeyId) =>
+        _snapshot.Has(ContainmentKind.RevokeSigner, signerKeyId, _time.GetUtcNow());
 
     /// <summary>The entries in force in this instance's view.</summary>
     public IReadOnlyList<ContainmentEntry> InForce()
@@ -215,10 +224,13 @@ public sealed class ContainmentRegistry : IModelQuarantine
             int? rate = _bySubject.TryGetValue((ContainmentKind.Throttle, caller), out var throttle) && throttle.InForce(now)
                 ? Math.Max(1, throttle.RequestsPerMinute ?? 1)
                 : null;
-            return new CallerStanding(blocked, rate);
+            DateTimeOffset? revokedBefore = _bySubject.TryGetValue((ContainmentKind.RevokeCaller, caller), out var revocation) && revocation.InForce(now)
+                ? revocation.Created
+                : null;
+            return new CallerStanding(blocked, rate, revokedBefore);
         }
 
-        public bool IsQuarantined(string subject, DateTimeOffset now) =>
-            _bySubject.Count != 0 && _bySubject.TryGetValue((ContainmentKind.Quarantine, subject), out var entry) && entry.InForce(now);
+        public bool Has(ContainmentKind kind, string subject, DateTimeOffset now) =>
+            _bySubject.Count != 0 && _bySubject.TryGetValue((kind, subject), out var entry) && entry.InForce(now);
     }
 }

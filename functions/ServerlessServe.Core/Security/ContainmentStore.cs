@@ -4,9 +4,10 @@ using Azure.Data.Tables;
 namespace ServerlessServe.Core.Security;
 
 /// <summary>
-/// The containment table: every throttle, block and quarantine in force, shared by all instances. One entity per
-/// containment: partition key = the kind (<c>throttle</c>, <c>block</c>, <c>quarantine</c>), row key = the subject
-/// (caller pseudonym, or <c>{model}/{version}</c> with <c>/</c> written as <c>~</c>, which table keys do not allow).
+/// The containment table: every throttle, block, quarantine and revocation in force, shared by all instances. One entity
+/// per containment: partition key = the kind (<c>throttle</c>, <c>block</c>, <c>quarantine</c>, <c>revoked-token</c>,
+/// <c>revoked-caller</c>, <c>revoked-signer</c>), row key = the subject (caller pseudonym, token id, signing key id, or
+/// <c>{model}/{version}</c> with <c>/</c> written as <c>~</c>, which table keys do not allow).
 /// Setting one replaces any earlier one of the same kind and subject: the latest decision wins.
 /// </summary>
 public sealed class ContainmentStore
@@ -81,7 +82,10 @@ public sealed class ContainmentStore
         ContainmentKind.Throttle => "throttle",
         ContainmentKind.Block => "block",
         ContainmentKind.Quarantine => "quarantine",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Only throttle, block and quarantine are stored."),
+        ContainmentKind.RevokeToken => "revoked-token",
+        ContainmentKind.RevokeCaller => "revoked-caller",
+        ContainmentKind.RevokeSigner => "revoked-signer",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Kind none is never stored."),
     };
 
     private static ContainmentKind? KindOf(string partition) => partition switch
@@ -89,6 +93,9 @@ public sealed class ContainmentStore
         "throttle" => ContainmentKind.Throttle,
         "block" => ContainmentKind.Block,
         "quarantine" => ContainmentKind.Quarantine,
+        "revoked-token" => ContainmentKind.RevokeToken,
+        "revoked-caller" => ContainmentKind.RevokeCaller,
+        "revoked-signer" => ContainmentKind.RevokeSigner,
         _ => null,
     };
 
@@ -98,7 +105,7 @@ public sealed class ContainmentStore
         {
             if (c is '\\' or '#' or '?' or '~' || char.IsControl(c))
             {
-                throw new ArgumentException("A containment subject is a pseudonym or model/version.", nameof(subject));
+                throw new ArgumentException("A containment subject is a pseudonym, a token or key id, or model/version.", nameof(subject));
             }
         }
 

@@ -20,4 +20,10 @@ public static class SecurityEventKinds
 
     /// <summary>A log line or telemetry item carried a canary value.</summary>
     public const string CanaryTelemetry = "canary-telemetry";
+
+    /// <summary>
+    /// A summary of the bearer tokens refused in one interval, counted by reason (unauthenticated requests are not
+    /// audited one by one). Never acts.
+    /// </summary>
+    public const string AuthRefusals = "auth-refusals";
 }

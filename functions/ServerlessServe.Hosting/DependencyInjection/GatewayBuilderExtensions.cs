@@ -9,6 +9,7 @@ using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Hosting.Http;
+using ServerlessServe.Hosting.Identity;
 using ServerlessServe.Hosting.Options;
 
 namespace ServerlessServe.Hosting.DependencyInjection;
@@ -52,6 +53,8 @@ public static class GatewayBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddContainment();
+        builder.Services.TryAddSingleton<AuthRefusalTally>();
+        builder.Services.AddHostedService<AuthRefusalSummaries>();
         builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
         builder.Services.TryAddSingleton<RequestLimits>();
         builder.Services.TryAddSingleton(sp => new SharedBudgets(
@@ -88,6 +91,7 @@ public static class GatewayBuilderExtensions
             .Add<EncodeResponse>()
             .Finally<AuditRequest>()
             .Finally<ReleaseLimits>());
+        builder.Services.TryAddSingleton<GatewayReadiness>();
         builder.Services.TryAddSingleton<GatewayEndpoints>();
         return builder;
     }

@@ -15,13 +15,13 @@ namespace ServerlessServe.Hosting.Http;
 public sealed class GatewayEndpoints(
     StagePipeline<ModelRequestContext> models,
     StagePipeline<InferenceContext> inference,
-    IInferenceBackend backend,
+    GatewayReadiness readiness,
     TimeProvider time)
 {
     public static IActionResult Live() => HealthResults.Live();
 
     public async Task<IActionResult> ReadyAsync(CancellationToken cancellationToken) =>
-        HealthResults.Ready(await backend.IsReadyAsync(cancellationToken).ConfigureAwait(false));
+        HealthResults.Ready(await readiness.IsReadyAsync(cancellationToken).ConfigureAwait(false));
 
     public static IActionResult ServerMetadata() => HealthResults.ServerMetadata();
 

@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Warning, Message = "Caller issuer metadata could not be loaded at start; callers get 503 until it can")]
     public static partial void MetadataNotLoaded(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "The summary of {Count} refused token(s) could not be written to the audit log; it is retried with the next one")]
+    public static partial void RefusalSummaryNotWritten(ILogger logger, long count, Exception exception);
 }

@@ -47,6 +47,13 @@ public sealed class CallerAuthOptions : IValidatableObject
     [Range(1024, 32768)]
     public int MaxTokenLength { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Gateway: how often the refused tokens counted since the last summary are written to the audit trail as one
+    /// <c>auth-refusals</c> security record (none when nothing was refused). Default 1 minute; 1 second to 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Fetch the metadata and keys over HTTPS only. Default true; false is accepted for a loopback issuer only, and logged.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 

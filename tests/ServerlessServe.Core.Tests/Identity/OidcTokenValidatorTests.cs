@@ -39,7 +39,7 @@ public sealed class OidcTokenValidatorTests : IDisposable
     [Theory]
     [InlineData(LocalIssuerKey.Es256)]
     [InlineData(LocalIssuerKey.Rs256)]
-    public async Task ValidateAsync_TokenSignedByAKeyOfTheKeySet_ReturnsSubjectAndRoles(string algorithm)
+    public async Task ValidateAsync_TokenSignedByAKeyOfTheKeySet_ReturnsSubjectRolesIdAndIssueTime(string algorithm)
     {
         var key = algorithm == LocalIssuerKey.Es256 ? _ec : _rsa;
         var verdict = await Validator().ValidateAsync(key.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer", "auditor"]));
@@ -47,6 +47,8 @@ public sealed class OidcTokenValidatorTests : IDisposable
         Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
         Assert.Equal("alice", verdict.Caller!.Subject);
         Assert.Equal(["scorer", "auditor"], verdict.Caller.Roles);
+        Assert.Equal(32, verdict.Caller.TokenId?.Length);
+        Assert.Equal(_time.GetUtcNow().ToUnixTimeSeconds(), verdict.Caller.IssuedAt?.ToUnixTimeSeconds());
     }
 
     public static TheoryData<string, TokenFailure> Refusals() => new()

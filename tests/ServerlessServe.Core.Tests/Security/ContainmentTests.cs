@@ -167,10 +167,10 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         var pseudonymizer = new CallerPseudonymizer(new byte[32]);
         var store = await NewStoreAsync();
         var registry = NewRegistry(store);
-        var stage = new EnforceContainment(registry, pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }));
+        var stage = new EnforceContainment(registry, pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }), new FakeLogger<EnforceContainment>());
 
         // Never read: refused, not waved through (on the real clock, which the first-read timeout runs on).
-        var unread = new EnforceContainment(new ContainmentRegistry(store, TimeProvider.System, new FakeLogger<ContainmentRegistry>()), pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }));
+        var unread = new EnforceContainment(new ContainmentRegistry(store, TimeProvider.System, new FakeLogger<ContainmentRegistry>()), pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }), new FakeLogger<EnforceContainment>());
         var notReady = await unread.RunAsync(Context("alice"), default);
         Assert.Equal(RefusalKind.Unavailable, notReady.Refusal!.Kind);
 
@@ -202,6 +202,71 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         var refused = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", "2", default));
         Assert.Equal(RefusalKind.Unavailable, refused.Kind);
     }
+
+    [Fact]
+    public async Task ContainStage_RevokedTokenIdAndCallerRevokedUpToATime_Refused401_LaterTokensAccepted()
+    {
+        var pseudonymizer = new CallerPseudonymizer(new byte[32]);
+        var registry = NewRegistry(await NewStoreAsync());
+        var logger = new FakeLogger<EnforceContainment>();
+        var stage = new EnforceContainment(registry, pseudonymizer, Options.Create(new ContainmentOptions()), logger);
+        await registry.RefreshAsync(default);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.RevokeToken, "jti-stolen", Start.AddHours(1), null, ContainmentEntry.OperatorReason, null, Start), default);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.RevokeCaller, pseudonymizer.Pseudonymize("carol"), Start.AddHours(24), null, ContainmentEntry.OperatorReason, null, Start), default);
+
+        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("alice", "jti-stolen", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Null((await stage.RunAsync(Context("alice", "jti-other", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", "jti-1", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", "jti-2", Start), default)).Refusal);
+        Assert.Same(Refusal.InvalidToken, (await stage.RunAsync(Context("carol", null, null), default)).Refusal);
+        Assert.Null((await stage.RunAsync(Context("carol", "jti-3", Start.AddSeconds(1)), default)).Refusal);
+
+        // Expired revocations stop applying (the token it named has expired too).
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Null((await stage.RunAsync(Context("alice", "jti-stolen", Start.AddMinutes(-5)), default)).Refusal);
+        Assert.Equal(4, logger.Collector.GetSnapshot().Count(r => r.Message.Contains("(revoked)", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Catalog_SignerRevoked_NoVersionItSignedServes_LiftedServesAgain()
+    {
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        await registry.RefreshAsync(default);
+        var container = await azurite.CreateContainerAsync("revokedsigner");
+        var models = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        await models.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        await models.PublishAsync(TestPackages.CreditRisk("credit-risk", "2"));
+        var catalog = new ModelCatalog(models, Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>(), registry);
+        var signer = (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.SignerKeyId;
+
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.RevokeSigner, signer, null, null, ContainmentEntry.OperatorReason, null, Start), default);
+
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", null, default))).Kind);
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", "1", default))).Kind);
+        Assert.True(await store.LiftAsync(ContainmentKind.RevokeSigner, signer));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await registry.RefreshAsync(default);
+        Assert.Equal("2", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task Store_RevocationKinds_RoundTrip()
+    {
+        var store = await NewStoreAsync();
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.RevokeToken, "0a1b-c2_d3.e4", Start.AddHours(1), null, ContainmentEntry.OperatorReason, null, Start));
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.RevokeCaller, "c0ffee", Start.AddHours(24), null, ContainmentEntry.OperatorReason, null, Start));
+        await store.SetAsync(new ContainmentEntry(ContainmentKind.RevokeSigner, "00112233445566778899aabbccddeeff", null, null, ContainmentEntry.OperatorReason, null, Start));
+
+        var kinds = (await store.ListAsync()).Select(e => (e.Kind, e.Subject)).Order().ToList();
+
+        Assert.Equal(
+            [(ContainmentKind.RevokeToken, "0a1b-c2_d3.e4"), (ContainmentKind.RevokeCaller, "c0ffee"), (ContainmentKind.RevokeSigner, "00112233445566778899aabbccddeeff")],
+            kinds);
+    }
+
+    private static ModelRequestContext Context(string subject, string? tokenId, DateTimeOffset? issuedAt) =>
+        new("req-1", "digits", null) { Caller = new CallerIdentity(subject, []) { TokenId = tokenId, IssuedAt = issuedAt } };
 
     private static ModelRequestContext Context(string subject) =>
         new("req-1", "digits", null) { Caller = new CallerIdentity(subject, []) };

@@ -1,6 +1,12 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Identity;
 using ServerlessServe.Hosting.Tests.Fixtures;
 using ServerlessServe.Local;
 
@@ -41,6 +47,38 @@ public sealed class CallerTokenEdgeTests(InProcessStack stack)
         var logs = stack.GatewayLogs.GetSnapshot();
         Assert.Contains(logs, r => r.Id.Id == 2010 && r.Message.Contains(requestId, StringComparison.Ordinal) && r.Message.Contains("(unknown_kid)", StringComparison.Ordinal));
         Assert.DoesNotContain(logs, r => r.Message.Contains(token.Split('.')[1], StringComparison.Ordinal) || r.Message.Contains(stranger.KeyId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Infer_RefusedTokens_CountedByReasonInAnAuditedSummary_NoTokenContent()
+    {
+        using var stranger = LocalIssuerKey.Create(LocalIssuerKey.Es256);
+        var forged = stack.Issuer.Mint(stranger, "mallory-summary", lifetime: TimeSpan.FromMinutes(5));
+        var before = stack.SecurityEvents.OfKind(SecurityEventKinds.AuthRefusals).Count;
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await InferAsync(forged);
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        using (var missing = await InferAsync(null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, missing.StatusCode);
+        }
+
+        var summaries = stack.GatewayServices.GetServices<IHostedService>().OfType<AuthRefusalSummaries>().Single();
+        await summaries.WriteAsync(default);
+
+        // The background summary may have taken some of them first: every summary since the test began counts.
+        var raised = stack.SecurityEvents.OfKind(SecurityEventKinds.AuthRefusals).Skip(before).ToList();
+        Assert.NotEmpty(raised);
+        Assert.All(raised, e => Assert.Equal((CallerPseudonymizer.Anonymous, "none"), (e.Caller, e.Action.Name)));
+        Assert.True(raised.Sum(e => long.Parse(e.Evidence.GetValueOrDefault("unknown_kid", "0"), CultureInfo.InvariantCulture)) >= 3);
+        Assert.True(raised.Sum(e => long.Parse(e.Evidence.GetValueOrDefault("missing", "0"), CultureInfo.InvariantCulture)) >= 1);
+        var lines = await stack.AuditLinesAsync();
+        Assert.Contains(lines, l => l.Contains(raised[^1].Id, StringComparison.Ordinal) && l.Contains("\"auth-refusals\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains(forged.Split('.')[1], StringComparison.Ordinal) || l.Contains(stranger.KeyId, StringComparison.Ordinal));
     }
 
     private async Task<HttpResponseMessage> InferAsync(string? token)

@@ -240,6 +240,86 @@ public sealed class ContainmentTests(StackFixture fixture)
         }
     }
 
+    [StackFact]
+    public async Task Revocation_TokenCallerAndSigner_RefusedOnASecondInstanceWithoutRestart_ThenLifted()
+    {
+        var second = await SecondGateway.StartAsync(fixture);
+        var model = "revoked-" + Guid.NewGuid().ToString("N")[..8];
+        await PublishAsync(model, "1");
+        var subject = "revoked-" + Guid.NewGuid().ToString("N")[..8];
+        var stolen = fixture.MintCallerToken(subject);
+        var other = fixture.MintCallerToken(subject);
+        var connection = fixture.Stack.Azurite.ConnectionString;
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(second.GatewayBaseUrl, model, stolen));
+
+        // One token, by its jti: refused (401, the body of any refused token) on both instances; the caller's other token is not.
+        var revokeToken = await Ssctl.RunAsync(fixture, ["contain", "revoke-token", new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(stolen).Id, "--connection-string", connection]);
+        Assert.True(revokeToken.ExitCode == 0, revokeToken.Output);
+        foreach (var gateway in new[] { second.GatewayBaseUrl, fixture.Stack.GatewayBaseUrl })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, await EventuallyStatusAsync(gateway, model, stolen, HttpStatusCode.Unauthorized));
+            Assert.Equal(HttpStatusCode.OK, await StatusAsync(gateway, model, other));
+        }
+
+        // The caller: every token issued up to now refused; one issued after the revocation (iat is whole seconds) accepted.
+        var revokeCaller = await Ssctl.RunAsync(fixture, ["contain", "revoke-caller", "--subject", subject, "--state", fixture.State.Directory, "--connection-string", connection]);
+        Assert.True(revokeCaller.ExitCode == 0, revokeCaller.Output);
+        Assert.Equal(HttpStatusCode.Unauthorized, await EventuallyStatusAsync(second.GatewayBaseUrl, model, other, HttpStatusCode.Unauthorized));
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync(second.GatewayBaseUrl, model, fixture.MintCallerToken(subject)));
+
+        // The model signing key: no version it signed serves, on either instance, until lifted.
+        using var signingKey = SigningKeys.ImportPem(await File.ReadAllTextAsync(fixture.State.ModelSigningPublicKey));
+        var keyId = KeyIds.Compute(signingKey);
+        var fresh = fixture.MintCallerToken("signer-" + Guid.NewGuid().ToString("N")[..8]);
+        var revokeSigner = await Ssctl.RunAsync(fixture, ["contain", "revoke-signer", keyId, "--connection-string", connection]);
+        Assert.True(revokeSigner.ExitCode == 0, revokeSigner.Output);
+        try
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await EventuallyStatusAsync(second.GatewayBaseUrl, model, fresh, HttpStatusCode.ServiceUnavailable));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await EventuallyStatusAsync(fixture.Stack.GatewayBaseUrl, model, fresh, HttpStatusCode.ServiceUnavailable));
+        }
+        finally
+        {
+            var lift = await Ssctl.RunAsync(fixture, ["contain", "lift", "revoked-signer", keyId, "--connection-string", connection]);
+            Assert.True(lift.ExitCode == 0, lift.Output);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await EventuallyStatusAsync(fixture.Stack.GatewayBaseUrl, model, fresh, HttpStatusCode.OK));
+        Assert.Equal(HttpStatusCode.OK, await EventuallyStatusAsync(second.GatewayBaseUrl, model, fresh, HttpStatusCode.OK));
+
+        // The refusals of genuine but revoked tokens are audited, at the contain stage, with the caller's pseudonym.
+        var records = (await fixture.AuditLinesAsync())
+            .Select(l => AuditRecord.TryParse(Encoding.ASCII.GetBytes(l), out var record, out _) ? record : null)
+            .Where(r => r is not null && r.Caller == Pseudonym(subject) && r.Outcome == "unauthenticated")
+            .ToList();
+        Assert.NotEmpty(records);
+        Assert.All(records, r => Assert.Equal("refused:unauthenticated", r!.Stages["contain"]));
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(Uri gateway, string model, string token)
+    {
+        using var client = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await client.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+        return response.StatusCode;
+    }
+
+    private static async Task<HttpStatusCode> EventuallyStatusAsync(Uri gateway, string model, string token, HttpStatusCode wanted)
+    {
+        var deadline = DateTime.UtcNow + Propagation;
+        while (true)
+        {
+            var status = await StatusAsync(gateway, model, token);
+            if (status == wanted || DateTime.UtcNow > deadline)
+            {
+                return status;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
     /// <summary>The 403 body of a caller without a role the model admits (RoleTests' restricted model).</summary>
     private async Task<string> DeniedBodyAsync()
     {

@@ -16,11 +16,14 @@ internal static class ContainCommand
 {
     public static Command Build()
     {
-        var contain = new Command("contain", "List, set and lift throttles, blocks and quarantines (shared by every gateway instance).");
+        var contain = new Command("contain", "List, set and lift throttles, blocks, quarantines and revocations (shared by every gateway instance).");
         contain.Subcommands.Add(List());
         contain.Subcommands.Add(Block());
         contain.Subcommands.Add(Throttle());
         contain.Subcommands.Add(Quarantine());
+        contain.Subcommands.Add(RevokeToken());
+        contain.Subcommands.Add(RevokeCaller());
+        contain.Subcommands.Add(RevokeSigner());
         contain.Subcommands.Add(Lift());
         return contain;
     }
@@ -111,17 +114,61 @@ internal static class ContainCommand
         return command;
     }
 
+    private static Command RevokeToken()
+    {
+        var storage = new StorageOptionSet();
+        var id = new Argument<string>("token-id") { Description = "The token's jti (or Entra ID's uti) claim." };
+        var duration = new Option<TimeSpan>("--for")
+        {
+            Description = "How long to keep refusing it: at least the token's remaining lifetime. Default 24:00:00, the longest token lifetime the gateway accepts.",
+            DefaultValueFactory = _ => TimeSpan.FromHours(24),
+        };
+        var command = new Command("revoke-token", "Refuse one bearer token (401) on every instance.") { id, duration };
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.RevokeToken, parse.GetValue(id)!.Trim(), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command RevokeCaller()
+    {
+        var storage = new StorageOptionSet();
+        var caller = new CallerOptionSet();
+        var duration = new Option<TimeSpan>("--for")
+        {
+            Description = "How long the revocation is kept: at least the longest token lifetime accepted. Default 24:00:00.",
+            DefaultValueFactory = _ => TimeSpan.FromHours(24),
+        };
+        var command = new Command("revoke-caller", "Refuse (401) every token issued to a caller up to now, on every instance; tokens issued later are accepted.") { duration };
+        storage.AddTo(command);
+        caller.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.RevokeCaller, caller.Pseudonym(parse), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
+    private static Command RevokeSigner()
+    {
+        var storage = new StorageOptionSet();
+        var keyId = new Argument<string>("key-id") { Description = "The model signing key's id (ssctl keys show; a manifest's signerKeyId)." };
+        var command = new Command("revoke-signer", "Stop serving every model version a signing key signed, on every instance.") { keyId };
+        storage.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+            await SetAsync(storage, parse, ContainmentKind.RevokeSigner, parse.GetValue(keyId)!.Trim().ToLowerInvariant(), null, null, cancellationToken).ConfigureAwait(false));
+        return command;
+    }
+
     private static Command Lift()
     {
         var storage = new StorageOptionSet();
-        var kind = new Argument<string>("kind") { Description = "block, throttle or quarantine." };
-        kind.AcceptOnlyFromAmong("block", "throttle", "quarantine");
+        var kind = new Argument<string>("kind") { Description = "block, throttle, quarantine, revoked-token, revoked-caller or revoked-signer." };
+        kind.AcceptOnlyFromAmong("block", "throttle", "quarantine", "revoked-token", "revoked-caller", "revoked-signer");
         var subject = new Argument<string[]>("subject")
         {
-            Description = "For block and throttle: the caller's pseudonym (as in the security event). For quarantine: MODEL VERSION.",
+            Description = "For block, throttle and revoked-caller: the caller's pseudonym (as in the security event). For quarantine: MODEL VERSION. For revoked-token: the token id; for revoked-signer: the key id.",
             Arity = new ArgumentArity(1, 2),
         };
-        var command = new Command("lift", "Lift a block, throttle or quarantine on every instance.") { kind, subject };
+        var command = new Command("lift", "Lift a block, throttle, quarantine or revocation on every instance.") { kind, subject };
         storage.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -129,6 +176,9 @@ internal static class ContainCommand
             {
                 "block" => ContainmentKind.Block,
                 "throttle" => ContainmentKind.Throttle,
+                "revoked-token" => ContainmentKind.RevokeToken,
+                "revoked-caller" => ContainmentKind.RevokeCaller,
+                "revoked-signer" => ContainmentKind.RevokeSigner,
                 _ => ContainmentKind.Quarantine,
             };
             var parts = parse.GetValue(subject)!;
@@ -136,7 +186,7 @@ internal static class ContainCommand
             {
                 await Console.Error.WriteLineAsync(which == ContainmentKind.Quarantine
                     ? "ssctl: contain lift quarantine needs MODEL VERSION"
-                    : "ssctl: contain lift block|throttle needs one caller pseudonym").ConfigureAwait(false);
+                    : "ssctl: contain lift needs one subject (a pseudonym, token id or key id)").ConfigureAwait(false);
                 return 2;
             }
 

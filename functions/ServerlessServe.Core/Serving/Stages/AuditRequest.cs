@@ -8,7 +8,8 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// <c>audit</c>, a closing stage: runs for every authenticated request, passed or refused, and commits its record before
 /// anything is released. When the record cannot be committed the request is refused
 /// (<see cref="RefusalKind.Unavailable"/>) and nothing is released: fail closed. A request that never authenticated is
-/// not recorded (anyone could otherwise grow the immutable log); it is counted in logs and metrics.
+/// not recorded one by one (anyone could otherwise grow the immutable log); it is counted in logs and metrics and in the
+/// periodic <c>auth-refusals</c> summary record (<c>AuthRefusalTally</c>).
 /// </summary>
 public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time) : IRequestStage<InferenceContext>
 {

@@ -11,7 +11,14 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// answer, whichever check failed; the reason goes to the log and the <c>serverlessserve.auth.refusals</c> metric. Only
 /// an issuer whose metadata cannot be read answers otherwise (unavailable: the caller's token may be fine).
 /// </summary>
-public sealed class Authenticate<TAuthenticator>(TAuthenticator authenticator, ILogger<Authenticate<TAuthenticator>> logger) : IRequestStage<ModelRequestContext>
+/// <remarks>
+/// Where an <see cref="AuthRefusalTally"/> is registered (the gateway), each refusal is also counted there, for the
+/// periodic <c>auth-refusals</c> summary in the audit trail.
+/// </remarks>
+public sealed class Authenticate<TAuthenticator>(
+    TAuthenticator authenticator,
+    ILogger<Authenticate<TAuthenticator>> logger,
+    AuthRefusalTally? tally = null) : IRequestStage<ModelRequestContext>
     where TAuthenticator : BearerAuthenticator
 {
     public string Name => "authenticate";
@@ -29,6 +36,7 @@ public sealed class Authenticate<TAuthenticator>(TAuthenticator authenticator, I
         }
 
         IdentityTelemetry.Refused(logger, context.RequestId, authenticator.Name, verdict.Failure);
+        tally?.Record(verdict.Failure);
         return verdict.Failure == TokenFailure.MetadataUnavailable ? Refusal.IssuerUnavailable : Refusal.InvalidToken;
     }
 }

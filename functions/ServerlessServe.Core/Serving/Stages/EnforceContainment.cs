@@ -1,19 +1,26 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
-/// <c>contain</c>: a blocked caller gets the same 403 as any access refusal (<see cref="Refusal.Denied"/>); a throttled
+/// <c>contain</c>: a revoked token (by its id, or every token issued to the caller up to a revocation) gets the same 401
+/// as any refused token (<see cref="Refusal.InvalidToken"/>, reason <c>revoked</c> in logs and metrics, and the
+/// request is audited: its token was genuine); a blocked caller gets the same 403 as any access refusal (<see cref="Refusal.Denied"/>); a throttled
 /// one 429 once its allowance on this instance is spent. Runs after authenticate, before the model is resolved. A lookup
 /// in this instance's view of the containment table; it waits for storage only before the view's first read, and
 /// refuses (unavailable) when that read has not completed within <see cref="ContainmentOptions.FirstReadTimeout"/>:
 /// fail closed.
 /// </summary>
-public sealed class EnforceContainment(ContainmentRegistry registry, CallerPseudonymizer pseudonymizer, IOptions<ContainmentOptions> options)
-    : IRequestStage<ModelRequestContext>
+public sealed class EnforceContainment(
+    ContainmentRegistry registry,
+    CallerPseudonymizer pseudonymizer,
+    IOptions<ContainmentOptions> options,
+    ILogger<EnforceContainment> logger) : IRequestStage<ModelRequestContext>
 {
     public string Name => "contain";
 
@@ -28,6 +35,12 @@ public sealed class EnforceContainment(ContainmentRegistry registry, CallerPseud
 
         var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
         var standing = registry.Standing(pseudonym);
+        if (standing.IsRevoked(caller.IssuedAt) || registry.IsTokenRevoked(caller.TokenId))
+        {
+            IdentityTelemetry.Refused(logger, context.RequestId, "caller", TokenFailure.Revoked);
+            return Refusal.InvalidToken;
+        }
+
         if (standing.Blocked)
         {
             return Refusal.Denied;
