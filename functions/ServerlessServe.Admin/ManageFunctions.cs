@@ -42,6 +42,15 @@ public sealed class ManageFunctions(AdminEndpoints admin)
     public Task<IActionResult> Unblock([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "manage/blocks/{caller}")] HttpRequest request, string caller) =>
         admin.UnblockAsync(request, caller);
 
+    [Function("RevokeSigner")]
+    public Task<IActionResult> RevokeSigner(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/signing-keys/{keyId}/revocation")] HttpRequest request, string keyId) =>
+        admin.RevokeSignerAsync(request, keyId);
+
+    [Function("RevokeTokens")]
+    public Task<IActionResult> RevokeTokens([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/token-revocations")] HttpRequest request) =>
+        admin.RevokeTokensAsync(request);
+
     [Function("SecurityEvents")]
     public Task<IActionResult> SecurityEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/security-events")] HttpRequest request) =>
         admin.SecurityEventsAsync(request);

@@ -15,6 +15,15 @@ public static class AdminActions
 
     public const string Unblock = "unblock";
 
+    /// <summary>Every version a signing key signed stops serving.</summary>
+    public const string RevokeSigner = "revoke-signer";
+
+    /// <summary>One token, by its id, is refused.</summary>
+    public const string RevokeToken = "revoke-token";
+
+    /// <summary>Every token issued to a caller up to now is refused.</summary>
+    public const string RevokeCaller = "revoke-caller";
+
     public const string ReadSecurityEvents = "read-security-events";
 
     public const string ReadCheckpoints = "read-checkpoints";

@@ -8,7 +8,7 @@ namespace ServerlessServe.Core.Admin;
 /// <summary>
 /// Every model version in the store and its state: each one verified as the apps verify it (signature, manifest, every
 /// file's digest — the model's streamed, not kept — and the policy), then looked up in the containment in force
-/// (quarantines). A version that fails verification is listed as such with the check it failed.
+/// (revoked signing keys, then quarantines). A version that fails verification is listed as such with the check it failed.
 /// </summary>
 public sealed class ModelInventory(ModelStore store, ILogger<ModelInventory> logger)
 {
@@ -42,25 +42,28 @@ public sealed class ModelInventory(ModelStore store, ILogger<ModelInventory> log
     {
         ArgumentNullException.ThrowIfNull(inForce);
         var quarantined = inForce.Where(e => e.Kind == ContainmentKind.Quarantine).Select(e => e.Subject).ToHashSet(StringComparer.Ordinal);
+        var revokedSigners = inForce.Where(e => e.Kind == ContainmentKind.RevokeSigner).Select(e => e.Subject).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var result = new List<ModelVersionStatus>();
         var names = model is null ? await NamesAsync(cancellationToken).ConfigureAwait(false) : [model];
         foreach (var name in names)
         {
             foreach (var version in await store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false))
             {
-                result.Add(await StatusAsync(name, version, quarantined, cancellationToken).ConfigureAwait(false));
+                result.Add(await StatusAsync(name, version, quarantined, revokedSigners, cancellationToken).ConfigureAwait(false));
             }
         }
 
         return result;
     }
 
-    private async Task<ModelVersionStatus> StatusAsync(string name, string version, HashSet<string> quarantined, CancellationToken cancellationToken)
+    private async Task<ModelVersionStatus> StatusAsync(string name, string version, HashSet<string> quarantined, HashSet<string> revokedSigners, CancellationToken cancellationToken)
     {
         try
         {
             var verified = await store.VerifyAsync(name, version, verifyModelDigest: true, cancellationToken).ConfigureAwait(false);
-            var state = quarantined.Contains(ContainmentEntry.ModelSubject(name, version)) ? ModelVersionStates.Quarantined : ModelVersionStates.Serving;
+            var state = revokedSigners.Contains(verified.Manifest.SignerKeyId) ? ModelVersionStates.SignerRevoked
+                : quarantined.Contains(ContainmentEntry.ModelSubject(name, version)) ? ModelVersionStates.Quarantined
+                : ModelVersionStates.Serving;
             return new ModelVersionStatus(name, version, state)
             {
                 ManifestDigest = verified.ManifestDigest,

@@ -28,6 +28,7 @@ public sealed class AdminEndpoints
     private static readonly Refusal AuditUnavailable = Refusal.Unavailable("audit log unavailable; try again later");
     private static readonly Refusal StorageUnavailable = Refusal.Unavailable("storage unavailable; try again later");
     private static readonly Refusal BadModelName = Refusal.Invalid("invalid model name or version");
+    private static readonly Refusal BadRevocation = Refusal.Invalid("give exactly one of tokenId, subject and pseudonym (32 lower-case hex), and a duration between 1 second and 365 days if any");
     private static readonly Refusal BadCaller = Refusal.Invalid("give exactly one of subject and pseudonym (32 lower-case hex), and a duration between 1 second and 365 days if any");
 
     private readonly AdminGate _gate;
@@ -40,6 +41,7 @@ public sealed class AdminEndpoints
     private readonly AuditReader _reader;
     private readonly AdminCheckpointKeys _checkpointKeys;
     private readonly AdminOptions _options;
+    private readonly TimeSpan _maxTokenLifetime;
     private readonly ILogger _logger;
 
     internal AdminEndpoints(
@@ -53,8 +55,10 @@ public sealed class AdminEndpoints
         AuditReader reader,
         AdminCheckpointKeys checkpointKeys,
         IOptions<AdminOptions> options,
+        IOptions<CallerAuthOptions> callers,
         ILogger<AdminEndpoints> logger)
     {
+        _maxTokenLifetime = callers.Value.MaxTokenLifetime;
         _gate = gate;
         _audit = audit;
         _inventory = inventory;
@@ -186,18 +190,18 @@ public sealed class AdminEndpoints
             return refused!;
         }
 
-        var parsed = await ReadBlockAsync(request).ConfigureAwait(false);
+        var parsed = await ReadTargetAsync(request, allowTokenId: false).ConfigureAwait(false);
         if (parsed is not { } block)
         {
             return await RefuseAsync(admin, BadCaller).ConfigureAwait(false);
         }
 
         var target = block.Duration is { } d
-            ? new Dictionary<string, string>(StringComparer.Ordinal) { ["caller"] = block.Pseudonym, ["duration"] = d.ToString("c", CultureInfo.InvariantCulture) }
-            : Target("caller", block.Pseudonym);
+            ? new Dictionary<string, string>(StringComparer.Ordinal) { ["caller"] = block.Pseudonym!, ["duration"] = d.ToString("c", CultureInfo.InvariantCulture) }
+            : Target("caller", block.Pseudonym!);
         return await ChangeAsync(admin with { Target = target }, async () =>
         {
-            var entry = await _containment.SetAsync(ContainmentKind.Block, block.Pseudonym, block.Duration, null, admin.RequestId, CancellationToken.None).ConfigureAwait(false);
+            var entry = await _containment.SetAsync(ContainmentKind.Block, block.Pseudonym!, block.Duration, null, admin.RequestId, CancellationToken.None).ConfigureAwait(false);
             return (entry, true);
         }).ConfigureAwait(false);
     }
@@ -219,6 +223,55 @@ public sealed class AdminEndpoints
 
         return await ChangeAsync(admin with { Target = Target("caller", caller) }, async () =>
             ((ContainmentEntry?)null, await _containment.LiftAsync(ContainmentKind.Block, caller, CancellationToken.None).ConfigureAwait(false))).ConfigureAwait(false);
+    }
+
+    /// <summary>Revokes the model signing key <paramref name="keyId"/>: every version it signed stops serving, on every gateway instance.</summary>
+    public async Task<IActionResult> RevokeSignerAsync(HttpRequest request, string keyId)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (admin, refused) = await AdmitAsync(request, AdminActions.RevokeSigner).ConfigureAwait(false);
+        if (admin is null)
+        {
+            return refused!;
+        }
+
+        if (keyId is not { Length: 32 } || keyId.AsSpan().ContainsAnyExcept(LowerHex))
+        {
+            return await RefuseAsync(admin, Refusal.Invalid("a signing key id is 32 lower-case hex characters")).ConfigureAwait(false);
+        }
+
+        return await ChangeAsync(admin with { Target = Target("signer", keyId) }, async () =>
+            (await _containment.SetAsync(ContainmentKind.RevokeSigner, keyId, null, null, admin.RequestId, CancellationToken.None).ConfigureAwait(false), true)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Revokes tokens (body: <c>{"tokenId": "..."}</c> for one token by its <c>jti</c>/<c>uti</c>, or <c>{"subject": "..."}</c>
+    /// / <c>{"pseudonym": "..."}</c> for every token a caller was issued up to now; optional <c>"duration"</c>, default the
+    /// longest token lifetime accepted).
+    /// </summary>
+    public async Task<IActionResult> RevokeTokensAsync(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (admin, refused) = await AdmitAsync(request, AdminActions.RevokeToken).ConfigureAwait(false);
+        if (admin is null)
+        {
+            return refused!;
+        }
+
+        var parsed = await ReadTargetAsync(request, allowTokenId: true).ConfigureAwait(false);
+        if (parsed is not { } target)
+        {
+            return await RefuseAsync(admin, BadRevocation).ConfigureAwait(false);
+        }
+
+        var duration = target.Duration ?? _maxTokenLifetime;
+        var (kind, action, name) = target.TokenId is not null
+            ? (ContainmentKind.RevokeToken, AdminActions.RevokeToken, "token")
+            : (ContainmentKind.RevokeCaller, AdminActions.RevokeCaller, "caller");
+        var subject = target.TokenId ?? target.Pseudonym!;
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal) { [name] = subject, ["duration"] = duration.ToString("c", CultureInfo.InvariantCulture) };
+        return await ChangeAsync(admin with { Action = action, Target = evidence }, async () =>
+            (await _containment.SetAsync(kind, subject, duration, null, admin.RequestId, CancellationToken.None).ConfigureAwait(false), true)).ConfigureAwait(false);
     }
 
     /// <summary>Security events (audit records of operation <c>security</c>, admin actions included), newest first; query <c>since</c> and <c>limit</c>.</summary>
@@ -376,7 +429,7 @@ public sealed class AdminEndpoints
         return result;
     }
 
-    private async Task<BlockRequest?> ReadBlockAsync(HttpRequest request)
+    private async Task<TargetRequest?> ReadTargetAsync(HttpRequest request, bool allowTokenId)
     {
         using var buffer = new MemoryStream();
         if (!await CopyBoundedAsync(request.Body, buffer, 4096, request.HttpContext.RequestAborted).ConfigureAwait(false))
@@ -393,7 +446,7 @@ public sealed class AdminEndpoints
                 return null;
             }
 
-            string? subject = null, pseudonym = null;
+            string? subject = null, pseudonym = null, tokenId = null;
             TimeSpan? duration = null;
             foreach (var property in root.EnumerateObject())
             {
@@ -405,6 +458,9 @@ public sealed class AdminEndpoints
                     case "pseudonym" when property.Value.ValueKind == JsonValueKind.String && pseudonym is null:
                         pseudonym = property.Value.GetString();
                         break;
+                    case "tokenId" when allowTokenId && property.Value.ValueKind == JsonValueKind.String && tokenId is null:
+                        tokenId = property.Value.GetString();
+                        break;
                     case "duration" when property.Value.ValueKind == JsonValueKind.String && duration is null
                         && TimeSpan.TryParseExact(property.Value.GetString(), "c", CultureInfo.InvariantCulture, out var parsed)
                         && parsed >= TimeSpan.FromSeconds(1) && parsed <= TimeSpan.FromDays(365):
@@ -415,12 +471,15 @@ public sealed class AdminEndpoints
                 }
             }
 
-            if ((subject is null) == (pseudonym is null) || (subject is not null && subject.Length == 0) || (pseudonym is not null && !IsPseudonym(pseudonym)))
+            var given = (subject is null ? 0 : 1) + (pseudonym is null ? 0 : 1) + (tokenId is null ? 0 : 1);
+            if (given != 1 || subject is { Length: 0 } || (pseudonym is not null && !IsPseudonym(pseudonym)) || (tokenId is not null && !IsTokenId(tokenId)))
             {
                 return null;
             }
 
-            return new BlockRequest(pseudonym ?? _pseudonymizer.Pseudonymize(subject), duration);
+            return tokenId is not null
+                ? new TargetRequest(null, tokenId, duration)
+                : new TargetRequest(pseudonym ?? _pseudonymizer.Pseudonymize(subject), null, duration);
         }
         catch (JsonException)
         {
@@ -462,5 +521,10 @@ public sealed class AdminEndpoints
     private static bool IsStorageFailure(Exception exception) =>
         exception is RequestFailedException or AggregateException or HttpRequestException or TimeoutException;
 
-    private readonly record struct BlockRequest(string Pseudonym, TimeSpan? Duration);
+    /// <summary>A token id: 1 to 256 visible ASCII characters, none the containment table's keys refuse.</summary>
+    private static bool IsTokenId(string value) =>
+        value.Length is >= 1 and <= 256 && value.All(c => c is > ' ' and < (char)127 and not ('\\' or '#' or '?' or '~' or '/'));
+
+    /// <summary>A caller (by pseudonym) or a token (by id), and how long.</summary>
+    private readonly record struct TargetRequest(string? Pseudonym, string? TokenId, TimeSpan? Duration);
 }

@@ -15,8 +15,9 @@ namespace ServerlessServe.Hosting.DependencyInjection;
 public static class AdminBuilderExtensions
 {
     /// <summary>
-    /// The admin endpoints (<c>ServerlessServe:Admin</c>) over the model store, the containment table and the audit
-    /// container, with the audit of every admin action. Needs <c>AddModelCatalog</c> (the store and trusted signers),
+    /// The admin endpoints (<c>ServerlessServe:Admin</c>) over the model store, the containment table (also read every
+    /// refresh interval, for revoked admin tokens and blocked admins) and the audit container, with the audit of every
+    /// admin action. Needs <c>AddModelCatalog</c> (the store and trusted signers),
     /// <c>AddCallerAuthentication</c> (configured with the admin app's own audience) and <c>AddAuditLog</c>.
     /// </summary>
     public static IServerlessServeBuilder AddAdminPlane(this IServerlessServeBuilder builder)
@@ -24,7 +25,7 @@ public static class AdminBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
         services.AddValidatedOptions<AdminOptions, AdminOptionsValidator>(AdminOptions.SectionName);
-        services.AddContainmentStore();
+        builder.AddContainment();
         services.TryAddSingleton<OperatorContainment>();
         services.TryAddSingleton<ModelInventory>();
         services.TryAddSingleton<AdminAudit>();
@@ -58,6 +59,7 @@ public static class AdminBuilderExtensions
             sp.GetRequiredService<AuditReader>(),
             sp.GetRequiredService<AdminCheckpointKeys>(),
             sp.GetRequiredService<IOptions<AdminOptions>>(),
+            sp.GetRequiredService<IOptions<CallerAuthOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AdminEndpoints>>()));
         return builder;
     }

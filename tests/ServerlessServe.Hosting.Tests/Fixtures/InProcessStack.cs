@@ -97,6 +97,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             ["ServerlessServe:Storage:ConnectionString"] = _azurite.ConnectionString,
             ["ServerlessServe:Models:Container"] = models.Name,
             ["ServerlessServe:Models:TrustedSignerPems:0"] = SigningKeys.ExportPublicKeyPem(TestPackages.Signer),
+            ["ServerlessServe:Models:TrustedSignerPems:1"] = SigningKeys.ExportPublicKeyPem(SecondSigner),
         };
 
         _inference = StandaloneHost.Build(typeof(InferenceApp).Assembly, [], InferenceApp.Configure, builder =>
@@ -156,6 +157,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await _admin.StartAsync();
         AdminLogs = _admin.Services.GetFakeLogCollector();
     }
+
+    /// <summary>A second trusted model signer, for tests that revoke a signing key without touching the other models.</summary>
+    public static ECDsa SecondSigner { get; } = SigningKeys.CreateP256();
 
     /// <summary>Logs of the admin app (every category).</summary>
     public FakeLogCollector AdminLogs { get; private set; } = null!;
