@@ -49,6 +49,14 @@ param identityAuthority string = ''
 @description('Accepted `aud` of caller tokens: the Entra ID app registration\'s client id or application id URI (api://...).')
 param identityAudience string = ''
 
+@description('Accepted `aud` of admin tokens: the admin API app registration\'s client id or application id URI (never the gateway\'s). Empty: the admin app refuses to start. See docs/identity.md, "The admin plane".')
+param identityAdminAudience string = ''
+
+@description('Largest package the admin app takes for a publish, in bytes (its limit and its Functions host\'s).')
+@minValue(1024)
+@maxValue(1073741824)
+param adminMaxPackageBytes int = 134217728
+
 @description('PEM public key of the model signer, or its base64. Empty: no model is trusted, nothing is served.')
 param modelSignerPublicKeyPem string = ''
 
@@ -116,6 +124,9 @@ param keyVaultName string = ''
 param containerRegistryName string = ''
 param gatewayIdentityName string = ''
 param inferenceIdentityName string = ''
+param adminIdentityName string = ''
+param adminPlanName string = ''
+param adminAppName string = ''
 param gatewayPlanName string = ''
 param gatewayAppName string = ''
 param containerAppsEnvironmentName string = ''
@@ -143,6 +154,7 @@ var publicKeys = {
   modelSigner: pemText(modelSignerPublicKeyPem)
 }
 var deploymentContainerName = 'app-package-gateway'
+var adminDeploymentContainerName = 'app-package-admin'
 var modelsContainerName = 'models'
 var auditContainerName = 'audit'
 var jobPayloadsContainerName = 'job-payloads'
@@ -161,6 +173,9 @@ var names = {
   registry: !empty(containerRegistryName) ? containerRegistryName : '${abbrs.containerRegistry}${resourceToken}'
   gatewayIdentity: !empty(gatewayIdentityName) ? gatewayIdentityName : '${abbrs.managedIdentity}gateway-${resourceToken}'
   inferenceIdentity: !empty(inferenceIdentityName) ? inferenceIdentityName : '${abbrs.managedIdentity}inference-${resourceToken}'
+  adminIdentity: !empty(adminIdentityName) ? adminIdentityName : '${abbrs.managedIdentity}admin-${resourceToken}'
+  adminPlan: !empty(adminPlanName) ? adminPlanName : '${abbrs.appServicePlan}admin-${resourceToken}'
+  adminApp: !empty(adminAppName) ? adminAppName : '${abbrs.functionApp}admin-${resourceToken}'
   gatewayPlan: !empty(gatewayPlanName) ? gatewayPlanName : '${abbrs.appServicePlan}gateway-${resourceToken}'
   gatewayApp: !empty(gatewayAppName) ? gatewayAppName : '${abbrs.functionApp}gateway-${resourceToken}'
   containerAppsEnvironment: !empty(containerAppsEnvironmentName) ? containerAppsEnvironmentName : '${abbrs.containerAppsEnvironment}${resourceToken}'
@@ -208,6 +223,7 @@ module storage 'modules/storage.bicep' = {
     queueDnsZoneId: network.?outputs.queueDnsZoneId ?? ''
     tableDnsZoneId: network.?outputs.tableDnsZoneId ?? ''
     deploymentContainerName: deploymentContainerName
+    adminDeploymentContainerName: adminDeploymentContainerName
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
     jobPayloadsContainerName: jobPayloadsContainerName
@@ -269,13 +285,25 @@ module inferenceIdentity 'modules/identity.bicep' = {
   }
 }
 
+// The admin app's own identity: nothing the gateway or the inference app holds is shared with it.
+module adminIdentity 'modules/identity.bicep' = {
+  name: 'admin-identity'
+  scope: rg
+  params: {
+    name: names.adminIdentity
+    location: location
+    tags: tags
+  }
+}
+
 // Role assignments before the apps: they resolve Key Vault references and pull images on first
 // start. Names are known before deployment (what-if friendly), so the order comes from dependsOn.
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   scope: rg
-  dependsOn: [storage, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity]
+  dependsOn: [storage, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity, adminIdentity]
   params: {
+    adminIdentityName: names.adminIdentity
     gatewayIdentityName: names.gatewayIdentity
     inferenceIdentityName: names.inferenceIdentity
     publisherPrincipalId: principalId
@@ -362,6 +390,51 @@ module gateway 'modules/gateway.bicep' = {
   }
 }
 
+module admin 'modules/admin.bicep' = {
+  name: 'admin'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    name: names.adminApp
+    planName: names.adminPlan
+    location: location
+    tags: tags
+    identityId: adminIdentity.outputs.id
+    identityClientId: adminIdentity.outputs.clientId
+    vnetEnabled: vnetEnabled
+    subnetId: network.?outputs.adminSubnetId ?? ''
+    runtimeBlobEndpoint: storage.outputs.runtimeBlobEndpoint
+    runtimeQueueEndpoint: storage.outputs.runtimeQueueEndpoint
+    runtimeTableEndpoint: storage.outputs.runtimeTableEndpoint
+    deploymentContainerName: adminDeploymentContainerName
+    dataBlobEndpoint: storage.outputs.dataBlobEndpoint
+    modelsContainerName: modelsContainerName
+    auditContainerName: auditContainerName
+    applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    keyVaultUri: keyVault.outputs.uri
+    secretNames: secretNames
+    identityAuthority: callerAuthority
+    identityAudience: identityAdminAudience
+    modelSignerPublicKeyPem: publicKeys.modelSigner
+    maxPackageBytes: adminMaxPackageBytes
+  }
+}
+
+// The admin app's only way in: a private endpoint in the VNet.
+module adminPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'admin-private-endpoint'
+  scope: rg
+  params: {
+    name: 'pe-${names.adminApp}'
+    location: location
+    tags: tags
+    privateLinkServiceId: admin.outputs.id
+    groupId: 'sites'
+    subnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    privateDnsZoneId: network.?outputs.webDnsZoneId ?? ''
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
@@ -373,6 +446,8 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
 output SERVICE_GATEWAY_NAME string = gateway.outputs.name
 output SERVICE_GATEWAY_URI string = 'https://${gateway.outputs.defaultHostName}/api'
+output SERVICE_ADMIN_NAME string = admin.outputs.name
+output SERVICE_ADMIN_URI string = 'https://${admin.outputs.defaultHostName}/api/manage'
 output SERVICE_INFERENCE_NAME string = inference.outputs.appName
 output SERVERLESSSERVE_MODELS_BLOB_URI string = '${storage.outputs.dataBlobEndpoint}${modelsContainerName}'
 output SERVERLESSSERVE_VNET_ENABLED bool = vnetEnabled

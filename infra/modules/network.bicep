@@ -14,12 +14,16 @@ param gatewaySubnetPrefix string = '10.40.1.0/24'
 @description('Container Apps environment subnet (workload profiles need at least a /27).')
 param appsSubnetPrefix string = '10.40.2.0/23'
 
+@description('Admin app (Flex Consumption) VNet integration subnet; delegated to Microsoft.App/environments.')
+param adminSubnetPrefix string = '10.40.5.0/24'
+
 @description('Private endpoint subnet.')
 param privateEndpointSubnetPrefix string = '10.40.4.0/24'
 
 var gatewaySubnetName = 'snet-gateway'
 var appsSubnetName = 'snet-apps'
 var privateEndpointSubnetName = 'snet-private-endpoints'
+var adminSubnetName = 'snet-admin'
 
 // Service tags every app subnet may reach over HTTPS: Entra ID (tokens), Azure Monitor (telemetry),
 // Storage in this region (private endpoints cover the data path; the platform also uses the tag).
@@ -180,6 +184,25 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
         }
       }
       {
+        // The admin app's outbound traffic: the gateway's NSG (Entra ID, monitoring, the VNet; no Internet).
+        name: adminSubnetName
+        properties: {
+          addressPrefix: adminSubnetPrefix
+          networkSecurityGroup: {
+            id: gatewayNsg.id
+          }
+          delegations: [
+            {
+              name: 'flex-consumption'
+              properties: {
+                serviceName: 'Microsoft.App/environments'
+              }
+            }
+          ]
+          defaultOutboundAccess: false
+        }
+      }
+      {
         name: appsSubnetName
         properties: {
           addressPrefix: appsSubnetPrefix
@@ -219,6 +242,8 @@ var privateDnsZoneNames = {
   queue: 'privatelink.queue.${environment().suffixes.storage}'
   table: 'privatelink.table.${environment().suffixes.storage}'
   vault: 'privatelink${replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')}'
+  // Function Apps reached through a private endpoint (the admin app).
+  web: 'privatelink.azurewebsites.net'
 }
 
 resource privateDnsZones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
@@ -247,9 +272,11 @@ resource privateDnsZoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLi
 output vnetId string = vnet.id
 output gatewaySubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, gatewaySubnetName)
 output appsSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, appsSubnetName)
+output adminSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, adminSubnetName)
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, privateEndpointSubnetName)
-// items() sorts by key: blob, queue, table, vault.
+// items() sorts by key: blob, queue, table, vault, web.
 output blobDnsZoneId string = privateDnsZones[0].id
 output queueDnsZoneId string = privateDnsZones[1].id
 output tableDnsZoneId string = privateDnsZones[2].id
 output vaultDnsZoneId string = privateDnsZones[3].id
+output webDnsZoneId string = privateDnsZones[4].id

@@ -3,6 +3,9 @@
 // identity is named by the identity's resource ID, which what-if can compute before deployment). No one is given Owner,
 // Contributor, User Access Administrator or any role that can grant roles.
 
+@description('User-assigned identity of the admin app.')
+param adminIdentityName string
+
 @description('User-assigned identity of the gateway (its resource ID, known before deployment, names the assignments).')
 param gatewayIdentityName string
 
@@ -26,6 +29,10 @@ param applicationInsightsName string
 
 resource gatewayIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: gatewayIdentityName
+}
+
+resource adminIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: adminIdentityName
 }
 
 resource inferenceIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
@@ -218,5 +225,90 @@ resource publisherModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-
     principalId: publisherPrincipalId
     principalType: publisherPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+// The admin app: publishes model versions (write-once: the container's version-level WORM forbids rewriting them),
+// appends its own audit chain and reads every chain (security events, checkpoints), sets and lifts containment in the
+// data account's containment table, runs its Functions host on the runtime account, resolves its two Key Vault
+// references and sends telemetry. Nothing else: no job payloads, no registry.
+resource adminModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::models.id, adminIdentity.id, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::models
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource adminAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::audit.id, adminIdentity.id, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::audit
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+// The containment table is created at run time on the data account, so the account is the narrowest scope.
+resource adminContainment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount.id, adminIdentity.id, roles.storageTableDataContributor)
+  scope: dataAccount
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource adminRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource adminRuntimeQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageQueueDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+  }
+}
+
+resource adminRuntimeTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageTableDataContributor)
+  scope: runtimeAccount
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+  }
+}
+
+resource adminSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, adminIdentity.id, roles.keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+  }
+}
+
+resource adminTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(applicationInsights.id, adminIdentity.id, roles.monitoringMetricsPublisher)
+  scope: applicationInsights
+  properties: {
+    principalId: adminIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
   }
 }

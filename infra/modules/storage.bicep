@@ -22,6 +22,9 @@ param tableDnsZoneId string = ''
 @description('Blob container holding the gateway deployment package (Flex Consumption).')
 param deploymentContainerName string
 
+@description('Deployment package container of the admin app (each Flex Consumption app deploys to its own).')
+param adminDeploymentContainerName string = 'app-package-admin'
+
 param modelsContainerName string = 'models'
 param auditContainerName string = 'audit'
 
@@ -228,6 +231,14 @@ resource runtimeBlobService 'Microsoft.Storage/storageAccounts/blobServices@2025
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
   parent: runtimeBlobService
   name: deploymentContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource adminDeploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: runtimeBlobService
+  name: adminDeploymentContainerName
   properties: {
     publicAccess: 'None'
   }

@@ -57,8 +57,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
             "Microsoft.Authorization/roleAssignments",
         ];
         Assert.All(expected, type => Assert.Contains(type, types));
-        // blob for the data account; blob, queue and table for the runtime account; the vault.
-        Assert.Equal(5, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
+        // blob for the data account; blob, queue and table for the runtime account; the vault; the admin app.
+        Assert.Equal(6, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
     }
 
     [Fact]
@@ -72,8 +72,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 8, inference 3 (no Key Vault: it holds no secret), publisher 1.
-        Assert.Equal(12, assignments.Count);
+        // gateway 8, admin 8, inference 3 (no Key Vault: it holds no secret), publisher 1.
+        Assert.Equal(20, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -194,7 +194,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         parameters["inferenceAudience"] = "api://serverlessserve-inference";
         parameters["inferenceClientId"] = clientId;
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
-        var gateway = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites")).Body.Get("properties.siteConfig.appSettings").Items()
+        var gateway = Assert.Single(resources.Where(r => r.IsType("Microsoft.Web/sites")), Sites.IsGateway).Body.Get("properties.siteConfig.appSettings").Items()
             .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
         var inference = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps")).Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items()
             .ToDictionary(e => e.Get("name").Render(), e => e.Get("value").Render(), StringComparer.Ordinal);
@@ -239,7 +239,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
         var expected = given.Length == 0 ? string.Empty : Pem;
 
-        var site = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites"));
+        var site = Assert.Single(resources, Sites.IsGateway);
         Assert.Contains(site.Body.Get("properties.siteConfig.appSettings").Items(), s => s.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && s.Get("value").AsString() == expected);
         var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
         Assert.Contains(app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), e => e.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && e.Get("value").AsString() == expected);
@@ -257,7 +257,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         }
 
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
-        var site = Assert.Single(resources, r => r.IsType("Microsoft.Web/sites"));
+        var site = Assert.Single(resources, Sites.IsGateway);
         var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
         foreach (var settings in new[]
                  {
@@ -283,7 +283,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
 
     private static Dictionary<string, string> GatewaySettings(Policy.PolicyContext context)
     {
-        var site = Assert.Single(context.OfType("Microsoft.Web/sites"));
+        var site = Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsGateway);
         return site.Body.Get("properties.siteConfig.appSettings").Items()
             .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
     }

@@ -45,7 +45,7 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
             Assert.Equal(ReferenceTo(Id(runtime), $"primaryEndpoints.{service}"), Unversioned(settings[$"AzureWebJobsStorage__{service}ServiceUri"]));
         }
 
-        var site = Assert.Single(context.OfType("Microsoft.Web/sites"));
+        var site = Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsGateway);
         Assert.Equal([identity], site.Body.Get("identity.userAssignedIdentities")!.AsObject().Select(p => p.Key));
     }
 
@@ -69,23 +69,28 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     }
 
     [Fact]
-    public void TaskHubAccount_Roles_AreExactlyTheGatewaysBlobQueueTableDataContributorOnTheAccount()
+    public void TaskHubAccount_Roles_AreExactlyTheFunctionAppsBlobQueueTableDataContributorOnTheAccount()
     {
         var context = fixture.WithVnet;
         var runtimeId = Id(RuntimeAccount(context));
-        var gateway = GatewayIdentityId(context);
 
-        // Every assignment that reaches the account: on it, below it, or on anything above it.
+        // Every assignment that reaches the account: on it, below it, or on anything above it. The gateway's (its host
+        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), nobody else's.
         var reaching = context.OfType("Microsoft.Authorization/roleAssignments").Where(a => Reaches(a.Scope, runtimeId)).ToList();
 
-        Assert.Equal(DataRoles.Values.Order(StringComparer.Ordinal), reaching.Select(RoleGuid).Order(StringComparer.Ordinal));
-        Assert.All(reaching, a =>
+        foreach (var identity in new[] { GatewayIdentityId(context), IdentityId(context, "id-admin-") })
         {
-            Assert.Equal(runtimeId, a.Scope);
-            Assert.Equal(ReferenceTo(gateway, "principalId"), Unversioned(a.Body.Get("properties.principalId").AsString()!));
-            Assert.Equal("ServicePrincipal", a.Body.Get("properties.principalType").AsString());
-            Assert.Equal($"«guid('{Quoted(runtimeId)}', '{Quoted(gateway)}', '{RoleGuid(a)}')»", a.Name);
-        });
+            var own = reaching.Where(a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(identity, "principalId")).ToList();
+            Assert.Equal(DataRoles.Values.Order(StringComparer.Ordinal), own.Select(RoleGuid).Order(StringComparer.Ordinal));
+            Assert.All(own, a =>
+            {
+                Assert.Equal(runtimeId, a.Scope);
+                Assert.Equal("ServicePrincipal", a.Body.Get("properties.principalType").AsString());
+                Assert.Equal($"«guid('{Quoted(runtimeId)}', '{Quoted(identity)}', '{RoleGuid(a)}')»", a.Name);
+            });
+        }
+
+        Assert.Equal(2 * DataRoles.Count, reaching.Count);
     }
 
     [Theory]
@@ -250,8 +255,10 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     private static DeployedResource DataAccount(PolicyContext context) =>
         Assert.Single(context.OfType("Microsoft.Storage/storageAccounts"), a => a.Name.StartsWith("stdata", StringComparison.Ordinal));
 
-    private static string GatewayIdentityId(PolicyContext context) =>
-        Id(Assert.Single(context.OfType("Microsoft.ManagedIdentity/userAssignedIdentities"), i => i.Name.StartsWith("id-gateway-", StringComparison.Ordinal)));
+    private static string GatewayIdentityId(PolicyContext context) => IdentityId(context, "id-gateway-");
+
+    private static string IdentityId(PolicyContext context, string prefix) =>
+        Id(Assert.Single(context.OfType("Microsoft.ManagedIdentity/userAssignedIdentities"), i => i.Name.StartsWith(prefix, StringComparison.Ordinal)));
 
     /// <summary>The resource ID of a top-level resource in the resource group, as the evaluator renders IDs.</summary>
     private static string Id(DeployedResource resource) => $"{RgPrefix}/providers/{resource.Type}/{resource.Name}";
@@ -278,7 +285,7 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     }
 
     private static Dictionary<string, string> GatewaySettings(PolicyContext context) =>
-        Assert.Single(context.OfType("Microsoft.Web/sites")).Body.Get("properties.siteConfig.appSettings").Items()
+        Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsGateway).Body.Get("properties.siteConfig.appSettings").Items()
             .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
 
     [GeneratedRegex(@"\blist(Keys|AccountSas|ServiceSas|ConnectionStrings)\(|AccountKey=|SharedAccessSignature=", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]

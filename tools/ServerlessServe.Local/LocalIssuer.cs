@@ -27,6 +27,12 @@ public sealed class LocalIssuer : IAsyncDisposable
     /// <summary>The audience of local caller tokens (the form of an Entra ID app's application id URI).</summary>
     public const string Audience = "api://serverlessserve";
 
+    /// <summary>The audience of local admin tokens: the admin app's own, which the gateway does not accept.</summary>
+    public const string AdminAudience = "api://serverlessserve-admin";
+
+    /// <summary>The admin plane's role (<c>Serving.Admin</c>), which admin tokens carry.</summary>
+    public const string AdminRole = Core.Identity.AdminRoles.Admin;
+
     public const string DiscoveryPath = "/.well-known/openid-configuration";
 
     public const string KeySetPath = "/discovery/keys";
@@ -81,6 +87,28 @@ public sealed class LocalIssuer : IAsyncDisposable
 
     /// <summary>The managed identity endpoint (<c>IDENTITY_ENDPOINT</c>).</summary>
     public Uri ManagedIdentityEndpoint => new(Issuer + LocalManagedIdentity.Path);
+
+    /// <summary>The admin app settings that make it trust this issuer, for its own audience only.</summary>
+    public IReadOnlyDictionary<string, string> AdminSettings() => new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["ServerlessServe:Identity:Authority"] = Issuer,
+        ["ServerlessServe:Identity:Audiences:0"] = AdminAudience,
+        ["ServerlessServe:Identity:RequireHttpsMetadata"] = "false",
+    };
+
+    /// <summary>An admin token from this issuer: the admin audience and the role <see cref="AdminRole"/> (unless <paramref name="roles"/> says otherwise).</summary>
+    public string MintAdmin(string subject, IEnumerable<string>? roles = null, TimeSpan? lifetime = null)
+    {
+        using var key = LocalIssuerKey.Load(KeyFile(_state, LocalIssuerKey.Es256));
+        return key.Issuer(Issuer, TimeProvider.System).Mint(subject, AdminAudience, lifetime ?? TimeSpan.FromMinutes(30), roles ?? [AdminRole]);
+    }
+
+    /// <summary>A token from this issuer for <paramref name="audience"/> (tests of audience separation).</summary>
+    public string MintFor(string audience, string subject, IEnumerable<string>? roles = null, TimeSpan? lifetime = null)
+    {
+        using var key = LocalIssuerKey.Load(KeyFile(_state, LocalIssuerKey.Es256));
+        return key.Issuer(Issuer, TimeProvider.System).Mint(subject, audience, lifetime ?? TimeSpan.FromMinutes(30), roles);
+    }
 
     /// <summary>Starts the issuer on 127.0.0.1:<paramref name="port"/> (0: a free port) and records its URL in the state folder.</summary>
     public static async Task<LocalIssuer> StartAsync(LocalState state, int port, CancellationToken cancellationToken)
@@ -149,12 +177,12 @@ public sealed class LocalIssuer : IAsyncDisposable
     /// A caller token from the local issuer of <paramref name="state"/> without a running issuer (for <c>ssctl token</c>):
     /// its <c>iss</c> is the URL the issuer last recorded there, else that of <see cref="DefaultPort"/>.
     /// </summary>
-    public static string Mint(LocalState state, string subject, IEnumerable<string> roles, TimeSpan lifetime, string algorithm = LocalIssuerKey.Es256)
+    public static string Mint(LocalState state, string subject, IEnumerable<string> roles, TimeSpan lifetime, string algorithm = LocalIssuerKey.Es256, string audience = Audience)
     {
         ArgumentNullException.ThrowIfNull(state);
         var issuer = File.Exists(state.IssuerUrlFile) ? File.ReadAllText(state.IssuerUrlFile).Trim() : IssuerFor(DefaultPort);
         using var key = LocalIssuerKey.Load(KeyFile(state, algorithm));
-        return key.Issuer(issuer, TimeProvider.System).Mint(subject, Audience, lifetime, roles);
+        return key.Issuer(issuer, TimeProvider.System).Mint(subject, audience, lifetime, roles);
     }
 
     public async ValueTask DisposeAsync()

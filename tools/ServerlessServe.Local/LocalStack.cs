@@ -1,8 +1,8 @@
 namespace ServerlessServe.Local;
 
 /// <summary>
-/// The whole platform on loopback: the local OpenID Connect issuer (in this process), Azurite, the inference app and
-/// the gateway, each app a real process, run by the standalone host or the real Functions host
+/// The whole platform on loopback: the local OpenID Connect issuer (in this process), Azurite, the inference app, the
+/// gateway and the admin app, each app a real process, run by the standalone host or the real Functions host
 /// (<see cref="LocalStackOptions.Host"/>). The gateway trusts callers of the local issuer through its discovery
 /// document and key set, as it trusts Entra ID in Azure. Disposing stops everything.
 /// </summary>
@@ -11,9 +11,12 @@ public sealed class LocalStack : IAsyncDisposable
     private readonly LocalStackOptions _options;
     private readonly FunctionsHost? _functionsHost;
     private readonly AppPair _apps;
+    private ChildProcess? _admin;
 
-    private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, LocalIssuer issuer, Azurite azurite, int gatewayPort, int inferencePort)
+    private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, LocalIssuer issuer, Azurite azurite, int gatewayPort, int inferencePort, int adminPort)
     {
+        AdminPort = adminPort;
+        AdminLog = Path.Combine(options.State.LogsDirectory, "admin.log");
         _options = options;
         _functionsHost = functionsHost;
         Issuer = issuer;
@@ -42,6 +45,14 @@ public sealed class LocalStack : IAsyncDisposable
 
     public string GatewayLog => _apps.GatewayLog;
 
+    /// <summary>The admin app's port (0 when it was not started).</summary>
+    public int AdminPort { get; }
+
+    /// <summary>The admin plane's base URL, e.g. <c>http://127.0.0.1:7074/api/</c>; its routes are under <c>manage/</c>.</summary>
+    public Uri AdminBaseUrl => new($"http://127.0.0.1:{AdminPort}/api/");
+
+    public string AdminLog { get; }
+
     public string InferenceLog => _apps.InferenceLog;
 
     /// <summary>
@@ -63,8 +74,10 @@ public sealed class LocalStack : IAsyncDisposable
         Directory.CreateDirectory(state.LogsDirectory);
         if (options.BuildApps)
         {
-            progress?.Report("building the gateway and inference apps");
-            foreach (var app in new[] { "ServerlessServe.Inference", "ServerlessServe.Gateway" })
+            progress?.Report("building the apps");
+            foreach (var app in options.StartAdmin
+                ? new[] { "ServerlessServe.Inference", "ServerlessServe.Gateway", "ServerlessServe.Admin" }
+                : ["ServerlessServe.Inference", "ServerlessServe.Gateway"])
             {
                 await ChildProcess.RunToCompletionAsync(
                     "dotnet build " + app,
@@ -97,7 +110,8 @@ public sealed class LocalStack : IAsyncDisposable
             issuer,
             azurite,
             options.GatewayPort == 0 ? FreePorts.Next() : options.GatewayPort,
-            options.InferencePort == 0 ? FreePorts.Next() : options.InferencePort);
+            options.InferencePort == 0 ? FreePorts.Next() : options.InferencePort,
+            !options.StartAdmin ? 0 : options.AdminPort == 0 ? FreePorts.Next() : options.AdminPort);
         try
         {
             if (beforeApps is not null)
@@ -106,6 +120,12 @@ public sealed class LocalStack : IAsyncDisposable
             }
 
             await stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken).ConfigureAwait(false);
+            if (options.StartAdmin)
+            {
+                progress?.Report("starting the admin app" + (options.Host == AppHost.Functions ? " under the Functions host" : ""));
+                await stack.StartAdminAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return stack;
         }
         catch
@@ -152,13 +172,20 @@ public sealed class LocalStack : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _apps.DisposeAsync().ConfigureAwait(false);
         await Azurite.DisposeAsync().ConfigureAwait(false);
         await Issuer.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
-    public Task WaitForAnyExitAsync(CancellationToken cancellationToken) => _apps.WaitForAnyExitAsync(cancellationToken);
+    public Task WaitForAnyExitAsync(CancellationToken cancellationToken) => _admin is null
+        ? _apps.WaitForAnyExitAsync(cancellationToken)
+        : Task.WhenAny(_apps.WaitForAnyExitAsync(cancellationToken), _admin.WaitForExitAsync(cancellationToken)).Unwrap();
 
     /// <summary>Stops the inference app (a fault test: the gateway then finds it unreachable).</summary>
     public async Task StopInferenceAsync()
@@ -216,6 +243,22 @@ public sealed class LocalStack : IAsyncDisposable
         await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Starts the admin app on <see cref="AdminPort"/>: the same storage, models and audit container as the gateway, callers
+    /// of the local issuer for the admin audience only (<see cref="LocalIssuer.AdminSettings"/>).
+    /// </summary>
+    private async Task StartAdminAsync(CancellationToken cancellationToken)
+    {
+        var admin = CommonSettings();
+        foreach (var (key, value) in Issuer.AdminSettings().Concat(_options.AdminSettings))
+        {
+            admin[key] = value;
+        }
+
+        _admin = StartApp(_options.Host, "ServerlessServe.Admin", AdminPort, admin, AdminLog);
+        await WaitReadyAsync(_admin, AdminBaseUrl, AdminLog, cancellationToken, "manage/health").ConfigureAwait(false);
+    }
+
     private async Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
     {
         // Only the gateway's managed identity, for its own audience, from the local issuer.
@@ -262,7 +305,7 @@ public sealed class LocalStack : IAsyncDisposable
             Azurite.ConnectionString,
             Path.Combine(_options.State.Directory, "functions-host"));
 
-    private static async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken)
+    private static async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken, string readyPath = "v2/health/ready")
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
@@ -275,7 +318,7 @@ public sealed class LocalStack : IAsyncDisposable
 
             try
             {
-                using var response = await http.GetAsync(new Uri(baseUrl, "v2/health/ready"), cancellationToken).ConfigureAwait(false);
+                using var response = await http.GetAsync(new Uri(baseUrl, readyPath), cancellationToken).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                 {
                     return;

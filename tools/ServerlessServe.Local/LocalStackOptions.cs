@@ -15,6 +15,12 @@ public sealed class LocalStackOptions
     /// <summary>Inference app port. Default 7072; 0 picks a free port.</summary>
     public int InferencePort { get; init; } = 7072;
 
+    /// <summary>Admin app port. Default 7074; 0 picks a free port.</summary>
+    public int AdminPort { get; init; } = 7074;
+
+    /// <summary>Start the admin app too. Default true.</summary>
+    public bool StartAdmin { get; init; } = true;
+
     /// <summary>Port of the local token issuer (discovery document and key set). Default 7073; 0 picks a free port.</summary>
     public int IssuerPort { get; init; } = LocalIssuer.DefaultPort;
 
@@ -41,6 +47,9 @@ public sealed class LocalStackOptions
 
     /// <summary>Extra configuration for the gateway (ASP.NET keys with <c>:</c>).</summary>
     public IDictionary<string, string> GatewaySettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Extra configuration for the admin app (ASP.NET keys with <c>:</c>).</summary>
+    public IDictionary<string, string> AdminSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Extra configuration for the inference app (ASP.NET keys with <c>:</c>).</summary>
     public IDictionary<string, string> InferenceSettings { get; } = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -21,14 +21,21 @@ public static class ContainmentBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         var services = builder.Services;
-        services.AddValidatedOptions<ContainmentOptions, ContainmentOptionsValidator>(ContainmentOptions.SectionName);
-        services.TryAddSingleton(sp => new ContainmentStore(sp.GetRequiredService<TableServiceClient>()
-            .GetTableClient(sp.GetRequiredService<IOptions<ContainmentOptions>>().Value.Table)));
+        services.AddContainmentStore();
         services.TryAddSingleton<ContainmentRegistry>();
         services.TryAddSingleton<IModelQuarantine>(sp => sp.GetRequiredService<ContainmentRegistry>());
         services.TryAddSingleton<SecurityEventWriter>();
         services.TryAddSingleton<ISecurityEvents>(sp => sp.GetRequiredService<SecurityEventWriter>());
         services.AddHostedService<ContainmentRefresher>();
         return builder;
+    }
+
+    /// <summary>The containment table alone (<c>ServerlessServe:Containment:Table</c>), for what reads and sets it directly.</summary>
+    internal static IServiceCollection AddContainmentStore(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<ContainmentOptions, ContainmentOptionsValidator>(ContainmentOptions.SectionName);
+        services.TryAddSingleton(sp => new ContainmentStore(sp.GetRequiredService<TableServiceClient>()
+            .GetTableClient(sp.GetRequiredService<IOptions<ContainmentOptions>>().Value.Table)));
+        return services;
     }
 }

@@ -33,3 +33,6 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
 
 [OptionsValidator]
 internal sealed partial class SignatureOptionsValidator : IValidateOptions<ServerlessServe.Core.Signatures.SignatureOptions>;
+
+[OptionsValidator]
+internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOptions>;

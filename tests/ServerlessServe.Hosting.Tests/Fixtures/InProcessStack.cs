@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
+using ServerlessServe.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Security;
@@ -27,7 +28,7 @@ using Xunit.Abstractions;
 namespace ServerlessServe.Hosting.Tests.Fixtures;
 
 /// <summary>
-/// Both apps in this process: the inference app and the gateway built by the same <see cref="StandaloneHost"/> and the
+/// All three apps in this process (the admin app beside them): the inference app and the gateway built by the same <see cref="StandaloneHost"/> and the
 /// same feature lists as in production (<see cref="GatewayApp"/>, <see cref="InferenceApp"/>), each on a test server,
 /// the gateway's inference client wired to the inference app's test server. Real Azurite (signed models, audit log),
 /// real ONNX Runtime, real tokens and signatures, and the real local OpenID Connect issuer on loopback whose metadata
@@ -43,6 +44,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     private readonly ECDsa _auditKey = SigningKeys.CreateP256();
     private WebApplication? _inference;
     private WebApplication? _gateway;
+    private WebApplication? _admin;
+    private readonly string _pseudonymKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Credit-risk published under a policy that watches its callers for extraction (shadow mode).</summary>
     public const string WatchedModel = "credit-risk-watched";
@@ -107,6 +110,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             ["ServerlessServe:Storage:ConnectionString"] = _azurite.ConnectionString,
             ["ServerlessServe:Models:Container"] = models.Name,
             ["ServerlessServe:Models:TrustedSignerPems:0"] = SigningKeys.ExportPublicKeyPem(TestPackages.Signer),
+            ["ServerlessServe:Models:TrustedSignerPems:1"] = SigningKeys.ExportPublicKeyPem(SecondSigner),
         };
 
         _inference = StandaloneHost.Build(typeof(InferenceApp).Assembly, [], InferenceApp.Configure, builder =>
@@ -129,7 +133,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
                 ["ServerlessServe:Jobs:Backend"] = "InMemory",
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
-                ["ServerlessServe:Audit:PseudonymKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
+                ["ServerlessServe:Containment:RefreshInterval"] = "00:00:00.250",
             });
             builder.Configuration.AddInMemoryCollection(_issuer.GatewaySettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
             builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
@@ -145,6 +150,46 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         }, AppDirectory("ServerlessServe.Gateway"));
         await _gateway.StartAsync();
         GatewayLogs = _gateway.Services.GetFakeLogCollector();
+
+        // The admin app: the same storage, models, containment table and audit container (its own chain), callers of
+        // the same issuer for the admin audience only.
+        _admin = StandaloneHost.Build(typeof(AdminApp).Assembly, [], AdminApp.Configure, builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(shared);
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ServerlessServe:Audit:Container"] = Audit.Name,
+                ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
+                ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
+                ["ServerlessServe:Audit:CheckpointEvery"] = "1",
+            });
+            builder.Configuration.AddInMemoryCollection(_issuer.AdminSettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+            builder.Logging.AddFakeLogging();
+        }, AppDirectory("ServerlessServe.Admin"));
+        await _admin.StartAsync();
+        AdminLogs = _admin.Services.GetFakeLogCollector();
+    }
+
+    /// <summary>A second trusted model signer, for tests that revoke a signing key without touching the other models.</summary>
+    public static ECDsa SecondSigner { get; } = SigningKeys.CreateP256();
+
+    /// <summary>Logs of the admin app (every category).</summary>
+    public FakeLogCollector AdminLogs { get; private set; } = null!;
+
+    /// <summary>The public key that signs audit checkpoints (both apps).</summary>
+    public ECDsa AuditKey => _auditKey;
+
+    /// <summary>
+    /// A client of the admin app (base address <c>…/api/</c>) with <paramref name="token"/>, by default an admin token
+    /// (the admin audience, role Serving.Admin) for <paramref name="subject"/>.
+    /// </summary>
+    public HttpClient AdminClient(string? token = null, string subject = "admin-tests")
+    {
+        var client = _admin!.GetTestClient();
+        client.BaseAddress = new Uri(client.BaseAddress!, "api/");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token ?? _issuer!.MintAdmin(subject));
+        return client;
     }
 
     /// <summary>A client of the gateway's V2 API (base address <c>…/api/</c>), with a caller token unless told otherwise.</summary>
@@ -189,6 +234,11 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync();
+        }
+
         if (_gateway is not null)
         {
             await _gateway.DisposeAsync();

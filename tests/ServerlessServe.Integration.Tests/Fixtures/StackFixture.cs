@@ -68,6 +68,8 @@ public sealed class StackFixture : IAsyncLifetime
             State = State,
             GatewayPort = 0,
             InferencePort = 0,
+            AdminPort = 0,
+            IssuerPort = 0,
             BlobPort = 0,
             QueuePort = 0,
             TablePort = 0,

@@ -18,6 +18,7 @@ internal static class Banner
             : "standalone [grey](each app on Kestrel; --host functions for the real Functions host)[/]");
         table.AddRow("Gateway (V2 base URL)", Markup.Escape(baseUrl));
         table.AddRow("Inference app", Markup.Escape(stack.InferenceBaseUrl.ToString().TrimEnd('/')) + " [grey](the gateway's managed identity only)[/]");
+        table.AddRow("Admin plane", Markup.Escape(stack.AdminBaseUrl.ToString().TrimEnd('/')) + "/manage [grey](admin tokens only: ssctl token --admin)[/]");
         table.AddRow("Token issuer (OIDC)", Markup.Escape(stack.Issuer.Issuer) + " [grey](discovery document and key set; ssctl token mints)[/]");
         table.AddRow("Storage (Azurite)", $"blob 127.0.0.1:{stack.Azurite.BlobPort}");
         table.AddRow("Models", Markup.Escape(string.Join(", ", models)));

@@ -202,11 +202,7 @@ internal static class ContainCommand
 
     private static async Task<int> SetAsync(StorageOptionSet storage, ParseResult parse, ContainmentKind kind, string subject, TimeSpan? duration, int? rate, CancellationToken cancellationToken)
     {
-        var now = DateTimeOffset.UtcNow;
-        var entry = new ContainmentEntry(kind, subject, duration is { } d ? now + d : null, rate, ContainmentEntry.OperatorReason, null, now);
-        var store = storage.Store(parse);
-        await store.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
-        await store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+        var entry = await new OperatorContainment(storage.Store(parse), TimeProvider.System).SetAsync(kind, subject, duration, rate, null, cancellationToken).ConfigureAwait(false);
         Console.Out.WriteLine($"contain {ContainmentStore.PartitionOf(kind)}: {subject} {(entry.Until is { } until ? "until " + until.ToString("u", System.Globalization.CultureInfo.InvariantCulture) : "until lifted")}");
         return 0;
     }

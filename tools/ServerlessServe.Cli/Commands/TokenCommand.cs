@@ -25,7 +25,11 @@ internal static class TokenCommand
             DefaultValueFactory = _ => LocalIssuerKey.Es256,
         };
         algorithm.AcceptOnlyFromAmong(LocalIssuerKey.Es256, LocalIssuerKey.Rs256);
-        var command = new Command("token", "Mint a caller token from the local issuer.") { stateOption, subject, roles, lifetime, algorithm };
+        var admin = new Option<bool>("--admin")
+        {
+            Description = $"An admin token: the admin app's audience ({LocalIssuer.AdminAudience}) and the role {LocalIssuer.AdminRole}. The gateway refuses it.",
+        };
+        var command = new Command("token", "Mint a caller token (or with --admin an admin token) from the local issuer.") { stateOption, subject, roles, lifetime, algorithm, admin };
         command.SetAction(parse =>
         {
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
@@ -35,7 +39,11 @@ internal static class TokenCommand
                 return 2;
             }
 
-            Console.Out.WriteLine(LocalIssuer.Mint(state, parse.GetValue(subject)!, parse.GetValue(roles) ?? [], parse.GetValue(lifetime), parse.GetValue(algorithm)!));
+            var granted = parse.GetValue(roles) ?? [];
+            var token = parse.GetValue(admin)
+                ? LocalIssuer.Mint(state, parse.GetValue(subject)!, granted.Append(LocalIssuer.AdminRole).Distinct(StringComparer.Ordinal), parse.GetValue(lifetime), parse.GetValue(algorithm)!, LocalIssuer.AdminAudience)
+                : LocalIssuer.Mint(state, parse.GetValue(subject)!, granted, parse.GetValue(lifetime), parse.GetValue(algorithm)!);
+            Console.Out.WriteLine(token);
             return 0;
         });
         return command;

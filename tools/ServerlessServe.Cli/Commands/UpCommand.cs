@@ -17,6 +17,7 @@ internal static class UpCommand
         var stateOption = CommonOptions.State();
         var gatewayPort = new Option<int>("--port") { Description = "Gateway port.", DefaultValueFactory = _ => 7071 };
         var inferencePort = new Option<int>("--inference-port") { Description = "Inference app port.", DefaultValueFactory = _ => 7072 };
+        var adminPort = new Option<int>("--admin-port") { Description = "Admin app port (the admin plane, /api/manage/...).", DefaultValueFactory = _ => 7074 };
         var issuerPort = new Option<int>("--issuer-port") { Description = "Port of the local token issuer (OIDC discovery document and key set).", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
         var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
@@ -32,9 +33,9 @@ internal static class UpCommand
         };
         var noBuild = new Option<bool>("--no-build") { Description = "Start the apps as already built (-c) instead of building them first." };
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
-        var command = new Command("up", "Run the whole platform locally: the local token issuer, Azurite, keys, signed sample models, inference app and gateway.")
+        var command = new Command("up", "Run the whole platform locally: the local token issuer, Azurite, keys, signed sample models, inference app, gateway and admin app.")
         {
-            stateOption, gatewayPort, inferencePort, issuerPort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, adminPort, issuerPort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,6 +59,7 @@ internal static class UpCommand
                 State = state,
                 GatewayPort = parse.GetValue(gatewayPort),
                 InferencePort = parse.GetValue(inferencePort),
+                AdminPort = parse.GetValue(adminPort),
                 IssuerPort = parse.GetValue(issuerPort),
                 BlobPort = parse.GetValue(blobPort),
                 QueuePort = parse.GetValue(blobPort) + 1,
@@ -67,11 +69,11 @@ internal static class UpCommand
                 Host = parse.GetValue(host),
                 FunctionsHost = located,
             };
-            foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.IssuerPort, options.BlobPort, options.QueuePort, options.TablePort })
+            foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.AdminPort, options.IssuerPort, options.BlobPort, options.QueuePort, options.TablePort })
             {
                 if (!FreePorts.IsFree(port))
                 {
-                    AnsiConsole.MarkupLine($"[red]Port {port} is in use.[/] Stop what holds it, or pick other ports (--port, --inference-port, --issuer-port, --blob-port).");
+                    AnsiConsole.MarkupLine($"[red]Port {port} is in use.[/] Stop what holds it, or pick other ports (--port, --inference-port, --admin-port, --issuer-port, --blob-port).");
                     return 2;
                 }
             }

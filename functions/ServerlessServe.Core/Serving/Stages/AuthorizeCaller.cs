@@ -1,10 +1,12 @@
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>authorize</c>: when the model's policy names roles, the caller's token must carry at least one of them. An empty
-/// list admits every authenticated caller.
+/// list admits every authenticated caller. A token carrying the admin plane's role (<see cref="AdminRoles.Admin"/>) is
+/// refused whatever the policy says: an admin identity never uses the data plane.
 /// </summary>
 public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
 {
@@ -18,6 +20,11 @@ public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("authorize runs after authenticate");
         var policy = (context.Model ?? throw new InvalidOperationException("authorize runs after resolve")).Policy;
+        if (caller.Roles.Contains(AdminRoles.Admin, StringComparer.Ordinal))
+        {
+            return ValueTask.FromResult<StageOutcome>(Refusal.Denied);
+        }
+
         var admitted = policy.Roles.Count == 0 || policy.Roles.Any(required => caller.Roles.Contains(required, StringComparer.Ordinal));
         return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Denied);
     }

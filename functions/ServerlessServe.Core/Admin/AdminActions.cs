@@ -1,0 +1,33 @@
+namespace ServerlessServe.Core.Admin;
+
+/// <summary>The admin plane's actions, as audit records name them (<c>security.action</c> of a record of kind <c>admin</c>).</summary>
+public static class AdminActions
+{
+    public const string ListModels = "list-models";
+
+    public const string Publish = "publish";
+
+    public const string Quarantine = "quarantine";
+
+    public const string Restore = "restore";
+
+    public const string Block = "block";
+
+    public const string Unblock = "unblock";
+
+    /// <summary>Every version a signing key signed stops serving.</summary>
+    public const string RevokeSigner = "revoke-signer";
+
+    /// <summary>One token, by its id, is refused.</summary>
+    public const string RevokeToken = "revoke-token";
+
+    /// <summary>Every token issued to a caller up to now is refused.</summary>
+    public const string RevokeCaller = "revoke-caller";
+
+    public const string ReadSecurityEvents = "read-security-events";
+
+    public const string ReadCheckpoints = "read-checkpoints";
+
+    /// <summary>The <c>security.kind</c> of every admin record.</summary>
+    public const string Kind = "admin";
+}

@@ -1,0 +1,81 @@
+using Azure.Storage.Blobs.Models;
+using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Security;
+
+namespace ServerlessServe.Core.Admin;
+
+/// <summary>
+/// Every model version in the store and its state: each one verified as the apps verify it (signature, manifest, every
+/// file's digest — the model's streamed, not kept — and the policy), then looked up in the containment in force
+/// (revoked signing keys, then quarantines). A version that fails verification is listed as such with the check it failed.
+/// </summary>
+public sealed class ModelInventory(ModelStore store, ILogger<ModelInventory> logger)
+{
+    /// <summary>The stored model names, in ordinal order.</summary>
+    public async Task<IReadOnlyList<string>> NamesAsync(CancellationToken cancellationToken)
+    {
+        var names = new List<string>();
+        if (!await store.Container.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return names;
+        }
+
+        await foreach (var item in store.Container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", ModelStoreLayout.ManifestsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (item.IsPrefix && item.Prefix.Length > ModelStoreLayout.ManifestsPrefix.Length + 1)
+            {
+                var name = item.Prefix[ModelStoreLayout.ManifestsPrefix.Length..^1];
+                if (ModelNames.IsValidName(name))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    /// <summary>Every version of every model (or of <paramref name="model"/> only), oldest version first within a model.</summary>
+    public async Task<IReadOnlyList<ModelVersionStatus>> ListAsync(string? model, IReadOnlyList<ContainmentEntry> inForce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inForce);
+        var quarantined = inForce.Where(e => e.Kind == ContainmentKind.Quarantine).Select(e => e.Subject).ToHashSet(StringComparer.Ordinal);
+        var revokedSigners = inForce.Where(e => e.Kind == ContainmentKind.RevokeSigner).Select(e => e.Subject).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var result = new List<ModelVersionStatus>();
+        var names = model is null ? await NamesAsync(cancellationToken).ConfigureAwait(false) : [model];
+        foreach (var name in names)
+        {
+            foreach (var version in await store.ListVersionsAsync(name, cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(await StatusAsync(name, version, quarantined, revokedSigners, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<ModelVersionStatus> StatusAsync(string name, string version, HashSet<string> quarantined, HashSet<string> revokedSigners, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var verified = await store.VerifyAsync(name, version, verifyModelDigest: true, cancellationToken).ConfigureAwait(false);
+            var state = revokedSigners.Contains(verified.Manifest.SignerKeyId) ? ModelVersionStates.SignerRevoked
+                : quarantined.Contains(ContainmentEntry.ModelSubject(name, version)) ? ModelVersionStates.Quarantined
+                : ModelVersionStates.Serving;
+            return new ModelVersionStatus(name, version, state)
+            {
+                ManifestDigest = verified.ManifestDigest,
+                SignerKeyId = verified.Manifest.SignerKeyId,
+                Created = verified.Manifest.Created,
+            };
+        }
+        catch (ModelVerificationException ex)
+        {
+            var failure = ex.Failure.ToString().ToLowerInvariant();
+            Log.VersionFailsVerification(logger, name, version, failure);
+            return new ModelVersionStatus(name, version, ModelVersionStates.FailedVerification) { Failure = failure };
+        }
+    }
+}

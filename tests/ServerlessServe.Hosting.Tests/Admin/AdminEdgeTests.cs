@@ -1,0 +1,334 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using ServerlessServe.Core.Admin;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Hosting.Tests.Fixtures;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Hosting.Tests.Admin;
+
+/// <summary>
+/// The admin plane in-process, beside the gateway on the same storage: who may use it (the admin audience and role,
+/// and never on the data plane), each action's effect on the gateway, and the audit record of every action.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class AdminEdgeTests(InProcessStack stack)
+{
+    private const string CreditRisk = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Fact]
+    public async Task AdminRoute_NoToken_401WithTheGatewaysNoTokenBody()
+    {
+        using var admin = stack.AdminClient();
+        admin.DefaultRequestHeaders.Authorization = null;
+        using var gateway = stack.Client(subject: null);
+
+        using var refused = await admin.GetAsync("manage/models");
+        using var gatewayRefused = await gateway.GetAsync("v2/models/credit-risk");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(await gatewayRefused.Content.ReadAsStringAsync(), await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AdminRoute_DataPlaneToken_RefusedEvenWithTheAdminRole()
+    {
+        // A data-plane token is for the gateway's audience: the admin app does not accept it at all (401), whatever
+        // roles it carries; nothing is done and nothing recorded under that caller.
+        foreach (var token in new[] { stack.CallerToken("data-caller"), stack.CallerToken("data-caller", LocalIssuer.AdminRole) })
+        {
+            using var admin = stack.AdminClient(token);
+
+            using var response = await admin.PostAsync("manage/blocks", Json("""{"pseudonym":"00000000000000000000000000000000"}"""));
+
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+
+        Assert.DoesNotContain(await AdminRecordsAsync(), r => r.Caller == stack.Pseudonym("data-caller"));
+    }
+
+    [Fact]
+    public async Task AdminRoute_AdminAudienceWithoutTheRole_403Audited()
+    {
+        var subject = "not-an-admin-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient(stack.Issuer.MintAdmin(subject, roles: ["note-reader"]));
+
+        using var response = await admin.GetAsync("manage/models");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("may not use the admin plane", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var record = Assert.Single(await AdminRecordsAsync(), r => r.Caller == stack.Pseudonym(subject));
+        Assert.Equal((AdminActions.ListModels, "refused:forbidden"), (record.Security!.Action, record.Outcome));
+    }
+
+    [Fact]
+    public async Task Infer_AdminToken_Refused_AdminAudience401_AdminRole403()
+    {
+        // An admin token is for the admin audience: the gateway does not accept it (401).
+        using var withAdminToken = stack.Client(subject: null);
+        withAdminToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.Issuer.MintAdmin("some-admin"));
+        using var wrongAudience = await withAdminToken.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk));
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
+
+        // A token the gateway accepts but carrying the admin role is refused on the data plane (403, the policy's body),
+        // although credit-risk's policy admits every caller.
+        using var withAdminRole = stack.Client("some-admin", LocalIssuer.AdminRole);
+        using var adminRole = await withAdminRole.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk));
+        using var plain = stack.Client("some-caller");
+        using var served = await plain.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk));
+
+        Assert.Equal(HttpStatusCode.Forbidden, adminRole.StatusCode);
+        Assert.Contains("may not use this model", await adminRole.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task ListModels_EveryVersionWithItsState()
+    {
+        using var admin = stack.AdminClient();
+
+        using var response = await admin.GetAsync("manage/models");
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        using var body = JsonDocument.Parse(text);
+        var creditRisk = body.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "credit-risk");
+        var version = Assert.Single(creditRisk.GetProperty("versions").EnumerateArray());
+        Assert.Equal(("1", ModelVersionStates.Serving), (version.GetProperty("version").GetString(), version.GetProperty("state").GetString()));
+        Assert.Equal(KeyIds.Compute(TestPackages.Signer), version.GetProperty("signerKeyId").GetString());
+        Assert.NotNull(response.Headers.GetValues("x-request-id").Single());
+    }
+
+    [Fact]
+    public async Task Publish_SignedPackage_StoredAndServedByTheGateway_BothRecordsAudited()
+    {
+        var name = "admin-published-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+
+        using var response = await admin.PostAsync("manage/models", Zip(TestPackages.CreditRisk(name, "1")));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+        using var client = stack.Client("publish-checker");
+        using var inferred = await client.PostAsync($"v2/models/{name}/versions/1/infer", Json(CreditRisk));
+        Assert.Equal(HttpStatusCode.OK, inferred.StatusCode);
+        var records = (await AdminRecordsAsync()).Where(r => r.Model == name).ToList();
+        Assert.Equal([AdminOutcomes.Requested, AdminOutcomes.Done], records.OrderBy(r => r.Seq).Select(r => r.Outcome));
+        Assert.All(records, r => Assert.Equal((AdminActions.Publish, stack.Pseudonym("admin-tests")), (r.Security!.Action, r.Caller)));
+    }
+
+    [Theory]
+    [InlineData("model")]
+    [InlineData("policy")]
+    [InlineData("signer")]
+    [InlineData("manifest")]
+    [InlineData("extra-file")]
+    public async Task Publish_TamperedPackage_RefusedAndNothingStored(string tamper)
+    {
+        var name = "admin-tampered-" + Guid.NewGuid().ToString("N")[..6];
+        var package = TestPackages.CreditRisk(name, "1", signer: tamper == "signer" ? SigningKeys.CreateP256() : null);
+        var zip = Tampered(package, tamper);
+        using var admin = stack.AdminClient();
+
+        using var response = await admin.PostAsync("manage/models", new ByteArrayContent(zip) { Headers = { ContentType = new MediaTypeHeaderValue("application/zip") } });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("failed verification", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var models = stack.GatewayServices.GetService(typeof(ModelStore)) as ModelStore;
+        Assert.Empty(await models!.ListVersionsAsync(name));
+        await foreach (var blob in models.Container.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, ModelStoreLayout.ContentPrefix, default))
+        {
+            // Nothing of the tampered package was written: its model bytes are the credit-risk sample's, already stored
+            // (content-addressed), so only a file unique to this package would show; the manifest's is.
+            Assert.NotEqual(ModelStoreLayout.ContentPath(package.ManifestDigest), blob.Name);
+        }
+    }
+
+    [Fact]
+    public async Task Publish_NotAZipOrTooLarge_Refused()
+    {
+        using var admin = stack.AdminClient();
+
+        using var notZip = await admin.PostAsync("manage/models", new ByteArrayContent(Encoding.UTF8.GetBytes("not a zip")) { Headers = { ContentType = new MediaTypeHeaderValue("application/zip") } });
+        using var json = await admin.PostAsync("manage/models", Json("{}"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, notZip.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.StatusCode);
+    }
+
+    [Fact]
+    public async Task Quarantine_GatewayStopsServingTheVersion_RestoreServesItAgain()
+    {
+        var name = "admin-quarantined-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        using var published = await admin.PostAsync("manage/models", Zip(TestPackages.CreditRisk(name, "1")));
+        Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        using var client = stack.Client("quarantine-checker");
+
+        using var quarantined = await admin.PostAsync($"manage/models/{name}/versions/1/quarantine", null);
+        Assert.Equal(HttpStatusCode.OK, quarantined.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await EventuallyAsync(client, $"v2/models/{name}/versions/1/infer", HttpStatusCode.ServiceUnavailable));
+        using var listed = await admin.GetAsync("manage/models");
+        Assert.Contains($"\"name\":\"{name}\",\"versions\":[{{\"version\":\"1\",\"state\":\"quarantined\"", await listed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var restored = await admin.DeleteAsync($"manage/models/{name}/versions/1/quarantine");
+        Assert.Equal(HttpStatusCode.OK, restored.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(client, $"v2/models/{name}/versions/1/infer", HttpStatusCode.OK));
+
+        var records = (await AdminRecordsAsync()).Where(r => r.Model == name && r.Security!.Action != AdminActions.Publish).OrderBy(r => r.Seq).ToList();
+        Assert.Equal(
+            [(AdminActions.Quarantine, AdminOutcomes.Requested), (AdminActions.Quarantine, AdminOutcomes.Done), (AdminActions.Restore, AdminOutcomes.Requested), (AdminActions.Restore, AdminOutcomes.Done)],
+            records.Select(r => (r.Security!.Action, r.Outcome)));
+    }
+
+    [Fact]
+    public async Task Block_BySubject_GatewayRefusesThatCallerOnly_UnblockByPseudonymLiftsIt()
+    {
+        var subject = "blocked-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        using var blocked = stack.Client(subject);
+        using var other = stack.Client("unblocked-" + Guid.NewGuid().ToString("N")[..6]);
+
+        using var response = await admin.PostAsync("manage/blocks", Json($$"""{"subject":"{{subject}}","duration":"01:00:00"}"""));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        var pseudonym = stack.Pseudonym(subject);
+        Assert.Contains(pseudonym, text, StringComparison.Ordinal);
+        Assert.DoesNotContain(subject, text, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, await EventuallyAsync(blocked, "v2/models/credit-risk/infer", HttpStatusCode.Forbidden));
+        using (var served = await other.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk)))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        using var unblocked = await admin.DeleteAsync($"manage/blocks/{pseudonym}");
+        Assert.Equal(HttpStatusCode.OK, unblocked.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(blocked, "v2/models/credit-risk/infer", HttpStatusCode.OK));
+        var records = (await AdminRecordsAsync()).Where(r => r.Security!.Evidence.TryGetValue("caller", out var c) && c == pseudonym).ToList();
+        Assert.Equal(4, records.Count);
+        Assert.DoesNotContain(await stack.AuditLinesAsync(), line => line.Contains(subject, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{"subject":"a","pseudonym":"00000000000000000000000000000000"}""")]
+    [InlineData("""{"pseudonym":"not-a-pseudonym"}""")]
+    [InlineData("""{"subject":"a","duration":"forever"}""")]
+    [InlineData("""{"subject":"a","extra":1}""")]
+    [InlineData("""[]""")]
+    public async Task Block_BadBody_400AndNothingSet(string body)
+    {
+        using var admin = stack.AdminClient();
+
+        using var response = await admin.PostAsync("manage/blocks", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task SecurityEventsAndCheckpoints_ReadableByAdmins_TheReadsThemselvesAudited()
+    {
+        using var admin = stack.AdminClient();
+        using var warmUp = await admin.GetAsync("manage/models");
+
+        using var events = await admin.GetAsync("manage/security-events?limit=50");
+        using var checkpoints = await admin.GetAsync("manage/audit/checkpoints");
+
+        using var eventBody = JsonDocument.Parse(await events.Content.ReadAsStringAsync());
+        Assert.Contains(eventBody.RootElement.GetProperty("events").EnumerateArray(), e => e.GetProperty("kind").GetString() == AdminActions.Kind && e.GetProperty("action").GetString() == AdminActions.ListModels);
+        using var checkpointBody = JsonDocument.Parse(await checkpoints.Content.ReadAsStringAsync());
+        var heads = checkpointBody.RootElement.GetProperty("checkpoints").EnumerateArray().ToList();
+        Assert.NotEmpty(heads);
+        Assert.All(heads, h => Assert.True(h.GetProperty("signatureValid").GetBoolean()));
+        Assert.Contains(await AdminRecordsAsync(), r => r.Security!.Action == AdminActions.ReadSecurityEvents);
+
+        using var bad = await admin.GetAsync("manage/security-events?limit=0");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task EveryAdminRecord_InAChainTheVerifierAccepts()
+    {
+        using var admin = stack.AdminClient();
+        using var response = await admin.GetAsync("manage/models");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // The log is live (the gateway writes to it too): a chain's newest checkpoint may still be on its way.
+        var report = await AuditVerifier.VerifyAsync(stack.Audit, [stack.AuditKey], CancellationToken.None);
+        for (var attempt = 0; attempt < 50 && !report.Chains.All(c => c.Ok); attempt++)
+        {
+            await Task.Delay(200);
+            report = await AuditVerifier.VerifyAsync(stack.Audit, [stack.AuditKey], CancellationToken.None);
+        }
+
+        Assert.True(report.Chains.All(c => c.Ok), string.Join("; ", report.Chains.Where(c => !c.Ok).Select(c => c.ToString())));
+        Assert.Contains(await AdminRecordsAsync(), r => r.RequestId == response.Headers.GetValues("x-request-id").Single());
+    }
+
+    private async Task<List<AuditRecord>> AdminRecordsAsync() =>
+        (await stack.AuditLinesAsync())
+            .Select(line => AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _) ? record : null)
+            .Where(r => r is { Operation: AuditEvent.SecurityOperation, Security.Kind: AdminActions.Kind })
+            .Select(r => r!)
+            .ToList();
+
+    private static async Task<HttpStatusCode> EventuallyAsync(HttpClient client, string path, HttpStatusCode expected)
+    {
+        var status = HttpStatusCode.InternalServerError;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline;)
+        {
+            using var response = await client.PostAsync(path, Json(CreditRisk));
+            status = response.StatusCode;
+            if (status == expected)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return status;
+    }
+
+    private static ByteArrayContent Zip(ModelPackage package) =>
+        new(PackageArchive.Write(package)) { Headers = { ContentType = new MediaTypeHeaderValue("application/zip") } };
+
+    private static byte[] Tampered(ModelPackage package, string tamper)
+    {
+        var files = package.Files.ToDictionary(f => f.Name, f => f.Content.ToArray());
+        var manifest = package.ManifestJson.ToArray();
+        switch (tamper)
+        {
+            case "model":
+                files[ModelStoreLayout.ModelFile][^1] ^= 0x01;
+                break;
+            case "policy":
+                files[ModelStoreLayout.PolicyFile] = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(files[ModelStoreLayout.PolicyFile]).Replace("{", "{ ", StringComparison.Ordinal));
+                break;
+            case "manifest":
+                manifest = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(manifest).Replace("\"1\"", "\"2\"", StringComparison.Ordinal));
+                break;
+            case "extra-file":
+                files[ModelStoreLayout.ProfileFile] = Encoding.UTF8.GetBytes("{}");
+                break;
+        }
+
+        using var buffer = new MemoryStream();
+        using (var zip = new System.IO.Compression.ZipArchive(buffer, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in files.Append(KeyValuePair.Create(ModelStoreLayout.ManifestFile, manifest)).Append(KeyValuePair.Create(ModelStoreLayout.SignatureFile, Encoding.ASCII.GetBytes(package.Signature))))
+            {
+                using var entry = zip.CreateEntry(name).Open();
+                entry.Write(content);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}
