@@ -383,6 +383,7 @@ module gateway 'modules/gateway.bicep' = {
     inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
     identityAuthority: callerAuthority
     identityAudience: identityAudience
+    identitySiblingAudience: identityAdminAudience
     inferenceAudience: inferenceAudience
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
@@ -415,6 +416,7 @@ module admin 'modules/admin.bicep' = {
     secretNames: secretNames
     identityAuthority: callerAuthority
     identityAudience: identityAdminAudience
+    identitySiblingAudience: identityAudience
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maxPackageBytes: adminMaxPackageBytes
   }

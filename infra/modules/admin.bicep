@@ -37,6 +37,9 @@ param identityAuthority string
 @description('Accepted `aud` of admin tokens: the admin API app registration\'s client id or application id URI, never the gateway\'s. Empty: the admin app refuses to start.')
 param identityAudience string
 
+@description('The gateway\'s audience: data-plane tokens are genuine tokens of this deployment, so the admin app audits them and refuses them 403. Empty: they get the 401 of any other audience.')
+param identitySiblingAudience string = ''
+
 @description('PEM public key of the model signer; a published package must be signed by it.')
 param modelSignerPublicKeyPem string
 
@@ -135,7 +138,9 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       http20Enabled: true
       ipSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictionsDefaultAction: 'Deny'
-      appSettings: appSettings
+      appSettings: concat(appSettings, empty(identitySiblingAudience) ? [] : [
+        { name: 'ServerlessServe__Identity__SiblingAudiences__0', value: identitySiblingAudience }
+      ])
     }
   }
 }

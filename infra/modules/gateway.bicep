@@ -50,6 +50,9 @@ param identityAuthority string
 @description('Accepted `aud` of caller tokens: the app registration\'s client id or application id URI. Empty: the gateway refuses to start.')
 param identityAudience string
 
+@description('The admin app\'s audience: admin tokens are genuine tokens of this deployment, so the gateway audits them and refuses them 403 on every route. Empty: they get the 401 of any other audience.')
+param identitySiblingAudience string = ''
+
 @description('The inference API\'s application id URI: the resource the gateway\'s managed identity asks tokens for. Empty: the gateway refuses to start.')
 param inferenceAudience string
 
@@ -164,7 +167,9 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: appSettings
+      appSettings: concat(appSettings, empty(identitySiblingAudience) ? [] : [
+        { name: 'ServerlessServe__Identity__SiblingAudiences__0', value: identitySiblingAudience }
+      ])
     }
   }
 }

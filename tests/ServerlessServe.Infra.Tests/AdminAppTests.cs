@@ -66,5 +66,33 @@ public sealed class AdminAppTests(CompiledTemplateFixture fixture)
         Assert.Equal(settings["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"], settings["ServerlessServe__Admin__MaxPackageBytes"]);
     }
 
+    [Theory]
+    [InlineData("api://serverlessserve", "api://serverlessserve-admin")]
+    [InlineData("api://serverlessserve", "")]
+    public void Audiences_EachAppNamesTheOthersAsItsSibling_OnlyWhenSet(string dataPlane, string admin)
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["identityAudience"] = dataPlane;
+        parameters["identityAdminAudience"] = admin;
+        var sites = TemplateEvaluator.Evaluate(fixture.Template, parameters).Where(r => r.IsType("Microsoft.Web/sites")).ToList();
+        var gateway = Settings(Assert.Single(sites, Sites.IsGateway));
+        var adminApp = Settings(Assert.Single(sites, Sites.IsAdmin));
+
+        Assert.Equal(dataPlane, gateway["ServerlessServe__Identity__Audiences__0"]);
+        Assert.Equal(dataPlane, adminApp["ServerlessServe__Identity__SiblingAudiences__0"]);
+        if (admin.Length == 0)
+        {
+            Assert.DoesNotContain("ServerlessServe__Identity__SiblingAudiences__0", gateway.Keys);
+        }
+        else
+        {
+            Assert.Equal(admin, gateway["ServerlessServe__Identity__SiblingAudiences__0"]);
+            Assert.Equal(admin, adminApp["ServerlessServe__Identity__Audiences__0"]);
+        }
+
+        static Dictionary<string, string> Settings(DeployedResource site) => site.Body.Get("properties.siteConfig.appSettings").Items()
+            .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
+    }
+
     private static DeployedResource Admin(PolicyContext context) => Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsAdmin);
 }

@@ -56,11 +56,15 @@ public sealed class LocalIssuer : IAsyncDisposable
     /// <summary>The issuer identifier of <paramref name="port"/>.</summary>
     public static string IssuerFor(int port) => "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The gateway settings that make it trust this issuer (and nothing else).</summary>
+    /// <summary>
+    /// The gateway settings that make it trust this issuer (and nothing else): its audience, and the admin audience as a
+    /// sibling (admin tokens are known, audited and refused 403).
+    /// </summary>
     public IReadOnlyDictionary<string, string> GatewaySettings() => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["ServerlessServe:Identity:Authority"] = Issuer,
         ["ServerlessServe:Identity:Audiences:0"] = Audience,
+        ["ServerlessServe:Identity:SiblingAudiences:0"] = AdminAudience,
         ["ServerlessServe:Identity:RequireHttpsMetadata"] = "false",
     };
 
@@ -88,11 +92,15 @@ public sealed class LocalIssuer : IAsyncDisposable
     /// <summary>The managed identity endpoint (<c>IDENTITY_ENDPOINT</c>).</summary>
     public Uri ManagedIdentityEndpoint => new(Issuer + LocalManagedIdentity.Path);
 
-    /// <summary>The admin app settings that make it trust this issuer, for its own audience only.</summary>
+    /// <summary>
+    /// The admin app settings that make it trust this issuer for its own audience, and the gateway's as a sibling
+    /// (data-plane tokens are known, audited and refused 403).
+    /// </summary>
     public IReadOnlyDictionary<string, string> AdminSettings() => new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["ServerlessServe:Identity:Authority"] = Issuer,
         ["ServerlessServe:Identity:Audiences:0"] = AdminAudience,
+        ["ServerlessServe:Identity:SiblingAudiences:0"] = Audience,
         ["ServerlessServe:Identity:RequireHttpsMetadata"] = "false",
     };
 

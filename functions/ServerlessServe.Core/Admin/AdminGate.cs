@@ -28,8 +28,8 @@ public sealed class AdminGate(
     /// <summary>
     /// The caller of a request with <paramref name="authorization"/> (an <c>Authorization</c> header value), and the
     /// refusal when it may not proceed: unauthenticated (no caller), unavailable (issuer metadata or the containment
-    /// table unreadable), unauthenticated with a caller (a revoked token), or <see cref="Denied"/> (a blocked caller, or
-    /// one without the role).
+    /// table unreadable), unauthenticated with a caller (a revoked token), or <see cref="Denied"/> (a blocked caller, a
+    /// data-plane token — the gateway's audience, a sibling of this app's — or a caller without the role).
     /// </summary>
     public async Task<(CallerIdentity? Caller, Refusal? Refusal)> AdmitAsync(string requestId, string? authorization, CancellationToken cancellationToken)
     {
@@ -52,7 +52,7 @@ public sealed class AdminGate(
             return (caller, Refusal.InvalidToken);
         }
 
-        return !standing.Blocked && caller.Roles.Contains(AdminRoles.Admin, StringComparer.Ordinal) ? (caller, null) : (caller, Denied);
+        return !standing.Blocked && !caller.SiblingAudience && caller.Roles.Contains(AdminRoles.Admin, StringComparer.Ordinal) ? (caller, null) : (caller, Denied);
     }
 
     /// <summary>True when <paramref name="model"/> and <paramref name="version"/> are a valid model name and version.</summary>

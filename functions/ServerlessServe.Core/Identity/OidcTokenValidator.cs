@@ -15,7 +15,9 @@ namespace ServerlessServe.Core.Identity;
 /// <see cref="OidcValidationPolicy.RefreshInterval"/>, so an issuer's new key is accepted without a restart while a
 /// flood of made-up key ids cannot make this instance hammer the issuer. With
 /// <see cref="OidcValidationPolicy.AllowedIdentities"/> it accepts only tokens of those identities (the inference app
-/// pinned to the gateway's managed identity). Thread-safe.
+/// pinned to the gateway's managed identity). With <see cref="OidcValidationPolicy.SiblingAudiences"/> it also accepts
+/// tokens for the deployment's other apps' audiences, marked <see cref="CallerIdentity.SiblingAudience"/>: the caller
+/// is known (and audited) but may do nothing here. Thread-safe.
 /// </summary>
 public sealed class OidcTokenValidator : IBearerTokenValidator
 {
@@ -103,6 +105,12 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
         if (_policy.AllowedIdentities.Count > 0 && !FromAllowedIdentity(validated))
         {
             return TokenVerdict.Refused(TokenFailure.CallerNotAllowed);
+        }
+
+        if (_policy.SiblingAudiences.Count > 0 && !validated.Audiences.Any(a => _policy.Audiences.Contains(a, StringComparer.Ordinal)))
+        {
+            // A genuine token of this deployment for another of its apps: known, so audited, but it grants nothing here.
+            caller = caller with { SiblingAudience = true };
         }
 
         _verified.Add(token, caller, new DateTimeOffset(validated.ValidTo, TimeSpan.Zero) + _policy.ClockSkew);
@@ -196,7 +204,7 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
         {
             ValidIssuers = issuers,
             ValidateIssuer = true,
-            ValidAudiences = _policy.Audiences,
+            ValidAudiences = _policy.SiblingAudiences.Count == 0 ? _policy.Audiences : [.. _policy.Audiences, .. _policy.SiblingAudiences],
             ValidateAudience = true,
             RequireAudience = true,
             IssuerSigningKeys = configuration.SigningKeys,

@@ -15,6 +15,14 @@ public sealed record OidcValidationPolicy
     public required IReadOnlyList<string> Audiences { get; init; }
 
     /// <summary>
+    /// Audiences of the deployment's other apps (on the gateway, the admin app's; on the admin app, the gateway's). A token
+    /// for one of them and none of <see cref="Audiences"/> is accepted as a genuine token of this deployment but marked
+    /// <see cref="CallerIdentity.SiblingAudience"/>, and every route refuses it with 403 (and audits the refusal), rather
+    /// than the 401 of an unknown token. Default empty: such tokens get 401 like any other audience.
+    /// </summary>
+    public IReadOnlyList<string> SiblingAudiences { get; init; } = [];
+
+    /// <summary>
     /// The identities a token must come from: its <c>azp</c> (v2 tokens), <c>appid</c> (v1 tokens) or <c>oid</c> must be
     /// one of these (a managed identity's client id or object id). Empty (the default) pins nothing: any subject of the
     /// issuer with an accepted audience is accepted, as for callers.
@@ -51,6 +59,11 @@ public sealed record OidcValidationPolicy
         if (Audiences is null || Audiences.Count == 0 || Audiences.Any(string.IsNullOrWhiteSpace))
         {
             throw new ArgumentException("At least one non-empty audience is required.", nameof(Audiences));
+        }
+
+        if (SiblingAudiences is null || SiblingAudiences.Any(string.IsNullOrWhiteSpace) || SiblingAudiences.Any(a => Audiences.Contains(a, StringComparer.Ordinal)))
+        {
+            throw new ArgumentException("Sibling audiences must be non-empty and distinct from the accepted audiences.", nameof(SiblingAudiences));
         }
 
         if (AllowedIdentities is null || AllowedIdentities.Any(string.IsNullOrWhiteSpace))

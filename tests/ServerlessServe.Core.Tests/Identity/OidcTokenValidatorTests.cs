@@ -115,6 +115,23 @@ public sealed class OidcTokenValidatorTests : IDisposable
     }
 
     [Fact]
+    public async Task ValidateAsync_SiblingAudience_AcceptedButMarked_OthersRefused()
+    {
+        var validator = Validator(new OidcValidationPolicy { Audiences = [Audience], SiblingAudiences = ["api://admin"] });
+        var issuer = _ec.Issuer(Issuer, _time);
+
+        var own = await validator.ValidateAsync(issuer.Mint("alice", Audience, TimeSpan.FromMinutes(5)));
+        var sibling = await validator.ValidateAsync(issuer.Mint("ops", "api://admin", TimeSpan.FromMinutes(5), ["Serving.Admin"]));
+        var stranger = await validator.ValidateAsync(issuer.Mint("eve", "api://elsewhere", TimeSpan.FromMinutes(5)));
+
+        Assert.False(own.Caller!.SiblingAudience);
+        Assert.True(sibling.Caller!.SiblingAudience);
+        Assert.Equal("ops", sibling.Caller.Subject);
+        Assert.Equal(TokenFailure.Audience, stranger.Failure);
+        Assert.Throws<ArgumentException>(() => Validator(new OidcValidationPolicy { Audiences = [Audience], SiblingAudiences = [Audience] }));
+    }
+
+    [Fact]
     public async Task ValidateAsync_ConfiguredIssuers_ReplaceTheMetadataIssuer()
     {
         var validator = Validator(new OidcValidationPolicy { Audiences = [Audience], Issuers = ["https://other.example.test/"] });

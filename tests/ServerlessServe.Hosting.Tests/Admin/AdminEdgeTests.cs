@@ -35,20 +35,25 @@ public sealed class AdminEdgeTests(InProcessStack stack)
     }
 
     [Fact]
-    public async Task AdminRoute_DataPlaneToken_RefusedEvenWithTheAdminRole()
+    public async Task AdminRoute_DataPlaneToken_403EvenWithTheAdminRole_Audited_NothingDone()
     {
-        // A data-plane token is for the gateway's audience: the admin app does not accept it at all (401), whatever
-        // roles it carries; nothing is done and nothing recorded under that caller.
-        foreach (var token in new[] { stack.CallerToken("data-caller"), stack.CallerToken("data-caller", LocalIssuer.AdminRole) })
+        // A data-plane token is a genuine token of this deployment for the gateway's audience, the admin app's sibling:
+        // it authenticates, so the refusal is audited under the caller, but it grants nothing here (403), whatever roles
+        // it carries.
+        var subject = "data-caller-" + Guid.NewGuid().ToString("N")[..6];
+        foreach (var token in new[] { stack.CallerToken(subject), stack.CallerToken(subject, LocalIssuer.AdminRole) })
         {
             using var admin = stack.AdminClient(token);
 
             using var response = await admin.PostAsync("manage/blocks", Json("""{"pseudonym":"00000000000000000000000000000000"}"""));
 
-            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            Assert.Contains("may not use the admin plane", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        Assert.DoesNotContain(await AdminRecordsAsync(), r => r.Caller == stack.Pseudonym("data-caller"));
+        var records = (await AdminRecordsAsync()).Where(r => r.Caller == stack.Pseudonym(subject)).ToList();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal("refused:forbidden", r.Outcome));
     }
 
     [Fact]
@@ -66,13 +71,17 @@ public sealed class AdminEdgeTests(InProcessStack stack)
     }
 
     [Fact]
-    public async Task Infer_AdminToken_Refused_AdminAudience401_AdminRole403()
+    public async Task Infer_AdminToken_403_AdminAudienceOrAdminRole()
     {
-        // An admin token is for the admin audience: the gateway does not accept it (401).
+        // An admin token is for the admin audience, the gateway's sibling: a known token, refused 403 with the body of any
+        // access refusal, and audited at the authenticate stage.
+        var subject = "some-admin-" + Guid.NewGuid().ToString("N")[..6];
         using var withAdminToken = stack.Client(subject: null);
-        withAdminToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.Issuer.MintAdmin("some-admin"));
-        using var wrongAudience = await withAdminToken.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk));
-        Assert.Equal(HttpStatusCode.Unauthorized, wrongAudience.StatusCode);
+        withAdminToken.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", stack.Issuer.MintAdmin(subject));
+        using var siblingAudience = await withAdminToken.PostAsync("v2/models/credit-risk/infer", Json(CreditRisk));
+        Assert.Equal(HttpStatusCode.Forbidden, siblingAudience.StatusCode);
+        Assert.Contains("may not use this model", await siblingAudience.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(await stack.AuditLinesAsync(), l => l.Contains(stack.Pseudonym(subject), StringComparison.Ordinal) && l.Contains("refused:forbidden:audience", StringComparison.Ordinal));
 
         // A token the gateway accepts but carrying the admin role is refused on the data plane (403, the policy's body),
         // although credit-risk's policy admits every caller.

@@ -27,12 +27,13 @@ public sealed class AdminPlaneTests(StackFixture fixture)
     {
         var issuer = fixture.Stack.Issuer;
         Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(null));
-        Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(fixture.CallerToken));
-        Assert.Equal(HttpStatusCode.Unauthorized, await AdminStatusAsync(issuer.Mint("data-admin", [LocalIssuer.AdminRole])));
+        Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(fixture.CallerToken));
+        Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(issuer.Mint("data-admin", [LocalIssuer.AdminRole])));
         Assert.Equal(HttpStatusCode.Forbidden, await AdminStatusAsync(issuer.MintAdmin("admin-without-role", roles: [])));
         Assert.Equal(HttpStatusCode.OK, await AdminStatusAsync(issuer.MintAdmin("operator")));
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await InferStatusAsync(issuer.MintAdmin("operator"), "credit-risk"));
+        Assert.Equal(HttpStatusCode.Forbidden, await InferStatusAsync(issuer.MintAdmin("operator"), "credit-risk"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await InferStatusAsync(issuer.MintFor("api://someone-else", "operator"), "credit-risk"));
         Assert.Equal(HttpStatusCode.Forbidden, await InferStatusAsync(issuer.Mint("data-admin", [LocalIssuer.AdminRole]), "credit-risk"));
         Assert.Equal(HttpStatusCode.OK, await InferStatusAsync(fixture.CallerToken, "credit-risk"));
     }

@@ -21,6 +21,9 @@ public sealed class Authenticate<TAuthenticator>(
     AuthRefusalTally? tally = null) : IRequestStage<ModelRequestContext>
     where TAuthenticator : BearerAuthenticator
 {
+    /// <summary>The refusal of a token for another app of this deployment: the 403 of any access refusal, reason <c>audience</c>.</summary>
+    public static Refusal SiblingAudience { get; } = Refusal.Denied with { Reason = "audience" };
+
     public string Name => "authenticate";
 
     public async ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
@@ -30,6 +33,12 @@ public sealed class Authenticate<TAuthenticator>(
         context.Authorization = null;
         var verdict = await authenticator.AuthenticateAsync(authorization, cancellationToken).ConfigureAwait(false);
         context.Caller = verdict.Caller;
+        if (verdict.Caller is { SiblingAudience: true })
+        {
+            // A token of this deployment for another of its apps (an admin token here): known and audited, never served.
+            return SiblingAudience;
+        }
+
         if (verdict.IsAccepted)
         {
             return StageOutcome.Pass;
