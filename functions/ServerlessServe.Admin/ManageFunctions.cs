@@ -51,6 +51,15 @@ public sealed class ManageFunctions(AdminEndpoints admin)
     public Task<IActionResult> RevokeTokens([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/token-revocations")] HttpRequest request) =>
         admin.RevokeTokensAsync(request);
 
+    [Function("RegisterRequestKey")]
+    public Task<IActionResult> RegisterRequestKey([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/request-keys")] HttpRequest request) =>
+        admin.RegisterRequestKeyAsync(request);
+
+    [Function("RevokeRequestKey")]
+    public Task<IActionResult> RevokeRequestKey(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "manage/request-keys/{caller}/{keyId}")] HttpRequest request, string caller, string keyId) =>
+        admin.RevokeRequestKeyAsync(request, caller, keyId);
+
     [Function("SecurityEvents")]
     public Task<IActionResult> SecurityEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/security-events")] HttpRequest request) =>
         admin.SecurityEventsAsync(request);

@@ -24,6 +24,12 @@ public static class AdminActions
     /// <summary>Every token issued to a caller up to now is refused.</summary>
     public const string RevokeCaller = "revoke-caller";
 
+    /// <summary>A caller's request-signing public key is registered (signed requests).</summary>
+    public const string RegisterRequestKey = "register-request-key";
+
+    /// <summary>A caller's request-signing key is removed: requests signed with it are refused.</summary>
+    public const string RevokeRequestKey = "revoke-request-key";
+
     public const string ReadSecurityEvents = "read-security-events";
 
     public const string ReadCheckpoints = "read-checkpoints";

@@ -10,6 +10,7 @@ using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Options;
 
@@ -22,7 +23,7 @@ namespace ServerlessServe.Hosting.Admin;
 /// has its answer; a change twice — <c>requested</c> before anything changes (audit down: 503, nothing done), then its
 /// result (docs/identity.md, "The admin plane").
 /// </summary>
-public sealed class AdminEndpoints
+public sealed partial class AdminEndpoints
 {
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
     private static readonly Refusal AuditUnavailable = Refusal.Unavailable("audit log unavailable; try again later");
@@ -40,6 +41,7 @@ public sealed class AdminEndpoints
     private readonly CallerPseudonymizer _pseudonymizer;
     private readonly AuditReader _reader;
     private readonly AdminCheckpointKeys _checkpointKeys;
+    private readonly RequestKeyStore _requestKeys;
     private readonly AdminOptions _options;
     private readonly TimeSpan _maxTokenLifetime;
     private readonly ILogger _logger;
@@ -54,6 +56,7 @@ public sealed class AdminEndpoints
         CallerPseudonymizer pseudonymizer,
         AuditReader reader,
         AdminCheckpointKeys checkpointKeys,
+        RequestKeyStore requestKeys,
         IOptions<AdminOptions> options,
         IOptions<CallerAuthOptions> callers,
         ILogger<AdminEndpoints> logger)
@@ -68,6 +71,7 @@ public sealed class AdminEndpoints
         _pseudonymizer = pseudonymizer;
         _reader = reader;
         _checkpointKeys = checkpointKeys;
+        _requestKeys = requestKeys;
         _options = options.Value;
         _logger = logger;
     }

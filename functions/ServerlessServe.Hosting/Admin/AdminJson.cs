@@ -77,6 +77,17 @@ internal static class AdminJson
         json.WriteEndObject();
     });
 
+    public static byte[] RequestKey(string requestId, string action, string caller, string keyId, bool changed) => Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("requestId", requestId);
+        json.WriteString("action", action);
+        json.WriteBoolean("changed", changed);
+        json.WriteString("caller", caller);
+        json.WriteString("keyId", keyId);
+        json.WriteEndObject();
+    });
+
     public static byte[] SecurityEvents(IReadOnlyList<AuditRecord> records) => Write(json =>
     {
         json.WriteStartObject();

@@ -1,3 +1,4 @@
+using Azure.Data.Tables;
 using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -6,6 +7,7 @@ using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Admin;
 using ServerlessServe.Hosting.Options;
 
@@ -26,6 +28,9 @@ public static class AdminBuilderExtensions
         var services = builder.Services;
         services.AddValidatedOptions<AdminOptions, AdminOptionsValidator>(AdminOptions.SectionName);
         builder.AddContainment();
+        services.AddValidatedOptions<SignatureOptions, SignatureOptionsValidator>(SignatureOptions.SectionName);
+        services.TryAddSingleton(sp => new RequestKeyStore(sp.GetRequiredService<TableServiceClient>()
+            .GetTableClient(sp.GetRequiredService<IOptions<SignatureOptions>>().Value.KeyTable)));
         services.TryAddSingleton<OperatorContainment>();
         services.TryAddSingleton<ModelInventory>();
         services.TryAddSingleton<AdminAudit>();
@@ -58,6 +63,7 @@ public static class AdminBuilderExtensions
             sp.GetRequiredService<CallerPseudonymizer>(),
             sp.GetRequiredService<AuditReader>(),
             sp.GetRequiredService<AdminCheckpointKeys>(),
+            sp.GetRequiredService<RequestKeyStore>(),
             sp.GetRequiredService<IOptions<AdminOptions>>(),
             sp.GetRequiredService<IOptions<CallerAuthOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AdminEndpoints>>()));
