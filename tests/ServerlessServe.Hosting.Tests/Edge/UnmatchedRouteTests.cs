@@ -19,14 +19,14 @@ public sealed class UnmatchedRouteTests(InProcessStack stack)
     public async Task WrongMethod_405WithAllowAndErrorBody(string method, string path, string allow)
     {
         using var client = stack.Client();
-        var before = (await stack.AuditLinesAsync()).Count;
+        var before = (await stack.AuditLinesAsync()).Count(l => !l.Contains("\"operation\":\"security\"", StringComparison.Ordinal));
 
         using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
         Assert.Equal("method not allowed", ErrorOf(await response.Content.ReadAsStringAsync()));
-        Assert.Equal(before, (await stack.AuditLinesAsync()).Count);
+        Assert.Equal(before, (await stack.AuditLinesAsync()).Count(l => !l.Contains("\"operation\":\"security\"", StringComparison.Ordinal)));
     }
 
     [Theory]

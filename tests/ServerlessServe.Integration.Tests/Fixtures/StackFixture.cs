@@ -168,6 +168,13 @@ public sealed class StackFixture : IAsyncLifetime
     /// <summary>A token of the gateway's managed identity for the inference app, as the local issuer's endpoint hands it out.</summary>
     public string GatewayToken() => Stack.Issuer.MintGatewayToken();
 
+    /// <summary>
+    /// The audit records of requests (every operation but <c>security</c>): security records are also written in the
+    /// background (the periodic summary of refused tokens, alarms), so a count of requests must leave them out.
+    /// </summary>
+    public async Task<int> RequestRecordCountAsync() =>
+        (await AuditLinesAsync()).Count(l => !l.Contains("\"operation\":\"security\"", StringComparison.Ordinal));
+
     /// <summary>Every audit record line in <paramref name="container"/>'s hash chains (none before the first record).</summary>
     public async Task<List<string>> AuditLinesAsync(string container = "audit")
     {
