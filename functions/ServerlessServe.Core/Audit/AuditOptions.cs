@@ -65,6 +65,29 @@ public sealed class AuditOptions : IValidatableObject
     public int QueueCapacity { get; set; } = 10_000;
 
     /// <summary>
+    /// Longest wait for one storage call of the commit loop (an append, or reading the tail after a failed one), retries
+    /// included. A stalled store then fails the group in this time instead of the storage client's own network timeout.
+    /// Default 2 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    public TimeSpan StorageTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Groups that must fail in a row before the log stops taking records for <see cref="BreakDuration"/> (a circuit
+    /// breaker: callers then get 503 at once instead of each waiting for a store that is down). Default 2.
+    /// </summary>
+    [Range(1, 1000)]
+    public int BreakAfterFailures { get; set; } = 2;
+
+    /// <summary>
+    /// How long the log refuses records once <see cref="BreakAfterFailures"/> groups failed in a row; then the next
+    /// group tries the store again (and one more failure opens it again). Also the refused callers' <c>Retry-After</c>.
+    /// Default 5 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// The ECDSA P-256 private key that signs checkpoints, as PKCS#8 PEM (for configuration or a Key Vault secret).
     /// Ignored when <see cref="CheckpointKey"/> is set. One of the two is required.
     /// </summary>

@@ -17,4 +17,7 @@ internal sealed class AuditUnavailableException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>When the log expects to take records again (its circuit is open), or null.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }

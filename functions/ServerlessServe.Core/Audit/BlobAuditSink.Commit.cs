@@ -171,7 +171,11 @@ public sealed partial class BlobAuditSink
             var expected = _head!.Value;
             try
             {
-                await AppendBatchAsync(batch).ConfigureAwait(false);
+                using (var timeout = new CancellationTokenSource(_options.StorageTimeout))
+                {
+                    await AppendBatchAsync(batch, timeout.Token).ConfigureAwait(false);
+                }
+
                 Commit(batch);
                 next += batch.Records.Count;
                 continue;
@@ -242,7 +246,7 @@ public sealed partial class BlobAuditSink
         return new Batch(records, buffer, segment, segmentBytes, segmentExists, newHead);
     }
 
-    private async Task AppendBatchAsync(Batch batch)
+    private async Task AppendBatchAsync(Batch batch, CancellationToken cancellationToken)
     {
         var blob = _container.GetAppendBlobClient(AuditBlobNames.Segment(WriterId, batch.Segment));
         if (!batch.SegmentExists)
@@ -251,14 +255,14 @@ public sealed partial class BlobAuditSink
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/x-ndjson" },
                 Conditions = new AppendBlobRequestConditions { IfNoneMatch = ETag.All },
-            }).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
         }
 
         Interlocked.Increment(ref _appendCalls);
         await blob.AppendBlockAsync(batch.Content, new AppendBlobAppendBlockOptions
         {
             Conditions = new AppendBlobRequestConditions { IfAppendPositionEqual = batch.AppendPosition },
-        }).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     private void Commit(Batch batch)
@@ -267,16 +271,25 @@ public sealed partial class BlobAuditSink
         _committedSeq = batch.Head.Seq;
         _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);
-        foreach (var (pending, _) in batch.Records)
+        List<AuditRecord>? abandoned = null;
+        foreach (var (pending, record) in batch.Records)
         {
-            pending.Completion.TrySetResult();
+            if (!pending.Completion.TrySetResult() && pending.Completion.Task.IsCanceled)
+            {
+                // Its caller gave up (the closing deadline) after the record went into this append: the response was
+                // withheld although the record says what it would have been.
+                (abandoned ??= []).Add(record);
+            }
         }
+
+        OnGroupCommitted(abandoned);
 
         TryLog(logger => Log.GroupCommitted(logger, WriterId, batch.Records[0].Record.Seq, batch.Head.Seq, AuditBlobNames.Segment(WriterId, batch.Segment)));
     }
 
     private void Fail(List<PendingRecord> live, int start, Exception? cause, ChainHead? from)
     {
+        OnGroupFailed();
         for (var i = start; i < live.Count; i++)
         {
             live[i].Completion.TrySetException(cause is null

@@ -11,12 +11,13 @@ public sealed partial class BlobAuditSink
     {
         try
         {
+            using var timeout = new CancellationTokenSource(_options.StorageTimeout);
             if (!_started)
             {
-                await _container.CreateIfNotExistsAsync().ConfigureAwait(false);
+                await _container.CreateIfNotExistsAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
             }
 
-            var head = await ReadTailAsync().ConfigureAwait(false);
+            var head = await ReadTailAsync(timeout.Token).ConfigureAwait(false);
             if (head.Seq < _committedSeq)
             {
                 // Records this writer committed are gone: never fork the chain over a deletion.
@@ -48,10 +49,10 @@ public sealed partial class BlobAuditSink
     }
 
     /// <summary>The head as stored: last record of the highest non-empty segment, and the highest segment's size.</summary>
-    private async Task<ChainHead> ReadTailAsync()
+    private async Task<ChainHead> ReadTailAsync(CancellationToken cancellationToken)
     {
         var segments = new List<long>();
-        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainPrefix(WriterId), CancellationToken.None).ConfigureAwait(false))
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainPrefix(WriterId), cancellationToken).ConfigureAwait(false))
         {
             if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment) && string.Equals(writer, WriterId, StringComparison.Ordinal))
             {
@@ -71,7 +72,7 @@ public sealed partial class BlobAuditSink
         for (var i = segments.Count - 1; i >= 0; i--)
         {
             var name = AuditBlobNames.Segment(WriterId, segments[i]);
-            var content = (await _container.GetBlobClient(name).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
+            var content = (await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
             var lines = AuditLines.Split(content.Span);
             if (i == segments.Count - 1)
             {

@@ -117,6 +117,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(auditEvent);
         var pending = new PendingRecord(Prepare(auditEvent));
         cancellationToken.ThrowIfCancellationRequested();
+        ThrowIfBroken();
         try
         {
             await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);

@@ -10,4 +10,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1302, Level = LogLevel.Error, Message = "Request {RequestId} failed at {Stage}")]
     public static partial void StageFailed(ILogger logger, Exception exception, string requestId, string stage);
+
+    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Request {RequestId} ran out of time at {Stage}; refused as unavailable")]
+    public static partial void DeadlineExceeded(ILogger logger, string requestId, string stage);
 }

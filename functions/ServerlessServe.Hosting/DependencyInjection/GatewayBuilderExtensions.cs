@@ -32,6 +32,10 @@ public static class GatewayBuilderExtensions
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             http.BaseAddress = EnsureTrailingSlash(options.InferenceBaseUrl!);
             http.Timeout = options.InferenceTimeout;
+        }).AddResilienceHandler(InferenceClient.HttpClientName, static (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            InferenceResilience.Configure(pipeline, options);
         });
         builder.Services.TryAddSingleton(sp => new InferenceClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Hosting.DependencyInjection;
@@ -17,6 +18,7 @@ public static class PipelineBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddValidatedOptions<DeadlineOptions, DeadlineOptionsValidator>(DeadlineOptions.SectionName);
         var pipeline = new PipelineBuilder<TContext>();
         configure(pipeline);
         foreach (var stage in pipeline.Stages.Concat(pipeline.Closing))
@@ -28,7 +30,8 @@ public static class PipelineBuilderExtensions
             pipeline.Stages.Select(t => (IRequestStage<TContext>)sp.GetRequiredService(t)),
             pipeline.Closing.Select(t => (IRequestStage<TContext>)sp.GetRequiredService(t)),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<StagePipeline<TContext>>>()));
+            sp.GetRequiredService<ILogger<StagePipeline<TContext>>>(),
+            sp.GetRequiredService<IOptions<DeadlineOptions>>().Value));
         return builder;
     }
 }

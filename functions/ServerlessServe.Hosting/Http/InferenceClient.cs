@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
@@ -63,10 +65,16 @@ internal sealed class InferenceClient : IInferenceBackend
         {
             response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (BrokenCircuitException ex)
+        {
+            // The breaker is open (InferenceResilience): fail at once, and say when to try again.
+            Log.InferenceCircuitOpen(_logger);
+            throw new RefusedException(Refusal.Unavailable("inference service unavailable") with { RetryAfter = ex.RetryAfter ?? TimeSpan.FromSeconds(1) });
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
         {
             Log.InferenceUnreachable(_logger, ex.GetType().Name);
-            throw RefusedException.Unavailable("inference service unavailable");
+            throw new RefusedException(Refusal.Unavailable("inference service unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) });
         }
 
         using (response)

@@ -11,7 +11,28 @@ internal sealed class GatewayOptions
     [Required]
     public Uri? InferenceBaseUrl { get; set; }
 
-    /// <summary>Timeout of one inference call. Default 30 seconds.</summary>
+    /// <summary>
+    /// Longest time for one inference call, its retries included (within the request's own deadline,
+    /// <c>ServerlessServe:Deadlines:Request</c>, which is usually shorter). Default 30 seconds.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan InferenceTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest time for one attempt of an inference call. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan InferenceAttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Retries of an inference call that failed transiently (the app unreachable, 502, 503, 504, an attempt timed out),
+    /// with exponential back-off from 50 ms and jitter. Never for another answer (a 4xx or 500 is the model's). Default 2.
+    /// </summary>
+    [Range(0, 10)]
+    public int InferenceRetries { get; set; } = 2;
+
+    /// <summary>
+    /// How long calls to the inference app fail at once (503 with <c>Retry-After</c>) after the circuit breaker opened:
+    /// at least half of at least 10 calls within 10 s failed transiently. Default 5 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan InferenceBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -4,6 +4,7 @@ using Azure.Core.Pipeline;
 using Microsoft.Extensions.Logging.Testing;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Local;
 using Xunit.Abstractions;
 
 namespace ServerlessServe.Core.Tests.Audit;
@@ -43,10 +44,10 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     [Fact]
     public async Task AppendAsync_StorageUnreachable_FailsClosedAndChainsOnAfterRecovery()
     {
-        await using var proxy = new LoopbackProxy(azurite.BlobPort);
+        await using var proxy = new FaultProxy(azurite.BlobPort);
         proxy.Start();
         var container = azurite.GetContainer(blobPort: proxy.Port);
-        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 10)));
         await using (sink)
         {
             for (var i = 1; i <= 3; i++)
@@ -202,10 +203,10 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     [Fact]
     public async Task AppendAsync_LoggerThrowsWhileStorageUnreachable_LaterAppendsFailFastThenRecover()
     {
-        await using var proxy = new LoopbackProxy(azurite.BlobPort);
+        await using var proxy = new FaultProxy(azurite.BlobPort);
         proxy.Start();
         var container = azurite.GetContainer(blobPort: proxy.Port);
-        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero), new ThrowingErrorLogger<BlobAuditSink>(output), TimeProvider.System);
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 10)), new ThrowingErrorLogger<BlobAuditSink>(output), TimeProvider.System);
         sink.Start();
         await using (sink)
         {
@@ -219,6 +220,86 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
             proxy.Start();
             await sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
         }
+    }
+
+    [Fact]
+    public async Task AppendAsync_StoreFailsGroupsInARow_RefusedAtOnceUntilTheBreakEndsThenRecovers()
+    {
+        await using var proxy = new FaultProxy(azurite.BlobPort);
+        proxy.Start();
+        var container = azurite.GetContainer(blobPort: proxy.Port);
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures, o.BreakDuration) = (TimeSpan.Zero, 2, TimeSpan.FromSeconds(1))));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await proxy.StopAsync();
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask());
+            Assert.False(sink.IsBroken);
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None).AsTask());
+
+            // Open: refused before anything is queued, with when to try again.
+            Assert.True(sink.IsBroken);
+            var refused = await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None).AsTask());
+            Assert.NotNull(refused.RetryAfter);
+            Assert.InRange(refused.RetryAfter!.Value, TimeSpan.FromTicks(1), TimeSpan.FromSeconds(1));
+
+            proxy.Start();
+            using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                while (sink.IsBroken)
+                {
+                    await Task.Delay(50, wait.Token);
+                }
+            }
+
+            await sink.AppendAsync(AuditTestData.Event(5), CancellationToken.None);
+            Assert.False(sink.IsBroken);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(azurite.GetContainer(container.Name), [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        var lines = await AuditTestData.ReadLinesAsync(azurite.GetContainer(container.Name), AuditBlobNames.Segment(sink.WriterId, 0));
+        Assert.Equal(["req-1", "req-5"], lines.Select(RequestIdOf));
+    }
+
+    [Fact]
+    public async Task AppendAsync_CallerGivesUpWhileItsAppendIsInFlight_RecordFollowedByAWithheldNotice()
+    {
+        await using var proxy = new FaultProxy(azurite.BlobPort);
+        proxy.Start();
+        var container = azurite.GetContainer(blobPort: proxy.Port);
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.StorageTimeout) = (TimeSpan.Zero, TimeSpan.FromSeconds(30))));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+
+            // The first group's checkpoint must be out of the way, or it would be the call the pause holds.
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!await container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 1)).ExistsAsync(wait.Token))
+            {
+                await Task.Delay(50, wait.Token);
+            }
+
+            proxy.Pause();
+            using (var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(500)))
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sink.AppendAsync(AuditTestData.Event(2), giveUp.Token).AsTask());
+            }
+
+            proxy.Resume();
+            while (sink.RecordsCommitted < 3)
+            {
+                await Task.Delay(50, wait.Token);
+            }
+        }
+
+        var report = await AuditVerifier.VerifyAsync(azurite.GetContainer(container.Name), [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        var records = (await AuditTestData.ReadLinesAsync(azurite.GetContainer(container.Name), AuditBlobNames.Segment(sink.WriterId, 0))).Select(Parse).ToList();
+        Assert.Equal(3, records.Count);
+        Assert.Equal(("req-2", "infer"), (records[1].RequestId, records[1].Operation));
+        Assert.Equal(("req-2", BlobAuditSink.WithheldOperation, "unavailable"), (records[2].RequestId, records[2].Operation, records[2].Outcome));
+        Assert.Equal(records[1].OutputSha256, records[2].OutputSha256);
     }
 
     [Fact]
@@ -292,6 +373,14 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     [Fact]
     public void Constructor_NoCheckpointKey_Throws() =>
         Assert.ThrowsAny<Exception>(() => new BlobAuditSink(azurite.GetContainer(), new AuditOptions(), new FakeLogger<BlobAuditSink>(), TimeProvider.System));
+
+    private static AuditRecord Parse(string line)
+    {
+        Assert.True(AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(line), out var record, out var error), error);
+        return record!;
+    }
+
+    private static string RequestIdOf(string line) => Parse(line).RequestId;
 
     private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options)
     {

@@ -37,7 +37,7 @@ public sealed class AzuriteFixture(IMessageSink diagnostics) : IAsyncLifetime
 
     /// <summary>
     /// A blob client with quick, fixed retries (tests fail fast instead of waiting out back-off), for Azurite's blob port
-    /// or for <paramref name="blobPort"/> (e.g. a <c>LoopbackProxy</c> in front of it).
+    /// or for <paramref name="blobPort"/> (e.g. a <c>FaultProxy</c> in front of it).
     /// </summary>
     public BlobServiceClient CreateBlobServiceClient(Action<BlobClientOptions>? configure = null, int? blobPort = null)
     {

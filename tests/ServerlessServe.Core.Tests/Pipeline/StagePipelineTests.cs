@@ -79,8 +79,10 @@ public sealed class StagePipelineTests
 
         var refusal = await pipeline.RunAsync(context, cts.Token);
 
+        // The closing stage runs on its own deadline, not the caller's connection.
         Assert.Equal(RefusalKind.Cancelled, refusal!.Kind);
-        Assert.False(closingToken.CanBeCanceled);
+        Assert.False(closingToken.IsCancellationRequested);
+        Assert.False(cts.Token == closingToken);
     }
 
     [Fact]
@@ -120,11 +122,107 @@ public sealed class StagePipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_StageOutlivesTheBudget_RefusedUnavailableForTheDeadlineAndClosingStillRuns()
+    {
+        var closingCancelled = true;
+        var pipeline = Pipeline(
+            [Stage("infer", [], ct => { _time.Advance(TimeSpan.FromSeconds(2)); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; }), Stage("encode", [])],
+            [Stage("audit", [], ct => { closingCancelled = ct.IsCancellationRequested; return StageOutcome.Pass; })],
+            new DeadlineOptions { Request = TimeSpan.FromSeconds(1) });
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(1), refusal.RetryAfter);
+        Assert.Equal("refused:unavailable:deadline", context.VerdictsByStage()["infer"]);
+        Assert.False(context.VerdictsByStage().ContainsKey("encode"));
+        Assert.Equal("pass", context.VerdictsByStage()["audit"]);
+        Assert.False(closingCancelled);
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Id.Id == 1303);
+    }
+
+    [Fact]
+    public async Task RunAsync_CallerLeaves_CancelledNotADeadline()
+    {
+        using var caller = new CancellationTokenSource();
+        var pipeline = Pipeline([Stage("infer", [], ct => { caller.Cancel(); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; })], [], new DeadlineOptions { Request = TimeSpan.FromSeconds(1) });
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, caller.Token);
+
+        Assert.Same(Refusal.Cancelled, refusal);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnbudgetedStage_ItsTimeIsNotCountedAgainstTheBudget()
+    {
+        var tokens = new List<bool>();
+        var pipeline = Pipeline(
+            [
+                Stage("a", [], ct => { _time.Advance(TimeSpan.FromMilliseconds(600)); tokens.Add(ct.IsCancellationRequested); return StageOutcome.Pass; }),
+                new UnbudgetedStage("read", ct => { _time.Advance(TimeSpan.FromSeconds(30)); tokens.Add(ct.IsCancellationRequested); return StageOutcome.Pass; }),
+                Stage("b", [], ct => { _time.Advance(TimeSpan.FromMilliseconds(300)); tokens.Add(ct.IsCancellationRequested); return StageOutcome.Pass; }),
+                Stage("c", [], ct => { _time.Advance(TimeSpan.FromMilliseconds(200)); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; }),
+            ],
+            [],
+            new DeadlineOptions { Request = TimeSpan.FromSeconds(1) });
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        // 600 + 300 ms of budgeted time pass; the 30 s of reading do not count; the next 200 ms go past the second.
+        Assert.Equal([false, false, false], tokens);
+        Assert.Equal("refused:unavailable:deadline", context.VerdictsByStage()["c"]);
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+    }
+
+    [Fact]
+    public async Task RunAsync_StageCap_RefusesThatStageWithinTheBudget()
+    {
+        var options = new DeadlineOptions { Request = TimeSpan.FromSeconds(10) };
+        options.Stages["infer"] = TimeSpan.FromMilliseconds(100);
+        var pipeline = Pipeline(
+            [
+                Stage("validate", [], _ => { _time.Advance(TimeSpan.FromMilliseconds(500)); return StageOutcome.Pass; }),
+                Stage("infer", [], ct => { _time.Advance(TimeSpan.FromMilliseconds(200)); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; }),
+            ],
+            [],
+            options);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal("pass", context.VerdictsByStage()["validate"]);
+        Assert.Equal("refused:unavailable:deadline", context.VerdictsByStage()["infer"]);
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+    }
+
+    [Fact]
+    public async Task RunAsync_ClosingStageOutlivesItsOwnDeadline_RefusedUnavailable()
+    {
+        var pipeline = Pipeline(
+            [Stage("infer", [])],
+            [Stage("audit", [], ct => { _time.Advance(TimeSpan.FromSeconds(3)); ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; })],
+            new DeadlineOptions { Closing = TimeSpan.FromSeconds(2) });
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+        Assert.Equal("audit", context.RefusedAt);
+    }
+
+    [Fact]
+    public void Constructor_NonPositiveDeadline_Throws() =>
+        Assert.ThrowsAny<System.ComponentModel.DataAnnotations.ValidationException>(() => Pipeline([], [], new DeadlineOptions { Request = TimeSpan.Zero }));
+
+    [Fact]
     public void Constructor_DuplicateStageNames_Throws() =>
         Assert.Throws<ArgumentException>(() => Pipeline([Stage("a", []), Stage("a", [])], []));
 
-    private StagePipeline<TestContext> Pipeline(IRequestStage<TestContext>[] stages, IRequestStage<TestContext>[] closing) =>
-        new(stages, closing, _time, _logger);
+    private StagePipeline<TestContext> Pipeline(IRequestStage<TestContext>[] stages, IRequestStage<TestContext>[] closing, DeadlineOptions? deadlines = null) =>
+        new(stages, closing, _time, _logger, deadlines);
 
     private static DelegateStage Stage(string name, List<string> ran, Func<CancellationToken, StageOutcome>? run = null) =>
         new(name, ran, run ?? (_ => StageOutcome.Pass));
@@ -140,5 +238,12 @@ public sealed class StagePipelineTests
             ran.Add(name);
             return ValueTask.FromResult(run(cancellationToken));
         }
+    }
+
+    private sealed class UnbudgetedStage(string name, Func<CancellationToken, StageOutcome> run) : IRequestStage<TestContext>, IUnbudgetedStage
+    {
+        public string Name => name;
+
+        public ValueTask<StageOutcome> RunAsync(TestContext context, CancellationToken cancellationToken) => ValueTask.FromResult(run(cancellationToken));
     }
 }

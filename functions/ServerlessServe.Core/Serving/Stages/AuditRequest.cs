@@ -14,7 +14,7 @@ namespace ServerlessServe.Core.Serving.Stages;
 public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time) : IRequestStage<InferenceContext>
 {
     /// <summary>The refusal of a request whose record (or security event) cannot be committed: nothing is released.</summary>
-    public static Refusal Withheld { get; } = Refusal.Unavailable("audit log unavailable; response withheld");
+    public static Refusal Withheld { get; } = Refusal.Unavailable("audit log unavailable; response withheld") with { RetryAfter = TimeSpan.FromSeconds(1) };
 
     public string Name => "audit";
 
@@ -55,9 +55,15 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             await audit.AppendAsync(auditEvent, cancellationToken).ConfigureAwait(false);
             return StageOutcome.Pass;
         }
-        catch (AuditUnavailableException)
+        catch (AuditUnavailableException ex)
         {
-            return Withheld;
+            return ex.RetryAfter is { } retryAfter ? Withheld with { RetryAfter = retryAfter } : Withheld;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Not committed within the closing deadline (DeadlineOptions.Closing): nothing is released. Should the record
+            // still commit later, the sink appends a withheld notice for it (docs/audit.md, "Fail closed").
+            return Withheld with { Reason = "deadline" };
         }
     }
 }

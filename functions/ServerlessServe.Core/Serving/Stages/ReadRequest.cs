@@ -13,7 +13,7 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// extension), or no <c>Content-Type</c> at all (V2 clients such as Triton's send none). Anything else is
 /// <see cref="RefusalKind.UnsupportedMediaType"/>, and so is any <c>Content-Encoding</c> other than <c>identity</c>.
 /// </remarks>
-public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<InferenceContext>
+public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<InferenceContext>, IUnbudgetedStage
 {
     public string Name => "read";
 
