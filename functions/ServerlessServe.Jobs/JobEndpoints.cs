@@ -41,6 +41,7 @@ public sealed class JobEndpoints(
     ILogger<JobEndpoints> logger)
 {
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
+    private readonly ConcurrentDictionary<(string Model, string? Version), byte> _refreshing = new();
 
     /// <summary><c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>.</summary>
     public async Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
@@ -125,13 +126,47 @@ public sealed class JobEndpoints(
     /// model check refuses, goes the inline path unchanged (which refuses and audits as always). A model known to be
     /// inline skips the check (its mode is remembered for the catalog's cache time, never across a new version).
     /// </summary>
+    /// <summary>Runs the look-ahead for <paramref name="key"/> on the side (at most one at a time per key) and records the mode it finds.</summary>
+    private void RefreshModeInBackground((string Model, string? Version) key, ModelRequestContext context)
+    {
+        if (!_refreshing.TryAdd(key, 0))
+        {
+            return;
+        }
+
+        context.LookAhead = true;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await models.RunAsync(context, CancellationToken.None).ConfigureAwait(false);
+                if (context.Refusal is null && context.Model is { } found)
+                {
+                    _modes[key] = (found.Policy.Execution, key.Version is null ? time.GetUtcNow() + catalogOptions.Value.LatestCacheTtl : DateTimeOffset.MaxValue);
+                }
+            }
+            finally
+            {
+                _refreshing.TryRemove(key, out _);
+            }
+        });
+    }
+
     public async Task<IActionResult> InferAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
         var key = (model, version);
-        if (_modes.TryGetValue(key, out var known) && known.Mode == ExecutionMode.Inline && known.Until > time.GetUtcNow())
+        if (_modes.TryGetValue(key, out var known) && known.Mode == ExecutionMode.Inline)
         {
+            if (known.Until <= time.GetUtcNow())
+            {
+                // Stale: answer inline as last seen, and look again on the side, so a slow or stalled model store never
+                // costs a request two resolves (the look-ahead's and the inline path's) in a row. A newly published
+                // version that asks for orchestration is followed from the next request on.
+                RefreshModeInBackground(key, HttpEdge.ModelContext(request, model, version));
+            }
+
             return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
         }
 

@@ -64,9 +64,13 @@ public static class JobsBuilderExtensions
     private static void AddStandaloneBackend(IServiceCollection services, StandaloneFunctions functions)
     {
         services.AddSingleton<IStandaloneTriggerSupport>(new DurableTriggers());
+        // The task hub lives where the Functions host keeps it (AzureWebJobsStorage, the runtime account in Azure), else
+        // with the app's data (ServerlessServe:Storage).
         services.TryAddSingleton(sp => new DurableSidecar(
-            sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
-                ?? throw new InvalidOperationException("Jobs under the standalone host need ServerlessServe:Storage:ConnectionString (Azurite)."),
+            sp.GetRequiredService<IConfiguration>()["AzureWebJobsStorage"] is { Length: > 0 } hostStorage
+                ? hostStorage
+                : sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
+                    ?? throw new InvalidOperationException("Jobs under the standalone host need AzureWebJobsStorage or ServerlessServe:Storage:ConnectionString (Azurite)."),
             sp.GetRequiredService<IOptions<JobOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>()));
 

@@ -32,6 +32,9 @@ public sealed class AppPair : IAsyncDisposable
 
     internal ChildProcess? Gateway { get; set; }
 
+    /// <summary>The extra gateway settings this pair was started with (for a restart).</summary>
+    internal IReadOnlyDictionary<string, string> GatewaySettings { get; set; } = new Dictionary<string, string>();
+
     internal ChildProcess? Inference { get; set; }
 
     /// <summary>Waits until either app exits.</summary>

@@ -160,6 +160,7 @@ public sealed class LocalStack : IAsyncDisposable
             // Its own task hub too: gateways on one hub share its work, and this one serves other storage and models.
             var settings = new Dictionary<string, string>(gatewaySettings);
             settings.TryAdd("ServerlessServe:Jobs:TaskHub", "jobs" + new string(logPrefix.Where(char.IsAsciiLetterOrDigit).ToArray()));
+            pair.GatewaySettings = settings;
             await StartAppsAsync(pair, host, settings, null, cancellationToken).ConfigureAwait(false);
             return pair;
         }
@@ -210,7 +211,43 @@ public sealed class LocalStack : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the gateway again on its port, after <see cref="CrashGatewayAsync"/>, and waits until it is ready.</summary>
+    /// <summary>Kills <paramref name="pair"/>'s gateway process tree outright (no draining, no final checkpoint).</summary>
+    public async Task CrashGatewayAsync(AppPair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Gateway is { } gateway)
+        {
+            pair.Gateway = null;
+            await gateway.CrashAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts <paramref name="pair"/>'s gateway again with the settings it was started with, and waits until it is ready.</summary>
+    public Task StartGatewayAsync(AppPair pair, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        return StartGatewayAsync(pair, pair.Host, pair.GatewaySettings, cancellationToken);
+    }
+
+    /// <summary>Kills <paramref name="pair"/>'s inference app process tree outright, mid-request if one is running.</summary>
+    public async Task CrashInferenceAsync(AppPair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Inference is { } inference)
+        {
+            pair.Inference = null;
+            await inference.CrashAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Starts <paramref name="pair"/>'s inference app again on its port, and waits until it is ready.</summary>
+    public Task StartInferenceAsync(AppPair pair, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        return StartInferenceAsync(pair, pair.Host, cancellationToken);
+    }
+
+    /// <summary>Starts the gateway again on its port, after <see cref="CrashGatewayAsync()"/>, and waits until it is ready.</summary>
     public Task StartGatewayAsync(CancellationToken cancellationToken) =>
         StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
 

@@ -11,7 +11,10 @@ namespace ServerlessServe.Core.Serving;
 public class InferenceContext(string requestId, string modelName, string? requestedVersion, string operation)
     : ModelRequestContext(requestId, modelName, requestedVersion)
 {
-    /// <summary>What the audit record calls this request, e.g. <c>infer</c>.</summary>
+    /// <summary>The <see cref="Operation"/> of a job's item.</summary>
+    public const string JobOperation = "job";
+
+    /// <summary>What the audit record calls this request, e.g. <c>infer</c>, or <see cref="JobOperation"/>.</summary>
     public string Operation { get; } = operation;
 
     /// <summary>The body to read (in-process only).</summary>

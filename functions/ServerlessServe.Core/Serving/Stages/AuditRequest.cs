@@ -52,7 +52,10 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
         };
         try
         {
-            await audit.AppendAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+            // A job's item waits for its group's outcome whatever the closing deadline: its activity is retried by the
+            // orchestration, whose receipts must find the record exactly as committed (never a withheld notice after it).
+            // Each group still ends within the sink's own storage timeout.
+            await audit.AppendAsync(auditEvent, context.Operation == InferenceContext.JobOperation ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
             return StageOutcome.Pass;
         }
         catch (AuditUnavailableException ex)

@@ -1,0 +1,90 @@
+using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Integration.Tests.Faults;
+
+/// <summary>
+/// A gateway (with its own inference app) whose storage — models, audit log, tables — is reached through
+/// <see cref="FaultProxy"/>s in front of the stack's Azurite, so a test can pause, cut or slow its store without touching
+/// the rest of the stack (its job task hub, on the host's runtime storage as in Azure, is reached directly). Its audit writer id is stable, so a restarted gateway continues its chain. Started once per run.
+/// </summary>
+public sealed class FaultyStoragePair
+{
+    /// <summary>This pair's audit writer id.</summary>
+    public const string WriterId = "faults-gw";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static FaultyStoragePair? _started;
+
+    private FaultyStoragePair(AppPair apps, FaultProxy blob, FaultProxy table)
+    {
+        Apps = apps;
+        Blob = blob;
+        Table = table;
+    }
+
+    public AppPair Apps { get; }
+
+    /// <summary>In front of Azurite's blob endpoint (models, audit log).</summary>
+    public FaultProxy Blob { get; }
+
+    /// <summary>In front of Azurite's table endpoint (containment, budgets, extraction states).</summary>
+    public FaultProxy Table { get; }
+
+    /// <summary>Pauses (or resumes) both proxies: the store stops answering, connections stay open.</summary>
+    public void Pause(bool paused)
+    {
+        foreach (var proxy in new[] { Blob, Table })
+        {
+            if (paused)
+            {
+                proxy.Pause();
+            }
+            else
+            {
+                proxy.Resume();
+            }
+        }
+    }
+
+    /// <summary>Sets the delay both proxies add to every forwarded chunk.</summary>
+    public void Slow(TimeSpan delay) => (Blob.Delay, Table.Delay) = (delay, delay);
+
+    public static async Task<FaultyStoragePair> GetAsync(StackFixture fixture)
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_started is null)
+            {
+                var azurite = fixture.Stack.Azurite;
+                var blob = new FaultProxy(azurite.BlobPort);
+                var table = new FaultProxy(azurite.TablePort);
+                blob.Start();
+                table.Start();
+                fixture.OnDispose(blob);
+                fixture.OnDispose(table);
+                var connection = $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};"
+                    + $"BlobEndpoint=http://127.0.0.1:{blob.Port}/{Azurite.AccountName};"
+                    + $"QueueEndpoint=http://127.0.0.1:{azurite.QueuePort}/{Azurite.AccountName};"
+                    + $"TableEndpoint=http://127.0.0.1:{table.Port}/{Azurite.AccountName};";
+                var apps = await fixture.ExtraPairAsync("faults", fixture.Host, new Dictionary<string, string>
+                {
+                    ["ServerlessServe:Storage:ConnectionString"] = connection,
+
+                    // The job task hub stays on the runtime store, as in Azure (another account): only the data store faults.
+                    ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                    ["ServerlessServe:Audit:WriterId"] = WriterId,
+                    ["ServerlessServe:Audit:BreakDuration"] = "00:00:01",
+                });
+                _started = new FaultyStoragePair(apps, blob, table);
+            }
+
+            return _started;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+}
