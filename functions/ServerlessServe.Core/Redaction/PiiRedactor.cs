@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -58,10 +57,11 @@ internal static class PiiRedactor
             return text;
         }
 
+        var normalized = TextNormalizer.Normalize(text);
         List<Span> spans;
         try
         {
-            spans = FindSpans(text);
+            spans = FindSpans(normalized.Text);
         }
         catch (RegexMatchTimeoutException)
         {
@@ -84,8 +84,9 @@ internal static class PiiRedactor
                 continue;
             }
 
-            builder.Append(text, position, span.Start - position).Append(span.Entity.Placeholder());
-            position = span.Start + span.Length;
+            var start = normalized.OriginalStart(span.Start);
+            builder.Append(text, position, start - position).Append(span.Entity.Placeholder());
+            position = normalized.OriginalEnd(span.Start + span.Length);
             Increment(counts, span.Entity.PlaceholderName());
         }
 
@@ -230,9 +231,8 @@ internal static class PiiRedactor
         return -1;
     }
 
-    /// <summary>What may separate digit groups in a candidate: a dot, a dash, a tab or a space of any kind (Unicode Zs).</summary>
-    private static bool IsGroupSeparator(char c) =>
-        c is '.' or '-' or '\t' || char.GetUnicodeCategory(c) == UnicodeCategory.SpaceSeparator;
+    /// <summary>What may separate digit groups in a normalised candidate: a space, a dot, a dash or a slash.</summary>
+    private static bool IsGroupSeparator(char c) => c is ' ' or '.' or '-' or '/';
 
     private static bool Overlaps(bool[]? claimed, int start, int length) =>
         claimed is not null && claimed.AsSpan(start, length).Contains(true);
