@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using PhoneNumbers;
 
 namespace ServerlessServe.Core.Redaction;
 
@@ -16,6 +17,14 @@ namespace ServerlessServe.Core.Redaction;
 /// </remarks>
 internal static class PiiRedactor
 {
+    /// <summary>The regions libphonenumber reads national numbers for unless told otherwise (<see cref="RedactionOptions.PhoneRegions"/>).</summary>
+    public static readonly IReadOnlyList<string> DefaultPhoneRegions = ["US"];
+
+    // Candidates libphonenumber may try per region and text: a bound on its work for text full of digit runs.
+    private const long PhoneMaxTries = 4096;
+
+    private static readonly PhoneNumberUtil PhoneNumbers = PhoneNumberUtil.GetInstance();
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static readonly Detector[] Detectors =
@@ -35,19 +44,21 @@ internal static class PiiRedactor
     private delegate bool Validator(ReadOnlySpan<char> candidate);
 
     /// <summary>Redacts <paramref name="text"/> and returns the redacted text with the count of each placeholder name.</summary>
-    public static PiiRedactionResult Redact(string text, IReadOnlySet<PiiEntity> entities)
+    public static PiiRedactionResult Redact(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions = null)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var redacted = Redact(text, entities, counts);
+        var redacted = Redact(text, entities, counts, phoneRegions);
         return new PiiRedactionResult(redacted, counts);
     }
 
     /// <summary>
     /// Replaces every requested entity in <paramref name="text"/> with its placeholder and adds one to
     /// <paramref name="counts"/>[placeholder name] per replacement. Text that cannot be scanned within the match timeout is
-    /// replaced wholesale by <c>[REDACTED]</c> (counted as <see cref="PiiEntities.Unscannable"/>).
+    /// replaced wholesale by <c>[REDACTED]</c> (counted as <see cref="PiiEntities.Unscannable"/>). Phone numbers are also
+    /// looked for by libphonenumber in the national formats of <paramref name="phoneRegions"/> (null:
+    /// <see cref="DefaultPhoneRegions"/>).
     /// </summary>
-    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(entities);
@@ -62,6 +73,10 @@ internal static class PiiRedactor
         try
         {
             spans = FindSpans(normalized.Text);
+            if (entities.Contains(PiiEntity.Phone))
+            {
+                AddLibPhoneNumbers(normalized.Text, phoneRegions ?? DefaultPhoneRegions, spans);
+            }
         }
         catch (RegexMatchTimeoutException)
         {
@@ -98,7 +113,7 @@ internal static class PiiRedactor
     /// <c>[BINARY]</c> (counted as <see cref="PiiEntities.Binary"/>) whenever any entity is requested. Returns the input
     /// array itself when nothing changed (it is never written to).
     /// </summary>
-    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         ArgumentNullException.ThrowIfNull(entities);
@@ -119,7 +134,7 @@ internal static class PiiRedactor
             return Encoding.ASCII.GetBytes("[" + PiiEntities.Binary + "]");
         }
 
-        var redacted = Redact(text, entities, counts);
+        var redacted = Redact(text, entities, counts, phoneRegions);
         return ReferenceEquals(redacted, text) ? utf8 : StrictUtf8.GetBytes(redacted);
     }
 
@@ -163,6 +178,71 @@ internal static class PiiRedactor
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// Adds the phone numbers libphonenumber finds (valid for their region's numbering plan) that the pattern detector
+    /// missed: national formats of the given regions with other digit counts, international prefixes (<c>011</c> from the
+    /// US), extensions. A match that overlaps only phone spans replaces them with their union; one that overlaps any other
+    /// entity is dropped (that span is already claimed). A bare digit run is an id, not a phone, as for the pattern.
+    /// </summary>
+    private static void AddLibPhoneNumbers(string text, IReadOnlyList<string> regions, List<Span> spans)
+    {
+        if (regions.Count == 0 || PiiValidators.CountDigits(text) < 7)
+        {
+            return;
+        }
+
+        foreach (var region in regions)
+        {
+            foreach (var match in PhoneNumbers.FindNumbers(text, region, PhoneNumberUtil.Leniency.VALID, PhoneMaxTries))
+            {
+                var (start, end) = WithoutUnpairedBrackets(text, match.Start, match.Start + match.Length);
+                var candidate = text.AsSpan(start, end - start);
+                if (candidate[0] != '+' && candidate.IndexOfAny(" .-(/") < 0)
+                {
+                    continue;
+                }
+
+                var overlapping = spans.FindAll(s => s.Start < end && start < s.Start + s.Length);
+                if (overlapping.Exists(s => s.Entity != PiiEntity.Phone))
+                {
+                    continue;
+                }
+
+                foreach (var phone in overlapping)
+                {
+                    start = Math.Min(start, phone.Start);
+                    end = Math.Max(end, phone.Start + phone.Length);
+                    spans.Remove(phone);
+                }
+
+                spans.Add(new Span(start, end - start, PiiEntity.Phone));
+            }
+        }
+    }
+
+    /// <summary>
+    /// libphonenumber keeps an opening bracket of the text around a number in its match (<c>(+44 20 7946 0958)</c>); a
+    /// bracket that does not pair up inside the match, and the spaces after it, stay in the text.
+    /// </summary>
+    private static (int Start, int End) WithoutUnpairedBrackets(string text, int start, int end)
+    {
+        while (end - start > 1 && text[start] == '(' && text.AsSpan(start, end - start).Count('(') > text.AsSpan(start, end - start).Count(')'))
+        {
+            start++;
+            while (start < end && text[start] == ' ')
+            {
+                start++;
+            }
+        }
+
+        while (end - start > 1 && text[end - 1] == ')' && text.AsSpan(start, end - start).Count(')') > text.AsSpan(start, end - start).Count('('))
+        {
+            end--;
+        }
+
+        return (start, end);
     }
 
     /// <summary>The longest valid prefix of the candidate that ends at a group boundary, or 0.</summary>
