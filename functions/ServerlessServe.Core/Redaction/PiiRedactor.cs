@@ -8,20 +8,31 @@ namespace ServerlessServe.Core.Redaction;
 /// Finds personal data in text and replaces it with typed placeholders such as <c>[EMAIL]</c>.
 /// </summary>
 /// <remarks>
-/// Detectors run in a fixed priority order — e-mail, IBAN, credit card, US SSN, IPv6, IPv4, phone — and each span of
-/// text belongs to the first detector that claims it, whether or not that entity was requested. So a card number is
-/// never reported as a phone number, and an IBAN's digits are never taken for a card. Only spans of requested entities
-/// are replaced. Candidates that fail their check (Luhn, mod-97, ranges) are retried without their trailing group, so
-/// "card 4111 1111 1111 1111 2024" still finds the card. Digit groups may be separated by any Unicode space (no-break,
-/// thin, ideographic), and card groups also by tabs; IBANs may be in lower case; SSNs may use spaces or dots.
+/// The text is first normalised (<see cref="TextNormalizer"/>: NFKC's ASCII forms, one character per separator class,
+/// invisible characters removed) and matches are mapped back to the span of the original they came from, so text
+/// without an entity comes back as the same instance. Detectors run in a fixed priority order — e-mail, IBAN, credit
+/// card, US SSN, IPv6, IPv4, phone, then libphonenumber for phones — and each span of text belongs to the first detector
+/// that claims it, whether or not that entity was requested. So a card number is never reported as a phone number, and
+/// an IBAN's digits are never taken for a card. Only spans of requested entities are replaced. Candidates that fail their
+/// check (Luhn, mod-97, ranges) are retried without their trailing group, so "card 4111 1111 1111 1111 2024" still finds
+/// the card.
 /// </remarks>
 internal static class PiiRedactor
 {
     /// <summary>The regions libphonenumber reads national numbers for unless told otherwise (<see cref="RedactionOptions.PhoneRegions"/>).</summary>
     public static readonly IReadOnlyList<string> DefaultPhoneRegions = ["US"];
 
-    // Candidates libphonenumber may try per region and text: a bound on its work for text full of digit runs.
-    private const long PhoneMaxTries = 4096;
+    // Candidates libphonenumber may try per region and piece of text (a piece holds at most a few numbers): a bound on its
+    // work for text full of digit runs.
+    private const long PhoneMaxTries = 32;
+
+    // Longest piece of text given to libphonenumber at once, and the step between pieces (the overlap is their difference).
+    private const int WindowLength = 96;
+    private const int WindowStep = 48;
+
+    // Pieces libphonenumber reads per text, at most (about 3 KB of digit-dense text); past them only the pattern runs, so
+    // text made of digit runs costs libphonenumber a fixed amount, not its length.
+    private const int MaxWindows = 64;
 
     private static readonly PhoneNumberUtil PhoneNumbers = PhoneNumberUtil.GetInstance();
 
@@ -188,38 +199,101 @@ internal static class PiiRedactor
     /// </summary>
     private static void AddLibPhoneNumbers(string text, IReadOnlyList<string> regions, List<Span> spans)
     {
-        if (regions.Count == 0 || PiiValidators.CountDigits(text) < 7)
+        if (regions.Count == 0)
         {
             return;
         }
 
-        foreach (var region in regions)
+        foreach (var (windowStart, windowEnd) in DigitWindows(text))
         {
-            foreach (var match in PhoneNumbers.FindNumbers(text, region, PhoneNumberUtil.Leniency.VALID, PhoneMaxTries))
+            var window = text.Substring(windowStart, windowEnd - windowStart);
+            foreach (var region in regions)
             {
-                var (start, end) = WithoutUnpairedBrackets(text, match.Start, match.Start + match.Length);
-                var candidate = text.AsSpan(start, end - start);
-                if (candidate[0] != '+' && candidate.IndexOfAny(" .-(/") < 0)
+                foreach (var match in PhoneNumbers.FindNumbers(window, region, PhoneNumberUtil.Leniency.VALID, PhoneMaxTries))
                 {
-                    continue;
+                    var (start, end) = WithoutUnpairedBrackets(text, windowStart + match.Start, windowStart + match.Start + match.Length);
+                    AddPhone(text, start, end, spans);
                 }
-
-                var overlapping = spans.FindAll(s => s.Start < end && start < s.Start + s.Length);
-                if (overlapping.Exists(s => s.Entity != PiiEntity.Phone))
-                {
-                    continue;
-                }
-
-                foreach (var phone in overlapping)
-                {
-                    start = Math.Min(start, phone.Start);
-                    end = Math.Max(end, phone.Start + phone.Length);
-                    spans.Remove(phone);
-                }
-
-                spans.Add(new Span(start, end - start, PiiEntity.Phone));
             }
         }
+    }
+
+    private static void AddPhone(string text, int start, int end, List<Span> spans)
+    {
+        var candidate = text.AsSpan(start, end - start);
+        if (candidate[0] != '+' && candidate.IndexOfAny(" .-(/") < 0)
+        {
+            return;
+        }
+
+        var overlapping = spans.FindAll(s => s.Start < end && start < s.Start + s.Length);
+        if (overlapping.Exists(s => s.Entity != PiiEntity.Phone))
+        {
+            return;
+        }
+
+        foreach (var phone in overlapping)
+        {
+            start = Math.Min(start, phone.Start);
+            end = Math.Max(end, phone.Start + phone.Length);
+            spans.Remove(phone);
+        }
+
+        spans.Add(new Span(start, end - start, PiiEntity.Phone));
+    }
+
+    /// <summary>
+    /// The parts of the text libphonenumber needs to read: each run of digits and phone punctuation (<c>+ ( ) . / -</c>,
+    /// spaces) that holds at least 7 digits, widened by 8 characters before (a prefix such as <c>tel:</c>) and 16 after (an
+    /// extension such as <c> ext. 1234</c>), overlapping windows merged, then cut into pieces of at most 96 characters
+    /// overlapping by 48, the first 64 pieces only. Scanning only these bounds libphonenumber's cost per text.
+    /// </summary>
+    private static List<(int Start, int End)> DigitWindows(string text)
+    {
+        var windows = new List<(int Start, int End)>();
+        var i = 0;
+        while (i < text.Length && windows.Count < MaxWindows)
+        {
+            if (!PiiValidators.IsDigit(text[i]))
+            {
+                i++;
+                continue;
+            }
+
+            var end = i;
+            var digits = 0;
+            while (end < text.Length && (PiiValidators.IsDigit(text[end]) || text[end] is ' ' or '+' or '(' or ')' or '.' or '-' or '/'))
+            {
+                digits += PiiValidators.IsDigit(text[end]) ? 1 : 0;
+                end++;
+            }
+
+            if (digits >= 7)
+            {
+                var start = Math.Max(0, i - 8);
+                var stop = Math.Min(text.Length, end + 16);
+                if (windows.Count > 0 && windows[^1].End >= start)
+                {
+                    start = windows[^1].Start;
+                    windows.RemoveAt(windows.Count - 1);
+                }
+
+                // libphonenumber's matcher is not linear in its input ("1 1 1 …" took seconds per 200 KB): long windows
+                // are read in overlapping pieces; a number (at most ~40 characters with an extension) lies whole in one.
+                for (var piece = start; windows.Count < MaxWindows; piece += WindowStep)
+                {
+                    windows.Add((piece, Math.Min(stop, piece + WindowLength)));
+                    if (piece + WindowLength >= stop)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            i = end;
+        }
+
+        return windows;
     }
 
     /// <summary>

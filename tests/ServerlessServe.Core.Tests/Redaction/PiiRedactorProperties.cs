@@ -12,6 +12,9 @@ namespace ServerlessServe.Core.Tests.Redaction;
 /// separators of every class inside prose with Unicode dashes, spaces and invisible characters; and prose without any
 /// entity. The prose has no digits and no <c>@</c>, so after redaction no digit and no <c>@</c> may be left.
 /// </summary>
+// One collection: the adversarial-input tests guard against hangs with the match timeout, so the CPU-heavy corpus and
+// property tests do not run beside them.
+[Collection("PiiRedactor")]
 public class PiiRedactorProperties
 {
     private static readonly HashSet<PiiEntity> All = [.. Enum.GetValues<PiiEntity>()];
