@@ -13,6 +13,7 @@ using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Core.Signatures;
@@ -247,7 +248,7 @@ public sealed class JobEndpoints(
         }
         catch (PayloadIntegrityException ex)
         {
-            Log.ResultsUnreadable(logger, jobId!, ex.Message);
+            Log.ResultsUnreadable(logger, jobId!, TelemetryRedaction.Text(ex.Message));
             return V2Results.Refused(Refusal.Failed);
         }
 
@@ -373,7 +374,7 @@ public sealed class JobEndpoints(
         catch (PayloadIntegrityException ex)
         {
             // Missing or altered results are never served; the caller learns only that they cannot be.
-            Log.ResultsUnreadable(logger, id, ex.Message);
+            Log.ResultsUnreadable(logger, id, TelemetryRedaction.Text(ex.Message));
             return V2Results.Refused(Refusal.Failed);
         }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Redaction;
 
 namespace ServerlessServe.Core.Pipeline;
 
@@ -142,7 +143,7 @@ public sealed partial class StagePipeline<TContext>
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.StageFailed(_logger, ex, context.RequestId, stage.Name);
+                Log.StageFailed(_logger, TelemetryRedaction.Exception(ex), context.RequestId, stage.Name);
                 outcome = Refusal.Failed;
             }
 

@@ -3,7 +3,9 @@ using System.Text.RegularExpressions;
 namespace ServerlessServe.Core.Redaction;
 
 /// <summary>
-/// Candidate patterns for <see cref="PiiRedactor"/>. Each one only finds the shape of an entity; checksums and ranges are
+/// Candidate patterns for <see cref="PiiRedactor"/>, run over text already normalised by <see cref="TextNormalizer"/>: every
+/// space is <c>' '</c>, every dash <c>'-'</c>, dot and slash look-alikes are <c>'.'</c> and <c>'/'</c>, runs of spaces are
+/// one space and invisible characters are gone. Each pattern only finds the shape of an entity; checksums and ranges are
 /// checked in code (<see cref="PiiValidators"/>). Every quantifier is bounded and every repeated group ends in a
 /// required delimiter, so a match attempt costs a small constant per start position (linear overall), and the match
 /// timeout is a second line of defence. <c>\d</c> is any Unicode decimal digit on purpose: full-width or other-script
@@ -21,14 +23,16 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
-    // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space of any kind
-    // (Unicode Zs: also no-break and thin spaces). Either case: mod-97 is checked on the upper-cased form.
-    [GeneratedRegex(@"(?<![\p{L}\d])[A-Za-z]{2}\d{2}(?:\p{Zs}?[A-Za-z\d]{4}){2,7}(?:\p{Zs}?[A-Za-z\d]{1,4})?(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
+    // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space; or the
+    // same grouped by dashes or dots, one kind throughout (so a UUID's mixed grouping is not a candidate). Either case:
+    // mod-97 is checked on the upper-cased form.
+    [GeneratedRegex(@"(?<![\p{L}\d])[A-Za-z]{2}\d{2}(?:(?: ?[A-Za-z\d]{4}){2,7}(?: ?[A-Za-z\d]{1,4})?|(?<sep>[.-])[A-Za-z\d]{4}(?:\k<sep>[A-Za-z\d]{4}){1,6}(?:\k<sep>[A-Za-z\d]{1,4})?)(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Iban();
 
-    // 13-19 digits, each optionally preceded by one separator: a space of any kind (Unicode Zs: also no-break, thin and
-    // ideographic spaces), a tab or a dash; not after '+' (that is a phone number).
-    [GeneratedRegex(@"(?<![\d+])\d(?:[\p{Zs}\t-]?\d){12,18}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    // 13-19 digits, each optionally preceded by one space or dash; not after '+' (that is a phone number). Or grouped by
+    // dots in the printed layouts only — 4-4-4-4 with an optional last group of 1-3, or 4-6-4/4-6-5 — since short dotted
+    // digit runs are versions and addresses.
+    [GeneratedRegex(@"(?<![\d+])\d(?:[ -]?\d){12,18}(?!\d)|(?<![\d+.])\d{4}(?:(?:\.\d{4}){3}(?:\.\d{1,3})?|\.\d{6}\.\d{4,5})(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex CreditCard();
 
     // ddd-dd-dddd, or the same with dots or spaces (any Zs) — one separator kind throughout. The dot and space forms must
@@ -41,11 +45,12 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv6();
 
-    [GeneratedRegex(@"(?<![\d.])(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
+    // Dotted quads, leading zeros allowed ("192.168.001.010"): each part is read as decimal and checked in code.
+    [GeneratedRegex(@"(?<![\d.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv4();
 
-    // Optional +CC, optional (area), then digit groups separated by one space, dot or dash.
-    [GeneratedRegex(@"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,14}(?:[ .-]\d{1,8}){0,6}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    // Optional +CC, optional (area), then digit groups separated by one space, dot, dash or slash ("030/1234567").
+    [GeneratedRegex(@"(?<![\w+])(?:\+\d{1,3}[ ./-]?)?(?:\(\d{1,5}\)[ ./-]?)?\d{1,14}(?:[ ./-]\d{1,8}){0,6}(?!\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Phone();
 
     // A date at the start of a phone candidate: yyyy-mm-dd or dd.mm.yyyy (any of - . / as separator).

@@ -1,6 +1,6 @@
-using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using PhoneNumbers;
 
 namespace ServerlessServe.Core.Redaction;
 
@@ -8,15 +8,34 @@ namespace ServerlessServe.Core.Redaction;
 /// Finds personal data in text and replaces it with typed placeholders such as <c>[EMAIL]</c>.
 /// </summary>
 /// <remarks>
-/// Detectors run in a fixed priority order — e-mail, IBAN, credit card, US SSN, IPv6, IPv4, phone — and each span of
-/// text belongs to the first detector that claims it, whether or not that entity was requested. So a card number is
-/// never reported as a phone number, and an IBAN's digits are never taken for a card. Only spans of requested entities
-/// are replaced. Candidates that fail their check (Luhn, mod-97, ranges) are retried without their trailing group, so
-/// "card 4111 1111 1111 1111 2024" still finds the card. Digit groups may be separated by any Unicode space (no-break,
-/// thin, ideographic), and card groups also by tabs; IBANs may be in lower case; SSNs may use spaces or dots.
+/// The text is first normalised (<see cref="TextNormalizer"/>: NFKC's ASCII forms, one character per separator class,
+/// invisible characters removed) and matches are mapped back to the span of the original they came from, so text
+/// without an entity comes back as the same instance. Detectors run in a fixed priority order — e-mail, IBAN, credit
+/// card, US SSN, IPv6, IPv4, phone, then libphonenumber for phones — and each span of text belongs to the first detector
+/// that claims it, whether or not that entity was requested. So a card number is never reported as a phone number, and
+/// an IBAN's digits are never taken for a card. Only spans of requested entities are replaced. Candidates that fail their
+/// check (Luhn, mod-97, ranges) are retried without their trailing group, so "card 4111 1111 1111 1111 2024" still finds
+/// the card.
 /// </remarks>
 internal static class PiiRedactor
 {
+    /// <summary>The regions libphonenumber reads national numbers for unless told otherwise (<see cref="RedactionOptions.PhoneRegions"/>).</summary>
+    public static readonly IReadOnlyList<string> DefaultPhoneRegions = ["US"];
+
+    // Candidates libphonenumber may try per region and piece of text (a piece holds at most a few numbers): a bound on its
+    // work for text full of digit runs.
+    private const long PhoneMaxTries = 32;
+
+    // Longest piece of text given to libphonenumber at once, and the step between pieces (the overlap is their difference).
+    private const int WindowLength = 96;
+    private const int WindowStep = 48;
+
+    // Pieces libphonenumber reads per text, at most (about 3 KB of digit-dense text); past them only the pattern runs, so
+    // text made of digit runs costs libphonenumber a fixed amount, not its length.
+    private const int MaxWindows = 64;
+
+    private static readonly PhoneNumberUtil PhoneNumbers = PhoneNumberUtil.GetInstance();
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private static readonly Detector[] Detectors =
@@ -36,19 +55,21 @@ internal static class PiiRedactor
     private delegate bool Validator(ReadOnlySpan<char> candidate);
 
     /// <summary>Redacts <paramref name="text"/> and returns the redacted text with the count of each placeholder name.</summary>
-    public static PiiRedactionResult Redact(string text, IReadOnlySet<PiiEntity> entities)
+    public static PiiRedactionResult Redact(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions = null)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var redacted = Redact(text, entities, counts);
+        var redacted = Redact(text, entities, counts, phoneRegions);
         return new PiiRedactionResult(redacted, counts);
     }
 
     /// <summary>
     /// Replaces every requested entity in <paramref name="text"/> with its placeholder and adds one to
     /// <paramref name="counts"/>[placeholder name] per replacement. Text that cannot be scanned within the match timeout is
-    /// replaced wholesale by <c>[REDACTED]</c> (counted as <see cref="PiiEntities.Unscannable"/>).
+    /// replaced wholesale by <c>[REDACTED]</c> (counted as <see cref="PiiEntities.Unscannable"/>). Phone numbers are also
+    /// looked for by libphonenumber in the national formats of <paramref name="phoneRegions"/> (null:
+    /// <see cref="DefaultPhoneRegions"/>).
     /// </summary>
-    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(entities);
@@ -58,10 +79,15 @@ internal static class PiiRedactor
             return text;
         }
 
+        var normalized = TextNormalizer.Normalize(text);
         List<Span> spans;
         try
         {
-            spans = FindSpans(text);
+            spans = FindSpans(normalized.Text);
+            if (entities.Contains(PiiEntity.Phone))
+            {
+                AddLibPhoneNumbers(normalized.Text, phoneRegions ?? DefaultPhoneRegions, spans);
+            }
         }
         catch (RegexMatchTimeoutException)
         {
@@ -84,8 +110,9 @@ internal static class PiiRedactor
                 continue;
             }
 
-            builder.Append(text, position, span.Start - position).Append(span.Entity.Placeholder());
-            position = span.Start + span.Length;
+            var start = normalized.OriginalStart(span.Start);
+            builder.Append(text, position, start - position).Append(span.Entity.Placeholder());
+            position = normalized.OriginalEnd(span.Start + span.Length);
             Increment(counts, span.Entity.PlaceholderName());
         }
 
@@ -97,7 +124,7 @@ internal static class PiiRedactor
     /// <c>[BINARY]</c> (counted as <see cref="PiiEntities.Binary"/>) whenever any entity is requested. Returns the input
     /// array itself when nothing changed (it is never written to).
     /// </summary>
-    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts)
+    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         ArgumentNullException.ThrowIfNull(entities);
@@ -118,7 +145,7 @@ internal static class PiiRedactor
             return Encoding.ASCII.GetBytes("[" + PiiEntities.Binary + "]");
         }
 
-        var redacted = Redact(text, entities, counts);
+        var redacted = Redact(text, entities, counts, phoneRegions);
         return ReferenceEquals(redacted, text) ? utf8 : StrictUtf8.GetBytes(redacted);
     }
 
@@ -162,6 +189,134 @@ internal static class PiiRedactor
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// Adds the phone numbers libphonenumber finds (valid for their region's numbering plan) that the pattern detector
+    /// missed: national formats of the given regions with other digit counts, international prefixes (<c>011</c> from the
+    /// US), extensions. A match that overlaps only phone spans replaces them with their union; one that overlaps any other
+    /// entity is dropped (that span is already claimed). A bare digit run is an id, not a phone, as for the pattern.
+    /// </summary>
+    private static void AddLibPhoneNumbers(string text, IReadOnlyList<string> regions, List<Span> spans)
+    {
+        if (regions.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (windowStart, windowEnd) in DigitWindows(text))
+        {
+            var window = text.Substring(windowStart, windowEnd - windowStart);
+            foreach (var region in regions)
+            {
+                foreach (var match in PhoneNumbers.FindNumbers(window, region, PhoneNumberUtil.Leniency.VALID, PhoneMaxTries))
+                {
+                    var (start, end) = WithoutUnpairedBrackets(text, windowStart + match.Start, windowStart + match.Start + match.Length);
+                    AddPhone(text, start, end, spans);
+                }
+            }
+        }
+    }
+
+    private static void AddPhone(string text, int start, int end, List<Span> spans)
+    {
+        var candidate = text.AsSpan(start, end - start);
+        if (candidate[0] != '+' && candidate.IndexOfAny(" .-(/") < 0)
+        {
+            return;
+        }
+
+        var overlapping = spans.FindAll(s => s.Start < end && start < s.Start + s.Length);
+        if (overlapping.Exists(s => s.Entity != PiiEntity.Phone))
+        {
+            return;
+        }
+
+        foreach (var phone in overlapping)
+        {
+            start = Math.Min(start, phone.Start);
+            end = Math.Max(end, phone.Start + phone.Length);
+            spans.Remove(phone);
+        }
+
+        spans.Add(new Span(start, end - start, PiiEntity.Phone));
+    }
+
+    /// <summary>
+    /// The parts of the text libphonenumber needs to read: each run of digits and phone punctuation (<c>+ ( ) . / -</c>,
+    /// spaces) that holds at least 7 digits, widened by 8 characters before (a prefix such as <c>tel:</c>) and 16 after (an
+    /// extension such as <c> ext. 1234</c>), overlapping windows merged, then cut into pieces of at most 96 characters
+    /// overlapping by 48, the first 64 pieces only. Scanning only these bounds libphonenumber's cost per text.
+    /// </summary>
+    private static List<(int Start, int End)> DigitWindows(string text)
+    {
+        var windows = new List<(int Start, int End)>();
+        var i = 0;
+        while (i < text.Length && windows.Count < MaxWindows)
+        {
+            if (!PiiValidators.IsDigit(text[i]))
+            {
+                i++;
+                continue;
+            }
+
+            var end = i;
+            var digits = 0;
+            while (end < text.Length && (PiiValidators.IsDigit(text[end]) || text[end] is ' ' or '+' or '(' or ')' or '.' or '-' or '/'))
+            {
+                digits += PiiValidators.IsDigit(text[end]) ? 1 : 0;
+                end++;
+            }
+
+            if (digits >= 7)
+            {
+                var start = Math.Max(0, i - 8);
+                var stop = Math.Min(text.Length, end + 16);
+                if (windows.Count > 0 && windows[^1].End >= start)
+                {
+                    start = windows[^1].Start;
+                    windows.RemoveAt(windows.Count - 1);
+                }
+
+                // libphonenumber's matcher is not linear in its input ("1 1 1 …" took seconds per 200 KB): long windows
+                // are read in overlapping pieces; a number (at most ~40 characters with an extension) lies whole in one.
+                for (var piece = start; windows.Count < MaxWindows; piece += WindowStep)
+                {
+                    windows.Add((piece, Math.Min(stop, piece + WindowLength)));
+                    if (piece + WindowLength >= stop)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            i = end;
+        }
+
+        return windows;
+    }
+
+    /// <summary>
+    /// libphonenumber keeps an opening bracket of the text around a number in its match (<c>(+44 20 7946 0958)</c>); a
+    /// bracket that does not pair up inside the match, and the spaces after it, stay in the text.
+    /// </summary>
+    private static (int Start, int End) WithoutUnpairedBrackets(string text, int start, int end)
+    {
+        while (end - start > 1 && text[start] == '(' && text.AsSpan(start, end - start).Count('(') > text.AsSpan(start, end - start).Count(')'))
+        {
+            start++;
+            while (start < end && text[start] == ' ')
+            {
+                start++;
+            }
+        }
+
+        while (end - start > 1 && text[end - 1] == ')' && text.AsSpan(start, end - start).Count(')') > text.AsSpan(start, end - start).Count('('))
+        {
+            end--;
+        }
+
+        return (start, end);
     }
 
     /// <summary>The longest valid prefix of the candidate that ends at a group boundary, or 0.</summary>
@@ -230,9 +385,8 @@ internal static class PiiRedactor
         return -1;
     }
 
-    /// <summary>What may separate digit groups in a candidate: a dot, a dash, a tab or a space of any kind (Unicode Zs).</summary>
-    private static bool IsGroupSeparator(char c) =>
-        c is '.' or '-' or '\t' || char.GetUnicodeCategory(c) == UnicodeCategory.SpaceSeparator;
+    /// <summary>What may separate digit groups in a normalised candidate: a space, a dot, a dash or a slash.</summary>
+    private static bool IsGroupSeparator(char c) => c is ' ' or '.' or '-' or '/';
 
     private static bool Overlaps(bool[]? claimed, int start, int length) =>
         claimed is not null && claimed.AsSpan(start, length).Contains(true);

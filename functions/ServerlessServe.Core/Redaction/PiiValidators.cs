@@ -130,8 +130,21 @@ internal static class PiiValidators
         return IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
     }
 
-    public static bool IPv4(ReadOnlySpan<char> candidate) =>
-        IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetwork;
+    /// <summary>Four dot-separated decimal parts of 1-3 digits, each at most 255; leading zeros are decimal, not octal.</summary>
+    public static bool IPv4(ReadOnlySpan<char> candidate)
+    {
+        var parts = 0;
+        foreach (var range in candidate.Split('.'))
+        {
+            var part = candidate[range];
+            if (++parts > 4 || part.Length is < 1 or > 3 || part.ContainsAnyExceptInRange('0', '9') || Number(part) > 255)
+            {
+                return false;
+            }
+        }
+
+        return parts == 4;
+    }
 
     public static bool Phone(ReadOnlySpan<char> candidate)
     {
@@ -143,7 +156,7 @@ internal static class PiiValidators
         }
 
         // National numbers: 10 or 11 digits written with separators or an (area) code; a bare digit run is an id, not a phone.
-        if (digits is < 10 or > 11 || candidate.IndexOfAny(" .-(") < 0)
+        if (digits is < 10 or > 11 || candidate.IndexOfAny(" .-(/") < 0)
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 
@@ -13,6 +14,21 @@ namespace ServerlessServe.Core.Redaction;
 /// </remarks>
 public sealed class ResponseRedactor
 {
+    private readonly IReadOnlyList<string> _phoneRegions;
+
+    /// <summary>A redactor with the default options (<see cref="RedactionOptions"/>).</summary>
+    public ResponseRedactor()
+        : this(Microsoft.Extensions.Options.Options.Create(new RedactionOptions()))
+    {
+    }
+
+    /// <summary>A redactor with <paramref name="options"/> (the phone regions libphonenumber reads).</summary>
+    public ResponseRedactor(IOptions<RedactionOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _phoneRegions = [.. options.Value.PhoneRegions];
+    }
+
     /// <summary>Count key for the number of outputs changed by an output rule or by the policy's default rounding.</summary>
     public const string HardenedOutputs = "hardened_outputs";
 
@@ -86,13 +102,13 @@ public sealed class ResponseRedactor
         }
     }
 
-    private static Tensor RedactBytes(Tensor output, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
+    private Tensor RedactBytes(Tensor output, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
     {
         var elements = output.As<byte[]>();
         var redacted = new byte[elements.Length][];
         for (var i = 0; i < elements.Length; i++)
         {
-            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts);
+            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions);
         }
 
         return new Tensor(output.Name, output.DataType, (long[])output.Shape.Clone(), redacted);

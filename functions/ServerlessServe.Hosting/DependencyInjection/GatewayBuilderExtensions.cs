@@ -69,6 +69,7 @@ public static class GatewayBuilderExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<SharedBudgets>>()));
         builder.Services.AddHostedService<Limits.BudgetService>();
+        builder.Services.AddValidatedOptions<RedactionOptions, RedactionOptionsValidator>(RedactionOptions.SectionName);
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()

@@ -36,3 +36,6 @@ internal sealed partial class SignatureOptionsValidator : IValidateOptions<Serve
 
 [OptionsValidator]
 internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOptions>;
+
+[OptionsValidator]
+internal sealed partial class RedactionOptionsValidator : IValidateOptions<ServerlessServe.Core.Redaction.RedactionOptions>;

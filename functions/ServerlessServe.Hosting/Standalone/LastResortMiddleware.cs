@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Redaction;
 
 namespace ServerlessServe.Hosting.Standalone;
 
@@ -19,7 +20,7 @@ internal sealed class LastResortMiddleware(RequestDelegate next, ILogger<LastRes
         catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
 #pragma warning restore CA1031
         {
-            Log.Unhandled(logger, ex);
+            Log.Unhandled(logger, TelemetryRedaction.Exception(ex));
             context.Response.Clear();
             context.Response.StatusCode = StatusCodes.Status500InternalServerError;
             context.Response.ContentType = "application/json";

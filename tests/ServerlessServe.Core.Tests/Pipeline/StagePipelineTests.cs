@@ -68,6 +68,19 @@ public sealed class StagePipelineTests
     }
 
     [Fact]
+    public async Task RunAsync_ExceptionMessageQuotesPersonalData_LoggedRedacted()
+    {
+        var pipeline = Pipeline([Stage("validate", [], _ => throw new FormatException("no caller for bob\uFF20example.org, card 4111\u20131111\u20131111\u20131111"))], []);
+
+        var refusal = await pipeline.RunAsync(new TestContext(), CancellationToken.None);
+
+        Assert.Equal(RefusalKind.Failed, refusal!.Kind);
+        var error = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Error);
+        Assert.Equal("no caller for [EMAIL], card [CREDIT_CARD]", error.Exception!.Message);
+        Assert.Contains("System.FormatException (redacted)", error.Exception.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_CallerCancels_CancelledAndClosingRunsUncancelled()
     {
         using var cts = new CancellationTokenSource();
