@@ -34,6 +34,15 @@ public sealed class ManageFunctions(AdminEndpoints admin)
         [HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "manage/models/{model}/versions/{version}/quarantine")] HttpRequest request, string model, string version) =>
         admin.RestoreAsync(request, model, version);
 
+    [Function("PublishLifecycle")]
+    public Task<IActionResult> PublishLifecycle(
+        [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/models/{model}/lifecycle")] HttpRequest request, string model) =>
+        admin.PublishLifecycleAsync(request, model);
+
+    [Function("PublishRevocations")]
+    public Task<IActionResult> PublishRevocations([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/revocations")] HttpRequest request) =>
+        admin.PublishRevocationsAsync(request);
+
     [Function("BlockCaller")]
     public Task<IActionResult> Block([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "manage/blocks")] HttpRequest request) =>
         admin.BlockAsync(request);

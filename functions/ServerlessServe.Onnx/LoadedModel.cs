@@ -9,12 +9,19 @@ namespace ServerlessServe.Onnx;
 /// </summary>
 public sealed class LoadedModel
 {
-    internal LoadedModel(VerifiedModelVersion version, InferenceSession session, ExecutionProvider executionProvider)
+    internal LoadedModel(VerifiedModelVersion version, InferenceSession session, ExecutionProvider executionProvider, byte[] modelBytes)
     {
         Version = version;
         Session = session;
         ExecutionProvider = executionProvider;
+        ModelBytes = modelBytes;
     }
+
+    /// <summary>
+    /// The verified bytes the session was created from, kept for runtime re-attestation (<see cref="SessionReattestation"/>):
+    /// they are hashed against the signed digest every re-attestation interval. Costs the model's size in memory once more.
+    /// </summary>
+    internal byte[] ModelBytes { get; }
 
     public VerifiedModelVersion Version { get; }
 

@@ -41,6 +41,8 @@ public static class OnnxBuilderExtensions
         services.TryAddSingleton<OnnxSessionCache>();
         services.TryAddSingleton<OnnxModelRunner>();
         services.TryAddSingleton<InferenceModelHost>();
+        services.TryAddSingleton<SessionReattestation>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionReattestation>());
         builder.AddPipeline<OnnxModelContext>(stages => stages
             .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>());

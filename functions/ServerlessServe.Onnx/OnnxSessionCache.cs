@@ -28,6 +28,10 @@ public sealed class OnnxSessionCache : IDisposable
     /// <summary>Number of sessions created and held.</summary>
     public int Count => _sessions.Values.Count(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully);
 
+    /// <summary>The models whose sessions exist.</summary>
+    internal IEnumerable<LoadedModel> Loaded =>
+        _sessions.Values.Where(l => l.IsValueCreated && l.Value.IsCompletedSuccessfully).Select(l => l.Value.Result);
+
     /// <summary>The loaded model for <paramref name="manifestDigest"/> when its session exists already.</summary>
     public bool TryGet(string manifestDigest, out LoadedModel? model)
     {
@@ -165,6 +169,6 @@ public sealed class OnnxSessionCache : IDisposable
         }
 
         Log.SessionCreated(_logger, verified.Version.Manifest.Name, verified.Version.Manifest.Version, verified.Version.ManifestDigest, provider, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new LoadedModel(verified.Version, session, provider);
+        return new LoadedModel(verified.Version, session, provider, verified.ModelBytes);
     }
 }

@@ -30,6 +30,12 @@ public static class AdminActions
     /// <summary>A caller's request-signing key is removed: requests signed with it are refused.</summary>
     public const string RevokeRequestKey = "revoke-request-key";
 
+    /// <summary>A model's next signed lifecycle document is stored (deprecate, retire, default).</summary>
+    public const string PublishLifecycle = "publish-lifecycle";
+
+    /// <summary>The next signed revocation list is stored.</summary>
+    public const string PublishRevocations = "publish-revocations";
+
     public const string ReadSecurityEvents = "read-security-events";
 
     public const string ReadCheckpoints = "read-checkpoints";

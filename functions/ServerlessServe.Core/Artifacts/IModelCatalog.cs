@@ -10,4 +10,10 @@ public interface IModelCatalog
     /// version, unavailable for a version that fails verification or a store that cannot be reached.
     /// </summary>
     Task<VerifiedModelVersion> ResolveAsync(string name, string? version, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The deprecation dates of a version its lifecycle deprecates now (it serves only to callers who name it, until
+    /// the sunset); null for an active version.
+    /// </summary>
+    Lifecycle.VersionDeprecation? DeprecationOf(string name, string version);
 }

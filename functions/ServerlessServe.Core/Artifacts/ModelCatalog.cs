@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Core.Artifacts;
@@ -24,6 +25,8 @@ public sealed class ModelCatalog : IModelCatalog
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IModelQuarantine? _quarantine;
+    private readonly ServingControl? _control;
+    private readonly ConcurrentDictionary<string, string> _tampered = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Name, string Version), Lazy<Task<VerifiedModelVersion>>> _verified = new();
     private readonly ConcurrentDictionary<(string Name, string Version), DateTimeOffset> _failedUntil = new();
     private readonly ConcurrentDictionary<string, Listing> _listings = new(StringComparer.Ordinal);
@@ -32,9 +35,15 @@ public sealed class ModelCatalog : IModelCatalog
     /// Versions withdrawn from serving (the gateway's containment): "latest" skips them, so the previous good version
     /// serves, and a request naming one is refused as unavailable. Null: nothing is quarantined.
     /// </param>
-    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider timeProvider, ILogger<ModelCatalog> logger, IModelQuarantine? quarantine = null)
+    /// <param name="control">
+    /// The signed lifecycle documents and revocation list: retired versions are not found, deprecated ones serve only
+    /// when named, revoked ones are unavailable, and "latest" is the lifecycle's default or newest active version.
+    /// Null: every version is active and nothing is revoked (tools and tests that read the store directly).
+    /// </param>
+    public ModelCatalog(ModelStore store, IOptions<ModelCatalogOptions> options, TimeProvider timeProvider, ILogger<ModelCatalog> logger, IModelQuarantine? quarantine = null, ServingControl? control = null)
     {
         _quarantine = quarantine;
+        _control = control;
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
         _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
@@ -70,9 +79,20 @@ public sealed class ModelCatalog : IModelCatalog
 
         try
         {
+            LifecycleEntry? lifecycle = null;
+            if (_control is not null)
+            {
+                await _control.EnsureCurrentAsync(cancellationToken).ConfigureAwait(false);
+                lifecycle = _control.Lifecycle(name);
+                if (lifecycle?.Withdrawn == true)
+                {
+                    throw RefusedException.Unavailable("model version unavailable");
+                }
+            }
+
             return version is null
-                ? await ResolveLatestAsync(name, cancellationToken).ConfigureAwait(false)
-                : await ResolveVersionAsync(name, version, cancellationToken).ConfigureAwait(false);
+                ? await ResolveLatestAsync(name, lifecycle?.Document, cancellationToken).ConfigureAwait(false)
+                : await ResolveVersionAsync(name, version, lifecycle?.Document, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
@@ -129,11 +149,78 @@ public sealed class ModelCatalog : IModelCatalog
         return false;
     }
 
+    /// <inheritdoc />
+    public VersionDeprecation? DeprecationOf(string name, string version) =>
+        _control?.Lifecycle(name)?.Document?.DeprecationAt(version, _time.GetUtcNow());
+
+    /// <summary>
+    /// Re-attests every version this catalog holds verified (<see cref="ModelAttestation"/>): a version whose bytes in
+    /// memory no longer match what was signed stops serving on this instance (<see cref="MarkTampered"/>). Returns how
+    /// many versions were checked.
+    /// </summary>
+    public int Reattest()
+    {
+        var checkedCount = 0;
+        foreach (var load in _verified.Values)
+        {
+            if (load.IsValueCreated && load.Value.IsCompletedSuccessfully)
+            {
+                var version = load.Value.Result;
+                checkedCount++;
+                if (ModelAttestation.Check(version, _store.TrustedSigners) is { } reason)
+                {
+                    MarkTampered(version, reason);
+                }
+            }
+        }
+
+        Log.Reattested(_logger, checkedCount);
+        return checkedCount;
+    }
+
+    /// <summary>
+    /// Stops <paramref name="version"/> serving on this instance until the process restarts: what it holds in memory is
+    /// no longer what was signed. "Latest" skips it; a request naming it is refused as unavailable.
+    /// </summary>
+    public void MarkTampered(VerifiedModelVersion version, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (_tampered.TryAdd(version.ManifestDigest, reason))
+        {
+            Log.AttestationFailed(_logger, version.Manifest.Name, version.Manifest.Version, version.ManifestDigest, reason);
+        }
+    }
+
+    /// <summary>True when the version with manifest digest <paramref name="manifestDigest"/> failed re-attestation on this instance.</summary>
+    public bool IsTampered(string manifestDigest) => _tampered.ContainsKey(manifestDigest);
+
     private bool IsQuarantined(string name, string version) => _quarantine?.IsQuarantined(name, version) == true;
 
-    private bool IsSignerRevoked(VerifiedModelVersion verified) => _quarantine?.IsSignerRevoked(verified.Manifest.SignerKeyId) == true;
+    /// <summary>Revoked by the containment table or the signed revocation list, or failed re-attestation here.</summary>
+    private bool IsWithdrawn(VerifiedModelVersion verified) =>
+        _quarantine?.IsSignerRevoked(verified.Manifest.SignerKeyId) == true
+        || _control?.Revocations.Revokes(verified) == true
+        || IsTampered(verified.ManifestDigest);
 
-    private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, CancellationToken cancellationToken)
+    /// <summary>Unpinned callers' candidates, in order: the lifecycle's default, then active versions newest first.</summary>
+    private IEnumerable<string> LatestCandidates(IReadOnlyList<string> versions, ModelLifecycle? lifecycle)
+    {
+        var now = _time.GetUtcNow();
+        if (lifecycle?.Default is { } preferred && versions.Contains(preferred, StringComparer.Ordinal))
+        {
+            yield return preferred;
+        }
+
+        for (var i = versions.Count - 1; i >= 0; i--)
+        {
+            if (versions[i] != lifecycle?.Default && (lifecycle is null || lifecycle.StateAt(versions[i], now) == VersionState.Active))
+            {
+                yield return versions[i];
+            }
+        }
+    }
+
+    private async Task<VerifiedModelVersion> ResolveLatestAsync(string name, ModelLifecycle? lifecycle, CancellationToken cancellationToken)
     {
         var versions = await ListVersionsAsync(name, cancellationToken).ConfigureAwait(false);
         if (versions.Count == 0)
@@ -141,9 +228,15 @@ public sealed class ModelCatalog : IModelCatalog
             throw new RefusedException(NoSuchModel);
         }
 
-        for (var i = versions.Count - 1; i >= 0; i--)
+        var candidates = LatestCandidates(versions, lifecycle).ToList();
+        if (candidates.Count == 0)
         {
-            var candidate = versions[i];
+            // Every version is retired or deprecated: nothing serves a caller who names none.
+            throw new RefusedException(NoSuchModel);
+        }
+
+        foreach (var candidate in candidates)
+        {
             if (IsMarkedUnavailable(name, candidate) || IsQuarantined(name, candidate))
             {
                 Log.SkippingFailedVersion(_logger, name, candidate);
@@ -153,7 +246,7 @@ public sealed class ModelCatalog : IModelCatalog
             try
             {
                 var verified = await GetVerifiedAsync(name, candidate, cancellationToken).ConfigureAwait(false);
-                if (!IsSignerRevoked(verified))
+                if (!IsWithdrawn(verified))
                 {
                     return verified;
                 }
@@ -173,8 +266,14 @@ public sealed class ModelCatalog : IModelCatalog
         throw RefusedException.Unavailable("model version unavailable");
     }
 
-    private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, CancellationToken cancellationToken)
+    private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, ModelLifecycle? lifecycle, CancellationToken cancellationToken)
     {
+        // Retired (or deprecated past its date): answered exactly as a version that does not exist.
+        if (lifecycle?.StateAt(version, _time.GetUtcNow()) == VersionState.Retired)
+        {
+            throw new RefusedException(NoSuchVersion);
+        }
+
         if (IsMarkedUnavailable(name, version) || IsQuarantined(name, version))
         {
             throw RefusedException.Unavailable("model version unavailable");
@@ -183,7 +282,7 @@ public sealed class ModelCatalog : IModelCatalog
         try
         {
             var verified = await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
-            return IsSignerRevoked(verified) ? throw RefusedException.Unavailable("model version unavailable") : verified;
+            return IsWithdrawn(verified) ? throw RefusedException.Unavailable("model version unavailable") : verified;
         }
         catch (ModelVerificationException)
         {

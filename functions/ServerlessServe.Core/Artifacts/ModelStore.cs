@@ -36,6 +36,9 @@ public sealed class ModelStore
 
     public BlobContainerClient Container => _container;
 
+    /// <summary>The keys whose signatures this store accepts.</summary>
+    public TrustedSigners TrustedSigners => _trustedSigners;
+
     /// <summary>Creates the container when it does not exist (standalone/Azurite; in Azure the Bicep templates create it).</summary>
     public Task CreateContainerIfNotExistsAsync(CancellationToken cancellationToken = default) =>
         _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
@@ -209,13 +212,19 @@ public sealed class ModelStore
 
         // 6. The training profile, when pinned; the policy's screens must have what they need.
         InputProfile? profile = null;
+        byte[]? profileBytes = null;
         if (manifest.Files.TryGetValue(ModelStoreLayout.ProfileFile, out var profileFile))
         {
-            profile = ModelPackager.ParseProfile(await ReadContentAsync(profileFile, retain: true, InputProfile.MaxBytes, cancellationToken).ConfigureAwait(false) ?? []);
+            profileBytes = await ReadContentAsync(profileFile, retain: true, InputProfile.MaxBytes, cancellationToken).ConfigureAwait(false) ?? [];
+            profile = ModelPackager.ParseProfile(profileBytes);
         }
 
         ModelPackager.CheckProfile(policy, profile, manifest.Inputs);
-        var verified = new VerifiedModelVersion(manifest, ModelPackager.Sha256Hex(manifestBytes), policy) { Profile = profile };
+        var verified = new VerifiedModelVersion(manifest, ModelPackager.Sha256Hex(manifestBytes), policy)
+        {
+            Profile = profile,
+            Evidence = new AttestationEvidence(manifestBytes, signatureBytes, policyBytes!, profileBytes),
+        };
         return (verified, modelRead == ModelRead.Retain ? modelBytes : null);
     }
 

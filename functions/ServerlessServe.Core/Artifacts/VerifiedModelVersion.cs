@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Policy;
 
@@ -12,4 +13,11 @@ public sealed record VerifiedModelVersion(ModelManifest Manifest, string Manifes
 {
     /// <summary>The signed training-set statistics (<c>profile.json</c>), when the version has them.</summary>
     public InputProfile? Profile { get; init; }
+
+    /// <summary>
+    /// The bytes it was verified from, for re-attestation while it serves (<see cref="ModelAttestation"/>). Set by the
+    /// <see cref="ModelStore"/>; never serialised (a copy that crossed a process boundary has none).
+    /// </summary>
+    [JsonIgnore]
+    public AttestationEvidence? Evidence { get; init; }
 }

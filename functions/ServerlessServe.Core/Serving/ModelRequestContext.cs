@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Signatures;
@@ -43,4 +44,7 @@ public class ModelRequestContext(string requestId, string modelName, string? req
 
     /// <summary>Set by resolution: the verified version (manifest, its digest, policy).</summary>
     public VerifiedModelVersion? Model { get; set; }
+
+    /// <summary>Set by resolution when the caller named a deprecated version: the dates the HTTP edge sends as <c>Deprecation</c> and <c>Sunset</c>.</summary>
+    public VersionDeprecation? Deprecation { get; set; }
 }

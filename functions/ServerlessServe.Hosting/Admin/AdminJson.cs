@@ -54,6 +54,20 @@ internal static class AdminJson
         json.WriteEndObject();
     });
 
+    public static byte[] ControlPublished(string requestId, string? model, long sequence, string signerKeyId) => Write(json =>
+    {
+        json.WriteStartObject();
+        json.WriteString("requestId", requestId);
+        if (model is not null)
+        {
+            json.WriteString("name", model);
+        }
+
+        json.WriteNumber("sequence", sequence);
+        json.WriteString("signerKeyId", signerKeyId);
+        json.WriteEndObject();
+    });
+
     public static byte[] Containment(string requestId, string action, ContainmentEntry? entry, bool changed) => Write(json =>
     {
         json.WriteStartObject();

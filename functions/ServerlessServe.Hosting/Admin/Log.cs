@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7053, Level = LogLevel.Error, Message = "Admin request {RequestId}: {Action} could not be served (storage unreachable)")]
     public static partial void ReadFailed(ILogger logger, Exception exception, string requestId, string action);
+
+    [LoggerMessage(EventId = 7054, Level = LogLevel.Warning, Message = "Admin request {RequestId}: {Action} refused, the signed document does not verify or its sequence is taken")]
+    public static partial void SignedDocumentRefused(ILogger logger, string requestId, string action);
 }

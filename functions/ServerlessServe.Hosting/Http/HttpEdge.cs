@@ -91,6 +91,7 @@ public static class HttpEdge
         }
 
         result.Headers[RequestIds.Header] = context.RequestId;
+        AddDeprecation(result, context);
         return result;
     }
 
@@ -100,6 +101,21 @@ public static class HttpEdge
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
-        return context.Refusal is { } refusal ? V2Results.Refused(refusal) : body(context);
+        var result = context.Refusal is { } refusal ? V2Results.Refused(refusal) : body(context);
+        AddDeprecation(result, context);
+        return result;
+    }
+
+    /// <summary>
+    /// A named deprecated version's dates: <c>Deprecation</c> as an RFC 9745 structured date (<c>@</c> Unix seconds) and
+    /// <c>Sunset</c> as an RFC 8594 HTTP date, after which the version is retired.
+    /// </summary>
+    private static void AddDeprecation(BodyResult result, ModelRequestContext context)
+    {
+        if (context.Deprecation is { } deprecation)
+        {
+            result.Headers["Deprecation"] = "@" + deprecation.Since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            result.Headers["Sunset"] = deprecation.Sunset.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 }

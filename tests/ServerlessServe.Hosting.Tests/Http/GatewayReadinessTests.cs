@@ -3,6 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Hosting.Http;
@@ -12,8 +14,9 @@ using ServerlessServe.Local;
 namespace ServerlessServe.Hosting.Tests.Http;
 
 /// <summary>
-/// Readiness against the in-process stack's real parts: ready only when the containment view has been read, the
-/// caller issuer's metadata loads, and the inference app is ready; each missing part alone makes it not ready.
+/// Readiness against the in-process stack's real parts: ready only when the containment view and the signed lifecycle
+/// documents and revocation list have been read, the caller issuer's metadata loads, and the inference app is ready;
+/// each missing part alone makes it not ready.
 /// </summary>
 [Collection(InProcessStackCollection.Name)]
 public sealed class GatewayReadinessTests(InProcessStack stack)
@@ -36,6 +39,18 @@ public sealed class GatewayReadinessTests(InProcessStack stack)
     }
 
     [Fact]
+    public async Task IsReadyAsync_ServingControlNeverRead_False()
+    {
+        var unread = new ServingControl(
+            new ControlStore(stack.GatewayServices.GetRequiredService<ModelStore>().Container, stack.GatewayServices.GetRequiredService<TrustedSigners>()),
+            Microsoft.Extensions.Options.Options.Create(new ServingControlOptions()),
+            TimeProvider.System,
+            NullLogger<ServingControl>.Instance);
+
+        Assert.False(await Readiness(Containment(), Issuer(), unread).IsReadyAsync(default));
+    }
+
+    [Fact]
     public async Task IsReadyAsync_IssuerUnreachable_False()
     {
         var nowhere = new ConfigurationManager<OpenIdConnectConfiguration>(
@@ -46,8 +61,8 @@ public sealed class GatewayReadinessTests(InProcessStack stack)
         Assert.False(await Readiness(Containment(), nowhere).IsReadyAsync(default));
     }
 
-    private GatewayReadiness Readiness(ContainmentRegistry containment, IConfigurationManager<OpenIdConnectConfiguration> issuer) =>
-        new(stack.GatewayServices.GetRequiredService<IInferenceBackend>(), containment, issuer);
+    private GatewayReadiness Readiness(ContainmentRegistry containment, IConfigurationManager<OpenIdConnectConfiguration> issuer, ServingControl? servingControl = null) =>
+        new(stack.GatewayServices.GetRequiredService<IInferenceBackend>(), containment, servingControl ?? stack.GatewayServices.GetRequiredService<ServingControl>(), issuer);
 
     private ContainmentRegistry Containment() => stack.GatewayServices.GetRequiredService<ContainmentRegistry>();
 

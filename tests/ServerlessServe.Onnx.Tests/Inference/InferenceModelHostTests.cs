@@ -2,6 +2,7 @@ using Azure.Storage.Blobs;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Tests.Artifacts;
@@ -47,6 +48,34 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
         Assert.Equal("1", served.ModelVersion);
         var explicitError = await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync(CustomerNotesSample.Name, "2", default));
         Assert.Equal(RefusalKind.Unavailable, explicitError.Kind);
+    }
+
+    [Fact]
+    public async Task Reattest_ModelBytesTamperedInMemory_VersionStopsServing_PreviousServesLatest()
+    {
+        var container = await azurite.CreateContainerAsync("reattest");
+        var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        var catalogLog = new FakeLogger<ModelCatalog>();
+        var catalog = new ModelCatalog(store, Options.Create(new ModelCatalogOptions { LatestCacheTtl = TimeSpan.Zero }), TimeProvider.System, catalogLog);
+        var host = new InferenceModelHost(catalog, _sessions, new FakeLogger<InferenceModelHost>());
+        var reattestation = new SessionReattestation(_sessions, catalog, Options.Create(new ServingControlOptions()), TimeProvider.System);
+        await store.PublishAsync(TestPackages.CreditRisk("reattested", "1"));
+        await store.PublishAsync(TestPackages.CreditRisk("reattested", "2", policy: TestPackages.CreditRiskPolicyWithMaxBatch(8)));
+        var older = await host.GetAsync("reattested", "1", default);
+        var loaded = await host.GetAsync("reattested", null, default);
+        Assert.Equal("2", loaded.ModelVersion);
+        Assert.True(reattestation.Reattest() >= 2);
+        Assert.False(catalog.IsTampered(loaded.ManifestDigest));
+
+        // A simulated memory corruption of the bytes the session was created from.
+        loaded.ModelBytes[^5] ^= 0x20;
+        reattestation.Reattest();
+
+        Assert.True(catalog.IsTampered(loaded.ManifestDigest));
+        Assert.False(catalog.IsTampered(older.ManifestDigest));
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync("reattested", "2", default))).Kind);
+        Assert.Equal("1", (await host.GetAsync("reattested", null, default)).ModelVersion);
+        Assert.Contains(catalogLog.Collector.GetSnapshot(), r => r.Id.Id == 3018 && r.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
     }
 
     [Fact]

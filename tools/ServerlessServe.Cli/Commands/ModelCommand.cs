@@ -6,7 +6,7 @@ using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
 
-/// <summary><c>ssctl model publish|verify|samples</c>.</summary>
+/// <summary><c>ssctl model publish|verify|samples|lifecycle|revoke|revoke-signer|revocations</c>.</summary>
 internal static class ModelCommand
 {
     public static Command Build()
@@ -15,6 +15,12 @@ internal static class ModelCommand
         model.Subcommands.Add(Publish());
         model.Subcommands.Add(Verify());
         model.Subcommands.Add(Samples());
+        model.Subcommands.Add(ModelLifecycleCommands.Lifecycle());
+        foreach (var command in ModelLifecycleCommands.Revocation())
+        {
+            model.Subcommands.Add(command);
+        }
+
         return model;
     }
 

@@ -1,0 +1,296 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace ServerlessServe.Core.Artifacts.Lifecycle;
+
+/// <summary>
+/// Lifecycle documents and revocation lists in the models container, each a write-once pair
+/// <c>{prefix}{sequence:D12}.sig</c> then <c>{prefix}{sequence:D12}.json</c> (<c>If-None-Match: *</c>): a document exists
+/// once its <c>.json</c> does. Prefixes: <c>lifecycle/{name}/</c> and <c>revocations/</c>. Reading verifies the detached
+/// signature (as <c>manifest.sig</c>: ECDSA P-256 over the exact bytes) against the trusted signers, refuses a signer the
+/// revocation list in force revokes, then parses strictly and checks the document names where it is stored.
+/// </summary>
+public sealed class ControlStore
+{
+    public const string LifecycleRoot = "lifecycle/";
+
+    public const string RevocationsPrefix = "revocations/";
+
+    private const string JsonSuffix = ".json";
+
+    private const string SignatureSuffix = ".sig";
+
+    private const int SequenceDigits = 12;
+
+    private readonly BlobContainerClient _container;
+    private readonly TrustedSigners _trusted;
+
+    public ControlStore(BlobContainerClient container, TrustedSigners trusted)
+    {
+        _container = container ?? throw new ArgumentNullException(nameof(container));
+        _trusted = trusted ?? throw new ArgumentNullException(nameof(trusted));
+    }
+
+    public static string LifecyclePrefix(string name) => $"{LifecycleRoot}{name}/";
+
+    public static string DocumentPath(string prefix, long sequence) => prefix + sequence.ToString("D12", CultureInfo.InvariantCulture) + JsonSuffix;
+
+    public static string SignaturePath(string prefix, long sequence) => prefix + sequence.ToString("D12", CultureInfo.InvariantCulture) + SignatureSuffix;
+
+    /// <summary>
+    /// Every document stored under <paramref name="prefix"/>: the sequences with a <c>.json</c>, per first path segment
+    /// below the prefix when <paramref name="perName"/> (the model names of <c>lifecycle/</c>), else under the empty key;
+    /// and the highest sequence with either file (the next document must be above it). A missing container is empty.
+    /// </summary>
+    public async Task<ControlListing> ListAsync(string prefix, bool perName, CancellationToken cancellationToken)
+    {
+        var documents = new Dictionary<string, List<long>>(StringComparer.Ordinal);
+        var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var blob in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                var rest = blob.Name.AsSpan(prefix.Length);
+                var key = string.Empty;
+                if (perName)
+                {
+                    var slash = rest.IndexOf('/');
+                    if (slash <= 0)
+                    {
+                        continue;
+                    }
+
+                    key = rest[..slash].ToString();
+                    rest = rest[(slash + 1)..];
+                    if (!ModelNames.IsValidName(key))
+                    {
+                        continue;
+                    }
+                }
+
+                var isJson = rest.EndsWith(JsonSuffix, StringComparison.Ordinal);
+                var stem = isJson ? rest[..^JsonSuffix.Length] : rest.EndsWith(SignatureSuffix, StringComparison.Ordinal) ? rest[..^SignatureSuffix.Length] : [];
+                if (stem.Length != SequenceDigits || !long.TryParse(stem, NumberStyles.None, CultureInfo.InvariantCulture, out var sequence) || sequence < 1)
+                {
+                    continue;
+                }
+
+                highest[key] = Math.Max(highest.GetValueOrDefault(key), sequence);
+                if (isJson)
+                {
+                    (documents.TryGetValue(key, out var list) ? list : documents[key] = []).Add(sequence);
+                }
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            // No container yet: nothing published.
+        }
+
+        return new ControlListing(
+            documents.ToDictionary(d => d.Key, d => (IReadOnlyList<long>)[.. d.Value.OrderDescending()], StringComparer.Ordinal),
+            highest);
+    }
+
+    /// <summary>
+    /// Reads and verifies the lifecycle document <paramref name="sequence"/> of <paramref name="name"/>. Throws
+    /// <see cref="ControlDocumentException"/> when it does not verify (or is gone), and the storage client's exception
+    /// when the store cannot be reached.
+    /// </summary>
+    public async Task<ModelLifecycle> ReadLifecycleAsync(string name, long sequence, RevocationList inForce, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        var (bytes, keyId) = await ReadSignedAsync(LifecyclePrefix(name), sequence, inForce, cancellationToken).ConfigureAwait(false);
+        var lifecycle = ControlJson.ParseLifecycle(bytes);
+        if (lifecycle.Name != name || lifecycle.Sequence != sequence)
+        {
+            throw new ControlDocumentException("lifecycle document's name or sequence differs from where it is stored");
+        }
+
+        return lifecycle.SignerKeyId == keyId ? lifecycle : throw new ControlDocumentException("lifecycle document names a different signer than the key that verifies it");
+    }
+
+    /// <summary>Reads and verifies the revocation list <paramref name="sequence"/>, as <see cref="ReadLifecycleAsync"/> does.</summary>
+    public async Task<RevocationList> ReadRevocationsAsync(long sequence, RevocationList inForce, CancellationToken cancellationToken)
+    {
+        var (bytes, keyId) = await ReadSignedAsync(RevocationsPrefix, sequence, inForce, cancellationToken).ConfigureAwait(false);
+        var revocations = ControlJson.ParseRevocations(bytes);
+        if (revocations.Sequence != sequence)
+        {
+            throw new ControlDocumentException("revocation list's sequence differs from where it is stored");
+        }
+
+        if (revocations.SignerKeyId != keyId)
+        {
+            throw new ControlDocumentException("revocation list names a different signer than the key that verifies it");
+        }
+
+        // Signing keys stay revoked: a list that drops one the list in force revokes is refused.
+        return inForce.Signers.All(revocations.RevokesSigner) ? revocations : throw new ControlDocumentException("revocation list drops a revoked signer");
+    }
+
+    /// <summary>
+    /// The revocation list in force: every stored list in ascending sequence, each checked against the last one accepted
+    /// (its signer not revoked, every revoked signer kept), the last accepted winning; <see cref="RevocationList.None"/>
+    /// when none. <paramref name="from"/> is the list already in force (only higher sequences are read).
+    /// </summary>
+    public async Task<RevocationList> LatestRevocationsAsync(RevocationList from, CancellationToken cancellationToken, Action<long, ControlDocumentException>? refused = null)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        var listing = await ListAsync(RevocationsPrefix, perName: false, cancellationToken).ConfigureAwait(false);
+        return await AcceptRevocationsAsync(listing, from, cancellationToken, refused).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="LatestRevocationsAsync"/> over a listing of <see cref="RevocationsPrefix"/> already made.</summary>
+    public async Task<RevocationList> AcceptRevocationsAsync(ControlListing listing, RevocationList from, CancellationToken cancellationToken, Action<long, ControlDocumentException>? refused = null)
+    {
+        ArgumentNullException.ThrowIfNull(listing);
+        ArgumentNullException.ThrowIfNull(from);
+        var inForce = from;
+        foreach (var sequence in listing.Sequences(string.Empty).Reverse())
+        {
+            if (sequence <= inForce.Sequence)
+            {
+                continue;
+            }
+
+            try
+            {
+                inForce = await ReadRevocationsAsync(sequence, inForce, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ControlDocumentException ex)
+            {
+                refused?.Invoke(sequence, ex);
+            }
+        }
+
+        return inForce;
+    }
+
+    /// <summary>The highest lifecycle document of <paramref name="name"/> that verifies; null when none.</summary>
+    public async Task<ModelLifecycle?> LatestLifecycleAsync(string name, RevocationList inForce, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        var listing = await ListAsync(LifecyclePrefix(name), perName: false, cancellationToken).ConfigureAwait(false);
+        foreach (var sequence in listing.Sequences(string.Empty))
+        {
+            try
+            {
+                return await ReadLifecycleAsync(name, sequence, inForce, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ControlDocumentException)
+            {
+                // Not valid: the next lower one.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The sequence the next document under <paramref name="prefix"/> must have: one above any stored file.</summary>
+    public async Task<long> NextSequenceAsync(string prefix, CancellationToken cancellationToken)
+    {
+        var listing = await ListAsync(prefix, perName: false, cancellationToken).ConfigureAwait(false);
+        return listing.Highest.GetValueOrDefault(string.Empty) + 1;
+    }
+
+    /// <summary>Signs and publishes <paramref name="lifecycle"/>; its sequence must be above every stored one.</summary>
+    public Task PublishAsync(ModelLifecycle lifecycle, ECDsa signer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        ArgumentNullException.ThrowIfNull(signer);
+        var bytes = ControlJson.Serialize(lifecycle);
+        return PublishSignedAsync(LifecyclePrefix(lifecycle.Name), lifecycle.Sequence, bytes, ManifestSignature.Sign(bytes, signer), cancellationToken);
+    }
+
+    /// <summary>Signs and publishes <paramref name="revocations"/>; its sequence must be above every stored one.</summary>
+    public Task PublishAsync(RevocationList revocations, ECDsa signer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocations);
+        ArgumentNullException.ThrowIfNull(signer);
+        var bytes = ControlJson.Serialize(revocations);
+        return PublishSignedAsync(RevocationsPrefix, revocations.Sequence, bytes, ManifestSignature.Sign(bytes, signer), cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes a document already signed elsewhere (the admin plane holds no signing key): the signature must verify
+    /// with a trusted key, the document must parse and name <paramref name="prefix"/>'s model (for a lifecycle), and its
+    /// sequence must be above every stored one. Throws <see cref="ControlDocumentException"/> otherwise, including when
+    /// another publisher took the sequence first.
+    /// </summary>
+    public async Task PublishSignedAsync(string prefix, long sequence, byte[] json, string signature, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(signature);
+        var signatureBytes = Encoding.ASCII.GetBytes(signature);
+        var keyId = ManifestSignature.Verify(json, signatureBytes, _trusted) ?? throw new ControlDocumentException("no trusted key verifies the signature");
+        var (parsedSequence, parsedSigner) = prefix == RevocationsPrefix
+            ? ControlJson.ParseRevocations(json) is var r ? (r.Sequence, r.SignerKeyId) : default
+            : ControlJson.ParseLifecycle(json) is var l && LifecyclePrefix(l.Name) == prefix ? (l.Sequence, l.SignerKeyId) : throw new ControlDocumentException("lifecycle document is for another model");
+        if (parsedSequence != sequence || parsedSigner != keyId)
+        {
+            throw new ControlDocumentException("document's sequence or signer differs");
+        }
+
+        if (sequence < await NextSequenceAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            throw new ControlDocumentException("a document with this sequence or a higher one is already stored");
+        }
+
+        await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (!await TryCreateAsync(SignaturePath(prefix, sequence), signatureBytes, "text/plain", cancellationToken).ConfigureAwait(false)
+            || !await TryCreateAsync(DocumentPath(prefix, sequence), json, "application/json", cancellationToken).ConfigureAwait(false))
+        {
+            throw new ControlDocumentException("another publisher took this sequence; read the latest and publish again");
+        }
+    }
+
+    private async Task<(byte[] Json, string KeyId)> ReadSignedAsync(string prefix, long sequence, RevocationList inForce, CancellationToken cancellationToken)
+    {
+        var json = await DownloadAsync(DocumentPath(prefix, sequence), ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false)
+            ?? throw new ControlDocumentException("document is missing");
+        var signature = await DownloadAsync(SignaturePath(prefix, sequence), ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false)
+            ?? throw new ControlDocumentException("signature is missing");
+        var keyId = ManifestSignature.Verify(json, signature, _trusted) ?? throw new ControlDocumentException("no trusted key verifies the signature");
+        return inForce.RevokesSigner(keyId) ? throw new ControlDocumentException("signed by a revoked key") : (json, keyId);
+    }
+
+    private async Task<byte[]?> DownloadAsync(string path, int maxBytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
+            var content = response.Value.Content.ToArray();
+            return content.Length > maxBytes ? throw new ControlDocumentException("document is larger than allowed") : content;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    private async Task<bool> TryCreateAsync(string path, byte[] content, string contentType, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _container.GetBlobClient(path).UploadAsync(
+                BinaryData.FromBytes(content),
+                new BlobUploadOptions
+                {
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                    HttpHeaders = new BlobHttpHeaders { ContentType = contentType },
+                },
+                cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            return false;
+        }
+    }
+}

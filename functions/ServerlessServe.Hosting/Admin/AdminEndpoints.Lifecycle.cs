@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using ServerlessServe.Core.Admin;
+using ServerlessServe.Core.Artifacts.Lifecycle;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Hosting.Http;
+
+namespace ServerlessServe.Hosting.Admin;
+
+/// <summary>
+/// The admin plane's signed lifecycle documents and revocation lists (docs/artifacts.md, "Version lifecycle and
+/// revocation"). The admin app holds no signing key: it stores a document a trusted model signer signed elsewhere,
+/// after checking it exactly as every instance will.
+/// </summary>
+public sealed partial class AdminEndpoints
+{
+    private const int MaxSignedDocumentBody = (ControlJson.MaxDocumentBytes * 4 / 3) + 4096;
+
+    private static readonly Refusal BadSignedDocument = Refusal.Invalid(
+        "send {\"document\": base64 of the document's JSON bytes, \"signature\": its base64 ECDSA P-256 signature}, signed by a trusted model signer, with the next sequence");
+
+    /// <summary>Stores the next signed lifecycle document of <paramref name="model"/> (body: <c>{"document": base64, "signature": base64}</c>).</summary>
+    public Task<IActionResult> PublishLifecycleAsync(HttpRequest request, string model) =>
+        PublishControlAsync(request, AdminActions.PublishLifecycle, model);
+
+    /// <summary>Stores the next signed revocation list (body: <c>{"document": base64, "signature": base64}</c>).</summary>
+    public Task<IActionResult> PublishRevocationsAsync(HttpRequest request) =>
+        PublishControlAsync(request, AdminActions.PublishRevocations, null);
+
+    private async Task<IActionResult> PublishControlAsync(HttpRequest request, string action, string? model)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (admin, refused) = await AdmitAsync(request, action).ConfigureAwait(false);
+        if (admin is null)
+        {
+            return refused!;
+        }
+
+        if (model is not null && !AdminGate.IsValidModelVersion(model, "1"))
+        {
+            return await RefuseAsync(admin, BadModelName).ConfigureAwait(false);
+        }
+
+        using var buffer = new MemoryStream();
+        if (!await CopyBoundedAsync(request.Body, buffer, MaxSignedDocumentBody, request.HttpContext.RequestAborted).ConfigureAwait(false))
+        {
+            return await RefuseAsync(admin, Refusal.TooLarge("document too large")).ConfigureAwait(false);
+        }
+
+        byte[] document;
+        string signature;
+        long sequence;
+        string signer;
+        try
+        {
+            using var body = JsonDocument.Parse(buffer.ToArray());
+            document = Convert.FromBase64String(body.RootElement.GetProperty("document").GetString() ?? string.Empty);
+            signature = body.RootElement.GetProperty("signature").GetString() ?? string.Empty;
+            (sequence, signer) = model is null
+                ? ControlJson.ParseRevocations(document) is var r ? (r.Sequence, r.SignerKeyId) : default
+                : ControlJson.ParseLifecycle(document) is var l ? (l.Sequence, l.SignerKeyId) : default;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or ControlDocumentException)
+        {
+            return await RefuseAsync(admin, BadSignedDocument).ConfigureAwait(false);
+        }
+
+        admin = admin with
+        {
+            Model = model,
+            Target = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["sequence"] = sequence.ToString(CultureInfo.InvariantCulture),
+                ["signer"] = signer,
+                ["documentSha256"] = Convert.ToHexStringLower(SHA256.HashData(document)),
+            },
+        };
+        if (!await _audit.TryRecordAsync(admin, AdminOutcomes.Requested).ConfigureAwait(false))
+        {
+            return Respond(admin.RequestId, AuditUnavailable);
+        }
+
+        try
+        {
+            var prefix = model is null ? ControlStore.RevocationsPrefix : ControlStore.LifecyclePrefix(model);
+            await new ControlStore(_store.Container, _signers).PublishSignedAsync(prefix, sequence, document, signature, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (ControlDocumentException ex)
+        {
+            Log.SignedDocumentRefused(_logger, admin.RequestId, admin.Action);
+            return await RefuseAsync(admin, ex.Message.Contains("sequence", StringComparison.Ordinal) ? Refusal.Invalid("a document with this sequence or a higher one is already stored") : BadSignedDocument).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            return await FailedAsync(admin, ex).ConfigureAwait(false);
+        }
+
+        var result = V2Results.JsonBody(AdminJson.ControlPublished(admin.RequestId, model, sequence, signer), 201);
+        return await ReleaseAsync(admin, AdminOutcomes.Done, result).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,275 @@
+using System.Security.Cryptography;
+using Azure.Storage.Blobs;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Tests.Fixtures;
+
+namespace ServerlessServe.Core.Tests.Artifacts.Lifecycle;
+
+[Collection(AzuriteCollection.Name)]
+public sealed class VersionLifecycleTests(AzuriteFixture azurite)
+{
+    private const string Name = "credit-risk";
+
+    private static readonly ECDsa OtherSigner = SigningKeys.CreateP256();
+
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero));
+
+    [Fact]
+    public async Task ResolvePinned_Retired_NotFoundEvenWhenHeldInMemory()
+    {
+        var h = await NewAsync();
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, "1", default)).Manifest.Version);
+
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default));
+        Assert.Equal(RefusalKind.NotFound, refused.Kind);
+        Assert.Equal("model version not found", refused.Message);
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task ResolvePinned_Deprecated_ServedWithDatesUntilSunset_ThenNotFound()
+    {
+        var h = await NewAsync();
+        var since = _time.GetUtcNow();
+        var sunset = since.AddDays(7);
+
+        await h.PublishLifecycleAsync(versions: new() { ["2"] = new(VersionState.Deprecated, since, sunset) });
+
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, "2", default)).Manifest.Version);
+        Assert.Equal(new VersionDeprecation(since, sunset), h.Catalog.DeprecationOf(Name, "2"));
+        Assert.Null(h.Catalog.DeprecationOf(Name, "1"));
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+
+        _time.Advance(TimeSpan.FromDays(7));
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "2", default));
+        Assert.Equal(RefusalKind.NotFound, refused.Kind);
+        Assert.Null(h.Catalog.DeprecationOf(Name, "2"));
+    }
+
+    [Fact]
+    public async Task ResolveLatest_Default_ServesTheDefaultVersion()
+    {
+        var h = await NewAsync();
+
+        await h.PublishLifecycleAsync(defaultVersion: "1");
+
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, "2", default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task ResolveLatest_EveryVersionRetired_NotFound()
+    {
+        var h = await NewAsync();
+
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired), ["2"] = new(VersionState.Retired) });
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, null, default));
+        Assert.Equal(RefusalKind.NotFound, refused.Kind);
+    }
+
+    [Fact]
+    public async Task RevokedVersion_Unavailable_LatestFallsBack()
+    {
+        var h = await NewAsync();
+        var v2 = await h.Catalog.ResolveAsync(Name, "2", default);
+
+        await h.PublishRevocationsAsync(versions: [new RevokedVersion(Name, "2", v2.ManifestDigest)]);
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "2", default));
+        Assert.Equal(RefusalKind.Unavailable, refused.Kind);
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task RevokedSigner_EveryVersionItSignedUnavailable_AndItsDocumentsRefused()
+    {
+        var h = await NewAsync();
+        await h.Store.PublishAsync(TestPackages.CreditRisk(Name, "3", OtherSigner));
+        await h.Control.RefreshAsync(default);
+        Assert.Equal("3", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "3", default))).Kind);
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+
+        // A lifecycle document the revoked key signs is not accepted: version 2 stays served.
+        await h.PublishLifecycleAsync(versions: new() { ["2"] = new(VersionState.Retired) }, signer: OtherSigner);
+        Assert.Null(h.Control.Lifecycle(Name));
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, "2", default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task RevocationList_DroppingARevokedSigner_Refused()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+
+        await h.PublishRevocationsAsync(sequence: 2);
+
+        Assert.Equal(1, h.Control.Revocations.Sequence);
+        Assert.True(h.Control.Revocations.RevokesSigner(KeyIds.Compute(OtherSigner)));
+    }
+
+    [Fact]
+    public async Task Lifecycle_UnsignedOrUntrustedKey_Refused()
+    {
+        var h = await NewAsync();
+        var document = Lifecycle(1, KeyIds.Compute(TestPackages.Signer), new() { ["1"] = new(VersionState.Retired) });
+        var bytes = ControlJson.Serialize(document);
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.LifecyclePrefix(Name), 1)).UploadAsync(BinaryData.FromBytes(bytes));
+        await h.Control.RefreshAsync(default);
+        Assert.Null(h.Control.Lifecycle(Name));
+
+        using var untrusted = SigningKeys.CreateP256();
+        var forged = ControlJson.Serialize(Lifecycle(2, KeyIds.Compute(untrusted), new() { ["1"] = new(VersionState.Retired) }));
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromString(ManifestSignature.Sign(forged, untrusted)));
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromBytes(forged));
+        await h.Control.RefreshAsync(default);
+
+        Assert.Null(h.Control.Lifecycle(Name));
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, "1", default)).Manifest.Version);
+        await Assert.ThrowsAsync<ControlDocumentException>(() => h.ControlStore.PublishSignedAsync(ControlStore.LifecyclePrefix(Name), 3, forged, ManifestSignature.Sign(forged, untrusted), default));
+    }
+
+    [Fact]
+    public async Task Lifecycle_HigherSequenceDeleted_RollbackRefused()
+    {
+        var h = await NewAsync();
+        await h.PublishLifecycleAsync();
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+        Assert.Equal(2, h.Control.Lifecycle(Name)!.Sequence);
+
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.LifecyclePrefix(Name), 2)).DeleteAsync();
+        await h.Control.RefreshAsync(default);
+
+        Assert.Equal(2, h.Control.Lifecycle(Name)!.Sequence);
+        Assert.Equal(RefusalKind.NotFound, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+        Assert.Contains(h.ControlLog.Collector.GetSnapshot(), r => r.Id.Id == 3013);
+        await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishLifecycleAsync(sequence: 1));
+    }
+
+    [Fact]
+    public async Task Reattest_TamperedPolicyBytesInMemory_StopsServing()
+    {
+        var h = await NewAsync();
+        var v2 = await h.Catalog.ResolveAsync(Name, "2", default);
+        Assert.Equal(1, h.Catalog.Reattest());
+        Assert.False(h.Catalog.IsTampered(v2.ManifestDigest));
+
+        // A simulated memory corruption of the bytes the version was verified from.
+        v2.Evidence!.PolicyBytes[0] ^= 0x20;
+        h.Catalog.Reattest();
+
+        Assert.True(h.Catalog.IsTampered(v2.ManifestDigest));
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "2", default))).Kind);
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+        Assert.Contains(h.CatalogLog.Collector.GetSnapshot(), r => r.Id.Id == 3018);
+    }
+
+    [Fact]
+    public async Task EnsureCurrent_StoreUnreachableAtStart_Refused()
+    {
+        var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{ClosedPort()}/devstoreaccount1"), new BlobClientOptions { Retry = { MaxRetries = 0 } }).GetBlobContainerClient("models");
+        var control = new ServingControl(new ControlStore(container, TestPackages.Trusted()), Options.Create(new ServingControlOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(200) }), TimeProvider.System, new FakeLogger<ServingControl>());
+        await Assert.ThrowsAnyAsync<Exception>(() => control.RefreshAsync(default));
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => control.EnsureCurrentAsync(default).AsTask());
+
+        Assert.Equal(RefusalKind.Unavailable, refused.Kind);
+        Assert.False(control.IsReady);
+    }
+
+    [Fact]
+    public async Task EnsureCurrent_ReadsFailingPastMaxStaleness_RefusedUntilARead()
+    {
+        var h = await NewAsync();
+        h.Control.RefreshFailed(new IOException("storage down"));
+        _time.Advance(TimeSpan.FromMinutes(4));
+        await h.Control.EnsureCurrentAsync(default);
+
+        _time.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+
+        await h.Control.RefreshAsync(default);
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, "1", default)).Manifest.Version);
+    }
+
+    private static ModelLifecycle Lifecycle(long sequence, string keyId, Dictionary<string, VersionLifecycle>? versions = null, string? defaultVersion = null) => new()
+    {
+        SchemaVersion = 1,
+        Name = Name,
+        Sequence = sequence,
+        Issued = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero),
+        SignerKeyId = keyId,
+        Default = defaultVersion,
+        Versions = versions ?? [],
+    };
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private async Task<Harness> NewAsync()
+    {
+        var container = await azurite.CreateContainerAsync("lifecycle");
+        var trusted = TrustedSigners.FromKeys(TestPackages.Signer, OtherSigner);
+        var store = new ModelStore(container, trusted, new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        await store.PublishAsync(TestPackages.CreditRisk(Name, "1"));
+        await store.PublishAsync(TestPackages.CreditRisk(Name, "2", policy: TestPackages.CreditRiskPolicyWithMaxBatch(8)));
+        var controlStore = new ControlStore(container, trusted);
+        var controlLog = new FakeLogger<ServingControl>();
+        var control = new ServingControl(controlStore, Options.Create(new ServingControlOptions()), _time, controlLog);
+        var catalogLog = new FakeLogger<ModelCatalog>();
+        var catalog = new ModelCatalog(store, Options.Create(new ModelCatalogOptions { LatestCacheTtl = TimeSpan.Zero }), _time, catalogLog, quarantine: null, control: control);
+        await control.RefreshAsync(default);
+        return new Harness(container, store, controlStore, control, catalog, controlLog, catalogLog);
+    }
+
+    private sealed record Harness(
+        BlobContainerClient Container,
+        ModelStore Store,
+        ControlStore ControlStore,
+        ServingControl Control,
+        ModelCatalog Catalog,
+        FakeLogger<ServingControl> ControlLog,
+        FakeLogger<ModelCatalog> CatalogLog)
+    {
+        public async Task PublishLifecycleAsync(Dictionary<string, VersionLifecycle>? versions = null, string? defaultVersion = null, ECDsa? signer = null, long? sequence = null)
+        {
+            signer ??= TestPackages.Signer;
+            var next = sequence ?? await ControlStore.NextSequenceAsync(ControlStore.LifecyclePrefix(Name), default);
+            await ControlStore.PublishAsync(Lifecycle(next, KeyIds.Compute(signer), versions, defaultVersion), signer, default);
+            await Control.RefreshAsync(default);
+        }
+
+        public async Task PublishRevocationsAsync(IReadOnlyList<RevokedVersion>? versions = null, IReadOnlyList<string>? signers = null, long? sequence = null)
+        {
+            var revocations = new RevocationList
+            {
+                SchemaVersion = 1,
+                Sequence = sequence ?? await ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default),
+                Issued = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero),
+                SignerKeyId = KeyIds.Compute(TestPackages.Signer),
+                Versions = versions ?? [],
+                Signers = signers ?? [],
+            };
+            await ControlStore.PublishAsync(revocations, TestPackages.Signer, default);
+            await Control.RefreshAsync(default);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Hosting.Tests.Fixtures;
+
+namespace ServerlessServe.Hosting.Tests.Admin;
+
+/// <summary>
+/// Signed lifecycle documents and revocation lists stored through the admin plane, in-process beside the gateway: a
+/// deprecated version keeps serving its pinned callers with <c>Deprecation</c> and <c>Sunset</c>, a retired one is not
+/// found, a revoked one is unavailable; documents that do not verify or reuse a sequence are refused.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class AdminLifecycleTests(InProcessStack stack)
+{
+    private const string CreditRisk = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Fact]
+    public async Task LifecycleAndRevocation_PublishedThroughAdminPlane_GatewayObeys()
+    {
+        var name = "admin-lifecycle-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        foreach (var version in new[] { "1", "2", "3" })
+        {
+            using var published = await admin.PostAsync("manage/models", Zip(TestPackages.CreditRisk(name, version)));
+            Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        }
+
+        using var client = stack.Client("lifecycle-checker");
+        var since = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var sunset = new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var deprecate = Lifecycle(name, 1, new() { ["1"] = new(VersionState.Deprecated, since, sunset) });
+        using (var stored = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(ControlJson.Serialize(deprecate), TestPackages.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(client, $"v2/models/{name}/versions/1/infer", HttpStatusCode.OK, (r, _) => r.Headers.Contains("Deprecation")));
+        using (var pinned = await client.PostAsync($"v2/models/{name}/versions/1/infer", Json(CreditRisk)))
+        {
+            Assert.Equal($"@{since.ToUnixTimeSeconds()}", Assert.Single(pinned.Headers.GetValues("Deprecation")));
+            Assert.Equal("Thu, 01 Jan 2099 00:00:00 GMT", Assert.Single(pinned.Headers.GetValues("Sunset")));
+        }
+
+        using (var active = await client.PostAsync($"v2/models/{name}/versions/2/infer", Json(CreditRisk)))
+        {
+            Assert.Equal(HttpStatusCode.OK, active.StatusCode);
+            Assert.False(active.Headers.Contains("Deprecation"));
+        }
+
+        // The same sequence again, or a document no trusted key signed: refused, nothing stored.
+        using (var again = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(ControlJson.Serialize(deprecate), TestPackages.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
+        }
+
+        var retire = ControlJson.Serialize(Lifecycle(name, 2, new() { ["1"] = new(VersionState.Retired) }));
+        using var untrusted = SigningKeys.CreateP256();
+        using (var forged = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(retire, untrusted)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        }
+
+        using (var stored = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(retire, TestPackages.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, await EventuallyAsync(client, $"v2/models/{name}/versions/1/infer", HttpStatusCode.NotFound));
+
+        var digest = Convert.ToHexStringLower(SHA256.HashData((await ModelsContainer().GetBlobClient(ModelStoreLayout.ManifestPath(name, "3")).DownloadContentAsync()).Value.Content.ToArray()));
+        var store = new ControlStore(ModelsContainer(), TestPackages.Trusted());
+        var current = await store.LatestRevocationsAsync(RevocationList.None, default);
+        var revocations = current with
+        {
+            SchemaVersion = 1,
+            Sequence = await store.NextSequenceAsync(ControlStore.RevocationsPrefix, default),
+            Issued = since,
+            SignerKeyId = KeyIds.Compute(TestPackages.Signer),
+            Versions = [.. current.Versions, new RevokedVersion(name, "3", digest)],
+        };
+        using (var stored = await admin.PostAsync("manage/revocations", Signed(ControlJson.Serialize(revocations), TestPackages.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await EventuallyAsync(client, $"v2/models/{name}/versions/3/infer", HttpStatusCode.ServiceUnavailable));
+
+        // The inference app may refuse version 3 before the gateway stops choosing it: poll until both have the list.
+        Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(client, $"v2/models/{name}/infer", HttpStatusCode.OK, (_, body) => body.Contains("\"model_version\":\"2\"", StringComparison.Ordinal)));
+    }
+
+    private Azure.Storage.Blobs.BlobContainerClient ModelsContainer() => stack.GatewayServices.GetRequiredService<ModelStore>().Container;
+
+    private static ModelLifecycle Lifecycle(string name, long sequence, Dictionary<string, VersionLifecycle> versions) => new()
+    {
+        SchemaVersion = 1,
+        Name = name,
+        Sequence = sequence,
+        Issued = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+        SignerKeyId = KeyIds.Compute(TestPackages.Signer),
+        Versions = versions,
+    };
+
+    private static StringContent Signed(byte[] document, ECDsa signer) =>
+        Json($$"""{"document":"{{Convert.ToBase64String(document)}}","signature":"{{ManifestSignature.Sign(document, signer)}}"}""");
+
+    private static async Task<HttpStatusCode> EventuallyAsync(HttpClient client, string path, HttpStatusCode expected, Func<HttpResponseMessage, string, bool>? also = null)
+    {
+        var status = HttpStatusCode.InternalServerError;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline;)
+        {
+            using var response = await client.PostAsync(path, Json(CreditRisk));
+            status = response.StatusCode;
+            if (status == expected && (also is null || also(response, await response.Content.ReadAsStringAsync())))
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return status;
+    }
+
+    private static ByteArrayContent Zip(ModelPackage package) =>
+        new(PackageArchive.Write(package)) { Headers = { ContentType = new MediaTypeHeaderValue("application/zip") } };
+
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,224 @@
+using System.CommandLine;
+using System.Globalization;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl model lifecycle show|deprecate|retire|activate|default</c> and <c>ssctl model revoke|revoke-signer|revocations</c>:
+/// the signed, write-once lifecycle documents and revocation list in the models container. Every gateway and inference
+/// instance follows a change within its refresh interval (5 s by default); nothing is deleted.
+/// </summary>
+internal static class ModelLifecycleCommands
+{
+    public static Command Lifecycle()
+    {
+        var lifecycle = new Command("lifecycle", "Show or change which versions of a model serve (signed, write-once documents).");
+        lifecycle.Subcommands.Add(Show());
+        lifecycle.Subcommands.Add(Change("deprecate", "Serve VERSION only to callers who name it, with Deprecation and Sunset headers, until --until; retired from then on.", needsUntil: true));
+        lifecycle.Subcommands.Add(Change("retire", "Never serve VERSION again: requests naming it are answered as for a version that does not exist.", needsUntil: false));
+        lifecycle.Subcommands.Add(Change("activate", "Serve VERSION again, pinned or as latest (undoes deprecate or retire).", needsUntil: false));
+        lifecycle.Subcommands.Add(Default());
+        return lifecycle;
+    }
+
+    public static IEnumerable<Command> Revocation() => [RevokeVersion(), RevokeSigner(), ShowRevocations()];
+
+    private static Command Show()
+    {
+        var name = new Argument<string>("NAME") { Description = "Model name." };
+        var options = new SigningOptionSet(signs: false);
+        var command = new Command("show", "Show the lifecycle document in force and every stored version's state.") { name };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelName = parse.GetValue(name)!;
+            var (controlStore, modelStore) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            var revocations = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            var document = await controlStore.LatestLifecycleAsync(modelName, revocations, cancellationToken).ConfigureAwait(false);
+            var now = DateTimeOffset.UtcNow;
+            AnsiConsole.MarkupLine(document is null
+                ? $"{Markup.Escape(modelName)}: no lifecycle document; every version is active and the newest serves."
+                : $"{Markup.Escape(modelName)}: lifecycle {document.Sequence}, signed {document.Issued:u} by {document.SignerKeyId}; default {Markup.Escape(document.Default ?? "newest active")}");
+            var table = new Table().AddColumn("version").AddColumn("state").AddColumn("until");
+            foreach (var version in await modelStore.ListVersionsAsync(modelName, cancellationToken).ConfigureAwait(false))
+            {
+                var state = document?.StateAt(version, now) ?? VersionState.Active;
+                var until = document?.DeprecationAt(version, now)?.Sunset.ToString("u", CultureInfo.InvariantCulture) ?? "-";
+                table.AddRow(Markup.Escape(version), state.ToString().ToLowerInvariant(), until);
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Change(string verb, string description, bool needsUntil)
+    {
+        var name = new Argument<string>("NAME") { Description = "Model name." };
+        var version = new Argument<string>("VERSION") { Description = "Version." };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "When the deprecated version retires (ISO 8601, e.g. 2026-12-31T00:00:00Z).", Required = needsUntil };
+        var options = new SigningOptionSet(signs: true);
+        var command = new Command(verb, description) { name, version };
+        if (needsUntil)
+        {
+            command.Options.Add(until);
+        }
+
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelName = parse.GetValue(name)!;
+            var modelVersion = parse.GetValue(version)!;
+            var now = ControlPublisher.WholeSeconds(DateTimeOffset.UtcNow);
+            VersionLifecycle? entry = verb switch
+            {
+                "deprecate" => new VersionLifecycle(VersionState.Deprecated, now, ControlPublisher.WholeSeconds(parse.GetValue(until)!.Value)),
+                "retire" => new VersionLifecycle(VersionState.Retired),
+                _ => null,
+            };
+            return await PublishLifecycleAsync(options, parse, modelName, l =>
+            {
+                // Deprecating again keeps the original deprecation date.
+                var kept = entry is { State: VersionState.Deprecated } && l.Versions.TryGetValue(modelVersion, out var existing) && existing.State == VersionState.Deprecated
+                    ? entry with { Since = existing.Since }
+                    : entry;
+                return ControlPublisher.WithVersion(l, modelVersion, kept);
+            }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command Default()
+    {
+        var name = new Argument<string>("NAME") { Description = "Model name." };
+        var version = new Argument<string?>("VERSION") { Description = "The version callers who name none get. Omit to serve the newest active version.", Arity = ArgumentArity.ZeroOrOne };
+        var options = new SigningOptionSet(signs: true);
+        var command = new Command("default", "Set (or clear) the version that serves callers who name none.") { name, version };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelVersion = parse.GetValue(version);
+            return await PublishLifecycleAsync(options, parse, parse.GetValue(name)!, l => l with { Default = modelVersion }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command RevokeVersion()
+    {
+        var name = new Argument<string>("NAME") { Description = "Model name." };
+        var version = new Argument<string>("VERSION") { Description = "Version." };
+        var options = new SigningOptionSet(signs: true);
+        var command = new Command("revoke", "Add a version to the signed revocation list: it never serves again, on any instance.") { name, version };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelName = parse.GetValue(name)!;
+            var modelVersion = parse.GetValue(version)!;
+            var (_, modelStore) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            string? digest;
+            try
+            {
+                digest = await ControlPublisher.ManifestDigestAsync(modelStore, modelName, modelVersion, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Core.Pipeline.RefusedException ex)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+                return 1;
+            }
+
+            if (digest is null)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(modelName)} {Markup.Escape(modelVersion)} does not exist.[/]");
+                return 1;
+            }
+
+            return await PublishRevocationsAsync(options, parse, r => r with { Versions = [.. r.Versions.Where(v => v.Name != modelName || v.Version != modelVersion), new RevokedVersion(modelName, modelVersion, digest)] }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command RevokeSigner()
+    {
+        var keyId = new Argument<string>("KEYID") { Description = "Key id of the model-signing key (32 hex digits, as `ssctl keys` lists)." };
+        var options = new SigningOptionSet(signs: true);
+        var command = new Command("revoke-signer", "Add a model-signing key to the signed revocation list: nothing it signed serves or is accepted again. Permanent.") { keyId };
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var id = parse.GetValue(keyId)!.Trim().ToLowerInvariant();
+            if (!KeyIds.IsWellFormed(id))
+            {
+                AnsiConsole.MarkupLine("[red]KEYID must be 32 lowercase hex digits.[/]");
+                return 1;
+            }
+
+            return await PublishRevocationsAsync(options, parse, r => r with { Signers = [.. r.Signers.Where(s => s != id), id] }, cancellationToken).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static Command ShowRevocations()
+    {
+        var options = new SigningOptionSet(signs: false);
+        var command = new Command("revocations", "Show the signed revocation list in force.");
+        options.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var (controlStore, _) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            var list = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            AnsiConsole.MarkupLine(list.Sequence == 0 ? "No revocation list: nothing is revoked." : $"Revocation list {list.Sequence}, signed {list.Issued:u} by {list.SignerKeyId}");
+            var table = new Table().AddColumn("kind").AddColumn("subject").AddColumn("manifest sha256");
+            foreach (var version in list.Versions)
+            {
+                table.AddRow("version", $"{Markup.Escape(version.Name)} {Markup.Escape(version.Version)}", version.ManifestSha256);
+            }
+
+            foreach (var signer in list.Signers)
+            {
+                table.AddRow("signer", signer, "-");
+            }
+
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<int> PublishLifecycleAsync(SigningOptionSet options, ParseResult parse, string name, Func<ModelLifecycle, ModelLifecycle> edit, CancellationToken cancellationToken)
+    {
+        using var signer = await options.SignerAsync(parse, cancellationToken).ConfigureAwait(false);
+        var (controlStore, _) = await options.StoresAsync(parse, cancellationToken, signer).ConfigureAwait(false);
+        try
+        {
+            var published = await ControlPublisher.UpdateLifecycleAsync(controlStore, name, signer, DateTimeOffset.UtcNow, edit, cancellationToken).ConfigureAwait(false);
+            AnsiConsole.MarkupLine($"[green]Published[/] lifecycle {published.Sequence} of {Markup.Escape(name)} (signer {published.SignerKeyId}); every instance follows it within its refresh interval.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is ControlDocumentException or Core.Pipeline.RefusedException or ArgumentException)
+        {
+            AnsiConsole.MarkupLine($"[red]Not published:[/] {Markup.Escape(ex.Message)}");
+            return 1;
+        }
+    }
+
+    private static async Task<int> PublishRevocationsAsync(SigningOptionSet options, ParseResult parse, Func<RevocationList, RevocationList> edit, CancellationToken cancellationToken)
+    {
+        using var signer = await options.SignerAsync(parse, cancellationToken).ConfigureAwait(false);
+        var (controlStore, _) = await options.StoresAsync(parse, cancellationToken, signer).ConfigureAwait(false);
+        try
+        {
+            var published = await ControlPublisher.UpdateRevocationsAsync(controlStore, signer, DateTimeOffset.UtcNow, edit, cancellationToken).ConfigureAwait(false);
+            AnsiConsole.MarkupLine($"[green]Published[/] revocation list {published.Sequence} ({published.Versions.Count} versions, {published.Signers.Count} signers); every instance follows it within its refresh interval.");
+            return 0;
+        }
+        catch (Exception ex) when (ex is ControlDocumentException or ArgumentException)
+        {
+            AnsiConsole.MarkupLine($"[red]Not published:[/] {Markup.Escape(ex.Message)}");
+            return 1;
+        }
+    }
+}
