@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the commit loop failed; every record fails closed from now on")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string writerId);
+
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Audit writer {WriterId} could not store tree head {TreeSize} in the witness; will retry")]
+    public static partial void WitnessFailed(ILogger logger, Exception exception, string writerId, long treeSize);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: no witness configured (ServerlessServe:Audit:Witness); a truncated or re-signed log cannot be told from a writer that stopped")]
+    public static partial void WitnessNotConfigured(ILogger logger, string writerId);
 }
