@@ -283,8 +283,10 @@ public sealed partial class BlobAuditSink
         _committedSeq = batch.Head.Seq;
         _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);
-        foreach (var (pending, _) in batch.Records)
+        for (var i = 0; i < batch.Records.Count; i++)
         {
+            var (pending, record) = batch.Records[i];
+            pending.Leaf = new AuditLeaf(WriterId, record.Seq, Convert.ToHexStringLower(batch.Leaves[i]));
             pending.Completion.TrySetResult();
         }
 

@@ -154,7 +154,21 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The event cannot be stored as a record (see <see cref="Prepare"/>); only this
     /// caller fails, nothing is queued.</exception>
-    public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
+        await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// <see cref="AppendAsync"/>, and says where the record went: its writer, seq and Merkle leaf hash, what a receipt
+    /// names so that its inclusion can be proved once a tree head covers it (<see cref="AuditProofs"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="AppendAsync"/>.</exception>
+    public async ValueTask<AuditLeaf> AppendForReceiptAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        var pending = await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+        return pending.Leaf!;
+    }
+
+    private async ValueTask<PendingRecord> EnqueueAndWaitAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
         var pending = new PendingRecord(Prepare(auditEvent));
@@ -173,6 +187,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
             ? cancellationToken.Register(static state => ((PendingRecord)state!).Cancel(), pending)
             : default;
         await pending.Completion.Task.ConfigureAwait(false);
+        return pending;
     }
 
     /// <summary>
@@ -293,6 +308,9 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         public AuditRecord Record { get; } = record;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where the record was committed; set before <see cref="Completion"/> succeeds.</summary>
+        public AuditLeaf? Leaf { get; set; }
 
         /// <summary>The caller gave up; if the record is not yet in a group it is not written.</summary>
         public void Cancel() => Completion.TrySetCanceled();
