@@ -220,7 +220,7 @@ public sealed partial class BlobAuditSink
         var prev = head.Hash;
         for (var i = start; i < live.Count; i++)
         {
-            var record = live[i].Record.InChain(seq + 1, prev);
+            var record = live[i].Record.InChain(seq + 1, prev, out var leaf);
             var line = record.ToJsonLine();
             var segmentFull = segmentRecords + records.Count >= _options.SegmentMaxRecords
                 || segmentBytes + buffer.Length + line.Length > _options.SegmentMaxBytes;
@@ -239,7 +239,7 @@ public sealed partial class BlobAuditSink
 
             buffer.Write(line);
             records.Add((live[i], record));
-            leaves.Add(MerkleHash.Leaf(record.CanonicalBytes()));
+            leaves.Add(leaf);
             seq = record.Seq;
             prev = record.Hash;
         }
