@@ -17,6 +17,13 @@ public class AuditBenchmarks
     private AuditEvent _event = null!;
     private AuditRecord _record = null!;
     private string _prev = null!;
+    private MerkleFrontier _frontier = null!;
+    private MerkleFrontier _bigFrontier = null!;
+    private MerkleTree _tree = null!;
+    private byte[] _leaf = null!;
+    private byte[] _leaf40000 = null!;
+    private byte[] _root = null!;
+    private IReadOnlyList<byte[]> _proof = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -46,6 +53,20 @@ public class AuditBenchmarks
             LatencyMs = 3.14159,
         };
         _record = AuditRecord.Create(_event, "gateway-0", 42, _prev);
+        _leaf = MerkleHash.Leaf(_record.CanonicalBytes());
+        _frontier = new MerkleFrontier();
+        _bigFrontier = new MerkleFrontier();
+        for (var i = 0; i < 1_000_000; i++)
+        {
+            _frontier.Append(_leaf);
+            _bigFrontier.Append(_leaf);
+        }
+
+        var leaves = Enumerable.Range(0, 65_536).Select(static i => MerkleHash.Leaf(BitConverter.GetBytes(i))).ToList();
+        _tree = new MerkleTree(leaves);
+        _leaf40000 = leaves[40_000];
+        _root = _tree.Root(65_536);
+        _proof = _tree.InclusionProof(40_000, 65_536);
     }
 
     /// <summary>The caller's pseudonym (HMAC-SHA256 under the audit key) that the record holds instead of the id.</summary>
@@ -61,6 +82,30 @@ public class AuditBenchmarks
 
     [Benchmark]
     public byte[] ToJsonLine() => _record.ToJsonLine();
+
+    /// <summary>The record's Merkle leaf hash (SHA-256 of 0x00 and the canonical bytes): what the tree adds per record.</summary>
+    [Benchmark]
+    public byte[] MerkleLeaf() => MerkleHash.Leaf(_record.CanonicalBytes());
+
+    /// <summary>Appending one leaf to the sink's frontier of a 1,000,000-leaf tree (amortised one node hash).</summary>
+    [Benchmark]
+    public long FrontierAppend()
+    {
+        _frontier.Append(_leaf);
+        return _frontier.Size;
+    }
+
+    /// <summary>The root of a 1,000,000-leaf tree from its frontier (what each signed tree head costs, ~log2 n hashes).</summary>
+    [Benchmark]
+    public byte[] FrontierRoot() => _bigFrontier.Root();
+
+    /// <summary>An inclusion proof (RFC 9162 §2.1.3.1) in a 65,536-leaf tree, what a receipt's proof would cost to serve.</summary>
+    [Benchmark]
+    public IReadOnlyList<byte[]> InclusionProof() => _tree.InclusionProof(40_000, 65_536);
+
+    /// <summary>Checking that inclusion proof (§2.1.3.2), what an offline receipt check costs.</summary>
+    [Benchmark]
+    public bool VerifyInclusion() => MerkleHash.VerifyInclusion(40_000, 65_536, _leaf40000, _proof, _root);
 
     /// <summary>What the sink pays per request: create (with hash) and encode the line.</summary>
     [Benchmark]

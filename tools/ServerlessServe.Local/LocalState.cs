@@ -50,6 +50,11 @@ public sealed class LocalState
 
     public string AuditPseudonymKey => Key(LocalStateKeys.AuditPseudonymKey);
 
+    /// <summary>The audit witness's countersigning key (docs/audit.md, "Witness").</summary>
+    public string AuditWitnessKey => Key(LocalStateKeys.AuditWitnessKey);
+
+    public string AuditWitnessPublicKey => Key(LocalStateKeys.AuditWitnessPublicKey);
+
     public string AzuriteDirectory => Path.Combine(Directory, "azurite");
 
     public string LogsDirectory => Path.Combine(Directory, "logs");
@@ -70,6 +75,7 @@ public sealed class LocalState
                  {
                      (IssuerKey, IssuerPublicKey),
                      (ModelSigningKey, ModelSigningPublicKey), (AuditCheckpointKey, AuditCheckpointPublicKey),
+                     (AuditWitnessKey, AuditWitnessPublicKey),
                  })
         {
             if (File.Exists(privatePath))

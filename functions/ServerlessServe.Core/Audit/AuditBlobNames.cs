@@ -4,13 +4,23 @@ namespace ServerlessServe.Core.Audit;
 
 /// <summary>
 /// Blob layout of the audit container: <c>chains/{writerId}/{segment:D6}.jsonl</c> (append blobs of JSON lines, segment
-/// numbers from 0) and <c>checkpoints/{writerId}/{seq:D12}.json</c> (write-once block blobs).
+/// numbers from 0) and <c>checkpoints/{writerId}/{seq:D12}.json</c> (write-once block blobs); in the witness container,
+/// <c>heads/{writerId}/{treeSize:D12}.json</c> (write-once, <see cref="AuditWitnessHead"/>).
 /// </summary>
 internal static class AuditBlobNames
 {
     public const string ChainsPrefix = "chains/";
 
     public const string CheckpointsPrefix = "checkpoints/";
+
+    public const string WitnessHeadsPrefix = "heads/";
+
+    public static string WitnessHead(string writerId, long treeSize) =>
+        WitnessHeadsPrefix + writerId + "/" + treeSize.ToString("D12", CultureInfo.InvariantCulture) + ".json";
+
+    /// <summary>Parses <c>heads/{writerId}/{treeSize}.json</c>.</summary>
+    public static bool TryParseWitnessHead(string name, out string writerId, out long treeSize) =>
+        TryParse(name, WitnessHeadsPrefix, ".json", 12, out writerId, out treeSize);
 
     public static string ChainPrefix(string writerId) => ChainsPrefix + writerId + "/";
 

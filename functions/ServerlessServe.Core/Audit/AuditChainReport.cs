@@ -2,9 +2,10 @@ namespace ServerlessServe.Core.Audit;
 
 /// <summary>
 /// The verification of one writer's chain: records checked, the last seq, the checkpoints checked and the highest of
-/// them (<see cref="LastCheckpointSeq"/>, 0 when none), and the first failure if any.
+/// them (<see cref="LastCheckpointSeq"/>, 0 when none), the first failure if any, and the tree size of the latest head in
+/// the witness (<see cref="WitnessedSeq"/>, null when no witness was checked).
 /// </summary>
-public sealed record AuditChainReport(string WriterId, long RecordsChecked, long LastSeq, int CheckpointsChecked, AuditFailure? Failure, long LastCheckpointSeq = 0)
+public sealed record AuditChainReport(string WriterId, long RecordsChecked, long LastSeq, int CheckpointsChecked, AuditFailure? Failure, long LastCheckpointSeq = 0, long? WitnessedSeq = null)
 {
     public bool Ok => Failure is null;
 

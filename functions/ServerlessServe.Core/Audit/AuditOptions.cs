@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -101,6 +102,10 @@ public sealed class AuditOptions : IValidatableObject
 
     /// <summary>The ECDSA P-256 key that signs checkpoints, set in code; the sink does not dispose it. Default null.</summary>
     public ECDsa? CheckpointKey { get; set; }
+
+    /// <summary>The independent witness of signed tree heads (see <see cref="AuditWitnessOptions"/>). Default: not configured.</summary>
+    [ValidateObjectMembers]
+    public AuditWitnessOptions Witness { get; set; } = new();
 
     /// <summary>True for a writer id the blob layout accepts.</summary>
     public static bool IsValidWriterId(string? writerId) =>

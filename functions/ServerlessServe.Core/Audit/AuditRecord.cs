@@ -148,10 +148,13 @@ public sealed record AuditRecord
     }
 
     /// <summary>This record placed at <paramref name="seq"/> after <paramref name="prev"/>, with its hash recomputed.</summary>
-    internal AuditRecord InChain(long seq, string prev)
+    /// <remarks><paramref name="leafHash"/> is the record's Merkle leaf hash, from the same canonical bytes as the hash (one encoding for both).</remarks>
+    internal AuditRecord InChain(long seq, string prev, out byte[] leafHash)
     {
         var record = this with { Seq = seq, Prev = prev };
-        return record with { Hash = record.ComputeHash() };
+        var canonical = record.CanonicalBytes();
+        leafHash = MerkleHash.Leaf(canonical);
+        return record with { Hash = Convert.ToHexStringLower(SHA256.HashData(canonical)) };
     }
 
     /// <summary>The canonical serialization of every field except <see cref="Hash"/> (see remarks).</summary>

@@ -18,27 +18,43 @@ namespace ServerlessServe.Core.Audit;
 /// record with a seq in [e, seq) or the record its <c>prev</c> names appears later, otherwise
 /// <see cref="AuditFailureKind.Deleted"/> (seq e is the first missing one); a record with seq = e whose <c>prev</c> is
 /// not p means the previous record was rewritten with a fresh hash (<see cref="AuditFailureKind.Modified"/> naming it).
-/// Once the records are sound, checkpoints are checked in seq order: signature by a trusted key
-/// (<see cref="AuditFailureKind.BadCheckpointSignature"/>), then that the chain reaches the checkpoint's seq with the
-/// checkpoint's hash (<see cref="AuditFailureKind.Truncated"/>). A chain with records and no checkpoint at all is
-/// <see cref="AuditFailureKind.Unanchored"/>: the sink checkpoints after a chain's first group, so only deleted
-/// checkpoints or a writer stopped in that moment leave one. A tail removed after the last checkpoint cannot be detected;
-/// its length is reported (<see cref="AuditChainReport.RecordsAfterLastCheckpoint"/>). A missing container is reported
-/// as such (<see cref="AuditVerificationReport.ContainerMissing"/>) and, like a container without records, is not Ok.
+/// Once the records are sound, checkpoints and signed tree heads are checked in seq order: signature by a trusted key
+/// (<see cref="AuditFailureKind.BadCheckpointSignature"/>), that the chain reaches the head's seq
+/// (<see cref="AuditFailureKind.Truncated"/>), for a tree head that its root is the Merkle root of records 1..seq
+/// (<see cref="AuditFailureKind.Inconsistent"/>), then the record hash (<see cref="AuditFailureKind.Truncated"/>), that its
+/// <c>prevHead</c> names the previous head (<see cref="AuditFailureKind.HeadMissing"/>) and the RFC 9162 consistency
+/// proof from the previous tree head (<see cref="AuditFailureKind.Inconsistent"/>). A chain with records and no
+/// checkpoint at all is <see cref="AuditFailureKind.Unanchored"/>; one with more records after its latest head than
+/// <see cref="AuditVerificationOptions.MaxUnanchoredRecords"/> is <see cref="AuditFailureKind.UnanchoredTail"/>. With a
+/// witness, every witness head must be countersigned by a trusted witness key and signed by a trusted log key, must not
+/// be beyond the log's latest head (<see cref="AuditFailureKind.WitnessAhead"/>) and must match the records
+/// (<see cref="AuditFailureKind.WitnessMismatch"/>); the log's latest head must reach the witness within
+/// <see cref="AuditVerificationOptions.WitnessLag"/> (<see cref="AuditFailureKind.Unwitnessed"/>). The witness is read
+/// before the log, so a head written meanwhile cannot look like the witness being ahead. A missing container is
+/// reported as such (<see cref="AuditVerificationReport.ContainerMissing"/>) and, like a container without records, is
+/// not Ok.
 /// </remarks>
 public static class AuditVerifier
 {
-    /// <summary>Verifies every chain in <paramref name="container"/>; checkpoints must be signed by one of <paramref name="trustedCheckpointKeys"/>.</summary>
-    public static async Task<AuditVerificationReport> VerifyAsync(BlobContainerClient container, IReadOnlyCollection<ECDsa> trustedCheckpointKeys, CancellationToken cancellationToken)
+    /// <summary>Verifies every chain in <paramref name="container"/>; checkpoints must be signed by one of <paramref name="trustedCheckpointKeys"/>. No witness check.</summary>
+    public static Task<AuditVerificationReport> VerifyAsync(BlobContainerClient container, IReadOnlyCollection<ECDsa> trustedCheckpointKeys, CancellationToken cancellationToken) =>
+        VerifyAsync(container, new AuditVerificationOptions { TrustedCheckpointKeys = trustedCheckpointKeys ?? throw new ArgumentNullException(nameof(trustedCheckpointKeys)) }, cancellationToken);
+
+    /// <summary>Verifies every chain in <paramref name="container"/> as <paramref name="options"/> say, against the witness when one is given.</summary>
+    public static async Task<AuditVerificationReport> VerifyAsync(BlobContainerClient container, AuditVerificationOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(container);
-        ArgumentNullException.ThrowIfNull(trustedCheckpointKeys);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.TrustedCheckpointKeys);
+
+        // The witness first: it only ever receives a head after the log has it.
+        var witness = options.Witness is null ? null : await ReadWitnessAsync(options.Witness, cancellationToken).ConfigureAwait(false);
         if (!await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
-            return new AuditVerificationReport([], ContainerMissing: true);
+            return new AuditVerificationReport(witness is null ? [] : WitnessOnly(witness, []), ContainerMissing: true);
         }
 
-        var trusted = trustedCheckpointKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
+        var trusted = options.TrustedCheckpointKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
         var chains = new SortedDictionary<string, ChainBlobs>(StringComparer.Ordinal);
         ChainBlobs Chain(string writer) => chains.TryGetValue(writer, out var found) ? found : chains[writer] = new ChainBlobs();
 
@@ -69,19 +85,86 @@ public static class AuditVerifier
         var reports = new List<AuditChainReport>(chains.Count);
         foreach (var (writer, blobs) in chains)
         {
-            reports.Add(await VerifyChainAsync(container, writer, blobs, trusted, cancellationToken).ConfigureAwait(false));
+            var witnessHeads = witness is null ? null : witness.TryGetValue(writer, out var heads) ? heads : [];
+            reports.Add(await VerifyChainAsync(container, writer, blobs, trusted, witnessHeads, options, cancellationToken).ConfigureAwait(false));
+        }
+
+        if (witness is not null)
+        {
+            reports.AddRange(WitnessOnly(witness, chains.Keys));
         }
 
         return new AuditVerificationReport(reports);
     }
 
-    private static async Task<AuditChainReport> VerifyChainAsync(
-        BlobContainerClient container, string writer, ChainBlobs blobs, Dictionary<string, ECDsa> trusted, CancellationToken cancellationToken)
+    /// <summary>Writers the witness has heads of but the log has no chain for: the whole chain was deleted.</summary>
+    private static List<AuditChainReport> WitnessOnly(Dictionary<string, List<WitnessEntry>> witness, IEnumerable<string> logWriters)
     {
+        var known = logWriters.ToHashSet(StringComparer.Ordinal);
+        return witness.Where(w => !known.Contains(w.Key) && w.Value.Count > 0).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w =>
+        {
+            var latest = w.Value[^1];
+            return new AuditChainReport(w.Key, 0, 0, 0, new AuditFailure(
+                AuditFailureKind.WitnessAhead, latest.TreeSize, latest.Blob, null,
+                $"the witness holds heads of this writer up to tree size {latest.TreeSize} but the log has no chain for it: the chain was deleted"), 0, latest.TreeSize);
+        }).ToList();
+    }
+
+    private static async Task<Dictionary<string, List<WitnessEntry>>> ReadWitnessAsync(BlobContainerClient witness, CancellationToken cancellationToken)
+    {
+        var result = new Dictionary<string, List<WitnessEntry>>(StringComparer.Ordinal);
+        if (!await witness.ExistsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return result;
+        }
+
+        await foreach (var item in witness.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.WitnessHeadsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            var name = witness.Name + "/" + item.Name;
+            if (!AuditBlobNames.TryParseWitnessHead(item.Name, out var writer, out var treeSize))
+            {
+                writer = AuditBlobNames.WriterOf(item.Name, AuditBlobNames.WitnessHeadsPrefix);
+                Add(writer, new WitnessEntry(long.MaxValue, name, null));
+                continue;
+            }
+
+            var content = (await witness.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+            AuditWitnessHead.TryParse(content.Span, out var head);
+            Add(writer, new WitnessEntry(treeSize, name, head));
+        }
+
+        foreach (var heads in result.Values)
+        {
+            heads.Sort(static (a, b) => a.TreeSize.CompareTo(b.TreeSize));
+        }
+
+        return result;
+
+        void Add(string writer, WitnessEntry entry)
+        {
+            if (!result.TryGetValue(writer, out var list))
+            {
+                result[writer] = list = [];
+            }
+
+            list.Add(entry);
+        }
+    }
+
+    private static async Task<AuditChainReport> VerifyChainAsync(
+        BlobContainerClient container,
+        string writer,
+        ChainBlobs blobs,
+        Dictionary<string, ECDsa> trusted,
+        List<WitnessEntry>? witnessHeads,
+        AuditVerificationOptions options,
+        CancellationToken cancellationToken)
+    {
+        var witnessedSeq = witnessHeads is null ? (long?)null : witnessHeads.Count == 0 ? 0 : witnessHeads[^1].TreeSize;
         if (blobs.BadNames.Count > 0)
         {
             var name = blobs.BadNames.Min(StringComparer.Ordinal)!;
-            return new AuditChainReport(writer, 0, 0, 0, new AuditFailure(AuditFailureKind.Malformed, null, name, null, "blob name is not in the audit layout"));
+            return new AuditChainReport(writer, 0, 0, 0, new AuditFailure(AuditFailureKind.Malformed, null, name, null, "blob name is not in the audit layout"), 0, witnessedSeq);
         }
 
         var entries = new List<Entry>();
@@ -101,33 +184,103 @@ public static class AuditVerifier
         var (failure, checkedCount) = WalkChain(writer, entries);
         if (failure is not null)
         {
-            return new AuditChainReport(writer, checkedCount, checkedCount, 0, failure);
+            return new AuditChainReport(writer, checkedCount, checkedCount, 0, failure, 0, witnessedSeq);
         }
 
         var lastSeq = (long)entries.Count;
-        var checkpointsChecked = 0;
+        var heads = new HeadWalk(entries);
         blobs.Checkpoints.Sort();
         foreach (var (seq, name) in blobs.Checkpoints)
         {
             var content = (await container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            failure = CheckCheckpoint(writer, seq, name, content.Span, entries, trusted);
+            failure = CheckCheckpoint(writer, seq, name, content.Span, heads, trusted);
             if (failure is not null)
             {
-                return new AuditChainReport(writer, entries.Count, lastSeq, checkpointsChecked, failure);
+                return new AuditChainReport(writer, entries.Count, lastSeq, heads.Checked, failure, 0, witnessedSeq);
             }
-
-            checkpointsChecked++;
         }
 
-        var lastCheckpointSeq = blobs.Checkpoints.Count == 0 ? 0 : blobs.Checkpoints[^1].Seq;
-        if (entries.Count > 0 && checkpointsChecked == 0)
+        var lastCheckpointSeq = heads.Latest?.Seq ?? 0;
+        if (entries.Count > 0 && heads.Checked == 0)
         {
             failure = new AuditFailure(
                 AuditFailureKind.Unanchored, null, null, null,
                 $"{entries.Count} record(s) and no signed checkpoint under {AuditBlobNames.CheckpointPrefix(writer)}: a cut or rewrite of this chain would go unnoticed");
         }
+        else if (lastSeq - lastCheckpointSeq > options.MaxUnanchoredRecords)
+        {
+            failure = new AuditFailure(
+                AuditFailureKind.UnanchoredTail, lastCheckpointSeq + 1, AuditBlobNames.Checkpoint(writer, lastCheckpointSeq), null,
+                $"{lastSeq - lastCheckpointSeq} record(s) follow the latest head at seq {lastCheckpointSeq}, more than the {options.MaxUnanchoredRecords} the head schedule allows: later heads were deleted, or the writer stopped uncleanly");
+        }
 
-        return new AuditChainReport(writer, entries.Count, lastSeq, checkpointsChecked, failure, lastCheckpointSeq);
+        if (failure is null && witnessHeads is not null)
+        {
+            failure = CheckWitness(heads, witnessHeads, trusted, options);
+        }
+
+        return new AuditChainReport(writer, entries.Count, lastSeq, heads.Checked, failure, lastCheckpointSeq, witnessedSeq);
+    }
+
+    /// <summary>The log's heads against the witness's copies of them (see the class remarks).</summary>
+    private static AuditFailure? CheckWitness(HeadWalk heads, List<WitnessEntry> witnessHeads, Dictionary<string, ECDsa> trusted, AuditVerificationOptions options)
+    {
+        var witnessKeys = options.TrustedWitnessKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
+        var latest = heads.Latest;
+        var latestSeq = latest?.Seq ?? 0;
+        foreach (var entry in witnessHeads)
+        {
+            if (entry.Head is not { } copy)
+            {
+                return new AuditFailure(AuditFailureKind.Malformed, null, entry.Blob, null, "witness head is not in the audit format");
+            }
+
+            if (!witnessKeys.TryGetValue(copy.WitnessKeyId, out var witnessKey) || !copy.VerifyWitnessSignature(witnessKey))
+            {
+                return new AuditFailure(AuditFailureKind.BadCheckpointSignature, copy.Head.Seq, entry.Blob, null, "witness head is not countersigned by a trusted witness key");
+            }
+
+            if (!trusted.TryGetValue(copy.Head.KeyId, out var logKey) || !copy.Head.VerifySignature(logKey))
+            {
+                return new AuditFailure(AuditFailureKind.BadCheckpointSignature, copy.Head.Seq, entry.Blob, null, "witness head is not validly signed by a trusted checkpoint key");
+            }
+
+            if (copy.Head.Seq != entry.TreeSize || !string.Equals(copy.Head.WriterId, heads.Writer ?? copy.Head.WriterId, StringComparison.Ordinal))
+            {
+                return new AuditFailure(AuditFailureKind.Malformed, copy.Head.Seq, entry.Blob, null, "witness head content does not match its blob name");
+            }
+        }
+
+        if (witnessHeads.Count > 0 && witnessHeads[^1].TreeSize > latestSeq)
+        {
+            var ahead = witnessHeads[^1];
+            return new AuditFailure(
+                AuditFailureKind.WitnessAhead, Math.Min(latestSeq, heads.RecordCount) + 1, ahead.Blob, null,
+                $"the witness holds a head at tree size {ahead.TreeSize} but the log's latest head is at {latestSeq} (records: {heads.RecordCount}): the log was truncated or its later heads deleted");
+        }
+
+        foreach (var entry in witnessHeads)
+        {
+            var head = entry.Head!.Head;
+            if (!string.Equals(Convert.ToHexStringLower(heads.Tree.Root(head.Seq)), head.Root, StringComparison.Ordinal)
+                || !string.Equals(heads.RecordHash(head.Seq), head.Hash, StringComparison.Ordinal))
+            {
+                return new AuditFailure(
+                    AuditFailureKind.WitnessMismatch, head.Seq, entry.Blob, null,
+                    $"the witness head at tree size {head.Seq} is not the Merkle root of the log's records 1..{head.Seq}: they were rewritten");
+            }
+        }
+
+        if (latest is { IsTreeHead: true } && (witnessHeads.Count == 0 || witnessHeads[^1].TreeSize < latest.Seq)
+            && options.Time.GetUtcNow() - latest.Time > options.WitnessLag)
+        {
+            var witnessed = witnessHeads.Count == 0 ? 0 : witnessHeads[^1].TreeSize;
+            return new AuditFailure(
+                AuditFailureKind.Unwitnessed, latest.Seq, null, null,
+                $"the log's latest head (tree size {latest.Seq}, {latest.Time:O}) is not in the witness after {options.WitnessLag}; the witness is at {witnessed}");
+        }
+
+        return null;
     }
 
     /// <summary>The first failure in storage order and how many records were sound before it.</summary>
@@ -210,8 +363,9 @@ public static class AuditVerifier
         return false;
     }
 
-    private static AuditFailure? CheckCheckpoint(string writer, long seq, string name, ReadOnlySpan<byte> content, List<Entry> entries, Dictionary<string, ECDsa> trusted)
+    private static AuditFailure? CheckCheckpoint(string writer, long seq, string name, ReadOnlySpan<byte> content, HeadWalk heads, Dictionary<string, ECDsa> trusted)
     {
+        var entries = heads.Entries;
         if (!AuditCheckpoint.TryParse(content, out var checkpoint) || checkpoint is null)
         {
             return new AuditFailure(AuditFailureKind.Malformed, seq, name, null, "checkpoint is not in the audit format");
@@ -233,13 +387,79 @@ public static class AuditVerifier
             return new AuditFailure(AuditFailureKind.Truncated, entries.Count + 1, name, null, $"checkpoint signs seq {checkpoint.Seq} but the chain ends at seq {entries.Count}");
         }
 
+        if (checkpoint.IsTreeHead && (checkpoint.Seq < 1 || !string.Equals(Convert.ToHexStringLower(heads.Tree.Root(checkpoint.Seq)), checkpoint.Root, StringComparison.Ordinal)))
+        {
+            return new AuditFailure(
+                AuditFailureKind.Inconsistent, checkpoint.Seq, name, null,
+                $"the head's Merkle root is not the root of records 1..{checkpoint.Seq}: a record under it was swapped or rewritten");
+        }
+
         if (checkpoint.Seq < 1 || !string.Equals(entries[(int)(checkpoint.Seq - 1)].Record!.Hash, checkpoint.Hash, StringComparison.Ordinal))
         {
             return new AuditFailure(AuditFailureKind.Truncated, checkpoint.Seq, name, null, $"the record at seq {checkpoint.Seq} is not the one the checkpoint signed: the chain was cut and rewritten");
         }
 
+        if (checkpoint.IsTreeHead)
+        {
+            var expectedPrev = heads.Latest?.HeadHash() ?? AuditRecord.GenesisHash;
+            if (!string.Equals(checkpoint.PrevHead, expectedPrev, StringComparison.Ordinal))
+            {
+                return new AuditFailure(
+                    AuditFailureKind.HeadMissing, checkpoint.Seq, name, null,
+                    $"prevHead does not name the head before it ({(heads.Latest is { } before ? $"seq {before.Seq}" : "none")}): a head was deleted");
+            }
+
+            if (heads.LatestTreeHead is { } previous)
+            {
+                // RFC 9162 §2.1.4: the proof is made from the records and checked with the two signed roots only.
+                var proof = heads.Tree.ConsistencyProof(previous.Seq, checkpoint.Seq);
+                if (!MerkleHash.VerifyConsistency(previous.Seq, checkpoint.Seq, Convert.FromHexString(previous.Root!), Convert.FromHexString(checkpoint.Root!), proof))
+                {
+                    return new AuditFailure(
+                        AuditFailureKind.Inconsistent, checkpoint.Seq, name, null,
+                        $"the head is not consistent with the head at tree size {previous.Seq}");
+                }
+            }
+        }
+
+        heads.Accept(checkpoint);
         return null;
     }
+
+    /// <summary>The heads of one chain as they are checked, and the Merkle tree of its records (built when first needed).</summary>
+    private sealed class HeadWalk(List<Entry> entries)
+    {
+        private MerkleTree? _tree;
+
+        public List<Entry> Entries => entries;
+
+        public long RecordCount => entries.Count;
+
+        public string? Writer => Latest?.WriterId;
+
+        public MerkleTree Tree => _tree ??= new MerkleTree(entries.Select(static e => MerkleHash.Leaf(e.Record!.CanonicalBytes())).ToList());
+
+        public AuditCheckpoint? Latest { get; private set; }
+
+        public AuditCheckpoint? LatestTreeHead { get; private set; }
+
+        public int Checked { get; private set; }
+
+        public string RecordHash(long seq) => entries[(int)(seq - 1)].Record!.Hash;
+
+        public void Accept(AuditCheckpoint checkpoint)
+        {
+            Latest = checkpoint;
+            if (checkpoint.IsTreeHead)
+            {
+                LatestTreeHead = checkpoint;
+            }
+
+            Checked++;
+        }
+    }
+
+    private sealed record WitnessEntry(long TreeSize, string Blob, AuditWitnessHead? Head);
 
     private sealed class ChainBlobs
     {

@@ -17,6 +17,11 @@ public sealed partial class BlobAuditSink
     private long _lastCheckpointSeq;
     private bool _anchored;
     private long _lastCheckpointAttempt;
+    private readonly MerkleFrontier _frontier = new();
+    private string _lastHeadHash = AuditRecord.GenesisHash;
+    private AuditCheckpoint? _pendingWitness;
+    private bool _witnessReady;
+    private long _witnessedSeq;
 
     private async Task RunAsync()
     {
@@ -137,7 +142,7 @@ public sealed partial class BlobAuditSink
 
     /// <summary>While idle: time left until committed records that no checkpoint covers must be anchored; null when none.</summary>
     private TimeSpan? CheckpointDueIn() =>
-        _committedSeq > _lastCheckpointSeq
+        _committedSeq > _lastCheckpointSeq || _pendingWitness is not null
             ? _options.CheckpointInterval - _time.GetElapsedTime(_lastCheckpointAttempt)
             : null;
 
@@ -214,11 +219,12 @@ public sealed partial class BlobAuditSink
         var segmentExists = head.SegmentExists;
         var buffer = new MemoryStream();
         var records = new List<(PendingRecord Pending, AuditRecord Record)>();
+        var leaves = new List<byte[]>();
         var seq = head.Seq;
         var prev = head.Hash;
         for (var i = start; i < live.Count; i++)
         {
-            var record = live[i].Record.InChain(seq + 1, prev);
+            var record = live[i].Record.InChain(seq + 1, prev, out var leaf);
             var line = record.ToJsonLine();
             var segmentFull = segmentRecords + records.Count >= _options.SegmentMaxRecords
                 || segmentBytes + buffer.Length + line.Length > _options.SegmentMaxBytes;
@@ -237,13 +243,14 @@ public sealed partial class BlobAuditSink
 
             buffer.Write(line);
             records.Add((live[i], record));
+            leaves.Add(leaf);
             seq = record.Seq;
             prev = record.Hash;
         }
 
         buffer.Position = 0;
         var newHead = new ChainHead(seq, prev, segment, segmentRecords + records.Count, segmentBytes + buffer.Length, SegmentExists: true);
-        return new Batch(records, buffer, segment, segmentBytes, segmentExists, newHead);
+        return new Batch(records, leaves, buffer, segment, segmentBytes, segmentExists, newHead);
     }
 
     private async Task AppendBatchAsync(Batch batch, CancellationToken cancellationToken)
@@ -267,13 +274,24 @@ public sealed partial class BlobAuditSink
 
     private void Commit(Batch batch)
     {
+        // After an ambiguous append the resync may have rebuilt the tree from storage, this batch included.
+        if (_frontier.Size == batch.Head.Seq - batch.Records.Count)
+        {
+            foreach (var leaf in batch.Leaves)
+            {
+                _frontier.Append(leaf);
+            }
+        }
+
         _head = batch.Head;
         _committedSeq = batch.Head.Seq;
         _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);
         List<AuditRecord>? abandoned = null;
-        foreach (var (pending, record) in batch.Records)
+        for (var i = 0; i < batch.Records.Count; i++)
         {
+            var (pending, record) = batch.Records[i];
+            pending.Leaf = new AuditLeaf(WriterId, record.Seq, Convert.ToHexStringLower(batch.Leaves[i]));
             if (!pending.Completion.TrySetResult() && pending.Completion.Task.IsCanceled)
             {
                 // Its caller gave up (the closing deadline) after the record went into this append: the response was
@@ -324,6 +342,7 @@ public sealed partial class BlobAuditSink
     /// <summary>One append: chained records for one segment, the expected append position and the head after it.</summary>
     private sealed record Batch(
         List<(PendingRecord Pending, AuditRecord Record)> Records,
+        List<byte[]> Leaves,
         MemoryStream Content,
         long Segment,
         long AppendPosition,

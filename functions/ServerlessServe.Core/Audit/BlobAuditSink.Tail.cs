@@ -27,6 +27,18 @@ public sealed partial class BlobAuditSink
                 return false;
             }
 
+            if (_frontier.Size != head.Seq)
+            {
+                // A continued chain (or records written by another process under this id): the tree is rebuilt from the
+                // stored leaves, and the next head follows the latest stored one.
+                await RebuildFrontierAsync(head).ConfigureAwait(false);
+            }
+
+            if (!_started)
+            {
+                _lastHeadHash = await ReadLastHeadHashAsync().ConfigureAwait(false);
+            }
+
             _head = head;
             _committedSeq = head.Seq;
             _committedHash = head.Hash;
@@ -100,29 +112,130 @@ public sealed partial class BlobAuditSink
         return ChainHead.Empty with { Segment = last, SegmentRecords = lastRecords, SegmentBytes = lastBytes, SegmentExists = true };
     }
 
+    /// <summary>Rebuilds the Merkle frontier from every stored record of this chain; they must end at <paramref name="head"/>.</summary>
+    private async Task RebuildFrontierAsync(ChainHead head)
+    {
+        var segments = new List<long>();
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainPrefix(WriterId), CancellationToken.None).ConfigureAwait(false))
+        {
+            if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment) && string.Equals(writer, WriterId, StringComparison.Ordinal))
+            {
+                segments.Add(segment);
+            }
+        }
+
+        segments.Sort();
+        _frontier.Clear();
+        var prev = AuditRecord.GenesisHash;
+        foreach (var segment in segments)
+        {
+            var name = AuditBlobNames.Segment(WriterId, segment);
+            var content = (await _container.GetBlobClient(name).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
+            foreach (var (start, length) in AuditLines.Split(content.Span))
+            {
+                if (!AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _)
+                    || record!.Seq != _frontier.Size + 1
+                    || !string.Equals(record.Prev, prev, StringComparison.Ordinal)
+                    || !string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal))
+                {
+                    _frontier.Clear();
+                    TryLog(logger => Log.TailInvalid(logger, WriterId, name));
+                    throw new AuditUnavailableException("The stored audit chain is not valid; its Merkle tree cannot be rebuilt.");
+                }
+
+                _frontier.Append(MerkleHash.Leaf(record.CanonicalBytes()));
+                prev = record.Hash;
+            }
+        }
+
+        if (_frontier.Size != head.Seq || !string.Equals(prev, head.Hash, StringComparison.Ordinal))
+        {
+            _frontier.Clear();
+            throw new AuditUnavailableException("The stored audit chain changed while its Merkle tree was rebuilt.");
+        }
+    }
+
+    /// <summary><see cref="AuditCheckpoint.HeadHash"/> of this writer's latest stored head (either format); zeros when none.</summary>
+    private async Task<string> ReadLastHeadHashAsync()
+    {
+        string? last = null;
+        var lastSeq = -1L;
+        await foreach (var item in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.CheckpointPrefix(WriterId), CancellationToken.None).ConfigureAwait(false))
+        {
+            if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq) && string.Equals(writer, WriterId, StringComparison.Ordinal) && seq > lastSeq)
+            {
+                (last, lastSeq) = (item.Name, seq);
+            }
+        }
+
+        if (last is null)
+        {
+            return AuditRecord.GenesisHash;
+        }
+
+        var content = (await _container.GetBlobClient(last).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
+        return AuditCheckpoint.TryParse(content.Span, out var checkpoint)
+            ? checkpoint!.HeadHash()
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span));
+    }
+
     /// <summary>
-    /// Signs and stores a checkpoint over the last record this writer committed. Never throws: a checkpoint that cannot
-    /// be written is logged and retried (after a later commit, or after <see cref="AuditOptions.CheckpointInterval"/>).
+    /// Signs and stores a tree head over the records this writer committed, then its countersigned copy in the witness.
+    /// Never throws: a head or witness copy that cannot be written is logged and retried (after a later commit, or after
+    /// <see cref="AuditOptions.CheckpointInterval"/>); the witness always gets the latest head.
     /// </summary>
     private async Task TryWriteCheckpointAsync()
     {
+        _lastCheckpointAttempt = _time.GetTimestamp();
+        if (_committedSeq > _lastCheckpointSeq)
+        {
+            await TryWriteHeadAsync().ConfigureAwait(false);
+        }
+
+        if (_pendingWitness is not null)
+        {
+            await TryWriteWitnessAsync(_pendingWitness).ConfigureAwait(false);
+        }
+    }
+
+    private async Task TryWriteHeadAsync()
+    {
         var seq = _committedSeq;
+        if (_frontier.Size != seq)
+        {
+            // Cannot happen while the loop owns both; never sign a root that does not cover exactly the chain.
+            TryLog(logger => Log.CheckpointFailed(logger, new InvalidOperationException("The Merkle frontier is not at the chain head."), WriterId, seq));
+            return;
+        }
+
+        var name = AuditBlobNames.Checkpoint(WriterId, seq);
         try
         {
-            _lastCheckpointAttempt = _time.GetTimestamp();
-            var checkpoint = AuditCheckpoint.Create(WriterId, seq, _committedHash, _time.GetUtcNow(), _checkpointKey);
-            await _container.GetBlobClient(AuditBlobNames.Checkpoint(WriterId, seq)).UploadAsync(new BinaryData(checkpoint.ToJson()), new BlobUploadOptions
+            var head = AuditCheckpoint.CreateTreeHead(WriterId, seq, _committedHash, Convert.ToHexStringLower(_frontier.Root()), _lastHeadHash, _time.GetUtcNow(), _checkpointKey);
+            await _container.GetBlobClient(name).UploadAsync(new BinaryData(head.ToJson()), new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
             }).ConfigureAwait(false);
-            Anchored(seq);
+            Anchored(head);
             TryLog(logger => Log.CheckpointWritten(logger, WriterId, seq, CheckpointKeyId));
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            // Already there: a retry of our own write whose first attempt landed. Write-once means the first one stands.
-            Anchored(seq);
+            // Already there: an earlier attempt of ours landed (write-once: the first one stands). The next head follows
+            // the stored one.
+            try
+            {
+                var content = (await _container.GetBlobClient(name).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
+                if (AuditCheckpoint.TryParse(content.Span, out var stored) && stored!.Seq == seq && string.Equals(stored.Hash, _committedHash, StringComparison.Ordinal))
+                {
+                    Anchored(stored);
+                }
+            }
+            catch (Exception readFailure)
+            {
+                TryLog(logger => Log.CheckpointFailed(logger, readFailure, WriterId, seq));
+            }
         }
         catch (Exception ex)
         {
@@ -130,9 +243,57 @@ public sealed partial class BlobAuditSink
         }
     }
 
-    private void Anchored(long seq)
+    private async Task TryWriteWitnessAsync(AuditCheckpoint head)
     {
-        _lastCheckpointSeq = seq;
-        _anchored = true;
+        if (_witness is null || _witnessKey is null)
+        {
+            _pendingWitness = null;
+            return;
+        }
+
+        try
+        {
+            if (!_witnessReady)
+            {
+                await _witness.CreateIfNotExistsAsync().ConfigureAwait(false);
+                _witnessReady = true;
+            }
+
+            var copy = AuditWitnessHead.Create(head, _witnessKey);
+            await _witness.GetBlobClient(AuditBlobNames.WitnessHead(WriterId, head.Seq)).UploadAsync(new BinaryData(copy.ToJson()), new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }).ConfigureAwait(false);
+            Witnessed(head);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            Witnessed(head); // an earlier attempt landed
+        }
+        catch (Exception ex)
+        {
+            var seq = head.Seq;
+            TryLog(logger => Log.WitnessFailed(logger, ex, WriterId, seq));
+        }
     }
+
+    private void Witnessed(AuditCheckpoint head)
+    {
+        if (ReferenceEquals(_pendingWitness, head))
+        {
+            _pendingWitness = null;
+        }
+
+        Interlocked.Exchange(ref _witnessedSeq, head.Seq);
+    }
+
+    private void Anchored(AuditCheckpoint head)
+    {
+        _lastCheckpointSeq = head.Seq;
+        _lastHeadHash = head.HeadHash();
+        _anchored = true;
+        _pendingWitness = _witness is null ? null : head;
+    }
+
 }

@@ -41,6 +41,9 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ECDsa _checkpointKey;
     private readonly bool _ownsKey;
+    private readonly BlobContainerClient? _witness;
+    private readonly ECDsa? _witnessKey;
+    private readonly bool _ownsWitnessKey;
     private readonly Channel<PendingRecord> _queue;
     private readonly object _startLock = new();
     private Task? _loop;
@@ -78,6 +81,39 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         }
 
         CheckpointKeyId = KeyIds.Compute(_checkpointKey);
+        var witness = options.Witness;
+        if (witness.IsConfigured)
+        {
+            _witness = witness.ContainerClient
+                ?? (witness.ConnectionString is { Length: > 0 } connection ? new BlobServiceClient(connection).GetBlobContainerClient(witness.Container) : null)
+                ?? throw new ArgumentException("ServerlessServe:Audit:Witness needs its container (ContainerClient, or ConnectionString / BlobServiceUri through the host).", nameof(options));
+            if (string.Equals(_witness.Uri.AbsoluteUri, container.Uri.AbsoluteUri, StringComparison.Ordinal))
+            {
+                throw new ArgumentException("The audit witness must be another container than the log's.", nameof(options));
+            }
+
+            if (witness.Key is { } witnessKey)
+            {
+                _witnessKey = witnessKey;
+            }
+            else
+            {
+                _witnessKey = ECDsa.Create();
+                _witnessKey.ImportFromPem(witness.KeyPem);
+                _ownsWitnessKey = true;
+            }
+
+            if (_witnessKey.KeySize != 256 || string.Equals(KeyIds.Compute(_witnessKey), CheckpointKeyId, StringComparison.Ordinal))
+            {
+                throw new ArgumentException("The audit witness key must be an ECDSA P-256 key other than the checkpoint key.", nameof(options));
+            }
+
+            WitnessKeyId = KeyIds.Compute(_witnessKey);
+        }
+        else
+        {
+            Log.WitnessNotConfigured(logger, WriterId);
+        }
         _lastCheckpointAttempt = _time.GetTimestamp();
         _queue = Channel.CreateBounded<PendingRecord>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -103,6 +139,12 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <summary>Key id of the checkpoint signing key (see <see cref="KeyIds"/>).</summary>
     public string CheckpointKeyId { get; }
 
+    /// <summary>Key id of the witness key; null when no witness is configured.</summary>
+    public string? WitnessKeyId { get; }
+
+    /// <summary>Tree size of the latest head stored in the witness by this instance (0 when none yet).</summary>
+    public long WitnessedTreeSize => Interlocked.Read(ref _witnessedSeq);
+
     /// <summary>Append-block calls made so far (group commit makes this smaller than <see cref="RecordsCommitted"/>).</summary>
     public long AppendCalls => Interlocked.Read(ref _appendCalls);
 
@@ -112,7 +154,21 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The event cannot be stored as a record (see <see cref="Prepare"/>); only this
     /// caller fails, nothing is queued.</exception>
-    public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
+        await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// <see cref="AppendAsync"/>, and says where the record went: its writer, seq and Merkle leaf hash, what a receipt
+    /// names so that its inclusion can be proved once a tree head covers it (<see cref="AuditProofs"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="AppendAsync"/>.</exception>
+    public async ValueTask<AuditLeaf> AppendForReceiptAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        var pending = await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+        return pending.Leaf!;
+    }
+
+    private async ValueTask<PendingRecord> EnqueueAndWaitAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);
         var pending = new PendingRecord(Prepare(auditEvent));
@@ -132,6 +188,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
             ? cancellationToken.Register(static state => ((PendingRecord)state!).Cancel(), pending)
             : default;
         await pending.Completion.Task.ConfigureAwait(false);
+        return pending;
     }
 
     /// <summary>
@@ -179,7 +236,7 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         {
             await loop.ConfigureAwait(false);
         }
-        if (_committedSeq > _lastCheckpointSeq)
+        if (_committedSeq > _lastCheckpointSeq || _pendingWitness is not null)
         {
             await TryWriteCheckpointAsync().ConfigureAwait(false);
         }
@@ -187,6 +244,11 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         if (_ownsKey)
         {
             _checkpointKey.Dispose();
+        }
+
+        if (_ownsWitnessKey)
+        {
+            _witnessKey?.Dispose();
         }
     }
 
@@ -247,6 +309,9 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         public AuditRecord Record { get; } = record;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Where the record was committed; set before <see cref="Completion"/> succeeds.</summary>
+        public AuditLeaf? Leaf { get; set; }
 
         /// <summary>The caller gave up; if the record is not yet in a group it is not written.</summary>
         public void Cancel() => Completion.TrySetCanceled();

@@ -38,12 +38,18 @@ internal static partial class Log
     [LoggerMessage(EventId = 5010, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the commit loop failed; every record fails closed from now on")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string writerId);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Error, Message = "Audit writer {WriterId}: {Failed} groups failed in a row; refusing records for {BreakDuration}")]
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Audit writer {WriterId} could not store tree head {TreeSize} in the witness; will retry")]
+    public static partial void WitnessFailed(ILogger logger, Exception exception, string writerId, long treeSize);
+
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: no witness configured (ServerlessServe:Audit:Witness); a truncated or re-signed log cannot be told from a writer that stopped")]
+    public static partial void WitnessNotConfigured(ILogger logger, string writerId);
+
+    [LoggerMessage(EventId = 5014, Level = LogLevel.Error, Message = "Audit writer {WriterId}: {Failed} groups failed in a row; refusing records for {BreakDuration}")]
     public static partial void BreakerOpened(ILogger logger, string writerId, int failed, TimeSpan breakDuration);
 
-    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Audit writer {WriterId}: the store takes records again")]
+    [LoggerMessage(EventId = 5015, Level = LogLevel.Information, Message = "Audit writer {WriterId}: the store takes records again")]
     public static partial void BreakerClosed(ILogger logger, string writerId);
 
-    [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: the record of request {RequestId} was stored after its response was withheld; withheld notice queued: {Queued}")]
+    [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: the record of request {RequestId} was stored after its response was withheld; withheld notice queued: {Queued}")]
     public static partial void WithheldAfterCommit(ILogger logger, string writerId, string requestId, bool queued);
 }

@@ -43,6 +43,16 @@ internal static class EgressAllowListFactory
             entries.Add(EgressAllowList.EntryFor(table));
         }
 
+        // The audit witness's own storage account, where one is configured.
+        if (Uri.TryCreate(configuration["ServerlessServe:Audit:Witness:BlobServiceUri"], UriKind.Absolute, out var witness))
+        {
+            entries.Add(EgressAllowList.EntryFor(witness));
+        }
+        else if (configuration["ServerlessServe:Audit:Witness:ConnectionString"] is { Length: > 0 } witnessConnection)
+        {
+            entries.Add(EgressAllowList.EntryFor(new BlobServiceClient(witnessConnection).Uri));
+        }
+
         // Managed identity and Entra token endpoints, used by the Azure.Identity credentials in Azure; IDENTITY_ENDPOINT is
         // the platform's managed identity endpoint (App Service, Functions, Container Apps) or, standalone, the local issuer's.
         entries.AddRange(["169.254.169.254", "login.microsoftonline.com"]);

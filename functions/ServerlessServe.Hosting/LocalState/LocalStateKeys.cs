@@ -27,12 +27,17 @@ public static class LocalStateKeys
     public const string AuditCheckpointPublicKey = "audit-checkpoint.pub.pem";
     public const string AuditPseudonymKey = "audit-pseudonym.key";
 
+    /// <summary>The audit witness's countersigning key (its heads go to container <c>audit-witness</c> locally).</summary>
+    public const string AuditWitnessKey = "audit-witness.key.pem";
+    public const string AuditWitnessPublicKey = "audit-witness.pub.pem";
+
     /// <summary>Setting → key file name, for every setting a standalone app may take from the folder.</summary>
     public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["ServerlessServe:Models:TrustedSignerPems:0"] = ModelSigningPublicKey,
         ["ServerlessServe:Audit:PseudonymKey"] = AuditPseudonymKey,
         ["ServerlessServe:Audit:CheckpointKeyPem"] = AuditCheckpointKey,
+        ["ServerlessServe:Audit:Witness:KeyPem"] = AuditWitnessKey,
     };
 
     /// <summary>The <c>keys/</c> folder of <paramref name="stateDirectory"/>.</summary>

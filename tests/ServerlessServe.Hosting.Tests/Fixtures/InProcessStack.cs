@@ -42,6 +42,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     private readonly Local.LocalState _issuerState = new(Path.Combine(Path.GetTempPath(), "serverlessserve-inproc-" + Guid.NewGuid().ToString("N")[..8]));
     private LocalIssuer? _issuer;
     private readonly ECDsa _auditKey = SigningKeys.CreateP256();
+    private readonly ECDsa _witnessKey = SigningKeys.CreateP256();
     private WebApplication? _inference;
     private WebApplication? _gateway;
     private WebApplication? _admin;
@@ -133,6 +134,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
                 ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
                 ["ServerlessServe:Jobs:Backend"] = "InMemory",
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
+                ["ServerlessServe:Audit:Witness:KeyPem"] = SigningKeys.ExportPrivateKeyPem(_witnessKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
                 ["ServerlessServe:Containment:RefreshInterval"] = "00:00:00.250",
             });
@@ -161,6 +163,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
             {
                 ["ServerlessServe:Audit:Container"] = Audit.Name,
                 ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
+                ["ServerlessServe:Audit:Witness:KeyPem"] = SigningKeys.ExportPrivateKeyPem(_witnessKey),
                 ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
                 ["ServerlessServe:Audit:CheckpointEvery"] = "1",
             });
@@ -255,6 +258,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         }
 
         _auditKey.Dispose();
+        _witnessKey.Dispose();
         await _azurite.DisposeAsync();
         if (_issuer is not null)
         {

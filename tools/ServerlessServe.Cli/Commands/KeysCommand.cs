@@ -31,6 +31,7 @@ internal static class KeysCommand
             foreach (var (name, path) in new[]
                      {
                          ("model signing", state.ModelSigningKey), ("audit checkpoints", state.AuditCheckpointKey),
+                         ("audit witness", state.AuditWitnessKey),
                      })
             {
                 using var key = SigningKeys.ImportPem(File.ReadAllText(path));

@@ -14,6 +14,7 @@ internal static class Ssctl
         root.Subcommands.Add(IssuerCommand.Build());
         root.Subcommands.Add(ModelCommand.Build());
         root.Subcommands.Add(AuditCommand.Build());
+        root.Subcommands.Add(ReceiptCommand.Build());
         root.Subcommands.Add(ContainCommand.Build());
         root.Subcommands.Add(UpCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
