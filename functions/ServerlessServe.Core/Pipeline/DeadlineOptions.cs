@@ -15,9 +15,12 @@ public sealed class DeadlineOptions : IValidatableObject
     /// The budget of a request's stages, from its first stage to its last one before the closing stages, not counting the
     /// time a stage marked <see cref="IUnbudgetedStage"/> takes (receiving the body: an upload's speed is the caller's
     /// network, bounded by the edge's own data-rate limits). Every storage and inference call inside it gets the
-    /// remaining time as its cancellation. Default 5 s; <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// remaining time as its cancellation. Default 30 s: the first request for a version pays for downloading and
+    /// verifying it (and the inference app for loading it), which takes seconds for a large model on a busy instance;
+    /// deployments whose models load fast should set less (the fault tests run with 5 s).
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
-    public TimeSpan Request { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan Request { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Caps for single stages by stage name (e.g. <c>"infer": "00:00:03"</c>), within what is left of

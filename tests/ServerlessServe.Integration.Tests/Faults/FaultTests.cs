@@ -14,7 +14,7 @@ namespace ServerlessServe.Integration.Tests.Faults;
 [Collection(StackCollection.Name)]
 public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
 {
-    /// <summary>The request budget plus the audit's own deadline (defaults), plus room for a busy machine.</summary>
+    /// <summary>The pair's request budget (5 s) plus the audit's own deadline (2 s), plus room for a busy machine.</summary>
     private static readonly TimeSpan AnswerBound = TimeSpan.FromSeconds(5 + 2 + 5);
 
     [StackFact]

@@ -76,6 +76,9 @@ public sealed class FaultyStoragePair
                     ["AzureWebJobsStorage"] = azurite.ConnectionString,
                     ["ServerlessServe:Audit:WriterId"] = WriterId,
                     ["ServerlessServe:Audit:BreakDuration"] = "00:00:01",
+
+                    // A budget for a deployment whose models load fast (the default, 30 s, leaves room for cold loads).
+                    ["ServerlessServe:Deadlines:Request"] = "00:00:05",
                 });
                 _started = new FaultyStoragePair(apps, blob, table);
             }
