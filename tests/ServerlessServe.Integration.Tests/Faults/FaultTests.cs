@@ -20,30 +20,19 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
     [StackFact]
     public async Task StorePausedDuringLoad_CallersGet503WithinTheBudget_NothingLostOrDuplicated()
     {
-        var pair = await FaultyStoragePair.GetAsync(fixture);
-        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        var load = LoadRun.Start(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        IReadOnlyList<LoadRun.Answer> answers;
-        TimeSpan paused, resumed;
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(2));
-            load.Phase = "paused";
-            paused = load.Now;
-            pair.Pause(true);
-            await Task.Delay(TimeSpan.FromSeconds(12));
-            load.Phase = "resumed";
-            resumed = load.Now;
-            pair.Pause(false);
-            await Task.Delay(TimeSpan.FromSeconds(4));
-        }
-        finally
-        {
-            pair.Pause(false);
-            answers = await load.StopAsync();
-        }
-
-        Report(answers, pair);
+        TimeSpan paused = default, resumed = default;
+        var answers = await UnderLoadAsync(
+            async (pair, load) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                (load.Phase, paused) = ("paused", load.Now);
+                pair.Pause(true);
+                await Task.Delay(TimeSpan.FromSeconds(12));
+                (load.Phase, resumed) = ("resumed", load.Now);
+                pair.Pause(false);
+                await Task.Delay(TimeSpan.FromSeconds(4));
+            },
+            pair => pair.Pause(false));
 
         // Whatever was sent and answered while the store was paused was refused, and nobody waited past the budget.
         var duringPause = answers.Where(a => a.Sent >= paused && a.Answered <= resumed).ToList();
@@ -57,24 +46,16 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
     [StackFact]
     public async Task StoreSlowedTenfold_RequestsServed_NothingLostOrDuplicated()
     {
-        var pair = await FaultyStoragePair.GetAsync(fixture);
-        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        var load = LoadRun.Start(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        IReadOnlyList<LoadRun.Answer> answers;
-        try
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            load.Phase = "slow";
-            pair.Slow(TimeSpan.FromMilliseconds(25));
-            await Task.Delay(TimeSpan.FromSeconds(6));
-        }
-        finally
-        {
-            pair.Slow(TimeSpan.Zero);
-            answers = await load.StopAsync();
-        }
+        var answers = await UnderLoadAsync(
+            async (pair, load) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                load.Phase = "slow";
+                pair.Slow(TimeSpan.FromMilliseconds(25));
+                await Task.Delay(TimeSpan.FromSeconds(6));
+            },
+            pair => pair.Slow(TimeSpan.Zero));
 
-        Report(answers, pair);
         Assert.Contains(answers, a => a.Phase == "slow");
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.OK, a.Status));
         await AssertAuditedExactlyOnceAsync(answers);
@@ -83,11 +64,7 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
     [StackFact]
     public async Task InferenceAppKilledMidRequest_503ThenServedAgain_NothingLostOrDuplicated()
     {
-        var pair = await FaultyStoragePair.GetAsync(fixture);
-        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        var load = LoadRun.Start(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        IReadOnlyList<LoadRun.Answer> answers;
-        try
+        var answers = await UnderLoadAsync(async (pair, load) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(2));
             load.Phase = "killed";
@@ -101,13 +78,8 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
             // Served again once the app is back and the gateway's breaker lets calls through (InferenceBreakDuration).
             load.Phase = "restarted";
             await load.WaitForAsync(a => a.Phase == "restarted" && a.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            answers = await load.StopAsync();
-        }
+        });
 
-        Report(answers, pair);
         Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"status {(int)a.Status}"));
         Assert.Contains(answers, a => a.Phase == "killed" && a.Status == HttpStatusCode.ServiceUnavailable);
         Assert.Contains(answers, a => a.Phase == "restarted" && a.Status == HttpStatusCode.OK);
@@ -118,11 +90,7 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
     [StackFact]
     public async Task GatewayKilledAndRestartedDuringLoad_NothingLostOrDuplicated()
     {
-        var pair = await FaultyStoragePair.GetAsync(fixture);
-        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        var load = LoadRun.Start(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
-        IReadOnlyList<LoadRun.Answer> answers;
-        try
+        var answers = await UnderLoadAsync(async (pair, load) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(2));
             load.Phase = "killed";
@@ -134,17 +102,36 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
 
             load.Phase = "restarted";
             await load.WaitForAsync(a => a.Phase == "restarted" && a.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            answers = await load.StopAsync();
-        }
+        });
 
-        Report(answers, pair);
         Assert.Contains(answers, a => a.Phase == "before" && a.Status == HttpStatusCode.OK);
         Assert.Contains(answers, a => a.Phase == "restarted" && a.Status == HttpStatusCode.OK);
         Assert.All(answers, a => Assert.True(a.Status is 0 or HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"status {(int)a.Status}"));
         await AssertAuditedExactlyOnceAsync(answers);
+    }
+
+    /// <summary>
+    /// Warms the faulty pair up, keeps load on it while <paramref name="faults"/> runs, undoes the fault
+    /// (<paramref name="undo"/>) whatever happened, and returns every answer (reported to the test output).
+    /// </summary>
+    private async Task<IReadOnlyList<LoadRun.Answer>> UnderLoadAsync(Func<FaultyStoragePair, LoadRun, Task> faults, Action<FaultyStoragePair>? undo = null)
+    {
+        var pair = await FaultyStoragePair.GetAsync(fixture);
+        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
+        var load = LoadRun.Start(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
+        IReadOnlyList<LoadRun.Answer> answers;
+        try
+        {
+            await faults(pair, load);
+        }
+        finally
+        {
+            undo?.Invoke(pair);
+            answers = await load.StopAsync();
+        }
+
+        Report(answers, pair);
+        return answers;
     }
 
     private void Report(IReadOnlyList<LoadRun.Answer> answers, FaultyStoragePair pair)
