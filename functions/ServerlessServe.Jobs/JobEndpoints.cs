@@ -38,6 +38,7 @@ public sealed class JobEndpoints(
     TimeProvider time,
     IOptions<JobOptions> options,
     IOptions<ModelCatalogOptions> catalogOptions,
+    IOptions<EdgeOptions> edge,
     ILogger<JobEndpoints> logger)
 {
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
@@ -51,7 +52,7 @@ public sealed class JobEndpoints(
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
-            return V2Results.Refused(refused);
+            return V2Results.RefusedOnModel(refused, context.RefusedAt, edge.Value.HideModelExistence);
         }
 
         var limit = options.Value;
@@ -63,7 +64,7 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(unsupported);
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
                 return V2Results.Refused(unsigned);
@@ -165,7 +166,7 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"));
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
                 return V2Results.Refused(unsigned);

@@ -36,3 +36,7 @@ internal sealed partial class SignatureOptionsValidator : IValidateOptions<Serve
 
 [OptionsValidator]
 internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOptions>;
+
+/// <summary>Source-generated validation of <see cref="Http.EdgeOptions"/> (its data annotations), run at start.</summary>
+[OptionsValidator]
+internal sealed partial class EdgeOptionsValidator : IValidateOptions<Http.EdgeOptions>;
