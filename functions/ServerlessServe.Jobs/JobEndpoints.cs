@@ -474,6 +474,12 @@ public sealed class JobEndpoints(
 
     private static IReadOnlyList<string> SplitItems(byte[] body, int maxItems, int maxDepth)
     {
+        // JSON is UTF-8 (RFC 8259): ill-formed bytes inside a string would otherwise throw when a property name is read.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
+        }
+
         JsonDocument document;
         try
         {
