@@ -39,6 +39,7 @@ public sealed class JobEndpoints(
     TimeProvider time,
     IOptions<JobOptions> options,
     IOptions<ModelCatalogOptions> catalogOptions,
+    IOptions<EdgeOptions> edge,
     ILogger<JobEndpoints> logger)
 {
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
@@ -53,7 +54,7 @@ public sealed class JobEndpoints(
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
-            return V2Results.Refused(refused);
+            return V2Results.RefusedOnModel(refused, context.RefusedAt, edge.Value.HideModelExistence);
         }
 
         var limit = options.Value;
@@ -65,7 +66,7 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(unsupported);
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
                 return V2Results.Refused(unsigned);
@@ -201,7 +202,7 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"));
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(request.Body, request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
                 return V2Results.Refused(unsigned);
@@ -509,6 +510,12 @@ public sealed class JobEndpoints(
 
     private static IReadOnlyList<string> SplitItems(byte[] body, int maxItems, int maxDepth)
     {
+        // JSON is UTF-8 (RFC 8259): ill-formed bytes inside a string would otherwise throw when a property name is read.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
+        }
+
         JsonDocument document;
         try
         {

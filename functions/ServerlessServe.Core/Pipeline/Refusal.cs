@@ -41,6 +41,9 @@ public sealed record Refusal(RefusalKind Kind, string Message)
 
     public static Refusal Unavailable(string message) => new(RefusalKind.Unavailable, message);
 
+    /// <summary>The body did not arrive in time (stalled, or below the minimum data rate).</summary>
+    public static Refusal TimedOut { get; } = new(RefusalKind.TimedOut, "request body not received in time");
+
     /// <summary>The caller went away.</summary>
     public static Refusal Cancelled { get; } = new(RefusalKind.Cancelled, "request cancelled");
 
@@ -75,6 +78,7 @@ public sealed record Refusal(RefusalKind Kind, string Message)
             RefusalKind.RateLimited => "rate_limited",
             RefusalKind.Unavailable => "unavailable",
             RefusalKind.Cancelled => "cancelled",
+            RefusalKind.TimedOut => "timed_out",
             _ => "failed",
         };
     }

@@ -35,4 +35,7 @@ public enum RefusalKind
 
     /// <summary>An unexpected failure inside a stage; details go to the log only.</summary>
     Failed,
+
+    /// <summary>The request (its body) did not arrive in time: no bytes for the read timeout, or too slowly.</summary>
+    TimedOut,
 }

@@ -47,6 +47,7 @@ public static class ServerlessServeServiceCollectionExtensions
         services.TryAddSingleton(_ => FunctionRouteTable.Load(AppContext.BaseDirectory));
         services.TryAddSingleton<UnmatchedRoutes>();
         services.AddValidatedOptions<ProtocolLimits, ProtocolLimitsValidator>(ProtocolLimits.SectionName);
+        services.AddValidatedOptions<EdgeOptions, EdgeOptionsValidator>(EdgeOptions.SectionName);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ProtocolLimits>>().Value);
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.SectionName);
         services.AddValidatedOptions<EgressOptions, EgressOptionsValidator>(EgressOptions.SectionName);

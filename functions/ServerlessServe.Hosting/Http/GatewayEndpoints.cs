@@ -16,8 +16,11 @@ public sealed class GatewayEndpoints(
     StagePipeline<ModelRequestContext> models,
     StagePipeline<InferenceContext> inference,
     GatewayReadiness readiness,
+    Microsoft.Extensions.Options.IOptions<EdgeOptions> edge,
     TimeProvider time)
 {
+    private readonly bool _hide = edge.Value.HideModelExistence;
+
     public static IActionResult Live() => HealthResults.Live();
 
     public async Task<IActionResult> ReadyAsync(CancellationToken cancellationToken) =>
@@ -30,7 +33,7 @@ public sealed class GatewayEndpoints(
         ArgumentNullException.ThrowIfNull(request);
         var context = HttpEdge.ModelContext(request, model, version);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return HttpEdge.Respond(context, c => V2Results.JsonBody(V2Json.WriteModelMetadata(ReleasedMetadata.For(c.Model!))));
+        return HttpEdge.Respond(context, c => V2Results.JsonBody(V2Json.WriteModelMetadata(ReleasedMetadata.For(c.Model!))), _hide);
     }
 
     public async Task<IActionResult> ModelReadyAsync(HttpRequest request, string model, string? version)
@@ -38,7 +41,7 @@ public sealed class GatewayEndpoints(
         ArgumentNullException.ThrowIfNull(request);
         var context = HttpEdge.ModelContext(request, model, version);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        return HttpEdge.Respond(context, _ => HealthResults.Ready(true));
+        return HttpEdge.Respond(context, _ => HealthResults.Ready(true), _hide);
     }
 
     public async Task<IActionResult> InferAsync(HttpRequest request, string model, string? version)
@@ -47,7 +50,7 @@ public sealed class GatewayEndpoints(
         var context = HttpEdge.InferenceContext(request, model, version, "infer", time);
         using var activity = ServingTelemetry.StartInfer("gateway.infer");
         await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        var response = HttpEdge.Respond(context);
+        var response = HttpEdge.Respond(context, _hide);
         ServingTelemetry.Record(activity, context, ((BodyResult)response).StatusCode, time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds);
         return response;
     }

@@ -1,6 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Signatures;
@@ -28,13 +33,27 @@ public static class HttpEdge
         context.Authorization = request.Headers.Authorization.ToString();
         context.Signed = Signed(request);
         context.Body = new IncomingBody(
-            request.Body,
+            Body(request),
             request.ContentLength,
             request.Headers.ContentType.ToString() is { Length: > 0 } contentType ? contentType : null,
             request.Headers.ContentEncoding.ToString() is { Length: > 0 } encoding ? encoding : null,
             request.Headers[EncodedBody.HeaderLengthHeaderName].ToString() is { Length: > 0 } length ? length : null);
         context.StartedTimestamp = time.GetTimestamp();
         return context;
+    }
+
+    /// <summary>
+    /// <paramref name="request"/>'s body as every endpoint reads it: each read waits at most
+    /// <see cref="EdgeOptions.BodyReadIdleTimeout"/> for bytes, and a stalled, short, malformed or aborted body surfaces as
+    /// a <see cref="RefusedException"/> (408 or 400) or a cancellation, never as an unexpected exception.
+    /// </summary>
+    public static Stream Body(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var services = request.HttpContext.RequestServices;
+        var options = services?.GetService<IOptions<EdgeOptions>>()?.Value ?? new EdgeOptions();
+        var logger = services?.GetService<ILoggerFactory>()?.CreateLogger(typeof(HttpEdge).FullName!) ?? NullLogger.Instance;
+        return new EdgeBodyStream(request.BodyReader, options.BodyReadIdleTimeout, request.HttpContext.RequestAborted, logger);
     }
 
     /// <summary>A new context for a metadata or readiness request on <paramref name="request"/>.</summary>
@@ -75,14 +94,17 @@ public static class HttpEdge
     private static string? Field(IHeaderDictionary headers, string name) =>
         headers.TryGetValue(name, out var values) ? SignatureBase.FieldValue(values.Select(v => v ?? string.Empty).ToList()) : null;
 
-    /// <summary>The answer for a finished inference context: its encoded body, or its refusal.</summary>
-    public static IActionResult Respond(InferenceContext context)
+    /// <summary>
+    /// The answer for a finished inference context: its encoded body, or its refusal (a refusal of access answered as an
+    /// unknown model when <paramref name="hideModelExistence"/>, see <see cref="V2Results.RefusedOnModel"/>).
+    /// </summary>
+    public static IActionResult Respond(InferenceContext context, bool hideModelExistence = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         BodyResult result;
         if (context.Refusal is { } refusal)
         {
-            result = V2Results.Refused(refusal);
+            result = V2Results.RefusedOnModel(refusal, context.RefusedAt, hideModelExistence);
         }
         else
         {
@@ -95,13 +117,16 @@ public static class HttpEdge
         return result;
     }
 
-    /// <summary>The answer for a model context: <paramref name="body"/> when every stage passed, otherwise the refusal.</summary>
-    public static IActionResult Respond<TContext>(TContext context, Func<TContext, BodyResult> body)
+    /// <summary>
+    /// The answer for a model context: <paramref name="body"/> when every stage passed, otherwise the refusal (a refusal of
+    /// access answered as an unknown model when <paramref name="hideModelExistence"/>).
+    /// </summary>
+    public static IActionResult Respond<TContext>(TContext context, Func<TContext, BodyResult> body, bool hideModelExistence = false)
         where TContext : ModelRequestContext
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
-        var result = context.Refusal is { } refusal ? V2Results.Refused(refusal) : body(context);
+        var result = context.Refusal is { } refusal ? V2Results.RefusedOnModel(refusal, context.RefusedAt, hideModelExistence) : body(context);
         AddDeprecation(result, context);
         return result;
     }

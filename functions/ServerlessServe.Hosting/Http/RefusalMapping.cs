@@ -23,6 +23,7 @@ internal static class RefusalMapping
         RefusalKind.RateLimited => 429,
         RefusalKind.Unavailable => 503,
         RefusalKind.Cancelled => ClientClosedRequest,
+        RefusalKind.TimedOut => 408,
         _ => 500,
     };
 

@@ -38,7 +38,38 @@ public static class V2Results
             result.Headers["Retry-After"] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
+        if (refusal.Kind == RefusalKind.TimedOut)
+        {
+            // The rest of a stalled body may still be on its way: the connection is not reused (RFC 9110, 408).
+            result.Headers["Connection"] = "close";
+        }
+
         return result;
+    }
+
+    /// <summary>
+    /// The one answer a model route gives, with <see cref="EdgeOptions.HideModelExistence"/>, for an unknown model, an
+    /// unknown version, and a caller the model's policy does not admit: whoever asks cannot tell a model they may not use
+    /// from one that does not exist.
+    /// </summary>
+    public static Refusal HiddenModel { get; } = Refusal.NotFound("model or version not found");
+
+    /// <summary>The stage whose refusal depends on the model's policy (<c>AuthorizeCaller</c>), answered as <see cref="HiddenModel"/>.</summary>
+    public const string AuthorizeStage = "authorize";
+
+    /// <summary>
+    /// The answer to <paramref name="refusal"/> on a model route: as <see cref="Refused"/>, except that with
+    /// <paramref name="hideModelExistence"/> a not-found refusal, and a forbidden one from the stage that reads the
+    /// model's roles (<paramref name="refusedAt"/> <c>authorize</c>), are answered as <see cref="HiddenModel"/>. Refusals
+    /// before the model is resolved (a blocked caller: 403) are the same for every model name and stay as they are. The
+    /// refusal itself, as audited and logged, keeps its kind and reason.
+    /// </summary>
+    public static BodyResult RefusedOnModel(Refusal refusal, string? refusedAt, bool hideModelExistence)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        var hidden = hideModelExistence
+            && (refusal.Kind == RefusalKind.NotFound || (refusal.Kind == RefusalKind.Forbidden && refusedAt == AuthorizeStage));
+        return Refused(hidden ? HiddenModel : refusal);
     }
 
     public static BodyResult JsonBody(byte[] utf8Json, int status = 200) => new(status, utf8Json, Json);

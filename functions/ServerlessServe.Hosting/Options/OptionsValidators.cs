@@ -39,3 +39,7 @@ internal sealed partial class AdminOptionsValidator : IValidateOptions<AdminOpti
 
 [OptionsValidator]
 internal sealed partial class RedactionOptionsValidator : IValidateOptions<ServerlessServe.Core.Redaction.RedactionOptions>;
+
+/// <summary>Source-generated validation of <see cref="Http.EdgeOptions"/> (its data annotations), run at start.</summary>
+[OptionsValidator]
+internal sealed partial class EdgeOptionsValidator : IValidateOptions<Http.EdgeOptions>;

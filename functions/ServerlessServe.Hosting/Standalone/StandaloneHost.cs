@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Hosting.Functions;
+using ServerlessServe.Hosting.Http;
 
 namespace ServerlessServe.Hosting.Standalone;
 
@@ -89,10 +90,18 @@ public static class StandaloneHost
         EnsureTriggersSupported(builder.Services, triggered);
 
         // Kestrel refuses bodies a little above the protocol cap (the app answers 413 with a proper body below it).
-        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProtocolLimits>>((kestrel, limits) =>
-            kestrel.Limits.MaxRequestBodySize = (long)limits.Value.MaxBodyBytes + (64 * 1024));
+        // The slow-request limits of the edge (408 past them; see EdgeOptions).
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ProtocolLimits>, IOptions<EdgeOptions>>((kestrel, limits, edge) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = (long)limits.Value.MaxBodyBytes + (64 * 1024);
+            kestrel.Limits.RequestHeadersTimeout = edge.Value.RequestHeadersTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = edge.Value.MinRequestBodyBytesPerSecond > 0
+                ? new MinDataRate(edge.Value.MinRequestBodyBytesPerSecond, edge.Value.MinRequestBodyDataRateGracePeriod)
+                : null;
+        });
         var app = builder.Build();
         app.UseMiddleware<LastResortMiddleware>();
+        app.UseMiddleware<ErrorBodyMiddleware>();
         foreach (var function in functions)
         {
             var invoker = new FunctionInvoker(function);

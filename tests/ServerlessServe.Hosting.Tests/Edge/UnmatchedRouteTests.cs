@@ -43,6 +43,22 @@ public sealed class UnmatchedRouteTests(InProcessStack stack)
         Assert.Equal("no such route", ErrorOf(await response.Content.ReadAsStringAsync()));
     }
 
+    [Theory]
+    [InlineData("FUZZ", "v2/health/live")]
+    [InlineData("TRACE", "v2/models/credit-risk/infer")]
+    public async Task MethodNoFunctionLists_RoutingRefusal_HasTheErrorBody(string method, string path)
+    {
+        // No function lists these methods, so routing itself refuses (405, no Allow); the standalone host's error-body
+        // middleware gives that refusal the V2 error body.
+        using var client = stack.Client();
+
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("method not allowed", ErrorOf(await response.Content.ReadAsStringAsync()));
+    }
+
     private static string? ErrorOf(string body)
     {
         using var document = JsonDocument.Parse(body);

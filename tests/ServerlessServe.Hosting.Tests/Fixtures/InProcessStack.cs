@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Azure.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -46,6 +47,10 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     private WebApplication? _inference;
     private WebApplication? _gateway;
     private WebApplication? _admin;
+    private WebApplication? _socketGateway;
+    private WebApplication? _socketInference;
+    private readonly SemaphoreSlim _socketStart = new(1, 1);
+    private Dictionary<string, string?> _shared = [];
     private readonly string _pseudonymKey = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
 
     /// <summary>Credit-risk published under a policy that watches its callers for extraction (shadow mode).</summary>
@@ -106,7 +111,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await store.PublishAsync(ModelPackager.Pack(
             ScreenedModel, "1", DigitsSample.BuildModel(), SampleModels.GetPolicy(DigitsSample.Name), TestPackages.Signer, TestPackages.Created, SampleModels.BuildProfile(DigitsSample.Name)));
 
-        var shared = new Dictionary<string, string?>
+        var shared = _shared = new Dictionary<string, string?>
         {
             ["ServerlessServe:Storage:ConnectionString"] = _azurite.ConnectionString,
             ["ServerlessServe:Models:Container"] = models.Name,
@@ -125,30 +130,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         _gateway = StandaloneHost.Build(typeof(GatewayApp).Assembly, [], GatewayApp.Configure, builder =>
         {
             builder.WebHost.UseTestServer();
-            builder.Configuration.AddInMemoryCollection(shared);
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ServerlessServe:ServiceToken:Resource"] = identity["ServerlessServe:ServiceToken:Resource"],
-                ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
-                ["ServerlessServe:Audit:Container"] = Audit.Name,
-                ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
-                ["ServerlessServe:Jobs:Backend"] = "InMemory",
-                ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
-                ["ServerlessServe:Audit:Witness:KeyPem"] = SigningKeys.ExportPrivateKeyPem(_witnessKey),
-                ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
-                ["ServerlessServe:Containment:RefreshInterval"] = "00:00:00.250",
-            });
-            builder.Configuration.AddInMemoryCollection(_issuer.GatewaySettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
-            builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+            ConfigureGateway(builder, identity);
             builder.Services.AddSingleton<ISecurityEvents>(sp =>
             {
                 // Every event recorded for the tests and raised for real: contained, audited, counted.
                 SecurityEvents.Inner = sp.GetRequiredService<SecurityEventWriter>();
                 return SecurityEvents;
             });
-            builder.Logging.AddFakeLogging();
-            builder.Services.AddHttpClient(InferenceClient.HttpClientName)
-                .ConfigurePrimaryHttpMessageHandler(() => _inference.GetTestServer().CreateHandler());
         }, AppDirectory("ServerlessServe.Gateway"));
         await _gateway.StartAsync();
         GatewayLogs = _gateway.Services.GetFakeLogCollector();
@@ -173,6 +161,107 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         await _admin.StartAsync();
         AdminLogs = _admin.Services.GetFakeLogCollector();
     }
+
+    // The gateway's settings and services, for the test-server gateway and the socket one alike.
+    private void ConfigureGateway(WebApplicationBuilder builder, IReadOnlyDictionary<string, string> identity)
+    {
+        builder.Configuration.AddInMemoryCollection(_shared);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ServerlessServe:ServiceToken:Resource"] = identity["ServerlessServe:ServiceToken:Resource"],
+            ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
+            ["ServerlessServe:Audit:Container"] = Audit.Name,
+            ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
+            ["ServerlessServe:Jobs:Backend"] = "InMemory",
+            ["ServerlessServe:Audit:CheckpointKeyPem"] = SigningKeys.ExportPrivateKeyPem(_auditKey),
+            ["ServerlessServe:Audit:Witness:KeyPem"] = SigningKeys.ExportPrivateKeyPem(_witnessKey),
+            ["ServerlessServe:Audit:PseudonymKey"] = _pseudonymKey,
+            ["ServerlessServe:Containment:RefreshInterval"] = "00:00:00.250",
+        });
+        builder.Configuration.AddInMemoryCollection(_issuer!.GatewaySettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+        builder.Configuration.AddInMemoryCollection(LocalCanaries.GatewaySettings.Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+        builder.Logging.AddFakeLogging();
+        builder.Services.AddHttpClient(InferenceClient.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => _inference!.GetTestServer().CreateHandler());
+    }
+
+    /// <summary>
+    /// The edge settings of the apps on real sockets: a body idle for 1 s, or slower than 240 bytes a second after a 2 s
+    /// grace period, is refused (408).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> SocketEdgeSettings { get; } = new Dictionary<string, string?>
+    {
+        ["ServerlessServe:Edge:BodyReadIdleTimeout"] = "00:00:01",
+        ["ServerlessServe:Edge:MinRequestBodyDataRateGracePeriod"] = "00:00:02",
+        ["ServerlessServe:Edge:RequestHeadersTimeout"] = "00:00:02",
+    };
+
+    /// <summary>
+    /// A second gateway on real Kestrel on loopback (started on first use, same storage, issuer and inference app as the
+    /// test-server one), with <see cref="SocketEdgeSettings"/>: for tests that need raw sockets. Its base address is
+    /// <c>http://127.0.0.1:PORT/</c>; its logs are <see cref="SocketGatewayLogs"/>.
+    /// </summary>
+    public async Task<Uri> SocketGatewayAsync()
+    {
+        await _socketStart.WaitAsync();
+        try
+        {
+            if (_socketGateway is null)
+            {
+                var identity = _issuer!.GatewayIdentitySettings();
+                var gateway = StandaloneHost.Build(typeof(GatewayApp).Assembly, [], GatewayApp.Configure, builder =>
+                {
+                    builder.WebHost.UseUrls("http://127.0.0.1:0");
+                    ConfigureGateway(builder, identity);
+                    builder.Configuration.AddInMemoryCollection(SocketEdgeSettings);
+                }, AppDirectory("ServerlessServe.Gateway"));
+                await gateway.StartAsync();
+                SocketGatewayLogs = gateway.Services.GetFakeLogCollector();
+                _socketGateway = gateway;
+            }
+
+            return new Uri(_socketGateway.Urls.First() + "/");
+        }
+        finally
+        {
+            _socketStart.Release();
+        }
+    }
+
+    /// <summary>A second inference app on real Kestrel on loopback (started on first use), with <see cref="SocketEdgeSettings"/>.</summary>
+    public async Task<Uri> SocketInferenceAsync()
+    {
+        await _socketStart.WaitAsync();
+        try
+        {
+            if (_socketInference is null)
+            {
+                var inference = StandaloneHost.Build(typeof(InferenceApp).Assembly, [], InferenceApp.Configure, builder =>
+                {
+                    builder.WebHost.UseUrls("http://127.0.0.1:0");
+                    builder.Configuration.AddInMemoryCollection(_shared);
+                    builder.Configuration.AddInMemoryCollection(_issuer!.InferenceSettings().Select(p => KeyValuePair.Create(p.Key, (string?)p.Value)));
+                    builder.Configuration.AddInMemoryCollection(SocketEdgeSettings);
+                    builder.Logging.AddFakeLogging();
+                }, AppDirectory("ServerlessServe.Inference"));
+                await inference.StartAsync();
+                SocketInferenceLogs = inference.Services.GetFakeLogCollector();
+                _socketInference = inference;
+            }
+
+            return new Uri(_socketInference.Urls.First() + "/");
+        }
+        finally
+        {
+            _socketStart.Release();
+        }
+    }
+
+    /// <summary>Logs of the socket gateway (every category), once it has started.</summary>
+    public FakeLogCollector SocketGatewayLogs { get; private set; } = null!;
+
+    /// <summary>Logs of the socket inference app (every category), once it has started.</summary>
+    public FakeLogCollector SocketInferenceLogs { get; private set; } = null!;
 
     /// <summary>A second trusted model signer, for tests that revoke a signing key without touching the other models.</summary>
     public static ECDsa SecondSigner { get; } = SigningKeys.CreateP256();
@@ -237,6 +326,17 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_socketGateway is not null)
+        {
+            await _socketGateway.DisposeAsync();
+        }
+
+        if (_socketInference is not null)
+        {
+            await _socketInference.DisposeAsync();
+        }
+
+        _socketStart.Dispose();
         if (_admin is not null)
         {
             await _admin.DisposeAsync();

@@ -27,8 +27,9 @@ public sealed class RoleTests(StackFixture fixture)
         await store.PublishAsync(ModelPackager.Pack(
             name, "1", SampleModels.BuildModel(CustomerNotesSample.Name), JsonSerializer.SerializeToUtf8Bytes(policy), signer, DateTimeOffset.UtcNow));
 
+        // Without a role the model answers as if it did not exist (ServerlessServe:Edge:HideModelExistence, default on).
         using var withoutRole = await SendAsync(name, fixture.MintCallerToken("no-roles"));
-        Assert.Equal(HttpStatusCode.Forbidden, withoutRole.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, withoutRole.StatusCode);
         Assert.Equal("error", Assert.Single(JsonDocument.Parse(await withoutRole.Content.ReadAsStringAsync()).RootElement.EnumerateObject()).Name);
 
         var ssctlToken = await Ssctl.RunAsync(fixture, "token", "--state", fixture.State.Directory, "--sub", "reader", "--role", "note-reader");
@@ -39,7 +40,7 @@ public sealed class RoleTests(StackFixture fixture)
         using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("no-roles"));
         using var metadata = await client.GetAsync($"v2/models/{name}");
-        Assert.Equal(HttpStatusCode.Forbidden, metadata.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, metadata.StatusCode);
     }
 
     private async Task<HttpResponseMessage> SendAsync(string model, string token)

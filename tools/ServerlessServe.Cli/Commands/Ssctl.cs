@@ -20,6 +20,7 @@ internal static class Ssctl
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(JobCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(FuzzCommand.Build());
         return root;
     }
 }

@@ -1,0 +1,47 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ServerlessServe.Hosting.Http;
+
+/// <summary>
+/// How the HTTP edge of both apps treats slow requests and refusals of access (section <c>ServerlessServe:Edge</c>).
+/// The Kestrel limits apply where the app runs standalone; under the Functions host the host's own front end applies its
+/// limits, and <see cref="BodyReadIdleTimeout"/> (enforced by the edge's body reader) holds in both hosts.
+/// </summary>
+public sealed class EdgeOptions
+{
+    /// <summary>Configuration section the hosts bind these options from.</summary>
+    public const string SectionName = "ServerlessServe:Edge";
+
+    /// <summary>
+    /// Longest wait for the next bytes of a request body once reading has started; a body that stalls longer is refused
+    /// with 408. Default 15 seconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan BodyReadIdleTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Standalone: the slowest average rate, in bytes per second, at which Kestrel keeps reading a request body (its
+    /// <c>MinRequestBodyDataRate</c>) after <see cref="MinRequestBodyDataRateGracePeriod"/>; slower bodies are refused
+    /// with 408. Default 240 (Kestrel's own default); 0 turns the rate check off.
+    /// </summary>
+    [Range(0, 1_000_000_000)]
+    public double MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>Standalone: how long a body may be slower than <see cref="MinRequestBodyBytesPerSecond"/> before the rate counts. Default 5 seconds.</summary>
+    [Range(typeof(TimeSpan), "00:00:01.100", "00:10:00")]
+    public TimeSpan MinRequestBodyDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Standalone: the longest Kestrel waits for a request's headers once the connection is open (its
+    /// <c>RequestHeadersTimeout</c>); past it Kestrel answers 408 and closes. Default 15 seconds (Kestrel's is 30).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// When true, a model route answers a refusal of access (403) exactly as it answers an unknown model or version
+    /// (404, the same body), so a caller cannot learn which models exist; the audit record and the logs keep the true
+    /// reason. Default true.
+    /// </summary>
+    public bool HideModelExistence { get; set; } = true;
+}

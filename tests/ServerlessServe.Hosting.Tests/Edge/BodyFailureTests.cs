@@ -1,0 +1,218 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using ServerlessServe.Hosting.Tests.Fixtures;
+
+namespace ServerlessServe.Hosting.Tests.Edge;
+
+/// <summary>
+/// Bodies that do not arrive as declared, sent over real sockets to both apps on real Kestrel: a stall or a trickle is a
+/// 408, a body short of its Content-Length or with broken chunked framing a 400, an upload cut off gets no answer —
+/// never a 500, and never an error-level log with a stack trace. Each answer has the V2 error body.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class BodyFailureTests(InProcessStack stack)
+{
+    private const string Request = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    public static TheoryData<string> BodyRoutes => new() { "/api/v2/models/credit-risk/infer", "/api/v2/models/credit-risk/versions/1/infer", "/api/v2/models/credit-risk/jobs" };
+
+    [Theory]
+    [MemberData(nameof(BodyRoutes))]
+    public async Task BodyThatStalls_408WithErrorBodyAndClose(string path)
+    {
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using var http = await RawHttp.ConnectAsync(server);
+        await http.SendAsync(Head(server, path, $"Content-Length: {Request.Length}"));
+        await http.SendAsync(Request[..20]);
+
+        var response = await http.ReadResponseAsync();
+
+        AssertError(response, 408, "request body not received in time");
+        Assert.Equal("close", response!.Headers["Connection"]);
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Theory]
+    [MemberData(nameof(BodyRoutes))]
+    public async Task BodyShortOfContentLengthThenClosed_NoAnswerOr400_Never500(string path)
+    {
+        // Kestrel takes the client's half-close as the end of the connection and aborts the request: usually there is no
+        // one left to answer; a 400 with the error body is the only other acceptable answer.
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using var http = await RawHttp.ConnectAsync(server);
+        await http.SendAsync(Head(server, path, $"Content-Length: {Request.Length + 100}"));
+        await http.SendAsync(Request);
+        http.EndSending();
+
+        var response = await http.ReadResponseAsync();
+
+        if (response is not null)
+        {
+            AssertError(response, 400, "request body is incomplete or malformed");
+        }
+
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Theory]
+    [InlineData("zz\r\n{}\r\n0\r\n\r\n")]
+    [InlineData("5\r\n{\"inputs\":[]}\r\n0\r\n\r\n")]
+    [InlineData("ffffffffffffffffff\r\n{}")]
+    public async Task MalformedChunkedBody_400WithErrorBody(string chunked)
+    {
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using var http = await RawHttp.ConnectAsync(server);
+        await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Transfer-Encoding: chunked"));
+        await http.SendAsync(chunked);
+
+        var response = await http.ReadResponseAsync();
+
+        AssertError(response, 400, null);
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Fact]
+    public async Task BodyBelowMinimumDataRate_408()
+    {
+        // 240 bytes a second after a 2 s grace period; these 20 bytes every 0.4 s (50 a second) never stall for the 1 s
+        // idle timeout, so it is Kestrel's rate check that refuses them.
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using var http = await RawHttp.ConnectAsync(server);
+        await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Content-Length: 100000"));
+        var reading = http.ReadResponseAsync();
+        var trickle = Encoding.ASCII.GetBytes(new string(' ', 20));
+        for (var i = 0; i < 200 && !reading.IsCompleted; i++)
+        {
+            try
+            {
+                await http.SendAsync(trickle);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(reading, Task.Delay(400));
+        }
+
+        AssertError(await reading, 408, "request body not received in time");
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Fact]
+    public async Task ChunkedUploadCutOff_NoAnswerNoErrorLogAndTheServerGoesOn()
+    {
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using (var http = await RawHttp.ConnectAsync(server))
+        {
+            await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Transfer-Encoding: chunked"));
+            await http.SendAsync("4\r\n{\"in\r\n4\r\nputs\r\n");
+            http.Reset();
+        }
+
+        await using var next = await RawHttp.ConnectAsync(server);
+        await next.SendAsync(RawHttp.Head("GET", server, "/api/v2/health/live", "Connection: close"));
+        var live = await next.ReadResponseAsync();
+
+        Assert.Equal(200, live!.Status);
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Fact]
+    public async Task HundredMegabyteChunkedUpload_413OrClosedNever500()
+    {
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            await using var http = await RawHttp.ConnectAsync(server);
+            await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Transfer-Encoding: chunked"));
+            var reading = http.ReadResponseAsync();
+            var chunk = Encoding.ASCII.GetBytes("10000\r\n" + new string('1', 0x10000) + "\r\n");
+            for (var sent = 0L; sent < 100L * 1024 * 1024 && !reading.IsCompleted; sent += 0x10000)
+            {
+                try
+                {
+                    await http.SendAsync(chunk);
+                }
+                catch (IOException)
+                {
+                    break;
+                }
+            }
+
+            var response = await reading;
+            if (response is not null)
+            {
+                AssertError(response, 413, null);
+            }
+        }
+
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Fact]
+    public async Task InferenceApp_BodyThatStallsEndsShortOrBreaksFraming_408NoAnswerAnd400()
+    {
+        var server = await stack.SocketInferenceAsync();
+        stack.SocketInferenceLogs.Clear();
+        var token = "Authorization: Bearer " + stack.Issuer.MintGatewayToken();
+        await using (var stalled = await RawHttp.ConnectAsync(server))
+        {
+            await stalled.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", token, $"Content-Length: {Request.Length}"));
+            await stalled.SendAsync(Request[..20]);
+            var response = await stalled.ReadResponseAsync();
+            Assert.True(response is not null, string.Join('\n', stack.SocketInferenceLogs.GetSnapshot().Select(r => $"{r.Category} {r.Id}: {r.Message} {r.Exception}")));
+            AssertError(response, 408, "request body not received in time");
+        }
+
+        await using (var shortBody = await RawHttp.ConnectAsync(server))
+        {
+            await shortBody.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", token, $"Content-Length: {Request.Length + 100}"));
+            await shortBody.SendAsync(Request);
+            shortBody.EndSending();
+            if (await shortBody.ReadResponseAsync() is { } answered)
+            {
+                AssertError(answered, 400, "request body is incomplete or malformed");
+            }
+        }
+
+        await using (var malformed = await RawHttp.ConnectAsync(server))
+        {
+            await malformed.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", token, "Transfer-Encoding: chunked"));
+            await malformed.SendAsync("zz\r\n{}\r\n0\r\n\r\n");
+            AssertError(await malformed.ReadResponseAsync(), 400, "request body is incomplete or malformed");
+        }
+
+        AssertNoErrorLogs(stack.SocketInferenceLogs);
+    }
+
+    private byte[] Head(Uri server, string path, params string[] headers) =>
+        RawHttp.Head("POST", server, path, [.. headers.Any(h => h.StartsWith("Authorization", StringComparison.Ordinal)) ? [] : new[] { "Authorization: Bearer " + stack.CallerToken("edge-body-tests") }, "Content-Type: application/json", .. headers]);
+
+    internal static void AssertError(RawResponse? response, int status, string? message)
+    {
+        Assert.NotNull(response);
+        Assert.True(response.Status == status, $"{response.Status}: {response.Text}");
+        Assert.StartsWith("application/json", response.Headers["Content-Type"], StringComparison.Ordinal);
+        if (message is not null)
+        {
+            Assert.Equal(message, response.Error());
+        }
+        else
+        {
+            Assert.False(string.IsNullOrEmpty(response.Error()));
+        }
+    }
+
+    internal static void AssertNoErrorLogs(Microsoft.Extensions.Logging.Testing.FakeLogCollector logs)
+    {
+        var errors = logs.GetSnapshot().Where(r => r.Level >= LogLevel.Error || r.Exception is not null).Select(r => $"{r.Category} {r.Id}: {r.Message} {r.Exception?.GetType().Name}").ToList();
+        Assert.True(errors.Count == 0, string.Join('\n', errors));
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Hosting.Http;
+using ServerlessServe.Hosting.Tests.Fixtures;
+
+namespace ServerlessServe.Hosting.Tests.Edge;
+
+/// <summary>
+/// No existence oracle (<see cref="EdgeOptions.HideModelExistence"/>, on by default): a caller the model's policy does
+/// not admit gets, for a model that exists, exactly the answer it gets for one that does not — status, headers and body
+/// byte for byte, apart from the request id — on every model route; the audit record keeps the true reason.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class ExistenceOracleTests(InProcessStack stack)
+{
+    private const string Body = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    private const string Missing = "no-such-model-anywhere";
+
+    public static TheoryData<string, string, string> Routes => new()
+    {
+        { "GET", $"v2/models/{InProcessStack.RestrictedModel}", $"v2/models/{Missing}" },
+        { "GET", $"v2/models/{InProcessStack.RestrictedModel}/versions/1", $"v2/models/{Missing}/versions/1" },
+        { "GET", $"v2/models/{InProcessStack.RestrictedModel}/versions/1", $"v2/models/{InProcessStack.RestrictedModel}/versions/99" },
+        { "GET", $"v2/models/{InProcessStack.RestrictedModel}/ready", $"v2/models/{Missing}/ready" },
+        { "GET", $"v2/models/{InProcessStack.RestrictedModel}/versions/1/ready", $"v2/models/{Missing}/versions/1/ready" },
+        { "POST", $"v2/models/{InProcessStack.RestrictedModel}/infer", $"v2/models/{Missing}/infer" },
+        { "POST", $"v2/models/{InProcessStack.RestrictedModel}/versions/1/infer", $"v2/models/{Missing}/versions/1/infer" },
+        { "POST", $"v2/models/{InProcessStack.RestrictedModel}/versions/1/infer", $"v2/models/{InProcessStack.RestrictedModel}/versions/99/infer" },
+        { "POST", $"v2/models/{InProcessStack.RestrictedModel}/jobs", $"v2/models/{Missing}/jobs" },
+        { "POST", $"v2/models/{InProcessStack.RestrictedModel}/versions/1/jobs", $"v2/models/{Missing}/versions/1/jobs" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Routes))]
+    public async Task CallerWithoutRole_ExistingAndMissingModel_ByteIdenticalAnswers(string method, string existing, string missing)
+    {
+        using var client = stack.Client("oracle-prober");
+
+        var (existingStatus, existingHeaders, existingBody) = await SendAsync(client, method, existing);
+        var (missingStatus, missingHeaders, missingBody) = await SendAsync(client, method, missing);
+
+        Assert.Equal(HttpStatusCode.NotFound, existingStatus);
+        Assert.Equal(missingStatus, existingStatus);
+        Assert.Equal(missingHeaders, existingHeaders);
+        Assert.Equal(missingBody, existingBody);
+        Assert.Equal(V2Results.HiddenModel.Message, JsonDocument.Parse(existingBody).RootElement.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task CallerWithRole_StillServed_AndMissingModelAnswersTheSame()
+    {
+        using var admitted = stack.Client("oracle-admitted", "risk-admin");
+        using var prober = stack.Client("oracle-prober");
+
+        using var served = await admitted.GetAsync($"v2/models/{InProcessStack.RestrictedModel}");
+        var (_, _, missingForAdmitted) = await SendAsync(admitted, "GET", $"v2/models/{Missing}");
+        var (_, _, refused) = await SendAsync(prober, "GET", $"v2/models/{InProcessStack.RestrictedModel}");
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(missingForAdmitted, refused);
+    }
+
+    [Fact]
+    public async Task RefusedInfer_AuditKeepsTheTrueReason()
+    {
+        using var client = stack.Client("oracle-audited");
+
+        using var response = await client.PostAsync($"v2/models/{InProcessStack.RestrictedModel}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+        var requestId = response.Headers.GetValues(RequestIds.Header).Single();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var record = (await stack.AuditLinesAsync())
+            .Select(l => JsonDocument.Parse(l).RootElement)
+            .Single(r => r.TryGetProperty("requestId", out var id) && id.GetString() == requestId);
+        Assert.Equal("forbidden", record.GetProperty("outcome").GetString());
+        Assert.Equal("refused:forbidden", record.GetProperty("stages").GetProperty("authorize").GetString());
+    }
+
+    [Theory]
+    [InlineData(true, 404)]
+    [InlineData(false, 403)]
+    public void RefusedOnModel_FollowsTheSetting(bool hide, int status)
+    {
+        Assert.Equal(status, V2Results.RefusedOnModel(Refusal.Denied, V2Results.AuthorizeStage, hide).StatusCode);
+        Assert.Equal(404, V2Results.RefusedOnModel(Refusal.NotFound("model version not found"), "resolve", hide).StatusCode);
+    }
+
+    [Fact]
+    public void RefusedOnModel_BlockedCallerBeforeResolve_Stays403()
+    {
+        // A refusal before the model is resolved is the same for every model name: it reveals nothing and keeps its status.
+        Assert.Equal(403, V2Results.RefusedOnModel(Refusal.Denied with { Reason = "blocked" }, "contain", hideModelExistence: true).StatusCode);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Headers, byte[] Body)> SendAsync(HttpClient client, string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (method == "POST")
+        {
+            request.Content = new StringContent(Body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await client.SendAsync(request);
+        var headers = string.Join('\n', response.Headers.Concat(response.Content.Headers)
+            .Where(h => !h.Key.Equals(RequestIds.Header, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Date", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(h => h.Key + ": " + string.Join(",", h.Value)));
+        return (response.StatusCode, headers, await response.Content.ReadAsByteArrayAsync());
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using ServerlessServe.Local.Fuzz;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl fuzz edge</c>: sends generated mutations of valid V2 requests (<see cref="EdgeFuzzer"/>) to a gateway — by
+/// default the one <c>ssctl up</c> runs — and reports answers by status, every 5xx and every request not answered in
+/// time. Case <c>i</c> of a seed is always the same request, so a finding is replayed by its seed and number. Exit 0 when
+/// nothing was found, 3 when something was, 1 on usage errors, 2 when no token could be had.
+/// </summary>
+internal static class FuzzCommand
+{
+    public static Command Build()
+    {
+        var cases = new Option<int>("--cases") { Description = "Cases to send (1..10000000).", DefaultValueFactory = _ => 100_000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the run; the same seed sends the same cases.", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<int>("--parallel") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 16 };
+        var duration = new Option<int>("--max-seconds") { Description = "Stop after this many seconds even if cases remain (the run's time bound).", DefaultValueFactory = _ => 3600 };
+        var timeout = new Option<int>("--request-timeout") { Description = "Seconds a request may take before it counts as a hang.", DefaultValueFactory = _ => 30 };
+        var url = CommonOptions.GatewayUrl();
+        var token = CommonOptions.Token();
+        var state = CommonOptions.State();
+        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, url, token, state };
+        edge.SetAction(async (parse, cancellationToken) =>
+        {
+            var count = parse.GetValue(cases);
+            var inFlight = parse.GetValue(parallel);
+            if (count is < 1 or > 10_000_000 || inFlight is < 1 or > 64 || parse.GetValue(duration) < 1 || parse.GetValue(timeout) < 1)
+            {
+                await Console.Error.WriteLineAsync("ssctl: --cases 1..10000000, --parallel 1..64, --max-seconds and --request-timeout at least 1").ConfigureAwait(false);
+                return 1;
+            }
+
+            var gateway = parse.GetValue(url)!;
+            string bearer;
+            try
+            {
+                bearer = CommonOptions.ResolveToken(parse.GetValue(token), gateway, parse.GetValue(state));
+            }
+            catch (Jobs.JobInputException ex)
+            {
+                await Console.Error.WriteLineAsync("ssctl: " + ex.Message).ConfigureAwait(false);
+                return 2;
+            }
+
+            using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = inFlight, AllowAutoRedirect = false })
+            {
+                BaseAddress = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/"),
+                Timeout = Timeout.InfiniteTimeSpan,
+            };
+            var fuzzer = new EdgeFuzzer(parse.GetValue(seed));
+            var progress = new Progress<int>(sent => Console.Error.WriteLine($"ssctl: {sent} cases sent"));
+            var report = await fuzzer.RunAsync(
+                client,
+                [bearer],
+                count,
+                inFlight,
+                TimeSpan.FromSeconds(parse.GetValue(duration)),
+                TimeSpan.FromSeconds(parse.GetValue(timeout)),
+                progress,
+                cancellationToken).ConfigureAwait(false);
+
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {fuzzer.Seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s ({report.Cases / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}/s){(report.StoppedAtDeadline ? ", stopped at --max-seconds" : "")}"));
+            Console.Out.WriteLine("statuses: " + string.Join(", ", report.Statuses.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}×{p.Value}"))));
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"5xx: {report.ServerErrors.Count}  hangs: {report.Hangs.Count}  refusals without the V2 error body: {report.MalformedErrorBodies.Count}"));
+            foreach (var (index, mutation, status, _) in report.ServerErrors.Take(20))
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  5xx   case {index} ({mutation}): {status}"));
+            }
+
+            foreach (var (index, mutation) in report.Hangs.Take(20))
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  hang  case {index} ({mutation})"));
+            }
+
+            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count == 0 ? 0 : 3;
+        });
+        return new Command("fuzz", "Fuzz a running gateway.") { edge };
+    }
+}

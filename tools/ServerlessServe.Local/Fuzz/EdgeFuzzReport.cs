@@ -1,0 +1,26 @@
+namespace ServerlessServe.Local.Fuzz;
+
+/// <summary>What a fuzz run found: cases sent, answers by status class, and every case answered 5xx or not answered in time.</summary>
+public sealed class EdgeFuzzReport
+{
+    /// <summary>Cases sent.</summary>
+    public int Cases { get; set; }
+
+    /// <summary>How long the run took.</summary>
+    public TimeSpan Elapsed { get; set; }
+
+    /// <summary>Answers per status code.</summary>
+    public SortedDictionary<int, int> Statuses { get; } = [];
+
+    /// <summary>Cases answered with a 5xx status, or not answered at all (status 0: the connection failed): index, mutation, status.</summary>
+    public List<(int Index, string Mutation, int Status, string Body)> ServerErrors { get; } = [];
+
+    /// <summary>Cases not answered within the per-request timeout.</summary>
+    public List<(int Index, string Mutation)> Hangs { get; } = [];
+
+    /// <summary>Cases whose error body was not the V2 error body (<c>{"error": "..."}</c> as JSON).</summary>
+    public List<(int Index, string Mutation, int Status)> MalformedErrorBodies { get; } = [];
+
+    /// <summary>True when the run stopped at its time bound before sending every case.</summary>
+    public bool StoppedAtDeadline { get; set; }
+}
