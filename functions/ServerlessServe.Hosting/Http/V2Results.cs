@@ -57,6 +57,8 @@ public static class V2Results
     /// <summary>The stage whose refusal depends on the model's policy (<c>AuthorizeCaller</c>), answered as <see cref="HiddenModel"/>.</summary>
     public const string AuthorizeStage = "authorize";
 
+    private const string HoneyCallerStage = "honey-caller";
+
     /// <summary>
     /// The answer to <paramref name="refusal"/> on a model route: as <see cref="Refused"/>, except that with
     /// <paramref name="hideModelExistence"/> a not-found refusal, and a forbidden one from the stage that reads the
@@ -67,8 +69,10 @@ public static class V2Results
     public static BodyResult RefusedOnModel(Refusal refusal, string? refusedAt, bool hideModelExistence)
     {
         ArgumentNullException.ThrowIfNull(refusal);
+        // A honey caller must get exactly what a caller without the model's role gets, or it could tell it was found out.
         var hidden = hideModelExistence
-            && (refusal.Kind == RefusalKind.NotFound || (refusal.Kind == RefusalKind.Forbidden && refusedAt == AuthorizeStage));
+            && (refusal.Kind == RefusalKind.NotFound
+                || (refusal.Kind == RefusalKind.Forbidden && refusedAt is AuthorizeStage or HoneyCallerStage));
         return Refused(hidden ? HiddenModel : refusal);
     }
 

@@ -66,7 +66,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
     [InlineData("GET", "v2/models/credit-risk")]
     [InlineData("POST", "v2/models/credit-risk/infer")]
     [InlineData("POST", "v2/models/credit-risk/jobs")]
-    public async Task HoneyCaller_TheUsual403_OneEventNamingItsPseudonym(string method, string route)
+    public async Task HoneyCaller_TheUsualRefusal_OneEventNamingItsPseudonym(string method, string route)
     {
         using var honey = stack.Client(LocalCanaries.HoneySubject, "risk-admin");
         using var withoutRole = stack.Client("edge-no-role");
@@ -75,7 +75,8 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         var (forbiddenStatus, forbiddenBody, _) = await SendAsync(withoutRole, method, route.Replace("credit-risk", InProcessStack.RestrictedModel, StringComparison.Ordinal));
         var (honeyStatus, honeyBody, _) = await SendAsync(honey, method, route);
 
-        Assert.Equal(HttpStatusCode.Forbidden, honeyStatus);
+        // The usual refusal of access: with HideModelExistence (default) the unknown-model 404, byte for byte.
+        Assert.Equal(HttpStatusCode.NotFound, honeyStatus);
         Assert.Equal((forbiddenStatus, forbiddenBody), (honeyStatus, honeyBody));
         var raised = Assert.Single(stack.SecurityEvents.OfKind(SecurityEventKinds.HoneyCaller).Skip(before));
         Assert.Equal(stack.Pseudonym(LocalCanaries.HoneySubject), raised.Caller);

@@ -34,7 +34,7 @@ public sealed class AdminPlaneTests(StackFixture fixture)
 
         Assert.Equal(HttpStatusCode.Forbidden, await InferStatusAsync(issuer.MintAdmin("operator"), "credit-risk"));
         Assert.Equal(HttpStatusCode.Unauthorized, await InferStatusAsync(issuer.MintFor("api://someone-else", "operator", roles: []), "credit-risk"));
-        Assert.Equal(HttpStatusCode.Forbidden, await InferStatusAsync(issuer.Mint("data-admin", [LocalIssuer.AdminRole]), "credit-risk"));
+        Assert.Equal(HttpStatusCode.NotFound, await InferStatusAsync(issuer.Mint("data-admin", [LocalIssuer.AdminRole]), "credit-risk"));
         Assert.Equal(HttpStatusCode.OK, await InferStatusAsync(fixture.CallerToken, "credit-risk"));
     }
 

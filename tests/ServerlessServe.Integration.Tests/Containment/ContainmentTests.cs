@@ -320,14 +320,17 @@ public sealed class ContainmentTests(StackFixture fixture)
         }
     }
 
-    /// <summary>The 403 body of a caller without a role the model admits (RoleTests' restricted model).</summary>
+    /// <summary>
+    /// The 403 body every access refusal decided before the model is looked up gets: here a token for the admin plane's
+    /// audience (a sibling audience). A caller without the model's role gets the unknown-model 404 instead
+    /// (HideModelExistence).
+    /// </summary>
     private async Task<string> DeniedBodyAsync()
     {
-        var model = "denied-" + Guid.NewGuid().ToString("N")[..8];
-        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
-        policy["roles"] = new System.Text.Json.Nodes.JsonArray("nobody-has-this-role");
-        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
-        using var response = await fixture.Gateway.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+        using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Bearer", fixture.Stack.Issuer.MintAdmin("denied-" + Guid.NewGuid().ToString("N")[..8]));
+        using var response = await client.PostAsync("v2/models/credit-risk/infer", StackFixture.Json(CreditRiskBody));
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         return await response.Content.ReadAsStringAsync();
     }

@@ -68,7 +68,7 @@ public sealed class CanaryTests(StackFixture fixture)
     }
 
     [StackFact]
-    public async Task HoneyCaller_Forbidden_OneMoreHoneyCallerRecord()
+    public async Task HoneyCaller_AnsweredAsAnUnknownModel_OneMoreHoneyCallerRecord()
     {
         var pseudonym = Pseudonym(LocalCanaries.HoneySubject);
         var before = SecurityRecords(await AuditLinesAsync(), SecurityEventKinds.HoneyCaller, pseudonym).Count;
@@ -76,7 +76,8 @@ public sealed class CanaryTests(StackFixture fixture)
 
         using var response = await client.GetAsync("v2/models/customer-notes");
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        // What a caller without the model's role gets (HideModelExistence), so the honey subject cannot tell.
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal(before + 1, SecurityRecords(await AuditLinesAsync(), SecurityEventKinds.HoneyCaller, pseudonym).Count);
     }
 
