@@ -219,6 +219,9 @@ public sealed class JobLimitsTests(StackFixture fixture)
             new Dictionary<string, string>
             {
                 ["ServerlessServe:Audit:Container"] = AuditContainer,
+
+                // A log of its own needs a witness of its own: one witness container serves one log (docs/audit.md).
+                ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
                 ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
                 ["ServerlessServe:Jobs:ResultRetention"] = "00:00:03",
                 ["ServerlessServe:Jobs:PurgeSchedule"] = "*/2 * * * * *",

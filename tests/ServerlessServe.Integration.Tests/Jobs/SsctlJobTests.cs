@@ -211,7 +211,7 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
         var empty = await RunAsync("job", "submit", "credit-risk");
 
         Assert.True(unknown.ExitCode == 2, unknown.Output);
-        Assert.Contains("ssctl: job submit: the gateway answered 404: model not found", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ssctl: job submit: the gateway answered 404: model or version not found", unknown.Stderr, StringComparison.Ordinal);
         Assert.True(badToken.ExitCode == 2, badToken.Output);
         Assert.Contains("ssctl: job submit: the gateway refused the token (401", badToken.Stderr, StringComparison.Ordinal);
         Assert.True(usage.ExitCode == 1, usage.Output);
