@@ -50,7 +50,13 @@ public sealed class HostParityTests(StackFixture fixture)
         var standalone = await fixture.ExtraPairAsync(
             "parity-standalone",
             AppHost.Standalone,
-            new Dictionary<string, string> { ["ServerlessServe:Audit:Container"] = "audit-parity" });
+            new Dictionary<string, string>
+            {
+                ["ServerlessServe:Audit:Container"] = "audit-parity",
+
+                // A log of its own needs a witness of its own (docs/audit.md).
+                ["ServerlessServe:Audit:Witness:Container"] = "audit-parity-witness",
+            });
         foreach (var authorization in new[] { fixture.CallerToken, null })
         {
             var underHost = await SendAsync(fixture.Stack.GatewayBaseUrl, authorization, method, path, mediaType, body);
