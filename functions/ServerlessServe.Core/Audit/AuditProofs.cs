@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 
@@ -7,49 +8,87 @@ namespace ServerlessServe.Core.Audit;
 
 /// <summary>
 /// Inclusion proofs for committed records (<see cref="AuditInclusionProof"/>): from the stored chain and the latest tree
-/// head that covers the record. Read-only. Reads the writer's whole chain (O(n)); a serving path would keep the tree.
+/// head that covers the record. Read-only. Keeps, per writer, the Merkle tree of the records read so far and reads only
+/// what was appended since (the chains are append-only), so a proof costs the new bytes and O(log n) hashes.
 /// </summary>
 public sealed class AuditProofs(BlobContainerClient container)
 {
+    private const int MaxCachedWriters = 8;
+
+    private readonly Dictionary<string, ChainCache> _chains = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The proof of record <paramref name="seq"/> of <paramref name="writerId"/> against the latest stored tree head that
     /// covers it and matches the records; null when there is no such record or no tree head covers it yet.
     /// </summary>
-    public async Task<AuditInclusionProof?> ProveAsync(string writerId, long seq, CancellationToken cancellationToken)
+    public async Task<AuditInclusionProof?> ProveAsync(string writerId, long seq, CancellationToken cancellationToken) =>
+        (await ProveRecordAsync(writerId, seq, cancellationToken).ConfigureAwait(false))?.Proof;
+
+    /// <summary>
+    /// Record <paramref name="seq"/> of <paramref name="writerId"/>: whose it is (request id, caller pseudonym) and its
+    /// proof (null until a tree head covers it); null when the writer's sound chain has no such record.
+    /// </summary>
+    public async Task<AuditProvenRecord?> ProveRecordAsync(string writerId, long seq, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(writerId);
-        var records = await ReadChainAsync(writerId, cancellationToken).ConfigureAwait(false);
-        if (seq < 1 || seq > records.Count)
+        if (!AuditOptions.IsValidWriterId(writerId) || seq < 1)
         {
             return null;
         }
 
-        var leaves = records.Select(static r => MerkleHash.Leaf(r.CanonicalBytes())).ToList();
-        var heads = new List<long>();
-        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.CheckpointPrefix(writerId), cancellationToken).ConfigureAwait(false))
+        var chain = CacheOf(writerId);
+        await chain.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var size) && string.Equals(writer, writerId, StringComparison.Ordinal) && size >= seq && size <= records.Count)
+            if (seq > chain.Tree.Size)
             {
-                heads.Add(size);
+                await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
             }
-        }
 
-        var tree = new MerkleTree(leaves);
-        foreach (var size in heads.OrderDescending())
+            if (seq > chain.Tree.Size)
+            {
+                return null;
+            }
+
+            var index = (int)(seq - 1);
+            var subject = new AuditProvenRecord(chain.RequestIds[index], chain.Callers[index], Convert.ToHexStringLower(chain.Tree.Leaf(index)), null);
+            var heads = new List<long>();
+            await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.CheckpointPrefix(writerId), cancellationToken).ConfigureAwait(false))
+            {
+                if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var size) && string.Equals(writer, writerId, StringComparison.Ordinal) && size >= seq)
+                {
+                    heads.Add(size);
+                }
+            }
+
+            if (heads.Count > 0 && heads.Max() > chain.Tree.Size)
+            {
+                await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach (var size in heads.Where(size => size <= chain.Tree.Size).OrderDescending())
+            {
+                var content = (await container.GetBlobClient(AuditBlobNames.Checkpoint(writerId, size)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
+                if (AuditCheckpoint.TryParse(content, out var head) && head!.IsTreeHead && head.Seq == size
+                    && string.Equals(head.Root, Convert.ToHexStringLower(chain.Tree.Root(size)), StringComparison.Ordinal))
+                {
+                    var path = chain.Tree.InclusionProof(seq - 1, size).Select(Convert.ToHexStringLower).ToList();
+                    return subject with { Proof = new AuditInclusionProof(writerId, seq, subject.LeafHash, size, path, Encoding.ASCII.GetString(head.ToJson())) };
+                }
+            }
+
+            return subject;
+        }
+        finally
         {
-            var content = (await container.GetBlobClient(AuditBlobNames.Checkpoint(writerId, size)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
-            if (AuditCheckpoint.TryParse(content, out var head) && head!.IsTreeHead && head.Seq == size
-                && string.Equals(head.Root, Convert.ToHexStringLower(tree.Root(size)), StringComparison.Ordinal))
-            {
-                var path = tree.InclusionProof(seq - 1, size).Select(Convert.ToHexStringLower).ToList();
-                return new AuditInclusionProof(writerId, seq, Convert.ToHexStringLower(leaves[(int)(seq - 1)]), size, path, Encoding.ASCII.GetString(head.ToJson()));
-            }
+            chain.Lock.Release();
         }
-
-        return null;
     }
 
-    /// <summary>The record with request id <paramref name="requestId"/> (any writer) and its proof (null until a head covers it); null when there is no such record.</summary>
+    /// <summary>
+    /// The record with request id <paramref name="requestId"/> (any writer) and its proof (null until a head covers it);
+    /// null when there is no such record. Scans every chain: for offline tools, not for a serving path.
+    /// </summary>
     public async Task<(AuditRecord Record, AuditInclusionProof? Proof)?> ProveRequestAsync(string requestId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requestId);
@@ -79,39 +118,116 @@ public sealed class AuditProofs(BlobContainerClient container)
         return null;
     }
 
-    /// <summary>The writer's records in order; stops at the first line that is not the next sound record (the verifier reports it).</summary>
-    private async Task<List<AuditRecord>> ReadChainAsync(string writerId, CancellationToken cancellationToken)
+    private ChainCache CacheOf(string writerId)
     {
-        var segments = new List<long>();
-        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainPrefix(writerId), cancellationToken).ConfigureAwait(false))
+        lock (_chains)
         {
-            if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment) && string.Equals(writer, writerId, StringComparison.Ordinal))
+            if (!_chains.TryGetValue(writerId, out var chain))
             {
-                segments.Add(segment);
-            }
-        }
-
-        segments.Sort();
-        var records = new List<AuditRecord>();
-        var prev = AuditRecord.GenesisHash;
-        foreach (var segment in segments)
-        {
-            var content = (await container.GetBlobClient(AuditBlobNames.Segment(writerId, segment)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            foreach (var (start, length) in AuditLines.Split(content.Span))
-            {
-                if (!AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _)
-                    || record!.Seq != records.Count + 1
-                    || !string.Equals(record.Prev, prev, StringComparison.Ordinal)
-                    || !string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal))
+                if (_chains.Count >= MaxCachedWriters)
                 {
-                    return records;
+                    _chains.Remove(_chains.MinBy(static pair => pair.Value.LastUsed).Key);
                 }
 
-                records.Add(record);
-                prev = record.Hash;
+                chain = new ChainCache();
+                _chains[writerId] = chain;
+            }
+
+            chain.LastUsed = Environment.TickCount64;
+            return chain;
+        }
+    }
+
+    /// <summary>What has been read of one writer's chain: its sound prefix, as leaves, request ids and callers.</summary>
+    private sealed class ChainCache
+    {
+        private readonly Dictionary<string, string> _callers = new(StringComparer.Ordinal);
+        private long _segment;
+        private long _offset;
+        private string _prev = AuditRecord.GenesisHash;
+        private bool _broken;
+
+        public SemaphoreSlim Lock { get; } = new(1, 1);
+
+        public long LastUsed { get; set; }
+
+        public MerkleTree Tree { get; } = new();
+
+        public List<string> RequestIds { get; } = [];
+
+        public List<string> Callers { get; } = [];
+
+        /// <summary>Reads what was appended since the last read; stops for good at the first line that is not the next sound record.</summary>
+        public async Task ReadNewAsync(BlobContainerClient container, string writerId, CancellationToken cancellationToken)
+        {
+            if (_broken)
+            {
+                return;
+            }
+
+            var segments = new SortedDictionary<long, long>();
+            await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainPrefix(writerId), cancellationToken).ConfigureAwait(false))
+            {
+                if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment) && string.Equals(writer, writerId, StringComparison.Ordinal) && segment >= _segment)
+                {
+                    segments[segment] = item.Properties.ContentLength ?? 0;
+                }
+            }
+
+            foreach (var (segment, length) in segments)
+            {
+                if (segment != _segment)
+                {
+                    _segment = segment;
+                    _offset = 0;
+                }
+
+                if (length <= _offset)
+                {
+                    continue;
+                }
+
+                BinaryData content;
+                try
+                {
+                    var options = new BlobDownloadOptions { Range = new HttpRange(_offset) };
+                    content = (await container.GetBlobClient(AuditBlobNames.Segment(writerId, segment)).DownloadContentAsync(options, cancellationToken).ConfigureAwait(false)).Value.Content;
+                }
+                catch (RequestFailedException ex) when (ex.Status == 416)
+                {
+                    continue;
+                }
+
+                var span = content.ToMemory().Span;
+                var consumed = 0;
+                while (consumed < span.Length)
+                {
+                    var end = span[consumed..].IndexOf((byte)'\n');
+                    if (end < 0)
+                    {
+                        break; // Not a whole line: committed appends always end in a newline.
+                    }
+
+                    var line = span.Slice(consumed, end);
+                    if (!AuditRecord.TryParse(line, out var record, out _)
+                        || record!.Seq != Tree.Size + 1
+                        || !string.Equals(record.Prev, _prev, StringComparison.Ordinal)
+                        || !string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal))
+                    {
+                        _broken = true;
+                        return;
+                    }
+
+                    var leaf = MerkleHash.Leaf(record.CanonicalBytes());
+                    Tree.Append(leaf);
+                    RequestIds.Add(record.RequestId);
+                    Callers.Add(_callers.TryGetValue(record.Caller, out var caller) ? caller : _callers[record.Caller] = record.Caller);
+                    _prev = record.Hash;
+                    consumed += end + 1;
+                }
+
+                _offset += consumed;
             }
         }
-
-        return records;
     }
 }

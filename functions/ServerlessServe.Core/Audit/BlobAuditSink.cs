@@ -168,6 +168,14 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         return pending.Leaf!;
     }
 
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">As <see cref="AppendAsync"/>.</exception>
+    public async ValueTask<AuditReceipt> AppendWithReceiptAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        var pending = await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+        return AuditReceipt.Sign(pending.Record, pending.Leaf!, _checkpointKey, CheckpointKeyId);
+    }
+
     private async ValueTask<PendingRecord> EnqueueAndWaitAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);

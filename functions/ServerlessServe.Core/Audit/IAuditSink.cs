@@ -9,4 +9,10 @@ public interface IAuditSink
     /// response (an unavailable refusal).
     /// </summary>
     ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="AppendAsync"/>, then signs the receipt of the committed record (<see cref="AuditReceipt"/>): where it is
+    /// in the Merkle log and what it states. Throws as <see cref="AppendAsync"/> does; no receipt without a commit.
+    /// </summary>
+    ValueTask<AuditReceipt> AppendWithReceiptAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 }

@@ -10,29 +10,45 @@ namespace ServerlessServe.Core.Audit;
 public sealed class MerkleTree
 {
     // _levels[h][i] = hash of the complete subtree of 2^h leaves starting at leaf i·2^h.
-    private readonly List<byte[][]> _levels = [];
+    private readonly List<List<byte[]>> _levels = [[]];
+
+    /// <summary>An empty tree; <see cref="Append"/> grows it.</summary>
+    public MerkleTree()
+    {
+    }
 
     /// <summary>A tree over <paramref name="leafHashes"/> (each from <see cref="MerkleHash.Leaf"/>).</summary>
     public MerkleTree(IReadOnlyList<byte[]> leafHashes)
     {
         ArgumentNullException.ThrowIfNull(leafHashes);
-        var level = leafHashes.ToArray();
-        _levels.Add(level);
-        while (level.Length > 1)
+        foreach (var leaf in leafHashes)
         {
-            var next = new byte[level.Length / 2][];
-            for (var i = 0; i < next.Length; i++)
-            {
-                next[i] = MerkleHash.Node(level[2 * i], level[(2 * i) + 1]);
-            }
-
-            _levels.Add(next);
-            level = next;
+            Append(leaf);
         }
     }
 
     /// <summary>Number of leaves.</summary>
-    public long Size => _levels[0].Length;
+    public long Size => _levels[0].Count;
+
+    /// <summary>The leaf hash at <paramref name="index"/>.</summary>
+    public byte[] Leaf(long index) => _levels[0][checked((int)index)];
+
+    /// <summary>Adds the next leaf hash: O(1) hashes amortised, so a kept tree follows a growing log cheaply.</summary>
+    public void Append(byte[] leafHash)
+    {
+        ArgumentNullException.ThrowIfNull(leafHash);
+        _levels[0].Add(leafHash);
+        for (var height = 0; _levels[height].Count % 2 == 0; height++)
+        {
+            var level = _levels[height];
+            if (height + 1 == _levels.Count)
+            {
+                _levels.Add([]);
+            }
+
+            _levels[height + 1].Add(MerkleHash.Node(level[^2], level[^1]));
+        }
+    }
 
     /// <summary>MTH of the first <paramref name="size"/> leaves.</summary>
     public byte[] Root(long size)
@@ -73,7 +89,7 @@ public sealed class MerkleTree
         if (BitOperations.IsPow2(size) && start % size == 0)
         {
             var height = BitOperations.Log2((ulong)size);
-            return _levels[height][start >> height];
+            return _levels[height][(int)(start >> height)];
         }
 
         var k = Split(size);

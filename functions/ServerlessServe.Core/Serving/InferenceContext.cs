@@ -49,6 +49,18 @@ public class InferenceContext(string requestId, string modelName, string? reques
     /// <summary>Set by encode: the response body in the form the request asked for.</summary>
     public EncodedBody? Encoded { get; set; }
 
+    /// <summary>The <c>x-audit-receipt</c> request header as sent, or null (in-process only; read checks it).</summary>
+    [JsonIgnore]
+    public string? ReceiptHeader { get; set; }
+
+    /// <summary>Set by read: the caller asked for a signed receipt of the audit record (<see cref="Audit.AuditReceipt"/>).</summary>
+    [JsonIgnore]
+    public bool ReceiptRequested { get; set; }
+
+    /// <summary>Set by audit, when a receipt was asked for and the record committed: the receipt to return.</summary>
+    [JsonIgnore]
+    public Audit.AuditReceipt? Receipt { get; set; }
+
     /// <summary>When the request arrived (<see cref="TimeProvider.GetTimestamp"/>), for the audit record's latency.</summary>
     [JsonIgnore]
     public long StartedTimestamp { get; set; }

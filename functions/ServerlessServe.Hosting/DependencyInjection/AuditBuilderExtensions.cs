@@ -37,9 +37,14 @@ public static class AuditBuilderExtensions
             return new BlobAuditSink(service.GetBlobContainerClient(options.Container), options, sp.GetRequiredService<ILogger<BlobAuditSink>>(), sp.GetRequiredService<TimeProvider>());
         });
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<BlobAuditSink>());
+        services.TryAddSingleton(sp => new AuditReceiptIndex(AuditContainer(sp), sp.GetRequiredService<ILogger<AuditReceiptIndex>>()));
+        services.TryAddSingleton(sp => new AuditProofs(AuditContainer(sp)));
         services.AddHostedService<AuditWriterService>();
         return builder;
     }
+
+    private static BlobContainerClient AuditContainer(IServiceProvider services) =>
+        services.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(services.GetRequiredService<IOptions<AuditOptions>>().Value.Container);
 
     /// <summary>
     /// The witness container: in its own account (<see cref="AuditWitnessOptions.BlobServiceUri"/> with the app's managed

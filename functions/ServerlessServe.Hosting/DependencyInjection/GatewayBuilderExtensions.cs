@@ -100,6 +100,11 @@ public static class GatewayBuilderExtensions
             .Add<EncodeResponse>()
             .Finally<AuditRequest>()
             .Finally<ReleaseLimits>());
+        builder.AddPipeline<Audit.AuditProofRequestContext>(stages => stages
+            .Add<Authenticate<CallerAuthenticator>>()
+            .Add<RefuseHoneyCaller>()
+            .Add<EnforceContainment>());
+        builder.Services.TryAddSingleton<Audit.AuditProofEndpoints>();
         builder.Services.TryAddSingleton<GatewayReadiness>();
         builder.Services.TryAddSingleton<GatewayEndpoints>();
         return builder;

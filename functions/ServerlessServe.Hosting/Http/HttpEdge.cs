@@ -20,8 +20,12 @@ namespace ServerlessServe.Hosting.Http;
 public static class HttpEdge
 {
     /// <summary>A new context for an infer request on <paramref name="request"/>.</summary>
-    public static InferenceContext InferenceContext(HttpRequest request, string model, string? version, string operation, TimeProvider time) =>
-        Prepare(new InferenceContext(RequestIds.New(), model, version, operation), request, time);
+    public static InferenceContext InferenceContext(HttpRequest request, string model, string? version, string operation, TimeProvider time)
+    {
+        var context = Prepare(new InferenceContext(RequestIds.New(), model, version, operation), request, time);
+        context.ReceiptHeader = request.Headers.TryGetValue(Core.Audit.AuditReceipt.HeaderName, out var receipt) ? receipt.ToString() : null;
+        return context;
+    }
 
     /// <summary>Hands <paramref name="request"/>'s credential and body to <paramref name="context"/> and starts its clock.</summary>
     public static TContext Prepare<TContext>(TContext context, HttpRequest request, TimeProvider time)
@@ -113,6 +117,11 @@ public static class HttpEdge
         }
 
         result.Headers[RequestIds.Header] = context.RequestId;
+        if (context.Receipt is { } receipt)
+        {
+            result.Headers[Core.Audit.AuditReceipt.HeaderName] = receipt.Jws;
+        }
+
         AddDeprecation(result, context);
         return result;
     }

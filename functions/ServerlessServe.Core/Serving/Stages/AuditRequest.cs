@@ -11,7 +11,12 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// not recorded one by one (anyone could otherwise grow the immutable log); it is counted in logs and metrics and in the
 /// periodic <c>auth-refusals</c> summary record (<c>AuthRefusalTally</c>).
 /// </summary>
-public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time) : IRequestStage<InferenceContext>
+/// <remarks>
+/// A request that asked for a receipt (<see cref="InferenceContext.ReceiptRequested"/>) gets the signed receipt of its
+/// committed record (<see cref="InferenceContext.Receipt"/>), passed or refused; its place in the log is remembered in
+/// <paramref name="receipts"/> so that its inclusion proof can be found by request id.
+/// </remarks>
+public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time, AuditReceiptIndex? receipts = null) : IRequestStage<InferenceContext>
 {
     /// <summary>The refusal of a request whose record (or security event) cannot be committed: nothing is released.</summary>
     public static Refusal Withheld { get; } = Refusal.Unavailable("audit log unavailable; response withheld") with { RetryAfter = TimeSpan.FromSeconds(1) };
@@ -55,6 +60,13 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             // A job's item waits for its group's outcome whatever the closing deadline: its activity is retried by the
             // orchestration, whose receipts must find the record exactly as committed (never a withheld notice after it).
             // Each group still ends within the sink's own storage timeout.
+            if (context.ReceiptRequested)
+            {
+                context.Receipt = await audit.AppendWithReceiptAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+                receipts?.Remember(context.Receipt);
+                return StageOutcome.Pass;
+            }
+
             await audit.AppendAsync(auditEvent, context.Operation == InferenceContext.JobOperation ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
             return StageOutcome.Pass;
         }

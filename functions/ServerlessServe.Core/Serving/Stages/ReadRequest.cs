@@ -26,6 +26,12 @@ public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<Inference
             return unsupported;
         }
 
+        if (!Audit.AuditReceipt.TryParseRequest(context.ReceiptHeader, out var receipt))
+        {
+            return Refusal.Invalid("x-audit-receipt must be ?1 or ?0");
+        }
+
+        context.ReceiptRequested = receipt;
         int? headerLength = null;
         if (body.InferenceHeaderLength is { Length: > 0 } raw)
         {

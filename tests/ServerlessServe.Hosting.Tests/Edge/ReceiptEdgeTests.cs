@@ -1,0 +1,162 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Hosting.Tests.Fixtures;
+
+namespace ServerlessServe.Hosting.Tests.Edge;
+
+/// <summary>
+/// Signed receipts at the gateway's edge: asked for with <c>x-audit-receipt: ?1</c>, returned in the same header, tied to
+/// the committed record, and provable through <c>GET /api/audit/proofs/{requestId}</c> by their own caller only.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class ReceiptEdgeTests(InProcessStack stack)
+{
+    private const string CreditRisk = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Fact]
+    public async Task Infer_ReceiptAsked_SignedReceiptOfTheCommittedRecord()
+    {
+        using var client = stack.Client("receipt-tests");
+
+        var (response, receipt) = await InferAsync(client, CreditRisk, "?1");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.NotNull(receipt);
+        Assert.True(receipt.Verify([stack.AuditKey]));
+        Assert.Equal(response.Headers.GetValues("x-request-id").Single(), receipt.RequestId);
+        Assert.Equal(AuditEvent.Released, receipt.Outcome);
+        Assert.Equal("credit-risk", receipt.Model);
+        Assert.Equal("1", receipt.ModelVersion);
+        Assert.NotNull(receipt.InputSha256);
+        Assert.NotNull(receipt.OutputSha256);
+        Assert.True(receipt.Matches(await RecordAsync(receipt.RequestId)));
+        response.Dispose();
+    }
+
+    [Fact]
+    public async Task Infer_NoReceiptAsked_NoReceiptHeader()
+    {
+        using var client = stack.Client("receipt-tests");
+
+        var (response, receipt) = await InferAsync(client, CreditRisk, null);
+        using var _ = response;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(receipt);
+        Assert.False(response.Headers.Contains(AuditReceipt.HeaderName));
+    }
+
+    [Fact]
+    public async Task Infer_ReceiptHeaderNotUnderstood_400JsonErrorAndNoReceipt()
+    {
+        using var client = stack.Client("receipt-tests");
+
+        var (response, receipt) = await InferAsync(client, CreditRisk, "please");
+        using var _ = response;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("x-audit-receipt", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Null(receipt);
+    }
+
+    [Fact]
+    public async Task Infer_RefusedWithReceiptAsked_ReceiptStatesTheRefusal()
+    {
+        using var client = stack.Client("receipt-tests");
+
+        var (response, receipt) = await InferAsync(client, """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,1e9]}]}""", "?1");
+        using var _ = response;
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.NotNull(receipt);
+        Assert.True(receipt.Verify([stack.AuditKey]));
+        Assert.Equal("invalid", receipt.Outcome);
+        Assert.Null(receipt.OutputSha256);
+        Assert.True(receipt.Matches(await RecordAsync(receipt.RequestId)));
+    }
+
+    [Fact]
+    public async Task Proof_OwnCallerOnly_VerifiesAndMatchesTheReceipt()
+    {
+        using var client = stack.Client("receipt-owner");
+        var (response, receipt) = await InferAsync(client, CreditRisk, "?1");
+        response.Dispose();
+        Assert.NotNull(receipt);
+
+        // Until a signed tree head covers the record: 404 with Retry-After; then the proof (heads: every 100 records or 10 s).
+        var proof = await ProofAsync(client, receipt.RequestId);
+        Assert.True(proof.Verify([stack.AuditKey], out var error), error);
+        Assert.True(receipt.Matches(proof));
+
+        // Another caller, no caller, an unknown or unreceipted request id, a hostile id: never the proof.
+        using var other = stack.Client("receipt-someone-else");
+        await AssertNotFoundAsync(other, "audit/proofs/" + receipt.RequestId);
+        using var anonymous = stack.Client(subject: null);
+        using (var refused = await anonymous.GetAsync("audit/proofs/" + receipt.RequestId))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        await AssertNotFoundAsync(client, "audit/proofs/" + Guid.NewGuid().ToString("N"));
+        var (plain, _) = await InferAsync(client, CreditRisk, null);
+        var plainId = plain.Headers.GetValues("x-request-id").Single();
+        plain.Dispose();
+        await AssertNotFoundAsync(client, "audit/proofs/" + plainId);
+        await AssertNotFoundAsync(client, "audit/proofs/..%2Fchains%2Fx");
+    }
+
+    private static async Task<(HttpResponseMessage Response, AuditReceipt? Receipt)> InferAsync(HttpClient client, string body, string? receiptHeader)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (receiptHeader is not null)
+        {
+            request.Headers.TryAddWithoutValidation(AuditReceipt.HeaderName, receiptHeader);
+        }
+
+        var response = await client.SendAsync(request);
+        AuditReceipt? receipt = null;
+        if (response.Headers.TryGetValues(AuditReceipt.HeaderName, out var values))
+        {
+            Assert.True(AuditReceipt.TryParse(values.Single(), out receipt));
+        }
+
+        return (response, receipt);
+    }
+
+    private static async Task<AuditInclusionProof> ProofAsync(HttpClient client, string requestId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await client.GetAsync("audit/proofs/" + requestId);
+            var text = await response.Content.ReadAsByteArrayAsync();
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.True(AuditInclusionProof.TryParse(text, out var proof));
+                return proof!;
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.True(response.Headers.RetryAfter?.Delta is { } delay && delay > TimeSpan.Zero, "a pending proof says when to retry");
+            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task AssertNotFoundAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Null(response.Headers.RetryAfter);
+        Assert.Equal(JsonValueKind.String, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").ValueKind);
+    }
+
+    private async Task<AuditRecord> RecordAsync(string requestId)
+    {
+        var line = (await stack.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + requestId + "\"", StringComparison.Ordinal));
+        Assert.True(AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out var error), error);
+        return record!;
+    }
+}
