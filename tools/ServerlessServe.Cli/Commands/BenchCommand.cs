@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Local;
 using Spectre.Console;
@@ -33,7 +34,8 @@ internal static class BenchCommand
             Description = "Sign every request (RFC 9421) with this P-256 private key (PEM), registered for the bench caller (subject 'bench') under --key-id: for a model whose policy requires signed requests.",
         };
         var keyId = new Option<string>("--key-id") { Description = "The key id --sign-key is registered under.", DefaultValueFactory = _ => "bench" };
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId };
+        var receipt = new Option<bool>("--receipt") { Description = "Ask for a signed audit receipt on every request (x-audit-receipt: ?1); a 200 without one counts as a failure." };
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -61,6 +63,7 @@ internal static class BenchCommand
                 payload = payload with { Signer = signer, KeyId = parse.GetValue(keyId)! };
             }
 
+            payload = payload with { Receipt = parse.GetValue(receipt) };
             BenchReport report;
             try
             {
@@ -208,6 +211,11 @@ internal static class BenchCommand
         }
 
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (payload.Receipt)
+        {
+            request.Headers.TryAddWithoutValidation(AuditReceipt.HeaderName, "?1");
+        }
+
         if (payload.Signer is { } key)
         {
             // A fresh signature (created, nonce) per request, as a real signing client makes: its cost is in the latency.
@@ -219,7 +227,9 @@ internal static class BenchCommand
 
         using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-        return response.StatusCode;
+        return payload.Receipt && response.StatusCode == HttpStatusCode.OK && !response.Headers.Contains(AuditReceipt.HeaderName)
+            ? HttpStatusCode.BadGateway
+            : response.StatusCode;
     }
 }
 
@@ -229,6 +239,9 @@ internal sealed record BenchPayload(byte[] Body, string ContentType, int? Header
     public ECDsa? Signer { get; init; }
 
     public string? KeyId { get; init; }
+
+    /// <summary>Ask for a signed audit receipt with each request.</summary>
+    public bool Receipt { get; init; }
 }
 
 /// <summary>Latency percentiles and throughput of one bench run.</summary>
