@@ -94,10 +94,10 @@ public sealed class JobEndpoints(
                 body.Headers["Location"] = StatusUrl(request, jobId!);
             }
 
-            return done;
+            return WithDeprecation(done, context);
         }
 
-        return Accepted(request, jobId!);
+        return WithDeprecation(Accepted(request, jobId!), context);
     }
 
     // The job once it has finished, if the request asked to wait (Prefer: wait=N, at most MaxPreferWait) and it finished
@@ -189,6 +189,22 @@ public sealed class JobEndpoints(
             return await gateway.InferAsync(request, model, version).ConfigureAwait(false);
         }
 
+        return WithDeprecation(await InferOrchestratedAsync(request, client, context).ConfigureAwait(false), context);
+    }
+
+    // A pinned deprecated version's answers carry its Deprecation and Sunset dates, whichever path served them.
+    private static IActionResult WithDeprecation(IActionResult result, ModelRequestContext context)
+    {
+        if (result is BodyResult body)
+        {
+            HttpEdge.AddDeprecation(body, context);
+        }
+
+        return result;
+    }
+
+    private async Task<IActionResult> InferOrchestratedAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
+    {
         string item;
         try
         {

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Hosting.Http;
@@ -13,11 +14,17 @@ namespace ServerlessServe.Onnx;
 public sealed class InferenceEndpoints(
     StagePipeline<OnnxModelContext> models,
     StagePipeline<OnnxInferenceContext> inference,
+    ServingControl servingControl,
     TimeProvider time)
 {
     public static IActionResult Live() => HealthResults.Live();
 
-    public static IActionResult Ready() => HealthResults.Ready(true);
+    /// <summary>
+    /// Ready once the signed lifecycle documents and revocation list have been read (<see cref="ServingControl.IsReady"/>):
+    /// before that every model request would wait for them or be refused, so the gateway (whose readiness asks this one)
+    /// and the platform's probes send nothing yet.
+    /// </summary>
+    public IActionResult Ready() => HealthResults.Ready(servingControl.IsReady);
 
     public static IActionResult ServerMetadata() => HealthResults.ServerMetadata();
 

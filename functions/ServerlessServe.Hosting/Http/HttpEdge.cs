@@ -144,8 +144,10 @@ public static class HttpEdge
     /// A named deprecated version's dates: <c>Deprecation</c> as an RFC 9745 structured date (<c>@</c> Unix seconds) and
     /// <c>Sunset</c> as an RFC 8594 HTTP date, after which the version is retired.
     /// </summary>
-    private static void AddDeprecation(BodyResult result, ModelRequestContext context)
+    public static void AddDeprecation(BodyResult result, ModelRequestContext context)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(context);
         if (context.Deprecation is { } deprecation)
         {
             result.Headers["Deprecation"] = "@" + deprecation.Since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -47,6 +47,14 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
             Assert.Equal("Thu, 01 Jan 2099 00:00:00 GMT", Assert.Single(pinned.Headers.GetValues("Sunset")));
         }
 
+        // A job on the pinned deprecated version is told the same, on its submit answer.
+        using (var job = await client.PostAsync($"v2/models/{name}/versions/1/jobs", Json("{\"items\":[" + CreditRisk + "]}")))
+        {
+            Assert.True(job.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.OK, job.StatusCode.ToString());
+            Assert.Equal($"@{since.ToUnixTimeSeconds()}", Assert.Single(job.Headers.GetValues("Deprecation")));
+            Assert.Equal("Thu, 01 Jan 2099 00:00:00 GMT", Assert.Single(job.Headers.GetValues("Sunset")));
+        }
+
         using (var active = await client.PostAsync($"v2/models/{name}/versions/2/infer", Json(CreditRisk)))
         {
             Assert.Equal(HttpStatusCode.OK, active.StatusCode);
