@@ -188,8 +188,15 @@ public sealed class ModelCatalog : IModelCatalog
         if (_tampered.TryAdd(version.ManifestDigest, reason))
         {
             Log.AttestationFailed(_logger, version.Manifest.Name, version.Manifest.Version, version.ManifestDigest, reason);
+            Tampered?.Invoke(version, reason);
         }
     }
+
+    /// <summary>
+    /// Raised once per version when it first fails re-attestation on this instance (after it has stopped serving), with
+    /// the reason; the host turns it into a security event where it has one.
+    /// </summary>
+    public event Action<VerifiedModelVersion, string>? Tampered;
 
     /// <summary>True when the version with manifest digest <paramref name="manifestDigest"/> failed re-attestation on this instance.</summary>
     public bool IsTampered(string manifestDigest) => _tampered.ContainsKey(manifestDigest);

@@ -26,4 +26,10 @@ public static class SecurityEventKinds
     /// audited one by one). Never acts.
     /// </summary>
     public const string AuthRefusals = "auth-refusals";
+
+    /// <summary>
+    /// A model version held in this instance's memory no longer matched what was signed (runtime re-attestation); it has
+    /// stopped serving here. Recorded and alerted; the artifact in the store is unchanged, so other instances keep it.
+    /// </summary>
+    public const string ModelTampered = "model-tampered";
 }
