@@ -119,24 +119,7 @@ internal static class ManifestJson
 
     private static ModelVerificationException Invalid(string message) => new(ModelVerificationFailure.Manifest, message);
 
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-            AllowDuplicateProperties = false,
-            RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
-            NumberHandling = JsonNumberHandling.Strict,
-            ReadCommentHandling = JsonCommentHandling.Disallow,
-            AllowTrailingCommas = false,
-            MaxDepth = 16,
-            WriteIndented = true,
-        };
-        options.Converters.Add(new WireEnumConverter<TensorDataType>(
-            Enum.GetValues<TensorDataType>().ToDictionary(t => t, t => t.ToWire())));
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
-    }
+    private static JsonSerializerOptions CreateOptions() => StrictJson.Create(
+        JsonIgnoreCondition.Never,
+        new WireEnumConverter<TensorDataType>(Enum.GetValues<TensorDataType>().ToDictionary(t => t, t => t.ToWire())));
 }

@@ -1,9 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Security.Cryptography;
-using Azure.Data.Tables;
-using Azure.Identity;
-using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Signatures;
 using Spectre.Console;
 
@@ -152,60 +149,13 @@ internal static class RequestKeyCommands
         writer.Write(contents);
     }
 
-    /// <summary>Where the key table is.</summary>
+    /// <summary>Where the table is.</summary>
     private sealed class StorageOptionSet
     {
-        private readonly Option<string?> _connection = CommonOptions.ConnectionString();
-        private readonly Option<Uri?> _tableUri = new("--table-uri") { Description = "Table service endpoint in Azure; signs in with DefaultAzureCredential (no keys)." };
-        private readonly Option<string> _table = new("--table") { Description = "Request-key table.", DefaultValueFactory = _ => new SignatureOptions().KeyTable };
+        private readonly TableOptionSet _table = new("Request-key table.", new SignatureOptions().KeyTable);
 
-        public void AddTo(Command command)
-        {
-            command.Options.Add(_connection);
-            command.Options.Add(_tableUri);
-            command.Options.Add(_table);
-        }
+        public void AddTo(Command command) => _table.AddTo(command);
 
-        public RequestKeyStore Store(ParseResult parse)
-        {
-            var service = parse.GetValue(_tableUri) is { } uri
-                ? new TableServiceClient(uri, new DefaultAzureCredential())
-                : new TableServiceClient(parse.GetValue(_connection) ?? CommonOptions.DefaultConnectionString());
-            return new RequestKeyStore(service.GetTableClient(parse.GetValue(_table)!));
-        }
-    }
-
-    /// <summary>The caller: a pseudonym, or a token subject pseudonymised with the local stack's key.</summary>
-    private sealed class CallerOptionSet
-    {
-        private readonly Option<string?> _pseudonym = new("--pseudonym") { Description = "The caller's pseudonym, as audit records name it." };
-        private readonly Option<string?> _subject = new("--subject") { Description = "The caller's token subject; pseudonymised with the audit pseudonym key in --state (local stack)." };
-        private readonly Option<DirectoryInfo?> _state = CommonOptions.State();
-
-        public void AddTo(Command command)
-        {
-            command.Options.Add(_pseudonym);
-            command.Options.Add(_subject);
-            command.Options.Add(_state);
-            command.Validators.Add(result =>
-            {
-                if ((result.GetValue(_pseudonym) is null) == (result.GetValue(_subject) is null))
-                {
-                    result.AddError("give exactly one of --pseudonym and --subject");
-                }
-            });
-        }
-
-        public string Pseudonym(ParseResult parse)
-        {
-            if (parse.GetValue(_pseudonym) is { } pseudonym)
-            {
-                return pseudonym.Trim();
-            }
-
-            var state = CommonOptions.ResolveState(parse.GetValue(_state));
-            var key = Convert.FromBase64String(File.ReadAllText(state.AuditPseudonymKey).Trim());
-            return new CallerPseudonymizer(key).Pseudonymize(parse.GetValue(_subject));
-        }
+        public RequestKeyStore Store(ParseResult parse) => new(_table.Table(parse));
     }
 }

@@ -157,29 +157,12 @@ public static class ControlJson
     private static bool IsSha256Hex(string? digest) =>
         digest is { Length: 64 } && digest.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
-    private static JsonSerializerOptions CreateOptions()
-    {
-        var options = new JsonSerializerOptions
-        {
-            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-            AllowDuplicateProperties = false,
-            RespectNullableAnnotations = true,
-            RespectRequiredConstructorParameters = true,
-            NumberHandling = JsonNumberHandling.Strict,
-            ReadCommentHandling = JsonCommentHandling.Disallow,
-            AllowTrailingCommas = false,
-            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-            MaxDepth = 16,
-            WriteIndented = true,
-        };
-        options.Converters.Add(new WireEnumConverter<VersionState>(new Dictionary<VersionState, string>
+    private static JsonSerializerOptions CreateOptions() => StrictJson.Create(
+        JsonIgnoreCondition.WhenWritingNull,
+        new WireEnumConverter<VersionState>(new Dictionary<VersionState, string>
         {
             [VersionState.Active] = "active",
             [VersionState.Deprecated] = "deprecated",
             [VersionState.Retired] = "retired",
         }));
-        options.MakeReadOnly(populateMissingResolver: true);
-        return options;
-    }
 }

@@ -1,0 +1,40 @@
+using System.CommandLine;
+using ServerlessServe.Core.Audit;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>The caller: a pseudonym (as security events and audit records name it), or a token subject pseudonymised with the local stack's key.</summary>
+internal sealed class CallerOptionSet
+{
+    private readonly Option<string?> _pseudonym = new("--pseudonym") { Description = "The caller's pseudonym, as security events and audit records name it." };
+    private readonly Option<string?> _subject = new("--subject") { Description = "The caller's token subject; pseudonymised with the audit pseudonym key in --state (local stack)." };
+    private readonly Option<DirectoryInfo?> _state = CommonOptions.State();
+
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Options.Add(_pseudonym);
+        command.Options.Add(_subject);
+        command.Options.Add(_state);
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(_pseudonym) is null) == (result.GetValue(_subject) is null))
+            {
+                result.AddError("give exactly one of --pseudonym and --subject");
+            }
+        });
+    }
+
+    public string Pseudonym(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        if (parse.GetValue(_pseudonym) is { } pseudonym)
+        {
+            return pseudonym.Trim();
+        }
+
+        var state = CommonOptions.ResolveState(parse.GetValue(_state));
+        var key = Convert.FromBase64String(File.ReadAllText(state.AuditPseudonymKey).Trim());
+        return new CallerPseudonymizer(key).Pseudonymize(parse.GetValue(_subject));
+    }
+}
