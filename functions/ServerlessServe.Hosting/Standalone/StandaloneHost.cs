@@ -76,7 +76,11 @@ public static class StandaloneHost
         var routePrefix = HostJson.RoutePrefix(appDirectory);
         var (functions, triggered) = FunctionDiscovery.Resolve(functionsAssembly, FunctionsMetadata.Load(appDirectory));
         var builder = WebApplication.CreateSlimBuilder(args);
-        builder.WebHost.ConfigureKestrel(k => k.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.ConfigureEndpointDefaults(KestrelRefusalBodies.UseOn);
+        });
         builder.Services.AddSingleton(FunctionRouteTable.Load(appDirectory));
         builder.Services.AddSingleton(new StandaloneFunctions(triggered));
         if (triggered.Any(f => string.Equals(f.TriggerType, StandaloneTimers.TimerTrigger, StringComparison.OrdinalIgnoreCase)))
