@@ -96,7 +96,7 @@ var appSettings = [
   { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
-  // The audit witness (docs/audit.md, "The witness"): another account, written with the witness identity (not
+  // The audit witness (docs/audit.md, "Witness"): another account, written with the witness identity (not
   // AZURE_CLIENT_ID's), heads countersigned with a key of its own.
   { name: 'ServerlessServe__Audit__Witness__BlobServiceUri', value: witnessBlobEndpoint }
   { name: 'ServerlessServe__Audit__Witness__Container', value: witnessContainerName }

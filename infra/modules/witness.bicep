@@ -1,5 +1,5 @@
 // The audit witness: a storage account of its own that receives a countersigned copy of every signed tree head of
-// the audit log (docs/audit.md, "The witness"). It is separate from the data account so that a credential or an
+// the audit log (docs/audit.md, "Witness"). It is separate from the data account so that a credential or an
 // administrator of the data account cannot rewrite the heads the log is checked against: only the witness identity
 // (a user-assigned identity of its own, rbac.bicep) holds a data role here, on the `audit-witness` container alone.
 // Like the other accounts it is reached with Entra ID only (shared keys off) and, with the VNet, only through its
