@@ -57,10 +57,12 @@ if ($seeded) {
         Copy-Item -Force (Join-Path (Join-Path $scratch 'keys') $file) $keys
     }
     Remove-Item -Recurse -Force $scratch
+    $created = 'the audit witness key'
 }
 else {
     dotnet run --project tools/ServerlessServe.Cli -- keys create --state $state | Out-Null
     if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
+    $created = 'first-time keys'
 
     Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
     Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
@@ -71,4 +73,4 @@ else {
 }
 # The witness key is generated on its own, never derived from or equal to the checkpoint key (the sink refuses that).
 Set-AzdValue 'SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-witness.key.pem'))
-Write-Host "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."
+Write-Host "Created $created in $keys; provisioning stores the secret ones in Key Vault."

@@ -52,8 +52,10 @@ if [ "$seeded" = "true" ]; then
   mkdir -p "$keys"
   cp "$scratch/keys/audit-witness.key.pem" "$scratch/keys/audit-witness.pub.pem" "$keys/"
   rm -rf "$scratch"
+  created="the audit witness key"
 else
   dotnet run --project tools/ServerlessServe.Cli -- keys create --state ".azure/$env_name" >/dev/null
+  created="first-time keys"
   azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
   azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
   # Your own model signer, if already set, is kept.
@@ -63,4 +65,4 @@ else
 fi
 # The witness key is generated on its own, never derived from or equal to the checkpoint key (the sink refuses that).
 azd env set SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM "$(b64 "$keys/audit-witness.key.pem")"
-echo "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."
+echo "Created $created in $keys; provisioning stores the secret ones in Key Vault."
