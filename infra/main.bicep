@@ -76,6 +76,11 @@ param inferenceClientId string = ''
 @maxValue(146000)
 param auditRetentionDays int = 365
 
+@description('Days each audit witness head stays immutable (container `audit-witness` in the witness account). Default: the audit retention.')
+@minValue(1)
+@maxValue(146000)
+param auditWitnessRetentionDays int = auditRetentionDays
+
 @description('Days each model version stays immutable (version-level WORM).')
 @minValue(1)
 @maxValue(146000)
@@ -112,6 +117,10 @@ param auditPseudonymKey string = ''
 @description('Audit checkpoint signing key (PEM PKCS#8 ECDSA P-256 private key). Empty keeps the current Key Vault version.')
 param auditCheckpointKeyPem string = ''
 
+@secure()
+@description('Audit witness countersigning key (PEM PKCS#8 ECDSA P-256 private key; must differ from the checkpoint key). Empty keeps the current Key Vault version.')
+param auditWitnessKeyPem string = ''
+
 
 // Name overrides: empty means the generated name.
 param resourceGroupName string = ''
@@ -120,11 +129,13 @@ param applicationInsightsName string = ''
 param vnetName string = ''
 param dataStorageAccountName string = ''
 param runtimeStorageAccountName string = ''
+param witnessStorageAccountName string = ''
 param keyVaultName string = ''
 param containerRegistryName string = ''
 param gatewayIdentityName string = ''
 param inferenceIdentityName string = ''
 param adminIdentityName string = ''
+param witnessIdentityName string = ''
 param adminPlanName string = ''
 param adminAppName string = ''
 param gatewayPlanName string = ''
@@ -145,6 +156,7 @@ var tags = {
 var secretNames = {
   auditPseudonymKey: 'audit-pseudonym-key'
   auditCheckpointKey: 'audit-checkpoint-key'
+  auditWitnessKey: 'audit-witness-key'
 }
 var callerAuthority = !empty(identityAuthority) ? identityAuthority : '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
 // Managed identity tokens are v1 unless the resource's registration asks for v2: this tenant's v1 issuer is accepted
@@ -157,6 +169,7 @@ var deploymentContainerName = 'app-package-gateway'
 var adminDeploymentContainerName = 'app-package-admin'
 var modelsContainerName = 'models'
 var auditContainerName = 'audit'
+var auditWitnessContainerName = 'audit-witness'
 var jobPayloadsContainerName = 'job-payloads'
 // The Durable Functions task hub on the runtime account (Azure Storage provider). host.json names it too
 // (extensions.durableTask.hubName); the app setting hands the same name to the app's own code.
@@ -169,11 +182,13 @@ var names = {
   vnet: !empty(vnetName) ? vnetName : '${abbrs.vnet}${resourceToken}'
   dataStorage: !empty(dataStorageAccountName) ? dataStorageAccountName : '${abbrs.storageAccount}data${resourceToken}'
   runtimeStorage: !empty(runtimeStorageAccountName) ? runtimeStorageAccountName : '${abbrs.storageAccount}rt${resourceToken}'
+  witnessStorage: !empty(witnessStorageAccountName) ? witnessStorageAccountName : '${abbrs.storageAccount}wit${resourceToken}'
   keyVault: !empty(keyVaultName) ? keyVaultName : '${abbrs.keyVault}${resourceToken}'
   registry: !empty(containerRegistryName) ? containerRegistryName : '${abbrs.containerRegistry}${resourceToken}'
   gatewayIdentity: !empty(gatewayIdentityName) ? gatewayIdentityName : '${abbrs.managedIdentity}gateway-${resourceToken}'
   inferenceIdentity: !empty(inferenceIdentityName) ? inferenceIdentityName : '${abbrs.managedIdentity}inference-${resourceToken}'
   adminIdentity: !empty(adminIdentityName) ? adminIdentityName : '${abbrs.managedIdentity}admin-${resourceToken}'
+  witnessIdentity: !empty(witnessIdentityName) ? witnessIdentityName : '${abbrs.managedIdentity}witness-${resourceToken}'
   adminPlan: !empty(adminPlanName) ? adminPlanName : '${abbrs.appServicePlan}admin-${resourceToken}'
   adminApp: !empty(adminAppName) ? adminAppName : '${abbrs.functionApp}admin-${resourceToken}'
   gatewayPlan: !empty(gatewayPlanName) ? gatewayPlanName : '${abbrs.appServicePlan}gateway-${resourceToken}'
@@ -233,6 +248,22 @@ module storage 'modules/storage.bicep' = {
   }
 }
 
+// The audit witness: its own account, reached by its own identity only (docs/deploy.md, "The audit witness").
+module witness 'modules/witness.bicep' = {
+  name: 'witness'
+  scope: rg
+  params: {
+    name: names.witnessStorage
+    location: location
+    tags: tags
+    vnetEnabled: vnetEnabled
+    privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    blobDnsZoneId: network.?outputs.blobDnsZoneId ?? ''
+    containerName: auditWitnessContainerName
+    retentionDays: auditWitnessRetentionDays
+  }
+}
+
 module keyVault 'modules/keyvault.bicep' = {
   name: 'keyvault'
   scope: rg
@@ -246,10 +277,12 @@ module keyVault 'modules/keyvault.bicep' = {
     secrets: {
       '${secretNames.auditPseudonymKey}': auditPseudonymKey
       '${secretNames.auditCheckpointKey}': pemText(auditCheckpointKeyPem)
+      '${secretNames.auditWitnessKey}': pemText(auditWitnessKeyPem)
     }
     contentTypes: {
       '${secretNames.auditPseudonymKey}': 'text/plain; base64'
       '${secretNames.auditCheckpointKey}': 'application/x-pem-file'
+      '${secretNames.auditWitnessKey}': 'application/x-pem-file'
     }
   }
 }
@@ -296,14 +329,27 @@ module adminIdentity 'modules/identity.bicep' = {
   }
 }
 
+// The audit witness's writer: the gateway and the admin app carry it beside their own identity and use it for the
+// witness account only. It holds one role, on the witness container; their own identities hold none there.
+module witnessIdentity 'modules/identity.bicep' = {
+  name: 'witness-identity'
+  scope: rg
+  params: {
+    name: names.witnessIdentity
+    location: location
+    tags: tags
+  }
+}
+
 // Role assignments before the apps: they resolve Key Vault references and pull images on first
 // start. Names are known before deployment (what-if friendly), so the order comes from dependsOn.
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   scope: rg
-  dependsOn: [storage, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity, adminIdentity]
+  dependsOn: [storage, witness, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity, adminIdentity, witnessIdentity]
   params: {
     adminIdentityName: names.adminIdentity
+    witnessIdentityName: names.witnessIdentity
     gatewayIdentityName: names.gatewayIdentity
     inferenceIdentityName: names.inferenceIdentity
     publisherPrincipalId: principalId
@@ -313,6 +359,8 @@ module rbac 'modules/rbac.bicep' = {
     auditContainerName: auditContainerName
     jobPayloadsContainerName: jobPayloadsContainerName
     runtimeAccountName: names.runtimeStorage
+    witnessAccountName: names.witnessStorage
+    witnessContainerName: auditWitnessContainerName
     keyVaultName: names.keyVault
     registryName: names.registry
     applicationInsightsName: names.applicationInsights
@@ -374,6 +422,10 @@ module gateway 'modules/gateway.bicep' = {
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
+    witnessIdentityId: witnessIdentity.outputs.id
+    witnessIdentityClientId: witnessIdentity.outputs.clientId
+    witnessBlobEndpoint: witness.outputs.blobEndpoint
+    witnessContainerName: witness.outputs.containerName
     jobsTaskHubName: jobsTaskHubName
     jobPayloadsContainerName: jobPayloadsContainerName
     jobRetentionDays: jobRetentionDays
@@ -411,6 +463,10 @@ module admin 'modules/admin.bicep' = {
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
+    witnessIdentityId: witnessIdentity.outputs.id
+    witnessIdentityClientId: witnessIdentity.outputs.clientId
+    witnessBlobEndpoint: witness.outputs.blobEndpoint
+    witnessContainerName: witness.outputs.containerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
@@ -446,6 +502,7 @@ output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = inference.outputs.environm
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
+output SERVERLESSSERVE_AUDIT_WITNESS_ACCOUNT_NAME string = witness.outputs.accountName
 output SERVICE_GATEWAY_NAME string = gateway.outputs.name
 output SERVICE_GATEWAY_URI string = 'https://${gateway.outputs.defaultHostName}/api'
 output SERVICE_ADMIN_NAME string = admin.outputs.name

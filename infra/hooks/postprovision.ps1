@@ -10,17 +10,18 @@ function Get-AzdValue([string] $Name) {
     return "$v".Trim()
 }
 
-foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM') {
+foreach ($name in 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY', 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM', 'SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM') {
     if (Get-AzdValue $name) { azd env set $name '' }
 }
 $envName = Get-AzdValue 'AZURE_ENV_NAME'
 if (-not $envName) { $envName = $env:AZURE_ENV_NAME }
 if ($envName) {
-    foreach ($file in 'audit-pseudonym.key', 'audit-checkpoint.key.pem', 'managed-identity.secret') {
+    foreach ($file in 'audit-pseudonym.key', 'audit-checkpoint.key.pem', 'audit-witness.key.pem', 'managed-identity.secret') {
         Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path (Join-Path '.azure' $envName) "keys/$file")
     }
 }
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
+azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
 
 $blobUri = Get-AzdValue 'SERVERLESSSERVE_MODELS_BLOB_URI'
 $samples = Get-AzdValue 'SERVERLESSSERVE_SAMPLE_MODELS_DIR'

@@ -7,17 +7,18 @@ set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
 
-for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM; do
+for name in SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM; do
   if [ -n "$(value "$name")" ]; then azd env set "$name" ""; fi
 done
 env_name=$(value AZURE_ENV_NAME)
 [ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
 if [ -n "$env_name" ]; then
-  for file in audit-pseudonym.key audit-checkpoint.key.pem managed-identity.secret; do
+  for file in audit-pseudonym.key audit-checkpoint.key.pem audit-witness.key.pem managed-identity.secret; do
     rm -f ".azure/$env_name/keys/$file"
   done
 fi
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
+azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
 
 blob_uri=$(value SERVERLESSSERVE_MODELS_BLOB_URI)
 samples=$(value SERVERLESSSERVE_SAMPLE_MODELS_DIR)

@@ -2,8 +2,11 @@
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
-#   key as a plain parameter (a model signer key you set beforehand is kept), the two secrets as secure
-#   parameters that Bicep writes to Key Vault (postprovision forgets them and deletes their files);
+#   key as a plain parameter (a model signer key you set beforehand is kept), the three secrets (audit pseudonym,
+#   checkpoint and witness keys) as secure parameters that Bicep writes to Key Vault (postprovision forgets them and
+#   deletes their files);
+# - in an environment seeded before the audit witness was deployed (SERVERLESSSERVE_WITNESS_KEY_SEEDED unset), creates
+#   the witness key alone, in a scratch state folder, and hands it over the same way;
 # - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (docs/identity.md, "Services").
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
@@ -31,7 +34,9 @@ if (-not (Get-AzdValue 'SERVERLESSSERVE_INFERENCE_AUDIENCE')) {
     throw 'SERVERLESSSERVE_INFERENCE_AUDIENCE is empty: set it to the application id URI of the inference API''s app registration (docs/identity.md, "Services"); neither app starts without it.'
 }
 
-if ((Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true') {
+$seeded = (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true'
+$witnessSeeded = (Get-AzdValue 'SERVERLESSSERVE_WITNESS_KEY_SEEDED') -eq 'true'
+if ($seeded -and $witnessSeeded) {
     exit 0
 }
 
@@ -41,13 +46,31 @@ if (-not $envName) { throw 'AZURE_ENV_NAME is not set' }
 $state = Join-Path '.azure' $envName
 $keys = Join-Path $state 'keys'
 
-dotnet run --project tools/ServerlessServe.Cli -- keys create --state $state | Out-Null
-if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
-
-Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
-Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
-# Your own model signer, if already set, is kept.
-if (-not (Get-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM')) {
-    Set-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'model-signing.pub.pem'))
+if ($seeded) {
+    # Seeded before the witness: `keys create` here would recreate the deleted secret keys and overwrite their public
+    # halves, so the witness key is made in a scratch state and only its two files are kept.
+    $scratch = Join-Path ([IO.Path]::GetTempPath()) ([IO.Path]::GetRandomFileName())
+    dotnet run --project tools/ServerlessServe.Cli -- keys create --state $scratch | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
+    New-Item -ItemType Directory -Force -Path $keys | Out-Null
+    foreach ($file in 'audit-witness.key.pem', 'audit-witness.pub.pem') {
+        Copy-Item -Force (Join-Path (Join-Path $scratch 'keys') $file) $keys
+    }
+    Remove-Item -Recurse -Force $scratch
+    $created = 'the audit witness key'
 }
-Write-Host "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."
+else {
+    dotnet run --project tools/ServerlessServe.Cli -- keys create --state $state | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
+    $created = 'first-time keys'
+
+    Set-AzdValue 'SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY' ([IO.File]::ReadAllText((Join-Path $keys 'audit-pseudonym.key')).Trim())
+    Set-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-checkpoint.key.pem'))
+    # Your own model signer, if already set, is kept.
+    if (-not (Get-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM')) {
+        Set-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM' (Get-Base64 (Join-Path $keys 'model-signing.pub.pem'))
+    }
+}
+# The witness key is generated on its own, never derived from or equal to the checkpoint key (the sink refuses that).
+Set-AzdValue 'SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM' (Get-Base64 (Join-Path $keys 'audit-witness.key.pem'))
+Write-Host "Created $created in $keys; provisioning stores the secret ones in Key Vault."

@@ -7,9 +7,12 @@
 #   - the model signer's public key as a plain parameter; a model signer key you set beforehand is kept
 #     (callers need no key here: their tokens are checked against Entra ID's metadata; the gateway's tokens for
 #     the inference app come from its managed identity, no key either);
-#   - the two secrets (audit pseudonym key, audit checkpoint key) as secure parameters that Bicep writes to
-#     Key Vault through ARM. postprovision forgets them and deletes their files: afterwards they live only in
-#     Key Vault.
+#   - the three secrets (audit pseudonym key, audit checkpoint key, audit witness key) as secure parameters that
+#     Bicep writes to Key Vault through ARM. postprovision forgets them and deletes their files: afterwards they
+#     live only in Key Vault.
+# - in an environment seeded before the audit witness was deployed (SERVERLESSSERVE_WITNESS_KEY_SEEDED unset), creates
+#   the witness key alone, in a scratch state folder so that no other key file of the environment is touched, and
+#   hands it over the same way.
 # - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (the inference API's application id URI,
 #   docs/identity.md "Services"): without it neither app would start.
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
@@ -30,7 +33,9 @@ if [ -z "$(value SERVERLESSSERVE_INFERENCE_AUDIENCE)" ]; then
   exit 1
 fi
 
-if [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" = "true" ]; then
+seeded=$(value SERVERLESSSERVE_KEYS_SEEDED)
+witness_seeded=$(value SERVERLESSSERVE_WITNESS_KEY_SEEDED)
+if [ "$seeded" = "true" ] && [ "$witness_seeded" = "true" ]; then
   exit 0
 fi
 
@@ -39,12 +44,25 @@ env_name=$(value AZURE_ENV_NAME)
 keys=".azure/$env_name/keys"
 
 umask 077
-dotnet run --project tools/ServerlessServe.Cli -- keys create --state ".azure/$env_name" >/dev/null
-
-azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
-azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
-# Your own model signer, if already set, is kept.
-if [ -z "$(value SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM)" ]; then
-  azd env set SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM "$(b64 "$keys/model-signing.pub.pem")"
+if [ "$seeded" = "true" ]; then
+  # Seeded before the witness: `keys create` here would recreate the deleted secret keys and overwrite their public
+  # halves, so the witness key is made in a scratch state and only its two files are kept.
+  scratch=$(mktemp -d)
+  dotnet run --project tools/ServerlessServe.Cli -- keys create --state "$scratch" >/dev/null
+  mkdir -p "$keys"
+  cp "$scratch/keys/audit-witness.key.pem" "$scratch/keys/audit-witness.pub.pem" "$keys/"
+  rm -rf "$scratch"
+  created="the audit witness key"
+else
+  dotnet run --project tools/ServerlessServe.Cli -- keys create --state ".azure/$env_name" >/dev/null
+  created="first-time keys"
+  azd env set SERVERLESSSERVE_AUDIT_PSEUDONYM_KEY "$(tr -d '\n\r' <"$keys/audit-pseudonym.key")"
+  azd env set SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM "$(b64 "$keys/audit-checkpoint.key.pem")"
+  # Your own model signer, if already set, is kept.
+  if [ -z "$(value SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM)" ]; then
+    azd env set SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM "$(b64 "$keys/model-signing.pub.pem")"
+  fi
 fi
-echo "Created first-time keys in $keys; provisioning stores the secret ones in Key Vault."
+# The witness key is generated on its own, never derived from or equal to the checkpoint key (the sink refuses that).
+azd env set SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM "$(b64 "$keys/audit-witness.key.pem")"
+echo "Created $created in $keys; provisioning stores the secret ones in Key Vault."

@@ -1,5 +1,5 @@
 // The admin Function App (the admin plane, /api/manage/...) on its own Flex Consumption plan: its own
-// user-assigned identity and its own caller audience (an admin token for the gateway's audience is refused, and
+// user-assigned identity (plus the audit witness identity, for the witness account only) and its own caller audience (an admin token for the gateway's audience is refused, and
 // the gateway refuses every token carrying the admin role). Reachable only from the VNet: public network access
 // is off and it is served through a private endpoint (privatelink.azurewebsites.net); with vnetEnabled=false it is
 // deployed unreachable (use `ssctl contain` and `ssctl model publish` against storage instead). Outbound traffic
@@ -25,10 +25,22 @@ param dataBlobEndpoint string
 param modelsContainerName string
 param auditContainerName string
 
+@description('Resource ID of the audit witness identity: carried beside the app\'s own, used for the witness account only.')
+param witnessIdentityId string
+
+@description('Client id of the audit witness identity (ServerlessServe__Audit__Witness__ManagedIdentityClientId).')
+param witnessIdentityClientId string
+
+@description('Blob endpoint of the audit witness account.')
+param witnessBlobEndpoint string
+
+@description('Container of witness heads in the witness account.')
+param witnessContainerName string
+
 param applicationInsightsConnectionString string
 param keyVaultUri string
 
-@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey.')
+@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, auditWitnessKey.')
 param secretNames object
 
 @description('OIDC authority (issuer URL) of admin tokens: the same issuer as callers (the tenant\'s Entra ID).')
@@ -84,6 +96,12 @@ var appSettings = [
   { name: 'ServerlessServe__Audit__Container', value: auditContainerName }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
+  // The audit witness (docs/audit.md, "Witness"): another account, written with the witness identity (not
+  // AZURE_CLIENT_ID's), heads countersigned with a key of its own.
+  { name: 'ServerlessServe__Audit__Witness__BlobServiceUri', value: witnessBlobEndpoint }
+  { name: 'ServerlessServe__Audit__Witness__Container', value: witnessContainerName }
+  { name: 'ServerlessServe__Audit__Witness__ManagedIdentityClientId', value: witnessIdentityClientId }
+  { name: 'ServerlessServe__Audit__Witness__KeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditWitnessKey})' }
   { name: 'ServerlessServe__Identity__Authority', value: identityAuthority }
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]
@@ -97,6 +115,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${witnessIdentityId}': {}
     }
   }
   properties: {

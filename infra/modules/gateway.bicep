@@ -1,5 +1,6 @@
 // The gateway Function App on Flex Consumption (FC1): .NET isolated worker, user-assigned identity
-// for everything (storage, Key Vault references, telemetry), VNet integration with all outbound
+// for everything (storage, Key Vault references, telemetry) but the audit witness account, which only the witness
+// identity it also carries can write; VNet integration with all outbound
 // traffic through the VNet, HTTPS only, FTP and basic publishing credentials off. Its app settings
 // hold no secret: private keys are Key Vault references resolved with the identity; the model signer's
 // PEM public key is a plain setting. Its tokens for the inference app come from the same identity (AZURE_CLIENT_ID).
@@ -24,6 +25,18 @@ param dataBlobEndpoint string
 param modelsContainerName string
 param auditContainerName string
 
+@description('Resource ID of the audit witness identity: carried beside the app\'s own, used for the witness account only.')
+param witnessIdentityId string
+
+@description('Client id of the audit witness identity (ServerlessServe__Audit__Witness__ManagedIdentityClientId).')
+param witnessIdentityClientId string
+
+@description('Blob endpoint of the audit witness account.')
+param witnessBlobEndpoint string
+
+@description('Container of witness heads in the witness account.')
+param witnessContainerName string
+
 @description('Durable task hub name; the same as extensions.durableTask.hubName in host.json.')
 param jobsTaskHubName string
 
@@ -38,7 +51,7 @@ param jobRetentionDays int
 param applicationInsightsConnectionString string
 param keyVaultUri string
 
-@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey.')
+@description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, auditWitnessKey.')
 param secretNames object
 
 @description('Base URL of the inference app including its route prefix: https://<internal fqdn>/api.')
@@ -115,6 +128,12 @@ var appSettings = [
   { name: 'ServerlessServe__Jobs__PurgeSchedule', value: '0 */10 * * * *' }
   { name: 'ServerlessServe__Audit__PseudonymKey', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditPseudonymKey})' }
   { name: 'ServerlessServe__Audit__CheckpointKeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditCheckpointKey})' }
+  // The audit witness (docs/audit.md, "Witness"): another account, written with the witness identity (not
+  // AZURE_CLIENT_ID's), heads countersigned with a key of its own.
+  { name: 'ServerlessServe__Audit__Witness__BlobServiceUri', value: witnessBlobEndpoint }
+  { name: 'ServerlessServe__Audit__Witness__Container', value: witnessContainerName }
+  { name: 'ServerlessServe__Audit__Witness__ManagedIdentityClientId', value: witnessIdentityClientId }
+  { name: 'ServerlessServe__Audit__Witness__KeyPem', value: '@Microsoft.KeyVault(SecretUri=${secretUri}${secretNames.auditWitnessKey})' }
   // Tokens for the inference app from the identity of AZURE_CLIENT_ID (docs/identity.md, "Services"): no key.
   { name: 'ServerlessServe__ServiceToken__Resource', value: inferenceAudience }
   { name: 'ServerlessServe__Identity__Authority', value: identityAuthority }
@@ -130,6 +149,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identityId}': {}
+      '${witnessIdentityId}': {}
     }
   }
   properties: {

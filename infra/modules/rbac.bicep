@@ -12,6 +12,9 @@ param gatewayIdentityName string
 @description('User-assigned identity of the inference app.')
 param inferenceIdentityName string
 
+@description('User-assigned identity that writes audit witness heads (carried by the gateway and the admin app).')
+param witnessIdentityName string
+
 @description('Deploying user or group allowed to publish models; empty for none.')
 param publisherPrincipalId string = ''
 
@@ -23,6 +26,8 @@ param modelsContainerName string
 param auditContainerName string
 param jobPayloadsContainerName string
 param runtimeAccountName string
+param witnessAccountName string
+param witnessContainerName string
 param keyVaultName string
 param registryName string
 param applicationInsightsName string
@@ -72,6 +77,22 @@ resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
 
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: runtimeAccountName
+}
+
+resource witnessIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: witnessIdentityName
+}
+
+resource witnessAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
+  name: witnessAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource heads 'containers' existing = {
+      name: witnessContainerName
+    }
+  }
 }
 
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
@@ -310,5 +331,22 @@ resource adminTelemetry 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     principalId: adminIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+  }
+}
+
+// ---- Audit witness ----
+
+// The only role on the witness account: its own identity creates `audit-witness` if missing and writes one head blob
+// per signed tree head (created once, never rewritten: the container's retention policy forbids it). Blob Data
+// Contributor is the narrowest built-in role that creates blobs (Blob Data Reader cannot write). The apps' own
+// identities hold nothing here, and this identity holds nothing on the data account, so neither credential alone can
+// both rewrite the log and the heads that witness it.
+resource witnessHeadsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(witnessAccount::blobService::heads.id, witnessIdentity.id, roles.storageBlobDataContributor)
+  scope: witnessAccount::blobService::heads
+  properties: {
+    principalId: witnessIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
 }

@@ -41,8 +41,9 @@ public sealed class AdminAppTests(CompiledTemplateFixture fixture)
         var admin = Admin(fixture.WithVnet);
         var gateway = Assert.Single(fixture.WithVnet.OfType("Microsoft.Web/sites"), Sites.IsGateway);
 
-        var adminIdentity = Assert.Single(admin.Body.Get("identity.userAssignedIdentities")!.AsObject()).Key;
-        var gatewayIdentity = Assert.Single(gateway.Body.Get("identity.userAssignedIdentities")!.AsObject()).Key;
+        // Each app also carries the audit witness identity (AuditWitnessTests); its own is the other one.
+        var adminIdentity = Assert.Single(admin.Body.Get("identity.userAssignedIdentities")!.AsObject(), i => !i.Key.Contains("id-witness-", StringComparison.Ordinal)).Key;
+        var gatewayIdentity = Assert.Single(gateway.Body.Get("identity.userAssignedIdentities")!.AsObject(), i => !i.Key.Contains("id-witness-", StringComparison.Ordinal)).Key;
 
         Assert.Contains("admin", adminIdentity, StringComparison.Ordinal);
         Assert.NotEqual(gatewayIdentity, adminIdentity);
@@ -63,6 +64,7 @@ public sealed class AdminAppTests(CompiledTemplateFixture fixture)
         Assert.DoesNotContain("ServerlessServe__Gateway__InferenceBaseUrl", settings.Keys);
         Assert.StartsWith("@Microsoft.KeyVault(", settings["ServerlessServe__Audit__PseudonymKey"], StringComparison.Ordinal);
         Assert.StartsWith("@Microsoft.KeyVault(", settings["ServerlessServe__Audit__CheckpointKeyPem"], StringComparison.Ordinal);
+        Assert.StartsWith("@Microsoft.KeyVault(", settings["ServerlessServe__Audit__Witness__KeyPem"], StringComparison.Ordinal);
         Assert.Equal(settings["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"], settings["ServerlessServe__Admin__MaxPackageBytes"]);
     }
 

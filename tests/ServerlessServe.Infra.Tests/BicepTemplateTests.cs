@@ -57,8 +57,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
             "Microsoft.Authorization/roleAssignments",
         ];
         Assert.All(expected, type => Assert.Contains(type, types));
-        // blob for the data account; blob, queue and table for the runtime account; the vault; the admin app.
-        Assert.Equal(6, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
+        // blob for the data account; blob, queue and table for the runtime account; blob for the witness account; the
+        // vault; the admin app.
+        Assert.Equal(7, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
     }
 
     [Fact]
@@ -72,8 +73,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 8, admin 8, inference 3 (no Key Vault: it holds no secret), publisher 1.
-        Assert.Equal(20, assignments.Count);
+        // gateway 8, admin 8, inference 3 (no Key Vault: it holds no secret), publisher 1, audit witness 1.
+        Assert.Equal(21, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -108,6 +109,10 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Audit__CheckpointKeyPem",
                 "ServerlessServe__Audit__Container",
                 "ServerlessServe__Audit__PseudonymKey",
+                "ServerlessServe__Audit__Witness__BlobServiceUri",
+                "ServerlessServe__Audit__Witness__Container",
+                "ServerlessServe__Audit__Witness__KeyPem",
+                "ServerlessServe__Audit__Witness__ManagedIdentityClientId",
                 "ServerlessServe__Gateway__InferenceBaseUrl",
                 "ServerlessServe__Identity__Audiences__0",
                 "ServerlessServe__Identity__Authority",
@@ -132,6 +137,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     [Theory]
     [InlineData("ServerlessServe__Audit__PseudonymKey", "audit-pseudonym-key")]
     [InlineData("ServerlessServe__Audit__CheckpointKeyPem", "audit-checkpoint-key")]
+    [InlineData("ServerlessServe__Audit__Witness__KeyPem", "audit-witness-key")]
     public void Evaluate_GatewaySecret_IsVersionlessKeyVaultReferenceToItsSecret(string setting, string secret)
     {
         var value = GatewaySettings(fixture.WithVnet)[setting];
@@ -141,17 +147,18 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     }
 
     [Fact]
-    public void Evaluate_KeyVault_WritesTheTwoGatewaySecrets()
+    public void Evaluate_KeyVault_WritesTheThreeAuditSecrets()
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
         parameters["auditPseudonymKey"] = "cHNldWRvbnltLWtleQ==";
         parameters["auditCheckpointKeyPem"] = "cGxhY2Vob2xkZXItbm90LWEta2V5"; // base64 of a placeholder, not a key
+        parameters["auditWitnessKeyPem"] = "YW5vdGhlci1wbGFjZWhvbGRlcg=="; // base64 of another placeholder
         var secrets = TemplateEvaluator.Evaluate(fixture.Template, parameters)
             .Where(r => r.IsType("Microsoft.KeyVault/vaults/secrets"))
             .Select(s => s.Name.Split('/')[^1])
             .Order(StringComparer.Ordinal);
 
-        Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key"], secrets);
+        Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key", "audit-witness-key"], secrets);
     }
 
     [Fact]

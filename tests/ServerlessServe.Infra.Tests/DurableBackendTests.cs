@@ -45,8 +45,12 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
             Assert.Equal(ReferenceTo(Id(runtime), $"primaryEndpoints.{service}"), Unversioned(settings[$"AzureWebJobsStorage__{service}ServiceUri"]));
         }
 
+        // Its own identity, and the audit witness's (used for the witness account only, AuditWitnessTests).
         var site = Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsGateway);
-        Assert.Equal([identity], site.Body.Get("identity.userAssignedIdentities")!.AsObject().Select(p => p.Key));
+        Assert.Equal(
+            new[] { identity, IdentityId(context, "id-witness-") }.Order(StringComparer.Ordinal),
+            site.Body.Get("identity.userAssignedIdentities")!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(identity, site.Body.Get("properties.keyVaultReferenceIdentity").AsString());
     }
 
     [Theory]

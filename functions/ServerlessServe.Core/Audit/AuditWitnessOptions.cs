@@ -19,6 +19,14 @@ public sealed class AuditWitnessOptions
     /// </summary>
     public Uri? BlobServiceUri { get; set; }
 
+    /// <summary>
+    /// Client id of the user-assigned managed identity that writes to <see cref="BlobServiceUri"/> (in Azure the witness
+    /// identity, which holds a role on the witness container only; the app's own identity holds none there). Default
+    /// null: the app's default credential (<c>AZURE_CLIENT_ID</c>, the developer's sign-in locally).
+    /// </summary>
+    [RegularExpression("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+    public string? ManagedIdentityClientId { get; set; }
+
     /// <summary>Connection string of the witness storage account (Azurite locally). Default null.</summary>
     public string? ConnectionString { get; set; }
 

@@ -1,3 +1,4 @@
+using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
 using Azure.Storage.Blobs;
@@ -47,9 +48,9 @@ public static class AuditBuilderExtensions
         services.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(services.GetRequiredService<IOptions<AuditOptions>>().Value.Container);
 
     /// <summary>
-    /// The witness container: in its own account (<see cref="AuditWitnessOptions.BlobServiceUri"/> with the app's managed
-    /// identity, or <see cref="AuditWitnessOptions.ConnectionString"/>), through the same egress-checked transport as the
-    /// log's client; else a container of the log's own account (local development).
+    /// The witness container: in its own account (<see cref="AuditWitnessOptions.BlobServiceUri"/> with the credential of
+    /// <see cref="WitnessCredential"/>, or <see cref="AuditWitnessOptions.ConnectionString"/>), through the same
+    /// egress-checked transport as the log's client; else a container of the log's own account (local development).
     /// </summary>
     private static BlobContainerClient WitnessContainer(IServiceProvider services, AuditWitnessOptions witness, BlobServiceClient logService)
     {
@@ -66,8 +67,18 @@ public static class AuditBuilderExtensions
         clientOptions.Retry.MaxRetries = storage.MaxRetries;
         clientOptions.Retry.NetworkTimeout = storage.NetworkTimeout;
         var client = witness.BlobServiceUri is { } uri
-            ? new BlobServiceClient(uri, new DefaultAzureCredential(), clientOptions)
+            ? new BlobServiceClient(uri, WitnessCredential(witness), clientOptions)
             : new BlobServiceClient(witness.ConnectionString, clientOptions);
         return client.GetBlobContainerClient(witness.Container);
     }
+
+    /// <summary>
+    /// The credential for <see cref="AuditWitnessOptions.BlobServiceUri"/>: the user-assigned identity named by
+    /// <see cref="AuditWitnessOptions.ManagedIdentityClientId"/> (the witness identity in Azure, which the app carries beside
+    /// its own), else the default credential.
+    /// </summary>
+    internal static TokenCredential WitnessCredential(AuditWitnessOptions witness) =>
+        string.IsNullOrWhiteSpace(witness.ManagedIdentityClientId)
+            ? new DefaultAzureCredential()
+            : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(witness.ManagedIdentityClientId));
 }
