@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(3019, LogLevel.Debug, "Re-attested {Count} model versions held in memory.")]
     public static partial void Reattested(ILogger logger, int count);
+
+    [LoggerMessage(3009, LogLevel.Warning, "The version listing of model {Model} could not be read again; the one read {Age} ago still answers.")]
+    public static partial void ListingServedStale(ILogger logger, string model, TimeSpan age, Exception exception);
 }

@@ -101,11 +101,22 @@ public sealed class ModelCatalog : IModelCatalog
         }
     }
 
-    /// <summary>Complete versions of <paramref name="name"/>, oldest first, from a listing at most <see cref="ModelCatalogOptions.LatestCacheTtl"/> old.</summary>
+    /// <summary>
+    /// Complete versions of <paramref name="name"/>, oldest first, from a listing at most
+    /// <see cref="ModelCatalogOptions.LatestCacheTtl"/> old; or, while a newer one is read on the side, from the listing
+    /// held if it is at most <see cref="ModelCatalogOptions.ListingMaxStale"/> old.
+    /// </summary>
     public async Task<IReadOnlyList<string>> ListVersionsAsync(string name, CancellationToken cancellationToken)
     {
         ModelNames.EnsureValidName(name);
         var now = _time.GetUtcNow();
+        if (_listings.TryGetValue(name, out var held) && held.Expires <= now && held.Versions.IsValueCreated
+            && held.Versions.Value.IsCompletedSuccessfully && now - held.Listed <= _options.ListingMaxStale)
+        {
+            Revalidate(name, held, now);
+            return held.Versions.Value.Result;
+        }
+
         var listing = _listings.AddOrUpdate(
             name,
             n => NewListing(n, now),
@@ -341,8 +352,46 @@ public sealed class ModelCatalog : IModelCatalog
     private Listing NewListing(string name, DateTimeOffset now)
     {
         Listing? listing = null;
-        listing = new Listing(now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(() => ListOrForgetAsync(name, listing!)));
+        listing = new Listing(now, now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(() => ListOrForgetAsync(name, listing!)));
         return listing;
+    }
+
+    /// <summary>
+    /// Reads a newer listing of <paramref name="name"/> on the side (one at a time per listing held) and puts it in place of
+    /// <paramref name="held"/> once read; a failed read keeps the one held (until it is too old) and is tried again by a
+    /// later request.
+    /// </summary>
+    private void Revalidate(string name, Listing held, DateTimeOffset now)
+    {
+        if (Interlocked.Exchange(ref held.Revalidating, 1) == 1)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var versions = await _store.ListVersionsAsync(name, CancellationToken.None).ConfigureAwait(false);
+                if (versions.Count == 0)
+                {
+                    _listings.TryRemove(KeyValuePair.Create(name, held));
+                    return;
+                }
+
+                var fresh = new Listing(now, now + _options.LatestCacheTtl, new Lazy<Task<IReadOnlyList<string>>>(Task.FromResult(versions)));
+                _ = fresh.Versions.Value;
+                _listings.TryUpdate(name, fresh, held);
+            }
+            catch (Exception ex) when (IsStoreFailure(ex, CancellationToken.None))
+            {
+                Log.ListingServedStale(_logger, name, now - held.Listed, ex);
+            }
+            finally
+            {
+                Volatile.Write(ref held.Revalidating, 0);
+            }
+        });
     }
 
     /// <summary>
@@ -384,5 +433,16 @@ public sealed class ModelCatalog : IModelCatalog
 
     private static readonly Refusal NoSuchVersion = Refusal.NotFound("model version not found");
 
-    private sealed record Listing(DateTimeOffset Expires, Lazy<Task<IReadOnlyList<string>>> Versions);
+    /// <summary>One model's version listing: when it was read, until when it is fresh, the read itself.</summary>
+    private sealed class Listing(DateTimeOffset listed, DateTimeOffset expires, Lazy<Task<IReadOnlyList<string>>> versions)
+    {
+        public DateTimeOffset Listed { get; } = listed;
+
+        public DateTimeOffset Expires { get; } = expires;
+
+        public Lazy<Task<IReadOnlyList<string>>> Versions { get; } = versions;
+
+        /// <summary>1 while a newer listing is being read on the side.</summary>
+        public int Revalidating;
+    }
 }

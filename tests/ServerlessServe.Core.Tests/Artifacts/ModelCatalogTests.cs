@@ -77,7 +77,40 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
         _time.Advance(TimeSpan.FromSeconds(6));
 
-        Assert.Equal("2", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        // Past the TTL the listing held answers at once while a newer one is read on the side; then the new version.
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        Assert.Equal("2", await EventuallyAsync(async () => (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version, "2"));
+    }
+
+    [Fact]
+    public async Task ResolveLatest_StoreFailsPastTtl_ListingHeldAnswersUntilMaxStale()
+    {
+        var paused = new PauseSwitch();
+        var created = await azurite.CreateContainerAsync("catalog");
+        var container = azurite.GetContainer(created.Name, options =>
+        {
+            options.Retry.MaxRetries = 0;
+            options.AddPolicy(paused, Azure.Core.HttpPipelinePosition.PerCall);
+        });
+        var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        var log = new FakeLogger<ModelCatalog>();
+        var catalog = new ModelCatalog(store, Options.Create(new ModelCatalogOptions { ListingMaxStale = TimeSpan.FromMinutes(1) }), _time, log);
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+
+        // The store stops answering: within the bound, "latest" is answered from what is held, and the failed read on the side is logged.
+        paused.On = true;
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+        Assert.True(await EventuallyAsync(() => Task.FromResult(log.Collector.GetSnapshot().Any(r => r.Id.Id == 3009)), true));
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
+
+        // Past it, requests wait for the store again: unavailable while it is down, served once it is back.
+        _time.Advance(TimeSpan.FromSeconds(31));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => catalog.ResolveAsync("credit-risk", null, default));
+        Assert.Equal("model store unavailable", error.Message);
+        paused.On = false;
+        Assert.Equal("1", (await catalog.ResolveAsync("credit-risk", null, default)).Manifest.Version);
     }
 
     [Theory]
@@ -151,6 +184,18 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         var container = await azurite.CreateContainerAsync("catalog");
         var store = new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>());
         return (new ModelCatalog(store, Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>()), store, container);
+    }
+
+    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, T expected)
+    {
+        var value = await probe();
+        for (var i = 0; i < 100 && !EqualityComparer<T>.Default.Equals(value, expected); i++)
+        {
+            await Task.Delay(50);
+            value = await probe();
+        }
+
+        return value;
     }
 
     private static int ClosedPort()

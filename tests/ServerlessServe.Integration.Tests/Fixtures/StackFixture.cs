@@ -79,10 +79,12 @@ public sealed class StackFixture : IAsyncLifetime
             FunctionsHost = Lane.FunctionsHost(RepositoryRoot),
         };
 
-        // New versions are seen at once, and failed ones retried quickly, so integrity tests need no waiting.
+        // New versions are seen at once (no stale-while-revalidate: the next request after 50 ms reads the listing again),
+        // and failed ones retried quickly, so integrity tests need no waiting.
         foreach (var settings in new[] { options.GatewaySettings, options.InferenceSettings })
         {
             settings["ServerlessServe:ModelCatalog:LatestCacheTtl"] = "00:00:00.050";
+            settings["ServerlessServe:ModelCatalog:ListingMaxStale"] = "00:00:00";
             settings["ServerlessServe:ModelCatalog:FailedVersionRetryAfter"] = "00:00:01";
         }
 
