@@ -16,4 +16,10 @@ public interface IModelCatalog
     /// the sunset); null for an active version.
     /// </summary>
     Lifecycle.VersionDeprecation? DeprecationOf(string name, string version);
+
+    /// <summary>
+    /// The role lists of the policies of every version of <paramref name="name"/> this instance has verified, whether it
+    /// may serve now or not (empty when none): what shows that a caller may know the model when no version can serve.
+    /// </summary>
+    IReadOnlyList<IReadOnlyList<string>> KnownRoles(string name);
 }

@@ -86,7 +86,7 @@ public sealed class ModelCatalog : IModelCatalog
                 lifecycle = _control.Lifecycle(name);
                 if (lifecycle?.Withdrawn == true)
                 {
-                    throw RefusedException.Unavailable("model version unavailable");
+                    throw new RefusedException(VersionUnavailable);
                 }
             }
 
@@ -124,6 +124,21 @@ public sealed class ModelCatalog : IModelCatalog
 
         // The listing removes itself when it fails or finds nothing, whether or not this caller is still waiting.
         return await listing.Versions.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<IReadOnlyList<string>> KnownRoles(string name)
+    {
+        var roles = new List<IReadOnlyList<string>>();
+        foreach (var ((model, _), load) in _verified)
+        {
+            if (string.Equals(model, name, StringComparison.Ordinal) && load.IsValueCreated && load.Value.IsCompletedSuccessfully)
+            {
+                roles.Add(load.Value.Result.Policy.Roles);
+            }
+        }
+
+        return roles;
     }
 
     /// <summary>Entries in the listing cache: names with versions, plus listings still in flight. For tests.</summary>
@@ -281,7 +296,7 @@ public sealed class ModelCatalog : IModelCatalog
             }
         }
 
-        throw RefusedException.Unavailable("model version unavailable");
+        throw new RefusedException(VersionUnavailable);
     }
 
     private async Task<VerifiedModelVersion> ResolveVersionAsync(string name, string version, ModelLifecycle? lifecycle, CancellationToken cancellationToken)
@@ -294,17 +309,17 @@ public sealed class ModelCatalog : IModelCatalog
 
         if (IsMarkedUnavailable(name, version) || IsQuarantined(name, version))
         {
-            throw RefusedException.Unavailable("model version unavailable");
+            throw new RefusedException(VersionUnavailable);
         }
 
         try
         {
             var verified = await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
-            return IsWithdrawn(verified) ? throw RefusedException.Unavailable("model version unavailable") : verified;
+            return IsWithdrawn(verified) ? throw new RefusedException(VersionUnavailable) : verified;
         }
         catch (ModelVerificationException)
         {
-            throw RefusedException.Unavailable("model version unavailable");
+            throw new RefusedException(VersionUnavailable);
         }
         catch (ModelNotFoundException)
         {
@@ -428,6 +443,9 @@ public sealed class ModelCatalog : IModelCatalog
         HttpRequestException or IOException or TimeoutException => true,
         _ => false,
     };
+
+    /// <summary>The refusal of a version that exists but may not serve: it fails verification, is revoked, quarantined or withdrawn, or failed re-attestation.</summary>
+    public static Refusal VersionUnavailable { get; } = Refusal.Unavailable("model version unavailable");
 
     private static readonly Refusal NoSuchModel = Refusal.NotFound("model not found");
 

@@ -70,9 +70,11 @@ public static class V2Results
     {
         ArgumentNullException.ThrowIfNull(refusal);
         // A honey caller must get exactly what a caller without the model's role gets, or it could tell it was found out.
+        // So must a caller not shown to have access to a model none of whose versions may serve (ResolveModel).
         var hidden = hideModelExistence
             && (refusal.Kind == RefusalKind.NotFound
-                || (refusal.Kind == RefusalKind.Forbidden && refusedAt is AuthorizeStage or HoneyCallerStage));
+                || (refusal.Kind == RefusalKind.Forbidden && refusedAt is AuthorizeStage or HoneyCallerStage)
+                || (refusal.Kind == RefusalKind.Unavailable && refusal.Reason == Core.Serving.Stages.ResolveModel.AccessUnproven));
         return Refused(hidden ? HiddenModel : refusal);
     }
 

@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Tests.Fixtures;
 
@@ -79,6 +83,42 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
         Assert.Equal("refused:forbidden", record.GetProperty("stages").GetProperty("authorize").GetString());
     }
 
+    [Fact]
+    public async Task NoVersionMayServe_CallerWithoutRoleGetsTheUnknownModelAnswer_CallerWithRole503()
+    {
+        var name = "oracle-withdrawn-" + Guid.NewGuid().ToString("N")[..6];
+        var services = stack.GatewayServices;
+        await services.GetRequiredService<ModelStore>().PublishAsync(TestPackages.CreditRisk(name, "1", policy: InProcessStack.RestrictedPolicy()));
+        using var admitted = stack.Client("oracle-admitted", "risk-admin");
+        using var prober = stack.Client("oracle-prober");
+        using (var served = await admitted.GetAsync($"v2/models/{name}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
+        // The only version stops serving (as when re-attestation fails): it exists, but nothing may serve.
+        var catalog = services.GetRequiredService<ModelCatalog>();
+        catalog.MarkTampered(await catalog.ResolveAsync(name, "1", default), "test: withdrawn");
+
+        foreach (var (method, path, missing) in new[] { ("GET", $"v2/models/{name}", $"v2/models/{Missing}"), ("POST", $"v2/models/{name}/versions/1/infer", $"v2/models/{Missing}/versions/1/infer") })
+        {
+            var (status, headers, body) = await SendAsync(prober, method, path);
+            var (missingStatus, missingHeaders, missingBody) = await SendAsync(prober, method, missing);
+            Assert.Equal(HttpStatusCode.NotFound, status);
+            Assert.Equal(missingStatus, status);
+            Assert.Equal(missingHeaders, headers);
+            Assert.Equal(missingBody, body);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SendAsync(admitted, method, path)).Status);
+        }
+
+        // The audit record keeps why.
+        using var refused = await prober.PostAsync($"v2/models/{name}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+        var requestId = refused.Headers.GetValues(RequestIds.Header).Single();
+        var record = (await stack.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement)
+            .Single(r => r.TryGetProperty("requestId", out var id) && id.GetString() == requestId);
+        Assert.Equal("refused:unavailable:access_unproven", record.GetProperty("stages").GetProperty("resolve").GetString());
+    }
+
     [Theory]
     [InlineData(true, 404)]
     [InlineData(false, 403)]
@@ -86,6 +126,9 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
     {
         Assert.Equal(status, V2Results.RefusedOnModel(Refusal.Denied, V2Results.AuthorizeStage, hide).StatusCode);
         Assert.Equal(404, V2Results.RefusedOnModel(Refusal.NotFound("model version not found"), "resolve", hide).StatusCode);
+        var unproven = ModelCatalog.VersionUnavailable with { Reason = ResolveModel.AccessUnproven };
+        Assert.Equal(hide ? 404 : 503, V2Results.RefusedOnModel(unproven, "resolve", hide).StatusCode);
+        Assert.Equal(503, V2Results.RefusedOnModel(ModelCatalog.VersionUnavailable, "resolve", hide).StatusCode);
     }
 
     [Fact]

@@ -393,7 +393,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         return JsonSerializer.SerializeToUtf8Bytes(policy);
     }
 
-    private static byte[] RestrictedPolicy()
+    /// <summary>The credit-risk policy with the role <c>risk-admin</c> required.</summary>
+    public static byte[] RestrictedPolicy()
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["roles"] = new JsonArray("risk-admin");
