@@ -22,6 +22,7 @@ public sealed class JobActivities(
     StagePipeline<AuditItemContext> audit,
     IModelCatalog catalog,
     AuditReceipts receipts,
+    IAuditSink sink,
     PayloadStore payloads,
     ProtocolLimits limits,
     IOptions<JobOptions> options)
@@ -59,6 +60,7 @@ public sealed class JobActivities(
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var key = $"{chunk.JobId}.c{chunk.Chunk}";
         var (state, since) = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
+        var signed = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         if (state != ReceiptState.Committed)
         {
             var present = state == ReceiptState.Interrupted
@@ -66,11 +68,27 @@ public sealed class JobActivities(
                 : new HashSet<string>();
 
             // Side by side, so the audit sink commits them in few appends; each record is its own, in any order.
-            await Task.WhenAll(items.Where(i => !present.Contains(i.RequestId)).Select(i => AuditItemAsync(i, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(items.Where(i => !present.Contains(i.RequestId)).Select(async i =>
+            {
+                if (await AuditItemAsync(i, cancellationToken).ConfigureAwait(false) is { } receipt)
+                {
+                    signed[i.RequestId] = receipt.Jws;
+                }
+            })).ConfigureAwait(false);
             await receipts.CommitAsync(key, cancellationToken).ConfigureAwait(false);
         }
 
-        var results = items.Select(JobResults.For).ToArray();
+        // Receipts asked for of records an earlier attempt committed: signed from the records as found in the chains.
+        var unsigned = items.Where(i => i.ReceiptRequested && !signed.ContainsKey(i.RequestId)).Select(i => i.RequestId).ToList();
+        if (unsigned.Count > 0)
+        {
+            foreach (var (requestId, record) in await receipts.FindRecordsAsync(unsigned, since, cancellationToken).ConfigureAwait(false))
+            {
+                signed[requestId] = sink.SignReceipt(record).Jws;
+            }
+        }
+
+        var results = items.Select(i => JobResults.For(i, signed.GetValueOrDefault(i.RequestId))).ToArray();
         // The job's output holds every chunk's results: each chunk keeps to its share of what may be inline.
         var stored = await payloads.PutAsync(chunk.JobId, results, cancellationToken, payloads.ShareOf(chunk.Chunks)).ConfigureAwait(false);
         return chunk with { Step = Audit, Items = stored, InferPending = 0 };
@@ -143,10 +161,11 @@ public sealed class JobActivities(
         };
     }
 
-    private async Task AuditItemAsync(ItemState item, CancellationToken cancellationToken)
+    private async Task<AuditReceipt?> AuditItemAsync(ItemState item, CancellationToken cancellationToken)
     {
         var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         context.Redactions = item.Redactions;
+        context.ReceiptRequested = item.ReceiptRequested;
         if (item.Released is { } released)
         {
             context.Released = V2Json.ReadResponse(Encoding.UTF8.GetBytes(released), null, limits);
@@ -157,6 +176,8 @@ public sealed class JobActivities(
         {
             throw new TransientStepException("audit log unavailable; the orchestration retries");
         }
+
+        return context.Receipt;
     }
 
     /// <summary>The verdicts and refusal of an item whose inference failed on every attempt.</summary>

@@ -10,6 +10,7 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
@@ -64,6 +65,11 @@ public sealed class JobEndpoints(
             if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
             {
                 return V2Results.Refused(unsupported);
+            }
+
+            if (!ReceiptRequested(request, out _))
+            {
+                return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
             }
 
             var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
@@ -213,6 +219,11 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(unsupported);
             }
 
+            if (!ReceiptRequested(request, out _))
+            {
+                return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
+            }
+
             if (request.Headers.ContainsKey(BodyResult.InferenceHeaderContentLength))
             {
                 return V2Results.Refused(Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"));
@@ -269,14 +280,28 @@ public sealed class JobEndpoints(
             return V2Results.Refused(Refusal.Failed);
         }
 
+        BodyResult answer;
         if (result.Response is { } released)
         {
-            return V2Results.JsonBody(JsonSerializer.SerializeToUtf8Bytes(released));
+            answer = V2Results.JsonBody(JsonSerializer.SerializeToUtf8Bytes(released));
+        }
+        else
+        {
+            var kind = Enum.GetValues<RefusalKind>().FirstOrDefault(k => new Refusal(k, "").KindName == result.Outcome, RefusalKind.Failed);
+            answer = V2Results.Refused(new Refusal(kind, result.Error ?? ""));
         }
 
-        var kind = Enum.GetValues<RefusalKind>().FirstOrDefault(k => new Refusal(k, "").KindName == result.Outcome, RefusalKind.Failed);
-        return V2Results.Refused(new Refusal(kind, result.Error ?? ""));
+        if (result.Receipt is { } receipt)
+        {
+            answer.Headers[AuditReceipt.HeaderName] = receipt;
+        }
+
+        return answer;
     }
+
+    // The x-audit-receipt request header: false when it is there but not understood.
+    private static bool ReceiptRequested(HttpRequest request, out bool requested) =>
+        AuditReceipt.TryParseRequest(request.Headers.TryGetValue(AuditReceipt.HeaderName, out var value) ? value.ToString() : null, out requested);
 
     // The job once it has finished. In memory the backend tells the moment it does. Otherwise its state is polled,
     // 20 ms apart for the first second (a short job is seen within 20 ms of its end), then further apart up to 100 ms:
@@ -311,6 +336,7 @@ public sealed class JobEndpoints(
     private async Task<(string? JobId, IActionResult? Refusal)> StartAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context, IReadOnlyList<string> items)
     {
         var limit = options.Value;
+        ReceiptRequested(request, out var receipt);
         var caller = context.Caller!;
         var tag = CallerTag(caller.Subject);
         if (await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false) >= limit.MaxRunningJobsPerCaller)
@@ -329,7 +355,7 @@ public sealed class JobEndpoints(
         for (var start = 0; start < items.Count; start += limit.ChunkSize)
         {
             var chunk = Enumerable.Range(start, Math.Min(limit.ChunkSize, items.Count - start))
-                .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i]))
+                .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i], receipt))
                 .ToArray();
             chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
         }
@@ -421,6 +447,11 @@ public sealed class JobEndpoints(
                     if (item.Error is { } error)
                     {
                         w.WriteString("error", error);
+                    }
+
+                    if (item.Receipt is { } itemReceipt)
+                    {
+                        w.WriteString("receipt", itemReceipt);
                     }
 
                     w.WriteEndObject();

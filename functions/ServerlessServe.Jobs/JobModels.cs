@@ -77,10 +77,13 @@ public sealed record ItemState
     /// <summary>Set by infer when the inference app failed transiently for this item: it is tried again later.</summary>
     public bool InferPending { get; init; }
 
+    /// <summary>The caller asked for a signed receipt of each item's audit record (<c>x-audit-receipt: ?1</c> on submit).</summary>
+    public bool ReceiptRequested { get; init; }
+
     /// <summary>The audit record's request id: the job's id and the item's index.</summary>
     public string RequestId => $"{JobId}.{Index}";
 
-    public static ItemState Start(string jobId, int index, string model, string version, CallerIdentity caller, string request)
+    public static ItemState Start(string jobId, int index, string model, string version, CallerIdentity caller, string request, bool receipt = false)
     {
         ArgumentNullException.ThrowIfNull(caller);
         return new ItemState
@@ -92,12 +95,13 @@ public sealed record ItemState
             CallerSubject = caller.Subject,
             CallerRoles = caller.Roles,
             Request = request,
+            ReceiptRequested = receipt,
         };
     }
 }
 
 /// <summary>One item's outcome in a job's result: the released response, or the refusal's kind and safe message.</summary>
-public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error);
+public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error, string? Receipt = null);
 
 /// <summary>What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as a payload.</summary>
 public sealed record JobOutput(int Items, IReadOnlyList<Payload> Chunks);

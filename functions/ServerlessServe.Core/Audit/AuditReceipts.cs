@@ -99,6 +99,40 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         return found;
     }
 
+    /// <summary>
+    /// The records of <paramref name="requestIds"/> in chain segments written since <paramref name="since"/>, by request
+    /// id (one pass over the segments; ids without a record are absent).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, AuditRecord>> FindRecordsAsync(IReadOnlyCollection<string> requestIds, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requestIds);
+        var wanted = requestIds.ToHashSet(StringComparer.Ordinal);
+        var found = new Dictionary<string, AuditRecord>(StringComparer.Ordinal);
+        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if ((blob.Properties.LastModified is { } modified && modified < since - ClockSkew) || !AuditBlobNames.TryParseSegment(blob.Name, out _, out _))
+            {
+                continue;
+            }
+
+            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+            foreach (var (start, length) in AuditLines.Split(content.Span))
+            {
+                if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _) && wanted.Contains(record!.RequestId))
+                {
+                    found.TryAdd(record.RequestId, record);
+                }
+            }
+
+            if (found.Count == wanted.Count)
+            {
+                break;
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Marks <paramref name="key"/>'s record as committed (idempotent).</summary>
     public async Task CommitAsync(string key, CancellationToken cancellationToken)
     {

@@ -176,6 +176,14 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         return AuditReceipt.Sign(pending.Record, pending.Leaf!, _checkpointKey, CheckpointKeyId);
     }
 
+    /// <inheritdoc />
+    public AuditReceipt SignReceipt(AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var leaf = new AuditLeaf(record.WriterId, record.Seq, Convert.ToHexStringLower(MerkleHash.Leaf(record.CanonicalBytes())));
+        return AuditReceipt.Sign(record, leaf, _checkpointKey, CheckpointKeyId);
+    }
+
     private async ValueTask<PendingRecord> EnqueueAndWaitAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(auditEvent);

@@ -15,4 +15,10 @@ public interface IAuditSink
     /// in the Merkle log and what it states. Throws as <see cref="AppendAsync"/> does; no receipt without a commit.
     /// </summary>
     ValueTask<AuditReceipt> AppendWithReceiptAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The receipt of <paramref name="record"/>, a record already committed (found in a chain, any writer's), signed
+    /// with this sink's checkpoint key: for a job's audit step run again after its records were committed.
+    /// </summary>
+    AuditReceipt SignReceipt(AuditRecord record);
 }

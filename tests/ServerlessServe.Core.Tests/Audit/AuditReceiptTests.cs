@@ -55,6 +55,28 @@ public sealed class AuditReceiptTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
+    public async Task SignReceipt_RecordFoundInTheChains_StatesWhatTheFirstReceiptStated()
+    {
+        // What a job's audit step run again gives: the records an earlier attempt committed, found and signed anew.
+        var log = azurite.GetContainer();
+        var since = DateTimeOffset.UtcNow;
+        await using var sink = new BlobAuditSink(log, AuditTestData.Options(_key), new FakeLogger<BlobAuditSink>(), TimeProvider.System);
+        sink.Start();
+        var first = await sink.AppendWithReceiptAsync(AuditTestData.Event(1), CancellationToken.None);
+        var second = await sink.AppendWithReceiptAsync(AuditTestData.Event(2), CancellationToken.None);
+
+        var found = await new AuditReceipts(log, TimeProvider.System).FindRecordsAsync(["req-1", "req-2", "req-404"], since, CancellationToken.None);
+
+        Assert.Equal(["req-1", "req-2"], found.Keys.Order(StringComparer.Ordinal));
+        foreach (var original in new[] { first, second })
+        {
+            var again = sink.SignReceipt(found[original.RequestId]);
+            Assert.True(again.Verify([_key]));
+            Assert.Equal(original.Payload(), again.Payload());
+        }
+    }
+
+    [Fact]
     public void Verify_WrongKeyOrAlteredStatement_Fails()
     {
         var receipt = Signed();

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Jobs;
@@ -34,6 +36,23 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         using var invalidInline = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}"""));
         Assert.Equal(invalidInline.StatusCode, invalid.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+
+        // A receipt asked for comes back as on the inline path: the signed statement of the item's own record.
+        using var asked = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{name}/infer") { Content = StackFixture.Json(request) };
+        asked.Headers.Add("x-audit-receipt", "?1");
+        using var receipted = await fixture.Gateway.SendAsync(asked);
+        Assert.Equal(HttpStatusCode.OK, receipted.StatusCode);
+        Assert.True(AuditReceipt.TryParse(receipted.Headers.GetValues("x-audit-receipt").Single(), out var receipt));
+        using (var key = SigningKeys.ImportPem(await File.ReadAllTextAsync(fixture.State.AuditCheckpointPublicKey)))
+        {
+            Assert.True(receipt!.Verify([key]));
+        }
+
+        Assert.Equal(name, receipt.Model);
+        Assert.Equal("released", receipt.Outcome);
+        var line = (await fixture.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + receipt.RequestId + "\"", StringComparison.Ordinal));
+        Assert.True(AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(line), out var stored, out _));
+        Assert.True(receipt.Matches(stored!));
     }
 
     private async Task<string> PublishOrchestratedCreditRiskAsync()

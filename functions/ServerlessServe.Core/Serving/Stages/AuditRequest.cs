@@ -62,7 +62,7 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             // Each group still ends within the sink's own storage timeout.
             if (context.ReceiptRequested)
             {
-                context.Receipt = await audit.AppendWithReceiptAsync(auditEvent, cancellationToken).ConfigureAwait(false);
+                context.Receipt = await audit.AppendWithReceiptAsync(auditEvent, context.Operation == InferenceContext.JobOperation ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
                 receipts?.Remember(context.Receipt);
                 return StageOutcome.Pass;
             }
