@@ -60,12 +60,42 @@ public sealed partial class BlobAuditSink
         }
 
         _failedGroupsInRow = 0;
-        if (abandoned is null)
+        if (abandoned is not null)
+        {
+            QueueWithheldNotices(abandoned);
+        }
+    }
+
+    /// <summary>
+    /// After a resync: a batch whose append failed with an error but which the stored chain now ends with was applied
+    /// after all (late). Its records' callers were answered 503, so each gets a withheld notice. Any other uncertain batch
+    /// can no longer land once the chain has moved past its position, or is still pending (kept until it is decided).
+    /// </summary>
+    private void ResolveUncertain(ChainHead head)
+    {
+        if (_uncertain.Count == 0)
         {
             return;
         }
 
-        foreach (var record in abandoned)
+        var landed = _uncertain.FirstOrDefault(b => b.Head.Seq == head.Seq && string.Equals(b.Head.Hash, head.Hash, StringComparison.Ordinal));
+        if (landed is not null)
+        {
+            Interlocked.Add(ref _recordsCommitted, landed.Records.Count);
+            QueueWithheldNotices(landed.Records.Select(static r => r.Record).ToList());
+            _uncertain.Clear();
+            return;
+        }
+
+        // Still at their position: they may land yet. Moved past it by other records: they never will (an append is
+        // conditional on its position).
+        _uncertain.RemoveAll(b => head.Seq != b.Records[0].Record.Seq - 1);
+    }
+
+    /// <summary>Queues a withheld notice for each of <paramref name="records"/> (stored, but their responses never left).</summary>
+    private void QueueWithheldNotices(List<AuditRecord> records)
+    {
+        foreach (var record in records)
         {
             var notice = new AuditEvent
             {

@@ -11,6 +11,11 @@ public sealed partial class BlobAuditSink
 {
     // Owned by the loop (and by DisposeAsync after the loop ends).
     private ChainHead? _head;
+
+    // Batches whose append failed with an error, not a refusal: storage may still apply one (a request held in the
+    // network), in which case its records are in the chain though their callers were answered 503. A resync that finds
+    // the chain ending exactly where one of them ends says it did; its records then get withheld notices.
+    private readonly List<Batch> _uncertain = [];
     private bool _started;
     private long _committedSeq;
     private string _committedHash = AuditRecord.GenesisHash;
@@ -202,7 +207,9 @@ public sealed partial class BlobAuditSink
                     TryLog(logger => Log.Resynced(logger, WriterId, now.Seq, committed: false));
                 }
 
-                // Fail this batch and everything after it in the group: storage is not taking writes now.
+                // Fail this batch and everything after it in the group: storage is not taking writes now. The batch may
+                // still land later (the next resync tells).
+                _uncertain.Add(batch);
                 Fail(live, next, ex, expected);
                 return;
             }
@@ -284,6 +291,7 @@ public sealed partial class BlobAuditSink
         }
 
         _head = batch.Head;
+        _uncertain.Clear(); // the chain has moved on from where they would have gone: none of them can land now
         _committedSeq = batch.Head.Seq;
         _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);

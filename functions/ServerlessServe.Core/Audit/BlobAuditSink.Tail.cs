@@ -42,6 +42,7 @@ public sealed partial class BlobAuditSink
             _head = head;
             _committedSeq = head.Seq;
             _committedHash = head.Hash;
+            ResolveUncertain(head);
             if (!_started)
             {
                 // A continued chain: whatever it holds is anchored by the checkpoint after this sink's first group.

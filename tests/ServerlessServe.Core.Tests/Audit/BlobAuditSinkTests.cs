@@ -303,6 +303,49 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     }
 
     [Fact]
+    public async Task AppendAsync_AppendTimedOutButStoredLater_WithheldNoticeFollowsIt()
+    {
+        // The store stalls: the append times out (the caller gets 503), the resync too, and the held append is applied
+        // once the store answers again. The next resync finds the chain ending with it: its record gets a withheld notice.
+        await using var proxy = new FaultProxy(azurite.BlobPort);
+        proxy.Start();
+        var container = azurite.GetContainer(blobPort: proxy.Port);
+        var direct = azurite.GetContainer(container.Name);
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.StorageTimeout, o.BreakAfterFailures) = (TimeSpan.Zero, TimeSpan.FromSeconds(1), 100)));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (!await direct.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 1)).ExistsAsync(wait.Token))
+            {
+                await Task.Delay(50, wait.Token);
+            }
+
+            proxy.Pause();
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask());
+            proxy.Resume();
+            while ((await AuditTestData.ReadLinesAsync(direct, AuditBlobNames.Segment(sink.WriterId, 0))).Count < 2)
+            {
+                await Task.Delay(50, wait.Token);
+            }
+
+            // The held append landed after the caller was refused; the next commit's resync sees it.
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+            while ((await AuditTestData.ReadLinesAsync(direct, AuditBlobNames.Segment(sink.WriterId, 0))).Count < 4)
+            {
+                await Task.Delay(50, wait.Token);
+            }
+        }
+
+        var report = await AuditVerifier.VerifyAsync(direct, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        var records = (await AuditTestData.ReadLinesAsync(direct, AuditBlobNames.Segment(sink.WriterId, 0))).Select(Parse).ToList();
+        Assert.Equal(("req-2", "infer"), (records[1].RequestId, records[1].Operation));
+        Assert.Contains(records.Skip(2), r => (r.RequestId, r.Operation, r.Outcome) == ("req-2", BlobAuditSink.WithheldOperation, "unavailable"));
+        Assert.Contains(records.Skip(2), r => r.RequestId == "req-3");
+    }
+
+    [Fact]
     public async Task AppendAsync_AfterTheLoopEnds_FailsAtOnce()
     {
         var clock = new FailingClock();
