@@ -86,6 +86,56 @@ public sealed class AuditProofs(BlobContainerClient container)
     }
 
     /// <summary>
+    /// The record of <paramref name="requestId"/>, an id that carries its writer's tag (<see cref="AuditRequestIds"/>):
+    /// found in the chain of a writer of this container whose tag matches (read as far as needed, then kept), with its
+    /// proof (null until a head covers it); null when no such writer's chain holds it.
+    /// </summary>
+    public async Task<AuditProvenRecord?> ProveTaggedRequestAsync(string requestId, CancellationToken cancellationToken)
+    {
+        if (!AuditRequestIds.TryTag(requestId, out var tag))
+        {
+            return null;
+        }
+
+        await foreach (var item in container.GetBlobsByHierarchyAsync(BlobTraits.None, BlobStates.None, "/", AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
+        {
+            if (!item.IsPrefix || item.Prefix.Length <= AuditBlobNames.ChainsPrefix.Length + 1)
+            {
+                continue;
+            }
+
+            var writer = item.Prefix[AuditBlobNames.ChainsPrefix.Length..^1];
+            if (!AuditOptions.IsValidWriterId(writer) || !string.Equals(AuditRequestIds.Tag(writer), tag, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var chain = CacheOf(writer);
+            long seq;
+            await chain.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!chain.TrySeqOf(requestId, out seq))
+                {
+                    await chain.ReadNewAsync(container, writer, cancellationToken).ConfigureAwait(false);
+                    if (!chain.TrySeqOf(requestId, out seq))
+                    {
+                        continue;
+                    }
+                }
+            }
+            finally
+            {
+                chain.Lock.Release();
+            }
+
+            return await ProveRecordAsync(writer, seq, cancellationToken).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// The record with request id <paramref name="requestId"/> (any writer) and its proof (null until a head covers it);
     /// null when there is no such record. Scans every chain: for offline tools, not for a serving path.
     /// </summary>
@@ -142,6 +192,7 @@ public sealed class AuditProofs(BlobContainerClient container)
     private sealed class ChainCache
     {
         private readonly Dictionary<string, string> _callers = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, long> _seqByRequest = new(StringComparer.Ordinal);
         private long _segment;
         private long _offset;
         private string _prev = AuditRecord.GenesisHash;
@@ -156,6 +207,9 @@ public sealed class AuditProofs(BlobContainerClient container)
         public List<string> RequestIds { get; } = [];
 
         public List<string> Callers { get; } = [];
+
+        /// <summary>The seq of the record of <paramref name="requestId"/> among those read (its first, should two share it).</summary>
+        public bool TrySeqOf(string requestId, out long seq) => _seqByRequest.TryGetValue(requestId, out seq);
 
         /// <summary>Reads what was appended since the last read; stops for good at the first line that is not the next sound record.</summary>
         public async Task ReadNewAsync(BlobContainerClient container, string writerId, CancellationToken cancellationToken)
@@ -221,6 +275,7 @@ public sealed class AuditProofs(BlobContainerClient container)
                     var leaf = MerkleHash.Leaf(record.CanonicalBytes());
                     Tree.Append(leaf);
                     RequestIds.Add(record.RequestId);
+                    _seqByRequest.TryAdd(record.RequestId, record.Seq);
                     Callers.Add(_callers.TryGetValue(record.Caller, out var caller) ? caller : _callers[record.Caller] = record.Caller);
                     _prev = record.Hash;
                     consumed += end + 1;

@@ -3,6 +3,9 @@ namespace ServerlessServe.Core.Audit;
 /// <summary>Durable, tamper-evident audit log.</summary>
 public interface IAuditSink
 {
+    /// <summary>The id of this writer's chain (the records it appends name it).</summary>
+    string WriterId { get; }
+
     /// <summary>
     /// Appends the event to this writer's hash chain and returns only once it is durably committed.
     /// Throws <see cref="AuditUnavailableException"/> when it cannot be written: the caller must then withhold the

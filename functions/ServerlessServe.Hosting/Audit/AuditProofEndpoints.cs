@@ -36,16 +36,15 @@ public sealed class AuditProofEndpoints(
             return V2Results.Refused(refused);
         }
 
+        // A synchronous request's id names its writer (AuditRequestIds); a job item's place is in the receipt index.
         var notFound = V2Results.Refused(Refusal.NotFound("no such receipt"));
-        if (await index.FindAsync(requestId, aborted).ConfigureAwait(false) is not { } place)
-        {
-            return notFound;
-        }
-
-        var record = await proofs.ProveRecordAsync(place.WriterId, place.Seq, aborted).ConfigureAwait(false);
+        var place = await index.FindAsync(requestId, aborted).ConfigureAwait(false);
+        var record = place is not null
+            ? await proofs.ProveRecordAsync(place.WriterId, place.Seq, aborted).ConfigureAwait(false)
+            : await proofs.ProveTaggedRequestAsync(requestId, aborted).ConfigureAwait(false);
         if (record is null
             || !string.Equals(record.RequestId, requestId, StringComparison.Ordinal)
-            || !string.Equals(record.LeafHash, place.LeafHash, StringComparison.Ordinal)
+            || (place is not null && !string.Equals(record.LeafHash, place.LeafHash, StringComparison.Ordinal))
             || !string.Equals(record.Caller, pseudonymizer.Pseudonymize(context.Caller!.Subject), StringComparison.Ordinal))
         {
             return notFound;

@@ -17,6 +17,7 @@ public sealed class GatewayEndpoints(
     StagePipeline<InferenceContext> inference,
     GatewayReadiness readiness,
     Microsoft.Extensions.Options.IOptions<EdgeOptions> edge,
+    Core.Audit.IAuditSink audit,
     TimeProvider time)
 {
     private readonly bool _hide = edge.Value.HideModelExistence;
@@ -47,7 +48,8 @@ public sealed class GatewayEndpoints(
     public async Task<IActionResult> InferAsync(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var context = HttpEdge.InferenceContext(request, model, version, "infer", time);
+        // The id carries the tag of the writer that records it, so the record's proof is found from the id alone.
+        var context = HttpEdge.InferenceContext(request, model, version, "infer", time, Core.Audit.AuditRequestIds.New(audit.WriterId));
         using var activity = ServingTelemetry.StartInfer("gateway.infer");
         await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         var response = HttpEdge.Respond(context, _hide);

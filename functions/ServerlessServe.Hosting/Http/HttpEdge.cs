@@ -20,9 +20,9 @@ namespace ServerlessServe.Hosting.Http;
 public static class HttpEdge
 {
     /// <summary>A new context for an infer request on <paramref name="request"/>.</summary>
-    public static InferenceContext InferenceContext(HttpRequest request, string model, string? version, string operation, TimeProvider time)
+    public static InferenceContext InferenceContext(HttpRequest request, string model, string? version, string operation, TimeProvider time, string? requestId = null)
     {
-        var context = Prepare(new InferenceContext(RequestIds.New(), model, version, operation), request, time);
+        var context = Prepare(new InferenceContext(requestId ?? RequestIds.New(), model, version, operation), request, time);
         context.ReceiptHeader = request.Headers.TryGetValue(Core.Audit.AuditReceipt.HeaderName, out var receipt) ? receipt.ToString() : null;
         return context;
     }

@@ -172,6 +172,55 @@ public sealed class AuditReceiptTests(AzuriteFixture azurite) : IDisposable
     }
 
     [Fact]
+    public void RequestIds_CarryTheirWritersTag()
+    {
+        var id = AuditRequestIds.New("gw-0-test");
+
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        Assert.True(AuditRequestIds.TryTag(id, out var tag));
+        Assert.Equal(AuditRequestIds.Tag("gw-0-test"), tag);
+        Assert.NotEqual(AuditRequestIds.Tag("gw-1-test"), tag);
+        Assert.NotEqual(id, AuditRequestIds.New("gw-0-test"));
+        Assert.False(AuditRequestIds.TryTag("req-1", out _));
+        Assert.False(AuditRequestIds.TryTag(id.ToUpperInvariant(), out _));
+    }
+
+    [Fact]
+    public async Task ProveTaggedRequestAsync_FindsTheRecordThroughItsWritersTag()
+    {
+        var log = azurite.GetContainer();
+        var options = AuditTestData.Options(_key, static o => o.CheckpointEvery = 2);
+        var ids = new List<string>();
+        await using (var other = new BlobAuditSink(log, AuditTestData.Options(_key), new FakeLogger<BlobAuditSink>(), TimeProvider.System))
+        await using (var sink = new BlobAuditSink(log, options, new FakeLogger<BlobAuditSink>(), TimeProvider.System))
+        {
+            other.Start();
+            sink.Start();
+            await other.AppendAsync(AuditTestData.Event(1) with { RequestId = AuditRequestIds.New(other.WriterId) }, CancellationToken.None);
+            for (var i = 1; i <= 5; i++)
+            {
+                ids.Add(AuditRequestIds.New(sink.WriterId));
+                await sink.AppendAsync(AuditTestData.Event(i) with { RequestId = ids[^1] }, CancellationToken.None);
+            }
+        }
+
+        var proofs = new AuditProofs(log);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var proven = await proofs.ProveTaggedRequestAsync(ids[i], CancellationToken.None);
+            Assert.NotNull(proven);
+            Assert.Equal(ids[i], proven.RequestId);
+            Assert.True(proven.Proof!.Verify([_key], out var error), error);
+            Assert.Equal(i + 1, proven.Proof.Seq);
+        }
+
+        // An id of the right writer that was never recorded, one with no writer's tag, one not of this form: nothing.
+        Assert.Null(await proofs.ProveTaggedRequestAsync(ids[0][..8] + new string('0', 24), CancellationToken.None));
+        Assert.Null(await proofs.ProveTaggedRequestAsync("ffffffff" + ids[0][8..], CancellationToken.None));
+        Assert.Null(await proofs.ProveTaggedRequestAsync("req-1", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Index_RemembersAndFindsFromStoreOnAnotherInstance()
     {
         var log = azurite.GetContainer();

@@ -100,11 +100,16 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         }
 
         await AssertNotFoundAsync(client, "audit/proofs/" + Guid.NewGuid().ToString("N"));
+        await AssertNotFoundAsync(client, "audit/proofs/" + receipt.RequestId[..8] + new string('0', 24));
+        await AssertNotFoundAsync(client, "audit/proofs/..%2Fchains%2Fx");
+
+        // A request of the same caller made without a receipt is in the log too: its proof is there for the asking.
         var (plain, _) = await InferAsync(client, CreditRisk, null);
         var plainId = plain.Headers.GetValues("x-request-id").Single();
         plain.Dispose();
-        await AssertNotFoundAsync(client, "audit/proofs/" + plainId);
-        await AssertNotFoundAsync(client, "audit/proofs/..%2Fchains%2Fx");
+        var plainProof = await ProofAsync(client, plainId);
+        Assert.True(plainProof.Verify([stack.AuditKey], out var plainError), plainError);
+        await AssertNotFoundAsync(other, "audit/proofs/" + plainId);
     }
 
     private static async Task<(HttpResponseMessage Response, AuditReceipt? Receipt)> InferAsync(HttpClient client, string body, string? receiptHeader)

@@ -13,8 +13,9 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// </summary>
 /// <remarks>
 /// A request that asked for a receipt (<see cref="InferenceContext.ReceiptRequested"/>) gets the signed receipt of its
-/// committed record (<see cref="InferenceContext.Receipt"/>), passed or refused; its place in the log is remembered in
-/// <paramref name="receipts"/> so that its inclusion proof can be found by request id.
+/// committed record (<see cref="InferenceContext.Receipt"/>), passed or refused. A synchronous request's id carries its
+/// writer's tag (<see cref="AuditRequestIds"/>), which finds the proof; a job item's place is remembered in
+/// <paramref name="receipts"/> instead.
 /// </remarks>
 public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time, AuditReceiptIndex? receipts = null) : IRequestStage<InferenceContext>
 {
@@ -63,7 +64,12 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             if (context.ReceiptRequested)
             {
                 context.Receipt = await audit.AppendWithReceiptAsync(auditEvent, context.Operation == InferenceContext.JobOperation ? CancellationToken.None : cancellationToken).ConfigureAwait(false);
-                receipts?.Remember(context.Receipt);
+                if (context.Operation == InferenceContext.JobOperation)
+                {
+                    // A job item's id names its job, not its writer: its place goes in the receipt index.
+                    receipts?.Remember(context.Receipt);
+                }
+
                 return StageOutcome.Pass;
             }
 
