@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using ServerlessServe.Infra.Tests.Arm;
 using ServerlessServe.Infra.Tests.Bicep;
 using ServerlessServe.Infra.Tests.Policy;
+using static ServerlessServe.Infra.Tests.TemplateTerms;
 
 namespace ServerlessServe.Infra.Tests;
 
@@ -16,7 +17,6 @@ public sealed partial class AuditWitnessTests(CompiledTemplateFixture fixture)
 {
     private const string Container = "audit-witness";
     private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
-    private const string RgPrefix = "/subscriptions/«subscription().subscriptionId»/resourceGroups/«resourceGroup().name»";
 
     [Theory]
     [InlineData(true)]
@@ -179,33 +179,6 @@ public sealed partial class AuditWitnessTests(CompiledTemplateFixture fixture)
 
     private static DeployedResource WitnessAccount(PolicyContext context) =>
         Assert.Single(context.OfType("Microsoft.Storage/storageAccounts"), a => a.Name.StartsWith("stwit", StringComparison.Ordinal));
-
-    private static string IdentityId(PolicyContext context, string prefix) =>
-        Id(Assert.Single(context.OfType("Microsoft.ManagedIdentity/userAssignedIdentities"), i => i.Name.StartsWith(prefix, StringComparison.Ordinal)));
-
-    /// <summary>The resource ID of a top-level resource in the resource group, as the evaluator renders IDs.</summary>
-    private static string Id(DeployedResource resource) => $"{RgPrefix}/providers/{resource.Type}/{resource.Name}";
-
-    private static string Quoted(string text) => text.Replace("'", "''", StringComparison.Ordinal);
-
-    private static string ReferenceTo(string resourceId, string path) => $"«reference('{Quoted(resourceId)}').{path}»";
-
-    private static string Unversioned(string term) => ApiVersionArgument().Replace(term, "')");
-
-    private static bool Reaches(string? scope, string resourceId) =>
-        scope is null
-        || scope == resourceId
-        || resourceId.StartsWith($"{scope}/", StringComparison.Ordinal)
-        || scope.StartsWith($"{resourceId}/", StringComparison.Ordinal);
-
-    private static string RoleGuid(DeployedResource assignment)
-    {
-        var id = assignment.Body.Get("properties.roleDefinitionId").AsString()!;
-        return id[(id.LastIndexOf('/') + 1)..];
-    }
-
-    [GeneratedRegex(@"', '\d{4}-\d{2}-\d{2}(-preview)?'\)", RegexOptions.CultureInvariant)]
-    private static partial Regex ApiVersionArgument();
 
     // SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM set from audit-witness.key.pem on the same line.
     [GeneratedRegex(@"SERVERLESSSERVE_AUDIT_WITNESS_KEY_PEM.*audit-witness\.key\.pem", RegexOptions.CultureInvariant)]

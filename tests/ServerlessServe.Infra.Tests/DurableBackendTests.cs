@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using ServerlessServe.Infra.Tests.Arm;
 using ServerlessServe.Infra.Tests.Bicep;
 using ServerlessServe.Infra.Tests.Policy;
+using static ServerlessServe.Infra.Tests.TemplateTerms;
 
 namespace ServerlessServe.Infra.Tests;
 
@@ -17,7 +18,6 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
 {
     private const string TaskHub = "serverlessservejobs";
     private const string PayloadContainer = "job-payloads";
-    private const string RgPrefix = "/subscriptions/«subscription().subscriptionId»/resourceGroups/«resourceGroup().name»";
 
     private static readonly Dictionary<string, string> DataRoles = new(StringComparer.Ordinal)
     {
@@ -261,33 +261,6 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
 
     private static string GatewayIdentityId(PolicyContext context) => IdentityId(context, "id-gateway-");
 
-    private static string IdentityId(PolicyContext context, string prefix) =>
-        Id(Assert.Single(context.OfType("Microsoft.ManagedIdentity/userAssignedIdentities"), i => i.Name.StartsWith(prefix, StringComparison.Ordinal)));
-
-    /// <summary>The resource ID of a top-level resource in the resource group, as the evaluator renders IDs.</summary>
-    private static string Id(DeployedResource resource) => $"{RgPrefix}/providers/{resource.Type}/{resource.Name}";
-
-    /// <summary>A string as it appears quoted inside a symbolic term (quotes doubled).</summary>
-    private static string Quoted(string text) => text.Replace("'", "''", StringComparison.Ordinal);
-
-    /// <summary>«reference('id').path» — a property of a deployed resource, API version left out.</summary>
-    private static string ReferenceTo(string resourceId, string path) => $"«reference('{Quoted(resourceId)}').{path}»";
-
-    private static string Unversioned(string term) => ApiVersionArgument().Replace(term, "')");
-
-    /// <summary>Whether a role assignment at <paramref name="scope"/> grants something on <paramref name="resourceId"/>.</summary>
-    private static bool Reaches(string? scope, string resourceId) =>
-        scope is null
-        || scope == resourceId
-        || resourceId.StartsWith($"{scope}/", StringComparison.Ordinal)
-        || scope.StartsWith($"{resourceId}/", StringComparison.Ordinal);
-
-    private static string RoleGuid(DeployedResource assignment)
-    {
-        var id = assignment.Body.Get("properties.roleDefinitionId").AsString()!;
-        return id[(id.LastIndexOf('/') + 1)..];
-    }
-
     private static Dictionary<string, string> GatewaySettings(PolicyContext context) =>
         Assert.Single(context.OfType("Microsoft.Web/sites"), Sites.IsGateway).Body.Get("properties.siteConfig.appSettings").Items()
             .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
@@ -299,6 +272,4 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
     private static partial Regex TaskHubName();
 
     // The ", '2025-01-01')" of reference(id, apiVersion): which API version reads a property is not policy.
-    [GeneratedRegex(@"', '\d{4}-\d{2}-\d{2}(-preview)?'\)", RegexOptions.CultureInvariant)]
-    private static partial Regex ApiVersionArgument();
 }
