@@ -10,7 +10,7 @@ namespace ServerlessServe.Infra.Tests.Mutations;
 public sealed partial class PolicyMutationTests(CompiledTemplateFixture fixture)
 {
     private static IEnumerable<TemplateMutation> All =>
-        StorageCases.Concat(AppCases).Concat(IdentityCases).Concat(NetworkCases);
+        StorageCases.Concat(AppCases).Concat(IdentityCases).Concat(NetworkCases).Concat(DataProtectionCases).Concat(EgressCases);
 
     public static TheoryData<string> Cases { get; } = new(All.Select(m => m.Name));
 

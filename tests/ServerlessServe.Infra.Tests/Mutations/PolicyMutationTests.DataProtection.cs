@@ -1,0 +1,6 @@
+namespace ServerlessServe.Infra.Tests.Mutations;
+
+public sealed partial class PolicyMutationTests
+{
+    private static IEnumerable<TemplateMutation> DataProtectionCases => [];
+}
