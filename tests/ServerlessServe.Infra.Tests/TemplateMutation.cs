@@ -106,6 +106,11 @@ public sealed record TemplateMutation(string Name, string RuleId, string Offende
         array.Insert(index ?? array.Count, item);
     }
 
+    /// <summary>The one item of the array at <paramref name="arrayPath"/> whose <c>name</c> is <paramref name="name"/> (an app setting, an env var, a rule).</summary>
+    public static JsonObject Named(JsonNode node, string arrayPath, string name) =>
+        (Navigate(node, arrayPath) as JsonArray)?.OfType<JsonObject>().SingleOrDefault(i => i.Get("name").IsString(name))
+        ?? throw new InvalidOperationException($"the real template has no item named '{name}' in '{arrayPath}'");
+
     /// <summary>The node at a path the real template sets.</summary>
     public static JsonNode Navigate(JsonNode node, string path)
     {
