@@ -32,7 +32,8 @@ param gpuEnabled bool = true
 @description('Name of the GPU workload profile in the Container Apps environment.')
 param gpuWorkloadProfileName string = 'gpu'
 
-@description('Serverless GPU profile type, e.g. Consumption-GPU-NC8as-T4 or Consumption-GPU-NC24-A100.')
+@description('Serverless GPU profile type; the replica size follows it (T4: 8 vCPU, 56 GiB; A100: 24 vCPU, 220 GiB).')
+@allowed(['Consumption-GPU-NC8as-T4', 'Consumption-GPU-NC24-A100'])
 param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 
 @description('Inference image (set by azd after the first deploy); empty uses a placeholder until then.')
@@ -381,6 +382,10 @@ module inference 'modules/inference.bicep' = {
     vnetEnabled: vnetEnabled
     subnetId: network.?outputs.appsSubnetId ?? ''
     vnetId: network.?outputs.vnetId ?? ''
+    gatewaySubnetPrefix: network.?outputs.gatewaySubnetPrefix ?? ''
+    runtimeBlobEndpoint: storage.outputs.runtimeBlobEndpoint
+    runtimeQueueEndpoint: storage.outputs.runtimeQueueEndpoint
+    runtimeTableEndpoint: storage.outputs.runtimeTableEndpoint
     logAnalyticsId: monitoring.outputs.logAnalyticsId
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     registryLoginServer: registry.outputs.loginServer

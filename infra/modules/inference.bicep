@@ -1,7 +1,10 @@
 // The inference Function App, hosted natively on Azure Container Apps (`kind: functionapp`), in an
-// environment that (with the VNet) is internal only: no public IP, ingress not external, reachable
-// from the gateway through the VNet and a private DNS zone for the environment's domain. The app runs
-// on a serverless GPU workload profile, or on the Consumption (CPU) profile where GPUs are not offered.
+// environment that (with the VNet) is internal only: no public IP. In an internal environment an ingress
+// marked `external` is reachable from the VNet (through the environment's internal load balancer), while a
+// non-external one is reachable only from apps in the same environment, which the Flex Consumption gateway is
+// not. So the ingress is external, restricted to the gateway's subnet by IP rules, and the environment's
+// domain resolves inside the VNet through a private DNS zone. The app runs on a serverless GPU workload
+// profile, or on the Consumption (CPU) profile where GPUs are not offered.
 // It holds no secret: it accepts only Entra ID tokens of the gateway's managed identity for its own audience (checked
 // against the tenant's published keys) and models signed by a key whose public half it is given.
 
@@ -17,6 +20,14 @@ param vnetEnabled bool
 param subnetId string = ''
 param vnetId string = ''
 
+@description('Address prefix of the gateway\'s VNet integration subnet: with the VNet, the only source the ingress accepts.')
+param gatewaySubnetPrefix string = ''
+
+@description('Host storage of the Functions host (identity-based, on the runtime account): its blob, queue and table endpoints.')
+param runtimeBlobEndpoint string
+param runtimeQueueEndpoint string
+param runtimeTableEndpoint string
+
 param logAnalyticsId string
 param applicationInsightsConnectionString string
 
@@ -27,6 +38,7 @@ param imageName string
 
 param gpuEnabled bool
 param gpuWorkloadProfileName string
+@allowed(['Consumption-GPU-NC8as-T4', 'Consumption-GPU-NC24-A100'])
 param gpuWorkloadProfileType string
 
 param dataBlobEndpoint string
@@ -73,8 +85,13 @@ var gpuProfile = {
   name: gpuWorkloadProfileName
   workloadProfileType: gpuWorkloadProfileType
 }
-// Sizes the serverless profiles accept: a whole T4 node, or a small CPU replica.
-var containerResources = gpuEnabled ? { cpu: json('8.0'), memory: '56Gi' } : { cpu: json('2.0'), memory: '4Gi' }
+// What one replica gets on each serverless GPU profile (the whole GPU and the node's cores and memory), and a
+// small CPU replica on the Consumption profile.
+var gpuProfileSizes = {
+  'Consumption-GPU-NC8as-T4': { cpu: json('8.0'), memory: '56Gi' }
+  'Consumption-GPU-NC24-A100': { cpu: json('24.0'), memory: '220Gi' }
+}
+var containerResources = gpuEnabled ? gpuProfileSizes[gpuWorkloadProfileType] : { cpu: json('2.0'), memory: '4Gi' }
 // Public quickstart image used only until `azd deploy` pushes the real one.
 var placeholderImage = 'mcr.microsoft.com/azure-functions/dotnet8-quickstart-demo:1.0'
 
@@ -143,12 +160,24 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
     configuration: {
       activeRevisionsMode: 'Single'
       ingress: {
-        // Without the VNet the gateway can reach the app only over its public FQDN; the app then
-        // relies on its own Entra token validation alone (a development setting, see docs/deploy.md).
-        external: !vnetEnabled
+        // With the VNet: reachable from the VNet only (the environment is internal), and of the VNet only from
+        // the gateway's subnet. Without it the gateway reaches the app over its public FQDN from addresses it
+        // does not own, so no IP rule can name it; the app then relies on its own Entra token validation alone
+        // (a development setting, see docs/deploy.md).
+        external: true
         targetPort: 80
         transport: 'auto'
         allowInsecure: false
+        ipSecurityRestrictions: vnetEnabled
+          ? [
+              {
+                name: 'gateway-subnet'
+                description: 'The gateway\'s VNet integration subnet: its only caller.'
+                ipAddressRange: gatewaySubnetPrefix
+                action: 'Allow'
+              }
+            ]
+          : []
       }
       registries: [
         {
@@ -164,7 +193,16 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
           image: empty(imageName) ? placeholderImage : imageName
           resources: containerResources
           env: [
-            // The Functions host in front of the app (docs/design.md, "Two hosts").
+            // The Functions host in front of the app (docs/design.md, "Two hosts"). Its storage (host locks) is the
+            // runtime account, reached with the app's identity, which may write only the host's lock container.
+            // Host keys stay in each replica's file system: every function is anonymous at the host (the app checks
+            // Entra tokens itself), so no key is ever used, and none is written where another identity could read it.
+            { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+            { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+            { name: 'AzureWebJobsStorage__blobServiceUri', value: runtimeBlobEndpoint }
+            { name: 'AzureWebJobsStorage__queueServiceUri', value: runtimeQueueEndpoint }
+            { name: 'AzureWebJobsStorage__tableServiceUri', value: runtimeTableEndpoint }
+            { name: 'AzureWebJobsSecretStorageType', value: 'files' }
             { name: 'AzureWebJobsDisableHomepage', value: 'true' }
             { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
             { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }

@@ -273,6 +273,8 @@ output vnetId string = vnet.id
 output gatewaySubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, gatewaySubnetName)
 output appsSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, appsSubnetName)
 output adminSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, adminSubnetName)
+output gatewaySubnetPrefix string = gatewaySubnetPrefix
+output adminSubnetPrefix string = adminSubnetPrefix
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, privateEndpointSubnetName)
 // items() sorts by key: blob, queue, table, vault, web.
 output blobDnsZoneId string = privateDnsZones[0].id

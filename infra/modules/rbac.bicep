@@ -26,6 +26,8 @@ param modelsContainerName string
 param auditContainerName string
 param jobPayloadsContainerName string
 param runtimeAccountName string
+@description('The Functions host\'s lock container on the runtime account (the inference host\'s only storage).')
+param hostLocksContainerName string = 'azure-webjobs-hosts'
 param witnessAccountName string
 param witnessContainerName string
 param keyVaultName string
@@ -349,4 +351,23 @@ resource witnessHeadsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01'
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
+}
+
+// ---- Inference host storage ----
+
+// The inference app's Functions host keeps one thing in storage: its primary-host lease, in the lock container of the
+// runtime account. Blob Data Contributor there and nowhere else on that account: no queue or table trigger runs on
+// inference, and its host keys stay in its own file system (AzureWebJobsSecretStorageType=files).
+resource inferenceHostLocks 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeHostLocks.id, inferenceIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeHostLocks
+  properties: {
+    principalId: inferenceIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource runtimeHostLocks 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
+  name: '${runtimeAccountName}/default/${hostLocksContainerName}'
 }

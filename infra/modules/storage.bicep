@@ -244,6 +244,16 @@ resource adminDeploymentContainer 'Microsoft.Storage/storageAccounts/blobService
   }
 }
 
+// The Functions host's lock container (its primary-host lease), declared so that the inference app's identity can be
+// given a role on it alone: the inference host keeps no other state in storage (host keys stay in its file system).
+resource hostLocksContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
+  parent: runtimeBlobService
+  name: 'azure-webjobs-hosts'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 // The durable task hub (Azure Storage provider) creates its own queues (control, work items), tables
 // (history, instances) and blob containers (leases, large messages) at run time; the services exist so
 // that their private endpoints and diagnostics have a target.
@@ -319,3 +329,4 @@ output modelsContainerName string = modelsContainer.name
 output auditContainerName string = auditContainer.name
 output jobPayloadsContainerName string = jobPayloadsContainer.name
 output deploymentContainerName string = deploymentContainer.name
+output hostLocksContainerName string = hostLocksContainer.name

@@ -73,8 +73,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 8, admin 8, inference 3 (no Key Vault: it holds no secret), publisher 1, audit witness 1.
-        Assert.Equal(21, assignments.Count);
+        // gateway 8, admin 8, inference 4 (no Key Vault: it holds no secret; its host's lock container), publisher 1,
+        // audit witness 1.
+        Assert.Equal(22, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -173,6 +174,12 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "APPLICATIONINSIGHTS_CONNECTION_STRING",
                 "AZURE_CLIENT_ID",
                 "AzureWebJobsDisableHomepage",
+                "AzureWebJobsSecretStorageType",
+                "AzureWebJobsStorage__blobServiceUri",
+                "AzureWebJobsStorage__clientId",
+                "AzureWebJobsStorage__credential",
+                "AzureWebJobsStorage__queueServiceUri",
+                "AzureWebJobsStorage__tableServiceUri",
                 "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT",
                 "ServerlessServe__Inference__ExecutionProvider",
                 "ServerlessServe__Models__Container",

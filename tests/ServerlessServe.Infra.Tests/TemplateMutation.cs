@@ -15,17 +15,18 @@ namespace ServerlessServe.Infra.Tests;
 /// <param name="Offender">Text the rule's violation must name (a resource name or part of it).</param>
 /// <param name="Change">The edit, applied to a deep copy of the compiled template.</param>
 /// <param name="VnetEnabled">The posture to evaluate (most rules matter with the VNet).</param>
-public sealed record TemplateMutation(string Name, string RuleId, string Offender, Action<JsonObject> Change, bool VnetEnabled = true)
+/// <param name="Parameters">Template parameters beyond the fixture's (the real template must pass with them unchanged).</param>
+public sealed record TemplateMutation(string Name, string RuleId, string Offender, Action<JsonObject> Change, bool VnetEnabled = true, IReadOnlyDictionary<string, JsonNode?>? Parameters = null)
 {
     public override string ToString() => Name;
 
-    /// <summary>The mutated template, evaluated with the fixture's parameters (plus <paramref name="extraParameters"/>).</summary>
-    public PolicyContext Evaluate(JsonObject compiled, IReadOnlyDictionary<string, JsonNode?>? extraParameters = null)
+    /// <summary>The mutated template, evaluated with the fixture's parameters (plus <see cref="Parameters"/>).</summary>
+    public PolicyContext Evaluate(JsonObject compiled)
     {
         var copy = compiled.DeepClone().AsObject();
         Change(copy);
         var parameters = CompiledTemplateFixture.Parameters(VnetEnabled);
-        foreach (var (key, value) in extraParameters ?? new Dictionary<string, JsonNode?>())
+        foreach (var (key, value) in Parameters ?? new Dictionary<string, JsonNode?>())
         {
             parameters[key] = value?.DeepClone();
         }
@@ -39,11 +40,19 @@ public sealed record TemplateMutation(string Name, string RuleId, string Offende
     /// itself); <paramref name="type"/> the resource type; <paramref name="nameContains"/> picks one when a module
     /// declares several of that type. Exactly one must match.
     /// </summary>
-    public static JsonObject Resource(JsonObject template, string modulePath, string type, string? nameContains = null) =>
-        Single(
-            Declared(Module(template, modulePath)),
-            r => r.Body.Get("type").IsString(type) && (nameContains is null || r.Body.Get("name").Render().Contains(nameContains, StringComparison.Ordinal) || r.Symbol == nameContains),
+    public static JsonObject Resource(JsonObject template, string modulePath, string type, string? nameContains = null)
+    {
+        var declared = Declared(Module(template, modulePath)).Where(r => r.Body.Get("type").IsString(type)).ToList();
+        if (nameContains is not null && declared.Any(r => r.Symbol == nameContains))
+        {
+            return declared.Single(r => r.Symbol == nameContains).Body;
+        }
+
+        return Single(
+            declared,
+            r => nameContains is null || r.Body.Get("name").Render().Contains(nameContains, StringComparison.Ordinal),
             $"{type} '{nameContains}' in '{modulePath}'").Body;
+    }
 
     /// <summary>The template of a nested deployment (see <see cref="Resource"/> for <paramref name="modulePath"/>): its <c>variables</c> can be changed too.</summary>
     public static JsonObject Module(JsonObject template, string modulePath)

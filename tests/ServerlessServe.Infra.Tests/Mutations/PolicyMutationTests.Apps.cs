@@ -27,8 +27,6 @@ public sealed partial class PolicyMutationTests
             t => Set(Resource(t, "gateway", Sites), "properties.virtualNetworkSubnetId", JsonValue.Create((string?)null))),
         new("gateway routes only private traffic through the VNet", SecurityPolicy.FunctionAppOutboundThroughVnet.Id, "func-gateway",
             t => Set(Resource(t, "gateway", Sites), "properties.outboundVnetRouting.allTraffic", false)),
-        new("inference environment with a public load balancer", SecurityPolicy.InferenceIngressInternal.Id, "cae-",
-            t => Set(Resource(t, "inference", "Microsoft.App/managedEnvironments"), "properties.vnetConfiguration", "[if(parameters('vnetEnabled'), createObject('internal', false(), 'infrastructureSubnetId', parameters('subnetId')), null())]")),
         new("key vault with access policies", SecurityPolicy.KeyVaultRbacAndPurgeProtection.Id, "kv-",
             t => Set(Resource(t, "keyVault", "Microsoft.KeyVault/vaults"), "properties.enableRbacAuthorization", false)),
         new("key vault purgeable", SecurityPolicy.KeyVaultRbacAndPurgeProtection.Id, "kv-",

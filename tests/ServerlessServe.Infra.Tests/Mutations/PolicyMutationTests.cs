@@ -10,7 +10,7 @@ namespace ServerlessServe.Infra.Tests.Mutations;
 public sealed partial class PolicyMutationTests(CompiledTemplateFixture fixture)
 {
     private static IEnumerable<TemplateMutation> All =>
-        StorageCases.Concat(AppCases).Concat(IdentityCases).Concat(NetworkCases).Concat(DataProtectionCases).Concat(EgressCases);
+        StorageCases.Concat(AppCases).Concat(IdentityCases).Concat(NetworkCases).Concat(InferenceCases).Concat(DataProtectionCases).Concat(EgressCases);
 
     public static TheoryData<string> Cases { get; } = new(All.Select(m => m.Name));
 
@@ -20,7 +20,8 @@ public sealed partial class PolicyMutationTests(CompiledTemplateFixture fixture)
     {
         var mutation = All.Single(m => m.Name == name);
         var rule = SecurityPolicy.Get(mutation.RuleId);
-        Assert.Empty(rule.Evaluate(mutation.VnetEnabled ? fixture.WithVnet : fixture.WithoutVnet));
+        var unchanged = mutation with { Change = _ => { } };
+        Assert.Empty(rule.Evaluate(unchanged.Evaluate(fixture.Template)));
 
         var violations = rule.Evaluate(mutation.Evaluate(fixture.Template));
 

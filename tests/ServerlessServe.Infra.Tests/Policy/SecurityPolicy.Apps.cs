@@ -33,8 +33,11 @@ public static partial class SecurityPolicy
 
     public static PolicyRule FunctionHostStorageIdentityBased { get; } = new(
         "function-host-storage-identity-based",
-        "Every Function App reaches its host storage (AzureWebJobsStorage, also the Durable task hub) with its managed identity: no connection string; the blob, queue and table endpoints (or the account name) of a storage account this deployment declares, so that its shared-key setting is checked too; a client ID when the identity is user-assigned only.",
-        ctx => FunctionApps(ctx).SelectMany(site => CheckHostStorage(ctx, site)));
+        "Every Function App, on App Service or on Container Apps (kind functionapp), reaches its host storage (AzureWebJobsStorage, also the Durable task hub) with its managed identity: no connection string; the blob, queue and table endpoints (or the account name) of a storage account this deployment declares, so that its shared-key setting is checked too; a client ID when the identity is user-assigned only. A Functions host on Container Apps also names where its host keys are kept (AzureWebJobsSecretStorageType): it does not start without storage for them.",
+        ctx => FunctionApps(ctx).SelectMany(site => CheckHostStorage(ctx, site, SiteSettings(ctx, site)))
+            .Concat(ctx.OfType(ContainerApps)
+                .Where(app => app.Body.Get("kind").AsString()?.Contains("functionapp", StringComparison.OrdinalIgnoreCase) == true)
+                .SelectMany(app => CheckContainerHost(ctx, app))));
 
     public static PolicyRule FunctionAppHttpsAndFtpOff { get; } = new(
         "function-app-https-and-ftp-off",
@@ -81,16 +84,6 @@ public static partial class SecurityPolicy
             return violations;
         }));
 
-    public static PolicyRule InferenceIngressInternal { get; } = new(
-        "inference-ingress-internal",
-        "With the VNet, container apps have no external ingress and their environments are internal.",
-        ctx => !ctx.VnetEnabled ? [] :
-            ctx.OfType(ContainerApps)
-                .Where(app => app.Body.Get("properties.configuration.ingress") is not null)
-                .SelectMany(app => RequireFalse("inference-ingress-internal", app, "properties.configuration.ingress.external"))
-                .Concat(ctx.OfType("Microsoft.App/managedEnvironments")
-                    .SelectMany(env => RequireTrue("inference-ingress-internal", env, "properties.vnetConfiguration.internal"))));
-
     public static PolicyRule KeyVaultRbacAndPurgeProtection { get; } = new(
         "key-vault-rbac-and-purge-protection",
         "Every Key Vault uses Azure RBAC (no access policies) with purge protection; with the VNet, public access is disabled.",
@@ -115,10 +108,31 @@ public static partial class SecurityPolicy
             .Concat(ctx.OfType("Microsoft.OperationalInsights/workspaces")
                 .SelectMany(r => RequireTrue("monitoring-local-auth-disabled", r, "properties.features.disableLocalAuth"))));
 
-    private static IEnumerable<Violation> CheckHostStorage(PolicyContext ctx, DeployedResource site)
+    private static IEnumerable<Violation> CheckContainerHost(PolicyContext ctx, DeployedResource app)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var env in app.Body.Get("properties.template.containers").Items().SelectMany(c => c.Get("env").Items()))
+        {
+            settings[env.Get("name").Render()] = env.Get("value").Render();
+        }
+
+        foreach (var violation in CheckHostStorage(ctx, app, settings))
+        {
+            yield return violation;
+        }
+
+        if (!settings.TryGetValue("AzureWebJobsSecretStorageType", out var secrets) || !HostSecretStores.Contains(secrets, StringComparer.OrdinalIgnoreCase))
+        {
+            yield return new Violation("function-host-storage-identity-based", app.ToString(), $"'AzureWebJobsSecretStorageType' is {(secrets is null ? "missing" : $"'{secrets}'")}: a Functions host on Container Apps needs one of {string.Join(", ", HostSecretStores)}");
+        }
+    }
+
+    /// <summary>Where a Functions host can keep its keys.</summary>
+    private static readonly string[] HostSecretStores = ["files", "blob", "keyvault", "kubernetes"];
+
+    private static IEnumerable<Violation> CheckHostStorage(PolicyContext ctx, DeployedResource site, Dictionary<string, string> settings)
     {
         const string id = "function-host-storage-identity-based";
-        var settings = SiteSettings(ctx, site);
         if (settings.ContainsKey("AzureWebJobsStorage"))
         {
             yield return new Violation(id, site.ToString(), "'AzureWebJobsStorage' is a connection string; the host must connect with AzureWebJobsStorage__* identity settings");
