@@ -123,6 +123,14 @@ param auditCheckpointKeyPem string = ''
 param auditWitnessKeyPem string = ''
 
 
+@description('How the Key Vault is created: recover brings back a vault of this name left soft-deleted by `azd down`. The preprovision hook sets it (SERVERLESSSERVE_KEY_VAULT_CREATE_MODE).')
+@allowed(['default', 'recover'])
+param keyVaultCreateMode string = 'default'
+
+@description('Mixed into every generated name. Empty: the names of earlier deployments. Set a new value (SERVERLESSSERVE_RESOURCE_SALT) to deploy beside resources that cannot be deleted yet: a data account holding audit blobs under retention, a Key Vault under purge protection.')
+@maxLength(16)
+param resourceSalt string = ''
+
 // Name overrides: empty means the generated name.
 param resourceGroupName string = ''
 param logAnalyticsName string = ''
@@ -149,7 +157,8 @@ param inferenceAppName string = ''
 func pemText(value string) string => empty(value) || startsWith(trim(value), '-----') ? trim(value) : base64ToString(value)
 
 var abbrs = loadJsonContent('abbreviations.json')
-var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+// Without a salt, the token of every deployment so far (uniqueString of three values, not four with an empty one).
+var resourceToken = toLower(empty(resourceSalt) ? uniqueString(subscription().id, environmentName, location) : uniqueString(subscription().id, environmentName, location, resourceSalt))
 var tags = {
   'azd-env-name': environmentName
   application: 'serverlessserve'
@@ -275,6 +284,7 @@ module keyVault 'modules/keyvault.bicep' = {
     vnetEnabled: vnetEnabled
     privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
     vaultDnsZoneId: network.?outputs.vaultDnsZoneId ?? ''
+    createMode: keyVaultCreateMode
     secrets: {
       '${secretNames.auditPseudonymKey}': auditPseudonymKey
       '${secretNames.auditCheckpointKey}': pemText(auditCheckpointKeyPem)

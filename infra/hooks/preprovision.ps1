@@ -1,4 +1,5 @@
 # azd preprovision hook (PowerShell). Same steps as preprovision.sh:
+# - runs the preflight (preflight.ps1): region, GPU profile and quota, a soft-deleted Key Vault to recover;
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
@@ -24,6 +25,8 @@ function Set-AzdValue([string] $Name, [string] $Value) {
 }
 
 function Get-Base64([string] $Path) { [Convert]::ToBase64String([IO.File]::ReadAllBytes($Path)) }
+
+& (Join-Path $PSScriptRoot 'preflight.ps1')
 
 if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
     $flavor = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }

@@ -1,5 +1,6 @@
 #!/bin/sh
 # azd preprovision hook (POSIX). Runs before every `azd provision`/`azd up`:
+# - runs the preflight (preflight.sh): region, GPU profile and quota, a soft-deleted Key Vault to recover;
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
@@ -21,6 +22,8 @@ set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
 b64() { base64 <"$1" | tr -d '\n\r'; }
+
+sh "$(dirname "$0")/preflight.sh"
 
 if [ -z "$(value SERVERLESSSERVE_ORT_FLAVOR)" ]; then
   if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then flavor=cpu; else flavor=gpu; fi

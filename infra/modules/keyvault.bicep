@@ -24,12 +24,17 @@ param secrets object = {}
 @description('Content type of each secret: name -> MIME type. Unlisted secrets are plain text.')
 param contentTypes object = {}
 
+@description('recover: bring back this vault, left soft-deleted by `azd down` (purge protection keeps it for its retention days), instead of failing on its name. Set by the preprovision hook.')
+@allowed(['default', 'recover'])
+param createMode string = 'default'
+
 resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
   name: name
   location: location
   tags: tags
   properties: {
     tenantId: tenant().tenantId
+    createMode: createMode
     sku: {
       family: 'A'
       name: 'standard'

@@ -1,0 +1,72 @@
+# Preflight before provisioning (PowerShell; run by preprovision.ps1). Same checks as preflight.sh:
+# 1. the region offers Flex Consumption; 2. unless SERVERLESSSERVE_GPU_ENABLED=false, the region offers the serverless
+# GPU profile type and the subscription has quota for one more GPU of it there; 3. SERVERLESSSERVE_KEY_VAULT_CREATE_MODE
+# is recover when a Key Vault of this azd environment was left soft-deleted by `azd down`, default otherwise.
+# SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
+$ErrorActionPreference = 'Stop'
+
+function Get-AzdValue([string] $Name) {
+    $v = azd env get-value $Name 2>$null
+    if ($LASTEXITCODE -ne 0) { return '' }
+    return "$v".Trim()
+}
+
+function Invoke-Az([string] $What) {
+    $out = & az @args
+    if ($LASTEXITCODE -ne 0) { throw "preflight: could not $What" }
+    return @($out | Where-Object { "$_".Trim() -ne '' } | ForEach-Object { "$_".Trim() })
+}
+
+$location = Get-AzdValue 'AZURE_LOCATION'
+if (-not $location) { $location = "$env:AZURE_LOCATION" }
+if (-not $location) { throw 'preflight: AZURE_LOCATION is not set: azd env set AZURE_LOCATION <region>' }
+$region = $location.ToLowerInvariant().Replace(' ', '')
+$envName = Get-AzdValue 'AZURE_ENV_NAME'
+if (-not $envName) { $envName = "$env:AZURE_ENV_NAME" }
+
+if ((Get-AzdValue 'SERVERLESSSERVE_SKIP_PREFLIGHT') -eq 'true') {
+    Write-Warning 'preflight: SERVERLESSSERVE_SKIP_PREFLIGHT=true: the region and quota checks are skipped'
+}
+else {
+    $flex = Invoke-Az 'list the Flex Consumption regions (is the Azure CLI signed in? az login)' functionapp list-flexconsumption-locations --query '[].name' -o tsv
+    if (-not ($flex | Where-Object { $_.ToLowerInvariant().Replace(' ', '') -eq $region })) {
+        throw "preflight: region '$location' does not offer Flex Consumption, which the gateway and the admin app run on. Regions that do: $($flex -join ' ')"
+    }
+
+    if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -ne 'false') {
+        $profileType = Get-AzdValue 'SERVERLESSSERVE_GPU_PROFILE_TYPE'
+        if (-not $profileType) { $profileType = 'Consumption-GPU-NC8as-T4' }
+        $gpu = if ($profileType -like '*T4*') { 'T4' } elseif ($profileType -like '*A100*') { 'A100' } else {
+            throw "preflight: SERVERLESSSERVE_GPU_PROFILE_TYPE '$profileType' is not a serverless GPU profile type the template knows (Consumption-GPU-NC8as-T4, Consumption-GPU-NC24-A100)"
+        }
+        $supported = Invoke-Az "list the Container Apps workload profiles of '$location'" containerapp env workload-profile list-supported -l $location --query '[].name' -o tsv
+        if ($supported -notcontains $profileType) {
+            throw "preflight: region '$location' does not offer the serverless GPU profile '$profileType'. Pick a region that does, or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+        }
+        $subscription = (Invoke-Az 'read the signed-in subscription' account show --query id -o tsv)[0]
+        $url = "https://management.azure.com/subscriptions/$subscription/providers/Microsoft.App/locations/$region/usages?api-version=2025-01-01"
+        $quota = Invoke-Az "read the Container Apps quotas of '$location'" rest --method get --url $url --query "value[?contains(name.value, '$gpu')].[name.value, currentValue, limit]" -o tsv
+        if ($quota.Count -eq 0) {
+            throw "preflight: the subscription has no serverless $gpu GPU quota in '$location'. Request it (Quotas, provider Container Apps; docs/deploy.md, ""Region and quota""), or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+        }
+        $name, $current, $limit = $quota[0] -split '\s+'
+        if (-not $limit -or [double]$limit -le [double]$current) {
+            throw "preflight: the serverless $gpu GPU quota '$name' in '$location' is used up ($current of $limit). Request more, or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+        }
+        Write-Host "preflight: '$location' offers Flex Consumption and $profileType; GPU quota ${name}: $current of $limit in use"
+    }
+    else {
+        Write-Host "preflight: '$location' offers Flex Consumption; inference runs on CPU (SERVERLESSSERVE_GPU_ENABLED=false)"
+    }
+}
+
+$mode = 'default'
+if ($envName) {
+    $deleted = @(az keyvault list-deleted --resource-type vault --query "[?properties.tags.""azd-env-name""=='$envName'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
+    if ($LASTEXITCODE -eq 0 -and $deleted.Count -gt 0) {
+        $mode = 'recover'
+        Write-Host "preflight: Key Vault $($deleted -join ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"
+    }
+}
+azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE $mode | Out-Null
+if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE failed' }

@@ -1,0 +1,78 @@
+#!/bin/sh
+# Preflight before provisioning (run by preprovision.sh; `sh infra/hooks/preflight.sh` runs it alone). Fails early, with
+# what to do, where a deployment would otherwise fail half-way:
+# 1. the region offers Flex Consumption (the gateway's and the admin app's plans);
+# 2. unless SERVERLESSSERVE_GPU_ENABLED=false: the region offers the serverless GPU profile type, and the subscription
+#    has quota for one more GPU of that type there (Microsoft.App usages);
+# 3. a Key Vault of this azd environment left soft-deleted by `azd down` (purge protection keeps it for its retention
+#    days, and its name is fixed) is recovered rather than collided with: SERVERLESSSERVE_KEY_VAULT_CREATE_MODE is set
+#    to recover when such a vault exists and to default otherwise, on every run.
+# SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
+set -eu
+
+value() { azd env get-value "$1" 2>/dev/null || true; }
+fail() {
+  echo "preflight: $*" >&2
+  exit 1
+}
+lower() { tr 'ABCDEFGHIJKLMNOPQRSTUVWXYZ' 'abcdefghijklmnopqrstuvwxyz'; }
+
+location=$(value AZURE_LOCATION)
+[ -n "$location" ] || location=${AZURE_LOCATION:-}
+[ -n "$location" ] || fail "AZURE_LOCATION is not set: azd env set AZURE_LOCATION <region>"
+region=$(printf '%s' "$location" | lower | tr -d ' ')
+env_name=$(value AZURE_ENV_NAME)
+[ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
+
+if [ "$(value SERVERLESSSERVE_SKIP_PREFLIGHT)" = "true" ]; then
+  echo "preflight: SERVERLESSSERVE_SKIP_PREFLIGHT=true: the region and quota checks are skipped" >&2
+else
+  flex=$(az functionapp list-flexconsumption-locations --query "[].name" -o tsv) \
+    || fail "could not list the Flex Consumption regions (is the Azure CLI signed in? az login)"
+  if ! printf '%s\n' "$flex" | lower | tr -d ' \r' | grep -qx "$region"; then
+    fail "region '$location' does not offer Flex Consumption, which the gateway and the admin app run on. Regions that do: $(printf '%s' "$flex" | tr '\n' ' ')"
+  fi
+
+  if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" != "false" ]; then
+    profile=$(value SERVERLESSSERVE_GPU_PROFILE_TYPE)
+    [ -n "$profile" ] || profile=Consumption-GPU-NC8as-T4
+    case "$profile" in
+      *T4*) gpu=T4 ;;
+      *A100*) gpu=A100 ;;
+      *) fail "SERVERLESSSERVE_GPU_PROFILE_TYPE '$profile' is not a serverless GPU profile type the template knows (Consumption-GPU-NC8as-T4, Consumption-GPU-NC24-A100)" ;;
+    esac
+    supported=$(az containerapp env workload-profile list-supported -l "$location" --query "[].name" -o tsv) \
+      || fail "could not list the Container Apps workload profiles of '$location'"
+    if ! printf '%s\n' "$supported" | tr -d '\r' | grep -qx "$profile"; then
+      fail "region '$location' does not offer the serverless GPU profile '$profile'. Pick a region that does, or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+    fi
+    subscription=$(az account show --query id -o tsv) || fail "could not read the signed-in subscription"
+    # One line per matching quota: name, current value, limit.
+    quota=$(az rest --method get \
+      --url "https://management.azure.com/subscriptions/$subscription/providers/Microsoft.App/locations/$region/usages?api-version=2025-01-01" \
+      --query "value[?contains(name.value, '$gpu')].[name.value, currentValue, limit]" -o tsv) \
+      || fail "could not read the Container Apps quotas of '$location'"
+    if [ -z "$(printf '%s' "$quota" | tr -d ' \r\n')" ]; then
+      fail "the subscription has no serverless $gpu GPU quota in '$location'. Request it (Quotas, provider Container Apps; docs/deploy.md, \"Region and quota\"), or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+    fi
+    # The first matching quota decides; its limit must leave room for one more GPU.
+    set -- $(printf '%s\n' "$quota" | head -n 1 | tr -d '\r')
+    if [ "$#" -lt 3 ] || [ "${3%.*}" -le "${2%.*}" ]; then
+      fail "the serverless $gpu GPU quota '${1:-?}' in '$location' is used up (${2:-?} of ${3:-?}). Request more, or run on CPU: azd env set SERVERLESSSERVE_GPU_ENABLED false"
+    fi
+    echo "preflight: '$location' offers Flex Consumption and $profile; GPU quota ${1}: ${2%.*} of ${3%.*} in use"
+  else
+    echo "preflight: '$location' offers Flex Consumption; inference runs on CPU (SERVERLESSSERVE_GPU_ENABLED=false)"
+  fi
+fi
+
+# The vault's name is fixed by the environment, so a soft-deleted one is found by the azd-env-name tag it carried.
+mode=default
+if [ -n "$env_name" ]; then
+  deleted=$(az keyvault list-deleted --resource-type vault --query "[?properties.tags.\"azd-env-name\"=='$env_name'].name" -o tsv 2>/dev/null || true)
+  if [ -n "$(printf '%s' "$deleted" | tr -d ' \r\n')" ]; then
+    mode=recover
+    echo "preflight: Key Vault $(printf '%s' "$deleted" | tr -d '\r' | tr '\n' ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"
+  fi
+fi
+azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE "$mode"

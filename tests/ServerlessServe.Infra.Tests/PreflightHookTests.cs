@@ -1,0 +1,209 @@
+using System.Diagnostics;
+using ServerlessServe.Infra.Tests.Bicep;
+
+namespace ServerlessServe.Infra.Tests;
+
+/// <summary>
+/// infra/hooks/preflight.sh, run by the real shell. The Azure CLI and azd cannot reach Azure from here, so two small
+/// stand-ins on PATH answer as they would after their <c>--query ... -o tsv</c>: `az` prints the lines a case gives it
+/// and logs every call; `azd env` reads and writes a key=value file. What is under test is the hook's own logic: which
+/// calls it makes, when it stops, what it tells the operator, and which create mode it leaves for the Key Vault.
+/// (The PowerShell twin cannot run here: no pwsh.)
+/// </summary>
+public sealed class PreflightHookTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ss-preflight-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task RegionWithFlexGpuAndQuota_Passes_AndLeavesTheDefaultVaultMode()
+    {
+        var run = await RunAsync(Env(), Az(quota: "ManagedEnvironmentConsumptionNCA100Gpus\t0\t1\nManagedEnvironmentConsumptionT4Gpus\t0\t2"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("GPU quota ManagedEnvironmentConsumptionNCA100Gpus: 0 of 1 in use", run.Output, StringComparison.Ordinal);
+        Assert.Equal("default", run.Env["SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"]);
+        Assert.Contains(run.AzCalls, c => c.StartsWith("rest --method get --url https://management.azure.com/subscriptions/sub-1/providers/Microsoft.App/locations/swedencentral/usages", StringComparison.Ordinal) && c.Contains("contains(name.value, 'T4')", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RegionWithoutFlexConsumption_Fails_NamingRegionsThatHaveIt()
+    {
+        var run = await RunAsync(Env(location: "brazilsoutheast"), Az());
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("region 'brazilsoutheast' does not offer Flex Consumption", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("swedencentral", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.AzCalls, c => c.StartsWith("containerapp", StringComparison.Ordinal));
+        Assert.False(run.Env.ContainsKey("SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"));
+    }
+
+    [Fact]
+    public async Task RegionWithoutTheGpuProfile_Fails_OfferingTheCpuPath()
+    {
+        var run = await RunAsync(Env(), Az(profiles: "Consumption\nD4"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("does not offer the serverless GPU profile 'Consumption-GPU-NC8as-T4'", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("azd env set SERVERLESSSERVE_GPU_ENABLED false", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NoGpuQuota_Fails()
+    {
+        var run = await RunAsync(Env(), Az(quota: string.Empty));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("has no serverless T4 GPU quota in 'swedencentral'", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GpuQuotaUsedUp_Fails()
+    {
+        var run = await RunAsync(Env(), Az(quota: "ManagedEnvironmentConsumptionT4Gpus\t1\t1"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("quota 'ManagedEnvironmentConsumptionT4Gpus' in 'swedencentral' is used up (1 of 1)", run.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A100Profile_AsksForA100Quota()
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_GPU_PROFILE_TYPE"] = "Consumption-GPU-NC24-A100";
+
+        var run = await RunAsync(env, Az(quota: "ManagedEnvironmentConsumptionNCA100Gpus\t0\t1"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.AzCalls, c => c.StartsWith("rest", StringComparison.Ordinal) && c.Contains("contains(name.value, 'A100')", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GpuDisabled_ChecksNoGpuProfileOrQuota()
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_GPU_ENABLED"] = "false";
+
+        var run = await RunAsync(env, Az(profiles: string.Empty, quota: string.Empty));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.DoesNotContain(run.AzCalls, c => c.StartsWith("containerapp", StringComparison.Ordinal) || c.StartsWith("rest", StringComparison.Ordinal));
+        Assert.Contains("inference runs on CPU", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SoftDeletedVaultOfThisEnvironment_IsRecovered()
+    {
+        var run = await RunAsync(Env(), Az(quota: "T4Gpus\t0\t1", deletedVaults: "kv-abc123"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("recover", run.Env["SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"]);
+        Assert.Contains("Key Vault kv-abc123 was left soft-deleted", run.Output, StringComparison.Ordinal);
+        Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal) && c.Contains("=='prod'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RecoveredVault_GoesBackToDefaultOnTheNextRun()
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"] = "recover";
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal("default", run.Env["SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"]);
+    }
+
+    [Fact]
+    public async Task SkipPreflight_IsSaid_AndStillHandlesTheVault()
+    {
+        var env = Env(location: "nowhere");
+        env["SERVERLESSSERVE_SKIP_PREFLIGHT"] = "true";
+
+        var run = await RunAsync(env, Az(deletedVaults: "kv-abc123"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("SERVERLESSSERVE_SKIP_PREFLIGHT=true: the region and quota checks are skipped", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.AzCalls, c => c.StartsWith("functionapp", StringComparison.Ordinal));
+        Assert.Equal("recover", run.Env["SERVERLESSSERVE_KEY_VAULT_CREATE_MODE"]);
+    }
+
+    private static Dictionary<string, string> Env(string location = "swedencentral") => new(StringComparer.Ordinal)
+    {
+        ["AZURE_ENV_NAME"] = "prod",
+        ["AZURE_LOCATION"] = location,
+    };
+
+    private static Dictionary<string, string> Az(
+        string flex = "eastus\nSweden Central\nswedencentral\nwestus3",
+        string profiles = "Consumption\nConsumption-GPU-NC8as-T4\nConsumption-GPU-NC24-A100",
+        string quota = "ManagedEnvironmentConsumptionT4Gpus\t0\t1",
+        string deletedVaults = "") => new(StringComparer.Ordinal)
+    {
+        ["functionapp"] = flex,
+        ["containerapp"] = profiles,
+        ["account"] = "sub-1",
+        ["rest"] = quota,
+        ["keyvault"] = deletedVaults,
+    };
+
+    private sealed record Run(int ExitCode, string Output, string Errors, Dictionary<string, string> Env, List<string> AzCalls);
+
+    private async Task<Run> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName;
+        var envFile = Path.Combine(_dir, "azd.env");
+        var azLog = Path.Combine(_dir, "az.log");
+        await File.WriteAllLinesAsync(envFile, azdEnv.Select(kv => $"{kv.Key}={kv.Value}"));
+        File.Delete(azLog);
+        foreach (var (command, answer) in azAnswers)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_dir, $"az-{command}.out"), answer.Length == 0 ? string.Empty : answer + "\n");
+        }
+
+        // azd env get-value NAME / azd env set NAME VALUE, over a key=value file.
+        await WriteScriptAsync(Path.Combine(bin, "azd"), $$"""
+            #!/bin/sh
+            f='{{envFile}}'
+            case "$1 $2" in
+              "env get-value") v=$(grep "^$3=" "$f" | head -n 1); [ -n "$v" ] || exit 1; printf '%s\n' "${v#*=}" ;;
+              "env set") grep -v "^$3=" "$f" > "$f.tmp" || true; mv "$f.tmp" "$f"; printf '%s=%s\n' "$3" "$4" >> "$f" ;;
+              *) echo "azd stand-in: unexpected $*" >&2; exit 2 ;;
+            esac
+            """);
+        // az <group> ...: logs the call, prints the case's answer for the group.
+        await WriteScriptAsync(Path.Combine(bin, "az"), $$"""
+            #!/bin/sh
+            printf '%s\n' "$*" >> '{{azLog}}'
+            cat '{{_dir}}/az-'"$1"'.out'
+            """);
+
+        var start = new ProcessStartInfo("sh", [BicepCli.InfraPath(Path.Combine("hooks", "preflight.sh"))])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dir,
+        };
+        start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
+        start.Environment.Remove("AZURE_ENV_NAME");
+        start.Environment.Remove("AZURE_LOCATION");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        var env = (await File.ReadAllLinesAsync(envFile)).Where(l => l.Contains('=', StringComparison.Ordinal))
+            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..], StringComparer.Ordinal);
+        var calls = File.Exists(azLog) ? (await File.ReadAllLinesAsync(azLog)).ToList() : [];
+        return new Run(process.ExitCode, await output, await errors, env, calls);
+    }
+
+    private static async Task WriteScriptAsync(string path, string text)
+    {
+        await File.WriteAllTextAsync(path, text.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+}
