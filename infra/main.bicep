@@ -39,6 +39,9 @@ param gpuWorkloadProfileType string = 'Consumption-GPU-NC8as-T4'
 @description('Inference image (set by azd after the first deploy); empty uses a placeholder until then.')
 param inferenceImageName string = ''
 
+@description('Publisher image of the publish job (set by the postprovision hook after it builds one); empty uses a placeholder that is never started.')
+param publisherImageName string = ''
+
 // Caller tokens: bearer tokens from an OpenID Connect issuer, by default this tenant's Entra ID (v2 endpoint),
 // validated against the issuer's discovery document and key set (rotated keys are picked up without a restart).
 // Entra ID needs an app registration that exposes the API (its client id or application id URI is the audience) and
@@ -145,6 +148,8 @@ param gatewayIdentityName string = ''
 param inferenceIdentityName string = ''
 param adminIdentityName string = ''
 param witnessIdentityName string = ''
+param publishJobIdentityName string = ''
+param publishJobName string = ''
 param adminPlanName string = ''
 param adminAppName string = ''
 param gatewayPlanName string = ''
@@ -199,6 +204,8 @@ var names = {
   inferenceIdentity: !empty(inferenceIdentityName) ? inferenceIdentityName : '${abbrs.managedIdentity}inference-${resourceToken}'
   adminIdentity: !empty(adminIdentityName) ? adminIdentityName : '${abbrs.managedIdentity}admin-${resourceToken}'
   witnessIdentity: !empty(witnessIdentityName) ? witnessIdentityName : '${abbrs.managedIdentity}witness-${resourceToken}'
+  publishJobIdentity: !empty(publishJobIdentityName) ? publishJobIdentityName : '${abbrs.managedIdentity}publish-${resourceToken}'
+  publishJob: !empty(publishJobName) ? publishJobName : 'caj-publish-${resourceToken}'
   adminPlan: !empty(adminPlanName) ? adminPlanName : '${abbrs.appServicePlan}admin-${resourceToken}'
   adminApp: !empty(adminAppName) ? adminAppName : '${abbrs.functionApp}admin-${resourceToken}'
   gatewayPlan: !empty(gatewayPlanName) ? gatewayPlanName : '${abbrs.appServicePlan}gateway-${resourceToken}'
@@ -352,15 +359,27 @@ module witnessIdentity 'modules/identity.bicep' = {
   }
 }
 
+// The publish job's identity: writes new model versions from inside the VNet, pulls its image, nothing else.
+module publishJobIdentity 'modules/identity.bicep' = {
+  name: 'publish-job-identity'
+  scope: rg
+  params: {
+    name: names.publishJobIdentity
+    location: location
+    tags: tags
+  }
+}
+
 // Role assignments before the apps: they resolve Key Vault references and pull images on first
 // start. Names are known before deployment (what-if friendly), so the order comes from dependsOn.
 module rbac 'modules/rbac.bicep' = {
   name: 'rbac'
   scope: rg
-  dependsOn: [storage, witness, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity, adminIdentity, witnessIdentity]
+  dependsOn: [storage, witness, keyVault, registry, monitoring, gatewayIdentity, inferenceIdentity, adminIdentity, witnessIdentity, publishJobIdentity]
   params: {
     adminIdentityName: names.adminIdentity
     witnessIdentityName: names.witnessIdentity
+    publishJobIdentityName: names.publishJobIdentity
     gatewayIdentityName: names.gatewayIdentity
     inferenceIdentityName: names.inferenceIdentity
     publisherPrincipalId: principalId
@@ -493,6 +512,26 @@ module admin 'modules/admin.bicep' = {
   }
 }
 
+// Publishing from inside the VNet: a manual Container Apps job in the inference environment (docs/deploy.md,
+// "Publishing models"). The postprovision hook builds its image and starts it.
+module publishJob 'modules/publisher.bicep' = {
+  name: 'publish-job'
+  scope: rg
+  dependsOn: [rbac]
+  params: {
+    name: names.publishJob
+    location: location
+    tags: tags
+    environmentId: inference.outputs.environmentId
+    identityId: publishJobIdentity.outputs.id
+    identityClientId: publishJobIdentity.outputs.clientId
+    registryLoginServer: registry.outputs.loginServer
+    imageName: publisherImageName
+    dataBlobEndpoint: storage.outputs.dataBlobEndpoint
+    modelSignerPublicKeyPem: publicKeys.modelSigner
+  }
+}
+
 // The admin app's only way in: a private endpoint in the VNet.
 module adminPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
   name: 'admin-private-endpoint'
@@ -517,12 +556,14 @@ output AZURE_CONTAINER_APPS_ENVIRONMENT_NAME string = inference.outputs.environm
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.dataBlobEndpoint
 output SERVERLESSSERVE_AUDIT_WITNESS_ACCOUNT_NAME string = witness.outputs.accountName
 output SERVICE_GATEWAY_NAME string = gateway.outputs.name
 output SERVICE_GATEWAY_URI string = 'https://${gateway.outputs.defaultHostName}/api'
 output SERVICE_ADMIN_NAME string = admin.outputs.name
 output SERVICE_ADMIN_URI string = 'https://${admin.outputs.defaultHostName}/api/manage'
 output SERVICE_INFERENCE_NAME string = inference.outputs.appName
+output SERVERLESSSERVE_PUBLISH_JOB_NAME string = publishJob.outputs.name
 output SERVERLESSSERVE_MODELS_BLOB_URI string = '${storage.outputs.dataBlobEndpoint}${modelsContainerName}'
 output SERVERLESSSERVE_VNET_ENABLED bool = vnetEnabled
 output SERVERLESSSERVE_GPU_ENABLED bool = gpuEnabled

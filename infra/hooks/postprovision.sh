@@ -2,7 +2,7 @@
 # azd postprovision hook (POSIX):
 # - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
 #   public keys and the model-signing private key stay in .azure/<env>/keys;
-# - publishes the sample models with ssctl when the models container is reachable from here.
+# - publishes the sample models (publish-samples.sh): signed here, uploaded by the publish job inside the VNet.
 set -eu
 
 value() { azd env get-value "$1" 2>/dev/null || true; }
@@ -20,25 +20,4 @@ fi
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
 
-blob_uri=$(value SERVERLESSSERVE_MODELS_BLOB_URI)
-samples=$(value SERVERLESSSERVE_SAMPLE_MODELS_DIR)
-[ -n "$samples" ] || samples=samples/models
-
-# With the VNet the storage account has no public endpoint: publish from inside the network, or set
-# SERVERLESSSERVE_PUBLISH_MODELS=true where this machine can reach the private endpoint.
-if [ "$(value SERVERLESSSERVE_VNET_ENABLED)" != "false" ] && [ "$(value SERVERLESSSERVE_PUBLISH_MODELS)" != "true" ]; then
-  echo "Models container is private; skipping sample publication. From a machine in the VNet run:"
-  echo "  dotnet run --project tools/ServerlessServe.Cli -- model publish <model-dir> --blob-uri $blob_uri"
-  exit 0
-fi
-
-if [ ! -d "$samples" ]; then
-  echo "No sample models in $samples; nothing to publish."
-  exit 0
-fi
-
-for dir in "$samples"/*/; do
-  [ -d "$dir" ] || continue
-  echo "Publishing ${dir%/}"
-  dotnet run --project tools/ServerlessServe.Cli -- model publish "${dir%/}" --blob-uri "$blob_uri"
-done
+sh "$(dirname "$0")/publish-samples.sh"

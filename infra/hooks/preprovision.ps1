@@ -1,5 +1,6 @@
 # azd preprovision hook (PowerShell). Same steps as preprovision.sh:
 # - runs the preflight (preflight.ps1): region, GPU profile and quota, a soft-deleted Key Vault to recover;
+# - hands the digest-pinned base images to azd as build arguments (pin-images.ps1);
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
@@ -27,6 +28,8 @@ function Set-AzdValue([string] $Name, [string] $Value) {
 function Get-Base64([string] $Path) { [Convert]::ToBase64String([IO.File]::ReadAllBytes($Path)) }
 
 & (Join-Path $PSScriptRoot 'preflight.ps1')
+# Base images pinned by digest for the remote image builds (fills an empty digest of infra/images.lock).
+& (Join-Path $PSScriptRoot 'pin-images.ps1') -Azd
 
 if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
     $flavor = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }

@@ -1,6 +1,7 @@
 #!/bin/sh
 # azd preprovision hook (POSIX). Runs before every `azd provision`/`azd up`:
 # - runs the preflight (preflight.sh): region, GPU profile and quota, a soft-deleted Key Vault to recover;
+# - hands the digest-pinned base images to azd as build arguments (pin-images.sh);
 # - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
@@ -24,6 +25,8 @@ value() { azd env get-value "$1" 2>/dev/null || true; }
 b64() { base64 <"$1" | tr -d '\n\r'; }
 
 sh "$(dirname "$0")/preflight.sh"
+# Base images pinned by digest for the remote image builds (fills an empty digest of infra/images.lock).
+sh "$(dirname "$0")/pin-images.sh" --azd
 
 if [ -z "$(value SERVERLESSSERVE_ORT_FLAVOR)" ]; then
   if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then flavor=cpu; else flavor=gpu; fi

@@ -165,7 +165,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
         // does not own, so no IP rule can name it; the app then relies on its own Entra token validation alone
         // (a development setting, see docs/deploy.md).
         external: true
-        targetPort: 80
+        // Our image runs unprivileged, so it listens on 8080 (functions/ServerlessServe.Inference/Dockerfile); the
+        // placeholder of the first provision listens on 80.
+        targetPort: empty(imageName) ? 80 : 8080
         transport: 'auto'
         allowInsecure: false
         ipSecurityRestrictions: vnetEnabled
@@ -233,5 +235,6 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
 }
 
 output environmentName string = environment.name
+output environmentId string = environment.id
 output appName string = app.name
 output fqdn string = app.properties.configuration.ingress.fqdn

@@ -26,6 +26,9 @@ param modelsContainerName string
 param auditContainerName string
 param jobPayloadsContainerName string
 param runtimeAccountName string
+@description('User-assigned identity of the publish job (Container Apps job inside the VNet).')
+param publishJobIdentityName string
+
 @description('The Functions host\'s lock container on the runtime account (the inference host\'s only storage).')
 param hostLocksContainerName string = 'azure-webjobs-hosts'
 param witnessAccountName string
@@ -370,4 +373,32 @@ resource inferenceHostLocks 'Microsoft.Authorization/roleAssignments@2022-04-01'
 
 resource runtimeHostLocks 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
   name: '${runtimeAccountName}/default/${hostLocksContainerName}'
+}
+
+// ---- Publish job ----
+
+// The job that publishes signed packages from inside the VNet writes new model versions (write-once, like the admin
+// app) and pulls its image. Nothing else: it reads no audit, holds no secret, and verifies packages itself.
+resource publishJobIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
+  name: publishJobIdentityName
+}
+
+resource publishJobModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataAccount::blobService::models.id, publishJobIdentity.id, roles.storageBlobDataContributor)
+  scope: dataAccount::blobService::models
+  properties: {
+    principalId: publishJobIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+  }
+}
+
+resource publishJobImagePull 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(registry.id, publishJobIdentity.id, roles.acrPull)
+  scope: registry
+  properties: {
+    principalId: publishJobIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.acrPull)
+  }
 }

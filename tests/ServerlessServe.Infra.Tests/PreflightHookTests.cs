@@ -1,20 +1,17 @@
-using System.Diagnostics;
-using ServerlessServe.Infra.Tests.Bicep;
-
 namespace ServerlessServe.Infra.Tests;
 
 /// <summary>
-/// infra/hooks/preflight.sh, run by the real shell. The Azure CLI and azd cannot reach Azure from here, so two small
-/// stand-ins on PATH answer as they would after their <c>--query ... -o tsv</c>: `az` prints the lines a case gives it
-/// and logs every call; `azd env` reads and writes a key=value file. What is under test is the hook's own logic: which
-/// calls it makes, when it stops, what it tells the operator, and which create mode it leaves for the Key Vault.
+/// infra/hooks/preflight.sh, run by the real shell with <see cref="HookRunner"/>'s stand-ins for az and azd (which
+/// cannot reach Azure from here; `az` answers as it would after its <c>--query ... -o tsv</c>). What is under test is
+/// the hook's own logic: which calls it makes, when it stops, what it tells the operator, and which create mode it
+/// leaves for the Key Vault.
 /// (The PowerShell twin cannot run here: no pwsh.)
 /// </summary>
 public sealed class PreflightHookTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("ss-preflight-").FullName;
+    private readonly HookRunner _hook = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _hook.Dispose();
 
     [Fact]
     public async Task RegionWithFlexGpuAndQuota_Passes_AndLeavesTheDefaultVaultMode()
@@ -147,63 +144,18 @@ public sealed class PreflightHookTests : IDisposable
         ["keyvault"] = deletedVaults,
     };
 
-    private sealed record Run(int ExitCode, string Output, string Errors, Dictionary<string, string> Env, List<string> AzCalls);
-
-    private async Task<Run> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
+    private async Task<HookRunner.Result> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
     {
-        var bin = Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName;
-        var envFile = Path.Combine(_dir, "azd.env");
-        var azLog = Path.Combine(_dir, "az.log");
-        await File.WriteAllLinesAsync(envFile, azdEnv.Select(kv => $"{kv.Key}={kv.Value}"));
-        File.Delete(azLog);
-        foreach (var (command, answer) in azAnswers)
+        foreach (var (key, value) in azdEnv)
         {
-            await File.WriteAllTextAsync(Path.Combine(_dir, $"az-{command}.out"), answer.Length == 0 ? string.Empty : answer + "\n");
+            _hook.AzdEnv[key] = value;
         }
 
-        // azd env get-value NAME / azd env set NAME VALUE, over a key=value file.
-        await WriteScriptAsync(Path.Combine(bin, "azd"), $$"""
-            #!/bin/sh
-            f='{{envFile}}'
-            case "$1 $2" in
-              "env get-value") v=$(grep "^$3=" "$f" | head -n 1); [ -n "$v" ] || exit 1; printf '%s\n' "${v#*=}" ;;
-              "env set") grep -v "^$3=" "$f" > "$f.tmp" || true; mv "$f.tmp" "$f"; printf '%s=%s\n' "$3" "$4" >> "$f" ;;
-              *) echo "azd stand-in: unexpected $*" >&2; exit 2 ;;
-            esac
-            """);
-        // az <group> ...: logs the call, prints the case's answer for the group.
-        await WriteScriptAsync(Path.Combine(bin, "az"), $$"""
-            #!/bin/sh
-            printf '%s\n' "$*" >> '{{azLog}}'
-            cat '{{_dir}}/az-'"$1"'.out'
-            """);
-
-        var start = new ProcessStartInfo("sh", [BicepCli.InfraPath(Path.Combine("hooks", "preflight.sh"))])
+        foreach (var (key, value) in azAnswers)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _dir,
-        };
-        start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
-        start.Environment.Remove("AZURE_ENV_NAME");
-        start.Environment.Remove("AZURE_LOCATION");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        var env = (await File.ReadAllLinesAsync(envFile)).Where(l => l.Contains('=', StringComparison.Ordinal))
-            .ToDictionary(l => l[..l.IndexOf('=', StringComparison.Ordinal)], l => l[(l.IndexOf('=', StringComparison.Ordinal) + 1)..], StringComparer.Ordinal);
-        var calls = File.Exists(azLog) ? (await File.ReadAllLinesAsync(azLog)).ToList() : [];
-        return new Run(process.ExitCode, await output, await errors, env, calls);
-    }
-
-    private static async Task WriteScriptAsync(string path, string text)
-    {
-        await File.WriteAllTextAsync(path, text.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            _hook.Az[key] = value;
         }
+
+        return await _hook.RunAsync("preflight.sh");
     }
 }

@@ -80,4 +80,67 @@ public sealed class SsctlTests(StackFixture fixture)
         var tampered = await Ssctl.RunAsync(fixture, "model", "verify", name, "--state", fixture.State.Directory, "--connection-string", connection);
         Assert.Equal(1, tampered.ExitCode);
     }
+
+    [StackFact]
+    public async Task PackThenPublishPackages_NoSigningKeyWhereItPublishes_TamperedAndForeignPackagesRefused()
+    {
+        var work = Path.Combine(fixture.State.Directory, "cli-packages-" + Guid.NewGuid().ToString("N")[..6]);
+        var samples = Path.Combine(work, "samples");
+        var built = await Ssctl.RunAsync(fixture, "model", "samples", samples);
+        Assert.True(built.ExitCode == 0, built.Output);
+        var name = "pkg-" + Guid.NewGuid().ToString("N")[..6];
+        var packages = Directory.CreateDirectory(Path.Combine(work, "packages")).FullName;
+        var packed = await Ssctl.RunAsync(fixture, "model", "pack", Path.Combine(samples, "customer-notes", "1"),
+            "--name", name, "--version", "1", "--state", fixture.State.Directory, "--out", Path.Combine(packages, $"{name}-1.zip"));
+        Assert.True(packed.ExitCode == 0, packed.Output);
+
+        // Where packages are published, only the signer's public key is given.
+        var trusted = File.ReadAllText(Path.Combine(fixture.State.Directory, "keys", "model-signing.pub.pem"));
+        var connection = fixture.Stack.Azurite.ConnectionString;
+        var publish = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--trusted-key-pem", trusted, "--connection-string", connection);
+        Assert.True(publish.ExitCode == 0, publish.Output);
+        Assert.Contains($"Published {name} 1", publish.Output, StringComparison.Ordinal);
+        using (var response = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json("""{"inputs":[{"name":"customer_id","shape":[1],"datatype":"INT64","data":[3]}]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // A rerun (the job started again) skips what is there.
+        var again = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--trusted-key-pem", trusted, "--connection-string", connection);
+        Assert.True(again.ExitCode == 0, again.Output);
+        Assert.Contains($"Skipped {name} 1: already published", again.Output, StringComparison.Ordinal);
+
+        // A package changed after signing, and one signed by a key that is not trusted, are refused and not stored.
+        var tampered = Directory.CreateDirectory(Path.Combine(work, "tampered")).FullName;
+        var tamperedZip = Path.Combine(tampered, "t.zip");
+        await Ssctl.RunAsync(fixture, "model", "pack", Path.Combine(samples, "customer-notes", "1"), "--name", name + "t", "--version", "1", "--state", fixture.State.Directory, "--out", tamperedZip);
+        using (var zip = System.IO.Compression.ZipFile.Open(tamperedZip, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var policy = zip.GetEntry(ModelStoreLayout.PolicyFile)!;
+            string text;
+            using (var reader = new StreamReader(policy.Open()))
+            {
+                text = await reader.ReadToEndAsync();
+            }
+
+            policy.Delete();
+            using var writer = new StreamWriter(zip.CreateEntry(ModelStoreLayout.PolicyFile).Open());
+            await writer.WriteAsync(text + " ");
+        }
+
+        var otherState = Path.Combine(work, "other-signer");
+        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "keys", "create", "--state", otherState)).ExitCode);
+        await Ssctl.RunAsync(fixture, "model", "pack", Path.Combine(samples, "customer-notes", "1"), "--name", name + "f", "--version", "1", "--state", otherState, "--out", Path.Combine(tampered, "f.zip"));
+        var refused = await Ssctl.RunAsync(fixture, "model", "publish-packages", tampered, "--trusted-key-pem", trusted, "--connection-string", connection);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("Refused f.zip: signature", refused.Output, StringComparison.Ordinal);
+        Assert.Contains("Refused t.zip: digest", refused.Output, StringComparison.Ordinal);
+        var models = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName);
+        Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "t", "1")).ExistsAsync());
+        Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "f", "1")).ExistsAsync());
+
+        var unverified = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--connection-string", connection);
+        Assert.Equal(1, unverified.ExitCode);
+        Assert.Contains("No trusted signer", unverified.Output, StringComparison.Ordinal);
+    }
 }

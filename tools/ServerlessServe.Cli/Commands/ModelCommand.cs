@@ -6,13 +6,15 @@ using Spectre.Console;
 
 namespace ServerlessServe.Cli.Commands;
 
-/// <summary><c>ssctl model publish|verify|samples|lifecycle|revoke|revoke-signer|revocations</c>.</summary>
+/// <summary><c>ssctl model publish|pack|publish-packages|verify|samples|lifecycle|revoke|revoke-signer|revocations</c>.</summary>
 internal static class ModelCommand
 {
     public static Command Build()
     {
         var model = new Command("model", "Sign, publish and verify model versions.");
         model.Subcommands.Add(Publish());
+        model.Subcommands.Add(Pack());
+        model.Subcommands.Add(PublishPackages());
         model.Subcommands.Add(Verify());
         model.Subcommands.Add(Samples());
         model.Subcommands.Add(ModelLifecycleCommands.Lifecycle());
@@ -81,6 +83,118 @@ internal static class ModelCommand
                 AnsiConsole.MarkupLine($"[red]{Markup.Escape(modelName)} {Markup.Escape(modelVersion)} already exists.[/] Versions are immutable: publish a new version.");
                 return 1;
             }
+        });
+        return command;
+    }
+
+    /// <summary>The largest package <c>publish-packages</c> reads (expanded), as the admin app's default.</summary>
+    private const long MaxPackageBytes = 1L << 30;
+
+    private static Command Pack()
+    {
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "Folder holding model.onnx and policy.json." };
+        var output = new Option<FileInfo>("--out") { Description = "The package to write: a zip of the signed version's files (what the admin app's publish and publish-packages take).", Required = true };
+        var name = new Option<string?>("--name") { Description = "Model name. Default: the parent folder's name (DIR is {name}/{version})." };
+        var version = new Option<string?>("--version") { Description = "Version. Default: DIR's name." };
+        var state = CommonOptions.State();
+        var signingKey = new Option<FileInfo?>("--signing-key") { Description = "PEM private key that signs the manifest. Default: the local model-signing key." };
+        var command = new Command("pack", "Sign a model version into a package file, to publish from elsewhere: the signing key stays here.") { directory, output, name, version, state, signingKey };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var dir = parse.GetValue(directory)!;
+            var modelName = parse.GetValue(name) ?? dir.Parent?.Name ?? "";
+            var modelVersion = parse.GetValue(version) ?? dir.Name;
+            var keyPath = parse.GetValue(signingKey)?.FullName ?? CommonOptions.ResolveState(parse.GetValue(state)).ModelSigningKey;
+            using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(keyPath, cancellationToken).ConfigureAwait(false));
+            ModelPackage package;
+            try
+            {
+                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or FormatException or ArgumentException)
+            {
+                AnsiConsole.MarkupLine($"[red]Cannot package {Markup.Escape(dir.FullName)}:[/] {Markup.Escape(ex.Message)}");
+                return 1;
+            }
+
+            var file = parse.GetValue(output)!;
+            file.Directory?.Create();
+            await using (var stream = file.Create())
+            {
+                await PackageArchive.WriteAsync(stream, package, cancellationToken).ConfigureAwait(false);
+            }
+
+            AnsiConsole.MarkupLine($"[green]Packed[/] {Markup.Escape(modelName)} {Markup.Escape(modelVersion)} into {Markup.Escape(file.FullName)}  manifest sha256 {package.ManifestDigest}  signer {package.Manifest.SignerKeyId}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command PublishPackages()
+    {
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "Folder of package files (*.zip) made by `ssctl model pack`." };
+        var connection = CommonOptions.ConnectionString();
+        var blobUri = CommonOptions.BlobUri();
+        var trustedKey = new Option<FileInfo[]>("--trusted-key") { Description = "PEM public key of a trusted signer (repeatable)." };
+        var trustedKeyPem = new Option<string[]>("--trusted-key-pem") { Description = "A trusted signer's PEM public key, as text (repeatable)." };
+        var command = new Command(
+            "publish-packages",
+            "Verify signed packages with the trusted signers' public keys and upload them write-once; no signing key is needed. A version already published is skipped. Exit 1 when any package fails verification or upload.")
+        {
+            directory, connection, blobUri, trustedKey, trustedKeyPem,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var pems = (parse.GetValue(trustedKey) ?? []).Select(f => File.ReadAllText(f.FullName)).Concat(parse.GetValue(trustedKeyPem) ?? []).Where(p => p.Trim().Length > 0).ToList();
+            if (pems.Count == 0)
+            {
+                AnsiConsole.MarkupLine("[red]No trusted signer:[/] give --trusted-key or --trusted-key-pem; nothing is published unverified.");
+                return 1;
+            }
+
+            using var trusted = TrustedSigners.FromPem(pems);
+            var container = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), ModelStoreLayout.DefaultContainerName);
+            var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
+            var files = parse.GetValue(directory)!.GetFiles("*.zip").OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+            if (files.Count == 0)
+            {
+                AnsiConsole.MarkupLine($"[yellow]No packages (*.zip) in {Markup.Escape(parse.GetValue(directory)!.FullName)}.[/]");
+                return 0;
+            }
+
+            var failed = 0;
+            foreach (var file in files)
+            {
+                ModelPackage package;
+                try
+                {
+                    await using var stream = file.OpenRead();
+                    package = PackageVerifier.Verify(await PackageArchive.ReadAsync(stream, MaxPackageBytes, cancellationToken).ConfigureAwait(false), trusted);
+                }
+                catch (ModelVerificationException ex)
+                {
+                    AnsiConsole.MarkupLine($"[red]Refused[/] {Markup.Escape(file.Name)}: {Markup.Escape(ex.Failure.ToString().ToLowerInvariant())}: {Markup.Escape(ex.Message)}");
+                    failed++;
+                    continue;
+                }
+
+                try
+                {
+                    var digest = await store.PublishAsync(package, null, cancellationToken).ConfigureAwait(false);
+                    AnsiConsole.MarkupLine($"[green]Published[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}  manifest sha256 {digest}  signer {package.Manifest.SignerKeyId}");
+                }
+                catch (ModelVersionExistsException)
+                {
+                    AnsiConsole.MarkupLine($"[yellow]Skipped[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}: already published (versions are immutable)");
+                }
+                catch (Exception ex) when (ex is Azure.RequestFailedException or IOException)
+                {
+                    AnsiConsole.MarkupLine($"[red]Failed[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}: {Markup.Escape(ex.Message)}");
+                    failed++;
+                }
+            }
+
+            return failed == 0 ? 0 : 1;
         });
         return command;
     }
