@@ -39,6 +39,10 @@ public sealed partial class PolicyMutationTests
         new("CPU replica larger than Consumption gives", SecurityPolicy.InferenceResourcesFitProfile.Id, "ca-inference-",
             t => Set(Module(t, "inference"), "variables.containerResources", "[if(parameters('gpuEnabled'), variables('gpuProfileSizes')[parameters('gpuWorkloadProfileType')], createObject('cpu', json('8.0'), 'memory', '16Gi'))]"),
             Parameters: new Dictionary<string, JsonNode?> { ["gpuEnabled"] = false }),
+        new("publish job in an environment outside the VNet", SecurityPolicy.PublishJobInsideVnet.Id, "caj-publish-",
+            t => Set(Resource(t, "", "Microsoft.Resources/deployments", "publishJob"), "properties.parameters.environmentId.value", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/elsewhere/providers/Microsoft.App/managedEnvironments/public")),
+        new("publish job on a schedule", SecurityPolicy.PublishJobInsideVnet.Id, "caj-publish-",
+            t => Set(Resource(t, "publishJob", "Microsoft.App/jobs"), "properties.configuration.triggerType", "Schedule")),
     ];
 
     private static int EnvIndex(JsonObject template, string name) =>

@@ -38,6 +38,34 @@ public static partial class SecurityPolicy
         "A container app runs on a workload profile its environment declares, and asks for what that profile gives one replica: on a serverless GPU profile, the cores and memory of that profile type (an unknown type is refused); on Consumption, at most 4 cores and 8 GiB.",
         ctx => ctx.OfType(ContainerApps).SelectMany(app => CheckProfileFit(ctx, app)));
 
+    public static PolicyRule PublishJobInsideVnet { get; } = new(
+        "publish-job-inside-vnet",
+        "With the VNet, every Container Apps job (the publish path) runs in an internal environment this template declares, on a subnet of its VNet, so it reaches the data account's private endpoint; it is started by hand only, and acts with a user-assigned identity of its own.",
+        ctx => !ctx.VnetEnabled ? [] : ctx.OfType("Microsoft.App/jobs").SelectMany(job => CheckJob(ctx, job)));
+
+    private static IEnumerable<Violation> CheckJob(PolicyContext ctx, DeployedResource job)
+    {
+        const string id = "publish-job-inside-vnet";
+        var envId = job.Body.Get("properties.environmentId").AsString() ?? string.Empty;
+        var env = ctx.OfType(ManagedEnvironments).FirstOrDefault(e => envId.EndsWith($"/{ManagedEnvironments}/{e.Name}", StringComparison.OrdinalIgnoreCase));
+        var subnet = env?.Body.Get("properties.vnetConfiguration.infrastructureSubnetId").AsString() ?? string.Empty;
+        if (env is null || !env.Body.Get("properties.vnetConfiguration.internal").IsTrue()
+            || !ctx.OfType("Microsoft.Network/virtualNetworks").Any(v => subnet.Contains($"/virtualNetworks/{v.Name}/subnets/", StringComparison.OrdinalIgnoreCase)))
+        {
+            yield return new Violation(id, job.ToString(), $"runs in {(env is null ? $"an environment this template does not declare ({envId})" : env.Name)}, not an internal environment on a subnet of this template's VNet");
+        }
+
+        if (!job.Body.Get("properties.configuration.triggerType").IsString("Manual"))
+        {
+            yield return new Violation(id, job.ToString(), $"triggerType is {job.Body.Get("properties.configuration.triggerType").Describe()}, not 'Manual'");
+        }
+
+        if (!job.Body.Get("identity.type").IsString("UserAssigned"))
+        {
+            yield return new Violation(id, job.ToString(), $"identity is {job.Body.Get("identity.type").Describe()}, not one user-assigned identity");
+        }
+    }
+
     private static IEnumerable<Violation> CheckIngressRestrictions(PolicyContext ctx, DeployedResource app)
     {
         const string id = "inference-ingress-vnet-only";

@@ -34,6 +34,7 @@ public static partial class SecurityPolicy
         InferenceIngressVnetOnly,
         InferenceReachableFromGateway,
         InferenceResourcesFitProfile,
+        PublishJobInsideVnet,
         KeyVaultRbacAndPurgeProtection,
         AppSubnetNsgDeniesInternetLast,
         RegistryAdminUserDisabled,
