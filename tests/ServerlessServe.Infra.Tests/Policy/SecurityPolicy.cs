@@ -34,6 +34,8 @@ public static partial class SecurityPolicy
         InferenceIngressInternal,
         KeyVaultRbacAndPurgeProtection,
         AppSubnetNsgDeniesInternetLast,
+        AppSubnetNsgEgressFirstMatch,
+        RegistryPrivateWithVnet,
         RegistryAdminUserDisabled,
         MonitoringLocalAuthDisabled,
     ];
