@@ -45,35 +45,37 @@ resource policy 'Microsoft.Network/firewallPolicies@2024-07-01' = {
 }
 
 // One application rule collection per source: HTTPS (443) to the listed host names, nothing else.
+var ruleCollections = [
+  for (collection, i) in items(targetFqdns): {
+    ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+    name: collection.key
+    priority: 200 + i * 10
+    action: {
+      type: 'Allow'
+    }
+    rules: [
+      {
+        ruleType: 'ApplicationRule'
+        name: '${collection.key}-https'
+        sourceAddresses: sourcePrefixes[collection.key]
+        protocols: [
+          {
+            protocolType: 'Https'
+            port: 443
+          }
+        ]
+        targetFqdns: collection.value
+      }
+    ]
+  }
+]
+
 resource egressRules 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-07-01' = {
   parent: policy
   name: 'egress'
   properties: {
     priority: 200
-    ruleCollections: [
-      for (collection, i) in items(targetFqdns): {
-        ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
-        name: collection.key
-        priority: 200 + i * 10
-        action: {
-          type: 'Allow'
-        }
-        rules: [
-          {
-            ruleType: 'ApplicationRule'
-            name: '${collection.key}-https'
-            sourceAddresses: sourcePrefixes[collection.key]
-            protocols: [
-              {
-                protocolType: 'Https'
-                port: 443
-              }
-            ]
-            targetFqdns: collection.value
-          }
-        ]
-      }
-    ]
+    ruleCollections: ruleCollections
   }
 }
 
