@@ -325,6 +325,63 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         return $"NOT REACHABLE: '{value}' is neither private nor on the firewall";
     }
 
+    private const string HubZones = "/subscriptions/00000000-0000-0000-0000-00000000hub0/resourceGroups/rg-dns/providers/Microsoft.Network/privateDnsZones/";
+
+    [Fact]
+    public void HubDnsZones_Given_AreUsedAndNeitherCreatedNorLinked()
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["privateDnsZoneIds"] = new JsonObject
+        {
+            ["blob"] = $"{HubZones}privatelink.blob.core.windows.net",
+            ["acr"] = $"{HubZones}privatelink.azurecr.io",
+            // Empty: as if not given.
+            ["vault"] = "",
+        };
+        var context = new PolicyContext(TemplateEvaluator.Evaluate(fixture.Template, parameters), VnetEnabled: true);
+
+        var created = context.OfType("Microsoft.Network/privateDnsZones").Where(z => z.DeploymentPath == "main/network").Select(z => z.Name).ToList();
+        Assert.Equal(
+            ["privatelink.azurewebsites.net", "privatelink.queue.«environment().suffixes.storage»", "privatelink.table.«environment().suffixes.storage»", "privatelink«replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')»"],
+            created.Order(StringComparer.Ordinal));
+        Assert.Equal(4, context.OfType("Microsoft.Network/privateDnsZones/virtualNetworkLinks").Count(l => l.DeploymentPath == "main/network"));
+
+        var zoneOf = ZoneIdsByEndpoint(context);
+        Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-stdata"]);
+        Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-strt-blob"]);
+        Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-stwit"]);
+        Assert.Equal($"{HubZones}privatelink.azurecr.io", zoneOf["pe-cr"]);
+        Assert.EndsWith("/privateDnsZones/privatelink.queue.«environment().suffixes.storage»", zoneOf["pe-strt-queue"], StringComparison.Ordinal);
+        Assert.EndsWith("/privateDnsZones/privatelink«replace(environment().suffixes.keyvaultDns, '.vault.', '.vaultcore.')»", zoneOf["pe-kv"], StringComparison.Ordinal);
+        Assert.All(SecurityPolicy.Rules, rule => Assert.Empty(rule.Evaluate(context)));
+    }
+
+    [Fact]
+    public void HubDnsZones_NoneGiven_EveryZoneCreatedAndLinkedHere()
+    {
+        var created = fixture.WithVnet.OfType("Microsoft.Network/privateDnsZones").Where(z => z.DeploymentPath == "main/network").ToList();
+        var links = fixture.WithVnet.OfType("Microsoft.Network/privateDnsZones/virtualNetworkLinks").Where(l => l.DeploymentPath == "main/network").ToList();
+
+        Assert.Equal(6, created.Count);
+        Assert.All(created, zone => Assert.Single(links, l => l.Name.StartsWith($"{zone.Name}/", StringComparison.Ordinal)));
+        Assert.Contains(created, z => z.Name == "privatelink«environment().suffixes.acrLoginServer»");
+        var zoneOf = ZoneIdsByEndpoint(fixture.WithVnet);
+        Assert.EndsWith("/privateDnsZones/privatelink«environment().suffixes.acrLoginServer»", zoneOf["pe-cr"], StringComparison.Ordinal);
+        Assert.EndsWith("/privateDnsZones/privatelink.blob.«environment().suffixes.storage»", zoneOf["pe-stdata"], StringComparison.Ordinal);
+    }
+
+    /// <summary>Each private endpoint's DNS zone ID, keyed by a short form of its name (pe-stdata, pe-strt-queue, pe-cr, ...).</summary>
+    private static Dictionary<string, string> ZoneIdsByEndpoint(PolicyContext context) =>
+        context.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups").ToDictionary(
+            g =>
+            {
+                var endpoint = g.Name[..g.Name.IndexOf('/', StringComparison.Ordinal)];
+                var prefix = endpoint[..endpoint.IndexOf('«', StringComparison.Ordinal)].TrimEnd('-');
+                return prefix == "pe-strt" ? $"{prefix}-{endpoint[(endpoint.LastIndexOf('-') + 1)..]}" : prefix;
+            },
+            g => g.Body.Get("properties.privateDnsZoneConfigs")!.AsArray()[0].Get("properties.privateDnsZoneId").Render(),
+            StringComparer.Ordinal);
+
     [GeneratedRegex(@"/storageAccounts/(?<account>.+?)', '\d{4}-\d{2}-\d{2}'\)\.primaryEndpoints\.(?<service>blob|queue|table)»$", RegexOptions.CultureInvariant)]
     private static partial Regex StorageEndpoint();
 }
