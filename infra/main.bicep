@@ -103,6 +103,7 @@ param modelRetentionDays int = 365
 @maxValue(365)
 param jobRetentionDays int = 1
 
+@description('Registry SKU without the VNet. With the VNet the registry is Premium whatever this says: its private endpoint needs Premium.')
 @allowed(['Basic', 'Standard', 'Premium'])
 param containerRegistrySku string = 'Basic'
 
