@@ -106,7 +106,7 @@ var appSettings = [
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]
 
-@description('Public hosts (host or host:port) the app may call besides those its settings name: infra/egress.json plus the operator\'s egressAllowedHosts, the same list the firewall allows.')
+@description('Public host names the app may call over HTTPS besides those its settings name: infra/egress.json plus the operator\'s egressAllowedHosts, the same list the firewall allows.')
 param egressAllowedHosts array = []
 
 // The in-process egress allow-list's extra entries (docs/deploy.md, "Egress").
