@@ -126,6 +126,27 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         Assert.Equal(["login.microsoftonline.com", "issuer.example.com"], AllowedHostSettings(Site(context, "admin")));
     }
 
+    /// <summary>
+    /// The hosts EgressAllowListFactory always adds (its AddRange literals) are the source's own: each public one must
+    /// be in infra/egress.json appHosts, or the firewall would refuse what the app allows; link-local ones never reach it.
+    /// </summary>
+    [Fact]
+    public void AllowList_FactoryFixedPublicHosts_AreInEgressJson()
+    {
+        var factory = File.ReadAllText(Path.Combine(Bicep.BicepCli.RepositoryRoot, "functions", "ServerlessServe.Hosting", "Egress", "EgressAllowListFactory.cs"));
+        var fixedHosts = FixedHosts().Matches(factory).SelectMany(m => QuotedText().Matches(m.Groups["list"].Value).Select(q => q.Groups[1].Value)).ToList();
+        var appHosts = JsonNode.Parse(File.ReadAllText(Bicep.BicepCli.InfraPath("egress.json")))!["appHosts"]!.AsArray().Select(h => h.Render()).ToList();
+
+        Assert.Equal(["169.254.169.254", "login.microsoftonline.com"], fixedHosts);
+        Assert.All(fixedHosts.Where(h => !h.StartsWith("169.254.", StringComparison.Ordinal)), host => Assert.Contains(host, appHosts));
+    }
+
+    [GeneratedRegex(@"entries\.AddRange\(\[(?<list>[^\]]*)\]\)", RegexOptions.CultureInvariant)]
+    private static partial Regex FixedHosts();
+
+    [GeneratedRegex("\"([^\"]+)\"", RegexOptions.CultureInvariant)]
+    private static partial Regex QuotedText();
+
     [Fact]
     public void AllowList_NsgMode_AppsCarryTheSameList()
     {
