@@ -43,7 +43,39 @@ public sealed partial class PolicyMutationTests
             "registry-private-with-vnet",
             "no private endpoint",
             t => TemplateMutation.Set(TemplateMutation.Resource(t, "registry", "Microsoft.Resources/deployments", "registry"), "condition", false)),
+        // Firewall mode is a parameter: each case turns it on (the default is nsg) and breaks one thing.
+        new(
+            "firewall: a wildcard-only host in the Container Apps collection",
+            "egress-firewall-routes-and-named-hosts",
+            "allows '*'",
+            t =>
+            {
+                FirewallMode(t);
+                TemplateMutation.Set(t["resources"]!["network"]!.AsObject(), "properties.parameters.firewallTargetFqdns.value.containerApps", "[createArray('*')]");
+            }),
+        new(
+            "firewall: the default route goes to the Internet, not the firewall",
+            "egress-firewall-routes-and-named-hosts",
+            "snet-apps",
+            t =>
+            {
+                FirewallMode(t);
+                TemplateMutation.Set(TemplateMutation.Resource(t, "network/firewall", "Microsoft.Network/routeTables/routes"), "properties.nextHopType", "Internet");
+            }),
+        new(
+            "firewall: HTTP on 80 beside HTTPS",
+            "egress-firewall-routes-and-named-hosts",
+            "more than HTTPS",
+            t =>
+            {
+                FirewallMode(t);
+                TemplateMutation.Insert(TemplateMutation.Module(t, "network/firewall"), "variables.copy[0].input.rules[0].protocols", new JsonObject { ["protocolType"] = "Http", ["port"] = 80 });
+            }),
     ];
+
+    /// <summary>Turns egressMode's default to firewall in the real template (the parameter the mode comes from).</summary>
+    private static void FirewallMode(JsonObject template) =>
+        TemplateMutation.Set(template, "parameters.egressMode.defaultValue", "firewall");
 
     private static JsonObject OutboundRule(string name, int priority, string protocol, string destination, string port) => new()
     {

@@ -300,3 +300,107 @@ public static partial class SecurityPolicy
             : SubnetRole.Unused;
     }
 }
+
+public static partial class SecurityPolicy
+{
+    public static PolicyRule EgressFirewallRoutesAndNamedHosts { get; } = new(
+        "egress-firewall-routes-and-named-hosts",
+        "Where an Azure Firewall is declared (egressMode firewall), every app subnet's default route (0.0.0.0/0) goes to it, and its policy only allows HTTPS to named hosts from the VNet's subnets: application rules, no wildcard-only or bare-TLD host, no network rules.",
+        ctx =>
+        {
+            const string id = "egress-firewall-routes-and-named-hosts";
+            var firewalls = ctx.OfType("Microsoft.Network/azureFirewalls").ToList();
+            return firewalls.Count == 0 ? [] : firewalls.SelectMany(firewall => CheckFirewall(ctx, firewall, id));
+        });
+
+    private static IEnumerable<Violation> CheckFirewall(PolicyContext ctx, DeployedResource firewall, string id)
+    {
+        // The route's next hop is the firewall's own private address, known once it is deployed.
+        var hop = $"/azureFirewalls/{firewall.Name.Replace("'", "''", StringComparison.Ordinal)}'";
+        bool ToFirewall(JsonNode? route) =>
+            route.Get("properties.addressPrefix").IsString("0.0.0.0/0")
+            && route.Get("properties.nextHopType").IsString("VirtualAppliance")
+            && route.Get("properties.nextHopIpAddress").Render().Contains(hop, StringComparison.Ordinal)
+            && route.Get("properties.nextHopIpAddress").Render().EndsWith(".privateIPAddress»", StringComparison.Ordinal);
+        var routedTables = ctx.OfType("Microsoft.Network/routeTables")
+            .Where(t => t.Body.Get("properties.routes").Items().Any(ToFirewall)
+                || ctx.OfType("Microsoft.Network/routeTables/routes").Any(r => r.Name.StartsWith($"{t.Name}/", StringComparison.Ordinal) && ToFirewall(r.Body)))
+            .Select(t => t.Name)
+            .ToList();
+        foreach (var (owner, name, subnet) in AppSubnets(ctx))
+        {
+            var table = subnet.Get("properties.routeTable.id").Render();
+            if (!routedTables.Any(t => table.EndsWith($"/routeTables/{t}", StringComparison.Ordinal)))
+            {
+                yield return new Violation(id, owner.ToString(), $"app subnet '{name}' has no route table sending 0.0.0.0/0 to firewall '{firewall.Name}'");
+            }
+        }
+
+        var policyId = firewall.Body.Get("properties.firewallPolicy.id").Render();
+        var policy = ctx.OfType("Microsoft.Network/firewallPolicies").FirstOrDefault(p => policyId.EndsWith($"/firewallPolicies/{p.Name}", StringComparison.Ordinal));
+        if (policy is null)
+        {
+            yield return new Violation(id, firewall.ToString(), $"uses no firewall policy this template declares ({policyId})");
+            yield break;
+        }
+
+        var collections = ctx.OfType("Microsoft.Network/firewallPolicies/ruleCollectionGroups")
+            .Where(g => g.Name.StartsWith($"{policy.Name}/", StringComparison.Ordinal))
+            .SelectMany(g => g.Body.Get("properties.ruleCollections").Items().Select(c => (Group: g, Collection: c)))
+            .ToList();
+        foreach (var (group, collection) in collections)
+        {
+            var where = $"{group} collection '{collection.Get("name").Render()}'";
+            if (!collection.Get("action.type").IsString("Allow") || !collection.Get("ruleCollectionType").IsString("FirewallPolicyFilterRuleCollection"))
+            {
+                continue;
+            }
+
+            foreach (var rule in collection.Get("rules").Items())
+            {
+                var ruleName = rule.Get("name").Render();
+                if (!rule.Get("ruleType").IsString("ApplicationRule"))
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' is a {rule.Get("ruleType").Render()}: only application rules (named hosts) may allow egress");
+                    continue;
+                }
+
+                var protocols = rule.Get("protocols").Items().ToList();
+                if (protocols.Count == 0 || protocols.Any(p => !p.Get("protocolType").IsString("Https") || p.Get("port").AsInteger() != 443))
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' allows more than HTTPS on 443");
+                }
+
+                var sources = rule.Get("sourceAddresses").Items().Select(a => a.Render()).ToList();
+                if (sources.Count == 0 || sources.Any(a => a == "*" || !Cidr.IsPrivate(Cidr.TryParse(a, out var network, out _) ? Cidr.Address(network) : System.Net.IPAddress.Any)))
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' has sources beyond the VNet's private ranges ({string.Join(", ", sources)})");
+                }
+
+                if (rule.Get("fqdnTags").Items().Any() || rule.Get("webCategories").Items().Any())
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' allows FQDN tags or web categories, not named hosts");
+                }
+
+                var targets = rule.Get("targetFqdns").Items().Select(f => f.Render()).ToList();
+                if (targets.Count == 0)
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' names no host");
+                }
+
+                foreach (var target in targets.Where(t => !NamedHost(t)))
+                {
+                    yield return new Violation(id, where, $"rule '{ruleName}' allows '{target}', which names no host (a wildcard must leave at least two labels, as in *.example.com)");
+                }
+            }
+        }
+    }
+
+    /// <summary>A host name, or *.domain with a domain of at least two labels; no other wildcard, no unknown value.</summary>
+    private static bool NamedHost(string fqdn)
+    {
+        var rest = fqdn.StartsWith("*.", StringComparison.Ordinal) ? fqdn[2..] : fqdn;
+        return rest.Length > 0 && !rest.Contains('*', StringComparison.Ordinal) && rest.Split('.').Length >= 2 && !rest.Split('.').Any(l => l.Length == 0)
+            && !(rest.StartsWith('«') && rest.EndsWith('»') && rest.IndexOf('»', StringComparison.Ordinal) == rest.Length - 1);
+    }
+}

@@ -36,6 +36,7 @@ public static partial class SecurityPolicy
         AppSubnetNsgDeniesInternetLast,
         AppSubnetNsgEgressFirstMatch,
         RegistryPrivateWithVnet,
+        EgressFirewallRoutesAndNamedHosts,
         RegistryAdminUserDisabled,
         MonitoringLocalAuthDisabled,
     ];
