@@ -1,5 +1,7 @@
 // Virtual network for the platform: one subnet per role, each behind an NSG whose outbound rules allow
-// only the Azure service tags the platform needs and end by denying the Internet.
+// only the Azure service tags the platform needs and end by denying the Internet. egressMode firewall adds Azure
+// Firewall (firewall.bicep) as the app subnets' default route, allowing HTTPS to named hosts only. Private DNS zones
+// for the private endpoints are created and linked here unless a hub's are given (privateDnsZoneIds).
 
 param vnetName string
 param location string
