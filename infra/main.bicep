@@ -26,6 +26,18 @@ param principalType string = 'User'
 @description('Private network: VNet, NSGs denying Internet egress, private endpoints, public access off. Turn off only for throwaway development deployments.')
 param vnetEnabled bool = true
 
+// Egress (docs/deploy.md, "Egress"): NSG service tags, or also Azure Firewall with per-host application rules built
+// from the same allow-list the apps enforce in process (infra/egress.json plus egressAllowedHosts).
+@description('With the VNet: nsg (service tags on the NSGs) or firewall (also Azure Firewall: 0.0.0.0/0 from the app subnets routed to it, HTTPS to listed host names only).')
+@allowed(['nsg', 'firewall'])
+param egressMode string = 'nsg'
+
+@description('Extra host names the gateway and admin apps may call over HTTPS (443): added to their in-process allow-list and, in firewall mode, to the firewall\'s rule.')
+param egressAllowedHosts array = []
+
+@description('Existing private DNS zones (a hub\'s), by key: acr, blob, queue, table, vault, web. A zone given is used and not created or linked here.')
+param privateDnsZoneIds object = {}
+
 @description('Run inference on a serverless GPU workload profile (CUDA). false: the Consumption CPU profile.')
 param gpuEnabled bool = true
 
@@ -95,6 +107,7 @@ param modelRetentionDays int = 365
 @maxValue(365)
 param jobRetentionDays int = 1
 
+@description('Registry SKU without the VNet. With the VNet the registry is Premium whatever this says: its private endpoint needs Premium.')
 @allowed(['Basic', 'Standard', 'Premium'])
 param containerRegistrySku string = 'Basic'
 
@@ -162,6 +175,9 @@ param inferenceAppName string = ''
 func pemText(value string) string => empty(value) || startsWith(trim(value), '-----') ? trim(value) : base64ToString(value)
 
 var abbrs = loadJsonContent('abbreviations.json')
+// The one egress allow-list: the apps' settings and the firewall's rules both read egressAppHosts.
+var egress = loadJsonContent('egress.json')
+var egressAppHosts = union(egress.appHosts, egressAllowedHosts)
 // Without a salt, the token of every deployment so far (uniqueString of three values, not four with an empty one).
 var resourceToken = toLower(empty(resourceSalt) ? uniqueString(subscription().id, environmentName, location) : uniqueString(subscription().id, environmentName, location, resourceSalt))
 var tags = {
@@ -238,6 +254,15 @@ module network 'modules/network.bicep' = if (vnetEnabled) {
     vnetName: names.vnet
     location: location
     tags: tags
+    egressMode: egressMode
+    privateDnsZoneIds: privateDnsZoneIds
+    // Firewall mode: the apps' allow-list and the platforms' own hosts; the gateway
+    // also calls its own endpoint (deploy, trigger sync). The admin app's own endpoint is its private endpoint.
+    firewallTargetFqdns: {
+      apps: egressAppHosts
+      functions: union(egress.functions, ['${names.gatewayApp}.azurewebsites.net', '${names.gatewayApp}.scm.azurewebsites.net'])
+      containerApps: egress.containerApps
+    }
   }
 }
 
@@ -313,6 +338,9 @@ module registry 'modules/registry.bicep' = {
     location: location
     tags: tags
     sku: containerRegistrySku
+    vnetEnabled: vnetEnabled
+    privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
+    acrDnsZoneId: network.?outputs.acrDnsZoneId ?? ''
   }
 }
 
@@ -474,6 +502,7 @@ module gateway 'modules/gateway.bicep' = {
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maximumInstanceCount: gatewayMaximumInstanceCount
     maxRequestBodyBytes: maxRequestBodyBytes
+    egressAllowedHosts: egressAppHosts
   }
 }
 
@@ -509,6 +538,7 @@ module admin 'modules/admin.bicep' = {
     identitySiblingAudience: identityAudience
     modelSignerPublicKeyPem: publicKeys.modelSigner
     maxPackageBytes: adminMaxPackageBytes
+    egressAllowedHosts: egressAppHosts
   }
 }
 

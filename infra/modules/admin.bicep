@@ -106,6 +106,12 @@ var appSettings = [
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]
 
+@description('Public host names the app may call over HTTPS besides those its settings name: infra/egress.json plus the operator\'s egressAllowedHosts, the same list the firewall allows.')
+param egressAllowedHosts array = []
+
+// The in-process egress allow-list's extra entries (docs/deploy.md, "Egress").
+var egressSettings = [for (host, i) in egressAllowedHosts: { name: 'ServerlessServe__Egress__AllowedHosts__${i}', value: host }]
+
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name
   location: location
@@ -157,7 +163,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       http20Enabled: true
       ipSecurityRestrictionsDefaultAction: 'Deny'
       scmIpSecurityRestrictionsDefaultAction: 'Deny'
-      appSettings: concat(appSettings, empty(identitySiblingAudience) ? [] : [
+      appSettings: concat(appSettings, egressSettings, empty(identitySiblingAudience) ? [] : [
         { name: 'ServerlessServe__Identity__SiblingAudiences__0', value: identitySiblingAudience }
       ])
     }

@@ -140,6 +140,12 @@ var appSettings = [
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
 ]
 
+@description('Public host names the app may call over HTTPS besides those its settings name: infra/egress.json plus the operator\'s egressAllowedHosts, the same list the firewall allows.')
+param egressAllowedHosts array = []
+
+// The in-process egress allow-list's extra entries (docs/deploy.md, "Egress").
+var egressSettings = [for (host, i) in egressAllowedHosts: { name: 'ServerlessServe__Egress__AllowedHosts__${i}', value: host }]
+
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: name
   location: location
@@ -187,7 +193,7 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
       scmMinTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-      appSettings: concat(appSettings, empty(identitySiblingAudience) ? [] : [
+      appSettings: concat(appSettings, egressSettings, empty(identitySiblingAudience) ? [] : [
         { name: 'ServerlessServe__Identity__SiblingAudiences__0', value: identitySiblingAudience }
       ])
     }

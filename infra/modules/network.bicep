@@ -1,5 +1,7 @@
 // Virtual network for the platform: one subnet per role, each behind an NSG whose outbound rules allow
-// only the Azure service tags the platform needs and end by denying the Internet.
+// only the Azure service tags the platform needs and end by denying the Internet. egressMode firewall adds Azure
+// Firewall (firewall.bicep) as the app subnets' default route, allowing HTTPS to named hosts only. Private DNS zones
+// for the private endpoints are created and linked here unless a hub's are given (privateDnsZoneIds).
 
 param vnetName string
 param location string
@@ -20,13 +22,36 @@ param adminSubnetPrefix string = '10.40.5.0/24'
 @description('Private endpoint subnet.')
 param privateEndpointSubnetPrefix string = '10.40.4.0/24'
 
+@description('AzureFirewallSubnet (egressMode firewall): Azure Firewall needs a /26.')
+param firewallSubnetPrefix string = '10.40.6.0/26'
+
+@description('nsg: service tags on the NSGs. firewall: also Azure Firewall, with 0.0.0.0/0 from the app subnets routed to it and application rules per host name (docs/deploy.md, "Egress").')
+@allowed(['nsg', 'firewall'])
+param egressMode string = 'nsg'
+
+@description('Firewall mode: host names (FQDNs, a leading *. allowed) each app subnet may reach over HTTPS, by collection: apps (all app subnets: the apps\' own allow-list), functions (the Flex subnets), containerApps (the Container Apps subnet).')
+param firewallTargetFqdns object = {
+  apps: []
+  functions: []
+  containerApps: []
+}
+
+@description('Existing private DNS zones (e.g. a hub\'s) by key: blob, queue, table, vault, web, acr. A zone given here is used as is (its VNet links are the hub\'s business); the others are created here and linked to the VNet.')
+param privateDnsZoneIds object = {}
+
 var gatewaySubnetName = 'snet-gateway'
 var appsSubnetName = 'snet-apps'
 var privateEndpointSubnetName = 'snet-private-endpoints'
 var adminSubnetName = 'snet-admin'
+var firewallEnabled = egressMode == 'firewall'
 
-// Service tags every app subnet may reach over HTTPS: Entra ID (tokens), Azure Monitor (telemetry),
-// Storage in this region (private endpoints cover the data path; the platform also uses the tag).
+// Outbound rules, first match by priority (docs/deploy.md, "Egress"). Each rule names the platform or app
+// dependency it exists for; whatever none of them allows meets DenyInternetOutbound (4096). Traffic inside the VNet
+// (private endpoints, the Container Apps environment's internal load balancer) is Azure's AllowVnetOutBound (65000).
+// Azure DNS (168.63.129.16) and IMDS (169.254.169.254) are not subject to NSG rules.
+
+// Every app subnet: Entra ID (managed identity and caller tokens: the token endpoints and the issuers' key sets) and
+// Azure Monitor (Application Insights with Entra auth; the Container Apps environment's logs).
 var commonOutboundRules = [
   {
     name: 'AllowEntraIdOutbound'
@@ -54,45 +79,42 @@ var commonOutboundRules = [
       destinationPortRange: '443'
     }
   }
+]
+
+// The Flex Consumption apps (gateway and admin): a deployment and the trigger sync call the app's own
+// *.azurewebsites.net (and scm) endpoint, which routes through the integration subnet (all traffic routed). Only this
+// region's App Service addresses, only HTTPS, only from the two Flex subnets. Storage (the deployment package, host
+// storage, data, witness) is reached through private endpoints: no Storage tag.
+var functionsOutboundRules = [
   {
-    name: 'AllowRegionalStorageOutbound'
+    name: 'AllowOwnAppServiceOutbound'
     properties: {
       priority: 120
       direction: 'Outbound'
       access: 'Allow'
       protocol: 'Tcp'
-      sourceAddressPrefix: 'VirtualNetwork'
+      sourceAddressPrefixes: [gatewaySubnetPrefix, adminSubnetPrefix]
       sourcePortRange: '*'
-      destinationAddressPrefix: 'Storage.${location}'
+      destinationAddressPrefix: 'AppService.${location}'
       destinationPortRange: '443'
     }
   }
 ]
 
-// The Container Apps platform pulls its own system images from MCR (served through Front Door) and
-// the inference image from the registry.
+// The Container Apps environment (workload profiles), per the Container Apps NSG guidance: the platform pulls its own
+// system images from MCR, which serves them through Front Door (AzureFrontDoor.FirstParty). The inference image comes
+// from our registry through its private endpoint (registry.bicep), so neither AzureContainerRegistry nor the regional
+// Storage tag (ACR's data without a private endpoint) is allowed. Traffic between the environment's own addresses is
+// inside the VNet (AllowVnetOutBound).
 var appsOutboundRules = [
   {
-    name: 'AllowContainerRegistryOutbound'
+    name: 'AllowMicrosoftContainerRegistryOutbound'
     properties: {
       priority: 130
       direction: 'Outbound'
       access: 'Allow'
       protocol: 'Tcp'
-      sourceAddressPrefix: 'VirtualNetwork'
-      sourcePortRange: '*'
-      destinationAddressPrefix: 'AzureContainerRegistry'
-      destinationPortRange: '443'
-    }
-  }
-  {
-    name: 'AllowMicrosoftContainerRegistryOutbound'
-    properties: {
-      priority: 140
-      direction: 'Outbound'
-      access: 'Allow'
-      protocol: 'Tcp'
-      sourceAddressPrefix: 'VirtualNetwork'
+      sourceAddressPrefix: appsSubnetPrefix
       sourcePortRange: '*'
       destinationAddressPrefix: 'MicrosoftContainerRegistry'
       destinationPortRange: '443'
@@ -101,11 +123,11 @@ var appsOutboundRules = [
   {
     name: 'AllowMcrFrontDoorOutbound'
     properties: {
-      priority: 150
+      priority: 140
       direction: 'Outbound'
       access: 'Allow'
       protocol: 'Tcp'
-      sourceAddressPrefix: 'VirtualNetwork'
+      sourceAddressPrefix: appsSubnetPrefix
       sourcePortRange: '*'
       destinationAddressPrefix: 'AzureFrontDoor.FirstParty'
       destinationPortRange: '443'
@@ -128,12 +150,13 @@ var denyInternetOutbound = {
   }
 }
 
-resource gatewayNsg 'Microsoft.Network/networkSecurityGroups@2024-07-01' = {
-  name: 'nsg-${vnetName}-gateway'
+// The two Flex Consumption subnets (gateway, admin) share one NSG.
+resource functionsNsg 'Microsoft.Network/networkSecurityGroups@2024-07-01' = {
+  name: 'nsg-${vnetName}-functions'
   location: location
   tags: tags
   properties: {
-    securityRules: concat(commonOutboundRules, [denyInternetOutbound])
+    securityRules: concat(commonOutboundRules, functionsOutboundRules, [denyInternetOutbound])
   }
 }
 
@@ -163,13 +186,13 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
     addressSpace: {
       addressPrefixes: [addressPrefix]
     }
-    subnets: [
+    subnets: concat([
       {
         name: gatewaySubnetName
         properties: {
           addressPrefix: gatewaySubnetPrefix
           networkSecurityGroup: {
-            id: gatewayNsg.id
+            id: functionsNsg.id
           }
           // Flex Consumption VNet integration requires this delegation.
           delegations: [
@@ -180,16 +203,17 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
               }
             }
           ]
+          routeTable: firewallEnabled ? { id: egressRoutes.id } : null
           defaultOutboundAccess: false
         }
       }
       {
-        // The admin app's outbound traffic: the gateway's NSG (Entra ID, monitoring, the VNet; no Internet).
+        // The admin app's outbound traffic: the Flex NSG (Entra ID, monitoring, its own App Service endpoint; no Internet).
         name: adminSubnetName
         properties: {
           addressPrefix: adminSubnetPrefix
           networkSecurityGroup: {
-            id: gatewayNsg.id
+            id: functionsNsg.id
           }
           delegations: [
             {
@@ -199,6 +223,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
               }
             }
           ]
+          routeTable: firewallEnabled ? { id: egressRoutes.id } : null
           defaultOutboundAccess: false
         }
       }
@@ -217,6 +242,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
               }
             }
           ]
+          routeTable: firewallEnabled ? { id: egressRoutes.id } : null
           defaultOutboundAccess: false
         }
       }
@@ -231,13 +257,52 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
           defaultOutboundAccess: false
         }
       }
-    ]
+    ], firewallEnabled ? [
+      {
+        // Azure Firewall's own subnet: this exact name, no NSG, no route table.
+        name: 'AzureFirewallSubnet'
+        properties: {
+          addressPrefix: firewallSubnetPrefix
+        }
+      }
+    ] : [])
   }
 }
 
-// Private DNS zones for the private endpoints, all linked to the VNet. Names come from the cloud's
-// own suffixes so that the template also works outside the public cloud.
+// Firewall mode: the app subnets' default route. The firewall module adds 0.0.0.0/0 → the firewall's private IP once
+// the firewall exists (the route table must exist first: the subnets name it). Routes to the VNet stay more specific,
+// so private endpoints and the Container Apps environment are still reached directly.
+resource egressRoutes 'Microsoft.Network/routeTables@2024-07-01' = if (firewallEnabled) {
+  name: 'rt-${vnetName}-egress'
+  location: location
+  tags: tags
+  properties: {
+    disableBgpRoutePropagation: true
+  }
+}
+
+module firewall 'firewall.bicep' = if (firewallEnabled) {
+  name: 'firewall'
+  params: {
+    name: 'afw-${vnetName}'
+    location: location
+    tags: tags
+    subnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'AzureFirewallSubnet')
+    routeTableName: egressRoutes.name
+    targetFqdns: firewallTargetFqdns
+    sourcePrefixes: {
+      apps: [gatewaySubnetPrefix, adminSubnetPrefix, appsSubnetPrefix]
+      functions: [gatewaySubnetPrefix, adminSubnetPrefix]
+      containerApps: [appsSubnetPrefix]
+    }
+  }
+}
+
+// Private DNS zones for the private endpoints. Names come from the cloud's own suffixes so that the template also
+// works outside the public cloud. A zone whose ID is given in privateDnsZoneIds (a hub's) is neither created nor linked.
 var privateDnsZoneNames = {
+  // Container registry (registry.bicep): login server and data endpoints.
+  acr: 'privatelink${environment().suffixes.acrLoginServer}'
   blob: 'privatelink.blob.${environment().suffixes.storage}'
   queue: 'privatelink.queue.${environment().suffixes.storage}'
   table: 'privatelink.table.${environment().suffixes.storage}'
@@ -246,8 +311,17 @@ var privateDnsZoneNames = {
   web: 'privatelink.azurewebsites.net'
 }
 
+var givenZoneIds = {
+  acr: privateDnsZoneIds.?acr ?? ''
+  blob: privateDnsZoneIds.?blob ?? ''
+  queue: privateDnsZoneIds.?queue ?? ''
+  table: privateDnsZoneIds.?table ?? ''
+  vault: privateDnsZoneIds.?vault ?? ''
+  web: privateDnsZoneIds.?web ?? ''
+}
+
 resource privateDnsZones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
-  for zone in items(privateDnsZoneNames): {
+  for zone in items(privateDnsZoneNames): if (empty(givenZoneIds[zone.key])) {
     name: zone.value
     location: 'global'
     tags: tags
@@ -255,7 +329,7 @@ resource privateDnsZones 'Microsoft.Network/privateDnsZones@2024-06-01' = [
 ]
 
 resource privateDnsZoneLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2024-06-01' = [
-  for (zone, i) in items(privateDnsZoneNames): {
+  for (zone, i) in items(privateDnsZoneNames): if (empty(givenZoneIds[zone.key])) {
     parent: privateDnsZones[i]
     name: '${vnetName}-link'
     location: 'global'
@@ -276,9 +350,10 @@ output adminSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subn
 output gatewaySubnetPrefix string = gatewaySubnetPrefix
 output adminSubnetPrefix string = adminSubnetPrefix
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, privateEndpointSubnetName)
-// items() sorts by key: blob, queue, table, vault, web.
-output blobDnsZoneId string = privateDnsZones[0].id
-output queueDnsZoneId string = privateDnsZones[1].id
-output tableDnsZoneId string = privateDnsZones[2].id
-output vaultDnsZoneId string = privateDnsZones[3].id
-output webDnsZoneId string = privateDnsZones[4].id
+// A given zone, else the one created here. items() sorts by key: acr, blob, queue, table, vault, web.
+output acrDnsZoneId string = empty(givenZoneIds.acr) ? privateDnsZones[0].id : givenZoneIds.acr
+output blobDnsZoneId string = empty(givenZoneIds.blob) ? privateDnsZones[1].id : givenZoneIds.blob
+output queueDnsZoneId string = empty(givenZoneIds.queue) ? privateDnsZones[2].id : givenZoneIds.queue
+output tableDnsZoneId string = empty(givenZoneIds.table) ? privateDnsZones[3].id : givenZoneIds.table
+output vaultDnsZoneId string = empty(givenZoneIds.vault) ? privateDnsZones[4].id : givenZoneIds.vault
+output webDnsZoneId string = empty(givenZoneIds.web) ? privateDnsZones[5].id : givenZoneIds.web

@@ -58,8 +58,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         ];
         Assert.All(expected, type => Assert.Contains(type, types));
         // blob for the data account; blob, queue and table for the runtime account; blob for the witness account; the
-        // vault; the admin app.
-        Assert.Equal(7, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
+        // vault; the admin app; the container registry.
+        Assert.Equal(8, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
     }
 
     [Fact]
@@ -114,6 +114,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Audit__Witness__Container",
                 "ServerlessServe__Audit__Witness__KeyPem",
                 "ServerlessServe__Audit__Witness__ManagedIdentityClientId",
+                "ServerlessServe__Egress__AllowedHosts__0",
                 "ServerlessServe__Gateway__InferenceBaseUrl",
                 "ServerlessServe__Identity__Audiences__0",
                 "ServerlessServe__Identity__Authority",

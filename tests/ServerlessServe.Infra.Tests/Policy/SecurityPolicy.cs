@@ -37,6 +37,9 @@ public static partial class SecurityPolicy
         PublishJobInsideVnet,
         KeyVaultRbacAndPurgeProtection,
         AppSubnetNsgDeniesInternetLast,
+        AppSubnetNsgEgressFirstMatch,
+        RegistryPrivateWithVnet,
+        EgressFirewallRoutesAndNamedHosts,
         RegistryAdminUserDisabled,
         MonitoringLocalAuthDisabled,
     ];

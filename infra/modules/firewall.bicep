@@ -1,0 +1,125 @@
+// Egress mode `firewall` (docs/deploy.md, "Egress"): Azure Firewall (Standard) in the VNet's AzureFirewallSubnet, the
+// app subnets' default route pointing at it, and a policy that allows HTTPS to named hosts only. The host names come
+// from main.bicep (the apps' own allow-list, infra/egress.json, and the platforms' needs); nothing else leaves: an
+// application rule that matches nothing falls through to the firewall's implicit deny.
+
+param name string
+param location string
+param tags object
+
+@description('Resource ID of the VNet\'s AzureFirewallSubnet.')
+param subnetId string
+
+@description('Route table attached to the app subnets; 0.0.0.0/0 is added here, pointing at the firewall.')
+param routeTableName string
+
+@description('Host names allowed over HTTPS, by collection (apps, functions, containerApps).')
+param targetFqdns object
+
+@description('Source address prefixes of each collection (the same keys as targetFqdns).')
+param sourcePrefixes object
+
+resource publicIp 'Microsoft.Network/publicIPAddresses@2024-07-01' = {
+  name: 'pip-${name}'
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+  }
+  properties: {
+    publicIPAllocationMethod: 'Static'
+  }
+}
+
+resource policy 'Microsoft.Network/firewallPolicies@2024-07-01' = {
+  name: 'afwp-${name}'
+  location: location
+  tags: tags
+  properties: {
+    sku: {
+      tier: 'Standard'
+    }
+    // Known-malicious addresses and domains are refused even when a rule would allow them.
+    threatIntelMode: 'Deny'
+  }
+}
+
+// One application rule collection per source: HTTPS (443) to the listed host names, nothing else.
+var ruleCollections = [
+  for (collection, i) in items(targetFqdns): {
+    ruleCollectionType: 'FirewallPolicyFilterRuleCollection'
+    name: collection.key
+    priority: 200 + i * 10
+    action: {
+      type: 'Allow'
+    }
+    rules: [
+      {
+        ruleType: 'ApplicationRule'
+        name: '${collection.key}-https'
+        sourceAddresses: sourcePrefixes[collection.key]
+        protocols: [
+          {
+            protocolType: 'Https'
+            port: 443
+          }
+        ]
+        targetFqdns: collection.value
+      }
+    ]
+  }
+]
+
+resource egressRules 'Microsoft.Network/firewallPolicies/ruleCollectionGroups@2024-07-01' = {
+  parent: policy
+  name: 'egress'
+  properties: {
+    priority: 200
+    ruleCollections: ruleCollections
+  }
+}
+
+resource firewall 'Microsoft.Network/azureFirewalls@2024-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  dependsOn: [egressRules]
+  properties: {
+    sku: {
+      name: 'AZFW_VNet'
+      tier: 'Standard'
+    }
+    firewallPolicy: {
+      id: policy.id
+    }
+    ipConfigurations: [
+      {
+        name: 'ipconfig'
+        properties: {
+          subnet: {
+            id: subnetId
+          }
+          publicIPAddress: {
+            id: publicIp.id
+          }
+        }
+      }
+    ]
+  }
+}
+
+resource routeTable 'Microsoft.Network/routeTables@2024-07-01' existing = {
+  name: routeTableName
+}
+
+resource defaultRoute 'Microsoft.Network/routeTables/routes@2024-07-01' = {
+  parent: routeTable
+  name: 'default-via-firewall'
+  properties: {
+    addressPrefix: '0.0.0.0/0'
+    nextHopType: 'VirtualAppliance'
+    nextHopIpAddress: firewall.properties.ipConfigurations[0].properties.privateIPAddress
+  }
+}
+
+output privateIpAddress string = firewall.properties.ipConfigurations[0].properties.privateIPAddress
