@@ -18,6 +18,12 @@ var watchedOperations = [
   'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies/extend/action'
   'Microsoft.Authorization/locks/delete'
 ]
+var watchedConditions = [
+  for operation in watchedOperations: {
+    field: 'operationName'
+    equals: operation
+  }
+]
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = if (!empty(email)) {
   name: 'ag-${name}'
@@ -53,12 +59,7 @@ resource alert 'Microsoft.Insights/activityLogAlerts@2020-10-01' = {
           equals: 'Administrative'
         }
         {
-          anyOf: [
-            for operation in watchedOperations: {
-              field: 'operationName'
-              equals: operation
-            }
-          ]
+          anyOf: watchedConditions
         }
       ]
     }

@@ -224,7 +224,7 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 // The Functions host's own logs (starts, failures, function executions) into the workspace, beside the app's
 // telemetry in Application Insights.
 resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-gateway'
   scope: site
   properties: {
     workspaceId: logAnalyticsId

@@ -69,7 +69,7 @@ resource secretVersions 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
 ]
 
 resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-vault'
   scope: vault
   properties: {
     workspaceId: logAnalyticsId

@@ -247,7 +247,7 @@ var storageLogCategories = [
 ]
 
 resource dataBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-data-blob'
   scope: dataBlobService
   properties: {
     workspaceId: logAnalyticsId
@@ -256,7 +256,7 @@ resource dataBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-p
 }
 
 resource dataTableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-data-table'
   scope: dataTableService
   properties: {
     workspaceId: logAnalyticsId
@@ -328,7 +328,7 @@ resource runtimeTableService 'Microsoft.Storage/storageAccounts/tableServices@20
 }
 
 resource runtimeBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-runtime-blob'
   scope: runtimeBlobService
   properties: {
     workspaceId: logAnalyticsId

@@ -111,7 +111,7 @@ resource accountLock 'Microsoft.Authorization/locks@2020-05-01' = {
 }
 
 resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
-  name: 'to-log-analytics'
+  name: 'diag-witness-blob'
   scope: blobService
   properties: {
     workspaceId: logAnalyticsId

@@ -38,6 +38,11 @@ public static partial class SecurityPolicy
         AppSubnetNsgDeniesInternetLast,
         RegistryAdminUserDisabled,
         MonitoringLocalAuthDisabled,
+        AuditWritersCannotDelete,
+        AuditAccountsDeleteLocked,
+        DiagnosticSettingsToWorkspace,
+        TableRolesPerTable,
+        RetentionChangeAlert,
     ];
 
     public static PolicyRule Get(string id) =>
