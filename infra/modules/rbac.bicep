@@ -134,6 +134,14 @@ var noBlobDelete = '''
 
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: runtimeAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource hostLocks 'containers' existing = {
+      name: hostLocksContainerName
+    }
+  }
 }
 
 resource witnessIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
@@ -458,17 +466,13 @@ resource auditorWitnessReader 'Microsoft.Authorization/roleAssignments@2022-04-0
 // runtime account. Blob Data Contributor there and nowhere else on that account: no queue or table trigger runs on
 // inference, and its host keys stay in its own file system (AzureWebJobsSecretStorageType=files).
 resource inferenceHostLocks 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(runtimeHostLocks.id, inferenceIdentity.id, roles.storageBlobDataContributor)
-  scope: runtimeHostLocks
+  name: guid(runtimeAccount::blobService::hostLocks.id, inferenceIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount::blobService::hostLocks
   properties: {
     principalId: inferenceIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
-}
-
-resource runtimeHostLocks 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
-  name: '${runtimeAccountName}/default/${hostLocksContainerName}'
 }
 
 // ---- Publish job ----

@@ -79,7 +79,8 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         var runtimeId = Id(RuntimeAccount(context));
 
         // Every assignment that reaches the account: on it, below it, or on anything above it. The gateway's (its host
-        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), nobody else's.
+        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), and the inference
+        // host's lock container; nobody else's.
         var reaching = context.OfType("Microsoft.Authorization/roleAssignments").Where(a => Reaches(a.Scope, runtimeId)).ToList();
 
         foreach (var identity in new[] { GatewayIdentityId(context), IdentityId(context, "id-admin-") })
@@ -94,7 +95,13 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
             });
         }
 
-        Assert.Equal(2 * DataRoles.Count, reaching.Count);
+        // And the inference host's primary-host lease: Blob Data Contributor on the lock container alone.
+        var inference = IdentityId(context, "id-inference-");
+        var locks = Assert.Single(reaching, a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(inference, "principalId"));
+        Assert.Equal($"{runtimeId}/blobServices/default/containers/azure-webjobs-hosts", locks.Scope);
+        Assert.Equal(DataRoles["blob"], RoleGuid(locks));
+
+        Assert.Equal((2 * DataRoles.Count) + 1, reaching.Count);
     }
 
     [Theory]

@@ -57,6 +57,7 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ("gateway", "Key Vault Secrets User", Vault, ""),
         ("gateway", "Monitoring Metrics Publisher", Insights, ""),
         ("inference", "AcrPull", Registry, ""),
+        ("inference", BlobContributor, $"{Runtime}/blobServices/default/containers/azure-webjobs-hosts", ""),
         ("inference", BlobReader, $"{Data}/blobServices/default/containers/models", ""),
         ("inference", "Monitoring Metrics Publisher", Insights, ""),
         ("publisher", BlobContributor, $"{Data}/blobServices/default/containers/models", ""),
