@@ -102,6 +102,8 @@ public sealed class PostprovisionLockTests : IDisposable
             ["SERVERLESSSERVE_AUDIT_CONTAINER"] = "audit",
             ["SERVERLESSSERVE_AUDIT_WITNESS_ACCOUNT_NAME"] = Witness,
             ["SERVERLESSSERVE_AUDIT_WITNESS_CONTAINER"] = "audit-witness",
+            // Publishing the samples (publish-samples.sh, run last) is not under test here.
+            ["SERVERLESSSERVE_PUBLISH_SAMPLES"] = "false",
         };
         if (lockRetention)
         {

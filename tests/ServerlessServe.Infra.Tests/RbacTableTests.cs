@@ -60,6 +60,8 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ("inference", BlobContributor, $"{Runtime}/blobServices/default/containers/azure-webjobs-hosts", ""),
         ("inference", BlobReader, $"{Data}/blobServices/default/containers/models", ""),
         ("inference", "Monitoring Metrics Publisher", Insights, ""),
+        ("publish", "AcrPull", Registry, ""),
+        ("publish", BlobContributor, $"{Data}/blobServices/default/containers/models", ""),
         ("publisher", BlobContributor, $"{Data}/blobServices/default/containers/models", ""),
         ("witness", BlobContributor, $"{Witness}/blobServices/default/containers/audit-witness", NoDelete),
     ];
@@ -141,9 +143,9 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ];
     }
 
-    /// <summary>Identity resource ID → short name (gateway, inference, admin, witness).</summary>
+    /// <summary>Identity resource ID → short name (gateway, inference, admin, witness, publish: the publish job's).</summary>
     private static Dictionary<string, string> Identities(PolicyContext context) =>
-        new[] { "gateway", "inference", "admin", "witness" }.ToDictionary(n => IdentityId(context, $"id-{n}-"), n => n, StringComparer.Ordinal);
+        new[] { "gateway", "inference", "admin", "witness", "publish" }.ToDictionary(n => IdentityId(context, $"id-{n}-"), n => n, StringComparer.Ordinal);
 
     private static string PrincipalOf(DeployedResource assignment, Dictionary<string, string> identities)
     {
