@@ -23,6 +23,19 @@ param principalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param principalType string = 'User'
 
+// Data protection and audit (docs/deploy.md, "Data protection and audit").
+@description('Object ID of a read-only auditor (`ssctl audit verify`): Storage Blob Data Reader on `audit` and `audit-witness`. Empty for none.')
+param auditorPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param auditorPrincipalType string = 'Group'
+
+@description('E-mail notified when a retention policy or a lock changes. Empty: the activity-log alert fires without an action group.')
+param auditAlertEmail string = ''
+
+@description('Public origin of the gateway (https://host[:port]) that signed requests are checked against. Empty: https://<gateway app name>.azurewebsites.net, its default host name.')
+param gatewayPublicBaseUrl string = ''
+
 @description('Private network: VNet, NSGs denying Internet egress, private endpoints, public access off. Turn off only for throwaway development deployments.')
 param vnetEnabled bool = true
 
@@ -202,9 +215,20 @@ var modelsContainerName = 'models'
 var auditContainerName = 'audit'
 var auditWitnessContainerName = 'audit-witness'
 var jobPayloadsContainerName = 'job-payloads'
+// The tables of shared security state on the data account: the apps' option defaults (LimitOptions.BudgetTable,
+// ContainmentOptions.Table, SignatureOptions.KeyTable/NonceTable, ExtractionStoreOptions.TableName).
+var tableNames = {
+  budgets: 'budgets'
+  containment: 'containment'
+  requestKeys: 'requestkeys'
+  requestNonces: 'requestnonces'
+  extraction: 'extraction'
+}
 // The Durable Functions task hub on the runtime account (Azure Storage provider). host.json names it too
 // (extensions.durableTask.hubName); the app setting hands the same name to the app's own code.
 var jobsTaskHubName = 'serverlessservejobs'
+
+var gatewayPublicBaseUrlOrDefault = !empty(gatewayPublicBaseUrl) ? gatewayPublicBaseUrl : 'https://${names.gatewayApp}.azurewebsites.net'
 
 var names = {
   resourceGroup: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourceGroup}${environmentName}'
@@ -287,6 +311,8 @@ module storage 'modules/storage.bicep' = {
     auditRetentionDays: auditRetentionDays
     modelRetentionDays: modelRetentionDays
     jobRetentionDays: jobRetentionDays
+    tableNames: tableNames
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -303,6 +329,7 @@ module witness 'modules/witness.bicep' = {
     blobDnsZoneId: network.?outputs.blobDnsZoneId ?? ''
     containerName: auditWitnessContainerName
     retentionDays: auditWitnessRetentionDays
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
 }
 
@@ -317,6 +344,7 @@ module keyVault 'modules/keyvault.bicep' = {
     privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
     vaultDnsZoneId: network.?outputs.vaultDnsZoneId ?? ''
     createMode: keyVaultCreateMode
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     secrets: {
       '${secretNames.auditPseudonymKey}': auditPseudonymKey
       '${secretNames.auditCheckpointKey}': pemText(auditCheckpointKeyPem)
@@ -412,10 +440,13 @@ module rbac 'modules/rbac.bicep' = {
     inferenceIdentityName: names.inferenceIdentity
     publisherPrincipalId: principalId
     publisherPrincipalType: principalType
+    auditorPrincipalId: auditorPrincipalId
+    auditorPrincipalType: auditorPrincipalType
     dataAccountName: names.dataStorage
     modelsContainerName: modelsContainerName
     auditContainerName: auditContainerName
     jobPayloadsContainerName: jobPayloadsContainerName
+    tableNames: tableNames
     runtimeAccountName: names.runtimeStorage
     witnessAccountName: names.witnessStorage
     witnessContainerName: auditWitnessContainerName
@@ -492,6 +523,8 @@ module gateway 'modules/gateway.bicep' = {
     jobPayloadsContainerName: jobPayloadsContainerName
     jobRetentionDays: jobRetentionDays
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
+    publicBaseUrl: gatewayPublicBaseUrlOrDefault
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
     inferenceBaseUrl: 'https://${inference.outputs.fqdn}/api'
@@ -531,6 +564,7 @@ module admin 'modules/admin.bicep' = {
     witnessBlobEndpoint: witness.outputs.blobEndpoint
     witnessContainerName: witness.outputs.containerName
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     keyVaultUri: keyVault.outputs.uri
     secretNames: secretNames
     identityAuthority: callerAuthority
@@ -562,6 +596,17 @@ module publishJob 'modules/publisher.bicep' = {
   }
 }
 
+// Retention-policy and lock changes raise an activity-log alert (docs/deploy.md, "Data protection and audit").
+module auditAlerts 'modules/audit-alerts.bicep' = {
+  name: 'audit-alerts'
+  scope: rg
+  params: {
+    name: 'alert-retention-changes-${resourceToken}'
+    tags: tags
+    email: auditAlertEmail
+  }
+}
+
 // The admin app's only way in: a private endpoint in the VNet.
 module adminPrivateEndpoint 'modules/private-endpoint.bicep' = if (vnetEnabled) {
   name: 'admin-private-endpoint'
@@ -588,6 +633,9 @@ output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.dataAccountName
 output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.dataBlobEndpoint
 output SERVERLESSSERVE_AUDIT_WITNESS_ACCOUNT_NAME string = witness.outputs.accountName
+output SERVERLESSSERVE_AUDIT_CONTAINER string = auditContainerName
+output SERVERLESSSERVE_AUDIT_WITNESS_CONTAINER string = witness.outputs.containerName
+output SERVERLESSSERVE_SIGNATURES_PUBLIC_BASE_URL string = gatewayPublicBaseUrlOrDefault
 output SERVICE_GATEWAY_NAME string = gateway.outputs.name
 output SERVICE_GATEWAY_URI string = 'https://${gateway.outputs.defaultHostName}/api'
 output SERVICE_ADMIN_NAME string = admin.outputs.name

@@ -38,6 +38,9 @@ param witnessBlobEndpoint string
 param witnessContainerName string
 
 param applicationInsightsConnectionString string
+
+@description('Log Analytics workspace receiving the Functions host\'s logs (FunctionAppLogs).')
+param logAnalyticsId string
 param keyVaultUri string
 
 @description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, auditWitnessKey.')
@@ -183,6 +186,19 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// The Functions host's own logs (starts, failures, function executions) into the workspace, beside the app's
+// telemetry in Application Insights.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-admin'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      { category: 'FunctionAppLogs', enabled: true }
+    ]
   }
 }
 

@@ -49,6 +49,9 @@ param jobPayloadsContainerName string
 param jobRetentionDays int
 
 param applicationInsightsConnectionString string
+
+@description('Log Analytics workspace receiving the Functions host\'s logs (FunctionAppLogs).')
+param logAnalyticsId string
 param keyVaultUri string
 
 @description('Key Vault secret names, keyed by role: auditPseudonymKey, auditCheckpointKey, auditWitnessKey.')
@@ -68,6 +71,9 @@ param identitySiblingAudience string = ''
 
 @description('The inference API\'s application id URI: the resource the gateway\'s managed identity asks tokens for. Empty: the gateway refuses to start.')
 param inferenceAudience string
+
+@description('Public origin callers send requests to (https://host[:port]): what signed requests are checked against as @target-uri, since behind the Functions front end the app does not see the caller\'s scheme.')
+param publicBaseUrl string
 
 @description('PEM public key of the model signer; empty trusts no model.')
 param modelSignerPublicKeyPem string
@@ -138,6 +144,10 @@ var appSettings = [
   { name: 'ServerlessServe__ServiceToken__Resource', value: inferenceAudience }
   { name: 'ServerlessServe__Identity__Authority', value: identityAuthority }
   { name: 'ServerlessServe__Identity__Audiences__0', value: identityAudience }
+  // Signed requests (docs/identity.md, "`@target-uri` behind the Functions front end"): the origin callers sign. Its
+  // key and replay tables (requestkeys, requestnonces) are on the data account's table endpoint, derived from
+  // ServerlessServe__Storage__BlobServiceUri, like the budgets, containment and extraction tables.
+  { name: 'ServerlessServe__Signatures__PublicBaseUrl', value: publicBaseUrl }
 ]
 
 @description('Public host names the app may call over HTTPS besides those its settings name: infra/egress.json plus the operator\'s egressAllowedHosts, the same list the firewall allows.')
@@ -214,6 +224,19 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// The Functions host's own logs (starts, failures, function executions) into the workspace, beside the app's
+// telemetry in Application Insights.
+resource diagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-gateway'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      { category: 'FunctionAppLogs', enabled: true }
+    ]
   }
 }
 

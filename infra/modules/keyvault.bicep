@@ -17,6 +17,9 @@ param vaultDnsZoneId string = ''
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
 
+@description('Log Analytics workspace receiving the vault\'s audit log (AuditEvent: every secret read and change).')
+param logAnalyticsId string
+
 @description('Secrets to create or rotate: name -> value. Empty values are skipped.')
 @secure()
 param secrets object = {}
@@ -64,6 +67,17 @@ resource secretVersions 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = [
     }
   }
 ]
+
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-vault'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      { category: 'AuditEvent', enabled: true }
+    ]
+  }
+}
 
 module vaultEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
   name: 'pe-${name}-vault'

@@ -21,10 +21,19 @@ param publisherPrincipalId string = ''
 @allowed(['User', 'Group', 'ServicePrincipal'])
 param publisherPrincipalType string = 'User'
 
+@description('Read-only auditor (`ssctl audit verify`): Storage Blob Data Reader on `audit` and on the witness container. Empty for none.')
+param auditorPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param auditorPrincipalType string = 'Group'
+
 param dataAccountName string
 param modelsContainerName string
 param auditContainerName string
 param jobPayloadsContainerName string
+
+@description('Tables of the data account, by role: budgets, containment, requestKeys, requestNonces, extraction.')
+param tableNames object
 param runtimeAccountName string
 @description('User-assigned identity of the publish job (Container Apps job inside the VNet).')
 param publishJobIdentityName string
@@ -78,10 +87,61 @@ resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
       name: jobPayloadsContainerName
     }
   }
+
+  resource tableService 'tableServices' existing = {
+    name: 'default'
+  }
 }
+
+// The tables each app uses (functions/: GetTableClient), each given Table Data Contributor on that table alone.
+// The gateway: shared budgets, containment (it reads it and writes its own automatic blocks), request keys (read;
+// the write is its CreateIfNotExists at start), replay nonces and extraction detector state. The admin app:
+// containment (sets and lifts) and request keys (registers and revokes).
+var gatewayTables = [tableNames.budgets, tableNames.containment, tableNames.requestKeys, tableNames.requestNonces, tableNames.extraction]
+var adminTables = [tableNames.containment, tableNames.requestKeys]
+
+resource gatewayTableRefs 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [
+  for table in gatewayTables: {
+    parent: dataAccount::tableService
+    name: table
+  }
+]
+
+resource adminTableRefs 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [
+  for table in adminTables: {
+    parent: dataAccount::tableService
+    name: table
+  }
+]
+
+// The delete actions of Blob Data Contributor (and those it lacks but a later role change might bring), refused by an
+// ABAC condition on every assignment over the write-once audit containers: appends and creates stay possible, deleting
+// a record does not, whatever the retention policy's state (an unlocked policy can be shortened or removed by whoever
+// manages the account; this condition holds regardless). Container deletion is a control-plane action that conditions
+// do not cover; the retention policy refuses it while any blob is retained, and the account's lock refuses account
+// deletion (docs/deploy.md, "Data protection and audit").
+var noBlobDelete = '''
+(
+ (
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/deleteBlobVersion/action'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/permanentDelete/action'})
+ )
+)
+'''
 
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: runtimeAccountName
+
+  resource blobService 'blobServices' existing = {
+    name: 'default'
+
+    resource hostLocks 'containers' existing = {
+      name: hostLocksContainerName
+    }
+  }
 }
 
 resource witnessIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
@@ -125,7 +185,7 @@ resource gatewayModelsReader 'Microsoft.Authorization/roleAssignments@2022-04-01
   }
 }
 
-// Appends audit records; the container's WORM policy forbids rewriting or deleting them.
+// Appends audit records; the container's WORM policy forbids rewriting them, and the condition any delete.
 resource gatewayAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(dataAccount::blobService::audit.id, gatewayIdentity.id, roles.storageBlobDataContributor)
   scope: dataAccount::blobService::audit
@@ -133,8 +193,23 @@ resource gatewayAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01'
     principalId: gatewayIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    conditionVersion: '2.0'
+    condition: noBlobDelete
   }
 }
+
+// The shared security state on the data account's tables: one assignment per table, nothing account-wide.
+resource gatewayTableWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (table, i) in gatewayTables: {
+    name: guid(gatewayTableRefs[i].id, gatewayIdentity.id, roles.storageTableDataContributor)
+    scope: gatewayTableRefs[i]
+    properties: {
+      principalId: gatewayIdentity.properties.principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    }
+  }
+]
 
 // Writes, reads and deletes the claim-check payloads of durable jobs (items over 256 KiB); on the data
 // account it can do nothing else beyond reading `models` and appending to `audit`.
@@ -256,8 +331,8 @@ resource publisherModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-
 
 // The admin app: publishes model versions (write-once: the container's version-level WORM forbids rewriting them),
 // appends its own audit chain and reads every chain (security events, checkpoints), sets and lifts containment in the
-// data account's containment table, runs its Functions host on the runtime account, resolves its two Key Vault
-// references and sends telemetry. Nothing else: no job payloads, no registry.
+// `containment` table, registers and revokes request keys in `requestkeys`, runs its Functions host on the runtime
+// account, resolves its two Key Vault references and sends telemetry. Nothing else: no job payloads, no registry.
 resource adminModelsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(dataAccount::blobService::models.id, adminIdentity.id, roles.storageBlobDataContributor)
   scope: dataAccount::blobService::models
@@ -275,19 +350,23 @@ resource adminAuditWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     principalId: adminIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    conditionVersion: '2.0'
+    condition: noBlobDelete
   }
 }
 
-// The containment table is created at run time on the data account, so the account is the narrowest scope.
-resource adminContainment 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(dataAccount.id, adminIdentity.id, roles.storageTableDataContributor)
-  scope: dataAccount
-  properties: {
-    principalId: adminIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+// Containment and request keys: declared in storage.bicep, so each is its own scope; no table role account-wide.
+resource adminTableWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for (table, i) in adminTables: {
+    name: guid(adminTableRefs[i].id, adminIdentity.id, roles.storageTableDataContributor)
+    scope: adminTableRefs[i]
+    properties: {
+      principalId: adminIdentity.properties.principalId
+      principalType: 'ServicePrincipal'
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    }
   }
-}
+]
 
 resource adminRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(runtimeAccount.id, adminIdentity.id, roles.storageBlobDataContributor)
@@ -353,6 +432,31 @@ resource witnessHeadsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01'
     principalId: witnessIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    conditionVersion: '2.0'
+    condition: noBlobDelete
+  }
+}
+
+// ---- Auditor ----
+
+// `ssctl audit verify` reads the chain and checks it against the witness heads: read-only, on those two containers.
+resource auditorAuditReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(auditorPrincipalId)) {
+  name: guid(dataAccount::blobService::audit.id, auditorPrincipalId, roles.storageBlobDataReader)
+  scope: dataAccount::blobService::audit
+  properties: {
+    principalId: auditorPrincipalId
+    principalType: auditorPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+  }
+}
+
+resource auditorWitnessReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(auditorPrincipalId)) {
+  name: guid(witnessAccount::blobService::heads.id, auditorPrincipalId, roles.storageBlobDataReader)
+  scope: witnessAccount::blobService::heads
+  properties: {
+    principalId: auditorPrincipalId
+    principalType: auditorPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
   }
 }
 
@@ -362,17 +466,13 @@ resource witnessHeadsWriter 'Microsoft.Authorization/roleAssignments@2022-04-01'
 // runtime account. Blob Data Contributor there and nowhere else on that account: no queue or table trigger runs on
 // inference, and its host keys stay in its own file system (AzureWebJobsSecretStorageType=files).
 resource inferenceHostLocks 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(runtimeHostLocks.id, inferenceIdentity.id, roles.storageBlobDataContributor)
-  scope: runtimeHostLocks
+  name: guid(runtimeAccount::blobService::hostLocks.id, inferenceIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount::blobService::hostLocks
   properties: {
     principalId: inferenceIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
-}
-
-resource runtimeHostLocks 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' existing = {
-  name: '${runtimeAccountName}/default/${hostLocksContainerName}'
 }
 
 // ---- Publish job ----

@@ -3,7 +3,9 @@
 // - data: `models` (version-level WORM: a published artifact can never change), `audit`
 //   (time-based retention with protected append writes: records can be appended, never rewritten) and
 //   `job-payloads` (the claim check of durable jobs: item payloads too large for a queue message or the
-//   orchestration history, deleted by a lifecycle rule after jobRetentionDays);
+//   orchestration history, deleted by a lifecycle rule after jobRetentionDays), and the tables of shared
+//   security state (budgets, containment, request keys, replay nonces, extraction detector state), declared
+//   here so that each app's role can be scoped to exactly the tables it uses (rbac.bicep);
 // - runtime: the gateway's deployment package, the Functions host state and the durable task hub
 //   (queues, tables, leases). Keeping them apart lets the gateway write its runtime state without any
 //   write access to the data account beyond appending audit records and writing job payloads.
@@ -45,6 +47,12 @@ param modelRetentionDays int
 @minValue(1)
 @maxValue(365)
 param jobRetentionDays int
+
+@description('Tables of the data account, by role: budgets, containment, requestKeys, requestNonces, extraction (the apps\' option defaults).')
+param tableNames object
+
+@description('Log Analytics workspace receiving the blob (and, on the data account, table) service logs.')
+param logAnalyticsId string
 
 @description('Days deleted blobs and containers can be restored.')
 @minValue(1)
@@ -204,6 +212,58 @@ resource dataLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@202
   }
 }
 
+// Shared security state of the apps (Azure Tables on the data account, the table endpoint derived from
+// ServerlessServe__Storage__BlobServiceUri). The apps create a missing table at start (CreateIfNotExists), but
+// declaring them lets every role be scoped to one table instead of the whole account.
+resource dataTableService 'Microsoft.Storage/storageAccounts/tableServices@2025-01-01' = {
+  parent: dataAccount
+  name: 'default'
+}
+
+resource dataTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' = [
+  for table in items(tableNames): {
+    parent: dataTableService
+    name: table.value
+  }
+]
+
+// The data account holds the audit log and every published model: it cannot be deleted (nor its resource group)
+// until this lock is removed, whatever role the deleting principal holds short of lock management.
+// docs/deploy.md ("Data protection and audit") tells how to tear down.
+resource dataAccountLock 'Microsoft.Authorization/locks@2020-05-01' = {
+  name: 'lock-${dataAccountName}-cannot-delete'
+  scope: dataAccount
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Holds the WORM audit log and the published models. Remove this lock deliberately before deleting the account or its resource group.'
+  }
+}
+
+// Every read, write and delete of blobs (and of table entities on the data account) into the workspace.
+var storageLogCategories = [
+  { category: 'StorageRead', enabled: true }
+  { category: 'StorageWrite', enabled: true }
+  { category: 'StorageDelete', enabled: true }
+]
+
+resource dataBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-data-blob'
+  scope: dataBlobService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: storageLogCategories
+  }
+}
+
+resource dataTableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-data-table'
+  scope: dataTableService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: storageLogCategories
+  }
+}
+
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: runtimeAccountName
   location: location
@@ -267,6 +327,15 @@ resource runtimeTableService 'Microsoft.Storage/storageAccounts/tableServices@20
   name: 'default'
 }
 
+resource runtimeBlobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-runtime-blob'
+  scope: runtimeBlobService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: storageLogCategories
+  }
+}
+
 module dataBlobEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
   name: 'pe-${dataAccountName}-blob'
   params: {
@@ -277,6 +346,21 @@ module dataBlobEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
     groupId: 'blob'
     subnetId: privateEndpointSubnetId
     privateDnsZoneId: blobDnsZoneId
+  }
+}
+
+// The tables above are reached on the data account's table endpoint: without this endpoint (public access off)
+// every table call of the apps would fail.
+module dataTableEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
+  name: 'pe-${dataAccountName}-table'
+  params: {
+    name: 'pe-${dataAccountName}-table'
+    location: location
+    tags: tags
+    privateLinkServiceId: dataAccount.id
+    groupId: 'table'
+    subnetId: privateEndpointSubnetId
+    privateDnsZoneId: tableDnsZoneId
   }
 }
 
@@ -321,6 +405,7 @@ module runtimeTableEndpoint 'private-endpoint.bicep' = if (vnetEnabled) {
 
 output dataAccountName string = dataAccount.name
 output dataBlobEndpoint string = dataAccount.properties.primaryEndpoints.blob
+output dataTableEndpoint string = dataAccount.properties.primaryEndpoints.table
 output runtimeAccountName string = runtimeAccount.name
 output runtimeBlobEndpoint string = runtimeAccount.properties.primaryEndpoints.blob
 output runtimeQueueEndpoint string = runtimeAccount.properties.primaryEndpoints.queue

@@ -22,6 +22,9 @@ param containerName string = 'audit-witness'
 @maxValue(146000)
 param retentionDays int
 
+@description('Log Analytics workspace receiving the blob service logs (every read, write and delete of a head).')
+param logAnalyticsId string
+
 @description('Days deleted blobs and containers can be restored.')
 @minValue(1)
 @maxValue(365)
@@ -94,6 +97,29 @@ resource retention 'Microsoft.Storage/storageAccounts/blobServices/containers/im
   properties: {
     immutabilityPeriodSinceCreationInDays: retentionDays
     allowProtectedAppendWrites: false
+  }
+}
+
+// Like the data account: the heads are evidence, so the account cannot be deleted until this lock is removed.
+resource accountLock 'Microsoft.Authorization/locks@2020-05-01' = {
+  name: 'lock-${name}-cannot-delete'
+  scope: account
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Holds the audit witness heads. Remove this lock deliberately before deleting the account or its resource group.'
+  }
+}
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-witness-blob'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalyticsId
+    logs: [
+      { category: 'StorageRead', enabled: true }
+      { category: 'StorageWrite', enabled: true }
+      { category: 'StorageDelete', enabled: true }
+    ]
   }
 }
 

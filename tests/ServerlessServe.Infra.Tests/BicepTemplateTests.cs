@@ -57,9 +57,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
             "Microsoft.Authorization/roleAssignments",
         ];
         Assert.All(expected, type => Assert.Contains(type, types));
-        // blob for the data account; blob, queue and table for the runtime account; blob for the witness account; the
-        // vault; the admin app; the container registry.
-        Assert.Equal(8, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
+        // blob and table for the data account; blob, queue and table for the runtime account; blob for the witness
+        // account; the vault; the admin app; the container registry.
+        Assert.Equal(9, fixture.WithVnet.OfType("Microsoft.Network/privateEndpoints").Count());
     }
 
     [Fact]
@@ -73,9 +73,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 8, admin 8, inference 4 (no Key Vault: it holds no secret; its host's lock container), publisher 1,
-        // audit witness 1, publish job 2.
-        Assert.Equal(24, assignments.Count);
+        // gateway 13, admin 9, inference 4 (no Key Vault: it holds no secret; its host's lock container), publisher 1,
+        // audit witness 1, publish job 2 (RbacTableTests has the whole table).
+        Assert.Equal(30, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }
@@ -126,6 +126,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Models__TrustedSignerPems__0",
                 "ServerlessServe__Protocol__MaxBodyBytes",
                 "ServerlessServe__ServiceToken__Resource",
+                "ServerlessServe__Signatures__PublicBaseUrl",
                 "ServerlessServe__Storage__BlobServiceUri",
             ],
             settings.Keys.Order(StringComparer.Ordinal));

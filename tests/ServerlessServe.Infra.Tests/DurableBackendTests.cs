@@ -79,7 +79,8 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         var runtimeId = Id(RuntimeAccount(context));
 
         // Every assignment that reaches the account: on it, below it, or on anything above it. The gateway's (its host
-        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), nobody else's.
+        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), and the inference
+        // host's lock container; nobody else's.
         var reaching = context.OfType("Microsoft.Authorization/roleAssignments").Where(a => Reaches(a.Scope, runtimeId)).ToList();
 
         foreach (var identity in new[] { GatewayIdentityId(context), IdentityId(context, "id-admin-") })
@@ -94,7 +95,13 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
             });
         }
 
-        Assert.Equal(2 * DataRoles.Count, reaching.Count);
+        // And the inference host's primary-host lease: Blob Data Contributor on the lock container alone.
+        var inference = IdentityId(context, "id-inference-");
+        var locks = Assert.Single(reaching, a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(inference, "principalId"));
+        Assert.Equal($"{runtimeId}/blobServices/default/containers/azure-webjobs-hosts", locks.Scope);
+        Assert.Equal(DataRoles["blob"], RoleGuid(locks));
+
+        Assert.Equal((2 * DataRoles.Count) + 1, reaching.Count);
     }
 
     [Theory]
@@ -211,14 +218,19 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         Assert.Equal(ReferenceTo(gateway, "principalId"), Unversioned(assignment.Body.Get("properties.principalId").AsString()!));
         Assert.Equal($"«guid('{Quoted(containerId)}', '{Quoted(gateway)}', '{DataRoles["blob"]}')»", assignment.Name);
 
-        // On the data account the gateway holds container-scoped roles only: read models, append audit, payloads.
+        // On the data account the gateway holds container- and table-scoped roles only: read models, append audit,
+        // payloads, and its five tables of shared security state (RbacTableTests has the whole table).
         var gatewayOnData = context.OfType("Microsoft.Authorization/roleAssignments")
             .Where(a => Reaches(a.Scope, dataId) && a.Body.Get("properties.principalId").AsString()!.Contains(Quoted(gateway), StringComparison.Ordinal))
-            .Select(a => (Container: a.Scope![(a.Scope!.LastIndexOf('/') + 1)..], Role: RoleGuid(a), Scoped: a.Scope.StartsWith($"{dataId}/blobServices/default/containers/", StringComparison.Ordinal)))
+            .Select(a => (Container: a.Scope![(a.Scope!.LastIndexOf('/') + 1)..], Role: RoleGuid(a), Scoped: a.Scope.StartsWith($"{dataId}/blobServices/default/containers/", StringComparison.Ordinal) || a.Scope.StartsWith($"{dataId}/tableServices/default/tables/", StringComparison.Ordinal)))
             .OrderBy(a => a.Container, StringComparer.Ordinal)
             .ToList();
         Assert.Equal(
-            [("audit", DataRoles["blob"], true), (PayloadContainer, DataRoles["blob"], true), ("models", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", true)],
+            [
+                ("audit", DataRoles["blob"], true), ("budgets", DataRoles["table"], true), ("containment", DataRoles["table"], true),
+                ("extraction", DataRoles["table"], true), (PayloadContainer, DataRoles["blob"], true), ("models", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", true),
+                ("requestkeys", DataRoles["table"], true), ("requestnonces", DataRoles["table"], true),
+            ],
             gatewayOnData);
     }
 

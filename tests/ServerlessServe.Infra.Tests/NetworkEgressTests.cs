@@ -245,7 +245,7 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
                 "gateway: Gateway:InferenceBaseUrl → in the VNet: the internal Container Apps environment, its private DNS zone linked to the VNet",
                 "gateway: Identity:Authority (this cloud's login endpoint) → firewall rule 'apps' (login.microsoftonline.com in the public cloud)",
                 "gateway: Storage:BlobServiceUri → private endpoint: blob of stdata*",
-                "gateway: table of Storage:BlobServiceUri (derived) → known gap: no table private endpoint on stdata* (the extraction table is not configured by the templates yet, docs/defenses.md); not opened on the firewall either",
+                "gateway: table of Storage:BlobServiceUri (derived) → private endpoint: table of stdata*",
                 "gateway: Audit:Witness:BlobServiceUri → private endpoint: blob of stwit*",
                 "gateway: 169.254.169.254 (IMDS) → link-local: the host answers, never routed",
                 "gateway: login.microsoftonline.com (fixed) → firewall rule 'apps'",
@@ -253,7 +253,7 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
                 "admin: Egress:AllowedHosts:0 login.microsoftonline.com → firewall rule 'apps'",
                 "admin: Identity:Authority (this cloud's login endpoint) → firewall rule 'apps' (login.microsoftonline.com in the public cloud)",
                 "admin: Storage:BlobServiceUri → private endpoint: blob of stdata*",
-                "admin: table of Storage:BlobServiceUri (derived) → known gap: no table private endpoint on stdata* (the extraction table is not configured by the templates yet, docs/defenses.md); not opened on the firewall either",
+                "admin: table of Storage:BlobServiceUri (derived) → private endpoint: table of stdata*",
                 "admin: Audit:Witness:BlobServiceUri → private endpoint: blob of stwit*",
                 "admin: 169.254.169.254 (IMDS) → link-local: the host answers, never routed",
                 "admin: login.microsoftonline.com (fixed) → firewall rule 'apps'",
@@ -262,7 +262,7 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
                 // covers its issuer too.
                 "inference: ServiceAuth:Authority (this cloud's login endpoint) → firewall rule 'apps' (login.microsoftonline.com in the public cloud)",
                 "inference: Storage:BlobServiceUri → private endpoint: blob of stdata*",
-                "inference: table of Storage:BlobServiceUri (derived) → known gap: no table private endpoint on stdata* (the extraction table is not configured by the templates yet, docs/defenses.md); not opened on the firewall either",
+                "inference: table of Storage:BlobServiceUri (derived) → private endpoint: table of stdata*",
                 "inference: 169.254.169.254 (IMDS) → link-local: the host answers, never routed",
                 "inference: login.microsoftonline.com (fixed) → firewall rule 'apps'",
                 "inference: IDENTITY_ENDPOINT (set by the platform) → loopback: the host's managed identity endpoint",
@@ -360,7 +360,7 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
             var opened = firewall.Any(f => f.Contains($".{service}.", StringComparison.Ordinal) || f.Contains("core.windows.net", StringComparison.Ordinal));
             return opened
                 ? $"NOT PRIVATE: {label} is opened on the firewall"
-                : $"known gap: no {service} private endpoint on {label[(label.IndexOf(" of ", StringComparison.Ordinal) + 4)..]} (the extraction table is not configured by the templates yet, docs/defenses.md); not opened on the firewall either";
+                : $"NOT REACHABLE: no {service} private endpoint on {label[(label.IndexOf(" of ", StringComparison.Ordinal) + 4)..]}, and not opened on the firewall either";
         }
 
         return $"NOT REACHABLE: '{value}' is neither private nor on the firewall";
@@ -388,7 +388,7 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         Assert.Equal(4, context.OfType("Microsoft.Network/privateDnsZones/virtualNetworkLinks").Count(l => l.DeploymentPath == "main/network"));
 
         var zoneOf = ZoneIdsByEndpoint(context);
-        Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-stdata"]);
+        Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-stdata-blob"]);
         Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-strt-blob"]);
         Assert.Equal($"{HubZones}privatelink.blob.core.windows.net", zoneOf["pe-stwit"]);
         Assert.Equal($"{HubZones}privatelink.azurecr.io", zoneOf["pe-cr"]);
@@ -408,17 +408,17 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         Assert.Contains(created, z => z.Name == "privatelink«environment().suffixes.acrLoginServer»");
         var zoneOf = ZoneIdsByEndpoint(fixture.WithVnet);
         Assert.EndsWith("/privateDnsZones/privatelink«environment().suffixes.acrLoginServer»", zoneOf["pe-cr"], StringComparison.Ordinal);
-        Assert.EndsWith("/privateDnsZones/privatelink.blob.«environment().suffixes.storage»", zoneOf["pe-stdata"], StringComparison.Ordinal);
+        Assert.EndsWith("/privateDnsZones/privatelink.blob.«environment().suffixes.storage»", zoneOf["pe-stdata-blob"], StringComparison.Ordinal);
     }
 
-    /// <summary>Each private endpoint's DNS zone ID, keyed by a short form of its name (pe-stdata, pe-strt-queue, pe-cr, ...).</summary>
+    /// <summary>Each private endpoint's DNS zone ID, keyed by a short form of its name (pe-stdata-blob, pe-strt-queue, pe-cr, ...).</summary>
     private static Dictionary<string, string> ZoneIdsByEndpoint(PolicyContext context) =>
         context.OfType("Microsoft.Network/privateEndpoints/privateDnsZoneGroups").ToDictionary(
             g =>
             {
                 var endpoint = g.Name[..g.Name.IndexOf('/', StringComparison.Ordinal)];
                 var prefix = endpoint[..endpoint.IndexOf('«', StringComparison.Ordinal)].TrimEnd('-');
-                return prefix == "pe-strt" ? $"{prefix}-{endpoint[(endpoint.LastIndexOf('-') + 1)..]}" : prefix;
+                return prefix is "pe-strt" or "pe-stdata" ? $"{prefix}-{endpoint[(endpoint.LastIndexOf('-') + 1)..]}" : prefix;
             },
             g => g.Body.Get("properties.privateDnsZoneConfigs")!.AsArray()[0].Get("properties.privateDnsZoneId").Render(),
             StringComparer.Ordinal);

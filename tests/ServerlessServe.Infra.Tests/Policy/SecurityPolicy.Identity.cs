@@ -61,6 +61,80 @@ public static partial class SecurityPolicy
             .Concat(ctx.OfType("Microsoft.Authorization/roleDefinitions")
                 .Select(r => new Violation("no-privileged-roles", r.ToString(), "custom role definitions are not allowed"))));
 
+    private const string BlobDataContributor = "ba92f5b4-2d11-453d-a403-e96b0029c9fe";
+    private const string BlobDataOwner = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b";
+    private const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
+    private const string TableDataReader = "76199698-9eea-4c19-bc75-cec21354c6b6";
+    private const string Tables = "Microsoft.Storage/storageAccounts/tableServices/tables";
+    private const string BlobDeleteAction = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete";
+
+    /// <summary>The write-once audit containers: the log and the witness heads.</summary>
+    public static IReadOnlyList<string> AuditContainerNames { get; } = ["audit", "audit-witness"];
+
+    public static PolicyRule AuditWritersCannotDelete { get; } = new(
+        "audit-writers-cannot-delete",
+        "Every role assignment that grants blob delete (Blob Data Contributor or Owner) on an `audit` or `audit-witness` container, on the container or anything above it, carries an ABAC condition (version 2.0) that refuses the blob delete action.",
+        ctx =>
+        {
+            const string id = "audit-writers-cannot-delete";
+            var containers = ctx.OfType(Containers).Where(c => AuditContainerNames.Contains(c.ShortName, StringComparer.Ordinal)).ToList();
+            return ctx.OfType(RoleAssignments)
+                .Where(a => RoleId(a) is BlobDataContributor or BlobDataOwner)
+                .SelectMany(a => containers.Where(c => Covers(a.Scope, ResourceIdOf(c))).Take(1).Select(c => (Assignment: a, Container: c)))
+                .Where(x => !RefusesBlobDelete(x.Assignment))
+                .Select(x => new Violation(id, x.Assignment.ToString(), $"grants blob delete on '{x.Container.Name}' (scope '{x.Assignment.Scope}') without a version 2.0 condition refusing '{BlobDeleteAction}'"));
+        });
+
+    public static PolicyRule TableRolesPerTable { get; } = new(
+        "table-roles-per-table",
+        "On a storage account that declares tables, every table data role is scoped to one declared table (never the account or its table service), and every declared table is granted to someone.",
+        ctx =>
+        {
+            const string id = "table-roles-per-table";
+            var tables = ctx.OfType(Tables).ToList();
+            var accounts = ctx.OfType(StorageAccounts).Where(a => tables.Any(t => t.Name.StartsWith($"{a.Name}/", StringComparison.Ordinal))).ToList();
+            var tableIds = tables.Select(ResourceIdOf).ToHashSet(StringComparer.Ordinal);
+            var tableRoles = ctx.OfType(RoleAssignments).Where(a => RoleId(a) is TableDataContributor or TableDataReader).ToList();
+
+            var wide = tableRoles
+                .Where(a => accounts.Any(acc => Covers(a.Scope, ResourceIdOf(acc)) || (a.Scope ?? string.Empty).StartsWith($"{ResourceIdOf(acc)}/", StringComparison.Ordinal)))
+                .Where(a => a.Scope is null || !tableIds.Contains(a.Scope))
+                .Select(a => new Violation(id, a.ToString(), $"table role scoped to '{a.Scope ?? "the deployment's scope"}', not to one declared table"));
+            var ungranted = tables
+                .Where(t => !tableRoles.Any(a => a.Scope == ResourceIdOf(t)))
+                .Select(t => new Violation(id, t.ToString(), $"table '{t.ShortName}' is granted to no one: the app that uses it would be refused"));
+            return wide.Concat(ungranted);
+        });
+
+    /// <summary>Whether an assignment at <paramref name="scope"/> (null: the deployment's own scope, above everything) grants on <paramref name="resourceId"/>.</summary>
+    private static bool Covers(string? scope, string resourceId) =>
+        scope is null || scope == resourceId || resourceId.StartsWith($"{scope}/", StringComparison.Ordinal);
+
+    /// <summary>A version 2.0 condition that refuses blob delete and has no OR through which the action could pass.</summary>
+    private static bool RefusesBlobDelete(DeployedResource assignment)
+    {
+        var condition = assignment.Body.Get("properties.condition").AsString();
+        return assignment.Body.Get("properties.conditionVersion").IsString("2.0")
+            && condition is not null
+            && Whitespace().Replace(condition, string.Empty).Contains($"!(ActionMatches{{'{BlobDeleteAction}'}})", StringComparison.Ordinal)
+            && !OrOperator().IsMatch(condition);
+    }
+
+    /// <summary>The ID of a resource in the resource group (nested types included), as the evaluator renders IDs.</summary>
+    internal static string ResourceIdOf(DeployedResource resource)
+    {
+        var type = resource.Type.Split('/');
+        var names = resource.Name.Split('/');
+        var path = string.Concat(type.Skip(1).Zip(names, (t, n) => $"/{t}/{n}"));
+        return $"{TemplateTerms.RgPrefix}/providers/{type[0]}{path}";
+    }
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"\bOR\b|\|\|", RegexOptions.CultureInvariant)]
+    private static partial Regex OrOperator();
+
     /// <summary>The role definition GUID of an assignment, or null when it is not a known literal.</summary>
     private static string? RoleId(DeployedResource assignment)
     {

@@ -144,6 +144,96 @@ public static partial class SecurityPolicy
 
     private static bool KnownDays(JsonNode? days) => days.AsInteger() is >= 0;
 
+    public static PolicyRule AuditAccountsDeleteLocked { get; } = new(
+        "audit-accounts-delete-locked",
+        "Every storage account holding an `audit` or `audit-witness` container carries a CanNotDelete management lock (on the account, or on the resource group that deploys it).",
+        ctx => ctx.OfType(StorageAccounts)
+            .Where(account => ctx.OfType(Containers).Any(c => c.Name.StartsWith($"{account.Name}/", StringComparison.Ordinal) && AuditContainerNames.Contains(c.ShortName, StringComparer.Ordinal)))
+            .Where(account => !ctx.OfType("Microsoft.Authorization/locks").Any(l =>
+                l.Body.Get("properties.level").IsString("CanNotDelete")
+                && (l.Scope == ResourceIdOf(account) || (l.Scope is null && l.DeploymentScope == DeploymentScope.ResourceGroup && l.DeploymentPath == account.DeploymentPath))))
+            .Select(account => new Violation("audit-accounts-delete-locked", account.ToString(), "holds audit records but has no CanNotDelete lock: deleting the account (or its resource group) would erase them")));
+
+    private const string DiagnosticSettings = "Microsoft.Insights/diagnosticSettings";
+    private static readonly string[] StorageLogs = ["StorageRead", "StorageWrite", "StorageDelete"];
+
+    public static PolicyRule DiagnosticSettingsToWorkspace { get; } = new(
+        "diagnostic-settings-to-workspace",
+        "Diagnostic settings send, to a Log Analytics workspace of the template: every storage account's blob reads, writes and deletes (and its table service's, where it declares tables), every Key Vault's AuditEvent and every Function App's FunctionAppLogs.",
+        ctx =>
+        {
+            var tables = ctx.OfType("Microsoft.Storage/storageAccounts/tableServices/tables").ToList();
+            var targets = ctx.OfType(StorageAccounts)
+                .Select(a => (Resource: a, Id: $"{ResourceIdOf(a)}/blobServices/default", What: "blob service", Categories: StorageLogs))
+                .Concat(ctx.OfType(StorageAccounts)
+                    .Where(a => tables.Any(t => t.Name.StartsWith($"{a.Name}/", StringComparison.Ordinal)))
+                    .Select(a => (Resource: a, Id: $"{ResourceIdOf(a)}/tableServices/default", What: "table service", Categories: StorageLogs)))
+                .Concat(ctx.OfType("Microsoft.KeyVault/vaults").Select(v => (Resource: v, Id: ResourceIdOf(v), What: "vault", Categories: new[] { "AuditEvent" })))
+                .Concat(ctx.OfType("Microsoft.Web/sites")
+                    .Where(s => s.Body.Get("kind").AsString()?.Contains("functionapp", StringComparison.OrdinalIgnoreCase) == true)
+                    .Select(s => (Resource: s, Id: ResourceIdOf(s), What: "Function App", Categories: new[] { "FunctionAppLogs" })));
+            var workspaces = ctx.OfType("Microsoft.OperationalInsights/workspaces").Select(ResourceIdOf).ToHashSet(StringComparer.Ordinal);
+            return targets.SelectMany(target =>
+            {
+                var sent = ctx.OfType(DiagnosticSettings)
+                    .Where(d => d.Scope == target.Id && d.Body.Get("properties.workspaceId").AsString() is { } workspace && workspaces.Contains(workspace))
+                    .SelectMany(d => d.Body.Get("properties.logs").Items())
+                    .Where(l => l.Get("enabled").IsTrue())
+                    .Select(l => l.Get("category").AsString())
+                    .ToHashSet(StringComparer.Ordinal);
+                var missing = target.Categories.Where(c => !sent.Contains(c)).ToList();
+                return missing.Count == 0
+                    ? []
+                    : new[] { new Violation("diagnostic-settings-to-workspace", target.Resource.ToString(), $"its {target.What} sends no {string.Join(", ", missing)} to a workspace of this template") };
+            });
+        });
+
+    /// <summary>The operations on a container's retention policy that the activity-log alert must watch.</summary>
+    public static IReadOnlyList<string> RetentionPolicyOperations { get; } =
+    [
+        $"{ImmutabilityPolicies}/write",
+        $"{ImmutabilityPolicies}/delete",
+        $"{ImmutabilityPolicies}/lock/action",
+        $"{ImmutabilityPolicies}/extend/action",
+    ];
+
+    public static PolicyRule RetentionChangeAlert { get; } = new(
+        "retention-change-alert",
+        "An enabled activity-log alert, scoped to the resource group or the subscription, fires on Administrative operations that write, delete, lock or extend a blob container's immutability policy.",
+        ctx =>
+        {
+            const string id = "retention-change-alert";
+            var alerts = ctx.OfType("Microsoft.Insights/activityLogAlerts")
+                .Where(a => a.Body.Get("properties.enabled").IsTrue()
+                    && a.Body.Get("properties.scopes").Items().Any(s => s.AsString() is { } scope && (scope == "«resourceGroup().id»" || scope == TemplateTerms.RgPrefix || scope == "«subscription().id»")))
+                .ToList();
+            if (alerts.Count == 0)
+            {
+                return [new Violation(id, "(template)", "no enabled activity-log alert watches the resource group or the subscription")];
+            }
+
+            var watched = alerts.SelectMany(a => WatchedOperations(a.Body.Get("properties.condition"))).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var missing = RetentionPolicyOperations.Where(o => !watched.Contains(o)).ToList();
+            return missing.Count == 0
+                ? []
+                : [new Violation(id, alerts[0].ToString(), $"no alert fires on {string.Join(", ", missing)}")];
+        });
+
+    // operationName leaves of an alert condition (allOf, with anyOf below it); a leaf that narrows the category to
+    // anything but Administrative makes the branch watch nothing.
+    private static IEnumerable<string> WatchedOperations(JsonNode? condition)
+    {
+        var all = condition.Get("allOf").Items().ToList();
+        if (all.Any(l => l.Get("field").IsString("category") && !l.Get("equals").IsString("Administrative")))
+        {
+            return [];
+        }
+
+        return all.SelectMany(l => l.Get("anyOf").Items().Append(l))
+            .Where(l => l.Get("field").IsString("operationName") && l.Get("equals").AsString() is not null)
+            .Select(l => l.Get("equals").AsString()!);
+    }
+
     private static List<DeployedResource> RetentionPolicies(PolicyContext ctx, DeployedResource container) =>
         [.. ctx.OfType(ImmutabilityPolicies).Where(p => p.Name.StartsWith(container.Name + "/", StringComparison.OrdinalIgnoreCase))];
 }

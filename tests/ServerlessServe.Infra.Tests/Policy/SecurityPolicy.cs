@@ -42,6 +42,11 @@ public static partial class SecurityPolicy
         EgressFirewallRoutesAndNamedHosts,
         RegistryAdminUserDisabled,
         MonitoringLocalAuthDisabled,
+        AuditWritersCannotDelete,
+        AuditAccountsDeleteLocked,
+        DiagnosticSettingsToWorkspace,
+        TableRolesPerTable,
+        RetentionChangeAlert,
     ];
 
     public static PolicyRule Get(string id) =>

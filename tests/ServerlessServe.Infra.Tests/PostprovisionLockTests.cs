@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using ServerlessServe.Infra.Tests.Bicep;
+
+namespace ServerlessServe.Infra.Tests;
+
+/// <summary>
+/// The opt-in retention lock of infra/hooks/postprovision.sh (docs/deploy.md, "Data protection and audit"), run by the
+/// real shell with stand-ins for `az` (answers per account and query, every call logged) and `azd env` (a key=value
+/// file), as in <see cref="PreflightHookTests"/>. Under test: which policies it locks, with which etag, that a locked
+/// one is left alone, that it stops on a missing policy, and that without the opt-in it calls nothing.
+/// (The PowerShell twin cannot run here: no pwsh; DataProtectionTests checks it names the same steps.)
+/// </summary>
+public sealed class PostprovisionLockTests : IDisposable
+{
+    private const string Data = "stdataabc";
+    private const string Witness = "stwitabc";
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("ss-postprovision-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task OptIn_BothUnlocked_LocksEachWithItsOwnEtag()
+    {
+        var run = await RunAsync(Env(lockRetention: true), Policies(("Unlocked", "\"e-data\""), ("Unlocked", "\"e-wit\"")));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(
+            [
+                $"storage container immutability-policy lock --account-name {Data} --container-name audit --resource-group rg-prod --if-match \"e-data\" --output none",
+                $"storage container immutability-policy lock --account-name {Witness} --container-name audit-witness --resource-group rg-prod --if-match \"e-wit\" --output none",
+            ],
+            run.AzCalls.Where(c => c.Contains(" lock ", StringComparison.Ordinal)));
+        Assert.Contains($"Retention lock: {Data}/audit locked.", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"Retention lock: {Witness}/audit-witness locked.", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OptIn_AlreadyLocked_IsLeftAlone_SoTheHookCanRunAgain()
+    {
+        var run = await RunAsync(Env(lockRetention: true), Policies(("Locked", "\"e-data\""), ("Unlocked", "\"e-wit\"")));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains($"Retention lock: {Data}/audit is already locked; nothing to do.", run.Output, StringComparison.Ordinal);
+        Assert.Equal(
+            [$"storage container immutability-policy lock --account-name {Witness} --container-name audit-witness --resource-group rg-prod --if-match \"e-wit\" --output none"],
+            run.AzCalls.Where(c => c.Contains(" lock ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task OptIn_NoPolicy_Stops_WithoutLockingAnything()
+    {
+        var run = await RunAsync(Env(lockRetention: true), Policies((string.Empty, string.Empty), ("Unlocked", "\"e-wit\"")));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"{Data}/audit has no time-based retention policy", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.AzCalls, c => c.Contains(" lock ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OptIn_PolicyUnreadable_Stops_SayingWhy()
+    {
+        var run = await RunAsync(Env(lockRetention: true), []);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"cannot read the retention policy of {Data}/audit", run.Errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.AzCalls, c => c.Contains(" lock ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithoutOptIn_CallsNothing_AndSaysThePoliciesStayUnlocked()
+    {
+        var run = await RunAsync(Env(lockRetention: false), Policies(("Unlocked", "\"e-data\""), ("Unlocked", "\"e-wit\"")));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Empty(run.AzCalls);
+        Assert.Contains("Audit retention policies stay unlocked", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://func-gateway-abc.azurewebsites.net/api", false)]
+    [InlineData("https://func-gateway-abc-h7d2.swedencentral-01.azurewebsites.net/api", true)]
+    public async Task PublicOrigin_NotTheGatewaysHost_IsWarned(string gatewayUri, bool warned)
+    {
+        var env = Env(lockRetention: false);
+        env["SERVERLESSSERVE_SIGNATURES_PUBLIC_BASE_URL"] = "https://func-gateway-abc.azurewebsites.net";
+        env["SERVICE_GATEWAY_URI"] = gatewayUri;
+
+        var run = await RunAsync(env, []);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(warned, run.Errors.Contains("signed requests are checked against https://func-gateway-abc.azurewebsites.net", StringComparison.Ordinal));
+    }
+
+    private static Dictionary<string, string> Env(bool lockRetention)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["AZURE_ENV_NAME"] = "prod",
+            ["AZURE_RESOURCE_GROUP"] = "rg-prod",
+            ["AZURE_STORAGE_ACCOUNT_NAME"] = Data,
+            ["SERVERLESSSERVE_AUDIT_CONTAINER"] = "audit",
+            ["SERVERLESSSERVE_AUDIT_WITNESS_ACCOUNT_NAME"] = Witness,
+            ["SERVERLESSSERVE_AUDIT_WITNESS_CONTAINER"] = "audit-witness",
+            // Publishing the samples (publish-samples.sh, run last) is not under test here.
+            ["SERVERLESSSERVE_PUBLISH_SAMPLES"] = "false",
+        };
+        if (lockRetention)
+        {
+            env["SERVERLESSSERVE_LOCK_AUDIT_RETENTION"] = "true";
+        }
+
+        return env;
+    }
+
+    /// <summary>`az ... show --query state|etag` answers for the data and the witness account.</summary>
+    private static Dictionary<string, string> Policies((string State, string Etag) data, (string State, string Etag) witness) => new(StringComparer.Ordinal)
+    {
+        [$"{Data}-state"] = data.State,
+        [$"{Data}-etag"] = data.Etag,
+        [$"{Witness}-state"] = witness.State,
+        [$"{Witness}-etag"] = witness.Etag,
+    };
+
+    private sealed record Run(int ExitCode, string Output, string Errors, List<string> AzCalls);
+
+    private async Task<Run> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName;
+        var envFile = Path.Combine(_dir, "azd.env");
+        var azLog = Path.Combine(_dir, "az.log");
+        await File.WriteAllLinesAsync(envFile, azdEnv.Select(kv => $"{kv.Key}={kv.Value}"));
+        foreach (var (key, answer) in azAnswers)
+        {
+            await File.WriteAllTextAsync(Path.Combine(_dir, $"az-{key}.out"), answer.Length == 0 ? string.Empty : answer + "\n");
+        }
+
+        await WriteScriptAsync(Path.Combine(bin, "azd"), $$"""
+            #!/bin/sh
+            f='{{envFile}}'
+            case "$1 $2" in
+              "env get-value") v=$(grep "^$3=" "$f" | head -n 1); [ -n "$v" ] || exit 1; printf '%s\n' "${v#*=}" ;;
+              "env set") grep -v "^$3=" "$f" > "$f.tmp" || true; mv "$f.tmp" "$f"; printf '%s=%s\n' "$3" "$4" >> "$f" ;;
+              *) echo "azd stand-in: unexpected $*" >&2; exit 2 ;;
+            esac
+            """);
+        // az storage container immutability-policy show|lock ...: logs the call; show prints the answer for its
+        // account and query (no answer file: the call fails, as without a login or a role).
+        await WriteScriptAsync(Path.Combine(bin, "az"), $$"""
+            #!/bin/sh
+            printf '%s\n' "$*" >> '{{azLog}}'
+            verb=$4 account= query=
+            while [ $# -gt 0 ]; do
+              case "$1" in
+                --account-name) account=$2; shift ;;
+                --query) query=$2; shift ;;
+              esac
+              shift
+            done
+            [ "$verb" = lock ] && exit 0
+            answer='{{_dir}}/az-'"$account-$query"'.out'
+            [ -f "$answer" ] || { echo "az stand-in: no answer for $account $query" >&2; exit 1; }
+            cat "$answer"
+            """);
+
+        var start = new ProcessStartInfo("sh", [BicepCli.InfraPath(Path.Combine("hooks", "postprovision.sh"))])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dir,
+        };
+        start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
+        start.Environment.Remove("AZURE_ENV_NAME");
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        var calls = File.Exists(azLog) ? (await File.ReadAllLinesAsync(azLog)).ToList() : [];
+        return new Run(process.ExitCode, await output, await errors, calls);
+    }
+
+    private static async Task WriteScriptAsync(string path, string text)
+    {
+        await File.WriteAllTextAsync(path, text.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+}
