@@ -7,7 +7,7 @@ public sealed partial class PolicyMutationTests
 {
     private static IEnumerable<TemplateMutation> NetworkCases =>
     [
-        new("the last outbound rule allows the Internet", SecurityPolicy.AppSubnetNsgDeniesInternetLast.Id, "nsg-",
+        new("the last outbound rule allows the Internet", SecurityPolicy.AppSubnetNsgEgressFirstMatch.Id, "nsg-",
             t => Set(Module(t, "network"), "variables.denyInternetOutbound.properties.access", "Allow")),
     ];
 }

@@ -36,7 +36,6 @@ public static partial class SecurityPolicy
         InferenceResourcesFitProfile,
         PublishJobInsideVnet,
         KeyVaultRbacAndPurgeProtection,
-        AppSubnetNsgDeniesInternetLast,
         AppSubnetNsgEgressFirstMatch,
         RegistryPrivateWithVnet,
         EgressFirewallRoutesAndNamedHosts,
