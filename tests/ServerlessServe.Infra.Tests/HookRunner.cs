@@ -17,6 +17,12 @@ internal sealed class HookRunner : IDisposable
     /// <summary>az's output for calls whose first argument is the key (what `--query ... -o tsv` would print).</summary>
     public Dictionary<string, string> Az { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Another body for the `az` stand-in, after the line that logs the call: it finds the answers of <see cref="Az"/>
+    /// as files <c>$ANSWERS/az-&lt;key&gt;</c>. Null: answer by the first argument.
+    /// </summary>
+    public string? AzScript { get; set; }
+
     /// <summary>curl's output for calls whose URL contains the key; no match: curl fails (exit 22).</summary>
     public Dictionary<string, string> Curl { get; } = new(StringComparer.Ordinal);
 
@@ -64,7 +70,8 @@ internal sealed class HookRunner : IDisposable
         await WriteScriptAsync(Path.Combine(bin, "az"), $$"""
             #!/bin/sh
             printf '%s\n' "$*" >> '{{azLog}}'
-            cat '{{answers}}/az-'"$1"
+            ANSWERS='{{answers}}'
+            {{AzScript ?? "cat \"$ANSWERS/az-$1\""}}
             """);
         await WriteScriptAsync(Path.Combine(bin, "curl"), $$"""
             #!/bin/sh

@@ -1,13 +1,10 @@
-using System.Diagnostics;
-using ServerlessServe.Infra.Tests.Bicep;
-
 namespace ServerlessServe.Infra.Tests;
 
 /// <summary>
 /// The opt-in retention lock of infra/hooks/postprovision.sh (docs/deploy.md, "Data protection and audit"), run by the
-/// real shell with stand-ins for `az` (answers per account and query, every call logged) and `azd env` (a key=value
-/// file), as in <see cref="PreflightHookTests"/>. Under test: which policies it locks, with which etag, that a locked
-/// one is left alone, that it stops on a missing policy, and that without the opt-in it calls nothing.
+/// real shell with <see cref="HookRunner"/>'s stand-ins, `az` answering per account and query. Under test: which
+/// policies it locks, with which etag, that a locked one is left alone, that it stops on a missing policy, and that
+/// without the opt-in it calls nothing.
 /// (The PowerShell twin cannot run here: no pwsh; DataProtectionTests checks it names the same steps.)
 /// </summary>
 public sealed class PostprovisionLockTests : IDisposable
@@ -15,9 +12,9 @@ public sealed class PostprovisionLockTests : IDisposable
     private const string Data = "stdataabc";
     private const string Witness = "stwitabc";
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("ss-postprovision-").FullName;
+    private readonly HookRunner _hook = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _hook.Dispose();
 
     [Fact]
     public async Task OptIn_BothUnlocked_LocksEachWithItsOwnEtag()
@@ -122,33 +119,21 @@ public sealed class PostprovisionLockTests : IDisposable
         [$"{Witness}-etag"] = witness.Etag,
     };
 
-    private sealed record Run(int ExitCode, string Output, string Errors, List<string> AzCalls);
-
-    private async Task<Run> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
+    private async Task<HookRunner.Result> RunAsync(Dictionary<string, string> azdEnv, Dictionary<string, string> azAnswers)
     {
-        var bin = Directory.CreateDirectory(Path.Combine(_dir, "bin")).FullName;
-        var envFile = Path.Combine(_dir, "azd.env");
-        var azLog = Path.Combine(_dir, "az.log");
-        await File.WriteAllLinesAsync(envFile, azdEnv.Select(kv => $"{kv.Key}={kv.Value}"));
-        foreach (var (key, answer) in azAnswers)
+        foreach (var (key, value) in azdEnv)
         {
-            await File.WriteAllTextAsync(Path.Combine(_dir, $"az-{key}.out"), answer.Length == 0 ? string.Empty : answer + "\n");
+            _hook.AzdEnv[key] = value;
         }
 
-        await WriteScriptAsync(Path.Combine(bin, "azd"), $$"""
-            #!/bin/sh
-            f='{{envFile}}'
-            case "$1 $2" in
-              "env get-value") v=$(grep "^$3=" "$f" | head -n 1); [ -n "$v" ] || exit 1; printf '%s\n' "${v#*=}" ;;
-              "env set") grep -v "^$3=" "$f" > "$f.tmp" || true; mv "$f.tmp" "$f"; printf '%s=%s\n' "$3" "$4" >> "$f" ;;
-              *) echo "azd stand-in: unexpected $*" >&2; exit 2 ;;
-            esac
-            """);
-        // az storage container immutability-policy show|lock ...: logs the call; show prints the answer for its
-        // account and query (no answer file: the call fails, as without a login or a role).
-        await WriteScriptAsync(Path.Combine(bin, "az"), $$"""
-            #!/bin/sh
-            printf '%s\n' "$*" >> '{{azLog}}'
+        foreach (var (key, value) in azAnswers)
+        {
+            _hook.Az[key] = value;
+        }
+
+        // az storage container immutability-policy show|lock ...: show prints the answer for its account and query (no
+        // answer: the call fails, as without a login or a role); lock succeeds.
+        _hook.AzScript = """
             verb=$4 account= query=
             while [ $# -gt 0 ]; do
               case "$1" in
@@ -158,34 +143,10 @@ public sealed class PostprovisionLockTests : IDisposable
               shift
             done
             [ "$verb" = lock ] && exit 0
-            answer='{{_dir}}/az-'"$account-$query"'.out'
+            answer="$ANSWERS/az-$account-$query"
             [ -f "$answer" ] || { echo "az stand-in: no answer for $account $query" >&2; exit 1; }
             cat "$answer"
-            """);
-
-        var start = new ProcessStartInfo("sh", [BicepCli.InfraPath(Path.Combine("hooks", "postprovision.sh"))])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = _dir,
-        };
-        start.Environment["PATH"] = $"{bin}:{Environment.GetEnvironmentVariable("PATH")}";
-        start.Environment.Remove("AZURE_ENV_NAME");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-
-        var calls = File.Exists(azLog) ? (await File.ReadAllLinesAsync(azLog)).ToList() : [];
-        return new Run(process.ExitCode, await output, await errors, calls);
-    }
-
-    private static async Task WriteScriptAsync(string path, string text)
-    {
-        await File.WriteAllTextAsync(path, text.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
+            """;
+        return await _hook.RunAsync("postprovision.sh");
     }
 }
