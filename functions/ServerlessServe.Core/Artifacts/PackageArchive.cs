@@ -15,32 +15,6 @@ public static class PackageArchive
         [ModelStoreLayout.ModelFile, ModelStoreLayout.PolicyFile, ModelStoreLayout.ProfileFile, ModelStoreLayout.ManifestFile, ModelStoreLayout.SignatureFile];
 
     /// <summary>
-    /// Writes <paramref name="package"/> as such an archive: <c>manifest.json</c> (its exact signed bytes),
-    /// <c>manifest.sig</c> and each pinned file, flat. What <see cref="ReadAsync"/> and <see cref="PackageVerifier"/> take.
-    /// </summary>
-    public static async Task WriteAsync(Stream destination, ModelPackage package, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(destination);
-        ArgumentNullException.ThrowIfNull(package);
-        using var zip = new ZipArchive(destination, ZipArchiveMode.Create, leaveOpen: true);
-        var entries = new List<(string Name, ReadOnlyMemory<byte> Bytes)>
-        {
-            (ModelStoreLayout.ManifestFile, package.ManifestJson),
-            (ModelStoreLayout.SignatureFile, System.Text.Encoding.ASCII.GetBytes(package.Signature)),
-        };
-        entries.AddRange(package.Files.Select(f => (f.Name, f.Content)));
-        foreach (var (name, bytes) in entries)
-        {
-            var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
-            var stream = entry.Open();
-            await using (stream.ConfigureAwait(false))
-            {
-                await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>
     /// The files of the zip archive in <paramref name="archive"/>, at most <paramref name="maxExpandedBytes"/> in all
     /// once expanded. Throws <see cref="ModelVerificationException"/> (<see cref="ModelVerificationFailure.Manifest"/>)
     /// when it is not such an archive.

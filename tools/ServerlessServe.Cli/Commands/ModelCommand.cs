@@ -119,10 +119,7 @@ internal static class ModelCommand
 
             var file = parse.GetValue(output)!;
             file.Directory?.Create();
-            await using (var stream = file.Create())
-            {
-                await PackageArchive.WriteAsync(stream, package, cancellationToken).ConfigureAwait(false);
-            }
+            await File.WriteAllBytesAsync(file.FullName, PackageArchive.Write(package), cancellationToken).ConfigureAwait(false);
 
             AnsiConsole.MarkupLine($"[green]Packed[/] {Markup.Escape(modelName)} {Markup.Escape(modelVersion)} into {Markup.Escape(file.FullName)}  manifest sha256 {package.ManifestDigest}  signer {package.Manifest.SignerKeyId}");
             return 0;
