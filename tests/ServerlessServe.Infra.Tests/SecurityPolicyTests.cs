@@ -25,6 +25,20 @@ public sealed class SecurityPolicyTests(CompiledTemplateFixture fixture)
     public void Rule_MainTemplateWithoutVnet_HasNoViolations(string ruleId) =>
         AssertCompliant(SecurityPolicy.Get(ruleId), fixture.WithoutVnet);
 
+    [Theory]
+    [MemberData(nameof(RuleIds))]
+    public void Rule_MainTemplateOnCpu_HasNoViolations(string ruleId)
+    {
+        // gpuEnabled=false is a supported path (regions without serverless GPUs): the same rules hold.
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
+        parameters["gpuEnabled"] = false;
+        var context = new PolicyContext(TemplateEvaluator.Evaluate(fixture.Template, parameters), VnetEnabled: true);
+
+        AssertCompliant(SecurityPolicy.Get(ruleId), context);
+        var app = Assert.Single(context.OfType("Microsoft.App/containerApps"));
+        Assert.Equal("Consumption", app.Body.Get("properties.workloadProfileName").AsString());
+    }
+
     [Fact]
     public void WithoutVnet_InferenceIngressIsPublicAndUnrestricted()
     {
