@@ -76,9 +76,19 @@ public static class LocalManagedIdentity
         }
 
         var expiresOn = DateTimeOffset.UtcNow + TokenLifetime;
-        using var key = LocalIssuerKey.Load(state.IssuerKey);
-        var token = key.Issuer(issuer, TimeProvider.System).Mint(GatewayObjectId, resource, TokenLifetime, claims: GatewayClaims);
+        var token = MintGatewayToken(state, issuer, TokenLifetime, resource);
         return Results.Text(Response(token, expiresOn, resource), "application/json");
+    }
+
+    /// <summary>
+    /// A token of the gateway's local managed identity for <paramref name="resource"/> (default: the inference app's
+    /// audience), as the endpoint hands out: what <c>ssctl bench</c> presents to call the inference app directly.
+    /// </summary>
+    public static string MintGatewayToken(LocalState state, string issuer, TimeSpan lifetime, string resource = InferenceAudience)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        using var key = LocalIssuerKey.Load(state.IssuerKey);
+        return key.Issuer(issuer, TimeProvider.System).Mint(GatewayObjectId, resource, lifetime, claims: GatewayClaims);
     }
 
     private static string Response(string token, DateTimeOffset expiresOn, string resource)

@@ -35,7 +35,19 @@ internal static class BenchCommand
         };
         var keyId = new Option<string>("--key-id") { Description = "The key id --sign-key is registered under.", DefaultValueFactory = _ => "bench" };
         var receipt = new Option<bool>("--receipt") { Description = "Ask for a signed audit receipt on every request (x-audit-receipt: ?1); a 200 without one counts as a failure." };
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt };
+        var matrix = new Option<bool>("--matrix")
+        {
+            Description = "Compare, interleaved in one run: raw (ONNX Runtime in this process), inference (the inference app called directly with the gateway's service token) and gateway (the full secure path), for each model × encoding × concurrency; --requests then counts per target and round.",
+        };
+        var models = new Option<string>("--models") { Description = "--matrix: comma-separated models.", DefaultValueFactory = _ => "credit-risk,digits,resnet18" };
+        var encodings = new Option<string>("--encodings") { Description = "--matrix: json, binary or both.", DefaultValueFactory = _ => "json,binary" };
+        var concurrencies = new Option<string>("--concurrencies") { Description = "--matrix: comma-separated concurrencies (1..64).", DefaultValueFactory = _ => "1,8" };
+        var rounds = new Option<int>("--rounds") { Description = "--matrix: rounds per cell; the targets' order rotates each round (1..100).", DefaultValueFactory = _ => 5 };
+        var rate = new Option<double>("--rate") { Description = "--matrix: requests per second at fixed arrival times (open loop, latency from when each request was due); 0: closed loop." };
+        var inferenceUrl = new Option<Uri>("--inference-url") { Description = "--matrix: inference app V2 base URL (loopback only).", CustomParser = result => CommonOptions.AbsoluteUri(result)!, DefaultValueFactory = _ => new Uri("http://127.0.0.1:7072/api/") };
+        var issuerPort = new Option<int>("--issuer-port") { Description = "--matrix: port of the local issuer whose key signs the gateway's service tokens.", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
+        var output = new Option<FileInfo?>("--out") { Description = "--matrix: also write the results as JSON to this file." };
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -53,6 +65,24 @@ internal static class BenchCommand
             var total = Math.Clamp(parse.GetValue(requests), 1, 100_000);
             var inFlight = Math.Clamp(parse.GetValue(concurrency), 1, 64);
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            if (parse.GetValue(matrix))
+            {
+                return await RunMatrixAsync(
+                    state,
+                    new BenchMatrix.Options(
+                        baseUrl,
+                        WithSlash(parse.GetValue(inferenceUrl)!),
+                        parse.GetValue(issuerPort),
+                        List(parse.GetValue(models)!),
+                        [.. List(parse.GetValue(encodings)!).Select(e => e == "binary")],
+                        [.. List(parse.GetValue(concurrencies)!).Select(c => Math.Clamp(int.Parse(c, System.Globalization.CultureInfo.InvariantCulture), 1, 64))],
+                        Math.Clamp(parse.GetValue(rounds), 1, 100),
+                        parse.GetResult(requests) is null ? 100 : total,
+                        Math.Max(0, parse.GetValue(rate))),
+                    parse.GetValue(output),
+                    cancellationToken).ConfigureAwait(false);
+            }
+
             var token = LocalIssuer.Mint(state, "bench", [], TimeSpan.FromHours(1));
             var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
             var items = parse.GetValue(jobItems);
@@ -82,6 +112,63 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static async Task<int> RunMatrixAsync(LocalState state, BenchMatrix.Options options, FileInfo? output, CancellationToken cancellationToken)
+    {
+        if (!options.InferenceUrl.IsLoopback)
+        {
+            AnsiConsole.MarkupLine("[red]bench targets loopback addresses only.[/]");
+            return 2;
+        }
+
+        if (options.Models.Count == 0 || options.Encodings.Count == 0 || options.Concurrencies.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[red]--models, --encodings and --concurrencies each need at least one value.[/]");
+            return 2;
+        }
+
+        // The gateway's own stage timings, over the runtime's local diagnostics channel (as dotnet-counters reads them).
+        StageMetrics? stages = null;
+        if (StageMetrics.FindGateway() is { } gatewayProcess)
+        {
+            stages = StageMetrics.TryStart(gatewayProcess, out var reason);
+            if (stages is null)
+            {
+                AnsiConsole.MarkupLine($"[yellow]No stage timings:[/] {Markup.Escape(reason ?? "the gateway's diagnostics channel did not answer")}");
+            }
+        }
+        else
+        {
+            AnsiConsole.MarkupLine("[yellow]No stage timings:[/] no ServerlessServe.Gateway process of this user publishes a diagnostics channel here.");
+        }
+
+        IReadOnlyList<BenchMatrix.Result> results;
+        try
+        {
+            using (stages)
+            {
+                results = await BenchMatrix.RunAsync(state, options, stages, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (HttpRequestException)
+        {
+            AnsiConsole.MarkupLine($"[red]No gateway or inference app answers at {Markup.Escape(options.GatewayUrl.ToString())} / {Markup.Escape(options.InferenceUrl.ToString())}.[/] Start them with [blue]ssctl up[/].");
+            return 2;
+        }
+
+        BenchMatrix.Print(results);
+        if (output is not null)
+        {
+            await BenchMatrix.WriteJsonAsync(output, options, results, cancellationToken).ConfigureAwait(false);
+        }
+
+        return results.All(r => r.Failures == 0) ? 0 : 1;
+    }
+
+    private static List<string> List(string text) =>
+        [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal)];
+
+    private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
     public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, string token, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken)
     {

@@ -7,17 +7,20 @@ namespace ServerlessServe.Cli.Commands;
 /// <summary>Fixed request bodies for the sample models (one row each; JSON or the binary tensor extension).</summary>
 internal static class BenchPayloads
 {
+    /// <summary>The input tensor a request for <paramref name="model"/> carries: name, V2 datatype, shape and values.</summary>
+    public static (string Name, string Datatype, int[] Shape, double[] Values) Input(string model) => model switch
+    {
+        CustomerNotesSample.Name => (CustomerNotesSample.InputName, "INT64", new[] { 1 }, new double[] { 1 }),
+        ResNet18Sample.Name => (ResNet18Sample.InputName, "FP32", new[] { 1, 3, 224, 224 }, Enumerable.Repeat(0.5, 3 * 224 * 224).ToArray()),
+
+        // A real image: the first row of the test split (a handwritten 0).
+        DigitsSample.Name => (DigitsSample.InputName, "FP32", new[] { 1, DigitsData.PixelCount }, Array.ConvertAll(DigitsData.Load().Test.Row(0), p => (double)p)),
+        _ => (CreditRiskSample.InputName, "FP32", new[] { 1, CreditRiskSample.FeatureCount }, Enumerable.Repeat(0.5, CreditRiskSample.FeatureCount).ToArray()),
+    };
+
     public static BenchPayload For(string model, bool binary)
     {
-        var (name, datatype, shape, values) = model switch
-        {
-            CustomerNotesSample.Name => (CustomerNotesSample.InputName, "INT64", new[] { 1 }, new double[] { 1 }),
-            ResNet18Sample.Name => (ResNet18Sample.InputName, "FP32", new[] { 1, 3, 224, 224 }, Enumerable.Repeat(0.5, 3 * 224 * 224).ToArray()),
-
-            // A real image: the first row of the test split (a handwritten 0).
-            DigitsSample.Name => (DigitsSample.InputName, "FP32", new[] { 1, DigitsData.PixelCount }, Array.ConvertAll(DigitsData.Load().Test.Row(0), p => (double)p)),
-            _ => (CreditRiskSample.InputName, "FP32", new[] { 1, CreditRiskSample.FeatureCount }, Enumerable.Repeat(0.5, CreditRiskSample.FeatureCount).ToArray()),
-        };
+        var (name, datatype, shape, values) = Input(model);
         var isInt64 = datatype == "INT64";
         var shapeJson = string.Join(',', shape);
         if (!binary)

@@ -1,0 +1,340 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+using ServerlessServe.Local;
+using ServerlessServe.Local.Samples;
+using Spectre.Console;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// <c>ssctl bench --matrix</c>: the same request three ways, interleaved in one run so that they share the machine's
+/// state (2 shared cores make absolute figures drift; the ratios hold): <c>raw</c>, an in-process ONNX Runtime session
+/// with default options and inputs allocated once; <c>inference</c>, the inference app called directly with a token of
+/// the gateway's local managed identity; <c>gateway</c>, the full secure path. Each cell (model × encoding ×
+/// concurrency) runs its targets in rounds, the order rotating every round, and reports p50/p95/p99 and throughput per
+/// target. With a rate, requests are sent at fixed arrival times (open loop) and each latency runs from the time the
+/// request was due, not from when a client got round to it, so a slow server is not hidden by a client that waits for
+/// it (coordinated omission).
+/// </summary>
+internal static class BenchMatrix
+{
+    /// <summary>What the matrix measures and how.</summary>
+    public sealed record Options(
+        Uri GatewayUrl,
+        Uri InferenceUrl,
+        int IssuerPort,
+        IReadOnlyList<string> Models,
+        IReadOnlyList<bool> Encodings,
+        IReadOnlyList<int> Concurrencies,
+        int Rounds,
+        int RequestsPerRound,
+        double Rate);
+
+    /// <summary>One target's figures in one cell.</summary>
+    public sealed record Result(
+        string Model,
+        string Encoding,
+        int Concurrency,
+        string Target,
+        int Requests,
+        int Failures,
+        double P50Ms,
+        double P95Ms,
+        double P99Ms,
+        double MaxMs,
+        double ThroughputPerSecond,
+        double? RateRequested,
+        IReadOnlyDictionary<string, double>? StageP50Ms = null);
+
+    private interface ITarget : IDisposable
+    {
+        string Name { get; }
+
+        Task<bool> SendAsync(CancellationToken cancellationToken);
+    }
+
+    /// <param name="stages">The gateway's stage timings, where they can be read (else null: the table has none).</param>
+    public static async Task<IReadOnlyList<Result>> RunAsync(LocalState state, Options options, StageMetrics? stages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(options);
+        var callerToken = LocalIssuer.Mint(state, "bench", [], TimeSpan.FromHours(1));
+        var serviceToken = LocalManagedIdentity.MintGatewayToken(state, LocalIssuer.IssuerFor(options.IssuerPort), TimeSpan.FromHours(1));
+        var connections = options.Concurrencies.Max() * 2;
+        using var gatewayHandler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var gateway = new HttpClient(gatewayHandler) { BaseAddress = options.GatewayUrl, Timeout = TimeSpan.FromSeconds(60) };
+        using var inferenceHandler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        using var inference = new HttpClient(inferenceHandler) { BaseAddress = options.InferenceUrl, Timeout = TimeSpan.FromSeconds(60) };
+
+        var results = new List<Result>();
+        foreach (var model in options.Models)
+        {
+            using var raw = new RawTarget(model);
+            foreach (var binary in options.Encodings)
+            {
+                var payload = BenchPayloads.For(model, binary);
+                var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
+                using var viaInference = new HttpTarget("inference", inference, path, serviceToken, payload);
+                using var viaGateway = new HttpTarget("gateway", gateway, path, callerToken, payload);
+                ITarget[] targets = [raw, viaInference, viaGateway];
+                foreach (var concurrency in options.Concurrencies)
+                {
+                    results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", concurrency, targets, options, stages, cancellationToken).ConfigureAwait(false));
+                }
+            }
+        }
+
+        return results;
+    }
+
+    private static async Task<IEnumerable<Result>> RunCellAsync(string model, string encoding, int concurrency, ITarget[] targets, Options options, StageMetrics? stages, CancellationToken cancellationToken)
+    {
+        // Warm-up: sessions, JIT, connections, caches. Not measured.
+        foreach (var target in targets)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await target.SendAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        stages?.Reset();
+        var latencies = targets.ToDictionary(t => t.Name, _ => new List<double>());
+        var failures = targets.ToDictionary(t => t.Name, _ => 0);
+        var busy = targets.ToDictionary(t => t.Name, _ => TimeSpan.Zero);
+        for (var round = 0; round < options.Rounds; round++)
+        {
+            // Rotate the order so that no target always runs right after another one's burst.
+            for (var k = 0; k < targets.Length; k++)
+            {
+                var target = targets[(round + k) % targets.Length];
+                var block = options.Rate > 0
+                    ? await OpenLoopAsync(target, options.RequestsPerRound, options.Rate, concurrency, cancellationToken).ConfigureAwait(false)
+                    : await ClosedLoopAsync(target, options.RequestsPerRound, concurrency, cancellationToken).ConfigureAwait(false);
+                latencies[target.Name].AddRange(block.Latencies);
+                failures[target.Name] += block.Failures;
+                busy[target.Name] += block.Wall;
+            }
+        }
+
+        IReadOnlyDictionary<string, double>? stageP50 = null;
+        if (stages is not null)
+        {
+            // The runtime publishes each second's quantiles: wait for the last second of the cell.
+            await Task.Delay(TimeSpan.FromMilliseconds(1500), cancellationToken).ConfigureAwait(false);
+            stageP50 = stages.StageP50();
+        }
+
+        return targets.Select(t =>
+        {
+            var sorted = latencies[t.Name].Order().ToArray();
+            return new Result(
+                model, encoding, concurrency, t.Name, sorted.Length, failures[t.Name],
+                Percentile(sorted, 50), Percentile(sorted, 95), Percentile(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
+                sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null);
+        });
+    }
+
+    private sealed record Block(List<double> Latencies, int Failures, TimeSpan Wall);
+
+    /// <summary><paramref name="count"/> requests, <paramref name="concurrency"/> in flight, each sent when the last one of its worker answered.</summary>
+    private static async Task<Block> ClosedLoopAsync(ITarget target, int count, int concurrency, CancellationToken cancellationToken)
+    {
+        var latencies = new double[count];
+        var failures = 0;
+        var next = -1;
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int index;
+            while ((index = Interlocked.Increment(ref next)) < count)
+            {
+                var start = Stopwatch.GetTimestamp();
+                if (!await target.SendAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                latencies[index] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        })).ConfigureAwait(false);
+        return new Block([.. latencies], failures, wall.Elapsed);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> requests due at a fixed rate (request i at start + i / rate), at most
+    /// <paramref name="maxInFlight"/> in flight. A latency runs from when the request was due: time spent waiting for a
+    /// free slot because the server fell behind counts against the server, as it would for a real client arriving then.
+    /// </summary>
+    private static async Task<Block> OpenLoopAsync(ITarget target, int count, double rate, int maxInFlight, CancellationToken cancellationToken)
+    {
+        var latencies = new double[count];
+        var failures = 0;
+        using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
+        var start = Stopwatch.GetTimestamp();
+        var sends = new List<Task>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var due = start + (long)(i / rate * Stopwatch.Frequency);
+            var wait = due - Stopwatch.GetTimestamp();
+            if (wait > 0)
+            {
+                await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), cancellationToken).ConfigureAwait(false);
+            }
+
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var index = i;
+            sends.Add(Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        if (!await target.SendAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            Interlocked.Increment(ref failures);
+                        }
+
+                        latencies[index] = (double)(Stopwatch.GetTimestamp() - due) / Stopwatch.Frequency * 1000;
+                    }
+                    finally
+                    {
+                        slots.Release();
+                    }
+                },
+                cancellationToken));
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
+        return new Block([.. latencies], failures, Stopwatch.GetElapsedTime(start));
+    }
+
+    /// <summary>Nearest-rank percentile of sorted values (0 when there are none).</summary>
+    private static double Percentile(double[] sorted, double p)
+    {
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
+        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
+    }
+
+    public static void Print(IReadOnlyList<Result> results)
+    {
+        var table = new Table().AddColumn("model").AddColumn("encoding").AddColumn("c").AddColumn("target").AddColumn("requests").AddColumn("failures")
+            .AddColumn("p50 ms").AddColumn("p95 ms").AddColumn("p99 ms").AddColumn("req/s").AddColumn("vs raw p50");
+        foreach (var cell in results.GroupBy(r => (r.Model, r.Encoding, r.Concurrency)))
+        {
+            var raw = cell.FirstOrDefault(r => r.Target == "raw");
+            foreach (var r in cell)
+            {
+                var versus = raw is null || r.Target == "raw" ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"+{r.P50Ms - raw.P50Ms:F2} ms, {r.P50Ms / raw.P50Ms:F2}×");
+                table.AddRow(r.Model, r.Encoding, I(r.Concurrency), r.Target, I(r.Requests), I(r.Failures), F(r.P50Ms), F(r.P95Ms), F(r.P99Ms), F(r.ThroughputPerSecond), versus);
+            }
+        }
+
+        AnsiConsole.Write(table);
+        foreach (var r in results.Where(r => r.StageP50Ms is { Count: > 0 }))
+        {
+            Console.Out.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"stages {r.Model} {r.Encoding} c={r.Concurrency} (gateway, p50 ms): {string.Join(", ", r.StageP50Ms!.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:F3}"))}"));
+        }
+
+        foreach (var r in results)
+        {
+            Console.Out.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"bench-matrix {r.Model} {r.Encoding} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s"));
+        }
+    }
+
+    public static async Task WriteJsonAsync(FileInfo file, Options options, IReadOnlyList<Result> results, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        file.Directory?.Create();
+        var document = new
+        {
+            machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString() },
+            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies },
+            results,
+        };
+        await using var stream = file.Create();
+        await JsonSerializer.SerializeAsync(stream, document, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>The same request over HTTP: to the inference app with the gateway's service token, or to the gateway with a caller's.</summary>
+    private sealed class HttpTarget(string name, HttpClient http, string path, string token, BenchPayload payload) : ITarget
+    {
+        public string Name => name;
+
+        public async Task<bool> SendAsync(CancellationToken cancellationToken)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(payload.ContentType);
+            if (payload.HeaderLength is { } length)
+            {
+                request.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", length.ToString(CultureInfo.InvariantCulture));
+            }
+
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    /// <summary>
+    /// The model in an ONNX Runtime session of this process, default session options, the input allocated once: what
+    /// serving can at best approach. Runs are dispatched to the thread pool so that several can be in flight.
+    /// </summary>
+    private sealed class RawTarget : ITarget
+    {
+        private readonly InferenceSession _session;
+        private readonly OrtValue _input;
+        private readonly string[] _inputNames;
+        private readonly string[] _outputNames;
+        private readonly RunOptions _runOptions = new();
+
+        public RawTarget(string model)
+        {
+            _session = new InferenceSession(SampleModels.BuildModel(model));
+            var (name, datatype, shape, values) = BenchPayloads.Input(model);
+            _input = datatype == "INT64"
+                ? OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(values, v => (long)v), Array.ConvertAll(shape, d => (long)d))
+                : OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(values, v => (float)v), Array.ConvertAll(shape, d => (long)d));
+            _inputNames = [name];
+            _outputNames = [.. _session.OutputNames];
+        }
+
+        public string Name => "raw";
+
+        public Task<bool> SendAsync(CancellationToken cancellationToken) => Task.Run(
+            () =>
+            {
+                using var outputs = _session.Run(_runOptions, _inputNames, [_input], _outputNames);
+                return outputs.Count == _outputNames.Length;
+            },
+            cancellationToken);
+
+        public void Dispose()
+        {
+            _input.Dispose();
+            _runOptions.Dispose();
+            _session.Dispose();
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System.Diagnostics.Tracing;
+using System.Globalization;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing;
+
+namespace ServerlessServe.Cli.Commands;
+
+/// <summary>
+/// The gateway's own stage timings (the <c>serverlessserve.stage.duration</c> histogram of
+/// <c>PipelineTelemetry</c>), read the way <c>dotnet-counters</c> reads metrics: over the runtime's diagnostics channel
+/// of a local process (EventPipe, <c>System.Diagnostics.Metrics</c>), which only the same user on the same machine can
+/// open. Nothing is exposed to callers and no setting is switched on. Every second the runtime publishes each stage's
+/// quantiles over that second; a cell's p50 per stage is the count-weighted median of those per-second p50s.
+/// </summary>
+internal sealed class StageMetrics : IDisposable
+{
+    private const string MetricsProvider = "System.Diagnostics.Metrics";
+    private const string Instrument = "serverlessserve.stage.duration";
+
+    private readonly DiagnosticsClient _client;
+    private readonly EventPipeSession _session;
+    private readonly EventPipeEventSource _source;
+    private readonly Task _processing;
+    private readonly Lock _gate = new();
+    private List<(string Stage, double P50, long Count)> _samples = [];
+
+    private StageMetrics(int processId)
+    {
+        _client = new DiagnosticsClient(processId);
+        var arguments = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["SessionId"] = Guid.NewGuid().ToString(),
+            ["Metrics"] = $"{Core.Pipeline.PipelineTelemetry.SourceName}\\{Instrument}",
+            ["RefreshInterval"] = "1",
+            ["MaxTimeSeries"] = "1000",
+            ["MaxHistograms"] = "100",
+        };
+        _session = _client.StartEventPipeSession([new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, arguments)], requestRundown: false);
+        _source = new EventPipeEventSource(_session.EventStream);
+        _source.Dynamic.All += OnEvent;
+        _processing = Task.Run(_source.Process);
+    }
+
+    /// <summary>The process id of the gateway's worker: the .NET process on this machine that runs ServerlessServe.Gateway.</summary>
+    public static int? FindGateway()
+    {
+        foreach (var id in DiagnosticsClient.GetPublishedProcesses())
+        {
+            try
+            {
+                var commandLine = File.ReadAllText($"/proc/{id.ToString(CultureInfo.InvariantCulture)}/cmdline").Replace('\0', ' ');
+                if (commandLine.Contains("ServerlessServe.Gateway", StringComparison.Ordinal))
+                {
+                    return id;
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Listens to <paramref name="processId"/>, or returns null (with the reason) where that is not possible.</summary>
+    public static StageMetrics? TryStart(int processId, out string? reason)
+    {
+        try
+        {
+            reason = null;
+            return new StageMetrics(processId);
+        }
+        catch (Exception ex) when (ex is ServerNotAvailableException or UnsupportedCommandException or IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            reason = ex.Message;
+            return null;
+        }
+    }
+
+    /// <summary>Forgets what was gathered so far (the next cell starts clean).</summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _samples = [];
+        }
+    }
+
+    /// <summary>Each stage's p50 over what was gathered since <see cref="Reset"/>, in milliseconds.</summary>
+    public IReadOnlyDictionary<string, double> StageP50()
+    {
+        List<(string Stage, double P50, long Count)> samples;
+        lock (_gate)
+        {
+            samples = [.. _samples];
+        }
+
+        return samples.GroupBy(s => s.Stage, StringComparer.Ordinal).ToDictionary(g => g.Key, g => WeightedMedian(g.Select(s => (s.P50, s.Count))), StringComparer.Ordinal);
+    }
+
+    /// <summary>The median of values each counted <c>Weight</c> times.</summary>
+    private static double WeightedMedian(IEnumerable<(double Value, long Weight)> samples)
+    {
+        var sorted = samples.Where(s => s.Weight > 0).OrderBy(s => s.Value).ToList();
+        var total = sorted.Sum(s => s.Weight);
+        var half = total / 2.0;
+        long seen = 0;
+        foreach (var (value, weight) in sorted)
+        {
+            seen += weight;
+            if (seen >= half)
+            {
+                return value;
+            }
+        }
+
+        return 0;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _session.Stop();
+        }
+        catch (Exception ex) when (ex is ServerNotAvailableException or IOException or TimeoutException)
+        {
+        }
+
+        _processing.Wait(TimeSpan.FromSeconds(5));
+        _source.Dispose();
+        _session.Dispose();
+    }
+
+    private void OnEvent(TraceEvent e)
+    {
+        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("name") as string != Instrument)
+        {
+            return;
+        }
+
+        var stage = Tag(e.PayloadByName("tags") as string, "stage");
+        var p50 = Quantile(e.PayloadByName("quantiles") as string, "0.5");
+        var count = e.PayloadByName("count") is int c ? c : 1;
+        if (stage is not null && p50 is { } value && count > 0)
+        {
+            lock (_gate)
+            {
+                _samples.Add((stage, value, count));
+            }
+        }
+    }
+
+    /// <summary>A tag's value in "key=value,key=value".</summary>
+    private static string? Tag(string? tags, string key) =>
+        tags?.Split(',').Select(t => t.Split('=', 2)).FirstOrDefault(p => p.Length == 2 && p[0] == key)?[1];
+
+    /// <summary>A quantile's value in "0.5=1.2;0.95=3.4;0.99=5.6".</summary>
+    private static double? Quantile(string? quantiles, string which)
+    {
+        var pair = quantiles?.Split(';').Select(q => q.Split('=', 2)).FirstOrDefault(p => p.Length == 2 && p[0] == which);
+        return pair is not null && double.TryParse(pair[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+    }
+}
