@@ -33,6 +33,14 @@ public sealed class BenchMatrixTests(StackFixture fixture)
             Assert.True(r.GetProperty("p99Ms").GetDouble() >= r.GetProperty("p50Ms").GetDouble());
         });
         Assert.Contains("bench-matrix credit-risk binary c=2 gateway: requests=20 failures=0", run.Output, StringComparison.Ordinal);
+
+        // The gateway's own stage timings, read from its metrics (never from a response): only the gateway's rows carry them.
+        Assert.All(results.Where(r => r.GetProperty("target").GetString() == "gateway"), r =>
+        {
+            var stages = r.GetProperty("stageP50Ms").EnumerateObject().Select(p => p.Name).ToList();
+            Assert.Superset(new HashSet<string>(["authenticate", "validate", "infer", "redact", "audit"]), stages.ToHashSet());
+        });
+        Assert.All(results.Where(r => r.GetProperty("target").GetString() != "gateway"), r => Assert.Equal(JsonValueKind.Null, r.GetProperty("stageP50Ms").ValueKind));
     }
 
     [StackFact]

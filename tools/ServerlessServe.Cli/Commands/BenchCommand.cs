@@ -129,7 +129,7 @@ internal static class BenchCommand
 
         // The gateway's own stage timings, over the runtime's local diagnostics channel (as dotnet-counters reads them).
         StageMetrics? stages = null;
-        if (StageMetrics.FindGateway() is { } gatewayProcess)
+        if (StageMetrics.FindGateway(options.GatewayUrl.Port) is { } gatewayProcess)
         {
             stages = StageMetrics.TryStart(gatewayProcess, out var reason);
             if (stages is null)
@@ -139,7 +139,7 @@ internal static class BenchCommand
         }
         else
         {
-            AnsiConsole.MarkupLine("[yellow]No stage timings:[/] no ServerlessServe.Gateway process of this user publishes a diagnostics channel here.");
+            AnsiConsole.MarkupLine("[yellow]No stage timings:[/] no single ServerlessServe.Gateway process of this user, for this port, publishes a diagnostics channel here.");
         }
 
         IReadOnlyList<BenchMatrix.Result> results;

@@ -311,7 +311,10 @@ internal static class BenchMatrix
 
         public RawTarget(string model)
         {
-            _session = new InferenceSession(SampleModels.BuildModel(model));
+            var bytes = model == ResNet18Sample.Name
+                ? ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("ResNet18.onnx is not here (restore the NuGet packages)."), CancellationToken.None).GetAwaiter().GetResult()
+                : SampleModels.BuildModel(model);
+            _session = new InferenceSession(bytes);
             var (name, datatype, shape, values) = BenchPayloads.Input(model);
             _input = datatype == "INT64"
                 ? OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(values, v => (long)v), Array.ConvertAll(shape, d => (long)d))

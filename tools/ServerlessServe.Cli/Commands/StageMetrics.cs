@@ -41,9 +41,13 @@ internal sealed class StageMetrics : IDisposable
         _processing = Task.Run(_source.Process);
     }
 
-    /// <summary>The process id of the gateway's worker: the .NET process on this machine that runs ServerlessServe.Gateway.</summary>
-    public static int? FindGateway()
+    /// <summary>
+    /// The process id of the gateway's worker: the .NET process of this user that runs ServerlessServe.Gateway and listens
+    /// on <paramref name="port"/> (its command line names the port when it runs standalone); else the only such process.
+    /// </summary>
+    public static int? FindGateway(int port)
     {
+        var gateways = new List<(int Id, string CommandLine)>();
         foreach (var id in DiagnosticsClient.GetPublishedProcesses())
         {
             try
@@ -51,7 +55,7 @@ internal sealed class StageMetrics : IDisposable
                 var commandLine = File.ReadAllText($"/proc/{id.ToString(CultureInfo.InvariantCulture)}/cmdline").Replace('\0', ' ');
                 if (commandLine.Contains("ServerlessServe.Gateway", StringComparison.Ordinal))
                 {
-                    return id;
+                    gateways.Add((id, commandLine));
                 }
             }
             catch (IOException)
@@ -62,7 +66,8 @@ internal sealed class StageMetrics : IDisposable
             }
         }
 
-        return null;
+        var onPort = gateways.Where(g => g.CommandLine.Contains($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)).ToList();
+        return onPort.Count == 1 ? onPort[0].Id : gateways.Count == 1 ? gateways[0].Id : null;
     }
 
     /// <summary>Listens to <paramref name="processId"/>, or returns null (with the reason) where that is not possible.</summary>
@@ -137,14 +142,15 @@ internal sealed class StageMetrics : IDisposable
 
     private void OnEvent(TraceEvent e)
     {
-        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("name") as string != Instrument)
+        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("instrumentName") as string != Instrument)
         {
             return;
         }
 
         var stage = Tag(e.PayloadByName("tags") as string, "stage");
         var p50 = Quantile(e.PayloadByName("quantiles") as string, "0.5");
-        var count = e.PayloadByName("count") is int c ? c : 1;
+        // Runtimes before .NET 8 publish no count: each second's p50 then weighs the same.
+        var count = e.PayloadByName("count") is { } c ? Convert.ToInt64(c, CultureInfo.InvariantCulture) : 1;
         if (stage is not null && p50 is { } value && count > 0)
         {
             lock (_gate)
