@@ -23,4 +23,12 @@ public sealed class InferenceOptions
     /// <summary>Threads ONNX Runtime uses within one operator; 0 lets ONNX Runtime choose (one per physical core). Default 0.</summary>
     [Range(0, 256)]
     public int IntraOpNumThreads { get; set; }
+
+    /// <summary>
+    /// Whether ONNX Runtime's intra-op threads spin while they wait for work (<c>session.intra_op.allow_spinning</c>).
+    /// Default false: on a small or shared machine (a serverless replica, two cores shared with the Functions host and
+    /// the other requests) a spinning thread takes the CPU that concurrent requests need; spinning only pays on cores of
+    /// its own (docs/performance.md).
+    /// </summary>
+    public bool AllowSpinning { get; set; }
 }

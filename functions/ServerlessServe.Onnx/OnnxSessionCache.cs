@@ -76,7 +76,7 @@ public sealed class OnnxSessionCache : IDisposable
         return GetOrCreateAsync(model.Version, _ => Task.FromResult(model), cancellationToken);
     }
 
-    /// <summary>Session options as configured: provider, intra-op threads, all graph optimisations. Also reports the provider used.</summary>
+    /// <summary>Session options as configured: provider, intra-op threads and spinning, all graph optimisations. Also reports the provider used.</summary>
     internal SessionOptions CreateSessionOptions(out ExecutionProvider provider)
     {
         var options = NewOptions();
@@ -125,13 +125,18 @@ public sealed class OnnxSessionCache : IDisposable
         _sessions.Clear();
     }
 
-    private SessionOptions NewOptions() => new()
+    private SessionOptions NewOptions()
     {
-        GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-        ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-        IntraOpNumThreads = _options.IntraOpNumThreads,
-        LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-    };
+        var options = new SessionOptions
+        {
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            IntraOpNumThreads = _options.IntraOpNumThreads,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", _options.AllowSpinning ? "1" : "0");
+        return options;
+    }
 
     private async Task<LoadedModel> CreateAsync(VerifiedModelVersion version, Func<CancellationToken, Task<VerifiedModel>> loadVerified)
     {

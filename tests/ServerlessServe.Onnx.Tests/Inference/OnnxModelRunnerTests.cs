@@ -29,6 +29,22 @@ public sealed class OnnxModelRunnerTests : IDisposable
         Assert.True(values[5] > 0.8, "a clearly high-risk row is classed high");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RunAsync_IntraOpSpinningOnOrOff_SameProbabilities(bool spinning)
+    {
+        // Spinning changes how ONNX Runtime's threads wait, never what they compute: two threads either way.
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { IntraOpNumThreads = 2, AllowSpinning = spinning });
+        float[] rows = [0.2f, 0.1f, 0f, 18f, 0.7f, 0.85f, 5f, 2f];
+        var input = new Tensor("features", TensorDataType.Fp32, [2, 4], rows);
+        var reference = await _runner.RunAsync(await InferenceTestModels.CreditRiskAsync(_cache), [input], null, default);
+
+        var outputs = await _runner.RunAsync(await InferenceTestModels.CreditRiskAsync(cache), [input], null, default);
+
+        Assert.Equal(Assert.Single(reference).As<float>().ToArray(), Assert.Single(outputs).As<float>().ToArray());
+    }
+
     [Fact]
     public async Task RunAsync_CustomerNotes_ReturnsStoredNotesAsUtf8()
     {

@@ -127,9 +127,17 @@ internal static class BenchMatrix
         IReadOnlyDictionary<string, double>? stageP50 = null;
         if (stages is not null)
         {
-            // The runtime publishes each second's quantiles: wait for the last second of the cell.
+            // The runtime publishes each second's quantiles: wait for the last second of the cell, and on a loaded
+            // machine a little longer for the first publication. None at all: the cell reports no stages (null).
             await Task.Delay(TimeSpan.FromMilliseconds(1500), cancellationToken).ConfigureAwait(false);
             stageP50 = stages.StageP50();
+            for (var wait = 0; stageP50.Count == 0 && wait < 10; wait++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+                stageP50 = stages.StageP50();
+            }
+
+            stageP50 = stageP50.Count == 0 ? null : stageP50;
         }
 
         return targets.Select(t =>
