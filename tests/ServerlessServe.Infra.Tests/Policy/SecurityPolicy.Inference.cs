@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using ServerlessServe.Infra.Tests.Arm;
@@ -88,7 +87,7 @@ public static partial class SecurityPolicy
             {
                 yield return new Violation(id, app.ToString(), $"IP rule '{name}' is not an allow rule: with deny rules, every other address is admitted");
             }
-            else if (range is null || !spaces.Any(space => CidrContains(space, range)))
+            else if (range is null || !spaces.Any(space => Cidr.Contains(space, range)))
             {
                 yield return new Violation(id, app.ToString(), $"IP rule '{name}' admits {rule.Get("ipAddressRange").Describe()}, not a range inside a VNet this template declares");
             }
@@ -130,7 +129,7 @@ public static partial class SecurityPolicy
         }
 
         var rules = app.Body.Get("properties.configuration.ingress.ipSecurityRestrictions").Items().ToList();
-        if (rules.Count > 0 && !rules.Any(r => r.Get("action").IsString("Allow") && r.Get("ipAddressRange").AsString() is { } range && CidrContains(range, prefix)))
+        if (rules.Count > 0 && !rules.Any(r => r.Get("action").IsString("Allow") && r.Get("ipAddressRange").AsString() is { } range && Cidr.Contains(range, prefix)))
         {
             yield return new Violation(id, app.ToString(), $"no IP rule admits {site.ShortName}'s subnet {subnetName} ({prefix})");
         }
@@ -199,35 +198,6 @@ public static partial class SecurityPolicy
     private static double? GiB(string? memory) =>
         memory is not null && memory.EndsWith("Gi", StringComparison.Ordinal)
         && double.TryParse(memory[..^2], NumberStyles.Float, CultureInfo.InvariantCulture, out var gib) ? gib : null;
-
-    /// <summary>Whether the IPv4 range <paramref name="inner"/> (CIDR or one address) lies within <paramref name="outer"/>.</summary>
-    public static bool CidrContains(string outer, string inner)
-    {
-        if (!TryCidr(outer, out var outerBase, out var outerBits) || !TryCidr(inner, out var innerBase, out var innerBits) || innerBits < outerBits)
-        {
-            return false;
-        }
-
-        var mask = outerBits == 0 ? 0u : uint.MaxValue << (32 - outerBits);
-        return (outerBase & mask) == (innerBase & mask);
-    }
-
-    private static bool TryCidr(string text, out uint address, out int bits)
-    {
-        address = 0;
-        bits = 32;
-        var slash = text.IndexOf('/', StringComparison.Ordinal);
-        var host = slash < 0 ? text : text[..slash];
-        if ((slash >= 0 && (!int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out bits) || bits > 32))
-            || !IPAddress.TryParse(host, out var ip) || ip.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-        {
-            return false;
-        }
-
-        var bytes = ip.GetAddressBytes();
-        address = ((uint)bytes[0] << 24) | ((uint)bytes[1] << 16) | ((uint)bytes[2] << 8) | bytes[3];
-        return true;
-    }
 
     // https://«reference('<container app id>'[, '<api version>']).configuration.ingress.fqdn»[/path]
     [GeneratedRegex(@"^https://«reference\('(?<id>(?:[^']|'')+)'(?:, '[^']*')?\)\.configuration\.ingress\.fqdn»(/.*)?$", RegexOptions.CultureInvariant)]

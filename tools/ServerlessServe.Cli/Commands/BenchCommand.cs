@@ -288,7 +288,8 @@ internal static class BenchCommand
         }
     }
 
-    private static async Task<HttpStatusCode> SendAsync(HttpClient http, string path, string token, BenchPayload payload, CancellationToken cancellationToken)
+    /// <summary>One bench request (the matrix's HTTP targets send the same): its status, or 502 when a receipt asked for is missing.</summary>
+    internal static async Task<HttpStatusCode> SendAsync(HttpClient http, string path, string token, BenchPayload payload, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(payload.ContentType);
@@ -337,9 +338,17 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
     /// <summary>Items completed per second (jobs: items per job × jobs / wall time).</summary>
     public double ItemThroughput => ItemsPerRequest * Requests / Wall.TotalSeconds;
 
-    public double Percentile(double p)
+    public double Percentile(double p) => NearestRank(LatenciesMs.Order().ToArray(), p);
+
+    /// <summary>Nearest-rank percentile of sorted values (0 when there are none).</summary>
+    public static double NearestRank(double[] sorted, double p)
     {
-        var sorted = LatenciesMs.Order().ToArray();
+        ArgumentNullException.ThrowIfNull(sorted);
+        if (sorted.Length == 0)
+        {
+            return 0;
+        }
+
         var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
         return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }

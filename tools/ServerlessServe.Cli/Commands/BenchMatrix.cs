@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using ServerlessServe.Local;
@@ -145,7 +144,7 @@ internal static class BenchMatrix
             var sorted = latencies[t.Name].Order().ToArray();
             return new Result(
                 model, encoding, concurrency, t.Name, sorted.Length, failures[t.Name],
-                Percentile(sorted, 50), Percentile(sorted, 95), Percentile(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
+                BenchReport.NearestRank(sorted, 50), BenchReport.NearestRank(sorted, 95), BenchReport.NearestRank(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
                 sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null);
         });
     }
@@ -223,18 +222,6 @@ internal static class BenchMatrix
         return new Block([.. latencies], failures, Stopwatch.GetElapsedTime(start));
     }
 
-    /// <summary>Nearest-rank percentile of sorted values (0 when there are none).</summary>
-    private static double Percentile(double[] sorted, double p)
-    {
-        if (sorted.Length == 0)
-        {
-            return 0;
-        }
-
-        var rank = (int)Math.Ceiling(p / 100 * sorted.Length) - 1;
-        return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
-    }
-
     public static void Print(IReadOnlyList<Result> results)
     {
         var table = new Table().AddColumn("model").AddColumn("encoding").AddColumn("c").AddColumn("target").AddColumn("requests").AddColumn("failures")
@@ -288,20 +275,8 @@ internal static class BenchMatrix
     {
         public string Name => name;
 
-        public async Task<bool> SendAsync(CancellationToken cancellationToken)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue(payload.ContentType);
-            if (payload.HeaderLength is { } length)
-            {
-                request.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", length.ToString(CultureInfo.InvariantCulture));
-            }
-
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-            return response.StatusCode == HttpStatusCode.OK;
-        }
+        public async Task<bool> SendAsync(CancellationToken cancellationToken) =>
+            await BenchCommand.SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false) == HttpStatusCode.OK;
 
         public void Dispose()
         {
