@@ -40,7 +40,11 @@ public static class ServerlessServeServiceCollectionExtensions
         services.AddLogging(logging => logging
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
             .AddFilter("Azure", LogLevel.Warning)
-            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning));
+            .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+
+            // Polly reports every attempt of every call at Information (one console line per request to the inference
+            // app); retries and an opening breaker are Warning and still appear.
+            .AddFilter("Polly", LogLevel.Warning));
         services.TryAddSingleton(TimeProvider.System);
 
         // The app's own routes (from the build's functions.metadata), for the catch-all function's 404 and 405.

@@ -34,6 +34,47 @@ public sealed class SampleModelsTests
     }
 
     [Fact]
+    public async Task ResNet18_WithDynamicBatch_EachRowOfABatchGivesWhatItGivesAlone()
+    {
+        var pinned = await ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("restore the NuGet packages"));
+        var rebatched = ResNet18Sample.WithDynamicBatch(pinned);
+        Assert.Equal(rebatched, ResNet18Sample.WithDynamicBatch(pinned));
+
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(rebatched);
+        Assert.Equal(-1, session.InputMetadata[ResNet18Sample.InputName].Dimensions[0]);
+        Assert.Equal(-1, session.OutputMetadata[ResNet18Sample.OutputName].Dimensions[0]);
+        const int Rows = 3;
+        const int Pixels = 3 * 224 * 224;
+        var images = new float[Rows * Pixels];
+        for (var i = 0; i < images.Length; i++)
+        {
+            images[i] = ((i * 7919) % 2001) - 1000f;
+        }
+
+        var batch = Run(session, images, Rows);
+        Assert.Equal(Rows * 512, batch.Length);
+        for (var row = 0; row < Rows; row++)
+        {
+            var alone = Run(session, images.AsSpan(row * Pixels, Pixels).ToArray(), 1);
+            Assert.Equal(alone, batch.AsSpan(row * 512, 512).ToArray());
+        }
+
+        static float[] Run(Microsoft.ML.OnnxRuntime.InferenceSession session, float[] images, int rows)
+        {
+            using var input = Microsoft.ML.OnnxRuntime.OrtValue.CreateTensorValueFromMemory(images, [rows, 3, 224, 224]);
+            using var runOptions = new Microsoft.ML.OnnxRuntime.RunOptions();
+            using var outputs = session.Run(runOptions, [ResNet18Sample.InputName], [input], [ResNet18Sample.OutputName]);
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+    }
+
+    [Fact]
+    public void WithDynamicBatch_ModelThatMixesRows_Refused()
+    {
+        Assert.Throws<InvalidDataException>(() => ResNet18Sample.WithDynamicBatch(DigitsSample.BuildModel()));
+    }
+
+    [Fact]
     public void CustomerNotes_HoldEveryKindOfPersonalData()
     {
         var text = string.Join("\n", CustomerNotesSample.Notes);

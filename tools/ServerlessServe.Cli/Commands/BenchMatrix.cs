@@ -298,7 +298,7 @@ internal static class BenchMatrix
         public RawTarget(string model)
         {
             var bytes = model == ResNet18Sample.Name
-                ? ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("ResNet18.onnx is not here (restore the NuGet packages)."), CancellationToken.None).GetAwaiter().GetResult()
+                ? ResNet18Sample.WithDynamicBatch(ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("ResNet18.onnx is not here (restore the NuGet packages)."), CancellationToken.None).GetAwaiter().GetResult())
                 : SampleModels.BuildModel(model);
             _session = new InferenceSession(bytes);
             var (name, datatype, shape, values) = BenchPayloads.Input(model);

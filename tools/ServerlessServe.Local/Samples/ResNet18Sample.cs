@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using Google.Protobuf;
+using Onnx;
 
 namespace ServerlessServe.Local.Samples;
 
@@ -6,7 +8,8 @@ namespace ServerlessServe.Local.Samples;
 /// The realistic sample: ResNet18 (ImageNet features, ONNX opset 8, ~64 MB) as shipped in the NuGet package
 /// <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c> under <c>tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx</c>.
 /// Input <c>Input247</c> FP32 [1, 3, 224, 224] (preprocessed image), output <c>Pooling395_Output_0</c> FP32 [1, 512, 1, 1].
-/// The file is pinned by SHA-256, so a different file is never published as this sample.
+/// The file is pinned by SHA-256, so a different file is never published as this sample. What is published is that file
+/// with its batch dimension made symbolic (<see cref="WithDynamicBatch"/>), so the inference app can batch requests.
 /// </summary>
 public static class ResNet18Sample
 {
@@ -58,6 +61,39 @@ public static class ResNet18Sample
         }
 
         return bytes;
+    }
+
+    /// <summary>
+    /// The pinned model with a symbolic first dimension (<c>batch</c>) on its input and output instead of the fixed 1, and
+    /// without the graph's intermediate shape annotations (which also fix the batch at 1; ONNX Runtime infers them again).
+    /// Nodes, weights and opset are untouched: the network is convolutions, batch normalisation, pooling and additions,
+    /// none of which mixes rows, so each row of a batch gives the features that row gives alone. Deterministic: the same
+    /// input bytes give the same output bytes.
+    /// </summary>
+    public static byte[] WithDynamicBatch(byte[] pinned)
+    {
+        ArgumentNullException.ThrowIfNull(pinned);
+        var model = ModelProto.Parser.ParseFrom(pinned);
+        var graph = model.Graph;
+        if (graph.Node.Any(n => n.OpType is "Reshape" or "Flatten" or "Gemm" or "MatMul"))
+        {
+            throw new InvalidDataException("The model has nodes that may fix or mix the batch dimension.");
+        }
+
+        foreach (var value in graph.Input.Concat(graph.Output))
+        {
+            var first = value.Type.TensorType.Shape.Dim[0];
+            if (first.DimValue != 1)
+            {
+                throw new InvalidDataException($"'{value.Name}' does not have a batch dimension of 1.");
+            }
+
+            first.ClearDimValue();
+            first.DimParam = "batch";
+        }
+
+        graph.ValueInfo.Clear();
+        return model.ToByteArray();
     }
 
     private static IEnumerable<string> Candidates()

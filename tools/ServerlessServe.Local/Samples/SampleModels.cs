@@ -71,7 +71,7 @@ public static class SampleModels
 
         if (ResNet18Sample.Find() is { } resnet)
         {
-            var bytes = await ResNet18Sample.ReadVerifiedAsync(resnet, cancellationToken).ConfigureAwait(false);
+            var bytes = ResNet18Sample.WithDynamicBatch(await ResNet18Sample.ReadVerifiedAsync(resnet, cancellationToken).ConfigureAwait(false));
             written.Add(await WriteAsync(outputDir, ResNet18Sample.Name, bytes, cancellationToken).ConfigureAwait(false));
         }
 
