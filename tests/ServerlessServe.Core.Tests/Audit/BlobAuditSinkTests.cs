@@ -42,6 +42,74 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     }
 
     [Fact]
+    public async Task Anticipate_RecordOfAnAnnouncedRequest_JoinsTheGroupBeingFormed()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.AnticipationWindow) = (TimeSpan.Zero, TimeSpan.FromSeconds(1))));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None); // the first group, and its checkpoint
+            var appendsBefore = sink.AppendCalls;
+
+            var announced = sink.Anticipate();
+            Assert.Equal(1, sink.Anticipated);
+            var first = sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask();
+            await Task.Delay(50);
+            Assert.False(first.IsCompleted, "the group waits for the announced request's record");
+
+            announced.Dispose();
+            announced.Dispose();
+            Assert.Equal(0, sink.Anticipated);
+            await Task.WhenAll(first, sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None).AsTask());
+
+            Assert.Equal(3, sink.RecordsCommitted);
+            Assert.Equal(appendsBefore + 1, sink.AppendCalls);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(3, report.Chains[0].LastSeq);
+    }
+
+    [Fact]
+    public async Task Anticipate_AnnouncedRecordNeverComes_GroupCommittedWhenTheWindowCloses()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.AnticipationWindow) = (TimeSpan.Zero, TimeSpan.FromMilliseconds(200))));
+        await using (sink)
+        {
+            using var neverAppends = sink.Anticipate();
+
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None);
+
+            Assert.Equal(2, sink.RecordsCommitted);
+            Assert.Equal(1, sink.Anticipated);
+        }
+    }
+
+    [Fact]
+    public async Task Anticipate_NothingAnnounced_RecordCommittedWithoutWaitingForTheWindow()
+    {
+        var container = azurite.GetContainer();
+
+        // The sink's clock never moves: a lone record that waited for the window would wait forever.
+        var sink = new BlobAuditSink(
+            container,
+            AuditTestData.Options(_key, static o => (o.GroupWindow, o.AnticipationWindow, o.CheckpointEvery) = (TimeSpan.Zero, TimeSpan.FromSeconds(1), 1_000_000)),
+            new TestOutputLogger<BlobAuditSink>(output),
+            new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
+        sink.Start();
+        await using (sink)
+        {
+            var append = sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None).AsTask();
+            Assert.Same(append, await Task.WhenAny(append, Task.Delay(TimeSpan.FromSeconds(30))));
+            await append;
+            Assert.Equal(1, sink.RecordsCommitted);
+        }
+    }
+
+    [Fact]
     public async Task AppendAsync_StorageUnreachable_FailsClosedAndChainsOnAfterRecovery()
     {
         await using var proxy = new FaultProxy(azurite.BlobPort);
