@@ -59,6 +59,28 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Contains(("serverlessserve.inference.batch.requests", 4L), recorded);
     }
 
+    [Fact]
+    public async Task RunAsync_ManyConcurrentCallers_EachGetsItsOwnOutputsWhateverTheGrouping()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 16 };
+        var requests = Enumerable.Range(0, 64).Select(i => Features(1 + (i % 5), seed: 100 + i)).ToArray();
+
+        var batched = await Task.WhenAll(requests.Select(r => Task.Run(() => _batcher.RunAsync(model, policy, [r], null, default))));
+
+        // However the requests happened to group, every row ran exactly once and no run passed the cap.
+        Assert.Equal(requests.Sum(r => r.Shape[0]), _runs.Sum(run => run.Rows));
+        Assert.Equal(requests.Length, _runs.Sum(run => run.Requests));
+        Assert.All(_runs, run => Assert.True(run.Rows <= policy.MaxBatchSize));
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(batched[i]);
+            Assert.Equal(alone.Shape, shared.Shape);
+            AssertClose(alone.As<float>(), shared.As<float>());
+        }
+    }
+
     [Theory]
     [MemberData(nameof(OnnxModelRunnerTests.AllDatatypes), MemberType = typeof(OnnxModelRunnerTests))]
     public async Task RunAsync_EveryV2Datatype_StackedAndSplitExactly(TensorDataType type)

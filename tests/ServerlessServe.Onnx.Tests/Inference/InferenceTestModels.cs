@@ -20,6 +20,14 @@ internal static class InferenceTestModels
     public static Task<LoadedModel> CreditRiskAsync(OnnxSessionCache cache) =>
         cache.GetOrCreateAsync(Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel), default);
 
+    /// <summary>Credit-risk with a policy that asks for batching (at most 16 rows a run, no delay).</summary>
+    public static Task<LoadedModel> BatchedCreditRiskAsync(OnnxSessionCache cache) =>
+        cache.GetOrCreateAsync(
+            Verified(
+                TestPackages.CreditRisk("credit-risk-batched", "1", policy: """{"schemaVersion":1,"maxBatch":8,"batching":{"maxBatchSize":16}}"""u8.ToArray()),
+                TestPackages.CreditRiskModel),
+            default);
+
     public static Task<LoadedModel> CustomerNotesAsync(OnnxSessionCache cache) =>
         cache.GetOrCreateAsync(Verified(TestPackages.CustomerNotes(CustomerNotesSample.Name, "1"), TestPackages.CustomerNotesModel), default);
 
