@@ -16,7 +16,6 @@ internal sealed class BatchQueue
 {
     private readonly DynamicBatcher _batcher;
     private readonly LoadedModel _model;
-    private readonly BatchingPolicy _policy;
     private readonly Lock _gate = new();
     private readonly List<BatchItem> _pending = [];
     private TaskCompletionSource? _arrival;
@@ -26,11 +25,12 @@ internal sealed class BatchQueue
     {
         _batcher = batcher;
         _model = model;
-        _policy = policy;
+        Policy = policy;
         Batchable = IsBatchable(model.Session);
     }
 
-    public BatchingPolicy Policy => _policy;
+    /// <summary>The batching policy of the model's version.</summary>
+    public BatchingPolicy Policy { get; }
 
     /// <summary>
     /// Whether the model can run requests together at all: every input and output is a tensor whose first dimension the
@@ -128,7 +128,7 @@ internal sealed class BatchQueue
                 // once the timer exists, so time that passed meanwhile is not waited twice.
                 using var stop = new CancellationTokenSource();
                 var delay = Task.Delay(wait, _batcher.Time, stop.Token);
-                if (_batcher.Time.GetElapsedTime(head.QueuedAt) < _policy.MaxQueueDelay)
+                if (_batcher.Time.GetElapsedTime(head.QueuedAt) < Policy.MaxQueueDelay)
                 {
                     await Task.WhenAny(arrival!, delay).ConfigureAwait(false);
                 }
@@ -149,22 +149,22 @@ internal sealed class BatchQueue
         var head = _pending[0];
         var members = new List<BatchItem> { head };
         var rows = head.Rows;
-        for (var i = 1; i < _pending.Count && rows < _policy.MaxBatchSize; i++)
+        for (var i = 1; i < _pending.Count && rows < Policy.MaxBatchSize; i++)
         {
             var candidate = _pending[i];
-            if (rows + candidate.Rows <= _policy.MaxBatchSize && candidate.Fits(head))
+            if (rows + candidate.Rows <= Policy.MaxBatchSize && candidate.Fits(head))
             {
                 members.Add(candidate);
                 rows += candidate.Rows;
             }
         }
 
-        if (behindRun && rows < _policy.MaxBatchSize && _policy.MaxQueueDelay > TimeSpan.Zero)
+        if (behindRun && rows < Policy.MaxBatchSize && Policy.MaxQueueDelay > TimeSpan.Zero)
         {
             var waited = _batcher.Time.GetElapsedTime(head.QueuedAt);
-            if (waited < _policy.MaxQueueDelay)
+            if (waited < Policy.MaxQueueDelay)
             {
-                wait = _policy.MaxQueueDelay - waited;
+                wait = Policy.MaxQueueDelay - waited;
                 _arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 return null;
             }
