@@ -22,4 +22,10 @@ internal static partial class Log
 
     [LoggerMessage(3105, LogLevel.Warning, "Model {Model} version {Version} cannot be served ({Failure}); it is skipped and an older version keeps serving where one exists.")]
     public static partial void VersionUnservable(ILogger logger, string model, string version, string failure);
+
+    [LoggerMessage(3106, LogLevel.Information, "A batched run of model {Model} version {Version} failed; its {Requests} requests run again one by one, so only a request whose own data fails is refused.")]
+    public static partial void BatchRerun(ILogger logger, string model, string version, int requests);
+
+    [LoggerMessage(3107, LogLevel.Warning, "A batched run of model {Model} version {Version} returned an output whose first dimension is not the batch's rows; its {Requests} requests run again one by one. The model does not suit the policy's batching.")]
+    public static partial void BatchRowsMismatch(ILogger logger, string model, string version, int requests);
 }

@@ -40,6 +40,7 @@ public static class OnnxBuilderExtensions
         services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);
         services.TryAddSingleton<OnnxSessionCache>();
         services.TryAddSingleton<OnnxModelRunner>();
+        services.TryAddSingleton<DynamicBatcher>();
         services.TryAddSingleton<InferenceModelHost>();
         services.TryAddSingleton<SessionReattestation>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionReattestation>());

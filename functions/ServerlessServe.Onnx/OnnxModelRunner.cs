@@ -43,34 +43,14 @@ public sealed class OnnxModelRunner
                 values.Add(OrtTensors.ToOrtValue(input));
             }
 
-            using var runOptions = new RunOptions();
-            using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
-            IDisposableReadOnlyCollection<OrtValue> results;
-            try
+            using var results = Run(model, inputs.Select(i => i.Name).ToArray(), values, outputs, cancellationToken);
+            var tensors = new List<Tensor>(outputs.Length);
+            for (var i = 0; i < outputs.Length; i++)
             {
-                results = session.Run(runOptions, inputs.Select(i => i.Name).ToArray(), values, outputs);
-            }
-            catch (OnnxRuntimeException ex)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var category = Category(ex);
-                Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
-                throw category is "InvalidArgument" or "RuntimeException" or "Fail"
-                    ? RefusedException.Invalid("inference failed for the given input")
-                    : RefusedException.Unavailable("inference failed");
+                tensors.Add(OrtTensors.FromOrtValue(outputs[i], results[i]));
             }
 
-            using (results)
-            {
-                var tensors = new List<Tensor>(outputs.Length);
-                var i = 0;
-                foreach (var result in results)
-                {
-                    tensors.Add(OrtTensors.FromOrtValue(outputs[i++], result));
-                }
-
-                return Task.FromResult<IReadOnlyList<Tensor>>(tensors);
-            }
+            return Task.FromResult<IReadOnlyList<Tensor>>(tensors);
         }
         finally
         {
@@ -81,7 +61,33 @@ public sealed class OnnxModelRunner
         }
     }
 
-    private static void CheckInputs(InferenceSession session, IReadOnlyList<Tensor> inputs)
+    /// <summary>
+    /// One ONNX Runtime run on values already checked and converted; the caller disposes the results. An error ONNX
+    /// Runtime raises becomes a sanitised <see cref="RefusedException"/> (or <see cref="OperationCanceledException"/>
+    /// when <paramref name="cancellationToken"/> ended the run).
+    /// </summary>
+    internal IDisposableReadOnlyCollection<OrtValue> Run(
+        LoadedModel model, string[] inputNames, IReadOnlyCollection<OrtValue> values, string[] outputs, CancellationToken cancellationToken)
+    {
+        using var runOptions = new RunOptions();
+        using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
+        try
+        {
+            return model.Session.Run(runOptions, inputNames, values, outputs);
+        }
+        catch (OnnxRuntimeException ex)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var category = Category(ex);
+            Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
+            throw category is "InvalidArgument" or "RuntimeException" or "Fail"
+                ? RefusedException.Invalid("inference failed for the given input")
+                : RefusedException.Unavailable("inference failed");
+        }
+    }
+
+    /// <summary>Refuses inputs that do not fit the session's metadata (names, all present, datatype, rank, fixed dimensions, element count).</summary>
+    internal static void CheckInputs(InferenceSession session, IReadOnlyList<Tensor> inputs)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var input in inputs)
@@ -127,7 +133,8 @@ public sealed class OnnxModelRunner
         }
     }
 
-    private static string[] CheckOutputs(InferenceSession session, IReadOnlyList<string>? outputNames)
+    /// <summary>The output names to run: every output in the model's order when none are named, else the named ones, each known and once.</summary>
+    internal static string[] CheckOutputs(InferenceSession session, IReadOnlyList<string>? outputNames)
     {
         if (outputNames is null || outputNames.Count == 0)
         {

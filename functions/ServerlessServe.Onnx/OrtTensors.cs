@@ -50,18 +50,28 @@ internal static class OrtTensors
     };
 
     /// <summary>A new OrtValue holding a copy of <paramref name="tensor"/>; the caller disposes it.</summary>
-    public static OrtValue ToOrtValue(Tensor tensor)
+    public static OrtValue ToOrtValue(Tensor tensor) => Stack([tensor], (long[])tensor.Shape.Clone());
+
+    /// <summary>
+    /// A new OrtValue of <paramref name="shape"/> holding <paramref name="parts"/> one after the other, each copied once
+    /// straight into ONNX Runtime's buffer (stacked along the first dimension when the parts share the others). The parts
+    /// share one datatype and their elements add up to the shape's; the caller disposes the value.
+    /// </summary>
+    public static OrtValue Stack(IReadOnlyList<Tensor> parts, long[] shape)
     {
-        var shape = (long[])tensor.Shape.Clone();
-        if (tensor.DataType == TensorDataType.Bytes)
+        var type = parts[0].DataType;
+        if (type == TensorDataType.Bytes)
         {
             var strings = OrtValue.CreateTensorWithEmptyStrings(OrtAllocator.DefaultInstance, shape);
             try
             {
-                var elements = tensor.As<byte[]>();
-                for (var i = 0; i < elements.Length; i++)
+                var index = 0;
+                foreach (var part in parts)
                 {
-                    strings.StringTensorSetElementAt(elements[i].AsSpan(), i);
+                    foreach (var element in part.As<byte[]>())
+                    {
+                        strings.StringTensorSetElementAt(element.AsSpan(), index++);
+                    }
                 }
 
                 return strings;
@@ -73,10 +83,17 @@ internal static class OrtTensors
             }
         }
 
-        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ToElementType(tensor.DataType), shape);
+        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ToElementType(type), shape);
         try
         {
-            RawBytes(tensor).CopyTo(value.GetTensorMutableRawData());
+            var target = value.GetTensorMutableRawData();
+            foreach (var part in parts)
+            {
+                var bytes = RawBytes(part);
+                bytes.CopyTo(target);
+                target = target[bytes.Length..];
+            }
+
             return value;
         }
         catch
@@ -90,39 +107,55 @@ internal static class OrtTensors
     public static Tensor FromOrtValue(string name, OrtValue value)
     {
         var info = value.GetTensorTypeAndShape();
-        var dataType = ToDataType(info.ElementDataType)
-            ?? throw new NotSupportedException("The model produced an element type the protocol cannot carry.");
+        return Read(name, value, info.ElementDataType, info.Shape, 0, checked((int)info.ElementCount));
+    }
+
+    /// <summary>
+    /// The rows <paramref name="firstRow"/> to <paramref name="firstRow"/> + <paramref name="rows"/> of <paramref name="value"/>
+    /// (whose first dimension counts rows) copied out as a protocol tensor.
+    /// </summary>
+    public static Tensor FromOrtValueRows(string name, OrtValue value, long firstRow, long rows)
+    {
+        var info = value.GetTensorTypeAndShape();
         var shape = info.Shape;
-        var count = checked((int)info.ElementCount);
+        var rowElements = shape[0] == 0 ? 0 : info.ElementCount / shape[0];
+        shape[0] = rows;
+        return Read(name, value, info.ElementDataType, shape, checked((int)(firstRow * rowElements)), checked((int)(rows * rowElements)));
+    }
+
+    private static Tensor Read(string name, OrtValue value, TensorElementType elementType, long[] shape, int start, int count)
+    {
+        var dataType = ToDataType(elementType)
+            ?? throw new NotSupportedException("The model produced an element type the protocol cannot carry.");
         Array data = dataType switch
         {
-            TensorDataType.Bool => Copy<bool>(value),
-            TensorDataType.UInt8 => Copy<byte>(value),
-            TensorDataType.UInt16 => Copy<ushort>(value),
-            TensorDataType.UInt32 => Copy<uint>(value),
-            TensorDataType.UInt64 => Copy<ulong>(value),
-            TensorDataType.Int8 => Copy<sbyte>(value),
-            TensorDataType.Int16 => Copy<short>(value),
-            TensorDataType.Int32 => Copy<int>(value),
-            TensorDataType.Int64 => Copy<long>(value),
-            TensorDataType.Fp16 => MemoryMarshal.Cast<Float16, Half>(value.GetTensorDataAsSpan<Float16>()).ToArray(),
-            TensorDataType.Fp32 => Copy<float>(value),
-            TensorDataType.Fp64 => Copy<double>(value),
-            TensorDataType.Bytes => Strings(value, count),
+            TensorDataType.Bool => Copy<bool>(value, start, count),
+            TensorDataType.UInt8 => Copy<byte>(value, start, count),
+            TensorDataType.UInt16 => Copy<ushort>(value, start, count),
+            TensorDataType.UInt32 => Copy<uint>(value, start, count),
+            TensorDataType.UInt64 => Copy<ulong>(value, start, count),
+            TensorDataType.Int8 => Copy<sbyte>(value, start, count),
+            TensorDataType.Int16 => Copy<short>(value, start, count),
+            TensorDataType.Int32 => Copy<int>(value, start, count),
+            TensorDataType.Int64 => Copy<long>(value, start, count),
+            TensorDataType.Fp16 => MemoryMarshal.Cast<Float16, Half>(value.GetTensorDataAsSpan<Float16>().Slice(start, count)).ToArray(),
+            TensorDataType.Fp32 => Copy<float>(value, start, count),
+            TensorDataType.Fp64 => Copy<double>(value, start, count),
+            TensorDataType.Bytes => Strings(value, start, count),
             _ => throw new NotSupportedException(),
         };
         return new Tensor(name, dataType, shape, data);
     }
 
-    private static T[] Copy<T>(OrtValue value)
-        where T : unmanaged => value.GetTensorDataAsSpan<T>().ToArray();
+    private static T[] Copy<T>(OrtValue value, int start, int count)
+        where T : unmanaged => value.GetTensorDataAsSpan<T>().Slice(start, count).ToArray();
 
-    private static byte[][] Strings(OrtValue value, int count)
+    private static byte[][] Strings(OrtValue value, int start, int count)
     {
         var result = new byte[count][];
         for (var i = 0; i < count; i++)
         {
-            result[i] = value.GetStringElementAsSpan(i).ToArray();
+            result[i] = value.GetStringElementAsSpan(start + i).ToArray();
         }
 
         return result;

@@ -42,4 +42,7 @@ public sealed record ModelPolicy
 
     /// <summary>Signed requests (RFC 9421 with replay protection); null: not required.</summary>
     public SignaturePolicy? Signatures { get; init; }
+
+    /// <summary>Dynamic batching of concurrent requests on the inference app; null: every request runs on its own.</summary>
+    public BatchingPolicy? Batching { get; init; }
 }

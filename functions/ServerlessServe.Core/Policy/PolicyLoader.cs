@@ -102,6 +102,11 @@ public static class PolicyLoader
             ValidateAction(extraction.Action);
         }
 
+        if (policy.Batching is { } batching)
+        {
+            ValidateBatching(batching);
+        }
+
         foreach (var (name, rule) in policy.Inputs)
         {
             var path = "/inputs/" + Escape(name);
@@ -159,7 +164,8 @@ public static class PolicyLoader
     /// <summary>
     /// Checks that <paramref name="policy"/> fits the model: rules name real inputs and outputs, value ranges only on
     /// numeric inputs, byte lengths only on BYTES inputs, output modes only on numeric outputs with a class dimension,
-    /// k and labels consistent with the class count when the model fixes it, and maxBatch within a fixed batch dimension.
+    /// k and labels consistent with the class count when the model fixes it, maxBatch within a fixed batch dimension, and
+    /// batching only on a model whose every input and output leads with a free batch dimension.
     /// </summary>
     public static void CheckAgainst(ModelPolicy policy, IReadOnlyList<TensorSpec> inputs, IReadOnlyList<TensorSpec> outputs)
     {
@@ -198,6 +204,13 @@ public static class PolicyLoader
             CheckDefenses(defenses, inputs, outputs);
         }
 
+        // Rows of different requests are stacked along the first dimension and split back by it: every input and
+        // output must lead with a batch dimension the model leaves free.
+        if (policy.Batching is not null && inputs.Concat(outputs).Any(t => t.Shape.Length == 0 || t.Shape[0] > 0))
+        {
+            throw new PolicyException("/batching", "batching needs every input and output to lead with a batch dimension the model leaves free");
+        }
+
         foreach (var (name, rule) in policy.Outputs)
         {
             var path = "/outputs/" + Escape(name);
@@ -228,6 +241,19 @@ public static class PolicyLoader
             {
                 throw new PolicyException(path + "/labels", "count differs from the number of classes");
             }
+        }
+    }
+
+    private static void ValidateBatching(BatchingPolicy batching)
+    {
+        if (batching.MaxBatchSize is < BatchingPolicy.MinMaxBatchSize or > BatchingPolicy.MaxMaxBatchSize)
+        {
+            throw new PolicyException("/batching/maxBatchSize", "must be between 2 and 1024");
+        }
+
+        if (batching.MaxQueueDelay < TimeSpan.Zero || batching.MaxQueueDelay > BatchingPolicy.MaxMaxQueueDelay)
+        {
+            throw new PolicyException("/batching/maxQueueDelay", "must be between 0 and 100 milliseconds");
         }
     }
 

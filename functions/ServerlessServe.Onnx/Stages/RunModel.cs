@@ -10,9 +10,11 @@ namespace ServerlessServe.Onnx.Stages;
 /// they are also what this app releases. When the model's policy asks for feature squeezing, that one run is on the
 /// input followed by each squeezed copy of it (<see cref="FeatureSqueezing.Batch"/>); the outputs returned are the
 /// input's rows only, and the request's squeeze score travels in the response parameter
-/// <see cref="FeatureSqueezing.ScoreParameter"/> for the gateway to judge.
+/// <see cref="FeatureSqueezing.ScoreParameter"/> for the gateway to judge. Otherwise, when the policy asks for batching,
+/// the run may be shared with concurrent requests for the same version (<see cref="DynamicBatcher"/>); squeezed requests
+/// never are.
 /// </summary>
-internal sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInferenceContext>
+internal sealed class RunModel(OnnxModelRunner runner, DynamicBatcher batcher) : IRequestStage<OnnxInferenceContext>
 {
     public string Name => "infer";
 
@@ -31,6 +33,10 @@ internal sealed class RunModel(OnnxModelRunner runner) : IRequestStage<OnnxInfer
             {
                 parameters = new Dictionary<string, ParameterValue> { [FeatureSqueezing.ScoreParameter] = ParameterValue.FromDouble(score) };
             }
+        }
+        else if (loaded.Version.Policy.Batching is { } batching)
+        {
+            outputs = await batcher.RunAsync(loaded, batching, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
         }
         else
         {

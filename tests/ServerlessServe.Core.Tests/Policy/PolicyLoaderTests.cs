@@ -193,5 +193,75 @@ public sealed class PolicyLoaderTests
     public void Limits_OutOfRangeOrUnknown_Refused(string limits) =>
         Assert.Throws<PolicyException>(() => Parse("""{"schemaVersion":1,"maxBatch":1,"limits":""" + limits + "}"));
 
+    [Fact]
+    public void Parse_NoBatching_Null()
+    {
+        Assert.Null(Parse("""{"schemaVersion":1,"maxBatch":1}""").Batching);
+    }
+
+    [Theory]
+    [InlineData("""{"maxBatchSize":32,"maxQueueDelay":"PT0.002S"}""", 32, 2)]
+    [InlineData("""{"maxBatchSize":2}""", 2, 0)]
+    [InlineData("""{"maxBatchSize":1024,"maxQueueDelay":"PT0.1S"}""", 1024, 100)]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":"PT0S"}""", 8, 0)]
+    public void Parse_Batching_SizeAndDelay(string batching, int size, int delayMs)
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":4,"batching":""" + batching + "}");
+
+        Assert.Equal(new BatchingPolicy { MaxBatchSize = size, MaxQueueDelay = TimeSpan.FromMilliseconds(delayMs) }, policy.Batching);
+    }
+
+    [Theory]
+    [InlineData("""{"maxBatchSize":1}""", "/batching/maxBatchSize")]
+    [InlineData("""{"maxBatchSize":1025}""", "/batching/maxBatchSize")]
+    [InlineData("""{"maxBatchSize":2.5}""", "/batching/maxBatchSize")]
+    [InlineData("""{"maxQueueDelay":"PT0.002S"}""", "/batching")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":"PT0.101S"}""", "/batching/maxQueueDelay")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":"PT1M"}""", "/batching/maxQueueDelay")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":"2ms"}""", "/batching/maxQueueDelay")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":2}""", "/batching/maxQueueDelay")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelay":"-PT0.001S"}""", "/batching/maxQueueDelay")]
+    [InlineData("""{"maxBatchSize":8,"maxQueueDelayMs":2}""", "/batching/maxQueueDelayMs")]
+    public void Parse_BatchingOutOfRangeOrUnknown_RefusedWithPath(string batching, string expectedPath)
+    {
+        var error = Assert.Throws<PolicyException>(() => Parse("""{"schemaVersion":1,"maxBatch":4,"batching":""" + batching + "}"));
+
+        Assert.Equal(expectedPath, error.PolicyPath);
+    }
+
+    [Fact]
+    public void Validate_BatchingBuiltInCode_BoundsChecked()
+    {
+        var tooLong = new ModelPolicy { Batching = new BatchingPolicy { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.FromMilliseconds(101) } };
+        var negative = new ModelPolicy { Batching = new BatchingPolicy { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.FromTicks(-1) } };
+        var one = new ModelPolicy { Batching = new BatchingPolicy { MaxBatchSize = 1 } };
+
+        Assert.Equal("must be between 0 and 100 milliseconds", Assert.Throws<PolicyException>(() => PolicyLoader.Validate(tooLong)).Reason);
+        Assert.Equal("/batching/maxQueueDelay", Assert.Throws<PolicyException>(() => PolicyLoader.Validate(negative)).PolicyPath);
+        Assert.Equal("must be between 2 and 1024", Assert.Throws<PolicyException>(() => PolicyLoader.Validate(one)).Reason);
+    }
+
+    [Fact]
+    public void CheckAgainst_BatchingWithFreeBatchDimensions_Accepted()
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":4,"batching":{"maxBatchSize":16}}""");
+
+        PolicyLoader.CheckAgainst(policy, Inputs, Outputs);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void CheckAgainst_BatchingWithAFixedOrMissingBatchDimension_Rejected(bool fixedInput)
+    {
+        var policy = Parse("""{"schemaVersion":1,"maxBatch":1,"batching":{"maxBatchSize":16}}""");
+        TensorSpec[] inputs = fixedInput ? [new("image", TensorDataType.Fp32, [1, 3, 224, 224])] : Inputs;
+        TensorSpec[] outputs = fixedInput ? [new("features", TensorDataType.Fp32, [1, 512])] : [new("score", TensorDataType.Fp32, [])];
+
+        var error = Assert.Throws<PolicyException>(() => PolicyLoader.CheckAgainst(policy, inputs, outputs));
+
+        Assert.Equal("/batching", error.PolicyPath);
+    }
+
     private static ModelPolicy Parse(string json) => PolicyLoader.Parse(Encoding.UTF8.GetBytes(json));
 }

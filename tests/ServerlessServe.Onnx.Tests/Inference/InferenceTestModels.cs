@@ -20,6 +20,14 @@ internal static class InferenceTestModels
     public static Task<LoadedModel> CreditRiskAsync(OnnxSessionCache cache) =>
         cache.GetOrCreateAsync(Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel), default);
 
+    /// <summary>Credit-risk with a policy that asks for batching (at most 16 rows a run, no delay).</summary>
+    public static Task<LoadedModel> BatchedCreditRiskAsync(OnnxSessionCache cache) =>
+        cache.GetOrCreateAsync(
+            Verified(
+                TestPackages.CreditRisk("credit-risk-batched", "1", policy: """{"schemaVersion":1,"maxBatch":8,"batching":{"maxBatchSize":16}}"""u8.ToArray()),
+                TestPackages.CreditRiskModel),
+            default);
+
     public static Task<LoadedModel> CustomerNotesAsync(OnnxSessionCache cache) =>
         cache.GetOrCreateAsync(Verified(TestPackages.CustomerNotes(CustomerNotesSample.Name, "1"), TestPackages.CustomerNotesModel), default);
 
@@ -42,16 +50,33 @@ internal static class InferenceTestModels
             TensorDataType.Fp64 => TensorProto.Types.DataType.Double,
             _ => TensorProto.Types.DataType.String,
         });
+        return Identity(cache, "identity-" + type.ToWire().ToLowerInvariant(), element, Dim("n"), Dim(2));
+    }
+
+    /// <summary>An FP32 Identity model whose batch dimension is fixed: <c>x</c> [2, 2] → <c>y</c> [2, 2] (not batchable).</summary>
+    public static Task<LoadedModel> FixedBatchIdentityAsync(OnnxSessionCache cache) =>
+        Identity(cache, "identity-fixed", (int)TensorProto.Types.DataType.Float, Dim(2), Dim(2));
+
+    /// <summary>An FP32 Identity model with both dimensions free: <c>x</c> [n, m] → <c>y</c> [n, m].</summary>
+    public static Task<LoadedModel> FreeIdentityAsync(OnnxSessionCache cache) =>
+        Identity(cache, "identity-free", (int)TensorProto.Types.DataType.Float, Dim("n"), Dim("m"));
+
+    private static Task<LoadedModel> Identity(OnnxSessionCache cache, string name, int element, params TensorShapeProto.Types.Dimension[] dims)
+    {
         var graph = new GraphProto { Name = "identity" };
-        graph.Input.Add(Value("x", element));
-        graph.Output.Add(Value("y", element));
+        graph.Input.Add(Value("x", element, dims));
+        graph.Output.Add(Value("y", element, dims));
         graph.Node.Add(new NodeProto { OpType = "Identity", Input = { "x" }, Output = { "y" } });
         var model = new ModelProto { IrVersion = 8, OpsetImport = { new OperatorSetIdProto { Version = 13 } }, Graph = graph }.ToByteArray();
-        var package = TestPackages.PackUnchecked("identity-" + type.ToWire().ToLowerInvariant(), "1", model, """{"schemaVersion":1,"maxBatch":4}"""u8.ToArray());
+        var package = TestPackages.PackUnchecked(name, "1", model, """{"schemaVersion":1,"maxBatch":4}"""u8.ToArray());
         return cache.GetOrCreateAsync(Verified(package, model), default);
     }
 
-    private static ValueInfoProto Value(string name, int element) => new()
+    private static TensorShapeProto.Types.Dimension Dim(string symbol) => new() { DimParam = symbol };
+
+    private static TensorShapeProto.Types.Dimension Dim(long size) => new() { DimValue = size };
+
+    private static ValueInfoProto Value(string name, int element, TensorShapeProto.Types.Dimension[] dims) => new()
     {
         Name = name,
         Type = new TypeProto
@@ -59,7 +84,7 @@ internal static class InferenceTestModels
             TensorType = new TypeProto.Types.Tensor
             {
                 ElemType = element,
-                Shape = new TensorShapeProto { Dim = { new TensorShapeProto.Types.Dimension { DimParam = "n" }, new TensorShapeProto.Types.Dimension { DimValue = 2 } } },
+                Shape = new TensorShapeProto { Dim = { dims.Select(d => d.Clone()) } },
             },
         },
     };

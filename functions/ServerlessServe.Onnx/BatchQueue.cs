@@ -1,0 +1,332 @@
+using Microsoft.ML.OnnxRuntime;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>
+/// The requests waiting for one loaded model version, and the loop that runs them. The loop exists only while there is
+/// work: the request that finds the model idle starts it, and it ends when the queue is empty. Each pass takes the oldest
+/// request and every later one that fits it (<see cref="BatchItem.Fits"/>) while the rows stay within the policy's
+/// maximum, runs them as one, and splits the outputs back. A batch formed behind a run (its requests queued while the
+/// model was busy) waits until the policy's delay has passed since its oldest request, unless it is full; the first
+/// batch after an idle spell runs at once.
+/// </summary>
+internal sealed class BatchQueue
+{
+    private readonly DynamicBatcher _batcher;
+    private readonly LoadedModel _model;
+    private readonly Lock _gate = new();
+    private readonly List<BatchItem> _pending = [];
+    private TaskCompletionSource? _arrival;
+    private bool _running;
+
+    public BatchQueue(DynamicBatcher batcher, LoadedModel model, BatchingPolicy policy)
+    {
+        _batcher = batcher;
+        _model = model;
+        Policy = policy;
+        Batchable = IsBatchable(model.Session);
+    }
+
+    /// <summary>The batching policy of the model's version.</summary>
+    public BatchingPolicy Policy { get; }
+
+    /// <summary>
+    /// Whether the model can run requests together at all: every input and output is a tensor whose first dimension the
+    /// model leaves free (ONNX Runtime reports a symbolic or unknown dimension as -1).
+    /// </summary>
+    public bool Batchable { get; }
+
+    /// <summary>Queues <paramref name="item"/>; its task completes when its run does.</summary>
+    public Task<IReadOnlyList<Tensor>> Enqueue(BatchItem item)
+    {
+        // Registered first: a token cancelled meanwhile marks the item cancelled before it is ever queued.
+        item.Registration = item.CancellationToken.Register(static state => ((BatchItem)state!).Cancel(), item);
+        bool start;
+        lock (_gate)
+        {
+            if (item.State == BatchItemState.Cancelled)
+            {
+                return item.Completion.Task;
+            }
+
+            _pending.Add(item);
+            start = !_running && !_batcher.IsPaused;
+            _running |= start;
+            _arrival?.TrySetResult();
+        }
+
+        if (start)
+        {
+            _ = Task.Run(DrainAsync);
+        }
+
+        return item.Completion.Task;
+    }
+
+    /// <summary>Starts the loop if requests are waiting and none runs (after the batcher was paused).</summary>
+    public void Kick()
+    {
+        lock (_gate)
+        {
+            if (_running || _pending.Count == 0 || _batcher.IsPaused)
+            {
+                return;
+            }
+
+            _running = true;
+        }
+
+        _ = Task.Run(DrainAsync);
+    }
+
+    /// <summary>Drops a cancelled item from the queue when it has not been taken; a taken one's result is dropped instead.</summary>
+    public void Cancel(BatchItem item)
+    {
+        lock (_gate)
+        {
+            if (item.State == BatchItemState.Queued)
+            {
+                item.State = BatchItemState.Cancelled;
+                _pending.Remove(item);
+            }
+        }
+
+        item.Completion.TrySetCanceled(item.CancellationToken);
+        item.Run?.MemberCancelled();
+    }
+
+    private static bool IsBatchable(InferenceSession session) =>
+        session.InputMetadata.Values.Concat(session.OutputMetadata.Values).All(m => m.IsTensor && m.Dimensions.Length > 0 && m.Dimensions[0] < 0);
+
+    private async Task DrainAsync()
+    {
+        var behindRun = false;
+        while (true)
+        {
+            BatchItem[]? batch;
+            BatchItem head;
+            TimeSpan wait;
+            Task? arrival;
+            lock (_gate)
+            {
+                if (_pending.Count == 0 || _batcher.IsPaused)
+                {
+                    _running = false;
+                    return;
+                }
+
+                head = _pending[0];
+                batch = TryTake(behindRun, out wait);
+                arrival = _arrival?.Task;
+            }
+
+            if (batch is null)
+            {
+                // Until the delay has passed or another request arrives, whichever is first. The clock is read again
+                // once the timer exists, so time that passed meanwhile is not waited twice.
+                using var stop = new CancellationTokenSource();
+                var delay = Task.Delay(wait, _batcher.Time, stop.Token);
+                if (_batcher.Time.GetElapsedTime(head.QueuedAt) < Policy.MaxQueueDelay)
+                {
+                    await Task.WhenAny(arrival!, delay).ConfigureAwait(false);
+                }
+
+                await stop.CancelAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            Run(batch);
+            behindRun = true;
+        }
+    }
+
+    // Under the lock. Null (with the time left) when the batch should wait for more requests.
+    private BatchItem[]? TryTake(bool behindRun, out TimeSpan wait)
+    {
+        wait = TimeSpan.Zero;
+        var head = _pending[0];
+        var members = new List<BatchItem> { head };
+        var rows = head.Rows;
+        for (var i = 1; i < _pending.Count && rows < Policy.MaxBatchSize; i++)
+        {
+            var candidate = _pending[i];
+            if (rows + candidate.Rows <= Policy.MaxBatchSize && candidate.Fits(head))
+            {
+                members.Add(candidate);
+                rows += candidate.Rows;
+            }
+        }
+
+        if (behindRun && rows < Policy.MaxBatchSize && Policy.MaxQueueDelay > TimeSpan.Zero)
+        {
+            var waited = _batcher.Time.GetElapsedTime(head.QueuedAt);
+            if (waited < Policy.MaxQueueDelay)
+            {
+                wait = Policy.MaxQueueDelay - waited;
+                _arrival = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return null;
+            }
+        }
+
+        _arrival = null;
+        foreach (var member in members)
+        {
+            member.State = BatchItemState.Taken;
+        }
+
+        _pending.RemoveAll(m => m.State == BatchItemState.Taken);
+        return [.. members];
+    }
+
+    // Never throws: every item ends with its outputs, its own refusal or its cancellation.
+    private void Run(BatchItem[] batch)
+    {
+        var live = batch.Where(m => !m.IsDone).ToArray();
+        if (live.Length == 1)
+        {
+            RunAlone(live[0]);
+            return;
+        }
+
+        if (live.Length == 0)
+        {
+            return;
+        }
+
+        using var cancellation = new CancellationTokenSource();
+        var shared = new SharedRun(live, cancellation);
+        foreach (var member in live)
+        {
+            member.Run = shared;
+        }
+
+        IReadOnlyList<Tensor>[]? outputs;
+        try
+        {
+            if (live.All(m => m.IsDone))
+            {
+                return;
+            }
+
+            outputs = RunTogether(live, cancellation.Token);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Every member was cancelled; each task is cancelled already.
+            return;
+        }
+#pragma warning disable CA1031 // Whatever failed the shared run, each member's own run gives it its own outcome.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Log.BatchRerun(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length);
+            RunEachAlone(live);
+            return;
+        }
+
+        if (outputs is null)
+        {
+            Log.BatchRowsMismatch(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length);
+            RunEachAlone(live);
+            return;
+        }
+
+        for (var i = 0; i < live.Length; i++)
+        {
+            live[i].Succeed(outputs[i]);
+        }
+    }
+
+    // One run on the members' inputs stacked along the first dimension; null when an output's first dimension is not the
+    // batch's rows (the outputs cannot be split back by rows).
+    private IReadOnlyList<Tensor>[]? RunTogether(BatchItem[] members, CancellationToken cancellationToken)
+    {
+        var head = members[0];
+        var rows = members.Sum(m => m.Rows);
+        var names = new string[head.Inputs.Length];
+        var values = new List<OrtValue>(names.Length);
+        try
+        {
+            var parts = new Tensor[members.Length];
+            for (var i = 0; i < names.Length; i++)
+            {
+                names[i] = head.Inputs[i].Name;
+                for (var m = 0; m < members.Length; m++)
+                {
+                    parts[m] = members[m].Inputs[i];
+                }
+
+                var shape = (long[])head.Inputs[i].Shape.Clone();
+                shape[0] = rows;
+                values.Add(OrtTensors.Stack(parts, shape));
+            }
+
+            _batcher.Observe(_model, members.Length, rows);
+            using var results = _batcher.Runner.Run(_model, names, values, head.Outputs, cancellationToken);
+            foreach (var result in results)
+            {
+                var shape = result.GetTensorTypeAndShape().Shape;
+                if (shape.Length == 0 || shape[0] != rows)
+                {
+                    return null;
+                }
+            }
+
+            var outputs = new IReadOnlyList<Tensor>[members.Length];
+            var firstRow = 0L;
+            for (var m = 0; m < members.Length; m++)
+            {
+                var tensors = new Tensor[head.Outputs.Length];
+                var o = 0;
+                foreach (var result in results)
+                {
+                    tensors[o] = OrtTensors.FromOrtValueRows(head.Outputs[o], result, firstRow, members[m].Rows);
+                    o++;
+                }
+
+                outputs[m] = tensors;
+                firstRow += members[m].Rows;
+            }
+
+            return outputs;
+        }
+        finally
+        {
+            foreach (var value in values)
+            {
+                value.Dispose();
+            }
+        }
+    }
+
+    private void RunEachAlone(BatchItem[] members)
+    {
+        foreach (var member in members)
+        {
+            RunAlone(member);
+        }
+    }
+
+    private void RunAlone(BatchItem item)
+    {
+        if (item.IsDone)
+        {
+            return;
+        }
+
+        try
+        {
+            _batcher.Observe(_model, 1, item.Rows);
+            var outputs = _batcher.Runner.RunAsync(_model, item.Inputs, item.Outputs, item.CancellationToken).GetAwaiter().GetResult();
+            item.Succeed(outputs);
+        }
+#pragma warning disable CA1031 // The failure is the item's own: it goes to its caller.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            item.Fail(ex);
+        }
+    }
+}

@@ -1,0 +1,400 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Local.Samples;
+
+namespace ServerlessServe.Onnx.Tests.Inference;
+
+/// <summary>
+/// The batcher on the real ONNX Runtime. Requests are queued while the batcher is paused, so which requests share a run
+/// is decided by the queue, never by timing; the runs made are read through <see cref="DynamicBatcher.OnRun"/>.
+/// </summary>
+public sealed class DynamicBatcherTests : IDisposable
+{
+    private static readonly BatchingPolicy Batch32 = new() { MaxBatchSize = 32 };
+
+    private readonly OnnxSessionCache _cache = InferenceTestModels.NewCache();
+    private readonly OnnxModelRunner _runner = new(new FakeLogger<OnnxModelRunner>());
+    private readonly FakeTimeProvider _time = new();
+    private readonly ConcurrentQueue<(int Requests, long Rows)> _runs = new();
+    private readonly DynamicBatcher _batcher;
+
+    public DynamicBatcherTests()
+    {
+        _batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+    }
+
+    [Fact]
+    public async Task RunAsync_ConcurrentRequestsOfDifferentRows_OneRunEachGetsItsOwnRows()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var requests = new[] { Features(1, seed: 1), Features(3, seed: 2), Features(2, seed: 3), Features(1, seed: 4) };
+        var recorded = new ConcurrentQueue<(string Instrument, long Value)>();
+        using var listener = Listen(recorded, CreditRiskSample.Name);
+
+        Task<IReadOnlyList<Tensor>>[] batched;
+        using (_batcher.Pause())
+        {
+            batched = requests.Select(r => _batcher.RunAsync(model, Batch32, [r], null, default)).ToArray();
+        }
+
+        await Task.WhenAll(batched);
+        Assert.Equal([(4, 7L)], _runs);
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(await batched[i]);
+            Assert.Equal("probabilities", shared.Name);
+            Assert.Equal(alone.Shape, shared.Shape);
+            AssertClose(alone.As<float>(), shared.As<float>());
+        }
+
+        listener.RecordObservableInstruments();
+        Assert.Contains(("serverlessserve.inference.batch.rows", 7L), recorded);
+        Assert.Contains(("serverlessserve.inference.batch.requests", 4L), recorded);
+    }
+
+    [Fact]
+    public async Task RunAsync_ManyConcurrentCallers_EachGetsItsOwnOutputsWhateverTheGrouping()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 16 };
+        var requests = Enumerable.Range(0, 64).Select(i => Features(1 + (i % 5), seed: 100 + i)).ToArray();
+
+        var batched = await Task.WhenAll(requests.Select(r => Task.Run(() => _batcher.RunAsync(model, policy, [r], null, default))));
+
+        // However the requests happened to group, every row ran exactly once and no run passed the cap.
+        Assert.Equal(requests.Sum(r => r.Shape[0]), _runs.Sum(run => run.Rows));
+        Assert.Equal(requests.Length, _runs.Sum(run => run.Requests));
+        Assert.All(_runs, run => Assert.True(run.Rows <= policy.MaxBatchSize));
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(batched[i]);
+            Assert.Equal(alone.Shape, shared.Shape);
+            AssertClose(alone.As<float>(), shared.As<float>());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OnnxModelRunnerTests.AllDatatypes), MemberType = typeof(OnnxModelRunnerTests))]
+    public async Task RunAsync_EveryV2Datatype_StackedAndSplitExactly(TensorDataType type)
+    {
+        var model = await InferenceTestModels.IdentityAsync(_cache, type);
+        var first = new Tensor("x", type, [1, 2], Elements(type, 2, offset: 0));
+        var second = new Tensor("x", type, [2, 2], Elements(type, 4, offset: 2));
+
+        Task<IReadOnlyList<Tensor>> a, b;
+        using (_batcher.Pause())
+        {
+            a = _batcher.RunAsync(model, Batch32, [first], null, default);
+            b = _batcher.RunAsync(model, Batch32, [second], null, default);
+        }
+
+        AssertSameTensor(first, Assert.Single(await a));
+        AssertSameTensor(second, Assert.Single(await b));
+        Assert.Equal([(2, 3L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_MoreRowsThanTheCap_RunsNeverExceedMaxBatchSize()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 4 };
+        long[] rows = [1, 2, 2, 1, 3];
+        var requests = rows.Select((r, i) => Features(r, seed: i)).ToArray();
+
+        Task<IReadOnlyList<Tensor>>[] batched;
+        using (_batcher.Pause())
+        {
+            batched = requests.Select(r => _batcher.RunAsync(model, policy, [r], null, default)).ToArray();
+        }
+
+        await Task.WhenAll(batched);
+        // Oldest first: 1 + 2 (+ 2 would pass 4, skipped) + 1 = 4 rows; then 2 (+ 3 would pass 4); then 3.
+        Assert.Equal([(3, 4L), (1, 2L), (1, 3L)], _runs);
+        Assert.All(_runs, run => Assert.True(run.Rows <= policy.MaxBatchSize));
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(await batched[i]);
+            AssertClose(alone.As<float>(), shared.As<float>());
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_OneRequestsDataFailsTheRun_OnlyThatRequestIsRefused()
+    {
+        var model = await InferenceTestModels.CustomerNotesAsync(_cache);
+
+        Task<IReadOnlyList<Tensor>> good, bad, alsoGood;
+        using (_batcher.Pause())
+        {
+            good = _batcher.RunAsync(model, Batch32, [Ids(0, 1)], null, default);
+            bad = _batcher.RunAsync(model, Batch32, [Ids(424242)], null, default);
+            alsoGood = _batcher.RunAsync(model, Batch32, [Ids(8)], null, default);
+        }
+
+        Assert.Equal([CustomerNotesSample.Notes[0], CustomerNotesSample.Notes[1]], Notes(await good));
+        Assert.Equal([CustomerNotesSample.Notes[8]], Notes(await alsoGood));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => bad);
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
+        Assert.Equal("inference failed for the given input", error.Message);
+        Assert.DoesNotContain("424242", error.ToString(), StringComparison.Ordinal);
+        // The shared run failed, then each request ran alone.
+        Assert.Equal([(3, 4L), (1, 2L), (1, 1L), (1, 1L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledWhileQueued_NeverRunsAndOthersDo()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        using var cancellation = new CancellationTokenSource();
+
+        Task<IReadOnlyList<Tensor>> first, cancelled, last;
+        using (_batcher.Pause())
+        {
+            first = _batcher.RunAsync(model, Batch32, [Features(1, seed: 1)], null, default);
+            cancelled = _batcher.RunAsync(model, Batch32, [Features(5, seed: 2)], null, cancellation.Token);
+            last = _batcher.RunAsync(model, Batch32, [Features(2, seed: 3)], null, default);
+            await cancellation.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        }
+
+        var firstRows = Assert.Single(await first).Shape[0];
+        var lastRows = Assert.Single(await last).Shape[0];
+        Assert.Equal((1L, 2L), (firstRows, lastRows));
+        Assert.Equal([(2, 3L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_CancelledWhileItsBatchRuns_ResultDroppedOthersComplete()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        using var cancellation = new CancellationTokenSource();
+        _batcher.OnRun = (requests, rows) =>
+        {
+            _runs.Enqueue((requests, rows));
+            cancellation.Cancel();
+        };
+
+        Task<IReadOnlyList<Tensor>> first, cancelled, last;
+        using (_batcher.Pause())
+        {
+            first = _batcher.RunAsync(model, Batch32, [Features(1, seed: 1)], null, default);
+            cancelled = _batcher.RunAsync(model, Batch32, [Features(2, seed: 2)], null, cancellation.Token);
+            last = _batcher.RunAsync(model, Batch32, [Features(3, seed: 3)], null, default);
+        }
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        var firstRows = Assert.Single(await first).Shape[0];
+        var lastRows = Assert.Single(await last).Shape[0];
+        Assert.Equal((1L, 3L), (firstRows, lastRows));
+        Assert.Equal([(3, 6L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_NotBatchable_RunsAloneAtOnce()
+    {
+        var fixedBatch = await InferenceTestModels.FixedBatchIdentityAsync(_cache);
+        var creditRisk = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 4 };
+
+        using (_batcher.Pause())
+        {
+            // Paused, so each completes only because it never entered a queue.
+            var fixedInput = new Tensor("x", TensorDataType.Fp32, [2, 2], new[] { 1f, 2f, 3f, 4f });
+            AssertSameTensor(fixedInput, Assert.Single(await _batcher.RunAsync(fixedBatch, policy, [fixedInput], null, default)), "y");
+            Assert.Equal(4L, Assert.Single(await _batcher.RunAsync(creditRisk, policy, [Features(4, seed: 1)], null, default)).Shape[0]);
+        }
+
+        Assert.Empty(_runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_InputsThatDoNotFit_RefusedBeforeQueueing()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+
+        using (_batcher.Pause())
+        {
+            var shape = await Assert.ThrowsAsync<RefusedException>(() =>
+                _batcher.RunAsync(model, Batch32, [new Tensor("features", TensorDataType.Fp32, [1, 5], new float[5])], null, default));
+            var output = await Assert.ThrowsAsync<RefusedException>(() =>
+                _batcher.RunAsync(model, Batch32, [Features(1, seed: 1)], ["logits"], default));
+
+            Assert.Equal("input shape does not match the model", shape.Message);
+            Assert.Equal("unknown output", output.Message);
+        }
+
+        Assert.Empty(_runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_DifferentTrailingDimensions_NeverShareARun()
+    {
+        var model = await InferenceTestModels.FreeIdentityAsync(_cache);
+        var narrow = new Tensor("x", TensorDataType.Fp32, [1, 2], new[] { 1f, 2f });
+        var wide = new Tensor("x", TensorDataType.Fp32, [1, 3], new[] { 3f, 4f, 5f });
+        var narrowToo = new Tensor("x", TensorDataType.Fp32, [2, 2], new[] { 6f, 7f, 8f, 9f });
+
+        Task<IReadOnlyList<Tensor>> a, b, c;
+        using (_batcher.Pause())
+        {
+            a = _batcher.RunAsync(model, Batch32, [narrow], null, default);
+            b = _batcher.RunAsync(model, Batch32, [wide], null, default);
+            c = _batcher.RunAsync(model, Batch32, [narrowToo], null, default);
+        }
+
+        AssertSameTensor(narrow, Assert.Single(await a), "y");
+        AssertSameTensor(wide, Assert.Single(await b), "y");
+        AssertSameTensor(narrowToo, Assert.Single(await c), "y");
+        Assert.Equal([(2, 3L), (1, 1L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_BatchBehindARun_WaitsForTheDelayOnTheInjectedClock()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(5) };
+        var behind = QueueOnceWhileTheFirstRunIsBusy(model, policy, Features(2, seed: 2));
+
+        // A request reaching an idle model runs at once: nothing moves the clock, and it completes.
+        Assert.Equal(1L, Assert.Single(await _batcher.RunAsync(model, policy, [Features(1, seed: 1)], null, default)).Shape[0]);
+        var joining = _batcher.RunAsync(model, policy, [Features(3, seed: 3)], null, default);
+
+        // Five of eight rows queued behind a run: they wait for the clock, which has not moved.
+        Assert.False(behind().IsCompleted);
+        Assert.False(joining.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(5));
+        await Task.WhenAll(behind(), joining);
+        Assert.Equal([(1, 1L), (2, 5L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_FullBatchBehindARun_DoesNotWaitForTheDelay()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var policy = new BatchingPolicy { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(5) };
+        var behind = QueueOnceWhileTheFirstRunIsBusy(model, policy, Features(2, seed: 2));
+
+        await _batcher.RunAsync(model, policy, [Features(1, seed: 1)], null, default);
+        var filling = _batcher.RunAsync(model, policy, [Features(6, seed: 4)], null, default);
+
+        // 2 + 6 rows fill the batch: it runs with the clock never moved.
+        await Task.WhenAll(behind(), filling);
+        Assert.Equal([(1, 1L), (2, 8L)], _runs);
+    }
+
+    public void Dispose() => _cache.Dispose();
+
+    // Queues a request from inside the first run the batcher makes (before ONNX Runtime starts it), so it is certainly
+    // queued behind a busy run; returns its task once that has happened.
+    private Func<Task<IReadOnlyList<Tensor>>> QueueOnceWhileTheFirstRunIsBusy(LoadedModel model, BatchingPolicy policy, Tensor input)
+    {
+        Task<IReadOnlyList<Tensor>>? queued = null;
+        _batcher.OnRun = (requests, rows) =>
+        {
+            _runs.Enqueue((requests, rows));
+            queued ??= _batcher.RunAsync(model, policy, [input], null, default);
+        };
+        return () => queued ?? throw new InvalidOperationException("no run has started");
+    }
+
+    private static Tensor Features(long rows, int seed)
+    {
+        var random = new Random(seed);
+        var data = new float[rows * 4];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (float)(random.NextDouble() * 20);
+        }
+
+        return new Tensor("features", TensorDataType.Fp32, [rows, 4], data);
+    }
+
+    private static Tensor Ids(params long[] ids) => new("customer_id", TensorDataType.Int64, [ids.Length], ids);
+
+    private static string[] Notes(IReadOnlyList<Tensor> outputs) => Assert.Single(outputs).As<byte[]>().Select(b => Encoding.UTF8.GetString(b)).ToArray();
+
+    // Batched and lone runs may differ in the last bits when ONNX Runtime's kernels block a larger batch differently;
+    // 1e-6 absolute on probabilities in [0, 1] is far below anything the policy's rounding keeps.
+    private static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-6f, $"element {i}: {expected[i]} vs {actual[i]}");
+        }
+    }
+
+    private static void AssertSameTensor(Tensor input, Tensor output, string name = "y")
+    {
+        Assert.Equal(name, output.Name);
+        Assert.Equal(input.DataType, output.DataType);
+        Assert.Equal(input.Shape, output.Shape);
+        if (input.DataType == TensorDataType.Bytes)
+        {
+            Assert.Equal(input.As<byte[]>().Select(Convert.ToHexString), output.As<byte[]>().Select(Convert.ToHexString));
+        }
+        else
+        {
+            Assert.Equal(input.Data.Cast<object>(), output.Data.Cast<object>());
+        }
+    }
+
+    private static Array Elements(TensorDataType type, int count, int offset)
+    {
+        var values = Enumerable.Range(offset + 1, count).ToArray();
+        return type switch
+        {
+            TensorDataType.Bool => values.Select(v => v % 3 == 0).ToArray(),
+            TensorDataType.UInt8 => values.Select(v => (byte)(v * 50)).ToArray(),
+            TensorDataType.UInt16 => values.Select(v => (ushort)(v * 10_000)).ToArray(),
+            TensorDataType.UInt32 => values.Select(v => (uint)v * 1_000_000_000u).ToArray(),
+            TensorDataType.UInt64 => values.Select(v => (ulong)v << 60).ToArray(),
+            TensorDataType.Int8 => values.Select(v => (sbyte)(-v * 20)).ToArray(),
+            TensorDataType.Int16 => values.Select(v => (short)(-v * 5_000)).ToArray(),
+            TensorDataType.Int32 => values.Select(v => -v * 500_000_000).ToArray(),
+            TensorDataType.Int64 => values.Select(v => -(long)v << 60).ToArray(),
+            TensorDataType.Fp16 => values.Select(v => (Half)(v * 0.25f)).ToArray(),
+            TensorDataType.Fp32 => values.Select(v => v * 0.1f).ToArray(),
+            TensorDataType.Fp64 => values.Select(v => v * Math.PI).ToArray(),
+            _ => values.Select(v => Encoding.UTF8.GetBytes(new string('é', v % 3))).ToArray(),
+        };
+    }
+
+    private static MeterListener Listen(ConcurrentQueue<(string Instrument, long Value)> recorded, string model)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == PipelineTelemetry.SourceName && instrument.Name.StartsWith("serverlessserve.inference.batch.", StringComparison.Ordinal))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument, value, tags));
+        listener.Start();
+        return listener;
+
+        void Record(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "model" && Equals(tag.Value, model))
+                {
+                    recorded.Enqueue((instrument.Name, value));
+                }
+            }
+        }
+    }
+}
