@@ -31,4 +31,11 @@ public sealed class InferenceOptions
     /// its own (docs/performance.md).
     /// </summary>
     public bool AllowSpinning { get; set; }
+
+    /// <summary>
+    /// Whether models whose policy asks for dynamic batching (<c>batching</c>) get it. Default true. False runs every
+    /// request on its own whatever the policies say: an operator's switch, for comparison or while investigating a
+    /// model; logged at start when off.
+    /// </summary>
+    public bool DynamicBatching { get; set; } = true;
 }

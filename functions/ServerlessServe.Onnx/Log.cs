@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(3107, LogLevel.Warning, "A batched run of model {Model} version {Version} returned an output whose first dimension is not the batch's rows; its {Requests} requests run again one by one. The model does not suit the policy's batching.")]
     public static partial void BatchRowsMismatch(ILogger logger, string model, string version, int requests);
+
+    [LoggerMessage(3108, LogLevel.Warning, "Dynamic batching is turned off (ServerlessServe:Inference:DynamicBatching is false): every request runs on its own, whatever its model's policy asks.")]
+    public static partial void BatchingOff(ILogger logger);
 }

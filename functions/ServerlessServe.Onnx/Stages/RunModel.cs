@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
@@ -11,11 +13,28 @@ namespace ServerlessServe.Onnx.Stages;
 /// input followed by each squeezed copy of it (<see cref="FeatureSqueezing.Batch"/>); the outputs returned are the
 /// input's rows only, and the request's squeeze score travels in the response parameter
 /// <see cref="FeatureSqueezing.ScoreParameter"/> for the gateway to judge. Otherwise, when the policy asks for batching,
-/// the run may be shared with concurrent requests for the same version (<see cref="DynamicBatcher"/>); squeezed requests
-/// never are.
+/// the run may be shared with concurrent requests for the same version (<see cref="DynamicBatcher"/>), a squeezed
+/// request's rows and their squeezed copies included (each request gets its own rows back, and its score is its own),
+/// unless the operator has turned batching off (<see cref="InferenceOptions.DynamicBatching"/>).
 /// </summary>
-internal sealed class RunModel(OnnxModelRunner runner, DynamicBatcher batcher) : IRequestStage<OnnxInferenceContext>
+internal sealed class RunModel : IRequestStage<OnnxInferenceContext>
 {
+    private readonly OnnxModelRunner _runner;
+    private readonly DynamicBatcher _batcher;
+    private readonly bool _batching;
+
+    public RunModel(OnnxModelRunner runner, DynamicBatcher batcher, IOptions<InferenceOptions> options, ILogger<RunModel>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _runner = runner;
+        _batcher = batcher;
+        _batching = options.Value.DynamicBatching;
+        if (!_batching && logger is not null)
+        {
+            Log.BatchingOff(logger);
+        }
+    }
+
     public string Name => "infer";
 
     public async ValueTask<StageOutcome> RunAsync(OnnxInferenceContext context, CancellationToken cancellationToken)
@@ -34,13 +53,9 @@ internal sealed class RunModel(OnnxModelRunner runner, DynamicBatcher batcher) :
                 parameters = new Dictionary<string, ParameterValue> { [FeatureSqueezing.ScoreParameter] = ParameterValue.FromDouble(score) };
             }
         }
-        else if (loaded.Version.Policy.Batching is { } batching)
-        {
-            outputs = await batcher.RunAsync(loaded, batching, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
-        }
         else
         {
-            outputs = await runner.RunAsync(loaded, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
+            outputs = await RunAsync(loaded, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
         }
 
         context.Inferred = new InferenceResponse
@@ -55,6 +70,11 @@ internal sealed class RunModel(OnnxModelRunner runner, DynamicBatcher batcher) :
         return StageOutcome.Pass;
     }
 
+    private Task<IReadOnlyList<Tensor>> RunAsync(LoadedModel loaded, IReadOnlyList<Tensor> inputs, IReadOnlyList<string>? wanted, CancellationToken cancellationToken) =>
+        _batching && loaded.Version.Policy.Batching is { } batching
+            ? _batcher.RunAsync(loaded, batching, inputs, wanted, cancellationToken)
+            : _runner.RunAsync(loaded, inputs, wanted, cancellationToken);
+
     // Validate has checked the input: the model's only one, FP32 [rows, features].
     private async Task<(IReadOnlyList<Tensor> Outputs, double Score)> RunSqueezedAsync(
         LoadedModel loaded, InferenceRequest request, List<string>? wanted, SqueezePolicy squeeze, CancellationToken cancellationToken)
@@ -65,7 +85,7 @@ internal sealed class RunModel(OnnxModelRunner runner, DynamicBatcher batcher) :
         var copies = 1 + squeeze.Squeezers.Count;
         var batch = new Tensor(input.Name, input.DataType, [rows * copies, features], FeatureSqueezing.Batch(input.As<float>(), features, squeeze));
         var names = wanted is null ? null : wanted.Contains(squeeze.Output) ? wanted : [.. wanted, squeeze.Output];
-        var all = await runner.RunAsync(loaded, [batch], names, cancellationToken).ConfigureAwait(false);
+        var all = await RunAsync(loaded, [batch], names, cancellationToken).ConfigureAwait(false);
 
         var predictions = all.First(t => t.Name == squeeze.Output);
         var classes = (int)predictions.Shape[1];

@@ -94,7 +94,7 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
         var path = ResNet18Sample.Find();
         Assert.NotNull(path);
         var (host, store, _) = await NewHostAsync();
-        var bytes = await ResNet18Sample.ReadVerifiedAsync(path);
+        var bytes = ResNet18Sample.WithDynamicBatch(await ResNet18Sample.ReadVerifiedAsync(path));
         await store.PublishAsync(ModelPackager.Pack(ResNet18Sample.Name, "1", bytes, SampleModels.GetPolicy(ResNet18Sample.Name), TestPackages.Signer, TestPackages.Created));
         var image = new float[3 * 224 * 224];
         for (var i = 0; i < image.Length; i++)
@@ -109,7 +109,7 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
         Assert.Equal(ResNet18Sample.OutputName, features.Name);
         Assert.Equal([1L, 512L, 1L, 1L], features.Shape);
         Assert.All(features.As<float>(), v => Assert.True(float.IsFinite(v)));
-        Assert.Equal([1L, 3L, 224L, 224L], model.Version.Manifest.Inputs.Single().Shape);
+        Assert.Equal([-1L, 3L, 224L, 224L], model.Version.Manifest.Inputs.Single().Shape);
     }
 
     public void Dispose() => _sessions.Dispose();

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Local.Samples;
 using ServerlessServe.Onnx.Stages;
 using ServerlessServe.Onnx.Tests.Inference;
 
@@ -19,7 +21,7 @@ public sealed class RunModelTests : IDisposable
     public RunModelTests()
     {
         _batcher = new DynamicBatcher(_runner, TimeProvider.System, new FakeLogger<DynamicBatcher>()) { OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
-        _stage = new RunModel(_runner, _batcher);
+        _stage = new RunModel(_runner, _batcher, Options.Create(new InferenceOptions()));
     }
 
     [Fact]
@@ -62,6 +64,64 @@ public sealed class RunModelTests : IDisposable
 
         Assert.Equal([1L, 3L], Assert.Single(context.Inferred!.Outputs).Shape);
         Assert.Empty(_runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_BatchingTurnedOffByTheOperator_PolicyWithBatchingRunsAlone()
+    {
+        var model = await InferenceTestModels.BatchedCreditRiskAsync(_cache);
+        var stage = new RunModel(_runner, _batcher, Options.Create(new InferenceOptions { DynamicBatching = false }));
+        var context = Context(model, "a", new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { 0.2f, 0.1f, 0f, 18f }));
+
+        using (_batcher.Pause())
+        {
+            Assert.Equal(StageOutcome.Pass, await stage.RunAsync(context, default));
+        }
+
+        Assert.Empty(_runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_SqueezedDigits_ShareOneRunAndEachGetsItsOwnOutputsAndScore()
+    {
+        // The digits sample as served: its own policy (squeeze in shadow mode, batching) over its own model.
+        var bytes = DigitsSample.BuildModel();
+        var package = Core.Artifacts.ModelPackager.Pack(DigitsSample.Name, "1", bytes, SampleModels.GetPolicy(DigitsSample.Name), Core.Tests.Artifacts.TestPackages.Signer, Core.Tests.Artifacts.TestPackages.Created, SampleModels.BuildProfile(DigitsSample.Name));
+        var model = await _cache.GetOrCreateAsync(InferenceTestModels.Verified(package, bytes), default);
+        var squeezers = model.Version.Policy.Defenses!.Squeeze!.Squeezers.Count;
+        var alone = new RunModel(_runner, _batcher, Options.Create(new InferenceOptions { DynamicBatching = false }));
+        OnnxInferenceContext[] Contexts() =>
+        [
+            Context(model, "a", new Tensor("pixels", TensorDataType.Fp32, [1, 64], Enumerable.Range(0, 64).Select(i => (float)(i % 17)).ToArray())),
+            Context(model, "b", new Tensor("pixels", TensorDataType.Fp32, [2, 64], Enumerable.Range(0, 128).Select(i => (float)((i * 5) % 17)).ToArray())),
+        ];
+
+        var batched = Contexts();
+        Task<StageOutcome>[] runs;
+        using (_batcher.Pause())
+        {
+            runs = batched.Select(c => _stage.RunAsync(c, default).AsTask()).ToArray();
+        }
+
+        Assert.All(await Task.WhenAll(runs), o => Assert.Equal(StageOutcome.Pass, o));
+        Assert.Equal([(2, (1L + 2L) * (1 + squeezers))], _runs);
+        var single = Contexts();
+        foreach (var context in single)
+        {
+            Assert.Equal(StageOutcome.Pass, await alone.RunAsync(context, default));
+        }
+
+        Assert.Single(_runs);
+        for (var i = 0; i < single.Length; i++)
+        {
+            var expected = single[i].Inferred!;
+            var actual = batched[i].Inferred!;
+            Assert.Equal(expected.Outputs.Single().Shape, actual.Outputs.Single().Shape);
+            Assert.Equal(expected.Outputs.Single().As<float>().ToArray(), actual.Outputs.Single().As<float>().ToArray());
+            Assert.Equal(
+                expected.Parameters[Core.Defenses.FeatureSqueezing.ScoreParameter].ToString(),
+                actual.Parameters[Core.Defenses.FeatureSqueezing.ScoreParameter].ToString());
+        }
     }
 
     public void Dispose() => _cache.Dispose();
