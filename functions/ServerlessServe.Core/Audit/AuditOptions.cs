@@ -31,16 +31,6 @@ public sealed class AuditOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
     public TimeSpan GroupWindow { get; set; } = TimeSpan.Zero;
 
-    /// <summary>
-    /// How long a group waits for the records of requests that are still on their way to the audit stage
-    /// (<see cref="IAuditSink.Anticipate"/>), once what is queued has been taken. It waits only while such requests exist,
-    /// so a lone request is committed at once; under load, the records of requests finishing their inference join the
-    /// append about to go instead of waiting for the next one. Default 2 ms (measured; see docs/performance.md); zero
-    /// turns it off.
-    /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
-    public TimeSpan AnticipationWindow { get; set; } = TimeSpan.FromMilliseconds(2);
-
     /// <summary>Most records committed in one append. Default 256.</summary>
     [Range(1, 10_000)]
     public int MaxGroupRecords { get; set; } = 256;

@@ -78,11 +78,6 @@ public sealed partial class BlobAuditSink
                     Drain(reader, group);
                 }
 
-                if (carriedWait is null)
-                {
-                    carriedWait = await AwaitAnticipatedAsync(reader, group).ConfigureAwait(false);
-                }
-
                 try
                 {
                     await CommitAsync(group).ConfigureAwait(false);
@@ -123,44 +118,6 @@ public sealed partial class BlobAuditSink
                 pending.Completion.TrySetException(new AuditUnavailableException(message));
             }
         }
-    }
-
-    /// <summary>
-    /// Holds the group for up to <see cref="AuditOptions.AnticipationWindow"/> while requests announced by
-    /// <see cref="Anticipate"/> have not appended yet: their records join this append instead of waiting for the next.
-    /// Returns a wait still pending when the window closed (to be awaited next time, never twice at once), else null.
-    /// </summary>
-    private async Task<Task<bool>?> AwaitAnticipatedAsync(ChannelReader<PendingRecord> reader, List<PendingRecord> group)
-    {
-        if (_options.AnticipationWindow <= TimeSpan.Zero || Anticipated == 0 || group.Count >= _options.MaxGroupRecords)
-        {
-            return null;
-        }
-
-        var deadline = _time.GetTimestamp() + (long)(_options.AnticipationWindow.TotalSeconds * _time.TimestampFrequency);
-        while (group.Count < _options.MaxGroupRecords && Anticipated > 0)
-        {
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
-            if (remaining <= TimeSpan.Zero)
-            {
-                break;
-            }
-
-            var wait = reader.WaitToReadAsync().AsTask();
-            if (!wait.IsCompleted && await Task.WhenAny(wait, Task.Delay(remaining, _time)).ConfigureAwait(false) != wait)
-            {
-                return wait;
-            }
-
-            if (!await wait.ConfigureAwait(false))
-            {
-                break;
-            }
-
-            Drain(reader, group);
-        }
-
-        return null;
     }
 
     /// <summary>True when <paramref name="task"/> completes within <paramref name="timeout"/> (measured on the sink's clock).</summary>

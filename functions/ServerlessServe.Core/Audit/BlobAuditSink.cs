@@ -154,31 +154,6 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The event cannot be stored as a record (see <see cref="Prepare"/>); only this
     /// caller fails, nothing is queued.</exception>
-    /// <summary>Requests announced by <see cref="Anticipate"/> whose records have not been appended yet.</summary>
-    public int Anticipated => Volatile.Read(ref _anticipated);
-
-    /// <inheritdoc />
-    public IDisposable Anticipate()
-    {
-        Interlocked.Increment(ref _anticipated);
-        return new Anticipation(this);
-    }
-
-    private int _anticipated;
-
-    private sealed class Anticipation(BlobAuditSink sink) : IDisposable
-    {
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
-            {
-                Interlocked.Decrement(ref sink._anticipated);
-            }
-        }
-    }
-
     public async ValueTask AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken) =>
         await EnqueueAndWaitAsync(auditEvent, cancellationToken).ConfigureAwait(false);
 

@@ -24,21 +24,4 @@ public interface IAuditSink
     /// with this sink's checkpoint key: for a job's audit step run again after its records were committed.
     /// </summary>
     AuditReceipt SignReceipt(AuditRecord record);
-
-    /// <summary>
-    /// Says that a request has started whose record will be appended soon. Dispose the result when the record is
-    /// appended (or will not be): until then the commit loop may hold a group briefly for it
-    /// (<see cref="AuditOptions.AnticipationWindow"/>). Disposing twice is harmless. A hint only: it never delays a record
-    /// beyond that window, and a sink may ignore it.
-    /// </summary>
-    IDisposable Anticipate() => NoAnticipation.Instance;
-
-    private sealed class NoAnticipation : IDisposable
-    {
-        public static readonly NoAnticipation Instance = new();
-
-        public void Dispose()
-        {
-        }
-    }
 }

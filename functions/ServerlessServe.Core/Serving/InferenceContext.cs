@@ -57,13 +57,6 @@ public class InferenceContext(string requestId, string modelName, string? reques
     [JsonIgnore]
     public bool ReceiptRequested { get; set; }
 
-    /// <summary>
-    /// This request's announcement to the audit sink that its record is on the way (<see cref="Audit.IAuditSink.Anticipate"/>);
-    /// the audit stage disposes it as it appends. Null when nobody announced it.
-    /// </summary>
-    [JsonIgnore]
-    public IDisposable? AuditAnticipation { get; set; }
-
     /// <summary>Set by audit, when a receipt was asked for and the record committed: the receipt to return.</summary>
     [JsonIgnore]
     public Audit.AuditReceipt? Receipt { get; set; }

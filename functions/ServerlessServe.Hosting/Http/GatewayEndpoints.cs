@@ -51,8 +51,6 @@ public sealed class GatewayEndpoints(
         // The id carries the tag of the writer that records it, so the record's proof is found from the id alone.
         var context = HttpEdge.InferenceContext(request, model, version, "infer", time, Core.Audit.AuditRequestIds.New(audit.WriterId));
         using var activity = ServingTelemetry.StartInfer("gateway.infer");
-        using var anticipation = audit.Anticipate();
-        context.AuditAnticipation = anticipation;
         await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         var response = HttpEdge.Respond(context, _hide);
         ServingTelemetry.Record(activity, context, ((BodyResult)response).StatusCode, time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds);

@@ -27,9 +27,6 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
     public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-
-        // From here this request's record is either appended at once or never: the sink need not hold a group for it.
-        context.AuditAnticipation?.Dispose();
         if (context.Caller is not { } caller)
         {
             return StageOutcome.Pass;
