@@ -5,8 +5,9 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Onnx;
 
 /// <summary>
-/// The requests waiting for one loaded model version, and the loop that runs them. The loop exists only while there is
-/// work: the request that finds the model idle starts it, and it ends when the queue is empty. Each pass takes the oldest
+/// The requests waiting for one loaded model version, and the loops that run them (at most
+/// <see cref="DynamicBatcher.ConcurrentBatches"/> at once). A loop exists only while there is work: a request that finds
+/// fewer loops running than allowed starts one, and a loop ends when the queue is empty. Each pass takes the oldest
 /// request and every later one that fits it (<see cref="BatchItem.Fits"/>) while the rows stay within the policy's
 /// maximum, runs them as one, and splits the outputs back. A batch formed behind a run (its requests queued while the
 /// model was busy) waits until the policy's delay has passed since its oldest request, unless it is full; the first
@@ -19,7 +20,7 @@ internal sealed class BatchQueue
     private readonly Lock _gate = new();
     private readonly List<BatchItem> _pending = [];
     private TaskCompletionSource? _arrival;
-    private bool _running;
+    private int _running;
 
     public BatchQueue(DynamicBatcher batcher, LoadedModel model, BatchingPolicy policy)
     {
@@ -52,8 +53,12 @@ internal sealed class BatchQueue
             }
 
             _pending.Add(item);
-            start = !_running && !_batcher.IsPaused;
-            _running |= start;
+            start = _running < _batcher.ConcurrentBatches && !_batcher.IsPaused;
+            if (start)
+            {
+                _running++;
+            }
+
             _arrival?.TrySetResult();
         }
 
@@ -70,12 +75,13 @@ internal sealed class BatchQueue
     {
         lock (_gate)
         {
-            if (_running || _pending.Count == 0 || _batcher.IsPaused)
+            // One loop: what was queued while paused is taken as one batch, as it would be behind a run.
+            if (_running > 0 || _pending.Count == 0 || _batcher.IsPaused)
             {
                 return;
             }
 
-            _running = true;
+            _running = 1;
         }
 
         _ = Task.Run(DrainAsync);
@@ -113,7 +119,7 @@ internal sealed class BatchQueue
             {
                 if (_pending.Count == 0 || _batcher.IsPaused)
                 {
-                    _running = false;
+                    _running--;
                     return;
                 }
 

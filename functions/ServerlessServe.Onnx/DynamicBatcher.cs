@@ -43,6 +43,11 @@ internal sealed class DynamicBatcher
     internal bool IsPaused => Volatile.Read(ref _paused) > 0;
 
     /// <summary>
+    /// Batches of one model version that may run at once (<see cref="InferenceOptions.ConcurrentBatches"/>). Default 1.
+    /// </summary>
+    internal int ConcurrentBatches { get; init; } = 1;
+
+    /// <summary>
     /// Called on the batcher's loop with the requests and rows of every run it makes, just before ONNX Runtime starts
     /// it (tests read batch sizes through it).
     /// </summary>

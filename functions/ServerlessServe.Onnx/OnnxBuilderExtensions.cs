@@ -40,7 +40,13 @@ public static class OnnxBuilderExtensions
         services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);
         services.TryAddSingleton<OnnxSessionCache>();
         services.TryAddSingleton<OnnxModelRunner>();
-        services.TryAddSingleton<DynamicBatcher>();
+        services.TryAddSingleton(sp => new DynamicBatcher(
+            sp.GetRequiredService<OnnxModelRunner>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DynamicBatcher>>())
+        {
+            ConcurrentBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ConcurrentBatches,
+        });
         services.TryAddSingleton<InferenceModelHost>();
         services.TryAddSingleton<SessionReattestation>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionReattestation>());

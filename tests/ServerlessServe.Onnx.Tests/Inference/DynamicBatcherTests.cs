@@ -29,6 +29,42 @@ public sealed class DynamicBatcherTests : IDisposable
         _batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task RunAsync_RequestArrivesWhileABatchRuns_StartsAnotherOnlyWhenConcurrentBatchesAllow(int concurrentBatches)
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        using var firstEntered = new ManualResetEventSlim();
+        using var releaseFirst = new ManualResetEventSlim();
+        var calls = 0;
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>())
+        {
+            ConcurrentBatches = concurrentBatches,
+            OnRun = (_, _) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    firstEntered.Set();
+                    releaseFirst.Wait(TimeSpan.FromMinutes(1));
+                }
+            },
+        };
+
+        var first = batcher.RunAsync(model, Batch32, [Features(1, seed: 1)], null, default);
+        Assert.True(firstEntered.Wait(TimeSpan.FromMinutes(1)));
+        var second = batcher.RunAsync(model, Batch32, [Features(2, seed: 2)], null, default);
+
+        // A liveness check, not a timing one: with room for a second batch it completes while the first is held.
+        var secondDone = await Task.WhenAny(second, Task.Delay(concurrentBatches > 1 ? TimeSpan.FromMinutes(1) : TimeSpan.FromMilliseconds(300))) == second;
+        Assert.Equal(concurrentBatches > 1, secondDone);
+        Assert.False(first.IsCompleted);
+
+        releaseFirst.Set();
+        await Task.WhenAll(first, second);
+        Assert.Equal(2, calls);
+    }
+
     [Fact]
     public async Task RunAsync_ConcurrentRequestsOfDifferentRows_OneRunEachGetsItsOwnRows()
     {
