@@ -47,7 +47,11 @@ internal static class BenchCommand
         var inferenceUrl = new Option<Uri>("--inference-url") { Description = "--matrix: inference app V2 base URL (loopback only).", CustomParser = result => CommonOptions.AbsoluteUri(result)!, DefaultValueFactory = _ => new Uri("http://127.0.0.1:7072/api/") };
         var issuerPort = new Option<int>("--issuer-port") { Description = "--matrix: port of the local issuer whose key signs the gateway's service tokens.", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
         var output = new Option<FileInfo?>("--out") { Description = "--matrix: also write the results as JSON to this file." };
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output };
+        var targets = new Option<string>("--targets") { Description = "--matrix: comma-separated targets among raw, inference and gateway.", DefaultValueFactory = _ => "raw,inference,gateway" };
+        var rows = new Option<string>("--rows") { Description = "--matrix: comma-separated rows per request (1..1024), a cell each; the model's policy must allow them (maxBatch).", DefaultValueFactory = _ => "1" };
+        var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
+        rawProvider.AcceptOnlyFromAmong("cpu", "cuda");
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -78,7 +82,12 @@ internal static class BenchCommand
                         [.. List(parse.GetValue(concurrencies)!).Select(c => Math.Clamp(int.Parse(c, System.Globalization.CultureInfo.InvariantCulture), 1, 64))],
                         Math.Clamp(parse.GetValue(rounds), 1, 100),
                         parse.GetResult(requests) is null ? 100 : total,
-                        Math.Max(0, parse.GetValue(rate))),
+                        Math.Max(0, parse.GetValue(rate)))
+                    {
+                        Targets = List(parse.GetValue(targets)!),
+                        Rows = [.. List(parse.GetValue(rows)!).Select(r => Math.Clamp(int.Parse(r, System.Globalization.CultureInfo.InvariantCulture), 1, 1024))],
+                        RawProvider = parse.GetValue(rawProvider)!,
+                    },
                     parse.GetValue(output),
                     cancellationToken).ConfigureAwait(false);
             }
@@ -121,9 +130,15 @@ internal static class BenchCommand
             return 2;
         }
 
-        if (options.Models.Count == 0 || options.Encodings.Count == 0 || options.Concurrencies.Count == 0)
+        if (options.Models.Count == 0 || options.Encodings.Count == 0 || options.Concurrencies.Count == 0 || options.Targets.Count == 0 || options.Rows.Count == 0)
         {
-            AnsiConsole.MarkupLine("[red]--models, --encodings and --concurrencies each need at least one value.[/]");
+            AnsiConsole.MarkupLine("[red]--models, --encodings, --concurrencies, --targets and --rows each need at least one value.[/]");
+            return 2;
+        }
+
+        if (options.Targets.FirstOrDefault(t => t is not ("raw" or "inference" or "gateway")) is { } unknown)
+        {
+            AnsiConsole.MarkupLine($"[red]Unknown target '{Markup.Escape(unknown)}':[/] use raw, inference or gateway.");
             return 2;
         }
 

@@ -31,12 +31,23 @@ internal static class BenchMatrix
         IReadOnlyList<int> Concurrencies,
         int Rounds,
         int RequestsPerRound,
-        double Rate);
+        double Rate)
+    {
+        /// <summary>Which of <c>raw</c>, <c>inference</c> and <c>gateway</c> to run. Default all three.</summary>
+        public IReadOnlyList<string> Targets { get; init; } = ["raw", "inference", "gateway"];
+
+        /// <summary>Rows (images, records) per request; each value is a cell of its own. Default one.</summary>
+        public IReadOnlyList<int> Rows { get; init; } = [1];
+
+        /// <summary>The raw target's execution provider: <c>cpu</c> (ONNX Runtime's defaults) or <c>cuda</c> (device 0).</summary>
+        public string RawProvider { get; init; } = "cpu";
+    }
 
     /// <summary>One target's figures in one cell.</summary>
     public sealed record Result(
         string Model,
         string Encoding,
+        int Rows,
         int Concurrency,
         string Target,
         int Requests,
@@ -71,21 +82,25 @@ internal static class BenchMatrix
         var results = new List<Result>();
         foreach (var model in options.Models)
         {
-            using var raw = new RawTarget(model);
-            foreach (var binary in options.Encodings)
+            var bytes = ModelBytes(model);
+            foreach (var rows in options.Rows)
             {
-                var payload = BenchPayloads.For(model, binary);
-                var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
-                using var viaInference = new HttpTarget("inference", inference, path, serviceToken, payload);
-                // A caller of its own per model and encoding: thousands of identical queries from one caller are what
-                // extraction detection is there to stop (digits blocks such a caller), and one cell's verdict must not
-                // decide the next cell's.
-                var callerToken = LocalIssuer.Mint(state, $"bench-{model}-{(binary ? "binary" : "json")}-{Guid.NewGuid():N}"[..48], [], TimeSpan.FromHours(1));
-                using var viaGateway = new HttpTarget("gateway", gateway, path, callerToken, payload);
-                ITarget[] targets = [raw, viaInference, viaGateway];
-                foreach (var concurrency in options.Concurrencies)
+                using var raw = new RawTarget(model, bytes, rows, options.RawProvider);
+                foreach (var binary in options.Encodings)
                 {
-                    results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", concurrency, targets, options, stages, cancellationToken).ConfigureAwait(false));
+                    var payload = BenchPayloads.For(model, binary, rows);
+                    var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
+                    using var viaInference = new HttpTarget("inference", inference, path, serviceToken, payload);
+                    // A caller of its own per model and encoding: thousands of identical queries from one caller are what
+                    // extraction detection is there to stop (digits blocks such a caller), and one cell's verdict must not
+                    // decide the next cell's.
+                    var callerToken = LocalIssuer.Mint(state, $"bench-{model}-{(binary ? "binary" : "json")}-{Guid.NewGuid():N}"[..48], [], TimeSpan.FromHours(1));
+                    using var viaGateway = new HttpTarget("gateway", gateway, path, callerToken, payload);
+                    ITarget[] targets = [.. new ITarget[] { raw, viaInference, viaGateway }.Where(t => options.Targets.Contains(t.Name, StringComparer.Ordinal))];
+                    foreach (var concurrency in options.Concurrencies)
+                    {
+                        results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, cancellationToken).ConfigureAwait(false));
+                    }
                 }
             }
         }
@@ -93,7 +108,7 @@ internal static class BenchMatrix
         return results;
     }
 
-    private static async Task<IEnumerable<Result>> RunCellAsync(string model, string encoding, int concurrency, ITarget[] targets, Options options, StageMetrics? stages, CancellationToken cancellationToken)
+    private static async Task<IEnumerable<Result>> RunCellAsync(string model, string encoding, int rows, int concurrency, ITarget[] targets, Options options, StageMetrics? stages, CancellationToken cancellationToken)
     {
         // Warm-up: sessions, JIT, connections, caches. Not measured.
         foreach (var target in targets)
@@ -143,7 +158,7 @@ internal static class BenchMatrix
         {
             var sorted = latencies[t.Name].Order().ToArray();
             return new Result(
-                model, encoding, concurrency, t.Name, sorted.Length, failures[t.Name],
+                model, encoding, rows, concurrency, t.Name, sorted.Length, failures[t.Name],
                 BenchReport.NearestRank(sorted, 50), BenchReport.NearestRank(sorted, 95), BenchReport.NearestRank(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
                 sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null);
         });
@@ -224,15 +239,15 @@ internal static class BenchMatrix
 
     public static void Print(IReadOnlyList<Result> results)
     {
-        var table = new Table().AddColumn("model").AddColumn("encoding").AddColumn("c").AddColumn("target").AddColumn("requests").AddColumn("failures")
+        var table = new Table().AddColumn("model").AddColumn("encoding").AddColumn("rows").AddColumn("c").AddColumn("target").AddColumn("requests").AddColumn("failures")
             .AddColumn("p50 ms").AddColumn("p95 ms").AddColumn("p99 ms").AddColumn("req/s").AddColumn("vs raw p50");
-        foreach (var cell in results.GroupBy(r => (r.Model, r.Encoding, r.Concurrency)))
+        foreach (var cell in results.GroupBy(r => (r.Model, r.Encoding, r.Rows, r.Concurrency)))
         {
             var raw = cell.FirstOrDefault(r => r.Target == "raw");
             foreach (var r in cell)
             {
                 var versus = raw is null || r.Target == "raw" ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"+{r.P50Ms - raw.P50Ms:F2} ms, {r.P50Ms / raw.P50Ms:F2}×");
-                table.AddRow(r.Model, r.Encoding, I(r.Concurrency), r.Target, I(r.Requests), I(r.Failures), F(r.P50Ms), F(r.P95Ms), F(r.P99Ms), F(r.ThroughputPerSecond), versus);
+                table.AddRow(r.Model, r.Encoding, I(r.Rows), I(r.Concurrency), r.Target, I(r.Requests), I(r.Failures), F(r.P50Ms), F(r.P95Ms), F(r.P99Ms), F(r.ThroughputPerSecond), versus);
             }
         }
 
@@ -241,14 +256,14 @@ internal static class BenchMatrix
         {
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"stages {r.Model} {r.Encoding} c={r.Concurrency} (gateway, p50 ms): {string.Join(", ", r.StageP50Ms!.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:F3}"))}"));
+                $"stages {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} (gateway, p50 ms): {string.Join(", ", r.StageP50Ms!.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:F3}"))}"));
         }
 
         foreach (var r in results)
         {
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"bench-matrix {r.Model} {r.Encoding} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s"));
+                $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows:F1}"));
         }
     }
 
@@ -259,16 +274,23 @@ internal static class BenchMatrix
         var document = new
         {
             machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString() },
-            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies },
+            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies, options.Rows, options.Targets, options.RawProvider },
             results,
         };
         await using var stream = file.Create();
         await JsonSerializer.SerializeAsync(stream, document, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }, cancellationToken).ConfigureAwait(false);
     }
 
+    private static string RowsLabel(Result r) => r.Rows == 1 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" rows={r.Rows}");
+
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    /// <summary>The model as the local stack publishes it (ResNet18 with its batch dimension free).</summary>
+    private static byte[] ModelBytes(string model) => model == ResNet18Sample.Name
+        ? ResNet18Sample.WithDynamicBatch(ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("ResNet18.onnx is not here (restore the NuGet packages)."), CancellationToken.None).GetAwaiter().GetResult())
+        : SampleModels.BuildModel(model);
 
     /// <summary>The same request over HTTP: to the inference app with the gateway's service token, or to the gateway with a caller's.</summary>
     private sealed class HttpTarget(string name, HttpClient http, string path, string token, BenchPayload payload) : ITarget
@@ -295,13 +317,16 @@ internal static class BenchMatrix
         private readonly string[] _outputNames;
         private readonly RunOptions _runOptions = new();
 
-        public RawTarget(string model)
+        public RawTarget(string model, byte[] bytes, int rows, string provider)
         {
-            var bytes = model == ResNet18Sample.Name
-                ? ResNet18Sample.WithDynamicBatch(ResNet18Sample.ReadVerifiedAsync(ResNet18Sample.Find() ?? throw new InvalidOperationException("ResNet18.onnx is not here (restore the NuGet packages)."), CancellationToken.None).GetAwaiter().GetResult())
-                : SampleModels.BuildModel(model);
-            _session = new InferenceSession(bytes);
-            var (name, datatype, shape, values) = BenchPayloads.Input(model);
+            using var sessionOptions = new SessionOptions();
+            if (provider == "cuda")
+            {
+                sessionOptions.AppendExecutionProvider_CUDA(0);
+            }
+
+            _session = new InferenceSession(bytes, sessionOptions);
+            var (name, datatype, shape, values) = BenchPayloads.Input(model, rows);
             _input = datatype == "INT64"
                 ? OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(values, v => (long)v), Array.ConvertAll(shape, d => (long)d))
                 : OrtValue.CreateTensorValueFromMemory(Array.ConvertAll(values, v => (float)v), Array.ConvertAll(shape, d => (long)d));

@@ -18,9 +18,27 @@ internal static class BenchPayloads
         _ => (CreditRiskSample.InputName, "FP32", new[] { 1, CreditRiskSample.FeatureCount }, Enumerable.Repeat(0.5, CreditRiskSample.FeatureCount).ToArray()),
     };
 
-    public static BenchPayload For(string model, bool binary)
+    /// <summary>The input of <see cref="Input(string)"/> repeated <paramref name="rows"/> times along the first dimension.</summary>
+    public static (string Name, string Datatype, int[] Shape, double[] Values) Input(string model, int rows)
     {
         var (name, datatype, shape, values) = Input(model);
+        if (rows == 1)
+        {
+            return (name, datatype, shape, values);
+        }
+
+        var repeated = new double[values.Length * rows];
+        for (var r = 0; r < rows; r++)
+        {
+            values.CopyTo(repeated, r * values.Length);
+        }
+
+        return (name, datatype, [shape[0] * rows, .. shape[1..]], repeated);
+    }
+
+    public static BenchPayload For(string model, bool binary, int rows = 1)
+    {
+        var (name, datatype, shape, values) = Input(model, rows);
         var isInt64 = datatype == "INT64";
         var shapeJson = string.Join(',', shape);
         if (!binary)
