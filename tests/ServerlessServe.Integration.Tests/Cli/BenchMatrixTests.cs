@@ -66,6 +66,33 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Matrix_TargetsAndRowsChosen_OnlyThoseCellsEachRequestCarryingItsRows()
+    {
+        var output = Path.Combine(fixture.State.Directory, "bench-rows-" + Guid.NewGuid().ToString("N")[..6] + ".json");
+
+        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "raw,inference", "--rows", "1,3", "--out", output]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
+        // 1 model × 1 encoding × 2 row counts × 1 concurrency × 2 targets; a refused request of 3 rows would be a failure.
+        Assert.Equal(4, results.Count);
+        Assert.Equal(["inference", "raw"], results.Select(r => r.GetProperty("target").GetString()).Distinct().Order());
+        Assert.Equal([1, 3], results.Select(r => r.GetProperty("rows").GetInt32()).Distinct().Order());
+        Assert.All(results, r => Assert.Equal(0, r.GetProperty("failures").GetInt32()));
+        Assert.Contains("bench-matrix credit-risk binary rows=3 c=1 inference: requests=10 failures=0", run.Output, StringComparison.Ordinal);
+    }
+
+    [StackFact]
+    public async Task Matrix_UnknownTarget_Refused()
+    {
+        var run = await Ssctl.RunAsync(fixture, [.. Arguments(), "--targets", "raw,triton"]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("Unknown target 'triton'", run.Output, StringComparison.Ordinal);
+    }
+
+    [StackFact]
     public async Task Matrix_InferenceUrlNotLoopback_Refused()
     {
         var run = await Ssctl.RunAsync(fixture, [.. Arguments(inferenceUrl: new Uri("http://example.com/api/"))]);

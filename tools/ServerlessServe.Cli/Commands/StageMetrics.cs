@@ -17,6 +17,15 @@ internal sealed class StageMetrics : IDisposable
     private const string MetricsProvider = "System.Diagnostics.Metrics";
     private const string Instrument = "serverlessserve.stage.duration";
 
+    private const string RequestInstrument = "serverlessserve.request.duration";
+
+    /// <summary>
+    /// The key under which <see cref="StageP50"/> reports the gateway's whole request (<c>serverlessserve.request.duration</c>:
+    /// from the endpoint's start to the response ready, after the audit commit). What a caller sees above it is the
+    /// HTTP edge: the client, the connection, Kestrel and the host.
+    /// </summary>
+    public const string WholeRequest = "(request)";
+
     private readonly DiagnosticsClient _client;
     private readonly EventPipeSession _session;
     private readonly EventPipeEventSource _source;
@@ -30,7 +39,7 @@ internal sealed class StageMetrics : IDisposable
         var arguments = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["SessionId"] = Guid.NewGuid().ToString(),
-            ["Metrics"] = $"{Core.Pipeline.PipelineTelemetry.SourceName}\\{Instrument}",
+            ["Metrics"] = $"{Core.Pipeline.PipelineTelemetry.SourceName}\\{Instrument},{Core.Pipeline.PipelineTelemetry.SourceName}\\{RequestInstrument}",
             ["RefreshInterval"] = "1",
             ["MaxTimeSeries"] = "1000",
             ["MaxHistograms"] = "100",
@@ -142,12 +151,12 @@ internal sealed class StageMetrics : IDisposable
 
     private void OnEvent(TraceEvent e)
     {
-        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("instrumentName") as string != Instrument)
+        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("instrumentName") is not (Instrument or RequestInstrument))
         {
             return;
         }
 
-        var stage = Tag(e.PayloadByName("tags") as string, "stage");
+        var stage = e.PayloadByName("instrumentName") as string == RequestInstrument ? WholeRequest : Tag(e.PayloadByName("tags") as string, "stage");
         var p50 = Quantile(e.PayloadByName("quantiles") as string, "0.5");
         // Runtimes before .NET 8 publish no count: each second's p50 then weighs the same.
         var count = e.PayloadByName("count") is { } c ? Convert.ToInt64(c, CultureInfo.InvariantCulture) : 1;

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Issue 13's GPU check: ResNet18 on ONNX Runtime's CUDA execution provider, raw ONNX Runtime against the inference app
+# (the service token path, no gateway), at 1 and 32 images per request, with and without dynamic batching, in one
+# table. Nothing else in the project needs a GPU; run this where one is.
+#
+# What it does:
+#   1. builds ssctl and the three apps in Release with ONNX Runtime's GPU flavour (OnnxRuntimeFlavor=Gpu: the package
+#      Microsoft.ML.OnnxRuntime.Gpu.Linux in the inference app and in ssctl's raw target);
+#   2. for batching off, then on: starts its own local stack (loopback only, a fresh state folder) with the inference
+#      app on CUDA (ServerlessServe:Inference:ExecutionProvider=Cuda, no CPU fallback, so a missing GPU fails loudly)
+#      and publishes ResNet18 as version 2 with a policy that admits 32 images per request;
+#   3. runs `ssctl bench --matrix` (targets raw and inference, rows 1 and 32, concurrency 1 and 32), stops the stack;
+#   4. prints the table from both runs' JSON.
+#
+# Usage: tools/bench/gpu-check.sh [REQUESTS per target and round (default 200)] [ROUNDS (default 3)]
+# Environment:
+#   PROVIDER=cpu          the same script on the CPU flavour: a dry run of the script where there is no GPU
+#   CONCURRENCIES=1,32    the concurrencies measured
+#   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
+# Needs: an NVIDIA driver and the CUDA 12 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
+# or a package cache holding Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0; the default ports (7071-7074, 10000-10002)
+# free. Afterwards, `dotnet build` without the property gives the CPU flavour back.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+requests=${1:-200}
+rounds=${2:-3}
+provider=${PROVIDER:-cuda}
+concurrencies=${CONCURRENCIES:-1,32}
+out=${OUT:-$(mktemp -d)}
+mkdir -p "$out"
+case "$provider" in
+  cuda) flavor=Gpu; ep=Cuda ;;
+  cpu) flavor=Cpu; ep=Cpu ;;
+  *) echo "PROVIDER must be cuda or cpu" >&2; exit 2 ;;
+esac
+
+if [ "$provider" = cuda ]; then
+  command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt" \
+    || echo "warning: nvidia-smi not found; the inference app will fail to start if CUDA is missing" >&2
+fi
+
+echo "== building (OnnxRuntimeFlavor=$flavor)"
+dotnet build tools/ServerlessServe.Cli -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo > "$out/build.log"
+for app in Gateway Inference Admin; do
+  dotnet build "functions/ServerlessServe.$app" -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo >> "$out/build.log"
+done
+ssctl="dotnet tools/ServerlessServe.Cli/bin/Release/net10.0/ssctl.dll"
+
+up=""
+stop_stack() {
+  if [ -n "$up" ]; then
+    kill -INT "$up" 2> /dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$up" 2> /dev/null || break; sleep 1; done
+    kill -TERM "$up" 2> /dev/null || true
+    wait "$up" 2> /dev/null || true
+    up=""
+  fi
+}
+trap stop_stack EXIT
+
+for batching in false true; do
+  state=$(mktemp -d)
+  log="$out/up-batching-$batching.log"
+  echo "== stack with dynamic batching $batching (state $state)"
+  # 32 images of 3x224x224 FP32 are 4.8 M elements, 19 MB in the binary encoding: above the default element cap.
+  env ServerlessServe__Inference__ExecutionProvider=$ep \
+      ServerlessServe__Inference__AllowCpuFallback=false \
+      ServerlessServe__Inference__DynamicBatching=$batching \
+      ServerlessServe__Protocol__MaxElementsPerRequest=5000000 \
+      $ssctl up -c Release --no-build --state "$state" > "$log" 2>&1 &
+  up=$!
+  for _ in $(seq 1 600); do grep -q "Press Ctrl-C\|Could not\|in use" "$log" && break; sleep 1; done
+  grep -q "Press Ctrl-C" "$log" || { tail -40 "$log" >&2; exit 1; }
+
+  # ResNet18 version 2: the published sample (batch dimension free, batching in its policy) admitting 32 images.
+  $ssctl model samples "$state/variants" > /dev/null
+  dir="$state/resnet18-32/2"
+  mkdir -p "$dir"
+  cp "$state/variants/resnet18/1/"* "$dir/"
+  python3 - "$dir/policy.json" <<'PY'
+import json, sys
+path = sys.argv[1]
+policy = json.load(open(path))
+policy["maxBatch"] = 32
+policy["batching"] = {"maxBatchSize": 32, "maxQueueDelay": "PT0S"}
+json.dump(policy, open(path, "w"), indent=2)
+PY
+  $ssctl model publish "$dir" --name resnet18 --version 2 --state "$state" > /dev/null
+  sleep 5 # the inference app's catalog sees the new version
+
+  $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --targets raw,inference \
+    --rows 1,32 --concurrencies "$concurrencies" --rounds "$rounds" --requests "$requests" \
+    --raw-provider "$provider" --out "$out/batching-$batching.json" > "$out/bench-batching-$batching.txt"
+  grep -q "Failed to\|CUDA" "$state/logs/inference.log" && grep "CUDA\|Failed to" "$state/logs/inference.log" | head -5 >&2 || true
+  stop_stack
+done
+
+python3 - "$out" "$provider" <<'PY' | tee "$out/table.md"
+import json, os, sys
+out, provider = sys.argv[1], sys.argv[2]
+runs = {b: json.load(open(os.path.join(out, f"batching-{b}.json")))["results"] for b in ("false", "true")}
+def cell(results, target, rows, c):
+    for r in results:
+        if r["target"] == target and r["rows"] == rows and r["concurrency"] == c:
+            return r
+    return None
+print(f"ResNet18, binary, execution provider {provider}; p50 ms and images/s (requests/s x rows)")
+print()
+print("| rows | c | raw p50 | raw img/s | inference p50 | inference img/s | overhead vs raw (p50) | batching: p50 | batching: img/s | batching gain |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+keys = sorted({(r["rows"], r["concurrency"]) for r in runs["false"]})
+for rows, c in keys:
+    raw = cell(runs["false"], "raw", rows, c)
+    off = cell(runs["false"], "inference", rows, c)
+    on = cell(runs["true"], "inference", rows, c)
+    if not (raw and off and on):
+        continue
+    ips = lambda r: r["throughputPerSecond"] * r["rows"]
+    overhead = (off["p50Ms"] / raw["p50Ms"] - 1) * 100 if raw["p50Ms"] > 0 else float("nan")
+    print(f"| {rows} | {c} | {raw['p50Ms']:.2f} | {ips(raw):.0f} | {off['p50Ms']:.2f} | {ips(off):.0f} | {overhead:+.1f} % | {on['p50Ms']:.2f} | {ips(on):.0f} | {ips(on) / ips(off):.2f}x |")
+failures = sum(r["failures"] for b in runs.values() for r in b)
+print()
+print(f"failures: {failures}")
+PY
+echo "results in $out"
