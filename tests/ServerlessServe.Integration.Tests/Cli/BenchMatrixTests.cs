@@ -84,6 +84,22 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Matrix_JobTarget_EachRequestIsADurableJobAwaitedToCompletion()
+    {
+        var output = Path.Combine(fixture.State.Directory, "bench-job-" + Guid.NewGuid().ToString("N")[..6] + ".json");
+
+        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "job", "--job-items", "2", "--out", output]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        var result = Assert.Single(json.RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("job", result.GetProperty("target").GetString());
+        Assert.Equal(2, result.GetProperty("jobItems").GetInt32());
+        Assert.Equal(0, result.GetProperty("failures").GetInt32());
+        Assert.Equal(2 * 5, result.GetProperty("requests").GetInt32());
+    }
+
+    [StackFact]
     public async Task Matrix_UnknownTarget_Refused()
     {
         var run = await Ssctl.RunAsync(fixture, [.. Arguments(), "--targets", "raw,triton"]);

@@ -47,7 +47,7 @@ internal static class BenchCommand
         var inferenceUrl = new Option<Uri>("--inference-url") { Description = "--matrix: inference app V2 base URL (loopback only).", CustomParser = result => CommonOptions.AbsoluteUri(result)!, DefaultValueFactory = _ => new Uri("http://127.0.0.1:7072/api/") };
         var issuerPort = new Option<int>("--issuer-port") { Description = "--matrix: port of the local issuer whose key signs the gateway's service tokens.", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
         var output = new Option<FileInfo?>("--out") { Description = "--matrix: also write the results as JSON to this file." };
-        var targets = new Option<string>("--targets") { Description = "--matrix: comma-separated targets among raw, inference and gateway.", DefaultValueFactory = _ => "raw,inference,gateway" };
+        var targets = new Option<string>("--targets") { Description = "--matrix: comma-separated targets among raw, inference, gateway and job (a durable job of --job-items items, default 1, through the gateway, awaited).", DefaultValueFactory = _ => "raw,inference,gateway" };
         var rows = new Option<string>("--rows") { Description = "--matrix: comma-separated rows per request (1..1024), a cell each; the model's policy must allow them (maxBatch).", DefaultValueFactory = _ => "1" };
         var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
         rawProvider.AcceptOnlyFromAmong("cpu", "cuda");
@@ -87,6 +87,7 @@ internal static class BenchCommand
                         Targets = List(parse.GetValue(targets)!),
                         Rows = [.. List(parse.GetValue(rows)!).Select(r => Math.Clamp(int.Parse(r, System.Globalization.CultureInfo.InvariantCulture), 1, 1024))],
                         RawProvider = parse.GetValue(rawProvider)!,
+                        JobItems = Math.Clamp(parse.GetValue(jobItems) is > 0 and var n ? n : 1, 1, 1000),
                     },
                     parse.GetValue(output),
                     cancellationToken).ConfigureAwait(false);
@@ -136,9 +137,9 @@ internal static class BenchCommand
             return 2;
         }
 
-        if (options.Targets.FirstOrDefault(t => t is not ("raw" or "inference" or "gateway")) is { } unknown)
+        if (options.Targets.FirstOrDefault(t => t is not ("raw" or "inference" or "gateway" or "job")) is { } unknown)
         {
-            AnsiConsole.MarkupLine($"[red]Unknown target '{Markup.Escape(unknown)}':[/] use raw, inference or gateway.");
+            AnsiConsole.MarkupLine($"[red]Unknown target '{Markup.Escape(unknown)}':[/] use raw, inference, gateway or job.");
             return 2;
         }
 
@@ -231,8 +232,7 @@ internal static class BenchCommand
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var item = Encoding.UTF8.GetString(payload.Body);
-        var body = Encoding.UTF8.GetBytes("{\"items\":[" + string.Join(',', Enumerable.Repeat(item, items)) + "]}");
+        var body = JobBody(payload, items);
         var path = $"v2/models/{Uri.EscapeDataString(model)}/jobs";
 
         for (var i = 0; i < 2; i++)
@@ -263,9 +263,17 @@ internal static class BenchCommand
         return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items);
     }
 
+    /// <summary>A job's body: <paramref name="items"/> copies of a JSON request.</summary>
+    internal static byte[] JobBody(BenchPayload payload, int items)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var item = Encoding.UTF8.GetString(payload.Body);
+        return Encoding.UTF8.GetBytes("{\"items\":[" + string.Join(',', Enumerable.Repeat(item, items)) + "]}");
+    }
+
     // A job is submitted with Prefer: wait (RFC 7240), so the gateway answers once it has finished (or 202 past the
     // wait, and the status is asked for the same way): the latency measured is the job's, not a polling interval's.
-    private static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
+    internal static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromMinutes(5));

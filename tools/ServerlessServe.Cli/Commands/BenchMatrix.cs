@@ -41,6 +41,9 @@ internal static class BenchMatrix
 
         /// <summary>The raw target's execution provider: <c>cpu</c> (ONNX Runtime's defaults) or <c>cuda</c> (device 0).</summary>
         public string RawProvider { get; init; } = "cpu";
+
+        /// <summary>Items in each job of the <c>job</c> target (a durable job through the gateway, awaited). Default 1.</summary>
+        public int JobItems { get; init; } = 1;
     }
 
     /// <summary>One target's figures in one cell.</summary>
@@ -58,7 +61,8 @@ internal static class BenchMatrix
         double MaxMs,
         double ThroughputPerSecond,
         double? RateRequested,
-        IReadOnlyDictionary<string, double>? StageP50Ms = null);
+        IReadOnlyDictionary<string, double>? StageP50Ms = null,
+        int JobItems = 1);
 
     private interface ITarget : IDisposable
     {
@@ -82,10 +86,10 @@ internal static class BenchMatrix
         var results = new List<Result>();
         foreach (var model in options.Models)
         {
-            var bytes = ModelBytes(model);
+            var bytes = options.Targets.Contains("raw", StringComparer.Ordinal) ? ModelBytes(model) : [];
             foreach (var rows in options.Rows)
             {
-                using var raw = new RawTarget(model, bytes, rows, options.RawProvider);
+                using var raw = options.Targets.Contains("raw", StringComparer.Ordinal) ? new RawTarget(model, bytes, rows, options.RawProvider) : null;
                 foreach (var binary in options.Encodings)
                 {
                     var payload = BenchPayloads.For(model, binary, rows);
@@ -96,7 +100,8 @@ internal static class BenchMatrix
                     // decide the next cell's.
                     var callerToken = LocalIssuer.Mint(state, $"bench-{model}-{(binary ? "binary" : "json")}-{Guid.NewGuid():N}"[..48], [], TimeSpan.FromHours(1));
                     using var viaGateway = new HttpTarget("gateway", gateway, path, callerToken, payload);
-                    ITarget[] targets = [.. new ITarget[] { raw, viaInference, viaGateway }.Where(t => options.Targets.Contains(t.Name, StringComparer.Ordinal))];
+                    using var viaJob = new JobTarget(options.GatewayUrl, model, callerToken, BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max());
+                    ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>().Where(t => options.Targets.Contains(t.Name, StringComparer.Ordinal))];
                     foreach (var concurrency in options.Concurrencies)
                     {
                         results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, cancellationToken).ConfigureAwait(false));
@@ -160,7 +165,7 @@ internal static class BenchMatrix
             return new Result(
                 model, encoding, rows, concurrency, t.Name, sorted.Length, failures[t.Name],
                 BenchReport.NearestRank(sorted, 50), BenchReport.NearestRank(sorted, 95), BenchReport.NearestRank(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
-                sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null);
+                sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null, t.Name == "job" ? options.JobItems : 1);
         });
     }
 
@@ -263,7 +268,7 @@ internal static class BenchMatrix
         {
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows:F1}"));
+                $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows * r.JobItems:F1}"));
         }
     }
 
@@ -274,7 +279,7 @@ internal static class BenchMatrix
         var document = new
         {
             machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString() },
-            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies, options.Rows, options.Targets, options.RawProvider },
+            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies, options.Rows, options.Targets, options.RawProvider, options.JobItems },
             results,
         };
         await using var stream = file.Create();
@@ -302,6 +307,39 @@ internal static class BenchMatrix
 
         public void Dispose()
         {
+        }
+    }
+
+    /// <summary>
+    /// A durable job of <c>JobItems</c> copies of the request (JSON items) through the gateway, submitted with
+    /// <c>Prefer: wait</c> and awaited until it settles: one latency is one job, submit to completed (docs/jobs.md).
+    /// </summary>
+    private sealed class JobTarget : ITarget
+    {
+        private readonly SocketsHttpHandler _handler;
+        private readonly HttpClient _http;
+        private readonly string _path;
+        private readonly byte[] _body;
+        private readonly int _items;
+
+        public JobTarget(Uri gatewayUrl, string model, string token, BenchPayload item, int items, int connections)
+        {
+            _handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+            _http = new HttpClient(_handler) { BaseAddress = gatewayUrl, Timeout = TimeSpan.FromMinutes(5) };
+            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            _path = $"v2/models/{Uri.EscapeDataString(model)}/jobs";
+            _body = BenchCommand.JobBody(item, items);
+            _items = items;
+        }
+
+        public string Name => "job";
+
+        public Task<bool> SendAsync(CancellationToken cancellationToken) => BenchCommand.RunJobAsync(_http, _path, _body, _items, cancellationToken);
+
+        public void Dispose()
+        {
+            _http.Dispose();
+            _handler.Dispose();
         }
     }
 
