@@ -84,24 +84,26 @@ internal static class BenchMatrix
         using var inference = new HttpClient(inferenceHandler) { BaseAddress = options.InferenceUrl, Timeout = TimeSpan.FromSeconds(60) };
 
         var results = new List<Result>();
+        bool Wants(string target) => options.Targets.Contains(target, StringComparer.Ordinal);
         foreach (var model in options.Models)
         {
-            var bytes = options.Targets.Contains("raw", StringComparer.Ordinal) ? ModelBytes(model) : [];
+            var bytes = Wants("raw") ? ModelBytes(model) : [];
             foreach (var rows in options.Rows)
             {
-                using var raw = options.Targets.Contains("raw", StringComparer.Ordinal) ? new RawTarget(model, bytes, rows, options.RawProvider) : null;
+                using var raw = Wants("raw") ? new RawTarget(model, bytes, rows, options.RawProvider) : null;
                 foreach (var binary in options.Encodings)
                 {
                     var payload = BenchPayloads.For(model, binary, rows);
                     var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
-                    using var viaInference = new HttpTarget("inference", inference, path, serviceToken, payload);
+                    using var viaInference = Wants("inference") ? new HttpTarget("inference", inference, path, serviceToken, payload) : null;
                     // A caller of its own per model and encoding: thousands of identical queries from one caller are what
                     // extraction detection is there to stop (digits blocks such a caller), and one cell's verdict must not
                     // decide the next cell's.
                     var callerToken = LocalIssuer.Mint(state, $"bench-{model}-{(binary ? "binary" : "json")}-{Guid.NewGuid():N}"[..48], [], TimeSpan.FromHours(1));
-                    using var viaGateway = new HttpTarget("gateway", gateway, path, callerToken, payload);
-                    using var viaJob = new JobTarget(options.GatewayUrl, model, callerToken, BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max());
-                    ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>().Where(t => options.Targets.Contains(t.Name, StringComparer.Ordinal))];
+                    using var viaGateway = Wants("gateway") ? new HttpTarget("gateway", gateway, path, callerToken, payload) : null;
+                    // A job's items are JSON: built only when jobs are measured (32 images of JSON are tens of megabytes).
+                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, callerToken, BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
+                    ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>()];
                     foreach (var concurrency in options.Concurrencies)
                     {
                         results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, cancellationToken).ConfigureAwait(false));
