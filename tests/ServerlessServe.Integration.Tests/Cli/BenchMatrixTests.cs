@@ -100,6 +100,24 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Bench_Warmup_SentFirstAndNotMeasured()
+    {
+        var before = await fixture.RequestRecordCountAsync();
+
+        var run = await Ssctl.RunAsync(fixture,
+        [
+            "bench", "--requests", "3", "--concurrency", "1", "--warmup", "4",
+            "--url", fixture.Stack.GatewayBaseUrl.ToString(), "--state", fixture.State.Directory,
+        ]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("requests=3 concurrency=1 failures=0", run.Output, StringComparison.Ordinal);
+        Assert.Contains("warmup=4", run.Output, StringComparison.Ordinal);
+        // Seven requests reached the gateway and were audited: the four of the warm-up, then the three measured.
+        Assert.Equal(before + 7, await fixture.RequestRecordCountAsync());
+    }
+
+    [StackFact]
     public async Task Matrix_UnknownTarget_Refused()
     {
         var run = await Ssctl.RunAsync(fixture, [.. Arguments(), "--targets", "raw,triton"]);

@@ -49,9 +49,13 @@ internal static class BenchCommand
         var output = new Option<FileInfo?>("--out") { Description = "--matrix: also write the results as JSON to this file." };
         var targets = new Option<string>("--targets") { Description = "--matrix: comma-separated targets among raw, inference, gateway and job (a durable job of --job-items items, default 1, through the gateway, awaited).", DefaultValueFactory = _ => "raw,inference,gateway" };
         var rows = new Option<string>("--rows") { Description = "--matrix: comma-separated rows per request (1..1024), a cell each; the model's policy must allow them (maxBatch).", DefaultValueFactory = _ => "1" };
+        var warmup = new Option<int?>("--warmup")
+        {
+            Description = "Requests (jobs with --job-items) sent first and not measured, so that the apps' JIT tiering, connections and caches settle (0..100000). Default 10 requests, 2 jobs; with --matrix, per target and cell. A server's first few hundred jobs run partly unoptimised code: measure steady state with a few hundred.",
+        };
         var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
         rawProvider.AcceptOnlyFromAmong("cpu", "cuda");
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider };
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider, warmup };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -69,6 +73,7 @@ internal static class BenchCommand
             var total = Math.Clamp(parse.GetValue(requests), 1, 100_000);
             var inFlight = Math.Clamp(parse.GetValue(concurrency), 1, 64);
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
+            var warm = parse.GetValue(warmup) is { } w ? Math.Clamp(w, 0, 100_000) : (int?)null;
             if (parse.GetValue(matrix))
             {
                 return await RunMatrixAsync(
@@ -88,6 +93,7 @@ internal static class BenchCommand
                         Rows = [.. List(parse.GetValue(rows)!).Select(r => Math.Clamp(int.Parse(r, System.Globalization.CultureInfo.InvariantCulture), 1, 1024))],
                         RawProvider = parse.GetValue(rawProvider)!,
                         JobItems = Math.Clamp(parse.GetValue(jobItems) is > 0 and var n ? n : 1, 1, 1000),
+                        Warmup = warm ?? 10,
                     },
                     parse.GetValue(output),
                     cancellationToken).ConfigureAwait(false);
@@ -108,8 +114,8 @@ internal static class BenchCommand
             try
             {
                 report = items > 0
-                    ? await RunJobsAsync(baseUrl, parse.GetValue(model)!, token, BenchPayloads.For(parse.GetValue(model)!, binary: false), Math.Min(items, 1000), total, inFlight, cancellationToken).ConfigureAwait(false)
-                    : await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken).ConfigureAwait(false);
+                    ? await RunJobsAsync(baseUrl, parse.GetValue(model)!, token, BenchPayloads.For(parse.GetValue(model)!, binary: false), Math.Min(items, 1000), total, inFlight, cancellationToken, warm ?? 2).ConfigureAwait(false)
+                    : await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken, warm ?? 10).ConfigureAwait(false);
             }
             catch (HttpRequestException)
             {
@@ -186,14 +192,14 @@ internal static class BenchCommand
 
     private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
-    public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, string token, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken)
+    public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, string token, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken, int warmup = 10)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
         var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
 
         // Warm-up: model load and JIT are not what we measure.
-        for (var i = 0; i < Math.Min(10, total); i++)
+        for (var i = 0; i < warmup; i++)
         {
             await SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false);
         }
@@ -218,7 +224,7 @@ internal static class BenchCommand
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
         wall.Stop();
-        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed);
+        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed) { Warmup = warmup };
     }
 
     /// <summary>
@@ -226,7 +232,7 @@ internal static class BenchCommand
     /// latency is submit to the first poll that sees it completed); a job that does not complete with every item
     /// released is a failure.
     /// </summary>
-    public static async Task<BenchReport> RunJobsAsync(Uri baseUrl, string model, string token, BenchPayload payload, int items, int jobs, int inFlight, CancellationToken cancellationToken)
+    public static async Task<BenchReport> RunJobsAsync(Uri baseUrl, string model, string token, BenchPayload payload, int items, int jobs, int inFlight, CancellationToken cancellationToken, int warmup = 2)
     {
         ArgumentNullException.ThrowIfNull(payload);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
@@ -235,7 +241,7 @@ internal static class BenchCommand
         var body = JobBody(payload, items);
         var path = $"v2/models/{Uri.EscapeDataString(model)}/jobs";
 
-        for (var i = 0; i < 2; i++)
+        for (var i = 0; i < warmup; i++)
         {
             await RunJobAsync(http, path, body, items, cancellationToken).ConfigureAwait(false);
         }
@@ -260,7 +266,7 @@ internal static class BenchCommand
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
         wall.Stop();
-        return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items);
+        return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items) { Warmup = warmup };
     }
 
     /// <summary>A job's body: <paramref name="items"/> copies of a JSON request.</summary>
@@ -361,6 +367,9 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
     /// <summary>Items completed per second (jobs: items per job × jobs / wall time).</summary>
     public double ItemThroughput => ItemsPerRequest * Requests / Wall.TotalSeconds;
 
+    /// <summary>Requests (or jobs) sent before the measured ones.</summary>
+    public int Warmup { get; init; }
+
     public double Percentile(double p) => NearestRank(LatenciesMs.Order().ToArray(), p);
 
     /// <summary>Nearest-rank percentile of sorted values (0 when there are none).</summary>
@@ -389,7 +398,7 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
         AnsiConsole.Write(table);
         Console.Out.WriteLine(string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p95={Percentile(95):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s items={ItemThroughput:F1}/s"));
+            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p95={Percentile(95):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s items={ItemThroughput:F1}/s warmup={Warmup}"));
     }
 
     private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);

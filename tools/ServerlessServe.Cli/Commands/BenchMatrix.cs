@@ -44,6 +44,9 @@ internal static class BenchMatrix
 
         /// <summary>Items in each job of the <c>job</c> target (a durable job through the gateway, awaited). Default 1.</summary>
         public int JobItems { get; init; } = 1;
+
+        /// <summary>Requests each target sends in each cell before it is measured (JIT tiering, connections, caches). Default 10.</summary>
+        public int Warmup { get; init; } = 10;
     }
 
     /// <summary>One target's figures in one cell.</summary>
@@ -120,7 +123,7 @@ internal static class BenchMatrix
         // Warm-up: sessions, JIT, connections, caches. Not measured.
         foreach (var target in targets)
         {
-            for (var i = 0; i < 10; i++)
+            for (var i = 0; i < options.Warmup; i++)
             {
                 await target.SendAsync(cancellationToken).ConfigureAwait(false);
             }
