@@ -22,6 +22,7 @@ public sealed class JobActivities(
     StagePipeline<AuditItemContext> audit,
     IModelCatalog catalog,
     AuditReceipts receipts,
+    ReceiptCommits commits,
     IAuditSink sink,
     PayloadStore payloads,
     ProtocolLimits limits,
@@ -75,7 +76,10 @@ public sealed class JobActivities(
                     signed[i.RequestId] = receipt.Jws;
                 }
             })).ConfigureAwait(false);
-            await receipts.CommitAsync(key, cancellationToken).ConfigureAwait(false);
+
+            // The committed marker is written while the orchestration moves on: it only spares a re-run the look into
+            // the chains (ReceiptCommits).
+            commits.Start(key);
         }
 
         // Receipts asked for of records an earlier attempt committed: signed from the records as found in the chains.

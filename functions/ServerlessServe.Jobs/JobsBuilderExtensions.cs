@@ -50,6 +50,8 @@ public static class JobsBuilderExtensions
         services.TryAddSingleton(sp => new AuditReceipts(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
             sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<ReceiptCommits>();
+        services.AddHostedService(sp => sp.GetRequiredService<ReceiptCommits>());
         services.TryAddSingleton(sp =>
         {
             var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;

@@ -22,4 +22,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8005, Level = LogLevel.Warning, Message = "Jobs run on the in-memory backend (ServerlessServe:Jobs:Backend = InMemory): every job is lost when this process stops. For benchmarks and development only")]
     public static partial void InMemoryBackend(ILogger logger);
+
+    [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "Audit receipt {Key}: its committed marker could not be written; a later attempt at the chunk looks into the chains instead")]
+    public static partial void ReceiptCommitFailed(ILogger logger, string key, Exception exception);
 }
