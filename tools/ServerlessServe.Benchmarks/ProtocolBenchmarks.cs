@@ -58,4 +58,21 @@ public class ProtocolBenchmarks
 
     [Benchmark]
     public string TensorDigest_Image() => TensorDigest.Compute(_image);
+
+    /// <summary>The gateway's request to the inference app for an image, assembled into one body (before 2026-12-01).</summary>
+    [Benchmark]
+    public async Task ForwardRequest_Binary_Image_Assembled()
+    {
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: true, binaryOutputs: true);
+        using var content = new ByteArrayContent(encoded.Body);
+        await content.CopyToAsync(Stream.Null).ConfigureAwait(false);
+    }
+
+    /// <summary>The same request written from the tensor's own array to the connection (<see cref="V2BinaryRequestContent"/>).</summary>
+    [Benchmark]
+    public async Task ForwardRequest_Binary_Image_Streamed()
+    {
+        using var content = new V2BinaryRequestContent(new InferenceRequest { Inputs = _image }, binaryOutputs: true);
+        await content.CopyToAsync(Stream.Null).ConfigureAwait(false);
+    }
 }

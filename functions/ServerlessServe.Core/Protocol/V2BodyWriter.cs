@@ -50,9 +50,15 @@ internal static class V2BodyWriter
 
     public static EncodedBody WriteRequest(InferenceRequest request, bool binaryInputs, bool binaryOutputs)
     {
-        var inputs = request.Inputs;
-        var binary = new bool[inputs.Count];
+        var binary = new bool[request.Inputs.Count];
         Array.Fill(binary, binaryInputs);
+        return Finish(WriteRequestHeader(request, binary, binaryOutputs), request.Inputs, binary);
+    }
+
+    /// <summary>The JSON part of a request, with the tensors flagged in <paramref name="binary"/> announced as binary data that follows it.</summary>
+    public static ArrayBufferWriter<byte> WriteRequestHeader(InferenceRequest request, bool[] binary, bool binaryOutputs)
+    {
+        var inputs = request.Inputs;
         var buffer = new ArrayBufferWriter<byte>(EstimateJsonSize(inputs, binary));
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
@@ -82,7 +88,7 @@ internal static class V2BodyWriter
             writer.WriteEndObject();
         }
 
-        return Finish(buffer, inputs, binary);
+        return buffer;
     }
 
     /// <summary>Writes a small JSON document with <paramref name="write"/>.</summary>

@@ -48,17 +48,14 @@ internal sealed class InferenceClient : IInferenceBackend
             throw RefusedException.Unavailable("inference service unavailable");
         }
 
-        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
+        // Binary both ways; the inputs go from their own arrays to the connection, never assembled into one body first.
+        var content = new V2BinaryRequestContent(request, binaryOutputs: true);
         var path = $"v2/models/{Uri.EscapeDataString(model.Manifest.Name)}/versions/{Uri.EscapeDataString(model.Manifest.Version)}/infer";
         using var message = new HttpRequestMessage(HttpMethod.Post, path);
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         message.Headers.TryAddWithoutValidation("x-request-id", requestId);
-        message.Content = new ByteArrayContent(encoded.Body);
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
-        if (encoded.HeaderLength is { } headerLength)
-        {
-            message.Headers.TryAddWithoutValidation(BodyResult.InferenceHeaderContentLength, headerLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
+        message.Content = content;
+        message.Headers.TryAddWithoutValidation(BodyResult.InferenceHeaderContentLength, content.HeaderLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         HttpResponseMessage response;
         try

@@ -1,0 +1,90 @@
+using System.Buffers;
+using System.Net;
+
+namespace ServerlessServe.Core.Protocol;
+
+/// <summary>
+/// A V2 request with every input in the binary tensor extension, written straight to the connection: the JSON header,
+/// then each input's bytes from the tensor's own array, through one pooled 64 KiB buffer. The body is never assembled
+/// in a buffer of its own, so forwarding an image allocates nothing of its size (<see cref="V2Json.WriteRequest"/>
+/// allocated the whole body, a large-object-heap array per request), with the same bytes. BYTES tensors, and every
+/// tensor on a big-endian host, are encoded through a pooled buffer of their size.
+/// </summary>
+public sealed class V2BinaryRequestContent : HttpContent
+{
+    private readonly ArrayBufferWriter<byte> _header;
+    private readonly IReadOnlyList<Tensor> _inputs;
+    private readonly long _length;
+
+    /// <summary>The most of a tensor copied at a time (the only buffer a numeric tensor needs here).</summary>
+    private const int ChunkBytes = 64 * 1024;
+
+    public V2BinaryRequestContent(InferenceRequest request, bool binaryOutputs)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var binary = new bool[request.Inputs.Count];
+        Array.Fill(binary, true);
+        _header = V2BodyWriter.WriteRequestHeader(request, binary, binaryOutputs);
+        _inputs = request.Inputs;
+        _length = _header.WrittenCount + _inputs.Sum(BinaryTensorCodec.EncodedLength);
+        Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(EncodedBody.BinaryContentType);
+        Headers.ContentLength = _length;
+    }
+
+    /// <summary>The JSON header's length in bytes: the value of <see cref="EncodedBody.HeaderLengthHeaderName"/>.</summary>
+    public int HeaderLength => _header.WrittenCount;
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        await stream.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        try
+        {
+            foreach (var tensor in _inputs)
+            {
+                if (tensor.DataType == TensorDataType.Bytes || !BitConverter.IsLittleEndian)
+                {
+                    await WriteEncodedAsync(stream, tensor, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                // The tensor's own bytes, a chunk at a time: the chunk is the only buffer, whatever the tensor's size.
+                var length = checked(tensor.Data.Length * tensor.DataType.ElementSize());
+                for (var offset = 0; offset < length; offset += ChunkBytes)
+                {
+                    var count = Math.Min(ChunkBytes, length - offset);
+                    BinaryTensorCodec.NativeBytes(tensor.Data, tensor.DataType).Slice(offset, count).CopyTo(chunk);
+                    await stream.WriteAsync(chunk.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private static async Task WriteEncodedAsync(Stream stream, Tensor tensor, CancellationToken cancellationToken)
+    {
+        var length = checked((int)BinaryTensorCodec.EncodedLength(tensor));
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = BinaryTensorCodec.Encode(tensor, rented);
+            await stream.WriteAsync(rented.AsMemory(0, written), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = _length;
+        return true;
+    }
+}
