@@ -17,9 +17,37 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
         var payload = await store.PutAsync("job1", new[] { "a", "b" }, default);
 
         Assert.False(payload.IsReference);
-        Assert.Equal("""["a","b"]""", payload.Inline);
+        Assert.Equal("""["a","b"]""", payload.Value?.GetRawText());
         Assert.Equal(["a", "b"], await store.GetAsync<string[]>(payload, default));
         Assert.Empty(await store.ListJobAsync("job1", default));
+    }
+
+    [Fact]
+    public async Task InlineValue_HeldInHistoryAsJson_NotAsAnEscapedString_ReadBackEqual()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+        var payload = await store.PutAsync("job1", new[] { new { Request = "{\"inputs\":[1]}", Index = 0 } }, default);
+
+        // As a durable backend keeps a step's input: serialised with the default options, then read back.
+        var history = System.Text.Json.JsonSerializer.Serialize(payload);
+        var restored = System.Text.Json.JsonSerializer.Deserialize<Payload>(history)!;
+
+        Assert.StartsWith("{\"Value\":[{\"Request\":", history, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"Inline\"", history, StringComparison.Ordinal);
+        var item = Assert.Single(await store.GetAsync<System.Text.Json.JsonElement[]>(restored, default));
+        Assert.Equal("{\"inputs\":[1]}", item.GetProperty("Request").GetString());
+    }
+
+    [Fact]
+    public async Task InlineString_AsEarlierVersionsWroteIt_StillRead()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var store = new PayloadStore(container, inlineLimit: 1024);
+
+        var earlier = System.Text.Json.JsonSerializer.Deserialize<Payload>("{\"Inline\":\"[\\\"a\\\",\\\"b\\\"]\",\"Blob\":null,\"Sha256\":null,\"Bytes\":9}")!;
+
+        Assert.Equal(["a", "b"], await store.GetAsync<string[]>(earlier, default));
     }
 
     [Fact]
@@ -33,7 +61,7 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
         var again = await store.PutAsync("job2", value, default);
 
         Assert.True(payload.IsReference);
-        Assert.Null(payload.Inline);
+        Assert.Null(payload.Value);
         var bytes = Encoding.UTF8.GetBytes("\"" + value + "\"");
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(bytes)), payload.Sha256);
         Assert.Equal($"jobs/job2/{payload.Sha256}", payload.Blob);
