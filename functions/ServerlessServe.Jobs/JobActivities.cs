@@ -133,7 +133,15 @@ public sealed class JobActivities(
         var context = Rebuild(new ValidateItemContext(item.RequestId, item.Model, item.Version), item);
         var body = Encoding.UTF8.GetBytes(item.Request);
         context.Body = new IncomingBody(new MemoryStream(body), body.Length, "application/json", null, null);
-        await validate.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await validate.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.ReleaseBody();
+        }
+
         return Next(item, context);
     }
 

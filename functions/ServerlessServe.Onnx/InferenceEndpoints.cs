@@ -51,7 +51,15 @@ public sealed class InferenceEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         var context = HttpEdge.Prepare(new OnnxInferenceContext(RequestIds.New(), model, version, "infer"), request, time);
-        await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.ReleaseBody();
+        }
+
         return HttpEdge.Respond(context);
     }
 

@@ -59,6 +59,24 @@ public class ProtocolBenchmarks
     [Benchmark]
     public string TensorDigest_Image() => TensorDigest.Compute(_image);
 
+    /// <summary>Reading an image's binary body from the connection into an array of its own (before 2026-12-01).</summary>
+    [Benchmark]
+    public async Task<int> ReadBody_Binary_Image_Copied()
+    {
+        using var stream = new MemoryStream(_imageBinary.Body, writable: false);
+        return (await HttpBodyReader.ReadLimitedAsync(stream, _imageBinary.Body.Length, _limits.MaxBodyBytes, CancellationToken.None).ConfigureAwait(false)).Length;
+    }
+
+    /// <summary>The same body kept in the pooled buffer it was read into, then handed back (what read does now).</summary>
+    [Benchmark]
+    public async Task<int> ReadBody_Binary_Image_Pooled()
+    {
+        using var stream = new MemoryStream(_imageBinary.Body, writable: false);
+        var (buffer, length) = await HttpBodyReader.ReadPooledAsync(stream, _imageBinary.Body.Length, _limits.MaxBodyBytes, CancellationToken.None).ConfigureAwait(false);
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        return length;
+    }
+
     /// <summary>The gateway's request to the inference app for an image, assembled into one body (before 2026-12-01).</summary>
     [Benchmark]
     public async Task ForwardRequest_Binary_Image_Assembled()

@@ -17,6 +17,25 @@ public static class HttpBodyReader
     /// </summary>
     public static async Task<byte[]> ReadLimitedAsync(Stream body, long? contentLength, int maxBytes, CancellationToken cancellationToken)
     {
+        var (buffer, length) = await ReadPooledAsync(body, contentLength, maxBytes, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="ReadLimitedAsync"/>, but the body stays in the pooled buffer it was read into: its first
+    /// <c>Length</c> bytes. The caller owns the buffer and returns it to <see cref="ArrayPool{T}.Shared"/> with
+    /// <c>clearArray: true</c> once nothing reads it any more (one not returned is only collected). Spares a copy and an
+    /// allocation of the body's size per request.
+    /// </summary>
+    public static async Task<(byte[] Buffer, int Length)> ReadPooledAsync(Stream body, long? contentLength, int maxBytes, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
         if (contentLength is { } declared)
@@ -34,7 +53,7 @@ public static class HttpBodyReader
 
         // The most the body may hold. The buffer never grows past it; once it is full, one more read must find the end.
         var limit = (int)(contentLength ?? maxBytes);
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, limit));
+        byte[]? buffer = ArrayPool<byte>.Shared.Rent(Math.Min(InitialBufferBytes, limit));
         try
         {
             var length = 0;
@@ -51,7 +70,7 @@ public static class HttpBodyReader
                             throw contentLength.HasValue ? RefusedException.Invalid("request body is longer than its Content-Length") : TooLarge(maxBytes);
                         }
 
-                        return buffer.AsSpan(0, length).ToArray();
+                        return Handed(ref buffer, length);
                     }
 
                     var grown = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
@@ -69,7 +88,7 @@ public static class HttpBodyReader
                         throw RefusedException.Invalid("request body is shorter than its Content-Length");
                     }
 
-                    return buffer.AsSpan(0, length).ToArray();
+                    return Handed(ref buffer, length);
                 }
 
                 length += read;
@@ -77,8 +96,19 @@ public static class HttpBodyReader
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            // Only a read that failed leaves the buffer here; a finished one handed it to the caller.
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+            }
         }
+    }
+
+    private static (byte[] Buffer, int Length) Handed(ref byte[]? buffer, int length)
+    {
+        var handed = buffer!;
+        buffer = null;
+        return (handed, length);
     }
 
     private static RefusedException TooLarge(int maxBytes) => RefusedException.TooLarge($"request body exceeds {maxBytes} bytes");

@@ -21,9 +21,37 @@ public class InferenceContext(string requestId, string modelName, string? reques
     [JsonIgnore]
     public IncomingBody? Body { get; set; }
 
+    private byte[]? _bodyLease;
+
     /// <summary>Set by read: the body's bytes as received, for the signature stage's digest (in-process only; cleared by it).</summary>
     [JsonIgnore]
     public ReadOnlyMemory<byte> BodyBytes { get; set; }
+
+    /// <summary>
+    /// Read keeps the body in <paramref name="pooled"/>, a buffer of <see cref="System.Buffers.ArrayPool{T}.Shared"/>,
+    /// until <see cref="ReleaseBody"/> hands it back.
+    /// </summary>
+    public void HoldBody(byte[] pooled, int length)
+    {
+        ArgumentNullException.ThrowIfNull(pooled);
+        ReleaseBody();
+        _bodyLease = pooled;
+        BodyBytes = pooled.AsMemory(0, length);
+    }
+
+    /// <summary>
+    /// Clears <see cref="BodyBytes"/> and returns the buffer read held it in to the pool, wiped (once; later calls do
+    /// nothing). Called when nothing reads the body any more: by the signature stage after its digest, and by each host
+    /// once the request's stages have run. A body never released is only collected, as any array.
+    /// </summary>
+    public void ReleaseBody()
+    {
+        BodyBytes = default;
+        if (Interlocked.Exchange(ref _bodyLease, null) is { } lease)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(lease, clearArray: true);
+        }
+    }
 
     /// <summary>Set by read: the parsed V2 request.</summary>
     public InferenceRequest? Request { get; set; }

@@ -51,7 +51,16 @@ public sealed class GatewayEndpoints(
         // The id carries the tag of the writer that records it, so the record's proof is found from the id alone.
         var context = HttpEdge.InferenceContext(request, model, version, "infer", time, Core.Audit.AuditRequestIds.New(audit.WriterId));
         using var activity = ServingTelemetry.StartInfer("gateway.infer");
-        await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            // The signature stage released the body already, unless the request ended before it.
+            context.ReleaseBody();
+        }
+
         var response = HttpEdge.Respond(context, _hide);
         ServingTelemetry.Record(activity, context, ((BodyResult)response).StatusCode, time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds);
         return response;

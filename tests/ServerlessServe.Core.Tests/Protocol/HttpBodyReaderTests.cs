@@ -46,6 +46,23 @@ public class HttpBodyReaderTests
         Assert.Equal(data, await HttpBodyReader.ReadLimitedAsync(declared, length, 200_000, CancellationToken.None));
     }
 
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(70_000, false)]
+    [InlineData(200_000, true)]
+    public async Task ReadPooledAsync_BodyInThePooledBuffer_OwnedByTheCaller(int length, bool declared)
+    {
+        var data = Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
+        using var stream = new CountingStream(data);
+
+        var (buffer, read) = await HttpBodyReader.ReadPooledAsync(stream, declared ? length : null, 200_000, CancellationToken.None);
+
+        Assert.Equal(length, read);
+        Assert.True(buffer.Length >= length);
+        Assert.Equal(data, buffer.AsSpan(0, read).ToArray());
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+    }
+
     [Fact]
     public async Task ReadLimitedAsync_BodyShorterThanContentLength_Refused400()
     {

@@ -46,6 +46,38 @@ public sealed class ReadRequestTests
     }
 
     [Fact]
+    public async Task RunAsync_BinaryImage_BodyHeldForTheSignatureStage_ReleasedWiped_RequestStillWhole()
+    {
+        var image = new float[3 * 224 * 224];
+        for (var i = 0; i < image.Length; i++)
+        {
+            image[i] = (i % 97) + 0.5f;
+        }
+
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], image)] }, binaryInputs: true, binaryOutputs: false);
+        var context = Context("application/octet-stream", stream: new MemoryStream(encoded.Body));
+        context.Body = context.Body! with { InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        var outcome = await new ReadRequest(new ProtocolLimits()).RunAsync(context, CancellationToken.None);
+
+        // The body as received, for the signature stage's digest.
+        Assert.True(outcome.Passed);
+        Assert.Equal(encoded.Body, context.BodyBytes.ToArray());
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(context.BodyBytes, out var held))
+        {
+            Assert.Fail("the body is held in an array");
+        }
+
+        // Released: the buffer goes back to the pool wiped, and the request decoded from it owns its own arrays.
+        context.ReleaseBody();
+        context.ReleaseBody();
+
+        Assert.True(context.BodyBytes.IsEmpty);
+        Assert.All(held.Array!.Take(encoded.Body.Length), b => Assert.Equal(0, b));
+        Assert.Equal(image, (float[])Assert.Single(context.Request!.Inputs).Data);
+    }
+
+    [Fact]
     public async Task RunAsync_BadInferenceHeaderLength_Invalid()
     {
         var context = Context("application/octet-stream");

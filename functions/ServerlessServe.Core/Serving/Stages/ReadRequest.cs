@@ -43,9 +43,20 @@ public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<Inference
             headerLength = parsed;
         }
 
-        var bytes = await HttpBodyReader.ReadLimitedAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        context.BodyBytes = bytes;
-        context.Request = V2Json.ReadRequest(bytes, headerLength, limits);
+        // The body stays in the pooled buffer it was read into (no copy of its size), held by the context for the
+        // signature stage's digest until released; the request decoded from it owns its own arrays.
+        var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+        context.HoldBody(buffer, length);
+        try
+        {
+            context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits);
+        }
+        catch (RefusedException)
+        {
+            context.ReleaseBody();
+            throw;
+        }
+
         return StageOutcome.Pass;
     }
 

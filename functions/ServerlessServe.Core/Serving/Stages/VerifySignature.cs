@@ -17,9 +17,15 @@ public sealed class VerifySignature(RequestSignatureCheck check) : IRequestStage
     public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var body = context.BodyBytes;
-        context.BodyBytes = default;
-        var refusal = await check.CheckAsync(context, body, cancellationToken).ConfigureAwait(false);
-        return refusal is null ? StageOutcome.Pass : refusal;
+        try
+        {
+            var refusal = await check.CheckAsync(context, context.BodyBytes, cancellationToken).ConfigureAwait(false);
+            return refusal is null ? StageOutcome.Pass : refusal;
+        }
+        finally
+        {
+            // Nothing reads the body after its digest: its buffer goes back to the pool.
+            context.ReleaseBody();
+        }
     }
 }
