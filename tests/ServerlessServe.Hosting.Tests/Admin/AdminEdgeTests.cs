@@ -178,6 +178,13 @@ public sealed class AdminEdgeTests(InProcessStack stack)
         using var published = await admin.PostAsync("manage/models", Zip(TestPackages.CreditRisk(name, "1")));
         Assert.Equal(HttpStatusCode.Created, published.StatusCode);
         using var client = stack.Client("quarantine-checker");
+        // Served once first, so the gateway has verified the version and knows its roles: a version quarantined before
+        // this instance ever verified it is answered to every caller as an unknown one (404, ResolveModel's
+        // access_unproven), whichever of the refresh and the first request comes first.
+        using (var served = await client.PostAsync($"v2/models/{name}/versions/1/infer", Json(CreditRisk)))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
 
         using var quarantined = await admin.PostAsync($"manage/models/{name}/versions/1/quarantine", null);
         Assert.Equal(HttpStatusCode.OK, quarantined.StatusCode);
