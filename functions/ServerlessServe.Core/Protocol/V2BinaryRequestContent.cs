@@ -10,7 +10,7 @@ namespace ServerlessServe.Core.Protocol;
 /// allocated the whole body, a large-object-heap array per request), with the same bytes. BYTES tensors, and every
 /// tensor on a big-endian host, are encoded through a pooled buffer of their size.
 /// </summary>
-public sealed class V2BinaryRequestContent : HttpContent
+public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
 {
     private readonly ArrayBufferWriter<byte> _header;
     private readonly IReadOnlyList<Tensor> _inputs;
@@ -67,6 +67,33 @@ public sealed class V2BinaryRequestContent : HttpContent
         }
     }
 
+    /// <inheritdoc />
+    public void VisitSegments<TState>(ReadOnlySpanAction<byte, TState> visit, TState state)
+    {
+        ArgumentNullException.ThrowIfNull(visit);
+        visit(_header.WrittenSpan, state);
+        foreach (var tensor in _inputs)
+        {
+            if (tensor.DataType != TensorDataType.Bytes && BitConverter.IsLittleEndian)
+            {
+                // The tensor's own bytes, as they go on the wire.
+                visit(BinaryTensorCodec.NativeBytes(tensor.Data, tensor.DataType), state);
+                continue;
+            }
+
+            var length = checked((int)BinaryTensorCodec.EncodedLength(tensor));
+            var rented = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                visit(rented.AsSpan(0, BinaryTensorCodec.Encode(tensor, rented)), state);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented, clearArray: true);
+            }
+        }
+    }
+
     private static async Task WriteEncodedAsync(Stream stream, Tensor tensor, CancellationToken cancellationToken)
     {
         var length = checked((int)BinaryTensorCodec.EncodedLength(tensor));
@@ -78,7 +105,7 @@ public sealed class V2BinaryRequestContent : HttpContent
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Hosting.Options;
 using ServerlessServe.Hosting.Tripwires;
@@ -10,7 +11,8 @@ namespace ServerlessServe.Hosting.Egress;
 
 /// <summary>
 /// Refuses every outbound request that carries a canary value — in its URI, a header, or a body of known length up to
-/// <see cref="CanaryOptions.EgressScanLimitBytes"/> that can be read again — as the allow-list refuses a destination
+/// <see cref="CanaryOptions.EgressScanLimitBytes"/> that can be read again (the segments of an <see cref="ISegmentedContent"/>
+/// where they lie, so a forwarded tensor is not copied to be searched) — as the allow-list refuses a destination
 /// (<see cref="EgressDeniedException"/>), and queues a <c>canary-egress</c> hit. It runs before the allow-list, so a
 /// call to a host off the list is seen too. Bodies sent to the app's own storage account are not searched: job payloads
 /// hold model outputs by design (their URIs and headers are).
@@ -112,8 +114,9 @@ internal sealed class CanaryEgressHandler : DelegatingHandler
     private bool IsOwnStorage(Uri? uri) =>
         _ownStorage is not null && uri is { IsAbsoluteUri: true } && string.Equals(EgressAllowList.EntryFor(uri), _ownStorage, StringComparison.OrdinalIgnoreCase);
 
-    // Reads a body that can be read again (in memory, or a seekable stream) in chunks, keeping the longest value's
-    // length less one byte between chunks so a value across a boundary is found; puts the stream back where it was.
+    // Searches a body that can be read again without being sent: the segments of one that hands them over
+    // (ISegmentedContent: the forwarded tensors, read where they lie), or else a body in memory or a seekable stream,
+    // read in chunks and put back where it was. Anything else is sent unsearched, and logged.
     private async Task<bool> FoundInBodyAsync(CanaryTokens tokens, HttpContent content, string host, HashSet<string> ids, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength is not { } length || length > _limit)
@@ -127,6 +130,13 @@ internal sealed class CanaryEgressHandler : DelegatingHandler
             return false;
         }
 
+        var search = new CanarySearch(tokens);
+        if (content is ISegmentedContent segmented)
+        {
+            segmented.VisitSegments(static (segment, search) => search.Add(segment), search);
+            return Found(search, ids);
+        }
+
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         if (!stream.CanSeek)
         {
@@ -135,27 +145,28 @@ internal sealed class CanaryEgressHandler : DelegatingHandler
         }
 
         var start = stream.Position;
-        var before = ids.Count;
-        var overlap = tokens.LongestBytes - 1;
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes + overlap);
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
         {
-            var kept = 0;
             int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(kept, buffer.Length - kept), cancellationToken).ConfigureAwait(false)) > 0)
+            while ((read = await stream.ReadAsync(buffer.AsMemory(0, ChunkBytes), cancellationToken).ConfigureAwait(false)) > 0)
             {
-                var filled = kept + read;
-                tokens.FindIn(buffer.AsSpan(0, filled), ids);
-                kept = Math.Min(overlap, filled);
-                buffer.AsSpan(filled - kept, kept).CopyTo(buffer);
+                search.Add(buffer.AsSpan(0, read));
             }
 
-            return ids.Count > before;
+            return Found(search, ids);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
             stream.Position = start;
         }
+    }
+
+    private static bool Found(CanarySearch search, HashSet<string> ids)
+    {
+        var before = ids.Count;
+        ids.UnionWith(search.Found);
+        return ids.Count > before;
     }
 }

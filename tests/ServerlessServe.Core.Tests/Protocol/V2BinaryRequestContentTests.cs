@@ -1,4 +1,5 @@
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
@@ -57,6 +58,35 @@ public class V2BinaryRequestContentTests
 
         // The assembled body was 602 KB; writing it from the tensor needs only small objects of its own.
         Assert.True(allocated < 16 * 1024, $"allocated {allocated} bytes");
+    }
+
+    [Fact]
+    public void Segments_JoinedAreTheBytesSent_EveryDatatype()
+    {
+        var request = new InferenceRequest { Id = "r", Inputs = [.. SampleTensors.AllTypes.Select(t => SampleTensors.For(t, "in_" + t))] };
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true);
+        var joined = new List<byte>();
+
+        content.VisitSegments(static (segment, joined) => joined.AddRange(segment), joined);
+
+        Assert.Equal(V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true).Body, joined.ToArray());
+    }
+
+    [Fact]
+    public void Segments_OfAnImage_SearchedWhereTheyLie_NoTensorSizedAllocation()
+    {
+        var image = new float[3 * 224 * 224];
+        var request = new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], image)] };
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true);
+        var search = new CanarySearch(new CanaryTokens(["RK-7F3Q-MZ8W-K2XD"]));
+        content.VisitSegments(static (segment, search) => search.Add(segment), search);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        content.VisitSegments(static (segment, search) => search.Add(segment), search);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < 1024, $"allocated {allocated} bytes");
+        Assert.Empty(search.Found);
     }
 
     private static async Task<V2BinaryRequestContent> AssertSameAsAssembledAsync(InferenceRequest request)

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Hosting.Egress;
 using ServerlessServe.Hosting.Tests.Tripwires;
@@ -49,6 +50,46 @@ public sealed class CanaryEgressHandlerTests
 
         await services.StopAsync();
         Assert.Equal("body", Assert.Single(services.Events.Raised).Evidence["found"]);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    [InlineData(20)]
+    public async Task Request_ForwardedTensors_CanarySplitAcrossTensors_Refused(int split)
+    {
+        // The gateway's request to the inference app is searched in the tensors' own arrays (ISegmentedContent): a
+        // value is found where the wire joins two tensors.
+        using var server = new Server();
+        await using var services = await Start(server);
+        var token = Encoding.ASCII.GetBytes(Token);
+        var first = new byte[300_000];
+        token.AsSpan(0, split).CopyTo(first.AsSpan(first.Length - split));
+        var second = token[split..];
+        var request = new InferenceRequest
+        {
+            Inputs = [new Tensor("a", TensorDataType.UInt8, [first.Length], first), new Tensor("b", TensorDataType.UInt8, [second.Length], second)],
+        };
+
+        await Assert.ThrowsAsync<EgressDeniedException>(() => Client(services).PostAsync(server.Url("v2/models/m/infer"), new V2BinaryRequestContent(request, binaryOutputs: true)));
+
+        await services.StopAsync();
+        Assert.False(server.Contacted, "the request left");
+        Assert.Equal("body", Assert.Single(services.Events.Raised).Evidence["found"]);
+    }
+
+    [Fact]
+    public async Task Request_ForwardedImage_Clean_Sent()
+    {
+        using var server = new Server();
+        await using var services = await Start(server);
+        var request = new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], new float[3 * 224 * 224])] };
+
+        using var response = await Client(services).PostAsync(server.Url("v2/models/m/infer"), new V2BinaryRequestContent(request, binaryOutputs: true));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await services.StopAsync();
+        Assert.Empty(services.Events.Raised);
     }
 
     [Fact]
