@@ -51,6 +51,7 @@ public sealed class InferenceEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         var context = HttpEdge.Prepare(new OnnxInferenceContext(RequestIds.New(), model, version, "infer"), request, time);
+        using var activity = ServingTelemetry.StartInfer("inference.infer");
         try
         {
             await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
@@ -60,7 +61,9 @@ public sealed class InferenceEndpoints(
             context.ReleaseBody();
         }
 
-        return HttpEdge.Respond(context);
+        var response = HttpEdge.Respond(context);
+        ServingTelemetry.Record(activity, context, ((BodyResult)response).StatusCode, time.GetElapsedTime(context.StartedTimestamp).TotalMilliseconds);
+        return response;
     }
 
     private async Task<OnnxModelContext> RunModelAsync(HttpRequest request, string model, string? version)

@@ -6,16 +6,16 @@ using ServerlessServe.Hosting.Telemetry;
 namespace ServerlessServe.Hosting.Http;
 
 /// <summary>
-/// Spans and metrics of the request path. Tags hold model, version, stage and status only: never payloads, tokens or
-/// caller ids.
+/// Spans and metrics of the request path, in the gateway and the inference app alike. Tags hold model, version, stage
+/// and status only: never payloads, tokens or caller ids.
 /// </summary>
-internal static class ServingTelemetry
+public static class ServingTelemetry
 {
     private static readonly Counter<long> Requests =
         TelemetryExtensions.Meter.CreateCounter<long>("serverlessserve.requests", description: "Inference requests by model, outcome stage and status.");
 
     private static readonly Histogram<double> Duration =
-        TelemetryExtensions.Meter.CreateHistogram<double>("serverlessserve.request.duration", unit: "ms", description: "Time from authentication to audit commit.");
+        TelemetryExtensions.Meter.CreateHistogram<double>("serverlessserve.request.duration", unit: "ms", description: "Time from the request's start to its response ready (on the gateway, after the audit commit).");
 
     private static readonly Counter<long> Redactions =
         TelemetryExtensions.Meter.CreateCounter<long>("serverlessserve.redactions", description: "Redacted entities and hardened outputs by kind.");
@@ -24,8 +24,11 @@ internal static class ServingTelemetry
         TelemetryExtensions.ActivitySource.StartActivity(operation, ActivityKind.Server);
 
     /// <summary>Records a finished inference: where it ended (<c>released</c> or the refusing stage) and the status sent.</summary>
-    public static void Record(Activity? activity, InferenceContext context, int status, double milliseconds) =>
+    public static void Record(Activity? activity, InferenceContext context, int status, double milliseconds)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         Record(activity, context.Model?.Manifest.Name, context.Model?.Manifest.Version, context.RefusedAt ?? "released", status, milliseconds, context.Redactions);
+    }
 
     public static void Record(Activity? activity, string? model, string? version, string stage, int status, double milliseconds, IReadOnlyDictionary<string, int> redactions)
     {

@@ -34,11 +34,18 @@ public sealed class BenchMatrixTests(StackFixture fixture)
         });
         Assert.Contains("bench-matrix credit-risk binary c=2 gateway: requests=10 failures=0", run.Output, StringComparison.Ordinal);
 
-        // The gateway's own stage timings, read from its metrics (never from a response), are on the gateway's rows only.
-        // Where the bench cannot tell which process is the fixture's gateway (under the Functions host several gateway
-        // workers may run), it says so and reports none; a cell may also end before the runtime's first publication.
+        // The gateway's own stage timings, read from its metrics (never from a response), are on the gateway's rows only;
+        // the inference app's on the rows of the targets that reach it, raw's has neither. Where the bench cannot tell
+        // which process is the fixture's app (under the Functions host several workers may run), it says so or reports
+        // none for it; a cell may also end before the runtime's first publication.
         Assert.All(results.Where(r => r.GetProperty("target").GetString() != "gateway"), r => Assert.Equal(JsonValueKind.Null, r.GetProperty("stageP50Ms").ValueKind));
-        var withStages = results.Where(r => r.GetProperty("stageP50Ms").ValueKind == JsonValueKind.Object).ToList();
+        Assert.All(results.Where(r => r.GetProperty("target").GetString() == "raw"), r => Assert.Equal(JsonValueKind.Null, r.GetProperty("inferenceAppStageP50Ms").ValueKind));
+        Assert.All(
+            results.Where(r => r.GetProperty("inferenceAppStageP50Ms").ValueKind == JsonValueKind.Object),
+            r => Assert.Equal(
+                ["(request)", "authenticate", "infer", "read", "resolve"],
+                r.GetProperty("inferenceAppStageP50Ms").EnumerateObject().Select(p => p.Name).Where(n => n is "(request)" or "authenticate" or "infer" or "read" or "resolve").Order(StringComparer.Ordinal)));
+        var withStages = results.Where(r => r.GetProperty("target").GetString() == "gateway" && r.GetProperty("stageP50Ms").ValueKind == JsonValueKind.Object).ToList();
         if (!run.Output.Contains("No stage timings", StringComparison.Ordinal))
         {
             Assert.NotEmpty(withStages);

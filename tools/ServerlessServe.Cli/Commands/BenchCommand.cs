@@ -164,12 +164,18 @@ internal static class BenchCommand
             AnsiConsole.MarkupLine("[yellow]No stage timings:[/] no single ServerlessServe.Gateway process of this user, for this port, publishes a diagnostics channel here.");
         }
 
+        // The inference app's too (its requests from the inference and the gateway targets alike), where it can be found.
+        var inferenceStages = StageMetrics.FindApp("ServerlessServe.Inference", options.InferenceUrl.Port) is { } inferenceProcess
+            ? StageMetrics.TryStart(inferenceProcess, out _)
+            : null;
+
         IReadOnlyList<BenchMatrix.Result> results;
         try
         {
             using (stages)
+            using (inferenceStages)
             {
-                results = await BenchMatrix.RunAsync(state, options, stages, cancellationToken).ConfigureAwait(false);
+                results = await BenchMatrix.RunAsync(state, options, stages, cancellationToken, inferenceStages).ConfigureAwait(false);
             }
         }
         catch (HttpRequestException)

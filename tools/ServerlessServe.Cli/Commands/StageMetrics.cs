@@ -26,6 +26,10 @@ internal sealed class StageMetrics : IDisposable
     /// </summary>
     public const string WholeRequest = "(request)";
 
+    // The runtime's own HTTP metrics (seconds): the process's calls out, by port, and the requests Kestrel served.
+    private const string ClientInstrument = "http.client.request.duration";
+    private const string ServerInstrument = "http.server.request.duration";
+
     private readonly DiagnosticsClient _client;
     private readonly EventPipeSession _session;
     private readonly EventPipeEventSource _source;
@@ -39,7 +43,7 @@ internal sealed class StageMetrics : IDisposable
         var arguments = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["SessionId"] = Guid.NewGuid().ToString(),
-            ["Metrics"] = $"{Core.Pipeline.PipelineTelemetry.SourceName}\\{Instrument},{Core.Pipeline.PipelineTelemetry.SourceName}\\{RequestInstrument}",
+            ["Metrics"] = $"{Core.Pipeline.PipelineTelemetry.SourceName}\\{Instrument},{Core.Pipeline.PipelineTelemetry.SourceName}\\{RequestInstrument},System.Net.Http\\{ClientInstrument},Microsoft.AspNetCore.Hosting\\{ServerInstrument}",
             ["RefreshInterval"] = "1",
             ["MaxTimeSeries"] = "1000",
             ["MaxHistograms"] = "100",
@@ -54,17 +58,20 @@ internal sealed class StageMetrics : IDisposable
     /// The process id of the gateway's worker: the .NET process of this user that runs ServerlessServe.Gateway and listens
     /// on <paramref name="port"/> (its command line names the port when it runs standalone); else the only such process.
     /// </summary>
-    public static int? FindGateway(int port)
+    public static int? FindGateway(int port) => FindApp("ServerlessServe.Gateway", port);
+
+    /// <summary>As <see cref="FindGateway"/>, for the app whose assembly is <paramref name="assembly"/>.</summary>
+    public static int? FindApp(string assembly, int port)
     {
-        var gateways = new List<(int Id, string CommandLine)>();
+        var apps = new List<(int Id, string CommandLine)>();
         foreach (var id in DiagnosticsClient.GetPublishedProcesses())
         {
             try
             {
                 var commandLine = File.ReadAllText($"/proc/{id.ToString(CultureInfo.InvariantCulture)}/cmdline").Replace('\0', ' ');
-                if (commandLine.Contains("ServerlessServe.Gateway", StringComparison.Ordinal))
+                if (commandLine.Contains(assembly, StringComparison.Ordinal))
                 {
-                    gateways.Add((id, commandLine));
+                    apps.Add((id, commandLine));
                 }
             }
             catch (IOException)
@@ -75,8 +82,8 @@ internal sealed class StageMetrics : IDisposable
             }
         }
 
-        var onPort = gateways.Where(g => g.CommandLine.Contains($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)).ToList();
-        return onPort.Count == 1 ? onPort[0].Id : gateways.Count == 1 ? gateways[0].Id : null;
+        var onPort = apps.Where(g => g.CommandLine.Contains($"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}", StringComparison.Ordinal)).ToList();
+        return onPort.Count == 1 ? onPort[0].Id : apps.Count == 1 ? apps[0].Id : null;
     }
 
     /// <summary>Listens to <paramref name="processId"/>, or returns null (with the reason) where that is not possible.</summary>
@@ -151,13 +158,22 @@ internal sealed class StageMetrics : IDisposable
 
     private void OnEvent(TraceEvent e)
     {
-        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished" || e.PayloadByName("instrumentName") is not (Instrument or RequestInstrument))
+        if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished"
+            || e.PayloadByName("instrumentName") is not (Instrument or RequestInstrument or ClientInstrument or ServerInstrument))
         {
             return;
         }
 
-        var stage = e.PayloadByName("instrumentName") as string == RequestInstrument ? WholeRequest : Tag(e.PayloadByName("tags") as string, "stage");
-        var p50 = Quantile(e.PayloadByName("quantiles") as string, "0.5");
+        var instrument = (string)e.PayloadByName("instrumentName");
+        var tags = e.PayloadByName("tags") as string;
+        var stage = instrument switch
+        {
+            RequestInstrument => WholeRequest,
+            ClientInstrument => $"(http client :{Tag(tags, "server.port")})",
+            ServerInstrument => "(http server)",
+            _ => Tag(tags, "stage"),
+        };
+        var p50 = Quantile(e.PayloadByName("quantiles") as string, "0.5") * (instrument is ClientInstrument or ServerInstrument ? 1000 : 1);
         // Runtimes before .NET 8 publish no count: each second's p50 then weighs the same.
         var count = e.PayloadByName("count") is { } c ? Convert.ToInt64(c, CultureInfo.InvariantCulture) : 1;
         if (stage is not null && p50 is { } value && count > 0)
