@@ -38,9 +38,11 @@ public sealed class OnnxModelRunner
         var values = new List<OrtValue>(inputs.Count);
         try
         {
+            // Each input read where it lies (pinned, not copied): the request owns its tensors and nothing changes them
+            // during the run.
             foreach (var input in inputs)
             {
-                values.Add(OrtTensors.ToOrtValue(input));
+                values.Add(OrtTensors.Pin(input));
             }
 
             using var results = Run(model, inputs.Select(i => i.Name).ToArray(), values, outputs, cancellationToken);

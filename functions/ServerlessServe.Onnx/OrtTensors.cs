@@ -53,6 +53,38 @@ internal static class OrtTensors
     public static OrtValue ToOrtValue(Tensor tensor) => Stack([tensor], (long[])tensor.Shape.Clone());
 
     /// <summary>
+    /// A new OrtValue over <paramref name="tensor"/>'s own array, pinned until the value is disposed: ONNX Runtime reads
+    /// the input where it lies, with no tensor-sized allocation or copy. FP16 (whose CLR type is not ONNX Runtime's),
+    /// BYTES and empty tensors are copied (<see cref="ToOrtValue"/>). The caller disposes the value, and nothing may
+    /// change the array until then.
+    /// </summary>
+    public static OrtValue Pin(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor.Data.Length == 0)
+        {
+            return ToOrtValue(tensor);
+        }
+
+        var shape = (long[])tensor.Shape.Clone();
+        return tensor.DataType switch
+        {
+            TensorDataType.Bool => OrtValue.CreateTensorValueFromMemory(tensor.As<bool>(), shape),
+            TensorDataType.UInt8 => OrtValue.CreateTensorValueFromMemory(tensor.As<byte>(), shape),
+            TensorDataType.UInt16 => OrtValue.CreateTensorValueFromMemory(tensor.As<ushort>(), shape),
+            TensorDataType.UInt32 => OrtValue.CreateTensorValueFromMemory(tensor.As<uint>(), shape),
+            TensorDataType.UInt64 => OrtValue.CreateTensorValueFromMemory(tensor.As<ulong>(), shape),
+            TensorDataType.Int8 => OrtValue.CreateTensorValueFromMemory(tensor.As<sbyte>(), shape),
+            TensorDataType.Int16 => OrtValue.CreateTensorValueFromMemory(tensor.As<short>(), shape),
+            TensorDataType.Int32 => OrtValue.CreateTensorValueFromMemory(tensor.As<int>(), shape),
+            TensorDataType.Int64 => OrtValue.CreateTensorValueFromMemory(tensor.As<long>(), shape),
+            TensorDataType.Fp32 => OrtValue.CreateTensorValueFromMemory(tensor.As<float>(), shape),
+            TensorDataType.Fp64 => OrtValue.CreateTensorValueFromMemory(tensor.As<double>(), shape),
+            _ => ToOrtValue(tensor),
+        };
+    }
+
+    /// <summary>
     /// A new OrtValue of <paramref name="shape"/> holding <paramref name="parts"/> one after the other, each copied once
     /// straight into ONNX Runtime's buffer (stacked along the first dimension when the parts share the others). The parts
     /// share one datatype and their elements add up to the shape's; the caller disposes the value.

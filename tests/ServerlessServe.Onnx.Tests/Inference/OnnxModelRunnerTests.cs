@@ -139,6 +139,42 @@ public sealed class OnnxModelRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Pin_NumericTensor_OrtReadsTheArrayInPlace_Fp16AndBytesCopied()
+    {
+        var image = new float[3 * 224 * 224];
+        using (var pinned = OrtTensors.Pin(new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], image)))
+        {
+            // The value is the array itself: a write to the array is what ONNX Runtime reads.
+            image[1234] = 42f;
+            Assert.Equal(42f, pinned.GetTensorDataAsSpan<float>()[1234]);
+            Assert.Equal([1L, 3L, 224L, 224L], pinned.GetTensorTypeAndShape().Shape);
+        }
+
+        var half = new[] { (Half)1f, (Half)2f };
+        using (var copied = OrtTensors.Pin(new Tensor("h", TensorDataType.Fp16, [2], half)))
+        {
+            half[0] = (Half)7f;
+            Assert.Equal(BitConverter.HalfToUInt16Bits((Half)1f), copied.GetTensorDataAsSpan<Microsoft.ML.OnnxRuntime.Float16>()[0].value);
+        }
+
+        using var empty = OrtTensors.Pin(new Tensor("e", TensorDataType.Fp32, [0, 4], Array.Empty<float>()));
+        Assert.Equal([0L, 4L], empty.GetTensorTypeAndShape().Shape);
+    }
+
+    [Fact]
+    public async Task RunAsync_InputReadInPlace_LeftAsItWas()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var features = new[] { 0.35f, 0.4f, 1f, 9f, 0.1f, 0.2f, 0f, 3f };
+
+        var first = await _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [2, 4], features)], null, default);
+        var again = await _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [2, 4], features)], null, default);
+
+        Assert.Equal([0.35f, 0.4f, 1f, 9f, 0.1f, 0.2f, 0f, 3f], features);
+        Assert.Equal(first[0].Data.Cast<object>(), again[0].Data.Cast<object>());
+    }
+
+    [Fact]
     public async Task RunAsync_AlreadyCancelled_Throws()
     {
         var model = await InferenceTestModels.CreditRiskAsync(_cache);
