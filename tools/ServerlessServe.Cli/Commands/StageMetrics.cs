@@ -64,14 +64,22 @@ internal sealed class StageMetrics : IDisposable
     public static int? FindApp(string assembly, int port)
     {
         var apps = new List<(int Id, string CommandLine)>();
-        foreach (var id in DiagnosticsClient.GetPublishedProcesses())
+        foreach (var published in DiagnosticsClient.GetPublishedProcesses().Distinct())
         {
             try
             {
-                var commandLine = File.ReadAllText($"/proc/{id.ToString(CultureInfo.InvariantCulture)}/cmdline").Replace('\0', ' ');
+                // A socket left behind by a process that was killed names an id that may now be a thread of a live
+                // process, whose /proc entry shows that process's command line: only a process's own id counts.
+                var id = published.ToString(CultureInfo.InvariantCulture);
+                if (!File.ReadLines($"/proc/{id}/status").Any(line => line.StartsWith("Tgid:", StringComparison.Ordinal) && line[5..].Trim() == id))
+                {
+                    continue;
+                }
+
+                var commandLine = File.ReadAllText($"/proc/{id}/cmdline").Replace('\0', ' ');
                 if (commandLine.Contains(assembly, StringComparison.Ordinal))
                 {
-                    apps.Add((id, commandLine));
+                    apps.Add((published, commandLine));
                 }
             }
             catch (IOException)
