@@ -177,7 +177,7 @@ internal sealed class StageMetrics : IDisposable
         var stage = instrument switch
         {
             RequestInstrument => WholeRequest,
-            ClientInstrument => $"(http client :{Tag(tags, "server.port")})",
+            ClientInstrument => $"(http client {Tag(tags, "server.address")}:{Tag(tags, "server.port")})",
             ServerInstrument => "(http server)",
             _ => Tag(tags, "stage"),
         };
