@@ -155,8 +155,11 @@ internal static class BenchMatrix
             }
         }
 
-        var stageP50 = await StageP50Async(stages, cancellationToken).ConfigureAwait(false);
-        var inferenceStageP50 = await StageP50Async(inferenceStages, cancellationToken).ConfigureAwait(false);
+        // Both processes' publications are waited for at the same time, not one after the other.
+        var gatewayP50 = StageP50Async(stages, cancellationToken);
+        var inferenceP50 = StageP50Async(inferenceStages, cancellationToken);
+        var stageP50 = await gatewayP50.ConfigureAwait(false);
+        var inferenceStageP50 = await inferenceP50.ConfigureAwait(false);
 
         return targets.Select(t =>
         {
