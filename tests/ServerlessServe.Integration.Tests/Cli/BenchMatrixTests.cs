@@ -52,6 +52,11 @@ public sealed class BenchMatrixTests(StackFixture fixture)
         }
 
         Assert.All(withStages, r => Assert.Contains(r.GetProperty("stageP50Ms").EnumerateObject(), p => p.Name == "authenticate"));
+
+        // Calls per request, from the counts of the same histograms: each gateway request calls the inference app once.
+        Assert.All(
+            withStages.Where(r => r.GetProperty("httpCallsPerRequest").ValueKind == JsonValueKind.Object),
+            r => Assert.Contains(r.GetProperty("httpCallsPerRequest").EnumerateObject(), p => p.Name == $"(http client 127.0.0.1:{fixture.Stack.InferenceBaseUrl.Port})" && p.Value.GetDouble() is > 0.5 and < 1.5));
     }
 
     [StackFact]

@@ -66,7 +66,9 @@ internal static class BenchMatrix
         double? RateRequested,
         IReadOnlyDictionary<string, double>? StageP50Ms = null,
         int JobItems = 1,
-        IReadOnlyDictionary<string, double>? InferenceAppStageP50Ms = null);
+        IReadOnlyDictionary<string, double>? InferenceAppStageP50Ms = null,
+        IReadOnlyDictionary<string, double>? HttpCallsPerRequest = null,
+        IReadOnlyDictionary<string, double>? InferenceAppHttpCallsPerRequest = null);
 
     private interface ITarget : IDisposable
     {
@@ -160,6 +162,8 @@ internal static class BenchMatrix
         var inferenceP50 = StageP50Async(inferenceStages, cancellationToken);
         var stageP50 = await gatewayP50.ConfigureAwait(false);
         var inferenceStageP50 = await inferenceP50.ConfigureAwait(false);
+        var calls = stageP50 is null ? null : stages?.CallsPerRequest();
+        var inferenceCalls = inferenceStageP50 is null ? null : inferenceStages?.CallsPerRequest();
 
         return targets.Select(t =>
         {
@@ -167,7 +171,8 @@ internal static class BenchMatrix
             return new Result(
                 model, encoding, rows, concurrency, t.Name, sorted.Length, failures[t.Name],
                 BenchReport.NearestRank(sorted, 50), BenchReport.NearestRank(sorted, 95), BenchReport.NearestRank(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
-                sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null, t.Name == "job" ? options.JobItems : 1, t.Name == "raw" ? null : inferenceStageP50);
+                sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null, t.Name == "job" ? options.JobItems : 1, t.Name == "raw" ? null : inferenceStageP50,
+                t.Name == "gateway" ? calls : null, t.Name == "raw" ? null : inferenceCalls);
         });
     }
 
@@ -263,12 +268,12 @@ internal static class BenchMatrix
         {
             if (cell.FirstOrDefault(r => r.StageP50Ms is { Count: > 0 }) is { } gateway)
             {
-                PrintStages(gateway, gateway.Target, gateway.StageP50Ms!);
+                PrintStages(gateway, gateway.Target, gateway.StageP50Ms!, gateway.HttpCallsPerRequest);
             }
 
             if (cell.FirstOrDefault(r => r.InferenceAppStageP50Ms is { Count: > 0 }) is { } inference)
             {
-                PrintStages(inference, "inference app, every target's requests", inference.InferenceAppStageP50Ms!);
+                PrintStages(inference, "inference app, every target's requests", inference.InferenceAppStageP50Ms!, inference.InferenceAppHttpCallsPerRequest);
             }
         }
 
@@ -280,10 +285,11 @@ internal static class BenchMatrix
         }
     }
 
-    private static void PrintStages(Result r, string where, IReadOnlyDictionary<string, double> stages) =>
+    // An HTTP destination's p50 is followed by its calls per request in brackets.
+    private static void PrintStages(Result r, string where, IReadOnlyDictionary<string, double> stages, IReadOnlyDictionary<string, double>? calls) =>
         Console.Out.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"stages {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} ({where}, p50 ms): {string.Join(", ", stages.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value:F3}"))}"));
+            $"stages {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} ({where}, p50 ms): {string.Join(", ", stages.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => calls?.TryGetValue(kv.Key, out var n) == true ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3} [{n:F2}/req]") : string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}")))}"));
 
     // The runtime publishes each second's quantiles: wait for the last second of the cell, and on a loaded machine a
     // little longer for the first publication. None at all: the cell reports no stages (null).

@@ -130,6 +130,26 @@ internal sealed class StageMetrics : IDisposable
         return samples.GroupBy(s => s.Stage, StringComparer.Ordinal).ToDictionary(g => g.Key, g => WeightedMedian(g.Select(s => (s.P50, s.Count))), StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// How many calls each HTTP client destination took per whole request since <see cref="Reset"/>: the counts of its
+    /// histogram over the count of <c>(request)</c>. Background calls (storage polling) are in it too.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> CallsPerRequest()
+    {
+        List<(string Stage, double P50, long Count)> samples;
+        lock (_gate)
+        {
+            samples = [.. _samples];
+        }
+
+        var requests = samples.Where(s => s.Stage == WholeRequest).Sum(s => s.Count);
+        return requests == 0
+            ? new Dictionary<string, double>(StringComparer.Ordinal)
+            : samples.Where(s => s.Stage.StartsWith("(http client ", StringComparison.Ordinal))
+                .GroupBy(s => s.Stage, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Sum(s => s.Count) / (double)requests, StringComparer.Ordinal);
+    }
+
     /// <summary>The median of values each counted <c>Weight</c> times.</summary>
     private static double WeightedMedian(IEnumerable<(double Value, long Weight)> samples)
     {
