@@ -57,6 +57,13 @@ public sealed class BenchMatrixTests(StackFixture fixture)
         Assert.All(
             withStages.Where(r => r.GetProperty("httpCallsPerRequest").ValueKind == JsonValueKind.Object),
             r => Assert.Contains(r.GetProperty("httpCallsPerRequest").EnumerateObject(), p => p.Name == $"(http client 127.0.0.1:{fixture.Stack.InferenceBaseUrl.Port})" && p.Value.GetDouble() is > 0.5 and < 1.5));
+
+        // Issue 13's overhead, read in one run: gateway over raw, the audit commit apart, for every cell with the audit stage.
+        Assert.All(
+            withStages.Where(r => r.GetProperty("stageP50Ms").TryGetProperty("audit", out _)),
+            r => Assert.Matches(
+                $@"overhead credit-risk {r.GetProperty("encoding").GetString()} c={r.GetProperty("concurrency").GetInt32()}: gateway - raw = [0-9.]+ ms \(audit commit [0-9.]+ ms, the rest -?[0-9.]+ ms\), gateway / raw = [0-9.]+",
+                run.Output));
     }
 
     [StackFact]

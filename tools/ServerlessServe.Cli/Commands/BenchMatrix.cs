@@ -275,6 +275,11 @@ internal static class BenchMatrix
             {
                 PrintStages(inference, "inference app, every target's requests", inference.InferenceAppStageP50Ms!, inference.InferenceAppHttpCallsPerRequest);
             }
+
+            if (Overhead(cell.ToList()) is { } overhead)
+            {
+                Console.Out.WriteLine(overhead);
+            }
         }
 
         foreach (var r in results)
@@ -283,6 +288,26 @@ internal static class BenchMatrix
                 CultureInfo.InvariantCulture,
                 $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows * r.JobItems:F1}"));
         }
+    }
+
+    /// <summary>
+    /// The serving overhead of a cell, as issue 13's targets read it: the gateway's p50 over raw ONNX Runtime's, the
+    /// audit commit (the gateway's <c>audit</c> stage p50, the one storage round trip fail-closed audit costs) apart, and
+    /// the ratio. Null without both targets, or without the gateway's stages.
+    /// </summary>
+    internal static string? Overhead(IReadOnlyList<Result> cell)
+    {
+        var raw = cell.FirstOrDefault(r => r.Target == "raw");
+        var gateway = cell.FirstOrDefault(r => r.Target == "gateway");
+        if (raw is null || gateway is null || gateway.StageP50Ms?.TryGetValue("audit", out var audit) != true)
+        {
+            return null;
+        }
+
+        var over = gateway.P50Ms - raw.P50Ms;
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"overhead {gateway.Model} {gateway.Encoding}{RowsLabel(gateway)} c={gateway.Concurrency}: gateway - raw = {over:F3} ms (audit commit {audit:F3} ms, the rest {over - audit:F3} ms), gateway / raw = {gateway.P50Ms / raw.P50Ms:F2}");
     }
 
     // An HTTP destination's p50 is followed by its calls per request in brackets.
