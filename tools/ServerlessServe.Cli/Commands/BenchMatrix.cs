@@ -328,9 +328,12 @@ internal static class BenchMatrix
         // The HTTP timings alone do not count: the app's background calls (storage polling) publish them in any cell.
         static bool HasStages(IReadOnlyDictionary<string, double> p50) => p50.Keys.Any(k => !k.StartsWith("(http ", StringComparison.Ordinal));
 
+        // The whole request's histogram is recorded last (after the audit commit): once it is in, the cell's stages are.
+        static bool Complete(IReadOnlyDictionary<string, double> p50) => HasStages(p50) && p50.ContainsKey(StageMetrics.WholeRequest);
+
         await Task.Delay(TimeSpan.FromMilliseconds(1500), cancellationToken).ConfigureAwait(false);
         var stageP50 = stages.StageP50();
-        for (var wait = 0; !HasStages(stageP50) && wait < 10; wait++)
+        for (var wait = 0; !Complete(stageP50) && wait < 10; wait++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
             stageP50 = stages.StageP50();

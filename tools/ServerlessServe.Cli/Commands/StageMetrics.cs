@@ -132,9 +132,10 @@ internal sealed class StageMetrics : IDisposable
 
     /// <summary>
     /// How many calls each HTTP client destination took per whole request since <see cref="Reset"/>: the counts of its
-    /// histogram over the count of <c>(request)</c>. Background calls (storage polling) are in it too.
+    /// histogram over the count of <c>(request)</c>. Background calls (storage polling) are in it too. Null before any
+    /// <c>(request)</c> was published (a short cell on a loaded machine may end before it is).
     /// </summary>
-    public IReadOnlyDictionary<string, double> CallsPerRequest()
+    public IReadOnlyDictionary<string, double>? CallsPerRequest()
     {
         List<(string Stage, double P50, long Count)> samples;
         lock (_gate)
@@ -144,7 +145,7 @@ internal sealed class StageMetrics : IDisposable
 
         var requests = samples.Where(s => s.Stage == WholeRequest).Sum(s => s.Count);
         return requests == 0
-            ? new Dictionary<string, double>(StringComparer.Ordinal)
+            ? null
             : samples.Where(s => s.Stage.StartsWith("(http client ", StringComparison.Ordinal))
                 .GroupBy(s => s.Stage, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => g.Sum(s => s.Count) / (double)requests, StringComparer.Ordinal);
