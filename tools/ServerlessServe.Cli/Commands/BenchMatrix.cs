@@ -314,7 +314,7 @@ internal static class BenchMatrix
     private static void PrintStages(Result r, string where, IReadOnlyDictionary<string, double> stages, IReadOnlyDictionary<string, double>? calls) =>
         Console.Out.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"stages {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} ({where}, p50 ms): {string.Join(", ", stages.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => calls?.TryGetValue(kv.Key, out var n) == true ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3} [{n:F2}/req]") : string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}")))}"));
+            $"stages {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} ({where}, p50 ms): {string.Join(", ", stages.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key}={kv.Value:F3}{(calls?.TryGetValue(kv.Key, out var n) == true ? string.Create(CultureInfo.InvariantCulture, $" [{n:F2}/req]") : "")}")))}"));
 
     // The runtime publishes each second's quantiles: wait for the last second of the cell, and on a loaded machine a
     // little longer for the first publication. None at all: the cell reports no stages (null).
