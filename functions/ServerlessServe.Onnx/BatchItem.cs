@@ -5,13 +5,17 @@ namespace ServerlessServe.Onnx;
 /// <summary>
 /// One request waiting in a <see cref="BatchQueue"/>: its checked inputs (ordered by name), the outputs it asked for,
 /// its rows and when it was queued. Its task completes with its own outputs, its own refusal, or its cancellation.
+/// It holds its inputs' lease (pooled arrays, <see cref="TensorLease"/>) from its creation until the queue is done
+/// reading them (<see cref="ReleaseInputs"/>), which can be after its request has ended (cancelled while its batch runs).
 /// </summary>
 internal sealed class BatchItem
 {
+    private readonly IDisposable _inputHolds;
     private SharedRun? _run;
 
     public BatchItem(BatchQueue queue, Tensor[] inputs, string[] outputs, long rows, long queuedAt, CancellationToken cancellationToken)
     {
+        _inputHolds = TensorLease.HoldAll(inputs);
         Queue = queue;
         Inputs = inputs;
         Outputs = outputs;
@@ -76,6 +80,9 @@ internal sealed class BatchItem
 
         return true;
     }
+
+    /// <summary>Lets go of the inputs' lease: the queue reads them no more (once; later calls do nothing).</summary>
+    public void ReleaseInputs() => _inputHolds.Dispose();
 
     /// <summary>Cancels the item: dropped from its queue when not yet taken, its result dropped when running.</summary>
     public void Cancel() => Queue.Cancel(this);

@@ -49,6 +49,7 @@ internal sealed class BatchQueue
         {
             if (item.State == BatchItemState.Cancelled)
             {
+                item.ReleaseInputs();
                 return item.Completion.Task;
             }
 
@@ -90,13 +91,20 @@ internal sealed class BatchQueue
     /// <summary>Drops a cancelled item from the queue when it has not been taken; a taken one's result is dropped instead.</summary>
     public void Cancel(BatchItem item)
     {
+        var dropped = false;
         lock (_gate)
         {
             if (item.State == BatchItemState.Queued)
             {
                 item.State = BatchItemState.Cancelled;
-                _pending.Remove(item);
+                dropped = _pending.Remove(item);
             }
+        }
+
+        if (dropped)
+        {
+            // Never taken: nothing reads its inputs any more.
+            item.ReleaseInputs();
         }
 
         item.Completion.TrySetCanceled(item.CancellationToken);
@@ -143,7 +151,19 @@ internal sealed class BatchQueue
                 continue;
             }
 
-            Run(batch);
+            try
+            {
+                Run(batch);
+            }
+            finally
+            {
+                // The run, and any rerun of a member alone, is over: nothing reads the members' inputs any more.
+                foreach (var member in batch)
+                {
+                    member.ReleaseInputs();
+                }
+            }
+
             behindRun = true;
         }
     }

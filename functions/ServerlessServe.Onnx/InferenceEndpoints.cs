@@ -59,6 +59,7 @@ public sealed class InferenceEndpoints(
         finally
         {
             context.ReleaseBody();
+            context.ReleaseTensors();
         }
 
         var response = HttpEdge.Respond(context);

@@ -60,7 +60,15 @@ internal static class BinaryTensorCodec
     /// Decodes <paramref name="count"/> elements of <paramref name="type"/> that must fill <paramref name="source"/>
     /// exactly. Throws an invalid <see cref="RefusedException"/> naming only <paramref name="where"/>.
     /// </summary>
-    public static Array Decode(ReadOnlySpan<byte> source, TensorDataType type, int count, int maxBytesLength, BodyLocation where)
+    public static Array Decode(ReadOnlySpan<byte> source, TensorDataType type, int count, int maxBytesLength, BodyLocation where) =>
+        Decode(source, type, count, maxBytesLength, where, lease: null);
+
+    /// <summary>
+    /// As <see cref="Decode(ReadOnlySpan{byte}, TensorDataType, int, int, BodyLocation)"/>, into an array rented from
+    /// <paramref name="lease"/> when it has one for such a tensor. Every element is written before the array is
+    /// returned: nothing a pooled array held before is left in it.
+    /// </summary>
+    public static Array Decode(ReadOnlySpan<byte> source, TensorDataType type, int count, int maxBytesLength, BodyLocation where, TensorLease? lease)
     {
         if (type == TensorDataType.Bytes)
         {
@@ -77,7 +85,7 @@ internal static class BinaryTensorCodec
             throw where.Error("binary BOOL elements must be 0 or 1");
         }
 
-        var data = AllocateUninitialized(type, count);
+        var data = lease is null ? AllocateUninitialized(type, count) : lease.Rent(type, count);
         var destination = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(data), source.Length);
         source.CopyTo(destination);
         if (!BitConverter.IsLittleEndian)
@@ -148,7 +156,7 @@ internal static class BinaryTensorCodec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Array AllocateUninitialized(TensorDataType type, int count) => type switch
+    internal static Array AllocateUninitialized(TensorDataType type, int count) => type switch
     {
         TensorDataType.Bool => GC.AllocateUninitializedArray<bool>(count),
         TensorDataType.UInt8 => GC.AllocateUninitializedArray<byte>(count),

@@ -43,4 +43,11 @@ public sealed class ProtocolLimits
     /// <summary>Longest tensor or model name in characters. Default 128. Longer: invalid.</summary>
     [Range(1, 65536)]
     public int MaxNameLength { get; set; } = 128;
+
+    /// <summary>
+    /// Most bytes of decoded tensor arrays kept for reuse by later requests (<see cref="TensorArrayPool"/>). Default
+    /// 32 MiB (33,554,432); 0 allocates every array. Not a limit on requests: arrays in use are not counted.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long PooledTensorBytes { get; set; } = 32L * 1024 * 1024;
 }

@@ -28,6 +28,12 @@ public sealed class Tensor
 
     public int ElementCount => Data.Length;
 
+    /// <summary>
+    /// The lease <see cref="Data"/> was rented under when it came from a <see cref="TensorArrayPool"/>, else null. A
+    /// reader that may outlive the request holds it while it reads (<see cref="TensorLease.HoldAll"/>).
+    /// </summary>
+    public TensorLease? Lease { get; init; }
+
     /// <summary>The product of <see cref="Shape"/>; -1 when it overflows or a dimension is negative.</summary>
     public static long ShapeElementCount(ReadOnlySpan<long> shape)
     {

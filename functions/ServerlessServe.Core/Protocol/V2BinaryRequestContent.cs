@@ -8,7 +8,9 @@ namespace ServerlessServe.Core.Protocol;
 /// then each input's bytes from the tensor's own array, through one pooled 64 KiB buffer. The body is never assembled
 /// in a buffer of its own, so forwarding an image allocates nothing of its size (<see cref="V2Json.WriteRequest"/>
 /// allocated the whole body, a large-object-heap array per request), with the same bytes. BYTES tensors, and every
-/// tensor on a big-endian host, are encoded through a pooled buffer of their size.
+/// tensor on a big-endian host, are encoded through a pooled buffer of their size. While it reads the tensors it holds
+/// their lease (<see cref="TensorLease.HoldAll"/>): the client may still be writing when the request that sent it has
+/// ended (a response that came early, a cancelled call), and pooled arrays must not go back while they are read.
 /// </summary>
 public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
 {
@@ -39,6 +41,7 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
 
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        using var holds = TensorLease.HoldAll(_inputs);
         await stream.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
         try
@@ -71,6 +74,7 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
     public void VisitSegments<TState>(ReadOnlySpanAction<byte, TState> visit, TState state)
     {
         ArgumentNullException.ThrowIfNull(visit);
+        using var holds = TensorLease.HoldAll(_inputs);
         visit(_header.WrittenSpan, state);
         foreach (var tensor in _inputs)
         {

@@ -13,19 +13,22 @@ internal sealed partial class V2BodyReader
 {
     private readonly ProtocolLimits _limits;
     private readonly BodyLocation _root;
+    private readonly TensorLease? _lease;
     private long _elements;
     private int _jsonLength;
 
-    private V2BodyReader(ProtocolLimits limits, BodyLocation root)
+    private V2BodyReader(ProtocolLimits limits, BodyLocation root, TensorLease? lease = null)
     {
         _limits = limits;
         _root = root;
+        _lease = lease;
     }
 
-    public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? headerLength, ProtocolLimits limits)
+    /// <summary>Reads a request; its binary tensors go into arrays rented from <paramref name="lease"/> when given.</summary>
+    public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? headerLength, ProtocolLimits limits, TensorLease? lease = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        var state = new V2BodyReader(limits, BodyLocation.Request);
+        var state = new V2BodyReader(limits, BodyLocation.Request, lease);
         var json = state.Split(body, headerLength, out var binary);
         var reader = state.CreateReader(json);
         try
@@ -226,8 +229,10 @@ internal sealed partial class V2BodyReader
                     throw header.Where.Error("binary data is shorter than binary_data_size");
                 }
 
-                data = BinaryTensorCodec.Decode(binary.Slice(offset, size), header.DataType, header.Count, _limits.MaxBytesElementLength, header.Where);
+                data = BinaryTensorCodec.Decode(binary.Slice(offset, size), header.DataType, header.Count, _limits.MaxBytesElementLength, header.Where, _lease);
                 offset += size;
+                tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data) { Lease = _lease };
+                continue;
             }
 
             tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!);

@@ -5,7 +5,7 @@ namespace ServerlessServe.Core.Protocol;
 
 /// <summary>
 /// Reads and writes Open Inference Protocol (KServe V2) bodies, JSON and the binary tensor data extension.
-/// Readers are strict (see <see cref="ReadRequest"/>) and throw <see cref="RefusedException"/> with messages that
+/// Readers are strict (see <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits)"/>) and throw <see cref="RefusedException"/> with messages that
 /// are safe to return: they name positions (<c>inputs[1]</c>, 0-based) and our own vocabulary, never anything
 /// the sender wrote.
 /// </summary>
@@ -26,6 +26,13 @@ public static class V2Json
     /// </remarks>
     public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits) =>
         V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits);
+
+    /// <summary>
+    /// As <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits)"/>, with the binary tensors in arrays
+    /// rented from <paramref name="lease"/> (large numeric tensors from its pool; each such tensor names the lease).
+    /// </summary>
+    public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits, TensorLease? lease) =>
+        V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits, lease);
 
     /// <summary>
     /// Reads a V2 inference response (JSON, or JSON header plus binary outputs), as strictly as a request, except

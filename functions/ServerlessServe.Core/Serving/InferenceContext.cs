@@ -53,6 +53,23 @@ public class InferenceContext(string requestId, string modelName, string? reques
         }
     }
 
+    private TensorLease? _tensors;
+
+    /// <summary>Read holds <paramref name="lease"/>, the lease of the request's pooled tensor arrays (null: none), until <see cref="ReleaseTensors"/>.</summary>
+    public void HoldTensors(TensorLease? lease)
+    {
+        ReleaseTensors();
+        _tensors = lease;
+    }
+
+    /// <summary>
+    /// Lets go of the context's hold on its tensors' lease (once; later calls do nothing). Called by each host once the
+    /// request's stages, its audit included, have run: nothing of the request reads its input tensors after that, and a
+    /// reader that may (the body still being forwarded) holds the lease itself. The arrays go back to the pool when the
+    /// last holder lets go. A lease never released is only collected, as any array.
+    /// </summary>
+    public void ReleaseTensors() => Interlocked.Exchange(ref _tensors, null)?.Release();
+
     /// <summary>Set by read: the parsed V2 request.</summary>
     public InferenceRequest? Request { get; set; }
 

@@ -53,6 +53,7 @@ public static class ServerlessServeServiceCollectionExtensions
         services.AddValidatedOptions<ProtocolLimits, ProtocolLimitsValidator>(ProtocolLimits.SectionName);
         services.AddValidatedOptions<EdgeOptions, EdgeOptionsValidator>(EdgeOptions.SectionName);
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ProtocolLimits>>().Value);
+        services.TryAddSingleton(sp => new TensorArrayPool(sp.GetRequiredService<ProtocolLimits>().PooledTensorBytes));
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.SectionName);
         services.AddValidatedOptions<EgressOptions, EgressOptionsValidator>(EgressOptions.SectionName);
 

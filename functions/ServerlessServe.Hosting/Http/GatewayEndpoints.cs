@@ -59,6 +59,7 @@ public sealed class GatewayEndpoints(
         {
             // The signature stage released the body already, unless the request ended before it.
             context.ReleaseBody();
+            context.ReleaseTensors();
         }
 
         var response = HttpEdge.Respond(context, _hide);

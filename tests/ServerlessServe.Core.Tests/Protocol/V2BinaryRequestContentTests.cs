@@ -89,6 +89,74 @@ public class V2BinaryRequestContentTests
         Assert.Empty(search.Found);
     }
 
+    [Fact]
+    public async Task PooledImage_RequestEndsWhileItIsWritten_ArrayStaysUntilTheLastByteThenGoesBack()
+    {
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var (request, pixels, lease) = PooledImage(pool);
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true);
+        using var stream = new GatedStream();
+
+        var writing = content.CopyToAsync(stream);
+        await stream.FirstWrite.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        lease.Release(); // the request that sent it has ended (an early response, a cancelled call)
+
+        Assert.False(lease.IsReleased);
+        Assert.Equal(0, pool.RetainedBytes);
+        stream.Open.SetResult();
+        await writing;
+
+        var expected = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], pixels)] }, binaryInputs: true, binaryOutputs: true).Body;
+        Assert.Equal(expected, stream.ToArray());
+        Assert.True(lease.IsReleased);
+        Assert.Equal(pixels.Length * sizeof(float), pool.RetainedBytes);
+    }
+
+    [Fact]
+    public async Task PooledImage_ReleasedBeforeItIsWrittenOrSearched_RefusedNothingWritten()
+    {
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var (request, _, lease) = PooledImage(pool);
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true);
+        lease.Release();
+        using var stream = new MemoryStream();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => content.CopyToAsync(stream));
+
+        Assert.IsType<ObjectDisposedException>(error as ObjectDisposedException ?? error.InnerException);
+        Assert.Equal(0, stream.Length);
+        Assert.Throws<ObjectDisposedException>(() => content.VisitSegments(static (_, _) => { }, 0));
+    }
+
+    private static (InferenceRequest Request, float[] Pixels, TensorLease Lease) PooledImage(TensorArrayPool pool)
+    {
+        var pixels = new float[3 * 224 * 224];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (i % 255) / 255f;
+        }
+
+        var lease = pool.Lease();
+        var data = (float[])lease.Rent(TensorDataType.Fp32, pixels.Length);
+        pixels.CopyTo(data, 0);
+        return (new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], data) { Lease = lease }] }, pixels, lease);
+    }
+
+    // A connection that takes the first write, then waits until opened.
+    private sealed class GatedStream : MemoryStream
+    {
+        public TaskCompletionSource FirstWrite { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await base.WriteAsync(buffer, cancellationToken);
+            FirstWrite.TrySetResult();
+            await Open.Task.WaitAsync(cancellationToken);
+        }
+    }
+
     private static async Task<V2BinaryRequestContent> AssertSameAsAssembledAsync(InferenceRequest request)
     {
         var assembled = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);

@@ -78,6 +78,88 @@ public sealed class ReadRequestTests
     }
 
     [Fact]
+    public async Task RunAsync_BinaryImagesWithAPool_EachRequestItsOwnArray_ReusedOnlyAfterRelease()
+    {
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var stage = new ReadRequest(new ProtocolLimits(), pool);
+        var first = BinaryImageContext(seed: 1, out var firstImage);
+        var second = BinaryImageContext(seed: 2, out var secondImage);
+
+        Assert.True((await stage.RunAsync(first, CancellationToken.None)).Passed);
+        Assert.True((await stage.RunAsync(second, CancellationToken.None)).Passed);
+
+        var firstTensor = Assert.Single(first.Request!.Inputs);
+        var secondTensor = Assert.Single(second.Request!.Inputs);
+        Assert.NotNull(firstTensor.Lease);
+        Assert.NotSame(firstTensor.Data, secondTensor.Data);
+        Assert.Equal(firstImage, (float[])firstTensor.Data);
+        Assert.Equal(secondImage, (float[])secondTensor.Data);
+        Assert.Equal(0, pool.RetainedBytes);
+
+        // The first request ends: its array goes back wiped, the second's is untouched, and the next request gets the
+        // first's array filled with its own values only.
+        first.ReleaseTensors();
+        first.ReleaseTensors();
+        Assert.Equal(ImageLength * sizeof(float), pool.RetainedBytes);
+        Assert.All((float[])firstTensor.Data, v => Assert.Equal(0f, v));
+        Assert.Equal(secondImage, (float[])secondTensor.Data);
+
+        var third = BinaryImageContext(seed: 3, out var thirdImage);
+        Assert.True((await stage.RunAsync(third, CancellationToken.None)).Passed);
+        var thirdTensor = Assert.Single(third.Request!.Inputs);
+        Assert.Same(firstTensor.Data, thirdTensor.Data);
+        Assert.Equal(thirdImage, (float[])thirdTensor.Data);
+        Assert.Equal(0, pool.RetainedBytes);
+    }
+
+    [Fact]
+    public async Task RunAsync_JsonBodyWithAPool_NoLease()
+    {
+        var context = Context("application/json");
+
+        Assert.True((await new ReadRequest(new ProtocolLimits(), new TensorArrayPool(1024 * 1024)).RunAsync(context, CancellationToken.None)).Passed);
+
+        Assert.Null(Assert.Single(context.Request!.Inputs).Lease);
+    }
+
+    [Fact]
+    public async Task RunAsync_RefusedAfterAPooledTensor_TheLeaseIsReleasedAtOnce()
+    {
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var pixels = new float[ImageLength];
+        var request = new InferenceRequest
+        {
+            Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], pixels), new Tensor("flags", TensorDataType.Bool, [2], new[] { true, false })],
+        };
+        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: false);
+        encoded.Body[^1] = 2; // a BOOL that is neither 0 nor 1, after the image was decoded
+        var context = Context("application/octet-stream", stream: new MemoryStream(encoded.Body));
+        context.Body = context.Body! with { InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(async () => await new ReadRequest(new ProtocolLimits(), pool).RunAsync(context, CancellationToken.None));
+
+        Assert.Equal(RefusalKind.Invalid, refused.Refusal.Kind);
+        Assert.Null(context.Request);
+        Assert.Equal(pixels.Length * sizeof(float), pool.RetainedBytes);
+    }
+
+    private const int ImageLength = 3 * 224 * 224;
+
+    private static InferenceContext BinaryImageContext(int seed, out float[] pixels)
+    {
+        pixels = new float[ImageLength];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = ((i * seed) % 251) + seed;
+        }
+
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], pixels)] }, binaryInputs: true, binaryOutputs: false);
+        var context = Context("application/octet-stream", stream: new MemoryStream(encoded.Body));
+        context.Body = context.Body! with { InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        return context;
+    }
+
+    [Fact]
     public async Task RunAsync_BadInferenceHeaderLength_Invalid()
     {
         var context = Context("application/octet-stream");

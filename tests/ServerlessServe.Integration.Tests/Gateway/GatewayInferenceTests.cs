@@ -109,6 +109,59 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
     }
 
     [StackFact]
+    public async Task Infer_ResNet18_ConcurrentCallersDistinctImages_EachGetsItsOwnFeatures()
+    {
+        // Images are decoded into pooled arrays in both apps and reused across requests: concurrent requests with
+        // different images must each get the features of their own image, as when it was sent alone.
+        var images = Enumerable.Range(1, 4).Select(seed => Enumerable.Range(0, 3 * 224 * 224).Select(i => ((i * seed) % 255) / 255f).ToArray()).ToArray();
+        var alone = new float[images.Length][];
+        for (var i = 0; i < images.Length; i++)
+        {
+            alone[i] = await ResNetFeaturesAsync(images[i]);
+        }
+
+        for (var i = 1; i < alone.Length; i++)
+        {
+            Assert.True(MaxDifference(alone[0], alone[i]) > 0.01f, "the images must give different features for a swap to show");
+        }
+
+        for (var round = 0; round < 3; round++)
+        {
+            var together = await Task.WhenAll(images.Select(ResNetFeaturesAsync));
+            for (var i = 0; i < images.Length; i++)
+            {
+                Assert.True(MaxDifference(alone[i], together[i]) < 1e-3f, $"round {round}, image {i}: not its own features");
+            }
+        }
+    }
+
+    private async Task<float[]> ResNetFeaturesAsync(float[] pixels)
+    {
+        var request = new InferenceRequest { Inputs = [new Tensor("Input247", TensorDataType.Fp32, [1, 3, 224, 224], pixels)] };
+        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
+        using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/resnet18/infer") { Content = new ByteArrayContent(encoded.Body) };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
+        message.Headers.Add("Inference-Header-Content-Length", encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await fixture.Gateway.SendAsync(message);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 400))) + fixture.LogTail());
+        var headerLength = response.Headers.TryGetValues("Inference-Header-Content-Length", out var values) ? int.Parse(values.Single(), System.Globalization.CultureInfo.InvariantCulture) : (int?)null;
+        return V2Json.ReadResponse(body, headerLength, new ProtocolLimits()).Outputs.Single().As<float>();
+    }
+
+    private static float MaxDifference(float[] a, float[] b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        var max = 0f;
+        for (var i = 0; i < a.Length; i++)
+        {
+            max = Math.Max(max, Math.Abs(a[i] - b[i]));
+        }
+
+        return max;
+    }
+
+    [StackFact]
     public async Task HealthAndMetadata_V2ClientCalls_Answered()
     {
         using var anonymous = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };

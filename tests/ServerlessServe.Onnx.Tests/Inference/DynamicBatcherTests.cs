@@ -235,6 +235,111 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_PooledInputs_RequestsEndBeforeTheirRun_ArraysGoBackOnlyAfterIt_OutputsTheirOwn()
+    {
+        var model = await InferenceTestModels.FreeIdentityAsync(_cache);
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var (a, aValues, aLease) = Pooled(pool, 1);
+        var (b, bValues, bLease) = Pooled(pool, 2);
+
+        Task<IReadOnlyList<Tensor>> first, second;
+        using (_batcher.Pause())
+        {
+            first = _batcher.RunAsync(model, Batch32, [a], null, default);
+            second = _batcher.RunAsync(model, Batch32, [b], null, default);
+
+            // The requests let go (as a request cancelled while queued behind a run would): the queued items still hold.
+            aLease.Release();
+            bLease.Release();
+            Assert.Equal(0, pool.RetainedBytes);
+        }
+
+        Assert.Equal(aValues, Assert.Single(await first).As<float>());
+        Assert.Equal(bValues, Assert.Single(await second).As<float>());
+        Assert.Equal([(2, 2L)], _runs);
+        Assert.True(SpinWait.SpinUntil(() => pool.RetainedBytes == 2L * aValues.Length * sizeof(float), TimeSpan.FromMinutes(1)), "the run's arrays never went back");
+    }
+
+    [Fact]
+    public async Task RunAsync_PooledInput_CancelledWhileQueued_ArrayGoesBackOnceBothLetGo()
+    {
+        var model = await InferenceTestModels.FreeIdentityAsync(_cache);
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var (input, values, lease) = Pooled(pool, 3);
+        using var cancellation = new CancellationTokenSource();
+
+        using (_batcher.Pause())
+        {
+            var cancelled = _batcher.RunAsync(model, Batch32, [input], null, cancellation.Token);
+            await cancellation.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+            // Dropped from the queue: the item let go; the request still holds.
+            Assert.False(lease.IsReleased);
+            Assert.Equal(values, input.As<float>());
+            lease.Release();
+            Assert.Equal(values.Length * sizeof(float), pool.RetainedBytes);
+        }
+
+        Assert.Empty(_runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_PooledInput_CancelledWhileItsBatchRuns_ArrayStaysUntilTheRunIsOver()
+    {
+        var model = await InferenceTestModels.FreeIdentityAsync(_cache);
+        var pool = new TensorArrayPool(64L * 1024 * 1024);
+        var (kept, keptValues, keptLease) = Pooled(pool, 4);
+        var (dropped, _, droppedLease) = Pooled(pool, 5);
+        using var cancellation = new CancellationTokenSource();
+        using var running = new ManualResetEventSlim();
+        using var finish = new ManualResetEventSlim();
+        _batcher.OnRun = (requests, rows) =>
+        {
+            _runs.Enqueue((requests, rows));
+            running.Set();
+            finish.Wait(TimeSpan.FromMinutes(1));
+        };
+
+        Task<IReadOnlyList<Tensor>> first, cancelled;
+        using (_batcher.Pause())
+        {
+            first = _batcher.RunAsync(model, Batch32, [kept], null, default);
+            cancelled = _batcher.RunAsync(model, Batch32, [dropped], null, cancellation.Token);
+        }
+
+        Assert.True(running.Wait(TimeSpan.FromMinutes(1)));
+        await cancellation.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        droppedLease.Release(); // the cancelled request has ended; its batch is still running
+
+        Assert.False(droppedLease.IsReleased);
+        Assert.Equal(0, pool.RetainedBytes);
+        finish.Set();
+
+        Assert.Equal(keptValues, Assert.Single(await first).As<float>());
+        keptLease.Release();
+        Assert.True(SpinWait.SpinUntil(() => droppedLease.IsReleased && keptLease.IsReleased, TimeSpan.FromMinutes(1)), "the run's arrays never went back");
+        Assert.Equal(2L * keptValues.Length * sizeof(float), pool.RetainedBytes);
+    }
+
+    // One row of 20,000 features (80 KB, pooled) under a lease of its own, and a copy of its values.
+    private static (Tensor Tensor, float[] Values, TensorLease Lease) Pooled(TensorArrayPool pool, int seed)
+    {
+        const int features = 20_000;
+        var values = new float[features];
+        for (var i = 0; i < features; i++)
+        {
+            values[i] = ((i * seed) % 101) + seed;
+        }
+
+        var lease = pool.Lease();
+        var data = (float[])lease.Rent(TensorDataType.Fp32, features);
+        values.CopyTo(data, 0);
+        return (new Tensor("x", TensorDataType.Fp32, [1, features], data) { Lease = lease }, values, lease);
+    }
+
+    [Fact]
     public async Task RunAsync_NotBatchable_RunsAloneAtOnce()
     {
         var fixedBatch = await InferenceTestModels.FixedBatchIdentityAsync(_cache);

@@ -6,14 +6,15 @@ namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>read</c>: the body under the size cap, in a media type this endpoint reads, parsed strictly as a V2 request (JSON,
-/// or JSON plus the binary tensor extension).
+/// or JSON plus the binary tensor extension). With a <see cref="TensorArrayPool"/>, large binary tensors are decoded
+/// into pooled arrays, under a lease the context holds until the host releases it (<see cref="InferenceContext.ReleaseTensors"/>).
 /// </summary>
 /// <remarks>
 /// Accepted: <c>application/json</c> (charset, if given, UTF-8), <c>application/octet-stream</c> (the binary
 /// extension), or no <c>Content-Type</c> at all (V2 clients such as Triton's send none). Anything else is
 /// <see cref="RefusalKind.UnsupportedMediaType"/>, and so is any <c>Content-Encoding</c> other than <c>identity</c>.
 /// </remarks>
-public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<InferenceContext>, IUnbudgetedStage
+public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = null) : IRequestStage<InferenceContext>, IUnbudgetedStage
 {
     public string Name => "read";
 
@@ -47,13 +48,18 @@ public sealed class ReadRequest(ProtocolLimits limits) : IRequestStage<Inference
         // signature stage's digest until released; the request decoded from it owns its own arrays.
         var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         context.HoldBody(buffer, length);
+
+        // Only a body with a binary section has tensors worth pooling; the context holds the lease from now on.
+        var lease = headerLength is not null && pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
+        context.HoldTensors(lease);
         try
         {
-            context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits);
+            context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits, lease);
         }
         catch (RefusedException)
         {
             context.ReleaseBody();
+            context.ReleaseTensors();
             throw;
         }
 
