@@ -140,6 +140,7 @@ public sealed class JobActivities(
         finally
         {
             context.ReleaseBody();
+            context.ReleaseTensors();
         }
 
         return Next(item, context);

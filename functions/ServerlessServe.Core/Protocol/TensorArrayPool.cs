@@ -25,6 +25,9 @@ public sealed class TensorArrayPool
     /// <summary>The smallest array worth keeping, in bytes (smaller ones are cheap young-generation allocations).</summary>
     public const int MinPooledBytes = 64 * 1024;
 
+    private static readonly System.Diagnostics.Metrics.Counter<long> Rents = Pipeline.PipelineTelemetry.Meter.CreateCounter<long>(
+        "serverlessserve.tensor_pool.rents", description: "Arrays rented for large decoded tensors, by whether a kept array was reused.");
+
     private readonly Lock _gate = new();
     private readonly Kept?[] _slots;
     private long _retainedBytes;
@@ -77,11 +80,13 @@ public sealed class TensorArrayPool
                 {
                     _slots[i] = null;
                     _retainedBytes -= kept.Bytes;
+                    Rents.Add(1, new KeyValuePair<string, object?>("reused", true));
                     return kept.Array;
                 }
             }
         }
 
+        Rents.Add(1, new KeyValuePair<string, object?>("reused", false));
         return BinaryTensorCodec.AllocateUninitialized(type, count);
     }
 

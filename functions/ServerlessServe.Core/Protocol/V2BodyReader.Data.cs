@@ -48,7 +48,9 @@ internal sealed partial class V2BodyReader
             throw where.Error("data does not match shape");
         }
 
-        var data = GC.AllocateUninitializedArray<T>(count);
+        // From the request's lease when it has one (large tensors from the pool): every element is written below, or
+        // the body is refused.
+        var data = _lease is not null && type != TensorDataType.Bytes ? (T[])_lease.Rent(type, count) : GC.AllocateUninitializedArray<T>(count);
         var position = 0;
 
         // The first element decides the form: an array means nested (one level per dimension), anything else flat.

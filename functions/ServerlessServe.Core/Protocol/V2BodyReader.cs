@@ -24,7 +24,7 @@ internal sealed partial class V2BodyReader
         _lease = lease;
     }
 
-    /// <summary>Reads a request; its binary tensors go into arrays rented from <paramref name="lease"/> when given.</summary>
+    /// <summary>Reads a request; its numeric tensors go into arrays rented from <paramref name="lease"/> when given.</summary>
     public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? headerLength, ProtocolLimits limits, TensorLease? lease = null)
     {
         ArgumentNullException.ThrowIfNull(limits);
@@ -231,11 +231,9 @@ internal sealed partial class V2BodyReader
 
                 data = BinaryTensorCodec.Decode(binary.Slice(offset, size), header.DataType, header.Count, _limits.MaxBytesElementLength, header.Where, _lease);
                 offset += size;
-                tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data) { Lease = _lease };
-                continue;
             }
 
-            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!);
+            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!) { Lease = _lease };
         }
 
         if (offset != binary.Length)

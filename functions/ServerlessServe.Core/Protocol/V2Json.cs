@@ -28,8 +28,8 @@ public static class V2Json
         V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits);
 
     /// <summary>
-    /// As <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits)"/>, with the binary tensors in arrays
-    /// rented from <paramref name="lease"/> (large numeric tensors from its pool; each such tensor names the lease).
+    /// As <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits)"/>, with the numeric tensors in arrays
+    /// rented from <paramref name="lease"/> (large ones from its pool); each tensor names the lease.
     /// </summary>
     public static InferenceRequest ReadRequest(ReadOnlySpan<byte> body, int? inferenceHeaderLength, ProtocolLimits limits, TensorLease? lease) =>
         V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits, lease);

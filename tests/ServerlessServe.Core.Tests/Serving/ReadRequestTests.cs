@@ -113,13 +113,35 @@ public sealed class ReadRequestTests
     }
 
     [Fact]
-    public async Task RunAsync_JsonBodyWithAPool_NoLease()
+    public async Task RunAsync_JsonBodiesWithAPool_LargeTensorPooledSmallOneNot()
     {
-        var context = Context("application/json");
+        var pool = new TensorArrayPool(1024 * 1024);
+        var stage = new ReadRequest(new ProtocolLimits(), pool);
+        var small = Context("application/json");
+        var values = Enumerable.Range(0, 20_000).Select(i => (float)(i % 113)).ToArray();
+        var large = JsonContext(values);
 
-        Assert.True((await new ReadRequest(new ProtocolLimits(), new TensorArrayPool(1024 * 1024)).RunAsync(context, CancellationToken.None)).Passed);
+        Assert.True((await stage.RunAsync(small, CancellationToken.None)).Passed);
+        Assert.True((await stage.RunAsync(large, CancellationToken.None)).Passed);
+        var largeData = Assert.Single(large.Request!.Inputs).Data;
+        Assert.Equal(values, (float[])largeData);
 
-        Assert.Null(Assert.Single(context.Request!.Inputs).Lease);
+        small.ReleaseTensors();
+        Assert.Equal(0, pool.RetainedBytes);
+        large.ReleaseTensors();
+        Assert.Equal(values.Length * sizeof(float), pool.RetainedBytes);
+
+        var next = values.Select(v => v + 1).ToArray();
+        var again = JsonContext(next);
+        Assert.True((await stage.RunAsync(again, CancellationToken.None)).Passed);
+        Assert.Same(largeData, Assert.Single(again.Request!.Inputs).Data);
+        Assert.Equal(next, (float[])largeData);
+    }
+
+    private static InferenceContext JsonContext(float[] values)
+    {
+        var json = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("x", TensorDataType.Fp32, [1, values.Length], values)] }, binaryInputs: false, binaryOutputs: false);
+        return Context("application/json", stream: new MemoryStream(json.Body));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>read</c>: the body under the size cap, in a media type this endpoint reads, parsed strictly as a V2 request (JSON,
-/// or JSON plus the binary tensor extension). With a <see cref="TensorArrayPool"/>, large binary tensors are decoded
+/// or JSON plus the binary tensor extension). With a <see cref="TensorArrayPool"/>, large numeric tensors are decoded
 /// into pooled arrays, under a lease the context holds until the host releases it (<see cref="InferenceContext.ReleaseTensors"/>).
 /// </summary>
 /// <remarks>
@@ -49,8 +49,8 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
         var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         context.HoldBody(buffer, length);
 
-        // Only a body with a binary section has tensors worth pooling; the context holds the lease from now on.
-        var lease = headerLength is not null && pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
+        // The context holds the lease from now on (large tensors, JSON or binary, are decoded into pooled arrays).
+        var lease = pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
         context.HoldTensors(lease);
         try
         {
