@@ -10,13 +10,17 @@ namespace ServerlessServe.Core.Protocol;
 public sealed class TensorLease
 {
     private readonly TensorArrayPool _pool;
-    private readonly List<(TensorDataType Type, Array Array)> _arrays = [];
+    private readonly Lock _gate = new();
+    private List<(TensorDataType Type, Array Array)>? _arrays;
     private int _holders = 1;
 
     internal TensorLease(TensorArrayPool pool)
     {
         _pool = pool;
     }
+
+    /// <summary>Whether a tensor of <paramref name="type"/> and <paramref name="count"/> elements is rented from the pool.</summary>
+    public bool Pools(TensorDataType type, int count) => _pool.Pools(type, count);
 
     /// <summary>Whether the arrays have gone back to the pool.</summary>
     public bool IsReleased => Volatile.Read(ref _holders) == 0;
@@ -33,11 +37,11 @@ public sealed class TensorLease
             return BinaryTensorCodec.AllocateUninitialized(type, count);
         }
 
-        lock (_arrays)
+        lock (_gate)
         {
             ObjectDisposedException.ThrowIf(IsReleased, this);
             var array = _pool.Rent(type, count);
-            _arrays.Add((type, array));
+            (_arrays ??= []).Add((type, array));
             return array;
         }
     }
@@ -75,14 +79,14 @@ public sealed class TensorLease
             throw new InvalidOperationException("The tensor lease was released more times than it was held.");
         }
 
-        lock (_arrays)
+        lock (_gate)
         {
-            foreach (var (type, array) in _arrays)
+            foreach (var (type, array) in _arrays ?? [])
             {
                 _pool.Return(type, array);
             }
 
-            _arrays.Clear();
+            _arrays = null;
         }
     }
 
@@ -103,18 +107,32 @@ public sealed class TensorLease
 
             if (!lease.TryHold())
             {
-                new Holds(held).Dispose();
+                if (held is not null)
+                {
+                    new Holds(held).Dispose();
+                }
+
                 throw new ObjectDisposedException(nameof(TensorLease), "The request's tensors were released before they were read.");
             }
 
             (held ??= []).Add(lease);
         }
 
-        return new Holds(held);
+        return held is null ? NoHolds.Instance : new Holds(held);
+    }
+
+    // What HoldAll returns when no tensor came from the pool (the usual small request): nothing to let go.
+    private sealed class NoHolds : IDisposable
+    {
+        public static readonly NoHolds Instance = new();
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>Holds taken by <see cref="HoldAll"/>, released once, by the first <see cref="Dispose"/>.</summary>
-    private sealed class Holds(List<TensorLease>? held) : IDisposable
+    private sealed class Holds(List<TensorLease> held) : IDisposable
     {
         private List<TensorLease>? _held = held;
 

@@ -233,7 +233,9 @@ internal sealed partial class V2BodyReader
                 offset += size;
             }
 
-            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!) { Lease = _lease };
+            // Only a tensor whose array came from the pool names the lease (readers that outlive the request hold it).
+            var pooled = _lease is not null && _lease.Pools(header.DataType, data!.Length);
+            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!) { Lease = pooled ? _lease : null };
         }
 
         if (offset != binary.Length)

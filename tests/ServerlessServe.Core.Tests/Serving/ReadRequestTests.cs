@@ -123,6 +123,8 @@ public sealed class ReadRequestTests
 
         Assert.True((await stage.RunAsync(small, CancellationToken.None)).Passed);
         Assert.True((await stage.RunAsync(large, CancellationToken.None)).Passed);
+        Assert.Null(Assert.Single(small.Request!.Inputs).Lease);
+        Assert.NotNull(Assert.Single(large.Request!.Inputs).Lease);
         var largeData = Assert.Single(large.Request!.Inputs).Data;
         Assert.Equal(values, (float[])largeData);
 
