@@ -2,6 +2,7 @@ using Azure.Core.Pipeline;
 using Azure.Data.Tables;
 using Azure.Identity;
 using Azure.Storage.Blobs;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -52,6 +53,10 @@ public static class ServerlessServeServiceCollectionExtensions
         services.TryAddSingleton<UnmatchedRoutes>();
         services.AddValidatedOptions<ProtocolLimits, ProtocolLimitsValidator>(ProtocolLimits.SectionName);
         services.AddValidatedOptions<EdgeOptions, EdgeOptionsValidator>(EdgeOptions.SectionName);
+
+        // Kestrel's sockets transport takes its memory from this service: 64 KiB blocks, bounded (EdgeOptions). Added, not
+        // TryAdded: Kestrel has registered its own 4 KiB pool by now, and the last registration is the one it gets.
+        services.AddSingleton<IMemoryPoolFactory<byte>, ReceiveBlockMemoryPoolFactory>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IOptions<ProtocolLimits>>().Value);
         services.TryAddSingleton(sp => new TensorArrayPool(sp.GetRequiredService<ProtocolLimits>().PooledTensorBytes));
         services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(StorageOptions.SectionName);

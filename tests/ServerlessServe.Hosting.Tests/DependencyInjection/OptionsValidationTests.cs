@@ -21,6 +21,8 @@ public sealed class OptionsValidationTests
     [InlineData("ServerlessServe:Extraction:OutOfDistributionMinRows", "500", "OutOfDistributionMinRows")]
     [InlineData("ServerlessServe:Extraction:Store:FlushInterval", "00:00:00.001", "FlushInterval")]
     [InlineData("ServerlessServe:Extraction:Store:TableName", "no-hyphens", "TableName")]
+    [InlineData("ServerlessServe:Edge:ReceiveBlockMemoryBytes", "-1", "ReceiveBlockMemoryBytes")]
+    [InlineData("ServerlessServe:Edge:ReceiveBlockMemoryBytes", "2147483648", "ReceiveBlockMemoryBytes")]
     [InlineData("ServerlessServe:Storage:BlobServiceUri", "https://blobs.internal.example/", "TableServiceUri")]
     public async Task StartAsync_InvalidSetting_FailsNamingIt(string key, string value, string named)
     {

@@ -65,6 +65,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>The gateway's services (its extraction state store and caller pseudonymizer, for the extraction tests).</summary>
     public IServiceProvider GatewayServices => _gateway!.Services;
 
+    /// <summary>The socket gateway's services (<see cref="SocketGatewayAsync"/> first).</summary>
+    public IServiceProvider SocketGatewayServices => _socketGateway!.Services;
+
     /// <summary>The in-process inference app's services.</summary>
     public IServiceProvider InferenceServices => _inference!.Services;
 
