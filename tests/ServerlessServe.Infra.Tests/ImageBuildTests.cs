@@ -75,7 +75,7 @@ public sealed partial class ImageBuildTests(CompiledTemplateFixture fixture) : I
         var lockFile = await LockAsync(cudaDigest: string.Empty);
         _hook.Curl["https://mcr.microsoft.com/v2/dotnet/sdk/manifests/10.0"] = $"HTTP/2 200\r\ncontent-type: application/vnd.oci.image.index.v1+json\r\ndocker-content-digest: {SdkDigest}\r\n\r\n";
         _hook.Curl["auth.docker.io/token"] = """{"token":"anon-token","expires_in":300}""";
-        _hook.Curl["https://registry-1.docker.io/v2/nvidia/cuda/manifests/12.8.1-cudnn-runtime-ubuntu24.04"] = $"HTTP/1.1 200 OK\r\nDocker-Content-Digest: {CudaDigest}\r\n\r\n";
+        _hook.Curl["https://registry-1.docker.io/v2/nvidia/cuda/manifests/13.0.1-cudnn-runtime-ubuntu24.04"] = $"HTTP/1.1 200 OK\r\nDocker-Content-Digest: {CudaDigest}\r\n\r\n";
 
         var run = await _hook.RunAsync("pin-images.sh", "--azd");
 
@@ -87,7 +87,7 @@ public sealed partial class ImageBuildTests(CompiledTemplateFixture fixture) : I
         Assert.DoesNotContain(run.CurlCalls, c => c.Contains("dotnet/aspnet", StringComparison.Ordinal));
         Assert.Contains(run.CurlCalls, c => c.Contains("Authorization: Bearer anon-token", StringComparison.Ordinal) && c.Contains("nvidia/cuda", StringComparison.Ordinal));
         Assert.Equal($"mcr.microsoft.com/dotnet/sdk:10.0@{SdkDigest}", run.Env["SERVERLESSSERVE_SDK_IMAGE"]);
-        Assert.Equal($"nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04@{CudaDigest}", run.Env["SERVERLESSSERVE_CUDA_IMAGE"]);
+        Assert.Equal($"nvidia/cuda:13.0.1-cudnn-runtime-ubuntu24.04@{CudaDigest}", run.Env["SERVERLESSSERVE_CUDA_IMAGE"]);
         Assert.StartsWith("mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0@sha256:", run.Env["SERVERLESSSERVE_FUNCTIONS_IMAGE"], StringComparison.Ordinal);
     }
 

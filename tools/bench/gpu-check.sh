@@ -17,7 +17,7 @@
 #   PROVIDER=cpu          the same script on the CPU flavour: a dry run of the script where there is no GPU
 #   CONCURRENCIES=1,32    the concurrencies measured
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
-# Needs: an NVIDIA driver and the CUDA 12 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
+# Needs: an NVIDIA driver (580 or newer) and the CUDA 13 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
 # or a package cache holding Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0; the default ports (7071-7074, 10000-10002)
 # free. Afterwards, `dotnet build` without the property gives the CPU flavour back.
 set -euo pipefail
