@@ -102,6 +102,16 @@ public sealed record AuditRecord
     /// <summary>Places <paramref name="auditEvent"/> in a chain at <paramref name="seq"/> after <paramref name="prev"/>.</summary>
     public static AuditRecord Create(AuditEvent auditEvent, string writerId, long seq, string prev)
     {
+        var record = Unhashed(auditEvent, writerId, seq, prev);
+        return record with { Hash = record.ComputeHash() };
+    }
+
+    /// <summary>
+    /// <see cref="Create"/> without the hash (<see cref="Hash"/> empty): for a record whose place in the chain is not known
+    /// yet, which <see cref="InChain"/> hashes once it is.
+    /// </summary>
+    internal static AuditRecord Unhashed(AuditEvent auditEvent, string writerId, long seq, string prev)
+    {
         ArgumentNullException.ThrowIfNull(auditEvent);
         ArgumentOutOfRangeException.ThrowIfLessThan(seq, 1);
         if (!double.IsFinite(auditEvent.LatencyMs) || auditEvent.LatencyMs < 0)
@@ -144,18 +154,31 @@ public sealed record AuditRecord
             Prev = prev,
             Hash = string.Empty,
         };
-        return record with { Hash = record.ComputeHash() };
+        return record;
     }
 
     /// <summary>This record placed at <paramref name="seq"/> after <paramref name="prev"/>, with its hash recomputed.</summary>
-    /// <remarks><paramref name="leafHash"/> is the record's Merkle leaf hash, from the same canonical bytes as the hash (one encoding for both).</remarks>
-    internal AuditRecord InChain(long seq, string prev, out byte[] leafHash)
+    /// <remarks>
+    /// <paramref name="leafHash"/> is the record's Merkle leaf hash and <paramref name="line"/> its stored line
+    /// (<see cref="ToJsonLine"/>), both from the same canonical text as the hash: one encoding for all three.
+    /// </remarks>
+    internal AuditRecord InChain(long seq, string prev, out byte[] leafHash, out byte[] line)
     {
         var record = this with { Seq = seq, Prev = prev };
-        var canonical = record.CanonicalBytes();
-        leafHash = MerkleHash.Leaf(canonical);
-        return record with { Hash = Convert.ToHexStringLower(SHA256.HashData(canonical)) };
+        var canonical = record.Canonical().ToString();
+        var bytes = Encoding.ASCII.GetBytes(canonical);
+        leafHash = MerkleHash.Leaf(bytes);
+        record = record with { Hash = Convert.ToHexStringLower(SHA256.HashData(bytes)) };
+        line = LineOf(canonical, record.Hash);
+        return record;
     }
+
+    /// <summary>The canonical text of every field except <see cref="Hash"/>: what <see cref="CanonicalBytes"/> encodes.</summary>
+    internal string CanonicalText() => Canonical().ToString();
+
+    /// <summary>The stored line of a record whose canonical text is <paramref name="canonical"/> and whose hash is <paramref name="hash"/>.</summary>
+    internal static byte[] LineOf(string canonical, string hash) =>
+        Encoding.ASCII.GetBytes(string.Concat(canonical.AsSpan(0, canonical.Length - 1), ",\"hash\":\"", hash, "\"}\n"));
 
     /// <summary>The canonical serialization of every field except <see cref="Hash"/> (see remarks).</summary>
     public byte[] CanonicalBytes() => Canonical().ToBytes();
@@ -164,11 +187,7 @@ public sealed record AuditRecord
     public string ComputeHash() => Convert.ToHexStringLower(SHA256.HashData(CanonicalBytes()));
 
     /// <summary>The stored line: canonical JSON with <c>hash</c> as last property, then <c>\n</c>.</summary>
-    public byte[] ToJsonLine()
-    {
-        var canonical = Canonical().ToString();
-        return Encoding.ASCII.GetBytes(string.Concat(canonical.AsSpan(0, canonical.Length - 1), ",\"hash\":\"", Hash, "\"}\n"));
-    }
+    public byte[] ToJsonLine() => LineOf(Canonical().ToString(), Hash);
 
     /// <summary>
     /// Parses one stored line (without its newline). Strict: a JSON object with exactly the record's properties, each

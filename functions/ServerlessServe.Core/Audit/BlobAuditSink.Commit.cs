@@ -231,8 +231,7 @@ public sealed partial class BlobAuditSink
         var prev = head.Hash;
         for (var i = start; i < live.Count; i++)
         {
-            var record = live[i].Record.InChain(seq + 1, prev, out var leaf);
-            var line = record.ToJsonLine();
+            var record = live[i].Record.InChain(seq + 1, prev, out var leaf, out var line);
             var segmentFull = segmentRecords + records.Count >= _options.SegmentMaxRecords
                 || segmentBytes + buffer.Length + line.Length > _options.SegmentMaxBytes;
             if (records.Count > 0 && (segmentFull || records.Count >= _options.MaxGroupRecords || buffer.Length + line.Length > _options.MaxGroupBytes))

@@ -290,26 +290,30 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
             throw new ArgumentException("A stage verdict cannot be null.", nameof(auditEvent));
         }
 
+        // Unhashed: the commit loop hashes the record once its seq and prev are known (InChain). Here it is written once
+        // with a stand-in hash and read back: what a reader would parse must be canonically the same text.
         AuditRecord record;
+        string canonical;
         try
         {
-            record = AuditRecord.Create(auditEvent, WriterId, 1, AuditRecord.GenesisHash);
+            record = AuditRecord.Unhashed(auditEvent, WriterId, 1, AuditRecord.GenesisHash);
+            canonical = record.CanonicalText();
         }
         catch (Exception ex) when (ex is not ArgumentException)
         {
             throw new ArgumentException("The audit event cannot be put in canonical form.", nameof(auditEvent), ex);
         }
 
-        var line = record.ToJsonLine();
+        var line = AuditRecord.LineOf(canonical, AuditRecord.GenesisHash);
         if (line.Length > MaxRecordBytes)
         {
             throw new ArgumentException($"The audit record is {line.Length} bytes; at most {MaxRecordBytes} fit one append.", nameof(auditEvent));
         }
 
         if (!AuditRecord.TryParse(line.AsSpan(0, line.Length - 1), out var read, out var error)
-            || !string.Equals(read!.ComputeHash(), record.Hash, StringComparison.Ordinal))
+            || !string.Equals(read!.CanonicalText(), canonical, StringComparison.Ordinal))
         {
-            throw new ArgumentException($"The audit event would not read back as written ({error ?? "its hash differs"}).", nameof(auditEvent));
+            throw new ArgumentException($"The audit event would not read back as written ({error ?? "its canonical form differs"}).", nameof(auditEvent));
         }
 
         return record;

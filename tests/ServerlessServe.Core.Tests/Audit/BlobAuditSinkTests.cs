@@ -391,6 +391,7 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
     [InlineData("request-id-null")]
     [InlineData("stage-verdict-null")]
     [InlineData("redactions-null")]
+    [InlineData("lone-surrogate")]
     public async Task AppendAsync_EventTheVerifierCouldNotRead_RejectedAndChainStaysSound(string defect)
     {
         var container = azurite.GetContainer();
@@ -402,6 +403,9 @@ public sealed class BlobAuditSinkTests(AzuriteFixture azurite, ITestOutputHelper
             {
                 "request-id-null" => AuditTestData.Event(2) with { RequestId = null! },
                 "stage-verdict-null" => AuditTestData.Event(2) with { Stages = new Dictionary<string, string> { ["infer"] = null! } },
+
+                // Written as the escape \ud800, which no JSON reader can read back as a string: refused by the read-back check.
+                "lone-surrogate" => AuditTestData.Event(2) with { Caller = "caller-\ud800" },
                 _ => AuditTestData.Event(2) with { Redactions = null! },
             };
             await Assert.ThrowsAnyAsync<ArgumentException>(() => sink.AppendAsync(bad, CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
