@@ -39,11 +39,11 @@ public sealed class EdgeOptions
     public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// The most memory, in bytes, that the app's Kestrel may hold at once in 64 KiB receive and send blocks for one
-    /// listening address (an app listens on one), which take a large body in a sixteenth of the system calls of
-    /// Kestrel's own 4 KiB blocks (<see cref="ReceiveBlockMemoryPool"/>). Past it, and when 0, Kestrel gets 4 KiB blocks,
-    /// as from its own pool. Default 64 MiB (1,024 blocks). It applies to the app's own Kestrel in both hosts (under the
-    /// Functions host, the one the host forwards requests to).
+    /// The most memory, in bytes, that the app's Kestrel may hold at once in 64 KiB receive and send blocks (across all
+    /// its pools: one per I/O queue of each listening address), which take a large body in a sixteenth of the system
+    /// calls of Kestrel's own 4 KiB blocks (<see cref="ReceiveBlockMemoryPool"/>). Past it, and when 0, Kestrel gets
+    /// 4 KiB blocks, as from its own pool. Default 64 MiB (1,024 blocks). It applies to the app's own Kestrel in both
+    /// hosts (under the Functions host, the one the host forwards requests to).
     /// </summary>
     [Range(0L, 1L << 30)]
     public long ReceiveBlockMemoryBytes { get; set; } = 64L << 20;

@@ -10,7 +10,8 @@ namespace ServerlessServe.Hosting.Http;
 /// The memory Kestrel's sockets transport receives requests into and sends responses from. Kestrel's own pool hands out
 /// 4 KiB blocks, so a 600 KB image arrives in about 150 receive calls; this pool hands out 64 KiB blocks
 /// (<see cref="LargeBlockSize"/>), so it arrives in about ten. Large blocks are bounded: while
-/// <see cref="EdgeOptions.ReceiveBlockMemoryBytes"/> are out, a request for up to 4 KiB gets a 4 KiB block
+/// <see cref="EdgeOptions.ReceiveBlockMemoryBytes"/> are out (in every pool of the app, which share one budget), a
+/// request for up to 4 KiB gets a 4 KiB block
 /// (<see cref="SmallBlockSize"/>), as from Kestrel's pool, so many slow connections each holding a partial request cannot
 /// make the process hold sixteen times the memory they would hold with Kestrel's pool.
 /// </summary>
@@ -33,39 +34,42 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
     /// <summary>The size of a small block: 4 KiB, Kestrel's own.</summary>
     public const int SmallBlockSize = 4 * 1024;
 
-    /// <summary>Large blocks kept for reuse at most (16 MiB).</summary>
+    /// <summary>Large blocks kept for reuse at most, by all the pools of a budget together (16 MiB).</summary>
     public const int MaxRetainedLarge = 256;
 
-    /// <summary>Small blocks kept for reuse at most (4 MiB).</summary>
+    /// <summary>Small blocks kept for reuse at most, by all the pools of a budget together (4 MiB).</summary>
     public const int MaxRetainedSmall = 1024;
 
     private readonly ConcurrentQueue<Block> _freeLarge = new();
     private readonly ConcurrentQueue<Block> _freeSmall = new();
-    private readonly long _maxLargeOut;
+    private readonly Budget _budget;
     private long _largeOut;
     private long _largeRented;
-    private int _retainedLarge;
-    private int _retainedSmall;
     private volatile bool _disposed;
 
     /// <summary>A pool that lends at most <paramref name="largeBlockBytes"/> bytes of large blocks at once (0: none).</summary>
     public ReceiveBlockMemoryPool(long largeBlockBytes)
+        : this(new Budget(largeBlockBytes))
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(largeBlockBytes);
-        _maxLargeOut = largeBlockBytes / LargeBlockSize;
+    }
+
+    /// <summary>A pool whose large blocks count against <paramref name="budget"/>, shared with other pools.</summary>
+    internal ReceiveBlockMemoryPool(Budget budget)
+    {
+        _budget = budget;
     }
 
     /// <inheritdoc />
     public override int MaxBufferSize => LargeBlockSize;
 
-    /// <summary>Large blocks lent and not yet returned.</summary>
+    /// <summary>Large blocks this pool lent and not yet returned.</summary>
     public long LargeBlocksOut => Interlocked.Read(ref _largeOut);
 
     /// <summary>Large blocks lent since the pool was made (for tests and diagnostics).</summary>
     public long LargeBlocksRented => Interlocked.Read(ref _largeRented);
 
-    /// <summary>Blocks held for reuse now, large and small.</summary>
-    public (int Large, int Small) Retained => (Volatile.Read(ref _retainedLarge), Volatile.Read(ref _retainedSmall));
+    /// <summary>Blocks held for reuse now, large and small, by every pool that shares this pool's budget.</summary>
+    public (int Large, int Small) Retained => (Volatile.Read(ref _budget.RetainedLarge), Volatile.Read(ref _budget.RetainedSmall));
 
     /// <summary>
     /// A block of at least <paramref name="minBufferSize"/> bytes (at most <see cref="LargeBlockSize"/>): a large one
@@ -75,25 +79,32 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, LargeBlockSize);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var largeOut = Interlocked.Increment(ref _largeOut);
-        if (minBufferSize > SmallBlockSize || largeOut <= _maxLargeOut)
+        var large = _budget.TryTake();
+        if (!large && minBufferSize > SmallBlockSize)
         {
-            Interlocked.Increment(ref _largeRented);
-            return Take(_freeLarge, ref _retainedLarge, LargeBlockSize);
+            // More than a small block asked for: lent even past the budget (what Rent promises), and counted.
+            _budget.Force();
+            large = true;
         }
 
-        Interlocked.Decrement(ref _largeOut);
-        return Take(_freeSmall, ref _retainedSmall, SmallBlockSize);
+        if (large)
+        {
+            Interlocked.Increment(ref _largeOut);
+            Interlocked.Increment(ref _largeRented);
+            return Take(_freeLarge, ref _budget.RetainedLarge, LargeBlockSize);
+        }
+
+        return Take(_freeSmall, ref _budget.RetainedSmall, SmallBlockSize);
     }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         _disposed = true;
+        Interlocked.Add(ref _budget.RetainedLarge, -_freeLarge.Count);
+        Interlocked.Add(ref _budget.RetainedSmall, -_freeSmall.Count);
         _freeLarge.Clear();
         _freeSmall.Clear();
-        Volatile.Write(ref _retainedLarge, 0);
-        Volatile.Write(ref _retainedSmall, 0);
     }
 
     private Block Take(ConcurrentQueue<Block> free, ref int retained, int size)
@@ -114,6 +125,7 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
         if (large)
         {
             Interlocked.Decrement(ref _largeOut);
+            _budget.Give();
         }
 
         if (_disposed)
@@ -122,7 +134,7 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
         }
 
         var (free, cap) = large ? (_freeLarge, MaxRetainedLarge) : (_freeSmall, MaxRetainedSmall);
-        ref var retained = ref large ? ref _retainedLarge : ref _retainedSmall;
+        ref var retained = ref large ? ref _budget.RetainedLarge : ref _budget.RetainedSmall;
         if (Interlocked.Increment(ref retained) > cap)
         {
             Interlocked.Decrement(ref retained);
@@ -130,6 +142,37 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
         }
 
         free.Enqueue(block);
+    }
+
+    /// <summary>Large blocks that may be out at once, counted across every pool that shares it.</summary>
+    internal sealed class Budget(long bytes)
+    {
+        private readonly long _max = bytes / LargeBlockSize;
+        private long _out;
+
+        /// <summary>Large blocks kept for reuse by every pool that shares this budget (at most <see cref="MaxRetainedLarge"/>).</summary>
+        public int RetainedLarge;
+
+        /// <summary>Small blocks kept for reuse by every pool that shares this budget (at most <see cref="MaxRetainedSmall"/>).</summary>
+        public int RetainedSmall;
+
+        /// <summary>Large blocks out now, in every pool that shares this budget.</summary>
+        public long Out => Interlocked.Read(ref _out);
+
+        public bool TryTake()
+        {
+            if (Interlocked.Increment(ref _out) <= _max)
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _out);
+            return false;
+        }
+
+        public void Force() => Interlocked.Increment(ref _out);
+
+        public void Give() => Interlocked.Decrement(ref _out);
     }
 
     private sealed class Block : IMemoryOwner<byte>
@@ -170,20 +213,25 @@ public sealed class ReceiveBlockMemoryPool : MemoryPool<byte>
 }
 
 /// <summary>
-/// Gives Kestrel's sockets transport a <see cref="ReceiveBlockMemoryPool"/> for each listener (Kestrel takes its pools
-/// from the <see cref="IMemoryPoolFactory{T}"/> service), sized by <see cref="EdgeOptions.ReceiveBlockMemoryBytes"/>.
+/// Gives Kestrel's sockets transport a <see cref="ReceiveBlockMemoryPool"/> each time it asks (one per I/O queue of each
+/// listening address: as many as the machine has cores, up to 16), all drawing on one budget of large blocks,
+/// <see cref="EdgeOptions.ReceiveBlockMemoryBytes"/>, so the bound holds for the whole app however many pools there are.
 /// </summary>
 public sealed class ReceiveBlockMemoryPoolFactory(IOptions<EdgeOptions> edge) : IMemoryPoolFactory<byte>
 {
     private readonly ConcurrentBag<ReceiveBlockMemoryPool> _pools = [];
+    private readonly Lazy<ReceiveBlockMemoryPool.Budget> _budget = new(() => new ReceiveBlockMemoryPool.Budget(edge.Value.ReceiveBlockMemoryBytes));
 
     /// <summary>Large blocks lent so far by every pool this factory made (for tests and diagnostics).</summary>
     public long LargeBlocksRented => _pools.Sum(p => p.LargeBlocksRented);
 
+    /// <summary>Large blocks out now, across every pool this factory made.</summary>
+    public long LargeBlocksOut => _budget.IsValueCreated ? _budget.Value.Out : 0;
+
     /// <inheritdoc />
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
     {
-        var pool = new ReceiveBlockMemoryPool(edge.Value.ReceiveBlockMemoryBytes);
+        var pool = new ReceiveBlockMemoryPool(_budget.Value);
         _pools.Add(pool);
         return pool;
     }

@@ -199,6 +199,44 @@ public sealed class ReceiveBlockTests(InProcessStack stack)
     }
 
     [Fact]
+    public void Factory_EveryPoolDrawsOnOneBudget()
+    {
+        // Kestrel asks for a pool per I/O queue (one per core, up to 16): the bound is the app's, not each pool's.
+        var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 2 * ReceiveBlockMemoryPool.LargeBlockSize }));
+        using var first = factory.Create();
+        using var second = factory.Create();
+
+        using var a = first.Rent(4096);
+        using var b = second.Rent(4096);
+        using var c = second.Rent(4096);
+        using var d = first.Rent(4096);
+
+        Assert.Equal(ReceiveBlockMemoryPool.LargeBlockSize, a.Memory.Length);
+        Assert.Equal(ReceiveBlockMemoryPool.LargeBlockSize, b.Memory.Length);
+        Assert.Equal(ReceiveBlockMemoryPool.SmallBlockSize, c.Memory.Length);
+        Assert.Equal(ReceiveBlockMemoryPool.SmallBlockSize, d.Memory.Length);
+        Assert.Equal(2, factory.LargeBlocksOut);
+
+        a.Dispose();
+        using var e = second.Rent(4096);
+        Assert.Equal(ReceiveBlockMemoryPool.LargeBlockSize, e.Memory.Length);
+    }
+
+    [Fact]
+    public void Factory_BlocksKeptForReuse_CappedAcrossPools()
+    {
+        var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 1L << 30 }));
+        var pools = Enumerable.Range(0, 2).Select(_ => (ReceiveBlockMemoryPool)factory.Create()).ToList();
+        var blocks = pools.SelectMany(p => Enumerable.Range(0, 200).Select(_ => p.Rent())).ToList();
+
+        blocks.ForEach(b => b.Dispose());
+
+        Assert.Equal(ReceiveBlockMemoryPool.MaxRetainedLarge, pools[0].Retained.Large);
+        Assert.Equal(0, factory.LargeBlocksOut);
+        pools.ForEach(p => p.Dispose());
+    }
+
+    [Fact]
     public void Factory_SizedByEdgeOptions()
     {
         var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 0 }));
