@@ -202,7 +202,7 @@ public sealed class ReceiveBlockTests(InProcessStack stack)
     public void Factory_EveryPoolDrawsOnOneBudget()
     {
         // Kestrel asks for a pool per I/O queue (one per core, up to 16): the bound is the app's, not each pool's.
-        var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 2 * ReceiveBlockMemoryPool.LargeBlockSize }));
+        var factory = Factory(2 * ReceiveBlockMemoryPool.LargeBlockSize);
         using var first = factory.Create();
         using var second = factory.Create();
 
@@ -225,7 +225,7 @@ public sealed class ReceiveBlockTests(InProcessStack stack)
     [Fact]
     public void Factory_BlocksKeptForReuse_CappedAcrossPools()
     {
-        var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 1L << 30 }));
+        var factory = Factory(1L << 30);
         var pools = Enumerable.Range(0, 2).Select(_ => (ReceiveBlockMemoryPool)factory.Create()).ToList();
         var blocks = pools.SelectMany(p => Enumerable.Range(0, 200).Select(_ => p.Rent())).ToList();
 
@@ -239,13 +239,16 @@ public sealed class ReceiveBlockTests(InProcessStack stack)
     [Fact]
     public void Factory_SizedByEdgeOptions()
     {
-        var factory = new ReceiveBlockMemoryPoolFactory(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = 0 }));
+        var factory = Factory(0);
 
         using var pool = factory.Create();
         using var block = pool.Rent(4096);
 
         Assert.Equal(ReceiveBlockMemoryPool.SmallBlockSize, block.Memory.Length);
     }
+
+    private static ReceiveBlockMemoryPoolFactory Factory(long receiveBlockMemoryBytes) =>
+        new(Microsoft.Extensions.Options.Options.Create(new EdgeOptions { ReceiveBlockMemoryBytes = receiveBlockMemoryBytes }));
 
     private static byte[] ArrayOf(IMemoryOwner<byte> block)
     {
