@@ -116,11 +116,13 @@ public sealed class Azurite : IAsyncDisposable
         queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
         tablePort = tablePort == 0 ? FreePorts.Next() : tablePort;
         Directory.CreateDirectory(dataDirectory);
+        // --disableTelemetry: otherwise Azurite reports a sample of its storage operations to Application Insights over
+        // the internet (docs/design.md, "Local state").
         var process = ChildProcess.Start(
             "azurite",
             Executable(repositoryRoot),
             [
-                "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
+                "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl", "--disableTelemetry",
                 "--blobHost", "127.0.0.1", "--blobPort", Port(blobPort),
                 "--queueHost", "127.0.0.1", "--queuePort", Port(queuePort),
                 "--tableHost", "127.0.0.1", "--tablePort", Port(tablePort),

@@ -31,6 +31,9 @@ public sealed class AzuriteFixture(IMessageSink diagnostics) : IAsyncLifetime
 
     public int BlobPort => Started.BlobPort;
 
+    /// <summary>The folder Azurite keeps its data in (its <c>--location</c>).</summary>
+    public string DataDirectory => Path.Combine(_folder ?? throw new InvalidOperationException("Azurite is not running."), "data");
+
     public string ConnectionString => Started.ConnectionString;
 
     private Azurite Started => _azurite ?? throw new InvalidOperationException("Azurite is not running.");
@@ -87,7 +90,7 @@ public sealed class AzuriteFixture(IMessageSink diagnostics) : IAsyncLifetime
         {
             await Azurite.EnsureInstalledAsync(RepositoryRoot, logs, CancellationToken.None);
             using var timeout = new CancellationTokenSource(StartTimeout);
-            _azurite = await Azurite.StartAsync(RepositoryRoot, Path.Combine(_folder, "data"), logs, 0, 0, 0, timeout.Token);
+            _azurite = await Azurite.StartAsync(RepositoryRoot, DataDirectory, logs, 0, 0, 0, timeout.Token);
         }
         catch (Exception ex)
         {
