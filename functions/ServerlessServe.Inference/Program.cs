@@ -3,6 +3,10 @@ using Microsoft.Extensions.Hosting;
 using ServerlessServe.Hosting.DependencyInjection;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
+using ServerlessServe.Onnx;
+
+// Before anything loads ONNX Runtime: its telemetry stays off (docs/design.md, "ONNX Runtime's telemetry").
+OnnxRuntimeTelemetry.DisableBeforeLoad();
 
 // One assembly, two hosts: under the Functions host (func start / Azure) or standalone on Kestrel.
 if (StandaloneHost.IsStandalone(args))

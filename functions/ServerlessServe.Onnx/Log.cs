@@ -31,4 +31,13 @@ internal static partial class Log
 
     [LoggerMessage(3108, LogLevel.Warning, "Dynamic batching is turned off (ServerlessServe:Inference:DynamicBatching is false): every request runs on its own, whatever its model's policy asks.")]
     public static partial void BatchingOff(ILogger logger);
+
+    [LoggerMessage(3109, LogLevel.Information, "ONNX Runtime's telemetry is off for this process ({Variable}=1 was set before ONNX Runtime loaded).")]
+    public static partial void TelemetryOff(ILogger logger, string variable);
+
+    [LoggerMessage(3110, LogLevel.Warning, "ONNX Runtime was loaded before {Variable}=1 could be set: the events it records as it starts may have been kept on this machine; later ones are turned off. Call OnnxRuntimeTelemetry.DisableBeforeLoad first thing in Main.")]
+    public static partial void TelemetryOffLate(ILogger logger, string variable);
+
+    [LoggerMessage(3111, LogLevel.Warning, "{Variable}={Value} in the environment was overridden: ServerlessServe keeps ONNX Runtime's telemetry off in every process that serves callers.")]
+    public static partial void TelemetryOverridden(ILogger logger, string variable, string value);
 }

@@ -23,6 +23,22 @@ public sealed class OnnxSessionCache : IDisposable
     {
         _options = options?.Value ?? throw new ArgumentNullException(nameof(options));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+
+        // Before the first session: ONNX Runtime's telemetry off (the app's Main has done this already).
+        var telemetry = OnnxRuntimeTelemetry.Disable();
+        if (telemetry.LoadedBefore)
+        {
+            Log.TelemetryOffLate(_logger, OnnxRuntimeTelemetry.Variable);
+        }
+        else
+        {
+            Log.TelemetryOff(_logger, OnnxRuntimeTelemetry.Variable);
+        }
+
+        if (telemetry.Overridden is { } value)
+        {
+            Log.TelemetryOverridden(_logger, OnnxRuntimeTelemetry.Variable, value.Length <= 16 ? value : value[..16]);
+        }
     }
 
     /// <summary>Number of sessions created and held.</summary>

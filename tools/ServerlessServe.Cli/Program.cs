@@ -1,4 +1,8 @@
 using ServerlessServe.Cli.Commands;
+using ServerlessServe.Onnx;
+
+// Before anything loads ONNX Runtime (bench's raw target, eval): its telemetry stays off (docs/design.md).
+OnnxRuntimeTelemetry.DisableBeforeLoad();
 
 // Children get up to 10 s each to stop gracefully after Ctrl-C, so ssctl waits long enough for them.
 var invocation = new System.CommandLine.InvocationConfiguration

@@ -68,7 +68,7 @@ public sealed class ModelIntegrityTests(StackFixture fixture)
     private static async Task<ModelPackage> PublishAsync(ModelStore store, System.Security.Cryptography.ECDsa signer, string version, string tag)
     {
         // A distinct model file per version (same graph, different doc string), so each has its own content blob.
-        var model = Onnx.ModelProto.Parser.ParseFrom(SampleModels.BuildModel(Model));
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(SampleModels.BuildModel(Model));
         model.DocString = "integrity test version " + tag;
         var package = ModelPackager.Pack(Model, version, model.ToByteArray(), SampleModels.GetPolicy(Model), signer, DateTimeOffset.UtcNow);
         await store.PublishAsync(package);

@@ -354,7 +354,7 @@ public sealed class ContainmentTests(StackFixture fixture)
         using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(fixture.State.ModelSigningKey));
         using var trusted = TrustedSigners.FromPem([await File.ReadAllTextAsync(fixture.State.ModelSigningPublicKey)]);
         var store = new ModelStore(fixture.Blobs.GetBlobContainerClient("models"), trusted, new ModelStoreOptions(), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelStore>.Instance);
-        var onnx = Onnx.ModelProto.Parser.ParseFrom(SampleModels.BuildModel(CreditRiskSample.Name));
+        var onnx = global::Onnx.ModelProto.Parser.ParseFrom(SampleModels.BuildModel(CreditRiskSample.Name));
         onnx.DocString = "containment test " + model + " " + version;
         await store.PublishAsync(ModelPackager.Pack(model, version, onnx.ToByteArray(), policy ?? SampleModels.GetPolicy(CreditRiskSample.Name), signer, DateTimeOffset.UtcNow));
     }

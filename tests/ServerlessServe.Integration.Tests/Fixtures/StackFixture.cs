@@ -41,6 +41,9 @@ public sealed class StackFixture : IAsyncLifetime
 
     public string CallerToken { get; private set; } = "";
 
+    /// <summary>The inference app's <c>HOME</c> (in this run's state folder).</summary>
+    public string InferenceHome => Path.Combine(State.Directory, "inference-home");
+
     public BlobServiceClient Blobs { get; private set; } = null!;
 
     public StackFixture()
@@ -89,6 +92,11 @@ public sealed class StackFixture : IAsyncLifetime
         }
 
         options.GatewaySettings["ServerlessServe:Audit:CheckpointEvery"] = "5";
+
+        // The inference app's home is a folder of this run's own, and the environment asks for ONNX Runtime's telemetry:
+        // the app must turn it off itself, and would leave its files in that home if it did not (OnnxRuntimeTelemetryTests).
+        options.InferenceSettings["HOME"] = InferenceHome;
+        options.InferenceSettings["ORT_DISABLE_TELEMETRY"] = "0";
 
         // An unknown key id may refresh the issuer's metadata every 2 s (5 min by default), so the key-rotation test
         // does not wait minutes after the negative suite's unknown-kid cases.

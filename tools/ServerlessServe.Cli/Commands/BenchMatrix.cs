@@ -427,6 +427,7 @@ internal static class BenchMatrix
 
         public RawTarget(string model, byte[] bytes, int rows, string provider)
         {
+            Onnx.OnnxRuntimeTelemetry.Disable();
             using var sessionOptions = new SessionOptions();
             if (provider == "cuda")
             {

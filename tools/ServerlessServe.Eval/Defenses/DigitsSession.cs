@@ -20,6 +20,7 @@ internal sealed class DigitsSession : IDisposable
     /// <param name="model">ONNX bytes of a digits model; the sample as built when null.</param>
     public DigitsSession(byte[]? model = null)
     {
+        Onnx.OnnxRuntimeTelemetry.Disable();
         using var options = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
