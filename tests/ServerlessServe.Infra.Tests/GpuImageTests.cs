@@ -29,6 +29,21 @@ public sealed partial class GpuImageTests
     }
 
     [Fact]
+    public void GpuOnnxRuntime_ReadsTheTelemetrySwitchTheAppsSet()
+    {
+        // The GPU image's ONNX Runtime carries the same telemetry uploader as the CPU build (the integration lanes run
+        // the CPU build with the switch set by the app: OnnxRuntimeTelemetryTests). It cannot run here, so check that it
+        // reads the same variable: were it renamed in an update, the app's switch would stop working on the GPU.
+        const string Variable = "ORT_DISABLE_TELEMETRY"; // ServerlessServe.Onnx.OnnxRuntimeTelemetry.Variable
+        var library = File.ReadAllBytes(Path.Combine(GpuPackage(), "runtimes", "linux-x64", "native", "libonnxruntime.so"));
+        var uploads = library.AsSpan().IndexOf("events.data.microsoft.com"u8) >= 0;
+
+        Assert.True(
+            !uploads || library.AsSpan().IndexOf(Encoding.ASCII.GetBytes(Variable + "\0")) >= 0,
+            $"the GPU package's ONNX Runtime has a telemetry uploader but does not read {Variable}");
+    }
+
+    [Fact]
     public void NeededLibraries_ReadsTheDynamicSection()
     {
         // The reader itself, on a library every Linux .NET runtime has: its native shim depends on libc.
@@ -40,10 +55,12 @@ public sealed partial class GpuImageTests
         Assert.Throws<InvalidDataException>(() => NeededLibraries(BicepCli.InfraPath("images.lock")));
     }
 
+    private static string GpuPackage() =>
+        typeof(GpuImageTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OnnxRuntimeGpuPath").Value ?? string.Empty;
+
     private static string ProviderLibrary()
     {
-        var package = typeof(GpuImageTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "OnnxRuntimeGpuPath").Value;
-        var path = Path.Combine(package ?? string.Empty, "runtimes", "linux-x64", "native", "libonnxruntime_providers_cuda.so");
+        var path = Path.Combine(GpuPackage(), "runtimes", "linux-x64", "native", "libonnxruntime_providers_cuda.so");
         Assert.True(File.Exists(path), $"the ONNX Runtime GPU package was not restored: {path}");
         return path;
     }
