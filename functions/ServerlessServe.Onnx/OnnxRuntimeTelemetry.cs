@@ -25,8 +25,9 @@ public static class OnnxRuntimeTelemetry
     /// <summary>
     /// Sets <see cref="Variable"/> to 1 in the process's native environment (where ONNX Runtime reads it; .NET's
     /// <see cref="Environment.SetEnvironmentVariable(string, string)"/> changes only the runtime's own copy on Linux), unless
-    /// it is 1 already, and in the runtime's copy (which child processes inherit). Call it before anything loads ONNX Runtime, at the start of <c>Main</c>, while no other thread reads
-    /// the environment. Idempotent: later calls return what the first one found.
+    /// it is 1 already, and in the runtime's copy (which child processes inherit). Call it before anything loads ONNX
+    /// Runtime, at the start of <c>Main</c>, while no other thread reads the environment. Idempotent: later calls return
+    /// what the first one found.
     /// </summary>
     public static OnnxRuntimeTelemetryState DisableBeforeLoad()
     {
