@@ -11,6 +11,7 @@ namespace ServerlessServe.Core.Tests.Security;
 public sealed class RecordingSecurityEvents : ISecurityEvents
 {
     private readonly ConcurrentQueue<SecurityEvent> _raised = new();
+    private readonly ConcurrentQueue<SecurityEvent> _settled = new();
 
     /// <summary>Thrown by every raise when set.</summary>
     public Exception? Failure { get; init; }
@@ -25,6 +26,13 @@ public sealed class RecordingSecurityEvents : ISecurityEvents
     public ISecurityEvents? Inner { get; set; }
 
     public IReadOnlyList<SecurityEvent> Raised => [.. _raised];
+
+    /// <summary>
+    /// The events whose raise has finished, <see cref="Inner"/> included (its containment in force, its audit record
+    /// appended or refused). An event is in <see cref="Raised"/> as soon as its raise starts, so a test that acts on
+    /// the containment of an event raised outside its own request (a job's item) waits for it here.
+    /// </summary>
+    public IReadOnlyList<SecurityEvent> Settled => [.. _settled];
 
     /// <summary>The events of <paramref name="kind"/> raised so far.</summary>
     public IReadOnlyList<SecurityEvent> OfKind(string kind) => _raised.Where(e => e.Kind == kind).ToList();
@@ -43,6 +51,24 @@ public sealed class RecordingSecurityEvents : ISecurityEvents
 
         _raised.Enqueue(securityEvent);
         OnRaise?.Invoke(securityEvent);
-        return Inner?.RaiseAsync(securityEvent, cancellationToken) ?? ValueTask.CompletedTask;
+        return Inner is null ? Settle(securityEvent) : RaiseInnerAsync(Inner, securityEvent, cancellationToken);
+    }
+
+    private ValueTask Settle(SecurityEvent securityEvent)
+    {
+        _settled.Enqueue(securityEvent);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask RaiseInnerAsync(ISecurityEvents inner, SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await inner.RaiseAsync(securityEvent, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _settled.Enqueue(securityEvent);
+        }
     }
 }

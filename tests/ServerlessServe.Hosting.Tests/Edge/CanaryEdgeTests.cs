@@ -127,6 +127,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
     {
         using var client = stack.Client("edge-canary-job");
         var before = stack.SecurityEvents.Raised.Count;
+        var settledBefore = stack.SecurityEvents.Settled.Count;
         var items = "{\"items\":[" + Item(0) + "," + Item(CustomerNotesSample.CanaryCustomerId) + "]}";
 
         using var submitted = await client.PostAsync("v2/models/customer-notes/jobs", new StringContent(items, Encoding.UTF8, "application/json"));
@@ -134,16 +135,19 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
         var id = accepted.RootElement.GetProperty("id").GetString()!;
 
-        // The item's canary raises the alarm, whose block stops the caller from reading the job any further.
+        // The item's canary raises the alarm, whose block stops the caller from reading the job any further. The alarm
+        // goes off in the job's worker, not in a request of this test's: wait until its raise has finished (the block
+        // in force), not only begun.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (stack.SecurityEvents.Raised.Count == before && DateTime.UtcNow < deadline)
+        while (stack.SecurityEvents.Settled.Count == settledBefore && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        var raised = Assert.Single(stack.SecurityEvents.Raised.Skip(before));
+        var raised = Assert.Single(stack.SecurityEvents.Settled.Skip(settledBefore));
         Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
         Assert.Equal(id + ".1", raised.RequestId);
+        Assert.Equal(raised, Assert.Single(stack.SecurityEvents.Raised.Skip(before)));
         using var status = await client.GetAsync($"jobs/{id}");
         Assert.Equal(HttpStatusCode.Forbidden, status.StatusCode);
     }
