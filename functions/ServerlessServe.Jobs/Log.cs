@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8006, Level = LogLevel.Warning, Message = "Audit receipt {Key}: its committed marker could not be written; a later attempt at the chunk looks into the chains instead")]
     public static partial void ReceiptCommitFailed(ILogger logger, string key, Exception exception);
+
+    [LoggerMessage(EventId = 8007, Level = LogLevel.Information, Message = "Removed {Count} durable sidecar folder(s) in {Root} left by processes that no longer run")]
+    public static partial void StaleSidecarFoldersRemoved(ILogger logger, int count, string root);
 }

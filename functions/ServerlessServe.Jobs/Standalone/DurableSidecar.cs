@@ -17,7 +17,8 @@ namespace ServerlessServe.Jobs.Standalone;
 /// The standalone host's durable backend: the Durable Task gRPC sidecar (<see cref="TaskHubGrpcServer"/>) serving the
 /// Azure Storage orchestration service (queues, tables, blobs — Azurite locally), in this process, to this process's
 /// Durable Task worker and client. It listens on a Unix socket in a folder only this user can open, never on a port.
-/// Orchestration state lives in storage, so a job survives a restart of the process.
+/// Orchestration state lives in storage, so a job survives a restart of the process. The folder goes when the sidecar
+/// is disposed; folders left by killed processes are removed by the next one to start (<see cref="SidecarFolders"/>).
 /// </summary>
 internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
 {
@@ -27,13 +28,22 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
     private readonly string _directory;
     private WebApplication? _server;
 
+    /// <summary>How long another gateway's folder may stay empty (made, not yet listened in) before it counts as stale.</summary>
+    private static readonly TimeSpan StartingFolderGrace = TimeSpan.FromMinutes(10);
+
     public DurableSidecar(string connectionString, JobOptions options, ILoggerFactory loggers)
     {
         _connectionString = connectionString;
         _options = options;
         _loggers = loggers;
-        _directory = Directory.CreateTempSubdirectory("serverlessserve-durable-").FullName;
-        SocketPath = Path.Combine(_directory, "sidecar.sock");
+        var swept = SidecarFolders.SweepStale(Path.GetTempPath(), DateTime.UtcNow, StartingFolderGrace);
+        if (swept > 0)
+        {
+            Log.StaleSidecarFoldersRemoved(loggers.CreateLogger<DurableSidecar>(), swept, Path.GetTempPath());
+        }
+
+        _directory = Directory.CreateTempSubdirectory(SidecarFolders.Prefix).FullName;
+        SocketPath = Path.Combine(_directory, SidecarFolders.SocketName);
         Channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
