@@ -1,0 +1,77 @@
+using System.Net;
+using System.Net.Sockets;
+using ServerlessServe.Local;
+
+namespace ServerlessServe.Core.Tests.Local;
+
+/// <summary>
+/// The ports the local stack and the tests start processes on: picked below the kernel's range for outgoing
+/// connections (so no connection takes one between the pick and the bind), never twice in a process, each free.
+/// </summary>
+public sealed class FreePortsTests
+{
+    [Theory]
+    [InlineData(32768, 60999, 20000, 32767)] // Linux's default range
+    [InlineData(49152, 65535, 20000, 49151)] // the IANA range
+    public void PickRange_BelowTheOutgoingRange(int low, int high, int pickedLow, int pickedHigh)
+    {
+        Assert.Equal((pickedLow, pickedHigh), FreePorts.PickRange((low, high)));
+    }
+
+    [Theory]
+    [InlineData(1024, 65535)] // nothing below it worth picking from
+    [InlineData(20999, 60999)] // fewer than 1,000 ports below it
+    public void PickRange_TooSmall_TheKernelPicks(int low, int high)
+    {
+        Assert.Null(FreePorts.PickRange((low, high)));
+    }
+
+    [Fact]
+    public void PickRange_Unknown_TheKernelPicks()
+    {
+        Assert.Null(FreePorts.PickRange(null));
+    }
+
+    [Fact]
+    public void Next_OutsideTheOutgoingRange_DistinctAndBindable()
+    {
+        var ephemeral = FreePorts.ReadEphemeralRange();
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.NotNull(ephemeral);
+        }
+
+        var ports = Enumerable.Range(0, 200).Select(_ => FreePorts.Next()).ToList();
+
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        if (FreePorts.PickRange(ephemeral) is { } range)
+        {
+            Assert.All(ports, p => Assert.InRange(p, range.Low, range.High));
+            Assert.All(ports, p => Assert.False(p >= ephemeral!.Value.Low && p <= ephemeral.Value.High));
+        }
+
+        using var listener = new TcpListener(IPAddress.Loopback, ports[^1]);
+        listener.Start();
+        Assert.False(FreePorts.IsFree(ports[^1]));
+    }
+
+    [Fact]
+    public void NextRun_ConsecutiveFreePorts_NotHandedOutAgain()
+    {
+        var first = FreePorts.NextRun(3);
+        var run = new[] { first, first + 1, first + 2 };
+
+        Assert.All(run, p => Assert.True(FreePorts.IsFree(p)));
+        if (FreePorts.PickRange(FreePorts.ReadEphemeralRange()) is not null)
+        {
+            var later = Enumerable.Range(0, 200).Select(_ => FreePorts.Next()).ToList();
+            Assert.Empty(later.Intersect(run));
+        }
+    }
+
+    [Fact]
+    public void NextRun_AtLeastOnePort()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => FreePorts.NextRun(0));
+    }
+}
