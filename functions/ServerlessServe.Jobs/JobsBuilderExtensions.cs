@@ -83,7 +83,8 @@ public static class JobsBuilderExtensions
                 : sp.GetRequiredService<IConfiguration>()["ServerlessServe:Storage:ConnectionString"]
                     ?? throw new InvalidOperationException("Jobs under the standalone host need AzureWebJobsStorage or ServerlessServe:Storage:ConnectionString (Azurite)."),
             sp.GetRequiredService<IOptions<JobOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>()));
+            sp.GetRequiredService<ILoggerFactory>(),
+            sp.GetRequiredService<TimeProvider>()));
 
         // The sidecar starts before the worker that connects to it.
         services.AddHostedService(sp => sp.GetRequiredService<DurableSidecar>());

@@ -31,12 +31,12 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
     /// <summary>How long another gateway's folder may stay empty (made, not yet listened in) before it counts as stale.</summary>
     private static readonly TimeSpan StartingFolderGrace = TimeSpan.FromMinutes(10);
 
-    public DurableSidecar(string connectionString, JobOptions options, ILoggerFactory loggers)
+    public DurableSidecar(string connectionString, JobOptions options, ILoggerFactory loggers, TimeProvider time)
     {
         _connectionString = connectionString;
         _options = options;
         _loggers = loggers;
-        var swept = SidecarFolders.SweepStale(Path.GetTempPath(), DateTime.UtcNow, StartingFolderGrace);
+        var swept = SidecarFolders.SweepStale(Path.GetTempPath(), time.GetUtcNow().UtcDateTime, StartingFolderGrace);
         if (swept > 0)
         {
             Log.StaleSidecarFoldersRemoved(loggers.CreateLogger<DurableSidecar>(), swept, Path.GetTempPath());

@@ -47,7 +47,7 @@ public sealed class SidecarFoldersTests : IDisposable
     public void AnythingElse_LeftAsItIs()
     {
         // A dead socket beside another file; a dead socket in a folder others may read; a dead socket in a folder of
-        // another name; a regular file named like the socket does not count as dead unless connecting is refused.
+        // another name; a link named like a sidecar folder (to a live one's).
         var withMore = Folder("with-more");
         Listen(withMore).Dispose();
         File.WriteAllText(Path.Combine(withMore, "notes.txt"), "keep");
