@@ -26,8 +26,20 @@ internal static class EvalCommand
         {
             output,
         };
+        var jitter = new Option<double?>("--extraction-jitter")
+        {
+            Description = "σ of the Gaussian jitter on the digits that the natural, benign and calibration extraction callers replay, in pixel counts (default 0.5). 0 replays them exactly, as a caller that sends the same inputs again.",
+        };
+        command.Options.Add(jitter);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var options = parse.GetValue(jitter) is { } sigma ? new DefenseEvaluationOptions { ExtractionJitter = sigma } : new DefenseEvaluationOptions();
+            if (!(options.ExtractionJitter >= 0.0 && double.IsFinite(options.ExtractionJitter)))
+            {
+                AnsiConsole.MarkupLine("[red]--extraction-jitter must be a finite number, 0 or more.[/]");
+                return 2;
+            }
+
             if (Console.IsOutputRedirected)
             {
                 // Written to a file or a pipe: wide enough that the tables keep one line per row.
@@ -35,7 +47,7 @@ internal static class EvalCommand
             }
 
             AnsiConsole.MarkupLine("Evaluating the digits model's defenses (ONNX Runtime, CPU) …");
-            var result = await Task.Run(() => DefenseEvaluation.Run(), cancellationToken).ConfigureAwait(false);
+            var result = await Task.Run(() => DefenseEvaluation.Run(options), cancellationToken).ConfigureAwait(false);
             DefenseTables.Print(result.Report);
             if (parse.GetValue(output) is { } folder)
             {

@@ -4,9 +4,9 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>The binary form of an <see cref="ExtractionState"/>.</summary>
 /// <remarks>
-/// <para>Format version 2, little-endian, sections in this order:</para>
+/// <para>Format version 3, little-endian, sections in this order:</para>
 /// <list type="table">
-/// <item><term>Header, 36 bytes</term><description>"PRDA"; version (2); signals raised ever (flags of
+/// <item><term>Header, 36 bytes</term><description>"PRDA"; version (3); signals raised ever (flags of
 /// <see cref="ExtractionSignals"/>); coverage bits; 0; input length (int32); stored dimension d (int32); queries
 /// (int64); latest W (float64, NaN for none); distances since the last test (int32).</description></item>
 /// <item><term>Growing set, 4 + n(12 + 2d)</term><description>n (int32), then per stored query, oldest first: class
@@ -22,31 +22,37 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// uint64).</description></item>
 /// <item><term>Screen, 4 + 8s</term><description>screened rows held r (int32), then whether each was flagged, oldest
 /// first, as bits (row i is bit i mod 64 of word i / 64; s = ⌈r/64⌉ uint64, bits past r zero).</description></item>
+/// <item><term>Repeats, 4 + 16k</term><description>fingerprints held k (int32), then each, oldest first, as its high
+/// and low 64 bits (uint64 each; <see cref="ExtractionDetectorOptions.RepeatWindow"/>).</description></item>
 /// </list>
 /// <para>
-/// Version 1 (before the out-of-distribution signal) is the same without the screen section and with signals 1, 2 and
-/// 4 only; it still loads, with an empty screen window, and is written back as version 2.
+/// Version 2 (before repeats were recognised) is the same without the repeats section, and version 1 (before the
+/// out-of-distribution signal) also without the screen section and with signals 1, 2 and 4 only. Both still load, with
+/// no fingerprints held (and version 1 with an empty screen window), and are written back as version 3.
 /// </para>
 /// <para>
 /// Worst case, with n = c = <see cref="ExtractionDetectorOptions.MaxGrowingSet"/> and m =
-/// <see cref="ExtractionDetectorOptions.DistanceWindow"/> and r = <see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/>:
-/// 36 + 4 + n(12 + 2d) + 4 + 32n + 4 + 4m + 56 + 16 + 4d + 8w + 4 + 8s bytes (<see cref="MaxSerializedSize"/>); with
-/// the defaults and d = 64, 46,572 bytes, one Azure Table binary property (64 KiB); with d = 256 (the default maximum),
-/// 145,644 bytes, three properties (<see cref="ExtractionStateChunks"/>).
+/// <see cref="ExtractionDetectorOptions.DistanceWindow"/> and r = <see cref="ExtractionDetectorOptions.OutOfDistributionWindow"/>
+/// and k = <see cref="ExtractionDetectorOptions.RepeatWindow"/>:
+/// 36 + 4 + n(12 + 2d) + 4 + 32n + 4 + 4m + 56 + 16 + 4d + 8w + 4 + 8s + 4 + 16k bytes (<see cref="MaxSerializedSize"/>);
+/// with the defaults and d = 64, 54,576 bytes, one Azure Table binary property (64 KiB); with d = 256 (the default
+/// maximum), 153,648 bytes, three properties (<see cref="ExtractionStateChunks"/>).
 /// </para>
 /// <para>
 /// The same state serialises to the same bytes, and <see cref="Deserialize"/> then <see cref="Serialize"/> under the
 /// same options gives back the input exactly. A state written under other options is brought within the current ones:
 /// growing sets re-admitted oldest first under the current caps (so the newest stay), the newest distances kept; when
 /// the stored dimension no longer matches (a changed <see cref="ExtractionDetectorOptions.MaxDimension"/>), or the
-/// volume bucket length or coverage bits changed, those parts start afresh. The screen window keeps its newest rows.
+/// volume bucket length or coverage bits changed, those parts start afresh. The screen window and the fingerprints keep
+/// their newest.
 /// </para>
 /// </remarks>
 public sealed partial class ExtractionDetector
 {
-    private const byte FormatVersion = 2;
+    private const byte FormatVersion = 3;
 
-    // Version 1 states (no screen section) are still read.
+    // Version 2 states (no repeats section) and version 1 states (no screen section either) are still read.
+    private const byte FormatVersion2 = 2;
     private const byte FormatVersion1 = 1;
     private const int HeaderBytes = 36;
     private const int ClassBytes = 32;
@@ -55,6 +61,8 @@ public sealed partial class ExtractionDetector
     private const int MaxGrowingAllowed = 4096;
     private const int MaxTestEveryAllowed = 10_000;
     private const int MaxScreenWindowAllowed = 4096;
+    private const int MaxRepeatWindowAllowed = 4096;
+    private const int FingerprintBytes = 16;
 
     private static ReadOnlySpan<byte> Magic => "PRDA"u8;
 
@@ -72,10 +80,11 @@ public sealed partial class ExtractionDetector
             _options.MaxGrowingSet,
             _options.DistanceWindow,
             CoverageWords(CoverageBitsFor(dimension)),
-            _options.OutOfDistributionWindow));
+            _options.OutOfDistributionWindow,
+            _options.RepeatWindow));
     }
 
-    /// <summary>The compact binary form of <paramref name="state"/> (format version 2).</summary>
+    /// <summary>The compact binary form of <paramref name="state"/> (format version 3).</summary>
     public byte[] Serialize(ExtractionState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -83,7 +92,7 @@ public sealed partial class ExtractionDetector
         var coverage = state.Coverage;
         var screen = state.Screen;
         var bytes = new byte[checked((int)SerializedSize(
-            dimension, state.Growing.Count, state.Classes.Count, state.Distances.Count, coverage.Visited.Length, screen.Count))];
+            dimension, state.Growing.Count, state.Classes.Count, state.Distances.Count, coverage.Visited.Length, screen.Count, state.Recent.Count))];
         var writer = new StateWriter(bytes);
 
         writer.Bytes(Magic);
@@ -157,6 +166,14 @@ public sealed partial class ExtractionDetector
             writer.UInt64(bits);
         }
 
+        writer.Int32(state.Recent.Count);
+        for (var i = 0; i < state.Recent.Count; i++)
+        {
+            var fingerprint = state.Recent[i];
+            writer.UInt64((ulong)(fingerprint >> 64));
+            writer.UInt64((ulong)fingerprint);
+        }
+
         Debug.Assert(writer.Position == bytes.Length, "The size computed ahead matches what was written.");
         return bytes;
     }
@@ -172,7 +189,7 @@ public sealed partial class ExtractionDetector
         }
 
         var version = reader.Byte();
-        if (version is not (FormatVersion or FormatVersion1))
+        if (version is not (FormatVersion or FormatVersion2 or FormatVersion1))
         {
             throw new InvalidDataException("The extraction state has an unknown format version.");
         }
@@ -264,6 +281,16 @@ public sealed partial class ExtractionDetector
         }
 
         Require(screenedCount % 64 == 0 || screened[^1] >> (screenedCount % 64) == 0, "screen");
+
+        // The fingerprints of the latest queries, oldest first (none before version 3).
+        var fingerprintCount = version == FormatVersion ? reader.Count(FingerprintBytes, MaxRepeatWindowAllowed) : 0;
+        var fingerprints = new UInt128[fingerprintCount];
+        for (var i = 0; i < fingerprintCount; i++)
+        {
+            var high = reader.UInt64();
+            fingerprints[i] = new UInt128(high, reader.UInt64());
+        }
+
         Require(reader.Remaining == 0, "length");
 
         var state = CreateState(inputLength);
@@ -272,6 +299,11 @@ public sealed partial class ExtractionDetector
         for (var i = Math.Max(0, screenedCount - state.Screen.Capacity); i < screenedCount; i++)
         {
             state.Screen.Add(((screened[i / 64] >> (i % 64)) & 1UL) != 0);
+        }
+
+        foreach (var fingerprint in fingerprints.AsSpan(Math.Max(0, fingerprintCount - state.Recent.Capacity)))
+        {
+            state.Recent.Add(fingerprint);
         }
 
         if (bucketTicks == state.Volume.BucketTicks)
@@ -322,14 +354,15 @@ public sealed partial class ExtractionDetector
 
     private static int CoverageWords(int bits) => Math.Max(1, (1 << bits) / 64);
 
-    private static long SerializedSize(int dimension, int growing, int classes, int distances, int coverageWords, int screened) =>
+    private static long SerializedSize(int dimension, int growing, int classes, int distances, int coverageWords, int screened, int fingerprints) =>
         HeaderBytes
         + 4 + ((long)growing * (12 + (2L * dimension)))
         + 4 + ((long)classes * ClassBytes)
         + 4 + (4L * distances)
         + VolumeBytes
         + 16 + (4L * dimension) + (8L * coverageWords)
-        + 4 + (8L * ScreenWindow.Words(screened));
+        + 4 + (8L * ScreenWindow.Words(screened))
+        + 4 + ((long)FingerprintBytes * fingerprints);
 
     private static void Require(bool condition, string section)
     {

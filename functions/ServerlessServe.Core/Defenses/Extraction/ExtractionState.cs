@@ -2,7 +2,7 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>
 /// What an <see cref="ExtractionDetector"/> remembers about one caller of one model: PRADA's growing sets, thresholds and
-/// recent distances, the volume buckets, the coverage bitmap and the OOD screen's flags on the latest rows. Bounded by the detector's options whatever the caller
+/// recent distances, the volume buckets, the coverage bitmap, the OOD screen's flags on the latest rows and the fingerprints of the latest queries. Bounded by the detector's options whatever the caller
 /// sends: at most <see cref="ExtractionDetector.MaxSerializedSize"/> bytes saved, and in memory about 6 bytes per stored
 /// value (a float and its half-precision bits) plus the window and small tables, about 125 KB with the defaults and 64
 /// features. Made by <see cref="ExtractionDetector.CreateState"/> or <see cref="ExtractionDetector.Deserialize"/>; not
@@ -19,6 +19,7 @@ public sealed class ExtractionState
         Volume = new VolumeCounter(ExtractionDetector.VolumeBucketTicks(options));
         Coverage = new CoverageTracker(coverageBits, dimension);
         Screen = new ScreenWindow(options.OutOfDistributionWindow);
+        Recent = new RecentQueries(options.RepeatWindow);
         DistancesSinceTest = options.TestEvery;
     }
 
@@ -66,4 +67,6 @@ public sealed class ExtractionState
     internal CoverageTracker Coverage { get; set; }
 
     internal ScreenWindow Screen { get; set; }
+
+    internal RecentQueries Recent { get; }
 }

@@ -9,7 +9,7 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// <param name="RaisedEver">Every signal raised for this caller so far, this query included.</param>
 /// <param name="MinDistance">
 /// The query's distance to the nearest stored query of its predicted class; null when the class had none (the query
-/// then starts the class's growing set).
+/// then starts the class's growing set) or the query is a repeat.
 /// </param>
 /// <param name="ClassThreshold">The class's threshold T_c after this query: a later query joins the growing set when farther than it.</param>
 /// <param name="W">The latest Shapiro–Wilk W of the distance window; null while fewer than the minimum distances are held.</param>
@@ -25,6 +25,10 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// </param>
 /// <param name="Screened">Screened rows in the window.</param>
 /// <param name="OutOfDistributionThreshold">The out-of-distribution signal is raised at or above this share.</param>
+/// <param name="Repeat">
+/// The query repeats one of the caller's latest queries, or a stored one, with the same predicted class
+/// (<see cref="ExtractionDetectorOptions.RepeatWindow"/>): it counted towards volume only.
+/// </param>
 public sealed record ExtractionVerdict(
     long Query,
     ExtractionSignals Signals,
@@ -40,4 +44,5 @@ public sealed record ExtractionVerdict(
     double CoverageThreshold,
     double? OutOfDistributionShare,
     int Screened,
-    double OutOfDistributionThreshold);
+    double OutOfDistributionThreshold,
+    bool Repeat = false);

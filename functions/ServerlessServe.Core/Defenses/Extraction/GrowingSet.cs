@@ -72,6 +72,23 @@ internal sealed class GrowingSet
         return found ? Math.Sqrt(best) : null;
     }
 
+    /// <summary>
+    /// Whether a stored vector of class <paramref name="label"/> equals <paramref name="rounded"/>, a query already
+    /// rounded to half precision (as floats): value for value, a negative zero equal to zero.
+    /// </summary>
+    public bool Contains(int label, ReadOnlySpan<float> rounded)
+    {
+        for (var slot = 0; slot < Count; slot++)
+        {
+            if (_labels[slot] == label && Equal(VectorAt(slot), rounded))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>The slot of the oldest vector, of class <paramref name="label"/> when given; -1 when there is none.</summary>
     public int OldestSlot(int? label = null)
     {
@@ -158,6 +175,20 @@ internal sealed class GrowingSet
         _labels[Count] = label;
         _sequences[Count] = sequence;
         return Count++;
+    }
+
+    // Value for value, as floats compare (so -0 equals 0; no NaN is ever stored).
+    private static bool Equal(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // Vectorised sum of squared differences; the tail that does not fill a vector is summed one by one.

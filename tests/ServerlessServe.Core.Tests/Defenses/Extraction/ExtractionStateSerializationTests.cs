@@ -60,11 +60,12 @@ public class ExtractionStateSerializationTests
     {
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
 
-        // 36 + 4 + 256(12 + 2·64) + 4 + 32·256 + 4 + 4·500 + 56 + 16 + 4·64 + 8·16 + 4 + 8·⌈200/64⌉
-        Assert.Equal(46_572, detector.MaxSerializedSize(64));
-        // Inputs above 256 values are reduced to 256: 36 + 4 + 256(12 + 512) + 4 + 8192 + 4 + 2000 + 56 + 16 + 1024 + 128 + 36
-        Assert.Equal(145_644, detector.MaxSerializedSize(256));
-        Assert.Equal(145_644, detector.MaxSerializedSize(3 * 224 * 224));
+        // 36 + 4 + 256(12 + 2·64) + 4 + 32·256 + 4 + 4·500 + 56 + 16 + 4·64 + 8·16 + 4 + 8·⌈200/64⌉ + 4 + 16·500
+        Assert.Equal(54_576, detector.MaxSerializedSize(64));
+        // Inputs above 256 values are reduced to 256: 36 + 4 + 256(12 + 512) + 4 + 8192 + 4 + 2000 + 56 + 16 + 1024 + 128 + 36 + 8004
+        Assert.Equal(153_648, detector.MaxSerializedSize(256));
+        Assert.Equal(153_648, detector.MaxSerializedSize(3 * 224 * 224));
+        Assert.Equal(3, (detector.MaxSerializedSize(256) + ExtractionStateChunks.MaxChunkBytes - 1) / ExtractionStateChunks.MaxChunkBytes);
         Assert.True(detector.MaxSerializedSize(64) <= ExtractionStateChunks.MaxChunkBytes);
     }
 
@@ -75,6 +76,7 @@ public class ExtractionStateSerializationTests
         var options = new ExtractionDetectorOptions
         {
             MaxGrowingSetPerClass = 1, MaxGrowingSet = 16, MinDistances = 20, DistanceWindow = 20, OutOfDistributionWindow = 70, OutOfDistributionMinRows = 10,
+            RepeatWindow = 100,
         };
         var detector = new ExtractionDetector(options);
         var state = detector.CreateState(8);
@@ -91,6 +93,7 @@ public class ExtractionStateSerializationTests
         Assert.Equal(16, state.GrowingSetCount);
         Assert.Equal(16, state.ClassCount);
         Assert.Equal(20, state.DistanceCount);
+        Assert.Equal(100, state.Recent.Count);
         Assert.Equal(detector.MaxSerializedSize(8), detector.Serialize(state).Length);
     }
 
@@ -152,27 +155,70 @@ public class ExtractionStateSerializationTests
     }
 
     [Fact]
-    public void Deserialize_Version1_LoadsWithAnEmptyScreenWindow_WrittenBackAsVersion2()
+    public void Deserialize_Version1_LoadsWithAnEmptyScreenWindow_WrittenBackAsVersion3()
     {
         var model = new SyntheticCallers(53);
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
         var state = detector.CreateState(SyntheticCallers.Dimension);
         ExtractionDetectorTests.Run(detector, state, model, model.JacobianStyle().Take(300), TimeSpan.FromSeconds(0.1));
-        var version2 = detector.Serialize(state);
+        var version2 = Version2(detector.Serialize(state), state.Recent.Count);
         var version1 = Version1(version2);
 
         var restored = detector.Deserialize(version1);
 
         Assert.Equal(0, restored.ScreenedCount);
+        Assert.Equal(0, restored.Recent.Count);
         Assert.Equal(state.RaisedEver, restored.RaisedEver);
         Assert.NotEqual(ExtractionSignals.None, restored.RaisedEver);
         Assert.Equal((state.QueryCount, state.GrowingSetCount, state.DistanceCount, state.LastW), (restored.QueryCount, restored.GrowingSetCount, restored.DistanceCount, restored.LastW));
-        Assert.Equal(version2, detector.Serialize(restored));
-        Assert.Equal((byte)2, detector.Serialize(restored)[4]);
+        Assert.Equal(Version3WithoutFingerprints(version2), detector.Serialize(restored));
+        Assert.Equal((byte)3, detector.Serialize(restored)[4]);
 
         // It goes on as the state it was: the window fills from the next request.
         var verdict = detector.ObserveScreened(restored, 50, 50);
         Assert.True(verdict.Signals.HasFlag(ExtractionSignals.OutOfDistribution));
+    }
+
+    [Fact]
+    public void Deserialize_Version2_LoadsWithNoFingerprints_WrittenBackAsVersion3()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(3);
+        for (var i = 0; i < 20; i++)
+        {
+            detector.Observe(state, [i, 2f, 3f], 0, Start.AddSeconds(i));
+            detector.ObserveScreened(state, 1, i % 2);
+        }
+
+        var version2 = Version2(detector.Serialize(state), 20);
+
+        var restored = detector.Deserialize(version2);
+
+        Assert.Equal(0, restored.Recent.Count);
+        Assert.Equal((state.QueryCount, state.ScreenedCount, state.DistanceCount), (restored.QueryCount, restored.ScreenedCount, restored.DistanceCount));
+        Assert.Equal(Version3WithoutFingerprints(version2), detector.Serialize(restored));
+
+        // A query the version 2 state never fingerprinted is still a repeat when it is a stored query of its class.
+        Assert.True(detector.Observe(restored, [0f, 2f, 3f], 0, Start.AddMinutes(1)).Repeat);
+        Assert.Equal(1, restored.Recent.Count);
+    }
+
+    [Fact]
+    public void Deserialize_Fingerprints_KeepsTheNewestWithinTheWindow()
+    {
+        var writer = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = writer.CreateState(3);
+        for (var i = 0; i < 30; i++)
+        {
+            writer.Observe(state, [i, 1f, 1f], 0, Start.AddSeconds(i));
+        }
+
+        var reader = new ExtractionDetector(new ExtractionDetectorOptions { RepeatWindow = 10 });
+        var restored = reader.Deserialize(writer.Serialize(state));
+
+        Assert.Equal(10, restored.Recent.Count);
+        Assert.Equal(Enumerable.Range(20, 10).Select(i => state.Recent[i]), Enumerable.Range(0, 10).Select(i => restored.Recent[i]));
+        Assert.Equal(0, new ExtractionDetector(new ExtractionDetectorOptions { RepeatWindow = 0 }).Deserialize(writer.Serialize(state)).Recent.Count);
     }
 
     [Fact]
@@ -181,7 +227,7 @@ public class ExtractionStateSerializationTests
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
         var state = detector.CreateState(3);
         detector.Observe(state, [1f, 2f, 3f], 0, Start);
-        var version1 = Version1(detector.Serialize(state));
+        var version1 = Version1(Version2(detector.Serialize(state), 1));
 
         var withSignal = (byte[])version1.Clone();
         withSignal[5] = (byte)ExtractionSignals.OutOfDistribution;
@@ -251,7 +297,7 @@ public class ExtractionStateSerializationTests
         var magic = (byte[])bytes.Clone();
         magic[0] = (byte)'X';
         var version = (byte[])bytes.Clone();
-        version[4] = 3;
+        version[4] = 4;
 
         Assert.Contains("not an extraction state", Assert.Throws<InvalidDataException>(() => detector.Deserialize(magic)).Message, StringComparison.Ordinal);
         Assert.Contains("version", Assert.Throws<InvalidDataException>(() => detector.Deserialize(version)).Message, StringComparison.Ordinal);
@@ -299,6 +345,26 @@ public class ExtractionStateSerializationTests
         }
 
         Assert.InRange(refused, 1, 1999);
+    }
+
+    // A version 2 state from a version 3 one holding this many fingerprints: version 3 is version 2 plus the repeats
+    // section, their count and 16 bytes each.
+    internal static byte[] Version2(byte[] version3, int fingerprints)
+    {
+        Assert.Equal(3, version3[4]);
+        var sectionStart = version3.Length - 4 - (16 * fingerprints);
+        Assert.Equal(fingerprints, BitConverter.ToInt32(version3, sectionStart));
+        var version2 = version3[..sectionStart];
+        version2[4] = 2;
+        return version2;
+    }
+
+    // What a version 2 state is written back as when nothing changed: version 3 with no fingerprints.
+    private static byte[] Version3WithoutFingerprints(byte[] version2)
+    {
+        byte[] version3 = [.. version2, 0, 0, 0, 0];
+        version3[4] = 3;
+        return version3;
     }
 
     // A version 1 state from a version 2 one whose screen window is empty: version 2 is version 1 plus the screen

@@ -1,0 +1,182 @@
+using ServerlessServe.Core.Defenses.Extraction;
+using Xunit.Abstractions;
+
+namespace ServerlessServe.Core.Tests.Defenses.Extraction;
+
+// Exact repeats (a client's retries, an input sent again) count towards volume only (ExtractionDetectorOptions.RepeatWindow).
+public class RepeatedQueryTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Observe_BenignCallerRetryingEveryQuery_NoAlarm_AsWithoutTheRetries(int seed)
+    {
+        var model = new SyntheticCallers(seed);
+        var queries = model.Benign().Take(1000).ToArray();
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions { VolumeLimit = 10_000 });
+        var once = detector.CreateState(SyntheticCallers.Dimension);
+        var twice = detector.CreateState(SyntheticCallers.Dimension);
+
+        var onceVerdicts = ExtractionDetectorTests.Run(detector, once, model, queries, TimeSpan.FromSeconds(1));
+        var twiceVerdicts = ExtractionDetectorTests.Run(detector, twice, model, queries.SelectMany(static q => new[] { q, q }), TimeSpan.FromSeconds(0.5));
+
+        // Every second query is a repeat, which adds no distance: the distances, W and coverage are those of one pass.
+        Assert.All(twiceVerdicts.Where(static (_, i) => i % 2 == 1), static v => Assert.True(v.Repeat));
+        Assert.All(twiceVerdicts.Where(static (_, i) => i % 2 == 0), static v => Assert.False(v.Repeat));
+        Assert.Equal(onceVerdicts.Select(static v => v.W), twiceVerdicts.Where(static (_, i) => i % 2 == 0).Select(static v => v.W));
+        Assert.Equal(onceVerdicts.Select(static v => v.Coverage), twiceVerdicts.Where(static (_, i) => i % 2 == 0).Select(static v => v.Coverage));
+        Assert.Equal((once.DistanceCount, once.GrowingSetCount), (twice.DistanceCount, twice.GrowingSetCount));
+        Assert.Equal(2000, twice.QueryCount);
+        Assert.Equal(ExtractionSignals.None, twice.RaisedEver);
+    }
+
+    [Fact]
+    public void Observe_RetriesCountedAsQueries_RaiseTheDistanceSignal_RecognisedRepeatsDoNot()
+    {
+        // Without recognising repeats, a retried query is at distance 0 from the query it repeats: a spike PRADA reads as
+        // crafted queries. This is the false alarm the repeat window removes.
+        var model = new SyntheticCallers(4);
+        var queries = model.Benign().Take(600).SelectMany(static (q, i) => i % 3 == 0 ? new[] { q, q } : [q]).ToArray();
+        var counting = new ExtractionDetector(new ExtractionDetectorOptions { RepeatWindow = 0 });
+        var recognising = new ExtractionDetector(new ExtractionDetectorOptions());
+
+        var counted = ExtractionDetectorTests.Run(counting, counting.CreateState(SyntheticCallers.Dimension), model, queries, TimeSpan.FromSeconds(1));
+        var recognised = ExtractionDetectorTests.Run(recognising, recognising.CreateState(SyntheticCallers.Dimension), model, queries, TimeSpan.FromSeconds(1));
+
+        output.WriteLine($"lowest W counting repeats {counted.Min(static v => v.W ?? 1.0):F4}, recognising them {recognised.Min(static v => v.W ?? 1.0):F4}");
+        Assert.Contains(counted, static v => v.Signals.HasFlag(ExtractionSignals.DistanceDistribution));
+        Assert.All(recognised, static v => Assert.Equal(ExtractionSignals.None, v.Signals));
+        Assert.Equal(200, recognised.Count(static v => v.Repeat));
+        Assert.DoesNotContain(counted, static v => v.Repeat);
+    }
+
+    [Fact]
+    public void Observe_Repeat_CountsTowardsVolumeOnly()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions { VolumeLimit = 5 });
+        var state = detector.CreateState(3);
+        detector.Observe(state, [0f, 0f, 0f], 0, Start);
+        detector.Observe(state, [4f, 0f, 0f], 0, Start);
+        var coverageQueries = state.Coverage.EpochQueries;
+
+        var verdicts = Enumerable.Range(0, 4).Select(i => detector.Observe(state, [4f, 0f, 0f], 0, Start.AddSeconds(i))).ToArray();
+
+        Assert.All(verdicts, static v => Assert.True(v.Repeat));
+        Assert.All(verdicts, static v => Assert.Null(v.MinDistance));
+        Assert.Equal([3, 4, 5, 6], verdicts.Select(static v => v.VolumeCount));
+        Assert.True(verdicts[^1].Signals.HasFlag(ExtractionSignals.Volume));
+        Assert.Equal([3L, 4L, 5L, 6L], verdicts.Select(static v => v.Query));
+        Assert.Equal(1, state.DistanceCount);
+        Assert.Equal(2, state.GrowingSetCount);
+        Assert.Equal(coverageQueries, state.Coverage.EpochQueries);
+    }
+
+    [Fact]
+    public void Observe_SameValuesAtHalfPrecision_IsARepeat_ANearbyQueryOrAnotherClassIsNot()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(3);
+        detector.Observe(state, [0.35f, -0f, 7f], 1, Start);
+
+        // 0.35 + 1e-5 rounds to the same half-precision value as 0.35, and -0 equals 0.
+        Assert.True(detector.Observe(state, [0.35f + 1e-5f, 0f, 7f], 1, Start).Repeat);
+        Assert.False(detector.Observe(state, [0.36f, 0f, 7f], 1, Start).Repeat);
+        Assert.False(detector.Observe(state, [0.35f, 0f, 7f], 2, Start).Repeat);
+        Assert.True(detector.Observe(state, [0.35f, 0f, 7f], 2, Start).Repeat);
+    }
+
+    [Fact]
+    public void Observe_RepeatOfAQueryOutsideTheWindow_RepeatOnlyWhenStored()
+    {
+        // a starts class 0; b joins (distance 10 above the threshold 0), which sets the threshold to 10; c (5 from a)
+        // and d (10 from a) do not join.
+        float[] a = [0f, 0f], b = [10f, 0f], c = [5f, 0f], d = [0f, 10f];
+        foreach (var (window, cRepeats) in new[] { (1, false), (2, true) })
+        {
+            var detector = new ExtractionDetector(new ExtractionDetectorOptions { RepeatWindow = window });
+            var state = detector.CreateState(2);
+            foreach (var query in new[] { a, b, c, d })
+            {
+                detector.Observe(state, query, 0, Start);
+            }
+
+            Assert.Equal(2, state.GrowingSetCount);
+
+            // c left a window of one query when d came, and is not stored: it counts again, at its distance of 5.
+            var again = detector.Observe(state, c, 0, Start);
+            Assert.Equal(cRepeats, again.Repeat);
+            Assert.Equal(cRepeats ? null : 5.0, again.MinDistance);
+
+            // a is stored, so it is a repeat whatever the window.
+            Assert.True(detector.Observe(state, a, 0, Start).Repeat);
+        }
+    }
+
+    [Fact]
+    public void ObserveReduced_RepeatsReplayed_SameStateAsObservedDirectly()
+    {
+        var model = new SyntheticCallers(9);
+        var queries = model.Benign().Take(300).SelectMany(static (q, i) => i % 4 == 0 ? new[] { q, q } : [q]).ToArray();
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var direct = detector.CreateState(SyntheticCallers.Dimension);
+        var replayed = detector.CreateState(SyntheticCallers.Dimension);
+        var reduced = new float[detector.ReducedLength(SyntheticCallers.Dimension)];
+
+        foreach (var query in queries)
+        {
+            var label = model.Predict(query);
+            var viaObserve = detector.Observe(direct, query, label, Start);
+            Assert.True(detector.TryReduce(query, reduced));
+            Assert.Equal(viaObserve, detector.ObserveReduced(replayed, reduced, label, Start));
+        }
+
+        Assert.Equal(detector.Serialize(direct), detector.Serialize(replayed));
+        Assert.Equal(direct.Recent.Count, detector.Deserialize(detector.Serialize(direct)).Recent.Count);
+    }
+
+    [Fact]
+    public void Fingerprint_DependsOnClassAndEveryValue_NegativeZeroIsZero()
+    {
+        ushort[] values = [0x3C00, 0x0000, 0x4000];
+        var fingerprint = RecentQueries.Fingerprint(1, values);
+
+        Assert.Equal(fingerprint, RecentQueries.Fingerprint(1, [0x3C00, 0x8000, 0x4000]));
+        Assert.NotEqual(fingerprint, RecentQueries.Fingerprint(2, values));
+        for (var i = 0; i < values.Length; i++)
+        {
+            var changed = (ushort[])values.Clone();
+            changed[i] ^= 1;
+            Assert.NotEqual(fingerprint, RecentQueries.Fingerprint(1, changed));
+        }
+
+        // Long queries hash from a rented buffer, with the same result for the same values.
+        var longQuery = Enumerable.Range(0, 3000).Select(static i => (ushort)(i % 0x7000)).ToArray();
+        Assert.Equal(RecentQueries.Fingerprint(0, longQuery), RecentQueries.Fingerprint(0, longQuery.ToArray()));
+    }
+
+    [Fact]
+    public void RecentQueries_FullRing_DropsTheOldest_FindsOnlyWhatItHolds()
+    {
+        var ring = new RecentQueries(3);
+        for (ulong i = 1; i <= 5; i++)
+        {
+            ring.Add(new UInt128(i % 2, i));
+        }
+
+        Assert.Equal(3, ring.Count);
+        Assert.Equal([new UInt128(1, 3), new UInt128(0, 4), new UInt128(1, 5)], Enumerable.Range(0, 3).Select(i => ring[i]));
+        Assert.False(ring.Contains(new UInt128(0, 2)));
+        Assert.True(ring.Contains(new UInt128(0, 4)));
+
+        // Same high half, another low half: not held.
+        Assert.False(ring.Contains(new UInt128(1, 4)));
+
+        var none = new RecentQueries(0);
+        none.Add(new UInt128(1, 1));
+        Assert.Equal(0, none.Count);
+        Assert.False(none.Contains(new UInt128(1, 1)));
+    }
+}
