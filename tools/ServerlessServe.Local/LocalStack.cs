@@ -119,13 +119,16 @@ public sealed class LocalStack : IAsyncDisposable
                 await beforeApps(azurite.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
 
-            await stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken).ConfigureAwait(false);
+            // The three apps start at once; each is waited for until ready (the gateway is ready once the inference app is).
+            var apps = stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken);
+            var admin = Task.CompletedTask;
             if (options.StartAdmin)
             {
                 progress?.Report("starting the admin app" + (options.Host == AppHost.Functions ? " under the Functions host" : ""));
-                await stack.StartAdminAsync(cancellationToken).ConfigureAwait(false);
+                admin = stack.StartAdminAsync(cancellationToken);
             }
 
+            await Task.WhenAll(apps, admin).ConfigureAwait(false);
             return stack;
         }
         catch
@@ -251,7 +254,14 @@ public sealed class LocalStack : IAsyncDisposable
     public Task StartGatewayAsync(CancellationToken cancellationToken) =>
         StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
 
-    private async Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
+    private Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
+    {
+        LaunchGateway(pair, host, extraGatewaySettings);
+        return WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken);
+    }
+
+    // Starts the gateway's process without waiting for it.
+    private void LaunchGateway(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings)
     {
         var gateway = CommonSettings();
         gateway["ServerlessServe:Gateway:InferenceBaseUrl"] = pair.InferenceBaseUrl.ToString();
@@ -277,14 +287,13 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         pair.Gateway = StartApp(host, "ServerlessServe.Gateway", pair.GatewayPort, gateway, pair.GatewayLog);
-        await WaitReadyAsync(pair.Gateway, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Starts the admin app on <see cref="AdminPort"/>: the same storage, models and audit container as the gateway, callers
     /// of the local issuer for the admin audience only (<see cref="LocalIssuer.AdminSettings"/>).
     /// </summary>
-    private async Task StartAdminAsync(CancellationToken cancellationToken)
+    private Task StartAdminAsync(CancellationToken cancellationToken)
     {
         var admin = CommonSettings();
         foreach (var (key, value) in Issuer.AdminSettings().Concat(_options.AdminSettings))
@@ -293,10 +302,17 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         _admin = StartApp(_options.Host, "ServerlessServe.Admin", AdminPort, admin, AdminLog);
-        await WaitReadyAsync(_admin, AdminBaseUrl, AdminLog, cancellationToken, "manage/health").ConfigureAwait(false);
+        return WaitReadyAsync(_admin, AdminBaseUrl, AdminLog, cancellationToken, "manage/health");
     }
 
-    private async Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
+    private Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
+    {
+        LaunchInference(pair, host);
+        return WaitReadyAsync(pair.Inference!, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken);
+    }
+
+    // Starts the inference app's process without waiting for it.
+    private void LaunchInference(AppPair pair, AppHost host)
     {
         // Only the gateway's managed identity, for its own audience, from the local issuer.
         var inference = CommonSettings();
@@ -306,17 +322,20 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         pair.Inference = StartApp(host, "ServerlessServe.Inference", pair.InferencePort, inference, pair.InferenceLog);
-        await WaitReadyAsync(pair.Inference, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
+    // Starts both processes at once, then waits until both are ready: the gateway answers ready once the inference app
+    // does, so nothing is gained by waiting for the inference app first (a Functions host takes 30-60 s to start its
+    // worker on two shared cores).
+    private Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var under = host == AppHost.Functions ? " under the Functions host" : "";
-        progress?.Report("starting the inference app" + under);
-        await StartInferenceAsync(pair, host, cancellationToken).ConfigureAwait(false);
-
-        progress?.Report("starting the gateway" + under);
-        await StartGatewayAsync(pair, host, extraGatewaySettings, cancellationToken).ConfigureAwait(false);
+        progress?.Report("starting the inference app and the gateway" + under);
+        LaunchInference(pair, host);
+        LaunchGateway(pair, host, extraGatewaySettings);
+        return Task.WhenAll(
+            WaitReadyAsync(pair.Inference!, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken),
+            WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken));
     }
 
     private Dictionary<string, string> CommonSettings()
@@ -342,10 +361,10 @@ public sealed class LocalStack : IAsyncDisposable
             Azurite.ConnectionString,
             Path.Combine(_options.State.Directory, "functions-host"));
 
-    private static async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken, string readyPath = "v2/health/ready")
+    private async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken, string readyPath = "v2/health/ready")
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        var deadline = DateTime.UtcNow + _options.ReadyTimeout;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)

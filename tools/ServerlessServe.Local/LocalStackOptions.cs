@@ -37,6 +37,12 @@ public sealed class LocalStackOptions
     /// <summary>Run <c>dotnet build</c> on both apps before starting them. Default true.</summary>
     public bool BuildApps { get; init; } = true;
 
+    /// <summary>
+    /// How long each app may take to answer ready once started before the start is given up. Default 2 minutes: the three
+    /// apps start at once, and on two shared cores a Functions host takes 30–60 s to start its worker.
+    /// </summary>
+    public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Which host runs the apps. Default <see cref="AppHost.Standalone"/>.</summary>
     public AppHost Host { get; init; } = AppHost.Standalone;
 

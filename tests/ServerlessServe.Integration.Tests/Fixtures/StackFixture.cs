@@ -14,7 +14,9 @@ namespace ServerlessServe.Integration.Tests.Fixtures;
 /// </summary>
 public sealed class StackFixture : IAsyncLifetime
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+    // CI runs every test project at once on two cores: publishing the samples (ResNet18 included) and starting three
+    // Functions hosts took 3.5-4 minutes there, so the stack gets twice that before the lane gives up.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(8);
     private readonly List<IAsyncDisposable> _resources = [];
 
     public LocalStack Stack { get; private set; } = null!;
@@ -77,6 +79,7 @@ public sealed class StackFixture : IAsyncLifetime
             QueuePort = 0,
             TablePort = 0,
             BuildApps = false,
+            ReadyTimeout = TimeSpan.FromMinutes(5),
             BuildConfiguration = BuildConfiguration,
             Host = Lane.Host,
             FunctionsHost = Lane.FunctionsHost(RepositoryRoot),
@@ -130,7 +133,7 @@ public sealed class StackFixture : IAsyncLifetime
         {
             if (!_extraPairs.TryGetValue(logPrefix, out var pair))
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
                 pair = await Stack.StartAnotherPairAsync(host, gatewaySettings, logPrefix, timeout.Token);
                 _extraPairs[logPrefix] = pair;
                 OnDispose(pair);
