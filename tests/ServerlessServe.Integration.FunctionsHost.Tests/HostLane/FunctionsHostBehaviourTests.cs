@@ -86,6 +86,30 @@ public sealed class FunctionsHostBehaviourTests(StackFixture fixture)
         Assert.Equal("Kestrel", response.Headers.Server.ToString());
     }
 
+    [StackTheory]
+    [InlineData("TRACE", "v2/models/credit-risk/infer")]
+    [InlineData("TRACE", "v2/health/live")]
+    [InlineData("FOO", "v2/models/credit-risk")]
+    [InlineData("PROPFIND", "v2")]
+    public async Task MethodNoFunctionLists_TheHostsEmpty404_NothingEchoedNoWorkerReached(string method, string path)
+    {
+        var records = await fixture.RequestRecordCountAsync();
+        using var client = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative));
+        request.Headers.Authorization = new("Bearer", fixture.CallerToken);
+        request.Headers.Add("X-Probe", "echo-me");
+
+        using var response = await client.SendAsync(request);
+
+        // Standalone, routing answers 405 with the error body (UnmatchedRouteTests); the host answers before any function: 404,
+        // no body, so nothing of the request (TRACE's echo included) comes back, and no worker runs a pipeline.
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        Assert.False(response.Headers.Contains("x-request-id"));
+        Assert.DoesNotContain(response.Headers, h => h.Value.Any(v => v.Contains("echo-me", StringComparison.Ordinal)));
+        Assert.Equal(records, await fixture.RequestRecordCountAsync());
+    }
+
     private async Task<(int Status, string Body)> RawPostAsync(long contentLength, int sendBytes, TimeSpan timeout)
     {
         using var client = new TcpClient();

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using ServerlessServe.Core.Protocol;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Gateway;
@@ -88,10 +86,9 @@ public sealed class TritonClientTests(StackFixture fixture)
             var resnet = root.GetProperty("resnet18");
             Assert.Equal([1L, 512L, 1L, 1L], resnet.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
             var theirs = MemoryMarshal.Cast<byte, float>(await File.ReadAllBytesAsync(Path.Combine(work.FullName, "resnet18.f32"))).ToArray();
-            var ours = await ResNetFeaturesByOurClientAsync(image);
-            Assert.Equal(ours.Length, theirs.Length);
+            var ours = await GatewayInferenceTests.ResNetFeaturesAsync(fixture, image);
             Assert.Contains(ours, v => v != 0f);
-            Assert.True(ours.Zip(theirs, (a, b) => Math.Abs(a - b)).Max() < 1e-4f, "the same image gives the same features through either client");
+            Assert.True(GatewayInferenceTests.MaxDifference(ours, theirs) < 1e-4f, "the same image gives the same features through either client");
 
             var concurrent = root.GetProperty("concurrent");
             Assert.Equal(16, concurrent.GetProperty("requests").GetInt32());
@@ -170,20 +167,6 @@ public sealed class TritonClientTests(StackFixture fixture)
         return (
             outputs["probabilities"].GetProperty("data").EnumerateArray().Select(e => e.GetSingle()).ToArray(),
             outputs["probabilities_classes"].GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray());
-    }
-
-    private async Task<float[]> ResNetFeaturesByOurClientAsync(float[] pixels)
-    {
-        var request = new InferenceRequest { Inputs = [new Tensor("Input247", TensorDataType.Fp32, [1, 3, 224, 224], pixels)] };
-        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
-        using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/resnet18/infer") { Content = new ByteArrayContent(encoded.Body) };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
-        message.Headers.Add("Inference-Header-Content-Length", encoded.HeaderLength!.Value.ToString(CultureInfo.InvariantCulture));
-        using var response = await fixture.Gateway.SendAsync(message);
-        var body = await response.Content.ReadAsByteArrayAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 400))) + fixture.LogTail());
-        var headerLength = response.Headers.TryGetValues("Inference-Header-Content-Length", out var values) ? int.Parse(values.Single(), CultureInfo.InvariantCulture) : (int?)null;
-        return V2Json.ReadResponse(body, headerLength, new ProtocolLimits()).Outputs.Single().As<float>();
     }
 
     private static string[] Tensors(JsonElement list) =>
