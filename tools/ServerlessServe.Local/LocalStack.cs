@@ -119,16 +119,13 @@ public sealed class LocalStack : IAsyncDisposable
                 await beforeApps(azurite.ConnectionString, cancellationToken).ConfigureAwait(false);
             }
 
-            // The three apps start at once; each is waited for until ready (the gateway is ready once the inference app is).
-            var apps = stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken);
-            var admin = Task.CompletedTask;
+            await stack.StartAppsAsync(stack._apps, options.Host, new Dictionary<string, string>(), progress, cancellationToken).ConfigureAwait(false);
             if (options.StartAdmin)
             {
                 progress?.Report("starting the admin app" + (options.Host == AppHost.Functions ? " under the Functions host" : ""));
-                admin = stack.StartAdminAsync(cancellationToken);
+                await stack.StartAdminAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            await Task.WhenAll(apps, admin).ConfigureAwait(false);
             return stack;
         }
         catch
@@ -324,18 +321,16 @@ public sealed class LocalStack : IAsyncDisposable
         pair.Inference = StartApp(host, "ServerlessServe.Inference", pair.InferencePort, inference, pair.InferenceLog);
     }
 
-    // Starts both processes at once, then waits until both are ready: the gateway answers ready once the inference app
-    // does, so nothing is gained by waiting for the inference app first (a Functions host takes 30-60 s to start its
-    // worker on two shared cores).
-    private Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
+    // One app after the other. Starting the three at once was tried: on two shared cores it made every other test project
+    // of a CI run slower (docs/design.md, "Starting the stack under load").
+    private async Task StartAppsAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         var under = host == AppHost.Functions ? " under the Functions host" : "";
-        progress?.Report("starting the inference app and the gateway" + under);
-        LaunchInference(pair, host);
-        LaunchGateway(pair, host, extraGatewaySettings);
-        return Task.WhenAll(
-            WaitReadyAsync(pair.Inference!, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken),
-            WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken));
+        progress?.Report("starting the inference app" + under);
+        await StartInferenceAsync(pair, host, cancellationToken).ConfigureAwait(false);
+
+        progress?.Report("starting the gateway" + under);
+        await StartGatewayAsync(pair, host, extraGatewaySettings, cancellationToken).ConfigureAwait(false);
     }
 
     private Dictionary<string, string> CommonSettings()

@@ -38,8 +38,8 @@ public sealed class LocalStackOptions
     public bool BuildApps { get; init; } = true;
 
     /// <summary>
-    /// How long each app may take to answer ready once started before the start is given up. Default 2 minutes: the three
-    /// apps start at once, and on two shared cores a Functions host takes 30–60 s to start its worker.
+    /// How long each app may take to answer ready once started before the start is given up. Default 2 minutes: on two
+    /// shared cores a Functions host took 30–60 s to start its worker.
     /// </summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
