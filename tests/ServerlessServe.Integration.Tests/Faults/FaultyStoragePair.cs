@@ -6,7 +6,9 @@ namespace ServerlessServe.Integration.Tests.Faults;
 /// <summary>
 /// A gateway (with its own inference app) whose storage — models, audit log, tables — is reached through
 /// <see cref="FaultProxy"/>s in front of the stack's Azurite, so a test can pause, cut or slow its store without touching
-/// the rest of the stack (its job task hub, on the host's runtime storage as in Azure, is reached directly). Its audit writer id is stable, so a restarted gateway continues its chain. Started once per run.
+/// the rest of the stack (its job task hub, on the host's runtime storage as in Azure, is reached directly). Its audit
+/// writer id is stable, so a restarted gateway continues its chain. The proxies live for the whole run; the pair is the
+/// fixture's (<see cref="StackFixture.ExtraPairAsync"/>).
 /// </summary>
 public sealed class FaultyStoragePair
 {
@@ -14,7 +16,7 @@ public sealed class FaultyStoragePair
     public const string WriterId = "faults-gw";
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
-    private static FaultyStoragePair? _started;
+    private static (FaultProxy Blob, FaultProxy Table)? _proxies;
 
     private FaultyStoragePair(AppPair apps, FaultProxy blob, FaultProxy table)
     {
@@ -52,38 +54,40 @@ public sealed class FaultyStoragePair
 
     public static async Task<FaultyStoragePair> GetAsync(StackFixture fixture)
     {
+        ArgumentNullException.ThrowIfNull(fixture);
         await Gate.WaitAsync();
         try
         {
-            if (_started is null)
+            var azurite = fixture.Stack.Azurite;
+            if (_proxies is null)
             {
-                var azurite = fixture.Stack.Azurite;
                 var blob = new FaultProxy(azurite.BlobPort);
                 var table = new FaultProxy(azurite.TablePort);
                 blob.Start();
                 table.Start();
                 fixture.OnDispose(blob);
                 fixture.OnDispose(table);
-                var connection = $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};"
-                    + $"BlobEndpoint=http://127.0.0.1:{blob.Port}/{Azurite.AccountName};"
-                    + $"QueueEndpoint=http://127.0.0.1:{azurite.QueuePort}/{Azurite.AccountName};"
-                    + $"TableEndpoint=http://127.0.0.1:{table.Port}/{Azurite.AccountName};";
-                var apps = await fixture.ExtraPairAsync("faults", fixture.Host, new Dictionary<string, string>
-                {
-                    ["ServerlessServe:Storage:ConnectionString"] = connection,
-
-                    // The job task hub stays on the runtime store, as in Azure (another account): only the data store faults.
-                    ["AzureWebJobsStorage"] = azurite.ConnectionString,
-                    ["ServerlessServe:Audit:WriterId"] = WriterId,
-                    ["ServerlessServe:Audit:BreakDuration"] = "00:00:01",
-
-                    // A budget for a deployment whose models load fast (the default, 30 s, leaves room for cold loads).
-                    ["ServerlessServe:Deadlines:Request"] = "00:00:05",
-                });
-                _started = new FaultyStoragePair(apps, blob, table);
+                _proxies = (blob, table);
             }
 
-            return _started;
+            // The pair itself is the fixture's: started on first use, and again if another extra pair stopped it since.
+            var connection = $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};"
+                + $"BlobEndpoint=http://127.0.0.1:{_proxies.Value.Blob.Port}/{Azurite.AccountName};"
+                + $"QueueEndpoint=http://127.0.0.1:{azurite.QueuePort}/{Azurite.AccountName};"
+                + $"TableEndpoint=http://127.0.0.1:{_proxies.Value.Table.Port}/{Azurite.AccountName};";
+            var apps = await fixture.ExtraPairAsync("faults", fixture.Host, new Dictionary<string, string>
+            {
+                ["ServerlessServe:Storage:ConnectionString"] = connection,
+
+                // The job task hub stays on the runtime store, as in Azure (another account): only the data store faults.
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                ["ServerlessServe:Audit:WriterId"] = WriterId,
+                ["ServerlessServe:Audit:BreakDuration"] = "00:00:01",
+
+                // A budget for a deployment whose models load fast (the default, 30 s, leaves room for cold loads).
+                ["ServerlessServe:Deadlines:Request"] = "00:00:05",
+            });
+            return new FaultyStoragePair(apps, _proxies.Value.Blob, _proxies.Value.Table);
         }
         finally
         {

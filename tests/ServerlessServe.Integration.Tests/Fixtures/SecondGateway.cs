@@ -4,8 +4,8 @@ namespace ServerlessServe.Integration.Tests.Fixtures;
 
 /// <summary>
 /// A second gateway (with its own inference app) on the stack's storage and models: another instance of the same app,
-/// started once per run. Its volume limit for extraction detection is reached in a few requests, and its extraction
-/// state is flushed at once.
+/// started when first asked for (and again after another extra pair ran: <see cref="StackFixture.ExtraPairAsync"/>).
+/// Its volume limit for extraction detection is reached in a few requests, and its extraction state is flushed at once.
 /// </summary>
 public static class SecondGateway
 {

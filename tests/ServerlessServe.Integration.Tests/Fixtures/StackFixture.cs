@@ -123,8 +123,12 @@ public sealed class StackFixture : IAsyncLifetime
     public void OnDispose(IAsyncDisposable resource) => _resources.Add(resource);
 
     /// <summary>
-    /// Another app pair on this stack's storage and models (<see cref="LocalStack.StartAnotherPairAsync"/>), started
-    /// once per <paramref name="logPrefix"/> for the whole run and stopped before the stack.
+    /// Another app pair on this stack's storage and models (<see cref="LocalStack.StartAnotherPairAsync"/>), one per
+    /// <paramref name="logPrefix"/>. At most one such pair runs at a time: asking for another stops the one running
+    /// (its state stays in storage; asked for again, it starts again on new ports), and the last is stopped before the
+    /// stack. An idle pair is not free: its gateway polls its own job task hub several times a second, and on two shared
+    /// cores the pairs a run used to keep until its end took about a tenth of the CPU (docs/design.md, "Starting the
+    /// stack under load"). The tests of a collection run one at a time, so no test holds a pair that another stops.
     /// </summary>
     public async Task<AppPair> ExtraPairAsync(string logPrefix, AppHost host, IReadOnlyDictionary<string, string> gatewaySettings)
     {
@@ -133,6 +137,13 @@ public sealed class StackFixture : IAsyncLifetime
         {
             if (!_extraPairs.TryGetValue(logPrefix, out var pair))
             {
+                foreach (var running in _extraPairs.Values)
+                {
+                    _resources.Remove(running);
+                    await running.DisposeAsync();
+                }
+
+                _extraPairs.Clear();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
                 pair = await Stack.StartAnotherPairAsync(host, gatewaySettings, logPrefix, timeout.Token);
                 _extraPairs[logPrefix] = pair;
@@ -140,6 +151,24 @@ public sealed class StackFixture : IAsyncLifetime
             }
 
             return pair;
+        }
+        finally
+        {
+            _extraPairsGate.Release();
+        }
+    }
+
+    /// <summary>Stops the extra pair started for <paramref name="logPrefix"/>, if it runs (a test that alone uses it).</summary>
+    public async Task StopExtraPairAsync(string logPrefix)
+    {
+        await _extraPairsGate.WaitAsync();
+        try
+        {
+            if (_extraPairs.Remove(logPrefix, out var pair))
+            {
+                _resources.Remove(pair);
+                await pair.DisposeAsync();
+            }
         }
         finally
         {

@@ -155,38 +155,46 @@ public sealed class JobLimitsTests(StackFixture fixture)
     [StackFact]
     public async Task FinishedJob_ExpiresAfterItsRetention_ThenIsPurgedWithItsPayloads()
     {
+        // Only this test uses the pair, whose purge timer runs every 2 s: it stops when the test ends.
         var pair = await ShortRetentionPair.GetAsync(fixture);
-        using var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.CallerToken);
-
-        var job = await JobClient.SubmitAsync(fixture, client, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.35,0.4,1,9]"));
-        var status = await JobClient.WaitAsync(client, job);
-        Assert.Equal("completed", status.GetProperty("status").GetString());
-        Assert.True(status.TryGetProperty("expires", out _));
-        var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
-        Assert.True(await AnyAsync(payloads, job), "the pair keeps every chunk by reference, so the job has payload blobs");
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        HttpStatusCode code;
-        do
+        try
         {
-            await Task.Delay(500, timeout.Token);
-            using var response = await client.GetAsync($"jobs/{job}", timeout.Token);
-            code = response.StatusCode;
+            using var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.CallerToken);
+
+            var job = await JobClient.SubmitAsync(fixture, client, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.35,0.4,1,9]"));
+            var status = await JobClient.WaitAsync(client, job);
+            Assert.Equal("completed", status.GetProperty("status").GetString());
+            Assert.True(status.TryGetProperty("expires", out _));
+            var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
+            Assert.True(await AnyAsync(payloads, job), "the pair keeps every chunk by reference, so the job has payload blobs");
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            HttpStatusCode code;
+            do
+            {
+                await Task.Delay(500, timeout.Token);
+                using var response = await client.GetAsync($"jobs/{job}", timeout.Token);
+                code = response.StatusCode;
+            }
+            while (code == HttpStatusCode.OK);
+
+            Assert.Equal(HttpStatusCode.NotFound, code);
+
+            // The purge timer (every 2 s here) deletes the payloads, then the orchestration's state.
+            var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(ShortRetentionPair.TaskHub + "Instances");
+            while (await AnyAsync(payloads, job) || await instances.QueryAsync<TableEntity>(e => e.PartitionKey == job).AnyAsync(timeout.Token))
+            {
+                await Task.Delay(500, timeout.Token);
+            }
+
+            // The audit record is the immutable log's: it stays.
+            Assert.Single(await JobClient.RecordsAsync(fixture, job, ShortRetentionPair.AuditContainer));
         }
-        while (code == HttpStatusCode.OK);
-
-        Assert.Equal(HttpStatusCode.NotFound, code);
-
-        // The purge timer (every 2 s here) deletes the payloads, then the orchestration's state.
-        var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(ShortRetentionPair.TaskHub + "Instances");
-        while (await AnyAsync(payloads, job) || await instances.QueryAsync<TableEntity>(e => e.PartitionKey == job).AnyAsync(timeout.Token))
+        finally
         {
-            await Task.Delay(500, timeout.Token);
+            await fixture.StopExtraPairAsync(ShortRetentionPair.LogPrefix);
         }
-
-        // The audit record is the immutable log's: it stays.
-        Assert.Single(await JobClient.RecordsAsync(fixture, job, ShortRetentionPair.AuditContainer));
     }
 
     private static async Task<bool> AnyAsync(Azure.Storage.Blobs.BlobContainerClient container, string job)
@@ -213,8 +221,10 @@ public sealed class JobLimitsTests(StackFixture fixture)
         public const string TaskHub = "jobsretention";
         public const string AuditContainer = "audit-retention";
 
+        public const string LogPrefix = "retention";
+
         public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(
-            "retention",
+            LogPrefix,
             fixture.Host,
             new Dictionary<string, string>
             {
