@@ -126,9 +126,10 @@ public sealed class StackFixture : IAsyncLifetime
     /// Another app pair on this stack's storage and models (<see cref="LocalStack.StartAnotherPairAsync"/>), one per
     /// <paramref name="logPrefix"/>. At most one such pair runs at a time: asking for another stops the one running
     /// (its state stays in storage; asked for again, it starts again on new ports), and the last is stopped before the
-    /// stack. An idle pair is not free: its gateway polls its own job task hub several times a second, and on two shared
-    /// cores the pairs a run used to keep until its end took about a tenth of the CPU (docs/design.md, "Starting the
-    /// stack under load"). The tests of a collection run one at a time, so no test holds a pair that another stops.
+    /// stack. An idle pair is not free: its gateway polls its own job task hub several times a second, and the pairs a
+    /// run used to keep until its end cost about 117 of its roughly 1,800 CPU-seconds on two shared cores (docs/design.md,
+    /// "Idle app pairs cost CPU too"). The tests of a collection run one at a time, so no test holds a pair that another
+    /// stops.
     /// </summary>
     public async Task<AppPair> ExtraPairAsync(string logPrefix, AppHost host, IReadOnlyDictionary<string, string> gatewaySettings)
     {
