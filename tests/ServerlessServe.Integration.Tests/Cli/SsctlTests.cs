@@ -1,7 +1,10 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Integration.Tests.Fixtures;
+using ServerlessServe.Local;
 
 namespace ServerlessServe.Integration.Tests.Cli;
 
@@ -142,5 +145,37 @@ public sealed class SsctlTests(StackFixture fixture)
         var unverified = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--connection-string", connection);
         Assert.Equal(1, unverified.ExitCode);
         Assert.Contains("No trusted signer", unverified.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// <c>ssctl fuzz edge</c> against this lane's gateway finds nothing: no 5xx, no hang, every refusal with the V2 error
+    /// body. Under the Functions host, the host's own empty 404 to a method no function lists is what the documentation
+    /// says, and <c>--functions-host</c> counts it apart; the first 600 cases of this seed hold such methods.
+    /// </summary>
+    [StackFact]
+    public async Task FuzzEdge_FirstCasesOfASeed_FindNothing()
+    {
+        // A caller of its own, so that what the fuzzer sends counts against nobody else's budget or extraction score.
+        var token = fixture.MintCallerToken("fuzz-" + Guid.NewGuid().ToString("N")[..8]);
+        string[] arguments =
+        [
+            "fuzz", "edge", "--cases", "600", "--seed", "20261202", "--parallel", "8", "--max-seconds", "300",
+            "--url", fixture.Stack.GatewayBaseUrl.AbsoluteUri, "--token", token,
+        ];
+        var underHost = fixture.Host == AppHost.Functions;
+        var result = await Ssctl.RunAsync(fixture, TimeSpan.FromMinutes(5), underHost ? [.. arguments, "--functions-host"] : arguments);
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("600 cases in", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("5xx: 0  hangs: 0  refusals without the V2 error body: 0", result.Stdout, StringComparison.Ordinal);
+        var hostAnswers = Regex.Match(result.Stdout, @"no function lists \(expected, not a finding\): (\d+)");
+        if (underHost)
+        {
+            Assert.True(hostAnswers.Success && int.Parse(hostAnswers.Groups[1].Value, CultureInfo.InvariantCulture) > 0, result.Stdout);
+        }
+        else
+        {
+            Assert.False(hostAnswers.Success, result.Stdout);
+        }
     }
 }

@@ -6,9 +6,11 @@ namespace ServerlessServe.Cli.Commands;
 
 /// <summary>
 /// <c>ssctl fuzz edge</c>: sends generated mutations of valid V2 requests (<see cref="EdgeFuzzer"/>) to a gateway — by
-/// default the one <c>ssctl up</c> runs — and reports answers by status, every 5xx and every request not answered in
-/// time. Case <c>i</c> of a seed is always the same request, so a finding is replayed by its seed and number. Exit 0 when
-/// nothing was found, 3 when something was, 1 on usage errors, 2 when no token could be had.
+/// default the one <c>ssctl up</c> runs — and reports answers by status, every 5xx, every request not answered in time
+/// and every refusal without the V2 error body (up to 20 of each listed). Case <c>i</c> of a seed is always the same
+/// request, so a finding is replayed by its seed and number. <c>--functions-host</c> counts the Functions host's own
+/// documented answer apart (<see cref="EdgeFuzzer.UnderFunctionsHost"/>). Exit 0 when nothing was found, 3 when
+/// something was, 1 on usage errors, 2 when no token could be had.
 /// </summary>
 internal static class FuzzCommand
 {
@@ -19,10 +21,14 @@ internal static class FuzzCommand
         var parallel = new Option<int>("--parallel") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 16 };
         var duration = new Option<int>("--max-seconds") { Description = "Stop after this many seconds even if cases remain (the run's time bound).", DefaultValueFactory = _ => 3600 };
         var timeout = new Option<int>("--request-timeout") { Description = "Seconds a request may take before it counts as a hang.", DefaultValueFactory = _ => 30 };
+        var functionsHost = new Option<bool>("--functions-host")
+        {
+            Description = "The gateway runs under the Functions host (ssctl up --host functions): the host's own empty 404 to a method no function lists is counted apart, not as a finding.",
+        };
         var url = CommonOptions.GatewayUrl();
         var token = CommonOptions.Token();
         var state = CommonOptions.State();
-        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, url, token, state };
+        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, functionsHost, url, token, state };
         edge.SetAction(async (parse, cancellationToken) =>
         {
             var count = parse.GetValue(cases);
@@ -50,7 +56,7 @@ internal static class FuzzCommand
                 BaseAddress = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/"),
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            var fuzzer = new EdgeFuzzer(parse.GetValue(seed));
+            var fuzzer = new EdgeFuzzer(parse.GetValue(seed)) { UnderFunctionsHost = parse.GetValue(functionsHost) };
             var progress = new Progress<int>(sent => Console.Error.WriteLine($"ssctl: {sent} cases sent"));
             var report = await fuzzer.RunAsync(
                 client,
@@ -65,6 +71,11 @@ internal static class FuzzCommand
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {fuzzer.Seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s ({report.Cases / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}/s){(report.StoppedAtDeadline ? ", stopped at --max-seconds" : "")}"));
             Console.Out.WriteLine("statuses: " + string.Join(", ", report.Statuses.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}×{p.Value}"))));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"5xx: {report.ServerErrors.Count}  hangs: {report.Hangs.Count}  refusals without the V2 error body: {report.MalformedErrorBodies.Count}"));
+            if (fuzzer.UnderFunctionsHost)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the Functions host's own empty 404 to a method no function lists (expected, not a finding): {report.HostAnswers}"));
+            }
+
             foreach (var (index, mutation, status, _) in report.ServerErrors.Take(20))
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  5xx   case {index} ({mutation}): {status}"));
@@ -73,6 +84,11 @@ internal static class FuzzCommand
             foreach (var (index, mutation) in report.Hangs.Take(20))
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  hang  case {index} ({mutation})"));
+            }
+
+            foreach (var (index, mutation, status) in report.MalformedErrorBodies.Take(20))
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  body  case {index} ({mutation}): {status} without the V2 error body"));
             }
 
             return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count == 0 ? 0 : 3;

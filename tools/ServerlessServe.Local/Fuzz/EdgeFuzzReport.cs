@@ -21,6 +21,12 @@ public sealed class EdgeFuzzReport
     /// <summary>Cases whose error body was not the V2 error body (<c>{"error": "..."}</c> as JSON).</summary>
     public List<(int Index, string Mutation, int Status)> MalformedErrorBodies { get; } = [];
 
+    /// <summary>
+    /// Under the Functions host: the host's own empty 404s to a method no function lists (see
+    /// <see cref="EdgeFuzzer.UnderFunctionsHost"/>). Counted, not findings.
+    /// </summary>
+    public int HostAnswers { get; set; }
+
     /// <summary>True when the run stopped at its time bound before sending every case.</summary>
     public bool StoppedAtDeadline { get; set; }
 }

@@ -34,8 +34,18 @@ public sealed class EdgeFuzzer(int seed)
 
     private static readonly string[] Models = ["credit-risk", "customer-notes"];
 
+    /// <summary>The methods each app's catch-all function lists (<c>FallbackFunctions</c>): any other reaches no function.</summary>
+    private static readonly HashSet<string> FunctionMethods = new(["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH", "OPTIONS"], StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The seed of this run.</summary>
     public int Seed { get; } = seed;
+
+    /// <summary>
+    /// The gateway runs under the Functions host. The host answers a method that no function lists itself, before any
+    /// function runs, with an empty 404 (docs/protocol.md, "Refusals the framework makes"). Such answers are counted in
+    /// <see cref="EdgeFuzzReport.HostAnswers"/> instead of being findings. Every other answer is judged as standalone.
+    /// </summary>
+    public bool UnderFunctionsHost { get; init; }
 
     /// <summary>Case <paramref name="index"/> of this run.</summary>
     public EdgeFuzzCase Case(int index)
@@ -135,6 +145,10 @@ public sealed class EdgeFuzzer(int seed)
                         if (status is >= 500 or 0)
                         {
                             report.ServerErrors.Add((index, fuzz.Mutation, status.Value, body));
+                        }
+                        else if (UnderFunctionsHost && status == 404 && body.Length == 0 && !FunctionMethods.Contains(fuzz.Method))
+                        {
+                            report.HostAnswers++;
                         }
                         else if (status >= 400 && fuzz.Method != "HEAD" && !IsErrorBody(body))
                         {
