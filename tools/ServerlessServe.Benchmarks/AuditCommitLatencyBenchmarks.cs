@@ -5,7 +5,6 @@ using Azure.Storage.Blobs.Specialized;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Audit;
-using ServerlessServe.Hosting.LocalState;
 using ServerlessServe.Local;
 
 namespace ServerlessServe.Benchmarks;
@@ -34,30 +33,12 @@ public class AuditCommitLatencyBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = LocalStateKeys.FindRepositoryRoot(AppContext.BaseDirectory) ?? LocalStateKeys.FindRepositoryRoot(Environment.CurrentDirectory)
-            ?? throw new InvalidOperationException("Run from the repository (tools/azurite is needed).");
-        _folder = Directory.CreateTempSubdirectory("ssv-bench-azurite-").FullName;
-        _azurite = Azurite.StartAsync(root, Path.Combine(_folder, "data"), _folder, 0, 0, 0, CancellationToken.None).GetAwaiter().GetResult();
+        (_azurite, _folder) = AuditSinkBenchmarks.StartAzurite();
         var service = new BlobServiceClient(_azurite.ConnectionString);
         _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         _sink = new BlobAuditSink(service.GetBlobContainerClient("audit"), new AuditOptions { CheckpointKey = _key }, NullLogger<BlobAuditSink>.Instance, TimeProvider.System);
         _sink.Start();
-        _event = new AuditEvent
-        {
-            Time = DateTimeOffset.UtcNow,
-            RequestId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            Caller = new string('c', 32),
-            Operation = "infer",
-            Model = "credit-risk",
-            ModelVersion = "1",
-            ManifestDigest = new string('a', 64),
-            InputSha256 = new string('b', 64),
-            OutputSha256 = new string('d', 64),
-            Stages = new Dictionary<string, string>(StringComparer.Ordinal) { ["resolve"] = "pass", ["validate"] = "pass", ["infer"] = "pass", ["redact"] = "pass" },
-            Redactions = new Dictionary<string, int>(StringComparer.Ordinal) { ["hardened_outputs"] = 1 },
-            Outcome = AuditEvent.Released,
-            LatencyMs = 3.5,
-        };
+        _event = AuditSinkBenchmarks.SampleEvent();
 
         // A line the size of the sink's own for this event (its canonical text, its hashes and the line's framing).
         _line = new byte[1100];

@@ -31,10 +31,7 @@ public class AuditSinkBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var root = LocalStateKeys.FindRepositoryRoot(AppContext.BaseDirectory) ?? LocalStateKeys.FindRepositoryRoot(Environment.CurrentDirectory)
-            ?? throw new InvalidOperationException("Run from the repository (tools/azurite is needed).");
-        _folder = Directory.CreateTempSubdirectory("ssv-bench-azurite-").FullName;
-        _azurite = Azurite.StartAsync(root, Path.Combine(_folder, "data"), _folder, 0, 0, 0, CancellationToken.None).GetAwaiter().GetResult();
+        (_azurite, _folder) = StartAzurite();
         var service = new BlobServiceClient(_azurite.ConnectionString);
         _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         _witnessKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -46,22 +43,7 @@ public class AuditSinkBenchmarks
 
         _sink = new BlobAuditSink(service.GetBlobContainerClient("audit"), options, NullLogger<BlobAuditSink>.Instance, TimeProvider.System);
         _sink.Start();
-        _event = new AuditEvent
-        {
-            Time = DateTimeOffset.UtcNow,
-            RequestId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
-            Caller = new string('c', 32),
-            Operation = "infer",
-            Model = "credit-risk",
-            ModelVersion = "1",
-            ManifestDigest = new string('a', 64),
-            InputSha256 = new string('b', 64),
-            OutputSha256 = new string('d', 64),
-            Stages = new Dictionary<string, string>(StringComparer.Ordinal) { ["resolve"] = "pass", ["validate"] = "pass", ["infer"] = "pass", ["redact"] = "pass" },
-            Redactions = new Dictionary<string, int>(StringComparer.Ordinal) { ["hardened_outputs"] = 1 },
-            Outcome = AuditEvent.Released,
-            LatencyMs = 3.5,
-        };
+        _event = SampleEvent();
     }
 
     [GlobalCleanup]
@@ -86,4 +68,31 @@ public class AuditSinkBenchmarks
 
         await Task.WhenAll(appends).ConfigureAwait(false);
     }
+
+    /// <summary>An Azurite of its own in a temporary folder (the caller deletes it), started as the local stack starts it.</summary>
+    internal static (Azurite Azurite, string Folder) StartAzurite()
+    {
+        var root = LocalStateKeys.FindRepositoryRoot(AppContext.BaseDirectory) ?? LocalStateKeys.FindRepositoryRoot(Environment.CurrentDirectory)
+            ?? throw new InvalidOperationException("Run from the repository (tools/azurite is needed).");
+        var folder = Directory.CreateTempSubdirectory("ssv-bench-azurite-").FullName;
+        return (Azurite.StartAsync(root, Path.Combine(folder, "data"), folder, 0, 0, 0, CancellationToken.None).GetAwaiter().GetResult(), folder);
+    }
+
+    /// <summary>The audit event of a released credit-risk request, as the gateway writes one.</summary>
+    internal static AuditEvent SampleEvent() => new()
+    {
+        Time = DateTimeOffset.UtcNow,
+        RequestId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)),
+        Caller = new string('c', 32),
+        Operation = "infer",
+        Model = "credit-risk",
+        ModelVersion = "1",
+        ManifestDigest = new string('a', 64),
+        InputSha256 = new string('b', 64),
+        OutputSha256 = new string('d', 64),
+        Stages = new Dictionary<string, string>(StringComparer.Ordinal) { ["resolve"] = "pass", ["validate"] = "pass", ["infer"] = "pass", ["redact"] = "pass" },
+        Redactions = new Dictionary<string, int>(StringComparer.Ordinal) { ["hardened_outputs"] = 1 },
+        Outcome = AuditEvent.Released,
+        LatencyMs = 3.5,
+    };
 }
