@@ -96,7 +96,7 @@ public sealed class LocalStack : IAsyncDisposable
         try
         {
             progress?.Report("starting Azurite");
-            azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, cancellationToken).ConfigureAwait(false);
+            azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, options.AzuritePersistence, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -31,6 +31,12 @@ public sealed class LocalStackOptions
 
     public int TablePort { get; init; } = 10002;
 
+    /// <summary>
+    /// Where Azurite keeps its data. Default <see cref="AzuritePersistence.Disk"/> (in the state folder, kept across
+    /// restarts); the tests, which never restart it, use <see cref="AzuritePersistence.Memory"/>.
+    /// </summary>
+    public AzuritePersistence AzuritePersistence { get; init; } = AzuritePersistence.Disk;
+
     /// <summary>Build configuration of the app binaries. Default Debug.</summary>
     public string BuildConfiguration { get; init; } = "Debug";
 
