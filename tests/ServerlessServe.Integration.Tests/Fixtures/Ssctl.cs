@@ -21,9 +21,16 @@ public static class Ssctl
     /// Runs ssctl with <paramref name="standardInput"/> piped in; without it standard input is empty and closed (never
     /// the test runner's). The gateway URL and token come from the arguments only, never from this environment.
     /// </summary>
-    public static async Task<Result> RunWithInputAsync(StackFixture fixture, TimeSpan timeLimit, string? standardInput, params string[] arguments)
+    public static Task<Result> RunWithInputAsync(StackFixture fixture, TimeSpan timeLimit, string? standardInput, params string[] arguments) =>
+        RunAsync(fixture.RepositoryRoot, fixture.BuildConfiguration, timeLimit, standardInput, arguments);
+
+    /// <summary>Runs ssctl without a stack fixture (this build's ssctl, standard input empty and closed).</summary>
+    public static Task<Result> RunAsync(TimeSpan timeLimit, params string[] arguments) =>
+        RunAsync(TestBuild.RepositoryRoot, TestBuild.BuildConfiguration, timeLimit, standardInput: null, arguments);
+
+    private static async Task<Result> RunAsync(string repositoryRoot, string buildConfiguration, TimeSpan timeLimit, string? standardInput, string[] arguments)
     {
-        var assembly = Path.Combine(fixture.RepositoryRoot, "tools", "ServerlessServe.Cli", "bin", fixture.BuildConfiguration, "net10.0", "ssctl.dll");
+        var assembly = Path.Combine(repositoryRoot, "tools", "ServerlessServe.Cli", "bin", buildConfiguration, "net10.0", "ssctl.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(assembly);
         foreach (var argument in arguments)

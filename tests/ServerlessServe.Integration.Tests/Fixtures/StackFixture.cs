@@ -50,10 +50,10 @@ public sealed class StackFixture : IAsyncLifetime
 
     public StackFixture()
     {
-        RepositoryRoot = LocalState.FindRepositoryRoot(AppContext.BaseDirectory)
-            ?? throw new InvalidOperationException("Repository root not found above the test assembly.");
-        BuildConfiguration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        RepositoryRoot = TestBuild.RepositoryRoot;
+        BuildConfiguration = TestBuild.BuildConfiguration;
         State = new LocalState(Path.Combine(Path.GetTempPath(), "serverlessserve-it-" + Guid.NewGuid().ToString("N")[..8]));
+        CreatedSource.TrySetResult();
     }
 
     /// <summary>SERVERLESSSERVE_KEEP_TEST_STATE=1: the run's state folder, Azurite's data on disk included, is kept.</summary>
@@ -62,7 +62,36 @@ public sealed class StackFixture : IAsyncLifetime
     /// <summary>Which host runs the apps in this lane.</summary>
     public AppHost Host => Lane.Host;
 
+    /// <summary>
+    /// Completes once this run's stack has started or failed to (or at once when the lane cannot run), or after
+    /// <paramref name="noStackWithin"/> when no stack fixture was created by then (a run of tests that need none). A
+    /// test of another collection that starts processes of its own waits for it, so as not to slow the start that every
+    /// stack test waits on; xunit creates the fixture as the stack collection starts, beside the other collections.
+    /// </summary>
+    public static async Task WaitForStartAsync(TimeSpan noStackWithin)
+    {
+        if (await Task.WhenAny(CreatedSource.Task, Task.Delay(noStackWithin)) == CreatedSource.Task)
+        {
+            await StartAttemptedSource.Task;
+        }
+    }
+
+    private static readonly TaskCompletionSource CreatedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TaskCompletionSource StartAttemptedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public async Task InitializeAsync()
+    {
+        try
+        {
+            await StartAsync();
+        }
+        finally
+        {
+            StartAttemptedSource.TrySetResult();
+        }
+    }
+
+    private async Task StartAsync()
     {
         if (Lane.SkipReason is not null)
         {

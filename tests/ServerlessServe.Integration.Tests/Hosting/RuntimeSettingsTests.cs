@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ServerlessServe.Integration.Tests.Fixtures;
 using ServerlessServe.Local;
 
 namespace ServerlessServe.Integration.Tests.Hosting;
@@ -15,9 +16,7 @@ public sealed class RuntimeSettingsTests
     [InlineData("ServerlessServe.Admin")]
     public void FunctionApp_RuntimeConfig_ThreadPoolDoesNotSpin(string app)
     {
-        var root = LocalState.FindRepositoryRoot(AppContext.BaseDirectory) ?? throw new InvalidOperationException("no repository root");
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var path = Path.Combine(AppLauncher.AppDirectory(root, app, configuration), app + ".runtimeconfig.json");
+        var path = Path.Combine(AppLauncher.AppDirectory(TestBuild.RepositoryRoot, app, TestBuild.BuildConfiguration), app + ".runtimeconfig.json");
 
         using var json = JsonDocument.Parse(File.ReadAllBytes(path));
         var properties = json.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
