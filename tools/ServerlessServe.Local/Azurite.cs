@@ -16,13 +16,17 @@ public sealed class Azurite : IAsyncDisposable
 
     private readonly ChildProcess _process;
 
-    private Azurite(ChildProcess process, int blobPort, int queuePort, int tablePort)
+    private Azurite(ChildProcess process, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence)
     {
         _process = process;
+        Persistence = persistence;
         BlobPort = blobPort;
         QueuePort = queuePort;
         TablePort = tablePort;
     }
+
+    /// <summary>Where this Azurite keeps what it stores.</summary>
+    public AzuritePersistence Persistence { get; }
 
     public int BlobPort { get; }
 
@@ -143,7 +147,7 @@ public sealed class Azurite : IAsyncDisposable
 
         // Azurite holds nothing we need flushed; do not wait long for it to stop.
         process.GracePeriod = TimeSpan.FromSeconds(3);
-        var azurite = new Azurite(process, blobPort, queuePort, tablePort);
+        var azurite = new Azurite(process, blobPort, queuePort, tablePort, persistence);
         try
         {
             await FreePorts.WaitForListenerAsync(blobPort, TimeSpan.FromSeconds(60), () => !process.HasExited, cancellationToken).ConfigureAwait(false);

@@ -20,7 +20,7 @@ internal static class Banner
         table.AddRow("Inference app", Markup.Escape(stack.InferenceBaseUrl.ToString().TrimEnd('/')) + " [grey](the gateway's managed identity only)[/]");
         table.AddRow("Admin plane", Markup.Escape(stack.AdminBaseUrl.ToString().TrimEnd('/')) + "/manage [grey](admin tokens only: ssctl token --admin)[/]");
         table.AddRow("Token issuer (OIDC)", Markup.Escape(stack.Issuer.Issuer) + " [grey](discovery document and key set; ssctl token mints)[/]");
-        table.AddRow("Storage (Azurite)", $"blob 127.0.0.1:{stack.Azurite.BlobPort}");
+        table.AddRow("Storage (Azurite)", $"blob 127.0.0.1:{stack.Azurite.BlobPort}" + (stack.Azurite.Persistence == AzuritePersistence.Memory ? " (in memory: gone when it stops)" : ""));
         table.AddRow("Models", Markup.Escape(string.Join(", ", models)));
         table.AddRow("State and logs", Markup.Escape(state.Directory));
         AnsiConsole.Write(table);

@@ -21,6 +21,10 @@ internal static class UpCommand
         var issuerPort = new Option<int>("--issuer-port") { Description = "Port of the local token issuer (OIDC discovery document and key set).", DefaultValueFactory = _ => LocalIssuer.DefaultPort };
         var blobPort = new Option<int>("--blob-port") { Description = "Azurite blob port (queue and table use the next two).", DefaultValueFactory = _ => 10000 };
         var noResnet = new Option<bool>("--skip-resnet") { Description = "Do not publish the 64 MB ResNet18 sample." };
+        var azuriteInMemory = new Option<bool>("--azurite-in-memory")
+        {
+            Description = "Azurite keeps everything in memory instead of the state folder: writes cost it less CPU, and models, audit trail and jobs are gone when it stops (for benchmarks and throwaway stacks).",
+        };
         var configuration = new Option<string>("--configuration", "-c") { Description = "Build configuration of the apps (Debug or Release).", DefaultValueFactory = _ => "Debug" };
         var host = new Option<AppHost>("--host")
         {
@@ -35,7 +39,7 @@ internal static class UpCommand
         var exitWhenReady = new Option<bool>("--exit-when-ready") { Description = "Stop everything once the stack has served its first request (a smoke check)." };
         var command = new Command("up", "Run the whole platform locally: the local token issuer, Azurite, keys, signed sample models, inference app, gateway and admin app.")
         {
-            stateOption, gatewayPort, inferencePort, adminPort, issuerPort, blobPort, noResnet, configuration, host, functionsHost, noBuild, exitWhenReady,
+            stateOption, gatewayPort, inferencePort, adminPort, issuerPort, blobPort, noResnet, azuriteInMemory, configuration, host, functionsHost, noBuild, exitWhenReady,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -64,6 +68,7 @@ internal static class UpCommand
                 BlobPort = parse.GetValue(blobPort),
                 QueuePort = parse.GetValue(blobPort) + 1,
                 TablePort = parse.GetValue(blobPort) + 2,
+                AzuritePersistence = parse.GetValue(azuriteInMemory) ? AzuritePersistence.Memory : AzuritePersistence.Disk,
                 BuildConfiguration = parse.GetValue(configuration)!,
                 BuildApps = !parse.GetValue(noBuild),
                 Host = parse.GetValue(host),
