@@ -14,7 +14,10 @@ public sealed class OwnStackCollection
     public const string Name = "own stack";
 }
 
-/// <summary><c>ssctl up --host functions</c> runs the local stack under the real host and serves the README's request.</summary>
+/// <summary>
+/// <c>ssctl up --host functions</c> runs the local stack under the real host and serves the README's request (with
+/// Azurite in memory, as every test's: the launcher's tests cover its data on disk).
+/// </summary>
 [Collection(OwnStackCollection.Name)]
 public sealed class SsctlUpTests : IDisposable
 {
@@ -37,7 +40,7 @@ public sealed class SsctlUpTests : IDisposable
         {
             result = await Ssctl.RunAsync(
                 TimeSpan.FromMinutes(6),
-                "up", "--host", "functions", "--no-build", "-c", TestBuild.BuildConfiguration, "--skip-resnet", "--exit-when-ready",
+                "up", "--host", "functions", "--no-build", "-c", TestBuild.BuildConfiguration, "--skip-resnet", "--azurite-in-memory", "--exit-when-ready",
                 "--state", _state.FullName, "--port", FreePorts.Next().ToString(), "--inference-port", FreePorts.Next().ToString(),
                 "--admin-port", FreePorts.Next().ToString(), "--issuer-port", FreePorts.Next().ToString(), "--blob-port", FreePorts.NextRun(3).ToString());
             if (result.ExitCode != 2 || !result.Output.Contains("is in use", StringComparison.Ordinal) || attempt == 3)
@@ -48,6 +51,8 @@ public sealed class SsctlUpTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("Azure Functions host", result.Output, StringComparison.Ordinal);
+        Assert.Contains("(in memory: gone when it stops)", result.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_state.FullName, "azurite")) && Directory.EnumerateFileSystemEntries(Path.Combine(_state.FullName, "azurite")).Any(), "Azurite wrote to the state folder");
         Assert.Contains("\"model_name\":\"customer-notes\"", result.Output, StringComparison.Ordinal);
         Assert.Contains("[EMAIL]", result.Output, StringComparison.Ordinal);
     }
