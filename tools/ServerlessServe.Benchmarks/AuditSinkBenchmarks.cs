@@ -75,7 +75,7 @@ public class AuditSinkBenchmarks
         var root = LocalStateKeys.FindRepositoryRoot(AppContext.BaseDirectory) ?? LocalStateKeys.FindRepositoryRoot(Environment.CurrentDirectory)
             ?? throw new InvalidOperationException("Run from the repository (tools/azurite is needed).");
         var folder = Directory.CreateTempSubdirectory("ssv-bench-azurite-").FullName;
-        return (Azurite.StartAsync(root, Path.Combine(folder, "data"), folder, 0, 0, 0, CancellationToken.None).GetAwaiter().GetResult(), folder);
+        return (Azurite.StartAsync(root, Path.Combine(folder, "data"), folder, 0, 0, 0, AzuritePersistence.Disk, CancellationToken.None).GetAwaiter().GetResult(), folder);
     }
 
     /// <summary>The audit event of a released credit-risk request, as the gateway writes one.</summary>

@@ -92,18 +92,11 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts Azurite with its data on disk in <paramref name="dataDirectory"/> and waits until its blob and table ports
-    /// answer; a port of 0 picks a free one. Fails with the log path in the message when Azurite exits or does not open
-    /// its ports in time; cancelling stops it.
-    /// </summary>
-    public static Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, CancellationToken cancellationToken) =>
-        StartAsync(repositoryRoot, dataDirectory, logDirectory, blobPort, queuePort, tablePort, AzuritePersistence.Disk, cancellationToken);
-
-    /// <summary>
-    /// Starts Azurite as <see cref="StartAsync(string, string, string, int, int, int, CancellationToken)"/> does, keeping
-    /// its data as <paramref name="persistence"/> says. With <see cref="AzuritePersistence.Memory"/>,
+    /// Starts Azurite and waits until its blob and table ports answer; a port of 0 picks a free one. Its data is kept as
+    /// <paramref name="persistence"/> says: on disk in <paramref name="dataDirectory"/>, or in its memory, where
     /// <paramref name="dataDirectory"/> is only its working folder (where it would keep a telemetry id, were telemetry
-    /// on) and everything stored is lost when it stops.
+    /// on) and everything stored is lost when it stops. Fails with the log path in the message when Azurite exits or does
+    /// not open its ports in time; cancelling stops it.
     /// </summary>
     public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence, CancellationToken cancellationToken)
     {

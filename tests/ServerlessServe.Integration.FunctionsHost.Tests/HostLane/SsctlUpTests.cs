@@ -59,7 +59,7 @@ public sealed class SsctlUpTests : IDisposable
 
     public void Dispose()
     {
-        if (Environment.GetEnvironmentVariable("SERVERLESSSERVE_KEEP_TEST_STATE") == "1")
+        if (StackFixture.KeepState)
         {
             return;
         }

@@ -57,7 +57,7 @@ public sealed class StackFixture : IAsyncLifetime
     }
 
     /// <summary>SERVERLESSSERVE_KEEP_TEST_STATE=1: the run's state folder, Azurite's data on disk included, is kept.</summary>
-    private static bool KeepState => Environment.GetEnvironmentVariable("SERVERLESSSERVE_KEEP_TEST_STATE") == "1";
+    public static bool KeepState => Environment.GetEnvironmentVariable("SERVERLESSSERVE_KEEP_TEST_STATE") == "1";
 
     /// <summary>Which host runs the apps in this lane.</summary>
     public AppHost Host => Lane.Host;
