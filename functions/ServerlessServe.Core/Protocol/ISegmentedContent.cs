@@ -10,6 +10,12 @@ namespace ServerlessServe.Core.Protocol;
 public interface ISegmentedContent
 {
     /// <summary>
+    /// The body's length in bytes, known whether or not it is declared in <c>Content-Length</c> (a body sent chunked
+    /// declares none).
+    /// </summary>
+    long Length { get; }
+
+    /// <summary>
     /// Calls <paramref name="visit"/> with each segment of the body in order; the segments joined are the bytes that
     /// go on the wire. A segment is valid only during its call.
     /// </summary>

@@ -17,11 +17,19 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
     private readonly ArrayBufferWriter<byte> _header;
     private readonly IReadOnlyList<Tensor> _inputs;
     private readonly long _length;
+    private readonly bool _declareLength;
 
     /// <summary>The most of a tensor copied at a time (the only buffer a numeric tensor needs here).</summary>
     private const int ChunkBytes = 64 * 1024;
 
-    public V2BinaryRequestContent(InferenceRequest request, bool binaryOutputs)
+    /// <param name="request">The request whose inputs are sent, every one in the binary extension.</param>
+    /// <param name="binaryOutputs">Whether the header asks for every output in the binary extension too.</param>
+    /// <param name="declareLength">
+    /// Whether the body's length goes in <c>Content-Length</c>. Without it, HTTP/1.1 sends the body chunked, which the
+    /// Functions host passes to the worker as it arrives instead of reading it all first (docs/performance.md, "The
+    /// Functions host reads every body with a length").
+    /// </param>
+    public V2BinaryRequestContent(InferenceRequest request, bool binaryOutputs, bool declareLength = true)
     {
         ArgumentNullException.ThrowIfNull(request);
         var binary = new bool[request.Inputs.Count];
@@ -30,8 +38,15 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
         _inputs = request.Inputs;
         _length = _header.WrittenCount + _inputs.Sum(BinaryTensorCodec.EncodedLength);
         Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(EncodedBody.BinaryContentType);
-        Headers.ContentLength = _length;
+        _declareLength = declareLength;
+        if (declareLength)
+        {
+            Headers.ContentLength = _length;
+        }
     }
+
+    /// <inheritdoc />
+    public long Length => _length;
 
     /// <summary>The JSON header's length in bytes: the value of <see cref="EncodedBody.HeaderLengthHeaderName"/>.</summary>
     public int HeaderLength => _header.WrittenCount;
@@ -115,7 +130,7 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
 
     protected override bool TryComputeLength(out long length)
     {
-        length = _length;
-        return true;
+        length = _declareLength ? _length : 0;
+        return _declareLength;
     }
 }

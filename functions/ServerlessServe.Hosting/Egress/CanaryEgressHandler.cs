@@ -119,9 +119,11 @@ internal sealed class CanaryEgressHandler : DelegatingHandler
     // read in chunks and put back where it was. Anything else is sent unsearched, and logged.
     private async Task<bool> FoundInBodyAsync(CanaryTokens tokens, HttpContent content, string host, HashSet<string> ids, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength is not { } length || length > _limit)
+        // A segmented body knows its length even when it is sent chunked, without one in its headers.
+        var known = content is ISegmentedContent { Length: var own } ? own : content.Headers.ContentLength;
+        if (known is not { } length || length > _limit)
         {
-            Log.BodyNotSearched(_logger, host, content.Headers.ContentLength is null ? "length unknown" : "over the limit");
+            Log.BodyNotSearched(_logger, host, known is null ? "length unknown" : "over the limit");
             return false;
         }
 

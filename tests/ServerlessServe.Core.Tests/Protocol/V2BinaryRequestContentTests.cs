@@ -45,6 +45,49 @@ public class V2BinaryRequestContentTests
     }
 
     [Fact]
+    public async Task LengthNotDeclared_NoContentLength_SameBytes_LengthStillKnown()
+    {
+        var request = new InferenceRequest
+        {
+            Id = "r",
+            Inputs = [.. SampleTensors.AllTypes.Select(t => SampleTensors.For(t, "in_" + t)), new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], new float[3 * 224 * 224])],
+        };
+        using var declared = new V2BinaryRequestContent(request, binaryOutputs: true);
+        using var undeclared = new V2BinaryRequestContent(request, binaryOutputs: true, declareLength: false);
+
+        var bytes = await WrittenAsync(undeclared);
+
+        Assert.Null(undeclared.Headers.ContentLength);
+        Assert.Equal(await WrittenAsync(declared), bytes);
+        Assert.Equal(bytes.Length, undeclared.Length);
+        Assert.Equal(bytes.Length, declared.Length);
+        Assert.Equal(declared.HeaderLength, undeclared.HeaderLength);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OverHttp11_DeclaredLengthSentWithIt_OtherwiseChunked_SameBodyArrives(bool declareLength)
+    {
+        var request = new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], new float[3 * 224 * 224])] };
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true, declareLength);
+        var expected = await WrittenAsync(content);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var received = ReceiveOneRequestAsync(listener);
+        using var http = new HttpClient();
+
+        using var response = await http.PostAsync(new Uri($"http://127.0.0.1:{port}/v2/models/m/infer"), content);
+
+        var (head, body) = await received;
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(declareLength, head.Contains($"\r\nContent-Length: {expected.Length}\r\n", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(!declareLength, head.Contains("\r\nTransfer-Encoding: chunked\r\n", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(expected, body);
+    }
+
+    [Fact]
     public async Task Image_WrittenWithoutATensorSizedAllocation()
     {
         var image = new float[3 * 224 * 224];
@@ -169,6 +212,72 @@ public class V2BinaryRequestContentTests
         Assert.Equal(assembled.Body.Length, content.Headers.ContentLength);
         Assert.Equal(EncodedBody.BinaryContentType, content.Headers.ContentType?.MediaType);
         return content;
+    }
+
+    // One HTTP/1.1 request off the socket: its head, and its body whole (by Content-Length, or the chunks joined); then 200.
+    private static async Task<(string Head, byte[] Body)> ReceiveOneRequestAsync(System.Net.Sockets.TcpListener listener)
+    {
+        using var socket = await listener.AcceptSocketAsync();
+        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        using var reader = new BufferedStream(stream);
+        var head = new System.Text.StringBuilder();
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            var b = reader.ReadByte();
+            Assert.True(b >= 0, "the connection closed inside the head");
+            head.Append((char)b);
+        }
+
+        var text = head.ToString();
+        using var body = new MemoryStream();
+        var lengthLine = text.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        if (lengthLine is not null)
+        {
+            await CopyExactlyAsync(reader, body, int.Parse(lengthLine["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            while (true)
+            {
+                var size = Convert.ToInt32(ReadLine(reader).Split(';')[0], 16);
+                await CopyExactlyAsync(reader, body, size);
+                ReadLine(reader); // the chunk's CRLF (after the last, empty chunk: the end of the trailers)
+                if (size == 0)
+                {
+                    break;
+                }
+            }
+        }
+
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        return (text, body.ToArray());
+    }
+
+    private static string ReadLine(Stream stream)
+    {
+        var line = new System.Text.StringBuilder();
+        int b;
+        while ((b = stream.ReadByte()) >= 0 && b != '\n')
+        {
+            if (b != '\r')
+            {
+                line.Append((char)b);
+            }
+        }
+
+        return line.ToString();
+    }
+
+    private static async Task CopyExactlyAsync(Stream from, Stream to, int count)
+    {
+        var buffer = new byte[64 * 1024];
+        while (count > 0)
+        {
+            var read = await from.ReadAsync(buffer.AsMemory(0, Math.Min(buffer.Length, count)));
+            Assert.True(read > 0, "the connection closed inside the body");
+            await to.WriteAsync(buffer.AsMemory(0, read));
+            count -= read;
+        }
     }
 
     // As HttpClient sends it: serialised to the connection's stream each time, never buffered by the content.

@@ -53,13 +53,15 @@ public sealed class CanaryEgressHandlerTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(5)]
-    [InlineData(20)]
-    public async Task Request_ForwardedTensors_CanarySplitAcrossTensors_Refused(int split)
+    [InlineData(0, true)]
+    [InlineData(5, true)]
+    [InlineData(20, true)]
+    [InlineData(5, false)]
+    public async Task Request_ForwardedTensors_CanarySplitAcrossTensors_Refused(int split, bool declareLength)
     {
         // The gateway's request to the inference app is searched in the tensors' own arrays (ISegmentedContent): a
-        // value is found where the wire joins two tensors.
+        // value is found where the wire joins two tensors. Sent chunked (no Content-Length, as the gateway sends it), the
+        // body's length is still known, so it is searched all the same.
         using var server = new Server();
         await using var services = await Start(server);
         var token = Encoding.ASCII.GetBytes(Token);
@@ -71,7 +73,7 @@ public sealed class CanaryEgressHandlerTests
             Inputs = [new Tensor("a", TensorDataType.UInt8, [first.Length], first), new Tensor("b", TensorDataType.UInt8, [second.Length], second)],
         };
 
-        await Assert.ThrowsAsync<EgressDeniedException>(() => Client(services).PostAsync(server.Url("v2/models/m/infer"), new V2BinaryRequestContent(request, binaryOutputs: true)));
+        await Assert.ThrowsAsync<EgressDeniedException>(() => Client(services).PostAsync(server.Url("v2/models/m/infer"), new V2BinaryRequestContent(request, binaryOutputs: true, declareLength)));
 
         await services.StopAsync();
         Assert.False(server.Contacted, "the request left");
