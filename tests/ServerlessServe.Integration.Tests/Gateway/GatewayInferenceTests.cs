@@ -126,15 +126,40 @@ public sealed class GatewayInferenceTests(StackFixture fixture, ITestOutputHelpe
         }
     }
 
+    [StackFact]
+    public async Task Infer_ResNet18_SentChunked_SameFeaturesAsWithALength()
+    {
+        // A caller may send a large tensor chunked, which the Functions host passes through instead of reading it whole
+        // first (docs/protocol.md, "Chunked bodies"): the same image gives the same features either way.
+        var pixels = Enumerable.Range(0, 3 * 224 * 224).Select(i => ((i * 7) % 255) / 255f).ToArray();
+
+        var withLength = await ResNetFeaturesAsync(fixture, pixels);
+        var chunked = await ResNetFeaturesAsync(fixture, pixels, chunked: true);
+
+        Assert.Equal(512, chunked.Length);
+        Assert.True(MaxDifference(withLength, chunked) < 1e-6f, "a chunked image gave other features");
+    }
+
     // The features resnet18 gives for one 1x3x224x224 image through the gateway, sent and answered in the binary
-    // extension by this project's own codec.
-    internal static async Task<float[]> ResNetFeaturesAsync(StackFixture fixture, float[] pixels)
+    // extension by this project's own codec; chunked: without a Content-Length.
+    internal static async Task<float[]> ResNetFeaturesAsync(StackFixture fixture, float[] pixels, bool chunked = false)
     {
         var request = new InferenceRequest { Inputs = [new Tensor("Input247", TensorDataType.Fp32, [1, 3, 224, 224], pixels)] };
-        var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
-        using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/resnet18/infer") { Content = new ByteArrayContent(encoded.Body) };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
-        message.Headers.Add("Inference-Header-Content-Length", encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var message = new HttpRequestMessage(HttpMethod.Post, "v2/models/resnet18/infer");
+        if (chunked)
+        {
+            var content = new V2BinaryRequestContent(request, binaryOutputs: true, declareLength: false);
+            message.Content = content;
+            message.Headers.Add("Inference-Header-Content-Length", content.HeaderLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true);
+            message.Content = new ByteArrayContent(encoded.Body);
+            message.Content.Headers.ContentType = new MediaTypeHeaderValue(encoded.ContentType);
+            message.Headers.Add("Inference-Header-Content-Length", encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         using var response = await fixture.Gateway.SendAsync(message);
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, System.Text.Encoding.UTF8.GetString(body.AsSpan(0, Math.Min(body.Length, 400))) + fixture.LogTail());
