@@ -139,6 +139,49 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Matrix_Chunked_InferenceAndGatewayAnswerBodiesWithoutALength()
+    {
+        var output = Path.Combine(fixture.State.Directory, "bench-chunked-" + Guid.NewGuid().ToString("N")[..6] + ".json");
+
+        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "inference,gateway", "--chunked", "--out", output]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        Assert.True(json.RootElement.GetProperty("options").GetProperty("chunked").GetBoolean());
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["gateway", "inference"], results.Select(r => r.GetProperty("target").GetString()).Order());
+        Assert.All(results, r => Assert.Equal(0, r.GetProperty("failures").GetInt32()));
+    }
+
+    [StackFact]
+    public async Task Bench_Chunked_BodyOnTheWireWithoutAContentLength()
+    {
+        // What the bench puts on the wire, read by a listener of the test's own in place of the gateway.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var received = ReceiveOneRequestAsync(listener);
+
+        var run = await Ssctl.RunAsync(fixture,
+        [
+            "bench", "--model", "credit-risk", "--binary", "--chunked", "--requests", "1", "--concurrency", "1", "--warmup", "0",
+            "--url", $"http://127.0.0.1:{port}/api/", "--state", fixture.State.Directory,
+        ]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var (head, body) = await received.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.StartsWith("POST /api/v2/models/credit-risk/infer HTTP/1.1\r\n", head, StringComparison.Ordinal);
+        Assert.Contains("\r\nTransfer-Encoding: chunked\r\n", head, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("\r\nContent-Length:", head, StringComparison.OrdinalIgnoreCase);
+        var headerLength = int.Parse(
+            head.Split("\r\n").Single(l => l.StartsWith("Inference-Header-Content-Length:", StringComparison.OrdinalIgnoreCase))["Inference-Header-Content-Length:".Length..].Trim(),
+            CultureInfo.InvariantCulture);
+        // The binary extension's JSON header, then credit-risk's four FP32 features.
+        Assert.Equal(headerLength + (4 * sizeof(float)), body.Length);
+        Assert.Contains("\"binary_data_size\":16", System.Text.Encoding.UTF8.GetString(body, 0, headerLength), StringComparison.Ordinal);
+    }
+
+    [StackFact]
     public async Task Matrix_UnknownTarget_Refused()
     {
         var run = await Ssctl.RunAsync(fixture, [.. Arguments(), "--targets", "raw,triton"]);
@@ -154,6 +197,55 @@ public sealed class BenchMatrixTests(StackFixture fixture)
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("loopback addresses only", run.Output, StringComparison.Ordinal);
+    }
+
+    // Reads one HTTP/1.1 request (a declared or a chunked body) and answers 200 with no body.
+    private static async Task<(string Head, byte[] Body)> ReceiveOneRequestAsync(System.Net.Sockets.TcpListener listener)
+    {
+        using var socket = await listener.AcceptSocketAsync();
+        using var stream = new System.Net.Sockets.NetworkStream(socket);
+        using var reader = new BufferedStream(stream);
+        var head = ReadUntil(reader, "\r\n\r\n");
+        using var body = new MemoryStream();
+        var lengthLine = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase));
+        if (lengthLine is not null)
+        {
+            await CopyExactlyAsync(reader, body, int.Parse(lengthLine["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            int size;
+            do
+            {
+                size = Convert.ToInt32(ReadUntil(reader, "\r\n").TrimEnd().Split(';')[0], 16);
+                await CopyExactlyAsync(reader, body, size);
+                ReadUntil(reader, "\r\n"); // the chunk's CRLF; after the last, empty chunk, the end of the trailers
+            }
+            while (size > 0);
+        }
+
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray());
+        return (head, body.ToArray());
+    }
+
+    private static string ReadUntil(Stream stream, string end)
+    {
+        var text = new System.Text.StringBuilder();
+        while (!text.ToString().EndsWith(end, StringComparison.Ordinal))
+        {
+            var b = stream.ReadByte();
+            Assert.True(b >= 0, "the connection closed inside the request");
+            text.Append((char)b);
+        }
+
+        return text.ToString();
+    }
+
+    private static async Task CopyExactlyAsync(Stream from, Stream to, int count)
+    {
+        var buffer = new byte[count];
+        await from.ReadExactlyAsync(buffer);
+        await to.WriteAsync(buffer);
     }
 
     private string[] Arguments(Uri? inferenceUrl = null, string encodings = "json,binary", string concurrencies = "1,2") =>

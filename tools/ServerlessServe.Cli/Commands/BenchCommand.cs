@@ -53,9 +53,13 @@ internal static class BenchCommand
         {
             Description = "Requests (jobs with --job-items) sent first and not measured, so that the apps' JIT tiering, connections and caches settle (0..100000). Default 10 requests, 2 jobs; with --matrix, per target and cell. A server's first few hundred jobs run partly unoptimised code: measure steady state with a few hundred.",
         };
+        var chunked = new Option<bool>("--chunked")
+        {
+            Description = "Send each request body chunked, without a Content-Length, as a streaming V2 client does (the Functions host passes such a body through instead of reading it whole first; docs/protocol.md, \"Chunked bodies\").",
+        };
         var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
         rawProvider.AcceptOnlyFromAmong("cpu", "cuda");
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider, warmup };
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider, warmup, chunked };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -94,6 +98,7 @@ internal static class BenchCommand
                         RawProvider = parse.GetValue(rawProvider)!,
                         JobItems = Math.Clamp(parse.GetValue(jobItems) is > 0 and var n ? n : 1, 1, 1000),
                         Warmup = warm ?? 10,
+                        Chunked = parse.GetValue(chunked),
                     },
                     parse.GetValue(output),
                     cancellationToken).ConfigureAwait(false);
@@ -109,7 +114,7 @@ internal static class BenchCommand
                 payload = payload with { Signer = signer, KeyId = parse.GetValue(keyId)! };
             }
 
-            payload = payload with { Receipt = parse.GetValue(receipt) };
+            payload = payload with { Receipt = parse.GetValue(receipt), Chunked = parse.GetValue(chunked) };
             BenchReport report;
             try
             {
@@ -182,6 +187,11 @@ internal static class BenchCommand
         {
             AnsiConsole.MarkupLine($"[red]No gateway or inference app answers at {Markup.Escape(options.GatewayUrl.ToString())} / {Markup.Escape(options.InferenceUrl.ToString())}.[/] Start them with [blue]ssctl up[/].");
             return 2;
+        }
+
+        if (options.Chunked)
+        {
+            Console.Out.WriteLine("bench-matrix: the inference and gateway targets sent their bodies chunked, without a Content-Length.");
         }
 
         BenchMatrix.Print(results);
@@ -326,7 +336,7 @@ internal static class BenchCommand
     /// <summary>One bench request (the matrix's HTTP targets send the same): its status, or 502 when a receipt asked for is missing.</summary>
     internal static async Task<HttpStatusCode> SendAsync(HttpClient http, string path, string token, BenchPayload payload, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(payload.Body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = payload.Chunked ? new UnsizedByteContent(payload.Body) : new ByteArrayContent(payload.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(payload.ContentType);
         if (payload.HeaderLength is { } length)
         {
@@ -365,6 +375,34 @@ internal sealed record BenchPayload(byte[] Body, string ContentType, int? Header
 
     /// <summary>Ask for a signed audit receipt with each request.</summary>
     public bool Receipt { get; init; }
+
+    /// <summary>Send the body chunked, without a <c>Content-Length</c>.</summary>
+    public bool Chunked { get; init; }
+}
+
+/// <summary>
+/// A request body whose length is not declared, so that HTTP/1.1 sends it chunked: what a V2 client that streams its
+/// tensors sends. The bytes are written in 64 KiB chunks, as such a client writes them.
+/// </summary>
+internal sealed class UnsizedByteContent(byte[] body) : HttpContent
+{
+    private const int ChunkBytes = 64 * 1024;
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+    {
+        for (var offset = 0; offset < body.Length; offset += ChunkBytes)
+        {
+            await stream.WriteAsync(body.AsMemory(offset, Math.Min(ChunkBytes, body.Length - offset)), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
 }
 
 /// <summary>Latency percentiles and throughput of one bench run.</summary>

@@ -47,6 +47,9 @@ internal static class BenchMatrix
 
         /// <summary>Requests each target sends in each cell before it is measured (JIT tiering, connections, caches). Default 10.</summary>
         public int Warmup { get; init; } = 10;
+
+        /// <summary>The <c>inference</c> and <c>gateway</c> targets send their bodies chunked, without a <c>Content-Length</c>.</summary>
+        public bool Chunked { get; init; }
     }
 
     /// <summary>One target's figures in one cell.</summary>
@@ -103,7 +106,7 @@ internal static class BenchMatrix
                 using var raw = Wants("raw") ? new RawTarget(model, bytes, rows, options.RawProvider) : null;
                 foreach (var binary in options.Encodings)
                 {
-                    var payload = BenchPayloads.For(model, binary, rows);
+                    var payload = BenchPayloads.For(model, binary, rows) with { Chunked = options.Chunked };
                     var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
                     using var viaInference = Wants("inference") ? new HttpTarget("inference", inference, path, serviceToken, payload) : null;
                     // A caller of its own per model and encoding: thousands of identical queries from one caller are what
@@ -349,7 +352,7 @@ internal static class BenchMatrix
         var document = new
         {
             machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString() },
-            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies, options.Rows, options.Targets, options.RawProvider, options.JobItems },
+            options = new { options.Rounds, options.RequestsPerRound, options.Rate, options.Concurrencies, options.Rows, options.Targets, options.RawProvider, options.JobItems, options.Chunked },
             results,
         };
         await using var stream = file.Create();
