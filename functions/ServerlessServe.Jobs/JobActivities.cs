@@ -150,7 +150,9 @@ public sealed class JobActivities(
     {
         var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
         await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
-        if (context.RefusedAt == "infer" && context.Refusal?.Kind is RefusalKind.Unavailable or RefusalKind.RateLimited)
+        // Unavailable or rate-limited is tried again by the orchestration, unless the refusal concerns only the version
+        // (Refusal.VersionScoped): then it is this item's answer.
+        if (context.RefusedAt == "infer" && context.Refusal is { Kind: RefusalKind.Unavailable or RefusalKind.RateLimited, VersionScoped: false })
         {
             return item with { InferPending = true };
         }

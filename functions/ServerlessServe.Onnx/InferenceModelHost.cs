@@ -55,7 +55,7 @@ internal sealed class InferenceModelHost
                 _catalog.MarkUnavailable(name, resolvedVersion);
                 if (version is not null)
                 {
-                    throw RefusedException.Unavailable("model version unavailable");
+                    throw new RefusedException(ModelCatalog.VersionUnavailable);
                 }
             }
             catch (ExecutionProviderUnavailableException)
@@ -68,6 +68,6 @@ internal sealed class InferenceModelHost
             }
         }
 
-        throw RefusedException.Unavailable("model version unavailable");
+        throw new RefusedException(ModelCatalog.VersionUnavailable);
     }
 }

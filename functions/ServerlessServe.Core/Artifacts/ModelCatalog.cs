@@ -445,7 +445,7 @@ public sealed class ModelCatalog : IModelCatalog
     };
 
     /// <summary>The refusal of a version that exists but may not serve: it fails verification, is revoked, quarantined or withdrawn, or failed re-attestation.</summary>
-    public static Refusal VersionUnavailable { get; } = Refusal.Unavailable("model version unavailable");
+    public static Refusal VersionUnavailable { get; } = Refusal.Unavailable("model version unavailable") with { VersionScoped = true };
 
     private static readonly Refusal NoSuchModel = Refusal.NotFound("model not found");
 

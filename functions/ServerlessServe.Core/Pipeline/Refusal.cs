@@ -57,6 +57,15 @@ public sealed record Refusal(RefusalKind Kind, string Message)
     public string? Reason { get; init; }
 
     /// <summary>
+    /// True when the refusal concerns only the model version asked for (it cannot serve: withdrawn, revoked, altered in
+    /// storage): the service that gave it is healthy, and asking again soon will not help. The gateway neither retries
+    /// such an answer of the inference app nor counts it against the app's circuit breaker, so one caller asking for an
+    /// unservable version cannot make the service unavailable to everyone else. Answered with the
+    /// <c>x-serverlessserve-refusal-scope: version</c> header.
+    /// </summary>
+    public bool VersionScoped { get; init; }
+
+    /// <summary>
     /// The verdict word recorded for this refusal: <c>refused:{kind}</c>, e.g. <c>refused:invalid</c>, or
     /// <c>refused:{kind}:{reason}</c> when it has a <see cref="Reason"/>.
     /// </summary>

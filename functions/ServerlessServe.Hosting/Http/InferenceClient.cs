@@ -100,6 +100,14 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
             }
 
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && InferenceResilience.IsVersionScoped(response))
+            {
+                Log.InferenceRefusedVersion(_logger, model.Manifest.Name, model.Manifest.Version);
+                // The app is up and will not serve this version (it failed verification there, or was withdrawn since
+                // the gateway resolved it): the caller learns what the app said, not that the service is down.
+                throw new RefusedException(ModelCatalog.VersionUnavailable);
+            }
+
             Log.InferenceFailed(_logger, (int)response.StatusCode);
             throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode));
         }

@@ -45,13 +45,21 @@ internal static class InferenceResilience
     }
 
     /// <summary>
-    /// Worth another try: the app could not be reached, an attempt timed out, or it said it is overloaded or starting
-    /// (502, 503, 504). A 4xx or a 500 is the answer to this request and is never retried.
+    /// Worth another try, and a sign the app is failing: it could not be reached, an attempt timed out, or it said it is
+    /// overloaded or starting (502, 503, 504). A 4xx or a 500 is the answer to this request and is never retried; so is
+    /// a 503 that says it concerns only the version asked for (<see cref="IsVersionScoped"/>): the app answered, and a
+    /// caller asking again and again for a version that cannot serve must not open the breaker for every other caller.
     /// </summary>
     public static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
     {
         { Exception: HttpRequestException or TimeoutRejectedException } => true,
-        { Result.StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout } => true,
+        { Result: { StatusCode: HttpStatusCode.ServiceUnavailable } response } => !IsVersionScoped(response),
+        { Result.StatusCode: HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout } => true,
         _ => false,
     };
+
+    /// <summary>True when <paramref name="response"/> carries the inference app's version-scoped refusal header.</summary>
+    public static bool IsVersionScoped(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(V2Results.RefusalScopeHeader, out var values)
+        && values.Contains(V2Results.VersionScope, StringComparer.Ordinal);
 }

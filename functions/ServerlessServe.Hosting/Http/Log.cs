@@ -14,6 +14,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Inference service answered {Status}")]
     public static partial void InferenceFailed(ILogger logger, int status);
 
+    [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Inference service refused model {Model} version {Version}, which the gateway had resolved: the version cannot serve there")]
+    public static partial void InferenceRefusedVersion(ILogger logger, string model, string version);
+
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Inference service sent a response that does not parse")]
     public static partial void InferenceBadResponse(ILogger logger);
 

@@ -16,6 +16,16 @@ public static class V2Results
     /// </summary>
     public const int ErrorBodyBytes = 512;
 
+    /// <summary>
+    /// Set to <see cref="VersionScope"/> on a refusal that concerns only the model version asked for
+    /// (<see cref="Refusal.VersionScoped"/>): the service is healthy and a retry soon will not help. The gateway reads it
+    /// on the inference app's 503s (<see cref="InferenceResilience"/>).
+    /// </summary>
+    public const string RefusalScopeHeader = "x-serverlessserve-refusal-scope";
+
+    /// <summary>The value of <see cref="RefusalScopeHeader"/> for a version-scoped refusal.</summary>
+    public const string VersionScope = "version";
+
     public static BodyResult Error(int status, string safeMessage)
     {
         var result = new BodyResult(status, ResponsePadding.PadError(V2Json.WriteError(safeMessage), ErrorBodyBytes), Json);
@@ -36,6 +46,11 @@ public static class V2Results
         {
             // Whole seconds, at least 1 (RFC 9110 delay-seconds).
             result.Headers["Retry-After"] = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (refusal.VersionScoped)
+        {
+            result.Headers[RefusalScopeHeader] = VersionScope;
         }
 
         if (refusal.Kind == RefusalKind.TimedOut)

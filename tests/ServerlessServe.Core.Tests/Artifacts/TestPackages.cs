@@ -26,6 +26,17 @@ internal static class TestPackages
     public static ModelPackage CreditRisk(string name, string version, ECDsa? signer = null, byte[]? policy = null) =>
         ModelPackager.Pack(name, version, CreditRiskModel, policy ?? SampleModels.GetPolicy(CreditRiskSample.Name), signer ?? Signer, Created);
 
+    /// <summary>
+    /// The credit-risk model with <paramref name="tag"/> as its doc string: the same graph in bytes of its own, so its
+    /// content blob is its own too (a test may alter it in storage without touching any other model).
+    /// </summary>
+    public static ModelPackage CreditRiskOwnBytes(string name, string version, string tag)
+    {
+        var model = ModelProto.Parser.ParseFrom(CreditRiskModel);
+        model.DocString = tag;
+        return ModelPackager.Pack(name, version, model.ToByteArray(), SampleModels.GetPolicy(CreditRiskSample.Name), Signer, Created);
+    }
+
     public static ModelPackage CustomerNotes(string name, string version) =>
         ModelPackager.Pack(name, version, CustomerNotesModel, SampleModels.GetPolicy(CustomerNotesSample.Name), Signer, Created);
 

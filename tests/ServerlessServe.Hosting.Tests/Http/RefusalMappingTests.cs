@@ -43,4 +43,40 @@ public sealed class RefusalMappingTests
     [InlineData(503, RefusalKind.Unavailable)]
     public void FromUpstream_InferenceAppStatus_GatewayRefusal(int status, RefusalKind kind) =>
         Assert.Equal(kind, RefusalMapping.FromUpstream(status).Kind);
+
+    [Fact]
+    public void Refused_VersionUnavailable_SaysItConcernsTheVersion()
+    {
+        var result = V2Results.Refused(ServerlessServe.Core.Artifacts.ModelCatalog.VersionUnavailable);
+
+        Assert.Equal(503, result.StatusCode);
+        Assert.Equal(V2Results.VersionScope, result.Headers[V2Results.RefusalScopeHeader]);
+        Assert.False(V2Results.Refused(Refusal.Unavailable("server busy")).Headers.ContainsKey(V2Results.RefusalScopeHeader));
+    }
+
+    [Theory]
+    [InlineData(503, null, true)]
+    [InlineData(503, "version", false)]
+    [InlineData(503, "something-else", true)]
+    [InlineData(502, null, true)]
+    [InlineData(504, "version", true)]
+    [InlineData(500, null, false)]
+    [InlineData(400, null, false)]
+    [InlineData(429, null, false)]
+    public void IsTransient_OnlyFailuresOfTheService(int status, string? scope, bool transient)
+    {
+        using var response = new System.Net.Http.HttpResponseMessage((System.Net.HttpStatusCode)status);
+        if (scope is not null)
+        {
+            response.Headers.TryAddWithoutValidation(V2Results.RefusalScopeHeader, scope);
+        }
+
+        Assert.Equal(transient, InferenceResilience.IsTransient(Polly.Outcome.FromResult(response)));
+    }
+
+    [Fact]
+    public void IsTransient_UnreachableOrTimedOut() =>
+        Assert.All(
+            new Exception[] { new System.Net.Http.HttpRequestException("refused"), new Polly.Timeout.TimeoutRejectedException() },
+            ex => Assert.True(InferenceResilience.IsTransient(Polly.Outcome.FromException<System.Net.Http.HttpResponseMessage>(ex))));
 }

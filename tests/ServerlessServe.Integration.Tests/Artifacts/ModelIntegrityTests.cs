@@ -96,5 +96,10 @@ public sealed class ModelIntegrityTests(StackFixture fixture)
         inference.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.GatewayToken());
         using var direct = await inference.PostAsync($"v2/models/{Model}/versions/{version}/infer", StackFixture.Json(Body));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, direct.StatusCode);
+
+        // Both say the refusal concerns this version only, so the gateway neither retries it nor lets it open the
+        // breaker that guards every other model (InferenceResilience).
+        Assert.Equal("version", Assert.Single(response.Headers.GetValues("x-serverlessserve-refusal-scope")));
+        Assert.Equal("version", Assert.Single(direct.Headers.GetValues("x-serverlessserve-refusal-scope")));
     }
 }

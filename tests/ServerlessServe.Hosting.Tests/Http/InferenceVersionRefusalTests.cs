@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Hosting.Http;
+using ServerlessServe.Hosting.Tests.Fixtures;
+
+namespace ServerlessServe.Hosting.Tests.Http;
+
+/// <summary>
+/// The inference app refusing one version the gateway resolved (its bytes were altered in storage after the gateway
+/// verified them) is that version's answer, not a sign the app is down: the caller is told the version is unavailable,
+/// the call is not retried, and however often it is asked for, the gateway's circuit breaker stays closed for every
+/// other model and caller.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class InferenceVersionRefusalTests(InProcessStack stack)
+{
+    private const string Body = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}""";
+
+    [Fact]
+    public async Task VersionRefusedByTheInferenceApp_VersionUnavailable_NotRetried_BreakerStaysClosed()
+    {
+        // Altered in storage after the gateway verified it: the inference app, loading it, refuses the version.
+        var name = await SplitModelAsync();
+        var before = stack.GatewayLogs.GetSnapshot().Count;
+        using var client = stack.Client("version-refusal-tests");
+        var asked = 2 * InferenceResilience.BreakerMinimumThroughput;
+        for (var i = 0; i < asked; i++)
+        {
+            using var refused = await client.PostAsync($"v2/models/{name}/versions/1/infer", Json(Body));
+            var text = await refused.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal("model version unavailable", JsonDocument.Parse(text).RootElement.GetProperty("error").GetString());
+            Assert.Equal(V2Results.VersionScope, Assert.Single(refused.Headers.GetValues(V2Results.RefusalScopeHeader)));
+        }
+
+        // Every other model still serves at once: the breaker never counted those answers.
+        using var served = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+
+        var logs = stack.GatewayLogs.GetSnapshot().Skip(before).ToList();
+        Assert.Equal(asked, logs.Count(r => r.Id.Id == 1204));
+        Assert.DoesNotContain(logs, r => r.Id.Id == 1203);
+        Assert.DoesNotContain(logs, r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal) && r.Message.Contains("OnRetry", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task VersionRefusedByTheInferenceApp_JobItemRefusedAtOnce_NotRetriedByTheOrchestration()
+    {
+        var name = await SplitModelAsync();
+        using var client = stack.Client("version-refusal-jobs");
+        using var submitted = await client.PostAsync($"v2/models/{name}/jobs", Json("{\"items\":[" + Body + "]}"));
+        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
+        using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
+        var id = accepted.RootElement.GetProperty("id").GetString()!;
+
+        JsonElement status;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
+            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
+            if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
+            {
+                status = document.RootElement.Clone();
+                break;
+            }
+
+            await Task.Delay(20, timeout.Token);
+        }
+
+        // The item's answer is the app's: not "inference service unavailable" after the orchestration's retries.
+        var item = Assert.Single(status.GetProperty("results").EnumerateArray());
+        Assert.Equal("unavailable", item.GetProperty("outcome").GetString());
+        Assert.Equal("model version unavailable", item.GetProperty("error").GetString());
+    }
+
+    /// <summary>A new model the gateway has verified, whose bytes were then altered in storage: the inference app refuses it.</summary>
+    private async Task<string> SplitModelAsync()
+    {
+        var name = "split-" + Guid.NewGuid().ToString("N")[..6];
+        var store = stack.GatewayServices.GetRequiredService<ModelStore>();
+        var package = TestPackages.CreditRiskOwnBytes(name, "1", name);
+        await store.PublishAsync(package);
+        await stack.GatewayServices.GetRequiredService<ModelCatalog>().ResolveAsync(name, "1", default);
+
+        var model = package.Files.Single(f => f.Name == ModelStoreLayout.ModelFile);
+        var altered = model.Content.ToArray();
+        altered[^1] ^= 0x5a;
+        await store.Container.GetBlobClient(ModelStoreLayout.ContentPath(model.Pin.Sha256)).UploadAsync(BinaryData.FromBytes(altered), overwrite: true);
+        return name;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
