@@ -52,25 +52,7 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
     {
         var name = await SplitModelAsync();
         using var client = stack.Client("version-refusal-jobs");
-        using var submitted = await client.PostAsync($"v2/models/{name}/jobs", Json("{\"items\":[" + Body + "]}"));
-        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
-        var id = accepted.RootElement.GetProperty("id").GetString()!;
-
-        JsonElement status;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
-            if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
-            {
-                status = document.RootElement.Clone();
-                break;
-            }
-
-            await Task.Delay(20, timeout.Token);
-        }
+        var status = await JobPolling.AwaitSettledAsync(client, await JobPolling.SubmitAsync(client, $"v2/models/{name}/jobs", "{\"items\":[" + Body + "]}"));
 
         // The item's answer is the app's: not "inference service unavailable" after the orchestration's retries.
         var item = Assert.Single(status.GetProperty("results").EnumerateArray());

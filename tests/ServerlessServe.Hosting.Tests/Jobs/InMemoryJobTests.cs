@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using ServerlessServe.Hosting.Tests.Fixtures;
@@ -24,26 +23,8 @@ public sealed class InMemoryJobTests(InProcessStack stack)
             """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.7,0.85,5,3]}]}""",
         ];
 
-        using var submitted = await client.PostAsync("v2/models/credit-risk/jobs", Json("{\"items\":[" + string.Join(',', items) + "]}"));
-        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        using var accepted = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync());
-        var id = accepted.RootElement.GetProperty("id").GetString()!;
-
-        JsonElement status;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
-            if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
-            {
-                status = document.RootElement.Clone();
-                break;
-            }
-
-            await Task.Delay(20, timeout.Token);
-        }
+        var id = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', items) + "]}");
+        var status = await JobPolling.AwaitSettledAsync(client, id);
 
         Assert.Equal("completed", status.GetProperty("status").GetString());
         var results = status.GetProperty("results").EnumerateArray().ToList();

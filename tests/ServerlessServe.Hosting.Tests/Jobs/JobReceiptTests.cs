@@ -62,28 +62,9 @@ public sealed class JobReceiptTests(InProcessStack stack)
 
     private static async Task<(JsonElement Status, string Id)> RunJobAsync(HttpClient client, string? receipt)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/jobs") { Content = new StringContent("{\"items\":[" + Good + "," + Bad + "]}", Encoding.UTF8, "application/json") };
-        if (receipt is not null)
-        {
-            request.Headers.TryAddWithoutValidation(AuditReceipt.HeaderName, receipt);
-        }
-
-        using var submitted = await client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.Accepted, submitted.StatusCode);
-        var id = JsonDocument.Parse(await submitted.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var status = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token)).RootElement.Clone();
-            if (status.GetProperty("status").GetString() is not ("pending" or "running"))
-            {
-                Assert.Equal("completed", status.GetProperty("status").GetString());
-                return (status, id);
-            }
-
-            await Task.Delay(20, timeout.Token);
-        }
+        var id = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", "{\"items\":[" + Good + "," + Bad + "]}", receipt);
+        var status = await JobPolling.AwaitSettledAsync(client, id);
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        return (status, id);
     }
 }
