@@ -100,16 +100,19 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
             }
 
-            if (response.StatusCode == HttpStatusCode.ServiceUnavailable && InferenceResilience.IsVersionScoped(response))
+            // A version-scoped 503: the app is up and will not serve this version (it failed verification there, or was
+            // withdrawn since the gateway resolved it); the caller learns that, not that the service is down.
+            var versionScoped = response.StatusCode == HttpStatusCode.ServiceUnavailable && InferenceResilience.IsVersionScoped(response);
+            if (versionScoped)
             {
                 Log.InferenceRefusedVersion(_logger, model.Manifest.Name, model.Manifest.Version);
-                // The app is up and will not serve this version (it failed verification there, or was withdrawn since
-                // the gateway resolved it): the caller learns what the app said, not that the service is down.
-                throw new RefusedException(ModelCatalog.VersionUnavailable);
+            }
+            else
+            {
+                Log.InferenceFailed(_logger, (int)response.StatusCode);
             }
 
-            Log.InferenceFailed(_logger, (int)response.StatusCode);
-            throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode));
+            throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped));
         }
     }
 

@@ -27,12 +27,17 @@ internal static class RefusalMapping
         _ => 500,
     };
 
-    /// <summary>The refusal a status code from another V2 server (the inference app) stands for, seen from the gateway.</summary>
-    public static Refusal FromUpstream(int statusCode) => statusCode switch
+    /// <summary>
+    /// The refusal a status code from another V2 server (the inference app) stands for, seen from the gateway. A 503
+    /// marked as concerning only the version asked for (<paramref name="versionScoped"/>) is passed on as it is: the
+    /// version is unavailable, not the service.
+    /// </summary>
+    public static Refusal FromUpstream(int statusCode, bool versionScoped = false) => statusCode switch
     {
         400 => Refusal.Invalid("inference failed for the given input"),
         413 => Refusal.TooLarge("request too large"),
         429 => Refusal.RateLimited("too many requests"),
+        503 when versionScoped => Core.Artifacts.ModelCatalog.VersionUnavailable,
         _ => Refusal.Unavailable("inference service unavailable"),
     };
 }

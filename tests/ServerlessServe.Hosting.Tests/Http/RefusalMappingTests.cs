@@ -45,6 +45,14 @@ public sealed class RefusalMappingTests
         Assert.Equal(kind, RefusalMapping.FromUpstream(status).Kind);
 
     [Fact]
+    public void FromUpstream_VersionScoped503_VersionUnavailable()
+    {
+        Assert.Same(ServerlessServe.Core.Artifacts.ModelCatalog.VersionUnavailable, RefusalMapping.FromUpstream(503, versionScoped: true));
+        Assert.Equal("inference service unavailable", RefusalMapping.FromUpstream(503).Message);
+        Assert.Equal(RefusalKind.Invalid, RefusalMapping.FromUpstream(400, versionScoped: true).Kind);
+    }
+
+    [Fact]
     public void Refused_VersionUnavailable_SaysItConcernsTheVersion()
     {
         var result = V2Results.Refused(ServerlessServe.Core.Artifacts.ModelCatalog.VersionUnavailable);
