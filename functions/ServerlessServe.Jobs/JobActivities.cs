@@ -33,7 +33,12 @@ public sealed class JobActivities(
     public const string Redact = "RedactItems";
     public const string Audit = "AuditItems";
 
-    /// <summary>resolve → authorize → read → validate, for each item of the chunk.</summary>
+    /// <summary>
+    /// resolve → authorize → read → validate → budget → screen, for each item of the chunk. budget charges the item's
+    /// elements to the caller's daily budget on the model, as for a sync request: an item past it is refused alone (429
+    /// daily budget spent). The one effect of this activity that is not pure: a rerun charges again, so a caller can be
+    /// refused early by what a crashed attempt charged, never served past the budget.
+    /// </summary>
     public Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
         EachAsync(chunk, Validate, options.Value.InferConcurrency, _ => true, ValidateItemAsync, cancellationToken);
 

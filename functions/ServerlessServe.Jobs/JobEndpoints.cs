@@ -16,6 +16,7 @@ using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Http;
@@ -35,6 +36,8 @@ public sealed class JobEndpoints(
     StagePipeline<ModelRequestContext> models,
     StagePipeline<JobRequestContext> callers,
     RequestSignatureCheck signatures,
+    RequestLimits rateLimits,
+    CallerPseudonymizer pseudonymizer,
     PayloadStore payloads,
     ProtocolLimits limits,
     TimeProvider time,
@@ -344,6 +347,14 @@ public sealed class JobEndpoints(
             var busy = V2Results.Refused(Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller"));
             busy.Headers["Retry-After"] = "5";
             return (null, busy);
+        }
+
+        // Each item is a request to the model's rate limit, as if sent on its own: a job is no way around the policy's
+        // requestsPerSecond and burst. Taken at submission, where the caller can still be told.
+        if (rateLimits.TryTake(pseudonymizer.Pseudonymize(caller.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, items.Count) is { } limited)
+        {
+            Log.JobRateLimited(logger, context.Model.Manifest.Name, items.Count, limited.Kind.ToString());
+            return (null, V2Results.Refused(limited));
         }
 
         var verified = context.Model!.Manifest;

@@ -21,7 +21,7 @@ namespace ServerlessServe.Jobs;
 public static class JobsBuilderExtensions
 {
     /// <summary>
-    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate → screen; infer → squeeze →
+    /// Jobs: one pipeline per activity (validate: resolve → authorize → read → validate → budget → screen; infer → squeeze →
     /// extract; redact → canary; audit), the activities and the jobs API (authenticate → honey-caller → contain).
     /// Submission runs the model routes' checks, honey names included. Under the Functions host the Durable extension
     /// runs the orchestrations; under the standalone host this adds the Durable Task worker and client over an
@@ -43,7 +43,7 @@ public static class JobsBuilderExtensions
             .AddFilter("Microsoft.DurableTask", LogLevel.Warning)
             .AddFilter("DurableTask.Core", LogLevel.Warning)
             .AddFilter("DurableTask.AzureStorage", LogLevel.Warning));
-        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ScreenInput>());
+        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ChargeBudget>().Add<ScreenInput>());
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>().Add<DetectExtraction>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>().Add<DetectCanaryOutput>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());

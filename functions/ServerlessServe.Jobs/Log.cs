@@ -28,4 +28,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8007, Level = LogLevel.Information, Message = "Removed {Count} durable sidecar folder(s) in {Root} left by processes that no longer run")]
     public static partial void StaleSidecarFoldersRemoved(ILogger logger, int count, string root);
+
+    [LoggerMessage(EventId = 8008, Level = LogLevel.Information, Message = "Job refused for {Model}: its {Items} item(s) are over the caller's rate limit on the model ({Refusal})")]
+    public static partial void JobRateLimited(ILogger logger, string model, int items, string refusal);
 }

@@ -47,12 +47,7 @@ public sealed class RequestLimits : IDisposable
     /// </summary>
     public Refusal? TryAcquire(string caller, string model, LimitsPolicy? policy, out IDisposable? lease)
     {
-        var key = new Key(
-            caller,
-            model,
-            policy?.RequestsPerSecond ?? _options.RequestsPerSecond,
-            policy?.Burst ?? _options.Burst,
-            policy?.Concurrency ?? _options.Concurrency);
+        var key = Resolve(caller, model, policy);
         lease = null;
         using (var rate = _rate.AttemptAcquire(key))
         {
@@ -74,12 +69,45 @@ public sealed class RequestLimits : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Takes <paramref name="requests"/> requests of <paramref name="caller"/> (pseudonym) on <paramref name="model"/>
+    /// from its token bucket at once, the same bucket <see cref="TryAcquire"/> draws on: a job's items, each of which
+    /// the model's rate limit counts as a request. More than the bucket can ever hold (the burst): 413, which no wait
+    /// cures; more than it holds now: 429 with when to retry. Takes no place of the caller's concurrency: a job's items
+    /// run at the jobs feature's own concurrency.
+    /// </summary>
+    public Refusal? TryTake(string caller, string model, LimitsPolicy? policy, int requests)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requests);
+        var key = Resolve(caller, model, policy);
+        if (requests > key.Burst)
+        {
+            return Refusal.TooLarge($"{requests} items are more than this caller may send to the model at once (a burst of {key.Burst} requests); split the job");
+        }
+
+        using var rate = _rate.AttemptAcquire(key, requests);
+        if (rate.IsAcquired)
+        {
+            return null;
+        }
+
+        var retry = rate.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        return Refusal.RateLimited("too many requests") with { RetryAfter = retry };
+    }
+
     public void Dispose()
     {
         _global.Dispose();
         _rate.Dispose();
         _concurrency.Dispose();
     }
+
+    private Key Resolve(string caller, string model, LimitsPolicy? policy) => new(
+        caller,
+        model,
+        policy?.RequestsPerSecond ?? _options.RequestsPerSecond,
+        policy?.Burst ?? _options.Burst,
+        policy?.Concurrency ?? _options.Concurrency);
 
     // At least one token a period: a period of a tenth of a second at 10 requests per second and more, longer below.
     private static TokenBucketRateLimiterOptions Bucket(Key key)

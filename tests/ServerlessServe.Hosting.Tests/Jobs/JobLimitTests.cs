@@ -1,0 +1,107 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Hosting.Tests.Fixtures;
+using ServerlessServe.Local.Samples;
+
+namespace ServerlessServe.Hosting.Tests.Jobs;
+
+/// <summary>
+/// A job is no way around a model's limits: each item is charged to the caller's daily budget as a sync request is,
+/// and counts as a request to the caller's rate limit on the model (taken when the job is submitted).
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class JobLimitTests(InProcessStack stack)
+{
+    private const string Item = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Fact]
+    public async Task DailyBudget_ChargedPerItem_ItemsPastItRefusedAlone_SyncRefusedAfter()
+    {
+        // 4 elements an item, 12 a day: at most 3 items, whichever path serves them.
+        var name = "job-budget-" + Guid.NewGuid().ToString("N")[..6];
+        await PublishAsync(name, """{"dailyElements":12}""");
+        using var client = stack.Client("job-budget-" + Guid.NewGuid().ToString("N")[..6]);
+
+        var status = await JobPolling.AwaitSettledAsync(client, await JobPolling.SubmitAsync(client, $"v2/models/{name}/jobs", Items(5)));
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(5, results.Count);
+        var released = results.Count(r => r.GetProperty("outcome").GetString() == "released");
+        var refused = results.Where(r => r.GetProperty("outcome").GetString() != "released").ToList();
+        Assert.InRange(released, 1, 3);
+        Assert.All(refused, r =>
+        {
+            Assert.Equal("rate_limited", r.GetProperty("outcome").GetString());
+            Assert.Equal("daily budget spent", r.GetProperty("error").GetString());
+        });
+
+        // What the job did not spend is all a sync request may still have.
+        var served = released;
+        for (var i = 0; i < 3; i++)
+        {
+            using var sync = await client.PostAsync($"v2/models/{name}/infer", Json(Item));
+            served += sync.StatusCode == HttpStatusCode.OK ? 1 : 0;
+            Assert.True(sync.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, sync.StatusCode.ToString());
+        }
+
+        Assert.InRange(served, released, 3);
+    }
+
+    [Fact]
+    public async Task RateLimit_EachItemARequest_JobOverTheBurst413_JobOverWhatIsLeft429_SyncAfterJobSharesTheBucket()
+    {
+        // The limited model: a burst of 3 per caller, then one request a minute.
+        using var client = stack.Client("job-rate-" + Guid.NewGuid().ToString("N")[..6]);
+        var path = $"v2/models/{InProcessStack.LimitedModel}/jobs";
+
+        using (var tooMany = await client.PostAsync(path, Json(Items(4))))
+        {
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
+            Assert.Contains("burst of 3", await ErrorAsync(tooMany), StringComparison.Ordinal);
+        }
+
+        // Two items take two of the three requests; the job is served in full.
+        var status = await JobPolling.AwaitSettledAsync(client, await JobPolling.SubmitAsync(client, path, Items(2)));
+        Assert.All(status.GetProperty("results").EnumerateArray(), r => Assert.Equal("released", r.GetProperty("outcome").GetString()));
+
+        // Two more are more than is left now: 429 with when to retry, and no job started.
+        using (var over = await client.PostAsync(path, Json(Items(2))))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, over.StatusCode);
+            Assert.True(over.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+            Assert.Equal("too many requests", await ErrorAsync(over));
+        }
+
+        // The one request left is the sync path's, from the same bucket; the next is refused.
+        using (var last = await client.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", Json(Item)))
+        {
+            Assert.Equal(HttpStatusCode.OK, last.StatusCode);
+        }
+
+        using var refused = await client.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", Json(Item));
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+    }
+
+    private async Task PublishAsync(string name, string limits)
+    {
+        var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = JsonNode.Parse(limits);
+        await stack.GatewayServices.GetRequiredService<ModelStore>().PublishAsync(TestPackages.CreditRisk(name, "1", policy: JsonSerializer.SerializeToUtf8Bytes(policy)));
+    }
+
+    private static string Items(int count) => "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item, count)) + "]}";
+
+    private static async Task<string?> ErrorAsync(HttpResponseMessage response)
+    {
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.GetProperty("error").GetString();
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}
