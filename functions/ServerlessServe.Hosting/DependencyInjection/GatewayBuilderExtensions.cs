@@ -27,16 +27,12 @@ public static class GatewayBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddValidatedOptions<GatewayOptions, GatewayOptionsValidator>(GatewayOptions.SectionName);
-        builder.Services.AddHttpClient(InferenceClient.HttpClientName, (sp, http) =>
+        InferenceResilience.AddTo(builder.Services.AddHttpClient(InferenceClient.HttpClientName, (sp, http) =>
         {
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             http.BaseAddress = EnsureTrailingSlash(options.InferenceBaseUrl!);
             http.Timeout = options.InferenceTimeout;
-        }).AddResilienceHandler(InferenceClient.HttpClientName, static (pipeline, context) =>
-        {
-            var options = context.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            InferenceResilience.Configure(pipeline, options);
-        });
+        }));
         builder.Services.TryAddSingleton(sp => new InferenceClient(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
             sp.GetRequiredService<ServiceTokenCache>(),

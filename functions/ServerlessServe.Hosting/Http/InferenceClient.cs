@@ -116,7 +116,11 @@ internal sealed class InferenceClient : IInferenceBackend
         }
     }
 
-    /// <summary>True when the inference app answers its readiness probe.</summary>
+    /// <summary>
+    /// True when the inference app answers its readiness probe; false when it answers otherwise, cannot be reached,
+    /// times out, or the probe's breaker is open (<see cref="InferenceResilience.AppKey"/>): never an exception, so the
+    /// gateway's readiness answers 503 not ready, not 500.
+    /// </summary>
     public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
     {
         try
@@ -124,7 +128,8 @@ internal sealed class InferenceClient : IInferenceBackend
             using var response = await _http.GetAsync(new Uri("v2/health/ready", UriKind.Relative), cancellationToken).ConfigureAwait(false);
             return response.StatusCode == HttpStatusCode.OK;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutRejectedException or BrokenCircuitException
+            && !cancellationToken.IsCancellationRequested)
         {
             return false;
         }
