@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -7,9 +8,10 @@ using ServerlessServe.Core.Pipeline;
 namespace ServerlessServe.Hosting.Http;
 
 /// <summary>
-/// A request body as the pipeline reads it: each read waits at most the idle timeout for bytes, and what the server
-/// reports about a broken body becomes a refusal instead of an unexpected exception — a stall or a body below Kestrel's
-/// minimum data rate is <see cref="RefusalKind.TimedOut"/> (408), a body that ends before its <c>Content-Length</c>, a
+/// A request body as the pipeline reads it: each read waits at most the idle timeout for bytes, the whole body at most
+/// the total timeout from the first read, and what the server reports about a broken body becomes a refusal instead of
+/// an unexpected exception — a stall, a body still arriving at the total timeout or one below Kestrel's minimum data
+/// rate is <see cref="RefusalKind.TimedOut"/> (408), a body that ends before its <c>Content-Length</c>, a
 /// malformed chunked body or a reset connection is <see cref="RefusalKind.Invalid"/> (400), a caller gone away is a
 /// cancellation. Each is logged once at Information with an event id, without a stack trace.
 /// </summary>
@@ -18,8 +20,11 @@ namespace ServerlessServe.Hosting.Http;
 /// rather than a cancelled token: Kestrel's body reader stays in a valid state, so the server can still drain or close
 /// the connection cleanly after the 408 (a token-cancelled read leaves it unable to, and Kestrel logs an error).
 /// </remarks>
-internal sealed class EdgeBodyStream(PipeReader inner, TimeSpan idleTimeout, CancellationToken requestAborted, ILogger logger) : Stream
+internal sealed class EdgeBodyStream(PipeReader inner, TimeSpan idleTimeout, TimeSpan totalTimeout, CancellationToken requestAborted, ILogger logger) : Stream
 {
+    // When the whole body must have arrived (Stopwatch ticks), set at the first read.
+    private long _until;
+
     /// <summary>The refusal of a body that ended early or broke the framing; one message for every such case.</summary>
     public static Refusal Incomplete { get; } = Refusal.Invalid("request body is incomplete or malformed");
 
@@ -44,14 +49,27 @@ internal sealed class EdgeBodyStream(PipeReader inner, TimeSpan idleTimeout, Can
             return 0;
         }
 
+        if (_until == 0)
+        {
+            _until = Stopwatch.GetTimestamp() + (long)(totalTimeout.TotalSeconds * Stopwatch.Frequency);
+        }
+
         using var aborted = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, requestAborted);
         try
         {
             while (true)
             {
+                var left = TimeSpan.FromSeconds((double)(_until - Stopwatch.GetTimestamp()) / Stopwatch.Frequency);
+                if (left <= TimeSpan.Zero)
+                {
+                    Log.BodyTooLong(logger, (long)totalTimeout.TotalMilliseconds);
+                    throw new RefusedException(Refusal.TimedOut);
+                }
+
                 var deadline = new Deadline();
+                var last = left < idleTimeout;
                 ReadResult result;
-                using (var timer = new CancellationTokenSource(idleTimeout))
+                using (var timer = new CancellationTokenSource(last ? left : idleTimeout))
                 using (timer.Token.Register(() => deadline.Expire(inner)))
                 {
                     result = await inner.ReadAsync(aborted.Token).ConfigureAwait(false);
@@ -74,7 +92,15 @@ internal sealed class EdgeBodyStream(PipeReader inner, TimeSpan idleTimeout, Can
 
                 if (result.IsCanceled && deadline.Expired)
                 {
-                    Log.BodyStalled(logger, (long)idleTimeout.TotalMilliseconds);
+                    if (last)
+                    {
+                        Log.BodyTooLong(logger, (long)totalTimeout.TotalMilliseconds);
+                    }
+                    else
+                    {
+                        Log.BodyStalled(logger, (long)idleTimeout.TotalMilliseconds);
+                    }
+
                     throw new RefusedException(Refusal.TimedOut);
                 }
 

@@ -5,7 +5,8 @@ namespace ServerlessServe.Hosting.Http;
 /// <summary>
 /// How the HTTP edge of both apps treats slow requests and refusals of access (section <c>ServerlessServe:Edge</c>).
 /// The Kestrel limits apply where the app runs standalone; under the Functions host the host's own front end applies its
-/// limits, and <see cref="BodyReadIdleTimeout"/> (enforced by the edge's body reader) holds in both hosts.
+/// limits, and <see cref="BodyReadIdleTimeout"/> and <see cref="BodyReadTimeout"/> (enforced by the edge's body reader)
+/// hold in both hosts.
 /// </summary>
 public sealed class EdgeOptions
 {
@@ -18,6 +19,16 @@ public sealed class EdgeOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan BodyReadIdleTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Longest a request body may take to arrive in full, from the first read; a body still arriving after it is
+    /// refused with 408. Default 2 minutes: 16 MiB (the largest jobs body) needs about 1.1 Mbit/s. Without it, a
+    /// trickle just fast enough for the idle timeout and Kestrel's minimum rate held its request's places (the
+    /// instance's admission, the caller's concurrency on the model) for hours; under the Functions host, which passes
+    /// a chunked body through, only the idle timeout applied. Holds in both hosts.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan BodyReadTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
     /// Standalone: the slowest average rate, in bytes per second, at which Kestrel keeps reading a request body (its

@@ -48,7 +48,8 @@ public static class HttpEdge
 
     /// <summary>
     /// <paramref name="request"/>'s body as every endpoint reads it: each read waits at most
-    /// <see cref="EdgeOptions.BodyReadIdleTimeout"/> for bytes, and a stalled, short, malformed or aborted body surfaces as
+    /// <see cref="EdgeOptions.BodyReadIdleTimeout"/> for bytes, the whole body at most <see cref="EdgeOptions.BodyReadTimeout"/>,
+    /// and a stalled, slow, short, malformed or aborted body surfaces as
     /// a <see cref="RefusedException"/> (408 or 400) or a cancellation, never as an unexpected exception.
     /// </summary>
     public static Stream Body(HttpRequest request)
@@ -57,7 +58,7 @@ public static class HttpEdge
         var services = request.HttpContext.RequestServices;
         var options = services?.GetService<IOptions<EdgeOptions>>()?.Value ?? new EdgeOptions();
         var logger = services?.GetService<ILoggerFactory>()?.CreateLogger(typeof(HttpEdge).FullName!) ?? NullLogger.Instance;
-        return new EdgeBodyStream(request.BodyReader, options.BodyReadIdleTimeout, request.HttpContext.RequestAborted, logger);
+        return new EdgeBodyStream(request.BodyReader, options.BodyReadIdleTimeout, options.BodyReadTimeout, request.HttpContext.RequestAborted, logger);
     }
 
     /// <summary>A new context for a metadata or readiness request on <paramref name="request"/>.</summary>

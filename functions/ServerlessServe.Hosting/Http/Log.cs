@@ -31,4 +31,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1233, Level = LogLevel.Information, Message = "Request body abandoned: the caller went away")]
     public static partial void BodyAborted(ILogger logger);
+
+    [LoggerMessage(EventId = 1234, Level = LogLevel.Information, Message = "Request body not received within {TotalMilliseconds} ms of its first read; answered 408")]
+    public static partial void BodyTooLong(ILogger logger, long totalMilliseconds);
 }

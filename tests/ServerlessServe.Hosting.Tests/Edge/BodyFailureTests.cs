@@ -104,6 +104,36 @@ public sealed class BodyFailureTests(InProcessStack stack)
     }
 
     [Fact]
+    public async Task BodyFastEnoughForEveryRateCheck_StillArrivingAtTheTotalTimeout_408()
+    {
+        // 200 bytes every 0.3 s (about 670 a second): never idle for 1 s and above Kestrel's 240 a second, so only the
+        // 5 s total ends it, long before the 100,000 bytes (2.5 minutes at this pace) would have arrived.
+        var server = await stack.SocketGatewayAsync();
+        stack.SocketGatewayLogs.Clear();
+        await using var http = await RawHttp.ConnectAsync(server);
+        await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Content-Length: 100000"));
+        var reading = http.ReadResponseAsync();
+        var trickle = Encoding.ASCII.GetBytes(new string(' ', 200));
+        for (var i = 0; i < 100 && !reading.IsCompleted; i++)
+        {
+            try
+            {
+                await http.SendAsync(trickle);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(reading, Task.Delay(300));
+        }
+
+        AssertError(await reading, 408, "request body not received in time");
+        Assert.Contains(stack.SocketGatewayLogs.GetSnapshot(), r => r.Id.Id == 1234);
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    [Fact]
     public async Task ChunkedUploadCutOff_NoAnswerNoErrorLogAndTheServerGoesOn()
     {
         var server = await stack.SocketGatewayAsync();

@@ -192,12 +192,13 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     }
 
     /// <summary>
-    /// The edge settings of the apps on real sockets: a body idle for 1 s, or slower than 240 bytes a second after a 2 s
-    /// grace period, is refused (408).
+    /// The edge settings of the apps on real sockets: a body idle for 1 s, slower than 240 bytes a second after a 2 s
+    /// grace period, or still arriving 5 s after its first read, is refused (408).
     /// </summary>
     public static IReadOnlyDictionary<string, string?> SocketEdgeSettings { get; } = new Dictionary<string, string?>
     {
         ["ServerlessServe:Edge:BodyReadIdleTimeout"] = "00:00:01",
+        ["ServerlessServe:Edge:BodyReadTimeout"] = "00:00:05",
         ["ServerlessServe:Edge:MinRequestBodyDataRateGracePeriod"] = "00:00:02",
         ["ServerlessServe:Edge:RequestHeadersTimeout"] = "00:00:02",
     };
