@@ -72,4 +72,44 @@ public sealed class RequestLimitsTests
         lease!.Dispose();
         Assert.NotNull(limits.TryAcquire("a", "m", null, out _));
     }
+
+    [Fact]
+    public void CallerConcurrency_AcrossModels_PlacesHeldUntilDisposed_OtherCallerUnaffected()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { CallerConcurrency = 2 }));
+
+        Assert.Null(limits.TryAcquire("a", "m1", null, out var first));
+        Assert.Null(limits.TryAcquire("a", "m2", null, out var second));
+        var refused = limits.TryAcquire("a", "m3", null, out var none);
+        Assert.Null(none);
+        Assert.Equal(RefusalKind.RateLimited, refused!.Kind);
+        Assert.True(refused.RetryAfter > TimeSpan.Zero);
+        Assert.Null(limits.TryAcquire("b", "m3", null, out var other));
+
+        // The refused request gave back the place it had taken on m3: once a place is free, m3 is served.
+        first!.Dispose();
+        Assert.Null(limits.TryAcquire("a", "m3", new LimitsPolicy { Concurrency = 1 }, out var third));
+        second!.Dispose();
+        third!.Dispose();
+        other!.Dispose();
+    }
+
+    [Fact]
+    public void TakeMany_FromTheSameBucket_PastTheBurst413_PastWhatIsLeft429()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions()));
+        var policy = new LimitsPolicy { RequestsPerSecond = 0.01, Burst = 3 };
+
+        Assert.Equal(RefusalKind.TooLarge, limits.TryTake("a", "m", policy, 4)!.Kind);
+        Assert.Null(limits.TryTake("a", "m", policy, 2));
+        var over = limits.TryTake("a", "m", policy, 2);
+        Assert.Equal(RefusalKind.RateLimited, over!.Kind);
+        Assert.True(over.RetryAfter > TimeSpan.Zero);
+
+        // What is left is one request, for the sync path as well.
+        Assert.Null(limits.TryAcquire("a", "m", policy, out var last));
+        last!.Dispose();
+        Assert.NotNull(limits.TryAcquire("a", "m", policy, out _));
+        Assert.Null(limits.TryTake("b", "m", policy, 3));
+    }
 }

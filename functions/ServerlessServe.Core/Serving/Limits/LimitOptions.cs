@@ -24,6 +24,15 @@ public sealed class LimitOptions
     public int Concurrency { get; set; } = 64;
 
     /// <summary>
+    /// Inference requests one caller may have in flight on this instance, all models together; past it 429 with
+    /// <c>Retry-After</c>, as for <see cref="Concurrency"/>. Default 256, a quarter of <see cref="GlobalConcurrency"/>:
+    /// a caller allowed on many models, whose places per model add up past the instance's, cannot take all of the
+    /// instance's places alone (with slow uploads, say) and leave every other caller 503 <c>server busy</c>.
+    /// </summary>
+    [Range(1, 100_000)]
+    public int CallerConcurrency { get; set; } = 256;
+
+    /// <summary>
     /// Inference requests in flight on this instance, all callers together; past it a request is shed at once (503 with
     /// <c>Retry-After</c>) before any other work. Default 1,024.
     /// </summary>

@@ -6,9 +6,9 @@ using ServerlessServe.Core.Policy;
 namespace ServerlessServe.Core.Serving.Limits;
 
 /// <summary>
-/// This instance's limiters (System.Threading.RateLimiting): one concurrency limiter for all inference requests, and
-/// per caller and model a token bucket and a concurrency limiter with the model policy's <c>limits</c> (or the
-/// defaults). Nothing waits in a queue: a request over a limit is refused at once with when to retry. Idle per-caller
+/// This instance's limiters (System.Threading.RateLimiting): one concurrency limiter for all inference requests, one
+/// per caller for its requests to all models (<see cref="LimitOptions.CallerConcurrency"/>), and per caller and model a
+/// token bucket and a concurrency limiter with the model policy's <c>limits</c> (or the defaults). Nothing waits in a queue: a request over a limit is refused at once with when to retry. Idle per-caller
 /// limiters are dropped by the partitioned limiters themselves, so memory follows the callers active now.
 /// </summary>
 public sealed class RequestLimits : IDisposable
@@ -17,6 +17,7 @@ public sealed class RequestLimits : IDisposable
     private readonly ConcurrencyLimiter _global;
     private readonly PartitionedRateLimiter<Key> _rate;
     private readonly PartitionedRateLimiter<Key> _concurrency;
+    private readonly PartitionedRateLimiter<string> _callers;
 
     public RequestLimits(IOptions<LimitOptions> options)
     {
@@ -25,6 +26,9 @@ public sealed class RequestLimits : IDisposable
         _rate = PartitionedRateLimiter.Create<Key, Key>(key => RateLimitPartition.GetTokenBucketLimiter(key, static k => Bucket(k)));
         _concurrency = PartitionedRateLimiter.Create<Key, Key>(key => RateLimitPartition.GetConcurrencyLimiter(
             key, static k => new ConcurrencyLimiterOptions { PermitLimit = k.Concurrency, QueueLimit = 0 }));
+        var perCaller = _options.CallerConcurrency;
+        _callers = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetConcurrencyLimiter(
+            caller, _ => new ConcurrencyLimiterOptions { PermitLimit = perCaller, QueueLimit = 0 }));
     }
 
     /// <summary>Requests in flight on this instance may not exceed the global limit; the lease holds one place.</summary>
@@ -42,8 +46,9 @@ public sealed class RequestLimits : IDisposable
     }
 
     /// <summary>
-    /// Takes one request of <paramref name="caller"/> (pseudonym) on <paramref name="model"/> from its token bucket and
-    /// one place of its concurrency; the lease holds the place until disposed. A refusal says when to retry.
+    /// Takes one request of <paramref name="caller"/> (pseudonym) on <paramref name="model"/> from its token bucket, one
+    /// place of its concurrency on the model and one of its concurrency on all models; the lease holds both places until
+    /// disposed. A refusal says when to retry.
     /// </summary>
     public Refusal? TryAcquire(string caller, string model, LimitsPolicy? policy, out IDisposable? lease)
     {
@@ -65,7 +70,15 @@ public sealed class RequestLimits : IDisposable
             return Refusal.RateLimited("too many requests") with { RetryAfter = TimeSpan.FromSeconds(1) };
         }
 
-        lease = place;
+        var callerPlace = _callers.AttemptAcquire(caller);
+        if (!callerPlace.IsAcquired)
+        {
+            callerPlace.Dispose();
+            place.Dispose();
+            return Refusal.RateLimited("too many requests") with { RetryAfter = TimeSpan.FromSeconds(1) };
+        }
+
+        lease = new Places(place, callerPlace);
         return null;
     }
 
@@ -100,6 +113,17 @@ public sealed class RequestLimits : IDisposable
         _global.Dispose();
         _rate.Dispose();
         _concurrency.Dispose();
+        _callers.Dispose();
+    }
+
+    /// <summary>A request's place on the model and among the caller's requests, given back together.</summary>
+    private sealed class Places(RateLimitLease model, RateLimitLease caller) : IDisposable
+    {
+        public void Dispose()
+        {
+            model.Dispose();
+            caller.Dispose();
+        }
     }
 
     private Key Resolve(string caller, string model, LimitsPolicy? policy) => new(
