@@ -17,6 +17,10 @@ public sealed class AuditProofs(BlobContainerClient container)
 
     private readonly Dictionary<string, ChainCache> _chains = new(StringComparer.Ordinal);
 
+    // A writer's first read (not cached, or evicted: at most 8 are kept) reads its whole chain; one at a time, so proof
+    // requests naming many writers cost the instance one chain's read at once, not one per request.
+    private readonly SemaphoreSlim _firstReads = new(1, 1);
+
     /// <summary>
     /// The proof of record <paramref name="seq"/> of <paramref name="writerId"/> against the latest stored tree head that
     /// covers it and matches the records; null when there is no such record or no tree head covers it yet.
@@ -42,7 +46,7 @@ public sealed class AuditProofs(BlobContainerClient container)
         {
             if (seq > chain.Tree.Size)
             {
-                await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
+                await ReadNewAsync(chain, writerId, cancellationToken).ConfigureAwait(false);
             }
 
             if (seq > chain.Tree.Size)
@@ -63,7 +67,7 @@ public sealed class AuditProofs(BlobContainerClient container)
 
             if (heads.Count > 0 && heads.Max() > chain.Tree.Size)
             {
-                await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
+                await ReadNewAsync(chain, writerId, cancellationToken).ConfigureAwait(false);
             }
 
             foreach (var size in heads.Where(size => size <= chain.Tree.Size).OrderDescending())
@@ -117,7 +121,7 @@ public sealed class AuditProofs(BlobContainerClient container)
             {
                 if (!chain.TrySeqOf(requestId, out seq))
                 {
-                    await chain.ReadNewAsync(container, writer, cancellationToken).ConfigureAwait(false);
+                    await ReadNewAsync(chain, writer, cancellationToken).ConfigureAwait(false);
                     if (!chain.TrySeqOf(requestId, out seq))
                     {
                         continue;
@@ -166,6 +170,25 @@ public sealed class AuditProofs(BlobContainerClient container)
         }
 
         return null;
+    }
+
+    private async Task ReadNewAsync(ChainCache chain, string writerId, CancellationToken cancellationToken)
+    {
+        if (chain.Tree.Size > 0)
+        {
+            await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await _firstReads.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await chain.ReadNewAsync(container, writerId, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _firstReads.Release();
+        }
     }
 
     private ChainCache CacheOf(string writerId)

@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Hosting.Http;
 
 namespace ServerlessServe.Hosting.Audit;
@@ -22,8 +24,20 @@ public sealed class AuditProofEndpoints(
     AuditReceiptIndex index,
     AuditProofs proofs,
     CallerPseudonymizer pseudonymizer,
+    RequestLimits limits,
     IOptions<AuditOptions> options)
 {
+    /// <summary>
+    /// Each caller's limits on this route, per instance: 5 requests a second after a burst of 20, 4 at once. A proof
+    /// names a record by request id, and an id whose writer's chain is not cached costs reading that whole chain, so a
+    /// caller sending made-up ids of many writers could keep the instance reading chains. Polling for a pending proof
+    /// (every <see cref="AuditOptions.CheckpointInterval"/>) is far below it.
+    /// </summary>
+    public static LimitsPolicy Limits { get; } = new() { RequestsPerSecond = 5, Burst = 20, Concurrency = 4 };
+
+    // The limiters' key for this route: not a model name (those are lowercase letters, digits, '.', '_' and '-').
+    private const string RouteKey = "(audit proofs)";
+
     /// <summary>The answer for one proof request.</summary>
     public async Task<IActionResult> GetAsync(HttpRequest request, string requestId)
     {
@@ -36,6 +50,19 @@ public sealed class AuditProofEndpoints(
             return V2Results.Refused(refused);
         }
 
+        if (limits.TryAcquire(pseudonymizer.Pseudonymize(context.Caller!.Subject), RouteKey, Limits, out var lease) is { } limited)
+        {
+            return V2Results.Refused(limited);
+        }
+
+        using (lease)
+        {
+            return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IActionResult> ProveAsync(string requestId, AuditProofRequestContext context, CancellationToken aborted)
+    {
         // A synchronous request's id names its writer (AuditRequestIds); a job item's place is in the receipt index.
         var notFound = V2Results.Refused(Refusal.NotFound("no such receipt"));
         var place = await index.FindAsync(requestId, aborted).ConfigureAwait(false);

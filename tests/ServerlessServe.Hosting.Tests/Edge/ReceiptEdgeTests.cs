@@ -112,6 +112,42 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         await AssertNotFoundAsync(other, "audit/proofs/" + plainId);
     }
 
+    [Fact]
+    public async Task Proof_MadeUpIdsFast_RateLimitedPerCaller_AnotherCallerStillAnswered()
+    {
+        // Made-up ids with a real writer's tag: each costs a look into that writer's chain. Past the route's burst, 429.
+        using var client = stack.Client("proof-flood-" + Guid.NewGuid().ToString("N")[..6]);
+        var (served, _) = await InferAsync(client, CreditRisk, null);
+        var tag = served.Headers.GetValues("x-request-id").Single()[..8];
+        served.Dispose();
+
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 2 * Hosting.Audit.AuditProofEndpoints.Limits.Burst; i++)
+        {
+            var response = await client.GetAsync("audit/proofs/" + tag + Guid.NewGuid().ToString("N")[..24]);
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited ??= response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests, s.ToString()));
+        Assert.Equal(HttpStatusCode.NotFound, statuses[0]);
+        Assert.NotNull(limited);
+        Assert.True(limited!.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        limited.Dispose();
+
+        // Another caller's proof requests take their own allowance.
+        using var other = stack.Client("proof-other-" + Guid.NewGuid().ToString("N")[..6]);
+        await AssertNotFoundAsync(other, "audit/proofs/" + tag + Guid.NewGuid().ToString("N")[..24]);
+    }
+
     private static async Task<(HttpResponseMessage Response, AuditReceipt? Receipt)> InferAsync(HttpClient client, string body, string? receiptHeader)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
