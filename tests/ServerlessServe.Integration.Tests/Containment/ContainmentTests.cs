@@ -124,6 +124,37 @@ public sealed class ContainmentTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task DailyBudget_JobItemsChargedAsRequests_PastItRefusedAlone_NeverExceeded()
+    {
+        // 4 elements an item, 12 a day: a job of 5 items under the real durable engine, then sync requests.
+        var model = "job-budget-" + Guid.NewGuid().ToString("N")[..8];
+        var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
+        policy["limits"] = System.Text.Json.Nodes.JsonNode.Parse("""{"dailyElements":12}""");
+        await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
+        using var client = Client(fixture.Stack.GatewayBaseUrl, "job-budgeted-" + Guid.NewGuid().ToString("N")[..8]);
+
+        var job = await Jobs.JobClient.SubmitAsync(fixture, client, $"v2/models/{model}/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(CreditRiskBody, 5)) + "]}");
+        var status = await Jobs.JobClient.WaitAsync(client, job);
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        var results = status.GetProperty("results").EnumerateArray().ToList();
+        var released = results.Count(r => r.GetProperty("outcome").GetString() == "released");
+        Assert.InRange(released, 1, 3);
+        Assert.All(results.Where(r => r.GetProperty("outcome").GetString() != "released"), r =>
+            Assert.Equal(("rate_limited", "daily budget spent"), (r.GetProperty("outcome").GetString(), r.GetProperty("error").GetString())));
+
+        var served = released;
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.PostAsync($"v2/models/{model}/infer", StackFixture.Json(CreditRiskBody));
+            Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, response.StatusCode.ToString());
+            served += response.StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        Assert.InRange(served, released, 3);
+    }
+
+    [StackFact]
     public async Task Flood_OneCallerAt10xItsRateGets429s_AnotherWithinItsRateIsAllServed()
     {
         var model = "limited-" + Guid.NewGuid().ToString("N")[..8];
