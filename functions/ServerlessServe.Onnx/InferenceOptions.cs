@@ -47,4 +47,15 @@ public sealed class InferenceOptions
     /// </summary>
     [Range(1, 64)]
     public int ConcurrentBatches { get; set; } = 2;
+
+    /// <summary>
+    /// The most model bytes (the sizes of the loaded versions' ONNX files) whose sessions the app keeps; past it, the
+    /// versions asked for least recently are unloaded, each once its runs have ended, and loaded again when asked for.
+    /// A session takes about its model's size again in memory, and the verified bytes are kept for re-attestation, so
+    /// the app holds roughly twice this. Default 1 GiB. Without a bound, a caller pinning each of a model's stored
+    /// versions in turn made the app load them all, until it ran out of memory for every caller. The version just
+    /// loaded always stays, even when it alone is larger.
+    /// </summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxLoadedModelBytes { get; set; } = 1L << 30;
 }

@@ -5,10 +5,18 @@ namespace ServerlessServe.Onnx;
 
 /// <summary>
 /// A verified model version with its ONNX Runtime session (created from the verified bytes). Owned by the
-/// <see cref="OnnxSessionCache"/>, which disposes the session; callers must not.
+/// <see cref="OnnxSessionCache"/>, which disposes the session; callers must not. The cache may evict it (to stay within
+/// <see cref="InferenceOptions.MaxLoadedModelBytes"/>) while runs are under way: every run holds a use
+/// (<see cref="TryEnter"/>, <see cref="Exit"/>) from the run until its outputs are released, and the session is disposed
+/// when the last use ends after the eviction, never under a run.
 /// </summary>
 public sealed class LoadedModel
 {
+    // Uses in progress; -1 once disposed (no use can start).
+    private int _uses;
+    private volatile bool _evicted;
+    private long _lastUsed = Environment.TickCount64;
+
     internal LoadedModel(VerifiedModelVersion version, InferenceSession session, ExecutionProvider executionProvider, byte[] modelBytes)
     {
         Version = version;
@@ -35,4 +43,54 @@ public sealed class LoadedModel
     public string ModelVersion => Version.Manifest.Version;
 
     public string ManifestDigest => Version.ManifestDigest;
+
+    /// <summary>When a request last asked for this version (<see cref="Environment.TickCount64"/>), for eviction.</summary>
+    internal long LastUsed => Volatile.Read(ref _lastUsed);
+
+    /// <summary>True once the session is disposed: evicted and no run left.</summary>
+    internal bool IsDisposed => Volatile.Read(ref _uses) < 0;
+
+    internal void Touch() => Volatile.Write(ref _lastUsed, Environment.TickCount64);
+
+    /// <summary>Starts a use of the session; false when it is disposed already (evicted, no run left).</summary>
+    internal bool TryEnter()
+    {
+        while (true)
+        {
+            var uses = Volatile.Read(ref _uses);
+            if (uses < 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _uses, uses + 1, uses) == uses)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Ends a use; the last one after an eviction disposes the session.</summary>
+    internal void Exit()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0 && _evicted)
+        {
+            DisposeIfIdle();
+        }
+    }
+
+    /// <summary>No new request gets this model from the cache; the session is disposed now if idle, else by the last use.</summary>
+    internal void Evict()
+    {
+        _evicted = true;
+        DisposeIfIdle();
+    }
+
+    private void DisposeIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _uses, -1, 0) == 0)
+        {
+            Session.Dispose();
+        }
+    }
 }

@@ -40,4 +40,7 @@ internal static partial class Log
 
     [LoggerMessage(3111, LogLevel.Warning, "{Variable}={Value} in the environment was overridden: ServerlessServe keeps ONNX Runtime's telemetry off in every process that serves callers.")]
     public static partial void TelemetryOverridden(ILogger logger, string variable, string value);
+
+    [LoggerMessage(3112, LogLevel.Information, "Unloaded model {Model} version {Version} ({Bytes} bytes), the least recently asked for, to keep the loaded models within {MaxBytes} bytes; it is disposed once its runs end and loaded again when asked for.")]
+    public static partial void SessionEvicted(ILogger logger, string model, string version, long bytes, long maxBytes);
 }

@@ -71,20 +71,55 @@ public sealed class OnnxModelRunner
     internal IDisposableReadOnlyCollection<OrtValue> Run(
         LoadedModel model, string[] inputNames, IReadOnlyCollection<OrtValue> values, string[] outputs, CancellationToken cancellationToken)
     {
+        // The run and its outputs hold a use of the session, so the cache's eviction never disposes it under them.
+        if (!model.TryEnter())
+        {
+            throw RefusedException.Unavailable("inference unavailable");
+        }
+
         using var runOptions = new RunOptions();
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
         try
         {
-            return model.Session.Run(runOptions, inputNames, values, outputs);
+            return new HeldResults(model, model.Session.Run(runOptions, inputNames, values, outputs));
         }
         catch (OnnxRuntimeException ex)
         {
+            model.Exit();
             cancellationToken.ThrowIfCancellationRequested();
             var category = Category(ex);
             Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
             throw category is "InvalidArgument" or "RuntimeException" or "Fail"
                 ? RefusedException.Invalid("inference failed for the given input")
                 : RefusedException.Unavailable("inference failed");
+        }
+        catch
+        {
+            model.Exit();
+            throw;
+        }
+    }
+
+    /// <summary>A run's outputs, which give back the run's use of the session when disposed.</summary>
+    private sealed class HeldResults(LoadedModel model, IDisposableReadOnlyCollection<OrtValue> results) : IDisposableReadOnlyCollection<OrtValue>
+    {
+        private int _disposed;
+
+        public int Count => results.Count;
+
+        public OrtValue this[int index] => results[index];
+
+        public IEnumerator<OrtValue> GetEnumerator() => results.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                results.Dispose();
+                model.Exit();
+            }
         }
     }
 

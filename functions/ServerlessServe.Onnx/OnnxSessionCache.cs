@@ -9,14 +9,17 @@ namespace ServerlessServe.Onnx;
 
 /// <summary>
 /// One <see cref="InferenceSession"/> per model version, keyed by manifest digest and created from verified bytes in
-/// memory. Concurrent callers for the same digest share one creation; a failed creation is not cached. Sessions live
-/// until the cache is disposed (versions are immutable, and ONNX Runtime sessions are thread-safe).
+/// memory. Concurrent callers for the same digest share one creation; a failed creation is not cached. Versions are
+/// immutable and sessions thread-safe, so a session stays while it is asked for; past
+/// <see cref="InferenceOptions.MaxLoadedModelBytes"/> the versions asked for least recently are evicted (disposed once
+/// their runs end, <see cref="LoadedModel.Evict"/>) and loaded again when next asked for.
 /// </summary>
 public sealed class OnnxSessionCache : IDisposable
 {
     private readonly InferenceOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, Lazy<Task<LoadedModel>>> _sessions = new(StringComparer.Ordinal);
+    private readonly object _evictions = new();
     private bool _disposed;
 
     public OnnxSessionCache(IOptions<InferenceOptions> options, ILogger<OnnxSessionCache> logger)
@@ -54,6 +57,7 @@ public sealed class OnnxSessionCache : IDisposable
         if (_sessions.TryGetValue(manifestDigest, out var entry) && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
         {
             model = entry.Value.Result;
+            model.Touch();
             return true;
         }
 
@@ -76,7 +80,9 @@ public sealed class OnnxSessionCache : IDisposable
         var entry = _sessions.GetOrAdd(version.ManifestDigest, _ => new Lazy<Task<LoadedModel>>(() => CreateAsync(version, loadVerified)));
         try
         {
-            return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var model = await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+            model.Touch();
+            return model;
         }
         catch (Exception) when (entry.Value.IsFaulted || entry.Value.IsCanceled)
         {
@@ -134,7 +140,8 @@ public sealed class OnnxSessionCache : IDisposable
         {
             if (entry.IsValueCreated && entry.Value.IsCompletedSuccessfully)
             {
-                entry.Value.Result.Session.Dispose();
+                // Disposed now, or by its last run if one is still under way.
+                entry.Value.Result.Evict();
             }
         }
 
@@ -190,6 +197,35 @@ public sealed class OnnxSessionCache : IDisposable
         }
 
         Log.SessionCreated(_logger, verified.Version.Manifest.Name, verified.Version.Manifest.Version, verified.Version.ManifestDigest, provider, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return new LoadedModel(verified.Version, session, provider, verified.ModelBytes);
+        var loaded = new LoadedModel(verified.Version, session, provider, verified.ModelBytes);
+        EvictOverBudget(loaded);
+        return loaded;
+    }
+
+    // Keeps the loaded models' bytes within the budget, the one just loaded included: the others go, least recently
+    // asked for first. Runs as each session is created (the one just loaded is not in the map's loaded set yet).
+    private void EvictOverBudget(LoadedModel justLoaded)
+    {
+        lock (_evictions)
+        {
+            var loaded = Loaded.Where(m => !ReferenceEquals(m, justLoaded)).OrderBy(static m => m.LastUsed).ToList();
+            var bytes = justLoaded.ModelBytes.LongLength + loaded.Sum(static m => m.ModelBytes.LongLength);
+            foreach (var model in loaded)
+            {
+                if (bytes <= _options.MaxLoadedModelBytes)
+                {
+                    break;
+                }
+
+                if (_sessions.TryGetValue(model.ManifestDigest, out var entry)
+                    && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && ReferenceEquals(entry.Value.Result, model)
+                    && _sessions.TryRemove(KeyValuePair.Create(model.ManifestDigest, entry)))
+                {
+                    model.Evict();
+                    bytes -= model.ModelBytes.LongLength;
+                    Log.SessionEvicted(_logger, model.Name, model.ModelVersion, model.ModelBytes.LongLength, _options.MaxLoadedModelBytes);
+                }
+            }
+        }
     }
 }

@@ -67,6 +67,56 @@ public sealed class OnnxSessionCacheTests
     }
 
     [Fact]
+    public async Task OverTheByteBudget_LeastRecentlyAskedForEvictedAndDisposed_LoadedAgainWhenAskedFor()
+    {
+        // Room for any one of the two models, not for both.
+        var budget = Math.Max(TestPackages.CreditRiskModel.Length, TestPackages.CustomerNotesModel.Length);
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { IntraOpNumThreads = 1, MaxLoadedModelBytes = budget });
+        var first = await InferenceTestModels.CreditRiskAsync(cache);
+
+        var second = await InferenceTestModels.CustomerNotesAsync(cache);
+
+        Assert.Equal(1, cache.Count);
+        Assert.False(cache.TryGet(first.ManifestDigest, out _));
+        Assert.True(cache.TryGet(second.ManifestDigest, out _));
+        Assert.True(first.IsDisposed);
+        Assert.False(second.IsDisposed);
+        var again = await InferenceTestModels.CreditRiskAsync(cache);
+        Assert.NotSame(first, again);
+        Assert.True(second.IsDisposed);
+    }
+
+    [Fact]
+    public async Task Evicted_WhileARunHoldsItsOutputs_DisposedOnlyWhenTheyAreReleased_ThenRefusedUntilLoadedAgain()
+    {
+        var budget = Math.Max(TestPackages.CreditRiskModel.Length, TestPackages.CustomerNotesModel.Length);
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { IntraOpNumThreads = 1, MaxLoadedModelBytes = budget });
+        var runner = new OnnxModelRunner(new Microsoft.Extensions.Logging.Testing.FakeLogger<OnnxModelRunner>());
+        var first = await InferenceTestModels.CreditRiskAsync(cache);
+        var input = new Core.Protocol.Tensor("features", Core.Protocol.TensorDataType.Fp32, [1, 4], new float[] { 0.2f, 0.1f, 0f, 18f });
+        using var value = OrtTensors.Pin(input);
+        var held = runner.Run(first, ["features"], [value], ["probabilities"], default);
+
+        await InferenceTestModels.CustomerNotesAsync(cache);
+
+        // Out of the cache, but its session lives while the run's outputs are held, and they read whole.
+        Assert.False(cache.TryGet(first.ManifestDigest, out _));
+        Assert.False(first.IsDisposed);
+        var probabilities = OrtTensors.FromOrtValue("probabilities", held[0]).As<float>().ToArray();
+        Assert.Equal(1.0, probabilities.Sum(), 4);
+        held.Dispose();
+        Assert.True(first.IsDisposed);
+
+        // A request that resolved it before the eviction is refused as unavailable (the gateway retries), not run on a
+        // disposed session; asked for again, the version is loaded again and serves.
+        var refused = Assert.Throws<Core.Pipeline.RefusedException>(() => runner.Run(first, ["features"], [value], ["probabilities"], default));
+        Assert.Equal(Core.Pipeline.RefusalKind.Unavailable, refused.Refusal.Kind);
+        var again = await InferenceTestModels.CreditRiskAsync(cache);
+        var outputs = await runner.RunAsync(again, [input], null, default);
+        Assert.Equal(probabilities, Assert.Single(outputs).As<float>().ToArray());
+    }
+
+    [Fact]
     public async Task Cuda_UnavailableWithoutFallback_FailsClosed()
     {
         using var cache = InferenceTestModels.NewCache(new InferenceOptions { ExecutionProvider = ExecutionProvider.Cuda });
