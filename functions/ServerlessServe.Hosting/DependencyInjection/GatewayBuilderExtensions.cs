@@ -37,7 +37,8 @@ public static class GatewayBuilderExtensions
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
             sp.GetRequiredService<ServiceTokenCache>(),
             sp.GetRequiredService<ProtocolLimits>(),
-            sp.GetRequiredService<ILogger<InferenceClient>>()));
+            sp.GetRequiredService<ILogger<InferenceClient>>(),
+            sp.GetRequiredService<TimeProvider>()));
         builder.Services.TryAddSingleton<IInferenceBackend>(sp => sp.GetRequiredService<InferenceClient>());
         return builder;
     }

@@ -20,17 +20,29 @@ internal sealed class InferenceClient : IInferenceBackend
 {
     public const string HttpClientName = "inference";
 
+    /// <summary>
+    /// How long one readiness probe of the inference app answers for: every readiness request within it (and while it
+    /// is in flight) shares it. The gateway's readiness route is anonymous, so without this each anonymous request made
+    /// a call to the inference app (three, with retries, while the app answered 503).
+    /// </summary>
+    public static readonly TimeSpan ReadinessReuse = TimeSpan.FromSeconds(1);
+
     private readonly HttpClient _http;
     private readonly ServiceTokenCache _tokens;
     private readonly ProtocolLimits _limits;
     private readonly ILogger<InferenceClient> _logger;
+    private readonly TimeProvider _time;
+    private readonly Lock _probeLock = new();
+    private Task<bool>? _probe;
+    private long _probeStarted;
 
-    public InferenceClient(HttpClient http, ServiceTokenCache tokens, ProtocolLimits limits, ILogger<InferenceClient> logger)
+    public InferenceClient(HttpClient http, ServiceTokenCache tokens, ProtocolLimits limits, ILogger<InferenceClient> logger, TimeProvider? time = null)
     {
         _http = http;
         _tokens = tokens;
         _limits = limits;
         _logger = logger;
+        _time = time ?? TimeProvider.System;
     }
 
     public async Task<InferenceResponse> InferAsync(VerifiedModelVersion model, InferenceRequest request, string requestId, CancellationToken cancellationToken)
@@ -119,17 +131,36 @@ internal sealed class InferenceClient : IInferenceBackend
     /// <summary>
     /// True when the inference app answers its readiness probe; false when it answers otherwise, cannot be reached,
     /// times out, or the probe's breaker is open (<see cref="InferenceResilience.AppKey"/>): never an exception, so the
-    /// gateway's readiness answers 503 not ready, not 500.
+    /// gateway's readiness answers 503 not ready, not 500. One probe answers every request for
+    /// <see cref="ReadinessReuse"/> after it starts, and all that come while it is in flight; each request still stops
+    /// waiting when its own <paramref name="cancellationToken"/> ends.
     /// </summary>
-    public async Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken)
+    {
+        Task<bool> probe;
+        lock (_probeLock)
+        {
+            if (_probe is null || (_probe.IsCompleted && _time.GetElapsedTime(_probeStarted) >= ReadinessReuse))
+            {
+                _probeStarted = _time.GetTimestamp();
+                _probe = ProbeAsync();
+            }
+
+            probe = _probe;
+        }
+
+        return probe.WaitAsync(cancellationToken);
+    }
+
+    // Not tied to any one request: bounded by the pipeline's attempt timeout and the client's overall timeout.
+    private async Task<bool> ProbeAsync()
     {
         try
         {
-            using var response = await _http.GetAsync(new Uri("v2/health/ready", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+            using var response = await _http.GetAsync(new Uri("v2/health/ready", UriKind.Relative), CancellationToken.None).ConfigureAwait(false);
             return response.StatusCode == HttpStatusCode.OK;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutRejectedException or BrokenCircuitException
-            && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or TimeoutRejectedException or BrokenCircuitException)
         {
             return false;
         }

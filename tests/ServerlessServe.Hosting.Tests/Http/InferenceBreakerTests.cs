@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Polly.CircuitBreaker;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Hosting.Http;
@@ -75,21 +76,44 @@ public sealed class InferenceBreakerTests
     {
         var upstream = new Upstream(_ => HttpStatusCode.ServiceUnavailable);
         using var services = Services(upstream);
-        var time = TimeProvider.System;
-        var client = new InferenceClient(
-            services.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
-            new ServiceTokenCache(new ScriptedCredential(time), Microsoft.Extensions.Options.Options.Create(new ServiceTokenOptions { Resource = "api://inference" }), time, NullLogger<ServiceTokenCache>.Instance),
-            new ProtocolLimits(),
-            NullLogger<InferenceClient>.Instance);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var client = Client(services, time);
 
+        // Each probe a fresh one (the test's clock moves past the reuse window between them).
         for (var i = 0; i < 2 * InferenceResilience.BreakerMinimumThroughput; i++)
         {
             Assert.False(await client.IsReadyAsync(default));
+            time.Advance(InferenceClient.ReadinessReuse);
         }
 
         // The probe's breaker opened on the way (fewer calls reached the app than probes were made, with retries).
         Assert.True(upstream.Calls("/v2/health/ready") < 2 * InferenceResilience.BreakerMinimumThroughput * 3);
     }
+
+    [Fact]
+    public async Task ReadinessProbe_ManyRequestsAtOnce_OneCallToTheApp_UntilTheReuseWindowEnds()
+    {
+        var upstream = new Upstream(_ => HttpStatusCode.OK);
+        using var services = Services(upstream);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var client = Client(services, time);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => client.IsReadyAsync(default))));
+        Assert.All(answers, Assert.True);
+        Assert.True(await client.IsReadyAsync(default));
+        Assert.Equal(1, upstream.Calls("/v2/health/ready"));
+
+        time.Advance(InferenceClient.ReadinessReuse);
+        Assert.True(await client.IsReadyAsync(default));
+        Assert.Equal(2, upstream.Calls("/v2/health/ready"));
+    }
+
+    private static InferenceClient Client(ServiceProvider services, TimeProvider time) => new(
+        services.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
+        new ServiceTokenCache(new ScriptedCredential(time), Microsoft.Extensions.Options.Options.Create(new ServiceTokenOptions { Resource = "api://inference" }), time, NullLogger<ServiceTokenCache>.Instance),
+        new ProtocolLimits(),
+        NullLogger<InferenceClient>.Instance,
+        time);
 
     private static ServiceProvider Services(Upstream upstream)
     {
