@@ -79,27 +79,9 @@ public sealed class BodyFailureTests(InProcessStack stack)
     {
         // 240 bytes a second after a 2 s grace period; these 20 bytes every 0.4 s (50 a second) never stall for the 1 s
         // idle timeout, so it is Kestrel's rate check that refuses them.
-        var server = await stack.SocketGatewayAsync();
-        stack.SocketGatewayLogs.Clear();
-        await using var http = await RawHttp.ConnectAsync(server);
-        await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Content-Length: 100000"));
-        var reading = http.ReadResponseAsync();
-        var trickle = Encoding.ASCII.GetBytes(new string(' ', 20));
-        for (var i = 0; i < 200 && !reading.IsCompleted; i++)
-        {
-            try
-            {
-                await http.SendAsync(trickle);
-            }
-            catch (IOException)
-            {
-                break;
-            }
+        var response = await TrickleAsync(bytes: 20, every: TimeSpan.FromMilliseconds(400), times: 200);
 
-            await Task.WhenAny(reading, Task.Delay(400));
-        }
-
-        AssertError(await reading, 408, "request body not received in time");
+        AssertError(response, 408, "request body not received in time");
         AssertNoErrorLogs(stack.SocketGatewayLogs);
     }
 
@@ -108,13 +90,24 @@ public sealed class BodyFailureTests(InProcessStack stack)
     {
         // 200 bytes every 0.3 s (about 670 a second): never idle for 1 s and above Kestrel's 240 a second, so only the
         // 5 s total ends it, long before the 100,000 bytes (2.5 minutes at this pace) would have arrived.
+        var response = await TrickleAsync(bytes: 200, every: TimeSpan.FromMilliseconds(300), times: 100);
+
+        AssertError(response, 408, "request body not received in time");
+        Assert.Contains(stack.SocketGatewayLogs.GetSnapshot(), r => r.Id.Id == 1234);
+        AssertNoErrorLogs(stack.SocketGatewayLogs);
+    }
+
+    // A body of 100,000 declared bytes sent to the socket gateway's infer route a few bytes at a time, until it answers
+    // (or closes) or the sends run out; returns the answer.
+    private async Task<RawResponse?> TrickleAsync(int bytes, TimeSpan every, int times)
+    {
         var server = await stack.SocketGatewayAsync();
         stack.SocketGatewayLogs.Clear();
         await using var http = await RawHttp.ConnectAsync(server);
         await http.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", "Content-Length: 100000"));
         var reading = http.ReadResponseAsync();
-        var trickle = Encoding.ASCII.GetBytes(new string(' ', 200));
-        for (var i = 0; i < 100 && !reading.IsCompleted; i++)
+        var trickle = Encoding.ASCII.GetBytes(new string(' ', bytes));
+        for (var i = 0; i < times && !reading.IsCompleted; i++)
         {
             try
             {
@@ -125,12 +118,10 @@ public sealed class BodyFailureTests(InProcessStack stack)
                 break;
             }
 
-            await Task.WhenAny(reading, Task.Delay(300));
+            await Task.WhenAny(reading, Task.Delay(every));
         }
 
-        AssertError(await reading, 408, "request body not received in time");
-        Assert.Contains(stack.SocketGatewayLogs.GetSnapshot(), r => r.Id.Id == 1234);
-        AssertNoErrorLogs(stack.SocketGatewayLogs);
+        return await reading;
     }
 
     [Fact]
