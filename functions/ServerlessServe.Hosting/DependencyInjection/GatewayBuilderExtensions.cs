@@ -44,9 +44,9 @@ public static class GatewayBuilderExtensions
     }
 
     /// <summary>
-    /// The gateway's pipelines — model routes: authenticate → honey-caller → contain → honey-model → resolve → authorize;
-    /// infer: admit, those, then limit → read → signature → validate → budget → screen → infer → squeeze → extract → redact → canary → encode,
-    /// closed by audit and release — the endpoints that run them, and the containment they enforce
+    /// The gateway's pipelines — model routes: authenticate → misses → honey-caller → contain → honey-model → resolve →
+    /// authorize, closed by miss; infer: admit, those, then limit → read → signature → validate → budget → screen → infer →
+    /// squeeze → extract → redact → canary → encode, closed by audit, release and miss — the endpoints that run them, and the containment they enforce
     /// (<see cref="ContainmentBuilderExtensions.AddContainment"/>) and the signed requests some models require
     /// (<see cref="SignatureBuilderExtensions.AddRequestSignatures"/>). Needs <c>AddAuditLog</c>, <c>AddExtractionDetection</c>
     /// (extract, and screen, which reports each request's flagged rows to the caller's extraction state) and
@@ -70,14 +70,17 @@ public static class GatewayBuilderExtensions
         builder.Services.TryAddSingleton<ResponseRedactor>();
         builder.AddPipeline<ModelRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<CheckMisses>()
             .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
             .Add<RefuseHoneyModel>()
             .Add<ResolveModel>()
-            .Add<AuthorizeCaller>());
+            .Add<AuthorizeCaller>()
+            .Finally<ChargeMisses>());
         builder.AddPipeline<InferenceContext>(stages => stages
             .Add<AdmitRequest>()
             .Add<Authenticate<CallerAuthenticator>>()
+            .Add<CheckMisses>()
             .Add<RefuseHoneyCaller>()
             .Add<EnforceContainment>()
             .Add<RefuseHoneyModel>()
@@ -96,7 +99,8 @@ public static class GatewayBuilderExtensions
             .Add<DetectCanaryOutput>()
             .Add<EncodeResponse>()
             .Finally<AuditRequest>()
-            .Finally<ReleaseLimits>());
+            .Finally<ReleaseLimits>()
+            .Finally<ChargeMisses>());
         builder.AddPipeline<Audit.AuditProofRequestContext>(stages => stages
             .Add<Authenticate<CallerAuthenticator>>()
             .Add<RefuseHoneyCaller>()

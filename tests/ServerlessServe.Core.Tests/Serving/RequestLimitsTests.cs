@@ -112,4 +112,61 @@ public sealed class RequestLimitsTests
         Assert.NotNull(limits.TryAcquire("a", "m", policy, out _));
         Assert.Null(limits.TryTake("b", "m", policy, 3));
     }
+
+    [Fact]
+    public void Misses_CheckTakesNothing_ChargedPastTheBurstRefused429_OtherCallerUnaffected()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { MissesPerSecond = 0.01, MissBurst = 2 }));
+
+        // Checking spends nothing: any number of checks with no miss charged.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(limits.TryMiss("a"));
+        }
+
+        limits.ChargeMiss("a");
+        Assert.Null(limits.TryMiss("a"));
+        limits.ChargeMiss("a");
+        var refused = limits.TryMiss("a");
+        Assert.Equal(RefusalKind.RateLimited, refused!.Kind);
+        Assert.Equal("too many requests", refused.Message);
+        Assert.Equal(TimeSpan.FromSeconds(100), refused.RetryAfter);
+
+        // Charging past the end changes nothing and throws nothing; another caller has misses of its own, and the model
+        // limits of the caller out of misses are untouched.
+        limits.ChargeMiss("a");
+        Assert.NotNull(limits.TryMiss("a"));
+        Assert.Null(limits.TryMiss("b"));
+        Assert.Null(limits.TryAcquire("a", "m", null, out var lease));
+        lease!.Dispose();
+    }
+
+    [Fact]
+    public async Task Misses_AFractionOfATokenBack_StillRefused()
+    {
+        // The bucket's timer adds what the time since its last tick is worth: a token and a small fraction, as a tick is
+        // never exactly on time. A token bucket answers a request for no token with success as soon as any fraction is
+        // there, so a check made that way lets a caller that spends every whole token through for good. Spend every
+        // whole token, check, repeat over several ticks: the check must refuse (a tick between the two may rarely add a
+        // whole token, hence the margin).
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { MissesPerSecond = 10, MissBurst = 2 }));
+        var refused = 0;
+        const int Checks = 40;
+        for (var i = 0; i < Checks; i++)
+        {
+            for (var spend = 0; spend < 5; spend++)
+            {
+                limits.ChargeMiss("a");
+            }
+
+            if (limits.TryMiss("a") is not null)
+            {
+                refused++;
+            }
+
+            await Task.Delay(10);
+        }
+
+        Assert.True(refused >= Checks - 4, $"refused {refused} of {Checks} checks with no whole token left");
+    }
 }

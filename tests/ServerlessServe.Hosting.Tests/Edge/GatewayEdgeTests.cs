@@ -31,7 +31,7 @@ public sealed class GatewayEdgeTests(InProcessStack stack)
         var record = await SingleRecordAsync(response);
         Assert.Equal("released", record.GetProperty("outcome").GetString());
         Assert.Equal(
-            ["admit", "authenticate", "authorize", "budget", "canary", "contain", "encode", "extract", "honey-caller", "honey-model", "infer", "limit", "read", "redact", "resolve", "screen", "signature", "squeeze", "validate"],
+            ["admit", "authenticate", "authorize", "budget", "canary", "contain", "encode", "extract", "honey-caller", "honey-model", "infer", "limit", "misses", "read", "redact", "resolve", "screen", "signature", "squeeze", "validate"],
             record.GetProperty("stages").EnumerateObject().Select(p => p.Name));
         Assert.All(record.GetProperty("stages").EnumerateObject(), p => Assert.Equal("pass", p.Value.GetString()));
 

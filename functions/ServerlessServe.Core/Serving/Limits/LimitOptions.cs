@@ -33,6 +33,21 @@ public sealed class LimitOptions
     public int CallerConcurrency { get; set; } = 256;
 
     /// <summary>
+    /// Misses per second one caller may have on this instance: requests on a model route (metadata, readiness, infer,
+    /// job submission) answered as a model the caller cannot have — an unknown model or version, a honey name, a model
+    /// whose policy does not admit the caller. Each costs a store lookup or an audit record before any model's limits
+    /// apply. Past <see cref="MissBurst"/>, every model request of that caller is refused 429 with <c>Retry-After</c>
+    /// before the model is looked up, whatever model it names, so the refusal tells nothing of which models exist.
+    /// Default 10.
+    /// </summary>
+    [Range(0.001, 100_000)]
+    public double MissesPerSecond { get; set; } = 10;
+
+    /// <summary>Misses one caller may have at once after being quiet (<see cref="MissesPerSecond"/>). Default 100.</summary>
+    [Range(1, 100_000)]
+    public int MissBurst { get; set; } = 100;
+
+    /// <summary>
     /// Inference requests in flight on this instance, all callers together; past it a request is shed at once (503 with
     /// <c>Retry-After</c>) before any other work. Default 1,024.
     /// </summary>

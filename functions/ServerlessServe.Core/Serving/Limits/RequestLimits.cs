@@ -8,7 +8,8 @@ namespace ServerlessServe.Core.Serving.Limits;
 /// <summary>
 /// This instance's limiters (System.Threading.RateLimiting): one concurrency limiter for all inference requests, one
 /// per caller for its requests to all models (<see cref="LimitOptions.CallerConcurrency"/>), and per caller and model a
-/// token bucket and a concurrency limiter with the model policy's <c>limits</c> (or the defaults). Nothing waits in a queue: a request over a limit is refused at once with when to retry. Idle per-caller
+/// token bucket and a concurrency limiter with the model policy's <c>limits</c> (or the defaults), and per caller a token
+/// bucket of misses (<see cref="LimitOptions.MissesPerSecond"/>). Nothing waits in a queue: a request over a limit is refused at once with when to retry. Idle per-caller
 /// limiters are dropped by the partitioned limiters themselves, so memory follows the callers active now.
 /// </summary>
 public sealed class RequestLimits : IDisposable
@@ -18,6 +19,8 @@ public sealed class RequestLimits : IDisposable
     private readonly PartitionedRateLimiter<Key> _rate;
     private readonly PartitionedRateLimiter<Key> _concurrency;
     private readonly PartitionedRateLimiter<string> _callers;
+    private readonly PartitionedRateLimiter<string> _misses;
+    private readonly TimeSpan _missRetryAfter;
 
     public RequestLimits(IOptions<LimitOptions> options)
     {
@@ -29,7 +32,26 @@ public sealed class RequestLimits : IDisposable
         var perCaller = _options.CallerConcurrency;
         _callers = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetConcurrencyLimiter(
             caller, _ => new ConcurrencyLimiterOptions { PermitLimit = perCaller, QueueLimit = 0 }));
+        var misses = new Key(string.Empty, string.Empty, _options.MissesPerSecond, _options.MissBurst, 1);
+        _misses = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => Bucket(misses)));
+        _missRetryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(1 / _options.MissesPerSecond)));
     }
+
+    /// <summary>
+    /// Whether <paramref name="caller"/> (pseudonym) may still have a miss (<see cref="LimitOptions.MissesPerSecond"/>):
+    /// null while its allowance holds one, else 429 with when to retry. Takes nothing; <see cref="ChargeMiss"/> does,
+    /// once the request turned out to be one.
+    /// </summary>
+    public Refusal? TryMiss(string caller)
+    {
+        // Whole tokens: a token bucket answers a request for none with success as soon as any fraction of one has come back.
+        return _misses.GetStatistics(caller) is { CurrentAvailablePermits: < 1 }
+            ? Refusal.RateLimited("too many requests") with { RetryAfter = _missRetryAfter }
+            : null;
+    }
+
+    /// <summary>Spends one of <paramref name="caller"/>'s misses (none left: nothing more to spend).</summary>
+    public void ChargeMiss(string caller) => _misses.AttemptAcquire(caller).Dispose();
 
     /// <summary>Requests in flight on this instance may not exceed the global limit; the lease holds one place.</summary>
     public Refusal? TryAdmit(out RateLimitLease? lease)
@@ -114,6 +136,7 @@ public sealed class RequestLimits : IDisposable
         _rate.Dispose();
         _concurrency.Dispose();
         _callers.Dispose();
+        _misses.Dispose();
     }
 
     /// <summary>A request's place on the model and among the caller's requests, given back together.</summary>
