@@ -89,9 +89,7 @@ public sealed class OnnxModelRunner
             cancellationToken.ThrowIfCancellationRequested();
             var category = Category(ex);
             Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
-            throw category is "InvalidArgument" or "RuntimeException" or "Fail"
-                ? RefusedException.Invalid("inference failed for the given input")
-                : RefusedException.Unavailable("inference failed");
+            throw new RefusedException(RunFailure(category));
         }
         catch
         {
@@ -194,6 +192,24 @@ public sealed class OnnxModelRunner
 
         return outputNames.ToArray();
     }
+
+    /// <summary>
+    /// What a run that ONNX Runtime failed with error code <paramref name="category"/> answers. <c>InvalidArgument</c>,
+    /// <c>RuntimeException</c> and <c>Fail</c> are what a kernel raises on values it cannot compute (an index out of
+    /// range, a shape a reshape cannot take): 400, the caller's input. The native <c>ORT_EP_FAIL</c> (11), which the
+    /// managed package still names <c>ShapeInferenceNotRegistered</c>, is the execution provider failing (a GPU out of
+    /// memory or lost): 503, which the gateway retries and counts toward the model's breaker, since another try or
+    /// replica may succeed. Anything else (<c>NotImplemented</c>, <c>EngineError</c>, a code this build does not
+    /// know) is the model's own failing, the same on every try: 503 scoped to the version, which the gateway neither
+    /// retries nor counts, so a caller that can make one model fail again and again costs one run a request and cannot
+    /// open the model's breaker for its other callers.
+    /// </summary>
+    internal static Refusal RunFailure(string category) => category switch
+    {
+        "InvalidArgument" or "RuntimeException" or "Fail" => Refusal.Invalid("inference failed for the given input"),
+        "ShapeInferenceNotRegistered" => Refusal.Unavailable("inference failed"),
+        _ => Refusal.Unavailable("inference failed") with { VersionScoped = true },
+    };
 
     /// <summary>The error code ONNX Runtime puts at the start of its message (<c>[ErrorCode:X] ...</c>); never the rest.</summary>
     private static string Category(OnnxRuntimeException ex)

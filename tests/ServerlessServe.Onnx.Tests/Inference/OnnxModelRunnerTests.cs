@@ -75,6 +75,27 @@ public sealed class OnnxModelRunnerTests : IDisposable
     }
 
     [Theory]
+    [InlineData("InvalidArgument", RefusalKind.Invalid, false)]
+    [InlineData("RuntimeException", RefusalKind.Invalid, false)]
+    [InlineData("Fail", RefusalKind.Invalid, false)]
+    [InlineData("ShapeInferenceNotRegistered", RefusalKind.Unavailable, false)]
+    [InlineData("NotImplemented", RefusalKind.Unavailable, true)]
+    [InlineData("EngineError", RefusalKind.Unavailable, true)]
+    [InlineData("InvalidGraph", RefusalKind.Unavailable, true)]
+    [InlineData("ModelLoaded", RefusalKind.Unavailable, true)]
+    [InlineData("Unknown", RefusalKind.Unavailable, true)]
+    public void RunFailure_InputErrors400_DeviceFailureRetried_TheModelsOwnFailureScopedToTheVersion(string category, RefusalKind kind, bool versionScoped)
+    {
+        // A version-scoped 503 is neither retried by the gateway nor counted toward the model's breaker
+        // (InferenceResilience.IsTransient): a failure that every try repeats must not let one caller open the breaker.
+        var refusal = OnnxModelRunner.RunFailure(category);
+
+        Assert.Equal(kind, refusal.Kind);
+        Assert.Equal(versionScoped, refusal.VersionScoped);
+        Assert.DoesNotContain(category, refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("unknown input")]
     [InlineData("input datatype does not match the model")]
     [InlineData("input shape does not match the model")]
