@@ -396,7 +396,8 @@ public sealed class JobEndpoints(
     /// </summary>
     public async Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
     {
-        var (job, refusal) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        using var place = lease;
         if (job is null)
         {
             return refusal!;
@@ -476,7 +477,8 @@ public sealed class JobEndpoints(
     /// <summary><c>DELETE /jobs/{id}</c>: stops a job that is still running.</summary>
     public async Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
     {
-        var (job, refusal) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        using var place = lease;
         if (job is null)
         {
             return refusal!;
@@ -496,7 +498,21 @@ public sealed class JobEndpoints(
         return result;
     }
 
-    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal)> FindAsync(HttpRequest request, DurableTaskClient client, string id)
+    /// <summary>
+    /// Each caller's limits on the job routes (status and cancel), per instance: 50 requests a second after a burst of
+    /// 200, 16 at once. A status request reads the job's instance and, once it has finished, every chunk of its results
+    /// from storage, and with <c>Prefer: wait</c> holds its place while it waits; an id with the caller's own tag costs a
+    /// storage read even when no such job exists. Polling each of <see cref="JobOptions.MaxRunningJobsPerCaller"/> jobs
+    /// several times a second, or waiting on all of them at once, is within it; past it, 429 with <c>Retry-After</c>.
+    /// </summary>
+    public static LimitsPolicy StatusLimits { get; } = new() { RequestsPerSecond = 50, Burst = 200, Concurrency = 16 };
+
+    // The limiters' key for these routes: not a model name (those are lowercase letters, digits, '.', '_' and '-').
+    private const string StatusRouteKey = "(job status)";
+
+    // The caller's job named by id, or the refusal to answer; the place taken in the caller's limits on the job routes
+    // (disposed by the caller of this method once it has answered).
+    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal, IDisposable? Lease)> FindAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
@@ -504,28 +520,41 @@ public sealed class JobEndpoints(
         await callers.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
-            return (null, V2Results.Refused(refused));
+            return (null, V2Results.Refused(refused), null);
+        }
+
+        if (rateLimits.TryAcquire(pseudonymizer.Pseudonymize(context.Caller!.Subject), StatusRouteKey, StatusLimits, out var lease) is { } limited)
+        {
+            return (null, V2Results.Refused(limited), null);
         }
 
         var notFound = V2Results.Refused(Refusal.NotFound("no such job"));
         if (id.Length != 32 || !id.All(char.IsAsciiHexDigitLower))
         {
-            return (null, notFound);
+            return (null, notFound, lease);
         }
 
         // Another caller's job answers exactly like a job that does not exist; so does one past its retention.
         if (!id.StartsWith(CallerTag(context.Caller!.Subject), StringComparison.Ordinal))
         {
-            return (null, notFound);
+            return (null, notFound, lease);
         }
 
-        var job = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
-        if (job is null || JobInput.Parse(job.ReadInputAs<string>()).CallerSubject != context.Caller!.Subject)
+        try
         {
-            return (null, notFound);
-        }
+            var job = await client.GetInstanceAsync(id, getInputsAndOutputs: true, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (job is null || JobInput.Parse(job.ReadInputAs<string>()).CallerSubject != context.Caller!.Subject)
+            {
+                return (null, notFound, lease);
+            }
 
-        return IsExpired(job, options.Value.ResultRetention, time.GetUtcNow()) ? (null, notFound) : (job, null);
+            return IsExpired(job, options.Value.ResultRetention, time.GetUtcNow()) ? (null, notFound, lease) : (job, null, lease);
+        }
+        catch
+        {
+            lease!.Dispose();
+            throw;
+        }
     }
 
     // Pending (scheduled, not started yet) is cancelled too: terminating it stops it before its first step.

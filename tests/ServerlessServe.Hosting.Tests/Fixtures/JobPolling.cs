@@ -22,13 +22,22 @@ internal static class JobPolling
         return accepted.RootElement.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Polls <c>jobs/{id}</c> every 20 ms until the job is neither pending nor running (60 s at most), and returns its status.</summary>
+    /// <summary>
+    /// Polls <c>jobs/{id}</c> every 20 ms until the job is neither pending nor running (60 s at most), and returns its
+    /// status. Told 429 (the caller's limits on the job routes), it waits as <c>Retry-After</c> says, as a client should.
+    /// </summary>
     public static async Task<JsonElement> AwaitSettledAsync(HttpClient client, string id)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         while (true)
         {
             using var response = await client.GetAsync($"jobs/{id}", timeout.Token);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), timeout.Token);
+                continue;
+            }
+
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(timeout.Token));
             if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))

@@ -88,6 +88,53 @@ public sealed class JobLimitTests(InProcessStack stack)
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task StatusRoute_MadeUpIdsOfTheCallersOwnTag_404UntilTheBurst_Then429_OwnJobStillReadAfterRetryAfter_OtherCallerUnaffected()
+    {
+        // Ids with the caller's own tag reach the task hub: each costs a storage read until the route's limits refuse.
+        var subject = "job-status-" + Guid.NewGuid().ToString("N")[..6];
+        using var client = stack.Client(subject);
+        var job = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", Items(1));
+        var tag = ServerlessServe.Jobs.JobEndpoints.CallerTag(subject);
+        var burst = ServerlessServe.Jobs.JobEndpoints.StatusLimits.Burst!.Value;
+        var perSecond = ServerlessServe.Jobs.JobEndpoints.StatusLimits.RequestsPerSecond!.Value;
+
+        var notFound = 0;
+        HttpResponseMessage? refused = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 5 * burst && refused is null; i++)
+        {
+            var response = await client.GetAsync($"jobs/{tag}{i:x24}");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+                break;
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            response.Dispose();
+            notFound++;
+        }
+
+        var elapsed = clock.Elapsed.TotalSeconds;
+        using (refused)
+        {
+            Assert.NotNull(refused);
+            Assert.InRange(notFound, burst, burst + (elapsed * perSecond) + 1);
+            Assert.Equal("too many requests", await ErrorAsync(refused));
+            Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.Zero);
+
+            // Another caller has limits of its own; the flooder reads its own job once the wait is over.
+            using var other = stack.Client("job-status-other-" + Guid.NewGuid().ToString("N")[..6]);
+            using var otherMissing = await other.GetAsync($"jobs/{new string('0', 32)}");
+            Assert.Equal(HttpStatusCode.NotFound, otherMissing.StatusCode);
+            await Task.Delay(refused.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1));
+        }
+
+        var status = await JobPolling.AwaitSettledAsync(client, job);
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+    }
+
     private async Task PublishAsync(string name, string limits)
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();

@@ -21,7 +21,10 @@ internal static class JobClient
         return id;
     }
 
-    /// <summary>Polls until the job is neither pending nor running; a 5xx (a gateway restarting) is not an answer yet.</summary>
+    /// <summary>
+    /// Polls until the job is neither pending nor running; a 5xx (a gateway restarting) is not an answer yet, and a 429
+    /// (the caller's limits on the job routes, which tests sharing a caller can reach together) is waited out.
+    /// </summary>
     public static async Task<JsonElement> WaitAsync(HttpClient client, string job, TimeSpan? limit = null)
     {
         using var timeout = new CancellationTokenSource(limit ?? TimeSpan.FromMinutes(2));
@@ -29,6 +32,12 @@ internal static class JobClient
         {
             using (var response = await client.GetAsync($"jobs/{job}", timeout.Token))
             {
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), timeout.Token);
+                    continue;
+                }
+
                 if ((int)response.StatusCode < 500)
                 {
                     var text = await response.Content.ReadAsStringAsync(timeout.Token);
