@@ -15,9 +15,9 @@ using ServerlessServe.Local;
 namespace ServerlessServe.Benchmarks;
 
 /// <summary>
-/// The access checks of one request, as the gateway's <c>admit</c>, <c>authenticate</c>, <c>contain</c> and
-/// <c>limit</c> stages do them, for a caller reusing its token (the steady state): global admission, the cached token
-/// validation, the caller's pseudonym, the containment lookups (revoked token, revoked caller, block, throttle) and the
+/// The access checks of one request, as the gateway's <c>admit</c>, <c>authenticate</c>, <c>misses</c>, <c>contain</c>
+/// and <c>limit</c> stages do them, for a caller reusing its token (the steady state): global admission, the cached
+/// token validation, the caller's pseudonym, the caller's misses, the containment lookups (revoked token, revoked caller, block, throttle) and the
 /// caller's rate and concurrency limiters, leases released at the end. 4,096 callers take turns, so each limiter sees
 /// the rate of a busy caller, not of one caller at millions of requests a second. The containment view here is empty
 /// (a lookup is one dictionary read either way); the shared daily budget (<c>budget</c>) spends a slice leased in
@@ -82,7 +82,7 @@ public class AccessBenchmarks
         _key.Dispose();
     }
 
-    /// <summary>admit, authenticate (cached token), contain and limit of one request, and the leases' release.</summary>
+    /// <summary>admit, authenticate (cached token), misses, contain and limit of one request, and the leases' release.</summary>
     [Benchmark]
     public async Task<bool> AdmitAuthenticateContainLimit()
     {
@@ -101,6 +101,11 @@ public class AccessBenchmarks
             }
 
             var pseudonym = _pseudonymizer.Pseudonymize(caller.Subject);
+            if (_limits.TryMiss(pseudonym) is not null)
+            {
+                return false;
+            }
+
             var standing = _containment.Standing(pseudonym);
             if (standing.IsRevoked(caller.IssuedAt) || _containment.IsTokenRevoked(caller.TokenId) || standing.Blocked)
             {

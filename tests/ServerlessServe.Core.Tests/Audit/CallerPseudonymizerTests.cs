@@ -40,4 +40,25 @@ public class CallerPseudonymizerTests
     [Fact]
     public void ToString_DoesNotRevealTheKey() =>
         Assert.Equal(nameof(CallerPseudonymizer), new CallerPseudonymizer(Key).ToString());
+
+    [Fact]
+    public void Pseudonymize_RememberedOrNot_SameValue_PastTheMemoryStillRight()
+    {
+        // More callers than are remembered, twice over, each asked for twice: every answer is the key's HMAC, as a fresh
+        // pseudonymizer (which remembers nothing) computes it.
+        var pseudonymizer = new CallerPseudonymizer(Key);
+        var callers = Enumerable.Range(0, (2 * CallerPseudonymizer.RememberedCallers) + 7).Select(static i => $"caller-{i}").ToList();
+        var first = callers.Select(pseudonymizer.Pseudonymize).ToList();
+        var second = callers.Select(pseudonymizer.Pseudonymize).ToList();
+
+        Assert.Equal(first, second);
+        var fresh = new CallerPseudonymizer(Key);
+        foreach (var i in new[] { 0, 1, CallerPseudonymizer.RememberedCallers - 1, CallerPseudonymizer.RememberedCallers, callers.Count - 1 })
+        {
+            Assert.Equal(fresh.Pseudonymize(callers[i]), first[i]);
+            Assert.Equal(new CallerPseudonymizer(Key).Pseudonymize(callers[i]), second[i]);
+        }
+
+        Assert.Equal(callers.Count, first.Distinct(StringComparer.Ordinal).Count());
+    }
 }
