@@ -8,9 +8,11 @@ namespace ServerlessServe.Jobs;
 /// <summary>
 /// What a job's orchestration starts with: the verified model version, who submitted it (identity and roles, never the
 /// token), how many items, and the items in chunks of <see cref="ChunkSize"/>, each chunk's <see cref="ItemState"/>s as
-/// a <see cref="Payload"/> (inline, or a blob reference above the claim-check threshold).
+/// a <see cref="Payload"/> (inline, or a blob reference above the claim-check threshold), and how many chunks run at
+/// once (<see cref="JobOptions.ChunksInFlight"/> when it was submitted; 0, in a job submitted before that setting
+/// existed, is all of them, as such a job's history already says).
 /// </summary>
-public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks)
+public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks, int ChunksInFlight = 0)
 {
     /// <summary>The orchestration's input: this job as a JSON string.</summary>
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -18,6 +20,9 @@ public sealed record JobInput(string JobId, string Model, string Version, string
     public static JobInput Parse(string? json) =>
         JsonSerializer.Deserialize<JobInput>(json ?? throw new InvalidOperationException("A job needs its input."))
         ?? throw new InvalidOperationException("A job needs its input.");
+
+    /// <summary>How many chunks run at once: <see cref="ChunksInFlight"/>, or all of them when it is 0.</summary>
+    public int Window => ChunksInFlight > 0 ? Math.Min(ChunksInFlight, Chunks.Count) : Chunks.Count;
 
     /// <summary>How many items chunk <paramref name="chunk"/> holds.</summary>
     public int ItemsIn(int chunk) => Math.Min(ChunkSize, Items - (chunk * ChunkSize));

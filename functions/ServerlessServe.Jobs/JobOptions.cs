@@ -38,6 +38,16 @@ public sealed class JobOptions
     public int ChunkSize { get; set; } = 200;
 
     /// <summary>
+    /// How many of one job's chunks run at once; the next starts when one is audited. Default 2. One caller then has at
+    /// most <see cref="MaxRunningJobsPerCaller"/> × this many chunk steps waiting or running in the task hub's shared
+    /// activity queue (20 by default, the activity workers' own default on two cores), so another caller's step waits
+    /// behind at most one of them rather than behind every chunk of every job submitted before it. Taken into the job
+    /// at submission: changing it does not touch jobs already running.
+    /// </summary>
+    [Range(1, 1000)]
+    public int ChunksInFlight { get; set; } = 2;
+
+    /// <summary>
     /// The claim check's threshold: a chunk whose JSON is larger travels between steps as a blob reference with its
     /// SHA-256, never inline in orchestration history. Default 256 KiB.
     /// </summary>

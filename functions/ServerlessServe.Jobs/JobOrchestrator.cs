@@ -3,7 +3,7 @@ using Microsoft.DurableTask;
 namespace ServerlessServe.Jobs;
 
 /// <summary>
-/// A job: each chunk of items through validate → infer → redact → audit, chunks side by side. Deterministic: no I/O,
+/// A job: each chunk of items through validate → infer → redact → audit, up to <see cref="JobInput.Window"/> chunks side by side. Deterministic: no I/O,
 /// clock or GUID here (the job id comes in the input, time from the context); everything else happens in activities.
 /// Items whose inference failed transiently are tried again after a durable timer (1, 2, 4, 8, 15 s), then refused as
 /// unavailable; an activity that throws (storage or the audit log unavailable) is retried with back-off, and after the
@@ -24,7 +24,22 @@ public static class JobOrchestrator
     {
         ArgumentNullException.ThrowIfNull(context);
         var job = JobInput.Parse(context.GetInput<string>());
-        var pending = job.Chunks.Select((items, chunk) => RunChunkAsync(context, new ChunkStep(job.JobId, chunk, "submit", items, Chunks: job.Chunks.Count))).ToList();
+
+        // At most job.Window chunks at once, the next one started when one is audited (in chunk order, so a replay
+        // schedules the same tasks in the same order).
+        var next = 0;
+        Task<ChunkStep> Start()
+        {
+            var chunk = next++;
+            return RunChunkAsync(context, new ChunkStep(job.JobId, chunk, "submit", job.Chunks[chunk], Chunks: job.Chunks.Count));
+        }
+
+        var pending = new List<Task<ChunkStep>>();
+        while (next < job.Window)
+        {
+            pending.Add(Start());
+        }
+
         var results = new Payload[job.Chunks.Count];
         var done = 0;
         context.SetCustomStatus(new JobProgress(job.Items, 0));
@@ -36,6 +51,10 @@ public static class JobOrchestrator
             results[result.Chunk] = result.Items;
             done += job.ItemsIn(result.Chunk);
             context.SetCustomStatus(new JobProgress(job.Items, done));
+            if (next < job.Chunks.Count)
+            {
+                pending.Add(Start());
+            }
         }
 
         return new JobOutput(job.Items, results);

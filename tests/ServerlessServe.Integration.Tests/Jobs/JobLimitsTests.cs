@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -75,6 +76,79 @@ public sealed class JobLimitsTests(StackFixture fixture)
         }
 
         Assert.Single(await JobClient.RecordsAsync(fixture, job));
+    }
+
+    [StackFact]
+    public async Task JobOfFourChunks_RunsTwoAtOnce_TheNextStartsWhenOneIsAudited()
+    {
+        // 601 items: chunks of 200, 200, 200 and 1. The gateway runs Jobs:ChunksInFlight (default 2) of a job's chunks
+        // at once, so one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's.
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("windowed-caller"));
+        var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+
+        var job = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", body);
+        var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(3));
+
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.Equal(601, status.GetProperty("results").GetArrayLength());
+
+        // The orchestration's history, in order: a chunk is running from its validate step's scheduling to its audit
+        // step's completion. Which chunk a step was is read from its answer (the Functions host keeps no activity's input
+        // in history).
+        var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(TaskHub + "History");
+        var rows = new List<TableEntity>();
+        await foreach (var row in history.QueryAsync<TableEntity>(e => e.PartitionKey == job))
+        {
+            rows.Add(row);
+        }
+
+        rows = rows.Where(r => r.GetString("EventType") is not null).OrderBy(r => r.RowKey, StringComparer.Ordinal).ToList();
+        var chunkOf = new Dictionary<int, int>();
+        foreach (var row in rows.Where(r => r.GetString("EventType") == "TaskCompleted"))
+        {
+            using var result = JsonDocument.Parse(await HistoryValueAsync(row, "Result"));
+            chunkOf[row.GetInt32("TaskScheduledId")!.Value] = result.RootElement.EnumerateObject().Single(p => p.NameEquals("Chunk") || p.NameEquals("chunk")).Value.GetInt32();
+        }
+
+        var activityOf = rows.Where(r => r.GetString("EventType") == "TaskScheduled").ToDictionary(r => r.GetInt32("EventId")!.Value, r => r.GetString("Name"));
+        var running = new HashSet<int>();
+        var started = new List<int>();
+        var most = 0;
+        foreach (var row in rows)
+        {
+            switch (row.GetString("EventType"))
+            {
+                case "TaskScheduled" when row.GetString("Name") == "ValidateItems" && running.Add(chunkOf[row.GetInt32("EventId")!.Value]):
+                    started.Add(chunkOf[row.GetInt32("EventId")!.Value]);
+                    most = Math.Max(most, running.Count);
+                    break;
+                case "TaskCompleted" when activityOf[row.GetInt32("TaskScheduledId")!.Value] == "AuditItems":
+                    running.Remove(chunkOf[row.GetInt32("TaskScheduledId")!.Value]);
+                    break;
+            }
+        }
+
+        Assert.True(chunkOf.Count >= 16, $"the job's steps were not found in its history ({rows.Count} rows)");
+        Assert.Equal([0, 1, 2, 3], started);
+        Assert.Equal(2, most);
+        Assert.Empty(running);
+        Assert.Equal(601, (await JobClient.RecordsAsync(fixture, job)).Count);
+    }
+
+    // A history event's value (its input or result): in its row, or (above the backend's own size limit for a table
+    // property) gzipped in the task hub's large-message container, named by the row.
+    private async Task<string> HistoryValueAsync(TableEntity row, string property)
+    {
+        if (row.GetString(property + "BlobName") is not { Length: > 0 } blob)
+        {
+            return row.GetString(property);
+        }
+
+        var content = await fixture.Blobs.GetBlobContainerClient(TaskHub + "-largemessages").GetBlobClient(blob).DownloadContentAsync();
+        await using var gzip = new GZipStream(content.Value.Content.ToStream(), CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        return await reader.ReadToEndAsync();
     }
 
     [StackFact]
