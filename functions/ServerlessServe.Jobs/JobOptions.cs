@@ -41,7 +41,7 @@ public sealed class JobOptions
     /// How many of one job's chunks run at once; the next starts when one is audited. Default 2. One caller then has at
     /// most <see cref="MaxRunningJobsPerCaller"/> × this many chunk steps waiting or running in the task hub's shared
     /// activity queue (20 by default, the activity workers' own default on two cores), so another caller's step waits
-    /// behind at most one of them rather than behind every chunk of every job submitted before it. Taken into the job
+    /// behind at most one round of them rather than behind every chunk of every job submitted before it. Taken into the job
     /// at submission: changing it does not touch jobs already running.
     /// </summary>
     [Range(1, 1000)]
