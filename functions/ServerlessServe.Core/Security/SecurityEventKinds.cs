@@ -28,6 +28,12 @@ public static class SecurityEventKinds
     public const string AuthRefusals = "auth-refusals";
 
     /// <summary>
+    /// A summary of one caller's 429s from its own limits in one interval that were not audited one by one (the first in
+    /// each interval is), counted by the stage that refused them. Never acts.
+    /// </summary>
+    public const string RateLimitRefusals = "rate-limit-refusals";
+
+    /// <summary>
     /// A model version held in this instance's memory no longer matched what was signed (runtime re-attestation); it has
     /// stopped serving here. Recorded and alerted; the artifact in the store is unchanged, so other instances keep it.
     /// </summary>

@@ -61,6 +61,8 @@ public static class GatewayBuilderExtensions
         builder.AddRequestSignatures();
         builder.Services.AddValidatedOptions<LimitOptions, LimitOptionsValidator>(LimitOptions.SectionName);
         builder.Services.TryAddSingleton<RequestLimits>();
+        builder.Services.TryAddSingleton(sp => new RateLimitRefusalTally(sp.GetRequiredService<IOptions<LimitOptions>>().Value.SummarizeRefusals));
+        builder.Services.AddHostedService<Limits.RateLimitRefusalSummaries>();
         builder.Services.TryAddSingleton(sp => new SharedBudgets(
             sp.GetRequiredService<Azure.Data.Tables.TableServiceClient>().GetTableClient(sp.GetRequiredService<IOptions<LimitOptions>>().Value.BudgetTable),
             sp.GetRequiredService<TimeProvider>(),

@@ -1,11 +1,19 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Limits;
 using ServerlessServe.Hosting.Tests.Fixtures;
 
 namespace ServerlessServe.Hosting.Tests.Edge;
 
-/// <summary>Per-caller limits through the gateway's HTTP edge: a flood gets 429 with Retry-After, audited; another caller is unaffected.</summary>
+/// <summary>
+/// Per-caller limits through the gateway's HTTP edge: a flood gets 429 with Retry-After, audited (the first of an
+/// interval one by one, the rest in the caller's summary); another caller is unaffected.
+/// </summary>
 [Collection(InProcessStackCollection.Name)]
 public sealed class LimitEdgeTests(InProcessStack stack)
 {
@@ -49,5 +57,64 @@ public sealed class LimitEdgeTests(InProcessStack stack)
         Assert.Equal("rate_limited", record.GetProperty("outcome").GetString());
         Assert.Equal("refused:rate_limited", record.GetProperty("stages").GetProperty("limit").GetString());
         Assert.Equal(stack.Pseudonym(flooder), record.GetProperty("caller").GetString());
+    }
+
+    [Fact]
+    public async Task Flood_FirstRefusalAuditedOneByOne_TheRestCountedInOneSummary_NoneLost()
+    {
+        var flooder = "summarised-" + Guid.NewGuid().ToString("N")[..8];
+        var pseudonym = stack.Pseudonym(flooder);
+        using var a = stack.Client(flooder);
+        var summaries = stack.GatewayServices.GetServices<IHostedService>().OfType<RateLimitRefusalSummaries>().Single();
+
+        var refusedIds = new List<string>();
+        for (var i = 0; i < 15; i++)
+        {
+            using var response = await a.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                // A summarised refusal answers exactly as an audited one: the same status, body and headers.
+                Assert.NotNull(response.Headers.RetryAfter);
+                Assert.Equal("too many requests", JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+                refusedIds.Add(response.Headers.GetValues("x-request-id").Single());
+            }
+            else
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+        }
+
+        Assert.Equal(12, refusedIds.Count);
+        await summaries.WriteAsync(default);
+
+        var records = (await stack.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var audited = records
+            .Where(r => r.GetProperty("caller").GetString() == pseudonym && r.GetProperty("outcome").GetString() == "rate_limited")
+            .Select(r => r.GetProperty("requestId").GetString())
+            .ToList();
+        var summarised = stack.SecurityEvents.OfKind(SecurityEventKinds.RateLimitRefusals).Where(e => e.Caller == pseudonym).ToList();
+
+        // The first refusal has its record; the summary service's own timer (1 minute) may have ended an interval
+        // during the flood, and each interval's first refusal is audited again, so allow one more.
+        Assert.Contains(refusedIds[0], audited);
+        Assert.InRange(audited.Count, 1, 2);
+        Assert.All(audited, id => Assert.Contains(id, refusedIds));
+        Assert.NotEmpty(summarised);
+        Assert.Equal(refusedIds.Count, audited.Count + summarised.Sum(e => long.Parse(e.Evidence["limit"], CultureInfo.InvariantCulture)));
+        Assert.All(summarised, e => Assert.Equal(("none", "60"), (e.Action.Name, e.Evidence["intervalSeconds"])));
+
+        // Each summary is in the hash-chained trail, under the caller's pseudonym, as a security record.
+        foreach (var e in summarised)
+        {
+            var record = Assert.Single(records, r => r.GetProperty("requestId").GetString() == e.Id);
+            Assert.Equal((pseudonym, "security"), (record.GetProperty("caller").GetString(), record.GetProperty("operation").GetString()));
+            Assert.Equal("rate-limit-refusals", record.GetProperty("security").GetProperty("kind").GetString());
+        }
+
+        // A new interval: the caller's next refusal is audited one by one again.
+        using var next = await a.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, next.StatusCode);
+        var nextId = next.Headers.GetValues("x-request-id").Single();
+        Assert.Contains(await stack.AuditLinesAsync(), l => l.Contains(nextId, StringComparison.Ordinal));
     }
 }

@@ -155,13 +155,14 @@ public sealed class ContainmentTests(StackFixture fixture)
     }
 
     [StackFact]
-    public async Task Flood_OneCallerAt10xItsRateGets429s_AnotherWithinItsRateIsAllServed()
+    public async Task Flood_OneCallerAt10xItsRateGets429s_AnotherWithinItsRateIsAllServed_RefusalsSummarisedNoneLost()
     {
         var model = "limited-" + Guid.NewGuid().ToString("N")[..8];
         var policy = System.Text.Json.Nodes.JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["limits"] = System.Text.Json.Nodes.JsonNode.Parse("""{"requestsPerSecond":2,"burst":2}""");
         await PublishAsync(model, "1", Encoding.UTF8.GetBytes(policy.ToJsonString()));
-        using var flooder = Client(fixture.Stack.GatewayBaseUrl, "flooder-" + Guid.NewGuid().ToString("N")[..8]);
+        var flooderSubject = "flooder-" + Guid.NewGuid().ToString("N")[..8];
+        using var flooder = Client(fixture.Stack.GatewayBaseUrl, flooderSubject);
         using var steady = Client(fixture.Stack.GatewayBaseUrl, "steady-" + Guid.NewGuid().ToString("N")[..8]);
 
         // The flooder sends 40 requests, 8 at a time; the steady caller 4, one every 600 ms (under its 2 a second).
@@ -192,6 +193,40 @@ public sealed class ContainmentTests(StackFixture fixture)
         Assert.All(steadyStatuses, s => Assert.Equal(HttpStatusCode.OK, s));
         Assert.Contains(HttpStatusCode.TooManyRequests, flooded);
         Assert.All(flooded, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, s.ToString()));
+
+        // The flooder's 429s grow the audit log by interval, not by request: each interval's first is audited one by one,
+        // the rest are counted into the caller's rate-limit-refusals record (every 2 s in this stack), and none is lost.
+        var refusals = flooded.Count(s => s == HttpStatusCode.TooManyRequests);
+        var pseudonym = Pseudonym(flooderSubject);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        (int Audited, long Summarised, int Summaries) seen;
+        do
+        {
+            var mine = (await fixture.AuditLinesAsync())
+                .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+                .Where(r => r.GetProperty("caller").GetString() == pseudonym)
+                .ToList();
+            var summaries = mine
+                .Where(r => r.GetProperty("operation").GetString() == "security")
+                .Select(r => r.GetProperty("security"))
+                .Where(e => e.GetProperty("kind").GetString() == SecurityEventKinds.RateLimitRefusals)
+                .ToList();
+            seen = (
+                mine.Count(r => r.GetProperty("outcome").GetString() == "rate_limited"),
+                summaries.Sum(e => long.Parse(e.GetProperty("evidence").GetProperty("limit").GetString()!, CultureInfo.InvariantCulture)),
+                summaries.Count);
+            if (seen.Audited + seen.Summarised >= refusals)
+            {
+                break;
+            }
+
+            await Task.Delay(500);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        Assert.Equal(refusals, seen.Audited + seen.Summarised);
+        Assert.True(seen.Audited < refusals / 2, $"{seen.Audited} of {refusals} refusals audited one by one");
+        Assert.InRange(seen.Summaries, 1, seen.Audited);
     }
 
     [StackFact]

@@ -132,6 +132,10 @@ public sealed class StackFixture : IAsyncLifetime
 
         options.GatewaySettings["ServerlessServe:Audit:CheckpointEvery"] = "5";
 
+        // Rate-limited requests past each caller's first in an interval are summarised every 2 s (1 minute by default), so
+        // a test sees the summary records without waiting a minute.
+        options.GatewaySettings["ServerlessServe:Limits:RefusalSummaryInterval"] = "00:00:02";
+
         // The inference app's home is a folder of this run's own, and the environment asks for ONNX Runtime's telemetry:
         // the app must turn it off itself, and would leave its files in that home if it did not (OnnxRuntimeTelemetryTests).
         options.InferenceSettings["HOME"] = InferenceHome;

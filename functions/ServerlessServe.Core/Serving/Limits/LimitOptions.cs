@@ -54,6 +54,22 @@ public sealed class LimitOptions
     [Range(1, 100_000)]
     public int GlobalConcurrency { get; set; } = 1024;
 
+    /// <summary>
+    /// Whether a caller's repeated 429s from its own limits (misses, a containment throttle, rate, concurrency, daily
+    /// budget) are summarised: the first in each <see cref="RefusalSummaryInterval"/> is audited one by one, the rest are
+    /// counted into one <c>rate-limit-refusals</c> record per caller and interval. Default true: the audit log then grows
+    /// with time, not with a flood of refused requests. False audits every refusal one by one (logged as a warning at
+    /// start): a caller flooding past its limits then adds one immutable record per refused request.
+    /// </summary>
+    public bool SummarizeRefusals { get; set; } = true;
+
+    /// <summary>
+    /// How often the summarised refusals (<see cref="SummarizeRefusals"/>) are written, and so how often each caller's next
+    /// refusal is audited one by one again. Default 1 minute; 1 second to 1 hour.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The table of daily budgets (policy <c>limits.dailyElements</c>). Default <c>budgets</c>.</summary>
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$")]
     public string BudgetTable { get; set; } = "budgets";

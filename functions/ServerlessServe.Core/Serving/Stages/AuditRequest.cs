@@ -1,6 +1,7 @@
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving.Limits;
 
 namespace ServerlessServe.Core.Serving.Stages;
 
@@ -16,8 +17,19 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// committed record (<see cref="InferenceContext.Receipt"/>), passed or refused. A synchronous request's id carries its
 /// writer's tag (<see cref="AuditRequestIds"/>), which finds the proof; a job item's place is remembered in
 /// <paramref name="receipts"/> instead.
+/// <para>
+/// A caller's repeated 429s from its own limits are counted in <paramref name="refusals"/> instead of audited one by one
+/// (<see cref="RateLimitRefusalTally"/>): the first in each interval has its record, the others go into the caller's
+/// <c>rate-limit-refusals</c> summary. Nothing was released for them. A refusal that asked for a receipt, and a job's
+/// item, are always audited one by one.
+/// </para>
 /// </remarks>
-public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonymizer, TimeProvider time, AuditReceiptIndex? receipts = null) : IRequestStage<InferenceContext>
+public sealed class AuditRequest(
+    IAuditSink audit,
+    CallerPseudonymizer pseudonymizer,
+    TimeProvider time,
+    AuditReceiptIndex? receipts = null,
+    RateLimitRefusalTally? refusals = null) : IRequestStage<InferenceContext>
 {
     /// <summary>The refusal of a request whose record (or security event) cannot be committed: nothing is released.</summary>
     public static Refusal Withheld { get; } = Refusal.Unavailable("audit log unavailable; response withheld") with { RetryAfter = TimeSpan.FromSeconds(1) };
@@ -32,6 +44,17 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
             return StageOutcome.Pass;
         }
 
+        var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
+        if (refusals is not null
+            && context.Refusal is { Kind: RefusalKind.RateLimited }
+            && !context.ReceiptRequested
+            && context.Operation != InferenceContext.JobOperation
+            && context.RefusedAt is { } refusedAt
+            && refusals.TryCount(pseudonym, refusedAt))
+        {
+            return StageOutcome.Pass;
+        }
+
         // Digests are the audit record's business (the inference app, which audits nothing, never computes them).
         var released = context.Refusal is null;
         context.InputSha256 ??= context.Request is { } request ? TensorDigest.Compute(request.Inputs) : null;
@@ -40,7 +63,7 @@ public sealed class AuditRequest(IAuditSink audit, CallerPseudonymizer pseudonym
         {
             Time = time.GetUtcNow(),
             RequestId = context.RequestId,
-            Caller = pseudonymizer.Pseudonymize(caller.Subject),
+            Caller = pseudonym,
             Operation = context.Operation,
             Model = context.Model?.Manifest.Name,
             ModelVersion = context.Model?.Manifest.Version,

@@ -1,0 +1,122 @@
+using System.Collections.Frozen;
+
+namespace ServerlessServe.Core.Serving.Limits;
+
+/// <summary>
+/// Decides which of a caller's 429s are audited one by one, and counts the others for one summary record per caller and
+/// interval (<c>rate-limit-refusals</c>, written by the gateway's summary service). A caller's first refusal by one of
+/// its own limits (<see cref="Stages"/>) in an interval is audited as any request is; its further refusals in the same
+/// interval are counted here instead. A caller flooding past its limits so grows the immutable audit log by at most two
+/// records per interval, not one per request, and costs other callers' audit commits nothing per refused request.
+/// </summary>
+/// <remarks>
+/// Memory is bounded: at most <see cref="Capacity"/> callers are tracked per interval; past that a refusal is audited
+/// one by one, as before, so nothing goes uncounted. Thread-safe; the lock is held for a dictionary lookup and an
+/// increment.
+/// </remarks>
+public sealed class RateLimitRefusalTally
+{
+    /// <summary>The default number of callers tracked per interval.</summary>
+    public const int DefaultCapacity = 16_384;
+
+    /// <summary>
+    /// The stages whose 429s are the caller's own limits and refuse before anything reaches a model: the caller's misses,
+    /// a containment throttle, its rate and concurrency limits, its daily budget. A 429 of the inference app (the
+    /// <c>infer</c> stage: its queue was full) is not the caller's doing and is always audited one by one.
+    /// </summary>
+    public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget");
+
+    private readonly Lock _gate = new();
+    private Dictionary<string, Dictionary<string, long>> _callers = new(StringComparer.Ordinal);
+
+    /// <param name="enabled">False: every refusal is audited one by one (<see cref="LimitOptions.SummarizeRefusals"/>).</param>
+    /// <param name="capacity">Callers tracked per interval at most.</param>
+    public RateLimitRefusalTally(bool enabled = true, int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        Enabled = enabled;
+        Capacity = capacity;
+    }
+
+    /// <summary>Whether refusals are counted at all; false, <see cref="TryCount"/> always answers false.</summary>
+    public bool Enabled { get; }
+
+    /// <summary>Callers tracked per interval at most.</summary>
+    public int Capacity { get; }
+
+    /// <summary>
+    /// Whether the 429 that <paramref name="stage"/> gave <paramref name="caller"/> (pseudonym) is counted for the summary
+    /// (true: do not audit it one by one) or must be audited one by one (false: the caller's first in this interval, a
+    /// stage that is not the caller's own limit, or a full table).
+    /// </summary>
+    public bool TryCount(string caller, string stage)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(stage);
+        if (!Enabled || !Stages.Contains(stage))
+        {
+            return false;
+        }
+
+        lock (_gate)
+        {
+            if (_callers.TryGetValue(caller, out var counts))
+            {
+                counts[stage] = counts.GetValueOrDefault(stage) + 1;
+                return true;
+            }
+
+            if (_callers.Count < Capacity)
+            {
+                // The first: audited one by one, and the caller's next refusals in this interval are counted.
+                _callers[caller] = new Dictionary<string, long>(StringComparer.Ordinal);
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Ends the interval: the counts of every caller with refusals not audited one by one, by stage, and a fresh table (each
+    /// caller's next refusal is audited one by one again).
+    /// </summary>
+    public IReadOnlyList<(string Caller, IReadOnlyDictionary<string, long> Counts)> Drain()
+    {
+        Dictionary<string, Dictionary<string, long>> drained;
+        lock (_gate)
+        {
+            drained = _callers;
+            _callers = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
+        }
+
+        return drained
+            .Where(c => c.Value.Count > 0)
+            .OrderBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => (c.Key, (IReadOnlyDictionary<string, long>)new SortedDictionary<string, long>(c.Value, StringComparer.Ordinal)))
+            .ToList();
+    }
+
+    /// <summary>Puts a caller's counts back (a summary that could not be written is folded into the next).</summary>
+    public void Restore(string caller, IReadOnlyDictionary<string, long> counts)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(counts);
+        lock (_gate)
+        {
+            // May pass Capacity by the callers restored: bounded by the previous interval's table.
+            if (!_callers.TryGetValue(caller, out var current))
+            {
+                current = new Dictionary<string, long>(StringComparer.Ordinal);
+                _callers[caller] = current;
+            }
+
+            foreach (var (stage, count) in counts)
+            {
+                if (count > 0)
+                {
+                    current[stage] = current.GetValueOrDefault(stage) + count;
+                }
+            }
+        }
+    }
+}
