@@ -101,10 +101,13 @@ public class AccessBenchmarks
             }
 
             var pseudonym = _pseudonymizer.Pseudonymize(caller.Subject);
-            if (_limits.TryMiss(pseudonym) is not null)
+            if (_limits.ReserveMiss(pseudonym, out var miss) is not null)
             {
                 return false;
             }
+
+            // authorize passed (as the pipeline's stage settles it): not a miss.
+            miss!.Settle(miss: false);
 
             var standing = _containment.Standing(pseudonym);
             if (standing.IsRevoked(caller.IssuedAt) || _containment.IsTokenRevoked(caller.TokenId) || standing.Blocked)

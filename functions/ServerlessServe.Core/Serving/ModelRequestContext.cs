@@ -38,6 +38,13 @@ public class ModelRequestContext(string requestId, string modelName, string? req
     [JsonIgnore]
     public bool LookAhead { get; set; }
 
+    /// <summary>
+    /// The caller's miss this request holds from <c>misses</c> until it is known not to be one (<c>authorize</c> passed) or
+    /// it ends (the closing <c>miss</c>, which spends it when the request was one).
+    /// </summary>
+    [JsonIgnore]
+    public Limits.RequestLimits.MissReservation? PendingMiss { get; set; }
+
     /// <summary>Places held in this instance's limiters (admit, limit), given back by the closing release stage.</summary>
     [JsonIgnore]
     public List<IDisposable> Leases { get; } = [];

@@ -169,4 +169,50 @@ public sealed class RequestLimitsTests
 
         Assert.True(refused >= Checks - 4, $"refused {refused} of {Checks} checks with no whole token left");
     }
+
+    [Fact]
+    public void ReserveMiss_UndecidedRequestsHoldAMissEach_AHitGivesItBack_AMissSpendsIt()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { MissesPerSecond = 0.01, MissBurst = 2 }));
+        Assert.Null(limits.ReserveMiss("a", out var first));
+        Assert.Null(limits.ReserveMiss("a", out var second));
+
+        // Two undecided requests hold both misses: a third is refused until one of them is decided, whatever it names.
+        var refused = limits.ReserveMiss("a", out var none);
+        Assert.Equal((RefusalKind.RateLimited, "too many requests"), (refused!.Kind, refused.Message));
+        Assert.Null(none);
+        Assert.Null(limits.ReserveMiss("b", out var other));
+        other!.Settle(miss: false);
+
+        first!.Settle(miss: false); // it found its model: nothing spent
+        first.Settle(miss: true); // settled once; this does nothing
+        Assert.Null(limits.ReserveMiss("a", out var third));
+        second!.Settle(miss: true); // a miss: spends one
+        third!.Settle(miss: true); // spends the other
+        Assert.NotNull(limits.ReserveMiss("a", out _));
+        Assert.NotNull(limits.TryMiss("a"));
+        Assert.Null(limits.TryMiss("b"));
+    }
+
+    [Fact]
+    public void ReserveMiss_RequestsAtOnce_NoMoreUndecidedThanMissesLeft()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { MissesPerSecond = 0.01, MissBurst = 5 }));
+        using var start = new Barrier(16);
+        var reservations = new RequestLimits.MissReservation?[16];
+        var threads = Enumerable.Range(0, 16).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            reservations[i] = limits.ReserveMiss("a", out var reservation) is null ? reservation : null;
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        var held = reservations.Where(r => r is not null).ToList();
+        Assert.Equal(5, held.Count);
+
+        // All five were misses: the caller is out, and the next request is refused before it names anything.
+        held.ForEach(r => r!.Settle(miss: true));
+        Assert.NotNull(limits.ReserveMiss("a", out _));
+    }
 }

@@ -99,4 +99,30 @@ public sealed class MissLimitTests(InProcessStack stack)
         Assert.DoesNotContain("resolve", stages.Keys);
         Assert.DoesNotContain("honey-model", stages.Keys);
     }
+
+    [Fact]
+    public async Task UnknownNamesEightAtOnce_LookupsAndRecordsStillBoundedByTheAllowance()
+    {
+        // Eight requests at a time, each an infer on an unknown name: each holds one of the caller's misses from the
+        // misses stage until it is charged (after its audit record), so they cannot all pass while one miss is left.
+        var prober = "parallel-prober-" + Guid.NewGuid().ToString("N")[..8];
+        using var client = stack.Client(prober);
+        var notFound = 0;
+        var tooMany = 0;
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= 3 * Burst)
+            {
+                using var response = await client.PostAsync($"v2/models/parallel-probe-{next}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+                Assert.True(response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests, $"{(int)response.StatusCode}");
+                Interlocked.Increment(ref response.StatusCode == HttpStatusCode.NotFound ? ref notFound : ref tooMany);
+            }
+        }));
+
+        var elapsed = clock.Elapsed.TotalSeconds;
+        Assert.True(tooMany > 0, $"{notFound} unknown names answered 404 in {elapsed:F1} s, none refused");
+        Assert.True(notFound <= Burst + (elapsed * PerSecond) + 1, $"{notFound} lookups in {elapsed:F1} s at eight at once: more than the burst and the rate allow");
+    }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Pipeline;
@@ -21,6 +22,7 @@ public sealed class RequestLimits : IDisposable
     private readonly PartitionedRateLimiter<string> _callers;
     private readonly PartitionedRateLimiter<string> _misses;
     private readonly TimeSpan _missRetryAfter;
+    private readonly ConcurrentDictionary<string, PendingMisses> _pendingMisses = new(StringComparer.Ordinal);
 
     public RequestLimits(IOptions<LimitOptions> options)
     {
@@ -52,6 +54,78 @@ public sealed class RequestLimits : IDisposable
 
     /// <summary>Spends one of <paramref name="caller"/>'s misses (none left: nothing more to spend).</summary>
     public void ChargeMiss(string caller) => _misses.AttemptAcquire(caller).Dispose();
+
+    /// <summary>
+    /// As <see cref="TryMiss"/>, for a request that may still turn out to be a miss: it holds one of the caller's whole
+    /// misses until <see cref="MissReservation.Settle"/> (the request found its model and was admitted to it, or ended).
+    /// So requests sent at once cannot all pass while one miss is left and then all spend it: a caller has at most as
+    /// many undecided requests as it has misses left, and probing at any concurrency costs no more lookups and records
+    /// than its allowance. A caller's requests to models it may use hold their place only from <c>misses</c> to
+    /// <c>authorize</c>.
+    /// </summary>
+    public Refusal? ReserveMiss(string caller, out MissReservation? reservation)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        reservation = null;
+        var pending = _pendingMisses.GetOrAdd(caller, static _ => new PendingMisses());
+        var held = Interlocked.Increment(ref pending.Count);
+        if (_misses.GetStatistics(caller) is { } statistics && statistics.CurrentAvailablePermits < held)
+        {
+            ReleasePending(caller, pending);
+            return Refusal.RateLimited("too many requests") with { RetryAfter = _missRetryAfter };
+        }
+
+        reservation = new MissReservation(this, caller, pending);
+        return null;
+    }
+
+    private void ReleasePending(string caller, PendingMisses pending)
+    {
+        // A caller with nothing undecided leaves no entry. A request that took the entry just before it was removed counts
+        // on the removed one, unseen by the caller's next requests until it settles: at most one more at that moment.
+        if (Interlocked.Decrement(ref pending.Count) == 0)
+        {
+            _pendingMisses.TryRemove(KeyValuePair.Create(caller, pending));
+        }
+    }
+
+    /// <summary>One request's hold on one of its caller's misses (<see cref="ReserveMiss"/>).</summary>
+    public sealed class MissReservation
+    {
+        private readonly RequestLimits _limits;
+        private readonly string _caller;
+        private readonly PendingMisses _pending;
+        private int _settled;
+
+        internal MissReservation(RequestLimits limits, string caller, PendingMisses pending)
+        {
+            _limits = limits;
+            _caller = caller;
+            _pending = pending;
+        }
+
+        /// <summary>Gives the hold back, spending the miss first when the request was one. Once; later calls do nothing.</summary>
+        public void Settle(bool miss)
+        {
+            if (Interlocked.Exchange(ref _settled, 1) != 0)
+            {
+                return;
+            }
+
+            if (miss)
+            {
+                _limits.ChargeMiss(_caller);
+            }
+
+            _limits.ReleasePending(_caller, _pending);
+        }
+    }
+
+    /// <summary>A caller's requests that hold a miss now.</summary>
+    internal sealed class PendingMisses
+    {
+        public int Count;
+    }
 
     /// <summary>Requests in flight on this instance may not exceed the global limit; the lease holds one place.</summary>
     public Refusal? TryAdmit(out RateLimitLease? lease)

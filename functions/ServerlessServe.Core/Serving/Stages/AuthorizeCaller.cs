@@ -26,6 +26,14 @@ public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
         }
 
         var admitted = policy.Roles.Count == 0 || policy.Roles.Any(required => caller.Roles.Contains(required, StringComparer.Ordinal));
-        return ValueTask.FromResult(admitted ? StageOutcome.Pass : Refusal.Denied);
+        if (admitted)
+        {
+            // Past the last check that can make a request a miss: its hold on one of the caller's misses goes back now, not
+            // when the request ends.
+            context.PendingMiss?.Settle(miss: false);
+            return ValueTask.FromResult(StageOutcome.Pass);
+        }
+
+        return ValueTask.FromResult<StageOutcome>(Refusal.Denied);
     }
 }

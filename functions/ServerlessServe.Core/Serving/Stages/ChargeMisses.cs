@@ -6,8 +6,8 @@ namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
 /// <c>miss</c>, a closing stage: a request refused as a model its caller cannot have spends one of the caller's misses,
-/// which <see cref="CheckMisses"/> reads on the caller's next requests. A look-ahead run is not charged: the request's own
-/// pipeline runs next and charges it once.
+/// which <see cref="CheckMisses"/> reads on the caller's next requests, and gives back the hold <c>misses</c> took for it
+/// if <c>authorize</c> did not. A look-ahead run is not charged: the request's own pipeline runs next and charges it once.
 /// </summary>
 public sealed class ChargeMisses(RequestLimits limits, CallerPseudonymizer pseudonymizer) : IRequestStage<ModelRequestContext>
 {
@@ -31,9 +31,14 @@ public sealed class ChargeMisses(RequestLimits limits, CallerPseudonymizer pseud
     public ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!context.LookAhead && context.Caller is { } caller && IsMiss(context.Refusal, context.RefusedAt))
+        var miss = !context.LookAhead && context.Caller is not null && IsMiss(context.Refusal, context.RefusedAt);
+        if (context.PendingMiss is { } reservation)
         {
-            limits.ChargeMiss(pseudonymizer.Pseudonymize(caller.Subject));
+            reservation.Settle(miss);
+        }
+        else if (miss)
+        {
+            limits.ChargeMiss(pseudonymizer.Pseudonymize(context.Caller!.Subject));
         }
 
         return ValueTask.FromResult(StageOutcome.Pass);

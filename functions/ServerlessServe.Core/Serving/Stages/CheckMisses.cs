@@ -10,7 +10,8 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// <c>Retry-After</c> before the model is looked up. Every later check of the model — honey caller, honey model, the
 /// catalog's store lookup, the policy's roles — is skipped, so a caller probing model names costs at most its allowance
 /// of store lookups and audit records, and one that is out of misses gets the same 429 whichever model it names: an
-/// unknown one, a honey name, one it may not use, or one it may.
+/// unknown one, a honey name, one it may not use, or one it may. The request holds one of the caller's misses until it is
+/// known not to be one (<see cref="RequestLimits.ReserveMiss"/>), so requests sent at once cannot overdraw the allowance.
 /// </summary>
 public sealed class CheckMisses(RequestLimits limits, CallerPseudonymizer pseudonymizer) : IRequestStage<ModelRequestContext>
 {
@@ -20,6 +21,12 @@ public sealed class CheckMisses(RequestLimits limits, CallerPseudonymizer pseudo
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("misses runs after authenticate");
-        return ValueTask.FromResult(limits.TryMiss(pseudonymizer.Pseudonymize(caller.Subject)) is { } refusal ? refusal : StageOutcome.Pass);
+        if (limits.ReserveMiss(pseudonymizer.Pseudonymize(caller.Subject), out var reservation) is { } refusal)
+        {
+            return ValueTask.FromResult<StageOutcome>(refusal);
+        }
+
+        context.PendingMiss = reservation;
+        return ValueTask.FromResult(StageOutcome.Pass);
     }
 }
