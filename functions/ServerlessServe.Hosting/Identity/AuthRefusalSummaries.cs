@@ -1,10 +1,9 @@
-using System.Globalization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Hosting.Audit;
 using ServerlessServe.Hosting.Options;
 
 namespace ServerlessServe.Hosting.Identity;
@@ -20,29 +19,11 @@ internal sealed class AuthRefusalSummaries(
     ISecurityEvents securityEvents,
     IOptions<CallerAuthOptions> options,
     TimeProvider time,
-    ILogger<AuthRefusalSummaries> logger) : BackgroundService
+    ILogger<AuthRefusalSummaries> logger) : PeriodicSummaries(time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RefusalSummaryInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await WriteAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: the last summary is written in StopAsync.
-        }
-    }
+    protected override TimeSpan Interval => options.Value.RefusalSummaryInterval;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await WriteAsync(cancellationToken).ConfigureAwait(false);
-    }
+    protected override Task WriteSummariesAsync(CancellationToken cancellationToken) => WriteAsync(cancellationToken);
 
     /// <summary>Writes one summary of what was counted since the last; false when there was nothing or it failed.</summary>
     internal async Task<bool> WriteAsync(CancellationToken cancellationToken)
@@ -53,27 +34,16 @@ internal sealed class AuthRefusalSummaries(
             return false;
         }
 
-        var evidence = counts.ToDictionary(c => c.Key, c => c.Value.ToString(CultureInfo.InvariantCulture), StringComparer.Ordinal);
-        evidence["intervalSeconds"] = options.Value.RefusalSummaryInterval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-        var summary = new SecurityEvent
-        {
-            Id = SecurityEvent.NewId(),
-            Time = time.GetUtcNow(),
-            Kind = SecurityEventKinds.AuthRefusals,
-            Caller = CallerPseudonymizer.Anonymous,
-            Evidence = evidence,
-            Action = ContainmentAction.None,
-        };
-        try
-        {
-            await securityEvents.RaiseAsync(summary, cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            tally.Restore(counts);
-            Log.RefusalSummaryNotWritten(logger, counts.Values.Sum(), ex);
-            return false;
-        }
+        return await TryRaiseAsync(
+            securityEvents,
+            SecurityEventKinds.AuthRefusals,
+            CallerPseudonymizer.Anonymous,
+            counts,
+            ex =>
+            {
+                tally.Restore(counts);
+                Log.RefusalSummaryNotWritten(logger, counts.Values.Sum(), ex);
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 }

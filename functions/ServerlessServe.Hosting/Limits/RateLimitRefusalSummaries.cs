@@ -1,9 +1,8 @@
-using System.Globalization;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Serving.Limits;
+using ServerlessServe.Hosting.Audit;
 
 namespace ServerlessServe.Hosting.Limits;
 
@@ -18,35 +17,15 @@ internal sealed class RateLimitRefusalSummaries(
     ISecurityEvents securityEvents,
     IOptions<LimitOptions> options,
     TimeProvider time,
-    ILogger<RateLimitRefusalSummaries> logger) : BackgroundService
+    ILogger<RateLimitRefusalSummaries> logger) : PeriodicSummaries(time)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!tally.Enabled)
-        {
-            Log.EveryRefusalAudited(logger);
-            return;
-        }
+    protected override TimeSpan Interval => options.Value.RefusalSummaryInterval;
 
-        using var timer = new PeriodicTimer(options.Value.RefusalSummaryInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
-            {
-                await WriteAsync(stoppingToken).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: the last summaries are written in StopAsync.
-        }
-    }
+    protected override bool Enabled => tally.Enabled;
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        await WriteAsync(cancellationToken).ConfigureAwait(false);
-    }
+    protected override void OnDisabled() => Log.EveryRefusalAudited(logger);
+
+    protected override Task WriteSummariesAsync(CancellationToken cancellationToken) => WriteAsync(cancellationToken);
 
     /// <summary>
     /// Ends the interval and writes one summary per caller counted in it, together (they share the audit log's group
@@ -60,33 +39,17 @@ internal sealed class RateLimitRefusalSummaries(
             return 0;
         }
 
-        var interval = options.Value.RefusalSummaryInterval.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-        var now = time.GetUtcNow();
-        var written = await Task.WhenAll(drained.Select(async c =>
-        {
-            var evidence = c.Counts.ToDictionary(s => s.Key, s => s.Value.ToString(CultureInfo.InvariantCulture), StringComparer.Ordinal);
-            evidence["intervalSeconds"] = interval;
-            var summary = new SecurityEvent
-            {
-                Id = SecurityEvent.NewId(),
-                Time = now,
-                Kind = SecurityEventKinds.RateLimitRefusals,
-                Caller = c.Caller,
-                Evidence = evidence,
-                Action = ContainmentAction.None,
-            };
-            try
-            {
-                await securityEvents.RaiseAsync(summary, cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+        var written = await Task.WhenAll(drained.Select(c => TryRaiseAsync(
+            securityEvents,
+            SecurityEventKinds.RateLimitRefusals,
+            c.Caller,
+            c.Counts,
+            ex =>
             {
                 tally.Restore(c.Caller, c.Counts);
                 Log.RateLimitSummaryNotWritten(logger, c.Counts.Values.Sum(), ex);
-                return false;
-            }
-        })).ConfigureAwait(false);
+            },
+            cancellationToken))).ConfigureAwait(false);
         return written.Count(w => w);
     }
 }
