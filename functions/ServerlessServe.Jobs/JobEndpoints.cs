@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask;
@@ -320,10 +321,10 @@ public sealed class JobEndpoints(
         var delay = TimeSpan.FromMilliseconds(20);
         while (true)
         {
-            var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false);
+            var job = await WaitEndedAsCancelled(client.GetInstanceAsync(jobId, getInputsAndOutputs: false, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (job?.RuntimeStatus is OrchestrationRuntimeStatus.Completed or OrchestrationRuntimeStatus.Failed or OrchestrationRuntimeStatus.Terminated)
             {
-                return await client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+                return await WaitEndedAsCancelled(client.GetInstanceAsync(jobId, getInputsAndOutputs: true, cancellationToken), cancellationToken).ConfigureAwait(false);
             }
 
             await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
@@ -331,6 +332,25 @@ public sealed class JobEndpoints(
             {
                 delay = TimeSpan.FromMilliseconds(Math.Min(100, delay.TotalMilliseconds * 1.5));
             }
+        }
+    }
+
+    /// <summary>
+    /// A durable client call whose token ends the wait: the end as an <see cref="OperationCanceledException"/>, however the
+    /// client reports it. The gRPC client (the Functions host's, and the standalone sidecar's) reports a token that fires
+    /// during a call as <see cref="RpcException"/> with status <see cref="StatusCode.Cancelled"/>, which the waits' own
+    /// handlers did not recognise: a wait that ended during a status call answered 500 instead of 202.
+    /// </summary>
+    internal static async Task<T> WaitEndedAsCancelled<T>(Task<T> call, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call.ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("the wait ended during a call to the durable backend", ex, cancellationToken);
         }
     }
 

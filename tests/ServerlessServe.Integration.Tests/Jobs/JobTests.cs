@@ -141,6 +141,50 @@ public sealed class JobTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task PreferWait_EndsWhileJobsRun_202ThenTheJob_NeverAnError()
+    {
+        // Four jobs of 500 items at once, submitted and then asked for with Prefer: wait=1, so that many waits end while
+        // the gateway's own status call to the durable backend is in flight. A gRPC client reports that end as
+        // RpcException(Cancelled), not as a cancellation: it must still be 202 with the job, never a 500.
+        var body = "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item(Rows[0]), 500)) + "]}";
+        var answers = new System.Collections.Concurrent.ConcurrentQueue<(HttpStatusCode Status, string Text)>();
+        var finished = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var submit = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/jobs") { Content = StackFixture.Json(body) };
+            submit.Headers.TryAddWithoutValidation("Prefer", "wait=1");
+            using var submitted = await fixture.Gateway.SendAsync(submit);
+            var text = await submitted.Content.ReadAsStringAsync();
+            answers.Enqueue((submitted.StatusCode, text));
+            if (submitted.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
+            {
+                return "refused";
+            }
+
+            var status = JsonDocument.Parse(text).RootElement;
+            var job = status.GetProperty("id").GetString()!;
+            for (var ask = 0; ask < 120 && status.GetProperty("status").GetString() is "pending" or "running"; ask++)
+            {
+                using var get = new HttpRequestMessage(HttpMethod.Get, $"jobs/{job}");
+                get.Headers.TryAddWithoutValidation("Prefer", "wait=1");
+                using var asked = await fixture.Gateway.SendAsync(get);
+                text = await asked.Content.ReadAsStringAsync();
+                answers.Enqueue((asked.StatusCode, text));
+                if (asked.StatusCode != HttpStatusCode.OK)
+                {
+                    return "refused";
+                }
+
+                status = JsonDocument.Parse(text).RootElement;
+            }
+
+            return status.GetProperty("status").GetString();
+        }));
+
+        Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.Accepted, $"{(int)a.Status} {a.Text}{fixture.LogTail()}"));
+        Assert.All(finished, f => Assert.Equal("completed", f));
+    }
+
+    [StackFact]
     public async Task AnotherCaller_CannotSeeOrCancelTheJob()
     {
         var job = await SubmitAsync("v2/models/credit-risk/jobs", Item(Rows[1]));
