@@ -39,24 +39,13 @@ public sealed class RequestLimits : IDisposable
         _missRetryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(1 / _options.MissesPerSecond)));
     }
 
-    /// <summary>
-    /// Whether <paramref name="caller"/> (pseudonym) may still have a miss (<see cref="LimitOptions.MissesPerSecond"/>):
-    /// null while its allowance holds one, else 429 with when to retry. Takes nothing; <see cref="ChargeMiss"/> does,
-    /// once the request turned out to be one.
-    /// </summary>
-    public Refusal? TryMiss(string caller)
-    {
-        // Whole tokens: a token bucket answers a request for none with success as soon as any fraction of one has come back.
-        return _misses.GetStatistics(caller) is { CurrentAvailablePermits: < 1 }
-            ? Refusal.RateLimited("too many requests") with { RetryAfter = _missRetryAfter }
-            : null;
-    }
-
     /// <summary>Spends one of <paramref name="caller"/>'s misses (none left: nothing more to spend).</summary>
     public void ChargeMiss(string caller) => _misses.AttemptAcquire(caller).Dispose();
 
     /// <summary>
-    /// As <see cref="TryMiss"/>, for a request that may still turn out to be a miss: it holds one of the caller's whole
+    /// Whether <paramref name="caller"/> (pseudonym) may still have a miss (<see cref="LimitOptions.MissesPerSecond"/>):
+    /// null while its allowance holds one, else 429 with when to retry. Takes nothing yet (<see cref="ChargeMiss"/> does,
+    /// once the request turned out to be one), but the request holds one of the caller's whole
     /// misses until <see cref="MissReservation.Settle"/> (the request found its model and was admitted to it, or ended).
     /// So requests sent at once cannot all pass while one miss is left and then all spend it: a caller has at most as
     /// many undecided requests as it has misses left, and probing at any concurrency costs no more lookups and records
@@ -69,6 +58,8 @@ public sealed class RequestLimits : IDisposable
         reservation = null;
         var pending = _pendingMisses.GetOrAdd(caller, static _ => new PendingMisses());
         var held = Interlocked.Increment(ref pending.Count);
+
+        // Whole tokens: a token bucket answers a request for none with success as soon as any fraction of one has come back.
         if (_misses.GetStatistics(caller) is { } statistics && statistics.CurrentAvailablePermits < held)
         {
             ReleasePending(caller, pending);
