@@ -50,11 +50,19 @@ public sealed class JobEndpoints(
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
     private readonly ConcurrentDictionary<(string Model, string? Version), byte> _refreshing = new();
 
-    /// <summary><c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>.</summary>
-    public async Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    /// <summary>
+    /// <c>POST /v2/models/{model}[/versions/{version}]/jobs</c>: one V2 request, or <c>{"items":[...]}</c>. A submission
+    /// whose caller leaves before it is answered is withdrawn (see <see cref="WithdrawAsync"/>).
+    /// </summary>
+    public Task<IActionResult> SubmitAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        return UntilTheCallerLeavesAsync(request, () => SubmitCoreAsync(request, client, model, version));
+    }
+
+    private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    {
         var context = HttpEdge.ModelContext(request, model, version);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
@@ -105,6 +113,13 @@ public sealed class JobEndpoints(
             }
 
             return WithDeprecation(done, context);
+        }
+
+        if (request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // Gone during its wait: nobody was told the job's id.
+            await WithdrawAsync(client, jobId!).ConfigureAwait(false);
+            return V2Results.Refused(Refusal.Cancelled);
         }
 
         return WithDeprecation(Accepted(request, jobId!), context);
@@ -164,10 +179,15 @@ public sealed class JobEndpoints(
         });
     }
 
-    public async Task<IActionResult> InferAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    public Task<IActionResult> InferAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
+        return UntilTheCallerLeavesAsync(request, () => InferCoreAsync(request, client, model, version));
+    }
+
+    private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    {
         var key = (model, version);
         if (_modes.TryGetValue(key, out var known) && known.Mode == ExecutionMode.Inline)
         {
@@ -263,6 +283,12 @@ public sealed class JobEndpoints(
             catch (OperationCanceledException) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
             {
                 // Not finished within the wait: the caller gets the job instead.
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller left during the wait of a request it sent as a sync one: it holds no job id.
+                await WithdrawAsync(client, jobId!).ConfigureAwait(false);
+                return V2Results.Refused(Refusal.Cancelled);
             }
         }
 
@@ -383,16 +409,27 @@ public sealed class JobEndpoints(
         var jobId = tag + RandomNumberGenerator.GetHexString(24, lowercase: true);
         var chunks = new List<Payload>();
         var share = payloads.ShareOf((items.Count + limit.ChunkSize - 1) / limit.ChunkSize);
-        for (var start = 0; start < items.Count; start += limit.ChunkSize)
+        try
         {
-            var chunk = Enumerable.Range(start, Math.Min(limit.ChunkSize, items.Count - start))
-                .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i], receipt))
-                .ToArray();
-            chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
+            for (var start = 0; start < items.Count; start += limit.ChunkSize)
+            {
+                var chunk = Enumerable.Range(start, Math.Min(limit.ChunkSize, items.Count - start))
+                    .Select(i => ItemState.Start(jobId, i, verified.Name, verified.Version, caller, items[i], receipt))
+                    .ToArray();
+                chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
+            }
+
+            var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight);
+            await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The caller left, or storage or the backend failed, part-way: chunks stored for a job that may never have
+            // been scheduled (the purge removes only jobs that exist), or a job scheduled that nobody was told of.
+            await WithdrawAsync(client, jobId).ConfigureAwait(false);
+            throw;
         }
 
-        var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight);
-        await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));
         return (jobId, null);
     }
@@ -414,7 +451,13 @@ public sealed class JobEndpoints(
     /// <c>GET /jobs/{id}</c>: status, progress, and per-item results once completed. With <c>Prefer: wait=N</c> a job
     /// still running is waited for, up to N seconds (at most <see cref="JobOptions.MaxPreferWait"/>).
     /// </summary>
-    public async Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
+    public Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return UntilTheCallerLeavesAsync(request, () => StatusCoreAsync(request, client, id));
+    }
+
+    private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
         using var place = lease;
@@ -495,7 +538,13 @@ public sealed class JobEndpoints(
     }
 
     /// <summary><c>DELETE /jobs/{id}</c>: stops a job that is still running.</summary>
-    public async Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
+    public Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return UntilTheCallerLeavesAsync(request, () => CancelCoreAsync(request, client, id));
+    }
+
+    private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
         using var place = lease;
@@ -516,6 +565,57 @@ public sealed class JobEndpoints(
         }), 202);
         result.Headers["Location"] = StatusUrl(request, id);
         return result;
+    }
+
+    /// <summary>
+    /// A submission whose caller left before it was answered, or that failed part-way, is withdrawn: nobody holds its
+    /// id, so nobody could read its results or cancel it, and a retry would run it twice. A job the backend knows of and
+    /// that is still active is terminated, as a caller's cancel would (items already done keep their audit records; the
+    /// job is purged with its payloads after its retention); one the backend never scheduled has its stored chunks
+    /// deleted. Bounded to 10 s and never thrown: when the backend cannot be reached it is logged (8010).
+    /// </summary>
+    private async Task WithdrawAsync(DurableTaskClient client, string jobId)
+    {
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            var job = await client.GetInstanceAsync(jobId, getInputsAndOutputs: false, bound.Token).ConfigureAwait(false);
+            if (job is null)
+            {
+                var blobs = await payloads.DeleteJobAsync(jobId, bound.Token).ConfigureAwait(false);
+                Log.JobWithdrawn(logger, jobId, $"never scheduled; {blobs} stored chunk(s) deleted");
+            }
+            else if (IsActive(job))
+            {
+                await client.TerminateInstanceAsync(jobId, "withdrawn: its caller left before it was answered", bound.Token).ConfigureAwait(false);
+                Log.JobWithdrawn(logger, jobId, "terminated");
+            }
+        }
+#pragma warning disable CA1031 // Withdrawing is best effort after the request has already ended; the reason goes to the log.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.JobNotWithdrawn(logger, jobId, TelemetryRedaction.Exception(ex));
+        }
+    }
+
+    /// <summary>
+    /// A jobs route's answer, or 499 (nothing reaches a caller that has gone) when its caller left while it was being
+    /// made. The durable client's gRPC channel reports a token that fires during a call as <see cref="RpcException"/>
+    /// with <see cref="StatusCode.Cancelled"/>; without this, every such call would be an unhandled error in the log.
+    /// </summary>
+    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, Func<Task<IActionResult>> answer)
+    {
+        var aborted = request.HttpContext.RequestAborted;
+        try
+        {
+            return await answer().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } or IOException)
+        {
+            Log.CallerLeft(logger, request.Method, ex.GetType().Name);
+            return V2Results.Refused(Refusal.Cancelled);
+        }
     }
 
     /// <summary>

@@ -31,4 +31,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8008, Level = LogLevel.Information, Message = "Job refused for {Model}: its {Items} item(s) are over the caller's rate limit on the model ({Refusal})")]
     public static partial void JobRateLimited(ILogger logger, string model, int items, string refusal);
+
+    [LoggerMessage(EventId = 8009, Level = LogLevel.Information, Message = "Job {JobId} withdrawn: its submission was not answered (its caller left, or it failed part-way); {What}")]
+    public static partial void JobWithdrawn(ILogger logger, string jobId, string what);
+
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Warning, Message = "Job {JobId}: its submission was not answered and it could not be withdrawn; a job that runs is purged after its retention, stored chunks of one never scheduled stay")]
+    public static partial void JobNotWithdrawn(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(EventId = 8011, Level = LogLevel.Debug, Message = "Jobs: a {Method} request's caller left before it was answered ({Exception})")]
+    public static partial void CallerLeft(ILogger logger, string method, string exception);
 }

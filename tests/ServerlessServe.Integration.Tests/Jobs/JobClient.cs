@@ -1,5 +1,8 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Azure.Data.Tables;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Jobs;
@@ -59,4 +62,21 @@ internal static class JobClient
             .Select(l => JsonDocument.Parse(l).RootElement)
             .Where(r => r.GetProperty("requestId").GetString()!.StartsWith(job + ".", StringComparison.Ordinal))
             .ToList();
+
+    /// <summary>
+    /// The durable backend's row (Azure Storage on Azurite, the main pair's task hub) of the first job of the caller with
+    /// this subject, or null: job ids start with the first 8 hex digits of the SHA-256 of the submitting caller's subject.
+    /// </summary>
+    public static async Task<TableEntity?> JobOfAsync(StackFixture fixture, string subject, CancellationToken cancellationToken)
+    {
+        var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient("serverlessservejobsInstances");
+        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)), 0, 4);
+        var next = tag[..^1] + (char)(tag[^1] + 1);
+        await foreach (var entity in instances.QueryAsync<TableEntity>(e => e.PartitionKey.CompareTo(tag) >= 0 && e.PartitionKey.CompareTo(next) < 0, cancellationToken: cancellationToken))
+        {
+            return entity;
+        }
+
+        return null;
+    }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Azure.Data.Tables;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Jobs;
@@ -182,6 +183,54 @@ public sealed class JobTests(StackFixture fixture)
 
         Assert.All(answers, a => Assert.True(a.Status is HttpStatusCode.OK or HttpStatusCode.Accepted, $"{(int)a.Status} {a.Text}{fixture.LogTail()}"));
         Assert.All(finished, f => Assert.Equal("completed", f));
+    }
+
+    [StackFact]
+    public async Task CallerLeavesDuringItsWait_TheJobIsWithdrawn()
+    {
+        // A caller of its own, so that its jobs are the instances whose ids start with its tag.
+        const string subject = "leaves-before-the-answer";
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken(subject));
+        var body = "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item(Rows[2]), 1000)) + "]}";
+
+        // Submitted with Prefer: wait=30, then the caller goes away as soon as the job exists: nobody holds its id.
+        using var submit = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/jobs") { Content = StackFixture.Json(body) };
+        submit.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+        using var leave = new CancellationTokenSource();
+        var sent = caller.SendAsync(submit, leave.Token);
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        TableEntity? job;
+        while ((job = await JobClient.JobOfAsync(fixture, subject, limit.Token)) is null)
+        {
+            Assert.False(sent.IsCompleted, $"answered before the job was seen{fixture.LogTail()}");
+            await Task.Delay(20, limit.Token);
+        }
+
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent);
+
+        // The gateway terminates it, as the caller's own cancel would, long before its 1,000 items are done.
+        var id = job.PartitionKey;
+        while ((job = await JobClient.JobOfAsync(fixture, subject, limit.Token))!.GetString("RuntimeStatus") is "Pending" or "Running")
+        {
+            await Task.Delay(100, limit.Token);
+        }
+
+        Assert.True(job.GetString("RuntimeStatus") == "Terminated", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
+        await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
+        Assert.True((await RecordsAsync(id)).Count < 1000, "the job ran to its end");
+
+        // Leaving a status request's wait is not a withdrawal: the caller was told the id, and the job runs on.
+        var told = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item(Rows[3]), 200)) + "]}");
+        using (var status = new HttpRequestMessage(HttpMethod.Get, $"jobs/{told}"))
+        using (var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+        {
+            status.Headers.TryAddWithoutValidation("Prefer", "wait=30");
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => caller.SendAsync(status, gone.Token));
+        }
+
+        Assert.Equal("completed", (await JobClient.WaitAsync(caller, told)).GetProperty("status").GetString());
     }
 
     [StackFact]

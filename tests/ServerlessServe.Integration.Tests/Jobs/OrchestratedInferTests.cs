@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Azure.Data.Tables;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Integration.Tests.Fixtures;
@@ -51,8 +54,51 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         Assert.Equal(name, receipt.Model);
         Assert.Equal("released", receipt.Outcome);
         var line = (await fixture.AuditLinesAsync()).Single(l => l.Contains("\"requestId\":\"" + receipt.RequestId + "\"", StringComparison.Ordinal));
-        Assert.True(AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(line), out var stored, out _));
+        Assert.True(AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var stored, out _));
         Assert.True(receipt.Matches(stored!));
+    }
+
+    [StackFact]
+    public async Task CallerLeavesBeforeTheAnswer_ItsJobIsWithdrawn()
+    {
+        var name = await PublishOrchestratedCreditRiskAsync();
+        const string subject = "leaves-an-orchestrated-infer";
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken(subject));
+
+        // With the inference app down, the item retries and the request waits; its caller gives up while it does. It
+        // sent a sync request and holds no job id: the job must not run on once inference is back.
+        await fixture.Stack.StopInferenceAsync();
+        try
+        {
+            using var leave = new CancellationTokenSource();
+            var sent = caller.PostAsync($"v2/models/{name}/infer", StackFixture.Json(JobClient.CreditRisk("[0.5,0.5,3,3]")), leave.Token);
+            using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            while (await JobClient.JobOfAsync(fixture, subject, limit.Token) is null)
+            {
+                Assert.False(sent.IsCompleted, $"answered before the job was seen{fixture.LogTail()}");
+                await Task.Delay(20, limit.Token);
+            }
+
+            await Task.Delay(500, limit.Token);
+            await leave.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent);
+
+            TableEntity job;
+            while ((job = (await JobClient.JobOfAsync(fixture, subject, limit.Token))!).GetString("RuntimeStatus") is "Pending" or "Running")
+            {
+                await Task.Delay(100, limit.Token);
+            }
+
+            Assert.True(job.GetString("RuntimeStatus") == "Terminated", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
+        }
+        finally
+        {
+            using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            await fixture.Stack.StartInferenceAsync(restart.Token);
+        }
+
+        Assert.DoesNotContain((await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement), r => r.GetProperty("model").GetString() == name);
     }
 
     private async Task<string> PublishOrchestratedCreditRiskAsync()
