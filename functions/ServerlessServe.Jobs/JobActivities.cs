@@ -26,6 +26,7 @@ public sealed class JobActivities(
     IAuditSink sink,
     PayloadStore payloads,
     ProtocolLimits limits,
+    JobTraffic traffic,
     IOptions<JobOptions> options)
 {
     public const string Validate = "ValidateItems";
@@ -63,6 +64,7 @@ public sealed class JobActivities(
     public async Task<ChunkStep> AuditAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunk);
+        traffic.Saw(chunk.JobId);
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var key = $"{chunk.JobId}.c{chunk.Chunk}";
         var (state, since) = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
@@ -100,7 +102,8 @@ public sealed class JobActivities(
         var results = items.Select(i => JobResults.For(i, signed.GetValueOrDefault(i.RequestId))).ToArray();
         // The job's output holds every chunk's results: each chunk keeps to its share of what may be inline.
         var stored = await payloads.PutAsync(chunk.JobId, results, cancellationToken, payloads.ShareOf(chunk.Chunks)).ConfigureAwait(false);
-        return chunk with { Step = Audit, Items = stored, InferPending = 0 };
+        traffic.Audited(chunk.JobId, chunk.Chunk, chunk.Chunks);
+        return chunk with { Step = Audit, Items = stored, InferPending = 0, Alone = traffic.Alone(chunk.JobId) };
     }
 
     private async Task<ChunkStep> EachAsync(
@@ -112,6 +115,7 @@ public sealed class JobActivities(
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
+        traffic.Saw(chunk.JobId);
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var todo = Enumerable.Range(0, items.Length).Where(i => applies(items[i])).ToList();
         if (concurrency <= 1)

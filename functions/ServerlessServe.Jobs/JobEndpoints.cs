@@ -42,6 +42,7 @@ public sealed class JobEndpoints(
     PayloadStore payloads,
     ProtocolLimits limits,
     TimeProvider time,
+    JobTraffic traffic,
     IOptions<JobOptions> options,
     IOptions<ModelCatalogOptions> catalogOptions,
     IOptions<EdgeOptions> edge,
@@ -419,7 +420,9 @@ public sealed class JobEndpoints(
                 chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
             }
 
-            var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight);
+            // Alone on this instance (no other job submitted or stepping here lately): it may start wider.
+            var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, traffic.Alone(jobId));
+            traffic.Saw(jobId);
             await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
         catch
@@ -556,6 +559,7 @@ public sealed class JobEndpoints(
         if (IsActive(job))
         {
             await client.TerminateInstanceAsync(id, "cancelled by its caller", request.HttpContext.RequestAborted).ConfigureAwait(false);
+            traffic.Ended(id);
         }
 
         var result = V2Results.JsonBody(Write(w =>
@@ -576,6 +580,7 @@ public sealed class JobEndpoints(
     /// </summary>
     private async Task WithdrawAsync(DurableTaskClient client, string jobId)
     {
+        traffic.Ended(jobId);
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {

@@ -10,9 +10,11 @@ namespace ServerlessServe.Jobs;
 /// token), how many items, and the items in chunks of <see cref="ChunkSize"/>, each chunk's <see cref="ItemState"/>s as
 /// a <see cref="Payload"/> (inline, or a blob reference above the claim-check threshold), and how many chunks run at
 /// once (<see cref="JobOptions.ChunksInFlight"/> when it was submitted; 0, in a job submitted before that setting
-/// existed, is all of them, as such a job's history already says).
+/// existed, is all of them, as such a job's history already says). A job that was alone when submitted
+/// (<paramref name="StartedAlone"/>) starts with <paramref name="ChunksInFlightAlone"/> chunks, and the window is decided
+/// again as each chunk is audited (<see cref="WindowFor"/>); both are 0 and false in a job submitted before they existed.
 /// </summary>
-public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks, int ChunksInFlight = 0)
+public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks, int ChunksInFlight = 0, int ChunksInFlightAlone = 0, bool StartedAlone = false)
 {
     /// <summary>The orchestration's input: this job as a JSON string.</summary>
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -24,6 +26,9 @@ public sealed record JobInput(string JobId, string Model, string Version, string
     /// <summary>How many chunks run at once: <see cref="ChunksInFlight"/>, or all of them when it is 0.</summary>
     public int Window => ChunksInFlight > 0 ? Math.Min(ChunksInFlight, Chunks.Count) : Chunks.Count;
 
+    /// <summary>How many chunks may run at once: <see cref="Window"/>, or more when the job is alone and may widen.</summary>
+    public int WindowFor(bool alone) => alone && ChunksInFlightAlone > Window ? Math.Min(ChunksInFlightAlone, Chunks.Count) : Window;
+
     /// <summary>How many items chunk <paramref name="chunk"/> holds.</summary>
     public int ItemsIn(int chunk) => Math.Min(ChunkSize, Items - (chunk * ChunkSize));
 }
@@ -31,9 +36,10 @@ public sealed record JobInput(string JobId, string Model, string Version, string
 /// <summary>
 /// One chunk of a job between two activities: whose it is, which step produced it (the orchestrator checks both, so a
 /// completion left over from an attempt that was never committed cannot stand in for another step's), its items as a
-/// <see cref="Payload"/>, and how many items still wait for inference.
+/// <see cref="Payload"/>, how many items still wait for inference, and whether the job was alone on the instance that
+/// ran the step (<see cref="JobTraffic"/>; the audit step's answer decides the job's next window).
 /// </summary>
-public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1);
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's

@@ -48,6 +48,25 @@ public sealed class JobOptions
     public int ChunksInFlight { get; set; } = 2;
 
     /// <summary>
+    /// How many of a job's chunks run at once while it is alone: no other job is running on this instance (submitted
+    /// here or stepping here, and not finished, cancelled or withdrawn; <see cref="JobTraffic"/>). Default 5 (every
+    /// chunk of a 1,000-item job). The window is decided again each time one of the job's chunks is audited, from what
+    /// the audit step saw, so a job that another joins narrows to <see cref="ChunksInFlight"/> and the newcomer's first
+    /// steps wait behind at most this many of its steps; one left alone widens. 0, or any value not above
+    /// <see cref="ChunksInFlight"/>: never wider. Taken into the job at submission.
+    /// </summary>
+    [Range(0, 1000)]
+    public int ChunksInFlightAlone { get; set; } = 5;
+
+    /// <summary>
+    /// How long a job that has not finished on this instance still counts as running after its last step started
+    /// here: a job that failed, or whose last chunk was audited on another instance, stops counting after it. Default
+    /// 1 minute, longer than a job's longest pause between steps (its inference retries wait at most 15 s).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan AloneAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
     /// The claim check's threshold: a chunk whose JSON is larger travels between steps as a blob reference with its
     /// SHA-256, never inline in orchestration history. Default 256 KiB.
     /// </summary>

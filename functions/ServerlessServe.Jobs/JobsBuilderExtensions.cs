@@ -59,6 +59,7 @@ public static class JobsBuilderExtensions
         });
         builder.AddContainment();
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<RefuseHoneyCaller>().Add<EnforceContainment>());
+        services.TryAddSingleton<JobTraffic>();
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
         services.TryAddSingleton<JobPurge>();

@@ -79,24 +79,61 @@ public sealed class JobLimitsTests(StackFixture fixture)
     }
 
     [StackFact]
-    public async Task JobOfFourChunks_RunsTwoAtOnce_TheNextStartsWhenOneIsAudited()
+    public async Task JobOfFourChunks_AloneStartsAllAtOnce_JoinedStartsTwo_TheNextWhenOneIsAudited()
     {
-        // 601 items: chunks of 200, 200, 200 and 1. The gateway runs Jobs:ChunksInFlight (default 2) of a job's chunks
-        // at once, so one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's.
-        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("windowed-caller"));
-        var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+        // 601 items: chunks of 200, 200, 200 and 1. A job runs Jobs:ChunksInFlight (default 2) of its chunks at once, so
+        // one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's; a job alone on
+        // its instance may run Jobs:ChunksInFlightAlone (default 5). A pair of its own, so that nothing else runs there.
+        var pair = await WindowPair.GetAsync(fixture);
+        try
+        {
+            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+            using var first = Caller(pair, "windowed-caller");
+            using var second = Caller(pair, "another-windowed-caller");
 
-        var job = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", body);
-        var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(3));
+            // Alone: every chunk at once.
+            var lone = await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", body);
+            Assert.Equal("completed", (await JobClient.WaitAsync(first, lone, TimeSpan.FromMinutes(3))).GetProperty("status").GetString());
+            var window = await ChunkStartsAsync(WindowPair.TaskHub, lone);
+            Assert.Equal([0, 1, 2, 3], window.Started);
+            Assert.Equal(4, window.BeforeFirstAudit);
 
-        Assert.Equal("completed", status.GetProperty("status").GetString());
-        Assert.Equal(601, status.GetProperty("results").GetArrayLength());
+            // Another caller's job is running when this one is submitted: it starts two, and the next only when one is
+            // audited. (The one running, alone when it was submitted, started all four.)
+            var running = await JobClient.SubmitAsync(fixture, second, "v2/models/credit-risk/jobs", body);
+            var joined = await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", body);
+            foreach (var (job, caller) in new[] { (running, second), (joined, first) })
+            {
+                var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(3));
+                Assert.Equal("completed", status.GetProperty("status").GetString());
+                Assert.Equal(601, status.GetProperty("results").GetArrayLength());
+                Assert.Equal(601, (await JobClient.RecordsAsync(fixture, job, WindowPair.AuditContainer)).Count);
+            }
 
-        // The orchestration's history, in order: a chunk is running from its validate step's scheduling to its audit
-        // step's completion. Which chunk a step was is read from its answer (the Functions host keeps no activity's input
-        // in history).
-        var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(TaskHub + "History");
+            window = await ChunkStartsAsync(WindowPair.TaskHub, joined);
+            Assert.Equal([0, 1, 2, 3], window.Started);
+            Assert.Equal(2, window.BeforeFirstAudit);
+            Assert.Equal(4, (await ChunkStartsAsync(WindowPair.TaskHub, running)).BeforeFirstAudit);
+        }
+        finally
+        {
+            await fixture.StopExtraPairAsync(WindowPair.LogPrefix);
+        }
+    }
+
+    private HttpClient Caller(AppPair pair, string subject)
+    {
+        var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken(subject));
+        return client;
+    }
+
+    // The job's chunks in the order they started, and how many started before the first was audited, from the
+    // orchestration's history: a chunk starts when its validate step is scheduled and ends when its audit step
+    // completes. Which chunk a step was is read from its answer (the Functions host keeps no activity's input in history).
+    private async Task<(List<int> Started, int BeforeFirstAudit)> ChunkStartsAsync(string taskHub, string job)
+    {
+        var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(taskHub + "History");
         var rows = new List<TableEntity>();
         await foreach (var row in history.QueryAsync<TableEntity>(e => e.PartitionKey == job))
         {
@@ -107,45 +144,43 @@ public sealed class JobLimitsTests(StackFixture fixture)
         var chunkOf = new Dictionary<int, int>();
         foreach (var row in rows.Where(r => r.GetString("EventType") == "TaskCompleted"))
         {
-            using var result = JsonDocument.Parse(await HistoryValueAsync(row, "Result"));
+            using var result = JsonDocument.Parse(await HistoryValueAsync(taskHub, row, "Result"));
             chunkOf[row.GetInt32("TaskScheduledId")!.Value] = result.RootElement.EnumerateObject().Single(p => p.NameEquals("Chunk") || p.NameEquals("chunk")).Value.GetInt32();
         }
 
         var activityOf = rows.Where(r => r.GetString("EventType") == "TaskScheduled").ToDictionary(r => r.GetInt32("EventId")!.Value, r => r.GetString("Name"));
         var running = new HashSet<int>();
         var started = new List<int>();
-        var most = 0;
+        int? beforeFirstAudit = null;
         foreach (var row in rows)
         {
             switch (row.GetString("EventType"))
             {
                 case "TaskScheduled" when row.GetString("Name") == "ValidateItems" && running.Add(chunkOf[row.GetInt32("EventId")!.Value]):
                     started.Add(chunkOf[row.GetInt32("EventId")!.Value]);
-                    most = Math.Max(most, running.Count);
                     break;
                 case "TaskCompleted" when activityOf[row.GetInt32("TaskScheduledId")!.Value] == "AuditItems":
+                    beforeFirstAudit ??= started.Count;
                     running.Remove(chunkOf[row.GetInt32("TaskScheduledId")!.Value]);
                     break;
             }
         }
 
         Assert.True(chunkOf.Count >= 16, $"the job's steps were not found in its history ({rows.Count} rows)");
-        Assert.Equal([0, 1, 2, 3], started);
-        Assert.Equal(2, most);
         Assert.Empty(running);
-        Assert.Equal(601, (await JobClient.RecordsAsync(fixture, job)).Count);
+        return (started, beforeFirstAudit!.Value);
     }
 
     // A history event's value (its input or result): in its row, or (above the backend's own size limit for a table
     // property) gzipped in the task hub's large-message container, named by the row.
-    private async Task<string> HistoryValueAsync(TableEntity row, string property)
+    private async Task<string> HistoryValueAsync(string taskHub, TableEntity row, string property)
     {
         if (row.GetString(property + "BlobName") is not { Length: > 0 } blob)
         {
             return row.GetString(property);
         }
 
-        var content = await fixture.Blobs.GetBlobContainerClient(TaskHub + "-largemessages").GetBlobClient(blob).DownloadContentAsync();
+        var content = await fixture.Blobs.GetBlobContainerClient(taskHub + "-largemessages").GetBlobClient(blob).DownloadContentAsync();
         await using var gzip = new GZipStream(content.Value.Content.ToStream(), CompressionMode.Decompress);
         using var reader = new StreamReader(gzip, Encoding.UTF8);
         return await reader.ReadToEndAsync();
@@ -287,6 +322,27 @@ public sealed class JobLimitsTests(StackFixture fixture)
         var random = new Random(7);
         var values = string.Join(',', Enumerable.Range(0, 3 * 224 * 224).Select(_ => (random.Next(0, 255000) / 1000.0).ToString("0.000", CultureInfo.InvariantCulture)));
         return $$"""{"inputs":[{"name":"Input247","shape":[1,3,224,224],"datatype":"FP32","data":[{{values}}]}]}""";
+    }
+
+    /// <summary>
+    /// An app pair for the window test alone, with a task hub and audit log of its own, so that no other test's job runs
+    /// there.
+    /// </summary>
+    private static class WindowPair
+    {
+        public const string TaskHub = "jobswindow";
+        public const string AuditContainer = "audit-window";
+        public const string LogPrefix = "window";
+
+        public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(
+            LogPrefix,
+            fixture.Host,
+            new Dictionary<string, string>
+            {
+                ["ServerlessServe:Audit:Container"] = AuditContainer,
+                ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
+                ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
+            });
     }
 
     /// <summary>A second app pair whose jobs expire after 3 s, purged every 2 s, every chunk by reference.</summary>

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Time.Testing;
+using ServerlessServe.Jobs;
+
+namespace ServerlessServe.Hosting.Tests.Jobs;
+
+/// <summary>
+/// Whether a job is alone on its instance, which decides whether it may run more of its chunks at once: no other job
+/// submitted or stepping here that has not finished, been cancelled, or gone quiet for a minute.
+/// </summary>
+public sealed class JobTrafficTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly JobTraffic _traffic;
+
+    public JobTrafficTests() => _traffic = new JobTraffic(_time, Microsoft.Extensions.Options.Options.Create(new JobOptions()));
+
+    [Fact]
+    public void NothingElseRunning_Alone_ItsOwnStepsDoNotCount()
+    {
+        Assert.True(_traffic.Alone("a"));
+        _traffic.Saw("a");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _traffic.Saw("a");
+
+        Assert.True(_traffic.Alone("a"));
+    }
+
+    [Fact]
+    public void AnotherJobRunning_NotAlone_UntilEveryChunkOfItIsAudited()
+    {
+        _traffic.Saw("a");
+        _traffic.Saw("b");
+        Assert.False(_traffic.Alone("a"));
+        Assert.False(_traffic.Alone("c"));
+
+        // b has three chunks; an audit step run twice for the same chunk counts once.
+        _traffic.Audited("b", 0, 3);
+        _traffic.Audited("b", 0, 3);
+        _traffic.Audited("b", 2, 3);
+        Assert.False(_traffic.Alone("a"));
+        _traffic.Audited("b", 1, 3);
+
+        Assert.True(_traffic.Alone("a"));
+        Assert.False(_traffic.Alone("b"));
+    }
+
+    [Fact]
+    public void ACancelledJob_NoLongerCounts()
+    {
+        _traffic.Saw("a");
+        _traffic.Saw("b");
+        _traffic.Ended("b");
+
+        Assert.True(_traffic.Alone("a"));
+    }
+
+    [Fact]
+    public void AJobQuietForAMinute_NoLongerCounts()
+    {
+        // A job that failed, or whose last chunk was audited on another instance.
+        _traffic.Saw("b");
+        _time.Advance(TimeSpan.FromSeconds(59));
+        _traffic.Saw("a");
+        Assert.False(_traffic.Alone("a"));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(_traffic.Alone("a"));
+        Assert.False(_traffic.Alone("b"));
+    }
+
+    [Fact]
+    public void ManyJobs_MemoryStaysBounded_AndTheRunningOnesAreSeenAgain()
+    {
+        for (var i = 0; i < 40_000; i++)
+        {
+            _traffic.Saw("job" + i);
+        }
+
+        // Past 16,384 at once the memory is emptied and refills: still never alone while others were just seen.
+        Assert.False(_traffic.Alone("job0"));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        _traffic.Saw("late");
+        Assert.True(_traffic.Alone("late"));
+        Assert.False(_traffic.Alone("job1"));
+    }
+}
