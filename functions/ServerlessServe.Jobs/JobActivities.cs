@@ -103,7 +103,8 @@ public sealed class JobActivities(
         // The job's output holds every chunk's results: each chunk keeps to its share of what may be inline.
         var stored = await payloads.PutAsync(chunk.JobId, results, cancellationToken, payloads.ShareOf(chunk.Chunks)).ConfigureAwait(false);
         traffic.Audited(chunk.JobId, chunk.Chunk, chunk.Chunks);
-        return chunk with { Step = Audit, Items = stored, InferPending = 0, Alone = traffic.Alone(chunk.JobId) };
+        var around = traffic.Around(chunk.JobId);
+        return chunk with { Step = Audit, Items = stored, InferPending = 0, Alone = around.Alone, CallerJobs = around.CallerJobs, OtherCallers = around.OtherCallers };
     }
 
     private async Task<ChunkStep> EachAsync(

@@ -420,8 +420,10 @@ public sealed class JobEndpoints(
                 chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
             }
 
-            // Alone on this instance (no other job submitted or stepping here lately): it may start wider.
-            var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, traffic.Alone(jobId));
+            // What runs beside it on this instance sizes its first window: wider alone, shared with the caller's other
+            // jobs beside another caller's.
+            var around = traffic.Around(jobId);
+            var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, around.Alone, around.CallerJobs, around.OtherCallers);
             traffic.Saw(jobId);
             await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
         }

@@ -10,11 +10,13 @@ namespace ServerlessServe.Jobs;
 /// token), how many items, and the items in chunks of <see cref="ChunkSize"/>, each chunk's <see cref="ItemState"/>s as
 /// a <see cref="Payload"/> (inline, or a blob reference above the claim-check threshold), and how many chunks run at
 /// once (<see cref="JobOptions.ChunksInFlight"/> when it was submitted; 0, in a job submitted before that setting
-/// existed, is all of them, as such a job's history already says). A job that was alone when submitted
-/// (<paramref name="StartedAlone"/>) starts with <paramref name="ChunksInFlightAlone"/> chunks, and the window is decided
-/// again as each chunk is audited (<see cref="WindowFor"/>); both are 0 and false in a job submitted before they existed.
+/// existed, is all of them, as such a job's history already says). What ran beside the job when it was submitted
+/// (<paramref name="StartedAlone"/>, <paramref name="StartedCallerJobs"/>, <paramref name="StartedBesideOtherCallers"/>)
+/// sizes its first window (<see cref="FirstWindow"/>: <paramref name="ChunksInFlightAlone"/> chunks when alone), and the
+/// window is decided again as each chunk is audited (<see cref="WindowAfter"/>); a job submitted before these existed
+/// has them 0 and false, and keeps to <see cref="Window"/>.
 /// </summary>
-public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks, int ChunksInFlight = 0, int ChunksInFlightAlone = 0, bool StartedAlone = false)
+public sealed record JobInput(string JobId, string Model, string Version, string CallerSubject, IReadOnlyList<string> CallerRoles, int Items, int ChunkSize, IReadOnlyList<Payload> Chunks, int ChunksInFlight = 0, int ChunksInFlightAlone = 0, bool StartedAlone = false, int StartedCallerJobs = 0, bool StartedBesideOtherCallers = false)
 {
     /// <summary>The orchestration's input: this job as a JSON string.</summary>
     public string ToJson() => JsonSerializer.Serialize(this);
@@ -29,6 +31,27 @@ public sealed record JobInput(string JobId, string Model, string Version, string
     /// <summary>How many chunks may run at once: <see cref="Window"/>, or more when the job is alone and may widen.</summary>
     public int WindowFor(bool alone) => alone && ChunksInFlightAlone > Window ? Math.Min(ChunksInFlightAlone, Chunks.Count) : Window;
 
+    /// <summary>
+    /// How many chunks may run at once after a chunk's audit step saw <paramref name="audited"/>'s surroundings: wider
+    /// when the job was alone; when another caller's job ran beside it, the job's caller shares <see cref="Window"/>
+    /// among its jobs there (at least one chunk each), so a caller with many jobs does not get many windows to
+    /// another's one; otherwise <see cref="Window"/>. A step written before these facts existed says none of them:
+    /// <see cref="Window"/>.
+    /// </summary>
+    public int WindowAfter(ChunkStep audited)
+    {
+        ArgumentNullException.ThrowIfNull(audited);
+        return WindowBeside(audited.Alone, audited.CallerJobs, audited.OtherCallers);
+    }
+
+    /// <summary>How many chunks start at once: as <see cref="WindowAfter"/>, from what ran beside the job at submission.</summary>
+    public int FirstWindow => WindowBeside(StartedAlone, StartedCallerJobs, StartedBesideOtherCallers);
+
+    private int WindowBeside(bool alone, int callerJobs, bool otherCallers) =>
+        alone ? WindowFor(alone: true)
+        : otherCallers && callerJobs > 1 ? Math.Max(1, Window / callerJobs)
+        : Window;
+
     /// <summary>How many items chunk <paramref name="chunk"/> holds.</summary>
     public int ItemsIn(int chunk) => Math.Min(ChunkSize, Items - (chunk * ChunkSize));
 }
@@ -36,10 +59,11 @@ public sealed record JobInput(string JobId, string Model, string Version, string
 /// <summary>
 /// One chunk of a job between two activities: whose it is, which step produced it (the orchestrator checks both, so a
 /// completion left over from an attempt that was never committed cannot stand in for another step's), its items as a
-/// <see cref="Payload"/>, how many items still wait for inference, and whether the job was alone on the instance that
-/// ran the step (<see cref="JobTraffic"/>; the audit step's answer decides the job's next window).
+/// <see cref="Payload"/>, how many items still wait for inference, and what ran beside the job on the instance that ran
+/// the audit step (<see cref="JobTraffic.Around"/>: alone, its caller's jobs there, another caller's job there), from
+/// which the orchestrator sizes the job's next window (<see cref="JobInput.WindowAfter"/>).
 /// </summary>
-public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false);
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false, int CallerJobs = 0, bool OtherCallers = false);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's

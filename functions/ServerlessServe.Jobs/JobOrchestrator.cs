@@ -26,10 +26,10 @@ public static class JobOrchestrator
         var job = JobInput.Parse(context.GetInput<string>());
 
         // At most job.Window chunks at once, the next one started when one is audited (in chunk order, so a replay
-        // schedules the same tasks in the same order). A job alone on its instance may run more: as it was at
-        // submission, then as its last audited chunk's step saw it (from history, so a replay decides the same).
+        // schedules the same tasks in the same order). A job alone on its instance may run more, and a caller's jobs
+        // beside another caller's share one window: as the job was at submission, then as its last audited chunk's step
+        // saw it (from history, so a replay decides the same).
         var next = 0;
-        var alone = job.StartedAlone;
         Task<ChunkStep> Start()
         {
             var chunk = next++;
@@ -37,7 +37,7 @@ public static class JobOrchestrator
         }
 
         var pending = new List<Task<ChunkStep>>();
-        while (next < job.WindowFor(alone))
+        while (next < job.FirstWindow)
         {
             pending.Add(Start());
         }
@@ -53,8 +53,7 @@ public static class JobOrchestrator
             results[result.Chunk] = result.Items;
             done += job.ItemsIn(result.Chunk);
             context.SetCustomStatus(new JobProgress(job.Items, done));
-            alone = result.Alone;
-            while (next < job.Chunks.Count && pending.Count < job.WindowFor(alone))
+            while (next < job.Chunks.Count && pending.Count < job.WindowAfter(result))
             {
                 pending.Add(Start());
             }

@@ -9,7 +9,8 @@ namespace ServerlessServe.Jobs;
 /// its steps has started here for <see cref="JobOptions.AloneAfter"/> (a job that failed, or finished on another
 /// instance). A job is <see cref="Alone"/> when no other job counts; such a job may run
 /// <see cref="JobOptions.ChunksInFlightAlone"/> chunks at once instead of <see cref="JobOptions.ChunksInFlight"/>
-/// (docs/design.md, "A share of the task hub per caller"). With several instances, each answers for what it sees.
+/// (docs/design.md, "A share of the task hub per caller"); a caller with several jobs beside another caller's shares
+/// the window among them (<see cref="JobInput.WindowAfter"/>). With several instances, each answers for what it sees.
 /// </summary>
 public sealed class JobTraffic(TimeProvider time, IOptions<JobOptions> options)
 {
@@ -53,20 +54,41 @@ public sealed class JobTraffic(TimeProvider time, IOptions<JobOptions> options)
     }
 
     /// <summary>True when no job other than <paramref name="jobId"/> counts as running on this instance.</summary>
-    public bool Alone(string jobId)
+    public bool Alone(string jobId) => Around(jobId).Alone;
+
+    /// <summary>
+    /// What runs beside the job on this instance: whether it is alone, how many jobs of its caller run (itself
+    /// included), and whether any other caller's job runs. A job's caller is the tag its id starts with
+    /// (<see cref="JobEndpoints.CallerTag"/>).
+    /// </summary>
+    public JobSurroundings Around(string jobId)
     {
         ArgumentNullException.ThrowIfNull(jobId);
         Prune(time.GetTimestamp());
+        var tag = Tag(jobId);
+        var (alone, callerJobs, otherCallers) = (true, 1, false);
         foreach (var other in _running.Keys)
         {
-            if (!string.Equals(other, jobId, StringComparison.Ordinal))
+            if (string.Equals(other, jobId, StringComparison.Ordinal))
             {
-                return false;
+                continue;
+            }
+
+            alone = false;
+            if (tag.SequenceEqual(Tag(other)))
+            {
+                callerJobs++;
+            }
+            else
+            {
+                otherCallers = true;
             }
         }
 
-        return true;
+        return new JobSurroundings(alone, callerJobs, otherCallers);
     }
+
+    private static ReadOnlySpan<char> Tag(string jobId) => jobId.AsSpan(0, Math.Min(8, jobId.Length));
 
     private void Prune(long now)
     {
@@ -100,3 +122,9 @@ public sealed class JobTraffic(TimeProvider time, IOptions<JobOptions> options)
         }
     }
 }
+
+/// <summary>What runs beside a job on its instance (<see cref="JobTraffic.Around"/>).</summary>
+/// <param name="Alone">No other job runs.</param>
+/// <param name="CallerJobs">Jobs of the same caller that run, this one included.</param>
+/// <param name="OtherCallers">Some other caller's job runs.</param>
+public readonly record struct JobSurroundings(bool Alone, int CallerJobs, bool OtherCallers);

@@ -24,7 +24,7 @@ public sealed class JobInputTests
     [Fact]
     public void InputWrittenBeforeTheSetting_RunsEveryChunkAtOnce()
     {
-        var json = Input(5).ToJson().Replace(",\"ChunksInFlight\":0,\"ChunksInFlightAlone\":0,\"StartedAlone\":false", string.Empty, StringComparison.Ordinal);
+        var json = Input(5).ToJson().Replace(",\"ChunksInFlight\":0,\"ChunksInFlightAlone\":0,\"StartedAlone\":false,\"StartedCallerJobs\":0,\"StartedBesideOtherCallers\":false", string.Empty, StringComparison.Ordinal);
         Assert.DoesNotContain("ChunksInFlight", json, StringComparison.Ordinal);
         Assert.DoesNotContain("StartedAlone", json, StringComparison.Ordinal);
 
@@ -57,22 +57,58 @@ public sealed class JobInputTests
     public void InputWrittenBeforeTheAloneSetting_NeverWidens()
     {
         // A job submitted with the window of two but before a lone job could widen: its replay must schedule as it did.
-        var json = (Input(5) with { ChunksInFlight = 2 }).ToJson().Replace(",\"ChunksInFlightAlone\":0,\"StartedAlone\":false", string.Empty, StringComparison.Ordinal);
+        var json = (Input(5) with { ChunksInFlight = 2 }).ToJson().Replace(",\"ChunksInFlightAlone\":0,\"StartedAlone\":false,\"StartedCallerJobs\":0,\"StartedBesideOtherCallers\":false", string.Empty, StringComparison.Ordinal);
         Assert.DoesNotContain("Alone", json, StringComparison.Ordinal);
 
         var parsed = JobInput.Parse(json);
 
         Assert.Equal(2, parsed.WindowFor(alone: true));
+        Assert.Equal(2, parsed.FirstWindow);
+        Assert.Equal(2, parsed.WindowAfter(new ChunkStep("job", 0, JobActivities.Audit, new Payload { Inline = "[]" }, Alone: true)));
+    }
+
+    [Theory]
+    [InlineData(true, 1, false, 5)]
+    [InlineData(false, 1, false, 2)]
+    [InlineData(false, 3, false, 2)]
+    [InlineData(false, 1, true, 2)]
+    [InlineData(false, 2, true, 1)]
+    [InlineData(false, 10, true, 1)]
+    [InlineData(false, 0, false, 2)]
+    public void WindowAfter_WiderAlone_SharedAmongACallersJobsBesideAnothers(bool alone, int callerJobs, bool otherCallers, int window)
+    {
+        var input = Input(5) with { ChunksInFlight = 2, ChunksInFlightAlone = 5, StartedAlone = alone, StartedCallerJobs = callerJobs, StartedBesideOtherCallers = otherCallers };
+        var audited = new ChunkStep("job", 0, JobActivities.Audit, new Payload { Inline = "[]" }, Alone: alone, CallerJobs: callerJobs, OtherCallers: otherCallers);
+
+        Assert.Equal(window, input.WindowAfter(audited));
+        Assert.Equal(window, JobInput.Parse(input.ToJson()).FirstWindow);
+    }
+
+    [Theory]
+    [InlineData(2, 5)]
+    [InlineData(3, 3)]
+    [InlineData(4, 2)]
+    [InlineData(11, 1)]
+    public void WindowAfter_ACallersJobsTogetherKeepToAboutOneWindow(int callerJobs, int window)
+    {
+        // Ten chunks at once by the operator's choice: three jobs beside another caller's get three each.
+        var input = Input(10) with { ChunksInFlight = 10 };
+        var audited = new ChunkStep("job", 0, JobActivities.Audit, new Payload { Inline = "[]" }, CallerJobs: callerJobs, OtherCallers: true);
+
+        Assert.Equal(window, input.WindowAfter(audited));
     }
 
     [Fact]
     public void StepWrittenBeforeTheFlag_IsNotAlone()
     {
         var step = new ChunkStep("job", 0, JobActivities.Audit, new Payload { Inline = "[]" }, Alone: true);
-        var json = System.Text.Json.JsonSerializer.Serialize(step).Replace(",\"Alone\":true", string.Empty, StringComparison.Ordinal);
+        var json = System.Text.Json.JsonSerializer.Serialize(step).Replace(",\"Alone\":true,\"CallerJobs\":0,\"OtherCallers\":false", string.Empty, StringComparison.Ordinal);
         Assert.DoesNotContain("Alone", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("Callers", json, StringComparison.Ordinal);
 
-        Assert.False(System.Text.Json.JsonSerializer.Deserialize<ChunkStep>(json)!.Alone);
+        var parsed = System.Text.Json.JsonSerializer.Deserialize<ChunkStep>(json)!;
+        Assert.False(parsed.Alone);
+        Assert.Equal(2, (Input(5) with { ChunksInFlight = 2, ChunksInFlightAlone = 5 }).WindowAfter(parsed));
     }
 
     [Fact]

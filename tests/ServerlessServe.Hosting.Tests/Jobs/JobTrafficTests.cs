@@ -45,6 +45,28 @@ public sealed class JobTrafficTests
     }
 
     [Fact]
+    public void Around_CountsTheCallersJobs_AndSeesOtherCallers()
+    {
+        // A job id starts with its caller's 8-hex-digit tag.
+        string Job(string tag, int n) => tag + n.ToString("x24", System.Globalization.CultureInfo.InvariantCulture);
+        _traffic.Saw(Job("aaaaaaaa", 1));
+        _traffic.Saw(Job("aaaaaaaa", 2));
+        _traffic.Saw(Job("aaaaaaaa", 3));
+
+        Assert.Equal(new JobSurroundings(false, 3, false), _traffic.Around(Job("aaaaaaaa", 1)));
+        Assert.Equal(new JobSurroundings(false, 4, false), _traffic.Around(Job("aaaaaaaa", 4)));
+
+        _traffic.Saw(Job("bbbbbbbb", 1));
+        Assert.Equal(new JobSurroundings(false, 3, true), _traffic.Around(Job("aaaaaaaa", 2)));
+        Assert.Equal(new JobSurroundings(false, 1, true), _traffic.Around(Job("bbbbbbbb", 1)));
+
+        _traffic.Ended(Job("aaaaaaaa", 1));
+        _traffic.Ended(Job("aaaaaaaa", 2));
+        _traffic.Ended(Job("aaaaaaaa", 3));
+        Assert.Equal(new JobSurroundings(true, 1, false), _traffic.Around(Job("bbbbbbbb", 1)));
+    }
+
+    [Fact]
     public void ACancelledJob_NoLongerCounts()
     {
         _traffic.Saw("a");

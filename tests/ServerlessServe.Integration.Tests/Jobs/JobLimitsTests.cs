@@ -114,6 +114,37 @@ public sealed class JobLimitsTests(StackFixture fixture)
             Assert.Equal([0, 1, 2, 3], window.Started);
             Assert.Equal(2, window.BeforeFirstAudit);
             Assert.Equal(4, (await ChunkStartsAsync(WindowPair.TaskHub, running)).BeforeFirstAudit);
+
+            // A caller's jobs beside another caller's share one window. With the pair's inference app down, the other
+            // caller's one-item job keeps running (its item waits to be tried again) while the first caller submits
+            // three jobs of three chunks: the first starts two, the second and third one each.
+            await fixture.Stack.CrashInferenceAsync(pair);
+            string[] shared;
+            try
+            {
+                await JobClient.SubmitAsync(fixture, second, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.5,0.5,3,3]"));
+                var three = "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.35,0.4,1,9]"), 401)) + "]}";
+                shared =
+                [
+                    await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", three),
+                    await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", three),
+                    await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", three),
+                ];
+            }
+            finally
+            {
+                using var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+                await fixture.Stack.StartInferenceAsync(pair, restart.Token);
+            }
+
+            int[] first3 = new int[3];
+            for (var i = 0; i < shared.Length; i++)
+            {
+                Assert.Equal("completed", (await JobClient.WaitAsync(first, shared[i], TimeSpan.FromMinutes(3))).GetProperty("status").GetString());
+                first3[i] = (await ChunkStartsAsync(WindowPair.TaskHub, shared[i], steps: 12)).BeforeFirstAudit;
+            }
+
+            Assert.Equal([2, 1, 1], first3);
         }
         finally
         {
@@ -131,7 +162,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
     // The job's chunks in the order they started, and how many started before the first was audited, from the
     // orchestration's history: a chunk starts when its validate step is scheduled and ends when its audit step
     // completes. Which chunk a step was is read from its answer (the Functions host keeps no activity's input in history).
-    private async Task<(List<int> Started, int BeforeFirstAudit)> ChunkStartsAsync(string taskHub, string job)
+    private async Task<(List<int> Started, int BeforeFirstAudit)> ChunkStartsAsync(string taskHub, string job, int steps = 16)
     {
         var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(taskHub + "History");
         var rows = new List<TableEntity>();
@@ -166,7 +197,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             }
         }
 
-        Assert.True(chunkOf.Count >= 16, $"the job's steps were not found in its history ({rows.Count} rows)");
+        Assert.True(chunkOf.Count >= steps, $"the job's steps were not found in its history ({rows.Count} rows)");
         Assert.Empty(running);
         return (started, beforeFirstAudit!.Value);
     }
@@ -334,15 +365,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
         public const string AuditContainer = "audit-window";
         public const string LogPrefix = "window";
 
-        public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(
-            LogPrefix,
-            fixture.Host,
-            new Dictionary<string, string>
-            {
-                ["ServerlessServe:Audit:Container"] = AuditContainer,
-                ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
-                ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
-            });
+        public static Task<AppPair> GetAsync(StackFixture fixture) => OwnPairAsync(fixture, LogPrefix, TaskHub, AuditContainer);
     }
 
     /// <summary>A second app pair whose jobs expire after 3 s, purged every 2 s, every chunk by reference.</summary>
@@ -353,19 +376,32 @@ public sealed class JobLimitsTests(StackFixture fixture)
 
         public const string LogPrefix = "retention";
 
-        public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(
+        public static Task<AppPair> GetAsync(StackFixture fixture) => OwnPairAsync(
+            fixture,
             LogPrefix,
-            fixture.Host,
-            new Dictionary<string, string>
-            {
-                ["ServerlessServe:Audit:Container"] = AuditContainer,
+            TaskHub,
+            AuditContainer,
+            ("ServerlessServe:Jobs:ResultRetention", "00:00:03"),
+            ("ServerlessServe:Jobs:PurgeSchedule", "*/2 * * * * *"),
+            ("ServerlessServe:Jobs:InlinePayloadBytes", "1024"));
+    }
 
-                // A log of its own needs a witness of its own: one witness container serves one log (docs/audit.md).
-                ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
-                ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
-                ["ServerlessServe:Jobs:ResultRetention"] = "00:00:03",
-                ["ServerlessServe:Jobs:PurgeSchedule"] = "*/2 * * * * *",
-                ["ServerlessServe:Jobs:InlinePayloadBytes"] = "1024",
-            });
+    // An app pair with a task hub and an audit log of its own, and these settings besides.
+    private static Task<AppPair> OwnPairAsync(StackFixture fixture, string logPrefix, string taskHub, string auditContainer, params (string Key, string Value)[] settings)
+    {
+        var gateway = new Dictionary<string, string>
+        {
+            ["ServerlessServe:Audit:Container"] = auditContainer,
+
+            // A log of its own needs a witness of its own: one witness container serves one log (docs/audit.md).
+            ["ServerlessServe:Audit:Witness:Container"] = auditContainer + "-witness",
+            ["ServerlessServe:Jobs:TaskHub"] = taskHub,
+        };
+        foreach (var (key, value) in settings)
+        {
+            gateway[key] = value;
+        }
+
+        return fixture.ExtraPairAsync(logPrefix, fixture.Host, gateway);
     }
 }
