@@ -7,7 +7,7 @@ namespace ServerlessServe.Jobs;
 /// Which jobs are running on this instance: a job counts from its submission here, or the first of its steps that
 /// starts here, until every one of its chunks has been audited here, it is cancelled or withdrawn here, or none of
 /// its steps has started here for <see cref="JobOptions.AloneAfter"/> (a job that failed, or finished on another
-/// instance). A job is <see cref="Alone"/> when no other job counts; such a job may run
+/// instance). A job is alone (<see cref="Around"/>) when no other job counts; such a job may run
 /// <see cref="JobOptions.ChunksInFlightAlone"/> chunks at once instead of <see cref="JobOptions.ChunksInFlight"/>
 /// (docs/design.md, "A share of the task hub per caller"); a caller with several jobs beside another caller's shares
 /// the window among them (<see cref="JobInput.WindowAfter"/>). With several instances, each answers for what it sees.
@@ -52,9 +52,6 @@ public sealed class JobTraffic(TimeProvider time, IOptions<JobOptions> options)
         ArgumentNullException.ThrowIfNull(jobId);
         _running.TryRemove(jobId, out _);
     }
-
-    /// <summary>True when no job other than <paramref name="jobId"/> counts as running on this instance.</summary>
-    public bool Alone(string jobId) => Around(jobId).Alone;
 
     /// <summary>
     /// What runs beside the job on this instance: whether it is alone, how many jobs of its caller run (itself

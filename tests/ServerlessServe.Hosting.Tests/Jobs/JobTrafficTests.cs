@@ -17,12 +17,12 @@ public sealed class JobTrafficTests
     [Fact]
     public void NothingElseRunning_Alone_ItsOwnStepsDoNotCount()
     {
-        Assert.True(_traffic.Alone("a"));
+        Assert.True(_traffic.Around("a").Alone);
         _traffic.Saw("a");
         _time.Advance(TimeSpan.FromSeconds(1));
         _traffic.Saw("a");
 
-        Assert.True(_traffic.Alone("a"));
+        Assert.True(_traffic.Around("a").Alone);
     }
 
     [Fact]
@@ -30,18 +30,18 @@ public sealed class JobTrafficTests
     {
         _traffic.Saw("a");
         _traffic.Saw("b");
-        Assert.False(_traffic.Alone("a"));
-        Assert.False(_traffic.Alone("c"));
+        Assert.False(_traffic.Around("a").Alone);
+        Assert.False(_traffic.Around("c").Alone);
 
         // b has three chunks; an audit step run twice for the same chunk counts once.
         _traffic.Audited("b", 0, 3);
         _traffic.Audited("b", 0, 3);
         _traffic.Audited("b", 2, 3);
-        Assert.False(_traffic.Alone("a"));
+        Assert.False(_traffic.Around("a").Alone);
         _traffic.Audited("b", 1, 3);
 
-        Assert.True(_traffic.Alone("a"));
-        Assert.False(_traffic.Alone("b"));
+        Assert.True(_traffic.Around("a").Alone);
+        Assert.False(_traffic.Around("b").Alone);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class JobTrafficTests
         _traffic.Saw("b");
         _traffic.Ended("b");
 
-        Assert.True(_traffic.Alone("a"));
+        Assert.True(_traffic.Around("a").Alone);
     }
 
     [Fact]
@@ -83,11 +83,11 @@ public sealed class JobTrafficTests
         _traffic.Saw("b");
         _time.Advance(TimeSpan.FromSeconds(59));
         _traffic.Saw("a");
-        Assert.False(_traffic.Alone("a"));
+        Assert.False(_traffic.Around("a").Alone);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.True(_traffic.Alone("a"));
-        Assert.False(_traffic.Alone("b"));
+        Assert.True(_traffic.Around("a").Alone);
+        Assert.False(_traffic.Around("b").Alone);
     }
 
     [Fact]
@@ -99,10 +99,10 @@ public sealed class JobTrafficTests
         }
 
         // Past 16,384 at once the memory is emptied and refills: still never alone while others were just seen.
-        Assert.False(_traffic.Alone("job0"));
+        Assert.False(_traffic.Around("job0").Alone);
         _time.Advance(TimeSpan.FromMinutes(2));
         _traffic.Saw("late");
-        Assert.True(_traffic.Alone("late"));
-        Assert.False(_traffic.Alone("job1"));
+        Assert.True(_traffic.Around("late").Alone);
+        Assert.False(_traffic.Around("job1").Alone);
     }
 }
