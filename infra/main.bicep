@@ -215,14 +215,16 @@ var modelsContainerName = 'models'
 var auditContainerName = 'audit'
 var auditWitnessContainerName = 'audit-witness'
 var jobPayloadsContainerName = 'job-payloads'
-// The tables of shared security state on the data account: the apps' option defaults (LimitOptions.BudgetTable,
-// ContainmentOptions.Table, SignatureOptions.KeyTable/NonceTable, ExtractionStoreOptions.TableName).
+// The tables of shared state on the data account: the apps' option defaults (LimitOptions.BudgetTable,
+// ContainmentOptions.Table, SignatureOptions.KeyTable/NonceTable, ExtractionStoreOptions.TableName, and
+// JobOptions.TrafficTable, where the gateway's instances post the jobs each runs).
 var tableNames = {
   budgets: 'budgets'
   containment: 'containment'
   requestKeys: 'requestkeys'
   requestNonces: 'requestnonces'
   extraction: 'extraction'
+  jobTraffic: 'jobtraffic'
 }
 // The Durable Functions task hub on the runtime account (Azure Storage provider). host.json names it too
 // (extensions.durableTask.hubName); the app setting hands the same name to the app's own code.

@@ -64,7 +64,7 @@ public sealed class JobActivities(
     public async Task<ChunkStep> AuditAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        traffic.Saw(chunk.JobId);
+        traffic.Saw(chunk.JobId, chunk.Chunks);
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var key = $"{chunk.JobId}.c{chunk.Chunk}";
         var (state, since) = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
@@ -116,7 +116,7 @@ public sealed class JobActivities(
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        traffic.Saw(chunk.JobId);
+        traffic.Saw(chunk.JobId, chunk.Chunks);
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var todo = Enumerable.Range(0, items.Length).Where(i => applies(items[i])).ToList();
         if (concurrency <= 1)

@@ -43,6 +43,7 @@ public sealed class JobEndpoints(
     ProtocolLimits limits,
     TimeProvider time,
     JobTraffic traffic,
+    JobTrafficBoard board,
     IOptions<JobOptions> options,
     IOptions<ModelCatalogOptions> catalogOptions,
     IOptions<EdgeOptions> edge,
@@ -420,11 +421,12 @@ public sealed class JobEndpoints(
                 chunks.Add(await payloads.PutAsync(jobId, chunk, request.HttpContext.RequestAborted, share).ConfigureAwait(false));
             }
 
-            // What runs beside it on this instance sizes its first window: wider alone, shared with the caller's other
-            // jobs beside another caller's.
+            // What runs beside it, here and on the other instances, sizes its first window: wider alone, shared with
+            // the caller's other jobs beside another caller's.
+            await board.RefreshIfStaleAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
             var around = traffic.Around(jobId);
             var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, around.Alone, around.CallerJobs, around.OtherCallers);
-            traffic.Saw(jobId);
+            traffic.Saw(jobId, chunks.Count);
             await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
         catch

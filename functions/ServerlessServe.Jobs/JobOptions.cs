@@ -49,7 +49,8 @@ public sealed class JobOptions
 
     /// <summary>
     /// How many of a job's chunks run at once while it is alone: no other job is running on this instance (submitted
-    /// here or stepping here, and not finished, cancelled or withdrawn; <see cref="JobTraffic"/>). Default 5 (every
+    /// here or stepping here, and not finished, cancelled or withdrawn; <see cref="JobTraffic"/>) or, as the traffic
+    /// board tells, on another instance of the task hub (<see cref="JobTrafficBoard"/>). Default 5 (every
     /// chunk of a 1,000-item job). The window is decided again each time one of the job's chunks is audited, from what
     /// the audit step saw, so a job that another joins narrows to <see cref="ChunksInFlight"/> and the newcomer's first
     /// steps wait behind at most this many of its steps; one left alone widens. 0, or any value not above
@@ -65,6 +66,23 @@ public sealed class JobOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan AloneAfter { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The table (in the app's storage) where each gateway instance that runs jobs posts which jobs it sees, and reads
+    /// what the others post (<see cref="JobTrafficBoard"/>), so that a job's window is sized from the jobs on every
+    /// instance, not only its own. One row per instance, in a partition per task hub. Default <c>jobtraffic</c>; empty:
+    /// each instance sees only its own jobs (logged as a warning at start).
+    /// </summary>
+    [RegularExpression("^([A-Za-z][A-Za-z0-9]{2,62})?$")]
+    public string TrafficTable { get; set; } = "jobtraffic";
+
+    /// <summary>
+    /// How often an instance that has jobs running posts its row and reads the others'. A row not posted again for
+    /// three of these no longer counts (its instance stopped). A submission reads the board first when its copy is
+    /// older than this. Default 2 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan TrafficInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// The claim check's threshold: a chunk whose JSON is larger travels between steps as a blob reference with its

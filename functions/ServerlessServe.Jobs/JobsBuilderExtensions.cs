@@ -60,6 +60,11 @@ public static class JobsBuilderExtensions
         builder.AddContainment();
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<RefuseHoneyCaller>().Add<EnforceContainment>());
         services.TryAddSingleton<JobTraffic>();
+
+        // The jobs every instance runs, posted on a table in the app's storage (needs the data account's
+        // TableServiceClient, which AddGatewayPipeline registers).
+        services.TryAddSingleton<JobTrafficBoard>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobTrafficBoard>());
         services.TryAddTransient<JobActivities>();
         services.TryAddSingleton<JobEndpoints>();
         services.TryAddSingleton<JobPurge>();

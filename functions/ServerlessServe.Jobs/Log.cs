@@ -40,4 +40,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8011, Level = LogLevel.Debug, Message = "Jobs: a {Method} request's caller left before it was answered ({Exception})")]
     public static partial void CallerLeft(ILogger logger, string method, string exception);
+
+    [LoggerMessage(EventId = 8012, Level = LogLevel.Warning, Message = "Job traffic board: not posted or read; until it is again, job windows are sized from the jobs this instance sees itself")]
+    public static partial void TrafficBoardFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8013, Level = LogLevel.Information, Message = "Job traffic board: posted and read again")]
+    public static partial void TrafficBoardBack(ILogger logger);
+
+    [LoggerMessage(EventId = 8014, Level = LogLevel.Warning, Message = "Job traffic board off (ServerlessServe:Jobs:TrafficTable is empty): each instance sizes job windows from the jobs it sees itself")]
+    public static partial void TrafficBoardOff(ILogger logger);
 }

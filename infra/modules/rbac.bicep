@@ -96,8 +96,9 @@ resource dataAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
 // The tables each app uses (functions/: GetTableClient), each given Table Data Contributor on that table alone.
 // The gateway: shared budgets, containment (it reads it and writes its own automatic blocks), request keys (read;
 // the write is its CreateIfNotExists at start), replay nonces and extraction detector state. The admin app:
-// containment (sets and lifts) and request keys (registers and revokes).
-var gatewayTables = [tableNames.budgets, tableNames.containment, tableNames.requestKeys, tableNames.requestNonces, tableNames.extraction]
+// containment (sets and lifts) and request keys (registers and revokes). The gateway also posts and reads the jobs
+// each of its instances runs (jobtraffic).
+var gatewayTables = [tableNames.budgets, tableNames.containment, tableNames.requestKeys, tableNames.requestNonces, tableNames.extraction, tableNames.jobTraffic]
 var adminTables = [tableNames.containment, tableNames.requestKeys]
 
 resource gatewayTableRefs 'Microsoft.Storage/storageAccounts/tableServices/tables@2025-01-01' existing = [

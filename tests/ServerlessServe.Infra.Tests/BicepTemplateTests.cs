@@ -73,9 +73,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     public void Evaluate_RoleAssignments_OnePerGrantNamedByScopePrincipalRole()
     {
         var assignments = fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").ToList();
-        // gateway 13, admin 9, inference 4 (no Key Vault: it holds no secret; its host's lock container), publisher 1,
+        // gateway 14, admin 9, inference 4 (no Key Vault: it holds no secret; its host's lock container), publisher 1,
         // audit witness 1, publish job 2 (RbacTableTests has the whole table).
-        Assert.Equal(30, assignments.Count);
+        Assert.Equal(31, assignments.Count);
         Assert.All(assignments, a => Assert.StartsWith("«guid(", a.Name, StringComparison.Ordinal));
         Assert.Equal(assignments.Count, assignments.Select(a => a.Name).Distinct(StringComparer.Ordinal).Count());
     }

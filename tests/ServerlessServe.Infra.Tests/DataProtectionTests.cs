@@ -24,6 +24,7 @@ public sealed partial class DataProtectionTests(CompiledTemplateFixture fixture)
         { "ServerlessServe.Core/Signatures/SignatureOptions.cs", "KeyTable", "requestkeys" },
         { "ServerlessServe.Core/Signatures/SignatureOptions.cs", "NonceTable", "requestnonces" },
         { "ServerlessServe.Core/Defenses/Extraction/ExtractionStoreOptions.cs", "TableName", "extraction" },
+        { "ServerlessServe.Jobs/JobOptions.cs", "TrafficTable", "jobtraffic" },
     };
 
     [Theory]
@@ -41,11 +42,11 @@ public sealed partial class DataProtectionTests(CompiledTemplateFixture fixture)
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void DataTables_AreExactlyTheFive_OnTheDataAccount(bool vnetEnabled)
+    public void DataTables_AreExactlyTheSix_OnTheDataAccount(bool vnetEnabled)
     {
         var context = vnetEnabled ? fixture.WithVnet : fixture.WithoutVnet;
 
-        Assert.Equal(["budgets", "containment", "extraction", "requestkeys", "requestnonces"], DataTables(context));
+        Assert.Equal(["budgets", "containment", "extraction", "jobtraffic", "requestkeys", "requestnonces"], DataTables(context));
         Assert.All(context.OfType("Microsoft.Storage/storageAccounts/tableServices/tables"), t => Assert.StartsWith("stdata", t.Name, StringComparison.Ordinal));
     }
 

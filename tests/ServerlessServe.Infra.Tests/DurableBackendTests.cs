@@ -219,7 +219,7 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         Assert.Equal($"«guid('{Quoted(containerId)}', '{Quoted(gateway)}', '{DataRoles["blob"]}')»", assignment.Name);
 
         // On the data account the gateway holds container- and table-scoped roles only: read models, append audit,
-        // payloads, and its five tables of shared security state (RbacTableTests has the whole table).
+        // payloads, its five tables of shared security state and the jobs' traffic board (RbacTableTests has the whole table).
         var gatewayOnData = context.OfType("Microsoft.Authorization/roleAssignments")
             .Where(a => Reaches(a.Scope, dataId) && a.Body.Get("properties.principalId").AsString()!.Contains(Quoted(gateway), StringComparison.Ordinal))
             .Select(a => (Container: a.Scope![(a.Scope!.LastIndexOf('/') + 1)..], Role: RoleGuid(a), Scoped: a.Scope.StartsWith($"{dataId}/blobServices/default/containers/", StringComparison.Ordinal) || a.Scope.StartsWith($"{dataId}/tableServices/default/tables/", StringComparison.Ordinal)))
@@ -228,7 +228,8 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         Assert.Equal(
             [
                 ("audit", DataRoles["blob"], true), ("budgets", DataRoles["table"], true), ("containment", DataRoles["table"], true),
-                ("extraction", DataRoles["table"], true), (PayloadContainer, DataRoles["blob"], true), ("models", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", true),
+                ("extraction", DataRoles["table"], true), (PayloadContainer, DataRoles["blob"], true), ("jobtraffic", DataRoles["table"], true),
+                ("models", "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", true),
                 ("requestkeys", DataRoles["table"], true), ("requestnonces", DataRoles["table"], true),
             ],
             gatewayOnData);

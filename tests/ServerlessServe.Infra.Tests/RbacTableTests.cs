@@ -49,6 +49,7 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/budgets", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/containment", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/extraction", ""),
+        ("gateway", TableContributor, $"{Data}/tableServices/default/tables/jobtraffic", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/requestkeys", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/requestnonces", ""),
         ("gateway", BlobContributor, Runtime, ""),

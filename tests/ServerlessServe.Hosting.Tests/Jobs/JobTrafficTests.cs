@@ -48,7 +48,6 @@ public sealed class JobTrafficTests
     public void Around_CountsTheCallersJobs_AndSeesOtherCallers()
     {
         // A job id starts with its caller's 8-hex-digit tag.
-        string Job(string tag, int n) => tag + n.ToString("x24", System.Globalization.CultureInfo.InvariantCulture);
         _traffic.Saw(Job("aaaaaaaa", 1));
         _traffic.Saw(Job("aaaaaaaa", 2));
         _traffic.Saw(Job("aaaaaaaa", 3));
@@ -105,4 +104,60 @@ public sealed class JobTrafficTests
         Assert.True(_traffic.Around("late").Alone);
         Assert.False(_traffic.Around("job1").Alone);
     }
+
+    [Fact]
+    public void JobsPostedElsewhere_Count_WhileTheBoardsCopyIsFresh()
+    {
+        // Read from the traffic board: another instance runs another caller's job of three chunks.
+        _traffic.SeenElsewhere(Posted(new PostedJob(Job("bbbbbbbb", 1), 0, 3), new PostedJob(Job("aaaaaaaa", 2), 1, 3)), 0);
+
+        Assert.Equal(new JobSurroundings(false, 2, true), _traffic.Around(Job("aaaaaaaa", 1)));
+
+        // Not read again for three intervals (2 s each): that instance's jobs no longer count.
+        _time.Advance(TimeSpan.FromSeconds(5.9));
+        Assert.False(_traffic.Around(Job("aaaaaaaa", 1)).Alone);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        Assert.Equal(new JobSurroundings(true, 1, false), _traffic.Around(Job("aaaaaaaa", 1)));
+    }
+
+    [Fact]
+    public void AJobWhoseChunksWereAuditedHereAndElsewhere_NoLongerCounts()
+    {
+        // Four chunks: two audited here, two on another instance. Neither instance saw all four.
+        _traffic.Saw("b", 4);
+        _traffic.Audited("b", 0, 4);
+        _traffic.Audited("b", 3, 4);
+        Assert.False(_traffic.Around("a").Alone);
+
+        _traffic.SeenElsewhere(Posted(new PostedJob("b", 1, 4)), 0);
+        Assert.False(_traffic.Around("a").Alone);
+        _traffic.SeenElsewhere(Posted(new PostedJob("b", 2, 4)), 0);
+        Assert.True(_traffic.Around("a").Alone);
+    }
+
+    [Fact]
+    public void JobsElsewhereThatDidNotFitInTheirRow_CountAsAnotherCallers()
+    {
+        _traffic.SeenElsewhere(Posted(), 3);
+
+        Assert.Equal(new JobSurroundings(false, 1, true), _traffic.Around(Job("aaaaaaaa", 1)));
+    }
+
+    [Fact]
+    public void Posted_TheJobsSeenHere_WithTheChunksAuditedHere()
+    {
+        _traffic.Saw("a", 5);
+        _traffic.Saw("b");
+        _traffic.Audited("a", 1, 5);
+        _traffic.Audited("a", 1, 5);
+        _traffic.Audited("a", 4, 5);
+
+        Assert.Equal([new PostedJob("a", 2, 5), new PostedJob("b", 0, 0)], _traffic.Posted().OrderBy(j => j.Id, StringComparer.Ordinal));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Empty(_traffic.Posted());
+    }
+
+    private static string Job(string tag, int n) => tag + n.ToString("x24", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, PostedJob> Posted(params PostedJob[] jobs) => jobs.ToDictionary(j => j.Id, StringComparer.Ordinal);
 }

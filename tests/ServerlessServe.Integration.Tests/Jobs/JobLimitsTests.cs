@@ -152,6 +152,85 @@ public sealed class JobLimitsTests(StackFixture fixture)
         }
     }
 
+    [StackFact]
+    public async Task TwoInstancesOnOneTaskHub_AJobRunningOnOne_NarrowsTheFirstWindowOfAJobSubmittedOnTheOther()
+    {
+        // Two gateways on one task hub, as Azure scales the app out. Another caller's job runs on the first, held there
+        // (its inference app is down, so its item waits to be tried again). The second gateway, started after, has
+        // never seen it; the traffic board tells it, so a 601-item job submitted there starts two chunks, not four.
+        var first = await BoardPair.GetAsync(fixture);
+        AppPair? second = null;
+        try
+        {
+            using var other = Caller(first, "board-other-caller");
+            await fixture.Stack.CrashInferenceAsync(first);
+            var held = await JobClient.SubmitAsync(fixture, other, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.5,0.5,3,3]"));
+            await BoardListsAsync(held);
+
+            // The second gateway's inference app goes down as soon as it is ready: no step of the held job completes there.
+            using (var start = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
+            {
+                second = await fixture.Stack.StartAnotherPairAsync(fixture.Host, BoardPair.Settings, BoardPair.LogPrefix + "2", start.Token);
+            }
+
+            await fixture.Stack.CrashInferenceAsync(second);
+            using var caller = Caller(second, "board-caller");
+            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+            var joined = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", body);
+
+            using (var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            {
+                await fixture.Stack.StartInferenceAsync(first, restart.Token);
+                await fixture.Stack.StartInferenceAsync(second, restart.Token);
+            }
+
+            Assert.Equal("completed", (await JobClient.WaitAsync(other, held, TimeSpan.FromMinutes(3))).GetProperty("status").GetString());
+            var status = await JobClient.WaitAsync(caller, joined, TimeSpan.FromMinutes(3));
+            Assert.Equal("completed", status.GetProperty("status").GetString());
+            Assert.Equal(601, status.GetProperty("results").GetArrayLength());
+            Assert.Equal(601, (await JobClient.RecordsAsync(fixture, joined, BoardPair.AuditContainer)).Count);
+            var window = await ChunkStartsAsync(BoardPair.TaskHub, joined);
+            Assert.Equal([0, 1, 2, 3], window.Started);
+            Assert.Equal(2, window.BeforeFirstAudit);
+        }
+        finally
+        {
+            if (second is not null)
+            {
+                await second.DisposeAsync();
+            }
+
+            await fixture.StopExtraPairAsync(BoardPair.LogPrefix);
+        }
+    }
+
+    // Waits until a gateway of the board pair's task hub has posted the job on the traffic board.
+    private async Task BoardListsAsync(string job)
+    {
+        var board = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient("jobtraffic");
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await foreach (var row in board.QueryAsync<TableEntity>(e => e.PartitionKey == BoardPair.TaskHub))
+                {
+                    if (row.Keys.Where(k => k.StartsWith("Jobs", StringComparison.Ordinal)).Any(k => row.GetString(k)?.Contains(job, StringComparison.Ordinal) == true))
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // The board's table is created by the first post.
+            }
+
+            Assert.True(DateTime.UtcNow < until, $"job {job} was not posted on the traffic board within 30 s");
+            await Task.Delay(200);
+        }
+    }
+
     private HttpClient Caller(AppPair pair, string subject)
     {
         var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
@@ -366,6 +445,27 @@ public sealed class JobLimitsTests(StackFixture fixture)
         public const string LogPrefix = "window";
 
         public static Task<AppPair> GetAsync(StackFixture fixture) => OwnPairAsync(fixture, LogPrefix, TaskHub, AuditContainer);
+    }
+
+    /// <summary>
+    /// An app pair for the traffic board test, with a task hub and audit log of its own; a second gateway joins its task
+    /// hub with the same settings. The board is posted and read every half second.
+    /// </summary>
+    private static class BoardPair
+    {
+        public const string TaskHub = "jobsboard";
+        public const string AuditContainer = "audit-board";
+        public const string LogPrefix = "board";
+
+        public static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
+        {
+            ["ServerlessServe:Audit:Container"] = AuditContainer,
+            ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
+            ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
+            ["ServerlessServe:Jobs:TrafficInterval"] = "00:00:00.500",
+        };
+
+        public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(LogPrefix, fixture.Host, Settings);
     }
 
     /// <summary>A second app pair whose jobs expire after 3 s, purged every 2 s, every chunk by reference.</summary>
