@@ -7,8 +7,9 @@ namespace ServerlessServe.Jobs;
 /// <summary>
 /// Removes finished jobs past their retention (<see cref="JobOptions.ResultRetention"/>): first their payload blobs,
 /// then their orchestration state, so a purge that stops half-way is finished by the next run. Runs on a timer
-/// (<c>PurgeExpiredJobs</c>, schedule <c>ServerlessServe:Jobs:PurgeSchedule</c>). The audit records stay: they are the
-/// immutable log, and the write-once receipts beside them are kept with it.
+/// (<c>PurgeExpiredJobs</c>, schedule <c>ServerlessServe:Jobs:PurgeSchedule</c>). Then the chunks of submissions never
+/// scheduled (their gateway stopped between storing them and scheduling the job), once older than the retention. The
+/// audit records stay: they are the immutable log, and the write-once receipts beside them are kept with it.
 /// </summary>
 public sealed class JobPurge(PayloadStore payloads, TimeProvider time, IOptions<JobOptions> options, ILogger<JobPurge> logger)
 {
@@ -42,6 +43,30 @@ public sealed class JobPurge(PayloadStore payloads, TimeProvider time, IOptions<
                 jobs++;
             }
 #pragma warning disable CA1031 // One job that cannot be purged now must not stop the others; the next run retries it.
+            catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+            {
+                Log.PurgeFailed(logger, id, ex);
+            }
+        }
+
+        // Chunks of submissions that were never scheduled: the gateway was stopped between storing a job's chunks and
+        // scheduling it, so no instance exists for the purge above to find. Only once every blob of the job is older
+        // than the retention (a submission writes its chunks within moments and schedules the job right after).
+        foreach (var id in await payloads.JobsStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                if (expired.Contains(id) || await client.GetInstanceAsync(id, getInputsAndOutputs: false, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    continue;
+                }
+
+                var deleted = await payloads.DeleteJobAsync(id, cancellationToken).ConfigureAwait(false);
+                blobs += deleted;
+                Log.NeverScheduledDeleted(logger, id, deleted);
+            }
+#pragma warning disable CA1031 // As above: the next run tries again.
             catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
             {

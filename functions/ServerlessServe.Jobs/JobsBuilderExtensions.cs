@@ -55,7 +55,7 @@ public static class JobsBuilderExtensions
         services.TryAddSingleton(sp =>
         {
             var jobs = sp.GetRequiredService<IOptions<JobOptions>>().Value;
-            return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes);
+            return new PayloadStore(sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(jobs.PayloadContainer), jobs.InlinePayloadBytes, jobs.TaskHub);
         });
         builder.AddContainment();
         builder.AddPipeline<JobRequestContext>(stages => stages.Add<Authenticate<CallerAuthenticator>>().Add<RefuseHoneyCaller>().Add<EnforceContainment>());

@@ -35,7 +35,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 8009, Level = LogLevel.Information, Message = "Job {JobId} withdrawn: its submission was not answered (its caller left, or it failed part-way); {What}")]
     public static partial void JobWithdrawn(ILogger logger, string jobId, string what);
 
-    [LoggerMessage(EventId = 8010, Level = LogLevel.Warning, Message = "Job {JobId}: its submission was not answered and it could not be withdrawn; a job that runs is purged after its retention, stored chunks of one never scheduled stay")]
+    [LoggerMessage(EventId = 8010, Level = LogLevel.Warning, Message = "Job {JobId}: its submission was not answered and it could not be withdrawn; a job that runs is purged after its retention, stored chunks of one never scheduled are deleted by the purge once older than it")]
     public static partial void JobNotWithdrawn(ILogger logger, string jobId, Exception exception);
 
     [LoggerMessage(EventId = 8011, Level = LogLevel.Debug, Message = "Jobs: a {Method} request's caller left before it was answered ({Exception})")]
@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8014, Level = LogLevel.Warning, Message = "Job traffic board off (ServerlessServe:Jobs:TrafficTable is empty): each instance sizes job windows from the jobs it sees itself")]
     public static partial void TrafficBoardOff(ILogger logger);
+
+    [LoggerMessage(EventId = 8015, Level = LogLevel.Information, Message = "Job purge: {Blobs} stored chunk(s) of job {JobId} deleted; it was never scheduled (its gateway stopped part-way through the submission)")]
+    public static partial void NeverScheduledDeleted(ILogger logger, string jobId, int blobs);
 }

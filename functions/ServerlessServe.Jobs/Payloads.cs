@@ -54,10 +54,13 @@ public sealed class PayloadIntegrityException(string message) : Exception(messag
 /// <summary>
 /// Stores and loads job payloads. Above <see cref="InlineLimit"/> bytes a value goes to the payload container as
 /// <c>jobs/{jobId}/{sha256}</c>, written once (<c>If-None-Match: *</c>); loading it checks length and digest. All of a
-/// job's blobs share its prefix, so purging a job deletes them together.
+/// job's blobs share its prefix, so purging a job deletes them together. Each blob names the task hub whose job it
+/// belongs to (metadata <c>taskhub</c>, when <paramref name="taskHub"/> is given), so that a sweep of chunks left by
+/// submissions never scheduled (<see cref="JobsStoredBeforeAsync"/>) touches only its own hub's.
 /// </summary>
-public sealed class PayloadStore(BlobContainerClient container, int inlineLimit)
+public sealed class PayloadStore(BlobContainerClient container, int inlineLimit, string? taskHub = null)
 {
+    private const string TaskHubKey = "taskhub";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
     private Task? _containerReady;
 
@@ -96,7 +99,11 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit)
         {
             await container.GetBlobClient(name).UploadAsync(
                 BinaryData.FromBytes(utf8Json),
-                new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
+                new BlobUploadOptions
+                {
+                    Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+                    Metadata = taskHub is null ? null : new Dictionary<string, string>(StringComparer.Ordinal) { [TaskHubKey] = taskHub },
+                },
                 cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
@@ -181,6 +188,49 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit)
         }
 
         return names;
+    }
+
+    /// <summary>
+    /// The jobs of this store's task hub whose blobs were all written before <paramref name="before"/>: what the purge
+    /// checks for submissions that stored chunks but were never scheduled. A job with any blob of another hub, or of
+    /// none (written before blobs named their hub), is not listed.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> JobsStoredBeforeAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        if (taskHub is null)
+        {
+            return [];
+        }
+
+        var newest = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var others = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await foreach (var blob in container.GetBlobsAsync(BlobTraits.Metadata, BlobStates.None, "jobs/", cancellationToken).ConfigureAwait(false))
+            {
+                var slash = blob.Name.IndexOf('/', 5);
+                if (slash <= 5)
+                {
+                    continue;
+                }
+
+                var job = blob.Name[5..slash];
+                if (blob.Metadata?.TryGetValue(TaskHubKey, out var hub) != true || !string.Equals(hub, taskHub, StringComparison.Ordinal))
+                {
+                    others.Add(job);
+                    continue;
+                }
+
+                var written = blob.Properties.LastModified ?? DateTimeOffset.MaxValue;
+                newest[job] = newest.TryGetValue(job, out var seen) && seen > written ? seen : written;
+            }
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            return [];
+        }
+
+        return [.. newest.Where(j => j.Value < before && !others.Contains(j.Key)).Select(j => j.Key)];
     }
 
     public static string Prefix(string jobId) => "jobs/" + jobId + "/";

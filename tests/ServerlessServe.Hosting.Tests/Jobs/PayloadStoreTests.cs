@@ -105,4 +105,28 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Equal(new string('c', 2000), await store.GetAsync<string>(kept, default));
         Assert.Equal(0, await store.DeleteJobAsync("no-such-job", default));
     }
+
+    [Fact]
+    public async Task JobsStoredBefore_ListsOnlyThisHubsJobs_WhoseBlobsAreAllOlder()
+    {
+        var container = await azurite.CreateContainerAsync("payloads");
+        var mine = new PayloadStore(container, inlineLimit: 1024, taskHub: "hubone");
+        var other = new PayloadStore(container, inlineLimit: 1024, taskHub: "hubtwo");
+        var unnamed = new PayloadStore(container, inlineLimit: 1024);
+        var large = new string('x', 2000);
+        await mine.PutAsync("job1", large, default);
+        await mine.PutAsync("job1", large + "y", default);
+        await other.PutAsync("job2", large, default);
+        await unnamed.PutAsync("job3", large, default);
+        await mine.PutAsync("job4", large, default);
+        await other.PutAsync("job4", large + "z", default);
+
+        // Every blob written before the cutoff: only this hub's job whose blobs all name it.
+        Assert.Equal(["job1"], await mine.JobsStoredBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), default));
+        Assert.Equal(["job2"], await other.JobsStoredBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), default));
+
+        // Written after it: none. A store that names no hub sweeps nothing.
+        Assert.Empty(await mine.JobsStoredBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(-10), default));
+        Assert.Empty(await unnamed.JobsStoredBeforeAsync(DateTimeOffset.UtcNow.AddMinutes(1), default));
+    }
 }
