@@ -258,27 +258,30 @@ public sealed class JobLimitsTests(StackFixture fixture)
             chunkOf[row.GetInt32("TaskScheduledId")!.Value] = result.RootElement.EnumerateObject().Single(p => p.NameEquals("Chunk") || p.NameEquals("chunk")).Value.GetInt32();
         }
 
-        var activityOf = rows.Where(r => r.GetString("EventType") == "TaskScheduled").ToDictionary(r => r.GetInt32("EventId")!.Value, r => r.GetString("Name"));
-        var running = new HashSet<int>();
+        var activityOf = rows.Where(r => r.GetString("EventType") == "TaskScheduled").GroupBy(r => r.GetInt32("EventId")!.Value).ToDictionary(g => g.Key, g => g.First().GetString("Name"));
+        var audited = new HashSet<int>();
         var started = new List<int>();
         int? beforeFirstAudit = null;
         foreach (var row in rows)
         {
             switch (row.GetString("EventType"))
             {
-                case "TaskScheduled" when row.GetString("Name") == "ValidateItems" && running.Add(chunkOf[row.GetInt32("EventId")!.Value]):
-                    started.Add(chunkOf[row.GetInt32("EventId")!.Value]);
+                // A chunk starts with its first validate step. (A step whose answer is not in history, or a chunk's
+                // step scheduled again, as the emulator's history can hold when two gateways' backends briefly run the
+                // same orchestration, starts nothing.)
+                case "TaskScheduled" when row.GetString("Name") == "ValidateItems" && chunkOf.TryGetValue(row.GetInt32("EventId")!.Value, out var chunk) && !started.Contains(chunk):
+                    started.Add(chunk);
                     break;
-                case "TaskCompleted" when activityOf[row.GetInt32("TaskScheduledId")!.Value] == "AuditItems":
+                case "TaskCompleted" when activityOf.GetValueOrDefault(row.GetInt32("TaskScheduledId")!.Value) == "AuditItems":
                     beforeFirstAudit ??= started.Count;
-                    running.Remove(chunkOf[row.GetInt32("TaskScheduledId")!.Value]);
+                    audited.Add(chunkOf[row.GetInt32("TaskScheduledId")!.Value]);
                     break;
             }
         }
 
         Assert.True(chunkOf.Count >= steps, $"the job's steps were not found in its history ({rows.Count} rows)");
-        Assert.True(running.Count == 0, "chunks started and never audited: " + string.Join(',', running) + "; history: " + string.Join(" | ", rows.Select(r =>
-            $"{r.RowKey} {r.GetString("ExecutionId")?[..6]} {r.GetString("EventType")} {r.GetString("Name")} id={r.GetInt32("EventId")} sched={r.GetInt32("TaskScheduledId")} chunk={(r.GetInt32("EventId") is { } e && chunkOf.TryGetValue(e, out var c) ? c : r.GetInt32("TaskScheduledId") is { } t && chunkOf.TryGetValue(t, out var d) ? d : -1)}")));
+        Assert.True(started.All(audited.Contains), "chunks started and never audited: " + string.Join(',', started.Where(c => !audited.Contains(c))) + "; history: " + string.Join(" | ", rows.Select(r =>
+            $"{r.RowKey} {r.GetString("EventType")} {r.GetString("Name")} id={r.GetInt32("EventId")} sched={r.GetInt32("TaskScheduledId")} chunk={(r.GetInt32("EventId") is { } e && chunkOf.TryGetValue(e, out var c) ? c : r.GetInt32("TaskScheduledId") is { } t && chunkOf.TryGetValue(t, out var d) ? d : -1)}")));
         return (started, beforeFirstAudit!.Value);
     }
 
