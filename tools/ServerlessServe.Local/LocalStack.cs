@@ -146,6 +146,33 @@ public sealed class LocalStack : IAsyncDisposable
     public FunctionsHost? FunctionsHost => _functionsHost;
 
     /// <summary>
+    /// Starts another gateway beside <paramref name="beside"/>'s, on a free port and under the same host, that calls
+    /// <paramref name="beside"/>'s inference app: another instance of the same app, as Azure scales it out (give it
+    /// the same <paramref name="gatewaySettings"/> to share its task hub and audit log). Waits until it is live, not
+    /// ready: the inference app it calls may be down. Disposing the returned pair stops this gateway only.
+    /// </summary>
+    public async Task<AppPair> StartAnotherGatewayAsync(AppPair beside, IReadOnlyDictionary<string, string> gatewaySettings, string logPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(beside);
+        ArgumentNullException.ThrowIfNull(gatewaySettings);
+        var pair = new AppPair(beside.Host, FreePorts.Next(), beside.InferencePort, Path.Combine(_options.State.LogsDirectory, logPrefix + "-gateway.log"), beside.InferenceLog)
+        {
+            GatewaySettings = gatewaySettings,
+        };
+        try
+        {
+            LaunchGateway(pair, beside.Host, gatewaySettings);
+            await WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken, "v2/health/live").ConfigureAwait(false);
+            return pair;
+        }
+        catch
+        {
+            await pair.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Starts a second inference app and gateway on free ports under <paramref name="host"/>, on the same storage, keys
     /// and models (to compare the two hosts side by side). <paramref name="gatewaySettings"/> are added to the
     /// gateway's; give it its own audit container, since one audit chain has one writer. It gets its own task hub.
