@@ -35,6 +35,7 @@ public sealed class JobTrafficBoard(
     private Task? _created;
     private bool _posted;
     private volatile bool _failing;
+    private long _tried;
 
     /// <summary>This instance's row key: random per process, so a restarted instance never reads its old row as its own.</summary>
     public string Instance { get; } = Guid.NewGuid().ToString("N");
@@ -46,11 +47,12 @@ public sealed class JobTrafficBoard(
     /// <summary>
     /// Reads the board now if this instance's copy is older than <see cref="JobOptions.TrafficInterval"/>: a submission
     /// sizing its job's first window. Bounded to 2 s; when the board cannot be read the job is sized from this
-    /// instance's own view.
+    /// instance's own view, and the submissions of the next interval do not try again (while storage hangs, one waits,
+    /// not each).
     /// </summary>
     public async Task RefreshIfStaleAsync(CancellationToken cancellationToken)
     {
-        if (!Enabled || traffic.ElsewhereAge < options.Value.TrafficInterval)
+        if (!Enabled || !Stale())
         {
             return;
         }
@@ -62,8 +64,9 @@ public sealed class JobTrafficBoard(
             await _reading.WaitAsync(bounded.Token).ConfigureAwait(false);
             try
             {
-                if (traffic.ElsewhereAge >= options.Value.TrafficInterval)
+                if (Stale())
                 {
+                    Volatile.Write(ref _tried, time.GetTimestamp());
                     await ReadAsync(bounded.Token).ConfigureAwait(false);
                 }
             }
@@ -82,6 +85,14 @@ public sealed class JobTrafficBoard(
         {
             Failed(ex);
         }
+    }
+
+    // The copy is older than an interval, and no submission tried to read the board within one.
+    private bool Stale()
+    {
+        var interval = options.Value.TrafficInterval;
+        var tried = Volatile.Read(ref _tried);
+        return traffic.ElsewhereAge >= interval && (tried == 0 || time.GetElapsedTime(tried) >= interval);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

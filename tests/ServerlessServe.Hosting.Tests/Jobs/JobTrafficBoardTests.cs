@@ -100,10 +100,11 @@ public sealed class JobTrafficBoardTests(AzuriteFixture azurite) : IClassFixture
     public async Task StorageUnreachable_TheInstanceGoesOnWithWhatItSees()
     {
         // Nothing listens on this port: the board cannot be read, and a submission is not held past its bound.
-        var client = new TableClientOptions();
+        using var counted = new CountingHandler { InnerHandler = new HttpClientHandler() };
+        var client = new TableClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(new HttpClient(counted)) };
         client.Retry.MaxRetries = 0;
         var tables = new TableServiceClient(new Uri("http://127.0.0.1:9/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), client);
-        var options = Microsoft.Extensions.Options.Options.Create(new JobOptions { TrafficInterval = Interval });
+        var options = Microsoft.Extensions.Options.Options.Create(new JobOptions { TrafficInterval = TimeSpan.FromMinutes(1) });
         var traffic = new JobTraffic(TimeProvider.System, options);
         using var board = new JobTrafficBoard(tables, traffic, TimeProvider.System, options, NullLogger<JobTrafficBoard>.Instance);
         traffic.Saw("aaaaaaaa0001");
@@ -112,6 +113,26 @@ public sealed class JobTrafficBoardTests(AzuriteFixture azurite) : IClassFixture
 
         Assert.Equal(new JobSurroundings(false, 1, true), traffic.Around("bbbbbbbb0001"));
         Assert.True(traffic.Around("aaaaaaaa0001").Alone);
+
+        // The submissions right after do not try again: one request for all of them until an interval has passed.
+        var sent = counted.Requests;
+        Assert.True(sent >= 1);
+        await board.RefreshIfStaleAsync(default);
+        await board.RefreshIfStaleAsync(default);
+        Assert.Equal(sent, counted.Requests);
+    }
+
+    private sealed class CountingHandler : DelegatingHandler
+    {
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     [Fact]
