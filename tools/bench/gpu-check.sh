@@ -17,6 +17,7 @@
 #   PROVIDER=cpu          the same script on the CPU flavour: a dry run of the script where there is no GPU
 #   CONCURRENCIES=1,32    the concurrencies measured
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
+#   BUILD=0               use the Release builds already there (a machine without the SDK: tools/bench/gpu-bundle.sh)
 # Needs: an NVIDIA driver (580 or newer) and the CUDA 13 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
 # or a package cache holding Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0; the default ports (7071-7074, 10000-10002)
 # free. Afterwards, `dotnet build` without the property gives the CPU flavour back.
@@ -39,11 +40,13 @@ if [ "$provider" = cuda ]; then
     || echo "warning: nvidia-smi not found; the inference app will fail to start if CUDA is missing" >&2
 fi
 
-echo "== building (OnnxRuntimeFlavor=$flavor)"
-dotnet build tools/ServerlessServe.Cli -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo > "$out/build.log"
-for app in Gateway Inference Admin; do
-  dotnet build "functions/ServerlessServe.$app" -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo >> "$out/build.log"
-done
+if [ "${BUILD:-1}" != 0 ]; then
+  echo "== building (OnnxRuntimeFlavor=$flavor)"
+  dotnet build tools/ServerlessServe.Cli -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo > "$out/build.log"
+  for app in Gateway Inference Admin; do
+    dotnet build "functions/ServerlessServe.$app" -c Release -p:OnnxRuntimeFlavor=$flavor -v q -nologo >> "$out/build.log"
+  done
+fi
 ssctl="dotnet tools/ServerlessServe.Cli/bin/Release/net10.0/ssctl.dll"
 
 up=""
