@@ -1,4 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 
@@ -19,6 +20,7 @@ internal sealed class BatchQueue
     private readonly LoadedModel _model;
     private readonly Lock _gate = new();
     private readonly List<BatchItem> _pending = [];
+    private readonly Task _warmed;
     private TaskCompletionSource? _arrival;
     private int _running;
 
@@ -28,7 +30,12 @@ internal sealed class BatchQueue
         _model = model;
         Policy = policy;
         Batchable = IsBatchable(model.Session);
+        Pads = batcher.PadBatches ?? model.ExecutionProvider == ExecutionProvider.Cuda;
+        _warmed = Pads && Batchable ? Task.Run(WarmUp) : Task.CompletedTask;
     }
+
+    /// <summary>Whether runs are padded to a power of two rows (<see cref="InferenceOptions.PadBatches"/>).</summary>
+    public bool Pads { get; }
 
     /// <summary>The batching policy of the model's version.</summary>
     public BatchingPolicy Policy { get; }
@@ -116,6 +123,8 @@ internal sealed class BatchQueue
 
     private async Task DrainAsync()
     {
+        // Never faults: a warm-up that failed is logged and batches run as they come.
+        await _warmed.ConfigureAwait(false);
         var behindRun = false;
         while (true)
         {
@@ -210,14 +219,15 @@ internal sealed class BatchQueue
     private void Run(BatchItem[] batch)
     {
         var live = batch.Where(m => !m.IsDone).ToArray();
-        if (live.Length == 1)
+        if (live.Length == 0)
         {
-            RunAlone(live[0]);
             return;
         }
 
-        if (live.Length == 0)
+        // One request alone runs as it came, unless its rows are not a size runs are padded to.
+        if (live.Length == 1 && RunRows(live[0].Rows) == live[0].Rows)
         {
+            RunAlone(live[0]);
             return;
         }
 
@@ -271,6 +281,7 @@ internal sealed class BatchQueue
     {
         var head = members[0];
         var rows = members.Sum(m => m.Rows);
+        var runRows = RunRows(rows);
         var names = new string[head.Inputs.Length];
         var values = new List<OrtValue>(names.Length);
         try
@@ -285,16 +296,16 @@ internal sealed class BatchQueue
                 }
 
                 var shape = (long[])head.Inputs[i].Shape.Clone();
-                shape[0] = rows;
+                shape[0] = runRows;
                 values.Add(OrtTensors.Stack(parts, shape));
             }
 
-            _batcher.Observe(_model, members.Length, rows);
+            _batcher.Observe(_model, members.Length, rows, runRows - rows);
             using var results = _batcher.Runner.Run(_model, names, values, head.Outputs, cancellationToken);
             foreach (var result in results)
             {
                 var shape = result.GetTensorTypeAndShape().Shape;
-                if (shape.Length == 0 || shape[0] != rows)
+                if (shape.Length == 0 || shape[0] != runRows)
                 {
                     return null;
                 }
@@ -327,6 +338,73 @@ internal sealed class BatchQueue
         }
     }
 
+    /// <summary>
+    /// Runs the model once on zeros at every size batches are padded to, before the first batch runs. On CUDA each new
+    /// input shape costs a search for convolution algorithms (about half a second per size for ResNet18 on an H200),
+    /// paid here once, at the first batched request, rather than by the first callers of each size. Skipped when an
+    /// input is a string tensor or has another free dimension (no shape to warm). A failure is logged, nothing more.
+    /// </summary>
+    private void WarmUp()
+    {
+        var session = _model.Session;
+        if (session.InputMetadata.Values.Any(m => m.ElementDataType == TensorElementType.String || m.Dimensions.Skip(1).Any(d => d < 1)))
+        {
+            return;
+        }
+
+        var sizes = new List<long>();
+        for (var rows = 1L; ; rows = Math.Min(rows * 2, Policy.MaxBatchSize))
+        {
+            sizes.Add(rows);
+            if (rows >= Policy.MaxBatchSize)
+            {
+                break;
+            }
+        }
+
+        var started = _batcher.Time.GetTimestamp();
+        var names = session.InputMetadata.Keys.ToArray();
+        var outputs = session.OutputMetadata.Keys.ToArray();
+        try
+        {
+            foreach (var rows in sizes)
+            {
+                var values = new List<OrtValue>(names.Length);
+                try
+                {
+                    foreach (var metadata in session.InputMetadata.Values)
+                    {
+                        var shape = Array.ConvertAll(metadata.Dimensions, d => (long)d);
+                        shape[0] = rows;
+                        var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, metadata.ElementDataType, shape);
+                        values.Add(value);
+                        value.GetTensorMutableRawData().Clear();
+                    }
+
+                    using var results = _batcher.Runner.Run(_model, names, values, outputs, CancellationToken.None);
+                }
+                finally
+                {
+                    foreach (var value in values)
+                    {
+                        value.Dispose();
+                    }
+                }
+            }
+        }
+#pragma warning disable CA1031 // A warm-up is an optimisation: whatever failed, batches still run (and report their own failures).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.BatchWarmFailed(_batcher.Logger, _model.Name, _model.ModelVersion, ex.GetType().Name);
+            return;
+        }
+
+        Log.BatchWarmed(_batcher.Logger, _model.Name, _model.ModelVersion, string.Join(',', sizes), (long)_batcher.Time.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private long RunRows(long rows) => Pads ? DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize) : rows;
+
     private void RunEachAlone(BatchItem[] members)
     {
         foreach (var member in members)
@@ -344,7 +422,7 @@ internal sealed class BatchQueue
 
         try
         {
-            _batcher.Observe(_model, 1, item.Rows);
+            _batcher.Observe(_model, 1, item.Rows, 0);
             var outputs = _batcher.Runner.RunAsync(_model, item.Inputs, item.Outputs, item.CancellationToken).GetAwaiter().GetResult();
             item.Succeed(outputs);
         }

@@ -21,6 +21,9 @@ internal sealed class DynamicBatcher
     private static readonly Histogram<long> BatchRows = TelemetryExtensions.Meter.CreateHistogram<long>(
         "serverlessserve.inference.batch.rows", unit: "{row}", description: "Rows in each ONNX Runtime run the batcher makes, by model.");
 
+    private static readonly Histogram<long> BatchPadding = TelemetryExtensions.Meter.CreateHistogram<long>(
+        "serverlessserve.inference.batch.padding", unit: "{row}", description: "Rows of zeros added to each ONNX Runtime run the batcher makes to reach a batch size it runs at, by model.");
+
     private static readonly Histogram<int> BatchRequests = TelemetryExtensions.Meter.CreateHistogram<int>(
         "serverlessserve.inference.batch.requests", unit: "{request}", description: "Requests sharing each ONNX Runtime run the batcher makes, by model.");
 
@@ -46,6 +49,12 @@ internal sealed class DynamicBatcher
     /// Batches of one model version that may run at once (<see cref="InferenceOptions.ConcurrentBatches"/>). Default 1.
     /// </summary>
     internal int ConcurrentBatches { get; init; } = 1;
+
+    /// <summary>
+    /// Whether runs are padded to a power of two rows (<see cref="InferenceOptions.PadBatches"/>); null: for models on
+    /// CUDA only.
+    /// </summary>
+    internal bool? PadBatches { get; init; }
 
     /// <summary>
     /// Called on the batcher's loop with the requests and rows of every run it makes, just before ONNX Runtime starts
@@ -91,12 +100,29 @@ internal sealed class DynamicBatcher
         return new Resume(this);
     }
 
-    internal void Observe(LoadedModel model, int requests, long rows)
+    internal void Observe(LoadedModel model, int requests, long rows, long padding)
     {
         var tag = new KeyValuePair<string, object?>("model", model.Name);
         BatchRows.Record(rows, tag);
         BatchRequests.Record(requests, tag);
+        BatchPadding.Record(padding, tag);
         OnRun?.Invoke(requests, rows);
+    }
+
+    /// <summary>
+    /// The rows a run of <paramref name="rows"/> is padded to: the next power of two, but never past
+    /// <paramref name="maxBatchSize"/> (itself a size runs are made at when it is not a power of two) nor below the rows.
+    /// </summary>
+    internal static long PaddedRows(long rows, long maxBatchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        var padded = 1L;
+        while (padded < rows)
+        {
+            padded <<= 1;
+        }
+
+        return Math.Max(rows, Math.Min(padded, maxBatchSize));
     }
 
     private sealed class Resume(DynamicBatcher batcher) : IDisposable

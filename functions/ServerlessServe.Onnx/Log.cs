@@ -43,4 +43,10 @@ internal static partial class Log
 
     [LoggerMessage(3112, LogLevel.Information, "Unloaded model {Model} version {Version} ({Bytes} bytes), the least recently asked for, to keep the loaded models within {MaxBytes} bytes; it is disposed once its runs end and loaded again when asked for.")]
     public static partial void SessionEvicted(ILogger logger, string model, string version, long bytes, long maxBytes);
+
+    [LoggerMessage(3113, LogLevel.Information, "Warmed model {Model} version {Version} up at the batch sizes its runs are padded to ({Sizes}) in {ElapsedMs} ms, before its first batch.")]
+    public static partial void BatchWarmed(ILogger logger, string model, string version, string sizes, long elapsedMs);
+
+    [LoggerMessage(3114, LogLevel.Warning, "Warming model {Model} version {Version} up at its batch sizes failed ({Error}); batches run as they come, each new size paying its first run.")]
+    public static partial void BatchWarmFailed(ILogger logger, string model, string version, string error);
 }

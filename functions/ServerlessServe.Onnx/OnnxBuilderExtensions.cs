@@ -46,6 +46,7 @@ public static class OnnxBuilderExtensions
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DynamicBatcher>>())
         {
             ConcurrentBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ConcurrentBatches,
+            PadBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.PadBatches,
         });
         services.TryAddSingleton<InferenceModelHost>();
         services.TryAddSingleton<SessionReattestation>();

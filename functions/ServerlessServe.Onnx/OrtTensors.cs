@@ -87,7 +87,8 @@ internal static class OrtTensors
     /// <summary>
     /// A new OrtValue of <paramref name="shape"/> holding <paramref name="parts"/> one after the other, each copied once
     /// straight into ONNX Runtime's buffer (stacked along the first dimension when the parts share the others). The parts
-    /// share one datatype and their elements add up to the shape's; the caller disposes the value.
+    /// share one datatype and their elements add up to the shape's, or to fewer: the rest are zeros (empty strings for
+    /// BYTES), the padding of a batch run at a larger size. The caller disposes the value.
     /// </summary>
     public static OrtValue Stack(IReadOnlyList<Tensor> parts, long[] shape)
     {
@@ -126,6 +127,8 @@ internal static class OrtTensors
                 target = target[bytes.Length..];
             }
 
+            // Rows past the parts (a batch padded to the size it runs at) are zeros, never what the allocator held.
+            target.Clear();
             return value;
         }
         catch

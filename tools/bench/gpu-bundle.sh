@@ -23,6 +23,9 @@ cd "$(dirname "$0")/../.."
 root=${GPU_ROOT:-/tmp/ss-gpu}
 apps="tools/ServerlessServe.Cli functions/ServerlessServe.Gateway functions/ServerlessServe.Inference functions/ServerlessServe.Admin"
 
+# PARTS="p2 p3" packs only those parts again (default: all four).
+want() { [[ " ${PARTS:-p1 p2 p3 p4} " == *" $1 "* ]]; }
+
 pack() {
   local dir=$1 stage
   stage=$(mktemp -d)
@@ -32,13 +35,16 @@ pack() {
     dotnet build "$app" -c Release -p:OnnxRuntimeFlavor=Gpu -v q -nologo > /dev/null
   done
   local native=functions/ServerlessServe.Inference/bin/Release/net10.0/runtimes/linux-x64/native
+  if want p1; then
   echo "== p1: the CUDA provider for compute capability 9.0, Azurite"
   python3 tools/bench/fatbin-keep.py "$native/libonnxruntime_providers_cuda.so" "$stage/libonnxruntime_providers_cuda.so" 90
   xz -T2 -9 -c "$stage/libonnxruntime_providers_cuda.so" > "$dir/p1/cuda-provider.xz"
   rm "$stage/libonnxruntime_providers_cuda.so"
   azurite_files "$stage/azurite.txt"
   tar -C tools/azurite -cf - -T "$stage/azurite.txt" | xz -T2 -9 > "$dir/p1/azurite.tar.xz"
+  fi
 
+  if want p2; then
   echo "== p2: the .NET runtime, the builds, libonnxruntime.so"
   local dotnet_root
   dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
@@ -73,14 +79,19 @@ for base, _, files in os.walk(sys.argv[1]):
             seen[digest] = path
 PY
   tar -C "$stage/p2" -cf - . | xz -T2 -9 > "$dir/p2/runtime.tar.xz"
+  fi
 
+  if want p3; then
   echo "== p3: ResNet18"
   local resnet
   resnet=${SERVERLESSSERVE_RESNET18_ONNX:-$(find "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturizer.resnet18" -name ResNet18.onnx | head -1)}
   xz -T2 -9 -c "$resnet" > "$dir/p3/resnet18.xz"
+  fi
 
+  if want p4; then
   echo "== p4: node"
   xz -T2 -9 -c "$(readlink -f "$(command -v node)")" > "$dir/p4/node.xz"
+  fi
   rm -rf "$stage"
   du -b "$dir"/p*
 }

@@ -16,6 +16,7 @@
 # Environment:
 #   PROVIDER=cpu          the same script on the CPU flavour: a dry run of the script where there is no GPU
 #   CONCURRENCIES=1,32    the concurrencies measured
+#   TARGETS=raw,inference the bench targets (add gateway for the full secure path; the table shows raw and inference)
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
 #   BUILD=0               use the Release builds already there (a machine without the SDK: tools/bench/gpu-bundle.sh)
 # Needs: an NVIDIA driver (580 or newer) and the CUDA 13 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
@@ -27,6 +28,7 @@ requests=${1:-200}
 rounds=${2:-3}
 provider=${PROVIDER:-cuda}
 concurrencies=${CONCURRENCIES:-1,32}
+targets=${TARGETS:-raw,inference}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 case "$provider" in
@@ -91,7 +93,7 @@ PY
   $ssctl model publish "$dir" --name resnet18 --version 2 --state "$state" > /dev/null
   sleep 5 # the inference app's catalog sees the new version
 
-  $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --targets raw,inference \
+  $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --targets "$targets" \
     --rows 1,32 --concurrencies "$concurrencies" --rounds "$rounds" --requests "$requests" \
     --raw-provider "$provider" --out "$out/batching-$batching.json" > "$out/bench-batching-$batching.txt"
   grep -q "Failed to\|CUDA" "$state/logs/inference.log" && grep "CUDA\|Failed to" "$state/logs/inference.log" | head -5 >&2 || true

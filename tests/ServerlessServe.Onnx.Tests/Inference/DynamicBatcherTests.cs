@@ -118,6 +118,97 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1, 32, 1)]
+    [InlineData(3, 32, 4)]
+    [InlineData(5, 32, 8)]
+    [InlineData(17, 32, 32)]
+    [InlineData(17, 24, 24)]
+    [InlineData(24, 24, 24)]
+    [InlineData(31, 32, 32)]
+    public void PaddedRows_NextPowerOfTwo_NeverPastTheMaximum(long rows, long maxBatchSize, long expected) =>
+        Assert.Equal(expected, DynamicBatcher.PaddedRows(rows, maxBatchSize));
+
+    [Fact]
+    public async Task RunAsync_PaddedBatches_RunAtAPowerOfTwo_EachGetsOnlyItsOwnRows()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { PadBatches = true, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+        var requests = new[] { Features(1, seed: 1), Features(3, seed: 2), Features(1, seed: 3) };
+        var recorded = new ConcurrentQueue<(string Instrument, long Value)>();
+        using var listener = Listen(recorded, CreditRiskSample.Name);
+
+        Task<IReadOnlyList<Tensor>>[] batched;
+        using (batcher.Pause())
+        {
+            batched = requests.Select(r => batcher.RunAsync(model, Batch32, [r], null, default)).ToArray();
+        }
+
+        await Task.WhenAll(batched);
+
+        // Alone, 3 rows are not a size runs are made at either: padded to 4 as well.
+        var alone3 = await batcher.RunAsync(model, Batch32, [requests[1]], null, default);
+        Assert.Equal([(3, 5L), (1, 3L)], _runs);
+        listener.RecordObservableInstruments();
+        Assert.Contains(("serverlessserve.inference.batch.padding", 3L), recorded);
+        Assert.Contains(("serverlessserve.inference.batch.padding", 1L), recorded);
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var alone = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(await batched[i]);
+            Assert.Equal(alone.Shape, shared.Shape);
+            AssertClose(alone.As<float>(), shared.As<float>());
+        }
+
+        Assert.Equal(requests[1].Shape[0], Assert.Single(alone3).Shape[0]);
+    }
+
+    [Fact]
+    public async Task RunAsync_PaddedBatches_TheModelIsWarmedAtEverySizeBeforeTheFirstBatch()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger) { PadBatches = true, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+
+        var outputs = await batcher.RunAsync(model, new BatchingPolicy { MaxBatchSize = 24 }, [Features(3, seed: 1)], null, default);
+
+        Assert.Equal(3, Assert.Single(outputs).Shape[0]);
+        var warmed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3113);
+        Assert.Contains("(1,2,4,8,16,24)", warmed.Message, StringComparison.Ordinal);
+        Assert.Equal([(1, 3L)], _runs);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnpaddedBatches_NoWarmUp()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger);
+
+        await batcher.RunAsync(model, Batch32, [Features(3, seed: 1)], null, default);
+
+        Assert.DoesNotContain(logger.Collector.GetSnapshot(), r => r.Id.Id is 3113 or 3114);
+    }
+
+    [Fact]
+    public async Task RunAsync_PaddedBytesBatch_SplitsExactly()
+    {
+        var model = await InferenceTestModels.IdentityAsync(_cache, TensorDataType.Bytes);
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { PadBatches = true };
+        var first = new Tensor("x", TensorDataType.Bytes, [1, 2], Elements(TensorDataType.Bytes, 2, offset: 0));
+        var second = new Tensor("x", TensorDataType.Bytes, [2, 2], Elements(TensorDataType.Bytes, 4, offset: 2));
+
+        Task<IReadOnlyList<Tensor>> a, b;
+        using (batcher.Pause())
+        {
+            a = batcher.RunAsync(model, Batch32, [first], null, default);
+            b = batcher.RunAsync(model, Batch32, [second], null, default);
+        }
+
+        AssertSameTensor(first, Assert.Single(await a));
+        AssertSameTensor(second, Assert.Single(await b));
+    }
+
+    [Theory]
     [MemberData(nameof(OnnxModelRunnerTests.AllDatatypes), MemberType = typeof(OnnxModelRunnerTests))]
     public async Task RunAsync_EveryV2Datatype_StackedAndSplitExactly(TensorDataType type)
     {
