@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(3114, LogLevel.Warning, "Warming model {Model} version {Version} up at its batch sizes failed ({Error}); batches run as they come, each new size paying its first run.")]
     public static partial void BatchWarmFailed(ILogger logger, string model, string version, string error);
+
+    [LoggerMessage(3115, LogLevel.Debug, "Batch of model {Model}: {Requests} requests, {Rows} rows run as {RunRows}; oldest waited {WaitedMs:F2} ms, stacking {StackMs:F2} ms, run {RunMs:F2} ms, splitting {SplitMs:F2} ms.")]
+    public static partial void BatchRan(ILogger logger, string model, int requests, long rows, long runRows, double waitedMs, double stackMs, double runMs, double splitMs);
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -138,6 +139,55 @@ internal static class OrtTensors
         }
     }
 
+    /// <summary>
+    /// As <see cref="Stack"/>, but into a pooled managed array pinned for the value's life, not into memory ONNX
+    /// Runtime allocates: the batcher's inputs. A fresh native buffer per batch is fresh pages, and on a VM every page
+    /// of it faults the first time it is written: measured on an H200 machine (a Firecracker VM), ResNet18 batches of 32
+    /// spent far longer stacking their 19 MB than running, and batching served 138 images/s at concurrency 32 against
+    /// 1,532 without. The pool's arrays stay mapped. <paramref name="buffer"/> unpins the array and returns it to the pool,
+    /// cleared; the caller disposes it after the value. BYTES tensors (ONNX Runtime's own strings) and empty ones use
+    /// <see cref="Stack"/>, and <paramref name="buffer"/> is then null.
+    /// </summary>
+    public static OrtValue StackPooled(IReadOnlyList<Tensor> parts, long[] shape, out IDisposable? buffer)
+    {
+        var type = parts[0].DataType;
+        var elements = 1L;
+        foreach (var dimension in shape)
+        {
+            elements = checked(elements * dimension);
+        }
+
+        if (type == TensorDataType.Bytes || elements == 0 || parts[0].Data.Length == 0)
+        {
+            buffer = null;
+            return Stack(parts, shape);
+        }
+
+        var elementSize = RawBytes(parts[0]).Length / parts[0].Data.Length;
+        var pooled = new PinnedPooledBytes(checked((int)(elements * elementSize)));
+        try
+        {
+            var target = pooled.Span;
+            foreach (var part in parts)
+            {
+                var bytes = RawBytes(part);
+                bytes.CopyTo(target);
+                target = target[bytes.Length..];
+            }
+
+            // Rows past the parts (a batch padded to the size it runs at) are zeros, never what the pool held.
+            target.Clear();
+            var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToElementType(type), shape, pooled.Address, pooled.Length);
+            buffer = pooled;
+            return value;
+        }
+        catch
+        {
+            pooled.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>A protocol tensor copied out of <paramref name="value"/>.</summary>
     public static Tensor FromOrtValue(string name, OrtValue value)
     {
@@ -212,4 +262,36 @@ internal static class OrtTensors
         TensorDataType.Fp64 => MemoryMarshal.AsBytes(tensor.As<double>().AsSpan()),
         _ => throw new ArgumentOutOfRangeException(nameof(tensor)),
     };
+}
+
+/// <summary>An array from <see cref="ArrayPool{T}.Shared"/>, pinned until disposed, then returned cleared.</summary>
+internal sealed class PinnedPooledBytes : IDisposable
+{
+    private byte[]? _array;
+    private GCHandle _pin;
+
+    public PinnedPooledBytes(int length)
+    {
+        _array = ArrayPool<byte>.Shared.Rent(length);
+        _pin = GCHandle.Alloc(_array, GCHandleType.Pinned);
+        Length = length;
+    }
+
+    public int Length { get; }
+
+    public IntPtr Address => _pin.AddrOfPinnedObject();
+
+    public Span<byte> Span => _array.AsSpan(0, Length);
+
+    public void Dispose()
+    {
+        var array = Interlocked.Exchange(ref _array, null);
+        if (array is null)
+        {
+            return;
+        }
+
+        _pin.Free();
+        ArrayPool<byte>.Shared.Return(array, clearArray: true);
+    }
 }

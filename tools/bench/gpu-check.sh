@@ -17,6 +17,11 @@
 #   PROVIDER=cpu          the same script on the CPU flavour: a dry run of the script where there is no GPU
 #   CONCURRENCIES=1,32    the concurrencies measured
 #   TARGETS=raw,inference the bench targets (add gateway for the full secure path; the table shows raw and inference)
+#   ROWS=1,32             the images per request
+#   BATCHINGS="false true" the stacks run (one of them: a probe; the table then shows what it can)
+# Any ServerlessServe__* variable set for the script reaches the apps (a probe of one setting, for example
+# ServerlessServe__Inference__ConcurrentBatches=1, or Logging__LogLevel__ServerlessServe.Onnx.DynamicBatcher=Debug
+# passed with env for the batcher's line per batch).
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
 #   BUILD=0               use the Release builds already there (a machine without the SDK: tools/bench/gpu-bundle.sh)
 # Needs: an NVIDIA driver (580 or newer) and the CUDA 13 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
@@ -29,6 +34,8 @@ rounds=${2:-3}
 provider=${PROVIDER:-cuda}
 concurrencies=${CONCURRENCIES:-1,32}
 targets=${TARGETS:-raw,inference}
+rows=${ROWS:-1,32}
+batchings=${BATCHINGS:-false true}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 case "$provider" in
@@ -63,15 +70,20 @@ stop_stack() {
 }
 trap stop_stack EXIT
 
-for batching in false true; do
+for batching in $batchings; do
   state=$(mktemp -d)
   log="$out/up-batching-$batching.log"
   echo "== stack with dynamic batching $batching (state $state)"
-  # 32 images of 3x224x224 FP32 are 4.8 M elements, 19 MB in the binary encoding: above the default element cap.
+  # 32 images of 3x224x224 FP32 are 4.8 M elements, 19 MB in the binary encoding: above the default element cap, and
+  # above the gateway's default 16 MiB body cap (the inference app derives its own from the element cap). The pool of
+  # decoded tensor arrays keeps 32 MiB by default: one such request's array; at concurrency 32 the other 31 would be
+  # fresh allocations, each page faulting in on a VM. 1 GiB keeps them all (POOLED_TENSOR_BYTES sets it).
   env ServerlessServe__Inference__ExecutionProvider=$ep \
       ServerlessServe__Inference__AllowCpuFallback=false \
       ServerlessServe__Inference__DynamicBatching=$batching \
       ServerlessServe__Protocol__MaxElementsPerRequest=5000000 \
+      ServerlessServe__Protocol__MaxBodyBytes=41943040 \
+      ServerlessServe__Protocol__PooledTensorBytes=${POOLED_TENSOR_BYTES:-1073741824} \
       $ssctl up -c Release --no-build --state "$state" > "$log" 2>&1 &
   up=$!
   for _ in $(seq 1 600); do grep -q "Press Ctrl-C\|Could not\|in use" "$log" && break; sleep 1; done
@@ -94,7 +106,7 @@ PY
   sleep 5 # the inference app's catalog sees the new version
 
   $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --targets "$targets" \
-    --rows 1,32 --concurrencies "$concurrencies" --rounds "$rounds" --requests "$requests" \
+    --rows "$rows" --concurrencies "$concurrencies" --rounds "$rounds" --requests "$requests" \
     --raw-provider "$provider" --out "$out/batching-$batching.json" > "$out/bench-batching-$batching.txt"
   grep -q "Failed to\|CUDA" "$state/logs/inference.log" && grep "CUDA\|Failed to" "$state/logs/inference.log" | head -5 >&2 || true
   stop_stack
@@ -103,7 +115,7 @@ done
 python3 - "$out" "$provider" <<'PY' | tee "$out/table.md"
 import json, os, sys
 out, provider = sys.argv[1], sys.argv[2]
-runs = {b: json.load(open(os.path.join(out, f"batching-{b}.json")))["results"] for b in ("false", "true")}
+runs = {b: json.load(open(os.path.join(out, f"batching-{b}.json")))["results"] if os.path.exists(os.path.join(out, f"batching-{b}.json")) else [] for b in ("false", "true")}
 def cell(results, target, rows, c):
     for r in results:
         if r["target"] == target and r["rows"] == rows and r["concurrency"] == c:
@@ -113,16 +125,20 @@ print(f"ResNet18, binary, execution provider {provider}; p50 ms and images/s (re
 print()
 print("| rows | c | raw p50 | raw img/s | inference p50 | inference img/s | overhead vs raw (p50) | batching: p50 | batching: img/s | batching gain |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-keys = sorted({(r["rows"], r["concurrency"]) for r in runs["false"]})
+keys = sorted({(r["rows"], r["concurrency"]) for b in runs.values() for r in b})
+def ips(r):
+    return r["throughputPerSecond"] * r["rows"]
+def p50(r):
+    return "-" if r is None else f"{r['p50Ms']:.2f}"
+def img(r):
+    return "-" if r is None else f"{ips(r):.0f}"
 for rows, c in keys:
-    raw = cell(runs["false"], "raw", rows, c)
+    raw = cell(runs["false"], "raw", rows, c) or cell(runs["true"], "raw", rows, c)
     off = cell(runs["false"], "inference", rows, c)
     on = cell(runs["true"], "inference", rows, c)
-    if not (raw and off and on):
-        continue
-    ips = lambda r: r["throughputPerSecond"] * r["rows"]
-    overhead = (off["p50Ms"] / raw["p50Ms"] - 1) * 100 if raw["p50Ms"] > 0 else float("nan")
-    print(f"| {rows} | {c} | {raw['p50Ms']:.2f} | {ips(raw):.0f} | {off['p50Ms']:.2f} | {ips(off):.0f} | {overhead:+.1f} % | {on['p50Ms']:.2f} | {ips(on):.0f} | {ips(on) / ips(off):.2f}x |")
+    overhead = f"{(off['p50Ms'] / raw['p50Ms'] - 1) * 100:+.1f} %" if raw and off and raw["p50Ms"] > 0 else "-"
+    gain = f"{ips(on) / ips(off):.2f}x" if on and off else "-"
+    print(f"| {rows} | {c} | {p50(raw)} | {img(raw)} | {p50(off)} | {img(off)} | {overhead} | {p50(on)} | {img(on)} | {gain} |")
 failures = sum(r["failures"] for b in runs.values() for r in b)
 print()
 print(f"failures: {failures}")
