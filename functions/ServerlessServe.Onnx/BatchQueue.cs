@@ -31,12 +31,13 @@ internal sealed class BatchQueue
         _model = model;
         Policy = policy;
         Batchable = IsBatchable(model.Session);
-        Pads = batcher.PadBatches ?? model.ExecutionProvider == ExecutionProvider.Cuda;
-        _warmed = Pads && Batchable ? Task.Run(WarmUp) : Task.CompletedTask;
+        Padding = batcher.Padding != BatchPadding.Auto ? batcher.Padding
+            : model.ExecutionProvider == ExecutionProvider.Cuda ? BatchPadding.PowersOfTwo : BatchPadding.None;
+        _warmed = Padding != BatchPadding.None && Batchable ? Task.Run(WarmUp) : Task.CompletedTask;
     }
 
-    /// <summary>Whether runs are padded to a power of two rows (<see cref="InferenceOptions.PadBatches"/>).</summary>
-    public bool Pads { get; }
+    /// <summary>The sizes runs are padded to (<see cref="InferenceOptions.BatchPadding"/>, resolved for the model).</summary>
+    public BatchPadding Padding { get; }
 
     /// <summary>The batching policy of the model's version.</summary>
     public BatchingPolicy Policy { get; }
@@ -374,14 +375,10 @@ internal sealed class BatchQueue
             return;
         }
 
-        var sizes = new List<long>();
-        for (var rows = 1L; ; rows = Math.Min(rows * 2, Policy.MaxBatchSize))
+        var sizes = new SortedSet<long>();
+        for (var rows = 1L; rows <= Policy.MaxBatchSize; rows++)
         {
-            sizes.Add(rows);
-            if (rows >= Policy.MaxBatchSize)
-            {
-                break;
-            }
+            sizes.Add(RunRows(rows));
         }
 
         var started = _batcher.Time.GetTimestamp();
@@ -425,7 +422,7 @@ internal sealed class BatchQueue
         Log.BatchWarmed(_batcher.Logger, _model.Name, _model.ModelVersion, string.Join(',', sizes), (long)_batcher.Time.GetElapsedTime(started).TotalMilliseconds);
     }
 
-    private long RunRows(long rows) => Pads ? DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize) : rows;
+    private long RunRows(long rows) => DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize, Padding);
 
     private void RunEachAlone(BatchItem[] members)
     {

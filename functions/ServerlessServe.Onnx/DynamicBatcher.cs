@@ -21,7 +21,7 @@ internal sealed class DynamicBatcher
     private static readonly Histogram<long> BatchRows = TelemetryExtensions.Meter.CreateHistogram<long>(
         "serverlessserve.inference.batch.rows", unit: "{row}", description: "Rows in each ONNX Runtime run the batcher makes, by model.");
 
-    private static readonly Histogram<long> BatchPadding = TelemetryExtensions.Meter.CreateHistogram<long>(
+    private static readonly Histogram<long> PaddingRows = TelemetryExtensions.Meter.CreateHistogram<long>(
         "serverlessserve.inference.batch.padding", unit: "{row}", description: "Rows of zeros added to each ONNX Runtime run the batcher makes to reach a batch size it runs at, by model.");
 
     private static readonly Histogram<int> BatchRequests = TelemetryExtensions.Meter.CreateHistogram<int>(
@@ -50,11 +50,8 @@ internal sealed class DynamicBatcher
     /// </summary>
     internal int ConcurrentBatches { get; init; } = 1;
 
-    /// <summary>
-    /// Whether runs are padded to a power of two rows (<see cref="InferenceOptions.PadBatches"/>); null: for models on
-    /// CUDA only.
-    /// </summary>
-    internal bool? PadBatches { get; init; }
+    /// <summary>The sizes batches run at (<see cref="InferenceOptions.BatchPadding"/>).</summary>
+    internal BatchPadding Padding { get; init; }
 
     /// <summary>
     /// Called on the batcher's loop with the requests and rows of every run it makes, just before ONNX Runtime starts
@@ -105,17 +102,28 @@ internal sealed class DynamicBatcher
         var tag = new KeyValuePair<string, object?>("model", model.Name);
         BatchRows.Record(rows, tag);
         BatchRequests.Record(requests, tag);
-        BatchPadding.Record(padding, tag);
+        PaddingRows.Record(padding, tag);
         OnRun?.Invoke(requests, rows);
     }
 
     /// <summary>
-    /// The rows a run of <paramref name="rows"/> is padded to: the next power of two, but never past
-    /// <paramref name="maxBatchSize"/> (itself a size runs are made at when it is not a power of two) nor below the rows.
+    /// The rows a run of <paramref name="rows"/> is padded to: with <see cref="BatchPadding.PowersOfTwo"/> the next power
+    /// of two, but never past <paramref name="maxBatchSize"/> (itself a size runs are made at when it is not a power of
+    /// two); with <see cref="BatchPadding.Maximum"/> the maximum; never below the rows.
     /// </summary>
-    internal static long PaddedRows(long rows, long maxBatchSize)
+    internal static long PaddedRows(long rows, long maxBatchSize, BatchPadding padding = BatchPadding.PowersOfTwo)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
+        if (padding == BatchPadding.None)
+        {
+            return rows;
+        }
+
+        if (padding == BatchPadding.Maximum)
+        {
+            return Math.Max(rows, maxBatchSize);
+        }
+
         var padded = 1L;
         while (padded < rows)
         {

@@ -49,15 +49,15 @@ public sealed class InferenceOptions
     public int ConcurrentBatches { get; set; } = 2;
 
     /// <summary>
-    /// Whether a batch runs padded with rows of zeros up to the next power of two (capped at the policy's maximum), so a
-    /// model only ever runs at a handful of batch sizes. Default (unset): on with <see cref="Onnx.ExecutionProvider.Cuda"/>,
-    /// off on the CPU. On CUDA every new input shape costs a search for the fastest convolution algorithms (cuDNN's
-    /// exhaustive search, ONNX Runtime's default): measured on an H200, ResNet18 with batches of whatever size formed
-    /// served 53 images/s at concurrency 32 against 754 unbatched, each new size stalling its batch about half a second.
-    /// On the CPU, where a padded row costs as much as a real one, batches keep their exact size. The padding's rows
-    /// are never returned to anyone.
+    /// The sizes batches run at (<see cref="Onnx.BatchPadding"/>), padded with rows of zeros that are never returned to
+    /// anyone. Default <see cref="BatchPadding.Auto"/>: powers of two (capped at the policy's maximum) with
+    /// <see cref="Onnx.ExecutionProvider.Cuda"/>, exact sizes on the CPU, where a padded row costs as much as a real one.
+    /// On CUDA a new input shape is costly: cuDNN's algorithm search the first time (ResNet18 on an H200: 712-729 ms for
+    /// the six sizes up to 32, paid by a warm-up before the first batch), and a change of shape between runs makes ONNX
+    /// Runtime's convolutions set themselves up again. <see cref="BatchPadding.Maximum"/> runs one shape only
+    /// (docs/performance.md, "The GPU check").
     /// </summary>
-    public bool? PadBatches { get; set; }
+    public BatchPadding BatchPadding { get; set; }
 
     /// <summary>
     /// The most model bytes (the sizes of the loaded versions' ONNX files) whose sessions the app keeps; past it, the

@@ -46,7 +46,7 @@ public static class OnnxBuilderExtensions
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DynamicBatcher>>())
         {
             ConcurrentBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ConcurrentBatches,
-            PadBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.PadBatches,
+            Padding = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.BatchPadding,
         });
         services.TryAddSingleton<InferenceModelHost>();
         services.TryAddSingleton<SessionReattestation>();

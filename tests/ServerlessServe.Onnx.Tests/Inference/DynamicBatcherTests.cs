@@ -128,11 +128,39 @@ public sealed class DynamicBatcherTests : IDisposable
     public void PaddedRows_NextPowerOfTwo_NeverPastTheMaximum(long rows, long maxBatchSize, long expected) =>
         Assert.Equal(expected, DynamicBatcher.PaddedRows(rows, maxBatchSize));
 
+    [Theory]
+    [InlineData(BatchPadding.None, 3, 3)]
+    [InlineData(BatchPadding.Maximum, 3, 24)]
+    [InlineData(BatchPadding.Maximum, 24, 24)]
+    public void PaddedRows_NoneKeepsTheRows_MaximumAlwaysTheMaximum(BatchPadding padding, long rows, long expected) =>
+        Assert.Equal(expected, DynamicBatcher.PaddedRows(rows, 24, padding));
+
+    [Fact]
+    public async Task RunAsync_MaximumPadding_OneShapeWarmedAndRun()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger) { Padding = BatchPadding.Maximum };
+        var recorded = new ConcurrentQueue<(string Instrument, long Value)>();
+        using var listener = Listen(recorded, CreditRiskSample.Name);
+
+        var request = Features(2, seed: 5);
+        var outputs = await batcher.RunAsync(model, new BatchingPolicy { MaxBatchSize = 24 }, [request], null, default);
+
+        var alone = Assert.Single(await _runner.RunAsync(model, [request], null, default));
+        var shared = Assert.Single(outputs);
+        Assert.Equal(alone.Shape, shared.Shape);
+        AssertClose(alone.As<float>(), shared.As<float>());
+        Assert.Contains("(24)", Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3113).Message, StringComparison.Ordinal);
+        listener.RecordObservableInstruments();
+        Assert.Contains(("serverlessserve.inference.batch.padding", 22L), recorded);
+    }
+
     [Fact]
     public async Task RunAsync_PaddedBatches_RunAtAPowerOfTwo_EachGetsOnlyItsOwnRows()
     {
         var model = await InferenceTestModels.CreditRiskAsync(_cache);
-        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { PadBatches = true, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { Padding = BatchPadding.PowersOfTwo, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
         var requests = new[] { Features(1, seed: 1), Features(3, seed: 2), Features(1, seed: 3) };
         var recorded = new ConcurrentQueue<(string Instrument, long Value)>();
         using var listener = Listen(recorded, CreditRiskSample.Name);
@@ -167,7 +195,7 @@ public sealed class DynamicBatcherTests : IDisposable
     {
         var model = await InferenceTestModels.CreditRiskAsync(_cache);
         var logger = new FakeLogger<DynamicBatcher>();
-        var batcher = new DynamicBatcher(_runner, _time, logger) { PadBatches = true, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+        var batcher = new DynamicBatcher(_runner, _time, logger) { Padding = BatchPadding.PowersOfTwo, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
 
         var outputs = await batcher.RunAsync(model, new BatchingPolicy { MaxBatchSize = 24 }, [Features(3, seed: 1)], null, default);
 
@@ -193,7 +221,7 @@ public sealed class DynamicBatcherTests : IDisposable
     public async Task RunAsync_PaddedBytesBatch_SplitsExactly()
     {
         var model = await InferenceTestModels.IdentityAsync(_cache, TensorDataType.Bytes);
-        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { PadBatches = true };
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { Padding = BatchPadding.PowersOfTwo };
         var first = new Tensor("x", TensorDataType.Bytes, [1, 2], Elements(TensorDataType.Bytes, 2, offset: 0));
         var second = new Tensor("x", TensorDataType.Bytes, [2, 2], Elements(TensorDataType.Bytes, 4, offset: 2));
 
