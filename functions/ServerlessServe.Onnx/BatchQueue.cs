@@ -25,6 +25,11 @@ internal sealed class BatchQueue
     private TaskCompletionSource? _arrival;
     private int _running;
 
+    // Per loop slot (ConcurrentBatches of them): the thread its runs happen on, or null where runs stay on the loop's
+    // thread-pool thread (the CPU, where a thread costs ONNX Runtime nothing to start using).
+    private readonly RunThread[]? _threads;
+    private readonly bool[] _slotBusy;
+
     public BatchQueue(DynamicBatcher batcher, LoadedModel model, BatchingPolicy policy)
     {
         _batcher = batcher;
@@ -33,7 +38,17 @@ internal sealed class BatchQueue
         Batchable = IsBatchable(model.Session);
         Padding = batcher.Padding != BatchPadding.Auto ? batcher.Padding
             : model.ExecutionProvider == ExecutionProvider.Cuda ? BatchPadding.PowersOfTwo : BatchPadding.None;
-        _warmed = Padding != BatchPadding.None && Batchable ? Task.Run(WarmUp) : Task.CompletedTask;
+        _slotBusy = new bool[Math.Max(1, batcher.ConcurrentBatches)];
+        if (batcher.DedicatedThreads ?? model.ExecutionProvider == ExecutionProvider.Cuda)
+        {
+            _threads = new RunThread[_slotBusy.Length];
+            for (var i = 0; i < _threads.Length; i++)
+            {
+                _threads[i] = new RunThread($"ServerlessServe batch {model.Name} {i}");
+            }
+        }
+
+        _warmed = WarmAsync();
     }
 
     /// <summary>The sizes runs are padded to (<see cref="InferenceOptions.BatchPadding"/>, resolved for the model).</summary>
@@ -53,7 +68,7 @@ internal sealed class BatchQueue
     {
         // Registered first: a token cancelled meanwhile marks the item cancelled before it is ever queued.
         item.Registration = item.CancellationToken.Register(static state => ((BatchItem)state!).Cancel(), item);
-        bool start;
+        var slot = -1;
         lock (_gate)
         {
             if (item.State == BatchItemState.Cancelled)
@@ -63,18 +78,18 @@ internal sealed class BatchQueue
             }
 
             _pending.Add(item);
-            start = _running < _batcher.ConcurrentBatches && !_batcher.IsPaused;
-            if (start)
+            if (_running < _batcher.ConcurrentBatches && !_batcher.IsPaused)
             {
                 _running++;
+                slot = TakeSlot();
             }
 
             _arrival?.TrySetResult();
         }
 
-        if (start)
+        if (slot >= 0)
         {
-            _ = Task.Run(DrainAsync);
+            _ = Task.Run(() => DrainAsync(slot));
         }
 
         return item.Completion.Task;
@@ -83,6 +98,7 @@ internal sealed class BatchQueue
     /// <summary>Starts the loop if requests are waiting and none runs (after the batcher was paused).</summary>
     public void Kick()
     {
+        int slot;
         lock (_gate)
         {
             // One loop: what was queued while paused is taken as one batch, as it would be behind a run.
@@ -92,9 +108,10 @@ internal sealed class BatchQueue
             }
 
             _running = 1;
+            slot = TakeSlot();
         }
 
-        _ = Task.Run(DrainAsync);
+        _ = Task.Run(() => DrainAsync(slot));
     }
 
     /// <summary>Drops a cancelled item from the queue when it has not been taken; a taken one's result is dropped instead.</summary>
@@ -123,7 +140,15 @@ internal sealed class BatchQueue
     private static bool IsBatchable(InferenceSession session) =>
         session.InputMetadata.Values.Concat(session.OutputMetadata.Values).All(m => m.IsTensor && m.Dimensions.Length > 0 && m.Dimensions[0] < 0);
 
-    private async Task DrainAsync()
+    // Under the lock: a free loop slot (one exists whenever fewer loops run than ConcurrentBatches).
+    private int TakeSlot()
+    {
+        var slot = Array.IndexOf(_slotBusy, false);
+        _slotBusy[slot] = true;
+        return slot;
+    }
+
+    private async Task DrainAsync(int slot)
     {
         // Never faults: a warm-up that failed is logged and batches run as they come.
         await _warmed.ConfigureAwait(false);
@@ -139,6 +164,7 @@ internal sealed class BatchQueue
                 if (_pending.Count == 0 || _batcher.IsPaused)
                 {
                     _running--;
+                    _slotBusy[slot] = false;
                     return;
                 }
 
@@ -164,7 +190,16 @@ internal sealed class BatchQueue
 
             try
             {
-                Run(batch);
+                if (_threads is null)
+                {
+                    Run(batch);
+                }
+                else
+                {
+                    // Never faults: Run gives every member its own outcome.
+                    var members = batch;
+                    await _threads[slot].RunAsync(() => Run(members)).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -367,7 +402,29 @@ internal sealed class BatchQueue
     /// paid here once, at the first batched request, rather than by the first callers of each size. Skipped when an
     /// input is a string tensor or has another free dimension (no shape to warm). A failure is logged, nothing more.
     /// </summary>
-    private void WarmUp()
+    private async Task WarmAsync()
+    {
+        if (Padding == BatchPadding.None || !Batchable)
+        {
+            return;
+        }
+
+        if (_threads is null)
+        {
+            await Task.Run(() => WarmUp(all: true)).ConfigureAwait(false);
+            return;
+        }
+
+        // Every size on the first loop's thread; each other loop's thread runs once, so that none pays its first run
+        // with a batch waiting on it.
+        for (var i = 0; i < _threads.Length; i++)
+        {
+            var all = i == 0;
+            await _threads[i].RunAsync(() => WarmUp(all)).ConfigureAwait(false);
+        }
+    }
+
+    private void WarmUp(bool all)
     {
         var session = _model.Session;
         if (session.InputMetadata.Values.Any(m => m.ElementDataType == TensorElementType.String || m.Dimensions.Skip(1).Any(d => d < 1)))
@@ -376,7 +433,7 @@ internal sealed class BatchQueue
         }
 
         var sizes = new SortedSet<long>();
-        for (var rows = 1L; rows <= Policy.MaxBatchSize; rows++)
+        for (var rows = 1L; rows <= (all ? Policy.MaxBatchSize : 1); rows++)
         {
             sizes.Add(RunRows(rows));
         }
@@ -419,7 +476,10 @@ internal sealed class BatchQueue
             return;
         }
 
-        Log.BatchWarmed(_batcher.Logger, _model.Name, _model.ModelVersion, string.Join(',', sizes), (long)_batcher.Time.GetElapsedTime(started).TotalMilliseconds);
+        if (all)
+        {
+            Log.BatchWarmed(_batcher.Logger, _model.Name, _model.ModelVersion, string.Join(',', sizes), (long)_batcher.Time.GetElapsedTime(started).TotalMilliseconds);
+        }
     }
 
     private long RunRows(long rows) => DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize, Padding);

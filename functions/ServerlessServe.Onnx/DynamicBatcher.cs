@@ -54,6 +54,12 @@ internal sealed class DynamicBatcher
     internal BatchPadding Padding { get; init; }
 
     /// <summary>
+    /// Whether each batch loop runs its batches on a thread of its own (<see cref="RunThread"/>) rather than on the
+    /// thread-pool thread it started on; null (default): for models on CUDA only.
+    /// </summary>
+    internal bool? DedicatedThreads { get; init; }
+
+    /// <summary>
     /// Called on the batcher's loop with the requests and rows of every run it makes, just before ONNX Runtime starts
     /// it (tests read batch sizes through it).
     /// </summary>

@@ -218,6 +218,67 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_DedicatedThreads_EveryBatchOfALoopRunsOnItsOwnThread_WarmUpIncluded()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var threads = new ConcurrentQueue<(string? Name, int Id)>();
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger)
+        {
+            Padding = BatchPadding.PowersOfTwo,
+            DedicatedThreads = true,
+            OnRun = (_, _) => threads.Enqueue((Thread.CurrentThread.Name, Environment.CurrentManagedThreadId)),
+        };
+
+        // One after another: each finds the loop gone and starts one, on the first slot's thread again.
+        for (var i = 0; i < 3; i++)
+        {
+            var outputs = await batcher.RunAsync(model, Batch32, [Features(3, seed: i)], null, default);
+            Assert.Equal(3, Assert.Single(outputs).Shape[0]);
+        }
+
+        Assert.Equal(3, threads.Count);
+        Assert.All(threads, t => Assert.Equal($"ServerlessServe batch {CreditRiskSample.Name} 0", t.Name));
+        Assert.Single(threads.Select(t => t.Id).Distinct());
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3113);
+    }
+
+    [Fact]
+    public async Task RunAsync_CpuModel_RunsStayOnThePoolThreads()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var names = new ConcurrentQueue<string?>();
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { OnRun = (_, _) => names.Enqueue(Thread.CurrentThread.Name) };
+
+        await batcher.RunAsync(model, Batch32, [Features(3, seed: 1)], null, default);
+
+        Assert.DoesNotContain(names, n => n?.StartsWith("ServerlessServe batch", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task RunThread_RunsWorkOnOneThread_EndsWhenIdle_StartsAgain()
+    {
+        var thread = new RunThread("test run thread") { IdleTimeout = TimeSpan.FromMilliseconds(50) };
+        var first = 0;
+        await thread.RunAsync(() => first = Environment.CurrentManagedThreadId);
+        var second = 0;
+        await thread.RunAsync(() => second = Environment.CurrentManagedThreadId);
+        Assert.Equal(first, second);
+        Assert.NotEqual(Environment.CurrentManagedThreadId, first);
+
+        // A liveness check, not a timing one: the thread ends once idle, and the next work starts another.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (thread.ThreadId is not null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Null(thread.ThreadId);
+        await thread.RunAsync(() => { });
+        await Assert.ThrowsAsync<InvalidOperationException>(() => thread.RunAsync(() => throw new InvalidOperationException("the work's own failure")));
+    }
+
+    [Fact]
     public async Task RunAsync_PaddedBytesBatch_SplitsExactly()
     {
         var model = await InferenceTestModels.IdentityAsync(_cache, TensorDataType.Bytes);
