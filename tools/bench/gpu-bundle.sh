@@ -18,6 +18,9 @@
 #   p3  ResNet18.onnx from Microsoft.ML.DnnImageFeaturizer.ResNet18 (the pinned file: ssctl checks its SHA-256)
 #   p4  node, for Azurite (only where the machine has none: `command -v node` there)
 # The CUDA 13 and cuDNN 9 libraries ONNX Runtime loads are not carried: the machine's own are found by name.
+# KEEP_ARCH (default 90, the H100 and H200) names the compute capabilities p1 keeps, comma-separated: the bundle runs on
+# those devices only. The GPU inference image is built from the whole package and keeps every architecture (the T4 of
+# the default serverless profile is 7.5, the A100 8.0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=${GPU_ROOT:-/tmp/ss-gpu}
@@ -37,7 +40,7 @@ pack() {
   local native=functions/ServerlessServe.Inference/bin/Release/net10.0/runtimes/linux-x64/native
   if want p1; then
   echo "== p1: the CUDA provider for compute capability 9.0, Azurite"
-  python3 tools/bench/fatbin-keep.py "$native/libonnxruntime_providers_cuda.so" "$stage/libonnxruntime_providers_cuda.so" 90
+  python3 tools/bench/fatbin-keep.py "$native/libonnxruntime_providers_cuda.so" "$stage/libonnxruntime_providers_cuda.so" "${KEEP_ARCH:-90}"
   xz -T2 -9 -c "$stage/libonnxruntime_providers_cuda.so" > "$dir/p1/cuda-provider.xz"
   rm "$stage/libonnxruntime_providers_cuda.so"
   azurite_files "$stage/azurite.txt"
