@@ -188,8 +188,19 @@ public sealed class JobLimitsTests(StackFixture fixture)
             Assert.Equal(601, status.GetProperty("results").GetArrayLength());
             Assert.Equal(601, (await JobClient.RecordsAsync(fixture, joined, BoardPair.AuditContainer)).Count);
             var window = await ChunkStartsAsync(BoardPair.TaskHub, joined);
-            Assert.Equal([0, 1, 2, 3], window.Started);
-            Assert.Equal(2, window.BeforeFirstAudit);
+            if (window.Unknown == 0)
+            {
+                Assert.Equal([0, 1, 2, 3], window.Started);
+                Assert.Equal(2, window.BeforeFirstAudit);
+            }
+            else
+            {
+                // The two gateways' backends briefly ran the same orchestration and the history lost the answer of a
+                // validate step (1 in about 10 runs under the Functions host): which chunk it started is unknown, so the
+                // window is bounded instead. Without the board it is 4, outside these bounds whatever was lost.
+                Assert.Equal(window.Started.Order(), window.Started);
+                Assert.InRange(2, window.BeforeFirstAudit, window.BeforeFirstAudit + window.UnknownBefore);
+            }
         }
         finally
         {
@@ -239,7 +250,9 @@ public sealed class JobLimitsTests(StackFixture fixture)
     // The job's chunks in the order they started, and how many started before the first was audited, from the
     // orchestration's history: a chunk starts when its validate step is scheduled and ends when its audit step
     // completes. Which chunk a step was is read from its answer (the Functions host keeps no activity's input in history).
-    private async Task<(List<int> Started, int BeforeFirstAudit)> ChunkStartsAsync(string taskHub, string job, int steps = 16)
+    // Unknown counts validate steps whose chunk the history cannot tell (their answer is not in it), and UnknownBefore
+    // those of them before the first audit: both are zero unless two backends briefly ran the orchestration.
+    private async Task<(List<int> Started, int BeforeFirstAudit, int Unknown, int UnknownBefore)> ChunkStartsAsync(string taskHub, string job, int steps = 16)
     {
         var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(taskHub + "History");
         var rows = new List<TableEntity>();
@@ -260,8 +273,15 @@ public sealed class JobLimitsTests(StackFixture fixture)
         var audited = new HashSet<int>();
         var started = new List<int>();
         int? beforeFirstAudit = null;
+        int unknown = 0, unknownBefore = 0;
         foreach (var row in rows)
         {
+            if (row.GetString("EventType") == "TaskScheduled" && row.GetString("Name") == "ValidateItems" && !chunkOf.ContainsKey(row.GetInt32("EventId")!.Value))
+            {
+                unknown++;
+                unknownBefore += beforeFirstAudit is null ? 1 : 0;
+            }
+
             switch (row.GetString("EventType"))
             {
                 // A chunk starts with its first validate step. (A step whose answer is not in history, or a chunk's
@@ -280,7 +300,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
         Assert.True(chunkOf.Count >= steps, $"the job's steps were not found in its history ({rows.Count} rows)");
         Assert.True(started.All(audited.Contains), "chunks started and never audited: " + string.Join(',', started.Where(c => !audited.Contains(c))) + "; history: " + string.Join(" | ", rows.Select(r =>
             $"{r.RowKey} {r.GetString("EventType")} {r.GetString("Name")} id={r.GetInt32("EventId")} sched={r.GetInt32("TaskScheduledId")} chunk={(r.GetInt32("EventId") is { } e && chunkOf.TryGetValue(e, out var c) ? c : r.GetInt32("TaskScheduledId") is { } t && chunkOf.TryGetValue(t, out var d) ? d : -1)}")));
-        return (started, beforeFirstAudit!.Value);
+        return (started, beforeFirstAudit!.Value, unknown, unknownBefore);
     }
 
     // A history event's value (its input or result): in its row, or (above the backend's own size limit for a table
