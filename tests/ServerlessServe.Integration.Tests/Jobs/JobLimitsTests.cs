@@ -14,7 +14,13 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 /// What holds a job in: the claim check (a 1 MB item travels by reference; orchestration history holds only the
 /// reference), bytes per job (413), running jobs per caller (429), cancelling, and results that expire and are purged.
 /// </summary>
+/// <remarks>
+/// The tests run in the order of their names (<see cref="ByNameOrderer"/>), so that the two that use the short-retention
+/// pair run one after the other on one start of it (<c>FinishedJob_…</c> leaves it running, <c>GatewayKilledMidSubmission_…</c>
+/// stops it): under the Functions host a pair takes 12-15 s to start.
+/// </remarks>
 [Collection(StackCollection.Name)]
+[TestCaseOrderer(ByNameOrderer.TypeName, ByNameOrderer.AssemblyName)]
 public sealed class JobLimitsTests(StackFixture fixture)
 {
     private const string TaskHub = "serverlessservejobs";
@@ -69,10 +75,15 @@ public sealed class JobLimitsTests(StackFixture fixture)
 
         Assert.True(rows > 4, "the job's history was not found");
 
-        // Nor did the backend move a large message of this job out to its own blobs.
-        await foreach (var blob in fixture.Blobs.GetBlobContainerClient(TaskHub + "-largemessages").GetBlobsAsync())
+        // Nor did the backend move a large message of this job out to its own blobs. (It creates that container with the
+        // first message it moves: when no test before this one had a large message on the stack's task hub, there is none.)
+        var largeMessages = fixture.Blobs.GetBlobContainerClient(TaskHub + "-largemessages");
+        if (await largeMessages.ExistsAsync())
         {
-            Assert.DoesNotContain(job, blob.Name, StringComparison.Ordinal);
+            await foreach (var blob in largeMessages.GetBlobsAsync())
+            {
+                Assert.DoesNotContain(job, blob.Name, StringComparison.Ordinal);
+            }
         }
 
         Assert.Single(await JobClient.RecordsAsync(fixture, job));
@@ -188,7 +199,8 @@ public sealed class JobLimitsTests(StackFixture fixture)
             Assert.Equal(601, status.GetProperty("results").GetArrayLength());
             Assert.Equal(601, (await JobClient.RecordsAsync(fixture, joined, BoardPair.AuditContainer)).Count);
             var window = await ChunkStartsAsync(BoardPair.TaskHub, joined);
-            if (window.Unknown == 0)
+            var unseen = 4 - window.Started.Count;
+            if (window.Unknown == 0 && unseen == 0)
             {
                 Assert.Equal([0, 1, 2, 3], window.Started);
                 Assert.Equal(2, window.BeforeFirstAudit);
@@ -196,10 +208,12 @@ public sealed class JobLimitsTests(StackFixture fixture)
             else
             {
                 // The two gateways' backends briefly ran the same orchestration and the history lost the answer of a
-                // validate step (1 in about 10 runs under the Functions host): which chunk it started is unknown, so the
-                // window is bounded instead. Without the board it is 4, outside these bounds whatever was lost.
+                // validate step (1 in about 10 runs under the Functions host), or the step itself (seen once standalone:
+                // chunks started [0, 1, 3], none unknown): when a chunk started is unknown, the window is bounded
+                // instead, each such chunk counted as started before the first audit at worst. Without the board the
+                // window is 4, outside these bounds unless more than one chunk was lost.
                 Assert.Equal(window.Started.Order(), window.Started);
-                Assert.InRange(2, window.BeforeFirstAudit, window.BeforeFirstAudit + window.UnknownBefore);
+                Assert.InRange(2, window.BeforeFirstAudit, window.BeforeFirstAudit + Math.Max(window.UnknownBefore, unseen));
             }
         }
         finally
@@ -396,46 +410,39 @@ public sealed class JobLimitsTests(StackFixture fixture)
     [StackFact]
     public async Task FinishedJob_ExpiresAfterItsRetention_ThenIsPurgedWithItsPayloads()
     {
-        // Only this test uses the pair, whose purge timer runs every 2 s: it stops when the test ends.
+        // The pair's purge timer runs every 2 s. It is left running for the next test by name, which uses it too and stops it.
         var pair = await ShortRetentionPair.GetAsync(fixture);
-        try
+        using var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.CallerToken);
+
+        var job = await JobClient.SubmitAsync(fixture, client, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.35,0.4,1,9]"));
+        var status = await JobClient.WaitAsync(client, job);
+        Assert.Equal("completed", status.GetProperty("status").GetString());
+        Assert.True(status.TryGetProperty("expires", out _));
+        var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
+        Assert.True(await AnyAsync(payloads, job), "the pair keeps every chunk by reference, so the job has payload blobs");
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        HttpStatusCode code;
+        do
         {
-            using var client = new HttpClient { BaseAddress = pair.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.CallerToken);
-
-            var job = await JobClient.SubmitAsync(fixture, client, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.35,0.4,1,9]"));
-            var status = await JobClient.WaitAsync(client, job);
-            Assert.Equal("completed", status.GetProperty("status").GetString());
-            Assert.True(status.TryGetProperty("expires", out _));
-            var payloads = fixture.Blobs.GetBlobContainerClient("job-payloads");
-            Assert.True(await AnyAsync(payloads, job), "the pair keeps every chunk by reference, so the job has payload blobs");
-
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            HttpStatusCode code;
-            do
-            {
-                await Task.Delay(500, timeout.Token);
-                using var response = await client.GetAsync($"jobs/{job}", timeout.Token);
-                code = response.StatusCode;
-            }
-            while (code == HttpStatusCode.OK);
-
-            Assert.Equal(HttpStatusCode.NotFound, code);
-
-            // The purge timer (every 2 s here) deletes the payloads, then the orchestration's state.
-            var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(ShortRetentionPair.TaskHub + "Instances");
-            while (await AnyAsync(payloads, job) || await instances.QueryAsync<TableEntity>(e => e.PartitionKey == job).AnyAsync(timeout.Token))
-            {
-                await Task.Delay(500, timeout.Token);
-            }
-
-            // The audit record is the immutable log's: it stays.
-            Assert.Single(await JobClient.RecordsAsync(fixture, job, ShortRetentionPair.AuditContainer));
+            await Task.Delay(500, timeout.Token);
+            using var response = await client.GetAsync($"jobs/{job}", timeout.Token);
+            code = response.StatusCode;
         }
-        finally
+        while (code == HttpStatusCode.OK);
+
+        Assert.Equal(HttpStatusCode.NotFound, code);
+
+        // The purge timer (every 2 s here) deletes the payloads, then the orchestration's state.
+        var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(ShortRetentionPair.TaskHub + "Instances");
+        while (await AnyAsync(payloads, job) || await instances.QueryAsync<TableEntity>(e => e.PartitionKey == job).AnyAsync(timeout.Token))
         {
-            await fixture.StopExtraPairAsync(ShortRetentionPair.LogPrefix);
+            await Task.Delay(500, timeout.Token);
         }
+
+        // The audit record is the immutable log's: it stays.
+        Assert.Single(await JobClient.RecordsAsync(fixture, job, ShortRetentionPair.AuditContainer));
     }
 
     [StackFact]
@@ -569,7 +576,14 @@ public sealed class JobLimitsTests(StackFixture fixture)
             ("ServerlessServe:Jobs:ResultRetention", "00:00:03"),
             ("ServerlessServe:Jobs:PurgeSchedule", "*/2 * * * * *"),
             ("ServerlessServe:Jobs:InlinePayloadBytes", "1024"),
-            ("ServerlessServe:Jobs:ChunkSize", "1"));
+            ("ServerlessServe:Jobs:ChunkSize", "1"),
+
+            // Under the Functions host the purge timer is a singleton: its listener holds a lease in storage, which a
+            // killed gateway never gives back. By default the lease lasts 60 s and a host that failed to take it tries
+            // again after 60 s, so the restarted gateway of GatewayKilledMidSubmission_… purged nothing for 61-63 s; both
+            // at their least (15 s) it waits at most about 30 s. (The standalone host's timers take no lease.)
+            ("AzureFunctionsJobHost:singleton:listenerLockPeriod", "00:00:15"),
+            ("AzureFunctionsJobHost:singleton:listenerLockRecoveryPollingInterval", "00:00:15"));
     }
 
     // An app pair with a task hub and an audit log of its own, and these settings besides.
