@@ -216,8 +216,19 @@ public class PiiRedactorTests
         var text = string.Concat(Enumerable.Repeat(unit, repeat)) + "@";
 
         // A hang guard, not a speed target (that is the redaction benchmark's job): backtracking on inputs like these
-        // would take hours, a linear scan well under a second even on a busy machine.
-        var result = await Task.Run(() => PiiRedactor.Redact(text, All)).WaitAsync(TimeSpan.FromMinutes(1));
+        // would take hours, a linear scan a fraction of a second. Each pattern's match timeout (1 s) is wall-clock time,
+        // though, and a CI run once descheduled the scan of this 210,000-character text long enough to reach it (seen
+        // 2026-12-04 with every test project running on two cores: the text came back unscannable). A scan that is
+        // not linear times out every time; one that is completes on a second or third try.
+        PiiRedactionResult result = null!;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            result = await Task.Run(() => PiiRedactor.Redact(text, All)).WaitAsync(TimeSpan.FromMinutes(1));
+            if (!result.Counts.ContainsKey(PiiEntities.Unscannable))
+            {
+                break;
+            }
+        }
 
         Assert.False(result.Counts.ContainsKey(PiiEntities.Unscannable));
     }
