@@ -23,6 +23,9 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 [TestCaseOrderer(ByNameOrderer.TypeName, ByNameOrderer.AssemblyName)]
 public sealed class JobLimitsTests(StackFixture fixture)
 {
+    // The jobs tests are the stack tests' last part: tests waiting for it may start (StackFixture.WaitForJobsAsync).
+    static JobLimitsTests() => StackFixture.MarkJobsReached();
+
     private const string TaskHub = "serverlessservejobs";
 
     [StackFact]
