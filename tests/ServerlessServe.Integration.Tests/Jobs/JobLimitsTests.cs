@@ -201,7 +201,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             Assert.Equal("completed", status.GetProperty("status").GetString());
             Assert.Equal(601, status.GetProperty("results").GetArrayLength());
             Assert.Equal(601, (await JobClient.RecordsAsync(fixture, joined, BoardPair.AuditContainer)).Count);
-            var window = await ChunkStartsAsync(BoardPair.TaskHub, joined);
+            var window = await ChunkStartsAsync(BoardPair.TaskHub, joined, twoBackends: true);
             var unseen = 4 - window.Started.Count;
             if (window.Unknown == 0 && unseen == 0)
             {
@@ -268,8 +268,12 @@ public sealed class JobLimitsTests(StackFixture fixture)
     // orchestration's history: a chunk starts when its validate step is scheduled and ends when its audit step
     // completes. Which chunk a step was is read from its answer (the Functions host keeps no activity's input in history).
     // Unknown counts validate steps whose chunk the history cannot tell (their answer is not in it), and UnknownBefore
-    // those of them before the first audit: both are zero unless two backends briefly ran the orchestration.
-    private async Task<(List<int> Started, int BeforeFirstAudit, int Unknown, int UnknownBefore)> ChunkStartsAsync(string taskHub, string job, int steps = 16)
+    // those of them before the first audit: both are zero unless two backends briefly ran the orchestration. Two
+    // backends on one task hub (twoBackends) may also leave a history whose events were written twice, one step's answer
+    // over another's (seen once standalone: chunk 1's audit step scheduled twice and chunk 0's not at all, while the job
+    // completed with every item audited exactly once): a chunk started and never audited then fails no check, but counts
+    // as unknown.
+    private async Task<(List<int> Started, int BeforeFirstAudit, int Unknown, int UnknownBefore)> ChunkStartsAsync(string taskHub, string job, int steps = 16, bool twoBackends = false)
     {
         var history = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient(taskHub + "History");
         var rows = new List<TableEntity>();
@@ -315,6 +319,14 @@ public sealed class JobLimitsTests(StackFixture fixture)
         }
 
         Assert.True(chunkOf.Count >= steps, $"the job's steps were not found in its history ({rows.Count} rows)");
+        var rewritten = rows.Where(r => r.GetString("EventType") == "TaskCompleted").GroupBy(r => r.GetInt32("TaskScheduledId")!.Value).Any(g => g.Count() > 1)
+            || rows.Where(r => r.GetString("EventType") == "TaskScheduled" && r.GetString("Name") == "AuditItems").GroupBy(r => chunkOf.GetValueOrDefault(r.GetInt32("EventId")!.Value, -1)).Any(g => g.Key >= 0 && g.Count() > 1);
+        if (twoBackends && rewritten)
+        {
+            unknown += started.Count(c => !audited.Contains(c));
+            return (started, beforeFirstAudit!.Value, unknown, unknownBefore);
+        }
+
         Assert.True(started.All(audited.Contains), "chunks started and never audited: " + string.Join(',', started.Where(c => !audited.Contains(c))) + "; history: " + string.Join(" | ", rows.Select(r =>
             $"{r.RowKey} {r.GetString("EventType")} {r.GetString("Name")} id={r.GetInt32("EventId")} sched={r.GetInt32("TaskScheduledId")} chunk={(r.GetInt32("EventId") is { } e && chunkOf.TryGetValue(e, out var c) ? c : r.GetInt32("TaskScheduledId") is { } t && chunkOf.TryGetValue(t, out var d) ? d : -1)}")));
         return (started, beforeFirstAudit!.Value, unknown, unknownBefore);
