@@ -58,8 +58,10 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
 
         using var response = await client.GetAsync("v2/models/" + LocalCanaries.HoneyModel);
 
+        // No alarm. The periodic summary of refused tokens may be raised meanwhile (it counts this 401 and others, and
+        // never acts): seen once in CI, an event more than before, when its interval ended during this test.
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(before, stack.SecurityEvents.Raised.Count);
+        Assert.DoesNotContain(stack.SecurityEvents.Raised.Skip(before), e => e.Kind is not (SecurityEventKinds.AuthRefusals or SecurityEventKinds.RateLimitRefusals));
     }
 
     [Theory]

@@ -76,6 +76,7 @@ public sealed class JobTests(StackFixture fixture)
         var items = Rows.Take(2).Select(Item).ToList();
         await fixture.Stack.StopInferenceAsync();
         string job;
+        var down = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             job = await SubmitAsync("v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', items) + "]}");
@@ -87,19 +88,31 @@ public sealed class JobTests(StackFixture fixture)
             await fixture.Stack.StartInferenceAsync(restart.Token);
         }
 
+        down.Stop();
         var status = await WaitAsync(job);
 
         Assert.Equal("completed", status.GetProperty("status").GetString());
         var results = status.GetProperty("results").EnumerateArray().ToList();
+
+        // A chunk's inference is tried again after 1, 2, 4, 8 and 15 s of durable timers, about 30 s in all. The app
+        // usually restarts within seconds; on a CI machine whose two cores every test project shares, a restart under
+        // the Functions host once took longer than that budget, and the items were then, rightly, refused as
+        // unavailable. An app back well inside the budget must have served them; one back later may have come after
+        // the last try (which starts only after the job's first steps). Either way each item is audited as answered.
+        var expected = down.Elapsed < TimeSpan.FromSeconds(20) ? "released" : null;
         for (var i = 0; i < items.Count; i++)
         {
-            Assert.Equal("released", results[i].GetProperty("outcome").GetString());
-            Assert.Equal(await SyncOutputsAsync(items[i]), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
+            var outcome = results[i].GetProperty("outcome").GetString();
+            Assert.True(expected is null ? outcome is "released" or "unavailable" : outcome == expected, $"item {i}: {outcome} with the app down {down.Elapsed.TotalSeconds:F1} s");
+            if (outcome == "released")
+            {
+                Assert.Equal(await SyncOutputsAsync(items[i]), results[i].GetProperty("response").GetProperty("outputs").GetRawText());
+            }
         }
 
         var records = await RecordsAsync(job);
         Assert.Equal(items.Count, records.Count);
-        Assert.All(records, r => Assert.Equal("released", r.GetProperty("outcome").GetString()));
+        Assert.Equal(results.Select(r => r.GetProperty("outcome").GetString()).Order(), records.Select(r => r.GetProperty("outcome").GetString()).Order());
     }
 
     [StackFact]
