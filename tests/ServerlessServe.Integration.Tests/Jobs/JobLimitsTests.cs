@@ -28,6 +28,14 @@ public sealed class JobLimitsTests(StackFixture fixture)
 
     private const string TaskHub = "serverlessservejobs";
 
+    // The window pair cuts jobs into chunks of this many items (200 by default): the window is counted in chunks, not
+    // items, and every item is inferred and audited. At 200 a chunk the window test sent 3,007 items; at 25, 382, and
+    // under the Functions host it took 81 CPU-seconds instead of 95.
+    private const int SmallChunk = 25;
+
+    // Items of a job of four chunks, the last of one item.
+    private const int FourChunks = (3 * SmallChunk) + 1;
+
     [StackFact]
     public async Task OneMegabyteItem_GoesByReference_HistoryHoldsOnlyTheReference_OutputsAsSync()
     {
@@ -95,13 +103,13 @@ public sealed class JobLimitsTests(StackFixture fixture)
     [StackFact]
     public async Task JobOfFourChunks_AloneStartsAllAtOnce_JoinedStartsTwo_TheNextWhenOneIsAudited()
     {
-        // 601 items: chunks of 200, 200, 200 and 1. A job runs Jobs:ChunksInFlight (default 2) of its chunks at once, so
+        // 76 items: chunks of 25, 25, 25 and 1 (the pair's ChunkSize). A job runs Jobs:ChunksInFlight (default 2) of its chunks at once, so
         // one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's; a job alone on
         // its instance may run Jobs:ChunksInFlightAlone (default 5). A pair of its own, so that nothing else runs there.
         var pair = await WindowPair.GetAsync(fixture);
         try
         {
-            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, FourChunks).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
             using var first = Caller(pair, "windowed-caller");
             using var second = Caller(pair, "another-windowed-caller");
 
@@ -120,8 +128,8 @@ public sealed class JobLimitsTests(StackFixture fixture)
             {
                 var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(3));
                 Assert.Equal("completed", status.GetProperty("status").GetString());
-                Assert.Equal(601, status.GetProperty("results").GetArrayLength());
-                Assert.Equal(601, (await JobClient.RecordsAsync(fixture, job, WindowPair.AuditContainer)).Count);
+                Assert.Equal(FourChunks, status.GetProperty("results").GetArrayLength());
+                Assert.Equal(FourChunks, (await JobClient.RecordsAsync(fixture, job, WindowPair.AuditContainer)).Count);
             }
 
             window = await ChunkStartsAsync(WindowPair.TaskHub, joined);
@@ -137,7 +145,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             try
             {
                 await JobClient.SubmitAsync(fixture, second, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.5,0.5,3,3]"));
-                var three = "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.35,0.4,1,9]"), 401)) + "]}";
+                var three = "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.35,0.4,1,9]"), (2 * SmallChunk) + 1)) + "]}";
                 shared =
                 [
                     await JobClient.SubmitAsync(fixture, first, "v2/models/credit-risk/jobs", three),
@@ -160,9 +168,11 @@ public sealed class JobLimitsTests(StackFixture fixture)
 
             Assert.Equal([2, 1, 1], first3);
         }
-        finally
+        catch
         {
+            // Left running for the board test only when it passed.
             await fixture.StopExtraPairAsync(WindowPair.LogPrefix);
+            throw;
         }
     }
 
@@ -171,8 +181,8 @@ public sealed class JobLimitsTests(StackFixture fixture)
     {
         // Two gateways on one task hub, as Azure scales the app out. Another caller's job runs on the first, held there
         // (its inference app is down, so its item waits to be tried again). The second gateway, started after, has
-        // never seen it; the traffic board tells it, so a 601-item job submitted there starts two chunks, not four.
-        var first = await BoardPair.GetAsync(fixture);
+        // never seen it; the traffic board tells it, so a job of four chunks submitted there starts two, not four.
+        var first = await WindowPair.GetAsync(fixture);
         AppPair? second = null;
         try
         {
@@ -184,11 +194,11 @@ public sealed class JobLimitsTests(StackFixture fixture)
             // The second gateway calls the first's inference app, down too: no step of the held job completes there.
             using (var start = new CancellationTokenSource(TimeSpan.FromMinutes(4)))
             {
-                second = await fixture.Stack.StartAnotherGatewayAsync(first, BoardPair.Settings, BoardPair.LogPrefix + "2", start.Token);
+                second = await fixture.Stack.StartAnotherGatewayAsync(first, WindowPair.Settings, WindowPair.LogPrefix + "2", start.Token);
             }
 
             using var caller = Caller(second, "board-caller");
-            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 601).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
+            var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, FourChunks).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 3) % 10},{i % 5},{i % 7}]"))) + "]}";
             var joined = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", body);
 
             using (var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
@@ -199,9 +209,9 @@ public sealed class JobLimitsTests(StackFixture fixture)
             Assert.Equal("completed", (await JobClient.WaitAsync(other, held, TimeSpan.FromMinutes(3))).GetProperty("status").GetString());
             var status = await JobClient.WaitAsync(caller, joined, TimeSpan.FromMinutes(3));
             Assert.Equal("completed", status.GetProperty("status").GetString());
-            Assert.Equal(601, status.GetProperty("results").GetArrayLength());
-            Assert.Equal(601, (await JobClient.RecordsAsync(fixture, joined, BoardPair.AuditContainer)).Count);
-            var window = await ChunkStartsAsync(BoardPair.TaskHub, joined, twoBackends: true);
+            Assert.Equal(FourChunks, status.GetProperty("results").GetArrayLength());
+            Assert.Equal(FourChunks, (await JobClient.RecordsAsync(fixture, joined, WindowPair.AuditContainer)).Count);
+            var window = await ChunkStartsAsync(WindowPair.TaskHub, joined, twoBackends: true);
             var unseen = 4 - window.Started.Count;
             if (window.Unknown == 0 && unseen == 0)
             {
@@ -226,11 +236,11 @@ public sealed class JobLimitsTests(StackFixture fixture)
                 await second.DisposeAsync();
             }
 
-            await fixture.StopExtraPairAsync(BoardPair.LogPrefix);
+            await fixture.StopExtraPairAsync(WindowPair.LogPrefix);
         }
     }
 
-    // Waits until a gateway of the board pair's task hub has posted the job on the traffic board.
+    // Waits until a gateway of the window pair's task hub has posted the job on the traffic board.
     private async Task BoardListsAsync(string job)
     {
         var board = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient("jobtraffic");
@@ -239,7 +249,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
         {
             try
             {
-                await foreach (var row in board.QueryAsync<TableEntity>(e => e.PartitionKey == BoardPair.TaskHub))
+                await foreach (var row in board.QueryAsync<TableEntity>(e => e.PartitionKey == WindowPair.TaskHub))
                 {
                     if (row.Keys.Where(k => k.StartsWith("Jobs", StringComparison.Ordinal)).Any(k => row.GetString(k)?.Contains(job, StringComparison.Ordinal) == true))
                     {
@@ -463,6 +473,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
     [StackFact]
     public async Task GatewayKilledMidSubmission_ItsStoredChunksArePurged_ARunningJobKeepsItsOwn()
     {
+        const int KeptItems = 50;
         var pair = await ShortRetentionPair.GetAsync(fixture);
         try
         {
@@ -470,17 +481,19 @@ public sealed class JobLimitsTests(StackFixture fixture)
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
 
             // A job that runs past the retention keeps its chunks through the purge's runs: its inference app is down, so
-            // its items wait. (100 chunks share the 16 KiB a job may hold inline, so each goes by reference.)
+            // its items wait. (A job's chunks share the 16 KiB it may hold inline: 50 chunks of one item, about 450 bytes
+            // each, get 327 bytes each, so each goes by reference. It had 100, twice the steps, each step replaying the
+            // job's growing history, in one of the lane's three costliest tests.)
             await fixture.Stack.CrashInferenceAsync(pair);
             using var keeper = Caller(pair, "kept-job-caller");
-            var running = await JobClient.SubmitAsync(fixture, keeper, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.35,0.4,1,9]"), 100)) + "]}");
-            Assert.True(await AnyAsync(payloads, running), "a job of 100 chunks keeps each by reference");
+            var running = await JobClient.SubmitAsync(fixture, keeper, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.35,0.4,1,9]"), KeptItems)) + "]}");
+            Assert.True(await AnyAsync(payloads, running), "the job's chunks are kept by reference");
             await Task.Delay(TimeSpan.FromSeconds(6), timeout.Token);
             Assert.True(await AnyAsync(payloads, running), "the purge deleted a running job's chunks");
             await fixture.Stack.StartInferenceAsync(pair, timeout.Token);
             var status = await JobClient.WaitAsync(keeper, running, TimeSpan.FromMinutes(2));
             Assert.Equal("completed", status.GetProperty("status").GetString());
-            Assert.Equal(100, status.GetProperty("results").GetArrayLength());
+            Assert.Equal(KeptItems, status.GetProperty("results").GetArrayLength());
 
             // 1,000 items of one chunk each, every chunk by reference: the submission stores 1,000 blobs, one after
             // another, before it schedules the job. The gateway is killed as soon as the first is stored.
@@ -542,8 +555,12 @@ public sealed class JobLimitsTests(StackFixture fixture)
     }
 
     /// <summary>
-    /// An app pair for the window test alone, with a task hub and audit log of its own, so that no other test's job runs
-    /// there.
+    /// An app pair for the window and traffic board tests, with a task hub and audit log of its own, so that no other
+    /// test's job runs there; a second gateway joins its task hub with the same settings. Jobs are cut into chunks of
+    /// <see cref="SmallChunk"/> items, and the board is posted and read every half second. The window test leaves it
+    /// running for the board test, which stops it: one pair start fewer (about 8 CPU-seconds an app under the Functions
+    /// host). Neither test depends on the other's leftovers: the board test expects the narrow window that any job still
+    /// running would also give, and the board ignores a row not posted for three intervals.
     /// </summary>
     private static class WindowPair
     {
@@ -551,25 +568,13 @@ public sealed class JobLimitsTests(StackFixture fixture)
         public const string AuditContainer = "audit-window";
         public const string LogPrefix = "window";
 
-        public static Task<AppPair> GetAsync(StackFixture fixture) => OwnPairAsync(fixture, LogPrefix, TaskHub, AuditContainer);
-    }
-
-    /// <summary>
-    /// An app pair for the traffic board test, with a task hub and audit log of its own; a second gateway joins its task
-    /// hub with the same settings. The board is posted and read every half second.
-    /// </summary>
-    private static class BoardPair
-    {
-        public const string TaskHub = "jobsboard";
-        public const string AuditContainer = "audit-board";
-        public const string LogPrefix = "board";
-
         public static readonly IReadOnlyDictionary<string, string> Settings = new Dictionary<string, string>
         {
             ["ServerlessServe:Audit:Container"] = AuditContainer,
             ["ServerlessServe:Audit:Witness:Container"] = AuditContainer + "-witness",
             ["ServerlessServe:Jobs:TaskHub"] = TaskHub,
             ["ServerlessServe:Jobs:TrafficInterval"] = "00:00:00.500",
+            ["ServerlessServe:Jobs:ChunkSize"] = SmallChunk.ToString(CultureInfo.InvariantCulture),
         };
 
         public static Task<AppPair> GetAsync(StackFixture fixture) => fixture.ExtraPairAsync(LogPrefix, fixture.Host, Settings);
