@@ -112,8 +112,9 @@ public static class AppLauncher
         // Workstation garbage collection for the host, unless the environment or the app's settings choose: the host's
         // runtimeconfig asks for server GC (a heap and a GC thread per core, sized for an instance of its own), and on a
         // developer's or CI's two cores, shared with the workers, Azurite and the tests, the same 1,500 requests and 20
-        // jobs of 20 items cost the stack 15-24 % less CPU with workstation GC, at 13-25 % more requests per second
-        // (docs/design.md, "Tests"). It changes how the host collects garbage, nothing of what it does.
+        // jobs of 20 items cost the stack 14-24 % less CPU with workstation GC, at 13-27 % more requests per second
+        // (docs/performance.md, "The Functions host's collector"). It changes how the host collects garbage, nothing of
+        // what it does.
         if (Environment.GetEnvironmentVariable(GcServerVariable) is null)
         {
             environment.TryAdd(GcServerVariable, "0");
