@@ -103,9 +103,10 @@ public sealed class JobLimitsTests(StackFixture fixture)
     [StackFact]
     public async Task JobOfFourChunks_AloneStartsAllAtOnce_JoinedStartsTwo_TheNextWhenOneIsAudited()
     {
-        // 76 items: chunks of 25, 25, 25 and 1 (the pair's ChunkSize). A job runs Jobs:ChunksInFlight (default 2) of its chunks at once, so
-        // one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's; a job alone on
-        // its instance may run Jobs:ChunksInFlightAlone (default 5). A pair of its own, so that nothing else runs there.
+        // 76 items: chunks of 25, 25, 25 and 1 (the pair's ChunkSize). A job runs Jobs:ChunksInFlight (default 2) of its
+        // chunks at once, so one caller's jobs cannot fill the task hub's shared activity queue ahead of everyone else's;
+        // a job alone on its instance may run Jobs:ChunksInFlightAlone (default 5). A pair of its own (shared only with
+        // the board test), so that nothing else runs there.
         var pair = await WindowPair.GetAsync(fixture);
         try
         {
