@@ -147,13 +147,15 @@ public sealed class Azurite : IAsyncDisposable
             await FreePorts.WaitForListenerAsync(tablePort, TimeSpan.FromSeconds(30), () => !process.HasExited, cancellationToken).ConfigureAwait(false);
             if (process.HasExited)
             {
-                throw new AzuriteExitedException(ExitedMessage(process, logDirectory));
+                throw new AzuriteExitedException(await ExitedMessageAsync(process, logDirectory).ConfigureAwait(false));
             }
         }
         catch (SocketException ex)
         {
             var exited = process.HasExited;
-            var message = exited ? ExitedMessage(process, logDirectory) : $"Azurite did not open its ports in time; see {LogPath(logDirectory)}.";
+            var message = exited
+                ? await ExitedMessageAsync(process, logDirectory).ConfigureAwait(false)
+                : await process.FailureMessageAsync("Azurite did not open its ports in time", LogPath(logDirectory)).ConfigureAwait(false);
             await azurite.DisposeAsync().ConfigureAwait(false);
             throw exited ? new AzuriteExitedException(message, ex) : new InvalidOperationException(message, ex);
         }
@@ -168,8 +170,8 @@ public sealed class Azurite : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 
-    private static string ExitedMessage(ChildProcess process, string logDirectory) =>
-        $"Azurite exited with code {process.ExitCode}; see {LogPath(logDirectory)}.";
+    private static Task<string> ExitedMessageAsync(ChildProcess process, string logDirectory) =>
+        process.FailureMessageAsync($"Azurite exited with code {process.ExitCode}", LogPath(logDirectory));
 
     private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -12,6 +12,11 @@ public sealed class ChildProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly object _gate = new();
 
+    // The last lines of output, kept for error messages: when a process dies while the stack starts, the reason is in
+    // its last lines, and a CI run's log keeps the message but not the stack's log files.
+    private const int RecentLineCount = 40;
+    private readonly Queue<string> _recent = new(RecentLineCount);
+
     private ChildProcess(string name, Process process, StreamWriter log)
     {
         Name = name;
@@ -80,6 +85,44 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     public Task WaitForExitAsync(CancellationToken cancellationToken) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>
+    /// The last lines (at most 40) the process wrote to stdout or stderr, oldest first, after waiting up to 2 seconds
+    /// for the rest of the output of a process that has exited.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RecentOutputAsync()
+    {
+        if (_process.HasExited)
+        {
+            using var drain = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try
+            {
+                // Returns once the redirected streams reached their end, so the last lines were written.
+                await _process.WaitForExitAsync(drain.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // A grandchild still holds the pipes: what arrived so far.
+            }
+        }
+
+        lock (_gate)
+        {
+            return [.. _recent];
+        }
+    }
+
+    /// <summary>
+    /// "<paramref name="what"/>; see <paramref name="logPath"/>", followed by the last lines of output, indented: the
+    /// message for a process that failed while the stack started.
+    /// </summary>
+    public async Task<string> FailureMessageAsync(string what, string logPath)
+    {
+        var lines = await RecentOutputAsync().ConfigureAwait(false);
+        return lines.Count == 0
+            ? $"{what}; see {logPath} (no output)."
+            : $"{what}; see {logPath}. Its last {lines.Count} lines:{Environment.NewLine}" + string.Join(Environment.NewLine, lines.Select(line => "  | " + line));
+    }
 
     /// <summary>Kills the whole process tree at once, as a crash would (no SIGTERM, no draining), then releases it.</summary>
     public async Task CrashAsync()
@@ -150,6 +193,12 @@ public sealed class ChildProcess : IAsyncDisposable
 
         lock (_gate)
         {
+            if (_recent.Count == RecentLineCount)
+            {
+                _recent.Dequeue();
+            }
+
+            _recent.Enqueue(line);
             try
             {
                 _log.WriteLine(line);

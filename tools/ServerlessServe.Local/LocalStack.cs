@@ -391,7 +391,7 @@ public sealed class LocalStack : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"{process.Name} exited with code {process.ExitCode}; see {logPath}.");
+                throw new InvalidOperationException(await process.FailureMessageAsync($"{process.Name} exited with code {process.ExitCode}", logPath).ConfigureAwait(false));
             }
 
             try
@@ -414,6 +414,6 @@ public sealed class LocalStack : IAsyncDisposable
             await Task.Delay(150, cancellationToken).ConfigureAwait(false);
         }
 
-        throw new TimeoutException($"{process.Name} did not become ready; see {logPath}.");
+        throw new TimeoutException(await process.FailureMessageAsync($"{process.Name} did not become ready in {_options.ReadyTimeout.TotalSeconds:0} s", logPath).ConfigureAwait(false));
     }
 }
