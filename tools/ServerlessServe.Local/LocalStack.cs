@@ -12,6 +12,8 @@ public sealed class LocalStack : IAsyncDisposable
     private readonly FunctionsHost? _functionsHost;
     private readonly AppPair _apps;
     private ChildProcess? _admin;
+    private readonly List<string> _startRetries = [];
+    private IProgress<string>? _progress;
 
     private LocalStack(LocalStackOptions options, FunctionsHost? functionsHost, LocalIssuer issuer, Azurite azurite, int gatewayPort, int inferencePort, int adminPort)
     {
@@ -111,7 +113,10 @@ public sealed class LocalStack : IAsyncDisposable
             azurite,
             options.GatewayPort == 0 ? FreePorts.Next() : options.GatewayPort,
             options.InferencePort == 0 ? FreePorts.Next() : options.InferencePort,
-            !options.StartAdmin ? 0 : options.AdminPort == 0 ? FreePorts.Next() : options.AdminPort);
+            !options.StartAdmin ? 0 : options.AdminPort == 0 ? FreePorts.Next() : options.AdminPort)
+        {
+            _progress = progress,
+        };
         try
         {
             if (beforeApps is not null)
@@ -142,6 +147,21 @@ public sealed class LocalStack : IAsyncDisposable
     /// <summary>Which host runs the apps.</summary>
     public AppHost Host => _options.Host;
 
+    /// <summary>
+    /// Why an app under the Functions host was started a second time: the message of each start whose host process
+    /// exited before it was ready, with its last lines (<see cref="AppStart"/>). Empty when every start succeeded at once.
+    /// </summary>
+    public IReadOnlyList<string> StartRetries
+    {
+        get
+        {
+            lock (_startRetries)
+            {
+                return [.. _startRetries];
+            }
+        }
+    }
+
     /// <summary>The real Functions host's folder when <see cref="Host"/> is <see cref="AppHost.Functions"/>.</summary>
     public FunctionsHost? FunctionsHost => _functionsHost;
 
@@ -161,8 +181,7 @@ public sealed class LocalStack : IAsyncDisposable
         };
         try
         {
-            LaunchGateway(pair, beside.Host, gatewaySettings);
-            await WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken, "v2/health/live").ConfigureAwait(false);
+            await StartGatewayAsync(pair, beside.Host, gatewaySettings, cancellationToken, "v2/health/live").ConfigureAwait(false);
             return pair;
         }
         catch
@@ -278,11 +297,18 @@ public sealed class LocalStack : IAsyncDisposable
     public Task StartGatewayAsync(CancellationToken cancellationToken) =>
         StartGatewayAsync(_apps, _options.Host, new Dictionary<string, string>(), cancellationToken);
 
-    private Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken)
-    {
-        LaunchGateway(pair, host, extraGatewaySettings);
-        return WaitReadyAsync(pair.Gateway!, pair.GatewayBaseUrl, pair.GatewayLog, cancellationToken);
-    }
+    private Task StartGatewayAsync(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings, CancellationToken cancellationToken, string readyPath = "v2/health/ready") =>
+        LaunchUntilReadyAsync(
+            host,
+            () =>
+            {
+                LaunchGateway(pair, host, extraGatewaySettings);
+                return pair.Gateway!;
+            },
+            pair.GatewayBaseUrl,
+            pair.GatewayLog,
+            readyPath,
+            cancellationToken);
 
     // Starts the gateway's process without waiting for it.
     private void LaunchGateway(AppPair pair, AppHost host, IReadOnlyDictionary<string, string> extraGatewaySettings)
@@ -325,15 +351,45 @@ public sealed class LocalStack : IAsyncDisposable
             admin[key] = value;
         }
 
-        _admin = StartApp(_options.Host, "ServerlessServe.Admin", AdminPort, admin, AdminLog);
-        return WaitReadyAsync(_admin, AdminBaseUrl, AdminLog, cancellationToken, "manage/health");
+        return LaunchUntilReadyAsync(
+            _options.Host,
+            () => _admin = StartApp(_options.Host, "ServerlessServe.Admin", AdminPort, admin, AdminLog),
+            AdminBaseUrl,
+            AdminLog,
+            "manage/health",
+            cancellationToken);
     }
 
-    private Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken)
-    {
-        LaunchInference(pair, host);
-        return WaitReadyAsync(pair.Inference!, pair.InferenceBaseUrl, pair.InferenceLog, cancellationToken);
-    }
+    private Task StartInferenceAsync(AppPair pair, AppHost host, CancellationToken cancellationToken) =>
+        LaunchUntilReadyAsync(
+            host,
+            () =>
+            {
+                LaunchInference(pair, host);
+                return pair.Inference!;
+            },
+            pair.InferenceBaseUrl,
+            pair.InferenceLog,
+            "v2/health/ready",
+            cancellationToken);
+
+    // Under the Functions host an app whose host process exits while it starts is started once more (AppStart): that
+    // host once aborted so in CI, and it failed a whole test lane. The failure is reported (progress, StartRetries).
+    private Task LaunchUntilReadyAsync(AppHost host, Func<ChildProcess> launch, Uri baseUrl, string logPath, string readyPath, CancellationToken cancellationToken) =>
+        AppStart.LaunchUntilReadyAsync(
+            launch,
+            process => WaitReadyAsync(process, baseUrl, logPath, cancellationToken, readyPath),
+            logPath,
+            retryOnExit: host == AppHost.Functions,
+            exited =>
+            {
+                lock (_startRetries)
+                {
+                    _startRetries.Add(exited.Message);
+                }
+
+                _progress?.Report("starting it again: " + exited.Message);
+            });
 
     // Starts the inference app's process without waiting for it.
     private void LaunchInference(AppPair pair, AppHost host)
@@ -391,7 +447,7 @@ public sealed class LocalStack : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException(await process.FailureMessageAsync($"{process.Name} exited with code {process.ExitCode}", logPath).ConfigureAwait(false));
+                throw new AppExitedException(await process.FailureMessageAsync($"{process.Name} exited with code {process.ExitCode}", logPath).ConfigureAwait(false));
             }
 
             try

@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using ServerlessServe.Local;
 using ServerlessServe.Local.Samples;
+using Xunit.Abstractions;
 
 namespace ServerlessServe.Integration.Tests.Fixtures;
 
@@ -48,8 +49,11 @@ public sealed class StackFixture : IAsyncLifetime
 
     public BlobServiceClient Blobs { get; private set; } = null!;
 
-    public StackFixture()
+    private readonly IMessageSink _diagnostics;
+
+    public StackFixture(IMessageSink diagnostics)
     {
+        _diagnostics = diagnostics;
         RepositoryRoot = TestBuild.RepositoryRoot;
         BuildConfiguration = TestBuild.BuildConfiguration;
         State = new LocalState(Path.Combine(Path.GetTempPath(), "serverlessserve-it-" + Guid.NewGuid().ToString("N")[..8]));
@@ -171,7 +175,7 @@ public sealed class StackFixture : IAsyncLifetime
         Stack = await LocalStack.StartAsync(
             options,
             (connectionString, ct) => SamplePublisher.PublishAllAsync(State, connectionString, includeResNet: true, progress: null, ct),
-            progress: null,
+            new DiagnosticProgress(_diagnostics),
             timeout.Token);
         Blobs = new BlobServiceClient(Stack.Azurite.ConnectionString);
         CallerToken = MintCallerToken("integration-tests");
@@ -204,6 +208,9 @@ public sealed class StackFixture : IAsyncLifetime
                     await running.DisposeAsync();
                 }
 
+                // Each start costs the run seconds of CPU (two hosts under the Functions host), so the output counts them.
+                _diagnostics.OnMessage(new Xunit.Sdk.DiagnosticMessage(
+                    $"extra pair '{logPrefix}': starting" + (_extraPairs.Count == 0 ? "" : $", after stopping '{string.Join("', '", _extraPairs.Keys)}'")));
                 _extraPairs.Clear();
                 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
                 pair = await Stack.StartAnotherPairAsync(host, gatewaySettings, logPrefix, timeout.Token);
@@ -240,6 +247,14 @@ public sealed class StackFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         JobsReachedSource.TrySetResult();
+
+        // An app under the Functions host that had to be started twice (its host exited while it started) passes the
+        // tests, so the run's output says so: shown because xunit.runner.json turns diagnostic messages on.
+        foreach (var retry in Stack?.StartRetries ?? [])
+        {
+            _diagnostics.OnMessage(new Xunit.Sdk.DiagnosticMessage("An app was started again: " + retry));
+        }
+
         foreach (var resource in _resources)
         {
             await resource.DisposeAsync();
@@ -324,4 +339,10 @@ public sealed class StackFixture : IAsyncLifetime
 
         return builder.ToString();
     }
+}
+
+/// <summary>The stack's start, step by step, as xunit diagnostic messages (the run's output, with their time).</summary>
+internal sealed class DiagnosticProgress(IMessageSink sink) : IProgress<string>
+{
+    public void Report(string value) => sink.OnMessage(new Xunit.Sdk.DiagnosticMessage("stack: " + value));
 }
