@@ -24,11 +24,11 @@ public sealed class AppExitedException : InvalidOperationException
 /// </summary>
 /// <remarks>
 /// The Functions host (built from source, <c>../shared/tools/functions-host</c>) once exited with code 134 (an abort)
-/// while a CI run started its inference app on two loaded cores, and every test of that lane failed with it; about 90
-/// starts of it under the same load did not do it again. The apps themselves start the same way every time (their
-/// start is the same code in both hosts), so a start that fails twice is reported; one that failed once is started again
-/// and the first failure, with the process's last lines, goes to <c>onRetry</c> and stays in the first log, renamed
-/// <c>*.exited-1</c>. A start that did not become ready in time is never retried.
+/// while a CI run started its inference app on two loaded cores, and every test of that lane failed with it; 90 starts
+/// of it on two cores beside a looping test run did not do it again (the cause is not known). The apps start the same
+/// way every time (their start is the same code in both hosts), so a start that fails twice is reported; one that failed
+/// once is started again and the first failure, with the process's last lines, goes to <c>onRetry</c> and stays in the
+/// first log, renamed <c>*.exited-1</c>. A start that did not become ready in time is never retried.
 /// </remarks>
 public static class AppStart
 {
