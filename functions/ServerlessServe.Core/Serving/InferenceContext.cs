@@ -23,18 +23,22 @@ public class InferenceContext(string requestId, string modelName, string? reques
 
     private byte[]? _bodyLease;
 
+    private int _bodyLength;
+
     /// <summary>Set by read: the body's bytes as received, for the signature stage's digest (in-process only; cleared by it).</summary>
     [JsonIgnore]
     public ReadOnlyMemory<byte> BodyBytes { get; set; }
 
     /// <summary>
-    /// Read keeps the body in <paramref name="pooled"/>, a buffer of <see cref="System.Buffers.ArrayPool{T}.Shared"/>,
-    /// until <see cref="ReleaseBody"/> hands it back.
+    /// Read keeps the body in the first <paramref name="length"/> bytes of <paramref name="pooled"/>, a buffer of
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, until <see cref="ReleaseBody"/> hands it back with those bytes
+    /// wiped (<see cref="HttpBodyReader.Return"/>).
     /// </summary>
     public void HoldBody(byte[] pooled, int length)
     {
         ArgumentNullException.ThrowIfNull(pooled);
         ReleaseBody();
+        _bodyLength = length;
         _bodyLease = pooled;
         BodyBytes = pooled.AsMemory(0, length);
     }
@@ -49,7 +53,7 @@ public class InferenceContext(string requestId, string modelName, string? reques
         BodyBytes = default;
         if (Interlocked.Exchange(ref _bodyLease, null) is { } lease)
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(lease, clearArray: true);
+            HttpBodyReader.Return(lease, _bodyLength);
         }
     }
 

@@ -109,6 +109,69 @@ public class HttpBodyReaderTests
         }
     }
 
+    [Theory]
+    [InlineData(65_537, true)]
+    [InlineData(65_537, false)]
+    [InlineData(131_071, true)]
+    [InlineData(131_072, true)]
+    [InlineData(131_073, true)]
+    [InlineData(131_073, false)]
+    [InlineData(1_000_001, true)]
+    [InlineData(1_000_001, false)]
+    [InlineData(3_000_000, true)]
+    [InlineData(3_000_000, false)]
+    public async Task ReadPooledAsync_BodyInSeveralBuffers_ArrivesWhole_MemoryFollowsTheBytes(int length, bool declared)
+    {
+        // Bodies past the first buffer are read into further buffers and put together (with a Content-Length, into the
+        // buffer for the whole body once half of it is here): every byte in its place, whichever way it was sent.
+        var data = Enumerable.Range(0, length).Select(i => (byte)((i * 31) ^ (i >> 11))).ToArray();
+        using var stream = new RecordingStream(data);
+
+        var (buffer, read) = await HttpBodyReader.ReadPooledAsync(stream, declared ? length : null, 4 * 1024 * 1024, CancellationToken.None);
+
+        Assert.Equal(length, read);
+        Assert.True(data.AsSpan().SequenceEqual(buffer.AsSpan(0, read)));
+        HttpBodyReader.Return(buffer, read);
+        long arrived = 0;
+        foreach (var (offered, count) in stream.ReadSizes.Zip(stream.ReadCounts))
+        {
+            Assert.True(offered <= Math.Max(FirstBufferBytes, 2 * arrived), $"offered {offered} after {arrived} bytes");
+            arrived += count;
+        }
+    }
+
+    [Fact]
+    public async Task ReadPooledAsync_DeclaredBodyEndsEarlyAfterSeveralBuffers_Refused400()
+    {
+        using var stream = new RecordingStream(new byte[700_000]);
+
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadPooledAsync(stream, 1_000_000, 4 * 1024 * 1024, CancellationToken.None));
+
+        Assert.Equal(RefusalKind.Invalid, error.Kind);
+        Assert.Equal("request body is shorter than its Content-Length", error.Message);
+    }
+
+    [Fact]
+    public async Task ReadPooledAsync_ChunkedBodyOverCapAfterSeveralBuffers_Refused413()
+    {
+        using var stream = new RecordingStream(new byte[600_001]);
+
+        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadPooledAsync(stream, null, 600_000, CancellationToken.None));
+
+        Assert.Equal(RefusalKind.TooLarge, error.Kind);
+    }
+
+    [Fact]
+    public void Return_WipesTheBytesTheBodyWrote()
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(100_000);
+        buffer.AsSpan(0, 70_000).Fill(0xAB);
+
+        HttpBodyReader.Return(buffer, 70_000);
+
+        Assert.DoesNotContain((byte)0xAB, buffer.AsSpan(0, 70_000).ToArray());
+    }
+
     [Fact]
     public async Task ReadLimitedAsync_BodyLongerThanContentLength_Refused400()
     {
