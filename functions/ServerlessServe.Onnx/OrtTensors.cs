@@ -120,16 +120,7 @@ internal static class OrtTensors
         var value = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, ToElementType(type), shape);
         try
         {
-            var target = value.GetTensorMutableRawData();
-            foreach (var part in parts)
-            {
-                var bytes = RawBytes(part);
-                bytes.CopyTo(target);
-                target = target[bytes.Length..];
-            }
-
-            // Rows past the parts (a batch padded to the size it runs at) are zeros, never what the allocator held.
-            target.Clear();
+            CopyRows(parts, value.GetTensorMutableRawData());
             return value;
         }
         catch
@@ -167,16 +158,7 @@ internal static class OrtTensors
         var pooled = new PinnedPooledBytes(checked((int)(elements * elementSize)));
         try
         {
-            var target = pooled.Span;
-            foreach (var part in parts)
-            {
-                var bytes = RawBytes(part);
-                bytes.CopyTo(target);
-                target = target[bytes.Length..];
-            }
-
-            // Rows past the parts (a batch padded to the size it runs at) are zeros, never what the pool held.
-            target.Clear();
+            CopyRows(parts, pooled.Span);
             var value = OrtValue.CreateTensorValueWithData(OrtMemoryInfo.DefaultInstance, ToElementType(type), shape, pooled.Address, pooled.Length);
             buffer = pooled;
             return value;
@@ -186,6 +168,22 @@ internal static class OrtTensors
             pooled.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Copies the parts' bytes one after another into <paramref name="target"/>. Rows past the parts (a batch padded to
+    /// the size it runs at) are zeros, never what the allocator or the pool held.
+    /// </summary>
+    private static void CopyRows(IReadOnlyList<Tensor> parts, Span<byte> target)
+    {
+        foreach (var part in parts)
+        {
+            var bytes = RawBytes(part);
+            bytes.CopyTo(target);
+            target = target[bytes.Length..];
+        }
+
+        target.Clear();
     }
 
     /// <summary>A protocol tensor copied out of <paramref name="value"/>.</summary>
