@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 using ServerlessServe.Admin;
 using ServerlessServe.Hosting.DependencyInjection;
+using ServerlessServe.Hosting.Functions;
 using ServerlessServe.Hosting.Standalone;
 
 // One assembly, two hosts: under the Functions host (func start / Azure) or standalone on Kestrel.
@@ -13,6 +14,7 @@ if (StandaloneHost.IsStandalone(args))
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.AddWorkerConsoleWarnings();
+builder.StopWithTheFunctionsHost();
 AdminApp.Configure(builder);
 await builder.Build().RunAsync();
 return 0;

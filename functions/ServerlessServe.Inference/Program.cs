@@ -1,6 +1,7 @@
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 using ServerlessServe.Hosting.DependencyInjection;
+using ServerlessServe.Hosting.Functions;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Inference;
 using ServerlessServe.Onnx;
@@ -17,6 +18,7 @@ if (StandaloneHost.IsStandalone(args))
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.AddWorkerConsoleWarnings();
+builder.StopWithTheFunctionsHost();
 InferenceApp.Configure(builder);
 await builder.Build().RunAsync();
 return 0;

@@ -137,6 +137,111 @@ public sealed class ChildProcess : IAsyncDisposable
         await DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Kills this process alone, as a crash of it would (SIGKILL, nothing else), and gives the processes it had started
+    /// <paramref name="grace"/> to end by themselves: a worker under the Functions host must stop when its host dies.
+    /// Returns the ids of those still running after it; they are killed then, so nothing is left behind either way.
+    /// On systems without <c>/proc</c> the descendants are not known and the whole tree is killed instead.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> CrashAloneAsync(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            await DisposeAsync().ConfigureAwait(false);
+            return [];
+        }
+
+        if (!OperatingSystem.IsLinux())
+        {
+            await CrashAsync().ConfigureAwait(false);
+            return [];
+        }
+
+        var descendants = DescendantIds(_process.Id);
+        _process.Kill(entireProcessTree: false);
+
+        // Not WaitForExitAsync: it also waits for the end of the output, which a descendant still holding the pipe delays.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!_process.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50)).ConfigureAwait(false);
+        }
+
+        deadline = DateTime.UtcNow + grace;
+        var running = descendants.Where(IsRunning).ToList();
+        while (running.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
+            running.RemoveAll(id => !IsRunning(id));
+        }
+
+        foreach (var id in running)
+        {
+            NativeSignals.Kill(id);
+        }
+
+        await DisposeAsync().ConfigureAwait(false);
+        return running;
+    }
+
+    /// <summary>The processes below <paramref name="root"/> (children, theirs, ...), from <c>/proc</c> (Linux).</summary>
+    public static IReadOnlyList<int> DescendantIds(int root)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var id) || Stat(id) is not { } stat)
+            {
+                continue;
+            }
+
+            if (!children.TryGetValue(stat.Parent, out var list))
+            {
+                children[stat.Parent] = list = [];
+            }
+
+            list.Add(id);
+        }
+
+        var found = new List<int>();
+        var queue = new Queue<int>([root]);
+        while (queue.TryDequeue(out var parent))
+        {
+            foreach (var child in children.GetValueOrDefault(parent) ?? [])
+            {
+                found.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Whether process <paramref name="id"/> runs (Linux): a zombie, ended but not yet reaped by whoever adopted it, does not.</summary>
+    public static bool IsRunning(int id) => Stat(id) is { State: not 'Z' and not 'X' };
+
+    // /proc/<id>/stat: "id (name) state parent ..."; the name may hold spaces and parentheses, so read after the last ')'.
+    private static (char State, int Parent)? Stat(int id)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText($"/proc/{id}/stat");
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        var close = text.LastIndexOf(')');
+        var fields = close < 0 ? [] : text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return fields.Length > 1 && fields[0].Length == 1 && int.TryParse(fields[1], out var parent) ? (fields[0][0], parent) : null;
+    }
+
     /// <summary>How long a stop waits after SIGTERM before killing the process tree. Default 10 seconds.</summary>
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 

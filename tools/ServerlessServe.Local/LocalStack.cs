@@ -286,6 +286,27 @@ public sealed class LocalStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Kills <paramref name="pair"/>'s inference app process alone, mid-request if one is running, as a crash of it
+    /// would. Under the Functions host that process is the host, and the worker it started must then stop by itself
+    /// (docs/design.md, "A worker outlives its host"). Returns the ids of the processes the app had started that were
+    /// still running 20 s later (they are killed then): none, when the worker follows its host.
+    /// </summary>
+    public async Task<IReadOnlyList<int>> CrashInferenceAloneAsync(AppPair pair)
+    {
+        ArgumentNullException.ThrowIfNull(pair);
+        if (pair.Inference is not { } inference)
+        {
+            return [];
+        }
+
+        pair.Inference = null;
+        return await inference.CrashAloneAsync(OrphanGrace).ConfigureAwait(false);
+    }
+
+    /// <summary>How long the processes a crashed app had started may take to end by themselves (a worker's orderly stop included).</summary>
+    private static readonly TimeSpan OrphanGrace = TimeSpan.FromSeconds(20);
+
     /// <summary>Starts <paramref name="pair"/>'s inference app again on its port, and waits until it is ready.</summary>
     public Task StartInferenceAsync(AppPair pair, CancellationToken cancellationToken)
     {

@@ -49,4 +49,43 @@ public sealed class ChildProcessTests : IDisposable
 
         Assert.Equal($"app exited with code 134; see {log} (no output).", await child.FailureMessageAsync("app exited with code 134", log));
     }
+
+    [Fact]
+    public async Task CrashAlone_AChildThatFollowsItsParent_EndsByItself_NoneReported()
+    {
+        // The inner shell runs as long as its parent does (as a worker under the Functions host must).
+        var log = Path.Combine(_directory, "app.log");
+        var child = ChildProcess.Start("app", "/bin/bash", ["-c", "bash -c 'while kill -0 $PPID 2>/dev/null; do sleep 0.1; done' & echo started; wait"], _directory, log);
+        await WaitForAsync(() => ChildProcess.DescendantIds(child.Id).Count > 0);
+        var descendants = ChildProcess.DescendantIds(child.Id);
+
+        var left = await child.CrashAloneAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Empty(left);
+        Assert.All(descendants, id => Assert.False(ChildProcess.IsRunning(id), $"process {id} still runs"));
+    }
+
+    [Fact]
+    public async Task CrashAlone_AChildThatOutlivesItsParent_IsReportedAndKilled()
+    {
+        var log = Path.Combine(_directory, "app.log");
+        var child = ChildProcess.Start("app", "/bin/bash", ["-c", "sleep 300 & echo started; wait"], _directory, log);
+        await WaitForAsync(() => ChildProcess.DescendantIds(child.Id).Count > 0);
+        var sleeper = Assert.Single(ChildProcess.DescendantIds(child.Id));
+
+        var left = await child.CrashAloneAsync(TimeSpan.FromSeconds(1));
+
+        Assert.Equal([sleeper], left);
+        await WaitForAsync(() => !ChildProcess.IsRunning(sleeper));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
+            await Task.Delay(50);
+        }
+    }
 }
