@@ -29,11 +29,10 @@ internal sealed class FunctionsHostWatch(IHostApplicationLifetime lifetime, ILog
             return;
         }
 
-        var host = getppid();
-        if (host <= 1)
+        if (ParentId() is not { } host || host <= 1)
         {
-            // Started by init (or its host is already gone): there is no host process to follow.
-            Log.NoHostProcess(logger, host);
+            // Started by init (or its host is already gone), or the parent cannot be read: there is no host to follow.
+            Log.NoHostProcess(logger, ParentId() ?? -1);
             return;
         }
 
@@ -42,8 +41,7 @@ internal sealed class FunctionsHostWatch(IHostApplicationLifetime lifetime, ILog
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                var parent = getppid();
-                if (parent == host)
+                if (ParentId() is not { } parent || parent == host)
                 {
                     continue;
                 }
@@ -64,6 +62,45 @@ internal sealed class FunctionsHostWatch(IHostApplicationLifetime lifetime, ILog
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // The worker stops for another reason.
+        }
+    }
+
+    /// <summary>
+    /// This process's parent, or null when it cannot be read. On Linux from <c>/proc/self/stat</c> ("id (name) state
+    /// parent ...", read after the last ')' since the name may hold anything), with no native call; elsewhere from
+    /// <c>getppid</c>, and a C library that cannot be loaded turns the watch off rather than failing the worker.
+    /// </summary>
+    internal static int? ParentId()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                var text = File.ReadAllText("/proc/self/stat");
+                var fields = text[(text.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length > 1 && int.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var parent) ? parent : null;
+            }
+            catch (IOException)
+            {
+                return null;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            return getppid();
+        }
+        catch (DllNotFoundException)
+        {
+            return null;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
         }
     }
 
