@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ServerlessServe.Hosting.Functions;
 
 namespace ServerlessServe.Local;
 
@@ -220,27 +221,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Whether process <paramref name="id"/> runs (Linux): a zombie, ended but not yet reaped by whoever adopted it, does not.</summary>
     public static bool IsRunning(int id) => Stat(id) is { State: not 'Z' and not 'X' };
 
-    // /proc/<id>/stat: "id (name) state parent ..."; the name may hold spaces and parentheses, so read after the last ')'.
-    private static (char State, int Parent)? Stat(int id)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{id}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        var close = text.LastIndexOf(')');
-        var fields = close < 0 ? [] : text[(close + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return fields.Length > 1 && fields[0].Length == 1 && int.TryParse(fields[1], out var parent) ? (fields[0][0], parent) : null;
-    }
+    private static (char State, int Parent)? Stat(int id) => ProcessStat.Read(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>How long a stop waits after SIGTERM before killing the process tree. Default 10 seconds.</summary>
     public TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);

@@ -66,28 +66,15 @@ internal sealed class FunctionsHostWatch(IHostApplicationLifetime lifetime, ILog
     }
 
     /// <summary>
-    /// This process's parent, or null when it cannot be read. On Linux from <c>/proc/self/stat</c> ("id (name) state
-    /// parent ...", read after the last ')' since the name may hold anything), with no native call; elsewhere from
+    /// This process's parent, or null when it cannot be read. On Linux from <c>/proc/self/stat</c>
+    /// (<see cref="ProcessStat"/>), with no native call; elsewhere from
     /// <c>getppid</c>, and a C library that cannot be loaded turns the watch off rather than failing the worker.
     /// </summary>
     internal static int? ParentId()
     {
         if (OperatingSystem.IsLinux())
         {
-            try
-            {
-                var text = File.ReadAllText("/proc/self/stat");
-                var fields = text[(text.LastIndexOf(')') + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                return fields.Length > 1 && int.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var parent) ? parent : null;
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return null;
-            }
+            return ProcessStat.Read("self")?.Parent;
         }
 
         try
