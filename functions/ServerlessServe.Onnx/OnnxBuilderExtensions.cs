@@ -54,6 +54,11 @@ public static class OnnxBuilderExtensions
         builder.AddPipeline<OnnxModelContext>(stages => stages
             .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>());
+        // Every request reaches read authenticated as the gateway, and no stage here digests the body: a binary body is
+        // read straight into its tensors' arrays, with no buffer of its size (docs/performance.md, "Binary tensors read
+        // from the connection").
+        services.TryAddSingleton(sp => new ReadRequest(
+            sp.GetRequiredService<ProtocolLimits>(), sp.GetRequiredService<TensorArrayPool>(), BodyReading.StreamBinaryTensors));
         builder.AddPipeline<OnnxInferenceContext>(stages => stages
             .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>()

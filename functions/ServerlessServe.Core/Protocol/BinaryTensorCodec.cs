@@ -80,20 +80,29 @@ internal static class BinaryTensorCodec
             throw where.Error("binary data size does not match shape and datatype");
         }
 
-        if (type == TensorDataType.Bool && source.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
+        var data = lease is null ? AllocateUninitialized(type, count) : lease.Rent(type, count);
+        source.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(data), source.Length));
+        Received(data, type, source.Length, where);
+        return data;
+    }
+
+    /// <summary>
+    /// Finishes a fixed-size tensor whose <paramref name="length"/> raw bytes were copied into <paramref name="data"/> as
+    /// they arrived (a streamed read): BOOL elements must be 0 or 1, and on a big-endian machine each element's bytes are
+    /// put in its order. Throws an invalid <see cref="RefusedException"/> naming only <paramref name="where"/>.
+    /// </summary>
+    public static void Received(Array data, TensorDataType type, int length, BodyLocation where)
+    {
+        var bytes = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(data), length);
+        if (type == TensorDataType.Bool && bytes.IndexOfAnyExcept((byte)0, (byte)1) >= 0)
         {
             throw where.Error("binary BOOL elements must be 0 or 1");
         }
 
-        var data = lease is null ? AllocateUninitialized(type, count) : lease.Rent(type, count);
-        var destination = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(data), source.Length);
-        source.CopyTo(destination);
         if (!BitConverter.IsLittleEndian)
         {
-            ReverseEachElement(destination, type.ElementSize());
+            ReverseEachElement(bytes, type.ElementSize());
         }
-
-        return data;
     }
 
     /// <summary>The elements of a fixed-size tensor's array as bytes, in this machine's byte order.</summary>

@@ -93,6 +93,13 @@ internal sealed partial class V2BodyReader
 
     private InferenceRequest ParseRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, bool hasBinarySection)
     {
+        var parts = ParseRequestParts(ref reader);
+        return parts.With(Complete(parts.Inputs, binary, hasBinarySection));
+    }
+
+    /// <summary>A request's JSON, read whole: its inputs as headers, binary data not yet decoded.</summary>
+    private RequestParts ParseRequestParts(ref Utf8JsonReader reader)
+    {
         ReadRootObject(ref reader);
         uint seen = 0;
         string? id = null;
@@ -133,14 +140,7 @@ internal sealed partial class V2BodyReader
             throw _root.Error("inputs are required");
         }
 
-        var tensors = Complete(inputs, binary, hasBinarySection);
-        return new InferenceRequest
-        {
-            Id = id,
-            Parameters = parameters ?? [],
-            Inputs = tensors,
-            Outputs = outputs,
-        };
+        return new RequestParts(id, parameters, inputs, outputs);
     }
 
     private InferenceResponse ParseResponse(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, bool hasBinarySection)
@@ -205,17 +205,12 @@ internal sealed partial class V2BodyReader
     /// <summary>Decodes the binary section into the tensors that declared <c>binary_data_size</c>, in order, and checks names are unique.</summary>
     private Tensor[] Complete(List<TensorHeader> headers, ReadOnlySpan<byte> binary, bool hasBinarySection)
     {
+        EnsureUniqueNames(headers);
         var tensors = new Tensor[headers.Count];
-        var names = new HashSet<string>(headers.Count, StringComparer.Ordinal);
         var offset = 0;
         for (var i = 0; i < headers.Count; i++)
         {
             var header = headers[i];
-            if (!names.Add(header.Name))
-            {
-                throw header.Where.Error("duplicate tensor name");
-            }
-
             var data = header.Data;
             if (header.BinarySize is { } size)
             {
@@ -233,9 +228,7 @@ internal sealed partial class V2BodyReader
                 offset += size;
             }
 
-            // Only a tensor whose array came from the pool names the lease (readers that outlive the request hold it).
-            var pooled = _lease is not null && _lease.Pools(header.DataType, data!.Length);
-            tensors[i] = new Tensor(header.Name, header.DataType, header.Shape, data!) { Lease = pooled ? _lease : null };
+            tensors[i] = ToTensor(header, data!);
         }
 
         if (offset != binary.Length)
@@ -244,6 +237,25 @@ internal sealed partial class V2BodyReader
         }
 
         return tensors;
+    }
+
+    private static void EnsureUniqueNames(List<TensorHeader> headers)
+    {
+        var names = new HashSet<string>(headers.Count, StringComparer.Ordinal);
+        foreach (var header in headers)
+        {
+            if (!names.Add(header.Name))
+            {
+                throw header.Where.Error("duplicate tensor name");
+            }
+        }
+    }
+
+    /// <summary>The tensor of <paramref name="header"/> over <paramref name="data"/>; only one whose array came from the pool names the lease (readers that outlive the request hold it).</summary>
+    private Tensor ToTensor(TensorHeader header, Array data)
+    {
+        var pooled = _lease is not null && _lease.Pools(header.DataType, data.Length);
+        return new Tensor(header.Name, header.DataType, header.Shape, data) { Lease = pooled ? _lease : null };
     }
 
     private void ReadRootObject(ref Utf8JsonReader reader)

@@ -35,6 +35,23 @@ public static class V2Json
         V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits, lease);
 
     /// <summary>
+    /// As <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> for a body in the binary tensor
+    /// extension (<paramref name="inferenceHeaderLength"/> given), read from <paramref name="body"/> as it arrives: each
+    /// binary tensor goes straight into its own array, with no buffer of the body's size. A tensor's array is allocated
+    /// at its declared size before its bytes arrive, so use it only where the sender was authenticated before the body
+    /// is read (the inference app, whose caller is the gateway); the body's digest is not kept.
+    /// </summary>
+    /// <param name="body">The body stream, read once, to its end.</param>
+    /// <param name="contentLength">The declared <c>Content-Length</c>, or null (chunked).</param>
+    /// <param name="inferenceHeaderLength">The JSON header's length (<c>Inference-Header-Content-Length</c>).</param>
+    /// <param name="limits">The protocol's caps; the body's is applied to the declared sizes before anything is allocated for them.</param>
+    /// <param name="lease">The lease to rent numeric tensors' arrays from, or null.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    public static Task<InferenceRequest> ReadRequestAsync(
+        Stream body, long? contentLength, int inferenceHeaderLength, ProtocolLimits limits, TensorLease? lease, CancellationToken cancellationToken) =>
+        V2BodyReader.ReadRequestAsync(body, contentLength, inferenceHeaderLength, limits, lease, cancellationToken);
+
+    /// <summary>
     /// Reads a V2 inference response (JSON, or JSON header plus binary outputs), as strictly as a request, except
     /// that top-level <c>parameters</c> may hold any scalar values.
     /// </summary>

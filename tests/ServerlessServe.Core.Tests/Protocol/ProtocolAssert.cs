@@ -23,8 +23,26 @@ internal static class ProtocolAssert
         Assert.Equal(status switch { 400 => RefusalKind.Invalid, 413 => RefusalKind.TooLarge, _ => throw new ArgumentOutOfRangeException(nameof(status)) }, error.Kind);
         Assert.NotEmpty(error.Message);
         NoEcho(error.Message, secrets);
+        if (headerLength is { } header)
+        {
+            // A body in the binary extension read from the connection (the inference app) is refused alike, whether it
+            // declared its length or came chunked, in pieces of any size.
+            foreach (var declared in new[] { true, false })
+            {
+                var streamed = RefusedStreamed(body, header, declared, limits);
+                Assert.Equal(error.Kind, streamed.Kind);
+                Assert.Equal(error.Message, streamed.Message);
+            }
+        }
+
         return error;
     }
+
+    /// <summary>The refusal of <paramref name="body"/> read as it arrives in pieces of 1 to 7 bytes, with or without its length.</summary>
+    public static RefusedException RefusedStreamed(byte[] body, int headerLength, bool declareLength, ProtocolLimits? limits) =>
+        Assert.ThrowsAsync<RefusedException>(() => V2Json.ReadRequestAsync(
+            new PieceStream(body, seed: body.Length), declareLength ? body.Length : null, headerLength, limits ?? new ProtocolLimits(), null, CancellationToken.None))
+            .GetAwaiter().GetResult();
 
     public static void NoEcho(string message, params string[] secrets)
     {

@@ -77,11 +77,13 @@ public sealed class ReadRequestTests
         Assert.Equal(image, (float[])Assert.Single(context.Request!.Inputs).Data);
     }
 
-    [Fact]
-    public async Task RunAsync_BinaryImagesWithAPool_EachRequestItsOwnArray_ReusedOnlyAfterRelease()
+    [Theory]
+    [InlineData(BodyReading.Buffered)]
+    [InlineData(BodyReading.StreamBinaryTensors)]
+    public async Task RunAsync_BinaryImagesWithAPool_EachRequestItsOwnArray_ReusedOnlyAfterRelease(BodyReading reading)
     {
         var pool = new TensorArrayPool(64L * 1024 * 1024);
-        var stage = new ReadRequest(new ProtocolLimits(), pool);
+        var stage = new ReadRequest(new ProtocolLimits(), pool, reading);
         var first = BinaryImageContext(seed: 1, out var firstImage);
         var second = BinaryImageContext(seed: 2, out var secondImage);
 
@@ -146,8 +148,10 @@ public sealed class ReadRequestTests
         return Context("application/json", stream: new MemoryStream(json.Body));
     }
 
-    [Fact]
-    public async Task RunAsync_RefusedAfterAPooledTensor_TheLeaseIsReleasedAtOnce()
+    [Theory]
+    [InlineData(BodyReading.Buffered)]
+    [InlineData(BodyReading.StreamBinaryTensors)]
+    public async Task RunAsync_RefusedAfterAPooledTensor_TheLeaseIsReleasedAtOnce(BodyReading reading)
     {
         var pool = new TensorArrayPool(64L * 1024 * 1024);
         var pixels = new float[ImageLength];
@@ -160,11 +164,31 @@ public sealed class ReadRequestTests
         var context = Context("application/octet-stream", stream: new MemoryStream(encoded.Body));
         context.Body = context.Body! with { InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
-        var refused = await Assert.ThrowsAsync<RefusedException>(async () => await new ReadRequest(new ProtocolLimits(), pool).RunAsync(context, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<RefusedException>(async () => await new ReadRequest(new ProtocolLimits(), pool, reading).RunAsync(context, CancellationToken.None));
 
         Assert.Equal(RefusalKind.Invalid, refused.Refusal.Kind);
         Assert.Null(context.Request);
         Assert.Equal(pixels.Length * sizeof(float), pool.RetainedBytes);
+    }
+
+    [Fact]
+    public async Task RunAsync_StreamBinaryTensors_BinaryBodyReadIntoTheTensorsNotHeld_JsonBodyStillHeld()
+    {
+        var stage = new ReadRequest(new ProtocolLimits(), new TensorArrayPool(64L * 1024 * 1024), BodyReading.StreamBinaryTensors);
+        var binary = BinaryImageContext(seed: 4, out var pixels);
+        binary.Body = binary.Body! with { ContentLength = null };
+        var json = Context("application/json");
+
+        Assert.True((await stage.RunAsync(binary, CancellationToken.None)).Passed);
+        Assert.True((await stage.RunAsync(json, CancellationToken.None)).Passed);
+
+        Assert.True(binary.BodyBytes.IsEmpty);
+        var image = Assert.Single(binary.Request!.Inputs);
+        Assert.Equal(pixels, (float[])image.Data);
+        Assert.NotNull(image.Lease);
+        Assert.Equal(Encoding.UTF8.GetBytes(Body), json.BodyBytes.ToArray());
+        binary.ReleaseTensors();
+        json.ReleaseBody();
     }
 
     private const int ImageLength = 3 * 224 * 224;

@@ -13,8 +13,14 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// Accepted: <c>application/json</c> (charset, if given, UTF-8), <c>application/octet-stream</c> (the binary
 /// extension), or no <c>Content-Type</c> at all (V2 clients such as Triton's send none). Anything else is
 /// <see cref="RefusalKind.UnsupportedMediaType"/>, and so is any <c>Content-Encoding</c> other than <c>identity</c>.
+/// <para>
+/// With <see cref="BodyReading.StreamBinaryTensors"/>, a body in the binary extension is not held at all: each tensor is
+/// read from the connection straight into its own array (<see cref="V2Json.ReadRequestAsync"/>), and
+/// <see cref="InferenceContext.BodyBytes"/> stays empty. Only for a host whose every caller was authenticated before
+/// read and that has no signature stage: the inference app.
+/// </para>
 /// </remarks>
-public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = null) : IRequestStage<InferenceContext>, IUnbudgetedStage
+public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = null, BodyReading reading = BodyReading.Buffered) : IRequestStage<InferenceContext>, IUnbudgetedStage
 {
     public string Name => "read";
 
@@ -44,13 +50,31 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
             headerLength = parsed;
         }
 
+        if (reading == BodyReading.StreamBinaryTensors && headerLength is { } streamedHeader)
+        {
+            // The context holds the lease from now on: the tensors are read into its arrays as they arrive.
+            var streamed = TakeLease();
+            context.HoldTensors(streamed);
+            try
+            {
+                context.Request = await V2Json.ReadRequestAsync(body.Content, body.ContentLength, streamedHeader, limits, streamed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RefusedException or OperationCanceledException)
+            {
+                context.ReleaseTensors();
+                throw;
+            }
+
+            return StageOutcome.Pass;
+        }
+
         // The body stays in the pooled buffer it was read into (no copy of its size), held by the context for the
         // signature stage's digest until released; the request decoded from it owns its own arrays.
         var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
         context.HoldBody(buffer, length);
 
         // The context holds the lease from now on (large tensors, JSON or binary, are decoded into pooled arrays).
-        var lease = pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
+        var lease = TakeLease();
         context.HoldTensors(lease);
         try
         {
@@ -65,6 +89,8 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
 
         return StageOutcome.Pass;
     }
+
+    private TensorLease? TakeLease() => pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
 
     /// <summary>The refusal for a body this endpoint does not read, or null.</summary>
     public static Refusal? MediaTypeRefusal(IncomingBody body)
@@ -106,4 +132,18 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
 
         return null;
     }
+}
+
+/// <summary>How <see cref="ReadRequest"/> takes in a body.</summary>
+public enum BodyReading
+{
+    /// <summary>The whole body into one pooled buffer, then parsed; the signature stage can digest it (the gateway).</summary>
+    Buffered,
+
+    /// <summary>
+    /// A body in the binary extension read straight into its tensors' arrays, sized as its header declares, and not
+    /// kept; any other body as <see cref="Buffered"/>. For a host whose callers are authenticated before read (the
+    /// inference app).
+    /// </summary>
+    StreamBinaryTensors,
 }

@@ -1,0 +1,252 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using ServerlessServe.Core.Pipeline;
+
+namespace ServerlessServe.Core.Protocol;
+
+internal sealed partial class V2BodyReader
+{
+    /// <summary>The most a streamed read holds of the body at a time, besides the JSON header and the tensors themselves.</summary>
+    internal const int StagingBytes = 128 * 1024;
+
+    /// <summary>
+    /// Reads a request in the binary tensor extension straight from <paramref name="body"/>: the JSON header first, then
+    /// each binary tensor's bytes into its own array (rented from <paramref name="lease"/> when given), in input order,
+    /// through one small staging buffer. No buffer of the body's size exists, and each tensor byte is copied once after
+    /// the stream hands it over. Refuses what <see cref="ReadRequest"/> refuses, with the same messages, and more
+    /// eagerly: sizes that cannot add up to <paramref name="contentLength"/> or fit <see cref="ProtocolLimits.MaxBodyBytes"/>
+    /// are refused before any tensor is allocated.
+    /// </summary>
+    /// <remarks>
+    /// A tensor's array is allocated at its declared size before its bytes arrive (capped by the body limit), so memory
+    /// follows what the header declares rather than what has arrived: for a sender whose requests are authenticated
+    /// before the body is read (the inference app, whose only caller is the gateway), not for an untrusted one.
+    /// </remarks>
+    public static async Task<InferenceRequest> ReadRequestAsync(
+        Stream body, long? contentLength, int headerLength, ProtocolLimits limits, TensorLease? lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (contentLength < 0)
+        {
+            throw RefusedException.Invalid("invalid Content-Length");
+        }
+
+        if (contentLength > limits.MaxBodyBytes || headerLength > limits.MaxBodyBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        var state = new V2BodyReader(limits, BodyLocation.Request, lease);
+        if (headerLength < 0 || headerLength > contentLength)
+        {
+            throw state._root.Error($"{EncodedBody.HeaderLengthHeaderName} is negative or larger than the body");
+        }
+
+        using var source = new StagedBody(body, contentLength, cancellationToken);
+        RequestParts parts;
+        var header = ArrayPool<byte>.Shared.Rent(Math.Max(headerLength, 1));
+        try
+        {
+            if (!await source.FillAsync(header, 0, headerLength).ConfigureAwait(false))
+            {
+                throw contentLength.HasValue
+                    ? ShorterThanDeclared()
+                    : state._root.Error($"{EncodedBody.HeaderLengthHeaderName} is negative or larger than the body");
+            }
+
+            parts = state.ParseRequestHeader(header.AsSpan(0, headerLength));
+        }
+        finally
+        {
+            HttpBodyReader.Return(header, headerLength);
+        }
+
+        var binaryLength = contentLength - headerLength;
+        return parts.With(await state.ReceiveAsync(parts.Inputs, source, headerLength, binaryLength).ConfigureAwait(false));
+    }
+
+    private RequestParts ParseRequestHeader(ReadOnlySpan<byte> json)
+    {
+        _jsonLength = json.Length;
+        var reader = CreateReader(json);
+        try
+        {
+            return ParseRequestParts(ref reader);
+        }
+        catch (JsonException)
+        {
+            throw RefusedException.Invalid("request body is not valid JSON");
+        }
+    }
+
+    /// <summary>Reads each binary tensor of <paramref name="headers"/> from <paramref name="source"/> into its own array, in order, then the end of the body.</summary>
+    private async Task<Tensor[]> ReceiveAsync(List<TensorHeader> headers, StagedBody source, int headerLength, long? binaryLength)
+    {
+        EnsureUniqueNames(headers);
+        CheckBinarySizes(headers, headerLength, binaryLength);
+        var tensors = new Tensor[headers.Count];
+        for (var i = 0; i < headers.Count; i++)
+        {
+            var header = headers[i];
+            var data = header.BinarySize is { } size ? await ReceiveTensorAsync(header, size, source).ConfigureAwait(false) : header.Data!;
+            tensors[i] = ToTensor(header, data);
+        }
+
+        if (!await source.AtEndAsync().ConfigureAwait(false))
+        {
+            throw binaryLength.HasValue
+                ? RefusedException.Invalid("request body is longer than its Content-Length")
+                : _root.Error("binary section is longer than the tensors' binary_data_size total");
+        }
+
+        return tensors;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is allocated for them, binary sizes whose total passes the body limit, or that do not add
+    /// up to the declared binary section (the refusals a buffered read gives once the body is in).
+    /// </summary>
+    private void CheckBinarySizes(List<TensorHeader> headers, int headerLength, long? binaryLength)
+    {
+        long total = 0;
+        foreach (var header in headers)
+        {
+            if (header.BinarySize is not { } size)
+            {
+                continue;
+            }
+
+            if (binaryLength is { } declared && size > declared - total)
+            {
+                throw header.Where.Error("binary data is shorter than binary_data_size");
+            }
+
+            total += size;
+        }
+
+        if (headerLength + total > _limits.MaxBodyBytes)
+        {
+            throw TooLarge(_limits);
+        }
+
+        if (binaryLength is { } length && total != length)
+        {
+            throw _root.Error("binary section is longer than the tensors' binary_data_size total");
+        }
+    }
+
+    private async Task<Array> ReceiveTensorAsync(TensorHeader header, int size, StagedBody source)
+    {
+        if (header.DataType == TensorDataType.Bytes)
+        {
+            // Length-prefixed elements: the tensor's bytes are gathered, then split into their own arrays.
+            var gathered = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+            try
+            {
+                if (!await source.FillAsync(gathered, 0, size).ConfigureAwait(false))
+                {
+                    throw EndedEarly(header, source);
+                }
+
+                return BinaryTensorCodec.Decode(gathered.AsSpan(0, size), header.DataType, header.Count, _limits.MaxBytesElementLength, header.Where, lease: null);
+            }
+            finally
+            {
+                HttpBodyReader.Return(gathered, size);
+            }
+        }
+
+        if (size != (long)header.Count * header.DataType.ElementSize())
+        {
+            throw header.Where.Error("binary data size does not match shape and datatype");
+        }
+
+        var data = _lease is null ? BinaryTensorCodec.AllocateUninitialized(header.DataType, header.Count) : _lease.Rent(header.DataType, header.Count);
+        if (!await source.FillAsync(data, 0, size).ConfigureAwait(false))
+        {
+            throw EndedEarly(header, source);
+        }
+
+        BinaryTensorCodec.Received(data, header.DataType, size, header.Where);
+        return data;
+    }
+
+    private static RefusedException EndedEarly(TensorHeader header, StagedBody source) =>
+        source.Declared ? ShorterThanDeclared() : header.Where.Error("binary data is shorter than binary_data_size");
+
+    private static RefusedException ShorterThanDeclared() => RefusedException.Invalid("request body is shorter than its Content-Length");
+
+    private static RefusedException TooLarge(ProtocolLimits limits) => RefusedException.TooLarge($"request body exceeds {limits.MaxBodyBytes} bytes");
+
+    /// <summary>A request's parts as its JSON gives them: the inputs as headers, until their binary data is in.</summary>
+    private sealed record RequestParts(string? Id, Dictionary<string, ParameterValue>? Parameters, List<TensorHeader> Inputs, List<RequestedOutput>? Outputs)
+    {
+        public InferenceRequest With(Tensor[] inputs) => new()
+        {
+            Id = Id,
+            Parameters = Parameters ?? [],
+            Inputs = inputs,
+            Outputs = Outputs,
+        };
+    }
+
+    /// <summary>
+    /// A body read in order through one pooled staging buffer: each read asks the stream for as much as the buffer holds,
+    /// and what a target does not take waits for the next one. The buffer is wiped when it goes back to the pool.
+    /// </summary>
+    private sealed class StagedBody(Stream stream, long? contentLength, CancellationToken cancellationToken) : IDisposable
+    {
+        private byte[]? _staging = ArrayPool<byte>.Shared.Rent((int)Math.Clamp((contentLength ?? StagingBytes) + 1, 1, StagingBytes));
+        private int _start;
+        private int _end;
+        private int _used;
+
+        /// <summary>Whether the body declared its length.</summary>
+        public bool Declared { get; } = contentLength.HasValue;
+
+        /// <summary>Copies the next <paramref name="count"/> bytes of the body into <paramref name="destination"/>'s data from byte <paramref name="offset"/>; false when the body ends first.</summary>
+        public async ValueTask<bool> FillAsync(Array destination, int offset, int count)
+        {
+            while (count > 0)
+            {
+                if (_start == _end && !await ReadAsync().ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                var taken = Math.Min(count, _end - _start);
+                Copy(_staging!, _start, destination, offset, taken);
+                _start += taken;
+                offset += taken;
+                count -= taken;
+            }
+
+            return true;
+        }
+
+        /// <summary>Whether the body has ended with nothing left over.</summary>
+        public async ValueTask<bool> AtEndAsync() => _start == _end && !await ReadAsync().ConfigureAwait(false);
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _staging, null) is { } staging)
+            {
+                HttpBodyReader.Return(staging, _used);
+            }
+        }
+
+        private async ValueTask<bool> ReadAsync()
+        {
+            var staging = _staging ?? throw new ObjectDisposedException(nameof(StagedBody));
+            _start = 0;
+            _end = await stream.ReadAsync(staging, cancellationToken).ConfigureAwait(false);
+            _used = Math.Max(_used, _end);
+            return _end > 0;
+        }
+
+        private static void Copy(byte[] source, int start, Array destination, int offset, int count) =>
+            source.AsSpan(start, count).CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(destination), offset + count)[offset..]);
+    }
+}
