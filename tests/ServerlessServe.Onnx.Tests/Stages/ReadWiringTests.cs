@@ -1,0 +1,61 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Serving;
+using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Hosting.DependencyInjection;
+
+namespace ServerlessServe.Onnx.Tests.Stages;
+
+/// <summary>The inference app's <c>read</c>, as its feature registers it, takes a binary body from the connection into the tensors, never whole.</summary>
+public sealed class ReadWiringTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task InferenceAppRead_BinaryImages_StreamedIntoPooledArrays_NoBodyHeld(bool declareLength)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection([new("ServerlessServe:Storage:ConnectionString", "UseDevelopmentStorage=true")]);
+        builder.AddServerlessServe().AddOnnxInference();
+        using var host = builder.Build();
+        var stage = host.Services.GetRequiredService<ReadRequest>();
+
+        var pixels = new float[4 * 3 * 224 * 224];
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            pixels[i] = (i % 211) * 0.25f;
+        }
+
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [4, 3, 224, 224], pixels)] }, binaryInputs: true, binaryOutputs: false);
+        var stream = new LargestReadStream(encoded.Body);
+        var context = new InferenceContext("r", "resnet18", null, "infer")
+        {
+            Body = new IncomingBody(stream, declareLength ? encoded.Body.Length : null, "application/octet-stream", null, encoded.HeaderLength!.Value.ToString(CultureInfo.InvariantCulture)),
+        };
+
+        Assert.True((await stage.RunAsync(context, CancellationToken.None)).Passed);
+
+        var image = Assert.Single(context.Request!.Inputs);
+        Assert.Equal(pixels, (float[])image.Data);
+        Assert.NotNull(image.Lease);
+        Assert.True(context.BodyBytes.IsEmpty);
+
+        // 2.4 MB arrived through reads no larger than the staging buffer: nothing was sized by the body.
+        Assert.InRange(stream.Largest, 1, V2BodyReader.StagingBytes * 2);
+        context.ReleaseTensors();
+    }
+
+    private sealed class LargestReadStream(byte[] data) : MemoryStream(data)
+    {
+        public int Largest { get; private set; }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Largest = Math.Max(Largest, buffer.Length);
+            return base.ReadAsync(buffer, cancellationToken);
+        }
+    }
+}
