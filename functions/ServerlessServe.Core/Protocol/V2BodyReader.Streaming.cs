@@ -14,9 +14,10 @@ internal sealed partial class V2BodyReader
     /// Reads a request in the binary tensor extension straight from <paramref name="body"/>: the JSON header first, then
     /// each binary tensor's bytes into its own array (rented from <paramref name="lease"/> when given), in input order,
     /// through one small staging buffer. No buffer of the body's size exists, and each tensor byte is copied once after
-    /// the stream hands it over. Refuses what <see cref="ReadRequest"/> refuses, with the same messages, and more
-    /// eagerly: sizes that cannot add up to <paramref name="contentLength"/> or fit <see cref="ProtocolLimits.MaxBodyBytes"/>
-    /// are refused before any tensor is allocated.
+    /// the stream hands it over. Refuses what <see cref="ReadRequest"/> refuses, with the same status and message, in the
+    /// same order. A tensor whose size overruns <paramref name="contentLength"/> is refused before its array is allocated.
+    /// One refusal comes sooner: a chunked body whose header and sizes total more than <see cref="ProtocolLimits.MaxBodyBytes"/> is
+    /// refused as too large at once, where a buffered read would read it first (and, were it shorter, refuse it: 400).
     /// </summary>
     /// <remarks>
     /// A tensor's array is allocated at its declared size before its bytes arrive (capped by the body limit), so memory
@@ -81,22 +82,44 @@ internal sealed partial class V2BodyReader
         }
     }
 
-    /// <summary>Reads each binary tensor of <paramref name="headers"/> from <paramref name="source"/> into its own array, in order, then the end of the body.</summary>
+    /// <summary>
+    /// Reads each binary tensor of <paramref name="headers"/> from <paramref name="source"/> into its own array, in order,
+    /// then the end of the body, refusing in the order a buffered read does. A tensor whose size overruns the declared
+    /// binary section is refused before its array is allocated; a chunked body's sizes, which nothing else bounds, are
+    /// held to the body limit before any is.
+    /// </summary>
     private async Task<Tensor[]> ReceiveAsync(List<TensorHeader> headers, StagedBody source, int headerLength, long? binaryLength)
     {
         EnsureUniqueNames(headers);
-        CheckBinarySizes(headers, headerLength, binaryLength);
+        if (binaryLength is null)
+        {
+            EnsureWithinLimit(headers, headerLength);
+        }
+
         var tensors = new Tensor[headers.Count];
+        long received = 0;
         for (var i = 0; i < headers.Count; i++)
         {
             var header = headers[i];
-            var data = header.BinarySize is { } size ? await ReceiveTensorAsync(header, size, source).ConfigureAwait(false) : header.Data!;
-            tensors[i] = ToTensor(header, data);
+            var data = header.Data;
+            if (header.BinarySize is { } size)
+            {
+                if (size > binaryLength - received)
+                {
+                    throw header.Where.Error("binary data is shorter than binary_data_size");
+                }
+
+                data = await ReceiveTensorAsync(header, size, source).ConfigureAwait(false);
+                received += size;
+            }
+
+            tensors[i] = ToTensor(header, data!);
         }
 
         if (!await source.AtEndAsync().ConfigureAwait(false))
         {
-            throw binaryLength.HasValue
+            // Within a declared length (all a server hands over), bytes after the tensors are the binary section's.
+            throw received == binaryLength
                 ? RefusedException.Invalid("request body is longer than its Content-Length")
                 : _root.Error("binary section is longer than the tensors' binary_data_size total");
         }
@@ -104,36 +127,18 @@ internal sealed partial class V2BodyReader
         return tensors;
     }
 
-    /// <summary>
-    /// Refuses, before anything is allocated for them, binary sizes whose total passes the body limit, or that do not add
-    /// up to the declared binary section (the refusals a buffered read gives once the body is in).
-    /// </summary>
-    private void CheckBinarySizes(List<TensorHeader> headers, int headerLength, long? binaryLength)
+    /// <summary>Refuses as too large, before anything is allocated for them, binary sizes whose total passes the body limit.</summary>
+    private void EnsureWithinLimit(List<TensorHeader> headers, int headerLength)
     {
-        long total = 0;
+        long total = headerLength;
         foreach (var header in headers)
         {
-            if (header.BinarySize is not { } size)
-            {
-                continue;
-            }
-
-            if (binaryLength is { } declared && size > declared - total)
-            {
-                throw header.Where.Error("binary data is shorter than binary_data_size");
-            }
-
-            total += size;
+            total += header.BinarySize ?? 0;
         }
 
-        if (headerLength + total > _limits.MaxBodyBytes)
+        if (total > _limits.MaxBodyBytes)
         {
             throw TooLarge(_limits);
-        }
-
-        if (binaryLength is { } length && total != length)
-        {
-            throw _root.Error("binary section is longer than the tensors' binary_data_size total");
         }
     }
 
@@ -160,6 +165,13 @@ internal sealed partial class V2BodyReader
 
         if (size != (long)header.Count * header.DataType.ElementSize())
         {
+            // A buffered read finds a chunked body that ends inside these bytes short first: so does this one, without
+            // allocating for them (their total is within the body limit).
+            if (!source.Declared && !await source.SkipAsync(size).ConfigureAwait(false))
+            {
+                throw EndedEarly(header, source);
+            }
+
             throw header.Where.Error("binary data size does not match shape and datatype");
         }
 
@@ -207,24 +219,10 @@ internal sealed partial class V2BodyReader
         public bool Declared { get; } = contentLength.HasValue;
 
         /// <summary>Copies the next <paramref name="count"/> bytes of the body into <paramref name="destination"/>'s data from byte <paramref name="offset"/>; false when the body ends first.</summary>
-        public async ValueTask<bool> FillAsync(Array destination, int offset, int count)
-        {
-            while (count > 0)
-            {
-                if (_start == _end && !await ReadAsync().ConfigureAwait(false))
-                {
-                    return false;
-                }
+        public ValueTask<bool> FillAsync(Array destination, int offset, int count) => TakeAsync(destination, offset, count);
 
-                var taken = Math.Min(count, _end - _start);
-                Copy(_staging!, _start, destination, offset, taken);
-                _start += taken;
-                offset += taken;
-                count -= taken;
-            }
-
-            return true;
-        }
+        /// <summary>Passes over the next <paramref name="count"/> bytes of the body; false when the body ends first.</summary>
+        public ValueTask<bool> SkipAsync(int count) => TakeAsync(null, 0, count);
 
         /// <summary>Whether the body has ended with nothing left over.</summary>
         public async ValueTask<bool> AtEndAsync() => _start == _end && !await ReadAsync().ConfigureAwait(false);
@@ -235,6 +233,29 @@ internal sealed partial class V2BodyReader
             {
                 HttpBodyReader.Return(staging, _used);
             }
+        }
+
+        private async ValueTask<bool> TakeAsync(Array? destination, int offset, int count)
+        {
+            while (count > 0)
+            {
+                if (_start == _end && !await ReadAsync().ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                var taken = Math.Min(count, _end - _start);
+                if (destination is not null)
+                {
+                    Copy(_staging!, _start, destination, offset, taken);
+                    offset += taken;
+                }
+
+                _start += taken;
+                count -= taken;
+            }
+
+            return true;
         }
 
         private async ValueTask<bool> ReadAsync()

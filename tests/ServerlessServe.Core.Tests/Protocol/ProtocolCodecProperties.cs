@@ -70,6 +70,63 @@ public class ProtocolCodecProperties
         OnlyRefuses(() => V2Json.ReadRequest(body, encoded.HeaderLength, Limits));
     }
 
+    /// <summary>
+    /// The inference app's streamed read of a binary body, mutated or cut short, with or without its length, in pieces:
+    /// the same request as the buffered read, or the same refusal. One difference is by design: a chunked body whose
+    /// sizes declare more than the body limit is refused as too large before it is read, where the buffered read first
+    /// reads it.
+    /// </summary>
+    [Property(MaxTest = 3000)]
+    public void ReadRequestStreamed_ValidBinaryBodyMutated_SameOutcomeAsBuffered(byte typeIndex, int seed, int[] flips, byte cut, bool declareLength)
+    {
+        var type = Types[typeIndex % Types.Length];
+        var random = new Random(seed);
+        var tensors = new[]
+        {
+            new Tensor("a", type, [2, 3], RandomData(type, 6, random, utf8Only: false)),
+            new Tensor("b", TensorDataType.Int32, [2], new[] { random.Next(), -random.Next() }),
+        };
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = tensors }, binaryInputs: true, binaryOutputs: true);
+        var body = encoded.Body.ToArray();
+        foreach (var flip in flips ?? [])
+        {
+            body[(int)((uint)flip % (uint)body.Length)] ^= (byte)(1 << (flip & 7));
+        }
+
+        body = body[..Math.Max(0, body.Length - (cut % 8))];
+        var header = encoded.HeaderLength!.Value;
+        var streamedRead = new PieceStream(body, seed, maxPiece: 1 + (cut % 40));
+        var buffered = Outcome(() => V2Json.ReadRequest(body, header, Limits));
+        var streamed = Outcome(() => V2Json.ReadRequestAsync(streamedRead, declareLength ? body.Length : null, header, Limits, null, CancellationToken.None).GetAwaiter().GetResult());
+
+        if (buffered.Request is { } expected)
+        {
+            ProtocolAssert.TensorsEqual(expected.Inputs, streamed.Request?.Inputs ?? throw new Xunit.Sdk.XunitException($"streamed refused: {streamed.Refused!.Message}"));
+            return;
+        }
+
+        Assert.NotNull(streamed.Refused);
+        if (!declareLength && streamed.Refused.Kind == RefusalKind.TooLarge && buffered.Refused!.Kind == RefusalKind.Invalid)
+        {
+            return;
+        }
+
+        Assert.Equal(buffered.Refused!.Kind, streamed.Refused.Kind);
+        Assert.Equal(buffered.Refused.Message, streamed.Refused.Message);
+    }
+
+    private static (InferenceRequest? Request, RefusedException? Refused) Outcome(Func<InferenceRequest> read)
+    {
+        try
+        {
+            return (read(), null);
+        }
+        catch (RefusedException ex)
+        {
+            return (null, ex);
+        }
+    }
+
     [Property(MaxTest = 3000)]
     public void BinaryDecode_ArbitraryBytes_OnlyRefuses(byte[] source, byte typeIndex, byte count) =>
         OnlyRefuses(() => BinaryTensorCodec.Decode(source ?? [], Types[typeIndex % Types.Length], count, 1024, BodyLocation.Input(0)));
