@@ -12,9 +12,11 @@ namespace ServerlessServe.Benchmarks;
 /// </summary>
 internal static class SignedSamples
 {
-    public static VerifiedModel Load(string name)
+    public static VerifiedModel Load(string name) => Load(name, SampleModels.BuildModel(name));
+
+    /// <summary>As <see cref="Load(string)"/> for a model whose bytes come from elsewhere (ResNet18, from its package).</summary>
+    public static VerifiedModel Load(string name, byte[] model)
     {
-        var model = SampleModels.BuildModel(name);
         var policy = SampleModels.GetPolicy(name);
         using var signer = SigningKeys.CreateP256();
         using var trusted = TrustedSigners.FromKeys(signer);
