@@ -213,8 +213,78 @@ public sealed class BodyFailureTests(InProcessStack stack)
         AssertNoErrorLogs(stack.SocketInferenceLogs);
     }
 
+    /// <summary>
+    /// The inference app reads a binary body from the socket straight into its tensors: a body that stalls inside a
+    /// tensor, ends short of its length or breaks the chunked framing there is refused as a buffered one is, and a whole
+    /// one sent chunked in small pieces is served.
+    /// </summary>
+    [Fact]
+    public async Task InferenceApp_BinaryBodyStallsEndsShortOrBreaksFramingInsideATensor_408NoAnswerAnd400_WholeOneServed()
+    {
+        var server = await stack.SocketInferenceAsync();
+        stack.SocketInferenceLogs.Clear();
+        var token = "Authorization: Bearer " + stack.Issuer.MintGatewayToken();
+        var header = Encoding.ASCII.GetBytes("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}""");
+        var features = System.Runtime.InteropServices.MemoryMarshal.AsBytes(new[] { 0.35f, 0.4f, 1f, 9f }.AsSpan()).ToArray();
+        byte[] body = [.. header, .. features];
+        string[] binary = ["Content-Type: application/octet-stream", $"Inference-Header-Content-Length: {header.Length}"];
+
+        await using (var stalled = await RawHttp.ConnectAsync(server))
+        {
+            await stalled.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", [token, .. binary, $"Content-Length: {body.Length}"]));
+            await stalled.SendAsync(body[..(header.Length + 6)]);
+            AssertError(await stalled.ReadResponseAsync(), 408, "request body not received in time");
+        }
+
+        await using (var shortBody = await RawHttp.ConnectAsync(server))
+        {
+            await shortBody.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", [token, .. binary, $"Content-Length: {body.Length + 100}"]));
+            await shortBody.SendAsync(body);
+            shortBody.EndSending();
+            if (await shortBody.ReadResponseAsync() is { } answered)
+            {
+                AssertError(answered, 400, "request body is incomplete or malformed");
+            }
+        }
+
+        await using (var malformed = await RawHttp.ConnectAsync(server))
+        {
+            await malformed.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", [token, .. binary, "Transfer-Encoding: chunked"]));
+            await malformed.SendAsync(Chunk(body[..(header.Length + 5)]));
+            await malformed.SendAsync("zz\r\n");
+            AssertError(await malformed.ReadResponseAsync(), 400, "request body is incomplete or malformed");
+        }
+
+        await using (var whole = await RawHttp.ConnectAsync(server))
+        {
+            await whole.SendAsync(Head(server, "/api/v2/models/credit-risk/infer", [token, .. binary, "Transfer-Encoding: chunked"]));
+            for (var at = 0; at < body.Length; at += 7)
+            {
+                await whole.SendAsync(Chunk(body[at..Math.Min(body.Length, at + 7)]));
+            }
+
+            await whole.SendAsync("0\r\n\r\n");
+            var served = await whole.ReadResponseAsync();
+            Assert.NotNull(served);
+            Assert.True(served.Status == 200, $"{served.Status}: {served.Text}");
+            Assert.Contains("\"model_name\":\"credit-risk\"", served.Text, StringComparison.Ordinal);
+        }
+
+        AssertNoErrorLogs(stack.SocketInferenceLogs);
+    }
+
+    private static byte[] Chunk(byte[] data) => [.. Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), .. data, .. "\r\n"u8];
+
     private byte[] Head(Uri server, string path, params string[] headers) =>
-        RawHttp.Head("POST", server, path, [.. headers.Any(h => h.StartsWith("Authorization", StringComparison.Ordinal)) ? [] : new[] { "Authorization: Bearer " + stack.CallerToken("edge-body-tests") }, "Content-Type: application/json", .. headers]);
+        RawHttp.Head(
+            "POST",
+            server,
+            path,
+            [
+                .. headers.Any(h => h.StartsWith("Authorization", StringComparison.Ordinal)) ? [] : new[] { "Authorization: Bearer " + stack.CallerToken("edge-body-tests") },
+                .. headers.Any(h => h.StartsWith("Content-Type", StringComparison.Ordinal)) ? [] : new[] { "Content-Type: application/json" },
+                .. headers,
+            ]);
 
     internal static void AssertError(RawResponse? response, int status, string? message)
     {
