@@ -64,7 +64,7 @@ public sealed class V2StreamedRequestTests
             Inputs = [.. images.Select((pixels, i) => new Tensor($"image{i}", TensorDataType.Fp32, [1, 3, 224, 224], pixels)), new Tensor("flags", TensorDataType.Bool, [2], new[] { false, true })],
         };
         var encoded = V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: false);
-        var stream = new RecordingStream(encoded.Body);
+        var stream = new PieceStream(encoded.Body, maxPiece: 0);
         var lease = pool.Lease();
 
         var read = await V2Json.ReadRequestAsync(stream, declareLength ? encoded.Body.Length : null, encoded.HeaderLength!.Value, Limits, lease, CancellationToken.None);
@@ -152,20 +152,6 @@ public sealed class V2StreamedRequestTests
         }
 
         return pixels;
-    }
-
-    private sealed class RecordingStream(byte[] data) : MemoryStream(data)
-    {
-        public int LargestOffered { get; private set; }
-
-        public int Reads { get; private set; }
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            Reads++;
-            LargestOffered = Math.Max(LargestOffered, buffer.Length);
-            return base.ReadAsync(buffer, cancellationToken);
-        }
     }
 
     private sealed class CancellingStream(byte[] data, CancellationTokenSource cancel, int afterReads) : MemoryStream(data)

@@ -50,35 +50,24 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
             headerLength = parsed;
         }
 
-        if (reading == BodyReading.StreamBinaryTensors && headerLength is { } streamedHeader)
-        {
-            // The context holds the lease from now on: the tensors are read into its arrays as they arrive.
-            var streamed = TakeLease();
-            context.HoldTensors(streamed);
-            try
-            {
-                context.Request = await V2Json.ReadRequestAsync(body.Content, body.ContentLength, streamedHeader, limits, streamed, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is RefusedException or OperationCanceledException)
-            {
-                context.ReleaseTensors();
-                throw;
-            }
-
-            return StageOutcome.Pass;
-        }
-
-        // The body stays in the pooled buffer it was read into (no copy of its size), held by the context for the
-        // signature stage's digest until released; the request decoded from it owns its own arrays.
-        var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-        context.HoldBody(buffer, length);
-
-        // The context holds the lease from now on (large tensors, JSON or binary, are decoded into pooled arrays).
-        var lease = TakeLease();
+        // The context holds the lease from now on: large tensors, JSON or binary, are decoded into its pooled arrays.
+        var lease = pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
         context.HoldTensors(lease);
         try
         {
-            context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits, lease);
+            if (reading == BodyReading.StreamBinaryTensors && headerLength is { } streamedHeader)
+            {
+                // Each tensor read from the connection into its own array; no body is kept.
+                context.Request = await V2Json.ReadRequestAsync(body.Content, body.ContentLength, streamedHeader, limits, lease, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // The body stays in the pooled buffer it was read into (no copy of its size), held by the context for the
+                // signature stage's digest until released; the request decoded from it owns its own arrays.
+                var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+                context.HoldBody(buffer, length);
+                context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits, lease);
+            }
         }
         catch (RefusedException)
         {
@@ -89,8 +78,6 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
 
         return StageOutcome.Pass;
     }
-
-    private TensorLease? TakeLease() => pool is { MaxRetainedBytes: > 0 } ? pool.Lease() : null;
 
     /// <summary>The refusal for a body this endpoint does not read, or null.</summary>
     public static Refusal? MediaTypeRefusal(IncomingBody body)
