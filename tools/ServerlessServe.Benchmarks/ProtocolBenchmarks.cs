@@ -117,7 +117,8 @@ public class ProtocolBenchmarks
 
     /// <summary>
     /// The inference app's whole read of one image as the gateway forwards it (chunked, 64 KiB reads): the body into the
-    /// pooled buffer, decoded into a pooled tensor array, both handed back wiped (before 2026-12-05).
+    /// pooled buffer, decoded into a pooled tensor array, both handed back wiped (before 2026-12-05; the gateway's read
+    /// until the third session that day).
     /// </summary>
     [Benchmark]
     public Task<int> ReadRequest_Binary_Image_Buffered() => ReadBufferedAsync(_imageBinary);
@@ -133,6 +134,33 @@ public class ProtocolBenchmarks
     /// <summary>As <see cref="ReadRequest_Binary_Image_Streamed"/> for 32 images in one body (19 MB).</summary>
     [Benchmark]
     public Task<int> ReadRequest_Binary_32Images_Streamed() => ReadStreamedAsync(_images32Binary);
+
+    /// <summary>
+    /// The gateway's whole read of one image sent chunked (64 KiB reads): the body kept in the buffers it arrived in,
+    /// decoded from them into a pooled tensor array, both handed back wiped (the gateway's read since 2026-12-05, third
+    /// session; before, <see cref="ReadRequest_Binary_Image_Buffered"/>).
+    /// </summary>
+    [Benchmark]
+    public Task<int> ReadRequest_Binary_Image_Segmented() => ReadSegmentedAsync(_imageBinary);
+
+    /// <summary>As <see cref="ReadRequest_Binary_Image_Segmented"/> for 32 images in one body (19 MB).</summary>
+    [Benchmark]
+    public Task<int> ReadRequest_Binary_32Images_Segmented() => ReadSegmentedAsync(_images32Binary);
+
+    private async Task<int> ReadSegmentedAsync(EncodedBody body)
+    {
+        using var stream = new PieceStream(body.Body, 64 * 1024);
+        using var received = await HttpBodyReader.ReadSegmentsAsync(stream, null, _batchLimits.MaxBodyBytes, CancellationToken.None).ConfigureAwait(false);
+        var lease = _pool.Lease();
+        try
+        {
+            return V2Json.ReadRequest(received.Content, body.HeaderLength!.Value, _batchLimits, lease).Inputs.Count;
+        }
+        finally
+        {
+            lease.Release();
+        }
+    }
 
     private async Task<int> ReadBufferedAsync(EncodedBody body)
     {

@@ -80,7 +80,7 @@ public class SignatureBenchmarks
         }
 
         return _registry.Find(pseudonym, parameters.KeyId) is { } key
-            ? SignatureVerifier.CheckContent(request, parameters, body, key, null)
+            ? SignatureVerifier.CheckContent(request, parameters, new System.Buffers.ReadOnlySequence<byte>(body), key, null)
             : SignatureFailure.UnknownKey;
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ServerlessServe.Core.Pipeline;
@@ -14,7 +15,7 @@ internal sealed partial class V2BodyReader
     /// Reads a request in the binary tensor extension straight from <paramref name="body"/>: the JSON header first, then
     /// each binary tensor's bytes into its own array (rented from <paramref name="lease"/> when given), in input order,
     /// through one small staging buffer. No buffer of the body's size exists, and each tensor byte is copied once after
-    /// the stream hands it over. Refuses what <see cref="ReadRequest"/> refuses, with the same status and message, in the
+    /// the stream hands it over. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> refuses, with the same status and message, in the
     /// same order. A tensor whose size overruns <paramref name="contentLength"/> is refused before its array is allocated.
     /// One refusal comes sooner: a chunked body whose header and sizes total more than <see cref="ProtocolLimits.MaxBodyBytes"/> is
     /// refused as too large at once, where a buffered read would read it first (and, were it shorter, refuse it: 400).
@@ -39,13 +40,44 @@ internal sealed partial class V2BodyReader
             throw TooLarge(limits);
         }
 
+        using var source = new StagedBody(body, contentLength, cancellationToken);
+        return await ReadRequestAsync(source, contentLength, headerLength, limits, lease).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads a request in the binary tensor extension from a body already received whole in several buffers
+    /// (<see cref="ReceivedBody"/>): each binary tensor is copied from them straight into its own array, so the body is
+    /// never put together. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> refuses over the same bytes, with the same status and
+    /// message. A body in one buffer is read as <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> reads it.
+    /// </summary>
+    public static InferenceRequest ReadRequest(ReadOnlySequence<byte> body, int headerLength, ProtocolLimits limits, TensorLease? lease)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        if (body.IsSingleSegment)
+        {
+            return ReadRequest(body.FirstSpan, headerLength, limits, lease);
+        }
+
+        if (body.Length > limits.MaxBodyBytes)
+        {
+            throw TooLarge(limits);
+        }
+
+        // Every byte is here: each step below completes at once.
+        using var source = new StagedBody(body);
+        var read = ReadRequestAsync(source, body.Length, headerLength, limits, lease);
+        Debug.Assert(read.IsCompleted, "a body in memory is read without waiting");
+        return read.GetAwaiter().GetResult();
+    }
+
+    private static async ValueTask<InferenceRequest> ReadRequestAsync(StagedBody source, long? contentLength, int headerLength, ProtocolLimits limits, TensorLease? lease)
+    {
         var state = new V2BodyReader(limits, BodyLocation.Request, lease);
         if (headerLength < 0 || headerLength > contentLength)
         {
             throw state._root.Error($"{EncodedBody.HeaderLengthHeaderName} is negative or larger than the body");
         }
 
-        using var source = new StagedBody(body, contentLength, cancellationToken);
         RequestParts parts;
         var header = ArrayPool<byte>.Shared.Rent(Math.Max(headerLength, 1));
         try
@@ -205,18 +237,36 @@ internal sealed partial class V2BodyReader
     }
 
     /// <summary>
-    /// A body read in order through one pooled staging buffer: each read asks the stream for as much as the buffer holds,
-    /// and what a target does not take waits for the next one. The buffer is wiped when it goes back to the pool.
+    /// A body taken in order: from a stream through one pooled staging buffer (each read asks the stream for as much as
+    /// the buffer holds, and what a target does not take waits for the next one; the buffer is wiped when it goes back to
+    /// the pool), or from a body already in memory, one of its buffers at a time, with nothing staged.
     /// </summary>
-    private sealed class StagedBody(Stream stream, long? contentLength, CancellationToken cancellationToken) : IDisposable
+    private sealed class StagedBody : IDisposable
     {
-        private byte[]? _staging = ArrayPool<byte>.Shared.Rent((int)Math.Clamp((contentLength ?? StagingBytes) + 1, 1, StagingBytes));
+        private readonly Stream? _stream;
+        private readonly CancellationToken _cancellationToken;
+        private ReadOnlySequence<byte>.Enumerator _received;
+        private byte[]? _staging;
+        private ReadOnlyMemory<byte> _window;
         private int _start;
-        private int _end;
         private int _used;
 
-        /// <summary>Whether the body declared its length.</summary>
-        public bool Declared { get; } = contentLength.HasValue;
+        public StagedBody(Stream stream, long? contentLength, CancellationToken cancellationToken)
+        {
+            _stream = stream;
+            _cancellationToken = cancellationToken;
+            _staging = ArrayPool<byte>.Shared.Rent((int)Math.Clamp((contentLength ?? StagingBytes) + 1, 1, StagingBytes));
+            Declared = contentLength.HasValue;
+        }
+
+        public StagedBody(ReadOnlySequence<byte> received)
+        {
+            _received = received.GetEnumerator();
+            Declared = true;
+        }
+
+        /// <summary>Whether the body declared its length (a body in memory has one).</summary>
+        public bool Declared { get; }
 
         /// <summary>Copies the next <paramref name="count"/> bytes of the body into <paramref name="destination"/>'s data from byte <paramref name="offset"/>; false when the body ends first.</summary>
         public ValueTask<bool> FillAsync(Array destination, int offset, int count) => TakeAsync(destination, offset, count);
@@ -225,10 +275,11 @@ internal sealed partial class V2BodyReader
         public ValueTask<bool> SkipAsync(int count) => TakeAsync(null, 0, count);
 
         /// <summary>Whether the body has ended with nothing left over.</summary>
-        public async ValueTask<bool> AtEndAsync() => _start == _end && !await ReadAsync().ConfigureAwait(false);
+        public async ValueTask<bool> AtEndAsync() => _start == _window.Length && !await ReadAsync().ConfigureAwait(false);
 
         public void Dispose()
         {
+            _window = default;
             if (Interlocked.Exchange(ref _staging, null) is { } staging)
             {
                 HttpBodyReader.Return(staging, _used);
@@ -239,15 +290,15 @@ internal sealed partial class V2BodyReader
         {
             while (count > 0)
             {
-                if (_start == _end && !await ReadAsync().ConfigureAwait(false))
+                if (_start == _window.Length && !await ReadAsync().ConfigureAwait(false))
                 {
                     return false;
                 }
 
-                var taken = Math.Min(count, _end - _start);
+                var taken = Math.Min(count, _window.Length - _start);
                 if (destination is not null)
                 {
-                    Copy(_staging!, _start, destination, offset, taken);
+                    Copy(_window.Span.Slice(_start, taken), destination, offset);
                     offset += taken;
                 }
 
@@ -260,14 +311,30 @@ internal sealed partial class V2BodyReader
 
         private async ValueTask<bool> ReadAsync()
         {
-            var staging = _staging ?? throw new ObjectDisposedException(nameof(StagedBody));
             _start = 0;
-            _end = await stream.ReadAsync(staging, cancellationToken).ConfigureAwait(false);
-            _used = Math.Max(_used, _end);
-            return _end > 0;
+            if (_stream is null)
+            {
+                while (_received.MoveNext())
+                {
+                    if (!_received.Current.IsEmpty)
+                    {
+                        _window = _received.Current;
+                        return true;
+                    }
+                }
+
+                _window = default;
+                return false;
+            }
+
+            var staging = _staging ?? throw new ObjectDisposedException(nameof(StagedBody));
+            var read = await _stream.ReadAsync(staging, _cancellationToken).ConfigureAwait(false);
+            _window = staging.AsMemory(0, read);
+            _used = Math.Max(_used, read);
+            return read > 0;
         }
 
-        private static void Copy(byte[] source, int start, Array destination, int offset, int count) =>
-            source.AsSpan(start, count).CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(destination), offset + count)[offset..]);
+        private static void Copy(ReadOnlySpan<byte> source, Array destination, int offset) =>
+            source.CopyTo(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(destination), offset + source.Length)[offset..]);
     }
 }

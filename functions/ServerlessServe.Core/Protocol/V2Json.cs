@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using ServerlessServe.Core.Pipeline;
 
@@ -50,6 +51,15 @@ public static class V2Json
     public static Task<InferenceRequest> ReadRequestAsync(
         Stream body, long? contentLength, int inferenceHeaderLength, ProtocolLimits limits, TensorLease? lease, CancellationToken cancellationToken) =>
         V2BodyReader.ReadRequestAsync(body, contentLength, inferenceHeaderLength, limits, lease, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> for a body in the binary tensor
+    /// extension received whole into several buffers (<see cref="HttpBodyReader.ReadSegmentsAsync"/>): each binary
+    /// tensor is copied from those buffers into its own array, and the body is never put together. Same request, same
+    /// refusals, as over the joined bytes.
+    /// </summary>
+    public static InferenceRequest ReadRequest(ReadOnlySequence<byte> body, int inferenceHeaderLength, ProtocolLimits limits, TensorLease? lease) =>
+        V2BodyReader.ReadRequest(body, inferenceHeaderLength, limits, lease);
 
     /// <summary>
     /// Reads a V2 inference response (JSON, or JSON header plus binary outputs), as strictly as a request, except

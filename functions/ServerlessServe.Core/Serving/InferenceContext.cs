@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Serialization;
 using ServerlessServe.Core.Defenses;
 using ServerlessServe.Core.Protocol;
@@ -21,40 +22,33 @@ public class InferenceContext(string requestId, string modelName, string? reques
     [JsonIgnore]
     public IncomingBody? Body { get; set; }
 
-    private byte[]? _bodyLease;
-
-    private int _bodyLength;
+    private ReceivedBody? _received;
 
     /// <summary>Set by read: the body's bytes as received, for the signature stage's digest (in-process only; cleared by it).</summary>
     [JsonIgnore]
-    public ReadOnlyMemory<byte> BodyBytes { get; set; }
+    public ReadOnlySequence<byte> BodyBytes { get; private set; }
 
     /// <summary>
-    /// Read keeps the body in the first <paramref name="length"/> bytes of <paramref name="pooled"/>, a buffer of
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, until <see cref="ReleaseBody"/> hands it back with those bytes
-    /// wiped (<see cref="HttpBodyReader.Return"/>).
+    /// Read keeps the body in the pooled buffers it was read into until <see cref="ReleaseBody"/> hands them back with
+    /// the body's bytes wiped (<see cref="ReceivedBody.Dispose"/>).
     /// </summary>
-    public void HoldBody(byte[] pooled, int length)
+    public void HoldBody(ReceivedBody body)
     {
-        ArgumentNullException.ThrowIfNull(pooled);
+        ArgumentNullException.ThrowIfNull(body);
         ReleaseBody();
-        _bodyLength = length;
-        _bodyLease = pooled;
-        BodyBytes = pooled.AsMemory(0, length);
+        _received = body;
+        BodyBytes = body.Content;
     }
 
     /// <summary>
-    /// Clears <see cref="BodyBytes"/> and returns the buffer read held it in to the pool, wiped (once; later calls do
+    /// Clears <see cref="BodyBytes"/> and returns the buffers read held it in to the pool, wiped (once; later calls do
     /// nothing). Called when nothing reads the body any more: by the signature stage after its digest, and by each host
     /// once the request's stages have run. A body never released is only collected, as any array.
     /// </summary>
     public void ReleaseBody()
     {
         BodyBytes = default;
-        if (Interlocked.Exchange(ref _bodyLease, null) is { } lease)
-        {
-            HttpBodyReader.Return(lease, _bodyLength);
-        }
+        Interlocked.Exchange(ref _received, null)?.Dispose();
     }
 
     private TensorLease? _tensors;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace ServerlessServe.Core.Signatures;
@@ -19,7 +20,14 @@ public static class ContentDigest
     public static string Compute(ReadOnlySpan<byte> body) => "sha-256=:" + Convert.ToBase64String(SHA256.HashData(body)) + ":";
 
     /// <summary>True when <paramref name="header"/> is a well-formed digest with a <c>sha-256</c> matching <paramref name="body"/>.</summary>
-    public static bool Matches(string? header, ReadOnlySpan<byte> body)
+    public static bool Matches(string? header, ReadOnlySpan<byte> body) => Matches(header, body, default);
+
+    /// <summary>As <see cref="Matches(string?, ReadOnlySpan{byte})"/> for a body in several buffers, hashed where it lies.</summary>
+    public static bool Matches(string? header, in ReadOnlySequence<byte> body) =>
+        body.IsSingleSegment ? Matches(header, body.FirstSpan, default) : Matches(header, default, body);
+
+    /// <summary>The check over <paramref name="contiguous"/>, or over <paramref name="segmented"/> when it is not empty.</summary>
+    private static bool Matches(string? header, ReadOnlySpan<byte> contiguous, in ReadOnlySequence<byte> segmented)
     {
         if (header is null || header.Length > MaxLength || StructuredField.ParseDictionary(header) is not { } members)
         {
@@ -39,7 +47,7 @@ public static class ContentDigest
             switch (member.Key)
             {
                 case "sha-256":
-                    SHA256.HashData(body, hash256);
+                    Hash(HashAlgorithmName.SHA256, contiguous, segmented, hash256);
                     if (!CryptographicOperations.FixedTimeEquals(digest, hash256))
                     {
                         return false;
@@ -48,7 +56,7 @@ public static class ContentDigest
                     sha256Seen = true;
                     break;
                 case "sha-512":
-                    SHA512.HashData(body, hash512);
+                    Hash(HashAlgorithmName.SHA512, contiguous, segmented, hash512);
                     if (!CryptographicOperations.FixedTimeEquals(digest, hash512))
                     {
                         return false;
@@ -59,5 +67,22 @@ public static class ContentDigest
         }
 
         return sha256Seen;
+    }
+
+    private static void Hash(HashAlgorithmName algorithm, ReadOnlySpan<byte> contiguous, in ReadOnlySequence<byte> segmented, Span<byte> into)
+    {
+        if (segmented.IsEmpty)
+        {
+            _ = algorithm == HashAlgorithmName.SHA256 ? SHA256.HashData(contiguous, into) : SHA512.HashData(contiguous, into);
+            return;
+        }
+
+        using var hash = IncrementalHash.CreateHash(algorithm);
+        foreach (var part in segmented)
+        {
+            hash.AppendData(part.Span);
+        }
+
+        hash.GetHashAndReset(into);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,7 +31,11 @@ public sealed class RequestSignatureCheck(
     /// The refusal for <paramref name="context"/> with body <paramref name="body"/> under the model's policy, or null when
     /// it passes (or the policy does not require signatures). Clears the context's signed-request material either way.
     /// </summary>
-    public async ValueTask<Refusal?> CheckAsync(ModelRequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public ValueTask<Refusal?> CheckAsync(ModelRequestContext context, ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
+        CheckAsync(context, new ReadOnlySequence<byte>(body), cancellationToken);
+
+    /// <summary>As <see cref="CheckAsync(ModelRequestContext, ReadOnlyMemory{byte}, CancellationToken)"/> for a body kept in the buffers it arrived in.</summary>
+    public async ValueTask<Refusal?> CheckAsync(ModelRequestContext context, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var signed = context.Signed;
@@ -70,7 +75,7 @@ public sealed class RequestSignatureCheck(
         return Refusal.InvalidToken with { Reason = reason };
     }
 
-    private async ValueTask<SignatureFailure> VerifyAsync(SignedRequest? signed, ReadOnlyMemory<byte> body, string pseudonym, SignaturePolicy policy, CancellationToken cancellationToken)
+    private async ValueTask<SignatureFailure> VerifyAsync(SignedRequest? signed, ReadOnlySequence<byte> body, string pseudonym, SignaturePolicy policy, CancellationToken cancellationToken)
     {
         if (SignatureVerifier.Missing(signed))
         {
@@ -94,7 +99,7 @@ public sealed class RequestSignatureCheck(
             return SignatureFailure.UnknownKey;
         }
 
-        if (SignatureVerifier.CheckContent(signed!, parameters, body.Span, key, settings.PublicBaseUrl) is var content and not SignatureFailure.None)
+        if (SignatureVerifier.CheckContent(signed!, parameters, body, key, settings.PublicBaseUrl) is var content and not SignatureFailure.None)
         {
             return content;
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -33,7 +34,7 @@ internal static class SignatureVerifier
     }
 
     /// <summary>Checks the digest of <paramref name="body"/>, then the signature with <paramref name="key"/>.</summary>
-    public static SignatureFailure CheckContent(SignedRequest request, SignatureParameters parameters, ReadOnlySpan<byte> body, ECDsa key, Uri? publicBaseUrl)
+    public static SignatureFailure CheckContent(SignedRequest request, SignatureParameters parameters, in ReadOnlySequence<byte> body, ECDsa key, Uri? publicBaseUrl)
     {
         if (!ContentDigest.Matches(request.ContentDigest, body))
         {

@@ -128,6 +128,49 @@ public class HttpBodyReaderTests
         AssertMemoryFollowsTheBytes(stream);
     }
 
+    [Theory]
+    [InlineData(0, true)]
+    [InlineData(70_000, false)]
+    [InlineData(65_537, true)]
+    [InlineData(131_073, true)]
+    [InlineData(131_073, false)]
+    [InlineData(1_000_001, true)]
+    [InlineData(1_000_001, false)]
+    [InlineData(3_000_000, true)]
+    [InlineData(3_000_000, false)]
+    public async Task ReadSegmentsAsync_BodyStaysInTheBuffersItArrivedIn_WipedWhenDisposed_MemoryFollowsTheBytes(int length, bool declared)
+    {
+        // The same buffers as ReadPooledAsync's while less than half has arrived, then (with a length) one for the rest;
+        // never put together.
+        var data = Enumerable.Range(0, length).Select(i => (byte)((i * 31) ^ (i >> 11) | 1)).ToArray();
+        using var stream = new RecordingStream(data);
+
+        var body = await HttpBodyReader.ReadSegmentsAsync(stream, declared ? length : null, 4 * 1024 * 1024, CancellationToken.None);
+
+        Assert.Equal(length, body.Length);
+        Assert.True(data.AsSpan().SequenceEqual(System.Buffers.BuffersExtensions.ToArray(body.Content)));
+        var parts = new List<ArraySegment<byte>>();
+        foreach (var part in body.Content)
+        {
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(part, out var segment));
+            parts.Add(segment);
+        }
+
+        Assert.Equal(length > FirstBufferBytes, parts.Count > 1);
+        if (declared && length > 2 * FirstBufferBytes)
+        {
+            // The last buffer holds the rest: taken once half had arrived, sized to what was left (the buffer before it may
+            // end past half, as the pool rounds a rental up to a power of two).
+            Assert.InRange(length - parts[^1].Count, (length + 1) / 2, length - 1);
+        }
+
+        body.Dispose();
+        body.Dispose();
+        Assert.True(body.Content.IsEmpty);
+        Assert.All(parts, segment => Assert.DoesNotContain(segment, b => b != 0));
+        AssertMemoryFollowsTheBytes(stream);
+    }
+
     // Each read is offered at most twice what had arrived before it (or the first 64 KiB), never the declared size up front.
     private static void AssertMemoryFollowsTheBytes(RecordingStream stream)
     {
@@ -139,25 +182,42 @@ public class HttpBodyReaderTests
         }
     }
 
-    [Fact]
-    public async Task ReadPooledAsync_DeclaredBodyEndsEarlyAfterSeveralBuffers_Refused400()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadPooledOrSegmentsAsync_DeclaredBodyEndsEarlyAfterSeveralBuffers_Refused400(bool segments)
     {
         using var stream = new RecordingStream(new byte[700_000]);
 
-        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadPooledAsync(stream, 1_000_000, 4 * 1024 * 1024, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => ReadAsync(segments, stream, 1_000_000, 4 * 1024 * 1024));
 
         Assert.Equal(RefusalKind.Invalid, error.Kind);
         Assert.Equal("request body is shorter than its Content-Length", error.Message);
     }
 
-    [Fact]
-    public async Task ReadPooledAsync_ChunkedBodyOverCapAfterSeveralBuffers_Refused413()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ReadPooledOrSegmentsAsync_ChunkedBodyOverCapAfterSeveralBuffers_Refused413(bool segments)
     {
         using var stream = new RecordingStream(new byte[600_001]);
 
-        var error = await Assert.ThrowsAsync<RefusedException>(() => HttpBodyReader.ReadPooledAsync(stream, null, 600_000, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RefusedException>(() => ReadAsync(segments, stream, null, 600_000));
 
         Assert.Equal(RefusalKind.TooLarge, error.Kind);
+    }
+
+    private static async Task ReadAsync(bool segments, Stream stream, long? contentLength, int maxBytes)
+    {
+        if (segments)
+        {
+            (await HttpBodyReader.ReadSegmentsAsync(stream, contentLength, maxBytes, CancellationToken.None)).Dispose();
+        }
+        else
+        {
+            var (buffer, length) = await HttpBodyReader.ReadPooledAsync(stream, contentLength, maxBytes, CancellationToken.None);
+            HttpBodyReader.Return(buffer, length);
+        }
     }
 
     [Fact]

@@ -33,6 +33,14 @@ internal static class ProtocolAssert
                 Assert.Equal(error.Kind, streamed.Kind);
                 Assert.Equal(error.Message, streamed.Message);
             }
+
+            // So is one received whole into several buffers (the gateway's read), however they split it.
+            foreach (var maxPiece in new[] { 1, 7, 64 })
+            {
+                var segmented = Assert.Throws<RefusedException>(() => V2Json.ReadRequest(Segments.Split(body, seed: maxPiece, maxPiece), header, limits ?? new ProtocolLimits(), null));
+                Assert.Equal(error.Kind, segmented.Kind);
+                Assert.Equal(error.Message, segmented.Message);
+            }
         }
 
         return error;

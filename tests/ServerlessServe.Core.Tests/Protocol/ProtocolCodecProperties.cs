@@ -74,10 +74,11 @@ public class ProtocolCodecProperties
     /// The inference app's streamed read of a binary body, mutated or cut short, with or without its length, in pieces:
     /// the same request as the buffered read, or the same refusal. One difference is by design: a chunked body whose
     /// sizes declare more than the body limit is refused as too large before it is read, where the buffered read first
-    /// reads it.
+    /// reads it. The gateway's read of the same body received whole into several buffers gives exactly the buffered
+    /// read's outcome.
     /// </summary>
     [Property(MaxTest = 3000)]
-    public void ReadRequestStreamed_ValidBinaryBodyMutated_SameOutcomeAsBuffered(byte typeIndex, int seed, int[] flips, byte cut, bool declareLength)
+    public void ReadRequestStreamedOrSegmented_ValidBinaryBodyMutated_SameOutcomeAsBuffered(byte typeIndex, int seed, int[] flips, byte cut, bool declareLength)
     {
         var type = Types[typeIndex % Types.Length];
         var random = new Random(seed);
@@ -98,6 +99,15 @@ public class ProtocolCodecProperties
         var streamedRead = new PieceStream(body, seed, maxPiece: 1 + (cut % 40));
         var buffered = Outcome(() => V2Json.ReadRequest(body, header, Limits));
         var streamed = Outcome(() => V2Json.ReadRequestAsync(streamedRead, declareLength ? body.Length : null, header, Limits, null, CancellationToken.None).GetAwaiter().GetResult());
+
+        // Received whole into several buffers (the gateway's read): exactly the buffered outcome, refusals included.
+        var segmented = Outcome(() => V2Json.ReadRequest(Segments.Split(body, seed, maxPiece: 1 + (cut % 40)), header, Limits, null));
+        Assert.Equal(buffered.Refused?.Kind, segmented.Refused?.Kind);
+        Assert.Equal(buffered.Refused?.Message, segmented.Refused?.Message);
+        if (buffered.Request is { } whole)
+        {
+            ProtocolAssert.TensorsEqual(whole.Inputs, segmented.Request!.Inputs);
+        }
 
         if (buffered.Request is { } expected)
         {

@@ -49,6 +49,12 @@ public sealed class V2StreamedRequestTests
             ProtocolAssert.TensorsEqual(buffered.Inputs, streamed.Inputs);
             Assert.Equal("y", Assert.Single(streamed.Outputs!).Name);
             Assert.False(streamed.IsBinaryOutputRequested("y"));
+
+            // The gateway's read: the body received whole into several buffers, each tensor copied out of them.
+            var segmented = V2Json.ReadRequest(Segments.Split(body, seed, maxPiece: seed * 11), headerBytes.Length, Limits, null);
+            Assert.Equal("r-7", segmented.Id);
+            ProtocolAssert.TensorsEqual(buffered.Inputs, segmented.Inputs);
+            Assert.Equal("y", Assert.Single(segmented.Outputs!).Name);
         }
     }
 

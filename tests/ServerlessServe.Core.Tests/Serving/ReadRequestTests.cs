@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.Text;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Core.Tests.Protocol;
 
 namespace ServerlessServe.Core.Tests.Serving;
 
@@ -45,8 +47,13 @@ public sealed class ReadRequestTests
         Assert.Null(context.Request);
     }
 
-    [Fact]
-    public async Task RunAsync_BinaryImage_BodyHeldForTheSignatureStage_ReleasedWiped_RequestStillWhole()
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 0)]
+    [InlineData(true, 64 * 1024)]
+    [InlineData(false, 64 * 1024)]
+    [InlineData(false, 4_093)]
+    public async Task RunAsync_BinaryImage_BodyHeldForTheSignatureStage_ReleasedWiped_RequestStillWhole(bool declareLength, int maxPiece)
     {
         var image = new float[3 * 224 * 224];
         for (var i = 0; i < image.Length; i++)
@@ -55,25 +62,33 @@ public sealed class ReadRequestTests
         }
 
         var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("image", TensorDataType.Fp32, [1, 3, 224, 224], image)] }, binaryInputs: true, binaryOutputs: false);
-        var context = Context("application/octet-stream", stream: new MemoryStream(encoded.Body));
-        context.Body = context.Body! with { InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        var context = Context("application/octet-stream", stream: new PieceStream(encoded.Body, seed: 7, maxPiece));
+        context.Body = context.Body! with
+        {
+            InferenceHeaderLength = encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ContentLength = declareLength ? encoded.Body.Length : null,
+        };
 
         var outcome = await new ReadRequest(new ProtocolLimits()).RunAsync(context, CancellationToken.None);
 
-        // The body as received, for the signature stage's digest.
+        // The body as received, for the signature stage's digest: in the buffers it arrived in (more than one, as it
+        // grew with what had arrived), never put together.
         Assert.True(outcome.Passed);
         Assert.Equal(encoded.Body, context.BodyBytes.ToArray());
-        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetArray(context.BodyBytes, out var held))
+        Assert.False(context.BodyBytes.IsSingleSegment);
+        var held = new List<ArraySegment<byte>>();
+        foreach (var part in context.BodyBytes)
         {
-            Assert.Fail("the body is held in an array");
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(part, out var segment), "the body is held in arrays");
+            held.Add(segment);
         }
 
-        // Released: the buffer goes back to the pool wiped, and the request decoded from it owns its own arrays.
+        // Released: every buffer goes back to the pool wiped, and the request decoded from them owns its own arrays.
         context.ReleaseBody();
         context.ReleaseBody();
 
         Assert.True(context.BodyBytes.IsEmpty);
-        Assert.All(held.Array!.Take(encoded.Body.Length), b => Assert.Equal(0, b));
+        Assert.All(held, segment => Assert.All(segment, b => Assert.Equal(0, b)));
         Assert.Equal(image, (float[])Assert.Single(context.Request!.Inputs).Data);
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using ServerlessServe.Core.Signatures;
+using ServerlessServe.Core.Tests.Protocol;
 
 namespace ServerlessServe.Core.Tests.Signatures;
 
@@ -23,6 +24,27 @@ public sealed class ContentDigestTests
 
         Assert.True(ContentDigest.Matches(both, body));
         Assert.False(ContentDigest.Matches(ContentDigest.Compute(body) + ", " + Rfc9421Vectors.ResponseDigest.Replace("mEWX", "mEWY", StringComparison.Ordinal), body));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(1_000)]
+    public void Matches_BodyInSeveralBuffers_AsOverTheJoinedBytes(int maxPiece)
+    {
+        // The gateway keeps a binary body in the buffers it arrived in and hashes it there.
+        var body = Encoding.UTF8.GetBytes(Rfc9421Vectors.ResponseBody);
+        var both = ContentDigest.Compute(body) + ", " + Rfc9421Vectors.ResponseDigest;
+        var split = Segments.Split(body, seed: maxPiece, maxPiece);
+
+        Assert.True(ContentDigest.Matches(both, split));
+        Assert.False(ContentDigest.Matches(ContentDigest.Compute(body) + ", " + Rfc9421Vectors.ResponseDigest.Replace("mEWX", "mEWY", StringComparison.Ordinal), split));
+        Assert.False(ContentDigest.Matches(Rfc9421Vectors.HelloSha256, split));
+        Assert.True(ContentDigest.Matches(Rfc9421Vectors.HelloSha256, Segments.Split(Hello, seed: maxPiece, maxPiece)));
+        foreach (var row in Refused())
+        {
+            Assert.False(ContentDigest.Matches((string)row[1], Segments.Split(Hello, seed: maxPiece, maxPiece)), (string)row[0]);
+        }
     }
 
     public static TheoryData<string, string> Refused() => new()

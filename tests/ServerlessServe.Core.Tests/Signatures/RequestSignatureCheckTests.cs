@@ -13,6 +13,7 @@ using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Core.Tests.Fixtures;
+using ServerlessServe.Core.Tests.Protocol;
 using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Core.Tests.Signatures;
@@ -137,6 +138,18 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
         altered[^4] = (byte)'2';
 
         AssertRefused(await check.CheckAsync(Context(Sign()), altered, default), "digest_mismatch");
+    }
+
+    [Fact]
+    public async Task Check_BodyInSeveralBuffers_DigestTakenWhereItLies()
+    {
+        // The gateway keeps a binary body in the buffers it arrived in: the digest is taken over them, unjoined.
+        var (check, _) = await NewCheckAsync();
+        var altered = Body.ToArray();
+        altered[^4] = (byte)'2';
+
+        Assert.Null(await check.CheckAsync(Context(Sign()), Segments.Split(Body, seed: 3, maxPiece: 5), default));
+        AssertRefused(await check.CheckAsync(Context(Sign()), Segments.Split(altered, seed: 3, maxPiece: 5), default), "digest_mismatch");
     }
 
     [Fact]

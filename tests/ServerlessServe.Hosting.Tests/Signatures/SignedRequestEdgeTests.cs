@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Tests.Fixtures;
 
@@ -77,6 +78,53 @@ public sealed class SignedRequestEdgeTests(InProcessStack stack)
         Assert.Equal(HttpStatusCode.Unauthorized, unsigned.StatusCode);
         Assert.Equal(NoTokenBody, (await unsigned.Content.ReadAsStringAsync()).TrimEnd());
         Assert.Equal(HttpStatusCode.Accepted, signed.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Infer_SignedBinaryBodyPastOneReadBuffer_DigestTakenOverItsBuffers_TamperedRefused(bool chunked)
+    {
+        // 320 KB of features in the binary extension: the gateway keeps the body in the buffers it arrived in (the first
+        // holds 64 KiB) and takes the digest over them. The rows are more than the policy admits, so a request whose
+        // signature passes is refused by validate after it.
+        using var signer = await SignerAsync("signed-edge-large-" + (chunked ? "chunked" : "length"));
+        var (client, key) = (signer.Client, signer.Key);
+        const int Rows = 20_000;
+        var features = Enumerable.Range(0, Rows * 4).Select(i => (float)(i % 10)).ToArray();
+        var encoded = V2Json.WriteRequest(new InferenceRequest { Inputs = [new Tensor("features", TensorDataType.Fp32, [Rows, 4], features)] }, binaryInputs: true, binaryOutputs: false);
+        var tampered = encoded.Body.ToArray();
+        tampered[^3] ^= 0x40;
+
+        using var passed = await client.SendAsync(SignedBinary(client, key, encoded.Body, encoded.Body, encoded.HeaderLength!.Value, chunked));
+        using var refused = await client.SendAsync(SignedBinary(client, key, encoded.Body, tampered, encoded.HeaderLength.Value, chunked));
+
+        var passedStages = (await SingleRecordAsync(passed)).GetProperty("stages");
+        Assert.Equal("pass", passedStages.GetProperty("signature").GetString());
+        Assert.StartsWith("refused:", passedStages.GetProperty("validate").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("refused:unauthenticated:digest_mismatch", (await SingleRecordAsync(refused)).GetProperty("stages").GetProperty("signature").GetString());
+    }
+
+    // A request whose signature covers signedBody, carrying sentBody in the binary extension, chunked or with a length.
+    private static HttpRequestMessage SignedBinary(HttpClient client, ECDsa key, byte[] signedBody, byte[] sentBody, int headerLength, bool chunked)
+    {
+        var uri = new Uri(client.BaseAddress!, Path);
+        var headers = RequestSigner.Sign(key, "edge-key", "POST", uri.AbsoluteUri, signedBody, client.DefaultRequestHeaders.Authorization!.ToString(), DateTimeOffset.UtcNow);
+        HttpContent content = chunked ? new StreamContent(new UnseekableStream(sentBody)) : new ByteArrayContent(sentBody);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = content };
+        request.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", headerLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(ContentDigest.HeaderName, headers.ContentDigest);
+        request.Headers.TryAddWithoutValidation(SignatureHeaders.SignatureInputHeader, headers.SignatureInput);
+        request.Headers.TryAddWithoutValidation(SignatureHeaders.SignatureHeader, headers.Signature);
+        return request;
+    }
+
+    // A body whose length the client cannot know up front, so it is sent chunked.
+    private sealed class UnseekableStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]

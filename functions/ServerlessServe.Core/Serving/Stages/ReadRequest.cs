@@ -60,13 +60,20 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
                 // Each tensor read from the connection into its own array; no body is kept.
                 context.Request = await V2Json.ReadRequestAsync(body.Content, body.ContentLength, streamedHeader, limits, lease, cancellationToken).ConfigureAwait(false);
             }
+            else if (headerLength is { } binaryHeader)
+            {
+                // The body stays in the pooled buffers it arrived in, never put together, held by the context for the
+                // signature stage's digest until released; each tensor is copied from them into its own array.
+                var received = await HttpBodyReader.ReadSegmentsAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
+                context.HoldBody(received);
+                context.Request = V2Json.ReadRequest(received.Content, binaryHeader, limits, lease);
+            }
             else
             {
-                // The body stays in the pooled buffer it was read into (no copy of its size), held by the context for the
-                // signature stage's digest until released; the request decoded from it owns its own arrays.
+                // JSON is parsed from one span: the body is put together in one pooled buffer, held as above.
                 var (buffer, length) = await HttpBodyReader.ReadPooledAsync(body.Content, body.ContentLength, limits.MaxBodyBytes, cancellationToken).ConfigureAwait(false);
-                context.HoldBody(buffer, length);
-                context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), headerLength, limits, lease);
+                context.HoldBody(ReceivedBody.Pooled(buffer, length));
+                context.Request = V2Json.ReadRequest(buffer.AsSpan(0, length), null, limits, lease);
             }
         }
         catch (RefusedException)
@@ -124,7 +131,11 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
 /// <summary>How <see cref="ReadRequest"/> takes in a body.</summary>
 public enum BodyReading
 {
-    /// <summary>The whole body into one pooled buffer, then parsed; the signature stage can digest it (the gateway).</summary>
+    /// <summary>
+    /// The whole body read first, into pooled buffers that grow with what has arrived, then parsed; the context holds
+    /// it for the signature stage's digest (the gateway). A body in the binary extension stays in the buffers it arrived
+    /// in (each tensor copied from them into its own array); a JSON body is put together in one.
+    /// </summary>
     Buffered,
 
     /// <summary>
