@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using ServerlessServe.Core.Pipeline;
@@ -15,8 +14,8 @@ internal sealed partial class V2BodyReader
     /// Reads a request in the binary tensor extension straight from <paramref name="body"/>: the JSON header first, then
     /// each binary tensor's bytes into its own array (rented from <paramref name="lease"/> when given), in input order,
     /// through one small staging buffer. No buffer of the body's size exists, and each tensor byte is copied once after
-    /// the stream hands it over. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> refuses, with the same status and message, in the
-    /// same order. A tensor whose size overruns <paramref name="contentLength"/> is refused before its array is allocated.
+    /// the stream hands it over. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/>
+    /// refuses, with the same status and message, in the same order. A tensor whose size overruns <paramref name="contentLength"/> is refused before its array is allocated.
     /// One refusal comes sooner: a chunked body whose header and sizes total more than <see cref="ProtocolLimits.MaxBodyBytes"/> is
     /// refused as too large at once, where a buffered read would read it first (and, were it shorter, refuse it: 400).
     /// </summary>
@@ -47,8 +46,8 @@ internal sealed partial class V2BodyReader
     /// <summary>
     /// Reads a request in the binary tensor extension from a body already received whole in several buffers
     /// (<see cref="ReceivedBody"/>): each binary tensor is copied from them straight into its own array, so the body is
-    /// never put together. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> refuses over the same bytes, with the same status and
-    /// message. A body in one buffer is read as <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/> reads it.
+    /// never put together. Refuses what <see cref="ReadRequest(ReadOnlySpan{byte}, int?, ProtocolLimits, TensorLease?)"/>
+    /// refuses over the same bytes, with the same status and message (a body in one buffer is read by it).
     /// </summary>
     public static InferenceRequest ReadRequest(ReadOnlySequence<byte> body, int headerLength, ProtocolLimits limits, TensorLease? lease)
     {
@@ -63,11 +62,10 @@ internal sealed partial class V2BodyReader
             throw TooLarge(limits);
         }
 
-        // Every byte is here: each step below completes at once.
+        // Every byte is here: each step below completes at once, and the request is ready when the call returns.
         using var source = new StagedBody(body);
         var read = ReadRequestAsync(source, body.Length, headerLength, limits, lease);
-        Debug.Assert(read.IsCompleted, "a body in memory is read without waiting");
-        return read.GetAwaiter().GetResult();
+        return read.IsCompleted ? read.Result : read.AsTask().GetAwaiter().GetResult();
     }
 
     private static async ValueTask<InferenceRequest> ReadRequestAsync(StagedBody source, long? contentLength, int headerLength, ProtocolLimits limits, TensorLease? lease)
