@@ -102,17 +102,21 @@ public class HttpBodyReaderTests
         AssertMemoryFollowsTheBytes(stream);
     }
 
+    /// <summary>Body lengths around the first buffer, its double and half-way points, with a length and chunked.</summary>
+    public static TheoryData<int, bool> BodiesPastTheFirstBuffer()
+    {
+        var data = new TheoryData<int, bool> { { 0, true }, { 70_000, false }, { 131_071, true }, { 131_072, true } };
+        foreach (var length in new[] { 65_537, 131_073, 1_000_001, 3_000_000 })
+        {
+            data.Add(length, true);
+            data.Add(length, false);
+        }
+
+        return data;
+    }
+
     [Theory]
-    [InlineData(65_537, true)]
-    [InlineData(65_537, false)]
-    [InlineData(131_071, true)]
-    [InlineData(131_072, true)]
-    [InlineData(131_073, true)]
-    [InlineData(131_073, false)]
-    [InlineData(1_000_001, true)]
-    [InlineData(1_000_001, false)]
-    [InlineData(3_000_000, true)]
-    [InlineData(3_000_000, false)]
+    [MemberData(nameof(BodiesPastTheFirstBuffer))]
     public async Task ReadPooledAsync_BodyInSeveralBuffers_ArrivesWhole_MemoryFollowsTheBytes(int length, bool declared)
     {
         // Bodies past the first buffer are read into further buffers and put together (with a Content-Length, into the
@@ -129,15 +133,7 @@ public class HttpBodyReaderTests
     }
 
     [Theory]
-    [InlineData(0, true)]
-    [InlineData(70_000, false)]
-    [InlineData(65_537, true)]
-    [InlineData(131_073, true)]
-    [InlineData(131_073, false)]
-    [InlineData(1_000_001, true)]
-    [InlineData(1_000_001, false)]
-    [InlineData(3_000_000, true)]
-    [InlineData(3_000_000, false)]
+    [MemberData(nameof(BodiesPastTheFirstBuffer))]
     public async Task ReadSegmentsAsync_BodyStaysInTheBuffersItArrivedIn_WipedWhenDisposed_MemoryFollowsTheBytes(int length, bool declared)
     {
         // The same buffers as ReadPooledAsync's while less than half has arrived, then (with a length) one for the rest;
