@@ -105,6 +105,30 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Matrix_GatewayTarget_ANewCallerEveryCallerRowsRows()
+    {
+        var output = Path.Combine(fixture.State.Directory, "bench-callers-" + Guid.NewGuid().ToString("N")[..6] + ".json");
+
+        // 2 warm-up and 2 × 5 measured requests a cell. A caller sends 4 rows: 4 requests of one row (3 callers a cell),
+        // or one of 3 rows (12 callers a cell). Every new caller is let through.
+        var run = await Ssctl.RunAsync(
+            fixture,
+            [.. Arguments(encodings: "binary", concurrencies: "1,2"), "--targets", "gateway", "--rows", "1,3", "--warmup", "2", "--caller-rows", "4", "--out", output]);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(4, results.Count);
+        Assert.All(results, r =>
+        {
+            Assert.Equal(0, r.GetProperty("failures").GetInt32());
+            Assert.Equal(r.GetProperty("rows").GetInt32() == 1 ? 3 : 12, r.GetProperty("callers").GetInt32());
+        });
+        Assert.Contains("bench-matrix credit-risk binary rows=3 c=2 gateway: requests=10 failures=0", run.Output, StringComparison.Ordinal);
+        Assert.Contains("callers=12", run.Output, StringComparison.Ordinal);
+    }
+
+    [StackFact]
     public async Task Matrix_JobTarget_EachRequestIsADurableJobAwaitedToCompletion()
     {
         var output = Path.Combine(fixture.State.Directory, "bench-job-" + Guid.NewGuid().ToString("N")[..6] + ".json");

@@ -57,9 +57,14 @@ internal static class BenchCommand
         {
             Description = "Send each request body chunked, without a Content-Length, as a streaming V2 client does (the Functions host passes such a body through instead of reading it whole first; docs/protocol.md, \"Chunked bodies\").",
         };
+        var callerRows = new Option<int>("--caller-rows")
+        {
+            Description = "--matrix: rows the gateway target sends as one caller before it turns to a new one (1..1000000), so that no caller passes a model's extraction volume limit (1,000 rows in 5 minutes by default; digits blocks a caller past it).",
+            DefaultValueFactory = _ => BenchMatrix.DefaultCallerRows,
+        };
         var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
         rawProvider.AcceptOnlyFromAmong("cpu", "cuda");
-                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider, warmup, chunked };
+                var command = new Command("bench", "Measure latency and throughput of a running local stack.") { stateOption, url, model, requests, concurrency, binary, jobItems, signKey, keyId, receipt, matrix, models, encodings, concurrencies, rounds, rate, inferenceUrl, issuerPort, output, targets, rows, rawProvider, warmup, chunked, callerRows };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var baseUrl = parse.GetValue(url)!;
@@ -99,6 +104,7 @@ internal static class BenchCommand
                         JobItems = Math.Clamp(parse.GetValue(jobItems) is > 0 and var n ? n : 1, 1, 1000),
                         Warmup = warm ?? 10,
                         Chunked = parse.GetValue(chunked),
+                        CallerRows = Math.Clamp(parse.GetValue(callerRows), 1, 1_000_000),
                     },
                     parse.GetValue(output),
                     cancellationToken).ConfigureAwait(false);
@@ -154,6 +160,8 @@ internal static class BenchCommand
             return 2;
         }
 
+        ReserveThreads(options.Concurrencies.Max());
+
         // The gateway's own stage timings, over the runtime's local diagnostics channel (as dotnet-counters reads them).
         StageMetrics? stages = null;
         if (StageMetrics.FindGateway(options.GatewayUrl.Port) is { } gatewayProcess)
@@ -201,6 +209,18 @@ internal static class BenchCommand
         }
 
         return results.All(r => r.Failures == 0) ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Lets the thread pool start a thread for every request the bench keeps in flight without waiting. The raw target
+    /// runs ONNX Runtime synchronously on a pool thread, so at concurrency c it holds c of them. The pool starts with one
+    /// thread per core and adds more only every half second or so while starved, and a load generator that waits for its
+    /// own threads reports that wait as the server's latency (docs/performance.md, "The load generator starved itself").
+    /// </summary>
+    internal static void ReserveThreads(int inFlight)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, inFlight + Environment.ProcessorCount), completionPorts);
     }
 
     private static List<string> List(string text) =>

@@ -50,7 +50,17 @@ internal static class BenchMatrix
 
         /// <summary>The <c>inference</c> and <c>gateway</c> targets send their bodies chunked, without a <c>Content-Length</c>.</summary>
         public bool Chunked { get; init; }
+
+        /// <summary>
+        /// Rows the gateway target sends as one caller before it turns to a new one. Default 900: under the extraction
+        /// detector's default volume limit (1,000 rows in 5 minutes), which blocks one caller's stream of identical
+        /// queries on a model with extraction detection (digits), as it should.
+        /// </summary>
+        public int CallerRows { get; init; } = DefaultCallerRows;
     }
+
+    /// <summary>The default of <see cref="Options.CallerRows"/>.</summary>
+    public const int DefaultCallerRows = 900;
 
     /// <summary>One target's figures in one cell.</summary>
     public sealed record Result(
@@ -71,7 +81,8 @@ internal static class BenchMatrix
         int JobItems = 1,
         IReadOnlyDictionary<string, double>? InferenceAppStageP50Ms = null,
         IReadOnlyDictionary<string, double>? HttpCallsPerRequest = null,
-        IReadOnlyDictionary<string, double>? InferenceAppHttpCallsPerRequest = null);
+        IReadOnlyDictionary<string, double>? InferenceAppHttpCallsPerRequest = null,
+        int? Callers = null);
 
     private interface ITarget : IDisposable
     {
@@ -109,17 +120,21 @@ internal static class BenchMatrix
                     var payload = BenchPayloads.For(model, binary, rows) with { Chunked = options.Chunked };
                     var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
                     using var viaInference = Wants("inference") ? new HttpTarget("inference", inference, path, serviceToken, payload) : null;
-                    // A caller of its own per model and encoding: thousands of identical queries from one caller are what
-                    // extraction detection is there to stop (digits blocks such a caller), and one cell's verdict must not
-                    // decide the next cell's.
-                    var callerToken = LocalIssuer.Mint(state, $"bench-{model}-{(binary ? "binary" : "json")}-{Guid.NewGuid():N}"[..48], [], TimeSpan.FromHours(1));
-                    using var viaGateway = Wants("gateway") ? new HttpTarget("gateway", gateway, path, callerToken, payload) : null;
+                    // Callers of their own per model and encoding, and a new one every CallerRows rows: thousands of
+                    // identical queries from one caller are what extraction detection is there to stop (digits blocks a
+                    // caller past 1,000 rows in 5 minutes), and one cell's verdict must not decide the next cell's.
+                    var callerPrefix = $"bench-{model}-{(binary ? "binary" : "json")}-";
+                    var callers = new BenchCallers(() => LocalIssuer.Mint(state, (callerPrefix + Guid.NewGuid().ToString("N"))[..48], [], TimeSpan.FromHours(1)), options.CallerRows, rows);
+                    using var viaGateway = Wants("gateway") ? new HttpTarget("gateway", gateway, path, callers.Next, payload) : null;
                     // A job's items are JSON: built only when jobs are measured (32 images of JSON are tens of megabytes).
-                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, callerToken, BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
+                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, LocalIssuer.Mint(state, (callerPrefix + "job-" + Guid.NewGuid().ToString("N"))[..48], [], TimeSpan.FromHours(1)), BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
                     ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>()];
                     foreach (var concurrency in options.Concurrencies)
                     {
-                        results.AddRange(await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, inferenceStages, cancellationToken).ConfigureAwait(false));
+                        var sentBefore = callers.Sent;
+                        var cell = await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, inferenceStages, cancellationToken).ConfigureAwait(false);
+                        var callersInCell = callers.Between(sentBefore, callers.Sent);
+                        results.AddRange(cell.Select(r => r.Target == "gateway" ? r with { Callers = callersInCell } : r));
                     }
                 }
             }
@@ -289,7 +304,7 @@ internal static class BenchMatrix
         {
             Console.Out.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows * r.JobItems:F1}"));
+                $"bench-matrix {r.Model} {r.Encoding}{RowsLabel(r)} c={r.Concurrency} {r.Target}: requests={r.Requests} failures={r.Failures} p50={r.P50Ms:F3}ms p95={r.P95Ms:F3}ms p99={r.P99Ms:F3}ms throughput={r.ThroughputPerSecond:F1}/s rows/s={r.ThroughputPerSecond * r.Rows * r.JobItems:F1}{(r.Callers is { } callers ? string.Create(CultureInfo.InvariantCulture, $" callers={callers}") : "")}"));
         }
     }
 
@@ -308,9 +323,11 @@ internal static class BenchMatrix
         }
 
         var over = gateway.P50Ms - raw.P50Ms;
+        // Refused or failed requests are in the latencies too, and a refusal skips stages: such a cell measures no serving.
+        var failed = gateway.Failures + raw.Failures;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"overhead {gateway.Model} {gateway.Encoding}{RowsLabel(gateway)} c={gateway.Concurrency}: gateway - raw = {over:F3} ms (audit commit {audit:F3} ms, the rest {over - audit:F3} ms), gateway / raw = {gateway.P50Ms / raw.P50Ms:F2}");
+            $"overhead {gateway.Model} {gateway.Encoding}{RowsLabel(gateway)} c={gateway.Concurrency}: gateway - raw = {over:F3} ms (audit commit {audit:F3} ms, the rest {over - audit:F3} ms), gateway / raw = {gateway.P50Ms / raw.P50Ms:F2}{(failed > 0 ? string.Create(CultureInfo.InvariantCulture, $"; NOT a serving overhead: {gateway.Failures} of {gateway.Requests} gateway and {raw.Failures} of {raw.Requests} raw requests failed") : "")}");
     }
 
     // An HTTP destination's p50 is followed by its calls per request in brackets.
@@ -371,12 +388,17 @@ internal static class BenchMatrix
         : SampleModels.BuildModel(model);
 
     /// <summary>The same request over HTTP: to the inference app with the gateway's service token, or to the gateway with a caller's.</summary>
-    private sealed class HttpTarget(string name, HttpClient http, string path, string token, BenchPayload payload) : ITarget
+    private sealed class HttpTarget(string name, HttpClient http, string path, Func<string> token, BenchPayload payload) : ITarget
     {
+        public HttpTarget(string name, HttpClient http, string path, string token, BenchPayload payload)
+            : this(name, http, path, () => token, payload)
+        {
+        }
+
         public string Name => name;
 
         public async Task<bool> SendAsync(CancellationToken cancellationToken) =>
-            await BenchCommand.SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false) == HttpStatusCode.OK;
+            await BenchCommand.SendAsync(http, path, token(), payload, cancellationToken).ConfigureAwait(false) == HttpStatusCode.OK;
 
         public void Dispose()
         {

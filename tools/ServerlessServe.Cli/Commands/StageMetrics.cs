@@ -51,7 +51,10 @@ internal sealed class StageMetrics : IDisposable
         _session = _client.StartEventPipeSession([new EventPipeProvider(MetricsProvider, EventLevel.Informational, 0x2, arguments)], requestRundown: false);
         _source = new EventPipeEventSource(_session.EventStream);
         _source.Dynamic.All += OnEvent;
-        _processing = Task.Run(_source.Process);
+        // Process() blocks until the session ends: a thread of its own, never one of the pool's. On two cores the pool
+        // starts with two threads, and two readers holding them starved the bench's own requests for 0.4-0.8 s at a
+        // time until the pool added threads (docs/performance.md, "The load generator starved itself").
+        _processing = Task.Factory.StartNew(_source.Process, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>
