@@ -217,7 +217,7 @@ internal static class BenchCommand
     /// thread per core and adds more only every half second or so while starved, and a load generator that waits for its
     /// own threads reports that wait as the server's latency (docs/performance.md, "The load generator starved itself").
     /// </summary>
-    internal static void ReserveThreads(int inFlight)
+    private static void ReserveThreads(int inFlight)
     {
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, inFlight + Environment.ProcessorCount), completionPorts);

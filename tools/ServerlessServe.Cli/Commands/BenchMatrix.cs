@@ -124,10 +124,11 @@ internal static class BenchMatrix
                     // identical queries from one caller are what extraction detection is there to stop (digits blocks a
                     // caller past 1,000 rows in 5 minutes), and one cell's verdict must not decide the next cell's.
                     var callerPrefix = $"bench-{model}-{(binary ? "binary" : "json")}-";
-                    var callers = new BenchCallers(() => LocalIssuer.Mint(state, (callerPrefix + Guid.NewGuid().ToString("N"))[..48], [], TimeSpan.FromHours(1)), options.CallerRows, rows);
+                    string MintCaller(string kind) => LocalIssuer.Mint(state, (callerPrefix + kind + Guid.NewGuid().ToString("N"))[..48], [], TimeSpan.FromHours(1));
+                    var callers = new BenchCallers(() => MintCaller(""), options.CallerRows, rows);
                     using var viaGateway = Wants("gateway") ? new HttpTarget("gateway", gateway, path, callers.Next, payload) : null;
                     // A job's items are JSON: built only when jobs are measured (32 images of JSON are tens of megabytes).
-                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, LocalIssuer.Mint(state, (callerPrefix + "job-" + Guid.NewGuid().ToString("N"))[..48], [], TimeSpan.FromHours(1)), BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
+                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, MintCaller("job-"), BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
                     ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>()];
                     foreach (var concurrency in options.Concurrencies)
                     {
