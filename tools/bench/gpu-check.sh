@@ -22,6 +22,13 @@
 # Any ServerlessServe__* variable set for the script reaches the apps (a probe of one setting, for example
 # ServerlessServe__Inference__ConcurrentBatches=1, or Logging__LogLevel__ServerlessServe.Onnx.DynamicBatcher=Debug
 # passed with env for the batcher's line per batch).
+#   PROBES="NAME:VAR=VALUE[,VAR=VALUE] ..."   after those stacks, one more stack per probe, batching on, with those
+#                         settings for the apps, measuring the inference target only at PROBE_ROWS (default 1) images and
+#                         PROBE_CONCURRENCY (default 32), PROBE_REQUESTS (default 100) requests in one round. PROBES=batching
+#                         is the set prepared for the batched-CUDA question (docs/performance.md, "The GPU check, measured
+#                         2026-12-04"): every batch at the policy's maximum (one input shape), and one batch at a time.
+#                         Every batching stack logs the batcher's line per batch; the table summarises them (runs, rows,
+#                         run and stacking ms).
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
 #   BUILD=0               use the Release builds already there (a machine without the SDK: tools/bench/gpu-bundle.sh)
 # Needs: an NVIDIA driver (580 or newer) and the CUDA 13 and cuDNN 9 runtime libraries that ONNX Runtime 1.31 loads; the NuGet feed,
@@ -36,6 +43,11 @@ concurrencies=${CONCURRENCIES:-1,32}
 targets=${TARGETS:-raw,inference}
 rows=${ROWS:-1,32}
 batchings=${BATCHINGS:-false true}
+probes=${PROBES:-}
+[ "$probes" = batching ] && probes="max-padding:ServerlessServe__Inference__BatchPadding=Maximum one-batch:ServerlessServe__Inference__ConcurrentBatches=1"
+probe_rows=${PROBE_ROWS:-1}
+probe_concurrency=${PROBE_CONCURRENCY:-32}
+probe_requests=${PROBE_REQUESTS:-100}
 out=${OUT:-$(mktemp -d)}
 mkdir -p "$out"
 case "$provider" in
@@ -61,19 +73,29 @@ ssctl="dotnet tools/ServerlessServe.Cli/bin/Release/net10.0/ssctl.dll"
 up=""
 stop_stack() {
   if [ -n "$up" ]; then
-    kill -INT "$up" 2> /dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$up" 2> /dev/null || break; sleep 1; done
+    # SIGTERM: ssctl stops its children as on Ctrl-C. (A background job of a script ignores SIGINT, so an INT sent here
+    # did nothing, and each stack used to cost 30 s of waiting before its TERM.)
     kill -TERM "$up" 2> /dev/null || true
+    for _ in $(seq 1 45); do kill -0 "$up" 2> /dev/null || break; sleep 1; done
+    kill -KILL "$up" 2> /dev/null || true
     wait "$up" 2> /dev/null || true
     up=""
   fi
 }
 trap stop_stack EXIT
 
-for batching in $batchings; do
+# One stack: NAME, batching (true/false), extra settings for the apps (VAR=VALUE, comma-separated, or empty), then the
+# bench's own arguments. Writes $out/NAME.json, $out/bench-NAME.txt, and with batching on $out/batches-NAME.log (the
+# batcher's line per batch).
+run_stack() {
+  local name=$1 batching=$2 extra=$3
+  shift 3
+  local state log
   state=$(mktemp -d)
-  log="$out/up-batching-$batching.log"
-  echo "== stack with dynamic batching $batching (state $state)"
+  log="$out/up-$name.log"
+  echo "== stack $name: dynamic batching $batching${extra:+, $extra} (state $state)"
+  local settings=()
+  [ -n "$extra" ] && IFS=, read -r -a settings <<< "$extra"
   # 32 images of 3x224x224 FP32 are 4.8 M elements, 19 MB in the binary encoding: above the default element cap, and
   # above the gateway's default 16 MiB body cap (the inference app derives its own from the element cap). The pool of
   # decoded tensor arrays keeps 32 MiB by default: one such request's array; at concurrency 32 the other 31 would be
@@ -84,6 +106,8 @@ for batching in $batchings; do
       ServerlessServe__Protocol__MaxElementsPerRequest=5000000 \
       ServerlessServe__Protocol__MaxBodyBytes=41943040 \
       ServerlessServe__Protocol__PooledTensorBytes=${POOLED_TENSOR_BYTES:-1073741824} \
+      Logging__LogLevel__ServerlessServe.Onnx.DynamicBatcher=Debug \
+      "${settings[@]}" \
       $ssctl up -c Release --no-build --state "$state" > "$log" 2>&1 &
   up=$!
   for _ in $(seq 1 600); do grep -q "Press Ctrl-C\|Could not\|in use" "$log" && break; sleep 1; done
@@ -91,7 +115,7 @@ for batching in $batchings; do
 
   # ResNet18 version 2: the published sample (batch dimension free, batching in its policy) admitting 32 images.
   $ssctl model samples "$state/variants" > /dev/null
-  dir="$state/resnet18-32/2"
+  local dir="$state/resnet18-32/2"
   mkdir -p "$dir"
   cp "$state/variants/resnet18/1/"* "$dir/"
   python3 - "$dir/policy.json" <<'PY'
@@ -105,11 +129,20 @@ PY
   $ssctl model publish "$dir" --name resnet18 --version 2 --state "$state" > /dev/null
   sleep 5 # the inference app's catalog sees the new version
 
-  $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --targets "$targets" \
-    --rows "$rows" --concurrencies "$concurrencies" --rounds "$rounds" --requests "$requests" \
-    --raw-provider "$provider" --out "$out/batching-$batching.json" > "$out/bench-batching-$batching.txt"
+  $ssctl bench --state "$state" --matrix --models resnet18 --encodings binary --raw-provider "$provider" \
+    --out "$out/$name.json" "$@" > "$out/bench-$name.txt"
   grep -q "Failed to\|CUDA" "$state/logs/inference.log" && grep "CUDA\|Failed to" "$state/logs/inference.log" | head -5 >&2 || true
+  [ "$batching" = true ] && grep "Batch of model resnet18:" "$state/logs/inference.log" > "$out/batches-$name.log" || true
   stop_stack
+}
+
+for batching in $batchings; do
+  run_stack "batching-$batching" "$batching" "" --targets "$targets" --rows "$rows" --concurrencies "$concurrencies" \
+    --rounds "$rounds" --requests "$requests"
+done
+for probe in $probes; do
+  run_stack "probe-${probe%%:*}" true "${probe#*:}" --targets inference --rows "$probe_rows" \
+    --concurrencies "$probe_concurrency" --rounds 1 --requests "$probe_requests"
 done
 
 python3 - "$out" "$provider" <<'PY' | tee "$out/table.md"
@@ -140,6 +173,35 @@ for rows, c in keys:
     gain = f"{ips(on) / ips(off):.2f}x" if on and off else "-"
     print(f"| {rows} | {c} | {p50(raw)} | {img(raw)} | {p50(off)} | {img(off)} | {overhead} | {p50(on)} | {img(on)} | {gain} |")
 failures = sum(r["failures"] for b in runs.values() for r in b)
+
+# The batcher's line per batch (event 3115): "... {Requests} requests, {Rows} rows run as {RunRows}; oldest waited
+# {W} ms, stacking {S} ms, run {R} ms, splitting {P} ms."
+import re
+line = re.compile(r"(\d+) requests, (\d+) rows run as (\d+); oldest waited ([\d.]+) ms, stacking ([\d.]+) ms, run ([\d.]+) ms")
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if values else float("nan")
+batch_logs = sorted(f for f in os.listdir(out) if f.startswith("batches-") and f.endswith(".log"))
+if batch_logs:
+    print()
+    print("Batches (the batcher's line per batch; ms):")
+    print()
+    print("| stack | inference p50 | inference img/s | batches | rows per batch (p50) | run as (p50) | run p50 | run max | stacking p50 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for f in batch_logs:
+        name = f[len("batches-"):-len(".log")]
+        batches = [tuple(float(g) for g in m.groups()) for m in map(line.search, open(os.path.join(out, f))) if m]
+        results = json.load(open(os.path.join(out, f"{name}.json")))["results"] if os.path.exists(os.path.join(out, f"{name}.json")) else []
+        failures += sum(r["failures"] for r in results) if name.startswith("probe-") else 0
+        shown = [r for r in results if r["target"] == "inference"]
+        # The main batching stack measured several cells; its batches mix them, so its line shows the largest cell.
+        r = max(shown, key=lambda r: (r["concurrency"], -r["rows"])) if shown else None
+        label = name if r is None else f"{name} (rows {r['rows']}, c {r['concurrency']})"
+        if not batches:
+            print(f"| {label} | {p50(r)} | {img(r)} | 0 | - | - | - | - | - |")
+            continue
+        print(f"| {label} | {p50(r)} | {img(r)} | {len(batches)} | {median([b[1] for b in batches]):.0f} | {median([b[2] for b in batches]):.0f} "
+              f"| {median([b[5] for b in batches]):.2f} | {max(b[5] for b in batches):.2f} | {median([b[4] for b in batches]):.2f} |")
 print()
 print(f"failures: {failures}")
 PY
