@@ -502,7 +502,7 @@ internal sealed class BatchQueue
         try
         {
             _batcher.Observe(_model, 1, item.Rows, 0);
-            var outputs = _batcher.Runner.RunAsync(_model, item.Inputs, item.Outputs, item.CancellationToken).GetAwaiter().GetResult();
+            var outputs = _batcher.Runner.RunHere(_model, item.Inputs, item.Outputs, item.CancellationToken);
             item.Succeed(outputs);
         }
 #pragma warning disable CA1031 // The failure is the item's own: it goes to its caller.

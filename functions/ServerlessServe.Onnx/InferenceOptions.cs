@@ -49,6 +49,19 @@ public sealed class InferenceOptions
     public int ConcurrentBatches { get; set; } = 2;
 
     /// <summary>
+    /// Threads of the app's own that run requests for models on CUDA which are not batched (dynamic batching off, or a
+    /// request the batcher passes on), taking them from one queue. Default 4; 0 runs each on the request's own thread.
+    /// ONNX Runtime's CUDA provider sets up cuBLAS and cuDNN handles, with their GPU workspaces, for every thread that
+    /// runs a model, the first time it does. On the request's own thread that is paid again for every thread the .NET
+    /// thread pool adds or replaces, and a set of handles is held for each. With threads of its own the app pays it once
+    /// per thread and holds at most this many sets. It also bounds the CUDA runs of unbatched requests in flight at once;
+    /// the GPU runs one model's kernels in turn anyway. Models on the CPU always run on the request's thread
+    /// (docs/performance.md, "CUDA runs on threads of their own").
+    /// </summary>
+    [Range(0, 64)]
+    public int CudaRunThreads { get; set; } = 4;
+
+    /// <summary>
     /// The sizes batches run at (<see cref="Onnx.BatchPadding"/>), padded with rows of zeros that are never returned to
     /// anyone. Default <see cref="BatchPadding.Auto"/>: powers of two (capped at the policy's maximum) with
     /// <see cref="Onnx.ExecutionProvider.Cuda"/>, exact sizes on the CPU, where a padded row costs as much as a real one.

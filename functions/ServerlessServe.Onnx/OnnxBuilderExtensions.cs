@@ -39,7 +39,12 @@ public static class OnnxBuilderExtensions
         // The inference app verifies model bytes when it loads them, so its catalog need not stream them first.
         services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);
         services.TryAddSingleton<OnnxSessionCache>();
-        services.TryAddSingleton<OnnxModelRunner>();
+        services.TryAddSingleton(sp => new OnnxModelRunner(sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<OnnxModelRunner>>())
+        {
+            CudaRunThreads = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.CudaRunThreads is > 0 and var threads
+                ? new RunThreads("ServerlessServe run", threads)
+                : null,
+        });
         services.TryAddSingleton(sp => new DynamicBatcher(
             sp.GetRequiredService<OnnxModelRunner>(),
             sp.GetRequiredService<TimeProvider>(),

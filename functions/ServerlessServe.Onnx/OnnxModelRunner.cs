@@ -21,8 +21,18 @@ public sealed class OnnxModelRunner
     }
 
     /// <summary>
+    /// Where runs of models on CUDA happen: null (the default) on the calling thread; otherwise on these threads of
+    /// their own (<see cref="InferenceOptions.CudaRunThreads"/>). The batcher's loops have threads of their own already
+    /// and run through <see cref="RunHere"/>.
+    /// </summary>
+    internal RunThreads? CudaRunThreads { get; init; }
+
+    /// <summary>Tests: <see cref="CudaRunThreads"/> takes the runs of every model, whatever its execution provider.</summary>
+    internal bool RunThreadsForEveryProvider { get; init; }
+
+    /// <summary>
     /// Runs the model. <paramref name="outputNames"/> null returns every output in the model's order; otherwise the named
-    /// outputs in the order asked.
+    /// outputs in the order asked. Inputs that do not fit the model are refused before any run is queued.
     /// </summary>
     public Task<IReadOnlyList<Tensor>> RunAsync(
         LoadedModel model, IReadOnlyList<Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
@@ -30,11 +40,43 @@ public sealed class OnnxModelRunner
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
         cancellationToken.ThrowIfCancellationRequested();
+        CheckInputs(model.Session, inputs);
+        var outputs = CheckOutputs(model.Session, outputNames);
+        if (CudaRunThreads is { } threads && (RunThreadsForEveryProvider || model.ExecutionProvider == ExecutionProvider.Cuda))
+        {
+            return RunOnThreadsAsync(threads, model, inputs, outputs, cancellationToken);
+        }
 
-        var session = model.Session;
-        CheckInputs(session, inputs);
-        var outputs = CheckOutputs(session, outputNames);
+        return Task.FromResult<IReadOnlyList<Tensor>>(RunChecked(model, inputs, outputs, cancellationToken));
+    }
 
+    /// <summary>As <see cref="RunAsync"/>, on the calling thread whatever <see cref="CudaRunThreads"/> says (a batch loop's own thread).</summary>
+    internal IReadOnlyList<Tensor> RunHere(
+        LoadedModel model, IReadOnlyList<Tensor> inputs, IReadOnlyList<string>? outputNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        cancellationToken.ThrowIfCancellationRequested();
+        CheckInputs(model.Session, inputs);
+        return RunChecked(model, inputs, CheckOutputs(model.Session, outputNames), cancellationToken);
+    }
+
+    // The caller waits for its run even when it is cancelled while queued: the run reads the caller's tensors where they
+    // lie, so they must stay the caller's until it has ended. A run cancelled before it starts ends at once.
+    private async Task<IReadOnlyList<Tensor>> RunOnThreadsAsync(
+        RunThreads threads, LoadedModel model, IReadOnlyList<Tensor> inputs, string[] outputs, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<Tensor>? result = null;
+        await threads.RunAsync(() =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result = RunChecked(model, inputs, outputs, cancellationToken);
+        }).ConfigureAwait(false);
+        return result!;
+    }
+
+    private List<Tensor> RunChecked(LoadedModel model, IReadOnlyList<Tensor> inputs, string[] outputs, CancellationToken cancellationToken)
+    {
         var values = new List<OrtValue>(inputs.Count);
         try
         {
@@ -52,7 +94,7 @@ public sealed class OnnxModelRunner
                 tensors.Add(OrtTensors.FromOrtValue(outputs[i], results[i]));
             }
 
-            return Task.FromResult<IReadOnlyList<Tensor>>(tensors);
+            return tensors;
         }
         finally
         {

@@ -26,7 +26,9 @@
 #                         settings for the apps, measuring the inference target only at PROBE_ROWS (default 1) images and
 #                         PROBE_CONCURRENCY (default 32), PROBE_REQUESTS (default 100) requests in one round. PROBES=batching
 #                         is the set prepared for the batched-CUDA question (docs/performance.md, "The GPU check, measured
-#                         2026-12-04"): every batch at the policy's maximum (one input shape), and one batch at a time.
+#                         2026-12-04"): every batch at the policy's maximum (one input shape), one batch at a time, and
+#                         batching off with each run on the request's own thread (CudaRunThreads=0, as before 2026-12-05).
+#                         A probe's settings come after the stack's own, so they may turn batching off.
 #                         Every batching stack logs the batcher's line per batch; the table summarises them (runs, rows,
 #                         run and stacking ms).
 #   OUT=DIR               where the JSON and the table go (default: a new temporary folder)
@@ -44,7 +46,7 @@ targets=${TARGETS:-raw,inference}
 rows=${ROWS:-1,32}
 batchings=${BATCHINGS:-false true}
 probes=${PROBES:-}
-[ "$probes" = batching ] && probes="max-padding:ServerlessServe__Inference__BatchPadding=Maximum one-batch:ServerlessServe__Inference__ConcurrentBatches=1"
+[ "$probes" = batching ] && probes="max-padding:ServerlessServe__Inference__BatchPadding=Maximum one-batch:ServerlessServe__Inference__ConcurrentBatches=1 request-threads:ServerlessServe__Inference__DynamicBatching=false,ServerlessServe__Inference__CudaRunThreads=0"
 probe_rows=${PROBE_ROWS:-1}
 probe_concurrency=${PROBE_CONCURRENCY:-32}
 probe_requests=${PROBE_REQUESTS:-100}

@@ -204,5 +204,108 @@ public sealed class OnnxModelRunnerTests : IDisposable
             _runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [1, 4], new float[4])], null, new CancellationToken(canceled: true)));
     }
 
+    [Fact]
+    public async Task RunAsync_OnRunThreads_SameOutputs_NoMoreThreadsThanAllowed()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var threads = new RunThreads("test run", 2);
+        var runner = new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()) { CudaRunThreads = threads, RunThreadsForEveryProvider = true };
+        var inputs = Enumerable.Range(0, 16).Select(i => new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { i / 16f, 0.5f, i % 4, 18 - i })).ToArray();
+        var expected = new List<float[]>();
+        foreach (var input in inputs)
+        {
+            expected.Add(Assert.Single(await _runner.RunAsync(model, [input], null, default)).As<float>().ToArray());
+        }
+
+        var outputs = await Task.WhenAll(inputs.Select(input => Task.Run(() => runner.RunAsync(model, [input], null, default))));
+
+        Assert.Equal(expected, outputs.Select(o => Assert.Single(o).As<float>().ToArray()));
+        Assert.InRange(threads.Started, 1, 2);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnRunThreads_InputThatDoesNotFit_RefusedBeforeAnyRunIsQueued()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var threads = new RunThreads("test run", 1);
+        var runner = new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()) { CudaRunThreads = threads, RunThreadsForEveryProvider = true };
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => runner.RunAsync(model, [new Tensor("nope", TensorDataType.Fp32, [1, 4], new float[4])], null, default));
+
+        Assert.Equal(RefusalKind.Invalid, refused.Refusal.Kind);
+        Assert.Equal(0, threads.Started);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnRunThreads_CancelledWhileQueued_EndsCancelledWithoutRunning()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var threads = new RunThreads("test run", 1);
+        var runner = new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()) { CudaRunThreads = threads, RunThreadsForEveryProvider = true };
+        using var gate = new ManualResetEventSlim();
+        var busy = threads.RunAsync(gate.Wait);
+        using var cancel = new CancellationTokenSource();
+
+        var queued = runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [1, 4], new float[] { 0.2f, 0.1f, 0f, 18f })], null, cancel.Token);
+        await cancel.CancelAsync();
+        gate.Set();
+
+        await busy;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued);
+    }
+
+    [Fact]
+    public async Task RunAsync_WithRunThreads_ModelOnTheCpu_RunsOnTheCallersThread()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var threads = new RunThreads("test run", 2);
+        var runner = new OnnxModelRunner(new FakeLogger<OnnxModelRunner>()) { CudaRunThreads = threads };
+
+        var outputs = await runner.RunAsync(model, [new Tensor("features", TensorDataType.Fp32, [1, 4], new float[] { 0.2f, 0.1f, 0f, 18f })], null, default);
+
+        Assert.Equal([1L, 3L], Assert.Single(outputs).Shape);
+        Assert.Equal(0, threads.Started);
+    }
+
+    [Fact]
+    public async Task RunThreads_AtMostMaxBusyAtOnce_EndWhenIdle_StartAgain()
+    {
+        var threads = new RunThreads("test run", 2) { IdleTimeout = TimeSpan.FromMilliseconds(50) };
+        using var gate = new ManualResetEventSlim();
+        var order = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        var ids = new System.Collections.Concurrent.ConcurrentDictionary<int, byte>();
+        var work = Enumerable.Range(0, 10).Select(i => threads.RunAsync(() =>
+        {
+            ids[Environment.CurrentManagedThreadId] = 0;
+            gate.Wait();
+            order.Enqueue(i);
+        })).ToArray();
+
+        // A liveness wait, not a timing one: both threads take an item and block on the gate.
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (ids.Count < 2 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(2, threads.Running);
+        Assert.Equal(2, threads.Started);
+        Assert.DoesNotContain(Environment.CurrentManagedThreadId, ids.Keys);
+        gate.Set();
+        await Task.WhenAll(work);
+        Assert.Equal(2, threads.Started);
+        Assert.Equal(10, order.Count);
+
+        while (threads.Running > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, threads.Running);
+        await threads.RunAsync(() => { });
+        Assert.Equal(3, threads.Started);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => threads.RunAsync(() => throw new InvalidOperationException("the work's own failure")));
+    }
+
     public void Dispose() => _cache.Dispose();
 }

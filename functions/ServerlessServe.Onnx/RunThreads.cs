@@ -1,0 +1,116 @@
+using System.Collections.Concurrent;
+
+namespace ServerlessServe.Onnx;
+
+/// <summary>
+/// At most <c>max</c> threads of their own that take ONNX Runtime runs from one queue, in the order posted. A thread
+/// starts when work is posted and every running thread is busy, and ends after <see cref="IdleTimeout"/> without work.
+/// </summary>
+/// <remarks>
+/// ONNX Runtime's CUDA provider keeps its cuBLAS and cuDNN handles, and their GPU workspaces, per calling thread, and
+/// creates them on a thread's first run (tens to hundreds of milliseconds). Requests arrive on whichever thread-pool
+/// thread is free, and the pool adds threads under load and retires them after 20 s idle, so a replica running each
+/// request on its own thread pays that setup again and again, and holds a set of handles per thread the pool ever used.
+/// A few threads of its own pay it once each, and bound the handles (docs/performance.md, "CUDA runs on threads of
+/// their own"). <see cref="RunThread"/> is the single-thread case a batch loop uses.
+/// </remarks>
+internal sealed class RunThreads
+{
+    private readonly BlockingCollection<(Action Work, TaskCompletionSource Done)> _work = new();
+    private readonly Lock _gate = new();
+    private readonly string _name;
+    private readonly int _max;
+    private int _running;
+    private int _waiting;
+    private int _started;
+
+    public RunThreads(string name, int max)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        _name = name;
+        _max = max;
+    }
+
+    /// <summary>How long a thread waits for work before it ends. Default 5 minutes.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The most threads that run at once.</summary>
+    public int Max => _max;
+
+    /// <summary>Threads running now.</summary>
+    public int Running
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _running;
+            }
+        }
+    }
+
+    /// <summary>Threads started since this was made (tests: how often the setup a thread pays was paid).</summary>
+    public int Started => Volatile.Read(ref _started);
+
+    /// <summary>Runs <paramref name="work"/> on one of the threads; the task completes (or faults) when it has.</summary>
+    public Task RunAsync(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            _work.Add((work, done));
+
+            // More work waiting than threads waiting for it: one more thread, up to the most.
+            if (_work.Count > _waiting && _running < _max)
+            {
+                _running++;
+                var number = Interlocked.Increment(ref _started);
+                new Thread(Loop) { IsBackground = true, Name = $"{_name} {number}" }.Start();
+            }
+        }
+
+        return done.Task;
+    }
+
+    private void Loop()
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                _waiting++;
+            }
+
+            var taken = _work.TryTake(out var item, IdleTimeout);
+            lock (_gate)
+            {
+                _waiting--;
+                if (!taken)
+                {
+                    // Work posted under the lock after the wait timed out is taken on the next pass.
+                    if (_work.Count == 0)
+                    {
+                        _running--;
+                        return;
+                    }
+
+                    continue;
+                }
+            }
+
+            try
+            {
+                item.Work();
+                item.Done.SetResult();
+            }
+#pragma warning disable CA1031 // The failure belongs to whoever posted the work: it gets it through its task.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                item.Done.SetException(ex);
+            }
+        }
+    }
+}
