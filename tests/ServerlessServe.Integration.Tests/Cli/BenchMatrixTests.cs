@@ -163,6 +163,21 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     }
 
     [StackFact]
+    public async Task Bench_Plain_ANewCallerEveryCallerRowsRows()
+    {
+        var run = await Ssctl.RunAsync(fixture,
+        [
+            "bench", "--requests", "6", "--concurrency", "1", "--warmup", "1", "--caller-rows", "2",
+            "--url", fixture.Stack.GatewayBaseUrl.ToString(), "--state", fixture.State.Directory,
+        ]);
+
+        // Requests 0 (the warm-up) to 6, two to a caller: the six measured were sent as callers 0 to 3.
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("requests=6 concurrency=1 failures=0", run.Output, StringComparison.Ordinal);
+        Assert.Contains("callers=4", run.Output, StringComparison.Ordinal);
+    }
+
+    [StackFact]
     public async Task Matrix_Chunked_InferenceAndGatewayAnswerBodiesWithoutALength()
     {
         var output = Path.Combine(fixture.State.Directory, "bench-chunked-" + Guid.NewGuid().ToString("N")[..6] + ".json");

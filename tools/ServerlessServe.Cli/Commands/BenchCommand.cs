@@ -59,7 +59,7 @@ internal static class BenchCommand
         };
         var callerRows = new Option<int>("--caller-rows")
         {
-            Description = "--matrix: rows the gateway target sends as one caller before it turns to a new one (1..1000000), so that no caller passes a model's extraction volume limit (1,000 rows in 5 minutes by default; digits blocks a caller past it).",
+            Description = "Rows the gateway target (and a plain run, without --sign-key) sends as one caller before it turns to a new one (1..1000000), so that no caller passes a model's extraction volume limit (1,000 rows in 5 minutes by default; digits blocks a caller past it).",
             DefaultValueFactory = _ => BenchMatrix.DefaultCallerRows,
         };
         var rawProvider = new Option<string>("--raw-provider") { Description = "--matrix: execution provider of the raw target: cpu or cuda (device 0; needs the GPU build, OnnxRuntimeFlavor=Gpu).", DefaultValueFactory = _ => "cpu" };
@@ -113,6 +113,13 @@ internal static class BenchCommand
             var token = LocalIssuer.Mint(state, "bench", [], TimeSpan.FromHours(1));
             var payload = BenchPayloads.For(parse.GetValue(model)!, parse.GetValue(binary));
             var items = parse.GetValue(jobItems);
+
+            // A new caller every --caller-rows rows, as the matrix's gateway target has, so that a long run is not refused
+            // for the extraction detector's volume limit. A signing key is registered for one subject, 'bench', so a
+            // signed run keeps that one caller.
+            var callers = parse.GetValue(signKey) is null
+                ? new BenchCallers(() => LocalIssuer.Mint(state, "bench-" + Guid.NewGuid().ToString("N"), [], TimeSpan.FromHours(1)), Math.Clamp(parse.GetValue(callerRows), 1, 1_000_000), rowsPerRequest: 1)
+                : new BenchCallers(() => token, int.MaxValue, rowsPerRequest: 1);
             using var signer = parse.GetValue(signKey) is not null ? ECDsa.Create() : null;
             if (signer is not null)
             {
@@ -126,7 +133,7 @@ internal static class BenchCommand
             {
                 report = items > 0
                     ? await RunJobsAsync(baseUrl, parse.GetValue(model)!, token, BenchPayloads.For(parse.GetValue(model)!, binary: false), Math.Min(items, 1000), total, inFlight, cancellationToken, warm ?? 2).ConfigureAwait(false)
-                    : await RunAsync(baseUrl, parse.GetValue(model)!, token, payload, total, inFlight, cancellationToken, warm ?? 10).ConfigureAwait(false);
+                    : await RunAsync(baseUrl, parse.GetValue(model)!, callers, payload, total, inFlight, cancellationToken, warm ?? 10).ConfigureAwait(false);
             }
             catch (HttpRequestException)
             {
@@ -228,8 +235,9 @@ internal static class BenchCommand
 
     private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 
-    public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, string token, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken, int warmup = 10)
+    public static async Task<BenchReport> RunAsync(Uri baseUrl, string model, BenchCallers callers, BenchPayload payload, int total, int inFlight, CancellationToken cancellationToken, int warmup = 10)
     {
+        ArgumentNullException.ThrowIfNull(callers);
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = inFlight, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(60) };
         var path = $"v2/models/{Uri.EscapeDataString(model)}/infer";
@@ -237,9 +245,10 @@ internal static class BenchCommand
         // Warm-up: model load and JIT are not what we measure.
         for (var i = 0; i < warmup; i++)
         {
-            await SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false);
+            await SendAsync(http, path, callers.Next(), payload, cancellationToken).ConfigureAwait(false);
         }
 
+        var measuredFrom = callers.Sent;
         var latencies = new double[total];
         var failures = 0;
         var next = -1;
@@ -250,7 +259,7 @@ internal static class BenchCommand
             while ((index = Interlocked.Increment(ref next)) < total)
             {
                 var watch = Stopwatch.StartNew();
-                var status = await SendAsync(http, path, token, payload, cancellationToken).ConfigureAwait(false);
+                var status = await SendAsync(http, path, callers.Next(), payload, cancellationToken).ConfigureAwait(false);
                 latencies[index] = watch.Elapsed.TotalMilliseconds;
                 if (status != HttpStatusCode.OK)
                 {
@@ -260,7 +269,7 @@ internal static class BenchCommand
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
         wall.Stop();
-        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed) { Warmup = warmup };
+        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed) { Warmup = warmup, Callers = callers.Between(measuredFrom, callers.Sent) };
     }
 
     /// <summary>
@@ -434,6 +443,9 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
     /// <summary>Requests (or jobs) sent before the measured ones.</summary>
     public int Warmup { get; init; }
 
+    /// <summary>Callers the measured requests were sent as (0 where not counted: jobs).</summary>
+    public int Callers { get; init; }
+
     public double Percentile(double p) => NearestRank(LatenciesMs.Order().ToArray(), p);
 
     /// <summary>Nearest-rank percentile of sorted values (0 when there are none).</summary>
@@ -462,7 +474,7 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
         AnsiConsole.Write(table);
         Console.Out.WriteLine(string.Create(
             System.Globalization.CultureInfo.InvariantCulture,
-            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p95={Percentile(95):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s items={ItemThroughput:F1}/s warmup={Warmup}"));
+            $"bench {Model}: requests={Requests} concurrency={Concurrency} failures={Failures} p50={Percentile(50):F2}ms p90={Percentile(90):F2}ms p95={Percentile(95):F2}ms p99={Percentile(99):F2}ms max={LatenciesMs.Max():F2}ms throughput={Throughput:F1}/s items={ItemThroughput:F1}/s warmup={Warmup}{(Callers > 0 ? $" callers={Callers}" : "")}"));
     }
 
     private static string F(double value) => value.ToString("F2", System.Globalization.CultureInfo.InvariantCulture);
