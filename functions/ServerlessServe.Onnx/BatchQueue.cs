@@ -27,7 +27,7 @@ internal sealed class BatchQueue
 
     // Per loop slot (ConcurrentBatches of them): the thread its runs happen on, or null where runs stay on the loop's
     // thread-pool thread (the CPU, where a thread costs ONNX Runtime nothing to start using).
-    private readonly RunThread[]? _threads;
+    private readonly RunThreads[]? _threads;
     private readonly bool[] _slotBusy;
 
     public BatchQueue(DynamicBatcher batcher, LoadedModel model, BatchingPolicy policy)
@@ -41,10 +41,10 @@ internal sealed class BatchQueue
         _slotBusy = new bool[Math.Max(1, batcher.ConcurrentBatches)];
         if (batcher.DedicatedThreads ?? model.ExecutionProvider == ExecutionProvider.Cuda)
         {
-            _threads = new RunThread[_slotBusy.Length];
+            _threads = new RunThreads[_slotBusy.Length];
             for (var i = 0; i < _threads.Length; i++)
             {
-                _threads[i] = new RunThread($"ServerlessServe batch {model.Name} {i}");
+                _threads[i] = new RunThreads($"ServerlessServe batch {model.Name} {i}", 1);
             }
         }
 

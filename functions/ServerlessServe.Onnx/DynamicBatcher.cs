@@ -54,7 +54,7 @@ internal sealed class DynamicBatcher
     internal BatchPadding Padding { get; init; }
 
     /// <summary>
-    /// Whether each batch loop runs its batches on a thread of its own (<see cref="RunThread"/>) rather than on the
+    /// Whether each batch loop runs its batches on a thread of its own (<see cref="RunThreads"/> of one) rather than on the
     /// thread-pool thread it started on; null (default): for models on CUDA only.
     /// </summary>
     internal bool? DedicatedThreads { get; init; }

@@ -4,7 +4,8 @@ namespace ServerlessServe.Onnx;
 
 /// <summary>
 /// At most <c>max</c> threads of their own that take ONNX Runtime runs from one queue, in the order posted. A thread
-/// starts when work is posted and every running thread is busy, and ends after <see cref="IdleTimeout"/> without work.
+/// starts when work is posted and every running thread is busy, and ends after <see cref="IdleTimeout"/> without work
+/// (later work starts another). With one thread, as each batch loop has, runs happen one at a time in order.
 /// </summary>
 /// <remarks>
 /// ONNX Runtime's CUDA provider keeps its cuBLAS and cuDNN handles, and their GPU workspaces, per calling thread, and
@@ -12,7 +13,7 @@ namespace ServerlessServe.Onnx;
 /// thread is free, and the pool adds threads under load and retires them after 20 s idle, so a replica running each
 /// request on its own thread pays that setup again and again, and holds a set of handles per thread the pool ever used.
 /// A few threads of its own pay it once each, and bound the handles (docs/performance.md, "CUDA runs on threads of
-/// their own"). <see cref="RunThread"/> is the single-thread case a batch loop uses.
+/// their own"). A batch loop has one such thread per slot, so its batches and its warm-up run on the same thread.
 /// </remarks>
 internal sealed class RunThreads
 {
@@ -67,7 +68,7 @@ internal sealed class RunThreads
             {
                 _running++;
                 var number = Interlocked.Increment(ref _started);
-                new Thread(Loop) { IsBackground = true, Name = $"{_name} {number}" }.Start();
+                new Thread(Loop) { IsBackground = true, Name = _max == 1 ? _name : $"{_name} {number}" }.Start();
             }
         }
 

@@ -256,29 +256,6 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
-    public async Task RunThread_RunsWorkOnOneThread_EndsWhenIdle_StartsAgain()
-    {
-        var thread = new RunThread("test run thread") { IdleTimeout = TimeSpan.FromMilliseconds(50) };
-        var first = 0;
-        await thread.RunAsync(() => first = Environment.CurrentManagedThreadId);
-        var second = 0;
-        await thread.RunAsync(() => second = Environment.CurrentManagedThreadId);
-        Assert.Equal(first, second);
-        Assert.NotEqual(Environment.CurrentManagedThreadId, first);
-
-        // A liveness check, not a timing one: the thread ends once idle, and the next work starts another.
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (thread.ThreadId is not null && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-
-        Assert.Null(thread.ThreadId);
-        await thread.RunAsync(() => { });
-        await Assert.ThrowsAsync<InvalidOperationException>(() => thread.RunAsync(() => throw new InvalidOperationException("the work's own failure")));
-    }
-
-    [Fact]
     public async Task RunAsync_PaddedBytesBatch_SplitsExactly()
     {
         var model = await InferenceTestModels.IdentityAsync(_cache, TensorDataType.Bytes);

@@ -267,45 +267,5 @@ public sealed class OnnxModelRunnerTests : IDisposable
         Assert.Equal(0, threads.Started);
     }
 
-    [Fact]
-    public async Task RunThreads_AtMostMaxBusyAtOnce_EndWhenIdle_StartAgain()
-    {
-        var threads = new RunThreads("test run", 2) { IdleTimeout = TimeSpan.FromMilliseconds(50) };
-        using var gate = new ManualResetEventSlim();
-        var order = new System.Collections.Concurrent.ConcurrentQueue<int>();
-        var ids = new System.Collections.Concurrent.ConcurrentDictionary<int, byte>();
-        var work = Enumerable.Range(0, 10).Select(i => threads.RunAsync(() =>
-        {
-            ids[Environment.CurrentManagedThreadId] = 0;
-            gate.Wait();
-            order.Enqueue(i);
-        })).ToArray();
-
-        // A liveness wait, not a timing one: both threads take an item and block on the gate.
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (ids.Count < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(2, threads.Running);
-        Assert.Equal(2, threads.Started);
-        Assert.DoesNotContain(Environment.CurrentManagedThreadId, ids.Keys);
-        gate.Set();
-        await Task.WhenAll(work);
-        Assert.Equal(2, threads.Started);
-        Assert.Equal(10, order.Count);
-
-        while (threads.Running > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(0, threads.Running);
-        await threads.RunAsync(() => { });
-        Assert.Equal(3, threads.Started);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => threads.RunAsync(() => throw new InvalidOperationException("the work's own failure")));
-    }
-
     public void Dispose() => _cache.Dispose();
 }
