@@ -61,17 +61,13 @@ public sealed class OnnxModelRunner
         return RunChecked(model, inputs, CheckOutputs(model.Session, outputNames), cancellationToken);
     }
 
-    // The caller waits for its run even when it is cancelled while queued: the run reads the caller's tensors where they
-    // lie, so they must stay the caller's until it has ended. A run cancelled before it starts ends at once.
+    // A run cancelled while it waits in the queue never starts, and the caller has its cancellation at once. A run that
+    // has started reads the caller's tensors where they lie, so the caller waits for its end; cancellation terminates it.
     private async Task<IReadOnlyList<Tensor>> RunOnThreadsAsync(
         RunThreads threads, LoadedModel model, IReadOnlyList<Tensor> inputs, string[] outputs, CancellationToken cancellationToken)
     {
         IReadOnlyList<Tensor>? result = null;
-        await threads.RunAsync(() =>
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            result = RunChecked(model, inputs, outputs, cancellationToken);
-        }).ConfigureAwait(false);
+        await threads.RunAsync(() => result = RunChecked(model, inputs, outputs, cancellationToken), cancellationToken).ConfigureAwait(false);
         return result!;
     }
 

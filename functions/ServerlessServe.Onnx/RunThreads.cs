@@ -17,7 +17,7 @@ namespace ServerlessServe.Onnx;
 /// </remarks>
 internal sealed class RunThreads
 {
-    private readonly BlockingCollection<(Action Work, TaskCompletionSource Done)> _work = new();
+    private readonly BlockingCollection<Item> _work = new();
     private readonly Lock _gate = new();
     private readonly string _name;
     private readonly int _max;
@@ -54,14 +54,24 @@ internal sealed class RunThreads
     /// <summary>Threads started since this was made (tests: how often the setup a thread pays was paid).</summary>
     public int Started => Volatile.Read(ref _started);
 
-    /// <summary>Runs <paramref name="work"/> on one of the threads; the task completes (or faults) when it has.</summary>
-    public Task RunAsync(Action work)
+    /// <summary>
+    /// Runs <paramref name="work"/> on one of the threads; the task completes (or faults) when it has. Cancelled while it
+    /// waits in the queue, it never starts and the task is cancelled at once; once started, it runs to its end (the work
+    /// watches the token itself).
+    /// </summary>
+    public Task RunAsync(Action work, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cancellationToken.ThrowIfCancellationRequested();
+        var item = new Item(work);
+        if (cancellationToken.CanBeCanceled)
+        {
+            item.Registration = cancellationToken.Register(static state => ((Item)state!).CancelIfQueued(), item);
+        }
+
         lock (_gate)
         {
-            _work.Add((work, done));
+            _work.Add(item, CancellationToken.None);
 
             // More work waiting than threads waiting for it: one more thread, up to the most.
             if (_work.Count > _waiting && _running < _max)
@@ -72,7 +82,7 @@ internal sealed class RunThreads
             }
         }
 
-        return done.Task;
+        return item.Done.Task;
     }
 
     private void Loop()
@@ -101,16 +111,50 @@ internal sealed class RunThreads
                 }
             }
 
+            if (item!.TryStart())
+            {
+                item.Run();
+            }
+            else
+            {
+                item.Registration.Dispose();
+            }
+        }
+    }
+
+    /// <summary>One piece of work: queued, then either started (and run to its end) or cancelled, never both.</summary>
+    private sealed class Item(Action work)
+    {
+        private const int Queued = 0, Started = 1, Cancelled = 2;
+        private int _state;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public CancellationTokenRegistration Registration { get; set; }
+
+        public bool TryStart() => Interlocked.CompareExchange(ref _state, Started, Queued) == Queued;
+
+        public void CancelIfQueued()
+        {
+            if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued)
+            {
+                Done.TrySetCanceled();
+            }
+        }
+
+        public void Run()
+        {
+            Registration.Dispose();
             try
             {
-                item.Work();
-                item.Done.SetResult();
+                work();
+                Done.SetResult();
             }
 #pragma warning disable CA1031 // The failure belongs to whoever posted the work: it gets it through its task.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                item.Done.SetException(ex);
+                Done.SetException(ex);
             }
         }
     }

@@ -57,6 +57,30 @@ public sealed class RunThreadsTests
         Assert.Equal(3, threads.Started);
     }
 
+    [Fact]
+    public async Task CancelledWhileQueued_NeverRuns_CancelledAtOnce_LaterWorkStillRuns()
+    {
+        var threads = new RunThreads("test run", 1);
+        using var gate = new ManualResetEventSlim();
+        var busy = threads.RunAsync(gate.Wait);
+        using var cancel = new CancellationTokenSource();
+        var ran = false;
+        var queued = threads.RunAsync(() => ran = true, cancel.Token);
+        var after = threads.RunAsync(() => { });
+
+        await cancel.CancelAsync();
+
+        // Bounded so that a queue that ignores the cancellation fails here instead of waiting for the gate forever.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queued.WaitAsync(TimeSpan.FromMinutes(1)));
+        Assert.False(busy.IsCompleted);
+        gate.Set();
+        await busy;
+        await after;
+        Assert.False(ran);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => threads.RunAsync(() => ran = true, cancel.Token));
+        Assert.False(ran);
+    }
+
     // A liveness wait, not a timing one: the condition is asserted by the caller afterwards.
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
