@@ -133,7 +133,9 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     {
         var output = Path.Combine(fixture.State.Directory, "bench-job-" + Guid.NewGuid().ToString("N")[..6] + ".json");
 
-        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "job", "--job-items", "2", "--out", output]);
+        // Two items a job and four rows a caller: two jobs a caller. The cell's twelve jobs (two of warm-up, ten measured,
+        // counted together as for the gateway target) go as six callers, each submitting and polling its own jobs.
+        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "job", "--job-items", "2", "--warmup", "2", "--caller-rows", "4", "--out", output]);
 
         Assert.True(run.ExitCode == 0, run.Output);
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
@@ -142,6 +144,7 @@ public sealed class BenchMatrixTests(StackFixture fixture)
         Assert.Equal(2, result.GetProperty("jobItems").GetInt32());
         Assert.Equal(0, result.GetProperty("failures").GetInt32());
         Assert.Equal(2 * 5, result.GetProperty("requests").GetInt32());
+        Assert.Equal(6, result.GetProperty("callers").GetInt32());
     }
 
     [StackFact]

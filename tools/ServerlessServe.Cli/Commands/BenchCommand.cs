@@ -324,13 +324,16 @@ internal static class BenchCommand
 
     // A job is submitted with Prefer: wait (RFC 7240), so the gateway answers once it has finished (or 202 past the
     // wait, and the status is asked for the same way): the latency measured is the job's, not a polling interval's.
-    internal static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken)
+    internal static async Task<bool> RunJobAsync(HttpClient http, string path, byte[] body, int items, CancellationToken cancellationToken, string? token = null)
     {
+        // The caller's token on each request when given (the matrix turns callers over); else the client's default.
+        var authorization = token is null ? null : new AuthenticationHeaderValue("Bearer", token);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromMinutes(5));
         using var submit = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
         submit.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         submit.Headers.TryAddWithoutValidation("Prefer", "wait=20");
+        submit.Headers.Authorization = authorization;
         var response = await http.SendAsync(submit, deadline.Token).ConfigureAwait(false);
         try
         {
@@ -353,6 +356,7 @@ internal static class BenchCommand
                 response.Dispose();
                 using var ask = new HttpRequestMessage(HttpMethod.Get, $"jobs/{id}");
                 ask.Headers.TryAddWithoutValidation("Prefer", "wait=20");
+                ask.Headers.Authorization = authorization;
                 response = await http.SendAsync(ask, deadline.Token).ConfigureAwait(false);
             }
         }

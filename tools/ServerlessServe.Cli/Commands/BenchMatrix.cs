@@ -128,14 +128,23 @@ internal static class BenchMatrix
                     var callers = new BenchCallers(() => MintCaller(""), options.CallerRows, rows);
                     using var viaGateway = Wants("gateway") ? new HttpTarget("gateway", gateway, path, callers.Next, payload) : null;
                     // A job's items are JSON: built only when jobs are measured (32 images of JSON are tens of megabytes).
-                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, MintCaller("job-"), BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
+                    // A job's rows are its items' rows: its callers turn over by those.
+                    var jobCallers = new BenchCallers(() => MintCaller("job-"), options.CallerRows, rows * options.JobItems);
+                    using var viaJob = Wants("job") ? new JobTarget(options.GatewayUrl, model, jobCallers, BenchPayloads.For(model, binary: false, rows), options.JobItems, options.Concurrencies.Max()) : null;
                     ITarget[] targets = [.. new ITarget?[] { raw, viaInference, viaGateway, viaJob }.OfType<ITarget>()];
                     foreach (var concurrency in options.Concurrencies)
                     {
                         var sentBefore = callers.Sent;
+                        var jobsBefore = jobCallers.Sent;
                         var cell = await RunCellAsync(model, binary ? "binary" : "json", rows, concurrency, targets, options, stages, inferenceStages, cancellationToken).ConfigureAwait(false);
                         var callersInCell = callers.Between(sentBefore, callers.Sent);
-                        results.AddRange(cell.Select(r => r.Target == "gateway" ? r with { Callers = callersInCell } : r));
+                        var jobCallersInCell = jobCallers.Between(jobsBefore, jobCallers.Sent);
+                        results.AddRange(cell.Select(r => r.Target switch
+                        {
+                            "gateway" => r with { Callers = callersInCell },
+                            "job" => r with { Callers = jobCallersInCell },
+                            _ => r,
+                        }));
                     }
                 }
             }
@@ -418,11 +427,13 @@ internal static class BenchMatrix
         private readonly byte[] _body;
         private readonly int _items;
 
-        public JobTarget(Uri gatewayUrl, string model, string token, BenchPayload item, int items, int connections)
+        private readonly BenchCallers _callers;
+
+        public JobTarget(Uri gatewayUrl, string model, BenchCallers callers, BenchPayload item, int items, int connections)
         {
             _handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections * 2, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
             _http = new HttpClient(_handler) { BaseAddress = gatewayUrl, Timeout = TimeSpan.FromMinutes(5) };
-            _http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            _callers = callers;
             _path = $"v2/models/{Uri.EscapeDataString(model)}/jobs";
             _body = BenchCommand.JobBody(item, items);
             _items = items;
@@ -430,7 +441,8 @@ internal static class BenchMatrix
 
         public string Name => "job";
 
-        public Task<bool> SendAsync(CancellationToken cancellationToken) => BenchCommand.RunJobAsync(_http, _path, _body, _items, cancellationToken);
+        // A job is submitted and polled as one caller: only its owner may read its status.
+        public Task<bool> SendAsync(CancellationToken cancellationToken) => BenchCommand.RunJobAsync(_http, _path, _body, _items, cancellationToken, _callers.Next());
 
         public void Dispose()
         {
