@@ -16,6 +16,7 @@ public class ProtocolBenchmarks
     private readonly ProtocolLimits _limits = new();
     private EncodedBody _creditRiskJson = null!;
     private EncodedBody _imageJson = null!;
+    private byte[] _imagePythonJson = null!;
     private EncodedBody _imageBinary = null!;
     private EncodedBody _images32Binary = null!;
     private InferenceResponse _featuresResponse = null!;
@@ -32,6 +33,7 @@ public class ProtocolBenchmarks
         _creditRiskJson = V2Json.WriteRequest(new InferenceRequest { Inputs = [BenchmarkData.CreditRiskFeatures(1)] }, binaryInputs: false, binaryOutputs: false);
         _imageJson = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: false, binaryOutputs: false);
         _imageBinary = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: true, binaryOutputs: false);
+        _imagePythonJson = PythonJson(_image[0]);
         var images32 = new float[32 * BenchmarkData.ImageElements];
         for (var i = 0; i < 32; i++)
         {
@@ -53,7 +55,21 @@ public class ProtocolBenchmarks
         };
 
         // Body sizes, so the results can be read against them (in the log of each benchmark process).
-        Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image binary {_imageBinary.Body.Length}, 32 images binary {_images32Binary.Body.Length}");
+        Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image JSON in Python's digits {_imagePythonJson.Length}, image binary {_imageBinary.Body.Length}, 32 images binary {_images32Binary.Body.Length}");
+    }
+
+    private static byte[] PythonJson(Tensor image)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append("{\"inputs\":[{\"name\":\"").Append(image.Name).Append("\",\"shape\":[")
+            .AppendJoin(',', image.Shape).Append("],\"datatype\":\"FP32\",\"data\":[");
+        var pixels = (float[])image.Data;
+        for (var i = 0; i < pixels.Length; i++)
+        {
+            text.Append(i == 0 ? "" : ", ").Append(((double)pixels[i]).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(text.Append("]}]}").ToString());
     }
 
     [Benchmark]
@@ -61,6 +77,13 @@ public class ProtocolBenchmarks
 
     [Benchmark]
     public InferenceRequest ReadRequest_Json_Image() => V2Json.ReadRequest(_imageJson.Body, _imageJson.HeaderLength, _limits);
+
+    /// <summary>
+    /// The same image as Python V2 clients send it (tritonclient's JSON path): each float32 made a double by
+    /// <c>tolist()</c> and written by <c>json.dumps</c> in the double's shortest form, up to 17 digits.
+    /// </summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Image_PythonDigits() => V2Json.ReadRequest(_imagePythonJson, null, _limits);
 
     [Benchmark]
     public InferenceRequest ReadRequest_Binary_Image() => V2Json.ReadRequest(_imageBinary.Body, _imageBinary.HeaderLength, _limits);

@@ -7,7 +7,22 @@ namespace ServerlessServe.Core.Protocol;
 /// <summary>Reads one tensor element of type <typeparamref name="T"/> from the current JSON token, without allocating (except BYTES).</summary>
 internal interface IJsonElementParser<T>
 {
+    /// <summary>Whether <see cref="TryReadNumber"/> can read this type's elements straight from the JSON's bytes.</summary>
+    static virtual bool ReadsNumbers => false;
+
     static abstract ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out T value);
+
+    /// <summary>
+    /// The element whose JSON number starts <paramref name="text"/>, and the number's length: true only when the
+    /// number is valid JSON and <see cref="TryRead"/> would give this value with <see cref="ElementStatus.Ok"/>.
+    /// Anything else (not a number, out of range, undecided) is false, and the reader's own path decides.
+    /// </summary>
+    static virtual bool TryReadNumber(ReadOnlySpan<byte> text, out T value, out int length)
+    {
+        value = default!;
+        length = 0;
+        return false;
+    }
 }
 
 /// <summary>Element parsers, one per V2 datatype. Structs, so the generic data reader is specialised for each.</summary>
@@ -105,6 +120,14 @@ internal static class JsonElementParsers
     /// <summary>FP16 from a JSON number: parsed as a double, rounded to nearest; beyond ±65504 (rounding to infinity) is out of range.</summary>
     internal readonly struct Fp16 : IJsonElementParser<Half>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out Half value, out int length)
+        {
+            value = JsonNumbers.TryParseDouble(text, out var d, out length) ? (Half)d : Half.NaN;
+            return Half.IsFinite(value);
+        }
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out Half value)
         {
             value = default;
@@ -113,7 +136,7 @@ internal static class JsonElementParsers
                 return ElementStatus.WrongType;
             }
 
-            if (!reader.TryGetDouble(out var d))
+            if (!TryGetDouble(ref reader, out var d))
             {
                 return ElementStatus.OutOfRange;
             }
@@ -123,9 +146,17 @@ internal static class JsonElementParsers
         }
     }
 
-    /// <summary>FP32 from a JSON number; numbers beyond the float range (which would round to infinity) are out of range.</summary>
+    /// <summary>
+    /// FP32 from a JSON number, the nearest float (<see cref="JsonNumbers"/> when it decides, .NET's parser otherwise);
+    /// numbers beyond the float range (which would round to infinity) are out of range.
+    /// </summary>
     internal readonly struct Fp32 : IJsonElementParser<float>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out float value, out int length) =>
+            JsonNumbers.TryParseSingle(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out float value)
         {
             value = 0;
@@ -134,12 +165,22 @@ internal static class JsonElementParsers
                 return ElementStatus.WrongType;
             }
 
+            if (!reader.HasValueSequence && JsonNumbers.TryParseSingle(reader.ValueSpan, out value))
+            {
+                return ElementStatus.Ok;
+            }
+
             return reader.TryGetSingle(out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
         }
     }
 
     internal readonly struct Fp64 : IJsonElementParser<double>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out double value, out int length) =>
+            JsonNumbers.TryParseDouble(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out double value)
         {
             value = 0;
@@ -148,9 +189,13 @@ internal static class JsonElementParsers
                 return ElementStatus.WrongType;
             }
 
-            return reader.TryGetDouble(out value) && double.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+            return TryGetDouble(ref reader, out value) && double.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
         }
     }
+
+    /// <summary>The number token as the nearest double: <see cref="JsonNumbers"/> when it decides, .NET's parser otherwise.</summary>
+    private static bool TryGetDouble(ref Utf8JsonReader reader, out double value) =>
+        (!reader.HasValueSequence && JsonNumbers.TryParseDouble(reader.ValueSpan, out value)) || reader.TryGetDouble(out value);
 
     /// <summary>BYTES from a JSON string: the string's UTF-8 bytes after unescaping.</summary>
     internal readonly struct Bytes : IJsonElementParser<byte[]>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ServerlessServe.Core.Pipeline;
 
@@ -43,7 +44,7 @@ internal sealed partial class V2BodyReader
 
         // Allocate only what the rest of the JSON could possibly fill, so that memory is bounded by the body's size
         // and not by the declared shape.
-        if ((long)count * MinJsonBytesPerElement(type) > _jsonLength - reader.BytesConsumed)
+        if ((long)count * MinJsonBytesPerElement(type) > _jsonLength - (_readerStart + reader.BytesConsumed))
         {
             throw where.Error("data does not match shape");
         }
@@ -59,6 +60,11 @@ internal sealed partial class V2BodyReader
         if (probe.TokenType == JsonTokenType.StartArray)
         {
             ReadLevel<T, TParser>(ref reader, data, ref position, type, shape, 0, where);
+            return data;
+        }
+
+        if (TParser.ReadsNumbers && !NumbersTokenByToken && TryReadNumbers<T, TParser>(ref reader, data))
+        {
             return data;
         }
 
@@ -85,6 +91,73 @@ internal sealed partial class V2BodyReader
         }
 
         return data;
+    }
+
+    /// <summary>
+    /// Reads a flat array of numbers (reader on its <c>[</c>) straight from the JSON's bytes, without a token for each
+    /// element, and moves the reader to the array's <c>]</c>: true when the array held exactly
+    /// <paramref name="data"/>'s length of numbers that <typeparamref name="TParser"/> read. Anything else (a
+    /// string, a nested array, a number it declines, a count that does not match, anything that is not JSON) is
+    /// false: the reader has not moved, and reading the array token by token gives its value or its refusal.
+    /// </summary>
+    /// <remarks>
+    /// Between the numbers only what JSON allows there is accepted: whitespace and one comma; the numbers are
+    /// checked against JSON's grammar by <see cref="JsonNumbers"/>. The reader is made again at the <c>]</c> from its
+    /// state at the <c>[</c> (depth, options, an array open), which is the state it would have had there.
+    /// </remarks>
+    private bool TryReadNumbers<T, TParser>(ref Utf8JsonReader reader, T[] data)
+        where TParser : IJsonElementParser<T>
+    {
+        // The reader's span from the '[' on: its token is a slice of that span.
+        var bracket = (int)reader.TokenStartIndex;
+        var rest = MemoryMarshal.CreateReadOnlySpan(
+            ref MemoryMarshal.GetReference(reader.ValueSpan), _readerLength - _readerStart - bracket);
+        var at = 1;
+        var position = 0;
+        while (true)
+        {
+            at = SkipWhitespace(rest, at);
+            if (position == data.Length || !TParser.TryReadNumber(rest[at..], out data[position], out var length))
+            {
+                return false;
+            }
+
+            position++;
+            at = SkipWhitespace(rest, at + length);
+            if (at == rest.Length)
+            {
+                return false;
+            }
+
+            if (rest[at] == (byte)',')
+            {
+                at++;
+                continue;
+            }
+
+            if (rest[at] != (byte)']' || position != data.Length)
+            {
+                return false;
+            }
+
+            break;
+        }
+
+        var state = reader.CurrentState;
+        _readerStart += bracket + at;
+        reader = new Utf8JsonReader(rest[at..], isFinalBlock: true, state);
+        reader.Read();
+        return true;
+
+        static int SkipWhitespace(ReadOnlySpan<byte> text, int at)
+        {
+            while (at < text.Length && text[at] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+            {
+                at++;
+            }
+
+            return at;
+        }
     }
 
     /// <summary>

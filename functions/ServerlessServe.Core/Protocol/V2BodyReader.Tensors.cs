@@ -53,6 +53,7 @@ internal sealed partial class V2BodyReader
         var hasData = false;
         var count = 0;
         Utf8JsonReader deferredData = default;
+        var deferredStart = 0;
         while (NextProperty(ref reader))
         {
             if (reader.ValueTextEquals("name"u8))
@@ -96,6 +97,7 @@ internal sealed partial class V2BodyReader
                 else
                 {
                     deferredData = reader;
+                    deferredStart = _readerStart;
                     SkipValue(ref reader);
                 }
             }
@@ -127,7 +129,18 @@ internal sealed partial class V2BodyReader
 
         if (hasData && data is null)
         {
-            data = ReadData(ref deferredData, type, shape, count, where);
+            // The saved reader's own start, for as long as it reads: the data may be read from its bytes, and the
+            // reader made again, which moves only the saved reader.
+            var start = _readerStart;
+            _readerStart = deferredStart;
+            try
+            {
+                data = ReadData(ref deferredData, type, shape, count, where);
+            }
+            finally
+            {
+                _readerStart = start;
+            }
         }
         else if (binarySize.HasValue)
         {

@@ -17,6 +17,15 @@ internal sealed partial class V2BodyReader
     private long _elements;
     private int _jsonLength;
 
+    /// <summary>For tests, on this thread: read every data array token by token, as before numbers were read from the bytes.</summary>
+    [ThreadStatic]
+    internal static bool NumbersTokenByToken;
+
+    // The reader's span: its length, and where the current reader starts in it (not at 0 after a flat numeric array
+    // was read from the bytes and the reader made again past it: see TryReadNumbers).
+    private int _readerLength;
+    private int _readerStart;
+
     private V2BodyReader(ProtocolLimits limits, BodyLocation root, TensorLease? lease = null)
     {
         _limits = limits;
@@ -82,14 +91,18 @@ internal sealed partial class V2BodyReader
         return body[..length];
     }
 
-    private Utf8JsonReader CreateReader(ReadOnlySpan<byte> json) =>
-        new(json, new JsonReaderOptions
+    private Utf8JsonReader CreateReader(ReadOnlySpan<byte> json)
+    {
+        _readerLength = json.Length;
+        _readerStart = 0;
+        return new(json, new JsonReaderOptions
         {
             // One more than our cap, so that our own check (with its clear message) fires first.
             MaxDepth = _limits.MaxJsonDepth + 1,
             CommentHandling = JsonCommentHandling.Disallow,
             AllowTrailingCommas = false,
         });
+    }
 
     private InferenceRequest ParseRequest(ref Utf8JsonReader reader, ReadOnlySpan<byte> binary, bool hasBinarySection)
     {
