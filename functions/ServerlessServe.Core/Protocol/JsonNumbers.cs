@@ -76,13 +76,16 @@ internal static class JsonNumbers
 
         var exact = negative ? -magnitude : magnitude;
         var rounded = (float)exact;
-        if ((double)rounded != exact)
+        if (!float.IsFinite(rounded))
         {
-            if (!float.IsFinite(rounded))
-            {
-                return false;
-            }
+            return false;
+        }
 
+        // Halfway between two normal floats, a double's 29 bits below the float's 23 are exactly 1 followed by zeros;
+        // below the normal floats (2^-126) the float has fewer bits, so look closer there.
+        if (((BitConverter.DoubleToUInt64Bits(magnitude) & 0x1FFFFFFF) == 0x10000000 || magnitude < 1.1754943508222875e-38)
+            && (double)rounded != exact)
+        {
             // The float on the other side of the double: if the double is exactly halfway between the two, the token
             // may have been just below or just above it, which only the exact parser can tell, unless the double is
             // the token's value itself (a shortest-form writer gives 49686230 for the float 49686232: a tie, to even).
