@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -147,7 +148,7 @@ internal static class JsonElementParsers
     }
 
     /// <summary>
-    /// FP32 from a JSON number, the nearest float (<see cref="JsonNumbers"/> when it decides, .NET's parser otherwise);
+    /// FP32 from a JSON number, the nearest float (<see cref="JsonNumbers"/> when it decides, .NET's number parser otherwise);
     /// numbers beyond the float range (which would round to infinity) are out of range.
     /// </summary>
     internal readonly struct Fp32 : IJsonElementParser<float>
@@ -165,12 +166,14 @@ internal static class JsonElementParsers
                 return ElementStatus.WrongType;
             }
 
-            if (!reader.HasValueSequence && JsonNumbers.TryParseSingle(reader.ValueSpan, out value))
+            if (reader.HasValueSequence)
             {
-                return ElementStatus.Ok;
+                return reader.TryGetSingle(out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
             }
 
-            return reader.TryGetSingle(out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
+            return JsonNumbers.TryParseSingle(reader.ValueSpan, out value)
+                || (float.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value))
+                ? ElementStatus.Ok : ElementStatus.OutOfRange;
         }
     }
 
@@ -193,9 +196,16 @@ internal static class JsonElementParsers
         }
     }
 
-    /// <summary>The number token as the nearest double: <see cref="JsonNumbers"/> when it decides, .NET's parser otherwise.</summary>
+    /// <summary>
+    /// The number token as the nearest double: <see cref="JsonNumbers"/> when it decides, .NET's number parser
+    /// otherwise. Not the reader's own conversion (<c>Utf8Parser</c>), which rounds some exact ties written with
+    /// trailing zeros away from even (15828781656352337.000 to ...338, where the nearest-even double is ...336).
+    /// </summary>
     private static bool TryGetDouble(ref Utf8JsonReader reader, out double value) =>
-        (!reader.HasValueSequence && JsonNumbers.TryParseDouble(reader.ValueSpan, out value)) || reader.TryGetDouble(out value);
+        reader.HasValueSequence
+            ? reader.TryGetDouble(out value)
+            : JsonNumbers.TryParseDouble(reader.ValueSpan, out value)
+                || double.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     /// <summary>BYTES from a JSON string: the string's UTF-8 bytes after unescaping.</summary>
     internal readonly struct Bytes : IJsonElementParser<byte[]>

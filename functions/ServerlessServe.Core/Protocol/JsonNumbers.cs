@@ -149,7 +149,15 @@ internal static class JsonNumbers
             {
                 if (count == MaxDigits)
                 {
-                    return false;
+                    // Past 19 digits only zeros can be kept, as a power of ten (a nonzero digit after them declines).
+                    if (digit != 0)
+                    {
+                        return false;
+                    }
+
+                    exponent++;
+                    i++;
+                    continue;
                 }
 
                 digits = (digits * 10) + digit;
@@ -190,11 +198,20 @@ internal static class JsonNumbers
                 i += 4;
             }
 
+            var zerosPast = 0;
             while (i < token.Length && (digit = (uint)(token[i] - '0')) <= 9)
             {
                 if (count == MaxDigits)
                 {
-                    return false;
+                    // Zeros past 19 digits add nothing; anything else would need more digits than are kept.
+                    if (digit != 0)
+                    {
+                        return false;
+                    }
+
+                    zerosPast++;
+                    i++;
+                    continue;
                 }
 
                 digits = (digits * 10) + digit;
@@ -207,7 +224,7 @@ internal static class JsonNumbers
                 return false;
             }
 
-            exponent = start - i;
+            exponent += start - i + zerosPast;
         }
 
         if (i < token.Length && (token[i] | 0x20) == (byte)'e')
