@@ -17,6 +17,7 @@ public class ProtocolBenchmarks
     private EncodedBody _creditRiskJson = null!;
     private EncodedBody _imageJson = null!;
     private byte[] _imagePythonJson = null!;
+    private EncodedBody _bytesImageJson = null!;
     private EncodedBody _imageBinary = null!;
     private EncodedBody _images32Binary = null!;
     private InferenceResponse _featuresResponse = null!;
@@ -34,6 +35,10 @@ public class ProtocolBenchmarks
         _imageJson = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: false, binaryOutputs: false);
         _imageBinary = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: true, binaryOutputs: false);
         _imagePythonJson = PythonJson(_image[0]);
+        var pixels = new byte[BenchmarkData.ImageElements];
+        new Random(7).NextBytes(pixels);
+        _bytesImageJson = V2Json.WriteRequest(
+            new InferenceRequest { Inputs = [new Tensor("pixels", TensorDataType.UInt8, BenchmarkData.ImageShape, pixels)] }, binaryInputs: false, binaryOutputs: false);
         var images32 = new float[32 * BenchmarkData.ImageElements];
         for (var i = 0; i < 32; i++)
         {
@@ -56,6 +61,19 @@ public class ProtocolBenchmarks
 
         // Body sizes, so the results can be read against them (in the log of each benchmark process).
         Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image JSON in Python's digits {_imagePythonJson.Length}, image binary {_imageBinary.Body.Length}, 32 images binary {_images32Binary.Body.Length}");
+    }
+
+    private InferenceRequest TokenByToken(EncodedBody body)
+    {
+        V2BodyReader.NumbersTokenByToken = true;
+        try
+        {
+            return V2Json.ReadRequest(body.Body, body.HeaderLength, _limits);
+        }
+        finally
+        {
+            V2BodyReader.NumbersTokenByToken = false;
+        }
     }
 
     private static byte[] PythonJson(Tensor image)
@@ -84,6 +102,18 @@ public class ProtocolBenchmarks
     /// </summary>
     [Benchmark]
     public InferenceRequest ReadRequest_Json_Image_PythonDigits() => V2Json.ReadRequest(_imagePythonJson, null, _limits);
+
+    /// <summary>The image as <see cref="ReadRequest_Json_Image"/>, its numbers read token by token (how every array was read before 2026-12-05).</summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Image_TokenByToken() => TokenByToken(_imageJson);
+
+    /// <summary>An image of UINT8 pixels, 0-255, as JSON (150,528 integers).</summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Uint8Image() => V2Json.ReadRequest(_bytesImageJson.Body, _bytesImageJson.HeaderLength, _limits);
+
+    /// <summary>As <see cref="ReadRequest_Json_Uint8Image"/>, token by token.</summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Uint8Image_TokenByToken() => TokenByToken(_bytesImageJson);
 
     [Benchmark]
     public InferenceRequest ReadRequest_Binary_Image() => V2Json.ReadRequest(_imageBinary.Body, _imageBinary.HeaderLength, _limits);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -40,6 +41,10 @@ internal static class JsonElementParsers
 
     internal readonly struct UInt8 : IJsonElementParser<byte>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out byte value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out byte value)
         {
             value = 0;
@@ -50,6 +55,10 @@ internal static class JsonElementParsers
 
     internal readonly struct UInt16 : IJsonElementParser<ushort>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out ushort value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out ushort value)
         {
             value = 0;
@@ -60,6 +69,10 @@ internal static class JsonElementParsers
 
     internal readonly struct UInt32 : IJsonElementParser<uint>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out uint value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out uint value)
         {
             value = 0;
@@ -70,6 +83,10 @@ internal static class JsonElementParsers
 
     internal readonly struct UInt64 : IJsonElementParser<ulong>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out ulong value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out ulong value)
         {
             value = 0;
@@ -80,6 +97,10 @@ internal static class JsonElementParsers
 
     internal readonly struct Int8 : IJsonElementParser<sbyte>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out sbyte value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out sbyte value)
         {
             value = 0;
@@ -90,6 +111,10 @@ internal static class JsonElementParsers
 
     internal readonly struct Int16 : IJsonElementParser<short>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out short value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out short value)
         {
             value = 0;
@@ -100,6 +125,10 @@ internal static class JsonElementParsers
 
     internal readonly struct Int32 : IJsonElementParser<int>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out int value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out int value)
         {
             value = 0;
@@ -110,6 +139,10 @@ internal static class JsonElementParsers
 
     internal readonly struct Int64 : IJsonElementParser<long>
     {
+        public static bool ReadsNumbers => true;
+
+        public static bool TryReadNumber(ReadOnlySpan<byte> text, out long value, out int length) => TryReadInteger(text, out value, out length);
+
         public static ElementStatus TryRead(ref Utf8JsonReader reader, int maxBytesLength, out long value)
         {
             value = 0;
@@ -194,6 +227,29 @@ internal static class JsonElementParsers
 
             return TryGetDouble(ref reader, out value) && double.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
         }
+    }
+
+    /// <summary>
+    /// An integer element read from the bytes: a JSON integer within <typeparamref name="T"/>'s range. Declines
+    /// <c>-0</c> and everything else, which the reader's path reads or refuses as before.
+    /// </summary>
+    private static bool TryReadInteger<T>(ReadOnlySpan<byte> text, out T value, out int length)
+        where T : IBinaryInteger<T>, IMinMaxValue<T>
+    {
+        value = T.Zero;
+        if (!JsonNumbers.TryParseInteger(text, out var negative, out var magnitude, out length) || (negative && magnitude == 0))
+        {
+            return false;
+        }
+
+        var signed = negative ? -(Int128)magnitude : magnitude;
+        if (signed < Int128.CreateTruncating(T.MinValue) || signed > Int128.CreateTruncating(T.MaxValue))
+        {
+            return false;
+        }
+
+        value = T.CreateTruncating(signed);
+        return true;
     }
 
     /// <summary>

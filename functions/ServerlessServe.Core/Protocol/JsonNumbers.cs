@@ -100,6 +100,51 @@ internal static class JsonNumbers
         return true;
     }
 
+    /// <summary>
+    /// The JSON integer (<c>-?(0|[1-9][0-9]*)</c>, at most 19 digits) at the start of <paramref name="text"/>, as sign
+    /// and magnitude, and where it ends. Declines a number with a fraction or an exponent (<c>1.0</c>, <c>1e2</c>), which
+    /// is the reader's to judge for an integer datatype.
+    /// </summary>
+    public static bool TryParseInteger(ReadOnlySpan<byte> text, out bool negative, out ulong magnitude, out int length)
+    {
+        magnitude = 0;
+        length = 0;
+        var i = 0;
+        negative = text.Length > 0 && text[0] == (byte)'-';
+        if (negative)
+        {
+            i++;
+        }
+
+        var start = i;
+        uint digit;
+        if (i < text.Length && text[i] == (byte)'0')
+        {
+            i++;
+        }
+        else
+        {
+            while (i < text.Length && (digit = (uint)(text[i] - '0')) <= 9)
+            {
+                if (i - start == MaxDigits)
+                {
+                    return false;
+                }
+
+                magnitude = (magnitude * 10) + digit;
+                i++;
+            }
+        }
+
+        if (i == start || (i < text.Length && (text[i] == (byte)'.' || (text[i] | 0x20) == (byte)'e')))
+        {
+            return false;
+        }
+
+        length = i;
+        return true;
+    }
+
     /// <summary>Whether <paramref name="magnitude"/> is exactly the integer <paramref name="digits"/> × 10^<paramref name="exponent"/>.</summary>
     private static bool IsInteger(ulong digits, int exponent, double magnitude) =>
         exponent is >= 0 and <= 19 && magnitude < 18446744073709551616.0 && (UInt128)digits * Pow10(exponent) == (ulong)magnitude;

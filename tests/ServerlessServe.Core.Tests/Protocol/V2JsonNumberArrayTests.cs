@@ -6,15 +6,15 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Core.Tests.Protocol;
 
 /// <summary>
-/// Flat FP16/FP32/FP64 data arrays are read straight from the JSON's bytes (<c>V2BodyReader.TryReadNumbers</c>), not
-/// token by token. Whatever the body, valid or broken anywhere, the result must be the token-by-token reader's: the same
+/// Flat numeric data arrays (every datatype but BOOL and BYTES) are read straight from the JSON's bytes
+/// (<c>V2BodyReader.TryReadNumbers</c>), not token by token. Whatever the body, valid or broken anywhere, the result must be the token-by-token reader's: the same
 /// tensors bit for bit and the same properties after them, or the same refusal with the same message.
 /// </summary>
 public class V2JsonNumberArrayTests
 {
     private static readonly ProtocolLimits Limits = new();
 
-    private static readonly string[] FloatTypes = ["FP16", "FP32", "FP64"];
+    private static readonly string[] NumericTypes = ["FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"];
 
     // Bytes that break a number array in the ways that matter: separators, brackets, number characters in the wrong
     // place, a string, a comment, a letter.
@@ -25,7 +25,7 @@ public class V2JsonNumberArrayTests
     {
         var random = new Random(2401);
         int read = 0, refused = 0;
-        for (var i = 0; i < 4_000; i++)
+        for (var i = 0; i < 6_000; i++)
         {
             var body = Body(random);
             if (random.Next(3) != 0)
@@ -74,7 +74,7 @@ public class V2JsonNumberArrayTests
     [InlineData("[1,2,3")]
     public void EdgeArrays_SameAsTokenByToken(string data)
     {
-        foreach (var type in FloatTypes)
+        foreach (var type in NumericTypes)
         {
             // Read at once, and saved to be read after the shape that follows it.
             var json = "{\"id\":\"e\",\"inputs\":[{\"name\":\"x\",\"shape\":[3],\"datatype\":\"" + type + "\",\"data\":" + data
@@ -178,19 +178,19 @@ public class V2JsonNumberArrayTests
         _ => string.Join(',', data.Cast<object>()),
     };
 
-    /// <summary>A request of one to three inputs, float data written in the ways clients write numbers, then more properties.</summary>
+    /// <summary>A request of one to three numeric inputs, data written in the ways clients write numbers, properties in any order.</summary>
     private static byte[] Body(Random random)
     {
         var json = new StringBuilder("{\"id\":\"r\",\"inputs\":[");
         var inputs = random.Next(1, 4);
         for (var i = 0; i < inputs; i++)
         {
-            var type = FloatTypes[random.Next(FloatTypes.Length)];
+            var type = NumericTypes[random.Next(NumericTypes.Length)];
             var count = random.Next(0, 12);
             var data = new StringBuilder("\"data\":[");
             for (var j = 0; j < count; j++)
             {
-                data.Append(j == 0 ? "" : ",").Append(Space(random)).Append(Number(random)).Append(Space(random));
+                data.Append(j == 0 ? "" : ",").Append(Space(random)).Append(type.StartsWith("FP", StringComparison.Ordinal) || random.Next(20) == 0 ? Number(random) : Integer(random, type)).Append(Space(random));
             }
 
             // Properties in any order: data before the shape is read later, from a saved reader.
@@ -229,6 +229,35 @@ public class V2JsonNumberArrayTests
             6 => random.Next(2) == 0 ? "1e39" : "3.4028235e38",
             _ => value.ToString("R", CultureInfo.InvariantCulture),
         };
+    }
+
+    private static readonly string[] IntegerEdges =
+    [
+        "-0", "0", "1.0", "1e2", "127", "128", "-128", "-129", "255", "256", "32767", "32768", "65535", "65536",
+        "2147483647", "2147483648", "-2147483648", "-2147483649", "4294967295", "4294967296", "9223372036854775807",
+        "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "18446744073709551615", "18446744073709551616",
+    ];
+
+    /// <summary>Mostly an integer within <paramref name="type"/>'s range; one in eight an edge of some integer type.</summary>
+    private static string Integer(Random random, string type)
+    {
+        if (random.Next(8) == 0)
+        {
+            return IntegerEdges[random.Next(IntegerEdges.Length)];
+        }
+
+        var (min, max) = type switch
+        {
+            "INT8" => (sbyte.MinValue, sbyte.MaxValue),
+            "UINT8" => (0L, byte.MaxValue),
+            "INT16" => (short.MinValue, short.MaxValue),
+            "UINT16" => (0L, ushort.MaxValue),
+            "INT32" => (int.MinValue, int.MaxValue),
+            "UINT32" => (0L, uint.MaxValue),
+            "UINT64" => (0L, long.MaxValue),
+            _ => (long.MinValue, long.MaxValue),
+        };
+        return random.NextInt64(min, max).ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>The body with one byte replaced, inserted or removed, in or near a data array.</summary>
