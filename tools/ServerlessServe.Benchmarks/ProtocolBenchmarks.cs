@@ -17,6 +17,7 @@ public class ProtocolBenchmarks
     private EncodedBody _creditRiskJson = null!;
     private EncodedBody _imageJson = null!;
     private byte[] _imagePythonJson = null!;
+    private byte[] _imagePythonNestedJson = null!;
     private EncodedBody _bytesImageJson = null!;
     private EncodedBody _imageBinary = null!;
     private EncodedBody _images32Binary = null!;
@@ -35,6 +36,7 @@ public class ProtocolBenchmarks
         _imageJson = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: false, binaryOutputs: false);
         _imageBinary = V2Json.WriteRequest(new InferenceRequest { Inputs = _image }, binaryInputs: true, binaryOutputs: false);
         _imagePythonJson = PythonJson(_image[0]);
+        _imagePythonNestedJson = PythonJson(_image[0], nested: true);
         var pixels = new byte[BenchmarkData.ImageElements];
         new Random(7).NextBytes(pixels);
         _bytesImageJson = V2Json.WriteRequest(
@@ -76,18 +78,38 @@ public class ProtocolBenchmarks
         }
     }
 
-    private static byte[] PythonJson(Tensor image)
+    /// <summary>
+    /// The image as a Python client writes it: each float32 a double in its shortest form. Flat, as tritonclient
+    /// sends it, or <paramref name="nested"/> as <c>numpy.ndarray.tolist()</c> gives it (one level per dimension).
+    /// </summary>
+    private static byte[] PythonJson(Tensor image, bool nested = false)
     {
         var text = new System.Text.StringBuilder();
         text.Append("{\"inputs\":[{\"name\":\"").Append(image.Name).Append("\",\"shape\":[")
-            .AppendJoin(',', image.Shape).Append("],\"datatype\":\"FP32\",\"data\":[");
+            .AppendJoin(',', image.Shape).Append("],\"datatype\":\"FP32\",\"data\":");
         var pixels = (float[])image.Data;
-        for (var i = 0; i < pixels.Length; i++)
-        {
-            text.Append(i == 0 ? "" : ", ").Append(((double)pixels[i]).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
-        }
+        var index = 0;
+        WriteLevel(text, pixels, nested ? image.Shape : [pixels.Length], 0, ref index);
+        return System.Text.Encoding.UTF8.GetBytes(text.Append("}]}").ToString());
 
-        return System.Text.Encoding.UTF8.GetBytes(text.Append("]}]}").ToString());
+        static void WriteLevel(System.Text.StringBuilder text, float[] pixels, long[] shape, int level, ref int index)
+        {
+            text.Append('[');
+            for (var k = 0; k < shape[level]; k++)
+            {
+                text.Append(k == 0 ? "" : ", ");
+                if (level == shape.Length - 1)
+                {
+                    text.Append(((double)pixels[index++]).ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    WriteLevel(text, pixels, shape, level + 1, ref index);
+                }
+            }
+
+            text.Append(']');
+        }
     }
 
     [Benchmark]
@@ -102,6 +124,14 @@ public class ProtocolBenchmarks
     /// </summary>
     [Benchmark]
     public InferenceRequest ReadRequest_Json_Image_PythonDigits() => V2Json.ReadRequest(_imagePythonJson, null, _limits);
+
+    /// <summary>As <see cref="ReadRequest_Json_Image_PythonDigits"/>, nested as <c>tolist()</c> gives it (672 rows of 224).</summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Image_PythonNested() => V2Json.ReadRequest(_imagePythonNestedJson, null, _limits);
+
+    /// <summary>As <see cref="ReadRequest_Json_Image_PythonNested"/>, token by token.</summary>
+    [Benchmark]
+    public InferenceRequest ReadRequest_Json_Image_PythonNested_TokenByToken() => TokenByToken(new EncodedBody(_imagePythonNestedJson, null, "application/json"));
 
     /// <summary>The image as <see cref="ReadRequest_Json_Image"/>, its numbers read token by token (how every array was read before 2026-12-05).</summary>
     [Benchmark]

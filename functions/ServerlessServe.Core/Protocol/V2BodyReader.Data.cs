@@ -94,9 +94,9 @@ internal sealed partial class V2BodyReader
     }
 
     /// <summary>
-    /// Reads a flat array of numbers (reader on its <c>[</c>) straight from the JSON's bytes, without a token for each
-    /// element, and moves the reader to the array's <c>]</c>: true when the array held exactly
-    /// <paramref name="data"/>'s length of numbers that <typeparamref name="TParser"/> read. Anything else (a
+    /// Reads an array of numbers (reader on its <c>[</c>: flat data, or the innermost level of nested data) straight
+    /// from the JSON's bytes, without a token for each element, and moves the reader to the array's <c>]</c>: true
+    /// when the array held exactly <paramref name="data"/>'s length of numbers that <typeparamref name="TParser"/> read. Anything else (a
     /// string, a nested array, a number it declines, a count that does not match, anything that is not JSON) is
     /// false: the reader has not moved, and reading the array token by token gives its value or its refusal.
     /// </summary>
@@ -105,7 +105,7 @@ internal sealed partial class V2BodyReader
     /// checked against JSON's grammar by <see cref="JsonNumbers"/>. The reader is made again at the <c>]</c> from its
     /// state at the <c>[</c> (depth, options, an array open), which is the state it would have had there.
     /// </remarks>
-    private bool TryReadNumbers<T, TParser>(ref Utf8JsonReader reader, T[] data)
+    private bool TryReadNumbers<T, TParser>(ref Utf8JsonReader reader, Span<T> data)
         where TParser : IJsonElementParser<T>
     {
         // The reader's span from the '[' on: its token is a slice of that span.
@@ -185,6 +185,15 @@ internal sealed partial class V2BodyReader
         CheckDepth(ref reader);
         var isLast = level == shape.Length - 1;
         var length = shape[level];
+
+        // The innermost arrays hold the numbers: read each from the bytes when it can be (Python's tolist() nests).
+        if (isLast && TParser.ReadsNumbers && !NumbersTokenByToken && length <= data.Length - position
+            && TryReadNumbers<T, TParser>(ref reader, data.AsSpan(position, (int)length)))
+        {
+            position += (int)length;
+            return;
+        }
+
         var maxBytes = _limits.MaxBytesElementLength;
         long items = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)

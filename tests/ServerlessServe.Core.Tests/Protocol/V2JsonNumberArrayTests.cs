@@ -6,8 +6,8 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Core.Tests.Protocol;
 
 /// <summary>
-/// Flat numeric data arrays (every datatype but BOOL and BYTES) are read straight from the JSON's bytes
-/// (<c>V2BodyReader.TryReadNumbers</c>), not token by token. Whatever the body, valid or broken anywhere, the result must be the token-by-token reader's: the same
+/// Numeric data arrays (every datatype but BOOL and BYTES), flat or the innermost level of nested data, are read
+/// straight from the JSON's bytes (<c>V2BodyReader.TryReadNumbers</c>), not token by token. Whatever the body, valid or broken anywhere, the result must be the token-by-token reader's: the same
 /// tensors bit for bit and the same properties after them, or the same refusal with the same message.
 /// </summary>
 public class V2JsonNumberArrayTests
@@ -83,6 +83,8 @@ public class V2JsonNumberArrayTests
             var deferred = "{\"id\":\"e\",\"inputs\":[{\"name\":\"x\",\"data\":" + data + ",\"shape\":[3],\"datatype\":\"" + type
                 + "\"},{\"name\":\"y\",\"data\":[7],\"shape\":[1],\"datatype\":\"INT32\"}],\"outputs\":[{\"name\":\"o\"}]}";
             SameAsTokenByToken(Encoding.UTF8.GetBytes(deferred));
+            var nested = "{\"inputs\":[{\"name\":\"x\",\"shape\":[2,3],\"datatype\":\"" + type + "\",\"data\":[[4,5,6]," + data + "]}]}";
+            SameAsTokenByToken(Encoding.UTF8.GetBytes(nested));
         }
     }
 
@@ -186,15 +188,26 @@ public class V2JsonNumberArrayTests
         for (var i = 0; i < inputs; i++)
         {
             var type = NumericTypes[random.Next(NumericTypes.Length)];
-            var count = random.Next(0, 12);
+
+            // Flat, or nested rows × columns as Python's tolist() writes an array.
+            var nested = random.Next(3) == 0;
+            var rows = nested ? random.Next(0, 4) : 1;
+            var count = random.Next(0, nested ? 5 : 12);
             var data = new StringBuilder("\"data\":[");
-            for (var j = 0; j < count; j++)
+            for (var row = 0; row < rows; row++)
             {
-                data.Append(j == 0 ? "" : ",").Append(Space(random)).Append(type.StartsWith("FP", StringComparison.Ordinal) || random.Next(20) == 0 ? Number(random) : Integer(random, type)).Append(Space(random));
+                data.Append(row == 0 ? "" : ",").Append(nested ? "[" : "");
+                for (var j = 0; j < count; j++)
+                {
+                    data.Append(j == 0 ? "" : ",").Append(Space(random)).Append(type.StartsWith("FP", StringComparison.Ordinal) || random.Next(20) == 0 ? Number(random) : Integer(random, type)).Append(Space(random));
+                }
+
+                data.Append(nested ? "]" : "");
             }
 
             // Properties in any order: data before the shape is read later, from a saved reader.
-            string[] properties = [$"\"name\":\"t{i}\"", $"\"datatype\":\"{type}\"", $"\"shape\":[{count}]", data.Append(']').ToString()];
+            var shape = nested ? $"[{rows},{count}]" : $"[{count}]";
+            string[] properties = [$"\"name\":\"t{i}\"", $"\"datatype\":\"{type}\"", $"\"shape\":{shape}", data.Append(']').ToString()];
             random.Shuffle(properties);
             json.Append(i == 0 ? "" : ",").Append('{').AppendJoin(',', properties).Append('}');
         }
