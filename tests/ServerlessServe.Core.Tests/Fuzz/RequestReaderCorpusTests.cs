@@ -1,3 +1,4 @@
+using ServerlessServe.Core.Tests.Protocol;
 using ServerlessServe.Fuzz;
 
 namespace ServerlessServe.Core.Tests.Fuzz;
@@ -15,6 +16,31 @@ public class RequestReaderCorpusTests
     [MemberData(nameof(Inputs))]
     public void CorpusInput_ReadOrRefused(string input) =>
         RequestReaderTarget.Run(File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, input)));
+
+    /// <summary>
+    /// Each input, decoded as the target decodes it, gives the same tensors or the same refusal whether numbers are read
+    /// from the bytes or token by token (docs/performance.md, "JSON numbers read from the bytes").
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void CorpusInput_SameFromTheBytesAsTokenByToken(string input)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, input));
+        if (bytes.Length == 0)
+        {
+            return;
+        }
+
+        int? headerLength = null;
+        var body = bytes[1..];
+        if ((bytes[0] & 1) == 1 && body.Length >= 2)
+        {
+            headerLength = body[0] | (body[1] << 8);
+            body = body[2..];
+        }
+
+        V2JsonNumberArrayTests.SameAsTokenByToken(body, headerLength);
+    }
 
     [Fact]
     public void Corpus_HasTheSeeds() =>

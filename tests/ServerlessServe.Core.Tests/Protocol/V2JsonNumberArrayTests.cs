@@ -126,10 +126,10 @@ public class V2JsonNumberArrayTests
     }
 
     /// <summary>Reads <paramref name="body"/> both ways and asserts the same outcome; true when it was read.</summary>
-    private static bool SameAsTokenByToken(byte[] body)
+    internal static bool SameAsTokenByToken(byte[] body, int? headerLength = null)
     {
-        var fast = Outcome(body, tokenByToken: false);
-        var slow = Outcome(body, tokenByToken: true);
+        var fast = Outcome(body, headerLength, tokenByToken: false);
+        var slow = Outcome(body, headerLength, tokenByToken: true);
         var text = Encoding.UTF8.GetString(body);
         if (slow.Error is { } expected)
         {
@@ -155,12 +155,12 @@ public class V2JsonNumberArrayTests
         return true;
     }
 
-    private static (InferenceRequest? Request, RefusedException? Error) Outcome(byte[] body, bool tokenByToken)
+    private static (InferenceRequest? Request, RefusedException? Error) Outcome(byte[] body, int? headerLength, bool tokenByToken)
     {
         V2BodyReader.NumbersTokenByToken = tokenByToken;
         try
         {
-            return (V2Json.ReadRequest(body, null, Limits), null);
+            return (V2Json.ReadRequest(body, headerLength, Limits), null);
         }
         catch (RefusedException error)
         {
@@ -177,6 +177,7 @@ public class V2JsonNumberArrayTests
         Half[] h => string.Join(',', h.Select(x => BitConverter.HalfToUInt16Bits(x))),
         float[] f => string.Join(',', f.Select(BitConverter.SingleToInt32Bits)),
         double[] d => string.Join(',', d.Select(BitConverter.DoubleToInt64Bits)),
+        byte[][] b => string.Join(',', b.Select(Convert.ToHexString)),
         _ => string.Join(',', data.Cast<object>()),
     };
 
