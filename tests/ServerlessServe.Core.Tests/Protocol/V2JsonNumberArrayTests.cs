@@ -126,7 +126,7 @@ public class V2JsonNumberArrayTests
     }
 
     /// <summary>Reads <paramref name="body"/> both ways and asserts the same outcome; true when it was read.</summary>
-    internal static bool SameAsTokenByToken(byte[] body, int? headerLength = null)
+    private static bool SameAsTokenByToken(byte[] body, int? headerLength = null)
     {
         var fast = Outcome(body, headerLength, tokenByToken: false);
         var slow = Outcome(body, headerLength, tokenByToken: true);
