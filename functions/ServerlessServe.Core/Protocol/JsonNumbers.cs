@@ -190,30 +190,13 @@ internal static class JsonNumbers
         else
         {
             var start = i;
-            while (i < token.Length && (digit = (uint)(token[i] - '0')) <= 9)
-            {
-                if (count == MaxDigits)
-                {
-                    // Past 19 digits only zeros can be kept, as a power of ten (a nonzero digit after them declines).
-                    if (digit != 0)
-                    {
-                        return false;
-                    }
-
-                    exponent++;
-                    i++;
-                    continue;
-                }
-
-                digits = (digits * 10) + digit;
-                count++;
-                i++;
-            }
-
-            if (i == start)
+            if (!TryReadDigits(token, ref i, ref digits, ref count, out var zerosPast) || i == start)
             {
                 return false;
             }
+
+            // Zeros past the digits kept multiply by ten each.
+            exponent += zerosPast;
         }
 
         if (i < token.Length && token[i] == (byte)'.')
@@ -243,32 +226,12 @@ internal static class JsonNumbers
                 i += 4;
             }
 
-            var zerosPast = 0;
-            while (i < token.Length && (digit = (uint)(token[i] - '0')) <= 9)
-            {
-                if (count == MaxDigits)
-                {
-                    // Zeros past 19 digits add nothing; anything else would need more digits than are kept.
-                    if (digit != 0)
-                    {
-                        return false;
-                    }
-
-                    zerosPast++;
-                    i++;
-                    continue;
-                }
-
-                digits = (digits * 10) + digit;
-                count++;
-                i++;
-            }
-
-            if (i == start)
+            if (!TryReadDigits(token, ref i, ref digits, ref count, out var zerosPast) || i == start)
             {
                 return false;
             }
 
+            // Each digit after the point divides by ten, except the zeros past the digits kept, which add nothing.
             exponent += start - i + zerosPast;
         }
 
@@ -304,6 +267,38 @@ internal static class JsonNumbers
         }
 
         length = i;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the run of digits at <paramref name="i"/> into <paramref name="digits"/>, at most <see cref="MaxDigits"/>
+    /// significant ones in all (<paramref name="count"/>); zeros past them are counted in <paramref name="zerosPast"/>.
+    /// False at a nonzero digit past them, which would need more digits than are kept.
+    /// </summary>
+    private static bool TryReadDigits(ReadOnlySpan<byte> token, ref int i, ref ulong digits, ref int count, out int zerosPast)
+    {
+        zerosPast = 0;
+        uint digit;
+        while (i < token.Length && (digit = (uint)(token[i] - '0')) <= 9)
+        {
+            if (count == MaxDigits)
+            {
+                if (digit != 0)
+                {
+                    return false;
+                }
+
+                zerosPast++;
+            }
+            else
+            {
+                digits = (digits * 10) + digit;
+                count++;
+            }
+
+            i++;
+        }
+
         return true;
     }
 
