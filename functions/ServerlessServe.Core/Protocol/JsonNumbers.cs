@@ -303,12 +303,16 @@ internal static class JsonNumbers
     }
 
     /// <summary>Eight ASCII digits at the start of <paramref name="text"/> as their value, or false if any byte is not a digit.</summary>
-    private static bool TryReadEightDigits(ReadOnlySpan<byte> text, out uint value)
-    {
-        // Little-endian: the first digit in the lowest byte.
-        var word = BinaryPrimitives.ReadUInt64LittleEndian(text);
-        var values = word - 0x3030303030303030UL;
+    private static bool TryReadEightDigits(ReadOnlySpan<byte> text, out uint value) =>
+        TryReadDigitWord(BinaryPrimitives.ReadUInt64LittleEndian(text), out value);
 
+    /// <summary>Four ASCII digits at the start of <paramref name="text"/> as their value, or false if any byte is not a digit.</summary>
+    private static bool TryReadFourDigits(ReadOnlySpan<byte> text, out uint value) =>
+        TryReadDigitWord(0x30303030UL | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(text) << 32), out value); // "0000" before them
+
+    /// <summary>The eight ASCII digits of <paramref name="word"/> (little-endian: the first digit in the lowest byte) as their value.</summary>
+    private static bool TryReadDigitWord(ulong word, out uint value)
+    {
         // A byte is a digit when its high nibble is 3 and adding 6 leaves it below 0x3A's carry into the nibble above.
         if (((word & 0xF0F0F0F0F0F0F0F0UL) | (((word + 0x0606060606060606UL) & 0xF0F0F0F0F0F0F0F0UL) >> 4)) != 0x3333333333333333UL)
         {
@@ -317,25 +321,10 @@ internal static class JsonNumbers
         }
 
         // Pairs: 10 × first + second in every other byte; then pairs of pairs; then the two halves.
+        var values = word - 0x3030303030303030UL;
         values = ((values * 10) + (values >> 8)) & 0x00FF00FF00FF00FFUL;
         values = ((values * 100) + (values >> 16)) & 0x0000FFFF0000FFFFUL;
         value = (uint)(((values & 0xFFFF) * 10_000) + (values >> 32));
-        return true;
-    }
-
-    /// <summary>Four ASCII digits at the start of <paramref name="text"/> as their value, or false if any byte is not a digit.</summary>
-    private static bool TryReadFourDigits(ReadOnlySpan<byte> text, out uint value)
-    {
-        var word = BinaryPrimitives.ReadUInt32LittleEndian(text);
-        var values = word - 0x30303030U;
-        if (((word & 0xF0F0F0F0U) | (((word + 0x06060606U) & 0xF0F0F0F0U) >> 4)) != 0x33333333U)
-        {
-            value = 0;
-            return false;
-        }
-
-        values = ((values * 10) + (values >> 8)) & 0x00FF00FFU;
-        value = ((values & 0xFFFF) * 100) + (values >> 16);
         return true;
     }
 
