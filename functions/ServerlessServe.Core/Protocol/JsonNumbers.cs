@@ -382,21 +382,7 @@ internal static class JsonNumbers
         }
 
         var binaryExponent = 190 + top + PowersOfFive.Exponents[index] + exponent - shift;
-        mantissa = (mantissa + (mantissa & 1)) >> 1;
-        if (mantissa >> 53 != 0)
-        {
-            mantissa >>= 1;
-            binaryExponent++;
-        }
-
-        var biased = binaryExponent + 1023;
-        if (biased <= 0 || biased >= 0x7FF)
-        {
-            return false;
-        }
-
-        value = BitConverter.UInt64BitsToDouble(((ulong)biased << 52) | (mantissa & ((1UL << 52) - 1)));
-        return true;
+        return TryAssemble((mantissa + (mantissa & 1)) >> 1, binaryExponent, out value);
     }
 
     /// <summary>
@@ -452,7 +438,16 @@ internal static class JsonNumbers
             }
         }
 
-        var binaryExponent = scale + length - 1;
+        return TryAssemble(mantissa, scale + length - 1, out value);
+    }
+
+    /// <summary>
+    /// The normal double with the rounded 53-bit <paramref name="mantissa"/> (2^53 when rounding carried out of it) and
+    /// the power of two of its leading bit; false when that is subnormal or beyond the largest double.
+    /// </summary>
+    private static bool TryAssemble(ulong mantissa, int binaryExponent, out double value)
+    {
+        value = 0;
         if (mantissa >> 53 != 0)
         {
             mantissa >>= 1;
