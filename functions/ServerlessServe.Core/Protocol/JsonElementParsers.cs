@@ -257,7 +257,7 @@ internal static class JsonElementParsers
     /// otherwise. Not the reader's own conversion (<c>Utf8Parser</c>), which rounds some exact ties written with
     /// trailing zeros away from even (15828781656352337.000 to ...338, where the nearest-even double is ...336).
     /// </summary>
-    private static bool TryGetDouble(ref Utf8JsonReader reader, out double value) =>
+    internal static bool TryGetDouble(ref Utf8JsonReader reader, out double value) =>
         reader.HasValueSequence
             ? reader.TryGetDouble(out value)
             : JsonNumbers.TryParseDouble(reader.ValueSpan, out value)

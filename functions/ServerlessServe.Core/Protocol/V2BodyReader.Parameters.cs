@@ -130,7 +130,7 @@ internal sealed partial class V2BodyReader
                 return ParameterValue.FromBoolean(reader.TokenType == JsonTokenType.True);
             case JsonTokenType.Number when reader.TryGetInt64(out var integer):
                 return ParameterValue.FromInt64(integer);
-            case JsonTokenType.Number when reader.TryGetDouble(out var number) && double.IsFinite(number):
+            case JsonTokenType.Number when JsonElementParsers.TryGetDouble(ref reader, out var number) && double.IsFinite(number):
                 return ParameterValue.FromDouble(number);
             case JsonTokenType.String:
                 return ParameterValue.FromString(ReadCurrentString(ref reader, _limits.MaxIdLength, where, "parameter value"));

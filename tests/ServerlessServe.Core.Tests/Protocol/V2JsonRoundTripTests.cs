@@ -235,6 +235,18 @@ public class V2JsonRoundTripTests
     }
 
     [Fact]
+    public void ReadResponse_DoubleParameter_IsTheNearestDouble()
+    {
+        // An exact tie written with a fraction part: the even double, as for tensor data (docs/protocol.md).
+        var body = """{"model_name":"m","parameters":{"c":275223515653727469568.0},"outputs":[]}"""u8.ToArray();
+
+        var response = V2Json.ReadResponse(body, null, Limits);
+
+        Assert.True(response.Parameters["c"].TryGetDouble(out var c));
+        Assert.Equal(2.7522351565372745E+20, c);
+    }
+
+    [Fact]
     public void WriteResponse_Parameters_RoundTrip()
     {
         var response = new InferenceResponse
