@@ -199,14 +199,7 @@ internal static class JsonElementParsers
                 return ElementStatus.WrongType;
             }
 
-            if (reader.HasValueSequence)
-            {
-                return reader.TryGetSingle(out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
-            }
-
-            return JsonNumbers.TryParseSingle(reader.ValueSpan, out value)
-                || (float.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && float.IsFinite(value))
-                ? ElementStatus.Ok : ElementStatus.OutOfRange;
+            return TryGetSingle(ref reader, out value) && float.IsFinite(value) ? ElementStatus.Ok : ElementStatus.OutOfRange;
         }
     }
 
@@ -262,6 +255,13 @@ internal static class JsonElementParsers
             ? reader.TryGetDouble(out value)
             : JsonNumbers.TryParseDouble(reader.ValueSpan, out value)
                 || double.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>As <see cref="TryGetDouble"/>, the nearest float.</summary>
+    private static bool TryGetSingle(ref Utf8JsonReader reader, out float value) =>
+        reader.HasValueSequence
+            ? reader.TryGetSingle(out value)
+            : JsonNumbers.TryParseSingle(reader.ValueSpan, out value)
+                || float.TryParse(reader.ValueSpan, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     /// <summary>BYTES from a JSON string: the string's UTF-8 bytes after unescaping.</summary>
     internal readonly struct Bytes : IJsonElementParser<byte[]>
