@@ -22,6 +22,7 @@ public class ProtocolBenchmarks
     private EncodedBody _imageBinary = null!;
     private EncodedBody _images32Binary = null!;
     private InferenceResponse _featuresResponse = null!;
+    private InferenceResponse _imageResponse = null!;
     private Tensor[] _image = null!;
     private readonly TensorArrayPool _pool = new(64L * 1024 * 1024);
 
@@ -61,6 +62,9 @@ public class ProtocolBenchmarks
             Outputs = [OutputHardener.Round(BenchmarkData.ResNetFeatures(), 4)],
         };
 
+        // An image-sized output (an image-to-image model's), not rounded: each float's shortest form has 7-9 digits.
+        _imageResponse = new InferenceResponse { ModelName = "image-out", Outputs = [_image[0]] };
+
         // Body sizes, so the results can be read against them (in the log of each benchmark process).
         Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image JSON in Python's digits {_imagePythonJson.Length}, image binary {_imageBinary.Body.Length}, 32 images binary {_images32Binary.Body.Length}");
     }
@@ -75,6 +79,19 @@ public class ProtocolBenchmarks
         finally
         {
             V2BodyReader.NumbersTokenByToken = false;
+        }
+    }
+
+    private static EncodedBody ByElement(InferenceResponse response)
+    {
+        V2BodyWriter.FloatsByElement = true;
+        try
+        {
+            return V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null);
+        }
+        finally
+        {
+            V2BodyWriter.FloatsByElement = false;
         }
     }
 
@@ -160,6 +177,16 @@ public class ProtocolBenchmarks
 
     [Benchmark]
     public EncodedBody WriteResponse_Json_Features() => V2Json.WriteResponse(_featuresResponse, binaryAll: false, binaryOutputs: null);
+
+    /// <summary>The same, each float written by <see cref="System.Text.Json.Utf8JsonWriter"/> (before 2026-12-05, eighth session).</summary>
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Features_ByElement() => ByElement(_featuresResponse);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Image() => V2Json.WriteResponse(_imageResponse, binaryAll: false, binaryOutputs: null);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Image_ByElement() => ByElement(_imageResponse);
 
     [Benchmark]
     public EncodedBody WriteResponse_Binary_Features() => V2Json.WriteResponse(_featuresResponse, binaryAll: true, binaryOutputs: null);
