@@ -23,6 +23,7 @@ public class ProtocolBenchmarks
     private EncodedBody _images32Binary = null!;
     private InferenceResponse _featuresResponse = null!;
     private InferenceResponse _imageResponse = null!;
+    private InferenceResponse _maskResponse = null!;
     private Tensor[] _image = null!;
     private readonly TensorArrayPool _pool = new(64L * 1024 * 1024);
 
@@ -65,6 +66,15 @@ public class ProtocolBenchmarks
         // An image-sized output (an image-to-image model's), not rounded: each float's shortest form has 7-9 digits.
         _imageResponse = new InferenceResponse { ModelName = "image-out", Outputs = [_image[0]] };
 
+        // A segmentation mask: one INT64 class per pixel of the image, 0-20.
+        var classes = new long[BenchmarkData.ImageElements];
+        for (var i = 0; i < classes.Length; i++)
+        {
+            classes[i] = pixels[i] % 21;
+        }
+
+        _maskResponse = new InferenceResponse { ModelName = "mask-out", Outputs = [new Tensor("mask", TensorDataType.Int64, BenchmarkData.ImageShape, classes)] };
+
         // Body sizes, so the results can be read against them (in the log of each benchmark process).
         Console.WriteLine($"// body bytes: credit-risk JSON {_creditRiskJson.Body.Length}, image JSON {_imageJson.Body.Length}, image JSON in Python's digits {_imagePythonJson.Length}, image binary {_imageBinary.Body.Length}, 32 images binary {_images32Binary.Body.Length}");
     }
@@ -84,14 +94,14 @@ public class ProtocolBenchmarks
 
     private static EncodedBody ByElement(InferenceResponse response)
     {
-        V2BodyWriter.FloatsByElement = true;
+        V2BodyWriter.NumbersByElement = true;
         try
         {
             return V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null);
         }
         finally
         {
-            V2BodyWriter.FloatsByElement = false;
+            V2BodyWriter.NumbersByElement = false;
         }
     }
 
@@ -187,6 +197,12 @@ public class ProtocolBenchmarks
 
     [Benchmark]
     public EncodedBody WriteResponse_Json_Image_ByElement() => ByElement(_imageResponse);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Mask() => V2Json.WriteResponse(_maskResponse, binaryAll: false, binaryOutputs: null);
+
+    [Benchmark]
+    public EncodedBody WriteResponse_Json_Mask_ByElement() => ByElement(_maskResponse);
 
     [Benchmark]
     public EncodedBody WriteResponse_Binary_Features() => V2Json.WriteResponse(_featuresResponse, binaryAll: true, binaryOutputs: null);

@@ -42,6 +42,9 @@ internal static class JsonNumberFormat
     /// <summary>The longest double .NET or this writer gives (<c>-2.2250738585072014E-308</c>).</summary>
     public const int MaxDoubleLength = 24;
 
+    /// <summary>The longest 64-bit integer (<c>-9223372036854775808</c>, <c>18446744073709551615</c>).</summary>
+    public const int MaxIntegerLength = 20;
+
     private static readonly ulong[] PowersOfFive = MakePowers(5, 28);
 
     private static readonly ulong[] PowersOfTen = MakePowers(10, 20);
@@ -89,6 +92,37 @@ internal static class JsonNumberFormat
         }
 
         return written;
+    }
+
+    /// <summary>
+    /// Writes an integer, <c>-</c> when <paramref name="negative"/> and then <paramref name="magnitude"/>'s digits, as
+    /// .NET writes integers, and returns the number of bytes written. Bytes past those may have been changed when
+    /// <paramref name="destination"/> holds at least <see cref="Room"/>.
+    /// </summary>
+    public static int FormatInteger(bool negative, ulong magnitude, Span<byte> destination)
+    {
+        if (destination.Length < Room || !BitConverter.IsLittleEndian)
+        {
+            var sign = negative ? 1 : 0;
+            if (destination.Length < sign + 1 || !magnitude.TryFormat(destination[sign..], out var digits, default, CultureInfo.InvariantCulture))
+            {
+                throw new ArgumentException("The destination is too short for the number.", nameof(destination));
+            }
+
+            destination[0] = negative ? (byte)'-' : destination[0];
+            return sign + digits;
+        }
+
+        ref var at = ref WriteSign(negative ? 1u : 0u, destination, out var length);
+        if (magnitude < 10)
+        {
+            at = (byte)('0' + (uint)magnitude);
+            return length + 1;
+        }
+
+        var count = DigitCount(magnitude);
+        WriteDigits(magnitude, count, ref at);
+        return length + count;
     }
 
     /// <summary>

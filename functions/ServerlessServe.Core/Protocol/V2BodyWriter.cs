@@ -14,11 +14,11 @@ internal static class V2BodyWriter
 {
     // Relaxed escaping: bodies are application/json with nosniff, never embedded in HTML, so characters such as ' and
     // non-ASCII letters are written as themselves (quotes, backslashes and control characters are still escaped).
-    /// <summary>For tests and benchmarks, on this thread: write floating-point data number by number, as before.</summary>
+    /// <summary>For tests and benchmarks, on this thread: write numeric data number by number, as before.</summary>
     [ThreadStatic]
-    internal static bool FloatsByElement;
+    internal static bool NumbersByElement;
 
-    /// <summary>The longest floating-point array put together before it is written (the writer's raw values stop at 166 MB).</summary>
+    /// <summary>The longest numeric array put together before it is written (the writer's raw values stop at 166 MB).</summary>
     private const long MaxRawArrayBytes = 64L * 1024 * 1024;
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
@@ -191,84 +191,52 @@ internal static class V2BodyWriter
 
     private static void WriteJsonData(Utf8JsonWriter writer, Tensor tensor, string kind, int index)
     {
-        // Floating-point arrays are written whole; the rest element by element.
+        // Numeric arrays are written whole; BOOL and BYTES element by element. By datatype, not by runtime type: the
+        // CLR lets an int[] pass as a uint[] (and sbyte[] as byte[], ...).
         switch (tensor.DataType)
         {
+            case TensorDataType.UInt8:
+                WriteNumbers(writer, (byte[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.UInt16:
+                WriteNumbers(writer, (ushort[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.UInt32:
+                WriteNumbers(writer, (uint[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.UInt64:
+                WriteNumbers(writer, (ulong[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.Int8:
+                WriteNumbers(writer, (sbyte[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.Int16:
+                WriteNumbers(writer, (short[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.Int32:
+                WriteNumbers(writer, (int[])tensor.Data, kind, index);
+                return;
+            case TensorDataType.Int64:
+                WriteNumbers(writer, (long[])tensor.Data, kind, index);
+                return;
             case TensorDataType.Fp16:
-                WriteFloatingPoint(writer, (Half[])tensor.Data, kind, index);
+                WriteNumbers(writer, (Half[])tensor.Data, kind, index);
                 return;
             case TensorDataType.Fp32:
-                WriteFloatingPoint(writer, (float[])tensor.Data, kind, index);
+                WriteNumbers(writer, (float[])tensor.Data, kind, index);
                 return;
             case TensorDataType.Fp64:
-                WriteFloatingPoint(writer, (double[])tensor.Data, kind, index);
+                WriteNumbers(writer, (double[])tensor.Data, kind, index);
                 return;
         }
 
         writer.WriteStartArray();
-        // By datatype, not by runtime type: the CLR lets an int[] pass as a uint[] (and sbyte[] as byte[], ...).
         switch (tensor.DataType)
         {
             case TensorDataType.Bool:
                 foreach (var v in (bool[])tensor.Data)
                 {
                     writer.WriteBooleanValue(v);
-                }
-
-                break;
-            case TensorDataType.UInt8:
-                foreach (var v in (byte[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.UInt16:
-                foreach (var v in (ushort[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.UInt32:
-                foreach (var v in (uint[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.UInt64:
-                foreach (var v in (ulong[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.Int8:
-                foreach (var v in (sbyte[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.Int16:
-                foreach (var v in (short[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.Int32:
-                foreach (var v in (int[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
-                }
-
-                break;
-            case TensorDataType.Int64:
-                foreach (var v in (long[])tensor.Data)
-                {
-                    writer.WriteNumberValue(v);
                 }
 
                 break;
@@ -288,24 +256,20 @@ internal static class V2BodyWriter
     }
 
     /// <summary>
-    /// A floating-point tensor's data as one JSON array, in the bytes <see cref="Utf8JsonWriter"/> gives number by
-    /// number (a half as the float it widens to), but formatted by <see cref="JsonNumberFormat"/> into a pooled buffer
-    /// and handed to the writer whole: about 35 ns a float instead of 85 (docs/performance.md).
+    /// A numeric tensor's data as one JSON array, in the bytes <see cref="Utf8JsonWriter"/> gives number by number (a
+    /// half as the float it widens to), but formatted by <see cref="JsonNumberFormat"/> into a pooled buffer and handed
+    /// to the writer whole: a float in about a third of the time (docs/performance.md, "JSON numbers written").
     /// </summary>
-    private static void WriteFloatingPoint<T>(Utf8JsonWriter writer, T[] values, string kind, int index)
+    private static void WriteNumbers<T>(Utf8JsonWriter writer, T[] values, string kind, int index)
         where T : struct
     {
-        if (FloatsByElement)
-        {
-            WriteFloatingPointByElement(writer, values, kind, index);
-            return;
-        }
-
-        var longest = typeof(T) == typeof(double) ? JsonNumberFormat.MaxDoubleLength : JsonNumberFormat.MaxSingleLength;
+        var longest = typeof(T) == typeof(double) ? JsonNumberFormat.MaxDoubleLength
+            : typeof(T) == typeof(long) || typeof(T) == typeof(ulong) ? JsonNumberFormat.MaxIntegerLength
+            : JsonNumberFormat.MaxSingleLength;
         var size = 2 + ((long)values.Length * (longest + 1)) + JsonNumberFormat.Room;
-        if (size > MaxRawArrayBytes)
+        if (NumbersByElement || size > MaxRawArrayBytes)
         {
-            WriteFloatingPointByElement(writer, values, kind, index);
+            WriteNumbersByElement(writer, values, kind, index);
             return;
         }
 
@@ -321,19 +285,7 @@ internal static class V2BodyWriter
                     buffer[at++] = (byte)',';
                 }
 
-                var room = buffer.AsSpan(at);
-                if (typeof(T) == typeof(double))
-                {
-                    var value = Unsafe.As<T, double>(ref values[k]);
-                    EnsureRepresentable(double.IsFinite(value), kind, index);
-                    at += JsonNumberFormat.FormatDouble(value, room);
-                }
-                else
-                {
-                    var value = typeof(T) == typeof(Half) ? (float)Unsafe.As<T, Half>(ref values[k]) : Unsafe.As<T, float>(ref values[k]);
-                    EnsureRepresentable(float.IsFinite(value), kind, index);
-                    at += JsonNumberFormat.FormatSingle(value, room);
-                }
+                at += Format(values[k], buffer.AsSpan(at), kind, index);
             }
 
             buffer[at++] = (byte)']';
@@ -347,8 +299,48 @@ internal static class V2BodyWriter
         }
     }
 
+    private static int Format<T>(T value, Span<byte> room, string kind, int index)
+        where T : struct
+    {
+        if (typeof(T) == typeof(double))
+        {
+            var number = Unsafe.As<T, double>(ref value);
+            EnsureRepresentable(double.IsFinite(number), kind, index);
+            return JsonNumberFormat.FormatDouble(number, room);
+        }
+
+        if (typeof(T) == typeof(float) || typeof(T) == typeof(Half))
+        {
+            var number = typeof(T) == typeof(Half) ? (float)Unsafe.As<T, Half>(ref value) : Unsafe.As<T, float>(ref value);
+            EnsureRepresentable(float.IsFinite(number), kind, index);
+            return JsonNumberFormat.FormatSingle(number, room);
+        }
+
+        if (typeof(T) == typeof(byte) || typeof(T) == typeof(ushort) || typeof(T) == typeof(uint) || typeof(T) == typeof(ulong))
+        {
+            return JsonNumberFormat.FormatInteger(false, Unsigned(value), room);
+        }
+
+        var signed = Signed(value);
+        return JsonNumberFormat.FormatInteger(signed < 0, signed < 0 ? (ulong)-(signed + 1) + 1 : (ulong)signed, room);
+    }
+
+    private static ulong Unsigned<T>(T value)
+        where T : struct =>
+        typeof(T) == typeof(byte) ? Unsafe.As<T, byte>(ref value)
+        : typeof(T) == typeof(ushort) ? Unsafe.As<T, ushort>(ref value)
+        : typeof(T) == typeof(uint) ? Unsafe.As<T, uint>(ref value)
+        : Unsafe.As<T, ulong>(ref value);
+
+    private static long Signed<T>(T value)
+        where T : struct =>
+        typeof(T) == typeof(sbyte) ? Unsafe.As<T, sbyte>(ref value)
+        : typeof(T) == typeof(short) ? Unsafe.As<T, short>(ref value)
+        : typeof(T) == typeof(int) ? Unsafe.As<T, int>(ref value)
+        : Unsafe.As<T, long>(ref value);
+
     /// <summary>The same array number by number, for one too long to be put together first.</summary>
-    private static void WriteFloatingPointByElement<T>(Utf8JsonWriter writer, T[] values, string kind, int index)
+    private static void WriteNumbersByElement<T>(Utf8JsonWriter writer, T[] values, string kind, int index)
         where T : struct
     {
         writer.WriteStartArray();
@@ -361,11 +353,19 @@ internal static class V2BodyWriter
                 EnsureRepresentable(double.IsFinite(number), kind, index);
                 writer.WriteNumberValue(number);
             }
-            else
+            else if (typeof(T) == typeof(float) || typeof(T) == typeof(Half))
             {
                 var number = typeof(T) == typeof(Half) ? (float)Unsafe.As<T, Half>(ref value) : Unsafe.As<T, float>(ref value);
                 EnsureRepresentable(float.IsFinite(number), kind, index);
                 writer.WriteNumberValue(number);
+            }
+            else if (typeof(T) == typeof(byte) || typeof(T) == typeof(ushort) || typeof(T) == typeof(uint) || typeof(T) == typeof(ulong))
+            {
+                writer.WriteNumberValue(Unsigned(value));
+            }
+            else
+            {
+                writer.WriteNumberValue(Signed(value));
             }
         }
 

@@ -295,6 +295,81 @@ public class JsonNumberFormatTests
         }
     }
 
+    [Fact]
+    public void Integers_PowersOfTenAndLimits_SameBytesAsDotNet()
+    {
+        var values = new List<(bool Negative, ulong Magnitude)> { (false, 0), (false, ulong.MaxValue), (true, 1ul << 63), (false, long.MaxValue) };
+        for (ulong power = 1, k = 0; k < 20; k++, power *= 10)
+        {
+            foreach (var magnitude in new[] { power - 1, power, power + 1 })
+            {
+                values.Add((false, magnitude));
+                values.Add((true, magnitude));
+            }
+        }
+
+        for (var k = 0; k < 70_000; k++)
+        {
+            values.Add((k < 0 || k % 2 == 1, (ulong)k));
+        }
+
+        var buffer = new byte[JsonNumberFormat.Room];
+        foreach (var (negative, magnitude) in values)
+        {
+            var expected = (negative && magnitude != 0 ? "-" : string.Empty) + magnitude.ToString(CultureInfo.InvariantCulture);
+            var written = JsonNumberFormat.FormatInteger(negative && magnitude != 0, magnitude, buffer);
+            Assert.Equal(expected, Encoding.ASCII.GetString(buffer, 0, written));
+        }
+
+        var exact = new byte[3];
+        Assert.Equal(3, JsonNumberFormat.FormatInteger(true, 42, exact));
+        Assert.Equal("-42", Encoding.ASCII.GetString(exact));
+        Assert.Throws<ArgumentException>(() => JsonNumberFormat.FormatInteger(false, 123, new byte[2]));
+    }
+
+    [Fact]
+    public void WriteResponse_IntegerData_EveryType_SameBytesAsNumberByNumber()
+    {
+        var random = new Random(1404);
+        for (var round = 0; round < 100; round++)
+        {
+            var count = random.Next(0, 400);
+            long Pick(long min, long max) => random.Next(4) switch
+            {
+                0 => min,
+                1 => max,
+                2 => random.Next(-1000, 1000) is var small && small >= min && small <= max ? small : 0,
+                _ => min + (long)(random.NextDouble() * ((double)max - min)),
+            };
+
+            ulong PickUnsigned(ulong max) => random.Next(3) switch
+            {
+                0 => max,
+                1 => (ulong)random.Next(0, 1000) % (max + 1 == 0 ? ulong.MaxValue : max + 1),
+                _ => (ulong)(random.NextDouble() * max),
+            };
+
+            var response = new InferenceResponse
+            {
+                ModelName = "m",
+                Outputs =
+                [
+                    new Tensor("u8", TensorDataType.UInt8, [count], Enumerable.Range(0, count).Select(_ => (byte)PickUnsigned(byte.MaxValue)).ToArray()),
+                    new Tensor("u16", TensorDataType.UInt16, [count], Enumerable.Range(0, count).Select(_ => (ushort)PickUnsigned(ushort.MaxValue)).ToArray()),
+                    new Tensor("u32", TensorDataType.UInt32, [count], Enumerable.Range(0, count).Select(_ => (uint)PickUnsigned(uint.MaxValue)).ToArray()),
+                    new Tensor("u64", TensorDataType.UInt64, [count], Enumerable.Range(0, count).Select(_ => PickUnsigned(ulong.MaxValue)).ToArray()),
+                    new Tensor("i8", TensorDataType.Int8, [count], Enumerable.Range(0, count).Select(_ => (sbyte)Pick(sbyte.MinValue, sbyte.MaxValue)).ToArray()),
+                    new Tensor("i16", TensorDataType.Int16, [count], Enumerable.Range(0, count).Select(_ => (short)Pick(short.MinValue, short.MaxValue)).ToArray()),
+                    new Tensor("i32", TensorDataType.Int32, [count], Enumerable.Range(0, count).Select(_ => (int)Pick(int.MinValue, int.MaxValue)).ToArray()),
+                    new Tensor("i64", TensorDataType.Int64, [count], Enumerable.Range(0, count).Select(_ => Pick(long.MinValue, long.MaxValue)).ToArray()),
+                ],
+            };
+
+            var whole = V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null);
+            Assert.Equal(Encoding.UTF8.GetString(WriteByElement(response).Body), Encoding.UTF8.GetString(whole.Body));
+        }
+    }
+
     [Theory]
     [InlineData(TensorDataType.Fp32)]
     [InlineData(TensorDataType.Fp64)]
@@ -318,14 +393,14 @@ public class JsonNumberFormatTests
 
     private static EncodedBody WriteByElement(InferenceResponse response)
     {
-        V2BodyWriter.FloatsByElement = true;
+        V2BodyWriter.NumbersByElement = true;
         try
         {
             return V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null);
         }
         finally
         {
-            V2BodyWriter.FloatsByElement = false;
+            V2BodyWriter.NumbersByElement = false;
         }
     }
 
