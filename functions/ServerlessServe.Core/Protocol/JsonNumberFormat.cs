@@ -6,26 +6,27 @@ using System.Runtime.InteropServices;
 namespace ServerlessServe.Core.Protocol;
 
 /// <summary>
-/// Writes a float or double as JSON: the shortest decimal that reads back as the same value, and of those the nearest
-/// to it, in exactly the bytes .NET writes (<c>float.TryFormat</c> and <c>Utf8JsonWriter</c>: <c>0.0001</c>,
-/// <c>1E-05</c>, <c>123456780</c>, <c>1E+09</c>), except for two doubles .NET writes wrongly (<see cref="FormatDouble"/>).
-/// For the values tensors carry (a float from about 4.3E-19 to
-/// 1.7E+07, a double from 2.3E-10 to 9.0E+15, in magnitude) it finds the digits itself, two to three times faster
-/// than .NET (docs/performance.md); anything else it hands to .NET. Both give the same bytes: every float was
-/// compared, and hundreds of millions of doubles (docs/protocol.md, "JSON numbers written").
+/// Writes numbers as JSON. A float or double is the shortest decimal that reads back as the same value, and of those
+/// the nearest to it, in exactly the bytes .NET writes (<c>float.TryFormat</c> and <c>Utf8JsonWriter</c>:
+/// <c>0.0001</c>, <c>1E-05</c>, <c>123456780</c>, <c>1E+09</c>), except for two doubles .NET writes wrongly
+/// (<see cref="FormatDouble"/>). For the values tensors carry (a float from about 4.3E-19 to 1.7E+07, a double from
+/// 2.3E-10 to 9.0E+15, in magnitude) it finds the digits itself, in less than half .NET's time (docs/performance.md,
+/// "JSON numbers written"); anything else it hands to .NET. Every float was compared with .NET, and hundreds of
+/// millions of doubles (docs/protocol.md, "Floating-point numbers written in JSON"). Integers are written too.
 /// </summary>
 /// <remarks>
-/// <para>The digits come from the value's rounding interval, the reals that read back as it: half a unit in the last
-/// place either side (a quarter below a power of two), bounds included when the significand is even, as .NET's
-/// parser rounds ties to even. The value and both bounds are scaled by a power of ten and taken exactly, as integers
-/// with a flag for "no remainder", in 64-bit or 128-bit arithmetic: <c>X × 5^i / 2^q</c> for an interval bound
-/// <c>X × 2^-t</c>, 5^i held exactly in 64 bits, which is what limits the range.</para>
-/// <para>The scale is the finest power of ten not above the interval's quarter-width unit, so that the interval spans at
-/// least three steps and the value one digit more (Adams, "Ryū: fast float-to-string conversion", 2018, chooses
-/// it so). Digits are then dropped from all three while the interval still holds a number with one digit fewer; the
-/// value, rounded half to even on the digits dropped, is the answer, moved up by one when it fell on an excluded
-/// lower bound. An exact lower bound that ends in zeros is a shorter candidate of its own and is taken when it is
-/// included.</para>
+/// <para>The digits come from the value's rounding interval, the reals that read back as it: half the gap to the
+/// neighbouring value either side (the gap below a power of two is half as wide), bounds included when the significand
+/// is even, as .NET's parser rounds ties to even. The value is <c>X × 2^-t</c>, X four times the significand so that
+/// the bounds are <c>X ± 2</c> (<c>X - 1</c> below a power of two). The value and both bounds are multiplied by a
+/// power of ten and taken exactly, as integers with a flag for "no remainder": <c>X × 5^i / 2^q</c> in 64-bit or
+/// 128-bit arithmetic, with 5^i held exactly in 64 bits, which is what limits the range.</para>
+/// <para>The bounds' power of ten is the largest not above 2^-t, the unit X counts in, so the interval spans at least
+/// three of its steps; the value is taken one digit finer (Adams, "Ryū: fast float-to-string conversion", 2018,
+/// chooses the scale so). Digits are then dropped from all three while the interval still holds a number with one
+/// digit fewer; the value, rounded half to even on the digits dropped, is the answer, moved up by one when it fell on
+/// an excluded lower bound. An exact lower bound that ends in zeros is a shorter candidate of its own and is taken
+/// when it is included.</para>
 /// </remarks>
 internal static class JsonNumberFormat
 {
@@ -36,7 +37,7 @@ internal static class JsonNumberFormat
     /// </summary>
     public const int Room = 48;
 
-    /// <summary>The longest float .NET or this writer gives (<c>-1.17549435E-38</c>).</summary>
+    /// <summary>At least the longest float .NET or this writer gives (<c>-1.1754944E-38</c> and <c>-0.00012345678</c> are 14 bytes).</summary>
     public const int MaxSingleLength = 16;
 
     /// <summary>The longest double .NET or this writer gives (<c>-2.2250738585072014E-308</c>).</summary>
