@@ -10,11 +10,15 @@ namespace ServerlessServe.Fuzz;
 /// JSON body; odd: the binary tensor extension, with the next two bytes (little-endian) as
 /// <c>Inference-Header-Content-Length</c> — and the rest is the body. A refusal is the expected outcome for bad input;
 /// any other exception is a finding, and so is a body whose outcome differs when its numbers are read token by token
-/// instead of from the bytes.
+/// instead of from the bytes. A body that reads is then written back as a JSON response, whole arrays and number by
+/// number: a different outcome is a finding, and so is a response that does not read back as the same tensors.
 /// </summary>
 public static class RequestReaderTarget
 {
     private static readonly ProtocolLimits Limits = new() { MaxBodyBytes = 1024 * 1024, MaxElementsPerRequest = 65_536 };
+
+    // Written as JSON, a tensor read from a 1 MB binary body can take up to 25 bytes an element.
+    private static readonly ProtocolLimits ResponseLimits = new() { MaxBodyBytes = 32 * 1024 * 1024, MaxElementsPerRequest = 65_536 };
 
     /// <summary>Runs one input; throws only on a finding.</summary>
     public static void Run(ReadOnlySpan<byte> input)
@@ -39,6 +43,63 @@ public static class RequestReaderTarget
         {
             throw new InvalidOperationException("numbers read from the bytes give another outcome than token by token");
         }
+
+        if (Parse(body, headerLength) is { } request)
+        {
+            WriteBack(request, fromBytes);
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="request"/>'s inputs back as a JSON response's outputs, both ways; a JSON response must read
+    /// back as the tensors it was written from (<paramref name="read"/>, their description).
+    /// </summary>
+    private static void WriteBack(InferenceRequest request, string read)
+    {
+        var response = new InferenceResponse { ModelName = "m", Id = request.Id, Outputs = request.Inputs };
+        var whole = Write(response, byElement: false, out var body);
+        var byElement = Write(response, byElement: true, out _);
+        if (!string.Equals(whole, byElement, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("numbers written as whole arrays give another response than number by number");
+        }
+
+        if (body is not null && !string.Equals(Describe(V2Json.ReadResponse(body, null, ResponseLimits).Outputs, request.Id), read, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("a JSON response does not read back as the tensors it was written from");
+        }
+    }
+
+    private static string Write(InferenceResponse response, bool byElement, out byte[]? body)
+    {
+        V2BodyWriter.NumbersByElement = byElement;
+        try
+        {
+            body = V2Json.WriteResponse(response, binaryAll: false, binaryOutputs: null).Body;
+            return Encoding.UTF8.GetString(body);
+        }
+        catch (RefusedException refused)
+        {
+            // A value JSON cannot carry (NaN, an infinity, non-UTF-8 BYTES): the expected answer.
+            body = null;
+            return $"refused {refused.Kind}: {refused.Message}";
+        }
+        finally
+        {
+            V2BodyWriter.NumbersByElement = false;
+        }
+    }
+
+    private static InferenceRequest? Parse(ReadOnlySpan<byte> body, int? headerLength)
+    {
+        try
+        {
+            return V2Json.ReadRequest(body, headerLength, Limits);
+        }
+        catch (RefusedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The outcome of one read, as text: every tensor's name, datatype, shape and bytes, or the refusal.</summary>
@@ -48,19 +109,7 @@ public static class RequestReaderTarget
         try
         {
             var request = V2Json.ReadRequest(body, headerLength, Limits);
-            var text = new StringBuilder(request.Id);
-            foreach (var input in request.Inputs)
-            {
-                text.Append('|').Append(input.Name).Append(' ').Append(input.DataType).Append(' ').AppendJoin(',', input.Shape).Append(' ')
-                    .Append(input.Data switch
-                    {
-                        byte[][] elements => string.Join(',', elements.Select(Convert.ToHexString)),
-                        Half[] halves => Convert.ToHexString(MemoryMarshal.AsBytes(halves.AsSpan())),
-                        var data => Convert.ToHexString(Bytes(data)),
-                    });
-            }
-
-            return text.ToString();
+            return Describe(request.Inputs, request.Id);
         }
         catch (RefusedException refused)
         {
@@ -71,6 +120,24 @@ public static class RequestReaderTarget
         {
             V2BodyReader.NumbersTokenByToken = false;
         }
+    }
+
+    /// <summary>Every tensor's name, datatype, shape and bytes, as text.</summary>
+    private static string Describe(IReadOnlyList<Tensor> tensors, string? id)
+    {
+        var text = new StringBuilder(id);
+        foreach (var tensor in tensors)
+        {
+            text.Append('|').Append(tensor.Name).Append(' ').Append(tensor.DataType).Append(' ').AppendJoin(',', tensor.Shape).Append(' ')
+                .Append(tensor.Data switch
+                {
+                    byte[][] elements => string.Join(',', elements.Select(Convert.ToHexString)),
+                    Half[] halves => Convert.ToHexString(MemoryMarshal.AsBytes(halves.AsSpan())),
+                    var data => Convert.ToHexString(Bytes(data)),
+                });
+        }
+
+        return text.ToString();
 
         static byte[] Bytes(Array data)
         {
