@@ -32,7 +32,8 @@ internal static class V2BodyWriter
             binary[i] = isBinary(outputs[i]);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(EstimateJsonSize(outputs, binary));
+        // The JSON is written into pooled arrays and copied out once, into the body.
+        using var buffer = new PooledByteWriter(EstimateJsonSize(outputs, binary));
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -53,14 +54,14 @@ internal static class V2BodyWriter
             writer.WriteEndObject();
         }
 
-        return Finish(buffer, outputs, binary);
+        return Finish(buffer.WrittenSpan, outputs, binary);
     }
 
     public static EncodedBody WriteRequest(InferenceRequest request, bool binaryInputs, bool binaryOutputs)
     {
         var binary = new bool[request.Inputs.Count];
         Array.Fill(binary, binaryInputs);
-        return Finish(WriteRequestHeader(request, binary, binaryOutputs), request.Inputs, binary);
+        return Finish(WriteRequestHeader(request, binary, binaryOutputs).WrittenSpan, request.Inputs, binary);
     }
 
     /// <summary>The JSON part of a request, with the tensors flagged in <paramref name="binary"/> announced as binary data that follows it.</summary>
@@ -383,7 +384,7 @@ internal static class V2BodyWriter
         }
     }
 
-    private static EncodedBody Finish(ArrayBufferWriter<byte> json, IReadOnlyList<Tensor> tensors, bool[] binary)
+    private static EncodedBody Finish(ReadOnlySpan<byte> json, IReadOnlyList<Tensor> tensors, bool[] binary)
     {
         long binaryLength = 0;
         for (var i = 0; i < tensors.Count; i++)
@@ -396,12 +397,14 @@ internal static class V2BodyWriter
 
         if (Array.IndexOf(binary, true) < 0)
         {
-            return new EncodedBody(json.WrittenSpan.ToArray(), null, EncodedBody.JsonContentType);
+            var document = GC.AllocateUninitializedArray<byte>(json.Length);
+            json.CopyTo(document);
+            return new EncodedBody(document, null, EncodedBody.JsonContentType);
         }
 
-        var headerLength = json.WrittenCount;
+        var headerLength = json.Length;
         var body = GC.AllocateUninitializedArray<byte>(checked((int)(headerLength + binaryLength)));
-        json.WrittenSpan.CopyTo(body);
+        json.CopyTo(body);
         var offset = headerLength;
         for (var i = 0; i < tensors.Count; i++)
         {
