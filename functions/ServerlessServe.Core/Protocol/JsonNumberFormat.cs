@@ -133,40 +133,23 @@ internal static class JsonNumberFormat
     /// </summary>
     internal static bool TryFormatSingle(float value, Span<byte> destination, out int written)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Room, nameof(destination));
-        if (!BitConverter.IsLittleEndian)
-        {
-            written = 0;
-            return false;
-        }
-
         var bits = BitConverter.SingleToUInt32Bits(value);
-        var biasedExponent = (int)(bits >> 23) & 0xFF;
-        var fraction = bits & 0x7F_FFFF;
-        ref var at = ref WriteSign(bits >> 31, destination, out var sign);
-        if (biasedExponent == 0 && fraction == 0)
-        {
-            at = (byte)'0';
-            written = sign + 1;
-            return true;
-        }
-
-        // The value is X × 2^-t with X = 4 × the significand (bounds at X ± 2, or X - 1 below a power of two).
-        var t = 152 - biasedExponent;
-        if (biasedExponent == 0 || !TryScale(t, out var q, out var i))
-        {
-            written = 0;
-            return false;
-        }
-
-        var significand = fraction | (1u << 23);
-        var digits = Shortest(4ul * significand, fraction == 0 && biasedExponent > 1, q, i, out var exponent);
-        written = sign + WriteDecimal(digits, exponent, ref at, scientificFrom: 9);
-        return true;
+        return TryFormat(bits >> 31, (int)(bits >> 23) & 0xFF, bits & 0x7F_FFFF, fractionBits: 23, exponentBias: 127, scientificFrom: 9, destination, out written);
     }
 
     /// <summary>As <see cref="TryFormatSingle"/>, for a double.</summary>
     internal static bool TryFormatDouble(double value, Span<byte> destination, out int written)
+    {
+        var bits = BitConverter.DoubleToUInt64Bits(value);
+        return TryFormat((uint)(bits >> 63), (int)(bits >> 52) & 0x7FF, bits & 0xF_FFFF_FFFF_FFFF, fractionBits: 52, exponentBias: 1023, scientificFrom: 16, destination, out written);
+    }
+
+    /// <summary>
+    /// A float or double from its fields (<paramref name="fractionBits"/> 23 or 52); written plain below
+    /// 10^<paramref name="scientificFrom"/>.
+    /// </summary>
+    private static bool TryFormat(
+        uint negative, int biasedExponent, ulong fraction, int fractionBits, int exponentBias, int scientificFrom, Span<byte> destination, out int written)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Room, nameof(destination));
         if (!BitConverter.IsLittleEndian)
@@ -175,10 +158,7 @@ internal static class JsonNumberFormat
             return false;
         }
 
-        var bits = BitConverter.DoubleToUInt64Bits(value);
-        var biasedExponent = (int)(bits >> 52) & 0x7FF;
-        var fraction = bits & 0xF_FFFF_FFFF_FFFF;
-        ref var at = ref WriteSign((uint)(bits >> 63), destination, out var sign);
+        ref var at = ref WriteSign(negative, destination, out var sign);
         if (biasedExponent == 0 && fraction == 0)
         {
             at = (byte)'0';
@@ -186,16 +166,18 @@ internal static class JsonNumberFormat
             return true;
         }
 
-        var t = 1077 - biasedExponent;
+        // The value is X × 2^-t with X = 4 × the significand (bounds at X ± 2, or X - 1 below a power of two): t is the
+        // bias, the fraction's bits and the 2 of that 4, less the biased exponent (127 + 23 + 2 = 152 for a float).
+        var t = exponentBias + fractionBits + 2 - biasedExponent;
         if (biasedExponent == 0 || !TryScale(t, out var q, out var i))
         {
             written = 0;
             return false;
         }
 
-        var significand = fraction | (1ul << 52);
+        var significand = fraction | (1ul << fractionBits);
         var digits = Shortest(4 * significand, fraction == 0 && biasedExponent > 1, q, i, out var exponent);
-        written = sign + WriteDecimal(digits, exponent, ref at, scientificFrom: 16);
+        written = sign + WriteDecimal(digits, exponent, ref at, scientificFrom);
         return true;
     }
 
