@@ -37,14 +37,14 @@ public static class RequestReaderTarget
         }
 
         // Numbers are read from the bytes where they can be; token by token the outcome must be the same.
-        var fromBytes = Read(body, headerLength, tokenByToken: false);
-        var byToken = Read(body, headerLength, tokenByToken: true);
+        var fromBytes = Read(body, headerLength, tokenByToken: false, out var request);
+        var byToken = Read(body, headerLength, tokenByToken: true, out _);
         if (!string.Equals(fromBytes, byToken, StringComparison.Ordinal))
         {
             throw new InvalidOperationException("numbers read from the bytes give another outcome than token by token");
         }
 
-        if (Parse(body, headerLength) is { } request)
+        if (request is not null)
         {
             WriteBack(request, fromBytes);
         }
@@ -90,29 +90,18 @@ public static class RequestReaderTarget
         }
     }
 
-    private static InferenceRequest? Parse(ReadOnlySpan<byte> body, int? headerLength)
-    {
-        try
-        {
-            return V2Json.ReadRequest(body, headerLength, Limits);
-        }
-        catch (RefusedException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>The outcome of one read, as text: every tensor's name, datatype, shape and bytes, or the refusal.</summary>
-    private static string Read(ReadOnlySpan<byte> body, int? headerLength, bool tokenByToken)
+    private static string Read(ReadOnlySpan<byte> body, int? headerLength, bool tokenByToken, out InferenceRequest? request)
     {
         V2BodyReader.NumbersTokenByToken = tokenByToken;
         try
         {
-            var request = V2Json.ReadRequest(body, headerLength, Limits);
+            request = V2Json.ReadRequest(body, headerLength, Limits);
             return Describe(request.Inputs, request.Id);
         }
         catch (RefusedException refused)
         {
+            request = null;
             // The reader's own refusal (400 or 413 at the edge): the expected answer to bad input.
             return $"refused {refused.Kind}: {refused.Message}";
         }

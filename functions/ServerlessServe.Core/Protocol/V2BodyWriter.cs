@@ -259,7 +259,7 @@ internal static class V2BodyWriter
     /// <summary>
     /// A numeric tensor's data as one JSON array, in the bytes <see cref="Utf8JsonWriter"/> gives number by number (a
     /// half as the float it widens to), but formatted by <see cref="JsonNumberFormat"/> into a pooled buffer and handed
-    /// to the writer whole: a float in about a third of the time (docs/performance.md, "JSON numbers written").
+    /// to the writer whole: a float in less than half the time (docs/performance.md, "JSON numbers written").
     /// </summary>
     private static void WriteNumbers<T>(Utf8JsonWriter writer, T[] values, string kind, int index)
         where T : struct
