@@ -91,7 +91,8 @@ public sealed class BenchMatrixTests(StackFixture fixture)
     {
         var output = Path.Combine(fixture.State.Directory, "bench-rows-" + Guid.NewGuid().ToString("N")[..6] + ".json");
 
-        var run = await Ssctl.RunAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "raw,inference", "--rows", "1,3", "--out", output]);
+        // Run as a user piping it to a file (no COLUMNS): the table's rows are not folded at 80 columns.
+        var run = await Ssctl.RunWithoutColumnsAsync(fixture, [.. Arguments(encodings: "binary", concurrencies: "1"), "--targets", "raw,inference", "--rows", "1,3", "--out", output]);
 
         Assert.True(run.ExitCode == 0, run.Output);
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
@@ -102,6 +103,8 @@ public sealed class BenchMatrixTests(StackFixture fixture)
         Assert.Equal([1, 3], results.Select(r => r.GetProperty("rows").GetInt32()).Distinct().Order());
         Assert.All(results, r => Assert.Equal(0, r.GetProperty("failures").GetInt32()));
         Assert.Contains("bench-matrix credit-risk binary rows=3 c=1 inference: requests=10 failures=0", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"[│|] credit-risk +[│|] binary +[│|] 3 +[│|] 1 +[│|] inference +[│|] 10 +[│|] 0 +[│|]", run.Output);
+        Assert.Matches(@"[│|] vs raw p50 +[│|]", run.Output);
     }
 
     [StackFact]

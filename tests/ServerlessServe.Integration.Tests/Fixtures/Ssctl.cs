@@ -24,11 +24,15 @@ public static class Ssctl
     public static Task<Result> RunWithInputAsync(StackFixture fixture, TimeSpan timeLimit, string? standardInput, params string[] arguments) =>
         RunAsync(fixture.RepositoryRoot, fixture.BuildConfiguration, timeLimit, standardInput, arguments);
 
+    /// <summary>Runs ssctl as a user would pipe it to a file: no <c>COLUMNS</c> in its environment.</summary>
+    public static Task<Result> RunWithoutColumnsAsync(StackFixture fixture, params string[] arguments) =>
+        RunAsync(fixture.RepositoryRoot, fixture.BuildConfiguration, TimeSpan.FromMinutes(2), standardInput: null, arguments, columns: false);
+
     /// <summary>Runs ssctl without a stack fixture (this build's ssctl, standard input empty and closed).</summary>
     public static Task<Result> RunAsync(TimeSpan timeLimit, params string[] arguments) =>
         RunAsync(TestBuild.RepositoryRoot, TestBuild.BuildConfiguration, timeLimit, standardInput: null, arguments);
 
-    private static async Task<Result> RunAsync(string repositoryRoot, string buildConfiguration, TimeSpan timeLimit, string? standardInput, string[] arguments)
+    private static async Task<Result> RunAsync(string repositoryRoot, string buildConfiguration, TimeSpan timeLimit, string? standardInput, string[] arguments, bool columns = true)
     {
         var assembly = Path.Combine(repositoryRoot, "tools", "ServerlessServe.Cli", "bin", buildConfiguration, "net10.0", "ssctl.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -39,7 +43,15 @@ public static class Ssctl
         }
 
         info.Environment["NO_COLOR"] = "1";
-        info.Environment["COLUMNS"] = "250";
+        if (columns)
+        {
+            info.Environment["COLUMNS"] = "250";
+        }
+        else
+        {
+            info.Environment.Remove("COLUMNS");
+        }
+
         info.Environment.Remove("SERVERLESSSERVE_URL");
         info.Environment.Remove("SERVERLESSSERVE_TOKEN");
         using var process = Process.Start(info)!;
