@@ -144,9 +144,7 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
         // The gateway's warnings and errors, for the test output when something fails.
         try
         {
-            using var log = new FileStream(pair.Apps.GatewayLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            using var reader = new StreamReader(log);
-            var lines = reader.ReadToEnd().Split('\n');
+            var lines = StackFixture.ReadLog(pair.Apps.GatewayLog).Split('\n');
             var shown = lines.Select((line, i) => (line, i))
                 .Where(static x => x.line.StartsWith("warn:", StringComparison.Ordinal) || x.line.StartsWith("fail:", StringComparison.Ordinal) || x.line.StartsWith("crit:", StringComparison.Ordinal))
                 .TakeLast(4000)

@@ -315,6 +315,17 @@ public sealed class StackFixture : IAsyncLifetime
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
 
+    /// <summary>
+    /// An app's log as written so far. The app still holds it open for writing (and a restart may replace it), so it
+    /// is opened sharing both.
+    /// </summary>
+    public static string ReadLog(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
     /// <summary>The tail of both app logs, for test output when something fails.</summary>
     public string LogTail(int lines = 40)
     {
@@ -324,9 +335,7 @@ public sealed class StackFixture : IAsyncLifetime
             builder.AppendLine("== " + Path.GetFileName(log));
             try
             {
-                using var stream = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(stream);
-                foreach (var line in reader.ReadToEnd().Split('\n').TakeLast(lines))
+                foreach (var line in ReadLog(log).Split('\n').TakeLast(lines))
                 {
                     builder.AppendLine(line);
                 }

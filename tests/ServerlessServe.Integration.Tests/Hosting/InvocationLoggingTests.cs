@@ -27,7 +27,7 @@ public sealed partial class InvocationLoggingTests(StackFixture fixture)
             Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         }
 
-        var log = ReadShared(fixture.Stack.GatewayLog);
+        var log = StackFixture.ReadLog(fixture.Stack.GatewayLog);
         // A failed invocation is still logged ("Executed 'Functions.X' (Failed, ...)", an error): other tests of the lane
         // cause some. Only the lines of every invocation are gone.
         Assert.DoesNotContain("Executing 'Functions.", log, StringComparison.Ordinal);
@@ -38,13 +38,6 @@ public sealed partial class InvocationLoggingTests(StackFixture fixture)
             // category.
             Assert.Matches(UserCategory(), log);
         }
-    }
-
-    private static string ReadShared(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 
     [GeneratedRegex(@"Executed 'Functions\.\w+' \(Succeeded")]

@@ -124,7 +124,7 @@ public sealed class ServiceTokenTests(StackFixture fixture)
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
-            if (LogContains(fixture.Stack.InferenceLog, line))
+            if (StackFixture.ReadLog(fixture.Stack.InferenceLog).Contains(line, StringComparison.Ordinal))
             {
                 return;
             }
@@ -132,13 +132,6 @@ public sealed class ServiceTokenTests(StackFixture fixture)
             Assert.True(DateTime.UtcNow < deadline, "Not in the inference log: " + line + "\n" + fixture.LogTail());
             await Task.Delay(200);
         }
-    }
-
-    private static bool LogContains(string path, string line)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Contains(line, StringComparison.Ordinal);
     }
 
     private async Task<HttpResponseMessage> SendAsync(string token)
