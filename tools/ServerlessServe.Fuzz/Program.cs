@@ -1,22 +1,33 @@
 using ServerlessServe.Fuzz;
 using SharpFuzz;
 
-// Under afl-fuzz (run.sh): the forkserver loop over the instrumented ServerlessServe.Core. With a path: replays each
-// file of that folder (or that one file) once and exits 1 on the first finding.
-if (args.Length == 1)
+// ServerlessServe.Fuzz [TARGET] [PATH]. TARGET is `request` (the default: the V2 body reader, RequestReaderTarget) or
+// `headers` (what the gateway reads from a caller's headers before it knows the caller, HeadersTarget). Without PATH:
+// the forkserver loop under afl-fuzz (run.sh), over the instrumented assemblies. With a PATH: replays each file of that
+// folder (or that one file) once and exits 1 on the first finding. A lone argument that names no target is a PATH for
+// `request`, as before there were two targets.
+var targets = new Dictionary<string, Action<ReadOnlySpan<byte>>>(StringComparer.Ordinal)
 {
-    var files = Directory.Exists(args[0]) ? Directory.GetFiles(args[0]) : [args[0]];
+    ["request"] = static input => RequestReaderTarget.Run(input),
+    ["headers"] = static input => HeadersTarget.Run(input),
+};
+var named = args.Length > 0 && targets.ContainsKey(args[0]);
+var target = targets[named ? args[0] : "request"];
+var path = named ? args.ElementAtOrDefault(1) : args.ElementAtOrDefault(0);
+if (path is not null)
+{
+    var files = Directory.Exists(path) ? Directory.GetFiles(path) : [path];
     foreach (var file in files.Order(StringComparer.Ordinal))
     {
         try
         {
-            RequestReaderTarget.Run(File.ReadAllBytes(file));
+            target(File.ReadAllBytes(file));
         }
 #pragma warning disable CA1031 // A finding of any type is reported, not thrown.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Console.Error.WriteLine($"{Path.GetFileName(file)}: {ex.GetType().Name}");
+            Console.Error.WriteLine($"{Path.GetFileName(file)}: {ex.GetType().Name}: {ex.Message}");
             return 1;
         }
     }
@@ -29,6 +40,6 @@ Fuzzer.OutOfProcess.Run(stream =>
 {
     using var buffer = new MemoryStream();
     stream.CopyTo(buffer);
-    RequestReaderTarget.Run(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    target(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
 });
 return 0;

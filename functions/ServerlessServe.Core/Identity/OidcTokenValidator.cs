@@ -97,11 +97,12 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
             return TokenVerdict.Refused(TokenScreen.FromException(result.Exception));
         }
 
-        if (TokenScreen.Caller(validated) is not { } caller)
+        if (TokenScreen.Caller(validated, out var named) is { } unnamed)
         {
-            return TokenVerdict.Refused(TokenFailure.NoSubject);
+            return TokenVerdict.Refused(unnamed);
         }
 
+        var caller = named!;
         if (_policy.AllowedIdentities.Count > 0 && !FromAllowedIdentity(validated))
         {
             return TokenVerdict.Refused(TokenFailure.CallerNotAllowed);

@@ -14,6 +14,10 @@ internal static class TokenScreen
     // is refused outright (and `crit` names extensions this validator does not implement, so it must refuse it too).
     private static readonly string[] RefusedHeaders = ["jku", "x5u", "jwk", "x5c"];
 
+    // The seconds a DateTimeOffset holds: 0001-01-01 to 9999-12-31.
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <summary>Parses <paramref name="token"/> and screens its header; null when it may go on to key lookup.</summary>
     public static TokenFailure? Read(JsonWebTokenHandler handler, string token, IReadOnlyCollection<string> algorithms, out JsonWebToken? jwt)
     {
@@ -133,17 +137,42 @@ internal static class TokenScreen
         _ => TokenFailure.Invalid,
     };
 
-    /// <summary>The caller a validated token names: its <c>sub</c>, its app roles (the <c>roles</c> claim), its id and issue time.</summary>
-    public static CallerIdentity? Caller(JsonWebToken jwt)
+    /// <summary>
+    /// The caller a validated token names: its <c>sub</c>, its app roles (the <c>roles</c> claim), its id and issue time.
+    /// <see cref="TokenFailure.NoSubject"/> without a <c>sub</c>; <see cref="TokenFailure.Malformed"/> when a claim cannot
+    /// be read: ill-formed UTF-8 inside a claim the library decodes only when the claims are listed, or an <c>iat</c>
+    /// beyond the dates a <see cref="DateTimeOffset"/> holds. Only an issuer whose signature verified can send either,
+    /// but a refusal is still the answer, never an exception.
+    /// </summary>
+    public static TokenFailure? Caller(JsonWebToken jwt, out CallerIdentity? caller)
     {
-        if (string.IsNullOrEmpty(jwt.Subject))
+        caller = null;
+        try
         {
+            if (string.IsNullOrEmpty(jwt.Subject))
+            {
+                return TokenFailure.NoSubject;
+            }
+
+            var roles = jwt.Claims.Where(c => c.Type == "roles").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
+            var tokenId = jwt.Id is { Length: > 0 } jti ? jti : jwt.TryGetPayloadValue<string>("uti", out var uti) ? uti : null;
+            DateTimeOffset? issuedAt = null;
+            if (jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat))
+            {
+                if (iat < MinUnixSeconds || iat > MaxUnixSeconds)
+                {
+                    return TokenFailure.Malformed;
+                }
+
+                issuedAt = DateTimeOffset.FromUnixTimeSeconds(iat);
+            }
+
+            caller = new CallerIdentity(jwt.Subject, roles) { TokenId = tokenId, IssuedAt = issuedAt };
             return null;
         }
-
-        var roles = jwt.Claims.Where(c => c.Type == "roles").Select(c => c.Value).Distinct(StringComparer.Ordinal).ToArray();
-        var tokenId = jwt.Id is { Length: > 0 } jti ? jti : jwt.TryGetPayloadValue<string>("uti", out var uti) ? uti : null;
-        DateTimeOffset? issuedAt = jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat) ? DateTimeOffset.FromUnixTimeSeconds(iat) : null;
-        return new CallerIdentity(jwt.Subject, roles) { TokenId = tokenId, IssuedAt = issuedAt };
+        catch (InvalidOperationException)
+        {
+            return TokenFailure.Malformed;
+        }
     }
 }

@@ -80,6 +80,9 @@ public sealed class OidcTokenValidatorTests : IDisposable
         { "header not JSON", TokenFailure.Malformed },
         { "header a JSON array", TokenFailure.Malformed },
         { "payload not JSON", TokenFailure.Malformed },
+        { "a role not UTF-8, signed by the issuer", TokenFailure.Malformed },
+        { "iat past the year 9999, signed by the issuer", TokenFailure.Malformed },
+        { "iat not a number, signed by the issuer", TokenFailure.Malformed },
     };
 
     [Theory]
@@ -210,6 +213,27 @@ public sealed class OidcTokenValidatorTests : IDisposable
 
         Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
         Assert.Equal(GatewayObjectId, verdict.Caller!.Subject);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_PinnedIdentityClaimNotUtf8_Malformed()
+    {
+        // A token the issuer signed whose azp holds ill-formed UTF-8: refused when its claims are listed for the caller,
+        // before the pin reads azp (which the library would read as U+FFFD), never an exception.
+        var token = ForgedToken.For(Issuer, ServiceAudience, GatewayObjectId, _time.GetUtcNow(), TimeSpan.FromMinutes(10)).Key("ES256", _ec.KeyId);
+        token.Payload["azp"] = "@@";
+        var signed = token.Sign(_ec.SignData, payload =>
+        {
+            var at = payload.AsSpan().IndexOf("@@"u8);
+            payload[at] = 0xC2;
+            payload[at + 1] = (byte)'A';
+            return payload;
+        });
+
+        var verdict = await new ServiceAuthenticator(PinnedValidator()).AuthenticateAsync("Bearer " + signed);
+
+        Assert.False(verdict.IsAccepted);
+        Assert.Equal(TokenFailure.Malformed, verdict.Failure);
     }
 
     public static TheoryData<string, string, TokenFailure> PinRefusals() => new()
@@ -412,6 +436,35 @@ public sealed class OidcTokenValidatorTests : IDisposable
             {
                 var parts = Signed(Claims("ES256", _ec.KeyId)).Split('.');
                 return parts[0] + ".bm90IGpzb24." + parts[2]; // "not json"
+            }
+
+            case "a role not UTF-8, signed by the issuer":
+            {
+                // Found by the headers fuzz target: the library reads such a claim only when the claims are listed.
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload["roles"] = new JsonArray("scorer", "@@");
+                return token.Sign(_ec.SignData, payload =>
+                {
+                    var at = payload.AsSpan().IndexOf("@@"u8);
+                    payload[at] = 0xC2; // a lead byte followed by 'A': ill-formed
+                    payload[at + 1] = (byte)'A';
+                    return payload;
+                });
+            }
+
+            case "iat past the year 9999, signed by the issuer":
+            {
+                // Found by the headers fuzz target: beyond what a DateTimeOffset holds.
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload["iat"] = 180_000_000_000_000L;
+                return Signed(token);
+            }
+
+            case "iat not a number, signed by the issuer":
+            {
+                var token = Claims("ES256", _ec.KeyId);
+                token.Payload["iat"] = "yesterday";
+                return Signed(token);
             }
 
             default:
