@@ -2,9 +2,10 @@
 # Coverage-guided fuzzing with SharpFuzz and AFL++, for a bounded time.
 #   tools/ServerlessServe.Fuzz/run.sh [SECONDS] [TARGET]      (default 300 s, target `request`)
 # TARGET: `request`, the V2 request reader (RequestReaderTarget.cs); `headers`, what the gateway reads from a caller's
-# headers before it knows the caller: signature, digest and bearer token (HeadersTarget.cs).
+# headers before it knows the caller: signature, digest and bearer token (HeadersTarget.cs); `audit`, the stored
+# documents the audit verifier reads (records, checkpoints, witness heads, inclusion proofs) and receipts (AuditTarget.cs).
 # Needs afl-fuzz (Debian: apt-get install afl++) and the SharpFuzz.CommandLine dotnet tool (`sharpfuzz`, 2.3.0).
-# Findings land in artifacts/fuzz/out/default/crashes (out-headers/ for `headers`); copy each into corpus/TARGET/ so
+# Findings land in artifacts/fuzz/out/default/crashes (out-headers/, out-audit/ for the others); copy each into corpus/TARGET/ so
 # the replay test keeps it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,14 +15,18 @@ target="${2:-request}"
 case "$target" in
   request) results=out ;;
   headers) results=out-headers ;;
-  *) echo "run.sh: unknown target $target (request or headers)" >&2; exit 2 ;;
+  audit) results=out-audit ;;
+  *) echo "run.sh: unknown target $target (request, headers or audit)" >&2; exit 2 ;;
 esac
 out="$root/artifacts/fuzz"
 command -v afl-fuzz >/dev/null || { echo "run.sh: afl-fuzz not found (apt-get install afl++)" >&2; exit 2; }
 command -v sharpfuzz >/dev/null || export PATH="$PATH:$HOME/.dotnet/tools"
 command -v sharpfuzz >/dev/null || dotnet tool install --global SharpFuzz.CommandLine --version 2.3.0
+# A fresh folder each run: publish leaves an assembly it did not rebuild as it was, instrumented by the run before,
+# and sharpfuzz refuses an assembly twice.
+rm -rf "$out/bin"
 dotnet publish "$here/ServerlessServe.Fuzz.csproj" -c Release -o "$out/bin" -v q --nologo
-# Instrument only the code under test: ServerlessServe.Core holds both targets' code; the token screen's parse is the
+# Instrument only the code under test: ServerlessServe.Core holds every target's code; the token screen's parse is the
 # IdentityModel library's, instrumented too so that coverage can guide inputs through it.
 sharpfuzz "$out/bin/ServerlessServe.Core.dll"
 if [[ "$target" == headers ]]; then
