@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Signatures;
 
 namespace ServerlessServe.Fuzz;
@@ -209,18 +210,12 @@ public static class HeadersTarget
         };
     }
 
-    /// <summary><paramref name="body"/> as two buffers, split at <paramref name="at"/>.</summary>
-    private static ReadOnlySequence<byte> Segments(byte[] body, int at)
-    {
-        if (at == 0)
-        {
-            return new ReadOnlySequence<byte>(body);
-        }
-
-        var first = new Segment(body.AsMemory(0, at), 0);
-        var second = first.Append(body.AsMemory(at));
-        return new ReadOnlySequence<byte>(first, 0, second, second.Memory.Length);
-    }
+    /// <summary>
+    /// <paramref name="body"/> as two buffers, split at <paramref name="at"/>, held as the gateway holds a body read into
+    /// several (never disposed: the arrays are not the pool's).
+    /// </summary>
+    private static ReadOnlySequence<byte> Segments(byte[] body, int at) =>
+        new ReceivedBody([(body[..at], at), (body[at..], body.Length - at)]).Content;
 
     private static void Token(string token)
     {
@@ -241,22 +236,6 @@ public static class HeadersTarget
         foreach (var claim in (string[])["azp", "appid", "oid"])
         {
             _ = jwt!.TryGetPayloadValue<string>(claim, out _);
-        }
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
         }
     }
 }
