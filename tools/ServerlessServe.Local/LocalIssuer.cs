@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -168,6 +169,18 @@ public sealed class LocalIssuer : IAsyncDisposable
     {
         using var key = LocalIssuerKey.Load(_state.IssuerKey);
         return key.Issuer(Issuer, TimeProvider.System).Mint(subject, audience, lifetime ?? TimeSpan.FromMinutes(30), claims: claims);
+    }
+
+    /// <summary>
+    /// A token this issuer's ES256 key signs over <paramref name="payload"/> exactly as given: claims no minting API
+    /// writes (odd types, ill-formed UTF-8), for tests of what a trusted issuer could still send.
+    /// </summary>
+    public string SignPayload(ReadOnlySpan<byte> payload)
+    {
+        using var key = LocalIssuerKey.Load(KeyFile(_state, LocalIssuerKey.Es256));
+        var header = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["alg"] = LocalIssuerKey.Es256, ["kid"] = key.KeyId, ["typ"] = "JWT" });
+        var signingInput = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(payload);
+        return signingInput + "." + Base64Url.EncodeToString(key.SignData(System.Text.Encoding.ASCII.GetBytes(signingInput)));
     }
 
     /// <summary>A token of the gateway's managed identity for the inference app, as the endpoint hands it to the gateway.</summary>
