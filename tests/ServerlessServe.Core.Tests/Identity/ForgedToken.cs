@@ -61,6 +61,16 @@ internal sealed class ForgedToken
         return signingInput + "." + Base64Url.EncodeToString(signer(Encoding.ASCII.GetBytes(signingInput)));
     }
 
+    /// <summary>For <see cref="Sign(Func{byte[], byte[]}, Func{byte[], byte[]})"/>: the first <c>@@</c> of the payload made ill-formed UTF-8 (a lead byte, then <c>A</c>).</summary>
+    public static byte[] IllFormedUtf8(byte[] payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        var at = payload.AsSpan().IndexOf("@@"u8);
+        payload[at] = 0xC2;
+        payload[at + 1] = (byte)'A';
+        return payload;
+    }
+
     public static Func<byte[], byte[]> With(ECDsa key) => data => key.SignData(data, HashAlgorithmName.SHA256);
 
     public static Func<byte[], byte[]> With(RSA key) => data => key.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
