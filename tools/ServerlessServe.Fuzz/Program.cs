@@ -2,8 +2,9 @@ using ServerlessServe.Fuzz;
 using SharpFuzz;
 
 // ServerlessServe.Fuzz [TARGET] [PATH]. TARGET is `request` (the default: the V2 body reader, RequestReaderTarget),
-// `headers` (what the gateway reads from a caller's headers before it knows the caller, HeadersTarget) or `audit`
-// (the stored documents the audit verifier reads and a caller's receipt, AuditTarget). Without PATH:
+// `headers` (what the gateway reads from a caller's headers before it knows the caller, HeadersTarget), `audit` (the
+// stored documents the audit verifier reads and a caller's receipt, AuditTarget) or `artifact` (a model version's
+// files, ArtifactTarget). Without PATH:
 // the forkserver loop under afl-fuzz (run.sh), over the instrumented assemblies. With a PATH: replays each file of that
 // folder (or that one file) once and exits 1 on the first finding. A lone argument that names no target is a PATH for
 // `request`, as before there were two targets.
@@ -12,6 +13,7 @@ var targets = new Dictionary<string, Action<ReadOnlySpan<byte>>>(StringComparer.
     ["request"] = static input => RequestReaderTarget.Run(input),
     ["headers"] = static input => HeadersTarget.Run(input),
     ["audit"] = static input => AuditTarget.Run(input),
+    ["artifact"] = static input => ArtifactTarget.Run(input),
 };
 var named = args.Length > 0 && targets.ContainsKey(args[0]);
 var target = targets[named ? args[0] : "request"];

@@ -3,9 +3,10 @@
 #   tools/ServerlessServe.Fuzz/run.sh [SECONDS] [TARGET]      (default 300 s, target `request`)
 # TARGET: `request`, the V2 request reader (RequestReaderTarget.cs); `headers`, what the gateway reads from a caller's
 # headers before it knows the caller: signature, digest and bearer token (HeadersTarget.cs); `audit`, the stored
-# documents the audit verifier reads (records, checkpoints, witness heads, inclusion proofs) and receipts (AuditTarget.cs).
+# documents the audit verifier reads (records, checkpoints, witness heads, inclusion proofs) and receipts (AuditTarget.cs);
+# `artifact`, a model version's files: manifest, policy, ONNX model, input profile (ArtifactTarget.cs).
 # Needs afl-fuzz (Debian: apt-get install afl++) and the SharpFuzz.CommandLine dotnet tool (`sharpfuzz`, 2.3.0).
-# Findings land in artifacts/fuzz/out/default/crashes (out-headers/, out-audit/ for the others); copy each into corpus/TARGET/ so
+# Findings land in artifacts/fuzz/out/default/crashes (out-TARGET/ for the others); copy each into corpus/TARGET/ so
 # the replay test keeps it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,7 +17,8 @@ case "$target" in
   request) results=out ;;
   headers) results=out-headers ;;
   audit) results=out-audit ;;
-  *) echo "run.sh: unknown target $target (request, headers or audit)" >&2; exit 2 ;;
+  artifact) results=out-artifact ;;
+  *) echo "run.sh: unknown target $target (request, headers, audit or artifact)" >&2; exit 2 ;;
 esac
 out="$root/artifacts/fuzz"
 command -v afl-fuzz >/dev/null || { echo "run.sh: afl-fuzz not found (apt-get install afl++)" >&2; exit 2; }
@@ -32,6 +34,11 @@ sharpfuzz "$out/bin/ServerlessServe.Core.dll"
 if [[ "$target" == headers ]]; then
   sharpfuzz "$out/bin/Microsoft.IdentityModel.JsonWebTokens.dll"
   sharpfuzz "$out/bin/Microsoft.IdentityModel.Tokens.dll"
+fi
+# The ONNX model's protobuf: the runtime's parser and the generated ONNX messages.
+if [[ "$target" == artifact ]]; then
+  sharpfuzz "$out/bin/Google.Protobuf.dll"
+  sharpfuzz "$out/bin/OnnxSharp.dll"
 fi
 mkdir -p "$out/$results"
 # AFL_SKIP_BIN_CHECK: the target is a .NET app host; the instrumentation is in the IL sharpfuzz rewrote, not in the binary.

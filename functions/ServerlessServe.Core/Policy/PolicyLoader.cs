@@ -29,6 +29,13 @@ public static class PolicyLoader
             throw new PolicyException("/", "policy is larger than 1 MiB");
         }
 
+        // JSON is UTF-8 (RFC 8259). The parser accepts ill-formed bytes inside a string and the schema's evaluation throws
+        // when it reads one (found by the artifact fuzz target).
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new PolicyException("/", "not well-formed JSON (not UTF-8)");
+        }
+
         var bytes = utf8Json.ToArray();
         try
         {

@@ -5,7 +5,7 @@ using ServerlessServe.Fuzz;
 namespace ServerlessServe.Core.Tests.Fuzz;
 
 /// <summary>
-/// The corpora of the headers and audit fuzz targets (tools/ServerlessServe.Fuzz/corpus/headers and corpus/audit): their
+/// The corpora of the headers, audit and artifact fuzz targets (tools/ServerlessServe.Fuzz/corpus/TARGET): their
 /// seeds, the paths AFL++ found and every input a target ever failed on, replayed through the same targets without AFL.
 /// Each input must be read or refused without an exception, and every property the target checks must hold. (The request
 /// reader's corpus has its own class, <see cref="RequestReaderCorpusTests"/>.)
@@ -17,7 +17,7 @@ public class FuzzCorpusTests
     public static TheoryData<string, string> Inputs()
     {
         var data = new TheoryData<string, string>();
-        foreach (var target in (string[])["headers", "audit"])
+        foreach (var target in (string[])["headers", "audit", "artifact"])
         {
             foreach (var file in Directory.GetFiles(Path.Combine(Corpus, target)).Order(StringComparer.Ordinal))
             {
@@ -33,13 +33,17 @@ public class FuzzCorpusTests
     public void CorpusInput_ReadOrRefused_PropertiesHold(string target, string input)
     {
         var bytes = File.ReadAllBytes(Path.Combine(Corpus, target, input));
-        if (target == "headers")
+        switch (target)
         {
-            HeadersTarget.Run(bytes);
-        }
-        else
-        {
-            AuditTarget.Run(bytes);
+            case "headers":
+                HeadersTarget.Run(bytes);
+                break;
+            case "audit":
+                AuditTarget.Run(bytes);
+                break;
+            default:
+                ArtifactTarget.Run(bytes);
+                break;
         }
     }
 
@@ -57,6 +61,27 @@ public class FuzzCorpusTests
         var kinds = Directory.GetFiles(Path.Combine(Corpus, "audit")).Select(f => File.ReadAllBytes(f)[0] % 5).ToHashSet();
 
         Assert.Equal([0, 1, 2, 3, 4], kinds.Order());
+    }
+
+    [Fact]
+    public void ArtifactCorpus_HasEveryFile()
+    {
+        var kinds = Directory.GetFiles(Path.Combine(Corpus, "artifact")).Select(f => File.ReadAllBytes(f)[0] % 4).ToHashSet();
+
+        Assert.Equal([0, 1, 2, 3], kinds.Order());
+    }
+
+    [Fact]
+    public void ArtifactSeeds_ReadWhole_SoThePropertiesPastTheParse()
+    {
+        // A manifest, the credit-risk model (which its sample policy fits) and a profile that each read in full, so the
+        // fuzzer starts from inputs that reach the round trip and the policy check.
+        byte[] File(string name) => System.IO.File.ReadAllBytes(Path.Combine(Corpus, "artifact", name))[1..];
+
+        Assert.Equal("credit-risk", Core.Artifacts.ManifestJson.Parse(File("seed-manifest-0")).Name);
+        var (inputs, outputs) = Core.Artifacts.OnnxModelInspector.Describe(Core.Artifacts.OnnxModelInspector.Parse(File("seed-model-2")));
+        Core.Policy.PolicyLoader.CheckAgainst(Core.Policy.PolicyLoader.Parse(File("seed-policy-1")), inputs, outputs);
+        Assert.Equal(2, Core.Artifacts.ModelPackager.ParseProfile(File("seed-profile-9")).Features);
     }
 
     [Fact]

@@ -118,6 +118,23 @@ public sealed class PolicyLoaderTests
         Assert.Throws<PolicyException>(() => Parse(json));
     }
 
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"redact":["@@"]}""")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"@@":1}""")]
+    public void Parse_IllFormedUtf8InAString_RefusedAsNotJson(string json)
+    {
+        // Found by the artifact fuzz target: the schema's evaluation threw InvalidOperationException reading such a string.
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var at = bytes.AsSpan().IndexOf("@@"u8);
+        bytes[at] = 0xC2;
+        bytes[at + 1] = (byte)'A';
+
+        var error = Assert.Throws<PolicyException>(() => PolicyLoader.Parse(bytes));
+
+        Assert.Equal("/", error.PolicyPath);
+        Assert.Contains("not UTF-8", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_MinAboveMax_Rejected()
     {
