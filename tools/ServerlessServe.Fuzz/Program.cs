@@ -7,14 +7,8 @@ using SharpFuzz;
 // files, ArtifactTarget). Without PATH:
 // the forkserver loop under afl-fuzz (run.sh), over the instrumented assemblies. With a PATH: replays each file of that
 // folder (or that one file) once and exits 1 on the first finding. A lone argument that names no target is a PATH for
-// `request`, as before there were two targets.
-var targets = new Dictionary<string, Action<ReadOnlySpan<byte>>>(StringComparer.Ordinal)
-{
-    ["request"] = static input => RequestReaderTarget.Run(input),
-    ["headers"] = static input => HeadersTarget.Run(input),
-    ["audit"] = static input => AuditTarget.Run(input),
-    ["artifact"] = static input => ArtifactTarget.Run(input),
-};
+// `request`, as before there were several targets.
+var targets = FuzzTargets.All;
 var named = args.Length > 0 && targets.ContainsKey(args[0]);
 var target = targets[named ? args[0] : "request"];
 var path = named ? args.ElementAtOrDefault(1) : args.ElementAtOrDefault(0);

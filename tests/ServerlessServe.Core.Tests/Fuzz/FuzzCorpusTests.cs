@@ -30,22 +30,8 @@ public class FuzzCorpusTests
 
     [Theory]
     [MemberData(nameof(Inputs))]
-    public void CorpusInput_ReadOrRefused_PropertiesHold(string target, string input)
-    {
-        var bytes = File.ReadAllBytes(Path.Combine(Corpus, target, input));
-        switch (target)
-        {
-            case "headers":
-                HeadersTarget.Run(bytes);
-                break;
-            case "audit":
-                AuditTarget.Run(bytes);
-                break;
-            default:
-                ArtifactTarget.Run(bytes);
-                break;
-        }
-    }
+    public void CorpusInput_ReadOrRefused_PropertiesHold(string target, string input) =>
+        FuzzTargets.All[target](File.ReadAllBytes(Path.Combine(Corpus, target, input)));
 
     [Fact]
     public void HeadersCorpus_HasSignaturesAndTokens()
