@@ -1,8 +1,10 @@
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Tests.Fixtures;
 
 namespace ServerlessServe.Core.Tests.Protocol;
 
+[Collection(SharedPoolCollection.Name)]
 public class HttpBodyReaderTests
 {
     /// <summary>The first read buffer: small, whatever Content-Length says.</summary>

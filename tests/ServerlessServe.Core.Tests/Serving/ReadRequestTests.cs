@@ -4,10 +4,12 @@ using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Stages;
+using ServerlessServe.Core.Tests.Fixtures;
 using ServerlessServe.Core.Tests.Protocol;
 
 namespace ServerlessServe.Core.Tests.Serving;
 
+[Collection(SharedPoolCollection.Name)]
 public sealed class ReadRequestTests
 {
     private const string Body = """{"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]}""";
