@@ -14,8 +14,16 @@ namespace ServerlessServe.Local;
 /// can take it first: "address in use". So on Linux ports are picked below that range (between
 /// <see cref="LowestPicked"/> and the start of <c>/proc/sys/net/ipv4/ip_local_port_range</c>), which no outgoing
 /// connection uses. Each process goes through them in turn from a random start, so it never hands out one port twice
-/// and two processes rarely meet; a port something listens on is skipped. Where that range is unknown or too small,
-/// the kernel picks, as before.
+/// and a port something listens on is skipped. Where that range is unknown or too small, the kernel picks, as before.
+/// <para>
+/// A port handed out also stays this process's until it exits, across processes: it is reserved by an exclusive lock
+/// on a file named for it (<see cref="ReservationDirectory"/>), which the kernel drops when the process ends, and a port
+/// another live process reserved is skipped. Without that, a port whose app this process had stopped for a while (a
+/// fault test restarts it on the same port) looked free to another test process, which started its own app there: in a
+/// CI run the restart's readiness probe was answered by that other app, the gateway's calls were refused (401, another
+/// issuer) and then unanswered, and every later test on the stack failed. Where the folder cannot be used, ports are
+/// not reserved.
+/// </para>
 /// </remarks>
 public static class FreePorts
 {
@@ -26,6 +34,15 @@ public static class FreePorts
 
     private static readonly (int Low, int High)? Range = PickRange(ReadEphemeralRange());
     private static int _cursor = Random.Shared.Next(0, int.MaxValue / 2);
+
+    // The locks this process holds on its ports' files, open until it exits.
+    private static readonly Dictionary<int, FileStream> Reserved = [];
+
+    /// <summary>
+    /// The folder of the reservations' lock files (<c>serverlessserve-ports</c> in the temporary folder), shared by
+    /// every process of the user; null where it cannot be created (ports are then not reserved).
+    /// </summary>
+    public static string? ReservationDirectory { get; } = CreateReservationDirectory();
 
     /// <summary>A TCP port on 127.0.0.1 that is free right now, and that no outgoing connection takes meanwhile.</summary>
     public static int Next() => NextRun(1);
@@ -44,9 +61,15 @@ public static class FreePorts
             for (var tried = 0; tried < size; tried += count)
             {
                 var first = (uint)(Interlocked.Add(ref _cursor, count) - count + 1) % size;
-                if (first + count <= size && AllFree(range.Low + (int)first, count))
+                // Reserved first, then checked free: a port another process reserved and has not bound yet is skipped.
+                if (first + count <= size && TryReserveRun(range.Low + (int)first, count))
                 {
-                    return range.Low + (int)first;
+                    if (AllFree(range.Low + (int)first, count))
+                    {
+                        return range.Low + (int)first;
+                    }
+
+                    Release(range.Low + (int)first, count);
                 }
             }
         }
@@ -58,6 +81,11 @@ public static class FreePorts
             var port = ((IPEndPoint)listener.LocalEndpoint).Port;
             if (port + count - 1 <= IPEndPoint.MaxPort && AllFree(port + 1, count - 1))
             {
+                if (!TryReserveRun(port, count))
+                {
+                    continue;
+                }
+
                 return port;
             }
         }
@@ -85,6 +113,95 @@ public static class FreePorts
                 && low is > 0 and <= 65535 && high >= low && high <= 65535
                 ? (low, high)
                 : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="port"/> for this process until it exits: true when it is now this process's (or already
+    /// was), false when another live process holds it. Always true where ports are not reserved.
+    /// </summary>
+    public static bool TryReserve(int port)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        if (LockFile(port) is not { } lockFile)
+        {
+            return true;
+        }
+
+        lock (Reserved)
+        {
+            if (Reserved.ContainsKey(port))
+            {
+                return true;
+            }
+
+            try
+            {
+                // FileShare.None on Unix is an exclusive flock(2), held while the stream is open: another process's open
+                // fails at once, and the lock goes with the process however it ends. The file itself stays, empty.
+                Reserved[port] = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+    }
+
+    /// <summary>The lock file that reserves <paramref name="port"/> (null where ports are not reserved).</summary>
+    public static string? LockFile(int port) =>
+        ReservationDirectory is null ? null : Path.Combine(ReservationDirectory, port.ToString(CultureInfo.InvariantCulture) + ".lock");
+
+    // Reserves every port of the run, or none of them; one this process handed out before is not handed out again.
+    private static bool TryReserveRun(int first, int count)
+    {
+        for (var port = first; port < first + count; port++)
+        {
+            bool handedOut;
+            lock (Reserved)
+            {
+                handedOut = Reserved.ContainsKey(port);
+            }
+
+            if (handedOut || !TryReserve(port))
+            {
+                Release(first, port - first);
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static void Release(int first, int count)
+    {
+        lock (Reserved)
+        {
+            for (var port = first; port < first + count; port++)
+            {
+                if (Reserved.Remove(port, out var stream))
+                {
+                    stream.Dispose();
+                }
+            }
+        }
+    }
+
+    private static string? CreateReservationDirectory()
+    {
+        try
+        {
+            return Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "serverlessserve-ports")).FullName;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -396,8 +396,13 @@ public sealed class LocalStack : IAsyncDisposable
 
     // Under the Functions host an app whose host process exits while it starts is started once more (AppStart): that
     // host once aborted so in CI, and it failed a whole test lane. The failure is reported (progress, StartRetries).
-    private Task LaunchUntilReadyAsync(AppHost host, Func<ChildProcess> launch, Uri baseUrl, string logPath, string readyPath, CancellationToken cancellationToken) =>
-        AppStart.LaunchUntilReadyAsync(
+    // An app is started only on a port nothing listens on. Else its readiness probe could be answered by whatever
+    // listens there (another test process's app once was, after a fault test had stopped this stack's inference app for a
+    // while: FreePorts), while the app itself exits, unable to bind.
+    private async Task LaunchUntilReadyAsync(AppHost host, Func<ChildProcess> launch, Uri baseUrl, string logPath, string readyPath, CancellationToken cancellationToken)
+    {
+        await WaitUntilFreeAsync(baseUrl, cancellationToken).ConfigureAwait(false);
+        await AppStart.LaunchUntilReadyAsync(
             launch,
             process => WaitReadyAsync(process, baseUrl, logPath, cancellationToken, readyPath),
             logPath,
@@ -410,7 +415,25 @@ public sealed class LocalStack : IAsyncDisposable
                 }
 
                 _progress?.Report("starting it again: " + exited.Message);
-            });
+            }).ConfigureAwait(false);
+    }
+
+    /// <summary>How long a start waits for its port to be let go of (by an app of this stack that has just stopped).</summary>
+    private static readonly TimeSpan PortFreeTimeout = TimeSpan.FromSeconds(10);
+
+    private static async Task WaitUntilFreeAsync(Uri baseUrl, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + PortFreeTimeout;
+        while (!FreePorts.IsFree(baseUrl.Port))
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException($"Cannot start an app at {baseUrl}: another process listens on port {baseUrl.Port}. Stop it, or choose another port.");
+            }
+
+            await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     // Starts the inference app's process without waiting for it.
     private void LaunchInference(AppPair pair, AppHost host)

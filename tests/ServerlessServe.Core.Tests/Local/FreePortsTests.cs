@@ -6,7 +6,8 @@ namespace ServerlessServe.Core.Tests.Local;
 
 /// <summary>
 /// The ports the local stack and the tests start processes on: picked below the kernel's range for outgoing
-/// connections (so no connection takes one between the pick and the bind), never twice in a process, each free.
+/// connections (so no connection takes one between the pick and the bind), never twice in a process, each free, and
+/// reserved for the process that picked it until it exits.
 /// </summary>
 public sealed class FreePortsTests
 {
@@ -67,6 +68,57 @@ public sealed class FreePortsTests
             var later = Enumerable.Range(0, 200).Select(_ => FreePorts.Next()).ToList();
             Assert.Empty(later.Intersect(run));
         }
+    }
+
+    [Fact]
+    public async Task Next_ThePortStaysThisProcesss_AnotherProcessCannotReserveIt()
+    {
+        var port = FreePorts.Next();
+        if (FreePorts.LockFile(port) is not { } lockFile)
+        {
+            Assert.Fail("ports are not reserved: no folder for the lock files");
+            return;
+        }
+
+        // flock(1), another process: the lock this process took when it handed the port out is still held.
+        var (exitCode, _) = await RunAsync("flock", "--nonblock", "--conflict-exit-code", "7", lockFile, "true");
+
+        Assert.Equal(7, exitCode);
+        Assert.True(FreePorts.TryReserve(port));
+    }
+
+    [Fact]
+    public async Task TryReserve_AnotherLiveProcessHoldsThePort_RefusedUntilItEnds()
+    {
+        // A port below the picked range, which Next never hands out, so only this test reserves it.
+        var port = FreePorts.LowestPicked - 500 - Random.Shared.Next(400);
+        var lockFile = FreePorts.LockFile(port)!;
+        var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--nonblock", lockFile, "sh", "-c", "echo held; exec sleep 60"]) { RedirectStandardOutput = true })!;
+        try
+        {
+            Assert.Equal("held", await holder.StandardOutput.ReadLineAsync());
+
+            Assert.False(FreePorts.TryReserve(port));
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            await holder.WaitForExitAsync();
+            holder.Dispose();
+        }
+
+        // The holder ended, however it ended: its lock went with it.
+        Assert.True(FreePorts.TryReserve(port));
+        var (exitCode, _) = await RunAsync("flock", "--nonblock", "--conflict-exit-code", "7", lockFile, "true");
+        Assert.Equal(7, exitCode);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, output);
     }
 
     [Fact]

@@ -115,6 +115,30 @@ public sealed class FaultTests(StackFixture fixture, ITestOutputHelper output)
         await AssertAuditedExactlyOnceAsync(answers);
     }
 
+    [StackFact]
+    public async Task InferenceAppRestart_ItsPortTakenMeanwhile_RefusedWithTheReason_ThenServedAgain()
+    {
+        // While the app was down, something else began to listen on its port (another test process's app once did). The
+        // restart must say so, not count that listener's answers as the app's readiness while the app exits unbound.
+        var pair = await FaultyStoragePair.GetAsync(fixture);
+        await fixture.Stack.CrashInferenceAsync(pair.Apps);
+        using (var intruder = new System.Net.Sockets.TcpListener(IPAddress.Loopback, pair.Apps.InferencePort))
+        {
+            intruder.Start();
+            using var start = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.Stack.StartInferenceAsync(pair.Apps, start.Token));
+            Assert.Contains($"another process listens on port {pair.Apps.InferencePort}", error.Message, StringComparison.Ordinal);
+        }
+
+        // Once the port is let go of, the app starts there again and the pair serves.
+        using (var restart = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+        {
+            await fixture.Stack.StartInferenceAsync(pair.Apps, restart.Token);
+        }
+
+        await LoadRun.WarmUpAsync(pair.Apps.GatewayBaseUrl, fixture.CallerToken);
+    }
+
     /// <summary>
     /// Warms the faulty pair up, keeps load on it while <paramref name="faults"/> runs, undoes the fault
     /// (<paramref name="undo"/>) whatever happened, and returns every answer (reported to the test output).
