@@ -11,7 +11,11 @@ namespace ServerlessServe.Fuzz;
 /// <c>Inference-Header-Content-Length</c> — and the rest is the body. A refusal is the expected outcome for bad input;
 /// any other exception is a finding, and so is a body whose outcome differs when its numbers are read token by token
 /// instead of from the bytes. A body that reads is then written back as a JSON response, whole arrays and number by
-/// number: a different outcome is a finding, and so is a response that does not read back as the same tensors.
+/// number: a different outcome is a finding, and so is a response that does not read back as the same tensors. A binary
+/// body is also read as each app reads it, and must give the same outcome, refusal included: from buffers of a few bytes
+/// (the gateway, which keeps the body in the buffers it arrived in) and from a stream that returns a few bytes a read,
+/// with and without a declared length (the inference app, which reads each tensor from the connection). The first byte's
+/// other seven bits choose those pieces' size, 1 to 128 bytes.
 /// </summary>
 public static class RequestReaderTarget
 {
@@ -44,9 +48,57 @@ public static class RequestReaderTarget
             throw new InvalidOperationException("numbers read from the bytes give another outcome than token by token");
         }
 
+        if (headerLength is { } header)
+        {
+            // The gateway reads a binary body from the buffers it arrived in, the inference app from the connection as it
+            // arrives: a body either app reads must read the same in the other, or a request the gateway checked could
+            // mean something else where it runs. The first byte's other bits choose the pieces' size (1 to 128 bytes).
+            var piece = (input[0] >> 1) + 1;
+            Same(fromBytes, ReadSegmented(body, header, piece), "read from buffers of " + piece + " bytes");
+            var copy = body.ToArray();
+            Same(fromBytes, ReadStreamed(copy, header, piece, declared: true), "read as it arrives, " + piece + " bytes at a time, with its length");
+            Same(fromBytes, ReadStreamed(copy, header, piece, declared: false), "read as it arrives, " + piece + " bytes at a time, chunked");
+        }
+
         if (request is not null)
         {
             WriteBack(request, fromBytes);
+        }
+    }
+
+    private static void Same(string expected, string actual, string how)
+    {
+        if (!string.Equals(expected, actual, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"a binary body {how} gives another outcome than read whole: {Shorten(actual)} against {Shorten(expected)}");
+        }
+
+        static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
+    }
+
+    private static string ReadSegmented(ReadOnlySpan<byte> body, int headerLength, int piece)
+    {
+        var sequence = Pieces.Sequence(body, piece);
+        return Outcome(() => V2Json.ReadRequest(sequence, headerLength, Limits, null));
+    }
+
+    private static string ReadStreamed(byte[] body, int headerLength, int piece, bool declared) =>
+        Outcome(() =>
+        {
+            using var stream = new Pieces(body, piece);
+            return V2Json.ReadRequestAsync(stream, declared ? body.Length : null, headerLength, Limits, null, CancellationToken.None).GetAwaiter().GetResult();
+        });
+
+    private static string Outcome(Func<InferenceRequest> read)
+    {
+        try
+        {
+            var request = read();
+            return Describe(request.Inputs, request.Id);
+        }
+        catch (RefusedException refused)
+        {
+            return $"refused {refused.Kind}: {refused.Message}";
         }
     }
 
@@ -133,6 +185,81 @@ public static class RequestReaderTarget
             var bytes = new byte[Buffer.ByteLength(data)];
             Buffer.BlockCopy(data, 0, bytes, 0, bytes.Length);
             return bytes;
+        }
+    }
+}
+
+/// <summary>A body in pieces of at most a given size: as a stream that returns at most that much per read, or as buffers.</summary>
+internal sealed class Pieces(byte[] body, int piece) : Stream
+{
+    private int _position;
+
+    /// <summary><paramref name="body"/> as a sequence of buffers of <paramref name="piece"/> bytes (the last may be shorter).</summary>
+    public static System.Buffers.ReadOnlySequence<byte> Sequence(ReadOnlySpan<byte> body, int piece)
+    {
+        if (body.Length <= piece)
+        {
+            return new System.Buffers.ReadOnlySequence<byte>(body.ToArray());
+        }
+
+        Segment? first = null;
+        Segment? last = null;
+        for (var start = 0; start < body.Length; start += piece)
+        {
+            var memory = body.Slice(start, Math.Min(piece, body.Length - start)).ToArray();
+            last = last is null ? first = new Segment(memory, 0) : last.Append(memory);
+        }
+
+        return new System.Buffers.ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var count = Math.Min(Math.Min(buffer.Length, piece), body.Length - _position);
+        body.AsSpan(_position, count).CopyTo(buffer);
+        _position += count;
+        return count;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => new(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private sealed class Segment : System.Buffers.ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
+        {
+            Memory = memory;
+            RunningIndex = runningIndex;
+        }
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory, RunningIndex + Memory.Length);
+            Next = next;
+            return next;
         }
     }
 }
