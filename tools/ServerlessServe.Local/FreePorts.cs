@@ -17,12 +17,11 @@ namespace ServerlessServe.Local;
 /// and a port something listens on is skipped. Where that range is unknown or too small, the kernel picks, as before.
 /// <para>
 /// A port handed out also stays this process's until it exits, across processes: it is reserved by an exclusive lock
-/// on a file named for it (<see cref="ReservationDirectory"/>), which the kernel drops when the process ends, and a port
-/// another live process reserved is skipped. Without that, a port whose app this process had stopped for a while (a
-/// fault test restarts it on the same port) looked free to another test process, which started its own app there: in a
-/// CI run the restart's readiness probe was answered by that other app, the gateway's calls were refused (401, another
-/// issuer) and then unanswered, and every later test on the stack failed. Where the folder cannot be used, ports are
-/// not reserved.
+/// on a file named for it (<see cref="ReservationDirectory"/>, one per user), which the kernel drops when the process
+/// ends, and a port another live process of the user reserved is skipped. Without that, a port whose app this process
+/// had stopped for a while (a fault test restarts it on the same port) looked free to another test process, which could
+/// start its own app there; one CI run's failures fit that (docs/design.md, "Ports"). Where the folder or a port's file
+/// cannot be used, ports are not reserved.
 /// </para>
 /// </remarks>
 public static class FreePorts
@@ -39,7 +38,7 @@ public static class FreePorts
     private static readonly Dictionary<int, FileStream> Reserved = [];
 
     /// <summary>
-    /// The folder of the reservations' lock files (<c>serverlessserve-ports</c> in the temporary folder), shared by
+    /// The folder of the reservations' lock files (<c>serverlessserve-ports-USER</c> in the temporary folder), shared by
     /// every process of the user; null where it cannot be created (ports are then not reserved).
     /// </summary>
     public static string? ReservationDirectory { get; } = CreateReservationDirectory();
@@ -147,13 +146,15 @@ public static class FreePorts
                 Reserved[port] = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
                 return true;
             }
-            catch (IOException)
+            catch (IOException) when (File.Exists(lockFile))
             {
+                // Another process holds the lock.
                 return false;
             }
-            catch (UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return false;
+                // The file cannot be made or opened (permissions, a full or read-only disk): unreserved, as without the folder.
+                return true;
             }
         }
     }
@@ -201,7 +202,8 @@ public static class FreePorts
     {
         try
         {
-            return Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "serverlessserve-ports")).FullName;
+            // One folder per user: another user's lock files could not be opened for writing.
+            return Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "serverlessserve-ports-" + Environment.UserName)).FullName;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
