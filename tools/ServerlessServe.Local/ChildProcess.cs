@@ -33,6 +33,39 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    // Set once a stop or a crash of this process was asked for (DisposeAsync, CrashAsync, CrashAloneAsync).
+    private int _stopAsked;
+
+    // Set once the handler of WhenExitsUnasked has been called (at most once).
+    private int _exitReported;
+
+    /// <summary>
+    /// Calls <paramref name="handler"/> once, on a thread-pool thread, if the process exits without a stop or crash
+    /// having been asked for first (an app that died, or that something else killed); never after either was asked.
+    /// </summary>
+    public void WhenExitsUnasked(Action<ChildProcess> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        if (Volatile.Read(ref _stopAsked) != 0)
+        {
+            return;
+        }
+
+        void Report()
+        {
+            if (Volatile.Read(ref _stopAsked) == 0 && Interlocked.Exchange(ref _exitReported, 1) == 0)
+            {
+                handler(this);
+            }
+        }
+
+        _process.Exited += (_, _) => Report();
+        if (_process.HasExited)
+        {
+            Report();
+        }
+    }
+
     public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
@@ -128,6 +161,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Kills the whole process tree at once, as a crash would (no SIGTERM, no draining), then releases it.</summary>
     public async Task CrashAsync()
     {
+        Volatile.Write(ref _stopAsked, 1);
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -146,6 +180,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<int>> CrashAloneAsync(TimeSpan grace)
     {
+        Volatile.Write(ref _stopAsked, 1);
         if (_process.HasExited)
         {
             await DisposeAsync().ConfigureAwait(false);
@@ -232,6 +267,7 @@ public sealed class ChildProcess : IAsyncDisposable
     /// </summary>
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _stopAsked, 1);
         try
         {
             if (!_process.HasExited && !OperatingSystem.IsWindows() && NativeSignals.Terminate(_process.Id))

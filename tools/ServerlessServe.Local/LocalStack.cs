@@ -402,7 +402,7 @@ public sealed class LocalStack : IAsyncDisposable
     private async Task LaunchUntilReadyAsync(AppHost host, Func<ChildProcess> launch, Uri baseUrl, string logPath, string readyPath, CancellationToken cancellationToken)
     {
         await WaitUntilFreeAsync(baseUrl, cancellationToken).ConfigureAwait(false);
-        await AppStart.LaunchUntilReadyAsync(
+        var ready = await AppStart.LaunchUntilReadyAsync(
             launch,
             process => WaitReadyAsync(process, baseUrl, logPath, cancellationToken, readyPath),
             logPath,
@@ -416,6 +416,22 @@ public sealed class LocalStack : IAsyncDisposable
 
                 _progress?.Report("starting it again: " + exited.Message);
             }).ConfigureAwait(false);
+        if (_options.ReportUnaskedExits && _progress is { } progress)
+        {
+            ready.WhenExitsUnasked(process => _ = ReportExitAsync(process, baseUrl, logPath, progress));
+        }
+    }
+
+    private static async Task ReportExitAsync(ChildProcess process, Uri baseUrl, string logPath, IProgress<string> progress)
+    {
+        try
+        {
+            progress.Report(await process.FailureMessageAsync($"{process.Name} at {baseUrl} exited with code {process.ExitCode} while nothing had stopped it", logPath).ConfigureAwait(false));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            progress.Report($"{process.Name} at {baseUrl} exited while nothing had stopped it; see {logPath}.");
+        }
     }
 
     /// <summary>How long a start waits for its port to be let go of (by an app of this stack that has just stopped).</summary>

@@ -49,6 +49,14 @@ public sealed class LocalStackOptions
     /// </summary>
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Report through the stack's progress, with its last lines, an app that exits once ready without the stack having
+    /// stopped it (default false). The tests turn it on: a stack whose app died otherwise shows only as 503s from the
+    /// app in front of it. <c>ssctl up</c> leaves it off: on Ctrl-C the apps get the signal too, and end before it stops
+    /// them.
+    /// </summary>
+    public bool ReportUnaskedExits { get; init; }
+
     /// <summary>Which host runs the apps. Default <see cref="AppHost.Standalone"/>.</summary>
     public AppHost Host { get; init; } = AppHost.Standalone;
 

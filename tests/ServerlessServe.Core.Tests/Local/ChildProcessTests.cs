@@ -51,6 +51,56 @@ public sealed class ChildProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task WhenExitsUnasked_KilledFromOutside_ReportedOnceWithItsExitCode()
+    {
+        var log = Path.Combine(_directory, "app.log");
+        await using var child = ChildProcess.Start("app", "/bin/sh", ["-c", "echo serving; exec sleep 60"], _directory, log);
+        var reported = new TaskCompletionSource<int?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reports = 0;
+        child.WhenExitsUnasked(process =>
+        {
+            Interlocked.Increment(ref reports);
+            reported.TrySetResult(process.ExitCode);
+        });
+
+        // Something other than the stack ends it (SIGKILL, as the kernel's OOM killer would).
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        Assert.Equal(137, await reported.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, Volatile.Read(ref reports));
+    }
+
+    [Theory]
+    [InlineData("dispose")]
+    [InlineData("crash")]
+    [InlineData("crash alone")]
+    public async Task WhenExitsUnasked_StoppedOrCrashedByTheStack_NotReported(string how)
+    {
+        var log = Path.Combine(_directory, "app.log");
+        var child = ChildProcess.Start("app", "/bin/sh", ["-c", "exec sleep 60"], _directory, log);
+        var reports = 0;
+        child.WhenExitsUnasked(_ => Interlocked.Increment(ref reports));
+        switch (how)
+        {
+            case "dispose":
+                await child.DisposeAsync();
+                break;
+            case "crash":
+                await child.CrashAsync();
+                break;
+            case "crash alone":
+                await child.CrashAloneAsync(TimeSpan.FromSeconds(1));
+                break;
+        }
+
+        await Task.Delay(500);
+        Assert.Equal(0, Volatile.Read(ref reports));
+    }
+
+    [Fact]
     public async Task CrashAlone_AChildThatFollowsItsParent_EndsByItself_NoneReported()
     {
         // The inner shell runs as long as its parent does (as a worker under the Functions host must).

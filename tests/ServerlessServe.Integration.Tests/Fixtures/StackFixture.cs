@@ -140,6 +140,7 @@ public sealed class StackFixture : IAsyncLifetime
             AzuritePersistence = KeepState ? AzuritePersistence.Disk : AzuritePersistence.Memory,
             BuildApps = false,
             ReadyTimeout = TimeSpan.FromMinutes(5),
+            ReportUnaskedExits = true,
             BuildConfiguration = BuildConfiguration,
             Host = Lane.Host,
             FunctionsHost = Lane.FunctionsHost(RepositoryRoot),
