@@ -727,7 +727,8 @@ public sealed class JobEndpoints(
     private static IReadOnlyList<string> SplitItems(byte[] body, int maxItems, int maxDepth)
     {
         // JSON is UTF-8 (RFC 8259): ill-formed bytes inside a string would otherwise throw when a property name is read.
-        if (!System.Text.Unicode.Utf8.IsValid(body))
+        // Nor may an escape leave half a surrogate pair: reading the property names would throw (JsonEscapes).
+        if (!System.Text.Unicode.Utf8.IsValid(body) || !JsonEscapes.AreWellFormed(body, new JsonReaderOptions { MaxDepth = maxDepth + 2 }))
         {
             throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
         }

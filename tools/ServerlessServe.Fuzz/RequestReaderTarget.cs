@@ -15,7 +15,9 @@ namespace ServerlessServe.Fuzz;
 /// body is also read as each app reads it, and must give the same outcome, refusal included: from buffers of a few bytes
 /// (the gateway, which keeps the body in the buffers it arrived in) and from a stream that returns a few bytes a read,
 /// with and without a declared length (the inference app, which reads each tensor from the connection). The first byte's
-/// other seven bits choose those pieces' size, 1 to 128 bytes.
+/// other seven bits choose those pieces' size, 1 to 128 bytes. And a body that reads is sent on as the gateway sends it
+/// (every input in the binary extension, written from the tensors) and read as the inference app reads it: the same id,
+/// tensors and requested outputs must arrive.
 /// </summary>
 public static class RequestReaderTarget
 {
@@ -62,7 +64,32 @@ public static class RequestReaderTarget
 
         if (request is not null)
         {
+            Forward(request, fromBytes);
             WriteBack(request, fromBytes);
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> on as the gateway does (every input in the binary extension, written from the
+    /// tensors) and reads that as the inference app does (from the connection): the same id, tensors and requested
+    /// outputs must arrive (<paramref name="read"/>, the gateway's reading).
+    /// </summary>
+    private static void Forward(InferenceRequest request, string read)
+    {
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true, declareLength: false);
+        var body = content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
+        InferenceRequest? arrived = null;
+        var outcome = Outcome(() =>
+        {
+            using var stream = new Pieces(body, 4096);
+            return arrived = V2Json.ReadRequestAsync(stream, null, content.HeaderLength, ResponseLimits, null, CancellationToken.None).GetAwaiter().GetResult();
+        });
+        Same(read, outcome, "forwarded by the gateway, as the inference app reads it,");
+        var asked = string.Join(',', request.Outputs?.Select(o => o.Name) ?? []);
+        var received = string.Join(',', arrived!.Outputs?.Select(o => o.Name) ?? []);
+        if (!string.Equals(asked, received, StringComparison.Ordinal) || (arrived.Outputs ?? []).Any(o => !arrived.IsBinaryOutputRequested(o.Name)))
+        {
+            throw new InvalidOperationException($"the forwarded request asks for other outputs: {received} against {asked}");
         }
     }
 

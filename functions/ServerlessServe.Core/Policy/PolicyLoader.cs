@@ -36,6 +36,12 @@ public static class PolicyLoader
             throw new PolicyException("/", "not well-formed JSON (not UTF-8)");
         }
 
+        // Nor an escape that leaves half a surrogate pair, which the schema's evaluation would throw on (JsonEscapes).
+        if (!Protocol.JsonEscapes.AreWellFormed(utf8Json, new JsonReaderOptions { MaxDepth = PolicyJson.DocumentOptions.MaxDepth }))
+        {
+            throw new PolicyException("/", "not well-formed JSON (an unpaired surrogate escape)");
+        }
+
         var bytes = utf8Json.ToArray();
         try
         {

@@ -210,6 +210,12 @@ internal sealed partial class V2BodyReader
             throw where.Error("datatype must be a string");
         }
 
+        // Comparing a value escaped with half a surrogate pair would throw (JsonEscapes); no datatype is such a value.
+        if (!JsonEscapes.IsWellFormed(ref reader))
+        {
+            throw where.Error("unknown datatype");
+        }
+
         foreach (var type in AllDataTypes)
         {
             if (reader.ValueTextEquals(type.ToWire()))

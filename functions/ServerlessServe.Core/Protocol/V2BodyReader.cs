@@ -298,7 +298,8 @@ internal sealed partial class V2BodyReader
 
         return reader.TokenType switch
         {
-            JsonTokenType.PropertyName => true,
+            // A name with an unpaired surrogate escape is not I-JSON, and comparing it would throw (JsonEscapes).
+            JsonTokenType.PropertyName => JsonEscapes.IsWellFormed(ref reader) ? true : throw new JsonException(),
             JsonTokenType.EndObject => false,
             _ => throw new JsonException(),
         };

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Http;
 
@@ -122,7 +123,15 @@ public sealed partial class AdminEndpoints
         DateTimeOffset? expires = null;
         try
         {
-            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 2 });
+            var bytes = buffer.ToArray();
+
+            // Names and strings are read below: an unpaired surrogate escape would throw there (JsonEscapes).
+            if (!JsonEscapes.AreWellFormed(bytes, new JsonReaderOptions { MaxDepth = 2 }))
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 2 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 return null;

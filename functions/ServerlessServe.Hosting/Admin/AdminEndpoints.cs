@@ -9,6 +9,7 @@ using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Http;
@@ -443,7 +444,15 @@ public sealed partial class AdminEndpoints
 
         try
         {
-            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 2 });
+            var bytes = buffer.ToArray();
+
+            // Names and strings are read below: an unpaired surrogate escape would throw there (JsonEscapes).
+            if (!JsonEscapes.AreWellFormed(bytes, new JsonReaderOptions { MaxDepth = 2 }))
+            {
+                return null;
+            }
+
+            using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 2 });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

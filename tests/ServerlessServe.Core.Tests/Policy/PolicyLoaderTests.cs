@@ -135,6 +135,19 @@ public sealed class PolicyLoaderTests
         Assert.Contains("not UTF-8", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"redact":["\udddd"]}""")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"\ud800x":1}""")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"fe\udc00":{"min":0}}}""")]
+    public void Parse_UnpairedSurrogateEscape_RefusedAsNotJson(string json)
+    {
+        // Well-formed UTF-8, but an escape of half a surrogate pair, which the library throws on when it decodes it.
+        var error = Assert.Throws<PolicyException>(() => Parse(json));
+
+        Assert.Equal("/", error.PolicyPath);
+        Assert.Contains("unpaired surrogate", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_MinAboveMax_Rejected()
     {

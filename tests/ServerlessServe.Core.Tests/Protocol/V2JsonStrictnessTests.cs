@@ -31,6 +31,45 @@ public class V2JsonStrictnessTests
         ProtocolAssert.Refused(body, null, 400, null);
     }
 
+    // JSON's grammar allows an escape of half a surrogate pair; System.Text.Json throws InvalidOperationException when it
+    // compares such a name, which the request fuzz target found answered 500 (JsonEscapes).
+    [Theory]
+    [InlineData("{\"in\\udddd\":1}")] // the fuzz target's finding: the top level
+    [InlineData("{\"\\ude00\\ud83d\":1}")] // a pair in the wrong order
+    [InlineData("{\"inputs\":[{\"na\\ud800\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}]}")] // a tensor
+    [InlineData("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}],\"outputs\":[{\"name\\udbff\":\"y\"}]}")] // a requested output
+    [InlineData("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1],\"parameters\":{\"\\ud83d\":1}}]}")] // a parameter's name
+    [InlineData("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"\\uda87INT8\",\"data\":[1]}]}")] // a datatype (a string compared, found by the edge fuzzer)
+    [InlineData("{\"parameters\":{\"a\\udc00\":1},\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}]}")] // a request parameter's name
+    public void ReadRequest_UnpairedSurrogateEscapeInANameOrDatatype_Refused400(string json)
+    {
+        ProtocolAssert.Refused(json, 400);
+
+        // In the binary extension's header too, however the body is read (ProtocolAssert reads it all three ways).
+        var body = Encoding.UTF8.GetBytes(json);
+        ProtocolAssert.Refused(body, body.Length, 400, null);
+    }
+
+    [Fact]
+    public void ReadRequest_WellFormedEscapesInNames_ReadAsTheirCharacters()
+    {
+        // A known name escaped is that name; a whole pair escaped is a character, here of a name nobody knows.
+        var request = ProtocolAssert.Read("{\"\\u0069nputs\":[{\"n\\u0061me\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}]}");
+        Assert.Equal("x", Assert.Single(request.Inputs).Name);
+
+        var error = ProtocolAssert.Refused("{\"\\ud83d\\ude00\":1,\"inputs\":[]}", 400);
+        Assert.DoesNotContain("valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadResponse_UnpairedSurrogateEscapeInAName_Refused400()
+    {
+        var error = Assert.Throws<ServerlessServe.Core.Pipeline.RefusedException>(() => V2Json.ReadResponse(
+            Encoding.UTF8.GetBytes("{\"model_name\":\"m\",\"outputs\":[{\"name\":\"y\",\"sh\\udfffape\":[1],\"datatype\":\"INT8\",\"data\":[1]}]}"), null, new ProtocolLimits()));
+
+        Assert.Equal(ServerlessServe.Core.Pipeline.RefusalKind.Invalid, error.Kind);
+    }
+
     [Fact]
     public void ReadRequest_Depth64_Accepted()
     {

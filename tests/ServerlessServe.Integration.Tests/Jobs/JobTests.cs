@@ -307,6 +307,8 @@ public sealed class JobTests(StackFixture fixture)
     [InlineData("not json", HttpStatusCode.BadRequest)]
     [InlineData("""{"items":[]}""", HttpStatusCode.BadRequest)]
     [InlineData("""{"items":[{}],"extra":1}""", HttpStatusCode.BadRequest)]
+    [InlineData("""{"ite\udddd":[{}]}""", HttpStatusCode.BadRequest)] // half a surrogate pair: the name's lookup threw (500)
+    [InlineData("""{"items":[{"in\ud800":1}]}""", HttpStatusCode.BadRequest)]
     public async Task MalformedJob_RefusedAtSubmit(string body, HttpStatusCode status)
     {
         using var response = await fixture.Gateway.PostAsync("v2/models/credit-risk/jobs", StackFixture.Json(body));

@@ -11,7 +11,7 @@ namespace ServerlessServe.Local.Fuzz;
 /// A fuzzer of the gateway's V2 edge: each case is a valid request to a sample model (credit-risk FP32, customer-notes
 /// INT64, the binary tensor extension) with one or more generated mutations — byte flips, truncation, insertions, JSON
 /// type swaps, huge and special numbers, deep nesting, duplicate keys, wrong shapes and datatypes, bad binary-extension
-/// lengths, odd headers, methods and paths. Case <c>i</c> of seed <c>s</c> is always the same request, so any finding
+/// lengths, odd headers, methods and paths, escapes of half a surrogate pair. Case <c>i</c> of seed <c>s</c> is always the same request, so any finding
 /// is replayed by its numbers. Every answer must be below 500, come within the per-request timeout, and carry the V2
 /// error body when it is a refusal.
 /// </summary>
@@ -66,7 +66,7 @@ public sealed class EdgeFuzzer(int seed)
         var count = 1 + (random.Next(4) == 0 ? random.Next(3) : 0);
         for (var m = 0; m < count; m++)
         {
-            var kind = random.Next(16);
+            var kind = random.Next(17);
             mutations.Add(kind switch
             {
                 0 => FlipBytes(random, ref body),
@@ -84,7 +84,8 @@ public sealed class EdgeFuzzer(int seed)
                 12 => OddMethod(random, ref method),
                 13 => ReplaceNode(random, ref body),
                 14 => EmptyOrWhitespace(random, ref body),
-                _ => HugeArray(random, ref body),
+                15 => HugeArray(random, ref body),
+                _ => UnpairedEscape(random, ref body),
             });
         }
 
@@ -493,6 +494,31 @@ public sealed class EdgeFuzzer(int seed)
         string[] bodies = ["", " ", "\n", "{}", "[]", "null", "\"inputs\"", "{\"inputs\":null}", "{\"inputs\":[]}", "{\"inputs\":[{}]}", "\uFEFF{}", "{\"inputs\":[]}garbage"];
         body = Encoding.UTF8.GetBytes(bodies[random.Next(bodies.Length)]);
         return "empty";
+    }
+
+    // Half a surrogate pair, escaped, just after one of the body's quotes: at the start of a name or a string (or just after
+    // one, which breaks the JSON). Valid JSON grammar but not I-JSON, and System.Text.Json throws on decoding it
+    // (JsonEscapes): a name holding one was once answered 500.
+    private static string UnpairedEscape(Random random, ref byte[] body)
+    {
+        var quotes = new List<int>();
+        for (var i = 0; i < body.Length; i++)
+        {
+            if (body[i] == (byte)'"')
+            {
+                quotes.Add(i);
+            }
+        }
+
+        if (quotes.Count == 0)
+        {
+            return "unpaired-escape(no string)";
+        }
+
+        var at = quotes[random.Next(quotes.Count)] + 1;
+        var half = (random.Next(2) == 0 ? "\\ud" + "89ab"[random.Next(4)] : "\\ud" + "cdef"[random.Next(4)]) + random.Next(256).ToString("x2", CultureInfo.InvariantCulture);
+        body = [.. body.AsSpan(0, at), .. Encoding.ASCII.GetBytes(half), .. body.AsSpan(at)];
+        return "unpaired-escape";
     }
 
     private static string HugeArray(Random random, ref byte[] body) => WithJson(random, ref body, "huge-array", (root, r) =>
