@@ -93,7 +93,9 @@ public sealed class FreePortsTests
         // A port below the picked range, which Next never hands out, so only this test reserves it.
         var port = FreePorts.LowestPicked - 500 - Random.Shared.Next(400);
         var lockFile = FreePorts.LockFile(port)!;
-        var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--nonblock", lockFile, "sh", "-c", "echo held; exec sleep 60"]) { RedirectStandardOutput = true })!;
+        // --close: only flock itself holds the lock, not the command it runs. Otherwise the lock lives until the
+        // command's process is torn down too, which the wait below does not wait for (a CI run saw it still held).
+        var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("flock", ["--nonblock", "--close", lockFile, "sh", "-c", "echo held; exec sleep 60"]) { RedirectStandardOutput = true })!;
         try
         {
             Assert.Equal("held", await holder.StandardOutput.ReadLineAsync());
