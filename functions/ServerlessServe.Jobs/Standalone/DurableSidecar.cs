@@ -74,10 +74,13 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         IOrchestrationService service;
+        IOrchestrationServiceClient client;
         if (_options.Backend == JobBackend.InMemory)
         {
             Log.InMemoryBackend(_loggers.CreateLogger<DurableSidecar>());
-            service = new InMemoryOrchestrationService(_loggers);
+            var memory = new InMemoryOrchestrationService(_loggers);
+            service = new InMemoryDispatchLimits(memory);
+            client = memory;
         }
         else
         {
@@ -92,6 +95,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
             });
             await storage.CreateIfNotExistsAsync().ConfigureAwait(false);
             service = storage;
+            client = storage;
         }
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -100,7 +104,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton(_loggers);
         builder.Services.AddGrpc();
         builder.Services.AddSingleton<IOrchestrationService>(service);
-        builder.Services.AddSingleton((IOrchestrationServiceClient)service);
+        builder.Services.AddSingleton(client);
         builder.Services.AddSingleton<TaskHubGrpcServer>();
         _server = builder.Build();
         _server.MapGrpcService<TaskHubGrpcServer>();
