@@ -3,8 +3,9 @@ using DurableTask.Core;
 namespace ServerlessServe.Jobs.Standalone;
 
 /// <summary>
-/// The in-memory backend as the sidecar's dispatchers see it, with the Azure Storage provider's work-item limits
-/// instead of its own. <see cref="Microsoft.DurableTask.Testing.Sidecar.InMemoryOrchestrationService"/> allows one
+/// The in-memory backend as the sidecar's dispatchers see it, with the limits of what Azure runs instead of its own:
+/// 100 orchestration steps at once (the Azure Storage provider's default) and 10 activities per core (the Functions
+/// host's). <see cref="Microsoft.DurableTask.Testing.Sidecar.InMemoryOrchestrationService"/> allows one
 /// orchestration step and one activity per core at once, and the sidecar's dispatcher, once at that limit, looks again
 /// only every 500 ms. On two cores, eight one-item jobs at once (about five orchestration steps and four activities
 /// each) then took 10 s each, against 18 ms for one job alone (docs/performance.md, "The in-memory backend's
@@ -16,8 +17,11 @@ internal sealed class InMemoryDispatchLimits(IOrchestrationService inner) : IOrc
     /// <summary>Orchestration steps at once: the Azure Storage provider's default (its settings' 100).</summary>
     public int MaxConcurrentTaskOrchestrationWorkItems => 100;
 
-    /// <summary>Activities at once: the Azure Storage provider's default (its settings' 10).</summary>
-    public int MaxConcurrentTaskActivityWorkItems => 10;
+    /// <summary>
+    /// Activities at once: the Functions host's default, 10 per core (the Azure Storage provider's own 10 was reached
+    /// by the edge fuzzer's 16 jobs at once, and every place freed then waited for the dispatcher's next look).
+    /// </summary>
+    public int MaxConcurrentTaskActivityWorkItems { get; } = 10 * Environment.ProcessorCount;
 
     public int TaskOrchestrationDispatcherCount => inner.TaskOrchestrationDispatcherCount;
 
