@@ -18,17 +18,20 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
     {
         var cases = int.TryParse(Environment.GetEnvironmentVariable("SERVERLESSSERVE_FUZZ_CASES"), CultureInfo.InvariantCulture, out var configured) ? configured : 3000;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("SERVERLESSSERVE_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : 20261130;
+        var jobsEvery = int.TryParse(Environment.GetEnvironmentVariable("SERVERLESSSERVE_FUZZ_JOBS_EVERY"), CultureInfo.InvariantCulture, out var j) ? j : 8;
         using var client = stack.Client(subject: null);
         // Tokens outlive the run (the issuer's longest, 24 h), so a long run keeps reaching the stages behind authentication.
         var tokens = Enumerable.Range(0, 32).Select(i => stack.Issuer.Mint("fuzz-" + i.ToString(CultureInfo.InvariantCulture), [], TimeSpan.FromHours(23))).ToList();
 
-        var report = await new EdgeFuzzer(seed).RunAsync(client, tokens, cases, parallelism: 16, timeBound: TimeSpan.FromHours(2), requestTimeout: TimeSpan.FromSeconds(60));
+        var report = await new EdgeFuzzer(seed) { JobsEvery = jobsEvery }.RunAsync(client, tokens, cases, parallelism: 16, timeBound: TimeSpan.FromHours(2), requestTimeout: TimeSpan.FromSeconds(60));
 
-        output.WriteLine($"seed {seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s; statuses {string.Join(", ", report.Statuses.Select(p => $"{p.Key}×{p.Value}"))}");
+        output.WriteLine($"seed {seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s; statuses {string.Join(", ", report.Statuses.Select(p => $"{p.Key}×{p.Value}"))}; jobs followed {report.JobsFollowed}");
         Assert.Equal(cases, report.Cases);
         Assert.True(report.ServerErrors.Count == 0, string.Join('\n', report.ServerErrors.Take(20).Select(e => $"case {e.Index} ({e.Mutation}): {e.Status} {e.Body}")));
         Assert.True(report.Hangs.Count == 0, string.Join('\n', report.Hangs.Take(20).Select(h => $"case {h.Index} ({h.Mutation})")));
         Assert.True(report.MalformedErrorBodies.Count == 0, string.Join('\n', report.MalformedErrorBodies.Take(20).Select(h => $"case {h.Index} ({h.Mutation}): {h.Status}")));
+        Assert.True(report.JobFindings.Count == 0, string.Join('\n', report.JobFindings.Take(20).Select(j => $"case {j.Index} ({j.Mutation}): {j.Problem}")));
+        Assert.True(jobsEvery == 0 || report.JobsFollowed >= cases / jobsEvery / 5, $"only {report.JobsFollowed} jobs accepted and followed");
     }
 
     [Fact]
@@ -40,5 +43,54 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         Assert.Equal((a.Mutation, a.Method, a.Path), (b.Mutation, b.Method, b.Path));
         Assert.Equal(a.Body, b.Body);
         Assert.Equal(a.Headers, b.Headers);
+    }
+
+    [Fact]
+    public void Case_JobsDrawnApart_InferCasesTheSameWithOrWithoutThem()
+    {
+        var withJobs = new EdgeFuzzer(7);
+        var without = new EdgeFuzzer(7) { JobsEvery = 0 };
+
+        var cases = Enumerable.Range(0, 4000).Select(i => (Job: withJobs.IsJob(i), With: withJobs.Case(i), Without: without.Case(i))).ToList();
+
+        Assert.InRange(cases.Count(c => c.Job), 4000 / 8 * 0.8, 4000 / 8 * 1.2);
+        Assert.All(cases.Where(c => c.Job && !c.With.Mutation.Contains("path", StringComparison.Ordinal)), c => Assert.EndsWith("/jobs", c.With.Path, StringComparison.Ordinal));
+        Assert.DoesNotContain(cases, c => !c.Job && c.With.Path.EndsWith("/jobs", StringComparison.Ordinal) && !c.With.Mutation.Contains("path", StringComparison.Ordinal));
+        foreach (var (_, with, plain) in cases.Where(c => !c.Job))
+        {
+            Assert.Equal((plain.Mutation, plain.Method, plain.Path), (with.Mutation, with.Method, with.Path));
+            Assert.Equal(plain.Body, with.Body);
+            Assert.Equal(plain.Headers, with.Headers);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"id":"j1","status":"failed"}""", "ended failed")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":1,"done":0}""", "ended cancelled")]
+    [InlineData("""{"status":"pending"}""", "accepted without a job id")]
+    [InlineData("""not json""", "accepted with a body that is not JSON")]
+    [InlineData("""{"id":"j1","status":"completed","items":2,"results":[{"index":0,"outcome":"invalid","error":"x"}]}""", "completed with 1 results for 2 items")]
+    [InlineData("""{"id":"j1","status":"completed","items":1,"results":[{"index":0,"outcome":"released"}]}""", "result 0 malformed")]
+    [InlineData("""{"id":"j1","status":"completed","items":1,"results":[{"index":0,"outcome":"invalid"}]}""", "result 0 malformed")]
+    [InlineData("""{"id":"j1","status":"completed","items":1,"results":[{"index":0,"outcome":"invalid","error":"x","response":{"outputs":[]}}]}""", "result 0 malformed")]
+    [InlineData("""{"id":"j1","status":"completed","items":2,"results":[{"index":1,"outcome":"invalid","error":"x"},{"index":0,"outcome":"invalid","error":"x"}]}""", "result 0 malformed")]
+    [InlineData("""{"id":"j1","status":"completed","items":1}""", "completed without items and results")]
+    public async Task FollowJob_EndedWrong_Found(string answer, string problem)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
+
+        var found = await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        Assert.NotNull(found);
+        Assert.StartsWith(problem, found, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FollowJob_CompletedWithAWellFormedResultPerItem_NothingFound()
+    {
+        using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
+        const string answer = """{"id":"j1","status":"completed","items":2,"done":2,"results":[{"index":0,"outcome":"released","response":{"model_name":"m","outputs":[]}},{"index":1,"outcome":"invalid","error":"bad"}]}""";
+
+        Assert.Null(await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None));
     }
 }

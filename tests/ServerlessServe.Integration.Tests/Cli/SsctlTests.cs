@@ -149,8 +149,9 @@ public sealed class SsctlTests(StackFixture fixture)
 
     /// <summary>
     /// <c>ssctl fuzz edge</c> against this lane's gateway finds nothing: no 5xx, no hang, every refusal with the V2 error
-    /// body. Under the Functions host, the host's own empty 404 to a method no function lists is what the documentation
-    /// says, and <c>--functions-host</c> counts it apart; the first 600 cases of this seed hold such methods.
+    /// body, every accepted job ended <c>completed</c> with a well-formed result per item. Under the Functions host, the
+    /// host's own empty 404 to a method no function lists is what the documentation says, and <c>--functions-host</c>
+    /// counts it apart; the first 600 cases of this seed hold such methods.
     /// </summary>
     [StackFact]
     public async Task FuzzEdge_FirstCasesOfASeed_FindNothing()
@@ -168,6 +169,9 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("600 cases in", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("5xx: 0  hangs: 0  refusals without the V2 error body: 0", result.Stdout, StringComparison.Ordinal);
+        // One case in eight submits a job; each accepted one is followed to its end on this lane's durable backend.
+        var jobs = Regex.Match(result.Stdout, @"jobs followed: (\d+), ended wrong: (\d+)");
+        Assert.True(jobs.Success && int.Parse(jobs.Groups[1].Value, CultureInfo.InvariantCulture) > 0 && jobs.Groups[2].Value == "0", result.Stdout);
         var hostAnswers = Regex.Match(result.Stdout, @"no function lists \(expected, not a finding\): (\d+)");
         if (underHost)
         {

@@ -7,7 +7,8 @@ namespace ServerlessServe.Cli.Commands;
 /// <summary>
 /// <c>ssctl fuzz edge</c>: sends generated mutations of valid V2 requests (<see cref="EdgeFuzzer"/>) to a gateway — by
 /// default the one <c>ssctl up</c> runs — and reports answers by status, every 5xx, every request not answered in time
-/// and every refusal without the V2 error body (up to 20 of each listed). Case <c>i</c> of a seed is always the same
+/// and every refusal without the V2 error body (up to 20 of each listed). One case in <c>--jobs-every</c> submits a job,
+/// and each accepted job is followed to its end, which must be <c>completed</c> with one well-formed result per item. Case <c>i</c> of a seed is always the same
 /// request, so a finding is replayed by its seed and number. <c>--functions-host</c> counts the Functions host's own
 /// documented answer apart (<see cref="EdgeFuzzer.UnderFunctionsHost"/>). Exit 0 when nothing was found, 3 when
 /// something was, 1 on usage errors, 2 when no token could be had.
@@ -21,6 +22,7 @@ internal static class FuzzCommand
         var parallel = new Option<int>("--parallel") { Description = "Requests in flight (1..64).", DefaultValueFactory = _ => 16 };
         var duration = new Option<int>("--max-seconds") { Description = "Stop after this many seconds even if cases remain (the run's time bound).", DefaultValueFactory = _ => 3600 };
         var timeout = new Option<int>("--request-timeout") { Description = "Seconds a request may take before it counts as a hang.", DefaultValueFactory = _ => 30 };
+        var jobsEvery = new Option<int>("--jobs-every") { Description = "One case in this many submits a job and follows it to its end (0: infer requests only).", DefaultValueFactory = _ => 8 };
         var functionsHost = new Option<bool>("--functions-host")
         {
             Description = "The gateway runs under the Functions host (ssctl up --host functions): the host's own empty 404 to a method no function lists is counted apart, not as a finding.",
@@ -28,14 +30,14 @@ internal static class FuzzCommand
         var url = CommonOptions.GatewayUrl();
         var token = CommonOptions.Token();
         var state = CommonOptions.State();
-        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, functionsHost, url, token, state };
+        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, jobsEvery, functionsHost, url, token, state };
         edge.SetAction(async (parse, cancellationToken) =>
         {
             var count = parse.GetValue(cases);
             var inFlight = parse.GetValue(parallel);
-            if (count is < 1 or > 10_000_000 || inFlight is < 1 or > 64 || parse.GetValue(duration) < 1 || parse.GetValue(timeout) < 1)
+            if (count is < 1 or > 10_000_000 || inFlight is < 1 or > 64 || parse.GetValue(duration) < 1 || parse.GetValue(timeout) < 1 || parse.GetValue(jobsEvery) < 0)
             {
-                await Console.Error.WriteLineAsync("ssctl: --cases 1..10000000, --parallel 1..64, --max-seconds and --request-timeout at least 1").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync("ssctl: --cases 1..10000000, --parallel 1..64, --max-seconds and --request-timeout at least 1, --jobs-every at least 0").ConfigureAwait(false);
                 return 1;
             }
 
@@ -56,7 +58,7 @@ internal static class FuzzCommand
                 BaseAddress = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/"),
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            var fuzzer = new EdgeFuzzer(parse.GetValue(seed)) { UnderFunctionsHost = parse.GetValue(functionsHost) };
+            var fuzzer = new EdgeFuzzer(parse.GetValue(seed)) { UnderFunctionsHost = parse.GetValue(functionsHost), JobsEvery = parse.GetValue(jobsEvery) };
             var progress = new Progress<int>(sent => Console.Error.WriteLine($"ssctl: {sent} cases sent"));
             var report = await fuzzer.RunAsync(
                 client,
@@ -70,7 +72,7 @@ internal static class FuzzCommand
 
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {fuzzer.Seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s ({report.Cases / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}/s){(report.StoppedAtDeadline ? ", stopped at --max-seconds" : "")}"));
             Console.Out.WriteLine("statuses: " + string.Join(", ", report.Statuses.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}×{p.Value}"))));
-            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"5xx: {report.ServerErrors.Count}  hangs: {report.Hangs.Count}  refusals without the V2 error body: {report.MalformedErrorBodies.Count}"));
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"5xx: {report.ServerErrors.Count}  hangs: {report.Hangs.Count}  refusals without the V2 error body: {report.MalformedErrorBodies.Count}  jobs followed: {report.JobsFollowed}, ended wrong: {report.JobFindings.Count}"));
             if (fuzzer.UnderFunctionsHost)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the Functions host's own empty 404 to a method no function lists (expected, not a finding): {report.HostAnswers}"));
@@ -91,7 +93,12 @@ internal static class FuzzCommand
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  body  case {index} ({mutation}): {status} without the V2 error body"));
             }
 
-            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count == 0 ? 0 : 3;
+            foreach (var (index, mutation, problem) in report.JobFindings.Take(20))
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  job   case {index} ({mutation}): {problem}"));
+            }
+
+            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count + report.JobFindings.Count == 0 ? 0 : 3;
         });
         return new Command("fuzz", "Fuzz a running gateway.") { edge };
     }

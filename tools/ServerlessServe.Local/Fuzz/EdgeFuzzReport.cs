@@ -21,6 +21,12 @@ public sealed class EdgeFuzzReport
     /// <summary>Cases whose error body was not the V2 error body (<c>{"error": "..."}</c> as JSON).</summary>
     public List<(int Index, string Mutation, int Status)> MalformedErrorBodies { get; } = [];
 
+    /// <summary>Job submissions the gateway accepted, each followed to its end.</summary>
+    public int JobsFollowed { get; set; }
+
+    /// <summary>Accepted jobs that did not end <c>completed</c> with one well-formed result per item, or not in time: index, mutation, what was wrong.</summary>
+    public List<(int Index, string Mutation, string Problem)> JobFindings { get; } = [];
+
     /// <summary>
     /// Under the Functions host: the host's own empty 404s to a method no function lists (see
     /// <see cref="EdgeFuzzer.UnderFunctionsHost"/>). Counted, not findings.

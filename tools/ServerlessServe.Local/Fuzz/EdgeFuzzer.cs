@@ -13,7 +13,9 @@ namespace ServerlessServe.Local.Fuzz;
 /// type swaps, huge and special numbers, deep nesting, duplicate keys, wrong shapes and datatypes, bad binary-extension
 /// lengths, odd headers, methods and paths, escapes of half a surrogate pair. Case <c>i</c> of seed <c>s</c> is always the same request, so any finding
 /// is replayed by its numbers. Every answer must be below 500, come within the per-request timeout, and carry the V2
-/// error body when it is a refusal.
+/// error body when it is a refusal. One case in <see cref="JobsEvery"/> is a job submission instead (one request or
+/// <c>{"items":[...]}</c>, mutated the same ways); a job the gateway accepts is followed to its end, which must be
+/// <c>completed</c> with one well-formed result per item (<see cref="EdgeFuzzReport.JobFindings"/>).
 /// </summary>
 public sealed class EdgeFuzzer(int seed)
 {
@@ -47,19 +49,37 @@ public sealed class EdgeFuzzer(int seed)
     /// </summary>
     public bool UnderFunctionsHost { get; init; }
 
+    /// <summary>
+    /// One case in this many is a job submission (<c>POST …/jobs</c>); 0 sends infer requests only. Which cases are jobs
+    /// is drawn apart from the rest, so an infer case is the same request whatever this is.
+    /// </summary>
+    public int JobsEvery { get; init; } = 8;
+
+    /// <summary>Whether case <paramref name="index"/> submits a job (drawn apart from everything else about the case).</summary>
+    public bool IsJob(int index) => JobsEvery > 0 && new Random(unchecked((Seed * 7_919) + (index * 31) + 1)).Next(JobsEvery) == 0;
+
     /// <summary>Case <paramref name="index"/> of this run.</summary>
     public EdgeFuzzCase Case(int index)
     {
         var random = new Random(unchecked((Seed * 1_000_003) + index));
+        var job = IsJob(index);
         var model = Models[random.Next(Models.Length)];
-        var binary = model == "credit-risk" && random.Next(5) == 0;
-        var (body, headerLength) = binary ? BinaryRequest(random) : (Encoding.UTF8.GetBytes(JsonRequest(model, random).ToJsonString()), (int?)null);
-        var path = $"v2/models/{model}/infer";
+        var binary = !job && model == "credit-risk" && random.Next(5) == 0;
+        var (body, headerLength) = binary ? BinaryRequest(random) : (Encoding.UTF8.GetBytes((job ? JobRequest(model, random) : JsonRequest(model, random)).ToJsonString()), (int?)null);
+        var path = job
+            ? (random.Next(4) == 0 ? $"v2/models/{model}/versions/1/jobs" : $"v2/models/{model}/jobs")
+            : $"v2/models/{model}/infer";
         var method = "POST";
         var headers = new List<KeyValuePair<string, string>> { new("Content-Type", binary ? "application/octet-stream" : "application/json") };
         if (headerLength is { } length)
         {
             headers.Add(new("Inference-Header-Content-Length", length.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (job && random.Next(3) == 0)
+        {
+            // Answered when the job ends (200 with its status) if it ends within the wait: judged as a followed job is.
+            headers.Add(new("Prefer", "wait=" + random.Next(0, 3).ToString(CultureInfo.InvariantCulture)));
         }
 
         var mutations = new List<string>();
@@ -132,7 +152,14 @@ public sealed class EdgeFuzzer(int seed)
                 }
 
                 var fuzz = Case(index);
-                var (status, body) = await SendAsync(client, fuzz, tokens[index % tokens.Count], requestTimeout, cancellationToken).ConfigureAwait(false);
+                var token = tokens[index % tokens.Count];
+                var (status, body) = await SendAsync(client, fuzz, token, requestTimeout, cancellationToken).ConfigureAwait(false);
+                string? jobFinding = null;
+                if ((status is 200 or 202) && IsJobSubmission(fuzz))
+                {
+                    jobFinding = await FollowJobAsync(client, token, body, requestTimeout, cancellationToken).ConfigureAwait(false);
+                }
+
                 lock (gate)
                 {
                     sent++;
@@ -154,6 +181,15 @@ public sealed class EdgeFuzzer(int seed)
                         else if (status >= 400 && fuzz.Method != "HEAD" && !IsErrorBody(body))
                         {
                             report.MalformedErrorBodies.Add((index, fuzz.Mutation, status.Value));
+                        }
+
+                        if (IsJobSubmission(fuzz) && (status is 200 or 202))
+                        {
+                            report.JobsFollowed++;
+                            if (jobFinding is not null)
+                            {
+                                report.JobFindings.Add((index, fuzz.Mutation, jobFinding));
+                            }
                         }
                     }
 
@@ -215,6 +251,136 @@ public sealed class EdgeFuzzer(int seed)
         }
     }
 
+    /// <summary>A <c>POST</c> to a job route (whatever else was mutated): an accepted one is followed to its end.</summary>
+    public static bool IsJobSubmission(EdgeFuzzCase fuzz)
+    {
+        ArgumentNullException.ThrowIfNull(fuzz);
+        var path = fuzz.Path.Split('?')[0];
+        return fuzz.Method == "POST" && path.EndsWith("/jobs", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Follows a job the gateway accepted (<paramref name="answer"/>: its 202 or 200 body) until it ends, as a caller does
+    /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>. Null when it
+    /// ended <c>completed</c> with one well-formed result per item: released with a V2 response, or refused with an
+    /// error; otherwise what was wrong.
+    /// </summary>
+    public static async Task<string?> FollowJobAsync(HttpClient client, string token, string answer, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        string id;
+        try
+        {
+            using var accepted = JsonDocument.Parse(answer);
+            if (accepted.RootElement.ValueKind != JsonValueKind.Object || !accepted.RootElement.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } value)
+            {
+                return "accepted without a job id";
+            }
+
+            if (JudgeSettled(accepted.RootElement) is { } early)
+            {
+                return early.Length == 0 ? null : early;
+            }
+
+            id = value;
+        }
+        catch (JsonException)
+        {
+            return "accepted with a body that is not JSON";
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                request.Headers.TryAddWithoutValidation("Prefer", "wait=5");
+                using var response = await client.SendAsync(request, deadline.Token).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
+                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (response.StatusCode != System.Net.HttpStatusCode.OK)
+                {
+                    return string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}");
+                }
+
+                using var document = JsonDocument.Parse(text);
+                if (JudgeSettled(document.RootElement) is { } verdict)
+                {
+                    return verdict.Length == 0 ? null : verdict;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"not ended within {timeout.TotalSeconds:F0} s");
+        }
+        catch (JsonException)
+        {
+            return "its status was not JSON";
+        }
+        catch (HttpRequestException ex)
+        {
+            return "its status got no answer: " + ex.GetType().Name;
+        }
+    }
+
+    // Null while the job is pending or running; "" when it ended well; otherwise what is wrong with how it ended.
+    private static string? JudgeSettled(JsonElement status)
+    {
+        var state = status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+        if (state is "pending" or "running")
+        {
+            return null;
+        }
+
+        if (state != "completed")
+        {
+            return "ended " + (state ?? "without a status");
+        }
+
+        if (!status.TryGetProperty("items", out var items) || !items.TryGetInt32(out var count)
+            || !status.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array)
+        {
+            return "completed without items and results";
+        }
+
+        if (results.GetArrayLength() != count)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"completed with {results.GetArrayLength()} results for {count} items");
+        }
+
+        var expected = 0;
+        foreach (var result in results.EnumerateArray())
+        {
+            var outcome = result.TryGetProperty("outcome", out var o) && o.ValueKind == JsonValueKind.String ? o.GetString() : null;
+            var index = result.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : -1;
+            var response = result.TryGetProperty("response", out var r) ? r : default;
+            var error = result.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.String && e.GetString()!.Length > 0;
+            var wellFormed = index == expected && outcome switch
+            {
+                null or "" => false,
+                "released" => response.ValueKind == JsonValueKind.Object && response.TryGetProperty("outputs", out var outputs) && outputs.ValueKind == JsonValueKind.Array && !error,
+                _ => response.ValueKind == JsonValueKind.Undefined && error,
+            };
+            if (!wellFormed)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"result {expected} malformed: {result.GetRawText()[..Math.Min(200, result.GetRawText().Length)]}");
+            }
+
+            expected++;
+        }
+
+        return "";
+    }
+
     private static bool IsErrorBody(string body)
     {
         try
@@ -262,6 +428,24 @@ public sealed class EdgeFuzzer(int seed)
         }
 
         return request;
+    }
+
+    // A job body: one V2 request (a quarter of them) or {"items":[...]} with 1–4 of them.
+    private static JsonObject JobRequest(string model, Random random)
+    {
+        if (random.Next(4) == 0)
+        {
+            return JsonRequest(model, random);
+        }
+
+        var items = new JsonArray();
+        var count = 1 + random.Next(4);
+        for (var i = 0; i < count; i++)
+        {
+            items.Add(JsonRequest(model, random));
+        }
+
+        return new JsonObject { ["items"] = items };
     }
 
     private static (byte[] Body, int HeaderLength) BinaryRequest(Random random)
@@ -564,8 +748,10 @@ public sealed class EdgeFuzzer(int seed)
         }
     }
 
+    // The first tensor of the request, or of a job's first item.
     private static JsonObject? FirstTensor(JsonNode root) =>
-        root is JsonObject obj && obj["inputs"] is JsonArray { Count: > 0 } inputs && inputs[0] is JsonObject tensor ? tensor : null;
+        root is JsonObject obj && obj["inputs"] is JsonArray { Count: > 0 } inputs && inputs[0] is JsonObject tensor ? tensor
+        : root is JsonObject job && job["items"] is JsonArray { Count: > 0 } items && items[0] is { } item ? FirstTensor(item) : null;
 
     private static (JsonNode? Parent, object Key) PickNode(JsonNode root, Random random)
     {
