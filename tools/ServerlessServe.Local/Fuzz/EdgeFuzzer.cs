@@ -9,7 +9,7 @@ namespace ServerlessServe.Local.Fuzz;
 
 /// <summary>
 /// A fuzzer of the gateway's V2 edge: each case is a valid request to a sample model (credit-risk FP32, customer-notes
-/// INT64, the binary tensor extension) with one or more generated mutations — byte flips, truncation, insertions, JSON
+/// INT64, the binary tensor extension, sometimes with 64–320 KiB of tensor) with one or more generated mutations — byte flips, truncation, insertions, JSON
 /// type swaps, huge and special numbers, deep nesting, duplicate keys, wrong shapes and datatypes, bad binary-extension
 /// lengths, odd headers, methods and paths, escapes of half a surrogate pair. Case <c>i</c> of seed <c>s</c> is always the same request, so any finding
 /// is replayed by its numbers. Every answer must be below 500, come within the per-request timeout, and carry the V2
@@ -448,9 +448,11 @@ public sealed class EdgeFuzzer(int seed)
         return new JsonObject { ["items"] = items };
     }
 
+    // One binary request in eight carries 4,096–20,479 rows (64–320 KiB of tensor): past the policy's maxBatch, so it
+    // is refused, but only after the body has been read into pooled buffers across many of the edge's 64 KiB blocks.
     private static (byte[] Body, int HeaderLength) BinaryRequest(Random random)
     {
-        var rows = 1 + random.Next(3);
+        var rows = random.Next(8) == 0 ? 4096 + random.Next(16_384) : 1 + random.Next(3);
         var header = Encoding.UTF8.GetBytes(
             "{\"inputs\":[{\"name\":\"features\",\"shape\":[" + rows.ToString(CultureInfo.InvariantCulture)
             + ",4],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":" + (rows * 16).ToString(CultureInfo.InvariantCulture) + "}}]}");
