@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Hosting.Tests.Fixtures;
 using ServerlessServe.Local.Fuzz;
 using Xunit.Abstractions;
@@ -8,7 +10,7 @@ namespace ServerlessServe.Hosting.Tests.Edge;
 /// <summary>
 /// The edge fuzzer (<see cref="EdgeFuzzer"/>, also <c>ssctl fuzz edge</c>) against the in-process gateway: a few
 /// thousand generated mutations of valid V2 requests, none answered 5xx, none left unanswered, every refusal with the V2
-/// error body. <c>SERVERLESSSERVE_FUZZ_CASES</c> and <c>SERVERLESSSERVE_FUZZ_SEED</c> make it the long run.
+/// error body; every accepted job ended well, each of its items with exactly one audit record in a verified chain. <c>SERVERLESSSERVE_FUZZ_CASES</c> and <c>SERVERLESSSERVE_FUZZ_SEED</c> make it the long run.
 /// </summary>
 [Collection(InProcessStackCollection.Name)]
 public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output)
@@ -32,6 +34,27 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         Assert.True(report.MalformedErrorBodies.Count == 0, string.Join('\n', report.MalformedErrorBodies.Take(20).Select(h => $"case {h.Index} ({h.Mutation}): {h.Status}")));
         Assert.True(report.JobFindings.Count == 0, string.Join('\n', report.JobFindings.Take(20).Select(j => $"case {j.Index} ({j.Mutation}): {j.Problem}")));
         Assert.True(jobsEvery == 0 || report.JobsFollowed >= cases / jobsEvery / 5, $"only {report.JobsFollowed} jobs accepted and followed");
+
+        // Nothing lost: every item of every job that ended has exactly one audit record, in chains the verifier accepts.
+        var records = (await stack.AuditLinesAsync())
+            .Select(line => AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _) ? record!.RequestId : null)
+            .Where(id => id is not null)
+            .GroupBy(id => id!.Split('.')[0], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        var wrong = report.EndedJobs
+            .Where(j => !records.TryGetValue(j.Id, out var ids) || !ids.SequenceEqual(Enumerable.Range(0, j.Items).Select(i => $"{j.Id}.{i}").Order(StringComparer.Ordinal)))
+            .Select(j => $"job {j.Id} of {j.Items} items: {(records.TryGetValue(j.Id, out var ids) ? string.Join(", ", ids) : "no records")}")
+            .ToList();
+        Assert.True(wrong.Count == 0, string.Join('\n', wrong.Take(20)));
+        var verified = await AuditVerifier.VerifyAsync(stack.Audit, [stack.AuditKey], CancellationToken.None);
+        for (var attempt = 0; attempt < 50 && !verified.Chains.All(c => c.Ok); attempt++)
+        {
+            // The log is live: a chain's newest checkpoint may still be on its way.
+            await Task.Delay(200);
+            verified = await AuditVerifier.VerifyAsync(stack.Audit, [stack.AuditKey], CancellationToken.None);
+        }
+
+        Assert.True(verified.Chains.All(c => c.Ok), string.Join("; ", verified.Chains.Where(c => !c.Ok).Select(c => c.ToString())));
     }
 
     [Fact]
@@ -79,7 +102,7 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
     {
         using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
 
-        var found = await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var (found, _, _) = await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None);
 
         Assert.NotNull(found);
         Assert.StartsWith(problem, found, StringComparison.Ordinal);
@@ -91,6 +114,6 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
         const string answer = """{"id":"j1","status":"completed","items":2,"done":2,"results":[{"index":0,"outcome":"released","response":{"model_name":"m","outputs":[]}},{"index":1,"outcome":"invalid","error":"bad"}]}""";
 
-        Assert.Null(await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.Equal(((string?)null, (string?)"j1", 2), await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None));
     }
 }

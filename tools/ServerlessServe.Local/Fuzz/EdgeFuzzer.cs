@@ -154,10 +154,10 @@ public sealed class EdgeFuzzer(int seed)
                 var fuzz = Case(index);
                 var token = tokens[index % tokens.Count];
                 var (status, body) = await SendAsync(client, fuzz, token, requestTimeout, cancellationToken).ConfigureAwait(false);
-                string? jobFinding = null;
+                (string? Problem, string? Id, int Items) job = default;
                 if ((status is 200 or 202) && IsJobSubmission(fuzz))
                 {
-                    jobFinding = await FollowJobAsync(client, token, body, requestTimeout, cancellationToken).ConfigureAwait(false);
+                    job = await FollowJobAsync(client, token, body, requestTimeout, cancellationToken).ConfigureAwait(false);
                 }
 
                 lock (gate)
@@ -186,9 +186,13 @@ public sealed class EdgeFuzzer(int seed)
                         if (IsJobSubmission(fuzz) && (status is 200 or 202))
                         {
                             report.JobsFollowed++;
-                            if (jobFinding is not null)
+                            if (job.Problem is not null)
                             {
-                                report.JobFindings.Add((index, fuzz.Mutation, jobFinding));
+                                report.JobFindings.Add((index, fuzz.Mutation, job.Problem));
+                            }
+                            else
+                            {
+                                report.EndedJobs.Add((job.Id!, job.Items));
                             }
                         }
                     }
@@ -261,32 +265,32 @@ public sealed class EdgeFuzzer(int seed)
 
     /// <summary>
     /// Follows a job the gateway accepted (<paramref name="answer"/>: its 202 or 200 body) until it ends, as a caller does
-    /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>. Null when it
-    /// ended <c>completed</c> with one well-formed result per item: released with a V2 response, or refused with an
-    /// error; otherwise what was wrong.
+    /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>. No problem
+    /// when it ended <c>completed</c> with one well-formed result per item (released with a V2 response, or refused with
+    /// an error), and then its id and number of items; otherwise what was wrong.
     /// </summary>
-    public static async Task<string?> FollowJobAsync(HttpClient client, string token, string answer, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<(string? Problem, string? Id, int Items)> FollowJobAsync(HttpClient client, string token, string answer, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         string id;
+        int items;
         try
         {
             using var accepted = JsonDocument.Parse(answer);
             if (accepted.RootElement.ValueKind != JsonValueKind.Object || !accepted.RootElement.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } value)
             {
-                return "accepted without a job id";
-            }
-
-            if (JudgeSettled(accepted.RootElement) is { } early)
-            {
-                return early.Length == 0 ? null : early;
+                return ("accepted without a job id", null, 0);
             }
 
             id = value;
+            if (JudgeSettled(accepted.RootElement, out items) is { } early)
+            {
+                return (early.Length == 0 ? null : early, id, items);
+            }
         }
         catch (JsonException)
         {
-            return "accepted with a body that is not JSON";
+            return ("accepted with a body that is not JSON", null, 0);
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -308,33 +312,35 @@ public sealed class EdgeFuzzer(int seed)
 
                 if (response.StatusCode != System.Net.HttpStatusCode.OK)
                 {
-                    return string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}");
+                    return (string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}"), id, 0);
                 }
 
                 using var document = JsonDocument.Parse(text);
-                if (JudgeSettled(document.RootElement) is { } verdict)
+                if (JudgeSettled(document.RootElement, out items) is { } verdict)
                 {
-                    return verdict.Length == 0 ? null : verdict;
+                    return (verdict.Length == 0 ? null : verdict, id, items);
                 }
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"not ended within {timeout.TotalSeconds:F0} s");
+            return (string.Create(CultureInfo.InvariantCulture, $"not ended within {timeout.TotalSeconds:F0} s"), id, 0);
         }
         catch (JsonException)
         {
-            return "its status was not JSON";
+            return ("its status was not JSON", id, 0);
         }
         catch (HttpRequestException ex)
         {
-            return "its status got no answer: " + ex.GetType().Name;
+            return ("its status got no answer: " + ex.GetType().Name, id, 0);
         }
     }
 
-    // Null while the job is pending or running; "" when it ended well; otherwise what is wrong with how it ended.
-    private static string? JudgeSettled(JsonElement status)
+    // Null while the job is pending or running; "" when it ended well (with its number of items); otherwise what is wrong
+    // with how it ended.
+    private static string? JudgeSettled(JsonElement status, out int items)
     {
+        items = 0;
         var state = status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         if (state is "pending" or "running")
         {
@@ -346,7 +352,7 @@ public sealed class EdgeFuzzer(int seed)
             return "ended " + (state ?? "without a status");
         }
 
-        if (!status.TryGetProperty("items", out var items) || !items.TryGetInt32(out var count)
+        if (!status.TryGetProperty("items", out var itemsElement) || !itemsElement.TryGetInt32(out var count)
             || !status.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array)
         {
             return "completed without items and results";
@@ -378,6 +384,7 @@ public sealed class EdgeFuzzer(int seed)
             expected++;
         }
 
+        items = count;
         return "";
     }
 
