@@ -41,10 +41,14 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
             .Where(id => id is not null)
             .GroupBy(id => id!.Split('.')[0], StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
+        // A cancelled job: at most one record per item, none for an item it does not have.
         var wrong = report.EndedJobs
-            .Where(j => !records.TryGetValue(j.Id, out var ids) || !ids.SequenceEqual(Enumerable.Range(0, j.Items).Select(i => $"{j.Id}.{i}").Order(StringComparer.Ordinal)))
-            .Select(j => $"job {j.Id} of {j.Items} items: {(records.TryGetValue(j.Id, out var ids) ? string.Join(", ", ids) : "no records")}")
+            .Where(j => records.GetValueOrDefault(j.Id!, []) is var ids && (j.Cancelled
+                ? ids.Distinct().Count() != ids.Count || ids.Except(ItemIds(j)).Any()
+                : !ids.SequenceEqual(ItemIds(j).Order(StringComparer.Ordinal))))
+            .Select(j => $"job {j.Id} of {j.Items} items{(j.Cancelled ? ", cancelled" : "")}: {string.Join(", ", records.GetValueOrDefault(j.Id!, []))}")
             .ToList();
+        output.WriteLine($"jobs ended: {report.EndedJobs.Count(j => !j.Cancelled)} completed, {report.EndedJobs.Count(j => j.Cancelled)} cancelled");
         Assert.True(wrong.Count == 0, string.Join('\n', wrong.Take(20)));
         var verified = await AuditVerifier.VerifyAsync(stack.Audit, [stack.AuditKey], CancellationToken.None);
         for (var attempt = 0; attempt < 50 && !verified.Chains.All(c => c.Ok); attempt++)
@@ -56,6 +60,8 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
 
         Assert.True(verified.Chains.All(c => c.Ok), string.Join("; ", verified.Chains.Where(c => !c.Ok).Select(c => c.ToString())));
     }
+
+    private static IEnumerable<string> ItemIds(JobEnding job) => Enumerable.Range(0, job.Items).Select(i => $"{job.Id}.{i}");
 
     [Fact]
     public void Case_SameSeedAndIndex_SameRequest()
@@ -77,6 +83,8 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         var cases = Enumerable.Range(0, 4000).Select(i => (Job: withJobs.IsJob(i), With: withJobs.Case(i), Without: without.Case(i))).ToList();
 
         Assert.InRange(cases.Count(c => c.Job), 4000 / 8 * 0.8, 4000 / 8 * 1.2);
+        var cancelled = Enumerable.Range(0, 4000).Count(i => withJobs.IsJob(i) && withJobs.CancelsJob(i));
+        Assert.InRange(cancelled, cases.Count(c => c.Job) / 6 * 0.6, cases.Count(c => c.Job) / 6 * 1.4);
         Assert.All(cases.Where(c => c.Job && !c.With.Mutation.Contains("path", StringComparison.Ordinal)), c => Assert.EndsWith("/jobs", c.With.Path, StringComparison.Ordinal));
         Assert.DoesNotContain(cases, c => !c.Job && c.With.Path.EndsWith("/jobs", StringComparison.Ordinal) && !c.With.Mutation.Contains("path", StringComparison.Ordinal));
         foreach (var (_, with, plain) in cases.Where(c => !c.Job))
@@ -102,7 +110,7 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
     {
         using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
 
-        var (found, _, _) = await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None);
+        var found = (await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), cancel: false, CancellationToken.None)).Problem;
 
         Assert.NotNull(found);
         Assert.StartsWith(problem, found, StringComparison.Ordinal);
@@ -114,6 +122,6 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         using var client = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/") };
         const string answer = """{"id":"j1","status":"completed","items":2,"done":2,"results":[{"index":0,"outcome":"released","response":{"model_name":"m","outputs":[]}},{"index":1,"outcome":"invalid","error":"bad"}]}""";
 
-        Assert.Equal(((string?)null, (string?)"j1", 2), await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), CancellationToken.None));
+        Assert.Equal(new JobEnding(null, "j1", 2, false), await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), cancel: false, CancellationToken.None));
     }
 }

@@ -73,6 +73,11 @@ internal static class FuzzCommand
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"seed {fuzzer.Seed}: {report.Cases} cases in {report.Elapsed.TotalSeconds:F1} s ({report.Cases / Math.Max(0.001, report.Elapsed.TotalSeconds):F0}/s){(report.StoppedAtDeadline ? ", stopped at --max-seconds" : "")}"));
             Console.Out.WriteLine("statuses: " + string.Join(", ", report.Statuses.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key}×{p.Value}"))));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"5xx: {report.ServerErrors.Count}  hangs: {report.Hangs.Count}  refusals without the V2 error body: {report.MalformedErrorBodies.Count}  jobs followed: {report.JobsFollowed}, ended wrong: {report.JobFindings.Count}"));
+            if (report.JobsFollowed > 0)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jobs ended: {report.EndedJobs.Count(j => !j.Cancelled)} completed, {report.EndedJobs.Count(j => j.Cancelled)} cancelled (one in six was cancelled as soon as it was accepted)"));
+            }
+
             if (fuzzer.UnderFunctionsHost)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the Functions host's own empty 404 to a method no function lists (expected, not a finding): {report.HostAnswers}"));

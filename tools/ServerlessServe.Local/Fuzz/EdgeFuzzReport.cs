@@ -24,8 +24,11 @@ public sealed class EdgeFuzzReport
     /// <summary>Job submissions the gateway accepted, each followed to its end.</summary>
     public int JobsFollowed { get; set; }
 
-    /// <summary>Accepted jobs that ended well: id and number of items (each item should have one audit record).</summary>
-    public List<(string Id, int Items)> EndedJobs { get; } = [];
+    /// <summary>
+    /// Accepted jobs that ended well: completed (each item should have one audit record) or, cancelled by the fuzzer,
+    /// cancelled (each item at most one).
+    /// </summary>
+    public List<JobEnding> EndedJobs { get; } = [];
 
     /// <summary>Accepted jobs that did not end <c>completed</c> with one well-formed result per item, or not in time: index, mutation, what was wrong.</summary>
     public List<(int Index, string Mutation, string Problem)> JobFindings { get; } = [];

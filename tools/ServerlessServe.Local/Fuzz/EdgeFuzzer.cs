@@ -58,6 +58,21 @@ public sealed class EdgeFuzzer(int seed)
     /// <summary>Whether case <paramref name="index"/> submits a job (drawn apart from everything else about the case).</summary>
     public bool IsJob(int index) => JobsEvery > 0 && new Random(unchecked((Seed * 7_919) + (index * 31) + 1)).Next(JobsEvery) == 0;
 
+    /// <summary>
+    /// Whether an accepted job of case <paramref name="index"/> is cancelled (<c>DELETE jobs/{id}</c>) as soon as it is
+    /// accepted: one in six, drawn apart from everything else. It must then end <c>cancelled</c>, or <c>completed</c> as
+    /// any job if it finished first.
+    /// </summary>
+    public bool CancelsJob(int index)
+    {
+        // A mix of the seed and the index (SplitMix64's finaliser), not Random seeded next to IsJob's: Random's first
+        // values for nearby seeds move together, and seeded there no job case was ever cancelled.
+        var z = unchecked(((ulong)(uint)Seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        return (z ^ (z >> 31)) % 6 == 0;
+    }
+
     /// <summary>Case <paramref name="index"/> of this run.</summary>
     public EdgeFuzzCase Case(int index)
     {
@@ -154,10 +169,10 @@ public sealed class EdgeFuzzer(int seed)
                 var fuzz = Case(index);
                 var token = tokens[index % tokens.Count];
                 var (status, body) = await SendAsync(client, fuzz, token, requestTimeout, cancellationToken).ConfigureAwait(false);
-                (string? Problem, string? Id, int Items) job = default;
+                JobEnding job = default;
                 if ((status is 200 or 202) && IsJobSubmission(fuzz))
                 {
-                    job = await FollowJobAsync(client, token, body, requestTimeout, cancellationToken).ConfigureAwait(false);
+                    job = await FollowJobAsync(client, token, body, requestTimeout, CancelsJob(index), cancellationToken).ConfigureAwait(false);
                 }
 
                 lock (gate)
@@ -192,7 +207,7 @@ public sealed class EdgeFuzzer(int seed)
                             }
                             else
                             {
-                                report.EndedJobs.Add((job.Id!, job.Items));
+                                report.EndedJobs.Add(job);
                             }
                         }
                     }
@@ -265,11 +280,12 @@ public sealed class EdgeFuzzer(int seed)
 
     /// <summary>
     /// Follows a job the gateway accepted (<paramref name="answer"/>: its 202 or 200 body) until it ends, as a caller does
-    /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>. No problem
-    /// when it ended <c>completed</c> with one well-formed result per item (released with a V2 response, or refused with
-    /// an error), and then its id and number of items; otherwise what was wrong.
+    /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>; with
+    /// <paramref name="cancel"/>, first cancels it (<c>DELETE jobs/{id}</c>, which must answer 202). No problem when it
+    /// ended <c>completed</c> with one well-formed result per item (released with a V2 response, or refused with an
+    /// error), or, cancelled, <c>cancelled</c>; otherwise what was wrong.
     /// </summary>
-    public static async Task<(string? Problem, string? Id, int Items)> FollowJobAsync(HttpClient client, string token, string answer, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<JobEnding> FollowJobAsync(HttpClient client, string token, string answer, TimeSpan timeout, bool cancel, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(client);
         string id;
@@ -279,24 +295,47 @@ public sealed class EdgeFuzzer(int seed)
             using var accepted = JsonDocument.Parse(answer);
             if (accepted.RootElement.ValueKind != JsonValueKind.Object || !accepted.RootElement.TryGetProperty("id", out var idElement) || idElement.GetString() is not { Length: > 0 } value)
             {
-                return ("accepted without a job id", null, 0);
+                return new("accepted without a job id", null, 0, false);
             }
 
             id = value;
-            if (JudgeSettled(accepted.RootElement, out items) is { } early)
+            if (JudgeSettled(accepted.RootElement, cancelled: false, out items) is { } early)
             {
-                return (early.Length == 0 ? null : early, id, items);
+                return new(early.Length == 0 ? null : early, id, items, false);
             }
         }
         catch (JsonException)
         {
-            return ("accepted with a body that is not JSON", null, 0);
+            return new("accepted with a body that is not JSON", null, 0, false);
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
+            while (cancel)
+            {
+                using var delete = new HttpRequestMessage(HttpMethod.Delete, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
+                delete.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var response = await client.SendAsync(delete, deadline.Token).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
+                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                {
+                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                using var document = JsonDocument.Parse(text);
+                if (response.StatusCode != System.Net.HttpStatusCode.Accepted
+                    || !document.RootElement.TryGetProperty("status", out var state)
+                    || state.GetString() is not ("cancelled" or "completed"))
+                {
+                    return new(string.Create(CultureInfo.InvariantCulture, $"its cancel answered {(int)response.StatusCode}: {text[..Math.Min(200, text.Length)]}"), id, 0, true);
+                }
+
+                break;
+            }
+
             while (true)
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
@@ -312,39 +351,50 @@ public sealed class EdgeFuzzer(int seed)
 
                 if (response.StatusCode != System.Net.HttpStatusCode.OK)
                 {
-                    return (string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}"), id, 0);
+                    return new(string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}"), id, 0, cancel);
                 }
 
                 using var document = JsonDocument.Parse(text);
-                if (JudgeSettled(document.RootElement, out items) is { } verdict)
+                if (JudgeSettled(document.RootElement, cancel, out items) is { } verdict)
                 {
-                    return (verdict.Length == 0 ? null : verdict, id, items);
+                    var cancelled = document.RootElement.GetProperty("status").GetString() == "cancelled";
+                    return new(verdict.Length == 0 ? null : verdict, id, items, cancelled);
                 }
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (string.Create(CultureInfo.InvariantCulture, $"not ended within {timeout.TotalSeconds:F0} s"), id, 0);
+            return new(string.Create(CultureInfo.InvariantCulture, $"not ended within {timeout.TotalSeconds:F0} s"), id, 0, cancel);
         }
         catch (JsonException)
         {
-            return ("its status was not JSON", id, 0);
+            return new("its status was not JSON", id, 0, cancel);
         }
         catch (HttpRequestException ex)
         {
-            return ("its status got no answer: " + ex.GetType().Name, id, 0);
+            return new("its status got no answer: " + ex.GetType().Name, id, 0, cancel);
         }
     }
 
     // Null while the job is pending or running; "" when it ended well (with its number of items); otherwise what is wrong
-    // with how it ended.
-    private static string? JudgeSettled(JsonElement status, out int items)
+    // with how it ended. A job its follower cancelled may also end "cancelled", with its items and without results.
+    private static string? JudgeSettled(JsonElement status, bool cancelled, out int items)
     {
         items = 0;
         var state = status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         if (state is "pending" or "running")
         {
             return null;
+        }
+
+        if (cancelled && state == "cancelled")
+        {
+            if (!status.TryGetProperty("items", out var total) || !total.TryGetInt32(out items) || items < 1 || status.TryGetProperty("results", out _))
+            {
+                return "cancelled without its items, or with results";
+            }
+
+            return "";
         }
 
         if (state != "completed")
@@ -830,3 +880,6 @@ public sealed class EdgeFuzzer(int seed)
         return bytes;
     }
 }
+
+/// <summary>How a followed job ended: what was wrong (null: nothing), its id, its number of items, and whether it ended cancelled.</summary>
+public readonly record struct JobEnding(string? Problem, string? Id, int Items, bool Cancelled);
