@@ -313,45 +313,24 @@ public sealed class EdgeFuzzer(int seed)
         deadline.CancelAfter(timeout);
         try
         {
-            while (cancel)
+            if (cancel)
             {
-                using var delete = new HttpRequestMessage(HttpMethod.Delete, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
-                delete.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                using var response = await client.SendAsync(delete, deadline.Token).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
-                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
-                {
-                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false);
-                    continue;
-                }
-
+                var (code, text) = await AsCallerAsync(client, HttpMethod.Delete, id, token, prefer: null, deadline.Token).ConfigureAwait(false);
                 using var document = JsonDocument.Parse(text);
-                if (response.StatusCode != System.Net.HttpStatusCode.Accepted
+                if (code != System.Net.HttpStatusCode.Accepted
                     || !document.RootElement.TryGetProperty("status", out var state)
                     || state.GetString() is not ("cancelled" or "completed"))
                 {
-                    return new(string.Create(CultureInfo.InvariantCulture, $"its cancel answered {(int)response.StatusCode}: {text[..Math.Min(200, text.Length)]}"), id, 0, true);
+                    return new(string.Create(CultureInfo.InvariantCulture, $"its cancel answered {(int)code}: {text[..Math.Min(200, text.Length)]}"), id, 0, true);
                 }
-
-                break;
             }
 
             while (true)
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                request.Headers.TryAddWithoutValidation("Prefer", "wait=5");
-                using var response = await client.SendAsync(request, deadline.Token).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false);
-                if (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+                var (code, text) = await AsCallerAsync(client, HttpMethod.Get, id, token, prefer: "wait=5", deadline.Token).ConfigureAwait(false);
+                if (code != System.Net.HttpStatusCode.OK)
                 {
-                    await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), deadline.Token).ConfigureAwait(false);
-                    continue;
-                }
-
-                if (response.StatusCode != System.Net.HttpStatusCode.OK)
-                {
-                    return new(string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)response.StatusCode}"), id, 0, cancel);
+                    return new(string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)code}"), id, 0, cancel);
                 }
 
                 using var document = JsonDocument.Parse(text);
@@ -368,11 +347,35 @@ public sealed class EdgeFuzzer(int seed)
         }
         catch (JsonException)
         {
-            return new("its status was not JSON", id, 0, cancel);
+            return new("its status or cancel answer was not JSON", id, 0, cancel);
         }
         catch (HttpRequestException ex)
         {
-            return new("its status got no answer: " + ex.GetType().Name, id, 0, cancel);
+            return new("its status or cancel got no answer: " + ex.GetType().Name, id, 0, cancel);
+        }
+    }
+
+    // One request to jobs/{id} as its caller, waiting out 429s as Retry-After says (1 s when it says nothing).
+    private static async Task<(System.Net.HttpStatusCode Status, string Body)> AsCallerAsync(
+        HttpClient client, HttpMethod method, string id, string token, string? prefer, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            using var request = new HttpRequestMessage(method, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (prefer is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Prefer", prefer);
+            }
+
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode != System.Net.HttpStatusCode.TooManyRequests)
+            {
+                return (response.StatusCode, text);
+            }
+
+            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
     }
 
