@@ -125,7 +125,7 @@ public sealed class JobOptions
 
     /// <summary>
     /// How long a dequeued orchestration or activity message stays invisible before another worker may take it (the
-    /// running one renews it). After a crash, the steps that were in flight resume after at most about this long.
+    /// running one renews it: `SidecarDispatch` standalone, the extension under the host). After a crash, the steps that were in flight resume after at most about this long.
     /// Default 30 s (the provider's own default is 5 minutes).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]

@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8015, Level = LogLevel.Information, Message = "Job purge: {Blobs} stored chunk(s) of job {JobId} deleted; it was never scheduled (its gateway stopped part-way through the submission)")]
     public static partial void NeverScheduledDeleted(ILogger logger, string jobId, int blobs);
+
+    [LoggerMessage(EventId = 8016, Level = LogLevel.Warning, Message = "The durable backend could not renew the lock of a running {Kind} step; it tries again before the lock expires (once expired, the step's message may be taken again and the step run twice)")]
+    public static partial void LockRenewalFailed(ILogger logger, string kind, Exception exception);
 }

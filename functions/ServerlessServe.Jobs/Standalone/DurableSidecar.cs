@@ -25,6 +25,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
     private readonly string _connectionString;
     private readonly JobOptions _options;
     private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
     private readonly string _directory;
     private WebApplication? _server;
 
@@ -36,6 +37,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         _connectionString = connectionString;
         _options = options;
         _loggers = loggers;
+        _time = time;
         var swept = SidecarFolders.SweepStale(Path.GetTempPath(), time.GetUtcNow().UtcDateTime, StartingFolderGrace);
         if (swept > 0)
         {
@@ -79,7 +81,7 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         {
             Log.InMemoryBackend(_loggers.CreateLogger<DurableSidecar>());
             var memory = new InMemoryOrchestrationService(_loggers);
-            service = new InMemoryDispatchLimits(memory);
+            service = memory;
             client = memory;
         }
         else
@@ -97,6 +99,9 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
             service = storage;
             client = storage;
         }
+
+        // The dispatchers run at the limits of what Azure runs and renew the locks of the work items they hold.
+        service = new SidecarDispatch(service, _time, _loggers.CreateLogger<SidecarDispatch>());
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, l => l.Protocols = HttpProtocols.Http2));

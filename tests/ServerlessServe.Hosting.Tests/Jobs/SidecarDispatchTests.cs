@@ -1,21 +1,23 @@
 using DurableTask.Core;
 using DurableTask.Core.History;
 using Microsoft.DurableTask.Testing.Sidecar;
+using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Jobs.Standalone;
 
 namespace ServerlessServe.Hosting.Tests.Jobs;
 
 /// <summary>
 /// The in-memory backend as the sidecar's dispatchers see it: the limits of what Azure runs, not one work item per core
-/// (at which eight jobs at once took 10 s each), and everything else the real in-memory service's own.
+/// (at which eight jobs at once took 10 s each), and everything else the real in-memory service's own. Lock renewal,
+/// which the in-memory service does not need, is tested on the Azure Storage backend (<see cref="SidecarLockRenewalTests"/>).
 /// </summary>
-public sealed class InMemoryDispatchLimitsTests
+public sealed class SidecarDispatchTests
 {
     [Fact]
     public void Limits_WhatAzureRuns_NotOnePerCore()
     {
         var memory = new InMemoryOrchestrationService();
-        var service = new InMemoryDispatchLimits(memory);
+        var service = new SidecarDispatch(memory, TimeProvider.System, NullLogger<SidecarDispatch>.Instance);
 
         Assert.Equal(100, service.MaxConcurrentTaskOrchestrationWorkItems);
         Assert.Equal(10 * Environment.ProcessorCount, service.MaxConcurrentTaskActivityWorkItems);
@@ -28,7 +30,7 @@ public sealed class InMemoryDispatchLimitsTests
     public async Task WorkItems_TheServicesOwn_StartedThereLockedHere()
     {
         var memory = new InMemoryOrchestrationService();
-        var service = new InMemoryDispatchLimits(memory);
+        var service = new SidecarDispatch(memory, TimeProvider.System, NullLogger<SidecarDispatch>.Instance);
         var instance = new OrchestrationInstance { InstanceId = "job-" + Guid.NewGuid().ToString("N"), ExecutionId = Guid.NewGuid().ToString("N") };
         await memory.CreateTaskOrchestrationAsync(new TaskMessage
         {
@@ -41,6 +43,7 @@ public sealed class InMemoryDispatchLimitsTests
 
         Assert.Equal(instance.InstanceId, workItem.InstanceId);
         Assert.IsType<ExecutionStartedEvent>(Assert.Single(workItem.NewMessages).Event);
+        Assert.Equal(0, service.Renewing); // the in-memory service's locks never expire
         await service.AbandonTaskOrchestrationWorkItemAsync(workItem);
         await service.ReleaseTaskOrchestrationWorkItemAsync(workItem);
         var again = await service.LockNextTaskOrchestrationWorkItemAsync(TimeSpan.FromSeconds(30), timeout.Token);
