@@ -10,7 +10,8 @@ namespace ServerlessServe.Hosting.Tests.Edge;
 /// <summary>
 /// The edge fuzzer (<see cref="EdgeFuzzer"/>, also <c>ssctl fuzz edge</c>) against the in-process gateway: a few
 /// thousand generated mutations of valid V2 requests, none answered 5xx, none left unanswered, every refusal with the V2
-/// error body; every accepted job ended well, each of its items with exactly one audit record in a verified chain. <c>SERVERLESSSERVE_FUZZ_CASES</c> and <c>SERVERLESSSERVE_FUZZ_SEED</c> make it the long run.
+/// error body; every accepted job ended well, each of its items with exactly one audit record in a verified chain; a
+/// third of them had their routes probed (another caller, mutated ids, odd headers) and answered as they promise. <c>SERVERLESSSERVE_FUZZ_CASES</c> and <c>SERVERLESSSERVE_FUZZ_SEED</c> make it the long run.
 /// </summary>
 [Collection(InProcessStackCollection.Name)]
 public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output)
@@ -34,6 +35,9 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         Assert.True(report.MalformedErrorBodies.Count == 0, string.Join('\n', report.MalformedErrorBodies.Take(20).Select(h => $"case {h.Index} ({h.Mutation}): {h.Status}")));
         Assert.True(report.JobFindings.Count == 0, string.Join('\n', report.JobFindings.Take(20).Select(j => $"case {j.Index} ({j.Mutation}): {j.Problem}")));
         Assert.True(jobsEvery == 0 || report.JobsFollowed >= cases / jobsEvery / 5, $"only {report.JobsFollowed} jobs accepted and followed");
+        output.WriteLine($"jobs whose routes were probed: {report.JobsProbed}");
+        Assert.True(report.RouteFindings.Count == 0, string.Join('\n', report.RouteFindings.Take(20).Select(j => $"case {j.Index} ({j.Mutation}): {j.Problem}")));
+        Assert.True(jobsEvery == 0 || report.JobsProbed >= report.JobsFollowed / 5, $"only {report.JobsProbed} of {report.JobsFollowed} jobs had their routes probed");
 
         // Nothing lost: every item of every job that ended has exactly one audit record, in chains the verifier accepts.
         var records = (await stack.AuditLinesAsync())

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using ServerlessServe.Local;
 using ServerlessServe.Local.Fuzz;
 
 namespace ServerlessServe.Cli.Commands;
@@ -58,7 +59,17 @@ internal static class FuzzCommand
                 BaseAddress = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/"),
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            var fuzzer = new EdgeFuzzer(parse.GetValue(seed)) { UnderFunctionsHost = parse.GetValue(functionsHost), JobsEvery = parse.GetValue(jobsEvery) };
+            // The route probes' other caller: minted like the default token, for a subject that sends no case.
+            var local = CommonOptions.ResolveState(parse.GetValue(state));
+            var otherCaller = gateway.IsLoopback && File.Exists(local.IssuerKey)
+                ? LocalIssuer.Mint(local, "fuzz-other-caller", [], TimeSpan.FromHours(1))
+                : null;
+            var fuzzer = new EdgeFuzzer(parse.GetValue(seed))
+            {
+                UnderFunctionsHost = parse.GetValue(functionsHost),
+                JobsEvery = parse.GetValue(jobsEvery),
+                OtherCallerToken = otherCaller,
+            };
             var progress = new Progress<int>(sent => Console.Error.WriteLine($"ssctl: {sent} cases sent"));
             var report = await fuzzer.RunAsync(
                 client,
@@ -76,6 +87,7 @@ internal static class FuzzCommand
             if (report.JobsFollowed > 0)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jobs ended: {report.EndedJobs.Count(j => !j.Cancelled)} completed, {report.EndedJobs.Count(j => j.Cancelled)} cancelled (one in six was cancelled as soon as it was accepted)"));
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"jobs whose routes were probed: {report.JobsProbed}, answered wrong: {report.RouteFindings.Count}"));
             }
 
             if (fuzzer.UnderFunctionsHost)
@@ -103,7 +115,12 @@ internal static class FuzzCommand
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  job   case {index} ({mutation}): {problem}"));
             }
 
-            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count + report.JobFindings.Count == 0 ? 0 : 3;
+            foreach (var (index, mutation, problem) in report.RouteFindings.Take(20))
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  route case {index} ({mutation}): {problem}"));
+            }
+
+            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count + report.JobFindings.Count + report.RouteFindings.Count == 0 ? 0 : 3;
         });
         return new Command("fuzz", "Fuzz a running gateway.") { edge };
     }

@@ -33,6 +33,12 @@ public sealed class EdgeFuzzReport
     /// <summary>Accepted jobs that did not end <c>completed</c> with one well-formed result per item, or not in time: index, mutation, what was wrong.</summary>
     public List<(int Index, string Mutation, string Problem)> JobFindings { get; } = [];
 
+    /// <summary>Accepted jobs whose routes were probed (<see cref="JobRouteProbes"/>).</summary>
+    public int JobsProbed { get; set; }
+
+    /// <summary>Probed jobs whose routes answered wrong (another caller reached it, a mutated id named it, a probe changed it): index, mutation, what was wrong.</summary>
+    public List<(int Index, string Mutation, string Problem)> RouteFindings { get; } = [];
+
     /// <summary>
     /// Under the Functions host: the host's own empty 404s to a method no function lists (see
     /// <see cref="EdgeFuzzer.UnderFunctionsHost"/>). Counted, not findings.

@@ -55,6 +55,12 @@ public sealed class EdgeFuzzer(int seed)
     /// </summary>
     public int JobsEvery { get; init; } = 8;
 
+    /// <summary>
+    /// A token of a caller that sends no case, for the route probes' other caller (<see cref="ProbesJobRoutes"/>); when
+    /// null, the token of the next case is used if it is another one. With neither, jobs are probed by their own caller only.
+    /// </summary>
+    public string? OtherCallerToken { get; init; }
+
     /// <summary>Whether case <paramref name="index"/> submits a job (drawn apart from everything else about the case).</summary>
     public bool IsJob(int index) => JobsEvery > 0 && new Random(unchecked((Seed * 7_919) + (index * 31) + 1)).Next(JobsEvery) == 0;
 
@@ -63,14 +69,23 @@ public sealed class EdgeFuzzer(int seed)
     /// accepted: one in six, drawn apart from everything else. It must then end <c>cancelled</c>, or <c>completed</c> as
     /// any job if it finished first.
     /// </summary>
-    public bool CancelsJob(int index)
+    public bool CancelsJob(int index) => Draw(index, 0) % 6 == 0;
+
+    /// <summary>
+    /// Whether an accepted job of case <paramref name="index"/> has its routes probed (<see cref="JobRouteProbes"/>):
+    /// one in three, drawn apart from everything else. With more than one token, another caller names it as soon as it is
+    /// accepted; once it has ended well, its own caller sends odd and mutated requests to its routes.
+    /// </summary>
+    public bool ProbesJobRoutes(int index) => Draw(index, 0x5851F42D4C957F2DUL) % 3 == 0;
+
+    // A mix of the seed, the index and a salt (SplitMix64's finaliser), not Random seeded next to IsJob's: Random's first
+    // values for nearby seeds move together, and seeded there no job case was ever cancelled.
+    private ulong Draw(int index, ulong salt)
     {
-        // A mix of the seed and the index (SplitMix64's finaliser), not Random seeded next to IsJob's: Random's first
-        // values for nearby seeds move together, and seeded there no job case was ever cancelled.
-        var z = unchecked(((ulong)(uint)Seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL);
+        var z = unchecked(((ulong)(uint)Seed << 32 | (uint)index) + 0x9E3779B97F4A7C15UL + salt);
         z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
         z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
-        return (z ^ (z >> 31)) % 6 == 0;
+        return z ^ (z >> 31);
     }
 
     /// <summary>Case <paramref name="index"/> of this run.</summary>
@@ -170,9 +185,24 @@ public sealed class EdgeFuzzer(int seed)
                 var token = tokens[index % tokens.Count];
                 var (status, body) = await SendAsync(client, fuzz, token, requestTimeout, cancellationToken).ConfigureAwait(false);
                 JobEnding job = default;
+                string? routeProblem = null;
+                var probed = false;
                 if ((status is 200 or 202) && IsJobSubmission(fuzz))
                 {
+                    probed = ProbesJobRoutes(index) && JobRouteProbes.IdOf(body) is not null;
+                    var other = OtherCallerToken ?? tokens[(index + 1) % tokens.Count];
+                    if (probed && other != token)
+                    {
+                        var id = JobRouteProbes.IdOf(body)!;
+                        routeProblem = await ProbeAsync(ct => JobRouteProbes.AsAnotherCallerAsync(client, other, id, ct)).ConfigureAwait(false);
+                    }
+
                     job = await FollowJobAsync(client, token, body, requestTimeout, CancelsJob(index), cancellationToken).ConfigureAwait(false);
+                    if (probed && routeProblem is null && job.Problem is null && job.Id is not null)
+                    {
+                        var random = new Random(unchecked((int)Draw(index, 0x2545F4914F6CDD1DUL)));
+                        routeProblem = await ProbeAsync(ct => JobRouteProbes.AsItsCallerAsync(client, token, job, random, ct)).ConfigureAwait(false);
+                    }
                 }
 
                 lock (gate)
@@ -209,6 +239,15 @@ public sealed class EdgeFuzzer(int seed)
                             {
                                 report.EndedJobs.Add(job);
                             }
+
+                            if (probed)
+                            {
+                                report.JobsProbed++;
+                                if (routeProblem is not null)
+                                {
+                                    report.RouteFindings.Add((index, fuzz.Mutation, routeProblem));
+                                }
+                            }
                         }
                     }
 
@@ -217,6 +256,25 @@ public sealed class EdgeFuzzer(int seed)
                         progress?.Report(sent);
                     }
                 }
+            }
+        }
+
+        // Route probes within the per-request timeout, all of them together; no answer at all is a finding too.
+        async Task<string?> ProbeAsync(Func<CancellationToken, Task<string?>> probe)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(requestTimeout);
+            try
+            {
+                return await probe(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"its route probes were not answered within {requestTimeout.TotalSeconds:F0} s");
+            }
+            catch (HttpRequestException ex)
+            {
+                return "a route probe got no answer: " + ex.GetType().Name + ": " + ex.Message[..Math.Min(160, ex.Message.Length)];
             }
         }
 
@@ -315,7 +373,7 @@ public sealed class EdgeFuzzer(int seed)
         {
             if (cancel)
             {
-                var (code, text) = await AsCallerAsync(client, HttpMethod.Delete, id, token, prefer: null, deadline.Token).ConfigureAwait(false);
+                var (code, text) = await JobRouteProbes.SendAsync(client, HttpMethod.Delete, JobRouteProbes.JobPath(id), token, prefer: null, deadline.Token).ConfigureAwait(false);
                 using var document = JsonDocument.Parse(text);
                 if (code != System.Net.HttpStatusCode.Accepted
                     || !document.RootElement.TryGetProperty("status", out var state)
@@ -327,7 +385,7 @@ public sealed class EdgeFuzzer(int seed)
 
             while (true)
             {
-                var (code, text) = await AsCallerAsync(client, HttpMethod.Get, id, token, prefer: "wait=5", deadline.Token).ConfigureAwait(false);
+                var (code, text) = await JobRouteProbes.SendAsync(client, HttpMethod.Get, JobRouteProbes.JobPath(id), token, prefer: "wait=5", deadline.Token).ConfigureAwait(false);
                 if (code != System.Net.HttpStatusCode.OK)
                 {
                     return new(string.Create(CultureInfo.InvariantCulture, $"its status answered {(int)code}"), id, 0, cancel);
@@ -352,30 +410,6 @@ public sealed class EdgeFuzzer(int seed)
         catch (HttpRequestException ex)
         {
             return new("its status or cancel got no answer: " + ex.GetType().Name, id, 0, cancel);
-        }
-    }
-
-    // One request to jobs/{id} as its caller, waiting out 429s as Retry-After says (1 s when it says nothing).
-    private static async Task<(System.Net.HttpStatusCode Status, string Body)> AsCallerAsync(
-        HttpClient client, HttpMethod method, string id, string token, string? prefer, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            using var request = new HttpRequestMessage(method, new Uri("jobs/" + Uri.EscapeDataString(id), UriKind.Relative));
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            if (prefer is not null)
-            {
-                request.Headers.TryAddWithoutValidation("Prefer", prefer);
-            }
-
-            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode != System.Net.HttpStatusCode.TooManyRequests)
-            {
-                return (response.StatusCode, text);
-            }
-
-            await Task.Delay(response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -441,7 +475,7 @@ public sealed class EdgeFuzzer(int seed)
         return "";
     }
 
-    private static bool IsErrorBody(string body)
+    internal static bool IsErrorBody(string body)
     {
         try
         {
