@@ -73,8 +73,9 @@ public sealed class EdgeFuzzer(int seed)
 
     /// <summary>
     /// Whether an accepted job of case <paramref name="index"/> has its routes probed (<see cref="JobRouteProbes"/>):
-    /// one in three, drawn apart from everything else. With more than one token, another caller names it as soon as it is
-    /// accepted; once it has ended well, its own caller sends odd and mutated requests to its routes.
+    /// one in three, drawn apart from everything else. Another caller (<see cref="OtherCallerToken"/>, else the next case's
+    /// token if it differs) names it as soon as it is accepted; once it has ended well, its own caller sends odd and
+    /// mutated requests to its routes.
     /// </summary>
     public bool ProbesJobRoutes(int index) => Draw(index, 0x5851F42D4C957F2DUL) % 3 == 0;
 
@@ -189,12 +190,12 @@ public sealed class EdgeFuzzer(int seed)
                 var probed = false;
                 if ((status is 200 or 202) && IsJobSubmission(fuzz))
                 {
-                    probed = ProbesJobRoutes(index) && JobRouteProbes.IdOf(body) is not null;
+                    var probedId = ProbesJobRoutes(index) ? JobRouteProbes.IdOf(body) : null;
+                    probed = probedId is not null;
                     var other = OtherCallerToken ?? tokens[(index + 1) % tokens.Count];
-                    if (probed && other != token)
+                    if (probedId is not null && other != token)
                     {
-                        var id = JobRouteProbes.IdOf(body)!;
-                        routeProblem = await ProbeAsync(ct => JobRouteProbes.AsAnotherCallerAsync(client, other, id, ct)).ConfigureAwait(false);
+                        routeProblem = await ProbeAsync(ct => JobRouteProbes.AsAnotherCallerAsync(client, other, probedId, ct)).ConfigureAwait(false);
                     }
 
                     job = await FollowJobAsync(client, token, body, requestTimeout, CancelsJob(index), cancellationToken).ConfigureAwait(false);
