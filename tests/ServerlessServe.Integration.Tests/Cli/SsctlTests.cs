@@ -162,6 +162,7 @@ public sealed class SsctlTests(StackFixture fixture)
         [
             "fuzz", "edge", "--cases", "600", "--seed", "20261202", "--parallel", "8", "--max-seconds", "300",
             "--url", fixture.Stack.GatewayBaseUrl.AbsoluteUri, "--token", token,
+            "--other-token", fixture.MintCallerToken("fuzz-other-" + Guid.NewGuid().ToString("N")[..8]),
         ];
         var underHost = fixture.Host == AppHost.Functions;
         var result = await Ssctl.RunAsync(fixture, TimeSpan.FromMinutes(5), underHost ? [.. arguments, "--functions-host"] : arguments);
@@ -172,6 +173,10 @@ public sealed class SsctlTests(StackFixture fixture)
         // One case in eight submits a job; each accepted one is followed to its end on this lane's durable backend.
         var jobs = Regex.Match(result.Stdout, @"jobs followed: (\d+), ended wrong: (\d+)");
         Assert.True(jobs.Success && int.Parse(jobs.Groups[1].Value, CultureInfo.InvariantCulture) > 0 && jobs.Groups[2].Value == "0", result.Stdout);
+        // One accepted job in three has its routes probed, as its own caller and as the --other-token caller.
+        var routes = Regex.Match(result.Stdout, @"jobs whose routes were probed: (\d+), answered wrong: (\d+)");
+        Assert.True(routes.Success && int.Parse(routes.Groups[1].Value, CultureInfo.InvariantCulture) > 0 && routes.Groups[2].Value == "0", result.Stdout);
+        Assert.DoesNotContain("no second caller", result.Output, StringComparison.Ordinal);
         var hostAnswers = Regex.Match(result.Stdout, @"no function lists \(expected, not a finding\): (\d+)");
         if (underHost)
         {

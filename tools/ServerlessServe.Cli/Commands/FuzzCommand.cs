@@ -28,10 +28,14 @@ internal static class FuzzCommand
         {
             Description = "The gateway runs under the Functions host (ssctl up --host functions): the host's own empty 404 to a method no function lists is counted apart, not as a finding.",
         };
+        var otherToken = new Option<string?>("--other-token")
+        {
+            Description = "A second caller's bearer token (another subject than --token's), for the probes that ask for a job's routes as someone who did not submit it. Default: for a gateway on loopback, one minted from the local issuer in --state for 'fuzz-other-caller'; for any other gateway those probes are skipped without it.",
+        };
         var url = CommonOptions.GatewayUrl();
         var token = CommonOptions.Token();
         var state = CommonOptions.State();
-        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, jobsEvery, functionsHost, url, token, state };
+        var edge = new Command("edge", "Fuzz the V2 endpoints of a gateway: zero 5xx and zero hangs expected.") { cases, seed, parallel, duration, timeout, jobsEvery, functionsHost, url, token, otherToken, state };
         edge.SetAction(async (parse, cancellationToken) =>
         {
             var count = parse.GetValue(cases);
@@ -59,11 +63,24 @@ internal static class FuzzCommand
                 BaseAddress = gateway.AbsoluteUri.EndsWith('/') ? gateway : new Uri(gateway.AbsoluteUri + "/"),
                 Timeout = Timeout.InfiniteTimeSpan,
             };
-            // The route probes' other caller: minted like the default token, for a subject that sends no case.
+            // The route probes' other caller: the one given, else minted like the default token, for a subject that sends no case.
             var local = CommonOptions.ResolveState(parse.GetValue(state));
-            var otherCaller = gateway.IsLoopback && File.Exists(local.IssuerKey)
-                ? LocalIssuer.Mint(local, "fuzz-other-caller", [], TimeSpan.FromHours(1))
-                : null;
+            var otherCaller = parse.GetValue(otherToken) is { Length: > 0 } given
+                ? given
+                : gateway.IsLoopback && File.Exists(local.IssuerKey)
+                    ? LocalIssuer.Mint(local, "fuzz-other-caller", [], TimeSpan.FromHours(1))
+                    : null;
+            if (otherCaller == bearer)
+            {
+                await Console.Error.WriteLineAsync("ssctl: --other-token must be another caller's token than --token's").ConfigureAwait(false);
+                return 1;
+            }
+
+            if (otherCaller is null && parse.GetValue(jobsEvery) > 0)
+            {
+                await Console.Error.WriteLineAsync("ssctl: no second caller (--other-token): a job's routes are not probed as another caller").ConfigureAwait(false);
+            }
+
             var fuzzer = new EdgeFuzzer(parse.GetValue(seed))
             {
                 UnderFunctionsHost = parse.GetValue(functionsHost),
