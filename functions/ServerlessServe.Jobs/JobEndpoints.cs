@@ -92,7 +92,7 @@ public sealed class JobEndpoints(
                 return V2Results.Refused(unsigned);
             }
 
-            items = SplitItems(body, limit.MaxItems, limits.MaxJsonDepth);
+            items = JobItems.Split(body, limit.MaxItems, limits.MaxJsonDepth);
         }
         catch (RefusedException ex)
         {
@@ -722,54 +722,6 @@ public sealed class JobEndpoints(
         }
 
         return running;
-    }
-
-    private static IReadOnlyList<string> SplitItems(byte[] body, int maxItems, int maxDepth)
-    {
-        // JSON is UTF-8 (RFC 8259): ill-formed bytes inside a string would otherwise throw when a property name is read.
-        // Nor may an escape leave half a surrogate pair: reading the property names would throw (JsonEscapes).
-        if (!System.Text.Unicode.Utf8.IsValid(body) || !JsonEscapes.AreWellFormed(body, new JsonReaderOptions { MaxDepth = maxDepth + 2 }))
-        {
-            throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
-        }
-
-        JsonDocument document;
-        try
-        {
-            // The job's wrapper is two levels more than an item; validate holds each item to the protocol's own limits.
-            document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = maxDepth + 2 });
-        }
-        catch (JsonException)
-        {
-            throw new RefusedException(Refusal.Invalid("the body is not valid JSON"));
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new RefusedException(Refusal.Invalid("a job is a V2 request object or {\"items\": [...]}"));
-            }
-
-            if (!root.TryGetProperty("items", out var items))
-            {
-                return [root.GetRawText()];
-            }
-
-            if (items.ValueKind != JsonValueKind.Array || items.GetArrayLength() == 0 || root.EnumerateObject().Count() != 1)
-            {
-                throw new RefusedException(Refusal.Invalid("\"items\" must be the only property: a non-empty array of V2 requests"));
-            }
-
-            if (items.GetArrayLength() > maxItems)
-            {
-                throw new RefusedException(Refusal.TooLarge($"a job holds at most {maxItems} items"));
-            }
-
-            // Each item is checked on its own by the job (a malformed one is refused alone); here only its JSON shape.
-            return items.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.Object ? i.GetRawText() : "null").ToList();
-        }
     }
 
     private static string StatusUrl(HttpRequest request, string jobId) =>

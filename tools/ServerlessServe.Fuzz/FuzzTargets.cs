@@ -9,5 +9,6 @@ public static class FuzzTargets
         ["headers"] = static input => HeadersTarget.Run(input),
         ["audit"] = static input => AuditTarget.Run(input),
         ["artifact"] = static input => ArtifactTarget.Run(input),
+        ["jobs"] = static input => JobItemsTarget.Run(input),
     };
 }

@@ -3,8 +3,8 @@ using SharpFuzz;
 
 // ServerlessServe.Fuzz [TARGET] [PATH]. TARGET is `request` (the default: the V2 body reader, RequestReaderTarget),
 // `headers` (what the gateway reads from a caller's headers before it knows the caller, HeadersTarget), `audit` (the
-// stored documents the audit verifier reads and a caller's receipt, AuditTarget) or `artifact` (a model version's
-// files, ArtifactTarget). Without PATH:
+// stored documents the audit verifier reads and a caller's receipt, AuditTarget), `artifact` (a model version's
+// files, ArtifactTarget) or `jobs` (a job submission's body and its items, JobItemsTarget). Without PATH:
 // the forkserver loop under afl-fuzz (run.sh), over the instrumented assemblies. With a PATH: replays each file of that
 // folder (or that one file) once and exits 1 on the first finding. A lone argument that names no target is a PATH for
 // `request`, as before there were several targets.

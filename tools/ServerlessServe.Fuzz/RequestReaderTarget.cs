@@ -116,7 +116,7 @@ public static class RequestReaderTarget
             return V2Json.ReadRequestAsync(stream, declared ? body.Length : null, headerLength, Limits, null, CancellationToken.None).GetAwaiter().GetResult();
         });
 
-    private static string Outcome(Func<InferenceRequest> read)
+    internal static string Outcome(Func<InferenceRequest> read)
     {
         try
         {
@@ -191,7 +191,7 @@ public static class RequestReaderTarget
     }
 
     /// <summary>Every tensor's name, datatype, shape and bytes, as text.</summary>
-    private static string Describe(IReadOnlyList<Tensor> tensors, string? id)
+    internal static string Describe(IReadOnlyList<Tensor> tensors, string? id)
     {
         var text = new StringBuilder(id);
         foreach (var tensor in tensors)

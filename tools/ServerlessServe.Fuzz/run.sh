@@ -4,7 +4,9 @@
 # TARGET: `request`, the V2 request reader (RequestReaderTarget.cs); `headers`, what the gateway reads from a caller's
 # headers before it knows the caller: signature, digest and bearer token (HeadersTarget.cs); `audit`, the stored
 # documents the audit verifier reads (records, checkpoints, witness heads, inclusion proofs) and receipts (AuditTarget.cs);
-# `artifact`, a model version's files: manifest, policy, ONNX model, input profile (ArtifactTarget.cs).
+# `artifact`, a model version's files: manifest, policy, ONNX model, input profile (ArtifactTarget.cs); `jobs`, a job
+# submission's body split into items and each item read as the job reads it, against the same request sent to infer
+# (JobItemsTarget.cs).
 # Needs afl-fuzz (Debian: apt-get install afl++) and the SharpFuzz.CommandLine dotnet tool (`sharpfuzz`, 2.3.0).
 # Findings land in artifacts/fuzz/out/default/crashes (out-TARGET/ for the others); copy each into corpus/TARGET/ so
 # the replay test keeps it.
@@ -18,7 +20,8 @@ case "$target" in
   headers) results=out-headers ;;
   audit) results=out-audit ;;
   artifact) results=out-artifact ;;
-  *) echo "run.sh: unknown target $target (request, headers, audit or artifact)" >&2; exit 2 ;;
+  jobs) results=out-jobs ;;
+  *) echo "run.sh: unknown target $target (request, headers, audit, artifact or jobs)" >&2; exit 2 ;;
 esac
 out="$root/artifacts/fuzz"
 command -v afl-fuzz >/dev/null || { echo "run.sh: afl-fuzz not found (apt-get install afl++)" >&2; exit 2; }

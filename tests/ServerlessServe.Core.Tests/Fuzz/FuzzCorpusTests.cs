@@ -1,11 +1,12 @@
 using System.Text;
+using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Fuzz;
 
 namespace ServerlessServe.Core.Tests.Fuzz;
 
 /// <summary>
-/// The corpora of the headers, audit and artifact fuzz targets (tools/ServerlessServe.Fuzz/corpus/TARGET): their
+/// The corpora of the headers, audit, artifact and jobs fuzz targets (tools/ServerlessServe.Fuzz/corpus/TARGET): their
 /// seeds, the paths AFL++ found and every input a target ever failed on, replayed through the same targets without AFL.
 /// Each input must be read or refused without an exception, and every property the target checks must hold. (The request
 /// reader's corpus has its own class, <see cref="RequestReaderCorpusTests"/>.)
@@ -17,7 +18,7 @@ public class FuzzCorpusTests
     public static TheoryData<string, string> Inputs()
     {
         var data = new TheoryData<string, string>();
-        foreach (var target in (string[])["headers", "audit", "artifact"])
+        foreach (var target in (string[])["headers", "audit", "artifact", "jobs"])
         {
             foreach (var file in Directory.GetFiles(Path.Combine(Corpus, target)).Order(StringComparer.Ordinal))
             {
@@ -68,6 +69,19 @@ public class FuzzCorpusTests
         var (inputs, outputs) = Core.Artifacts.OnnxModelInspector.Describe(Core.Artifacts.OnnxModelInspector.Parse(File("seed-model-2")));
         Core.Policy.PolicyLoader.CheckAgainst(Core.Policy.PolicyLoader.Parse(File("seed-policy-1")), inputs, outputs);
         Assert.Equal(2, Core.Artifacts.ModelPackager.ParseProfile(File("seed-profile-9")).Features);
+    }
+
+    [Fact]
+    public void JobsSeeds_SplitAndRead_SoThePropertiesPastTheSplit()
+    {
+        // A bare request and a wrapper whose items all read, so the fuzzer starts from inputs that reach the comparison
+        // with infer and the second wrap.
+        var limits = new ProtocolLimits();
+        var items = JobItems.Split(File.ReadAllBytes(Path.Combine(Corpus, "jobs", "items-three")), 64, limits.MaxJsonDepth);
+
+        Assert.Equal(3, items.Count);
+        Assert.All(items, i => V2Json.ReadRequest(Encoding.UTF8.GetBytes(i), null, limits));
+        Assert.Single(JobItems.Split(File.ReadAllBytes(Path.Combine(Corpus, "jobs", "one-fp32")), 64, limits.MaxJsonDepth));
     }
 
     [Fact]
