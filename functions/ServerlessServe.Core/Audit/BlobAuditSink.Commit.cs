@@ -24,8 +24,13 @@ public sealed partial class BlobAuditSink
     private long _lastCheckpointAttempt;
     private readonly MerkleFrontier _frontier = new();
     private string _lastHeadHash = AuditRecord.GenesisHash;
-    private AuditCheckpoint? _pendingWitness;
-    private bool _witnessReady;
+    private const int MaxWitnessBacklog = 1_000;
+
+    // Heads anchored in the log, waiting for the witness: the loop adds (Anchored), the witness writer takes.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<AuditCheckpoint> _witnessQueue = new();
+    private AuditCheckpoint? _unconfirmedHead; // a head whose write failed with an error: it may be stored
+    private Task? _witnessWrites; // the witness writer, off the loop
+    private bool _witnessReady; // the witness writer's own
     private long _witnessedSeq;
 
     private async Task RunAsync()
@@ -145,11 +150,26 @@ public sealed partial class BlobAuditSink
             || _committedSeq - _lastCheckpointSeq >= _options.CheckpointEvery
             || _time.GetElapsedTime(_lastCheckpointAttempt) >= _options.CheckpointInterval);
 
-    /// <summary>While idle: time left until committed records that no checkpoint covers must be anchored; null when none.</summary>
-    private TimeSpan? CheckpointDueIn() =>
-        _committedSeq > _lastCheckpointSeq || _pendingWitness is not null
-            ? _options.CheckpointInterval - _time.GetElapsedTime(_lastCheckpointAttempt)
-            : null;
+    /// <summary>
+    /// While idle: time left until committed records that no checkpoint covers must be anchored, or the latest head be
+    /// tried again in the witness; null when neither. While the witness writer is at work, not before it can have timed
+    /// out (<see cref="AuditOptions.StorageTimeout"/>), so the loop never spins on it.
+    /// </summary>
+    private TimeSpan? CheckpointDueIn()
+    {
+        var due = _options.CheckpointInterval - _time.GetElapsedTime(_lastCheckpointAttempt);
+        if (_committedSeq > _lastCheckpointSeq)
+        {
+            return due;
+        }
+
+        if (_witnessQueue.IsEmpty)
+        {
+            return null;
+        }
+
+        return _witnessWrites is { IsCompleted: false } && due < _options.StorageTimeout ? _options.StorageTimeout : due;
+    }
 
     private void Drain(ChannelReader<PendingRecord> reader, List<PendingRecord> group)
     {
@@ -193,7 +213,7 @@ public sealed partial class BlobAuditSink
             catch (Exception ex)
             {
                 // Ambiguous: the append may have been stored even though we saw an error. Storage decides.
-                if (await TryResyncAsync().ConfigureAwait(false) && _head!.Value.Seq == batch.Head.Seq && _head.Value.Hash == batch.Head.Hash)
+                if (await TryResyncAsync(batch).ConfigureAwait(false) && _head!.Value.Seq == batch.Head.Seq && _head.Value.Hash == batch.Head.Hash)
                 {
                     var seq = _head.Value.Seq;
                     TryLog(logger => Log.Resynced(logger, WriterId, seq, committed: true));

@@ -6,8 +6,13 @@ namespace ServerlessServe.Core.Audit;
 /// <summary>Reading the stored chain tail (start-up and after an ambiguous append) and writing checkpoints.</summary>
 public sealed partial class BlobAuditSink
 {
-    /// <summary>Sets <see cref="_head"/> from storage; false (head unknown) when storage cannot be read or is behind.</summary>
-    private async Task<bool> TryResyncAsync()
+    /// <summary>
+    /// Sets <see cref="_head"/> from storage; false (head unknown) when storage cannot be read or is behind.
+    /// <paramref name="ambiguous"/> is the batch whose append just failed with an error, if any: when the stored chain
+    /// ends with it, or with an earlier uncertain batch, right after the tree's last leaf, the tree takes that batch's
+    /// leaves instead of being rebuilt from every stored record.
+    /// </summary>
+    private async Task<bool> TryResyncAsync(Batch? ambiguous = null)
     {
         try
         {
@@ -27,7 +32,7 @@ public sealed partial class BlobAuditSink
                 return false;
             }
 
-            if (_frontier.Size != head.Seq)
+            if (_frontier.Size != head.Seq && !ExtendFrontier(head, ambiguous))
             {
                 // A continued chain (or records written by another process under this id): the tree is rebuilt from the
                 // stored leaves, and the next head follows the latest stored one.
@@ -59,6 +64,32 @@ public sealed partial class BlobAuditSink
             _head = null;
             return false;
         }
+    }
+
+    /// <summary>
+    /// When the stored chain ends exactly where <paramref name="ambiguous"/> or an uncertain batch ends, and that batch
+    /// starts right after the tree's last leaf, appends its leaves and returns true. An append is one block written whole
+    /// or not at all, at the position it was conditioned on, and the stored tail's hash covers the chain before it, so
+    /// the stored records are that batch's. Otherwise false: the tree must be rebuilt from storage.
+    /// </summary>
+    private bool ExtendFrontier(ChainHead head, Batch? ambiguous)
+    {
+        foreach (var batch in ambiguous is null ? _uncertain : _uncertain.Append(ambiguous))
+        {
+            if (batch.Head.Seq == head.Seq
+                && string.Equals(batch.Head.Hash, head.Hash, StringComparison.Ordinal)
+                && _frontier.Size == batch.Head.Seq - batch.Records.Count)
+            {
+                foreach (var leaf in batch.Leaves)
+                {
+                    _frontier.Append(leaf);
+                }
+
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The head as stored: last record of the highest non-empty segment, and the highest segment's size.</summary>
@@ -193,10 +224,7 @@ public sealed partial class BlobAuditSink
             await TryWriteHeadAsync().ConfigureAwait(false);
         }
 
-        if (_pendingWitness is not null)
-        {
-            await TryWriteWitnessAsync(_pendingWitness).ConfigureAwait(false);
-        }
+        StartWitnessWrites();
     }
 
     private async Task TryWriteHeadAsync()
@@ -209,15 +237,27 @@ public sealed partial class BlobAuditSink
             return;
         }
 
+        // The commit loop waits for a head: bounded like an append, so a slow store holds the next group no longer.
+        using var timeout = new CancellationTokenSource(_options.StorageTimeout);
+        if (_unconfirmedHead is { } unconfirmed && !await TryConfirmHeadAsync(unconfirmed, timeout.Token).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        if (seq <= _lastCheckpointSeq)
+        {
+            return; // the head read back covers the chain
+        }
+
         var name = AuditBlobNames.Checkpoint(WriterId, seq);
+        var head = AuditCheckpoint.CreateTreeHead(WriterId, seq, _committedHash, Convert.ToHexStringLower(_frontier.Root()), _lastHeadHash, _time.GetUtcNow(), _checkpointKey);
         try
         {
-            var head = AuditCheckpoint.CreateTreeHead(WriterId, seq, _committedHash, Convert.ToHexStringLower(_frontier.Root()), _lastHeadHash, _time.GetUtcNow(), _checkpointKey);
             await _container.GetBlobClient(name).UploadAsync(new BinaryData(head.ToJson()), new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }).ConfigureAwait(false);
+            }, timeout.Token).ConfigureAwait(false);
             Anchored(head);
             TryLog(logger => Log.CheckpointWritten(logger, WriterId, seq, CheckpointKeyId));
         }
@@ -225,68 +265,115 @@ public sealed partial class BlobAuditSink
         {
             // Already there: an earlier attempt of ours landed (write-once: the first one stands). The next head follows
             // the stored one.
-            try
-            {
-                var content = (await _container.GetBlobClient(name).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
-                if (AuditCheckpoint.TryParse(content.Span, out var stored) && stored!.Seq == seq && string.Equals(stored.Hash, _committedHash, StringComparison.Ordinal))
-                {
-                    Anchored(stored);
-                }
-            }
-            catch (Exception readFailure)
-            {
-                TryLog(logger => Log.CheckpointFailed(logger, readFailure, WriterId, seq));
-            }
+            await TryConfirmHeadAsync(head, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
+            // Ambiguous: the head may be stored although we saw an error (or gave up waiting). The next head must name it
+            // if it is, or the verifier would find a head that no later head names (HeadMissing): it is read back first.
+            _unconfirmedHead = head;
             TryLog(logger => Log.CheckpointFailed(logger, ex, WriterId, seq));
         }
     }
 
-    private async Task TryWriteWitnessAsync(AuditCheckpoint head)
+    /// <summary>
+    /// Reads back the head at <paramref name="written"/>'s tree size after a write whose outcome is unknown: stored as
+    /// ours, it is the latest head (the next one names it); not stored, the write never happened. True once decided;
+    /// false when storage could not say (no head is written then, lest it skip one that landed).
+    /// </summary>
+    private async Task<bool> TryConfirmHeadAsync(AuditCheckpoint written, CancellationToken cancellationToken)
     {
-        if (_witness is null || _witnessKey is null)
-        {
-            _pendingWitness = null;
-            return;
-        }
-
+        var seq = written.Seq;
         try
         {
+            var content = (await _container.GetBlobClient(AuditBlobNames.Checkpoint(WriterId, seq)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+            if (AuditCheckpoint.TryParse(content.Span, out var stored) && stored!.Seq == seq && string.Equals(stored.Hash, written.Hash, StringComparison.Ordinal))
+            {
+                if (seq > _lastCheckpointSeq || !_anchored)
+                {
+                    Anchored(stored);
+                }
+            }
+
+            _unconfirmedHead = null;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == 404)
+        {
+            _unconfirmedHead = null;
+            return true;
+        }
+        catch (Exception ex)
+        {
+            _unconfirmedHead ??= written;
+            TryLog(logger => Log.CheckpointFailed(logger, ex, WriterId, seq));
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Starts writing the anchored heads to the witness, oldest first, off the commit loop: the witness is another store,
+    /// and neither its slowness nor its failure may hold a group (it never fails a request). One writer at a time; it
+    /// goes on to heads anchored while it wrote, and stops at a failure (tried again at the next checkpoint attempt).
+    /// </summary>
+    private void StartWitnessWrites()
+    {
+        if (!_witnessQueue.IsEmpty && _witnessWrites is not { IsCompleted: false })
+        {
+            _witnessWrites = Task.Run(WriteWitnessHeadsAsync);
+        }
+    }
+
+    private async Task WriteWitnessHeadsAsync()
+    {
+        while (_witnessQueue.TryPeek(out var head) && await TryWriteWitnessAsync(head).ConfigureAwait(false))
+        {
+            _witnessQueue.TryDequeue(out _);
+            Interlocked.Exchange(ref _witnessedSeq, head.Seq);
+        }
+    }
+
+    /// <summary>Waits for the witness writer in flight, then writes the heads still waiting (shutdown).</summary>
+    private async Task FlushWitnessAsync()
+    {
+        if (_witnessWrites is { } writes)
+        {
+            await writes.ConfigureAwait(false);
+        }
+
+        await WriteWitnessHeadsAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>One head into the witness; true when it is there. Never throws.</summary>
+    private async Task<bool> TryWriteWitnessAsync(AuditCheckpoint head)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.StorageTimeout);
             if (!_witnessReady)
             {
-                await _witness.CreateIfNotExistsAsync().ConfigureAwait(false);
+                await _witness!.CreateIfNotExistsAsync(cancellationToken: timeout.Token).ConfigureAwait(false);
                 _witnessReady = true;
             }
 
-            var copy = AuditWitnessHead.Create(head, _witnessKey);
-            await _witness.GetBlobClient(AuditBlobNames.WitnessHead(WriterId, head.Seq)).UploadAsync(new BinaryData(copy.ToJson()), new BlobUploadOptions
+            var copy = AuditWitnessHead.Create(head, _witnessKey!);
+            await _witness!.GetBlobClient(AuditBlobNames.WitnessHead(WriterId, head.Seq)).UploadAsync(new BinaryData(copy.ToJson()), new BlobUploadOptions
             {
                 HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
-            }).ConfigureAwait(false);
-            Witnessed(head);
+            }, timeout.Token).ConfigureAwait(false);
+            return true;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            Witnessed(head); // an earlier attempt landed
+            return true; // an earlier attempt landed
         }
         catch (Exception ex)
         {
             var seq = head.Seq;
             TryLog(logger => Log.WitnessFailed(logger, ex, WriterId, seq));
+            return false;
         }
-    }
-
-    private void Witnessed(AuditCheckpoint head)
-    {
-        if (ReferenceEquals(_pendingWitness, head))
-        {
-            _pendingWitness = null;
-        }
-
-        Interlocked.Exchange(ref _witnessedSeq, head.Seq);
     }
 
     private void Anchored(AuditCheckpoint head)
@@ -294,7 +381,17 @@ public sealed partial class BlobAuditSink
         _lastCheckpointSeq = head.Seq;
         _lastHeadHash = head.HeadHash();
         _anchored = true;
-        _pendingWitness = _witness is null ? null : head;
+        if (_witness is not null && _witnessKey is not null)
+        {
+            _witnessQueue.Enqueue(head);
+            if (_witnessQueue.Count > MaxWitnessBacklog && _witnessQueue.TryDequeue(out var dropped))
+            {
+                // The witness has been down for MaxWitnessBacklog heads: the oldest waiting one is given up (a later head
+                // covers its records; the verifier's Unwitnessed is about the latest).
+                var seq = dropped.Seq;
+                TryLog(logger => Log.WitnessFailed(logger, new AuditUnavailableException("Too many heads wait for the witness; the oldest is given up."), WriterId, seq));
+            }
+        }
     }
 
 }

@@ -252,10 +252,13 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
         {
             await loop.ConfigureAwait(false);
         }
-        if (_committedSeq > _lastCheckpointSeq || _pendingWitness is not null)
+        if (_committedSeq > _lastCheckpointSeq || !_witnessQueue.IsEmpty)
         {
             await TryWriteCheckpointAsync().ConfigureAwait(false);
         }
+
+        // The witness gets the last head before the keys go.
+        await FlushWitnessAsync().ConfigureAwait(false);
 
         if (_ownsKey)
         {

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Azure.Core;
+using Azure.Core.Pipeline;
+using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Tests.Fixtures;
+using Xunit.Abstractions;
+
+namespace ServerlessServe.Core.Tests.Audit;
+
+/// <summary>
+/// The sink's tree heads and witness under storage faults, over Azurite: a head whose write errs but lands, a lost append
+/// response on a long chain, and a witness store that stalls. None may fail the log, fail a request, or make an untouched
+/// log fail verification.
+/// </summary>
+[Collection(AzuriteCollection.Name)]
+public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputHelper output) : IDisposable
+{
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDsa _witnessKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+
+    public void Dispose()
+    {
+        _key.Dispose();
+        _witnessKey.Dispose();
+    }
+
+    /// <summary>
+    /// A head that is stored although its write answered an error (response lost): the next head must name it, or the
+    /// verifier finds a head no later head names and reports it deleted (HeadMissing) on a log nobody touched.
+    /// </summary>
+    [Fact]
+    public async Task HeadStoredButItsWriteErred_NextHeadNamesIt_VerifyOk()
+    {
+        var fault = new Fault(request => request.Method == RequestMethod.Put && request.Uri.Path.Contains("/" + AuditBlobNames.CheckpointsPrefix, StringComparison.Ordinal), afterSend: true);
+        var container = azurite.GetContainer(configure: o => o.AddPolicy(fault, HttpPipelinePosition.PerCall));
+        var sink = NewSink(container, AuditTestData.Options(_key, static o =>
+        {
+            o.CheckpointEvery = 1;
+            o.GroupWindow = TimeSpan.Zero;
+        }));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await WaitForAsync(() => container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 1)).Exists().Value);
+            fault.Arm();
+            await sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None);
+            await WaitForAsync(() => fault.Injected == 1);
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None);
+        }
+
+        Assert.True(await container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, 2)).ExistsAsync());
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(4, chain.LastCheckpointSeq);
+    }
+
+    /// <summary>
+    /// An append stored whose response was lost, on a chain of many segments: the resync reads the tail and takes the
+    /// batch's own leaves, not every segment of the chain (which, on a writer's long chain, held the commit loop for as
+    /// long as reading it all takes while every request waited).
+    /// </summary>
+    [Fact]
+    public async Task AppendResponseLost_OnALongChain_ResyncReadsOnlyTheTail()
+    {
+        var appendLost = new Fault(static request => request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal), afterSend: true);
+        var downloads = new Fault(static request => request.Method == RequestMethod.Get && request.Uri.Path.Contains("/" + AuditBlobNames.ChainsPrefix, StringComparison.Ordinal), afterSend: false, count: true);
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.AddPolicy(appendLost, HttpPipelinePosition.PerCall);
+            o.AddPolicy(downloads, HttpPipelinePosition.PerCall);
+        });
+        var sink = NewSink(container, AuditTestData.Options(_key, static o =>
+        {
+            o.SegmentMaxRecords = 5;
+            o.GroupWindow = TimeSpan.Zero;
+        }));
+        await using (sink)
+        {
+            for (var i = 1; i <= 40; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+
+            downloads.Arm();
+            appendLost.Arm();
+            await sink.AppendAsync(AuditTestData.Event(41), CancellationToken.None);
+            Assert.Equal(1, appendLost.Injected);
+            Assert.Equal(1, downloads.Counted); // the last segment, where the tail is: not the 9 segments of the chain
+            await sink.AppendAsync(AuditTestData.Event(42), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(42, chain.LastSeq);
+        Assert.Equal(42, chain.LastCheckpointSeq);
+    }
+
+    /// <summary>
+    /// A witness store that takes 6 s to answer holds no record: each commits within a caller's 2 s, and once the witness
+    /// answers again it gets every head, in order.
+    /// </summary>
+    [Fact]
+    public async Task WitnessStalls_RecordsCommitInTime_AndTheWitnessCatchesUp()
+    {
+        var stall = new Fault(static _ => true, afterSend: false, delay: TimeSpan.FromSeconds(6));
+        var log = azurite.GetContainer();
+        var witness = azurite.GetContainer(configure: o => o.AddPolicy(stall, HttpPipelinePosition.PerCall));
+        var sink = NewSink(log, AuditTestData.Options(_key, o =>
+        {
+            o.CheckpointEvery = 1;
+            o.GroupWindow = TimeSpan.Zero;
+            o.Witness = new AuditWitnessOptions { ContainerClient = witness, Key = _witnessKey };
+        }));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            stall.Arm(sticky: true);
+            for (var i = 2; i <= 6; i++)
+            {
+                using var callerGivesUp = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await sink.AppendAsync(AuditTestData.Event(i), callerGivesUp.Token);
+            }
+
+            stall.Disarm();
+        }
+
+        var report = await AuditVerifier.VerifyAsync(log, new AuditVerificationOptions { TrustedCheckpointKeys = [_key], Witness = witness, TrustedWitnessKeys = [_witnessKey] }, CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(6, chain.WitnessedSeq);
+        Assert.True(await witness.GetBlobClient(AuditBlobNames.WitnessHead(sink.WriterId, 1)).ExistsAsync());
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting for the sink");
+            await Task.Delay(20);
+        }
+    }
+
+    private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options)
+    {
+        var sink = new BlobAuditSink(container, options, new TestOutputLogger<BlobAuditSink>(output), TimeProvider.System);
+        sink.Start();
+        return sink;
+    }
+
+    /// <summary>
+    /// A fault on the requests <paramref name="matches"/> picks, once armed: an error after the request was sent (its
+    /// response lost), an error before, a delay, or only a count.
+    /// </summary>
+    private sealed class Fault(Func<Request, bool> matches, bool afterSend, TimeSpan? delay = null, bool count = false) : HttpPipelinePolicy
+    {
+        private int _armed;
+        private int _sticky;
+        private int _injected;
+
+        public int Injected => Volatile.Read(ref _injected);
+
+        public int Counted => Volatile.Read(ref _injected);
+
+        public void Arm(bool sticky = false)
+        {
+            Interlocked.Exchange(ref _sticky, sticky || count ? 1 : 0);
+            Interlocked.Exchange(ref _armed, 1);
+        }
+
+        public void Disarm() => Interlocked.Exchange(ref _armed, 0);
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            var hit = matches(message.Request) && (Volatile.Read(ref _sticky) == 1 ? Volatile.Read(ref _armed) == 1 : Interlocked.Exchange(ref _armed, 0) == 1);
+            if (hit)
+            {
+                Interlocked.Increment(ref _injected);
+            }
+
+            if (hit && delay is { } wait)
+            {
+                await Task.Delay(wait, message.CancellationToken);
+            }
+
+            if (hit && !afterSend && !count && delay is null)
+            {
+                throw new IOException("injected: connection reset before the request was sent");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+            if (hit && afterSend)
+            {
+                throw new IOException("injected: response lost after the request was stored");
+            }
+        }
+    }
+}
