@@ -6,6 +6,9 @@ namespace ServerlessServe.Core.Audit;
 /// </summary>
 public sealed partial class BlobAuditSink
 {
+    /// <summary>The operation of a job's item (InferenceContext.JobOperation), whose fate its orchestration decides.</summary>
+    private const string JobOperation = "job";
+
     /// <summary>The operation of a withheld notice (docs/audit.md, "Fail closed").</summary>
     public const string WithheldOperation = "withheld";
 
@@ -68,8 +71,10 @@ public sealed partial class BlobAuditSink
 
     /// <summary>
     /// After a resync: a batch whose append failed with an error but which the stored chain now ends with was applied
-    /// after all (late). Its records' callers were answered 503, so each gets a withheld notice. Any other uncertain batch
-    /// can no longer land once the chain has moved past its position, or is still pending (kept until it is decided).
+    /// after all (late). Its records' callers were answered 503, so each gets a withheld notice. Not a job's item: its
+    /// audit step is tried again by the orchestration, which finds the record in the chain as committed and releases
+    /// the item's result after all (a notice would say the opposite of what happened). Any other uncertain batch can no
+    /// longer land once the chain has moved past its position, or is still pending (kept until it is decided).
     /// </summary>
     private void ResolveUncertain(ChainHead head)
     {
@@ -82,7 +87,7 @@ public sealed partial class BlobAuditSink
         if (landed is not null)
         {
             Interlocked.Add(ref _recordsCommitted, landed.Records.Count);
-            QueueWithheldNotices(landed.Records.Select(static r => r.Record).ToList());
+            QueueWithheldNotices(landed.Records.Select(static r => r.Record).Where(static r => !string.Equals(r.Operation, JobOperation, StringComparison.Ordinal)).ToList());
             _uncertain.Clear();
             return;
         }
