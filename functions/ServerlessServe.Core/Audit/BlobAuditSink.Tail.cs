@@ -32,6 +32,16 @@ public sealed partial class BlobAuditSink
                 return false;
             }
 
+            var lastHead = _started ? default : await ReadLastHeadAsync().ConfigureAwait(false);
+            if (lastHead.Seq > head.Seq)
+            {
+                // A continued chain shorter than its own latest signed head: records were deleted. Never write over them
+                // (the new records would take seqs a head already covers).
+                TryLog(logger => Log.ChainBehind(logger, WriterId, head.Seq, lastHead.Seq));
+                _head = null;
+                return false;
+            }
+
             if (_frontier.Size != head.Seq && !ExtendFrontier(head, ambiguous))
             {
                 // A continued chain (or records written by another process under this id): the tree is rebuilt from the
@@ -41,7 +51,7 @@ public sealed partial class BlobAuditSink
 
             if (!_started)
             {
-                _lastHeadHash = await ReadLastHeadHashAsync().ConfigureAwait(false);
+                _lastHeadHash = lastHead.HeadHash ?? AuditRecord.GenesisHash;
             }
 
             _head = head;
@@ -187,8 +197,11 @@ public sealed partial class BlobAuditSink
         }
     }
 
-    /// <summary><see cref="AuditCheckpoint.HeadHash"/> of this writer's latest stored head (either format); zeros when none.</summary>
-    private async Task<string> ReadLastHeadHashAsync()
+    /// <summary>
+    /// <see cref="AuditCheckpoint.HeadHash"/> and tree size of this writer's latest stored head (either format; the size
+    /// from its name); zeros and 0 when none.
+    /// </summary>
+    private async Task<(string? HeadHash, long Seq)> ReadLastHeadAsync()
     {
         string? last = null;
         var lastSeq = -1L;
@@ -202,13 +215,13 @@ public sealed partial class BlobAuditSink
 
         if (last is null)
         {
-            return AuditRecord.GenesisHash;
+            return (AuditRecord.GenesisHash, 0);
         }
 
         var content = (await _container.GetBlobClient(last).DownloadContentAsync().ConfigureAwait(false)).Value.Content.ToMemory();
-        return AuditCheckpoint.TryParse(content.Span, out var checkpoint)
+        return (AuditCheckpoint.TryParse(content.Span, out var checkpoint)
             ? checkpoint!.HeadHash()
-            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span));
+            : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content.Span)), lastSeq);
     }
 
     /// <summary>

@@ -135,6 +135,27 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         Assert.True(await witness.GetBlobClient(AuditBlobNames.WitnessHead(sink.WriterId, 1)).ExistsAsync());
     }
 
+    /// <summary>
+    /// A writer that continues its chain (a stable id) after records were cut from its end: the chain is shorter than its
+    /// own latest signed head, so the writer refuses to write (new records would take seqs a head already covers), as it
+    /// does when records it committed itself disappear.
+    /// </summary>
+    [Fact]
+    public async Task StableWriterRestarts_OnAChainCutBelowItsLatestHead_RefusesToWrite()
+    {
+        var container = azurite.GetContainer();
+        var writerId = await AuditTestData.WriteChainAsync(container, _key, 20, static o => o.CheckpointEvery = 10);
+        await AuditTestData.RewriteAsync(container, AuditBlobNames.Segment(writerId, 0), static lines => lines.Take(5).ToList());
+
+        var sink = NewSink(container, AuditTestData.Options(_key, o => o.WriterId = writerId));
+        await using (sink)
+        {
+            await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(21), CancellationToken.None).AsTask());
+        }
+
+        Assert.Equal(5, (await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(writerId, 0))).Count);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
