@@ -390,7 +390,12 @@ public sealed class JobEndpoints(
         ReceiptRequested(request, out var receipt);
         var caller = context.Caller!;
         var tag = CallerTag(caller.Subject);
-        if (await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false) >= limit.MaxRunningJobsPerCaller)
+
+        // The caller's submissions on this instance between the count and the schedule count as running: without that,
+        // many sent at once all counted the same jobs and all started, past the limit.
+        using var submitting = _submitting.Enter(tag);
+        var running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
         {
             var busy = V2Results.Refused(Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller"));
             busy.Headers["Retry-After"] = "5";
@@ -439,6 +444,50 @@ public sealed class JobEndpoints(
 
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));
         return (jobId, null);
+    }
+
+    private readonly Submissions _submitting = new();
+
+    /// <summary>
+    /// Each caller's job submissions in progress on this instance (from the running-jobs count until the job is
+    /// scheduled or refused), by caller tag; a caller is kept only while one is in progress.
+    /// </summary>
+    private sealed class Submissions
+    {
+        private readonly Dictionary<string, int> _inProgress = new(StringComparer.Ordinal);
+
+        /// <summary>Counts one more for <paramref name="tag"/>; <see cref="Entered.Others"/> is how many were already in progress.</summary>
+        public Entered Enter(string tag)
+        {
+            lock (_inProgress)
+            {
+                _inProgress.TryGetValue(tag, out var others);
+                _inProgress[tag] = others + 1;
+                return new Entered(this, tag, others);
+            }
+        }
+
+        private void Leave(string tag)
+        {
+            lock (_inProgress)
+            {
+                if (_inProgress[tag] == 1)
+                {
+                    _inProgress.Remove(tag);
+                }
+                else
+                {
+                    _inProgress[tag]--;
+                }
+            }
+        }
+
+        public readonly struct Entered(Submissions owner, string tag, int others) : IDisposable
+        {
+            public int Others => others;
+
+            public void Dispose() => owner.Leave(tag);
+        }
     }
 
     private static BodyResult Accepted(HttpRequest request, string jobId)

@@ -64,6 +64,22 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit,
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
     private Task? _containerReady;
 
+    // Created once; a creation that failed (storage not up yet, a fault past the retries) is tried again by the next
+    // call instead of failing every later one until the process restarts.
+    private async Task ContainerReadyAsync()
+    {
+        var ready = _containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
+        try
+        {
+            await ready.ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = Interlocked.CompareExchange(ref _containerReady, null, ready);
+            throw;
+        }
+    }
+
     public int InlineLimit { get; } = inlineLimit;
 
     public string ContainerName => container.Name;
@@ -94,7 +110,7 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit,
 
         var digest = Convert.ToHexStringLower(SHA256.HashData(utf8Json));
         var name = Prefix(jobId) + digest;
-        await (_containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        await ContainerReadyAsync().ConfigureAwait(false);
         try
         {
             await container.GetBlobClient(name).UploadAsync(

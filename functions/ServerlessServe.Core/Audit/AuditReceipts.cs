@@ -33,6 +33,22 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
 
     private Task? _containerReady;
 
+    // Created once; a creation that failed (storage not up yet, a fault past the retries) is tried again by the next
+    // call instead of failing every later one until the process restarts.
+    private async Task ContainerReadyAsync()
+    {
+        var ready = _containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
+        try
+        {
+            await ready.ConfigureAwait(false);
+        }
+        catch
+        {
+            _ = Interlocked.CompareExchange(ref _containerReady, null, ready);
+            throw;
+        }
+    }
+
     /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
@@ -40,7 +56,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     public async Task<(ReceiptState State, DateTimeOffset Since)> BeginAsync(string key, CancellationToken cancellationToken)
     {
         // The audit sink creates the container with its first record; a job's first item may come before that.
-        await (_containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)).ConfigureAwait(false);
+        await ContainerReadyAsync().ConfigureAwait(false);
 
         // The common case is a first attempt: one write. Only a key begun before costs the look for its commit.
         var now = time.GetUtcNow();
@@ -54,13 +70,11 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
-            if (await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false))
-            {
-                return (ReceiptState.Committed, default);
-            }
-
+            // Committed or not, the caller may still look for the records (a re-run signs receipts from them): it gets
+            // the time the first attempt began, so that look is bounded as for an interrupted one.
+            var committed = await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false);
             var since = (await container.GetBlobClient(Begun(key)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
-            return (ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
+            return (committed ? ReceiptState.Committed : ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
         }
     }
 
@@ -76,7 +90,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         var found = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            if (blob.Properties.LastModified is { } modified && modified < since - ClockSkew)
+            if (blob.Properties.LastModified is { } modified && modified < Earliest(since))
             {
                 continue;
             }
@@ -110,7 +124,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         var found = new Dictionary<string, AuditRecord>(StringComparer.Ordinal);
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            if ((blob.Properties.LastModified is { } modified && modified < since - ClockSkew) || !AuditBlobNames.TryParseSegment(blob.Name, out _, out _))
+            if ((blob.Properties.LastModified is { } modified && modified < Earliest(since)) || !AuditBlobNames.TryParseSegment(blob.Name, out _, out _))
             {
                 continue;
             }
@@ -148,6 +162,10 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
             // Committed already.
         }
     }
+
+    // The oldest last write a segment holding a record of an attempt begun at since may have; no bound for an unknown time.
+    private static DateTimeOffset Earliest(DateTimeOffset since) =>
+        since > DateTimeOffset.MinValue + ClockSkew ? since - ClockSkew : DateTimeOffset.MinValue;
 
     private async Task<bool> ExistsAsync(string name, CancellationToken cancellationToken) =>
         (await container.GetBlobClient(name).ExistsAsync(cancellationToken).ConfigureAwait(false)).Value;

@@ -27,7 +27,73 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
 
         Assert.Equal(ReceiptState.New, first.State);
         Assert.Equal((ReceiptState.Interrupted, first.Since), again);
-        Assert.Equal(ReceiptState.Committed, after.State);
+        Assert.Equal((ReceiptState.Committed, first.Since), after);
+    }
+
+    /// <summary>
+    /// A step re-run after its records were committed (its result lost, a crash after the commit marker) signs the
+    /// receipts asked for from the records in the chains: the look is bounded by when the first attempt began, as for an
+    /// interrupted one. (Found in review: a committed key gave no time, and the look threw, failing every retry of the
+    /// step and so every job that asked for receipts.)
+    /// </summary>
+    [Fact]
+    public async Task Committed_TheRecordsAreFoundFromWhenTheFirstAttemptBegan()
+    {
+        var container = await azurite.CreateContainerAsync("receipts");
+        var receipts = new AuditReceipts(container, TimeProvider.System);
+        await receipts.BeginAsync("job2.c0", CancellationToken.None);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        await using (var sink = new BlobAuditSink(container, AuditTestData.Options(key), new Microsoft.Extensions.Logging.Testing.FakeLogger<BlobAuditSink>(), TimeProvider.System))
+        {
+            sink.Start();
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+        }
+
+        await receipts.CommitAsync("job2.c0", CancellationToken.None);
+
+        var (state, since) = await receipts.BeginAsync("job2.c0", CancellationToken.None);
+        var found = await receipts.FindRecordsAsync(["req-1"], since, CancellationToken.None);
+
+        Assert.Equal(ReceiptState.Committed, state);
+        Assert.Equal("req-1", Assert.Single(found).Value.RequestId);
+        Assert.Single(await receipts.FindRecordsAsync(["req-1"], default, CancellationToken.None)); // an unknown time bounds nothing
+    }
+
+    /// <summary>A container that could not be created (storage not up yet) is tried again by the next call, not failed forever.</summary>
+    [Fact]
+    public async Task ContainerCreationFailed_TheNextCallTriesAgain()
+    {
+        var down = new Failing();
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.Retry.MaxRetries = 0;
+            o.AddPolicy(down, Azure.Core.HttpPipelinePosition.PerCall);
+        });
+        var receipts = new AuditReceipts(container, TimeProvider.System);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => receipts.BeginAsync("job3.c0", CancellationToken.None));
+        down.Up = true;
+        var (state, _) = await receipts.BeginAsync("job3.c0", CancellationToken.None);
+
+        Assert.Equal(ReceiptState.New, state);
+    }
+
+    private sealed class Failing : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public volatile bool Up;
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            if (!Up)
+            {
+                throw new IOException("injected: storage not up yet");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
     }
 
     [Fact]

@@ -22,6 +22,48 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
         Assert.Empty(await store.ListJobAsync("job1", default));
     }
 
+    /// <summary>
+    /// A container that could not be created (storage not up yet, a fault past the retries) is tried again by the next
+    /// write. (Found in review: the failed creation was kept, and every later write by reference failed with it until the
+    /// process restarted.)
+    /// </summary>
+    [Fact]
+    public async Task ContainerCreationFailed_TheNextWriteTriesAgain()
+    {
+        var down = new StorageDown();
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.Retry.MaxRetries = 0;
+            o.AddPolicy(down, Azure.Core.HttpPipelinePosition.PerCall);
+        });
+        var store = new PayloadStore(container, inlineLimit: 4);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => store.PutAsync("job1", new[] { "a large enough value" }, default));
+        down.Up = true;
+        var payload = await store.PutAsync("job1", new[] { "a large enough value" }, default);
+
+        Assert.True(payload.IsReference);
+        Assert.Equal(["a large enough value"], await store.GetAsync<string[]>(payload, default));
+    }
+
+    private sealed class StorageDown : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        public volatile bool Up;
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            if (!Up)
+            {
+                throw new IOException("injected: storage not up yet");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
     [Fact]
     public async Task InlineValue_HeldInHistoryAsJson_NotAsAnEscapedString_ReadBackEqual()
     {
