@@ -67,7 +67,11 @@ public sealed class JobActivities(
         traffic.Saw(chunk.JobId, chunk.Chunks);
         var items = await payloads.GetAsync<ItemState[]>(chunk.Items, cancellationToken).ConfigureAwait(false);
         var key = $"{chunk.JobId}.c{chunk.Chunk}";
-        var (state, since) = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
+        // The key is held until this run's records are committed and its results stored: a second run of the same step
+        // (delivered twice after a crash, both at once) waits, then finds the records instead of appending them again.
+        var attempt = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
+        await using var held = attempt.ConfigureAwait(false);
+        var (state, since) = attempt;
         var signed = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         if (state != ReceiptState.Committed)
         {

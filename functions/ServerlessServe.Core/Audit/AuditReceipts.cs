@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -52,29 +53,84 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-    /// <summary>Marks an attempt at <paramref name="key"/>'s record as begun; says what earlier attempts left.</summary>
-    public async Task<(ReceiptState State, DateTimeOffset Since)> BeginAsync(string key, CancellationToken cancellationToken)
+    /// <summary>How long an attempt holds its key (the lease on its begun marker) unless it lets go sooner: the longest finite lease.</summary>
+    public static readonly TimeSpan AttemptLease = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Marks an attempt at <paramref name="key"/>'s record as begun and says what earlier attempts left. The attempt holds
+    /// the key until it is disposed (a lease of <see cref="AttemptLease"/> on the begun marker, which a process that died
+    /// lets lapse): a second live attempt at the same key (the same step delivered twice after a crash, both runs at
+    /// once) waits for it, then sees what it did, so the two never both append the key's records. Throws
+    /// <see cref="TimeoutException"/> when the key stays held past <paramref name="wait"/> (default a lease and a bit).
+    /// </summary>
+    public async Task<ReceiptAttempt> BeginAsync(string key, CancellationToken cancellationToken, TimeSpan? wait = null)
     {
         // The audit sink creates the container with its first record; a job's first item may come before that.
         await ContainerReadyAsync().ConfigureAwait(false);
 
-        // The common case is a first attempt: one write. Only a key begun before costs the look for its commit.
+        // The common case is a first attempt: one write and its lease. Only a key begun before costs the look for its
+        // commit.
         var now = time.GetUtcNow();
+        var begun = container.GetBlobClient(Begun(key));
+        var created = false;
         try
         {
-            await container.GetBlobClient(Begun(key)).UploadAsync(
+            await begun.UploadAsync(
                 BinaryData.FromString(now.ToString("O", CultureInfo.InvariantCulture)),
                 new BlobUploadOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } },
                 cancellationToken).ConfigureAwait(false);
-            return (ReceiptState.New, now);
+            created = true;
         }
         catch (RequestFailedException ex) when (ex.Status is 409 or 412)
         {
+            // Begun before.
+        }
+
+        var (lease, waited) = await HoldAsync(begun, wait ?? AttemptLease + TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (created && !waited)
+            {
+                return new ReceiptAttempt(ReceiptState.New, now, lease);
+            }
+
             // Committed or not, the caller may still look for the records (a re-run signs receipts from them): it gets
             // the time the first attempt began, so that look is bounded as for an interrupted one.
             var committed = await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false);
-            var since = (await container.GetBlobClient(Begun(key)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
-            return (committed ? ReceiptState.Committed : ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind));
+            var since = (await begun.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
+            return new ReceiptAttempt(committed ? ReceiptState.Committed : ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), lease);
+        }
+        catch
+        {
+            await new ReceiptAttempt(ReceiptState.Interrupted, default, lease).DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    // Takes the lease on the begun marker, waiting while another attempt holds it; says whether it had to wait.
+    private async Task<(BlobLeaseClient Lease, bool Waited)> HoldAsync(BlobClient begun, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var lease = begun.GetBlobLeaseClient();
+        var started = time.GetTimestamp();
+        var waited = false;
+        while (true)
+        {
+            try
+            {
+                await lease.AcquireAsync(AttemptLease, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return (lease, waited);
+            }
+            catch (RequestFailedException ex) when (ex.Status == 409)
+            {
+                // Held by another attempt (LeaseAlreadyPresent): it finishes, or its process died and the lease lapses.
+                if (time.GetElapsedTime(started) >= wait)
+                {
+                    throw new TimeoutException($"Another attempt at this audit key has held it for {wait.TotalSeconds:F0} s.", ex);
+                }
+
+                waited = true;
+                await Task.Delay(TimeSpan.FromMilliseconds(250), time, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -173,4 +229,47 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     private static string Begun(string key) => Prefix + key + "/begun";
 
     private static string Committed(string key) => Prefix + key + "/committed";
+}
+
+/// <summary>
+/// One attempt at a record key (<see cref="AuditReceipts.BeginAsync"/>): what earlier attempts left, and the key held
+/// until disposed.
+/// </summary>
+public sealed class ReceiptAttempt : IAsyncDisposable
+{
+    private readonly BlobLeaseClient? _lease;
+    private int _released;
+
+    internal ReceiptAttempt(ReceiptState state, DateTimeOffset since, BlobLeaseClient? lease)
+    {
+        State = state;
+        Since = since;
+        _lease = lease;
+    }
+
+    /// <summary>What earlier attempts left.</summary>
+    public ReceiptState State { get; }
+
+    /// <summary>When the first attempt at the key began: chain segments last written before it (less a clock skew) cannot hold its records.</summary>
+    public DateTimeOffset Since { get; }
+
+    public void Deconstruct(out ReceiptState state, out DateTimeOffset since) => (state, since) = (State, Since);
+
+    /// <summary>Lets go of the key (best effort: a lease that cannot be released lapses by itself).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_lease is null || Interlocked.Exchange(ref _released, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await _lease.ReleaseAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RequestFailedException or IOException or OperationCanceledException)
+        {
+            // It lapses within AuditReceipts.AttemptLease.
+        }
+    }
 }

@@ -19,15 +19,17 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
         var receipts = new AuditReceipts(container, time);
 
         var first = await receipts.BeginAsync("job1.0", CancellationToken.None);
+        await first.DisposeAsync();
         time.Advance(TimeSpan.FromSeconds(5));
         var again = await receipts.BeginAsync("job1.0", CancellationToken.None);
+        await again.DisposeAsync();
         await receipts.CommitAsync("job1.0", CancellationToken.None);
         await receipts.CommitAsync("job1.0", CancellationToken.None);
-        var after = await receipts.BeginAsync("job1.0", CancellationToken.None);
+        await using var after = await receipts.BeginAsync("job1.0", CancellationToken.None);
 
         Assert.Equal(ReceiptState.New, first.State);
-        Assert.Equal((ReceiptState.Interrupted, first.Since), again);
-        Assert.Equal((ReceiptState.Committed, first.Since), after);
+        Assert.Equal((ReceiptState.Interrupted, first.Since), (again.State, again.Since));
+        Assert.Equal((ReceiptState.Committed, first.Since), (after.State, after.Since));
     }
 
     /// <summary>
@@ -41,7 +43,7 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
     {
         var container = await azurite.CreateContainerAsync("receipts");
         var receipts = new AuditReceipts(container, TimeProvider.System);
-        await receipts.BeginAsync("job2.c0", CancellationToken.None);
+        await (await receipts.BeginAsync("job2.c0", CancellationToken.None)).DisposeAsync();
         using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
         await using (var sink = new BlobAuditSink(container, AuditTestData.Options(key), new Microsoft.Extensions.Logging.Testing.FakeLogger<BlobAuditSink>(), TimeProvider.System))
         {
@@ -51,7 +53,8 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
 
         await receipts.CommitAsync("job2.c0", CancellationToken.None);
 
-        var (state, since) = await receipts.BeginAsync("job2.c0", CancellationToken.None);
+        await using var attempt = await receipts.BeginAsync("job2.c0", CancellationToken.None);
+        var (state, since) = attempt;
         var found = await receipts.FindRecordsAsync(["req-1"], since, CancellationToken.None);
 
         Assert.Equal(ReceiptState.Committed, state);
@@ -73,9 +76,43 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
 
         await Assert.ThrowsAnyAsync<Exception>(() => receipts.BeginAsync("job3.c0", CancellationToken.None));
         down.Up = true;
-        var (state, _) = await receipts.BeginAsync("job3.c0", CancellationToken.None);
+        await using var attempt = await receipts.BeginAsync("job3.c0", CancellationToken.None);
 
-        Assert.Equal(ReceiptState.New, state);
+        Assert.Equal(ReceiptState.New, attempt.State);
+    }
+
+    /// <summary>
+    /// Two live attempts at one key (the same step delivered twice after a crash, both running): the second waits until
+    /// the first lets go, then finds what it did (committed) instead of appending the records again. (Found in review:
+    /// both saw the key begun, looked in the chains before either had appended, and both appended.)
+    /// </summary>
+    [Fact]
+    public async Task SecondLiveAttempt_WaitsForTheFirst_ThenSeesItCommitted()
+    {
+        var container = await azurite.CreateContainerAsync("receipts");
+        var receipts = new AuditReceipts(container, TimeProvider.System);
+        var first = await receipts.BeginAsync("job4.c0", CancellationToken.None);
+
+        var second = receipts.BeginAsync("job4.c0", CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.False(second.IsCompleted);
+        await receipts.CommitAsync("job4.c0", CancellationToken.None);
+        await first.DisposeAsync();
+        await using var then = await second.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ReceiptState.New, first.State);
+        Assert.Equal((ReceiptState.Committed, first.Since), (then.State, then.Since));
+    }
+
+    /// <summary>An attempt whose process died lets go when its lease lapses; one that waits longer than allowed gives up.</summary>
+    [Fact]
+    public async Task KeyHeldPastTheWait_TimesOut()
+    {
+        var container = await azurite.CreateContainerAsync("receipts");
+        var receipts = new AuditReceipts(container, TimeProvider.System);
+        await using var held = await receipts.BeginAsync("job5.c0", CancellationToken.None);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => receipts.BeginAsync("job5.c0", CancellationToken.None, wait: TimeSpan.FromSeconds(1)));
     }
 
     private sealed class Failing : Azure.Core.Pipeline.HttpPipelinePolicy

@@ -161,16 +161,19 @@ public sealed class JobTests(StackFixture fixture)
     [StackFact]
     public async Task PreferWait_EndsWhileJobsRun_202ThenTheJob_NeverAnError()
     {
-        // Four jobs of 500 items at once, submitted and then asked for with Prefer: wait=1, so that many waits end while
-        // the gateway's own status call to the durable backend is in flight. A gRPC client reports that end as
-        // RpcException(Cancelled), not as a cancellation: it must still be 202 with the job, never a 500.
+        // As many jobs of 500 items as a caller may run (a caller of its own), at once, submitted and then asked for with
+        // Prefer: wait=1, so that many waits end while the gateway's own status call to the durable backend is in
+        // flight. A gRPC client reports that end as RpcException(Cancelled), not as a cancellation: it must still be 202
+        // with the job, never a 500.
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("waiting-caller-" + Guid.NewGuid().ToString("N")[..8]));
         var body = "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item(Rows[0]), 500)) + "]}";
         var answers = new System.Collections.Concurrent.ConcurrentQueue<(HttpStatusCode Status, string Text)>();
-        var finished = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        var finished = await Task.WhenAll(Enumerable.Range(0, StackFixture.MaxRunningJobsPerCaller).Select(async _ =>
         {
             using var submit = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/jobs") { Content = StackFixture.Json(body) };
             submit.Headers.TryAddWithoutValidation("Prefer", "wait=1");
-            using var submitted = await fixture.Gateway.SendAsync(submit);
+            using var submitted = await caller.SendAsync(submit);
             var text = await submitted.Content.ReadAsStringAsync();
             answers.Enqueue((submitted.StatusCode, text));
             if (submitted.StatusCode is not (HttpStatusCode.OK or HttpStatusCode.Accepted))
@@ -184,7 +187,7 @@ public sealed class JobTests(StackFixture fixture)
             {
                 using var get = new HttpRequestMessage(HttpMethod.Get, $"jobs/{job}");
                 get.Headers.TryAddWithoutValidation("Prefer", "wait=1");
-                using var asked = await fixture.Gateway.SendAsync(get);
+                using var asked = await caller.SendAsync(get);
                 text = await asked.Content.ReadAsStringAsync();
                 answers.Enqueue((asked.StatusCode, text));
                 if (asked.StatusCode != HttpStatusCode.OK)
