@@ -4,6 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using ServerlessServe.Core.Audit;
 
 namespace ServerlessServe.Jobs;
 
@@ -62,23 +63,7 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit,
 {
     private const string TaskHubKey = "taskhub";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
-    private Task? _containerReady;
-
-    // Created once; a creation that failed (storage not up yet, a fault past the retries) is tried again by the next
-    // call instead of failing every later one until the process restarts.
-    private async Task ContainerReadyAsync()
-    {
-        var ready = _containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
-        try
-        {
-            await ready.ConfigureAwait(false);
-        }
-        catch
-        {
-            _ = Interlocked.CompareExchange(ref _containerReady, null, ready);
-            throw;
-        }
-    }
+    private readonly ContainerOnce _created = new(container);
 
     public int InlineLimit { get; } = inlineLimit;
 
@@ -110,7 +95,7 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit,
 
         var digest = Convert.ToHexStringLower(SHA256.HashData(utf8Json));
         var name = Prefix(jobId) + digest;
-        await ContainerReadyAsync().ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
         try
         {
             await container.GetBlobClient(name).UploadAsync(

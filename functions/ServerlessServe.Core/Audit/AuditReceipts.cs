@@ -32,23 +32,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
 {
     public const string Prefix = "receipts/";
 
-    private Task? _containerReady;
-
-    // Created once; a creation that failed (storage not up yet, a fault past the retries) is tried again by the next
-    // call instead of failing every later one until the process restarts.
-    private async Task ContainerReadyAsync()
-    {
-        var ready = _containerReady ??= container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None);
-        try
-        {
-            await ready.ConfigureAwait(false);
-        }
-        catch
-        {
-            _ = Interlocked.CompareExchange(ref _containerReady, null, ready);
-            throw;
-        }
-    }
+    private readonly ContainerOnce _created = new(container);
 
     /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
@@ -66,7 +50,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     public async Task<ReceiptAttempt> BeginAsync(string key, CancellationToken cancellationToken, TimeSpan? wait = null)
     {
         // The audit sink creates the container with its first record; a job's first item may come before that.
-        await ContainerReadyAsync().ConfigureAwait(false);
+        await _created.EnsureAsync().ConfigureAwait(false);
 
         // The common case is a first attempt: one write and its lease. Only a key begun before costs the look for its
         // commit.

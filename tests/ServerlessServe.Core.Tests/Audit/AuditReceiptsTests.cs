@@ -66,7 +66,7 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
     [Fact]
     public async Task ContainerCreationFailed_TheNextCallTriesAgain()
     {
-        var down = new Failing();
+        var down = new StorageDownPolicy();
         var container = azurite.GetContainer(configure: o =>
         {
             o.Retry.MaxRetries = 0;
@@ -113,24 +113,6 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
         await using var held = await receipts.BeginAsync("job5.c0", CancellationToken.None);
 
         await Assert.ThrowsAsync<TimeoutException>(() => receipts.BeginAsync("job5.c0", CancellationToken.None, wait: TimeSpan.FromSeconds(1)));
-    }
-
-    private sealed class Failing : Azure.Core.Pipeline.HttpPipelinePolicy
-    {
-        public volatile bool Up;
-
-        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
-
-        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
-        {
-            if (!Up)
-            {
-                throw new IOException("injected: storage not up yet");
-            }
-
-            await ProcessNextAsync(message, pipeline);
-        }
     }
 
     [Fact]

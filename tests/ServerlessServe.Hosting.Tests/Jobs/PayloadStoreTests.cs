@@ -30,7 +30,7 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
     [Fact]
     public async Task ContainerCreationFailed_TheNextWriteTriesAgain()
     {
-        var down = new StorageDown();
+        var down = new StorageDownPolicy();
         var container = azurite.GetContainer(configure: o =>
         {
             o.Retry.MaxRetries = 0;
@@ -44,24 +44,6 @@ public sealed class PayloadStoreTests(AzuriteFixture azurite) : IClassFixture<Az
 
         Assert.True(payload.IsReference);
         Assert.Equal(["a large enough value"], await store.GetAsync<string[]>(payload, default));
-    }
-
-    private sealed class StorageDown : Azure.Core.Pipeline.HttpPipelinePolicy
-    {
-        public volatile bool Up;
-
-        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
-            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
-
-        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
-        {
-            if (!Up)
-            {
-                throw new IOException("injected: storage not up yet");
-            }
-
-            await ProcessNextAsync(message, pipeline);
-        }
     }
 
     [Fact]
