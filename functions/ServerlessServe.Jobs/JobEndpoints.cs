@@ -432,7 +432,14 @@ public sealed class JobEndpoints(
             var around = traffic.Around(jobId);
             var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, around.Alone, around.CallerJobs, around.OtherCallers);
             traffic.Saw(jobId, chunks.Count);
-            await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), request.HttpContext.RequestAborted).ConfigureAwait(false);
+
+            // Not cancelled when the caller leaves: a schedule call cut off on this side may still create the job on the
+            // backend's, after the withdrawal looked for it and found nothing (it would then run for a caller who holds no
+            // id). Finished, the job is there for the withdrawal to stop. Bounded on its own.
+            using (var scheduling = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            {
+                await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), scheduling.Token).ConfigureAwait(false);
+            }
         }
         catch
         {
