@@ -5,6 +5,7 @@ using Azure.Data.Tables;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Serving;
 
 namespace ServerlessServe.Jobs;
 
@@ -32,7 +33,7 @@ public sealed class JobTrafficBoard(
     private const int MaxIdLength = 64;
 
     private readonly SemaphoreSlim _reading = new(1, 1);
-    private Task? _created;
+    private readonly CreateOnce _created = new(() => tables.GetTableClient(options.Value.TrafficTable).CreateIfNotExistsAsync(CancellationToken.None));
     private bool _posted;
     private volatile bool _failing;
     private long _tried;
@@ -224,17 +225,7 @@ public sealed class JobTrafficBoard(
 
     private async Task<TableClient> TableAsync(CancellationToken cancellationToken)
     {
-        var created = _created ??= Table.CreateIfNotExistsAsync(CancellationToken.None);
-        try
-        {
-            await created.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            _created = null;
-            throw;
-        }
-
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         return Table;
     }
 

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
-using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Serving;
 
 namespace ServerlessServe.Jobs;
 
@@ -63,7 +63,7 @@ public sealed class PayloadStore(BlobContainerClient container, int inlineLimit,
 {
     private const string TaskHubKey = "taskhub";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.General);
-    private readonly ContainerOnce _created = new(container);
+    private readonly CreateOnce _created = new(() => container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None));
 
     public int InlineLimit { get; } = inlineLimit;
 

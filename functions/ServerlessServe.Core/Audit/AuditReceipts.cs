@@ -5,6 +5,7 @@ using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
 using Azure.Storage.Blobs.Specialized;
+using ServerlessServe.Core.Serving;
 
 namespace ServerlessServe.Core.Audit;
 
@@ -32,7 +33,7 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
 {
     public const string Prefix = "receipts/";
 
-    private readonly ContainerOnce _created = new(container);
+    private readonly CreateOnce _created = new(() => container.CreateIfNotExistsAsync(cancellationToken: CancellationToken.None));
 
     /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
