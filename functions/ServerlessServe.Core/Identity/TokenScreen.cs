@@ -112,7 +112,9 @@ internal static class TokenScreen
             return TokenFailure.Expired;
         }
 
-        if (notBefore is { } nbf && nbf > now + skew)
+        // A token issued in the future is not valid yet either. Without this, a token with no nbf and an iat a year
+        // ahead would pass the lifetime rule below (exp - iat short) and be accepted for the whole year.
+        if ((notBefore is { } nbf && nbf > now + skew) || (issuedAt is { } iat && iat > now + skew))
         {
             return TokenFailure.NotYetValid;
         }

@@ -69,6 +69,7 @@ public sealed class OidcTokenValidatorTests : IDisposable
         { "wrong iss", TokenFailure.Issuer },
         { "expired beyond skew", TokenFailure.Expired },
         { "nbf in the future", TokenFailure.NotYetValid },
+        { "iat a year ahead and no nbf, so exp - iat is short", TokenFailure.NotYetValid },
         { "no exp", TokenFailure.NoExpiry },
         { "lifetime over the maximum", TokenFailure.LifetimeTooLong },
         { "no sub", TokenFailure.NoSubject },
@@ -81,7 +82,7 @@ public sealed class OidcTokenValidatorTests : IDisposable
         { "header a JSON array", TokenFailure.Malformed },
         { "payload not JSON", TokenFailure.Malformed },
         { "a role not UTF-8, signed by the issuer", TokenFailure.Malformed },
-        { "iat past the year 9999, signed by the issuer", TokenFailure.Malformed },
+        { "iat past the year 9999, signed by the issuer", TokenFailure.NotYetValid },
         { "iat not a number, signed by the issuer", TokenFailure.Malformed },
     };
 
@@ -391,6 +392,13 @@ public sealed class OidcTokenValidatorTests : IDisposable
                 return Signed(ForgedToken.For(Issuer, Audience, "mallory", now - TimeSpan.FromMinutes(20), TimeSpan.FromMinutes(19)).Key("ES256", _ec.KeyId));
             case "nbf in the future":
                 return Signed(ForgedToken.For(Issuer, Audience, "mallory", now + TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(10)).Key("ES256", _ec.KeyId));
+            case "iat a year ahead and no nbf, so exp - iat is short":
+            {
+                var token = ForgedToken.For(Issuer, Audience, "mallory", now + TimeSpan.FromDays(365), TimeSpan.FromHours(1)).Key("ES256", _ec.KeyId);
+                token.Payload.Remove("nbf");
+                return Signed(token);
+            }
+
             case "no exp":
             {
                 var token = Claims("ES256", _ec.KeyId);
