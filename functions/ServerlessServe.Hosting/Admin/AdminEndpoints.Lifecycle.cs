@@ -91,7 +91,14 @@ public sealed partial class AdminEndpoints
         catch (ControlDocumentException ex)
         {
             Log.SignedDocumentRefused(_logger, admin.RequestId, admin.Action);
-            return await RefuseAsync(admin, ex.Message.Contains("sequence", StringComparison.Ordinal) ? Refusal.Invalid("a document with this sequence or a higher one is already stored") : BadSignedDocument).ConfigureAwait(false);
+            return await RefuseAsync(admin, ex.Problem switch
+            {
+                ControlDocumentProblem.SequenceTaken => Refusal.Invalid("a document with this sequence or a higher one is already stored"),
+                ControlDocumentProblem.SequenceSkipsAhead => Refusal.Invalid("the sequence must be one above the latest stored document"),
+                ControlDocumentProblem.SignerRevoked => Refusal.Invalid("the document is signed by a revoked key"),
+                ControlDocumentProblem.DropsRevokedSigner => Refusal.Invalid("a revocation list must keep every signer the list in force revokes"),
+                _ => BadSignedDocument,
+            }).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsStorageFailure(ex))
         {

@@ -67,6 +67,15 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
             Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
         }
 
+        // A sequence that skips ahead: refused, or one document at the top of the range would block every later one
+        // in a write-once container.
+        var skipping = ControlJson.Serialize(Lifecycle(name, 999_999_999_999, new() { ["1"] = new(VersionState.Retired) }));
+        using (var ahead = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(skipping, TestPackages.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, ahead.StatusCode);
+            Assert.Contains("one above the latest stored document", await ahead.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         var retire = ControlJson.Serialize(Lifecycle(name, 2, new() { ["1"] = new(VersionState.Retired) }));
         using var untrusted = SigningKeys.CreateP256();
         using (var forged = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(retire, untrusted)))

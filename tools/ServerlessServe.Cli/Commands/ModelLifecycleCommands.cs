@@ -38,6 +38,11 @@ internal static class ModelLifecycleCommands
             var (controlStore, modelStore) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
             var revocations = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
             var document = await controlStore.LatestLifecycleAsync(modelName, revocations, cancellationToken).ConfigureAwait(false);
+            if (await controlStore.LifecycleInForceAsync(modelName, revocations, cancellationToken).ConfigureAwait(false) is { Withdrawn: true } withdrawn)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(modelName)}: withdrawn. Lifecycle document {withdrawn.Sequence} is signed by a revoked key, so no version serves (503) until the next document is published by a good key. The next change starts from the document below.[/]");
+            }
+
             var now = DateTimeOffset.UtcNow;
             AnsiConsole.MarkupLine(document is null
                 ? $"{Markup.Escape(modelName)}: no lifecycle document; every version is active and the newest serves."

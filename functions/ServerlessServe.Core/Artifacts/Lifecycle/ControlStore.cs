@@ -104,14 +104,21 @@ public sealed class ControlStore
     public async Task<ModelLifecycle> ReadLifecycleAsync(string name, long sequence, RevocationList inForce, CancellationToken cancellationToken)
     {
         ModelNames.EnsureValidName(name);
-        var (bytes, keyId) = await ReadSignedAsync(LifecyclePrefix(name), sequence, inForce, cancellationToken).ConfigureAwait(false);
+        var (bytes, keyId) = await ReadTrustedAsync(LifecyclePrefix(name), sequence, cancellationToken).ConfigureAwait(false);
         var lifecycle = ControlJson.ParseLifecycle(bytes);
         if (lifecycle.Name != name || lifecycle.Sequence != sequence)
         {
             throw new ControlDocumentException("lifecycle document's name or sequence differs from where it is stored");
         }
 
-        return lifecycle.SignerKeyId == keyId ? lifecycle : throw new ControlDocumentException("lifecycle document names a different signer than the key that verifies it");
+        if (lifecycle.SignerKeyId != keyId)
+        {
+            throw new ControlDocumentException("lifecycle document names a different signer than the key that verifies it");
+        }
+
+        // Checked last, so that a document refused as signed by a revoked key is otherwise whole: the caller may take it
+        // as the model's document withdrawn (ServingControl), not as noise to skip.
+        return inForce.RevokesSigner(keyId) ? throw new ControlDocumentException("signed by a revoked key", ControlDocumentProblem.SignerRevoked) : lifecycle;
     }
 
     /// <summary>Reads and verifies the revocation list <paramref name="sequence"/>, as <see cref="ReadLifecycleAsync"/> does.</summary>
@@ -130,7 +137,7 @@ public sealed class ControlStore
         }
 
         // Signing keys stay revoked: a list that drops one the list in force revokes is refused.
-        return inForce.Signers.All(revocations.RevokesSigner) ? revocations : throw new ControlDocumentException("revocation list drops a revoked signer");
+        return inForce.Signers.All(revocations.RevokesSigner) ? revocations : throw new ControlDocumentException("revocation list drops a revoked signer", ControlDocumentProblem.DropsRevokedSigner);
     }
 
     /// <summary>
@@ -171,7 +178,41 @@ public sealed class ControlStore
         return inForce;
     }
 
-    /// <summary>The highest lifecycle document of <paramref name="name"/> that verifies; null when none.</summary>
+    /// <summary>
+    /// What a freshly started instance holds for <paramref name="name"/> (<see cref="ServingControl"/>): the highest
+    /// document that verifies; or, when the highest one a trusted key verifies is signed by a key
+    /// <paramref name="inForce"/> revokes, the model withdrawn at that sequence (<see cref="LifecycleEntry.Withdrawn"/>:
+    /// no version serves until a higher document by a good key is published); null when there is no document.
+    /// </summary>
+    public async Task<LifecycleEntry?> LifecycleInForceAsync(string name, RevocationList inForce, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        ArgumentNullException.ThrowIfNull(inForce);
+        var listing = await ListAsync(LifecyclePrefix(name), perName: false, cancellationToken).ConfigureAwait(false);
+        foreach (var sequence in listing.Sequences(string.Empty))
+        {
+            try
+            {
+                return new LifecycleEntry(await ReadLifecycleAsync(name, sequence, inForce, cancellationToken).ConfigureAwait(false), sequence);
+            }
+            catch (ControlDocumentException ex) when (ex.Problem == ControlDocumentProblem.SignerRevoked)
+            {
+                return new LifecycleEntry(null, sequence);
+            }
+            catch (ControlDocumentException)
+            {
+                // Not valid: the next lower one.
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The highest lifecycle document of <paramref name="name"/> that verifies with a key not revoked; null when none.
+    /// The base the next document is edited from (<see cref="ControlPublisher"/>); what serves is
+    /// <see cref="LifecycleInForceAsync"/>.
+    /// </summary>
     public async Task<ModelLifecycle?> LatestLifecycleAsync(string name, RevocationList inForce, CancellationToken cancellationToken)
     {
         ModelNames.EnsureValidName(name);
@@ -198,7 +239,7 @@ public sealed class ControlStore
         return listing.Highest.GetValueOrDefault(string.Empty) + 1;
     }
 
-    /// <summary>Signs and publishes <paramref name="lifecycle"/>; its sequence must be above every stored one.</summary>
+    /// <summary>Signs and publishes <paramref name="lifecycle"/>; checked as <see cref="PublishSignedAsync"/> checks it.</summary>
     public Task PublishAsync(ModelLifecycle lifecycle, ECDsa signer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(lifecycle);
@@ -207,7 +248,7 @@ public sealed class ControlStore
         return PublishSignedAsync(LifecyclePrefix(lifecycle.Name), lifecycle.Sequence, bytes, ManifestSignature.Sign(bytes, signer), cancellationToken);
     }
 
-    /// <summary>Signs and publishes <paramref name="revocations"/>; its sequence must be above every stored one.</summary>
+    /// <summary>Signs and publishes <paramref name="revocations"/>; checked as <see cref="PublishSignedAsync"/> checks it.</summary>
     public Task PublishAsync(RevocationList revocations, ECDsa signer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocations);
@@ -217,10 +258,13 @@ public sealed class ControlStore
     }
 
     /// <summary>
-    /// Publishes a document already signed elsewhere (the admin plane holds no signing key): the signature must verify
-    /// with a trusted key, the document must parse and name <paramref name="prefix"/>'s model (for a lifecycle), and its
-    /// sequence must be above every stored one. Throws <see cref="ControlDocumentException"/> otherwise, including when
-    /// another publisher took the sequence first.
+    /// Publishes a document already signed elsewhere (the admin plane holds no signing key), checked as every instance
+    /// will check it, so that what is stored takes effect: the signature must verify with a trusted key that the
+    /// revocation list in force does not revoke, the document must parse and name <paramref name="prefix"/>'s model (for
+    /// a lifecycle), a revocation list must keep every signer the list in force revokes, and its sequence must be one
+    /// above every stored one (a sequence that skipped ahead could be set so high that no document could follow it, and
+    /// the container is write-once). Throws <see cref="ControlDocumentException"/> otherwise, including when another
+    /// publisher took the sequence first.
     /// </summary>
     public async Task PublishSignedAsync(string prefix, long sequence, byte[] json, string signature, CancellationToken cancellationToken)
     {
@@ -237,9 +281,26 @@ public sealed class ControlStore
             throw new ControlDocumentException("document's sequence or signer differs");
         }
 
-        if (sequence < await NextSequenceAsync(prefix, cancellationToken).ConfigureAwait(false))
+        var next = await NextSequenceAsync(prefix, cancellationToken).ConfigureAwait(false);
+        if (sequence < next)
         {
-            throw new ControlDocumentException("a document with this sequence or a higher one is already stored");
+            throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
+        }
+
+        if (sequence > next)
+        {
+            throw new ControlDocumentException("the sequence must be one above the latest stored document", ControlDocumentProblem.SequenceSkipsAhead);
+        }
+
+        var inForce = await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+        if (inForce.RevokesSigner(keyId))
+        {
+            throw new ControlDocumentException("signed by a revoked key", ControlDocumentProblem.SignerRevoked);
+        }
+
+        if (prefix == RevocationsPrefix && !inForce.Signers.All(ControlJson.ParseRevocations(json).RevokesSigner))
+        {
+            throw new ControlDocumentException("revocation list drops a revoked signer", ControlDocumentProblem.DropsRevokedSigner);
         }
 
         await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -252,12 +313,19 @@ public sealed class ControlStore
 
     private async Task<(byte[] Json, string KeyId)> ReadSignedAsync(string prefix, long sequence, RevocationList inForce, CancellationToken cancellationToken)
     {
+        var (json, keyId) = await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
+        return inForce.RevokesSigner(keyId) ? throw new ControlDocumentException("signed by a revoked key", ControlDocumentProblem.SignerRevoked) : (json, keyId);
+    }
+
+    // The document and the trusted key that verifies it, revoked or not.
+    private async Task<(byte[] Json, string KeyId)> ReadTrustedAsync(string prefix, long sequence, CancellationToken cancellationToken)
+    {
         var json = await DownloadAsync(DocumentPath(prefix, sequence), ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false)
             ?? throw new ControlDocumentException("document is missing");
         var signature = await DownloadAsync(SignaturePath(prefix, sequence), ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false)
             ?? throw new ControlDocumentException("signature is missing");
         var keyId = ManifestSignature.Verify(json, signature, _trusted) ?? throw new ControlDocumentException("no trusted key verifies the signature");
-        return inForce.RevokesSigner(keyId) ? throw new ControlDocumentException("signed by a revoked key") : (json, keyId);
+        return (json, keyId);
     }
 
     private async Task<byte[]?> DownloadAsync(string path, int maxBytes, CancellationToken cancellationToken)

@@ -102,6 +102,7 @@ public sealed class ServingControl
                 var entry = lifecycles.GetValueOrDefault(name);
                 var heldSequence = entry?.Sequence ?? 0;
                 ModelLifecycle? found = null;
+                long withdrawnAt = 0;
                 foreach (var sequence in listing.Sequences(name))
                 {
                     if (sequence <= heldSequence)
@@ -120,6 +121,17 @@ public sealed class ServingControl
                         found = await _store.ReadLifecycleAsync(name, sequence, revocations, cancellationToken).ConfigureAwait(false);
                         break;
                     }
+                    catch (ControlDocumentException ex) when (ex.Problem == ControlDocumentProblem.SignerRevoked)
+                    {
+                        // The highest document a trusted key verifies decides, revoked or not: its signer's revocation
+                        // withdraws the model (no version serves) until a higher document by a good key is published.
+                        // Skipping to a lower document instead would bring back what this one retired, and an instance
+                        // that read this document before the revocation withdraws the model (below): a fresh instance
+                        // must not serve what a long-running one refuses.
+                        Refused(path, ex);
+                        withdrawnAt = sequence;
+                        break;
+                    }
                     catch (ControlDocumentException ex)
                     {
                         Refused(path, ex);
@@ -130,6 +142,11 @@ public sealed class ServingControl
                 {
                     lifecycles[name] = new LifecycleEntry(found, found.Sequence);
                     Log.LifecycleInForce(_logger, name, found.Sequence);
+                }
+                else if (withdrawnAt > 0)
+                {
+                    lifecycles[name] = new LifecycleEntry(null, withdrawnAt);
+                    Log.LifecycleWithdrawn(_logger, name, withdrawnAt);
                 }
                 else if (entry?.Document is { } document && revocations.RevokesSigner(document.SignerKeyId))
                 {

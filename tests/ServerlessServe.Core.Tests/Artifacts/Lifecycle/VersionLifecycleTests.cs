@@ -102,10 +102,49 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "3", default))).Kind);
         Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
 
-        // A lifecycle document the revoked key signs is not accepted: version 2 stays served.
-        await h.PublishLifecycleAsync(versions: new() { ["2"] = new(VersionState.Retired) }, signer: OtherSigner);
+        // A lifecycle document the revoked key signs is not stored by a publisher, and never serves what it says.
+        var refused = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishLifecycleAsync(versions: new() { ["2"] = new(VersionState.Retired) }, defaultVersion: "1", signer: OtherSigner));
+        Assert.Equal(ControlDocumentProblem.SignerRevoked, refused.Problem);
         Assert.Null(h.Control.Lifecycle(Name));
         Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, "2", default)).Manifest.Version);
+
+        // Written to the store directly (the key and write access both stolen), it withdraws the model on every
+        // instance rather than being skipped: the highest document a trusted key verifies decides.
+        await h.StoreDirectlyAsync(ControlStore.LifecyclePrefix(Name), Lifecycle(1, KeyIds.Compute(OtherSigner), new() { ["2"] = new(VersionState.Retired) }, "1"), OtherSigner);
+        await h.Control.RefreshAsync(default);
+        Assert.True(h.Control.Lifecycle(Name)!.Withdrawn);
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+
+        // A document by a good key, one above, puts the model back.
+        await h.PublishLifecycleAsync();
+        Assert.False(h.Control.Lifecycle(Name)!.Withdrawn);
+        Assert.Equal("2", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+    }
+
+    [Fact]
+    public async Task LifecycleSignerRevoked_AFreshInstanceWithdrawsTheModelAsARunningOneDoes()
+    {
+        var h = await NewAsync();
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+        await h.PublishLifecycleAsync(versions: new() { ["2"] = new(VersionState.Retired) }, defaultVersion: "1", signer: OtherSigner);
+        Assert.Equal("1", (await h.Catalog.ResolveAsync(Name, null, default)).Manifest.Version);
+
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+
+        // The running instance held document 2 when its signer was revoked: withdrawn.
+        Assert.True(h.Control.Lifecycle(Name)!.Withdrawn);
+        Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "2", default))).Kind);
+
+        // An instance started now must not fall back to document 1, which would serve version 2 again.
+        var fresh = await h.NewInstanceAsync();
+        Assert.True(fresh.Control.Lifecycle(Name)!.Withdrawn);
+        Assert.Equal(2, fresh.Control.Lifecycle(Name)!.Sequence);
+        foreach (var version in new[] { null, "1", "2" })
+        {
+            Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => fresh.Catalog.ResolveAsync(Name, version, default))).Kind);
+        }
+
+        Assert.Equal(new LifecycleEntry(null, 2), await h.ControlStore.LifecycleInForceAsync(Name, fresh.Control.Revocations, default));
     }
 
     [Fact]
@@ -114,10 +153,48 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         var h = await NewAsync();
         await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
 
-        await h.PublishRevocationsAsync(sequence: 2);
+        var refused = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishRevocationsAsync(sequence: 2));
+        Assert.Equal(ControlDocumentProblem.DropsRevokedSigner, refused.Problem);
 
+        // Stored directly, instances refuse it too.
+        await h.StoreDirectlyAsync(ControlStore.RevocationsPrefix, h.Revocations(2), TestPackages.Signer);
+        await h.Control.RefreshAsync(default);
         Assert.Equal(1, h.Control.Revocations.Sequence);
         Assert.True(h.Control.Revocations.RevokesSigner(KeyIds.Compute(OtherSigner)));
+    }
+
+    [Fact]
+    public async Task Publish_SignedByARevokedKey_Refused()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+
+        var lifecycle = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishLifecycleAsync(signer: OtherSigner));
+        Assert.Equal(ControlDocumentProblem.SignerRevoked, lifecycle.Problem);
+        var list = h.Revocations(2, signers: [KeyIds.Compute(OtherSigner)]) with { SignerKeyId = KeyIds.Compute(OtherSigner) };
+        var revocations = await Assert.ThrowsAsync<ControlDocumentException>(() => h.ControlStore.PublishAsync(list, OtherSigner, default));
+        Assert.Equal(ControlDocumentProblem.SignerRevoked, revocations.Problem);
+        Assert.Equal(1, await h.ControlStore.NextSequenceAsync(ControlStore.LifecyclePrefix(Name), default));
+        Assert.Equal(2, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(999_999_999_999)]
+    public async Task Publish_SequenceSkippingAhead_Refused_SoTheNextOneCanStillBePublished(long sequence)
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync();
+
+        var list = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishRevocationsAsync(sequence: sequence));
+        Assert.Equal(ControlDocumentProblem.SequenceSkipsAhead, list.Problem);
+        var lifecycle = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishLifecycleAsync(sequence: sequence));
+        Assert.Equal(ControlDocumentProblem.SequenceSkipsAhead, lifecycle.Problem);
+
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+        await h.PublishLifecycleAsync();
+        Assert.Equal(2, h.Control.Revocations.Sequence);
+        Assert.Equal(1, h.Control.Lifecycle(Name)!.Sequence);
     }
 
     [Fact]
@@ -237,7 +314,7 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         var catalogLog = new FakeLogger<ModelCatalog>();
         var catalog = new ModelCatalog(store, Options.Create(new ModelCatalogOptions { LatestCacheTtl = TimeSpan.Zero }), _time, catalogLog, quarantine: null, control: control);
         await control.RefreshAsync(default);
-        return new Harness(container, store, controlStore, control, catalog, controlLog, catalogLog);
+        return new Harness(container, store, controlStore, control, catalog, controlLog, catalogLog, _time);
     }
 
     private sealed record Harness(
@@ -247,8 +324,41 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         ServingControl Control,
         ModelCatalog Catalog,
         FakeLogger<ServingControl> ControlLog,
-        FakeLogger<ModelCatalog> CatalogLog)
+        FakeLogger<ModelCatalog> CatalogLog,
+        FakeTimeProvider Time)
     {
+        /// <summary>Another instance over the same store, started now.</summary>
+        public async Task<Harness> NewInstanceAsync()
+        {
+            var control = new ServingControl(ControlStore, Options.Create(new ServingControlOptions()), Time, new FakeLogger<ServingControl>());
+            var catalog = new ModelCatalog(Store, Options.Create(new ModelCatalogOptions { LatestCacheTtl = TimeSpan.Zero }), Time, new FakeLogger<ModelCatalog>(), quarantine: null, control: control);
+            await control.RefreshAsync(default);
+            return this with { Control = control, Catalog = catalog };
+        }
+
+        /// <summary>Writes a signed document as someone with write access to the container would, past every publisher's check.</summary>
+        public async Task StoreDirectlyAsync(string prefix, object document, ECDsa signer)
+        {
+            var (sequence, bytes) = document switch
+            {
+                ModelLifecycle l => (l.Sequence, ControlJson.Serialize(l)),
+                RevocationList r => (r.Sequence, ControlJson.Serialize(r)),
+                _ => throw new ArgumentException("not a control document", nameof(document)),
+            };
+            await Container.GetBlobClient(ControlStore.SignaturePath(prefix, sequence)).UploadAsync(BinaryData.FromString(ManifestSignature.Sign(bytes, signer)));
+            await Container.GetBlobClient(ControlStore.DocumentPath(prefix, sequence)).UploadAsync(BinaryData.FromBytes(bytes));
+        }
+
+        public RevocationList Revocations(long sequence, IReadOnlyList<RevokedVersion>? versions = null, IReadOnlyList<string>? signers = null) => new()
+        {
+            SchemaVersion = 1,
+            Sequence = sequence,
+            Issued = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero),
+            SignerKeyId = KeyIds.Compute(TestPackages.Signer),
+            Versions = versions ?? [],
+            Signers = signers ?? [],
+        };
+
         public async Task PublishLifecycleAsync(Dictionary<string, VersionLifecycle>? versions = null, string? defaultVersion = null, ECDsa? signer = null, long? sequence = null)
         {
             signer ??= TestPackages.Signer;
@@ -259,15 +369,7 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
 
         public async Task PublishRevocationsAsync(IReadOnlyList<RevokedVersion>? versions = null, IReadOnlyList<string>? signers = null, long? sequence = null)
         {
-            var revocations = new RevocationList
-            {
-                SchemaVersion = 1,
-                Sequence = sequence ?? await ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default),
-                Issued = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero),
-                SignerKeyId = KeyIds.Compute(TestPackages.Signer),
-                Versions = versions ?? [],
-                Signers = signers ?? [],
-            };
+            var revocations = Revocations(sequence ?? await ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default), versions, signers);
             await ControlStore.PublishAsync(revocations, TestPackages.Signer, default);
             await Control.RefreshAsync(default);
         }
