@@ -73,6 +73,28 @@ public static class FeatureSqueezing
         return scores;
     }
 
+    /// <summary>
+    /// The request's score: the largest of its rows' <see cref="Scores"/>, NaN when any row's is (0 with no rows). Not
+    /// LINQ's <c>Max</c>, which orders NaN below every number and so would let one clean row hide a row whose
+    /// predictions are NaN, and the request pass the check that must fail closed on it.
+    /// </summary>
+    public static double RequestScore(IReadOnlyList<double> scores)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        var score = 0.0;
+        foreach (var row in scores)
+        {
+            if (double.IsNaN(row))
+            {
+                return double.NaN;
+            }
+
+            score = Math.Max(score, row);
+        }
+
+        return score;
+    }
+
     /// <summary>Each value rounded to one of 2^<paramref name="bits"/> evenly spaced levels over 0..<paramref name="max"/> (values outside are clamped first).</summary>
     public static void BitDepth(ReadOnlySpan<float> row, Span<float> into, int bits, double max)
     {

@@ -45,7 +45,38 @@ public sealed class MahalanobisScreen
             sum += weighted * centered[i];
         }
 
-        return Math.Sqrt(Math.Max(0, sum));
+        // Single precision overflows on finite values near float.MaxValue, and a partial sum gone to -∞ would read as
+        // distance 0, a row far outside the profile passed as typical. Any overflow leaves the sum non-finite: such a
+        // row is scored again in double precision, where float inputs cannot overflow; a NaN input stays NaN.
+        return double.IsFinite(sum) ? Math.Sqrt(Math.Max(0, sum)) : DistanceInDouble(row);
+    }
+
+    private double DistanceInDouble(ReadOnlySpan<float> row)
+    {
+        var mean = Profile.Mean;
+        var precision = Profile.Precision;
+        var sum = 0.0;
+        for (var i = 0; i < _features; i++)
+        {
+            var weighted = 0.0;
+            for (var j = 0; j < _features; j++)
+            {
+                weighted += precision[(i * _features) + j] * ((double)row[j] - mean[j]);
+            }
+
+            sum += weighted * ((double)row[i] - mean[i]);
+        }
+
+        for (var i = 0; i < row.Length; i++)
+        {
+            if (float.IsNaN(row[i]))
+            {
+                return double.NaN;
+            }
+        }
+
+        // An infinite input, or a profile so extreme that even double overflows: as far out as a row can be.
+        return double.IsFinite(sum) ? Math.Sqrt(Math.Max(0, sum)) : double.PositiveInfinity;
     }
 
     private static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

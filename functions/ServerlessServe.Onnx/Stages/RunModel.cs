@@ -89,7 +89,7 @@ internal sealed class RunModel : IRequestStage<OnnxInferenceContext>
 
         var predictions = all.First(t => t.Name == squeeze.Output);
         var classes = (int)predictions.Shape[1];
-        var score = FeatureSqueezing.Scores(predictions.As<float>(), rows, classes, squeeze.Squeezers.Count).DefaultIfEmpty(0).Max();
+        var score = FeatureSqueezing.RequestScore(FeatureSqueezing.Scores(predictions.As<float>(), rows, classes, squeeze.Squeezers.Count));
         var outputs = all.Where(t => wanted is null || wanted.Contains(t.Name)).Select(t => FirstRows(t, rows, copies)).ToList();
         return (outputs, score);
     }

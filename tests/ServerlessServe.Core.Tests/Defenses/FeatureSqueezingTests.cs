@@ -89,4 +89,19 @@ public sealed class FeatureSqueezingTests
         Assert.Equal(1.2, scores[0], 5);
         Assert.Equal(1.0, scores[1], 5);
     }
+
+    [Fact]
+    public void RequestScore_ARowScoredNaN_MakesTheRequestNaN_EvenBesideCleanRows()
+    {
+        // Row 0's predictions are NaN (say, a row the model divides by zero on); row 1 is clean.
+        float[] predictions = [float.NaN, float.NaN, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f];
+        var scores = FeatureSqueezing.Scores(predictions, rows: 2, classes: 2, squeezers: 1);
+
+        Assert.True(double.IsNaN(scores[0]));
+        Assert.Equal(0.0, scores[1], 5);
+        Assert.True(double.IsNaN(FeatureSqueezing.RequestScore(scores)));
+        Assert.True(double.IsNaN(FeatureSqueezing.RequestScore([0.01, double.NaN])));
+        Assert.Equal(0.3, FeatureSqueezing.RequestScore([0.1, 0.3, 0.2]));
+        Assert.Equal(0.0, FeatureSqueezing.RequestScore([]));
+    }
 }

@@ -87,4 +87,34 @@ public sealed class InputProfileTests
 
         Assert.Equal(Math.Sqrt(1.5), screen.MaxDistance([4, 5, 5, 4]), 5);
     }
+
+    [Fact]
+    public void Screen_FiniteRowNearFloatMax_FlaggedNotScoredZero()
+    {
+        // A positive-definite precision and a finite row whose single-precision partial sums overflow to −∞: the sum
+        // was clamped to 0, so a row far outside every training row read as the most typical one.
+        var profile = new InputProfile
+        {
+            Input = "x",
+            Rows = 10,
+            Features = 3,
+            Mean = [0, 0, 0],
+            Min = [-1, -1, -1],
+            Max = [1, 1, 1],
+            Shrinkage = 0,
+            Precision = [17.759762679172894, 5.785207588492281, -1.8885122057515764, 5.785207588492281, 4.710041228460502, -1.6499961494074857, -1.8885122057515764, -1.6499961494074857, 0.5878762739985206],
+            Percentile = 99,
+            Threshold = 3,
+        };
+        var screen = new MahalanobisScreen(profile);
+        float[] row = [-1.1333208e37f, 6.954745e37f, 1.5879213e38f];
+
+        var screened = screen.Screen(row, profile.Threshold);
+
+        Assert.Equal(1, screened.FlaggedRows);
+        Assert.True(screen.Distance(row) > 1e37, screen.Distance(row).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(double.PositiveInfinity, screen.Distance([float.PositiveInfinity, 0, 0]));
+        Assert.True(double.IsNaN(screen.Distance([float.NaN, 0, 0])));
+        Assert.Equal(0, screen.Distance([0, 0, 0]), 6);
+    }
 }
