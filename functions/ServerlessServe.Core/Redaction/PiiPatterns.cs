@@ -19,8 +19,10 @@ internal static partial class PiiPatterns
     private const RegexOptions Options = RegexOptions.CultureInvariant;
 
     // local@label.label.tld — local part up to 64 characters (matched from the start of its run, which keeps the scan
-    // linear), up to 8 labels, alphabetic TLD.
-    [GeneratedRegex(@"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?![\w-])", Options, MatchTimeoutMilliseconds)]
+    // linear), up to 8 labels, alphabetic TLD. The local part takes the atext characters names are written with
+    // ("o'brien", "first&last", "x!y"), not those of URLs ('/', '?', '='), so a query string is not swallowed. A dash
+    // may follow the TLD: every dash is '-' once normalised, and "john@example.com—today" must still be found.
+    [GeneratedRegex(@"(?<![\w.%+'&!#$*^~-])[\w.%+'&!#$*^~-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?!\w)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
     // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space; or the
@@ -35,18 +37,20 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\d+])\d(?:[ -]?\d){12,18}(?!\d)|(?<![\d+.])\d{4}(?:(?:\.\d{4}){3}(?:\.\d{1,3})?|\.\d{6}\.\d{4,5})(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex CreditCard();
 
-    // ddd-dd-dddd, or the same with dots or spaces (any Zs) — one separator kind throughout. The dot and space forms must
-    // not continue a dotted or spaced digit run on either side ("1.123.45.6789", "+33 123 45 6789", "123 45 6789 12"):
-    // those are other numbers (addresses, phones), not an SSN.
-    [GeneratedRegex(@"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])|(?<![\d.]|\d\p{Zs})\d{3}(?:\.\d{2}\.|\p{Zs}\d{2}\p{Zs})\d{4}(?!\d|[.\p{Zs}]\d)", Options, MatchTimeoutMilliseconds)]
+    // ddd-dd-dddd, or the same with dots or spaces (any Zs) — one separator kind throughout. None may continue a digit
+    // run on either side ("1-123-45-6789", "1.123.45.6789", "+33 123 45 6789", "123 45 6789 12"): those are other
+    // numbers (addresses, phones), not an SSN. A dash next to a non-digit is punctuation ("SSN—123-45-6789—filed", its
+    // em dashes '-' once normalised), not a longer number.
+    [GeneratedRegex(@"(?<!\d|\d-)\d{3}-\d{2}-\d{4}(?!\d|-\d)|(?<![\d.]|\d\p{Zs})\d{3}(?:\.\d{2}\.|\p{Zs}\d{2}\p{Zs})\d{4}(?!\d|[.\p{Zs}]\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex UsSsn();
 
     // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.
     [GeneratedRegex(@"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv6();
 
-    // Dotted quads, leading zeros allowed ("192.168.001.010"): each part is read as decimal and checked in code.
-    [GeneratedRegex(@"(?<![\d.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
+    // Dotted quads, leading zeros allowed ("192.168.001.010"), in any script's decimal digits: each part is read as
+    // decimal and checked in code.
+    [GeneratedRegex(@"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv4();
 
     // Optional +CC, optional (area), then digit groups separated by one space, dot, dash or slash ("030/1234567").

@@ -130,14 +130,14 @@ internal static class PiiValidators
         return IPAddress.TryParse(candidate, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6;
     }
 
-    /// <summary>Four dot-separated decimal parts of 1-3 digits, each at most 255; leading zeros are decimal, not octal.</summary>
+    /// <summary>Four dot-separated decimal parts of 1-3 digits (any script's), each at most 255; leading zeros are decimal, not octal.</summary>
     public static bool IPv4(ReadOnlySpan<char> candidate)
     {
         var parts = 0;
         foreach (var range in candidate.Split('.'))
         {
             var part = candidate[range];
-            if (++parts > 4 || part.Length is < 1 or > 3 || part.ContainsAnyExceptInRange('0', '9') || Number(part) > 255)
+            if (++parts > 4 || part.Length is < 1 or > 3 || !AllDigits(part) || Number(part) > 255)
             {
                 return false;
             }
@@ -162,6 +162,19 @@ internal static class PiiValidators
         }
 
         return !PiiPatterns.LeadingDate().IsMatch(candidate);
+    }
+
+    private static bool AllDigits(ReadOnlySpan<char> part)
+    {
+        foreach (var c in part)
+        {
+            if (!IsDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static int Number(ReadOnlySpan<char> digits)

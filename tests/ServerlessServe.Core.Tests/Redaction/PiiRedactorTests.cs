@@ -36,6 +36,20 @@ public class PiiRedactorTests
         Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
 
     [Theory]
+    [InlineData("write to john.doe@example.com\u2014today", "write to [EMAIL]\u2014today")]
+    [InlineData("write to john.doe@example.com-today", "write to [EMAIL]-today")]
+    [InlineData("his SSN\u2014123-45-6789\u2014was filed", "his SSN\u2014[US_SSN]\u2014was filed")]
+    [InlineData("SSN-123-45-6789", "SSN-[US_SSN]")]
+    [InlineData("ssn 123-45-6789\u2013ok", "ssn [US_SSN]\u2013ok")]
+    [InlineData("mail john.o'brien@example.com", "mail [EMAIL]")]
+    [InlineData("mail first&last@example.com or x!y@example.org", "mail [EMAIL] or [EMAIL]")]
+    [InlineData("see https://example.com/page?user=john@example.com", "see https://example.com/page?user=[EMAIL]")]
+    [InlineData("ip \u0661\u0669\u0662.\u0661\u0666\u0668.\u0661.\u0661 up", "ip [IPV4] up")]
+    [InlineData("ip \uFF11\uFF10.0.0.1", "ip [IPV4]")]
+    public void Redact_EntityBesideAnUnspacedDashOrWithUncommonCharacters_Found(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
+    [Theory]
     [InlineData("card 4111-1111-1111-1112")] // Luhn fails
     [InlineData("id 1234567890123456")] // Luhn fails
     [InlineData("iban DE88 3704 0044 0532 0130 00")] // mod-97 fails
@@ -127,6 +141,8 @@ public class PiiRedactorTests
     [InlineData("ref 123 45 6789 12")]
     [InlineData("ref 9 123 45 6789")]
     [InlineData("ref 123-45-67890")]
+    [InlineData("ref 1-123-45-6789")]
+    [InlineData("ref 123-45-6789-1")]
     public void Redact_SsnShapeInsideLongerDigitRun_NotAnSsn(string text) =>
         Assert.False(PiiRedactor.Redact(text, All).Counts.ContainsKey("US_SSN"));
 
