@@ -40,7 +40,8 @@ public sealed class AdminGate(
             return (null, verdict.Failure == TokenFailure.MetadataUnavailable ? Refusal.IssuerUnavailable : Refusal.InvalidToken);
         }
 
-        if (!containment.IsReady && !await containment.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
+        if (!containment.IsReady && !await containment.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
+            || containment.IsStale(options.Value.MaxStaleness))
         {
             return (null, Refusal.Unavailable("service unavailable"));
         }

@@ -24,4 +24,13 @@ public sealed class ContainmentOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan FirstReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// While reads of the table fail, the last good snapshot stays in force this long after the last good read; then
+    /// requests (and the admin plane) are refused 503 until a read succeeds, so a block, revocation or quarantine set
+    /// elsewhere cannot be held off an instance kept from the table. Default 5 minutes, as for the signed lifecycle
+    /// documents.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -32,6 +32,7 @@ public sealed class ContainmentRegistry : IModelQuarantine
     private readonly Lock _localLock = new();
     private readonly List<LocalEntry> _local = [];
     private volatile Snapshot _snapshot = Snapshot.Empty;
+    private long _failingSinceTicks;
 
     public ContainmentRegistry(ContainmentStore store, TimeProvider timeProvider, ILogger<ContainmentRegistry> logger)
     {
@@ -91,8 +92,17 @@ public sealed class ContainmentRegistry : IModelQuarantine
         }
 
         LastRefreshed = now;
+        Interlocked.Exchange(ref _failingSinceTicks, 0);
         _firstLoad.TrySetResult();
     }
+
+    /// <summary>
+    /// True while reads of the table have been failing and the last good one is older than
+    /// <paramref name="maxStaleness"/> (<see cref="ContainmentOptions.MaxStaleness"/>): the snapshot may lack what
+    /// other instances set since, and requests are refused rather than checked against it.
+    /// </summary>
+    public bool IsStale(TimeSpan maxStaleness) =>
+        Interlocked.Read(ref _failingSinceTicks) != 0 && LastRefreshed is { } last && _time.GetUtcNow() - last > maxStaleness;
 
     /// <summary>
     /// Puts <paramref name="entry"/> in force here at once, then writes it to the table for every other instance.
@@ -148,7 +158,11 @@ public sealed class ContainmentRegistry : IModelQuarantine
     }
 
     /// <summary>Logs a failed refresh; the previous snapshot stays in force.</summary>
-    public void RefreshFailed(Exception exception) => Log.ContainmentRefreshFailed(_logger, _store.TableName, exception);
+    public void RefreshFailed(Exception exception)
+    {
+        Interlocked.CompareExchange(ref _failingSinceTicks, _time.GetUtcNow().UtcTicks, 0);
+        Log.ContainmentRefreshFailed(_logger, _store.TableName, exception);
+    }
 
     private sealed class LocalEntry(ContainmentEntry entry)
     {

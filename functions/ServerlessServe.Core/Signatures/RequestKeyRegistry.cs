@@ -21,6 +21,10 @@ public sealed class RequestKeyRegistry : IDisposable
     private readonly ConcurrentDictionary<string, long> _lastRead = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private volatile Snapshot _snapshot = Snapshot.Empty;
+    private long _listsStarted;
+    private long _snapshotList;
+    private long _lastRefreshedTicks;
+    private long _failingSinceTicks;
 
     public RequestKeyRegistry(RequestKeyStore store, TimeProvider timeProvider, IOptions<SignatureOptions> options, ILogger<RequestKeyRegistry> logger)
     {
@@ -39,7 +43,19 @@ public sealed class RequestKeyRegistry : IDisposable
     /// <summary>Reads the key table and replaces the snapshot (keys still present keep their imported form).</summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        Load(await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false));
+        var list = Interlocked.Increment(ref _listsStarted);
+        var keys = await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        lock (_lock)
+        {
+            if (list > _snapshotList)
+            {
+                _snapshot = _snapshot.Replace(keys);
+                _snapshotList = list;
+            }
+        }
+
+        Interlocked.Exchange(ref _lastRefreshedTicks, _time.GetUtcNow().UtcTicks);
+        Interlocked.Exchange(ref _failingSinceTicks, 0);
 
         // Forget callers whose last on-demand read is past its interval, so the gate holds only recent askers.
         var now = _time.GetTimestamp();
@@ -52,17 +68,20 @@ public sealed class RequestKeyRegistry : IDisposable
         }
     }
 
-    /// <summary>Replaces the snapshot with <paramref name="keys"/> (what a read of the table returned).</summary>
-    internal void Load(IEnumerable<RequestKey> keys)
+    /// <summary>
+    /// Logs a failed refresh; the previous snapshot stays in force until <see cref="SignatureOptions.KeyMaxStaleness"/>
+    /// after the last good read.
+    /// </summary>
+    public void RefreshFailed(Exception exception)
     {
-        lock (_lock)
-        {
-            _snapshot = _snapshot.Replace(keys);
-        }
+        Interlocked.CompareExchange(ref _failingSinceTicks, _time.GetUtcNow().UtcTicks, 0);
+        Log.KeyRefreshFailed(_logger, _store.TableName, exception);
     }
 
-    /// <summary>Logs a failed refresh; the previous snapshot stays in force.</summary>
-    public void RefreshFailed(Exception exception) => Log.KeyRefreshFailed(_logger, _store.TableName, exception);
+    /// <summary>True while reads of the table have been failing and the last good one is older than <see cref="SignatureOptions.KeyMaxStaleness"/>.</summary>
+    public bool IsStale =>
+        Interlocked.Read(ref _failingSinceTicks) != 0
+        && _time.GetUtcNow().UtcTicks - Interlocked.Read(ref _lastRefreshedTicks) > _options.Value.KeyMaxStaleness.Ticks;
 
     /// <summary>The caller's key in force with <paramref name="keyId"/> in the snapshot, or null (no storage read).</summary>
     public ECDsa? Find(string callerPseudonym, string keyId) =>
@@ -70,10 +89,16 @@ public sealed class RequestKeyRegistry : IDisposable
 
     /// <summary>
     /// <see cref="Find"/>, and when the snapshot does not hold the key, one read of its entity (rate-limited per caller);
-    /// null when the caller has no such key in force. Throws when the table cannot be read.
+    /// null when the caller has no such key in force. Throws when the table cannot be read, and
+    /// <see cref="KeyStoreStaleException"/> when the view is <see cref="IsStale"/>.
     /// </summary>
     public async ValueTask<ECDsa?> GetAsync(string callerPseudonym, string keyId, CancellationToken cancellationToken)
     {
+        if (IsStale)
+        {
+            throw new KeyStoreStaleException();
+        }
+
         if (Find(callerPseudonym, keyId) is { } known)
         {
             return known;
@@ -89,6 +114,7 @@ public sealed class RequestKeyRegistry : IDisposable
             return null;
         }
 
+        var listsBefore = Interlocked.Read(ref _listsStarted);
         var key = await _store.GetAsync(callerPseudonym, keyId, cancellationToken).ConfigureAwait(false);
         if (key is null || !key.InForce(_time.GetUtcNow()))
         {
@@ -97,7 +123,12 @@ public sealed class RequestKeyRegistry : IDisposable
 
         lock (_lock)
         {
-            _snapshot = _snapshot.With(key);
+            // A snapshot from a read of the table that began after this one is newer: a key it dropped was revoked
+            // meanwhile, and adding it back would let it verify for another interval.
+            if (_snapshotList <= listsBefore)
+            {
+                _snapshot = _snapshot.With(key);
+            }
         }
 
         return Find(callerPseudonym, keyId);

@@ -121,10 +121,21 @@ public sealed class RequestKeyStore
         return null;
     }
 
-    private static RequestKey? FromEntity(TableEntity entity) =>
-        entity.GetBinary("Spki") is { } spki
-            ? new RequestKey(entity.PartitionKey, entity.RowKey, spki, entity.GetDateTimeOffset("Created") ?? entity.Timestamp ?? DateTimeOffset.MinValue, entity.GetDateTimeOffset("Expires"))
-            : null;
+    // A row whose properties have the wrong types (written by hand, or by something else) is no key: skipped, so that
+    // one bad row cannot make every read of the table throw and freeze every instance's view of the keys.
+    private static RequestKey? FromEntity(TableEntity entity)
+    {
+        try
+        {
+            return entity.GetBinary("Spki") is { } spki
+                ? new RequestKey(entity.PartitionKey, entity.RowKey, spki, entity.GetDateTimeOffset("Created") ?? entity.Timestamp ?? DateTimeOffset.MinValue, entity.GetDateTimeOffset("Expires"))
+                : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 
     private static void CheckPseudonym(string callerPseudonym)
     {

@@ -51,17 +51,17 @@ public sealed class RequestSignatureCheck(
         SignatureFailure failure;
         try
         {
-            failure = await VerifyAsync(signed, body, pseudonym, policy, cancellationToken).ConfigureAwait(false);
-        }
-        catch (RequestFailedException ex)
-        {
-            Log.KeyStoreUnavailable(logger, ex, context.RequestId, keys.TableName);
-            return Refusal.Unavailable("service unavailable") with { Reason = "key_store_unavailable" };
+            failure = await VerifyAsync(signed, body, pseudonym, policy, context.RequestedVersion is not null, cancellationToken).ConfigureAwait(false);
         }
         catch (ReplayStoreException ex)
         {
             Log.ReplayStoreUnavailable(logger, ex.InnerException!, context.RequestId, nonces.TableName);
             return Refusal.Unavailable("service unavailable") with { Reason = "replay_store_unavailable" };
+        }
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
+        {
+            Log.KeyStoreUnavailable(logger, ex, context.RequestId, keys.TableName);
+            return Refusal.Unavailable("service unavailable") with { Reason = "key_store_unavailable" };
         }
 
         if (failure == SignatureFailure.None)
@@ -75,7 +75,7 @@ public sealed class RequestSignatureCheck(
         return Refusal.InvalidToken with { Reason = reason };
     }
 
-    private async ValueTask<SignatureFailure> VerifyAsync(SignedRequest? signed, ReadOnlySequence<byte> body, string pseudonym, SignaturePolicy policy, CancellationToken cancellationToken)
+    private async ValueTask<SignatureFailure> VerifyAsync(SignedRequest? signed, ReadOnlySequence<byte> body, string pseudonym, SignaturePolicy policy, bool versionNamed, CancellationToken cancellationToken)
     {
         if (SignatureVerifier.Missing(signed))
         {
@@ -104,18 +104,34 @@ public sealed class RequestSignatureCheck(
             return content;
         }
 
-        // Remembered until no request with this created time could pass the window any more.
-        var expires = DateTimeOffset.FromUnixTimeSeconds(parameters.Created) + policy.MaxAge + settings.ClockSkew;
+        // Remembered until no request with this created time could pass the window any more: under this version's
+        // policy when the signed target names the version (its policy is signed with it and cannot change), under the
+        // longest window any policy may have when it names none, since "latest" may later resolve to a version whose
+        // window is longer and would take the same request again.
+        var window = versionNamed ? policy.MaxAge : SignaturePolicy.MaxMaxAge;
+        var expires = DateTimeOffset.FromUnixTimeSeconds(parameters.Created) + window + settings.ClockSkew;
         bool recorded;
         try
         {
             recorded = await nonces.TryRecordAsync(pseudonym, parameters.KeyId, parameters.Nonce, expires, now, cancellationToken).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (IsStoreFailure(ex, cancellationToken))
         {
             throw new ReplayStoreException(ex);
         }
 
         return recorded ? SignatureFailure.None : SignatureFailure.Replay;
     }
+
+    /// <summary>
+    /// A table that cannot be reached, whatever the client throws for it: the service's answer, the transport, a timeout
+    /// that is not the caller leaving, the credential failing to get a token (Azure.Identity's exceptions, which this
+    /// assembly does not reference), or the key view gone stale. All are 503, never a 500.
+    /// </summary>
+    private static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) => exception switch
+    {
+        RequestFailedException or HttpRequestException or TimeoutException or KeyStoreStaleException or AggregateException => true,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        _ => exception.GetType().Namespace == "Azure.Identity",
+    };
 }

@@ -32,6 +32,14 @@ public sealed class SignatureOptions : IValidatableObject
     public TimeSpan KeyRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// While reads of the key table fail, the last good view stays in force this long after the last good read; then
+    /// every signed request is refused 503 (<c>key_store_unavailable</c>) until a read succeeds, so a revoked key cannot
+    /// keep verifying on an instance kept from the table. Default 5 minutes, as for the signed lifecycle documents.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeyMaxStaleness { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Least time between two reads of the key table for key ids a caller's snapshot does not hold (one entity each), per
     /// caller and instance, so made-up key ids cost at most one read per caller per interval. Default 1 second.
     /// </summary>

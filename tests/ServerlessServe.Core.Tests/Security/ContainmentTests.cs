@@ -185,6 +185,27 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task ContainStage_TableUnreadablePastMaxStaleness_UnavailableUntilARead()
+    {
+        var pseudonymizer = new CallerPseudonymizer(new byte[32]);
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        var stage = new EnforceContainment(registry, pseudonymizer, Options.Create(new ContainmentOptions()), new FakeLogger<EnforceContainment>());
+        await registry.RefreshAsync(default);
+
+        registry.RefreshFailed(new Azure.RequestFailedException(503, "storage down"));
+        _time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Null((await stage.RunAsync(Context("alice"), default)).Refusal);
+
+        // Past it, a block or revocation set elsewhere may be missing from the snapshot: refused, not waved through.
+        _time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.Equal(RefusalKind.Unavailable, (await stage.RunAsync(Context("alice"), default)).Refusal!.Kind);
+
+        await registry.RefreshAsync(default);
+        Assert.Null((await stage.RunAsync(Context("alice"), default)).Refusal);
+    }
+
+    [Fact]
     public async Task Catalog_QuarantinedNewestVersion_PreviousServesAndTheVersionIsRefused()
     {
         var registry = NewRegistry(await NewStoreAsync());

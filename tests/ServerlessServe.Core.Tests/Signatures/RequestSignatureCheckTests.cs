@@ -80,13 +80,98 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
     public async Task Check_NonceReusedAfterItsWindow_AcceptedAgain()
     {
         var (check, _) = await NewCheckAsync();
-        Assert.Null(await check.CheckAsync(Context(Sign(nonce: "reused-nonce-0001")), Body, default));
+        Assert.Null(await check.CheckAsync(Context(Sign(nonce: "reused-nonce-0001"), version: "1"), Body, default));
 
         _time.Advance(TimeSpan.FromMinutes(6));
 
         // The first entity has expired but is still in the table (no cleanup ran): it does not block the nonce.
-        Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow(), nonce: "reused-nonce-0001")), Body, default));
-        AssertRefused(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow(), nonce: "reused-nonce-0001")), Body, default), "replay");
+        Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow(), nonce: "reused-nonce-0001"), version: "1"), Body, default));
+        AssertRefused(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow(), nonce: "reused-nonce-0001"), version: "1"), Body, default), "replay");
+    }
+
+    [Fact]
+    public async Task Check_UnpinnedRequestReplayedAfterLatestGainsALongerWindow_StillAReplay()
+    {
+        // Signed to the unpinned route while "latest" allows 5 minutes; a version allowing an hour becomes latest, and
+        // the captured request is sent again 10 minutes later: inside the new window, so only the nonce can stop it.
+        var (check, _) = await NewCheckAsync();
+        var signed = Sign(nonce: "captured-nonce-01");
+        Assert.Null(await check.CheckAsync(Context(signed), Body, default));
+
+        _time.Advance(TimeSpan.FromMinutes(10));
+
+        AssertRefused(await check.CheckAsync(Context(signed, maxAge: TimeSpan.FromHours(1)), Body, default), "replay");
+    }
+
+    [Fact]
+    public async Task Check_KeyTableUnreadablePastMaxStaleness_UnavailableUntilARead()
+    {
+        var table = azurite.GetTable("keys");
+        var tables = (new RequestKeyStore(table), new NonceStore(azurite.GetTable("nonces")));
+        await tables.Item1.CreateIfNotExistsAsync();
+        await tables.Item2.CreateIfNotExistsAsync();
+        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        var (check, registry) = NewCheckWithRegistry(tables);
+        await registry.RefreshAsync(default);
+
+        // The table goes away (the key with it), and every read fails from now on.
+        await table.DeleteAsync();
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => registry.RefreshAsync(default));
+        registry.RefreshFailed(failed);
+
+        // Within the staleness allowed the last view serves...
+        _time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow())), Body, default));
+
+        // ...past it, the key it holds may have been revoked: refused as unavailable, not verified.
+        _time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        var refusal = await check.CheckAsync(Context(Sign(created: _time.GetUtcNow())), Body, default);
+        Assert.Equal(RefusalKind.Unavailable, refusal?.Kind);
+        Assert.Equal("key_store_unavailable", refusal?.Reason);
+
+        // A good read ends it.
+        await tables.Item1.CreateIfNotExistsAsync();
+        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        await registry.RefreshAsync(default);
+        Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow())), Body, default));
+    }
+
+    [Fact]
+    public async Task Refresh_ARowOfTheWrongShape_SkippedAndTheOtherKeysRead()
+    {
+        var table = azurite.GetTable("keys");
+        var tables = (new RequestKeyStore(table), new NonceStore(azurite.GetTable("nonces")));
+        await tables.Item1.CreateIfNotExistsAsync();
+        await tables.Item2.CreateIfNotExistsAsync();
+        await table.AddEntityAsync(new Azure.Data.Tables.TableEntity(Pseudonymizer.Pseudonymize("someone-else"), "hand-written") { ["Spki"] = "not binary" });
+        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        var (check, registry) = NewCheckWithRegistry(tables);
+
+        await registry.RefreshAsync(default);
+
+        Assert.Equal(1, registry.Count);
+        Assert.Null(await check.CheckAsync(Context(Sign()), Body, default));
+    }
+
+    [Fact]
+    public async Task Check_CredentialFailsToGetAToken_UnavailableNot500()
+    {
+        // A real credential whose token authority refuses the connection (loopback, port 9): the table client throws
+        // Azure.Identity's AuthenticationFailedException, not a RequestFailedException.
+        var credentialOptions = new Azure.Identity.ClientSecretCredentialOptions { AuthorityHost = new Uri("https://127.0.0.1:9/") };
+        credentialOptions.Retry.MaxRetries = 0;
+        var credential = new Azure.Identity.ClientSecretCredential("00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000001", "secret", credentialOptions);
+        var tableOptions = new TableClientOptions();
+        tableOptions.Retry.MaxRetries = 0;
+        var service = new TableServiceClient(new Uri("https://127.0.0.1:9/devstoreaccount1"), credential, tableOptions);
+        var keys = new RequestKeyStore(service.GetTableClient("keys"));
+        var nonces = new NonceStore(service.GetTableClient("nonces"));
+        var check = NewCheck((keys, nonces));
+
+        var refusal = await check.CheckAsync(Context(Sign()), Body, default);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal?.Kind);
+        Assert.Equal("key_store_unavailable", refusal?.Reason);
     }
 
     [Fact]
@@ -318,12 +403,12 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
         return new SignedRequest("POST", "http", "127.0.0.1:7071", Target, headers.SignatureInput, headers.Signature, headers.ContentDigest, Authorization);
     }
 
-    private static ModelRequestContext Context(SignedRequest? signed, string subject = Subject, bool required = true)
+    private static ModelRequestContext Context(SignedRequest? signed, string subject = Subject, bool required = true, string? version = null, TimeSpan? maxAge = null)
     {
-        var policy = required ? new SignaturePolicy { Required = true } : null;
+        var policy = required ? new SignaturePolicy { Required = true, MaxAge = maxAge ?? TimeSpan.FromMinutes(5) } : null;
         var package = TestPackages.CustomerNotes(CustomerNotesSample.Name, "1");
         var model = new VerifiedModelVersion(package.Manifest, package.ManifestDigest, PolicyLoader.Parse(SampleModels.GetPolicy(CustomerNotesSample.Name)) with { Signatures = policy });
-        return new ModelRequestContext("req-" + Guid.NewGuid().ToString("N")[..8], "notes", null)
+        return new ModelRequestContext("req-" + Guid.NewGuid().ToString("N")[..8], "notes", version)
         {
             Caller = new CallerIdentity(subject, []),
             Model = model,

@@ -37,7 +37,8 @@ public sealed class EnforceContainment(
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("contain runs after authenticate");
-        if (!registry.IsReady && !await registry.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
+        if (!registry.IsReady && !await registry.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
+            || registry.IsStale(options.Value.MaxStaleness))
         {
             return Refusal.Unavailable("service unavailable");
         }
