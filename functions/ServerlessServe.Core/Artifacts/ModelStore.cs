@@ -311,7 +311,9 @@ public sealed class ModelStore
         var wanted = package.Manifest;
         var sameFiles = earlier.Files.Count == wanted.Files.Count
             && earlier.Files.All(f => wanted.Files.TryGetValue(f.Key, out var pin) && pin == f.Value);
-        if (earlier.Name != wanted.Name || earlier.Version != wanted.Version || !sameFiles)
+        // The same signer too: the version is completed as first signed, and the publisher reports that manifest's
+        // digest and signer, which must then be the ones it was asked to publish under.
+        if (earlier.Name != wanted.Name || earlier.Version != wanted.Version || earlier.SignerKeyId != wanted.SignerKeyId || !sameFiles)
         {
             return null;
         }

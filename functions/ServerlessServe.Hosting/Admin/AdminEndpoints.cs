@@ -160,9 +160,12 @@ public sealed partial class AdminEndpoints
             return Respond(admin.RequestId, AuditUnavailable);
         }
 
+        string stored;
         try
         {
-            await _store.PublishAsync(package, null, CancellationToken.None).ConfigureAwait(false);
+            // A retry of a publish that stopped part-way completes the version as first signed: the digest stored is
+            // then that manifest's, and it is what the answer and the audit record name.
+            stored = await _store.PublishAsync(package, null, CancellationToken.None).ConfigureAwait(false);
         }
         catch (ModelVersionExistsException)
         {
@@ -173,7 +176,8 @@ public sealed partial class AdminEndpoints
             return await FailedAsync(admin, ex).ConfigureAwait(false);
         }
 
-        var body = AdminJson.Published(admin.RequestId, package.Manifest.Name, package.Manifest.Version, package.ManifestDigest, package.Manifest.SignerKeyId);
+        admin = admin with { ManifestDigest = stored };
+        var body = AdminJson.Published(admin.RequestId, package.Manifest.Name, package.Manifest.Version, stored, package.Manifest.SignerKeyId);
         return await ReleaseAsync(admin, AdminOutcomes.Done, V2Results.JsonBody(body, 201)).ConfigureAwait(false);
     }
 

@@ -202,6 +202,22 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Publish_RetrySignedByAnotherTrustedKeyAfterInterruptedPublish_Refused()
+    {
+        using var other = SigningKeys.CreateP256();
+        var container = await azurite.CreateContainerAsync("store");
+        var store = new ModelStore(container, TrustedSigners.FromKeys(TestPackages.Signer, other), new ModelStoreOptions(), new FakeLogger<ModelStore>());
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "6"));
+        await container.GetBlobClient("manifests/credit-risk/6/manifest.json").DeleteAsync();
+
+        // The same files signed by another key: completing it would store the first signer's manifest while the
+        // publisher reports the second one's.
+        var retry = ModelPackager.Pack("credit-risk", "6", TestPackages.CreditRiskModel, SampleModels.GetPolicy(CreditRiskSample.Name), other, TestPackages.Created);
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => store.PublishAsync(retry));
+        Assert.False(await container.GetBlobClient("manifests/credit-risk/6/manifest.json").ExistsAsync());
+    }
+
+    [Fact]
     public async Task Publish_RetryWithOtherContentAfterInterruptedPublish_Refused()
     {
         var (store, container) = await NewStoreAsync();

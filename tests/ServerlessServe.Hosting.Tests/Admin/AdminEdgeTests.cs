@@ -2,12 +2,14 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Hosting.Tests.Fixtures;
 using ServerlessServe.Local;
+using ServerlessServe.Local.Samples;
 
 namespace ServerlessServe.Hosting.Tests.Admin;
 
@@ -129,6 +131,32 @@ public sealed class AdminEdgeTests(InProcessStack stack)
         var records = (await AdminRecordsAsync()).Where(r => r.Model == name).ToList();
         Assert.Equal([AdminOutcomes.Requested, AdminOutcomes.Done], records.OrderBy(r => r.Seq).Select(r => r.Outcome));
         Assert.All(records, r => Assert.Equal((AdminActions.Publish, stack.Pseudonym("admin-tests")), (r.Security!.Action, r.Caller)));
+    }
+
+    [Fact]
+    public async Task Publish_RetryAfterAnInterruptedPublish_AnswerAndAuditNameTheManifestStored()
+    {
+        var name = "admin-retried-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        var first = TestPackages.CreditRisk(name, "1");
+        using (var published = await admin.PostAsync("manage/models", Zip(first)))
+        {
+            Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        }
+
+        // What a publish that stopped after its signature leaves; the retry is signed anew, at another time.
+        var container = stack.GatewayServices.GetRequiredService<ModelStore>().Container;
+        await container.GetBlobClient(ModelStoreLayout.ManifestPath(name, "1")).DeleteAsync();
+        var retry = ModelPackager.Pack(name, "1", TestPackages.CreditRiskModel, SampleModels.GetPolicy(CreditRiskSample.Name), TestPackages.Signer, TestPackages.Created.AddMinutes(1));
+        Assert.NotEqual(first.ManifestDigest, retry.ManifestDigest);
+
+        using var response = await admin.PostAsync("manage/models", Zip(retry));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(first.ManifestDigest, body.RootElement.GetProperty("manifestDigest").GetString());
+        var done = (await AdminRecordsAsync()).Where(r => r.Model == name && r.Outcome == AdminOutcomes.Done).OrderBy(r => r.Seq).Last();
+        Assert.Equal(first.ManifestDigest, done.ManifestDigest);
     }
 
     [Theory]
