@@ -28,6 +28,7 @@ internal sealed class DynamicBatcher
         "serverlessserve.inference.batch.requests", unit: "{request}", description: "Requests sharing each ONNX Runtime run the batcher makes, by model.");
 
     private readonly ConditionalWeakTable<LoadedModel, BatchQueue> _queues = [];
+    private readonly Lock _queuesGate = new();
     private int _paused;
 
     public DynamicBatcher(OnnxModelRunner runner, TimeProvider time, ILogger<DynamicBatcher> logger)
@@ -81,7 +82,7 @@ internal sealed class DynamicBatcher
         OnnxModelRunner.CheckInputs(model.Session, inputs);
         var outputs = OnnxModelRunner.CheckOutputs(model.Session, outputNames);
 
-        var queue = _queues.GetValue(model, m => new BatchQueue(this, m, policy));
+        var queue = QueueFor(model, policy);
         // Batchable means every input has a first dimension (checked inputs have the model's rank).
         var rows = queue.Batchable && inputs.Count > 0 ? inputs[0].Shape[0] : 0;
         if (rows < 1 || rows >= queue.Policy.MaxBatchSize || inputs.Any(i => i.Shape[0] != rows))
@@ -91,6 +92,28 @@ internal sealed class DynamicBatcher
 
         var ordered = inputs.OrderBy(i => i.Name, StringComparer.Ordinal).ToArray();
         return queue.Enqueue(new BatchItem(queue, ordered, outputs, rows, Time.GetTimestamp(), cancellationToken));
+    }
+
+    // The model's queue, built once. Not ConditionalWeakTable.GetValue: it may run the factory for several racing
+    // callers and keep one, and a queue starts threads and a warm-up as it is built; the others' would be wasted (on
+    // CUDA, each setting up its own GPU handles and workspace) and their threads never stopped.
+    private BatchQueue QueueFor(LoadedModel model, BatchingPolicy policy)
+    {
+        if (_queues.TryGetValue(model, out var queue))
+        {
+            return queue;
+        }
+
+        lock (_queuesGate)
+        {
+            if (!_queues.TryGetValue(model, out queue))
+            {
+                queue = new BatchQueue(this, model, policy);
+                _queues.Add(model, queue);
+            }
+
+            return queue;
+        }
     }
 
     /// <summary>

@@ -206,6 +206,30 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_ConcurrentFirstRequests_OneQueueOneWarmUp()
+    {
+        // The first requests for a model arrive together: one queue is built for it, so one warm-up and one set of
+        // threads, not one per request that raced to build it (on CUDA each would set up its own GPU handles).
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger) { Padding = BatchPadding.PowersOfTwo, DedicatedThreads = true };
+        const int Requests = 16;
+        using var start = new Barrier(Requests);
+        var runs = new Task<IReadOnlyList<Tensor>>[Requests];
+        var callers = Enumerable.Range(0, Requests).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            runs[i] = batcher.RunAsync(model, Batch32, [Features(1, seed: i)], null, default);
+        })).ToList();
+        callers.ForEach(t => t.Start());
+        callers.ForEach(t => t.Join());
+
+        await Task.WhenAll(runs);
+
+        Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3113);
+    }
+
+    [Fact]
     public async Task RunAsync_UnpaddedBatches_NoWarmUp()
     {
         var model = await InferenceTestModels.CreditRiskAsync(_cache);
