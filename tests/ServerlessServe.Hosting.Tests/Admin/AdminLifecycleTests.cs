@@ -55,6 +55,8 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
             Assert.Equal("Thu, 01 Jan 2099 00:00:00 GMT", Assert.Single(job.Headers.GetValues("Sunset")));
         }
 
+        Assert.Equal(["deprecated", "serving", "serving"], await StatesAsync(admin, name));
+
         using (var active = await client.PostAsync($"v2/models/{name}/versions/2/infer", Json(CreditRisk)))
         {
             Assert.Equal(HttpStatusCode.OK, active.StatusCode);
@@ -110,6 +112,18 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
 
         // The inference app may refuse version 3 before the gateway stops choosing it: poll until both have the list.
         Assert.Equal(HttpStatusCode.OK, await EventuallyAsync(client, $"v2/models/{name}/infer", HttpStatusCode.OK, (_, body) => body.Contains("\"model_version\":\"2\"", StringComparison.Ordinal)));
+
+        // The admin plane's inventory says what the instances do, signed documents included (it said "serving" for all three).
+        Assert.Equal(["retired", "serving", "revoked"], await StatesAsync(admin, name));
+    }
+
+    private static async Task<List<string?>> StatesAsync(HttpClient admin, string name)
+    {
+        using var response = await admin.GetAsync("manage/models");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var model = body.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == name);
+        return [.. model.GetProperty("versions").EnumerateArray().Select(v => v.GetProperty("state").GetString())];
     }
 
     private Azure.Storage.Blobs.BlobContainerClient ModelsContainer() => stack.GatewayServices.GetRequiredService<ModelStore>().Container;
