@@ -200,6 +200,16 @@ internal sealed partial class V2BodyReader
             throw RefusedException.TooLarge($"{where}: shape holds more than {_limits.MaxElementsPerRequest} elements");
         }
 
+        // A dimension above the element limit can only come with a zero beside it: no element, but a model that builds
+        // tensors from its input's shape would allocate in proportion to that dimension.
+        foreach (var dim in shape)
+        {
+            if (dim > _limits.MaxElementsPerRequest)
+            {
+                throw RefusedException.TooLarge($"{where}: a dimension of the shape is above {_limits.MaxElementsPerRequest}");
+            }
+        }
+
         return (int)count;
     }
 

@@ -111,6 +111,25 @@ public class V2JsonBinaryAndLimitsTests
         ProtocolAssert.Refused(body, null, 400, null);
     }
 
+    [Theory]
+    [InlineData("[0,4000000000]")]
+    [InlineData("[4000000000,0]")]
+    [InlineData("[0,4194305]")]
+    public void ReadRequest_ADimensionAboveTheElementLimit_Refused413_EvenWithNoElements(string shape)
+    {
+        // No element, so the element count passes; but a graph that builds tensors from the input's shape (Range,
+        // ConstantOfShape, Expand) would allocate in proportion to the 4-billion dimension.
+        ProtocolAssert.Refused(ProtocolAssert.OneInput($"\"name\":\"x\",\"shape\":{shape},\"datatype\":\"FP32\",\"data\":[]"), 413);
+    }
+
+    [Fact]
+    public void ReadRequest_ZeroRowsOfAnOrdinaryWidth_Read()
+    {
+        var json = Encoding.UTF8.GetBytes(ProtocolAssert.OneInput("\"name\":\"x\",\"shape\":[0,4],\"datatype\":\"FP32\",\"data\":[]"));
+
+        Assert.Equal([0L, 4L], Assert.Single(V2Json.ReadRequest(json, null, Limits).Inputs).Shape);
+    }
+
     [Fact]
     public void ReadRequest_BytesAfterJsonOnlyRequest_Refused400()
     {
