@@ -82,6 +82,11 @@ internal static class ManifestJson
             throw Invalid("invalid signer key id");
         }
 
+        if (manifest.Created.Offset != TimeSpan.Zero || manifest.Created.UtcTicks % TimeSpan.TicksPerSecond != 0)
+        {
+            throw Invalid("created must be UTC, in whole seconds");
+        }
+
         if (RequiredFiles.Any(f => !manifest.Files.ContainsKey(f)) || manifest.Files.Keys.Any(f => !RequiredFiles.Contains(f) && !OptionalFiles.Contains(f)))
         {
             throw Invalid("manifest must pin model.onnx and policy.json, and may pin only profile.json besides");

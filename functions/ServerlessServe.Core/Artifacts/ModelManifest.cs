@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Artifacts;
@@ -10,6 +11,7 @@ public sealed record ModelManifest
 {
     public const int CurrentSchemaVersion = 1;
 
+    [JsonRequired]
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
 
     public required string Name { get; init; }
@@ -17,6 +19,7 @@ public sealed record ModelManifest
     public required string Version { get; init; }
 
     /// <summary>Always <c>onnxruntime_onnx</c> today.</summary>
+    [JsonRequired]
     public string Platform { get; init; } = "onnxruntime_onnx";
 
     public required DateTimeOffset Created { get; init; }

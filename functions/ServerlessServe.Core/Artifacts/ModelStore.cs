@@ -159,7 +159,7 @@ public sealed class ModelStore
     {
         var manifestBytes = await DownloadSmallAsync(_container.GetBlobClient(ModelStoreLayout.ManifestPath(name, version)), ManifestJson.MaxManifestBytes, cancellationToken).ConfigureAwait(false)
             ?? throw new ModelNotFoundException();
-        var signatureBytes = await DownloadSmallAsync(_container.GetBlobClient(ModelStoreLayout.SignaturePath(name, version)), ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false)
+        var signatureBytes = await DownloadSmallAsync(_container.GetBlobClient(ModelStoreLayout.SignaturePath(name, version)), ManifestSignature.MaxSignatureBytes, cancellationToken, ModelVerificationFailure.Signature).ConfigureAwait(false)
             ?? throw new ModelVerificationException(ModelVerificationFailure.Signature, "manifest.sig is missing");
 
         // 1. Signature over the exact bytes, before anything is parsed.
@@ -298,7 +298,7 @@ public sealed class ModelStore
             return null;
         }
 
-        var signature = await DownloadSmallAsync(signatureBlob, ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false);
+        var signature = await DownloadSmallAsync(signatureBlob, ManifestSignature.MaxSignatureBytes, cancellationToken, ModelVerificationFailure.Signature).ConfigureAwait(false);
         var manifestBytes = await DownloadSmallAsync(_container.GetBlobClient(ModelStoreLayout.ContentPath(digest)), ManifestJson.MaxManifestBytes, cancellationToken).ConfigureAwait(false);
         if (signature is null || manifestBytes is null
             || ModelPackager.Sha256Hex(manifestBytes) != digest
@@ -348,7 +348,9 @@ public sealed class ModelStore
     }
 
     /// <summary>Downloads a small blob, refusing more than <paramref name="maxBytes"/>; null when it does not exist.</summary>
-    private static async Task<byte[]?> DownloadSmallAsync(BlobClient blob, int maxBytes, CancellationToken cancellationToken)
+    // manifest.json or manifest.sig, whose oversize is a failure of that check (Manifest or Signature).
+    private static async Task<byte[]?> DownloadSmallAsync(
+        BlobClient blob, int maxBytes, CancellationToken cancellationToken, ModelVerificationFailure failure = ModelVerificationFailure.Manifest)
     {
         try
         {
@@ -356,11 +358,11 @@ public sealed class ModelStore
             using var result = response.Value;
             if (result.Details.ContentLength > maxBytes)
             {
-                throw new ModelVerificationException(ModelVerificationFailure.Manifest, "a manifest file is larger than allowed");
+                throw new ModelVerificationException(failure, "a manifest file is larger than allowed");
             }
 
             using var buffer = new MemoryStream();
-            await CopyLimitedAsync(result.Content, buffer, maxBytes, cancellationToken).ConfigureAwait(false);
+            await CopyLimitedAsync(result.Content, buffer, maxBytes, cancellationToken, failure).ConfigureAwait(false);
             return buffer.ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
@@ -369,7 +371,7 @@ public sealed class ModelStore
         }
     }
 
-    private static async Task CopyLimitedAsync(Stream source, Stream destination, int maxBytes, CancellationToken cancellationToken)
+    private static async Task CopyLimitedAsync(Stream source, Stream destination, int maxBytes, CancellationToken cancellationToken, ModelVerificationFailure failure)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
         try
@@ -381,7 +383,7 @@ public sealed class ModelStore
                 total += read;
                 if (total > maxBytes)
                 {
-                    throw new ModelVerificationException(ModelVerificationFailure.Manifest, "a manifest file is larger than allowed");
+                    throw new ModelVerificationException(failure, "a manifest file is larger than allowed");
                 }
 
                 await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);

@@ -61,8 +61,11 @@ public static class PackageArchive
                 }
             }
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException or NotSupportedException or OverflowException)
         {
+            // InvalidDataException is what System.IO.Compression documents for a damaged archive; a crafted one has
+            // also made it throw the others (an ArgumentOutOfRangeException from Entries, dotnet/runtime#131228). All
+            // of them are a package that is not a zip, never an admin request answered 500 without its audit record.
             throw new ModelVerificationException(ModelVerificationFailure.Manifest, "the package is not a valid zip archive", ex);
         }
 

@@ -44,6 +44,10 @@ public sealed class ManifestJsonTests
     [InlineData("\"platform\": \"onnxruntime_onnx\"", "\"platform\": \"tensorflow\"")]
     [InlineData("\"sha256\": \"", "\"sha256\": \"Z")]
     [InlineData("\"policy.json\"", "\"other.json\"")]
+    [InlineData("\"schemaVersion\": 1,", "")]
+    [InlineData("\"platform\": \"onnxruntime_onnx\",", "")]
+    [InlineData("05+00:00\"", "05+02:00\"")]
+    [InlineData("05+00:00\"", "05.5+00:00\"")]
     public void Parse_InvalidManifest_RefusedAsManifestFailure(string find, string replace)
     {
         var json = Encoding.UTF8.GetString(TestPackages.CreditRisk("credit-risk", "1").ManifestJson.Span);

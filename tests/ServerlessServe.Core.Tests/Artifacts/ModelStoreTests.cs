@@ -123,6 +123,18 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Load_OversizedSignature_RefusedAsASignatureFailure()
+    {
+        var (store, container) = await NewStoreAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("credit-risk", "1"));
+        await Overwrite(container, "manifests/credit-risk/1/manifest.sig", new byte[ManifestSignature.MaxSignatureBytes + 1]);
+
+        var error = await Assert.ThrowsAsync<ModelVerificationException>(() => store.LoadAsync("credit-risk", "1"));
+
+        Assert.Equal(ModelVerificationFailure.Signature, error.Failure);
+    }
+
+    [Fact]
     public async Task Load_UnknownSigner_Refused()
     {
         var (store, _) = await NewStoreAsync();
