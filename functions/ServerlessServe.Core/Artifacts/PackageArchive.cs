@@ -63,9 +63,9 @@ public static class PackageArchive
         }
         catch (Exception ex) when (ex is InvalidDataException or IOException or ArgumentException or NotSupportedException or OverflowException)
         {
-            // InvalidDataException is what System.IO.Compression documents for a damaged archive; a crafted one has
-            // also made it throw the others (an ArgumentOutOfRangeException from Entries, dotnet/runtime#131228). All
-            // of them are a package that is not a zip, never an admin request answered 500 without its audit record.
+            // InvalidDataException is what System.IO.Compression documents for a damaged archive; crafted archives
+            // have been reported to make readers throw the others too. All of them are a package that is not a zip,
+            // never an admin request answered 500 without its audit record.
             throw new ModelVerificationException(ModelVerificationFailure.Manifest, "the package is not a valid zip archive", ex);
         }
 
