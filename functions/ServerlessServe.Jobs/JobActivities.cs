@@ -71,6 +71,11 @@ public sealed class JobActivities(
         // (delivered twice after a crash, both at once) waits, then finds the records instead of appending them again.
         var attempt = await receipts.BeginAsync(key, cancellationToken).ConfigureAwait(false);
         await using var held = attempt.ConfigureAwait(false);
+        // The key is renewed while this runs; should it be lost (its lease broken, or lapsed in a long storage outage
+        // and taken by another run), this run stops before appending more, and the orchestration's retry looks in the
+        // chains for what either run appended.
+        using var keyHeld = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attempt.Lost);
+        cancellationToken = keyHeld.Token;
         var (state, since) = attempt;
         var signed = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
         if (state != ReceiptState.Committed)

@@ -38,7 +38,10 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
     /// <summary>How far before an attempt's start a chain segment may have been last written and still hold its record.</summary>
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
-    /// <summary>How long an attempt holds its key (the lease on its begun marker) unless it lets go sooner: the longest finite lease.</summary>
+    /// <summary>
+    /// The lease an attempt holds its key with (on its begun marker): the longest finite lease. A live attempt renews it
+    /// every third of it, so a step that runs longer keeps its key; one whose process died lets go within it.
+    /// </summary>
     public static readonly TimeSpan AttemptLease = TimeSpan.FromSeconds(60);
 
     /// <summary>
@@ -76,18 +79,18 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         {
             if (created && !waited)
             {
-                return new ReceiptAttempt(ReceiptState.New, now, lease);
+                return new ReceiptAttempt(ReceiptState.New, now, lease, time);
             }
 
             // Committed or not, the caller may still look for the records (a re-run signs receipts from them): it gets
             // the time the first attempt began, so that look is bounded as for an interrupted one.
             var committed = await ExistsAsync(Committed(key), cancellationToken).ConfigureAwait(false);
             var since = (await begun.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToString();
-            return new ReceiptAttempt(committed ? ReceiptState.Committed : ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), lease);
+            return new ReceiptAttempt(committed ? ReceiptState.Committed : ReceiptState.Interrupted, DateTimeOffset.Parse(since, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind), lease, time);
         }
         catch
         {
-            await new ReceiptAttempt(ReceiptState.Interrupted, default, lease).DisposeAsync().ConfigureAwait(false);
+            await new ReceiptAttempt(ReceiptState.Interrupted, default, lease, time).DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -223,14 +226,24 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
 public sealed class ReceiptAttempt : IAsyncDisposable
 {
     private readonly BlobLeaseClient? _lease;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Task _renewals;
     private int _released;
 
-    internal ReceiptAttempt(ReceiptState state, DateTimeOffset since, BlobLeaseClient? lease)
+    internal ReceiptAttempt(ReceiptState state, DateTimeOffset since, BlobLeaseClient? lease, TimeProvider time)
     {
         State = state;
         Since = since;
         _lease = lease;
+        _renewals = lease is null ? Task.CompletedTask : RenewAsync(lease, time);
     }
+
+    /// <summary>
+    /// Cancelled when the attempt has lost its key: its lease could not be renewed (broken, or lapsed and taken by
+    /// another attempt). Work done under the key should stop there, as a second attempt may now be doing it.
+    /// </summary>
+    public CancellationToken Lost => _lost.Token;
 
     /// <summary>What earlier attempts left.</summary>
     public ReceiptState State { get; }
@@ -243,18 +256,61 @@ public sealed class ReceiptAttempt : IAsyncDisposable
     /// <summary>Lets go of the key (best effort: a lease that cannot be released lapses by itself).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_lease is null || Interlocked.Exchange(ref _released, 1) == 1)
+        if (Interlocked.Exchange(ref _released, 1) == 1)
         {
             return;
         }
 
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _renewals.ConfigureAwait(false);
+        _stop.Dispose();
+        if (_lease is not null && !_lost.IsCancellationRequested)
+        {
+            try
+            {
+                await _lease.ReleaseAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RequestFailedException or IOException or OperationCanceledException)
+            {
+                // It lapses within AuditReceipts.AttemptLease.
+            }
+        }
+    }
+
+    // Renews the lease every third of its length until disposed. A renewal the service refuses (the lease broken, or
+    // lapsed and taken) loses the key at once; renewals that fail in transit lose it once a whole lease has passed
+    // since the last good one, when it has lapsed anyway.
+    private async Task RenewAsync(BlobLeaseClient lease, TimeProvider time)
+    {
+        var renewed = time.GetTimestamp();
         try
         {
-            await _lease.ReleaseAsync().ConfigureAwait(false);
+            while (true)
+            {
+                await Task.Delay(AuditReceipts.AttemptLease / 3, time, _stop.Token).ConfigureAwait(false);
+                try
+                {
+                    await lease.RenewAsync(cancellationToken: _stop.Token).ConfigureAwait(false);
+                    renewed = time.GetTimestamp();
+                }
+                catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
+                {
+                    await _lost.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (ex is RequestFailedException or IOException or TimeoutException or HttpRequestException && !_stop.IsCancellationRequested)
+                {
+                    if (time.GetElapsedTime(renewed) >= AuditReceipts.AttemptLease)
+                    {
+                        await _lost.CancelAsync().ConfigureAwait(false);
+                        return;
+                    }
+                }
+            }
         }
-        catch (Exception ex) when (ex is RequestFailedException or IOException or OperationCanceledException)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
-            // It lapses within AuditReceipts.AttemptLease.
+            // Disposed.
         }
     }
 }

@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs.Specialized;
 using Microsoft.Extensions.Time.Testing;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
@@ -113,6 +114,66 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
         await using var held = await receipts.BeginAsync("job5.c0", CancellationToken.None);
 
         await Assert.ThrowsAsync<TimeoutException>(() => receipts.BeginAsync("job5.c0", CancellationToken.None, wait: TimeSpan.FromSeconds(1)));
+    }
+
+    /// <summary>
+    /// A live attempt renews its key's lease every third of it, so a step that runs longer than one lease keeps the key
+    /// (before, a second run could take it after 60 s and append the same records), and says when it has lost the key.
+    /// </summary>
+    [Fact]
+    public async Task LiveAttempt_RenewsItsLease_AndSaysWhenItIsLost()
+    {
+        var renewals = new LeaseRenewals();
+        var container = azurite.GetContainer(configure: o => o.AddPolicy(renewals, Azure.Core.HttpPipelinePosition.PerCall));
+        await container.CreateAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var receipts = new AuditReceipts(container, time);
+        var attempt = await receipts.BeginAsync("job6.c0", CancellationToken.None);
+
+        // Four minutes of a step's run, on the attempt's clock: renewed all along, never lost.
+        await AdvanceUntilAsync(time, () => renewals.Count >= 12);
+        Assert.False(attempt.Lost.IsCancellationRequested);
+
+        // Broken by someone else (or lapsed and taken): the next renewal is refused and the attempt knows.
+        await container.GetBlobClient(AuditReceipts.Prefix + "job6.c0/begun").GetBlobLeaseClient().BreakAsync(TimeSpan.Zero);
+        await AdvanceUntilAsync(time, () => attempt.Lost.IsCancellationRequested);
+
+        // Disposed: no more renewals.
+        await attempt.DisposeAsync();
+        var sent = renewals.Count;
+        time.Advance(AuditReceipts.AttemptLease);
+        await Task.Delay(200);
+        Assert.Equal(sent, renewals.Count);
+    }
+
+    // Moves the clock a third of a lease at a time (each move wakes the renewal loop once it waits again) until done.
+    private static async Task AdvanceUntilAsync(FakeTimeProvider time, Func<bool> done)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !done(); await Task.Delay(50))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            time.Advance(AuditReceipts.AttemptLease / 3);
+        }
+    }
+
+    /// <summary>Counts lease renewals sent (whatever their answer).</summary>
+    private sealed class LeaseRenewals : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Headers.TryGetValue("x-ms-lease-action", out var action) && action == "renew")
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
     }
 
     [Fact]
