@@ -42,10 +42,23 @@ public sealed partial class BlobAuditSink
                 return false;
             }
 
-            if (_frontier.Size != head.Seq && !ExtendFrontier(head, ambiguous))
+            var extended = _frontier.Size != head.Seq && ExtendFrontier(head, ambiguous);
+            if (_started && head.Seq > _committedSeq && !extended)
             {
-                // A continued chain (or records written by another process under this id): the tree is rebuilt from the
-                // stored leaves, and the next head follows the latest stored one.
+                // Records past what this writer committed that are not a batch of its own that landed (every batch it
+                // has in doubt starts right after its committed seq, and at most one can land there): someone with
+                // write access appended a well-chained forgery, which needs no key. Taking them in would put them
+                // under the next signed, witnessed head, and the verifier would pass them. Never write on from there.
+                var committed = _committedSeq;
+                TryLog(logger => Log.ChainForeign(logger, WriterId, head.Seq, committed));
+                _head = null;
+                return false;
+            }
+
+            if (_frontier.Size != head.Seq && !extended)
+            {
+                // A continued chain (at start): the tree is rebuilt from the stored leaves, and the next head follows
+                // the latest stored one.
                 await RebuildFrontierAsync(head).ConfigureAwait(false);
             }
 

@@ -35,6 +35,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5008, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the stored tail record in {Blob} is not valid; refusing to write")]
     public static partial void TailInvalid(ILogger logger, string writerId, string blob);
 
+    [LoggerMessage(EventId = 5021, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the stored chain goes on past seq {CommittedSeq} to {StoredSeq} with records this writer did not write; refusing to write (a head would sign them)")]
+    public static partial void ChainForeign(ILogger logger, string writerId, long storedSeq, long committedSeq);
+
     [LoggerMessage(EventId = 5010, Level = LogLevel.Critical, Message = "Audit writer {WriterId}: the commit loop failed; every record fails closed from now on")]
     public static partial void LoopFailed(ILogger logger, Exception exception, string writerId);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Azure.Core;
 using Azure.Core.Pipeline;
+using Azure.Storage.Blobs.Specialized;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Tests.Fixtures;
 using Xunit.Abstractions;
@@ -154,6 +155,57 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         }
 
         Assert.Equal(5, (await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(writerId, 0))).Count);
+    }
+
+    /// <summary>
+    /// Someone with write access to the audit container (no key needed) appends well-chained records to a live writer's
+    /// segment. The writer's next append fails on its condition and it re-reads the tail: it must not take the forged
+    /// records in, or its next signed, witnessed head covers them and the verifier passes them (found in review: it
+    /// rebuilt its tree from the stored chain and went on).
+    /// </summary>
+    [Fact]
+    public async Task ForgedRecordsAppendedUnderALiveWriter_RefusedNeverSigned()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o =>
+        {
+            o.CheckpointEvery = 1;
+            o.GroupWindow = TimeSpan.Zero;
+        }));
+        await using (sink)
+        {
+            for (var i = 1; i <= 5; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+
+            var segment = AuditBlobNames.Segment(sink.WriterId, 0);
+            var lines = await AuditTestData.ReadLinesAsync(container, segment);
+            Assert.True(AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(lines[^1]), out var last, out _));
+            var prev = last!.Hash;
+            using var forged = new MemoryStream();
+            for (var seq = 6; seq <= 8; seq++)
+            {
+                var record = AuditRecord.Create(AuditTestData.Event(100 + seq), sink.WriterId, seq, prev);
+                forged.Write(record.ToJsonLine());
+                prev = record.Hash;
+            }
+
+            forged.Position = 0;
+            await container.GetAppendBlobClient(segment).AppendBlockAsync(forged);
+
+            // The append built on seq 5 fails its condition; every one after it is refused too, never written on top.
+            for (var i = 9; i <= 10; i++)
+            {
+                await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask());
+            }
+        }
+
+        Assert.Equal(8, (await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(sink.WriterId, 0))).Count);
+        foreach (var seq in new long[] { 8, 9 })
+        {
+            Assert.False(await container.GetBlobClient(AuditBlobNames.Checkpoint(sink.WriterId, seq)).ExistsAsync());
+        }
     }
 
     private static async Task WaitForAsync(Func<bool> condition)

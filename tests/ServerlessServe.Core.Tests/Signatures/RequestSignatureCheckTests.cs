@@ -107,10 +107,7 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
     public async Task Check_KeyTableUnreadablePastMaxStaleness_UnavailableUntilARead()
     {
         var table = azurite.GetTable("keys");
-        var tables = (new RequestKeyStore(table), new NonceStore(azurite.GetTable("nonces")));
-        await tables.Item1.CreateIfNotExistsAsync();
-        await tables.Item2.CreateIfNotExistsAsync();
-        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        var tables = await TablesWithTheKeyAsync(table);
         var (check, registry) = NewCheckWithRegistry(tables);
         await registry.RefreshAsync(default);
 
@@ -130,8 +127,7 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
         Assert.Equal("key_store_unavailable", refusal?.Reason);
 
         // A good read ends it.
-        await tables.Item1.CreateIfNotExistsAsync();
-        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        await TablesWithTheKeyAsync(table);
         await registry.RefreshAsync(default);
         Assert.Null(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow())), Body, default));
     }
@@ -140,11 +136,8 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
     public async Task Refresh_ARowOfTheWrongShape_SkippedAndTheOtherKeysRead()
     {
         var table = azurite.GetTable("keys");
-        var tables = (new RequestKeyStore(table), new NonceStore(azurite.GetTable("nonces")));
-        await tables.Item1.CreateIfNotExistsAsync();
-        await tables.Item2.CreateIfNotExistsAsync();
+        var tables = await TablesWithTheKeyAsync(table);
         await table.AddEntityAsync(new Azure.Data.Tables.TableEntity(Pseudonymizer.Pseudonymize("someone-else"), "hand-written") { ["Spki"] = "not binary" });
-        await tables.Item1.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
         var (check, registry) = NewCheckWithRegistry(tables);
 
         await registry.RefreshAsync(default);
@@ -414,6 +407,16 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
             Model = model,
             Signed = signed,
         };
+    }
+
+    // The key table over <paramref name="keyTable"/> (created, the caller's key registered) and a new nonce table.
+    private async Task<(RequestKeyStore Keys, NonceStore Nonces)> TablesWithTheKeyAsync(TableClient keyTable)
+    {
+        var tables = (Keys: new RequestKeyStore(keyTable), Nonces: new NonceStore(azurite.GetTable("nonces")));
+        await tables.Keys.CreateIfNotExistsAsync();
+        await tables.Nonces.CreateIfNotExistsAsync();
+        await tables.Keys.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
+        return tables;
     }
 
     private (RequestKeyStore Keys, NonceStore Nonces) NewTables() =>
