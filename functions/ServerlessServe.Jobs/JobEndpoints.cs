@@ -72,31 +72,40 @@ public sealed class JobEndpoints(
             return V2Results.RefusedOnModel(refused, context.RefusedAt, edge.Value.HideModelExistence);
         }
 
-        var limit = options.Value;
         IReadOnlyList<string> items;
-        try
+        var (held, busy) = Hold(context);
+        if (busy is not null)
         {
-            if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
-            {
-                return V2Results.Refused(unsupported);
-            }
-
-            if (!ReceiptRequested(request, out _))
-            {
-                return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
-            }
-
-            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
-            {
-                return V2Results.Refused(unsigned);
-            }
-
-            items = JobItems.Split(body, limit.MaxItems, limits.MaxJsonDepth);
+            return busy;
         }
-        catch (RefusedException ex)
+
+        var limit = options.Value;
+        using (held)
         {
-            return V2Results.Refused(ex.Refusal);
+            try
+            {
+                if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
+            {
+                    return V2Results.Refused(unsupported);
+                }
+
+                if (!ReceiptRequested(request, out _))
+                {
+                    return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
+                }
+
+                var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
+                {
+                    return V2Results.Refused(unsigned);
+                }
+
+                items = JobItems.Split(body, limit.MaxItems, limits.MaxJsonDepth);
+            }
+            catch (RefusedException ex)
+            {
+                return V2Results.Refused(ex.Refusal);
+            }
         }
 
         var (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
@@ -236,6 +245,21 @@ public sealed class JobEndpoints(
     }
 
     private async Task<IActionResult> InferOrchestratedAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
+    {
+        // Held to the end, as the inline path holds them while it runs: the request waits for its answer.
+        var (held, busy) = Hold(context);
+        if (busy is not null)
+        {
+            return busy;
+        }
+
+        using (held)
+        {
+            return await InferOrchestratedHeldAsync(request, client, context).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IActionResult> InferOrchestratedHeldAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
     {
         string item;
         try
@@ -379,6 +403,35 @@ public sealed class JobEndpoints(
         catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException("the wait ended during a call to the durable backend", ex, cancellationToken);
+        }
+    }
+
+    // A place among the instance's requests in flight and of the caller's concurrency on the model, taken before a body
+    // is read: a submission reads up to MaxJobBytes and parses it, and without them one caller's parallel submissions
+    // (or bodies trickled in slowly) could hold the instance's memory and CPU from every other caller. The inline path
+    // takes the same places in its admit and limit stages.
+    private (IDisposable? Held, IActionResult? Refusal) Hold(ModelRequestContext context)
+    {
+        if (rateLimits.TryAdmit(out var admitted) is { } busy)
+        {
+            return (null, V2Results.Refused(busy));
+        }
+
+        if (rateLimits.TryHold(pseudonymizer.Pseudonymize(context.Caller!.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, out var place) is { } limited)
+        {
+            admitted!.Dispose();
+            return (null, V2Results.Refused(limited));
+        }
+
+        return (new Held(admitted!, place!), null);
+    }
+
+    private sealed class Held(IDisposable admitted, IDisposable place) : IDisposable
+    {
+        public void Dispose()
+        {
+            place.Dispose();
+            admitted.Dispose();
         }
     }
 

@@ -135,6 +135,62 @@ public sealed class JobLimitTests(InProcessStack stack)
         Assert.Equal("completed", status.GetProperty("status").GetString());
     }
 
+    /// <summary>
+    /// A job submission holds a place of the caller's concurrency on the model while its body is read and parsed, as an
+    /// inline request does: past the limit the next one is refused at once, before its body is read. (Found in review: the
+    /// job routes took no place at all, so one caller's parallel submissions, 16 MiB each or trickled in, could hold the
+    /// instance's memory from every other caller.)
+    /// </summary>
+    [Fact]
+    public async Task Submissions_PastTheCallersConcurrency_RefusedBeforeTheirBodyIsRead()
+    {
+        var name = "job-concurrency-" + Guid.NewGuid().ToString("N")[..6];
+        await PublishAsync(name, """{"concurrency":1}""");
+        using var client = stack.Client("job-concurrency-" + Guid.NewGuid().ToString("N")[..6]);
+        var body = Encoding.UTF8.GetBytes(Items(1));
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // The first submission's body stops half-way, so it holds its place until the rest comes.
+        var stalled = client.PostAsync($"v2/models/{name}/jobs", new StalledContent(body, body.Length / 2, release.Task));
+        // Once it is in (a submission sent before it got there may still be taken), the next is refused at once.
+        string? refused = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline && refused is null; await Task.Delay(100))
+        {
+            using var next = await client.PostAsync($"v2/models/{name}/jobs", Json(Items(1)));
+            Assert.True(next.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.Accepted, next.StatusCode.ToString());
+            refused = next.StatusCode == HttpStatusCode.TooManyRequests ? await ErrorAsync(next) : null;
+        }
+
+        // The concurrency refusal, not the running-jobs limit's ("at most N jobs may run at once per caller").
+        Assert.Equal("too many requests", refused);
+        Assert.False(stalled.IsCompleted);
+        release.SetResult();
+        using var first = await stalled;
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+
+        // Its place given back, the next one is taken.
+        using var after = await client.PostAsync($"v2/models/{name}/jobs", Json(Items(1)));
+        Assert.Equal(HttpStatusCode.Accepted, after.StatusCode);
+    }
+
+    /// <summary>A body whose second part is sent only once <paramref name="release"/> completes.</summary>
+    private sealed class StalledContent(byte[] body, int split, Task release) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, split));
+            await stream.FlushAsync();
+            await release;
+            await stream.WriteAsync(body.AsMemory(split));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
+    }
+
     private async Task PublishAsync(string name, string limits)
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();

@@ -150,6 +150,18 @@ public sealed class RequestLimits : IDisposable
             }
         }
 
+        return TryHold(caller, model, policy, out lease);
+    }
+
+    /// <summary>
+    /// A place of <paramref name="caller"/>'s concurrency on <paramref name="model"/> and on all models, without a token
+    /// of its rate: for a job submission, which reads and parses its body under them and then charges each item to the
+    /// rate (<see cref="TryTake"/>). The lease holds both places until disposed.
+    /// </summary>
+    public Refusal? TryHold(string caller, string model, LimitsPolicy? policy, out IDisposable? lease)
+    {
+        var key = Resolve(caller, model, policy);
+        lease = null;
         var place = _concurrency.AttemptAcquire(key);
         if (!place.IsAcquired)
         {
