@@ -31,6 +31,13 @@ public class ModelRequestContext(string requestId, string modelName, string? req
     public CallerIdentity? Caller { get; set; }
 
     /// <summary>
+    /// True once <c>authorize</c> passed: the caller may know the model exists. Until then nothing of the model may reach
+    /// an answer (its deprecation dates included), which must read as for a model that does not exist.
+    /// </summary>
+    [JsonIgnore]
+    public bool Authorized { get; set; }
+
+    /// <summary>
     /// True for a look-ahead run of the model checks whose refusal is answered by running the request's own pipeline
     /// next (infer's check for an orchestrated model): stages that raise security events refuse as usual but leave the
     /// raising to that run, so one request raises one event. Never serialised.

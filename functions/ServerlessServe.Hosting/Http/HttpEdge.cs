@@ -143,13 +143,15 @@ public static class HttpEdge
 
     /// <summary>
     /// A named deprecated version's dates: <c>Deprecation</c> as an RFC 9745 structured date (<c>@</c> Unix seconds) and
-    /// <c>Sunset</c> as an RFC 8594 HTTP date, after which the version is retired.
+    /// <c>Sunset</c> as an RFC 8594 HTTP date, after which the version is retired. Only to a caller <c>authorize</c>
+    /// admitted: on a refusal before it (a caller without the model's role gets "model not found"), the dates would tell
+    /// that the version exists.
     /// </summary>
     public static void AddDeprecation(BodyResult result, ModelRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(context);
-        if (context.Deprecation is { } deprecation)
+        if (context.Deprecation is { } deprecation && context.Authorized)
         {
             result.Headers["Deprecation"] = "@" + deprecation.Since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             result.Headers["Sunset"] = deprecation.Sunset.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture);

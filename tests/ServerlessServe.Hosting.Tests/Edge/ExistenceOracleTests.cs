@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Serving.Stages;
 using ServerlessServe.Core.Tests.Artifacts;
@@ -65,6 +66,57 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
 
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(missingForAdmitted, refused);
+    }
+
+    /// <summary>
+    /// A deprecated version's dates go only to callers admitted to the model. (Found in review: the gateway set them at
+    /// resolve, before authorize, and added them to every answer, so the "model not found" a caller without the role
+    /// got carried Deprecation and Sunset, which a model that does not exist never does.)
+    /// </summary>
+    [Fact]
+    public async Task DeprecatedVersion_CallerWithoutRole_TheUnknownModelAnswerCarriesNoDates()
+    {
+        var name = "oracle-deprecated-" + Guid.NewGuid().ToString("N")[..6];
+        var store = stack.GatewayServices.GetRequiredService<ModelStore>();
+        await store.PublishAsync(TestPackages.CreditRisk(name, "1", policy: InProcessStack.RestrictedPolicy()));
+        await store.PublishAsync(TestPackages.CreditRisk(name, "2", policy: InProcessStack.RestrictedPolicy()));
+        var since = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await new ControlStore(store.Container, TestPackages.Trusted()).PublishAsync(
+            new ModelLifecycle
+            {
+                SchemaVersion = 1,
+                Name = name,
+                Sequence = 1,
+                Issued = since,
+                SignerKeyId = KeyIds.Compute(TestPackages.Signer),
+                Versions = new Dictionary<string, VersionLifecycle> { ["1"] = new(VersionState.Deprecated, since, since.AddYears(50)) },
+            },
+            TestPackages.Signer,
+            default);
+        using var admitted = stack.Client("oracle-admitted", "risk-admin");
+        var dated = false;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !dated && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            using var answer = await admitted.GetAsync($"v2/models/{name}/versions/1");
+            dated = answer.StatusCode == HttpStatusCode.OK && answer.Headers.Contains("Deprecation");
+        }
+
+        Assert.True(dated, "the admitted caller never saw the deprecation");
+        using var prober = stack.Client("oracle-prober");
+        foreach (var (method, path, missing) in new[]
+        {
+            ("GET", $"v2/models/{name}/versions/1", $"v2/models/{Missing}/versions/1"),
+            ("GET", $"v2/models/{name}/versions/1/ready", $"v2/models/{Missing}/versions/1/ready"),
+            ("POST", $"v2/models/{name}/versions/1/infer", $"v2/models/{Missing}/versions/1/infer"),
+        })
+        {
+            var (status, headers, body) = await SendAsync(prober, method, path);
+            var (missingStatus, missingHeaders, missingBody) = await SendAsync(prober, method, missing);
+            Assert.Equal(HttpStatusCode.NotFound, status);
+            Assert.Equal(missingStatus, status);
+            Assert.Equal(missingHeaders, headers);
+            Assert.Equal(missingBody, body);
+        }
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class AuthorizeCaller : IRequestStage<ModelRequestContext>
             // Past the last check that can make a request a miss: its hold on one of the caller's misses goes back now, not
             // when the request ends.
             context.PendingMiss?.Settle(miss: false);
+            context.Authorized = true;
             return ValueTask.FromResult(StageOutcome.Pass);
         }
 
