@@ -807,9 +807,12 @@ public sealed class JobEndpoints(
             && job.LastUpdatedAt + retention <= now;
     }
 
-    /// <summary>The first 8 hex digits of the SHA-256 of the caller's subject: the prefix of every job id it submits.</summary>
-    public static string CallerTag(string subject) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)), 0, 4);
+    /// <summary>
+    /// The first 8 hex digits of the caller's pseudonym (keyed, as in the audit log): the prefix of every job id it
+    /// submits. Job ids go to logs, <c>Location</c> URLs and the task hub's instance ids; an unkeyed hash of the subject
+    /// there (as before 2026-12-06) let anyone holding a candidate subject, an e-mail or object id, confirm it offline.
+    /// </summary>
+    public string CallerTag(string subject) => pseudonymizer.Pseudonymize(subject)[..8];
 
     private static async Task<int> RunningJobsAsync(DurableTaskClient client, string tag, string subject, int limit, CancellationToken cancellationToken)
     {

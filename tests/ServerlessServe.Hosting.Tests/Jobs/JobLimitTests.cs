@@ -95,7 +95,11 @@ public sealed class JobLimitTests(InProcessStack stack)
         var subject = "job-status-" + Guid.NewGuid().ToString("N")[..6];
         using var client = stack.Client(subject);
         var job = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", Items(1));
-        var tag = ServerlessServe.Jobs.JobEndpoints.CallerTag(subject);
+        var tag = job[..8];
+
+        // The tag is the caller's keyed pseudonym, not an unkeyed hash of its subject anyone could recompute.
+        Assert.Equal(stack.Pseudonym(subject)[..8], tag);
+        Assert.NotEqual(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(subject)), 0, 4), tag);
         var burst = ServerlessServe.Jobs.JobEndpoints.StatusLimits.Burst!.Value;
         var perSecond = ServerlessServe.Jobs.JobEndpoints.StatusLimits.RequestsPerSecond!.Value;
 
