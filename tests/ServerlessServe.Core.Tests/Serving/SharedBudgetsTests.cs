@@ -66,6 +66,41 @@ public sealed class SharedBudgetsTests(AzuriteFixture azurite)
         Assert.Equal(RefusalKind.RateLimited, (await budgets.ChargeAsync("caller", "model", 100, 101, default))!.Kind);
     }
 
+    [Fact]
+    public async Task StoreUnreachable_Unavailable503_Not500()
+    {
+        var options = new TableClientOptions();
+        options.Retry.MaxRetries = 0;
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
+        var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+
+        var refusal = await budgets.ChargeAsync("caller", "model", 1000, 10, default);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal?.Kind);
+        Assert.Equal("budget_store_unavailable", refusal?.Reason);
+    }
+
+    [Fact]
+    public async Task PastDaysAccounts_Dropped()
+    {
+        var budgets = new SharedBudgets(await NewTableAsync(), _time, new FakeLogger<SharedBudgets>());
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Null(await budgets.ChargeAsync("caller-" + i, "model", 1000, 10, default));
+        }
+
+        await budgets.SettledAsync();
+        Assert.Equal(5, budgets.Accounts);
+        _time.Advance(TimeSpan.FromDays(1));
+
+        Assert.Null(await budgets.ChargeAsync("caller-0", "model", 1000, 10, default));
+        Assert.Equal(1, budgets.Accounts);
+    }
+
     private async Task<TableClient> NewTableAsync()
     {
         var table = new TableServiceClient(azurite.ConnectionString).GetTableClient("budgets" + Guid.NewGuid().ToString("N")[..12]);

@@ -29,6 +29,7 @@ public sealed class SharedBudgets
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(string Caller, string Model, string Day), Account> _accounts = new();
+    private string _day = string.Empty;
 
     public SharedBudgets(TableClient table, TimeProvider time, ILogger<SharedBudgets> logger)
     {
@@ -38,6 +39,9 @@ public sealed class SharedBudgets
     }
 
     public string TableName => _table.Name;
+
+    /// <summary>The caller, model and day accounts held (today's only, once a charge has seen the day change).</summary>
+    public int Accounts => _accounts.Count;
 
     public Task CreateIfNotExistsAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
 
@@ -52,6 +56,11 @@ public sealed class SharedBudgets
         ArgumentOutOfRangeException.ThrowIfNegative(elements);
         var now = _time.GetUtcNow();
         var day = now.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        if (!string.Equals(Volatile.Read(ref _day), day, StringComparison.Ordinal))
+        {
+            ForgetPastDays(day);
+        }
+
         var account = _accounts.GetOrAdd((caller, model, day), static _ => new Account());
         if (elements > budget)
         {
@@ -79,11 +88,35 @@ public sealed class SharedBudgets
                 }
             }
 
-            // Nothing (or not enough) here: reserve now, on the request path.
-            await ReserveAsync(account, caller, model, day, budget, elements, cancellationToken).ConfigureAwait(false);
+            // Nothing (or not enough) here: reserve now, on the request path. A store that cannot be reached is 503, as
+            // for every other store on the request path: never served unmetered, and never a 500.
+            try
+            {
+                await ReserveAsync(account, caller, model, day, budget, elements, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException
+                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                Log.BudgetStoreUnavailable(_logger, _table.Name, ex);
+                return Refusal.Unavailable("service unavailable") with { Reason = "budget_store_unavailable", RetryAfter = TimeSpan.FromSeconds(1) };
+            }
         }
 
         return Spent(now);
+    }
+
+    // A day's accounts are of no use once it is over (the next day's budget starts afresh, and what a past day's slice
+    // held back is counted as used for that day only): dropped, so the accounts held stay one day's callers.
+    private void ForgetPastDays(string today)
+    {
+        Volatile.Write(ref _day, today);
+        foreach (var key in _accounts.Keys)
+        {
+            if (!string.Equals(key.Day, today, StringComparison.Ordinal))
+            {
+                _accounts.TryRemove(key, out _);
+            }
+        }
     }
 
     /// <summary>Gives back what is left of every slice this instance holds (on stop).</summary>
