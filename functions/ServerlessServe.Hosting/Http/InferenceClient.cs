@@ -92,11 +92,28 @@ internal sealed class InferenceClient : IInferenceBackend
 
         using (response)
         {
-            var body = await HttpBodyReader.ReadLimitedAsync(
-                await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
-                response.Content.Headers.ContentLength,
-                _limits.MaxBodyBytes,
-                cancellationToken).ConfigureAwait(false);
+            // The app's answer read whole: one it cuts off (it died mid-body) is the service unavailable, as one that never
+            // came is, and one above the limit a response the gateway cannot take (not the caller's body too large).
+            byte[] body;
+            try
+            {
+                body = await HttpBodyReader.ReadLimitedAsync(
+                    await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
+                    response.Content.Headers.ContentLength,
+                    _limits.MaxBodyBytes,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (RefusedException)
+            {
+                Log.InferenceBadResponse(_logger);
+                throw RefusedException.Unavailable("inference service unavailable");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                Log.InferenceUnreachable(_logger, ex.GetType().Name);
+                throw new RefusedException(Refusal.Unavailable("inference service unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) });
+            }
+
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 int? responseHeaderLength = response.Headers.TryGetValues(BodyResult.InferenceHeaderContentLength, out var values)

@@ -108,6 +108,77 @@ public sealed class InferenceBreakerTests
         Assert.Equal(2, upstream.Calls("/v2/health/ready"));
     }
 
+    /// <summary>
+    /// The app's answer cut off part-way (its process died), or larger than the gateway may read: the service is
+    /// unavailable (503 with Retry-After for the cut-off one), not a 500 from an exception that escaped, nor the 413
+    /// "request body exceeds" that told the caller its own small request was too large.
+    /// </summary>
+    [Theory]
+    [InlineData("cut off")]
+    [InlineData("too large")]
+    public async Task AnswerCutOffOrTooLarge_Unavailable(string answer)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("http://inference.test/api/"))
+            .ConfigurePrimaryHttpMessageHandler(() => new BodyUpstream(answer == "cut off"));
+        using var provider = services.BuildServiceProvider();
+        var client = Client(provider, TimeProvider.System);
+        var package = Core.Tests.Artifacts.TestPackages.CreditRisk("credit-risk", "1");
+        var model = new Core.Artifacts.VerifiedModelVersion(package.Manifest, package.ManifestDigest, Core.Policy.PolicyLoader.Parse(Local.Samples.SampleModels.GetPolicy(Local.Samples.CreditRiskSample.Name)));
+        var request = V2Json.ReadRequest("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}"""u8.ToArray(), null, new ProtocolLimits());
+
+        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => client.InferAsync(model, request, "req-1", default));
+
+        Assert.Equal(Core.Pipeline.RefusalKind.Unavailable, refused.Kind);
+        Assert.Equal("inference service unavailable", refused.Message);
+    }
+
+    /// <summary>A 200 whose body breaks after 1 KiB, or runs past the 16 MiB the gateway reads.</summary>
+    private sealed class BodyUpstream(bool cutOff) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new Body(cutOff)) });
+
+        private sealed class Body(bool cutOff) : Stream
+        {
+            private long _sent;
+
+            public override bool CanRead => true;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => false;
+
+            public override long Length => throw new NotSupportedException();
+
+            public override long Position { get => _sent; set => throw new NotSupportedException(); }
+
+            public override int Read(byte[] buffer, int offset, int count)
+            {
+                if (cutOff && _sent >= 1024)
+                {
+                    throw new IOException("injected: the connection was reset mid-body");
+                }
+
+                var n = Math.Min(count, 64 * 1024);
+                Array.Fill(buffer, (byte)' ', offset, n);
+                _sent += n;
+                return n;
+            }
+
+            public override void Flush()
+            {
+            }
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+    }
+
     private static InferenceClient Client(ServiceProvider services, TimeProvider time) => new(
         services.GetRequiredService<IHttpClientFactory>().CreateClient(InferenceClient.HttpClientName),
         new ServiceTokenCache(new ScriptedCredential(time), Microsoft.Extensions.Options.Options.Create(new ServiceTokenOptions { Resource = "api://inference" }), time, NullLogger<ServiceTokenCache>.Instance),
