@@ -44,8 +44,11 @@ public sealed class AuditOptions : IValidatableObject
     public int SegmentMaxRecords { get; set; } = 10_000;
 
     /// <summary>Bytes per segment blob before rolling to the next. Default 4 MiB.</summary>
-    [Range(1024, 1024L * 1024 * 1024)]
+    [Range(1024, MaxSegmentBytesAllowed)]
     public long SegmentMaxBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The largest <see cref="SegmentMaxBytes"/> accepted, and the largest segment the verifier reads: 256 MiB.</summary>
+    public const long MaxSegmentBytesAllowed = 256L * 1024 * 1024;
 
     /// <summary>
     /// A signed checkpoint is written once at least this many records follow the previous one. Also written: after the

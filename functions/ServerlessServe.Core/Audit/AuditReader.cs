@@ -12,11 +12,17 @@ namespace ServerlessServe.Core.Audit;
 /// <see cref="AuditVerifier"/>'s job. Reading scans segments newest first and stops once it has enough, so its cost grows
 /// with how far back it must look, not with the whole log.
 /// </summary>
-public sealed class AuditReader(BlobContainerClient container)
+public sealed class AuditReader(BlobContainerClient container, TimeProvider? time = null)
 {
+    /// <summary>How far ahead of this clock a record's time may be and still be listed.</summary>
+    private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
+
     /// <summary>
     /// Up to <paramref name="limit"/> records of operation <c>security</c> at or after <paramref name="since"/>, newest
-    /// first, from every writer's chain. Lines that do not parse are skipped (the verifier reports them).
+    /// first, from every writer's chain. Lines that do not parse are skipped (the verifier reports them), and so are
+    /// records that do not hash to their <c>hash</c>, sit in another writer's chain, or are dated in the future (a
+    /// planted run of far-future records would otherwise fill the list and push every real one off it), and segments
+    /// larger than a writer writes (never downloaded).
     /// </summary>
     public async Task<IReadOnlyList<AuditRecord>> SecurityRecordsAsync(DateTimeOffset? since, int limit, CancellationToken cancellationToken)
     {
@@ -30,12 +36,14 @@ public sealed class AuditReader(BlobContainerClient container)
         await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment)
+                && item.Properties.ContentLength <= AuditOptions.MaxSegmentBytesAllowed
                 && (since is not { } from || item.Properties.LastModified is not { } modified || modified >= from))
             {
                 segments.Add((writer, segment, item.Name));
             }
         }
 
+        var latest = (time ?? TimeProvider.System).GetUtcNow() + ClockSkew;
         var found = new List<AuditRecord>();
         foreach (var writer in segments.GroupBy(s => s.Writer, StringComparer.Ordinal))
         {
@@ -49,6 +57,9 @@ public sealed class AuditReader(BlobContainerClient container)
                     var (start, length) = lines[i];
                     if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _)
                         && record!.Operation == AuditEvent.SecurityOperation
+                        && string.Equals(record.WriterId, writer.Key, StringComparison.Ordinal)
+                        && record.Time <= latest
+                        && string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal)
                         && (since is not { } from || record.Time >= from))
                     {
                         found.Add(record);
@@ -82,18 +93,26 @@ public sealed class AuditReader(BlobContainerClient container)
         var names = new List<(string Writer, long Seq, string Name)>();
         await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.CheckpointsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq))
+            if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq) && item.Properties.ContentLength <= AuditVerificationOptions.MaxHeadBytes)
             {
                 names.Add((writer, seq, item.Name));
             }
         }
 
-        var keys = trustedKeys.ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
+        // The same key listed twice (the current checkpoint key also among the trusted PEMs) is one key, not an error.
+        var keys = trustedKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
         var result = new List<AuditCheckpointInfo>();
         foreach (var writer in names.GroupBy(n => n.Writer, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            foreach (var (_, _, name) in writer.OrderByDescending(n => n.Seq).Take(perWriter))
+            // Taken after parsing: a few junk blobs with high seqs in their names must not hide the writer's real heads.
+            var taken = 0;
+            foreach (var (_, _, name) in writer.OrderByDescending(n => n.Seq))
             {
+                if (taken >= perWriter)
+                {
+                    break;
+                }
+
                 BinaryData content;
                 try
                 {
@@ -108,6 +127,7 @@ public sealed class AuditReader(BlobContainerClient container)
                 {
                     bool? valid = keys.Count == 0 ? null : keys.TryGetValue(checkpoint!.KeyId, out var key) && checkpoint.VerifySignature(key);
                     result.Add(new AuditCheckpointInfo(checkpoint!.WriterId, checkpoint.Seq, checkpoint.Hash, checkpoint.Time, checkpoint.KeyId, checkpoint.Signature, valid));
+                    taken++;
                 }
             }
         }

@@ -29,4 +29,15 @@ public sealed class AuditVerificationOptions
 
     /// <summary>The clock that <see cref="WitnessLag"/> is measured on. Default the system clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// Largest chain segment read (the most <see cref="AuditOptions.SegmentMaxBytes"/> allows, 256 MiB): a larger one is
+    /// reported <see cref="AuditFailureKind.Malformed"/> without being downloaded, so a planted blob (a gigabyte of
+    /// newlines, which write access and the retention policy allow and forbid deleting for a year) cannot make the
+    /// verifier run out of memory and throw instead of reporting.
+    /// </summary>
+    public long MaxSegmentBytes { get; init; } = AuditOptions.MaxSegmentBytesAllowed;
+
+    /// <summary>Largest checkpoint, tree head or witness head read: 1 MiB (they are a few hundred bytes).</summary>
+    public const long MaxHeadBytes = 1024 * 1024;
 }

@@ -6,7 +6,7 @@ namespace ServerlessServe.Core.Audit;
 /// (<see cref="IsEmpty"/>) is not a pass, so a mistyped container name cannot verify; use <see cref="IsOk"/> with
 /// <c>allowEmpty</c> where an empty trail is expected.
 /// </summary>
-public sealed record AuditVerificationReport(IReadOnlyList<AuditChainReport> Chains, bool ContainerMissing = false)
+public sealed record AuditVerificationReport(IReadOnlyList<AuditChainReport> Chains, bool ContainerMissing = false, bool WitnessMissing = false)
 {
     /// <summary>True when every chain is intact and there is at least one record.</summary>
     public bool Ok => IsOk(allowEmpty: false);
@@ -16,6 +16,9 @@ public sealed record AuditVerificationReport(IReadOnlyList<AuditChainReport> Cha
 
     public long RecordsChecked => Chains.Sum(static c => c.RecordsChecked);
 
-    /// <summary>True when every chain is intact; an empty or missing container passes only with <paramref name="allowEmpty"/>.</summary>
-    public bool IsOk(bool allowEmpty) => (allowEmpty || !IsEmpty) && Chains.All(static c => c.Ok);
+    /// <summary>
+    /// True when every chain is intact; an empty or missing container passes only with <paramref name="allowEmpty"/>, and
+    /// a witness asked for that does not exist (<see cref="WitnessMissing"/>) never does.
+    /// </summary>
+    public bool IsOk(bool allowEmpty) => (allowEmpty || !IsEmpty) && !WitnessMissing && Chains.All(static c => c.Ok);
 }

@@ -47,11 +47,13 @@ public static class AuditVerifier
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.TrustedCheckpointKeys);
 
-        // The witness first: it only ever receives a head after the log has it.
+        // The witness first: it only ever receives a head after the log has it. One asked for that does not exist is a
+        // failure, not an empty witness: a wrong --witness-blob-uri must not read as "heads match the witness".
+        var witnessMissing = options.Witness is not null && !await options.Witness.ExistsAsync(cancellationToken).ConfigureAwait(false);
         var witness = options.Witness is null ? null : await ReadWitnessAsync(options.Witness, cancellationToken).ConfigureAwait(false);
         if (!await container.ExistsAsync(cancellationToken).ConfigureAwait(false))
         {
-            return new AuditVerificationReport(witness is null ? [] : WitnessOnly(witness, []), ContainerMissing: true);
+            return new AuditVerificationReport(witness is null ? [] : WitnessOnly(witness, []), ContainerMissing: true, WitnessMissing: witnessMissing);
         }
 
         var trusted = options.TrustedCheckpointKeys.DistinctBy(KeyIds.Compute, StringComparer.Ordinal).ToDictionary(KeyIds.Compute, StringComparer.Ordinal);
@@ -62,7 +64,14 @@ public static class AuditVerifier
         {
             if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment))
             {
-                Chain(writer).Segments.Add((segment, item.Name));
+                if (item.Properties.ContentLength > options.MaxSegmentBytes)
+                {
+                    Chain(writer).Oversized.Add(item.Name);
+                }
+                else
+                {
+                    Chain(writer).Segments.Add((segment, item.Name));
+                }
             }
             else
             {
@@ -74,7 +83,14 @@ public static class AuditVerifier
         {
             if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq))
             {
-                Chain(writer).Checkpoints.Add((seq, item.Name));
+                if (item.Properties.ContentLength > AuditVerificationOptions.MaxHeadBytes)
+                {
+                    Chain(writer).Oversized.Add(item.Name);
+                }
+                else
+                {
+                    Chain(writer).Checkpoints.Add((seq, item.Name));
+                }
             }
             else
             {
@@ -94,7 +110,7 @@ public static class AuditVerifier
             reports.AddRange(WitnessOnly(witness, chains.Keys));
         }
 
-        return new AuditVerificationReport(reports);
+        return new AuditVerificationReport(reports, WitnessMissing: witnessMissing);
     }
 
     /// <summary>Writers the witness has heads of but the log has no chain for: the whole chain was deleted.</summary>
@@ -128,8 +144,13 @@ public static class AuditVerifier
                 continue;
             }
 
-            var content = (await witness.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            AuditWitnessHead.TryParse(content.Span, out var head);
+            AuditWitnessHead? head = null;
+            if (item.Properties.ContentLength <= AuditVerificationOptions.MaxHeadBytes)
+            {
+                var content = (await witness.GetBlobClient(item.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
+                AuditWitnessHead.TryParse(content.Span, out head);
+            }
+
             Add(writer, new WitnessEntry(treeSize, name, head));
         }
 
@@ -167,6 +188,12 @@ public static class AuditVerifier
             return new AuditChainReport(writer, 0, 0, 0, new AuditFailure(AuditFailureKind.Malformed, null, name, null, "blob name is not in the audit layout"), 0, witnessedSeq);
         }
 
+        if (blobs.Oversized.Count > 0)
+        {
+            var name = blobs.Oversized.Min(StringComparer.Ordinal)!;
+            return new AuditChainReport(writer, 0, 0, 0, new AuditFailure(AuditFailureKind.Malformed, null, name, null, "blob is larger than any the audit writer writes; not read"), 0, witnessedSeq);
+        }
+
         var entries = new List<Entry>();
         blobs.Segments.Sort();
         foreach (var (_, name) in blobs.Segments)
@@ -178,6 +205,12 @@ public static class AuditVerifier
                 var (start, length) = lines[i];
                 AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out var error);
                 entries.Add(new Entry(record, error, record is not null && string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal), name, i + 1));
+                if (record is null)
+                {
+                    // The walk fails at this line or before it: what follows cannot change that, and a segment of
+                    // millions of junk lines must not become millions of entries.
+                    return Walked(writer, entries, witnessedSeq);
+                }
             }
         }
 
@@ -220,6 +253,13 @@ public static class AuditVerifier
         }
 
         return new AuditChainReport(writer, entries.Count, lastSeq, heads.Checked, failure, lastCheckpointSeq, witnessedSeq);
+    }
+
+    // The report of a chain whose records are read up to a line that is not a record: the walk fails there or before.
+    private static AuditChainReport Walked(string writer, List<Entry> entries, long? witnessedSeq)
+    {
+        var (failure, checkedCount) = WalkChain(writer, entries);
+        return new AuditChainReport(writer, checkedCount, checkedCount, 0, failure, 0, witnessedSeq);
     }
 
     /// <summary>The log's heads against the witness's copies of them (see the class remarks).</summary>
@@ -468,6 +508,8 @@ public static class AuditVerifier
         public List<(long Seq, string Name)> Checkpoints { get; } = [];
 
         public List<string> BadNames { get; } = [];
+
+        public List<string> Oversized { get; } = [];
     }
 
     private sealed record Entry(AuditRecord? Record, string? Error, bool HashValid, string Blob, int Line);

@@ -35,8 +35,9 @@ public static class AdminBuilderExtensions
         services.TryAddSingleton<ModelInventory>();
         services.TryAddSingleton<AdminAudit>();
         services.TryAddSingleton<AdminGate>();
-        services.TryAddSingleton(sp => new AuditReader(sp.GetRequiredService<BlobServiceClient>()
-            .GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container)));
+        services.TryAddSingleton(sp => new AuditReader(
+            sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
+            sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp =>
         {
             var audit = sp.GetRequiredService<IOptions<AuditOptions>>().Value;

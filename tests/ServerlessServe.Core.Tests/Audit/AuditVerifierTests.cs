@@ -169,6 +169,76 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.Null(failure.Seq);
     }
 
+    /// <summary>
+    /// A planted blob larger than any segment the writer writes (write access and the retention policy allow it, and
+    /// forbid deleting it for a year) is reported, not downloaded; one within the size but of junk lines is reported at its
+    /// first line. (Found in review: every blob was read whole and every line parsed first, so a gigabyte of newlines
+    /// ran the verifier out of memory, and it threw instead of reporting.)
+    /// </summary>
+    [Fact]
+    public async Task VerifyAsync_PlantedOversizedOrJunkSegment_MalformedNotAThrow()
+    {
+        var (container, _) = await WriteAsync();
+        await container.GetBlobClient(AuditBlobNames.Segment("planted", 0)).UploadAsync(BinaryData.FromBytes(new byte[256 * 1024]));
+        await container.GetBlobClient(AuditBlobNames.Segment("junk", 0)).UploadAsync(BinaryData.FromBytes(Enumerable.Repeat((byte)'\n', 32 * 1024).ToArray()));
+
+        var reads = new Downloads();
+        var watched = azurite.GetContainer(container.Name, configure: o => o.AddPolicy(reads, Azure.Core.HttpPipelinePosition.PerCall));
+
+        var report = await AuditVerifier.VerifyAsync(watched, new AuditVerificationOptions { TrustedCheckpointKeys = [_key], MaxSegmentBytes = 128 * 1024 }, CancellationToken.None);
+
+        Assert.DoesNotContain(reads.Paths, p => p.Contains("/planted/", StringComparison.Ordinal));
+        Assert.Contains(reads.Paths, p => p.Contains("/junk/", StringComparison.Ordinal));
+
+        var planted = Assert.Single(report.Chains, c => c.WriterId == "planted");
+        Assert.Equal(AuditFailureKind.Malformed, planted.Failure?.Kind);
+        Assert.Equal(AuditBlobNames.Segment("planted", 0), planted.Failure?.Blob);
+        var junk = Assert.Single(report.Chains, c => c.WriterId == "junk");
+        Assert.Equal(AuditFailureKind.Malformed, junk.Failure?.Kind);
+        Assert.Equal(1, junk.Failure?.Line);
+        Assert.False(report.Ok);
+    }
+
+    /// <summary>The paths of the blobs downloaded (GET without a listing query).</summary>
+    private sealed class Downloads : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _paths = new();
+
+        public IReadOnlyCollection<string> Paths => _paths;
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            Record(message);
+            ProcessNext(message, pipeline);
+        }
+
+        public override ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            Record(message);
+            return ProcessNextAsync(message, pipeline);
+        }
+
+        private void Record(Azure.Core.HttpMessage message)
+        {
+            if (message.Request.Method == Azure.Core.RequestMethod.Get && !message.Request.Uri.Query.Contains("comp=list", StringComparison.Ordinal))
+            {
+                _paths.Enqueue(message.Request.Uri.Path);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task VerifyAsync_WitnessAskedForDoesNotExist_NotOk()
+    {
+        var (container, _) = await WriteAsync();
+
+        var report = await AuditVerifier.VerifyAsync(container, new AuditVerificationOptions { TrustedCheckpointKeys = [_key], Witness = azurite.GetContainer() }, CancellationToken.None);
+
+        Assert.True(report.WitnessMissing);
+        Assert.False(report.Ok);
+        Assert.False(report.IsOk(allowEmpty: true));
+    }
+
     [Fact]
     public async Task VerifyAsync_NoContainer_NotOkUnlessEmptyAllowed()
     {

@@ -72,6 +72,14 @@ internal static class AuditCommand
                     MaxUnanchoredRecords = parse.GetValue(maxUnanchored),
                     WitnessLag = TimeSpan.FromSeconds(parse.GetValue(witnessLag)),
                 }, cancellationToken).ConfigureAwait(false);
+                if (report.WitnessMissing)
+                {
+                    // A witness asked for and not found is not an empty witness: a wrong --witness-blob-uri or container
+                    // must not read as "heads match the witness".
+                    Console.Out.WriteLine($"audit verify: FAILED: the witness container {witness!.Name} does not exist (check --witness-blob-uri / --witness-container, or pass --no-witness)");
+                    return 1;
+                }
+
                 if (report.IsEmpty)
                 {
                     // Nothing to verify is not a pass: a typo in --container must not read as a sound trail.
