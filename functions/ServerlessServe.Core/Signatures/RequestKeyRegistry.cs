@@ -44,7 +44,25 @@ public sealed class RequestKeyRegistry : IDisposable
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         var list = Interlocked.Increment(ref _listsStarted);
-        var keys = await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        Load(await _store.ListAsync(cancellationToken: cancellationToken).ConfigureAwait(false), list);
+
+        // Forget callers whose last on-demand read is past its interval, so the gate holds only recent askers.
+        var now = _time.GetTimestamp();
+        foreach (var (caller, last) in _lastRead)
+        {
+            if (_time.GetElapsedTime(last, now) >= _options.Value.UnknownKeyReadInterval)
+            {
+                _lastRead.TryRemove(KeyValuePair.Create(caller, last));
+            }
+        }
+    }
+
+    /// <summary>Replaces the snapshot with <paramref name="keys"/>, as a read of the whole table that began now would (benchmarks).</summary>
+    internal void Load(IEnumerable<RequestKey> keys) => Load(keys, Interlocked.Increment(ref _listsStarted));
+
+    // A read of the table that began as list number <paramref name="list"/>: replaces the snapshot unless a later one has.
+    private void Load(IEnumerable<RequestKey> keys, long list)
+    {
         lock (_lock)
         {
             if (list > _snapshotList)
@@ -56,16 +74,6 @@ public sealed class RequestKeyRegistry : IDisposable
 
         Interlocked.Exchange(ref _lastRefreshedTicks, _time.GetUtcNow().UtcTicks);
         Interlocked.Exchange(ref _failingSinceTicks, 0);
-
-        // Forget callers whose last on-demand read is past its interval, so the gate holds only recent askers.
-        var now = _time.GetTimestamp();
-        foreach (var (caller, last) in _lastRead)
-        {
-            if (_time.GetElapsedTime(last, now) >= _options.Value.UnknownKeyReadInterval)
-            {
-                _lastRead.TryRemove(KeyValuePair.Create(caller, last));
-            }
-        }
     }
 
     /// <summary>
