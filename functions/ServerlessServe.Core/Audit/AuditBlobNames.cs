@@ -64,10 +64,15 @@ internal static class AuditBlobNames
             return false;
         }
 
+        // The canonical form only ("D6"/"D12", no extra leading zeros): a copy of a head under a longer name would
+        // otherwise parse to the same seq, become a duplicate, and be reported as a deleted head instead of a blob that
+        // is not in the layout.
         var digits = rest[(slash + 1)..];
         if (digits.Length < minDigits || digits.ContainsAnyExceptInRange('0', '9')
-            || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out number))
+            || !long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out number)
+            || !digits.SequenceEqual(number.ToString("D" + minDigits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)))
         {
+            number = 0;
             return false;
         }
 

@@ -119,6 +119,13 @@ public static class AuditVerifier
         var known = logWriters.ToHashSet(StringComparer.Ordinal);
         return witness.Where(w => !known.Contains(w.Key) && w.Value.Count > 0).OrderBy(w => w.Key, StringComparer.Ordinal).Select(w =>
         {
+            if (w.Value.FirstOrDefault(e => e.Head is null) is { } unreadable)
+            {
+                // A blob whose name or content is not a witness head: that, not a deleted chain "up to tree size 2^63".
+                return new AuditChainReport(w.Key, 0, 0, 0, new AuditFailure(
+                    AuditFailureKind.Malformed, null, unreadable.Blob, null, "witness blob is not a witness head in the audit layout"), 0, null);
+            }
+
             var latest = w.Value[^1];
             return new AuditChainReport(w.Key, 0, 0, 0, new AuditFailure(
                 AuditFailureKind.WitnessAhead, latest.TreeSize, latest.Blob, null,

@@ -227,6 +227,22 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         }
     }
 
+    /// <summary>A head copied under a non-canonical name (13 digits): a blob outside the layout, not "a head was deleted".</summary>
+    [Fact]
+    public async Task VerifyAsync_HeadCopiedUnderALongerName_MalformedNotHeadMissing()
+    {
+        var container = azurite.GetContainer();
+        var writer = await AuditTestData.WriteChainAsync(container, _key, 20, static o => o.CheckpointEvery = 10);
+        var head = (await container.GetBlobClient(AuditBlobNames.Checkpoint(writer, 20)).DownloadContentAsync()).Value.Content;
+        var copy = AuditBlobNames.CheckpointPrefix(writer) + "0000000000020.json";
+        await container.GetBlobClient(copy).UploadAsync(head);
+
+        var failure = Assert.Single((await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None)).Chains).Failure;
+
+        Assert.Equal(AuditFailureKind.Malformed, failure?.Kind);
+        Assert.Equal(copy, failure?.Blob);
+    }
+
     [Fact]
     public async Task VerifyAsync_WitnessAskedForDoesNotExist_NotOk()
     {
