@@ -9,7 +9,9 @@ namespace ServerlessServe.Hosting.Standalone;
 /// Last line of defence, as the Functions host has its own: an exception no stage caught becomes a V2 error body,
 /// never a developer page or a stack trace. What the server reports about a bad request (a body that is too slow, too
 /// large, short or malformed, read outside a stage) keeps its status (408, 413, 400) and is logged at Information
-/// without a stack trace; a caller gone away gets no answer; anything else is a 500 with the details in the log.
+/// without a stack trace; a caller gone away gets no answer; anything else is a 500 with the details in the log,
+/// redacted: a cancellation that is not the caller leaving (a timeout of the app's own) included, which before
+/// 2026-12-06 went on to the server, whose 500 had an empty body and whose log line was not redacted.
 /// </summary>
 internal sealed class LastResortMiddleware(RequestDelegate next, ILogger<LastResortMiddleware> logger)
 {
@@ -29,7 +31,7 @@ internal sealed class LastResortMiddleware(RequestDelegate next, ILogger<LastRes
             Log.Aborted(logger);
         }
 #pragma warning disable CA1031 // Everything unhandled becomes a bare 500; details go to the log.
-        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+        catch (Exception ex) when (!context.Response.HasStarted && !(ex is OperationCanceledException && context.RequestAborted.IsCancellationRequested))
 #pragma warning restore CA1031
         {
             Log.Unhandled(logger, TelemetryRedaction.Exception(ex));
