@@ -22,8 +22,16 @@ internal sealed class ContainmentRefresher(ContainmentStore store, ContainmentRe
             {
                 if (!created)
                 {
-                    await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
-                    created = true;
+                    // Until it succeeds, and the table read whatever came of it (see RequestKeyRefresher).
+                    try
+                    {
+                        await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
+                        created = true;
+                    }
+                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        registry.RefreshFailed(ex);
+                    }
                 }
 
                 await registry.RefreshAsync(stoppingToken).ConfigureAwait(false);

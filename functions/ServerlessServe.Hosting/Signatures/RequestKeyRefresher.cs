@@ -22,9 +22,19 @@ internal sealed class RequestKeyRefresher(RequestKeyStore store, NonceStore nonc
             {
                 if (!created)
                 {
-                    await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
-                    await nonces.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
-                    created = true;
+                    // Until it succeeds, and the table read whatever came of it: in Azure the deployment declares the
+                    // tables and a role scoped to them may not be allowed to create one, which must not keep the keys
+                    // from being read (an unread view goes stale and refuses every signed request).
+                    try
+                    {
+                        await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
+                        await nonces.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
+                        created = true;
+                    }
+                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        registry.RefreshFailed(ex);
+                    }
                 }
 
                 await registry.RefreshAsync(stoppingToken).ConfigureAwait(false);
