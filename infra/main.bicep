@@ -450,6 +450,7 @@ module rbac 'modules/rbac.bicep' = {
     jobPayloadsContainerName: jobPayloadsContainerName
     tableNames: tableNames
     runtimeAccountName: names.runtimeStorage
+    adminDeploymentContainerName: adminDeploymentContainerName
     witnessAccountName: names.witnessStorage
     witnessContainerName: auditWitnessContainerName
     keyVaultName: names.keyVault

@@ -87,6 +87,7 @@ var appSettings = [
   { name: 'AzureWebJobsStorage__blobServiceUri', value: runtimeBlobEndpoint }
   { name: 'AzureWebJobsStorage__queueServiceUri', value: runtimeQueueEndpoint }
   { name: 'AzureWebJobsStorage__tableServiceUri', value: runtimeTableEndpoint }
+  { name: 'AzureWebJobsSecretStorageType', value: 'files' }
   { name: 'AzureWebJobsDisableHomepage', value: 'true' }
   { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxPackageBytes) }
   { name: 'ServerlessServe__Admin__MaxPackageBytes', value: string(maxPackageBytes) }

@@ -40,6 +40,9 @@ param publishJobIdentityName string
 
 @description('The Functions host\'s lock container on the runtime account (the inference host\'s only storage).')
 param hostLocksContainerName string = 'azure-webjobs-hosts'
+
+@description('The admin app\'s deployment package container on the runtime account: the admin identity reads its package there, and the gateway\'s account-wide blob role may not write it.')
+param adminDeploymentContainerName string = 'app-package-admin'
 param witnessAccountName string
 param witnessContainerName string
 param keyVaultName string
@@ -133,6 +136,27 @@ var noBlobDelete = '''
 )
 '''
 
+// The gateway's blob role spans the runtime account (the task hub names its containers at run time), which also holds
+// the admin app's deployment package. Without this condition the Internet-facing gateway could replace that package and
+// run its code as the admin identity at the admin app's next start: no write, create or delete in that one container.
+var noAdminPackageWrites = '''
+(
+ (
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+  AND
+  !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})
+ )
+ OR
+ (
+  @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringNotEquals 'ADMIN_PACKAGE'
+ )
+)
+'''
+
 resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing = {
   name: runtimeAccountName
 
@@ -141,6 +165,10 @@ resource runtimeAccount 'Microsoft.Storage/storageAccounts@2025-01-01' existing 
 
     resource hostLocks 'containers' existing = {
       name: hostLocksContainerName
+    }
+
+    resource adminPackage 'containers' existing = {
+      name: adminDeploymentContainerName
     }
   }
 }
@@ -242,6 +270,8 @@ resource gatewayRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01
     principalId: gatewayIdentity.properties.principalId
     principalType: 'ServicePrincipal'
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
+    conditionVersion: '2.0'
+    condition: replace(noAdminPackageWrites, 'ADMIN_PACKAGE', adminDeploymentContainerName)
   }
 }
 
@@ -369,9 +399,13 @@ resource adminTableWriters 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 ]
 
-resource adminRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageBlobDataContributor)
-  scope: runtimeAccount
+// The admin app has HTTP triggers only: its Functions host keeps its primary-host lease in the lock container and reads
+// its deployment package, and nothing else on the runtime account (its host keys stay in its file system,
+// AzureWebJobsSecretStorageType=files). Not the account-wide data roles the gateway's task hub needs: with those the
+// admin identity could read and forge the gateway's orchestration state and read its host keys.
+resource adminHostLocks 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount::blobService::hostLocks.id, adminIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount::blobService::hostLocks
   properties: {
     principalId: adminIdentity.properties.principalId
     principalType: 'ServicePrincipal'
@@ -379,23 +413,13 @@ resource adminRuntimeBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' 
   }
 }
 
-resource adminRuntimeQueues 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageQueueDataContributor)
-  scope: runtimeAccount
+resource adminPackage 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(runtimeAccount::blobService::adminPackage.id, adminIdentity.id, roles.storageBlobDataContributor)
+  scope: runtimeAccount::blobService::adminPackage
   properties: {
     principalId: adminIdentity.properties.principalId
     principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
-  }
-}
-
-resource adminRuntimeTables 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(runtimeAccount.id, adminIdentity.id, roles.storageTableDataContributor)
-  scope: runtimeAccount
-  properties: {
-    principalId: adminIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataContributor)
   }
 }
 

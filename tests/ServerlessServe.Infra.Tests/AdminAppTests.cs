@@ -47,8 +47,9 @@ public sealed class AdminAppTests(CompiledTemplateFixture fixture)
 
         Assert.Contains("admin", adminIdentity, StringComparison.Ordinal);
         Assert.NotEqual(gatewayIdentity, adminIdentity);
-        // models, audit, the containment and requestkeys tables, the runtime account's three data roles, secrets, telemetry.
-        Assert.Equal(9, fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").Count(a => a.Body.Get("properties.principalId").Render().Contains("admin", StringComparison.Ordinal)));
+        // models, audit, the containment and requestkeys tables, its package and the host locks on the runtime account,
+        // secrets, telemetry.
+        Assert.Equal(8, fixture.WithVnet.OfType("Microsoft.Authorization/roleAssignments").Count(a => a.Body.Get("properties.principalId").Render().Contains("admin", StringComparison.Ordinal)));
     }
 
     [Fact]

@@ -79,21 +79,27 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         var runtimeId = Id(RuntimeAccount(context));
 
         // Every assignment that reaches the account: on it, below it, or on anything above it. The gateway's (its host
-        // and the task hub) and the admin app's (its Functions host: keys, locks, deployment package), and the inference
-        // host's lock container; nobody else's.
+        // and the task hub), the admin app's (its deployment package and host locks only) and the inference host's lock
+        // container; nobody else's.
         var reaching = context.OfType("Microsoft.Authorization/roleAssignments").Where(a => Reaches(a.Scope, runtimeId)).ToList();
 
-        foreach (var identity in new[] { GatewayIdentityId(context), IdentityId(context, "id-admin-") })
+        var gateway = GatewayIdentityId(context);
+        var own = reaching.Where(a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(gateway, "principalId")).ToList();
+        Assert.Equal(DataRoles.Values.Order(StringComparer.Ordinal), own.Select(RoleGuid).Order(StringComparer.Ordinal));
+        Assert.All(own, a =>
         {
-            var own = reaching.Where(a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(identity, "principalId")).ToList();
-            Assert.Equal(DataRoles.Values.Order(StringComparer.Ordinal), own.Select(RoleGuid).Order(StringComparer.Ordinal));
-            Assert.All(own, a =>
-            {
-                Assert.Equal(runtimeId, a.Scope);
-                Assert.Equal("ServicePrincipal", a.Body.Get("properties.principalType").AsString());
-                Assert.Equal($"«guid('{Quoted(runtimeId)}', '{Quoted(identity)}', '{RoleGuid(a)}')»", a.Name);
-            });
-        }
+            Assert.Equal(runtimeId, a.Scope);
+            Assert.Equal("ServicePrincipal", a.Body.Get("properties.principalType").AsString());
+            Assert.Equal($"«guid('{Quoted(runtimeId)}', '{Quoted(gateway)}', '{RoleGuid(a)}')»", a.Name);
+        });
+
+        // The admin host: its package and its primary-host lease, Blob Data Contributor on each container alone.
+        var admin = IdentityId(context, "id-admin-");
+        var adminRoles = reaching.Where(a => Unversioned(a.Body.Get("properties.principalId").AsString()!) == ReferenceTo(admin, "principalId")).ToList();
+        Assert.Equal(
+            [$"{runtimeId}/blobServices/default/containers/app-package-admin", $"{runtimeId}/blobServices/default/containers/azure-webjobs-hosts"],
+            adminRoles.Select(a => a.Scope!).Order(StringComparer.Ordinal));
+        Assert.All(adminRoles, a => Assert.Equal(DataRoles["blob"], RoleGuid(a)));
 
         // And the inference host's primary-host lease: Blob Data Contributor on the lock container alone.
         var inference = IdentityId(context, "id-inference-");
@@ -101,7 +107,7 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         Assert.Equal($"{runtimeId}/blobServices/default/containers/azure-webjobs-hosts", locks.Scope);
         Assert.Equal(DataRoles["blob"], RoleGuid(locks));
 
-        Assert.Equal((2 * DataRoles.Count) + 1, reaching.Count);
+        Assert.Equal(DataRoles.Count + 3, reaching.Count);
     }
 
     [Theory]

@@ -16,6 +16,7 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
     private const string Auditor = "00000000-0000-0000-0000-0000000000ad";
     private const string Token = "<token>";
     private const string NoDelete = "no-delete";
+    private const string NoAdminPackageWrites = "no-admin-package-writes";
 
     private const string Data = $"Microsoft.Storage/storageAccounts/stdata{Token}";
     private const string Runtime = $"Microsoft.Storage/storageAccounts/strt{Token}";
@@ -36,9 +37,8 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ("admin", BlobContributor, $"{Data}/blobServices/default/containers/models", ""),
         ("admin", TableContributor, $"{Data}/tableServices/default/tables/containment", ""),
         ("admin", TableContributor, $"{Data}/tableServices/default/tables/requestkeys", ""),
-        ("admin", BlobContributor, Runtime, ""),
-        ("admin", QueueContributor, Runtime, ""),
-        ("admin", TableContributor, Runtime, ""),
+        ("admin", BlobContributor, $"{Runtime}/blobServices/default/containers/app-package-admin", ""),
+        ("admin", BlobContributor, $"{Runtime}/blobServices/default/containers/azure-webjobs-hosts", ""),
         ("admin", "Key Vault Secrets User", Vault, ""),
         ("admin", "Monitoring Metrics Publisher", Insights, ""),
         ("auditor", BlobReader, $"{Data}/blobServices/default/containers/audit", ""),
@@ -52,7 +52,7 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/jobtraffic", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/requestkeys", ""),
         ("gateway", TableContributor, $"{Data}/tableServices/default/tables/requestnonces", ""),
-        ("gateway", BlobContributor, Runtime, ""),
+        ("gateway", BlobContributor, Runtime, NoAdminPackageWrites),
         ("gateway", QueueContributor, Runtime, ""),
         ("gateway", TableContributor, Runtime, ""),
         ("gateway", "Key Vault Secrets User", Vault, ""),
@@ -108,6 +108,22 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
                 },
                 a.Body.Get("properties.principalType").AsString());
         });
+    }
+
+    /// <summary>
+    /// The Internet-facing gateway cannot write the admin app's deployment package (it would run as the admin identity at
+    /// the next start), and the admin identity holds nothing of the runtime account but its package and the host locks:
+    /// not the gateway's task hub, queues or host keys. (Found in review: both held all three data roles account-wide.)
+    /// </summary>
+    [Fact]
+    public void RuntimeAccount_AdminHoldsOnlyItsPackageAndTheLocks_GatewayCannotWriteThePackage()
+    {
+        var rows = Table(fixture.WithVnet);
+
+        Assert.Equal(
+            [$"{Runtime}/blobServices/default/containers/app-package-admin", $"{Runtime}/blobServices/default/containers/azure-webjobs-hosts"],
+            rows.Where(r => r.Principal == "admin" && r.Scope.StartsWith(Runtime, StringComparison.Ordinal)).Select(r => r.Scope).Order(StringComparer.Ordinal));
+        Assert.Equal(NoAdminPackageWrites, Assert.Single(rows, r => r.Principal == "gateway" && r.Scope == Runtime && r.Role == BlobContributor).Condition);
     }
 
     [Fact]
@@ -169,6 +185,21 @@ public sealed class RbacTableTests(CompiledTemplateFixture fixture)
         }
 
         Assert.Equal("2.0", assignment.Body.Get("properties.conditionVersion").AsString());
+        if (condition.Contains("StringNotEquals", StringComparison.Ordinal))
+        {
+            // Writes, creates and deletes refused in the admin app's deployment package container, and only there.
+            Assert.Equal(
+                [
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+                    "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+                ],
+                condition.Split("!(ActionMatches{'", StringSplitOptions.None).Skip(1).Select(part => part[..part.IndexOf('\'', StringComparison.Ordinal)]));
+            Assert.Contains("@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringNotEquals 'app-package-admin'", condition, StringComparison.Ordinal);
+            return NoAdminPackageWrites;
+        }
+
         Assert.Equal(
             [
                 "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
