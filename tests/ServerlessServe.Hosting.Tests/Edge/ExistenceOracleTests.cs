@@ -44,13 +44,8 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
     {
         using var client = stack.Client("oracle-prober");
 
-        var (existingStatus, existingHeaders, existingBody) = await SendAsync(client, method, existing);
-        var (missingStatus, missingHeaders, missingBody) = await SendAsync(client, method, missing);
+        var existingBody = await AssertAnsweredAsForAMissingModelAsync(client, method, existing, missing);
 
-        Assert.Equal(HttpStatusCode.NotFound, existingStatus);
-        Assert.Equal(missingStatus, existingStatus);
-        Assert.Equal(missingHeaders, existingHeaders);
-        Assert.Equal(missingBody, existingBody);
         Assert.Equal(V2Results.HiddenModel.Message, JsonDocument.Parse(existingBody).RootElement.GetProperty("error").GetString());
     }
 
@@ -110,12 +105,7 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
             ("POST", $"v2/models/{name}/versions/1/infer", $"v2/models/{Missing}/versions/1/infer"),
         })
         {
-            var (status, headers, body) = await SendAsync(prober, method, path);
-            var (missingStatus, missingHeaders, missingBody) = await SendAsync(prober, method, missing);
-            Assert.Equal(HttpStatusCode.NotFound, status);
-            Assert.Equal(missingStatus, status);
-            Assert.Equal(missingHeaders, headers);
-            Assert.Equal(missingBody, body);
+            await AssertAnsweredAsForAMissingModelAsync(prober, method, path, missing);
         }
     }
 
@@ -154,12 +144,7 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
 
         foreach (var (method, path, missing) in new[] { ("GET", $"v2/models/{name}", $"v2/models/{Missing}"), ("POST", $"v2/models/{name}/versions/1/infer", $"v2/models/{Missing}/versions/1/infer") })
         {
-            var (status, headers, body) = await SendAsync(prober, method, path);
-            var (missingStatus, missingHeaders, missingBody) = await SendAsync(prober, method, missing);
-            Assert.Equal(HttpStatusCode.NotFound, status);
-            Assert.Equal(missingStatus, status);
-            Assert.Equal(missingHeaders, headers);
-            Assert.Equal(missingBody, body);
+            await AssertAnsweredAsForAMissingModelAsync(prober, method, path, missing);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SendAsync(admitted, method, path)).Status);
         }
 
@@ -188,6 +173,18 @@ public sealed class ExistenceOracleTests(InProcessStack stack)
     {
         // A refusal before the model is resolved is the same for every model name: it reveals nothing and keeps its status.
         Assert.Equal(403, V2Results.RefusedOnModel(Refusal.Denied with { Reason = "blocked" }, "contain", hideModelExistence: true).StatusCode);
+    }
+
+    // The answer to <paramref name="path"/> is 404 and, status, headers and body, the answer to <paramref name="missing"/>; returns its body.
+    private static async Task<byte[]> AssertAnsweredAsForAMissingModelAsync(HttpClient client, string method, string path, string missing)
+    {
+        var (status, headers, body) = await SendAsync(client, method, path);
+        var (missingStatus, missingHeaders, missingBody) = await SendAsync(client, method, missing);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Equal(missingStatus, status);
+        Assert.Equal(missingHeaders, headers);
+        Assert.Equal(missingBody, body);
+        return body;
     }
 
     private static async Task<(HttpStatusCode Status, string Headers, byte[] Body)> SendAsync(HttpClient client, string method, string path)

@@ -1,6 +1,4 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Azure.Data.Tables;
 using ServerlessServe.Integration.Tests.Fixtures;
@@ -63,14 +61,18 @@ internal static class JobClient
             .Where(r => r.GetProperty("requestId").GetString()!.StartsWith(job + ".", StringComparison.Ordinal))
             .ToList();
 
+    /// <summary>The prefix of every job id of the caller with this subject: its keyed pseudonym's first 8 hex digits.</summary>
+    public static string CallerTag(StackFixture fixture, string subject) =>
+        new Core.Audit.CallerPseudonymizer(Convert.FromBase64String(File.ReadAllText(fixture.State.AuditPseudonymKey).Trim())).Pseudonymize(subject)[..8];
+
     /// <summary>
     /// The durable backend's row (Azure Storage on Azurite, the main pair's task hub) of the first job of the caller with
-    /// this subject, or null: job ids start with the first 8 hex digits of the SHA-256 of the submitting caller's subject.
+    /// this subject, or null: job ids start with <see cref="CallerTag"/>.
     /// </summary>
     public static async Task<TableEntity?> JobOfAsync(StackFixture fixture, string subject, CancellationToken cancellationToken)
     {
         var instances = new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient("serverlessservejobsInstances");
-        var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(subject)), 0, 4);
+        var tag = CallerTag(fixture, subject);
         var next = tag[..^1] + (char)(tag[^1] + 1);
         await foreach (var entity in instances.QueryAsync<TableEntity>(e => e.PartitionKey.CompareTo(tag) >= 0 && e.PartitionKey.CompareTo(next) < 0, cancellationToken: cancellationToken))
         {

@@ -541,7 +541,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             // 1,000 items of one chunk each, every chunk by reference: the submission stores 1,000 blobs, one after
             // another, before it schedules the job. The gateway is killed as soon as the first is stored.
             const string Subject = "killed-submission-caller";
-            var tag = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Subject)), 0, 4);
+            var tag = JobClient.CallerTag(fixture, Subject);
             using var caller = Caller(pair, Subject);
             var body = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 1000).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.{(i * 7) % 10},{i % 5},{i % 9}]"))) + "]}";
             var submission = caller.PostAsync("v2/models/credit-risk/jobs", new StringContent(body, Encoding.UTF8, "application/json"), timeout.Token);
