@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Artifacts.Lifecycle;
@@ -434,15 +433,8 @@ public sealed class ModelCatalog : IModelCatalog
         return versions;
     }
 
-    private static bool IsStoreFailure(Exception ex, CancellationToken cancellationToken) => ex switch
-    {
-        RefusedException => false,
-        OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        RequestFailedException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.All(e => IsStoreFailure(e, cancellationToken)),
-        HttpRequestException or IOException or TimeoutException => true,
-        _ => false,
-    };
+    private static bool IsStoreFailure(Exception ex, CancellationToken cancellationToken) =>
+        ex is not RefusedException && Serving.StoreFailures.IsUnreachable(ex, cancellationToken);
 
     /// <summary>The refusal of a version that exists but may not serve: it fails verification, is revoked, quarantined or withdrawn, or failed re-attestation.</summary>
     public static Refusal VersionUnavailable { get; } = Refusal.Unavailable("model version unavailable") with { VersionScoped = true };

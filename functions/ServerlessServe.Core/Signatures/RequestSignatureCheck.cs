@@ -1,5 +1,4 @@
 using System.Buffers;
-using Azure;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
@@ -123,15 +122,7 @@ public sealed class RequestSignatureCheck(
         return recorded ? SignatureFailure.None : SignatureFailure.Replay;
     }
 
-    /// <summary>
-    /// A table that cannot be reached, whatever the client throws for it: the service's answer, the transport, a timeout
-    /// that is not the caller leaving, the credential failing to get a token (Azure.Identity's exceptions, which this
-    /// assembly does not reference), or the key view gone stale. All are 503, never a 500.
-    /// </summary>
-    private static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) => exception switch
-    {
-        RequestFailedException or HttpRequestException or TimeoutException or KeyStoreStaleException or AggregateException => true,
-        OperationCanceledException => !cancellationToken.IsCancellationRequested,
-        _ => exception.GetType().Namespace == "Azure.Identity",
-    };
+    // A table that cannot be reached (StoreFailures), or the key view gone stale: 503, never a 500.
+    private static bool IsStoreFailure(Exception exception, CancellationToken cancellationToken) =>
+        exception is KeyStoreStaleException || StoreFailures.IsUnreachable(exception, cancellationToken);
 }

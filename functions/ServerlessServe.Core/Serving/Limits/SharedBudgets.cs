@@ -94,8 +94,7 @@ public sealed class SharedBudgets
             {
                 await ReserveAsync(account, caller, model, day, budget, elements, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RequestFailedException or HttpRequestException or IOException or TimeoutException
-                || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception ex) when (StoreFailures.IsUnreachable(ex, cancellationToken))
             {
                 Log.BudgetStoreUnavailable(_logger, _table.Name, ex);
                 return Refusal.Unavailable("service unavailable") with { Reason = "budget_store_unavailable", RetryAfter = TimeSpan.FromSeconds(1) };
