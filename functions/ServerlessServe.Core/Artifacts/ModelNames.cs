@@ -11,7 +11,7 @@ namespace ServerlessServe.Core.Artifacts;
 /// The patterns end in <c>\z</c>, not <c>$</c>: in .NET <c>$</c> also matches before a final <c>\n</c>, which would let
 /// <c>"credit-risk\n"</c> through into blob paths and logs.
 /// </remarks>
-internal static partial class ModelNames
+public static partial class ModelNames
 {
     public static bool IsValidName(string? name) =>
         name is not null && NamePattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);

@@ -145,6 +145,83 @@ public sealed class SsctlTests(StackFixture fixture)
         var unverified = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--connection-string", connection);
         Assert.Equal(1, unverified.ExitCode);
         Assert.Contains("No trusted signer", unverified.Output, StringComparison.Ordinal);
+
+        // Another model's files packed under a version already stored: not "skipped", since what is stored is not
+        // what the package says.
+        var other = Directory.CreateDirectory(Path.Combine(work, "other-content")).FullName;
+        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "model", "pack", Path.Combine(samples, "credit-risk", "1"), "--name", name, "--version", "1", "--state", fixture.State.Directory, "--out", Path.Combine(other, "o.zip"))).ExitCode);
+        var clash = await Ssctl.RunAsync(fixture, "model", "publish-packages", other, "--trusted-key-pem", trusted, "--connection-string", connection);
+        Assert.Equal(1, clash.ExitCode);
+        Assert.Contains($"Failed {name} 1: the version is stored with other content", clash.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Signed documents and versions that no instance would take are not published: a signing key outside the trusted
+    /// set, a trusted-key file that is not there, Azure storage without the deployment's signers, and a change that
+    /// would start below a newer document the given keys cannot verify (an instance trusting its signer would lose it).
+    /// </summary>
+    [StackFact]
+    public async Task SignedPublishes_ThatInstancesWouldRefuseOrThatWouldDropChanges_NotPublished()
+    {
+        var work = Path.Combine(fixture.State.Directory, "cli-signing-" + Guid.NewGuid().ToString("N")[..6]);
+        var otherState = Path.Combine(work, "other-signer");
+        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "keys", "create", "--state", otherState)).ExitCode);
+        var otherKey = Path.Combine(otherState, "keys", "model-signing.key.pem");
+        var otherPublic = Path.Combine(otherState, "keys", "model-signing.pub.pem");
+        var localPublic = Path.Combine(fixture.State.Directory, "keys", "model-signing.pub.pem");
+        var connection = fixture.Stack.Azurite.ConnectionString;
+        var model = "signing-" + Guid.NewGuid().ToString("N")[..8];
+        string[] local = ["--state", fixture.State.Directory, "--connection-string", connection];
+
+        var untrusted = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "1", "--signing-key", otherKey, .. local]);
+        Assert.Equal(1, untrusted.ExitCode);
+        Assert.Contains("is not one of the trusted keys", Flat(untrusted.Output), StringComparison.Ordinal);
+
+        var samples = Path.Combine(work, "samples");
+        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "model", "samples", samples)).ExitCode);
+        var version = await Ssctl.RunAsync(fixture, ["model", "publish", Path.Combine(samples, "credit-risk", "1"), "--name", model, "--version", "1", "--signing-key", otherKey, .. local]);
+        Assert.Equal(1, version.ExitCode);
+        Assert.Contains("is not one of the trusted keys", Flat(version.Output), StringComparison.Ordinal);
+        Assert.False(await fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName).GetBlobClient(ModelStoreLayout.SignaturePath(model, "1")).ExistsAsync());
+
+        var missing = await Ssctl.RunAsync(fixture, "model", "revocations", "--trusted-key", Path.Combine(work, "no-such-key.pem"), "--connection-string", connection);
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("file not found", Flat(missing.Output), StringComparison.Ordinal);
+
+        var remote = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "model", "revoke", model, "1", "--blob-uri", "https://example.blob.core.windows.net");
+        Assert.NotEqual(0, remote.ExitCode);
+        Assert.Contains("--blob-uri needs --trusted-key", Flat(remote.Output), StringComparison.Ordinal);
+
+        // The other signer, trusted alongside the local one, retires version 1; the local key alone cannot verify that
+        // document, so a change made from what it can see is refused, and shown as skipped.
+        var both = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "1", "--signing-key", otherKey, "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
+        Assert.True(both.ExitCode == 0, both.Output);
+        var partial = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "2", "--until", "2099-01-01T00:00:00Z", .. local]);
+        Assert.Equal(1, partial.ExitCode);
+        Assert.Contains("lifecycle document 1 of " + model + " does not verify with the trusted keys", Flat(partial.Output), StringComparison.Ordinal);
+        var shown = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "show", model, .. local]);
+        Assert.Contains("warning: lifecycle document 1 skipped: no trusted key verifies the signature", Flat(shown.Stderr), StringComparison.Ordinal);
+        var full = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "2", "--until", "2099-01-01T00:00:00Z", "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
+        Assert.True(full.ExitCode == 0, full.Output);
+        shown = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "show", model, "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
+        Assert.Contains("lifecycle 2", Flat(shown.Stdout), StringComparison.Ordinal);
+    }
+
+    /// <summary>The containment commands refuse what would match nothing, and a subject they cannot pseudonymise as the deployment does.</summary>
+    [StackFact]
+    public async Task Contain_SubjectsThatWouldMatchNothing_Refused()
+    {
+        var remote = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "block", "--subject", "alice@example.com", "--table-uri", "https://example.table.core.windows.net");
+        Assert.Equal(2, remote.ExitCode);
+        Assert.Contains("with --table-uri give --pseudonym", remote.Output, StringComparison.Ordinal);
+
+        var signer = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "revoke-signer", "sha256:0123");
+        Assert.Equal(1, signer.ExitCode);
+        Assert.Contains("key-id must be 32 hex digits", signer.Output, StringComparison.Ordinal);
+
+        var quarantine = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "quarantine", "Credit Risk", "1");
+        Assert.Equal(1, quarantine.ExitCode);
+        Assert.Contains("not a model name and version", quarantine.Output, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -187,4 +264,7 @@ public sealed class SsctlTests(StackFixture fixture)
             Assert.False(hostAnswers.Success, result.Stdout);
         }
     }
+
+    // Spectre.Console wraps a long line at a word: the message as one line.
+    private static string Flat(string text) => Regex.Replace(text, @"\s+", " ");
 }

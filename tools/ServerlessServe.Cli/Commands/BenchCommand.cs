@@ -334,7 +334,16 @@ internal static class BenchCommand
         submit.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         submit.Headers.TryAddWithoutValidation("Prefer", "wait=20");
         submit.Headers.Authorization = authorization;
-        var response = await http.SendAsync(submit, deadline.Token).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(submit, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
         try
         {
             while (true)
@@ -359,6 +368,12 @@ internal static class BenchCommand
                 ask.Headers.Authorization = authorization;
                 response = await http.SendAsync(ask, deadline.Token).ConfigureAwait(false);
             }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // A status the bench cannot read, or the job's deadline: one failed job, and the run goes on.
+            return false;
         }
         finally
         {
@@ -391,11 +406,20 @@ internal static class BenchCommand
             request.Headers.TryAddWithoutValidation(SignatureHeaders.SignatureHeader, headers.Signature);
         }
 
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-        return payload.Receipt && response.StatusCode == HttpStatusCode.OK && !response.Headers.Contains(AuditReceipt.HeaderName)
-            ? HttpStatusCode.BadGateway
-            : response.StatusCode;
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            return payload.Receipt && response.StatusCode == HttpStatusCode.OK && !response.Headers.Contains(AuditReceipt.HeaderName)
+                ? HttpStatusCode.BadGateway
+                : response.StatusCode;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The client's timeout: one failed request, counted as such; the run goes on (under overload is when its
+            // numbers matter).
+            return HttpStatusCode.RequestTimeout;
+        }
     }
 }
 

@@ -258,12 +258,15 @@ internal static class BenchMatrix
                 {
                     try
                     {
+                        // Task.Delay wakes on whole milliseconds, so a request can go out before it was due: its
+                        // latency then runs from when it went out, never from a time before it was sent.
+                        var sent = Math.Max(due, Stopwatch.GetTimestamp());
                         if (!await target.SendAsync(cancellationToken).ConfigureAwait(false))
                         {
                             Interlocked.Increment(ref failures);
                         }
 
-                        latencies[index] = (double)(Stopwatch.GetTimestamp() - due) / Stopwatch.Frequency * 1000;
+                        latencies[index] = (double)(Stopwatch.GetTimestamp() - sent) / Stopwatch.Frequency * 1000;
                     }
                     finally
                     {

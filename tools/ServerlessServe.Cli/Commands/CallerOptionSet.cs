@@ -25,12 +25,21 @@ internal sealed class CallerOptionSet
         });
     }
 
-    public string Pseudonym(ParseResult parse)
+    /// <summary>
+    /// The caller's pseudonym. <paramref name="remoteTable"/>: the table is in Azure, whose pseudonym key is not the
+    /// local stack's, so a subject cannot be turned into the pseudonym the deployment uses.
+    /// </summary>
+    public string Pseudonym(ParseResult parse, bool remoteTable)
     {
         ArgumentNullException.ThrowIfNull(parse);
         if (parse.GetValue(_pseudonym) is { } pseudonym)
         {
             return pseudonym.Trim();
+        }
+
+        if (remoteTable)
+        {
+            throw new CliUsageException("--subject is pseudonymised with the local stack's key, not the deployment's: with --table-uri give --pseudonym, as the audit records and security events name the caller");
         }
 
         var state = CommonOptions.ResolveState(parse.GetValue(_state));

@@ -28,7 +28,11 @@ internal static class CliErrors
         ModelVerificationException e => $"model verification failed: {e.Message}",
         ModelVersionExistsException e => e.Message,
         Azure.Identity.AuthenticationFailedException => "could not sign in to Azure (DefaultAzureCredential); run `az login` or use --connection-string locally",
+        CliUsageException e => e.Message,
         OperationCanceledException => "cancelled",
         _ => null,
     };
 }
+
+/// <summary>A usage error found while the command runs: its message is the whole report (exit 2).</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

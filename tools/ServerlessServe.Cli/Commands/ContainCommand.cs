@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Security;
 using Spectre.Console;
 
@@ -73,7 +74,7 @@ internal static class ContainCommand
         storage.AddTo(command);
         caller.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
-            await SetAsync(storage, parse, ContainmentKind.Block, caller.Pseudonym(parse), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+            await SetAsync(storage, parse, ContainmentKind.Block, caller.Pseudonym(parse, storage.IsRemote(parse)), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
         return command;
     }
 
@@ -94,7 +95,7 @@ internal static class ContainCommand
         storage.AddTo(command);
         caller.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
-            await SetAsync(storage, parse, ContainmentKind.Throttle, caller.Pseudonym(parse), parse.GetValue(duration), parse.GetValue(rate), cancellationToken).ConfigureAwait(false));
+            await SetAsync(storage, parse, ContainmentKind.Throttle, caller.Pseudonym(parse, storage.IsRemote(parse)), parse.GetValue(duration), parse.GetValue(rate), cancellationToken).ConfigureAwait(false));
         return command;
     }
 
@@ -106,6 +107,13 @@ internal static class ContainCommand
         var duration = DurationOption();
         var command = new Command("quarantine", "Stop serving a model version on every instance.") { model, version, duration };
         storage.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (!ModelNames.IsValidName(result.GetValue(model) ?? "") || !ModelNames.IsValidVersion(result.GetValue(version) ?? ""))
+            {
+                result.AddError("not a model name and version as the store names them; a quarantine of one matches nothing");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
             await SetAsync(storage, parse, ContainmentKind.Quarantine, ContainmentEntry.ModelSubject(parse.GetValue(model)!, parse.GetValue(version)!), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
         return command;
@@ -140,16 +148,23 @@ internal static class ContainCommand
         storage.AddTo(command);
         caller.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
-            await SetAsync(storage, parse, ContainmentKind.RevokeCaller, caller.Pseudonym(parse), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
+            await SetAsync(storage, parse, ContainmentKind.RevokeCaller, caller.Pseudonym(parse, storage.IsRemote(parse)), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
         return command;
     }
 
     private static Command RevokeSigner()
     {
         var storage = new StorageOptionSet();
-        var keyId = new Argument<string>("key-id") { Description = "The model signing key's id (ssctl keys show; a manifest's signerKeyId)." };
+        var keyId = new Argument<string>("key-id") { Description = "The model signing key's id: 32 hex digits, a manifest's signerKeyId (ssctl keys create lists the local ones)." };
         var command = new Command("revoke-signer", "Stop serving every model version a signing key signed, on every instance.") { keyId };
         storage.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (!KeyIds.IsWellFormed((result.GetValue(keyId) ?? "").Trim().ToLowerInvariant()))
+            {
+                result.AddError("key-id must be 32 hex digits (a manifest's signerKeyId); a revocation of anything else matches nothing");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
             await SetAsync(storage, parse, ContainmentKind.RevokeSigner, parse.GetValue(keyId)!.Trim().ToLowerInvariant(), null, null, cancellationToken).ConfigureAwait(false));
         return command;
@@ -217,5 +232,7 @@ internal static class ContainCommand
         public void AddTo(Command command) => _table.AddTo(command);
 
         public ContainmentStore Store(ParseResult parse) => new(_table.Table(parse));
+
+        public bool IsRemote(ParseResult parse) => _table.IsRemote(parse);
     }
 }

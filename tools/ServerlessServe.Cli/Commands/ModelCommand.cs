@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging.Abstractions;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Local.Samples;
 using Spectre.Console;
 
@@ -39,7 +40,18 @@ internal static class ModelCommand
         {
             Description = "CSV (or .csv.gz) of training rows for the policy's out-of-distribution screen: one row per line, the input's features and an optional trailing label. Its statistics are signed into the version as profile.json.",
         };
-        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trainingData };
+        var trustedKey = new Option<FileInfo[]>("--trusted-key")
+        {
+            Description = "PEM public key of a model signer the instances trust (repeatable); the signing key must be one, and not revoked. Default: the local model-signing key; required with --blob-uri.",
+        };
+        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trustedKey, trainingData };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(blobUri) is not null && result.GetValue(trustedKey) is not { Length: > 0 })
+            {
+                result.AddError("--blob-uri needs --trusted-key: the model signers the deployment trusts");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(directory)!;
@@ -63,9 +75,32 @@ internal static class ModelCommand
             }
 
             var container = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), ModelStoreLayout.DefaultContainerName);
-            using var trusted = TrustedSigners.FromKeys(signer);
+            var trustedFiles = parse.GetValue(trustedKey) is { Length: > 0 } given ? given.Select(f => f.FullName) : [localState.ModelSigningPublicKey];
+            var pems = new List<string>();
+            foreach (var file in trustedFiles)
+            {
+                pems.Add(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+            }
+
+            using var trusted = TrustedSigners.FromPem(pems);
             var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
             await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
+
+            // A version stored write-once under a signer the instances refuse would never serve, and its number could
+            // not be used again: checked before anything is written.
+            if (!trusted.KeyIds.Contains(package.Manifest.SignerKeyId))
+            {
+                AnsiConsole.MarkupLine($"[red]Not published:[/] the signing key {package.Manifest.SignerKeyId} is not one of the trusted keys, so no instance would serve the version.");
+                return 1;
+            }
+
+            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            if (revocations.RevokesSigner(package.Manifest.SignerKeyId))
+            {
+                AnsiConsole.MarkupLine($"[red]Not published:[/] the signing key {package.Manifest.SignerKeyId} is revoked (revocation list {revocations.Sequence}).");
+                return 1;
+            }
+
             try
             {
                 var digest = await AnsiConsole.Progress().StartAsync(async ctx =>
@@ -98,7 +133,11 @@ internal static class ModelCommand
         var version = new Option<string?>("--version") { Description = "Version. Default: DIR's name." };
         var state = CommonOptions.State();
         var signingKey = new Option<FileInfo?>("--signing-key") { Description = "PEM private key that signs the manifest. Default: the local model-signing key." };
-        var command = new Command("pack", "Sign a model version into a package file, to publish from elsewhere: the signing key stays here.") { directory, output, name, version, state, signingKey };
+        var trainingData = new Option<FileInfo?>("--training-data")
+        {
+            Description = "CSV (or .csv.gz) of training rows for the policy's out-of-distribution screen, as for publish: their statistics are signed into the package as profile.json.",
+        };
+        var command = new Command("pack", "Sign a model version into a package file, to publish from elsewhere: the signing key stays here.") { directory, output, name, version, state, signingKey, trainingData };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(directory)!;
@@ -109,7 +148,10 @@ internal static class ModelCommand
             ModelPackage package;
             try
             {
-                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), null, cancellationToken).ConfigureAwait(false);
+                byte[]? profile = parse.GetValue(trainingData) is { } training
+                    ? await ProfileAsync(dir, training, cancellationToken).ConfigureAwait(false)
+                    : null;
+                package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), profile, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or FormatException or ArgumentException)
             {
@@ -180,9 +222,20 @@ internal static class ModelCommand
                     var digest = await store.PublishAsync(package, null, cancellationToken).ConfigureAwait(false);
                     AnsiConsole.MarkupLine($"[green]Published[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}  manifest sha256 {digest}  signer {package.Manifest.SignerKeyId}");
                 }
-                catch (ModelVersionExistsException)
+                catch (ModelVersionExistsException ex)
                 {
-                    AnsiConsole.MarkupLine($"[yellow]Skipped[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}: already published (versions are immutable)");
+                    // Skipped only when what is stored is this package's content, signed by a trusted key: anything
+                    // else under the version's name (other files, an interrupted publish of other content) would
+                    // never be what this package says, and is a failure.
+                    if (await StoredMatchesAsync(store, package, cancellationToken).ConfigureAwait(false))
+                    {
+                        AnsiConsole.MarkupLine($"[yellow]Skipped[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}: already published with the same files (versions are immutable)");
+                    }
+                    else
+                    {
+                        AnsiConsole.MarkupLine($"[red]Failed[/] {Markup.Escape(package.Manifest.Name)} {Markup.Escape(package.Manifest.Version)}: the version is stored with other content or is incomplete ({Markup.Escape(ex.Message)}); publish a new version");
+                        failed++;
+                    }
                 }
                 catch (Exception ex) when (ex is Azure.RequestFailedException or IOException)
                 {
@@ -194,6 +247,22 @@ internal static class ModelCommand
             return failed == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    // Whether the stored version verifies with the trusted keys and pins the same files as the package (the manifest
+    // itself differs between two packs of one folder: its creation time).
+    private static async Task<bool> StoredMatchesAsync(ModelStore store, ModelPackage package, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stored = await store.VerifyAsync(package.Manifest.Name, package.Manifest.Version, verifyModelDigest: true, cancellationToken).ConfigureAwait(false);
+            var wanted = package.Manifest.Files;
+            return stored.Manifest.Files.Count == wanted.Count && stored.Manifest.Files.All(f => wanted.TryGetValue(f.Key, out var pin) && pin == f.Value);
+        }
+        catch (Exception ex) when (ex is ModelVerificationException or ModelNotFoundException)
+        {
+            return false;
+        }
     }
 
     // The training rows' statistics for the policy's ood screen (profile.json).

@@ -35,9 +35,10 @@ internal static class ModelLifecycleCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var modelName = parse.GetValue(name)!;
-            var (controlStore, modelStore) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
-            var revocations = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
-            var document = await controlStore.LatestLifecycleAsync(modelName, revocations, cancellationToken).ConfigureAwait(false);
+            var (controlStore, modelStore, trusted) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            using var trustedKeys = trusted;
+            var revocations = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken, Skipped("revocation list")).ConfigureAwait(false);
+            var document = await controlStore.LatestLifecycleAsync(modelName, revocations, cancellationToken, Skipped("lifecycle document")).ConfigureAwait(false);
             if (await controlStore.LifecycleInForceAsync(modelName, revocations, cancellationToken).ConfigureAwait(false) is { Withdrawn: true } withdrawn)
             {
                 AnsiConsole.MarkupLine($"[red]{Markup.Escape(modelName)}: withdrawn. Lifecycle document {withdrawn.Sequence} is signed by a revoked key, so no version serves (503) until the next document is published by a good key. The next change starts from the document below.[/]");
@@ -123,7 +124,8 @@ internal static class ModelLifecycleCommands
         {
             var modelName = parse.GetValue(name)!;
             var modelVersion = parse.GetValue(version)!;
-            var (_, modelStore) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            var (_, modelStore, trusted) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            using var trustedKeys = trusted;
             string? digest;
             try
             {
@@ -173,8 +175,9 @@ internal static class ModelLifecycleCommands
         options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var (controlStore, _) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
-            var list = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            var (controlStore, _, trusted) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+            using var trustedKeys = trusted;
+            var list = await controlStore.LatestRevocationsAsync(RevocationList.None, cancellationToken, Skipped("revocation list")).ConfigureAwait(false);
             AnsiConsole.MarkupLine(list.Sequence == 0 ? "No revocation list: nothing is revoked." : $"Revocation list {list.Sequence}, signed {list.Issued:u} by {list.SignerKeyId}");
             var table = new Table().AddColumn("kind").AddColumn("subject").AddColumn("manifest sha256");
             foreach (var version in list.Versions)
@@ -193,15 +196,44 @@ internal static class ModelLifecycleCommands
         return command;
     }
 
-    private static async Task<int> PublishLifecycleAsync(SigningOptionSet options, ParseResult parse, string name, Func<ModelLifecycle, ModelLifecycle> edit, CancellationToken cancellationToken)
+    private static Task<int> PublishLifecycleAsync(SigningOptionSet options, ParseResult parse, string name, Func<ModelLifecycle, ModelLifecycle> edit, CancellationToken cancellationToken) =>
+        PublishAsync(options, parse, async (store, signer) =>
+        {
+            var published = await ControlPublisher.UpdateLifecycleAsync(store, name, signer, DateTimeOffset.UtcNow, edit, cancellationToken, options.SkipUnverified(parse)).ConfigureAwait(false);
+            return $"lifecycle {published.Sequence} of {Markup.Escape(name)} (signer {published.SignerKeyId})";
+        }, cancellationToken);
+
+    private static Task<int> PublishRevocationsAsync(SigningOptionSet options, ParseResult parse, Func<RevocationList, RevocationList> edit, CancellationToken cancellationToken) =>
+        PublishAsync(options, parse, async (store, signer) =>
+        {
+            var published = await ControlPublisher.UpdateRevocationsAsync(store, signer, DateTimeOffset.UtcNow, edit, cancellationToken, options.SkipUnverified(parse)).ConfigureAwait(false);
+            return $"revocation list {published.Sequence} ({published.Versions.Count} versions, {published.Signers.Count} signers)";
+        }, cancellationToken);
+
+    // Signs with a key the trusted set holds (or nothing an instance would accept is published) and reports what the
+    // publish did, exit 1 when it did not.
+    private static async Task<int> PublishAsync(SigningOptionSet options, ParseResult parse, Func<ControlStore, System.Security.Cryptography.ECDsa, Task<string>> publish, CancellationToken cancellationToken)
     {
         using var signer = await options.SignerAsync(parse, cancellationToken).ConfigureAwait(false);
-        var (controlStore, _) = await options.StoresAsync(parse, cancellationToken, signer).ConfigureAwait(false);
+        var (controlStore, _, trusted) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+        using var trustedKeys = trusted;
+        var keyId = KeyIds.Compute(signer);
+        if (!trusted.KeyIds.Contains(keyId))
+        {
+            AnsiConsole.MarkupLine($"[red]Not published:[/] the signing key {keyId} is not one of the trusted keys, so no instance would accept the document. Give the deployment's signers with --trusted-key and sign with one of them.");
+            return 1;
+        }
+
         try
         {
-            var published = await ControlPublisher.UpdateLifecycleAsync(controlStore, name, signer, DateTimeOffset.UtcNow, edit, cancellationToken).ConfigureAwait(false);
-            AnsiConsole.MarkupLine($"[green]Published[/] lifecycle {published.Sequence} of {Markup.Escape(name)} (signer {published.SignerKeyId}); every instance follows it within its refresh interval.");
+            var what = await publish(controlStore, signer).ConfigureAwait(false);
+            AnsiConsole.MarkupLine($"[green]Published[/] {what}; every instance follows it within its refresh interval.");
             return 0;
+        }
+        catch (ControlDocumentException ex) when (ex.Problem == ControlDocumentProblem.NewerUnverified)
+        {
+            AnsiConsole.MarkupLine($"[red]Not published:[/] {Markup.Escape(ex.Message)}. Give every signer the instances trust with --trusted-key; if that document is not genuine, publish with --skip-unverified.");
+            return 1;
         }
         catch (Exception ex) when (ex is ControlDocumentException or Core.Pipeline.RefusedException or ArgumentException)
         {
@@ -210,20 +242,7 @@ internal static class ModelLifecycleCommands
         }
     }
 
-    private static async Task<int> PublishRevocationsAsync(SigningOptionSet options, ParseResult parse, Func<RevocationList, RevocationList> edit, CancellationToken cancellationToken)
-    {
-        using var signer = await options.SignerAsync(parse, cancellationToken).ConfigureAwait(false);
-        var (controlStore, _) = await options.StoresAsync(parse, cancellationToken, signer).ConfigureAwait(false);
-        try
-        {
-            var published = await ControlPublisher.UpdateRevocationsAsync(controlStore, signer, DateTimeOffset.UtcNow, edit, cancellationToken).ConfigureAwait(false);
-            AnsiConsole.MarkupLine($"[green]Published[/] revocation list {published.Sequence} ({published.Versions.Count} versions, {published.Signers.Count} signers); every instance follows it within its refresh interval.");
-            return 0;
-        }
-        catch (Exception ex) when (ex is ControlDocumentException or ArgumentException)
-        {
-            AnsiConsole.MarkupLine($"[red]Not published:[/] {Markup.Escape(ex.Message)}");
-            return 1;
-        }
-    }
+    // Reports a stored document the reader passed over: what an instance that trusts other keys may hold instead.
+    private static Action<long, ControlDocumentException> Skipped(string what) => (sequence, ex) =>
+        Console.Error.WriteLine($"warning: {what} {sequence} skipped: {ex.Message}");
 }

@@ -70,7 +70,7 @@ internal static class RequestKeyCommands
             await store.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                var registered = await store.RegisterAsync(caller.Pseudonym(parse), parse.GetValue(keyId)!, spki, parse.GetValue(expires), cancellationToken).ConfigureAwait(false);
+                var registered = await store.RegisterAsync(caller.Pseudonym(parse, storage.IsRemote(parse)), parse.GetValue(keyId)!, spki, parse.GetValue(expires), cancellationToken).ConfigureAwait(false);
                 Console.Out.WriteLine($"register-request-key: {registered.KeyId} for caller {registered.CallerPseudonym} {(registered.Expires is { } until ? "until " + until.ToString("u", CultureInfo.InvariantCulture) : "until revoked")}");
                 return 0;
             }
@@ -121,7 +121,7 @@ internal static class RequestKeyCommands
         caller.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var revoked = await storage.Store(parse).RevokeAsync(caller.Pseudonym(parse), parse.GetValue(keyId)!, cancellationToken).ConfigureAwait(false);
+            var revoked = await storage.Store(parse).RevokeAsync(caller.Pseudonym(parse, storage.IsRemote(parse)), parse.GetValue(keyId)!, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(revoked ? "revoke-request-key: revoked" : "revoke-request-key: no such key");
             return revoked ? 0 : 1;
         });
@@ -157,5 +157,7 @@ internal static class RequestKeyCommands
         public void AddTo(Command command) => _table.AddTo(command);
 
         public RequestKeyStore Store(ParseResult parse) => new(_table.Table(parse));
+
+        public bool IsRemote(ParseResult parse) => _table.IsRemote(parse);
     }
 }

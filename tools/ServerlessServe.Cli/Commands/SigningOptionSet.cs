@@ -15,8 +15,16 @@ internal sealed class SigningOptionSet(bool signs)
     private readonly Option<DirectoryInfo?> _state = CommonOptions.State();
     private readonly Option<string?> _connection = CommonOptions.ConnectionString();
     private readonly Option<Uri?> _blobUri = CommonOptions.BlobUri();
-    private readonly Option<FileInfo?> _signingKey = new("--signing-key") { Description = "PEM private key that signs the document. Default: the local model-signing key." };
-    private readonly Option<FileInfo[]> _trustedKey = new("--trusted-key") { Description = "PEM public key of a trusted signer (repeatable). Default: the local model-signing key." };
+    private readonly Option<FileInfo?> _signingKey = new("--signing-key") { Description = "PEM private key that signs the document; it must be one of the trusted keys. Default: the local model-signing key." };
+    private readonly Option<FileInfo[]> _trustedKey = new("--trusted-key")
+    {
+        Description = "PEM public key of a trusted signer (repeatable): give every signer the instances trust. Default: the local model-signing key; required with --blob-uri.",
+    };
+
+    private readonly Option<bool> _skipUnverified = new("--skip-unverified")
+    {
+        Description = "Publish even when a newer stored document does not verify with the trusted keys (only for one known not to be genuine).",
+    };
 
     public void AddTo(Command command)
     {
@@ -27,8 +35,22 @@ internal sealed class SigningOptionSet(bool signs)
         if (signs)
         {
             command.Options.Add(_signingKey);
+            command.Options.Add(_skipUnverified);
         }
+
+        // In Azure the local keys mean nothing: the documents are read and made with the deployment's signers, all of
+        // them, or a signer the CLI does not know would be read as absent and its changes dropped.
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(_blobUri) is not null && result.GetValue(_trustedKey) is not { Length: > 0 })
+            {
+                result.AddError("--blob-uri needs --trusted-key: every model signer the deployment trusts");
+            }
+        });
     }
+
+    /// <summary>Whether a newer stored document that does not verify may be passed over (<c>--skip-unverified</c>).</summary>
+    public bool SkipUnverified(ParseResult parse) => parse.GetValue(_skipUnverified);
 
     public async Task<ECDsa> SignerAsync(ParseResult parse, CancellationToken cancellationToken)
     {
@@ -36,25 +58,23 @@ internal sealed class SigningOptionSet(bool signs)
         return SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>The control and model stores over the models container, trusting the given keys and <paramref name="signer"/>.</summary>
-    public async Task<(ControlStore Control, ModelStore Models)> StoresAsync(ParseResult parse, CancellationToken cancellationToken, ECDsa? signer = null)
+    /// <summary>
+    /// The control and model stores over the models container, trusting the given keys (a file that is missing is an
+    /// error, never skipped), and the trusted set itself.
+    /// </summary>
+    public async Task<(ControlStore Control, ModelStore Models, TrustedSigners Trusted)> StoresAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         var files = parse.GetValue(_trustedKey) is { Length: > 0 } given
             ? given.Select(f => f.FullName)
             : [CommonOptions.ResolveState(parse.GetValue(_state)).ModelSigningPublicKey];
         var pems = new List<string>();
-        foreach (var file in files.Where(File.Exists))
+        foreach (var file in files)
         {
             pems.Add(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
         }
 
-        if (signer is not null)
-        {
-            pems.Add(SigningKeys.ExportPublicKeyPem(signer));
-        }
-
         var trusted = TrustedSigners.FromPem(pems);
         var container = StorageConnections.Container(parse.GetValue(_connection), parse.GetValue(_blobUri), ModelStoreLayout.DefaultContainerName);
-        return (new ControlStore(container, trusted), new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance));
+        return (new ControlStore(container, trusted), new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance), trusted);
     }
 }

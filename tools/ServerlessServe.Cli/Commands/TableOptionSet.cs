@@ -11,7 +11,11 @@ namespace ServerlessServe.Cli.Commands;
 internal sealed class TableOptionSet(string description, string defaultTable)
 {
     private readonly Option<string?> _connection = CommonOptions.ConnectionString();
-    private readonly Option<Uri?> _tableUri = new("--table-uri") { Description = "Table service endpoint in Azure; signs in with DefaultAzureCredential (no keys)." };
+    private readonly Option<Uri?> _tableUri = new("--table-uri")
+    {
+        CustomParser = CommonOptions.AbsoluteUri,
+        Description = "Table service endpoint in Azure; signs in with DefaultAzureCredential (no keys).",
+    };
     private readonly Option<string> _table = new("--table") { Description = description, DefaultValueFactory = _ => defaultTable };
 
     public void AddTo(Command command)
@@ -21,6 +25,9 @@ internal sealed class TableOptionSet(string description, string defaultTable)
         command.Options.Add(_tableUri);
         command.Options.Add(_table);
     }
+
+    /// <summary>Whether the table is in Azure (<c>--table-uri</c>), not the local stack's.</summary>
+    public bool IsRemote(ParseResult parse) => parse.GetValue(_tableUri) is not null;
 
     /// <summary>The table the options name.</summary>
     public TableClient Table(ParseResult parse)

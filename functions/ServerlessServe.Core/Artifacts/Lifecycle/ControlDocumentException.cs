@@ -9,6 +9,9 @@ public enum ControlDocumentProblem
     /// <summary>A trusted key verifies it, but the revocation list in force revokes that key.</summary>
     SignerRevoked,
 
+    /// <summary>Whole, but no trusted key verifies its signature: signed by a key the reader does not trust, or forged.</summary>
+    UntrustedSignature,
+
     /// <summary>A revocation list that drops a signer the list in force revokes (signer revocations are permanent).</summary>
     DropsRevokedSigner,
 
@@ -17,6 +20,12 @@ public enum ControlDocumentProblem
 
     /// <summary>Publishing: the sequence skips ahead; each new document is one above every stored one.</summary>
     SequenceSkipsAhead,
+
+    /// <summary>
+    /// Publishing: a stored document above the one the change would start from does not verify with the publisher's
+    /// trusted keys. An instance that trusts its signer starts from it, so the change would undo it there.
+    /// </summary>
+    NewerUnverified,
 }
 
 /// <summary>A lifecycle document or revocation list that is malformed, unsigned, signed by an untrusted or revoked key, or stored under another name.</summary>

@@ -8,17 +8,36 @@ namespace ServerlessServe.Core.Artifacts.Lifecycle;
 /// </summary>
 public static class ControlPublisher
 {
-    /// <summary>Publishes the next lifecycle document of <paramref name="name"/>: the one in force (or an empty one) changed by <paramref name="edit"/>.</summary>
+    /// <summary>
+    /// Publishes the next lifecycle document of <paramref name="name"/>: the one in force (or an empty one) changed by
+    /// <paramref name="edit"/>. A higher stored document that no key of the store's trusted set verifies stops it
+    /// (<see cref="ControlDocumentProblem.NewerUnverified"/>): an instance that trusts its signer starts from that one,
+    /// and the change, made from an older one, would undo it there. <paramref name="skipUnverified"/> publishes anyway
+    /// (for a document known not to be genuine).
+    /// </summary>
     public static async Task<ModelLifecycle> UpdateLifecycleAsync(
-        ControlStore store, string name, ECDsa signer, DateTimeOffset now, Func<ModelLifecycle, ModelLifecycle> edit, CancellationToken cancellationToken)
+        ControlStore store, string name, ECDsa signer, DateTimeOffset now, Func<ModelLifecycle, ModelLifecycle> edit, CancellationToken cancellationToken, bool skipUnverified = false)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(edit);
         ModelNames.EnsureValidName(name);
-        var revocations = await store.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+        var revocations = await LatestRevocationsAsync(store, skipUnverified, cancellationToken).ConfigureAwait(false);
         var keyId = KeyIds.Compute(signer);
-        var current = await store.LatestLifecycleAsync(name, revocations, cancellationToken).ConfigureAwait(false) ?? new ModelLifecycle
+        var unverified = new List<long>();
+        var found = await store.LatestLifecycleAsync(name, revocations, cancellationToken, (sequence, ex) =>
+        {
+            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
+            {
+                unverified.Add(sequence);
+            }
+        }).ConfigureAwait(false);
+        if (unverified.Count > 0 && !skipUnverified)
+        {
+            throw NewerUnverified($"lifecycle document {unverified.Max()} of {name}", found?.Sequence);
+        }
+
+        var current = found ?? new ModelLifecycle
         {
             SchemaVersion = ModelLifecycle.CurrentSchemaVersion,
             Name = name,
@@ -38,14 +57,17 @@ public static class ControlPublisher
         return next;
     }
 
-    /// <summary>Publishes the next revocation list: the one in force changed by <paramref name="edit"/>.</summary>
+    /// <summary>
+    /// Publishes the next revocation list: the one in force changed by <paramref name="edit"/>; a higher stored list no
+    /// trusted key verifies stops it, as in <see cref="UpdateLifecycleAsync"/>.
+    /// </summary>
     public static async Task<RevocationList> UpdateRevocationsAsync(
-        ControlStore store, ECDsa signer, DateTimeOffset now, Func<RevocationList, RevocationList> edit, CancellationToken cancellationToken)
+        ControlStore store, ECDsa signer, DateTimeOffset now, Func<RevocationList, RevocationList> edit, CancellationToken cancellationToken, bool skipUnverified = false)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(signer);
         ArgumentNullException.ThrowIfNull(edit);
-        var current = await store.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+        var current = await LatestRevocationsAsync(store, skipUnverified, cancellationToken).ConfigureAwait(false);
         var next = edit(current) with
         {
             Sequence = await store.NextSequenceAsync(ControlStore.RevocationsPrefix, cancellationToken).ConfigureAwait(false),
@@ -55,6 +77,27 @@ public static class ControlPublisher
         await store.PublishAsync(next, signer, cancellationToken).ConfigureAwait(false);
         return next;
     }
+
+    // The revocation list in force, refusing (unless told to skip them) a higher list no trusted key verifies.
+    private static async Task<RevocationList> LatestRevocationsAsync(ControlStore store, bool skipUnverified, CancellationToken cancellationToken)
+    {
+        var unverified = new List<long>();
+        var list = await store.LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
+        {
+            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
+            {
+                unverified.Add(sequence);
+            }
+        }).ConfigureAwait(false);
+        var newer = unverified.Where(s => s > list.Sequence).ToList();
+        return newer.Count > 0 && !skipUnverified ? throw NewerUnverified($"revocation list {newer.Max()}", list.Sequence == 0 ? null : list.Sequence) : list;
+    }
+
+    private static ControlDocumentException NewerUnverified(string document, long? basis) => new(
+        $"stored {document} does not verify with the trusted keys given, and the change would start from "
+        + (basis is { } b ? $"document {b}" : "no document")
+        + ": an instance that trusts its signer would lose what it holds",
+        ControlDocumentProblem.NewerUnverified);
 
     /// <summary>
     /// The SHA-256 of the stored <c>manifest.json</c> of <paramref name="version"/> (what a revocation names), whether or

@@ -211,9 +211,9 @@ public sealed class ControlStore
     /// <summary>
     /// The highest lifecycle document of <paramref name="name"/> that verifies with a key not revoked; null when none.
     /// The base the next document is edited from (<see cref="ControlPublisher"/>); what serves is
-    /// <see cref="LifecycleInForceAsync"/>.
+    /// <see cref="LifecycleInForceAsync"/>. <paramref name="refused"/> hears of each higher document skipped, and why.
     /// </summary>
-    public async Task<ModelLifecycle?> LatestLifecycleAsync(string name, RevocationList inForce, CancellationToken cancellationToken)
+    public async Task<ModelLifecycle?> LatestLifecycleAsync(string name, RevocationList inForce, CancellationToken cancellationToken, Action<long, ControlDocumentException>? refused = null)
     {
         ModelNames.EnsureValidName(name);
         var listing = await ListAsync(LifecyclePrefix(name), perName: false, cancellationToken).ConfigureAwait(false);
@@ -223,9 +223,10 @@ public sealed class ControlStore
             {
                 return await ReadLifecycleAsync(name, sequence, inForce, cancellationToken).ConfigureAwait(false);
             }
-            catch (ControlDocumentException)
+            catch (ControlDocumentException ex)
             {
                 // Not valid: the next lower one.
+                refused?.Invoke(sequence, ex);
             }
         }
 
@@ -324,7 +325,7 @@ public sealed class ControlStore
             ?? throw new ControlDocumentException("document is missing");
         var signature = await DownloadAsync(SignaturePath(prefix, sequence), ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false)
             ?? throw new ControlDocumentException("signature is missing");
-        var keyId = ManifestSignature.Verify(json, signature, _trusted) ?? throw new ControlDocumentException("no trusted key verifies the signature");
+        var keyId = ManifestSignature.Verify(json, signature, _trusted) ?? throw new ControlDocumentException("no trusted key verifies the signature", ControlDocumentProblem.UntrustedSignature);
         return (json, keyId);
     }
 

@@ -178,6 +178,37 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(2, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
     }
 
+    [Fact]
+    public async Task Update_ANewerDocumentItCannotVerify_Refused_UnlessSkipped()
+    {
+        // The instances trust both signers; a publisher given only one would start from what it can verify and drop
+        // the other signer's later changes (a revoked version served again, a retirement undone).
+        var h = await NewAsync();
+        using var onlyOne = TrustedSigners.FromKeys(TestPackages.Signer);
+        var partial = new ControlStore(h.Container, onlyOne);
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) }, signer: OtherSigner);
+
+        var lifecycle = await Assert.ThrowsAsync<ControlDocumentException>(() => ControlPublisher.UpdateLifecycleAsync(partial, Name, TestPackages.Signer, _time.GetUtcNow(), l => l, default));
+        Assert.Equal(ControlDocumentProblem.NewerUnverified, lifecycle.Problem);
+        Assert.Contains("lifecycle document 1 of credit-risk", lifecycle.Message, StringComparison.Ordinal);
+
+        await h.PublishRevocationsAsync(versions: [new RevokedVersion(Name, "1", new string('a', 64))]);
+        await ControlPublisher.UpdateRevocationsAsync(h.ControlStore, OtherSigner, _time.GetUtcNow(), r => r with { Versions = [.. r.Versions, new RevokedVersion(Name, "2", new string('b', 64))] }, default);
+        var revocations = await Assert.ThrowsAsync<ControlDocumentException>(() => ControlPublisher.UpdateRevocationsAsync(partial, TestPackages.Signer, _time.GetUtcNow(), r => r, default));
+        Assert.Equal(ControlDocumentProblem.NewerUnverified, revocations.Problem);
+        Assert.Contains("revocation list 2", revocations.Message, StringComparison.Ordinal);
+        Assert.Equal(3, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
+
+        // Told that the newer one is not genuine, it publishes from the one it verifies.
+        var published = await ControlPublisher.UpdateRevocationsAsync(partial, TestPackages.Signer, _time.GetUtcNow(), r => r, default, skipUnverified: true);
+        Assert.Equal(3, published.Sequence);
+        Assert.Equal(["1"], published.Versions.Select(v => v.Version));
+
+        // With every signer trusted, nothing is in the way and nothing is dropped.
+        var all = await ControlPublisher.UpdateLifecycleAsync(h.ControlStore, Name, TestPackages.Signer, _time.GetUtcNow(), l => l, default);
+        Assert.Equal(VersionState.Retired, all.Versions["1"].State);
+    }
+
     [Theory]
     [InlineData(3)]
     [InlineData(999_999_999_999)]
