@@ -35,7 +35,8 @@ public sealed class JobActivities(
     public const string Audit = "AuditItems";
 
     /// <summary>
-    /// resolve → authorize → read → validate → budget → screen, for each item of the chunk. budget charges the item's
+    /// contain → resolve → authorize → read → validate → budget → screen, for each item of the chunk (contain: a caller
+    /// blocked or revoked since submitting gets the remaining items refused; <see cref="ContainJobItems"/>). budget charges the item's
     /// elements to the caller's daily budget on the model, as for a sync request: an item past it is refused alone (429
     /// daily budget spent). The one effect of this activity that is not pure: a rerun charges again, so a caller can be
     /// refused early by what a crashed attempt charged, never served past the budget.
@@ -167,7 +168,12 @@ public sealed class JobActivities(
 
     private async Task<ItemState> InferItemAsync(ItemState item, CancellationToken cancellationToken)
     {
-        var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        var context = await RehydrateAsync(new InferItemContext(item.RequestId, item.Model, item.Version), item, "infer", cancellationToken).ConfigureAwait(false);
+        if (context.Refusal is not null)
+        {
+            return Next(item, context) with { InferPending = false };
+        }
+
         await infer.RunAsync(context, cancellationToken).ConfigureAwait(false);
         // Unavailable or rate-limited is tried again by the orchestration, unless the refusal concerns only the version
         // (Refusal.VersionScoped): then it is this item's answer.
@@ -176,7 +182,8 @@ public sealed class JobActivities(
             return item with { InferPending = true };
         }
 
-        return Next(item, context) with { Inferred = context.Inferred is { } inferred ? Json(inferred) : null, InferPending = false };
+        var inferred = context.Refusal is null ? Encode(context, context.Inferred) : null;
+        return Next(item, context) with { Inferred = inferred, InferPending = false };
     }
 
     private async Task<ItemState> RedactItemAsync(ItemState item, CancellationToken cancellationToken)
@@ -186,23 +193,37 @@ public sealed class JobActivities(
             return InferenceGaveUp(item) with { InferPending = false };
         }
 
-        var context = await RehydrateAsync(new RedactItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        var context = await RehydrateAsync(new RedactItemContext(item.RequestId, item.Model, item.Version), item, "redact", cancellationToken).ConfigureAwait(false);
+        if (context.Refusal is not null)
+        {
+            return Next(item, context);
+        }
+
         await redact.RunAsync(context, cancellationToken).ConfigureAwait(false);
+        var released = context.Refusal is null ? Encode(context, context.Released) : null;
         return Next(item, context) with
         {
-            Released = context.Released is { } released ? Json(released) : null,
+            Released = released,
             Redactions = context.Redactions,
         };
     }
 
     private async Task<AuditReceipt?> AuditItemAsync(ItemState item, CancellationToken cancellationToken)
     {
-        var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, cancellationToken).ConfigureAwait(false);
+        var context = await RehydrateAsync(new AuditItemContext(item.RequestId, item.Model, item.Version), item, "audit", cancellationToken).ConfigureAwait(false);
         context.Redactions = item.Redactions;
         context.ReceiptRequested = item.ReceiptRequested;
-        if (item.Released is { } released)
+        if (item.Released is { } released && item.RefusalKind is null)
         {
-            context.Released = V2Json.ReadResponse(Encoding.UTF8.GetBytes(released), null, limits);
+            try
+            {
+                context.Released = V2Json.ReadResponse(Encoding.UTF8.GetBytes(released), null, OwnPayloads);
+            }
+            catch (RefusedException)
+            {
+                // Never expected (the redact step wrote it): the record goes without the output's digest rather than
+                // the step failing on every attempt and the item going unaudited.
+            }
         }
 
         await audit.RunAsync(context, cancellationToken).ConfigureAwait(false);
@@ -231,19 +252,38 @@ public sealed class JobActivities(
     private static TContext Rebuild<TContext>(TContext context, ItemState item)
         where TContext : InferenceContext
     {
-        context.Caller = new CallerIdentity(item.CallerSubject, item.CallerRoles);
+        context.Caller = new CallerIdentity(item.CallerSubject, item.CallerRoles) { TokenId = item.CallerTokenId, IssuedAt = item.CallerIssuedAt };
         context.Defenses = [.. item.Defenses];
         context.Restore(item.Verdicts, item.RefusalKind is { } kind ? new Refusal(kind, item.RefusalMessage ?? "") : null, item.RefusedAt);
         return context;
     }
 
     // The verified version and the parsed request, from the item's values: the model is signed and write-once, so
-    // resolving the pinned version again yields the same one.
-    private async Task<TContext> RehydrateAsync<TContext>(TContext context, ItemState item, CancellationToken cancellationToken)
+    // resolving the pinned version again yields the same one. Its standing may have changed since validate (quarantined,
+    // withdrawn, retired, revoked): the infer and redact steps then refuse the item, as the lookup refused it, while
+    // the audit step records it against the version it ran on. A store that cannot be reached throws, and the step is
+    // retried.
+    private async Task<TContext> RehydrateAsync<TContext>(TContext context, ItemState item, string stage, CancellationToken cancellationToken)
         where TContext : InferenceContext
     {
         Rebuild(context, item);
-        context.Model = await catalog.ResolveAsync(item.Model, item.Version, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            context.Model = stage == "audit"
+                ? await catalog.VerifiedAsync(item.Model, item.Version, cancellationToken).ConfigureAwait(false)
+                : await catalog.ResolveAsync(item.Model, item.Version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RefusedException ex) when (ex.Refusal is not { Kind: RefusalKind.Unavailable, VersionScoped: false })
+        {
+            if (stage != "audit")
+            {
+                RefuseAt(context, stage, ex.Refusal);
+                return context;
+            }
+
+            // Gone from the store or no longer verifying: the record goes without the version's digest.
+        }
+
         if (item.RefusalKind is null || item.RefusedAt != "read")
         {
             try
@@ -256,13 +296,61 @@ public sealed class JobActivities(
             }
         }
 
-        if (item.Inferred is { } inferred)
+        if (item.Inferred is { } inferred && item.RefusalKind is null)
         {
-            context.Inferred = V2Json.ReadResponse(Encoding.UTF8.GetBytes(inferred), null, limits);
+            try
+            {
+                context.Inferred = V2Json.ReadResponse(Encoding.UTF8.GetBytes(inferred), null, OwnPayloads);
+            }
+            catch (RefusedException ex) when (stage != "audit")
+            {
+                // Not expected (the infer step wrote it), but then this item's refusal, never the whole step's failure.
+                RefuseAt(context, stage, ex.Refusal);
+            }
         }
 
         return context;
     }
+
+    // What the steps pass each other is the gateway's own writing, not a caller's body: read back without the callers'
+    // body limit (an output within the binary limit can be larger as JSON).
+    private ProtocolLimits OwnPayloads => _ownPayloads ??= new ProtocolLimits
+    {
+        MaxBodyBytes = int.MaxValue,
+        MaxJsonDepth = limits.MaxJsonDepth,
+        MaxTensors = limits.MaxTensors,
+        MaxRank = limits.MaxRank,
+        MaxElementsPerRequest = limits.MaxElementsPerRequest,
+        MaxBytesElementLength = limits.MaxBytesElementLength,
+        MaxIdLength = limits.MaxIdLength,
+        MaxNameLength = limits.MaxNameLength,
+        PooledTensorBytes = limits.PooledTensorBytes,
+    };
+
+    private ProtocolLimits? _ownPayloads;
+
+    // A response as V2 JSON between the steps; one JSON cannot hold (a non-finite number, bytes that are not UTF-8) is
+    // this item's refusal, as it is a sync request's, never the whole step's failure.
+    private static string? Encode(InferenceContext context, InferenceResponse? response)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Json(response);
+        }
+        catch (RefusedException ex)
+        {
+            RefuseAt(context, "encode", ex.Refusal);
+            return null;
+        }
+    }
+
+    private static void RefuseAt(InferenceContext context, string stage, Refusal refusal) =>
+        context.Restore([new StageVerdict(stage, refusal.Verdict, 0)], refusal, stage);
 
     private static ItemState Next(ItemState item, InferenceContext context) => item with
     {

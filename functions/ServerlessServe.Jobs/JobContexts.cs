@@ -4,7 +4,7 @@ namespace ServerlessServe.Jobs;
 
 // One context type per activity, so each activity composes its own pipeline of the sync path's stage types.
 
-/// <summary>The validate activity's context: resolve → authorize → read → validate → budget → screen.</summary>
+/// <summary>The validate activity's context: contain → resolve → authorize → read → validate → budget → screen.</summary>
 public sealed class ValidateItemContext(string requestId, string model, string version) : InferenceContext(requestId, model, version, JobOperation);
 
 /// <summary>The infer activity's context: infer (the inference app).</summary>

@@ -83,6 +83,12 @@ public sealed record ItemState
 
     public required IReadOnlyList<string> CallerRoles { get; init; }
 
+    /// <summary>The submitting token's id (<c>jti</c>), so that a revocation of that token stops the job's remaining items.</summary>
+    public string? CallerTokenId { get; init; }
+
+    /// <summary>The submitting token's <c>iat</c>, so that revoking the caller's tokens issued up to a time stops the job's remaining items.</summary>
+    public DateTimeOffset? CallerIssuedAt { get; init; }
+
     /// <summary>The item's V2 request body as submitted.</summary>
     public required string Request { get; init; }
 
@@ -129,6 +135,8 @@ public sealed record ItemState
             Version = version,
             CallerSubject = caller.Subject,
             CallerRoles = caller.Roles,
+            CallerTokenId = caller.TokenId,
+            CallerIssuedAt = caller.IssuedAt,
             Request = request,
             ReceiptRequested = receipt,
         };

@@ -43,7 +43,7 @@ public static class JobsBuilderExtensions
             .AddFilter("Microsoft.DurableTask", LogLevel.Warning)
             .AddFilter("DurableTask.Core", LogLevel.Warning)
             .AddFilter("DurableTask.AzureStorage", LogLevel.Warning));
-        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ChargeBudget>().Add<ScreenInput>());
+        builder.AddPipeline<ValidateItemContext>(stages => stages.Add<ContainJobItems>().Add<ResolveModel>().Add<AuthorizeCaller>().Add<ReadRequest>().Add<ValidateRequest>().Add<ChargeBudget>().Add<ScreenInput>());
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>().Add<DetectExtraction>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>().Add<DetectCanaryOutput>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());

@@ -12,6 +12,15 @@ public interface IModelCatalog
     Task<VerifiedModelVersion> ResolveAsync(string name, string? version, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The verified version <paramref name="version"/> of <paramref name="name"/>, whatever its standing now
+    /// (quarantined, withdrawn, retired, revoked): for the record of what already ran on it (a job item's audit record
+    /// after the version was withdrawn mid-job), never to serve it. Throws <see cref="Pipeline.RefusedException"/> as
+    /// <see cref="ResolveAsync"/> does for a version that does not exist or does not verify, and the storage client's
+    /// exception when the store cannot be reached.
+    /// </summary>
+    Task<VerifiedModelVersion> VerifiedAsync(string name, string version, CancellationToken cancellationToken);
+
+    /// <summary>
     /// The deprecation dates of a version its lifecycle deprecates now (it serves only to callers who name it, until
     /// the sunset); null for an active version.
     /// </summary>

@@ -203,6 +203,25 @@ public sealed class ModelCatalog : IModelCatalog
         return checkedCount;
     }
 
+    /// <inheritdoc/>
+    public async Task<VerifiedModelVersion> VerifiedAsync(string name, string version, CancellationToken cancellationToken)
+    {
+        ModelNames.EnsureValidName(name);
+        ModelNames.EnsureValidVersion(version);
+        try
+        {
+            return await GetVerifiedAsync(name, version, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ModelVerificationException)
+        {
+            throw new RefusedException(VersionUnavailable);
+        }
+        catch (ModelNotFoundException)
+        {
+            throw new RefusedException(NoSuchVersion);
+        }
+    }
+
     /// <summary>
     /// Stops <paramref name="version"/> serving on this instance until the process restarts: what it holds in memory is
     /// no longer what was signed. "Latest" skips it; a request naming it is refused as unavailable.

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Tests.Artifacts;
+using ServerlessServe.Hosting.Tests.Fixtures;
+using ServerlessServe.Jobs;
+
+namespace ServerlessServe.Hosting.Tests.Jobs;
+
+/// <summary>
+/// What changes while a job runs, step by step on the real activities (in-process gateway, inference app behind its
+/// test server, audit on Azurite): a caller contained after submitting, a version withdrawn after validate, and a
+/// payload between steps that cannot be read. Each refuses the item concerned, which is still audited once; none fails
+/// the step.
+/// </summary>
+[Collection(InProcessStackCollection.Name)]
+public sealed class JobItemStandingTests(InProcessStack stack)
+{
+    private const string Row = """{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}""";
+
+    [Theory]
+    [InlineData(ContainmentKind.Block, RefusalKind.Forbidden)]
+    [InlineData(ContainmentKind.RevokeCaller, RefusalKind.Unauthenticated)]
+    public async Task CallerContainedAfterSubmitting_RemainingItemsRefused_AndAudited(ContainmentKind kind, RefusalKind expected)
+    {
+        var subject = "job-contained-" + Guid.NewGuid().ToString("N")[..8];
+        var caller = new CallerIdentity(subject, []) { TokenId = Guid.NewGuid().ToString("N"), IssuedAt = DateTimeOffset.UtcNow.AddMinutes(-1) };
+        var (activities, payloads) = Services();
+        var chunk = await ChunkAsync(payloads, "credit-risk", "1", caller);
+
+        var registry = stack.GatewayServices.GetRequiredService<ContainmentRegistry>();
+        await registry.ApplyAsync(new ContainmentEntry(kind, stack.Pseudonym(subject), DateTimeOffset.UtcNow.AddMinutes(10), null, "test", null, DateTimeOffset.UtcNow), default);
+
+        var validated = await activities.ValidateAsync(chunk);
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(validated.Items, default));
+        Assert.Equal((expected, "contain"), (item.RefusalKind!.Value, item.RefusedAt!));
+
+        var audited = await AuditedAsync(activities, payloads, validated);
+        Assert.Equal(expected == RefusalKind.Forbidden ? "forbidden" : "unauthenticated", audited.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
+    public async Task VersionQuarantinedAfterValidate_ItemRefused_AuditedAgainstTheVersionItRanOn()
+    {
+        var model = "job-standing-" + Guid.NewGuid().ToString("N")[..8];
+        var store = stack.GatewayServices.GetRequiredService<ModelStore>();
+        var digest = await store.PublishAsync(TestPackages.CreditRisk(model, "1"));
+        var (activities, payloads) = Services();
+        var chunk = await ChunkAsync(payloads, model, "1", new CallerIdentity("job-standing", []));
+        var validated = await activities.ValidateAsync(chunk);
+        var inferred = await activities.InferAsync(validated);
+        Assert.Null(Assert.Single(await payloads.GetAsync<ItemState[]>(inferred.Items, default)).RefusalKind);
+
+        var registry = stack.GatewayServices.GetRequiredService<ContainmentRegistry>();
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Quarantine, ContainmentEntry.ModelSubject(model, "1"), DateTimeOffset.UtcNow.AddMinutes(10), null, "test", null, DateTimeOffset.UtcNow), default);
+
+        var redacted = await activities.RedactAsync(inferred);
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(redacted.Items, default));
+        Assert.Equal((RefusalKind.Unavailable, "redact"), (item.RefusalKind!.Value, item.RefusedAt!));
+        Assert.Null(item.Released);
+
+        var audited = await AuditedAsync(activities, payloads, redacted);
+        Assert.Equal("unavailable", audited.GetProperty("outcome").GetString());
+        Assert.Equal(digest, audited.GetProperty("manifestDigest").GetString());
+    }
+
+    [Fact]
+    public async Task InferredPayloadUnreadable_ThatItemRefused_TheOthersReleased()
+    {
+        var (activities, payloads) = Services();
+        var chunk = await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-unreadable", []), items: 2);
+        var inferred = await activities.InferAsync(await activities.ValidateAsync(chunk));
+        var items = await payloads.GetAsync<ItemState[]>(inferred.Items, default);
+        items[0] = items[0] with { Inferred = "{\"outputs\": [" };
+        var broken = inferred with { Items = await payloads.PutAsync(inferred.JobId, items, default) };
+
+        var redacted = await payloads.GetAsync<ItemState[]>((await activities.RedactAsync(broken)).Items, default);
+
+        Assert.Equal(RefusalKind.Invalid, redacted[0].RefusalKind);
+        Assert.Null(redacted[1].RefusalKind);
+        Assert.NotNull(redacted[1].Released);
+    }
+
+    private (JobActivities Activities, PayloadStore Payloads) Services() =>
+        (stack.GatewayServices.GetRequiredService<JobActivities>(), stack.GatewayServices.GetRequiredService<PayloadStore>());
+
+    private static async Task<ChunkStep> ChunkAsync(PayloadStore payloads, string model, string version, CallerIdentity caller, int items = 1)
+    {
+        var jobId = "standing" + Guid.NewGuid().ToString("N")[..12];
+        var states = Enumerable.Range(0, items).Select(i => ItemState.Start(jobId, i, model, version, caller, Row)).ToArray();
+        return new ChunkStep(jobId, 0, "start", await payloads.PutAsync(jobId, states, default));
+    }
+
+    private async Task<JsonElement> AuditedAsync(JobActivities activities, PayloadStore payloads, ChunkStep step)
+    {
+        var results = await activities.AuditAsync(step);
+        Assert.Single(await payloads.GetAsync<ItemResult[]>(results.Items, default));
+        var requestId = step.JobId + ".0";
+        var lines = await stack.AuditLinesAsync();
+        return Assert.Single(lines.Select(l => JsonDocument.Parse(l).RootElement), r => r.GetProperty("requestId").GetString() == requestId);
+    }
+}
