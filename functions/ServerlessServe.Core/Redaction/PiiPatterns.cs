@@ -18,11 +18,13 @@ internal static partial class PiiPatterns
 
     private const RegexOptions Options = RegexOptions.CultureInvariant;
 
-    // local@label.label.tld — local part up to 64 characters (matched from the start of its run, which keeps the scan
-    // linear), up to 8 labels, alphabetic TLD. The local part takes the atext characters names are written with
-    // ("o'brien", "first&last", "x!y"), not those of URLs ('/', '?', '='), so a query string is not swallowed. A dash
-    // may follow the TLD: every dash is '-' once normalised, and "john@example.com—today" must still be found.
-    [GeneratedRegex(@"(?<![\w.%+'&!#$*^~-])[\w.%+'&!#$*^~-]{1,64}@(?:[\w-]{1,63}\.){1,8}\p{L}{2,24}(?!\w)", Options, MatchTimeoutMilliseconds)]
+    // local@label.label.tld — the local part is the whole run of local-part characters before '@' (matched from the
+    // start of its run, which keeps the scan linear), however long: a run longer than a mailbox's 64 characters (a
+    // reply token, or text glued to the address) is redacted with it, never left whole. Up to 16 labels, an alphabetic
+    // TLD of up to 63 letters. The local part takes the atext characters names are written with ("o'brien",
+    // "first&last", "x!y"), not those of URLs ('/', '?', '='), so a query string is not swallowed. A dash may follow
+    // the TLD: every dash is '-' once normalised, and "john@example.com—today" must still be found.
+    [GeneratedRegex(@"(?<![\w.%+'&!#$*^~-])[\w.%+'&!#$*^~-]+@(?:[\w-]{1,63}\.){1,16}\p{L}{2,63}(?!\w)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
     // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space; or the
@@ -45,7 +47,9 @@ internal static partial class PiiPatterns
     public static partial Regex UsSsn();
 
     // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.
-    [GeneratedRegex(@"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
+    // Not inside another address (after a word character, a dot, a hex group and its colon, or "::"), but after a
+    // word's colon ("src:2001:db8::1", "[IPv6:2001:db8::1]"). Up to 8 colon-ended groups: "::2:3:4:5:6:7:8".
+    [GeneratedRegex(@"(?<![\w.]|(?<![\w.:])[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){2,8}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv6();
 
     // Dotted quads, leading zeros allowed ("192.168.001.010"), in any script's decimal digits: each part is read as

@@ -79,6 +79,42 @@ internal static class PiiRedactor
             return text;
         }
 
+        if (Find(text, entities, phoneRegions) is not { } found)
+        {
+            Increment(counts, PiiEntities.Unscannable);
+            return "[" + PiiEntities.Unscannable + "]";
+        }
+
+        if (found.Count == 0)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length);
+        var position = 0;
+        foreach (var (start, end, entity) in found)
+        {
+            builder.Append(text, position, start - position).Append(entity.Placeholder());
+            position = end;
+            Increment(counts, entity.PlaceholderName());
+        }
+
+        return builder.Append(text, position, text.Length - position).ToString();
+    }
+
+    /// <summary>
+    /// The requested entities in <paramref name="text"/>, as ranges of the original text in ascending order; null when
+    /// the text cannot be scanned within the match timeout (the caller then fails closed).
+    /// </summary>
+    public static IReadOnlyList<(int Start, int End, PiiEntity Entity)>? Find(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(entities);
+        if (entities.Count == 0 || text.Length == 0)
+        {
+            return [];
+        }
+
         var normalized = TextNormalizer.Normalize(text);
         List<Span> spans;
         try
@@ -91,32 +127,20 @@ internal static class PiiRedactor
         }
         catch (RegexMatchTimeoutException)
         {
-            Increment(counts, PiiEntities.Unscannable);
-            return "[" + PiiEntities.Unscannable + "]";
-        }
-
-        if (spans.Count == 0)
-        {
-            return text;
+            return null;
         }
 
         spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
-        var builder = new StringBuilder(text.Length);
-        var position = 0;
+        var found = new List<(int Start, int End, PiiEntity Entity)>(spans.Count);
         foreach (var span in spans)
         {
-            if (!entities.Contains(span.Entity))
+            if (entities.Contains(span.Entity))
             {
-                continue;
+                found.Add((normalized.OriginalStart(span.Start), normalized.OriginalEnd(span.Start + span.Length), span.Entity));
             }
-
-            var start = normalized.OriginalStart(span.Start);
-            builder.Append(text, position, start - position).Append(span.Entity.Placeholder());
-            position = normalized.OriginalEnd(span.Start + span.Length);
-            Increment(counts, span.Entity.PlaceholderName());
         }
 
-        return position == 0 ? text : builder.Append(text, position, text.Length - position).ToString();
+        return found;
     }
 
     /// <summary>

@@ -111,7 +111,97 @@ public sealed class ResponseRedactor
             redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions);
         }
 
+        if (redacted.Length > 1)
+        {
+            // An entity split over elements (a model that emits a token, word or field per element) is found in the
+            // elements read together, run into each other and with a space between.
+            var texts = redacted.Select(e => Utf8.GetString(e)).ToArray();
+            var changed = RedactAcross(texts, string.Empty, entities, counts) | RedactAcross(texts, " ", entities, counts);
+            if (changed)
+            {
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    redacted[i] = Utf8.GetBytes(texts[i]);
+                }
+            }
+        }
+
         return new Tensor(output.Name, output.DataType, (long[])output.Shape.Clone(), redacted);
+    }
+
+    private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    /// <summary>
+    /// Finds the entities in <paramref name="texts"/> joined by <paramref name="separator"/> that span two or more
+    /// elements, and redacts each in place: its placeholder where it starts, and its part of every later element it
+    /// reaches removed. An entity within one element was redacted by the element's own pass. Text that cannot be
+    /// scanned in time replaces every element with <c>[REDACTED]</c>. True when anything changed.
+    /// </summary>
+    private bool RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
+    {
+        var starts = new int[texts.Length];
+        var joined = new System.Text.StringBuilder();
+        for (var i = 0; i < texts.Length; i++)
+        {
+            if (i > 0)
+            {
+                joined.Append(separator);
+            }
+
+            starts[i] = joined.Length;
+            joined.Append(texts[i]);
+        }
+
+        if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions) is not { } found)
+        {
+            Array.Fill(texts, "[" + PiiEntities.Unscannable + "]");
+            counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + 1;
+            return true;
+        }
+
+        // Per element, the ranges to replace (start, end, replacement), in ascending order.
+        var edits = new List<(int Element, int From, int To, string With)>();
+        foreach (var (start, end, entity) in found)
+        {
+            var first = ElementAt(starts, texts, start);
+            var last = ElementAt(starts, texts, end - 1);
+            if (first == last)
+            {
+                continue;
+            }
+
+            for (var e = first; e <= last; e++)
+            {
+                var from = Math.Clamp(start - starts[e], 0, texts[e].Length);
+                var to = Math.Clamp(end - starts[e], 0, texts[e].Length);
+                if (to > from || e == first)
+                {
+                    edits.Add((e, from, to, e == first ? entity.Placeholder() : string.Empty));
+                }
+            }
+
+            counts[entity.PlaceholderName()] = counts.GetValueOrDefault(entity.PlaceholderName()) + 1;
+        }
+
+        foreach (var edit in edits.OrderByDescending(e => e.Element).ThenByDescending(e => e.From))
+        {
+            texts[edit.Element] = string.Concat(texts[edit.Element].AsSpan(0, edit.From), edit.With, texts[edit.Element].AsSpan(edit.To));
+        }
+
+        return edits.Count > 0;
+    }
+
+    // The element holding position <paramref name="position"/> of the joined text (a separator counts to the element after it).
+    private static int ElementAt(int[] starts, string[] texts, int position)
+    {
+        var index = Array.BinarySearch(starts, position);
+        if (index < 0)
+        {
+            index = ~index - 1;
+        }
+
+        // Within a separator after element index: that is before the next element.
+        return index >= 0 && position >= starts[index] + texts[index].Length && index + 1 < starts.Length ? index + 1 : Math.Max(index, 0);
     }
 
     private static void EnsureUniqueNames(List<Tensor> released)

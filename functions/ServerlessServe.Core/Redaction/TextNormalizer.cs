@@ -11,8 +11,11 @@ namespace ServerlessServe.Core.Redaction;
 /// <item>Separator classes to one character each: any space, tab or line break to <c>' '</c>; every dash (Unicode
 /// <c>Pd</c>, U+2212 minus and its look-alikes) to <c>'-'</c>; dot look-alikes (U+00B7, U+2027, U+2219, U+22C5,
 /// U+30FB, U+3002) to <c>'.'</c>; slash look-alikes (U+2044, U+2215, U+29F8) to <c>'/'</c>.</item>
-/// <item>Invisible characters (Unicode <c>Cf</c>: soft hyphen, zero-width space and joiners, word joiner, byte-order mark,
-/// bidirectional controls; also U+034F and variation selectors) removed.</item>
+/// <item>Invisible characters removed: format characters (<c>Cf</c>: soft hyphen, zero-width space and joiners, word
+/// joiner, byte-order mark, bidirectional controls, tags), controls (<c>Cc</c> other than whitespace), combining marks
+/// (<c>Mn</c>, <c>Mc</c>, <c>Me</c>: strike-through, keycaps), and the other default-ignorables (U+034F, variation
+/// selectors, Hangul fillers, U+17B4/5, Mongolian selectors, unassigned ignorables, the braille blank U+2800);
+/// digits outside the first plane and dingbat circled digits read as ASCII digits.</item>
 /// <item>A run of spaces to one space; spaces around a single dash, dot or slash between two digits removed
 /// (<c>4111 - 1111</c> reads <c>4111-1111</c>).</item>
 /// </list>
@@ -167,6 +170,7 @@ internal static class TextNormalizer
                 '-' => CharClass.Dash,
                 '.' => CharClass.Dot,
                 '/' => CharClass.Slash,
+                < ' ' or '\x7F' => CharClass.Invisible,
                 _ => CharClass.Other,
             };
         }
@@ -176,6 +180,23 @@ internal static class TextNormalizer
         {
             codePoint = char.ConvertToUtf32(c, text[index + 1]);
             width = 2;
+        }
+
+        // Decimal digits beyond the first plane (Adlam, Osmanya, Brahmi, …): the detectors' \d reads UTF-16 units, so
+        // each is read as the ASCII digit it stands for.
+        if (width == 2 && CharUnicodeInfo.GetDecimalDigitValue(text, index) is >= 0 and <= 9 and var digit)
+        {
+            fold[0] = (char)('0' + digit);
+            folded = 1;
+            return CharClass.Other;
+        }
+
+        // Dingbat circled digits (no compatibility decomposition, so NFKC leaves them): 1-9 of each series.
+        if (codePoint is (>= 0x2776 and <= 0x277E) or (>= 0x2780 and <= 0x2788) or (>= 0x278A and <= 0x2792))
+        {
+            fold[0] = (char)('1' + ((codePoint - 0x2776) % 10));
+            folded = 1;
+            return CharClass.Other;
         }
 
         folded = AsciiCompatibility.Fold(codePoint, fold);
@@ -201,13 +222,18 @@ internal static class TextNormalizer
         {
             case 0x85 or 0x2028 or 0x2029:
                 return CharClass.Space;
-            case 0x2D7 or 0x2043 or 0x2212 or 0x2796:
+            case 0x2D7 or 0x2043 or 0x2212 or 0x2796 or 0x23AF or 0x2500 or 0x2501 or 0x2CBA:
                 return CharClass.Dash;
-            case 0xB7 or 0x2027 or 0x2219 or 0x22C5 or 0x30FB or 0x3002 or 0xFF61 or 0xFF65:
+            case 0xB7 or 0x387 or 0x2027 or 0x2219 or 0x22C5 or 0x2E31 or 0x30FB or 0x3002 or 0xFF61 or 0xFF65:
                 return CharClass.Dot;
             case 0x2044 or 0x2215 or 0x29F8:
                 return CharClass.Slash;
-            case 0x34F or (>= 0xFE00 and <= 0xFE0F) or (>= 0xE0100 and <= 0xE01EF):
+
+            // Default-ignorable code points that are not Cf: variation selectors, the combining grapheme joiner, the
+            // Hangul fillers, invisible Khmer vowels and Mongolian selectors, and the unassigned ignorables (U+2065,
+            // U+FFF0-U+FFF8, the rest of the tag block); and the blank braille pattern: a renderer shows none of them.
+            case 0x34F or 0x115F or 0x1160 or 0x17B4 or 0x17B5 or (>= 0x180B and <= 0x180F) or 0x2065 or 0x2800 or 0x3164 or 0xFFA0
+                or (>= 0xFE00 and <= 0xFE0F) or (>= 0xFFF0 and <= 0xFFF8) or (>= 0xE0000 and <= 0xE0FFF):
                 return CharClass.Invisible;
         }
 
@@ -215,7 +241,12 @@ internal static class TextNormalizer
         {
             UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator => CharClass.Space,
             UnicodeCategory.DashPunctuation => CharClass.Dash,
-            UnicodeCategory.Format => CharClass.Invisible,
+
+            // Controls (C0 and C1) and format characters draw nothing; combining marks sit on the character before
+            // them (strike-through digits, keycaps, accents written apart, Indic vowel signs). The detectors read the
+            // text without them; what they find is mapped back onto the original, marks included.
+            UnicodeCategory.Format or UnicodeCategory.Control
+                or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.SpacingCombiningMark => CharClass.Invisible,
             _ => CharClass.Other,
         };
     }

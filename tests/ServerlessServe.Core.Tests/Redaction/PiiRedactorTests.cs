@@ -35,6 +35,42 @@ public class PiiRedactorTests
     public void Redact_Entity_ReplacedByPlaceholder(string text, string expected) =>
         Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
 
+    // Found in review (2026-12-06): each of these leaked whole or in part.
+    [Theory]
+    [InlineData("ssn 123\u0000-45-6789 ok", "[US_SSN]", "6789")]
+    [InlineData("ssn 123\u3164-45-6789 ok", "[US_SSN]", "6789")]
+    [InlineData("ssn 123\u2065-45-6789 ok", "[US_SSN]", "6789")]
+    [InlineData("ssn 123\u0085\u0001-45-6789 ok", "[US_SSN]", "6789")]
+    [InlineData("ssn 1\u03362\u03363\u0336-4\u03365\u0336-6\u03367\u03368\u03369\u0336 ok", "[US_SSN]", "9")]
+    [InlineData("ssn 1\uFE0F\u20E32\uFE0F\u20E33\uFE0F\u20E3-4\uFE0F\u20E35\uFE0F\u20E3-6\uFE0F\u20E37\uFE0F\u20E38\uFE0F\u20E39\uFE0F\u20E3 ok", "[US_SSN]", "9")]
+    [InlineData("ssn \U0001E951\U0001E952\U0001E953-\U0001E954\U0001E955-\U0001E956\U0001E957\U0001E958\U0001E959 ok", "[US_SSN]", "\U0001E959")]
+    [InlineData("ssn \u278A\u278B\u278C-\u278D\u278E-\u278F\u2790\u2791\u2792 ok", "[US_SSN]", "\u2792")]
+    [InlineData("ssn 123\u250045\u25006789 ok", "[US_SSN]", "6789")]
+    [InlineData("card 4111\u115F1111\u115F1111\u115F1111 ok", "[CREDIT_CARD]", "1111")]
+    [InlineData("ip 10.0.0\u2800.1 ok", "[IPV4]", "10.0")]
+    [InlineData("mail jo\u0000hn@example.com ok", "[EMAIL]", "jo")]
+    [InlineData("mail john@example\u0000.com ok", "[EMAIL]", "example")]
+    [InlineData("mail john@example\u2800.com ok", "[EMAIL]", "example")]
+    [InlineData("mail john@example\u0387com ok", "[EMAIL]", "example")]
+    [InlineData("mail j\u0336o\u0336h\u0336n\u0336@\u0336e\u0336x\u0336.\u0336c\u0336o\u0336m\u0336 ok", "[EMAIL]", "h")]
+    [InlineData("mail john@example.\u092D\u093E\u0930\u0924 ok", "[EMAIL]", "example")]
+    [InlineData("mail aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com ok", "[EMAIL]", "example")]
+    [InlineData("mail ____________________________________________________________________john@example.com ok", "[EMAIL]", "john")]
+    [InlineData("mail john@a1.b1.c1.d1.e1.f1.g1.h1.i1.com ok", "[EMAIL]", "john")]
+    [InlineData("mail john@example.abcdefghijklmnopqrstuvwxyzab ok", "[EMAIL]", "john")]
+    [InlineData("src:2001:db8:85a3::8a2e:370:7334 ok", "[IPV6]", "7334")]
+    [InlineData("ip:fe80::1ff:fe23:4567:890a ok", "[IPV6]", "890a")]
+    [InlineData("to john@[IPv6:2001:db8::1] ok", "[IPV6]", "db8")]
+    [InlineData("host ::2:3:4:5:6:7:8 ok", "[IPV6]", "7:8")]
+    [InlineData("host 1:2:3:4:5:6:7:: ok", "[IPV6]", "6:7")]
+    public void Redact_EntityHiddenByInvisibleOrLookAlikeCharactersOrLongParts_Found(string text, string placeholder, string secret)
+    {
+        var redacted = PiiRedactor.Redact(text, All).Text;
+        Assert.Contains(placeholder, redacted, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, redacted, StringComparison.Ordinal);
+        Assert.EndsWith(" ok", redacted, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("write to john.doe@example.com\u2014today", "write to [EMAIL]\u2014today")]
     [InlineData("write to john.doe@example.com-today", "write to [EMAIL]-today")]

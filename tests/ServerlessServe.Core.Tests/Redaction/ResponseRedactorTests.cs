@@ -38,6 +38,25 @@ public class ResponseRedactorTests
         Assert.Equal(noteBytes, notes);
     }
 
+    // Found in review (2026-12-06): each element was scanned alone, so a model emitting a token per element leaked
+    // every entity it split.
+    [Theory]
+    [InlineData(new[] { "john@exam", "ple.com" }, new[] { "[EMAIL]", "" }, "EMAIL")]
+    [InlineData(new[] { "john", "@", "example", ".", "com" }, new[] { "[EMAIL]", "", "", "", "" }, "EMAIL")]
+    [InlineData(new[] { "ssn 123-45", "-6789 filed" }, new[] { "ssn [US_SSN]", " filed" }, "US_SSN")]
+    [InlineData(new[] { "4111 1111", "1111 1111", "ok" }, new[] { "[CREDIT_CARD]", "", "ok" }, "CREDIT_CARD")]
+    [InlineData(new[] { "call", "555", "123", "4567", "today" }, new[] { "call", "[PHONE]", "", "", "today" }, "PHONE")]
+    [InlineData(new[] { "write to", "john@example.com", "now" }, new[] { "write to", "[EMAIL]", "now" }, "EMAIL")]
+    public void Apply_EntitySplitAcrossElements_RedactedInEveryElementItReaches(string[] elements, string[] expected, string placeholder)
+    {
+        var policy = new ModelPolicy { Redact = [PiiEntity.Email, PiiEntity.UsSsn, PiiEntity.CreditCard, PiiEntity.Phone] };
+
+        var result = _redactor.Apply([new Tensor("tokens", TensorDataType.Bytes, [elements.Length], elements.Select(Encoding.UTF8.GetBytes).ToArray())], policy);
+
+        Assert.Equal(expected, result.Outputs[0].As<byte[]>().Select(Encoding.UTF8.GetString));
+        Assert.Equal(1, result.Counts[placeholder]);
+    }
+
     [Fact]
     public void Apply_NoRule_DefaultRoundOnFloatsOthersUntouched()
     {
