@@ -115,7 +115,7 @@ public sealed class OnnxModelRunner
             throw RefusedException.Unavailable("inference unavailable");
         }
 
-        using var runOptions = new RunOptions();
+        using var runOptions = new RunOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
         using var registration = cancellationToken.Register(() => runOptions.Terminate = true);
         try
         {

@@ -155,7 +155,10 @@ public sealed class OnnxSessionCache : IDisposable
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
             ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             IntraOpNumThreads = _options.IntraOpNumThreads,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            // Fatal only: a kernel's error message names the caller's values ("idx=123456 must be within …") and ONNX
+            // Runtime writes it to standard error, which the Functions host forwards to the logs past every redaction.
+            // The runner logs the failure's category instead (OnnxModelRunner).
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", _options.AllowSpinning ? "1" : "0");
         return options;

@@ -50,7 +50,7 @@ public sealed class GatewayEndpoints(
         ArgumentNullException.ThrowIfNull(request);
         // The id carries the tag of the writer that records it, so the record's proof is found from the id alone.
         var context = HttpEdge.InferenceContext(request, model, version, "infer", time, Core.Audit.AuditRequestIds.New(audit.WriterId));
-        using var activity = ServingTelemetry.StartInfer("gateway.infer");
+        using var activity = ServingTelemetry.StartGatewayInfer("gateway.infer");
         try
         {
             await inference.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);

@@ -20,8 +20,33 @@ public static class ServingTelemetry
     private static readonly Counter<long> Redactions =
         TelemetryExtensions.Meter.CreateCounter<long>("serverlessserve.redactions", description: "Redacted entities and hardened outputs by kind.");
 
+    /// <summary>
+    /// The inference app's span of one request: a child of the gateway's, whose <c>traceparent</c> it receives (only the
+    /// gateway's identity reaches it).
+    /// </summary>
     public static Activity? StartInfer(string operation) =>
         TelemetryExtensions.ActivitySource.StartActivity(operation, ActivityKind.Server);
+
+    /// <summary>
+    /// The gateway's span of one request: always a new trace the gateway owns, never a child of the caller's
+    /// <c>traceparent</c>. A caller's trace context would otherwise pick the gateway's trace id (piling requests into
+    /// one trace, or into one it has seen elsewhere), switch its recording off with the not-sampled flag (the default
+    /// sampler follows a parent's decision), and hand its <c>tracestate</c> and baggage on to the gateway's spans and its
+    /// call to the inference app. The caller's context is kept as a link, so a caller's own trace still finds it.
+    /// </summary>
+    public static Activity? StartGatewayInfer(string operation)
+    {
+        var incoming = Activity.Current;
+        Activity.Current = null;
+        ActivityLink[]? links = incoming is { } parent && parent.Context != default ? [new ActivityLink(parent.Context)] : null;
+        var activity = TelemetryExtensions.ActivitySource.StartActivity(operation, ActivityKind.Server, default(ActivityContext), tags: null, links: links);
+        if (activity is null)
+        {
+            Activity.Current = incoming;
+        }
+
+        return activity;
+    }
 
     /// <summary>Records a finished inference: where it ended (<c>released</c> or the refusing stage) and the status sent.</summary>
     public static void Record(Activity? activity, InferenceContext context, int status, double milliseconds)
