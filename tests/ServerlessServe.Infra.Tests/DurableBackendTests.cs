@@ -270,6 +270,26 @@ public sealed partial class DurableBackendTests(CompiledTemplateFixture fixture)
         }
     }
 
+    /// <summary>
+    /// Application Insights' adaptive sampling never drops a log line or exception: the security warnings (6000), audit
+    /// failures (5002, 5010) and stage failures (1302) are what alerts read, and a caller who floods requests (even
+    /// unauthenticated ones) could otherwise push the sampling rate down, or choose a trace id whose items are dropped.
+    /// </summary>
+    [Fact]
+    public void HostJson_Sampling_NeverDropsTracesOrExceptions()
+    {
+        var host = JsonNode.Parse(File.ReadAllText(Path.Combine(BicepCli.RepositoryRoot, "host.json")))!;
+        var sampling = host["logging"]?["applicationInsights"]?["samplingSettings"];
+        if (sampling?["isEnabled"]?.GetValue<bool>() != true)
+        {
+            return;
+        }
+
+        var excluded = sampling["excludedTypes"]!.GetValue<string>().Split(';', StringSplitOptions.TrimEntries);
+        Assert.Contains("Trace", excluded);
+        Assert.Contains("Exception", excluded);
+    }
+
     private PolicyContext Context(bool vnetEnabled) => vnetEnabled ? fixture.WithVnet : fixture.WithoutVnet;
 
     private static DeployedResource RuntimeAccount(PolicyContext context) =>

@@ -7,7 +7,8 @@ namespace ServerlessServe.Jobs.Standalone;
 /// 0700, holding one Unix socket). A gateway that stops removes its own; one that is killed leaves it behind, so each
 /// gateway sweeps, before it makes its own, the folders no process serves any more: a folder of this name and mode
 /// whose only entry is the socket, and a connection to it is refused (nobody listens), or an empty one older than
-/// <c>emptyAfter</c> (its gateway died before it listened; a gateway starting now has its folder empty for a moment).
+/// <c>emptyAfter</c> (its gateway died before it listened; a gateway starting now has its folder empty for a moment),
+/// the socket too no younger than that (a sidecar between bind and listen refuses connections for a moment).
 /// Anything else (another entry, another mode, a link, a socket that answers, a folder this user cannot read) is left
 /// as it is.
 /// </summary>
@@ -76,7 +77,10 @@ internal static class SidecarFolders
             return true;
         }
 
-        if (entries.Length != 1 || entries[0].Name != SocketName || entries[0].LinkTarget is not null || !NobodyListens(entries[0].FullName))
+        // A socket as young as an empty folder may be mid-start: bound, not yet listening (refused for a moment). Only
+        // one older than that, that nobody answers on, is a crashed sidecar's.
+        if (entries.Length != 1 || entries[0].Name != SocketName || entries[0].LinkTarget is not null
+            || utcNow - entries[0].LastWriteTimeUtc < emptyAfter || !NobodyListens(entries[0].FullName))
         {
             return false;
         }

@@ -25,7 +25,11 @@ public sealed class SidecarFoldersTests : IDisposable
         var live = Folder("live");
         _listening.Add(Listen(live));
 
-        Assert.Equal(1, SidecarFolders.SweepStale(_root, DateTime.UtcNow, Grace));
+        // A socket as young as the grace may belong to a sidecar between bind and listen: refused for a moment, alive.
+        Assert.Equal(0, SidecarFolders.SweepStale(_root, DateTime.UtcNow, Grace));
+        Assert.True(File.Exists(Path.Combine(dead, SidecarFolders.SocketName)));
+
+        Assert.Equal(1, SidecarFolders.SweepStale(_root, DateTime.UtcNow + Grace + TimeSpan.FromSeconds(1), Grace));
 
         Assert.False(Directory.Exists(dead));
         Assert.True(File.Exists(Path.Combine(live, SidecarFolders.SocketName)));

@@ -207,6 +207,22 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.Contains("lifecycle 2", Flat(shown.Stdout), StringComparison.Ordinal);
     }
 
+    /// <summary>A token never leaves over plain http to a remote gateway, and a lifetime the gateway would refuse is not minted.</summary>
+    [StackFact]
+    public async Task Usage_TokensInClearTextOrWithLifetimesRefused()
+    {
+        var clear = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "job", "status", "some-job", "--url", "http://gateway.example.com/api/", "--token", "not-sent");
+        Assert.Equal(2, clear.ExitCode);
+        Assert.Contains("use https, a bearer token is never sent in clear text", Flat(clear.Output), StringComparison.Ordinal);
+
+        foreach (var lifetime in new[] { "00:00:00", "-01:00:00", "25:00:00" })
+        {
+            var minted = await Ssctl.RunAsync(fixture, "token", "--state", fixture.State.Directory, "--lifetime", lifetime);
+            Assert.Equal(1, minted.ExitCode);
+            Assert.Contains("--lifetime must be more than zero and at most 24:00:00", Flat(minted.Output), StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>The containment commands refuse what would match nothing, and a subject they cannot pseudonymise as the deployment does.</summary>
     [StackFact]
     public async Task Contain_SubjectsThatWouldMatchNothing_Refused()

@@ -59,6 +59,12 @@ internal static class CommonOptions
     public static string ResolveToken(string? token, Uri gateway, DirectoryInfo? state)
     {
         ArgumentNullException.ThrowIfNull(gateway);
+        if (!gateway.IsLoopback && gateway.Scheme != Uri.UriSchemeHttps)
+        {
+            // The token would cross the network in clear text before any redirect to https could help.
+            throw new Jobs.JobInputException($"{gateway.Scheme}:// to a gateway that is not on loopback: use https, a bearer token is never sent in clear text");
+        }
+
         if (!string.IsNullOrWhiteSpace(token))
         {
             return token.Trim();
@@ -119,7 +125,7 @@ internal static class CommonOptions
     public static string RepositoryRoot() =>
         LocalState.FindRepositoryRoot(Environment.CurrentDirectory)
         ?? LocalState.FindRepositoryRoot(AppContext.BaseDirectory)
-        ?? throw new InvalidOperationException("Run ssctl inside a ServerlessServe clone (no ServerlessServe.sln found above this folder).");
+        ?? throw new CliUsageException("run ssctl inside a ServerlessServe clone (no ServerlessServe.sln found above this folder)");
 
     /// <summary>The local default: Azurite's well-known development storage on its default ports.</summary>
     public static string DefaultConnectionString() =>

@@ -30,7 +30,7 @@ internal static class FuzzCommand
         };
         var otherToken = new Option<string?>("--other-token")
         {
-            Description = "A second caller's bearer token (another subject than --token's), for the probes that ask for a job's routes as someone who did not submit it. Default: for a gateway on loopback, one minted from the local issuer in --state for 'fuzz-other-caller'; for any other gateway those probes are skipped without it.",
+            Description = "A second caller's bearer token (another subject than --token's), for the probes that ask for a job's routes as someone who did not submit it. Default: $SERVERLESSSERVE_OTHER_TOKEN (keeps it out of the process list), else for a gateway on loopback one minted from the local issuer in --state for 'fuzz-other-caller'; for any other gateway those probes are skipped without it.",
         };
         var url = CommonOptions.GatewayUrl();
         var token = CommonOptions.Token();
@@ -65,8 +65,8 @@ internal static class FuzzCommand
             };
             // The route probes' other caller: the one given, else minted like the default token, for a subject that sends no case.
             var local = CommonOptions.ResolveState(parse.GetValue(state));
-            var otherCaller = parse.GetValue(otherToken) is { Length: > 0 } given
-                ? given
+            var otherCaller = (parse.GetValue(otherToken) ?? Environment.GetEnvironmentVariable("SERVERLESSSERVE_OTHER_TOKEN")) is { Length: > 0 } given
+                ? given.Trim()
                 : gateway.IsLoopback && File.Exists(local.IssuerKey)
                     ? LocalIssuer.Mint(local, "fuzz-other-caller", [], TimeSpan.FromHours(1))
                     : null;

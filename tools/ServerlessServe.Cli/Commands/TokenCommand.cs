@@ -30,6 +30,13 @@ internal static class TokenCommand
             Description = $"An admin token: the admin app's audience ({LocalIssuer.AdminAudience}) and the role {LocalIssuer.AdminRole}. The gateway refuses it.",
         };
         var command = new Command("token", "Mint a caller token (or with --admin an admin token) from the local issuer.") { stateOption, subject, roles, lifetime, algorithm, admin };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(lifetime) is var span && (span <= TimeSpan.Zero || span > TimeSpan.FromHours(24)))
+            {
+                result.AddError("--lifetime must be more than zero and at most 24:00:00 (the gateway refuses longer-lived tokens)");
+            }
+        });
         command.SetAction(parse =>
         {
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));
