@@ -115,15 +115,24 @@ public sealed class JobEndpoints(
         }
 
         // Prefer: wait=N — answer with the finished job's status (200) when it ends within N seconds.
-        if (await WaitAsPreferredAsync(request, client, jobId!).ConfigureAwait(false) is { } finished)
+        try
         {
-            var done = await StatusDocumentAsync(request, finished).ConfigureAwait(false);
-            if (done is BodyResult body)
+            if (await WaitAsPreferredAsync(request, client, jobId!).ConfigureAwait(false) is { } finished)
             {
-                body.Headers["Location"] = StatusUrl(request, jobId!);
-            }
+                var done = await StatusDocumentAsync(request, finished).ConfigureAwait(false);
+                if (done is BodyResult body)
+                {
+                    body.Headers["Location"] = StatusUrl(request, jobId!);
+                }
 
-            return WithDeprecation(done, context);
+                return WithDeprecation(done, context);
+            }
+        }
+        catch (Exception ex) when (ScheduledThenFailed(ex, request))
+        {
+            // The job exists and runs: the caller gets its URL, never a 500 that a retry would answer with a second job.
+            Log.AnsweredAcceptedAfterFailure(logger, jobId!, ex.GetType().Name);
+            return WithDeprecation(Accepted(request, jobId!), context);
         }
 
         if (request.HttpContext.RequestAborted.IsCancellationRequested)
@@ -298,13 +307,32 @@ public sealed class JobEndpoints(
             return refusal;
         }
 
+        try
+        {
+            return await OrchestratedAnswerAsync(request, client, jobId!).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ScheduledThenFailed(ex, request))
+        {
+            // The item runs (and may already be released and audited): the caller gets the job's URL to read it from.
+            Log.AnsweredAcceptedAfterFailure(logger, jobId!, ex.GetType().Name);
+            return Accepted(request, jobId!);
+        }
+    }
+
+    // A failure after a job was scheduled, other than the caller leaving.
+    private static bool ScheduledThenFailed(Exception ex, HttpRequest request) =>
+        !(ex is OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested);
+
+    // An orchestrated request's job once scheduled: its answer as a sync request's when it finishes within the wait.
+    private async Task<IActionResult> OrchestratedAnswerAsync(HttpRequest request, DurableTaskClient client, string jobId)
+    {
         OrchestrationMetadata? job = null;
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted))
         {
             wait.CancelAfter(options.Value.OrchestratedWait);
             try
             {
-                job = await WaitAsync(client, jobId!, wait.Token).ConfigureAwait(false);
+                job = await WaitAsync(client, jobId, wait.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
             {
@@ -313,7 +341,7 @@ public sealed class JobEndpoints(
             catch (OperationCanceledException)
             {
                 // The caller left during the wait of a request it sent as a sync one: it holds no job id.
-                await WithdrawAsync(client, jobId!).ConfigureAwait(false);
+                await WithdrawAsync(client, jobId).ConfigureAwait(false);
                 return V2Results.Refused(Refusal.Cancelled);
             }
         }
@@ -322,7 +350,7 @@ public sealed class JobEndpoints(
         {
             return job?.RuntimeStatus == OrchestrationRuntimeStatus.Failed
                 ? V2Results.Refused(Refusal.Unavailable("the request could not be completed"))
-                : Accepted(request, jobId!);
+                : Accepted(request, jobId);
         }
 
         ItemResult result;
@@ -332,7 +360,7 @@ public sealed class JobEndpoints(
         }
         catch (PayloadIntegrityException ex)
         {
-            Log.ResultsUnreadable(logger, jobId!, TelemetryRedaction.Text(ex.Message));
+            Log.ResultsUnreadable(logger, jobId, TelemetryRedaction.Text(ex.Message));
             return V2Results.Refused(Refusal.Failed);
         }
 

@@ -48,6 +48,10 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         SocketPath = Path.Combine(_directory, SidecarFolders.SocketName);
         Channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
         {
+            // A work item carries its orchestration's history, which for a large job is more than gRPC's default 4 MB;
+            // past it the worker could not take the item, and the dispatcher would renew its lock for ever.
+            MaxReceiveMessageSize = MaxMessageBytes,
+            MaxSendMessageSize = MaxMessageBytes,
             HttpHandler = new SocketsHttpHandler
             {
                 ConnectCallback = async (_, cancellationToken) =>
@@ -67,6 +71,9 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
             },
         });
     }
+
+    /// <summary>The largest message either side of the sidecar's channel takes: 256 MiB (gRPC's default is 4 MB).</summary>
+    public const int MaxMessageBytes = 256 * 1024 * 1024;
 
     public string SocketPath { get; }
 
@@ -107,7 +114,11 @@ internal sealed class DurableSidecar : IHostedService, IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.ListenUnixSocket(SocketPath, l => l.Protocols = HttpProtocols.Http2));
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(_loggers);
-        builder.Services.AddGrpc();
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = MaxMessageBytes;
+            grpc.MaxSendMessageSize = MaxMessageBytes;
+        });
         builder.Services.AddSingleton<IOrchestrationService>(service);
         builder.Services.AddSingleton(client);
         builder.Services.AddSingleton<TaskHubGrpcServer>();

@@ -63,7 +63,7 @@ public sealed class JobTests(StackFixture fixture)
 
         // Every stage's verdict is on each record, as on the sync path; the refused item never reached inference.
         var released = records.Single(r => r.GetProperty("requestId").GetString() == job + ".0");
-        Assert.Equal(["authorize", "budget", "canary", "extract", "infer", "read", "redact", "resolve", "screen", "squeeze", "validate"], released.GetProperty("stages").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["authorize", "budget", "canary", "contain", "extract", "infer", "read", "redact", "resolve", "screen", "squeeze", "validate"], released.GetProperty("stages").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var invalid = records.Single(r => r.GetProperty("requestId").GetString() == $"{job}.{items.Count - 1}");
         Assert.Equal("refused:invalid", invalid.GetProperty("stages").GetProperty("validate").GetString());
         Assert.False(invalid.GetProperty("stages").TryGetProperty("infer", out _));
