@@ -69,7 +69,7 @@ internal static class PiiRedactor
     /// looked for by libphonenumber in the national formats of <paramref name="phoneRegions"/> (null:
     /// <see cref="DefaultPhoneRegions"/>).
     /// </summary>
-    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
+    public static string Redact(string text, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null, long deadline = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(entities);
@@ -79,7 +79,7 @@ internal static class PiiRedactor
             return text;
         }
 
-        if (Find(text, entities, phoneRegions) is not { } found)
+        if (Find(text, entities, phoneRegions, deadline) is not { } found)
         {
             Increment(counts, PiiEntities.Unscannable);
             return "[" + PiiEntities.Unscannable + "]";
@@ -104,9 +104,10 @@ internal static class PiiRedactor
 
     /// <summary>
     /// The requested entities in <paramref name="text"/>, as ranges of the original text in ascending order; null when
-    /// the text cannot be scanned within the match timeout (the caller then fails closed).
+    /// the text cannot be scanned within the match timeout, or before <paramref name="deadline"/> (a
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp): the caller then fails closed.
     /// </summary>
-    public static IReadOnlyList<(int Start, int End, PiiEntity Entity)>? Find(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions = null)
+    public static IReadOnlyList<(int Start, int End, PiiEntity Entity)>? Find(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions = null, long deadline = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(entities);
@@ -119,9 +120,10 @@ internal static class PiiRedactor
         List<Span> spans;
         try
         {
-            spans = FindSpans(normalized.Text);
+            spans = FindSpans(normalized.Text, deadline);
             if (entities.Contains(PiiEntity.Phone))
             {
+                PastDeadline(deadline);
                 AddLibPhoneNumbers(normalized.Text, phoneRegions ?? DefaultPhoneRegions, spans);
             }
         }
@@ -148,7 +150,7 @@ internal static class PiiRedactor
     /// <c>[BINARY]</c> (counted as <see cref="PiiEntities.Binary"/>) whenever any entity is requested. Returns the input
     /// array itself when nothing changed (it is never written to).
     /// </summary>
-    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null)
+    public static byte[] RedactUtf8(byte[] utf8, IReadOnlySet<PiiEntity> entities, IDictionary<string, int> counts, IReadOnlyList<string>? phoneRegions = null, long deadline = long.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(utf8);
         ArgumentNullException.ThrowIfNull(entities);
@@ -169,11 +171,20 @@ internal static class PiiRedactor
             return Encoding.ASCII.GetBytes("[" + PiiEntities.Binary + "]");
         }
 
-        var redacted = Redact(text, entities, counts, phoneRegions);
+        var redacted = Redact(text, entities, counts, phoneRegions, deadline);
         return ReferenceEquals(redacted, text) ? utf8 : StrictUtf8.GetBytes(redacted);
     }
 
-    private static List<Span> FindSpans(string text)
+    // Past the deadline: read as a match timeout, so the text is replaced, never released unread.
+    private static void PastDeadline(long deadline)
+    {
+        if (deadline != long.MaxValue && System.Diagnostics.Stopwatch.GetTimestamp() > deadline)
+        {
+            throw new RegexMatchTimeoutException();
+        }
+    }
+
+    private static List<Span> FindSpans(string text, long deadline)
     {
         var spans = new List<Span>();
         bool[]? claimed = null;
@@ -182,6 +193,7 @@ internal static class PiiRedactor
             var start = 0;
             while (start < text.Length)
             {
+                PastDeadline(deadline);
                 var match = detector.Pattern.Match(text, start);
                 if (!match.Success)
                 {

@@ -15,6 +15,7 @@ namespace ServerlessServe.Core.Redaction;
 public sealed class ResponseRedactor
 {
     private readonly IReadOnlyList<string> _phoneRegions;
+    private readonly long _maxScanTicks;
 
     /// <summary>A redactor with the default options (<see cref="RedactionOptions"/>).</summary>
     public ResponseRedactor()
@@ -27,6 +28,7 @@ public sealed class ResponseRedactor
     {
         ArgumentNullException.ThrowIfNull(options);
         _phoneRegions = [.. options.Value.PhoneRegions];
+        _maxScanTicks = (long)(options.Value.MaxScanTime.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     }
 
     /// <summary>Count key for the number of outputs changed by an output rule or by the policy's default rounding.</summary>
@@ -39,6 +41,7 @@ public sealed class ResponseRedactor
         ArgumentNullException.ThrowIfNull(policy);
 
         var entities = policy.Redact.ToHashSet();
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + _maxScanTicks;
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var released = new List<Tensor>(outputs.Count + 1);
         var hardened = 0;
@@ -56,7 +59,7 @@ public sealed class ResponseRedactor
             }
             else if (output.DataType == TensorDataType.Bytes && entities.Count > 0)
             {
-                released.Add(RedactBytes(output, entities, counts));
+                released.Add(RedactBytes(output, entities, counts, deadline));
             }
             else
             {
@@ -102,13 +105,13 @@ public sealed class ResponseRedactor
         }
     }
 
-    private Tensor RedactBytes(Tensor output, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
+    private Tensor RedactBytes(Tensor output, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline)
     {
         var elements = output.As<byte[]>();
         var redacted = new byte[elements.Length][];
         for (var i = 0; i < elements.Length; i++)
         {
-            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions);
+            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions, deadline);
         }
 
         if (redacted.Length > 1)
@@ -116,7 +119,7 @@ public sealed class ResponseRedactor
             // An entity split over elements (a model that emits a token, word or field per element) is found in the
             // elements read together, run into each other and with a space between.
             var texts = redacted.Select(e => Utf8.GetString(e)).ToArray();
-            var changed = RedactAcross(texts, string.Empty, entities, counts) | RedactAcross(texts, " ", entities, counts);
+            var changed = RedactAcross(texts, string.Empty, entities, counts, deadline) | RedactAcross(texts, " ", entities, counts, deadline);
             if (changed)
             {
                 for (var i = 0; i < texts.Length; i++)
@@ -137,7 +140,7 @@ public sealed class ResponseRedactor
     /// reaches removed. An entity within one element was redacted by the element's own pass. Text that cannot be
     /// scanned in time replaces every element with <c>[REDACTED]</c>. True when anything changed.
     /// </summary>
-    private bool RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts)
+    private bool RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline)
     {
         var starts = new int[texts.Length];
         var joined = new System.Text.StringBuilder();
@@ -152,7 +155,7 @@ public sealed class ResponseRedactor
             joined.Append(texts[i]);
         }
 
-        if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions) is not { } found)
+        if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions, deadline) is not { } found)
         {
             Array.Fill(texts, "[" + PiiEntities.Unscannable + "]");
             counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + 1;

@@ -58,6 +58,30 @@ public class ResponseRedactorTests
     }
 
     [Fact]
+    public void Apply_TextNotReadWithinTheScanTime_ReplacedNeverReleasedUnread()
+    {
+        // 400 KB of "1 1 1 …" takes seconds to read (each digit a phone candidate); a model that echoes its input can
+        // make the gateway read megabytes of it. Past MaxScanTime the rest is replaced, the response still answered.
+        var redactor = new ResponseRedactor(Microsoft.Extensions.Options.Options.Create(new RedactionOptions { MaxScanTime = TimeSpan.FromMilliseconds(10) }));
+        var policy = new ModelPolicy { Redact = [PiiEntity.Email, PiiEntity.Phone] };
+        var slow = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("1 ", 200_000)));
+
+        var result = redactor.Apply([new Tensor("echo", TensorDataType.Bytes, [2], new[] { slow, Encoding.UTF8.GetBytes("mail bob@contoso.com") })], policy);
+
+        Assert.All(result.Outputs[0].As<byte[]>(), e => Assert.Equal("[REDACTED]", Encoding.UTF8.GetString(e)));
+        Assert.True(result.Counts[PiiEntities.Unscannable] >= 2);
+    }
+
+    [Theory]
+    [InlineData(0.001)]
+    [InlineData(601)]
+    public void Options_MaxScanTimeOutOfRange_Invalid(double seconds)
+    {
+        var options = new RedactionOptions { MaxScanTime = TimeSpan.FromSeconds(seconds) };
+        Assert.Contains(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)), r => r.MemberNames.Contains(nameof(RedactionOptions.MaxScanTime)));
+    }
+
+    [Fact]
     public void Apply_NoRule_DefaultRoundOnFloatsOthersUntouched()
     {
         var policy = new ModelPolicy { DefaultRound = 1 };
