@@ -212,6 +212,18 @@ internal static class PiiRedactor
                 }
                 else if (detector.SkipRejected && !overlaps)
                 {
+                    // A number written as a phone after a word's digits ("Suite 200 555-123-4567"): the rejected run's
+                    // tail after a space, when it is grouped with the punctuation phones are written with, is a
+                    // candidate of its own. A run grouped by spaces alone stays one number (an account, a failed IBAN).
+                    if (PhoneAfterSpace(candidate, detector.Validate) is { } tail && !Overlaps(claimed, match.Index + tail.Offset, tail.Length))
+                    {
+                        claimed ??= new bool[text.Length];
+                        claimed.AsSpan(match.Index + tail.Offset, tail.Length).Fill(true);
+                        spans.Add(new Span(match.Index + tail.Offset, tail.Length, detector.Entity));
+                        start = match.Index + tail.Offset + tail.Length;
+                        continue;
+                    }
+
                     var date = PiiPatterns.LeadingDate().Match(text, match.Index, match.Length);
                     start = match.Index + (date.Success ? date.Length : match.Length);
                 }
@@ -356,6 +368,26 @@ internal static class PiiRedactor
     }
 
     /// <summary>The longest valid prefix of the candidate that ends at a group boundary, or 0.</summary>
+    // The first tail of a rejected phone candidate that starts after a space, holds '-', '.', '/' or '(' and is valid.
+    private static (int Offset, int Length)? PhoneAfterSpace(ReadOnlySpan<char> candidate, Validator validate)
+    {
+        for (var i = 0; i < candidate.Length - 1; i++)
+        {
+            if (candidate[i] != ' ')
+            {
+                continue;
+            }
+
+            var tail = candidate[(i + 1)..];
+            if (tail.IndexOfAny("-./(") >= 0 && ValidLength(tail, validate) is > 0 and var length)
+            {
+                return (i + 1, length);
+            }
+        }
+
+        return null;
+    }
+
     private static int ValidLength(ReadOnlySpan<char> candidate, Validator validate)
     {
         while (candidate.Length > 0)

@@ -63,6 +63,8 @@ public class PiiRedactorTests
     [InlineData("to john@[IPv6:2001:db8::1] ok", "[IPV6]", "db8")]
     [InlineData("host ::2:3:4:5:6:7:8 ok", "[IPV6]", "7:8")]
     [InlineData("host 1:2:3:4:5:6:7:: ok", "[IPV6]", "6:7")]
+    [InlineData("Suite 300 555-123-4567 ok", "[PHONE]", "4567")]
+    [InlineData("Room 12 030-123-4567 ok", "[PHONE]", "4567")]
     public void Redact_EntityHiddenByInvisibleOrLookAlikeCharactersOrLongParts_Found(string text, string placeholder, string secret)
     {
         var redacted = PiiRedactor.Redact(text, All).Text;
