@@ -341,7 +341,9 @@ module keyVault 'modules/keyvault.bicep' = {
   params: {
     name: names.keyVault
     location: location
-    tags: tags
+    // The salt the vault's name came from: preflight recovers a soft-deleted vault only of this environment and salt
+    // (a new salt names a new vault, which a recovery of the old one's name would make fail).
+    tags: union(tags, { 'serverlessserve-salt': resourceSalt })
     vnetEnabled: vnetEnabled
     privateEndpointSubnetId: network.?outputs.privateEndpointSubnetId ?? ''
     vaultDnsZoneId: network.?outputs.vaultDnsZoneId ?? ''

@@ -22,6 +22,8 @@ if [ -n "$env_name" ]; then
 fi
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
+# The salt whose Key Vault holds the seeded secrets: a new salt makes preprovision seed the new vault.
+azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT "$(value SERVERLESSSERVE_RESOURCE_SALT)"
 
 # Locks one container's retention policy with the policy's current etag; a locked policy is left as it is.
 # Through Azure Resource Manager (az CLI, the operator's login), so it works with the accounts' public access off.

@@ -19,8 +19,15 @@ fi
 
 group=$(value AZURE_RESOURCE_GROUP)
 [ -n "$group" ] || exit 0
-locks=$(az lock list --resource-group "$group" --query "[].[name, id]" -o tsv) \
-  || { echo "predown: could not list the locks of $group (is the Azure CLI signed in? az login)" >&2; exit 1; }
+if ! locks=$(az lock list --resource-group "$group" --query "[].[name, id]" -o tsv); then
+  # A group deleted already (a partial teardown, or by hand) has nothing left to protect: azd down may go on.
+  if [ "$(az group exists --name "$group" 2>/dev/null | tr -d '\r')" = "false" ]; then
+    echo "predown: $group does not exist any more; nothing to check" >&2
+    exit 0
+  fi
+  echo "predown: could not list the locks of $group (is the Azure CLI signed in? az login)" >&2
+  exit 1
+fi
 if [ -n "$(printf '%s' "$locks" | tr -d ' \r\n')" ]; then
   {
     echo "predown: azd down would stop half-way: $group holds locks that protect the audit trail:"

@@ -62,7 +62,9 @@ else {
 
 $mode = 'default'
 if ($envName) {
-    $deleted = @(az keyvault list-deleted --resource-type vault --query "[?properties.tags.""azd-env-name""=='$envName'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
+    # Only a vault of this environment and resource salt (absent tag: the empty salt); a new salt names a new vault.
+    $salt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
+    $deleted = @(az keyvault list-deleted --resource-type vault --query "[?properties.tags.""azd-env-name""=='$envName' && (properties.tags.""serverlessserve-salt"" || '')=='$salt'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
     if ($LASTEXITCODE -eq 0 -and $deleted.Count -gt 0) {
         $mode = 'recover'
         Write-Host "preflight: Key Vault $($deleted -join ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"

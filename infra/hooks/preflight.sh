@@ -66,10 +66,13 @@ else
   fi
 fi
 
-# The vault's name is fixed by the environment, so a soft-deleted one is found by the azd-env-name tag it carried.
+# The vault's name is fixed by the environment and the resource salt, so a soft-deleted one is found by the tags it
+# carried: azd-env-name, and serverlessserve-salt (absent on vaults deployed before it: the empty salt). After a new
+# salt, the old vault is not this deployment's: recovering it by the new name would fail the deployment.
 mode=default
+salt=$(value SERVERLESSSERVE_RESOURCE_SALT)
 if [ -n "$env_name" ]; then
-  deleted=$(az keyvault list-deleted --resource-type vault --query "[?properties.tags.\"azd-env-name\"=='$env_name'].name" -o tsv 2>/dev/null || true)
+  deleted=$(az keyvault list-deleted --resource-type vault --query "[?properties.tags.\"azd-env-name\"=='$env_name' && (properties.tags.\"serverlessserve-salt\" || '')=='$salt'].name" -o tsv 2>/dev/null || true)
   if [ -n "$(printf '%s' "$deleted" | tr -d ' \r\n')" ]; then
     mode=recover
     echo "preflight: Key Vault $(printf '%s' "$deleted" | tr -d '\r' | tr '\n' ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"

@@ -42,6 +42,20 @@ if (-not (Get-AzdValue 'SERVERLESSSERVE_INFERENCE_AUDIENCE')) {
 
 $seeded = (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true'
 $witnessSeeded = (Get-AzdValue 'SERVERLESSSERVE_WITNESS_KEY_SEEDED') -eq 'true'
+# A new resource salt names a new Key Vault, empty: the secrets seeded into the old one must be made again for it.
+$seededSalt = (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED_SALT').Trim('"')
+if ($seeded -and $seededSalt -ne (Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT')) {
+    $saltEnv = Get-AzdValue 'AZURE_ENV_NAME'
+    if (-not $saltEnv) { $saltEnv = $env:AZURE_ENV_NAME }
+    $saltKeys = ".azure/$saltEnv/keys"
+    $previous = Join-Path $saltKeys "before-salt-$((Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))"
+    New-Item -ItemType Directory -Force -Path $previous | Out-Null
+    Get-ChildItem -Path $saltKeys -Filter '*.pub.pem' -File | Copy-Item -Destination $previous
+    Remove-Item -Force -ErrorAction SilentlyContinue (Join-Path $saltKeys 'audit-checkpoint.pub.pem'), (Join-Path $saltKeys 'audit-witness.pub.pem')
+    Write-Host "The resource salt changed since the keys were seeded: new audit keys for the new Key Vault (the old public keys are in $previous)."
+    $seeded = $false
+    $witnessSeeded = $false
+}
 if ($seeded -and $witnessSeeded) {
     exit 0
 }
@@ -56,13 +70,18 @@ if ($seeded) {
     # Seeded before the witness: `keys create` here would recreate the deleted secret keys and overwrite their public
     # halves, so the witness key is made in a scratch state and only its two files are kept.
     $scratch = Join-Path ([IO.Path]::GetTempPath()) ([IO.Path]::GetRandomFileName())
-    dotnet run --project tools/ServerlessServe.Cli -- keys create --state $scratch | Out-Null
-    if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
-    New-Item -ItemType Directory -Force -Path $keys | Out-Null
-    foreach ($file in 'audit-witness.key.pem', 'audit-witness.pub.pem') {
-        Copy-Item -Force (Join-Path (Join-Path $scratch 'keys') $file) $keys
+    try {
+        dotnet run --project tools/ServerlessServe.Cli -- keys create --state $scratch | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw 'ssctl keys create failed' }
+        New-Item -ItemType Directory -Force -Path $keys | Out-Null
+        foreach ($file in 'audit-witness.key.pem', 'audit-witness.pub.pem') {
+            Copy-Item -Force (Join-Path (Join-Path $scratch 'keys') $file) $keys
+        }
     }
-    Remove-Item -Recurse -Force $scratch
+    finally {
+        # The scratch state holds a full set of private keys: never left behind, whatever failed.
+        Remove-Item -Recurse -Force $scratch -ErrorAction SilentlyContinue
+    }
     $created = 'the audit witness key'
 }
 else {

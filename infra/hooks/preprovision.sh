@@ -41,19 +41,31 @@ fi
 
 seeded=$(value SERVERLESSSERVE_KEYS_SEEDED)
 witness_seeded=$(value SERVERLESSSERVE_WITNESS_KEY_SEEDED)
-if [ "$seeded" = "true" ] && [ "$witness_seeded" = "true" ]; then
-  exit 0
-fi
-
 env_name=$(value AZURE_ENV_NAME)
 [ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:?AZURE_ENV_NAME is not set}
 keys=".azure/$env_name/keys"
+# A new resource salt names a new Key Vault, empty: the secrets seeded into the old one (and deleted here since) must be
+# made again for it. The old public halves are kept beside, for verifying the old deployment's audit trail.
+if [ "$seeded" = "true" ] && [ "$(value SERVERLESSSERVE_KEYS_SEEDED_SALT)" != "$(value SERVERLESSSERVE_RESOURCE_SALT)" ]; then
+  previous="$keys/before-salt-$(date -u +%Y%m%d%H%M%S)"
+  mkdir -p "$previous"
+  for file in "$keys"/*.pub.pem; do [ -f "$file" ] && cp "$file" "$previous/"; done
+  rm -f "$keys/audit-checkpoint.pub.pem" "$keys/audit-witness.pub.pem"
+  echo "The resource salt changed since the keys were seeded: new audit keys for the new Key Vault (the old public keys are in $previous)."
+  seeded=""
+  witness_seeded=""
+fi
+if [ "$seeded" = "true" ] && [ "$witness_seeded" = "true" ]; then
+  exit 0
+fi
 
 umask 077
 if [ "$seeded" = "true" ]; then
   # Seeded before the witness: `keys create` here would recreate the deleted secret keys and overwrite their public
   # halves, so the witness key is made in a scratch state and only its two files are kept.
   scratch=$(mktemp -d)
+  # The scratch state holds a full set of private keys: never left behind, whatever fails.
+  trap 'rm -rf "$scratch"' EXIT
   dotnet run --project tools/ServerlessServe.Cli -- keys create --state "$scratch" >/dev/null
   mkdir -p "$keys"
   cp "$scratch/keys/audit-witness.key.pem" "$scratch/keys/audit-witness.pub.pem" "$keys/"

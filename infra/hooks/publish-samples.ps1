@@ -28,6 +28,12 @@ if (-not (Test-Path "$state/keys/model-signing.key.pem")) {
     Write-Host "No model signing key in $state/keys (a signer of your own is set): sign and publish your models yourself (docs/deploy.md, ""Publishing models"")."
     exit 0
 }
+# The key the deployment trusts may be a signer of your own (set before the first azd up, or rotated since): the
+# generated key then signs nothing the apps would serve, and the job would refuse it.
+if ([Convert]::ToBase64String([IO.File]::ReadAllBytes("$state/keys/model-signing.pub.pem")) -ne (Get-AzdValue 'SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM')) {
+    Write-Host "The deployment trusts a model signer of your own, not the generated key in $state/keys: sample models not published; sign and publish your models yourself (docs/deploy.md, ""Publishing models"")."
+    exit 0
+}
 
 $work = Join-Path ([IO.Path]::GetTempPath()) ([Guid]::NewGuid().ToString('N'))
 try {
@@ -72,7 +78,7 @@ try {
     Write-Host "Publishing from inside the VNet: job $job, execution $execution"
     $status = 'Running'
     for ($i = 0; $status -in @('Running', 'Processing', ''); $i++) {
-        if ($i -ge 120) { throw "publish: execution $execution still $status after 20 minutes; see: az containerapp job execution show -n $job -g $group --job-execution-name $execution" }
+        if ($i -ge 186) { throw "publish: execution $execution still $status after 31 minutes (the job's replica timeout is 30); see: az containerapp job execution show -n $job -g $group --job-execution-name $execution" }
         Start-Sleep -Seconds 10
         $status = "$(az containerapp job execution show --name $job --resource-group $group --job-execution-name $execution --query properties.status -o tsv)".Trim()
     }

@@ -27,6 +27,12 @@ if [ ! -f "$state/keys/model-signing.key.pem" ]; then
   echo "No model signing key in $state/keys (a signer of your own is set): sign and publish your models yourself (docs/deploy.md, \"Publishing models\")."
   exit 0
 fi
+# The key the deployment trusts may be a signer of your own (SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM set before the
+# first azd up, or rotated since): the generated key then signs nothing the apps would serve, and the job would refuse it.
+if [ "$(base64 <"$signer_pub" | tr -d '\n\r')" != "$(value SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM)" ]; then
+  echo "The deployment trusts a model signer of your own, not the generated key in $state/keys: sample models not published; sign and publish your models yourself (docs/deploy.md, \"Publishing models\")."
+  exit 0
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -54,13 +60,16 @@ group=$(value AZURE_RESOURCE_GROUP)
 # The image's base images, pinned by digest (infra/images.lock, kept by pin-images.sh).
 sh "$(dirname "$0")/pin-images.sh" >/dev/null
 . "$(dirname "$0")/../images.lock"
-git archive --format=tar HEAD | tar -x -C "$work/context"
+# To a file first: in a pipe, a failed git archive (a workspace without a commit) would go unnoticed.
+git archive --format=tar --output "$work/source.tar" HEAD
+tar -x -f "$work/source.tar" -C "$work/context"
 printf '**/bin/\n**/obj/\n' >"$work/context/.dockerignore"
 tag="publisher:$(date -u +%Y%m%d%H%M%S)"
 echo "Building $tag in $registry (remote build)"
 az acr build --registry "$registry" --image "$tag" --file tools/ServerlessServe.Cli/Dockerfile.publisher \
   --build-arg "SDK_IMAGE=$SDK_IMAGE@$SDK_IMAGE_DIGEST" --build-arg "RUNTIME_IMAGE=$RUNTIME_IMAGE@$RUNTIME_IMAGE_DIGEST" \
-  "$work/context" >/dev/null
+  "$work/context" >"$work/build.log" 2>&1 \
+  || { cat "$work/build.log" >&2; echo "publish: the publisher image did not build in $registry" >&2; exit 1; }
 image="$(az acr show --name "$registry" --query loginServer -o tsv)/$tag"
 azd env set SERVERLESSSERVE_PUBLISHER_IMAGE_NAME "$image"
 az containerapp job update --name "$job" --resource-group "$group" --image "$image" >/dev/null
@@ -70,9 +79,10 @@ status=Running
 tries=0
 while [ "$status" = "Running" ] || [ "$status" = "Processing" ] || [ -z "$status" ]; do
   tries=$((tries + 1))
-  [ "$tries" -le 120 ] || { echo "publish: execution $execution still $status after 20 minutes; see: az containerapp job execution show -n $job -g $group --job-execution-name $execution" >&2; exit 1; }
+  [ "$tries" -le 186 ] || { echo "publish: execution $execution still $status after 31 minutes (the job's replica timeout is 30); see: az containerapp job execution show -n $job -g $group --job-execution-name $execution" >&2; exit 1; }
   sleep 10
-  status=$(az containerapp job execution show --name "$job" --resource-group "$group" --job-execution-name "$execution" --query properties.status -o tsv)
+  # A failed poll (throttled, a network blip) is asked again, as an empty status.
+  status=$(az containerapp job execution show --name "$job" --resource-group "$group" --job-execution-name "$execution" --query properties.status -o tsv) || status=""
 done
 if [ "$status" != "Succeeded" ]; then
   echo "publish: execution $execution ended $status; its log: az containerapp job logs show -n $job -g $group --execution $execution --container publish" >&2

@@ -34,6 +34,30 @@ public sealed class PredownHookTests : IDisposable
     }
 
     [Fact]
+    public async Task GroupGoneAlready_LetsDownGoOn_ButAListingFailureOtherwiseStopsIt()
+    {
+        // The lock listing fails (no answer file: the stand-in exits 1); then whether the group exists decides.
+        _hook.AzScript = """
+            case "$1" in
+              lock) echo "ResourceGroupNotFound" >&2; exit 1 ;;
+              group) cat "$ANSWERS/az-group" ;;
+            esac
+            """;
+        _hook.Az["group"] = "false";
+
+        var gone = await _hook.RunAsync("predown.sh");
+
+        Assert.Equal(0, gone.ExitCode);
+        Assert.Contains("rg-prod does not exist any more", gone.Errors, StringComparison.Ordinal);
+        Assert.Equal("group exists --name rg-prod", gone.AzCalls[^1]);
+
+        _hook.Az["group"] = "true";
+        var signedOut = await _hook.RunAsync("predown.sh");
+        Assert.Equal(1, signedOut.ExitCode);
+        Assert.Contains("could not list the locks of rg-prod", signedOut.Errors, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Confirmed_SkipsTheCheck_AndSaysSo()
     {
         _hook.AzdEnv["SERVERLESSSERVE_DOWN_CONFIRMED"] = "true";

@@ -100,6 +100,22 @@ public sealed class PreflightHookTests : IDisposable
         Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal) && c.Contains("=='prod'", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("s2")]
+    public async Task SoftDeletedVault_LookedForUnderThisResourceSaltOnly(string salt)
+    {
+        // A new salt names a new vault: recovering the old one under the new name would fail the deployment.
+        var env = Env();
+        env["SERVERLESSSERVE_RESOURCE_SALT"] = salt;
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal)
+            && c.Contains("[?properties.tags.\"azd-env-name\"=='prod' && (properties.tags.\"serverlessserve-salt\" || '')=='" + salt + "'].name", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task RecoveredVault_GoesBackToDefaultOnTheNextRun()
     {
