@@ -94,6 +94,7 @@ public sealed class JobEndpoints(
                     return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
                 }
 
+                HttpEdge.AllowBody(request, (long)limit.MaxJobBytes + 1);
                 var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
                 if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
                 {

@@ -45,9 +45,9 @@ public sealed partial class AdminEndpoints
         }
 
         using var buffer = new MemoryStream();
-        if (!await CopyBoundedAsync(request.Body, buffer, MaxSignedDocumentBody, request.HttpContext.RequestAborted).ConfigureAwait(false))
+        if (await ReadBoundedAsync(request, buffer, MaxSignedDocumentBody, "document too large").ConfigureAwait(false) is { } unread)
         {
-            return await RefuseAsync(admin, Refusal.TooLarge("document too large")).ConfigureAwait(false);
+            return await RefuseAsync(admin, unread).ConfigureAwait(false);
         }
 
         byte[] document;

@@ -114,7 +114,7 @@ public sealed partial class AdminEndpoints
     private async Task<RequestKeyRegistration?> ReadRequestKeyAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
-        if (!await CopyBoundedAsync(request.Body, buffer, 8192, request.HttpContext.RequestAborted).ConfigureAwait(false))
+        if (await ReadBoundedAsync(request, buffer, 8192, "body too large").ConfigureAwait(false) is not null)
         {
             return null;
         }

@@ -129,9 +129,9 @@ public sealed partial class AdminEndpoints
         }
 
         using var upload = new MemoryStream();
-        if (!await CopyBoundedAsync(request.Body, upload, _options.MaxPackageBytes, request.HttpContext.RequestAborted).ConfigureAwait(false))
+        if (await ReadBoundedAsync(request, upload, _options.MaxPackageBytes, "package too large").ConfigureAwait(false) is { } unread)
         {
-            return await RefuseAsync(admin, Refusal.TooLarge("package too large")).ConfigureAwait(false);
+            return await RefuseAsync(admin, unread).ConfigureAwait(false);
         }
 
         upload.Position = 0;
@@ -441,7 +441,7 @@ public sealed partial class AdminEndpoints
     private async Task<TargetRequest?> ReadTargetAsync(HttpRequest request, bool allowTokenId)
     {
         using var buffer = new MemoryStream();
-        if (!await CopyBoundedAsync(request.Body, buffer, 4096, request.HttpContext.RequestAborted).ConfigureAwait(false))
+        if (await ReadBoundedAsync(request, buffer, 4096, "body too large").ConfigureAwait(false) is not null)
         {
             return null;
         }
@@ -504,23 +504,41 @@ public sealed partial class AdminEndpoints
         }
     }
 
-    private static async Task<bool> CopyBoundedAsync(Stream source, Stream destination, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the request's body into <paramref name="destination"/>, at most <paramref name="maxBytes"/>: null when read
+    /// whole, else the refusal (too large, timed out, cut off). Read as every route's body is (<see cref="HttpEdge.Body"/>:
+    /// its idle and total timeouts, and the server's failures as refusals, never an exception escaping the function),
+    /// with the server's own body limit raised to this route's, so a package up to <see cref="AdminOptions.MaxPackageBytes"/>
+    /// is accepted by both hosts (the standalone host's Kestrel caps other routes at the protocol's 16 MiB, the Functions
+    /// worker's at 30 MB).
+    /// </summary>
+    private static async Task<Refusal?> ReadBoundedAsync(HttpRequest request, Stream destination, long maxBytes, string tooLarge)
     {
+        HttpEdge.AllowBody(request, maxBytes + 1);
+        var cancellationToken = request.HttpContext.RequestAborted;
         var buffer = new byte[81_920];
         long total = 0;
         int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        try
         {
-            total += read;
-            if (total > maxBytes)
+            await using var source = HttpEdge.Body(request);
+            while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                return false;
-            }
+                total += read;
+                if (total > maxBytes)
+                {
+                    return Refusal.TooLarge(tooLarge);
+                }
 
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (RefusedException ex)
+        {
+            return ex.Refusal.Kind == RefusalKind.TooLarge ? Refusal.TooLarge(tooLarge) : ex.Refusal;
         }
 
-        return true;
+        return null;
     }
 
     private static bool TryParseTime(string text, out DateTimeOffset? time)

@@ -61,6 +61,22 @@ public static class HttpEdge
         return new EdgeBodyStream(request.BodyReader, options.BodyReadIdleTimeout, options.BodyReadTimeout, request.HttpContext.RequestAborted, logger);
     }
 
+    /// <summary>
+    /// Lets <paramref name="request"/>'s body be up to <paramref name="maxBytes"/> as far as the server goes, before
+    /// anything reads it: the standalone host's Kestrel caps every body at the protocol's limit, the Functions worker's
+    /// at 30 MB; a route that takes more (an admin package, a job) raises it for its own requests. A no-op once the body
+    /// is being read or where the server does not allow it.
+    /// </summary>
+    public static void AllowBody(HttpRequest request, long maxBytes)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size
+            && size.MaxRequestBodySize is { } current && current < maxBytes)
+        {
+            size.MaxRequestBodySize = maxBytes;
+        }
+    }
+
     /// <summary>A new context for a metadata or readiness request on <paramref name="request"/>.</summary>
     public static ModelRequestContext ModelContext(HttpRequest request, string model, string? version)
     {

@@ -38,6 +38,26 @@ public sealed class AdminPlaneTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.OK, await InferStatusAsync(fixture.CallerToken, "credit-risk"));
     }
 
+    /// <summary>
+    /// A package larger than the protocol's 16 MiB (and the Functions worker's 30 MB) is read whole by both hosts, up to
+    /// the admin's MaxPackageBytes (128 MiB): ResNet18 alone is 45 MB. Found in review: the standalone host refused it
+    /// at 16 MiB and the worker failed with a 500 past 30 MB, neither audited. This one is 40 MiB of noise, so it is
+    /// read whole and refused by verification.
+    /// </summary>
+    [StackFact]
+    public async Task Publish_PackageOver30MB_ReadWholeByEitherHost_ThenVerified()
+    {
+        var noise = new byte[40 * 1024 * 1024];
+        new Random(7).NextBytes(noise);
+        using var admin = Admin();
+
+        using var response = await admin.PostAsync("manage/models", new ByteArrayContent(noise) { Headers = { ContentType = new MediaTypeHeaderValue("application/zip") } });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {body}");
+        Assert.Contains("the package failed verification", body, StringComparison.Ordinal);
+    }
+
     [StackFact]
     public async Task Publish_ThroughTheAdminApp_ServedByTheGateway_TamperedRefusedAndNothingStored()
     {
