@@ -24,13 +24,17 @@ public static class StandaloneHost
     public static bool IsStandalone(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Any(a => a.StartsWith("--functions-uri", StringComparison.Ordinal) || a.StartsWith("--host", StringComparison.Ordinal)))
+        // Whole options only ("--host", "--host=…"): a standalone start may carry "--hostBuilder:…" settings.
+        if (args.Any(a => IsOption(a, "--functions-uri") || IsOption(a, "--host")))
         {
             return false;
         }
 
         return string.IsNullOrEmpty(Environment.GetEnvironmentVariable("Functions__Worker__HostEndpoint"));
     }
+
+    private static bool IsOption(string argument, string name) =>
+        argument == name || argument.StartsWith(name + "=", StringComparison.Ordinal);
 
     /// <summary>Builds and runs the standalone web host until it is stopped (Ctrl-C / SIGTERM).</summary>
     public static async Task<int> RunAsync(
