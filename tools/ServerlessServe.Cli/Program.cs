@@ -11,11 +11,12 @@ if (Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmen
     Spectre.Console.AnsiConsole.Profile.Width = Math.Max(Spectre.Console.AnsiConsole.Profile.Width, 240);
 }
 
-// Children get up to 10 s each to stop gracefully after Ctrl-C, so ssctl waits long enough for them.
+// Children get up to 10 s each to stop gracefully after Ctrl-C (then are killed), so ssctl waits long enough for them
+// all: ending sooner would leave the last ones (Azurite, on its ports) running.
 var invocation = new System.CommandLine.InvocationConfiguration
 {
     EnableDefaultExceptionHandler = false,
-    ProcessTerminationTimeout = TimeSpan.FromSeconds(40),
+    ProcessTerminationTimeout = ServerlessServe.Local.LocalStack.MaxStopTime,
 };
 
 try

@@ -217,17 +217,22 @@ public sealed class LocalStack : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the stack: the admin app beside the gateway and inference app (each up to its grace, then killed), then
+    /// Azurite (the apps flush their audit to it), then the issuer. At most about 53 s in all, within ssctl's wait
+    /// after Ctrl-C (<see cref="MaxStopTime"/>); one after another it could take 73 s, past the wait, and leave the
+    /// last children running.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_admin is not null)
-        {
-            await _admin.DisposeAsync().ConfigureAwait(false);
-        }
-
-        await _apps.DisposeAsync().ConfigureAwait(false);
+        var admin = _admin is null ? Task.CompletedTask : _admin.DisposeAsync().AsTask();
+        await Task.WhenAll(admin, _apps.DisposeAsync().AsTask()).ConfigureAwait(false);
         await Azurite.DisposeAsync().ConfigureAwait(false);
         await Issuer.DisposeAsync().ConfigureAwait(false);
     }
+
+    /// <summary>The longest <see cref="DisposeAsync"/> takes: the apps' grace and kill waits, then Azurite's, with room to spare.</summary>
+    public static readonly TimeSpan MaxStopTime = TimeSpan.FromSeconds(75);
 
     /// <summary>Waits until either app exits (for <c>ssctl up</c>, which then stops the rest).</summary>
     public Task WaitForAnyExitAsync(CancellationToken cancellationToken) => _admin is null
