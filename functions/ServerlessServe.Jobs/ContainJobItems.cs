@@ -22,18 +22,7 @@ public sealed class ContainJobItems(ContainmentRegistry registry, CallerPseudony
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("a job item carries its caller");
-        if (!registry.IsReady && !await registry.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
-            || registry.IsStale(options.Value.MaxStaleness))
-        {
-            return Refusal.Unavailable("service unavailable");
-        }
-
-        var standing = registry.Standing(pseudonymizer.Pseudonymize(caller.Subject));
-        if (standing.IsRevoked(caller.IssuedAt) || registry.IsTokenRevoked(caller.TokenId))
-        {
-            return EnforceContainment.Revoked;
-        }
-
-        return standing.Blocked ? EnforceContainment.Blocked : StageOutcome.Pass;
+        var (refusal, _, _) = await EnforceContainment.CheckAsync(registry, pseudonymizer, options.Value, caller, cancellationToken).ConfigureAwait(false);
+        return refusal is null ? StageOutcome.Pass : refusal;
     }
 }

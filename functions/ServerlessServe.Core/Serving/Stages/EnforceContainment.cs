@@ -37,23 +37,15 @@ public sealed class EnforceContainment(
     {
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("contain runs after authenticate");
-        if (!registry.IsReady && !await registry.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
-            || registry.IsStale(options.Value.MaxStaleness))
-        {
-            return Refusal.Unavailable("service unavailable");
-        }
-
-        var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
-        var standing = registry.Standing(pseudonym);
-        if (standing.IsRevoked(caller.IssuedAt) || registry.IsTokenRevoked(caller.TokenId))
+        var (refusal, pseudonym, standing) = await CheckAsync(registry, pseudonymizer, options.Value, caller, cancellationToken).ConfigureAwait(false);
+        if (ReferenceEquals(refusal, Revoked))
         {
             IdentityTelemetry.Refused(logger, context.RequestId, "caller", TokenFailure.Revoked);
-            return Revoked;
         }
 
-        if (standing.Blocked)
+        if (refusal is not null)
         {
-            return Blocked;
+            return refusal;
         }
 
         if (standing.RequestsPerMinute is { } rate && !registry.TryAcquire(pseudonym, rate))
@@ -62,5 +54,31 @@ public sealed class EnforceContainment(
         }
 
         return StageOutcome.Pass;
+    }
+
+    /// <summary>
+    /// What the containment in force says of <paramref name="caller"/>, throttles apart: unavailable while this
+    /// instance's view is unread or stale (fail closed), <see cref="Revoked"/>, <see cref="Blocked"/>, or null; with
+    /// the caller's pseudonym and standing. Shared by every check of a caller (the jobs' items too).
+    /// </summary>
+    public static async ValueTask<(Refusal? Refusal, string Pseudonym, CallerStanding Standing)> CheckAsync(
+        ContainmentRegistry registry, CallerPseudonymizer pseudonymizer, ContainmentOptions options, CallerIdentity caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        ArgumentNullException.ThrowIfNull(pseudonymizer);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!registry.IsReady && !await registry.WhenReadyAsync(options.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
+            || registry.IsStale(options.MaxStaleness))
+        {
+            return (Refusal.Unavailable("service unavailable"), string.Empty, CallerStanding.Clear);
+        }
+
+        var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
+        var standing = registry.Standing(pseudonym);
+        var refusal = standing.IsRevoked(caller.IssuedAt) || registry.IsTokenRevoked(caller.TokenId) ? Revoked
+            : standing.Blocked ? Blocked
+            : null;
+        return (refusal, pseudonym, standing);
     }
 }
