@@ -49,7 +49,7 @@ internal static partial class PiiPatterns
     // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.
     // Not inside another address (after a word character, a dot, a hex group and its colon, or "::"), but after a
     // word's colon ("src:2001:db8::1", "[IPv6:2001:db8::1]"). Up to 8 colon-ended groups: "::2:3:4:5:6:7:8".
-    [GeneratedRegex(@"(?<![\w.]|(?<![\w.:])[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){2,8}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
+    [GeneratedRegex(@"(?<![\w.]|(?<![\w.])[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){2,8}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv6();
 
     // Dotted quads, leading zeros allowed ("192.168.001.010"), in any script's decimal digits: each part is read as

@@ -30,9 +30,10 @@ internal static class TokenCommand
             Description = $"An admin token: the admin app's audience ({LocalIssuer.AdminAudience}) and the role {LocalIssuer.AdminRole}. The gateway refuses it.",
         };
         var command = new Command("token", "Mint a caller token (or with --admin an admin token) from the local issuer.") { stateOption, subject, roles, lifetime, algorithm, admin };
-        command.Validators.Add(result =>
+        // On the option, so it judges only a value given (a command's validator reads an absent option as zero).
+        lifetime.Validators.Add(result =>
         {
-            if (result.GetValue(lifetime) is var span && (span <= TimeSpan.Zero || span > TimeSpan.FromHours(24)))
+            if (result.GetValueOrDefault<TimeSpan>() is var span && (span <= TimeSpan.Zero || span > TimeSpan.FromHours(24)))
             {
                 result.AddError("--lifetime must be more than zero and at most 24:00:00 (the gateway refuses longer-lived tokens)");
             }
