@@ -24,6 +24,15 @@ $region = $location.ToLowerInvariant().Replace(' ', '')
 $envName = Get-AzdValue 'AZURE_ENV_NAME'
 if (-not $envName) { $envName = "$env:AZURE_ENV_NAME" }
 
+# Every az call of the hooks uses the Azure CLI's own default subscription, which must be the one azd deploys to.
+$azdSubscription = Get-AzdValue 'AZURE_SUBSCRIPTION_ID'
+if ($azdSubscription) {
+    $cliSubscription = "$(az account show --query id -o tsv 2>$null)".Trim()
+    if ($cliSubscription -and $cliSubscription -ne $azdSubscription) {
+        throw "preflight: the Azure CLI's subscription ($cliSubscription) is not the one azd deploys to ($azdSubscription). Run: az account set --subscription $azdSubscription"
+    }
+}
+
 if ((Get-AzdValue 'SERVERLESSSERVE_SKIP_PREFLIGHT') -eq 'true') {
     Write-Warning 'preflight: SERVERLESSSERVE_SKIP_PREFLIGHT=true: the region and quota checks are skipped'
 }

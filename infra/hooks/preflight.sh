@@ -24,6 +24,16 @@ region=$(printf '%s' "$location" | lower | tr -d ' ')
 env_name=$(value AZURE_ENV_NAME)
 [ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
 
+# Every az call of the hooks uses the Azure CLI's own default subscription, which must be the one azd deploys to: in
+# another, the quota and the soft-deleted vault are looked for in the wrong place, and predown and the publish step fail.
+azd_subscription=$(value AZURE_SUBSCRIPTION_ID)
+if [ -n "$azd_subscription" ]; then
+  cli_subscription=$(az account show --query id -o tsv 2>/dev/null | tr -d '\r' || true)
+  if [ -n "$cli_subscription" ] && [ "$cli_subscription" != "$azd_subscription" ]; then
+    fail "the Azure CLI's subscription ($cli_subscription) is not the one azd deploys to ($azd_subscription). Run: az account set --subscription $azd_subscription"
+  fi
+fi
+
 if [ "$(value SERVERLESSSERVE_SKIP_PREFLIGHT)" = "true" ]; then
   echo "preflight: SERVERLESSSERVE_SKIP_PREFLIGHT=true: the region and quota checks are skipped" >&2
 else

@@ -101,6 +101,25 @@ public sealed class PreflightHookTests : IDisposable
     }
 
     [Theory]
+    [InlineData("sub-1", 0)]
+    [InlineData("sub-2", 1)]
+    public async Task CliSubscription_MustBeAzds(string azdSubscription, int exitCode)
+    {
+        // The stand-in's az answers "sub-1" to `account show`.
+        var env = Env();
+        env["AZURE_SUBSCRIPTION_ID"] = azdSubscription;
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.True(run.ExitCode == exitCode, run.Output + run.Errors);
+        if (exitCode != 0)
+        {
+            Assert.Contains("the Azure CLI's subscription (sub-1) is not the one azd deploys to (sub-2). Run: az account set --subscription sub-2", run.Errors, StringComparison.Ordinal);
+            Assert.DoesNotContain(run.AzCalls, c => c.StartsWith("keyvault", StringComparison.Ordinal));
+        }
+    }
+
+    [Theory]
     [InlineData("")]
     [InlineData("s2")]
     public async Task SoftDeletedVault_LookedForUnderThisResourceSaltOnly(string salt)
