@@ -314,18 +314,7 @@ public sealed class JobActivities(
 
     // What the steps pass each other is the gateway's own writing, not a caller's body: read back without the callers'
     // body limit (an output within the binary limit can be larger as JSON).
-    private ProtocolLimits OwnPayloads => _ownPayloads ??= new ProtocolLimits
-    {
-        MaxBodyBytes = int.MaxValue,
-        MaxJsonDepth = limits.MaxJsonDepth,
-        MaxTensors = limits.MaxTensors,
-        MaxRank = limits.MaxRank,
-        MaxElementsPerRequest = limits.MaxElementsPerRequest,
-        MaxBytesElementLength = limits.MaxBytesElementLength,
-        MaxIdLength = limits.MaxIdLength,
-        MaxNameLength = limits.MaxNameLength,
-        PooledTensorBytes = limits.PooledTensorBytes,
-    };
+    private ProtocolLimits OwnPayloads => _ownPayloads ??= limits.WithoutBodyLimit();
 
     private ProtocolLimits? _ownPayloads;
 

@@ -50,4 +50,15 @@ public sealed class ProtocolLimits
     /// </summary>
     [Range(0, long.MaxValue)]
     public long PooledTensorBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>
+    /// These limits without the body limit, for reading back what the platform wrote itself (a job's step payloads, whose
+    /// JSON can outgrow the binary body a caller was allowed); every other limit is kept.
+    /// </summary>
+    public ProtocolLimits WithoutBodyLimit()
+    {
+        var copy = (ProtocolLimits)MemberwiseClone();
+        copy.MaxBodyBytes = int.MaxValue;
+        return copy;
+    }
 }

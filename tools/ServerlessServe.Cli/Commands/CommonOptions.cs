@@ -122,6 +122,36 @@ internal static class CommonOptions
         return new LocalState(Path.Combine(root, LocalState.DefaultFolderName));
     }
 
+    /// <summary>
+    /// The trusted model signers: the <c>--trusted-key</c> files given (one that is not there is an error, never
+    /// skipped), else the local model-signing public key in <paramref name="state"/>.
+    /// </summary>
+    public static async Task<ServerlessServe.Core.Artifacts.TrustedSigners> TrustedSignersAsync(FileInfo[]? given, LocalState state, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var files = given is { Length: > 0 } ? given.Select(f => f.FullName) : [state.ModelSigningPublicKey];
+        var pems = new List<string>();
+        foreach (var file in files)
+        {
+            pems.Add(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
+        }
+
+        return ServerlessServe.Core.Artifacts.TrustedSigners.FromPem(pems);
+    }
+
+    /// <summary>In Azure the local keys mean nothing: <c>--blob-uri</c> needs the deployment's signers, all of them, in <c>--trusted-key</c>.</summary>
+    public static void RequireTrustedKeysWithBlobUri(System.CommandLine.Command command, System.CommandLine.Option<Uri?> blobUri, System.CommandLine.Option<FileInfo[]> trustedKey)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(blobUri) is not null && result.GetValue(trustedKey) is not { Length: > 0 })
+            {
+                result.AddError("--blob-uri needs --trusted-key: every model signer the deployment trusts");
+            }
+        });
+    }
+
     public static string RepositoryRoot() =>
         LocalState.FindRepositoryRoot(Environment.CurrentDirectory)
         ?? LocalState.FindRepositoryRoot(AppContext.BaseDirectory)

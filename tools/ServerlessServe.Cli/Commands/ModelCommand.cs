@@ -45,13 +45,7 @@ internal static class ModelCommand
             Description = "PEM public key of a model signer the instances trust (repeatable); the signing key must be one, and not revoked. Default: the local model-signing key; required with --blob-uri.",
         };
         var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trustedKey, trainingData };
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(blobUri) is not null && result.GetValue(trustedKey) is not { Length: > 0 })
-            {
-                result.AddError("--blob-uri needs --trusted-key: the model signers the deployment trusts");
-            }
-        });
+        CommonOptions.RequireTrustedKeysWithBlobUri(command, blobUri, trustedKey);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var dir = parse.GetValue(directory)!;
@@ -75,14 +69,7 @@ internal static class ModelCommand
             }
 
             var container = StorageConnections.Container(parse.GetValue(connection), parse.GetValue(blobUri), ModelStoreLayout.DefaultContainerName);
-            var trustedFiles = parse.GetValue(trustedKey) is { Length: > 0 } given ? given.Select(f => f.FullName) : [localState.ModelSigningPublicKey];
-            var pems = new List<string>();
-            foreach (var file in trustedFiles)
-            {
-                pems.Add(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
-            }
-
-            using var trusted = TrustedSigners.FromPem(pems);
+            using var trusted = await CommonOptions.TrustedSignersAsync(parse.GetValue(trustedKey), localState, cancellationToken).ConfigureAwait(false);
             var store = new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance);
             await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
 

@@ -40,13 +40,7 @@ internal sealed class SigningOptionSet(bool signs)
 
         // In Azure the local keys mean nothing: the documents are read and made with the deployment's signers, all of
         // them, or a signer the CLI does not know would be read as absent and its changes dropped.
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(_blobUri) is not null && result.GetValue(_trustedKey) is not { Length: > 0 })
-            {
-                result.AddError("--blob-uri needs --trusted-key: every model signer the deployment trusts");
-            }
-        });
+        CommonOptions.RequireTrustedKeysWithBlobUri(command, _blobUri, _trustedKey);
     }
 
     /// <summary>Whether a newer stored document that does not verify may be passed over (<c>--skip-unverified</c>).</summary>
@@ -64,16 +58,7 @@ internal sealed class SigningOptionSet(bool signs)
     /// </summary>
     public async Task<(ControlStore Control, ModelStore Models, TrustedSigners Trusted)> StoresAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        var files = parse.GetValue(_trustedKey) is { Length: > 0 } given
-            ? given.Select(f => f.FullName)
-            : [CommonOptions.ResolveState(parse.GetValue(_state)).ModelSigningPublicKey];
-        var pems = new List<string>();
-        foreach (var file in files)
-        {
-            pems.Add(await File.ReadAllTextAsync(file, cancellationToken).ConfigureAwait(false));
-        }
-
-        var trusted = TrustedSigners.FromPem(pems);
+        var trusted = await CommonOptions.TrustedSignersAsync(parse.GetValue(_trustedKey), CommonOptions.ResolveState(parse.GetValue(_state)), cancellationToken).ConfigureAwait(false);
         var container = StorageConnections.Container(parse.GetValue(_connection), parse.GetValue(_blobUri), ModelStoreLayout.DefaultContainerName);
         return (new ControlStore(container, trusted), new ModelStore(container, trusted, new ModelStoreOptions(), NullLogger<ModelStore>.Instance), trusted);
     }
