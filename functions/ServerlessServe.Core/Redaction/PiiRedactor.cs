@@ -13,7 +13,8 @@ namespace ServerlessServe.Core.Redaction;
 /// without an entity comes back as the same instance. Detectors run in a fixed priority order — e-mail, IBAN, credit
 /// card, US SSN, IPv6, IPv4, phone, then libphonenumber for phones — and each span of text belongs to the first detector
 /// that claims it, whether or not that entity was requested. So a card number is never reported as a phone number, and
-/// an IBAN's digits are never taken for a card. Only spans of requested entities are replaced. Candidates that fail their
+/// an IBAN's digits are never taken for a card. Only spans of requested entities are replaced, and the requested
+/// entities inside an unrequested e-mail address or IPv6 address (a phone number as the address's local part). Candidates that fail their
 /// check (Luhn, mod-97, ranges) are retried without their trailing group, so "card 4111 1111 1111 1111 2024" still finds
 /// the card.
 /// </remarks>
@@ -117,14 +118,39 @@ internal static class PiiRedactor
         }
 
         var normalized = TextNormalizer.Normalize(text);
-        List<Span> spans;
+        var found = new List<(int Start, int End, PiiEntity Entity)>();
         try
         {
-            spans = FindSpans(normalized.Text, deadline);
-            if (entities.Contains(PiiEntity.Phone))
+            foreach (var span in Scan(normalized.Text, entities, phoneRegions, deadline, skip: null))
             {
-                PastDeadline(deadline);
-                AddLibPhoneNumbers(normalized.Text, phoneRegions ?? DefaultPhoneRegions, spans);
+                if (entities.Contains(span.Entity))
+                {
+                    found.Add((normalized.OriginalStart(span.Start), normalized.OriginalEnd(span.Start + span.Length), span.Entity));
+                }
+                else if (span.Entity is PiiEntity.Email or PiiEntity.IPv6)
+                {
+                    // An entity the policy leaves alone can hold one it asks for: a phone or card number as an e-mail's
+                    // local part (an SMS gateway's address, 2015550123@vtext.com), an IPv4 address as its domain literal
+                    // or inside an IPv6 address (::ffff:192.0.2.1). Its text is read again without its own detector, and
+                    // only the requested entities inside are replaced. (Other pairs stay as they are claimed: an IBAN's
+                    // digits are not a card, a card's are not a phone.)
+                    var inside = normalized.Text.Substring(span.Start, span.Length);
+                    var inners = Scan(inside, entities, phoneRegions, deadline, skip: span.Entity);
+                    if (span.Entity == PiiEntity.Email && entities.Contains(PiiEntity.Phone) && inners.Count == 0
+                        && GatewayPhoneLength(inside, phoneRegions ?? DefaultPhoneRegions) is > 0 and var local)
+                    {
+                        inners.Add(new Span(0, local, PiiEntity.Phone));
+                    }
+
+                    foreach (var inner in inners)
+                    {
+                        if (entities.Contains(inner.Entity))
+                        {
+                            var start = span.Start + inner.Start;
+                            found.Add((normalized.OriginalStart(start), normalized.OriginalEnd(start + inner.Length), inner.Entity));
+                        }
+                    }
+                }
             }
         }
         catch (RegexMatchTimeoutException)
@@ -132,17 +158,22 @@ internal static class PiiRedactor
             return null;
         }
 
-        spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
-        var found = new List<(int Start, int End, PiiEntity Entity)>(spans.Count);
-        foreach (var span in spans)
+        return found;
+    }
+
+    // Every entity's spans in normalised text, in ascending order and apart from each other (each span belongs to the
+    // first detector that claims it); the detector of <paramref name="skip"/> does not run.
+    private static List<Span> Scan(string text, IReadOnlySet<PiiEntity> entities, IReadOnlyList<string>? phoneRegions, long deadline, PiiEntity? skip)
+    {
+        var spans = FindSpans(text, deadline, skip);
+        if (entities.Contains(PiiEntity.Phone))
         {
-            if (entities.Contains(span.Entity))
-            {
-                found.Add((normalized.OriginalStart(span.Start), normalized.OriginalEnd(span.Start + span.Length), span.Entity));
-            }
+            PastDeadline(deadline);
+            AddLibPhoneNumbers(text, phoneRegions ?? DefaultPhoneRegions, spans);
         }
 
-        return found;
+        spans.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        return spans;
     }
 
     /// <summary>
@@ -184,12 +215,17 @@ internal static class PiiRedactor
         }
     }
 
-    private static List<Span> FindSpans(string text, long deadline)
+    private static List<Span> FindSpans(string text, long deadline, PiiEntity? skip)
     {
         var spans = new List<Span>();
         bool[]? claimed = null;
         foreach (var detector in Detectors)
         {
+            if (detector.Entity == skip)
+            {
+                continue;
+            }
+
             var start = 0;
             while (start < text.Length)
             {
@@ -237,6 +273,40 @@ internal static class PiiRedactor
         }
 
         return spans;
+    }
+
+    /// <summary>
+    /// The length of an e-mail address's local part when it is a phone number alone, as an e-mail-to-SMS gateway's
+    /// addresses are (<c>2015550123@vtext.com</c>): 7 to 15 digits, a leading <c>+</c> allowed, that libphonenumber
+    /// takes for a valid number of one of <paramref name="regions"/> (or, with <c>+</c>, of its own country); otherwise 0.
+    /// Written bare, such a run is an id elsewhere; before a gateway's <c>@</c> it is the number.
+    /// </summary>
+    private static int GatewayPhoneLength(string email, IReadOnlyList<string> regions)
+    {
+        var at = email.LastIndexOf('@');
+        var local = at > 0 ? email.AsSpan(0, at) : [];
+        var digits = local.StartsWith("+") ? local[1..] : local;
+        if (digits.Length is < 7 or > 15 || digits.ContainsAnyExceptInRange('0', '9'))
+        {
+            return 0;
+        }
+
+        foreach (var region in local[0] == '+' ? ["ZZ"] : regions)
+        {
+            try
+            {
+                if (PhoneNumbers.IsValidNumber(PhoneNumbers.Parse(local.ToString(), region)))
+                {
+                    return local.Length;
+                }
+            }
+            catch (NumberParseException)
+            {
+                // Not a number of that region.
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>

@@ -211,6 +211,21 @@ public class PiiRedactorTests
         Assert.Equal(1, Assert.Single(result.Counts).Value);
     }
 
+    // Found in review (2026-12-06): an entity the policy did not ask for claimed the span, and the one it asked for inside
+    // leaked whole.
+    [Theory]
+    [InlineData("text 2015550123@vtext.com now", PiiEntity.Phone, "text [PHONE]@vtext.com now")]
+    [InlineData("text +442079460958@sms.example", PiiEntity.Phone, "text [PHONE]@sms.example")]
+    [InlineData("text 201-555-0123@vtext.com now", PiiEntity.Phone, "text [PHONE]@vtext.com now")]
+    [InlineData("mail 1234567@example.com, id 2015550123", PiiEntity.Phone, "mail 1234567@example.com, id 2015550123")]
+    [InlineData("to 4111111111111111@pay.example", PiiEntity.CreditCard, "to [CREDIT_CARD]@pay.example")]
+    [InlineData("to 123-45-6789@example.com", PiiEntity.UsSsn, "to [US_SSN]@example.com")]
+    [InlineData("to admin@[192.168.1.1] now", PiiEntity.IPv4, "to admin@[[IPV4]] now")]
+    [InlineData("mapped ::ffff:192.168.1.1 up", PiiEntity.IPv4, "mapped ::ffff:[IPV4] up")]
+    [InlineData("mail alice@example.com, host 2001:db8::1", PiiEntity.Phone, "mail alice@example.com, host 2001:db8::1")]
+    public void Redact_RequestedEntityInsideAnUnrequestedOne_Replaced(string text, PiiEntity requested, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, new HashSet<PiiEntity> { requested }).Text);
+
     [Fact]
     public void Redact_NoEntitiesRequested_ReturnsSameText()
     {
