@@ -52,9 +52,22 @@ public sealed class JobActivities(
     public Task<ChunkStep> InferAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
         EachAsync(chunk, Infer, options.Value.InferConcurrency, i => i.RefusalKind is null && i.Inferred is null, InferItemAsync, cancellationToken);
 
-    /// <summary>redact: the policy's hardening and PII redaction of each response; an item whose inference never succeeded is refused as unavailable.</summary>
-    public Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
-        EachAsync(chunk, Redact, options.Value.InferConcurrency, i => i.RefusalKind is null, RedactItemAsync, cancellationToken);
+    /// <summary>
+    /// redact: the policy's hardening and PII redaction of each response; an item whose inference never succeeded is
+    /// refused as unavailable, or, in a job cancelled before it was inferred (<see cref="ChunkStep.Cancelled"/>), as
+    /// cancelled: either way it goes to the audit step with its verdicts.
+    /// </summary>
+    public Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        return EachAsync(
+            chunk,
+            Redact,
+            options.Value.InferConcurrency,
+            i => i.RefusalKind is null,
+            (item, token) => chunk.Cancelled && item.Inferred is null ? Task.FromResult(CancelledBeforeInference(item)) : RedactItemAsync(item, token),
+            cancellationToken);
+    }
 
     /// <summary>
     /// audit: each item's one record, with every stage's verdict, whatever the outcome — exactly once however often
@@ -246,6 +259,21 @@ public sealed class JobActivities(
             RefusalKind = refusal.Kind,
             RefusalMessage = refusal.Message,
             RefusedAt = "infer",
+        };
+    }
+
+    /// <summary>The verdicts and refusal of an item whose job was cancelled before it was inferred.</summary>
+    public static ItemState CancelledBeforeInference(ItemState item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var refusal = Refusal.Cancelled;
+        return item with
+        {
+            Verdicts = [.. item.Verdicts, new StageVerdict("infer", refusal.Verdict, 0)],
+            RefusalKind = refusal.Kind,
+            RefusalMessage = "job cancelled",
+            RefusedAt = "infer",
+            InferPending = false,
         };
     }
 

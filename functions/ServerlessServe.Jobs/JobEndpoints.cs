@@ -354,10 +354,16 @@ public sealed class JobEndpoints(
                 : Accepted(request, jobId);
         }
 
+        var output = job.ReadOutputAs<JobOutput>()!;
+        if (output.Cancelled || output.Chunks.Count == 0)
+        {
+            return V2Results.Refused(Refusal.Cancelled);
+        }
+
         ItemResult result;
         try
         {
-            result = (await payloads.GetAsync<ItemResult[]>(job.ReadOutputAs<JobOutput>()!.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false))[0];
+            result = (await payloads.GetAsync<ItemResult[]>(output.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false))[0];
         }
         catch (PayloadIntegrityException ex)
         {
@@ -644,12 +650,12 @@ public sealed class JobEndpoints(
         return V2Results.JsonBody(Write(w =>
         {
             w.WriteString("id", id);
-            w.WriteString("status", StatusName(job.RuntimeStatus));
+            w.WriteString("status", StatusName(job.RuntimeStatus, output, progress));
             w.WriteString("model_name", input.Model);
             w.WriteString("model_version", input.Version);
             w.WriteNumber("items", input.Items);
             w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
-            if (output is not null)
+            if (output is { Cancelled: false })
             {
                 w.WriteString("expires", (job.LastUpdatedAt + options.Value.ResultRetention).ToString("O", CultureInfo.InvariantCulture));
                 w.WriteStartArray("results");
@@ -698,16 +704,13 @@ public sealed class JobEndpoints(
             return refusal!;
         }
 
-        if (IsActive(job))
-        {
-            await client.TerminateInstanceAsync(id, "cancelled by its caller", request.HttpContext.RequestAborted).ConfigureAwait(false);
-            traffic.Ended(id);
-        }
-
+        var status = IsActive(job)
+            ? await StopAsync(client, job, "cancelled by its caller", request.HttpContext.RequestAborted).ConfigureAwait(false)
+            : StatusName(job.RuntimeStatus, job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null, null);
         var result = V2Results.JsonBody(Write(w =>
         {
             w.WriteString("id", id);
-            w.WriteString("status", IsActive(job) ? "cancelled" : StatusName(job.RuntimeStatus));
+            w.WriteString("status", status);
         }), 202);
         result.Headers["Location"] = StatusUrl(request, id);
         return result;
@@ -734,8 +737,7 @@ public sealed class JobEndpoints(
             }
             else if (IsActive(job))
             {
-                await client.TerminateInstanceAsync(jobId, "withdrawn: its caller left before it was answered", bound.Token).ConfigureAwait(false);
-                Log.JobWithdrawn(logger, jobId, "terminated");
+                Log.JobWithdrawn(logger, jobId, await StopAsync(client, job, "withdrawn: its caller left before it was answered", bound.Token).ConfigureAwait(false));
             }
         }
 #pragma warning disable CA1031 // Withdrawing is best effort after the request has already ended; the reason goes to the log.
@@ -824,6 +826,26 @@ public sealed class JobEndpoints(
         }
     }
 
+    /// <summary>
+    /// Stops an active job, and says how: a job not started yet is terminated (<c>cancelled</c>; nothing of it has
+    /// run), a running one is sent <see cref="JobOrchestrator.CancelEvent"/> (<c>cancelling</c>): it starts no more
+    /// chunks, and its chunks in flight are audited, their items not inferred yet refused as cancelled, before it ends
+    /// <c>cancelled</c>. Terminating a running job instead would leave the items its model already ran on without their
+    /// audit record.
+    /// </summary>
+    private async Task<string> StopAsync(DurableTaskClient client, OrchestrationMetadata job, string reason, CancellationToken cancellationToken)
+    {
+        if (job.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
+        {
+            await client.TerminateInstanceAsync(job.InstanceId, reason, cancellationToken).ConfigureAwait(false);
+            traffic.Ended(job.InstanceId);
+            return "cancelled";
+        }
+
+        await client.RaiseEventAsync(job.InstanceId, JobOrchestrator.CancelEvent, reason, cancellationToken).ConfigureAwait(false);
+        return "cancelling";
+    }
+
     // Pending (scheduled, not started yet) is cancelled too: terminating it stops it before its first step.
     private static bool IsActive(OrchestrationMetadata job) =>
         job.RuntimeStatus is OrchestrationRuntimeStatus.Pending or OrchestrationRuntimeStatus.Running or OrchestrationRuntimeStatus.Suspended;
@@ -868,9 +890,11 @@ public sealed class JobEndpoints(
     private static string StatusUrl(HttpRequest request, string jobId) =>
         $"{request.Scheme}://{request.Host}{request.PathBase}/api/jobs/{jobId}";
 
-    private static string StatusName(OrchestrationRuntimeStatus status) => status switch
+    private static string StatusName(OrchestrationRuntimeStatus status, JobOutput? output, JobProgress? progress) => status switch
     {
         OrchestrationRuntimeStatus.Pending => "pending",
+        OrchestrationRuntimeStatus.Completed when output is { Cancelled: true } => "cancelled",
+        OrchestrationRuntimeStatus.Running when progress is { Cancelling: true } => "cancelling",
         OrchestrationRuntimeStatus.Completed => "completed",
         OrchestrationRuntimeStatus.Failed => "failed",
         OrchestrationRuntimeStatus.Terminated => "cancelled",

@@ -61,9 +61,10 @@ public sealed record JobInput(string JobId, string Model, string Version, string
 /// completion left over from an attempt that was never committed cannot stand in for another step's), its items as a
 /// <see cref="Payload"/>, how many items still wait for inference, and what ran beside the job on the instance that ran
 /// the audit step (<see cref="JobTraffic.Around"/>: alone, its caller's jobs there, another caller's job there), from
-/// which the orchestrator sizes the job's next window (<see cref="JobInput.WindowAfter"/>).
+/// which the orchestrator sizes the job's next window (<see cref="JobInput.WindowAfter"/>). <see cref="Cancelled"/>: the
+/// job was cancelled before this step, whose items not yet inferred are then refused as cancelled.
 /// </summary>
-public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false, int CallerJobs = 0, bool OtherCallers = false);
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false, int CallerJobs = 0, bool OtherCallers = false, bool Cancelled = false);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's
@@ -146,8 +147,11 @@ public sealed record ItemState
 /// <summary>One item's outcome in a job's result: the released response, or the refusal's kind and safe message.</summary>
 public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error, string? Receipt = null);
 
-/// <summary>What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as a payload.</summary>
-public sealed record JobOutput(int Items, IReadOnlyList<Payload> Chunks);
+/// <summary>
+/// What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as
+/// a payload. A cancelled job returns no chunks, <see cref="Items"/> then counting the items audited before it ended.
+/// </summary>
+public sealed record JobOutput(int Items, IReadOnlyList<Payload> Chunks, bool Cancelled = false);
 
-/// <summary>A running job's progress (the orchestration's custom status).</summary>
-public sealed record JobProgress(int Items, int Done);
+/// <summary>A running job's progress (the orchestration's custom status); <see cref="Cancelling"/>: cancelled, its chunks in flight being finished.</summary>
+public sealed record JobProgress(int Items, int Done, bool Cancelling = false);

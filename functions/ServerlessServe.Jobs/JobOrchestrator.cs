@@ -9,10 +9,17 @@ namespace ServerlessServe.Jobs;
 /// unavailable; an activity that throws (storage or the audit log unavailable) is retried with back-off, and after the
 /// last attempt the job fails, releasing nothing. Its input is the <see cref="JobInput"/> as a JSON string, so every
 /// host hands it over the same way.
+/// A caller's cancel is the event <see cref="CancelEvent"/>, not a termination: no chunk starts after it, and the chunks
+/// in flight go on to their audit step at once, their items not yet inferred refused as cancelled (no inference, no
+/// wait for a retry), so every item a model ran on, and every item refused, has its one record. The job then ends
+/// with no results (<see cref="JobOutput.Cancelled"/>).
 /// </summary>
 public static class JobOrchestrator
 {
     public const string Name = "InferenceJob";
+
+    /// <summary>The external event by which a running job is cancelled (<c>DELETE /api/jobs/{id}</c>, or a submission withdrawn).</summary>
+    public const string CancelEvent = "Cancel";
 
     /// <summary>How often a chunk's inference is tried in all, while items are pending.</summary>
     public const int InferAttempts = 6;
@@ -24,6 +31,8 @@ public static class JobOrchestrator
     {
         ArgumentNullException.ThrowIfNull(context);
         var job = JobInput.Parse(context.GetInput<string>());
+        // Waited on from the start, so a cancel raised before the job ran is seen once its first window is scheduled.
+        var cancel = new JobCancel(context.WaitForExternalEvent<string>(CancelEvent));
 
         // At most job.Window chunks at once, the next one started when one is audited (in chunk order, so a replay
         // schedules the same tasks in the same order). A job alone on its instance may run more, and a caller's jobs
@@ -33,7 +42,7 @@ public static class JobOrchestrator
         Task<ChunkStep> Start()
         {
             var chunk = next++;
-            return RunChunkAsync(context, new ChunkStep(job.JobId, chunk, "submit", job.Chunks[chunk], Chunks: job.Chunks.Count));
+            return RunChunkAsync(context, cancel, new ChunkStep(job.JobId, chunk, "submit", job.Chunks[chunk], Chunks: job.Chunks.Count));
         }
 
         var pending = new List<Task<ChunkStep>>();
@@ -47,34 +56,69 @@ public static class JobOrchestrator
         context.SetCustomStatus(new JobProgress(job.Items, 0));
         while (pending.Count > 0)
         {
-            var finished = await Task.WhenAny(pending).ConfigureAwait(true);
-            pending.Remove(finished);
-            var result = await finished.ConfigureAwait(true);
+            IEnumerable<Task> waits = cancel.Requested ? pending : pending.Append<Task>(cancel.Event);
+            var finished = await Task.WhenAny(waits).ConfigureAwait(true);
+            if (finished == cancel.Event)
+            {
+                cancel.Requested = true;
+                context.SetCustomStatus(new JobProgress(job.Items, done, Cancelling: true));
+                continue;
+            }
+
+            var chunkTask = (Task<ChunkStep>)finished;
+            pending.Remove(chunkTask);
+            var result = await chunkTask.ConfigureAwait(true);
             results[result.Chunk] = result.Items;
             done += job.ItemsIn(result.Chunk);
-            context.SetCustomStatus(new JobProgress(job.Items, done));
-            while (next < job.Chunks.Count && pending.Count < job.WindowAfter(result))
+            context.SetCustomStatus(new JobProgress(job.Items, done, Cancelling: cancel.Requested));
+            while (!cancel.Requested && next < job.Chunks.Count && pending.Count < job.WindowAfter(result))
             {
                 pending.Add(Start());
             }
         }
 
-        return new JobOutput(job.Items, results);
+        // A cancelled job releases nothing: its chunks' results stay in the store until the purge.
+        return cancel.Requested ? new JobOutput(done, [], Cancelled: true) : new JobOutput(job.Items, results);
     }
 
-    private static async Task<ChunkStep> RunChunkAsync(TaskOrchestrationContext context, ChunkStep chunk)
+    private static async Task<ChunkStep> RunChunkAsync(TaskOrchestrationContext context, JobCancel cancel, ChunkStep chunk)
     {
         chunk = await StepAsync(context, JobActivities.Validate, chunk).ConfigureAwait(true);
-        chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
-        for (var attempt = 1; chunk.InferPending > 0 && attempt < InferAttempts; attempt++)
+        if (!cancel.Requested)
         {
-            var wait = TimeSpan.FromSeconds(Math.Min(15, 1 << (attempt - 1)));
-            await context.CreateTimer(context.CurrentUtcDateTime + wait, CancellationToken.None).ConfigureAwait(true);
             chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
         }
 
-        chunk = await StepAsync(context, JobActivities.Redact, chunk).ConfigureAwait(true);
+        for (var attempt = 1; chunk.InferPending > 0 && attempt < InferAttempts && !cancel.Requested; attempt++)
+        {
+            var wait = TimeSpan.FromSeconds(Math.Min(15, 1 << (attempt - 1)));
+            using var timerDone = new CancellationTokenSource();
+            var timer = context.CreateTimer(context.CurrentUtcDateTime + wait, timerDone.Token);
+            if (await Task.WhenAny(timer, cancel.Event).ConfigureAwait(true) != timer)
+            {
+                // Cancelled during the back-off: the timer is let go, and the items still pending are refused below.
+                cancel.Requested = true;
+                timerDone.Cancel();
+                break;
+            }
+
+            chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
+        }
+
+        // From here on a cancel refuses, in the redact step, each item not inferred yet (verdict cancelled at infer).
+        chunk = await StepAsync(context, JobActivities.Redact, chunk with { Cancelled = cancel.Requested }).ConfigureAwait(true);
         return await StepAsync(context, JobActivities.Audit, chunk).ConfigureAwait(true);
+    }
+
+    /// <summary>
+    /// A job's cancel: the event's task, and whether the orchestration has seen it. Set only by orchestration code as
+    /// it observes the event, so a replay sets it at the same point of the history.
+    /// </summary>
+    private sealed class JobCancel(Task<string> cancelEvent)
+    {
+        public Task<string> Event { get; } = cancelEvent;
+
+        public bool Requested { get; set; }
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal static class JobClient
     }
 
     /// <summary>
-    /// Polls until the job is neither pending nor running; a 5xx (a gateway restarting) is not an answer yet, and a 429
+    /// Polls until the job is neither pending nor running nor cancelling; a 5xx (a gateway restarting) is not an answer yet, and a 429
     /// (the caller's limits on the job routes, which tests sharing a caller can reach together) is waited out.
     /// </summary>
     public static async Task<JsonElement> WaitAsync(HttpClient client, string job, TimeSpan? limit = null)
@@ -44,7 +44,7 @@ internal static class JobClient
                     var text = await response.Content.ReadAsStringAsync(timeout.Token);
                     Assert.True(response.StatusCode == HttpStatusCode.OK, text);
                     using var document = JsonDocument.Parse(text);
-                    if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running"))
+                    if (document.RootElement.GetProperty("status").GetString() is not ("pending" or "running" or "cancelling"))
                     {
                         return document.RootElement.Clone();
                     }

@@ -383,6 +383,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
         caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken("busy-caller"));
         var big = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 400).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.5,{i % 5},2]"))) + "]}";
         var jobs = new List<string>();
+        var audited = new Dictionary<string, int>();
 
         // With the inference app away, the jobs wait between inference attempts: still running when cancelled.
         await fixture.Stack.StopInferenceAsync();
@@ -408,13 +409,18 @@ public sealed class JobLimitsTests(StackFixture fixture)
             {
                 using var cancel = await caller.DeleteAsync($"jobs/{job}");
                 Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+                var answer = await cancel.Content.ReadAsStringAsync();
+                Assert.True(answer.Contains("\"status\":\"cancelling\"", StringComparison.Ordinal) || answer.Contains("\"status\":\"cancelled\"", StringComparison.Ordinal), answer);
             }
 
+            // Cancelled between inference attempts, each job goes on to audit its chunks in flight, without waiting
+            // for the next attempt, and ends cancelled.
             foreach (var job in jobs)
             {
-                var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromMinutes(1));
+                var status = await JobClient.WaitAsync(caller, job, TimeSpan.FromSeconds(30));
                 Assert.Equal("cancelled", status.GetProperty("status").GetString());
                 Assert.False(status.TryGetProperty("results", out _));
+                audited[job] = status.GetProperty("done").GetInt32();
             }
         }
         finally
@@ -423,9 +429,21 @@ public sealed class JobLimitsTests(StackFixture fixture)
             await fixture.Stack.StartInferenceAsync(restart.Token);
         }
 
-        // A cancelled job stays stopped: none of its items is audited, even with inference back.
+        // Every item of the chunks in flight (one or both 200-item chunks of each job, as its window allowed) has its one
+        // audit record, refused as cancelled before inference (terminating the job, as before 2026-12-06, left them
+        // without any), and the job's "done" counts them. A cancelled job stays stopped: nothing more is audited with
+        // inference back.
         await Task.Delay(TimeSpan.FromSeconds(3));
-        Assert.Empty(await JobClient.RecordsAsync(fixture, jobs[0]));
+        foreach (var job in jobs)
+        {
+            var records = await JobClient.RecordsAsync(fixture, job);
+            Assert.True(audited[job] is 200 or 400, $"done {audited[job]}");
+            Assert.Equal(audited[job], records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
+            Assert.Equal(audited[job], records.Count);
+            Assert.All(records, r => Assert.Equal("cancelled", r.GetProperty("outcome").GetString()));
+            Assert.All(records, r => Assert.Equal("refused:cancelled", r.GetProperty("stages").GetProperty("infer").GetString()));
+        }
+
         Assert.Equal("cancelled", (await JobClient.WaitAsync(caller, jobs[0], TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
 
         var again = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.1,0.2,1,1]"));

@@ -230,16 +230,26 @@ public sealed class JobTests(StackFixture fixture)
         await leave.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sent);
 
-        // The gateway terminates it, as the caller's own cancel would, long before its 1,000 items are done.
+        // The gateway stops it, as the caller's own cancel would, long before its 1,000 items are done: terminated while
+        // pending, or cancelled while running (its chunks in flight audited, no new one started), releasing nothing.
         var id = job.PartitionKey;
         while ((job = await JobClient.JobOfAsync(fixture, subject, limit.Token))!.GetString("RuntimeStatus") is "Pending" or "Running")
         {
             await Task.Delay(100, limit.Token);
         }
 
-        Assert.True(job.GetString("RuntimeStatus") == "Terminated", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
+        Assert.True(job.GetString("RuntimeStatus") is "Terminated" or "Completed", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
+        using (var stopped = await caller.GetAsync($"jobs/{id}", limit.Token))
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(await stopped.Content.ReadAsStringAsync(limit.Token));
+            Assert.Equal("cancelled", document.RootElement.GetProperty("status").GetString());
+            Assert.False(document.RootElement.TryGetProperty("results", out _));
+        }
+
         await Task.Delay(TimeSpan.FromSeconds(1), limit.Token);
-        Assert.True((await RecordsAsync(id)).Count < 1000, "the job ran to its end");
+        var records = await RecordsAsync(id);
+        Assert.Equal(records.Count, records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
+        Assert.True(records.Count(r => r.GetProperty("outcome").GetString() == "released") < 1000, "the job ran to its end");
 
         // Leaving a status request's wait is not a withdrawal: the caller was told the id, and the job runs on.
         var told = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item(Rows[3]), 200)) + "]}");

@@ -77,9 +77,9 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
             using var leave = new CancellationTokenSource();
             var sent = caller.PostAsync($"v2/models/{name}/infer", StackFixture.Json(JobClient.CreditRisk("[0.5,0.5,3,3]")), leave.Token);
             using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-            while (await JobClient.JobOfAsync(fixture, subject, limit.Token) is null)
+            while ((await JobClient.JobOfAsync(fixture, subject, limit.Token))?.GetString("RuntimeStatus") != "Running")
             {
-                Assert.False(sent.IsCompleted, $"answered before the job was seen{fixture.LogTail()}");
+                Assert.False(sent.IsCompleted, $"answered before the job was seen running{fixture.LogTail()}");
                 await Task.Delay(20, limit.Token);
             }
 
@@ -93,7 +93,9 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
                 await Task.Delay(100, limit.Token);
             }
 
-            Assert.True(job.GetString("RuntimeStatus") == "Terminated", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
+            // Withdrawn while it runs, it is cancelled, not terminated: its item goes to its audit step without waiting
+            // for the next inference attempt.
+            Assert.True(job.GetString("RuntimeStatus") == "Completed", $"{job.GetString("RuntimeStatus")}{fixture.LogTail()}");
         }
         finally
         {
@@ -101,7 +103,12 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
             await fixture.Stack.StartInferenceAsync(restart.Token);
         }
 
-        Assert.DoesNotContain((await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement), r => r.GetProperty("model").GetString() == name);
+        // Audited as a sync request whose caller left is: once, refused as cancelled, never inferred (terminating the
+        // job, as before 2026-12-06, left the request without any record). Nothing more once inference is back.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var record = Assert.Single((await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement), r => r.GetProperty("model").GetString() == name);
+        Assert.Equal("cancelled", record.GetProperty("outcome").GetString());
+        Assert.Equal("refused:cancelled", record.GetProperty("stages").GetProperty("infer").GetString());
     }
 
     private async Task<string> PublishOrchestratedCreditRiskAsync()

@@ -137,8 +137,8 @@ internal static class JobCommand
         var gateway = new GatewayOptions();
         var command = new Command(
             "cancel",
-            "Stop a job that is still running (items in flight finish, no new one starts). Exit 0 when the job is now cancelled, or had already finished " +
-            "(the output says how); 5 when the gateway answered but the job goes on (it had not started yet); 2 when the gateway refused.")
+            "Stop a job that is still pending or running (no new item starts; items in flight are finished and audited, none released). Exit 0 when the job " +
+            "is now cancelled or cancelling, or had already finished (the output says how); 5 when the gateway answered but the job goes on; 2 when the gateway refused.")
         {
             id,
         };
@@ -149,14 +149,19 @@ internal static class JobCommand
             var jobId = parse.GetValue(id)!;
             var (status, answer) = await api.CancelAsync(jobId, cancellationToken).ConfigureAwait(false);
             var job = TerminalText.Clean(jobId, 80);
-            var stopped = JobStatusNames.IsFinal(status);
+            var stopped = JobStatusNames.IsFinal(status) || status == JobStatusNames.Cancelling;
             if (parse.GetValue(gateway.Json))
             {
                 Console.Out.WriteLine(answer);
             }
             else if (stopped)
             {
-                Console.Out.WriteLine(status == JobStatusNames.Cancelled ? $"job {job}: cancelled" : $"job {job}: already {TerminalText.Clean(status, 20)}; nothing to cancel");
+                Console.Out.WriteLine(status switch
+                {
+                    JobStatusNames.Cancelled => $"job {job}: cancelled",
+                    JobStatusNames.Cancelling => $"job {job}: cancelling (items in flight are finished and audited; none is released)",
+                    _ => $"job {job}: already {TerminalText.Clean(status, 20)}; nothing to cancel",
+                });
             }
             else
             {

@@ -9,6 +9,9 @@ internal static class JobStatusNames
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
 
+    /// <summary>Cancelled while running: its items in flight are being finished and audited; it ends <see cref="Cancelled"/>.</summary>
+    public const string Cancelling = "cancelling";
+
     /// <summary>Whether a job in <paramref name="status"/> will change no more (anything the CLI does not know counts as not finished).</summary>
     public static bool IsFinal(string status) => status is Completed or Failed or Cancelled;
 }

@@ -340,7 +340,7 @@ public sealed class EdgeFuzzer(int seed)
     /// <summary>
     /// Follows a job the gateway accepted (<paramref name="answer"/>: its 202 or 200 body) until it ends, as a caller does
     /// (<c>GET jobs/{id}</c> with <c>Prefer: wait</c>, waiting out 429s), within <paramref name="timeout"/>; with
-    /// <paramref name="cancel"/>, first cancels it (<c>DELETE jobs/{id}</c>, which must answer 202). No problem when it
+    /// <paramref name="cancel"/>, first cancels it (<c>DELETE jobs/{id}</c>, which must answer 202, and may then be <c>cancelling</c> a while). No problem when it
     /// ended <c>completed</c> with one well-formed result per item (released with a V2 response, or refused with an
     /// error), or, cancelled, <c>cancelled</c>; otherwise what was wrong.
     /// </summary>
@@ -378,7 +378,7 @@ public sealed class EdgeFuzzer(int seed)
                 using var document = JsonDocument.Parse(text);
                 if (code != System.Net.HttpStatusCode.Accepted
                     || !document.RootElement.TryGetProperty("status", out var state)
-                    || state.GetString() is not ("cancelled" or "completed"))
+                    || state.GetString() is not ("cancelled" or "cancelling" or "completed"))
                 {
                     return new(string.Create(CultureInfo.InvariantCulture, $"its cancel answered {(int)code}: {text[..Math.Min(200, text.Length)]}"), id, 0, true);
                 }
@@ -420,7 +420,7 @@ public sealed class EdgeFuzzer(int seed)
     {
         items = 0;
         var state = status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-        if (state is "pending" or "running")
+        if (state is "pending" or "running" || (cancelled && state == "cancelling"))
         {
             return null;
         }
