@@ -5,6 +5,7 @@ using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
+using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Serving;
 
 namespace ServerlessServe.Jobs;
@@ -27,7 +28,9 @@ public sealed class JobActivities(
     PayloadStore payloads,
     ProtocolLimits limits,
     JobTraffic traffic,
-    IOptions<JobOptions> options)
+    IOptions<JobOptions> options,
+    ContainmentRegistry containment,
+    IOptions<ContainmentOptions> containmentOptions)
 {
     public const string Validate = "ValidateItems";
     public const string Infer = "InferItems";
@@ -49,24 +52,47 @@ public sealed class JobActivities(
     /// failure (unreachable, timed out, 5xx, 429) leaves the item pending, and the orchestration calls this again
     /// after a back-off; a refusal of the input (400, 413) is the item's answer and is never retried.
     /// </summary>
-    public Task<ChunkStep> InferAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
-        EachAsync(chunk, Infer, options.Value.InferConcurrency, i => i.RefusalKind is null && i.Inferred is null, InferItemAsync, cancellationToken);
+    public async Task<ChunkStep> InferAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
+    {
+        await QuarantinesKnownAsync(cancellationToken).ConfigureAwait(false);
+        return await EachAsync(chunk, Infer, options.Value.InferConcurrency, i => i.RefusalKind is null && i.Inferred is null, InferItemAsync, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Before a step resolves its items' version again: this instance's containment view (the model quarantines and
+    /// revoked signers among it) has been read and is current, else the step fails and the orchestration retries it.
+    /// The catalog takes an unread view for "nothing quarantined", so an infer step on a freshly started instance
+    /// could otherwise run a version quarantined since the job's validate step (the sync path refuses in its contain
+    /// stage, found in review 2026-12-06).
+    /// </summary>
+    private async Task QuarantinesKnownAsync(CancellationToken cancellationToken)
+    {
+        var limits = containmentOptions.Value;
+        if ((!containment.IsReady && !await containment.WhenReadyAsync(limits.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
+            || containment.IsStale(limits.MaxStaleness))
+        {
+            throw new TransientStepException("containment view not read or stale; the orchestration retries");
+        }
+    }
 
     /// <summary>
     /// redact: the policy's hardening and PII redaction of each response; an item whose inference never succeeded is
-    /// refused as unavailable, or, in a job cancelled before it was inferred (<see cref="ChunkStep.Cancelled"/>), as
-    /// cancelled: either way it goes to the audit step with its verdicts.
+    /// refused as unavailable. In a cancelled job (<see cref="ChunkStep.Cancelled"/>) every item not refused yet is
+    /// refused as cancelled instead, at infer when it was not inferred, at redact when it was (its output is never
+    /// released, so it is not redacted, and its record says <c>cancelled</c>, not <c>released</c>): either way it goes
+    /// to the audit step with its verdicts.
     /// </summary>
-    public Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
+    public async Task<ChunkStep> RedactAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        return EachAsync(
+        await QuarantinesKnownAsync(cancellationToken).ConfigureAwait(false);
+        return await EachAsync(
             chunk,
             Redact,
             options.Value.InferConcurrency,
             i => i.RefusalKind is null,
-            (item, token) => chunk.Cancelled && item.Inferred is null ? Task.FromResult(CancelledBeforeInference(item)) : RedactItemAsync(item, token),
-            cancellationToken);
+            (item, token) => chunk.Cancelled ? Task.FromResult(Cancelled(item)) : RedactItemAsync(item, token),
+            cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -125,7 +151,16 @@ public sealed class JobActivities(
         var results = items.Select(i => JobResults.For(i, signed.GetValueOrDefault(i.RequestId))).ToArray();
         // The job's output holds every chunk's results: each chunk keeps to its share of what may be inline.
         var stored = await payloads.PutAsync(chunk.JobId, results, cancellationToken, payloads.ShareOf(chunk.Chunks)).ConfigureAwait(false);
-        traffic.Audited(chunk.JobId, chunk.Chunk, chunk.Chunks);
+        if (chunk.Cancelled)
+        {
+            // A cancelled job audits only its chunks in flight: it no longer counts beside the others.
+            traffic.Ended(chunk.JobId);
+        }
+        else
+        {
+            traffic.Audited(chunk.JobId, chunk.Chunk, chunk.Chunks);
+        }
+
         var around = traffic.Around(chunk.JobId);
         return chunk with { Step = Audit, Items = stored, InferPending = 0, Alone = around.Alone, CallerJobs = around.CallerJobs, OtherCallers = around.OtherCallers };
     }
@@ -262,17 +297,18 @@ public sealed class JobActivities(
         };
     }
 
-    /// <summary>The verdicts and refusal of an item whose job was cancelled before it was inferred.</summary>
-    public static ItemState CancelledBeforeInference(ItemState item)
+    /// <summary>The verdicts and refusal of an item whose job was cancelled before its output was released: at infer when it was not inferred yet, else at redact.</summary>
+    public static ItemState Cancelled(ItemState item)
     {
         ArgumentNullException.ThrowIfNull(item);
         var refusal = Refusal.Cancelled;
+        var stage = item.Inferred is null ? "infer" : "redact";
         return item with
         {
-            Verdicts = [.. item.Verdicts, new StageVerdict("infer", refusal.Verdict, 0)],
+            Verdicts = [.. item.Verdicts, new StageVerdict(stage, refusal.Verdict, 0)],
             RefusalKind = refusal.Kind,
             RefusalMessage = "job cancelled",
-            RefusedAt = "infer",
+            RefusedAt = stage,
             InferPending = false,
         };
     }

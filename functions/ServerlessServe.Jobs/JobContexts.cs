@@ -15,3 +15,6 @@ public sealed class RedactItemContext(string requestId, string model, string ver
 
 /// <summary>The audit activity's context: audit.</summary>
 public sealed class AuditItemContext(string requestId, string model, string version) : InferenceContext(requestId, model, version, JobOperation);
+
+/// <summary>A submission (a job, or an orchestrated model's infer) refused before its job existed: its audit record (audit).</summary>
+public sealed class SubmissionRefusalContext(string requestId, string model, string? version, string operation) : InferenceContext(requestId, model, version, operation);

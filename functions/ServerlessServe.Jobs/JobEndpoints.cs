@@ -36,6 +36,8 @@ public sealed class JobEndpoints(
     GatewayEndpoints gateway,
     StagePipeline<ModelRequestContext> models,
     StagePipeline<JobRequestContext> callers,
+    StagePipeline<SubmissionRefusalContext> refusals,
+    IAuditSink auditSink,
     RequestSignatureCheck signatures,
     RequestLimits rateLimits,
     CallerPseudonymizer pseudonymizer,
@@ -65,54 +67,58 @@ public sealed class JobEndpoints(
 
     private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
-        var context = HttpEdge.ModelContext(request, model, version);
+        request.HttpContext.Items[StartedKey] = time.GetTimestamp();
+        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
-            return V2Results.RefusedOnModel(refused, context.RefusedAt, edge.Value.HideModelExistence);
+            return await RefusedAsync(request, context, SubmitOperation, null, V2Results.RefusedOnModel(refused, context.RefusedAt, edge.Value.HideModelExistence)).ConfigureAwait(false);
         }
 
         IReadOnlyList<string> items;
         var (held, busy) = Hold(context);
         if (busy is not null)
         {
-            return busy;
+            return await RefusedAsync(request, context, SubmitOperation, busy).ConfigureAwait(false);
         }
 
         var limit = options.Value;
         using (held)
         {
+            var stage = ReadStage;
             try
             {
                 if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
-            {
-                    return V2Results.Refused(unsupported);
+                {
+                    return await RefusedAsync(request, context, SubmitOperation, (ReadStage, unsupported)).ConfigureAwait(false);
                 }
 
                 if (!ReceiptRequested(request, out _))
                 {
-                    return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
+                    return await RefusedAsync(request, context, SubmitOperation, (ReadStage, Refusal.Invalid("x-audit-receipt must be ?1 or ?0"))).ConfigureAwait(false);
                 }
 
                 HttpEdge.AllowBody(request, (long)limit.MaxJobBytes + 1);
                 var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                stage = SignatureStage;
                 if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
                 {
-                    return V2Results.Refused(unsigned);
+                    return await RefusedAsync(request, context, SubmitOperation, (SignatureStage, unsigned)).ConfigureAwait(false);
                 }
 
+                stage = ReadStage;
                 items = JobItems.Split(body, limit.MaxItems, limits.MaxJsonDepth);
             }
             catch (RefusedException ex)
             {
-                return V2Results.Refused(ex.Refusal);
+                return await RefusedAsync(request, context, SubmitOperation, (stage, ex.Refusal)).ConfigureAwait(false);
             }
         }
 
         var (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
         if (refusal is not null)
         {
-            return refusal;
+            return await RefusedAsync(request, context, SubmitOperation, refusal).ConfigureAwait(false);
         }
 
         // Prefer: wait=N — answer with the finished job's status (200) when it ends within N seconds.
@@ -209,6 +215,7 @@ public sealed class JobEndpoints(
 
     private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
     {
+        request.HttpContext.Items[StartedKey] = time.GetTimestamp();
         var key = (model, version);
         if (_modes.TryGetValue(key, out var known) && known.Mode == ExecutionMode.Inline)
         {
@@ -225,7 +232,7 @@ public sealed class JobEndpoints(
 
         // A look-ahead: a refusal here is answered by the inline path, which refuses, audits and raises any security
         // event itself, so this run raises none (one request, one event).
-        var context = HttpEdge.ModelContext(request, model, version);
+        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
         context.LookAhead = true;
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is not null)
@@ -260,7 +267,7 @@ public sealed class JobEndpoints(
         var (held, busy) = Hold(context);
         if (busy is not null)
         {
-            return busy;
+            return await RefusedAsync(request, context, InferOperation, busy).ConfigureAwait(false);
         }
 
         using (held)
@@ -272,40 +279,42 @@ public sealed class JobEndpoints(
     private async Task<IActionResult> InferOrchestratedHeldAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
     {
         string item;
+        var stage = ReadStage;
         try
         {
             if (ReadRequest.MediaTypeRefusal(new IncomingBody(Stream.Null, null, request.ContentType, request.Headers.ContentEncoding.ToString() is { Length: > 0 } e ? e : null, null)) is { } unsupported)
             {
-                return V2Results.Refused(unsupported);
+                return await RefusedAsync(request, context, InferOperation, (ReadStage, unsupported)).ConfigureAwait(false);
             }
 
             if (!ReceiptRequested(request, out _))
             {
-                return V2Results.Refused(Refusal.Invalid("x-audit-receipt must be ?1 or ?0"));
+                return await RefusedAsync(request, context, InferOperation, (ReadStage, Refusal.Invalid("x-audit-receipt must be ?1 or ?0"))).ConfigureAwait(false);
             }
 
             if (request.Headers.ContainsKey(BodyResult.InferenceHeaderContentLength))
             {
-                return V2Results.Refused(Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"));
+                return await RefusedAsync(request, context, InferOperation, (ReadStage, Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"))).ConfigureAwait(false);
             }
 
             var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            stage = SignatureStage;
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
-                return V2Results.Refused(unsigned);
+                return await RefusedAsync(request, context, InferOperation, (SignatureStage, unsigned)).ConfigureAwait(false);
             }
 
             item = Encoding.UTF8.GetString(body);
         }
         catch (RefusedException ex)
         {
-            return V2Results.Refused(ex.Refusal);
+            return await RefusedAsync(request, context, InferOperation, (stage, ex.Refusal)).ConfigureAwait(false);
         }
 
         var (jobId, refusal) = await StartAsync(request, client, context, [item]).ConfigureAwait(false);
         if (refusal is not null)
         {
-            return refusal;
+            return await RefusedAsync(request, context, InferOperation, refusal).ConfigureAwait(false);
         }
 
         try
@@ -441,21 +450,85 @@ public sealed class JobEndpoints(
         }
     }
 
+    private const string SubmitOperation = "job-submit";
+    private const string InferOperation = "infer";
+    private const string ReadStage = "read";
+    private const string SignatureStage = "signature";
+
+    /// <summary>
+    /// A submission (a <c>POST .../jobs</c>, or an orchestrated model's <c>/infer</c>) refused before its job exists, at
+    /// <paramref name="refused"/>'s stage: answered, and audited as the inline path audits its refusals. One record
+    /// (operation <paramref name="operation"/>) with the model checks' verdicts and the refusing stage's, for an
+    /// authenticated caller; none for one that never authenticated, and a caller's repeated 429s go into its summary
+    /// (<see cref="AuditRequest"/>). A receipt asked for comes back in <c>x-audit-receipt</c>. The refusal is answered
+    /// whether or not its record could be committed: nothing is released either way.
+    /// </summary>
+    private Task<IActionResult> RefusedAsync(HttpRequest request, ModelRequestContext context, string operation, (string Stage, Refusal Refusal)? refused) =>
+        RefusedAsync(request, context, operation, refused, V2Results.Refused(refused!.Value.Refusal));
+
+    private async Task<IActionResult> RefusedAsync(HttpRequest request, ModelRequestContext context, string operation, (string Stage, Refusal Refusal)? refused, BodyResult answer)
+    {
+        if (refused is ("admit", _))
+        {
+            // Shed because the instance is full: not recorded one by one, as the inline path's admit stage (before it
+            // knows the caller) records none; an overloaded instance is not made to append for each request it sheds.
+            return answer;
+        }
+
+        // The request's own id (made with the writer's tag, so a receipt's proof is found from it): the one any security
+        // event of the model checks names, and the one the caller gets in x-request-id.
+        var record = new SubmissionRefusalContext(context.RequestId, context.ModelName, context.RequestedVersion, operation)
+        {
+            Caller = context.Caller,
+            Model = context.Model,
+            StartedTimestamp = request.HttpContext.Items.TryGetValue(StartedKey, out var started) && started is long at ? at : time.GetTimestamp(),
+        };
+
+        // The model checks' verdicts as the inline path records them (the misses' own bookkeeping is not a stage there).
+        var verdicts = context.Verdicts.Where(v => v.Stage != "miss");
+        if (refused is var (stage, refusal))
+        {
+            record.Restore([.. verdicts, new StageVerdict(stage, refusal.Verdict, 0)], refusal, stage);
+
+            // A receipt only for a refusal once the request is read, as inline, where read is where a receipt is asked
+            // for: one at the model checks would sign what the caller may not learn (a hidden model's name, a honey
+            // caller's view), and one at the caller's limits would take its 429s out of their summary.
+            ReceiptRequested(request, out var receipt);
+            record.ReceiptRequested = receipt && stage is ReadStage or SignatureStage;
+        }
+        else
+        {
+            record.Restore(verdicts, context.Refusal, context.RefusedAt);
+        }
+
+        await refusals.RunAsync(record, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        answer.Headers[RequestIds.Header] = record.RequestId;
+        if (record.Receipt is { } signed)
+        {
+            answer.Headers[AuditReceipt.HeaderName] = signed.Jws;
+        }
+
+        return answer;
+    }
+
+    // When the request came in (HttpContext.Items), for the latency of a refused submission's record.
+    private const string StartedKey = "ServerlessServe.Jobs.Started";
+
     // A place among the instance's requests in flight and of the caller's concurrency on the model, taken before a body
     // is read: a submission reads up to MaxJobBytes and parses it, and without them one caller's parallel submissions
     // (or bodies trickled in slowly) could hold the instance's memory and CPU from every other caller. The inline path
     // takes the same places in its admit and limit stages.
-    private (IDisposable? Held, IActionResult? Refusal) Hold(ModelRequestContext context)
+    private (IDisposable? Held, (string Stage, Refusal Refusal)? Refusal) Hold(ModelRequestContext context)
     {
         if (rateLimits.TryAdmit(out var admitted) is { } busy)
         {
-            return (null, V2Results.Refused(busy));
+            return (null, ("admit", busy));
         }
 
         if (rateLimits.TryHold(pseudonymizer.Pseudonymize(context.Caller!.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, out var place) is { } limited)
         {
             admitted!.Dispose();
-            return (null, V2Results.Refused(limited));
+            return (null, ("limit", limited));
         }
 
         return (new Held(admitted!, place!), null);
@@ -472,7 +545,7 @@ public sealed class JobEndpoints(
 
     // Schedules a job of <paramref name="items"/> for the caller and model of <paramref name="context"/> (authenticated,
     // resolved, authorized), after the running-jobs limit; its chunks go through the claim check.
-    private async Task<(string? JobId, IActionResult? Refusal)> StartAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context, IReadOnlyList<string> items)
+    private async Task<(string? JobId, (string Stage, Refusal Refusal)? Refusal)> StartAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context, IReadOnlyList<string> items)
     {
         var limit = options.Value;
         ReceiptRequested(request, out var receipt);
@@ -485,9 +558,7 @@ public sealed class JobEndpoints(
         var running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
         {
-            var busy = V2Results.Refused(Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller"));
-            busy.Headers["Retry-After"] = "5";
-            return (null, busy);
+            return (null, ("jobs", Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller") with { RetryAfter = TimeSpan.FromSeconds(5) }));
         }
 
         // Each item is a request to the model's rate limit, as if sent on its own: a job is no way around the policy's
@@ -495,7 +566,7 @@ public sealed class JobEndpoints(
         if (rateLimits.TryTake(pseudonymizer.Pseudonymize(caller.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, items.Count) is { } limited)
         {
             Log.JobRateLimited(logger, context.Model.Manifest.Name, items.Count, limited.Kind.ToString());
-            return (null, V2Results.Refused(limited));
+            return (null, ("limit", limited));
         }
 
         var verified = context.Model!.Manifest;
@@ -827,23 +898,31 @@ public sealed class JobEndpoints(
     }
 
     /// <summary>
-    /// Stops an active job, and says how: a job not started yet is terminated (<c>cancelled</c>; nothing of it has
-    /// run), a running one is sent <see cref="JobOrchestrator.CancelEvent"/> (<c>cancelling</c>): it starts no more
-    /// chunks, and its chunks in flight are audited, their items not inferred yet refused as cancelled, before it ends
-    /// <c>cancelled</c>. Terminating a running job instead would leave the items its model already ran on without their
-    /// audit record.
+    /// Stops an active job by sending it <see cref="JobOrchestrator.CancelEvent"/> (<c>cancelling</c>), pending or
+    /// running: it starts no more chunks, and its chunks in flight are audited, their items refused as cancelled, before
+    /// it ends <c>cancelled</c>. Terminating it instead would leave the items its model already ran on, or that
+    /// validate had charged, without their audit record; and a job read as pending may already be running (a pending
+    /// job waits for the event from its start, so it sees it after its first window's validate step).
     /// </summary>
-    private async Task<string> StopAsync(DurableTaskClient client, OrchestrationMetadata job, string reason, CancellationToken cancellationToken)
+    private static async Task<string> StopAsync(DurableTaskClient client, OrchestrationMetadata job, string reason, CancellationToken cancellationToken)
     {
-        if (job.RuntimeStatus == OrchestrationRuntimeStatus.Pending)
+        try
         {
-            await client.TerminateInstanceAsync(job.InstanceId, reason, cancellationToken).ConfigureAwait(false);
-            traffic.Ended(job.InstanceId);
-            return "cancelled";
+            await client.RaiseEventAsync(job.InstanceId, JobOrchestrator.CancelEvent, reason, cancellationToken).ConfigureAwait(false);
+            return "cancelling";
         }
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            // It ended between the look and the event (the Functions host's client refuses an event to an ended
+            // instance): what it ended as.
+            var now = await client.GetInstanceAsync(job.InstanceId, getInputsAndOutputs: true, cancellationToken).ConfigureAwait(false);
+            if (now is null || IsActive(now))
+            {
+                throw;
+            }
 
-        await client.RaiseEventAsync(job.InstanceId, JobOrchestrator.CancelEvent, reason, cancellationToken).ConfigureAwait(false);
-        return "cancelling";
+            return StatusName(now.RuntimeStatus, now.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? now.ReadOutputAs<JobOutput>() : null, null);
+        }
     }
 
     // Pending (scheduled, not started yet) is cancelled too: terminating it stops it before its first step.
@@ -877,7 +956,13 @@ public sealed class JobEndpoints(
         var running = 0;
         await foreach (var job in client.GetAllInstancesAsync(query).WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            // The tag is short; another caller with the same tag does not count against this one.
+            // The tag is short; another caller with the same tag does not count against this one. A job being
+            // cancelled no longer counts: it starts nothing more, and its caller cancelled it to make room.
+            if (job.SerializedCustomStatus is { Length: > 0 } && job.ReadCustomStatusAs<JobProgress>() is { Cancelling: true })
+            {
+                continue;
+            }
+
             if (JobInput.Parse(job.ReadInputAs<string>()).CallerSubject == subject && ++running >= limit)
             {
                 break;

@@ -47,6 +47,7 @@ public static class JobsBuilderExtensions
         builder.AddPipeline<InferItemContext>(stages => stages.Add<InferRemote>().Add<DetectAdversarial>().Add<DetectExtraction>());
         builder.AddPipeline<RedactItemContext>(stages => stages.Add<RedactResponse>().Add<DetectCanaryOutput>());
         builder.AddPipeline<AuditItemContext>(stages => stages.Finally<AuditRequest>());
+        builder.AddPipeline<SubmissionRefusalContext>(stages => stages.Finally<AuditRequest>());
         services.TryAddSingleton(sp => new AuditReceipts(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
             sp.GetRequiredService<TimeProvider>()));

@@ -77,11 +77,14 @@ public static class HttpEdge
         }
     }
 
-    /// <summary>A new context for a metadata or readiness request on <paramref name="request"/>.</summary>
-    public static ModelRequestContext ModelContext(HttpRequest request, string model, string? version)
+    /// <summary>
+    /// A new context for a metadata or readiness request on <paramref name="request"/>, or for a request whose refusal
+    /// is audited under <paramref name="requestId"/> (a new one when null).
+    /// </summary>
+    public static ModelRequestContext ModelContext(HttpRequest request, string model, string? version, string? requestId = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return new ModelRequestContext(RequestIds.New(), model, version) { Authorization = request.Headers.Authorization.ToString(), Signed = Signed(request) };
+        return new ModelRequestContext(requestId ?? RequestIds.New(), model, version) { Authorization = request.Headers.Authorization.ToString(), Signed = Signed(request) };
     }
 
     /// <summary>

@@ -111,6 +111,56 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         Assert.Equal("refused:cancelled", record.GetProperty("stages").GetProperty("infer").GetString());
     }
 
+    /// <summary>
+    /// A request refused before its job exists is audited as an inline one is (found in review, 2026-12-06: none of these
+    /// had a record, while the same refusals of an inline model's infer had theirs).
+    /// </summary>
+    [StackFact]
+    public async Task RefusedBeforeItsJobExists_AuditedOnce_WithAReceiptWhenAsked()
+    {
+        var name = await PublishOrchestratedCreditRiskAsync();
+        using (var warm = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json(JobClient.CreditRisk("[0.5,0.5,3,3]"))))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        // A binary request, and a text/plain one with a receipt asked for: 415.
+        using var binary = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{name}/infer") { Content = new ByteArrayContent(new byte[32]) };
+        binary.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        binary.Headers.Add("Inference-Header-Content-Length", "16");
+        using var unsupported = await fixture.Gateway.SendAsync(binary);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, unsupported.StatusCode);
+
+        using var text = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{name}/infer") { Content = new StringContent(JobClient.CreditRisk("[0.5,0.5,3,3]"), Encoding.UTF8, "text/plain") };
+        text.Headers.Add("x-audit-receipt", "?1");
+        using var notJson = await fixture.Gateway.SendAsync(text);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
+        Assert.True(AuditReceipt.TryParse(notJson.Headers.GetValues("x-audit-receipt").Single(), out var receipt));
+
+        // A job submission refused: more items than MaxItems (1,000).
+        var many = "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.5,0.5,3,3]"), 1001)) + "]}";
+        using var tooMany = await fixture.Gateway.PostAsync($"v2/models/{name}/jobs", StackFixture.Json(many));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooMany.StatusCode);
+
+        // A refusal at the model checks signs nothing: a receipt would name what the caller may not learn.
+        using var unknown = new HttpRequestMessage(HttpMethod.Post, $"v2/models/{name}-absent/jobs") { Content = StackFixture.Json(JobClient.CreditRisk("[0.5,0.5,3,3]")) };
+        unknown.Headers.Add("x-audit-receipt", "?1");
+        using var notFound = await fixture.Gateway.SendAsync(unknown);
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.False(notFound.Headers.Contains("x-audit-receipt"));
+
+        var records = (await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("model").GetString() == name && r.GetProperty("operation").GetString() != "job")
+            .ToList();
+        Assert.Equal(3, records.Count);
+        Assert.Equal(["infer:unsupported_media_type:read", "infer:unsupported_media_type:read", "job-submit:too_large:read"], records.Select(r => $"{r.GetProperty("operation").GetString()}:{r.GetProperty("outcome").GetString()}:{string.Join(',', r.GetProperty("stages").EnumerateObject().Where(p => p.Value.GetString() != "pass").Select(p => p.Name))}"));
+        Assert.All(records, r => Assert.Equal("pass", r.GetProperty("stages").GetProperty("authorize").GetString()));
+        Assert.Equal(receipt!.RequestId, records[1].GetProperty("requestId").GetString());
+        Assert.Equal(records[2].GetProperty("requestId").GetString(), tooMany.Headers.GetValues("x-request-id").Single());
+        using var key = SigningKeys.ImportPem(await File.ReadAllTextAsync(fixture.State.AuditCheckpointPublicKey));
+        Assert.True(receipt.Verify([key]));
+    }
+
     private async Task<string> PublishOrchestratedCreditRiskAsync()
     {
         var samples = Path.Combine(fixture.State.Directory, "orchestrated-" + Guid.NewGuid().ToString("N")[..6]);
