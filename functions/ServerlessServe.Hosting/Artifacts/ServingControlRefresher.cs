@@ -17,9 +17,10 @@ internal sealed class ServingControlRefresher(ServingControl control, IOptions<S
         using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
         do
         {
+            using var refresh = Ticks.Bounded(options.Value.RefreshInterval, time, stoppingToken);
             try
             {
-                await control.RefreshAsync(stoppingToken).ConfigureAwait(false);
+                await control.RefreshAsync(refresh.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using ServerlessServe.Hosting.Signatures;
 using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Hosting.Security;
@@ -18,6 +19,7 @@ internal sealed class ContainmentRefresher(ContainmentStore store, ContainmentRe
         using var timer = new PeriodicTimer(options.Value.RefreshInterval, time);
         do
         {
+            using var refresh = Ticks.Bounded(options.Value.RefreshInterval, time, stoppingToken);
             try
             {
                 if (!created)
@@ -25,7 +27,7 @@ internal sealed class ContainmentRefresher(ContainmentStore store, ContainmentRe
                     // Until it succeeds, and the table read whatever came of it (see RequestKeyRefresher).
                     try
                     {
-                        await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
+                        await store.CreateIfNotExistsAsync(refresh.Token).ConfigureAwait(false);
                         created = true;
                     }
                     catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -34,7 +36,7 @@ internal sealed class ContainmentRefresher(ContainmentStore store, ContainmentRe
                     }
                 }
 
-                await registry.RefreshAsync(stoppingToken).ConfigureAwait(false);
+                await registry.RefreshAsync(refresh.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

@@ -18,6 +18,7 @@ internal sealed class RequestKeyRefresher(RequestKeyStore store, NonceStore nonc
         using var timer = new PeriodicTimer(options.Value.KeyRefreshInterval, time);
         do
         {
+            using var refresh = Ticks.Bounded(options.Value.KeyRefreshInterval, time, stoppingToken);
             try
             {
                 if (!created)
@@ -27,8 +28,8 @@ internal sealed class RequestKeyRefresher(RequestKeyStore store, NonceStore nonc
                     // from being read (an unread view goes stale and refuses every signed request).
                     try
                     {
-                        await store.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
-                        await nonces.CreateIfNotExistsAsync(stoppingToken).ConfigureAwait(false);
+                        await store.CreateIfNotExistsAsync(refresh.Token).ConfigureAwait(false);
+                        await nonces.CreateIfNotExistsAsync(refresh.Token).ConfigureAwait(false);
                         created = true;
                     }
                     catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -37,7 +38,7 @@ internal sealed class RequestKeyRefresher(RequestKeyStore store, NonceStore nonc
                     }
                 }
 
-                await registry.RefreshAsync(stoppingToken).ConfigureAwait(false);
+                await registry.RefreshAsync(refresh.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
