@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
@@ -155,6 +156,23 @@ public sealed partial class AdminEndpoints
             ManifestDigest = package.ManifestDigest,
             Target = Target("signer", package.Manifest.SignerKeyId),
         };
+
+        // A version stored write-once under a signer the revocation list in force revokes would never serve, and its
+        // number could not be used again (ssctl model publish checks the same; found in review, 2026-12-06).
+        try
+        {
+            var revocations = await new ControlStore(_store.Container, _signers).LatestRevocationsAsync(RevocationList.None, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            if (revocations.RevokesSigner(package.Manifest.SignerKeyId))
+            {
+                Log.PackageRefused(_logger, admin.RequestId, "signer_revoked");
+                return await RefuseAsync(admin with { Target = Target("check", "signer_revoked") }, Refusal.Invalid("the package's signing key is revoked")).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            return await FailedAsync(admin, ex).ConfigureAwait(false);
+        }
+
         if (!await _audit.TryRecordAsync(admin, AdminOutcomes.Requested).ConfigureAwait(false))
         {
             return Respond(admin.RequestId, AuditUnavailable);

@@ -333,15 +333,27 @@ public sealed class ControlStore
     {
         try
         {
-            var response = await _container.GetBlobClient(path).DownloadContentAsync(cancellationToken).ConfigureAwait(false);
-            var content = response.Value.Content.ToArray();
-            return content.Length > maxBytes ? throw new ControlDocumentException("document is larger than allowed") : content;
+            // At most one byte past the limit is fetched: a planted document of gigabytes (whoever may write the
+            // container, or Azurite, which has no write-once lock) costs each instance a few kilobytes per refresh,
+            // never its memory (before 2026-12-06 it was downloaded whole, every refresh, before its size was checked).
+            using var result = (await _container.GetBlobClient(path).DownloadStreamingAsync(
+                new BlobDownloadOptions { Range = new HttpRange(0, maxBytes + 1L) },
+                cancellationToken).ConfigureAwait(false)).Value;
+            using var buffer = new MemoryStream();
+            await result.Content.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.Length > maxBytes || (result.Details.ContentRange is { } range && TotalLength(range) > maxBytes)
+                ? throw new ControlDocumentException("document is larger than allowed")
+                : buffer.ToArray();
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
             return null;
         }
     }
+
+    // The blob's whole length from a Content-Range ("bytes 0-1024/5000000"); 0 when it does not say.
+    private static long TotalLength(string contentRange) =>
+        contentRange.LastIndexOf('/') is var slash and >= 0 && long.TryParse(contentRange.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var total) ? total : 0;
 
     private async Task<bool> TryCreateAsync(string path, byte[] content, string contentType, CancellationToken cancellationToken)
     {

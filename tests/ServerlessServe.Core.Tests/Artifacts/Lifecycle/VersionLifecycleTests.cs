@@ -249,6 +249,27 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         await Assert.ThrowsAsync<ControlDocumentException>(() => h.ControlStore.PublishSignedAsync(ControlStore.LifecyclePrefix(Name), 3, forged, ManifestSignature.Sign(forged, untrusted), default));
     }
 
+    /// <summary>
+    /// A planted document past the size limit is refused from its first bytes, as one just within it is read (since
+    /// 2026-12-06 at most one byte past the limit is fetched, not the whole blob on every refresh).
+    /// </summary>
+    [Fact]
+    public async Task Lifecycle_PlantedDocumentPastTheLimit_Refused_TheOneInForceKept()
+    {
+        var h = await NewAsync();
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+        var planted = new byte[(4 * ControlJson.MaxDocumentBytes) + 7];
+        Array.Fill(planted, (byte)' ');
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromBytes(planted));
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromString("x"));
+
+        await h.Control.RefreshAsync(default);
+
+        Assert.Equal(1, h.Control.Lifecycle(Name)!.Sequence);
+        Assert.Equal(RefusalKind.NotFound, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+        Assert.Contains(h.ControlLog.Collector.GetSnapshot(), r => r.Message.Contains("larger than allowed", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Lifecycle_HigherSequenceDeleted_RollbackRefused()
     {
