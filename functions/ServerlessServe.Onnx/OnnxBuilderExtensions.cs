@@ -32,7 +32,7 @@ public static class OnnxBuilderExtensions
         {
             if (!configuredBodyLimit)
             {
-                limits.MaxBodyBytes = (int)Math.Min(int.MaxValue, Math.Max(limits.MaxBodyBytes, (limits.MaxElementsPerRequest * 8L) + (1024 * 1024)));
+                limits.MaxBodyBytes = limits.BinaryBodyLimit;
             }
         });
 

@@ -55,10 +55,20 @@ public sealed class ProtocolLimits
     /// These limits without the body limit, for reading back what the platform wrote itself (a job's step payloads, whose
     /// JSON can outgrow the binary body a caller was allowed); every other limit is kept.
     /// </summary>
-    public ProtocolLimits WithoutBodyLimit()
+    public ProtocolLimits WithoutBodyLimit() => WithBodyLimit(int.MaxValue);
+
+    /// <summary>
+    /// The largest binary body these limits' element cap allows (<see cref="MaxElementsPerRequest"/> of the widest,
+    /// 8-byte, type, plus 1 MiB of JSON header), or <see cref="MaxBodyBytes"/> when that is larger: what the inference
+    /// app takes from the gateway, and what the gateway takes back from it.
+    /// </summary>
+    public int BinaryBodyLimit => (int)Math.Min(int.MaxValue, Math.Max(MaxBodyBytes, (MaxElementsPerRequest * 8L) + (1024 * 1024)));
+
+    /// <summary>These limits with <see cref="MaxBodyBytes"/> set to <paramref name="maxBodyBytes"/>; every other limit is kept.</summary>
+    public ProtocolLimits WithBodyLimit(int maxBodyBytes)
     {
         var copy = (ProtocolLimits)MemberwiseClone();
-        copy.MaxBodyBytes = int.MaxValue;
+        copy.MaxBodyBytes = maxBodyBytes;
         return copy;
     }
 }

@@ -30,6 +30,7 @@ internal sealed class InferenceClient : IInferenceBackend
     private readonly HttpClient _http;
     private readonly ServiceTokenCache _tokens;
     private readonly ProtocolLimits _limits;
+    private readonly ProtocolLimits _responseLimits;
     private readonly ILogger<InferenceClient> _logger;
     private readonly TimeProvider _time;
     private readonly Lock _probeLock = new();
@@ -41,6 +42,10 @@ internal sealed class InferenceClient : IInferenceBackend
         _http = http;
         _tokens = tokens;
         _limits = limits;
+
+        // The app's answer may be as large as its binary encoding of what the element cap allows: larger than a caller's
+        // body may be (a segmentation mask of 21×512×512 FP32 is 22 MB).
+        _responseLimits = limits.WithBodyLimit(limits.BinaryBodyLimit);
         _logger = logger;
         _time = time ?? TimeProvider.System;
     }
@@ -93,15 +98,21 @@ internal sealed class InferenceClient : IInferenceBackend
         using (response)
         {
             // The app's answer read whole: one it cuts off (it died mid-body) is the service unavailable, as one that never
-            // came is, and one above the limit a response the gateway cannot take (not the caller's body too large).
+            // came is. One above the limit is an output the gateway cannot take: the same on every try, so a failure, not
+            // the service unavailable (a job's item would otherwise be run again five times), nor the caller's body too large.
             byte[] body;
             try
             {
                 body = await HttpBodyReader.ReadLimitedAsync(
                     await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false),
                     response.Content.Headers.ContentLength,
-                    _limits.MaxBodyBytes,
+                    _responseLimits.MaxBodyBytes,
                     cancellationToken).ConfigureAwait(false);
+            }
+            catch (RefusedException ex) when (ex.Refusal.Kind == RefusalKind.TooLarge)
+            {
+                Log.InferenceBadResponse(_logger);
+                throw new RefusedException(Refusal.Failed with { Message = "the model's output is too large to return" });
             }
             catch (RefusedException)
             {
@@ -120,7 +131,7 @@ internal sealed class InferenceClient : IInferenceBackend
                     && int.TryParse(values.FirstOrDefault(), System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
                 try
                 {
-                    return V2Json.ReadResponse(body, responseHeaderLength, _limits);
+                    return V2Json.ReadResponse(body, responseHeaderLength, _responseLimits);
                 }
                 catch (RefusedException)
                 {

@@ -109,32 +109,73 @@ public sealed class InferenceBreakerTests
     }
 
     /// <summary>
-    /// The app's answer cut off part-way (its process died), or larger than the gateway may read: the service is
-    /// unavailable (503 with Retry-After for the cut-off one), not a 500 from an exception that escaped, nor the 413
-    /// "request body exceeds" that told the caller its own small request was too large.
+    /// The app's answer cut off part-way (its process died): the service is unavailable (503 with Retry-After), not a 500
+    /// from an exception that escaped. Larger than the gateway may read (the binary encoding of what the element cap
+    /// allows, about 33 MiB): a failure, the same on every try (before 2026-12-06 a 503, which a job's item tried six
+    /// times); never the 413 "request body exceeds" that told the caller its own small request was too large.
     /// </summary>
     [Theory]
-    [InlineData("cut off")]
-    [InlineData("too large")]
-    public async Task AnswerCutOffOrTooLarge_Unavailable(string answer)
+    [InlineData("cut off", Core.Pipeline.RefusalKind.Unavailable, "inference service unavailable")]
+    [InlineData("too large", Core.Pipeline.RefusalKind.Failed, "the model's output is too large to return")]
+    public async Task AnswerCutOffOrTooLarge_Refused(string answer, Core.Pipeline.RefusalKind kind, string message)
+    {
+        using var provider = BodyServices(new BodyUpstream(answer == "cut off"));
+        var client = Client(provider, TimeProvider.System);
+
+        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => client.InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default));
+
+        Assert.Equal(kind, refused.Kind);
+        Assert.Equal(message, refused.Message);
+    }
+
+    /// <summary>
+    /// An output larger than a caller's body may be (16 MiB) but within the binary limit: read (found in review,
+    /// 2026-12-06: a 4M-element FP32 output, as a segmentation mask is, answered 503 "inference service unavailable").
+    /// </summary>
+    [Fact]
+    public async Task AnswerLargerThanACallersBody_WithinTheBinaryLimit_Read()
+    {
+        var output = new Tensor("scores", TensorDataType.Fp32, [4 * 1024 * 1024], new float[4 * 1024 * 1024]);
+        var encoded = V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [output] }, binaryAll: true, binaryOutputs: null);
+        Assert.True(encoded.Body.Length > new ProtocolLimits().MaxBodyBytes);
+        using var provider = BodyServices(new EncodedUpstream(encoded));
+        var client = Client(provider, TimeProvider.System);
+
+        var response = await client.InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default);
+
+        Assert.Equal([4 * 1024 * 1024], Assert.Single(response.Outputs).Shape);
+    }
+
+    private static Core.Artifacts.VerifiedModelVersion CreditRisk()
+    {
+        var package = Core.Tests.Artifacts.TestPackages.CreditRisk("credit-risk", "1");
+        return new Core.Artifacts.VerifiedModelVersion(package.Manifest, package.ManifestDigest, Core.Policy.PolicyLoader.Parse(Local.Samples.SampleModels.GetPolicy(Local.Samples.CreditRiskSample.Name)));
+    }
+
+    private static InferenceRequest CreditRiskRequest() =>
+        V2Json.ReadRequest("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}"""u8.ToArray(), null, new ProtocolLimits());
+
+    private static ServiceProvider BodyServices(HttpMessageHandler upstream)
     {
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("http://inference.test/api/"))
-            .ConfigurePrimaryHttpMessageHandler(() => new BodyUpstream(answer == "cut off"));
-        using var provider = services.BuildServiceProvider();
-        var client = Client(provider, TimeProvider.System);
-        var package = Core.Tests.Artifacts.TestPackages.CreditRisk("credit-risk", "1");
-        var model = new Core.Artifacts.VerifiedModelVersion(package.Manifest, package.ManifestDigest, Core.Policy.PolicyLoader.Parse(Local.Samples.SampleModels.GetPolicy(Local.Samples.CreditRiskSample.Name)));
-        var request = V2Json.ReadRequest("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}"""u8.ToArray(), null, new ProtocolLimits());
-
-        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => client.InferAsync(model, request, "req-1", default));
-
-        Assert.Equal(Core.Pipeline.RefusalKind.Unavailable, refused.Kind);
-        Assert.Equal("inference service unavailable", refused.Message);
+            .ConfigurePrimaryHttpMessageHandler(() => upstream);
+        return services.BuildServiceProvider();
     }
 
-    /// <summary>A 200 whose body breaks after 1 KiB, or runs past the 16 MiB the gateway reads.</summary>
+    /// <summary>A 200 with a binary V2 response, as the inference app sends it.</summary>
+    private sealed class EncodedUpstream(EncodedBody encoded) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(encoded.Body) };
+            response.Headers.TryAddWithoutValidation("Inference-Header-Content-Length", encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return Task.FromResult(response);
+        }
+    }
+
+    /// <summary>A 200 whose body breaks after 1 KiB, or runs on past any limit.</summary>
     private sealed class BodyUpstream(bool cutOff) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
