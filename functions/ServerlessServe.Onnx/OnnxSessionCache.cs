@@ -166,15 +166,29 @@ public sealed class OnnxSessionCache : IDisposable
 
     private async Task<LoadedModel> CreateAsync(VerifiedModelVersion version, Func<CancellationToken, Task<VerifiedModel>> loadVerified)
     {
-        // The shared creation is not tied to any one caller's cancellation.
-        var verified = await loadVerified(CancellationToken.None).ConfigureAwait(false);
-        if (verified.Version.ManifestDigest != version.ManifestDigest)
+        // One model loads at a time, its bytes fetched and its session made and the others evicted over the budget before
+        // the next one starts: loads side by side did not count each other, so a caller pinning 40 versions of a 500 MB
+        // model at once had all 40 in memory against a 1 GiB budget (found in review, 2026-12-06). Loads are rare; a
+        // request for a model already loaded never waits here.
+        await _loading.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            throw new ModelVerificationException(ModelVerificationFailure.Manifest, "loaded model differs from the resolved version");
-        }
+            // The shared creation is not tied to any one caller's cancellation.
+            var verified = await loadVerified(CancellationToken.None).ConfigureAwait(false);
+            if (verified.Version.ManifestDigest != version.ManifestDigest)
+            {
+                throw new ModelVerificationException(ModelVerificationFailure.Manifest, "loaded model differs from the resolved version");
+            }
 
-        return await Task.Run(() => CreateSession(verified)).ConfigureAwait(false);
+            return await Task.Run(() => CreateSession(verified)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _loading.Release();
+        }
     }
+
+    private readonly SemaphoreSlim _loading = new(1, 1);
 
     private LoadedModel CreateSession(VerifiedModel verified)
     {

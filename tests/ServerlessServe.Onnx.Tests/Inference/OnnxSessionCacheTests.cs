@@ -86,6 +86,43 @@ public sealed class OnnxSessionCacheTests
         Assert.True(second.IsDisposed);
     }
 
+    /// <summary>
+    /// Many versions asked for at once load one after another, each evicting what the budget has no room for before the
+    /// next is fetched (side by side, every load held its bytes at once, whatever the budget).
+    /// </summary>
+    [Fact]
+    public async Task ManyVersionsAtOnce_LoadedOneAtATime_WithinTheBudget()
+    {
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { IntraOpNumThreads = 1, MaxLoadedModelBytes = TestPackages.CreditRiskModel.Length });
+        var loading = 0;
+        var mostAtOnce = 0;
+
+        var models = await Task.WhenAll(Enumerable.Range(1, 8).Select(v => Task.Run(() =>
+        {
+            var verified = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, v.ToString(System.Globalization.CultureInfo.InvariantCulture)), TestPackages.CreditRiskModel);
+            return cache.GetOrCreateAsync(verified.Version, async _ =>
+            {
+                var now = Interlocked.Increment(ref loading);
+                InterlockedMax(ref mostAtOnce, now);
+                await Task.Delay(50, CancellationToken.None);
+                Interlocked.Decrement(ref loading);
+                return verified;
+            }, default);
+        })));
+
+        Assert.Equal(1, mostAtOnce);
+        Assert.Equal(1, cache.Count);
+        Assert.Equal(7, models.Count(m => m.IsDisposed));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
     [Fact]
     public async Task Evicted_WhileARunHoldsItsOutputs_DisposedOnlyWhenTheyAreReleased_ThenRefusedUntilLoadedAgain()
     {
