@@ -13,6 +13,7 @@ if (StandaloneHost.IsStandalone(args))
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<WorkerLastResort>();
 builder.AddWorkerConsoleWarnings();
 builder.StopWithTheFunctionsHost();
 GatewayApp.Configure(builder);

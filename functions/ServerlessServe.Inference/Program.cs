@@ -17,6 +17,7 @@ if (StandaloneHost.IsStandalone(args))
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<WorkerLastResort>();
 builder.AddWorkerConsoleWarnings();
 builder.StopWithTheFunctionsHost();
 InferenceApp.Configure(builder);

@@ -13,4 +13,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1562, Level = LogLevel.Debug, Message = "No Functions host process to follow (parent process {ParentProcessId})")]
     public static partial void NoHostProcess(ILogger logger, int parentProcessId);
+
+    [LoggerMessage(EventId = 1563, Level = LogLevel.Error, Message = "Unhandled exception in function {Function}; answered 500")]
+    public static partial void WorkerUnhandled(ILogger logger, string function, Exception exception);
 }

@@ -205,6 +205,37 @@ public sealed class JobTests(StackFixture fixture)
         Assert.All(finished, f => Assert.Equal("completed", f));
     }
 
+    /// <summary>
+    /// An exception that escapes a route (here: the job's stored input no longer parses, as the durable backend's row was
+    /// altered) is a 500 with the V2 error body and nothing of the exception, under either host. Under the Functions
+    /// host it was an empty 500, the exception logged as it was (no worker middleware caught it before 2026-12-06).
+    /// </summary>
+    [StackFact]
+    public async Task ExceptionEscapingARoute_500WithTheErrorBody_NothingOfTheException()
+    {
+        var subject = "broken-job-input-" + Guid.NewGuid().ToString("N")[..8];
+        using var caller = new HttpClient { BaseAddress = fixture.Stack.GatewayBaseUrl };
+        caller.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fixture.MintCallerToken(subject));
+        var job = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", Item(Rows[1]));
+        Assert.Equal("completed", (await JobClient.WaitAsync(caller, job)).GetProperty("status").GetString());
+
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var row = (await JobClient.JobOfAsync(fixture, subject, limit.Token))!;
+        Assert.Equal(job, row.PartitionKey);
+        row["Input"] = "\"{not a job: Secret-7731\"";
+        await new TableServiceClient(fixture.Stack.Azurite.ConnectionString).GetTableClient("serverlessservejobsInstances")
+            .UpdateEntityAsync(row, row.ETag, TableUpdateMode.Merge, limit.Token);
+
+        using var response = await caller.GetAsync($"jobs/{job}", limit.Token);
+        var body = await response.Content.ReadAsStringAsync(limit.Token);
+
+        Assert.True(response.StatusCode == HttpStatusCode.InternalServerError, $"{(int)response.StatusCode} {body}{fixture.LogTail()}");
+        using var error = JsonDocument.Parse(body);
+        Assert.Equal(JsonValueKind.String, error.RootElement.GetProperty("error").ValueKind);
+        Assert.DoesNotContain("Secret-7731", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", body, StringComparison.Ordinal);
+    }
+
     [StackFact]
     public async Task CallerLeavesDuringItsWait_TheJobIsWithdrawn()
     {
