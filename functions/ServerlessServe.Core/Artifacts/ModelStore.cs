@@ -84,13 +84,32 @@ public sealed class ModelStore
             return completed;
         }
 
-        if (!await TryCreateAsync(manifestBlob, package.ManifestJson, "application/json", null, cancellationToken).ConfigureAwait(false))
+        if (!await TryCreateAsync(manifestBlob, package.ManifestJson, "application/json", null, cancellationToken).ConfigureAwait(false)
+            && !await HoldsAsync(manifestBlob, package, cancellationToken).ConfigureAwait(false))
         {
             throw new ModelVersionExistsException(name, version, "model version already exists; versions are immutable");
         }
 
         Log.Published(_logger, name, version, package.ManifestDigest);
         return package.ManifestDigest;
+    }
+
+    // Whether the manifest stored is exactly the one with this digest: a racing retry of the same publish completed it
+    // between this publish's signature and its manifest (TryCompleteEarlierPublishAsync), which is this publish done,
+    // not a version that already existed (found in review, 2026-12-06: the winner was answered 400 and audited refused).
+    private static async Task<bool> HoldsAsync(BlobClient manifestBlob, ModelPackage package, CancellationToken cancellationToken)
+    {
+        // Read only when it is the same size: whatever else is stored there is never downloaded whole.
+        if ((await manifestBlob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.ContentLength != package.ManifestJson.Length)
+        {
+            return false;
+        }
+
+        var manifestDigest = package.ManifestDigest;
+        var stored = (await manifestBlob.DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
+        return CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(Convert.ToHexStringLower(SHA256.HashData(stored))),
+            System.Text.Encoding.ASCII.GetBytes(manifestDigest));
     }
 
     /// <summary>The complete versions (manifest.json present) of <paramref name="name"/>, oldest first (<see cref="VersionComparer"/>).</summary>

@@ -213,6 +213,39 @@ public sealed class ModelStoreTests(AzuriteFixture azurite)
         Assert.Equal(first.ManifestDigest, (await store.LoadAsync("credit-risk", "4")).Version.ManifestDigest);
     }
 
+    /// <summary>
+    /// Two tries of one publish racing: the other's retry completed this one's manifest between this one's signature and
+    /// its manifest write. That is this publish done (it was answered 400 and audited refused); a manifest of other
+    /// content there is still a version that exists.
+    /// </summary>
+    [Fact]
+    public async Task Publish_ManifestCompletedByARacingTry_Succeeds_OtherContentStillRefused()
+    {
+        var (store, container) = await NewStoreAsync();
+        var package = TestPackages.CreditRisk("credit-risk", "7");
+
+        // The other try's manifest lands while this one uploads its files (after its check that the version is new).
+        Assert.Equal(package.ManifestDigest, await store.PublishAsync(package, Landing(container, "7", package.ManifestJson)));
+        Assert.Equal(package.ManifestDigest, (await store.LoadAsync("credit-risk", "7")).Version.ManifestDigest);
+
+        var other = TestPackages.CreditRisk("credit-risk", "8", policy: TestPackages.CreditRiskPolicyWithMaxBatch(2));
+        await Assert.ThrowsAsync<ModelVersionExistsException>(() => store.PublishAsync(other, Landing(container, "8", TestPackages.CreditRisk("credit-risk", "8").ManifestJson)));
+    }
+
+    // Writes the version's manifest once, at the first progress report of a publish.
+    private static SyncProgress Landing(BlobContainerClient container, string version, ReadOnlyMemory<byte> manifest)
+    {
+        var landed = false;
+        return new SyncProgress(_ =>
+        {
+            if (!landed)
+            {
+                landed = true;
+                container.GetBlobClient(ModelStoreLayout.ManifestPath("credit-risk", version)).Upload(BinaryData.FromBytes(manifest));
+            }
+        });
+    }
+
     [Fact]
     public async Task Publish_RetrySignedByAnotherTrustedKeyAfterInterruptedPublish_Refused()
     {
