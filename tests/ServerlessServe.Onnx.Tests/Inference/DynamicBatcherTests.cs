@@ -367,6 +367,38 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Equal([(3, 4L), (1, 2L), (1, 1L), (1, 1L)], _runs);
     }
 
+    /// <summary>
+    /// One bad request among 16: the shared run fails, then its halves run as batches until the bad one runs alone
+    /// (16, 8 + 8, 4 + 4, then the last four alone: 9 runs; running each of the 16 alone took 17).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_OneBadRequestAmongSixteen_HalvesRunAgain_NotEachAlone()
+    {
+        var model = await InferenceTestModels.CustomerNotesAsync(_cache);
+        var requests = new List<Task<IReadOnlyList<Tensor>>>();
+        using (_batcher.Pause())
+        {
+            for (var i = 0; i < 16; i++)
+            {
+                requests.Add(_batcher.RunAsync(model, Batch32, [i == 13 ? Ids(424242) : Ids(i % 8)], null, default));
+            }
+        }
+
+        for (var i = 0; i < 16; i++)
+        {
+            if (i == 13)
+            {
+                Assert.Equal(RefusalKind.Invalid, (await Assert.ThrowsAsync<RefusedException>(() => requests[i])).Kind);
+            }
+            else
+            {
+                Assert.Equal([CustomerNotesSample.Notes[i % 8]], Notes(await requests[i]));
+            }
+        }
+
+        Assert.Equal([(16, 16L), (8, 8L), (8, 8L), (4, 4L), (4, 4L), (1, 1L), (1, 1L), (1, 1L), (1, 1L)], _runs);
+    }
+
     [Fact]
     public async Task RunAsync_CancelledWhileQueued_NeverRunsAndOthersDo()
     {
