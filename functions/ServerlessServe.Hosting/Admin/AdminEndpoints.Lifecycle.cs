@@ -68,6 +68,15 @@ public sealed partial class AdminEndpoints
             return await RefuseAsync(admin, BadSignedDocument).ConfigureAwait(false);
         }
 
+        // The record names the key that verifies the document, never only the one the document claims (before 2026-12-06
+        // the "requested" record of a forged document named whichever signer its author wrote in).
+        if (Core.Artifacts.ManifestSignature.Verify(document, System.Text.Encoding.ASCII.GetBytes(signature), _signers) is not { } verifiedSigner
+            || !string.Equals(verifiedSigner, signer, StringComparison.Ordinal))
+        {
+            Log.SignedDocumentRefused(_logger, admin.RequestId, admin.Action);
+            return await RefuseAsync(admin with { Model = model }, BadSignedDocument).ConfigureAwait(false);
+        }
+
         admin = admin with
         {
             Model = model,

@@ -117,6 +117,30 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
         Assert.Equal(["retired", "serving", "revoked"], await StatesAsync(admin, name));
     }
 
+    /// <summary>
+    /// A document whose signature no trusted key verifies is refused before anything is recorded as requested: its one
+    /// record is the refusal, and it names no signer (the requested record named whichever one the forger wrote in).
+    /// </summary>
+    [Fact]
+    public async Task Lifecycle_ForgedInTheTrustedSignersName_RefusedAndRecordedWithoutIt()
+    {
+        var name = "admin-forged-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        using var forger = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var claimed = Lifecycle(name, 1, new() { ["1"] = new(VersionState.Retired) });
+
+        using var refused = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(ControlJson.Serialize(claimed), forger));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var records = (await stack.AuditLinesAsync())
+            .Select(line => Core.Audit.AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _) ? record : null)
+            .Where(r => r is { Operation: Core.Audit.AuditEvent.SecurityOperation, Security.Kind: Core.Admin.AdminActions.Kind } && r.Model == name)
+            .ToList();
+        var record = Assert.Single(records);
+        Assert.NotEqual(Core.Admin.AdminOutcomes.Requested, record!.Outcome);
+        Assert.DoesNotContain(KeyIds.Compute(TestPackages.Signer), System.Text.Json.JsonSerializer.Serialize(record.Security), StringComparison.Ordinal);
+    }
+
     private static async Task<List<string?>> StatesAsync(HttpClient admin, string name)
     {
         using var response = await admin.GetAsync("manage/models");
