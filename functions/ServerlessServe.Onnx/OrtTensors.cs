@@ -262,15 +262,25 @@ internal static class OrtTensors
     };
 }
 
-/// <summary>An array from <see cref="ArrayPool{T}.Shared"/>, pinned until disposed, then returned cleared.</summary>
+/// <summary>
+/// An array from <see cref="ArrayPool{T}.Shared"/>, pinned until disposed, then returned cleared; one over
+/// <see cref="MaxPooledBytes"/> is allocated for this use alone and let go, never kept by the pool (the shared pool keeps
+/// arrays up to a gigabyte until a collection trims it, and clearing one costs as much as filling it: a batch of 32
+/// requests of 16 MB each was 512 MB held and zeroed per batch; found in review, 2026-12-06).
+/// </summary>
 internal sealed class PinnedPooledBytes : IDisposable
 {
+    /// <summary>The largest buffer taken from, and given back to, the shared pool.</summary>
+    public const int MaxPooledBytes = 64 * 1024 * 1024;
+
+    private readonly bool _pooled;
     private byte[]? _array;
     private GCHandle _pin;
 
     public PinnedPooledBytes(int length)
     {
-        _array = ArrayPool<byte>.Shared.Rent(length);
+        _pooled = length <= MaxPooledBytes;
+        _array = _pooled ? ArrayPool<byte>.Shared.Rent(length) : GC.AllocateUninitializedArray<byte>(length);
         _pin = GCHandle.Alloc(_array, GCHandleType.Pinned);
         Length = length;
     }
@@ -290,6 +300,9 @@ internal sealed class PinnedPooledBytes : IDisposable
         }
 
         _pin.Free();
-        ArrayPool<byte>.Shared.Return(array, clearArray: true);
+        if (_pooled)
+        {
+            ArrayPool<byte>.Shared.Return(array, clearArray: true);
+        }
     }
 }
