@@ -67,9 +67,7 @@ public sealed class JobActivities(
     /// </summary>
     private async Task QuarantinesKnownAsync(CancellationToken cancellationToken)
     {
-        var limits = containmentOptions.Value;
-        if ((!containment.IsReady && !await containment.WhenReadyAsync(limits.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
-            || containment.IsStale(limits.MaxStaleness))
+        if (!await containment.IsCurrentAsync(containmentOptions.Value, cancellationToken).ConfigureAwait(false))
         {
             throw new TransientStepException("containment view not read or stale; the orchestration retries");
         }

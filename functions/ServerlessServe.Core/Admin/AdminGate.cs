@@ -40,8 +40,7 @@ public sealed class AdminGate(
             return (null, verdict.Failure == TokenFailure.MetadataUnavailable ? Refusal.IssuerUnavailable : Refusal.InvalidToken);
         }
 
-        if (!containment.IsReady && !await containment.WhenReadyAsync(options.Value.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
-            || containment.IsStale(options.Value.MaxStaleness))
+        if (!await containment.IsCurrentAsync(options.Value, cancellationToken).ConfigureAwait(false))
         {
             return (null, Refusal.Unavailable("service unavailable"));
         }

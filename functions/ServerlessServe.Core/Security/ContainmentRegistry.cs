@@ -97,6 +97,17 @@ public sealed class ContainmentRegistry : IModelQuarantine
     }
 
     /// <summary>
+    /// Whether the snapshot may be used: read once (waiting up to <see cref="ContainmentOptions.FirstReadTimeout"/> for the
+    /// first read) and not stale (<see cref="IsStale"/>). Every check against the snapshot fails closed when it is not.
+    /// </summary>
+    public async ValueTask<bool> IsCurrentAsync(ContainmentOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return (IsReady || await WhenReadyAsync(options.FirstReadTimeout, cancellationToken).ConfigureAwait(false))
+            && !IsStale(options.MaxStaleness);
+    }
+
+    /// <summary>
     /// True while reads of the table have been failing and the last good one is older than
     /// <paramref name="maxStaleness"/> (<see cref="ContainmentOptions.MaxStaleness"/>): the snapshot may lack what
     /// other instances set since, and requests are refused rather than checked against it.

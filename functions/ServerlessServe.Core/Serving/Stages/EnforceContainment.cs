@@ -68,8 +68,7 @@ public sealed class EnforceContainment(
         ArgumentNullException.ThrowIfNull(pseudonymizer);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(caller);
-        if (!registry.IsReady && !await registry.WhenReadyAsync(options.FirstReadTimeout, cancellationToken).ConfigureAwait(false)
-            || registry.IsStale(options.MaxStaleness))
+        if (!await registry.IsCurrentAsync(options, cancellationToken).ConfigureAwait(false))
         {
             return (Refusal.Unavailable("service unavailable"), string.Empty, CallerStanding.Clear);
         }
