@@ -116,14 +116,22 @@ public sealed class JobActivities(
         cancellationToken = keyHeld.Token;
         var (state, since) = attempt;
         var signed = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        // What an earlier attempt committed (an interrupted one: any of the chunk's records; a committed one: those a
+        // receipt is asked of), read in one pass over the chains written since it began.
+        var lookFor = state switch
+        {
+            ReceiptState.Interrupted => items.Select(i => i.RequestId).ToList(),
+            ReceiptState.Committed => items.Where(i => i.ReceiptRequested).Select(i => i.RequestId).ToList(),
+            _ => [],
+        };
+        var present = lookFor.Count > 0
+            ? await receipts.FindRecordsAsync(lookFor, InferenceContext.JobOperation, since, cancellationToken).ConfigureAwait(false)
+            : new Dictionary<string, AuditRecord>();
         if (state != ReceiptState.Committed)
         {
-            var present = state == ReceiptState.Interrupted
-                ? await receipts.FindInChainsAsync(items.Select(i => i.RequestId).ToList(), since, cancellationToken).ConfigureAwait(false)
-                : new HashSet<string>();
 
             // Side by side, so the audit sink commits them in few appends; each record is its own, in any order.
-            await Task.WhenAll(items.Where(i => !present.Contains(i.RequestId)).Select(async i =>
+            await Task.WhenAll(items.Where(i => !present.ContainsKey(i.RequestId)).Select(async i =>
             {
                 if (await AuditItemAsync(i, cancellationToken).ConfigureAwait(false) is { } receipt)
                 {
@@ -137,12 +145,11 @@ public sealed class JobActivities(
         }
 
         // Receipts asked for of records an earlier attempt committed: signed from the records as found in the chains.
-        var unsigned = items.Where(i => i.ReceiptRequested && !signed.ContainsKey(i.RequestId)).Select(i => i.RequestId).ToList();
-        if (unsigned.Count > 0)
+        foreach (var item in items.Where(i => i.ReceiptRequested && !signed.ContainsKey(i.RequestId)))
         {
-            foreach (var (requestId, record) in await receipts.FindRecordsAsync(unsigned, since, cancellationToken).ConfigureAwait(false))
+            if (present.TryGetValue(item.RequestId, out var record))
             {
-                signed[requestId] = sink.SignReceipt(record).Jws;
+                signed[item.RequestId] = sink.SignReceipt(record).Jws;
             }
         }
 

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -122,53 +120,29 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
         }
     }
 
-    /// <summary>True when a chain segment written since <paramref name="since"/> holds a record with request id <paramref name="key"/>.</summary>
-    public async Task<bool> InChainsAsync(string key, DateTimeOffset since, CancellationToken cancellationToken) =>
-        (await FindInChainsAsync([key], since, cancellationToken).ConfigureAwait(false)).Count == 1;
-
-    /// <summary>Which of <paramref name="requestIds"/> have a record in a chain segment written since <paramref name="since"/> (one pass over the segments).</summary>
-    public async Task<IReadOnlySet<string>> FindInChainsAsync(IReadOnlyCollection<string> requestIds, DateTimeOffset since, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(requestIds);
-        var needles = requestIds.Select(id => (Id: id, Bytes: Encoding.UTF8.GetBytes("\"requestId\":" + JsonSerializer.Serialize(id)))).ToList();
-        var found = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
-        {
-            if (blob.Properties.LastModified is { } modified && modified < Earliest(since))
-            {
-                continue;
-            }
-
-            var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            foreach (var (id, bytes) in needles)
-            {
-                if (!found.Contains(id) && content.Span.IndexOf(bytes) >= 0)
-                {
-                    found.Add(id);
-                }
-            }
-
-            if (found.Count == needles.Count)
-            {
-                break;
-            }
-        }
-
-        return found;
-    }
-
     /// <summary>
-    /// The records of <paramref name="requestIds"/> in chain segments written since <paramref name="since"/>, by request
-    /// id (one pass over the segments; ids without a record are absent).
+    /// The records of <paramref name="requestIds"/> for <paramref name="operation"/> in chain segments written since
+    /// <paramref name="since"/>, by request id (one pass over the segments; ids without such a record are absent). A
+    /// record counts only as itself: a parsed line whose request id and operation are the ones asked for, whose writer
+    /// is the segment's and whose hash is its content's. Text that merely names the request id does not (a security
+    /// record's evidence names the request that raised it: found in review 2026-12-07, when a byte search took an
+    /// extraction alarm of a job item for the item's record, and a re-run released the item unaudited), and neither
+    /// does a line altered after it was hashed.
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, AuditRecord>> FindRecordsAsync(IReadOnlyCollection<string> requestIds, DateTimeOffset since, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, AuditRecord>> FindRecordsAsync(IReadOnlyCollection<string> requestIds, string operation, DateTimeOffset since, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requestIds);
+        ArgumentNullException.ThrowIfNull(operation);
         var wanted = requestIds.ToHashSet(StringComparer.Ordinal);
         var found = new Dictionary<string, AuditRecord>(StringComparer.Ordinal);
+        if (wanted.Count == 0)
+        {
+            return found;
+        }
+
         await foreach (var blob in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
-            if ((blob.Properties.LastModified is { } modified && modified < Earliest(since)) || !AuditBlobNames.TryParseSegment(blob.Name, out _, out _))
+            if ((blob.Properties.LastModified is { } modified && modified < Earliest(since)) || !AuditBlobNames.TryParseSegment(blob.Name, out var writer, out _))
             {
                 continue;
             }
@@ -176,7 +150,11 @@ public sealed class AuditReceipts(BlobContainerClient container, TimeProvider ti
             var content = (await container.GetBlobClient(blob.Name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
             foreach (var (start, length) in AuditLines.Split(content.Span))
             {
-                if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _) && wanted.Contains(record!.RequestId))
+                if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _)
+                    && wanted.Contains(record!.RequestId)
+                    && string.Equals(record.Operation, operation, StringComparison.Ordinal)
+                    && string.Equals(record.WriterId, writer, StringComparison.Ordinal)
+                    && string.Equals(record.Hash, record.ComputeHash(), StringComparison.Ordinal))
                 {
                     found.TryAdd(record.RequestId, record);
                 }

@@ -65,7 +65,7 @@ public sealed class AuditReceiptTests(AzuriteFixture azurite) : IDisposable
         var first = await sink.AppendWithReceiptAsync(AuditTestData.Event(1), CancellationToken.None);
         var second = await sink.AppendWithReceiptAsync(AuditTestData.Event(2), CancellationToken.None);
 
-        var found = await new AuditReceipts(log, TimeProvider.System).FindRecordsAsync(["req-1", "req-2", "req-404"], since, CancellationToken.None);
+        var found = await new AuditReceipts(log, TimeProvider.System).FindRecordsAsync(["req-1", "req-2", "req-404"], "infer", since, CancellationToken.None);
 
         Assert.Equal(["req-1", "req-2"], found.Keys.Order(StringComparer.Ordinal));
         foreach (var original in new[] { first, second })

@@ -56,11 +56,11 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
 
         await using var attempt = await receipts.BeginAsync("job2.c0", CancellationToken.None);
         var (state, since) = attempt;
-        var found = await receipts.FindRecordsAsync(["req-1"], since, CancellationToken.None);
+        var found = await receipts.FindRecordsAsync(["req-1"], "infer", since, CancellationToken.None);
 
         Assert.Equal(ReceiptState.Committed, state);
         Assert.Equal("req-1", Assert.Single(found).Value.RequestId);
-        Assert.Single(await receipts.FindRecordsAsync(["req-1"], default, CancellationToken.None)); // an unknown time bounds nothing
+        Assert.Single(await receipts.FindRecordsAsync(["req-1"], "infer", default, CancellationToken.None)); // an unknown time bounds nothing
     }
 
     /// <summary>A container that could not be created (storage not up yet) is tried again by the next call, not failed forever.</summary>
@@ -176,18 +176,51 @@ public sealed class AuditReceiptsTests(AzuriteFixture azurite)
         }
     }
 
+    /// <summary>
+    /// Only the request's own record counts as found: not text that names its id (a security record's evidence names
+    /// the request that raised it), not a record of another operation, not a line altered after it was hashed, and not
+    /// a record filed under another writer's folder. Found in review 2026-12-07: a byte search took an extraction alarm
+    /// of a job item for the item's record, so a re-run of the audit step skipped it and released the item unaudited.
+    /// </summary>
     [Fact]
-    public async Task InChains_FindsTheKeysRecordOnly()
+    public async Task FindRecords_TheRequestsOwnRecordOnly()
     {
         var container = await azurite.CreateContainerAsync("receipts");
         var receipts = new AuditReceipts(container, TimeProvider.System);
-        await container.GetBlobClient("chains/w1/000000.jsonl").UploadAsync(BinaryData.FromString(
-            "{\"seq\":0,\"requestId\":\"job1.1\"}\n{\"seq\":1,\"requestId\":\"job1.10\"}\n"));
         var since = DateTimeOffset.UtcNow - TimeSpan.FromMinutes(1);
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        string writer;
+        await using (var sink = new BlobAuditSink(container, AuditTestData.Options(key), new Microsoft.Extensions.Logging.Testing.FakeLogger<BlobAuditSink>(), TimeProvider.System))
+        {
+            sink.Start();
+            await sink.AppendAsync(AuditTestData.Event(1) with { RequestId = "job1.1", Operation = "job" }, CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(2) with { RequestId = "job1.2", Operation = "infer" }, CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(3) with { RequestId = "job1.3", Operation = "job" }, CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(4) with { RequestId = "job1.4", Operation = "job" }, CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(5) with
+            {
+                RequestId = "alarm-1",
+                Operation = AuditEvent.SecurityOperation,
+                Security = new AuditSecurity("extraction", "none", new Dictionary<string, string> { ["requestId"] = "job1.5" }),
+            }, CancellationToken.None);
+            writer = sink.WriterId;
+        }
 
-        Assert.True(await receipts.InChainsAsync("job1.1", since, CancellationToken.None));
-        Assert.True(await receipts.InChainsAsync("job1.10", since, CancellationToken.None));
-        Assert.False(await receipts.InChainsAsync("job1.2", since, CancellationToken.None));
-        Assert.False(await receipts.InChainsAsync("job1.1", DateTimeOffset.UtcNow + TimeSpan.FromHours(1), CancellationToken.None));
+        var segment = container.GetBlobClient("chains/" + writer + "/000000.jsonl");
+        var lines = (await segment.DownloadContentAsync()).Value.Content.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // job1.3's line altered after it was hashed; job1.4's copied under another writer's folder (and removed here).
+        lines[2] = lines[2].Replace("\"outcome\":\"released\"", "\"outcome\":\"refused\"", StringComparison.Ordinal);
+        var moved = lines[3];
+        await container.GetBlobClient("chains/other/000000.jsonl").UploadAsync(BinaryData.FromString(moved + "\n"));
+        await container.DeleteBlobAsync(segment.Name);
+        await container.GetBlobClient(segment.Name).UploadAsync(BinaryData.FromString(string.Join('\n', lines.Where(l => l != moved)) + "\n"));
+
+        var found = await receipts.FindRecordsAsync(["job1.1", "job1.2", "job1.3", "job1.4", "job1.5"], "job", since, CancellationToken.None);
+
+        Assert.Contains("\"outcome\":\"refused\"", lines[2], StringComparison.Ordinal);
+        Assert.Contains("\"requestId\":\"job1.5\"", lines[4], StringComparison.Ordinal);
+        Assert.Equal(["job1.1"], found.Keys);
+        Assert.Equal("job", found["job1.1"].Operation);
+        Assert.Empty(await receipts.FindRecordsAsync(["job1.1"], "job", DateTimeOffset.UtcNow + TimeSpan.FromHours(1), CancellationToken.None));
     }
 }
