@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Policy;
 
 namespace ServerlessServe.Core.Defenses.Extraction;
 
@@ -76,8 +77,15 @@ public sealed class ExtractionAlarms
             ModelVersion = subject.ModelVersion,
             RequestId = requestId,
             Evidence = evidence,
-            Action = subject.Policy.Mode == DefenseMode.Enforce ? subject.Policy.Action.ToContainment() : ContainmentAction.None,
+            Action = ActionOf(subject.Policy),
         };
+    }
+
+    /// <summary>The containment an alarm under <paramref name="policy"/> asks for: its action in enforce mode, none in shadow mode.</summary>
+    public static ContainmentAction ActionOf(ExtractionPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        return policy.Mode == DefenseMode.Enforce ? policy.Action.ToContainment() : ContainmentAction.None;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Azure;
+using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Core.Defenses.Extraction;
 
@@ -54,6 +55,12 @@ internal sealed class ExtractionStateEntry(ExtractionKey key, ExtractionState st
 
     /// <summary>Signals already raised as security events, by this instance or by whoever stored them.</summary>
     public ExtractionSignals Reported { get; set; }
+
+    /// <summary>When each signal of <see cref="Reported"/> was last raised by this instance, or learnt of from the stored state.</summary>
+    public Dictionary<ExtractionSignals, DateTimeOffset> ReportedAt { get; } = [];
+
+    /// <summary>The action the latest alarm asked for (none in shadow mode); null before any.</summary>
+    public ContainmentAction? ReportedUnder { get; set; }
 
     /// <summary>The policy and model version of the latest request, for an alarm raised by a merge.</summary>
     public ExtractionSubject? Subject { get; set; }

@@ -126,7 +126,8 @@ public sealed partial class ExtractionStateStore
                 Saved(entry, held);
             }
 
-            entry.Reported |= state.RaisedEver;
+            var now = _time.GetUtcNow();
+            MarkReported(entry, state.RaisedEver & ~entry.Reported, now);
             foreach (var observation in entry.Pending)
             {
                 observation.ReplayInto(_detector, state);
@@ -135,7 +136,7 @@ public sealed partial class ExtractionStateStore
             unreplayable = entry.Unreplayable;
             entry.State = state;
             gained = state.RaisedEver & ~entry.Reported;
-            entry.Reported |= gained;
+            MarkReported(entry, gained, now);
             subject = entry.Subject;
             summary = _detector.Summarize(state);
         }

@@ -158,7 +158,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                     entry.Pending.Add(PendingObservation.ForQuery(Number(entry), query, predicted, now));
                 }
 
-                return Outcome(entry, last ?? _detector.Summarize(entry.State));
+                return Outcome(entry, last ?? _detector.Summarize(entry.State), subject, now);
             }
         }
     }
@@ -197,12 +197,12 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                 Begin(entry, subject, features);
                 if (rows == 0)
                 {
-                    return Outcome(entry, _detector.Summarize(entry.State));
+                    return Outcome(entry, _detector.Summarize(entry.State), subject, now);
                 }
 
                 var verdict = _detector.ObserveScreened(entry.State, rows, flaggedRows);
                 entry.Pending.Add(PendingObservation.ForScreened(Number(entry), rows, flaggedRows, now));
-                return Outcome(entry, verdict);
+                return Outcome(entry, verdict, subject, now);
             }
         }
     }
@@ -238,13 +238,60 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         return entry.Observed;
     }
 
-    // Under the entry's Gate: the verdict with the signals raised for the first time, now reported.
-    private static ExtractionOutcome Outcome(ExtractionStateEntry entry, ExtractionVerdict verdict)
+    /// <summary>
+    /// How long an alarm whose action has no end of its own (none in shadow mode, or a containment until lifted) holds
+    /// its signal before the signal, still active, raises again.
+    /// </summary>
+    public static readonly TimeSpan RearmAfter = TimeSpan.FromHours(1);
+
+    // Under the entry's Gate: the verdict with the signals to raise now, marked reported: those raised for the first
+    // time, and those still active whose last alarm has run its course (its action's duration, or RearmAfter) or asked
+    // for another action than the policy asks for now (a policy moved from shadow to enforce, or given another action;
+    // signals only learnt of from the stored state were raised under an action this instance does not know).
+    // Before 2026-12-07 a signal raised once was never raised again, so a caller blocked for an hour went on extracting
+    // unhindered once the block ended, and one flagged in shadow mode was never contained (found in review).
+    private static ExtractionOutcome Outcome(ExtractionStateEntry entry, ExtractionVerdict verdict, ExtractionSubject subject, DateTimeOffset now)
     {
         var newly = entry.State.RaisedEver & ~entry.Reported;
-        entry.Reported |= newly;
+        var action = ExtractionAlarms.ActionOf(subject.Policy);
+        var again = verdict.Signals & entry.Reported & ~newly;
+        if (again != ExtractionSignals.None && entry.ReportedUnder is { } under && under != action)
+        {
+            newly |= again;
+        }
+        else if (again != ExtractionSignals.None)
+        {
+            var hold = action.Duration ?? RearmAfter;
+            foreach (var signal in Signals(again))
+            {
+                if (!entry.ReportedAt.TryGetValue(signal, out var at) || now - at >= hold)
+                {
+                    newly |= signal;
+                }
+            }
+        }
+
+        if (newly != ExtractionSignals.None)
+        {
+            MarkReported(entry, newly, now);
+            entry.ReportedUnder = action;
+        }
+
         return new ExtractionOutcome(verdict, newly);
     }
+
+    // Under the entry's Gate: signals raised (or learnt of from the stored state) at now.
+    private static void MarkReported(ExtractionStateEntry entry, ExtractionSignals signals, DateTimeOffset now)
+    {
+        entry.Reported |= signals;
+        foreach (var signal in Signals(signals))
+        {
+            entry.ReportedAt[signal] = now;
+        }
+    }
+
+    private static IEnumerable<ExtractionSignals> Signals(ExtractionSignals signals) =>
+        Enum.GetValues<ExtractionSignals>().Where(s => s != ExtractionSignals.None && (s & (s - 1)) == 0 && signals.HasFlag(s));
 
     /// <summary>
     /// Starts the background work, without waiting for storage (the host starts whether or not storage answers): the

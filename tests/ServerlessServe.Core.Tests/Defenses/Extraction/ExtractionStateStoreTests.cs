@@ -217,6 +217,32 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal((int)ExtractionSignals.Volume, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt32("Signals"));
     }
 
+    /// <summary>
+    /// A signal still active once its alarm has run its course raises again: after the hour of the default block, and
+    /// at once when the policy asks for another action than the alarm did (shadow, then enforce). Found in review
+    /// 2026-12-07: a signal raised once was never raised again, so a blocked caller went on extracting unhindered once
+    /// the block ended, and one flagged in shadow mode was never contained.
+    /// </summary>
+    [Fact]
+    public void ActiveSignal_RaisesAgainOnceItsAlarmHasRunItsCourse_OrThePolicyAsksForAnotherAction()
+    {
+        var store = Store(detectorOptions: new ExtractionDetectorOptions { VolumeLimit = 50 });
+        var queries = _model.Benign().Take(120).ToList();
+
+        Assert.Equal(ExtractionSignals.Volume, Observe(store, Caller, queries[..60], Start).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, Observe(store, Caller, queries[60..61], Start + TimeSpan.FromMinutes(1)).NewlyRaised);
+        // The block ends after an hour; a caller back under the limit raises nothing, one over it again raises it.
+        Assert.Equal(ExtractionSignals.None, Observe(store, Caller, queries[61..62], Start + TimeSpan.FromMinutes(61)).NewlyRaised);
+        Assert.Equal(ExtractionSignals.Volume, Observe(store, Caller, queries[62..120], Start + TimeSpan.FromMinutes(62)).NewlyRaised);
+
+        var shadowed = Caller with { Caller = "fedcba9876543210fedcba9876543210" };
+        var shadow = Subject with { Policy = Subject.Policy with { Mode = DefenseMode.Shadow } };
+        Assert.Equal(ExtractionSignals.Volume, Observe(store, shadowed, queries[..60], Start, shadow).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, Observe(store, shadowed, queries[60..61], Start, shadow).NewlyRaised);
+        Assert.Equal(ExtractionSignals.Volume, Observe(store, shadowed, queries[61..62], Start).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, Observe(store, shadowed, queries[62..63], Start).NewlyRaised);
+    }
+
     [Fact]
     public async Task Merge_StoredStateAlreadyHoldsOurObservations_NotReplayedTwice()
     {
@@ -280,12 +306,12 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         return store;
     }
 
-    private ExtractionOutcome Observe(ExtractionStateStore store, ExtractionKey key, IReadOnlyList<float[]> queries) =>
+    private ExtractionOutcome Observe(ExtractionStateStore store, ExtractionKey key, IReadOnlyList<float[]> queries, DateTimeOffset? now = null, ExtractionSubject? subject = null) =>
         store.Observe(
             key,
-            Subject,
+            subject ?? Subject,
             queries.SelectMany(static q => q).ToArray(),
             SyntheticCallers.Dimension,
             queries.Select(q => _model.Predict(q)).ToArray(),
-            Start);
+            now ?? Start);
 }
