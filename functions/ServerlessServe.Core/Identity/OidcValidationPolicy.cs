@@ -38,8 +38,8 @@ public sealed record OidcValidationPolicy
     /// <summary>Allowed difference between the issuer's clock and ours. Default 30 seconds, at most <see cref="MaxClockSkew"/>.</summary>
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Longest lifetime (<c>exp</c> less <c>nbf</c>, else <c>iat</c>) accepted. Default 24 hours.</summary>
-    public TimeSpan MaxLifetime { get; init; } = TimeSpan.FromHours(24);
+    /// <summary>Longest lifetime (<c>exp</c> less <c>nbf</c>, else <c>iat</c>) accepted. Default 25 hours (<see cref="TokenLifetimes.DefaultMax"/>).</summary>
+    public TimeSpan MaxLifetime { get; init; } = TokenLifetimes.DefaultMax;
 
     /// <summary>Longest token accepted, in characters; a longer one is refused unparsed. Default 16 KiB.</summary>
     public int MaxTokenLength { get; init; } = 16 * 1024;

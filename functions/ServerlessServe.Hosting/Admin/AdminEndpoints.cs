@@ -9,6 +9,7 @@ using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Security;
@@ -45,7 +46,7 @@ public sealed partial class AdminEndpoints
     private readonly AdminCheckpointKeys _checkpointKeys;
     private readonly RequestKeyStore _requestKeys;
     private readonly AdminOptions _options;
-    private readonly TimeSpan _maxTokenLifetime;
+    private readonly TimeSpan _revocationHold;
     private readonly ILogger _logger;
 
     internal AdminEndpoints(
@@ -63,7 +64,7 @@ public sealed partial class AdminEndpoints
         IOptions<CallerAuthOptions> callers,
         ILogger<AdminEndpoints> logger)
     {
-        _maxTokenLifetime = callers.Value.MaxTokenLifetime;
+        _revocationHold = TokenLifetimes.RevocationFor(callers.Value.MaxTokenLifetime);
         _gate = gate;
         _audit = audit;
         _inventory = inventory;
@@ -291,7 +292,7 @@ public sealed partial class AdminEndpoints
             return await RefuseAsync(admin, BadRevocation).ConfigureAwait(false);
         }
 
-        var duration = target.Duration ?? _maxTokenLifetime;
+        var duration = target.Duration ?? _revocationHold;
         var (kind, action, name) = target.TokenId is not null
             ? (ContainmentKind.RevokeToken, AdminActions.RevokeToken, "token")
             : (ContainmentKind.RevokeCaller, AdminActions.RevokeCaller, "caller");

@@ -34,9 +34,12 @@ public abstract class OidcIssuerOptions : IValidatableObject
     /// <summary>Accepted algorithms, from RS256 and ES256 only. Default empty: both.</summary>
     public List<string> Algorithms { get; set; } = [];
 
-    /// <summary>Longest token lifetime accepted. Default 24 hours.</summary>
+    /// <summary>
+    /// Longest token lifetime accepted. Default 25 hours (<see cref="TokenLifetimes.DefaultMax"/>: Entra ID's
+    /// managed-identity tokens span 24 h 5 min).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:10", "7.00:00:00")]
-    public TimeSpan MaxTokenLifetime { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan MaxTokenLifetime { get; set; } = TokenLifetimes.DefaultMax;
 
     /// <summary>Allowed clock difference from the issuer. Default 30 seconds, at most 60.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]

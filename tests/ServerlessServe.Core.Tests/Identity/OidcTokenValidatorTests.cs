@@ -96,6 +96,22 @@ public sealed class OidcTokenValidatorTests : IDisposable
         Assert.Equal(expected, verdict.Failure);
     }
 
+    /// <summary>
+    /// A token shaped as Entra ID issues to a managed identity: valid for 24 hours, with <c>nbf</c> and <c>iat</c>
+    /// backdated 5 minutes, so it spans 24 h 5 min. Accepted by default; the 24-hour default refused every one, so a
+    /// deployed gateway could not call its inference app (found in review 2026-12-07).
+    /// </summary>
+    [Fact]
+    public async Task ValidateAsync_ManagedIdentityTokenSpanning24Hours5Minutes_AcceptedByDefault()
+    {
+        var now = _time.GetUtcNow();
+        var token = ForgedToken.For(Issuer, Audience, "gateway-identity", now - TimeSpan.FromMinutes(5), TimeSpan.FromHours(24) + TimeSpan.FromMinutes(5)).Key("ES256", _ec.KeyId);
+
+        var verdict = await Validator().ValidateAsync(token.Sign(_ec.SignData));
+
+        Assert.True(verdict.IsAccepted, verdict.Failure.ToString());
+    }
+
     [Fact]
     public async Task ValidateAsync_ExpiredWithinSkew_Accepted()
     {
@@ -407,7 +423,7 @@ public sealed class OidcTokenValidatorTests : IDisposable
             }
 
             case "lifetime over the maximum":
-                return Signed(ForgedToken.For(Issuer, Audience, "mallory", now, TimeSpan.FromHours(25)).Key("ES256", _ec.KeyId));
+                return Signed(ForgedToken.For(Issuer, Audience, "mallory", now, TokenLifetimes.DefaultMax + TimeSpan.FromSeconds(1)).Key("ES256", _ec.KeyId));
             case "no sub":
             {
                 var token = Claims("ES256", _ec.KeyId);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Security;
 using Spectre.Console;
 
@@ -125,8 +126,8 @@ internal static class ContainCommand
         var id = new Argument<string>("token-id") { Description = "The token's jti (or Entra ID's uti) claim." };
         var duration = new Option<TimeSpan>("--for")
         {
-            Description = "How long to keep refusing it: at least the token's remaining lifetime. Default 24:00:00, the longest token lifetime the gateway accepts.",
-            DefaultValueFactory = _ => TimeSpan.FromHours(24),
+            Description = "How long to keep refusing it: at least the token's remaining lifetime. Default 1.01:02:00: the longest token lifetime the gateway accepts by default (25 h) and twice the largest clock skew.",
+            DefaultValueFactory = _ => TokenLifetimes.RevocationFor(TokenLifetimes.DefaultMax),
         };
         var command = new Command("revoke-token", "Refuse one bearer token (401) on every instance.") { id, duration };
         storage.AddTo(command);
@@ -141,8 +142,8 @@ internal static class ContainCommand
         var caller = new CallerOptionSet();
         var duration = new Option<TimeSpan>("--for")
         {
-            Description = "How long the revocation is kept: at least the longest token lifetime accepted. Default 24:00:00.",
-            DefaultValueFactory = _ => TimeSpan.FromHours(24),
+            Description = "How long the revocation is kept: at least the longest token lifetime accepted. Default 1.01:02:00.",
+            DefaultValueFactory = _ => TokenLifetimes.RevocationFor(TokenLifetimes.DefaultMax),
         };
         var command = new Command("revoke-caller", "Refuse (401) every token issued to a caller up to now, on every instance; tokens issued later are accepted.") { duration };
         storage.AddTo(command);
