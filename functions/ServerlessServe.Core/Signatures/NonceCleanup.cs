@@ -16,7 +16,7 @@ public sealed class NonceCleanup(NonceStore nonces, TimeProvider time, ILogger<N
                 Log.NoncesDeleted(logger, nonces.TableName, deleted);
             }
         }
-        catch (Azure.RequestFailedException ex)
+        catch (Exception ex) when (Serving.StoreFailures.IsUnreachable(ex, cancellationToken))
         {
             Log.NonceCleanupFailed(logger, nonces.TableName, ex);
         }

@@ -84,6 +84,51 @@ public sealed class SharedBudgetsTests(AzuriteFixture azurite)
         Assert.Equal("budget_store_unavailable", refusal?.Reason);
     }
 
+    /// <summary>
+    /// A table that could not be created at start (storage not reachable yet) is created by the first charge that
+    /// reaches storage. Before 2026-12-07 it was created at start only, so every charge failed 503 until the next start.
+    /// </summary>
+    [Fact]
+    public async Task TableMissing_TheFirstChargeCreatesIt()
+    {
+        var table = new TableServiceClient(azurite.ConnectionString).GetTableClient("budgets" + Guid.NewGuid().ToString("N")[..12]);
+        var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+
+        Assert.Null(await budgets.ChargeAsync("caller", "model", 1000, 10, default));
+        await budgets.SettledAsync();
+
+        Assert.InRange(await budgets.UsedAsync("caller", "model", _time.GetUtcNow(), default), 10, 1000);
+    }
+
+    /// <summary>
+    /// Storage unreachable with the client's retries on: what the client throws once they are spent (not a storage
+    /// answer) counts as unreachable, so a host starting in an outage starts (BudgetService) and a stop gives back what
+    /// it can. Before 2026-12-07 the start caught storage answers only, and such an instance failed to start.
+    /// </summary>
+    [Fact]
+    public async Task StoreUnreachableWithRetries_TheFailureCountsAsUnreachable()
+    {
+        var options = new TableClientOptions();
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{ClosedPort()}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
+        var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
+
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => budgets.CreateIfNotExistsAsync(default));
+
+        Assert.True(ServerlessServe.Core.Serving.StoreFailures.IsUnreachable(thrown, default), thrown.GetType().FullName);
+        Assert.Equal("budget_store_unavailable", (await budgets.ChargeAsync("caller", "model", 1000, 10, default))?.Reason);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
     [Fact]
     public async Task PastDaysAccounts_Dropped()
     {

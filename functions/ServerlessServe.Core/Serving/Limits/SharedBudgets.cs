@@ -29,6 +29,7 @@ public sealed class SharedBudgets
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<(string Caller, string Model, string Day), Account> _accounts = new();
+    private readonly CreateOnce _created;
     private string _day = string.Empty;
 
     public SharedBudgets(TableClient table, TimeProvider time, ILogger<SharedBudgets> logger)
@@ -36,6 +37,7 @@ public sealed class SharedBudgets
         _table = table ?? throw new ArgumentNullException(nameof(table));
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _created = new CreateOnce(() => _table.CreateIfNotExistsAsync(CancellationToken.None));
     }
 
     public string TableName => _table.Name;
@@ -43,7 +45,12 @@ public sealed class SharedBudgets
     /// <summary>The caller, model and day accounts held (today's only, once a charge has seen the day change).</summary>
     public int Accounts => _accounts.Count;
 
-    public Task CreateIfNotExistsAsync(CancellationToken cancellationToken) => _table.CreateIfNotExistsAsync(cancellationToken);
+    /// <summary>
+    /// Creates the table when missing. Also done before a reservation until it has succeeded once, so a table that
+    /// could not be created at start (storage not reachable yet) is created by the first charge that reaches storage,
+    /// not left missing until the next start.
+    /// </summary>
+    public Task CreateIfNotExistsAsync(CancellationToken cancellationToken) => _created.EnsureAsync(cancellationToken);
 
     /// <summary>
     /// Charges <paramref name="elements"/> to <paramref name="caller"/>'s budget of <paramref name="budget"/> elements
@@ -137,8 +144,9 @@ public sealed class SharedBudgets
                 {
                     await AddUsedAsync(model, caller, day, -left, long.MaxValue, cancellationToken).ConfigureAwait(false);
                 }
-                catch (RequestFailedException ex)
+                catch (Exception ex) when (StoreFailures.IsUnreachable(ex, cancellationToken))
                 {
+                    // Each account on its own: one that cannot be given back does not keep the others'.
                     Log.BudgetReturnFailed(_logger, _table.Name, ex);
                 }
             }
@@ -177,7 +185,7 @@ public sealed class SharedBudgets
             await Task.Yield();
             await ReserveAsync(account, caller, model, day, budget, atLeast, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (RequestFailedException ex)
+        catch (Exception ex) when (StoreFailures.IsUnreachable(ex, CancellationToken.None))
         {
             Log.BudgetReserveFailed(_logger, _table.Name, ex);
         }
@@ -193,6 +201,7 @@ public sealed class SharedBudgets
     private async Task ReserveAsync(Account account, string caller, string model, string day, long budget, long atLeast, CancellationToken cancellationToken)
     {
         var slice = Math.Max(atLeast, (long)Math.Ceiling(budget * SliceFraction));
+        await _created.EnsureAsync(cancellationToken).ConfigureAwait(false);
         var granted = await AddUsedAsync(model, caller, day, slice, budget, cancellationToken).ConfigureAwait(false);
         lock (account)
         {
