@@ -48,8 +48,16 @@ public sealed class ExtractionEdgeTests(InProcessStack stack)
         var store = stack.GatewayServices.GetRequiredService<ExtractionStateStore>();
         Assert.Equal(0, await store.FlushAsync(CancellationToken.None));
         var pseudonym = stack.GatewayServices.GetRequiredService<CallerPseudonymizer>().Pseudonymize(subject);
-        var entity = (await new TableServiceClient(stack.StorageConnectionString).GetTableClient("extraction")
-            .GetEntityAsync<TableEntity>(InProcessStack.WatchedModel, pseudonym)).Value;
+        var rows = new List<TableEntity>();
+        await foreach (var row in new TableServiceClient(stack.StorageConnectionString).GetTableClient("extraction").QueryAsync<TableEntity>(e => e.PartitionKey == InProcessStack.WatchedModel))
+        {
+            if (row.RowKey.StartsWith(pseudonym + "~", StringComparison.Ordinal))
+            {
+                rows.Add(row);
+            }
+        }
+
+        var entity = Assert.Single(rows);
         Assert.Equal(6L, entity.GetInt64("Queries"));
         Assert.Equal(0, entity.GetInt32("Signals"));
     }

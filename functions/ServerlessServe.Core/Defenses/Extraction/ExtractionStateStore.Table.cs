@@ -5,7 +5,9 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 
 /// <summary>The table side of <see cref="ExtractionStateStore"/>: the entity, reads, conditional writes and merges.</summary>
 /// <remarks>
-/// One entity per caller and model: PartitionKey the model name, RowKey the caller's pseudonym; <c>Format</c> (1),
+/// One entity per caller, model and input width: PartitionKey the model name, RowKey <c>{pseudonym}~{width}</c>
+/// (<see cref="ExtractionKey.RowKey"/>; before 2026-12-07 the pseudonym alone, so states stored earlier are not read
+/// again: each caller starts afresh once); <c>Format</c> (1),
 /// <c>Chunks</c> (n) and <c>State0</c> … <c>State{n−1}</c>, the serialised state (<see cref="ExtractionDetector.Serialize"/>)
 /// in binary properties of at most 64 KiB (<see cref="ExtractionStateChunks"/>); <c>Signals</c> (the signals raised
 /// ever, as flags: 1 distance distribution, 2 volume, 4 coverage, 8 out of distribution) and <c>Queries</c>, for an
@@ -23,7 +25,7 @@ public sealed partial class ExtractionStateStore
     /// <summary>The entity stored for <paramref name="key"/>; null when there is none.</summary>
     internal async Task<StoredState?> ReadAsync(ExtractionKey key, CancellationToken cancellationToken)
     {
-        var response = await _table.GetEntityIfExistsAsync<TableEntity>(key.Model, key.Caller, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var response = await _table.GetEntityIfExistsAsync<TableEntity>(key.Model, key.RowKey, cancellationToken: cancellationToken).ConfigureAwait(false);
         if (!response.HasValue || response.Value is not { } entity)
         {
             return null;
@@ -264,7 +266,7 @@ public sealed partial class ExtractionStateStore
     internal static TableEntity Entity(ExtractionKey key, byte[] bytes, ExtractionSignals raised, long queries, IReadOnlyList<StoredWriter> writers)
     {
         var chunks = ExtractionStateChunks.Split(bytes);
-        var entity = new TableEntity(key.Model, key.Caller)
+        var entity = new TableEntity(key.Model, key.RowKey)
         {
             ["Format"] = EntityFormat,
             ["Chunks"] = chunks.Count,

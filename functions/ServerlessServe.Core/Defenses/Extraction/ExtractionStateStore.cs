@@ -123,6 +123,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        key = key with { Width = features };
         if (rows.Length != (long)classes.Length * features)
         {
             throw new ArgumentException("The rows do not hold one row of the given features per class.", nameof(rows));
@@ -181,6 +182,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(subject);
         ArgumentOutOfRangeException.ThrowIfLessThan(features, 1);
+        key = key with { Width = features };
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegative(flaggedRows);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(flaggedRows, rows);

@@ -12,8 +12,8 @@ public sealed class ExtractionStoreOptions
     public const string SectionName = "ServerlessServe:Extraction:Store";
 
     /// <summary>
-    /// The Azure Table holding one entity per caller and model (PartitionKey the model name, RowKey the caller's
-    /// pseudonym), created at start when missing. Default <c>extraction</c>.
+    /// The Azure Table holding one entity per caller, model and input width (PartitionKey the model name, RowKey
+    /// <c>{pseudonym}~{width}</c>), created at start when missing. Default <c>extraction</c>.
     /// </summary>
     [Required]
     [RegularExpression("^[A-Za-z][A-Za-z0-9]{2,62}$")]

@@ -20,9 +20,11 @@ namespace ServerlessServe.Core.Tests.Defenses.Extraction;
 public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLifetime
 {
     private static readonly DateTimeOffset Start = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-    private static readonly ExtractionKey Caller = new("digits", "0123456789abcdef0123456789abcdef");
+    private static readonly ExtractionKey Caller = new("digits", "0123456789abcdef0123456789abcdef", SyntheticCallers.Dimension);
     private static readonly ExtractionSubject Subject = new(
         new ExtractionPolicy { Mode = DefenseMode.Enforce, Input = "pixels", Output = "probabilities" }, "1");
+
+    private static readonly string StoredRow = Caller.RowKey;
 
     private readonly TableClient _table = azurite.GetTable("extraction");
     private readonly SyntheticCallers _model = new(17);
@@ -63,7 +65,7 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal(stored.QueryCount, Observe(b, Caller, []).Verdict.Query);
 
         // The entity as an operator (or a test) reads it.
-        var entity = (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value;
+        var entity = (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value;
         Assert.Equal(ExtractionStateStore.EntityFormat, entity.GetInt32("Format"));
         Assert.Equal(1, entity.GetInt32("Chunks"));
         Assert.Equal(160L, entity.GetInt64("Queries"));
@@ -138,8 +140,8 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal("outOfDistribution", alarm.Evidence["signals"]);
         Assert.Equal(("1", "60", "0.2"), (alarm.Evidence["oodShare"], alarm.Evidence["screened"], alarm.Evidence["oodThreshold"]));
         Assert.Null(alarm.RequestId);
-        Assert.Equal((int)ExtractionSignals.OutOfDistribution, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt32("Signals"));
-        Assert.Equal(0L, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt64("Queries"));
+        Assert.Equal((int)ExtractionSignals.OutOfDistribution, (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value.GetInt32("Signals"));
+        Assert.Equal(0L, (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value.GetInt64("Queries"));
     }
 
     [Fact]
@@ -214,7 +216,7 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal(ExtractionSignals.None, Observe(c, Caller, queries[1..2]).NewlyRaised);
         await c.FlushAsync(CancellationToken.None);
         Assert.Single(events.Raised);
-        Assert.Equal((int)ExtractionSignals.Volume, (await _table.GetEntityAsync<TableEntity>(Caller.Model, Caller.Caller)).Value.GetInt32("Signals"));
+        Assert.Equal((int)ExtractionSignals.Volume, (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value.GetInt32("Signals"));
     }
 
     /// <summary>
@@ -241,6 +243,32 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal(ExtractionSignals.None, Observe(store, shadowed, queries[60..61], Start, shadow).NewlyRaised);
         Assert.Equal(ExtractionSignals.Volume, Observe(store, shadowed, queries[61..62], Start).NewlyRaised);
         Assert.Equal(ExtractionSignals.None, Observe(store, shadowed, queries[62..63], Start).NewlyRaised);
+    }
+
+    /// <summary>
+    /// Versions of one model whose inputs differ in width keep a state each: a caller alternating between them still
+    /// goes over the volume limit on the one it queries most. Found in review 2026-12-07: the two shared one state,
+    /// which a request of the other width started afresh, so 49 rows to one version and 1 to the other, over and over,
+    /// never raised anything.
+    /// </summary>
+    [Fact]
+    public async Task TwoInputWidths_AlternatingBetweenThem_EachKeepsItsState()
+    {
+        var store = Store(detectorOptions: new ExtractionDetectorOptions { VolumeLimit = 50 });
+        var queries = _model.Benign().Take(100).ToList();
+        var raised = ExtractionSignals.None;
+        for (var round = 0; round < 2; round++)
+        {
+            raised |= Observe(store, Caller, queries.GetRange(round * 49, 49)).NewlyRaised;
+            var wider = queries[98 + round].Append(0f).ToArray();
+            raised |= store.Observe(Caller, Subject, wider, SyntheticCallers.Dimension + 1, [_model.Predict(queries[98 + round])], Start).NewlyRaised;
+        }
+
+        Assert.Equal(ExtractionSignals.Volume, raised);
+        await store.FlushAsync(CancellationToken.None);
+        Assert.Equal(
+            [98L, 2L],
+            (await _table.QueryAsync<TableEntity>(e => e.PartitionKey == Caller.Model).ToListAsync()).OrderBy(e => e.RowKey, StringComparer.Ordinal).Select(e => e.GetInt64("Queries")!.Value));
     }
 
     [Fact]
