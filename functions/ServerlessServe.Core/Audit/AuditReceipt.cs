@@ -188,8 +188,10 @@ public sealed record AuditReceipt
             receipt = parsed;
             return true;
         }
-        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or KeyNotFoundException or ArgumentException)
         {
+            // ArgumentException: a null time (ParseExact's ArgumentNullException); before 2026-12-07 it escaped, and
+            // `ssctl receipt verify` crashed on such a receipt instead of refusing it (found in review).
             return false;
         }
     }

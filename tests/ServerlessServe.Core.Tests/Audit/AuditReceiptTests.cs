@@ -115,6 +115,8 @@ public sealed class AuditReceiptTests(AzuriteFixture azurite) : IDisposable
         Assert.False(AuditReceipt.TryParse(parts[0] + "." + Encode(payload.Replace(",\"outcome\":\"released\"", string.Empty, StringComparison.Ordinal)) + "." + parts[2], out _));
         var header = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(parts[0]));
         Assert.False(AuditReceipt.TryParse(Encode(header.Replace("ES256", "none", StringComparison.Ordinal)) + "." + parts[1] + "." + parts[2], out _));
+        // A null time (found in review 2026-12-07: it threw, and `ssctl receipt verify` crashed instead of refusing).
+        Assert.False(AuditReceipt.TryParse(parts[0] + "." + Encode(System.Text.RegularExpressions.Regex.Replace(payload, "\"time\":\"[^\"]*\"", "\"time\":null")) + "." + parts[2], out _));
         Assert.True(AuditReceipt.TryParse(parts[0] + "." + parts[1] + "." + parts[2], out _));
     }
 
