@@ -107,7 +107,10 @@ public sealed class RequestKeyStore
         try
         {
             key.ImportSubjectPublicKeyInfo(spki, out var read);
-            if (read == spki.Length && key.ExportParameters(false).Curve.Oid.Value == ECCurve.NamedCurves.nistP256.Oid.Value)
+            // A key with explicit curve parameters has no OID: not P-256 by name, so no key (before 2026-12-07 reading
+            // its OID threw, found in review).
+            var curve = key.ExportParameters(false).Curve;
+            if (read == spki.Length && curve.IsNamed && curve.Oid?.Value == ECCurve.NamedCurves.nistP256.Oid.Value)
             {
                 return key;
             }
