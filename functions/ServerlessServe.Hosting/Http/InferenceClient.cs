@@ -150,6 +150,10 @@ internal sealed class InferenceClient : IInferenceBackend
             else
             {
                 Log.InferenceFailed(_logger, (int)response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.Unauthorized)
+                {
+                    _tokens.Refused(token);
+                }
             }
 
             throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped));

@@ -26,6 +26,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1522, Level = LogLevel.Warning, Message = "A token for the inference app could not be acquired ({ErrorType}); the current one, if any, is used until it expires")]
     public static partial void ServiceTokenFailed(ILogger logger, string errorType, Exception exception);
 
+    [LoggerMessage(EventId = 1523, Level = LogLevel.Warning, Message = "The inference app refused the gateway's token (401); a new one is asked for")]
+    public static partial void ServiceTokenRefused(ILogger logger);
+
     [LoggerMessage(EventId = 1504, Level = LogLevel.Warning, Message = "The summary of {Count} refused token(s) could not be written to the audit log; it is retried with the next one")]
     public static partial void RefusalSummaryNotWritten(ILogger logger, long count, Exception exception);
 }

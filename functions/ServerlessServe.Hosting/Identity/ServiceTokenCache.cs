@@ -27,6 +27,7 @@ internal sealed class ServiceTokenCache
     private volatile Cached? _current;
     private Task<Cached>? _inFlight;
     private long _nextBackgroundAttemptTicks;
+    private long _lastRefusedTicks = long.MinValue / 2;
 
     public ServiceTokenCache(TokenCredential credential, IOptions<ServiceTokenOptions> options, TimeProvider time, ILogger<ServiceTokenCache> logger)
     {
@@ -54,6 +55,26 @@ internal sealed class ServiceTokenCache
         }
 
         return new ValueTask<string>(WaitForTokenAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// The inference app refused <paramref name="token"/> (401): when it is the current token, a refresh is due now
+    /// (in the background, the token still handed out meanwhile; at most one try per
+    /// <see cref="ServiceTokenOptions.RetryAfter"/>, as any background refresh). An issuer that withdrew the key the
+    /// token was signed with, or a token revoked, otherwise kept every inference request failing until the token's
+    /// scheduled refresh, hours away for a 24-hour managed-identity token (found in review 2026-12-07).
+    /// </summary>
+    public void Refused(string token)
+    {
+        var current = _current;
+        var now = _time.GetUtcNow();
+        var last = Interlocked.Read(ref _lastRefusedTicks);
+        if (current is not null && string.Equals(current.Token, token, StringComparison.Ordinal) && now < current.RefreshAt
+            && now.UtcTicks - last >= _options.RetryAfter.Ticks && Interlocked.CompareExchange(ref _lastRefusedTicks, now.UtcTicks, last) == last)
+        {
+            Log.ServiceTokenRefused(_logger);
+            _ = Interlocked.CompareExchange(ref _current, current with { RefreshAt = now }, current);
+        }
     }
 
     private async Task<string> WaitForTokenAsync(CancellationToken cancellationToken) =>

@@ -61,6 +61,37 @@ public sealed class ServiceTokenCacheTests
         await WaitUntil(() => _credential.Calls == 2);
     }
 
+    /// <summary>
+    /// A token the inference app refused (401) is refreshed at once, in the background, while still handed out; a
+    /// token other than the current one (an older request's) changes nothing, and a refusal of the new token waits out
+    /// the retry interval. Before 2026-12-07 a refused token was sent until its scheduled refresh.
+    /// </summary>
+    [Fact]
+    public async Task Refused_CurrentToken_RefreshedAtOnce()
+    {
+        var cache = Cache();
+        var first = await cache.GetTokenAsync(CancellationToken.None);
+
+        cache.Refused("another token");
+        Assert.Equal(first, await cache.GetTokenAsync(CancellationToken.None));
+        Assert.Equal(1, _credential.Calls);
+
+        cache.Refused(first);
+        Assert.Equal(first, await cache.GetTokenAsync(CancellationToken.None));
+        await WaitUntil(() => cache.GetTokenAsync(CancellationToken.None).AsTask().Result != first);
+        Assert.Equal(2, _credential.Calls);
+
+        var second = await cache.GetTokenAsync(CancellationToken.None);
+        cache.Refused(second);
+        Assert.Equal(second, await cache.GetTokenAsync(CancellationToken.None));
+        await Task.Delay(50);
+        Assert.Equal(2, _credential.Calls); // within RetryAfter (10 s) of the last refusal: no new try
+        _time.Advance(TimeSpan.FromSeconds(10));
+        cache.Refused(second);
+        await cache.GetTokenAsync(CancellationToken.None);
+        await WaitUntil(() => _credential.Calls == 3);
+    }
+
     [Fact]
     public async Task GetTokenAsync_CredentialSaysRefreshEarlier_RefreshedThen()
     {
