@@ -55,9 +55,13 @@ public abstract class OidcIssuerOptions : IValidatableObject
     /// <summary>Fetch the metadata and keys over HTTPS only. Default true; false is accepted for a loopback issuer only, and logged.</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
-    /// <summary>How often the metadata and keys are fetched again in any case. Default 12 hours; at least 5 minutes (the library's minimum).</summary>
+    /// <summary>
+    /// How often the metadata and keys are fetched again in any case, which bounds how long a key the issuer withdrew
+    /// (a leaked one) still verifies new tokens. Default 1 hour (12 hours before 2026-12-07, found in review); at least
+    /// 5 minutes (the library's minimum).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:05:00", "7.00:00:00")]
-    public TimeSpan AutomaticRefreshInterval { get; set; } = TimeSpan.FromHours(12);
+    public TimeSpan AutomaticRefreshInterval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// At most one refresh per this interval is triggered by tokens naming an unknown <c>kid</c>; the others are refused
