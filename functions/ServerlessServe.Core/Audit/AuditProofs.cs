@@ -160,12 +160,23 @@ public sealed class AuditProofs(BlobContainerClient container)
                 continue;
             }
 
-            foreach (var (start, length) in AuditLines.Split(content.Span))
+            if (RecordOf(content.Span, requestId) is { } record)
             {
-                if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _) && string.Equals(record!.RequestId, requestId, StringComparison.Ordinal))
-                {
-                    return (record, await ProveAsync(record.WriterId, record.Seq, cancellationToken).ConfigureAwait(false));
-                }
+                return (record, await ProveAsync(record.WriterId, record.Seq, cancellationToken).ConfigureAwait(false));
+            }
+        }
+
+        return null;
+    }
+
+    // The first record of requestId in a segment's content; null when none.
+    private static AuditRecord? RecordOf(ReadOnlySpan<byte> content, string requestId)
+    {
+        foreach (var (start, length) in AuditLines.Split(content))
+        {
+            if (AuditRecord.TryParse(content.Slice(start, length), out var record, out _) && string.Equals(record!.RequestId, requestId, StringComparison.Ordinal))
+            {
+                return record;
             }
         }
 

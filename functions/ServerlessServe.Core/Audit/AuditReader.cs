@@ -51,10 +51,13 @@ public sealed class AuditReader(BlobContainerClient container, TimeProvider? tim
             foreach (var (_, _, name) in writer.OrderByDescending(s => s.Segment))
             {
                 var content = (await container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-                var lines = AuditLines.Split(content.Span);
-                for (var i = lines.Count - 1; i >= 0 && fromWriter < limit; i--)
+                foreach (var (start, length) in AuditLines.Reverse(content.Span))
                 {
-                    var (start, length) = lines[i];
+                    if (fromWriter >= limit)
+                    {
+                        break;
+                    }
+
                     if (AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out _)
                         && record!.Operation == AuditEvent.SecurityOperation
                         && string.Equals(record.WriterId, writer.Key, StringComparison.Ordinal)

@@ -206,12 +206,12 @@ public static class AuditVerifier
         foreach (var (_, name) in blobs.Segments)
         {
             var content = (await container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            var lines = AuditLines.Split(content.Span);
-            for (var i = 0; i < lines.Count; i++)
+            var line = 0;
+            foreach (var (start, length) in AuditLines.Split(content.Span))
             {
-                var (start, length) = lines[i];
+                line++;
                 AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out var error);
-                entries.Add(new Entry(record, error, record is not null && string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal), name, i + 1));
+                entries.Add(new Entry(record, error, record is not null && string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal), name, line));
                 if (record is null)
                 {
                     // The walk fails at this line or before it: what follows cannot change that, and a segment of

@@ -140,19 +140,19 @@ public sealed partial class BlobAuditSink
         {
             var name = AuditBlobNames.Segment(WriterId, segments[i]);
             var content = (await _container.GetBlobClient(name).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToMemory();
-            var lines = AuditLines.Split(content.Span);
             if (i == segments.Count - 1)
             {
-                lastRecords = lines.Count;
+                lastRecords = AuditLines.Count(content.Span);
                 lastBytes = content.Length;
             }
 
-            if (lines.Count == 0)
+            var lastLine = AuditLines.Reverse(content.Span);
+            if (!lastLine.MoveNext())
             {
                 continue;
             }
 
-            var (start, length) = lines[^1];
+            var (start, length) = lastLine.Current;
             if (!AuditRecord.TryParse(content.Span.Slice(start, length), out var tail, out _)
                 || !string.Equals(tail!.ComputeHash(), tail.Hash, StringComparison.Ordinal)
                 || !string.Equals(tail.WriterId, WriterId, StringComparison.Ordinal))
