@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Azure;
@@ -11,7 +12,13 @@ namespace ServerlessServe.Core.Audit;
 /// head that covers the record. Read-only. Keeps, per writer, the Merkle tree of the records read so far and reads only
 /// what was appended since (the chains are append-only), so a proof costs the new bytes and O(log n) hashes.
 /// </summary>
-public sealed class AuditProofs(BlobContainerClient container)
+/// <param name="container">The audit container.</param>
+/// <param name="checkpointKey">
+/// The checkpoint key's public half: a stored head is used only when it verifies under it, so a head planted in storage
+/// with the right root and a wrong signature does not become the head every proof of its writer names (each would then
+/// fail offline; found in review 2026-12-07). Null: heads are not checked (tools reading a log without its key).
+/// </param>
+public sealed class AuditProofs(BlobContainerClient container, ECDsa? checkpointKey = null)
 {
     private const int MaxCachedWriters = 8;
 
@@ -74,7 +81,8 @@ public sealed class AuditProofs(BlobContainerClient container)
             {
                 var content = (await container.GetBlobClient(AuditBlobNames.Checkpoint(writerId, size)).DownloadContentAsync(cancellationToken).ConfigureAwait(false)).Value.Content.ToArray();
                 if (AuditCheckpoint.TryParse(content, out var head) && head!.IsTreeHead && head.Seq == size
-                    && string.Equals(head.Root, Convert.ToHexStringLower(chain.Tree.Root(size)), StringComparison.Ordinal))
+                    && string.Equals(head.Root, Convert.ToHexStringLower(chain.Tree.Root(size)), StringComparison.Ordinal)
+                    && (checkpointKey is null || head.VerifySignature(checkpointKey)))
                 {
                     var path = chain.Tree.InclusionProof(seq - 1, size).Select(Convert.ToHexStringLower).ToList();
                     return subject with { Proof = new AuditInclusionProof(writerId, seq, subject.LeafHash, size, path, Encoding.ASCII.GetString(head.ToJson())) };

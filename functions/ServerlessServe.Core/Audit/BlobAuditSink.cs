@@ -139,6 +139,9 @@ public sealed partial class BlobAuditSink : IAuditSink, IAsyncDisposable
     /// <summary>Key id of the checkpoint signing key (see <see cref="KeyIds"/>).</summary>
     public string CheckpointKeyId { get; }
 
+    /// <summary>A new instance holding the public half of the checkpoint signing key (the caller disposes it).</summary>
+    public ECDsa CheckpointPublicKey() => ECDsa.Create(_checkpointKey.ExportParameters(false));
+
     /// <summary>Key id of the witness key; null when no witness is configured.</summary>
     public string? WitnessKeyId { get; }
 

@@ -39,7 +39,8 @@ public static class AuditBuilderExtensions
         });
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<BlobAuditSink>());
         services.TryAddSingleton(sp => new AuditReceiptIndex(AuditContainer(sp), sp.GetRequiredService<ILogger<AuditReceiptIndex>>()));
-        services.TryAddSingleton(sp => new AuditProofs(AuditContainer(sp)));
+        // Heads are used only when they verify under this deployment's checkpoint key (kept for the app's lifetime).
+        services.TryAddSingleton(sp => new AuditProofs(AuditContainer(sp), sp.GetRequiredService<BlobAuditSink>().CheckpointPublicKey()));
         services.AddHostedService<AuditWriterService>();
         return builder;
     }

@@ -64,6 +64,38 @@ public sealed class AuditProofsTests(AzuriteFixture azurite) : IDisposable
         Assert.False((proof with { TreeSize = 11 }).Verify([_key], out _));
     }
 
+    /// <summary>
+    /// A head planted in storage with the right root and a wrong signature is passed over for the next head that
+    /// verifies under the checkpoint key. Before 2026-12-07 it became the head every proof of the writer named, and each
+    /// proof then failed offline.
+    /// </summary>
+    [Fact]
+    public async Task ProveAsync_HeadWithAWrongSignature_PassedOver()
+    {
+        var log = azurite.GetContainer();
+        var writer = await AuditTestData.WriteChainAsync(log, _key, 12, static o => o.CheckpointEvery = 5);
+        var heads = new List<long>();
+        await foreach (var item in log.GetBlobsAsync(Azure.Storage.Blobs.Models.BlobTraits.None, Azure.Storage.Blobs.Models.BlobStates.None, AuditBlobNames.CheckpointPrefix(writer), CancellationToken.None))
+        {
+            Assert.True(AuditBlobNames.TryParseCheckpoint(item.Name, out _, out var size));
+            heads.Add(size);
+        }
+
+        var latest = log.GetBlobClient(AuditBlobNames.Checkpoint(writer, heads.Max()));
+        var stored = (await latest.DownloadContentAsync()).Value.Content.ToString();
+        var signature = System.Text.RegularExpressions.Regex.Match(stored, "\"sig\":\"([^\"]+)\"").Groups[1].Value;
+        await latest.UploadAsync(BinaryData.FromString(stored.Replace(signature, Convert.ToBase64String(new byte[64]), StringComparison.Ordinal)), overwrite: true);
+
+        var unverified = (await new AuditProofs(log).ProveAsync(writer, 3, CancellationToken.None))!;
+        using var publicKey = ECDsa.Create(_key.ExportParameters(false));
+        var proof = (await new AuditProofs(log, publicKey).ProveAsync(writer, 3, CancellationToken.None))!;
+
+        Assert.True(heads.Count >= 2, string.Join(",", heads));
+        Assert.False(unverified.Verify([_key], out _));
+        Assert.True(proof.Verify([_key], out var error), error);
+        Assert.True(proof.TreeSize < heads.Max());
+    }
+
     [Fact]
     public async Task ProveAsync_RecordNotYetUnderAHead_Null()
     {
