@@ -42,6 +42,17 @@ public sealed partial class BlobAuditSink
                 return false;
             }
 
+            if (_started && head.Seq == _committedSeq && !string.Equals(head.Hash, _committedHash, StringComparison.Ordinal))
+            {
+                // The last record this writer committed was rewritten in place (same seq, other content): chaining on it
+                // would put the rewrite under the next signed, witnessed head. Never write on from there (found in
+                // review 2026-12-07: only the seq was compared).
+                var committed = _committedSeq;
+                TryLog(logger => Log.ChainForeign(logger, WriterId, head.Seq, committed));
+                _head = null;
+                return false;
+            }
+
             var extended = _frontier.Size != head.Seq && ExtendFrontier(head, ambiguous);
             if (_started && head.Seq > _committedSeq && !extended)
             {

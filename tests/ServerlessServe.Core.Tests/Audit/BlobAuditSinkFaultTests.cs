@@ -208,6 +208,43 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         }
     }
 
+    /// <summary>
+    /// Someone with write access rewrites the last record a live writer committed (same seq, other content, a hash
+    /// that matches it). The writer's next append fails on its condition and it re-reads the tail: the same seq with
+    /// another hash is not its record, so it writes nothing on top (found in review 2026-12-07: only the seq was
+    /// compared, and the writer chained on the rewrite).
+    /// </summary>
+    [Fact]
+    public async Task LastCommittedRecordRewritten_RefusedNeverChainedOn()
+    {
+        var container = azurite.GetContainer();
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => o.GroupWindow = TimeSpan.Zero));
+        await using (sink)
+        {
+            for (var i = 1; i <= 5; i++)
+            {
+                await sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None);
+            }
+
+            var segment = AuditBlobNames.Segment(sink.WriterId, 0);
+            await AuditTestData.RewriteAsync(container, segment, lines =>
+            {
+                Assert.True(AuditRecord.TryParse(System.Text.Encoding.UTF8.GetBytes(lines[3]), out var fourth, out _));
+                var forged = AuditRecord.Create(AuditTestData.Event(5) with { RequestId = "req-5-rewritten" }, sink.WriterId, 5, fourth!.Hash);
+                return [.. lines.Take(4), System.Text.Encoding.UTF8.GetString(forged.ToJsonLine()).TrimEnd('\n')];
+            });
+
+            for (var i = 6; i <= 7; i++)
+            {
+                await Assert.ThrowsAsync<AuditUnavailableException>(() => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask());
+            }
+        }
+
+        var stored = await AuditTestData.ReadLinesAsync(container, AuditBlobNames.Segment(sink.WriterId, 0));
+        Assert.Equal(5, stored.Count);
+        Assert.Contains("req-5-rewritten", stored[4], StringComparison.Ordinal);
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
