@@ -166,8 +166,11 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
         // (a development setting, see docs/deploy.md).
         external: true
         // Our image runs unprivileged, so it listens on 8080 (functions/ServerlessServe.Inference/Dockerfile); the
-        // placeholder of the first provision listens on 80.
-        targetPort: empty(imageName) ? 80 : 8080
+        // placeholder of the first provision is told to listen there too (ASPNETCORE_URLS below). The port must not
+        // depend on the image: azd's deploy changes only the image of the app, never its ingress, so a first
+        // `azd up` left the ingress on the placeholder's port 80 and our app unreachable on 8080 until the next
+        // provision (found in review 2026-12-07).
+        targetPort: 8080
         transport: 'auto'
         allowInsecure: false
         ipSecurityRestrictions: vnetEnabled
@@ -206,6 +209,8 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'AzureWebJobsStorage__tableServiceUri', value: runtimeTableEndpoint }
             { name: 'AzureWebJobsSecretStorageType', value: 'files' }
             { name: 'AzureWebJobsDisableHomepage', value: 'true' }
+            // Where the Functions host listens, the placeholder's included (its image says port 80); ours says 8080 too.
+            { name: 'ASPNETCORE_URLS', value: 'http://+:8080' }
             { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
             { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }

@@ -285,6 +285,13 @@ resource runtimeBlobService 'Microsoft.Storage/storageAccounts/blobServices@2025
       enabled: true
       days: softDeleteRetentionDays
     }
+    // A container deleted whole comes back too: Blob Data Contributor lets each app's identity delete containers
+    // (role conditions govern data actions only), so a compromised app could otherwise remove the admin app's
+    // deployment package or the hosts' lock container for good (found in review 2026-12-07).
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: softDeleteRetentionDays
+    }
   }
 }
 

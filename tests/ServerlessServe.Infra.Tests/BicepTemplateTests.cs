@@ -165,6 +165,24 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Equal(["audit-checkpoint-key", "audit-pseudonym-key", "audit-witness-key"], secrets);
     }
 
+    /// <summary>
+    /// Every blob service keeps deleted containers for a while: each app's Blob Data Contributor role can delete a
+    /// container whole (role conditions govern data actions only). The runtime account's did not before 2026-12-07, so
+    /// a compromised app could remove the admin app's deployment package or the hosts' lock container for good.
+    /// </summary>
+    [Fact]
+    public void Evaluate_EveryBlobService_KeepsDeletedContainers()
+    {
+        var services = fixture.WithVnet.OfType("Microsoft.Storage/storageAccounts/blobServices").ToList();
+
+        Assert.True(services.Count >= 2, string.Join(", ", services.Select(s => s.Name)));
+        Assert.All(services, s =>
+        {
+            Assert.True(s.Body.Get("properties.containerDeleteRetentionPolicy.enabled").IsTrue(), s.Name);
+            Assert.True(s.Body.Get("properties.deleteRetentionPolicy.enabled").IsTrue(), s.Name);
+        });
+    }
+
     [Fact]
     public void Evaluate_InferenceApp_HasExactlyTheAppConfigurationNamesAndNoSecrets()
     {
@@ -175,6 +193,7 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
             [
                 "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
                 "APPLICATIONINSIGHTS_CONNECTION_STRING",
+                "ASPNETCORE_URLS",
                 "AZURE_CLIENT_ID",
                 "AzureWebJobsDisableHomepage",
                 "AzureWebJobsSecretStorageType",
