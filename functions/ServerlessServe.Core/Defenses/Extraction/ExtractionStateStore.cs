@@ -23,7 +23,7 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// state is read, this instance's observations not yet written are replayed into it — that is the merge: the stored
 /// state plus ours — and the result is adopted in memory and written again. Every observation is kept until a write
 /// that holds it succeeds (at most <see cref="ExtractionStoreOptions.MaxPendingObservations"/> per state; beyond that
-/// the oldest are missing from a merge, never from this instance's own state).
+/// the oldest are missing from a merge, and so from the merged state this instance adopts).
 /// </para>
 /// <para>
 /// <b>What a crash loses</b>: observations made since the last successful write of each state, about one flush

@@ -40,8 +40,8 @@ public sealed class ExtractionStoreOptions
     /// <summary>
     /// Most observations (reduced query, class, time) one state keeps until they are written: they are what this
     /// instance replays into the stored state when another instance wrote it meanwhile. Default 512 (about 130 KB at 64
-    /// features): a caller sending more rows than this between two writes loses its oldest ones from a merge (logged;
-    /// the instance's own state keeps them).
+    /// features): a caller sending more rows than this between two writes loses its oldest ones from a merge (logged),
+    /// and from this instance's state too, which adopts the merged one.
     /// </summary>
     [Range(1, 100_000)]
     public int MaxPendingObservations { get; set; } = 512;
