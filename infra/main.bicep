@@ -281,6 +281,7 @@ module network 'modules/network.bicep' = if (vnetEnabled) {
     location: location
     tags: tags
     egressMode: egressMode
+    logAnalyticsId: monitoring.outputs.logAnalyticsId
     privateDnsZoneIds: privateDnsZoneIds
     // Firewall mode: the apps' allow-list and the platforms' own hosts; the gateway
     // also calls its own endpoint (deploy, trigger sync). The admin app's own endpoint is its private endpoint.

@@ -19,6 +19,9 @@ param targetFqdns object
 @description('Source address prefixes of each collection (the same keys as targetFqdns).')
 param sourcePrefixes object
 
+@description('Log Analytics workspace the firewall\'s logs go to (every rule it applied, the denials included).')
+param logAnalyticsId string
+
 resource publicIp 'Microsoft.Network/publicIPAddresses@2024-07-01' = {
   name: 'pip-${name}'
   location: location
@@ -104,6 +107,21 @@ resource firewall 'Microsoft.Network/azureFirewalls@2024-07-01' = {
           }
         }
       }
+    ]
+  }
+}
+
+// What the firewall allowed and denied, in resource-specific tables: where an operator finds a refused host or an
+// attempt to send data elsewhere (docs/deploy.md, "Egress"). Before 2026-12-07 the firewall logged nowhere, though the
+// docs sent operators to its logs (found in review).
+resource firewallLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'diag-firewall'
+  scope: firewall
+  properties: {
+    workspaceId: logAnalyticsId
+    logAnalyticsDestinationType: 'Dedicated'
+    logs: [
+      { categoryGroup: 'allLogs', enabled: true }
     ]
   }
 }

@@ -29,6 +29,9 @@ param firewallSubnetPrefix string = '10.40.6.0/26'
 @allowed(['nsg', 'firewall'])
 param egressMode string = 'nsg'
 
+@description('Log Analytics workspace for the firewall\'s logs (egress mode firewall).')
+param logAnalyticsId string
+
 @description('Firewall mode: host names (FQDNs, a leading *. allowed) each app subnet may reach over HTTPS, by collection: apps (all app subnets: the apps\' own allow-list), functions (the Flex subnets), containerApps (the Container Apps subnet).')
 param firewallTargetFqdns object = {
   apps: []
@@ -289,6 +292,7 @@ module firewall 'firewall.bicep' = if (firewallEnabled) {
     tags: tags
     subnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'AzureFirewallSubnet')
     routeTableName: egressRoutes.name
+    logAnalyticsId: logAnalyticsId
     targetFqdns: firewallTargetFqdns
     sourcePrefixes: {
       apps: [gatewaySubnetPrefix, adminSubnetPrefix, appsSubnetPrefix]

@@ -34,6 +34,26 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         Assert.All(SecurityPolicy.Rules, rule => Assert.True(rule.Evaluate(context).Count == 0, $"{rule.Id}:\n{string.Join('\n', rule.Evaluate(context))}"));
     }
 
+    /// <summary>
+    /// The firewall's logs (every rule applied, the denials included) go to the template's workspace, in
+    /// resource-specific tables. Before 2026-12-07 they went nowhere, though the docs sent operators to them.
+    /// </summary>
+    [Fact]
+    public void FirewallMode_FirewallLogsEverythingToTheWorkspace()
+    {
+        var context = Firewall();
+        var workspace = Assert.Single(context.OfType("Microsoft.OperationalInsights/workspaces"));
+        var firewall = Assert.Single(context.OfType("Microsoft.Network/azureFirewalls"));
+
+        var setting = Assert.Single(context.OfType("Microsoft.Insights/diagnosticSettings"), d => d.Scope!.EndsWith("/azureFirewalls/" + firewall.Name, StringComparison.Ordinal));
+
+        Assert.EndsWith("/workspaces/" + workspace.Name, setting.Body.Get("properties.workspaceId").AsString(), StringComparison.Ordinal);
+        Assert.Equal("Dedicated", setting.Body.Get("properties.logAnalyticsDestinationType").AsString());
+        var logs = Assert.Single(setting.Body.Get("properties.logs").Items());
+        Assert.Equal("allLogs", logs.Get("categoryGroup").AsString());
+        Assert.True(logs.Get("enabled").IsTrue());
+    }
+
     [Fact]
     public void FirewallMode_StandardFirewallInItsSubnet_DefaultRouteOfEveryAppSubnet()
     {
