@@ -157,7 +157,7 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
     {
         var options = new BlobClientOptions();
         options.Retry.MaxRetries = 0;
-        var port = ClosedPort();
+        var port = Loopback.ClosedPort();
         var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1"), options).GetBlobContainerClient("models");
         var catalog = new ModelCatalog(new ModelStore(container, TestPackages.Trusted(), new ModelStoreOptions(), new FakeLogger<ModelStore>()), Options.Create(new ModelCatalogOptions()), _time, new FakeLogger<ModelCatalog>());
 
@@ -196,14 +196,5 @@ public sealed class ModelCatalogTests(AzuriteFixture azurite)
         }
 
         return value;
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

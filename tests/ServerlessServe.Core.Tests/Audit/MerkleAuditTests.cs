@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage.Blobs;
@@ -209,7 +207,7 @@ public sealed class MerkleAuditTests(AzuriteFixture azurite) : IDisposable
     public async Task Sink_WitnessUnreachable_RequestsStillCommitAndVerifyReportsIt()
     {
         var log = azurite.GetContainer();
-        var unreachable = azurite.GetContainer(configure: static o => o.Retry.MaxRetries = 0, blobPort: ClosedPort());
+        var unreachable = azurite.GetContainer(configure: static o => o.Retry.MaxRetries = 0, blobPort: Loopback.ClosedPort());
         var writer = await AuditTestData.WriteChainAsync(log, _key, 5, o => o.Witness = WitnessOptions(unreachable));
 
         var report = await AuditVerifier.VerifyAsync(log, new AuditVerificationOptions
@@ -300,12 +298,5 @@ public sealed class MerkleAuditTests(AzuriteFixture azurite) : IDisposable
                 await log.GetBlobClient(item.Name).DeleteAsync();
             }
         }
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -71,11 +71,7 @@ public sealed class SharedBudgetsTests(AzuriteFixture azurite)
     {
         var options = new TableClientOptions();
         options.Retry.MaxRetries = 0;
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{port}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
+        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{Loopback.ClosedPort()}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
         var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
 
         var refusal = await budgets.ChargeAsync("caller", "model", 1000, 10, default);
@@ -111,7 +107,7 @@ public sealed class SharedBudgetsTests(AzuriteFixture azurite)
         var options = new TableClientOptions();
         options.Retry.MaxRetries = 2;
         options.Retry.Delay = TimeSpan.FromMilliseconds(10);
-        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{ClosedPort()}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
+        var table = new TableServiceClient(new Uri($"http://127.0.0.1:{Loopback.ClosedPort()}/devstoreaccount1"), new TableSharedKeyCredential("devstoreaccount1", Convert.ToBase64String(new byte[64])), options).GetTableClient("budgets");
         var budgets = new SharedBudgets(table, _time, new FakeLogger<SharedBudgets>());
 
         var thrown = await Assert.ThrowsAnyAsync<Exception>(() => budgets.CreateIfNotExistsAsync(default));
@@ -120,14 +116,6 @@ public sealed class SharedBudgetsTests(AzuriteFixture azurite)
         Assert.Equal("budget_store_unavailable", (await budgets.ChargeAsync("caller", "model", 1000, 10, default))?.Reason);
     }
 
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     [Fact]
     public async Task PastDaysAccounts_Dropped()

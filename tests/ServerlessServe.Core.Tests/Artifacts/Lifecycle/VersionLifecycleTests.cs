@@ -308,7 +308,7 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
     [Fact]
     public async Task EnsureCurrent_StoreUnreachableAtStart_Refused()
     {
-        var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{ClosedPort()}/devstoreaccount1"), new BlobClientOptions { Retry = { MaxRetries = 0 } }).GetBlobContainerClient("models");
+        var container = new BlobServiceClient(new Uri($"http://127.0.0.1:{Loopback.ClosedPort()}/devstoreaccount1"), new BlobClientOptions { Retry = { MaxRetries = 0 } }).GetBlobContainerClient("models");
         var control = new ServingControl(new ControlStore(container, TestPackages.Trusted()), Options.Create(new ServingControlOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(200) }), TimeProvider.System, new FakeLogger<ServingControl>());
         await Assert.ThrowsAnyAsync<Exception>(() => control.RefreshAsync(default));
 
@@ -344,14 +344,6 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Versions = versions ?? [],
     };
 
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 
     private async Task<Harness> NewAsync()
     {
