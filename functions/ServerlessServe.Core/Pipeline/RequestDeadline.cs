@@ -23,7 +23,19 @@ internal sealed class RequestDeadline : IDisposable
             return;
         }
 
-        _source = new CancellationTokenSource(budget, time);
+        if (budget > TimeSpan.Zero)
+        {
+            _source = new CancellationTokenSource(budget, time);
+        }
+        else
+        {
+            // Nothing left (a stage that does not watch its token ran past the request's budget before a capped stage):
+            // already at the deadline. The timed constructor would throw for a budget below -1 ms.
+            _budget = TimeSpan.Zero;
+            _source = new CancellationTokenSource();
+            _source.Cancel();
+        }
+
         _callerRegistration = caller.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), _source);
         _runningSince = time.GetTimestamp();
     }

@@ -211,6 +211,34 @@ public sealed class StagePipelineTests
         Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
     }
 
+    /// <summary>
+    /// A stage that does not watch its token (validate, screen) runs past the whole request's budget: the capped stage
+    /// after it has less than nothing left. It is refused at the deadline, and the closing stage (audit) still runs;
+    /// the timed token source threw for a negative budget, out of the pipeline, with no audit.
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_StageCapAfterTheBudgetRanOut_RefusedAtTheDeadlineAndClosingStillRuns()
+    {
+        var ran = new List<string>();
+        var options = new DeadlineOptions { Request = TimeSpan.FromSeconds(1) };
+        options.Stages["infer"] = TimeSpan.FromMilliseconds(100);
+        var pipeline = Pipeline(
+            [
+                Stage("screen", ran, _ => { _time.Advance(TimeSpan.FromSeconds(2)); return StageOutcome.Pass; }),
+                Stage("infer", ran, ct => { ct.ThrowIfCancellationRequested(); return StageOutcome.Pass; }),
+            ],
+            [Stage("audit", ran)],
+            options);
+        var context = new TestContext();
+
+        var refusal = await pipeline.RunAsync(context, CancellationToken.None);
+
+        Assert.Equal(["screen", "infer", "audit"], ran);
+        Assert.Equal("refused:unavailable:deadline", context.VerdictsByStage()["infer"]);
+        Assert.Equal("pass", context.VerdictsByStage()["audit"]);
+        Assert.Equal(RefusalKind.Unavailable, refusal!.Kind);
+    }
+
     [Fact]
     public async Task RunAsync_ClosingStageOutlivesItsOwnDeadline_RefusedUnavailable()
     {
