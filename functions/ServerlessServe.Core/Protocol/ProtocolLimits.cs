@@ -32,6 +32,15 @@ public sealed class ProtocolLimits
     [Range(1, int.MaxValue)]
     public int MaxElementsPerRequest { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Most BYTES elements in one body, summed over all tensors. Default 262,144 (256 Ki). More: too large. Each BYTES
+    /// element is an array of its own once read (about 40 bytes beyond its content, in the gateway and again in the
+    /// inference app), so a body of one-byte elements took about ten times its size in memory under the general
+    /// element cap alone; this cap holds that overhead to about 10 MiB.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxBytesElementsPerRequest { get; set; } = 256 * 1024;
+
     /// <summary>Longest single BYTES element in bytes. Default 1 MiB (1,048,576). Longer: invalid.</summary>
     [Range(0, int.MaxValue)]
     public int MaxBytesElementLength { get; set; } = 1024 * 1024;

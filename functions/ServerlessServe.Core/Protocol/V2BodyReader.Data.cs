@@ -12,7 +12,7 @@ internal sealed partial class V2BodyReader
     /// </summary>
     private Array ReadData(ref Utf8JsonReader reader, TensorDataType type, long[] shape, int count, BodyLocation where)
     {
-        AccountElements(count, where);
+        AccountElements(count, type, where);
         return type switch
         {
             TensorDataType.Bool => ReadElements<bool, JsonElementParsers.Bool>(ref reader, type, shape, count, where),

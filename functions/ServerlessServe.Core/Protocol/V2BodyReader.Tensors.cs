@@ -145,7 +145,7 @@ internal sealed partial class V2BodyReader
         else if (binarySize.HasValue)
         {
             // Counted now, decoded with the binary section: the cap holds before anything is allocated.
-            AccountElements(count, where);
+            AccountElements(count, type, where);
         }
 
         return new TensorHeader(where, name, type, shape, count, binarySize, data);

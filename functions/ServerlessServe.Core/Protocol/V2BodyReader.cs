@@ -15,6 +15,7 @@ internal sealed partial class V2BodyReader
     private readonly BodyLocation _root;
     private readonly TensorLease? _lease;
     private long _elements;
+    private long _bytesElements;
     private int _jsonLength;
 
     /// <summary>For tests, on this thread: read every data array token by token, as before numbers were read from the bytes.</summary>
@@ -139,7 +140,9 @@ internal sealed partial class V2BodyReader
             else if (reader.ValueTextEquals("outputs"u8))
             {
                 MarkSeen(ref seen, 3, _root);
-                outputs = ReadRequestedOutputs(ref reader);
+                // An empty list asks for every output, as leaving it out does (Triton reads it so); kept empty, the
+                // inference app ran every output (none named) and the gateway then released none of them (none asked for).
+                outputs = ReadRequestedOutputs(ref reader) is { Count: > 0 } named ? named : null;
             }
             else
             {
@@ -382,12 +385,17 @@ internal sealed partial class V2BodyReader
         return value;
     }
 
-    private void AccountElements(long count, BodyLocation where)
+    private void AccountElements(long count, TensorDataType type, BodyLocation where)
     {
         _elements += count;
         if (_elements > _limits.MaxElementsPerRequest)
         {
             throw RefusedException.TooLarge($"{where}: the {_root} holds more than {_limits.MaxElementsPerRequest} tensor elements");
+        }
+
+        if (type == TensorDataType.Bytes && (_bytesElements += count) > _limits.MaxBytesElementsPerRequest)
+        {
+            throw RefusedException.TooLarge($"{where}: the {_root} holds more than {_limits.MaxBytesElementsPerRequest} BYTES elements");
         }
     }
 }

@@ -164,7 +164,8 @@ public class V2JsonBinaryAndLimitsTests
     [Fact]
     public void ReadRequest_BytesCountBeyondData_Refused400WithoutAllocating()
     {
-        var header = """{"inputs":[{"name":"s","shape":[4000000],"datatype":"BYTES","parameters":{"binary_data_size":4}}]}"""u8.ToArray();
+        // Under the BYTES element cap (262,144), far beyond what 4 bytes can hold.
+        var header = """{"inputs":[{"name":"s","shape":[200000],"datatype":"BYTES","parameters":{"binary_data_size":4}}]}"""u8.ToArray();
 
         ProtocolAssert.Refused([.. header, 0, 0, 0, 0], header.Length, 400, null);
     }

@@ -118,6 +118,21 @@ public class V2JsonRoundTripTests
         Assert.True(request.IsBinaryOutputRequested("b"));
     }
 
+    /// <summary>
+    /// An empty <c>outputs</c> asks for every output, as no <c>outputs</c> does (Triton's reading). Kept as an empty
+    /// list, the inference app ran every output (it named none) and the gateway's redaction released none (none asked for):
+    /// 200 with no outputs (review, 2026-12-07).
+    /// </summary>
+    [Fact]
+    public void ReadRequest_EmptyOutputs_EveryOutputAsWithNone()
+    {
+        var request = ProtocolAssert.Read(
+            """{"parameters":{"binary_data_output":true},"inputs":[{"name":"x","shape":[1],"datatype":"INT8","data":[1]}],"outputs":[]}""");
+
+        Assert.Null(request.Outputs);
+        Assert.True(request.IsBinaryOutputRequested("any"));
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]
