@@ -304,6 +304,13 @@ public sealed class JobEndpoints(
                 return await RefusedAsync(request, context, InferOperation, (SignatureStage, unsigned)).ConfigureAwait(false);
             }
 
+            // Refused as the inline path and a job submission refuse it: decoded as it is, an ill-formed byte would become
+            // U+FFFD, and the job would run on other bytes than those the caller sent (and signed).
+            if (!System.Text.Unicode.Utf8.IsValid(body))
+            {
+                return await RefusedAsync(request, context, InferOperation, (ReadStage, Refusal.Invalid("the body is not valid JSON (not UTF-8)"))).ConfigureAwait(false);
+            }
+
             item = Encoding.UTF8.GetString(body);
         }
         catch (RefusedException ex)

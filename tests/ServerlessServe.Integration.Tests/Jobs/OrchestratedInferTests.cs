@@ -137,6 +137,13 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
         Assert.True(AuditReceipt.TryParse(notJson.Headers.GetValues("x-audit-receipt").Single(), out var receipt));
 
+        // A body that is not UTF-8 (a 0xFF byte in the id): 400, as the inline path answers, never run on U+FFFD in its place.
+        var bytes = Encoding.UTF8.GetBytes("{\"id\":\"x\"," + JobClient.CreditRisk("[0.5,0.5,3,3]")[1..]);
+        bytes[Array.IndexOf(bytes, (byte)'x')] = 0xFF;
+        using var illFormed = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", new ByteArrayContent(bytes) { Headers = { ContentType = new MediaTypeHeaderValue("application/json") } });
+        Assert.Equal(HttpStatusCode.BadRequest, illFormed.StatusCode);
+        Assert.Contains("not UTF-8", await illFormed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         // A job submission refused: more items than MaxItems (1,000).
         var many = "{\"items\":[" + string.Join(',', Enumerable.Repeat(JobClient.CreditRisk("[0.5,0.5,3,3]"), 1001)) + "]}";
         using var tooMany = await fixture.Gateway.PostAsync($"v2/models/{name}/jobs", StackFixture.Json(many));
@@ -152,11 +159,11 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         var records = (await fixture.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement)
             .Where(r => r.GetProperty("model").GetString() == name && r.GetProperty("operation").GetString() != "job")
             .ToList();
-        Assert.Equal(3, records.Count);
-        Assert.Equal(["infer:unsupported_media_type:read", "infer:unsupported_media_type:read", "job-submit:too_large:read"], records.Select(r => $"{r.GetProperty("operation").GetString()}:{r.GetProperty("outcome").GetString()}:{string.Join(',', r.GetProperty("stages").EnumerateObject().Where(p => p.Value.GetString() != "pass").Select(p => p.Name))}"));
+        Assert.Equal(4, records.Count);
+        Assert.Equal(["infer:unsupported_media_type:read", "infer:unsupported_media_type:read", "infer:invalid:read", "job-submit:too_large:read"], records.Select(r => $"{r.GetProperty("operation").GetString()}:{r.GetProperty("outcome").GetString()}:{string.Join(',', r.GetProperty("stages").EnumerateObject().Where(p => p.Value.GetString() != "pass").Select(p => p.Name))}"));
         Assert.All(records, r => Assert.Equal("pass", r.GetProperty("stages").GetProperty("authorize").GetString()));
         Assert.Equal(receipt!.RequestId, records[1].GetProperty("requestId").GetString());
-        Assert.Equal(records[2].GetProperty("requestId").GetString(), tooMany.Headers.GetValues("x-request-id").Single());
+        Assert.Equal(records[3].GetProperty("requestId").GetString(), tooMany.Headers.GetValues("x-request-id").Single());
         using var key = SigningKeys.ImportPem(await File.ReadAllTextAsync(fixture.State.AuditCheckpointPublicKey));
         Assert.True(receipt.Verify([key]));
     }
