@@ -206,6 +206,20 @@ public static class PolicyLoader
                 throw new PolicyException(path, "value ranges apply only to numeric inputs");
             }
 
+            // Bounds are read as doubles: beyond 2^53 a 64-bit integer bound may have been rounded (9007199254740995
+            // reads as ...996, admitting a value above the maximum written), and a floating-point bound beyond the
+            // type's largest finite value was clamped to it (a minimum of 1e39 on FP32 admitted float.MaxValue).
+            if (spec.DataType is TensorDataType.Int64 or TensorDataType.UInt64
+                && (Math.Abs(rule.Min ?? 0) >= TwoToThe53 || Math.Abs(rule.Max ?? 0) >= TwoToThe53))
+            {
+                throw new PolicyException(path, "a bound of a 64-bit integer input must be below 2^53 (at most ±9007199254740991), where a JSON number is read exactly");
+            }
+
+            if (LargestFinite(spec.DataType) is { } largest && (rule.Min > largest || rule.Max < -largest))
+            {
+                throw new PolicyException(path, "the range admits no finite value of the input's datatype");
+            }
+
             if (rule.MaxBytesLength is not null && spec.DataType != TensorDataType.Bytes)
             {
                 throw new PolicyException(path + "/maxBytesLength", "applies only to BYTES inputs");
@@ -229,19 +243,21 @@ public static class PolicyLoader
             var path = "/outputs/" + Escape(name);
             var spec = outputs.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.Ordinal))
                 ?? throw new PolicyException(path, "names no output of the model");
-            if (spec.DataType is TensorDataType.Bytes or TensorDataType.Bool)
+            // What the redact stage can harden (ResponseRedactor.Harden, OutputHardener): a rule it would refuse on every
+            // answer would have published a version that failed every request (500) after inference and every charge.
+            if (!spec.DataType.IsFloatingPoint())
             {
-                throw new PolicyException(path, "output rules apply only to numeric outputs");
+                throw new PolicyException(path, "output rules apply only to floating-point (FP16, FP32, FP64) outputs");
             }
 
-            if (rule.Round is not null && !spec.DataType.IsFloatingPoint())
+            if (rule.Mode is OutputMode.TopK or OutputMode.Label && spec.Shape.Length is not (1 or 2))
             {
-                throw new PolicyException(path + "/round", "applies only to floating-point outputs");
+                throw new PolicyException(path + "/mode", "needs an output of shape [batch, classes] or [classes]");
             }
 
-            if (rule.Mode is OutputMode.TopK or OutputMode.Label && spec.Shape.Length == 0)
+            if (rule.Mode == OutputMode.TopK && outputs.Any(o => string.Equals(o.Name, name + "_classes", StringComparison.Ordinal)))
             {
-                throw new PolicyException(path + "/mode", "needs an output with a class dimension");
+                throw new PolicyException(path + "/mode", $"top-k releases {name}_classes, which is already an output of the model");
             }
 
             var classCount = spec.Shape.Length > 0 && spec.Shape[^1] > 0 ? spec.Shape[^1] : (long?)null;
@@ -256,6 +272,16 @@ public static class PolicyLoader
             }
         }
     }
+
+    // A bound read as 2^53 or beyond may have been rounded: 9007199254740993 reads as 2^53.
+    private const double TwoToThe53 = 9007199254740992;
+
+    private static double? LargestFinite(TensorDataType type) => type switch
+    {
+        TensorDataType.Fp16 => (double)Half.MaxValue,
+        TensorDataType.Fp32 => float.MaxValue,
+        _ => null,
+    };
 
     private static void ValidateBatching(BatchingPolicy batching)
     {

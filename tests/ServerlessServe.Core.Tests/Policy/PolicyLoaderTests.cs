@@ -182,6 +182,58 @@ public sealed class PolicyLoaderTests
         Assert.Equal(expectedPath, error.PolicyPath);
     }
 
+    /// <summary>
+    /// Rules the redact stage cannot apply are refused at publish: before, each was accepted and every answer of the
+    /// version failed (500) at redaction, after inference and every charge (review, 2026-12-07).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"ids":{"mode":"label"}}}""", "/outputs/ids")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"ids":{"mode":"scores"}}}""", "/outputs/ids")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"cube":{"mode":"topk","k":2}}}""", "/outputs/cube/mode")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"outputs":{"scores":{"mode":"topk","k":2}}}""", "/outputs/scores/mode")]
+    public void CheckAgainst_OutputRuleTheRedactStageCannotApply_Rejected(string json, string expectedPath)
+    {
+        TensorSpec[] outputs =
+        [
+            new("ids", TensorDataType.Int64, [-1, 3]),
+            new("cube", TensorDataType.Fp32, [-1, 5, 3]),
+            new("scores", TensorDataType.Fp32, [-1, 3]),
+            new("scores_classes", TensorDataType.Int64, [-1, 3]),
+        ];
+
+        var error = Assert.Throws<PolicyException>(() => PolicyLoader.CheckAgainst(Parse(json), Inputs, outputs));
+
+        Assert.Equal(expectedPath, error.PolicyPath);
+    }
+
+    /// <summary>
+    /// Bounds a double cannot hold for the input's type: a 64-bit integer bound past 2^53 is rounded when read (this
+    /// maximum reads as 9007199254740996, which it would admit), and a minimum past FP32's largest finite value was
+    /// clamped to it (admitting float.MaxValue). Refused at publish; within those limits accepted.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"ids":{"max":9007199254740995}}}""", "/inputs/ids")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"ids":{"min":-9007199254740993}}}""", "/inputs/ids")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"min":1e39}}}""", "/inputs/features")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"max":-1e39}}}""", "/inputs/features")]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"ids":{"min":-9007199254740991,"max":9007199254740991}}}""", null)]
+    [InlineData("""{"schemaVersion":1,"maxBatch":1,"inputs":{"features":{"min":-1e39,"max":1e39}}}""", null)]
+    public void CheckAgainst_BoundsADoubleCannotHoldForTheType_Rejected(string json, string? expectedPath)
+    {
+        TensorSpec[] inputs = [new("features", TensorDataType.Fp32, [-1, 4]), new("ids", TensorDataType.Int64, [-1, 2])];
+
+        var error = Record.Exception(() => PolicyLoader.CheckAgainst(Parse(json), inputs, Outputs));
+
+        if (expectedPath is null)
+        {
+            Assert.Null(error);
+        }
+        else
+        {
+            Assert.Equal(expectedPath, Assert.IsType<PolicyException>(error).PolicyPath);
+        }
+    }
+
     [Fact]
     public void CheckAgainst_MaxBatchAboveFixedBatchDimension_Rejected()
     {
