@@ -27,10 +27,14 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\w.%+'&!#$*^~-])[\w.%+'&!#$*^~-]+@(?:[\w-]{1,63}\.){1,16}\p{L}{2,63}(?!\w)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
+    // Where a pattern refuses to start or end beside a letter (IBAN, IPv6, phone), the letters of scripts that write
+    // words without spaces between them are not counted (\p{Lo}: Han, kana, Hangul, Thai...; \p{Lm}: the long-vowel
+    // mark ー): "口座番号はDE89370400440532013000です" holds an IBAN, where "refDE89..." does not.
+    //
     // CC + 2 check digits + BBAN in groups of four and a shorter last group, each optionally after one space; or the
     // same grouped by dashes or dots, one kind throughout (so a UUID's mixed grouping is not a candidate). Either case:
     // mod-97 is checked on the upper-cased form.
-    [GeneratedRegex(@"(?<![\p{L}\d])[A-Za-z]{2}\d{2}(?:(?: ?[A-Za-z\d]{4}){2,7}(?: ?[A-Za-z\d]{1,4})?|(?<sep>[.-])[A-Za-z\d]{4}(?:\k<sep>[A-Za-z\d]{4}){1,6}(?:\k<sep>[A-Za-z\d]{1,4})?)(?![\p{L}\d])", Options, MatchTimeoutMilliseconds)]
+    [GeneratedRegex(@"(?<![\p{L}\d-[\p{Lo}\p{Lm}]])[A-Za-z]{2}\d{2}(?:(?: ?[A-Za-z\d]{4}){2,7}(?: ?[A-Za-z\d]{1,4})?|(?<sep>[.-])[A-Za-z\d]{4}(?:\k<sep>[A-Za-z\d]{4}){1,6}(?:\k<sep>[A-Za-z\d]{1,4})?)(?![\p{L}\d-[\p{Lo}\p{Lm}]])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Iban();
 
     // 13-19 digits, each optionally preceded by one space or dash; not after '+' (that is a phone number). Or grouped by
@@ -49,7 +53,7 @@ internal static partial class PiiPatterns
     // Hex groups separated by colons (full or compressed), optionally ending in a dotted IPv4; IPAddress.TryParse decides.
     // Not inside another address (after a word character, a dot, a hex group and its colon, or "::"), but after a
     // word's colon ("src:2001:db8::1", "[IPv6:2001:db8::1]"). Up to 8 colon-ended groups: "::2:3:4:5:6:7:8".
-    [GeneratedRegex(@"(?<![\w.]|(?<![\w.])[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){2,8}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![\w:]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
+    [GeneratedRegex(@"(?<![.\w-[\p{Lo}\p{Lm}]]|(?<![.\w-[\p{Lo}\p{Lm}]])[0-9A-Fa-f]{1,4}:|::)(?:[0-9A-Fa-f]{0,4}:){2,8}(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4})?(?![:\w-[\p{Lo}\p{Lm}]]|\.[0-9])", Options, MatchTimeoutMilliseconds)]
     public static partial Regex IPv6();
 
     // Dotted quads, leading zeros allowed ("192.168.001.010"), in any script's decimal digits: each part is read as
@@ -58,7 +62,7 @@ internal static partial class PiiPatterns
     public static partial Regex IPv4();
 
     // Optional +CC, optional (area), then digit groups separated by one space, dot, dash or slash ("030/1234567").
-    [GeneratedRegex(@"(?<![\w+])(?:\+\d{1,3}[ ./-]?)?(?:\(\d{1,5}\)[ ./-]?)?\d{1,14}(?:[ ./-]\d{1,8}){0,6}(?!\d)", Options, MatchTimeoutMilliseconds)]
+    [GeneratedRegex(@"(?<![+\w-[\p{Lo}\p{Lm}]])(?:\+\d{1,3}[ ./-]?)?(?:\(\d{1,5}\)[ ./-]?)?\d{1,14}(?:[ ./-]\d{1,8}){0,6}(?!\d)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Phone();
 
     // A date at the start of a phone candidate: yyyy-mm-dd or dd.mm.yyyy (any of - . / as separator).

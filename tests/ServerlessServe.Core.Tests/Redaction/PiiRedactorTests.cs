@@ -234,6 +234,22 @@ public class PiiRedactorTests
         Assert.Same(text, PiiRedactor.Redact(text, new HashSet<PiiEntity>()).Text);
     }
 
+    /// <summary>
+    /// Scripts that write words without spaces put an entity straight against the letters around it. The IBAN, phone
+    /// and IPv6 patterns refused a match beside any letter, so none of these was redacted (the IPv6 address lost only
+    /// its tail); beside a Latin letter a run is still part of a word (review, 2026-12-07).
+    /// </summary>
+    [Theory]
+    [InlineData("口座番号はDE89370400440532013000です", "口座番号は[IBAN]です")]
+    [InlineData("电话555-123-4567谢谢", "电话[PHONE]谢谢")]
+    [InlineData("전화번호는(555) 123-4567입니다", "전화번호는[PHONE]입니다")]
+    [InlineData("アドレスは2001:db8::1です", "アドレスは[IPV6]です")]
+    [InlineData("โทร555-123-4567ครับ", "โทร[PHONE]ครับ")]
+    [InlineData("refDE89370400440532013000", "refDE89370400440532013000")]
+    [InlineData("id2001:db8::1x", "id2001:db8::1x")]
+    public void Redact_EntityAgainstLettersOfUnspacedScripts_Found(string text, string expected) =>
+        Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
+
     [Fact]
     public void Redact_FullWidthDigits_StillFound() =>
         Assert.Equal("card [CREDIT_CARD]", PiiRedactor.Redact("card ４１１１ １１１１ １１１１ １１１１", All).Text);
