@@ -13,11 +13,18 @@ public sealed class OperatorContainment(ContainmentStore store, TimeProvider tim
     /// <summary>
     /// Sets <paramref name="kind"/> on <paramref name="subject"/> (a caller pseudonym, or <see cref="ContainmentEntry.ModelSubject"/>)
     /// for <paramref name="duration"/> (null: until lifted), replacing an earlier one of the same kind and subject.
-    /// <paramref name="eventId"/> names the audit record of the decision, when there is one.
+    /// <paramref name="eventId"/> names the audit record of the decision, when there is one. A subject or duration that
+    /// would contain nothing (<see cref="ContainmentSubjects.Problem"/>) is refused with <see cref="ArgumentException"/>
+    /// before anything is stored: stored, it would replace, and so lift, the entry in force on the same subject.
     /// </summary>
     public async Task<ContainmentEntry> SetAsync(ContainmentKind kind, string subject, TimeSpan? duration, int? requestsPerMinute, string? eventId, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(subject);
+        if (ContainmentSubjects.Problem(kind, subject, duration) is { } problem)
+        {
+            throw new ArgumentException(problem);
+        }
+
         var now = time.GetUtcNow();
         var entry = new ContainmentEntry(kind, subject, duration is { } d ? now + d : null, requestsPerMinute, ContainmentEntry.OperatorReason, eventId, now);
         await store.CreateIfNotExistsAsync(cancellationToken).ConfigureAwait(false);

@@ -28,7 +28,6 @@ namespace ServerlessServe.Hosting.Admin;
 /// </summary>
 public sealed partial class AdminEndpoints
 {
-    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
     private static readonly Refusal AuditUnavailable = Refusal.Unavailable("audit log unavailable; try again later");
     private static readonly Refusal StorageUnavailable = Refusal.Unavailable("storage unavailable; try again later");
     private static readonly Refusal BadModelName = Refusal.Invalid("invalid model name or version");
@@ -263,7 +262,7 @@ public sealed partial class AdminEndpoints
             return refused!;
         }
 
-        if (keyId is not { Length: 32 } || keyId.AsSpan().ContainsAnyExcept(LowerHex))
+        if (!KeyIds.IsWellFormed(keyId))
         {
             return await RefuseAsync(admin, Refusal.Invalid("a signing key id is 32 lower-case hex characters")).ConfigureAwait(false);
         }
@@ -499,7 +498,7 @@ public sealed partial class AdminEndpoints
                         break;
                     case "duration" when property.Value.ValueKind == JsonValueKind.String && duration is null
                         && TimeSpan.TryParseExact(property.Value.GetString(), "c", CultureInfo.InvariantCulture, out var parsed)
-                        && parsed >= TimeSpan.FromSeconds(1) && parsed <= TimeSpan.FromDays(365):
+                        && ContainmentSubjects.IsDuration(parsed):
                         duration = parsed;
                         break;
                     default:
@@ -567,17 +566,14 @@ public sealed partial class AdminEndpoints
         return ok;
     }
 
-    /// <summary>A caller pseudonym: 32 lower-case hex characters (<see cref="CallerPseudonymizer"/>).</summary>
-    private static bool IsPseudonym(string? value) => value is { Length: 32 } && !value.AsSpan().ContainsAnyExcept(LowerHex);
+    private static bool IsPseudonym(string? value) => ContainmentSubjects.IsPseudonym(value);
 
     private static Dictionary<string, string> Target(string name, string value) => new(StringComparer.Ordinal) { [name] = value };
 
     private static bool IsStorageFailure(Exception exception) =>
         exception is RequestFailedException or AggregateException or HttpRequestException or TimeoutException;
 
-    /// <summary>A token id: 1 to 256 visible ASCII characters, none the containment table's keys refuse.</summary>
-    private static bool IsTokenId(string value) =>
-        value.Length is >= 1 and <= 256 && value.All(c => c is > ' ' and < (char)127 and not ('\\' or '#' or '?' or '~' or '/'));
+    private static bool IsTokenId(string value) => ContainmentSubjects.IsTokenId(value);
 
     /// <summary>A caller (by pseudonym) or a token (by id), and how long.</summary>
     private readonly record struct TargetRequest(string? Pseudonym, string? TokenId, TimeSpan? Duration);

@@ -173,12 +173,25 @@ public sealed class SsctlTests(StackFixture fixture)
         var model = "signing-" + Guid.NewGuid().ToString("N")[..8];
         string[] local = ["--state", fixture.State.Directory, "--connection-string", connection];
 
-        var untrusted = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "1", "--signing-key", otherKey, .. local]);
+        // Versions 2 and 3, published with the local (trusted) key: a lifecycle change names a version that exists.
+        var samples = Path.Combine(work, "samples");
+        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "model", "samples", samples)).ExitCode);
+        foreach (var published in new[] { "2", "3" })
+        {
+            var publish = await Ssctl.RunAsync(fixture, ["model", "publish", Path.Combine(samples, "credit-risk", "1"), "--name", model, "--version", published, .. local]);
+            Assert.True(publish.ExitCode == 0, publish.Output);
+        }
+
+        // A version that does not exist (a typo): nothing signed or published, rather than a state waiting, unseen, for
+        // a version published later under that number.
+        var typo = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "9", .. local]);
+        Assert.Equal(1, typo.ExitCode);
+        Assert.Contains(model + " 9 does not exist", Flat(typo.Output), StringComparison.Ordinal);
+
+        var untrusted = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "2", "--signing-key", otherKey, .. local]);
         Assert.Equal(1, untrusted.ExitCode);
         Assert.Contains("is not one of the trusted keys", Flat(untrusted.Output), StringComparison.Ordinal);
 
-        var samples = Path.Combine(work, "samples");
-        Assert.Equal(0, (await Ssctl.RunAsync(fixture, "model", "samples", samples)).ExitCode);
         var version = await Ssctl.RunAsync(fixture, ["model", "publish", Path.Combine(samples, "credit-risk", "1"), "--name", model, "--version", "1", "--signing-key", otherKey, .. local]);
         Assert.Equal(1, version.ExitCode);
         Assert.Contains("is not one of the trusted keys", Flat(version.Output), StringComparison.Ordinal);
@@ -192,16 +205,16 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.NotEqual(0, remote.ExitCode);
         Assert.Contains("--blob-uri needs --trusted-key", Flat(remote.Output), StringComparison.Ordinal);
 
-        // The other signer, trusted alongside the local one, retires version 1; the local key alone cannot verify that
+        // The other signer, trusted alongside the local one, retires version 2; the local key alone cannot verify that
         // document, so a change made from what it can see is refused, and shown as skipped.
-        var both = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "1", "--signing-key", otherKey, "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
+        var both = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "retire", model, "2", "--signing-key", otherKey, "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
         Assert.True(both.ExitCode == 0, both.Output);
-        var partial = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "2", "--until", "2099-01-01T00:00:00Z", .. local]);
+        var partial = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "3", "--until", "2099-01-01T00:00:00Z", .. local]);
         Assert.Equal(1, partial.ExitCode);
         Assert.Contains("lifecycle document 1 of " + model + " does not verify with the trusted keys", Flat(partial.Output), StringComparison.Ordinal);
         var shown = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "show", model, .. local]);
         Assert.Contains("warning: lifecycle document 1 skipped: no trusted key verifies the signature", Flat(shown.Stderr), StringComparison.Ordinal);
-        var full = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "2", "--until", "2099-01-01T00:00:00Z", "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
+        var full = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "deprecate", model, "3", "--until", "2099-01-01T00:00:00Z", "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
         Assert.True(full.ExitCode == 0, full.Output);
         shown = await Ssctl.RunAsync(fixture, ["model", "lifecycle", "show", model, "--trusted-key", localPublic, "--trusted-key", otherPublic, .. local]);
         Assert.Contains("lifecycle 2", Flat(shown.Stdout), StringComparison.Ordinal);
@@ -238,6 +251,40 @@ public sealed class SsctlTests(StackFixture fixture)
         var quarantine = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "quarantine", "Credit Risk", "1");
         Assert.Equal(1, quarantine.ExitCode);
         Assert.Contains("not a model name and version", quarantine.Output, StringComparison.Ordinal);
+
+        // Found in review (2026-12-07): each of these printed a containment and exited 0. A pseudonym in upper case
+        // matches no caller; a duration of zero ended at once while replacing, so lifting, the block in force; a token
+        // id with a character the table's keys refuse cannot be stored.
+        var upper = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "block", "--pseudonym", "ABCDEF0123456789ABCDEF0123456789");
+        Assert.Equal(1, upper.ExitCode);
+        Assert.Contains("--pseudonym must be 32 lower-case hex digits", upper.Output, StringComparison.Ordinal);
+
+        var zero = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "block", "--pseudonym", "abcdef0123456789abcdef0123456789", "--for", "00:00:00");
+        Assert.Equal(1, zero.ExitCode);
+        Assert.Contains("--for must be between 1 second and 365 days", zero.Output, StringComparison.Ordinal);
+
+        var token = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "contain", "revoke-token", "a/b");
+        Assert.Equal(1, token.ExitCode);
+        Assert.Contains("token-id must be 1 to 256 visible ASCII characters", token.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A signer revoked by its key id as typed (upper case) is lifted by the same id as typed: <c>revoke-signer</c>
+    /// stores it in lower case, and <c>lift</c> looked for it as typed, answering "no revoked-signer" while it stayed
+    /// revoked (review, 2026-12-07). The key id is a fresh one that signed nothing.
+    /// </summary>
+    [StackFact]
+    public async Task Contain_SignerRevokedAndLiftedByTheIdAsTyped()
+    {
+        var keyId = Guid.NewGuid().ToString("N").ToUpperInvariant();
+        string[] table = ["--connection-string", fixture.Stack.Azurite.ConnectionString];
+
+        var revoked = await Ssctl.RunAsync(fixture, ["contain", "revoke-signer", keyId, .. table]);
+        Assert.True(revoked.ExitCode == 0, revoked.Output);
+        var lifted = await Ssctl.RunAsync(fixture, ["contain", "lift", "revoked-signer", keyId, .. table]);
+
+        Assert.True(lifted.ExitCode == 0, lifted.Output);
+        Assert.Contains("lifted revoked-signer on " + keyId.ToLowerInvariant(), lifted.Stdout, StringComparison.Ordinal);
     }
 
     /// <summary>

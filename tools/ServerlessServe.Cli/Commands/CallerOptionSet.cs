@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Security;
 
 namespace ServerlessServe.Cli.Commands;
 
@@ -21,6 +22,10 @@ internal sealed class CallerOptionSet
             if ((result.GetValue(_pseudonym) is null) == (result.GetValue(_subject) is null))
             {
                 result.AddError("give exactly one of --pseudonym and --subject");
+            }
+            else if (result.GetValue(_pseudonym) is { } pseudonym && !ContainmentSubjects.IsPseudonym(pseudonym.Trim()))
+            {
+                result.AddError("--pseudonym must be 32 lower-case hex digits, as security events and audit records name the caller; anything else matches no caller");
             }
         });
     }

@@ -17,6 +17,9 @@ internal static class CliErrors
         IOException e => e.Message,
         CryptographicException e => $"not a usable ECDSA P-256 key: {e.Message}",
         ArgumentException e when e.Message.Contains("PEM", StringComparison.OrdinalIgnoreCase) => $"not a usable key: {e.Message}",
+        // A value the commands' own checks let through and the code behind them refuses (a key id, a port, a subject):
+        // one line, never a stack trace.
+        ArgumentException e => $"invalid value: {e.Message}",
         FormatException e => $"invalid value: {e.Message} (check the options' values and --connection-string)",
         RequestFailedException e => $"storage refused the request ({e.Status} {e.ErrorCode}); check the connection string, account and permissions",
         AggregateException { InnerExceptions: [RequestFailedException or HttpRequestException, ..] } => "storage unreachable; is Azurite running (ssctl up) or is --blob-uri right?",

@@ -129,8 +129,16 @@ internal static class ContainCommand
             Description = "How long to keep refusing it: at least the token's remaining lifetime. Default 1.01:02:00: the longest token lifetime the gateway accepts by default (25 h) and twice the largest clock skew.",
             DefaultValueFactory = _ => TokenLifetimes.RevocationFor(TokenLifetimes.DefaultMax),
         };
+        CheckDuration(duration);
         var command = new Command("revoke-token", "Refuse one bearer token (401) on every instance.") { id, duration };
         storage.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (!ContainmentSubjects.IsTokenId((result.GetValue(id) ?? "").Trim()))
+            {
+                result.AddError("token-id must be 1 to 256 visible ASCII characters, none of \\ # ? ~ / (a token's jti or uti claim)");
+            }
+        });
         command.SetAction(async (parse, cancellationToken) =>
             await SetAsync(storage, parse, ContainmentKind.RevokeToken, parse.GetValue(id)!.Trim(), parse.GetValue(duration), null, cancellationToken).ConfigureAwait(false));
         return command;
@@ -145,6 +153,7 @@ internal static class ContainCommand
             Description = "How long the revocation is kept: at least the longest token lifetime accepted. Default 1.01:02:00.",
             DefaultValueFactory = _ => TokenLifetimes.RevocationFor(TokenLifetimes.DefaultMax),
         };
+        CheckDuration(duration);
         var command = new Command("revoke-caller", "Refuse (401) every token issued to a caller up to now, on every instance; tokens issued later are accepted.") { duration };
         storage.AddTo(command);
         caller.AddTo(command);
@@ -203,7 +212,9 @@ internal static class ContainCommand
                 return 2;
             }
 
-            var target = parts.Length == 2 ? ContainmentEntry.ModelSubject(parts[0], parts[1]) : parts[0];
+            // Set as revoke-signer stores it (trimmed, lower case), so that the id as typed there lifts it here.
+            var target = parts.Length == 2 ? ContainmentEntry.ModelSubject(parts[0], parts[1])
+                : which == ContainmentKind.RevokeSigner ? parts[0].Trim().ToLowerInvariant() : parts[0].Trim();
             var lifted = await storage.Store(parse).LiftAsync(which, target, cancellationToken).ConfigureAwait(false);
             Console.Out.WriteLine(lifted
                 ? $"contain lift: lifted {ContainmentStore.PartitionOf(which)} on {target}"
@@ -220,10 +231,21 @@ internal static class ContainCommand
         return 0;
     }
 
-    private static Option<TimeSpan?> DurationOption() => new("--for")
+    private static Option<TimeSpan?> DurationOption()
     {
-        Description = "How long, e.g. 01:00:00. Default: until lifted.",
-    };
+        var option = new Option<TimeSpan?>("--for") { Description = "How long, from 1 second to 365 days, e.g. 01:00:00. Default: until lifted." };
+        CheckDuration(option);
+        return option;
+    }
+
+    // A duration of zero or less would end before it began while replacing (and so lifting) what is in force.
+    private static void CheckDuration<T>(Option<T> option) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<T>() is TimeSpan duration && !ContainmentSubjects.IsDuration(duration))
+        {
+            result.AddError("--for must be between 1 second and 365 days (00:00:01 to 365.00:00:00)");
+        }
+    });
 
     /// <summary>Where the table is.</summary>
     private sealed class StorageOptionSet
