@@ -61,8 +61,8 @@ fi
 
 umask 077
 if [ "$seeded" = "true" ]; then
-  # Seeded before the witness: `keys create` here would recreate the deleted secret keys and overwrite their public
-  # halves, so the witness key is made in a scratch state and only its two files are kept.
+  # Seeded before the witness: `keys create` here would recreate the deleted secret keys (moving their public halves
+  # aside), so the witness key is made in a scratch state and only its two files are kept.
   scratch=$(mktemp -d)
   # The scratch state holds a full set of private keys: never left behind, whatever fails.
   trap 'rm -rf "$scratch"' EXIT

@@ -61,7 +61,14 @@ public sealed class LocalState
 
     public string SamplesDirectory => Path.Combine(Directory, "samples");
 
-    /// <summary>Creates every missing key; existing keys are kept. Returns the names of the keys created.</summary>
+    /// <summary>
+    /// Creates every missing key; existing keys are kept. Returns what it did, a line per file: the keys created, a
+    /// public key made again from its private key, and a public key whose private key was gone, kept under a new name
+    /// beside the new pair (<c>*.pub.pem.replaced-{UTC}</c>) rather than written over: it may be the only copy of the
+    /// key that verifies an existing audit trail or the models a deployment trusts (a deployment keeps the audit
+    /// private keys in its Key Vault only). Each file is written under a temporary name and renamed into place, so a
+    /// run cut short leaves no partial key.
+    /// </summary>
     public IReadOnlyList<string> EnsureKeys()
     {
         System.IO.Directory.CreateDirectory(KeysDirectory);
@@ -80,12 +87,29 @@ public sealed class LocalState
         {
             if (File.Exists(privatePath))
             {
+                if (!File.Exists(publicPath))
+                {
+                    using var existing = SigningKeys.ImportPem(File.ReadAllText(privatePath));
+                    WriteAtomically(publicPath, SigningKeys.ExportPublicKeyPem(existing), secret: false);
+                    created.Add(Path.GetFileName(publicPath) + " (made again from its private key)");
+                }
+
                 continue;
             }
 
+            if (File.Exists(publicPath))
+            {
+                var kept = publicPath + ".replaced-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+                File.Move(publicPath, kept);
+                created.Add(Path.GetFileName(publicPath) + " (its private key was gone: the earlier public key is kept as " + Path.GetFileName(kept) + ")");
+            }
+
             using var key = SigningKeys.CreateP256();
+
+            // The private half first (a second run at the same moment fails on it, as before): a run cut short between
+            // the two leaves a private key whose public key the next run makes again, as above.
             WriteSecret(privatePath, SigningKeys.ExportPrivateKeyPem(key));
-            File.WriteAllText(publicPath, SigningKeys.ExportPublicKeyPem(key));
+            WriteAtomically(publicPath, SigningKeys.ExportPublicKeyPem(key), secret: false);
             created.Add(Path.GetFileName(privatePath));
         }
 
@@ -125,22 +149,36 @@ public sealed class LocalState
 
     private string Key(string name) => Path.Combine(KeysDirectory, name);
 
-    /// <summary>Writes a private key file readable by its owner only (it must not exist yet).</summary>
-    internal static void WriteSecret(string path, string contents)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            File.WriteAllText(path, contents);
-            return;
-        }
+    /// <summary>Writes a private key file readable by its owner only (it must not exist yet), whole or not at all.</summary>
+    internal static void WriteSecret(string path, string contents) => WriteAtomically(path, contents, secret: true);
 
-        using var stream = new FileStream(path, new FileStreamOptions
+    /// <summary>
+    /// Writes <paramref name="path"/> (it must not exist yet) under a temporary name beside it, flushed to disk, then
+    /// renamed into place: a kill or a full disk leaves no partial file at <paramref name="path"/>. A
+    /// <paramref name="secret"/> is readable by its owner only from its creation.
+    /// </summary>
+    private static void WriteAtomically(string path, string contents, bool secret)
+    {
+        var temporary = path + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        try
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        using var writer = new StreamWriter(stream);
-        writer.Write(contents);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (secret && !OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(System.Text.Encoding.UTF8.GetBytes(contents));
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, path, overwrite: false);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
     }
 }

@@ -41,7 +41,15 @@ internal static class KeysCommand
             table.AddRow("audit pseudonym HMAC", "(secret)", Markup.Escape(state.AuditPseudonymKey));
             table.AddRow("gateway managed identity (IDENTITY_HEADER)", "(secret)", Markup.Escape(state.ManagedIdentitySecret));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine(created.Count == 0 ? "[grey]All keys already existed.[/]" : $"[green]Created {created.Count} key(s).[/]");
+            if (created.Count == 0)
+            {
+                AnsiConsole.MarkupLine("[grey]All keys already existed.[/]");
+            }
+
+            foreach (var line in created)
+            {
+                AnsiConsole.MarkupLine("[green]Created[/] " + Markup.Escape(line));
+            }
             return 0;
         });
         keys.Subcommands.Add(create);
