@@ -79,6 +79,11 @@ internal static class ModelLifecycleCommands
         {
             var modelName = parse.GetValue(name)!;
             var modelVersion = parse.GetValue(version)!;
+            if (await RefuseMissingAsync(options, parse, modelName, modelVersion, cancellationToken).ConfigureAwait(false) is { } missing)
+            {
+                return missing;
+            }
+
             var now = ControlPublisher.WholeSeconds(DateTimeOffset.UtcNow);
             VersionLifecycle? entry = verb switch
             {
@@ -108,9 +113,40 @@ internal static class ModelLifecycleCommands
         command.SetAction(async (parse, cancellationToken) =>
         {
             var modelVersion = parse.GetValue(version);
+            if (modelVersion is not null && await RefuseMissingAsync(options, parse, parse.GetValue(name)!, modelVersion, cancellationToken).ConfigureAwait(false) is { } missing)
+            {
+                return missing;
+            }
+
             return await PublishLifecycleAsync(options, parse, parse.GetValue(name)!, l => l with { Default = modelVersion }, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>
+    /// 1 (with the reason printed) when <paramref name="model"/> <paramref name="version"/> is not in the store, else
+    /// null. A lifecycle entry for a version that does not exist (a typo) was signed and published with exit 0, and
+    /// applied, unseen by <c>lifecycle show</c>, to a version published later under that number (review, 2026-12-07).
+    /// </summary>
+    private static async Task<int?> RefuseMissingAsync(SigningOptionSet options, ParseResult parse, string model, string version, CancellationToken cancellationToken)
+    {
+        var (_, modelStore, trusted) = await options.StoresAsync(parse, cancellationToken).ConfigureAwait(false);
+        using var trustedKeys = trusted;
+        try
+        {
+            if (await ControlPublisher.ManifestDigestAsync(modelStore, model, version, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return null;
+            }
+        }
+        catch (Core.Pipeline.RefusedException ex)
+        {
+            AnsiConsole.MarkupLine($"[red]{Markup.Escape(ex.Message)}[/]");
+            return 1;
+        }
+
+        AnsiConsole.MarkupLine($"[red]{Markup.Escape(model)} {Markup.Escape(version)} does not exist.[/]");
+        return 1;
     }
 
     private static Command RevokeVersion()
