@@ -195,11 +195,18 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
     [InlineData("--data", "[1,2]", "ssctl: --data: a job is a V2 request object or {\"items\":[...]}")]
     [InlineData("--data", """{"items":[]}""", "ssctl: --data: \"items\" must be the only property: a non-empty array of V2 requests")]
     [InlineData("--jsonl", "{\"inputs\":[]}\n\n[1]\n", " line 3: not a V2 request object")]
+    // Latin-1 bytes (0xE9 for é) are not UTF-8: refused, as --file refuses them, never submitted with U+FFFD in their place.
+    [InlineData("--jsonl-latin1", "{\"inputs\":[]}\n{\"id\":\"caf\u00e9\",\"inputs\":[]}\n", " line 2: not valid UTF-8")]
     public async Task Submit_BadInput_ClearErrorAndExitTwo(string option, string input, string expected)
     {
-        var value = option == "--jsonl" ? WriteFile("bad.jsonl", input) : input;
+        var value = option switch
+        {
+            "--jsonl" => WriteFile("bad.jsonl", input),
+            "--jsonl-latin1" => WriteFile("bad.jsonl", input, System.Text.Encoding.Latin1),
+            _ => input,
+        };
 
-        var result = await RunAsync("job", "submit", "credit-risk", option, value);
+        var result = await RunAsync("job", "submit", "credit-risk", option == "--jsonl-latin1" ? "--jsonl" : option, value);
 
         Assert.True(result.ExitCode == 2, result.Output);
         Assert.Equal("", result.Stdout);
@@ -257,10 +264,10 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
 
     private Task<Ssctl.Result> RunAsync(params string[] arguments) => Ssctl.RunAsync(fixture, TimeLimit, Args(arguments));
 
-    private string WriteFile(string name, string content)
+    private string WriteFile(string name, string content, System.Text.Encoding? encoding = null)
     {
         var path = Path.Combine(fixture.State.Directory, Guid.NewGuid().ToString("N")[..6] + "-" + name);
-        File.WriteAllText(path, content);
+        File.WriteAllText(path, content, encoding ?? new System.Text.UTF8Encoding(false));
         return path;
     }
 

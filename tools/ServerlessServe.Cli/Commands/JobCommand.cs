@@ -65,8 +65,10 @@ internal static class JobCommand
                 }
                 else
                 {
-                    Console.Out.WriteLine(submitted.Id);
-                    Console.Error.WriteLine($"{Items(body.Items)} submitted; status {TerminalText.Clean(submitted.StatusUrl ?? "")}. Follow it with `ssctl job status {submitted.Id}` or `ssctl job result {submitted.Id} --wait`.");
+                    // The id comes from the gateway: never a control sequence to the terminal.
+                    var id = TerminalText.Clean(submitted.Id);
+                    Console.Out.WriteLine(id);
+                    Console.Error.WriteLine($"{Items(body.Items)} submitted; status {TerminalText.Clean(submitted.StatusUrl ?? "")}. Follow it with `ssctl job status {id}` or `ssctl job result {id} --wait`.");
                 }
 
                 return JobExitCodes.Ok;

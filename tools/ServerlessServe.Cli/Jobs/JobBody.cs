@@ -11,6 +11,7 @@ namespace ServerlessServe.Cli.Jobs;
 internal sealed record JobBody(byte[] Utf8Json, int Items)
 {
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 64 };
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>A V2 request or <c>{"items":[...]}</c>; <paramref name="source"/> names it in errors.</summary>
     public static JobBody FromDocument(ReadOnlySpan<byte> utf8, string source)
@@ -50,7 +51,18 @@ internal sealed record JobBody(byte[] Utf8Json, int Items)
     /// <summary>JSON lines: one V2 request object per line (blank lines skipped), sent as <c>{"items":[...]}</c>.</summary>
     public static JobBody FromJsonLines(ReadOnlySpan<byte> utf8, string source)
     {
-        var text = Encoding.UTF8.GetString(WithoutBom(utf8));
+        // Strict: a replacing decoder would turn a byte that is not UTF-8 into U+FFFD and submit other text than the file
+        // holds, where --file refuses the same bytes as not JSON.
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(WithoutBom(utf8));
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new JobInputException($"{source} line {FirstInvalidLine(WithoutBom(utf8))}: not valid UTF-8");
+        }
+
         var body = new StringBuilder("{\"items\":[");
         var count = 0;
         var lineNumber = 0;
@@ -98,6 +110,23 @@ internal sealed record JobBody(byte[] Utf8Json, int Items)
         {
             var where = line is { } n ? $"{source} line {n}" : $"{source} (line {(ex.LineNumber ?? 0) + 1})";
             throw new JobInputException(utf8.IsEmpty || utf8.Trim(" \t\r\n"u8).IsEmpty ? $"{source}: empty, no request" : $"{where}: not valid JSON", ex);
+        }
+    }
+
+    // The 1-based number of the first line holding bytes that are not UTF-8.
+    private static int FirstInvalidLine(ReadOnlySpan<byte> utf8)
+    {
+        var line = 1;
+        while (true)
+        {
+            var end = utf8.IndexOf((byte)'\n');
+            if (!System.Text.Unicode.Utf8.IsValid(end < 0 ? utf8 : utf8[..end]) || end < 0)
+            {
+                return line;
+            }
+
+            utf8 = utf8[(end + 1)..];
+            line++;
         }
     }
 
