@@ -11,7 +11,7 @@ internal static class Banner
         var baseUrl = stack.GatewayBaseUrl.ToString().TrimEnd('/');
         AnsiConsole.MarkupLine(first.Ok
             ? $"[green]ServerlessServe is up[/] in {startup.TotalSeconds:F1} s; first request served in {first.Elapsed.TotalMilliseconds:F0} ms."
-            : $"[red]The stack started but the first request failed ({first.Status}).[/] Logs: {Markup.Escape(state.LogsDirectory)}");
+            : $"[red]The stack started but the first request failed ({(first.Status == 0 ? Markup.Escape(first.Body) : first.Status.ToString(System.Globalization.CultureInfo.InvariantCulture))}).[/] Logs: {Markup.Escape(state.LogsDirectory)}");
         var table = new Table().AddColumn("").AddColumn("");
         table.AddRow("Host", stack.Host == AppHost.Functions
             ? "Azure Functions host [grey](" + Markup.Escape(stack.FunctionsHost!.Directory) + ")[/]"

@@ -16,6 +16,9 @@ namespace ServerlessServe.Cli.Commands;
 /// </summary>
 internal static class FuzzCommand
 {
+    // Below this many cases a run may be answered 401 and 404 only by chance (mutated tokens and routes).
+    private const int MinCasesForReach = 20;
+
     public static Command Build()
     {
         var cases = new Option<int>("--cases") { Description = "Cases to send (1..10000000).", DefaultValueFactory = _ => 100_000 };
@@ -137,7 +140,16 @@ internal static class FuzzCommand
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  route case {index} ({mutation}): {problem}"));
             }
 
-            return report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count + report.JobFindings.Count + report.RouteFindings.Count == 0 ? 0 : 3;
+            var findings = report.ServerErrors.Count + report.Hangs.Count + report.MalformedErrorBodies.Count + report.JobFindings.Count + report.RouteFindings.Count;
+            if (findings == 0 && report.Cases >= MinCasesForReach && report.Statuses.Count > 0 && report.Statuses.Keys.All(s => s is 401 or 404))
+            {
+                // A stale token or a URL without its route prefix: every case stopped at authentication or routing, so
+                // nothing was fuzzed, and "5xx: 0" would read as a clean run.
+                await Console.Error.WriteLineAsync("ssctl: fuzz edge: every case was answered 401 or 404: nothing got past authentication or routing, so nothing was tested (check --token, and that --url ends in the route prefix, e.g. http://127.0.0.1:7071/api/)").ConfigureAwait(false);
+                return 2;
+            }
+
+            return findings == 0 ? 0 : 3;
         });
         return new Command("fuzz", "Fuzz a running gateway.") { edge };
     }

@@ -9,7 +9,8 @@ namespace ServerlessServe.Cli.Commands;
 /// <c>Content-Digest</c>, <c>Signature-Input</c> and <c>Signature</c>, one <c>Name: value</c> line each on standard
 /// output (nothing else), ready for <c>curl -H @file</c>. The signature covers the method, the full URL, the body's
 /// digest and <c>Authorization: Bearer TOKEN</c>, so the request must be sent with exactly these, within the model's
-/// window (5 minutes by default), once.
+/// window (5 minutes by default), once. With no <c>--token</c> (nor <c>$SERVERLESSSERVE_TOKEN</c>) the token is minted
+/// by the local stack's issuer and printed first as an <c>Authorization</c> line: the signature covers it.
 /// </summary>
 internal static class SignCommand
 {
@@ -46,6 +47,13 @@ internal static class SignCommand
             key.ImportFromPem(await File.ReadAllTextAsync(parse.GetValue(keyFile)!.FullName, cancellationToken).ConfigureAwait(false));
             var bytes = parse.GetValue(body) is { } file ? await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false) : [];
             var headers = RequestSigner.Sign(key, parse.GetValue(keyId)!, parse.GetValue(method)!, target.AbsoluteUri, bytes, "Bearer " + bearer, DateTimeOffset.UtcNow);
+            if (string.IsNullOrWhiteSpace(parse.GetValue(token)) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(CommonOptions.TokenVariable)))
+            {
+                // A token minted here (the local stack's issuer): the signature covers it, so the request must carry it,
+                // and the caller could not know it otherwise.
+                Console.Out.WriteLine($"Authorization: Bearer {bearer}");
+            }
+
             Console.Out.WriteLine($"{ContentDigest.HeaderName}: {headers.ContentDigest}");
             Console.Out.WriteLine($"{SignatureHeaders.SignatureInputHeader}: {headers.SignatureInput}");
             Console.Out.WriteLine($"{SignatureHeaders.SignatureHeader}: {headers.Signature}");

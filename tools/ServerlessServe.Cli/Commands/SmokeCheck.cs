@@ -20,8 +20,18 @@ internal static class SmokeCheck
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var watch = Stopwatch.StartNew();
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return new Result(response.IsSuccessStatusCode, (int)response.StatusCode, watch.Elapsed, body);
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            return new Result(response.IsSuccessStatusCode, (int)response.StatusCode, watch.Elapsed, body);
+        }
+        catch (Exception ex) when (ex is HttpRequestException || (ex is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            // No answer (the connection dropped, or none within the time-out): a failed first request, reported as one
+            // with the stack left running to be looked at, never "ssctl: cancelled" and the stack torn down.
+            var reason = ex is HttpRequestException ? "no answer: " + ex.Message : $"no answer within {http.Timeout.TotalSeconds:0} s";
+            return new Result(false, 0, watch.Elapsed, reason);
+        }
     }
 }
