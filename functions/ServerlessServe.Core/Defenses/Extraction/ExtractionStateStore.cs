@@ -246,6 +246,10 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
     /// </summary>
     public static readonly TimeSpan RearmAfter = TimeSpan.FromHours(1);
 
+    // Each single-flag signal, listed once (Enum.GetValues allocates a new array on every call).
+    private static readonly ExtractionSignals[] SingleSignals =
+        [.. Enum.GetValues<ExtractionSignals>().Where(s => s != ExtractionSignals.None && (s & (s - 1)) == 0)];
+
     // Under the entry's Gate: the verdict with the signals to raise now, marked reported: those raised for the first
     // time, and those still active whose last alarm has run its course (its action's duration, or RearmAfter) or asked
     // for another action than the policy asks for now (a policy moved from shadow to enforce, or given another action;
@@ -264,9 +268,9 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
         else if (again != ExtractionSignals.None)
         {
             var hold = action.Duration ?? RearmAfter;
-            foreach (var signal in Signals(again))
+            foreach (var signal in SingleSignals)
             {
-                if (!entry.ReportedAt.TryGetValue(signal, out var at) || now - at >= hold)
+                if ((again & signal) != 0 && (!entry.ReportedAt.TryGetValue(signal, out var at) || now - at >= hold))
                 {
                     newly |= signal;
                 }
@@ -286,14 +290,14 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
     private static void MarkReported(ExtractionStateEntry entry, ExtractionSignals signals, DateTimeOffset now)
     {
         entry.Reported |= signals;
-        foreach (var signal in Signals(signals))
+        foreach (var signal in SingleSignals)
         {
-            entry.ReportedAt[signal] = now;
+            if ((signals & signal) != 0)
+            {
+                entry.ReportedAt[signal] = now;
+            }
         }
     }
-
-    private static IEnumerable<ExtractionSignals> Signals(ExtractionSignals signals) =>
-        Enum.GetValues<ExtractionSignals>().Where(s => s != ExtractionSignals.None && (s & (s - 1)) == 0 && signals.HasFlag(s));
 
     /// <summary>
     /// Starts the background work, without waiting for storage (the host starts whether or not storage answers): the
