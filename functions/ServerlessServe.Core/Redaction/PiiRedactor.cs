@@ -117,7 +117,19 @@ internal static class PiiRedactor
             return [];
         }
 
-        var normalized = TextNormalizer.Normalize(text);
+        NormalizedText normalized;
+        try
+        {
+            // Before the normalised copy and its maps (about ten bytes a character): a text reached after the scan's
+            // time is up is replaced unread, never first copied.
+            PastDeadline(deadline);
+            normalized = TextNormalizer.Normalize(text);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            return null;
+        }
+
         var found = new List<(int Start, int End, PiiEntity Entity)>();
         try
         {
