@@ -211,7 +211,7 @@ public static class AuditVerifier
             {
                 line++;
                 AuditRecord.TryParse(content.Span.Slice(start, length), out var record, out var error);
-                entries.Add(new Entry(record, error, record is not null && string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal), name, line));
+                entries.Add(Entry.Of(record, error, writer, name, line));
                 if (record is null)
                 {
                     // The walk fails at this line or before it: what follows cannot change that, and a segment of
@@ -339,17 +339,19 @@ public static class AuditVerifier
         {
             var entry = entries[i];
             var checkedCount = expectedSeq - 1;
-            if (entry.Record is not { } record)
+            if (entry.Hash is null)
             {
                 return (new AuditFailure(AuditFailureKind.Malformed, null, entry.Blob, entry.Line, entry.Error ?? "not an audit record"), checkedCount);
             }
+
+            var record = entry;
 
             if (!entry.HashValid)
             {
                 return (new AuditFailure(AuditFailureKind.Modified, record.Seq, entry.Blob, entry.Line, "record content does not match its hash"), checkedCount);
             }
 
-            if (!string.Equals(record.WriterId, writer, StringComparison.Ordinal))
+            if (!entry.OwnWriter)
             {
                 return (new AuditFailure(AuditFailureKind.Modified, record.Seq, entry.Blob, entry.Line, "record belongs to another writer's chain"), checkedCount);
             }
@@ -357,7 +359,7 @@ public static class AuditVerifier
             if (record.Seq == expectedSeq && string.Equals(record.Prev, expectedPrev, StringComparison.Ordinal))
             {
                 expectedSeq++;
-                expectedPrev = record.Hash;
+                expectedPrev = record.Hash!;
                 continue;
             }
 
@@ -396,11 +398,11 @@ public static class AuditVerifier
     }
 
     /// <summary>True when a record after position <paramref name="index"/> has a seq in [expected, record.Seq) or is the record's prev.</summary>
-    private static bool LaterEntryFills(List<Entry> entries, int index, long expectedSeq, AuditRecord record)
+    private static bool LaterEntryFills(List<Entry> entries, int index, long expectedSeq, Entry record)
     {
         for (var j = index + 1; j < entries.Count; j++)
         {
-            if (entries[j].Record is { } later
+            if (entries[j] is { Hash: not null } later
                 && ((later.Seq >= expectedSeq && later.Seq < record.Seq) || string.Equals(later.Hash, record.Prev, StringComparison.Ordinal)))
             {
                 return true;
@@ -441,7 +443,7 @@ public static class AuditVerifier
                 $"the head's Merkle root is not the root of records 1..{checkpoint.Seq}: a record under it was swapped or rewritten");
         }
 
-        if (checkpoint.Seq < 1 || !string.Equals(entries[(int)(checkpoint.Seq - 1)].Record!.Hash, checkpoint.Hash, StringComparison.Ordinal))
+        if (checkpoint.Seq < 1 || !string.Equals(entries[(int)(checkpoint.Seq - 1)].Hash, checkpoint.Hash, StringComparison.Ordinal))
         {
             return new AuditFailure(AuditFailureKind.Truncated, checkpoint.Seq, name, null, $"the record at seq {checkpoint.Seq} is not the one the checkpoint signed: the chain was cut and rewritten");
         }
@@ -484,7 +486,7 @@ public static class AuditVerifier
 
         public string? Writer => Latest?.WriterId;
 
-        public MerkleTree Tree => _tree ??= new MerkleTree(entries.Select(static e => MerkleHash.Leaf(e.Record!.CanonicalBytes())).ToList());
+        public MerkleTree Tree => _tree ??= new MerkleTree(entries.Select(static e => e.Leaf!).ToList());
 
         public AuditCheckpoint? Latest { get; private set; }
 
@@ -492,7 +494,7 @@ public static class AuditVerifier
 
         public int Checked { get; private set; }
 
-        public string RecordHash(long seq) => entries[(int)(seq - 1)].Record!.Hash;
+        public string RecordHash(long seq) => entries[(int)(seq - 1)].Hash!;
 
         public void Accept(AuditCheckpoint checkpoint)
         {
@@ -519,5 +521,25 @@ public static class AuditVerifier
         public List<string> Oversized { get; } = [];
     }
 
-    private sealed record Entry(AuditRecord? Record, string? Error, bool HashValid, string Blob, int Line);
+    /// <summary>
+    /// A line of a chain as the checks need it: of a record only its seq, links, whether it is its writer's and hashes
+    /// to its hash, and its Merkle leaf; null hash: not a record (<paramref name="Error"/>). The parsed record itself
+    /// (its stages, parameters and strings, several times its line) is not kept: a chain is held in memory whole, and
+    /// so in about the size of its lines rather than many times it, however many records were planted in it.
+    /// </summary>
+    private sealed record Entry(long Seq, string? Prev, string? Hash, bool OwnWriter, bool HashValid, byte[]? Leaf, string? Error, string Blob, int Line)
+    {
+        public static Entry Of(AuditRecord? record, string? error, string writer, string blob, int line) => record is null
+            ? new Entry(0, null, null, false, false, null, error, blob, line)
+            : new Entry(
+                record.Seq,
+                record.Prev,
+                record.Hash,
+                string.Equals(record.WriterId, writer, StringComparison.Ordinal),
+                string.Equals(record.ComputeHash(), record.Hash, StringComparison.Ordinal),
+                MerkleHash.Leaf(record.CanonicalBytes()),
+                null,
+                blob,
+                line);
+    }
 }
