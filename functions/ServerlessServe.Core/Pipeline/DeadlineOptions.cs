@@ -46,12 +46,12 @@ public sealed class DeadlineOptions : IValidatableObject
     {
         if (!IsValid(Request) || !IsValid(Closing))
         {
-            yield return new ValidationResult("Request and Closing must be positive (or infinite).", [nameof(Request), nameof(Closing)]);
+            yield return new ValidationResult("Request and Closing must be positive and at most a day (or infinite).", [nameof(Request), nameof(Closing)]);
         }
 
         if (Stages.Any(static s => !IsValid(s.Value)))
         {
-            yield return new ValidationResult("Every stage cap must be positive.", [nameof(Stages)]);
+            yield return new ValidationResult("Every stage cap must be positive and at most a day (or infinite).", [nameof(Stages)]);
         }
 
         if (RetryAfter < TimeSpan.Zero)
@@ -60,5 +60,12 @@ public sealed class DeadlineOptions : IValidatableObject
         }
     }
 
-    private static bool IsValid(TimeSpan value) => value == Timeout.InfiniteTimeSpan || value > TimeSpan.Zero;
+    /// <summary>
+    /// The longest finite deadline: a day. A deadline is a timer, and one past about 49.7 days (the most a timer takes)
+    /// threw when a request built it, outside the stages, so the closing stages never ran and the request's admission
+    /// and concurrency places were never given back (review, 2026-12-07). No request runs anywhere near a day.
+    /// </summary>
+    public static TimeSpan MaxDeadline { get; } = TimeSpan.FromDays(1);
+
+    private static bool IsValid(TimeSpan value) => value == Timeout.InfiniteTimeSpan || (value > TimeSpan.Zero && value <= MaxDeadline);
 }

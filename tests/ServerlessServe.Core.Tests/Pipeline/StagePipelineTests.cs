@@ -258,6 +258,21 @@ public sealed class StagePipelineTests
     public void Constructor_NonPositiveDeadline_Throws() =>
         Assert.ThrowsAny<System.ComponentModel.DataAnnotations.ValidationException>(() => Pipeline([], [], new DeadlineOptions { Request = TimeSpan.Zero }));
 
+    /// <summary>
+    /// A deadline past what a timer takes (about 49.7 days) threw when each request built it, outside the stages: no
+    /// closing stage, no release of the request's places (review, 2026-12-07). Refused at start; a day is the most.
+    /// </summary>
+    [Fact]
+    public void Constructor_DeadlineBeyondADay_Throws()
+    {
+        var stageCap = new DeadlineOptions { Request = Timeout.InfiniteTimeSpan };
+        stageCap.Stages["infer"] = TimeSpan.FromDays(60);
+
+        Assert.ThrowsAny<System.ComponentModel.DataAnnotations.ValidationException>(() => Pipeline([], [], new DeadlineOptions { Closing = TimeSpan.FromDays(60) }));
+        Assert.ThrowsAny<System.ComponentModel.DataAnnotations.ValidationException>(() => Pipeline([], [], stageCap));
+        Assert.NotNull(Pipeline([], [], new DeadlineOptions { Request = TimeSpan.FromDays(1), Closing = TimeSpan.FromDays(1) }));
+    }
+
     [Fact]
     public void Constructor_DuplicateStageNames_Throws() =>
         Assert.Throws<ArgumentException>(() => Pipeline([Stage("a", []), Stage("a", [])], []));
