@@ -55,7 +55,7 @@ public sealed class SharedBudgets
     /// <summary>
     /// Charges <paramref name="elements"/> to <paramref name="caller"/>'s budget of <paramref name="budget"/> elements
     /// a day on <paramref name="model"/>: null when served, else 429 with <c>Retry-After</c> (the next UTC day when
-    /// the shared budget is spent).
+    /// the shared budget is spent), or 413 for a request larger than the whole budget.
     /// </summary>
     public async ValueTask<Refusal?> ChargeAsync(string caller, string model, long budget, long elements, CancellationToken cancellationToken)
     {
@@ -71,7 +71,26 @@ public sealed class SharedBudgets
         var account = _accounts.GetOrAdd((caller, model, day), static _ => new Account());
         if (elements > budget)
         {
-            return Spent(now);
+            // More than the whole day's budget: no day will serve it, so not 429 "until tomorrow" (a client that honours
+            // Retry-After would send it again every day), but too large, as a burst over the rate limit is.
+            return Refusal.TooLarge("the request holds more tensor elements than the caller's daily budget on this model");
+        }
+
+        lock (account)
+        {
+            if (account.Budget != budget)
+            {
+                // The model's budget changed (a version with other limits serves): what this instance held was judged
+                // against the old one. Raised: no longer spent, and its slice is kept. Lowered: its slice is dropped (it
+                // stays counted as used today), so what is served from here on is reserved against the new budget.
+                if (budget < account.Budget)
+                {
+                    account.Local = 0;
+                }
+
+                account.Budget = budget;
+                account.Exhausted = false;
+            }
         }
 
         for (var attempt = 0; attempt < 2; attempt++)
@@ -255,6 +274,9 @@ public sealed class SharedBudgets
 
     private sealed class Account
     {
+        /// <summary>The budget the account was last charged under.</summary>
+        public long Budget { get; set; }
+
         public long Local { get; set; }
 
         public bool Exhausted { get; set; }
