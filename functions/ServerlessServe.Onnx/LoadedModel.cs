@@ -79,6 +79,9 @@ public sealed class LoadedModel
         }
     }
 
+    /// <summary>True once <see cref="Evict"/> was called: the cache no longer holds this model, and no new run starts on it.</summary>
+    internal bool IsEvicted => _evicted;
+
     /// <summary>No new request gets this model from the cache; the session is disposed now if idle, else by the last use.</summary>
     internal void Evict()
     {

@@ -219,6 +219,28 @@ public sealed class OnnxSessionCache : IDisposable
         return loaded;
     }
 
+    /// <summary>
+    /// Takes <paramref name="model"/> out of the cache (a version that failed re-attestation): no request gets it again,
+    /// and one that resolved it before is refused at its run (503) rather than run on it; a run already going finishes,
+    /// and the session is disposed by the last use. True when it was in the cache.
+    /// </summary>
+    internal bool Evict(LoadedModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        lock (_evictions)
+        {
+            if (_sessions.TryGetValue(model.ManifestDigest, out var entry)
+                && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && ReferenceEquals(entry.Value.Result, model)
+                && _sessions.TryRemove(KeyValuePair.Create(model.ManifestDigest, entry)))
+            {
+                model.Evict();
+                return true;
+            }
+
+            return false;
+        }
+    }
+
     // Keeps the loaded models' bytes within the budget, the one just loaded included: the others go, least recently
     // asked for first. Runs as each session is created (the one just loaded is not in the map's loaded set yet).
     private void EvictOverBudget(LoadedModel justLoaded)

@@ -21,13 +21,15 @@ internal sealed class RunModel : IRequestStage<OnnxInferenceContext>
 {
     private readonly OnnxModelRunner _runner;
     private readonly DynamicBatcher _batcher;
+    private readonly InferenceModelHost? _models;
     private readonly bool _batching;
 
-    public RunModel(OnnxModelRunner runner, DynamicBatcher batcher, IOptions<InferenceOptions> options, ILogger<RunModel>? logger = null)
+    public RunModel(OnnxModelRunner runner, DynamicBatcher batcher, IOptions<InferenceOptions> options, ILogger<RunModel>? logger = null, InferenceModelHost? models = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _runner = runner;
         _batcher = batcher;
+        _models = models;
         _batching = options.Value.DynamicBatching;
         if (!_batching && logger is not null)
         {
@@ -42,6 +44,16 @@ internal sealed class RunModel : IRequestStage<OnnxInferenceContext>
         ArgumentNullException.ThrowIfNull(context);
         var loaded = context.Loaded ?? throw new InvalidOperationException("infer runs after load");
         var request = context.Request ?? throw new InvalidOperationException("infer runs after read");
+        if (loaded.IsEvicted && _models is not null)
+        {
+            // Taken out of the cache since resolve (another version loaded while this request's body was read, or the
+            // version failed re-attestation): the same version is resolved again, which loads it afresh, rather than the
+            // request refused 503 for the cache's choice; a version that may no longer serve is refused by the catalog.
+            loaded = await _models.GetAsync(loaded.Name, loaded.ModelVersion, cancellationToken).ConfigureAwait(false);
+            context.Loaded = loaded;
+            context.Model = loaded.Version;
+        }
+
         var wanted = request.Outputs?.Select(o => o.Name).ToList();
         IReadOnlyList<Tensor> outputs;
         IReadOnlyDictionary<string, ParameterValue> parameters = new Dictionary<string, ParameterValue>();

@@ -73,9 +73,43 @@ public sealed class InferenceModelHostTests(AzuriteFixture azurite) : IDisposabl
 
         Assert.True(catalog.IsTampered(loaded.ManifestDigest));
         Assert.False(catalog.IsTampered(older.ManifestDigest));
+
+        // Its session is out of the cache and takes no new run: a request that resolved it before (or waits in its batch
+        // queue) is refused at its run rather than run on it (review, 2026-12-07: it stayed cached and usable).
+        Assert.False(_sessions.TryGet(loaded.ManifestDigest, out _));
+        Assert.False(loaded.TryEnter());
+        Assert.True(_sessions.TryGet(older.ManifestDigest, out _));
         Assert.Equal(RefusalKind.Unavailable, (await Assert.ThrowsAsync<RefusedException>(() => host.GetAsync("reattested", "2", default))).Kind);
         Assert.Equal("1", (await host.GetAsync("reattested", null, default)).ModelVersion);
         Assert.Contains(catalogLog.Collector.GetSnapshot(), r => r.Id.Id == 3018 && r.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
+    }
+
+    /// <summary>
+    /// A request whose version left the cache after its resolve (another version loaded while its body was read: the
+    /// cache's byte budget) is served by the same version loaded again, not refused 503 "inference unavailable", which
+    /// the gateway retries and counts against the model's breaker (review, 2026-12-07).
+    /// </summary>
+    [Fact]
+    public async Task Infer_VersionEvictedAfterItsResolve_ResolvedAgainAndServed()
+    {
+        var (host, store, _) = await NewHostAsync();
+        await store.PublishAsync(TestPackages.CreditRisk("evicted-meanwhile", "1"));
+        var resolved = await host.GetAsync("evicted-meanwhile", "1", default);
+        var context = new OnnxInferenceContext("request-1", "evicted-meanwhile", "1", "infer")
+        {
+            Loaded = resolved,
+            Request = new InferenceRequest { Inputs = [new Tensor("features", TensorDataType.Fp32, [1, 4], new[] { 0.2f, 0.1f, 0f, 18f })] },
+        };
+        Assert.True(_sessions.Evict(resolved));
+        var runner = new OnnxModelRunner(new FakeLogger<OnnxModelRunner>());
+        var stage = new ServerlessServe.Onnx.Stages.RunModel(
+            runner, new DynamicBatcher(runner, TimeProvider.System, new FakeLogger<DynamicBatcher>()), Options.Create(new InferenceOptions()), null, host);
+
+        Assert.Equal(StageOutcome.Pass, await stage.RunAsync(context, default));
+
+        Assert.NotSame(resolved, context.Loaded);
+        Assert.Equal("1", context.Loaded!.ModelVersion);
+        Assert.Equal([1L, 3L], Assert.Single(context.Inferred!.Outputs).Shape);
     }
 
     [Fact]
