@@ -250,7 +250,7 @@ internal static class BenchCommand
 
         var measuredFrom = callers.Sent;
         var latencies = new double[total];
-        var failures = 0;
+        var served = new bool[total];
         var next = -1;
         var wall = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, inFlight).Select(async _ =>
@@ -261,15 +261,12 @@ internal static class BenchCommand
                 var watch = Stopwatch.StartNew();
                 var status = await SendAsync(http, path, callers.Next(), payload, cancellationToken).ConfigureAwait(false);
                 latencies[index] = watch.Elapsed.TotalMilliseconds;
-                if (status != HttpStatusCode.OK)
-                {
-                    Interlocked.Increment(ref failures);
-                }
+                served[index] = status == HttpStatusCode.OK;
             }
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
         wall.Stop();
-        return new BenchReport(model, total, inFlight, failures, latencies, wall.Elapsed) { Warmup = warmup, Callers = callers.Between(measuredFrom, callers.Sent) };
+        return BenchReport.Of(model, inFlight, latencies, served, wall.Elapsed) with { Warmup = warmup, Callers = callers.Between(measuredFrom, callers.Sent) };
     }
 
     /// <summary>
@@ -292,7 +289,7 @@ internal static class BenchCommand
         }
 
         var latencies = new double[jobs];
-        var failures = 0;
+        var completed = new bool[jobs];
         var next = -1;
         var wall = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, inFlight).Select(async _ =>
@@ -301,17 +298,13 @@ internal static class BenchCommand
             while ((index = Interlocked.Increment(ref next)) < jobs)
             {
                 var watch = Stopwatch.StartNew();
-                var ok = await RunJobAsync(http, path, body, items, cancellationToken).ConfigureAwait(false);
+                completed[index] = await RunJobAsync(http, path, body, items, cancellationToken).ConfigureAwait(false);
                 latencies[index] = watch.Elapsed.TotalMilliseconds;
-                if (!ok)
-                {
-                    Interlocked.Increment(ref failures);
-                }
             }
         });
         await Task.WhenAll(workers).ConfigureAwait(false);
         wall.Stop();
-        return new BenchReport($"{model} jobs of {items}", jobs, inFlight, failures, latencies, wall.Elapsed, items) { Warmup = warmup };
+        return BenchReport.Of($"{model} jobs of {items}", inFlight, latencies, completed, wall.Elapsed, items) with { Warmup = warmup };
     }
 
     /// <summary>A job's body: <paramref name="items"/> copies of a JSON request.</summary>
@@ -462,11 +455,24 @@ internal sealed class UnsizedByteContent(byte[] body) : HttpContent
     }
 }
 
-/// <summary>Latency percentiles and throughput of one bench run.</summary>
+/// <summary>
+/// Latency percentiles and throughput of one bench run, over its served requests (<see cref="LatenciesMs"/>): a refusal
+/// comes back in a fraction of a served request's time, so counted in, it pulled the percentiles down and the
+/// throughput up. A run refused every time (measuring the refusal path) reports its refusals.
+/// </summary>
 internal sealed record BenchReport(string Model, int Requests, int Concurrency, int Failures, double[] LatenciesMs, TimeSpan Wall, int ItemsPerRequest = 1)
 {
+    /// <summary>The report of <paramref name="latencies"/>, of which those <paramref name="served"/> count (all when none was).</summary>
+    public static BenchReport Of(string model, int concurrency, double[] latencies, bool[] served, TimeSpan wall, int itemsPerRequest = 1)
+    {
+        ArgumentNullException.ThrowIfNull(latencies);
+        ArgumentNullException.ThrowIfNull(served);
+        var counted = latencies.Where((_, i) => served[i]).ToArray();
+        return new BenchReport(model, latencies.Length, concurrency, served.Count(ok => !ok), counted.Length > 0 ? counted : latencies, wall, itemsPerRequest);
+    }
+
     /// <summary>Items completed per second (jobs: items per job × jobs / wall time).</summary>
-    public double ItemThroughput => ItemsPerRequest * Requests / Wall.TotalSeconds;
+    public double ItemThroughput => ItemsPerRequest * LatenciesMs.Length / Wall.TotalSeconds;
 
     /// <summary>Requests (or jobs) sent before the measured ones.</summary>
     public int Warmup { get; init; }
@@ -489,7 +495,8 @@ internal sealed record BenchReport(string Model, int Requests, int Concurrency, 
         return sorted[Math.Clamp(rank, 0, sorted.Length - 1)];
     }
 
-    public double Throughput => Requests / Wall.TotalSeconds;
+    /// <summary>Served requests a second (every request's when none was served).</summary>
+    public double Throughput => LatenciesMs.Length / Wall.TotalSeconds;
 
     public void Print()
     {

@@ -14,10 +14,10 @@ namespace ServerlessServe.Cli.Commands;
 /// state (2 shared cores make absolute figures drift; the ratios hold): <c>raw</c>, an in-process ONNX Runtime session
 /// with default options and inputs allocated once; <c>inference</c>, the inference app called directly with a token of
 /// the gateway's local managed identity; <c>gateway</c>, the full secure path. Each cell (model × encoding ×
-/// concurrency) runs its targets in rounds, the order rotating every round, and reports p50/p95/p99 and throughput per
-/// target. With a rate, requests are sent at fixed arrival times (open loop) and each latency runs from the time the
-/// request was due, not from when a client got round to it, so a slow server is not hidden by a client that waits for
-/// it (coordinated omission).
+/// concurrency) runs its targets in rounds, the order changing every round so that each follows each other about
+/// equally often, and reports p50/p95/p99 and throughput per target over its served requests. With a rate, requests
+/// are sent at fixed arrival times (open loop) and each latency runs from the time the request was due, not from when
+/// a client got round to it, so a slow server is not hidden by a client that waits for it (coordinated omission).
 /// </summary>
 internal static class BenchMatrix
 {
@@ -84,7 +84,7 @@ internal static class BenchMatrix
         IReadOnlyDictionary<string, double>? InferenceAppHttpCallsPerRequest = null,
         int? Callers = null);
 
-    private interface ITarget : IDisposable
+    internal interface ITarget : IDisposable
     {
         string Name { get; }
 
@@ -168,19 +168,22 @@ internal static class BenchMatrix
         stages?.Reset();
         inferenceStages?.Reset();
         var latencies = targets.ToDictionary(t => t.Name, _ => new List<double>());
-        var failures = targets.ToDictionary(t => t.Name, _ => 0);
+        var refused = targets.ToDictionary(t => t.Name, _ => new List<double>());
         var busy = targets.ToDictionary(t => t.Name, _ => TimeSpan.Zero);
-        for (var round = 0; round < options.Rounds; round++)
+
+        // The order changes every round so that each target follows each of the others about equally often, the warm-up's
+        // last one included: what a burst leaves running on the shared cores (collections, compilation, storage) then
+        // falls on every target alike. A plain rotation kept the cycle: raw ran after the gateway in almost every round.
+        foreach (var order in Orders(options.Rounds, targets.Length, targets.Length - 1))
         {
-            // Rotate the order so that no target always runs right after another one's burst.
-            for (var k = 0; k < targets.Length; k++)
+            foreach (var k in order)
             {
-                var target = targets[(round + k) % targets.Length];
+                var target = targets[k];
                 var block = options.Rate > 0
                     ? await OpenLoopAsync(target, options.RequestsPerRound, options.Rate, concurrency, cancellationToken).ConfigureAwait(false)
                     : await ClosedLoopAsync(target, options.RequestsPerRound, concurrency, cancellationToken).ConfigureAwait(false);
-                latencies[target.Name].AddRange(block.Latencies);
-                failures[target.Name] += block.Failures;
+                latencies[target.Name].AddRange(block.Served);
+                refused[target.Name].AddRange(block.Refused);
                 busy[target.Name] += block.Wall;
             }
         }
@@ -195,22 +198,112 @@ internal static class BenchMatrix
 
         return targets.Select(t =>
         {
-            var sorted = latencies[t.Name].Order().ToArray();
+            // Served requests only: a refusal comes back in a fraction of a served request's time, and would pull the
+            // percentiles down and the throughput up. A target refused every time (a cell measuring the refusal path,
+            // such as reading a body too large to serve) reports its refusals.
+            var served = latencies[t.Name].Count > 0 ? latencies[t.Name] : refused[t.Name];
+            var sorted = served.Order().ToArray();
             return new Result(
-                model, encoding, rows, concurrency, t.Name, sorted.Length, failures[t.Name],
+                model, encoding, rows, concurrency, t.Name, latencies[t.Name].Count + refused[t.Name].Count, refused[t.Name].Count,
                 BenchReport.NearestRank(sorted, 50), BenchReport.NearestRank(sorted, 95), BenchReport.NearestRank(sorted, 99), sorted.Length == 0 ? 0 : sorted[^1],
                 sorted.Length / busy[t.Name].TotalSeconds, options.Rate > 0 ? options.Rate : null, t.Name == "gateway" ? stageP50 : null, t.Name == "job" ? options.JobItems : 1, t.Name == "raw" ? null : inferenceStageP50,
                 t.Name == "gateway" ? calls : null, t.Name == "raw" ? null : inferenceCalls);
         });
     }
 
-    private sealed record Block(List<double> Latencies, int Failures, TimeSpan Wall);
+    /// <summary>A target's block: latencies of served requests and of refused or failed ones, and its wall time.</summary>
+    internal sealed record Block(List<double> Served, List<double> Refused, TimeSpan Wall);
+
+    /// <summary>
+    /// The order of targets 0..<paramref name="count"/>-1 in each of <paramref name="rounds"/> rounds, after a warm-up
+    /// that ended with <paramref name="previous"/>: each round the permutation that keeps the counts of "b ran right after
+    /// a" (across round boundaries too) most even, never a target twice in a row. Deterministic.
+    /// </summary>
+    internal static int[][] Orders(int rounds, int count, int previous)
+    {
+        var permutations = Permutations(Enumerable.Range(0, count).ToArray()).ToList();
+        var after = new int[count, count];
+        var orders = new int[rounds][];
+        for (var round = 0; round < rounds; round++)
+        {
+            int[]? best = null;
+            var bestScore = long.MaxValue;
+            foreach (var candidate in permutations)
+            {
+                if (count > 1 && candidate[0] == previous)
+                {
+                    continue;
+                }
+
+                var score = 0L;
+                var before = previous;
+                var added = new int[count, count];
+                foreach (var target in candidate)
+                {
+                    if (before >= 0)
+                    {
+                        added[before, target]++;
+                    }
+
+                    before = target;
+                }
+
+                for (var a = 0; a < count; a++)
+                {
+                    for (var b = 0; b < count; b++)
+                    {
+                        var n = (long)after[a, b] + added[a, b];
+                        score += n * n;
+                    }
+                }
+
+                if (score < bestScore)
+                {
+                    (best, bestScore) = (candidate, score);
+                }
+            }
+
+            var last = previous;
+            foreach (var target in best!)
+            {
+                if (last >= 0)
+                {
+                    after[last, target]++;
+                }
+
+                last = target;
+            }
+
+            orders[round] = best;
+            previous = last;
+        }
+
+        return orders;
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+
+        for (var i = 0; i < items.Length; i++)
+        {
+            var rest = items.Where((_, j) => j != i).ToArray();
+            foreach (var tail in Permutations(rest))
+            {
+                yield return [items[i], .. tail];
+            }
+        }
+    }
 
     /// <summary><paramref name="count"/> requests, <paramref name="concurrency"/> in flight, each sent when the last one of its worker answered.</summary>
-    private static async Task<Block> ClosedLoopAsync(ITarget target, int count, int concurrency, CancellationToken cancellationToken)
+    internal static async Task<Block> ClosedLoopAsync(ITarget target, int count, int concurrency, CancellationToken cancellationToken)
     {
         var latencies = new double[count];
-        var failures = 0;
+        var ok = new bool[count];
         var next = -1;
         var wall = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -219,26 +312,25 @@ internal static class BenchMatrix
             while ((index = Interlocked.Increment(ref next)) < count)
             {
                 var start = Stopwatch.GetTimestamp();
-                if (!await target.SendAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    Interlocked.Increment(ref failures);
-                }
-
+                ok[index] = await target.SendAsync(cancellationToken).ConfigureAwait(false);
                 latencies[index] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         })).ConfigureAwait(false);
-        return new Block([.. latencies], failures, wall.Elapsed);
+        return Split(latencies, ok, wall.Elapsed);
     }
+
+    private static Block Split(double[] latencies, bool[] ok, TimeSpan wall) =>
+        new([.. latencies.Where((_, i) => ok[i])], [.. latencies.Where((_, i) => !ok[i])], wall);
 
     /// <summary>
     /// <paramref name="count"/> requests due at a fixed rate (request i at start + i / rate), at most
     /// <paramref name="maxInFlight"/> in flight. A latency runs from when the request was due: time spent waiting for a
     /// free slot because the server fell behind counts against the server, as it would for a real client arriving then.
     /// </summary>
-    private static async Task<Block> OpenLoopAsync(ITarget target, int count, double rate, int maxInFlight, CancellationToken cancellationToken)
+    internal static async Task<Block> OpenLoopAsync(ITarget target, int count, double rate, int maxInFlight, CancellationToken cancellationToken)
     {
         var latencies = new double[count];
-        var failures = 0;
+        var ok = new bool[count];
         using var slots = new SemaphoreSlim(maxInFlight, maxInFlight);
         var start = Stopwatch.GetTimestamp();
         var sends = new List<Task>(count);
@@ -258,14 +350,13 @@ internal static class BenchMatrix
                 {
                     try
                     {
-                        // Task.Delay wakes on whole milliseconds, so a request can go out before it was due: its
-                        // latency then runs from when it went out, never from a time before it was sent.
-                        var sent = Math.Max(due, Stopwatch.GetTimestamp());
-                        if (!await target.SendAsync(cancellationToken).ConfigureAwait(false))
-                        {
-                            Interlocked.Increment(ref failures);
-                        }
-
+                        // From when it was due: a request that went out late (no free slot, the server behind) counts
+                        // its wait. Task.Delay wakes on whole milliseconds, so one can also go out early: its latency
+                        // then runs from when it went out, never from a time after it was sent. (Until 2026-12-07 this
+                        // took the later of the two: a late request's wait was left out, coordinated omission again,
+                        // and an early one's latency cut short, below zero for the raw target.)
+                        var sent = Math.Min(due, Stopwatch.GetTimestamp());
+                        ok[index] = await target.SendAsync(cancellationToken).ConfigureAwait(false);
                         latencies[index] = (double)(Stopwatch.GetTimestamp() - sent) / Stopwatch.Frequency * 1000;
                     }
                     finally
@@ -277,7 +368,7 @@ internal static class BenchMatrix
         }
 
         await Task.WhenAll(sends).ConfigureAwait(false);
-        return new Block([.. latencies], failures, Stopwatch.GetElapsedTime(start));
+        return Split(latencies, ok, Stopwatch.GetElapsedTime(start));
     }
 
     public static void Print(IReadOnlyList<Result> results)
@@ -336,7 +427,8 @@ internal static class BenchMatrix
         }
 
         var over = gateway.P50Ms - raw.P50Ms;
-        // Refused or failed requests are in the latencies too, and a refusal skips stages: such a cell measures no serving.
+        // The percentiles are the served requests', but refusals still took turns on the cores and skip stages (whose
+        // p50s then mix both): a cell with any is no clean measure of serving.
         var failed = gateway.Failures + raw.Failures;
         return string.Create(
             CultureInfo.InvariantCulture,
