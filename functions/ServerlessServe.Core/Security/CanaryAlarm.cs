@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Serving;
@@ -7,7 +8,7 @@ namespace ServerlessServe.Core.Security;
 
 /// <summary>
 /// Turns a tripwire hit into a <see cref="SecurityEvent"/> and raises it. The event names the request it happened for
-/// (its id, the caller's pseudonym, the model as resolved or as the route named it) and carries the configured
+/// (its id, the caller's pseudonym, the model as resolved or as the route named it, when that is a valid name) and carries the configured
 /// <see cref="Canaries.Action"/> when it names a caller; with no caller (a log line or an outbound call outside any
 /// request) it is recorded only; a canary in a released output quarantines the version instead when
 /// <see cref="Canaries.QuarantineOnOutput"/> is set. Evidence holds canary ids, never values.
@@ -23,7 +24,12 @@ public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonym
         ArgumentNullException.ThrowIfNull(evidence);
         var model = request as ModelRequestContext;
         var subject = model?.Caller?.Subject;
-        var version = model?.Model?.Manifest.Version ?? model?.RequestedVersion;
+        // The route's model and version only when they are names the store could hold: the honey stages run before
+        // resolve has checked them, and an event's model and version go into log 6000 and the audit trail, where caller
+        // text (an e-mail address, a line break forging a log line) must never go (review, 2026-12-07).
+        var routeModel = ModelNames.IsValidName(model?.ModelName) ? model!.ModelName : null;
+        var routeVersion = ModelNames.IsValidVersion(model?.RequestedVersion) ? model!.RequestedVersion : null;
+        var version = model?.Model?.Manifest.Version ?? routeVersion;
         var action = string.IsNullOrEmpty(subject) ? ContainmentAction.None : canaries.Action;
         if (kind == SecurityEventKinds.CanaryOutput && canaries.QuarantineOnOutput && version is not null)
         {
@@ -36,7 +42,7 @@ public sealed class CanaryAlarm(Canaries canaries, CallerPseudonymizer pseudonym
             Time = detected ?? time.GetUtcNow(),
             Kind = kind,
             Caller = pseudonymizer.Pseudonymize(subject),
-            Model = model?.Model?.Manifest.Name ?? model?.ModelName,
+            Model = model?.Model?.Manifest.Name ?? routeModel,
             ModelVersion = version,
             RequestId = request?.RequestId,
             Evidence = evidence,

@@ -77,7 +77,26 @@ public sealed class CanaryStagesTests
         var refused = await Assert.ThrowsAsync<RefusedException>(async () => await new RefuseHoneyModel(_alarm).RunAsync(context, CancellationToken.None));
 
         Assert.Equal(Refusal.Invalid("invalid model version"), refused.Refusal);
-        Assert.Single(_events.Raised);
+        Assert.Null(Assert.Single(_events.Raised).ModelVersion);
+    }
+
+    /// <summary>
+    /// The honey stages run before resolve checks the route: text a caller puts there (an e-mail address, a line break
+    /// that would forge a log line) never reaches the event, which goes to log 6000 and the audit trail (review,
+    /// 2026-12-07: both route values were copied as they came).
+    /// </summary>
+    [Fact]
+    public async Task HoneyStages_RouteTextThatIsNoName_NotInTheEvent()
+    {
+        var probe = new ModelRequestContext("r1", HoneyModel, "jane.doe@example.com\nforged") { Caller = new CallerIdentity("alice", []) };
+        await Assert.ThrowsAsync<RefusedException>(async () => await new RefuseHoneyModel(_alarm).RunAsync(probe, CancellationToken.None));
+        var honey = new InferenceContext("r2", "x\ny@example.com", "1\n2", "infer") { Caller = new CallerIdentity(HoneySubject, ["reader"]) };
+        await new RefuseHoneyCaller(_alarm).RunAsync(honey, CancellationToken.None);
+
+        Assert.Equal(2, _events.Raised.Count);
+        Assert.Equal((HoneyModel, (string?)null), (_events.Raised[0].Model, _events.Raised[0].ModelVersion));
+        Assert.Equal(((string?)null, (string?)null), (_events.Raised[1].Model, _events.Raised[1].ModelVersion));
+        Assert.DoesNotContain("example.com", JsonSerializer.Serialize(_events.Raised), StringComparison.Ordinal);
     }
 
     [Fact]
