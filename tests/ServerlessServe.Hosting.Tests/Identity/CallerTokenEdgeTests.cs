@@ -49,6 +49,24 @@ public sealed class CallerTokenEdgeTests(InProcessStack stack)
         Assert.DoesNotContain(logs, r => r.Message.Contains(token.Split('.')[1], StringComparison.Ordinal) || r.Message.Contains(stranger.KeyId, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A model the gateway has not seen yet is looked at first (inline or orchestrated?), and a refused look-ahead is
+    /// answered by the inline path, which authenticates again: the refused token was logged (2010) and counted twice
+    /// (review, 2026-12-07). Once now.
+    /// </summary>
+    [Fact]
+    public async Task Infer_RefusedTokenForAModelNotSeenYet_LoggedOnce()
+    {
+        var before = stack.GatewayLogs.GetSnapshot().Count(r => r.Id.Id == 2010);
+        using var client = stack.Client(subject: null);
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
+
+        using var refused = await client.PostAsync($"v2/models/unseen-{Guid.NewGuid():N}/infer", new StringContent(CreditRisk, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(before + 1, stack.GatewayLogs.GetSnapshot().Count(r => r.Id.Id == 2010));
+    }
+
     [Fact]
     public async Task Infer_RefusedTokens_CountedByReasonInAnAuditedSummary_NoTokenContent()
     {

@@ -44,8 +44,14 @@ public sealed class Authenticate<TAuthenticator>(
             return StageOutcome.Pass;
         }
 
-        IdentityTelemetry.Refused(logger, context.RequestId, authenticator.Name, verdict.Failure);
-        tally?.Record(verdict.Failure);
+        // A look-ahead (the jobs API's first pass over an infer request) is run again for real when it refuses: counted
+        // and logged there, once, not twice (review, 2026-12-07: every refused token counted double).
+        if (!context.LookAhead)
+        {
+            IdentityTelemetry.Refused(logger, context.RequestId, authenticator.Name, verdict.Failure);
+            tally?.Record(verdict.Failure);
+        }
+
         return verdict.Failure == TokenFailure.MetadataUnavailable ? Refusal.IssuerUnavailable : Refusal.InvalidToken;
     }
 }
