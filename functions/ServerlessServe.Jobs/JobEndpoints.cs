@@ -833,6 +833,9 @@ public sealed class JobEndpoints(
     /// </summary>
     private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, Func<Task<IActionResult>> answer)
     {
+        // Every jobs route, and infer's look-ahead: never under the caller's trace context (the inline infer path opens
+        // a span of its own, equally detached).
+        ServingTelemetry.DetachFromCaller();
         var aborted = request.HttpContext.RequestAborted;
         try
         {

@@ -32,6 +32,7 @@ public sealed class GatewayEndpoints(
     public async Task<IActionResult> ModelMetadataAsync(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ServingTelemetry.DetachFromCaller();
         var context = HttpEdge.ModelContext(request, model, version);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         return HttpEdge.Respond(context, c => V2Results.JsonBody(V2Json.WriteModelMetadata(ReleasedMetadata.For(c.Model!))), _hide);
@@ -40,6 +41,7 @@ public sealed class GatewayEndpoints(
     public async Task<IActionResult> ModelReadyAsync(HttpRequest request, string model, string? version)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ServingTelemetry.DetachFromCaller();
         var context = HttpEdge.ModelContext(request, model, version);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         return HttpEdge.Respond(context, _ => HealthResults.Ready(true), _hide);

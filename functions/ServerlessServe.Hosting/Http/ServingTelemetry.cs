@@ -39,14 +39,19 @@ public static class ServingTelemetry
         var incoming = Activity.Current;
         Activity.Current = null;
         ActivityLink[]? links = incoming is { } parent && parent.Context != default ? [new ActivityLink(parent.Context)] : null;
-        var activity = TelemetryExtensions.ActivitySource.StartActivity(operation, ActivityKind.Server, default(ActivityContext), tags: null, links: links);
-        if (activity is null)
-        {
-            Activity.Current = incoming;
-        }
-
-        return activity;
+        // Not put back when nothing records the span: the caller's activity as the current one would still parent the
+        // stage spans, and the call to the inference app would carry its tracestate and baggage there (review,
+        // 2026-12-07). Activity.Current is async-local, so the request's own handler sees this and its caller does not.
+        return TelemetryExtensions.ActivitySource.StartActivity(operation, ActivityKind.Server, default(ActivityContext), tags: null, links: links);
     }
+
+    /// <summary>
+    /// Detaches the rest of a request from the caller's trace context (call it first in an async handler: the change
+    /// is async-local, so it holds for that handler's own work only). The caller's <c>traceparent</c>, <c>tracestate</c>
+    /// and baggage would otherwise pick the trace id of the gateway's stage spans, turn their recording off, and travel
+    /// on in its outbound calls. The metadata, readiness and jobs routes, which open no span of their own.
+    /// </summary>
+    public static void DetachFromCaller() => Activity.Current = null;
 
     /// <summary>Records a finished inference: where it ended (<c>released</c> or the refusing stage) and the status sent.</summary>
     public static void Record(Activity? activity, InferenceContext context, int status, double milliseconds)

@@ -7,7 +7,7 @@ namespace ServerlessServe.Hosting.Tests.Edge;
 /// <summary>
 /// The gateway's span of a request is a trace the gateway owns: a caller's <c>traceparent</c> (found in review: it
 /// picked the trace id and, flagged not sampled, switched the gateway's spans off) is only a link, and its baggage and
-/// trace state do not travel on.
+/// trace state do not travel on, whether or not anything records the gateway's spans.
 /// </summary>
 public sealed class GatewaySpanTests
 {
@@ -41,15 +41,48 @@ public sealed class GatewaySpanTests
         }
     }
 
+    /// <summary>
+    /// Nothing records the gateway's span (no exporter): the caller's activity is not put back as the current one. It
+    /// was (review, 2026-12-07), so it still parented the stage spans, and the call to the inference app carried its
+    /// trace state and baggage there; with none current, an outbound call carries none of the caller's context.
+    /// </summary>
     [Fact]
-    public void GatewaySpan_NoListener_CallersActivityStaysCurrent()
+    public async Task GatewaySpan_NoListener_CallersActivityNotCurrentForTheRequest()
+    {
+        using var incoming = new Activity("caller-request");
+        incoming.TraceStateString = "vendor=caller-chosen";
+        incoming.AddBaggage("pii", "jane.doe@example.com");
+        incoming.Start();
+
+        var (span, current) = await HandlerAsync(() => ServingTelemetry.StartGatewayInfer("gateway.infer-unheard"));
+
+        Assert.Null(span);
+        Assert.Null(current);
+        Assert.Same(incoming, Activity.Current); // the handler's change stays in the handler
+    }
+
+    /// <summary>The routes that open no span of their own (metadata, readiness, jobs) leave the caller's context too.</summary>
+    [Fact]
+    public async Task DetachFromCaller_TheHandlersWorkHasNoCurrentActivity()
     {
         using var incoming = new Activity("caller-request").Start();
 
-        var span = ServingTelemetry.StartGatewayInfer("gateway.infer-unheard");
+        var (_, current) = await HandlerAsync(() =>
+        {
+            ServingTelemetry.DetachFromCaller();
+            return (Activity?)null;
+        });
 
-        Assert.Null(span);
+        Assert.Null(current);
         Assert.Same(incoming, Activity.Current);
+    }
+
+    // Runs start as an async request handler's first step, then reports the current activity after an await in it.
+    private static async Task<(Activity? Span, Activity? Current)> HandlerAsync(Func<Activity?> start)
+    {
+        var span = start();
+        await Task.Yield();
+        return (span, Activity.Current);
     }
 
     // What OpenTelemetry's default sampler does: a child follows its parent's sampled flag; a root is recorded.
