@@ -229,16 +229,22 @@ public sealed class OnnxSessionCache : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         lock (_evictions)
         {
-            if (_sessions.TryGetValue(model.ManifestDigest, out var entry)
-                && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && ReferenceEquals(entry.Value.Result, model)
-                && _sessions.TryRemove(KeyValuePair.Create(model.ManifestDigest, entry)))
-            {
-                model.Evict();
-                return true;
-            }
-
-            return false;
+            return TakeOut(model);
         }
+    }
+
+    // Under _evictions: removes model's own entry (not a newer one for its digest) and evicts it; false when not there.
+    private bool TakeOut(LoadedModel model)
+    {
+        if (_sessions.TryGetValue(model.ManifestDigest, out var entry)
+            && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && ReferenceEquals(entry.Value.Result, model)
+            && _sessions.TryRemove(KeyValuePair.Create(model.ManifestDigest, entry)))
+        {
+            model.Evict();
+            return true;
+        }
+
+        return false;
     }
 
     // Keeps the loaded models' bytes within the budget, the one just loaded included: the others go, least recently
@@ -256,11 +262,8 @@ public sealed class OnnxSessionCache : IDisposable
                     break;
                 }
 
-                if (_sessions.TryGetValue(model.ManifestDigest, out var entry)
-                    && entry.IsValueCreated && entry.Value.IsCompletedSuccessfully && ReferenceEquals(entry.Value.Result, model)
-                    && _sessions.TryRemove(KeyValuePair.Create(model.ManifestDigest, entry)))
+                if (TakeOut(model))
                 {
-                    model.Evict();
                     bytes -= model.ModelBytes.LongLength;
                     Log.SessionEvicted(_logger, model.Name, model.ModelVersion, model.ModelBytes.LongLength, _options.MaxLoadedModelBytes);
                 }
