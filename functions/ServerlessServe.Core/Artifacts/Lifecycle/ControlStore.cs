@@ -349,6 +349,14 @@ public sealed class ControlStore
         {
             return null;
         }
+        catch (RequestFailedException ex) when (ex.Status == 416)
+        {
+            // An empty blob: storage answers a range read of one with 416 (InvalidRange). It is an empty document, which
+            // no signature verifies, so it is refused and passed over like any other malformed one. Thrown on, it
+            // failed every refresh on every instance, and every publish after it, for good under the write-once
+            // policy (review, 2026-12-07).
+            return [];
+        }
     }
 
     // The blob's whole length from a Content-Range ("bytes 0-1024/5000000"); 0 when it does not say.

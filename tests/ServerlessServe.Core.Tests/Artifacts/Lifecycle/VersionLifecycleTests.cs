@@ -270,6 +270,27 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Contains(h.ControlLog.Collector.GetSnapshot(), r => r.Message.Contains("larger than allowed", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// An empty document planted by whoever may write the container: a range read of an empty blob is answered 416,
+    /// which escaped the read, so every refresh on every instance failed (and every publish after it), for good under
+    /// the write-once policy (review, 2026-12-07). Refused and passed over as any malformed document.
+    /// </summary>
+    [Fact]
+    public async Task Control_EmptyDocumentPlanted_Refused_RefreshAndPublishingGoOn()
+    {
+        var h = await NewAsync();
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromBytes([]));
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.LifecyclePrefix(Name), 2)).UploadAsync(BinaryData.FromBytes([]));
+
+        await h.Control.RefreshAsync(default);
+
+        Assert.Equal(1, h.Control.Lifecycle(Name)!.Sequence);
+        Assert.Equal(RefusalKind.NotFound, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+        await h.PublishLifecycleAsync();
+        Assert.Equal(3, h.Control.Lifecycle(Name)!.Sequence);
+    }
+
     [Fact]
     public async Task Lifecycle_HigherSequenceDeleted_RollbackRefused()
     {
