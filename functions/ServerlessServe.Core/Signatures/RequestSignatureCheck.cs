@@ -108,7 +108,10 @@ public sealed class RequestSignatureCheck(
         // longest window any policy may have when it names none, since "latest" may later resolve to a version whose
         // window is longer and would take the same request again.
         var window = versionNamed ? policy.MaxAge : SignaturePolicy.MaxMaxAge;
-        var expires = DateTimeOffset.FromUnixTimeSeconds(parameters.Created) + window + settings.ClockSkew;
+        // One second more: the window is checked in whole seconds (now's seconds minus created), so a request passes it
+        // until a second after created + window, and with no clock skew allowed its nonce had expired for that second
+        // (a replay in it was accepted; review, 2026-12-07).
+        var expires = DateTimeOffset.FromUnixTimeSeconds(parameters.Created) + window + settings.ClockSkew + TimeSpan.FromSeconds(1);
         bool recorded;
         try
         {

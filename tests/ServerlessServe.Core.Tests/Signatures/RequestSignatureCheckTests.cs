@@ -89,6 +89,24 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
         AssertRefused(await check.CheckAsync(Context(Sign(created: _time.GetUtcNow(), nonce: "reused-nonce-0001"), version: "1"), Body, default), "replay");
     }
 
+    /// <summary>
+    /// The window is checked in whole seconds, so a request passes it until a second after created + maxAge. With no
+    /// clock skew allowed its nonce expired at created + maxAge, and a replay in that last half second was accepted
+    /// (review, 2026-12-07).
+    /// </summary>
+    [Fact]
+    public async Task Check_ReplayedInTheWindowsLastSecondWithNoSkew_StillAReplay()
+    {
+        var (check, _) = await NewCheckAsync(new SignatureOptions { ClockSkew = TimeSpan.Zero });
+        var signed = Sign();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(await check.CheckAsync(Context(signed, version: "1"), Body, default));
+
+        _time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(1) + TimeSpan.FromMilliseconds(500));
+
+        AssertRefused(await check.CheckAsync(Context(signed, version: "1"), Body, default), "replay");
+    }
+
     [Fact]
     public async Task Check_UnpinnedRequestReplayedAfterLatestGainsALongerWindow_StillAReplay()
     {
@@ -422,22 +440,22 @@ public sealed class RequestSignatureCheckTests(AzuriteFixture azurite) : IDispos
     private (RequestKeyStore Keys, NonceStore Nonces) NewTables() =>
         (new RequestKeyStore(azurite.GetTable("keys")), new NonceStore(azurite.GetTable("nonces")));
 
-    private async Task<(RequestSignatureCheck Check, (RequestKeyStore, NonceStore) Tables)> NewCheckAsync()
+    private async Task<(RequestSignatureCheck Check, (RequestKeyStore, NonceStore) Tables)> NewCheckAsync(SignatureOptions? settings = null)
     {
         var tables = NewTables();
         await tables.Keys.CreateIfNotExistsAsync();
         await tables.Nonces.CreateIfNotExistsAsync();
         await tables.Keys.RegisterAsync(Pseudonymizer.Pseudonymize(Subject), KeyId, _key.ExportSubjectPublicKeyInfo(), null);
-        var (check, registry) = NewCheckWithRegistry(tables);
+        var (check, registry) = NewCheckWithRegistry(tables, settings);
         await registry.RefreshAsync(default);
         return (check, tables);
     }
 
     private RequestSignatureCheck NewCheck((RequestKeyStore Keys, NonceStore Nonces) tables) => NewCheckWithRegistry(tables).Check;
 
-    private (RequestSignatureCheck Check, RequestKeyRegistry Registry) NewCheckWithRegistry((RequestKeyStore Keys, NonceStore Nonces) tables)
+    private (RequestSignatureCheck Check, RequestKeyRegistry Registry) NewCheckWithRegistry((RequestKeyStore Keys, NonceStore Nonces) tables, SignatureOptions? settings = null)
     {
-        var options = Options.Create(new SignatureOptions());
+        var options = Options.Create(settings ?? new SignatureOptions());
         var registry = new RequestKeyRegistry(tables.Keys, _time, options, new FakeLogger<RequestKeyRegistry>());
         _disposables.Add(registry);
         return (new RequestSignatureCheck(registry, tables.Nonces, Pseudonymizer, options, _time, _logger), registry);
