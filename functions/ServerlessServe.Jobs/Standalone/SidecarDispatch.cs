@@ -178,8 +178,11 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
                 {
                     await renew().ConfigureAwait(false);
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException)
+                catch (Exception exception) when (!stop.IsCancellationRequested)
                 {
+                    // Any failure of a renewal, a cancellation included (a storage client's own timeout): before
+                    // 2026-12-07 one ended the loop, the lock then lapsed under a running step, and the step's
+                    // completion threw it back, so a finished result was thrown away and the step ran again (review).
                     // The lock may still hold until it expires: try again at half of what is left (at the shortest
                     // wait once it has gone; the provider then answers that the message moved on, and the work item's
                     // completion is refused the same way).
@@ -218,9 +221,15 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
         /// <summary>Stops the loop and waits for a renewal it has in flight.</summary>
         public async Task StopAsync()
         {
-            await Stop.CancelAsync().ConfigureAwait(false);
-            await Loop.ConfigureAwait(false);
-            Stop.Dispose();
+            try
+            {
+                await Stop.CancelAsync().ConfigureAwait(false);
+                await Loop.ConfigureAwait(false);
+            }
+            finally
+            {
+                Stop.Dispose();
+            }
         }
     }
 }

@@ -50,3 +50,74 @@ public sealed class SidecarDispatchTests
         Assert.Equal(instance.InstanceId, again.InstanceId);
     }
 }
+
+/// <summary>
+/// Lock renewal when a renewal itself is cancelled (a storage client's own time-out): the loop goes on, and the step's
+/// completion reaches the service. Before (review, 2026-12-07), that one renewal ended the loop, the lock lapsed under
+/// the running step, and the completion threw the cancellation back: the finished result was thrown away.
+/// </summary>
+public sealed class SidecarRenewalFailureTests
+{
+    [Fact]
+    public async Task ActivityLock_ARenewalCancelled_RenewalsGoOnAndTheCompletionGoesThrough()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var inner = System.Reflection.DispatchProxy.Create<IOrchestrationService, FakeService>();
+        var fake = (FakeService)(object)inner;
+        fake.Time = time;
+        var service = new SidecarDispatch(inner, time, NullLogger<SidecarDispatch>.Instance);
+
+        var workItem = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), CancellationToken.None);
+        Assert.Equal(1, service.Renewing);
+
+        await AdvanceUntilAsync(time, () => Volatile.Read(ref fake.Renewals) >= 2);
+        await service.CompleteTaskActivityWorkItemAsync(workItem, new TaskMessage());
+
+        Assert.Equal(1, fake.Completions);
+        Assert.Equal(0, service.Renewing);
+    }
+
+    // Moves the fake clock a second at a time (the renewal loop waits on it) until the condition holds, at most 30 s of real time.
+    private static async Task AdvanceUntilAsync(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the lock was not renewed again");
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>One activity work item locked for 30 s; its first renewal is cancelled, later ones succeed.</summary>
+    public class FakeService : System.Reflection.DispatchProxy
+    {
+        public int Renewals;
+        public int Completions;
+
+        public TimeProvider Time { get; set; } = TimeProvider.System;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            switch (targetMethod!.Name)
+            {
+                case nameof(IOrchestrationService.LockNextTaskActivityWorkItem):
+                    return Task.FromResult(new TaskActivityWorkItem { Id = "item-1", LockedUntilUtc = Time.GetUtcNow().UtcDateTime + TimeSpan.FromSeconds(30), TaskMessage = new TaskMessage() });
+                case nameof(IOrchestrationService.RenewTaskActivityWorkItemLockAsync):
+                    var workItem = (TaskActivityWorkItem)args![0]!;
+                    if (Interlocked.Increment(ref Renewals) == 1)
+                    {
+                        return Task.FromException<TaskActivityWorkItem>(new TaskCanceledException("the storage client's own time-out"));
+                    }
+
+                    workItem.LockedUntilUtc = Time.GetUtcNow().UtcDateTime + TimeSpan.FromSeconds(30);
+                    return Task.FromResult(workItem);
+                case nameof(IOrchestrationService.CompleteTaskActivityWorkItemAsync):
+                    Interlocked.Increment(ref Completions);
+                    return Task.CompletedTask;
+                default:
+                    throw new NotSupportedException(targetMethod.Name);
+            }
+        }
+    }
+}
