@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8016, Level = LogLevel.Warning, Message = "The durable backend could not renew the lock of a running {Kind} step; it tries again before the lock expires (once expired, the step's message may be taken again and the step run twice)")]
     public static partial void LockRenewalFailed(ILogger logger, string kind, Exception exception);
 
+    [LoggerMessage(EventId = 8018, Level = LogLevel.Warning, Message = "The durable backend took a second copy of a step that is already running here (job {JobId}, task {TaskId}); given back for later, so that the first one's answer is not lost")]
+    public static partial void DuplicateActivity(ILogger logger, string jobId, int taskId);
+
     [LoggerMessage(EventId = 8017, Level = LogLevel.Warning, Message = "Job {JobId}: scheduled, then {Failure} while its request waited for it or read its results; answered 202 with the job's URL (the job runs; a retry would run it twice)")]
     public static partial void AnsweredAcceptedAfterFailure(ILogger logger, string jobId, string failure);
 }

@@ -38,6 +38,9 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
 
     private readonly ConcurrentDictionary<object, Renewal> _held = new(ReferenceEqualityComparer.Instance);
 
+    // The activity work items held, by orchestration instance and task id (see LockNextTaskActivityWorkItem).
+    private readonly ConcurrentDictionary<(string Instance, int Task), TaskActivityWorkItem> _running = new();
+
     /// <summary>Orchestration steps at once: the Azure Storage provider's default (its settings' 100).</summary>
     public int MaxConcurrentTaskOrchestrationWorkItems => 100;
 
@@ -129,12 +132,36 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
     public async Task<TaskActivityWorkItem> LockNextTaskActivityWorkItem(TimeSpan receiveTimeout, CancellationToken cancellationToken)
     {
         var workItem = await inner.LockNextTaskActivityWorkItem(receiveTimeout, cancellationToken).ConfigureAwait(false);
-        if (workItem is not null)
+        if (workItem is null)
         {
-            StartRenewing(workItem, "activity", () => workItem.LockedUntilUtc, () => inner.RenewTaskActivityWorkItemLockAsync(workItem));
+            return null!;
         }
 
-        return workItem!;
+        // One copy of a task at a time. An orchestration step that sent its activity messages and then failed to save its
+        // history sends them again when it is run again; the sidecar keeps one slot per task (instance and task id), so a
+        // second copy taken while the first runs got no slot: one answer was dropped, and the other work item waited
+        // forever, its lock renewed until the process ended (review, 2026-12-07). The copy is given back; the provider
+        // offers it again later, and run after the first, its answer is the orchestrator's to ignore.
+        if (ActivityKey(workItem) is { } key && !_running.TryAdd(key, workItem))
+        {
+            Log.DuplicateActivity(logger, key.Instance, key.Task);
+            await inner.AbandonTaskActivityWorkItemAsync(workItem).ConfigureAwait(false);
+            return null!;
+        }
+
+        StartRenewing(workItem, "activity", () => workItem.LockedUntilUtc, () => inner.RenewTaskActivityWorkItemLockAsync(workItem));
+        return workItem;
+    }
+
+    private static (string Instance, int Task)? ActivityKey(TaskActivityWorkItem workItem) =>
+        workItem.TaskMessage is { OrchestrationInstance.InstanceId: { } instance, Event: { } scheduled } ? (instance, scheduled.EventId) : null;
+
+    private void StopRunning(TaskActivityWorkItem workItem)
+    {
+        if (ActivityKey(workItem) is { } key)
+        {
+            _running.TryRemove(KeyValuePair.Create(key, workItem));
+        }
     }
 
     public Task<TaskActivityWorkItem> RenewTaskActivityWorkItemLockAsync(TaskActivityWorkItem workItem) => inner.RenewTaskActivityWorkItemLockAsync(workItem);
@@ -142,13 +169,27 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
     public async Task CompleteTaskActivityWorkItemAsync(TaskActivityWorkItem workItem, TaskMessage responseMessage)
     {
         await StopRenewingAsync(workItem).ConfigureAwait(false);
-        await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage).ConfigureAwait(false);
+        try
+        {
+            await inner.CompleteTaskActivityWorkItemAsync(workItem, responseMessage).ConfigureAwait(false);
+        }
+        finally
+        {
+            StopRunning(workItem);
+        }
     }
 
     public async Task AbandonTaskActivityWorkItemAsync(TaskActivityWorkItem workItem)
     {
         await StopRenewingAsync(workItem).ConfigureAwait(false);
-        await inner.AbandonTaskActivityWorkItemAsync(workItem).ConfigureAwait(false);
+        try
+        {
+            await inner.AbandonTaskActivityWorkItemAsync(workItem).ConfigureAwait(false);
+        }
+        finally
+        {
+            StopRunning(workItem);
+        }
     }
 
     private void StartRenewing(object workItem, string kind, Func<DateTime> lockedUntil, Func<Task> renew)

@@ -121,3 +121,67 @@ public sealed class SidecarRenewalFailureTests
         }
     }
 }
+
+/// <summary>
+/// A second copy of a task already running here (its orchestration step sent its messages again after failing to save
+/// its history): given back rather than handed out. The sidecar keeps one slot per task, so the copy's work item waited
+/// forever, its lock renewed until the process ended (review, 2026-12-07).
+/// </summary>
+public sealed class SidecarDuplicateActivityTests
+{
+    [Fact]
+    public async Task ActivityLock_SecondCopyOfARunningTask_GivenBack_HandedOutOnceTheFirstIsDone()
+    {
+        var inner = System.Reflection.DispatchProxy.Create<IOrchestrationService, CopiesService>();
+        var fake = (CopiesService)(object)inner;
+        var service = new SidecarDispatch(inner, TimeProvider.System, NullLogger<SidecarDispatch>.Instance);
+
+        var first = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), CancellationToken.None);
+        var copy = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), CancellationToken.None);
+
+        Assert.NotNull(first);
+        Assert.Null(copy);
+        Assert.Equal(["item-2"], fake.Abandoned);
+        Assert.Equal(1, service.Renewing);
+
+        await service.CompleteTaskActivityWorkItemAsync(first, new TaskMessage());
+        var offeredAgain = await service.LockNextTaskActivityWorkItem(TimeSpan.FromSeconds(1), CancellationToken.None);
+        Assert.Equal("item-3", offeredAgain.Id);
+        await service.AbandonTaskActivityWorkItemAsync(offeredAgain);
+    }
+
+    /// <summary>Work items of task 5 of one orchestration, each a new message (ids item-1, item-2, …), locked for 30 s.</summary>
+    public class CopiesService : System.Reflection.DispatchProxy
+    {
+        private int _next;
+
+        public List<string> Abandoned { get; } = [];
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            switch (targetMethod!.Name)
+            {
+                case nameof(IOrchestrationService.LockNextTaskActivityWorkItem):
+                    var instance = new OrchestrationInstance { InstanceId = "job-1", ExecutionId = "e" };
+                    return Task.FromResult(new TaskActivityWorkItem
+                    {
+                        Id = "item-" + Interlocked.Increment(ref _next),
+                        LockedUntilUtc = DateTime.UtcNow + TimeSpan.FromSeconds(30),
+                        TaskMessage = new TaskMessage { OrchestrationInstance = instance, Event = new TaskScheduledEvent(5) { Name = "InferItems" } },
+                    });
+                case nameof(IOrchestrationService.AbandonTaskActivityWorkItemAsync):
+                    lock (Abandoned)
+                    {
+                        Abandoned.Add(((TaskActivityWorkItem)args![0]!).Id);
+                    }
+
+                    return Task.CompletedTask;
+                case nameof(IOrchestrationService.CompleteTaskActivityWorkItemAsync):
+                case nameof(IOrchestrationService.RenewTaskActivityWorkItemLockAsync):
+                    return targetMethod.ReturnType == typeof(Task) ? Task.CompletedTask : Task.FromResult((TaskActivityWorkItem)args![0]!);
+                default:
+                    throw new NotSupportedException(targetMethod.Name);
+            }
+        }
+    }
+}
