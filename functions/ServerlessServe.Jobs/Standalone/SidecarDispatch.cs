@@ -153,8 +153,11 @@ internal sealed class SidecarDispatch(IOrchestrationService inner, TimeProvider 
         return workItem;
     }
 
+    // The orchestration's instance id (its execution id too: a task id is its execution's own) and the task id.
     private static (string Instance, int Task)? ActivityKey(TaskActivityWorkItem workItem) =>
-        workItem.TaskMessage is { OrchestrationInstance.InstanceId: { } instance, Event: { } scheduled } ? (instance, scheduled.EventId) : null;
+        workItem.TaskMessage is { OrchestrationInstance: { InstanceId: { } instance } execution, Event: { } scheduled }
+            ? (instance + "/" + execution.ExecutionId, scheduled.EventId)
+            : null;
 
     private void StopRunning(TaskActivityWorkItem workItem)
     {
