@@ -76,27 +76,25 @@ public sealed class SharedBudgets
             return Refusal.TooLarge("the request holds more tensor elements than the caller's daily budget on this model");
         }
 
-        lock (account)
-        {
-            if (account.Budget != budget)
-            {
-                // The model's budget changed (a version with other limits serves): what this instance held was judged
-                // against the old one. Raised: no longer spent, and its slice is kept. Lowered: its slice is dropped (it
-                // stays counted as used today), so what is served from here on is reserved against the new budget.
-                if (budget < account.Budget)
-                {
-                    account.Local = 0;
-                }
-
-                account.Budget = budget;
-                account.Exhausted = false;
-            }
-        }
-
         for (var attempt = 0; attempt < 2; attempt++)
         {
             lock (account)
             {
+                if (account.Budget != budget)
+                {
+                    // The model's budget changed (a version with other limits serves): what this instance held was
+                    // judged against the old one. Raised: no longer spent, and its slice is kept. Lowered: its slice is
+                    // dropped (it stays counted as used today), so what is served from here on is reserved against the
+                    // new budget.
+                    if (budget < account.Budget)
+                    {
+                        account.Local = 0;
+                    }
+
+                    account.Budget = budget;
+                    account.Exhausted = false;
+                }
+
                 if (account.Local >= elements)
                 {
                     account.Local -= elements;
