@@ -982,8 +982,26 @@ public sealed class JobEndpoints(
         return running;
     }
 
-    private static string StatusUrl(HttpRequest request, string jobId) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/api/jobs/{jobId}";
+    /// <summary>
+    /// The job's status URL, under the route prefix the request itself came in by (<c>extensions.http.routePrefix</c>
+    /// in host.json: <c>api</c> by default, but an operator may set another or none). Every jobs route starts with
+    /// <c>v2/models/</c> or <c>jobs/</c> after the prefix, and no model name or job id holds a <c>/</c>, so the last
+    /// such segment in the path is where the route begins.
+    /// </summary>
+    internal static string StatusUrl(HttpRequest request, string jobId) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}{RoutePrefix(request.Path.Value)}/jobs/{jobId}";
+
+    internal static string RoutePrefix(string? path)
+    {
+        path ??= string.Empty;
+        var route = path.LastIndexOf("/v2/models/", StringComparison.Ordinal);
+        if (route < 0)
+        {
+            route = path.LastIndexOf("/jobs/", StringComparison.Ordinal);
+        }
+
+        return route > 0 ? path[..route] : string.Empty;
+    }
 
     private static string StatusName(OrchestrationRuntimeStatus status, JobOutput? output, JobProgress? progress) => status switch
     {
