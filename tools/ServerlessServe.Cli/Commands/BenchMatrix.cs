@@ -165,8 +165,8 @@ internal static class BenchMatrix
             }
         }
 
-        stages?.Reset();
-        inferenceStages?.Reset();
+        // The warm-up's last second is published after it ends: both wait for it, at the same time, and forget it.
+        await Task.WhenAll(stages?.SettleAsync(cancellationToken) ?? Task.CompletedTask, inferenceStages?.SettleAsync(cancellationToken) ?? Task.CompletedTask).ConfigureAwait(false);
         var latencies = targets.ToDictionary(t => t.Name, _ => new List<double>());
         var refused = targets.ToDictionary(t => t.Name, _ => new List<double>());
         var busy = targets.ToDictionary(t => t.Name, _ => TimeSpan.Zero);

@@ -36,6 +36,7 @@ internal sealed class StageMetrics : IDisposable
     private readonly Task _processing;
     private readonly Lock _gate = new();
     private List<(string Stage, double P50, long Count)> _samples = [];
+    private int _collections;
 
     private StageMetrics(int processId)
     {
@@ -121,6 +122,28 @@ internal sealed class StageMetrics : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until everything recorded before the call has been published, then forgets it: the runtime publishes each
+    /// second's quantiles a second late, so a <see cref="Reset"/> straight after a warm-up let that warm-up's last
+    /// second into the cell's p50s. Two collections ending (<c>CollectionStop</c>) after the call mean one that began
+    /// after it, whose interval holds all of the warm-up. At most <paramref name="limit"/> (default 5 s) where the
+    /// runtime publishes no such events.
+    /// </summary>
+    public async Task SettleAsync(CancellationToken cancellationToken, TimeSpan? limit = null)
+    {
+        var start = Volatile.Read(ref _collections);
+        var until = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(5));
+        while (Volatile.Read(ref _collections) < start + 2 && DateTime.UtcNow < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+        }
+
+        Reset();
+    }
+
+    /// <summary>How many collections the runtime has finished publishing since the session began.</summary>
+    internal int Collections => Volatile.Read(ref _collections);
+
     /// <summary>Each stage's p50 over what was gathered since <see cref="Reset"/>, in milliseconds.</summary>
     public IReadOnlyDictionary<string, double> StageP50()
     {
@@ -190,6 +213,13 @@ internal sealed class StageMetrics : IDisposable
 
     private void OnEvent(TraceEvent e)
     {
+        // EventSource gives a method named ...Stop the Stop opcode: TraceEvent names it "Collection/Stop".
+        if (e.ProviderName == MetricsProvider && e.EventName is "CollectionStop" or "Collection/Stop")
+        {
+            Interlocked.Increment(ref _collections);
+            return;
+        }
+
         if (e.ProviderName != MetricsProvider || e.EventName != "HistogramValuePublished"
             || e.PayloadByName("instrumentName") is not (Instrument or RequestInstrument or ClientInstrument or ServerInstrument))
         {
