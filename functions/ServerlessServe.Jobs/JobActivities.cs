@@ -30,7 +30,8 @@ public sealed class JobActivities(
     JobTraffic traffic,
     IOptions<JobOptions> options,
     ContainmentRegistry containment,
-    IOptions<ContainmentOptions> containmentOptions)
+    IOptions<ContainmentOptions> containmentOptions,
+    AuditReceiptIndex? receiptIndex = null)
 {
     public const string Validate = "ValidateItems";
     public const string Infer = "InferItems";
@@ -149,7 +150,10 @@ public sealed class JobActivities(
         {
             if (present.TryGetValue(item.RequestId, out var record))
             {
-                signed[item.RequestId] = sink.SignReceipt(record).Jws;
+                // Indexed too: the attempt that committed it may have stopped before its own index write.
+                var receipt = sink.SignReceipt(record);
+                receiptIndex?.Remember(receipt);
+                signed[item.RequestId] = receipt.Jws;
             }
         }
 

@@ -48,9 +48,29 @@ public sealed class AuditReceiptIndex : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>True for a request id the index can name (letters, digits, <c>-</c> and <c>_</c>, at most 64).</summary>
-    public static bool IsValidRequestId(string? requestId) =>
-        requestId is { Length: > 0 and <= 64 } && !requestId.AsSpan().ContainsAnyExcept(RequestIdCharacters);
+    /// <summary>
+    /// True for a request id the index can name: at most 64 of letters, digits, <c>-</c> and <c>_</c>, with single dots
+    /// between them (a job item's id is <c>{jobId}.{index}</c>; before 2026-12-07 the dot was refused, so no job item was
+    /// ever indexed and each one's proof answered 404). Never a leading or trailing dot, nor two together: the id names
+    /// a blob, and a <c>..</c> segment must not reach a blob name.
+    /// </summary>
+    public static bool IsValidRequestId(string? requestId)
+    {
+        if (requestId is not { Length: > 0 and <= 64 } || requestId[0] == '.' || requestId[^1] == '.' || requestId.Contains("..", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (var part in requestId.Split('.'))
+        {
+            if (part.AsSpan().ContainsAnyExcept(RequestIdCharacters))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Remembers where <paramref name="receipt"/>'s record is and queues its index blob.</summary>
     public void Remember(AuditReceipt receipt)

@@ -39,6 +39,42 @@ public sealed class JobReceiptTests(InProcessStack stack)
     }
 
     [Fact]
+    public async Task Job_ReceiptAsked_EachItemsProofFound_ByItsOwnCallerOnly()
+    {
+        // A job item's id is {jobId}.{index}: its place is in the receipt index, which refused the dot until 2026-12-07,
+        // so every job item's proof answered 404.
+        using var client = stack.Client("job-proofs");
+
+        var (status, _) = await RunJobAsync(client, "?1");
+
+        using var other = stack.Client("job-proofs-someone-else");
+        foreach (var result in status.GetProperty("results").EnumerateArray())
+        {
+            Assert.True(AuditReceipt.TryParse(result.GetProperty("receipt").GetString(), out var receipt));
+            var proof = await ProofAsync(client, receipt!.RequestId);
+            Assert.True(proof.Verify([stack.AuditKey], out var error), error);
+            Assert.Equal(receipt.LeafHash, proof.LeafHash);
+            using var refused = await other.GetAsync("audit/proofs/" + receipt.RequestId);
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        }
+    }
+
+    [Theory]
+    [InlineData("3fa9c2d1e0b84f6a9d7c5b3a1e2f4d6c.0", true)]
+    [InlineData("3fa9c2d1e0b84f6a9d7c5b3a1e2f4d6c.199", true)]
+    [InlineData("3fa9c2d1e0b84f6a9d7c5b3a1e2f4d6c", true)]
+    [InlineData("a-b_c.1.2", true)]
+    [InlineData("..", false)]
+    [InlineData("a..b", false)]
+    [InlineData(".a", false)]
+    [InlineData("a.", false)]
+    [InlineData("a/.b", false)]
+    [InlineData("a%2Fb", false)]
+    [InlineData("", false)]
+    public void ReceiptIndex_NamesJobItemIds_NeverADotSegment(string requestId, bool valid) =>
+        Assert.Equal(valid, AuditReceiptIndex.IsValidRequestId(requestId));
+
+    [Fact]
     public async Task Job_NoReceiptAsked_NoReceipts()
     {
         using var client = stack.Client("job-receipts");
@@ -58,6 +94,26 @@ public sealed class JobReceiptTests(InProcessStack stack)
         using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
+    private static async Task<AuditInclusionProof> ProofAsync(HttpClient client, string requestId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var response = await client.GetAsync("audit/proofs/" + requestId);
+            var text = await response.Content.ReadAsByteArrayAsync();
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.True(AuditInclusionProof.TryParse(text, out var proof));
+                return proof!;
+            }
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.True(response.Headers.RetryAfter?.Delta is { } delay && delay > TimeSpan.Zero, "a pending proof says when to retry: " + Encoding.UTF8.GetString(text));
+            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
+            await Task.Delay(250);
+        }
     }
 
     private static async Task<(JsonElement Status, string Id)> RunJobAsync(HttpClient client, string? receipt)
