@@ -202,7 +202,7 @@ public sealed partial class ExtractionDetector
     /// signals as of the latest query (as <see cref="Summarize"/>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is negative, or more rows are flagged than screened (the state is then unchanged).</exception>
-    public ExtractionVerdict ObserveScreened(ExtractionState state, int rows, int flaggedRows)
+    public ExtractionVerdict ObserveScreened(ExtractionState state, int rows, int flaggedRows, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -214,17 +214,20 @@ public sealed partial class ExtractionDetector
             state.RaisedEver |= ExtractionSignals.OutOfDistribution;
         }
 
-        return Summarize(state);
+        return Summarize(state, now);
     }
 
     /// <summary>
     /// The signals of <paramref name="state"/> as of its latest query, without observing one: for an alarm that comes
-    /// from merging states rather than from a query (no distance or class threshold then).
+    /// from merging states rather than from a query (no distance or class threshold then). With <paramref name="now"/>,
+    /// the volume is the window's as of then: queries that have left it since the latest query do not count. (Before
+    /// 2026-12-07 they did, so a caller blocked for going over the volume limit, whose first request after the block
+    /// was screened before the model, read as over the limit again and was blocked for another hour.)
     /// </summary>
-    public ExtractionVerdict Summarize(ExtractionState state)
+    public ExtractionVerdict Summarize(ExtractionState state, DateTimeOffset? now = null)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var volume = state.Volume.Total;
+        var volume = now is { } at ? state.Volume.TotalAt(at) : state.Volume.Total;
         var signals = ExtractionSignals.None;
         if (state.LastWValue < _options.Delta)
         {
@@ -448,7 +451,10 @@ public sealed partial class ExtractionDetector
         }
     }
 
-    // W of the window less its outliers; NaN when fewer than 3 values remain or they are all equal (no shape to test).
+    // W of the window less its outliers; 0 when fewer than 3 values remain or they are all equal, NaN when those are all
+    // 0 (the same query again and again with repeat detection off: nothing learnt, no shape). No spread at all is the
+    // extreme of the spike of near-equal distances the test looks for (a finite-difference sweep, x ± e_i on integer
+    // inputs, gives every distance exactly 1): until 2026-12-07 it read NaN, which no δ is above, so it never alarmed.
     // The window is kept sorted, so the values within k standard deviations of the mean are one contiguous run (|v - mean|
     // falls then rises along it), found by trimming both ends, and the test is one pass over that run.
     private double WindowStatistic(DistanceWindow window)
@@ -486,7 +492,7 @@ public sealed partial class ExtractionDetector
         var kept = high - low;
         if (kept < ShapiroWilk.MinSampleSize || sorted[low] == sorted[high - 1])
         {
-            return double.NaN;
+            return kept > 0 && sorted[low] == 0f && sorted[high - 1] == 0f ? double.NaN : 0.0;
         }
 
         var buffer = ArrayPool<double>.Shared.Rent(kept);

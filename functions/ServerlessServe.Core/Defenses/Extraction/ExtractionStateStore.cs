@@ -159,7 +159,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                     entry.Pending.Add(PendingObservation.ForQuery(Number(entry), query, predicted, now));
                 }
 
-                return Outcome(entry, last ?? _detector.Summarize(entry.State), subject, now);
+                return Outcome(entry, last ?? _detector.Summarize(entry.State, now), subject, now);
             }
         }
     }
@@ -199,10 +199,10 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
                 Begin(entry, subject, features);
                 if (rows == 0)
                 {
-                    return Outcome(entry, _detector.Summarize(entry.State), subject, now);
+                    return Outcome(entry, _detector.Summarize(entry.State, now), subject, now);
                 }
 
-                var verdict = _detector.ObserveScreened(entry.State, rows, flaggedRows);
+                var verdict = _detector.ObserveScreened(entry.State, rows, flaggedRows, now);
                 entry.Pending.Add(PendingObservation.ForScreened(Number(entry), rows, flaggedRows, now));
                 return Outcome(entry, verdict, subject, now);
             }

@@ -49,6 +49,6 @@ internal sealed class PendingObservation
 
     /// <summary>Observes this again into <paramref name="state"/> (a merge), as it was first observed.</summary>
     public ExtractionVerdict ReplayInto(ExtractionDetector detector, ExtractionState state) => Kind == ObservationKind.Screened
-        ? detector.ObserveScreened(state, Rows, FlaggedRows)
+        ? detector.ObserveScreened(state, Rows, FlaggedRows, Time)
         : detector.ObserveReduced(state, Query, PredictedClass, Time);
 }

@@ -79,5 +79,31 @@ internal sealed class VolumeCounter
         return Total;
     }
 
+    /// <summary>
+    /// Queries in the window ending at <paramref name="now"/>, counting nothing: buckets that have left the window by then
+    /// are not counted (a time earlier than the newest seen reads as the newest, as in <see cref="Record"/>).
+    /// </summary>
+    public int TotalAt(DateTimeOffset now)
+    {
+        if (CurrentBucket == long.MinValue)
+        {
+            return 0;
+        }
+
+        var steps = now.UtcTicks / BucketTicks - CurrentBucket;
+        if (steps <= 0)
+        {
+            return Total;
+        }
+
+        var total = 0L;
+        for (var back = 0L; back < Buckets - steps; back++)
+        {
+            total += _counts[Slot(CurrentBucket - back)];
+        }
+
+        return (int)Math.Min(int.MaxValue, total);
+    }
+
     private static int Slot(long bucket) => (int)(bucket % Buckets);
 }

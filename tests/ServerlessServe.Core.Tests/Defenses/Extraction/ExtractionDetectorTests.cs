@@ -266,6 +266,31 @@ public class ExtractionDetectorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Observe_FiniteDifferenceSweep_EveryDistanceEqual_Alarms()
+    {
+        // x, then x ± e_i on integer pixels: once x + e_0 has joined, every later query's nearest distance is exactly 1.
+        // A window of equal distances read NaN (no δ above it) until 2026-12-07, so this sweep never alarmed.
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(64);
+        var x = Enumerable.Repeat(8f, 64).ToArray();
+
+        var verdicts = new List<ExtractionVerdict> { detector.Observe(state, x, 0, Start) };
+        var t = 1;
+        for (var i = 0; i < 64; i++)
+        {
+            foreach (var step in new[] { 1f, -1f })
+            {
+                var query = (float[])x.Clone();
+                query[i] += step;
+                verdicts.Add(detector.Observe(state, query, 0, Start.AddSeconds(t++)));
+            }
+        }
+
+        Assert.Contains(verdicts, v => v.Signals.HasFlag(ExtractionSignals.DistanceDistribution));
+        Assert.Equal(0.0, verdicts[^1].W);
+    }
+
+    [Fact]
     public void Observe_LongInput_ReducedToMaxDimension()
     {
         var detector = new ExtractionDetector(new ExtractionDetectorOptions { MaxDimension = 128 });

@@ -220,6 +220,29 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
     }
 
     /// <summary>
+    /// A caller blocked for volume whose first request after the block is screened before the model (a model with an
+    /// out-of-distribution screen and an extraction policy) is judged on its volume as of then, not as of its last
+    /// query an hour before. Found in review 2026-12-07: it was blocked for another hour at volume 1.
+    /// </summary>
+    [Fact]
+    public void ScreenedAfterTheBlock_VolumeAsOfNow_NotRaisedAgain()
+    {
+        var store = Store(detectorOptions: new ExtractionDetectorOptions { VolumeLimit = 50 });
+        var queries = _model.Benign().Take(70).ToList();
+
+        Assert.Equal(ExtractionSignals.Volume, Observe(store, Caller, queries[..60], Start).NewlyRaised);
+        var screened = store.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 1, 0, Start + TimeSpan.FromMinutes(61));
+
+        Assert.Equal(ExtractionSignals.None, screened.NewlyRaised);
+        Assert.False(screened.Verdict.Signals.HasFlag(ExtractionSignals.Volume));
+        Assert.Equal(0, screened.Verdict.VolumeCount);
+        // Still over it within the window: the volume as of then counts the queries still in it.
+        var store2 = Store(detectorOptions: new ExtractionDetectorOptions { VolumeLimit = 50 });
+        Observe(store2, Caller, queries[..60], Start);
+        Assert.True(store2.ObserveScreened(Caller, Subject, SyntheticCallers.Dimension, 1, 0, Start + TimeSpan.FromMinutes(2)).Verdict.Signals.HasFlag(ExtractionSignals.Volume));
+    }
+
+    /// <summary>
     /// A signal still active once its alarm has run its course raises again: after the hour of the default block, and
     /// at once when the policy asks for another action than the alarm did (shadow, then enforce). Found in review
     /// 2026-12-07: a signal raised once was never raised again, so a blocked caller went on extracting unhindered once
