@@ -23,6 +23,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "The issuer metadata refresh did not complete within {Wait}; the token that asked for it is refused")]
     public static partial void RefreshNotCompleted(ILogger logger, TimeSpan wait);
 
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Bearer tokens need not be access tokens (RequireAccessToken is false): a user's ID token for an accepted audience is accepted too")]
+    public static partial void AccessTokenNotRequired(ILogger logger);
+
     [LoggerMessage(EventId = 2010, Level = LogLevel.Information, Message = "Request {RequestId}: bearer token refused by the {Authenticator} authenticator ({Reason})")]
     public static partial void TokenRefused(ILogger logger, string requestId, string authenticator, string reason);
 }

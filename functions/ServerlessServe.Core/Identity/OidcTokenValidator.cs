@@ -42,6 +42,10 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _verified = new VerifiedTokenCache(time);
+        if (!_policy.RequireAccessToken)
+        {
+            Log.AccessTokenNotRequired(_logger);
+        }
     }
 
     public async Task<TokenVerdict> ValidateAsync(string? token, CancellationToken cancellationToken = default)
@@ -95,6 +99,11 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
         if (!result.IsValid || result.SecurityToken is not JsonWebToken validated)
         {
             return TokenVerdict.Refused(TokenScreen.FromException(result.Exception));
+        }
+
+        if (_policy.RequireAccessToken && !TokenScreen.IsAccessToken(validated))
+        {
+            return TokenVerdict.Refused(TokenFailure.NotAccessToken);
         }
 
         if (TokenScreen.Caller(validated, out var named) is { } unnamed)
@@ -208,6 +217,9 @@ public sealed class OidcTokenValidator : IBearerTokenValidator
             ValidAudiences = _policy.SiblingAudiences.Count == 0 ? _policy.Audiences : [.. _policy.Audiences, .. _policy.SiblingAudiences],
             ValidateAudience = true,
             RequireAudience = true,
+            // The library's default matches "api://x/" for "api://x" (and back); an audience is an exact string here, as
+            // in the sibling check below. Found in review 2026-12-07.
+            IgnoreTrailingSlashWhenValidatingAudience = false,
             IssuerSigningKeys = configuration.SigningKeys,
             TryAllIssuerSigningKeys = false,
             ValidateIssuerSigningKey = true,

@@ -29,6 +29,15 @@ public sealed record OidcValidationPolicy
     /// </summary>
     public IReadOnlyList<string> AllowedIdentities { get; init; } = [];
 
+    /// <summary>
+    /// Whether a token must be an access token: name the client it was issued to (<c>azp</c>, v2; <c>appid</c>, v1) and
+    /// carry none of an ID token's <c>nonce</c>, <c>at_hash</c> or <c>c_hash</c>. Default true. Entra ID signs a user's
+    /// ID token with the same keys, issuer and <c>aud</c> (the app's client id) as its access tokens, and with the same
+    /// <c>roles</c>; ID tokens name no <c>azp</c> or <c>appid</c>, and every Entra ID access token names one. False only
+    /// for an issuer whose access tokens name neither (logged as a warning at start, event 2005).
+    /// </summary>
+    public bool RequireAccessToken { get; init; } = true;
+
     /// <summary>Accepted <c>iss</c> values; empty (the default) accepts exactly the issuer the metadata names.</summary>
     public IReadOnlyList<string> Issuers { get; init; } = [];
 

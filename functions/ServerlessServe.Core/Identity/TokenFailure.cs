@@ -57,6 +57,12 @@ public enum TokenFailure
     /// </summary>
     CallerNotAllowed,
 
+    /// <summary>
+    /// A valid token that is not an access token: it names no <c>azp</c> or <c>appid</c>, or it carries an ID token's
+    /// <c>nonce</c>, <c>at_hash</c> or <c>c_hash</c> (<see cref="OidcValidationPolicy.RequireAccessToken"/>).
+    /// </summary>
+    NotAccessToken,
+
     /// <summary>The issuer's metadata or key set could not be read (not the caller's fault: answered 503, not 401).</summary>
     MetadataUnavailable,
 

@@ -21,6 +21,7 @@ public static class TokenFailureNames
         TokenFailure.LifetimeTooLong => "lifetime",
         TokenFailure.NoSubject => "no_sub",
         TokenFailure.CallerNotAllowed => "caller_not_allowed",
+        TokenFailure.NotAccessToken => "not_access_token",
         TokenFailure.MetadataUnavailable => "metadata_unavailable",
         TokenFailure.Revoked => "revoked",
         _ => "invalid",

@@ -42,8 +42,16 @@ public sealed class TokenIssuer
     public string KeyId => _credentials.Key.KeyId;
 
     /// <summary>
-    /// Creates a signed token for <paramref name="subject"/> valid for <paramref name="lifetime"/>, with
-    /// <paramref name="claims"/> added (e.g. <c>oid</c>, <c>azp</c> and <c>appid</c> of a managed identity's token).
+    /// The <c>azp</c> of a minted token whose claims name no <c>azp</c> or <c>appid</c>: the client the
+    /// local issuer stands for, so what it mints is an access token as Entra ID's are
+    /// (<see cref="OidcValidationPolicy.RequireAccessToken"/>).
+    /// </summary>
+    public const string LocalClientId = "serverlessserve-local-client";
+
+    /// <summary>
+    /// Creates a signed access token for <paramref name="subject"/> valid for <paramref name="lifetime"/>, with
+    /// <paramref name="claims"/> added (e.g. <c>oid</c>, <c>azp</c> and <c>appid</c> of a managed identity's token;
+    /// <c>azp</c> is <see cref="LocalClientId"/> when they name neither).
     /// </summary>
     public string Mint(string subject, string audience, TimeSpan lifetime, IEnumerable<string>? roles = null, IReadOnlyDictionary<string, string>? claims = null)
     {
@@ -63,6 +71,11 @@ public sealed class TokenIssuer
         if (roles is not null)
         {
             payload["roles"] = roles.ToArray();
+        }
+
+        if (claims is null || !(claims.ContainsKey("azp") || claims.ContainsKey("appid")))
+        {
+            payload["azp"] = LocalClientId;
         }
 
         foreach (var (name, value) in claims ?? new Dictionary<string, string>())

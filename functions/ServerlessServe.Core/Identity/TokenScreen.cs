@@ -140,6 +140,29 @@ internal static class TokenScreen
     };
 
     /// <summary>
+    /// Whether <paramref name="jwt"/> is an access token: it names the client it was issued to (a non-empty string
+    /// <c>azp</c> or <c>appid</c>) and carries none of an ID token's <c>nonce</c>, <c>at_hash</c> or <c>c_hash</c>.
+    /// </summary>
+    public static bool IsAccessToken(JsonWebToken jwt)
+    {
+        ArgumentNullException.ThrowIfNull(jwt);
+        static bool Named(JsonWebToken token, string claim) =>
+            token.TryGetPayloadValue<object>(claim, out var value) && value is string { Length: > 0 };
+
+        try
+        {
+            return (Named(jwt, "azp") || Named(jwt, "appid"))
+                && !jwt.TryGetPayloadValue<object>("nonce", out _)
+                && !jwt.TryGetPayloadValue<object>("at_hash", out _)
+                && !jwt.TryGetPayloadValue<object>("c_hash", out _);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// The caller a validated token names: its <c>sub</c>, its app roles (the <c>roles</c> claim), its id and issue time.
     /// <see cref="TokenFailure.NoSubject"/> without a <c>sub</c>; <see cref="TokenFailure.Malformed"/> when a claim cannot
     /// be read: ill-formed UTF-8 inside a claim the library decodes only when the claims are listed, or an <c>iat</c>

@@ -31,6 +31,13 @@ public abstract class OidcIssuerOptions : IValidatableObject
     /// <summary>Accepted <c>iss</c> values. Default empty: exactly the issuer the discovery document names.</summary>
     public List<string> Issuers { get; set; } = [];
 
+    /// <summary>
+    /// Whether a token must be an access token (<see cref="OidcValidationPolicy.RequireAccessToken"/>): it names its client
+    /// (<c>azp</c> or <c>appid</c>) and carries no ID-token claim. Default true; false (for an issuer whose access tokens
+    /// name no client) is logged as a warning at start.
+    /// </summary>
+    public bool RequireAccessToken { get; set; } = true;
+
     /// <summary>Accepted algorithms, from RS256 and ES256 only. Default empty: both.</summary>
     public List<string> Algorithms { get; set; } = [];
 
@@ -85,6 +92,7 @@ public abstract class OidcIssuerOptions : IValidatableObject
     {
         Audiences = Audiences,
         Issuers = Issuers,
+        RequireAccessToken = RequireAccessToken,
         Algorithms = Algorithms.Count == 0 ? OidcValidationPolicy.SupportedAlgorithms : Algorithms,
         ClockSkew = ClockSkew,
         MaxLifetime = MaxTokenLifetime,

@@ -23,6 +23,7 @@ internal sealed class ForgedToken
         token.Payload["iss"] = issuer;
         token.Payload["aud"] = audience;
         token.Payload["sub"] = subject;
+        token.Payload["azp"] = "c0ffee00-0000-4000-8000-00000000f00d";
         token.Payload["iat"] = now.ToUnixTimeSeconds();
         token.Payload["nbf"] = now.ToUnixTimeSeconds();
         token.Payload["exp"] = (now + lifetime).ToUnixTimeSeconds();

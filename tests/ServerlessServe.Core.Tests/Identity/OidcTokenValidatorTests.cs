@@ -151,6 +151,48 @@ public sealed class OidcTokenValidatorTests : IDisposable
         Assert.Throws<ArgumentException>(() => Validator(new OidcValidationPolicy { Audiences = [Audience], SiblingAudiences = [Audience] }));
     }
 
+    /// <summary>
+    /// A user's ID token for the app (same issuer, keys and aud as its access tokens, and the same roles) is not a
+    /// bearer credential: it names no azp or appid, and may carry a nonce or at_hash. Found in review 2026-12-07: any
+    /// token with the right audience was accepted.
+    /// </summary>
+    [Theory]
+    [InlineData("no-client")]
+    [InlineData("nonce")]
+    [InlineData("at_hash")]
+    [InlineData("c_hash")]
+    public async Task ValidateAsync_IdToken_RefusedAsNotAnAccessToken(string shape)
+    {
+        var claims = shape == "no-client"
+            ? new Dictionary<string, string> { ["azp"] = "" }
+            : new Dictionary<string, string> { [shape] = "n-0S6_WzA2Mj" };
+        var token = _ec.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer"], claims);
+
+        Assert.Equal(TokenFailure.NotAccessToken, (await Validator().ValidateAsync(token)).Failure);
+        // An issuer whose access tokens name no client: accepted only when the policy says so.
+        Assert.True((await Validator(new OidcValidationPolicy { Audiences = [Audience], RequireAccessToken = false }).ValidateAsync(token)).IsAccepted);
+    }
+
+    [Theory]
+    [InlineData("azp")]
+    [InlineData("appid")]
+    public async Task ValidateAsync_AccessTokenNamingItsClient_Accepted(string claim)
+    {
+        var token = _rsa.Issuer(Issuer, _time).Mint("alice", Audience, TimeSpan.FromMinutes(10), ["scorer"], new Dictionary<string, string> { [claim] = "c0ffee00-0000-4000-8000-000000000001" });
+
+        Assert.True((await Validator().ValidateAsync(token)).IsAccepted);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_AudienceWithATrailingSlash_Refused()
+    {
+        // The token library matches "api://x/" for "api://x" by default; an audience is an exact string here.
+        var issuer = _ec.Issuer(Issuer, _time);
+
+        Assert.Equal(TokenFailure.Audience, (await Validator().ValidateAsync(issuer.Mint("alice", Audience + "/", TimeSpan.FromMinutes(5)))).Failure);
+        Assert.Equal(TokenFailure.Audience, (await Validator(new OidcValidationPolicy { Audiences = [Audience + "/"] }).ValidateAsync(issuer.Mint("alice", Audience, TimeSpan.FromMinutes(5)))).Failure);
+    }
+
     [Fact]
     public async Task ValidateAsync_ConfiguredIssuers_ReplaceTheMetadataIssuer()
     {
