@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 
 namespace ServerlessServe.Local;
@@ -122,6 +123,16 @@ public sealed class Azurite : IAsyncDisposable
         blobPort = blobPort == 0 ? FreePorts.Next() : blobPort;
         queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
         tablePort = tablePort == 0 ? FreePorts.Next() : tablePort;
+        // Its readiness is judged by its ports answering: a port something else already listens on would answer at once,
+        // and the stack would run on that stranger (an orphaned Azurite, a developer's own) while ours exited with
+        // EADDRINUSE unseen (found in review 2026-12-07). Such a port is refused before anything starts.
+        if (new[] { blobPort, queuePort, tablePort }.FirstOrDefault(p => !FreePorts.IsFree(p)) is var taken and > 0)
+        {
+            throw new AzuriteExitedException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"Azurite cannot start: port {taken} on 127.0.0.1 is already in use (another Azurite, or a stack still running?)."));
+        }
+
         Directory.CreateDirectory(dataDirectory);
         // --disableTelemetry: otherwise Azurite reports a sample of its storage operations to Application Insights over
         // the internet (docs/design.md, "Local state").

@@ -11,6 +11,8 @@ public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;
+    private bool _logFailed;
+    private string? _logFailure;
     private readonly object _gate = new();
 
     // The last lines of output, kept for error messages: when a process dies while the stack starts, the reason is in
@@ -95,9 +97,19 @@ public sealed class ChildProcess : IAsyncDisposable
         var child = new ChildProcess(name, process, log);
         process.OutputDataReceived += (_, e) => child.Write(e.Data);
         process.ErrorDataReceived += (_, e) => child.Write(e.Data);
-        if (!process.Start())
+        try
         {
-            throw new InvalidOperationException($"{name} did not start.");
+            if (!process.Start())
+            {
+                throw new InvalidOperationException($"{name} did not start.");
+            }
+        }
+        catch
+        {
+            // Not found on PATH, not executable: nothing runs, so nothing holds the log file or the process handle.
+            process.Dispose();
+            log.Dispose();
+            throw;
         }
 
         process.BeginOutputReadLine();
@@ -153,9 +165,16 @@ public sealed class ChildProcess : IAsyncDisposable
     public async Task<string> FailureMessageAsync(string what, string logPath)
     {
         var lines = await RecentOutputAsync().ConfigureAwait(false);
+        string? failure;
+        lock (_gate)
+        {
+            failure = _logFailure;
+        }
+
+        var see = failure is null ? $"see {logPath}" : $"{logPath} could not be written past some point ({failure})";
         return lines.Count == 0
-            ? $"{what}; see {logPath} (no output)."
-            : $"{what}; see {logPath}. Its last {lines.Count} lines:{Environment.NewLine}" + string.Join(Environment.NewLine, lines.Select(line => "  | " + line));
+            ? $"{what}; {see} (no output)."
+            : $"{what}; {see}. Its last {lines.Count} lines:{Environment.NewLine}" + string.Join(Environment.NewLine, lines.Select(line => "  | " + line));
     }
 
     /// <summary>Kills the whole process tree at once, as a crash would (no SIGTERM, no draining), then releases it.</summary>
@@ -302,7 +321,14 @@ public sealed class ChildProcess : IAsyncDisposable
         _process.Dispose();
         lock (_gate)
         {
-            _log.Dispose();
+            try
+            {
+                _log.Dispose();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // The log could not be written (see Write): its last flush fails the same way.
+            }
         }
     }
 
@@ -321,6 +347,11 @@ public sealed class ChildProcess : IAsyncDisposable
             }
 
             _recent.Enqueue(line);
+            if (_logFailed)
+            {
+                return;
+            }
+
             try
             {
                 _log.WriteLine(line);
@@ -328,6 +359,14 @@ public sealed class ChildProcess : IAsyncDisposable
             catch (ObjectDisposedException)
             {
                 // Output after dispose is dropped.
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // A full disk or a file-size limit: this runs on the process's output reader, which rethrows on a pool
+                // thread and so ended ssctl (or the test host) with every child left running (found in review
+                // 2026-12-07). The log file stops there; the recent lines are still kept for the failure message.
+                _logFailed = true;
+                _logFailure = ex.GetType().Name;
             }
         }
     }

@@ -136,6 +136,9 @@ public sealed class LocalIssuer : IAsyncDisposable
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
             issuer = IssuerFor(new Uri(address).Port);
+            // Inside the try: a write that fails (cancelled, the path a folder) stops the listener too, rather than leave
+            // it holding the port with nothing to dispose it (found in review 2026-12-07).
+            await File.WriteAllTextAsync(state.IssuerUrlFile, issuer, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -143,7 +146,6 @@ public sealed class LocalIssuer : IAsyncDisposable
             throw;
         }
 
-        await File.WriteAllTextAsync(state.IssuerUrlFile, issuer, cancellationToken).ConfigureAwait(false);
         return new LocalIssuer(app, state, issuer);
     }
 

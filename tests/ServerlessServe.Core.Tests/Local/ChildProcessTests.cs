@@ -27,6 +27,35 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Contains("Unhandled exception. Boom", await File.ReadAllTextAsync(log, CancellationToken.None), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A log file that cannot be written (a full disk, a file-size limit): the write ran on the process's output reader,
+    /// which rethrows on a pool thread, so it ended this process with every child left running (found in review
+    /// 2026-12-07). Now the file stops and the recent lines are still kept.
+    /// </summary>
+    [Fact]
+    public async Task UnwritableLog_ParentSurvives_RecentLinesKept()
+    {
+        Assert.True(File.Exists("/dev/full"), "this test needs /dev/full (Linux)");
+        await using var child = ChildProcess.Start("app", "/bin/sh", ["-c", "seq 1 20000; exit 3"], _directory, "/dev/full");
+        await child.WaitForExitAsync(CancellationToken.None);
+
+        var message = await child.FailureMessageAsync($"app exited with code {child.ExitCode}", "/dev/full");
+
+        Assert.Contains("/dev/full could not be written past some point (IOException)", message, StringComparison.Ordinal);
+        Assert.Contains("  | 20000", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_ExecutableMissing_Throws_LogFileClosed()
+    {
+        var log = Path.Combine(_directory, "missing.log");
+
+        Assert.ThrowsAny<Exception>(() => ChildProcess.Start("missing", Path.Combine(_directory, "no-such-program"), [], _directory, log));
+
+        // Closed: opening it for writing alone succeeds (FileShare.None would fail while a writer holds it).
+        using var reopened = new FileStream(log, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+    }
+
     [Fact]
     public async Task FailureMessage_KeepsOnlyTheLast40Lines()
     {
