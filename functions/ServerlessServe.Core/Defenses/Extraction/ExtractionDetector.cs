@@ -121,7 +121,7 @@ public sealed partial class ExtractionDetector
                 throw new ArgumentException("The query holds a NaN or infinite value.", nameof(input));
             }
 
-            return ObserveCore(state, query, predictedClass, now);
+            return ObserveCore(state, query, predictedClass, now, state.Recent.Capacity > 0 ? Fingerprint(predictedClass, input) : null);
         }
         finally
         {
@@ -130,6 +130,24 @@ public sealed partial class ExtractionDetector
                 ArrayPool<float>.Shared.Return(rented);
             }
         }
+    }
+
+    /// <summary>
+    /// The fingerprint of <paramref name="input"/>, a query of class <paramref name="predictedClass"/>, as sent: by it a
+    /// repeat is known (<see cref="ObserveReduced"/>). Since 2026-12-07 a repeat is an exact repeat: a query that only
+    /// reduces like an earlier one (clamped to ±65,504, rounded to half precision, feature-hashed past
+    /// <see cref="ExtractionDetectorOptions.MaxDimension"/> values) counts, at its distance (found in review: crafted
+    /// queries that reduce alike passed as repeats, seen by volume alone).
+    /// </summary>
+    public QueryFingerprint Fingerprint(int predictedClass, ReadOnlySpan<float> input)
+    {
+        var lossless = input.Length <= _options.MaxDimension;
+        for (var i = 0; lossless && i < input.Length; i++)
+        {
+            lossless = input[i] == (float)(Half)input[i];
+        }
+
+        return new QueryFingerprint(RecentQueries.Fingerprint(predictedClass, input), lossless);
     }
 
     /// <summary>
@@ -164,14 +182,16 @@ public sealed partial class ExtractionDetector
 
     /// <summary>
     /// Observes a query already reduced by <see cref="TryReduce"/> (the same query observed with
-    /// <see cref="Observe"/> gives the same verdict and state). Used to replay queries kept since the state was saved
-    /// into the state as stored by another instance.
+    /// <see cref="Observe"/> gives the same verdict and state when <paramref name="fingerprint"/> is the input's,
+    /// <see cref="Fingerprint"/>). Used to replay queries kept since the state
+    /// was saved into the state as stored by another instance. Without a fingerprint a repeat is judged on the reduced
+    /// query, which queries crafted to reduce alike pass.
     /// </summary>
     /// <exception cref="ArgumentException">
     /// The query is not <see cref="ExtractionState.Dimension"/> long or holds a value outside the half-precision range
     /// (the state is then unchanged).
     /// </exception>
-    public ExtractionVerdict ObserveReduced(ExtractionState state, ReadOnlySpan<float> reduced, int predictedClass, DateTimeOffset now)
+    public ExtractionVerdict ObserveReduced(ExtractionState state, ReadOnlySpan<float> reduced, int predictedClass, DateTimeOffset now, QueryFingerprint? fingerprint = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentOutOfRangeException.ThrowIfNegative(predictedClass);
@@ -188,7 +208,7 @@ public sealed partial class ExtractionDetector
             }
         }
 
-        return ObserveCore(state, reduced, predictedClass, now);
+        return ObserveCore(state, reduced, predictedClass, now, fingerprint);
     }
 
     /// <summary>
@@ -257,13 +277,13 @@ public sealed partial class ExtractionDetector
 
     private int CoverageBitsFor(int dimension) => Math.Min(_options.CoverageBits, dimension);
 
-    private ExtractionVerdict ObserveCore(ExtractionState state, ReadOnlySpan<float> query, int predictedClass, DateTimeOffset now)
+    private ExtractionVerdict ObserveCore(ExtractionState state, ReadOnlySpan<float> query, int predictedClass, DateTimeOffset now, QueryFingerprint? fingerprint)
     {
         state.QueryCount++;
         var signals = ExtractionSignals.None;
 
         // A repeat tells the caller nothing new: it counts towards volume only.
-        var repeat = state.Recent.Capacity > 0 && IsRepeat(state, query, predictedClass);
+        var repeat = state.Recent.Capacity > 0 && IsRepeat(state, query, predictedClass, fingerprint);
         var minDistance = repeat ? null : state.Growing.NearestDistance(predictedClass, query);
         if (minDistance is null && !repeat)
         {
@@ -325,11 +345,21 @@ public sealed partial class ExtractionDetector
             repeat);
     }
 
-    // Whether the query, at the half precision the state keeps, repeats one of the caller's latest queries of the same
-    // class or a stored query of that class. Either way its fingerprint becomes the newest held, so a query repeated
-    // now and then stays recognised.
-    private static bool IsRepeat(ExtractionState state, ReadOnlySpan<float> query, int label)
+    // Whether the query repeats, exactly as sent, one of the caller's latest queries of the same class (by the fingerprint
+    // of its values before reduction), or a stored query of that class when its reduction keeps it whole (the stored
+    // form is then the query itself). A query that only reduces like an earlier one is no repeat: its distance (0) goes
+    // to the test like any other. Either way its fingerprint becomes the newest held, so a query repeated now and then
+    // stays recognised. Without the input's fingerprint (a reduced query observed alone), the reduced query at half
+    // precision is compared, with the stored queries of that class too.
+    private static bool IsRepeat(ExtractionState state, ReadOnlySpan<float> query, int label, QueryFingerprint? fingerprint)
     {
+        if (fingerprint is { } exact)
+        {
+            var seen = state.Recent.Contains(exact.Value) || (exact.Lossless && state.Growing.Contains(label, query));
+            state.Recent.Add(exact.Value);
+            return seen;
+        }
+
         ushort[]? rentedHalves = null;
         float[]? rentedRounded = null;
         var halves = query.Length <= StackDimension
@@ -348,9 +378,9 @@ public sealed partial class ExtractionDetector
                 rounded[i] = (float)half;
             }
 
-            var fingerprint = RecentQueries.Fingerprint(label, halves);
-            var repeat = state.Recent.Contains(fingerprint) || state.Growing.Contains(label, rounded);
-            state.Recent.Add(fingerprint);
+            var reducedFingerprint = RecentQueries.Fingerprint(label, halves);
+            var repeat = state.Recent.Contains(reducedFingerprint) || state.Growing.Contains(label, rounded);
+            state.Recent.Add(reducedFingerprint);
             return repeat;
         }
         finally

@@ -131,13 +131,15 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
 
         // Reduced outside any lock: each reduced query is kept as the observation's copy for replay.
         var dimension = _detector.ReducedLength(features);
-        var queries = new List<(float[] Query, int Class)>(classes.Length);
+        // Each with the fingerprint of the row as sent, by which a repeat is known (ExtractionDetector.Fingerprint).
+        var queries = new List<(float[] Query, int Class, QueryFingerprint Fingerprint)>(classes.Length);
         for (var i = 0; i < classes.Length; i++)
         {
             var query = new float[dimension];
-            if (classes[i] >= 0 && _detector.TryReduce(rows.Slice(i * features, features), query))
+            var row = rows.Slice(i * features, features);
+            if (classes[i] >= 0 && _detector.TryReduce(row, query))
             {
-                queries.Add((query, classes[i]));
+                queries.Add((query, classes[i], _detector.Fingerprint(classes[i], row)));
             }
         }
 
@@ -153,10 +155,10 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
 
                 Begin(entry, subject, features);
                 ExtractionVerdict? last = null;
-                foreach (var (query, predicted) in queries)
+                foreach (var (query, predicted, fingerprint) in queries)
                 {
-                    last = _detector.ObserveReduced(entry.State, query, predicted, now);
-                    entry.Pending.Add(PendingObservation.ForQuery(Number(entry), query, predicted, now));
+                    last = _detector.ObserveReduced(entry.State, query, predicted, now, fingerprint);
+                    entry.Pending.Add(PendingObservation.ForQuery(Number(entry), query, predicted, now, fingerprint));
                 }
 
                 return Outcome(entry, last ?? _detector.Summarize(entry.State, now), subject, now);

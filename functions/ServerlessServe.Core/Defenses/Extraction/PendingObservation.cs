@@ -7,8 +7,9 @@ namespace ServerlessServe.Core.Defenses.Extraction;
 /// </summary>
 internal sealed class PendingObservation
 {
-    private PendingObservation(long sequence, ObservationKind kind, float[] query, int predictedClass, int rows, int flaggedRows, DateTimeOffset time)
+    private PendingObservation(long sequence, ObservationKind kind, float[] query, int predictedClass, int rows, int flaggedRows, DateTimeOffset time, QueryFingerprint? fingerprint = null)
     {
+        Fingerprint = fingerprint;
         Sequence = sequence;
         Kind = kind;
         Query = query;
@@ -39,9 +40,12 @@ internal sealed class PendingObservation
     /// <summary>When it was observed.</summary>
     public DateTimeOffset Time { get; }
 
+    /// <summary>The fingerprint of the query as sent (<see cref="ExtractionDetector.Fingerprint"/>), by which a repeat is known; null for a screen outcome.</summary>
+    public QueryFingerprint? Fingerprint { get; }
+
     /// <summary>A query observed by <see cref="ExtractionDetector.ObserveReduced"/>.</summary>
-    public static PendingObservation ForQuery(long sequence, float[] query, int predictedClass, DateTimeOffset time) =>
-        new(sequence, ObservationKind.Query, query, predictedClass, 0, 0, time);
+    public static PendingObservation ForQuery(long sequence, float[] query, int predictedClass, DateTimeOffset time, QueryFingerprint? fingerprint = null) =>
+        new(sequence, ObservationKind.Query, query, predictedClass, 0, 0, time, fingerprint);
 
     /// <summary>A screen outcome observed by <see cref="ExtractionDetector.ObserveScreened"/>.</summary>
     public static PendingObservation ForScreened(long sequence, int rows, int flaggedRows, DateTimeOffset time) =>
@@ -50,5 +54,5 @@ internal sealed class PendingObservation
     /// <summary>Observes this again into <paramref name="state"/> (a merge), as it was first observed.</summary>
     public ExtractionVerdict ReplayInto(ExtractionDetector detector, ExtractionState state) => Kind == ObservationKind.Screened
         ? detector.ObserveScreened(state, Rows, FlaggedRows, Time)
-        : detector.ObserveReduced(state, Query, PredictedClass, Time);
+        : detector.ObserveReduced(state, Query, PredictedClass, Time, Fingerprint);
 }

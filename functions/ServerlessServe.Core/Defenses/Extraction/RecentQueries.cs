@@ -82,6 +82,35 @@ internal sealed class RecentQueries
         }
     }
 
+    /// <summary>
+    /// The fingerprint of a query of class <paramref name="label"/> as the caller sent it: over the exact bits of its
+    /// values before any reduction (a negative zero taken as zero). Since 2026-12-07 a repeat is this exact repeat: the
+    /// reduced query (clamped to the half-precision range, rounded to it, feature-hashed past 256 values) let crafted
+    /// queries that reduce alike pass as repeats, which count towards volume only (found in review).
+    /// </summary>
+    public static UInt128 Fingerprint(int label, ReadOnlySpan<float> input)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        Span<byte> block = stackalloc byte[4 * 256];
+        BinaryPrimitives.WriteInt32LittleEndian(block, label);
+        hash.AppendData(block[..4]);
+        for (var start = 0; start < input.Length; start += 256)
+        {
+            var part = input.Slice(start, Math.Min(256, input.Length - start));
+            for (var i = 0; i < part.Length; i++)
+            {
+                // + 0f turns -0 into +0 and leaves every other value as it is.
+                BinaryPrimitives.WriteSingleLittleEndian(block[(4 * i)..], part[i] + 0f);
+            }
+
+            hash.AppendData(block[..(4 * part.Length)]);
+        }
+
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        hash.GetHashAndReset(digest);
+        return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
+    }
+
     /// <summary>Whether <paramref name="fingerprint"/> is held.</summary>
     public bool Contains(UInt128 fingerprint)
     {

@@ -28,7 +28,7 @@ public class ExtractionReplayTests
             var reduced = new float[detector.ReducedLength(length)];
             Assert.True(detector.TryReduce(query, reduced));
 
-            Assert.Equal(detector.Observe(direct, query, predicted, now), detector.ObserveReduced(replayed, reduced, predicted, now));
+            Assert.Equal(detector.Observe(direct, query, predicted, now), detector.ObserveReduced(replayed, reduced, predicted, now, detector.Fingerprint(predicted, query)));
         }
 
         Assert.Equal(Math.Min(length, 256), replayed.Dimension);

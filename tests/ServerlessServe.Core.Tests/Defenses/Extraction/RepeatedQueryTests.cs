@@ -75,21 +75,65 @@ public class RepeatedQueryTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Observe_SameValuesAtHalfPrecision_IsARepeat_ANearbyQueryOrAnotherClassIsNot()
+    public void Observe_ExactRepeatOnly_SameValuesAtHalfPrecisionOrAnotherClassIsNot()
     {
         var detector = new ExtractionDetector(new ExtractionDetectorOptions());
         var state = detector.CreateState(3);
         detector.Observe(state, [0.35f, -0f, 7f], 1, Start);
 
-        // 0.35 + 1e-5 rounds to the same half-precision value as 0.35, and -0 equals 0.
-        Assert.True(detector.Observe(state, [0.35f + 1e-5f, 0f, 7f], 1, Start).Repeat);
+        // -0 equals 0; 0.35 + 1e-5 rounds to the same half-precision value as 0.35 but is another query (before
+        // 2026-12-07 it passed as a repeat, counted towards volume only).
+        Assert.True(detector.Observe(state, [0.35f, 0f, 7f], 1, Start).Repeat);
+        var near = detector.Observe(state, [0.35f + 1e-5f, 0f, 7f], 1, Start);
+        Assert.False(near.Repeat);
+        Assert.InRange(near.MinDistance!.Value, 0.0, 1e-3);
         Assert.False(detector.Observe(state, [0.36f, 0f, 7f], 1, Start).Repeat);
         Assert.False(detector.Observe(state, [0.35f, 0f, 7f], 2, Start).Repeat);
         Assert.True(detector.Observe(state, [0.35f, 0f, 7f], 2, Start).Repeat);
     }
 
+    /// <summary>
+    /// Queries crafted to reduce alike are not repeats: clamped to the half-precision range (70,000 and 90,000 both
+    /// read 65,504), or feature-hashed past 256 values (a change at one index and its compensation at another of the
+    /// same bucket leave the bucket's sum). Found in review 2026-12-07: each passed as a repeat of the first, so it added
+    /// no distance, no coverage, nothing the distance test could see, and a model could be swept freely under the
+    /// volume limit.
+    /// </summary>
     [Fact]
-    public void Observe_RepeatOfAQueryOutsideTheWindow_RepeatOnlyWhenStored()
+    public void Observe_QueriesCraftedToReduceAlike_AreNotRepeats()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(4);
+        detector.Observe(state, [70_000f, 1f, 2f, 3f], 0, Start);
+
+        var clamped = detector.Observe(state, [90_000f, 1f, 2f, 3f], 0, Start);
+
+        Assert.False(clamped.Repeat);
+        Assert.Equal(0.0, clamped.MinDistance);
+
+        var wide = detector.CreateState(300);
+        var table = FeatureHashing.Table(300, detector.ReducedLength(300));
+        var (i, j) = SameBucket(table);
+        var seed = Enumerable.Range(0, 300).Select(static k => (float)(k % 7)).ToArray();
+        detector.Observe(wide, seed, 0, Start);
+        var crafted = (float[])seed.Clone();
+        crafted[i] += 3f;
+        crafted[j] -= Sign(table[i]) * Sign(table[j]) * 3f;
+        var reducedSeed = new float[detector.ReducedLength(300)];
+        var reducedCrafted = new float[detector.ReducedLength(300)];
+        Assert.True(detector.TryReduce(seed, reducedSeed));
+        Assert.True(detector.TryReduce(crafted, reducedCrafted));
+        Assert.Equal(reducedSeed, reducedCrafted);
+
+        var verdict = detector.Observe(wide, crafted, 0, Start);
+
+        Assert.False(verdict.Repeat);
+        Assert.Equal(0.0, verdict.MinDistance);
+        Assert.Equal(1, wide.DistanceCount);
+    }
+
+    [Fact]
+    public void Observe_RepeatOfAQueryOutsideTheWindow_RepeatOnlyWhenStoredAndKeptWhole()
     {
         // a starts class 0; b joins (distance 10 above the threshold 0), which sets the threshold to 10; c (5 from a)
         // and d (10 from a) do not join.
@@ -110,10 +154,41 @@ public class RepeatedQueryTests(ITestOutputHelper output)
             Assert.Equal(cRepeats, again.Repeat);
             Assert.Equal(cRepeats ? null : 5.0, again.MinDistance);
 
-            // a is stored, so it is a repeat whatever the window.
+            // a is stored, and its stored form is a itself (every value a half-precision value), so it is a repeat
+            // whatever the window.
             Assert.True(detector.Observe(state, a, 0, Start).Repeat);
         }
+
+        // A stored query whose reduction lost something is no repeat once out of the window: 0.35 is stored as the
+        // half nearest to it, which another query rounds to as well.
+        var lossy = new ExtractionDetector(new ExtractionDetectorOptions { RepeatWindow = 1 });
+        var lossyState = lossy.CreateState(2);
+        lossy.Observe(lossyState, [0.35f, 0f], 0, Start);
+        lossy.Observe(lossyState, [9f, 9f], 0, Start);
+        var back = lossy.Observe(lossyState, [0.35f, 0f], 0, Start);
+        Assert.False(back.Repeat);
+        Assert.Equal(0.0, back.MinDistance!.Value, 1e-3);
     }
+
+    private static (int I, int J) SameBucket(ReadOnlySpan<int> table)
+    {
+        for (var i = 0; i < table.Length; i++)
+        {
+            for (var j = i + 1; j < table.Length; j++)
+            {
+                if (Bucket(table[i]) == Bucket(table[j]))
+                {
+                    return (i, j);
+                }
+            }
+        }
+
+        throw new InvalidOperationException("no two indices share a bucket");
+    }
+
+    private static int Bucket(int entry) => entry & int.MaxValue;
+
+    private static float Sign(int entry) => entry < 0 ? -1f : 1f;
 
     [Fact]
     public void ObserveReduced_RepeatsReplayed_SameStateAsObservedDirectly()
@@ -130,7 +205,7 @@ public class RepeatedQueryTests(ITestOutputHelper output)
             var label = model.Predict(query);
             var viaObserve = detector.Observe(direct, query, label, Start);
             Assert.True(detector.TryReduce(query, reduced));
-            Assert.Equal(viaObserve, detector.ObserveReduced(replayed, reduced, label, Start));
+            Assert.Equal(viaObserve, detector.ObserveReduced(replayed, reduced, label, Start, detector.Fingerprint(label, query)));
         }
 
         Assert.Equal(detector.Serialize(direct), detector.Serialize(replayed));
