@@ -90,6 +90,21 @@ internal sealed class RecentQueries
     /// </summary>
     public static UInt128 Fingerprint(int label, ReadOnlySpan<float> input)
     {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        if (input.Length <= StackValues)
+        {
+            // One pass over a stack copy: no allocation for the rows of tabular models and small images.
+            Span<byte> bytes = stackalloc byte[4 + (4 * input.Length)];
+            BinaryPrimitives.WriteInt32LittleEndian(bytes, label);
+            for (var i = 0; i < input.Length; i++)
+            {
+                BinaryPrimitives.WriteSingleLittleEndian(bytes[(4 + (4 * i))..], input[i] + 0f);
+            }
+
+            SHA256.HashData(bytes, digest);
+            return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
+        }
+
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Span<byte> block = stackalloc byte[4 * 256];
         BinaryPrimitives.WriteInt32LittleEndian(block, label);
@@ -106,7 +121,6 @@ internal sealed class RecentQueries
             hash.AppendData(block[..(4 * part.Length)]);
         }
 
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         hash.GetHashAndReset(digest);
         return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
     }

@@ -212,6 +212,30 @@ public class RepeatedQueryTests(ITestOutputHelper output)
         Assert.Equal(direct.Recent.Count, detector.Deserialize(detector.Serialize(direct)).Recent.Count);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(1024)]
+    [InlineData(3001)]
+    public void InputFingerprint_Sha256OfClassAndExactBits_NegativeZeroIsZero(int length)
+    {
+        var input = Enumerable.Range(0, length).Select(static i => i % 5 == 0 ? -0f : i * 0.001f).ToArray();
+        var bytes = new byte[4 + (4 * length)];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, 7);
+        for (var i = 0; i < length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 + (4 * i)), input[i] == 0 ? 0f : input[i]);
+        }
+
+        var digest = System.Security.Cryptography.SHA256.HashData(bytes);
+        var expected = new UInt128(System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(digest), System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(digest.AsSpan(8)));
+
+        Assert.Equal(expected, RecentQueries.Fingerprint(7, input));
+        var changed = (float[])input.Clone();
+        changed[^1] = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(changed[^1]) + 1);
+        Assert.NotEqual(expected, RecentQueries.Fingerprint(7, changed));
+        Assert.NotEqual(expected, RecentQueries.Fingerprint(8, input));
+    }
+
     [Fact]
     public void Fingerprint_DependsOnClassAndEveryValue_NegativeZeroIsZero()
     {
