@@ -110,6 +110,9 @@ param auditRetentionDays int = 365
 @maxValue(146000)
 param auditWitnessRetentionDays int = auditRetentionDays
 
+@description('True once the postprovision hook has locked the retention policies of `audit` and `audit-witness` (it sets SERVERLESSSERVE_AUDIT_RETENTION_LOCKED): the template then leaves both policies out, since Azure refuses any create or update of a locked policy (only its extend action). Their retention no longer follows auditRetentionDays / auditWitnessRetentionDays; extend it with `az storage container immutability-policy extend` (docs/deploy.md, "Data protection and audit").')
+param auditRetentionLocked bool = false
+
 @description('Days each model version stays immutable (version-level WORM).')
 @minValue(1)
 @maxValue(146000)
@@ -312,6 +315,7 @@ module storage 'modules/storage.bicep' = {
     auditContainerName: auditContainerName
     jobPayloadsContainerName: jobPayloadsContainerName
     auditRetentionDays: auditRetentionDays
+    auditRetentionLocked: auditRetentionLocked
     modelRetentionDays: modelRetentionDays
     jobRetentionDays: jobRetentionDays
     tableNames: tableNames
@@ -332,6 +336,7 @@ module witness 'modules/witness.bicep' = {
     blobDnsZoneId: network.?outputs.blobDnsZoneId ?? ''
     containerName: auditWitnessContainerName
     retentionDays: auditWitnessRetentionDays
+    retentionLocked: auditRetentionLocked
     logAnalyticsId: monitoring.outputs.logAnalyticsId
   }
 }

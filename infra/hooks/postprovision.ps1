@@ -2,7 +2,9 @@
 # - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
 #   public keys and the model-signing private key stay in .azure/<env>/keys;
 # - with SERVERLESSSERVE_LOCK_AUDIT_RETENTION=true, locks the time-based retention policies of `audit` and
-#   `audit-witness` (irreversible: docs/deploy.md, "Data protection and audit"); idempotent;
+#   `audit-witness` (irreversible: docs/deploy.md, "Data protection and audit"); idempotent; once one is locked, sets
+#   SERVERLESSSERVE_AUDIT_RETENTION_LOCKED=true so that later provisions leave both policies out of the template (Azure
+#   refuses to update a locked policy);
 # - warns when the gateway's default host name is not the public origin signed requests are checked against;
 # - publishes the sample models (publish-samples.ps1): signed here, uploaded by the publish job inside the VNet.
 $ErrorActionPreference = 'Stop'
@@ -29,6 +31,17 @@ azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
 $seededSalt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
 if ($seededSalt) { azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT $seededSalt } else { azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT '""' }
 
+# A locked policy can only be extended: every later provision must leave the policies out of the template
+# (auditRetentionLocked), or Azure refuses the deployment. Recorded with the salt that named the locked accounts:
+# preflight forgets it under a new salt, whose new accounts need their policies from the template.
+function Set-RetentionLocked {
+    azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED true
+    if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED failed' }
+    $lockedSalt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
+    if ($lockedSalt) { azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT $lockedSalt } else { azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT '""' }
+    if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT failed' }
+}
+
 # Locks one container's retention policy with the policy's current etag; a locked policy is left as it is.
 # Through Azure Resource Manager (az CLI, the operator's login), so it works with the accounts' public access off.
 function Lock-Retention([string] $Account, [string] $Container, [string] $Group) {
@@ -43,16 +56,22 @@ function Lock-Retention([string] $Account, [string] $Container, [string] $Group)
     switch ("$($policy.state)") {
         'Locked' {
             Write-Host "Retention lock: $Account/$Container is already locked; nothing to do."
+            Set-RetentionLocked
             return
         }
         'Unlocked' { }
         default {
-            throw "Retention lock: $Account/$Container has no time-based retention policy (state '$($policy.state)'); not locking."
+            $hint = ''
+            if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true') {
+                $hint = " SERVERLESSSERVE_AUDIT_RETENTION_LOCKED=true leaves the policies out of the template; for new accounts run 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false' and 'azd provision'."
+            }
+            throw "Retention lock: $Account/$Container has no time-based retention policy (state '$($policy.state)'); not locking.$hint"
         }
     }
     Write-Host "Retention lock: locking $Account/$Container (etag $($policy.etag)). From now on its retention can only be extended."
     az storage container immutability-policy lock --account-name $Account --container-name $Container --resource-group $Group --if-match $policy.etag --output none
     if ($LASTEXITCODE -ne 0) { throw "Retention lock: locking $Account/$Container failed." }
+    Set-RetentionLocked
     Write-Host "Retention lock: $Account/$Container locked."
 }
 

@@ -3,7 +3,9 @@
 # - forgets the secrets handed to this provision and deletes their files (they are in Key Vault now);
 #   public keys and the model-signing private key stay in .azure/<env>/keys;
 # - with SERVERLESSSERVE_LOCK_AUDIT_RETENTION=true, locks the time-based retention policies of `audit` and
-#   `audit-witness` (irreversible: docs/deploy.md, "Data protection and audit"); idempotent;
+#   `audit-witness` (irreversible: docs/deploy.md, "Data protection and audit"); idempotent; once one is locked, sets
+#   SERVERLESSSERVE_AUDIT_RETENTION_LOCKED=true so that later provisions leave both policies out of the template (Azure
+#   refuses to update a locked policy);
 # - warns when the gateway's default host name is not the public origin signed requests are checked against;
 # - publishes the sample models (publish-samples.sh): signed here, uploaded by the publish job inside the VNet.
 set -eu
@@ -25,6 +27,14 @@ azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
 # The salt whose Key Vault holds the seeded secrets: a new salt makes preprovision seed the new vault.
 azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT "$(value SERVERLESSSERVE_RESOURCE_SALT)"
 
+# A locked policy can only be extended: every later provision must leave the policies out of the template
+# (auditRetentionLocked), or Azure refuses the deployment. Recorded with the salt that named the locked accounts:
+# preflight forgets it under a new salt, whose new accounts need their policies from the template.
+record_lock() {
+  azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED true
+  azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT "$(value SERVERLESSSERVE_RESOURCE_SALT)"
+}
+
 # Locks one container's retention policy with the policy's current etag; a locked policy is left as it is.
 # Through Azure Resource Manager (az CLI, the operator's login), so it works with the accounts' public access off.
 lock_retention() {
@@ -41,10 +51,14 @@ lock_retention() {
   case "$state" in
     Locked)
       echo "Retention lock: $account/$container is already locked; nothing to do."
+      record_lock
       return 0 ;;
     Unlocked) ;;
     *)
       echo "Retention lock: $account/$container has no time-based retention policy (state '$state'); not locking." >&2
+      if [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED)" = "true" ]; then
+        echo "Retention lock: SERVERLESSSERVE_AUDIT_RETENTION_LOCKED=true leaves the policies out of the template; for new accounts run 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false' and 'azd provision'." >&2
+      fi
       return 1 ;;
   esac
   etag=$(az storage container immutability-policy show --account-name "$account" --container-name "$container" \
@@ -52,6 +66,7 @@ lock_retention() {
   echo "Retention lock: locking $account/$container (etag $etag). From now on its retention can only be extended."
   az storage container immutability-policy lock --account-name "$account" --container-name "$container" \
     --resource-group "$group" --if-match "$etag" --output none
+  record_lock
   echo "Retention lock: $account/$container locked."
 }
 

@@ -1,7 +1,8 @@
 # Preflight before provisioning (PowerShell; run by preprovision.ps1). Same checks as preflight.sh:
 # 1. the region offers Flex Consumption; 2. unless SERVERLESSSERVE_GPU_ENABLED=false, the region offers the serverless
 # GPU profile type and the subscription has quota for one more GPU of it there; 3. SERVERLESSSERVE_KEY_VAULT_CREATE_MODE
-# is recover when a Key Vault of this azd environment was left soft-deleted by `azd down`, default otherwise.
+# is recover when a Key Vault of this azd environment was left soft-deleted by `azd down`, default otherwise; 4. a
+# retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED) is forgotten.
 # SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
 $ErrorActionPreference = 'Stop'
 
@@ -70,10 +71,11 @@ else {
 }
 
 $mode = 'default'
+$salt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
 if ($envName) {
-    # Only a vault of this environment and resource salt (absent tag: the empty salt); a new salt names a new vault.
-    $salt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
-    $deleted = @(az keyvault list-deleted --resource-type vault --query "[?properties.tags.""azd-env-name""=='$envName' && (properties.tags.""serverlessserve-salt"" || '')=='$salt'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
+    # Only a vault of this environment, this application (another project may use the same environment name), this
+    # region and this resource salt (absent tag: the empty salt): any other is not this deployment's vault.
+    $deleted = @(az keyvault list-deleted --resource-type vault --query "[?properties.tags.""azd-env-name""=='$envName' && properties.tags.application=='serverlessserve' && properties.location=='$region' && (properties.tags.""serverlessserve-salt"" || '')=='$salt'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
     if ($LASTEXITCODE -eq 0 -and $deleted.Count -gt 0) {
         $mode = 'recover'
         Write-Host "preflight: Key Vault $($deleted -join ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"
@@ -81,3 +83,11 @@ if ($envName) {
 }
 azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE $mode | Out-Null
 if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE failed' }
+
+# Once postprovision has locked the audit retention policies, provisioning leaves them out of the template (Azure refuses
+# to update a locked policy). A new salt names new accounts, whose containers need those policies from the template.
+if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true' -and (Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT').Trim('"') -ne $salt) {
+    azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED failed' }
+    Write-Host 'preflight: the resource salt changed since the audit retention policies were locked: this provision declares the audit retention policies of the new accounts (unlocked; lock them as before)'
+}

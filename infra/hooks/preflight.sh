@@ -6,7 +6,9 @@
 #    has quota for one more GPU of that type there (Microsoft.App usages);
 # 3. a Key Vault of this azd environment left soft-deleted by `azd down` (purge protection keeps it for its retention
 #    days, and its name is fixed) is recovered rather than collided with: SERVERLESSSERVE_KEY_VAULT_CREATE_MODE is set
-#    to recover when such a vault exists and to default otherwise, on every run.
+#    to recover when such a vault exists and to default otherwise, on every run;
+# 4. a retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED, set by postprovision)
+#    is forgotten: the new salt's new accounts need their audit retention policies from the template.
 # SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
 set -eu
 
@@ -76,16 +78,25 @@ else
   fi
 fi
 
-# The vault's name is fixed by the environment and the resource salt, so a soft-deleted one is found by the tags it
-# carried: azd-env-name, and serverlessserve-salt (absent on vaults deployed before it: the empty salt). After a new
-# salt, the old vault is not this deployment's: recovering it by the new name would fail the deployment.
+# The vault's name is fixed by the environment, the region and the resource salt, so a soft-deleted one is this
+# deployment's only when it carried this environment's azd-env-name tag and this application's tag (main.bicep's `tags`:
+# another project may use the same environment name), was in this region, and carried serverlessserve-salt (absent on
+# vaults deployed before it: the empty salt). Any other vault is not this deployment's: recovering it by this name would
+# fail the deployment (before 2026-12-07 another project's vault, or this one's in another region, did).
 mode=default
 salt=$(value SERVERLESSSERVE_RESOURCE_SALT)
 if [ -n "$env_name" ]; then
-  deleted=$(az keyvault list-deleted --resource-type vault --query "[?properties.tags.\"azd-env-name\"=='$env_name' && (properties.tags.\"serverlessserve-salt\" || '')=='$salt'].name" -o tsv 2>/dev/null || true)
+  deleted=$(az keyvault list-deleted --resource-type vault --query "[?properties.tags.\"azd-env-name\"=='$env_name' && properties.tags.application=='serverlessserve' && properties.location=='$region' && (properties.tags.\"serverlessserve-salt\" || '')=='$salt'].name" -o tsv 2>/dev/null || true)
   if [ -n "$(printf '%s' "$deleted" | tr -d ' \r\n')" ]; then
     mode=recover
     echo "preflight: Key Vault $(printf '%s' "$deleted" | tr -d '\r' | tr '\n' ' ') was left soft-deleted by an earlier azd down; this provision recovers it (its secrets come back with it)"
   fi
 fi
 azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE "$mode"
+
+# Once postprovision has locked the audit retention policies, provisioning leaves them out of the template (Azure refuses
+# to update a locked policy). A new salt names new accounts, whose containers need those policies from the template.
+if [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED)" = "true" ] && [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT)" != "$salt" ]; then
+  azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false
+  echo "preflight: the resource salt changed since the audit retention policies were locked: this provision declares the audit retention policies of the new accounts (unlocked; lock them as before)"
+fi

@@ -1,7 +1,8 @@
-// Egress mode `firewall` (docs/deploy.md, "Egress"): Azure Firewall (Standard) in the VNet's AzureFirewallSubnet, the
-// app subnets' default route pointing at it, and a policy that allows HTTPS to named hosts only. The host names come
-// from main.bicep (the apps' own allow-list, infra/egress.json, and the platforms' needs); nothing else leaves: an
-// application rule that matches nothing falls through to the firewall's implicit deny.
+// Egress mode `firewall` (docs/deploy.md, "Egress"): Azure Firewall (Standard) in the VNet's AzureFirewallSubnet and a
+// policy that allows HTTPS to named hosts only. The app subnets' default route to it is declared in network.bicep's
+// route table, to the address Azure gives the firewall in its subnet. The host names come from main.bicep (the apps'
+// own allow-list, infra/egress.json, and the platforms' needs); nothing else leaves: an application rule that matches
+// nothing falls through to the firewall's implicit deny.
 
 param name string
 param location string
@@ -9,9 +10,6 @@ param tags object
 
 @description('Resource ID of the VNet\'s AzureFirewallSubnet.')
 param subnetId string
-
-@description('Route table attached to the app subnets; 0.0.0.0/0 is added here, pointing at the firewall.')
-param routeTableName string
 
 @description('Host names allowed over HTTPS, by collection (apps, functions, containerApps).')
 param targetFqdns object
@@ -123,20 +121,6 @@ resource firewallLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview'
     logs: [
       { categoryGroup: 'allLogs', enabled: true }
     ]
-  }
-}
-
-resource routeTable 'Microsoft.Network/routeTables@2024-07-01' existing = {
-  name: routeTableName
-}
-
-resource defaultRoute 'Microsoft.Network/routeTables/routes@2024-07-01' = {
-  parent: routeTable
-  name: 'default-via-firewall'
-  properties: {
-    addressPrefix: '0.0.0.0/0'
-    nextHopType: 'VirtualAppliance'
-    nextHopIpAddress: firewall.properties.ipConfigurations[0].properties.privateIPAddress
   }
 }
 

@@ -47,6 +47,10 @@ var appsSubnetName = 'snet-apps'
 var privateEndpointSubnetName = 'snet-private-endpoints'
 var adminSubnetName = 'snet-admin'
 var firewallEnabled = egressMode == 'firewall'
+// Azure Firewall's private address: Azure gives it the first address a resource can get in AzureFirewallSubnet (Azure
+// keeps .0 to .3 of every subnet, and cidrHost's index 0 is .1), so the route below can name it before the firewall
+// exists. firewall.bicep outputs the address Azure actually gave it (privateIpAddress).
+var firewallPrivateIp = cidrHost(firewallSubnetPrefix, 3)
 
 // Outbound rules, first match by priority (docs/deploy.md, "Egress"). Each rule names the platform or app
 // dependency it exists for; whatever none of them allows meets DenyInternetOutbound (4096). Traffic inside the VNet
@@ -272,15 +276,27 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-07-01' = {
   }
 }
 
-// Firewall mode: the app subnets' default route. The firewall module adds 0.0.0.0/0 → the firewall's private IP once
-// the firewall exists (the route table must exist first: the subnets name it). Routes to the VNet stay more specific,
-// so private endpoints and the Container Apps environment are still reached directly.
+// Firewall mode: the app subnets' default route, 0.0.0.0/0 → the firewall's private IP. Routes to the VNet stay more
+// specific, so private endpoints and the Container Apps environment are still reached directly. The route is declared
+// here, in the table, because a route table is sent whole: before 2026-12-07 the firewall module added it as a child
+// resource, and every re-provision sent this table without routes, which deleted the route until that module put it
+// back, leaving the app subnets' egress around the firewall meanwhile (found in review).
 resource egressRoutes 'Microsoft.Network/routeTables@2024-07-01' = if (firewallEnabled) {
   name: 'rt-${vnetName}-egress'
   location: location
   tags: tags
   properties: {
     disableBgpRoutePropagation: true
+    routes: [
+      {
+        name: 'default-via-firewall'
+        properties: {
+          addressPrefix: '0.0.0.0/0'
+          nextHopType: 'VirtualAppliance'
+          nextHopIpAddress: firewallPrivateIp
+        }
+      }
+    ]
   }
 }
 
@@ -291,7 +307,6 @@ module firewall 'firewall.bicep' = if (firewallEnabled) {
     location: location
     tags: tags
     subnetId: resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'AzureFirewallSubnet')
-    routeTableName: egressRoutes.name
     logAnalyticsId: logAnalyticsId
     targetFqdns: firewallTargetFqdns
     sourcePrefixes: {

@@ -38,6 +38,9 @@ param jobPayloadsContainerName string = 'job-payloads'
 @maxValue(146000)
 param auditRetentionDays int
 
+@description('True once the `audit` retention policy is locked (postprovision hook): the policy is then left out, since Azure refuses to create or update a locked policy.')
+param auditRetentionLocked bool = false
+
 @description('Days each model version stays immutable after it is written.')
 @minValue(1)
 @maxValue(146000)
@@ -132,7 +135,8 @@ resource modelsContainer 'Microsoft.Storage/storageAccounts/blobServices/contain
 }
 
 // Version-level WORM: every blob version written to `models` is immutable for modelRetentionDays
-// (blob versioning, on above, is what version-level immutability builds on).
+// (blob versioning, on above, is what version-level immutability builds on). Never locked by the hooks, so it is always
+// declared: each provision writes it again, which Azure accepts on an unlocked policy.
 resource modelsRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = {
   parent: modelsContainer
   name: 'default'
@@ -151,8 +155,10 @@ resource auditContainer 'Microsoft.Storage/storageAccounts/blobServices/containe
 }
 
 // Container-level time-based retention: append blobs can grow, nothing can be rewritten or deleted.
-// Unlocked on creation (ARM cannot lock); docs/deploy.md tells how to lock it once validated.
-resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = {
+// Unlocked on creation (ARM cannot lock); docs/deploy.md tells how to lock it once validated. Once the hook has locked
+// it, it is left out (auditRetentionLocked): Azure allows a locked policy only to be extended, and refuses the PUT of
+// every later provision (found in review 2026-12-07); incremental deployments leave the locked policy as it is.
+resource auditRetention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = if (!auditRetentionLocked) {
   parent: auditContainer
   name: 'default'
   properties: {

@@ -22,6 +22,9 @@ param containerName string = 'audit-witness'
 @maxValue(146000)
 param retentionDays int
 
+@description('True once the retention policy is locked (postprovision hook): the policy is then left out, since Azure refuses to create or update a locked policy.')
+param retentionLocked bool = false
+
 @description('Log Analytics workspace receiving the blob service logs (every read, write and delete of a head).')
 param logAnalyticsId string
 
@@ -90,8 +93,8 @@ resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@20
 
 // Container-level time-based retention, as on `audit` but without protected append writes: a head, once written,
 // can be neither changed nor deleted. Unlocked on creation (ARM cannot lock a policy); docs/deploy.md tells how to
-// lock it once validated, as for `audit`.
-resource retention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = {
+// lock it once validated, as for `audit`, and once locked it is left out (retentionLocked), as `audit`'s is.
+resource retention 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2025-01-01' = if (!retentionLocked) {
   parent: container
   name: 'default'
   properties: {

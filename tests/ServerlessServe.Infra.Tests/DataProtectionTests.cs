@@ -16,6 +16,8 @@ namespace ServerlessServe.Infra.Tests;
 [Collection(CompiledTemplateCollection.Name)]
 public sealed partial class DataProtectionTests(CompiledTemplateFixture fixture)
 {
+    private const string ImmutabilityPolicies = "Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies";
+
     /// <summary>Option class file (under functions/) and property whose default names each table.</summary>
     public static TheoryData<string, string, string> TableOptions { get; } = new()
     {
@@ -226,6 +228,55 @@ public sealed partial class DataProtectionTests(CompiledTemplateFixture fixture)
         Assert.Contains("SERVERLESSSERVE_AUDIT_WITNESS_CONTAINER", outputs);
         Assert.Contains("SERVERLESSSERVE_SIGNATURES_PUBLIC_BASE_URL", outputs);
     }
+
+    /// <summary>
+    /// Once the hook has locked them, the audit and witness retention policies must not be sent again: Azure refuses a
+    /// create or update of a locked policy (only its extend action), so every later provision would fail, and each
+    /// re-send fires the retention-change alert. Before 2026-12-07 the template declared them unconditionally.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AuditRetentionLocked_LeavesTheAuditAndWitnessPoliciesOut_AndNothingElse(bool vnetEnabled)
+    {
+        var parameters = CompiledTemplateFixture.Parameters(vnetEnabled);
+        parameters["auditRetentionLocked"] = true;
+        var locked = new PolicyContext(TemplateEvaluator.Evaluate(fixture.Template, parameters), vnetEnabled);
+        var unlocked = vnetEnabled ? fixture.WithVnet : fixture.WithoutVnet;
+
+        Assert.Equal(["audit", "audit-witness", "models"], RetentionPolicyContainers(unlocked));
+        // The models policy is never locked (the hook locks audit and audit-witness only), so the template keeps it.
+        Assert.Equal(["models"], RetentionPolicyContainers(locked));
+        // The containers, their roles and the alert stay exactly as they were: only the two policies are left out.
+        Assert.Equal(
+            unlocked.Resources.Where(r => !r.IsType(ImmutabilityPolicies)).Select(r => $"{r.Type} {r.Name}"),
+            locked.Resources.Where(r => !r.IsType(ImmutabilityPolicies)).Select(r => $"{r.Type} {r.Name}"));
+        // Every rule still holds but the one that wants the template itself to declare `audit`'s policy: after the lock
+        // it lives in Azure, locked, outside the template.
+        Assert.All(SecurityPolicy.Rules.Where(r => r.Id != SecurityPolicy.AuditContainerRetentionAppendOnly.Id), rule => Assert.Empty(rule.Evaluate(locked)));
+        var missing = Assert.Single(SecurityPolicy.AuditContainerRetentionAppendOnly.Evaluate(locked));
+        Assert.Contains("has no immutability (time-based retention) policy", missing.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AuditRetentionLocked_DefaultsToFalse_AndComesFromTheVariableThePostprovisionHookSets()
+    {
+        var parameter = fixture.Template.Get("parameters")!.Prop("auditRetentionLocked");
+        var file = JsonNode.Parse(File.ReadAllText(BicepCli.InfraPath("main.parameters.json")))!.Get("parameters")!;
+
+        Assert.NotNull(parameter);
+        Assert.Equal("bool", parameter.Get("type").AsString());
+        Assert.True(parameter.Get("defaultValue").IsFalse());
+        Assert.Equal("${SERVERLESSSERVE_AUDIT_RETENTION_LOCKED=false}", file.Prop("auditRetentionLocked").Get("value").AsString());
+        foreach (var ext in new[] { "sh", "ps1" })
+        {
+            Assert.Contains("SERVERLESSSERVE_AUDIT_RETENTION_LOCKED", File.ReadAllText(BicepCli.InfraPath(Path.Combine("hooks", $"postprovision.{ext}"))), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>The containers (short names) that carry an immutability policy, sorted.</summary>
+    private static List<string> RetentionPolicyContainers(PolicyContext context) =>
+        [.. context.OfType(ImmutabilityPolicies).Select(p => p.Name.Split('/')[^2]).Order(StringComparer.Ordinal)];
 
     private static List<string> DataTables(PolicyContext context) =>
         [.. context.OfType("Microsoft.Storage/storageAccounts/tableServices/tables").Select(t => t.ShortName).Order(StringComparer.Ordinal)];

@@ -63,7 +63,6 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         var publicIp = Assert.Single(context.OfType("Microsoft.Network/publicIPAddresses"));
         var vnet = Assert.Single(context.OfType("Microsoft.Network/virtualNetworks"));
         var table = Assert.Single(context.OfType("Microsoft.Network/routeTables"));
-        var route = Assert.Single(context.OfType("Microsoft.Network/routeTables/routes"));
 
         Assert.Equal("Standard", firewall.Body.Get("properties.sku.tier").AsString());
         Assert.Equal("AZFW_VNet", firewall.Body.Get("properties.sku.name").AsString());
@@ -83,14 +82,55 @@ public sealed partial class NetworkEgressTests(CompiledTemplateFixture fixture)
         Assert.All(
             new[] { "snet-gateway", "snet-admin", "snet-apps" },
             name => Assert.EndsWith($"/routeTables/{table.Name}", subnets[name].Get("routeTable.id").AsString(), StringComparison.Ordinal));
+    }
 
-        Assert.Equal($"{table.Name}/default-via-firewall", route.Name);
-        Assert.Equal("0.0.0.0/0", route.Body.Get("properties.addressPrefix").AsString());
-        Assert.Equal("VirtualAppliance", route.Body.Get("properties.nextHopType").AsString());
-        // The firewall's own private address, known once it is deployed.
-        var nextHop = route.Body.Get("properties.nextHopIpAddress").AsString();
-        Assert.Contains($"/azureFirewalls/{TemplateTerms.Quoted(firewall.Name)}'", nextHop, StringComparison.Ordinal);
-        Assert.EndsWith(".ipConfigurations[0].properties.privateIPAddress»", nextHop, StringComparison.Ordinal);
+    /// <summary>
+    /// The default route is part of the route table's own declaration. Before 2026-12-07 the table was declared without
+    /// routes and the firewall module added 0.0.0.0/0 as a child resource: every re-provision sent the table with no
+    /// routes, which deleted the route until the firewall module put it back, and the app subnets' traffic went around
+    /// the firewall in between. The next hop is the firewall's private address, which Azure gives it from its subnet:
+    /// the first address a resource can get there (Azure keeps .0 to .3), so it is known before the firewall exists.
+    /// </summary>
+    [Fact]
+    public void FirewallMode_DefaultRouteIsDeclaredInTheRouteTable_ToTheFirewallsAddress()
+    {
+        var context = Firewall();
+        var firewall = Assert.Single(context.OfType("Microsoft.Network/azureFirewalls"));
+        var vnet = Assert.Single(context.OfType("Microsoft.Network/virtualNetworks"));
+        var table = Assert.Single(context.OfType("Microsoft.Network/routeTables"));
+
+        Assert.Empty(context.OfType("Microsoft.Network/routeTables/routes"));
+        Assert.True(table.Body.Get("properties.disableBgpRoutePropagation").IsTrue());
+        var route = Assert.Single(table.Body.Get("properties.routes").Items());
+        Assert.Equal("default-via-firewall", route.Get("name").AsString());
+        Assert.Equal("0.0.0.0/0", route.Get("properties.addressPrefix").AsString());
+        Assert.Equal("VirtualAppliance", route.Get("properties.nextHopType").AsString());
+        Assert.Equal("10.40.6.4", route.Get("properties.nextHopIpAddress").AsString());
+
+        // That is the first usable address of the subnet the firewall's IP configuration names.
+        var firewallSubnet = firewall.Body.Get("properties.ipConfigurations")!.AsArray()[0].Get("properties.subnet.id").AsString()!;
+        var subnetName = firewallSubnet[(firewallSubnet.LastIndexOf('/') + 1)..];
+        var prefix = Assert.Single(vnet.Body.Get("properties.subnets").Items(), s => s.Get("name").IsString(subnetName)).Get("properties.addressPrefix").AsString()!;
+        Assert.True(Cidr.TryParse(prefix, out var network, out _));
+        Assert.Equal(Cidr.Address(network + 4).ToString(), route.Get("properties.nextHopIpAddress").AsString());
+    }
+
+    /// <summary>The next hop is computed from the firewall subnet's prefix, not written down: another prefix, another hop.</summary>
+    [Theory]
+    [InlineData("10.40.7.0/26", "10.40.7.4")]
+    [InlineData("10.40.7.64/26", "10.40.7.68")]
+    public void FirewallMode_DefaultRouteNextHop_FollowsTheFirewallSubnetPrefix(string prefix, string nextHop)
+    {
+        var copy = fixture.Template.DeepClone().AsObject();
+        TemplateMutation.Set(TemplateMutation.Module(copy, "network"), "parameters.firewallSubnetPrefix.defaultValue", prefix);
+
+        var context = Evaluate(copy);
+
+        var vnet = Assert.Single(context.OfType("Microsoft.Network/virtualNetworks"));
+        Assert.Equal(prefix, Assert.Single(vnet.Body.Get("properties.subnets").Items(), s => s.Get("name").IsString("AzureFirewallSubnet")).Get("properties.addressPrefix").AsString());
+        var route = Assert.Single(Assert.Single(context.OfType("Microsoft.Network/routeTables")).Body.Get("properties.routes").Items());
+        Assert.Equal(nextHop, route.Get("properties.nextHopIpAddress").AsString());
+        Assert.Empty(SecurityPolicy.EgressFirewallRoutesAndNamedHosts.Evaluate(context));
     }
 
     [Fact]

@@ -3,8 +3,9 @@ namespace ServerlessServe.Infra.Tests;
 /// <summary>
 /// The opt-in retention lock of infra/hooks/postprovision.sh (docs/deploy.md, "Data protection and audit"), run by the
 /// real shell with <see cref="HookRunner"/>'s stand-ins, `az` answering per account and query. Under test: which
-/// policies it locks, with which etag, that a locked one is left alone, that it stops on a missing policy, and that
-/// without the opt-in it calls nothing.
+/// policies it locks, with which etag, that a locked one is left alone, that it stops on a missing policy, that it
+/// records the lock for the next provision (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED) once a policy is locked and only
+/// then, and that without the opt-in it calls nothing.
 /// (The PowerShell twin cannot run here: no pwsh; DataProtectionTests checks it names the same steps.)
 /// </summary>
 public sealed class PostprovisionLockTests : IDisposable
@@ -44,6 +45,50 @@ public sealed class PostprovisionLockTests : IDisposable
             run.AzCalls.Where(c => c.Contains(" lock ", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// A locked policy can only be extended: the next provision must leave both out of the template
+    /// (auditRetentionLocked, from SERVERLESSSERVE_AUDIT_RETENTION_LOCKED), or Azure refuses it. The hook records it, with
+    /// the salt the locked accounts were named with, once the policies are locked, and also when it finds them locked
+    /// already (environments locked before 2026-12-07, when nothing recorded it).
+    /// </summary>
+    [Theory]
+    [InlineData("Unlocked")]
+    [InlineData("Locked")]
+    public async Task OptIn_OnceLocked_TellsTheNextProvisionToLeaveThePoliciesOut(string state)
+    {
+        var env = Env(lockRetention: true);
+        env["SERVERLESSSERVE_RESOURCE_SALT"] = "s1";
+
+        var run = await RunAsync(env, Policies((state, "\"e-data\""), (state, "\"e-wit\"")));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal("true", run.Env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"]);
+        Assert.Equal("s1", run.Env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT"]);
+    }
+
+    [Fact]
+    public async Task OptIn_LockRefused_RecordsNothing_SoTheNextProvisionStillDeclaresThePolicies()
+    {
+        _hook.Az[$"{Data}-lock"] = "refused";
+
+        var run = await RunAsync(Env(lockRetention: true), Policies(("Unlocked", "\"e-data\""), ("Unlocked", "\"e-wit\"")));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.False(run.Env.ContainsKey("SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"));
+    }
+
+    [Fact]
+    public async Task OptIn_WitnessLockRefused_AfterAuditLocked_StillRecordsTheLock()
+    {
+        // The audit policy is locked by then: sending it again would fail the next provision whatever the witness's state.
+        _hook.Az[$"{Witness}-lock"] = "refused";
+
+        var run = await RunAsync(Env(lockRetention: true), Policies(("Unlocked", "\"e-data\""), ("Unlocked", "\"e-wit\"")));
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal("true", run.Env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"]);
+    }
+
     [Fact]
     public async Task OptIn_NoPolicy_Stops_WithoutLockingAnything()
     {
@@ -72,6 +117,7 @@ public sealed class PostprovisionLockTests : IDisposable
         Assert.Equal(0, run.ExitCode);
         Assert.Empty(run.AzCalls);
         Assert.Contains("Audit retention policies stay unlocked", run.Output, StringComparison.Ordinal);
+        Assert.False(run.Env.ContainsKey("SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"));
     }
 
     [Theory]
@@ -132,7 +178,7 @@ public sealed class PostprovisionLockTests : IDisposable
         }
 
         // az storage container immutability-policy show|lock ...: show prints the answer for its account and query (no
-        // answer: the call fails, as without a login or a role); lock succeeds.
+        // answer: the call fails, as without a login or a role); lock succeeds unless an answer '<account>-lock' is given.
         _hook.AzScript = """
             verb=$4 account= query=
             while [ $# -gt 0 ]; do
@@ -142,7 +188,10 @@ public sealed class PostprovisionLockTests : IDisposable
               esac
               shift
             done
-            [ "$verb" = lock ] && exit 0
+            if [ "$verb" = lock ]; then
+              [ -f "$ANSWERS/az-$account-lock" ] && { echo "az stand-in: lock of $account refused" >&2; exit 1; }
+              exit 0
+            fi
             answer="$ANSWERS/az-$account-$query"
             [ -f "$answer" ] || { echo "az stand-in: no answer for $account $query" >&2; exit 1; }
             cat "$answer"

@@ -1,3 +1,5 @@
+using ServerlessServe.Infra.Tests.Arm;
+
 namespace ServerlessServe.Infra.Tests;
 
 /// <summary>
@@ -7,7 +9,8 @@ namespace ServerlessServe.Infra.Tests;
 /// leaves for the Key Vault.
 /// (The PowerShell twin cannot run here: no pwsh.)
 /// </summary>
-public sealed class PreflightHookTests : IDisposable
+[Collection(CompiledTemplateCollection.Name)]
+public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDisposable
 {
     private readonly HookRunner _hook = new();
 
@@ -132,7 +135,70 @@ public sealed class PreflightHookTests : IDisposable
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal)
-            && c.Contains("[?properties.tags.\"azd-env-name\"=='prod' && (properties.tags.\"serverlessserve-salt\" || '')=='" + salt + "'].name", StringComparison.Ordinal));
+            && c.Contains(" && (properties.tags.\"serverlessserve-salt\" || '')=='" + salt + "'].name", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The vault's name follows the environment, the salt and the region, and another project may use the same
+    /// environment name: a deleted vault is this deployment's only when its application tag (the one main.bicep puts on
+    /// the vault) and its region match too. Before 2026-12-07 another project's vault, or this project's in another region,
+    /// switched the vault to recover mode and the deployment failed.
+    /// </summary>
+    [Theory]
+    [InlineData("swedencentral", "swedencentral")]
+    [InlineData("Sweden Central", "swedencentral")]
+    public async Task SoftDeletedVault_LookedForInThisRegionAndForThisApplicationOnly(string location, string region)
+    {
+        var vault = Assert.Single(fixture.WithVnet.OfType("Microsoft.KeyVault/vaults"));
+        var application = vault.Body.Get("tags.application").AsString();
+        Assert.False(string.IsNullOrEmpty(application));
+        var env = Env(location);
+        env["SERVERLESSSERVE_SKIP_PREFLIGHT"] = "true";
+
+        var run = await RunAsync(env, Az());
+
+        Assert.Equal(0, run.ExitCode);
+        var query = Assert.Single(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal));
+        Assert.Contains(
+            $"[?properties.tags.\"azd-env-name\"=='prod' && properties.tags.application=='{application}' && properties.location=='{region}' && (properties.tags.\"serverlessserve-salt\" || '')==''].name",
+            query,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// After the hook locked the audit retention policies, provisioning leaves them out of the template
+    /// (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED). A new salt names new accounts, whose containers need their policies from
+    /// the template again: preflight forgets the lock recorded under another salt.
+    /// </summary>
+    [Theory]
+    [InlineData("", "", "true")]
+    [InlineData("s1", "s1", "true")]
+    [InlineData("", "s2", "false")]
+    [InlineData("s1", "s2", "false")]
+    public async Task AuditRetentionLocked_UnderAnotherSalt_IsForgotten(string lockedSalt, string salt, string expected)
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"] = "true";
+        env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT"] = lockedSalt;
+        env["SERVERLESSSERVE_RESOURCE_SALT"] = salt;
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(expected, run.Env["SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"]);
+        Assert.Equal(expected == "false", run.Output.Contains("the audit retention policies of the new accounts", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AuditRetentionLocked_NeverSet_StaysUnset()
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_RESOURCE_SALT"] = "s2";
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.False(run.Env.ContainsKey("SERVERLESSSERVE_AUDIT_RETENTION_LOCKED"));
     }
 
     [Fact]

@@ -119,10 +119,29 @@ public sealed partial class ArmEvaluator
             "items" => Items(args[0]),
             "trygetproperty" or "tryget" => TryGet(args),
             "contains" => JsonValue.Create(Contains(args[0], args[1])),
+            "cidrhost" => CidrHost(args[0].Render(), Integer(args[1])),
             "first" => args[0] is JsonArray a0 ? a0.FirstOrDefault()?.DeepClone() : JsonValue.Create(args[0].Render()[..1]),
             "last" => args[0] is JsonArray a1 ? a1.LastOrDefault()?.DeepClone() : JsonValue.Create(args[0].Render()[^1..]),
             _ => SymbolicCall(call.Name, args),
         };
+    }
+
+    /// <summary>
+    /// ARM's cidrHost for IPv4: the usable address at <paramref name="index"/>, index 0 being the one after the network
+    /// address. Past the last usable address (before the broadcast) it fails, as a deployment would. IPv6 stays symbolic.
+    /// </summary>
+    private static JsonNode? CidrHost(string network, long index)
+    {
+        if (!Policy.Cidr.TryParse(network, out var start, out var length) || !network.Contains('/', StringComparison.Ordinal))
+        {
+            return SymbolicCall("cidrHost", [JsonValue.Create(network), JsonValue.Create(index)]);
+        }
+
+        var lastUsable = (long)start + (1L << (32 - length)) - 2;
+        var address = start + 1 + index;
+        return index >= 0 && address <= lastUsable
+            ? JsonValue.Create(Policy.Cidr.Address((uint)address).ToString())
+            : throw new InvalidOperationException($"cidrHost('{network}', {index}): no usable address at that index");
     }
 
     private static long Integer(JsonNode? value) => long.Parse(value.Render(), System.Globalization.CultureInfo.InvariantCulture);

@@ -66,6 +66,23 @@ public sealed class ArmEvaluatorTests
         Assert.Equal("«__bicep.missing('x')»", evaluator.Evaluate("[__bicep.missing('x')]").AsString());
     }
 
+    /// <summary>
+    /// cidrHost counts usable addresses only: index 0 is the network address plus one (ARM's documented examples), so an
+    /// Azure subnet's first address a resource can get (Azure keeps .0 to .3) is index 3.
+    /// </summary>
+    [Theory]
+    [InlineData("10.144.3.0/24", 0, "10.144.3.1")]
+    [InlineData("10.144.3.0/24", 4, "10.144.3.5")]
+    [InlineData("10.40.6.0/26", 3, "10.40.6.4")]
+    [InlineData("10.40.7.64/26", 3, "10.40.7.68")]
+    [InlineData("10.40.0.0/16", 300, "10.40.1.45")]
+    public void Evaluate_CidrHost_CountsUsableAddressesFromTheNetwork(string network, int index, string expected) =>
+        Assert.Equal(expected, Evaluator().Evaluate($"[cidrHost('{network}', {index})]").AsString());
+
+    [Fact]
+    public void Evaluate_CidrHost_BeyondTheLastUsableAddress_Throws() =>
+        Assert.Throws<InvalidOperationException>(() => Evaluator().Evaluate("[cidrHost('10.40.6.0/30', 2)]"));
+
     [Fact]
     public void Evaluate_DeploymentDependentFunction_StaysSymbolic()
     {

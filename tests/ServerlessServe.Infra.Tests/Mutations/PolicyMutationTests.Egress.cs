@@ -60,7 +60,35 @@ public sealed partial class PolicyMutationTests
             t =>
             {
                 FirewallMode(t);
-                TemplateMutation.Set(TemplateMutation.Resource(t, "network/firewall", "Microsoft.Network/routeTables/routes"), "properties.nextHopType", "Internet");
+                TemplateMutation.Set(EgressRoutes(t), "properties.routes[0].properties.nextHopType", "Internet");
+            }),
+        new(
+            "firewall: the default route's next hop is an address the firewall does not get",
+            "egress-firewall-routes-and-named-hosts",
+            "at 10.40.6.4",
+            t =>
+            {
+                FirewallMode(t);
+                TemplateMutation.Set(EgressRoutes(t), "properties.routes[0].properties.nextHopIpAddress", "10.40.6.5");
+            }),
+        // The form before 2026-12-07: a table with no routes, and 0.0.0.0/0 added beside it as a child resource, which every
+        // provision of the table deleted until the child's own deployment put it back.
+        new(
+            "firewall: the default route declared as a child resource of the route table",
+            "egress-firewall-routes-and-named-hosts",
+            "is declared as a child resource",
+            t =>
+            {
+                FirewallMode(t);
+                var route = TemplateMutation.Navigate(EgressRoutes(t), "properties.routes[0]").DeepClone().AsObject();
+                TemplateMutation.Remove(EgressRoutes(t), "properties.routes[0]");
+                TemplateMutation.Insert(TemplateMutation.Module(t, "network"), "resources", new JsonObject
+                {
+                    ["type"] = "Microsoft.Network/routeTables/routes",
+                    ["apiVersion"] = "2024-07-01",
+                    ["name"] = "[format('rt-{0}-egress/{1}', parameters('vnetName'), 'default-via-firewall')]",
+                    ["properties"] = route["properties"]!.DeepClone(),
+                });
             }),
         new(
             "firewall: HTTP on 80 beside HTTPS",
@@ -72,6 +100,9 @@ public sealed partial class PolicyMutationTests
                 TemplateMutation.Insert(TemplateMutation.Module(t, "network/firewall"), "variables.copy[0].input.rules[0].protocols", new JsonObject { ["protocolType"] = "Http", ["port"] = 80 });
             }),
     ];
+
+    /// <summary>The app subnets' route table, as the network module declares it.</summary>
+    private static JsonObject EgressRoutes(JsonObject template) => TemplateMutation.Resource(template, "network", "Microsoft.Network/routeTables");
 
     /// <summary>Turns egressMode's default to firewall in the real template (the parameter the mode comes from).</summary>
     private static void FirewallMode(JsonObject template) =>

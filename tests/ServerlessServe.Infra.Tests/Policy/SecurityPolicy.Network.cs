@@ -234,7 +234,7 @@ public static partial class SecurityPolicy
 {
     public static PolicyRule EgressFirewallRoutesAndNamedHosts { get; } = new(
         "egress-firewall-routes-and-named-hosts",
-        "Where an Azure Firewall is declared (egressMode firewall), every app subnet's default route (0.0.0.0/0) goes to it, and its policy only allows HTTPS to named hosts from the VNet's subnets: application rules, no wildcard-only or bare-TLD host, no network rules.",
+        "Where an Azure Firewall is declared (egressMode firewall), every app subnet's default route (0.0.0.0/0) goes to its private address (the first usable address of its subnet), declared in the route table itself (a route declared as a child resource is deleted whenever the table is provisioned again), and its policy only allows HTTPS to named hosts from the VNet's subnets: application rules, no wildcard-only or bare-TLD host, no network rules.",
         ctx =>
         {
             const string id = "egress-firewall-routes-and-named-hosts";
@@ -244,16 +244,22 @@ public static partial class SecurityPolicy
 
     private static IEnumerable<Violation> CheckFirewall(PolicyContext ctx, DeployedResource firewall, string id)
     {
-        // The route's next hop is the firewall's own private address, known once it is deployed.
-        var hop = $"/azureFirewalls/{firewall.Name.Replace("'", "''", StringComparison.Ordinal)}'";
+        // A route table is sent whole: routes declared apart from it are deleted each time it is provisioned again, until
+        // their own declaration puts them back (0.0.0.0/0 then goes around the firewall).
+        foreach (var child in ctx.OfType("Microsoft.Network/routeTables/routes"))
+        {
+            yield return new Violation(id, child.ToString(), "is declared as a child resource: declare it in its route table's routes, or every provision of the table deletes it for a while");
+        }
+
+        // Azure gives the firewall the first address a resource can get in its subnet (it keeps .0 to .3 of every subnet).
+        var address = FirewallAddress(ctx, firewall);
         bool ToFirewall(JsonNode? route) =>
             route.Get("properties.addressPrefix").IsString("0.0.0.0/0")
             && route.Get("properties.nextHopType").IsString("VirtualAppliance")
-            && route.Get("properties.nextHopIpAddress").Render().Contains(hop, StringComparison.Ordinal)
-            && route.Get("properties.nextHopIpAddress").Render().EndsWith(".privateIPAddress»", StringComparison.Ordinal);
+            && address is not null
+            && route.Get("properties.nextHopIpAddress").IsString(address);
         var routedTables = ctx.OfType("Microsoft.Network/routeTables")
-            .Where(t => t.Body.Get("properties.routes").Items().Any(ToFirewall)
-                || ctx.OfType("Microsoft.Network/routeTables/routes").Any(r => r.Name.StartsWith($"{t.Name}/", StringComparison.Ordinal) && ToFirewall(r.Body)))
+            .Where(t => t.Body.Get("properties.routes").Items().Any(ToFirewall))
             .Select(t => t.Name)
             .ToList();
         foreach (var (owner, name, subnet) in AppSubnets(ctx))
@@ -261,7 +267,7 @@ public static partial class SecurityPolicy
             var table = subnet.Get("properties.routeTable.id").Render();
             if (!routedTables.Any(t => table.EndsWith($"/routeTables/{t}", StringComparison.Ordinal)))
             {
-                yield return new Violation(id, owner.ToString(), $"app subnet '{name}' has no route table sending 0.0.0.0/0 to firewall '{firewall.Name}'");
+                yield return new Violation(id, owner.ToString(), $"app subnet '{name}' has no route table whose own routes send 0.0.0.0/0 to firewall '{firewall.Name}' at {address ?? "(its subnet's prefix is not known)"}");
             }
         }
 
@@ -323,6 +329,23 @@ public static partial class SecurityPolicy
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The firewall's private address: the fifth address (.4) of the subnet its IP configuration names, as declared in a
+    /// virtual network of the template; null when that subnet or its prefix is not known.
+    /// </summary>
+    private static string? FirewallAddress(PolicyContext ctx, DeployedResource firewall)
+    {
+        var subnetId = firewall.Body.Get("properties.ipConfigurations").Items().FirstOrDefault().Get("properties.subnet.id").Render();
+        var prefix = ctx.OfType("Microsoft.Network/virtualNetworks")
+            .SelectMany(vnet => vnet.Body.Get("properties.subnets").Items().Select(subnet => (Vnet: vnet.Name, Subnet: subnet)))
+            .Where(s => subnetId.EndsWith($"/virtualNetworks/{s.Vnet}/subnets/{s.Subnet.Get("name").Render()}", StringComparison.Ordinal))
+            .Select(s => s.Subnet.Get("properties.addressPrefix").AsString())
+            .FirstOrDefault();
+        return prefix is not null && Cidr.TryParse(prefix, out var network, out var length) && length <= 29
+            ? Cidr.Address(network + 4).ToString()
+            : null;
     }
 
     /// <summary>A host name, or *.domain with a domain of at least two labels; no other wildcard, no unknown value.</summary>
