@@ -44,6 +44,10 @@ public sealed partial class AdminEndpoints
             return await RefuseAsync(admin, BadModelName).ConfigureAwait(false);
         }
 
+        // Named on every record from here on, a refused body's included (before 2026-12-07 a body that was not JSON was
+        // audited without its model, so a filter on the model missed those attempts; found in review).
+        admin = admin with { Model = model };
+
         using var buffer = new MemoryStream();
         if (await ReadBoundedAsync(request, buffer, MaxSignedDocumentBody, "document too large").ConfigureAwait(false) is { } unread)
         {

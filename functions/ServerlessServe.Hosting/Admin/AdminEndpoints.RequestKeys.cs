@@ -33,9 +33,10 @@ public sealed partial class AdminEndpoints
             return refused!;
         }
 
-        if (await ReadRequestKeyAsync(request).ConfigureAwait(false) is not { } key)
+        var (read, unreadKey) = await ReadRequestKeyAsync(request).ConfigureAwait(false);
+        if (read is not { } key)
         {
-            return await RefuseAsync(admin, BadRequestKey).ConfigureAwait(false);
+            return await RefuseAsync(admin, unreadKey ?? BadRequestKey).ConfigureAwait(false);
         }
 
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -111,12 +112,13 @@ public sealed partial class AdminEndpoints
         }
     }
 
-    private async Task<RequestKeyRegistration?> ReadRequestKeyAsync(HttpRequest request)
+    // The registration, or the refusal of a body that could not be read (as ReadTargetAsync).
+    private async Task<(RequestKeyRegistration? Key, Refusal? Unread)> ReadRequestKeyAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
-        if (await ReadBoundedAsync(request, buffer, 8192, "body too large").ConfigureAwait(false) is not null)
+        if (await ReadBoundedAsync(request, buffer, 8192, "body too large").ConfigureAwait(false) is { } unread)
         {
-            return null;
+            return (null, unread);
         }
 
         string? subject = null, pseudonym = null, keyId = null, pem = null;
@@ -128,20 +130,20 @@ public sealed partial class AdminEndpoints
             // Names and strings are read below: an unpaired surrogate escape would throw there (JsonEscapes).
             if (!JsonEscapes.AreWellFormed(bytes, new JsonReaderOptions { MaxDepth = 2 }))
             {
-                return null;
+                return (null, null);
             }
 
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 2 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                return null;
+                return (null, null);
             }
 
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 if (property.Value.ValueKind != JsonValueKind.String)
                 {
-                    return null;
+                    return (null, null);
                 }
 
                 var value = property.Value.GetString();
@@ -163,19 +165,19 @@ public sealed partial class AdminEndpoints
                         expires = parsed;
                         break;
                     default:
-                        return null;
+                        return (null, null);
                 }
             }
         }
         catch (JsonException)
         {
-            return null;
+            return (null, null);
         }
 
         if ((subject is null) == (pseudonym is null) || subject is { Length: 0 } || (pseudonym is not null && !IsPseudonym(pseudonym))
             || !SignatureHeaders.IsValidKeyId(keyId) || pem is null || (expires is { } e && e <= DateTimeOffset.UtcNow))
         {
-            return null;
+            return (null, null);
         }
 
         byte[] spki;
@@ -187,18 +189,18 @@ public sealed partial class AdminEndpoints
         }
         catch (Exception ex) when (ex is ArgumentException or CryptographicException)
         {
-            return null;
+            return (null, null);
         }
 
         using (var imported = RequestKeyStore.ImportKey(spki))
         {
             if (imported is null)
             {
-                return null;
+                return (null, null);
             }
         }
 
-        return new RequestKeyRegistration(pseudonym ?? _pseudonymizer.Pseudonymize(subject), keyId!, spki, expires);
+        return (new RequestKeyRegistration(pseudonym ?? _pseudonymizer.Pseudonymize(subject), keyId!, spki, expires), null);
     }
 
     private sealed record RequestKeyRegistration(string Pseudonym, string KeyId, byte[] Spki, DateTimeOffset? Expires);

@@ -217,10 +217,10 @@ public sealed partial class AdminEndpoints
             return refused!;
         }
 
-        var parsed = await ReadTargetAsync(request, allowTokenId: false).ConfigureAwait(false);
+        var (parsed, unreadBlock) = await ReadTargetAsync(request, allowTokenId: false).ConfigureAwait(false);
         if (parsed is not { } block)
         {
-            return await RefuseAsync(admin, BadCaller).ConfigureAwait(false);
+            return await RefuseAsync(admin, unreadBlock ?? BadCaller).ConfigureAwait(false);
         }
 
         var target = block.Duration is { } d
@@ -285,10 +285,10 @@ public sealed partial class AdminEndpoints
             return refused!;
         }
 
-        var parsed = await ReadTargetAsync(request, allowTokenId: true).ConfigureAwait(false);
+        var (parsed, unreadRevocation) = await ReadTargetAsync(request, allowTokenId: true).ConfigureAwait(false);
         if (parsed is not { } target)
         {
-            return await RefuseAsync(admin, BadRevocation).ConfigureAwait(false);
+            return await RefuseAsync(admin, unreadRevocation ?? BadRevocation).ConfigureAwait(false);
         }
 
         var duration = target.Duration ?? _revocationHold;
@@ -456,12 +456,14 @@ public sealed partial class AdminEndpoints
         return result;
     }
 
-    private async Task<TargetRequest?> ReadTargetAsync(HttpRequest request, bool allowTokenId)
+    // The body's target, or the refusal of a body that could not be read (too large 413, too slow 408, cut off): before
+    // 2026-12-07 every one of those was answered as a schema error, 400 (found in review).
+    private async Task<(TargetRequest? Target, Refusal? Unread)> ReadTargetAsync(HttpRequest request, bool allowTokenId)
     {
         using var buffer = new MemoryStream();
-        if (await ReadBoundedAsync(request, buffer, 4096, "body too large").ConfigureAwait(false) is not null)
+        if (await ReadBoundedAsync(request, buffer, 4096, "body too large").ConfigureAwait(false) is { } unread)
         {
-            return null;
+            return (null, unread);
         }
 
         try
@@ -471,14 +473,14 @@ public sealed partial class AdminEndpoints
             // Names and strings are read below: an unpaired surrogate escape would throw there (JsonEscapes).
             if (!JsonEscapes.AreWellFormed(bytes, new JsonReaderOptions { MaxDepth = 2 }))
             {
-                return null;
+                return (null, null);
             }
 
             using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 2 });
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return null;
+                return (null, null);
             }
 
             string? subject = null, pseudonym = null, tokenId = null;
@@ -502,23 +504,23 @@ public sealed partial class AdminEndpoints
                         duration = parsed;
                         break;
                     default:
-                        return null;
+                        return (null, null);
                 }
             }
 
             var given = (subject is null ? 0 : 1) + (pseudonym is null ? 0 : 1) + (tokenId is null ? 0 : 1);
             if (given != 1 || subject is { Length: 0 } || (pseudonym is not null && !IsPseudonym(pseudonym)) || (tokenId is not null && !IsTokenId(tokenId)))
             {
-                return null;
+                return (null, null);
             }
 
-            return tokenId is not null
+            return (tokenId is not null
                 ? new TargetRequest(null, tokenId, duration)
-                : new TargetRequest(pseudonym ?? _pseudonymizer.Pseudonymize(subject), null, duration);
+                : new TargetRequest(pseudonym ?? _pseudonymizer.Pseudonymize(subject), null, duration), null);
         }
         catch (JsonException)
         {
-            return null;
+            return (null, null);
         }
     }
 
@@ -554,6 +556,12 @@ public sealed partial class AdminEndpoints
         catch (RefusedException ex)
         {
             return ex.Refusal.Kind == RefusalKind.TooLarge ? Refusal.TooLarge(tooLarge) : ex.Refusal;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
+        {
+            // The caller left mid-body: a refusal, audited like any other, never an exception out of the function
+            // (before 2026-12-07 it left the action with no record; found in review).
+            return Refusal.Cancelled;
         }
 
         return null;

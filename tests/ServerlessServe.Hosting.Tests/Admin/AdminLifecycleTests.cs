@@ -63,8 +63,10 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
             Assert.False(active.Headers.Contains("Deprecation"));
         }
 
-        // The same sequence again, or a document no trusted key signed: refused, nothing stored.
-        using (var again = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(ControlJson.Serialize(deprecate), TestPackages.Signer)))
+        // Another document at the same sequence, or a document no trusted key signed: refused, nothing stored. (The same
+        // document again is a retry of its own publish, answered 201: Lifecycle_NotJson_..._SameDocumentTwice_201Both.)
+        var rival = Lifecycle(name, 1, new() { ["2"] = new(VersionState.Retired) });
+        using (var again = await admin.PostAsync($"manage/models/{name}/lifecycle", Signed(ControlJson.Serialize(rival), TestPackages.Signer)))
         {
             Assert.Equal(HttpStatusCode.BadRequest, again.StatusCode);
         }
@@ -139,6 +141,42 @@ public sealed class AdminLifecycleTests(InProcessStack stack)
         var record = Assert.Single(records);
         Assert.NotEqual(Core.Admin.AdminOutcomes.Requested, record!.Outcome);
         Assert.DoesNotContain(KeyIds.Compute(TestPackages.Signer), System.Text.Json.JsonSerializer.Serialize(record.Security), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Found in review 2026-12-07: a body that is not JSON was audited without its model; the same signed document sent
+    /// twice (a retry of an answer that was lost) was refused 400 the second time though it was stored and in force; a
+    /// body too large for a small route was answered 400 instead of 413.
+    /// </summary>
+    [Fact]
+    public async Task Lifecycle_NotJson_AuditedWithItsModel_SameDocumentTwice_201Both_BlockTooLarge_413()
+    {
+        var name = "admin-retry-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+
+        using (var notJson = await admin.PostAsync($"manage/models/{name}/lifecycle", Json("{not json")))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        }
+
+        var lifecycle = ControlJson.Serialize(Lifecycle(name, 1, new() { ["1"] = new(VersionState.Retired) }));
+        var signature = ManifestSignature.Sign(lifecycle, TestPackages.Signer);
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var body = Json(System.Text.Json.JsonSerializer.Serialize(new { document = Convert.ToBase64String(lifecycle), signature }));
+            using var published = await admin.PostAsync($"manage/models/{name}/lifecycle", body);
+            Assert.Equal(HttpStatusCode.Created, published.StatusCode);
+        }
+
+        var records = (await stack.AuditLinesAsync())
+            .Select(line => Core.Audit.AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _) ? record : null)
+            .Where(r => r is { Operation: Core.Audit.AuditEvent.SecurityOperation, Security.Kind: Core.Admin.AdminActions.Kind } && r.Model == name)
+            .ToList();
+        Assert.Equal(1, records.Count(r => r!.Outcome.StartsWith("refused", StringComparison.Ordinal)));
+        Assert.Equal(2, records.Count(r => r!.Outcome == Core.Admin.AdminOutcomes.Done));
+
+        using var tooLarge = await admin.PostAsync("manage/blocks", Json("{\"pseudonym\":\"00000000000000000000000000000000\",\"pad\":\"" + new string('x', 5000) + "\"}"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
     }
 
     private static async Task<List<string?>> StatesAsync(HttpClient admin, string name)

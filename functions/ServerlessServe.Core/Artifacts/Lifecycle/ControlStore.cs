@@ -267,7 +267,8 @@ public sealed class ControlStore
     /// the container is write-once). Throws <see cref="ControlDocumentException"/> otherwise, including when another
     /// publisher took the sequence first.
     /// </summary>
-    public async Task PublishSignedAsync(string prefix, long sequence, byte[] json, string signature, CancellationToken cancellationToken)
+    /// <returns>True when this very document was already stored whole (a retry of a publish that completed): nothing was written.</returns>
+    public async Task<bool> PublishSignedAsync(string prefix, long sequence, byte[] json, string signature, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(prefix);
         ArgumentNullException.ThrowIfNull(json);
@@ -283,6 +284,24 @@ public sealed class ControlStore
         }
 
         var next = await NextSequenceAsync(prefix, cancellationToken).ConfigureAwait(false);
+        if (sequence == next - 1)
+        {
+            // The same document sent again (a retry after an answer that was lost, or after a failure between its two
+            // blobs): done when it is stored whole; its publish completed when only its signature is.
+            var stored = await DownloadAsync(DocumentPath(prefix, sequence), ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false);
+            if (stored is not null)
+            {
+                return stored.AsSpan().SequenceEqual(json)
+                    ? true
+                    : throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
+            }
+
+            if (await SignsAsync(SignaturePath(prefix, sequence), json, cancellationToken).ConfigureAwait(false))
+            {
+                next = sequence;
+            }
+        }
+
         if (sequence < next)
         {
             throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
@@ -304,13 +323,30 @@ public sealed class ControlStore
             throw new ControlDocumentException("revocation list drops a revoked signer", ControlDocumentProblem.DropsRevokedSigner);
         }
 
+        // Each blob is written only if absent; one already there with these very bytes is this publish's own (the storage
+        // client retries a write whose answer was lost, and the retry finds the first write's blob). Before 2026-12-07
+        // that read as a rival's: a revocation list or lifecycle stored and in force was answered 400 and audited as
+        // refused, and a retry after a failure between the two blobs was refused for ever (found in review).
         await _container.CreateIfNotExistsAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!await TryCreateAsync(SignaturePath(prefix, sequence), signatureBytes, "text/plain", cancellationToken).ConfigureAwait(false)
-            || !await TryCreateAsync(DocumentPath(prefix, sequence), json, "application/json", cancellationToken).ConfigureAwait(false))
+        if (!(await TryCreateAsync(SignaturePath(prefix, sequence), signatureBytes, "text/plain", cancellationToken).ConfigureAwait(false)
+                || await SignsAsync(SignaturePath(prefix, sequence), json, cancellationToken).ConfigureAwait(false))
+            || !(await TryCreateAsync(DocumentPath(prefix, sequence), json, "application/json", cancellationToken).ConfigureAwait(false)
+                || await SameAsync(DocumentPath(prefix, sequence), json, ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false)))
         {
-            throw new ControlDocumentException("another publisher took this sequence; read the latest and publish again");
+            throw new ControlDocumentException("another publisher took this sequence; read the latest and publish again", ControlDocumentProblem.SequenceTaken);
         }
+
+        return false;
     }
+
+    // Whether the signature stored at path is a trusted signature of json (ECDSA signs afresh each time: a document
+    // signed again for a retry has other signature bytes).
+    private async Task<bool> SignsAsync(string path, byte[] json, CancellationToken cancellationToken) =>
+        await DownloadAsync(path, ManifestSignature.MaxSignatureBytes, cancellationToken).ConfigureAwait(false) is { } stored
+        && ManifestSignature.Verify(json, stored, _trusted) is not null;
+
+    private async Task<bool> SameAsync(string path, byte[] content, int maxBytes, CancellationToken cancellationToken) =>
+        await DownloadAsync(path, maxBytes, cancellationToken).ConfigureAwait(false) is { } stored && stored.AsSpan().SequenceEqual(content);
 
     private async Task<(byte[] Json, string KeyId)> ReadSignedAsync(string prefix, long sequence, RevocationList inForce, CancellationToken cancellationToken)
     {

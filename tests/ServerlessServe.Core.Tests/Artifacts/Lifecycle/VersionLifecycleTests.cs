@@ -178,6 +178,40 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(2, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
     }
 
+    /// <summary>
+    /// The same signed document sent again is this publish's own, not a rival's: after an answer that was lost (the
+    /// storage client's retry finds the blob its first write made), or after a failure between the signature and the
+    /// document. Found in review 2026-12-07: the first was answered as a refusal though the document was in force, and
+    /// the second was refused for ever (the lone signature took the sequence). Another document at that sequence is
+    /// still refused as taken.
+    /// </summary>
+    [Fact]
+    public async Task PublishSigned_SameDocumentAgain_DoneOrCompleted_AnotherDocumentRefusedAsTaken()
+    {
+        var h = await NewAsync();
+        var list = h.Revocations(1, versions: [new RevokedVersion(Name, "1", new string('a', 64))]);
+        var bytes = ControlJson.Serialize(list);
+        var signature = ManifestSignature.Sign(bytes, TestPackages.Signer);
+
+        Assert.False(await h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 1, bytes, signature, default));
+        Assert.True(await h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 1, bytes, signature, default));
+        Assert.True(await h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 1, bytes, ManifestSignature.Sign(bytes, TestPackages.Signer), default));
+
+        // Only the signature of sequence 2 got stored (the document's write failed): the same document, signed again for
+        // the retry, completes it.
+        var second = h.Revocations(2, versions: [new RevokedVersion(Name, "2", new string('b', 64))]);
+        var secondBytes = ControlJson.Serialize(second);
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.RevocationsPrefix, 2)).UploadAsync(BinaryData.FromString(ManifestSignature.Sign(secondBytes, TestPackages.Signer)));
+        Assert.False(await h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 2, secondBytes, ManifestSignature.Sign(secondBytes, TestPackages.Signer), default));
+        await h.Control.RefreshAsync(default);
+        Assert.Equal(2, h.Control.Revocations.Sequence);
+
+        // Another document at a sequence already stored: taken.
+        var rival = ControlJson.Serialize(h.Revocations(2));
+        var taken = await Assert.ThrowsAsync<ControlDocumentException>(() => h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 2, rival, ManifestSignature.Sign(rival, TestPackages.Signer), default));
+        Assert.Equal(ControlDocumentProblem.SequenceTaken, taken.Problem);
+    }
+
     [Fact]
     public async Task Update_ANewerDocumentItCannotVerify_Refused_UnlessSkipped()
     {
