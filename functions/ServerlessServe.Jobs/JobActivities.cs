@@ -327,7 +327,7 @@ public sealed class JobActivities(
     {
         context.Caller = new CallerIdentity(item.CallerSubject, item.CallerRoles) { TokenId = item.CallerTokenId, IssuedAt = item.CallerIssuedAt };
         context.Defenses = [.. item.Defenses];
-        context.Restore(item.Verdicts, item.RefusalKind is { } kind ? new Refusal(kind, item.RefusalMessage ?? "") : null, item.RefusedAt);
+        context.Restore(item.Verdicts, item.RefusalKind is { } kind ? new Refusal(kind, item.RefusalMessage ?? "") { RetryAfter = item.RefusalRetryAfter } : null, item.RefusedAt);
         return context;
     }
 
@@ -420,6 +420,7 @@ public sealed class JobActivities(
         Defenses = context.Defenses,
         RefusalKind = context.Refusal?.Kind,
         RefusalMessage = context.Refusal?.Message,
+        RefusalRetryAfter = context.Refusal?.RetryAfter,
         RefusedAt = context.RefusedAt,
     };
 

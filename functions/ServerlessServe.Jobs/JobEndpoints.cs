@@ -395,7 +395,9 @@ public sealed class JobEndpoints(
         else
         {
             var kind = Enum.GetValues<RefusalKind>().FirstOrDefault(k => new Refusal(k, "").KindName == result.Outcome, RefusalKind.Failed);
-            answer = V2Results.Refused(new Refusal(kind, result.Error ?? ""));
+            // With its Retry-After (a daily budget spent: the next UTC day; storage unavailable: a second), as the inline
+            // path answers it. Before 2026-12-07 it was dropped, so a client honouring it retried at once, or never.
+            answer = V2Results.Refused(new Refusal(kind, result.Error ?? "") { RetryAfter = result.RetryAfter });
         }
 
         if (result.Receipt is { } receipt)

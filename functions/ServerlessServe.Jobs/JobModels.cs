@@ -111,6 +111,9 @@ public sealed record ItemState
 
     public string? RefusalMessage { get; init; }
 
+    /// <summary>The refusal's <c>Retry-After</c> (a daily budget spent, storage unavailable), for an orchestrated model's answer.</summary>
+    public TimeSpan? RefusalRetryAfter { get; init; }
+
     public string? RefusedAt { get; init; }
 
     /// <summary>Set by audit once the item's one record is committed.</summary>
@@ -145,7 +148,7 @@ public sealed record ItemState
 }
 
 /// <summary>One item's outcome in a job's result: the released response, or the refusal's kind and safe message.</summary>
-public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error, string? Receipt = null);
+public sealed record ItemResult(int Index, string Outcome, JsonElement? Response, string? Error, string? Receipt = null, TimeSpan? RetryAfter = null);
 
 /// <summary>
 /// What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as

@@ -12,7 +12,7 @@ internal static class JobResults
         if (item.RefusalKind is { } kind)
         {
             var refusal = new Refusal(kind, item.RefusalMessage ?? "");
-            return new ItemResult(item.Index, refusal.KindName, null, refusal.Message, receipt);
+            return new ItemResult(item.Index, refusal.KindName, null, refusal.Message, receipt, item.RefusalRetryAfter);
         }
 
         using var released = JsonDocument.Parse(item.Released ?? "{}");

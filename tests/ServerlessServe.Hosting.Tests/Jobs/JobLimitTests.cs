@@ -53,6 +53,31 @@ public sealed class JobLimitTests(InProcessStack stack)
         Assert.InRange(served, released, 3);
     }
 
+    /// <summary>
+    /// An orchestrated model's infer refused for its daily budget says when to try again, as the inline path does.
+    /// Found in review 2026-12-07: the job's item result kept the refusal's kind and message only, so the answer had no
+    /// Retry-After.
+    /// </summary>
+    [Fact]
+    public async Task DailyBudget_OrchestratedInfer_429WithRetryAfter_AsInline()
+    {
+        var name = "job-budget-orch-" + Guid.NewGuid().ToString("N")[..6];
+        await PublishAsync(name, """{"dailyElements":4}""", orchestrated: true);
+        using var client = stack.Client("job-budget-orch-" + Guid.NewGuid().ToString("N")[..6]);
+
+        using (var first = await client.PostAsync($"v2/models/{name}/infer", Json(Item)))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        }
+
+        using var spent = await client.PostAsync($"v2/models/{name}/infer", Json(Item));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, spent.StatusCode);
+        Assert.Equal("daily budget spent", await ErrorAsync(spent));
+        var retryAfter = spent.Headers.RetryAfter?.Delta;
+        Assert.True(retryAfter is { } delay && delay > TimeSpan.Zero && delay <= TimeSpan.FromDays(1), $"Retry-After: {spent.Headers.RetryAfter}");
+    }
+
     [Fact]
     public async Task RateLimit_EachItemARequest_JobOverTheBurst413_JobOverWhatIsLeft429_SyncAfterJobSharesTheBucket()
     {
@@ -195,10 +220,15 @@ public sealed class JobLimitTests(InProcessStack stack)
         }
     }
 
-    private async Task PublishAsync(string name, string limits)
+    private async Task PublishAsync(string name, string limits, bool orchestrated = false)
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["limits"] = JsonNode.Parse(limits);
+        if (orchestrated)
+        {
+            policy["execution"] = "orchestrated";
+        }
+
         await stack.GatewayServices.GetRequiredService<ModelStore>().PublishAsync(TestPackages.CreditRisk(name, "1", policy: JsonSerializer.SerializeToUtf8Bytes(policy)));
     }
 
