@@ -64,6 +64,9 @@ public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities, Jo
     [Function(JobActivities.Redact)]
     public Task<ChunkStep> RedactItems([ActivityTrigger] ChunkStep chunk) => activities.RedactAsync(chunk);
 
+    [Function(JobActivities.GiveUp)]
+    public Task<ChunkStep> GiveUpItems([ActivityTrigger] ChunkStep chunk) => activities.GiveUpAsync(chunk);
+
     [Function(JobActivities.Audit)]
     public Task<ChunkStep> AuditItems([ActivityTrigger] ChunkStep chunk) => activities.AuditAsync(chunk);
 }

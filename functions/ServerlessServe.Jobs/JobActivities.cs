@@ -37,6 +37,7 @@ public sealed class JobActivities(
     public const string Infer = "InferItems";
     public const string Redact = "RedactItems";
     public const string Audit = "AuditItems";
+    public const string GiveUp = "GiveUpItems";
 
     /// <summary>
     /// contain → resolve → authorize → read → validate → budget → screen, for each item of the chunk (contain: a caller
@@ -92,6 +93,40 @@ public sealed class JobActivities(
             i => i.RefusalKind is null,
             (item, token) => chunk.Cancelled ? Task.FromResult(Cancelled(item)) : RedactItemAsync(item, token),
             cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// give up: after a step (validate, infer or redact) failed on every attempt (storage, the catalog or the
+    /// containment view unavailable for longer than its retries), each of the chunk's items not refused yet is refused
+    /// there as unavailable, so that the audit step still records every item once and nothing is released. Before
+    /// 2026-12-07 the job failed at once: the chunk's items, charged and perhaps already run by the model, and those of
+    /// its sibling chunks had no audit record (found in review).
+    /// </summary>
+    public Task<ChunkStep> GiveUpAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chunk);
+        var stage = chunk.GaveUpAt switch
+        {
+            Validate => "validate",
+            Infer => "infer",
+            _ => "redact",
+        };
+        return EachAsync(chunk, GiveUp, 1, i => i.RefusalKind is null, (item, _) => Task.FromResult(GaveUp(item, stage)), cancellationToken);
+    }
+
+    /// <summary>The verdicts and refusal of an item whose step failed on every attempt (<see cref="GiveUpAsync"/>).</summary>
+    public static ItemState GaveUp(ItemState item, string stage)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var refusal = Refusal.Unavailable("service unavailable; submit the item again later");
+        return item with
+        {
+            Verdicts = [.. item.Verdicts, new StageVerdict(stage, refusal.Verdict, 0)],
+            RefusalKind = refusal.Kind,
+            RefusalMessage = refusal.Message,
+            RefusedAt = stage,
+            InferPending = false,
+        };
     }
 
     /// <summary>

@@ -63,8 +63,9 @@ public sealed record JobInput(string JobId, string Model, string Version, string
 /// the audit step (<see cref="JobTraffic.Around"/>: alone, its caller's jobs there, another caller's job there), from
 /// which the orchestrator sizes the job's next window (<see cref="JobInput.WindowAfter"/>). <see cref="Cancelled"/>: the
 /// job was cancelled before this step, whose items not yet inferred are then refused as cancelled.
+/// <see cref="GaveUpAt"/>: the step that failed on every attempt, whose items not refused yet the give-up step refuses.
 /// </summary>
-public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false, int CallerJobs = 0, bool OtherCallers = false, bool Cancelled = false);
+public sealed record ChunkStep(string JobId, int Chunk, string Step, Payload Items, int InferPending = 0, int Chunks = 1, bool Alone = false, int CallerJobs = 0, bool OtherCallers = false, bool Cancelled = false, string? GaveUpAt = null);
 
 /// <summary>
 /// One item between activities (the stage contract, docs/design.md): plain values only. The request and the model's

@@ -83,10 +83,33 @@ public static class JobOrchestrator
 
     private static async Task<ChunkStep> RunChunkAsync(TaskOrchestrationContext context, JobCancel cancel, ChunkStep chunk)
     {
-        chunk = await StepAsync(context, JobActivities.Validate, chunk).ConfigureAwait(true);
+        // A step that fails on every attempt no longer fails the job with its items unaudited: what it leaves is refused
+        // (the give-up step) and audited like any refusal. Only an audit that cannot commit fails the job.
+        var progress = new ChunkProgress(chunk);
+        try
+        {
+            chunk = await RunStepsAsync(context, cancel, progress).ConfigureAwait(true);
+        }
+        catch (Exception ex) when (ex is TaskFailedException or StaleStepException)
+        {
+            Log.StepGaveUp(context.CreateReplaySafeLogger("ServerlessServe.Jobs.JobOrchestrator"), progress.Chunk.JobId, progress.Chunk.Chunk, progress.Step);
+            chunk = await StepAsync(context, JobActivities.GiveUp, progress.Chunk with { GaveUpAt = progress.Step }).ConfigureAwait(true);
+        }
+
+        return await StepAsync(context, JobActivities.Audit, chunk).ConfigureAwait(true);
+    }
+
+    // validate → infer (tried again while items are pending) → redact; each step's input is the chunk as the step before
+    // left it. Keeps in progress the step running and the chunk it was given, so a failure names both.
+    private static async Task<ChunkStep> RunStepsAsync(TaskOrchestrationContext context, JobCancel cancel, ChunkProgress progress)
+    {
+        var chunk = progress.Chunk;
+        progress.Step = JobActivities.Validate;
+        chunk = progress.Chunk = await StepAsync(context, JobActivities.Validate, chunk).ConfigureAwait(true);
+        progress.Step = JobActivities.Infer;
         if (!cancel.Requested)
         {
-            chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
+            chunk = progress.Chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
         }
 
         for (var attempt = 1; chunk.InferPending > 0 && attempt < InferAttempts && !cancel.Requested; attempt++)
@@ -102,12 +125,20 @@ public static class JobOrchestrator
                 break;
             }
 
-            chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
+            chunk = progress.Chunk = await StepAsync(context, JobActivities.Infer, chunk).ConfigureAwait(true);
         }
 
         // From here on a cancel refuses, in the redact step, each item not inferred yet (verdict cancelled at infer).
-        chunk = await StepAsync(context, JobActivities.Redact, chunk with { Cancelled = cancel.Requested }).ConfigureAwait(true);
-        return await StepAsync(context, JobActivities.Audit, chunk).ConfigureAwait(true);
+        progress.Step = JobActivities.Redact;
+        return await StepAsync(context, JobActivities.Redact, chunk with { Cancelled = cancel.Requested }).ConfigureAwait(true);
+    }
+
+    /// <summary>A chunk's way through its steps: the step running, and the chunk as the last step that answered left it.</summary>
+    private sealed class ChunkProgress(ChunkStep chunk)
+    {
+        public ChunkStep Chunk { get; set; } = chunk;
+
+        public string Step { get; set; } = JobActivities.Validate;
     }
 
     /// <summary>
@@ -139,8 +170,26 @@ public static class JobOrchestrator
             Log.StaleStepAnswer(context.CreateReplaySafeLogger("ServerlessServe.Jobs.JobOrchestrator"), input.JobId, input.Chunk, activity, output?.Step, output?.Chunk);
             if (attempt == 5)
             {
-                throw new InvalidOperationException($"{activity} answered for another step five times in a row.");
+                throw new StaleStepException($"{activity} answered for another step five times in a row.");
             }
         }
+    }
+}
+
+/// <summary>An activity that answered for another step every time it was called (<c>JobOrchestrator.StepAsync</c>).</summary>
+public sealed class StaleStepException : Exception
+{
+    public StaleStepException()
+    {
+    }
+
+    public StaleStepException(string message)
+        : base(message)
+    {
+    }
+
+    public StaleStepException(string message, Exception inner)
+        : base(message, inner)
+    {
     }
 }

@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Job {JobId} chunk {Chunk}: {Activity} answered for step {OtherStep} of chunk {OtherChunk} (left over from an uncommitted attempt); calling it again")]
     public static partial void StaleStepAnswer(ILogger logger, string jobId, int chunk, string activity, string? otherStep, int? otherChunk);
 
+    [LoggerMessage(EventId = 8019, Level = LogLevel.Error, Message = "Job {JobId}: chunk {Chunk}'s step {Step} failed on every attempt; its items not refused yet are refused as unavailable and audited")]
+    public static partial void StepGaveUp(ILogger logger, string jobId, int chunk, string step);
+
     [LoggerMessage(EventId = 8004, Level = LogLevel.Error, Message = "Job {JobId}: its results cannot be served ({Reason})")]
     public static partial void ResultsUnreadable(ILogger logger, string jobId, string reason);
 

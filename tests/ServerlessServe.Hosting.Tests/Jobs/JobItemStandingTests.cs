@@ -84,6 +84,48 @@ public sealed class JobItemStandingTests(InProcessStack stack)
         Assert.NotNull(redacted[1].Released);
     }
 
+    /// <summary>
+    /// A step that failed on every attempt (storage, the catalog or the containment view out for longer than its
+    /// retries): the give-up step refuses what it left, at that step, as unavailable, and the audit step records it.
+    /// Found in review 2026-12-07: the job failed at once and those items, charged and perhaps run, had no record. An
+    /// item already refused keeps its own refusal.
+    /// </summary>
+    [Theory]
+    [InlineData(JobActivities.Validate, "validate")]
+    [InlineData(JobActivities.Infer, "infer")]
+    [InlineData(JobActivities.Redact, "redact")]
+    public async Task StepFailedOnEveryAttempt_ItsItemsRefusedThere_AndAudited_NothingReleased(string failed, string stage)
+    {
+        var (activities, payloads) = Services();
+        var chunk = await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-gave-up", []));
+        if (failed != JobActivities.Validate)
+        {
+            chunk = await activities.ValidateAsync(chunk);
+        }
+
+        if (failed == JobActivities.Redact)
+        {
+            chunk = await activities.InferAsync(chunk);
+            Assert.NotNull(Assert.Single(await payloads.GetAsync<ItemState[]>(chunk.Items, default)).Inferred);
+        }
+
+        var givenUp = await activities.GiveUpAsync(chunk with { GaveUpAt = failed });
+
+        Assert.Equal(JobActivities.GiveUp, givenUp.Step);
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(givenUp.Items, default));
+        Assert.Equal((RefusalKind.Unavailable, stage), (item.RefusalKind!.Value, item.RefusedAt!));
+        Assert.Null(item.Released);
+        var audited = await AuditedAsync(activities, payloads, givenUp);
+        Assert.Equal("unavailable", audited.GetProperty("outcome").GetString());
+        Assert.False(audited.TryGetProperty("outputSha256", out var output) && output.ValueKind == JsonValueKind.String);
+
+        // An item refused before keeps its refusal.
+        var refused = await ChunkAsync(payloads, "no-such-model", "1", new CallerIdentity("job-gave-up", []));
+        var validated = await activities.ValidateAsync(refused);
+        var kept = Assert.Single(await payloads.GetAsync<ItemState[]>((await activities.GiveUpAsync(validated with { GaveUpAt = JobActivities.Infer })).Items, default));
+        Assert.Equal(RefusalKind.NotFound, kept.RefusalKind);
+    }
+
     private (JobActivities Activities, PayloadStore Payloads) Services() =>
         (stack.GatewayServices.GetRequiredService<JobActivities>(), stack.GatewayServices.GetRequiredService<PayloadStore>());
 
