@@ -60,7 +60,8 @@ public static class AppLauncher
         IReadOnlyDictionary<string, string> settings,
         string logPath,
         string hostStorage,
-        string hostWorkDirectory)
+        string hostWorkDirectory,
+        bool ownSession = false)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var assembly = Path.Combine(appDirectory, app + ".dll");
@@ -76,7 +77,7 @@ public static class AppLauncher
         var url = "http://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
         if (host == AppHost.Standalone)
         {
-            return ChildProcess.Start(app, "dotnet", [assembly, "--urls", url], appDirectory, logPath, environment);
+            return ChildProcess.Start(app, "dotnet", [assembly, "--urls", url], appDirectory, logPath, environment, ownSession);
         }
 
         if (functionsHost is null)
@@ -127,6 +128,7 @@ public static class AppLauncher
             [functionsHost.RunScript, appDirectory, port.ToString(CultureInfo.InvariantCulture)],
             appDirectory,
             logPath,
-            environment);
+            environment,
+            ownSession);
     }
 }

@@ -99,7 +99,7 @@ public sealed class Azurite : IAsyncDisposable
     /// on) and everything stored is lost when it stops. Fails with the log path in the message when Azurite exits or does
     /// not open its ports in time; cancelling stops it.
     /// </summary>
-    public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence, CancellationToken cancellationToken)
+    public static async Task<Azurite> StartAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence, CancellationToken cancellationToken, bool ownSession = false)
     {
         await EnsureInstalledAsync(repositoryRoot, logDirectory, cancellationToken).ConfigureAwait(false);
 
@@ -110,7 +110,7 @@ public sealed class Azurite : IAsyncDisposable
         {
             try
             {
-                return await StartOnceAsync(repositoryRoot, dataDirectory, logDirectory, blobPort, queuePort, tablePort, persistence, cancellationToken).ConfigureAwait(false);
+                return await StartOnceAsync(repositoryRoot, dataDirectory, logDirectory, blobPort, queuePort, tablePort, persistence, ownSession, cancellationToken).ConfigureAwait(false);
             }
             catch (AzuriteExitedException) when (picked && attempt < 3)
             {
@@ -118,7 +118,7 @@ public sealed class Azurite : IAsyncDisposable
         }
     }
 
-    private static async Task<Azurite> StartOnceAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence, CancellationToken cancellationToken)
+    private static async Task<Azurite> StartOnceAsync(string repositoryRoot, string dataDirectory, string logDirectory, int blobPort, int queuePort, int tablePort, AzuritePersistence persistence, bool ownSession, CancellationToken cancellationToken)
     {
         blobPort = blobPort == 0 ? FreePorts.Next() : blobPort;
         queuePort = queuePort == 0 ? FreePorts.Next() : queuePort;
@@ -147,7 +147,7 @@ public sealed class Azurite : IAsyncDisposable
         // Azurite refuses --location with --inMemoryPersistence; without it, it works in (and would write to) its working
         // folder, so that is the data folder in both cases.
         arguments.AddRange(persistence == AzuritePersistence.Memory ? ["--inMemoryPersistence"] : ["--location", dataDirectory]);
-        var process = ChildProcess.Start("azurite", Executable(repositoryRoot), arguments, dataDirectory, LogPath(logDirectory));
+        var process = ChildProcess.Start("azurite", Executable(repositoryRoot), arguments, dataDirectory, LogPath(logDirectory), ownSession: ownSession);
 
         // Azurite holds nothing we need flushed; do not wait long for it to stop.
         process.GracePeriod = TimeSpan.FromSeconds(3);

@@ -10,6 +10,8 @@ namespace ServerlessServe.Local;
 public sealed class ChildProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private const string SetSid = "/usr/bin/setsid";
+
     private readonly StreamWriter _log;
     private bool _logFailed;
     private string? _logFailure;
@@ -68,8 +70,23 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts <paramref name="fileName"/> with its output teed to <paramref name="logPath"/>. With
+    /// <paramref name="ownSession"/> (and <c>setsid</c> at hand) it runs in a session of its own, out of the terminal's
+    /// process group: a Ctrl-C then reaches only the parent, which stops its children in order (the apps first, so the
+    /// gateway's final audit write still finds storage; Azurite last). Otherwise the terminal's SIGINT reached every
+    /// child at once, Azurite included (found in review 2026-12-07).
+    /// </summary>
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory, string logPath, IReadOnlyDictionary<string, string>? environment = null, bool ownSession = false)
     {
+        // setsid(1) execs the program in place when its caller leads no process group (a child just forked never does):
+        // the process, its id and its output are the program's own.
+        if (ownSession && OperatingSystem.IsLinux() && File.Exists(SetSid))
+        {
+            arguments = [fileName, .. arguments];
+            fileName = SetSid;
+        }
+
         var info = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,

@@ -98,7 +98,7 @@ public sealed class LocalStack : IAsyncDisposable
         try
         {
             progress?.Report("starting Azurite");
-            azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, options.AzuritePersistence, cancellationToken).ConfigureAwait(false);
+            azurite = await Azurite.StartAsync(options.RepositoryRoot, state.AzuriteDirectory, state.LogsDirectory, options.BlobPort, options.QueuePort, options.TablePort, options.AzuritePersistence, cancellationToken, options.OwnSessions).ConfigureAwait(false);
         }
         catch
         {
@@ -502,7 +502,8 @@ public sealed class LocalStack : IAsyncDisposable
             settings,
             logPath,
             Azurite.ConnectionString,
-            Path.Combine(_options.State.Directory, "functions-host"));
+            Path.Combine(_options.State.Directory, "functions-host"),
+            _options.OwnSessions);
 
     private async Task WaitReadyAsync(ChildProcess process, Uri baseUrl, string logPath, CancellationToken cancellationToken, string readyPath = "v2/health/ready")
     {

@@ -52,10 +52,17 @@ public sealed class LocalStackOptions
     /// <summary>
     /// Report through the stack's progress, with its last lines, an app that exits once ready without the stack having
     /// stopped it (default false). The tests turn it on: a stack whose app died otherwise shows only as 503s from the
-    /// app in front of it. <c>ssctl up</c> leaves it off: on Ctrl-C the apps get the signal too, and end before it stops
-    /// them.
+    /// app in front of it. <c>ssctl up</c> leaves it off: when it runs without <see cref="OwnSessions"/>, a Ctrl-C reaches
+    /// the apps too, and they end before it stops them.
     /// </summary>
     public bool ReportUnaskedExits { get; init; }
+
+    /// <summary>
+    /// Whether each child runs in a session of its own (<see cref="ChildProcess.Start"/>), so a terminal's Ctrl-C
+    /// reaches only the stack, which stops the apps and then Azurite. <c>ssctl up</c> in a terminal turns it on; the tests
+    /// leave it off, so that whatever ends their process group ends the children too.
+    /// </summary>
+    public bool OwnSessions { get; init; }
 
     /// <summary>Which host runs the apps. Default <see cref="AppHost.Standalone"/>.</summary>
     public AppHost Host { get; init; } = AppHost.Standalone;

@@ -45,6 +45,34 @@ public sealed class ChildProcessTests : IDisposable
         Assert.Contains("  | 20000", message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A child started in a session of its own is out of the terminal's process group (a Ctrl-C reaches only its parent,
+    /// which stops the stack in order); it is still the program itself, under its own id. Without it, it shares ours.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task OwnSession_ChildLeadsASessionOfItsOwn_StillTheProgramItself(bool ownSession)
+    {
+        var log = Path.Combine(_directory, "session.log");
+        await using var child = ChildProcess.Start("session", "/bin/sh", ["-c", "echo $$; cut -d' ' -f6 /proc/$$/stat"], _directory, log, ownSession: ownSession);
+        await child.WaitForExitAsync(CancellationToken.None);
+
+        var lines = await child.RecentOutputAsync();
+        var ours = File.ReadAllText("/proc/self/stat").Split(' ')[5];
+        Assert.Equal(2, lines.Count);
+        if (ownSession)
+        {
+            // setsid made the program the leader of its session: the session's id is the program's own process id.
+            Assert.Equal(lines[0], lines[1]);
+            Assert.NotEqual(ours, lines[1]);
+        }
+        else
+        {
+            Assert.Equal(ours, lines[1]);
+        }
+    }
+
     [Fact]
     public void Start_ExecutableMissing_Throws_LogFileClosed()
     {

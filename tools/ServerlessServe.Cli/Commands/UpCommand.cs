@@ -73,6 +73,8 @@ internal static class UpCommand
                 BuildApps = !parse.GetValue(noBuild),
                 Host = parse.GetValue(host),
                 FunctionsHost = located,
+                // In a terminal, Ctrl-C reaches ssctl alone, which stops the apps before Azurite (docs/design.md, "Local state").
+                OwnSessions = !Console.IsInputRedirected,
             };
             foreach (var port in new[] { options.GatewayPort, options.InferencePort, options.AdminPort, options.IssuerPort, options.BlobPort, options.QueuePort, options.TablePort })
             {
