@@ -63,6 +63,22 @@ public sealed class ModelInventory(ModelStore store, TrustedSigners signers, Tim
         return result;
     }
 
+    /// <summary>
+    /// One version and its state, judged as <see cref="ListAsync"/> judges every version (the publish answer: a version
+    /// quarantined ahead, signed by a revoked key, or retired by the lifecycle in force does not serve, however it was
+    /// just stored).
+    /// </summary>
+    public async Task<ModelVersionStatus> StatusOfAsync(string name, string version, IReadOnlyList<ContainmentEntry> inForce, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(inForce);
+        var quarantined = inForce.Where(e => e.Kind == ContainmentKind.Quarantine).Select(e => e.Subject).ToHashSet(StringComparer.Ordinal);
+        var revokedSigners = inForce.Where(e => e.Kind == ContainmentKind.RevokeSigner).Select(e => e.Subject).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var control = new ControlStore(store.Container, signers);
+        var revocations = await control.LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+        var signed = new SignedStanding(revocations, await control.LifecycleInForceAsync(name, revocations, cancellationToken).ConfigureAwait(false), time.GetUtcNow());
+        return await StatusAsync(name, version, signed, quarantined, revokedSigners, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<ModelVersionStatus> StatusAsync(
         string name, string version, SignedStanding signed, HashSet<string> quarantined, HashSet<string> revokedSigners, CancellationToken cancellationToken)
     {

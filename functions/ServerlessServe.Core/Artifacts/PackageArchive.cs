@@ -43,7 +43,9 @@ public static class PackageArchive
                 var stream = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using (stream.ConfigureAwait(false))
                 {
-                    using var buffer = new MemoryStream();
+                    // Sized from the entry's declared length (never past what may still be expanded), and handed out
+                    // without a copy: a file of the package is held once, not grown by doubling and then copied.
+                    using var buffer = new MemoryStream((int)Math.Clamp(entry.Length, 0, Math.Min(maxExpandedBytes - total, Array.MaxLength)));
                     var chunk = new byte[81_920];
                     int read;
                     while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
@@ -57,7 +59,7 @@ public static class PackageArchive
                         buffer.Write(chunk, 0, read);
                     }
 
-                    files[entry.FullName] = buffer.ToArray();
+                    files[entry.FullName] = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
                 }
             }
         }

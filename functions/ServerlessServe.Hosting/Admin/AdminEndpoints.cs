@@ -37,6 +37,9 @@ public sealed partial class AdminEndpoints
     private readonly AdminGate _gate;
     private readonly AdminAudit _audit;
     private readonly ModelInventory _inventory;
+
+    // Per process: the admin app serves one set of endpoints.
+    private static readonly SemaphoreSlim PublishGate = new(1, 1);
     private readonly ModelStore _store;
     private readonly TrustedSigners _signers;
     private readonly OperatorContainment _containment;
@@ -129,7 +132,28 @@ public sealed partial class AdminEndpoints
             return await RefuseAsync(admin, Refusal.UnsupportedMediaType("send the package as application/zip")).ConfigureAwait(false);
         }
 
-        using var upload = new MemoryStream();
+        // One publish at a time on an instance: each holds its upload and the package expanded (up to twice
+        // MaxPackageBytes), and nothing else bounded how many ran at once (found in review 2026-12-07).
+        if (!await PublishGate.WaitAsync(0).ConfigureAwait(false))
+        {
+            return await RefuseAsync(admin, Refusal.Unavailable("another publish is running on this instance; try again shortly") with { RetryAfter = TimeSpan.FromSeconds(5) }).ConfigureAwait(false);
+        }
+
+        try
+        {
+            return await PublishHeldAsync(request, admin).ConfigureAwait(false);
+        }
+        finally
+        {
+            PublishGate.Release();
+        }
+    }
+
+    private async Task<IActionResult> PublishHeldAsync(HttpRequest request, AdminRequest admin)
+    {
+        // Sized from the declared length when there is one: a growing buffer doubles, to about 1.25 times the upload
+        // at the end, and copies itself each time.
+        using var upload = new MemoryStream(request.ContentLength is { } declared and > 0 ? (int)Math.Min(declared, _options.MaxPackageBytes) : 0);
         if (await ReadBoundedAsync(request, upload, _options.MaxPackageBytes, "package too large").ConfigureAwait(false) is { } unread)
         {
             return await RefuseAsync(admin, unread).ConfigureAwait(false);
@@ -189,13 +213,36 @@ public sealed partial class AdminEndpoints
         {
             return await RefuseAsync(admin, Refusal.Invalid("model version already exists; versions are immutable")).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsStorageFailure(ex) || ex is ModelVerificationException)
+        catch (ModelVerificationException ex)
+        {
+            // What is stored for this version does not verify (a blob of the wrong size or digest under its name): the
+            // store is write-once, so no retry can mend it. Before 2026-12-07 this was 503 "try again later", every
+            // time (found in review).
+            Log.PackageRefused(_logger, admin.RequestId, "stored_version_does_not_verify");
+            return await RefuseAsync(admin with { Target = Target("check", ex.Failure.ToString().ToLowerInvariant()) }, Refusal.Invalid("what is stored for this version does not verify and cannot be replaced; publish a new version")).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
         {
             return await FailedAsync(admin, ex).ConfigureAwait(false);
         }
 
         admin = admin with { ManifestDigest = stored };
-        var body = AdminJson.Published(admin.RequestId, package.Manifest.Name, package.Manifest.Version, stored, package.Manifest.SignerKeyId);
+
+        // The version's state as the model list gives it: a version quarantined ahead, signed by a key revoked through
+        // containment, or retired by the lifecycle in force is stored but does not serve. Before 2026-12-07 the answer
+        // always said "serving" (found in review). Should that read fail, the publish still happened: "unknown".
+        string state;
+        try
+        {
+            var inForce = await _containment.InForceAsync(CancellationToken.None).ConfigureAwait(false);
+            state = (await _inventory.StatusOfAsync(package.Manifest.Name, package.Manifest.Version, inForce, CancellationToken.None).ConfigureAwait(false)).State;
+        }
+        catch (Exception ex) when (IsStorageFailure(ex))
+        {
+            state = "unknown";
+        }
+
+        var body = AdminJson.Published(admin.RequestId, package.Manifest.Name, package.Manifest.Version, stored, package.Manifest.SignerKeyId, state);
         return await ReleaseAsync(admin, AdminOutcomes.Done, V2Results.JsonBody(body, 201)).ConfigureAwait(false);
     }
 

@@ -42,7 +42,7 @@ internal static class AdminJson
         json.WriteEndObject();
     });
 
-    public static byte[] Published(string requestId, string model, string version, string manifestDigest, string signerKeyId) => Write(json =>
+    public static byte[] Published(string requestId, string model, string version, string manifestDigest, string signerKeyId, string state) => Write(json =>
     {
         json.WriteStartObject();
         json.WriteString("requestId", requestId);
@@ -50,7 +50,7 @@ internal static class AdminJson
         json.WriteString("version", version);
         json.WriteString("manifestDigest", manifestDigest);
         json.WriteString("signerKeyId", signerKeyId);
-        json.WriteString("state", ModelVersionStates.Serving);
+        json.WriteString("state", state);
         json.WriteEndObject();
     });
 

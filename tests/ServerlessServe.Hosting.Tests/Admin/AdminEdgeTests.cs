@@ -115,6 +115,56 @@ public sealed class AdminEdgeTests(InProcessStack stack)
         Assert.NotNull(response.Headers.GetValues("x-request-id").Single());
     }
 
+    /// <summary>
+    /// The publish answer gives the version's state as the model list does. Found in review 2026-12-07: a version
+    /// quarantined ahead of its publish was answered "serving", and never served.
+    /// </summary>
+    [Fact]
+    public async Task Publish_VersionQuarantinedAhead_AnswerSaysQuarantined_AsTheList()
+    {
+        var name = "admin-ahead-" + Guid.NewGuid().ToString("N")[..6];
+        using var admin = stack.AdminClient();
+        using (var quarantined = await admin.PostAsync($"manage/models/{name}/versions/1/quarantine", null))
+        {
+            Assert.True(quarantined.IsSuccessStatusCode, quarantined.StatusCode.ToString());
+        }
+
+        using var response = await admin.PostAsync("manage/models", Zip(TestPackages.CreditRisk(name, "1")));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+        Assert.Equal("quarantined", JsonDocument.Parse(text).RootElement.GetProperty("state").GetString());
+        using var list = await admin.GetAsync("manage/models");
+        using var listed = JsonDocument.Parse(await list.Content.ReadAsStringAsync());
+        var model = listed.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == name);
+        Assert.Equal("quarantined", model.GetProperty("versions")[0].GetProperty("state").GetString());
+    }
+
+    /// <summary>
+    /// What is stored for a version's file does not verify (a blob of the wrong size planted under its digest): the
+    /// store is write-once, so the answer is a refusal that says so, not 503 "try again later" for ever (found in
+    /// review 2026-12-07).
+    /// </summary>
+    [Fact]
+    public async Task Publish_StoredContentDoesNotVerify_400SayingSo_EveryTime_NotTryAgain()
+    {
+        var name = "admin-corrupt-" + Guid.NewGuid().ToString("N")[..6];
+        var package = TestPackages.CreditRiskOwnBytes(name, "1", name);
+        var model = package.Files.Single(f => f.Name == "model.onnx");
+        var container = stack.GatewayServices.GetRequiredService<ModelStore>().Container;
+        await container.GetBlobClient(ModelStoreLayout.ContentPath(model.Pin.Sha256)).UploadAsync(BinaryData.FromString("not the model"));
+        using var admin = stack.AdminClient();
+
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            using var response = await admin.PostAsync("manage/models", Zip(package));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+            Assert.Contains("cannot be replaced", text, StringComparison.Ordinal);
+            Assert.Null(response.Headers.RetryAfter);
+        }
+    }
+
     [Fact]
     public async Task Publish_SignedPackage_StoredAndServedByTheGateway_BothRecordsAudited()
     {
@@ -125,6 +175,7 @@ public sealed class AdminEdgeTests(InProcessStack stack)
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, text);
+        Assert.Equal("serving", JsonDocument.Parse(text).RootElement.GetProperty("state").GetString());
         using var client = stack.Client("publish-checker");
         using var inferred = await client.PostAsync($"v2/models/{name}/versions/1/infer", Json(CreditRisk));
         Assert.Equal(HttpStatusCode.OK, inferred.StatusCode);
