@@ -46,8 +46,18 @@ public sealed class JobActivities(
     /// daily budget spent). The one effect of this activity that is not pure: a rerun charges again, so a caller can be
     /// refused early by what a crashed attempt charged, never served past the budget.
     /// </summary>
-    public Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default) =>
-        EachAsync(chunk, Validate, options.Value.InferConcurrency, _ => true, ValidateItemAsync, cancellationToken);
+    /// <remarks>
+    /// An outage is the step's, not the items': the containment view unread or stale (checked first, before any budget
+    /// is charged), or an item refused as unavailable before its budget stage for something other than its version (the
+    /// catalog), fails the step, and the orchestration tries it again (then gives up, <see cref="GiveUpAsync"/>). Before
+    /// 2026-12-07 each such item was refused for good, so a storage blip of two seconds refused a whole chunk that infer
+    /// and redact would have waited out (found in review).
+    /// </remarks>
+    public async Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
+    {
+        await QuarantinesKnownAsync(cancellationToken).ConfigureAwait(false);
+        return await EachAsync(chunk, Validate, options.Value.InferConcurrency, _ => true, ValidateItemAsync, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// infer: the inference app, with the service token, for each item not refused yet (several at once). A transient
@@ -253,6 +263,13 @@ public sealed class JobActivities(
         {
             context.ReleaseBody();
             context.ReleaseTensors();
+        }
+
+        // Only before anything is charged (contain, resolve): a budget store that is out refuses the item as before, since
+        // a retry of the step would charge every item charged so far again.
+        if (context.Refusal is { Kind: RefusalKind.Unavailable, VersionScoped: false } && context.RefusedAt is "contain" or "resolve")
+        {
+            throw new TransientStepException($"validate: {context.RefusedAt} unavailable; the orchestration retries");
         }
 
         return Next(item, context);

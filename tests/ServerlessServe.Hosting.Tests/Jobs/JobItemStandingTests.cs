@@ -126,6 +126,31 @@ public sealed class JobItemStandingTests(InProcessStack stack)
         Assert.Equal(RefusalKind.NotFound, kept.RefusalKind);
     }
 
+    /// <summary>
+    /// A containment view not read yet (an instance scaled out, its first read slow) fails the validate step, which the
+    /// orchestration tries again, as infer and redact do; nothing is charged or refused. Found in review 2026-12-07:
+    /// each item was refused unavailable for good.
+    /// </summary>
+    [Fact]
+    public async Task Validate_ContainmentViewNotRead_StepFailsToBeTriedAgain_NoItemRefused()
+    {
+        var services = stack.GatewayServices;
+        var unread = new ContainmentRegistry(services.GetRequiredService<ContainmentStore>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ContainmentRegistry>.Instance);
+        var options = Microsoft.Extensions.Options.Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) });
+        var activities = ActivitiesWith(services, unread, options);
+        var payloads = services.GetRequiredService<PayloadStore>();
+        var chunk = await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-unread-view", []));
+
+        await Assert.ThrowsAsync<TransientStepException>(() => activities.ValidateAsync(chunk));
+
+        // The same step on an instance whose view is read: validated.
+        var validated = await Services().Activities.ValidateAsync(chunk);
+        Assert.Null(Assert.Single(await payloads.GetAsync<ItemState[]>(validated.Items, default)).RefusalKind);
+    }
+
+    private static JobActivities ActivitiesWith(IServiceProvider services, ContainmentRegistry containment, Microsoft.Extensions.Options.IOptions<ContainmentOptions> options) =>
+        ActivatorUtilities.CreateInstance<JobActivities>(services, containment, options);
+
     private (JobActivities Activities, PayloadStore Payloads) Services() =>
         (stack.GatewayServices.GetRequiredService<JobActivities>(), stack.GatewayServices.GetRequiredService<PayloadStore>());
 
