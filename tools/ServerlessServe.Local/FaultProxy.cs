@@ -144,7 +144,16 @@ public sealed class FaultProxy : IAsyncDisposable
             await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken).ConfigureAwait(false);
             var down = client.GetStream();
             var up = upstream.GetStream();
-            await Task.WhenAny(PumpAsync(down, up, cancellationToken), PumpAsync(up, down, cancellationToken)).ConfigureAwait(false);
+            // A side that ends its sending (EOF) is half-closed onward and the other direction goes on: a client that
+            // sends its request and then shuts down its send side still gets the answer. Before 2026-12-07 the first
+            // EOF ended the whole connection, answer included (found in review). An error in either ends both.
+            var toUpstream = PumpAsync(down, up, cancellationToken);
+            var toClient = PumpAsync(up, down, cancellationToken);
+            var first = await Task.WhenAny(toUpstream, toClient).ConfigureAwait(false);
+            if (await first.ConfigureAwait(false))
+            {
+                await (first == toUpstream ? toClient : toUpstream).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
@@ -163,7 +172,8 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private async Task PumpAsync(NetworkStream from, NetworkStream to, CancellationToken cancellationToken)
+    // True when from ended cleanly (its EOF passed on as a half-close of to), false when either side failed.
+    private async Task<bool> PumpAsync(NetworkStream from, NetworkStream to, CancellationToken cancellationToken)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -173,7 +183,9 @@ public sealed class FaultProxy : IAsyncDisposable
                 var read = await from.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
                 if (read == 0)
                 {
-                    return;
+                    await Volatile.Read(ref _flowing).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    to.Socket.Shutdown(SocketShutdown.Send);
+                    return true;
                 }
 
                 await Volatile.Read(ref _flowing).Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -188,6 +200,7 @@ public sealed class FaultProxy : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
             // Either side closed, or the proxy stopped.
+            return false;
         }
     }
 }
