@@ -86,7 +86,7 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         Assert.NotNull(receipt);
 
         // Until a signed tree head covers the record: 404 with Retry-After; then the proof (heads: every 100 records or 10 s).
-        var proof = await ProofAsync(client, receipt.RequestId);
+        var proof = await ProofPolling.AwaitProofAsync(client, receipt.RequestId);
         Assert.True(proof.Verify([stack.AuditKey], out var error), error);
         Assert.True(receipt.Matches(proof));
 
@@ -107,7 +107,7 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         var (plain, _) = await InferAsync(client, CreditRisk, null);
         var plainId = plain.Headers.GetValues("x-request-id").Single();
         plain.Dispose();
-        var plainProof = await ProofAsync(client, plainId);
+        var plainProof = await ProofPolling.AwaitProofAsync(client, plainId);
         Assert.True(plainProof.Verify([stack.AuditKey], out var plainError), plainError);
         await AssertNotFoundAsync(other, "audit/proofs/" + plainId);
     }
@@ -166,26 +166,6 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         }
 
         return (response, receipt);
-    }
-
-    private static async Task<AuditInclusionProof> ProofAsync(HttpClient client, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            using var response = await client.GetAsync("audit/proofs/" + requestId);
-            var text = await response.Content.ReadAsByteArrayAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                Assert.True(AuditInclusionProof.TryParse(text, out var proof));
-                return proof!;
-            }
-
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.True(response.Headers.RetryAfter?.Delta is { } delay && delay > TimeSpan.Zero, "a pending proof says when to retry");
-            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
-            await Task.Delay(250);
-        }
     }
 
     private static async Task AssertNotFoundAsync(HttpClient client, string path)

@@ -51,7 +51,7 @@ public sealed class JobReceiptTests(InProcessStack stack)
         foreach (var result in status.GetProperty("results").EnumerateArray())
         {
             Assert.True(AuditReceipt.TryParse(result.GetProperty("receipt").GetString(), out var receipt));
-            var proof = await ProofAsync(client, receipt!.RequestId);
+            var proof = await ProofPolling.AwaitProofAsync(client, receipt!.RequestId);
             Assert.True(proof.Verify([stack.AuditKey], out var error), error);
             Assert.Equal(receipt.LeafHash, proof.LeafHash);
             using var refused = await other.GetAsync("audit/proofs/" + receipt.RequestId);
@@ -94,26 +94,6 @@ public sealed class JobReceiptTests(InProcessStack stack)
         using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-    }
-
-    private static async Task<AuditInclusionProof> ProofAsync(HttpClient client, string requestId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            using var response = await client.GetAsync("audit/proofs/" + requestId);
-            var text = await response.Content.ReadAsByteArrayAsync();
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                Assert.True(AuditInclusionProof.TryParse(text, out var proof));
-                return proof!;
-            }
-
-            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-            Assert.True(response.Headers.RetryAfter?.Delta is { } delay && delay > TimeSpan.Zero, "a pending proof says when to retry: " + Encoding.UTF8.GetString(text));
-            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
-            await Task.Delay(250);
-        }
     }
 
     private static async Task<(JsonElement Status, string Id)> RunJobAsync(HttpClient client, string? receipt)
