@@ -337,8 +337,11 @@ public sealed partial class BlobAuditSink
         }
         catch (RequestFailedException ex) when (ex.Status == 404)
         {
-            _unconfirmedHead = null;
-            return true;
+            // Not there now, but the write that erred may still land (held in the network, applied later): a newer head
+            // signed now would not name it, and the verifier would take that late copy for a deleted head (HeadMissing).
+            // So the same head is written again first: this copy or the late one wins its name, with the same bytes, and
+            // the next head names it either way. Before 2026-12-07 it was dropped here (found in review).
+            return await TryRewriteHeadAsync(written, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -346,6 +349,39 @@ public sealed partial class BlobAuditSink
             TryLog(logger => Log.CheckpointFailed(logger, ex, WriterId, seq));
             return false;
         }
+    }
+
+    private async Task<bool> TryRewriteHeadAsync(AuditCheckpoint written, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _container.GetBlobClient(AuditBlobNames.Checkpoint(WriterId, written.Seq)).UploadAsync(new BinaryData(written.ToJson()), new BlobUploadOptions
+            {
+                HttpHeaders = new BlobHttpHeaders { ContentType = "application/json" },
+                Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            // The late write landed meanwhile: the same head. Read back, as any head of unknown fate is.
+            _unconfirmedHead = written;
+            return false;
+        }
+        catch (Exception ex)
+        {
+            _unconfirmedHead = written;
+            TryLog(logger => Log.CheckpointFailed(logger, ex, WriterId, written.Seq));
+            return false;
+        }
+
+        if (written.Seq > _lastCheckpointSeq || !_anchored)
+        {
+            Anchored(written);
+        }
+
+        _unconfirmedHead = null;
+        TryLog(logger => Log.CheckpointWritten(logger, WriterId, written.Seq, CheckpointKeyId));
+        return true;
     }
 
     /// <summary>

@@ -59,6 +59,54 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     }
 
     /// <summary>
+    /// A head whose write erred and is not stored when read back, but lands later (held in the network): the sink writes
+    /// that same head again before a newer one, so the late copy finds its own bytes there and the newer head names
+    /// it. Found in review 2026-12-07: the head was dropped at the read-back, the newer head named the one before it, and
+    /// the late copy then read as a deleted head (HeadMissing) on a log nobody touched.
+    /// </summary>
+    [Fact]
+    public async Task HeadWriteErred_NotStored_LandsLate_NextHeadNamesIt_VerifyOk()
+    {
+        var held = new HeldWrite(static request => request.Method == RequestMethod.Put
+            && request.Uri.Path.Contains("/" + AuditBlobNames.CheckpointsPrefix, StringComparison.Ordinal)
+            && request.Uri.Path.EndsWith("/000000000002.json", StringComparison.Ordinal));
+        var container = azurite.GetContainer(configure: o => o.AddPolicy(held, HttpPipelinePosition.PerCall));
+        var sink = NewSink(container, AuditTestData.Options(_key, static o =>
+        {
+            o.CheckpointEvery = 1;
+            o.GroupWindow = TimeSpan.Zero;
+        }));
+        string writer;
+        await using (sink)
+        {
+            writer = sink.WriterId;
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None);
+            await WaitForAsync(() => held.Body is not null);
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+            await sink.AppendAsync(AuditTestData.Event(4), CancellationToken.None);
+        }
+
+        // The held write lands now, after every later head: it finds the head already there (the same bytes), or, on a
+        // sink that dropped it, fills the hole that the later heads skipped.
+        try
+        {
+            await container.GetBlobClient(AuditBlobNames.Checkpoint(writer, 2)).UploadAsync(new BinaryData(held.Body!), new Azure.Storage.Blobs.Models.BlobUploadOptions
+            {
+                Conditions = new Azure.Storage.Blobs.Models.BlobRequestConditions { IfNoneMatch = Azure.ETag.All },
+            });
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        var chain = Assert.Single(report.Chains);
+        Assert.True(report.Ok, chain.Failure?.ToString());
+        Assert.Equal(4, chain.LastCheckpointSeq);
+    }
+
+    /// <summary>
     /// An append stored whose response was lost, on a chain of many segments: the resync reads the tail and takes the
     /// batch's own leaves, not every segment of the chain (which, on a writer's long chain, held the commit loop for as
     /// long as reading it all takes while every request waited).
@@ -266,6 +314,30 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     /// A fault on the requests <paramref name="matches"/> picks, once armed: an error after the request was sent (its
     /// response lost), an error before, a delay, or only a count.
     /// </summary>
+    /// <summary>The first matching request is not sent: its body is kept (to be delivered late by the test) and it errs.</summary>
+    private sealed class HeldWrite(Func<Request, bool> matches) : HttpPipelinePolicy
+    {
+        private int _held;
+
+        public byte[]? Body { get; private set; }
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (matches(message.Request) && Interlocked.Exchange(ref _held, 1) == 0)
+            {
+                using var body = new MemoryStream();
+                await message.Request.Content!.WriteToAsync(body, message.CancellationToken);
+                Body = body.ToArray();
+                throw new IOException("injected: the write is held in the network and will land later");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
     private sealed class Fault(Func<Request, bool> matches, bool afterSend, TimeSpan? delay = null, bool count = false) : HttpPipelinePolicy
     {
         private int _armed;
