@@ -47,11 +47,12 @@ public sealed class JobActivities(
     /// refused early by what a crashed attempt charged, never served past the budget.
     /// </summary>
     /// <remarks>
-    /// An outage is the step's, not the items': the containment view unread or stale (checked first, before any budget
-    /// is charged), or an item refused as unavailable before its budget stage for something other than its version (the
-    /// catalog), fails the step, and the orchestration tries it again (then gives up, <see cref="GiveUpAsync"/>). Before
-    /// 2026-12-07 each such item was refused for good, so a storage blip of two seconds refused a whole chunk that infer
-    /// and redact would have waited out (found in review).
+    /// A containment view unread or stale is the step's outage, not the items': checked first, before any budget is
+    /// charged, it fails the step, and the orchestration tries it again (then gives up, <see cref="GiveUpAsync"/>).
+    /// Before 2026-12-07 each item was refused for good, so an instance whose first read was slow refused a whole chunk
+    /// that infer and redact would have waited out (found in review). An outage met by one item once items run (the
+    /// catalog, the budget store) still refuses that item alone: items run side by side, so a retry of the step would
+    /// charge again every item already charged.
     /// </remarks>
     public async Task<ChunkStep> ValidateAsync(ChunkStep chunk, CancellationToken cancellationToken = default)
     {
@@ -121,7 +122,8 @@ public sealed class JobActivities(
             Infer => "infer",
             _ => "redact",
         };
-        return EachAsync(chunk, GiveUp, 1, i => i.RefusalKind is null, (item, _) => Task.FromResult(GaveUp(item, stage)), cancellationToken);
+        // A cancelled job's items are refused as cancelled, as its redact step would have refused them.
+        return EachAsync(chunk, GiveUp, 1, i => i.RefusalKind is null, (item, _) => Task.FromResult(chunk.Cancelled ? Cancelled(item) : GaveUp(item, stage)), cancellationToken);
     }
 
     /// <summary>The verdicts and refusal of an item whose step failed on every attempt (<see cref="GiveUpAsync"/>).</summary>
@@ -263,13 +265,6 @@ public sealed class JobActivities(
         {
             context.ReleaseBody();
             context.ReleaseTensors();
-        }
-
-        // Only before anything is charged (contain, resolve): a budget store that is out refuses the item as before, since
-        // a retry of the step would charge every item charged so far again.
-        if (context.Refusal is { Kind: RefusalKind.Unavailable, VersionScoped: false } && context.RefusedAt is "contain" or "resolve")
-        {
-            throw new TransientStepException($"validate: {context.RefusedAt} unavailable; the orchestration retries");
         }
 
         return Next(item, context);

@@ -130,7 +130,8 @@ public static class JobOrchestrator
 
         // From here on a cancel refuses, in the redact step, each item not inferred yet (verdict cancelled at infer).
         progress.Step = JobActivities.Redact;
-        return await StepAsync(context, JobActivities.Redact, chunk with { Cancelled = cancel.Requested }).ConfigureAwait(true);
+        chunk = progress.Chunk = chunk with { Cancelled = cancel.Requested };
+        return await StepAsync(context, JobActivities.Redact, chunk).ConfigureAwait(true);
     }
 
     /// <summary>A chunk's way through its steps: the step running, and the chunk as the last step that answered left it.</summary>

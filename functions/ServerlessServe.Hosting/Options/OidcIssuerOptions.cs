@@ -134,6 +134,12 @@ public abstract class OidcIssuerOptions : IValidatableObject
             {
                 yield return new ValidationResult($"{Section}:Audiences:{i} is empty.", [nameof(Audiences)]);
             }
+            else if (Audiences[i].EndsWith('/'))
+            {
+                // Audiences are compared exactly (a token for "api://x/" is not one for "api://x"), and the gateway asks for
+                // its service token without the slash: a configured slash would refuse every such token.
+                yield return new ValidationResult($"{Section}:Audiences:{i} must not end with '/' (audiences are compared exactly; write it as tokens name it).", [nameof(Audiences)]);
+            }
         }
 
         foreach (var algorithm in Algorithms.Where(a => !OidcValidationPolicy.SupportedAlgorithms.Contains(a, StringComparer.Ordinal)))

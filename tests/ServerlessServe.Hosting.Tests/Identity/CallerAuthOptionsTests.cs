@@ -23,6 +23,7 @@ public sealed class CallerAuthOptionsTests
     [InlineData("ServerlessServe:Identity:Authority", "", "Authority")]
     [InlineData("ServerlessServe:Identity:Audiences:0", null, "Audiences")]
     [InlineData("ServerlessServe:Identity:Audiences:1", " ", "Audiences:1")]
+    [InlineData("ServerlessServe:Identity:Audiences:0", "api://serverlessserve/", "must not end with '/'")]
     [InlineData("ServerlessServe:Identity:ClockSkew", "00:01:01", "ClockSkew")]
     [InlineData("ServerlessServe:Identity:Algorithms:0", "HS256", "HS256")]
     [InlineData("ServerlessServe:Identity:Algorithms:0", "none", "Algorithms")]

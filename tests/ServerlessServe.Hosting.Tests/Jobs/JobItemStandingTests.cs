@@ -148,6 +148,19 @@ public sealed class JobItemStandingTests(InProcessStack stack)
         Assert.Null(Assert.Single(await payloads.GetAsync<ItemState[]>(validated.Items, default)).RefusalKind);
     }
 
+    [Fact]
+    public async Task CancelledJob_StepFailedOnEveryAttempt_ItsItemsRefusedAsCancelled()
+    {
+        var (activities, payloads) = Services();
+        var chunk = await activities.InferAsync(await activities.ValidateAsync(await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-gave-up-cancelled", []))));
+
+        var givenUp = await activities.GiveUpAsync(chunk with { GaveUpAt = JobActivities.Redact, Cancelled = true });
+
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(givenUp.Items, default));
+        Assert.Equal(RefusalKind.Cancelled, item.RefusalKind);
+        Assert.Equal("cancelled", (await AuditedAsync(activities, payloads, givenUp)).GetProperty("outcome").GetString());
+    }
+
     private static JobActivities ActivitiesWith(IServiceProvider services, ContainmentRegistry containment, Microsoft.Extensions.Options.IOptions<ContainmentOptions> options) =>
         ActivatorUtilities.CreateInstance<JobActivities>(services, containment, options);
 

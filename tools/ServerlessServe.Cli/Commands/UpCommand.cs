@@ -41,8 +41,19 @@ internal static class UpCommand
         {
             stateOption, gatewayPort, inferencePort, adminPort, issuerPort, blobPort, noResnet, azuriteInMemory, configuration, host, functionsHost, noBuild, exitWhenReady,
         };
-        command.SetAction(async (parse, cancellationToken) =>
+        command.SetAction(async (parse, commandCancellation) =>
         {
+            // The terminal closing (SIGHUP) stops the stack as Ctrl-C does. With the children in sessions of their own
+            // (a terminal run), the hang-up reaches ssctl alone: without this, ssctl ended and left them all running.
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(commandCancellation);
+            using var hangUp = OperatingSystem.IsWindows() ? null : System.Runtime.InteropServices.PosixSignalRegistration.Create(
+                System.Runtime.InteropServices.PosixSignal.SIGHUP,
+                context =>
+                {
+                    context.Cancel = true;
+                    stopping.Cancel();
+                });
+            var cancellationToken = stopping.Token;
             var started = Stopwatch.StartNew();
             var root = CommonOptions.RepositoryRoot();
             var state = CommonOptions.ResolveState(parse.GetValue(stateOption));

@@ -304,7 +304,7 @@ public sealed partial class ExtractionDetector
 
             if (state.Distances.Count >= _options.MinDistances && state.DistancesSinceTest >= _options.TestEvery)
             {
-                state.LastWValue = WindowStatistic(state.Distances);
+                state.LastWValue = WindowStatistic(state.Distances, state.Recent.Capacity > 0);
                 state.DistancesSinceTest = 0;
             }
         }
@@ -482,12 +482,14 @@ public sealed partial class ExtractionDetector
     }
 
     // W of the window less its outliers; 0 when fewer than 3 values remain or they are all equal, NaN when those are all
-    // 0 (the same query again and again with repeat detection off: nothing learnt, no shape). No spread at all is the
+    // 0 and repeats are not recognised (the same query again and again with repeat detection off: nothing learnt, no
+    // shape). With repeats recognised a distance of 0 is a query that only reduces like a stored one, and a window of
+    // them is probing below what the state can tell apart: 0, an alarm. No spread at all is the
     // extreme of the spike of near-equal distances the test looks for (a finite-difference sweep, x ± e_i on integer
     // inputs, gives every distance exactly 1): until 2026-12-07 it read NaN, which no δ is above, so it never alarmed.
     // The window is kept sorted, so the values within k standard deviations of the mean are one contiguous run (|v - mean|
     // falls then rises along it), found by trimming both ends, and the test is one pass over that run.
-    private double WindowStatistic(DistanceWindow window)
+    private double WindowStatistic(DistanceWindow window, bool repeatsRecognised)
     {
         var sorted = window.Sorted;
         var low = 0;
@@ -522,7 +524,7 @@ public sealed partial class ExtractionDetector
         var kept = high - low;
         if (kept < ShapiroWilk.MinSampleSize || sorted[low] == sorted[high - 1])
         {
-            return kept > 0 && sorted[low] == 0f && sorted[high - 1] == 0f ? double.NaN : 0.0;
+            return !repeatsRecognised && kept > 0 && sorted[low] == 0f && sorted[high - 1] == 0f ? double.NaN : 0.0;
         }
 
         var buffer = ArrayPool<double>.Shared.Rent(kept);

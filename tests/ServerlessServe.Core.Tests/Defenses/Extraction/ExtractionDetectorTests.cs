@@ -290,6 +290,26 @@ public class ExtractionDetectorTests(ITestOutputHelper output)
         Assert.Equal(0.0, verdicts[^1].W);
     }
 
+    /// <summary>
+    /// Queries that differ only where the state cannot tell them apart (a feature swept past the half-precision range)
+    /// are no repeats, and each is at distance 0 from the stored one: a window of zeros, with repeats recognised, is
+    /// that probing, and alarms. Found in review 2026-12-07: it read NaN, so the sweep still never alarmed.
+    /// </summary>
+    [Fact]
+    public void Observe_SweepBelowWhatTheStateTellsApart_WindowOfZeros_Alarms()
+    {
+        var detector = new ExtractionDetector(new ExtractionDetectorOptions());
+        var state = detector.CreateState(4);
+
+        var verdicts = Enumerable.Range(0, 150)
+            .Select(k => detector.Observe(state, [70_000f + (1_000f * k), 1f, 2f, 3f], 0, Start.AddSeconds(k)))
+            .ToList();
+
+        Assert.All(verdicts.Skip(1), static v => Assert.False(v.Repeat));
+        Assert.Contains(verdicts, static v => v.Signals.HasFlag(ExtractionSignals.DistanceDistribution));
+        Assert.Equal(0.0, verdicts[^1].W);
+    }
+
     [Fact]
     public void Observe_LongInput_ReducedToMaxDimension()
     {
