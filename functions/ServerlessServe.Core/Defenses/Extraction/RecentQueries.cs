@@ -96,11 +96,7 @@ internal sealed class RecentQueries
             // One pass over a stack copy: no allocation for the rows of tabular models and small images.
             Span<byte> bytes = stackalloc byte[4 + (4 * input.Length)];
             BinaryPrimitives.WriteInt32LittleEndian(bytes, label);
-            for (var i = 0; i < input.Length; i++)
-            {
-                BinaryPrimitives.WriteSingleLittleEndian(bytes[(4 + (4 * i))..], input[i] + 0f);
-            }
-
+            WriteValues(input, bytes[4..]);
             SHA256.HashData(bytes, digest);
             return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
         }
@@ -112,17 +108,21 @@ internal sealed class RecentQueries
         for (var start = 0; start < input.Length; start += 256)
         {
             var part = input.Slice(start, Math.Min(256, input.Length - start));
-            for (var i = 0; i < part.Length; i++)
-            {
-                // + 0f turns -0 into +0 and leaves every other value as it is.
-                BinaryPrimitives.WriteSingleLittleEndian(block[(4 * i)..], part[i] + 0f);
-            }
-
+            WriteValues(part, block);
             hash.AppendData(block[..(4 * part.Length)]);
         }
 
         hash.GetHashAndReset(digest);
         return new UInt128(BinaryPrimitives.ReadUInt64BigEndian(digest), BinaryPrimitives.ReadUInt64BigEndian(digest[8..]));
+    }
+
+    // Each value's bits, little-endian; + 0f turns -0 into +0 and leaves every other value as it is.
+    private static void WriteValues(ReadOnlySpan<float> values, Span<byte> destination)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            BinaryPrimitives.WriteSingleLittleEndian(destination[(4 * i)..], values[i] + 0f);
+        }
     }
 
     /// <summary>Whether <paramref name="fingerprint"/> is held.</summary>
