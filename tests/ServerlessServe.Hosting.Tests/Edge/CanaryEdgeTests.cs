@@ -61,7 +61,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         // No alarm. The periodic summary of refused tokens may be raised meanwhile (it counts this 401 and others, and
         // never acts): seen once in CI, an event more than before, when its interval ended during this test.
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.DoesNotContain(stack.SecurityEvents.Raised.Skip(before), e => e.Kind is not (SecurityEventKinds.AuthRefusals or SecurityEventKinds.RateLimitRefusals));
+        Assert.Empty(RequestEvents(before));
     }
 
     [Theory]
@@ -96,7 +96,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         Assert.Contains(CustomerNotesSample.CanaryToken, body, StringComparison.Ordinal);
-        var raised = Assert.Single(stack.SecurityEvents.Raised.Skip(before));
+        var raised = Assert.Single(RequestEvents(before));
         Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
         Assert.Equal(response.Headers.GetValues("x-request-id").Single(), raised.RequestId);
         Assert.Equal(stack.Pseudonym("edge-canary-reader"), raised.Caller);
@@ -121,7 +121,7 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         using var response = await client.PostAsync("v2/models/customer-notes/infer", Notes([.. Enumerable.Range(0, 9).Select(i => (long)i)]));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(before, stack.SecurityEvents.Raised.Count);
+        Assert.Empty(RequestEvents(before));
     }
 
     [Fact]
@@ -141,15 +141,15 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         // goes off in the job's worker, not in a request of this test's: wait until its raise has finished (the block
         // in force), not only begun.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (stack.SecurityEvents.Settled.Count == settledBefore && DateTime.UtcNow < deadline)
+        while (!stack.SecurityEvents.Settled.Skip(settledBefore).Any(e => !IsPeriodicSummary(e)) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(20);
         }
 
-        var raised = Assert.Single(stack.SecurityEvents.Settled.Skip(settledBefore));
+        var raised = Assert.Single(stack.SecurityEvents.Settled.Skip(settledBefore), e => !IsPeriodicSummary(e));
         Assert.Equal(SecurityEventKinds.CanaryOutput, raised.Kind);
         Assert.Equal(id + ".1", raised.RequestId);
-        Assert.Equal(raised, Assert.Single(stack.SecurityEvents.Raised.Skip(before)));
+        Assert.Equal(raised, Assert.Single(RequestEvents(before)));
         using var status = await client.GetAsync($"jobs/{id}");
         Assert.Equal(HttpStatusCode.Forbidden, status.StatusCode);
     }
@@ -171,4 +171,10 @@ public sealed class CanaryEdgeTests(InProcessStack stack)
         var requestId = response.Headers.TryGetValues("x-request-id", out var values) ? values.Single() : null;
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), requestId);
     }
+
+    // The events raised since before, less the once-a-minute refusal summaries, which other tests' refusals on the shared
+    // stack may raise at any moment (a summary landing in the window failed a count here, 2026-12-07).
+    private IEnumerable<SecurityEvent> RequestEvents(int before) => stack.SecurityEvents.Raised.Skip(before).Where(e => !IsPeriodicSummary(e));
+
+    private static bool IsPeriodicSummary(SecurityEvent e) => e.Kind is SecurityEventKinds.AuthRefusals or SecurityEventKinds.RateLimitRefusals;
 }
