@@ -137,8 +137,31 @@ internal sealed class BatchQueue
         item.Run?.MemberCancelled();
     }
 
-    private static bool IsBatchable(InferenceSession session) =>
-        session.InputMetadata.Values.Concat(session.OutputMetadata.Values).All(m => m.IsTensor && m.Dimensions.Length > 0 && m.Dimensions[0] < 0);
+    // Rows of different requests are stacked along the first dimension and split back by the outputs' first dimension:
+    // only when every input and output leads with one and the same named dimension, the graph's own statement that row
+    // i of each output comes from row i of the inputs. A free but unnamed or differently named leading dimension (NonZero's
+    // count, a list of detections) that happened to equal the batch's rows handed one caller rows computed from another's
+    // input (found in review 2026-12-07); such a model runs each request on its own.
+    internal static bool IsBatchable(InferenceSession session)
+    {
+        string? batch = null;
+        foreach (var m in session.InputMetadata.Values.Concat(session.OutputMetadata.Values))
+        {
+            if (!m.IsTensor || m.Dimensions.Length == 0 || m.Dimensions[0] >= 0
+                || m.SymbolicDimensions.Length == 0 || m.SymbolicDimensions[0] is not { Length: > 0 } name)
+            {
+                return false;
+            }
+
+            batch ??= name;
+            if (!string.Equals(name, batch, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return batch is not null;
+    }
 
     // Under the lock: a free loop slot (one exists whenever fewer loops run than ConcurrentBatches).
     private int TakeSlot()

@@ -52,20 +52,32 @@ public sealed class LoadedModel
 
     internal void Touch() => Volatile.Write(ref _lastUsed, Environment.TickCount64);
 
-    /// <summary>Starts a use of the session; false when it is disposed already (evicted, no run left).</summary>
+    /// <summary>
+    /// Starts a use of the session; false once it is evicted, whether or not a run still holds it. No new run starts on
+    /// an evicted model: one that failed re-attestation must not serve the requests queued for it (they are refused, and
+    /// the gateway's retry loads the version again). Before 2026-12-07 only a disposed session refused, so while any run
+    /// held a tampered model (a batch loop, a run still writing outputs) every queued request ran on it.
+    /// </summary>
     internal bool TryEnter()
     {
         while (true)
         {
             var uses = Volatile.Read(ref _uses);
-            if (uses < 0)
+            if (uses < 0 || _evicted)
             {
                 return false;
             }
 
             if (Interlocked.CompareExchange(ref _uses, uses + 1, uses) == uses)
             {
-                return true;
+                if (!_evicted)
+                {
+                    return true;
+                }
+
+                // Evicted between the look and the count: give the use back (disposing the session if it was the last).
+                Exit();
+                return false;
             }
         }
     }

@@ -126,8 +126,9 @@ public sealed class OnnxModelRunner
             model.Exit();
             cancellationToken.ThrowIfCancellationRequested();
             var category = Category(ex);
-            Log.RunFailed(_logger, model.Name, model.ModelVersion, category);
-            throw new RefusedException(RunFailure(category));
+            var refusal = RunFailure(category, ex.Message);
+            Log.RunFailed(_logger, model.Name, model.ModelVersion, IsOutOfResources(ex.Message) ? category + " (out of resources)" : category);
+            throw new RefusedException(refusal);
         }
         catch
         {
@@ -242,12 +243,34 @@ public sealed class OnnxModelRunner
     /// retries nor counts, so a caller that can make one model fail again and again costs one run a request and cannot
     /// open the model's breaker for its other callers.
     /// </summary>
-    internal static Refusal RunFailure(string category) => category switch
+    /// <remarks>
+    /// The CUDA provider does not fail with <c>ORT_EP_FAIL</c>: ONNX Runtime's executor turns what a kernel throws (the
+    /// arena's "Failed to allocate memory", a failed <c>cudaMalloc</c>, <c>std::bad_alloc</c>, a CUDA, cuDNN or cuBLAS
+    /// error) into <c>RuntimeException</c> or <c>Fail</c>. So a run that fails for want of memory or of the device, told by
+    /// fixed markers in <paramref name="message"/> (matched, never echoed), is not the caller's input: 503
+    /// <c>inference unavailable</c> with <c>Retry-After: 1</c>, scoped to the version, so that the gateway neither retries
+    /// it nor counts it toward the breaker. An allocation can be sized by the caller's values (a shape read from an
+    /// input), and retried and counted it would let one caller open the model's breaker for all. Before 2026-12-07 these
+    /// were 400 "for the given input", which callers do not retry.
+    /// </remarks>
+    internal static Refusal RunFailure(string category, string? message = null) => category switch
     {
+        _ when message is not null && IsOutOfResources(message) => OutOfResources,
         "InvalidArgument" or "RuntimeException" or "Fail" => Refusal.Invalid("inference failed for the given input"),
         "ShapeInferenceNotRegistered" => Refusal.Unavailable("inference failed"),
         _ => Refusal.Unavailable("inference failed") with { VersionScoped = true },
     };
+
+    private static readonly Refusal OutOfResources = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
+
+    private static readonly string[] OutOfResourcesMarkers =
+    [
+        "Failed to allocate memory", "bad_alloc", "out of memory", "CUDA failure", "CUDA error", "CUDNN failure", "CUBLAS failure",
+    ];
+
+    /// <summary>Whether an ONNX Runtime error message tells of memory or the device running out (markers only).</summary>
+    internal static bool IsOutOfResources(string message) =>
+        OutOfResourcesMarkers.Any(m => message.Contains(m, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The error code ONNX Runtime puts at the start of its message (<c>[ErrorCode:X] ...</c>); never the rest.</summary>
     private static string Category(OnnxRuntimeException ex)

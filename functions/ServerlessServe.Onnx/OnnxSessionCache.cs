@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Pipeline;
 
 namespace ServerlessServe.Onnx;
 
@@ -161,6 +162,11 @@ public sealed class OnnxSessionCache : IDisposable
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL,
         };
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", _options.AllowSpinning ? "1" : "0");
+        // Always as ONNX (protobuf), the reading the publish and load checks made (OnnxModelInspector). Left to itself,
+        // ONNX Runtime loads bytes with "ORTM" at offsets 4-7 as an ORT-format flatbuffer: bytes that open with an
+        // unknown protobuf field holding that marker pass every check as one graph and would run as another (found in
+        // review 2026-12-07).
+        options.AddSessionConfigEntry("session.load_model_format", "ONNX");
         return options;
     }
 
@@ -203,6 +209,13 @@ public sealed class OnnxSessionCache : IDisposable
         {
             var manifest = verified.Version.Manifest;
             Log.SessionCreationFailed(_logger, manifest.Name, manifest.Version, verified.Version.ManifestDigest, ex);
+            if (OnnxModelRunner.IsOutOfResources(ex.Message))
+            {
+                // Memory or the device ran out (a GPU filled by other models' arenas): nothing wrong with the version, so
+                // it is not marked unavailable for a minute; this request is refused and the next tries again.
+                throw new RefusedException(Refusal.Unavailable("inference unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) });
+            }
+
             throw new ModelVerificationException(ModelVerificationFailure.Model, "ONNX Runtime refused the model", ex);
         }
 

@@ -570,6 +570,28 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Empty(_runs);
     }
 
+    /// <summary>
+    /// A model whose output leads with a free dimension other than the inputs' batch dimension (a count that depends on
+    /// the data, as NonZero's or a detector's) is never batched: split back by row count alone, one caller could be
+    /// handed rows computed from another's input whenever that count equalled the batch's rows (found in review).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_OutputLeadingWithAnotherFreeDimension_NotBatchedRunsAlone()
+    {
+        var model = await InferenceTestModels.OtherLeadingOutputIdentityAsync(_cache, "k");
+        Assert.False(BatchQueue.IsBatchable(model.Session));
+        Assert.True(BatchQueue.IsBatchable((await InferenceTestModels.FreeIdentityAsync(_cache)).Session));
+
+        using (_batcher.Pause())
+        {
+            // Paused, so it completes only because it never entered a queue.
+            var input = new Tensor("x", TensorDataType.Fp32, [1, 2], new[] { 1f, 2f });
+            AssertSameTensor(input, Assert.Single(await _batcher.RunAsync(model, new BatchingPolicy { MaxBatchSize = 4 }, [input], null, default)), "y");
+        }
+
+        Assert.Empty(_runs);
+    }
+
     [Fact]
     public async Task RunAsync_InputsThatDoNotFit_RefusedBeforeQueueing()
     {

@@ -61,11 +61,22 @@ internal static class InferenceTestModels
     public static Task<LoadedModel> FreeIdentityAsync(OnnxSessionCache cache) =>
         Identity(cache, "identity-free", (int)TensorProto.Types.DataType.Float, Dim("n"), Dim("m"));
 
-    private static Task<LoadedModel> Identity(OnnxSessionCache cache, string name, int element, params TensorShapeProto.Types.Dimension[] dims)
+    /// <summary>
+    /// An FP32 Identity model whose output's leading dimension is declared free but named otherwise than the input's:
+    /// <c>x</c> [n, 2] → <c>y</c> [<paramref name="outputFirst"/>, 2]. Not batchable: nothing in the graph says that row
+    /// i of <c>y</c> comes from row i of <c>x</c>. (Left unnamed, ONNX Runtime's shape inference names it <c>n</c>.)
+    /// </summary>
+    public static Task<LoadedModel> OtherLeadingOutputIdentityAsync(OnnxSessionCache cache, string outputFirst) =>
+        Identity(cache, "identity-other-" + outputFirst, (int)TensorProto.Types.DataType.Float, [Dim("n"), Dim(2)], [Dim(outputFirst), Dim(2)]);
+
+    private static Task<LoadedModel> Identity(OnnxSessionCache cache, string name, int element, params TensorShapeProto.Types.Dimension[] dims) =>
+        Identity(cache, name, element, dims, dims);
+
+    private static Task<LoadedModel> Identity(OnnxSessionCache cache, string name, int element, TensorShapeProto.Types.Dimension[] dims, TensorShapeProto.Types.Dimension[] outputDims)
     {
         var graph = new GraphProto { Name = "identity" };
         graph.Input.Add(Value("x", element, dims));
-        graph.Output.Add(Value("y", element, dims));
+        graph.Output.Add(Value("y", element, outputDims));
         graph.Node.Add(new NodeProto { OpType = "Identity", Input = { "x" }, Output = { "y" } });
         var model = new ModelProto { IrVersion = 8, OpsetImport = { new OperatorSetIdProto { Version = 13 } }, Graph = graph }.ToByteArray();
         var package = TestPackages.PackUnchecked(name, "1", model, """{"schemaVersion":1,"maxBatch":4}"""u8.ToArray());

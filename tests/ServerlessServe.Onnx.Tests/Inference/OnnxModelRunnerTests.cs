@@ -95,6 +95,27 @@ public sealed class OnnxModelRunnerTests : IDisposable
         Assert.DoesNotContain(category, refusal.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The CUDA provider's failures reach the runner as RuntimeException or Fail, not ORT_EP_FAIL: for want of memory or
+    /// of the device they are 503 scoped to the version (not the caller's input, and not retried or counted, since an
+    /// allocation can be sized by the caller's values), never 400 and never with the native message.
+    /// </summary>
+    [Theory]
+    [InlineData("RuntimeException", "[ErrorCode:RuntimeException] Non-zero status code returned while running MatMul node. Name:'m' Status Message: /onnxruntime_src/onnxruntime/core/framework/bfc_arena.cc:376 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, onnxruntime::Stream*, bool, onnxruntime::WaitNotificationFn) Failed to allocate memory for requested buffer of size 4294967296")]
+    [InlineData("Fail", "[ErrorCode:Fail] CUDA failure 2: out of memory ; GPU=0 ; hostname=h ; file=cuda_allocator.cc ; line=47 ; expr=cudaMalloc((void**)&p, size);")]
+    [InlineData("RuntimeException", "[ErrorCode:RuntimeException] std::bad_alloc")]
+    [InlineData("Fail", "[ErrorCode:Fail] CUBLAS failure 13: CUBLAS_STATUS_EXECUTION_FAILED ; GPU=0")]
+    public void RunFailure_OutOfMemoryOrDevice_503ScopedToTheVersion(string category, string message)
+    {
+        var refusal = OnnxModelRunner.RunFailure(category, message);
+
+        Assert.Equal(RefusalKind.Unavailable, refusal.Kind);
+        Assert.True(refusal.VersionScoped);
+        Assert.Equal(TimeSpan.FromSeconds(1), refusal.RetryAfter);
+        Assert.Equal("inference unavailable", refusal.Message);
+        Assert.Equal(RefusalKind.Invalid, OnnxModelRunner.RunFailure(category, "[ErrorCode:" + category + "] Gather: indices element out of data bounds, idx=424242").Kind);
+    }
+
     [Theory]
     [InlineData("unknown input")]
     [InlineData("input datatype does not match the model")]

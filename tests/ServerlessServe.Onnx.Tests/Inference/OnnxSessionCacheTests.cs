@@ -56,6 +56,27 @@ public sealed class OnnxSessionCacheTests
         Assert.False(cache.TryGet(verified.Version.ManifestDigest, out _));
     }
 
+    /// <summary>
+    /// Bytes that open with an unknown protobuf field holding ONNX Runtime's ORT-format marker ("ORTM" at offsets 4-7)
+    /// are what the checks read: a ModelProto, the same graph. The session is made from that same reading, never from
+    /// an ORT-format flatbuffer the bytes might also hold (before the fix, ONNX Runtime took the ORT path and refused).
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreate_BytesCarryingTheOrtFormatMarker_LoadedAsTheOnnxGraphTheChecksRead()
+    {
+        using var cache = InferenceTestModels.NewCache();
+        byte[] bytes = [0x7A, 0x06, 0xFF, 0x7F, (byte)'O', (byte)'R', (byte)'T', (byte)'M', .. TestPackages.CreditRiskModel];
+        var inspected = OnnxModelInspector.Parse(bytes);
+        Assert.Equal(global::Onnx.ModelProto.Parser.ParseFrom(TestPackages.CreditRiskModel).Graph, inspected.Graph);
+        var verified = InferenceTestModels.Verified(TestPackages.PackUnchecked("ortm", "1", bytes, SampleModels.GetPolicy(CreditRiskSample.Name)), bytes);
+
+        var loaded = await cache.GetOrCreateAsync(verified, default);
+
+        Assert.Equal(
+            global::Onnx.ModelProto.Parser.ParseFrom(TestPackages.CreditRiskModel).Graph.Input.Select(i => i.Name),
+            loaded.Session.InputMetadata.Keys);
+    }
+
     [Fact]
     public async Task GetOrCreate_LoaderReturnsOtherVersion_Refused()
     {
@@ -138,6 +159,12 @@ public sealed class OnnxSessionCacheTests
 
         // Out of the cache, but its session lives while the run's outputs are held, and they read whole.
         Assert.False(cache.TryGet(first.ManifestDigest, out _));
+        Assert.False(first.IsDisposed);
+
+        // No new run starts on it meanwhile (a request queued for it, another batch loop: found in review, they ran on a
+        // model evicted for failing re-attestation): refused as unavailable, the session kept for the run that holds it.
+        var meanwhile = Assert.Throws<Core.Pipeline.RefusedException>(() => runner.Run(first, ["features"], [value], ["probabilities"], default));
+        Assert.Equal(Core.Pipeline.RefusalKind.Unavailable, meanwhile.Refusal.Kind);
         Assert.False(first.IsDisposed);
         var probabilities = OrtTensors.FromOrtValue("probabilities", held[0]).As<float>().ToArray();
         Assert.Equal(1.0, probabilities.Sum(), 4);
