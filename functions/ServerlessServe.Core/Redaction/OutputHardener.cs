@@ -126,8 +126,10 @@ public static class OutputHardener
         return a.CompareTo(b);
     }
 
+    // A value that rounds to zero is +0: -0 (a small negative value rounded, or a model's own -0) told which side of
+    // zero, often the decision boundary, the value fell on, which the rounding is there to hide (found in review).
     private static double RoundValue(double value, int digits) =>
-        double.IsFinite(value) ? Math.Round(value, Math.Clamp(digits, 0, MaxRoundDigits), MidpointRounding.AwayFromZero) : value;
+        double.IsFinite(value) ? Math.Round(value, Math.Clamp(digits, 0, MaxRoundDigits), MidpointRounding.AwayFromZero) + 0.0 : value;
 
     private static byte[][] LabelsOf(long[] indices, IReadOnlyList<string> labels, int classes)
     {

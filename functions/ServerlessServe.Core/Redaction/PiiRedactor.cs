@@ -139,13 +139,15 @@ internal static class PiiRedactor
                 {
                     found.Add((normalized.OriginalStart(span.Start), normalized.OriginalEnd(span.Start + span.Length), span.Entity));
                 }
-                else if (span.Entity is PiiEntity.Email or PiiEntity.IPv6)
+                else
                 {
                     // An entity the policy leaves alone can hold one it asks for: a phone or card number as an e-mail's
                     // local part (an SMS gateway's address, 2015550123@vtext.com), an IPv4 address as its domain literal
                     // or inside an IPv6 address (::ffff:192.0.2.1). Its text is read again without its own detector, and
-                    // only the requested entities inside are replaced. (Other pairs stay as they are claimed: an IBAN's
-                    // digits are not a card, a card's are not a phone.)
+                    // only the requested entities inside are replaced. So for every kind: a run of digits that happens to
+                    // pass Luhn claimed as a card ("555-123-4567 2024", "123-45-6789 1985") released the phone or SSN
+                    // inside it when the policy asked for those and not for cards (found in review 2026-12-07). Read
+                    // again, a requested entity's digits inside another kind are replaced: more redacted, never less.
                     var inside = normalized.Text.Substring(span.Start, span.Length);
                     var inners = Scan(inside, entities, phoneRegions, deadline, skip: span.Entity);
                     if (span.Entity == PiiEntity.Email && entities.Contains(PiiEntity.Phone) && inners.Count == 0
@@ -170,7 +172,36 @@ internal static class PiiRedactor
             return null;
         }
 
-        return found;
+        return Disjoint(found);
+    }
+
+    // The ranges in ascending order, overlapping ones made one (the first's entity). Two entities found apart in the
+    // normalised text can overlap in the original, where both ends map back to one character of a multi-character fold
+    // ("a℅ne" reads "ac/one"): replaced as they were, the second began before the first ended, and the redact stage
+    // threw (a 500; found in review 2026-12-07).
+    private static List<(int Start, int End, PiiEntity Entity)> Disjoint(List<(int Start, int End, PiiEntity Entity)> found)
+    {
+        if (found.Count < 2)
+        {
+            return found;
+        }
+
+        found.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : b.End.CompareTo(a.End));
+        var disjoint = new List<(int Start, int End, PiiEntity Entity)>(found.Count) { found[0] };
+        for (var i = 1; i < found.Count; i++)
+        {
+            var last = disjoint[^1];
+            if (found[i].Start < last.End)
+            {
+                disjoint[^1] = (last.Start, Math.Max(last.End, found[i].End), last.Entity);
+            }
+            else
+            {
+                disjoint.Add(found[i]);
+            }
+        }
+
+        return disjoint;
     }
 
     // Every entity's spans in normalised text, in ascending order and apart from each other (each span belongs to the

@@ -182,19 +182,14 @@ internal static class TextNormalizer
             width = 2;
         }
 
-        // Decimal digits beyond the first plane (Adlam, Osmanya, Brahmi, …): the detectors' \d reads UTF-16 units, so
-        // each is read as the ASCII digit it stands for.
-        if (width == 2 && CharUnicodeInfo.GetDecimalDigitValue(text, index) is >= 0 and <= 9 and var digit)
+        // Every code point Unicode gives a digit value is read as the ASCII digit it stands for: decimal digits beyond
+        // the first plane (Adlam, Osmanya, Brahmi, …; the detectors' \d reads UTF-16 units), and digits with no
+        // compatibility decomposition, which NFKC leaves as they are: the dingbat circled digits, the double-circled
+        // ⓵-⓽ and ⓿, Ethiopic and Kharoshthi digits (the last ones found in review 2026-12-07: a card written in
+        // double-circled digits passed every detector). Before, only the first two kinds were listed.
+        if (CharUnicodeInfo.GetDigitValue(text, index) is >= 0 and <= 9 and var digit)
         {
             fold[0] = (char)('0' + digit);
-            folded = 1;
-            return CharClass.Other;
-        }
-
-        // Dingbat circled digits (no compatibility decomposition, so NFKC leaves them): 1-9 of each series.
-        if (codePoint is (>= 0x2776 and <= 0x277E) or (>= 0x2780 and <= 0x2788) or (>= 0x278A and <= 0x2792))
-        {
-            fold[0] = (char)('1' + ((codePoint - 0x2776) % 10));
             folded = 1;
             return CharClass.Other;
         }

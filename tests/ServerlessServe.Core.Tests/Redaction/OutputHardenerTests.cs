@@ -18,6 +18,19 @@ public class OutputHardenerTests
         Assert.Equal(0.125f, scores.As<float>()[1]);
     }
 
+    /// <summary>A small negative value (or a -0) rounded to zero is +0: the sign would tell which side of zero it fell on.</summary>
+    [Fact]
+    public void Round_SmallNegativeAndNegativeZero_PositiveZero()
+    {
+        var fp32 = OutputHardener.Round(new Tensor("p", TensorDataType.Fp32, [3], new[] { -0.0004f, -0f, -0.006f }), 2).As<float>();
+        var fp64 = OutputHardener.Round(new Tensor("p", TensorDataType.Fp64, [2], new[] { -0.0004, -0.0 }), 3).As<double>();
+
+        Assert.False(float.IsNegative(fp32[0]));
+        Assert.False(float.IsNegative(fp32[1]));
+        Assert.Equal(-0.01f, fp32[2]);
+        Assert.All(fp64, v => Assert.False(double.IsNegative(v)));
+    }
+
     [Fact]
     public void TopK_TiesAndNaN_LowerIndexFirstNaNLast()
     {

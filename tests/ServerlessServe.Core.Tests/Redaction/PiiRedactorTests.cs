@@ -35,6 +35,37 @@ public class PiiRedactorTests
     public void Redact_Entity_ReplacedByPlaceholder(string text, string expected) =>
         Assert.Equal(expected, PiiRedactor.Redact(text, All).Text);
 
+    /// <summary>
+    /// A requested entity inside a span another detector claimed first, of a kind the policy does not ask for, is still
+    /// replaced: a phone or SSN followed by a year reads as a Luhn-valid card number (found in review 2026-12-07: with
+    /// only PHONE or US_SSN requested, the number went out as it was).
+    /// </summary>
+    [Theory]
+    [InlineData("Call 555-123-4567 2024", PiiEntity.Phone, "555-123-4567")]
+    [InlineData("SSN 123-45-6789 1985", PiiEntity.UsSsn, "123-45-6789")]
+    public void Redact_RequestedEntityInsideAnUnrequestedKindsClaim_Replaced(string text, PiiEntity entity, string secret)
+    {
+        // The premise: the whole run reads as a card.
+        Assert.Contains("[CREDIT_CARD]", PiiRedactor.Redact(text, new HashSet<PiiEntity> { PiiEntity.CreditCard }).Text, StringComparison.Ordinal);
+        var redacted = PiiRedactor.Redact(text, new HashSet<PiiEntity> { entity }).Text;
+        Assert.DoesNotContain(secret, redacted, StringComparison.Ordinal);
+        Assert.Contains("[" + entity.PlaceholderName() + "]", redacted, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Two addresses that meet inside one character of a multi-character fold (℅ reads "c/o") map back to ranges that
+    /// overlap in the original: they are replaced as one, never as two that cross (which threw: a 500 at redact).
+    /// </summary>
+    [Fact]
+    public void Redact_EntitiesOverlappingInTheOriginalThroughAFold_ReplacedWithoutThrowing()
+    {
+        var redacted = PiiRedactor.Redact("x john@example.a\u2105ne@example.com y", new HashSet<PiiEntity> { PiiEntity.Email }).Text;
+
+        Assert.DoesNotContain("@", redacted, StringComparison.Ordinal);
+        Assert.StartsWith("x [EMAIL]", redacted, StringComparison.Ordinal);
+        Assert.EndsWith(" y", redacted, StringComparison.Ordinal);
+    }
+
     // Found in review (2026-12-06): each of these leaked whole or in part.
     [Theory]
     [InlineData("ssn 123\u0000-45-6789 ok", "[US_SSN]", "6789")]
@@ -65,6 +96,10 @@ public class PiiRedactorTests
     [InlineData("host 1:2:3:4:5:6:7:: ok", "[IPV6]", "6:7")]
     [InlineData("Suite 300 555-123-4567 ok", "[PHONE]", "4567")]
     [InlineData("Room 12 030-123-4567 ok", "[PHONE]", "4567")]
+    // Digits with no compatibility decomposition that are not dingbats (found in review 2026-12-07).
+    [InlineData("card \u24F8\u24F5\u24F5\u24F5 \u24F5\u24F5\u24F5\u24F5 \u24F5\u24F5\u24F5\u24F5 \u24F5\u24F5\u24F5\u24F5 ok", "[CREDIT_CARD]", "\u24F5")]
+    [InlineData("card \u136C\u1369\u1369\u1369 \u1369\u1369\u1369\u1369 \u1369\u1369\u1369\u1369 \u1369\u1369\u1369\u1369 ok", "[CREDIT_CARD]", "\u1369")]
+    [InlineData("ssn \u24F5\u24F6\u24F7-\u24F8\u24F9-\u24FA\u24FB\u24FC\u24FD ok", "[US_SSN]", "\u24FD")]
     public void Redact_EntityHiddenByInvisibleOrLookAlikeCharactersOrLongParts_Found(string text, string placeholder, string secret)
     {
         var redacted = PiiRedactor.Redact(text, All).Text;
