@@ -30,4 +30,30 @@ public sealed record ContainmentEntry(
 
     /// <summary>True while in force at <paramref name="now"/>.</summary>
     public bool InForce(DateTimeOffset now) => Until is not { } until || until > now;
+
+    /// <summary>
+    /// What an automatic decision (<paramref name="proposed"/>, from a security event) leaves in force where
+    /// <paramref name="current"/> (same kind and subject, an operator's or an earlier event's) may already be: never
+    /// weaker than either. It ends at the later of the two ends (until lifted, if either is), and a throttle allows the
+    /// fewer requests a minute. Null when <paramref name="current"/> is in force and already at least as strong: nothing
+    /// to write. Before 2026-12-07 the latest decision won outright, so an event with a short or lenient action replaced
+    /// an operator's block "until lifted", or a throttle a caller had earned elsewhere: tripping a second, milder alarm
+    /// let a throttled caller out of its throttle (found in review).
+    /// </summary>
+    public static ContainmentEntry? Strengthen(ContainmentEntry? current, ContainmentEntry proposed, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(proposed);
+        if (current is null || !current.InForce(now) || current.Kind != proposed.Kind || !string.Equals(current.Subject, proposed.Subject, StringComparison.Ordinal))
+        {
+            return proposed;
+        }
+
+        DateTimeOffset? until = current.Until is { } a && proposed.Until is { } b ? (a > b ? a : b) : null;
+        // A throttle's rate: null reads as 1 a minute (CallerStanding), the strictest.
+        int? rate = proposed.Kind == ContainmentKind.Throttle
+            ? Math.Min(Math.Max(1, current.RequestsPerMinute ?? 1), Math.Max(1, proposed.RequestsPerMinute ?? 1))
+            : proposed.RequestsPerMinute;
+        var stronger = until != current.Until || (proposed.Kind == ContainmentKind.Throttle && rate < Math.Max(1, current.RequestsPerMinute ?? 1));
+        return stronger ? proposed with { Until = until, RequestsPerMinute = rate } : null;
+    }
 }

@@ -80,7 +80,17 @@ public sealed class ContainmentRegistry : IModelQuarantine
             // Written before this read began: the read has it (or it was lifted since).
             _local.RemoveAll(l => l.WrittenAt is { } written && written <= started);
             _local.RemoveAll(l => !l.Entry.InForce(now));
-            _snapshot = Snapshot.From(entries.Concat(_local.Select(l => l.Entry)), now);
+            // What this instance decided is laid over what the read found, never weakening it (ApplyAsync).
+            var snapshot = Snapshot.From(entries, now);
+            foreach (var local in _local)
+            {
+                if (ContainmentEntry.Strengthen(snapshot.Find(local.Entry.Kind, local.Entry.Subject), local.Entry, now) is { } stronger)
+                {
+                    snapshot = snapshot.With(stronger, now);
+                }
+            }
+
+            _snapshot = snapshot;
         }
 
         foreach (var caller in _buckets.Keys)
@@ -116,23 +126,38 @@ public sealed class ContainmentRegistry : IModelQuarantine
         Interlocked.Read(ref _failingSinceTicks) != 0 && LastRefreshed is { } last && _time.GetUtcNow() - last > maxStaleness;
 
     /// <summary>
-    /// Puts <paramref name="entry"/> in force here at once, then writes it to the table for every other instance.
+    /// Puts the automatic decision <paramref name="entry"/> in force here at once, then writes it to the table for every
+    /// other instance; never weaker than what is in force for its kind and subject, here or in the table
+    /// (<see cref="ContainmentEntry.Strengthen"/>): an event does not shorten an operator's block or loosen a throttle.
     /// Throws when the write fails; the entry then stays in force on this instance only.
     /// </summary>
     public async Task ApplyAsync(ContainmentEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var local = new LocalEntry(entry);
+        LocalEntry? local = null;
         lock (_localLock)
         {
-            _local.Add(local);
-            _snapshot = _snapshot.With(entry, _time.GetUtcNow());
+            var now = _time.GetUtcNow();
+            if (ContainmentEntry.Strengthen(_snapshot.Find(entry.Kind, entry.Subject), entry, now) is { } stronger)
+            {
+                local = new LocalEntry(stronger);
+                _local.Add(local);
+                _snapshot = _snapshot.With(stronger, now);
+            }
         }
 
-        await _store.SetAsync(entry, cancellationToken).ConfigureAwait(false);
+        var written = await _store.StrengthenAsync(entry, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         lock (_localLock)
         {
-            local.WrittenAt = _time.GetTimestamp();
+            if (local is not null)
+            {
+                local.Entry = written;
+                local.WrittenAt = _time.GetTimestamp();
+            }
+
+            // What the table holds now (an operator's entry written meanwhile, combined with this one), in force here at
+            // once rather than at the next refresh.
+            _snapshot = _snapshot.With(written, _time.GetUtcNow());
         }
     }
 
@@ -142,11 +167,14 @@ public sealed class ContainmentRegistry : IModelQuarantine
     /// <summary>
     /// Takes one request from a throttled caller's allowance on this instance; false when it is spent (answer 429).
     /// </summary>
-    public bool TryAcquire(string caller, int requestsPerMinute)
+    public bool TryAcquire(string caller, int requestsPerMinute) => TryAcquire(caller, requestsPerMinute, out _);
+
+    /// <summary>As <see cref="TryAcquire(string, int)"/>; when refused, <paramref name="retryAfter"/> is how long until the next request's worth.</summary>
+    public bool TryAcquire(string caller, int requestsPerMinute, out TimeSpan retryAfter)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(requestsPerMinute, 1);
         var bucket = _buckets.GetOrAdd(caller, static (_, state) => new TokenBucket(state.Rate, state.Now), (Rate: requestsPerMinute, Now: _time.GetTimestamp()));
-        return bucket.TryTake(requestsPerMinute, _time);
+        return bucket.TryTake(requestsPerMinute, _time, out retryAfter);
     }
 
     /// <summary>True while the token with id <paramref name="tokenId"/> is revoked; false for a token without an id.</summary>
@@ -177,7 +205,7 @@ public sealed class ContainmentRegistry : IModelQuarantine
 
     private sealed class LocalEntry(ContainmentEntry entry)
     {
-        public ContainmentEntry Entry { get; } = entry;
+        public ContainmentEntry Entry { get; set; } = entry;
 
         public long? WrittenAt { get; set; }
     }
@@ -188,7 +216,7 @@ public sealed class ContainmentRegistry : IModelQuarantine
         private double _tokens = capacity;
         private long _last = now;
 
-        public bool TryTake(int requestsPerMinute, TimeProvider time)
+        public bool TryTake(int requestsPerMinute, TimeProvider time, out TimeSpan retryAfter)
         {
             lock (_lock)
             {
@@ -198,10 +226,12 @@ public sealed class ContainmentRegistry : IModelQuarantine
                 _tokens = Math.Min(requestsPerMinute, _tokens + (elapsed.TotalMinutes * requestsPerMinute));
                 if (_tokens < 1)
                 {
+                    retryAfter = TimeSpan.FromMinutes((1 - _tokens) / requestsPerMinute);
                     return false;
                 }
 
                 _tokens -= 1;
+                retryAfter = TimeSpan.Zero;
                 return true;
             }
         }
@@ -236,7 +266,10 @@ public sealed class ContainmentRegistry : IModelQuarantine
             return new Snapshot(map);
         }
 
-        public Snapshot With(ContainmentEntry entry, DateTimeOffset now) => From(Entries.Append(entry), now);
+        public Snapshot With(ContainmentEntry entry, DateTimeOffset now) =>
+            From(Entries.Where(e => e.Kind != entry.Kind || !string.Equals(e.Subject, entry.Subject, StringComparison.Ordinal)).Append(entry), now);
+
+        public ContainmentEntry? Find(ContainmentKind kind, string subject) => _bySubject.GetValueOrDefault((kind, subject));
 
         public CallerStanding Standing(string caller, DateTimeOffset now)
         {

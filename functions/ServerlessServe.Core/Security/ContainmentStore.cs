@@ -26,15 +26,63 @@ public sealed class ContainmentStore
     public async Task SetAsync(ContainmentEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var entity = new TableEntity(PartitionOf(entry.Kind), RowKeyOf(entry.Subject))
+        await _table.UpsertEntityAsync(EntityOf(entry), TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static TableEntity EntityOf(ContainmentEntry entry) => new(PartitionOf(entry.Kind), RowKeyOf(entry.Subject))
+    {
+        ["Until"] = entry.Until,
+        ["RequestsPerMinute"] = entry.RequestsPerMinute,
+        ["Reason"] = entry.Reason,
+        ["EventId"] = entry.EventId,
+        ["Created"] = entry.Created,
+    };
+
+    private static ContainmentEntry EntryOf(ContainmentKind kind, TableEntity entity) => new(
+        kind,
+        entity.RowKey.Replace('~', '/'),
+        entity.GetDateTimeOffset("Until"),
+        entity.GetInt32("RequestsPerMinute"),
+        entity.GetString("Reason") ?? ContainmentEntry.OperatorReason,
+        entity.GetString("EventId"),
+        entity.GetDateTimeOffset("Created") ?? entity.Timestamp ?? DateTimeOffset.MinValue);
+
+    /// <summary>
+    /// Sets the automatic decision <paramref name="entry"/> no weaker than what the table holds for its kind and subject
+    /// (<see cref="ContainmentEntry.Strengthen"/>): read, combined, written only if the row is still the one read
+    /// (<c>If-Match</c>; an insert only if there is none), tried again when another writer came first, so an operator's
+    /// entry set meanwhile is combined too, never overwritten. Returns the entry in force after it.
+    /// </summary>
+    public async Task<ContainmentEntry> StrengthenAsync(ContainmentEntry entry, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var partition = PartitionOf(entry.Kind);
+        var row = RowKeyOf(entry.Subject);
+        for (var attempt = 1; ; attempt++)
         {
-            ["Until"] = entry.Until,
-            ["RequestsPerMinute"] = entry.RequestsPerMinute,
-            ["Reason"] = entry.Reason,
-            ["EventId"] = entry.EventId,
-            ["Created"] = entry.Created,
-        };
-        await _table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+            var existing = await _table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!existing.HasValue || existing.Value is not { } found)
+                {
+                    await _table.AddEntityAsync(EntityOf(entry), cancellationToken).ConfigureAwait(false);
+                    return entry;
+                }
+
+                var current = EntryOf(entry.Kind, found);
+                if (ContainmentEntry.Strengthen(current, entry, now) is not { } combined)
+                {
+                    return current;
+                }
+
+                await _table.UpdateEntityAsync(EntityOf(combined), found.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
+                return combined;
+            }
+            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 8)
+            {
+                // Another instance or an operator wrote this row between the read and the write: read it again.
+            }
+        }
     }
 
     /// <summary>Lifts the containment of <paramref name="kind"/> on <paramref name="subject"/>; false when none was set.</summary>
@@ -63,14 +111,7 @@ public sealed class ContainmentStore
                 continue;
             }
 
-            entries.Add(new ContainmentEntry(
-                kind,
-                entity.RowKey.Replace('~', '/'),
-                entity.GetDateTimeOffset("Until"),
-                entity.GetInt32("RequestsPerMinute"),
-                entity.GetString("Reason") ?? ContainmentEntry.OperatorReason,
-                entity.GetString("EventId"),
-                entity.GetDateTimeOffset("Created") ?? entity.Timestamp ?? DateTimeOffset.MinValue));
+            entries.Add(EntryOf(kind, entity));
         }
 
         return entries;

@@ -23,6 +23,10 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
+    // Pseudonyms, as an operator's entries name callers.
+    private static readonly string CallerA = new('a', 32);
+    private static readonly string CallerB = new('b', 32);
+
     private readonly FakeTimeProvider _time = new(Start);
 
     [Fact]
@@ -83,6 +87,58 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         Assert.False(registry.Standing("caller-a").Blocked);
         await registry.RefreshAsync(default);
         Assert.Empty(registry.InForce());
+    }
+
+    /// <summary>
+    /// An automatic decision (a security event's action) never weakens what is in force for its kind and subject: an
+    /// operator's throttle "until lifted" at 1 a minute stays so when a milder alarm asks for 600 a minute for 10 minutes,
+    /// and an operator's block stays past the hour an event's block would have ended it. Before the fix the latest decision
+    /// won, so a throttled caller got out of its throttle by tripping a second, more lenient alarm.
+    /// </summary>
+    [Fact]
+    public async Task Registry_AutomaticDecision_NeverWeakensWhatIsInForce_HereInTheTableAndElsewhere()
+    {
+        var store = await NewStoreAsync();
+        var operators = new OperatorContainment(store, _time);
+        var registry = NewRegistry(store);
+        var other = NewRegistry(store);
+        await operators.SetAsync(ContainmentKind.Throttle, CallerA, null, 1, null, default);
+        await operators.SetAsync(ContainmentKind.Block, CallerB, null, null, null, default);
+        await registry.RefreshAsync(default);
+
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, CallerA, Start.AddMinutes(10), 600, "extraction", "sev-1", Start), default);
+        // This instance never read the table: its write finds the operator's block there and combines with it.
+        await other.ApplyAsync(new ContainmentEntry(ContainmentKind.Block, CallerB, Start.AddHours(1), null, "extraction", "sev-2", Start), default);
+
+        Assert.Equal(1, registry.Standing(CallerA).RequestsPerMinute);
+        var stored = await store.ListAsync();
+        var throttle = Assert.Single(stored, e => e.Kind == ContainmentKind.Throttle);
+        Assert.Equal((null, 1), (throttle.Until, throttle.RequestsPerMinute));
+        Assert.Null(Assert.Single(stored, e => e.Kind == ContainmentKind.Block).Until);
+
+        _time.Advance(TimeSpan.FromMinutes(61));
+        await registry.RefreshAsync(default);
+        Assert.True(other.Standing(CallerB).Blocked);
+        Assert.True(registry.Standing(CallerB).Blocked);
+        Assert.Equal(1, registry.Standing(CallerA).RequestsPerMinute);
+    }
+
+    /// <summary>Two automatic decisions on one caller combine: the later end and the fewer requests a minute.</summary>
+    [Fact]
+    public async Task Registry_TwoAutomaticThrottles_TheLaterEndAndTheLowerRate()
+    {
+        var store = await NewStoreAsync();
+        var registry = NewRegistry(store);
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, CallerA, Start.AddMinutes(10), 10, "extraction", "sev-1", Start), default);
+
+        await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Throttle, CallerA, Start.AddMinutes(5), 2, "canary-input", "sev-2", Start), default);
+
+        var entry = Assert.Single(await store.ListAsync());
+        Assert.Equal((Start.AddMinutes(10), 2, "sev-2"), (entry.Until, entry.RequestsPerMinute, entry.EventId));
+        Assert.Equal(2, registry.Standing(CallerA).RequestsPerMinute);
+        _time.Advance(TimeSpan.FromMinutes(7));
+        await registry.RefreshAsync(default);
+        Assert.Equal(2, registry.Standing(CallerA).RequestsPerMinute);
     }
 
     [Fact]
@@ -173,6 +229,7 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         var unread = new EnforceContainment(new ContainmentRegistry(store, TimeProvider.System, new FakeLogger<ContainmentRegistry>()), pseudonymizer, Options.Create(new ContainmentOptions { FirstReadTimeout = TimeSpan.FromMilliseconds(100) }), new FakeLogger<EnforceContainment>());
         var notReady = await unread.RunAsync(Context("alice"), default);
         Assert.Equal(RefusalKind.Unavailable, notReady.Refusal!.Kind);
+        Assert.Equal(TimeSpan.FromSeconds(1), notReady.Refusal.RetryAfter);
 
         await registry.RefreshAsync(default);
         await registry.ApplyAsync(new ContainmentEntry(ContainmentKind.Block, pseudonymizer.Pseudonymize("mallory"), null, null, "extraction", "sev-1", Start), default);
@@ -181,7 +238,13 @@ public sealed class ContainmentTests(AzuriteFixture azurite)
         Assert.Null((await stage.RunAsync(Context("alice"), default)).Refusal);
         Assert.Same(EnforceContainment.Blocked, (await stage.RunAsync(Context("mallory"), default)).Refusal);
         Assert.Null((await stage.RunAsync(Context("bob"), default)).Refusal);
-        Assert.Equal(RefusalKind.RateLimited, (await stage.RunAsync(Context("bob"), default)).Refusal!.Kind);
+        var throttled = (await stage.RunAsync(Context("bob"), default)).Refusal!;
+        Assert.Equal(RefusalKind.RateLimited, throttled.Kind);
+        // 1 a minute, the one spent: the next is a minute away (the 429 went without Retry-After before).
+        Assert.Equal(TimeSpan.FromMinutes(1), throttled.RetryAfter);
+        _time.Advance(TimeSpan.FromSeconds(45));
+        var later = (await stage.RunAsync(Context("bob"), default)).Refusal!.RetryAfter!.Value;
+        Assert.InRange(later, TimeSpan.FromSeconds(14.999), TimeSpan.FromSeconds(15.001));
     }
 
     [Fact]

@@ -117,4 +117,38 @@ public sealed class LimitEdgeTests(InProcessStack stack)
         var nextId = next.Headers.GetValues("x-request-id").Single();
         Assert.Contains(await stack.AuditLinesAsync(), l => l.Contains(nextId, StringComparison.Ordinal));
     }
+    /// <summary>
+    /// A blocked caller that goes on sending grows the audit trail by its first refusal and one summary per interval,
+    /// not by one record per request (found in review 2026-12-07: a contain refusal spends no misses allowance, so
+    /// nothing bounded the rate of those records). The answers are the same 403 either way.
+    /// </summary>
+    [Fact]
+    public async Task BlockedCaller_FirstRefusalAuditedOneByOne_TheRestCountedInOneSummary_NoneLost()
+    {
+        var blocked = "blocked-flood-" + Guid.NewGuid().ToString("N")[..8];
+        var pseudonym = stack.Pseudonym(blocked);
+        await stack.GatewayServices.GetRequiredService<ContainmentRegistry>().ApplyAsync(
+            new ContainmentEntry(ContainmentKind.Block, pseudonym, DateTimeOffset.UtcNow.AddHours(1), null, ContainmentEntry.OperatorReason, null, DateTimeOffset.UtcNow), default);
+        using var client = stack.Client(blocked);
+        var summaries = stack.GatewayServices.GetServices<IHostedService>().OfType<RateLimitRefusalSummaries>().Single();
+
+        var refusedIds = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            refusedIds.Add(response.Headers.GetValues("x-request-id").Single());
+        }
+
+        await summaries.WriteAsync(default);
+
+        var audited = (await stack.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("caller").GetString() == pseudonym && r.GetProperty("operation").GetString() != "security")
+            .Select(r => r.GetProperty("requestId").GetString())
+            .ToList();
+        var summarised = stack.SecurityEvents.OfKind(SecurityEventKinds.RateLimitRefusals).Where(e => e.Caller == pseudonym).ToList();
+        Assert.Contains(refusedIds[0], audited);
+        Assert.InRange(audited.Count, 1, 2);
+        Assert.Equal(refusedIds.Count, audited.Count + summarised.Sum(e => long.Parse(e.Evidence.GetValueOrDefault("contain-blocked", "0"), CultureInfo.InvariantCulture)));
+    }
 }

@@ -36,6 +36,20 @@ public sealed class AuditRequest(
 
     public string Name => "audit";
 
+    /// <summary>
+    /// Under which key a refusal may go into its caller's summary: a 429 under its stage's name; a blocked caller's 403
+    /// or a revoked token's 401 at <c>contain</c> as <c>contain-blocked</c> or <c>contain-revoked</c>. Those were
+    /// audited one by one, with nothing to bound their rate (a contain refusal spends no misses allowance), so the holder
+    /// of a revoked token, or a blocked caller, grew the immutable log by one record per request for as long as it sent
+    /// them (found in review 2026-12-07). Null: audited one by one.
+    /// </summary>
+    private static string? TallyKey(InferenceContext context) => context.Refusal switch
+    {
+        { Kind: RefusalKind.RateLimited } => context.RefusedAt,
+        { Reason: "blocked" or "revoked" } when context.RefusedAt == "contain" => "contain-" + context.Refusal.Reason,
+        _ => null,
+    };
+
     public async ValueTask<StageOutcome> RunAsync(InferenceContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -46,11 +60,10 @@ public sealed class AuditRequest(
 
         var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
         if (refusals is not null
-            && context.Refusal is { Kind: RefusalKind.RateLimited }
             && !context.ReceiptRequested
             && context.Operation != InferenceContext.JobOperation
-            && context.RefusedAt is { } refusedAt
-            && refusals.TryCount(pseudonym, refusedAt))
+            && TallyKey(context) is { } key
+            && refusals.TryCount(pseudonym, key))
         {
             return StageOutcome.Pass;
         }

@@ -31,6 +31,9 @@ public sealed class EnforceContainment(
     /// <summary>A throttled caller over its allowance; the audit verdict says <c>throttled</c>.</summary>
     public static Refusal Throttled { get; } = Refusal.RateLimited("too many requests") with { Reason = "throttled" };
 
+    /// <summary>While this instance's view of the containment table is unread or stale: 503, try again in a second.</summary>
+    public static Refusal Unread { get; } = Refusal.Unavailable("service unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) };
+
     public string Name => "contain";
 
     public async ValueTask<StageOutcome> RunAsync(ModelRequestContext context, CancellationToken cancellationToken)
@@ -48,9 +51,10 @@ public sealed class EnforceContainment(
             return refusal;
         }
 
-        if (standing.RequestsPerMinute is { } rate && !registry.TryAcquire(pseudonym, rate))
+        if (standing.RequestsPerMinute is { } rate && !registry.TryAcquire(pseudonym, rate, out var wait))
         {
-            return Throttled;
+            // With when the next request's worth is there, as every other 429 (it was sent without one).
+            return Throttled with { RetryAfter = wait };
         }
 
         return StageOutcome.Pass;
@@ -70,7 +74,7 @@ public sealed class EnforceContainment(
         ArgumentNullException.ThrowIfNull(caller);
         if (!await registry.IsCurrentAsync(options, cancellationToken).ConfigureAwait(false))
         {
-            return (Refusal.Unavailable("service unavailable"), string.Empty, CallerStanding.Clear);
+            return (Unread, string.Empty, CallerStanding.Clear);
         }
 
         var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
