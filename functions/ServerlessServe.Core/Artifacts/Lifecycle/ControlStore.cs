@@ -44,12 +44,13 @@ public sealed class ControlStore
     /// <summary>
     /// Every document stored under <paramref name="prefix"/>: the sequences with a <c>.json</c>, per first path segment
     /// below the prefix when <paramref name="perName"/> (the model names of <c>lifecycle/</c>), else under the empty key;
-    /// and the highest sequence with either file (the next document must be above it). A missing container is empty.
+    /// and every sequence with either file (the next document takes the lowest free one above the highest that verifies:
+    /// <see cref="NextSequenceAsync"/>). A missing container is empty.
     /// </summary>
     public async Task<ControlListing> ListAsync(string prefix, bool perName, CancellationToken cancellationToken)
     {
         var documents = new Dictionary<string, List<long>>(StringComparer.Ordinal);
-        var highest = new Dictionary<string, long>(StringComparer.Ordinal);
+        var taken = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         try
         {
             await foreach (var blob in _container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix: prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -79,7 +80,7 @@ public sealed class ControlStore
                     continue;
                 }
 
-                highest[key] = Math.Max(highest.GetValueOrDefault(key), sequence);
+                (taken.TryGetValue(key, out var set) ? set : taken[key] = []).Add(sequence);
                 if (isJson)
                 {
                     (documents.TryGetValue(key, out var list) ? list : documents[key] = []).Add(sequence);
@@ -93,7 +94,7 @@ public sealed class ControlStore
 
         return new ControlListing(
             documents.ToDictionary(d => d.Key, d => (IReadOnlyList<long>)[.. d.Value.OrderDescending()], StringComparer.Ordinal),
-            highest);
+            taken.ToDictionary(t => t.Key, t => (IReadOnlySet<long>)t.Value, StringComparer.Ordinal));
     }
 
     /// <summary>
@@ -233,11 +234,43 @@ public sealed class ControlStore
         return null;
     }
 
-    /// <summary>The sequence the next document under <paramref name="prefix"/> must have: one above any stored file.</summary>
+    /// <summary>
+    /// The sequence the next document under <paramref name="prefix"/> must have: the lowest above the highest document a
+    /// trusted key verifies (revoked or not: a revoked signer's lifecycle document withdraws the model until a higher
+    /// one) that no file holds. Files that do not verify use up no sequence, only their own names: before 2026-12-07 the
+    /// next was one above any stored file, so one blob planted as <c>999999999999.sig</c> by whoever could write the
+    /// container (no key needed) stopped every later revocation list or lifecycle document for good, the container
+    /// being write-once (found in review).
+    /// </summary>
     public async Task<long> NextSequenceAsync(string prefix, CancellationToken cancellationToken)
     {
         var listing = await ListAsync(prefix, perName: false, cancellationToken).ConfigureAwait(false);
-        return listing.Highest.GetValueOrDefault(string.Empty) + 1;
+        var next = await HighestSignedAsync(prefix, listing, cancellationToken).ConfigureAwait(false) + 1;
+        while (listing.IsTaken(string.Empty, next))
+        {
+            next++;
+        }
+
+        return next;
+    }
+
+    // The highest sequence under prefix whose document a trusted key verifies; 0 when none.
+    private async Task<long> HighestSignedAsync(string prefix, ControlListing listing, CancellationToken cancellationToken)
+    {
+        foreach (var sequence in listing.Sequences(string.Empty))
+        {
+            try
+            {
+                await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
+                return sequence;
+            }
+            catch (ControlDocumentException)
+            {
+                // Does not verify (or is malformed, or too large): it holds its name and nothing more.
+            }
+        }
+
+        return 0;
     }
 
     /// <summary>Signs and publishes <paramref name="lifecycle"/>; checked as <see cref="PublishSignedAsync"/> checks it.</summary>
@@ -283,33 +316,38 @@ public sealed class ControlStore
             throw new ControlDocumentException("document's sequence or signer differs");
         }
 
-        var next = await NextSequenceAsync(prefix, cancellationToken).ConfigureAwait(false);
-        if (sequence == next - 1)
+        // The sequence must be the next (NextSequenceAsync): the lowest above the highest verified document whose name
+        // no file holds, or whose only file is this document's own signature (a publish that failed between its two
+        // blobs, completed now).
+        var listing = await ListAsync(prefix, perName: false, cancellationToken).ConfigureAwait(false);
+        var highest = await HighestSignedAsync(prefix, listing, cancellationToken).ConfigureAwait(false);
+        if (sequence == highest)
         {
-            // The same document sent again (a retry after an answer that was lost, or after a failure between its two
-            // blobs): done when it is stored whole; its publish completed when only its signature is.
-            var stored = await DownloadAsync(DocumentPath(prefix, sequence), ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false);
-            if (stored is not null)
-            {
-                return stored.AsSpan().SequenceEqual(json)
-                    ? true
-                    : throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
-            }
-
-            if (await SignsAsync(SignaturePath(prefix, sequence), json, cancellationToken).ConfigureAwait(false))
-            {
-                next = sequence;
-            }
+            // The same document sent again (a retry after an answer that was lost): done when it is stored whole and
+            // nothing was stored above it since (a higher document deleted but for its signature is a rollback, refused).
+            var stored = listing.Taken.GetValueOrDefault(string.Empty)?.Any(t => t > sequence) == true
+                ? null
+                : await DownloadAsync(DocumentPath(prefix, sequence), ControlJson.MaxDocumentBytes, cancellationToken).ConfigureAwait(false);
+            return stored is not null && stored.AsSpan().SequenceEqual(json)
+                ? true
+                : throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
         }
 
-        if (sequence < next)
+        if (sequence < highest)
         {
             throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
         }
 
-        if (sequence > next)
+        // Every name between must be held (by files that do not verify); more names than files cannot all be.
+        if (sequence - highest - 1 > listing.TakenCount(string.Empty) || Enumerable.Range(1, (int)(sequence - highest - 1)).Any(i => !listing.IsTaken(string.Empty, highest + i)))
         {
             throw new ControlDocumentException("the sequence must be one above the latest stored document", ControlDocumentProblem.SequenceSkipsAhead);
+        }
+
+        if (listing.IsTaken(string.Empty, sequence)
+            && (listing.Sequences(string.Empty).Contains(sequence) || !await SignsAsync(SignaturePath(prefix, sequence), json, cancellationToken).ConfigureAwait(false)))
+        {
+            throw new ControlDocumentException("a file that does not verify holds this sequence; publish at the next one", ControlDocumentProblem.SequenceTaken);
         }
 
         var inForce = await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);

@@ -325,6 +325,41 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(3, h.Control.Lifecycle(Name)!.Sequence);
     }
 
+    /// <summary>
+    /// Files planted by whoever may write the container, with no key: a signature at the top of the range, a document no
+    /// key verifies at the next sequence. They hold their own names and use up no sequence: the next document goes to
+    /// the lowest free name above the highest that verifies. Before the fix the next was one above any file, so the one
+    /// at 999999999999 stopped every later revocation list and lifecycle document for good (found in review).
+    /// </summary>
+    [Fact]
+    public async Task Control_FilesThatDoNotVerifyPlantedAhead_UseUpNoSequence_PublishingGoesOn()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync();
+        await h.PublishLifecycleAsync();
+        var lifecycle = ControlStore.LifecyclePrefix(Name);
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.RevocationsPrefix, 999_999_999_999)).UploadAsync(BinaryData.FromString("x"));
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.RevocationsPrefix, 2)).UploadAsync(BinaryData.FromString("{}"));
+        await h.Container.GetBlobClient(ControlStore.DocumentPath(lifecycle, 999_999_999_999)).UploadAsync(BinaryData.FromString("{}"));
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(lifecycle, 999_999_999_999)).UploadAsync(BinaryData.FromString("x"));
+
+        Assert.Equal(3, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+
+        Assert.Equal(3, h.Control.Revocations.Sequence);
+        Assert.Equal(2, h.Control.Lifecycle(Name)!.Sequence);
+        Assert.Equal(RefusalKind.NotFound, (await Assert.ThrowsAsync<RefusedException>(() => h.Catalog.ResolveAsync(Name, "1", default))).Kind);
+
+        // The publisher (ssctl, the admin plane) goes on the same way, and still cannot skip ahead or take a planted name.
+        var next = await ControlPublisher.UpdateRevocationsAsync(h.ControlStore, TestPackages.Signer, _time.GetUtcNow(), l => l, default, skipUnverified: true);
+        Assert.Equal(4, next.Sequence);
+        var skipping = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)], sequence: 6));
+        Assert.Equal(ControlDocumentProblem.SequenceSkipsAhead, skipping.Problem);
+        var planted = await Assert.ThrowsAsync<ControlDocumentException>(() => h.PublishLifecycleAsync(sequence: 999_999_999_999));
+        Assert.Equal(ControlDocumentProblem.SequenceSkipsAhead, planted.Problem);
+    }
+
     [Fact]
     public async Task Lifecycle_HigherSequenceDeleted_RollbackRefused()
     {
