@@ -26,15 +26,10 @@ public static class OnnxBuilderExtensions
 
         // The gateway forwards validated requests in the binary encoding, which can be larger than the JSON the caller
         // sent (an FP64 "0," is 2 bytes in JSON, 8 in binary): the inference app accepts what the gateway's element
-        // cap allows unless configured otherwise.
-        var configuredBodyLimit = builder.Configuration[ProtocolLimits.SectionName + ":MaxBodyBytes"] is not null;
-        services.PostConfigure<ProtocolLimits>(limits =>
-        {
-            if (!configuredBodyLimit)
-            {
-                limits.MaxBodyBytes = limits.BinaryBodyLimit;
-            }
-        });
+        // cap allows, or the body limit configured when that is larger. A configured limit was taken as it was before
+        // 2026-12-07, and the deployment configures the caller's (16 MiB): a valid 8 MiB JSON request of 4 Mi FP32
+        // zeros, forwarded as 16 MiB and change, was answered 413 in Azure only (found in review).
+        services.PostConfigure<ProtocolLimits>(limits => limits.MaxBodyBytes = limits.BinaryBodyLimit);
 
         // The inference app verifies model bytes when it loads them, so its catalog need not stream them first.
         services.PostConfigure<ModelCatalogOptions>(o => o.VerifyModelDigest = false);

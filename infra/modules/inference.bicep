@@ -73,8 +73,13 @@ param minReplicas int = 0
 @maxValue(100)
 param maxReplicas int = 4
 
-@description('Largest request body in bytes: the app\'s own limit and the Functions host\'s (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), so the host never buffers more than the app would accept.')
+@description('Largest request body a caller may send the gateway, in bytes. The gateway forwards every request in the binary encoding, up to 8 bytes an element (an FP64 "0," is 2 bytes of JSON), so this app takes what the gateway\'s element cap allows (forwardedBodyBytes): its own limit and the Functions host\'s (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT).')
 param maxRequestBodyBytes int = 16777216
+
+// The gateway's element cap (ServerlessServe:Protocol:MaxElementsPerRequest, 4 Mi by default) at 8 bytes each, plus
+// 1 MiB of JSON header (ProtocolLimits.BinaryBodyLimit): with the caller's body limit alone, a valid 8 MiB JSON request
+// of FP32 zeros was forwarded as 16 MiB and change and answered 413 in Azure only (found in review 2026-12-07).
+var forwardedBodyBytes = max(maxRequestBodyBytes, (4194304 * 8) + 1048576)
 
 // The Consumption profile exists in every workload-profiles environment; GPU profiles are added.
 var consumptionProfile = {
@@ -211,8 +216,8 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             { name: 'AzureWebJobsDisableHomepage', value: 'true' }
             // Where the Functions host listens, the placeholder's included (its image says port 80); ours says 8080 too.
             { name: 'ASPNETCORE_URLS', value: 'http://+:8080' }
-            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
-            { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
+            { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(forwardedBodyBytes) }
+            { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(forwardedBodyBytes) }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
             { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -281,10 +281,16 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Contains(app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), e => e.Get("name").IsString("ServerlessServe__Models__TrustedSignerPems__0") && e.Get("value").AsString() == expected);
     }
 
+    /// <summary>
+    /// Both apps: no landing page, and the Functions host's body limit is the app's own. The gateway's is the caller's
+    /// body limit; the inference app's is what the gateway forwards, the binary encoding of the gateway's element cap
+    /// (ProtocolLimits.BinaryBodyLimit, 34,603,008 bytes by default), or the caller's limit when that is larger.
+    /// </summary>
     [Theory]
-    [InlineData(null, "16777216")]
-    [InlineData(1048576, "1048576")]
-    public void Evaluate_FunctionsHostSettings_BothAppsNoLandingPageAndTheHostsBodyLimitIsTheAppsOwn(int? maxRequestBodyBytes, string expected)
+    [InlineData(null, "16777216", "34603008")]
+    [InlineData(1048576, "1048576", "34603008")]
+    [InlineData(67108864, "67108864", "67108864")]
+    public void Evaluate_FunctionsHostSettings_BothAppsNoLandingPageAndTheHostsBodyLimitIsTheAppsOwn(int? maxRequestBodyBytes, string expected, string forwarded)
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
         if (maxRequestBodyBytes is { } bytes)
@@ -295,16 +301,16 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
         var site = Assert.Single(resources, Sites.IsGateway);
         var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
-        foreach (var settings in new[]
+        foreach (var (settings, limit) in new[]
                  {
-                     site.Body.Get("properties.siteConfig.appSettings").Items(),
-                     app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(),
+                     (site.Body.Get("properties.siteConfig.appSettings").Items(), expected),
+                     (app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), forwarded),
                  })
         {
             var values = settings.ToDictionary(s => s.Get("name").Render(), s => s.Get("value")?.Render(), StringComparer.Ordinal);
             Assert.Equal("true", values["AzureWebJobsDisableHomepage"]);
-            Assert.Equal(expected, values["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
-            Assert.Equal(expected, values["ServerlessServe__Protocol__MaxBodyBytes"]);
+            Assert.Equal(limit, values["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
+            Assert.Equal(limit, values["ServerlessServe__Protocol__MaxBodyBytes"]);
         }
     }
 

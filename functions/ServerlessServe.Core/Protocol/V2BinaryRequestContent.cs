@@ -59,6 +59,7 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
         using var holds = TensorLease.HoldAll(_inputs);
         await stream.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkBytes);
+        var used = 0;
         try
         {
             foreach (var tensor in _inputs)
@@ -75,12 +76,16 @@ public sealed class V2BinaryRequestContent : HttpContent, ISegmentedContent
                 {
                     var count = Math.Min(ChunkBytes, length - offset);
                     BinaryTensorCodec.NativeBytes(tensor.Data, tensor.DataType).Slice(offset, count).CopyTo(chunk);
+                    used = Math.Max(used, count);
                     await stream.WriteAsync(chunk.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
+            // Wiped before it goes back: no caller's bytes are left in a pooled buffer (docs/protocol.md); it held up to
+            // a chunk of the last tensor (found in review 2026-12-07).
+            chunk.AsSpan(0, used).Clear();
             ArrayPool<byte>.Shared.Return(chunk);
         }
     }

@@ -44,8 +44,9 @@ internal sealed class InferenceClient : IInferenceBackend
         _limits = limits;
 
         // The app's answer may be as large as its binary encoding of what the element cap allows: larger than a caller's
-        // body may be (a segmentation mask of 21×512×512 FP32 is 22 MB).
-        _responseLimits = limits.WithBodyLimit(limits.BinaryBodyLimit);
+        // body may be (a segmentation mask of 21×512×512 FP32 is 22 MB), and its outputs are held to what fits in that,
+        // not to a caller's request caps (ProtocolLimits.ForResponses).
+        _responseLimits = limits.ForResponses();
         _logger = logger;
         _time = time ?? TimeProvider.System;
     }
@@ -132,6 +133,13 @@ internal sealed class InferenceClient : IInferenceBackend
                 try
                 {
                     return V2Json.ReadResponse(body, responseHeaderLength, _responseLimits);
+                }
+                catch (RefusedException ex) when (ex.Refusal.Kind == RefusalKind.TooLarge)
+                {
+                    // More than even the response limits take: the same on every try, so a failure, not the service
+                    // unavailable (which a job's item would run again on).
+                    Log.InferenceBadResponse(_logger);
+                    throw new RefusedException(Refusal.Failed with { Message = "the model's output is too large to return" });
                 }
                 catch (RefusedException)
                 {

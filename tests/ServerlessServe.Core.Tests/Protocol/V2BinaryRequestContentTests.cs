@@ -44,6 +44,36 @@ public class V2BinaryRequestContentTests
         Assert.Equal(V2Json.WriteRequest(request, binaryInputs: true, binaryOutputs: true).Body, await WrittenAsync(content));
     }
 
+    /// <summary>
+    /// The chunk buffer goes back to the shared pool wiped: no caller's bytes are left in a pooled buffer. Written to a
+    /// memory stream the send completes on this thread, so the next rent of that size here gets the same array back
+    /// from the pool's per-thread cache; before the fix it held the last 64 KiB of the tensor.
+    /// </summary>
+    [Fact]
+    public void ChunkBuffer_ReturnedWiped()
+    {
+        var secret = new byte[64 * 1024];
+        for (var i = 0; i < secret.Length; i++)
+        {
+            secret[i] = (byte)(((i * 31) + 7) % 251);
+        }
+
+        var request = new InferenceRequest { Inputs = [new Tensor("x", TensorDataType.UInt8, [secret.Length], secret)] };
+        using var content = new V2BinaryRequestContent(request, binaryOutputs: true);
+        using var stream = new MemoryStream();
+
+        Assert.True(content.CopyToAsync(stream).IsCompletedSuccessfully);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            Assert.False(rented.AsSpan(0, 256).SequenceEqual(secret.AsSpan(0, 256)), "the chunk went back to the pool holding the tensor");
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     [Fact]
     public async Task LengthNotDeclared_NoContentLength_SameBytes_LengthStillKnown()
     {

@@ -146,6 +146,32 @@ public sealed class InferenceBreakerTests
         Assert.Equal([4 * 1024 * 1024], Assert.Single(response.Outputs).Shape);
     }
 
+    /// <summary>
+    /// Outputs past a caller's request caps but within the body limit are read: more elements than a request may send
+    /// (a 21×512×512 FP32 mask), more and longer BYTES elements, more outputs, a longer name (found in review
+    /// 2026-12-07: each was 503 "inference service unavailable", run again by a job on every retry).
+    /// </summary>
+    [Fact]
+    public async Task Answer_PastTheRequestCapsWithinTheBodyLimit_Read()
+    {
+        var caps = new ProtocolLimits();
+        var mask = new Tensor("mask", TensorDataType.Fp32, [21, 512, 512], new float[21 * 512 * 512]);
+        var texts = new Tensor("texts", TensorDataType.Bytes, [caps.MaxBytesElementsPerRequest + 1], Enumerable.Range(0, caps.MaxBytesElementsPerRequest + 1).Select(_ => "a"u8.ToArray()).ToArray());
+        var image = new Tensor("image", TensorDataType.Bytes, [1], new[] { new byte[caps.MaxBytesElementLength + 1] });
+        var many = Enumerable.Range(0, caps.MaxTensors).Select(i => new Tensor("o" + i, TensorDataType.Fp32, [1], new[] { 1f }));
+        var named = new Tensor(new string('n', caps.MaxNameLength + 1), TensorDataType.Fp32, [1], new[] { 2f });
+        var encoded = V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [mask, texts, image, .. many, named] }, binaryAll: true, binaryOutputs: null);
+        Assert.True(encoded.Body.Length <= caps.BinaryBodyLimit);
+        using var provider = BodyServices(new EncodedUpstream(encoded));
+        var client = Client(provider, TimeProvider.System);
+
+        var response = await client.InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default);
+
+        Assert.Equal(caps.MaxTensors + 4, response.Outputs.Count);
+        Assert.Equal([21, 512, 512], response.Outputs[0].Shape);
+        Assert.Equal(caps.MaxBytesElementLength + 1, response.Outputs[2].As<byte[]>()[0].Length);
+    }
+
     private static Core.Artifacts.VerifiedModelVersion CreditRisk()
     {
         var package = Core.Tests.Artifacts.TestPackages.CreditRisk("credit-risk", "1");

@@ -48,4 +48,30 @@ public sealed class ReadWiringTests
         Assert.InRange(stream.LargestOffered, 1, V2BodyReader.StagingBytes * 2);
         context.ReleaseTensors();
     }
+    /// <summary>
+    /// The inference app takes what the gateway forwards: the binary encoding of its element cap (8 bytes an element),
+    /// even with the caller's body limit configured, as the deployment configures it. It took the configured 16 MiB as
+    /// it was before 2026-12-07, so a valid 8 MiB JSON request of 4 Mi FP32 zeros, forwarded as 16 MiB and change, was
+    /// answered 413 in Azure only (found in review). A configured limit above that bound is kept.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 34_603_008)]
+    [InlineData("16777216", 34_603_008)]
+    [InlineData("67108864", 67_108_864)]
+    public void InferenceAppBodyLimit_AtLeastWhatTheGatewayForwards(string? configured, int expected)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection([new("ServerlessServe:Storage:ConnectionString", "UseDevelopmentStorage=true")]);
+        if (configured is not null)
+        {
+            builder.Configuration.AddInMemoryCollection([new("ServerlessServe:Protocol:MaxBodyBytes", configured)]);
+        }
+
+        builder.AddServerlessServe().AddOnnxInference();
+        using var host = builder.Build();
+
+        var limits = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ProtocolLimits>>().Value;
+        Assert.Equal(expected, limits.MaxBodyBytes);
+        Assert.Equal(34_603_008, new ProtocolLimits().BinaryBodyLimit);
+    }
 }
