@@ -127,9 +127,9 @@ public sealed class JobEndpoints(
             if (await WaitAsPreferredAsync(request, client, jobId!).ConfigureAwait(false) is { } finished)
             {
                 var done = await StatusDocumentAsync(request, finished).ConfigureAwait(false);
-                if (done is BodyResult body)
+                if (HeadersOf(done) is { } headers)
                 {
-                    body.Headers["Location"] = StatusUrl(request, jobId!);
+                    headers["Location"] = StatusUrl(request, jobId!);
                 }
 
                 return WithDeprecation(done, context);
@@ -253,13 +253,21 @@ public sealed class JobEndpoints(
     // A pinned deprecated version's answers carry its Deprecation and Sunset dates, whichever path served them.
     private static IActionResult WithDeprecation(IActionResult result, ModelRequestContext context)
     {
-        if (result is BodyResult body)
+        if (HeadersOf(result) is { } headers)
         {
-            HttpEdge.AddDeprecation(body, context);
+            HttpEdge.AddDeprecation(headers, context);
         }
 
         return result;
     }
+
+    // The extra response headers of one of this app's answers.
+    private static IDictionary<string, string>? HeadersOf(IActionResult result) => result switch
+    {
+        BodyResult body => body.Headers,
+        JobStatusResult streamed => streamed.Headers,
+        _ => null,
+    };
 
     private async Task<IActionResult> InferOrchestratedAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
     {
@@ -326,7 +334,7 @@ public sealed class JobEndpoints(
 
         try
         {
-            return await OrchestratedAnswerAsync(request, client, jobId!).ConfigureAwait(false);
+            return await OrchestratedAnswerAsync(request, client, jobId!, context.Model?.Policy.Padding).ConfigureAwait(false);
         }
         catch (Exception ex) when (ScheduledThenFailed(ex, request))
         {
@@ -341,7 +349,7 @@ public sealed class JobEndpoints(
         !(ex is OperationCanceledException && request.HttpContext.RequestAborted.IsCancellationRequested);
 
     // An orchestrated request's job once scheduled: its answer as a sync request's when it finishes within the wait.
-    private async Task<IActionResult> OrchestratedAnswerAsync(HttpRequest request, DurableTaskClient client, string jobId)
+    private async Task<IActionResult> OrchestratedAnswerAsync(HttpRequest request, DurableTaskClient client, string jobId, PaddingPolicy? padding)
     {
         OrchestrationMetadata? job = null;
         using (var wait = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted))
@@ -390,7 +398,10 @@ public sealed class JobEndpoints(
         BodyResult answer;
         if (result.Response is { } released)
         {
-            answer = V2Results.JsonBody(JsonSerializer.SerializeToUtf8Bytes(released));
+            // Padded to the policy's size bucket, as the inline path's encode stage pads it (it went out at its own
+            // length before 2026-12-07, telling which label won and how much redaction removed; found in review).
+            var body = new EncodedBody(JsonSerializer.SerializeToUtf8Bytes(released), null, EncodedBody.JsonContentType);
+            answer = V2Results.JsonBody((padding is null ? body : Core.Defenses.ResponsePadding.Pad(body, padding.Buckets)).Body);
         }
         else
         {
@@ -564,17 +575,49 @@ public sealed class JobEndpoints(
         // The caller's submissions on this instance between the count and the schedule count as running: without that,
         // many sent at once all counted the same jobs and all started, past the limit.
         using var submitting = _submitting.Enter(tag);
+        var tooMany = ("jobs", Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller") with { RetryAfter = TimeSpan.FromSeconds(5) });
+        var pseudonym = pseudonymizer.Pseudonymize(caller.Subject);
+        var model = context.Model!;
+
+        // Each item is a request to the model's rate limit, as if sent on its own: a job is no way around the policy's
+        // requestsPerSecond and burst. Taken at submission, where the caller can still be told, once the running jobs
+        // are counted; looked at before that count, as is the caller's last refusal for its running jobs, so that a
+        // caller out of its rate, or at its limit of jobs, costs the task hub every caller's jobs share no query (each
+        // such submission cost one before 2026-12-07; found in review).
+        if (submitting.Others >= limit.MaxRunningJobsPerCaller || _full.IsFull(tag, time))
+        {
+            return (null, tooMany);
+        }
+
+        if (rateLimits.TooManyAtOnce(model.Policy.Limits, items.Count) is { } tooLarge)
+        {
+            return (null, ("limit", tooLarge));
+        }
+
+        // Too few left: the take refuses (with when to retry) without spending any; taken after all, if the bucket
+        // filled between the look and the take.
+        var taken = false;
+        if (!rateLimits.MayTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count))
+        {
+            if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } spent)
+            {
+                Log.JobRateLimited(logger, model.Manifest.Name, items.Count, spent.Kind.ToString());
+                return (null, ("limit", spent));
+            }
+
+            taken = true;
+        }
+
         var running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
         {
-            return (null, ("jobs", Refusal.RateLimited($"at most {limit.MaxRunningJobsPerCaller} jobs may run at once per caller") with { RetryAfter = TimeSpan.FromSeconds(5) }));
+            _full.Refused(tag, time);
+            return (null, tooMany);
         }
 
-        // Each item is a request to the model's rate limit, as if sent on its own: a job is no way around the policy's
-        // requestsPerSecond and burst. Taken at submission, where the caller can still be told.
-        if (rateLimits.TryTake(pseudonymizer.Pseudonymize(caller.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, items.Count) is { } limited)
+        if (!taken && rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
         {
-            Log.JobRateLimited(logger, context.Model.Manifest.Name, items.Count, limited.Kind.ToString());
+            Log.JobRateLimited(logger, model.Manifest.Name, items.Count, limited.Kind.ToString());
             return (null, ("limit", limited));
         }
 
@@ -622,6 +665,52 @@ public sealed class JobEndpoints(
     }
 
     private readonly Submissions _submitting = new();
+
+    private readonly FullCallers _full = new();
+
+    /// <summary>
+    /// The callers refused for their running jobs on this instance in the last second, by tag: a submission of theirs
+    /// meanwhile is refused as that one was, without asking the task hub again. Kept small: past 4,096 entries the ones
+    /// whose second has passed are dropped.
+    /// </summary>
+    private sealed class FullCallers
+    {
+        private static readonly TimeSpan For = TimeSpan.FromSeconds(1);
+        private readonly ConcurrentDictionary<string, DateTimeOffset> _until = new(StringComparer.Ordinal);
+
+        public bool IsFull(string tag, TimeProvider time)
+        {
+            if (!_until.TryGetValue(tag, out var until))
+            {
+                return false;
+            }
+
+            if (until > time.GetUtcNow())
+            {
+                return true;
+            }
+
+            _until.TryRemove(KeyValuePair.Create(tag, until));
+            return false;
+        }
+
+        public void Refused(string tag, TimeProvider time)
+        {
+            var now = time.GetUtcNow();
+            if (_until.Count >= 4096)
+            {
+                foreach (var (key, until) in _until)
+                {
+                    if (until <= now)
+                    {
+                        _until.TryRemove(KeyValuePair.Create(key, until));
+                    }
+                }
+            }
+
+            _until[tag] = now + For;
+        }
+    }
 
     /// <summary>
     /// Each caller's job submissions in progress on this instance (from the running-jobs count until the job is
@@ -691,43 +780,39 @@ public sealed class JobEndpoints(
     private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
-        using var place = lease;
         if (job is null)
         {
+            lease?.Dispose();
             return refusal!;
         }
 
-        // Prefer: wait=N — hold the answer until the job has finished, or N seconds have passed.
-        if (IsActive(job) && await WaitAsPreferredAsync(request, client, id).ConfigureAwait(false) is { } finished)
+        try
         {
-            job = finished;
+            // Prefer: wait=N — hold the answer until the job has finished, or N seconds have passed.
+            if (IsActive(job) && await WaitAsPreferredAsync(request, client, id).ConfigureAwait(false) is { } finished)
+            {
+                job = finished;
+            }
+        }
+        catch
+        {
+            lease?.Dispose();
+            throw;
         }
 
-        return await StatusDocumentAsync(request, job).ConfigureAwait(false);
+        // The status document gives the caller's place back once it is written.
+        return await StatusDocumentAsync(request, job, lease).ConfigureAwait(false);
     }
 
-    private async Task<IActionResult> StatusDocumentAsync(HttpRequest request, OrchestrationMetadata job)
+    // The job's status document. A finished job's results are written as they are read (JobStatusResult), holding
+    // lease (the caller's place in its job-route limits, if any) until the last byte; any other answer gives it back.
+    private async Task<IActionResult> StatusDocumentAsync(HttpRequest request, OrchestrationMetadata job, IDisposable? lease = null)
     {
         var id = job.InstanceId;
         var input = JobInput.Parse(job.ReadInputAs<string>());
         var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
         var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
-        var results = new List<ItemResult>();
-        try
-        {
-            foreach (var chunk in output?.Chunks ?? [])
-            {
-                results.AddRange(await payloads.GetAsync<ItemResult[]>(chunk, request.HttpContext.RequestAborted).ConfigureAwait(false));
-            }
-        }
-        catch (PayloadIntegrityException ex)
-        {
-            // Missing or altered results are never served; the caller learns only that they cannot be.
-            Log.ResultsUnreadable(logger, id, TelemetryRedaction.Text(ex.Message));
-            return V2Results.Refused(Refusal.Failed);
-        }
-
-        return V2Results.JsonBody(Write(w =>
+        void Head(Utf8JsonWriter w)
         {
             w.WriteString("id", id);
             w.WriteString("status", StatusName(job.RuntimeStatus, output, progress));
@@ -735,37 +820,44 @@ public sealed class JobEndpoints(
             w.WriteString("model_version", input.Version);
             w.WriteNumber("items", input.Items);
             w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
-            if (output is { Cancelled: false })
-            {
-                w.WriteString("expires", (job.LastUpdatedAt + options.Value.ResultRetention).ToString("O", CultureInfo.InvariantCulture));
-                w.WriteStartArray("results");
-                foreach (var item in results)
+        }
+
+        if (output is not { Cancelled: false })
+        {
+            lease?.Dispose();
+            return V2Results.JsonBody(Write(Head));
+        }
+
+        try
+        {
+            // The first chunk is read before anything is sent: missing or altered results are never served, and the
+            // caller learns only that they cannot be.
+            var first = output.Chunks.Count == 0 ? [] : await payloads.GetAsync<ItemResult[]>(output.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var expires = (job.LastUpdatedAt + options.Value.ResultRetention).ToString("O", CultureInfo.InvariantCulture);
+            var answer = new JobStatusResult(
+                w =>
                 {
-                    w.WriteStartObject();
-                    w.WriteNumber("index", item.Index);
-                    w.WriteString("outcome", item.Outcome);
-                    if (item.Response is { } response)
-                    {
-                        w.WritePropertyName("response");
-                        response.WriteTo(w);
-                    }
-
-                    if (item.Error is { } error)
-                    {
-                        w.WriteString("error", error);
-                    }
-
-                    if (item.Receipt is { } itemReceipt)
-                    {
-                        w.WriteString("receipt", itemReceipt);
-                    }
-
-                    w.WriteEndObject();
-                }
-
-                w.WriteEndArray();
-            }
-        }));
+                    Head(w);
+                    w.WriteString("expires", expires);
+                },
+                first,
+                [.. output.Chunks.Skip(1)],
+                payloads,
+                lease,
+                logger,
+                id);
+            lease = null;
+            return answer;
+        }
+        catch (PayloadIntegrityException ex)
+        {
+            Log.ResultsUnreadable(logger, id, TelemetryRedaction.Text(ex.Message));
+            return V2Results.Refused(Refusal.Failed);
+        }
+        finally
+        {
+            lease?.Dispose();
+        }
     }
 
     /// <summary><c>DELETE /jobs/{id}</c>: stops a job that is still running.</summary>

@@ -169,11 +169,18 @@ public static class HttpEdge
     public static void AddDeprecation(BodyResult result, ModelRequestContext context)
     {
         ArgumentNullException.ThrowIfNull(result);
+        AddDeprecation(result.Headers, context);
+    }
+
+    /// <summary>As <see cref="AddDeprecation(BodyResult, ModelRequestContext)"/>, into an answer's extra headers.</summary>
+    public static void AddDeprecation(IDictionary<string, string> headers, ModelRequestContext context)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
         ArgumentNullException.ThrowIfNull(context);
         if (context.Deprecation is { } deprecation && context.Authorized)
         {
-            result.Headers["Deprecation"] = "@" + deprecation.Since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-            result.Headers["Sunset"] = deprecation.Sunset.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            headers["Deprecation"] = "@" + deprecation.Since.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers["Sunset"] = deprecation.Sunset.UtcDateTime.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 }

@@ -101,7 +101,14 @@ public sealed class RequestLimitsTests
         var policy = new LimitsPolicy { RequestsPerSecond = 0.01, Burst = 3 };
 
         Assert.Equal(RefusalKind.TooLarge, limits.TryTake("a", "m", policy, 4)!.Kind);
+        Assert.Equal(RefusalKind.TooLarge, limits.TooManyAtOnce(policy, 4)!.Kind);
+        Assert.Null(limits.TooManyAtOnce(policy, 3));
+        Assert.True(limits.MayTake("a", "m", policy, 3));
         Assert.Null(limits.TryTake("a", "m", policy, 2));
+        // A look takes nothing: a job's submission looks before it asks the task hub for the caller's running jobs.
+        Assert.False(limits.MayTake("a", "m", policy, 2));
+        Assert.True(limits.MayTake("a", "m", policy, 1));
+        Assert.True(limits.MayTake("a", "m", policy, 1));
         var over = limits.TryTake("a", "m", policy, 2);
         Assert.Equal(RefusalKind.RateLimited, over!.Kind);
         Assert.True(over.RetryAfter > TimeSpan.Zero);

@@ -220,13 +220,45 @@ public sealed class JobLimitTests(InProcessStack stack)
         }
     }
 
-    private async Task PublishAsync(string name, string limits, bool orchestrated = false)
+    /// <summary>
+    /// An orchestrated model's infer answer is padded to the policy's size bucket as the inline path's is: the same
+    /// request answers the same length whichever path serves it (found in review 2026-12-07: unpadded, its length told
+    /// which label won and how much redaction removed).
+    /// </summary>
+    [Fact]
+    public async Task Padding_OrchestratedInferAnswer_PaddedAsInline()
+    {
+        var inline = "padded-inline-" + Guid.NewGuid().ToString("N")[..6];
+        var orchestrated = "padded-orch-" + Guid.NewGuid().ToString("N")[..6];
+        await PublishAsync(inline, "{}", padding: """{"buckets":[2048]}""");
+        await PublishAsync(orchestrated, "{}", orchestrated: true, padding: """{"buckets":[2048]}""");
+        using var client = stack.Client("padded-" + Guid.NewGuid().ToString("N")[..6]);
+
+        using var a = await client.PostAsync($"v2/models/{inline}/infer", Json(Item));
+        using var b = await client.PostAsync($"v2/models/{orchestrated}/infer", Json(Item));
+
+        Assert.Equal(HttpStatusCode.OK, a.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, b.StatusCode);
+        var inlineBody = await a.Content.ReadAsByteArrayAsync();
+        var orchestratedBody = await b.Content.ReadAsByteArrayAsync();
+        Assert.Equal(2048, inlineBody.Length);
+        Assert.Equal(2048, orchestratedBody.Length);
+        using var document = JsonDocument.Parse(orchestratedBody);
+        Assert.Equal(orchestrated, document.RootElement.GetProperty("model_name").GetString());
+    }
+
+    private async Task PublishAsync(string name, string limits, bool orchestrated = false, string? padding = null)
     {
         var policy = JsonNode.Parse(SampleModels.GetPolicy(CreditRiskSample.Name))!.AsObject();
         policy["limits"] = JsonNode.Parse(limits);
         if (orchestrated)
         {
             policy["execution"] = "orchestrated";
+        }
+
+        if (padding is not null)
+        {
+            policy["padding"] = JsonNode.Parse(padding);
         }
 
         await stack.GatewayServices.GetRequiredService<ModelStore>().PublishAsync(TestPackages.CreditRisk(name, "1", policy: JsonSerializer.SerializeToUtf8Bytes(policy)));

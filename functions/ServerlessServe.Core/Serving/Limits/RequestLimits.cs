@@ -192,9 +192,9 @@ public sealed class RequestLimits : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requests);
         var key = Resolve(caller, model, policy);
-        if (requests > key.Burst)
+        if (TooManyAtOnce(policy, requests) is { } tooLarge)
         {
-            return Refusal.TooLarge($"{requests} items are more than this caller may send to the model at once (a burst of {key.Burst} requests); split the job");
+            return tooLarge;
         }
 
         using var rate = _rate.AttemptAcquire(key, requests);
@@ -205,6 +205,26 @@ public sealed class RequestLimits : IDisposable
 
         var retry = rate.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
         return Refusal.RateLimited("too many requests") with { RetryAfter = retry };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="requests"/> could be taken now from <paramref name="caller"/>'s rate on
+    /// <paramref name="model"/>, without taking them: a look before a costly step, with <see cref="TryTake"/> after it
+    /// doing the taking (and refusing, if others took them meanwhile).
+    /// </summary>
+    public bool MayTake(string caller, string model, LimitsPolicy? policy, int requests) =>
+        (_rate.GetStatistics(Resolve(caller, model, policy))?.CurrentAvailablePermits ?? long.MaxValue) >= requests;
+
+    /// <summary>
+    /// The refusal (413) of <paramref name="requests"/> taken at once under <paramref name="policy"/> when they are more
+    /// than its burst: no wait would let them through; null when they are not.
+    /// </summary>
+    public Refusal? TooManyAtOnce(LimitsPolicy? policy, int requests)
+    {
+        var burst = policy?.Burst ?? _options.Burst;
+        return requests > burst
+            ? Refusal.TooLarge($"{requests} items are more than this caller may send to the model at once (a burst of {burst} requests); split the job")
+            : null;
     }
 
     public void Dispose()
