@@ -55,7 +55,10 @@ internal sealed class InferenceModelHost
                 _catalog.MarkUnavailable(name, resolvedVersion);
                 if (version is not null)
                 {
-                    throw new RefusedException(ModelCatalog.VersionUnavailable);
+                    // Told apart from a run's version-scoped failure, which a caller's input can cause: on this one the
+                    // gateway falls back to the version before (it always names the version it resolved, so the
+                    // fallback below is never reached from it).
+                    throw new RefusedException(ModelCatalog.VersionUnservable);
                 }
             }
             catch (ExecutionProviderUnavailableException)

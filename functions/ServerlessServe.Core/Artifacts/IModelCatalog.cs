@@ -31,4 +31,12 @@ public interface IModelCatalog
     /// may serve now or not (empty when none): what shows that a caller may know the model when no version can serve.
     /// </summary>
     IReadOnlyList<IReadOnlyList<string>> KnownRoles(string name);
+
+    /// <summary>
+    /// Marks a version that passed the catalog's checks but cannot be served (ONNX Runtime refused it where it runs) as
+    /// failed for a while, so "latest" resolves to the version before it meanwhile. Nothing by default.
+    /// </summary>
+    void MarkUnavailable(string name, string version)
+    {
+    }
 }

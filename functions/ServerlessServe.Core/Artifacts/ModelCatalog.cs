@@ -458,6 +458,16 @@ public sealed class ModelCatalog : IModelCatalog
     /// <summary>The refusal of a version that exists but may not serve: it fails verification, is revoked, quarantined or withdrawn, or failed re-attestation.</summary>
     public static Refusal VersionUnavailable { get; } = Refusal.Unavailable("model version unavailable") with { VersionScoped = true };
 
+    /// <summary>
+    /// <see cref="VersionUnavailable"/> because the version could not be loaded where it runs (ONNX Runtime refused a
+    /// signed model the checks passed, or its bytes are gone): the same on every try, whatever the input, so the
+    /// gateway marks the version failed and "latest" falls back to the one before it.
+    /// </summary>
+    public static Refusal VersionUnservable { get; } = VersionUnavailable with { Reason = UnservableReason };
+
+    /// <summary>The <see cref="Refusal.Reason"/> of <see cref="VersionUnservable"/>.</summary>
+    public const string UnservableReason = "unservable";
+
     private static readonly Refusal NoSuchModel = Refusal.NotFound("model not found");
 
     private static readonly Refusal NoSuchVersion = Refusal.NotFound("model version not found");

@@ -164,7 +164,9 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
             }
 
-            throw new RefusedException(RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped));
+            throw new RefusedException(versionScoped && response.Headers.TryGetValues(V2Results.UnservableHeader, out var unservable) && unservable.Contains("1", StringComparer.Ordinal)
+                ? Core.Artifacts.ModelCatalog.VersionUnservable
+                : RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped));
         }
     }
 

@@ -26,6 +26,12 @@ public static class V2Results
     /// <summary>The value of <see cref="RefusalScopeHeader"/> for a version-scoped refusal.</summary>
     public const string VersionScope = "version";
 
+    /// <summary>
+    /// Set to <c>1</c>, beside <see cref="RefusalScopeHeader"/>, on the inference app's refusal of a version it cannot
+    /// load (<see cref="Core.Artifacts.ModelCatalog.VersionUnservable"/>): the gateway marks the version failed.
+    /// </summary>
+    public const string UnservableHeader = "x-serverlessserve-version-unservable";
+
     public static BodyResult Error(int status, string safeMessage)
     {
         var result = new BodyResult(status, ResponsePadding.PadError(V2Json.WriteError(safeMessage), ErrorBodyBytes), Json);
@@ -51,6 +57,10 @@ public static class V2Results
         if (refusal.VersionScoped)
         {
             result.Headers[RefusalScopeHeader] = VersionScope;
+            if (refusal.Reason == Core.Artifacts.ModelCatalog.UnservableReason)
+            {
+                result.Headers[UnservableHeader] = "1";
+            }
         }
 
         if (refusal.Kind == RefusalKind.TimedOut)

@@ -11,7 +11,14 @@ namespace ServerlessServe.Core.Serving.Stages;
 /// The digest of a large input (an image) for the audit record is computed while the inference app runs, instead of
 /// after it on the request's path; small inputs are left to audit.
 /// </summary>
-public sealed class InferRemote(IInferenceBackend backend) : IRequestStage<InferenceContext>
+/// <remarks>
+/// A version the inference app cannot load (<see cref="Artifacts.ModelCatalog.VersionUnservable"/>: ONNX Runtime refused
+/// a signed model that passed every check, say one with an operator of a domain it lacks) is marked failed in this
+/// instance's catalog, so "latest" resolves to the version before it meanwhile; a request that named no version is
+/// answered 503 with <c>Retry-After: 1</c>, and its retry is served by that version. Before 2026-12-07 every request for
+/// "latest" was 503 "model version unavailable" until the broken version was retired (found in review).
+/// </remarks>
+public sealed class InferRemote(IInferenceBackend backend, Artifacts.IModelCatalog? catalog = null) : IRequestStage<InferenceContext>
 {
     public string Name => "infer";
 
@@ -38,6 +45,14 @@ public sealed class InferRemote(IInferenceBackend backend) : IRequestStage<Infer
         try
         {
             context.Inferred = await backend.InferAsync(model, forwarded, context.RequestId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RefusedException ex) when (ex.Refusal.Reason == Artifacts.ModelCatalog.UnservableReason)
+        {
+            catalog?.MarkUnavailable(model.Manifest.Name, model.Manifest.Version);
+            // To the caller, the version unavailable as any other (the reason stays between the apps).
+            return context.RequestedVersion is null
+                ? Refusal.Unavailable("model version unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) }
+                : Artifacts.ModelCatalog.VersionUnavailable;
         }
         finally
         {
