@@ -49,9 +49,13 @@ public sealed class ProtocolLimits
     [Range(0, 65536)]
     public int MaxIdLength { get; set; } = 256;
 
-    /// <summary>Longest tensor or model name in characters. Default 128. Longer: invalid.</summary>
+    /// <summary>
+    /// Longest tensor or model name in characters. Default 264: every name a manifest may hold (256, docs/artifacts.md)
+    /// and the released <c>{name}_classes</c> of a top-k output. Longer: invalid. It was 128 before 2026-12-07, so a model
+    /// whose input had a longer name, which publishing accepted and metadata advertised, refused every request.
+    /// </summary>
     [Range(1, 65536)]
-    public int MaxNameLength { get; set; } = 128;
+    public int MaxNameLength { get; set; } = 264;
 
     /// <summary>
     /// Most bytes of decoded tensor arrays kept for reuse by later requests (<see cref="TensorArrayPool"/>). Default

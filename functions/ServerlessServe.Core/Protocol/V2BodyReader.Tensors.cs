@@ -220,8 +220,9 @@ internal sealed partial class V2BodyReader
             throw where.Error("datatype must be a string");
         }
 
-        // Comparing a value escaped with half a surrogate pair would throw (JsonEscapes); no datatype is such a value.
-        if (!JsonEscapes.IsWellFormed(ref reader))
+        // Comparing a value escaped with half a surrogate pair would throw (JsonEscapes); no datatype is such a value, nor
+        // longer than 6 bytes a character escaped (checked first: decoding a long escaped value rents twice its length).
+        if (RawLength(ref reader) > 6 * 8 || !JsonEscapes.IsWellFormed(ref reader))
         {
             throw where.Error("unknown datatype");
         }

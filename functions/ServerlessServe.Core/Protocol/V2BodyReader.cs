@@ -301,12 +301,21 @@ internal sealed partial class V2BodyReader
 
         return reader.TokenType switch
         {
-            // A name with an unpaired surrogate escape is not I-JSON, and comparing it would throw (JsonEscapes).
-            JsonTokenType.PropertyName => JsonEscapes.IsWellFormed(ref reader) ? true : throw new JsonException(),
+            // A name with an unpaired surrogate escape is not I-JSON, and comparing it would throw (JsonEscapes). A name
+            // longer than any the protocol reads (a parameter's, at most the configurable MaxNameLength's top of 65,536
+            // characters, 6 bytes each escaped) is refused before it is decoded: a 16 MiB escaped unknown name rented a
+            // 32 MiB buffer to be refused anyway (found in review 2026-12-07).
+            JsonTokenType.PropertyName => RawLength(ref reader) <= MaxPropertyNameBytes && JsonEscapes.IsWellFormed(ref reader) ? true : throw new JsonException(),
             JsonTokenType.EndObject => false,
             _ => throw new JsonException(),
         };
     }
+
+    // 6 bytes (\uXXXX) for each of the most characters a name may have.
+    private const long MaxPropertyNameBytes = 6L * 65536;
+
+    // The current token's length as it is in the body, escapes and all.
+    private static long RawLength(ref Utf8JsonReader reader) => reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
 
     private static void MarkSeen(ref uint seen, int bit, BodyLocation where)
     {

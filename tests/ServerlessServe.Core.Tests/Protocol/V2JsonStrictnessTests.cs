@@ -305,6 +305,41 @@ public class V2JsonStrictnessTests
         ProtocolAssert.Refused(ProtocolAssert.OneInput("\"name\":\"abcde\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]"), 400, limits, "abcde");
     }
 
+    /// <summary>
+    /// Every tensor name a manifest may hold (256 characters), and the released top-k name of one ({name}_classes), is
+    /// read under the default limits; one past them is refused.
+    /// </summary>
+    [Fact]
+    public void ReadRequest_NamesAsLongAsAManifestAllows_ReadByDefault()
+    {
+        var limits = new ProtocolLimits();
+        var longest = new string('n', 256) + "_classes";
+
+        var request = ProtocolAssert.Read("{\"inputs\":[{\"name\":\"" + new string('n', 256) + "\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}],\"outputs\":[{\"name\":\"" + longest + "\"}]}", limits);
+
+        Assert.Equal(256, Assert.Single(request.Inputs).Name.Length);
+        Assert.Equal(longest, Assert.Single(request.Outputs!).Name);
+        ProtocolAssert.Refused(ProtocolAssert.OneInput("\"name\":\"" + longest + "x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]"), 400, limits);
+    }
+
+    /// <summary>
+    /// A long escaped property name, which no request may hold, is refused before it is decoded: 2 MiB of escapes
+    /// rented a 2 Mi-character buffer (4 MiB) to be refused anyway (found in review 2026-12-07).
+    /// </summary>
+    [Fact]
+    public void ReadRequest_LongEscapedPropertyName_Refused400WithoutDecodingIt()
+    {
+        var body = Encoding.UTF8.GetBytes("{\"" + string.Concat(Enumerable.Repeat("\\u0041", 350_000)) + "\":1,\"inputs\":[]}");
+        V2Json.ReadRequest("{\"inputs\":[{\"name\":\"x\",\"shape\":[1],\"datatype\":\"INT8\",\"data\":[1]}]}"u8.ToArray(), null, new ProtocolLimits());
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var refused = Assert.Throws<Core.Pipeline.RefusedException>(() => V2Json.ReadRequest(body, null, new ProtocolLimits()));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(Core.Pipeline.RefusalKind.Invalid, refused.Refusal.Kind);
+        Assert.True(allocated < body.Length, $"{allocated} bytes allocated reading a {body.Length}-byte body");
+    }
+
     [Fact]
     public void ReadRequest_TooManyTensorsOrDimensions_Refused400()
     {
