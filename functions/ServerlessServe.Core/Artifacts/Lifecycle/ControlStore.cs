@@ -254,24 +254,43 @@ public sealed class ControlStore
         return next;
     }
 
-    // The highest sequence under prefix whose document a trusted key verifies; 0 when none.
+    // The highest sequence under prefix holding a document of its own: one a trusted key verifies (revoked or not), that
+    // parses, and that names this sequence (and for a lifecycle, this model); 0 when none. A signed document copied to
+    // another name verifies too: counted, a copy of revocation list 1 at 999999999999 blocked publishing as a planted
+    // file did (found in review 2026-12-07). At most MaxPassedOver documents are passed over: more than that is not a
+    // store to publish into without looking.
     private async Task<long> HighestSignedAsync(string prefix, ControlListing listing, CancellationToken cancellationToken)
     {
+        var passedOver = 0;
         foreach (var sequence in listing.Sequences(string.Empty))
         {
             try
             {
-                await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
-                return sequence;
+                var (json, _) = await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
+                var (parsedSequence, parsedPrefix) = prefix == RevocationsPrefix
+                    ? (ControlJson.ParseRevocations(json).Sequence, RevocationsPrefix)
+                    : ControlJson.ParseLifecycle(json) is var lifecycle ? (lifecycle.Sequence, LifecyclePrefix(lifecycle.Name)) : default;
+                if (parsedSequence == sequence && parsedPrefix == prefix)
+                {
+                    return sequence;
+                }
             }
             catch (ControlDocumentException)
             {
                 // Does not verify (or is malformed, or too large): it holds its name and nothing more.
             }
+
+            if (++passedOver > MaxPassedOver)
+            {
+                throw new ControlDocumentException($"more than {MaxPassedOver} stored documents above the latest valid one do not verify; look at the container before publishing");
+            }
         }
 
         return 0;
     }
+
+    /// <summary>The most documents that do not verify a publish passes over looking for the latest that does.</summary>
+    public const int MaxPassedOver = 100;
 
     /// <summary>Signs and publishes <paramref name="lifecycle"/>; checked as <see cref="PublishSignedAsync"/> checks it.</summary>
     public Task PublishAsync(ModelLifecycle lifecycle, ECDsa signer, CancellationToken cancellationToken)
@@ -348,6 +367,14 @@ public sealed class ControlStore
             && (listing.Sequences(string.Empty).Contains(sequence) || !await SignsAsync(SignaturePath(prefix, sequence), json, cancellationToken).ConfigureAwait(false)))
         {
             throw new ControlDocumentException("a file that does not verify holds this sequence; publish at the next one", ControlDocumentProblem.SequenceTaken);
+        }
+
+        // Completing this document's own half-written publish only while nothing was started above it: a publisher that
+        // took the next name meanwhile edited from the document below this one, and this one completed first would be
+        // undone by it (found in review 2026-12-07).
+        if (listing.IsTaken(string.Empty, sequence) && listing.Taken[string.Empty].Any(t => t > sequence))
+        {
+            throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
         }
 
         var inForce = await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);

@@ -360,6 +360,56 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
         Assert.Equal(ControlDocumentProblem.SequenceSkipsAhead, planted.Problem);
     }
 
+    /// <summary>
+    /// A signed document copied to another name verifies, but does not name its place: it holds only that name, as a
+    /// file that does not verify does. (A copy of revocation list 1 at 999999999999 blocked publishing for good, as
+    /// the planted file did before; found in review of the fix.)
+    /// </summary>
+    [Fact]
+    public async Task Control_SignedDocumentCopiedAhead_HoldsOnlyItsName_PublishingGoesOn()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync();
+        await h.PublishLifecycleAsync();
+        foreach (var prefix in new[] { ControlStore.RevocationsPrefix, ControlStore.LifecyclePrefix(Name) })
+        {
+            foreach (var path in new[] { ControlStore.DocumentPath(prefix, 1), ControlStore.SignaturePath(prefix, 1) })
+            {
+                var copy = path.Replace("000000000001", "999999999999", StringComparison.Ordinal);
+                await h.Container.GetBlobClient(copy).UploadAsync((await h.Container.GetBlobClient(path).DownloadContentAsync()).Value.Content);
+            }
+        }
+
+        Assert.Equal(2, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+        await h.PublishLifecycleAsync(versions: new() { ["1"] = new(VersionState.Retired) });
+
+        Assert.Equal(2, h.Control.Revocations.Sequence);
+        Assert.Equal(2, h.Control.Lifecycle(Name)!.Sequence);
+    }
+
+    /// <summary>
+    /// A publish that failed between its signature and its document is completed on retry only while nothing was
+    /// started above it: a publisher that took the next name meanwhile edited from the document below, and completing
+    /// the first after it had begun would let the second undo it.
+    /// </summary>
+    [Fact]
+    public async Task PublishSigned_HalfWrittenRetriedAfterAnotherBegunAbove_Refused()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync();
+        var first = ControlJson.Serialize(h.Revocations(2, null, [KeyIds.Compute(OtherSigner)]));
+        var second = ControlJson.Serialize(h.Revocations(3, null, [KeyIds.Compute(OtherSigner)]));
+        var firstSignature = ManifestSignature.Sign(first, TestPackages.Signer);
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.RevocationsPrefix, 2)).UploadAsync(BinaryData.FromString(firstSignature));
+        await h.Container.GetBlobClient(ControlStore.SignaturePath(ControlStore.RevocationsPrefix, 3)).UploadAsync(BinaryData.FromString(ManifestSignature.Sign(second, TestPackages.Signer)));
+
+        var retried = await Assert.ThrowsAsync<ControlDocumentException>(() => h.ControlStore.PublishSignedAsync(ControlStore.RevocationsPrefix, 2, first, firstSignature, default));
+
+        Assert.Equal(ControlDocumentProblem.SequenceTaken, retried.Problem);
+        Assert.False(await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.RevocationsPrefix, 2)).ExistsAsync());
+    }
+
     [Fact]
     public async Task Lifecycle_HigherSequenceDeleted_RollbackRefused()
     {
