@@ -14,7 +14,8 @@ namespace ServerlessServe.Core.Redaction;
 /// card, US SSN, IPv6, IPv4, phone, then libphonenumber for phones — and each span of text belongs to the first detector
 /// that claims it, whether or not that entity was requested. So a card number is never reported as a phone number, and
 /// an IBAN's digits are never taken for a card. Only spans of requested entities are replaced, and the requested
-/// entities inside an unrequested e-mail address or IPv6 address (a phone number as the address's local part). Candidates that fail their
+/// entities inside an unrequested e-mail address or IPv6 address (a phone number as the address's local part), or a
+/// phone number or SSN inside a longer unrequested card number. Candidates that fail their
 /// check (Luhn, mod-97, ranges) are retried without their trailing group, so "card 4111 1111 1111 1111 2024" still finds
 /// the card.
 /// </remarks>
@@ -131,6 +132,8 @@ internal static class PiiRedactor
         }
 
         var found = new List<(int Start, int End, PiiEntity Entity)>();
+        // Card spans read again with libphonenumber, at most: past them, by the patterns alone.
+        var rescans = MaxWindows;
         try
         {
             foreach (var span in Scan(normalized.Text, entities, phoneRegions, deadline, skip: null))
@@ -139,17 +142,22 @@ internal static class PiiRedactor
                 {
                     found.Add((normalized.OriginalStart(span.Start), normalized.OriginalEnd(span.Start + span.Length), span.Entity));
                 }
-                else
+                else if (span.Entity is PiiEntity.Email or PiiEntity.IPv6
+                    || (span.Entity == PiiEntity.CreditCard && (entities.Contains(PiiEntity.Phone) || entities.Contains(PiiEntity.UsSsn))))
                 {
                     // An entity the policy leaves alone can hold one it asks for: a phone or card number as an e-mail's
                     // local part (an SMS gateway's address, 2015550123@vtext.com), an IPv4 address as its domain literal
-                    // or inside an IPv6 address (::ffff:192.0.2.1). Its text is read again without its own detector, and
-                    // only the requested entities inside are replaced. So for every kind: a run of digits that happens to
-                    // pass Luhn claimed as a card ("555-123-4567 2024", "123-45-6789 1985") released the phone or SSN
-                    // inside it when the policy asked for those and not for cards (found in review 2026-12-07). Read
-                    // again, a requested entity's digits inside another kind are replaced: more redacted, never less.
+                    // or inside an IPv6 address (::ffff:192.0.2.1), and a phone or SSN followed by more digits that pass
+                    // Luhn together ("555-123-4567 2024", "123-45-6789 1985": released whole when cards were not asked
+                    // for; found in review 2026-12-07). Its text is read again without its own detector, and only the
+                    // requested entities inside are replaced; inside a card, only ones shorter than the card (a card
+                    // number is not a phone number), read by the patterns alone once the rescans have used up
+                    // libphonenumber's budget for the text. An IBAN's or an IPv4 address's digits are not read again.
                     var inside = normalized.Text.Substring(span.Start, span.Length);
-                    var inners = Scan(inside, entities, phoneRegions, deadline, skip: span.Entity);
+                    var card = span.Entity == PiiEntity.CreditCard;
+                    var inners = card && --rescans < 0
+                        ? FindSpans(inside, deadline, skip: span.Entity)
+                        : Scan(inside, entities, phoneRegions, deadline, skip: span.Entity);
                     if (span.Entity == PiiEntity.Email && entities.Contains(PiiEntity.Phone) && inners.Count == 0
                         && GatewayPhoneLength(inside, phoneRegions ?? DefaultPhoneRegions) is > 0 and var local)
                     {
@@ -158,7 +166,7 @@ internal static class PiiRedactor
 
                     foreach (var inner in inners)
                     {
-                        if (entities.Contains(inner.Entity))
+                        if (entities.Contains(inner.Entity) && (!card || inner.Length < span.Length))
                         {
                             var start = span.Start + inner.Start;
                             found.Add((normalized.OriginalStart(start), normalized.OriginalEnd(start + inner.Length), inner.Entity));

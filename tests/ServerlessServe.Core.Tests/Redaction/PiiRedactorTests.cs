@@ -66,6 +66,17 @@ public class PiiRedactorTests
         Assert.EndsWith(" y", redacted, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The digits of an IPv4 address, or of an IBAN, that the policy does not ask for are not read again as a phone:
+    /// reading every unrequested span again (a first fix of the card case) redacted "192.168.1.100" as a phone.
+    /// </summary>
+    [Theory]
+    [InlineData("host 192.168.1.100 up")]
+    [InlineData("host 172.16.100.200 up")]
+    [InlineData("iban DE89 3704 0044 0532 0130 00 ok")]
+    public void Redact_UnrequestedIpOrIbanDigits_NotReadAsAPhone(string text) =>
+        Assert.Equal(text, PiiRedactor.Redact(text, new HashSet<PiiEntity> { PiiEntity.Phone }).Text);
+
     // Found in review (2026-12-06): each of these leaked whole or in part.
     [Theory]
     [InlineData("ssn 123\u0000-45-6789 ok", "[US_SSN]", "6789")]
