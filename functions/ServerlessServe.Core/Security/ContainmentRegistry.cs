@@ -156,8 +156,12 @@ public sealed class ContainmentRegistry : IModelQuarantine
             }
 
             // What the table holds now (an operator's entry written meanwhile, combined with this one), in force here at
-            // once rather than at the next refresh.
-            _snapshot = _snapshot.With(written, _time.GetUtcNow());
+            // once rather than at the next refresh; never over a stronger decision made here meanwhile.
+            var now = _time.GetUtcNow();
+            if (ContainmentEntry.Strengthen(_snapshot.Find(written.Kind, written.Subject), written, now) is { } stronger)
+            {
+                _snapshot = _snapshot.With(stronger, now);
+            }
         }
     }
 

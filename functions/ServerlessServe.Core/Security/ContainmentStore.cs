@@ -78,9 +78,9 @@ public sealed class ContainmentStore
                 await _table.UpdateEntityAsync(EntityOf(combined), found.ETag, TableUpdateMode.Replace, cancellationToken).ConfigureAwait(false);
                 return combined;
             }
-            catch (RequestFailedException ex) when (ex.Status is 409 or 412 && attempt < 8)
+            catch (RequestFailedException ex) when (ex.Status is 404 or 409 or 412 && attempt < 8)
             {
-                // Another instance or an operator wrote this row between the read and the write: read it again.
+                // Another instance or an operator wrote (or lifted) this row between the read and the write: read it again.
             }
         }
     }
