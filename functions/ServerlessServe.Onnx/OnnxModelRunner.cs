@@ -261,7 +261,8 @@ public sealed class OnnxModelRunner
         _ => Refusal.Unavailable("inference failed") with { VersionScoped = true },
     };
 
-    private static readonly Refusal OutOfResources = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
+    /// <summary>A run or a load that failed for want of memory or of the device: 503, scoped to the version, Retry-After 1.</summary>
+    internal static Refusal OutOfResources { get; } = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
 
     private static readonly string[] OutOfResourcesMarkers =
     [

@@ -196,8 +196,24 @@ public sealed class OnnxSessionCache : IDisposable
 
     private readonly SemaphoreSlim _loading = new(1, 1);
 
+    /// <summary>How long loads of a version are refused at once after one failed for want of memory or of the device.</summary>
+    internal static readonly TimeSpan OutOfResourcesBackOff = TimeSpan.FromSeconds(5);
+
+    // By manifest digest: until when (Stopwatch timestamp) loads are refused after one ran out of memory or device.
+    private readonly ConcurrentDictionary<string, long> _outOfResourcesUntil = new(StringComparer.Ordinal);
+
     private LoadedModel CreateSession(VerifiedModel verified)
     {
+        if (_outOfResourcesUntil.TryGetValue(verified.Version.ManifestDigest, out var until))
+        {
+            if (Stopwatch.GetTimestamp() < until)
+            {
+                throw new RefusedException(OnnxModelRunner.OutOfResources);
+            }
+
+            _outOfResourcesUntil.TryRemove(KeyValuePair.Create(verified.Version.ManifestDigest, until));
+        }
+
         var started = Stopwatch.GetTimestamp();
         using var options = CreateSessionOptions(out var provider);
         InferenceSession session;
@@ -212,8 +228,11 @@ public sealed class OnnxSessionCache : IDisposable
             if (OnnxModelRunner.IsOutOfResources(ex.Message))
             {
                 // Memory or the device ran out (a GPU filled by other models' arenas): nothing wrong with the version, so
-                // it is not marked unavailable for a minute; this request is refused and the next tries again.
-                throw new RefusedException(Refusal.Unavailable("inference unavailable") with { RetryAfter = TimeSpan.FromSeconds(1) });
+                // it is not marked unavailable for a minute. Refused as a run out of memory is (scoped to the version:
+                // the gateway neither retries nor counts it), and loads of it refused at once for a few seconds, so that
+                // every request does not start a load of seconds that fails again, the other models' loads behind it.
+                _outOfResourcesUntil[verified.Version.ManifestDigest] = Stopwatch.GetTimestamp() + (long)(OutOfResourcesBackOff.TotalSeconds * Stopwatch.Frequency);
+                throw new RefusedException(OnnxModelRunner.OutOfResources);
             }
 
             throw new ModelVerificationException(ModelVerificationFailure.Model, "ONNX Runtime refused the model", ex);

@@ -152,8 +152,10 @@ public sealed class ModelCatalog : IModelCatalog
     /// </summary>
     public void MarkUnavailable(string name, string version)
     {
+        // The version stays verified (its manifest and policy are what they were): only its serving waits. Forgotten, its
+        // policy's roles were too, and a caller entitled to the model was answered as one without access, "model or
+        // version not found", once the gateway marked a version the inference app cannot load (review 2026-12-07).
         _failedUntil[(name, version)] = _time.GetUtcNow() + _options.FailedVersionRetryAfter;
-        _verified.TryRemove((name, version), out _);
         Log.MarkedUnavailable(_logger, name, version, _options.FailedVersionRetryAfter);
     }
 

@@ -80,18 +80,18 @@ public sealed class ProtocolLimits
     /// <summary>
     /// The limits the gateway reads the inference app's answer with: a model's outputs are what the model makes, not what
     /// a caller sent, so the caps on a caller's request do not bind them, only the body limit
-    /// (<see cref="BinaryBodyLimit"/>) and what fits in it: elements (one byte each at the least), BYTES elements (a
-    /// 4-byte length each in binary), their lengths, 4,096 outputs, names of 1,024 characters. The depth stays. With the
-    /// request's caps, an output of 21×512×512 FP32 (22 MB, within the body limit), over 262,144 BYTES elements, one over
-    /// 1 MiB, more than 64 outputs or a name over 128 characters was refused as the service unavailable, and a job ran
-    /// its item again on every retry (found in review 2026-12-07).
+    /// (<see cref="BinaryBodyLimit"/>) and what fits in it: elements (one byte each at the least), the length of a BYTES
+    /// element, 4,096 outputs, names of 1,024 characters. The depth and the count of BYTES elements stay: each is an array
+    /// of its own, copied again by redaction, so millions of tiny strings would cost the gateway a gigabyte. With the
+    /// request's caps, an output of 21×512×512 FP32 (22 MB, within the body limit), a BYTES element over 1 MiB, more than
+    /// 64 outputs or a name over 128 characters was refused as the service unavailable, and a job ran its item again on
+    /// every retry (found in review 2026-12-07); what is still past them is a failure, the same on every try.
     /// </summary>
     public ProtocolLimits ForResponses()
     {
         var body = BinaryBodyLimit;
         var copy = WithBodyLimit(body);
         copy.MaxElementsPerRequest = Math.Max(MaxElementsPerRequest, body);
-        copy.MaxBytesElementsPerRequest = Math.Max(MaxBytesElementsPerRequest, body / 4);
         copy.MaxBytesElementLength = Math.Max(MaxBytesElementLength, body);
         copy.MaxTensors = Math.Max(MaxTensors, 4096);
         copy.MaxNameLength = Math.Max(MaxNameLength, 1024);

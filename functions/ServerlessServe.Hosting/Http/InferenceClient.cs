@@ -164,9 +164,14 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
             }
 
-            throw new RefusedException(versionScoped && response.Headers.TryGetValues(V2Results.UnservableHeader, out var unservable) && unservable.Contains("1", StringComparer.Ordinal)
+            var refusal = versionScoped && response.Headers.TryGetValues(V2Results.UnservableHeader, out var unservable) && unservable.Contains("1", StringComparer.Ordinal)
                 ? Core.Artifacts.ModelCatalog.VersionUnservable
-                : RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped));
+                : RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped);
+
+            // A version-scoped 503 that says when to try again (memory or the device ran out there) passes it on.
+            throw new RefusedException(versionScoped && response.Headers.RetryAfter?.Delta is { } retryAfter && retryAfter > TimeSpan.Zero
+                ? refusal with { RetryAfter = retryAfter }
+                : refusal);
         }
     }
 

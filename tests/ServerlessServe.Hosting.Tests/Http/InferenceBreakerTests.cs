@@ -148,28 +148,69 @@ public sealed class InferenceBreakerTests
 
     /// <summary>
     /// Outputs past a caller's request caps but within the body limit are read: more elements than a request may send
-    /// (a 21×512×512 FP32 mask), more and longer BYTES elements, more outputs, a longer name (found in review
-    /// 2026-12-07: each was 503 "inference service unavailable", run again by a job on every retry).
+    /// (a 21×512×512 FP32 mask), a longer BYTES element, more outputs, a longer name (found in review 2026-12-07: each
+    /// was 503 "inference service unavailable", run again by a job on every retry). More BYTES elements than the cap is
+    /// a failure, the same on every try, not the service unavailable.
     /// </summary>
     [Fact]
     public async Task Answer_PastTheRequestCapsWithinTheBodyLimit_Read()
     {
         var caps = new ProtocolLimits();
         var mask = new Tensor("mask", TensorDataType.Fp32, [21, 512, 512], new float[21 * 512 * 512]);
-        var texts = new Tensor("texts", TensorDataType.Bytes, [caps.MaxBytesElementsPerRequest + 1], Enumerable.Range(0, caps.MaxBytesElementsPerRequest + 1).Select(_ => "a"u8.ToArray()).ToArray());
         var image = new Tensor("image", TensorDataType.Bytes, [1], new[] { new byte[caps.MaxBytesElementLength + 1] });
         var many = Enumerable.Range(0, caps.MaxTensors).Select(i => new Tensor("o" + i, TensorDataType.Fp32, [1], new[] { 1f }));
         var named = new Tensor(new string('n', caps.MaxNameLength + 1), TensorDataType.Fp32, [1], new[] { 2f });
-        var encoded = V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [mask, texts, image, .. many, named] }, binaryAll: true, binaryOutputs: null);
+        var encoded = V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [mask, image, .. many, named] }, binaryAll: true, binaryOutputs: null);
         Assert.True(encoded.Body.Length <= caps.BinaryBodyLimit);
         using var provider = BodyServices(new EncodedUpstream(encoded));
         var client = Client(provider, TimeProvider.System);
 
         var response = await client.InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default);
 
-        Assert.Equal(caps.MaxTensors + 4, response.Outputs.Count);
+        Assert.Equal(caps.MaxTensors + 3, response.Outputs.Count);
         Assert.Equal([21, 512, 512], response.Outputs[0].Shape);
-        Assert.Equal(caps.MaxBytesElementLength + 1, response.Outputs[2].As<byte[]>()[0].Length);
+        Assert.Equal(caps.MaxBytesElementLength + 1, response.Outputs[1].As<byte[]>()[0].Length);
+
+        var texts = new Tensor("texts", TensorDataType.Bytes, [caps.MaxBytesElementsPerRequest + 1], Enumerable.Range(0, caps.MaxBytesElementsPerRequest + 1).Select(_ => "a"u8.ToArray()).ToArray());
+        using var tooMany = BodyServices(new EncodedUpstream(V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [texts] }, binaryAll: true, binaryOutputs: null)));
+        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => Client(tooMany, TimeProvider.System).InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default));
+        Assert.Equal(Core.Pipeline.RefusalKind.Failed, refused.Kind);
+    }
+
+    /// <summary>
+    /// A version-scoped 503 from the inference app that says when to try again (a run out of memory there) is the
+    /// version unavailable with that Retry-After; the one that says the version cannot be loaded is told apart.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task VersionScoped503_RetryAfterPassedOn_UnservableToldApart(bool unservable)
+    {
+        using var provider = BodyServices(new ScopedUpstream(unservable));
+        var client = Client(provider, TimeProvider.System);
+
+        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => client.InferAsync(CreditRisk(), CreditRiskRequest(), "req-1", default));
+
+        Assert.True(refused.Refusal.VersionScoped);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Refusal.RetryAfter);
+        Assert.Equal(unservable ? Core.Artifacts.ModelCatalog.UnservableReason : null, refused.Refusal.Reason);
+    }
+
+    /// <summary>A 503 scoped to the version with Retry-After: 1, as the inference app answers a run out of memory.</summary>
+    private sealed class ScopedUpstream(bool unservable) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable) { Content = new StringContent("{\"error\":\"inference unavailable\"}") };
+            response.Headers.TryAddWithoutValidation(V2Results.RefusalScopeHeader, V2Results.VersionScope);
+            response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(1));
+            if (unservable)
+            {
+                response.Headers.TryAddWithoutValidation(V2Results.UnservableHeader, "1");
+            }
+
+            return Task.FromResult(response);
+        }
     }
 
     private static Core.Artifacts.VerifiedModelVersion CreditRisk()

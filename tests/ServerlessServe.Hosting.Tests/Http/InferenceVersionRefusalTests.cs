@@ -41,8 +41,10 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
         using var served = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
 
+        // The app was asked once: it said the version cannot be loaded, and the gateway marked it failed (since
+        // 2026-12-07), so the next requests for it were refused without a call.
         var logs = stack.GatewayLogs.GetSnapshot().Skip(before).ToList();
-        Assert.Equal(asked, logs.Count(r => r.Id.Id == 1204));
+        Assert.Equal(1, logs.Count(r => r.Id.Id == 1204));
         Assert.DoesNotContain(logs, r => r.Id.Id == 1203);
         Assert.DoesNotContain(logs, r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal) && r.Message.Contains("OnRetry", StringComparison.Ordinal));
     }
