@@ -808,31 +808,42 @@ public sealed class JobEndpoints(
     // lease (the caller's place in its job-route limits, if any) until the last byte; any other answer gives it back.
     private async Task<IActionResult> StatusDocumentAsync(HttpRequest request, OrchestrationMetadata job, IDisposable? lease = null)
     {
-        var id = job.InstanceId;
-        var input = JobInput.Parse(job.ReadInputAs<string>());
-        var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
-        var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
-        void Head(Utf8JsonWriter w)
-        {
-            w.WriteString("id", id);
-            w.WriteString("status", StatusName(job.RuntimeStatus, output, progress));
-            w.WriteString("model_name", input.Model);
-            w.WriteString("model_version", input.Version);
-            w.WriteNumber("items", input.Items);
-            w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
-        }
-
-        if (output is not { Cancelled: false })
-        {
-            lease?.Dispose();
-            return V2Results.JsonBody(Write(Head));
-        }
-
+        // Every path gives the caller's place back, a state or output that does not parse included (such a read kept it
+        // for good, 16 of them the caller's route; found in review 2026-12-07), except the one handed to the answer.
         try
         {
-            // The first chunk is read before anything is sent: missing or altered results are never served, and the
-            // caller learns only that they cannot be.
-            var first = output.Chunks.Count == 0 ? [] : await payloads.GetAsync<ItemResult[]>(output.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var id = job.InstanceId;
+            var input = JobInput.Parse(job.ReadInputAs<string>());
+            var progress = job.SerializedCustomStatus is { Length: > 0 } ? job.ReadCustomStatusAs<JobProgress>() : null;
+            var output = job.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? job.ReadOutputAs<JobOutput>() : null;
+            void Head(Utf8JsonWriter w)
+            {
+                w.WriteString("id", id);
+                w.WriteString("status", StatusName(job.RuntimeStatus, output, progress));
+                w.WriteString("model_name", input.Model);
+                w.WriteString("model_version", input.Version);
+                w.WriteNumber("items", input.Items);
+                w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
+            }
+
+            if (output is not { Cancelled: false })
+            {
+                return V2Results.JsonBody(Write(Head));
+            }
+
+            ItemResult[] first;
+            try
+            {
+                // The first chunk is read before anything is sent: missing or altered results are never served, and the
+                // caller learns only that they cannot be.
+                first = output.Chunks.Count == 0 ? [] : await payloads.GetAsync<ItemResult[]>(output.Chunks[0], request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (PayloadIntegrityException ex)
+            {
+                Log.ResultsUnreadable(logger, id, TelemetryRedaction.Text(ex.Message));
+                return V2Results.Refused(Refusal.Failed);
+            }
+
             var expires = (job.LastUpdatedAt + options.Value.ResultRetention).ToString("O", CultureInfo.InvariantCulture);
             var answer = new JobStatusResult(
                 w =>
@@ -848,11 +859,6 @@ public sealed class JobEndpoints(
                 id);
             lease = null;
             return answer;
-        }
-        catch (PayloadIntegrityException ex)
-        {
-            Log.ResultsUnreadable(logger, id, TelemetryRedaction.Text(ex.Message));
-            return V2Results.Refused(Refusal.Failed);
         }
         finally
         {
