@@ -77,6 +77,14 @@ public sealed class SsctlTests(StackFixture fixture)
             Assert.Contains("[US_SSN]", body, StringComparison.Ordinal);
         }
 
+        // Revoked, the version is not "ok": verify reads the revocation list in force, as the instances do (it did not
+        // before 2026-12-07, so after a compromise the versions to distrust looked trusted).
+        var revoke = await Ssctl.RunAsync(fixture, "model", "revoke", name, "1", "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.True(revoke.ExitCode == 0, revoke.Output);
+        var revoked = await Ssctl.RunAsync(fixture, "model", "verify", name, "--state", fixture.State.Directory, "--connection-string", connection);
+        Assert.Equal(1, revoked.ExitCode);
+        Assert.Contains("revoked", Flat(revoked.Output), StringComparison.Ordinal);
+
         var manifest = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName).GetBlobClient(ModelStoreLayout.ManifestPath(name, "1"));
         var text = (await manifest.DownloadContentAsync()).Value.Content.ToString();
         await manifest.UploadAsync(BinaryData.FromString(text.Replace("\"1\"", "\"1\" ", StringComparison.Ordinal)), overwrite: true);
@@ -141,6 +149,33 @@ public sealed class SsctlTests(StackFixture fixture)
         var models = fixture.Blobs.GetBlobContainerClient(ModelStoreLayout.DefaultContainerName);
         Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "t", "1")).ExistsAsync());
         Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "f", "1")).ExistsAsync());
+
+        // A signer the revocation list in force revokes publishes nothing, even where its key is still trusted (a key
+        // rotation under way); and that key cannot revoke itself unasked. Before 2026-12-07 publish-packages stored it.
+        var otherPublic = Path.Combine(otherState, "keys", "model-signing.pub.pem");
+        var localPublic = Path.Combine(fixture.State.Directory, "keys", "model-signing.pub.pem");
+        string otherKeyId;
+        using (var otherKey = Core.Artifacts.SigningKeys.ImportPem(File.ReadAllText(otherPublic)))
+        {
+            otherKeyId = Core.Artifacts.KeyIds.Compute(otherKey);
+        }
+
+        var self = await Ssctl.RunAsync(fixture, "model", "revoke-signer", otherKeyId, "--state", otherState, "--trusted-key", localPublic, "--trusted-key", otherPublic, "--connection-string", connection);
+        Assert.Equal(1, self.ExitCode);
+        Assert.Contains("the signing key's own", Flat(self.Output), StringComparison.Ordinal);
+        var revokeOther = await Ssctl.RunAsync(fixture, "model", "revoke-signer", otherKeyId, "--state", fixture.State.Directory, "--trusted-key", localPublic, "--trusted-key", otherPublic, "--connection-string", connection);
+        Assert.True(revokeOther.ExitCode == 0, revokeOther.Output);
+        var revokedSigner = await Ssctl.RunAsync(fixture, "model", "publish-packages", tampered, "--trusted-key-pem", trusted, "--trusted-key-pem", File.ReadAllText(otherPublic), "--connection-string", connection);
+        Assert.Equal(1, revokedSigner.ExitCode);
+        Assert.Contains($"Refused f.zip: the signing key {otherKeyId} is revoked", Flat(revokedSigner.Output), StringComparison.Ordinal);
+        Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "f", "1")).ExistsAsync());
+
+        // Training data named .gz that is not gzip: a clear refusal, not a stack trace.
+        var notGzip = Path.Combine(work, "rows.csv.gz");
+        await File.WriteAllTextAsync(notGzip, "1,2,3\n");
+        var badData = await Ssctl.RunAsync(fixture, "model", "pack", Path.Combine(samples, "credit-risk", "1"), "--name", name + "g", "--version", "1", "--state", fixture.State.Directory, "--training-data", notGzip, "--out", Path.Combine(work, "g.zip"));
+        Assert.Equal(1, badData.ExitCode);
+        Assert.Contains("Cannot package", Flat(badData.Output), StringComparison.Ordinal);
 
         var unverified = await Ssctl.RunAsync(fixture, "model", "publish-packages", packages, "--connection-string", connection);
         Assert.Equal(1, unverified.ExitCode);
@@ -227,6 +262,11 @@ public sealed class SsctlTests(StackFixture fixture)
         var clear = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "job", "status", "some-job", "--url", "http://gateway.example.com/api/", "--token", "not-sent");
         Assert.Equal(2, clear.ExitCode);
         Assert.Contains("use https, a bearer token is never sent in clear text", Flat(clear.Output), StringComparison.Ordinal);
+
+        // A request key's expiry in the past would replace the key registered under its id with one already expired.
+        var past = await Ssctl.RunAsync(fixture, "keys", "register-request-key", "--subject", "expired-" + Guid.NewGuid().ToString("N")[..6], "--public-key", Path.Combine(fixture.State.Directory, "keys", "model-signing.pub.pem"), "--key-id", "k1", "--expires", "2000-01-01T00:00:00", "--state", fixture.State.Directory, "--connection-string", fixture.Stack.Azurite.ConnectionString);
+        Assert.NotEqual(0, past.ExitCode);
+        Assert.Contains("--expires must be in the future", Flat(past.Output), StringComparison.Ordinal);
 
         foreach (var lifetime in new[] { "00:00:00", "-01:00:00", "25:00:00" })
         {

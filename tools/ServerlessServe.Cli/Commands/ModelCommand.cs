@@ -62,7 +62,7 @@ internal static class ModelCommand
                     : null;
                 package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), profile, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or FormatException or ArgumentException)
+            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or InvalidDataException or FormatException or ArgumentException)
             {
                 AnsiConsole.MarkupLine($"[red]Cannot package {Markup.Escape(dir.FullName)}:[/] {Markup.Escape(ex.Message)}");
                 return 1;
@@ -140,7 +140,7 @@ internal static class ModelCommand
                     : null;
                 package = await ModelPackager.PackDirectoryAsync(dir.FullName, modelName, modelVersion, signer, TimeProvider.System.GetUtcNow(), profile, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or FormatException or ArgumentException)
+            catch (Exception ex) when (ex is Core.Pipeline.RefusedException or Core.Policy.PolicyException or ModelVerificationException or IOException or InvalidDataException or FormatException or ArgumentException)
             {
                 AnsiConsole.MarkupLine($"[red]Cannot package {Markup.Escape(dir.FullName)}:[/] {Markup.Escape(ex.Message)}");
                 return 1;
@@ -188,6 +188,10 @@ internal static class ModelCommand
                 return 0;
             }
 
+            // A signer the revocation list in force revokes publishes nothing: stored write-once, its version would never
+            // serve and its number could not be used again (`model publish` and the admin plane refused it; this command
+            // did not, before 2026-12-07).
+            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
             var failed = 0;
             foreach (var file in files)
             {
@@ -200,6 +204,13 @@ internal static class ModelCommand
                 catch (ModelVerificationException ex)
                 {
                     AnsiConsole.MarkupLine($"[red]Refused[/] {Markup.Escape(file.Name)}: {Markup.Escape(ex.Failure.ToString().ToLowerInvariant())}: {Markup.Escape(ex.Message)}");
+                    failed++;
+                    continue;
+                }
+
+                if (revocations.RevokesSigner(package.Manifest.SignerKeyId))
+                {
+                    AnsiConsole.MarkupLine($"[red]Refused[/] {Markup.Escape(file.Name)}: the signing key {package.Manifest.SignerKeyId} is revoked (revocation list {revocations.Sequence})");
                     failed++;
                     continue;
                 }
@@ -274,7 +285,8 @@ internal static class ModelCommand
         var connection = CommonOptions.ConnectionString();
         var blobUri = CommonOptions.BlobUri();
         var trustedKey = new Option<FileInfo[]>("--trusted-key") { Description = "PEM public key of a trusted signer (repeatable). Default: the local model-signing key." };
-        var command = new Command("verify", "Verify signature, digests, policy and graph of stored versions.") { name, version, state, connection, blobUri, trustedKey };
+        var command = new Command("verify", "Verify signature, digests, policy and graph of stored versions, and that no revocation in force names them or their signer.") { name, version, state, connection, blobUri, trustedKey };
+        CommonOptions.RequireTrustedKeysWithBlobUri(command, blobUri, trustedKey);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var localState = CommonOptions.ResolveState(parse.GetValue(state));
@@ -290,13 +302,38 @@ internal static class ModelCommand
                 return 1;
             }
 
+            // What the instances also hold against a version: the revocation list in force (a newer one that the keys
+            // given cannot verify is a failure, not a list to ignore). Before 2026-12-07 a revoked version, or one signed
+            // by a revoked key, was shown "ok": after a key compromise, the versions to distrust looked trusted.
+            var unverified = new List<long>();
+            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
+            {
+                if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
+                {
+                    unverified.Add(sequence);
+                }
+            }).ConfigureAwait(false);
             var failures = 0;
+            if (unverified.Any(s => s > revocations.Sequence))
+            {
+                failures++;
+                AnsiConsole.MarkupLine($"[red]Revocation list {unverified.Max()} does not verify with the trusted keys given:[/] revocations it may hold are not checked.");
+            }
+
             var table = new Table().AddColumn("version").AddColumn("result").AddColumn("manifest sha256").AddColumn("signer");
             foreach (var v in versions)
             {
                 try
                 {
                     var loaded = await store.LoadAsync(modelName, v, cancellationToken).ConfigureAwait(false);
+                    if (revocations.RevokesSigner(loaded.Version.Manifest.SignerKeyId) || revocations.Revokes(loaded.Version))
+                    {
+                        failures++;
+                        var why = revocations.RevokesSigner(loaded.Version.Manifest.SignerKeyId) ? "signer revoked" : "revoked";
+                        table.AddRow(Markup.Escape(v), $"[red]{why} (revocation list {revocations.Sequence})[/]", loaded.Version.ManifestDigest, loaded.Version.Manifest.SignerKeyId);
+                        continue;
+                    }
+
                     table.AddRow(Markup.Escape(v), "[green]ok[/]", loaded.Version.ManifestDigest, loaded.Version.Manifest.SignerKeyId);
                 }
                 catch (Exception ex) when (ex is ModelVerificationException or ModelNotFoundException or Core.Pipeline.RefusedException)

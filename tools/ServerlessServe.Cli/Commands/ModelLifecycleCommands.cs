@@ -188,7 +188,8 @@ internal static class ModelLifecycleCommands
     {
         var keyId = new Argument<string>("KEYID") { Description = "Key id of the model-signing key (32 hex digits, as `ssctl keys` lists)." };
         var options = new SigningOptionSet(signs: true);
-        var command = new Command("revoke-signer", "Add a model-signing key to the signed revocation list: nothing it signed serves or is accepted again. Permanent.") { keyId };
+        var yes = new Option<bool>("--yes") { Description = "Revoke the very key that signs the list (it can sign nothing again)." };
+        var command = new Command("revoke-signer", "Add a model-signing key to the signed revocation list: nothing it signed serves or is accepted again. Permanent.") { keyId, yes };
         options.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -197,6 +198,18 @@ internal static class ModelLifecycleCommands
             {
                 AnsiConsole.MarkupLine("[red]KEYID must be 32 lowercase hex digits.[/]");
                 return 1;
+            }
+
+            // The signing key revoking itself withdraws everything it signed, and it can publish no document after it:
+            // with one signer, nothing serves until the keys are rotated, and the container is write-once. Only when
+            // asked for in so many words (found in review 2026-12-07: it went through unasked).
+            using (var signer = await options.SignerAsync(parse, cancellationToken).ConfigureAwait(false))
+            {
+                if (KeyIds.Compute(signer) == id && !parse.GetValue(yes))
+                {
+                    AnsiConsole.MarkupLine("[red]Not published:[/] KEYID is the signing key's own: everything it signed would stop serving and it could sign nothing again. Sign with another trusted key, or give --yes.");
+                    return 1;
+                }
             }
 
             return await PublishRevocationsAsync(options, parse, r => r with { Signers = [.. r.Signers.Where(s => s != id), id] }, cancellationToken).ConfigureAwait(false);

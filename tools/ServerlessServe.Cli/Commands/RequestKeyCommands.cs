@@ -45,8 +45,23 @@ internal static class RequestKeyCommands
         var caller = new CallerOptionSet();
         var publicKey = new Option<FileInfo>("--public-key") { Description = "The caller's public key (PEM, SubjectPublicKeyInfo, P-256), or its private key file (only the public half is stored).", Required = true };
         var keyId = new Option<string>("--key-id") { Description = "The key id the caller signs with (keyid; 1-64 of A-Z a-z 0-9 . _ : -).", Required = true };
-        var expires = new Option<DateTimeOffset?>("--expires") { Description = "When the key stops being accepted (ISO 8601). Default: until revoked." };
+        // Read as UTC when no offset is given (as the admin plane reads it; the default parser took local time), and only
+        // in the future: a past time would replace a working key with one already expired (found in review 2026-12-07).
+        var expires = new Option<DateTimeOffset?>("--expires")
+        {
+            Description = "When the key stops being accepted (ISO 8601, UTC unless an offset is given; in the future). Default: until revoked.",
+            CustomParser = result => DateTimeOffset.TryParse(result.Tokens.Single().Value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed)
+                ? parsed
+                : Fail(result, "--expires must be an ISO 8601 time"),
+        };
         var command = new Command("register-request-key", "Bind a request-signing public key to a caller (every gateway instance).") { publicKey, keyId, expires };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(expires) is { } until && until <= DateTimeOffset.UtcNow)
+            {
+                result.AddError("--expires must be in the future: a key that has expired already would replace the one registered under its id");
+            }
+        });
         storage.AddTo(command);
         caller.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
@@ -159,5 +174,11 @@ internal static class RequestKeyCommands
         public RequestKeyStore Store(ParseResult parse) => new(_table.Table(parse));
 
         public bool IsRemote(ParseResult parse) => _table.IsRemote(parse);
+    }
+
+    private static DateTimeOffset? Fail(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return null;
     }
 }
