@@ -1093,11 +1093,13 @@ public sealed class JobEndpoints(
 
     internal static string RoutePrefix(string? path)
     {
+        // Routes match whatever the case ("/api/V2/models/…" is served), so the search ignores it too: matched as written
+        // it missed, and the status URL lost its prefix (found in review 2026-12-07).
         path ??= string.Empty;
-        var route = path.LastIndexOf("/v2/models/", StringComparison.Ordinal);
+        var route = path.LastIndexOf("/v2/models/", StringComparison.OrdinalIgnoreCase);
         if (route < 0)
         {
-            route = path.LastIndexOf("/jobs/", StringComparison.Ordinal);
+            route = path.LastIndexOf("/jobs/", StringComparison.OrdinalIgnoreCase);
         }
 
         return route > 0 ? path[..route] : string.Empty;

@@ -42,6 +42,8 @@ public sealed class AuditProofEndpoints(
     public async Task<IActionResult> GetAsync(HttpRequest request, string requestId)
     {
         ArgumentNullException.ThrowIfNull(request);
+        // As every other gateway route: its stage spans and storage reads never under the caller's trace context.
+        Http.ServingTelemetry.DetachFromCaller();
         var aborted = request.HttpContext.RequestAborted;
         var context = new AuditProofRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
         await callers.RunAsync(context, aborted).ConfigureAwait(false);

@@ -24,8 +24,13 @@ public sealed class GatewayEndpoints(
 
     public static IActionResult Live() => HealthResults.Live();
 
-    public async Task<IActionResult> ReadyAsync(CancellationToken cancellationToken) =>
-        HealthResults.Ready(await readiness.IsReadyAsync(cancellationToken).ConfigureAwait(false));
+    public async Task<IActionResult> ReadyAsync(CancellationToken cancellationToken)
+    {
+        // Anonymous, and its probe of the inference app is shared by every caller for a second: never under a caller's
+        // trace context or baggage (found in review 2026-12-07).
+        ServingTelemetry.DetachFromCaller();
+        return HealthResults.Ready(await readiness.IsReadyAsync(cancellationToken).ConfigureAwait(false));
+    }
 
     public static IActionResult ServerMetadata() => HealthResults.ServerMetadata();
 

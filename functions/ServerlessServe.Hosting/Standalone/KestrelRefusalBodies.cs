@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ServerlessServe.Hosting.Http;
 
@@ -23,15 +25,55 @@ internal static class KestrelRefusalBodies
     private static readonly byte[] ContentType = "\r\nContent-Type:"u8.ToArray();
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
 
+    // The connection's item that says whether the app is answering a request on it.
+    private static readonly object StateKey = new();
+
     /// <summary>Adds the middleware to every endpoint Kestrel listens on.</summary>
     public static void UseOn(ListenOptions listen)
     {
         ArgumentNullException.ThrowIfNull(listen);
         listen.Use(next => context =>
         {
-            context.Transport = new Pipe(context.Transport);
+            var state = new ConnectionState();
+            context.Items[StateKey] = state;
+            context.Transport = new Pipe(context.Transport, state);
             return next(context);
         });
+    }
+
+    /// <summary>
+    /// The first middleware of the app: while the app answers a request, nothing written on its connection is rewritten.
+    /// Kestrel writes a response body through the same writer a block at a time, and a block can hold anything the app
+    /// sends (a model's binary output); one shaped like an early refusal's head was rewritten, the body's bytes changed
+    /// and some 600 more sent past its declared length (found in review 2026-12-07). Kestrel's early refusals are written
+    /// when no request is being answered, so they still are.
+    /// </summary>
+    public static Task MarkAppResponseAsync(HttpContext context, RequestDelegate next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(next);
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(StateKey, out var item) == true && item is ConnectionState state)
+        {
+            state.Answering = true;
+            context.Response.OnCompleted(() =>
+            {
+                state.Answering = false;
+                return Task.CompletedTask;
+            });
+        }
+
+        return next(context);
+    }
+
+    private sealed class ConnectionState
+    {
+        private volatile bool _answering;
+
+        public bool Answering
+        {
+            get => _answering;
+            set => _answering = value;
+        }
     }
 
     /// <summary>The replacement of <paramref name="written"/> when it is an early refusal's head; otherwise null.</summary>
@@ -54,14 +96,14 @@ internal static class KestrelRefusalBodies
         return [.. Encoding.ASCII.GetBytes(head + extra), .. body];
     }
 
-    private sealed class Pipe(IDuplexPipe inner) : IDuplexPipe
+    private sealed class Pipe(IDuplexPipe inner, ConnectionState state) : IDuplexPipe
     {
         public PipeReader Input => inner.Input;
 
-        public PipeWriter Output { get; } = new Writer(inner.Output);
+        public PipeWriter Output { get; } = new Writer(inner.Output, state);
     }
 
-    private sealed class Writer(PipeWriter inner) : PipeWriter
+    private sealed class Writer(PipeWriter inner, ConnectionState state) : PipeWriter
     {
         private Memory<byte> _lent;
 
@@ -75,7 +117,7 @@ internal static class KestrelRefusalBodies
 
         public override void Advance(int bytes)
         {
-            if (bytes > 0 && bytes <= _lent.Length && Rewrite(_lent.Span[..bytes]) is { } replacement)
+            if (bytes > 0 && bytes <= _lent.Length && !state.Answering && Rewrite(_lent.Span[..bytes]) is { } replacement)
             {
                 // Not advanced: the lent buffer is dropped and the replacement written in its place.
                 _lent = default;

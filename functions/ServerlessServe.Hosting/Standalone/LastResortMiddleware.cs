@@ -51,6 +51,9 @@ internal sealed class LastResortMiddleware(RequestDelegate next, ILogger<LastRes
         context.Response.StatusCode = status;
         context.Response.ContentType = V2Results.Json;
         context.Response.ContentLength = body.Length;
+        // As every other answer carries them (BodyResult; the Functions host's last resort): they were missing here.
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        context.Response.Headers.CacheControl = "no-store";
         if (status == StatusCodes.Status408RequestTimeout)
         {
             context.Response.Headers.Connection = "close";

@@ -108,6 +108,7 @@ public static class StandaloneHost
                 : null;
         });
         var app = builder.Build();
+        app.Use(KestrelRefusalBodies.MarkAppResponseAsync);
         app.UseMiddleware<LastResortMiddleware>();
         app.UseMiddleware<ErrorBodyMiddleware>();
         foreach (var function in functions)

@@ -1,4 +1,7 @@
 using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using ServerlessServe.Hosting.Http;
 using ServerlessServe.Hosting.Standalone;
 using ServerlessServe.Hosting.Tests.Fixtures;
@@ -71,6 +74,40 @@ public sealed class KestrelRefusalTests(InProcessStack stack)
         Assert.StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: " + body.Length + "\r\nConnection: close\r\nDate: Mon, 30 Nov 2026 23:00:00 GMT\r\n", rewritten, StringComparison.Ordinal);
         Assert.Contains("\r\nContent-Type: application/json", rewritten, StringComparison.Ordinal);
         Assert.EndsWith("\r\n\r\n" + body, rewritten, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// What the app writes is never rewritten, however its bytes look: a body shaped like an early refusal's head went
+    /// through the rewriter a block at a time, and was changed and lengthened past its Content-Length (found in review
+    /// 2026-12-07; a model's binary output can end in any bytes a caller chose).
+    /// </summary>
+    [Fact]
+    public async Task AppBodyShapedLikeAnEarlyRefusalHead_SentAsWritten()
+    {
+        var shaped = "HTTP/1.1 400 x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"u8.ToArray();
+        Assert.NotNull(KestrelRefusalBodies.Rewrite(shaped));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, KestrelRefusalBodies.UseOn));
+        await using var app = builder.Build();
+        app.Use(KestrelRefusalBodies.MarkAppResponseAsync);
+        app.Run(async context =>
+        {
+            context.Response.ContentLength = shaped.Length;
+            await context.Response.StartAsync();
+            await context.Response.Body.WriteAsync(shaped);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
+
+        await using var http = await RawHttp.ConnectAsync(new Uri(address));
+        await http.SendAsync("GET /body HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var response = await http.ReadResponseAsync();
+
+        Assert.NotNull(response);
+        Assert.Equal(200, response.Status);
+        Assert.Equal(shaped, response.Body);
+        await app.StopAsync();
     }
 
     private static async Task AssertStillServesAsync(Uri server)

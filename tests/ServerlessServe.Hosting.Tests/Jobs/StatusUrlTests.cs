@@ -17,6 +17,8 @@ public sealed class StatusUrlTests
     [InlineData("/jobs/j1", "http://localhost:7071/jobs/j1")]
     [InlineData("/serve/v1/v2/models/jobs/jobs", "http://localhost:7071/serve/v1/jobs/j1")]
     [InlineData("/serve/jobs/x/jobs/j1", "http://localhost:7071/serve/jobs/x/jobs/j1")]
+    [InlineData("/api/V2/Models/credit-risk/jobs", "http://localhost:7071/api/jobs/j1")]
+    [InlineData("/api/JOBS/j1", "http://localhost:7071/api/jobs/j1")]
     public void StatusUrl_KeepsTheRequestsRoutePrefix(string path, string expected)
     {
         var context = new DefaultHttpContext();

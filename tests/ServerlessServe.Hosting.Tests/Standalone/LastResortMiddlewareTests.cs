@@ -29,6 +29,8 @@ public sealed class LastResortMiddlewareTests
         Assert.Contains("\"error\"", body, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-detail", body, StringComparison.Ordinal);
         Assert.NotEmpty(logger.Collector.GetSnapshot());
+        Assert.Equal("nosniff", context.Response.Headers.XContentTypeOptions.ToString());
+        Assert.Equal("no-store", context.Response.Headers.CacheControl.ToString());
     }
 
     /// <summary>The caller gone: no answer written; the cancellation goes on to the server, which drops the connection quietly.</summary>
