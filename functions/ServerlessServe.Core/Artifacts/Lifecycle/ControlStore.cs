@@ -254,23 +254,25 @@ public sealed class ControlStore
         return next;
     }
 
-    // The highest sequence under prefix holding a document of its own: one a trusted key verifies (revoked or not), that
-    // parses, and that names this sequence (and for a lifecycle, this model); 0 when none. A signed document copied to
-    // another name verifies too: counted, a copy of revocation list 1 at 999999999999 blocked publishing as a planted
-    // file did (found in review 2026-12-07). At most MaxPassedOver documents are passed over: more than that is not a
-    // store to publish into without looking.
+    // The highest sequence under prefix holding a document of its own: one a trusted key verifies, that parses, and that
+    // names this sequence (and for a lifecycle, this model); 0 when none. A signed document copied to another name
+    // verifies too: counted, a copy of revocation list 1 at 999999999999 blocked publishing as a planted file did. A
+    // revocation list signed by a key the list in force revokes does not count either: a compromised key, once revoked,
+    // could otherwise sign one at 999999999999 and stop every later list (both found in review 2026-12-07). A revoked
+    // key's lifecycle document still counts, as it withdraws the model (LifecycleInForceAsync). Every document above the
+    // latest is read, however many: files that do not verify hold only their own names (as a refresh reads them all).
     private async Task<long> HighestSignedAsync(string prefix, ControlListing listing, CancellationToken cancellationToken)
     {
-        var passedOver = 0;
+        var revoked = prefix == RevocationsPrefix ? await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false) : null;
         foreach (var sequence in listing.Sequences(string.Empty))
         {
             try
             {
-                var (json, _) = await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
+                var (json, keyId) = await ReadTrustedAsync(prefix, sequence, cancellationToken).ConfigureAwait(false);
                 var (parsedSequence, parsedPrefix) = prefix == RevocationsPrefix
                     ? (ControlJson.ParseRevocations(json).Sequence, RevocationsPrefix)
                     : ControlJson.ParseLifecycle(json) is var lifecycle ? (lifecycle.Sequence, LifecyclePrefix(lifecycle.Name)) : default;
-                if (parsedSequence == sequence && parsedPrefix == prefix)
+                if (parsedSequence == sequence && parsedPrefix == prefix && (revoked is null || revoked.Sequence >= sequence || !revoked.RevokesSigner(keyId)))
                 {
                     return sequence;
                 }
@@ -279,18 +281,10 @@ public sealed class ControlStore
             {
                 // Does not verify (or is malformed, or too large): it holds its name and nothing more.
             }
-
-            if (++passedOver > MaxPassedOver)
-            {
-                throw new ControlDocumentException($"more than {MaxPassedOver} stored documents above the latest valid one do not verify; look at the container before publishing");
-            }
         }
 
         return 0;
     }
-
-    /// <summary>The most documents that do not verify a publish passes over looking for the latest that does.</summary>
-    public const int MaxPassedOver = 100;
 
     /// <summary>Signs and publishes <paramref name="lifecycle"/>; checked as <see cref="PublishSignedAsync"/> checks it.</summary>
     public Task PublishAsync(ModelLifecycle lifecycle, ECDsa signer, CancellationToken cancellationToken)

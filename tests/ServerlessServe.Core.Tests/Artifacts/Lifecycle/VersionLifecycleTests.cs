@@ -389,6 +389,29 @@ public sealed class VersionLifecycleTests(AzuriteFixture azurite)
     }
 
     /// <summary>
+    /// However many files that do not verify are planted above the latest list, they hold only their names (a first fix
+    /// gave up past 100 of them, which 101 planted blobs made permanent under the write-once policy); and a list signed
+    /// by a key the list in force revokes, placed at the top of the range, holds only its name too (a revoked key could
+    /// otherwise stop every later list). Both found in review.
+    /// </summary>
+    [Fact]
+    public async Task Control_ManyPlantedFilesOrARevokedKeysListAhead_PublishingGoesOn()
+    {
+        var h = await NewAsync();
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+        for (var sequence = 2; sequence <= 102; sequence++)
+        {
+            await h.Container.GetBlobClient(ControlStore.DocumentPath(ControlStore.RevocationsPrefix, sequence)).UploadAsync(BinaryData.FromString("{}"));
+        }
+
+        await h.StoreDirectlyAsync(ControlStore.RevocationsPrefix, h.Revocations(999_999_999_999) with { SignerKeyId = KeyIds.Compute(OtherSigner) }, OtherSigner);
+
+        Assert.Equal(103, await h.ControlStore.NextSequenceAsync(ControlStore.RevocationsPrefix, default));
+        await h.PublishRevocationsAsync(signers: [KeyIds.Compute(OtherSigner)]);
+        Assert.Equal(103, h.Control.Revocations.Sequence);
+    }
+
+    /// <summary>
     /// A publish that failed between its signature and its document is completed on retry only while nothing was
     /// started above it: a publisher that took the next name meanwhile edited from the document below, and completing
     /// the first after it had begun would let the second undo it.
