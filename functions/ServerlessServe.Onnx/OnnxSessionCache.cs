@@ -78,6 +78,7 @@ public sealed class OnnxSessionCache : IDisposable
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(loadVerified);
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
+        ThrowIfBackingOff(version.ManifestDigest);
         var entry = _sessions.GetOrAdd(version.ManifestDigest, _ => new Lazy<Task<LoadedModel>>(() => CreateAsync(version, loadVerified)));
         try
         {
@@ -202,17 +203,28 @@ public sealed class OnnxSessionCache : IDisposable
     // By manifest digest: until when (Stopwatch timestamp) loads are refused after one ran out of memory or device.
     private readonly ConcurrentDictionary<string, long> _outOfResourcesUntil = new(StringComparer.Ordinal);
 
-    private LoadedModel CreateSession(VerifiedModel verified)
+    // Refused at once while a load of this version failed for want of memory or of the device less than the back-off
+    // ago: before the one-at-a-time load gate and before its bytes are fetched and checked, so that it neither queues
+    // behind other models' loads nor fetches hundreds of megabytes to be refused (found in review 2026-12-07).
+    private void ThrowIfBackingOff(string manifestDigest)
     {
-        if (_outOfResourcesUntil.TryGetValue(verified.Version.ManifestDigest, out var until))
+        if (_outOfResourcesUntil.TryGetValue(manifestDigest, out var until))
         {
             if (Stopwatch.GetTimestamp() < until)
             {
                 throw new RefusedException(OnnxModelRunner.OutOfResources);
             }
 
-            _outOfResourcesUntil.TryRemove(KeyValuePair.Create(verified.Version.ManifestDigest, until));
+            _outOfResourcesUntil.TryRemove(KeyValuePair.Create(manifestDigest, until));
         }
+    }
+
+    /// <summary>For tests: loads of the version with <paramref name="manifestDigest"/> are refused as out of resources for the back-off.</summary>
+    internal void BackOff(string manifestDigest) =>
+        _outOfResourcesUntil[manifestDigest] = Stopwatch.GetTimestamp() + (long)(OutOfResourcesBackOff.TotalSeconds * Stopwatch.Frequency);
+
+    private LoadedModel CreateSession(VerifiedModel verified)
+    {
 
         var started = Stopwatch.GetTimestamp();
         using var options = CreateSessionOptions(out var provider);
@@ -231,7 +243,7 @@ public sealed class OnnxSessionCache : IDisposable
                 // it is not marked unavailable for a minute. Refused as a run out of memory is (scoped to the version:
                 // the gateway neither retries nor counts it), and loads of it refused at once for a few seconds, so that
                 // every request does not start a load of seconds that fails again, the other models' loads behind it.
-                _outOfResourcesUntil[verified.Version.ManifestDigest] = Stopwatch.GetTimestamp() + (long)(OutOfResourcesBackOff.TotalSeconds * Stopwatch.Frequency);
+                BackOff(verified.Version.ManifestDigest);
                 throw new RefusedException(OnnxModelRunner.OutOfResources);
             }
 

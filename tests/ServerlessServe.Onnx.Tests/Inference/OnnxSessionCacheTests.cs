@@ -77,6 +77,29 @@ public sealed class OnnxSessionCacheTests
             loaded.Session.InputMetadata.Keys);
     }
 
+    /// <summary>
+    /// After a load ran out of memory or device, loads of that version are refused at once for the back-off: before the
+    /// load gate and before the bytes are fetched (the loader is never called), as 503 scoped to the version.
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreate_BackingOffAfterOutOfResources_RefusedWithoutLoading()
+    {
+        using var cache = InferenceTestModels.NewCache();
+        var verified = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel);
+        cache.BackOff(verified.Version.ManifestDigest);
+        var loads = 0;
+
+        var refused = await Assert.ThrowsAsync<Core.Pipeline.RefusedException>(() => cache.GetOrCreateAsync(verified.Version, _ =>
+        {
+            loads++;
+            return Task.FromResult(verified);
+        }, default));
+
+        Assert.Equal(0, loads);
+        Assert.True(refused.Refusal.VersionScoped);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Refusal.RetryAfter);
+    }
+
     [Fact]
     public async Task GetOrCreate_LoaderReturnsOtherVersion_Refused()
     {
