@@ -153,6 +153,12 @@ public sealed class LocalState
     internal static void WriteSecret(string path, string contents) => WriteAtomically(path, contents, secret: true);
 
     /// <summary>
+    /// Writes the new file <paramref name="path"/> whole or not at all (a temporary name beside it, flushed, then
+    /// renamed; owner-only from its creation when <paramref name="secret"/>). Throws when it exists already.
+    /// </summary>
+    public static void WriteNewFile(string path, string contents, bool secret) => WriteAtomically(path, contents, secret);
+
+    /// <summary>
     /// Writes <paramref name="path"/> (it must not exist yet) under a temporary name beside it, flushed to disk, then
     /// renamed into place: a kill or a full disk leaves no partial file at <paramref name="path"/>. A
     /// <paramref name="secret"/> is readable by its owner only from its creation.

@@ -170,6 +170,12 @@ public sealed class SsctlTests(StackFixture fixture)
         Assert.Contains($"Refused f.zip: the signing key {otherKeyId} is revoked", Flat(revokedSigner.Output), StringComparison.Ordinal);
         Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "f", "1")).ExistsAsync());
 
+        // Given only the revoked key, the list that revokes it does not verify: nothing is published without it.
+        var oneKey = await Ssctl.RunAsync(fixture, "model", "publish-packages", tampered, "--trusted-key-pem", File.ReadAllText(otherPublic), "--connection-string", connection);
+        Assert.Equal(1, oneKey.ExitCode);
+        Assert.Contains("does not verify with the trusted keys given", Flat(oneKey.Output), StringComparison.Ordinal);
+        Assert.False(await models.GetBlobClient(ModelStoreLayout.ManifestPath(name + "f", "1")).ExistsAsync());
+
         // Training data named .gz that is not gzip: a clear refusal, not a stack trace.
         var notGzip = Path.Combine(work, "rows.csv.gz");
         await File.WriteAllTextAsync(notGzip, "1,2,3\n");
@@ -262,6 +268,14 @@ public sealed class SsctlTests(StackFixture fixture)
         var clear = await Ssctl.RunAsync(TimeSpan.FromMinutes(1), "job", "status", "some-job", "--url", "http://gateway.example.com/api/", "--token", "not-sent");
         Assert.Equal(2, clear.ExitCode);
         Assert.Contains("use https, a bearer token is never sent in clear text", Flat(clear.Output), StringComparison.Ordinal);
+
+        // A key pair is written whole or not at all: the public half failing leaves no private key behind to block a rerun.
+        var keyFolder = Directory.CreateDirectory(Path.Combine(fixture.State.Directory, "cli-request-key-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        Directory.CreateDirectory(Path.Combine(keyFolder, "request.key.pub.pem"));
+        var halfWritten = await Ssctl.RunAsync(fixture, "keys", "create-request-key", "--out", Path.Combine(keyFolder, "request.key.pem"));
+        Assert.Equal(1, halfWritten.ExitCode);
+        Assert.False(File.Exists(Path.Combine(keyFolder, "request.key.pem")));
+        Assert.Empty(Directory.GetFiles(keyFolder));
 
         // A request key's expiry in the past would replace the key registered under its id with one already expired.
         var past = await Ssctl.RunAsync(fixture, "keys", "register-request-key", "--subject", "expired-" + Guid.NewGuid().ToString("N")[..6], "--public-key", Path.Combine(fixture.State.Directory, "keys", "model-signing.pub.pem"), "--key-id", "k1", "--expires", "2000-01-01T00:00:00", "--state", fixture.State.Directory, "--connection-string", fixture.Stack.Azurite.ConnectionString);

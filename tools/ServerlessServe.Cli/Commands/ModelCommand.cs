@@ -44,7 +44,8 @@ internal static class ModelCommand
         {
             Description = "PEM public key of a model signer the instances trust (repeatable); the signing key must be one, and not revoked. Default: the local model-signing key; required with --blob-uri.",
         };
-        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trustedKey, trainingData };
+        var skipUnverified = SkipUnverified();
+        var command = new Command("publish", "Sign a model version and upload it write-once.") { directory, name, version, state, connection, blobUri, signingKey, trustedKey, trainingData, skipUnverified };
         CommonOptions.RequireTrustedKeysWithBlobUri(command, blobUri, trustedKey);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -81,7 +82,12 @@ internal static class ModelCommand
                 return 1;
             }
 
-            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            if (RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)))
+            {
+                return 1;
+            }
+
             if (revocations.RevokesSigner(package.Manifest.SignerKeyId))
             {
                 AnsiConsole.MarkupLine($"[red]Not published:[/] the signing key {package.Manifest.SignerKeyId} is revoked (revocation list {revocations.Sequence}).");
@@ -163,11 +169,12 @@ internal static class ModelCommand
         var blobUri = CommonOptions.BlobUri();
         var trustedKey = new Option<FileInfo[]>("--trusted-key") { Description = "PEM public key of a trusted signer (repeatable)." };
         var trustedKeyPem = new Option<string[]>("--trusted-key-pem") { Description = "A trusted signer's PEM public key, as text (repeatable)." };
+        var skipUnverified = SkipUnverified();
         var command = new Command(
             "publish-packages",
             "Verify signed packages with the trusted signers' public keys and upload them write-once; no signing key is needed. A version already published is skipped. Exit 1 when any package fails verification or upload.")
         {
-            directory, connection, blobUri, trustedKey, trustedKeyPem,
+            directory, connection, blobUri, trustedKey, trustedKeyPem, skipUnverified,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -191,7 +198,12 @@ internal static class ModelCommand
             // A signer the revocation list in force revokes publishes nothing: stored write-once, its version would never
             // serve and its number could not be used again (`model publish` and the admin plane refused it; this command
             // did not, before 2026-12-07).
-            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            if (RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)))
+            {
+                return 1;
+            }
+
             var failed = 0;
             foreach (var file in files)
             {
@@ -247,6 +259,40 @@ internal static class ModelCommand
         return command;
     }
 
+    /// <summary>
+    /// The revocation list in force as the given keys read it, and the highest stored list above it that none of them
+    /// verifies (0: none). Such a list may revoke what is being published or checked (a list signed by another trusted key
+    /// after a rotation): the commands refuse to go on without it unless told it is not genuine (<c>--skip-unverified</c>).
+    /// </summary>
+    private static async Task<(RevocationList List, long Unverified)> RevocationsAsync(Azure.Storage.Blobs.BlobContainerClient container, TrustedSigners trusted, CancellationToken cancellationToken)
+    {
+        var unverified = new List<long>();
+        var list = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
+        {
+            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
+            {
+                unverified.Add(sequence);
+            }
+        }).ConfigureAwait(false);
+        return (list, unverified.Where(s => s > list.Sequence).DefaultIfEmpty(0).Max());
+    }
+
+    private static Option<bool> SkipUnverified() => new("--skip-unverified")
+    {
+        Description = "Go on when a newer stored revocation list does not verify with the trusted keys given (only for one known not to be genuine).",
+    };
+
+    private static bool RefusedForUnverified(long unverified, bool skip)
+    {
+        if (unverified == 0 || skip)
+        {
+            return false;
+        }
+
+        AnsiConsole.MarkupLine($"[red]Revocation list {unverified} does not verify with the trusted keys given:[/] what it revokes is not known. Give every signer the instances trust, or --skip-unverified if that list is not genuine.");
+        return true;
+    }
+
     // Whether the stored version verifies with the trusted keys and pins the same files as the package (the manifest
     // itself differs between two packs of one folder: its creation time).
     private static async Task<bool> StoredMatchesAsync(ModelStore store, ModelPackage package, CancellationToken cancellationToken)
@@ -285,7 +331,8 @@ internal static class ModelCommand
         var connection = CommonOptions.ConnectionString();
         var blobUri = CommonOptions.BlobUri();
         var trustedKey = new Option<FileInfo[]>("--trusted-key") { Description = "PEM public key of a trusted signer (repeatable). Default: the local model-signing key." };
-        var command = new Command("verify", "Verify signature, digests, policy and graph of stored versions, and that no revocation in force names them or their signer.") { name, version, state, connection, blobUri, trustedKey };
+        var skipUnverified = SkipUnverified();
+        var command = new Command("verify", "Verify signature, digests, policy and graph of stored versions, and that the signed revocation list in force names neither them nor their signer.") { name, version, state, connection, blobUri, trustedKey, skipUnverified };
         CommonOptions.RequireTrustedKeysWithBlobUri(command, blobUri, trustedKey);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -305,20 +352,8 @@ internal static class ModelCommand
             // What the instances also hold against a version: the revocation list in force (a newer one that the keys
             // given cannot verify is a failure, not a list to ignore). Before 2026-12-07 a revoked version, or one signed
             // by a revoked key, was shown "ok": after a key compromise, the versions to distrust looked trusted.
-            var unverified = new List<long>();
-            var revocations = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
-            {
-                if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
-                {
-                    unverified.Add(sequence);
-                }
-            }).ConfigureAwait(false);
-            var failures = 0;
-            if (unverified.Any(s => s > revocations.Sequence))
-            {
-                failures++;
-                AnsiConsole.MarkupLine($"[red]Revocation list {unverified.Max()} does not verify with the trusted keys given:[/] revocations it may hold are not checked.");
-            }
+            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            var failures = RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)) ? 1 : 0;
 
             var table = new Table().AddColumn("version").AddColumn("result").AddColumn("manifest sha256").AddColumn("signer");
             foreach (var v in versions)

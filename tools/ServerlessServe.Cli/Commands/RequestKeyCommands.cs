@@ -30,9 +30,28 @@ internal static class RequestKeyCommands
                 return 2;
             }
 
+            // Both halves or neither, each written whole: a run cut off (or a full disk) between them left a private key
+            // without its public half, or a partial one, and a rerun refused as the file "exists" (found in review
+            // 2026-12-07).
             using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            WriteOwnerOnly(file.FullName, key.ExportPkcs8PrivateKeyPem());
-            File.WriteAllText(publicPath, key.ExportSubjectPublicKeyInfoPem() + "\n");
+            var wrotePrivate = false;
+            try
+            {
+                Local.LocalState.WriteNewFile(file.FullName, key.ExportPkcs8PrivateKeyPem(), secret: true);
+                wrotePrivate = true;
+                Local.LocalState.WriteNewFile(publicPath, key.ExportSubjectPublicKeyInfoPem() + "\n", secret: false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                if (wrotePrivate)
+                {
+                    File.Delete(file.FullName);
+                }
+
+                Console.Error.WriteLine($"ssctl: the key pair could not be written ({ex.Message}); nothing was kept");
+                return 1;
+            }
+
             Console.Out.WriteLine($"create-request-key: private {file.FullName}, public {publicPath}");
             return 0;
         });
@@ -145,24 +164,6 @@ internal static class RequestKeyCommands
 
     private static string PublicPath(string privatePath) =>
         (privatePath.EndsWith(".pem", StringComparison.OrdinalIgnoreCase) ? privatePath[..^4] : privatePath) + ".pub.pem";
-
-    private static void WriteOwnerOnly(string path, string contents)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            File.WriteAllText(path, contents);
-            return;
-        }
-
-        using var stream = new FileStream(path, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        });
-        using var writer = new StreamWriter(stream);
-        writer.Write(contents);
-    }
 
     /// <summary>Where the table is.</summary>
     private sealed class StorageOptionSet
