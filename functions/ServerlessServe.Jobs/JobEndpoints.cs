@@ -76,6 +76,8 @@ public sealed class JobEndpoints(
         }
 
         IReadOnlyList<string> items;
+        string? jobId;
+        (string Stage, Refusal Refusal)? refusal;
         var (held, busy) = Hold(context);
         if (busy is not null)
         {
@@ -113,9 +115,13 @@ public sealed class JobEndpoints(
             {
                 return await RefusedAsync(request, context, SubmitOperation, (stage, ex.Refusal)).ConfigureAwait(false);
             }
+
+            // Within the caller's places, as the orchestrated infer path: the task-hub query and the chunk writes of one
+            // caller's submissions run at most as many at once as its other requests may (they ran outside them, so
+            // unbounded, before 2026-12-07; found in review).
+            (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
         }
 
-        var (jobId, refusal) = await StartAsync(request, client, context, items).ConfigureAwait(false);
         if (refusal is not null)
         {
             return await RefusedAsync(request, context, SubmitOperation, refusal).ConfigureAwait(false);
