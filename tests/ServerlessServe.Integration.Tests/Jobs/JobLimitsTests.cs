@@ -420,7 +420,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             foreach (var job in jobs)
             {
                 var status = await JobClient.WaitAsync(caller, job);
-                Assert.Equal("cancelled", status.GetProperty("status").GetString());
+                Assert.True(status.GetProperty("status").GetString() == "cancelled", $"{status}{fixture.LogTail()}");
                 Assert.False(status.TryGetProperty("results", out _));
                 audited[job] = status.GetProperty("done").GetInt32();
             }
