@@ -82,7 +82,7 @@ internal static class ModelCommand
                 return 1;
             }
 
-            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            var (revocations, unverifiedList) = await new ControlStore(container, trusted).RevocationsInForceAsync(cancellationToken).ConfigureAwait(false);
             if (RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)))
             {
                 return 1;
@@ -198,7 +198,7 @@ internal static class ModelCommand
             // A signer the revocation list in force revokes publishes nothing: stored write-once, its version would never
             // serve and its number could not be used again (`model publish` and the admin plane refused it; this command
             // did not, before 2026-12-07).
-            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            var (revocations, unverifiedList) = await new ControlStore(container, trusted).RevocationsInForceAsync(cancellationToken).ConfigureAwait(false);
             if (RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)))
             {
                 return 1;
@@ -257,24 +257,6 @@ internal static class ModelCommand
             return failed == 0 ? 0 : 1;
         });
         return command;
-    }
-
-    /// <summary>
-    /// The revocation list in force as the given keys read it, and the highest stored list above it that none of them
-    /// verifies (0: none). Such a list may revoke what is being published or checked (a list signed by another trusted key
-    /// after a rotation): the commands refuse to go on without it unless told it is not genuine (<c>--skip-unverified</c>).
-    /// </summary>
-    private static async Task<(RevocationList List, long Unverified)> RevocationsAsync(Azure.Storage.Blobs.BlobContainerClient container, TrustedSigners trusted, CancellationToken cancellationToken)
-    {
-        var unverified = new List<long>();
-        var list = await new ControlStore(container, trusted).LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
-        {
-            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
-            {
-                unverified.Add(sequence);
-            }
-        }).ConfigureAwait(false);
-        return (list, unverified.Where(s => s > list.Sequence).DefaultIfEmpty(0).Max());
     }
 
     private static Option<bool> SkipUnverified() => new("--skip-unverified")
@@ -352,7 +334,7 @@ internal static class ModelCommand
             // What the instances also hold against a version: the revocation list in force (a newer one that the keys
             // given cannot verify is a failure, not a list to ignore). Before 2026-12-07 a revoked version, or one signed
             // by a revoked key, was shown "ok": after a key compromise, the versions to distrust looked trusted.
-            var (revocations, unverifiedList) = await RevocationsAsync(container, trusted, cancellationToken).ConfigureAwait(false);
+            var (revocations, unverifiedList) = await new ControlStore(container, trusted).RevocationsInForceAsync(cancellationToken).ConfigureAwait(false);
             var failures = RefusedForUnverified(unverifiedList, parse.GetValue(skipUnverified)) ? 1 : 0;
 
             var table = new Table().AddColumn("version").AddColumn("result").AddColumn("manifest sha256").AddColumn("signer");

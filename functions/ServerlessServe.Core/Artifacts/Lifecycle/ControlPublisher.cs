@@ -81,16 +81,8 @@ public static class ControlPublisher
     // The revocation list in force, refusing (unless told to skip them) a higher list no trusted key verifies.
     private static async Task<RevocationList> LatestRevocationsAsync(ControlStore store, bool skipUnverified, CancellationToken cancellationToken)
     {
-        var unverified = new List<long>();
-        var list = await store.LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
-        {
-            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
-            {
-                unverified.Add(sequence);
-            }
-        }).ConfigureAwait(false);
-        var newer = unverified.Where(s => s > list.Sequence).ToList();
-        return newer.Count > 0 && !skipUnverified ? throw NewerUnverified($"revocation list {newer.Max()}", list.Sequence == 0 ? null : list.Sequence) : list;
+        var (list, newer) = await store.RevocationsInForceAsync(cancellationToken).ConfigureAwait(false);
+        return newer > 0 && !skipUnverified ? throw NewerUnverified($"revocation list {newer}", list.Sequence == 0 ? null : list.Sequence) : list;
     }
 
     private static ControlDocumentException NewerUnverified(string document, long? basis) => new(

@@ -153,6 +153,23 @@ public sealed class ControlStore
         return await AcceptRevocationsAsync(listing, from, cancellationToken, refused).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The revocation list in force, and the highest stored list above it that no trusted key verifies (0: none): one
+    /// that may revoke what a publisher or a check is about to rely on (a list signed by another trusted key).
+    /// </summary>
+    public async Task<(RevocationList List, long NewerUnverified)> RevocationsInForceAsync(CancellationToken cancellationToken)
+    {
+        var unverified = 0L;
+        var list = await LatestRevocationsAsync(RevocationList.None, cancellationToken, (sequence, ex) =>
+        {
+            if (ex.Problem == ControlDocumentProblem.UntrustedSignature)
+            {
+                unverified = Math.Max(unverified, sequence);
+            }
+        }).ConfigureAwait(false);
+        return (list, unverified > list.Sequence ? unverified : 0);
+    }
+
     /// <summary><see cref="LatestRevocationsAsync"/> over a listing of <see cref="RevocationsPrefix"/> already made.</summary>
     public async Task<RevocationList> AcceptRevocationsAsync(ControlListing listing, RevocationList from, CancellationToken cancellationToken, Action<long, ControlDocumentException>? refused = null)
     {
@@ -245,7 +262,8 @@ public sealed class ControlStore
     public async Task<long> NextSequenceAsync(string prefix, CancellationToken cancellationToken)
     {
         var listing = await ListAsync(prefix, perName: false, cancellationToken).ConfigureAwait(false);
-        var next = await HighestSignedAsync(prefix, listing, cancellationToken).ConfigureAwait(false) + 1;
+        var inForce = prefix == RevocationsPrefix ? await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false) : null;
+        var next = await HighestSignedAsync(prefix, listing, inForce, cancellationToken).ConfigureAwait(false) + 1;
         while (listing.IsTaken(string.Empty, next))
         {
             next++;
@@ -261,9 +279,10 @@ public sealed class ControlStore
     // could otherwise sign one at 999999999999 and stop every later list (both found in review 2026-12-07). A revoked
     // key's lifecycle document still counts, as it withdraws the model (LifecycleInForceAsync). Every document above the
     // latest is read, however many: files that do not verify hold only their own names (as a refresh reads them all).
-    private async Task<long> HighestSignedAsync(string prefix, ControlListing listing, CancellationToken cancellationToken)
+    // inForce: the revocation list in force (read once by the caller; needed for the revocations prefix only).
+    private async Task<long> HighestSignedAsync(string prefix, ControlListing listing, RevocationList? inForce, CancellationToken cancellationToken)
     {
-        var revoked = prefix == RevocationsPrefix ? await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false) : null;
+        var revoked = prefix == RevocationsPrefix ? inForce : null;
         foreach (var sequence in listing.Sequences(string.Empty))
         {
             try
@@ -333,7 +352,8 @@ public sealed class ControlStore
         // no file holds, or whose only file is this document's own signature (a publish that failed between its two
         // blobs, completed now).
         var listing = await ListAsync(prefix, perName: false, cancellationToken).ConfigureAwait(false);
-        var highest = await HighestSignedAsync(prefix, listing, cancellationToken).ConfigureAwait(false);
+        var inForce = await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
+        var highest = await HighestSignedAsync(prefix, listing, inForce, cancellationToken).ConfigureAwait(false);
         if (sequence == highest)
         {
             // The same document sent again (a retry after an answer that was lost): done when it is stored whole and
@@ -371,7 +391,6 @@ public sealed class ControlStore
             throw new ControlDocumentException("a document with this sequence or a higher one is already stored", ControlDocumentProblem.SequenceTaken);
         }
 
-        var inForce = await LatestRevocationsAsync(RevocationList.None, cancellationToken).ConfigureAwait(false);
         if (inForce.RevokesSigner(keyId))
         {
             throw new ControlDocumentException("signed by a revoked key", ControlDocumentProblem.SignerRevoked);
