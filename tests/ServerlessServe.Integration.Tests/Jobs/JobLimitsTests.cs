@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
@@ -376,6 +377,10 @@ public sealed class JobLimitsTests(StackFixture fixture)
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }
 
+    // A job with the inference app away waits 1 + 2 + 4 + 8 + 15 s between its six inference attempts, then ends on its
+    // own: one cancelled sooner than this after its submission cannot have ended before the cancel reached it.
+    private static readonly TimeSpan RanItsCourse = TimeSpan.FromSeconds(25);
+
     [StackFact]
     public async Task RunningJobsPerCaller_OneMoreIsRefused429_CancellingStopsThemAndFreesTheSlots()
     {
@@ -384,6 +389,10 @@ public sealed class JobLimitsTests(StackFixture fixture)
         var big = "{\"items\":[" + string.Join(',', Enumerable.Range(0, 400).Select(i => JobClient.CreditRisk($"[0.{i % 10},0.5,{i % 5},2]"))) + "]}";
         var jobs = new List<string>();
         var audited = new Dictionary<string, int>();
+        var submitted = new Dictionary<string, Stopwatch>();
+        var cancelledAfter = new Dictionary<string, TimeSpan>();
+        var lateCancel = new Dictionary<string, bool>();
+        var ranItsCourse = new HashSet<string>();
 
         // With the inference app away, the jobs wait between inference attempts: still running when cancelled.
         await fixture.Stack.StopInferenceAsync();
@@ -393,6 +402,7 @@ public sealed class JobLimitsTests(StackFixture fixture)
             for (var i = 0; i < StackFixture.MaxRunningJobsPerCaller; i++)
             {
                 jobs.Add(await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", big));
+                submitted[jobs[^1]] = Stopwatch.StartNew();
             }
 
             using (var refused = await caller.PostAsync("v2/models/credit-risk/jobs", StackFixture.Json(big)))
@@ -407,10 +417,16 @@ public sealed class JobLimitsTests(StackFixture fixture)
 
             foreach (var job in jobs)
             {
+                var sinceSubmitted = submitted[job].Elapsed;
                 using var cancel = await caller.DeleteAsync($"jobs/{job}");
                 Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
                 var answer = await cancel.Content.ReadAsStringAsync();
-                Assert.True(answer.Contains("\"status\":\"cancelling\"", StringComparison.Ordinal) || answer.Contains("\"status\":\"cancelled\"", StringComparison.Ordinal), answer);
+                Assert.True(
+                    answer.Contains("\"status\":\"cancelling\"", StringComparison.Ordinal) || answer.Contains("\"status\":\"cancelled\"", StringComparison.Ordinal)
+                        || (sinceSubmitted > RanItsCourse && answer.Contains("\"status\":\"completed\"", StringComparison.Ordinal)),
+                    $"{answer} {sinceSubmitted.TotalSeconds:F1} s after its submission");
+                lateCancel[job] = sinceSubmitted > RanItsCourse;
+                cancelledAfter[job] = sinceSubmitted;
             }
 
             // Cancelled between inference attempts, each job goes on to audit its chunks in flight, without waiting
@@ -420,7 +436,16 @@ public sealed class JobLimitsTests(StackFixture fixture)
             foreach (var job in jobs)
             {
                 var status = await JobClient.WaitAsync(caller, job);
-                Assert.True(status.GetProperty("status").GetString() == "cancelled", $"{status}{fixture.LogTail()}");
+                if (lateCancel[job] && status.GetProperty("status").GetString() == "completed")
+                {
+                    // The machine was so slow that the job had tried inference six times over 30 s before the DELETE
+                    // reached it: it ran its course, every item refused as unavailable (checked below).
+                    ranItsCourse.Add(job);
+                    audited[job] = status.GetProperty("done").GetInt32();
+                    continue;
+                }
+
+                Assert.True(status.GetProperty("status").GetString() == "cancelled", $"cancelled {cancelledAfter[job].TotalSeconds:F1} s after its submission: {status}{fixture.LogTail()}");
                 Assert.False(status.TryGetProperty("results", out _));
                 audited[job] = status.GetProperty("done").GetInt32();
             }
@@ -439,14 +464,21 @@ public sealed class JobLimitsTests(StackFixture fixture)
         foreach (var job in jobs)
         {
             var records = await JobClient.RecordsAsync(fixture, job);
-            Assert.True(audited[job] is 200 or 400, $"done {audited[job]}");
             Assert.Equal(audited[job], records.Select(r => r.GetProperty("requestId").GetString()).Distinct().Count());
             Assert.Equal(audited[job], records.Count);
+            if (ranItsCourse.Contains(job))
+            {
+                Assert.Equal(400, audited[job]);
+                Assert.All(records, r => Assert.Equal("unavailable", r.GetProperty("outcome").GetString()));
+                continue;
+            }
+
+            Assert.True(audited[job] is 200 or 400, $"done {audited[job]}");
             Assert.All(records, r => Assert.Equal("cancelled", r.GetProperty("outcome").GetString()));
             Assert.All(records, r => Assert.Equal("refused:cancelled", r.GetProperty("stages").GetProperty("infer").GetString()));
         }
 
-        Assert.Equal("cancelled", (await JobClient.WaitAsync(caller, jobs[0], TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
+        Assert.Equal(ranItsCourse.Contains(jobs[0]) ? "completed" : "cancelled", (await JobClient.WaitAsync(caller, jobs[0], TimeSpan.FromSeconds(10))).GetProperty("status").GetString());
 
         var again = await JobClient.SubmitAsync(fixture, caller, "v2/models/credit-risk/jobs", JobClient.CreditRisk("[0.1,0.2,1,1]"));
         Assert.Equal("completed", (await JobClient.WaitAsync(caller, again)).GetProperty("status").GetString());
