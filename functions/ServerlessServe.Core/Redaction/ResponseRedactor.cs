@@ -109,24 +109,45 @@ public sealed class ResponseRedactor
     {
         var elements = output.As<byte[]>();
         var redacted = new byte[elements.Length][];
-        for (var i = 0; i < elements.Length; i++)
-        {
-            redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions, deadline);
-        }
-
-        if (redacted.Length > 1)
+        var changed = new bool[elements.Length];
+        if (elements.Length > 1)
         {
             // An entity split over elements (a model that emits a token, word or field per element) is found in the
-            // elements read together, run into each other and with a space between.
-            var texts = redacted.Select(e => Utf8.GetString(e)).ToArray();
-            var changed = RedactAcross(texts, string.Empty, entities, counts, deadline) | RedactAcross(texts, " ", entities, counts, deadline);
-            if (changed)
+            // elements read together, run into each other and with a space between, as the model wrote them: read
+            // after each element's own pass, ["john.", "smith@example.com"] released "john." (found in review
+            // 2026-12-07). Read so, an element's entity takes the text it runs into in the next element with it
+            // (["write to", "bob@example.com"] releases "write " and the placeholder): a word lost beside an entity,
+            // rather than part of the entity released.
+            var texts = new string[elements.Length];
+            for (var i = 0; i < elements.Length; i++)
             {
-                for (var i = 0; i < texts.Length; i++)
+                if (System.Text.Unicode.Utf8.IsValid(elements[i]))
+                {
+                    texts[i] = Utf8.GetString(elements[i]);
+                }
+                else
+                {
+                    // Not text: released as its placeholder (the element's own pass counts it), and read so.
+                    redacted[i] = PiiRedactor.RedactUtf8(elements[i], entities, counts, _phoneRegions, deadline);
+                    texts[i] = Utf8.GetString(redacted[i]);
+                }
+            }
+
+            RedactAcross(texts, string.Empty, entities, counts, deadline, changed);
+            RedactAcross(texts, " ", entities, counts, deadline, changed);
+            for (var i = 0; i < elements.Length; i++)
+            {
+                if (changed[i])
                 {
                     redacted[i] = Utf8.GetBytes(texts[i]);
                 }
             }
+        }
+
+        // Each element's own pass, on what the reading across elements left.
+        for (var i = 0; i < elements.Length; i++)
+        {
+            redacted[i] = redacted[i] is { } done && !changed[i] ? done : PiiRedactor.RedactUtf8(redacted[i] ?? elements[i], entities, counts, _phoneRegions, deadline);
         }
 
         return new Tensor(output.Name, output.DataType, (long[])output.Shape.Clone(), redacted);
@@ -138,9 +159,9 @@ public sealed class ResponseRedactor
     /// Finds the entities in <paramref name="texts"/> joined by <paramref name="separator"/> that span two or more
     /// elements, and redacts each in place: its placeholder where it starts, and its part of every later element it
     /// reaches removed. An entity within one element was redacted by the element's own pass. Text that cannot be
-    /// scanned in time replaces every element with <c>[REDACTED]</c>. True when anything changed.
+    /// scanned in time replaces every element with <c>[REDACTED]</c>. Marks in <paramref name="changed"/> each element it changed.
     /// </summary>
-    private bool RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline)
+    private void RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline, bool[] changed)
     {
         var starts = new int[texts.Length];
         var joined = new System.Text.StringBuilder();
@@ -158,8 +179,9 @@ public sealed class ResponseRedactor
         if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions, deadline) is not { } found)
         {
             Array.Fill(texts, "[" + PiiEntities.Unscannable + "]");
+            Array.Fill(changed, true);
             counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + 1;
-            return true;
+            return;
         }
 
         // Per element, the ranges to replace (start, end, replacement), in ascending order.
@@ -189,9 +211,8 @@ public sealed class ResponseRedactor
         foreach (var edit in edits.OrderByDescending(e => e.Element).ThenByDescending(e => e.From))
         {
             texts[edit.Element] = string.Concat(texts[edit.Element].AsSpan(0, edit.From), edit.With, texts[edit.Element].AsSpan(edit.To));
+            changed[edit.Element] = true;
         }
-
-        return edits.Count > 0;
     }
 
     // The element holding position <paramref name="position"/> of the joined text (a separator counts to the element after it).

@@ -46,7 +46,9 @@ public class ResponseRedactorTests
     [InlineData(new[] { "ssn 123-45", "-6789 filed" }, new[] { "ssn [US_SSN]", " filed" }, "US_SSN")]
     [InlineData(new[] { "4111 1111", "1111 1111", "ok" }, new[] { "[CREDIT_CARD]", "", "ok" }, "CREDIT_CARD")]
     [InlineData(new[] { "call", "555", "123", "4567", "today" }, new[] { "call", "[PHONE]", "", "", "today" }, "PHONE")]
-    [InlineData(new[] { "write to", "john@example.com", "now" }, new[] { "write to", "[EMAIL]", "now" }, "EMAIL")]
+    [InlineData(new[] { "john.", "smith@example.com", "wrote" }, new[] { "[EMAIL]", "", "" }, "EMAIL")]
+    [InlineData(new[] { "write to ", "john@example.com", " now" }, new[] { "write to ", "[EMAIL]", " now" }, "EMAIL")]
+    [InlineData(new[] { "write to", "john@example.com", "now" }, new[] { "write [EMAIL]", "", "" }, "EMAIL")]
     public void Apply_EntitySplitAcrossElements_RedactedInEveryElementItReaches(string[] elements, string[] expected, string placeholder)
     {
         var policy = new ModelPolicy { Redact = [PiiEntity.Email, PiiEntity.UsSsn, PiiEntity.CreditCard, PiiEntity.Phone] };
