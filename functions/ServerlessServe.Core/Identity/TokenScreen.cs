@@ -73,7 +73,7 @@ internal static class TokenScreen
 
     /// <summary>
     /// <c>exp</c> required and not past (beyond <paramref name="skew"/>), <c>nbf</c> if present not ahead, and the
-    /// lifetime from <c>nbf</c> (else <c>iat</c>) to <c>exp</c> at most <paramref name="maxLifetime"/>.
+    /// lifetime from <c>nbf</c> (else <c>iat</c>; one of them required) to <c>exp</c> at most <paramref name="maxLifetime"/>.
     /// </summary>
     public static TokenFailure? CheckLifetime(JsonWebToken jwt, DateTimeOffset now, TimeSpan skew, TimeSpan maxLifetime)
     {
@@ -96,6 +96,13 @@ internal static class TokenScreen
         catch (ArgumentException)
         {
             return TokenFailure.Malformed;
+        }
+
+        if (notBefore == DateTime.MinValue && issuedAt == DateTime.MinValue)
+        {
+            // With no start, its lifetime would be measured from now: a token valid for a year passes in its last day,
+            // long after any revocation of it (kept for one lifetime) has lapsed (found in review 2026-12-07).
+            return TokenFailure.LifetimeTooLong;
         }
 
         return Check(notBefore == DateTime.MinValue ? null : notBefore, expires, issuedAt == DateTime.MinValue ? null : issuedAt, now.UtcDateTime, skew, maxLifetime);

@@ -3,11 +3,15 @@ using System.ComponentModel.DataAnnotations;
 namespace ServerlessServe.Hosting.Options;
 
 /// <summary>The gateway's view of the inference app (section <c>ServerlessServe:Gateway</c>).</summary>
-internal sealed class GatewayOptions
+internal sealed class GatewayOptions : IValidatableObject
 {
     public const string SectionName = "ServerlessServe:Gateway";
 
-    /// <summary>Base URL of the inference app including its route prefix, e.g. <c>http://127.0.0.1:7072/api</c>. Required.</summary>
+    /// <summary>
+    /// Base URL of the inference app including its route prefix, e.g. <c>http://127.0.0.1:7072/api</c>. Required; https
+    /// unless on loopback: every call carries the gateway's service token, the one credential the inference app takes,
+    /// which must not cross a network in clear text (before 2026-12-07 only the Bicep's https kept it off one).
+    /// </summary>
     [Required]
     public Uri? InferenceBaseUrl { get; set; }
 
@@ -35,4 +39,15 @@ internal sealed class GatewayOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.500", "00:10:00")]
     public TimeSpan InferenceBreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (InferenceBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && !(url.Scheme == Uri.UriSchemeHttp && url.IsLoopback))))
+        {
+            yield return new ValidationResult(
+                $"{SectionName}:InferenceBaseUrl must be an absolute https URL (http is accepted for a loopback address only): the service token goes with every call.",
+                [nameof(InferenceBaseUrl)]);
+        }
+    }
 }

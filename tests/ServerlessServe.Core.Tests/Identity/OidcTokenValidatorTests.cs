@@ -72,6 +72,7 @@ public sealed class OidcTokenValidatorTests : IDisposable
         { "iat a year ahead and no nbf, so exp - iat is short", TokenFailure.NotYetValid },
         { "no exp", TokenFailure.NoExpiry },
         { "lifetime over the maximum", TokenFailure.LifetimeTooLong },
+        { "neither nbf nor iat, in the last hour of a year's lifetime", TokenFailure.LifetimeTooLong },
         { "no sub", TokenFailure.NoSubject },
         { "payload altered after signing", TokenFailure.Signature },
         { "RS256 header over an EC key", TokenFailure.Signature },
@@ -466,6 +467,15 @@ public sealed class OidcTokenValidatorTests : IDisposable
 
             case "lifetime over the maximum":
                 return Signed(ForgedToken.For(Issuer, Audience, "mallory", now, TokenLifetimes.DefaultMax + TimeSpan.FromSeconds(1)).Key("ES256", _ec.KeyId));
+            case "neither nbf nor iat, in the last hour of a year's lifetime":
+            {
+                // Measured from now it would pass: revocations are kept for one lifetime, long gone by then (review 2026-12-07).
+                var token = ForgedToken.For(Issuer, Audience, "mallory", now - TimeSpan.FromDays(365), TimeSpan.FromDays(365) + TimeSpan.FromHours(1)).Key("ES256", _ec.KeyId);
+                token.Payload.Remove("nbf");
+                token.Payload.Remove("iat");
+                return Signed(token);
+            }
+
             case "no sub":
             {
                 var token = Claims("ES256", _ec.KeyId);

@@ -175,7 +175,7 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ServerlessServe:ServiceToken:Resource"] = identity["ServerlessServe:ServiceToken:Resource"],
-            ["ServerlessServe:Gateway:InferenceBaseUrl"] = "http://inference.test/api",
+            ["ServerlessServe:Gateway:InferenceBaseUrl"] = "https://inference.test/api",
             ["ServerlessServe:Audit:Container"] = Audit.Name,
             ["ServerlessServe:Jobs:PurgeSchedule"] = "0 */10 * * * *",
             ["ServerlessServe:Jobs:Backend"] = "InMemory",

@@ -22,12 +22,12 @@ namespace ServerlessServe.Hosting.Tests.Http;
 public sealed class InferenceBreakerTests
 {
     [Theory]
-    [InlineData("http://inference.test/api/v2/models/credit-risk/versions/1/infer", "model:credit-risk")]
-    [InlineData("http://inference.test/api/v2/models/credit-risk/infer", "model:credit-risk")]
-    [InlineData("http://inference.test/v2/models/a%2Fb/versions/2/infer", "model:a%2Fb")]
-    [InlineData("http://inference.test/api/v2/health/ready", InferenceResilience.AppKey)]
-    [InlineData("http://inference.test/api/v2/models/", InferenceResilience.AppKey)]
-    [InlineData("http://inference.test/api/v2/models", InferenceResilience.AppKey)]
+    [InlineData("https://inference.test/api/v2/models/credit-risk/versions/1/infer", "model:credit-risk")]
+    [InlineData("https://inference.test/api/v2/models/credit-risk/infer", "model:credit-risk")]
+    [InlineData("https://inference.test/v2/models/a%2Fb/versions/2/infer", "model:a%2Fb")]
+    [InlineData("https://inference.test/api/v2/health/ready", InferenceResilience.AppKey)]
+    [InlineData("https://inference.test/api/v2/models/", InferenceResilience.AppKey)]
+    [InlineData("https://inference.test/api/v2/models", InferenceResilience.AppKey)]
     public void PipelineKey_TheModelNamed_ElseTheApp(string url, string expected)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(url));
@@ -226,7 +226,7 @@ public sealed class InferenceBreakerTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("http://inference.test/api/"))
+        services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("https://inference.test/api/"))
             .ConfigurePrimaryHttpMessageHandler(() => upstream);
         return services.BuildServiceProvider();
     }
@@ -300,10 +300,10 @@ public sealed class InferenceBreakerTests
         services.AddLogging();
         services.AddSingleton<IOptions<GatewayOptions>>(Microsoft.Extensions.Options.Options.Create(new GatewayOptions
         {
-            InferenceBaseUrl = new Uri("http://inference.test/api/"),
+            InferenceBaseUrl = new Uri("https://inference.test/api/"),
             InferenceBreakDuration = TimeSpan.FromSeconds(30),
         }));
-        var http = services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("http://inference.test/api/"))
+        var http = services.AddHttpClient(InferenceClient.HttpClientName, c => c.BaseAddress = new Uri("https://inference.test/api/"))
             .ConfigurePrimaryHttpMessageHandler(() => upstream);
         InferenceResilience.AddTo(http);
         return services.BuildServiceProvider();

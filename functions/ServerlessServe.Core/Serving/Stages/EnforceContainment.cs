@@ -41,8 +41,9 @@ public sealed class EnforceContainment(
         ArgumentNullException.ThrowIfNull(context);
         var caller = context.Caller ?? throw new InvalidOperationException("contain runs after authenticate");
         var (refusal, pseudonym, standing) = await CheckAsync(registry, pseudonymizer, options.Value, caller, cancellationToken).ConfigureAwait(false);
-        if (ReferenceEquals(refusal, Revoked))
+        if (ReferenceEquals(refusal, Revoked) && !context.LookAhead)
         {
+            // Once: a look-ahead's refusal sends the request down the inline path, whose contain stage logs it (review 2026-12-07).
             IdentityTelemetry.Refused(logger, context.RequestId, "caller", TokenFailure.Revoked);
         }
 
