@@ -122,8 +122,17 @@ public sealed class JobActivities(
             Infer => "infer",
             _ => "redact",
         };
-        // A cancelled job's items are refused as cancelled, as its redact step would have refused them.
-        return EachAsync(chunk, GiveUp, 1, i => i.RefusalKind is null, (item, _) => Task.FromResult(chunk.Cancelled ? Cancelled(item) : GaveUp(item, stage)), cancellationToken);
+        // A cancelled job's items are refused as cancelled, as its redact step would have refused them. An item inferred
+        // before a later try of the infer step failed has its infer verdict: it is refused at redact, its output never
+        // released (given a second infer verdict, as before 2026-12-07, its record could never be built, and the audit
+        // step failed the job on every attempt: review).
+        return EachAsync(
+            chunk,
+            GiveUp,
+            1,
+            i => i.RefusalKind is null,
+            (item, _) => Task.FromResult(chunk.Cancelled ? Cancelled(item) : GaveUp(item, stage == "infer" && item.Inferred is not null ? "redact" : stage)),
+            cancellationToken);
     }
 
     /// <summary>The verdicts and refusal of an item whose step failed on every attempt (<see cref="GiveUpAsync"/>).</summary>

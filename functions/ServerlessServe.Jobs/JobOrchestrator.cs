@@ -93,7 +93,8 @@ public static class JobOrchestrator
         catch (Exception ex) when (ex is TaskFailedException or StaleStepException)
         {
             Log.StepGaveUp(context.CreateReplaySafeLogger("ServerlessServe.Jobs.JobOrchestrator"), progress.Chunk.JobId, progress.Chunk.Chunk, progress.Step);
-            chunk = await StepAsync(context, JobActivities.GiveUp, progress.Chunk with { GaveUpAt = progress.Step }).ConfigureAwait(true);
+            // In a job cancelled meanwhile, refused as cancelled (before 2026-12-07 only a chunk that reached redact was).
+            chunk = await StepAsync(context, JobActivities.GiveUp, progress.Chunk with { GaveUpAt = progress.Step, Cancelled = cancel.Requested }).ConfigureAwait(true);
         }
 
         return await StepAsync(context, JobActivities.Audit, chunk).ConfigureAwait(true);

@@ -42,9 +42,21 @@ public abstract class RequestContext
     /// <summary>The name of the stage that refused, or null.</summary>
     public string? RefusedAt { get; private set; }
 
-    /// <summary>Verdicts by stage name (the audit record's <c>stages</c>).</summary>
-    public IReadOnlyDictionary<string, string> VerdictsByStage() =>
-        _verdicts.ToDictionary(v => v.Stage, v => v.Verdict, StringComparer.Ordinal);
+    /// <summary>
+    /// Verdicts by stage name (the audit record's <c>stages</c>). A stage with two verdicts (a job's step carried over
+    /// twice) has its last: the record must always be buildable, or an item the model ran on could go unaudited (it
+    /// threw before 2026-12-07).
+    /// </summary>
+    public IReadOnlyDictionary<string, string> VerdictsByStage()
+    {
+        var byStage = new Dictionary<string, string>(_verdicts.Count, StringComparer.Ordinal);
+        foreach (var verdict in _verdicts)
+        {
+            byStage[verdict.Stage] = verdict.Verdict;
+        }
+
+        return byStage;
+    }
 
     /// <summary>
     /// Carries over what stages that ran earlier, in another process, decided: a context rebuilt from plain values on the

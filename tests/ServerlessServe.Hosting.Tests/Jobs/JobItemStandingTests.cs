@@ -148,6 +148,29 @@ public sealed class JobItemStandingTests(InProcessStack stack)
         Assert.Null(Assert.Single(await payloads.GetAsync<ItemState[]>(validated.Items, default)).RefusalKind);
     }
 
+    /// <summary>
+    /// A chunk some of whose items were inferred, its next try of infer (for the items left pending) failing on every
+    /// attempt: the inferred items are refused at redact, each with one verdict a stage, and audited. Found in review
+    /// 2026-12-07: they got a second infer verdict, their records could not be built, and the job failed with items the
+    /// model ran on unaudited.
+    /// </summary>
+    [Fact]
+    public async Task InferRetryFailedOnEveryAttempt_ItemsInferredBefore_RefusedAtRedact_AndAudited()
+    {
+        var (activities, payloads) = Services();
+        var chunk = await activities.InferAsync(await activities.ValidateAsync(await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-gave-up-inferred", []))));
+        Assert.NotNull(Assert.Single(await payloads.GetAsync<ItemState[]>(chunk.Items, default)).Inferred);
+
+        var givenUp = await activities.GiveUpAsync(chunk with { GaveUpAt = JobActivities.Infer });
+
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(givenUp.Items, default));
+        Assert.Equal((RefusalKind.Unavailable, "redact"), (item.RefusalKind!.Value, item.RefusedAt!));
+        Assert.Single(item.Verdicts, v => v.Stage == "infer");
+        var audited = await AuditedAsync(activities, payloads, givenUp);
+        Assert.Equal("unavailable", audited.GetProperty("outcome").GetString());
+        Assert.False(audited.TryGetProperty("outputSha256", out var output) && output.ValueKind == JsonValueKind.String);
+    }
+
     [Fact]
     public async Task CancelledJob_StepFailedOnEveryAttempt_ItsItemsRefusedAsCancelled()
     {
