@@ -60,6 +60,34 @@ public static class AuditVerifier
         var chains = new SortedDictionary<string, ChainBlobs>(StringComparer.Ordinal);
         ChainBlobs Chain(string writer) => chains.TryGetValue(writer, out var found) ? found : chains[writer] = new ChainBlobs();
 
+        // Heads before segments, for the witness's reason: a writer writes a head only over records it has, and records
+        // only grow, so every head listed first is covered by the segments listed after it. Listed the other way, a
+        // writer that started (or began a segment) and wrote a head between the two listings read as truncated on a
+        // healthy log (found in review 2026-12-07).
+        async Task ListHeadsAsync(string prefix)
+        {
+            await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, prefix, cancellationToken).ConfigureAwait(false))
+            {
+                if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq))
+                {
+                    if (item.Properties.ContentLength > AuditVerificationOptions.MaxHeadBytes)
+                    {
+                        Chain(writer).Oversized.Add(item.Name);
+                    }
+                    else
+                    {
+                        Chain(writer).Checkpoints.Add((seq, item.Name));
+                    }
+                }
+                else
+                {
+                    Chain(AuditBlobNames.WriterOf(item.Name, AuditBlobNames.CheckpointsPrefix)).BadNames.Add(item.Name);
+                }
+            }
+        }
+
+        await ListHeadsAsync(AuditBlobNames.CheckpointsPrefix).ConfigureAwait(false);
+
         await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.ChainsPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (AuditBlobNames.TryParseSegment(item.Name, out var writer, out var segment))
@@ -79,23 +107,11 @@ public static class AuditVerifier
             }
         }
 
-        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.None, AuditBlobNames.CheckpointsPrefix, cancellationToken).ConfigureAwait(false))
+        // A writer that started between the two listings has records and no head listed yet: its heads are listed once
+        // more (a writer's first head follows its first group), so a healthy new writer does not read as unanchored.
+        foreach (var writer in chains.Where(static c => c.Value.Segments.Count > 0 && c.Value.Checkpoints.Count == 0).Select(static c => c.Key).ToList())
         {
-            if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq))
-            {
-                if (item.Properties.ContentLength > AuditVerificationOptions.MaxHeadBytes)
-                {
-                    Chain(writer).Oversized.Add(item.Name);
-                }
-                else
-                {
-                    Chain(writer).Checkpoints.Add((seq, item.Name));
-                }
-            }
-            else
-            {
-                Chain(AuditBlobNames.WriterOf(item.Name, AuditBlobNames.CheckpointsPrefix)).BadNames.Add(item.Name);
-            }
+            await ListHeadsAsync(AuditBlobNames.CheckpointPrefix(writer)).ConfigureAwait(false);
         }
 
         var reports = new List<AuditChainReport>(chains.Count);

@@ -199,6 +199,45 @@ public sealed class AuditVerifierTests(AzuriteFixture azurite) : IDisposable
         Assert.False(report.Ok);
     }
 
+    /// <summary>
+    /// A writer that starts while the verifier lists (its records and first head written between the listings) is not
+    /// reported truncated: the heads are listed first. Found in review 2026-12-07: segments were listed first, and a
+    /// head listed after them, over records listed before they existed, read as a truncated chain on a healthy log.
+    /// </summary>
+    [Fact]
+    public async Task VerifyAsync_WriterStartsBetweenTheListings_NotTruncated()
+    {
+        var (container, _) = await WriteAsync();
+        var between = new AfterFirstListing(() => AuditTestData.WriteChainAsync(container, _key, 3, static o => o.GroupWindow = TimeSpan.Zero));
+        var watched = azurite.GetContainer(container.Name, configure: o => o.AddPolicy(between, Azure.Core.HttpPipelinePosition.PerCall));
+
+        var report = await AuditVerifier.VerifyAsync(watched, [_key], CancellationToken.None);
+
+        Assert.True(between.Ran);
+        Assert.True(report.Ok, string.Join("; ", report.Chains.Select(static c => c.Failure?.ToString())));
+        Assert.True((await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None)).Ok);
+    }
+
+    /// <summary>Runs <c>meanwhile</c> once, after the first blob listing's answer and before the verifier reads it.</summary>
+    private sealed class AfterFirstListing(Func<Task> meanwhile) : Azure.Core.Pipeline.HttpPipelinePolicy
+    {
+        private int _ran;
+
+        public bool Ran => Volatile.Read(ref _ran) == 1;
+
+        public override void Process(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(Azure.Core.HttpMessage message, ReadOnlyMemory<Azure.Core.Pipeline.HttpPipelinePolicy> pipeline)
+        {
+            await ProcessNextAsync(message, pipeline);
+            if (message.Request.Uri.Query.Contains("comp=list", StringComparison.Ordinal) && Interlocked.Exchange(ref _ran, 1) == 0)
+            {
+                await meanwhile();
+            }
+        }
+    }
+
     /// <summary>The paths of the blobs downloaded (GET without a listing query).</summary>
     private sealed class Downloads : Azure.Core.Pipeline.HttpPipelinePolicy
     {
