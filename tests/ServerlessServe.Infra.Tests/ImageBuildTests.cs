@@ -49,6 +49,31 @@ public sealed partial class ImageBuildTests(CompiledTemplateFixture fixture) : I
         Assert.NotEqual("root", user.Groups["uid"].Value);
     }
 
+    /// <summary>
+    /// The inference image builds from a context of chosen files: every repository-wide build input is among them
+    /// (found in review 2026-12-07: without .editorconfig, CS1591 failed every remote build), and global.json, which pins
+    /// the development machines' SDK band, is not, in either image.
+    /// </summary>
+    [Fact]
+    public void Images_BuildWithEveryRepositoryWideBuildInput_AndWithoutTheDevelopmentSdkPin()
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(BicepCli.RepositoryRoot, "functions/ServerlessServe.Inference/Dockerfile"));
+        var copied = Regex.Matches(dockerfile, @"(?m)^COPY (?!--from)(?<sources>.+) \S+$").SelectMany(m => m.Groups["sources"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToHashSet(StringComparer.Ordinal);
+        var ignored = File.ReadAllLines(Path.Combine(BicepCli.RepositoryRoot, ".dockerignore")).Select(l => l.Trim().TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        foreach (var input in new[] { ".editorconfig", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
+        {
+            if (File.Exists(Path.Combine(BicepCli.RepositoryRoot, input)))
+            {
+                Assert.Contains(input, copied);
+                Assert.DoesNotContain(input, ignored);
+            }
+        }
+
+        Assert.DoesNotContain("global.json", copied);
+        var publisher = File.ReadAllText(Path.Combine(BicepCli.RepositoryRoot, "tools/ServerlessServe.Cli/Dockerfile.publisher"));
+        Assert.Matches(@"(?m)^RUN rm -f global\.json && dotnet publish ", publisher);
+    }
+
     [Fact]
     public void InferenceImage_ListensWhereTheIngressPoints_AndIsBuiltRemotelyFromPinnedBases()
     {
