@@ -656,3 +656,9 @@ output SERVERLESSSERVE_PUBLISH_JOB_NAME string = publishJob.outputs.name
 output SERVERLESSSERVE_MODELS_BLOB_URI string = '${storage.outputs.dataBlobEndpoint}${modelsContainerName}'
 output SERVERLESSSERVE_VNET_ENABLED bool = vnetEnabled
 output SERVERLESSSERVE_GPU_ENABLED bool = gpuEnabled
+// What a second machine's azd environment needs to provision this deployment again (`azd env refresh` takes them):
+// without them its preprovision hook would seed new audit keys and a new model signer (preflight.sh stops it).
+output SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM string = modelSignerPublicKeyPem
+output SERVERLESSSERVE_KEYS_SEEDED string = 'true'
+output SERVERLESSSERVE_WITNESS_KEY_SEEDED string = 'true'
+output SERVERLESSSERVE_KEYS_SEEDED_SALT string = resourceSalt

@@ -27,6 +27,8 @@ if ($envName) {
 }
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
+# A reseed asked for (SERVERLESSSERVE_RESEED_KEYS, preflight.ps1) is done: the next provision reseeds nothing.
+if ((Get-AzdValue 'SERVERLESSSERVE_RESEED_KEYS') -eq 'true') { azd env set SERVERLESSSERVE_RESEED_KEYS false }
 # The salt whose Key Vault holds the seeded secrets: a new salt makes preprovision seed the new vault.
 $seededSalt = Get-AzdValue 'SERVERLESSSERVE_RESOURCE_SALT'
 if ($seededSalt) { azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT $seededSalt } else { azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT '""' }

@@ -24,6 +24,8 @@ if [ -n "$env_name" ]; then
 fi
 azd env set SERVERLESSSERVE_KEYS_SEEDED true
 azd env set SERVERLESSSERVE_WITNESS_KEY_SEEDED true
+# A reseed asked for (SERVERLESSSERVE_RESEED_KEYS, preflight.sh) is done: the next provision reseeds nothing.
+if [ "$(value SERVERLESSSERVE_RESEED_KEYS)" = "true" ]; then azd env set SERVERLESSSERVE_RESEED_KEYS false; fi
 # The salt whose Key Vault holds the seeded secrets: a new salt makes preprovision seed the new vault.
 azd env set SERVERLESSSERVE_KEYS_SEEDED_SALT "$(value SERVERLESSSERVE_RESOURCE_SALT)"
 

@@ -84,6 +84,15 @@ if ($envName) {
 azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE $mode | Out-Null
 if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE failed' }
 
+# An environment whose keys were seeded from another machine: its vault is live, but this machine's azd environment does
+# not know, and preprovision would seed new audit keys into it and replace the trusted model signer (review 2026-12-07).
+if ($mode -eq 'default' -and $envName -and (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -ne 'true' -and (Get-AzdValue 'SERVERLESSSERVE_RESEED_KEYS') -ne 'true') {
+    $live = @(az keyvault list --query "[?tags.""azd-env-name""=='$envName' && tags.application=='serverlessserve' && location=='$region' && (tags.""serverlessserve-salt"" || '')=='$salt'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
+    if ($LASTEXITCODE -eq 0 -and $live.Count -gt 0) {
+        throw "preflight: Key Vault $($live -join ' ') of azd environment '$envName' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$envName/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again)."
+    }
+}
+
 # Once postprovision has locked the audit retention policies, provisioning leaves them out of the template (Azure refuses
 # to update a locked policy). A new salt names new accounts, whose containers need those policies from the template.
 if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true' -and (Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT').Trim('"') -ne $salt) {

@@ -7,7 +7,10 @@
 # 3. a Key Vault of this azd environment left soft-deleted by `azd down` (purge protection keeps it for its retention
 #    days, and its name is fixed) is recovered rather than collided with: SERVERLESSSERVE_KEY_VAULT_CREATE_MODE is set
 #    to recover when such a vault exists and to default otherwise, on every run;
-# 4. a retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED, set by postprovision)
+# 4. an environment whose vault is live but whose keys this machine's azd environment does not know as seeded (it was
+#    provisioned from another machine) stops, rather than have new keys seeded over the old (SERVERLESSSERVE_RESEED_KEYS=true
+#    to replace them);
+# 5. a retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED, set by postprovision)
 #    is forgotten: the new salt's new accounts need their audit retention policies from the template.
 # SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
 set -eu
@@ -93,6 +96,17 @@ if [ -n "$env_name" ]; then
   fi
 fi
 azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE "$mode"
+
+# An environment whose keys were seeded from another machine (a teammate's, or CI's, with `azd env new` of the same
+# name): its vault is live, but this machine's azd environment does not know, and preprovision would seed new audit keys
+# into it and replace the trusted model signer, so that no published model verified any more (found in review
+# 2026-12-07). Stopped here, with how to carry the environment over; SERVERLESSSERVE_RESEED_KEYS=true replaces the keys.
+if [ "$mode" = default ] && [ -n "$env_name" ] && [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" != "true" ] && [ "$(value SERVERLESSSERVE_RESEED_KEYS)" != "true" ]; then
+  live=$(az keyvault list --query "[?tags.\"azd-env-name\"=='$env_name' && tags.application=='serverlessserve' && location=='$region' && (tags.\"serverlessserve-salt\" || '')=='$salt'].name" -o tsv 2>/dev/null || true)
+  if [ -n "$(printf '%s' "$live" | tr -d ' \r\n')" ]; then
+    fail "Key Vault $(printf '%s' "$live" | tr -d '\r' | tr '\n' ' ' | sed 's/ *$//') of azd environment '$env_name' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$env_name/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again)."
+  fi
+fi
 
 # Once postprovision has locked the audit retention policies, provisioning leaves them out of the template (Azure refuses
 # to update a locked policy). A new salt names new accounts, whose containers need those policies from the template.

@@ -103,6 +103,57 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
         Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list-deleted", StringComparison.Ordinal) && c.Contains("=='prod'", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A second machine (a teammate's, CI's) provisioning an environment seeded elsewhere: its vault is live and this azd
+    /// environment does not say seeded, so preprovision would seed new audit keys and a new model signer over the old.
+    /// Stopped, saying how to carry the environment over; seeded, or told to reseed, it goes on (review 2026-12-07).
+    /// </summary>
+    [Theory]
+    [InlineData(null, null, 1)]
+    [InlineData("true", null, 0)]
+    [InlineData(null, "true", 0)]
+    public async Task LiveVaultOfThisEnvironment_NotKnownAsSeededHere_Stops(string? seeded, string? reseed, int exitCode)
+    {
+        var env = Env();
+        if (seeded is not null)
+        {
+            env["SERVERLESSSERVE_KEYS_SEEDED"] = seeded;
+        }
+
+        if (reseed is not null)
+        {
+            env["SERVERLESSSERVE_RESEED_KEYS"] = reseed;
+        }
+
+        var answers = Az(quota: "T4Gpus\t0\t1");
+        answers["keyvault-live"] = "kv-live123";
+        _hook.AzScript = """
+            case "$1 $2" in
+              "keyvault list") cat "$ANSWERS/az-keyvault-live" ;;
+              *) cat "$ANSWERS/az-$1" ;;
+            esac
+            """;
+
+        var run = await RunAsync(env, answers);
+
+        Assert.True(run.ExitCode == exitCode, run.Output + run.Errors);
+        if (exitCode != 0)
+        {
+            Assert.Contains("Key Vault kv-live123 of azd environment 'prod' already holds its audit keys", run.Errors, StringComparison.Ordinal);
+            Assert.Contains("azd env refresh", run.Errors, StringComparison.Ordinal);
+            Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list --query", StringComparison.Ordinal) && c.Contains("=='prod'", StringComparison.Ordinal) && c.Contains("location=='swedencentral'", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task NoLiveVault_FirstProvision_GoesOn()
+    {
+        var run = await RunAsync(Env(), Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list --query", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("sub-1", 0)]
     [InlineData("sub-2", 1)]
