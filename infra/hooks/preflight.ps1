@@ -1,8 +1,10 @@
 # Preflight before provisioning (PowerShell; run by preprovision.ps1). Same checks as preflight.sh:
 # 1. the region offers Flex Consumption; 2. unless SERVERLESSSERVE_GPU_ENABLED=false, the region offers the serverless
 # GPU profile type and the subscription has quota for one more GPU of it there; 3. SERVERLESSSERVE_KEY_VAULT_CREATE_MODE
-# is recover when a Key Vault of this azd environment was left soft-deleted by `azd down`, default otherwise; 4. a
-# retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED) is forgotten.
+# is recover when a Key Vault of this azd environment was left soft-deleted by `azd down`, default otherwise; 4. a live
+# vault of this environment not known here as seeded stops the provision; 5. a retention lock recorded under another
+# resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED) is forgotten; 6. the three audiences no app starts without are
+# set; 7. the inference image's ONNX Runtime flavour follows SERVERLESSSERVE_GPU_ENABLED.
 # SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
 $ErrorActionPreference = 'Stop'
 
@@ -24,6 +26,16 @@ if (-not $location) { throw 'preflight: AZURE_LOCATION is not set: azd env set A
 $region = $location.ToLowerInvariant().Replace(' ', '')
 $envName = Get-AzdValue 'AZURE_ENV_NAME'
 if (-not $envName) { $envName = "$env:AZURE_ENV_NAME" }
+
+# The audiences no app starts without (review 2026-12-07: the gateway's and the admin app's were not checked).
+$audiences = [ordered]@{
+    'SERVERLESSSERVE_INFERENCE_AUDIENCE' = 'the application id URI of the inference API''s app registration (docs/identity.md, "Services"); neither the gateway nor the inference app starts without it'
+    'SERVERLESSSERVE_IDENTITY_AUDIENCE' = 'the client id (or api:// URI) of the app registration that exposes the API to callers (docs/identity.md, "Entra ID"); the gateway does not start without it'
+    'SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE' = 'the audience of the admin API''s tokens (docs/identity.md); the admin app does not start without it'
+}
+foreach ($name in $audiences.Keys) {
+    if (-not (Get-AzdValue $name)) { throw "preflight: $name is empty: set it to $($audiences[$name])." }
+}
 
 # Every az call of the hooks uses the Azure CLI's own default subscription, which must be the one azd deploys to.
 $azdSubscription = Get-AzdValue 'AZURE_SUBSCRIPTION_ID'
@@ -99,4 +111,21 @@ if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true' -and (Get
     azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false | Out-Null
     if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED failed' }
     Write-Host 'preflight: the resource salt changed since the audit retention policies were locked: this provision declares the audit retention policies of the new accounts (unlocked; lock them as before)'
+}
+
+# The inference image's ONNX Runtime follows SERVERLESSSERVE_GPU_ENABLED on every run while this hook chose it; a flavour
+# set by hand is kept, except a CPU image on the GPU, which stops here (review 2026-12-07).
+$wanted = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
+$flavor = Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR'
+if (-not $flavor -or (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN') -eq 'preflight') {
+    if ($flavor -ne $wanted) {
+        azd env set SERVERLESSSERVE_ORT_FLAVOR $wanted | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR failed' }
+        if ($flavor) { Write-Host "preflight: the inference image is built with the $wanted ONNX Runtime from now on (it was $flavor), as SERVERLESSSERVE_GPU_ENABLED says; the next deploy builds it" }
+    }
+    azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN failed' }
+}
+elseif ($flavor -eq 'cpu' -and $wanted -eq 'gpu') {
+    throw 'preflight: SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false'
 }

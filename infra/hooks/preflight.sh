@@ -11,7 +11,9 @@
 #    provisioned from another machine) stops, rather than have new keys seeded over the old (SERVERLESSSERVE_RESEED_KEYS=true
 #    to replace them);
 # 5. a retention lock recorded under another resource salt (SERVERLESSSERVE_AUDIT_RETENTION_LOCKED, set by postprovision)
-#    is forgotten: the new salt's new accounts need their audit retention policies from the template.
+#    is forgotten: the new salt's new accounts need their audit retention policies from the template;
+# 6. the three audiences no app starts without are set;
+# 7. the inference image's ONNX Runtime flavour (SERVERLESSSERVE_ORT_FLAVOR) follows SERVERLESSSERVE_GPU_ENABLED.
 # SERVERLESSSERVE_SKIP_PREFLIGHT=true skips 1 and 2, and says so.
 set -eu
 
@@ -28,6 +30,20 @@ location=$(value AZURE_LOCATION)
 region=$(printf '%s' "$location" | lower | tr -d ' ')
 env_name=$(value AZURE_ENV_NAME)
 [ -n "$env_name" ] || env_name=${AZURE_ENV_NAME:-}
+
+# The audiences no app starts without (an empty one becomes an empty Audiences:0, which the app's settings check refuses):
+# stopped here rather than after a deployment that reports success and apps that never start (the gateway's and the
+# admin app's were not checked before 2026-12-07: review).
+for name in SERVERLESSSERVE_INFERENCE_AUDIENCE SERVERLESSSERVE_IDENTITY_AUDIENCE SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE; do
+  if [ -z "$(value "$name")" ]; then
+    case "$name" in
+      SERVERLESSSERVE_INFERENCE_AUDIENCE) what="the application id URI of the inference API's app registration (docs/identity.md, \"Services\"); neither the gateway nor the inference app starts without it" ;;
+      SERVERLESSSERVE_IDENTITY_AUDIENCE) what="the client id (or api:// URI) of the app registration that exposes the API to callers (docs/identity.md, \"Entra ID\"); the gateway does not start without it" ;;
+      *) what="the audience of the admin API's tokens (docs/identity.md); the admin app does not start without it" ;;
+    esac
+    fail "$name is empty: set it to $what."
+  fi
+done
 
 # Every az call of the hooks uses the Azure CLI's own default subscription, which must be the one azd deploys to: in
 # another, the quota and the soft-deleted vault are looked for in the wrong place, and predown and the publish step fail.
@@ -113,4 +129,20 @@ fi
 if [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED)" = "true" ] && [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED_SALT)" != "$salt" ]; then
   azd env set SERVERLESSSERVE_AUDIT_RETENTION_LOCKED false
   echo "preflight: the resource salt changed since the audit retention policies were locked: this provision declares the audit retention policies of the new accounts (unlocked; lock them as before)"
+fi
+
+# The inference image's ONNX Runtime follows SERVERLESSSERVE_GPU_ENABLED on every run while this hook chose it
+# (SERVERLESSSERVE_ORT_FLAVOR_CHOSEN=preflight). Chosen once, as before 2026-12-07, a first deployment on CPU kept its CPU
+# image after the GPU was turned on, on a GPU profile with the CUDA provider asked for: every request refused, the GPU
+# paid for (review). A flavour set by hand is kept, except a CPU image on the GPU, which stops here.
+if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then wanted=cpu; else wanted=gpu; fi
+flavor=$(value SERVERLESSSERVE_ORT_FLAVOR)
+if [ -z "$flavor" ] || [ "$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)" = "preflight" ]; then
+  if [ "$flavor" != "$wanted" ]; then
+    azd env set SERVERLESSSERVE_ORT_FLAVOR "$wanted"
+    [ -z "$flavor" ] || echo "preflight: the inference image is built with the $wanted ONNX Runtime from now on (it was $flavor), as SERVERLESSSERVE_GPU_ENABLED says; the next deploy builds it"
+  fi
+  azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight
+elif [ "$flavor" = cpu ] && [ "$wanted" = gpu ]; then
+  fail "SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false"
 fi

@@ -1,7 +1,7 @@
 # azd preprovision hook (PowerShell). Same steps as preprovision.sh:
-# - runs the preflight (preflight.ps1): region, GPU profile and quota, a soft-deleted Key Vault to recover;
+# - runs the preflight (preflight.ps1): region, GPU profile and quota, a soft-deleted Key Vault to recover, a live one
+#   seeded from another machine, the audiences no app starts without, the inference image's ONNX Runtime flavour;
 # - hands the digest-pinned base images to azd as build arguments (pin-images.ps1);
-# - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` and hands them to Bicep through the azd environment: public
 #   key as a plain parameter (a model signer key you set beforehand is kept), the three secrets (audit pseudonym,
@@ -9,7 +9,6 @@
 #   deletes their files);
 # - in an environment seeded before the audit witness was deployed (SERVERLESSSERVE_WITNESS_KEY_SEEDED unset), creates
 #   the witness key alone, in a scratch state folder, and hands it over the same way;
-# - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (docs/identity.md, "Services").
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
 $ErrorActionPreference = 'Stop'
@@ -31,14 +30,6 @@ function Get-Base64([string] $Path) { [Convert]::ToBase64String([IO.File]::ReadA
 # Base images pinned by digest for the remote image builds (fills an empty digest of infra/images.lock).
 & (Join-Path $PSScriptRoot 'pin-images.ps1') -Azd
 
-if (-not (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR')) {
-    $flavor = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
-    Set-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR' $flavor
-}
-
-if (-not (Get-AzdValue 'SERVERLESSSERVE_INFERENCE_AUDIENCE')) {
-    throw 'SERVERLESSSERVE_INFERENCE_AUDIENCE is empty: set it to the application id URI of the inference API''s app registration (docs/identity.md, "Services"); neither app starts without it.'
-}
 
 $seeded = (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -eq 'true'
 $witnessSeeded = (Get-AzdValue 'SERVERLESSSERVE_WITNESS_KEY_SEEDED') -eq 'true'

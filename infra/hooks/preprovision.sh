@@ -1,8 +1,8 @@
 #!/bin/sh
 # azd preprovision hook (POSIX). Runs before every `azd provision`/`azd up`:
-# - runs the preflight (preflight.sh): region, GPU profile and quota, a soft-deleted Key Vault to recover;
+# - runs the preflight (preflight.sh): region, GPU profile and quota, a soft-deleted Key Vault to recover, a live one
+#   seeded from another machine, the audiences no app starts without, the inference image's ONNX Runtime flavour;
 # - hands the digest-pinned base images to azd as build arguments (pin-images.sh);
-# - picks the inference image flavour (gpu/cpu) from SERVERLESSSERVE_GPU_ENABLED unless set;
 # - on the first provision of an azd environment, creates its keys with
 #   `ssctl keys create --state .azure/<env>` (ECDSA P-256 key pairs and the 32-byte audit pseudonym key,
 #   in .azure/<env>/keys) and hands them to Bicep through the azd environment:
@@ -15,8 +15,6 @@
 # - in an environment seeded before the audit witness was deployed (SERVERLESSSERVE_WITNESS_KEY_SEEDED unset), creates
 #   the witness key alone, in a scratch state folder so that no other key file of the environment is touched, and
 #   hands it over the same way.
-# - refuses to provision without SERVERLESSSERVE_INFERENCE_AUDIENCE (the inference API's application id URI,
-#   docs/identity.md "Services"): without it neither app would start.
 # PEMs are stored base64-encoded (azd environment values are single-line); Bicep decodes them.
 # No key material is printed.
 set -eu
@@ -28,16 +26,6 @@ sh "$(dirname "$0")/preflight.sh"
 # Base images pinned by digest for the remote image builds (fills an empty digest of infra/images.lock).
 sh "$(dirname "$0")/pin-images.sh" --azd
 
-if [ -z "$(value SERVERLESSSERVE_ORT_FLAVOR)" ]; then
-  if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then flavor=cpu; else flavor=gpu; fi
-  azd env set SERVERLESSSERVE_ORT_FLAVOR "$flavor"
-fi
-
-if [ -z "$(value SERVERLESSSERVE_INFERENCE_AUDIENCE)" ]; then
-  echo "SERVERLESSSERVE_INFERENCE_AUDIENCE is empty: set it to the application id URI of the inference API's app" >&2
-  echo "registration (docs/identity.md, \"Services\"); neither app starts without it." >&2
-  exit 1
-fi
 
 seeded=$(value SERVERLESSSERVE_KEYS_SEEDED)
 witness_seeded=$(value SERVERLESSSERVE_WITNESS_KEY_SEEDED)

@@ -154,6 +154,72 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
         Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list --query", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Each audience no app starts without stops the provision when empty, before any az call (review 2026-12-07: only
+    /// the inference audience was checked, so a deployment without the callers' or the admin audience reported success
+    /// and its gateway or admin app never started).
+    /// </summary>
+    [Theory]
+    [InlineData("SERVERLESSSERVE_INFERENCE_AUDIENCE")]
+    [InlineData("SERVERLESSSERVE_IDENTITY_AUDIENCE")]
+    [InlineData("SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE")]
+    public async Task AudienceEmpty_Stops_NamingIt(string name)
+    {
+        var env = Env();
+        env.Remove(name);
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"preflight: {name} is empty: set it to ", run.Errors, StringComparison.Ordinal);
+        Assert.Empty(run.AzCalls);
+    }
+
+    /// <summary>
+    /// The inference image's ONNX Runtime follows SERVERLESSSERVE_GPU_ENABLED while the hook chose it: a first deployment
+    /// on CPU gets the GPU image once the GPU is turned on (review 2026-12-07: chosen once, the CPU image went on the GPU
+    /// profile and refused every request). One set by hand is kept, except a CPU image on the GPU, which stops.
+    /// </summary>
+    [Theory]
+    [InlineData(null, null, "false", 0, "cpu")]
+    [InlineData(null, null, null, 0, "gpu")]
+    [InlineData("cpu", "preflight", null, 0, "gpu")]
+    [InlineData("gpu", "preflight", "false", 0, "cpu")]
+    [InlineData("gpu", null, "false", 0, "gpu")]
+    [InlineData("cpu", null, "false", 0, "cpu")]
+    [InlineData("cpu", null, null, 1, "cpu")]
+    public async Task OrtFlavour_FollowsTheGpuSetting_WhileTheHookChoseIt(string? flavour, string? chosen, string? gpuEnabled, int exitCode, string expected)
+    {
+        var env = Env();
+        if (flavour is not null)
+        {
+            env["SERVERLESSSERVE_ORT_FLAVOR"] = flavour;
+        }
+
+        if (chosen is not null)
+        {
+            env["SERVERLESSSERVE_ORT_FLAVOR_CHOSEN"] = chosen;
+        }
+
+        if (gpuEnabled is not null)
+        {
+            env["SERVERLESSSERVE_GPU_ENABLED"] = gpuEnabled;
+        }
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.True(run.ExitCode == exitCode, run.Output + run.Errors);
+        Assert.Equal(expected, run.Env["SERVERLESSSERVE_ORT_FLAVOR"]);
+        if (exitCode != 0)
+        {
+            Assert.Contains("azd env set SERVERLESSSERVE_ORT_FLAVOR gpu", run.Errors, StringComparison.Ordinal);
+        }
+        else if (flavour is not null && flavour != expected)
+        {
+            Assert.Contains($"built with the {expected} ONNX Runtime from now on (it was {flavour})", run.Output, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("sub-1", 0)]
     [InlineData("sub-2", 1)]
@@ -281,6 +347,9 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
     {
         ["AZURE_ENV_NAME"] = "prod",
         ["AZURE_LOCATION"] = location,
+        ["SERVERLESSSERVE_INFERENCE_AUDIENCE"] = "api://serverlessserve-inference",
+        ["SERVERLESSSERVE_IDENTITY_AUDIENCE"] = "api://serverlessserve",
+        ["SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE"] = "api://serverlessserve-admin",
     };
 
     private static Dictionary<string, string> Az(
