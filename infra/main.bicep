@@ -205,10 +205,13 @@ var secretNames = {
   auditCheckpointKey: 'audit-checkpoint-key'
   auditWitnessKey: 'audit-witness-key'
 }
-var callerAuthority = !empty(identityAuthority) ? identityAuthority : '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
-// Managed identity tokens are v1 unless the resource's registration asks for v2: this tenant's v1 issuer is accepted
-// beside the v2 one its metadata names (the tenant's keys sign both). A custom authority is its own issuer.
-var serviceIssuers = !empty(identityAuthority) ? [identityAuthority, identityAuthority] : ['https://sts.windows.net/${tenant().tenantId}/', callerAuthority]
+var tenantAuthority = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+var callerAuthority = !empty(identityAuthority) ? identityAuthority : tenantAuthority
+// The gateway's tokens for the inference app come from its managed identity, so from this tenant's Entra ID whatever
+// issues the callers' tokens: v1 unless the resource's registration asks for v2, so this tenant's v1 issuer is accepted
+// beside the v2 one its metadata names (the tenant's keys sign both). Derived from identityAuthority before 2026-12-07,
+// a custom callers' authority made the inference app refuse every gateway call (found in review).
+var serviceIssuers = ['https://sts.windows.net/${tenant().tenantId}/', tenantAuthority]
 var publicKeys = {
   modelSigner: pemText(modelSignerPublicKeyPem)
 }
@@ -495,7 +498,7 @@ module inference 'modules/inference.bicep' = {
     dataBlobEndpoint: storage.outputs.dataBlobEndpoint
     modelsContainerName: modelsContainerName
     modelSignerPublicKeyPem: publicKeys.modelSigner
-    serviceAuthority: callerAuthority
+    serviceAuthority: tenantAuthority
     serviceIssuers: serviceIssuers
     serviceAudience: inferenceAudience
     serviceClientId: inferenceClientId

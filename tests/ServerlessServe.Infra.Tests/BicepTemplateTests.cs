@@ -222,13 +222,15 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     }
 
     [Theory]
-    [InlineData("", "api://serverlessserve-inference")]
-    [InlineData("7f1c4a52-0000-4000-8000-0000000000c1", "7f1c4a52-0000-4000-8000-0000000000c1")]
-    public void Evaluate_ServiceIdentity_GatewayAsksForTheAudienceTheInferenceAppAcceptsFromTheGatewaysIdentityOnly(string clientId, string secondAudience)
+    [InlineData("", "api://serverlessserve-inference", "")]
+    [InlineData("7f1c4a52-0000-4000-8000-0000000000c1", "7f1c4a52-0000-4000-8000-0000000000c1", "")]
+    [InlineData("", "api://serverlessserve-inference", "https://callers.ciamlogin.com/11111111-2222-3333-4444-555555555555/v2.0")]
+    public void Evaluate_ServiceIdentity_GatewayAsksForTheAudienceTheInferenceAppAcceptsFromTheGatewaysIdentityOnly(string clientId, string secondAudience, string callersAuthority)
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);
         parameters["inferenceAudience"] = "api://serverlessserve-inference";
         parameters["inferenceClientId"] = clientId;
+        parameters["identityAuthority"] = callersAuthority;
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
         var gateway = Assert.Single(resources.Where(r => r.IsType("Microsoft.Web/sites")), Sites.IsGateway).Body.Get("properties.siteConfig.appSettings").Items()
             .ToDictionary(s => s.Get("name").Render(), s => s.Get("value").Render(), StringComparer.Ordinal);
@@ -240,7 +242,13 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Matches(@"^«.*gateway.*clientId.*»$", gateway["AZURE_CLIENT_ID"]);
         Assert.DoesNotContain(gateway.Keys, k => k.Contains("SigningKey", StringComparison.Ordinal));
 
-        // The inference app: this tenant's issuers, its own audience, and exactly the gateway identity's two ids.
+        // The inference app: this tenant's issuers (the gateway's managed identity's, whoever issues the callers' tokens:
+        // review 2026-12-07), its own audience, and exactly the gateway identity's two ids.
+        if (callersAuthority.Length > 0)
+        {
+            Assert.Equal(callersAuthority, gateway["ServerlessServe__Identity__Authority"]);
+        }
+
         Assert.Equal("«environment().authentication.loginEndpoint»«tenant().tenantId»/v2.0", inference["ServerlessServe__ServiceAuth__Authority"]);
         Assert.Equal("https://sts.windows.net/«tenant().tenantId»/", inference["ServerlessServe__ServiceAuth__Issuers__0"]);
         Assert.Equal(inference["ServerlessServe__ServiceAuth__Authority"], inference["ServerlessServe__ServiceAuth__Issuers__1"]);
