@@ -151,4 +151,38 @@ public sealed class LimitEdgeTests(InProcessStack stack)
         Assert.InRange(audited.Count, 1, 2);
         Assert.Equal(refusedIds.Count, audited.Count + summarised.Sum(e => long.Parse(e.Evidence.GetValueOrDefault("contain-blocked", "0"), CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>
+    /// An admin token sent to the gateway again and again (a sibling audience: known, audited, never served) grows the
+    /// audit trail by its first refusal and one summary per interval. Found in review 2026-12-07: refused at authenticate,
+    /// before any allowance is spent, each was one immutable record.
+    /// </summary>
+    [Fact]
+    public async Task SiblingAudienceToken_FirstRefusalAuditedOneByOne_TheRestCountedInOneSummary_NoneLost()
+    {
+        var subject = "sibling-flood-" + Guid.NewGuid().ToString("N")[..8];
+        var pseudonym = stack.Pseudonym(subject);
+        using var client = stack.Client(null);
+        client.DefaultRequestHeaders.Authorization = stack.AdminClient(subject: subject).DefaultRequestHeaders.Authorization;
+        var summaries = stack.GatewayServices.GetServices<IHostedService>().OfType<RateLimitRefusalSummaries>().Single();
+
+        var refusedIds = new List<string>();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.PostAsync($"v2/models/{InProcessStack.LimitedModel}/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+            refusedIds.Add(response.Headers.GetValues("x-request-id").Single());
+        }
+
+        await summaries.WriteAsync(default);
+
+        var audited = (await stack.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("caller").GetString() == pseudonym && r.GetProperty("operation").GetString() != "security")
+            .Select(r => r.GetProperty("requestId").GetString())
+            .ToList();
+        var summarised = stack.SecurityEvents.OfKind(SecurityEventKinds.RateLimitRefusals).Where(e => e.Caller == pseudonym).ToList();
+        Assert.Contains(refusedIds[0], audited);
+        Assert.InRange(audited.Count, 1, 2);
+        Assert.Equal(refusedIds.Count, audited.Count + summarised.Sum(e => long.Parse(e.Evidence.GetValueOrDefault("authenticate-audience", "0"), CultureInfo.InvariantCulture)));
+    }
 }

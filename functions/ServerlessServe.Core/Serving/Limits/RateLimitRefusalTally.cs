@@ -23,10 +23,11 @@ public sealed class RateLimitRefusalTally
     /// The stages whose 429s are the caller's own limits and refuse before anything reaches a model: the caller's misses,
     /// a containment throttle, its rate and concurrency limits, its daily budget, its running jobs (<c>jobs</c>, a job
     /// submission's); and the refusals of a caller contained (<c>contain-blocked</c>, a blocked caller's 403;
-    /// <c>contain-revoked</c>, a revoked token's 401). A 429 of the inference app (the
+    /// <c>contain-revoked</c>, a revoked token's 401; <c>authenticate-audience</c>, the 403 of a token of this deployment
+    /// for another of its apps). A 429 of the inference app (the
     /// <c>infer</c> stage: its queue was full) is not the caller's doing and is always audited one by one.
     /// </summary>
-    public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget", "jobs", "contain-blocked", "contain-revoked");
+    public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget", "jobs", "contain-blocked", "contain-revoked", "authenticate-audience");
 
     private readonly Lock _gate = new();
     private Dictionary<string, Dictionary<string, long>> _callers = new(StringComparer.Ordinal);

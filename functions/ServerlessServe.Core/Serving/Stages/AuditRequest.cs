@@ -41,12 +41,15 @@ public sealed class AuditRequest(
     /// or a revoked token's 401 at <c>contain</c> as <c>contain-blocked</c> or <c>contain-revoked</c>. Those were
     /// audited one by one, with nothing to bound their rate (a contain refusal spends no misses allowance), so the holder
     /// of a revoked token, or a blocked caller, grew the immutable log by one record per request for as long as it sent
-    /// them (found in review 2026-12-07). Null: audited one by one.
+    /// them (found in review 2026-12-07); so was a token of this deployment for another of its apps (an admin token at the
+    /// gateway, 403 at <c>authenticate</c>: <c>authenticate-audience</c>), refused before any allowance is spent (review,
+    /// the same day). Null: audited one by one.
     /// </summary>
     private static string? TallyKey(InferenceContext context) => context.Refusal switch
     {
         { Kind: RefusalKind.RateLimited } => context.RefusedAt,
         { Reason: "blocked" or "revoked" } when context.RefusedAt == "contain" => "contain-" + context.Refusal.Reason,
+        { Reason: "audience" } when context.RefusedAt == "authenticate" => "authenticate-audience",
         _ => null,
     };
 
