@@ -97,7 +97,10 @@ public sealed partial class BlobAuditSink
         _uncertain.RemoveAll(b => head.Seq != b.Records[0].Record.Seq - 1);
     }
 
-    /// <summary>Queues a withheld notice for each of <paramref name="records"/> (stored, but their responses never left).</summary>
+    /// <summary>
+    /// Queues a withheld notice for each of <paramref name="records"/> (stored, but their responses never left). On the
+    /// loop only (after a commit or a resync), which owns <see cref="_notices"/>.
+    /// </summary>
     private void QueueWithheldNotices(List<AuditRecord> records)
     {
         foreach (var record in records)
@@ -117,7 +120,16 @@ public sealed partial class BlobAuditSink
                 Outcome = "unavailable",
                 LatencyMs = 0,
             };
-            var queued = _queue.Writer.TryWrite(new PendingRecord(Prepare(notice)));
+            var pending = new PendingRecord(Prepare(notice));
+            var queued = _queue.Writer.TryWrite(pending);
+            if (!queued)
+            {
+                // The queue full (a store that stalled under load) or closed (shutting down): held by the loop and put
+                // ahead of its next group, or committed as the last one. Dropped until 2026-12-07, and the log then said
+                // released for responses that never left (found in review).
+                _notices.Add(pending);
+            }
+
             var requestId = record.RequestId;
             TryLog(logger => Log.WithheldAfterCommit(logger, WriterId, requestId, queued));
         }

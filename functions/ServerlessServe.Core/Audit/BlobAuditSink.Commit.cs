@@ -16,6 +16,7 @@ public sealed partial class BlobAuditSink
     // network), in which case its records are in the chain though their callers were answered 503. A resync that finds
     // the chain ending exactly where one of them ends says it did; its records then get withheld notices.
     private readonly List<Batch> _uncertain = [];
+    private readonly List<PendingRecord> _notices = []; // withheld notices the queue could not take: the loop's own
     private bool _started;
     private long _committedSeq;
     private string _committedHash = AuditRecord.GenesisHash;
@@ -58,6 +59,7 @@ public sealed partial class BlobAuditSink
                 }
 
                 group.Clear();
+                TakeNotices(group);
                 Drain(reader, group);
                 var deadline = _time.GetTimestamp() + (long)(_options.GroupWindow.TotalSeconds * _time.TimestampFrequency);
                 while (group.Count < _options.MaxGroupRecords)
@@ -109,6 +111,21 @@ public sealed partial class BlobAuditSink
         }
         finally
         {
+            // Notices the closed queue could not take (raised while the last groups drained): the last group.
+            for (var last = new List<PendingRecord>(); _notices.Count > 0 && Volatile.Read(ref _disposed) == 1; last.Clear())
+            {
+                TakeNotices(last);
+                try
+                {
+                    await CommitAsync(last).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    TryLog(logger => Log.LoopFailed(logger, ex, WriterId));
+                    break;
+                }
+            }
+
             // Reached on shutdown or after a bug. Nothing may wait forever: complete the writer so that every later
             // AppendAsync fails at once, then fail whatever is still queued (nothing can be added after completion).
             var message = Volatile.Read(ref _disposed) == 1 ? "The audit log is shutting down." : "The audit log has stopped after an internal error.";
@@ -169,6 +186,17 @@ public sealed partial class BlobAuditSink
         }
 
         return _witnessWrites is { IsCompleted: false } && due < _options.StorageTimeout ? _options.StorageTimeout : due;
+    }
+
+    // The withheld notices the queue could not take go first into a group (they have no waiter), as many as it holds.
+    private void TakeNotices(List<PendingRecord> group)
+    {
+        var take = Math.Min(_notices.Count, _options.MaxGroupRecords - group.Count);
+        if (take > 0)
+        {
+            group.AddRange(_notices.GetRange(0, take));
+            _notices.RemoveRange(0, take);
+        }
     }
 
     private void Drain(ChannelReader<PendingRecord> reader, List<PendingRecord> group)
