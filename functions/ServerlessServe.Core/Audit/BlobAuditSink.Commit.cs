@@ -257,12 +257,35 @@ public sealed partial class BlobAuditSink
 
                 // Fail this batch and everything after it in the group: storage is not taking writes now. The batch may
                 // still land later (the next resync tells).
-                _uncertain.Add(batch);
+                KeepUncertain(batch);
                 Fail(live, next, ex, expected);
                 return;
             }
         }
     }
+
+    /// <summary>
+    /// Keeps <paramref name="batch"/> as one that may still land, without its block (only its records, leaves and head are
+    /// read again), and at most <see cref="MaxUncertain"/> of them, the latest: while appends fail and reads succeed (a
+    /// lost write permission, a retention policy refusing appends) the head does not move, every group's batch stayed at
+    /// its position, and the list grew by up to 4 MiB a group for as long as it lasted (found in review 2026-12-07). An
+    /// append held in the network lands within the store's own timeout, long before that many later groups have failed.
+    /// </summary>
+    private void KeepUncertain(Batch batch)
+    {
+        _uncertain.Add(batch with { Content = Released });
+        if (_uncertain.Count > MaxUncertain)
+        {
+            _uncertain.RemoveRange(0, _uncertain.Count - MaxUncertain);
+        }
+    }
+
+    internal const int MaxUncertain = 64;
+
+    /// <summary>The batches kept as may-still-land (tests; read while the loop is idle).</summary>
+    internal int UncertainBatches => _uncertain.Count;
+
+    private static readonly MemoryStream Released = new([], writable: false);
 
     /// <summary>Chains as many records from <paramref name="start"/> as fit one append into the current (or next) segment.</summary>
     private Batch BuildBatch(List<PendingRecord> live, int start)

@@ -111,6 +111,41 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     /// batch's own leaves, not every segment of the chain (which, on a writer's long chain, held the commit loop for as
     /// long as reading it all takes while every request waited).
     /// </summary>
+    /// <summary>
+    /// Appends that fail on and on while reads succeed (a lost write permission, a retention policy refusing appends):
+    /// each group's batch may still land, but at most <see cref="BlobAuditSink.MaxUncertain"/> are kept. Found in review
+    /// 2026-12-07: the head never moved, every batch stayed at its position, and the list grew without bound. Once
+    /// appends work again the chain goes on and verifies.
+    /// </summary>
+    [Fact]
+    public async Task AppendsFailOnAndOn_ReadsSucceed_UncertainBatchesBounded_ThenTheChainGoesOn()
+    {
+        var fault = new Fault(request => request.Method == RequestMethod.Put && request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal), afterSend: false);
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.AddPolicy(fault, HttpPipelinePosition.PerCall);
+            o.Retry.MaxRetries = 0;
+        });
+        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 1000)));
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            fault.Arm(sticky: true);
+            for (var i = 0; i < BlobAuditSink.MaxUncertain + 10; i++)
+            {
+                await Assert.ThrowsAnyAsync<Exception>(() => sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask());
+            }
+
+            Assert.Equal(BlobAuditSink.MaxUncertain, sink.UncertainBatches);
+            fault.Disarm();
+            await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(2, report.RecordsChecked);
+    }
+
     [Fact]
     public async Task AppendResponseLost_OnALongChain_ResyncReadsOnlyTheTail()
     {
