@@ -665,3 +665,4 @@ output SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM string = modelSignerPublicKey
 output SERVERLESSSERVE_KEYS_SEEDED string = 'true'
 output SERVERLESSSERVE_WITNESS_KEY_SEEDED string = 'true'
 output SERVERLESSSERVE_KEYS_SEEDED_SALT string = resourceSalt
+output SERVERLESSSERVE_RESOURCE_SALT string = resourceSalt

@@ -34,7 +34,8 @@ $audiences = [ordered]@{
     'SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE' = 'the audience of the admin API''s tokens (docs/identity.md); the admin app does not start without it'
 }
 foreach ($name in $audiences.Keys) {
-    if (-not (Get-AzdValue $name)) { throw "preflight: $name is empty: set it to $($audiences[$name])." }
+    # From the azd environment, else the process's (a CI job may export them).
+    if (-not (Get-AzdValue $name) -and -not [Environment]::GetEnvironmentVariable($name)) { throw "preflight: $name is empty: set it to $($audiences[$name])." }
 }
 
 # Every az call of the hooks uses the Azure CLI's own default subscription, which must be the one azd deploys to.
@@ -98,10 +99,16 @@ if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_M
 
 # An environment whose keys were seeded from another machine: its vault is live, but this machine's azd environment does
 # not know, and preprovision would seed new audit keys into it and replace the trusted model signer (review 2026-12-07).
-if ($mode -eq 'default' -and $envName -and (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -ne 'true' -and (Get-AzdValue 'SERVERLESSSERVE_RESEED_KEYS') -ne 'true') {
-    $live = @(az keyvault list --query "[?tags.""azd-env-name""=='$envName' && tags.application=='serverlessserve' && location=='$region' && (tags.""serverlessserve-salt"" || '')=='$salt'].name" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
+# Not while this machine still holds keys it has not handed over (its own first provision failed after the vault was made).
+$held = (Get-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM') -or ($envName -and (Test-Path (Join-Path (Join-Path '.azure' $envName) 'keys/audit-checkpoint.key.pem')))
+if ($mode -eq 'default' -and $envName -and -not $held -and (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -ne 'true' -and (Get-AzdValue 'SERVERLESSSERVE_RESEED_KEYS') -ne 'true') {
+    # Under any salt: a second machine without this environment's salt would otherwise deploy a second set beside it.
+    $live = @(az keyvault list --query "[?tags.""azd-env-name""=='$envName' && tags.application=='serverlessserve' && location=='$region'].[name, tags.""serverlessserve-salt""]" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
     if ($LASTEXITCODE -eq 0 -and $live.Count -gt 0) {
-        throw "preflight: Key Vault $($live -join ' ') of azd environment '$envName' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$envName/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again)."
+        $rows = $live | ForEach-Object { $f = "$_".TrimEnd("`r").Split("`t"); [pscustomobject]@{ Name = $f[0]; Salt = if ($f.Count -gt 1 -and $f[1] -ne 'None') { $f[1] } else { '' } } }
+        $other = @($rows | Where-Object { $_.Salt -ne $salt })
+        $saltNote = if ($other.Count -gt 0) { " It was deployed under resource salt '$(($other | ForEach-Object Salt) -join ' ')', this machine's is '$salt': 'azd env refresh' takes that too (SERVERLESSSERVE_RESOURCE_SALT)." } else { '' }
+        throw "preflight: Key Vault $(($rows | ForEach-Object Name) -join ' ') of azd environment '$envName' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED, SERVERLESSSERVE_RESOURCE_SALT and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$envName/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again).$saltNote"
     }
 }
 
@@ -127,5 +134,5 @@ if (-not $flavor -or (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN') -eq 'pre
     if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN failed' }
 }
 elseif ($flavor -eq 'cpu' -and $wanted -eq 'gpu') {
-    throw 'preflight: SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false'
+    throw 'preflight: SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight lets it follow the GPU setting.)'
 }

@@ -35,7 +35,10 @@ env_name=$(value AZURE_ENV_NAME)
 # stopped here rather than after a deployment that reports success and apps that never start (the gateway's and the
 # admin app's were not checked before 2026-12-07: review).
 for name in SERVERLESSSERVE_INFERENCE_AUDIENCE SERVERLESSSERVE_IDENTITY_AUDIENCE SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE; do
-  if [ -z "$(value "$name")" ]; then
+  # From the azd environment, else the process's (as AZURE_LOCATION above: a CI job may export them).
+  set_to=$(value "$name")
+  [ -n "$set_to" ] || eval "set_to=\${$name:-}"
+  if [ -z "$set_to" ]; then
     case "$name" in
       SERVERLESSSERVE_INFERENCE_AUDIENCE) what="the application id URI of the inference API's app registration (docs/identity.md, \"Services\"); neither the gateway nor the inference app starts without it" ;;
       SERVERLESSSERVE_IDENTITY_AUDIENCE) what="the client id (or api:// URI) of the app registration that exposes the API to callers (docs/identity.md, \"Entra ID\"); the gateway does not start without it" ;;
@@ -117,10 +120,22 @@ azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_MODE "$mode"
 # name): its vault is live, but this machine's azd environment does not know, and preprovision would seed new audit keys
 # into it and replace the trusted model signer, so that no published model verified any more (found in review
 # 2026-12-07). Stopped here, with how to carry the environment over; SERVERLESSSERVE_RESEED_KEYS=true replaces the keys.
-if [ "$mode" = default ] && [ -n "$env_name" ] && [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" != "true" ] && [ "$(value SERVERLESSSERVE_RESEED_KEYS)" != "true" ]; then
-  live=$(az keyvault list --query "[?tags.\"azd-env-name\"=='$env_name' && tags.application=='serverlessserve' && location=='$region' && (tags.\"serverlessserve-salt\" || '')=='$salt'].name" -o tsv 2>/dev/null || true)
-  if [ -n "$(printf '%s' "$live" | tr -d ' \r\n')" ]; then
-    fail "Key Vault $(printf '%s' "$live" | tr -d '\r' | tr '\n' ' ' | sed 's/ *$//') of azd environment '$env_name' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$env_name/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again)."
+# Not while this machine still holds keys it has not handed over: its own first provision failed after the vault was
+# made (postprovision clears them only after a success), and provisioning again hands over the same keys.
+held=""
+if [ -n "$(value SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM)" ] || { [ -n "$env_name" ] && [ -f ".azure/$env_name/keys/audit-checkpoint.key.pem" ]; }; then held=yes; fi
+if [ "$mode" = default ] && [ -n "$env_name" ] && [ -z "$held" ] && [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" != "true" ] && [ "$(value SERVERLESSSERVE_RESEED_KEYS)" != "true" ]; then
+  # Under any salt: a second machine without this environment's salt would otherwise deploy a second set beside it.
+  live=$(az keyvault list --query "[?tags.\"azd-env-name\"=='$env_name' && tags.application=='serverlessserve' && location=='$region'].[name, tags.\"serverlessserve-salt\"]" -o tsv 2>/dev/null | tr -d '\r' || true)
+  if [ -n "$(printf '%s' "$live" | tr -d ' \t\n')" ]; then
+    names=$(printf '%s\n' "$live" | awk -F '\t' 'NF { printf "%s ", $1 }' | sed 's/ *$//')
+    other=$(printf '%s\n' "$live" | awk -F '\t' -v salt="$salt" 'NF { s = ($2 == "None") ? "" : $2; if (s != salt) { printf "%s ", s } }' | sed 's/ *$//')
+    if [ "$(printf '%s\n' "$live" | awk -F '\t' -v salt="$salt" 'NF { s = ($2 == "None") ? "" : $2; if (s != salt) n++ } END { print n + 0 }')" != 0 ]; then
+      salt_note=" It was deployed under resource salt '$other', this machine's is '$salt': 'azd env refresh' takes that too (SERVERLESSSERVE_RESOURCE_SALT)."
+    else
+      salt_note=""
+    fi
+    fail "Key Vault $names of azd environment '$env_name' already holds its audit keys, seeded by the machine that first provisioned it, which this one's azd environment does not know. Provisioning from here would seed new ones and replace the trusted model signer. Run 'azd env refresh' to take the environment's values from its last deployment (or copy SERVERLESSSERVE_KEYS_SEEDED, SERVERLESSSERVE_KEYS_SEEDED_SALT, SERVERLESSSERVE_WITNESS_KEY_SEEDED, SERVERLESSSERVE_RESOURCE_SALT and SERVERLESSSERVE_MODEL_SIGNER_PUBLIC_KEY_PEM from that machine's .azure/$env_name/.env), or set SERVERLESSSERVE_RESEED_KEYS=true to replace the keys (every model must then be signed and published again).$salt_note"
   fi
 fi
 
@@ -144,5 +159,5 @@ if [ -z "$flavor" ] || [ "$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)" = "preflig
   fi
   azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight
 elif [ "$flavor" = cpu ] && [ "$wanted" = gpu ]; then
-  fail "SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false"
+  fail "SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight lets it follow the GPU setting.)"
 fi

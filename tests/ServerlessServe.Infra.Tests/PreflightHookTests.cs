@@ -127,12 +127,7 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
 
         var answers = Az(quota: "T4Gpus\t0\t1");
         answers["keyvault-live"] = "kv-live123";
-        _hook.AzScript = """
-            case "$1 $2" in
-              "keyvault list") cat "$ANSWERS/az-keyvault-live" ;;
-              *) cat "$ANSWERS/az-$1" ;;
-            esac
-            """;
+        _hook.AzScript = LiveVaultAz;
 
         var run = await RunAsync(env, answers);
 
@@ -144,6 +139,60 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
             Assert.Contains(run.AzCalls, c => c.StartsWith("keyvault list --query", StringComparison.Ordinal) && c.Contains("=='prod'", StringComparison.Ordinal) && c.Contains("location=='swedencentral'", StringComparison.Ordinal));
         }
     }
+
+    /// <summary>
+    /// This machine's own first provision failed after the vault was made (postprovision, which marks the environment
+    /// seeded and clears the keys it handed over, never ran): provisioning again is not stopped (review of the fix above).
+    /// </summary>
+    [Fact]
+    public async Task LiveVault_ThisMachineStillHoldsTheKeysItHandsOver_GoesOn()
+    {
+        var env = Env();
+        env["SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM"] = "LS0tLS1CRUdJTi0tLS0t";
+        var answers = Az(quota: "T4Gpus\t0\t1");
+        answers["keyvault-live"] = "kv-live123";
+        _hook.AzScript = LiveVaultAz;
+
+        var run = await RunAsync(env, answers);
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Errors);
+        Assert.DoesNotContain(run.AzCalls, c => c.StartsWith("keyvault list --query", StringComparison.Ordinal));
+    }
+
+    /// <summary>A live vault of this environment under another resource salt stops too, naming that salt.</summary>
+    [Fact]
+    public async Task LiveVaultUnderAnotherSalt_Stops_NamingTheSalt()
+    {
+        var answers = Az(quota: "T4Gpus\t0\t1");
+        answers["keyvault-live"] = "kv-live123\ts2";
+        _hook.AzScript = LiveVaultAz;
+
+        var run = await RunAsync(Env(), answers);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("Key Vault kv-live123 of azd environment 'prod'", run.Errors, StringComparison.Ordinal);
+        Assert.Contains("deployed under resource salt 's2', this machine's is ''", run.Errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>An audience exported in the process environment (a CI job's) counts, as AZURE_LOCATION does.</summary>
+    [Fact]
+    public async Task AudienceInTheProcessEnvironment_Counts()
+    {
+        var env = Env();
+        env.Remove("SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE");
+        _hook.Environment["SERVERLESSSERVE_IDENTITY_ADMIN_AUDIENCE"] = "api://serverlessserve-admin";
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.True(run.ExitCode == 0, run.Output + run.Errors);
+    }
+
+    private const string LiveVaultAz = """
+        case "$1 $2" in
+          "keyvault list") cat "$ANSWERS/az-keyvault-live" ;;
+          *) cat "$ANSWERS/az-$1" ;;
+        esac
+        """;
 
     [Fact]
     public async Task NoLiveVault_FirstProvision_GoesOn()
