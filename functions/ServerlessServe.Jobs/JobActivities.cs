@@ -131,7 +131,7 @@ public sealed class JobActivities(
             GiveUp,
             1,
             i => i.RefusalKind is null,
-            (item, _) => Task.FromResult(chunk.Cancelled ? Cancelled(item) : GaveUp(item, stage == "infer" && item.Inferred is not null ? "redact" : stage)),
+            (item, _) => Task.FromResult(chunk.Cancelled ? Cancelled(item, stage == "validate" ? stage : null) : GaveUp(item, stage == "infer" && item.Inferred is not null ? "redact" : stage)),
             cancellationToken);
     }
 
@@ -362,12 +362,16 @@ public sealed class JobActivities(
         };
     }
 
-    /// <summary>The verdicts and refusal of an item whose job was cancelled before its output was released: at infer when it was not inferred yet, else at redact.</summary>
-    public static ItemState Cancelled(ItemState item)
+    /// <summary>
+    /// The verdicts and refusal of an item whose job was cancelled before its output was released: at infer when it was
+    /// not inferred yet, else at redact; at <paramref name="stage"/> when given (a validate step given up in a cancelled
+    /// job: the item has no validate verdict, and its record says where it stopped).
+    /// </summary>
+    public static ItemState Cancelled(ItemState item, string? stage = null)
     {
         ArgumentNullException.ThrowIfNull(item);
         var refusal = Refusal.Cancelled;
-        var stage = item.Inferred is null ? "infer" : "redact";
+        stage ??= item.Inferred is null ? "infer" : "redact";
         return item with
         {
             Verdicts = [.. item.Verdicts, new StageVerdict(stage, refusal.Verdict, 0)],

@@ -70,9 +70,10 @@ public static class AuditVerifier
             {
                 if (AuditBlobNames.TryParseCheckpoint(item.Name, out var writer, out var seq))
                 {
+                    // A writer's heads listed a second time: each name once.
                     if (item.Properties.ContentLength > AuditVerificationOptions.MaxHeadBytes)
                     {
-                        Chain(writer).Oversized.Add(item.Name);
+                        AddOnce(Chain(writer).Oversized, item.Name);
                     }
                     else
                     {
@@ -81,8 +82,16 @@ public static class AuditVerifier
                 }
                 else
                 {
-                    Chain(AuditBlobNames.WriterOf(item.Name, AuditBlobNames.CheckpointsPrefix)).BadNames.Add(item.Name);
+                    AddOnce(Chain(AuditBlobNames.WriterOf(item.Name, AuditBlobNames.CheckpointsPrefix)).BadNames, item.Name);
                 }
+            }
+        }
+
+        static void AddOnce(List<string> names, string name)
+        {
+            if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                names.Add(name);
             }
         }
 

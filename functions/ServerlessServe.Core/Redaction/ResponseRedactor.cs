@@ -133,8 +133,16 @@ public sealed class ResponseRedactor
                 }
             }
 
-            RedactAcross(texts, string.Empty, entities, counts, deadline, changed);
-            RedactAcross(texts, " ", entities, counts, deadline, changed);
+            if (!RedactAcross(texts, string.Empty, entities, counts, deadline, changed) || !RedactAcross(texts, " ", entities, counts, deadline, changed))
+            {
+                // Not read in time: every element is replaced, counted once each, and nothing more is read (the own
+                // passes would only time out again, counted again: review 2026-12-07).
+                var unread = Utf8.GetBytes("[" + PiiEntities.Unscannable + "]");
+                Array.Fill(redacted, unread);
+                counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + elements.Length;
+                return new Tensor(output.Name, output.DataType, (long[])output.Shape.Clone(), redacted);
+            }
+
             for (var i = 0; i < elements.Length; i++)
             {
                 if (changed[i])
@@ -158,10 +166,12 @@ public sealed class ResponseRedactor
     /// <summary>
     /// Finds the entities in <paramref name="texts"/> joined by <paramref name="separator"/> that span two or more
     /// elements, and redacts each in place: its placeholder where it starts, and its part of every later element it
-    /// reaches removed. An entity within one element was redacted by the element's own pass. Text that cannot be
-    /// scanned in time replaces every element with <c>[REDACTED]</c>. Marks in <paramref name="changed"/> each element it changed.
+    /// reaches removed. An element's own entity that such a part cuts into is redacted whole with it: otherwise
+    /// ["mail bob@example.com", "alice@corp.org"] read together took "alice" into the first address and released
+    /// "@corp.org" (review 2026-12-07). An entity within one element is left to the element's own pass. Marks in
+    /// <paramref name="changed"/> each element it changed. False when the text could not be scanned in time.
     /// </summary>
-    private void RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline, bool[] changed)
+    private bool RedactAcross(string[] texts, string separator, IReadOnlySet<PiiEntity> entities, Dictionary<string, int> counts, long deadline, bool[] changed)
     {
         var starts = new int[texts.Length];
         var joined = new System.Text.StringBuilder();
@@ -178,10 +188,7 @@ public sealed class ResponseRedactor
 
         if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions, deadline) is not { } found)
         {
-            Array.Fill(texts, "[" + PiiEntities.Unscannable + "]");
-            Array.Fill(changed, true);
-            counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + 1;
-            return;
+            return false;
         }
 
         // Per element, the ranges to replace (start, end, replacement), in ascending order.
@@ -208,11 +215,52 @@ public sealed class ResponseRedactor
             counts[entity.PlaceholderName()] = counts.GetValueOrDefault(entity.PlaceholderName()) + 1;
         }
 
-        foreach (var edit in edits.OrderByDescending(e => e.Element).ThenByDescending(e => e.From))
+        // An element's own entity that an edit cuts into, without holding it whole, goes with it.
+        foreach (var element in edits.Select(static e => e.Element).Distinct().ToList())
+        {
+            if (PiiRedactor.Find(texts[element], entities, _phoneRegions, deadline) is not { } own)
+            {
+                return false;
+            }
+
+            foreach (var (from, to, entity) in own)
+            {
+                var cut = edits.Any(e => e.Element == element && e.From < to && from < e.To);
+                var held = edits.Any(e => e.Element == element && e.From <= from && to <= e.To);
+                if (cut && !held)
+                {
+                    edits.Add((element, from, to, entity.Placeholder()));
+                    counts[entity.PlaceholderName()] = counts.GetValueOrDefault(entity.PlaceholderName()) + 1;
+                }
+            }
+        }
+
+        foreach (var edit in Merged(edits).OrderByDescending(e => e.Element).ThenByDescending(e => e.From))
         {
             texts[edit.Element] = string.Concat(texts[edit.Element].AsSpan(0, edit.From), edit.With, texts[edit.Element].AsSpan(edit.To));
             changed[edit.Element] = true;
         }
+
+        return true;
+    }
+
+    // Overlapping edits of an element become one, its replacement theirs in order.
+    private static List<(int Element, int From, int To, string With)> Merged(List<(int Element, int From, int To, string With)> edits)
+    {
+        var merged = new List<(int Element, int From, int To, string With)>(edits.Count);
+        foreach (var edit in edits.OrderBy(static e => e.Element).ThenBy(static e => e.From).ThenByDescending(static e => e.To))
+        {
+            if (merged.Count > 0 && merged[^1] is var last && last.Element == edit.Element && edit.From < last.To)
+            {
+                merged[^1] = (last.Element, last.From, Math.Max(last.To, edit.To), last.With + edit.With);
+            }
+            else
+            {
+                merged.Add(edit);
+            }
+        }
+
+        return merged;
     }
 
     // The element holding position <paramref name="position"/> of the joined text (a separator counts to the element after it).

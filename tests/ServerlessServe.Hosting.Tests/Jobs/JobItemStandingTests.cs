@@ -184,6 +184,22 @@ public sealed class JobItemStandingTests(InProcessStack stack)
         Assert.Equal("cancelled", (await AuditedAsync(activities, payloads, givenUp)).GetProperty("outcome").GetString());
     }
 
+    /// <summary>A validate step given up in a cancelled job: refused as cancelled at validate, where it stopped (review 2026-12-07).</summary>
+    [Fact]
+    public async Task CancelledJob_ValidateFailedOnEveryAttempt_RefusedAsCancelledAtValidate()
+    {
+        var (activities, payloads) = Services();
+        var chunk = await ChunkAsync(payloads, "credit-risk", "1", new CallerIdentity("job-gave-up-validate-cancelled", []));
+
+        var givenUp = await activities.GiveUpAsync(chunk with { GaveUpAt = JobActivities.Validate, Cancelled = true });
+
+        var item = Assert.Single(await payloads.GetAsync<ItemState[]>(givenUp.Items, default));
+        Assert.Equal((RefusalKind.Cancelled, "validate"), (item.RefusalKind!.Value, item.RefusedAt!));
+        var audited = await AuditedAsync(activities, payloads, givenUp);
+        Assert.Equal("cancelled", audited.GetProperty("outcome").GetString());
+        Assert.Equal("refused:cancelled", audited.GetProperty("stages").GetProperty("validate").GetString());
+    }
+
     private static JobActivities ActivitiesWith(IServiceProvider services, ContainmentRegistry containment, Microsoft.Extensions.Options.IOptions<ContainmentOptions> options) =>
         ActivatorUtilities.CreateInstance<JobActivities>(services, containment, options);
 

@@ -378,8 +378,9 @@ public sealed class JobLimitsTests(StackFixture fixture)
     }
 
     // A job with the inference app away waits 1 + 2 + 4 + 8 + 15 s between its six inference attempts, then ends on its
-    // own: one cancelled sooner than this after its submission cannot have ended before the cancel reached it.
-    private static readonly TimeSpan RanItsCourse = TimeSpan.FromSeconds(25);
+    // own: one cancelled sooner than this after its submission (which comes before its start) cannot have ended before
+    // the cancel reached it, and must end cancelled.
+    private static readonly TimeSpan RanItsCourse = TimeSpan.FromSeconds(30);
 
     [StackFact]
     public async Task RunningJobsPerCaller_OneMoreIsRefused429_CancellingStopsThemAndFreesTheSlots()
