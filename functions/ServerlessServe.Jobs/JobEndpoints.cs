@@ -600,18 +600,14 @@ public sealed class JobEndpoints(
             return (null, ("limit", tooLarge));
         }
 
-        // Too few left: the take refuses (with when to retry) without spending any; taken after all, if the bucket
-        // filled between the look and the take.
-        var taken = false;
+        // Too few left: refused with when enough will be back, taking none. (Taken when the bucket had filled between
+        // the look and the take, as before 2026-12-07, they were spent on a submission the running jobs then refused:
+        // review.)
         if (!rateLimits.MayTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count))
         {
-            if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } spent)
-            {
-                Log.JobRateLimited(logger, model.Manifest.Name, items.Count, spent.Kind.ToString());
-                return (null, ("limit", spent));
-            }
-
-            taken = true;
+            var few = rateLimits.TooFewNow(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count);
+            Log.JobRateLimited(logger, model.Manifest.Name, items.Count, few.Kind.ToString());
+            return (null, ("limit", few));
         }
 
         var running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
@@ -621,7 +617,7 @@ public sealed class JobEndpoints(
             return (null, tooMany);
         }
 
-        if (!taken && rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
+        if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
         {
             Log.JobRateLimited(logger, model.Manifest.Name, items.Count, limited.Kind.ToString());
             return (null, ("limit", limited));

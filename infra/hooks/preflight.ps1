@@ -103,8 +103,12 @@ if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_KEY_VAULT_CREATE_M
 $held = (Get-AzdValue 'SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM') -or ($envName -and (Test-Path (Join-Path (Join-Path '.azure' $envName) 'keys/audit-checkpoint.key.pem')))
 if ($mode -eq 'default' -and $envName -and -not $held -and (Get-AzdValue 'SERVERLESSSERVE_KEYS_SEEDED') -ne 'true' -and (Get-AzdValue 'SERVERLESSSERVE_RESEED_KEYS') -ne 'true') {
     # Under any salt: a second machine without this environment's salt would otherwise deploy a second set beside it.
+    # Closed when it cannot look (the Azure CLI not signed in): seeding blind is what this check is for.
     $live = @(az keyvault list --query "[?tags.""azd-env-name""=='$envName' && tags.application=='serverlessserve' && location=='$region'].[name, tags.""serverlessserve-salt""]" -o tsv 2>$null | Where-Object { "$_".Trim() -ne '' })
-    if ($LASTEXITCODE -eq 0 -and $live.Count -gt 0) {
+    if ($LASTEXITCODE -ne 0) {
+        throw "preflight: could not list the Key Vaults to see whether azd environment '$envName' is already deployed (is the Azure CLI signed in? az login). On its first provision, set SERVERLESSSERVE_RESEED_KEYS=true to go on without looking."
+    }
+    if ($live.Count -gt 0) {
         $rows = $live | ForEach-Object { $f = "$_".TrimEnd("`r").Split("`t"); [pscustomobject]@{ Name = $f[0]; Salt = if ($f.Count -gt 1 -and $f[1] -ne 'None') { $f[1] } else { '' } } }
         $other = @($rows | Where-Object { $_.Salt -ne $salt })
         $saltNote = if ($other.Count -gt 0) { " It was deployed under resource salt '$(($other | ForEach-Object Salt) -join ' ')', this machine's is '$salt': 'azd env refresh' takes that too (SERVERLESSSERVE_RESOURCE_SALT)." } else { '' }
@@ -124,15 +128,16 @@ if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true' -and (Get
 # set by hand is kept, except a CPU image on the GPU, which stops here (review 2026-12-07).
 $wanted = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
 $flavor = Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR'
-if (-not $flavor -or (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN') -eq 'preflight') {
+if (-not $flavor -or (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN') -eq $flavor) {
     if ($flavor -ne $wanted) {
         azd env set SERVERLESSSERVE_ORT_FLAVOR $wanted | Out-Null
         if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR failed' }
         if ($flavor) { Write-Host "preflight: the inference image is built with the $wanted ONNX Runtime from now on (it was $flavor), as SERVERLESSSERVE_GPU_ENABLED says; the next deploy builds it" }
     }
-    azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight | Out-Null
+    # What the hook chose: a flavour other than this one was set by hand, and is kept.
+    azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN $wanted | Out-Null
     if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN failed' }
 }
 elseif ($flavor -eq 'cpu' -and $wanted -eq 'gpu') {
-    throw 'preflight: SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight lets it follow the GPU setting.)'
+    throw 'preflight: SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN cpu lets it follow the GPU setting.)'
 }

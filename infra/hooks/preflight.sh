@@ -126,7 +126,11 @@ held=""
 if [ -n "$(value SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM)" ] || { [ -n "$env_name" ] && [ -f ".azure/$env_name/keys/audit-checkpoint.key.pem" ]; }; then held=yes; fi
 if [ "$mode" = default ] && [ -n "$env_name" ] && [ -z "$held" ] && [ "$(value SERVERLESSSERVE_KEYS_SEEDED)" != "true" ] && [ "$(value SERVERLESSSERVE_RESEED_KEYS)" != "true" ]; then
   # Under any salt: a second machine without this environment's salt would otherwise deploy a second set beside it.
-  live=$(az keyvault list --query "[?tags.\"azd-env-name\"=='$env_name' && tags.application=='serverlessserve' && location=='$region'].[name, tags.\"serverlessserve-salt\"]" -o tsv 2>/dev/null | tr -d '\r' || true)
+  # Closed when it cannot look (the Azure CLI not signed in, as where CI skips the preflight's region checks): seeding
+  # blind is what this check is for (review 2026-12-07).
+  live=$(az keyvault list --query "[?tags.\"azd-env-name\"=='$env_name' && tags.application=='serverlessserve' && location=='$region'].[name, tags.\"serverlessserve-salt\"]" -o tsv 2>/dev/null) \
+    || fail "could not list the Key Vaults to see whether azd environment '$env_name' is already deployed (is the Azure CLI signed in? az login). On its first provision, set SERVERLESSSERVE_RESEED_KEYS=true to go on without looking."
+  live=$(printf '%s' "$live" | tr -d '\r')
   if [ -n "$(printf '%s' "$live" | tr -d ' \t\n')" ]; then
     names=$(printf '%s\n' "$live" | awk -F '\t' 'NF { printf "%s ", $1 }' | sed 's/ *$//')
     other=$(printf '%s\n' "$live" | awk -F '\t' -v salt="$salt" 'NF { s = ($2 == "None") ? "" : $2; if (s != salt) { printf "%s ", s } }' | sed 's/ *$//')
@@ -147,17 +151,18 @@ if [ "$(value SERVERLESSSERVE_AUDIT_RETENTION_LOCKED)" = "true" ] && [ "$(value 
 fi
 
 # The inference image's ONNX Runtime follows SERVERLESSSERVE_GPU_ENABLED on every run while this hook chose it
-# (SERVERLESSSERVE_ORT_FLAVOR_CHOSEN=preflight). Chosen once, as before 2026-12-07, a first deployment on CPU kept its CPU
+# (SERVERLESSSERVE_ORT_FLAVOR_CHOSEN holds what it chose; a flavour set by hand since differs, and is kept). Chosen once, as before 2026-12-07, a first deployment on CPU kept its CPU
 # image after the GPU was turned on, on a GPU profile with the CUDA provider asked for: every request refused, the GPU
 # paid for (review). A flavour set by hand is kept, except a CPU image on the GPU, which stops here.
 if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then wanted=cpu; else wanted=gpu; fi
 flavor=$(value SERVERLESSSERVE_ORT_FLAVOR)
-if [ -z "$flavor" ] || [ "$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)" = "preflight" ]; then
+if [ -z "$flavor" ] || [ "$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)" = "$flavor" ]; then
   if [ "$flavor" != "$wanted" ]; then
     azd env set SERVERLESSSERVE_ORT_FLAVOR "$wanted"
     [ -z "$flavor" ] || echo "preflight: the inference image is built with the $wanted ONNX Runtime from now on (it was $flavor), as SERVERLESSSERVE_GPU_ENABLED says; the next deploy builds it"
   fi
-  azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight
+  # What the hook chose: a flavour other than this one was set by hand, and is kept.
+  azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN "$wanted"
 elif [ "$flavor" = cpu ] && [ "$wanted" = gpu ]; then
-  fail "SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN preflight lets it follow the GPU setting.)"
+  fail "SERVERLESSSERVE_ORT_FLAVOR=cpu builds the inference image without the CUDA provider, but the GPU is on (SERVERLESSSERVE_GPU_ENABLED), where the app asks for it and would refuse every request: azd env set SERVERLESSSERVE_ORT_FLAVOR gpu, or SERVERLESSSERVE_GPU_ENABLED false. (A flavour the hooks set before 2026-12-07 counts as set by hand: azd env set SERVERLESSSERVE_ORT_FLAVOR_CHOSEN cpu lets it follow the GPU setting.)"
 fi

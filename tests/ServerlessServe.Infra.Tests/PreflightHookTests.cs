@@ -144,11 +144,22 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
     /// This machine's own first provision failed after the vault was made (postprovision, which marks the environment
     /// seeded and clears the keys it handed over, never ran): provisioning again is not stopped (review of the fix above).
     /// </summary>
-    [Fact]
-    public async Task LiveVault_ThisMachineStillHoldsTheKeysItHandsOver_GoesOn()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task LiveVault_ThisMachineStillHoldsTheKeysItHandsOver_GoesOn(bool inTheEnvironment)
     {
         var env = Env();
-        env["SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM"] = "LS0tLS1CRUdJTi0tLS0t";
+        if (inTheEnvironment)
+        {
+            env["SERVERLESSSERVE_AUDIT_CHECKPOINT_KEY_PEM"] = "LS0tLS1CRUdJTi0tLS0t";
+        }
+        else
+        {
+            var keys = Directory.CreateDirectory(Path.Combine(_hook.Directory, ".azure", "prod", "keys")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(keys, "audit-checkpoint.key.pem"), "-----BEGIN PRIVATE KEY-----");
+        }
+
         var answers = Az(quota: "T4Gpus\t0\t1");
         answers["keyvault-live"] = "kv-live123";
         _hook.AzScript = LiveVaultAz;
@@ -172,6 +183,37 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("Key Vault kv-live123 of azd environment 'prod'", run.Errors, StringComparison.Ordinal);
         Assert.Contains("deployed under resource salt 's2', this machine's is ''", run.Errors, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The Key Vaults cannot be listed (the Azure CLI not signed in, as where CI skips the region checks): the check
+    /// stops rather than let preprovision seed blind (review 2026-12-07); told this is the first provision, it goes on.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 1)]
+    [InlineData("true", 0)]
+    public async Task VaultsCannotBeListed_Stops_UnlessToldToReseed(string? reseed, int exitCode)
+    {
+        var env = Env();
+        if (reseed is not null)
+        {
+            env["SERVERLESSSERVE_RESEED_KEYS"] = reseed;
+        }
+
+        _hook.AzScript = """
+            case "$1 $2" in
+              "keyvault list") echo "Please run 'az login' to setup account." >&2; exit 1 ;;
+              *) cat "$ANSWERS/az-$1" ;;
+            esac
+            """;
+
+        var run = await RunAsync(env, Az(quota: "T4Gpus\t0\t1"));
+
+        Assert.True(run.ExitCode == exitCode, run.Output + run.Errors);
+        if (exitCode != 0)
+        {
+            Assert.Contains("could not list the Key Vaults to see whether azd environment 'prod' is already deployed", run.Errors, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>An audience exported in the process environment (a CI job's) counts, as AZURE_LOCATION does.</summary>
@@ -232,11 +274,13 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
     [Theory]
     [InlineData(null, null, "false", 0, "cpu")]
     [InlineData(null, null, null, 0, "gpu")]
-    [InlineData("cpu", "preflight", null, 0, "gpu")]
-    [InlineData("gpu", "preflight", "false", 0, "cpu")]
+    [InlineData("cpu", "cpu", null, 0, "gpu")]
+    [InlineData("gpu", "gpu", "false", 0, "cpu")]
+    [InlineData("gpu", "cpu", "false", 0, "gpu")] // set by hand after the hook chose cpu: kept
     [InlineData("gpu", null, "false", 0, "gpu")]
     [InlineData("cpu", null, "false", 0, "cpu")]
     [InlineData("cpu", null, null, 1, "cpu")]
+    [InlineData("cpu", "gpu", null, 1, "cpu")]
     public async Task OrtFlavour_FollowsTheGpuSetting_WhileTheHookChoseIt(string? flavour, string? chosen, string? gpuEnabled, int exitCode, string expected)
     {
         var env = Env();
@@ -266,6 +310,11 @@ public sealed class PreflightHookTests(CompiledTemplateFixture fixture) : IDispo
         else if (flavour is not null && flavour != expected)
         {
             Assert.Contains($"built with the {expected} ONNX Runtime from now on (it was {flavour})", run.Output, StringComparison.Ordinal);
+        }
+
+        if (exitCode == 0 && (flavour is null || chosen == flavour))
+        {
+            Assert.Equal(expected, run.Env["SERVERLESSSERVE_ORT_FLAVOR_CHOSEN"]);
         }
     }
 

@@ -87,7 +87,7 @@ public sealed partial class BlobAuditSink
         if (landed is not null)
         {
             Interlocked.Add(ref _recordsCommitted, landed.Records.Count);
-            QueueWithheldNotices(landed.Records.Select(static r => r.Record).Where(static r => !string.Equals(r.Operation, JobOperation, StringComparison.Ordinal)).ToList());
+            QueueWithheldNotices(landed.Records.Select(static r => r.Record).Where(static r => r.Operation is not (JobOperation or WithheldOperation)).ToList());
             _uncertain.Clear();
             return;
         }

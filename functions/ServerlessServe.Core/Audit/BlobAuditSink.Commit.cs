@@ -17,6 +17,7 @@ public sealed partial class BlobAuditSink
     // the chain ending exactly where one of them ends says it did; its records then get withheld notices.
     private readonly List<Batch> _uncertain = [];
     private readonly List<PendingRecord> _notices = []; // withheld notices the queue could not take: the loop's own
+    private readonly HashSet<(long Seq, string Hash)> _evictedHeads = []; // heads of uncertain batches let go (KeepUncertain)
     private bool _started;
     private long _committedSeq;
     private string _committedHash = AuditRecord.GenesisHash;
@@ -112,8 +113,10 @@ public sealed partial class BlobAuditSink
         finally
         {
             // Notices the closed queue could not take (raised while the last groups drained): the last group.
-            for (var last = new List<PendingRecord>(); _notices.Count > 0 && Volatile.Read(ref _disposed) == 1; last.Clear())
+            // A group that fails gives its notices back (Fail): three such, and the rest are left (logged, 5016).
+            for (var (last, failures) = (new List<PendingRecord>(), 0); _notices.Count > 0 && Volatile.Read(ref _disposed) == 1 && failures < 3; last.Clear())
             {
+                var before = _notices.Count;
                 TakeNotices(last);
                 try
                 {
@@ -123,6 +126,11 @@ public sealed partial class BlobAuditSink
                 {
                     TryLog(logger => Log.LoopFailed(logger, ex, WriterId));
                     break;
+                }
+
+                if (_notices.Count >= before)
+                {
+                    failures++;
                 }
             }
 
@@ -274,13 +282,24 @@ public sealed partial class BlobAuditSink
     private void KeepUncertain(Batch batch)
     {
         _uncertain.Add(batch with { Content = Released });
-        if (_uncertain.Count > MaxUncertain)
+        if (_uncertain.Count > UncertainCap)
         {
-            _uncertain.RemoveRange(0, _uncertain.Count - MaxUncertain);
+            // Of a batch let go only its head is kept (about 100 bytes): should it land after all, the chain is its own,
+            // rebuilt from storage, not read as someone else's appends, which would stop the writer for good (review of
+            // the cap, 2026-12-07). Its records then get no withheld notice (log 5017).
+            foreach (var evicted in _uncertain.Take(_uncertain.Count - UncertainCap))
+            {
+                _evictedHeads.Add((evicted.Head.Seq, evicted.Head.Hash));
+            }
+
+            _uncertain.RemoveRange(0, _uncertain.Count - UncertainCap);
         }
     }
 
     internal const int MaxUncertain = 64;
+
+    /// <summary>How many uncertain batches are kept whole (<see cref="MaxUncertain"/>; tests set fewer).</summary>
+    internal int UncertainCap { get; init; } = MaxUncertain;
 
     /// <summary>The batches kept as may-still-land (tests; read while the loop is idle).</summary>
     internal int UncertainBatches => _uncertain.Count;
@@ -362,6 +381,7 @@ public sealed partial class BlobAuditSink
 
         _head = batch.Head;
         _uncertain.Clear(); // the chain has moved on from where they would have gone: none of them can land now
+        _evictedHeads.Clear();
         _committedSeq = batch.Head.Seq;
         _committedHash = batch.Head.Hash;
         Interlocked.Add(ref _recordsCommitted, batch.Records.Count);
@@ -388,6 +408,15 @@ public sealed partial class BlobAuditSink
         OnGroupFailed();
         for (var i = start; i < live.Count; i++)
         {
+            if (string.Equals(live[i].Record.Operation, WithheldOperation, StringComparison.Ordinal))
+            {
+                // A withheld notice has no waiter to tell: it goes ahead of a later group instead, or the log would say
+                // released for a response that never left (review 2026-12-07). Should this group land late after all,
+                // the notice stands twice, which says no more than once.
+                _notices.Add(live[i]);
+                continue;
+            }
+
             live[i].Completion.TrySetException(cause is null
                 ? new AuditUnavailableException("The audit record could not be committed.")
                 : new AuditUnavailableException("The audit record could not be committed.", cause));

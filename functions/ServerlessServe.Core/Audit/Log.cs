@@ -56,6 +56,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5016, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: the record of request {RequestId} was stored after its response was withheld; withheld notice queued: {Queued}")]
     public static partial void WithheldAfterCommit(ILogger logger, string writerId, string requestId, bool queued);
 
+    [LoggerMessage(EventId = 5017, Level = LogLevel.Warning, Message = "Audit writer {WriterId}: a group of its own let go as uncertain landed late (chain now at seq {Seq}); its records' responses were withheld and get no withheld notice")]
+    public static partial void EvictedBatchLanded(ILogger logger, string writerId, long seq);
+
     [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Audit receipt index: could not record request {RequestId} ({Reason}); its proof is found only by writer and seq")]
     public static partial void ReceiptIndexFailed(ILogger logger, string requestId, string reason);
 }

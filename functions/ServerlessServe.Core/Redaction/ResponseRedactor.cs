@@ -133,10 +133,18 @@ public sealed class ResponseRedactor
                 }
             }
 
+            var before = new Dictionary<string, int>(counts, StringComparer.Ordinal);
             if (!RedactAcross(texts, string.Empty, entities, counts, deadline, changed) || !RedactAcross(texts, " ", entities, counts, deadline, changed))
             {
                 // Not read in time: every element is replaced, counted once each, and nothing more is read (the own
-                // passes would only time out again, counted again: review 2026-12-07).
+                // passes would only time out again, counted again), and what a first reading counted is not counted, as
+                // nothing is released as such (review 2026-12-07).
+                counts.Clear();
+                foreach (var (name, count) in before)
+                {
+                    counts[name] = count;
+                }
+
                 var unread = Utf8.GetBytes("[" + PiiEntities.Unscannable + "]");
                 Array.Fill(redacted, unread);
                 counts[PiiEntities.Unscannable] = counts.GetValueOrDefault(PiiEntities.Unscannable) + elements.Length;
@@ -186,21 +194,42 @@ public sealed class ResponseRedactor
             joined.Append(texts[i]);
         }
 
-        if (PiiRedactor.Find(joined.ToString(), entities, _phoneRegions, deadline) is not { } found)
+        var text = joined.ToString();
+        if (PiiRedactor.Find(text, entities, _phoneRegions, deadline) is not { } found)
         {
             return false;
         }
 
         // Per element, the ranges to replace (start, end, replacement), in ascending order.
         var edits = new List<(int Element, int From, int To, string With)>();
-        foreach (var (start, end, entity) in found)
+        var (lastEnd, reached) = (0, 0);
+        foreach (var (start, matchEnd, entity) in found.OrderBy(static f => f.Start))
         {
             var first = ElementAt(starts, texts, start);
-            var last = ElementAt(starts, texts, end - 1);
-            if (first == last)
+            if (first == ElementAt(starts, texts, matchEnd - 1))
             {
                 continue;
             }
+
+            // An address that runs into later elements takes the rest of that run of text with it, to the next space: its
+            // top-level domain (letters, as many as follow) may have swallowed the start of another address, whose rest
+            // read alone is none (["mail bob@example.com", "alice", "@corp.org"] reads "bob@example.comalice", and
+            // "@corp.org" was released: review 2026-12-07). A word lost beside an address, as above, rather than part of
+            // one released. (The number patterns end at a digit boundary and take nothing of what follows.) Matches come
+            // in order: one that ends within the run the last one was taken to is taken to the same place, so the text
+            // is walked once, however many addresses cross elements.
+            var end = entity != PiiEntity.Email ? matchEnd : matchEnd >= lastEnd && matchEnd <= reached ? reached : matchEnd;
+            while (entity == PiiEntity.Email && end < text.Length && !char.IsWhiteSpace(text[end]))
+            {
+                end++;
+            }
+
+            if (entity == PiiEntity.Email)
+            {
+                (lastEnd, reached) = (Math.Max(lastEnd, matchEnd), Math.Max(reached, end));
+            }
+
+            var last = ElementAt(starts, texts, end - 1);
 
             for (var e = first; e <= last; e++)
             {

