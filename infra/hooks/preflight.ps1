@@ -128,7 +128,9 @@ if ((Get-AzdValue 'SERVERLESSSERVE_AUDIT_RETENTION_LOCKED') -eq 'true' -and (Get
 # set by hand is kept, except a CPU image on the GPU, which stops here (review 2026-12-07).
 $wanted = if ((Get-AzdValue 'SERVERLESSSERVE_GPU_ENABLED') -eq 'false') { 'cpu' } else { 'gpu' }
 $flavor = Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR'
-if (-not $flavor -or (Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN') -eq $flavor) {
+$chosen = Get-AzdValue 'SERVERLESSSERVE_ORT_FLAVOR_CHOSEN'
+# ('preflight': the marker of this hook's first form, on 2026-12-07, for whatever it chose.)
+if (-not $flavor -or $chosen -eq $flavor -or $chosen -eq 'preflight') {
     if ($flavor -ne $wanted) {
         azd env set SERVERLESSSERVE_ORT_FLAVOR $wanted | Out-Null
         if ($LASTEXITCODE -ne 0) { throw 'azd env set SERVERLESSSERVE_ORT_FLAVOR failed' }

@@ -156,7 +156,9 @@ fi
 # paid for (review). A flavour set by hand is kept, except a CPU image on the GPU, which stops here.
 if [ "$(value SERVERLESSSERVE_GPU_ENABLED)" = "false" ]; then wanted=cpu; else wanted=gpu; fi
 flavor=$(value SERVERLESSSERVE_ORT_FLAVOR)
-if [ -z "$flavor" ] || [ "$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)" = "$flavor" ]; then
+chosen=$(value SERVERLESSSERVE_ORT_FLAVOR_CHOSEN)
+# ("preflight": the marker of this hook's first form, on 2026-12-07, for whatever it chose.)
+if [ -z "$flavor" ] || [ "$chosen" = "$flavor" ] || [ "$chosen" = "preflight" ]; then
   if [ "$flavor" != "$wanted" ]; then
     azd env set SERVERLESSSERVE_ORT_FLAVOR "$wanted"
     [ -z "$flavor" ] || echo "preflight: the inference image is built with the $wanted ONNX Runtime from now on (it was $flavor), as SERVERLESSSERVE_GPU_ENABLED says; the next deploy builds it"

@@ -117,7 +117,7 @@ public sealed partial class BlobAuditSink
             for (var (last, failures) = (new List<PendingRecord>(), 0); _notices.Count > 0 && Volatile.Read(ref _disposed) == 1 && failures < 3; last.Clear())
             {
                 var before = _notices.Count;
-                TakeNotices(last);
+                TakeNotices(last, last: true);
                 try
                 {
                     await CommitAsync(last).ConfigureAwait(false);
@@ -196,10 +196,13 @@ public sealed partial class BlobAuditSink
         return _witnessWrites is { IsCompleted: false } && due < _options.StorageTimeout ? _options.StorageTimeout : due;
     }
 
-    // The withheld notices the queue could not take go first into a group (they have no waiter), as many as it holds.
-    private void TakeNotices(List<PendingRecord> group)
+    // The withheld notices the queue could not take go first into a group (they have no waiter): up to half of it while
+    // the loop runs, so that callers' records always get in (notices given back by failed groups could otherwise fill
+    // every group: review 2026-12-07), the whole of it for the last groups at shutdown.
+    private void TakeNotices(List<PendingRecord> group, bool last = false)
     {
-        var take = Math.Min(_notices.Count, _options.MaxGroupRecords - group.Count);
+        var room = last ? _options.MaxGroupRecords : Math.Max(1, _options.MaxGroupRecords / 2);
+        var take = Math.Min(_notices.Count, room - group.Count);
         if (take > 0)
         {
             group.AddRange(_notices.GetRange(0, take));

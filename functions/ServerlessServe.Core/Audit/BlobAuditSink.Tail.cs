@@ -54,15 +54,11 @@ public sealed partial class BlobAuditSink
             }
 
             var extended = _frontier.Size != head.Seq && ExtendFrontier(head, ambiguous);
-            if (_started && head.Seq > _committedSeq && !extended && _evictedHeads.Contains((head.Seq, head.Hash)))
-            {
-                // A batch of its own that landed late after it was let go (KeepUncertain): taken in, the tree rebuilt from
-                // the stored leaves below; its callers were answered 503 and get no withheld notice.
-                var landed = head.Seq;
-                TryLog(logger => Log.EvictedBatchLanded(logger, WriterId, landed));
-                Interlocked.Add(ref _recordsCommitted, head.Seq - _committedSeq);
-            }
-            else if (_started && head.Seq > _committedSeq && !extended)
+            // A batch of its own that landed late after it was let go (KeepUncertain) is taken in, the tree rebuilt from the
+            // stored leaves below (counted and logged once that is done); its callers were answered 503 and get no
+            // withheld notice.
+            var evictedLanded = _started && head.Seq > _committedSeq && !extended && _evictedHeads.Contains((head.Seq, head.Hash));
+            if (!evictedLanded && _started && head.Seq > _committedSeq && !extended)
             {
                 // Records past what this writer committed that are not a batch of its own that landed (every batch it
                 // has in doubt starts right after its committed seq, and at most one can land there): someone with
@@ -84,6 +80,13 @@ public sealed partial class BlobAuditSink
             if (!_started)
             {
                 _lastHeadHash = lastHead.HeadHash ?? AuditRecord.GenesisHash;
+            }
+
+            if (evictedLanded)
+            {
+                var landed = head.Seq;
+                TryLog(logger => Log.EvictedBatchLanded(logger, WriterId, landed));
+                Interlocked.Add(ref _recordsCommitted, head.Seq - _committedSeq);
             }
 
             if (head.Seq != _committedSeq)

@@ -27,6 +27,13 @@ internal static partial class PiiPatterns
     [GeneratedRegex(@"(?<![\w.%+'&!#$*^~-])[\w.%+'&!#$*^~-]+@(?:[\w-]{1,63}\.){1,16}\p{L}{2,63}(?!\w)", Options, MatchTimeoutMilliseconds)]
     public static partial Regex Email();
 
+    // Another address glued on right where one ends ("bob@example.com-alice@corp.org", or ".alice@corp.org", where the
+    // first match took "com.alice" for its domain and left "@corp.org"): matched at the first one's end (\G), with a local
+    // part of what follows, possibly none. The address scan's non-overlapping matches otherwise released it whole or in
+    // part (found in review 2026-12-07).
+    [GeneratedRegex(@"\G[\w.%+'&!#$*^~-]*@(?:[\w-]{1,63}\.){1,16}\p{L}{2,63}(?!\w)", Options, MatchTimeoutMilliseconds)]
+    public static partial Regex EmailGluedOn();
+
     // Where a pattern refuses to start or end beside a letter (IBAN, IPv6, phone), the letters of scripts that write
     // words without spaces between them are not counted (\p{Lo}: Han, kana, Hangul, Thai...; \p{Lm}: the long-vowel
     // mark ー): "口座番号はDE89370400440532013000です" holds an IBAN, where "refDE89..." does not.

@@ -290,6 +290,16 @@ internal static class PiiRedactor
                 var candidate = text.AsSpan(match.Index, match.Length);
                 var length = detector.TrimGroups ? ValidLength(candidate, detector.Validate) : detector.Validate(candidate) ? candidate.Length : 0;
                 var overlaps = length > 0 && Overlaps(claimed, match.Index, length);
+                if (length > 0 && !overlaps && detector.Entity == PiiEntity.Email)
+                {
+                    // Addresses glued on where this one ends go with it (PiiPatterns.EmailGluedOn).
+                    for (Match glued; match.Index + length < text.Length && (glued = PiiPatterns.EmailGluedOn().Match(text, match.Index + length)).Success && glued.Length > 0 && !Overlaps(claimed, glued.Index, glued.Length);)
+                    {
+                        PastDeadline(deadline);
+                        length += glued.Length;
+                    }
+                }
+
                 if (length > 0 && !overlaps)
                 {
                     claimed ??= new bool[text.Length];

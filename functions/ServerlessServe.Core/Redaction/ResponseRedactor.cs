@@ -118,6 +118,7 @@ public sealed class ResponseRedactor
             // 2026-12-07). Read so, an element's entity takes the text it runs into in the next element with it
             // (["write to", "bob@example.com"] releases "write " and the placeholder): a word lost beside an entity,
             // rather than part of the entity released.
+            var before = new Dictionary<string, int>(counts, StringComparer.Ordinal);
             var texts = new string[elements.Length];
             for (var i = 0; i < elements.Length; i++)
             {
@@ -133,7 +134,6 @@ public sealed class ResponseRedactor
                 }
             }
 
-            var before = new Dictionary<string, int>(counts, StringComparer.Ordinal);
             if (!RedactAcross(texts, string.Empty, entities, counts, deadline, changed) || !RedactAcross(texts, " ", entities, counts, deadline, changed))
             {
                 // Not read in time: every element is replaced, counted once each, and nothing more is read (the own
@@ -202,7 +202,7 @@ public sealed class ResponseRedactor
 
         // Per element, the ranges to replace (start, end, replacement), in ascending order.
         var edits = new List<(int Element, int From, int To, string With)>();
-        var (lastEnd, reached) = (0, 0);
+        var (lastEnd, reached, coveredFrom) = (0, 0, int.MaxValue);
         foreach (var (start, matchEnd, entity) in found.OrderBy(static f => f.Start))
         {
             var first = ElementAt(starts, texts, start);
@@ -218,6 +218,14 @@ public sealed class ResponseRedactor
             // one released. (The number patterns end at a digit boundary and take nothing of what follows.) Matches come
             // in order: one that ends within the run the last one was taken to is taken to the same place, so the text
             // is walked once, however many addresses cross elements.
+            if (entity == PiiEntity.Email && start >= coveredFrom && matchEnd <= reached)
+            {
+                // Within the run an address before it was taken to: already removed with it (its edits made once, not
+                // once an address: review 2026-12-07).
+                counts[entity.PlaceholderName()] = counts.GetValueOrDefault(entity.PlaceholderName()) + 1;
+                continue;
+            }
+
             var end = entity != PiiEntity.Email ? matchEnd : matchEnd >= lastEnd && matchEnd <= reached ? reached : matchEnd;
             while (entity == PiiEntity.Email && end < text.Length && !char.IsWhiteSpace(text[end]))
             {
@@ -226,6 +234,7 @@ public sealed class ResponseRedactor
 
             if (entity == PiiEntity.Email)
             {
+                coveredFrom = end > reached ? start : coveredFrom;
                 (lastEnd, reached) = (Math.Max(lastEnd, matchEnd), Math.Max(reached, end));
             }
 

@@ -122,6 +122,8 @@ public class PiiRedactorTests
     [Theory]
     [InlineData("write to john.doe@example.com\u2014today", "write to [EMAIL]\u2014today")]
     [InlineData("write to john.doe@example.com-today", "write to [EMAIL]-today")]
+    [InlineData("mail bob@example.com\u2014alice@corp.org now", "mail [EMAIL] now")]
+    [InlineData("mail bob@example.com.alice@corp.org now", "mail [EMAIL] now")]
     [InlineData("his SSN\u2014123-45-6789\u2014was filed", "his SSN\u2014[US_SSN]\u2014was filed")]
     [InlineData("SSN-123-45-6789", "SSN-[US_SSN]")]
     [InlineData("ssn 123-45-6789\u2013ok", "ssn [US_SSN]\u2013ok")]

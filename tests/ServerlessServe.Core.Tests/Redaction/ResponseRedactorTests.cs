@@ -68,6 +68,7 @@ public class ResponseRedactorTests
     [InlineData(new[] { "mail bob@example.com", "alice@corp.org", "thanks" }, "mail [EMAIL]")]
     [InlineData(new[] { "mail bob@example.com", "alice", "@corp.org" }, "mail [EMAIL]")]
     [InlineData(new[] { "mail bob@example.com", "alice@corp", ".org", "thanks" }, "mail [EMAIL]")]
+    [InlineData(new[] { "mail bob@example.com-alice", "@corp.org" }, "mail [EMAIL]")]
     public void Apply_EntitiesInAdjacentElements_ReadTogether_NeitherReleasedInPart(string[] elements, string firstReleased)
     {
         var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
@@ -78,6 +79,23 @@ public class ResponseRedactorTests
         Assert.Equal(firstReleased, released[0]);
         Assert.DoesNotContain(released, e => e.Contains("corp", StringComparison.Ordinal) || e.Contains("alice", StringComparison.Ordinal) || e.Contains('@', StringComparison.Ordinal) || e.Contains(".org", StringComparison.Ordinal));
         Assert.True(result.Counts["EMAIL"] >= 1);
+    }
+
+    /// <summary>
+    /// Many addresses, each crossing into the next element, in one run without spaces: removed with the first one's run,
+    /// their edits made once (review 2026-12-07: one edit an element an address, quadratic in the elements).
+    /// </summary>
+    [Fact]
+    public void Apply_ManyAddressesAcrossElementsInOneRun_AllRemoved()
+    {
+        var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
+        var elements = new[] { "a@b" }.Concat(Enumerable.Repeat(".cd,a@b", 5_000)).Append(".cd").ToArray();
+
+        var result = _redactor.Apply([new Tensor("tokens", TensorDataType.Bytes, [elements.Length], elements.Select(Encoding.UTF8.GetBytes).ToArray())], policy);
+
+        var released = result.Outputs[0].As<byte[]>().Select(Encoding.UTF8.GetString).ToArray();
+        Assert.Equal("[EMAIL]", released[0]);
+        Assert.All(released.Skip(1), e => Assert.Equal(string.Empty, e));
     }
 
     [Fact]
