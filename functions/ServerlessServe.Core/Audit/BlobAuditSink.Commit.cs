@@ -46,6 +46,27 @@ public sealed partial class BlobAuditSink
             {
                 var next = carriedWait ?? reader.WaitToReadAsync().AsTask();
                 carriedWait = null;
+                if (_notices.Count > 0 && !next.IsCompleted && !await CompletesWithinAsync(next, NoticeWait).ConfigureAwait(false))
+                {
+                    // Withheld notices held while no record comes (a second, so that a store that keeps failing them is
+                    // not asked again at once): a group of their own, rather than waiting for the next request.
+                    carriedWait = next;
+                    group.Clear();
+                    TakeNotices(group, last: true);
+                    try
+                    {
+                        await CommitAsync(group).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        _head = null;
+                        TryLog(logger => Log.LoopFailed(logger, ex, WriterId));
+                    }
+
+                    group.Clear();
+                    continue;
+                }
+
                 if (!next.IsCompleted && CheckpointDueIn() is { } due && !await CompletesWithinAsync(next, due).ConfigureAwait(false))
                 {
                     // Idle while committed records have waited CheckpointInterval for a checkpoint: anchor them now.
@@ -197,11 +218,14 @@ public sealed partial class BlobAuditSink
     }
 
     // The withheld notices the queue could not take go first into a group (they have no waiter): up to half of it while
-    // the loop runs, so that callers' records always get in (notices given back by failed groups could otherwise fill
-    // every group: review 2026-12-07), the whole of it for the last groups at shutdown.
+    // records come, so that callers' records always get in (notices given back by failed groups could otherwise fill
+    // every group: review 2026-12-07; none in a group of one), the whole of it in a group of their own when no record
+    // has come for NoticeWait, and for the last groups at shutdown.
+    private static readonly TimeSpan NoticeWait = TimeSpan.FromSeconds(1);
+
     private void TakeNotices(List<PendingRecord> group, bool last = false)
     {
-        var room = last ? _options.MaxGroupRecords : Math.Max(1, _options.MaxGroupRecords / 2);
+        var room = last ? _options.MaxGroupRecords : _options.MaxGroupRecords / 2;
         var take = Math.Min(_notices.Count, room - group.Count);
         if (take > 0)
         {

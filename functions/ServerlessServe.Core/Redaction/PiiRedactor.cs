@@ -266,6 +266,11 @@ internal static class PiiRedactor
         }
     }
 
+    // The characters of an e-mail address's local part (PiiPatterns.Email's class: \w and .%+'&!#$*^~-).
+    private static bool IsLocalPartChar(char c) =>
+        char.IsLetterOrDigit(c) || char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.NonSpacingMark or System.Globalization.UnicodeCategory.SpacingCombiningMark or System.Globalization.UnicodeCategory.ConnectorPunctuation
+        || c is '.' or '%' or '+' or '\'' or '&' or '!' or '#' or '$' or '*' or '^' or '~' or '-';
+
     private static List<Span> FindSpans(string text, long deadline, PiiEntity? skip)
     {
         var spans = new List<Span>();
@@ -290,22 +295,37 @@ internal static class PiiRedactor
                 var candidate = text.AsSpan(match.Index, match.Length);
                 var length = detector.TrimGroups ? ValidLength(candidate, detector.Validate) : detector.Validate(candidate) ? candidate.Length : 0;
                 var overlaps = length > 0 && Overlaps(claimed, match.Index, length);
-                if (length > 0 && !overlaps && detector.Entity == PiiEntity.Email)
-                {
-                    // Addresses glued on where this one ends go with it (PiiPatterns.EmailGluedOn).
-                    for (Match glued; match.Index + length < text.Length && (glued = PiiPatterns.EmailGluedOn().Match(text, match.Index + length)).Success && glued.Length > 0 && !Overlaps(claimed, glued.Index, glued.Length);)
-                    {
-                        PastDeadline(deadline);
-                        length += glued.Length;
-                    }
-                }
-
                 if (length > 0 && !overlaps)
                 {
                     claimed ??= new bool[text.Length];
-                    claimed.AsSpan(match.Index, length).Fill(true);
-                    spans.Add(new Span(match.Index, length, detector.Entity));
+                    var begin = match.Index;
+                    if (detector.Entity == PiiEntity.Email && begin > 0 && text[begin - 1] == '@')
+                    {
+                        // Matched from just after an '@': the address before it was glued on by a word character
+                        // ("john.smith@example.com_x@corp.org" reads "example.com_x@corp.org"), and its local part goes
+                        // with it, never released (review 2026-12-07).
+                        begin--;
+                        while (begin > 0 && !claimed[begin - 1] && IsLocalPartChar(text[begin - 1]))
+                        {
+                            begin--;
+                        }
+                    }
+
+                    claimed.AsSpan(begin, match.Index + length - begin).Fill(true);
+                    spans.Add(new Span(begin, match.Index + length - begin, detector.Entity));
                     start = match.Index + length;
+                    if (detector.Entity == PiiEntity.Email)
+                    {
+                        // Addresses glued on where this one ends (PiiPatterns.EmailGluedOn): each a span of its own, so that
+                        // each is read as any address is (a phone number as its local part, say).
+                        for (Match glued; start < text.Length && (glued = PiiPatterns.EmailGluedOn().Match(text, start)).Success && glued.Length > 0 && !Overlaps(claimed, glued.Index, glued.Length);)
+                        {
+                            PastDeadline(deadline);
+                            claimed.AsSpan(glued.Index, glued.Length).Fill(true);
+                            spans.Add(new Span(glued.Index, glued.Length, detector.Entity));
+                            start = glued.Index + glued.Length;
+                        }
+                    }
                 }
                 else if (detector.SkipRejected && !overlaps)
                 {

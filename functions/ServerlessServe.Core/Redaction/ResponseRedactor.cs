@@ -254,8 +254,15 @@ public sealed class ResponseRedactor
         }
 
         // An element's own entity that an edit cuts into, without holding it whole, goes with it.
-        foreach (var element in edits.Select(static e => e.Element).Distinct().ToList())
+        foreach (var byElement in edits.ToLookup(static e => e.Element).ToList())
         {
+            var element = byElement.Key;
+            var its = byElement.ToList();
+            if (its.All(e => e.From == 0 && e.To == texts[element].Length))
+            {
+                continue; // removed whole: nothing of it is left to cut into
+            }
+
             if (PiiRedactor.Find(texts[element], entities, _phoneRegions, deadline) is not { } own)
             {
                 return false;
@@ -263,8 +270,8 @@ public sealed class ResponseRedactor
 
             foreach (var (from, to, entity) in own)
             {
-                var cut = edits.Any(e => e.Element == element && e.From < to && from < e.To);
-                var held = edits.Any(e => e.Element == element && e.From <= from && to <= e.To);
+                var cut = its.Any(e => e.From < to && from < e.To);
+                var held = its.Any(e => e.From <= from && to <= e.To);
                 if (cut && !held)
                 {
                     edits.Add((element, from, to, entity.Placeholder()));
@@ -301,14 +308,26 @@ public sealed class ResponseRedactor
         return merged;
     }
 
-    // The element holding position <paramref name="position"/> of the joined text (a separator counts to the element after it).
+    // The element holding position <paramref name="position"/> of the joined text (a separator counts to the element after
+    // it): the last element starting at or before it, so that of empty elements starting where a longer one does, the
+    // longer one (review 2026-12-07: a binary search could land on an empty one, and the text after it kept a character).
     private static int ElementAt(int[] starts, string[] texts, int position)
     {
-        var index = Array.BinarySearch(starts, position);
-        if (index < 0)
+        var (low, high) = (0, starts.Length);
+        while (low < high)
         {
-            index = ~index - 1;
+            var middle = (low + high) >>> 1;
+            if (starts[middle] <= position)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
         }
+
+        var index = low - 1;
 
         // Within a separator after element index: that is before the next element.
         return index >= 0 && position >= starts[index] + texts[index].Length && index + 1 < starts.Length ? index + 1 : Math.Max(index, 0);

@@ -68,7 +68,7 @@ public class ResponseRedactorTests
     [InlineData(new[] { "mail bob@example.com", "alice@corp.org", "thanks" }, "mail [EMAIL]")]
     [InlineData(new[] { "mail bob@example.com", "alice", "@corp.org" }, "mail [EMAIL]")]
     [InlineData(new[] { "mail bob@example.com", "alice@corp", ".org", "thanks" }, "mail [EMAIL]")]
-    [InlineData(new[] { "mail bob@example.com-alice", "@corp.org" }, "mail [EMAIL]")]
+    [InlineData(new[] { "mail bob@example.com-alice", "@corp.org" }, "mail [EMAIL][EMAIL]")]
     public void Apply_EntitiesInAdjacentElements_ReadTogether_NeitherReleasedInPart(string[] elements, string firstReleased)
     {
         var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
@@ -79,6 +79,21 @@ public class ResponseRedactorTests
         Assert.Equal(firstReleased, released[0]);
         Assert.DoesNotContain(released, e => e.Contains("corp", StringComparison.Ordinal) || e.Contains("alice", StringComparison.Ordinal) || e.Contains('@', StringComparison.Ordinal) || e.Contains(".org", StringComparison.Ordinal));
         Assert.True(result.Counts["EMAIL"] >= 1);
+    }
+
+    /// <summary>
+    /// An address ending in an element after empty ones: its last character is removed too (review 2026-12-07: the
+    /// element lookup could land on an empty element, and "c" was released).
+    /// </summary>
+    [Fact]
+    public void Apply_AddressEndingAfterEmptyElements_NothingOfItReleased()
+    {
+        var policy = new ModelPolicy { Redact = [PiiEntity.Email] };
+        string[] elements = ["mail bob@example.", "com,x@y.c", "", "", "c rest"];
+
+        var result = _redactor.Apply([new Tensor("tokens", TensorDataType.Bytes, [elements.Length], elements.Select(Encoding.UTF8.GetBytes).ToArray())], policy);
+
+        Assert.Equal(["mail [EMAIL]", "", "", "", " rest"], result.Outputs[0].As<byte[]>().Select(Encoding.UTF8.GetString));
     }
 
     /// <summary>
