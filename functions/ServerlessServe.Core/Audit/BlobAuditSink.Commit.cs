@@ -46,24 +46,37 @@ public sealed partial class BlobAuditSink
             {
                 var next = carriedWait ?? reader.WaitToReadAsync().AsTask();
                 carriedWait = null;
-                if (_notices.Count > 0 && !next.IsCompleted && !await CompletesWithinAsync(next, NoticeWait).ConfigureAwait(false))
+                if (_notices.Count > 0 && !next.IsCompleted
+                    && !await CompletesWithinAsync(next, CheckpointDueIn() is { } soon && soon < NoticeWait ? soon : NoticeWait).ConfigureAwait(false))
                 {
-                    // Withheld notices held while no record comes (a second, so that a store that keeps failing them is
-                    // not asked again at once): a group of their own, rather than waiting for the next request.
+                    // Withheld notices held while no record comes (a second at most, so that a store that keeps failing
+                    // them is not asked again at once): a group of their own, rather than waiting for the next request;
+                    // not while the breaker is open (it spaces the store's tries); and a checkpoint due meanwhile is
+                    // written as on any idle wait (review 2026-12-07).
                     carriedWait = next;
-                    group.Clear();
-                    TakeNotices(group, last: true);
-                    try
+                    if (!IsBroken)
                     {
-                        await CommitAsync(group).ConfigureAwait(false);
-                    }
-                    catch (Exception ex)
-                    {
-                        _head = null;
-                        TryLog(logger => Log.LoopFailed(logger, ex, WriterId));
+                        group.Clear();
+                        TakeNotices(group, last: true);
+                        try
+                        {
+                            await CommitAsync(group).ConfigureAwait(false);
+                        }
+                        catch (Exception ex)
+                        {
+                            // As on the main path: the head forgotten, and the notices given back (Fail).
+                            _head = null;
+                            Fail(group.Where(static p => !p.Completion.Task.IsCompleted).ToList(), 0, ex, null);
+                        }
+
+                        group.Clear();
                     }
 
-                    group.Clear();
+                    if (CheckpointDueIn() is { } anchorIn && anchorIn <= TimeSpan.Zero)
+                    {
+                        await TryWriteCheckpointAsync().ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 
@@ -219,13 +232,22 @@ public sealed partial class BlobAuditSink
 
     // The withheld notices the queue could not take go first into a group (they have no waiter): up to half of it while
     // records come, so that callers' records always get in (notices given back by failed groups could otherwise fill
-    // every group: review 2026-12-07; none in a group of one), the whole of it in a group of their own when no record
+    // every group: review 2026-12-07; in a group of one, every other group), the whole of it in a group of their own when no record
     // has come for NoticeWait, and for the last groups at shutdown.
     private static readonly TimeSpan NoticeWait = TimeSpan.FromSeconds(1);
+
+    private bool _noticeTurn; // the loop's own: whether a group of one takes a notice this time
 
     private void TakeNotices(List<PendingRecord> group, bool last = false)
     {
         var room = last ? _options.MaxGroupRecords : _options.MaxGroupRecords / 2;
+        if (room == 0 && _notices.Count > 0)
+        {
+            // A group of one: every other group is a notice's, so that neither waits on the other for good.
+            _noticeTurn = !_noticeTurn;
+            room = _noticeTurn ? 1 : 0;
+        }
+
         var take = Math.Min(_notices.Count, room - group.Count);
         if (take > 0)
         {

@@ -159,9 +159,9 @@ internal static class PiiRedactor
                         ? FindSpans(inside, deadline, skip: span.Entity)
                         : Scan(inside, entities, phoneRegions, deadline, skip: span.Entity);
                     if (span.Entity == PiiEntity.Email && entities.Contains(PiiEntity.Phone) && inners.Count == 0
-                        && GatewayPhoneLength(inside, phoneRegions ?? DefaultPhoneRegions) is > 0 and var local)
+                        && GatewayPhone(inside, phoneRegions ?? DefaultPhoneRegions) is { Length: > 0 } phone)
                     {
-                        inners.Add(new Span(0, local, PiiEntity.Phone));
+                        inners.Add(new Span(phone.Offset, phone.Length, PiiEntity.Phone));
                     }
 
                     foreach (var inner in inners)
@@ -303,9 +303,9 @@ internal static class PiiRedactor
                     {
                         // Matched from just after an '@': the address before it was glued on by a word character
                         // ("john.smith@example.com_x@corp.org" reads "example.com_x@corp.org"), and its local part goes
-                        // with it, never released (review 2026-12-07).
+                        // with it, never released, over as many '@' as came before (review 2026-12-07).
                         begin--;
-                        while (begin > 0 && !claimed[begin - 1] && IsLocalPartChar(text[begin - 1]))
+                        while (begin > 0 && !claimed[begin - 1] && (IsLocalPartChar(text[begin - 1]) || text[begin - 1] == '@'))
                         {
                             begin--;
                         }
@@ -357,19 +357,27 @@ internal static class PiiRedactor
     }
 
     /// <summary>
-    /// The length of an e-mail address's local part when it is a phone number alone, as an e-mail-to-SMS gateway's
+    /// Where an e-mail address's local part is and how long, when it is a phone number alone, as an e-mail-to-SMS gateway's
     /// addresses are (<c>2015550123@vtext.com</c>): 7 to 15 digits, a leading <c>+</c> allowed, that libphonenumber
-    /// takes for a valid number of one of <paramref name="regions"/> (or, with <c>+</c>, of its own country); otherwise 0.
+    /// takes for a valid number of one of <paramref name="regions"/> (or, with <c>+</c>, of its own country); otherwise none.
     /// Written bare, such a run is an id elsewhere; before a gateway's <c>@</c> it is the number.
     /// </summary>
-    private static int GatewayPhoneLength(string email, IReadOnlyList<string> regions)
+    private static (int Offset, int Length) GatewayPhone(string email, IReadOnlyList<string> regions)
     {
-        var at = email.LastIndexOf('@');
-        var local = at > 0 ? email.AsSpan(0, at) : [];
+        // The first '@' ends the local part (a span may run on over addresses glued on, or start with the '-' or '.' that
+        // glued it on: review 2026-12-07).
+        var at = email.IndexOf('@');
+        var offset = 0;
+        while (offset < at && email[offset] is '-' or '.')
+        {
+            offset++;
+        }
+
+        var local = at > offset ? email.AsSpan(offset, at - offset) : [];
         var digits = local.StartsWith("+") ? local[1..] : local;
         if (digits.Length is < 7 or > 15 || digits.ContainsAnyExceptInRange('0', '9'))
         {
-            return 0;
+            return default;
         }
 
         foreach (var region in local[0] == '+' ? ["ZZ"] : regions)
@@ -378,7 +386,7 @@ internal static class PiiRedactor
             {
                 if (PhoneNumbers.IsValidNumber(PhoneNumbers.Parse(local.ToString(), region)))
                 {
-                    return local.Length;
+                    return (offset, local.Length);
                 }
             }
             catch (NumberParseException)
@@ -387,7 +395,7 @@ internal static class PiiRedactor
             }
         }
 
-        return 0;
+        return default;
     }
 
     /// <summary>
