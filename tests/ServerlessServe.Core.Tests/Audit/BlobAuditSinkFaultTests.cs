@@ -115,16 +115,7 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     public async Task UncertainBatchLetGo_LandsLate_TakenAsItsOwn_TheWriterGoesOn()
     {
         var held = new AppendsHeld();
-        var container = azurite.GetContainer(configure: o =>
-        {
-            o.AddPolicy(held, HttpPipelinePosition.PerCall);
-            o.Retry.MaxRetries = 0;
-        });
-        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 1000)), new TestOutputLogger<BlobAuditSink>(output), TimeProvider.System)
-        {
-            UncertainCap = 2,
-        };
-        sink.Start();
+        var (container, sink) = SinkWithAppendsHeld(held, uncertainCap: 2);
         await using (sink)
         {
             await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
@@ -159,24 +150,19 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
     [Fact]
     public async Task AppendsFailOnAndOn_ReadsSucceed_UncertainBatchesBounded_ThenTheChainGoesOn()
     {
-        var fault = new Fault(request => request.Method == RequestMethod.Put && request.Uri.Query.Contains("comp=appendblock", StringComparison.Ordinal), afterSend: false);
-        var container = azurite.GetContainer(configure: o =>
-        {
-            o.AddPolicy(fault, HttpPipelinePosition.PerCall);
-            o.Retry.MaxRetries = 0;
-        });
-        var sink = NewSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 1000)));
+        var held = new AppendsHeld();
+        var (container, sink) = SinkWithAppendsHeld(held, BlobAuditSink.MaxUncertain);
         await using (sink)
         {
             await sink.AppendAsync(AuditTestData.Event(1), CancellationToken.None);
-            fault.Arm(sticky: true);
+            held.Armed = true;
             for (var i = 0; i < BlobAuditSink.MaxUncertain + 10; i++)
             {
                 await Assert.ThrowsAnyAsync<Exception>(() => sink.AppendAsync(AuditTestData.Event(2), CancellationToken.None).AsTask());
             }
 
             Assert.Equal(BlobAuditSink.MaxUncertain, sink.UncertainBatches);
-            fault.Disarm();
+            held.Armed = false;
             await sink.AppendAsync(AuditTestData.Event(3), CancellationToken.None);
         }
 
@@ -380,6 +366,22 @@ public sealed class BlobAuditSinkFaultTests(AzuriteFixture azurite, ITestOutputH
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "timed out waiting for the sink");
             await Task.Delay(20);
         }
+    }
+
+    // A started sink whose appends fail while held.Armed (reads work), the breaker never opening, no client retries.
+    private (Azure.Storage.Blobs.BlobContainerClient Container, BlobAuditSink Sink) SinkWithAppendsHeld(AppendsHeld held, int uncertainCap)
+    {
+        var container = azurite.GetContainer(configure: o =>
+        {
+            o.AddPolicy(held, HttpPipelinePosition.PerCall);
+            o.Retry.MaxRetries = 0;
+        });
+        var sink = new BlobAuditSink(container, AuditTestData.Options(_key, static o => (o.GroupWindow, o.BreakAfterFailures) = (TimeSpan.Zero, 1000)), new TestOutputLogger<BlobAuditSink>(output), TimeProvider.System)
+        {
+            UncertainCap = uncertainCap,
+        };
+        sink.Start();
+        return (container, sink);
     }
 
     private BlobAuditSink NewSink(Azure.Storage.Blobs.BlobContainerClient container, AuditOptions options)
