@@ -384,8 +384,10 @@ public sealed class JobEndpoints(
                 : Accepted(request, jobId);
         }
 
+        // Cancelled meanwhile, its one item has its result all the same once its chunk ran (released before the cancel
+        // was seen, or refused as cancelled), as its audit record says.
         var output = job.ReadOutputAs<JobOutput>()!;
-        if (output.Cancelled || output.Chunks.Count == 0)
+        if (output.Chunks.Count == 0)
         {
             return V2Results.Refused(Refusal.Cancelled);
         }
@@ -828,7 +830,9 @@ public sealed class JobEndpoints(
                 w.WriteNumber("done", output?.Items ?? progress?.Done ?? 0);
             }
 
-            if (output is not { Cancelled: false })
+            // A cancelled job has the results of the chunks it started (released before the cancel was seen, or refused);
+            // one that returned none (ended before 2026-12-08) and a job not finished have only the head.
+            if (output is null || (output.Cancelled && output.Chunks.Count == 0))
             {
                 return V2Results.JsonBody(Write(Head));
             }

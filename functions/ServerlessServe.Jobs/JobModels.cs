@@ -153,7 +153,8 @@ public sealed record ItemResult(int Index, string Outcome, JsonElement? Response
 
 /// <summary>
 /// What a finished job's orchestration returns: per chunk, its items' results (an array of <see cref="ItemResult"/>) as
-/// a payload. A cancelled job returns no chunks, <see cref="Items"/> then counting the items audited before it ended.
+/// a payload. A cancelled job returns only the chunks it started, in order, <see cref="Items"/> then counting their
+/// items (each audited before it ended: released, or refused).
 /// </summary>
 public sealed record JobOutput(int Items, IReadOnlyList<Payload> Chunks, bool Cancelled = false);
 

@@ -12,7 +12,8 @@ namespace ServerlessServe.Jobs;
 /// A caller's cancel is the event <see cref="CancelEvent"/>, not a termination: no chunk starts after it, and the chunks
 /// in flight go on to their audit step at once, their items not yet inferred refused as cancelled (no inference, no
 /// wait for a retry), so every item a model ran on, and every item refused, has its one record. The job then ends
-/// with no results (<see cref="JobOutput.Cancelled"/>).
+/// <see cref="JobOutput.Cancelled"/>, with the results of the chunks it started: the items released before the cancel
+/// was seen, and the ones refused.
 /// </summary>
 public static class JobOrchestrator
 {
@@ -77,8 +78,11 @@ public static class JobOrchestrator
             }
         }
 
-        // A cancelled job releases nothing: its chunks' results stay in the store until the purge.
-        return cancel.Requested ? new JobOutput(done, [], Cancelled: true) : new JobOutput(job.Items, results);
+        // A cancelled job returns the results of the chunks it started (chunks start in order and every one started is
+        // audited, so they are the first `next`): an item audited as released is handed to the caller, as its record
+        // says. Before 2026-12-08 a cancelled job returned none, and items whose redact step ran before the cancel was
+        // seen were audited as released but never reached anyone.
+        return cancel.Requested ? new JobOutput(done, results[..next], Cancelled: true) : new JobOutput(job.Items, results);
     }
 
     private static async Task<ChunkStep> RunChunkAsync(TaskOrchestrationContext context, JobCancel cancel, ChunkStep chunk)

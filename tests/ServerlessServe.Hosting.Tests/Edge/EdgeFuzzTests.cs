@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Hosting.Tests.Fixtures;
 using ServerlessServe.Local.Fuzz;
@@ -127,5 +128,37 @@ public sealed class EdgeFuzzTests(InProcessStack stack, ITestOutputHelper output
         const string answer = """{"id":"j1","status":"completed","items":2,"done":2,"results":[{"index":0,"outcome":"released","response":{"model_name":"m","outputs":[]}},{"index":1,"outcome":"invalid","error":"bad"}]}""";
 
         Assert.Equal(new JobEnding(null, "j1", 2, false), await EdgeFuzzer.FollowJobAsync(client, "token", answer, TimeSpan.FromSeconds(5), cancel: false, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// A job its follower cancelled ends well as "cancelled" with its items and either no results (cancelled before it
+    /// ran) or one well-formed result for each item it audited, in order ("done" of them; since 2026-12-08 a cancelled
+    /// job hands back what it released before the cancel was seen).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"id":"j1","status":"cancelled","items":3,"done":0}""", "")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":3,"done":2,"results":[{"index":0,"outcome":"released","response":{"outputs":[]}},{"index":1,"outcome":"cancelled","error":"x"}]}""", "")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":3,"done":2,"results":[{"index":0,"outcome":"cancelled","error":"x"}]}""", "cancelled with 1 results for 2 items")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":3,"results":[{"index":0,"outcome":"cancelled","error":"x"}]}""", "cancelled with results but no count")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":1,"done":2,"results":[]}""", "cancelled with results but no count")]
+    [InlineData("""{"id":"j1","status":"cancelled","items":2,"done":1,"results":[{"index":0,"outcome":"released"}]}""", "result 0 malformed")]
+    [InlineData("""{"id":"j1","status":"cancelled","done":1}""", "cancelled without its items")]
+    public void JudgeSettled_CancelledJob_ResultsOfWhatItAudited(string status, string problem)
+    {
+        using var document = JsonDocument.Parse(status);
+
+        var found = EdgeFuzzer.JudgeSettled(document.RootElement, cancelled: true, out var items);
+
+        Assert.NotNull(found);
+        if (problem.Length == 0)
+        {
+            Assert.Equal("", found);
+        }
+        else
+        {
+            Assert.StartsWith(problem, found, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(problem.Length == 0 ? document.RootElement.GetProperty("items").GetInt32() : 0, items);
     }
 }

@@ -122,7 +122,7 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
 
             Assert.True(cancel.ExitCode == 0, cancel.Output + fixture.LogTail(120));
             // Running: its chunks in flight are audited first (items not inferred yet refused as cancelled).
-            Assert.Equal($"job {id}: cancelling (items in flight are finished and audited; none is released)", cancel.Stdout.Trim());
+            Assert.Equal($"job {id}: cancelling (no more items start; those in flight are finished and audited, and `ssctl job result` shows how each ended)", cancel.Stdout.Trim());
         }
         finally
         {
@@ -133,6 +133,8 @@ public sealed partial class SsctlJobTests(StackFixture fixture)
         var result = await RunAsync("job", "result", id, "--wait", "--timeout", "00:01:30");
         Assert.True(result.ExitCode == 4, result.Output);
         Assert.Matches($"job {id}: cancelled, [0-9]+/{Items} items done", result.Stderr);
+        // Its results are printed all the same: the items in flight, refused as cancelled with inference away.
+        Assert.Matches($"job {id} cancelled: 0 released, [1-9][0-9]* refused", result.Stdout);
         var status = await RunAsync("job", "status", id, "--json");
         Assert.Equal("cancelled", JsonDocument.Parse(status.Stdout).RootElement.GetProperty("status").GetString());
     }

@@ -161,7 +161,7 @@ internal static class JobCommand
                 Console.Out.WriteLine(status switch
                 {
                     JobStatusNames.Cancelled => $"job {job}: cancelled",
-                    JobStatusNames.Cancelling => $"job {job}: cancelling (items in flight are finished and audited; none is released)",
+                    JobStatusNames.Cancelling => $"job {job}: cancelling (no more items start; those in flight are finished and audited, and `ssctl job result` shows how each ended)",
                     _ => $"job {job}: already {TerminalText.Clean(status, 20)}; nothing to cancel",
                 });
             }
@@ -199,6 +199,9 @@ internal static class JobCommand
             Console.Out.WriteLine(job.Json);
         }
 
+        // A cancelled job still has the results of the items it audited (released before the cancel was seen, or
+        // refused): they are printed and saved as a completed job's are, and the exit code says it was cancelled.
+        var partial = job.Status == JobStatusNames.Cancelled && job.Results is { Count: > 0 };
         if (job.Status != JobStatusNames.Completed)
         {
             if (!json)
@@ -206,7 +209,10 @@ internal static class JobCommand
                 Console.Error.WriteLine(JobPrinter.StatusLine(job) + (job.IsFinal ? "" : $"; wait for it with `ssctl job result {job.Id} --wait`"));
             }
 
-            return JobExitCodes.ForFinished(job.Status);
+            if (!partial)
+            {
+                return JobExitCodes.ForFinished(job.Status);
+            }
         }
 
         if (output is not null)
@@ -223,7 +229,7 @@ internal static class JobCommand
             }
         }
 
-        return JobExitCodes.Ok;
+        return partial ? JobExitCodes.Cancelled : JobExitCodes.Ok;
     }
 
     private static Argument<string> JobId() => new("ID") { Description = "The job id that `ssctl job submit` printed." };

@@ -415,8 +415,9 @@ public sealed class EdgeFuzzer(int seed)
     }
 
     // Null while the job is pending or running; "" when it ended well (with its number of items); otherwise what is wrong
-    // with how it ended. A job its follower cancelled may also end "cancelled", with its items and without results.
-    private static string? JudgeSettled(JsonElement status, bool cancelled, out int items)
+    // with how it ended. A job its follower cancelled may also end "cancelled", with its items, and the results of the
+    // items it audited ("done" of them, in order) or, cancelled before it ran, none.
+    internal static string? JudgeSettled(JsonElement status, bool cancelled, out int items)
     {
         items = 0;
         var state = status.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
@@ -427,11 +428,26 @@ public sealed class EdgeFuzzer(int seed)
 
         if (cancelled && state == "cancelled")
         {
-            if (!status.TryGetProperty("items", out var total) || !total.TryGetInt32(out items) || items < 1 || status.TryGetProperty("results", out _))
+            if (!status.TryGetProperty("items", out var total) || !total.TryGetInt32(out var all) || all < 1)
             {
-                return "cancelled without its items, or with results";
+                return "cancelled without its items";
             }
 
+            if (status.TryGetProperty("results", out var partial))
+            {
+                var done = status.TryGetProperty("done", out var d) && d.TryGetInt32(out var n) ? n : -1;
+                if (partial.ValueKind != JsonValueKind.Array || done < 1 || done > all)
+                {
+                    return "cancelled with results but no count of its items done";
+                }
+
+                if (JudgeResults(partial, done, "cancelled") is { } wrong)
+                {
+                    return wrong;
+                }
+            }
+
+            items = all;
             return "";
         }
 
@@ -446,9 +462,21 @@ public sealed class EdgeFuzzer(int seed)
             return "completed without items and results";
         }
 
+        if (JudgeResults(results, count, "completed") is { } problem)
+        {
+            return problem;
+        }
+
+        items = count;
+        return "";
+    }
+
+    // Null when results holds one well-formed result per item, indexed 0 to count - 1 in order; otherwise what is wrong.
+    private static string? JudgeResults(JsonElement results, int count, string state)
+    {
         if (results.GetArrayLength() != count)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"completed with {results.GetArrayLength()} results for {count} items");
+            return string.Create(CultureInfo.InvariantCulture, $"{state} with {results.GetArrayLength()} results for {count} items");
         }
 
         var expected = 0;
@@ -472,8 +500,7 @@ public sealed class EdgeFuzzer(int seed)
             expected++;
         }
 
-        items = count;
-        return "";
+        return null;
     }
 
     internal static bool IsErrorBody(string body)
