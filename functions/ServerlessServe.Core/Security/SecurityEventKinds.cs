@@ -34,6 +34,13 @@ public static class SecurityEventKinds
     public const string RateLimitRefusals = "rate-limit-refusals";
 
     /// <summary>
+    /// A summary of one authenticated caller's refusals by the admin plane's gate in one interval (a token without the
+    /// admin role, of a blocked caller, for the gateway, or revoked) that were not audited one by one (the first in each
+    /// interval is), counted by reason. Never acts.
+    /// </summary>
+    public const string AdminRefusals = "admin-refusals";
+
+    /// <summary>
     /// A model version held in this instance's memory no longer matched what was signed (runtime re-attestation); it has
     /// stopped serving here. Recorded and alerted; the artifact in the store is unchanged, so other instances keep it.
     /// </summary>

@@ -9,6 +9,7 @@ using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Artifacts.Lifecycle;
 using ServerlessServe.Core.Audit;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Identity;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Protocol;
@@ -47,6 +48,7 @@ public sealed partial class AdminEndpoints
     private readonly AuditReader _reader;
     private readonly AdminCheckpointKeys _checkpointKeys;
     private readonly RequestKeyStore _requestKeys;
+    private readonly RateLimitRefusalTally _refusals;
     private readonly AdminOptions _options;
     private readonly TimeSpan _revocationHold;
     private readonly ILogger _logger;
@@ -62,6 +64,7 @@ public sealed partial class AdminEndpoints
         AuditReader reader,
         AdminCheckpointKeys checkpointKeys,
         RequestKeyStore requestKeys,
+        RateLimitRefusalTally refusals,
         IOptions<AdminOptions> options,
         IOptions<CallerAuthOptions> callers,
         ILogger<AdminEndpoints> logger)
@@ -77,6 +80,7 @@ public sealed partial class AdminEndpoints
         _reader = reader;
         _checkpointKeys = checkpointKeys;
         _requestKeys = requestKeys;
+        _refusals = refusals;
         _options = options.Value;
         _logger = logger;
     }
@@ -463,6 +467,14 @@ public sealed partial class AdminEndpoints
         var admin = new AdminRequest(requestId, caller, action);
         if (refusal is not null)
         {
+            // Any holder of a token for this deployment gets this far: past its first refusal in an interval, each is
+            // counted into the caller's admin-refusals summary instead of a record (and a log line) of its own.
+            var reason = refusal.Kind == RefusalKind.Unauthenticated ? AdminRefusalSummaries.Revoked : AdminRefusalSummaries.Denied;
+            if (_refusals.TryCount(_pseudonymizer.Pseudonymize(caller.Subject), reason))
+            {
+                return (null, Respond(requestId, refusal));
+            }
+
             Log.NotAnAdmin(_logger, requestId, action);
             return (null, await RefuseAsync(admin, refusal).ConfigureAwait(false));
         }

@@ -19,4 +19,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7054, Level = LogLevel.Warning, Message = "Admin request {RequestId}: {Action} refused, the signed document does not verify or its sequence is taken")]
     public static partial void SignedDocumentRefused(ILogger logger, string requestId, string action);
+
+    [LoggerMessage(EventId = 7055, Level = LogLevel.Warning, Message = "The summary of {Count} refused admin request(s) could not be written to the audit log; it is retried with the next one")]
+    public static partial void AdminRefusalSummaryNotWritten(ILogger logger, long count, Exception exception);
+
+    [LoggerMessage(EventId = 7056, Level = LogLevel.Warning, Message = "ServerlessServe:Admin:SummarizeRefusals is false: every refusal of an authenticated caller by the admin gate is audited one by one, so a caller repeating a refused request adds one audit record per request")]
+    public static partial void EveryAdminRefusalAudited(ILogger logger);
 }

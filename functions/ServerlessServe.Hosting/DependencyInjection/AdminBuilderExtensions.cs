@@ -7,6 +7,7 @@ using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Signatures;
 using ServerlessServe.Hosting.Admin;
 using ServerlessServe.Hosting.Options;
@@ -35,6 +36,9 @@ public static class AdminBuilderExtensions
         services.TryAddSingleton<ModelInventory>();
         services.TryAddSingleton<AdminAudit>();
         services.TryAddSingleton<AdminGate>();
+        services.TryAddKeyedSingleton(AdminRefusalSummaries.TallyKey, (sp, _) => new RateLimitRefusalTally(
+            sp.GetRequiredService<IOptions<AdminOptions>>().Value.SummarizeRefusals, stages: AdminRefusalSummaries.Stages));
+        services.AddHostedService<AdminRefusalSummaries>();
         services.TryAddSingleton(sp => new AuditReader(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),
             sp.GetRequiredService<TimeProvider>()));
@@ -65,6 +69,7 @@ public static class AdminBuilderExtensions
             sp.GetRequiredService<AuditReader>(),
             sp.GetRequiredService<AdminCheckpointKeys>(),
             sp.GetRequiredService<RequestKeyStore>(),
+            sp.GetRequiredKeyedService<RateLimitRefusalTally>(AdminRefusalSummaries.TallyKey),
             sp.GetRequiredService<IOptions<AdminOptions>>(),
             sp.GetRequiredService<IOptions<CallerAuthOptions>>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<AdminEndpoints>>()));

@@ -32,4 +32,17 @@ public sealed class AdminOptions
     /// (<c>ServerlessServe:Audit:CheckpointKeyPem</c>). Default empty.
     /// </summary>
     public List<string> TrustedCheckpointKeyPems { get; set; } = [];
+
+    /// <summary>
+    /// Whether an authenticated caller's repeated refusals by the admin plane's gate (no admin role, blocked, a data-plane
+    /// token, a revoked token) are summarised: the first in each <see cref="RefusalSummaryInterval"/> is audited one by
+    /// one, the rest are counted into one <c>admin-refusals</c> record per caller and interval. Default true: any holder
+    /// of a token for this deployment can reach the gate, and would otherwise add one immutable record per request. False
+    /// audits every refusal one by one (logged as a warning at start).
+    /// </summary>
+    public bool SummarizeRefusals { get; set; } = true;
+
+    /// <summary>How often the summarised refusals are written. Default 1 minute; 1 second to 1 hour.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan RefusalSummaryInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -71,6 +71,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>The in-process inference app's services.</summary>
     public IServiceProvider InferenceServices => _inference!.Services;
 
+    /// <summary>The admin app's services.</summary>
+    public IServiceProvider AdminServices => _admin!.Services;
+
     /// <summary>The connection string of this stack's Azurite (blobs and tables).</summary>
     public string StorageConnectionString => _azurite.ConnectionString;
 

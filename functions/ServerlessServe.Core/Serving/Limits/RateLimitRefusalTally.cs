@@ -30,15 +30,19 @@ public sealed class RateLimitRefusalTally
     public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget", "jobs", "contain-blocked", "contain-revoked", "authenticate-audience");
 
     private readonly Lock _gate = new();
+    private readonly FrozenSet<string> _stages;
     private Dictionary<string, Dictionary<string, long>> _callers = new(StringComparer.Ordinal);
 
     /// <param name="enabled">False: every refusal is audited one by one (<see cref="LimitOptions.SummarizeRefusals"/>).</param>
     /// <param name="capacity">Callers tracked per interval at most.</param>
-    public RateLimitRefusalTally(bool enabled = true, int capacity = DefaultCapacity)
+    /// <param name="stages">The stages whose refusals are counted; default <see cref="Stages"/> (the gateway's). The admin
+    /// app counts its own (<c>AdminRefusals.Stages</c>).</param>
+    public RateLimitRefusalTally(bool enabled = true, int capacity = DefaultCapacity, IEnumerable<string>? stages = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Enabled = enabled;
         Capacity = capacity;
+        _stages = stages is null ? Stages : stages.ToFrozenSet(StringComparer.Ordinal);
     }
 
     /// <summary>Whether refusals are counted at all; false, <see cref="TryCount"/> always answers false.</summary>
@@ -56,7 +60,7 @@ public sealed class RateLimitRefusalTally
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(stage);
-        if (!Enabled || !Stages.Contains(stage))
+        if (!Enabled || !_stages.Contains(stage))
         {
             return false;
         }

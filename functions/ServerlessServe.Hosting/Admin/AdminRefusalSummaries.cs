@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Serving.Limits;
+using ServerlessServe.Hosting.Audit;
+using ServerlessServe.Hosting.Options;
+
+namespace ServerlessServe.Hosting.Admin;
+
+/// <summary>
+/// The admin gate's refusals of authenticated callers, summarised as the gateway's 429s are: a caller's first refusal in
+/// each <see cref="AdminOptions.RefusalSummaryInterval"/> is audited one by one, its further ones are counted, and every
+/// interval one security record of kind <c>admin-refusals</c> per caller with any is written (caller = its pseudonym,
+/// evidence = the count by reason and the interval). A summary that cannot be written is folded into the next; the last
+/// is written at shutdown.
+/// </summary>
+internal sealed class AdminRefusalSummaries(
+    [Microsoft.Extensions.DependencyInjection.FromKeyedServices(AdminRefusalSummaries.TallyKey)] RateLimitRefusalTally tally,
+    ISecurityEvents securityEvents,
+    IOptions<AdminOptions> options,
+    TimeProvider time,
+    ILogger<AdminRefusalSummaries> logger) : PeriodicSummaries(time)
+{
+    /// <summary>The key of the admin plane's <see cref="RateLimitRefusalTally"/> among the services.</summary>
+    public const string TallyKey = "admin-refusals";
+
+    /// <summary>A token without the admin role, of a blocked caller, or for the gateway: the gate's 403.</summary>
+    public const string Denied = "admin-denied";
+
+    /// <summary>A revoked token, or one issued before its caller's revocation: the gate's 401.</summary>
+    public const string Revoked = "admin-revoked";
+
+    /// <summary>The reasons counted.</summary>
+    public static IReadOnlyList<string> Stages { get; } = [Denied, Revoked];
+
+    protected override TimeSpan Interval => options.Value.RefusalSummaryInterval;
+
+    protected override bool Enabled => tally.Enabled;
+
+    protected override void OnDisabled() => Log.EveryAdminRefusalAudited(logger);
+
+    protected override Task WriteSummariesAsync(CancellationToken cancellationToken) => WriteAsync(cancellationToken);
+
+    /// <summary>Ends the interval and writes one summary per caller counted in it; returns how many were written.</summary>
+    internal async Task<int> WriteAsync(CancellationToken cancellationToken)
+    {
+        var drained = tally.Drain();
+        if (drained.Count == 0)
+        {
+            return 0;
+        }
+
+        var written = await Task.WhenAll(drained.Select(c => TryRaiseAsync(
+            securityEvents,
+            SecurityEventKinds.AdminRefusals,
+            c.Caller,
+            c.Counts,
+            ex =>
+            {
+                tally.Restore(c.Caller, c.Counts);
+                Log.AdminRefusalSummaryNotWritten(logger, c.Counts.Values.Sum(), ex);
+            },
+            cancellationToken))).ConfigureAwait(false);
+        return written.Count(w => w);
+    }
+}
