@@ -23,6 +23,23 @@ public sealed class RateLimitRefusalTallyTests
     }
 
     [Fact]
+    public void StagesOfItsOwn_OnlyThoseCounted()
+    {
+        // The admin app's tally counts its gate's reasons, and none of the gateway's.
+        var tally = new RateLimitRefusalTally(stages: ["admin-denied", "admin-revoked"]);
+
+        Assert.False(tally.TryCount("a", "admin-denied"));
+        Assert.True(tally.TryCount("a", "admin-denied"));
+        Assert.True(tally.TryCount("a", "admin-revoked"));
+        Assert.False(tally.TryCount("a", "limit"));
+
+        Assert.Equal(new Dictionary<string, long> { ["admin-denied"] = 1, ["admin-revoked"] = 1 }, Assert.Single(tally.Drain()).Counts);
+        var gateway = new RateLimitRefusalTally();
+        Assert.False(gateway.TryCount("a", "limit"));
+        Assert.False(gateway.TryCount("a", "admin-denied"));
+    }
+
+    [Fact]
     public void Drain_StartsANewInterval_TheNextRefusalAuditedAgain()
     {
         var tally = new RateLimitRefusalTally();
