@@ -483,6 +483,19 @@ public sealed class JobEndpoints(
     private const string ReadStage = "read";
     private const string SignatureStage = "signature";
 
+    // Where a submission that storage or the durable backend failed is refused.
+    private const string SubmitStage = "submit";
+
+    private static readonly Refusal BackendUnavailable = Refusal.Unavailable("storage unavailable; try again later") with { RetryAfter = TimeSpan.FromSeconds(1) };
+
+    /// <summary>
+    /// A failure of storage or of the durable backend's client while the caller is still there: the chunk writes, the
+    /// running-jobs query, the schedule (bounded at 30 s on its own). Anything else is a bug, and stays a 500.
+    /// </summary>
+    private static bool IsBackendFailure(Exception exception, HttpRequest request) =>
+        !request.HttpContext.RequestAborted.IsCancellationRequested
+        && exception is Azure.RequestFailedException or RpcException or HttpRequestException or TimeoutException or IOException or OperationCanceledException;
+
     /// <summary>
     /// A submission (a <c>POST .../jobs</c>, or an orchestrated model's <c>/infer</c>) refused before its job exists, at
     /// <paramref name="refused"/>'s stage: answered, and audited as the inline path audits its refusals. One record
@@ -612,17 +625,21 @@ public sealed class JobEndpoints(
             return (null, ("limit", few));
         }
 
-        var running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        int running;
+        try
+        {
+            running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsBackendFailure(ex, request))
+        {
+            Log.SubmissionFailed(logger, "-", TelemetryRedaction.Exception(ex));
+            return (null, (SubmitStage, BackendUnavailable));
+        }
+
         if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
         {
             _full.Refused(tag, time);
             return (null, tooMany);
-        }
-
-        if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
-        {
-            Log.JobRateLimited(logger, model.Manifest.Name, items.Count, limited.Kind.ToString());
-            return (null, ("limit", limited));
         }
 
         var verified = context.Model!.Manifest;
@@ -646,6 +663,17 @@ public sealed class JobEndpoints(
             await board.RefreshIfStaleAsync(request.HttpContext.RequestAborted).ConfigureAwait(false);
             var around = traffic.Around(jobId);
             var input = new JobInput(jobId, verified.Name, verified.Version, caller.Subject, caller.Roles, items.Count, limit.ChunkSize, chunks, limit.ChunksInFlight, limit.ChunksInFlightAlone, around.Alone, around.CallerJobs, around.OtherCallers);
+
+            // The items' requests are taken last before the schedule, so a submission that storage failed takes none of
+            // the caller's rate (the bucket gives nothing back; before 2026-12-08 they were taken before the chunk writes
+            // and spent on a 503). Its chunks, stored for nothing if others took them meanwhile, are withdrawn below.
+            if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
+            {
+                Log.JobRateLimited(logger, model.Manifest.Name, items.Count, limited.Kind.ToString());
+                await WithdrawAsync(client, jobId).ConfigureAwait(false);
+                return (null, ("limit", limited));
+            }
+
             traffic.Saw(jobId, chunks.Count);
 
             // Not cancelled when the caller leaves: a schedule call cut off on this side may still create the job on the
@@ -656,12 +684,20 @@ public sealed class JobEndpoints(
                 await client.ScheduleNewOrchestrationInstanceAsync(JobOrchestrator.Name, input.ToJson(), new StartOrchestrationOptions(jobId), scheduling.Token).ConfigureAwait(false);
             }
         }
-        catch
+        catch (Exception ex)
         {
             // The caller left, or storage or the backend failed, part-way: chunks stored for a job that may never have
             // been scheduled (the purge removes only jobs that exist), or a job scheduled that nobody was told of.
             await WithdrawAsync(client, jobId).ConfigureAwait(false);
-            throw;
+            if (!IsBackendFailure(ex, request))
+            {
+                throw;
+            }
+
+            // Storage or the durable backend failed while the caller waits: 503 with when to try again, recorded as the
+            // submission's refusal (a 500 with nothing to go on before 2026-12-08). None of its rate was taken.
+            Log.SubmissionFailed(logger, jobId, TelemetryRedaction.Exception(ex));
+            return (null, (SubmitStage, BackendUnavailable));
         }
 
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));

@@ -64,4 +64,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 8017, Level = LogLevel.Warning, Message = "Job {JobId}: scheduled, then {Failure} while its request waited for it or read its results; answered 202 with the job's URL (the job runs; a retry would run it twice)")]
     public static partial void AnsweredAcceptedAfterFailure(ILogger logger, string jobId, string failure);
+
+    [LoggerMessage(EventId = 8020, Level = LogLevel.Warning, Message = "Job {JobId}: its submission failed on storage or the durable backend, and was answered 503 (its stored chunks withdrawn, a job scheduled stopped)")]
+    public static partial void SubmissionFailed(ILogger logger, string jobId, Exception exception);
 }
