@@ -489,12 +489,23 @@ public sealed class JobEndpoints(
     private static readonly Refusal BackendUnavailable = Refusal.Unavailable("storage unavailable; try again later") with { RetryAfter = TimeSpan.FromSeconds(1) };
 
     /// <summary>
-    /// A failure of storage or of the durable backend's client while the caller is still there: the chunk writes, the
-    /// running-jobs query, the schedule (bounded at 30 s on its own). Anything else is a bug, and stays a 500.
+    /// A transient failure of storage or of the durable backend's client while the caller is still there (the chunk
+    /// writes, the running-jobs query): a storage answer of 408, 429 or 5xx, or none (status 0), the retries of the
+    /// storage client given up on such answers, a gRPC call unavailable, past its deadline or aborted, a connection that
+    /// failed. A permanent fault (403 from a missing role assignment, a container that is not there, a gRPC call the
+    /// backend refuses) and anything else stays a 500: answered 503 with Retry-After, it would be retried for ever.
     /// </summary>
-    private static bool IsBackendFailure(Exception exception, HttpRequest request) =>
-        !request.HttpContext.RequestAborted.IsCancellationRequested
-        && exception is Azure.RequestFailedException or RpcException or HttpRequestException or TimeoutException or IOException or OperationCanceledException;
+    internal static bool IsTransientFailure(Exception exception, HttpRequest request) =>
+        !request.HttpContext.RequestAborted.IsCancellationRequested && IsTransient(exception);
+
+    internal static bool IsTransient(Exception exception) => exception switch
+    {
+        Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
+        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted } => true,
+        HttpRequestException or TimeoutException or IOException => true,
+        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(IsTransient),
+        _ => false,
+    };
 
     /// <summary>
     /// A submission (a <c>POST .../jobs</c>, or an orchestrated model's <c>/infer</c>) refused before its job exists, at
@@ -601,10 +612,10 @@ public sealed class JobEndpoints(
         var model = context.Model!;
 
         // Each item is a request to the model's rate limit, as if sent on its own: a job is no way around the policy's
-        // requestsPerSecond and burst. Taken at submission, where the caller can still be told, once the running jobs
-        // are counted; looked at before that count, as is the caller's last refusal for its running jobs, so that a
-        // caller out of its rate, or at its limit of jobs, costs the task hub every caller's jobs share no query (each
-        // such submission cost one before 2026-12-07; found in review).
+        // requestsPerSecond and burst. Taken at submission, where the caller can still be told, just before the schedule
+        // (below); looked at before the running jobs are counted, as is the caller's last refusal for its running jobs,
+        // so that a caller out of its rate, or at its limit of jobs, costs the task hub every caller's jobs share no
+        // query (each such submission cost one before 2026-12-07; found in review).
         if (submitting.Others >= limit.MaxRunningJobsPerCaller || _full.IsFull(tag, time))
         {
             return (null, tooMany);
@@ -630,9 +641,9 @@ public sealed class JobEndpoints(
         {
             running = await RunningJobsAsync(client, tag, caller.Subject, limit.MaxRunningJobsPerCaller, request.HttpContext.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception ex) when (IsBackendFailure(ex, request))
+        catch (Exception ex) when (IsTransientFailure(ex, request))
         {
-            Log.SubmissionFailed(logger, "-", TelemetryRedaction.Exception(ex));
+            Log.RunningJobsNotCounted(logger, TelemetryRedaction.Exception(ex));
             return (null, (SubmitStage, BackendUnavailable));
         }
 
@@ -648,6 +659,7 @@ public sealed class JobEndpoints(
         var jobId = tag + RandomNumberGenerator.GetHexString(24, lowercase: true);
         var chunks = new List<Payload>();
         var share = payloads.ShareOf((items.Count + limit.ChunkSize - 1) / limit.ChunkSize);
+        var scheduleSent = false;
         try
         {
             for (var start = 0; start < items.Count; start += limit.ChunkSize)
@@ -666,15 +678,17 @@ public sealed class JobEndpoints(
 
             // The items' requests are taken last before the schedule, so a submission that storage failed takes none of
             // the caller's rate (the bucket gives nothing back; before 2026-12-08 they were taken before the chunk writes
-            // and spent on a 503). Its chunks, stored for nothing if others took them meanwhile, are withdrawn below.
+            // and spent on the failure). Its chunks, stored for nothing if others took them meanwhile, are deleted; the
+            // job was never scheduled, so the task hub is not asked.
             if (rateLimits.TryTake(pseudonym, model.Manifest.Name, model.Policy.Limits, items.Count) is { } limited)
             {
                 Log.JobRateLimited(logger, model.Manifest.Name, items.Count, limited.Kind.ToString());
-                await WithdrawAsync(client, jobId).ConfigureAwait(false);
+                await DeleteChunksAsync(jobId, chunks).ConfigureAwait(false);
                 return (null, ("limit", limited));
             }
 
             traffic.Saw(jobId, chunks.Count);
+            scheduleSent = true;
 
             // Not cancelled when the caller leaves: a schedule call cut off on this side may still create the job on the
             // backend's, after the withdrawal looked for it and found nothing (it would then run for a caller who holds no
@@ -686,16 +700,21 @@ public sealed class JobEndpoints(
         }
         catch (Exception ex)
         {
+            // Decided before the withdrawal, which may outlast the caller: storage or the backend failed transiently
+            // before the schedule was sent. A failed schedule stays a 500 without Retry-After, as before: the backend may
+            // still create the job after the withdrawal found nothing, and a retry would then run the items twice.
+            var transient = !scheduleSent && IsTransientFailure(ex, request);
+
             // The caller left, or storage or the backend failed, part-way: chunks stored for a job that may never have
             // been scheduled (the purge removes only jobs that exist), or a job scheduled that nobody was told of.
             await WithdrawAsync(client, jobId).ConfigureAwait(false);
-            if (!IsBackendFailure(ex, request))
+            if (!transient)
             {
                 throw;
             }
 
-            // Storage or the durable backend failed while the caller waits: 503 with when to try again, recorded as the
-            // submission's refusal (a 500 with nothing to go on before 2026-12-08). None of its rate was taken.
+            // 503 with when to try again, recorded as the submission's refusal (a 500 with nothing to go on before
+            // 2026-12-08). None of its rate was taken.
             Log.SubmissionFailed(logger, jobId, TelemetryRedaction.Exception(ex));
             return (null, (SubmitStage, BackendUnavailable));
         }
@@ -943,6 +962,28 @@ public sealed class JobEndpoints(
     /// job is purged with its payloads after its retention); one the backend never scheduled has its stored chunks
     /// deleted. Bounded to 10 s and never thrown: when the backend cannot be reached it is logged (8010).
     /// </summary>
+    // The chunks stored for a submission refused before its schedule, bounded; what is left the purge deletes.
+    private async Task DeleteChunksAsync(string jobId, List<Payload> chunks)
+    {
+        traffic.Ended(jobId);
+        if (!chunks.Any(c => c.IsReference))
+        {
+            return;
+        }
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            Log.JobChunksDeleted(logger, jobId, await payloads.DeleteJobAsync(jobId, bound.Token).ConfigureAwait(false));
+        }
+#pragma warning disable CA1031 // Best effort: the purge deletes stored chunks of a job never scheduled once older than the retention.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.JobChunksNotDeleted(logger, jobId, TelemetryRedaction.Exception(ex));
+        }
+    }
+
     private async Task WithdrawAsync(DurableTaskClient client, string jobId)
     {
         traffic.Ended(jobId);

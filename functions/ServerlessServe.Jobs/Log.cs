@@ -65,6 +65,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 8017, Level = LogLevel.Warning, Message = "Job {JobId}: scheduled, then {Failure} while its request waited for it or read its results; answered 202 with the job's URL (the job runs; a retry would run it twice)")]
     public static partial void AnsweredAcceptedAfterFailure(ILogger logger, string jobId, string failure);
 
-    [LoggerMessage(EventId = 8020, Level = LogLevel.Warning, Message = "Job {JobId}: its submission failed on storage or the durable backend, and was answered 503 (its stored chunks withdrawn, a job scheduled stopped)")]
+    [LoggerMessage(EventId = 8020, Level = LogLevel.Warning, Message = "Job {JobId}: storage or the durable backend failed while its submission was stored, before it was scheduled; answered 503 with Retry-After, its stored chunks withdrawn")]
     public static partial void SubmissionFailed(ILogger logger, string jobId, Exception exception);
+
+    [LoggerMessage(EventId = 8021, Level = LogLevel.Warning, Message = "A job submission could not count its caller's running jobs (the durable backend failed); answered 503 with Retry-After")]
+    public static partial void RunningJobsNotCounted(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 8022, Level = LogLevel.Information, Message = "Job {JobId}: refused by its caller's rate after its chunks were stored (others took the requests meanwhile); {Blobs} stored chunk(s) deleted")]
+    public static partial void JobChunksDeleted(ILogger logger, string jobId, int blobs);
+
+    [LoggerMessage(EventId = 8023, Level = LogLevel.Warning, Message = "Job {JobId}: refused by its caller's rate after its chunks were stored, and they could not be deleted; the purge deletes them once older than the retention")]
+    public static partial void JobChunksNotDeleted(ILogger logger, string jobId, Exception exception);
 }

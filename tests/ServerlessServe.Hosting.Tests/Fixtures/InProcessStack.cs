@@ -71,6 +71,9 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     /// <summary>The in-process inference app's services.</summary>
     public IServiceProvider InferenceServices => _inference!.Services;
 
+    /// <summary>Faults a test arms in the gateways' storage client (both the test-server and the socket one).</summary>
+    public StorageFaults GatewayStorageFaults { get; } = new();
+
     /// <summary>The admin app's services.</summary>
     public IServiceProvider AdminServices => _admin!.Services;
 
@@ -174,6 +177,8 @@ public sealed class InProcessStack(IMessageSink diagnostics) : IAsyncLifetime
     // The gateway's settings and services, for the test-server gateway and the socket one alike.
     private void ConfigureGateway(WebApplicationBuilder builder, IReadOnlyDictionary<string, string> identity)
     {
+        builder.Services.AddHttpClient(ServerlessServe.Hosting.DependencyInjection.ServerlessServeServiceCollectionExtensions.BlobHttpClientName)
+            .AddHttpMessageHandler(GatewayStorageFaults.Handler);
         builder.Configuration.AddInMemoryCollection(_shared);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using ServerlessServe.Core.Artifacts;
 using ServerlessServe.Core.Tests.Artifacts;
@@ -218,34 +217,32 @@ public sealed class JobLimitTests(InProcessStack stack)
     }
 
     /// <summary>
-    /// A submission that storage failed takes none of the caller's rate: its items' requests are taken last before the
-    /// schedule (before 2026-12-08 they were taken first, and a 503 spent them, so the retry was refused 429).
+    /// A submission that storage failed (503 on every write to the payload container, its client's retries spent)
+    /// answers 503 with Retry-After and takes none of the caller's rate: its items' requests are taken last before the
+    /// schedule (before 2026-12-08 they were taken first, the failure was a 500, and the retry was refused 429).
     /// </summary>
     [Fact]
-    public async Task StorageFailsMidSubmission_NothingTakenFromTheRate_TheRetryIsServed()
+    public async Task StorageFailsMidSubmission_503RetryAfter_NothingTakenFromTheRate_TheRetryIsServed()
     {
         var name = "job-storage-" + Guid.NewGuid().ToString("N")[..6];
         await PublishAsync(name, """{"requestsPerSecond":0.0166,"burst":3}""");
         using var client = stack.Client("job-storage-" + Guid.NewGuid().ToString("N")[..6]);
 
         // Three items padded with whitespace inside each item to about 100 KB: one chunk over the 256 KiB kept inline, so
-        // it goes to the payload container, which is not there for the first submission.
+        // it goes to the payload container.
         var padded = Item[..^1] + new string(' ', 100_000) + "}";
         var body = "{\"items\":[" + string.Join(',', Enumerable.Repeat(padded, 3)) + "]}";
-        // The gateway's store has made its container once (a value over the limit, stored), so it does not make it again.
-        var store = stack.GatewayServices.GetRequiredService<ServerlessServe.Jobs.PayloadStore>();
-        Assert.True((await store.PutAsync("storage-fails-" + Guid.NewGuid().ToString("N")[..8], new byte[store.InlineLimit + 1], default)).IsReference);
-        var payloads = new BlobServiceClient(stack.StorageConnectionString).GetBlobContainerClient("job-payloads");
-        await payloads.DeleteIfExistsAsync();
+        stack.GatewayStorageFaults.FailWritesTo("job-payloads");
         try
         {
             using var failed = await client.PostAsync($"v2/models/{name}/jobs", Json(body));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
             Assert.NotNull(failed.Headers.RetryAfter);
+            Assert.Equal("storage unavailable; try again later", await ErrorAsync(failed));
         }
         finally
         {
-            await payloads.CreateIfNotExistsAsync();
+            stack.GatewayStorageFaults.Clear();
         }
 
         // All three of the burst are still there: the same job is taken and served in full.
