@@ -467,16 +467,31 @@ public sealed partial class AdminEndpoints
         var admin = new AdminRequest(requestId, caller, action);
         if (refusal is not null)
         {
-            // Any holder of a token for this deployment gets this far: past its first refusal in an interval, each is
-            // counted into the caller's admin-refusals summary instead of a record (and a log line) of its own.
+            // Any holder of a token for this deployment gets this far: past its first refusal by each reason in an
+            // interval, each is counted into the caller's admin-refusals summary instead of a record (and a log line)
+            // of its own. Not an admin token of this app (revoked, or its caller blocked): what a stolen admin
+            // credential looks like, and few can hold one; each such refusal keeps its record, naming the action.
             var reason = refusal.Kind == RefusalKind.Unauthenticated ? AdminRefusalSummaries.Revoked : AdminRefusalSummaries.Denied;
-            if (_refusals.TryCount(_pseudonymizer.Pseudonymize(caller.Subject), reason))
+            var pseudonym = _pseudonymizer.Pseudonymize(caller.Subject);
+            var adminToken = !caller.SiblingAudience && caller.Roles.Contains(AdminRoles.Admin, StringComparer.Ordinal);
+            if (!adminToken && _refusals.TryCount(pseudonym, reason))
             {
                 return (null, Respond(requestId, refusal));
             }
 
             Log.NotAnAdmin(_logger, requestId, action);
-            return (null, await RefuseAsync(admin, refusal).ConfigureAwait(false));
+            if (await _audit.TryRecordAsync(admin, AdminOutcomes.Refused(refusal)).ConfigureAwait(false))
+            {
+                return (null, Respond(requestId, refusal));
+            }
+
+            // Not committed: the caller's next refusal by this reason is audited one by one again, not counted.
+            if (!adminToken)
+            {
+                _refusals.Forget(pseudonym, reason);
+            }
+
+            return (null, Respond(requestId, AuditUnavailable));
         }
 
         return (admin, null);

@@ -5,7 +5,7 @@ namespace ServerlessServe.Hosting.Admin;
 /// <summary>Admin plane log messages of the HTTP edge (event ids 7050-7099): request ids and actions, never a token or a raw subject.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 7050, Level = LogLevel.Warning, Message = "Admin request {RequestId}: {Action} refused to an authenticated caller without the admin role")]
+    [LoggerMessage(EventId = 7050, Level = LogLevel.Warning, Message = "Admin request {RequestId}: {Action} refused to an authenticated caller (no admin role, blocked, a data-plane token, or revoked)")]
     public static partial void NotAnAdmin(ILogger logger, string requestId, string action);
 
     [LoggerMessage(EventId = 7051, Level = LogLevel.Warning, Message = "Admin request {RequestId}: publish refused, the package failed verification ({Failure})")]

@@ -37,7 +37,7 @@ public static class AdminBuilderExtensions
         services.TryAddSingleton<AdminAudit>();
         services.TryAddSingleton<AdminGate>();
         services.TryAddKeyedSingleton(AdminRefusalSummaries.TallyKey, (sp, _) => new RateLimitRefusalTally(
-            sp.GetRequiredService<IOptions<AdminOptions>>().Value.SummarizeRefusals, stages: AdminRefusalSummaries.Stages));
+            sp.GetRequiredService<IOptions<AdminOptions>>().Value.SummarizeRefusals, stages: AdminRefusalSummaries.Stages, firstPerStage: true));
         services.AddHostedService<AdminRefusalSummaries>();
         services.TryAddSingleton(sp => new AuditReader(
             sp.GetRequiredService<BlobServiceClient>().GetBlobContainerClient(sp.GetRequiredService<IOptions<AuditOptions>>().Value.Container),

@@ -40,6 +40,39 @@ public sealed class RateLimitRefusalTallyTests
     }
 
     [Fact]
+    public void FirstPerStage_EachStagesFirstAudited_ForgetTakesBackAMarkNotCounted()
+    {
+        var tally = new RateLimitRefusalTally(stages: ["denied", "revoked"], firstPerStage: true);
+
+        Assert.False(tally.TryCount("a", "denied"));
+        Assert.True(tally.TryCount("a", "denied"));
+        Assert.False(tally.TryCount("a", "revoked"));
+
+        // The first revoked refusal's record failed: its mark is taken back, so the next one is audited one by one.
+        tally.Forget("a", "revoked");
+        Assert.False(tally.TryCount("a", "revoked"));
+        Assert.True(tally.TryCount("a", "revoked"));
+
+        // A mark with counts is kept: those counted stay in the summary.
+        tally.Forget("a", "denied");
+        Assert.True(tally.TryCount("a", "denied"));
+
+        Assert.Equal(new Dictionary<string, long> { ["denied"] = 2, ["revoked"] = 1 }, Assert.Single(tally.Drain()).Counts);
+    }
+
+    [Fact]
+    public void Forget_AGatewayCallersFirstRefusal_TheNextAuditedAgain()
+    {
+        var tally = new RateLimitRefusalTally();
+        Assert.False(tally.TryCount("a", "limit"));
+
+        tally.Forget("a", "limit");
+
+        Assert.False(tally.TryCount("a", "limit"));
+        Assert.True(tally.TryCount("a", "limit"));
+    }
+
+    [Fact]
     public void Drain_StartsANewInterval_TheNextRefusalAuditedAgain()
     {
         var tally = new RateLimitRefusalTally();

@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using ServerlessServe.Core.Admin;
 using ServerlessServe.Core.Artifacts;
+using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Tests.Artifacts;
 using ServerlessServe.Hosting.Tests.Fixtures;
@@ -92,6 +94,25 @@ public sealed class AdminRevocationTests(InProcessStack stack)
         using var oldAdmin = stack.AdminClient(oldAdminToken);
         using var refused = await oldAdmin.GetAsync("manage/models");
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        // A revoked admin token is what a stolen admin credential looks like: each of its refusals keeps its own
+        // record, naming what it tried, where a token without the admin role is counted into a summary past its first.
+        var ids = new List<string> { refused.Headers.GetValues("x-request-id").Single() };
+        foreach (var path in new[] { "manage/blocks", "manage/token-revocations" })
+        {
+            using var again = await oldAdmin.PostAsync(path, Json("{\"pseudonym\":\"00000000000000000000000000000000\"}"));
+            Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+            ids.Add(again.Headers.GetValues("x-request-id").Single());
+        }
+
+        var records = (await stack.AuditLinesAsync())
+            .Select(line => AuditRecord.TryParse(Encoding.UTF8.GetBytes(line), out var record, out _) ? record : null)
+            .Where(r => r is { Operation: AuditEvent.SecurityOperation, Security.Kind: AdminActions.Kind } && ids.Contains(r.RequestId))
+            .Select(r => r!)
+            .ToList();
+        Assert.Equal(3, records.Count);
+        Assert.All(records, r => Assert.Equal("refused:unauthenticated", r.Outcome));
+        Assert.Equal(new[] { AdminActions.ListModels, AdminActions.Block, AdminActions.RevokeToken }.Order(StringComparer.Ordinal), records.Select(r => r.Security!.Action).Order(StringComparer.Ordinal));
         await Task.Delay(TimeSpan.FromSeconds(1.1));
         using var newAdmin = stack.AdminClient(stack.Issuer.MintAdmin(subject));
         using var accepted = await newAdmin.GetAsync("manage/models");

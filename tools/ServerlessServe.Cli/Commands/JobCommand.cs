@@ -105,7 +105,7 @@ internal static class JobCommand
         var gateway = new GatewayOptions();
         var command = new Command(
             "result",
-            "Print a completed job's items: for each, released with the outputs, or the refusal; with --json the gateway's whole answer. " + JobExitCodes.Help)
+            "Print a completed job's items (or a cancelled one's, those it audited): for each, released with the outputs, or the refusal; with --json the gateway's whole answer. " + JobExitCodes.Help)
         {
             id, wait, timeout, output,
         };
@@ -139,7 +139,7 @@ internal static class JobCommand
         var gateway = new GatewayOptions();
         var command = new Command(
             "cancel",
-            "Stop a job that is still pending or running (no new item starts; items in flight are finished and audited, none released). Exit 0 when the job " +
+            "Stop a job that is still pending or running (no new item starts; items in flight are finished and audited, and `job result` shows how each ended). Exit 0 when the job " +
             "is now cancelled or cancelling, or had already finished (the output says how); 5 when the gateway answered but the job goes on; 2 when the gateway refused.")
         {
             id,

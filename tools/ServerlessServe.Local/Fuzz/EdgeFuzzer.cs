@@ -416,7 +416,7 @@ public sealed class EdgeFuzzer(int seed)
 
     // Null while the job is pending or running; "" when it ended well (with its number of items); otherwise what is wrong
     // with how it ended. A job its follower cancelled may also end "cancelled", with its items, and the results of the
-    // items it audited ("done" of them, in order) or, cancelled before it ran, none.
+    // items it audited ("done" of them, in order), or none (a job that ended cancelled before 2026-12-08).
     internal static string? JudgeSettled(JsonElement status, bool cancelled, out int items)
     {
         items = 0;

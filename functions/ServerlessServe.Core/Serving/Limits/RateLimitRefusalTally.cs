@@ -31,18 +31,23 @@ public sealed class RateLimitRefusalTally
 
     private readonly Lock _gate = new();
     private readonly FrozenSet<string> _stages;
+    private readonly bool _firstPerStage;
     private Dictionary<string, Dictionary<string, long>> _callers = new(StringComparer.Ordinal);
 
     /// <param name="enabled">False: every refusal is audited one by one (<see cref="LimitOptions.SummarizeRefusals"/>).</param>
     /// <param name="capacity">Callers tracked per interval at most.</param>
     /// <param name="stages">The stages whose refusals are counted; default <see cref="Stages"/> (the gateway's). The admin
-    /// app counts its own (<c>AdminRefusals.Stages</c>).</param>
-    public RateLimitRefusalTally(bool enabled = true, int capacity = DefaultCapacity, IEnumerable<string>? stages = null)
+    /// app counts its own (<c>AdminRefusalSummaries.Stages</c>).</param>
+    /// <param name="firstPerStage">True: a caller's first refusal by each stage in an interval is audited one by one (the
+    /// admin app's, whose reasons say different things: a data-plane token is not a revoked one); false: only its first
+    /// refusal by any of them (the gateway's).</param>
+    public RateLimitRefusalTally(bool enabled = true, int capacity = DefaultCapacity, IEnumerable<string>? stages = null, bool firstPerStage = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         Enabled = enabled;
         Capacity = capacity;
         _stages = stages is null ? Stages : stages.ToFrozenSet(StringComparer.Ordinal);
+        _firstPerStage = firstPerStage;
     }
 
     /// <summary>Whether refusals are counted at all; false, <see cref="TryCount"/> always answers false.</summary>
@@ -69,14 +74,27 @@ public sealed class RateLimitRefusalTally
         {
             if (_callers.TryGetValue(caller, out var counts))
             {
-                counts[stage] = counts.GetValueOrDefault(stage) + 1;
-                return true;
+                if (!_firstPerStage || counts.ContainsKey(stage))
+                {
+                    counts[stage] = counts.GetValueOrDefault(stage) + 1;
+                    return true;
+                }
+
+                // The caller's first by this stage: audited one by one, and marked with a count of none.
+                counts[stage] = 0;
+                return false;
             }
 
             if (_callers.Count < Capacity)
             {
                 // The first: audited one by one, and the caller's next refusals in this interval are counted.
-                _callers[caller] = new Dictionary<string, long>(StringComparer.Ordinal);
+                var first = new Dictionary<string, long>(StringComparer.Ordinal);
+                if (_firstPerStage)
+                {
+                    first[stage] = 0;
+                }
+
+                _callers[caller] = first;
             }
 
             return false;
@@ -97,10 +115,39 @@ public sealed class RateLimitRefusalTally
         }
 
         return drained
-            .Where(c => c.Value.Count > 0)
+            .Where(c => c.Value.Values.Any(n => n > 0))
             .OrderBy(c => c.Key, StringComparer.Ordinal)
-            .Select(c => (c.Key, (IReadOnlyDictionary<string, long>)new SortedDictionary<string, long>(c.Value, StringComparer.Ordinal)))
+            .Select(c => (c.Key, (IReadOnlyDictionary<string, long>)new SortedDictionary<string, long>(
+                c.Value.Where(n => n.Value > 0).ToDictionary(n => n.Key, n => n.Value, StringComparer.Ordinal), StringComparer.Ordinal)))
             .ToList();
+    }
+
+    /// <summary>
+    /// Takes back the mark of a refusal <see cref="TryCount"/> answered false for, when its record could not be committed:
+    /// the caller's next refusal by <paramref name="stage"/> is then audited one by one, not counted. Refusals already
+    /// counted meanwhile stay counted.
+    /// </summary>
+    public void Forget(string caller, string stage)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(stage);
+        lock (_gate)
+        {
+            if (!_callers.TryGetValue(caller, out var counts))
+            {
+                return;
+            }
+
+            if (counts.TryGetValue(stage, out var counted) && counted == 0)
+            {
+                counts.Remove(stage);
+            }
+
+            if (counts.Count == 0)
+            {
+                _callers.Remove(caller);
+            }
+        }
     }
 
     /// <summary>Puts a caller's counts back (a summary that could not be written is folded into the next).</summary>
