@@ -496,14 +496,20 @@ public sealed class JobEndpoints(
     /// backend refuses) and anything else stays a 500: answered 503 with Retry-After, it would be retried for ever.
     /// </summary>
     internal static bool IsTransientFailure(Exception exception, HttpRequest request) =>
-        !request.HttpContext.RequestAborted.IsCancellationRequested && IsTransient(exception);
+        !request.HttpContext.RequestAborted.IsCancellationRequested && IsTransient(exception, request.HttpContext.RequestAborted);
 
-    internal static bool IsTransient(Exception exception) => exception switch
+    /// <summary>
+    /// <see cref="IsTransientFailure"/> of <paramref name="exception"/>; a cancellation counts when
+    /// <paramref name="callerLeft"/> has not fired: the storage client's own network timeout (each attempt's, thrown as a
+    /// cancellation, or the retries' given up on them).
+    /// </summary>
+    internal static bool IsTransient(Exception exception, CancellationToken callerLeft) => exception switch
     {
         Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
         RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted } => true,
         HttpRequestException or TimeoutException or IOException => true,
-        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(IsTransient),
+        OperationCanceledException => !callerLeft.IsCancellationRequested,
+        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(e => IsTransient(e, callerLeft)),
         _ => false,
     };
 
@@ -706,8 +712,15 @@ public sealed class JobEndpoints(
             var transient = !scheduleSent && IsTransientFailure(ex, request);
 
             // The caller left, or storage or the backend failed, part-way: chunks stored for a job that may never have
-            // been scheduled (the purge removes only jobs that exist), or a job scheduled that nobody was told of.
+            // been scheduled (the purge deletes them only once older than the retention), or a job scheduled that nobody
+            // was told of.
             await WithdrawAsync(client, jobId).ConfigureAwait(false);
+            if (!transient && request.HttpContext.RequestAborted.IsCancellationRequested && ex is not OperationCanceledException)
+            {
+                // Whatever failed, nobody is there to answer: the caller's leaving, not an unhandled error in the log.
+                throw new OperationCanceledException("the caller left while its submission failed", ex, request.HttpContext.RequestAborted);
+            }
+
             if (!transient)
             {
                 throw;
@@ -962,28 +975,6 @@ public sealed class JobEndpoints(
     /// job is purged with its payloads after its retention); one the backend never scheduled has its stored chunks
     /// deleted. Bounded to 10 s and never thrown: when the backend cannot be reached it is logged (8010).
     /// </summary>
-    // The chunks stored for a submission refused before its schedule, bounded; what is left the purge deletes.
-    private async Task DeleteChunksAsync(string jobId, List<Payload> chunks)
-    {
-        traffic.Ended(jobId);
-        if (!chunks.Any(c => c.IsReference))
-        {
-            return;
-        }
-
-        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            Log.JobChunksDeleted(logger, jobId, await payloads.DeleteJobAsync(jobId, bound.Token).ConfigureAwait(false));
-        }
-#pragma warning disable CA1031 // Best effort: the purge deletes stored chunks of a job never scheduled once older than the retention.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.JobChunksNotDeleted(logger, jobId, TelemetryRedaction.Exception(ex));
-        }
-    }
-
     private async Task WithdrawAsync(DurableTaskClient client, string jobId)
     {
         traffic.Ended(jobId);
@@ -1006,6 +997,28 @@ public sealed class JobEndpoints(
 #pragma warning restore CA1031
         {
             Log.JobNotWithdrawn(logger, jobId, TelemetryRedaction.Exception(ex));
+        }
+    }
+
+    // The chunks stored for a submission refused before its schedule, bounded; what is left the purge deletes.
+    private async Task DeleteChunksAsync(string jobId, List<Payload> chunks)
+    {
+        traffic.Ended(jobId);
+        if (!chunks.Any(c => c.IsReference))
+        {
+            return;
+        }
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            Log.JobChunksDeleted(logger, jobId, await payloads.DeleteJobAsync(jobId, bound.Token).ConfigureAwait(false));
+        }
+#pragma warning disable CA1031 // Best effort: the purge deletes stored chunks of a job never scheduled once older than the retention.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.JobChunksNotDeleted(logger, jobId, TelemetryRedaction.Exception(ex));
         }
     }
 

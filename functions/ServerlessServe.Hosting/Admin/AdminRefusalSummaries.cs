@@ -8,8 +8,9 @@ using ServerlessServe.Hosting.Options;
 namespace ServerlessServe.Hosting.Admin;
 
 /// <summary>
-/// The admin gate's refusals of authenticated callers, summarised as the gateway's 429s are: a caller's first refusal in
-/// each <see cref="AdminOptions.RefusalSummaryInterval"/> is audited one by one, its further ones are counted, and every
+/// The admin gate's refusals of authenticated callers, summarised as the gateway's 429s are: a caller's first refusal by
+/// each reason in each <see cref="AdminOptions.RefusalSummaryInterval"/> is audited one by one, its further ones are
+/// counted (never those of a token of the admin app's own audience with the admin role: each keeps its record), and every
 /// interval one security record of kind <c>admin-refusals</c> per caller with any is written (caller = its pseudonym,
 /// evidence = the count by reason and the interval). A summary that cannot be written is folded into the next; the last
 /// is written at shutdown.

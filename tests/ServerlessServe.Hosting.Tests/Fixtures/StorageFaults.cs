@@ -11,8 +11,11 @@ public sealed class StorageFaults
 {
     private volatile string? _failWritesUnder;
 
-    /// <summary>Writes to blobs of <paramref name="container"/> answer 503 until <see cref="Clear"/>.</summary>
-    public void FailWritesTo(string container) => _failWritesUnder = "/devstoreaccount1/" + container + "/";
+    /// <summary>
+    /// Writes to blobs of <paramref name="container"/> whose names start with <paramref name="blobPrefix"/> answer 503
+    /// until <see cref="Clear"/>; narrow, so that another test's work in the same stack (its jobs' steps) goes through.
+    /// </summary>
+    public void FailWritesTo(string container, string blobPrefix) => _failWritesUnder = "/devstoreaccount1/" + container + "/" + blobPrefix;
 
     /// <summary>Every request goes through again.</summary>
     public void Clear() => _failWritesUnder = null;

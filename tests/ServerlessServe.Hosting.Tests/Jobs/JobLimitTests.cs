@@ -226,13 +226,15 @@ public sealed class JobLimitTests(InProcessStack stack)
     {
         var name = "job-storage-" + Guid.NewGuid().ToString("N")[..6];
         await PublishAsync(name, """{"requestsPerSecond":0.0166,"burst":3}""");
-        using var client = stack.Client("job-storage-" + Guid.NewGuid().ToString("N")[..6]);
+        var subject = "job-storage-" + Guid.NewGuid().ToString("N")[..6];
+        using var client = stack.Client(subject);
 
         // Three items padded with whitespace inside each item to about 100 KB: one chunk over the 256 KiB kept inline, so
         // it goes to the payload container.
         var padded = Item[..^1] + new string(' ', 100_000) + "}";
         var body = "{\"items\":[" + string.Join(',', Enumerable.Repeat(padded, 3)) + "]}";
-        stack.GatewayStorageFaults.FailWritesTo("job-payloads");
+        // Only this caller's chunks: its job ids, and so its blob names, start with its tag.
+        stack.GatewayStorageFaults.FailWritesTo("job-payloads", "jobs/" + stack.GatewayServices.GetRequiredService<ServerlessServe.Jobs.JobEndpoints>().CallerTag(subject));
         try
         {
             using var failed = await client.PostAsync($"v2/models/{name}/jobs", Json(body));

@@ -20,7 +20,7 @@ public sealed class TransientFailureTests
     [InlineData(404, false)]
     [InlineData(409, false)]
     public void StorageAnswer(int status, bool transient) =>
-        Assert.Equal(transient, JobEndpoints.IsTransient(new RequestFailedException(status, "storage")));
+        Assert.Equal(transient, JobEndpoints.IsTransient(new RequestFailedException(status, "storage"), default));
 
     [Theory]
     [InlineData(StatusCode.Unavailable, true)]
@@ -32,22 +32,36 @@ public sealed class TransientFailureTests
     [InlineData(StatusCode.ResourceExhausted, false)]
     [InlineData(StatusCode.PermissionDenied, false)]
     public void BackendCall(StatusCode code, bool transient) =>
-        Assert.Equal(transient, JobEndpoints.IsTransient(new RpcException(new Status(code, "backend"))));
+        Assert.Equal(transient, JobEndpoints.IsTransient(new RpcException(new Status(code, "backend")), default));
 
     [Fact]
     public void RetriesGivenUp_TransientOnlyWhenEveryAttemptWas()
     {
-        Assert.True(JobEndpoints.IsTransient(new AggregateException(new RequestFailedException(0, "a"), new HttpRequestException("b"))));
-        Assert.False(JobEndpoints.IsTransient(new AggregateException(new RequestFailedException(503, "a"), new RequestFailedException(403, "b"))));
-        Assert.False(JobEndpoints.IsTransient(new AggregateException()));
+        Assert.True(JobEndpoints.IsTransient(new AggregateException(new RequestFailedException(0, "a"), new HttpRequestException("b")), default));
+        Assert.False(JobEndpoints.IsTransient(new AggregateException(new RequestFailedException(503, "a"), new RequestFailedException(403, "b")), default));
+        Assert.False(JobEndpoints.IsTransient(new AggregateException(), default));
+
+        // The storage client's network timeout is a cancellation of each attempt; given up, an aggregate of them.
+        Assert.True(JobEndpoints.IsTransient(new AggregateException(new RequestFailedException(503, "a"), new TaskCanceledException("timed out")), default));
+    }
+
+    [Fact]
+    public void Cancellation_TransientUnlessTheCallerLeft()
+    {
+        using var left = new CancellationTokenSource();
+        left.Cancel();
+
+        Assert.True(JobEndpoints.IsTransient(new TaskCanceledException("the storage client's network timeout"), default));
+        Assert.False(JobEndpoints.IsTransient(new OperationCanceledException(left.Token), left.Token));
+        Assert.False(JobEndpoints.IsTransient(new AggregateException(new TaskCanceledException()), left.Token));
     }
 
     [Fact]
     public void Bugs_AreNotTransient()
     {
-        Assert.False(JobEndpoints.IsTransient(new InvalidOperationException()));
-        Assert.False(JobEndpoints.IsTransient(new NullReferenceException()));
-        Assert.False(JobEndpoints.IsTransient(new OperationCanceledException()));
-        Assert.True(JobEndpoints.IsTransient(new TimeoutException()));
+        Assert.False(JobEndpoints.IsTransient(new InvalidOperationException(), default));
+        Assert.False(JobEndpoints.IsTransient(new NullReferenceException(), default));
+        Assert.False(JobEndpoints.IsTransient(new ArgumentException(), default));
+        Assert.True(JobEndpoints.IsTransient(new TimeoutException(), default));
     }
 }

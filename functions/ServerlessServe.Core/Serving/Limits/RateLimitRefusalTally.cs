@@ -58,8 +58,8 @@ public sealed class RateLimitRefusalTally
 
     /// <summary>
     /// Whether the 429 that <paramref name="stage"/> gave <paramref name="caller"/> (pseudonym) is counted for the summary
-    /// (true: do not audit it one by one) or must be audited one by one (false: the caller's first in this interval, a
-    /// stage that is not the caller's own limit, or a full table).
+    /// (true: do not audit it one by one) or must be audited one by one (false: the caller's first in this interval, or
+    /// with firstPerStage its first by this stage; a stage that is not counted; or a full table).
     /// </summary>
     public bool TryCount(string caller, string stage)
     {
