@@ -971,8 +971,8 @@ public sealed class JobEndpoints(
     /// <summary>
     /// A submission whose caller left before it was answered, or that failed part-way, is withdrawn: nobody holds its
     /// id, so nobody could read its results or cancel it, and a retry would run it twice. A job the backend knows of and
-    /// that is still active is terminated, as a caller's cancel would (items already done keep their audit records; the
-    /// job is purged with its payloads after its retention); one the backend never scheduled has its stored chunks
+    /// that is still active is stopped as a caller's cancel stops it (its chunks in flight audited; the job is purged
+    /// with its payloads after its retention); one the backend never scheduled has its stored chunks
     /// deleted. Bounded to 10 s and never thrown: when the backend cannot be reached it is logged (8010).
     /// </summary>
     private async Task WithdrawAsync(DurableTaskClient client, string jobId)
