@@ -49,6 +49,7 @@ public sealed class JobEndpoints(
     IOptions<JobOptions> options,
     IOptions<ModelCatalogOptions> catalogOptions,
     IOptions<EdgeOptions> edge,
+    IOptions<SignatureOptions> publicOrigin,
     ILogger<JobEndpoints> logger)
 {
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
@@ -135,7 +136,7 @@ public sealed class JobEndpoints(
                 var done = await StatusDocumentAsync(request, finished).ConfigureAwait(false);
                 if (HeadersOf(done) is { } headers)
                 {
-                    headers["Location"] = StatusUrl(request, jobId!);
+                    headers["Location"] = StatusUrlOf(request, jobId!);
                 }
 
                 return WithDeprecation(done, context);
@@ -826,9 +827,9 @@ public sealed class JobEndpoints(
         }
     }
 
-    private static BodyResult Accepted(HttpRequest request, string jobId)
+    private BodyResult Accepted(HttpRequest request, string jobId)
     {
-        var statusUrl = StatusUrl(request, jobId);
+        var statusUrl = StatusUrlOf(request, jobId);
         var result = V2Results.JsonBody(Write(w =>
         {
             w.WriteString("id", jobId);
@@ -964,7 +965,7 @@ public sealed class JobEndpoints(
             w.WriteString("id", id);
             w.WriteString("status", status);
         }), 202);
-        result.Headers["Location"] = StatusUrl(request, id);
+        result.Headers["Location"] = StatusUrlOf(request, id);
         return result;
     }
 
@@ -1182,10 +1183,15 @@ public sealed class JobEndpoints(
     /// The job's status URL, under the route prefix the request itself came in by (<c>extensions.http.routePrefix</c>
     /// in host.json: <c>api</c> by default, but an operator may set another or none). Every jobs route starts with
     /// <c>v2/models/</c> or <c>jobs/</c> after the prefix, and no model name or job id holds a <c>/</c>, so the last
-    /// such segment in the path is where the route begins.
+    /// such segment in the path is where the route begins. Its scheme and authority are <paramref name="publicBaseUrl"/>'s
+    /// when set (<c>ServerlessServe:Signatures:PublicBaseUrl</c>, where callers send their requests: behind Front Door or
+    /// API Management the app sees the origin's host, which callers may not be able to reach), otherwise the request's
+    /// own scheme and <c>Host</c>.
     /// </summary>
-    internal static string StatusUrl(HttpRequest request, string jobId) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}{RoutePrefix(request.Path.Value)}/jobs/{jobId}";
+    internal static string StatusUrl(HttpRequest request, string jobId, Uri? publicBaseUrl = null) =>
+        $"{(publicBaseUrl is { } origin ? origin.GetLeftPart(UriPartial.Authority) : $"{request.Scheme}://{request.Host}")}{request.PathBase}{RoutePrefix(request.Path.Value)}/jobs/{jobId}";
+
+    private string StatusUrlOf(HttpRequest request, string jobId) => StatusUrl(request, jobId, publicOrigin.Value.PublicBaseUrl);
 
     internal static string RoutePrefix(string? path)
     {

@@ -18,8 +18,9 @@ public sealed class SignatureOptions : IValidatableObject
     /// <summary>
     /// The scheme and authority callers send requests to (e.g. <c>https://serving.example.com</c>), used for
     /// <c>@target-uri</c> in place of what the app's server sees: behind the Functions front end or a reverse proxy that
-    /// is another scheme and host. Default none: the request's own scheme and <c>Host</c> (right on the local stack).
-    /// Only scheme, host and port are used.
+    /// is another scheme and host. Also the origin of a job's status URL (<c>Location</c>, <c>status_url</c>), which
+    /// callers must be able to follow. Default none: the request's own scheme and <c>Host</c> (right on the local
+    /// stack). Only scheme, host and port are used.
     /// </summary>
     public Uri? PublicBaseUrl { get; set; }
 

@@ -40,4 +40,19 @@ public sealed class StatusUrlTests
 
         Assert.Equal("https://gw.example/tenant/api/jobs/j1", JobEndpoints.StatusUrl(context.Request, "j1"));
     }
+
+    /// <summary>
+    /// With the public base URL set, the status URL is on the host callers send to, whatever <c>Host</c> the app saw
+    /// (behind Front Door, the origin's; or one a client made up): only its scheme and authority are taken.
+    /// </summary>
+    [Fact]
+    public void StatusUrl_PublicBaseUrlSet_ItsSchemeAndHost_NotTheRequests()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("evil.example");
+        context.Request.Path = "/api/v2/models/digits/jobs";
+
+        Assert.Equal("https://serving.example.com:8443/api/jobs/j1", JobEndpoints.StatusUrl(context.Request, "j1", new Uri("https://serving.example.com:8443/")));
+    }
 }
