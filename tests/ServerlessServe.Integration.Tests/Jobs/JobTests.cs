@@ -368,8 +368,13 @@ public sealed class JobTests(StackFixture fixture)
         using (var stopped = await caller.GetAsync($"jobs/{id}", limit.Token))
         {
             using var document = System.Text.Json.JsonDocument.Parse(await stopped.Content.ReadAsStringAsync(limit.Token));
-            Assert.Equal("cancelled", document.RootElement.GetProperty("status").GetString());
+            var status = document.RootElement.GetProperty("status").GetString();
             var done = document.RootElement.GetProperty("done").GetInt32();
+
+            // The withdrawal reaches the job between its steps. On a machine slow enough for every chunk to have been
+            // audited before it landed, the job has run its course: completed, its 1,000 results there for no one (as a
+            // sync answer whose caller left). That is a race no test can close; anything else must be cancelled.
+            Assert.True(status == "cancelled" || (status == "completed" && done == 1000), $"{status}, {done} done{fixture.LogTail()}");
             if (document.RootElement.TryGetProperty("results", out var results))
             {
                 Assert.Equal(Enumerable.Range(0, done), results.EnumerateArray().Select(r => r.GetProperty("index").GetInt32()));
