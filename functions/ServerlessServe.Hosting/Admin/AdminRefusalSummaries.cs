@@ -43,25 +43,6 @@ internal sealed class AdminRefusalSummaries(
     protected override Task WriteSummariesAsync(CancellationToken cancellationToken) => WriteAsync(cancellationToken);
 
     /// <summary>Ends the interval and writes one summary per caller counted in it; returns how many were written.</summary>
-    internal async Task<int> WriteAsync(CancellationToken cancellationToken)
-    {
-        var drained = tally.Drain();
-        if (drained.Count == 0)
-        {
-            return 0;
-        }
-
-        var written = await Task.WhenAll(drained.Select(c => TryRaiseAsync(
-            securityEvents,
-            SecurityEventKinds.AdminRefusals,
-            c.Caller,
-            c.Counts,
-            ex =>
-            {
-                tally.Restore(c.Caller, c.Counts);
-                Log.AdminRefusalSummaryNotWritten(logger, c.Counts.Values.Sum(), ex);
-            },
-            cancellationToken))).ConfigureAwait(false);
-        return written.Count(w => w);
-    }
+    internal Task<int> WriteAsync(CancellationToken cancellationToken) => WriteTallyAsync(
+        tally, securityEvents, SecurityEventKinds.AdminRefusals, (count, ex) => Log.AdminRefusalSummaryNotWritten(logger, count, ex), cancellationToken);
 }

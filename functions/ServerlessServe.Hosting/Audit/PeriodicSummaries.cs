@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using ServerlessServe.Core.Security;
+using ServerlessServe.Core.Serving.Limits;
 
 namespace ServerlessServe.Hosting.Audit;
 
@@ -60,6 +61,40 @@ internal abstract class PeriodicSummaries(TimeProvider time) : BackgroundService
             failed(ex);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Ends <paramref name="tally"/>'s interval and raises one summary of <paramref name="kind"/> per caller counted in it,
+    /// together (they share the audit log's group commits); returns how many were written. Those that fail go back to
+    /// the tally, and <paramref name="notWritten"/> logs each with its count.
+    /// </summary>
+    protected async Task<int> WriteTallyAsync(
+        RateLimitRefusalTally tally,
+        ISecurityEvents securityEvents,
+        string kind,
+        Action<long, Exception> notWritten,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tally);
+        ArgumentNullException.ThrowIfNull(notWritten);
+        var drained = tally.Drain();
+        if (drained.Count == 0)
+        {
+            return 0;
+        }
+
+        var written = await Task.WhenAll(drained.Select(c => TryRaiseAsync(
+            securityEvents,
+            kind,
+            c.Caller,
+            c.Counts,
+            ex =>
+            {
+                tally.Restore(c.Caller, c.Counts);
+                notWritten(c.Counts.Values.Sum(), ex);
+            },
+            cancellationToken))).ConfigureAwait(false);
+        return written.Count(w => w);
     }
 
     /// <summary>Runs once at start when <see cref="Enabled"/> is false.</summary>

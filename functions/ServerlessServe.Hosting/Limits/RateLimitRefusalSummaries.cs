@@ -27,29 +27,7 @@ internal sealed class RateLimitRefusalSummaries(
 
     protected override Task WriteSummariesAsync(CancellationToken cancellationToken) => WriteAsync(cancellationToken);
 
-    /// <summary>
-    /// Ends the interval and writes one summary per caller counted in it, together (they share the audit log's group
-    /// commits); returns how many were written. Those that fail go back to the tally.
-    /// </summary>
-    internal async Task<int> WriteAsync(CancellationToken cancellationToken)
-    {
-        var drained = tally.Drain();
-        if (drained.Count == 0)
-        {
-            return 0;
-        }
-
-        var written = await Task.WhenAll(drained.Select(c => TryRaiseAsync(
-            securityEvents,
-            SecurityEventKinds.RateLimitRefusals,
-            c.Caller,
-            c.Counts,
-            ex =>
-            {
-                tally.Restore(c.Caller, c.Counts);
-                Log.RateLimitSummaryNotWritten(logger, c.Counts.Values.Sum(), ex);
-            },
-            cancellationToken))).ConfigureAwait(false);
-        return written.Count(w => w);
-    }
+    /// <summary>Ends the interval and writes one summary per caller counted in it; returns how many were written.</summary>
+    internal Task<int> WriteAsync(CancellationToken cancellationToken) => WriteTallyAsync(
+        tally, securityEvents, SecurityEventKinds.RateLimitRefusals, (count, ex) => Log.RateLimitSummaryNotWritten(logger, count, ex), cancellationToken);
 }
