@@ -445,9 +445,13 @@ public sealed class JobActivities(
         return context;
     }
 
-    // What the steps pass each other is the gateway's own writing, not a caller's body: read back without the callers'
-    // body limit (an output within the binary limit can be larger as JSON).
-    private ProtocolLimits OwnPayloads => _ownPayloads ??= limits.WithoutBodyLimit();
+    // What the steps pass each other is the gateway's own writing, not a caller's body: a model's answer read back with
+    // the limits the gateway read it from the inference app with (ForResponses), without a body limit (an output within
+    // the binary limit can be larger as JSON). Before 2026-12-08 the caller's caps bound it, so a job refused an output
+    // inline infer returned (a 21×512×512 mask, 65 outputs, a long name) and the audit record lost its output digest.
+    private ProtocolLimits OwnPayloads => _ownPayloads ??= ResponseLimits(limits);
+
+    internal static ProtocolLimits ResponseLimits(ProtocolLimits limits) => limits.ForResponses().WithoutBodyLimit();
 
     private ProtocolLimits? _ownPayloads;
 

@@ -77,9 +77,11 @@ param maxReplicas int = 4
 param maxRequestBodyBytes int = 16777216
 
 // The gateway's element cap (ServerlessServe:Protocol:MaxElementsPerRequest, 4 Mi by default) at 8 bytes each, plus
-// 1 MiB of JSON header (ProtocolLimits.BinaryBodyLimit): with the caller's body limit alone, a valid 8 MiB JSON request
-// of FP32 zeros was forwarded as 16 MiB and change and answered 413 in Azure only (found in review 2026-12-07).
-var forwardedBodyBytes = max(maxRequestBodyBytes, (4194304 * 8) + 1048576)
+// the caller's body limit for BYTES content, plus 1 MiB of JSON header (ProtocolLimits.BinaryBodyLimit): with the
+// caller's body limit alone, a valid 8 MiB JSON request of FP32 zeros was forwarded as 16 MiB and change and answered
+// 413 in Azure only (found in review 2026-12-07); without the BYTES content, one with 7 MiB of strings beside 4 Mi
+// INT64 zeros (review 2026-12-08).
+var forwardedBodyBytes = min(2147483647, (4194304 * 8) + maxRequestBodyBytes + 1048576)
 
 // The Consumption profile exists in every workload-profiles environment; GPU profiles are added.
 var consumptionProfile = {

@@ -292,12 +292,13 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
     /// <summary>
     /// Both apps: no landing page, and the Functions host's body limit is the app's own. The gateway's is the caller's
     /// body limit; the inference app's is what the gateway forwards, the binary encoding of the gateway's element cap
-    /// (ProtocolLimits.BinaryBodyLimit, 34,603,008 bytes by default), or the caller's limit when that is larger.
+    /// (ProtocolLimits.BinaryBodyLimit: the element cap at 8 bytes each, plus the caller's limit for BYTES content, plus
+    /// 1 MiB of header; 51,380,224 bytes by default).
     /// </summary>
     [Theory]
-    [InlineData(null, "16777216", "34603008")]
-    [InlineData(1048576, "1048576", "34603008")]
-    [InlineData(67108864, "67108864", "67108864")]
+    [InlineData(null, "16777216", "51380224")]
+    [InlineData(1048576, "1048576", "35651584")]
+    [InlineData(67108864, "67108864", "101711872")]
     public void Evaluate_FunctionsHostSettings_BothAppsNoLandingPageAndTheHostsBodyLimitIsTheAppsOwn(int? maxRequestBodyBytes, string expected, string forwarded)
     {
         var parameters = CompiledTemplateFixture.Parameters(vnetEnabled: true);

@@ -34,7 +34,9 @@ internal sealed partial class V2BodyReader
             throw RefusedException.Invalid("invalid Content-Length");
         }
 
-        if (contentLength > limits.MaxBodyBytes || headerLength > limits.MaxBodyBytes)
+        // A header length past a declared Content-Length is the 400 the buffered reader gives it (checked next), not
+        // too large: only without a declared length does the header length alone pass the limit.
+        if (contentLength > limits.MaxBodyBytes || (contentLength is null && headerLength > limits.MaxBodyBytes))
         {
             throw TooLarge(limits);
         }
@@ -152,6 +154,13 @@ internal sealed partial class V2BodyReader
             throw received == binaryLength
                 ? RefusedException.Invalid("request body is longer than its Content-Length")
                 : _root.Error("binary section is longer than the tensors' binary_data_size total");
+        }
+
+        // The body ended right after the last tensor, short of its declared length: refused as the buffered reader
+        // refuses it (a server hands over no less than the length it declared; a stream of another source may).
+        if (binaryLength is { } declared && received < declared)
+        {
+            throw ShorterThanDeclared();
         }
 
         return tensors;

@@ -139,6 +139,41 @@ public sealed class V2StreamedRequestTests
         Assert.Equal(message, refused.Message);
     }
 
+    /// <summary>
+    /// A body that ends right after its last tensor, short of the Content-Length it declared, is refused as the buffered
+    /// reader refuses it (review 2026-12-08: it was read as whole).
+    /// </summary>
+    [Fact]
+    public async Task BodyEndsAfterTheLastTensorShortOfItsContentLength_Refused400()
+    {
+        var header = """{"inputs":[{"name":"a","shape":[1],"datatype":"FP32","parameters":{"binary_data_size":4}}]}"""u8.ToArray();
+        byte[] body = [.. header, 0, 0, 128, 63];
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => V2Json.ReadRequestAsync(
+            new MemoryStream(body), body.Length + 8, header.Length, Limits, null, CancellationToken.None));
+
+        Assert.Equal((RefusalKind.Invalid, "request body is shorter than its Content-Length"), (refused.Kind, refused.Message));
+    }
+
+    /// <summary>
+    /// A header length past a small declared Content-Length is the buffered reader's 400, not too large (review
+    /// 2026-12-08); without a declared length, a header length past the body limit is too large.
+    /// </summary>
+    [Fact]
+    public async Task HeaderLengthPastTheDeclaredBody_400AsBuffered_PastTheLimitWithoutOne_413()
+    {
+        var body = new byte[200];
+
+        var invalid = await Assert.ThrowsAsync<RefusedException>(() => V2Json.ReadRequestAsync(
+            new MemoryStream(body), body.Length, 40_000_000, Limits, null, CancellationToken.None));
+        var tooLarge = await Assert.ThrowsAsync<RefusedException>(() => V2Json.ReadRequestAsync(
+            new MemoryStream(body), null, 40_000_000, Limits, null, CancellationToken.None));
+
+        Assert.Equal(RefusalKind.Invalid, invalid.Kind);
+        Assert.Contains("is negative or larger than the body", invalid.Message, StringComparison.Ordinal);
+        Assert.Equal(RefusalKind.TooLarge, tooLarge.Kind);
+    }
+
     [Fact]
     public async Task Cancelled_WhileTheBodyArrives_Cancels()
     {
