@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
+using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 
@@ -141,14 +142,23 @@ internal sealed class BatchQueue
     // only when every input and output leads with one and the same named dimension, the graph's own statement that row
     // i of each output comes from row i of the inputs. A free but unnamed or differently named leading dimension (NonZero's
     // count, a list of detections) that happened to equal the batch's rows handed one caller rows computed from another's
-    // input (found in review 2026-12-07); such a model runs each request on its own.
-    internal static bool IsBatchable(InferenceSession session)
+    // input (found in review 2026-12-07); such a model runs each request on its own. An output's other dimensions must be
+    // fixed, or named as one of the inputs' other dimensions (which requests run together share, Fits): one the model
+    // sizes from the data (a decoder's rows padded to the batch's longest) gave each caller a shape set by another's
+    // input (review 2026-12-08).
+    internal static bool IsBatchable(InferenceSession session) =>
+        IsBatchable(
+            session.InputMetadata.Values.Select(static m => (m.IsTensor, m.Dimensions, m.SymbolicDimensions)).ToList(),
+            session.OutputMetadata.Values.Select(static m => (m.IsTensor, m.Dimensions, m.SymbolicDimensions)).ToList());
+
+    internal static bool IsBatchable(
+        IReadOnlyList<(bool IsTensor, int[] Dimensions, string[] Symbols)> inputs, IReadOnlyList<(bool IsTensor, int[] Dimensions, string[] Symbols)> outputs)
     {
         string? batch = null;
-        foreach (var m in session.InputMetadata.Values.Concat(session.OutputMetadata.Values))
+        foreach (var (isTensor, dimensions, symbols) in inputs.Concat(outputs))
         {
-            if (!m.IsTensor || m.Dimensions.Length == 0 || m.Dimensions[0] >= 0
-                || m.SymbolicDimensions.Length == 0 || m.SymbolicDimensions[0] is not { Length: > 0 } name)
+            if (!isTensor || dimensions.Length == 0 || dimensions[0] >= 0
+                || symbols.Length == 0 || symbols[0] is not { Length: > 0 } name)
             {
                 return false;
             }
@@ -157,6 +167,19 @@ internal sealed class BatchQueue
             if (!string.Equals(name, batch, StringComparison.Ordinal))
             {
                 return false;
+            }
+        }
+
+        var shared = inputs.SelectMany(static i => i.Symbols.Skip(1).Where((s, d) => i.Dimensions[d + 1] < 0 && s is { Length: > 0 }))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var (_, dimensions, symbols) in outputs)
+        {
+            for (var d = 1; d < dimensions.Length; d++)
+            {
+                if (dimensions[d] < 0 && (d >= symbols.Length || symbols[d] is not { Length: > 0 } symbol || !shared.Contains(symbol)))
+                {
+                    return false;
+                }
             }
         }
 
@@ -222,6 +245,15 @@ internal sealed class BatchQueue
                     // Never faults: Run gives every member its own outcome.
                     var members = batch;
                     await _threads[slot].RunAsync(() => Run(members)).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // Run is meant never to throw; if it does, the loop goes on (it stalled the version's queue for good).
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                foreach (var member in batch)
+                {
+                    member.Fail(ex);
                 }
             }
             finally
@@ -313,18 +345,30 @@ internal sealed class BatchQueue
             // Every member was cancelled; each task is cancelled already.
             return;
         }
-#pragma warning disable CA1031 // Whatever failed the shared run, each member's own run gives it its own outcome.
-        catch (Exception)
+        catch (Exception ex) when (MaySucceedSmaller(ex))
+        {
+            TryLog(() => Log.BatchRerun(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length));
+            RunHalves(live);
+            return;
+        }
+#pragma warning disable CA1031 // A failure no member's data caused: each member gets it, with no run again.
+        catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.BatchRerun(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length);
-            RunHalves(live);
+            // The model unloaded, a failure of the model's own or of the device: the same for every member and for
+            // any part of them, so the batch is not split and run again (review 2026-12-08: a batch of 32 made 47
+            // failing runs, one after another, with every other request of the version waiting behind them).
+            foreach (var member in live)
+            {
+                member.Fail(ex);
+            }
+
             return;
         }
 
         if (outputs is null)
         {
-            Log.BatchRowsMismatch(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length);
+            TryLog(() => Log.BatchRowsMismatch(_batcher.Logger, _model.Name, _model.ModelVersion, live.Length));
             RunEachAlone(live);
             return;
         }
@@ -506,6 +550,27 @@ internal sealed class BatchQueue
     }
 
     private long RunRows(long rows) => DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize, Padding);
+
+    // A shared run's failure that a smaller one may not have: a member's data (refused as invalid, and run apart from
+    // the others it is that member's alone), memory or the device run out, or a stacked size past what an array holds.
+    private static bool MaySucceedSmaller(Exception exception) =>
+        exception is OverflowException
+        || (exception is RefusedException refused
+            && (refused.Kind == RefusalKind.Invalid || refused.Refusal == OnnxModelRunner.OutOfResources));
+
+    // A log line never ends the loop: a logger provider that throws is not a batch's failure.
+    private static void TryLog(Action log)
+    {
+        try
+        {
+            log();
+        }
+#pragma warning disable CA1031 // Logging is best effort here: the members' outcomes matter, not the line.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+    }
 
     // A shared run one member's data failed: its halves run again, each as a batch of its own, until the failing member
     // runs alone. One bad request among n costs about 2·log2(n) runs more, not n: re-running every member alone, one

@@ -112,7 +112,7 @@ public sealed class OnnxModelRunner
         // The run and its outputs hold a use of the session, so the cache's eviction never disposes it under them.
         if (!model.TryEnter())
         {
-            throw RefusedException.Unavailable("inference unavailable");
+            throw new RefusedException(Unloaded);
         }
 
         using var runOptions = new RunOptions { LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL };
@@ -260,6 +260,16 @@ public sealed class OnnxModelRunner
         "ShapeInferenceNotRegistered" => Refusal.Unavailable("inference failed"),
         _ => Refusal.Unavailable("inference failed") with { VersionScoped = true },
     };
+
+    /// <summary>Why a run found its model unloaded (<see cref="Unloaded"/>).</summary>
+    internal const string UnloadedReason = "unloaded";
+
+    /// <summary>
+    /// A run whose model was unloaded after the request resolved it (the memory budget chose it, or it failed
+    /// re-attestation) while the request waited, in a batch queue or for a run thread: the infer stage resolves the
+    /// version again and runs once more (<c>RunModel</c>), so the caller does not get a 503 for the cache's choice.
+    /// </summary>
+    internal static Refusal Unloaded { get; } = Refusal.Unavailable("inference unavailable") with { Reason = UnloadedReason };
 
     /// <summary>A run or a load that failed for want of memory or of the device: 503, scoped to the version, Retry-After 1.</summary>
     internal static Refusal OutOfResources { get; } = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };

@@ -57,17 +57,34 @@ internal sealed class RunModel : IRequestStage<OnnxInferenceContext>
         var wanted = request.Outputs?.Select(o => o.Name).ToList();
         IReadOnlyList<Tensor> outputs;
         IReadOnlyDictionary<string, ParameterValue> parameters = new Dictionary<string, ParameterValue>();
-        if (loaded.Version.Policy.Defenses?.Squeeze is { } squeeze)
+        for (var attempt = 1; ; attempt++)
         {
-            (outputs, var score) = await RunSqueezedAsync(loaded, request, wanted, squeeze, cancellationToken).ConfigureAwait(false);
-            if (double.IsFinite(score))
+            try
             {
-                parameters = new Dictionary<string, ParameterValue> { [FeatureSqueezing.ScoreParameter] = ParameterValue.FromDouble(score) };
+                if (loaded.Version.Policy.Defenses?.Squeeze is { } squeeze)
+                {
+                    (outputs, var score) = await RunSqueezedAsync(loaded, request, wanted, squeeze, cancellationToken).ConfigureAwait(false);
+                    if (double.IsFinite(score))
+                    {
+                        parameters = new Dictionary<string, ParameterValue> { [FeatureSqueezing.ScoreParameter] = ParameterValue.FromDouble(score) };
+                    }
+                }
+                else
+                {
+                    outputs = await RunAsync(loaded, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
             }
-        }
-        else
-        {
-            outputs = await RunAsync(loaded, request.Inputs, wanted, cancellationToken).ConfigureAwait(false);
+            catch (RefusedException ex) when (attempt == 1 && _models is not null && ex.Refusal.Reason == OnnxModelRunner.UnloadedReason)
+            {
+                // Unloaded while this request waited in a batch queue or for a run thread, past the check above: the
+                // version resolved again and run once more (review 2026-12-08: a 503 the gateway retried and counted
+                // toward the model's breaker, for each request in the queue).
+                loaded = await _models.GetAsync(loaded.Name, loaded.ModelVersion, cancellationToken).ConfigureAwait(false);
+                context.Loaded = loaded;
+                context.Model = loaded.Version;
+            }
         }
 
         context.Inferred = new InferenceResponse

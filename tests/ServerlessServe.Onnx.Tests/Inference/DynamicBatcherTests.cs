@@ -592,6 +592,50 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Empty(_runs);
     }
 
+    /// <summary>
+    /// A model unloaded while its requests wait in the queue: the batch's run finds it gone, and every member fails at
+    /// once with the unloaded refusal (the infer stage resolves the version again on it), with no halves run again
+    /// (review 2026-12-08: 8 members made 7 more failing runs, each answered a 503 the gateway counted).
+    /// </summary>
+    [Fact]
+    public async Task RunAsync_ModelUnloadedWhileQueued_EveryMemberFailsAtOnceUnloaded_NoSplit()
+    {
+        var model = await InferenceTestModels.CustomerNotesAsync(_cache);
+        var requests = new List<Task<IReadOnlyList<Tensor>>>();
+        using (_batcher.Pause())
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                requests.Add(_batcher.RunAsync(model, Batch32, [Ids(i)], null, default));
+            }
+
+            model.Evict();
+        }
+
+        foreach (var request in requests)
+        {
+            var refused = await Assert.ThrowsAsync<RefusedException>(() => request);
+            Assert.Equal(OnnxModelRunner.UnloadedReason, refused.Refusal.Reason);
+        }
+
+        Assert.Equal([(8, 8L)], _runs);
+    }
+
+    /// <summary>
+    /// An output whose other dimensions the model sizes from the data is never batched (a decoder padding every row to
+    /// the batch's longest would give each caller a shape set by another's input; review 2026-12-08); fixed ones, or
+    /// ones named as an input's other dimension, which requests that share a run share, are.
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { -1, 4 }, new[] { "N", "" }, new[] { -1, 10 }, new[] { "N", "" }, true)]
+    [InlineData(new[] { -1, -1 }, new[] { "N", "T" }, new[] { -1, -1 }, new[] { "N", "T" }, true)]
+    [InlineData(new[] { -1, 4 }, new[] { "N", "" }, new[] { -1, -1 }, new[] { "N", "T" }, false)]
+    [InlineData(new[] { -1, -1 }, new[] { "N", "T" }, new[] { -1, -1 }, new[] { "N", "U" }, false)]
+    [InlineData(new[] { -1, 4 }, new[] { "N", "" }, new[] { -1, -1 }, new[] { "N", "" }, false)]
+    [InlineData(new[] { -1, 4 }, new[] { "N", "" }, new[] { -1, 10, -1 }, new[] { "N", "", "seq" }, false)]
+    public void IsBatchable_OutputsOtherDimensions_FixedOrAnInputs(int[] inputDims, string[] inputSymbols, int[] outputDims, string[] outputSymbols, bool batchable) =>
+        Assert.Equal(batchable, BatchQueue.IsBatchable([(true, inputDims, inputSymbols)], [(true, outputDims, outputSymbols)]));
+
     [Fact]
     public async Task RunAsync_InputsThatDoNotFit_RefusedBeforeQueueing()
     {
