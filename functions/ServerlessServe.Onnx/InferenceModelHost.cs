@@ -65,7 +65,7 @@ internal sealed class InferenceModelHost
             {
                 throw RefusedException.Unavailable("inference unavailable");
             }
-            catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException or IOException)
+            catch (Exception ex) when (ex is RequestFailedException or AggregateException or HttpRequestException or IOException or TimeoutException)
             {
                 throw RefusedException.Unavailable("model store unavailable");
             }

@@ -82,4 +82,13 @@ public sealed class InferenceOptions
     /// </summary>
     [Range(1L, long.MaxValue)]
     public long MaxLoadedModelBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// How long one model load may take, its bytes fetched from the store and its session made. Loads run one at a time
+    /// on an instance, so a download that trickles would otherwise hold every other version's first load behind it;
+    /// past it the load fails (503 "model store unavailable", tried again by the next request). Default 5 minutes;
+    /// 10 seconds to 1 hour.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+    public TimeSpan ModelLoadTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

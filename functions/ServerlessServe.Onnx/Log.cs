@@ -52,4 +52,7 @@ internal static partial class Log
 
     [LoggerMessage(3115, LogLevel.Debug, "Batch of model {Model}: {Requests} requests, {Rows} rows run as {RunRows}; oldest waited {WaitedMs:F2} ms, stacking {StackMs:F2} ms, run {RunMs:F2} ms, splitting {SplitMs:F2} ms.")]
     public static partial void BatchRan(ILogger logger, string model, int requests, long rows, long runRows, double waitedMs, double stackMs, double runMs, double splitMs);
+
+    [LoggerMessage(3116, LogLevel.Error, "Loading model {Model} version {Version} took longer than {TimeoutSeconds} s (ServerlessServe:Inference:ModelLoadTimeout) and was given up; the next request tries again.")]
+    public static partial void ModelLoadTimedOut(ILogger logger, string model, string version, long timeoutSeconds);
 }

@@ -180,8 +180,20 @@ public sealed class OnnxSessionCache : IDisposable
         await _loading.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            // The shared creation is not tied to any one caller's cancellation.
-            var verified = await loadVerified(CancellationToken.None).ConfigureAwait(false);
+            // The shared creation is not tied to any one caller's cancellation, but bounded on its own: a download that
+            // trickled held every other version's first load behind this one for as long as it took (review 2026-12-08).
+            using var bound = new CancellationTokenSource(_options.ModelLoadTimeout);
+            VerifiedModel verified;
+            try
+            {
+                verified = await loadVerified(bound.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (bound.IsCancellationRequested)
+            {
+                Log.ModelLoadTimedOut(_logger, version.Manifest.Name, version.Manifest.Version, (long)_options.ModelLoadTimeout.TotalSeconds);
+                throw new TimeoutException("the model load took longer than ServerlessServe:Inference:ModelLoadTimeout", ex);
+            }
+
             if (verified.Version.ManifestDigest != version.ManifestDigest)
             {
                 throw new ModelVerificationException(ModelVerificationFailure.Manifest, "loaded model differs from the resolved version");

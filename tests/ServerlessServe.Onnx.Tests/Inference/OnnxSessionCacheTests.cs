@@ -110,6 +110,30 @@ public sealed class OnnxSessionCacheTests
         await Assert.ThrowsAsync<ModelVerificationException>(() => cache.GetOrCreateAsync(wanted.Version, _ => Task.FromResult(other), default));
     }
 
+    /// <summary>
+    /// A load whose bytes never finish coming is given up after the load timeout, and the loads behind it (one at a time
+    /// per instance) go on; the next request for it tries again (review 2026-12-08: it held every other version's first
+    /// load for as long as the download took).
+    /// </summary>
+    [Fact]
+    public async Task GetOrCreate_LoadThatNeverEnds_GivenUpAfterTheTimeout_OthersLoadBehindIt_TriedAgainNext()
+    {
+        using var cache = InferenceTestModels.NewCache(new InferenceOptions { IntraOpNumThreads = 1, ModelLoadTimeout = TimeSpan.FromMilliseconds(300) });
+        var stuck = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "1"), TestPackages.CreditRiskModel);
+        var other = InferenceTestModels.Verified(TestPackages.CreditRisk(CreditRiskSample.Name, "2"), TestPackages.CreditRiskModel);
+
+        var trickle = cache.GetOrCreateAsync(stuck.Version, async token =>
+        {
+            await Task.Delay(Timeout.Infinite, token);
+            return stuck;
+        }, default);
+        var behind = cache.GetOrCreateAsync(other, default);
+
+        await Assert.ThrowsAsync<TimeoutException>(() => trickle);
+        Assert.Equal("2", (await behind.WaitAsync(TimeSpan.FromSeconds(30))).ModelVersion);
+        Assert.Equal("1", (await cache.GetOrCreateAsync(stuck, default)).ModelVersion);
+    }
+
     [Fact]
     public async Task OverTheByteBudget_LeastRecentlyAskedForEvictedAndDisposed_LoadedAgainWhenAskedFor()
     {
