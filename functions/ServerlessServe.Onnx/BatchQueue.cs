@@ -37,6 +37,12 @@ internal sealed class BatchQueue
         _model = model;
         Policy = policy;
         Batchable = IsBatchable(model.Session);
+        if (!Batchable)
+        {
+            // The policy asks for batching, which publishing checked only on the leading dimensions: said once per
+            // loaded version, as each request then runs alone.
+            TryLog(() => Log.NotBatchable(batcher.Logger, model.Name, model.ModelVersion));
+        }
         Padding = batcher.Padding != BatchPadding.Auto ? batcher.Padding
             : model.ExecutionProvider == ExecutionProvider.Cuda ? BatchPadding.PowersOfTwo : BatchPadding.None;
         _slotBusy = new bool[Math.Max(1, batcher.ConcurrentBatches)];
@@ -383,6 +389,12 @@ internal sealed class BatchQueue
     // batch's rows (the outputs cannot be split back by rows).
     private IReadOnlyList<Tensor>[]? RunTogether(BatchItem[] members, CancellationToken cancellationToken)
     {
+        // Unloaded while the members waited: nothing stacked or counted as a run for a session that is gone.
+        if (_model.IsEvicted)
+        {
+            throw new RefusedException(OnnxModelRunner.Unloaded);
+        }
+
         var head = members[0];
         var started = _batcher.Time.GetTimestamp();
         var rows = members.Sum(m => m.Rows);
@@ -554,7 +566,7 @@ internal sealed class BatchQueue
     // A shared run's failure that a smaller one may not have: a member's data (refused as invalid, and run apart from
     // the others it is that member's alone), memory or the device run out, or a stacked size past what an array holds.
     private static bool MaySucceedSmaller(Exception exception) =>
-        exception is OverflowException
+        exception is OverflowException or OutOfMemoryException
         || (exception is RefusedException refused
             && (refused.Kind == RefusalKind.Invalid || refused.Refusal == OnnxModelRunner.OutOfResources));
 
@@ -606,6 +618,11 @@ internal sealed class BatchQueue
 
         try
         {
+            if (_model.IsEvicted)
+            {
+                throw new RefusedException(OnnxModelRunner.Unloaded);
+            }
+
             _batcher.Observe(_model, 1, item.Rows, 0);
             var outputs = _batcher.Runner.RunHere(_model, item.Inputs, item.Outputs, item.CancellationToken);
             item.Succeed(outputs);

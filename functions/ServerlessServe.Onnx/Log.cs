@@ -55,4 +55,7 @@ internal static partial class Log
 
     [LoggerMessage(3116, LogLevel.Error, "Loading model {Model} version {Version} took longer than {TimeoutSeconds} s (ServerlessServe:Inference:ModelLoadTimeout) and was given up; the next request tries again.")]
     public static partial void ModelLoadTimedOut(ILogger logger, string model, string version, long timeoutSeconds);
+
+    [LoggerMessage(3117, LogLevel.Warning, "Model {Model} version {Version} asks for batching, but an output's dimension after the first is sized by the data (neither fixed nor named as an input's): each request runs alone.")]
+    public static partial void NotBatchable(ILogger logger, string model, string version);
 }

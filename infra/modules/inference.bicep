@@ -219,7 +219,9 @@ resource app 'Microsoft.App/containerApps@2025-07-01' = {
             // Where the Functions host listens, the placeholder's included (its image says port 80); ours says 8080 too.
             { name: 'ASPNETCORE_URLS', value: 'http://+:8080' }
             { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(forwardedBodyBytes) }
-            { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(forwardedBodyBytes) }
+            // The caller's limit, as the gateway's: the app derives what the gateway forwards from it (ProtocolLimits.BinaryBodyLimit,
+            // the same sum as forwardedBodyBytes). Set to the derived figure, it was raised a second time (review 2026-12-08).
+            { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
             { name: 'AZURE_CLIENT_ID', value: identityClientId }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
             { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -310,16 +310,19 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         var resources = TemplateEvaluator.Evaluate(fixture.Template, parameters);
         var site = Assert.Single(resources, Sites.IsGateway);
         var app = Assert.Single(resources, r => r.IsType("Microsoft.App/containerApps"));
-        foreach (var (settings, limit) in new[]
+        // The inference app is configured with the caller's limit and derives the forwarded one from it, the host's
+        // (ReadWiringTests.InferenceAppBodyLimit_AtLeastWhatTheGatewayForwards: 16 MiB gives 51,380,224, 64 MiB gives
+        // 101,711,872); configured with the forwarded one, it raised it a second time.
+        foreach (var (settings, host, own) in new[]
                  {
-                     (site.Body.Get("properties.siteConfig.appSettings").Items(), expected),
-                     (app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), forwarded),
+                     (site.Body.Get("properties.siteConfig.appSettings").Items(), expected, expected),
+                     (app.Body.Get("properties.template.containers")!.AsArray()[0].Get("env").Items(), forwarded, expected),
                  })
         {
             var values = settings.ToDictionary(s => s.Get("name").Render(), s => s.Get("value")?.Render(), StringComparer.Ordinal);
             Assert.Equal("true", values["AzureWebJobsDisableHomepage"]);
-            Assert.Equal(limit, values["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
-            Assert.Equal(limit, values["ServerlessServe__Protocol__MaxBodyBytes"]);
+            Assert.Equal(host, values["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]);
+            Assert.Equal(own, values["ServerlessServe__Protocol__MaxBodyBytes"]);
         }
     }
 

@@ -80,9 +80,16 @@ public sealed class ProtocolLimits
     public int BinaryBodyLimit => (int)Math.Min(int.MaxValue, (MaxElementsPerRequest * 8L) + MaxBodyBytes + (1024 * 1024));
 
     /// <summary>
+    /// The largest answer the gateway takes from the inference app: <see cref="MaxElementsPerRequest"/> of the widest
+    /// type plus 1 MiB, or <see cref="MaxBodyBytes"/> when that is larger. A model's outputs owe nothing to the BYTES
+    /// content a caller sent, so <see cref="BinaryBodyLimit"/>'s share for it is not added here.
+    /// </summary>
+    public int ResponseBodyLimit => (int)Math.Min(int.MaxValue, Math.Max(MaxBodyBytes, (MaxElementsPerRequest * 8L) + (1024 * 1024)));
+
+    /// <summary>
     /// The limits the gateway reads the inference app's answer with: a model's outputs are what the model makes, not what
     /// a caller sent, so the caps on a caller's request do not bind them, only the body limit
-    /// (<see cref="BinaryBodyLimit"/>) and what fits in it: elements (one byte each at the least), the length of a BYTES
+    /// (<see cref="ResponseBodyLimit"/>) and what fits in it: elements (one byte each at the least), the length of a BYTES
     /// element, 4,096 outputs, names of 1,024 characters. The depth and the count of BYTES elements stay: each is an array
     /// of its own, copied again by redaction, so millions of tiny strings would cost the gateway a gigabyte. With the
     /// request's caps, an output of 21×512×512 FP32 (22 MB, within the body limit), a BYTES element over 1 MiB, more than
@@ -91,7 +98,7 @@ public sealed class ProtocolLimits
     /// </summary>
     public ProtocolLimits ForResponses()
     {
-        var body = BinaryBodyLimit;
+        var body = ResponseBodyLimit;
         var copy = WithBodyLimit(body);
         copy.MaxElementsPerRequest = Math.Max(MaxElementsPerRequest, body);
         copy.MaxBytesElementLength = Math.Max(MaxBytesElementLength, body);

@@ -161,7 +161,7 @@ public sealed class InferenceBreakerTests
         var many = Enumerable.Range(0, caps.MaxTensors).Select(i => new Tensor("o" + i, TensorDataType.Fp32, [1], new[] { 1f }));
         var named = new Tensor(new string('n', caps.MaxNameLength + 1), TensorDataType.Fp32, [1], new[] { 2f });
         var encoded = V2Json.WriteResponse(new InferenceResponse { ModelName = "credit-risk", Outputs = [mask, image, .. many, named] }, binaryAll: true, binaryOutputs: null);
-        Assert.True(encoded.Body.Length <= caps.BinaryBodyLimit);
+        Assert.True(encoded.Body.Length <= caps.ResponseBodyLimit);
         using var provider = BodyServices(new EncodedUpstream(encoded));
         var client = Client(provider, TimeProvider.System);
 

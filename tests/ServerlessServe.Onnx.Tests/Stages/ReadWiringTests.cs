@@ -57,6 +57,7 @@ public sealed class ReadWiringTests
     /// </summary>
     [Theory]
     [InlineData(null, 51_380_224)]
+    [InlineData("1048576", 35_651_584)]
     [InlineData("16777216", 51_380_224)]
     [InlineData("67108864", 101_711_872)]
     public void InferenceAppBodyLimit_AtLeastWhatTheGatewayForwards(string? configured, int expected)
