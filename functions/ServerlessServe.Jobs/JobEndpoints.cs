@@ -339,16 +339,26 @@ public sealed class JobEndpoints(
             return await RefusedAsync(request, context, InferOperation, refusal).ConfigureAwait(false);
         }
 
+        IActionResult answer;
         try
         {
-            return await OrchestratedAnswerAsync(request, client, jobId!, context.Model?.Policy.Padding).ConfigureAwait(false);
+            answer = await OrchestratedAnswerAsync(request, client, jobId!, context.Model?.Policy.Padding).ConfigureAwait(false);
         }
         catch (Exception ex) when (ScheduledThenFailed(ex, request))
         {
             // The item runs (and may already be released and audited): the caller gets the job's URL to read it from.
             Log.AnsweredAcceptedAfterFailure(logger, jobId!, ex.GetType().Name);
-            return Accepted(request, jobId!);
+            answer = Accepted(request, jobId!);
         }
+
+        // The id of the item's audit record, as the inline path answers with its request's (it had none before
+        // 2026-12-08, whether released, refused or accepted; review).
+        if (answer is BodyResult answered)
+        {
+            answered.Headers[RequestIds.Header] = jobId + ".0";
+        }
+
+        return answer;
     }
 
     // A failure after a job was scheduled, other than the caller leaving.

@@ -156,6 +156,9 @@ public static class HttpEdge
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(body);
         var result = context.Refusal is { } refusal ? V2Results.RefusedOnModel(refusal, context.RefusedAt, hideModelExistence) : body(context);
+
+        // The id its log lines name, so a caller can quote it (identity.md; metadata and ready had none before 2026-12-08).
+        result.Headers[RequestIds.Header] = context.RequestId;
         AddDeprecation(result, context);
         return result;
     }

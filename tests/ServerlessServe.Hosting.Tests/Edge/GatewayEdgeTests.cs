@@ -92,6 +92,24 @@ public sealed class GatewayEdgeTests(InProcessStack stack)
         Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 1300 && r.Message.Contains(requestId, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Metadata and ready answers carry the request id their log lines name, served or refused, so a caller can quote
+    /// it (identity.md; they had none before 2026-12-08).
+    /// </summary>
+    [Fact]
+    public async Task MetadataAndReady_ServedOrRefused_CarryARequestId()
+    {
+        using var client = stack.Client();
+        using var stranger = stack.Client(subject: null);
+        stranger.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-a-token");
+
+        foreach (var (caller, path) in new[] { (client, "v2/models/credit-risk"), (client, "v2/models/credit-risk/ready"), (stranger, "v2/models/credit-risk") })
+        {
+            using var response = await caller.GetAsync(path);
+            Assert.Matches("^[0-9a-z-]{8,}$", response.Headers.GetValues("x-request-id").Single());
+        }
+    }
+
     [Fact]
     public async Task Metadata_ListsReleasedOutputs_EachOfWhichCanBeRequested()
     {

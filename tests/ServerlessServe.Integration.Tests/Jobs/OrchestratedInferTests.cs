@@ -37,6 +37,9 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         Assert.Equal("job", record.GetProperty("operation").GetString());
         Assert.Equal("released", record.GetProperty("outcome").GetString());
 
+        // Its x-request-id names that record, as the inline path's names its own (none before 2026-12-08).
+        Assert.Equal(record.GetProperty("requestId").GetString(), orchestrated.Headers.GetValues("x-request-id").Single());
+
         // A refusal comes back as the inline path's would: same status, the item's safe message.
         using var invalid = await fixture.Gateway.PostAsync($"v2/models/{name}/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}"""));
         using var invalidInline = await fixture.Gateway.PostAsync("v2/models/credit-risk/infer", StackFixture.Json("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[1,2,3,987654321]}]}"""));
@@ -136,6 +139,14 @@ public sealed class OrchestratedInferTests(StackFixture fixture)
         using var notJson = await fixture.Gateway.SendAsync(text);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, notJson.StatusCode);
         Assert.True(AuditReceipt.TryParse(notJson.Headers.GetValues("x-audit-receipt").Single(), out var receipt));
+
+        // The inline path answers the same with its receipt too (it had none before 2026-12-08: the media type was
+        // checked before the receipt header was read).
+        using var inlineText = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(JobClient.CreditRisk("[0.5,0.5,3,3]"), Encoding.UTF8, "text/plain") };
+        inlineText.Headers.Add("x-audit-receipt", "?1");
+        using var inlineNotJson = await fixture.Gateway.SendAsync(inlineText);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, inlineNotJson.StatusCode);
+        Assert.True(AuditReceipt.TryParse(inlineNotJson.Headers.GetValues("x-audit-receipt").Single(), out _));
 
         // A body that is not UTF-8 (a 0xFF byte in the id): 400, as the inline path answers, never run on U+FFFD in its place.
         var bytes = Encoding.UTF8.GetBytes("{\"id\":\"x\"," + JobClient.CreditRisk("[0.5,0.5,3,3]")[1..]);
