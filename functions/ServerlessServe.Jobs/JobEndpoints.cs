@@ -16,6 +16,7 @@ using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
 using ServerlessServe.Core.Protocol;
 using ServerlessServe.Core.Redaction;
+using ServerlessServe.Core.Security;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Core.Serving.Stages;
@@ -50,6 +51,7 @@ public sealed class JobEndpoints(
     IOptions<ModelCatalogOptions> catalogOptions,
     IOptions<EdgeOptions> edge,
     IOptions<SignatureOptions> publicOrigin,
+    ContainmentRegistry containment,
     ILogger<JobEndpoints> logger)
 {
     private readonly ConcurrentDictionary<(string Model, string? Version), (ExecutionMode Mode, DateTimeOffset Until)> _modes = new();
@@ -641,6 +643,14 @@ public sealed class JobEndpoints(
         if (rateLimits.TooManyAtOnce(model.Policy.Limits, items.Count) is { } tooLarge)
         {
             return (null, ("limit", tooLarge));
+        }
+
+        // A throttle limits a caller's requests, and its contain stage took one for the submission: a job of many items
+        // would be a way around it (review 2026-12-08: 6 submissions a minute of 1,000 items each). While throttled, a
+        // caller sends its items one request at a time; answered as a throttled request is, 429 "too many requests".
+        if (items.Count > 1 && containment.Standing(pseudonym).RequestsPerMinute is not null)
+        {
+            return (null, ("contain", EnforceContainment.Throttled with { RetryAfter = TimeSpan.FromMinutes(1) }));
         }
 
         // Too few left: refused with when enough will be back, taking none. (Taken when the bucket had filled between

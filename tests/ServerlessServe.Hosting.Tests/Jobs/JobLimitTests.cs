@@ -253,6 +253,32 @@ public sealed class JobLimitTests(InProcessStack stack)
         Assert.All(status.GetProperty("results").EnumerateArray(), r => Assert.Equal("released", r.GetProperty("outcome").GetString()));
     }
 
+    /// <summary>
+    /// A throttled caller's job of more than one item is refused as a throttled request is (429 "too many requests"):
+    /// the throttle took one request for the submission, and its items would be a way around it (review 2026-12-08).
+    /// One item at a time is still served, within the throttle.
+    /// </summary>
+    [Fact]
+    public async Task ThrottledCaller_JobOfManyItems_Refused429_OneItemServed()
+    {
+        var subject = "job-throttled-" + Guid.NewGuid().ToString("N")[..6];
+        var store = stack.GatewayServices.GetRequiredService<ServerlessServe.Core.Security.ContainmentStore>();
+        await store.SetAsync(new ServerlessServe.Core.Security.ContainmentEntry(
+            ServerlessServe.Core.Security.ContainmentKind.Throttle, stack.Pseudonym(subject), DateTimeOffset.UtcNow.AddMinutes(10), 6, "operator", null, DateTimeOffset.UtcNow));
+        await stack.GatewayServices.GetRequiredService<ServerlessServe.Core.Security.ContainmentRegistry>().RefreshAsync(default);
+        using var client = stack.Client(subject);
+
+        using (var many = await client.PostAsync("v2/models/credit-risk/jobs", Json(Items(3))))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, many.StatusCode);
+            Assert.NotNull(many.Headers.RetryAfter);
+            Assert.Equal("too many requests", await ErrorAsync(many));
+        }
+
+        var status = await JobPolling.AwaitSettledAsync(client, await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", Items(1)));
+        Assert.Equal("released", Assert.Single(status.GetProperty("results").EnumerateArray()).GetProperty("outcome").GetString());
+    }
+
     /// <summary>A body whose second part is sent only once <paramref name="release"/> completes.</summary>
     private sealed class StalledContent(byte[] body, int split, Task release) : HttpContent
     {
