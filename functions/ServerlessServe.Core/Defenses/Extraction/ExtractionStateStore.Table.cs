@@ -32,14 +32,15 @@ public sealed partial class ExtractionStateStore
         }
 
         var writers = StoredWriter.Parse(entity.GetString("Writers"));
+        var alarmed = ParseAlarms(entity.GetString("AlarmedAt"));
         try
         {
-            return new StoredState(_detector.Deserialize(StateBytes(entity)), entity.ETag, writers);
+            return new StoredState(_detector.Deserialize(StateBytes(entity)), entity.ETag, writers, alarmed);
         }
         catch (InvalidDataException ex)
         {
             Log.StoredStateReplaced(_logger, ex, key.Caller, key.Model);
-            return new StoredState(null, entity.ETag, writers);
+            return new StoredState(null, entity.ETag, writers, alarmed);
         }
     }
 
@@ -129,7 +130,34 @@ public sealed partial class ExtractionStateStore
             }
 
             var now = _time.GetUtcNow();
-            MarkReported(entry, state.RaisedEver & ~entry.Reported, now);
+
+            // Signals raised elsewhere (another instance, or this one before a restart) are known as reported, as of
+            // when they were last alarmed, so one still active raises again here once its alarm has run its course.
+            // Stamped "now" before 2026-12-08, a caller whose block had ended was held off for another whole action's
+            // duration on any instance that read its state from the table (review). A state stored without alarm times
+            // keeps that.
+            var learnt = state.RaisedEver & ~entry.Reported;
+            entry.Reported |= learnt;
+            foreach (var signal in SingleSignals)
+            {
+                if ((state.RaisedEver & signal) == 0)
+                {
+                    continue;
+                }
+
+                if (found.AlarmedAt.TryGetValue(signal, out var at))
+                {
+                    if (!entry.ReportedAt.TryGetValue(signal, out var mine) || at > mine)
+                    {
+                        entry.ReportedAt[signal] = at;
+                    }
+                }
+                else if ((learnt & signal) != 0)
+                {
+                    entry.ReportedAt[signal] = now;
+                }
+            }
+
             foreach (var observation in entry.Pending)
             {
                 observation.ReplayInto(_detector, state);
@@ -170,12 +198,15 @@ public sealed partial class ExtractionStateStore
                 ExtractionSignals raised;
                 long queries;
                 IReadOnlyList<StoredWriter> writers;
+                string alarmed;
                 lock (entry.Gate)
                 {
                     if (!entry.Dirty)
                     {
                         return new WriteResult(attempt > 1, attempt > 1, merges, null);
                     }
+
+                    alarmed = FormatAlarms(entry.ReportedAt);
 
                     bytes = _detector.Serialize(entry.State);
                     etag = entry.ETag;
@@ -192,7 +223,7 @@ public sealed partial class ExtractionStateStore
                     return new WriteResult(true, true, merges, null);
                 }
 
-                var entity = Entity(entry.Key, bytes, raised, queries, writers);
+                var entity = Entity(entry.Key, bytes, raised, queries, writers, alarmed);
                 ETag? stored;
                 try
                 {
@@ -263,7 +294,7 @@ public sealed partial class ExtractionStateStore
     }
 
     /// <summary>The entity of a state (its serialised bytes) and the writers it records.</summary>
-    internal static TableEntity Entity(ExtractionKey key, byte[] bytes, ExtractionSignals raised, long queries, IReadOnlyList<StoredWriter> writers)
+    internal static TableEntity Entity(ExtractionKey key, byte[] bytes, ExtractionSignals raised, long queries, IReadOnlyList<StoredWriter> writers, string alarmedAt = "")
     {
         var chunks = ExtractionStateChunks.Split(bytes);
         var entity = new TableEntity(key.Model, key.RowKey)
@@ -273,6 +304,7 @@ public sealed partial class ExtractionStateStore
             ["Signals"] = (int)raised,
             ["Queries"] = queries,
             ["Writers"] = StoredWriter.Format(writers),
+            ["AlarmedAt"] = alarmedAt,
         };
         for (var i = 0; i < chunks.Count; i++)
         {
@@ -282,8 +314,32 @@ public sealed partial class ExtractionStateStore
         return entity;
     }
 
-    /// <summary>A stored entity: its state (null when unreadable), ETag and writers.</summary>
-    internal sealed record StoredState(ExtractionState? State, ETag ETag, IReadOnlyList<StoredWriter> Writers);
+    /// <summary>A stored entity: its state (null when unreadable), ETag, writers, and when each signal was last alarmed.</summary>
+    internal sealed record StoredState(ExtractionState? State, ETag ETag, IReadOnlyList<StoredWriter> Writers, IReadOnlyDictionary<ExtractionSignals, DateTimeOffset> AlarmedAt);
+
+    // When each signal was last alarmed, as stored: "signal=unix ms" pairs joined by ';'.
+    internal static string FormatAlarms(IReadOnlyDictionary<ExtractionSignals, DateTimeOffset> alarmed) =>
+        string.Join(';', alarmed.OrderBy(static a => (int)a.Key).Select(static a => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{(int)a.Key}={a.Value.ToUnixTimeMilliseconds()}")));
+
+    // The stored alarm times; a malformed pair, or a signal this build does not know, is skipped.
+    internal static Dictionary<ExtractionSignals, DateTimeOffset> ParseAlarms(string? stored)
+    {
+        var alarmed = new Dictionary<ExtractionSignals, DateTimeOffset>();
+        foreach (var pair in (stored ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var at = pair.IndexOf('=', StringComparison.Ordinal);
+            if (at > 0
+                && int.TryParse(pair.AsSpan(0, at), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var signal)
+                && SingleSignals.Contains((ExtractionSignals)signal)
+                && long.TryParse(pair.AsSpan(at + 1), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+                && ms is >= -62_135_596_800_000 and <= 253_402_300_799_999)
+            {
+                alarmed[(ExtractionSignals)signal] = DateTimeOffset.FromUnixTimeMilliseconds(ms);
+            }
+        }
+
+        return alarmed;
+    }
 
     /// <summary>What one state's write came to.</summary>
     /// <param name="Attempted">The state had changed, so a write was tried.</param>

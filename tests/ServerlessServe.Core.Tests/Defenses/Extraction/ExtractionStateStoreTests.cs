@@ -269,6 +269,43 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
     }
 
     /// <summary>
+    /// A signal another instance raised is learnt from the table as of when it was alarmed there: once that alarm has run
+    /// its course, the caller still over the limit is contained again by this instance too (review 2026-12-08: learnt
+    /// signals were stamped as alarmed at the load, so an instance that read the state held it off for another whole
+    /// action's duration). Read right after the alarm, it is not raised twice.
+    /// </summary>
+    [Fact]
+    public async Task SignalLearntFromTheTable_AsOfItsAlarm_RaisedAgainOnceItsAlarmHasRunItsCourse()
+    {
+        var volume = new ExtractionDetectorOptions { VolumeLimit = 50 };
+        var queries = _model.Benign().Take(130).ToList();
+        var first = Store(detectorOptions: volume);
+        Assert.Equal(ExtractionSignals.Volume, Observe(first, Caller, queries[..60], Start).NewlyRaised);
+        await first.FlushAsync(CancellationToken.None);
+
+        // Read right after the alarm: held, as on the instance that raised it.
+        var soon = Store(detectorOptions: volume);
+        Observe(soon, Caller, queries[60..61], Start + TimeSpan.FromMinutes(1));
+        await soon.LoadQueuedAsync(CancellationToken.None);
+        Assert.Equal(ExtractionSignals.None, Observe(soon, Caller, queries[61..62], Start + TimeSpan.FromMinutes(1)).NewlyRaised);
+
+        // Read after the hour's block: the caller over the limit again is contained again, once.
+        var later = Store(detectorOptions: volume);
+        Observe(later, Caller, queries[62..63], Start + TimeSpan.FromMinutes(62));
+        await later.LoadQueuedAsync(CancellationToken.None);
+        Assert.Equal(ExtractionSignals.Volume, Observe(later, Caller, queries[63..125], Start + TimeSpan.FromMinutes(62)).NewlyRaised);
+        Assert.Equal(ExtractionSignals.None, Observe(later, Caller, queries[125..126], Start + TimeSpan.FromMinutes(63)).NewlyRaised);
+    }
+
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("2=1735689600000", "2=1735689600000")]
+    [InlineData("4=5;2=7", "2=7;4=5")]
+    [InlineData("x=1;2=;=3;2=abc;3=4;999=1;2=99999999999999999", "")]
+    public void AlarmTimes_FormattedAndParsed_MalformedSkipped(string stored, string expected) =>
+        Assert.Equal(expected, ExtractionStateStore.FormatAlarms(ExtractionStateStore.ParseAlarms(stored)));
+
+    /// <summary>
     /// Versions of one model whose inputs differ in width keep a state each: a caller alternating between them still
     /// goes over the volume limit on the one it queries most. Found in review 2026-12-07: the two shared one state,
     /// which a request of the other width started afresh, so 49 rows to one version and 1 to the other, over and over,
