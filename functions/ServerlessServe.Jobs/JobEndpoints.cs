@@ -341,26 +341,16 @@ public sealed class JobEndpoints(
             return await RefusedAsync(request, context, InferOperation, refusal).ConfigureAwait(false);
         }
 
-        IActionResult answer;
         try
         {
-            answer = await OrchestratedAnswerAsync(request, client, jobId!, context.Model?.Policy.Padding).ConfigureAwait(false);
+            return await OrchestratedAnswerAsync(request, client, jobId!, context.Model?.Policy.Padding).ConfigureAwait(false);
         }
         catch (Exception ex) when (ScheduledThenFailed(ex, request))
         {
             // The item runs (and may already be released and audited): the caller gets the job's URL to read it from.
             Log.AnsweredAcceptedAfterFailure(logger, jobId!, ex.GetType().Name);
-            answer = Accepted(request, jobId!);
+            return Accepted(request, jobId!);
         }
-
-        // The id of the item's audit record, as the inline path answers with its request's (it had none before
-        // 2026-12-08, whether released, refused or accepted; review).
-        if (answer is BodyResult answered)
-        {
-            answered.Headers[RequestIds.Header] = jobId + ".0";
-        }
-
-        return answer;
     }
 
     // A failure after a job was scheduled, other than the caller leaving.
@@ -432,6 +422,8 @@ public sealed class JobEndpoints(
             answer = V2Results.Refused(new Refusal(kind, result.Error ?? "") { RetryAfter = result.RetryAfter });
         }
 
+        // The id of the item's audit record, as the inline path answers with its request's (none before 2026-12-08; review).
+        answer.Headers[RequestIds.Header] = jobId + ".0";
         if (result.Receipt is { } receipt)
         {
             answer.Headers[AuditReceipt.HeaderName] = receipt;
@@ -498,6 +490,9 @@ public sealed class JobEndpoints(
 
     // Where a submission that storage or the durable backend failed is refused.
     private const string SubmitStage = "submit";
+
+    private static readonly Refusal ThrottledJob = Refusal.RateLimited("too many requests; while throttled, send one item per job")
+        with { Reason = "throttled", RetryAfter = TimeSpan.FromMinutes(1) };
 
     private static readonly Refusal BackendUnavailable = Refusal.Unavailable("storage unavailable; try again later") with { RetryAfter = TimeSpan.FromSeconds(1) };
 
@@ -647,10 +642,11 @@ public sealed class JobEndpoints(
 
         // A throttle limits a caller's requests, and its contain stage took one for the submission: a job of many items
         // would be a way around it (review 2026-12-08: 6 submissions a minute of 1,000 items each). While throttled, a
-        // caller sends its items one request at a time; answered as a throttled request is, 429 "too many requests".
+        // caller sends its items one request at a time: 429 with the throttle's reason, and a message that says so (a
+        // client retrying the same job every minute would be refused for as long as the throttle lasts).
         if (items.Count > 1 && containment.Standing(pseudonym).RequestsPerMinute is not null)
         {
-            return (null, ("contain", EnforceContainment.Throttled with { RetryAfter = TimeSpan.FromMinutes(1) }));
+            return (null, ("contain", ThrottledJob));
         }
 
         // Too few left: refused with when enough will be back, taking none. (Taken when the bucket had filled between

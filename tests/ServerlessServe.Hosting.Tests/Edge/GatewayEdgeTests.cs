@@ -110,6 +110,25 @@ public sealed class GatewayEdgeTests(InProcessStack stack)
         }
     }
 
+    /// <summary>
+    /// A body of another media type is 415 whatever the receipt header says, as on the orchestrated path; asked for
+    /// properly, its receipt comes with it (it had none before 2026-12-08).
+    /// </summary>
+    [Theory]
+    [InlineData("?1", true)]
+    [InlineData("maybe", false)]
+    public async Task Infer_OtherMediaType_415_WithTheReceiptAskedFor(string receipt, bool receipted)
+    {
+        using var client = stack.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(CreditRisk, System.Text.Encoding.UTF8, "text/plain") };
+        request.Headers.TryAddWithoutValidation("x-audit-receipt", receipt);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal(receipted, response.Headers.Contains("x-audit-receipt"));
+    }
+
     [Fact]
     public async Task Metadata_ListsReleasedOutputs_EachOfWhichCanBeRequested()
     {

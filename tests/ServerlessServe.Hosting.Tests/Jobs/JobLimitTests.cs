@@ -272,7 +272,7 @@ public sealed class JobLimitTests(InProcessStack stack)
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, many.StatusCode);
             Assert.NotNull(many.Headers.RetryAfter);
-            Assert.Equal("too many requests", await ErrorAsync(many));
+            Assert.Equal("too many requests; while throttled, send one item per job", await ErrorAsync(many));
         }
 
         var status = await JobPolling.AwaitSettledAsync(client, await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", Items(1)));

@@ -59,6 +59,12 @@ internal sealed class ExtractionStateEntry(ExtractionKey key, ExtractionState st
     /// <summary>When each signal of <see cref="Reported"/> was last raised by this instance, or learnt of from the stored state.</summary>
     public Dictionary<ExtractionSignals, DateTimeOffset> ReportedAt { get; } = [];
 
+    /// <summary>
+    /// Signals of <see cref="ReportedAt"/> stamped when read from a state stored without an alarm time, not when an alarm
+    /// was raised: never written back as alarm times, or other instances would take the later read time over theirs.
+    /// </summary>
+    public HashSet<ExtractionSignals> StampedAtRead { get; } = [];
+
     /// <summary>The action the latest alarm asked for (none in shadow mode); null before any.</summary>
     public ContainmentAction? ReportedUnder { get; set; }
 

@@ -145,16 +145,20 @@ public sealed partial class ExtractionStateStore
                     continue;
                 }
 
-                if (found.AlarmedAt.TryGetValue(signal, out var at))
+                if (found.AlarmedAt.TryGetValue(signal, out var alarmedAt))
                 {
-                    if (!entry.ReportedAt.TryGetValue(signal, out var mine) || at > mine)
+                    // Never later than now: a writer's fast clock (or a hand-edited row) holds no signal off for long.
+                    var at = alarmedAt > now ? now : alarmedAt;
+                    if (!entry.ReportedAt.TryGetValue(signal, out var mine) || at > mine || entry.StampedAtRead.Contains(signal))
                     {
                         entry.ReportedAt[signal] = at;
+                        entry.StampedAtRead.Remove(signal);
                     }
                 }
                 else if ((learnt & signal) != 0)
                 {
                     entry.ReportedAt[signal] = now;
+                    entry.StampedAtRead.Add(signal);
                 }
             }
 
@@ -206,7 +210,7 @@ public sealed partial class ExtractionStateStore
                         return new WriteResult(attempt > 1, attempt > 1, merges, null);
                     }
 
-                    alarmed = FormatAlarms(entry.ReportedAt);
+                    alarmed = FormatAlarms(entry.ReportedAt.Where(a => !entry.StampedAtRead.Contains(a.Key)).ToDictionary());
 
                     bytes = _detector.Serialize(entry.State);
                     etag = entry.ETag;

@@ -297,6 +297,7 @@ public sealed partial class ExtractionStateStore : IAsyncDisposable
             if ((signals & signal) != 0)
             {
                 entry.ReportedAt[signal] = now;
+                entry.StampedAtRead.Remove(signal);
             }
         }
     }

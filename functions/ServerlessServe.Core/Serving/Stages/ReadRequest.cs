@@ -29,16 +29,18 @@ public sealed class ReadRequest(ProtocolLimits limits, TensorArrayPool? pool = n
         ArgumentNullException.ThrowIfNull(context);
         var body = context.Body ?? throw new InvalidOperationException("read needs the incoming body");
         // The receipt asked for is read first, so that a body of another media type (415) gets its receipt too, as on
-        // the orchestrated path (it had none before 2026-12-08; review).
-        if (!Audit.AuditReceipt.TryParseRequest(context.ReceiptHeader, out var receipt))
-        {
-            return Refusal.Invalid("x-audit-receipt must be ?1 or ?0");
-        }
-
-        context.ReceiptRequested = receipt;
+        // the orchestrated path (it had none before 2026-12-08; review); the media type is still refused before an
+        // invalid receipt header, as there.
+        var receiptValid = Audit.AuditReceipt.TryParseRequest(context.ReceiptHeader, out var receipt);
+        context.ReceiptRequested = receiptValid && receipt;
         if (MediaTypeRefusal(body) is { } unsupported)
         {
             return unsupported;
+        }
+
+        if (!receiptValid)
+        {
+            return Refusal.Invalid("x-audit-receipt must be ?1 or ?0");
         }
 
         int? headerLength = null;

@@ -297,6 +297,32 @@ public sealed class ExtractionStateStoreTests(AzuriteFixture azurite) : IAsyncLi
         Assert.Equal(ExtractionSignals.None, Observe(later, Caller, queries[125..126], Start + TimeSpan.FromMinutes(63)).NewlyRaised);
     }
 
+    /// <summary>
+    /// A state stored without alarm times (by a build before them) is read as before, its signals held from the read;
+    /// that read time is never written back as an alarm time, which other instances would take over their own.
+    /// </summary>
+    [Fact]
+    public async Task StoredWithoutAlarmTimes_ReadAsBefore_TheReadTimeNeverWrittenBack()
+    {
+        var volume = new ExtractionDetectorOptions { VolumeLimit = 50 };
+        var queries = _model.Benign().Take(70).ToList();
+        var first = Store(detectorOptions: volume);
+        Observe(first, Caller, queries[..60], Start);
+        await first.FlushAsync(CancellationToken.None);
+        var entity = (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value;
+        Assert.StartsWith("2=", entity.GetString("AlarmedAt"), StringComparison.Ordinal);
+        entity.Remove("AlarmedAt");
+        await _table.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace);
+
+        var second = Store(detectorOptions: volume);
+        Observe(second, Caller, queries[60..61], Start + TimeSpan.FromMinutes(1));
+        await second.LoadQueuedAsync(CancellationToken.None);
+        Assert.Equal(ExtractionSignals.None, Observe(second, Caller, queries[61..62], Start + TimeSpan.FromMinutes(1)).NewlyRaised);
+        await second.FlushAsync(CancellationToken.None);
+
+        Assert.Equal(string.Empty, (await _table.GetEntityAsync<TableEntity>(Caller.Model, StoredRow)).Value.GetString("AlarmedAt"));
+    }
+
     [Theory]
     [InlineData("", "")]
     [InlineData("2=1735689600000", "2=1735689600000")]
