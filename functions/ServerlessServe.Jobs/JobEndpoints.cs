@@ -81,13 +81,13 @@ public sealed class JobEndpoints(
         IReadOnlyList<string> items;
         string? jobId;
         (string Stage, Refusal Refusal)? refusal;
-        var (held, busy) = Hold(context);
+        var limit = options.Value;
+        var (held, busy) = Hold(context, RequestLimits.TextBodyCharge(request.ContentLength, limit.MaxJobBytes));
         if (busy is not null)
         {
             return await RefusedAsync(request, context, SubmitOperation, busy).ConfigureAwait(false);
         }
 
-        var limit = options.Value;
         using (held)
         {
             var stage = ReadStage;
@@ -281,7 +281,7 @@ public sealed class JobEndpoints(
     private async Task<IActionResult> InferOrchestratedAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
     {
         // Held to the end, as the inline path holds them while it runs: the request waits for its answer.
-        var (held, busy) = Hold(context);
+        var (held, busy) = Hold(context, RequestLimits.TextBodyCharge(request.ContentLength, limits.MaxBodyBytes));
         if (busy is not null)
         {
             return await RefusedAsync(request, context, InferOperation, busy).ConfigureAwait(false);
@@ -583,27 +583,37 @@ public sealed class JobEndpoints(
     // A place among the instance's requests in flight and of the caller's concurrency on the model, taken before a body
     // is read: a submission reads up to MaxJobBytes and parses it, and without them one caller's parallel submissions
     // (or bodies trickled in slowly) could hold the instance's memory and CPU from every other caller. The inline path
-    // takes the same places in its admit and limit stages.
-    private (IDisposable? Held, (string Stage, Refusal Refusal)? Refusal) Hold(ModelRequestContext context)
+    // takes the same places in its admit and limit stages. The body's bytes (bodyBytes, what reading it can hold) are
+    // counted against the caller's and the instance's bytes in flight, as the inline path's limit stage counts its own.
+    private (IDisposable? Held, (string Stage, Refusal Refusal)? Refusal) Hold(ModelRequestContext context, long bodyBytes)
     {
         if (rateLimits.TryAdmit(out var admitted) is { } busy)
         {
             return (null, ("admit", busy));
         }
 
-        if (rateLimits.TryHold(pseudonymizer.Pseudonymize(context.Caller!.Subject), context.Model!.Manifest.Name, context.Model.Policy.Limits, out var place) is { } limited)
+        var pseudonym = pseudonymizer.Pseudonymize(context.Caller!.Subject);
+        if (rateLimits.TryHold(pseudonym, context.Model!.Manifest.Name, context.Model.Policy.Limits, out var place) is { } limited)
         {
             admitted!.Dispose();
             return (null, ("limit", limited));
         }
 
-        return (new Held(admitted!, place!), null);
+        if (rateLimits.TryReserveBody(pseudonym, bodyBytes, out var bytes) is { } tooMuch)
+        {
+            place!.Dispose();
+            admitted!.Dispose();
+            return (null, ("limit", tooMuch));
+        }
+
+        return (new Held(admitted!, place!, bytes!), null);
     }
 
-    private sealed class Held(IDisposable admitted, IDisposable place) : IDisposable
+    private sealed class Held(IDisposable admitted, IDisposable place, IDisposable bytes) : IDisposable
     {
         public void Dispose()
         {
+            bytes.Dispose();
             place.Dispose();
             admitted.Dispose();
         }

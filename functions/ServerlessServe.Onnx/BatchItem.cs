@@ -20,6 +20,7 @@ internal sealed class BatchItem
         Inputs = inputs;
         Outputs = outputs;
         Rows = rows;
+        Bytes = InputBytes(inputs);
         QueuedAt = queuedAt;
         CancellationToken = cancellationToken;
     }
@@ -34,6 +35,23 @@ internal sealed class BatchItem
 
     /// <summary>The request's first dimension, the same on every input.</summary>
     public long Rows { get; }
+
+    /// <summary>
+    /// The bytes of the request's inputs as a run stacks them (a BYTES element counted as one byte, as a string's
+    /// reference is stacked, not its bytes).
+    /// </summary>
+    public long Bytes { get; }
+
+    internal static long InputBytes(IReadOnlyList<Tensor> inputs)
+    {
+        long bytes = 0;
+        foreach (var input in inputs)
+        {
+            bytes += input.DataBytes;
+        }
+
+        return bytes;
+    }
 
     /// <summary>When the item was queued (a <see cref="TimeProvider"/> timestamp).</summary>
     public long QueuedAt { get; }

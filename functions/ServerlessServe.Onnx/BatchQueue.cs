@@ -282,17 +282,28 @@ internal sealed class BatchQueue
         var head = _pending[0];
         var members = new List<BatchItem> { head };
         var rows = head.Rows;
+        var bytes = head.Bytes;
+        var full = false;
         for (var i = 1; i < _pending.Count && rows < Policy.MaxBatchSize; i++)
         {
             var candidate = _pending[i];
             if (rows + candidate.Rows <= Policy.MaxBatchSize && candidate.Fits(head))
             {
+                // The run's bytes bounded too (InferenceOptions.MaxBatchBytes): a policy's maxBatchSize of large rows
+                // stacked up to a GiB and more, a copy of every member's inputs at once (review 2026-12-08).
+                if (bytes + candidate.Bytes > _batcher.MaxBatchBytes)
+                {
+                    full = true;
+                    break;
+                }
+
                 members.Add(candidate);
                 rows += candidate.Rows;
+                bytes += candidate.Bytes;
             }
         }
 
-        if (behindRun && rows < Policy.MaxBatchSize && Policy.MaxQueueDelay > TimeSpan.Zero)
+        if (behindRun && !full && rows < Policy.MaxBatchSize && Policy.MaxQueueDelay > TimeSpan.Zero)
         {
             var waited = _batcher.Time.GetElapsedTime(head.QueuedAt);
             if (waited < Policy.MaxQueueDelay)
@@ -511,8 +522,10 @@ internal sealed class BatchQueue
             return;
         }
 
+        // Only the sizes a batch can reach within the bytes a run may stack (MaxBatchBytes), before padding.
+        var rowBytes = session.InputMetadata.Values.Sum(m => m.Dimensions.Skip(1).Aggregate(1L, (n, d) => n * d) * ElementBytes(m.ElementDataType));
         var sizes = new SortedSet<long>();
-        for (var rows = 1L; rows <= (all ? Policy.MaxBatchSize : 1); rows++)
+        for (var rows = 1L; rows <= (all ? Policy.MaxBatchSize : 1) && (rows == 1 || rows * rowBytes <= _batcher.MaxBatchBytes); rows++)
         {
             sizes.Add(RunRows(rows));
         }
@@ -560,6 +573,14 @@ internal sealed class BatchQueue
             Log.BatchWarmed(_batcher.Logger, _model.Name, _model.ModelVersion, string.Join(',', sizes), (long)_batcher.Time.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    private static long ElementBytes(TensorElementType type) => type switch
+    {
+        TensorElementType.Bool or TensorElementType.Int8 or TensorElementType.UInt8 => 1,
+        TensorElementType.Int16 or TensorElementType.UInt16 or TensorElementType.Float16 or TensorElementType.BFloat16 => 2,
+        TensorElementType.Int32 or TensorElementType.UInt32 or TensorElementType.Float => 4,
+        _ => 8,
+    };
 
     private long RunRows(long rows) => DynamicBatcher.PaddedRows(rows, Policy.MaxBatchSize, Padding);
 

@@ -51,6 +51,12 @@ internal sealed class DynamicBatcher
     /// </summary>
     internal int ConcurrentBatches { get; init; } = 1;
 
+    /// <summary>
+    /// The most input bytes the requests of one run may have together (<see cref="InferenceOptions.MaxBatchBytes"/>);
+    /// a request with as many or more runs on its own.
+    /// </summary>
+    internal long MaxBatchBytes { get; init; } = InferenceOptions.DefaultMaxBatchBytes;
+
     /// <summary>The sizes batches run at (<see cref="InferenceOptions.BatchPadding"/>).</summary>
     internal BatchPadding Padding { get; init; }
 
@@ -85,7 +91,7 @@ internal sealed class DynamicBatcher
         var queue = QueueFor(model, policy);
         // Batchable means every input has a first dimension (checked inputs have the model's rank).
         var rows = queue.Batchable && inputs.Count > 0 ? inputs[0].Shape[0] : 0;
-        if (rows < 1 || rows >= queue.Policy.MaxBatchSize || inputs.Any(i => i.Shape[0] != rows))
+        if (rows < 1 || rows >= queue.Policy.MaxBatchSize || inputs.Any(i => i.Shape[0] != rows) || BatchItem.InputBytes(inputs) >= MaxBatchBytes)
         {
             return Runner.RunAsync(model, inputs, outputNames, cancellationToken);
         }

@@ -60,6 +60,7 @@ public sealed class InferenceEndpoints(
         {
             context.ReleaseBody();
             context.ReleaseTensors();
+            context.BodyReservation?.Dispose();
         }
 
         var response = HttpEdge.Respond(context);

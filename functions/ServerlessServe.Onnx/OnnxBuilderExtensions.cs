@@ -47,6 +47,7 @@ public static class OnnxBuilderExtensions
         {
             ConcurrentBatches = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.ConcurrentBatches,
             Padding = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.BatchPadding,
+            MaxBatchBytes = sp.GetRequiredService<IOptions<InferenceOptions>>().Value.MaxBatchBytes,
         });
         services.TryAddSingleton<InferenceModelHost>();
         services.TryAddSingleton<SessionReattestation>();
@@ -59,9 +60,11 @@ public static class OnnxBuilderExtensions
         // from the connection").
         services.TryAddSingleton(sp => new ReadRequest(
             sp.GetRequiredService<ProtocolLimits>(), sp.GetRequiredService<TensorArrayPool>(), BodyReading.StreamBinaryTensors));
+        services.TryAddSingleton<InferenceBodyBudget>();
         builder.AddPipeline<OnnxInferenceContext>(stages => stages
             .Add<Authenticate<ServiceAuthenticator>>()
             .Add<LoadModel>()
+            .Add<AdmitBody>()
             .Add<ReadRequest>()
             .Add<ValidateRequest>()
             .Add<RunModel>()

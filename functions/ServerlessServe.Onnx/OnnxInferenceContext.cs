@@ -10,6 +10,10 @@ public class OnnxInferenceContext(string requestId, string modelName, string? re
     /// <summary>Set by load: the verified version with its session (owned by the session cache; never serialised).</summary>
     [JsonIgnore]
     public LoadedModel? Loaded { get; set; }
+
+    /// <summary>Set by admit: the request body's bytes counted against the app's (<see cref="InferenceBodyBudget"/>).</summary>
+    [JsonIgnore]
+    public IDisposable? BodyReservation { get; set; }
 }
 
 /// <summary>A metadata or readiness request on the inference app (authenticate → load, nothing read).</summary>

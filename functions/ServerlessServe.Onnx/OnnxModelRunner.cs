@@ -272,6 +272,13 @@ public sealed class OnnxModelRunner
     internal static Refusal Unloaded { get; } = Refusal.Unavailable("inference unavailable") with { Reason = UnloadedReason };
 
     /// <summary>A run or a load that failed for want of memory or of the device: 503, scoped to the version, Retry-After 1.</summary>
+    /// <summary>
+    /// The app holds as many request bodies as it may (<see cref="InferenceOptions.BodyBytesInFlight"/>): scoped to the
+    /// version, so that the gateway passes it on with when to try again instead of retrying it and counting it toward its
+    /// breaker, as for <see cref="OutOfResources"/>.
+    /// </summary>
+    internal static Refusal Busy { get; } = Refusal.Unavailable("inference busy") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
+
     internal static Refusal OutOfResources { get; } = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
 
     private static readonly string[] OutOfResourcesMarkers =

@@ -123,6 +123,8 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
                 "ServerlessServe__Jobs__PurgeSchedule",
                 "ServerlessServe__Jobs__ResultRetention",
                 "ServerlessServe__Jobs__TaskHub",
+                "ServerlessServe__Limits__BodyBytesInFlight",
+                "ServerlessServe__Limits__CallerBodyBytesInFlight",
                 "ServerlessServe__Models__Container",
                 "ServerlessServe__Models__TrustedSignerPems__0",
                 "ServerlessServe__Protocol__MaxBodyBytes",
@@ -133,6 +135,10 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
             settings.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("models", settings["ServerlessServe__Models__Container"]);
         Assert.Equal("audit", settings["ServerlessServe__Audit__Container"]);
+
+        // Request bodies held at once: half the instance's 2,048 MB, a caller a quarter.
+        Assert.Equal("1073741824", settings["ServerlessServe__Limits__BodyBytesInFlight"]);
+        Assert.Equal("536870912", settings["ServerlessServe__Limits__CallerBodyBytesInFlight"]);
         Assert.Matches(@"^https://«.+»/api$", settings["ServerlessServe__Gateway__InferenceBaseUrl"]);
         // Callers: this tenant's Entra ID v2 issuer, its metadata read from there; no pinned key.
         Assert.Equal("«environment().authentication.loginEndpoint»«tenant().tenantId»/v2.0", settings["ServerlessServe__Identity__Authority"]);

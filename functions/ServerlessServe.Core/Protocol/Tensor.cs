@@ -28,6 +28,9 @@ public sealed class Tensor
 
     public int ElementCount => Data.Length;
 
+    /// <summary>The bytes of <see cref="Data"/>'s elements; a BYTES tensor counts one a string (its reference, not its bytes).</summary>
+    public long DataBytes => DataType == TensorDataType.Bytes ? Data.Length : (long)Data.Length * DataType.ElementSize();
+
     /// <summary>
     /// The lease <see cref="Data"/> was rented under when it came from a <see cref="TensorArrayPool"/>, else null. A
     /// reader that may outlive the request holds it while it reads (<see cref="TensorLease.HoldAll"/>).

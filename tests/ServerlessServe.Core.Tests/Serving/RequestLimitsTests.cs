@@ -32,6 +32,94 @@ public sealed class RequestLimitsTests
     }
 
     [Fact]
+    public void BodyBytes_OverTheCallersShare429_OverTheInstances503_OtherCallersUnaffected()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 100, CallerBodyBytesInFlight = 60 }));
+
+        Assert.Null(limits.TryReserveBody("a", 40, out var a1));
+        var refused = limits.TryReserveBody("a", 30, out var none);
+        Assert.Null(none);
+        Assert.Equal(RefusalKind.RateLimited, refused!.Kind);
+        Assert.Equal("too much request data in flight", refused.Message);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+
+        // Another caller has a share of its own, up to what the instance holds.
+        Assert.Null(limits.TryReserveBody("b", 50, out var b1));
+        Assert.Equal(90, limits.BodyBytesInFlight);
+        var busy = limits.TryReserveBody("c", 20, out none);
+        Assert.Null(none);
+        Assert.Equal(RefusalKind.Unavailable, busy!.Kind);
+        Assert.Equal("server busy", busy.Message);
+        Assert.Equal(90, limits.BodyBytesInFlight);
+
+        // A refusal by the instance gave the caller's share back: c has nothing counted once the others end.
+        a1!.Dispose();
+        a1.Dispose();
+        b1!.Dispose();
+        Assert.Equal(0, limits.BodyBytesInFlight);
+        Assert.Null(limits.TryReserveBody("c", 60, out var c1));
+        Assert.Null(limits.TryReserveBody("a", 40, out var a2));
+        c1!.Dispose();
+        a2!.Dispose();
+    }
+
+    [Fact]
+    public void BodyBytes_ARequestAloneIsLetInWhateverItsSize()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 100, CallerBodyBytesInFlight = 60 }));
+
+        // Larger than the caller's share and the instance's: alone, it is served (the body limits decide its size).
+        Assert.Null(limits.TryReserveBody("a", 500, out var alone));
+        Assert.NotNull(limits.TryReserveBody("a", 1, out _));
+        Assert.NotNull(limits.TryReserveBody("b", 1, out _));
+        alone!.Dispose();
+        Assert.Null(limits.TryReserveBody("b", 1, out var small));
+        small!.Dispose();
+    }
+
+    [Fact]
+    public async Task BodyBytes_ManyRequestsAtOnce_TheCallersShareHoldsAndEverythingIsGivenBack()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 1 << 30, CallerBodyBytesInFlight = 100 }));
+        var most = 0L;
+        var held = 0L;
+        await Parallel.ForAsync(0, 20_000, async (i, _) =>
+        {
+            if (limits.TryReserveBody("a", 10, out var lease) is null)
+            {
+                var now = Interlocked.Add(ref held, 10);
+                InterlockedMax(ref most, now);
+                await Task.Yield();
+                Interlocked.Add(ref held, -10);
+                lease!.Dispose();
+            }
+        });
+
+        Assert.InRange(most, 10, 100);
+        Assert.Equal(0, limits.BodyBytesInFlight);
+        Assert.Null(limits.TryReserveBody("a", 100, out var whole));
+        whole!.Dispose();
+    }
+
+    [Theory]
+    [InlineData(1000L, true, 2000L)]
+    [InlineData(1000L, false, 5000L)]
+    [InlineData(null, true, 2 * 16_777_216L)]
+    [InlineData(16_777_216L, false, 16_777_216L + 8 * 4_194_304L)]
+    [InlineData(1L << 40, false, 16_777_216L + 8 * 4_194_304L)]
+    public void BodyCharge_TheLengthAndWhatItsTensorsCanDecodeTo(long? declared, bool binary, long expected) =>
+        Assert.Equal(expected, RequestLimits.BodyCharge(declared, binary, 16_777_216, 4_194_304));
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var seen = Interlocked.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var previous && previous != seen)
+        {
+            seen = previous;
+        }
+    }
+
+    [Fact]
     public void Concurrency_PlacesHeldUntilDisposed()
     {
         using var limits = new RequestLimits(Options.Create(new LimitOptions()));

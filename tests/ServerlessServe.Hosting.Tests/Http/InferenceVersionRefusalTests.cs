@@ -49,6 +49,42 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
         Assert.DoesNotContain(logs, r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal) && r.Message.Contains("OnRetry", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The inference app holding as many request bodies as it may (<c>ServerlessServe:Inference:BodyBytesInFlight</c>)
+    /// refuses the next before reading it: the caller gets 503 with <c>Retry-After</c>, the gateway neither retries it nor
+    /// counts it toward its breaker, and once the bodies are gone the same request is served.
+    /// </summary>
+    [Fact]
+    public async Task InferenceAppBodiesFull_503WithRetryAfterPassedOn_NotRetried_BreakerStaysClosed()
+    {
+        var budget = stack.InferenceServices.GetRequiredService<ServerlessServe.Onnx.InferenceBodyBudget>();
+        var options = stack.InferenceServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServerlessServe.Onnx.InferenceOptions>>().Value;
+        Assert.True(budget.TryReserve(options.BodyBytesInFlight, out var full));
+        var before = stack.GatewayLogs.GetSnapshot().Count;
+        using var client = stack.Client("inference-busy-tests");
+        try
+        {
+            for (var i = 0; i < 2 * InferenceResilience.BreakerMinimumThroughput; i++)
+            {
+                using var refused = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+            }
+
+            Assert.Equal(options.BodyBytesInFlight, budget.Held);
+        }
+        finally
+        {
+            full!.Dispose();
+        }
+
+        using var served = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(0, budget.Held);
+        var logs = stack.GatewayLogs.GetSnapshot().Skip(before).ToList();
+        Assert.DoesNotContain(logs, r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal) && r.Message.Contains("OnRetry", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task VersionRefusedByTheInferenceApp_JobItemRefusedAtOnce_NotRetriedByTheOrchestration()
     {

@@ -96,6 +96,49 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_MaxBatchBytes_ARunStacksNoMoreBytes_ALargerRequestRunsAlone()
+    {
+        // 16 bytes a row (4 FP32 features): at most 4 rows' bytes in a run, whatever the policy's maxBatchSize.
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var batcher = new DynamicBatcher(_runner, _time, new FakeLogger<DynamicBatcher>()) { MaxBatchBytes = 4 * 16, OnRun = (requests, rows) => _runs.Enqueue((requests, rows)) };
+        var requests = new[] { Features(1, seed: 1), Features(3, seed: 2), Features(2, seed: 3), Features(1, seed: 4) };
+
+        Task<IReadOnlyList<Tensor>>[] batched;
+        using (batcher.Pause())
+        {
+            batched = requests.Select(r => batcher.RunAsync(model, Batch32, [r], null, default)).ToArray();
+        }
+
+        await Task.WhenAll(batched);
+        Assert.Equal([(2, 4L), (2, 3L)], _runs);
+
+        // As many bytes as a run may stack, or more: not queued at all, run as it came.
+        var large = Features(4, seed: 5);
+        var alone = Assert.Single(await batcher.RunAsync(model, Batch32, [large], null, default));
+        Assert.Equal([(2, 4L), (2, 3L)], _runs);
+        Assert.Equal(4, alone.Shape[0]);
+        for (var i = 0; i < requests.Length; i++)
+        {
+            var expected = Assert.Single(await _runner.RunAsync(model, [requests[i]], null, default));
+            var shared = Assert.Single(await batched[i]);
+            AssertClose(expected.As<float>(), shared.As<float>());
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_MaxBatchBytes_TheWarmUpRunsOnlyTheSizesABatchCanReach()
+    {
+        var model = await InferenceTestModels.CreditRiskAsync(_cache);
+        var logger = new FakeLogger<DynamicBatcher>();
+        var batcher = new DynamicBatcher(_runner, _time, logger) { Padding = BatchPadding.PowersOfTwo, MaxBatchBytes = 5 * 16 };
+
+        await batcher.RunAsync(model, new BatchingPolicy { MaxBatchSize = 24 }, [Features(3, seed: 1)], null, default);
+
+        var warmed = Assert.Single(logger.Collector.GetSnapshot(), r => r.Id.Id == 3113);
+        Assert.Contains("(1,2,4,8)", warmed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_ManyConcurrentCallers_EachGetsItsOwnOutputsWhateverTheGrouping()
     {
         var model = await InferenceTestModels.CreditRiskAsync(_cache);

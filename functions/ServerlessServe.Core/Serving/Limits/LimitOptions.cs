@@ -55,6 +55,25 @@ public sealed class LimitOptions
     public int GlobalConcurrency { get; set; } = 1024;
 
     /// <summary>
+    /// Bytes of request bodies this instance holds at once, all callers together, each request counted before its body
+    /// is read (<see cref="RequestLimits.BodyCharge"/>: its declared length, or its limit when it declares none, and what
+    /// its tensors can decode to). Past it a request is shed (503 <c>server busy</c> with <c>Retry-After</c>) before its
+    /// body is read. A request arriving with nothing else counted is always let in. Default 1 GiB, half of a Flex
+    /// Consumption instance's 2 GB (the deployment sets it from the instance's memory): without a bound, 1,024 requests
+    /// of 16 MiB in flight held 16 GiB and more, and the instance ran out of memory for every caller.
+    /// </summary>
+    [Range(1L << 20, long.MaxValue)]
+    public long BodyBytesInFlight { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// Bytes of request bodies one caller may have counted on this instance at once (as <see cref="BodyBytesInFlight"/>);
+    /// past it 429 with <c>Retry-After</c>. A caller with nothing counted is always let in. Default 512 MiB, half of
+    /// <see cref="BodyBytesInFlight"/>: one caller's large uploads cannot take the whole budget from the others.
+    /// </summary>
+    [Range(1L << 20, long.MaxValue)]
+    public long CallerBodyBytesInFlight { get; set; } = 512L << 20;
+
+    /// <summary>
     /// Whether a caller's repeated 429s from its own limits (misses, a containment throttle, rate, concurrency, daily
     /// budget) are summarised: the first in each <see cref="RefusalSummaryInterval"/> is audited one by one, the rest are
     /// counted into one <c>rate-limit-refusals</c> record per caller and interval. Default true: the audit log then grows

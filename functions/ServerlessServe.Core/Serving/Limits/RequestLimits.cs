@@ -23,6 +23,8 @@ public sealed class RequestLimits : IDisposable
     private readonly PartitionedRateLimiter<string> _misses;
     private readonly TimeSpan _missRetryAfter;
     private readonly ConcurrentDictionary<string, PendingMisses> _pendingMisses = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HeldBytes> _callerBodyBytes = new(StringComparer.Ordinal);
+    private long _bodyBytes;
 
     public RequestLimits(IOptions<LimitOptions> options)
     {
@@ -130,6 +132,111 @@ public sealed class RequestLimits : IDisposable
         lease.Dispose();
         lease = null;
         return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
+    }
+
+    /// <summary>Bytes counted now for request bodies in flight on this instance (<see cref="TryReserveBody"/>).</summary>
+    public long BodyBytesInFlight => Interlocked.Read(ref _bodyBytes);
+
+    /// <summary>
+    /// What reading a body can hold in memory, counted before it is read: its declared length (<paramref name="limit"/>
+    /// when it declares none or more), twice over for the binary extension (the buffers it arrives in, and each tensor
+    /// copied from them into an array of its own), and for JSON its length plus what its numbers can decode to: up to 8
+    /// bytes from as few as 2 characters (<c>0,</c>), so 4 bytes a character, but never more than
+    /// <paramref name="maxElements"/> elements of 8 bytes.
+    /// </summary>
+    public static long BodyCharge(long? declaredLength, bool binary, long limit, long maxElements)
+    {
+        var length = Math.Clamp(declaredLength ?? limit, 0, limit);
+        return binary ? 2 * length : length + Math.Min(4 * length, 8 * maxElements);
+    }
+
+    /// <summary>
+    /// What a body read whole and then held as .NET strings can hold (a job submission's items, an orchestrated request):
+    /// its declared length (<paramref name="limit"/> when it declares none or more) three times over, the bytes and their
+    /// UTF-16 text.
+    /// </summary>
+    public static long TextBodyCharge(long? declaredLength, long limit) => 3 * Math.Clamp(declaredLength ?? limit, 0, limit);
+
+    /// <summary>
+    /// Counts <paramref name="bytes"/> of a request body of <paramref name="caller"/> (pseudonym) against its share
+    /// (<see cref="LimitOptions.CallerBodyBytesInFlight"/>; over it 429) and the instance's
+    /// (<see cref="LimitOptions.BodyBytesInFlight"/>; over it 503 <c>server busy</c>), both with <c>Retry-After</c>, until
+    /// the lease is disposed. A request arriving when nothing else is counted (for its caller, or at all) is let in
+    /// whatever its size, so that every request the body limits allow can be served.
+    /// </summary>
+    public Refusal? TryReserveBody(string caller, long bytes, out IDisposable? lease)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        lease = null;
+        HeldBytes held;
+        while (true)
+        {
+            held = _callerBodyBytes.GetOrAdd(caller, static _ => new HeldBytes());
+            lock (held)
+            {
+                // Emptied and dropped by the caller's last release meanwhile: counted on it, these bytes would be unseen
+                // by the caller's next requests, which find a new entry.
+                if (held.Dropped)
+                {
+                    continue;
+                }
+
+                if (held.Value > 0 && held.Value + bytes > _options.CallerBodyBytesInFlight)
+                {
+                    return Refusal.RateLimited("too much request data in flight") with { RetryAfter = TimeSpan.FromSeconds(1) };
+                }
+
+                held.Value += bytes;
+                break;
+            }
+        }
+
+        var total = Interlocked.Add(ref _bodyBytes, bytes);
+        if (total != bytes && total > _options.BodyBytesInFlight)
+        {
+            ReleaseBody(caller, held, bytes);
+            return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
+        }
+
+        lease = new BodyBytes(this, caller, held, bytes);
+        return null;
+    }
+
+    private void ReleaseBody(string caller, HeldBytes held, long bytes)
+    {
+        Interlocked.Add(ref _bodyBytes, -bytes);
+        lock (held)
+        {
+            held.Value -= bytes;
+            if (held.Value == 0)
+            {
+                // A caller with nothing in flight leaves no entry.
+                held.Dropped = true;
+                _callerBodyBytes.TryRemove(KeyValuePair.Create(caller, held));
+            }
+        }
+    }
+
+    /// <summary>A caller's body bytes counted now (<see cref="TryReserveBody"/>); changed only under its own lock.</summary>
+    private sealed class HeldBytes
+    {
+        public long Value;
+        public bool Dropped;
+    }
+
+    /// <summary>One request's counted body bytes, given back once.</summary>
+    private sealed class BodyBytes(RequestLimits limits, string caller, HeldBytes held, long bytes) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                limits.ReleaseBody(caller, held, bytes);
+            }
+        }
     }
 
     /// <summary>
