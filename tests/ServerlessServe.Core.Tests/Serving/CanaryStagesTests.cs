@@ -210,6 +210,38 @@ public sealed class CanaryStagesTests
         Assert.Equal("a,b", raised.Evidence["outputs"]);
     }
 
+    /// <summary>
+    /// Text released as a tensor of bytes (UINT8 or INT8, row after row) carries a canary as well as a BYTES output does;
+    /// only BYTES outputs were searched before 2026-12-08 (review). A value split over rows is found as it is laid out.
+    /// </summary>
+    [Theory]
+    [InlineData(TensorDataType.UInt8)]
+    [InlineData(TensorDataType.Int8)]
+    public async Task CanaryOutput_InAByteTensor_OneEventNamingIt(TensorDataType type)
+    {
+        var text = Encoding.UTF8.GetBytes("reply: " + OtherCanary + " ok");
+        var width = 8;
+        var padded = new byte[(text.Length + width - 1) / width * width];
+        text.CopyTo(padded, 0);
+        Array data = type == TensorDataType.UInt8 ? padded : Array.ConvertAll(padded, b => unchecked((sbyte)b));
+        var context = new InferenceContext("r6", "m", null, "infer")
+        {
+            Caller = new CallerIdentity("alice", []),
+            Released = new InferenceResponse
+            {
+                ModelName = "m",
+                Outputs = [new Tensor("tokens", type, [padded.Length / width, width], data), new Tensor("clean", type, [4], type == TensorDataType.UInt8 ? new byte[] { 1, 2, 3, 4 } : new sbyte[] { 1, 2, 3, 4 })],
+            },
+        };
+
+        var outcome = await new DetectCanaryOutput(_alarm).RunAsync(context, CancellationToken.None);
+
+        Assert.True(outcome.Passed);
+        var raised = Assert.Single(_events.Raised);
+        Assert.Equal(CanaryTokens.IdOf(OtherCanary), raised.Evidence["canaries"]);
+        Assert.Equal("tokens", raised.Evidence["outputs"]);
+    }
+
     [Fact]
     public async Task CanaryOutput_CleanNotes_NoEvent()
     {

@@ -5,7 +5,7 @@ using ServerlessServe.Core.Security;
 namespace ServerlessServe.Core.Serving.Stages;
 
 /// <summary>
-/// <c>canary</c>, right after redact: when a released BYTES output holds a canary value (a canary record was read),
+/// <c>canary</c>, right after redact: when a released BYTES, UINT8 or INT8 output holds a canary value (a canary record was read),
 /// raises one <see cref="SecurityEventKinds.CanaryOutput"/> event for the request — however many values, elements
 /// and outputs carry one — with the canary ids and output names as evidence. The response is still released: the
 /// caller reading the canary is the tripwire, and refusing would tell them which record it was. It is released only
@@ -29,6 +29,22 @@ public sealed class DetectCanaryOutput(CanaryAlarm alarm) : IRequestStage<Infere
         SortedSet<string>? outputs = null;
         foreach (var tensor in released.Outputs)
         {
+            if (tensor.DataType is TensorDataType.UInt8 or TensorDataType.Int8)
+            {
+                // Text as a tensor of bytes (a model emitting UTF-8 or token bytes as UINT8/INT8): its elements searched
+                // as one run of bytes, as they are laid out (row after row). Not searched before 2026-12-08 (review).
+                ReadOnlySpan<byte> bytes = tensor.DataType == TensorDataType.UInt8
+                    ? tensor.As<byte>()
+                    : System.Runtime.InteropServices.MemoryMarshal.AsBytes(tensor.As<sbyte>().AsSpan());
+                if (tokens.AnyIn(bytes))
+                {
+                    tokens.FindIn(bytes, ids ??= new SortedSet<string>(StringComparer.Ordinal));
+                    (outputs ??= new SortedSet<string>(StringComparer.Ordinal)).Add(tensor.Name);
+                }
+
+                continue;
+            }
+
             if (tensor.DataType != TensorDataType.Bytes)
             {
                 continue;
