@@ -82,7 +82,7 @@ public sealed class JobEndpoints(
         string? jobId;
         (string Stage, Refusal Refusal)? refusal;
         var limit = options.Value;
-        var (held, busy) = Hold(context, RequestLimits.TextBodyCharge(request.ContentLength, limit.MaxJobBytes));
+        var (held, busy) = Hold(context);
         if (busy is not null)
         {
             return await RefusedAsync(request, context, SubmitOperation, busy).ConfigureAwait(false);
@@ -104,7 +104,7 @@ public sealed class JobEndpoints(
                 }
 
                 HttpEdge.AllowBody(request, (long)limit.MaxJobBytes + 1);
-                var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+                var body = await HttpBodyReader.ReadLimitedAsync(Counted(request, held!), request.ContentLength, limit.MaxJobBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
                 stage = SignatureStage;
                 if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
                 {
@@ -281,7 +281,7 @@ public sealed class JobEndpoints(
     private async Task<IActionResult> InferOrchestratedAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
     {
         // Held to the end, as the inline path holds them while it runs: the request waits for its answer.
-        var (held, busy) = Hold(context, RequestLimits.TextBodyCharge(request.ContentLength, limits.MaxBodyBytes));
+        var (held, busy) = Hold(context);
         if (busy is not null)
         {
             return await RefusedAsync(request, context, InferOperation, busy).ConfigureAwait(false);
@@ -289,11 +289,11 @@ public sealed class JobEndpoints(
 
         using (held)
         {
-            return await InferOrchestratedHeldAsync(request, client, context).ConfigureAwait(false);
+            return await InferOrchestratedHeldAsync(request, client, context, held!).ConfigureAwait(false);
         }
     }
 
-    private async Task<IActionResult> InferOrchestratedHeldAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context)
+    private async Task<IActionResult> InferOrchestratedHeldAsync(HttpRequest request, DurableTaskClient client, ModelRequestContext context, Held held)
     {
         string item;
         var stage = ReadStage;
@@ -314,7 +314,7 @@ public sealed class JobEndpoints(
                 return await RefusedAsync(request, context, InferOperation, (ReadStage, Refusal.UnsupportedMediaType("an orchestrated model takes JSON requests (no binary tensor data)"))).ConfigureAwait(false);
             }
 
-            var body = await HttpBodyReader.ReadLimitedAsync(HttpEdge.Body(request), request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            var body = await HttpBodyReader.ReadLimitedAsync(Counted(request, held), request.ContentLength, limits.MaxBodyBytes, request.HttpContext.RequestAborted).ConfigureAwait(false);
             stage = SignatureStage;
             if (await signatures.CheckAsync(context, body, request.HttpContext.RequestAborted).ConfigureAwait(false) is { } unsigned)
             {
@@ -583,9 +583,9 @@ public sealed class JobEndpoints(
     // A place among the instance's requests in flight and of the caller's concurrency on the model, taken before a body
     // is read: a submission reads up to MaxJobBytes and parses it, and without them one caller's parallel submissions
     // (or bodies trickled in slowly) could hold the instance's memory and CPU from every other caller. The inline path
-    // takes the same places in its admit and limit stages. The body's bytes (bodyBytes, what reading it can hold) are
-    // counted against the caller's and the instance's bytes in flight, as the inline path's limit stage counts its own.
-    private (IDisposable? Held, (string Stage, Refusal Refusal)? Refusal) Hold(ModelRequestContext context, long bodyBytes)
+    // takes the same places in its admit and limit stages, and counts the body's bytes against the caller's and the
+    // instance's bytes in flight as it arrives (Counted).
+    private (Held? Held, (string Stage, Refusal Refusal)? Refusal) Hold(ModelRequestContext context)
     {
         if (rateLimits.TryAdmit(out var admitted) is { } busy)
         {
@@ -599,21 +599,22 @@ public sealed class JobEndpoints(
             return (null, ("limit", limited));
         }
 
-        if (rateLimits.TryReserveBody(pseudonym, bodyBytes, out var bytes) is { } tooMuch)
-        {
-            place!.Dispose();
-            admitted!.Dispose();
-            return (null, ("limit", tooMuch));
-        }
-
-        return (new Held(admitted!, place!, bytes!), null);
+        return (new Held(admitted!, place!, rateLimits.ReserveBody(pseudonym)), null);
     }
 
-    private sealed class Held(IDisposable admitted, IDisposable place, IDisposable bytes) : IDisposable
+    // The request's body, counted in the request's reservation as it arrives; once it is all here, seven times its length
+    // besides: a submission's body is parsed whole (JsonDocument keeps about 12 bytes a token, and `0,` is a token of two
+    // characters) and each item held as .NET text, two bytes a character, then written out again as the chunks' payloads.
+    private static CountedBodyStream Counted(HttpRequest request, Held held) =>
+        new(HttpEdge.Body(request), held.Body, request.ContentLength, static length => 7 * length);
+
+    private sealed class Held(IDisposable admitted, IDisposable place, RequestLimits.BodyReservation body) : IDisposable
     {
+        public RequestLimits.BodyReservation Body => body;
+
         public void Dispose()
         {
-            bytes.Dispose();
+            body.Dispose();
             place.Dispose();
             admitted.Dispose();
         }

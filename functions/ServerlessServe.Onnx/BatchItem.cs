@@ -36,10 +36,7 @@ internal sealed class BatchItem
     /// <summary>The request's first dimension, the same on every input.</summary>
     public long Rows { get; }
 
-    /// <summary>
-    /// The bytes of the request's inputs as a run stacks them (a BYTES element counted as one byte, as a string's
-    /// reference is stacked, not its bytes).
-    /// </summary>
+    /// <summary>The bytes of the request's inputs, which a run stacks a copy of (a BYTES element its length).</summary>
     public long Bytes { get; }
 
     internal static long InputBytes(IReadOnlyList<Tensor> inputs)

@@ -1,8 +1,13 @@
 using Microsoft.Extensions.Options;
+using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Serving.Limits;
 
 namespace ServerlessServe.Onnx;
 
-/// <summary>The bytes of request bodies the inference app holds at once (<see cref="InferenceOptions.BodyBytesInFlight"/>).</summary>
+/// <summary>
+/// The bytes of request bodies the inference app holds at once (<see cref="InferenceOptions.BodyBytesInFlight"/>), each
+/// request's counted as its body arrives (<see cref="CountedBodyStream"/>).
+/// </summary>
 internal sealed class InferenceBodyBudget
 {
     private readonly long _limit;
@@ -16,34 +21,52 @@ internal sealed class InferenceBodyBudget
     /// <summary>Bytes counted now.</summary>
     public long Held => Interlocked.Read(ref _held);
 
-    /// <summary>
-    /// Counts <paramref name="bytes"/> until the returned reservation is disposed; false (nothing counted) when that would
-    /// pass the limit while something else is counted.
-    /// </summary>
-    public bool TryReserve(long bytes, out IDisposable? reservation)
+    /// <summary>An empty count for one request, given back whole when disposed.</summary>
+    public Reservation Reserve() => new(this);
+
+    /// <summary>One request's count: grown by its body's reader, one read at a time; given back once.</summary>
+    internal sealed class Reservation(InferenceBodyBudget budget) : IBodyCount, IDisposable
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        var total = Interlocked.Add(ref _held, bytes);
-        if (total != bytes && total > _limit)
+        private readonly Lock _gate = new();
+        private long _mine;
+        private bool _disposed;
+
+        /// <summary>
+        /// Counts <paramref name="bytes"/> more; <see cref="OnnxModelRunner.Busy"/> (nothing counted) when that passes the
+        /// app's bytes while another request's are counted too.
+        /// </summary>
+        public Refusal? TryGrow(long bytes)
         {
-            Interlocked.Add(ref _held, -bytes);
-            reservation = null;
-            return false;
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+            lock (_gate)
+            {
+                if (_disposed || bytes == 0)
+                {
+                    return null;
+                }
+
+                var total = Interlocked.Add(ref budget._held, bytes);
+                if (total - bytes > _mine && total > budget._limit)
+                {
+                    Interlocked.Add(ref budget._held, -bytes);
+                    return OnnxModelRunner.Busy;
+                }
+
+                _mine += bytes;
+                return null;
+            }
         }
-
-        reservation = new Reservation(this, bytes);
-        return true;
-    }
-
-    private sealed class Reservation(InferenceBodyBudget budget, long bytes) : IDisposable
-    {
-        private int _disposed;
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            lock (_gate)
             {
-                Interlocked.Add(ref budget._held, -bytes);
+                if (!_disposed)
+                {
+                    _disposed = true;
+                    Interlocked.Add(ref budget._held, -_mine);
+                    _mine = 0;
+                }
             }
         }
     }

@@ -274,10 +274,15 @@ public sealed class OnnxModelRunner
     /// <summary>A run or a load that failed for want of memory or of the device: 503, scoped to the version, Retry-After 1.</summary>
     /// <summary>
     /// The app holds as many request bodies as it may (<see cref="InferenceOptions.BodyBytesInFlight"/>): scoped to the
-    /// version, so that the gateway passes it on with when to try again instead of retrying it and counting it toward its
-    /// breaker, as for <see cref="OutOfResources"/>.
+    /// version on the wire, so that the gateway neither retries it nor counts it toward its breaker, and marked busy
+    /// (<see cref="ServerlessServe.Hosting.Http.V2Results.BusyHeader"/>), so that it passes it on as the service busy.
     /// </summary>
-    internal static Refusal Busy { get; } = Refusal.Unavailable("inference busy") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
+    internal static Refusal Busy { get; } = Refusal.Unavailable("inference busy") with
+    {
+        VersionScoped = true,
+        RetryAfter = TimeSpan.FromSeconds(1),
+        Reason = ServerlessServe.Hosting.Http.V2Results.BusyReason,
+    };
 
     internal static Refusal OutOfResources { get; } = Refusal.Unavailable("inference unavailable") with { VersionScoped = true, RetryAfter = TimeSpan.FromSeconds(1) };
 

@@ -118,9 +118,10 @@ var appSettings = [
   { name: 'AzureWebJobsDisableHomepage', value: 'true' }
   { name: 'FUNCTIONS_REQUEST_BODY_SIZE_LIMIT', value: string(maxRequestBodyBytes) }
   { name: 'ServerlessServe__Protocol__MaxBodyBytes', value: string(maxRequestBodyBytes) }
-  // Request bodies held at once: half the instance's memory, a caller a quarter (docs/identity.md, "Abuse control").
+  // Request bodies held at once: half the instance's memory, one caller a quarter of that (docs/protocol.md, "Bodies
+  // in memory").
   { name: 'ServerlessServe__Limits__BodyBytesInFlight', value: string(instanceMemoryMB * 524288) }
-  { name: 'ServerlessServe__Limits__CallerBodyBytesInFlight', value: string(instanceMemoryMB * 262144) }
+  { name: 'ServerlessServe__Limits__CallerBodyBytesInFlight', value: string(instanceMemoryMB * 131072) }
   { name: 'AZURE_CLIENT_ID', value: identityClientId }
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
   { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'Authorization=AAD;ClientId=${identityClientId}' }

@@ -136,9 +136,9 @@ public sealed partial class BicepTemplateTests(CompiledTemplateFixture fixture)
         Assert.Equal("models", settings["ServerlessServe__Models__Container"]);
         Assert.Equal("audit", settings["ServerlessServe__Audit__Container"]);
 
-        // Request bodies held at once: half the instance's 2,048 MB, a caller a quarter.
+        // Request bodies held at once: half the instance's 2,048 MB, one caller a quarter of that.
         Assert.Equal("1073741824", settings["ServerlessServe__Limits__BodyBytesInFlight"]);
-        Assert.Equal("536870912", settings["ServerlessServe__Limits__CallerBodyBytesInFlight"]);
+        Assert.Equal("268435456", settings["ServerlessServe__Limits__CallerBodyBytesInFlight"]);
         Assert.Matches(@"^https://«.+»/api$", settings["ServerlessServe__Gateway__InferenceBaseUrl"]);
         // Callers: this tenant's Entra ID v2 issuer, its metadata read from there; no pinned key.
         Assert.Equal("«environment().authentication.loginEndpoint»«tenant().tenantId»/v2.0", settings["ServerlessServe__Identity__Authority"]);

@@ -28,8 +28,25 @@ public sealed class Tensor
 
     public int ElementCount => Data.Length;
 
-    /// <summary>The bytes of <see cref="Data"/>'s elements; a BYTES tensor counts one a string (its reference, not its bytes).</summary>
-    public long DataBytes => DataType == TensorDataType.Bytes ? Data.Length : (long)Data.Length * DataType.ElementSize();
+    /// <summary>The bytes of <see cref="Data"/>'s elements; for a BYTES tensor, its elements' lengths (at least one each).</summary>
+    public long DataBytes
+    {
+        get
+        {
+            if (DataType != TensorDataType.Bytes)
+            {
+                return (long)Data.Length * DataType.ElementSize();
+            }
+
+            long bytes = 0;
+            foreach (var element in (byte[][])Data)
+            {
+                bytes += Math.Max(1, element.Length);
+            }
+
+            return bytes;
+        }
+    }
 
     /// <summary>
     /// The lease <see cref="Data"/> was rented under when it came from a <see cref="TensorArrayPool"/>, else null. A

@@ -164,6 +164,16 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
             }
 
+            // The app holds as many bodies as it may: the service busy, tried again soon (a job's item is), not this version
+            // unavailable, which would end the item.
+            if (versionScoped && response.Headers.TryGetValues(V2Results.BusyHeader, out var busy) && busy.Contains("1", StringComparer.Ordinal))
+            {
+                throw new RefusedException(Refusal.Unavailable("inference busy") with
+                {
+                    RetryAfter = response.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1),
+                });
+            }
+
             var refusal = versionScoped && response.Headers.TryGetValues(V2Results.UnservableHeader, out var unservable) && unservable.Contains("1", StringComparer.Ordinal)
                 ? Core.Artifacts.ModelCatalog.VersionUnservable
                 : RefusalMapping.FromUpstream((int)response.StatusCode, versionScoped);

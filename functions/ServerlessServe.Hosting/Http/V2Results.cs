@@ -32,6 +32,17 @@ public static class V2Results
     /// </summary>
     public const string UnservableHeader = "x-serverlessserve-version-unservable";
 
+    /// <summary>
+    /// Set to <c>1</c>, beside <see cref="RefusalScopeHeader"/>, on the inference app's refusal of a request while it holds
+    /// as many request bodies as it may (a refusal whose <see cref="Refusal.Reason"/> is <see cref="BusyReason"/>): the
+    /// gateway neither retries it nor counts it toward its breaker (it is version-scoped on the wire), but passes it on as
+    /// the service busy, which a job's item is tried again after (not as the version unavailable, which it is not).
+    /// </summary>
+    public const string BusyHeader = "x-serverlessserve-busy";
+
+    /// <summary>The <see cref="Refusal.Reason"/> that sets <see cref="BusyHeader"/>.</summary>
+    public const string BusyReason = "busy";
+
     public static BodyResult Error(int status, string safeMessage)
     {
         var result = new BodyResult(status, ResponsePadding.PadError(V2Json.WriteError(safeMessage), ErrorBodyBytes), Json);
@@ -60,6 +71,10 @@ public static class V2Results
             if (refusal.Reason == Core.Artifacts.ModelCatalog.UnservableReason)
             {
                 result.Headers[UnservableHeader] = "1";
+            }
+            else if (refusal.Reason == BusyReason)
+            {
+                result.Headers[BusyHeader] = "1";
             }
         }
 

@@ -36,45 +36,58 @@ public sealed class RequestLimitsTests
     {
         using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 100, CallerBodyBytesInFlight = 60 }));
 
-        Assert.Null(limits.TryReserveBody("a", 40, out var a1));
-        var refused = limits.TryReserveBody("a", 30, out var none);
-        Assert.Null(none);
+        var a1 = limits.ReserveBody("a");
+        Assert.Null(a1.TryGrow(40));
+        var a2 = limits.ReserveBody("a");
+        var refused = a2.TryGrow(30);
         Assert.Equal(RefusalKind.RateLimited, refused!.Kind);
         Assert.Equal("too much request data in flight", refused.Message);
         Assert.Equal(TimeSpan.FromSeconds(1), refused.RetryAfter);
+        Assert.Equal(0, a2.Held);
 
         // Another caller has a share of its own, up to what the instance holds.
-        Assert.Null(limits.TryReserveBody("b", 50, out var b1));
+        var b1 = limits.ReserveBody("b");
+        Assert.Null(b1.TryGrow(50));
         Assert.Equal(90, limits.BodyBytesInFlight);
-        var busy = limits.TryReserveBody("c", 20, out none);
-        Assert.Null(none);
+        var c1 = limits.ReserveBody("c");
+        var busy = c1.TryGrow(20);
         Assert.Equal(RefusalKind.Unavailable, busy!.Kind);
         Assert.Equal("server busy", busy.Message);
         Assert.Equal(90, limits.BodyBytesInFlight);
 
-        // A refusal by the instance gave the caller's share back: c has nothing counted once the others end.
-        a1!.Dispose();
+        // Each reservation gives back what it counted, once; a refused one counted nothing.
         a1.Dispose();
-        b1!.Dispose();
+        a1.Dispose();
+        a2.Dispose();
+        b1.Dispose();
         Assert.Equal(0, limits.BodyBytesInFlight);
-        Assert.Null(limits.TryReserveBody("c", 60, out var c1));
-        Assert.Null(limits.TryReserveBody("a", 40, out var a2));
-        c1!.Dispose();
-        a2!.Dispose();
+        Assert.Null(c1.TryGrow(60));
+        Assert.Null(a2.TryGrow(10));
+        Assert.Equal(60, limits.BodyBytesInFlight);
+        c1.Dispose();
+        Assert.Equal(0, limits.BodyBytesInFlight);
     }
 
     [Fact]
-    public void BodyBytes_ARequestAloneIsLetInWhateverItsSize()
+    public void BodyBytes_ARequestAloneGrowsWhateverItsSize()
     {
         using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 100, CallerBodyBytesInFlight = 60 }));
 
-        // Larger than the caller's share and the instance's: alone, it is served (the body limits decide its size).
-        Assert.Null(limits.TryReserveBody("a", 500, out var alone));
-        Assert.NotNull(limits.TryReserveBody("a", 1, out _));
-        Assert.NotNull(limits.TryReserveBody("b", 1, out _));
-        alone!.Dispose();
-        Assert.Null(limits.TryReserveBody("b", 1, out var small));
-        small!.Dispose();
+        // Past the caller's share and the instance's, grown read after read: alone, it is served (the body limits decide
+        // its size).
+        using var alone = limits.ReserveBody("a");
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Null(alone.TryGrow(50));
+        }
+
+        Assert.Equal(500, alone.Held);
+        using var other = limits.ReserveBody("a");
+        Assert.NotNull(other.TryGrow(1));
+        using var elsewhere = limits.ReserveBody("b");
+        Assert.NotNull(elsewhere.TryGrow(1));
+        alone.Dispose();
+        Assert.Null(elsewhere.TryGrow(1));
     }
 
     [Fact]
@@ -85,30 +98,60 @@ public sealed class RequestLimitsTests
         var held = 0L;
         await Parallel.ForAsync(0, 20_000, async (i, _) =>
         {
-            if (limits.TryReserveBody("a", 10, out var lease) is null)
+            using var reservation = limits.ReserveBody("a");
+            if (reservation.TryGrow(5) is null && reservation.TryGrow(5) is null)
             {
                 var now = Interlocked.Add(ref held, 10);
                 InterlockedMax(ref most, now);
                 await Task.Yield();
                 Interlocked.Add(ref held, -10);
-                lease!.Dispose();
             }
         });
 
         Assert.InRange(most, 10, 100);
         Assert.Equal(0, limits.BodyBytesInFlight);
-        Assert.Null(limits.TryReserveBody("a", 100, out var whole));
-        whole!.Dispose();
+        using var whole = limits.ReserveBody("a");
+        Assert.Null(whole.TryGrow(100));
+    }
+
+    [Fact]
+    public async Task CountedBody_CountsWhatArrived_ThenWhatReadingHoldsBesides_RefusalEndsTheRead()
+    {
+        using var limits = new RequestLimits(Options.Create(new LimitOptions { BodyBytesInFlight = 1 << 30, CallerBodyBytesInFlight = 1000 }));
+        using var other = limits.ReserveBody("a");
+        Assert.Null(other.TryGrow(100));
+
+        // 300 bytes declared: counted as they arrive (100 a read), then three times the length besides at the end.
+        using var reservation = limits.ReserveBody("a");
+        var body = new CountedBodyStream(new MemoryStream(new byte[300]), reservation, 300, length => 2 * length);
+        var buffer = new byte[100];
+        Assert.Equal(100, await body.ReadAsync(buffer));
+        Assert.Equal(100, reservation.Held);
+        Assert.Equal(100, await body.ReadAsync(buffer));
+        Assert.Equal(200, reservation.Held);
+        Assert.Equal(100, await body.ReadAsync(buffer));
+        Assert.Equal(900, reservation.Held);
+        Assert.Equal(0, await body.ReadAsync(buffer));
+        Assert.Equal(900, reservation.Held);
+
+        // Undeclared: the end is the stream's; a count refused there (150 counted, 1,000 more past the share) ends the
+        // read as a refusal.
+        reservation.Dispose();
+        using var second = limits.ReserveBody("a");
+        var chunked = new CountedBodyStream(new MemoryStream(new byte[50]), second, null, length => 20 * length);
+        Assert.Equal(50, await chunked.ReadAsync(buffer));
+        var refused = await Assert.ThrowsAsync<RefusedException>(() => chunked.ReadAsync(buffer).AsTask());
+        Assert.Equal("too much request data in flight", refused.Refusal.Message);
+        Assert.Equal(50, second.Held);
     }
 
     [Theory]
-    [InlineData(1000L, true, 2000L)]
-    [InlineData(1000L, false, 5000L)]
-    [InlineData(null, true, 2 * 16_777_216L)]
-    [InlineData(16_777_216L, false, 16_777_216L + 8 * 4_194_304L)]
-    [InlineData(1L << 40, false, 16_777_216L + 8 * 4_194_304L)]
-    public void BodyCharge_TheLengthAndWhatItsTensorsCanDecodeTo(long? declared, bool binary, long expected) =>
-        Assert.Equal(expected, RequestLimits.BodyCharge(declared, binary, 16_777_216, 4_194_304));
+    [InlineData(1000L, 100L, 1000L + 400L)]
+    [InlineData(1000L, null, 1000L + 4000L)]
+    [InlineData(16_777_216L, null, 16_777_216L + 8 * 4_194_304L)]
+    [InlineData(1000L, 5000L, 1000L + 4000L)]
+    public void V2Decoded_TheTensorsAndWhatJsonNumbersCanDecodeTo(long length, long? header, long expected) =>
+        Assert.Equal(expected, CountedBodyStream.V2Decoded(length, header, 4_194_304));
 
     private static void InterlockedMax(ref long target, long value)
     {

@@ -60,82 +60,74 @@ public sealed class LimitEdgeTests(InProcessStack stack)
     }
 
     /// <summary>
-    /// Bodies are counted before they are read (a JSON body of 16 MiB as 48 MiB: its bytes and what its numbers can decode
-    /// to). One caller's uploads past its share (512 MiB) are refused 429; the instance's bytes past its budget (1 GiB)
-    /// shed a request 503 <c>server busy</c>; another caller's small request is still served; and the counts are given back
-    /// when the callers leave mid-upload.
+    /// Bodies are counted as they arrive. A caller whose bodies in flight fill its share (256 MiB) is refused 429 at read,
+    /// inline and for a job; the instance's budget (1 GiB) full sheds a request 503 <c>server busy</c>; another caller is
+    /// still served; a stalled upload holds only what it sent, and gives it back when its caller leaves.
     /// </summary>
     [Fact]
-    public async Task LargeUploads_CallersShare429_InstanceBudget503_OthersServed_CountsGivenBackWhenCallersLeave()
+    public async Task BodiesInFlight_CallersShare429_InstanceBudget503_OthersServed_AStalledUploadHoldsWhatItSent()
     {
         var limits = stack.GatewayServices.GetRequiredService<ServerlessServe.Core.Serving.Limits.RequestLimits>();
+        var options = stack.GatewayServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServerlessServe.Core.Serving.Limits.LimitOptions>>().Value;
         Assert.Equal(0, limits.BodyBytesInFlight);
-        using var leave = new CancellationTokenSource();
-        var uploads = new List<Task>();
-        using var a = stack.Client("uploader-a-" + Guid.NewGuid().ToString("N")[..8]);
+        var heavy = "uploader-a-" + Guid.NewGuid().ToString("N")[..8];
+        using var a = stack.Client(heavy);
         using var b = stack.Client("uploader-b-" + Guid.NewGuid().ToString("N")[..8]);
-        using var c = stack.Client("uploader-c-" + Guid.NewGuid().ToString("N")[..8]);
-        try
+
+        // a's other uploads hold its whole share: its next request, inline or a job, ends at read in 429.
+        using (var share = limits.ReserveBody(stack.Pseudonym(heavy)))
         {
-            // Ten uploads of a: 480 MiB counted.
-            await HoldUploadsAsync(a, 10);
-            Assert.Equal(480L << 20, limits.BodyBytesInFlight);
-            using (var refused = await a.PostAsync("v2/models/credit-risk/infer", new HeldBody(16 << 20, Task.Delay(Timeout.Infinite, leave.Token))))
+            Assert.Null(share.TryGrow(options.CallerBodyBytesInFlight));
+            using (var refused = await a.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json")))
             {
                 Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
                 Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
                 Assert.Contains("too much request data in flight", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
 
-            // A job submission's body is counted too (three times its length: its bytes and its items' text).
-            using (var job = await a.PostAsync("v2/models/credit-risk/jobs", new HeldBody(16 << 20, Task.Delay(Timeout.Infinite, leave.Token))))
+            using (var job = await a.PostAsync("v2/models/credit-risk/jobs", new StringContent("{\"items\":[" + Body + "]}", Encoding.UTF8, "application/json")))
             {
                 Assert.Equal(HttpStatusCode.TooManyRequests, job.StatusCode);
                 Assert.Contains("too much request data in flight", await job.Content.ReadAsStringAsync(), StringComparison.Ordinal);
             }
 
-            // Ten of b and one of c: 1,008 MiB. c's next large one passes the instance's 1 GiB; its small one does not.
-            await HoldUploadsAsync(b, 10);
-            await HoldUploadsAsync(c, 1);
-            using (var busy = await c.PostAsync("v2/models/credit-risk/infer", new HeldBody(16 << 20, Task.Delay(Timeout.Infinite, leave.Token))))
-            {
-                Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
-                Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
-                Assert.Contains("server busy", await busy.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-            }
-
-            using var small = await c.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
-            Assert.Equal(HttpStatusCode.OK, small.StatusCode);
-            Assert.Equal(1008L << 20, limits.BodyBytesInFlight);
-        }
-        finally
-        {
-            await leave.CancelAsync();
-            await Task.WhenAll(uploads.Select(u => u.ContinueWith(_ => { }, TaskScheduler.Default)));
+            using var served = await b.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         }
 
-        // The callers left mid-upload: every count is given back.
-        for (var i = 0; i < 200 && limits.BodyBytesInFlight != 0; i++)
+        // Everyone else's uploads hold the instance's budget: b's request is shed.
+        using (var instance = limits.ReserveBody("others"))
         {
-            await Task.Delay(50);
+            Assert.Null(instance.TryGrow(options.BodyBytesInFlight));
+            using var busy = await b.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
+            Assert.Contains("server busy", await busy.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         Assert.Equal(0, limits.BodyBytesInFlight);
-
-        async Task HoldUploadsAsync(HttpClient client, int count)
+        using (var again = await a.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json")))
         {
-            var before = limits.BodyBytesInFlight;
-            for (var i = 0; i < count; i++)
-            {
-                uploads.Add(client.PostAsync("v2/models/credit-risk/infer", new HeldBody(16 << 20, Task.Delay(Timeout.Infinite, leave.Token)), leave.Token));
-            }
-
-            // Each is counted once the gateway reaches its read (the uploads stall there).
-            for (var i = 0; i < 400 && limits.BodyBytesInFlight < before + (count * (48L << 20)); i++)
-            {
-                await Task.Delay(25);
-            }
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         }
+
+        // An upload that declares 16 MiB and stalls after 10 bytes holds 10 bytes, until its caller leaves.
+        using var leave = new CancellationTokenSource();
+        var stalled = a.PostAsync("v2/models/credit-risk/infer", new HeldBody(16 << 20, Task.Delay(Timeout.Infinite, leave.Token)), leave.Token);
+        for (var i = 0; i < 400 && limits.BodyBytesInFlight == 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(10, limits.BodyBytesInFlight);
+        await leave.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stalled);
+        for (var i = 0; i < 400 && limits.BodyBytesInFlight != 0; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal(0, limits.BodyBytesInFlight);
     }
 
     /// <summary>A JSON body of <paramref name="length"/> declared bytes, of which a first few are sent before <paramref name="release"/>.</summary>

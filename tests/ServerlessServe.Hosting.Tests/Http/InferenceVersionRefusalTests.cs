@@ -51,15 +51,16 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
 
     /// <summary>
     /// The inference app holding as many request bodies as it may (<c>ServerlessServe:Inference:BodyBytesInFlight</c>)
-    /// refuses the next before reading it: the caller gets 503 with <c>Retry-After</c>, the gateway neither retries it nor
-    /// counts it toward its breaker, and once the bodies are gone the same request is served.
+    /// ends the next one's read: the caller gets 503 "inference busy" with <c>Retry-After</c>, not the version unavailable;
+    /// the gateway neither retries it nor counts it toward its breaker; once the bodies are gone the same request is served.
     /// </summary>
     [Fact]
-    public async Task InferenceAppBodiesFull_503WithRetryAfterPassedOn_NotRetried_BreakerStaysClosed()
+    public async Task InferenceAppBodiesFull_503BusyWithRetryAfterPassedOn_NotRetried_BreakerStaysClosed()
     {
         var budget = stack.InferenceServices.GetRequiredService<ServerlessServe.Onnx.InferenceBodyBudget>();
         var options = stack.InferenceServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServerlessServe.Onnx.InferenceOptions>>().Value;
-        Assert.True(budget.TryReserve(options.BodyBytesInFlight, out var full));
+        var full = budget.Reserve();
+        Assert.Null(full.TryGrow(options.BodyBytesInFlight));
         var before = stack.GatewayLogs.GetSnapshot().Count;
         using var client = stack.Client("inference-busy-tests");
         try
@@ -69,20 +70,59 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
                 using var refused = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
                 Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+                Assert.Equal("inference busy", JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+                Assert.False(refused.Headers.Contains(V2Results.RefusalScopeHeader));
             }
 
             Assert.Equal(options.BodyBytesInFlight, budget.Held);
         }
         finally
         {
-            full!.Dispose();
+            full.Dispose();
         }
 
         using var served = await client.PostAsync("v2/models/credit-risk/infer", Json(Body));
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(0, budget.Held);
         var logs = stack.GatewayLogs.GetSnapshot().Skip(before).ToList();
+        Assert.DoesNotContain(logs, r => r.Id.Id == 1203);
         Assert.DoesNotContain(logs, r => r.Category is not null && r.Category.StartsWith("Polly", StringComparison.Ordinal) && r.Message.Contains("OnRetry", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A job's item refused while the inference app is full of bodies is tried again, as for the service unavailable,
+    /// and served once the bodies are gone: busy is not the version's answer (it would end the item for good).
+    /// </summary>
+    [Fact]
+    public async Task InferenceAppBodiesFull_JobItemTriedAgain_ServedOnceTheyAreGone()
+    {
+        var budget = stack.InferenceServices.GetRequiredService<ServerlessServe.Onnx.InferenceBodyBudget>();
+        var options = stack.InferenceServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServerlessServe.Onnx.InferenceOptions>>().Value;
+        using var client = stack.Client("inference-busy-jobs");
+        var full = budget.Reserve();
+        Assert.Null(full.TryGrow(options.BodyBytesInFlight));
+        string location;
+        try
+        {
+            location = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", "{\"items\":[" + Body + "]}");
+
+            // Until the item has been refused busy at least once.
+            var before = stack.GatewayLogs.GetSnapshot().Count;
+            for (var i = 0; i < 400 && !Refused(); i++)
+            {
+                await Task.Delay(25);
+            }
+
+            bool Refused() => stack.GatewayLogs.GetSnapshot().Skip(before).Any(r => r.Id.Id == 1204);
+        }
+        finally
+        {
+            full.Dispose();
+        }
+
+        var status = await JobPolling.AwaitSettledAsync(client, location);
+        var item = Assert.Single(status.GetProperty("results").EnumerateArray());
+        Assert.Equal("released", item.GetProperty("outcome").GetString());
     }
 
     [Fact]

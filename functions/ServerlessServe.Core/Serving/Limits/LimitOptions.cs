@@ -55,23 +55,24 @@ public sealed class LimitOptions
     public int GlobalConcurrency { get; set; } = 1024;
 
     /// <summary>
-    /// Bytes of request bodies this instance holds at once, all callers together, each request counted before its body
-    /// is read (<see cref="RequestLimits.BodyCharge"/>: its declared length, or its limit when it declares none, and what
-    /// its tensors can decode to). Past it a request is shed (503 <c>server busy</c> with <c>Retry-After</c>) before its
-    /// body is read. A request arriving with nothing else counted is always let in. Default 1 GiB, half of a Flex
-    /// Consumption instance's 2 GB (the deployment sets it from the instance's memory): without a bound, 1,024 requests
-    /// of 16 MiB in flight held 16 GiB and more, and the instance ran out of memory for every caller.
+    /// Bytes of request bodies this instance holds at once, all callers together: each request's counted as its body
+    /// arrives, and once it is all here with what reading it holds besides (the tensors it decodes to; a job's items as
+    /// text), until the request ends (<see cref="RequestLimits.ReserveBody"/>, <see cref="CountedBodyStream"/>). Past it
+    /// the read ends in 503 <c>server busy</c> with <c>Retry-After</c>. A request alone is always let in. Default 1 GiB,
+    /// half of a Flex Consumption instance's 2 GB (the deployment sets half the instance's memory): without a bound,
+    /// 1,024 requests of 16 MiB in flight held 16 GiB and more, and the instance ran out of memory for every caller.
     /// </summary>
     [Range(1L << 20, long.MaxValue)]
     public long BodyBytesInFlight { get; set; } = 1L << 30;
 
     /// <summary>
     /// Bytes of request bodies one caller may have counted on this instance at once (as <see cref="BodyBytesInFlight"/>);
-    /// past it 429 with <c>Retry-After</c>. A caller with nothing counted is always let in. Default 512 MiB, half of
-    /// <see cref="BodyBytesInFlight"/>: one caller's large uploads cannot take the whole budget from the others.
+    /// past it the read ends in 429 with <c>Retry-After</c>. A caller with nothing else counted is always let in. Default
+    /// 256 MiB, a quarter of <see cref="BodyBytesInFlight"/> (as <see cref="CallerConcurrency"/> is of
+    /// <see cref="GlobalConcurrency"/>): one caller's large uploads cannot take the whole budget from the others.
     /// </summary>
     [Range(1L << 20, long.MaxValue)]
-    public long CallerBodyBytesInFlight { get; set; } = 512L << 20;
+    public long CallerBodyBytesInFlight { get; set; } = 256L << 20;
 
     /// <summary>
     /// Whether a caller's repeated 429s from its own limits (misses, a containment throttle, rate, concurrency, daily

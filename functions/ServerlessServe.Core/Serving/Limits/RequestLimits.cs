@@ -134,56 +134,42 @@ public sealed class RequestLimits : IDisposable
         return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
     }
 
-    /// <summary>Bytes counted now for request bodies in flight on this instance (<see cref="TryReserveBody"/>).</summary>
+    /// <summary>Bytes counted now for request bodies in flight on this instance (<see cref="ReserveBody"/>).</summary>
     public long BodyBytesInFlight => Interlocked.Read(ref _bodyBytes);
 
     /// <summary>
-    /// What reading a body can hold in memory, counted before it is read: its declared length (<paramref name="limit"/>
-    /// when it declares none or more), twice over for the binary extension (the buffers it arrives in, and each tensor
-    /// copied from them into an array of its own), and for JSON its length plus what its numbers can decode to: up to 8
-    /// bytes from as few as 2 characters (<c>0,</c>), so 4 bytes a character, but never more than
-    /// <paramref name="maxElements"/> elements of 8 bytes.
+    /// A count of <paramref name="caller"/>'s (pseudonym) body bytes, empty at first, that grows as the body arrives and
+    /// is read (<see cref="BodyReservation.TryGrow"/>, <see cref="CountedBodyStream"/>) and is given back whole when
+    /// disposed. Counted against the caller's share (<see cref="LimitOptions.CallerBodyBytesInFlight"/>) and the
+    /// instance's (<see cref="LimitOptions.BodyBytesInFlight"/>).
     /// </summary>
-    public static long BodyCharge(long? declaredLength, bool binary, long limit, long maxElements)
-    {
-        var length = Math.Clamp(declaredLength ?? limit, 0, limit);
-        return binary ? 2 * length : length + Math.Min(4 * length, 8 * maxElements);
-    }
-
-    /// <summary>
-    /// What a body read whole and then held as .NET strings can hold (a job submission's items, an orchestrated request):
-    /// its declared length (<paramref name="limit"/> when it declares none or more) three times over, the bytes and their
-    /// UTF-16 text.
-    /// </summary>
-    public static long TextBodyCharge(long? declaredLength, long limit) => 3 * Math.Clamp(declaredLength ?? limit, 0, limit);
-
-    /// <summary>
-    /// Counts <paramref name="bytes"/> of a request body of <paramref name="caller"/> (pseudonym) against its share
-    /// (<see cref="LimitOptions.CallerBodyBytesInFlight"/>; over it 429) and the instance's
-    /// (<see cref="LimitOptions.BodyBytesInFlight"/>; over it 503 <c>server busy</c>), both with <c>Retry-After</c>, until
-    /// the lease is disposed. A request arriving when nothing else is counted (for its caller, or at all) is let in
-    /// whatever its size, so that every request the body limits allow can be served.
-    /// </summary>
-    public Refusal? TryReserveBody(string caller, long bytes, out IDisposable? lease)
+    public BodyReservation ReserveBody(string caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-        lease = null;
+        return new BodyReservation(this, caller);
+    }
+
+    // Adds bytes to a reservation's count, or refuses (nothing added): past the caller's share 429, past the instance's
+    // 503, unless nothing but this reservation is counted there (a request alone is always let in).
+    private Refusal? Grow(BodyReservation reservation, long bytes)
+    {
         HeldBytes held;
         while (true)
         {
-            held = _callerBodyBytes.GetOrAdd(caller, static _ => new HeldBytes());
+            held = reservation.Entry ?? _callerBodyBytes.GetOrAdd(reservation.Caller, static _ => new HeldBytes());
             lock (held)
             {
                 // Emptied and dropped by the caller's last release meanwhile: counted on it, these bytes would be unseen
-                // by the caller's next requests, which find a new entry.
+                // by the caller's next requests, which find a new entry. (A reservation's own entry, once it counts
+                // bytes, is never dropped while it does.)
                 if (held.Dropped)
                 {
                     continue;
                 }
 
-                if (held.Value > 0 && held.Value + bytes > _options.CallerBodyBytesInFlight)
+                if (held.Value > reservation.Held && held.Value + bytes > _options.CallerBodyBytesInFlight)
                 {
+                    DropIfEmpty(reservation.Caller, held);
                     return Refusal.RateLimited("too much request data in flight") with { RetryAfter = TimeSpan.FromSeconds(1) };
                 }
 
@@ -193,48 +179,115 @@ public sealed class RequestLimits : IDisposable
         }
 
         var total = Interlocked.Add(ref _bodyBytes, bytes);
-        if (total != bytes && total > _options.BodyBytesInFlight)
+        if (total - bytes > reservation.Held && total > _options.BodyBytesInFlight)
         {
-            ReleaseBody(caller, held, bytes);
+            Interlocked.Add(ref _bodyBytes, -bytes);
+            lock (held)
+            {
+                held.Value -= bytes;
+                DropIfEmpty(reservation.Caller, held);
+            }
+
             return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
         }
 
-        lease = new BodyBytes(this, caller, held, bytes);
+        reservation.Entry = held;
         return null;
     }
 
-    private void ReleaseBody(string caller, HeldBytes held, long bytes)
+    private void Release(BodyReservation reservation, long bytes)
     {
+        if (bytes == 0 || reservation.Entry is not { } held)
+        {
+            return;
+        }
+
         Interlocked.Add(ref _bodyBytes, -bytes);
         lock (held)
         {
             held.Value -= bytes;
-            if (held.Value == 0)
-            {
-                // A caller with nothing in flight leaves no entry.
-                held.Dropped = true;
-                _callerBodyBytes.TryRemove(KeyValuePair.Create(caller, held));
-            }
+            DropIfEmpty(reservation.Caller, held);
         }
     }
 
-    /// <summary>A caller's body bytes counted now (<see cref="TryReserveBody"/>); changed only under its own lock.</summary>
-    private sealed class HeldBytes
+    // Under the entry's lock: a caller with nothing counted leaves no entry.
+    private void DropIfEmpty(string caller, HeldBytes held)
+    {
+        if (held.Value == 0)
+        {
+            held.Dropped = true;
+            _callerBodyBytes.TryRemove(KeyValuePair.Create(caller, held));
+        }
+    }
+
+    /// <summary>A caller's body bytes counted now; changed only under its own lock.</summary>
+    internal sealed class HeldBytes
     {
         public long Value;
         public bool Dropped;
     }
 
-    /// <summary>One request's counted body bytes, given back once.</summary>
-    private sealed class BodyBytes(RequestLimits limits, string caller, HeldBytes held, long bytes) : IDisposable
+    /// <summary>
+    /// One request's count of body bytes (<see cref="ReserveBody"/>): grown by its body's reader, one read at a time, and
+    /// given back whole, once, when disposed.
+    /// </summary>
+    public sealed class BodyReservation : IBodyCount, IDisposable
     {
-        private int _disposed;
+        private readonly RequestLimits _limits;
+        private readonly Lock _gate = new();
+        private bool _disposed;
+
+        internal BodyReservation(RequestLimits limits, string caller)
+        {
+            _limits = limits;
+            Caller = caller;
+        }
+
+        internal string Caller { get; }
+
+        /// <summary>The caller's entry, once this reservation counts bytes on it.</summary>
+        internal HeldBytes? Entry { get; set; }
+
+        /// <summary>The bytes this reservation counts now.</summary>
+        public long Held { get; private set; }
+
+        /// <summary>
+        /// Counts <paramref name="bytes"/> more; a refusal (nothing counted) when that passes the caller's share (429) or
+        /// the instance's (503), both with <c>Retry-After: 1</c>, while anything else is counted there. After
+        /// <see cref="Dispose"/>, counts nothing and refuses nothing.
+        /// </summary>
+        public Refusal? TryGrow(long bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+            lock (_gate)
+            {
+                if (_disposed || bytes == 0)
+                {
+                    return null;
+                }
+
+                if (_limits.Grow(this, bytes) is { } refusal)
+                {
+                    return refusal;
+                }
+
+                Held += bytes;
+                return null;
+            }
+        }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            lock (_gate)
             {
-                limits.ReleaseBody(caller, held, bytes);
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _disposed = true;
+                _limits.Release(this, Held);
+                Held = 0;
             }
         }
     }
