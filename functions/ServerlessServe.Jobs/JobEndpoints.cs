@@ -65,13 +65,14 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        return UntilTheCallerLeavesAsync(request, () => SubmitCoreAsync(request, client, model, version));
+        var requestId = AuditRequestIds.New(auditSink.WriterId);
+        return UntilTheCallerLeavesAsync(request, requestId, () => SubmitCoreAsync(request, client, model, version, requestId));
     }
 
-    private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version, string requestId)
     {
         request.HttpContext.Items[StartedKey] = time.GetTimestamp();
-        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
+        var context = HttpEdge.ModelContext(request, model, version, requestId);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
@@ -219,10 +220,11 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        return UntilTheCallerLeavesAsync(request, () => InferCoreAsync(request, client, model, version));
+        var requestId = AuditRequestIds.New(auditSink.WriterId);
+        return UntilTheCallerLeavesAsync(request, requestId, () => InferCoreAsync(request, client, model, version, requestId));
     }
 
-    private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version, string requestId)
     {
         request.HttpContext.Items[StartedKey] = time.GetTimestamp();
         var key = (model, version);
@@ -241,7 +243,7 @@ public sealed class JobEndpoints(
 
         // A look-ahead: a refusal here is answered by the inline path, which refuses, audits and raises any security
         // event itself, so this run raises none (one request, one event).
-        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
+        var context = HttpEdge.ModelContext(request, model, version, requestId);
         context.LookAhead = true;
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is not null)
@@ -863,12 +865,13 @@ public sealed class JobEndpoints(
     public Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return UntilTheCallerLeavesAsync(request, () => StatusCoreAsync(request, client, id));
+        var requestId = RequestIds.New();
+        return UntilTheCallerLeavesAsync(request, requestId, () => StatusCoreAsync(request, client, id, requestId));
     }
 
-    private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
-        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id, requestId).ConfigureAwait(false);
         if (job is null)
         {
             lease?.Dispose();
@@ -961,12 +964,13 @@ public sealed class JobEndpoints(
     public Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return UntilTheCallerLeavesAsync(request, () => CancelCoreAsync(request, client, id));
+        var requestId = RequestIds.New();
+        return UntilTheCallerLeavesAsync(request, requestId, () => CancelCoreAsync(request, client, id, requestId));
     }
 
-    private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
-        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id, requestId).ConfigureAwait(false);
         using var place = lease;
         if (job is null)
         {
@@ -1043,22 +1047,29 @@ public sealed class JobEndpoints(
     /// A jobs route's answer, or 499 (nothing reaches a caller that has gone) when its caller left while it was being
     /// made. The durable client's gRPC channel reports a token that fires during a call as <see cref="RpcException"/>
     /// with <see cref="StatusCode.Cancelled"/>; without this, every such call would be an unhandled error in the log.
+    /// Every answer names its request in <c>x-request-id</c>: the id of the record it audited where one was (a refused
+    /// submission's, an orchestrated item's), otherwise <paramref name="requestId"/>, the request's own, which any security
+    /// event of its caller checks names (status, cancel and accepted submissions had none before 2026-12-08; review).
     /// </summary>
-    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, Func<Task<IActionResult>> answer)
+    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, string requestId, Func<Task<IActionResult>> answer)
     {
         // Every jobs route, and infer's look-ahead: never under the caller's trace context (the inline infer path opens
         // a span of its own, equally detached).
         ServingTelemetry.DetachFromCaller();
         var aborted = request.HttpContext.RequestAborted;
+        IActionResult answered;
         try
         {
-            return await answer().ConfigureAwait(false);
+            answered = await answer().ConfigureAwait(false);
         }
         catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } or IOException)
         {
             Log.CallerLeft(logger, request.Method, ex.GetType().Name);
-            return V2Results.Refused(Refusal.Cancelled);
+            answered = V2Results.Refused(Refusal.Cancelled);
         }
+
+        HeadersOf(answered)?.TryAdd(RequestIds.Header, requestId);
+        return answered;
     }
 
     /// <summary>
@@ -1075,11 +1086,11 @@ public sealed class JobEndpoints(
 
     // The caller's job named by id, or the refusal to answer; the place taken in the caller's limits on the job routes
     // (disposed by the caller of this method once it has answered).
-    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal, IDisposable? Lease)> FindAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal, IDisposable? Lease)> FindAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var context = new JobRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
+        var context = new JobRequestContext(requestId) { Authorization = request.Headers.Authorization.ToString() };
         await callers.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {

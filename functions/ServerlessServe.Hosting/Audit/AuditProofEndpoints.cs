@@ -38,14 +38,25 @@ public sealed class AuditProofEndpoints(
     // The limiters' key for this route: not a model name (those are lowercase letters, digits, '.', '_' and '-').
     private const string RouteKey = "(audit proofs)";
 
-    /// <summary>The answer for one proof request.</summary>
+    /// <summary>
+    /// The answer for one proof request, served or refused, with this request's own id in <c>x-request-id</c> (the one
+    /// a security event about its caller names; none before 2026-12-08). It is not <paramref name="requestId"/>, the
+    /// request whose record is asked for.
+    /// </summary>
     public async Task<IActionResult> GetAsync(HttpRequest request, string requestId)
     {
         ArgumentNullException.ThrowIfNull(request);
         // As every other gateway route: its stage spans and storage reads never under the caller's trace context.
         Http.ServingTelemetry.DetachFromCaller();
-        var aborted = request.HttpContext.RequestAborted;
         var context = new AuditProofRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
+        var answer = await AnswerAsync(request, requestId, context).ConfigureAwait(false);
+        answer.Headers[RequestIds.Header] = context.RequestId;
+        return answer;
+    }
+
+    private async Task<BodyResult> AnswerAsync(HttpRequest request, string requestId, AuditProofRequestContext context)
+    {
+        var aborted = request.HttpContext.RequestAborted;
         await callers.RunAsync(context, aborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
@@ -63,7 +74,7 @@ public sealed class AuditProofEndpoints(
         }
     }
 
-    private async Task<IActionResult> ProveAsync(string requestId, AuditProofRequestContext context, CancellationToken aborted)
+    private async Task<BodyResult> ProveAsync(string requestId, AuditProofRequestContext context, CancellationToken aborted)
     {
         // A synchronous request's id names its writer (AuditRequestIds); a job item's place is in the receipt index.
         var notFound = V2Results.Refused(Refusal.NotFound("no such receipt"));

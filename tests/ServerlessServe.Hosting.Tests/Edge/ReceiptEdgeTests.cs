@@ -150,6 +150,53 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         await AssertNotFoundAsync(other, "audit/proofs/" + tag + Guid.NewGuid().ToString("N")[..24]);
     }
 
+    /// <summary>
+    /// Every proof answer names its own request in <c>x-request-id</c>, served or refused, never the record's it is
+    /// about (none before 2026-12-08); a honey subject's refusal names the security event it raised.
+    /// </summary>
+    [Fact]
+    public async Task Proof_ServedOrRefused_EachAnswerNamesItsOwnRequest()
+    {
+        using var client = stack.Client("receipt-request-ids");
+        var (plain, _) = await InferAsync(client, CreditRisk, null);
+        var recordId = plain.Headers.GetValues("x-request-id").Single();
+        plain.Dispose();
+        var ids = new List<string>();
+
+        // Pending (404 with Retry-After) until a signed tree head covers the record, then the proof: each answer its own id.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpStatusCode status;
+        do
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
+            await Task.Delay(250);
+            using var response = await client.GetAsync("audit/proofs/" + recordId);
+            status = response.StatusCode;
+            ids.Add(Assert.Single(response.Headers.TryGetValues("x-request-id", out var values) ? values : []));
+        }
+        while (status == HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        // Refused: an unknown id, another caller, no token.
+        using var other = stack.Client("receipt-request-ids-other");
+        using var anonymous = stack.Client(subject: null);
+        foreach (var (caller, expected) in new[] { (client, HttpStatusCode.NotFound), (other, HttpStatusCode.NotFound), (anonymous, HttpStatusCode.Unauthorized) })
+        {
+            using var response = await caller.GetAsync("audit/proofs/" + (caller == client ? Guid.NewGuid().ToString("N") : recordId));
+            Assert.Equal(expected, response.StatusCode);
+            ids.Add(Assert.Single(response.Headers.TryGetValues("x-request-id", out var values) ? values : []));
+        }
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Append(recordId).Distinct(StringComparer.Ordinal).Count() - 1);
+
+        using var honey = stack.Client(Local.LocalCanaries.HoneySubject);
+        using var honeyRefused = await honey.GetAsync("audit/proofs/" + recordId);
+        Assert.Equal(HttpStatusCode.Forbidden, honeyRefused.StatusCode);
+        var honeyId = honeyRefused.Headers.GetValues("x-request-id").Single();
+        Assert.Single(stack.SecurityEvents.OfKind(Core.Security.SecurityEventKinds.HoneyCaller), e => e.RequestId == honeyId);
+    }
+
     private static async Task<(HttpResponseMessage Response, AuditReceipt? Receipt)> InferAsync(HttpClient client, string body, string? receiptHeader)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
