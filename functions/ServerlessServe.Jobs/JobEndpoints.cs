@@ -496,32 +496,26 @@ public sealed class JobEndpoints(
     private static readonly Refusal ThrottledJob = Refusal.RateLimited("too many requests; while throttled, send one item per job")
         with { Reason = "throttled", RetryAfter = TimeSpan.FromMinutes(1) };
 
-    private static readonly Refusal BackendUnavailable = Refusal.Unavailable("storage unavailable; try again later") with { RetryAfter = TimeSpan.FromSeconds(1) };
-
     /// <summary>
     /// A transient failure of storage or of the durable backend's client while the caller is still there (the chunk
-    /// writes, the running-jobs query): a storage answer of 408, 429 or 5xx, or none (status 0), the retries of the
-    /// storage client given up on such answers, a gRPC call unavailable, past its deadline or aborted, a connection that
-    /// failed. A permanent fault (403 from a missing role assignment, a container that is not there, a gRPC call the
-    /// backend refuses) and anything else stays a 500: answered 503 with Retry-After, it would be retried for ever.
+    /// writes, the running-jobs query): as <see cref="TransientFailures.IsTransient"/> classifies storage's, and a gRPC
+    /// call unavailable, past its deadline or aborted. A permanent fault (403 from a missing role assignment, a container
+    /// that is not there, a gRPC call the backend refuses) and anything else stays a 500: answered 503 with Retry-After,
+    /// it would be retried for ever.
     /// </summary>
     internal static bool IsTransientFailure(Exception exception, HttpRequest request) =>
-        !request.HttpContext.RequestAborted.IsCancellationRequested && IsTransient(exception, request.HttpContext.RequestAborted);
+        TransientFailures.IsTransientFailure(exception, request, BackendTransient);
 
     /// <summary>
     /// <see cref="IsTransientFailure"/> of <paramref name="exception"/>; a cancellation counts when
     /// <paramref name="callerLeft"/> has not fired: the storage client's own network timeout (each attempt's, thrown as a
     /// cancellation, or the retries' given up on them).
     /// </summary>
-    internal static bool IsTransient(Exception exception, CancellationToken callerLeft) => exception switch
-    {
-        Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
-        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted } => true,
-        HttpRequestException or TimeoutException or IOException => true,
-        OperationCanceledException => !callerLeft.IsCancellationRequested,
-        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(e => IsTransient(e, callerLeft)),
-        _ => false,
-    };
+    internal static bool IsTransient(Exception exception, CancellationToken callerLeft) =>
+        TransientFailures.IsTransient(exception, callerLeft, BackendTransient);
+
+    private static bool BackendTransient(Exception exception) =>
+        exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted };
 
     /// <summary>
     /// A submission (a <c>POST .../jobs</c>, or an orchestrated model's <c>/infer</c>) refused before its job exists, at
@@ -669,7 +663,7 @@ public sealed class JobEndpoints(
         catch (Exception ex) when (IsTransientFailure(ex, request))
         {
             Log.RunningJobsNotCounted(logger, TelemetryRedaction.Exception(ex));
-            return (null, (SubmitStage, BackendUnavailable));
+            return (null, (SubmitStage, TransientFailures.StorageUnavailable));
         }
 
         if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
@@ -748,7 +742,7 @@ public sealed class JobEndpoints(
             // 503 with when to try again, recorded as the submission's refusal (a 500 with nothing to go on before
             // 2026-12-08). None of its rate was taken.
             Log.SubmissionFailed(logger, jobId, TelemetryRedaction.Exception(ex));
-            return (null, (SubmitStage, BackendUnavailable));
+            return (null, (SubmitStage, TransientFailures.StorageUnavailable));
         }
 
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));

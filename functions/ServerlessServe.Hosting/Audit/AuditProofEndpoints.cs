@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Hosting.Http;
@@ -17,7 +19,9 @@ public sealed class AuditProofRequestContext(string requestId) : ModelRequestCon
 /// <c>GET /api/audit/proofs/{requestId}</c>: the inclusion proof of a receipted request's audit record
 /// (<see cref="AuditInclusionProof"/>), for the caller whose record it is. 404 for a request id without an indexed
 /// receipt, for another caller's record (the same answer: no oracle), and, with <c>Retry-After</c>, for the caller's own
-/// record until a signed tree head covers it (at most <see cref="AuditOptions.CheckpointInterval"/>).
+/// record until a signed tree head covers it (at most <see cref="AuditOptions.CheckpointInterval"/>). Storage failing
+/// transiently while the record or its proof is read (<see cref="TransientFailures"/>): 503 with <c>Retry-After</c>, as
+/// the job routes answer it (a 500 before 2026-12-08); a permanent fault stays a 500.
 /// </summary>
 public sealed class AuditProofEndpoints(
     StagePipeline<AuditProofRequestContext> callers,
@@ -25,7 +29,8 @@ public sealed class AuditProofEndpoints(
     AuditProofs proofs,
     CallerPseudonymizer pseudonymizer,
     RequestLimits limits,
-    IOptions<AuditOptions> options)
+    IOptions<AuditOptions> options,
+    ILogger<AuditProofEndpoints> logger)
 {
     /// <summary>
     /// Each caller's limits on this route, per instance: 5 requests a second after a burst of 20, 4 at once. A proof
@@ -70,7 +75,15 @@ public sealed class AuditProofEndpoints(
 
         using (lease)
         {
-            return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+            try
+            {
+                return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (TransientFailures.IsTransientFailure(ex, request))
+            {
+                Log.ProofStorageFailed(logger, context.RequestId, TelemetryRedaction.Exception(ex));
+                return V2Results.Refused(TransientFailures.StorageUnavailable);
+            }
         }
     }
 
