@@ -65,13 +65,14 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        return UntilTheCallerLeavesAsync(request, () => SubmitCoreAsync(request, client, model, version));
+        var requestId = AuditRequestIds.New(auditSink.WriterId);
+        return UntilTheCallerLeavesAsync(request, requestId, () => SubmitCoreAsync(request, client, model, version, requestId));
     }
 
-    private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    private async Task<IActionResult> SubmitCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version, string requestId)
     {
         request.HttpContext.Items[StartedKey] = time.GetTimestamp();
-        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
+        var context = HttpEdge.ModelContext(request, model, version, requestId);
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
@@ -219,10 +220,11 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        return UntilTheCallerLeavesAsync(request, () => InferCoreAsync(request, client, model, version));
+        var requestId = AuditRequestIds.New(auditSink.WriterId);
+        return UntilTheCallerLeavesAsync(request, requestId, () => InferCoreAsync(request, client, model, version, requestId));
     }
 
-    private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version)
+    private async Task<IActionResult> InferCoreAsync(HttpRequest request, DurableTaskClient client, string model, string? version, string requestId)
     {
         request.HttpContext.Items[StartedKey] = time.GetTimestamp();
         var key = (model, version);
@@ -241,7 +243,7 @@ public sealed class JobEndpoints(
 
         // A look-ahead: a refusal here is answered by the inline path, which refuses, audits and raises any security
         // event itself, so this run raises none (one request, one event).
-        var context = HttpEdge.ModelContext(request, model, version, AuditRequestIds.New(auditSink.WriterId));
+        var context = HttpEdge.ModelContext(request, model, version, requestId);
         context.LookAhead = true;
         await models.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is not null)
@@ -494,32 +496,26 @@ public sealed class JobEndpoints(
     private static readonly Refusal ThrottledJob = Refusal.RateLimited("too many requests; while throttled, send one item per job")
         with { Reason = "throttled", RetryAfter = TimeSpan.FromMinutes(1) };
 
-    private static readonly Refusal BackendUnavailable = Refusal.Unavailable("storage unavailable; try again later") with { RetryAfter = TimeSpan.FromSeconds(1) };
-
     /// <summary>
     /// A transient failure of storage or of the durable backend's client while the caller is still there (the chunk
-    /// writes, the running-jobs query): a storage answer of 408, 429 or 5xx, or none (status 0), the retries of the
-    /// storage client given up on such answers, a gRPC call unavailable, past its deadline or aborted, a connection that
-    /// failed. A permanent fault (403 from a missing role assignment, a container that is not there, a gRPC call the
-    /// backend refuses) and anything else stays a 500: answered 503 with Retry-After, it would be retried for ever.
+    /// writes, the running-jobs query): as <see cref="TransientFailures.IsTransient"/> classifies storage's, and a gRPC
+    /// call unavailable, past its deadline or aborted. A permanent fault (403 from a missing role assignment, a container
+    /// that is not there, a gRPC call the backend refuses) and anything else stays a 500: answered 503 with Retry-After,
+    /// it would be retried for ever.
     /// </summary>
     internal static bool IsTransientFailure(Exception exception, HttpRequest request) =>
-        !request.HttpContext.RequestAborted.IsCancellationRequested && IsTransient(exception, request.HttpContext.RequestAborted);
+        TransientFailures.IsTransientFailure(exception, request, BackendTransient);
 
     /// <summary>
     /// <see cref="IsTransientFailure"/> of <paramref name="exception"/>; a cancellation counts when
     /// <paramref name="callerLeft"/> has not fired: the storage client's own network timeout (each attempt's, thrown as a
     /// cancellation, or the retries' given up on them).
     /// </summary>
-    internal static bool IsTransient(Exception exception, CancellationToken callerLeft) => exception switch
-    {
-        Azure.RequestFailedException { Status: 0 or 408 or 429 or >= 500 } => true,
-        RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted } => true,
-        HttpRequestException or TimeoutException or IOException => true,
-        OperationCanceledException => !callerLeft.IsCancellationRequested,
-        AggregateException { InnerExceptions.Count: > 0 } all => all.InnerExceptions.All(e => IsTransient(e, callerLeft)),
-        _ => false,
-    };
+    internal static bool IsTransient(Exception exception, CancellationToken callerLeft) =>
+        TransientFailures.IsTransient(exception, callerLeft, BackendTransient);
+
+    private static bool BackendTransient(Exception exception) =>
+        exception is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted };
 
     /// <summary>
     /// A submission (a <c>POST .../jobs</c>, or an orchestrated model's <c>/infer</c>) refused before its job exists, at
@@ -678,7 +674,7 @@ public sealed class JobEndpoints(
         catch (Exception ex) when (IsTransientFailure(ex, request))
         {
             Log.RunningJobsNotCounted(logger, TelemetryRedaction.Exception(ex));
-            return (null, (SubmitStage, BackendUnavailable));
+            return (null, (SubmitStage, TransientFailures.StorageUnavailable));
         }
 
         if (running + submitting.Others >= limit.MaxRunningJobsPerCaller)
@@ -757,7 +753,7 @@ public sealed class JobEndpoints(
             // 503 with when to try again, recorded as the submission's refusal (a 500 with nothing to go on before
             // 2026-12-08). None of its rate was taken.
             Log.SubmissionFailed(logger, jobId, TelemetryRedaction.Exception(ex));
-            return (null, (SubmitStage, BackendUnavailable));
+            return (null, (SubmitStage, TransientFailures.StorageUnavailable));
         }
 
         Log.JobSubmitted(logger, jobId, verified.Name, verified.Version, items.Count, chunks.Count, chunks.Count(c => c.IsReference));
@@ -874,12 +870,13 @@ public sealed class JobEndpoints(
     public Task<IActionResult> StatusAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return UntilTheCallerLeavesAsync(request, () => StatusCoreAsync(request, client, id));
+        var requestId = RequestIds.New();
+        return UntilTheCallerLeavesAsync(request, requestId, () => StatusCoreAsync(request, client, id, requestId));
     }
 
-    private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
-        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id, requestId).ConfigureAwait(false);
         if (job is null)
         {
             lease?.Dispose();
@@ -972,12 +969,13 @@ public sealed class JobEndpoints(
     public Task<IActionResult> CancelAsync(HttpRequest request, DurableTaskClient client, string id)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return UntilTheCallerLeavesAsync(request, () => CancelCoreAsync(request, client, id));
+        var requestId = RequestIds.New();
+        return UntilTheCallerLeavesAsync(request, requestId, () => CancelCoreAsync(request, client, id, requestId));
     }
 
-    private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
-        var (job, refusal, lease) = await FindAsync(request, client, id).ConfigureAwait(false);
+        var (job, refusal, lease) = await FindAsync(request, client, id, requestId).ConfigureAwait(false);
         using var place = lease;
         if (job is null)
         {
@@ -1054,22 +1052,29 @@ public sealed class JobEndpoints(
     /// A jobs route's answer, or 499 (nothing reaches a caller that has gone) when its caller left while it was being
     /// made. The durable client's gRPC channel reports a token that fires during a call as <see cref="RpcException"/>
     /// with <see cref="StatusCode.Cancelled"/>; without this, every such call would be an unhandled error in the log.
+    /// Every answer names its request in <c>x-request-id</c>: the id of the record it audited where one was (a refused
+    /// submission's, an orchestrated item's), otherwise <paramref name="requestId"/>, the request's own, which any security
+    /// event of its caller checks names (status, cancel and accepted submissions had none before 2026-12-08; review).
     /// </summary>
-    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, Func<Task<IActionResult>> answer)
+    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, string requestId, Func<Task<IActionResult>> answer)
     {
         // Every jobs route, and infer's look-ahead: never under the caller's trace context (the inline infer path opens
         // a span of its own, equally detached).
         ServingTelemetry.DetachFromCaller();
         var aborted = request.HttpContext.RequestAborted;
+        IActionResult answered;
         try
         {
-            return await answer().ConfigureAwait(false);
+            answered = await answer().ConfigureAwait(false);
         }
         catch (Exception ex) when (aborted.IsCancellationRequested && ex is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled } or IOException)
         {
             Log.CallerLeft(logger, request.Method, ex.GetType().Name);
-            return V2Results.Refused(Refusal.Cancelled);
+            answered = V2Results.Refused(Refusal.Cancelled);
         }
+
+        HeadersOf(answered)?.TryAdd(RequestIds.Header, requestId);
+        return answered;
     }
 
     /// <summary>
@@ -1086,11 +1091,11 @@ public sealed class JobEndpoints(
 
     // The caller's job named by id, or the refusal to answer; the place taken in the caller's limits on the job routes
     // (disposed by the caller of this method once it has answered).
-    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal, IDisposable? Lease)> FindAsync(HttpRequest request, DurableTaskClient client, string id)
+    private async Task<(OrchestrationMetadata? Job, IActionResult? Refusal, IDisposable? Lease)> FindAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var context = new JobRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
+        var context = new JobRequestContext(requestId) { Authorization = request.Headers.Authorization.ToString() };
         await callers.RunAsync(context, request.HttpContext.RequestAborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {

@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ServerlessServe.Core.Audit;
 using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Policy;
+using ServerlessServe.Core.Redaction;
 using ServerlessServe.Core.Serving;
 using ServerlessServe.Core.Serving.Limits;
 using ServerlessServe.Hosting.Http;
@@ -17,7 +19,9 @@ public sealed class AuditProofRequestContext(string requestId) : ModelRequestCon
 /// <c>GET /api/audit/proofs/{requestId}</c>: the inclusion proof of a receipted request's audit record
 /// (<see cref="AuditInclusionProof"/>), for the caller whose record it is. 404 for a request id without an indexed
 /// receipt, for another caller's record (the same answer: no oracle), and, with <c>Retry-After</c>, for the caller's own
-/// record until a signed tree head covers it (at most <see cref="AuditOptions.CheckpointInterval"/>).
+/// record until a signed tree head covers it (at most <see cref="AuditOptions.CheckpointInterval"/>). Storage failing
+/// transiently while the record or its proof is read (<see cref="TransientFailures"/>): 503 with <c>Retry-After</c>, as
+/// the job routes answer it (a 500 before 2026-12-08); a permanent fault stays a 500.
 /// </summary>
 public sealed class AuditProofEndpoints(
     StagePipeline<AuditProofRequestContext> callers,
@@ -25,7 +29,8 @@ public sealed class AuditProofEndpoints(
     AuditProofs proofs,
     CallerPseudonymizer pseudonymizer,
     RequestLimits limits,
-    IOptions<AuditOptions> options)
+    IOptions<AuditOptions> options,
+    ILogger<AuditProofEndpoints> logger)
 {
     /// <summary>
     /// Each caller's limits on this route, per instance: 5 requests a second after a burst of 20, 4 at once. A proof
@@ -38,14 +43,25 @@ public sealed class AuditProofEndpoints(
     // The limiters' key for this route: not a model name (those are lowercase letters, digits, '.', '_' and '-').
     private const string RouteKey = "(audit proofs)";
 
-    /// <summary>The answer for one proof request.</summary>
+    /// <summary>
+    /// The answer for one proof request, served or refused, with this request's own id in <c>x-request-id</c> (the one
+    /// a security event about its caller names; none before 2026-12-08). It is not <paramref name="requestId"/>, the
+    /// request whose record is asked for.
+    /// </summary>
     public async Task<IActionResult> GetAsync(HttpRequest request, string requestId)
     {
         ArgumentNullException.ThrowIfNull(request);
         // As every other gateway route: its stage spans and storage reads never under the caller's trace context.
         Http.ServingTelemetry.DetachFromCaller();
-        var aborted = request.HttpContext.RequestAborted;
         var context = new AuditProofRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
+        var answer = await AnswerAsync(request, requestId, context).ConfigureAwait(false);
+        answer.Headers[RequestIds.Header] = context.RequestId;
+        return answer;
+    }
+
+    private async Task<BodyResult> AnswerAsync(HttpRequest request, string requestId, AuditProofRequestContext context)
+    {
+        var aborted = request.HttpContext.RequestAborted;
         await callers.RunAsync(context, aborted).ConfigureAwait(false);
         if (context.Refusal is { } refused)
         {
@@ -59,11 +75,19 @@ public sealed class AuditProofEndpoints(
 
         using (lease)
         {
-            return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+            try
+            {
+                return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (TransientFailures.IsTransientFailure(ex, request))
+            {
+                Log.ProofStorageFailed(logger, context.RequestId, TelemetryRedaction.Exception(ex));
+                return V2Results.Refused(TransientFailures.StorageUnavailable);
+            }
         }
     }
 
-    private async Task<IActionResult> ProveAsync(string requestId, AuditProofRequestContext context, CancellationToken aborted)
+    private async Task<BodyResult> ProveAsync(string requestId, AuditProofRequestContext context, CancellationToken aborted)
     {
         // A synchronous request's id names its writer (AuditRequestIds); a job item's place is in the receipt index.
         var notFound = V2Results.Refused(Refusal.NotFound("no such receipt"));

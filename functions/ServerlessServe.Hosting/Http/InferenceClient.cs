@@ -100,7 +100,8 @@ internal sealed class InferenceClient : IInferenceBackend
         {
             // The app's answer read whole: one it cuts off (it died mid-body) is the service unavailable, as one that never
             // came is. One above the limit is an output the gateway cannot take: the same on every try, so a failure, not
-            // the service unavailable (a job's item would otherwise be run again five times), nor the caller's body too large.
+            // the service unavailable (a job's item would otherwise be run again five times), nor the caller's body too large;
+            // so is a whole 200 that does not read as a V2 response (below).
             byte[] body;
             try
             {
@@ -143,8 +144,11 @@ internal sealed class InferenceClient : IInferenceBackend
                 }
                 catch (RefusedException)
                 {
+                    // A whole answer the gateway cannot read (an output of more dimensions than it takes, a body that is
+                    // not V2): the same on every try, so a failure too. As the service unavailable (before 2026-12-08) it
+                    // was retried by callers, and a job's item ran again five times.
                     Log.InferenceBadResponse(_logger);
-                    throw RefusedException.Unavailable("inference service unavailable");
+                    throw new RefusedException(Refusal.Failed with { Message = "the model's output cannot be returned" });
                 }
             }
 

@@ -150,6 +150,96 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         await AssertNotFoundAsync(other, "audit/proofs/" + tag + Guid.NewGuid().ToString("N")[..24]);
     }
 
+    /// <summary>
+    /// Every proof answer names its own request in <c>x-request-id</c>, served or refused, never the record's it is
+    /// about (none before 2026-12-08); a honey subject's refusal names the security event it raised.
+    /// </summary>
+    [Fact]
+    public async Task Proof_ServedOrRefused_EachAnswerNamesItsOwnRequest()
+    {
+        using var client = stack.Client("receipt-request-ids");
+        var (plain, _) = await InferAsync(client, CreditRisk, null);
+        var recordId = plain.Headers.GetValues("x-request-id").Single();
+        plain.Dispose();
+        var ids = new List<string>();
+
+        // Pending (404 with Retry-After) until a signed tree head covers the record, then the proof: each answer its own id.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        HttpStatusCode status;
+        do
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no tree head covered the record within 60 s");
+            await Task.Delay(250);
+            using var response = await client.GetAsync("audit/proofs/" + recordId);
+            status = response.StatusCode;
+            ids.Add(Assert.Single(response.Headers.TryGetValues("x-request-id", out var values) ? values : []));
+        }
+        while (status == HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        // Refused: an unknown id, another caller, no token.
+        using var other = stack.Client("receipt-request-ids-other");
+        using var anonymous = stack.Client(subject: null);
+        foreach (var (caller, expected) in new[] { (client, HttpStatusCode.NotFound), (other, HttpStatusCode.NotFound), (anonymous, HttpStatusCode.Unauthorized) })
+        {
+            using var response = await caller.GetAsync("audit/proofs/" + (caller == client ? Guid.NewGuid().ToString("N") : recordId));
+            Assert.Equal(expected, response.StatusCode);
+            ids.Add(Assert.Single(response.Headers.TryGetValues("x-request-id", out var values) ? values : []));
+        }
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Append(recordId).Distinct(StringComparer.Ordinal).Count() - 1);
+
+        using var honey = stack.Client(Local.LocalCanaries.HoneySubject);
+        using var honeyRefused = await honey.GetAsync("audit/proofs/" + recordId);
+        Assert.Equal(HttpStatusCode.Forbidden, honeyRefused.StatusCode);
+        var honeyId = honeyRefused.Headers.GetValues("x-request-id").Single();
+        Assert.Single(stack.SecurityEvents.OfKind(Core.Security.SecurityEventKinds.HoneyCaller), e => e.RequestId == honeyId);
+    }
+
+    /// <summary>
+    /// Storage failing while a proof is looked for: a transient failure (503s, the storage client's retries given up on
+    /// them) is 503 with Retry-After, as the job routes answer it (a 500 before 2026-12-08), logged (5030) under the
+    /// request id the caller got; a permanent fault (403, a missing role assignment) stays a 500. Once storage answers,
+    /// the same request is answered as usual.
+    /// </summary>
+    [Fact]
+    public async Task Proof_StorageFails_Transient503WithRetryAfter_Permanent500()
+    {
+        using var client = stack.Client("receipt-storage-faults");
+        var asked = Guid.NewGuid().ToString("N");
+
+        // A request of its own first, so that the audit container exists when this test runs alone (a proof looked for
+        // before it does is a 500 of its own: the chains' listing answers 404).
+        (await InferAsync(client, CreditRisk, null)).Response.Dispose();
+        try
+        {
+            // The proof's first read: the receipt index's blob of the id asked about.
+            stack.GatewayStorageFaults.FailReadsOf(stack.Audit.Name, AuditReceiptIndex.Prefix + asked, HttpStatusCode.ServiceUnavailable);
+            using (var unavailable = await client.GetAsync("audit/proofs/" + asked))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+                Assert.Equal(TimeSpan.FromSeconds(1), unavailable.Headers.RetryAfter?.Delta);
+                Assert.Equal("storage unavailable; try again later", JsonDocument.Parse(await unavailable.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+                var requestId = unavailable.Headers.GetValues("x-request-id").Single();
+                Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 5030 && r.Message.Contains(requestId, StringComparison.Ordinal));
+            }
+
+            stack.GatewayStorageFaults.FailReadsOf(stack.Audit.Name, AuditReceiptIndex.Prefix + asked, HttpStatusCode.Forbidden);
+            using (var failed = await client.GetAsync("audit/proofs/" + asked))
+            {
+                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+                Assert.Null(failed.Headers.RetryAfter);
+            }
+        }
+        finally
+        {
+            stack.GatewayStorageFaults.Clear();
+        }
+
+        await AssertNotFoundAsync(client, "audit/proofs/" + asked);
+    }
+
     private static async Task<(HttpResponseMessage Response, AuditReceipt? Receipt)> InferAsync(HttpClient client, string body, string? receiptHeader)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "v2/models/credit-risk/infer") { Content = new StringContent(body, Encoding.UTF8, "application/json") };

@@ -213,13 +213,13 @@ public sealed class InferenceBreakerTests
         }
     }
 
-    private static Core.Artifacts.VerifiedModelVersion CreditRisk()
+    internal static Core.Artifacts.VerifiedModelVersion CreditRisk()
     {
         var package = Core.Tests.Artifacts.TestPackages.CreditRisk("credit-risk", "1");
         return new Core.Artifacts.VerifiedModelVersion(package.Manifest, package.ManifestDigest, Core.Policy.PolicyLoader.Parse(Local.Samples.SampleModels.GetPolicy(Local.Samples.CreditRiskSample.Name)));
     }
 
-    private static InferenceRequest CreditRiskRequest() =>
+    internal static InferenceRequest CreditRiskRequest() =>
         V2Json.ReadRequest("""{"inputs":[{"name":"features","shape":[1,4],"datatype":"FP32","data":[0.35,0.4,1,9]}]}"""u8.ToArray(), null, new ProtocolLimits());
 
     private static ServiceProvider BodyServices(HttpMessageHandler upstream)
