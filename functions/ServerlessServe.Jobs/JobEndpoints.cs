@@ -338,6 +338,10 @@ public sealed class JobEndpoints(
         }
 
         var (jobId, refusal) = await StartAsync(request, client, context, [item]).ConfigureAwait(false);
+
+        // Nothing of the body is held past here: its count goes back now, not after the wait for the answer (which held
+        // it for up to OrchestratedWait; review 2026-12-08). The places stay held to the end.
+        held.Body.Dispose();
         if (refusal is not null)
         {
             return await RefusedAsync(request, context, InferOperation, refusal).ConfigureAwait(false);
@@ -598,11 +602,12 @@ public sealed class JobEndpoints(
         return (new Held(admitted!, place!, rateLimits.ReserveBody(pseudonym)), null);
     }
 
-    // The request's body, counted in the request's reservation as it arrives; once it is all here, seven times its length
-    // besides: a submission's body is parsed whole (JsonDocument keeps about 12 bytes a token, and `0,` is a token of two
-    // characters) and each item held as .NET text, two bytes a character, then written out again as the chunks' payloads.
+    // The request's body, counted in the request's reservation as it arrives; once it is all here, thirteen times its
+    // length besides (fourteen in all): a submission's body is parsed whole (JsonDocument keeps about 12 bytes a token,
+    // `0,` a token of two characters: 6 a byte, in arrays that grow by doubling, the old one alive while copied) and each
+    // item held as .NET text, two bytes a character, then written out again as the chunks' payloads (review 2026-12-08).
     private static CountedBodyStream Counted(HttpRequest request, Held held) =>
-        new(HttpEdge.Body(request), held.Body, request.ContentLength, static length => 7 * length);
+        new(HttpEdge.Body(request), held.Body, request.ContentLength, static length => 13 * length);
 
     private sealed class Held(IDisposable admitted, IDisposable place, RequestLimits.BodyReservation body) : IDisposable
     {
@@ -871,7 +876,7 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         var requestId = RequestIds.New();
-        return UntilTheCallerLeavesAsync(request, requestId, () => StatusCoreAsync(request, client, id, requestId));
+        return UntilTheCallerLeavesAsync(request, requestId, () => StatusCoreAsync(request, client, id, requestId), retryable: true);
     }
 
     private async Task<IActionResult> StatusCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
@@ -970,7 +975,7 @@ public sealed class JobEndpoints(
     {
         ArgumentNullException.ThrowIfNull(request);
         var requestId = RequestIds.New();
-        return UntilTheCallerLeavesAsync(request, requestId, () => CancelCoreAsync(request, client, id, requestId));
+        return UntilTheCallerLeavesAsync(request, requestId, () => CancelCoreAsync(request, client, id, requestId), retryable: true);
     }
 
     private async Task<IActionResult> CancelCoreAsync(HttpRequest request, DurableTaskClient client, string id, string requestId)
@@ -1056,7 +1061,14 @@ public sealed class JobEndpoints(
     /// submission's, an orchestrated item's), otherwise <paramref name="requestId"/>, the request's own, which any security
     /// event of its caller checks names (status, cancel and accepted submissions had none before 2026-12-08; review).
     /// </summary>
-    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, string requestId, Func<Task<IActionResult>> answer)
+    /// <para>
+    /// Any other failure is answered here too, never by the host's last resort (which names no request): 500
+    /// <c>internal error</c>, logged (8024) under the request's id; on the status and cancel routes
+    /// (<paramref name="retryable"/>, which a retry cannot harm) a transient failure of storage or the durable backend is
+    /// 503 with <c>Retry-After</c> instead. A submission's stays 500: it fails that way only where the job may exist
+    /// (its schedule call failed), and a retry could run it twice.
+    /// </para>
+    private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, string requestId, Func<Task<IActionResult>> answer, bool retryable = false)
     {
         // Every jobs route, and infer's look-ahead: never under the caller's trace context (the inline infer path opens
         // a span of its own, equally detached).
@@ -1071,6 +1083,14 @@ public sealed class JobEndpoints(
         {
             Log.CallerLeft(logger, request.Method, ex.GetType().Name);
             answered = V2Results.Refused(Refusal.Cancelled);
+        }
+#pragma warning disable CA1031 // The route's answer to any failure: a refusal naming its request, the failure logged.
+        catch (Exception ex) when (!aborted.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            var transient = retryable && IsTransientFailure(ex, request);
+            Log.RouteFailed(logger, request.Method, requestId, transient ? 503 : 500, TelemetryRedaction.Exception(ex));
+            answered = V2Results.Refused(transient ? TransientFailures.StorageUnavailable : Refusal.Failed);
         }
 
         HeadersOf(answered)?.TryAdd(RequestIds.Header, requestId);

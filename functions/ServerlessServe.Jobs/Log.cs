@@ -74,6 +74,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8022, Level = LogLevel.Information, Message = "Job {JobId}: refused by its caller's rate after its chunks were stored (others took the requests meanwhile); {Blobs} stored chunk(s) deleted")]
     public static partial void JobChunksDeleted(ILogger logger, string jobId, int blobs);
 
+    [LoggerMessage(EventId = 8024, Level = LogLevel.Error, Message = "A jobs route ({Method}, request {RequestId}) failed; answered {Status}")]
+    public static partial void RouteFailed(ILogger logger, string method, string requestId, int status, Exception exception);
+
     [LoggerMessage(EventId = 8023, Level = LogLevel.Warning, Message = "Job {JobId}: refused by its caller's rate after its chunks were stored, and they could not be deleted; the purge deletes them once older than the retention")]
     public static partial void JobChunksNotDeleted(ILogger logger, string jobId, Exception exception);
 }

@@ -128,6 +128,16 @@ internal sealed partial class V2BodyReader
             EnsureWithinLimit(headers, headerLength);
         }
 
+        // The arrays below are made before their bytes arrive: a body that counts what it holds counts them now, and may
+        // refuse them before any is made (review 2026-12-08: a burst of requests each made its array first, past the
+        // inference app's bytes in flight).
+        long binaryTotal = 0;
+        foreach (var header in headers)
+        {
+            binaryTotal += header.BinarySize ?? 0;
+        }
+
+        source.Prepay(binaryTotal);
         var tensors = new Tensor[headers.Count];
         long received = 0;
         for (var i = 0; i < headers.Count; i++)
@@ -274,6 +284,17 @@ internal sealed partial class V2BodyReader
 
         /// <summary>Whether the body declared its length (a body in memory has one).</summary>
         public bool Declared { get; }
+
+        /// <summary>Tells a body that counts what it holds (<see cref="IPrepaidBody"/>) the bytes about to be held for what is still to arrive.</summary>
+        public void Prepay(long bytes)
+        {
+            // What the staging buffer already took from the stream has been counted as it arrived.
+            var ahead = bytes - (_window.Length - _start);
+            if (ahead > 0 && _stream is IPrepaidBody prepaid)
+            {
+                prepaid.Prepay(ahead);
+            }
+        }
 
         /// <summary>Copies the next <paramref name="count"/> bytes of the body into <paramref name="destination"/>'s data from byte <paramref name="offset"/>; false when the body ends first.</summary>
         public ValueTask<bool> FillAsync(Array destination, int offset, int count) => TakeAsync(destination, offset, count);

@@ -54,7 +54,24 @@ public sealed class AuditProofEndpoints(
         // As every other gateway route: its stage spans and storage reads never under the caller's trace context.
         Http.ServingTelemetry.DetachFromCaller();
         var context = new AuditProofRequestContext(RequestIds.New()) { Authorization = request.Headers.Authorization.ToString() };
-        var answer = await AnswerAsync(request, requestId, context).ConfigureAwait(false);
+        BodyResult answer;
+        try
+        {
+            answer = await AnswerAsync(request, requestId, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (request.HttpContext.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        {
+            // The caller left: nothing reaches it, and nothing failed (not the host's unhandled error).
+            answer = V2Results.Refused(Refusal.Cancelled);
+        }
+#pragma warning disable CA1031 // Any other failure answered here, naming its request, not by the host's last resort (which names none).
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.ProofFailed(logger, context.RequestId, TelemetryRedaction.Exception(ex));
+            answer = V2Results.Refused(Refusal.Failed);
+        }
+
         answer.Headers[RequestIds.Header] = context.RequestId;
         return answer;
     }
@@ -78,6 +95,12 @@ public sealed class AuditProofEndpoints(
             try
             {
                 return await ProveAsync(requestId, context, aborted).ConfigureAwait(false);
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // The audit container or its chains are not there (nothing audited yet): no such receipt, as for an id
+                // never written, not a 500 (found in review 2026-12-08).
+                return V2Results.Refused(Refusal.NotFound("no such receipt"));
             }
             catch (Exception ex) when (TransientFailures.IsTransientFailure(ex, request))
             {

@@ -155,6 +155,17 @@ internal sealed class InferenceClient : IInferenceBackend
             // A version-scoped 503: the app is up and will not serve this version (it failed verification there, or was
             // withdrawn since the gateway resolved it); the caller learns that, not that the service is down.
             var versionScoped = response.StatusCode == HttpStatusCode.ServiceUnavailable && InferenceResilience.IsVersionScoped(response);
+
+            // The app holds as many bodies as it may: the service busy, tried again soon (a job's item is), not this version
+            // unavailable, which would end the item; logged as what it is (1205), not as a version that cannot serve.
+            if (versionScoped && response.Headers.TryGetValues(V2Results.BusyHeader, out var busy) && busy.Contains("1", StringComparer.Ordinal))
+            {
+                Log.InferenceBusy(_logger, model.Manifest.Name, model.Manifest.Version);
+                throw new RefusedException(Refusal.Unavailable("inference busy") with
+                {
+                    RetryAfter = response.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1),
+                });
+            }
             if (versionScoped)
             {
                 Log.InferenceRefusedVersion(_logger, model.Manifest.Name, model.Manifest.Version);
@@ -166,16 +177,6 @@ internal sealed class InferenceClient : IInferenceBackend
                 {
                     _tokens.Refused(token);
                 }
-            }
-
-            // The app holds as many bodies as it may: the service busy, tried again soon (a job's item is), not this version
-            // unavailable, which would end the item.
-            if (versionScoped && response.Headers.TryGetValues(V2Results.BusyHeader, out var busy) && busy.Contains("1", StringComparer.Ordinal))
-            {
-                throw new RefusedException(Refusal.Unavailable("inference busy") with
-                {
-                    RetryAfter = response.Headers.RetryAfter?.Delta is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.FromSeconds(1),
-                });
             }
 
             var refusal = versionScoped && response.Headers.TryGetValues(V2Results.UnservableHeader, out var unservable) && unservable.Contains("1", StringComparer.Ordinal)

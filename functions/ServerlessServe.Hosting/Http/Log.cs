@@ -17,6 +17,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1204, Level = LogLevel.Warning, Message = "Inference service refused model {Model} version {Version}, which the gateway had resolved: the version cannot serve there")]
     public static partial void InferenceRefusedVersion(ILogger logger, string model, string version);
 
+    [LoggerMessage(EventId = 1205, Level = LogLevel.Information, Message = "Inference service busy (as many request bodies as it may hold) for model {Model} version {Version}; passed on as 503 with Retry-After")]
+    public static partial void InferenceBusy(ILogger logger, string model, string version);
+
     [LoggerMessage(EventId = 1202, Level = LogLevel.Error, Message = "Inference service sent a response that does not parse")]
     public static partial void InferenceBadResponse(ILogger logger);
 

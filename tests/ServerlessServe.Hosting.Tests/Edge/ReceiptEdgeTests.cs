@@ -209,8 +209,8 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
         using var client = stack.Client("receipt-storage-faults");
         var asked = Guid.NewGuid().ToString("N");
 
-        // A request of its own first, so that the audit container exists when this test runs alone (a proof looked for
-        // before it does is a 500 of its own: the chains' listing answers 404).
+        // A request of its own first, so that the audit container exists when this test runs alone (the faults below
+        // are injected on reads of it).
         (await InferAsync(client, CreditRisk, null)).Response.Dispose();
         try
         {
@@ -230,7 +230,13 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
             {
                 Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
                 Assert.Null(failed.Headers.RetryAfter);
+                var failedId = failed.Headers.GetValues("x-request-id").Single();
+                Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 5031 && r.Message.Contains(failedId, StringComparison.Ordinal));
             }
+
+            // The audit container not there (nothing audited yet, its listing 404): no such receipt, not a 500.
+            stack.GatewayStorageFaults.FailReadsOf(stack.Audit.Name, string.Empty, HttpStatusCode.NotFound);
+            await AssertNotFoundAsync(client, "audit/proofs/" + asked);
         }
         finally
         {

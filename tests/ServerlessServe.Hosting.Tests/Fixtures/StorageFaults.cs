@@ -33,7 +33,9 @@ public sealed class StorageFaults
     /// <summary>The handler the gateway's storage client sends through.</summary>
     internal DelegatingHandler Handler() => new FaultHandler(this);
 
-    private static string PathOf(string container, string blobPrefix) => "/devstoreaccount1/" + container + "/" + blobPrefix;
+    // An empty prefix: every request on the container, its listings too (their path is the container's own).
+    private static string PathOf(string container, string blobPrefix) =>
+        "/devstoreaccount1/" + container + (blobPrefix.Length == 0 ? string.Empty : "/" + blobPrefix);
 
     private sealed record Fault(HttpMethod Method, string PathPrefix, HttpStatusCode Status);
 

@@ -102,18 +102,20 @@ public sealed class InferenceVersionRefusalTests(InProcessStack stack)
         var full = budget.Reserve();
         Assert.Null(full.TryGrow(options.BodyBytesInFlight));
         string location;
+        var before = stack.GatewayLogs.GetSnapshot().Count;
         try
         {
             location = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", "{\"items\":[" + Body + "]}");
 
-            // Until the item has been refused busy at least once.
-            var before = stack.GatewayLogs.GetSnapshot().Count;
-            for (var i = 0; i < 400 && !Refused(); i++)
+            // Until the item has been refused busy at least once (log 1205; not 1204, a version that cannot serve).
+            for (var i = 0; i < 1200 && !Busy(); i++)
             {
                 await Task.Delay(25);
             }
 
-            bool Refused() => stack.GatewayLogs.GetSnapshot().Skip(before).Any(r => r.Id.Id == 1204);
+            Assert.True(Busy());
+            Assert.DoesNotContain(stack.GatewayLogs.GetSnapshot().Skip(before), r => r.Id.Id == 1204);
+            bool Busy() => stack.GatewayLogs.GetSnapshot().Skip(before).Any(r => r.Id.Id == 1205);
         }
         finally
         {

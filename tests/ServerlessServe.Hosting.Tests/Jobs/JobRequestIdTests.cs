@@ -84,6 +84,48 @@ public sealed class JobRequestIdTests(InProcessStack stack)
         Assert.Equal(stack.Pseudonym(LocalCanaries.HoneySubject), raised.Caller);
     }
 
+    /// <summary>
+    /// Storage failing while a finished job's results are read (200 items: past what a job's output holds inline, its
+    /// results are in the payload container): a transient failure is 503 with <c>Retry-After</c>, a
+    /// permanent one 500, and both name their request (the host's last resort answered both as a 500 naming none, found
+    /// in review 2026-12-08), logged (8024) under that id. Once storage answers, the same status is served.
+    /// </summary>
+    [Fact]
+    public async Task JobStatus_StorageFails_Transient503_Permanent500_BothNameTheirRequest()
+    {
+        var subject = "job-status-faults-" + Guid.NewGuid().ToString("N")[..6];
+        using var client = stack.Client(subject);
+        var id = await JobPolling.SubmitAsync(client, "v2/models/credit-risk/jobs", "{\"items\":[" + string.Join(',', Enumerable.Repeat(Item, 200)) + "]}");
+        Assert.Equal("completed", (await JobPolling.AwaitSettledAsync(client, id)).GetProperty("status").GetString());
+        var tag = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<ServerlessServe.Jobs.JobEndpoints>(stack.GatewayServices).CallerTag(subject);
+        try
+        {
+            stack.GatewayStorageFaults.FailReadsOf("job-payloads", "jobs/" + tag, HttpStatusCode.ServiceUnavailable);
+            using (var unavailable = await client.GetAsync($"jobs/{id}"))
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+                Assert.NotNull(unavailable.Headers.RetryAfter);
+                var requestId = RequestId(unavailable);
+                Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 8024 && r.Message.Contains(requestId, StringComparison.Ordinal));
+            }
+
+            stack.GatewayStorageFaults.FailReadsOf("job-payloads", "jobs/" + tag, HttpStatusCode.Forbidden);
+            using (var failed = await client.GetAsync($"jobs/{id}"))
+            {
+                Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+                Assert.Null(failed.Headers.RetryAfter);
+                Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 8024 && r.Message.Contains(RequestId(failed), StringComparison.Ordinal));
+            }
+        }
+        finally
+        {
+            stack.GatewayStorageFaults.Clear();
+        }
+
+        using var served = await client.GetAsync($"jobs/{id}");
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
     private static string RequestId(HttpResponseMessage response) =>
         Assert.Single(response.Headers.TryGetValues("x-request-id", out var values) ? values : []);
 

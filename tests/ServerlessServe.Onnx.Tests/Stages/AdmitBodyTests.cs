@@ -44,6 +44,49 @@ public sealed class AdmitBodyTests
         Assert.Equal(0, budget.Held);
     }
 
+    /// <summary>
+    /// The streamed binary reader makes each tensor's array before its bytes arrive: the body's count takes the tensors'
+    /// declared sizes once the header is read, so a request past the budget is refused before any array is made (a
+    /// burst of requests each made its array first, review 2026-12-08). Chunked, as the gateway sends it.
+    /// </summary>
+    [Fact]
+    public async Task StreamedBinaryBody_TensorsCountedBeforeTheirArraysAreMade_RefusedBusyAhead()
+    {
+        var budget = new InferenceBodyBudget(Options.Create(new InferenceOptions { BodyBytesInFlight = 1 << 20 }));
+        var stage = new AdmitBody(budget, Limits);
+        var read = new ServerlessServe.Core.Serving.Stages.ReadRequest(Limits, null, ServerlessServe.Core.Serving.Stages.BodyReading.StreamBinaryTensors);
+        using var other = budget.Reserve();
+        Assert.Null(other.TryGrow(900_000));
+
+        // 50,000 FP32 elements, 200,000 bytes: the header and a first part arrive, then the array would be made.
+        var encoded = ServerlessServe.Core.Protocol.V2Json.WriteRequest(
+            new ServerlessServe.Core.Protocol.InferenceRequest { Inputs = [new ServerlessServe.Core.Protocol.Tensor("x", ServerlessServe.Core.Protocol.TensorDataType.Fp32, [1, 50_000], new float[50_000])] },
+            binaryInputs: true,
+            binaryOutputs: false);
+        var context = new OnnxInferenceContext("r", "m", null, "infer")
+        {
+            Body = new IncomingBody(new MemoryStream(encoded.Body.ToArray()), null, "application/octet-stream", null, encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        Assert.True((await stage.RunAsync(context, default)).Passed);
+
+        var refused = await Assert.ThrowsAsync<RefusedException>(async () => await read.RunAsync(context, default));
+        Assert.Same(OnnxModelRunner.Busy, refused.Refusal);
+        Assert.Null(context.Request);
+
+        // Alone, the same body is read whole, its tensor counted once.
+        other.Dispose();
+        context.BodyReservation!.Dispose();
+        var alone = new OnnxInferenceContext("r2", "m", null, "infer")
+        {
+            Body = new IncomingBody(new MemoryStream(encoded.Body.ToArray()), null, "application/octet-stream", null, encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        Assert.True((await stage.RunAsync(alone, default)).Passed);
+        Assert.True((await read.RunAsync(alone, default)).Passed);
+        Assert.InRange(budget.Held, encoded.Body.Length, encoded.Body.Length + 4L * encoded.HeaderLength.Value);
+        alone.BodyReservation!.Dispose();
+        Assert.Equal(0, budget.Held);
+    }
+
     private static async Task<OnnxInferenceContext> AdmittedAsync(AdmitBody stage, int length, int? header)
     {
         var context = new OnnxInferenceContext("r", "m", null, "infer")

@@ -1,4 +1,5 @@
 using ServerlessServe.Core.Pipeline;
+using ServerlessServe.Core.Protocol;
 
 namespace ServerlessServe.Core.Serving.Limits;
 
@@ -11,9 +12,10 @@ namespace ServerlessServe.Core.Serving.Limits;
 /// <c>Retry-After</c>), as the edge's own body stream ends a stalled one. So a body holds in the count what it has sent,
 /// not what it declares: a caller trickling a body that declares 16 MiB holds 16 MiB only once it has sent them.
 /// </summary>
-public sealed class CountedBodyStream(Stream inner, IBodyCount reservation, long? declaredLength, Func<long, long> atEnd) : Stream
+public sealed class CountedBodyStream(Stream inner, IBodyCount reservation, long? declaredLength, Func<long, long> atEnd) : Stream, IPrepaidBody
 {
     private long _arrived;
+    private long _prepaid;
     private bool _ended;
 
     public override bool CanRead => true;
@@ -60,12 +62,33 @@ public sealed class CountedBodyStream(Stream inner, IBodyCount reservation, long
         ? length + Math.Min(4 * Math.Clamp(header, 0, length), 8 * maxElements)
         : length + Math.Min(4 * length, 8 * maxElements);
 
+    /// <summary>
+    /// Counts <paramref name="bytes"/> still to arrive now, ahead of them (a reader makes their arrays first); as they
+    /// arrive they are not counted again. Throws <see cref="RefusedException"/> when the count may not grow.
+    /// </summary>
+    public void Prepay(long bytes)
+    {
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        if (reservation.TryGrow(bytes) is { } refusal)
+        {
+            throw new RefusedException(refusal);
+        }
+
+        _prepaid += bytes;
+    }
+
     private void Count(int read, bool askedForNone)
     {
         if (read > 0)
         {
             _arrived += read;
-            if (reservation.TryGrow(read) is { } refusal)
+            var paid = Math.Min(read, _prepaid);
+            _prepaid -= paid;
+            if (read > paid && reservation.TryGrow(read - paid) is { } refusal)
             {
                 throw new RefusedException(refusal);
             }

@@ -27,7 +27,7 @@ public sealed class RateLimitRefusalTally
     /// for another of its apps). A 429 of the inference app (the
     /// <c>infer</c> stage: its queue was full) is not the caller's doing and is always audited one by one.
     /// </summary>
-    public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget", "jobs", "contain-blocked", "contain-revoked", "authenticate-audience");
+    public static FrozenSet<string> Stages { get; } = FrozenSet.Create(StringComparer.Ordinal, "misses", "contain", "limit", "budget", "jobs", "contain-blocked", "contain-revoked", "authenticate-audience", "read", "read-" + RequestLimits.BodiesReason);
 
     private readonly Lock _gate = new();
     private readonly FrozenSet<string> _stages;

@@ -134,6 +134,16 @@ public sealed class RequestLimits : IDisposable
         return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
     }
 
+    /// <summary>
+    /// The refusal of a body past the instance's bytes in flight (<see cref="LimitOptions.BodyBytesInFlight"/>): 503
+    /// <c>server busy</c>, with its reason (<see cref="BodiesReason"/>) so that a caller's repeated ones go into its
+    /// refusal summary, as load shed at <c>admit</c> costs no record either.
+    /// </summary>
+    public static Refusal BodiesBusy { get; } = Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1), Reason = BodiesReason };
+
+    /// <summary>The <see cref="Refusal.Reason"/> of <see cref="BodiesBusy"/>.</summary>
+    public const string BodiesReason = "bodies";
+
     /// <summary>Bytes counted now for request bodies in flight on this instance (<see cref="ReserveBody"/>).</summary>
     public long BodyBytesInFlight => Interlocked.Read(ref _bodyBytes);
 
@@ -188,7 +198,7 @@ public sealed class RequestLimits : IDisposable
                 DropIfEmpty(reservation.Caller, held);
             }
 
-            return Refusal.Unavailable("server busy") with { RetryAfter = TimeSpan.FromSeconds(1) };
+            return BodiesBusy;
         }
 
         reservation.Entry = held;

@@ -43,13 +43,16 @@ public sealed class AuditRequest(
     /// of a revoked token, or a blocked caller, grew the immutable log by one record per request for as long as it sent
     /// them (found in review 2026-12-07); so was a token of this deployment for another of its apps (an admin token at the
     /// gateway, 403 at <c>authenticate</c>: <c>authenticate-audience</c>), refused before any allowance is spent (review,
-    /// the same day). Null: audited one by one.
+    /// the same day); so is a body shed because the instance holds as many bodies as it may (503 at <c>read</c>,
+    /// <c>read-bodies</c>): an overloaded instance is not made to append for every request it sheds (review 2026-12-08).
+    /// Null: audited one by one.
     /// </summary>
     private static string? TallyKey(InferenceContext context) => context.Refusal switch
     {
         { Kind: RefusalKind.RateLimited } => context.RefusedAt,
         { Reason: "blocked" or "revoked" } when context.RefusedAt == "contain" => "contain-" + context.Refusal.Reason,
         { Reason: "audience" } when context.RefusedAt == "authenticate" => "authenticate-audience",
+        { Kind: RefusalKind.Unavailable, Reason: RequestLimits.BodiesReason } => context.RefusedAt + "-" + RequestLimits.BodiesReason,
         _ => null,
     };
 
