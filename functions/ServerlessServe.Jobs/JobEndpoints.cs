@@ -752,7 +752,11 @@ public sealed class JobEndpoints(
 
             if (!transient)
             {
-                throw;
+                // A permanent fault, or the schedule call failed (the job may exist, and a retry could run its items
+                // twice): 500 without Retry-After, recorded as the submission's refusal (the host's last resort answered
+                // it before 2026-12-08, with no record and no request id; review).
+                Log.SubmissionFailedPermanently(logger, jobId, scheduleSent, TelemetryRedaction.Exception(ex));
+                return (null, (SubmitStage, Refusal.Failed));
             }
 
             // 503 with when to try again, recorded as the submission's refusal (a 500 with nothing to go on before
@@ -1060,14 +1064,14 @@ public sealed class JobEndpoints(
     /// Every answer names its request in <c>x-request-id</c>: the id of the record it audited where one was (a refused
     /// submission's, an orchestrated item's), otherwise <paramref name="requestId"/>, the request's own, which any security
     /// event of its caller checks names (status, cancel and accepted submissions had none before 2026-12-08; review).
-    /// </summary>
     /// <para>
     /// Any other failure is answered here too, never by the host's last resort (which names no request): 500
     /// <c>internal error</c>, logged (8024) under the request's id; on the status and cancel routes
     /// (<paramref name="retryable"/>, which a retry cannot harm) a transient failure of storage or the durable backend is
-    /// 503 with <c>Retry-After</c> instead. A submission's stays 500: it fails that way only where the job may exist
-    /// (its schedule call failed), and a retry could run it twice.
+    /// 503 with <c>Retry-After</c> instead. A submission's failures are answered and audited where they happen
+    /// (<c>StartAsync</c>); one that still reaches here (the running-jobs count failing permanently) stays 500.
     /// </para>
+    /// </summary>
     private async Task<IActionResult> UntilTheCallerLeavesAsync(HttpRequest request, string requestId, Func<Task<IActionResult>> answer, bool retryable = false)
     {
         // Every jobs route, and infer's look-ahead: never under the caller's trace context (the inline infer path opens

@@ -74,6 +74,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 8022, Level = LogLevel.Information, Message = "Job {JobId}: refused by its caller's rate after its chunks were stored (others took the requests meanwhile); {Blobs} stored chunk(s) deleted")]
     public static partial void JobChunksDeleted(ILogger logger, string jobId, int blobs);
 
+    [LoggerMessage(EventId = 8025, Level = LogLevel.Error, Message = "Job {JobId}: its submission failed permanently, or its schedule call failed (sent: {ScheduleSent}; the job may exist); answered 500, recorded as the submission's refusal")]
+    public static partial void SubmissionFailedPermanently(ILogger logger, string jobId, bool scheduleSent, Exception exception);
+
     [LoggerMessage(EventId = 8024, Level = LogLevel.Error, Message = "A jobs route ({Method}, request {RequestId}) failed; answered {Status}")]
     public static partial void RouteFailed(ILogger logger, string method, string requestId, int status, Exception exception);
 

@@ -137,7 +137,9 @@ internal sealed partial class V2BodyReader
             binaryTotal += header.BinarySize ?? 0;
         }
 
-        source.Prepay(binaryTotal);
+        // Never more than a declared binary section holds: sizes past it are refused below, tensor by tensor, as the
+        // buffered reader refuses them (a chunked body's total was held to the body limit above).
+        source.Prepay(binaryLength is { } section ? Math.Min(binaryTotal, section) : binaryTotal);
         var tensors = new Tensor[headers.Count];
         long received = 0;
         for (var i = 0; i < headers.Count; i++)

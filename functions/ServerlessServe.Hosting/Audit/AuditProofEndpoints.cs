@@ -98,8 +98,10 @@ public sealed class AuditProofEndpoints(
             }
             catch (Azure.RequestFailedException ex) when (ex.Status == 404)
             {
-                // The audit container or its chains are not there (nothing audited yet): no such receipt, as for an id
-                // never written, not a 500 (found in review 2026-12-08).
+                // The audit container is not there (nothing audited yet): no such receipt, as for an id never written,
+                // not a 500 (found in review 2026-12-08). Logged: once anything was audited, it is a deleted container.
+                // (A wrong container name in Azure is a 403 here: the gateway's role is on its own container.)
+                Log.ProofContainerMissing(logger, context.RequestId);
                 return V2Results.Refused(Refusal.NotFound("no such receipt"));
             }
             catch (Exception ex) when (TransientFailures.IsTransientFailure(ex, request))

@@ -106,12 +106,19 @@ public sealed class LimitEdgeTests(InProcessStack stack)
 
             // The first shed request of b in the interval is audited one by one; the next goes into b's summary (an
             // overloaded instance is not made to append for every request it sheds).
-            using var again = await b.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+            // (At most one of the next three is audited: the interval may end between two of them.)
+            var later = new List<string>();
+            for (var i = 0; i < 3; i++)
+            {
+                using var again = await b.PostAsync("v2/models/credit-risk/infer", new StringContent(Body, Encoding.UTF8, "application/json"));
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, again.StatusCode);
+                later.Add(again.Headers.GetValues("x-request-id").Single());
+            }
+
             var records = (await stack.AuditLinesAsync()).Select(l => JsonDocument.Parse(l).RootElement).ToList();
             var first = Assert.Single(records, r => r.GetProperty("requestId").GetString() == busy.Headers.GetValues("x-request-id").Single());
             Assert.Equal("refused:unavailable:bodies", first.GetProperty("stages").GetProperty("read").GetString());
-            Assert.DoesNotContain(records, r => r.GetProperty("requestId").GetString() == again.Headers.GetValues("x-request-id").Single());
+            Assert.InRange(records.Count(r => later.Contains(r.GetProperty("requestId").GetString()!)), 0, 1);
         }
 
         Assert.Equal(0, limits.BodyBytesInFlight);

@@ -237,6 +237,7 @@ public sealed class ReceiptEdgeTests(InProcessStack stack)
             // The audit container not there (nothing audited yet, its listing 404): no such receipt, not a 500.
             stack.GatewayStorageFaults.FailReadsOf(stack.Audit.Name, string.Empty, HttpStatusCode.NotFound);
             await AssertNotFoundAsync(client, "audit/proofs/" + asked);
+            Assert.Contains(stack.GatewayLogs.GetSnapshot(), r => r.Id.Id == 5032);
         }
         finally
         {

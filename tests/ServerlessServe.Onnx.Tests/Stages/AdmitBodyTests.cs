@@ -63,9 +63,11 @@ public sealed class AdmitBodyTests
             new ServerlessServe.Core.Protocol.InferenceRequest { Inputs = [new ServerlessServe.Core.Protocol.Tensor("x", ServerlessServe.Core.Protocol.TensorDataType.Fp32, [1, 50_000], new float[50_000])] },
             binaryInputs: true,
             binaryOutputs: false);
+        // The rest of the body never comes: a read past the header and 1,000 bytes fails the test, so the refusal must
+        // come before the array is made and filled.
         var context = new OnnxInferenceContext("r", "m", null, "infer")
         {
-            Body = new IncomingBody(new MemoryStream(encoded.Body.ToArray()), null, "application/octet-stream", null, encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            Body = new IncomingBody(new PrefixStream(encoded.Body.ToArray(), encoded.HeaderLength!.Value + 1000), null, "application/octet-stream", null, encoded.HeaderLength!.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         };
         Assert.True((await stage.RunAsync(context, default)).Passed);
 
@@ -85,6 +87,13 @@ public sealed class AdmitBodyTests
         Assert.InRange(budget.Held, encoded.Body.Length, encoded.Body.Length + 4L * encoded.HeaderLength.Value);
         alone.BodyReservation!.Dispose();
         Assert.Equal(0, budget.Held);
+    }
+
+    /// <summary>A body of which only the first <paramref name="available"/> bytes ever arrive; a read past them fails.</summary>
+    private sealed class PrefixStream(byte[] body, int available) : MemoryStream(body, 0, available)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position < Length ? base.ReadAsync(buffer, cancellationToken) : throw new InvalidOperationException("read past what arrived");
     }
 
     private static async Task<OnnxInferenceContext> AdmittedAsync(AdmitBody stage, int length, int? header)
