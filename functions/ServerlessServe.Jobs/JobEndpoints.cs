@@ -609,9 +609,9 @@ public sealed class JobEndpoints(
     private static CountedBodyStream Counted(HttpRequest request, Held held) =>
         new(HttpEdge.Body(request), held.Body, request.ContentLength, static length => 13 * length);
 
-    private sealed class Held(IDisposable admitted, IDisposable place, RequestLimits.BodyReservation body) : IDisposable
+    private sealed class Held(IDisposable admitted, IDisposable place, BodyReservation body) : IDisposable
     {
-        public RequestLimits.BodyReservation Body => body;
+        public BodyReservation Body => body;
 
         public void Dispose()
         {

@@ -1,73 +1,21 @@
 using Microsoft.Extensions.Options;
-using ServerlessServe.Core.Pipeline;
 using ServerlessServe.Core.Serving.Limits;
 
 namespace ServerlessServe.Onnx;
 
 /// <summary>
 /// The bytes of request bodies the inference app holds at once (<see cref="InferenceOptions.BodyBytesInFlight"/>), each
-/// request's counted as its body arrives (<see cref="CountedBodyStream"/>).
+/// request's counted as its body arrives (<see cref="CountedBodyStream"/>); past it <see cref="OnnxModelRunner.Busy"/>.
+/// No caller's share: only the gateways call this app, and each bounds its own callers.
 /// </summary>
-internal sealed class InferenceBodyBudget
+internal sealed class InferenceBodyBudget(IOptions<InferenceOptions> options)
 {
-    private readonly long _limit;
-    private long _held;
-
-    public InferenceBodyBudget(IOptions<InferenceOptions> options)
-    {
-        _limit = (options ?? throw new ArgumentNullException(nameof(options))).Value.BodyBytesInFlight;
-    }
+    private readonly BodyBudget _budget = new(
+        (options ?? throw new ArgumentNullException(nameof(options))).Value.BodyBytesInFlight, OnnxModelRunner.Busy);
 
     /// <summary>Bytes counted now.</summary>
-    public long Held => Interlocked.Read(ref _held);
+    public long Held => _budget.Held;
 
     /// <summary>An empty count for one request, given back whole when disposed.</summary>
-    public Reservation Reserve() => new(this);
-
-    /// <summary>One request's count: grown by its body's reader, one read at a time; given back once.</summary>
-    internal sealed class Reservation(InferenceBodyBudget budget) : IBodyCount, IDisposable
-    {
-        private readonly Lock _gate = new();
-        private long _mine;
-        private bool _disposed;
-
-        /// <summary>
-        /// Counts <paramref name="bytes"/> more; <see cref="OnnxModelRunner.Busy"/> (nothing counted) when that passes the
-        /// app's bytes while another request's are counted too.
-        /// </summary>
-        public Refusal? TryGrow(long bytes)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-            lock (_gate)
-            {
-                if (_disposed || bytes == 0)
-                {
-                    return null;
-                }
-
-                var total = Interlocked.Add(ref budget._held, bytes);
-                if (total - bytes > _mine && total > budget._limit)
-                {
-                    Interlocked.Add(ref budget._held, -bytes);
-                    return OnnxModelRunner.Busy;
-                }
-
-                _mine += bytes;
-                return null;
-            }
-        }
-
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                if (!_disposed)
-                {
-                    _disposed = true;
-                    Interlocked.Add(ref budget._held, -_mine);
-                    _mine = 0;
-                }
-            }
-        }
-    }
+    public BodyReservation Reserve() => _budget.Reserve();
 }

@@ -4,7 +4,7 @@ using ServerlessServe.Core.Protocol;
 namespace ServerlessServe.Core.Serving.Limits;
 
 /// <summary>
-/// A request body whose bytes are counted (<see cref="IBodyCount"/>: a <see cref="RequestLimits.BodyReservation"/> on the
+/// A request body whose bytes are counted (<see cref="IBodyCount"/>: a <see cref="BodyReservation"/> on the
 /// gateway) as they arrive, and, once the
 /// whole body is here (the stream ended, or as many bytes as <paramref name="declaredLength"/> said arrived), what
 /// reading it then holds besides (<paramref name="atEnd"/> of the body's length: the tensors a JSON body decodes to, a

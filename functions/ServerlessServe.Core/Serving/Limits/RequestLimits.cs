@@ -23,8 +23,7 @@ public sealed class RequestLimits : IDisposable
     private readonly PartitionedRateLimiter<string> _misses;
     private readonly TimeSpan _missRetryAfter;
     private readonly ConcurrentDictionary<string, PendingMisses> _pendingMisses = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, HeldBytes> _callerBodyBytes = new(StringComparer.Ordinal);
-    private long _bodyBytes;
+    private readonly BodyBudget _bodies;
 
     public RequestLimits(IOptions<LimitOptions> options)
     {
@@ -39,6 +38,7 @@ public sealed class RequestLimits : IDisposable
         var misses = new Key(string.Empty, string.Empty, _options.MissesPerSecond, _options.MissBurst, 1);
         _misses = PartitionedRateLimiter.Create<string, string>(caller => RateLimitPartition.GetTokenBucketLimiter(caller, _ => Bucket(misses)));
         _missRetryAfter = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(1 / _options.MissesPerSecond)));
+        _bodies = new BodyBudget(_options.BodyBytesInFlight, BodiesBusy, _options.CallerBodyBytesInFlight, CallerBodiesBusy);
     }
 
     /// <summary>Spends one of <paramref name="caller"/>'s misses (none left: nothing more to spend).</summary>
@@ -144,162 +144,26 @@ public sealed class RequestLimits : IDisposable
     /// <summary>The <see cref="Refusal.Reason"/> of <see cref="BodiesBusy"/>.</summary>
     public const string BodiesReason = "bodies";
 
+    /// <summary>
+    /// The refusal of a body past its caller's share of bytes in flight (<see cref="LimitOptions.CallerBodyBytesInFlight"/>):
+    /// 429 <c>too much request data in flight</c>.
+    /// </summary>
+    public static Refusal CallerBodiesBusy { get; } = Refusal.RateLimited("too much request data in flight") with { RetryAfter = TimeSpan.FromSeconds(1) };
+
     /// <summary>Bytes counted now for request bodies in flight on this instance (<see cref="ReserveBody"/>).</summary>
-    public long BodyBytesInFlight => Interlocked.Read(ref _bodyBytes);
+    public long BodyBytesInFlight => _bodies.Held;
 
     /// <summary>
     /// A count of <paramref name="caller"/>'s (pseudonym) body bytes, empty at first, that grows as the body arrives and
     /// is read (<see cref="BodyReservation.TryGrow"/>, <see cref="CountedBodyStream"/>) and is given back whole when
-    /// disposed. Counted against the caller's share (<see cref="LimitOptions.CallerBodyBytesInFlight"/>) and the
-    /// instance's (<see cref="LimitOptions.BodyBytesInFlight"/>).
+    /// disposed. Counted against the caller's share (<see cref="LimitOptions.CallerBodyBytesInFlight"/>, 429
+    /// <see cref="CallerBodiesBusy"/>) and the instance's (<see cref="LimitOptions.BodyBytesInFlight"/>, 503
+    /// <see cref="BodiesBusy"/>).
     /// </summary>
     public BodyReservation ReserveBody(string caller)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        return new BodyReservation(this, caller);
-    }
-
-    // Adds bytes to a reservation's count, or refuses (nothing added): past the caller's share 429, past the instance's
-    // 503, unless nothing but this reservation is counted there (a request alone is always let in).
-    private Refusal? Grow(BodyReservation reservation, long bytes)
-    {
-        HeldBytes held;
-        while (true)
-        {
-            held = reservation.Entry ?? _callerBodyBytes.GetOrAdd(reservation.Caller, static _ => new HeldBytes());
-            lock (held)
-            {
-                // Emptied and dropped by the caller's last release meanwhile: counted on it, these bytes would be unseen
-                // by the caller's next requests, which find a new entry. (A reservation's own entry, once it counts
-                // bytes, is never dropped while it does.)
-                if (held.Dropped)
-                {
-                    continue;
-                }
-
-                if (held.Value > reservation.Held && held.Value + bytes > _options.CallerBodyBytesInFlight)
-                {
-                    DropIfEmpty(reservation.Caller, held);
-                    return Refusal.RateLimited("too much request data in flight") with { RetryAfter = TimeSpan.FromSeconds(1) };
-                }
-
-                held.Value += bytes;
-                break;
-            }
-        }
-
-        var total = Interlocked.Add(ref _bodyBytes, bytes);
-        if (total - bytes > reservation.Held && total > _options.BodyBytesInFlight)
-        {
-            Interlocked.Add(ref _bodyBytes, -bytes);
-            lock (held)
-            {
-                held.Value -= bytes;
-                DropIfEmpty(reservation.Caller, held);
-            }
-
-            return BodiesBusy;
-        }
-
-        reservation.Entry = held;
-        return null;
-    }
-
-    private void Release(BodyReservation reservation, long bytes)
-    {
-        if (bytes == 0 || reservation.Entry is not { } held)
-        {
-            return;
-        }
-
-        Interlocked.Add(ref _bodyBytes, -bytes);
-        lock (held)
-        {
-            held.Value -= bytes;
-            DropIfEmpty(reservation.Caller, held);
-        }
-    }
-
-    // Under the entry's lock: a caller with nothing counted leaves no entry.
-    private void DropIfEmpty(string caller, HeldBytes held)
-    {
-        if (held.Value == 0)
-        {
-            held.Dropped = true;
-            _callerBodyBytes.TryRemove(KeyValuePair.Create(caller, held));
-        }
-    }
-
-    /// <summary>A caller's body bytes counted now; changed only under its own lock.</summary>
-    internal sealed class HeldBytes
-    {
-        public long Value;
-        public bool Dropped;
-    }
-
-    /// <summary>
-    /// One request's count of body bytes (<see cref="ReserveBody"/>): grown by its body's reader, one read at a time, and
-    /// given back whole, once, when disposed.
-    /// </summary>
-    public sealed class BodyReservation : IBodyCount, IDisposable
-    {
-        private readonly RequestLimits _limits;
-        private readonly Lock _gate = new();
-        private bool _disposed;
-
-        internal BodyReservation(RequestLimits limits, string caller)
-        {
-            _limits = limits;
-            Caller = caller;
-        }
-
-        internal string Caller { get; }
-
-        /// <summary>The caller's entry, once this reservation counts bytes on it.</summary>
-        internal HeldBytes? Entry { get; set; }
-
-        /// <summary>The bytes this reservation counts now.</summary>
-        public long Held { get; private set; }
-
-        /// <summary>
-        /// Counts <paramref name="bytes"/> more; a refusal (nothing counted) when that passes the caller's share (429) or
-        /// the instance's (503), both with <c>Retry-After: 1</c>, while anything else is counted there. After
-        /// <see cref="Dispose"/>, counts nothing and refuses nothing.
-        /// </summary>
-        public Refusal? TryGrow(long bytes)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(bytes);
-            lock (_gate)
-            {
-                if (_disposed || bytes == 0)
-                {
-                    return null;
-                }
-
-                if (_limits.Grow(this, bytes) is { } refusal)
-                {
-                    return refusal;
-                }
-
-                Held += bytes;
-                return null;
-            }
-        }
-
-        public void Dispose()
-        {
-            lock (_gate)
-            {
-                if (_disposed)
-                {
-                    return;
-                }
-
-                _disposed = true;
-                _limits.Release(this, Held);
-                Held = 0;
-            }
-        }
+        return _bodies.Reserve(caller);
     }
 
     /// <summary>
