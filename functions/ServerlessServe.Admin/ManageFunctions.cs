@@ -13,11 +13,11 @@ namespace ServerlessServe.Admin;
 public sealed class ManageFunctions(AdminEndpoints admin)
 {
     [Function("ManageHealth")]
-    public static IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/health")] HttpRequest request) =>
+    public static IActionResult Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "manage/health")] HttpRequest request) =>
         AdminEndpoints.Health();
 
     [Function("ListModels")]
-    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/models")] HttpRequest request) =>
+    public Task<IActionResult> ListModels([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "manage/models")] HttpRequest request) =>
         admin.ListModelsAsync(request);
 
     [Function("PublishModel")]
@@ -70,10 +70,10 @@ public sealed class ManageFunctions(AdminEndpoints admin)
         admin.RevokeRequestKeyAsync(request, caller, keyId);
 
     [Function("SecurityEvents")]
-    public Task<IActionResult> SecurityEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/security-events")] HttpRequest request) =>
+    public Task<IActionResult> SecurityEvents([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "manage/security-events")] HttpRequest request) =>
         admin.SecurityEventsAsync(request);
 
     [Function("AuditCheckpoints")]
-    public Task<IActionResult> Checkpoints([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "manage/audit/checkpoints")] HttpRequest request) =>
+    public Task<IActionResult> Checkpoints([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "manage/audit/checkpoints")] HttpRequest request) =>
         admin.CheckpointsAsync(request);
 }

@@ -10,6 +10,6 @@ public sealed class AuditFunctions(AuditProofEndpoints proofs)
 {
     [Function("AuditProof")]
     public Task<IActionResult> Proof(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "audit/proofs/{requestId}")] HttpRequest request, string requestId) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "audit/proofs/{requestId}")] HttpRequest request, string requestId) =>
         proofs.GetAsync(request, requestId);
 }

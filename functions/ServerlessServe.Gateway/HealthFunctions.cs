@@ -9,14 +9,14 @@ namespace ServerlessServe.Gateway;
 public sealed class HealthFunctions(GatewayEndpoints gateway)
 {
     [Function("Live")]
-    public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request) =>
+    public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/health/live")] HttpRequest request) =>
         GatewayEndpoints.Live();
 
     [Function("Ready")]
-    public Task<IActionResult> Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request) =>
+    public Task<IActionResult> Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/health/ready")] HttpRequest request) =>
         gateway.ReadyAsync(request.HttpContext.RequestAborted);
 
     [Function("ServerMetadata")]
-    public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request) =>
+    public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2")] HttpRequest request) =>
         GatewayEndpoints.ServerMetadata();
 }

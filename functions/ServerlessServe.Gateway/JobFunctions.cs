@@ -31,7 +31,7 @@ public sealed class JobFunctions(JobEndpoints jobs, JobActivities activities, Jo
 
     [Function("JobStatus")]
     public Task<IActionResult> Status(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "jobs/{id}")] HttpRequest request,
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "jobs/{id}")] HttpRequest request,
         [DurableClient] DurableTaskClient client,
         string id) =>
         jobs.StatusAsync(request, client, id);

@@ -15,22 +15,22 @@ public sealed class ModelFunctions(GatewayEndpoints gateway, JobEndpoints jobs)
 {
     [Function("ModelMetadata")]
     public Task<IActionResult> Metadata(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}")] HttpRequest request, string model) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}")] HttpRequest request, string model) =>
         gateway.ModelMetadataAsync(request, model, null);
 
     [Function("ModelVersionMetadata")]
     public Task<IActionResult> VersionMetadata(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/versions/{version}")] HttpRequest request, string model, string version) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/versions/{version}")] HttpRequest request, string model, string version) =>
         gateway.ModelMetadataAsync(request, model, version);
 
     [Function("ModelReady")]
     public Task<IActionResult> Ready(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/ready")] HttpRequest request, string model) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/ready")] HttpRequest request, string model) =>
         gateway.ModelReadyAsync(request, model, null);
 
     [Function("ModelVersionReady")]
     public Task<IActionResult> VersionReady(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/versions/{version}/ready")] HttpRequest request, string model, string version) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/versions/{version}/ready")] HttpRequest request, string model, string version) =>
         gateway.ModelReadyAsync(request, model, version);
 
     [Function("Infer")]

@@ -9,14 +9,14 @@ namespace ServerlessServe.Inference;
 public sealed class HealthFunctions(InferenceEndpoints inference)
 {
     [Function("Live")]
-    public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/live")] HttpRequest request) =>
+    public static IActionResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/health/live")] HttpRequest request) =>
         InferenceEndpoints.Live();
 
     [Function("Ready")]
-    public IActionResult Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/health/ready")] HttpRequest request) =>
+    public IActionResult Ready([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/health/ready")] HttpRequest request) =>
         inference.Ready();
 
     [Function("ServerMetadata")]
-    public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2")] HttpRequest request) =>
+    public static IActionResult ServerMetadata([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2")] HttpRequest request) =>
         InferenceEndpoints.ServerMetadata();
 }

@@ -10,22 +10,22 @@ public sealed class ModelFunctions(InferenceEndpoints inference)
 {
     [Function("ModelMetadata")]
     public Task<IActionResult> Metadata(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}")] HttpRequest request, string model) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}")] HttpRequest request, string model) =>
         inference.ModelMetadataAsync(request, model, null);
 
     [Function("ModelVersionMetadata")]
     public Task<IActionResult> VersionMetadata(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/versions/{version}")] HttpRequest request, string model, string version) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/versions/{version}")] HttpRequest request, string model, string version) =>
         inference.ModelMetadataAsync(request, model, version);
 
     [Function("ModelReady")]
     public Task<IActionResult> Ready(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/ready")] HttpRequest request, string model) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/ready")] HttpRequest request, string model) =>
         inference.ModelReadyAsync(request, model, null);
 
     [Function("ModelVersionReady")]
     public Task<IActionResult> VersionReady(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "v2/models/{model}/versions/{version}/ready")] HttpRequest request, string model, string version) =>
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = "v2/models/{model}/versions/{version}/ready")] HttpRequest request, string model, string version) =>
         inference.ModelReadyAsync(request, model, version);
 
     [Function("Infer")]

@@ -14,8 +14,9 @@ public sealed class UnmatchedRouteTests(InProcessStack stack)
     [Theory]
     [InlineData("DELETE", "v2/models/credit-risk/infer", "POST")]
     [InlineData("GET", "v2/models/credit-risk/versions/1/infer", "POST")]
-    [InlineData("POST", "v2/models/credit-risk", "GET")]
-    [InlineData("PUT", "v2/health/ready", "GET")]
+    [InlineData("POST", "v2/models/credit-risk", "GET, HEAD")]
+    [InlineData("PUT", "v2/health/ready", "GET, HEAD")]
+    [InlineData("POST", "jobs/some-job", "DELETE, GET, HEAD")]
     public async Task WrongMethod_405WithAllowAndErrorBody(string method, string path, string allow)
     {
         using var client = stack.Client();

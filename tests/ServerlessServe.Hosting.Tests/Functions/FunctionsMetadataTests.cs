@@ -89,5 +89,20 @@ public sealed class FunctionsMetadataTests : IDisposable
         Assert.Equal(expected, string.Join(",", table.AllowedMethods(new PathString(path))));
     }
 
+    [Theory]
+    [InlineData("ServerlessServe.Gateway")]
+    [InlineData("ServerlessServe.Inference")]
+    [InlineData("ServerlessServe.Admin")]
+    public void BuiltApps_EveryGetRoute_AlsoTakesHead(string app)
+    {
+        // RFC 9110 requires HEAD wherever GET is served, and both hosts route only the methods listed here: a GET trigger
+        // without "head" answers probes 405.
+        var functions = FunctionsMetadata.Load(Path.Combine(AppContext.BaseDirectory, "apps", app));
+
+        var gets = functions.Where(f => f.Http?.Methods.Contains("GET") == true).ToList();
+        Assert.NotEmpty(gets);
+        Assert.All(gets, f => Assert.True(f.Http!.Methods.Contains("HEAD"), $"{f.Name} takes GET but not HEAD"));
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
