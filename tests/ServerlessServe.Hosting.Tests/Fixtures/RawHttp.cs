@@ -127,6 +127,18 @@ public sealed class RawHttp : IAsyncDisposable
         return new RawResponse(status, headers, body.ToArray());
     }
 
+    /// <summary>
+    /// Every byte the server sends until it closes the connection, unparsed: for answers whose framing is the point
+    /// (a HEAD's answer declares a length it must not send, so <see cref="ReadResponseAsync"/> would wait for it).
+    /// </summary>
+    public async Task<byte[]> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        var all = new MemoryStream();
+        await _stream.CopyToAsync(all, timeout.Token);
+        return all.ToArray();
+    }
+
     private static int IndexOfHeadEnd(MemoryStream buffer)
     {
         var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
