@@ -41,6 +41,13 @@ public sealed class HostParityTests(StackFixture fixture)
         { "wrong method on metadata", "POST", "v2/models/credit-risk", "application/json", "{}" },
         { "no such route", "GET", "v2/nothing/here", null, null },
         { "no such route, outside v2", "PUT", "other", null, null },
+        { "live, HEAD", "HEAD", "v2/health/live", null, null },
+        { "ready, HEAD", "HEAD", "v2/health/ready", null, null },
+        { "server metadata, HEAD", "HEAD", "v2", null, null },
+        { "model metadata, HEAD", "HEAD", "v2/models/credit-risk", null, null },
+        { "model ready, HEAD", "HEAD", "v2/models/credit-risk/ready", null, null },
+        { "unknown model, HEAD", "HEAD", "v2/models/no-such-model", null, null },
+        { "HEAD on infer", "HEAD", "v2/models/credit-risk/infer", null, null },
     };
 
     [StackTheory]
@@ -63,11 +70,19 @@ public sealed class HostParityTests(StackFixture fixture)
             var alone = await SendAsync(standalone.GatewayBaseUrl, authorization, method, path, mediaType, body);
 
             Assert.True(alone == underHost, $"{what} ({(authorization is null ? "no token" : "token")}):\nstandalone: {alone}\nFunctions host: {underHost}");
+            if (method == "HEAD")
+            {
+                // And it is the GET's answer without the body (RFC 9110 §9.3.2), not merely the same wrong one twice.
+                var get = await SendAsync(fixture.Stack.GatewayBaseUrl, authorization, "GET", path, null, null, asHead: true);
+                Assert.True(get == underHost, $"{what} ({(authorization is null ? "no token" : "token")}):\nGET as HEAD: {get}\nHEAD: {underHost}");
+            }
         }
     }
 
-    private static async Task<string> SendAsync(Uri baseUrl, string? token, string method, string path, string? mediaType, string? body)
+    // asHead (a HEAD's own answer, or a GET's to compare with one): the body's declared length instead of its bytes.
+    private static async Task<string> SendAsync(Uri baseUrl, string? token, string method, string path, string? mediaType, string? body, bool asHead = false)
     {
+        asHead |= method == "HEAD";
         using var client = new HttpClient { BaseAddress = baseUrl };
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         if (token is not null)
@@ -96,7 +111,16 @@ public sealed class HostParityTests(StackFixture fixture)
 
         // A server-made request id on every answer that ran a pipeline; its value differs by nature.
         answer.Append("x-request-id: ").Append(response.Headers.Contains("x-request-id") ? "yes" : "no").Append('\n');
-        answer.Append(Convert.ToBase64String(await response.Content.ReadAsByteArrayAsync()));
+        var content = await response.Content.ReadAsByteArrayAsync();
+        if (asHead)
+        {
+            // A HEAD's answer declares the GET's length and sends none of it; a GET's declared length, or what it sent.
+            answer.Append("Content-Length: ").Append(response.Content.Headers.ContentLength ?? content.Length).Append('\n');
+            answer.Append("body bytes: ").Append(method == "HEAD" ? content.Length : 0);
+            return answer.ToString();
+        }
+
+        answer.Append(Convert.ToBase64String(content));
         return answer.ToString();
     }
 }
