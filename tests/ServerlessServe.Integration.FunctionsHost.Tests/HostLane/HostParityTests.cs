@@ -14,10 +14,6 @@ namespace ServerlessServe.Integration.Tests.HostLane;
 [Collection(StackCollection.Name)]
 public sealed class HostParityTests(StackFixture fixture)
 {
-    // The first test class after the jobs tests (the project file's order): tests waiting for that may start
-    // (StackFixture.WaitForJobsPassedAsync).
-    static HostParityTests() => StackFixture.MarkJobsPassed();
-
     private static readonly string[] HeadersThatMatter =
         ["Content-Type", "Allow", "WWW-Authenticate", "Cache-Control", "X-Content-Type-Options", "Inference-Header-Content-Length"];
 

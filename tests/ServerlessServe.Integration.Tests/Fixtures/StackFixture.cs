@@ -81,25 +81,25 @@ public sealed class StackFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// Completes once the stack tests have passed their jobs tests (<see cref="MarkJobsPassed"/>: in the Functions-host
-    /// lane they run first), or have ended, or at once when no stack runs (as <see cref="WaitForStartAsync"/>). A test of
-    /// another collection whose work is heavy but not urgent waits for it: in CI the stack tests' first minutes share the
-    /// two cores with every other test project, and the jobs tests spend them mostly waiting on durable timers and leases
-    /// (docs/design.md, "Tests").
+    /// Completes once the stack tests have reached their last part, the jobs tests (<see cref="MarkJobsReached"/>), or
+    /// have ended, or at once when no stack runs (as <see cref="WaitForStartAsync"/>). A test of another collection whose
+    /// work is heavy but not urgent waits for it: in CI the stack tests' first ten minutes share the two cores with every
+    /// other test project, and their last minutes, mostly jobs waiting on durable timers and leases, leave the machine
+    /// partly idle (docs/design.md, "Tests").
     /// </summary>
-    public static async Task WaitForJobsPassedAsync(TimeSpan noStackWithin)
+    public static async Task WaitForJobsAsync(TimeSpan noStackWithin)
     {
         await WaitForStartAsync(noStackWithin);
         if (CreatedSource.Task.IsCompleted)
         {
-            await JobsPassedSource.Task;
+            await JobsReachedSource.Task;
         }
     }
 
-    /// <summary>Called as the first test class after the jobs tests starts (<see cref="WaitForJobsPassedAsync"/>).</summary>
-    public static void MarkJobsPassed() => JobsPassedSource.TrySetResult();
+    /// <summary>Called as the jobs tests start (<see cref="WaitForJobsAsync"/>).</summary>
+    public static void MarkJobsReached() => JobsReachedSource.TrySetResult();
 
-    private static readonly TaskCompletionSource JobsPassedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private static readonly TaskCompletionSource JobsReachedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static readonly TaskCompletionSource CreatedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static readonly TaskCompletionSource StartAttemptedSource = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -247,7 +247,7 @@ public sealed class StackFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        JobsPassedSource.TrySetResult();
+        JobsReachedSource.TrySetResult();
 
         // An app under the Functions host that had to be started twice (its host exited while it started) passes the
         // tests, so the run's output says so: shown because xunit.runner.json turns diagnostic messages on.

@@ -24,6 +24,9 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 [TestCaseOrderer(ByNameOrderer.TypeName, ByNameOrderer.AssemblyName)]
 public sealed class JobLimitsTests(StackFixture fixture)
 {
+    // The jobs tests are the stack tests' last part: tests waiting for it may start (StackFixture.WaitForJobsAsync).
+    static JobLimitsTests() => StackFixture.MarkJobsReached();
+
     private const string TaskHub = "serverlessservejobs";
 
     // The window pair cuts jobs into chunks of this many items (200 by default): the window is counted in chunks, not

@@ -14,6 +14,9 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 [Collection(StackCollection.Name)]
 public sealed class JobTests(StackFixture fixture)
 {
+    // The jobs tests are the stack tests' last part: tests waiting for it may start (StackFixture.WaitForJobsAsync).
+    static JobTests() => StackFixture.MarkJobsReached();
+
     private static readonly string[] Rows =
     [
         "[0.35,0.4,1,9]", "[0.7,0.85,5,3]", "[0.1,0.2,1,1]", "[0.9,0.1,2,7]", "[0.5,0.5,3,3]",

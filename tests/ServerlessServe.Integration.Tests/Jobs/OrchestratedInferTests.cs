@@ -14,6 +14,9 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 [Collection(StackCollection.Name)]
 public sealed class OrchestratedInferTests(StackFixture fixture)
 {
+    // The jobs tests are the stack tests' last part: tests waiting for it may start (StackFixture.WaitForJobsAsync).
+    static OrchestratedInferTests() => StackFixture.MarkJobsReached();
+
     [StackFact]
     public async Task OrchestratedModel_AnswersInferWithTheInlineOutputs_AuditedAsAJobItem()
     {

@@ -13,6 +13,9 @@ namespace ServerlessServe.Integration.Tests.Jobs;
 [Collection(StackCollection.Name)]
 public sealed partial class SsctlJobTests(StackFixture fixture)
 {
+    // The jobs tests are the stack tests' last part: tests waiting for it may start (StackFixture.WaitForJobsAsync).
+    static SsctlJobTests() => StackFixture.MarkJobsReached();
+
     private static readonly TimeSpan TimeLimit = TimeSpan.FromMinutes(3);
 
     private static readonly string[] Rows =
