@@ -91,7 +91,10 @@ public sealed class AzuriteFixture(IMessageSink diagnostics) : IAsyncLifetime
         {
             await Azurite.EnsureInstalledAsync(RepositoryRoot, logs, CancellationToken.None);
             using var timeout = new CancellationTokenSource(StartTimeout);
-            _azurite = await Azurite.StartAsync(RepositoryRoot, DataDirectory, logs, 0, 0, 0, AzuritePersistence.Memory, timeout.Token);
+            // In a session of its own, and so a scheduling group of its own (docs/design.md, "Tests"): the Functions-host
+            // lane runs in a session of its own, and this Azurite, in the run's, shared that group's half of the machine
+            // thread by thread with every busy test thread there: once it did not start within the 60 s.
+            _azurite = await Azurite.StartAsync(RepositoryRoot, DataDirectory, logs, 0, 0, 0, AzuritePersistence.Memory, timeout.Token, ownSession: true);
         }
         catch (Exception ex)
         {

@@ -27,13 +27,17 @@ namespace ServerlessServe.Integration.Tests.Fixtures;
 /// <para>
 /// Outside the runner's process group, the lane's processes no longer get the terminal's Ctrl-C, nor a signal sent to
 /// the group the run was started in. So a thread watches the parent (the test runner): once it is gone, this process
-/// sends SIGTERM to its own group, its children included; the end of this process does the same if the parent went
-/// first.
+/// sends SIGTERM to its own group, its children included, and SIGKILL 10 s later; the end of this process does the same
+/// if the parent went first.
 /// </para>
 /// </remarks>
 internal static class LaneSession
 {
     private const int SigTerm = 15;
+
+    private const int SigKill = 9;
+
+    private static int _ending;
 
 #if FUNCTIONS_HOST_LANE
     private static readonly bool HostLane = true;
@@ -95,12 +99,16 @@ internal static class LaneSession
         EndGroupIfOrphaned(parent);
     }
 
-    // The runner ended (or killed) without this process ending first: its children would outlive the run.
+    // The runner ended (or was killed) without this process ending first: its children would outlive the run. SIGTERM
+    // to the whole group first (this process included, which then ends), and SIGKILL 10 s later to whatever did not
+    // stop (a Functions host whose worker is gone can take longer than that on SIGTERM).
     private static void EndGroupIfOrphaned(int parent)
     {
-        if (getppid() != parent)
+        if (getppid() != parent && Interlocked.Exchange(ref _ending, 1) == 0)
         {
             _ = kill(0, SigTerm);
+            Thread.Sleep(TimeSpan.FromSeconds(10));
+            _ = kill(0, SigKill);
         }
     }
 
