@@ -118,6 +118,23 @@ public sealed class SampleModelsTests
         }
     }
 
+    [Fact]
+    public async Task WriteAllAsync_WithoutResNet_TheSmallSamplesOnly_NothingOfResNetWritten()
+    {
+        var folder = Directory.CreateTempSubdirectory("ss-samples-").FullName;
+        try
+        {
+            var written = await SampleModels.WriteAllAsync(folder, includeResNet: false);
+
+            Assert.Equal([CreditRiskSample.Name, CustomerNotesSample.Name, DigitsSample.Name], written.Select(s => s.Name));
+            Assert.False(Directory.Exists(Path.Combine(folder, ResNet18Sample.Name)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static bool Luhn(int[] digits)
     {
         var sum = 0;

@@ -369,10 +369,11 @@ internal static class ModelCommand
     private static Command Samples()
     {
         var output = new Argument<DirectoryInfo>("OUT") { Description = "Folder to write {model}/{version}/model.onnx + policy.json into." };
-        var command = new Command("samples", "Build the sample models (deterministic) into a folder.") { output };
+        var skipResNet = new Option<bool>("--skip-resnet") { Description = "Do not write the 64 MB ResNet18 sample." };
+        var command = new Command("samples", "Build the sample models (deterministic) into a folder.") { output, skipResNet };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var written = await SampleModels.WriteAllAsync(parse.GetValue(output)!.FullName, cancellationToken).ConfigureAwait(false);
+            var written = await SampleModels.WriteAllAsync(parse.GetValue(output)!.FullName, !parse.GetValue(skipResNet), cancellationToken).ConfigureAwait(false);
             foreach (var sample in written)
             {
                 AnsiConsole.MarkupLine($"{Markup.Escape(sample.Name)} {Markup.Escape(sample.Version)} → {Markup.Escape(sample.Directory)}");

@@ -28,7 +28,7 @@ public static class SamplePublisher
         await store.CreateContainerIfNotExistsAsync(cancellationToken).ConfigureAwait(false);
         using var signer = SigningKeys.ImportPrivateKeyPem(await File.ReadAllTextAsync(state.ModelSigningKey, cancellationToken).ConfigureAwait(false));
         var results = new List<Result>();
-        foreach (var sample in await SampleModels.WriteAllAsync(state.SamplesDirectory, cancellationToken).ConfigureAwait(false))
+        foreach (var sample in await SampleModels.WriteAllAsync(state.SamplesDirectory, includeResNet, cancellationToken).ConfigureAwait(false))
         {
             if (!includeResNet && sample.Name == ResNet18Sample.Name)
             {
