@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using ServerlessServe.Hosting.Functions;
 
 namespace ServerlessServe.Integration.Tests.Fixtures;
 
@@ -76,7 +77,7 @@ internal static class LaneSession
             return;
         }
 
-        var parent = getppid();
+        var parent = Parent();
         if (setsid() < 0)
         {
             NotEnteredBecause = "setsid failed with errno " + Marshal.GetLastPInvokeError();
@@ -91,7 +92,7 @@ internal static class LaneSession
 
     private static void WatchParent(int parent)
     {
-        while (getppid() == parent)
+        while (Parent() == parent)
         {
             Thread.Sleep(1000);
         }
@@ -104,7 +105,7 @@ internal static class LaneSession
     // stop (a Functions host whose worker is gone can take longer than that on SIGTERM).
     private static void EndGroupIfOrphaned(int parent)
     {
-        if (getppid() != parent && Interlocked.Exchange(ref _ending, 1) == 0)
+        if (Parent() != parent && Interlocked.Exchange(ref _ending, 1) == 0)
         {
             _ = kill(0, SigTerm);
             Thread.Sleep(TimeSpan.FromSeconds(10));
@@ -112,15 +113,14 @@ internal static class LaneSession
         }
     }
 
+    // This process's parent, as the Functions-host watch reads it (-1 when it cannot be read).
+    private static int Parent() => ProcessStat.Read("self")?.Parent ?? -1;
+
     // DllImport rather than LibraryImport: blittable ints need no marshalling, and the project needs no unsafe code.
 #pragma warning disable SYSLIB1054
     [DllImport("libc", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int setsid();
-
-    [DllImport("libc")]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int getppid();
 
     [DllImport("libc")]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -1,4 +1,4 @@
-using System.Globalization;
+using ServerlessServe.Hosting.Functions;
 using ServerlessServe.Integration.Tests.Fixtures;
 
 namespace ServerlessServe.Integration.Tests.Hosting;
@@ -20,7 +20,7 @@ public sealed class LaneSessionTests(StackFixture fixture)
             Assert.False(LaneSession.Entered);
             if (OperatingSystem.IsLinux())
             {
-                Assert.NotEqual(Environment.ProcessId, Stat(Environment.ProcessId.ToString(CultureInfo.InvariantCulture))!.Value.Session);
+                Assert.NotEqual(Environment.ProcessId, ProcessStat.Session("self"));
             }
 
             return;
@@ -28,34 +28,16 @@ public sealed class LaneSessionTests(StackFixture fixture)
 
         Assert.True(LaneSession.Entered, LaneSession.NotEnteredBecause);
         var self = Environment.ProcessId;
-        Assert.Equal(self, Stat(self.ToString(CultureInfo.InvariantCulture))!.Value.Session);
+        Assert.Equal(self, ProcessStat.Session("self"));
 
         // Every process this one started (Azurite, the Functions hosts) is in the session: none left it.
         var children = Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)
             .Where(name => name!.All(char.IsAsciiDigit))
-            .Select(name => Stat(name!))
-            .Where(stat => stat is { } s && s.Parent == self)
-            .Select(stat => stat!.Value)
+            .Select(name => (Parent: ProcessStat.Read(name!)?.Parent, Session: ProcessStat.Session(name!)))
+            .Where(child => child.Parent == self && child.Session is not null)
             .ToList();
         Assert.NotEmpty(children);
         Assert.All(children, child => Assert.Equal(self, child.Session));
-    }
-
-    // Fields 4 (parent) and 6 (session) of /proc/PID/stat, after the command name in parentheses; null once it is gone.
-    private static (int Parent, int Session)? Stat(string pid)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText($"/proc/{pid}/stat");
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-
-        var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-        return (int.Parse(fields[1], CultureInfo.InvariantCulture), int.Parse(fields[3], CultureInfo.InvariantCulture));
     }
 }
